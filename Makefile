@@ -1,0 +1,98 @@
+# posthorn top-level Makefile.
+#
+# make            build every program into bin/ (-Wall -Wextra -Werror)
+# make check      install missing Debian packages (as root), build, run all tests
+# make install    DESTDIR=X: commands in X/usr/sbin, daemons in X/usr/libexec/posthorn
+# make run        a self-contained demo instance in ./run, SMTP on 127.0.0.1:2525
+# make asan       build with ASan+UBSan into bin-asan/ and run the tests with it
+# make fuzz       build the libFuzzer harnesses in tests/fuzz into bin-fuzz/
+
+CC       ?= cc
+OPT      ?= -O2 -g
+CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral -Ilib
+LDLIBS   += -ldb -lresolv
+BIN      ?= bin
+OBJ      ?= build
+
+# Daemons live in daemon_directory, commands in command_directory.
+DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd
+COMMANDS := postfix postmap postalias postconf
+
+# A program directory that does not exist yet is simply skipped.
+PROGRAMS := $(foreach p,$(DAEMONS) $(COMMANDS),$(if $(wildcard $(p)/*.c),$(p)))
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC))
+LIB_A    := $(OBJ)/libposthorn.a
+HEADERS  := $(wildcard lib/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRC))
+
+all: $(foreach p,$(PROGRAMS),$(BIN)/$(p)) $(UNIT_BIN)
+
+$(OBJ)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+define PROGRAM_template
+$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
+
+$(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/unit.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- install -------------------------------------------------------------
+DESTDIR  ?=
+SBINDIR  := $(DESTDIR)/usr/sbin
+USRBIN   := $(DESTDIR)/usr/bin
+LIBEXEC  := $(DESTDIR)/usr/libexec/posthorn
+ETCDIR   := $(DESTDIR)/etc/postfix
+
+install: all
+	install -d $(SBINDIR) $(USRBIN) $(LIBEXEC) $(ETCDIR)
+	for p in $(filter $(DAEMONS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(LIBEXEC)/$$p; done
+	for p in $(filter $(COMMANDS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(SBINDIR)/$$p; done
+	ln -sf ../sbin/postalias $(USRBIN)/newaliases
+	for f in conf/*; do [ -e $(ETCDIR)/$${f#conf/} ] || install -m 644 $$f $(ETCDIR)/; done
+
+# ---- tests ---------------------------------------------------------------
+check: deps
+	$(MAKE) all
+	tests/run
+
+deps:
+	@tests/deps.sh
+
+asan:
+	$(MAKE) BIN=bin-asan OBJ=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	        LDFLAGS="-fsanitize=address,undefined" all
+	POSTHORN_BIN=bin-asan tests/run
+
+# libFuzzer harnesses (clang): bin-fuzz/fuzz_*; see tests/fuzz/README.md
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(MAKE) CC=clang BIN=bin-fuzz OBJ=build-fuzz \
+	        OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libposthorn.a
+	@mkdir -p bin-fuzz
+	for f in $(FUZZ_SRC); do \
+	    clang -O1 -g -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Ilib \
+	          -o bin-fuzz/$$(basename $$f .c) $$f build-fuzz/libposthorn.a $(LDLIBS) || exit 1; \
+	done
+
+run: all
+	tests/demo.sh
+
+clean:
+	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
+
+.PHONY: all install check deps asan fuzz run clean

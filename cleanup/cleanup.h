@@ -1,0 +1,116 @@
+/*
+ * cleanup.h - private interface of the cleanup daemon.
+ *
+ * cleanup.c            main(): single_server_main(cleanup_service)
+ * cleanup_service.c    one client: queue file, greeting, records, reply
+ * cleanup_envelope.c   state, record dispatch, envelope records
+ * cleanup_message.c    message content: headers (added, removed, counted), body
+ * cleanup_out.c        writing records, long lines, the final SIZE record
+ *
+ * The record processing (cleanup_start/cleanup_record/cleanup_finish)
+ * needs no socket: unit tests drive it on a temp file.
+ */
+#ifndef POSTHORN_CLEANUP_H
+#define POSTHORN_CLEANUP_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "stream.h"
+#include "vstring.h"
+
+/* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests. */
+typedef int (*CLEANUP_REWRITE_FN)(const char *rule, const char *addr, VSTRING *out);
+
+#define CLEANUP_SECT_ENVELOPE  0
+#define CLEANUP_SECT_CONTENT   1
+#define CLEANUP_SECT_EXTRA     2
+#define CLEANUP_SECT_DONE      3
+
+/* Header bits in headers_seen. */
+#define CLEANUP_HDR_MESSAGE_ID         (1 << 0)
+#define CLEANUP_HDR_DATE               (1 << 1)
+#define CLEANUP_HDR_FROM               (1 << 2)
+#define CLEANUP_HDR_RESENT_MESSAGE_ID  (1 << 3)
+#define CLEANUP_HDR_RESENT_DATE        (1 << 4)
+#define CLEANUP_HDR_RESENT_FROM        (1 << 5)
+
+#define CLEANUP_ENV_RECORD_MAX   4096       /* one envelope record */
+#define CLEANUP_ATTR_MAX         1000       /* ATTR records per message */
+
+typedef struct CLEANUP_DUP CLEANUP_DUP;     /* duplicate recipient filter */
+
+typedef struct CLEANUP_STATE {
+    char   *queue_id;
+    STREAM *dst;                /* the queue file */
+    int     flags;              /* CLEANUP_FLAG_* from the client */
+    int     errs;               /* CLEANUP_STAT_* */
+    VSTRING *reason;            /* SMTP reply text for errs, or empty */
+    int     section;            /* CLEANUP_SECT_* */
+    CLEANUP_REWRITE_FN rewrite;
+
+    /* Envelope. */
+    int     have_time;
+    long    time_sec, time_usec;
+    int     have_from;
+    char   *sender;             /* rewritten */
+    char   *fullname;
+    VSTRING *orcp;              /* pending ORCP / DSN records for the next RCPT */
+    VSTRING *dsn_orcpt;
+    VSTRING *dsn_notify;
+    int     have_orcp, have_dsn_orcpt, have_dsn_notify;
+    long    rcpt_count;
+    long    rcpt_seen;
+    long    rcpt_max;
+    int     attr_count;
+    const char *hdr_context;    /* "local", "remote" or NULL: header rewriting/adding */
+    CLEANUP_DUP *dups;
+
+    /* Offsets in the queue file. */
+    off_t   data_offset;        /* first content record */
+    off_t   xtra_offset;        /* the XTRA record */
+
+    /* Content. */
+    long    size_limit;         /* message_size_limit, 0 = none */
+    long    content_bytes;
+    size_t  line_limit;         /* line_length_limit: longer lines become CONT pieces */
+    size_t  header_limit;       /* header_size_limit */
+    int     replace_cr_lf;      /* cleanup_replace_stray_cr_lf */
+    int     hop_limit;
+    int     in_headers;
+    int     line_open;          /* header phase: the physical line continues */
+    VSTRING *line;              /* header phase: current physical line */
+    VSTRING *header;            /* current logical (possibly folded) header */
+    VSTRING *scratch;
+    int     headers_seen;
+    int     resent;
+    int     hops;
+    int     msgid_logged;
+    VSTRING *addr;              /* rewrite output */
+} CLEANUP_STATE;
+
+/* cleanup_envelope.c */
+CLEANUP_STATE *cleanup_state_alloc(const char *queue_id, STREAM *dst);
+void    cleanup_state_free(CLEANUP_STATE *state);
+int     cleanup_start(CLEANUP_STATE *state);       /* SIZE placeholder; 0 or -1 */
+/* One record from the client: 0 = more, 1 = END seen, -1 = protocol error. */
+int     cleanup_record(CLEANUP_STATE *state, int type, const char *data, size_t len);
+size_t  cleanup_record_max(const CLEANUP_STATE *state);
+/* XTRA..END, the final SIZE record, flush and fsync; returns state->errs. */
+int     cleanup_finish(CLEANUP_STATE *state);
+
+/* cleanup_message.c */
+int     cleanup_message(CLEANUP_STATE *state, int type, const char *data, size_t len);
+void    cleanup_message_end(CLEANUP_STATE *state);
+
+/* cleanup_out.c */
+void    cleanup_out(CLEANUP_STATE *state, int type, const char *data, size_t len);
+void    cleanup_out_str(CLEANUP_STATE *state, int type, const char *str);
+void    cleanup_out_line(CLEANUP_STATE *state, const char *data, size_t len);
+void    cleanup_out_header(CLEANUP_STATE *state, const char *text, size_t len);
+int     cleanup_out_final(CLEANUP_STATE *state);
+
+/* cleanup_service.c */
+void    cleanup_service(STREAM *client);
+
+#endif

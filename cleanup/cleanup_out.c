@@ -1,0 +1,89 @@
+/*
+ * cleanup_out.c - writing the queue file.
+ *
+ * Interface (cleanup.h):
+ *   cleanup_out(state, type, data, len)  one record; errors set CLEANUP_STAT_WRITE
+ *   cleanup_out_str(state, type, str)
+ *   cleanup_out_line(state, data, len)   one content line: CONT pieces of at
+ *       most line_length_limit bytes, then a NORM record
+ *   cleanup_out_header(state, text, len) a header whose physical lines are
+ *       separated by '\n'
+ *   cleanup_out_final(state)             rewrite the SIZE record in place,
+ *       flush and fsync
+ *
+ * Nothing is written once state->errs is set: the file will be removed.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "mail_proto.h"
+#include "msg.h"
+#include "record.h"
+
+void
+cleanup_out(CLEANUP_STATE *state, int type, const char *data, size_t len)
+{
+    if (state->errs)
+        return;
+    if (rec_put(state->dst, type, data, len) < 0) {
+        msg_warn("%s: write queue file: %m", state->queue_id);
+        state->errs |= CLEANUP_STAT_WRITE;
+    }
+}
+
+void
+cleanup_out_str(CLEANUP_STATE *state, int type, const char *str)
+{
+    cleanup_out(state, type, str, strlen(str));
+}
+
+void
+cleanup_out_line(CLEANUP_STATE *state, const char *data, size_t len)
+{
+    size_t  piece = state->line_limit > 0 ? state->line_limit : len;
+
+    while (len > piece) {
+        cleanup_out(state, REC_TYPE_CONT, data, piece);
+        data += piece;
+        len -= piece;
+    }
+    cleanup_out(state, REC_TYPE_NORM, data, len);
+}
+
+void
+cleanup_out_header(CLEANUP_STATE *state, const char *text, size_t len)
+{
+    const char *end = text + len;
+
+    for (;;) {
+        const char *nl = memchr(text, '\n', end - text);
+
+        if (nl == NULL) {
+            cleanup_out_line(state, text, end - text);
+            return;
+        }
+        cleanup_out_line(state, text, nl - text);
+        text = nl + 1;
+    }
+}
+
+int
+cleanup_out_final(CLEANUP_STATE *state)
+{
+    int     fd = stream_fd(state->dst);
+
+    if (state->errs)
+        return state->errs;
+    if (stream_seek(state->dst, 0) < 0
+        || rec_printf(state->dst, REC_TYPE_SIZE, REC_SIZE_FORMAT,
+                      (long) (state->xtra_offset - state->data_offset),
+                      (long) state->data_offset, state->rcpt_count,
+                      (long) state->xtra_offset) < 0
+        || stream_flush(state->dst) < 0 || fsync(fd) < 0) {
+        msg_warn("%s: write queue file: %m", state->queue_id);
+        state->errs |= CLEANUP_STAT_WRITE;
+    }
+    return state->errs;
+}

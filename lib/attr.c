@@ -1,0 +1,359 @@
+/*
+ * attr.c - attribute-list IPC between posthorn processes (attr0 format).
+ *
+ * Interface: attr.h. A list is "name\0value\0"... terminated by an empty
+ * name "\0". attr_read() decodes one list with strict bounds;
+ * attr_write() encodes and flushes. File descriptors travel separately
+ * with attr_send_fd()/attr_recv_fd() (SCM_RIGHTS).
+ *
+ * SECURITY: the peer is not trusted. A list with more than ATTR_MAX_COUNT
+ * attributes, a name longer than ATTR_MAX_NAME, a value longer than
+ * ATTR_MAX_VALUE, a name with control characters, or EOF inside a list is
+ * a protocol error (-1): the caller drops the peer. Received ancillary
+ * data is checked for level, type and size, and extra descriptors are
+ * closed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "mem.h"
+#include "msg.h"
+#include "vstring.h"
+
+ATTR_LIST *
+attr_list_alloc(void)
+{
+    ATTR_LIST *list = mem_alloc(sizeof(*list));
+
+    list->cap = 8;
+    list->names = mem_array((size_t) list->cap, sizeof(char *));
+    list->values = mem_array((size_t) list->cap, sizeof(char *));
+    return list;
+}
+
+void
+attr_list_reset(ATTR_LIST *list)
+{
+    int     i;
+
+    for (i = 0; i < list->count; i++) {
+        mem_free(list->names[i]);
+        mem_free(list->values[i]);
+    }
+    list->count = 0;
+}
+
+void
+attr_list_free(ATTR_LIST *list)
+{
+    if (list == NULL)
+        return;
+    attr_list_reset(list);
+    mem_free(list->names);
+    mem_free(list->values);
+    mem_free(list);
+}
+
+/* Append, taking ownership of name and value. */
+static void
+attr_push(ATTR_LIST *list, char *name, char *value)
+{
+    if (list->count >= list->cap) {
+        list->names = mem_realloc_array(list->names, (size_t) list->cap * 2,
+                                        sizeof(char *));
+        list->values = mem_realloc_array(list->values, (size_t) list->cap * 2,
+                                         sizeof(char *));
+        list->cap *= 2;
+    }
+    list->names[list->count] = name;
+    list->values[list->count] = value;
+    list->count++;
+}
+
+void
+attr_add(ATTR_LIST *list, const char *name, const char *value)
+{
+    attr_push(list, mem_strdup(name), mem_strdup(value ? value : ""));
+}
+
+void
+attr_addf(ATTR_LIST *list, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    char   *value = NULL;
+
+    va_start(ap, fmt);
+    if (vasprintf(&value, fmt, ap) < 0 || value == NULL)
+        msg_fatal("out of memory");
+    va_end(ap);
+    attr_push(list, mem_strdup(name), value);
+}
+
+void
+attr_add_long(ATTR_LIST *list, const char *name, long value)
+{
+    attr_addf(list, name, "%ld", value);
+}
+
+const char *
+attr_get(const ATTR_LIST *list, const char *name)
+{
+    int     i;
+
+    for (i = 0; i < list->count; i++)
+        if (strcmp(list->names[i], name) == 0)
+            return list->values[i];
+    return NULL;
+}
+
+int
+attr_get_long(const ATTR_LIST *list, const char *name, long *value)
+{
+    const char *str = attr_get(list, name);
+    char   *end;
+    long    v;
+
+    if (str == NULL || *str == 0)
+        return -1;
+    errno = 0;
+    v = strtol(str, &end, 10);
+    if (*end != 0 || errno == ERANGE || end == str)
+        return -1;
+    *value = v;
+    return 0;
+}
+
+const char *
+attr_require(const ATTR_LIST *list, ...)
+{
+    va_list ap;
+    const char *name;
+
+    va_start(ap, list);
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        if (attr_get(list, name) == NULL)
+            break;
+    }
+    va_end(ap);
+    return name;
+}
+
+int
+attr_write(STREAM *s, const ATTR_LIST *list)
+{
+    int     i;
+
+    for (i = 0; i < list->count; i++) {
+        stream_write(s, list->names[i], strlen(list->names[i]) + 1);
+        stream_write(s, list->values[i], strlen(list->values[i]) + 1);
+    }
+    stream_putc(s, 0);
+    return stream_flush(s);
+}
+
+/*
+ * Read one NUL-terminated string of at most max bytes into buf.
+ * Returns 1 = got it, 0 = EOF before any byte, -1 = error/EOF/too long.
+ */
+static int
+attr_read_string(STREAM *s, VSTRING *buf, size_t max)
+{
+    int     ch;
+
+    vstring_reset(buf);
+    while ((ch = stream_getc(s)) != STREAM_EOF) {
+        if (ch == 0)
+            return 1;
+        if (LEN(buf) >= max)
+            return -1;
+        vstring_addch(buf, ch);
+    }
+    return (LEN(buf) == 0 && !stream_error(s)) ? 0 : -1;
+}
+
+static int
+attr_name_ok(const VSTRING *name)
+{
+    size_t  i;
+
+    for (i = 0; i < LEN(name); i++)
+        if ((unsigned char) STR(name)[i] < 0x20 || STR(name)[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+int
+attr_read(STREAM *s, ATTR_LIST *list)
+{
+    VSTRING *name = vstring_alloc(ATTR_MAX_NAME);
+    VSTRING *value = vstring_alloc(ATTR_MAX_VALUE);
+    int     ret;
+    int     first = 1;
+
+    attr_list_reset(list);
+    for (;;) {
+        ret = attr_read_string(s, name, ATTR_MAX_NAME);
+        if (ret == 0 && !first)
+            ret = -1;                   /* EOF inside a list */
+        if (ret <= 0)
+            break;
+        first = 0;
+        if (LEN(name) == 0) {           /* end of list */
+            ret = 1;
+            break;
+        }
+        if (list->count >= ATTR_MAX_COUNT || !attr_name_ok(name)
+            || attr_read_string(s, value, ATTR_MAX_VALUE) <= 0) {
+            ret = -1;
+            break;
+        }
+        attr_push(list, mem_strndup(STR(name), LEN(name)),
+                  mem_strndup(STR(value), LEN(value)));
+    }
+    vstring_free(name);
+    vstring_free(value);
+    if (ret < 0)
+        attr_list_reset(list);
+    return ret;
+}
+
+int
+attr_send_protocol(STREAM *s, const char *protocol)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    int     ret;
+
+    attr_add(list, "protocol", protocol);
+    ret = attr_write(s, list);
+    attr_list_free(list);
+    return ret;
+}
+
+int
+attr_expect_protocol(STREAM *s, const char *protocol)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    const char *got;
+    int     ret = -1;
+
+    if (attr_read(s, list) > 0) {
+        got = attr_get(list, "protocol");
+        if (got != NULL && strcmp(got, protocol) == 0 && list->count == 1)
+            ret = 0;
+        else
+            msg_warn("unexpected protocol greeting: \"%.100s\", expected \"%s\"",
+                     got ? got : "(none)", protocol);
+    }
+    attr_list_free(list);
+    return ret;
+}
+
+int
+attr_send_fd(int sock, int fd)
+{
+    struct msghdr msg;
+    struct iovec iov;
+    struct cmsghdr *cmsg;
+    union {
+        char    buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    }       control;
+    char    byte = 0;
+    ssize_t n;
+
+    memset(&msg, 0, sizeof(msg));
+    memset(&control, 0, sizeof(control));
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    do {
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+/* Close every descriptor carried in msg; return the first (or -1). */
+static int
+attr_take_fds(struct msghdr *msg)
+{
+    struct cmsghdr *cmsg;
+    int     result = -1;
+    int     fd;
+    size_t  i, count;
+
+    for (cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
+        if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS
+            || cmsg->cmsg_len < CMSG_LEN(0))
+            continue;
+        count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < count; i++) {
+            memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+            if (result < 0)
+                result = fd;
+            else
+                close(fd);
+        }
+    }
+    return result;
+}
+
+int
+attr_recv_fd(int sock)
+{
+    struct msghdr msg;
+    struct iovec iov;
+    struct pollfd pfd;
+    union {
+        char    buf[CMSG_SPACE(sizeof(int) * 4)];
+        struct cmsghdr align;
+    }       control;
+    char    byte;
+    ssize_t n;
+    int     fd;
+
+    pfd.fd = sock;
+    pfd.events = POLLIN;
+    do {
+        n = poll(&pfd, 1, ATTR_FD_TIMEOUT * 1000);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        if (n == 0)
+            errno = ETIMEDOUT;
+        return -1;
+    }
+    memset(&msg, 0, sizeof(msg));
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    do {
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return -1;
+    fd = attr_take_fds(&msg);
+    if (msg.msg_flags & MSG_CTRUNC) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}

@@ -1,0 +1,102 @@
+/*
+ * config.h - main.cf: parsing, built-in defaults, $name expansion, -o overrides.
+ *
+ * main.cf syntax (as Postfix): "name = value"; a line whose first non-blank
+ * character is '#' is a comment; a line that starts with white space
+ * continues the logical line (appended as is, its leading white space
+ * kept); blank and comment lines are skipped and do not end a logical
+ * line; white space around '=' and at the end of a logical line is
+ * dropped. Values are expanded on use: $name, ${name}, $(name),
+ * ${name?text} / ${name?{text}} (text if name is non-empty),
+ * ${name:text} / ${name:{text}} (text if name is empty),
+ * ${name?{a}:{b}}, ${{text1} op {text2} ? {a} : {b}} with op one of
+ * == != < <= > >= (numeric when both sides are numbers) or ==level
+ * !=level <level <=level >level >=level (compatibility levels), and $$
+ * for a literal '$'. Expansion is recursive with a depth limit (a loop is
+ * a fatal configuration error, not a crash).
+ *
+ * Every parameter posthorn knows is declared once, in the table in
+ * params.c (name, default, type, minimum, maximum); postconf -d prints
+ * that table. Unknown names set in main.cf are kept (they may be used in
+ * $expansions, or be per-transport like "smtp_destination_concurrency_limit")
+ * and postconf/postfix check warn about them.
+ *
+ * The configuration directory is: the -c argument, else $MAIL_CONFIG,
+ * else /etc/postfix.
+ *
+ * SECURITY: main.cf is trusted only as far as its owner (root); values are
+ * still bounded (CONFIG_LINE_MAX) and numeric values range-checked.
+ */
+#ifndef POSTHORN_CONFIG_H
+#define POSTHORN_CONFIG_H
+
+#include "argv.h"
+
+#define CONFIG_LINE_MAX   (64 * 1024)
+#define CONFIG_DEFAULT_DIR "/etc/postfix"
+
+typedef enum { PARAM_STR, PARAM_INT, PARAM_BOOL, PARAM_TIME, PARAM_SIZE } PARAM_TYPE;
+
+typedef struct PARAM_INFO {
+    const char *name;
+    const char *dflt;           /* raw default, may contain $names; NULL: computed */
+    PARAM_TYPE type;
+    long    min;                /* for INT/TIME/SIZE; 0 = no minimum */
+    long    max;                /* 0 = no maximum */
+    char    time_unit;          /* PARAM_TIME: default unit 's','m','h','d','w' */
+} PARAM_INFO;
+
+/* Load $dir/main.cf (dir NULL: -c/MAIL_CONFIG/default). Fatal on read error. */
+void    config_load(const char *dir);
+const char *config_directory(void);
+/* Parse one main.cf text (used by config_load and unit tests). */
+void    config_load_text(const char *text, const char *origin);
+void    config_reset(void);     /* forget everything (tests, reload) */
+
+/* -o name=value, or a program's own setting; wins over main.cf. */
+void    config_override(const char *name, const char *value);
+/* "name=value" form; returns -1 (and changes nothing) without '='. */
+int     config_override_arg(const char *name_eq_value);
+
+/* Values, expanded. Unknown and unset: config_str returns "" and
+ * config_lookup returns NULL. Bad numbers are fatal with a clear message. */
+const char *config_str(const char *name);
+const char *config_lookup(const char *name);
+long    config_int(const char *name);
+int     config_bool(const char *name);
+long    config_time(const char *name);      /* in seconds */
+long    config_size(const char *name);
+ARGV   *config_list(const char *name);      /* expanded, split with argv_split_list */
+
+/* Raw (unexpanded) value: main.cf/override, else default; NULL if unknown. */
+const char *config_raw(const char *name);
+const char *config_default(const char *name); /* built-in default, computed ones resolved */
+int     config_is_set(const char *name);      /* set in main.cf or overridden */
+const PARAM_INFO *config_param_info(const char *name);
+
+/* Expand $names in text; result is allocated. */
+char   *config_expand(const char *text);
+
+/* Iterate over the parameters: every known one and every one set. */
+typedef void (*CONFIG_WALK_FN)(const char *name, void *ctx);
+void    config_walk(CONFIG_WALK_FN fn, void *ctx);   /* sorted by name */
+/* Names that appear in main.cf but posthorn does not know (for warnings). */
+ARGV   *config_unknown_names(void);
+
+/* Conversion helpers shared with maps/postconf. */
+int     config_parse_bool(const char *value, int *result);
+int     config_parse_time(const char *value, char default_unit, long *seconds);
+
+/* Set in main.cf itself (not only overridden); its main.cf text or NULL. */
+int     config_in_file(const char *name);
+const char *config_file_value(const char *name);
+/* postconf -x: warn "<dir>/main.cf: undefined parameter: name" while expanding. */
+void    config_warn_undefined(int on);
+
+/* The parameter table (params.c). */
+extern const PARAM_INFO param_table[];
+extern const int param_table_size;
+/* A computed default (dflt NULL in the table): allocated, or NULL. */
+char   *param_compute_default(const char *name);
+
+#endif

@@ -1,0 +1,360 @@
+/*
+ * connect.c - sockets: listen and connect for UNIX-domain and TCP
+ * endpoints, fifos, and the one-byte trigger client.
+ *
+ * Interface: connect.h. Connects are non-blocking with a poll() timeout
+ * and return a blocking descriptor. Listening descriptors are left
+ * inheritable (master passes them to its children). inet_connect_spec()
+ * parses "[host]:port", "host:port" and "port" (host defaults to
+ * localhost).
+ *
+ * SECURITY: endpoint names come from configuration (master.cf, main.cf);
+ * they are still length-checked against sun_path and NI_MAXHOST.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "connect.h"
+
+void
+fd_nonblock(int fd, int on)
+{
+    int     flags = fcntl(fd, F_GETFL);
+
+    if (flags < 0)
+        return;
+    flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    (void) fcntl(fd, F_SETFL, flags);
+}
+
+void
+fd_cloexec(int fd, int on)
+{
+    int     flags = fcntl(fd, F_GETFD);
+
+    if (flags < 0)
+        return;
+    flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
+    (void) fcntl(fd, F_SETFD, flags);
+}
+
+static int
+unix_addr(struct sockaddr_un *sun, const char *path)
+{
+    size_t  len = strlen(path);
+
+    if (len == 0 || len >= sizeof(sun->sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memset(sun, 0, sizeof(*sun));
+    sun->sun_family = AF_UNIX;
+    memcpy(sun->sun_path, path, len);
+    return 0;
+}
+
+/* Non-blocking connect with a timeout; fd is left blocking. 0 or -1. */
+static int
+timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
+{
+    struct pollfd pfd;
+    int     err = 0;
+    socklen_t errlen = sizeof(err);
+    int     n;
+
+    if (timeout > 0)
+        fd_nonblock(fd, 1);
+    if (connect(fd, sa, len) < 0) {
+        if (timeout <= 0 || (errno != EINPROGRESS && errno != EAGAIN))
+            return -1;
+        pfd.fd = fd;
+        pfd.events = POLLOUT;
+        do {
+            n = poll(&pfd, 1, timeout * 1000);
+        } while (n < 0 && errno == EINTR);
+        if (n == 0)
+            errno = ETIMEDOUT;
+        if (n <= 0)
+            return -1;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
+            return -1;
+        if (err != 0) {
+            errno = err;
+            return -1;
+        }
+    }
+    if (timeout > 0)
+        fd_nonblock(fd, 0);
+    return 0;
+}
+
+int
+unix_connect(const char *path, int timeout)
+{
+    struct sockaddr_un sun;
+    int     fd;
+    int     saved;
+
+    if (unix_addr(&sun, path) < 0)
+        return -1;
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+        return -1;
+    if (timed_connect(fd, (struct sockaddr *) &sun, sizeof(sun), timeout) < 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int
+inet_connect(const char *host, const char *port, int timeout)
+{
+    struct addrinfo hints, *res, *ai;
+    int     fd = -1;
+    int     saved = ECONNREFUSED;
+    int     err;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (host == NULL || *host == 0)
+        host = "localhost";
+    if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
+        errno = (err == EAI_SYSTEM) ? errno : EHOSTUNREACH;
+        return -1;
+    }
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        if (timed_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        errno = saved;
+    return fd;
+}
+
+/* Split "[host]:port", "host:port" or "port" into host and port buffers. */
+static int
+inet_split(const char *spec, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon;
+    const char *close;
+    size_t  hlen;
+
+    host[0] = 0;
+    if (spec[0] == '[') {
+        if ((close = strchr(spec, ']')) == NULL || close[1] != ':')
+            return -1;
+        hlen = (size_t) (close - spec - 1);
+        spec++;
+        colon = close + 1;
+    } else if ((colon = strrchr(spec, ':')) != NULL) {
+        hlen = (size_t) (colon - spec);
+    } else {
+        hlen = 0;
+        colon = spec - 1;
+    }
+    if (hlen >= hostlen || strlen(colon + 1) >= portlen || colon[1] == 0)
+        return -1;
+    memcpy(host, spec, hlen);
+    host[hlen] = 0;
+    strcpy(port, colon + 1);
+    return 0;
+}
+
+int
+inet_connect_spec(const char *spec, int timeout)
+{
+    char    host[NI_MAXHOST];
+    char    port[NI_MAXSERV];
+
+    if (inet_split(spec, host, sizeof(host), port, sizeof(port)) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return inet_connect(host, port, timeout);
+}
+
+int
+unix_dgram_connect(const char *path)
+{
+    struct sockaddr_un sun;
+    int     fd;
+    int     saved;
+
+    if (unix_addr(&sun, path) < 0)
+        return -1;
+    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/* Bind a UNIX socket of the given type at path (replacing a stale one). */
+static int
+unix_bind(const char *path, int type, int mode)
+{
+    struct sockaddr_un sun;
+    int     fd;
+    int     saved;
+
+    if (unix_addr(&sun, path) < 0)
+        return -1;
+    if ((fd = socket(AF_UNIX, type, 0)) < 0)
+        return -1;
+    if ((unlink(path) < 0 && errno != ENOENT)
+        || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
+        || chmod(path, (mode_t) mode) < 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int
+unix_listen(const char *path, int backlog, int mode)
+{
+    int     fd = unix_bind(path, SOCK_STREAM, mode);
+    int     saved;
+
+    if (fd < 0)
+        return -1;
+    if (listen(fd, backlog) < 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int
+unix_dgram_listen(const char *path, int mode)
+{
+    return unix_bind(path, SOCK_DGRAM, mode);
+}
+
+static int
+inet_listen_one(const struct addrinfo *ai, int backlog)
+{
+    int     on = 1;
+    int     fd;
+    int     saved;
+
+    if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0)
+        return -1;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (ai->ai_family == AF_INET6)
+        (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
+        saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int
+inet_listen(const char *host, const char *port, int backlog)
+{
+    struct addrinfo hints, *res, *ai;
+    int     fd = -1;
+    int     saved = EADDRNOTAVAIL;
+    int     err;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (host != NULL && *host == 0)
+        host = NULL;
+    /* All addresses: one IPv4 wildcard socket is what Postfix's default
+     * inet_protocols=ipv4 gives. */
+    if (host == NULL)
+        hints.ai_family = AF_INET;
+    if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
+        errno = (err == EAI_SYSTEM) ? errno : EADDRNOTAVAIL;
+        return -1;
+    }
+    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        if ((fd = inet_listen_one(ai, backlog)) < 0)
+            saved = errno;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        errno = saved;
+    return fd;
+}
+
+int
+fifo_listen(const char *path, int mode)
+{
+    int     fd;
+
+    if (mkfifo(path, (mode_t) mode) < 0 && errno != EEXIST)
+        return -1;
+    if ((fd = open(path, O_RDWR | O_NONBLOCK)) < 0)
+        return -1;
+    (void) fchmod(fd, (mode_t) mode);
+    return fd;
+}
+
+static int
+trigger_write(int fd, const char *buf, int len)
+{
+    ssize_t n;
+
+    do {
+        n = write(fd, buf, (size_t) len);
+    } while (n < 0 && errno == EINTR);
+    return n == len ? 0 : -1;
+}
+
+int
+trigger_send(const char *path, const char *buf, int len)
+{
+    struct stat st;
+    int     fd;
+    int     ret;
+
+    if (len < 0)
+        return -1;
+    if (stat(path, &st) < 0)
+        return -1;
+    if (S_ISFIFO(st.st_mode)) {
+        if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+            return -1;
+    } else if ((fd = unix_connect(path, 1)) < 0) {
+        return -1;
+    } else {
+        fd_nonblock(fd, 1);
+    }
+    ret = trigger_write(fd, buf, len);
+    close(fd);
+    return ret;
+}

@@ -1,0 +1,104 @@
+/*
+ * deliver.h - the delivery request between qmgr and a delivery agent
+ * (see mail_proto.h for the wire sequence), and the per-recipient log
+ * line every agent writes:
+ *
+ *   ID: to=<rcpt>, [orig_to=<orig>, ]relay=R, delay=D, delays=a/b/c/d, dsn=X.Y.Z, status=S (text)
+ *
+ * delay is the total time since arrival; delays splits it into: before
+ * qmgr (arrival -> active), in qmgr (active -> agent start), connection
+ * setup, and transmission; each printed as Postfix does (two significant
+ * digits, "0" below 0.01s).
+ *
+ * Greeting: deliver_request_read() first sends {protocol=delivery};
+ * deliver_request_write() first reads and checks it (callers do not call
+ * attr_send_protocol/attr_expect_protocol themselves).
+ *
+ * SECURITY: the agent side treats the request as untrusted: queue name
+ * and id are validated before the file is opened (read-only, O_NOFOLLOW),
+ * the offsets must lie inside the file, counts are bounded.
+ */
+#ifndef POSTHORN_DELIVER_H
+#define POSTHORN_DELIVER_H
+
+#include "stream.h"
+#include "vstring.h"
+
+#define DELIVER_MAX_RCPT 10000
+
+#define DELIVER_SENT     0
+#define DELIVER_DEFER    4
+#define DELIVER_BOUNCE   5
+
+typedef struct DELIVER_RCPT {
+    char   *address;
+    char   *orig_rcpt;
+    long    offset;             /* of the RCPT record in the queue file */
+    int     dsn_notify;
+    char   *dsn_orcpt;
+    /* result */
+    int     status;             /* DELIVER_*; -1 = not yet */
+    char    dsn[16];
+    char   *reason;
+} DELIVER_RCPT;
+
+typedef struct DELIVER_REQUEST {
+    char   *queue_name;
+    char   *queue_id;
+    long    offset;             /* first content record */
+    long    size;               /* content size */
+    char   *sender;
+    char   *nexthop;
+    char   *transport;
+    double  arrival_time;       /* epoch seconds */
+    double  active_time;
+    double  agent_time;         /* set by deliver_request_read */
+    char   *encoding;
+    char   *dsn_envid;
+    int     dsn_ret;
+    char   *client_name;
+    char   *client_addr;
+    int     rcpt_count;
+    DELIVER_RCPT *rcpt;
+    STREAM *fp;                 /* agent side: the queue file, read-only */
+} DELIVER_REQUEST;
+
+/* Agent side. Returns NULL (and logs why) on a protocol error or a queue
+ * file that cannot be opened. */
+DELIVER_REQUEST *deliver_request_read(STREAM *client);
+/* Send every recipient's status (those still -1 are sent as deferred). */
+int     deliver_request_reply(STREAM *client, DELIVER_REQUEST *req);
+void    deliver_request_free(DELIVER_REQUEST *req);
+/*
+ * Record recipient i's result and log the to= line. relay is "local",
+ * "host[addr]:port", "none"; conn_time/xfer_time are the c and d parts.
+ */
+void    deliver_result(DELIVER_REQUEST *req, int i, int status, const char *dsn,
+                       const char *relay, double conn_time, double xfer_time,
+                       const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+/*
+ * Same, for one destination that recipient i expanded into (aliases,
+ * .forward): logs "to=<to>, orig_to=<rcpt i>". A recipient that gets
+ * several results keeps the worst: deferred over bounced over sent.
+ */
+void    deliver_result_to(DELIVER_REQUEST *req, int i, const char *to, int status,
+                          const char *dsn, const char *relay, double conn_time,
+                          double xfer_time, const char *fmt, ...)
+            __attribute__((format(printf, 9, 10)));
+/* Format "delay=..., delays=..." into out (appends). */
+void    deliver_format_delays(VSTRING *out, double arrival, double active,
+                              double agent, double conn, double xfer, double now);
+
+/* Client (qmgr) side: write the request; read the replies into rcpt[].status/dsn/reason. */
+int     deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req);
+int     deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req);
+
+/* Read the message content (from req->offset) as lines for delivery:
+ * calls fn with each piece; is_eol tells whether the piece ends a line
+ * (the newline itself is not passed). Returns 0, or -1 on a corrupt file,
+ * or fn's own non-zero return value (which stops the walk; use a positive
+ * value to tell a write error from a corrupt file). */
+typedef int (*DELIVER_LINE_FN)(const char *data, size_t len, int is_eol, void *ctx);
+int     deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx);
+
+#endif

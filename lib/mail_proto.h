@@ -1,0 +1,155 @@
+/*
+ * mail_proto.h - the internal protocols: service names, attribute names,
+ * and the request/reply sequence of each service. All requests are
+ * attribute lists (attr.h); queue file content is records (record.h).
+ *
+ * Sockets are relative to $queue_directory (processes chdir there):
+ *   private/cleanup  private/rewrite  private/local  private/smtp ...
+ *   public/qmgr (fifo)  public/pickup (fifo)  public/postlog (unix-dgram)
+ *
+ * -------------------------------------------------------------------
+ * cleanup (private/cleanup; smtpd and pickup are clients)
+ *
+ *   S: {protocol=cleanup, queue_id=ID}      the queue file exists now
+ *   C: {flags=N}                            CLEANUP_FLAG_*
+ *   C: records: TIME, [FULL], ATTR..., FROM, then per recipient
+ *      [DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT, [DSN_ENVID] [DSN_RET],
+ *      MESG, NORM/CONT content lines, XTRA, END
+ *      (ATTR names: ATTR_CLIENT_NAME, ATTR_CLIENT_ADDR, ... below;
+ *       "encoding=8bitmime|7bit", "log_ident=ID")
+ *   S: {status=N, reason=text}              status 0 = queued;
+ *      otherwise CLEANUP_STAT_* bits; reason is the SMTP reply text to
+ *      use when non-empty ("5.7.1 message content rejected").
+ *
+ *   cleanup fsyncs the file and marks it ready before it sends status 0,
+ *   then triggers qmgr ("I" on public/qmgr).
+ *
+ * -------------------------------------------------------------------
+ * trivial-rewrite (private/rewrite; smtpd, cleanup, qmgr, local are clients)
+ *
+ *   S: {protocol=rewrite}
+ *   C: {request=rewrite, rule=local|remote, address=A}
+ *   S: {flags=0, address=A'}                qualified per myorigin/mydomain
+ *   C: {request=resolve, sender=S, address=A}
+ *   S: {flags=F, transport=T, nexthop=H, recipient=A'}
+ *       F: RESOLVE_CLASS_* | RESOLVE_FLAG_*
+ *
+ * -------------------------------------------------------------------
+ * delivery agents (private/<transport>: local, smtp, ...; qmgr is the client)
+ *
+ *   S: {protocol=delivery}
+ *   C: {queue_name, queue_id, offset, size, sender, nexthop, transport,
+ *       arrival_time, active_time, encoding, dsn_envid, dsn_ret,
+ *       client_name, client_addr, rcpt_count=N}
+ *       offset = file offset of the first content record (after MESG)
+ *   C: N lists {address, orig_rcpt, offset, dsn_notify, dsn_orcpt}
+ *       offset = file offset of the recipient's RCPT record
+ *   (the agent delivers, and logs each "to=<...>, relay=..., status=..." line)
+ *   S: N lists {status=0|4|5, dsn=X.Y.Z, reason=text}, in request order
+ *       0 = delivered (qmgr marks it DONE), 4 = deferred (stays), 5 = bounced
+ *
+ * -------------------------------------------------------------------
+ * qmgr wakeups (public/qmgr fifo): single bytes below.
+ */
+#ifndef POSTHORN_MAIL_PROTO_H
+#define POSTHORN_MAIL_PROTO_H
+
+#define MAIL_CLASS_PRIVATE  "private"
+#define MAIL_CLASS_PUBLIC   "public"
+
+#define SERVICE_CLEANUP     "cleanup"
+#define SERVICE_REWRITE     "rewrite"
+#define SERVICE_QMGR        "qmgr"
+#define SERVICE_PICKUP      "pickup"
+#define SERVICE_POSTLOG     "postlog"
+#define SERVICE_LOCAL       "local"
+#define SERVICE_BOUNCE      "bounce"
+
+#define PROTO_CLEANUP       "cleanup"
+#define PROTO_REWRITE       "rewrite"
+#define PROTO_DELIVERY      "delivery"
+
+/* Timeout for one internal request (ipc_timeout default 3600s). */
+#define MAIL_IPC_TIMEOUT_PARAM "ipc_timeout"
+
+/* qmgr trigger bytes */
+#define QMGR_REQ_SCAN_INCOMING  'I'
+#define QMGR_REQ_SCAN_DEFERRED  'D'
+#define QMGR_REQ_SCAN_ALL       'A'
+#define QMGR_REQ_FLUSH_DEAD     'F'
+#define TRIGGER_REQ_WAKEUP      'W'
+
+/* cleanup flags (client -> cleanup) */
+#define CLEANUP_FLAG_NONE       0
+#define CLEANUP_FLAG_BOUNCE     (1 << 0)    /* bounce on content rejection instead of reporting */
+#define CLEANUP_FLAG_FILTER     (1 << 1)    /* apply header/body checks */
+#define CLEANUP_FLAG_HOLD       (1 << 2)    /* put into hold/ */
+#define CLEANUP_FLAG_DISCARD    (1 << 3)
+#define CLEANUP_FLAG_MAP_OK     (1 << 4)    /* address mappings allowed */
+#define CLEANUP_FLAG_LOCAL      (1 << 5)    /* local submission: add From:/Date: etc */
+
+/* cleanup status bits (cleanup -> client) */
+#define CLEANUP_STAT_OK         0
+#define CLEANUP_STAT_BAD        (1 << 0)    /* internal protocol error */
+#define CLEANUP_STAT_WRITE      (1 << 1)    /* queue file write error */
+#define CLEANUP_STAT_SIZE       (1 << 2)    /* message too large */
+#define CLEANUP_STAT_CONT       (1 << 3)    /* content rejected */
+#define CLEANUP_STAT_HOPS       (1 << 4)    /* too many hops */
+#define CLEANUP_STAT_RCPT       (1 << 6)    /* no recipients */
+#define CLEANUP_STAT_DEFER      (1 << 8)    /* temporary reject */
+
+/* attribute names */
+#define ATTR_PROTOCOL       "protocol"
+#define ATTR_QUEUE_ID       "queue_id"
+#define ATTR_QUEUE_NAME     "queue_name"
+#define ATTR_FLAGS          "flags"
+#define ATTR_STATUS         "status"
+#define ATTR_REASON         "reason"
+#define ATTR_REQUEST        "request"
+#define ATTR_RULE           "rule"
+#define ATTR_ADDRESS        "address"
+#define ATTR_SENDER         "sender"
+#define ATTR_TRANSPORT      "transport"
+#define ATTR_NEXTHOP        "nexthop"
+#define ATTR_RECIPIENT      "recipient"
+#define ATTR_ORIG_RCPT      "orig_rcpt"
+#define ATTR_OFFSET         "offset"
+#define ATTR_SIZE           "size"
+#define ATTR_ARRIVAL_TIME   "arrival_time"
+#define ATTR_ACTIVE_TIME    "active_time"
+#define ATTR_ENCODING       "encoding"
+#define ATTR_DSN_ENVID      "dsn_envid"
+#define ATTR_DSN_RET        "dsn_ret"
+#define ATTR_DSN_NOTIFY     "dsn_notify"
+#define ATTR_DSN_ORCPT      "dsn_orcpt"
+#define ATTR_DSN_STATUS     "dsn"
+#define ATTR_RCPT_COUNT     "rcpt_count"
+#define ATTR_CLIENT_NAME    "client_name"
+#define ATTR_CLIENT_ADDR    "client_addr"
+#define ATTR_CLIENT_PORT    "client_port"
+#define ATTR_HELO_NAME      "helo_name"
+#define ATTR_PROTO_NAME     "protocol_name"
+#define ATTR_RWR_CONTEXT    "rewrite_context"
+#define ATTR_LOG_IDENT      "log_ident"
+
+/* resolve classes and flags */
+#define RESOLVE_FLAG_FINAL   (1 << 0)   /* final destination: local or virtual */
+#define RESOLVE_FLAG_ROUTED  (1 << 1)   /* address had a source route or %-hack */
+#define RESOLVE_FLAG_ERROR   (1 << 2)   /* bad address syntax */
+#define RESOLVE_FLAG_FAIL    (1 << 3)   /* table lookup failed: try again later */
+#define RESOLVE_CLASS_LOCAL   (1 << 8)  /* mydestination, inet_interfaces */
+#define RESOLVE_CLASS_ALIAS   (1 << 9)  /* virtual_alias_domains */
+#define RESOLVE_CLASS_VIRTUAL (1 << 10) /* virtual_mailbox_domains */
+#define RESOLVE_CLASS_RELAY   (1 << 11) /* relay_domains */
+#define RESOLVE_CLASS_DEFAULT (1 << 12) /* everything else */
+#define RESOLVE_CLASS_MASK    (0x1f << 8)
+
+/* DSN NOTIFY bits */
+#define DSN_NOTIFY_NEVER    (1 << 0)
+#define DSN_NOTIFY_SUCCESS  (1 << 1)
+#define DSN_NOTIFY_FAILURE  (1 << 2)
+#define DSN_NOTIFY_DELAY    (1 << 3)
+#define DSN_RET_FULL        1
+#define DSN_RET_HDRS        2
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * maps.h - lookup tables, one interface for every type.
+ *
+ * A table is named "type:name" as in main.cf: hash:/etc/postfix/access,
+ * btree:..., texthash:/path, inline:{ key=value, { key = text with spaces } },
+ * static:value, static:{ text }, unix:passwd.byname. Later: cidr, pcre,
+ * regexp, proxy:... ("proxy:" is accepted and stripped).
+ *
+ * hash: and btree: are Berkeley DB files "name.db" in the format
+ * Postfix's postmap writes: keys and values stored with their trailing
+ * NUL when built by postmap (both forms are tried on lookup).
+ *
+ * Case folding as Postfix: keys are lowercased before lookup (and before
+ * postmap stores them) unless the table was opened with MAP_FOLD_NONE.
+ *
+ * A MAPS is a list of tables searched in order ("alias_maps = hash:a,
+ * hash:b"); the first hit wins.
+ *
+ * Lookup results distinguish "not found" from "table failed" (file
+ * missing, corrupt db): callers then defer (4xx) rather than reject.
+ *
+ * Opening: dict_open() fails (NULL + *err) when a table cannot be opened
+ * (missing .db file, bad inline syntax); postmap turns that into a fatal
+ * error. maps_create() never fails: a table that cannot be opened is
+ * replaced by a stand-in that logs "warning: type:name is unavailable.
+ * <reason>" and answers MAP_FAIL to every lookup, as Postfix does, so a
+ * daemon defers mail instead of dying or bouncing it.
+ *
+ * Writing (postmap): MAP_CREATE builds a new hash:/btree: file in a
+ * temporary file "name.db.tmp.<pid>" in the same directory; dict_commit()
+ * (or dict_close()) commits it (sync, fsync, keep an existing file's owner/mode, rename over
+ * name.db), dict_abort() throws it away. MAP_WRITE alone updates name.db
+ * in place under an exclusive lock (postmap -i, -d). Readers take a shared
+ * fcntl lock around each lookup. dict_changed() reports that the file
+ * behind a table was replaced or modified since it was opened (inode or
+ * mtime differ, or it vanished), so long-running daemons can reopen.
+ *
+ * NUL bytes: by default writes store key and value with a trailing NUL
+ * (Postfix's Linux default) and lookups try with the NUL first, then
+ * without; the first form that matches is then used for that table.
+ * MAP_NUL_ON (postmap -N) / MAP_NUL_OFF (-n) force one form.
+ *
+ * Duplicate keys on dict_put(): MAP_DUP_WARN logs "type:name: duplicate
+ * entry: "key"" and keeps the first value (postmap's default),
+ * MAP_DUP_IGNORE keeps the first silently (-w), MAP_DUP_REPLACE or no DUP
+ * flag at all replaces (-r, and the natural meaning for library callers).
+ */
+#ifndef POSTHORN_MAPS_H
+#define POSTHORN_MAPS_H
+
+#include <stddef.h>
+#include "argv.h"
+
+typedef struct DICT DICT;
+
+#define MAP_FOLD_NONE   (1 << 0)        /* do not lowercase keys */
+#define MAP_CREATE      (1 << 1)        /* postmap: create/truncate */
+#define MAP_WRITE       (1 << 2)        /* open for update */
+#define MAP_DUP_WARN    (1 << 3)        /* warn on duplicate keys and keep the first (postmap) */
+#define MAP_DUP_REPLACE (1 << 4)        /* keep the last */
+#define MAP_DUP_IGNORE  (1 << 5)        /* keep the first, silently (postmap -w) */
+#define MAP_NUL_ON      (1 << 6)        /* keys/values only with trailing NUL (-N) */
+#define MAP_NUL_OFF     (1 << 7)        /* keys/values only without NUL (-n) */
+
+/* Result codes. */
+#define MAP_FOUND      1
+#define MAP_NOTFOUND   0
+#define MAP_FAIL      (-1)
+
+/* Open one table "type:name". Returns NULL and an allocated *err on failure
+ * (unknown type, missing file for types that need one at open time). */
+DICT   *dict_open(const char *spec, int flags, char **err);
+void    dict_close(DICT *d);
+/* Lookup: on MAP_FOUND *value points to storage valid until the next call on d. */
+int     dict_get(DICT *d, const char *key, const char **value);
+int     dict_put(DICT *d, const char *key, const char *value);   /* 0 / -1 */
+int     dict_del(DICT *d, const char *key);     /* MAP_FOUND / MAP_NOTFOUND / MAP_FAIL */
+/* Iterate (postmap -s): first=1 starts over; returns MAP_FOUND until the end. */
+int     dict_seq(DICT *d, int first, const char **key, const char **value);
+int     dict_sync(DICT *d);
+const char *dict_spec(const DICT *d);
+const char *dict_error(const DICT *d);          /* text for the last MAP_FAIL */
+const char *dict_type(const DICT *d);           /* "hash" (after "proxy:" is stripped) */
+const char *dict_name(const DICT *d);           /* "/etc/postfix/access" */
+/* 1 when the file behind d was replaced or modified since open (daemons
+ * then reopen or restart); 0 otherwise and for types without a file. */
+int     dict_changed(DICT *d);
+/* Close a table opened with MAP_CREATE and publish it: 0, or -1 with an
+ * allocated *err (the temporary file is then removed). d is freed either
+ * way. dict_close() does the same and logs a failure as a warning. */
+int     dict_commit(DICT *d, char **err);
+/* The MAP_* flags a table uses; changing them affects later calls only
+ * (postalias writes its NIS entries without NUL and case folding). */
+int     dict_get_flags(const DICT *d);
+void    dict_set_flags(DICT *d, int flags);
+/* Discard a table opened with MAP_CREATE without committing it. */
+void    dict_abort(DICT *d);
+/* Berkeley DB cache size for tables opened from now on (Postfix's
+ * db_read_buffer_size for lookups, db_create_buffer_size for postmap). */
+void    dict_db_cache_size(size_t read_size, size_t create_size);
+/* Supported types, for postconf -m. */
+ARGV   *dict_types(void);
+
+typedef struct MAPS MAPS;
+/* title names the parameter in log lines ("alias_maps"). spec is the
+ * parameter's expanded value; an empty list gives an empty MAPS. */
+MAPS   *maps_create(const char *title, const char *spec, int flags);
+void    maps_free(MAPS *m);
+int     maps_find(MAPS *m, const char *key, const char **value);
+int     maps_is_empty(const MAPS *m);
+int     maps_changed(MAPS *m);                  /* any table changed (dict_changed) */
+const char *maps_title(const MAPS *m);
+
+/*
+ * Parse a table source file (postmap input: "key whitespace value",
+ * comments, continuation lines; with is_alias the aliases(5) form
+ * "name: value, value"). path NULL or "-" reads standard input.
+ * Calls fn per entry (key as written, not case-folded; for aliases the
+ * name unquoted). Bad lines are logged as Postfix does
+ * ("<file>, line N: expected format: key whitespace value") and skipped.
+ * Returns 0 after the whole input; -1 with errno set when the file cannot
+ * be opened or read (nothing logged for a failed open, the caller words
+ * the error); a non-zero return of fn stops the reading and is returned.
+ */
+typedef int (*MAP_SOURCE_FN)(const char *key, const char *value, int lineno, void *ctx);
+int     map_source_read(const char *path, int is_alias, MAP_SOURCE_FN fn, void *ctx);
+/* Longest logical source line (a longer one is skipped with a warning). */
+#define MAP_SOURCE_LINE_MAX (1024 * 1024)
+
+#endif

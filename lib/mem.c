@@ -1,0 +1,101 @@
+/*
+ * mem.c - allocation that never returns NULL.
+ *
+ * Interface: mem.h. Every function either returns usable memory or logs
+ * "fatal: out of memory" and exits. Array sizes are checked for
+ * multiplication overflow here so that callers never compute n * size.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "msg.h"
+
+static void
+mem_oom(void)
+{
+    msg_fatal("out of memory");
+}
+
+void   *
+mem_alloc(size_t size)
+{
+    void   *p = calloc(1, size ? size : 1);
+
+    if (p == NULL)
+        mem_oom();
+    return p;
+}
+
+void   *
+mem_array(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        msg_fatal("out of memory: array of %zu x %zu bytes", count, size);
+    return mem_alloc(count * size);
+}
+
+void   *
+mem_realloc(void *ptr, size_t size)
+{
+    void   *p = realloc(ptr, size ? size : 1);
+
+    if (p == NULL)
+        mem_oom();
+    return p;
+}
+
+void   *
+mem_realloc_array(void *ptr, size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        msg_fatal("out of memory: array of %zu x %zu bytes", count, size);
+    return mem_realloc(ptr, count * size);
+}
+
+void
+mem_free(void *ptr)
+{
+    free(ptr);
+}
+
+char   *
+mem_strdup(const char *str)
+{
+    size_t  len = strlen(str);
+    char   *p = mem_alloc(len + 1);
+
+    memcpy(p, str, len);
+    return p;
+}
+
+char   *
+mem_strndup(const char *str, size_t len)
+{
+    size_t  n = strnlen(str, len);
+    char   *p;
+
+    if (n == SIZE_MAX)
+        mem_oom();
+    p = mem_alloc(n + 1);
+    memcpy(p, str, n);
+    return p;
+}
+
+char   *
+mem_printf(const char *fmt, ...)
+{
+    va_list ap;
+    char   *p = NULL;
+    int     n;
+
+    va_start(ap, fmt);
+    n = vasprintf(&p, fmt, ap);
+    va_end(ap);
+    if (n < 0 || p == NULL)
+        mem_oom();
+    return p;
+}

@@ -1,0 +1,22 @@
+/*
+ * mem.h - allocation that never returns NULL.
+ *
+ * Every allocation either succeeds or the process exits with a fatal log
+ * line ("fatal: out of memory"). Array sizes are multiplied with an
+ * overflow check, so callers never compute n * size themselves.
+ */
+#ifndef POSTHORN_MEM_H
+#define POSTHORN_MEM_H
+
+#include <stddef.h>
+
+void   *mem_alloc(size_t size);                 /* zero-filled */
+void   *mem_array(size_t count, size_t size);   /* zero-filled, overflow-checked */
+void   *mem_realloc(void *ptr, size_t size);
+void   *mem_realloc_array(void *ptr, size_t count, size_t size);
+void    mem_free(void *ptr);                    /* NULL is fine */
+char   *mem_strdup(const char *str);
+char   *mem_strndup(const char *str, size_t len); /* copies at most len bytes, NUL-terminates */
+char   *mem_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * privs.c - the one routine that drops privileges, and id look-ups.
+ *
+ * Interface: privs.h. priv_drop(): optional chroot (and chdir "/"),
+ * setgroups to the single group, setresgid, setresuid, then verify that
+ * setuid(0) fails. Any failure is fatal. When the process does not run as
+ * root (a non-root demo or test instance) nothing changes and no error is
+ * reported.
+ *
+ * SECURITY: this is where root goes away; order matters (groups and gid
+ * before uid, chroot before the uid change). The ids come from
+ * $mail_owner / $setgid_group (main.cf, owned by root) or from a
+ * recipient's passwd entry.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "msg.h"
+#include "privs.h"
+
+static int
+priv_is_root(void)
+{
+    uid_t   r, e, s;
+
+    if (getresuid(&r, &e, &s) < 0)
+        return geteuid() == 0;
+    return r == 0 || e == 0 || s == 0;
+}
+
+void
+priv_drop(uid_t uid, gid_t gid, const char *chroot_dir)
+{
+    if (!priv_is_root())
+        return;
+    if (geteuid() != 0 && seteuid(0) < 0)
+        msg_fatal("priv_drop: seteuid(0): %m");
+    if (chroot_dir != NULL && *chroot_dir != 0) {
+        if (chroot(chroot_dir) < 0)
+            msg_fatal("chroot(%s): %m", chroot_dir);
+        if (chdir("/") < 0)
+            msg_fatal("chdir(/) after chroot(%s): %m", chroot_dir);
+    }
+    if (setgroups(1, &gid) < 0)
+        msg_fatal("setgroups(%ld): %m", (long) gid);
+    if (setresgid(gid, gid, gid) < 0)
+        msg_fatal("setresgid(%ld): %m", (long) gid);
+    if (setresuid(uid, uid, uid) < 0)
+        msg_fatal("setresuid(%ld): %m", (long) uid);
+    if (uid != 0 && setuid(0) == 0)
+        msg_fatal("priv_drop: could regain root privileges after dropping to uid %ld",
+                  (long) uid);
+}
+
+void
+priv_mail_owner(uid_t *uid, gid_t *gid)
+{
+    const char *name = config_str("mail_owner");
+    struct passwd *pw;
+
+    if (*name == 0)
+        name = "postfix";
+    errno = 0;
+    if ((pw = getpwnam(name)) == NULL)
+        msg_fatal("file %s/main.cf: parameter mail_owner: unknown user name value: %s",
+                  config_directory(), name);
+    if (pw->pw_uid == 0)
+        msg_fatal("file %s/main.cf: parameter mail_owner: user %s has privileged user ID",
+                  config_directory(), name);
+    *uid = pw->pw_uid;
+    *gid = pw->pw_gid;
+}
+
+gid_t
+priv_setgid_group(void)
+{
+    const char *name = config_str("setgid_group");
+    struct group *gr;
+
+    if (*name == 0)
+        name = "postdrop";
+    if ((gr = getgrnam(name)) == NULL)
+        msg_fatal("file %s/main.cf: parameter setgid_group: unknown group name: %s",
+                  config_directory(), name);
+    if (gr->gr_gid == 0)
+        msg_fatal("file %s/main.cf: parameter setgid_group: group %s has privileged group ID",
+                  config_directory(), name);
+    return gr->gr_gid;
+}
+
+int
+priv_set_euid(uid_t uid, gid_t gid)
+{
+    if (!priv_is_root())
+        return 0;
+    if (geteuid() != 0 && seteuid(0) < 0)
+        return -1;
+    if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0)
+        return -1;
+    return 0;
+}
+
+int
+priv_restore_root(void)
+{
+    gid_t   gid = 0;
+
+    if (!priv_is_root())
+        return 0;
+    if (seteuid(0) < 0 || setegid(0) < 0 || setgroups(1, &gid) < 0)
+        return -1;
+    return 0;
+}

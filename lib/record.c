@@ -1,0 +1,161 @@
+/*
+ * record.c - queue file records: write and read one typed record.
+ *
+ * Interface: record.h. A record is one type byte, the data length as a
+ * base-128 number (low 7 bits first, the high bit set on every length
+ * byte except the last, at most 5 bytes), then the data bytes.
+ *
+ * SECURITY: rec_get() reads queue files and cleanup clients, both
+ * untrusted. The length is bounded by the caller's maximum before any
+ * data is read; a length encoding longer than 5 bytes, a length over the
+ * maximum or a record cut short is REC_TYPE_ERROR, never a crash or an
+ * allocation the peer chose.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "record.h"
+
+#define REC_LEN_BYTES_MAX 5
+#define REC_READ_CHUNK    4096
+
+int
+rec_put(STREAM *s, int type, const char *data, size_t len)
+{
+    unsigned char hdr[1 + REC_LEN_BYTES_MAX];
+    size_t  n = 0;
+    size_t  left = len;
+
+    if (len > 0xffffffffUL)
+        return -1;
+    hdr[n++] = (unsigned char) type;
+    do {
+        unsigned char ch = left & 0x7f;
+
+        left >>= 7;
+        if (left)
+            ch |= 0x80;
+        hdr[n++] = ch;
+    } while (left && n < sizeof(hdr));
+    if (stream_write(s, hdr, n) < 0)
+        return -1;
+    if (len > 0 && stream_write(s, data, len) < 0)
+        return -1;
+    return stream_error(s) ? -1 : 0;
+}
+
+int
+rec_puts(STREAM *s, int type, const char *str)
+{
+    return rec_put(s, type, str, strlen(str));
+}
+
+int
+rec_printf(STREAM *s, int type, const char *fmt, ...)
+{
+    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    va_list ap;
+    int     ret;
+
+    va_start(ap, fmt);
+    ret = vstring_vsprintf_append(buf, fmt, ap);
+    va_end(ap);
+    if (ret >= 0)
+        ret = rec_put(s, type, STR(buf), LEN(buf));
+    vstring_free(buf);
+    return ret;
+}
+
+/* Read the base-128 length; 0, or -1 on a bad encoding or early end. */
+static int
+rec_get_length(STREAM *s, size_t *len)
+{
+    size_t  value = 0;
+    int     shift = 0;
+    int     ch;
+
+    for (int i = 0; i < REC_LEN_BYTES_MAX; i++) {
+        if ((ch = stream_getc(s)) == STREAM_EOF)
+            return -1;
+        value |= (size_t) (ch & 0x7f) << shift;
+        shift += 7;
+        if ((ch & 0x80) == 0) {
+            *len = value;
+            return 0;
+        }
+    }
+    return -1;                                  /* continuation on byte 5 */
+}
+
+int
+rec_get(STREAM *s, VSTRING *buf, size_t max)
+{
+    char    chunk[REC_READ_CHUNK];
+    size_t  len;
+    int     type;
+
+    vstring_reset(buf);
+    if ((type = stream_getc(s)) == STREAM_EOF)
+        return stream_error(s) ? REC_TYPE_ERROR : REC_TYPE_EOF;
+    if (rec_get_length(s, &len) < 0 || len > max || len > buf->max)
+        return REC_TYPE_ERROR;
+    while (len > 0) {
+        size_t  want = len < sizeof(chunk) ? len : sizeof(chunk);
+
+        if (stream_read(s, chunk, want) != (ssize_t) want)
+            return REC_TYPE_ERROR;
+        if (vstring_ncat(buf, chunk, want) < 0)
+            return REC_TYPE_ERROR;
+        len -= want;
+    }
+    return type;
+}
+
+static const struct {
+    int     type;
+    const char *name;
+} rec_names[] = {
+    {REC_TYPE_SIZE, "message_size"},
+    {REC_TYPE_TIME, "message_arrival_time"},
+    {REC_TYPE_CTIM, "queue_file_create_time"},
+    {REC_TYPE_FULL, "sender_fullname"},
+    {REC_TYPE_ATTR, "named_attribute"},
+    {REC_TYPE_FROM, "sender"},
+    {REC_TYPE_ORCP, "original_recipient"},
+    {REC_TYPE_RCPT, "recipient"},
+    {REC_TYPE_DONE, "done_recipient"},
+    {REC_TYPE_DSN_ORCPT, "dsn_original_recipient"},
+    {REC_TYPE_DSN_NOTIFY, "dsn_notify_flags"},
+    {REC_TYPE_DSN_ENVID, "dsn_envelope_id"},
+    {REC_TYPE_DSN_RET, "dsn_return_flags"},
+    {REC_TYPE_WARN, "warning_message_time"},
+    {REC_TYPE_MESG, "message_content"},
+    {REC_TYPE_NORM, "regular_text"},
+    {REC_TYPE_CONT, "unterminated_text"},
+    {REC_TYPE_XTRA, "extracted_info"},
+    {REC_TYPE_END, "message_end"},
+    {REC_TYPE_CONTENT_FILTER, "content_filter"},
+    {REC_TYPE_EOF, "end-of-file"},
+    {REC_TYPE_ERROR, "error"},
+};
+
+int
+rec_type_known(int type)
+{
+    if (type < 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(rec_names) / sizeof(rec_names[0]); i++)
+        if (rec_names[i].type == type)
+            return 1;
+    return 0;
+}
+
+const char *
+rec_type_name(int type)
+{
+    for (size_t i = 0; i < sizeof(rec_names) / sizeof(rec_names[0]); i++)
+        if (rec_names[i].type == type)
+            return rec_names[i].name;
+    return "unknown";
+}

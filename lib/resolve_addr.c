@@ -1,0 +1,300 @@
+/*
+ * resolve_addr.c - rewrite_addr() and resolve_addr(): the in-process
+ * rewriting and resolution that trivial-rewrite serves (rewrite_clnt.h).
+ *
+ * Rewriting ("canonicalisation"): drop a source route ("@a,@b:user@d"),
+ * strip trailing dots, turn "host!user" into "user@host" (swap_bangpath)
+ * and "user%host" into "user@host" (allow_percent_hack) when there is no
+ * '@', then append "@$myorigin" to an unqualified address
+ * (append_at_myorigin) and ".$mydomain" to "user@host" without a dot in
+ * host (append_dot_mydomain). The "remote" rule uses
+ * remote_header_rewrite_domain for both and rewrites nothing when it is
+ * empty.
+ *
+ * Resolution: rewrite with the "local" rule, lowercase the domain, undo
+ * "user%remote@ourdomain" and "user@remote@ourdomain" routing (flagged
+ * RESOLVE_FLAG_ROUTED), then pick the address class, its transport and
+ * nexthop, and finally let transport_maps override either part.
+ *
+ * SECURITY: addresses are untrusted; they are handled in VSTRINGs bounded
+ * by ADDRESS_MAX plus room for the appended domain, and an address over
+ * ADDRESS_MAX resolves with RESOLVE_FLAG_ERROR without further parsing.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "config.h"
+#include "mail_proto.h"
+#include "maps.h"
+#include "mem.h"
+#include "msg.h"
+#include "resolve.h"
+#include "rewrite_clnt.h"
+
+#define RESOLVE_ROUTE_LOOPS 10
+#define REWRITE_MAX         (ADDRESS_MAX + 512)
+
+void
+resolve_reply_init(RESOLVE_REPLY *r)
+{
+    r->transport = vstring_alloc(REWRITE_MAX);
+    r->nexthop = vstring_alloc(REWRITE_MAX);
+    r->recipient = vstring_alloc(REWRITE_MAX);
+    r->flags = 0;
+}
+
+void
+resolve_reply_free(RESOLVE_REPLY *r)
+{
+    vstring_free(r->transport);
+    vstring_free(r->nexthop);
+    vstring_free(r->recipient);
+    r->transport = r->nexthop = r->recipient = NULL;
+}
+
+/* Remove trailing dots from the address (they end the domain). */
+static void
+rewrite_strip_dots(VSTRING *addr)
+{
+    while (LEN(addr) > 0 && STR(addr)[LEN(addr) - 1] == '.')
+        vstring_truncate(addr, LEN(addr) - 1);
+}
+
+/* "host!user" -> "user@host", "user%host" -> "user@host" when no '@'. */
+static void
+rewrite_route_hacks(VSTRING *addr)
+{
+    char   *bang;
+    char   *pct;
+
+    if (strchr(STR(addr), '@'))
+        return;
+    if (resolve_param_bool("swap_bangpath", 1) && (bang = strchr(STR(addr), '!')) != NULL
+        && bang > STR(addr) && bang[1]) {
+        char   *host = mem_strndup(STR(addr), bang - STR(addr));
+        char   *user = mem_strdup(bang + 1);
+
+        vstring_sprintf(addr, "%s@%s", user, host);
+        mem_free(host);
+        mem_free(user);
+        return;
+    }
+    if (resolve_param_bool("allow_percent_hack", 1) && (pct = strrchr(STR(addr), '%')) != NULL)
+        *pct = '@';
+}
+
+void
+rewrite_addr(const char *rule, const char *addr, VSTRING *out)
+{
+    int     remote = (strcmp(rule, "remote") == 0);
+    const char *origin;
+    const char *mydomain;
+    const char *colon;
+    const char *at;
+
+    vstring_reset(out);
+    if (*addr == 0)
+        return;
+    origin = remote ? resolve_param("remote_header_rewrite_domain", "")
+        : resolve_param("myorigin", config_str("myhostname"));
+    mydomain = remote ? origin : resolve_param("mydomain", "");
+    if (*addr == '@' && (colon = strchr(addr, ':')) != NULL && colon[1])
+        addr = colon + 1;                       /* source route */
+    vstring_strcpy(out, addr);
+    if (remote && *origin == 0)
+        return;
+    rewrite_route_hacks(out);
+    if (strchr(STR(out), '@'))
+        rewrite_strip_dots(out);
+    if (LEN(out) > 0 && STR(out)[LEN(out) - 1] == '@')
+        vstring_truncate(out, LEN(out) - 1);
+    if ((at = strrchr(STR(out), '@')) == NULL) {
+        if (*origin && resolve_param_bool("append_at_myorigin", 1))
+            vstring_sprintf_append(out, "@%s", origin);
+        return;
+    }
+    if (*mydomain && at[1] != '[' && strchr(at + 1, '.') == NULL
+        && resolve_param_bool("append_dot_mydomain", 0))
+        vstring_sprintf_append(out, ".%s", mydomain);
+}
+
+/* A domain name (not a literal) with a character or label Postfix rejects. */
+static int
+resolve_bad_domain(const char *domain)
+{
+    const char *cp;
+    int     label = 0;
+
+    if (*domain == '[') {
+        struct sockaddr_storage sa;
+
+        return resolve_literal_parse(domain, &sa) < 0;
+    }
+    for (cp = domain; *cp; cp++) {
+        unsigned char ch = *cp;
+
+        if (ch == '.') {
+            if (label == 0)
+                return 1;
+            label = 0;
+        } else if (isalnum(ch) || ch == '-' || ch == '_' || ch >= 0x80) {
+            label++;
+        } else {
+            return 1;
+        }
+    }
+    return label == 0;
+}
+
+/* Lowercase the domain, strip its trailing dots. */
+static void
+resolve_fold(VSTRING *addr)
+{
+    char   *at;
+
+    rewrite_strip_dots(addr);
+    if ((at = strrchr(STR(addr), '@')) != NULL)
+        for (char *cp = at + 1; *cp; cp++)
+            *cp = tolower((unsigned char) *cp);
+}
+
+/*
+ * Undo routing through our own domains: "user@remote@ours" and, with
+ * allow_percent_hack, "user%remote@ours" become "user@remote".
+ */
+static void
+resolve_unroute(VSTRING *addr, int *flags)
+{
+    for (int loop = 0; loop < RESOLVE_ROUTE_LOOPS; loop++) {
+        char   *at;
+        char   *pct;
+
+        resolve_fold(addr);
+        at = strrchr(STR(addr), '@');
+        if (at == NULL || !resolve_local(at + 1))
+            return;
+        *at = 0;                                /* addr is now the local part */
+        if (strchr(STR(addr), '@')) {
+            LEN(addr) = at - STR(addr);
+        } else if (resolve_param_bool("allow_percent_hack", 1)
+                   && (pct = strrchr(STR(addr), '%')) != NULL) {
+            *pct = '@';
+            LEN(addr) = at - STR(addr);
+        } else {
+            *at = '@';                          /* a plain local address */
+            return;
+        }
+        *flags |= RESOLVE_FLAG_ROUTED;
+    }
+}
+
+/* Split "transport:nexthop"; empty parts leave the outputs alone. */
+static void
+resolve_split_transport(const char *spec, VSTRING *transport, VSTRING *nexthop)
+{
+    const char *colon = strchr(spec, ':');
+
+    if (colon == NULL) {
+        if (*spec)
+            vstring_strcpy(transport, spec);
+        return;
+    }
+    if (colon > spec)
+        vstring_ncpy(transport, spec, colon - spec);
+    if (colon[1])
+        vstring_strcpy(nexthop, colon + 1);
+}
+
+/* Class defaults: transport from param, nexthop from it or a fallback. */
+static void
+resolve_class(RESOLVE_REPLY *reply, int class, const char *param, const char *dflt,
+              const char *fallback)
+{
+    vstring_reset(reply->transport);
+    vstring_reset(reply->nexthop);
+    resolve_split_transport(resolve_param(param, dflt), reply->transport, reply->nexthop);
+    if (LEN(reply->nexthop) == 0)
+        vstring_strcpy(reply->nexthop, fallback);
+    reply->flags |= class;
+}
+
+/* transport_maps: "user@domain", "domain", ".parent"..., "*". */
+static void
+resolve_transport_maps(RESOLVE_REPLY *reply, const char *domain)
+{
+    const char *spec = resolve_param("transport_maps", "");
+    const char *value = NULL;
+    const char *dot;
+    MAPS   *maps;
+    int     ret;
+
+    if (*spec == 0)
+        return;
+    maps = resolve_maps("transport_maps", spec);
+    if ((ret = maps_find(maps, STR(reply->recipient), &value)) == MAP_NOTFOUND && domain) {
+        ret = maps_find(maps, domain, &value);
+        for (dot = strchr(domain, '.'); ret == MAP_NOTFOUND && dot; dot = strchr(dot + 1, '.'))
+            ret = maps_find(maps, dot, &value);
+    }
+    if (ret == MAP_NOTFOUND)
+        ret = maps_find(maps, "*", &value);
+    if (ret == MAP_FAIL)
+        reply->flags |= RESOLVE_FLAG_FAIL;
+    else if (ret == MAP_FOUND && value)
+        resolve_split_transport(value, reply->transport, reply->nexthop);
+}
+
+void
+resolve_addr(const char *sender, const char *addr, RESOLVE_REPLY *reply)
+{
+    const char *relayhost = resolve_param("relayhost", "");
+    const char *domain;
+    const char *at;
+    int     fail = 0;
+
+    reply->flags = 0;
+    vstring_reset(reply->recipient);
+    if (strlen(addr) > ADDRESS_MAX) {
+        reply->flags |= RESOLVE_FLAG_ERROR;
+        resolve_class(reply, RESOLVE_CLASS_DEFAULT, "error_transport", "error",
+                      "5.1.3 bad address syntax");
+        return;
+    }
+    rewrite_addr("local", addr, reply->recipient);
+    resolve_unroute(reply->recipient, &reply->flags);
+    at = strrchr(STR(reply->recipient), '@');
+    domain = at ? at + 1 : NULL;
+    if (at && (strchr(STR(reply->recipient), '@') != at || memchr(STR(reply->recipient), '%',
+               at - STR(reply->recipient)) || memchr(STR(reply->recipient), '!',
+               at - STR(reply->recipient))))
+        reply->flags |= RESOLVE_FLAG_ROUTED;
+    if (domain && (*domain == 0 || resolve_bad_domain(domain)))
+        reply->flags |= RESOLVE_FLAG_ERROR;
+
+    if (domain == NULL || resolve_local(domain)) {
+        resolve_class(reply, RESOLVE_CLASS_LOCAL | RESOLVE_FLAG_FINAL, "local_transport",
+                      "local", config_str("myhostname"));
+    } else if (resolve_domain_list("virtual_alias_domains", domain, &fail)) {
+        resolve_class(reply, RESOLVE_CLASS_ALIAS | RESOLVE_FLAG_FINAL, "error_transport",
+                      "error", "");
+        vstring_strcpy(reply->nexthop, "User unknown in virtual alias table");
+    } else if (!fail && resolve_domain_list("virtual_mailbox_domains", domain, &fail)) {
+        resolve_class(reply, RESOLVE_CLASS_VIRTUAL | RESOLVE_FLAG_FINAL, "virtual_transport",
+                      "virtual", domain);
+    } else if (!fail && resolve_domain_list("relay_domains", domain, &fail)) {
+        resolve_class(reply, RESOLVE_CLASS_RELAY, "relay_transport", "relay",
+                      *relayhost ? relayhost : domain);
+    } else {
+        resolve_class(reply, RESOLVE_CLASS_DEFAULT, "default_transport", "smtp",
+                      *relayhost ? relayhost : domain);
+    }
+    if (fail)
+        reply->flags |= RESOLVE_FLAG_FAIL;
+    resolve_transport_maps(reply, domain);
+    if (msg_verbose)
+        msg_info("resolve <%s> from <%s>: flags=0x%x transport=%s nexthop=%s recipient=%s",
+                 addr, sender ? sender : "", reply->flags, STR(reply->transport),
+                 STR(reply->nexthop), STR(reply->recipient));
+}

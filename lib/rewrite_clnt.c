@@ -1,0 +1,146 @@
+/*
+ * rewrite_clnt.c - client of the trivial-rewrite service (private/rewrite).
+ *
+ * Interface (rewrite_clnt.h):
+ *   rewrite_clnt(rule, addr, out)        {request=rewrite, rule, address}
+ *   resolve_clnt(sender, addr, reply)    {request=resolve, sender, address}
+ *
+ * One connection is kept open per process. A request that fails (write
+ * error, timeout, bad reply) closes it and is tried once more on a fresh
+ * connection; a second failure returns -1 and the caller defers.
+ *
+ * The first request on a new connection is written before the server's
+ * {protocol=rewrite} greeting is read (then the greeting is checked, then
+ * the reply read), so the client works with servers that greet on accept
+ * and with servers that greet when the first request arrives.
+ *
+ * SECURITY: replies are checked strictly: every expected attribute must be
+ * there and numeric, and the values are bounded by the output VSTRINGs.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "attr.h"
+#include "config.h"
+#include "connect.h"
+#include "mail_proto.h"
+#include "msg.h"
+#include "resolve.h"
+#include "rewrite_clnt.h"
+
+#define REWRITE_CLNT_PATH  MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE
+
+static STREAM *rewrite_stream;
+static int rewrite_fresh;                   /* greeting not yet read */
+
+static int
+rewrite_clnt_timeout(void)
+{
+    const char *value = resolve_param(MAIL_IPC_TIMEOUT_PARAM, "3600s");
+    long    seconds;
+
+    if (config_parse_time(value, 's', &seconds) < 0 || seconds <= 0)
+        seconds = 3600;
+    return seconds > 86400 ? 86400 : (int) seconds;
+}
+
+static void
+rewrite_clnt_disconnect(void)
+{
+    if (rewrite_stream) {
+        (void) stream_close(rewrite_stream);
+        rewrite_stream = NULL;
+    }
+}
+
+static int
+rewrite_clnt_connect(void)
+{
+    int     timeout = rewrite_clnt_timeout();
+    int     fd;
+
+    if ((fd = unix_connect(REWRITE_CLNT_PATH, timeout)) < 0) {
+        msg_warn("connect to %s service: %m", REWRITE_CLNT_PATH);
+        return -1;
+    }
+    rewrite_stream = stream_fdopen(fd);
+    stream_set_timeout(rewrite_stream, timeout);
+    rewrite_fresh = 1;
+    return 0;
+}
+
+/* One request/reply exchange, with one retry on a new connection. */
+static int
+rewrite_clnt_call(const ATTR_LIST *request, ATTR_LIST *reply)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (rewrite_stream == NULL && rewrite_clnt_connect() < 0)
+            return -1;
+        if (attr_write(rewrite_stream, request) == 0
+            && (!rewrite_fresh || attr_expect_protocol(rewrite_stream, PROTO_REWRITE) == 0)
+            && attr_read(rewrite_stream, reply) == 1) {
+            rewrite_fresh = 0;
+            return 0;
+        }
+        rewrite_clnt_disconnect();
+    }
+    msg_warn("problem talking to service %s", REWRITE_CLNT_PATH);
+    return -1;
+}
+
+int
+rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
+{
+    ATTR_LIST *req = attr_list_alloc();
+    ATTR_LIST *rep = attr_list_alloc();
+    const char *value;
+    long    flags;
+    int     ret = -1;
+
+    attr_add(req, ATTR_REQUEST, "rewrite");
+    attr_add(req, ATTR_RULE, rule);
+    attr_add(req, ATTR_ADDRESS, addr);
+    if (rewrite_clnt_call(req, rep) == 0) {
+        if (attr_get_long(rep, ATTR_FLAGS, &flags) < 0
+            || (value = attr_get(rep, ATTR_ADDRESS)) == NULL) {
+            msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
+            rewrite_clnt_disconnect();
+        } else if (vstring_strcpy(out, value) == 0) {
+            ret = 0;
+        }
+    }
+    attr_list_free(req);
+    attr_list_free(rep);
+    return ret;
+}
+
+int
+resolve_clnt(const char *sender, const char *addr, RESOLVE_REPLY *reply)
+{
+    ATTR_LIST *req = attr_list_alloc();
+    ATTR_LIST *rep = attr_list_alloc();
+    const char *transport, *nexthop, *recipient;
+    long    flags;
+    int     ret = -1;
+
+    attr_add(req, ATTR_REQUEST, "resolve");
+    attr_add(req, ATTR_SENDER, sender ? sender : "");
+    attr_add(req, ATTR_ADDRESS, addr);
+    if (rewrite_clnt_call(req, rep) == 0) {
+        if (attr_get_long(rep, ATTR_FLAGS, &flags) < 0
+            || (transport = attr_get(rep, ATTR_TRANSPORT)) == NULL
+            || (nexthop = attr_get(rep, ATTR_NEXTHOP)) == NULL
+            || (recipient = attr_get(rep, ATTR_RECIPIENT)) == NULL) {
+            msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
+            rewrite_clnt_disconnect();
+        } else if (vstring_strcpy(reply->transport, transport) == 0
+                   && vstring_strcpy(reply->nexthop, nexthop) == 0
+                   && vstring_strcpy(reply->recipient, recipient) == 0) {
+            reply->flags = (int) flags;
+            ret = 0;
+        }
+    }
+    attr_list_free(req);
+    attr_list_free(rep);
+    return ret;
+}

@@ -1,0 +1,639 @@
+/*
+ * server.c - the daemon skeletons: single-client, multi-client, trigger.
+ *
+ * Interface: server.h. Common start-up (server_init): parse the options
+ * master passes, load main.cf and the -o overrides, set up logging, run
+ * the program's pre_init as root, chdir to queue_directory, drop
+ * privileges (-u) and chroot (-r), run post_init. Then one of three loops:
+ *
+ *   single: poll the listen descriptors (and the status pipe, to notice
+ *       that master went away), accept one client, report busy, serve it,
+ *       close it, report available. Exit after max_use clients or
+ *       max_idle idle seconds.
+ *   multi: an events.h loop; each readable client gets one fn() call.
+ *   trigger: an events.h loop; fifo bytes, a short unix-socket message or
+ *       a unix-dgram datagram are handed to fn() as one buffer.
+ *
+ * Signals: SIGTERM ("postfix stop") makes an idle process exit at once and
+ * a busy one close its listen sockets (so a new master can bind them) and
+ * exit after the current client. SIGHUP ("postfix reload") and a closed
+ * status pipe (master gone or reloaded) make the process exit when it is
+ * idle. The watchdog (daemon_timeout) kills a process stuck in one client.
+ *
+ * SECURITY: runs as root until priv_drop(). Clients are untrusted; the
+ * programs' fn() bound their input. Trigger messages are cut at
+ * SERVER_TRIGGER_MAX bytes (datagrams at SERVER_DGRAM_MAX).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "config.h"
+#include "connect.h"
+#include "events.h"
+#include "mem.h"
+#include "msg.h"
+#include "privs.h"
+#include "server.h"
+#include "stream.h"
+
+#define SERVER_MAX_LISTEN   64          /* -s limit */
+#define SERVER_TRIGGER_MAX  1024        /* bytes of one fifo/unix trigger */
+#define SERVER_DGRAM_MAX    (MSG_LINE_MAX + 1024)
+#define SERVER_TRIGGER_WAIT 10          /* seconds a trigger client may take */
+#define SERVER_CHECK_PERIOD 5.0         /* seconds between "is master alive" checks */
+
+SERVER_CTX server_ctx;
+
+static struct {
+    int     standalone;         /* -d: no master */
+    int     listen_fds[SERVER_MAX_LISTEN];
+    int     listen_count;
+    pid_t   master_pid;
+    long    max_use;
+    long    max_idle;
+    long    daemon_timeout;
+    long    use_count;
+    int     clients;            /* multi server: open clients */
+    volatile sig_atomic_t busy;
+    volatile sig_atomic_t got_term;
+    volatile sig_atomic_t got_hup;
+    int     master_gone;
+    MULTI_SERVER_FN multi_fn;
+    TRIGGER_SERVER_FN trigger_fn;
+} srv = {.listen_count = 0};
+
+/* ---- signals and status ------------------------------------------------ */
+
+static void
+server_sigterm(int sig)
+{
+    int     i;
+
+    srv.got_term = 1;
+    if (!srv.busy)
+        _exit(0);
+    /* Busy: stop listening now so a new master can bind, exit later. */
+    for (i = 0; i < srv.listen_count; i++)
+        (void) close(srv.listen_fds[i]);
+}
+
+static void
+server_sighup(int sig)
+{
+    srv.got_hup = 1;
+}
+
+static void
+server_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    (void) sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = server_sigterm;
+    (void) sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = server_sighup;
+    (void) sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    (void) sigaction(SIGALRM, &sa, NULL);
+    (void) sigaction(SIGCHLD, &sa, NULL);
+}
+
+void
+server_status(int status)
+{
+    SERVER_STATUS st;
+    ssize_t n;
+
+    srv.busy = (status == SERVER_STAT_BUSY);
+    if (srv.standalone || srv.master_gone)
+        return;
+    memset(&st, 0, sizeof(st));
+    st.pid = getpid();
+    st.status = status;
+    do {
+        n = write(SERVER_STATUS_FD, &st, sizeof(st));
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t) sizeof(st)) {
+        if (msg_verbose)
+            msg_info("status pipe to master: %m");
+        srv.master_gone = 1;
+    }
+}
+
+/* Should this process stop taking new work? */
+static int
+server_should_exit(void)
+{
+    if (srv.got_term || srv.got_hup || srv.master_gone)
+        return 1;
+    if (!srv.standalone && getppid() != srv.master_pid) {
+        srv.master_gone = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Is the status pipe closed at the other end (master exited or reloaded)? */
+static int
+server_status_closed(short revents)
+{
+    return (revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+}
+
+static void
+server_watchdog(int on)
+{
+    if (srv.daemon_timeout > 0)
+        alarm(on ? (unsigned) srv.daemon_timeout : 0);
+}
+
+/* ---- start-up ---------------------------------------------------------- */
+
+static long
+server_param(const char *name, long dflt, int is_time)
+{
+    if (config_lookup(name) == NULL)
+        return dflt;
+    return is_time ? config_time(name) : config_int(name);
+}
+
+static void
+server_drop_privileges(int unpriv, int chroot_flag, const SERVER_OPTS *opts)
+{
+    const char *qdir = config_str("queue_directory");
+    uid_t   uid;
+    gid_t   gid;
+
+    if (unpriv && !(opts && opts->keep_root)) {
+        priv_mail_owner(&uid, &gid);
+        priv_drop(uid, gid, chroot_flag ? qdir : NULL);
+    } else if (chroot_flag && geteuid() == 0) {
+        if (chroot(qdir) < 0 || chdir("/") < 0)
+            msg_fatal("chroot(%s): %m", qdir);
+    }
+}
+
+static void
+server_check_listen_fds(void)
+{
+    int     i;
+
+    if (srv.standalone)
+        return;
+    for (i = 0; i < srv.listen_count; i++) {
+        srv.listen_fds[i] = SERVER_LISTEN_FD + i;
+        if (fcntl(srv.listen_fds[i], F_GETFD) < 0)
+            msg_fatal("listen descriptor %d is not open: %m", srv.listen_fds[i]);
+        fd_cloexec(srv.listen_fds[i], 1);
+        fd_nonblock(srv.listen_fds[i], 1);
+    }
+    if (fcntl(SERVER_STATUS_FD, F_GETFD) < 0)
+        srv.master_gone = 1;
+    else
+        fd_cloexec(SERVER_STATUS_FD, 1);
+}
+
+static void
+server_init(int argc, char **argv, const SERVER_OPTS *opts)
+{
+    const char *config_dir = NULL;
+    ARGV   *overrides = argv_alloc();
+    int     unpriv = 0, chroot_flag = 0;
+    int     ch;
+    size_t  i;
+    const char *qdir;
+
+    msg_init(argv[0], isatty(STDERR_FILENO) ? MSG_STDERR : 0);
+    server_signals();
+    server_ctx.service = msg_program();
+    server_ctx.type = "unix";
+    srv.listen_count = 1;
+    while ((ch = getopt(argc, argv, "+c:n:t:s:urdvo:")) != -1) {
+        switch (ch) {
+        case 'c': config_dir = optarg; break;
+        case 'n': server_ctx.service = optarg; break;
+        case 't': server_ctx.type = optarg; break;
+        case 's':
+            srv.listen_count = atoi(optarg);
+            if (srv.listen_count < 1 || srv.listen_count > SERVER_MAX_LISTEN)
+                msg_fatal("bad listen count: -s %s", optarg);
+            break;
+        case 'u': unpriv = 1; break;
+        case 'r': chroot_flag = 1; break;
+        case 'd': srv.standalone = 1; break;
+        case 'v': msg_verbose++; break;
+        case 'o': argv_add(overrides, optarg); break;
+        default:
+            msg_fatal("usage: %s [-c config_dir] [-n service] [-t type] [-s count] "
+                      "[-u] [-r] [-d] [-v] [-o name=value] [args]", msg_program());
+        }
+    }
+    if (srv.standalone)
+        msg_set_flags(msg_get_flags() | MSG_STDERR);
+    server_ctx.args = argv_alloc();
+    for (; optind < argc; optind++)
+        argv_add(server_ctx.args, argv[optind]);
+    server_ctx.listen_count = srv.listen_count;
+
+    config_load(config_dir);
+    for (i = 0; i < overrides->argc; i++)
+        if (config_override_arg(overrides->argv[i]) < 0)
+            msg_warn("ignoring bad override \"-o %s\"", overrides->argv[i]);
+    argv_free(overrides);
+    msg_logging_init();
+
+    srv.master_pid = getppid();
+    srv.max_use = server_param("max_use", 100, 0);
+    srv.max_idle = server_param("max_idle", 100, 1);
+    srv.daemon_timeout = server_param("daemon_timeout", 18000, 1);
+    server_check_listen_fds();
+
+    if (opts && opts->pre_init)
+        opts->pre_init(server_ctx.service, server_ctx.args);
+    qdir = config_str("queue_directory");
+    if (chdir(qdir) < 0)
+        msg_fatal("chdir(\"%s\"): %m", qdir);
+    server_drop_privileges(unpriv, chroot_flag, opts);
+    if (opts && opts->post_init)
+        opts->post_init(server_ctx.service, server_ctx.args);
+    if (msg_verbose)
+        msg_info("%s/%s: ready, max_use=%ld max_idle=%ld", server_ctx.service,
+                 server_ctx.type, srv.max_use, srv.max_idle);
+}
+
+/* ---- accepting clients ------------------------------------------------- */
+
+/* Receive a descriptor passed over conn (type "pass"); fd or -1. */
+static int
+server_recv_fd(int conn)
+{
+    struct msghdr mh;
+    struct iovec iov;
+    char    byte;
+    union {
+        struct cmsghdr align;
+        char    buf[CMSG_SPACE(sizeof(int))];
+    } cbuf;
+    struct cmsghdr *cm;
+    struct pollfd pfd = {.fd = conn, .events = POLLIN};
+    int     fd = -1;
+
+    if (poll(&pfd, 1, SERVER_TRIGGER_WAIT * 1000) <= 0)
+        return -1;
+    memset(&mh, 0, sizeof(mh));
+    iov.iov_base = &byte;
+    iov.iov_len = 1;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf.buf;
+    mh.msg_controllen = sizeof(cbuf.buf);
+    if (recvmsg(conn, &mh, MSG_CMSG_CLOEXEC) <= 0)
+        return -1;
+    for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
+            && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    return fd;
+}
+
+/* Accept one client on a listen descriptor; fd or -1 (nothing there). */
+static int
+server_accept(int lfd)
+{
+    int     fd, passed;
+
+    fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+            && errno != ECONNABORTED && errno != EBADF)
+            msg_warn("accept connection: %m");
+        return -1;
+    }
+    if (strcmp(server_ctx.type, "pass") == 0) {
+        passed = server_recv_fd(fd);
+        close(fd);
+        if (passed < 0)
+            msg_warn("pass service %s: no descriptor received", server_ctx.service);
+        fd = passed;
+    }
+    return fd;
+}
+
+/* Standalone mode: read stdin, write stdout. */
+static ssize_t
+server_stdout_write(void *ctx, int fd, void *buf, size_t len)
+{
+    return write(STDOUT_FILENO, buf, len);
+}
+
+static STREAM *
+server_stdio_stream(void)
+{
+    STREAM *s = stream_fdopen(STDIN_FILENO);
+    struct stat st;
+
+    if (fstat(STDIN_FILENO, &st) == 0 && !S_ISSOCK(st.st_mode))
+        stream_set_io(s, NULL, server_stdout_write, NULL);
+    return s;
+}
+
+/* ---- single-client server ---------------------------------------------- */
+
+static void
+single_server_serve(SINGLE_SERVER_FN fn, int fd)
+{
+    STREAM *client = stream_fdopen(fd);
+
+    server_status(SERVER_STAT_BUSY);
+    server_watchdog(1);
+    fn(client);
+    (void) stream_close(client);
+    server_watchdog(0);
+    srv.use_count++;
+    if (srv.got_term)
+        exit(0);
+    server_status(SERVER_STAT_AVAIL);
+}
+
+void
+single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS *opts)
+{
+    struct pollfd pfd[SERVER_MAX_LISTEN + 1];
+    time_t  idle_since;
+    int     i, n, fd;
+
+    server_init(argc, argv, opts);
+    if (srv.standalone) {
+        STREAM *s = server_stdio_stream();
+
+        srv.busy = 1;
+        fn(s);
+        (void) stream_flush(s);
+        stream_free_keep_fd(s);
+        exit(0);
+    }
+    server_status(SERVER_STAT_AVAIL);
+    idle_since = time(NULL);
+    for (;;) {
+        if (server_should_exit())
+            exit(0);
+        if (srv.max_use > 0 && srv.use_count >= srv.max_use)
+            exit(0);
+        if (srv.max_idle > 0 && time(NULL) - idle_since >= srv.max_idle)
+            exit(0);
+        for (i = 0; i < srv.listen_count; i++) {
+            pfd[i].fd = srv.listen_fds[i];
+            pfd[i].events = POLLIN;
+            pfd[i].revents = 0;
+        }
+        pfd[i].fd = SERVER_STATUS_FD;
+        pfd[i].events = 0;      /* only errors: the read end was closed */
+        pfd[i].revents = 0;
+        n = poll(pfd, (nfds_t) srv.listen_count + 1, 1000);
+        if (n <= 0)
+            continue;
+        if (server_status_closed(pfd[srv.listen_count].revents))
+            exit(0);
+        for (i = 0; i < srv.listen_count; i++) {
+            if (!(pfd[i].revents & POLLIN) || (fd = server_accept(pfd[i].fd)) < 0)
+                continue;
+            single_server_serve(fn, fd);
+            idle_since = time(NULL);
+            break;
+        }
+    }
+}
+
+/* ---- event-loop helpers shared by multi and trigger servers ------------ */
+
+static void
+server_status_event(int fd, int events, void *ctx)
+{
+    struct pollfd pfd = {.fd = SERVER_STATUS_FD, .events = 0};
+
+    if ((events & EVENT_ERROR)
+        || (poll(&pfd, 1, 0) > 0 && server_status_closed(pfd.revents))) {
+        srv.master_gone = 1;
+        event_cancel_fd(SERVER_STATUS_FD);
+    }
+}
+
+static void
+server_check_timer(void *ctx)
+{
+    (void) server_should_exit();
+    event_timer(server_check_timer, NULL, SERVER_CHECK_PERIOD);
+}
+
+static void
+server_loop_common(void)
+{
+    if (!srv.standalone && !srv.master_gone)
+        event_read(SERVER_STATUS_FD, server_status_event, NULL);
+    event_timer(server_check_timer, NULL, SERVER_CHECK_PERIOD);
+}
+
+/* ---- multi-client server ----------------------------------------------- */
+
+static void multi_server_accept(int fd, int events, void *ctx);
+
+static void
+multi_server_listen(int on)
+{
+    int     i;
+
+    for (i = 0; i < srv.listen_count; i++) {
+        if (on)
+            event_read(srv.listen_fds[i], multi_server_accept, NULL);
+        else
+            event_cancel_read(srv.listen_fds[i]);
+    }
+}
+
+static void
+multi_server_idle(void *ctx)
+{
+    if (srv.clients == 0)
+        exit(0);
+}
+
+static void
+multi_server_drop(STREAM *client)
+{
+    event_cancel_fd(stream_fd(client));
+    (void) stream_close(client);
+    if (--srv.clients > 0)
+        return;
+    server_watchdog(0);
+    if (server_should_exit() || (srv.max_use > 0 && srv.use_count >= srv.max_use))
+        exit(0);
+    server_status(SERVER_STAT_AVAIL);
+    if (srv.max_idle > 0)
+        event_timer(multi_server_idle, NULL, (double) srv.max_idle);
+}
+
+static void
+multi_server_client(int fd, int events, void *ctx)
+{
+    STREAM *client = ctx;
+    int     rounds = 0;
+    int     ret;
+
+    server_watchdog(1);
+    do {
+        ret = srv.multi_fn(client);
+    } while (ret == 0 && stream_buffered(client) > 0 && !stream_error(client)
+             && ++rounds < 100);
+    if (ret < 0 || stream_error(client) || stream_eof(client))
+        multi_server_drop(client);
+}
+
+static void
+multi_server_accept(int lfd, int events, void *ctx)
+{
+    STREAM *client;
+    int     fd;
+
+    if ((fd = server_accept(lfd)) < 0)
+        return;
+    if (srv.clients++ == 0) {
+        event_cancel_timer(multi_server_idle, NULL);
+        server_status(SERVER_STAT_BUSY);
+    }
+    srv.use_count++;
+    client = stream_fdopen(fd);
+    event_read(fd, multi_server_client, client);
+}
+
+void
+multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVER_OPTS *opts)
+{
+    STREAM *s;
+
+    server_init(argc, argv, opts);
+    srv.multi_fn = fn;
+    if (srv.standalone) {
+        s = server_stdio_stream();
+        srv.busy = 1;
+        while (fn(s) == 0 && !stream_error(s) && !stream_eof(s))
+            /* one request per call */ ;
+        (void) stream_flush(s);
+        exit(0);
+    }
+    server_loop_common();
+    multi_server_listen(1);
+    server_status(SERVER_STAT_AVAIL);
+    if (srv.max_idle > 0)
+        event_timer(multi_server_idle, NULL, (double) srv.max_idle);
+    for (;;) {
+        event_loop(1.0);
+        if (server_should_exit()) {
+            if (srv.clients == 0)
+                exit(0);
+            multi_server_listen(0);     /* finish the clients we have */
+        }
+        if (srv.max_use > 0 && srv.use_count >= srv.max_use)
+            multi_server_listen(0);
+    }
+}
+
+/* ---- trigger server ---------------------------------------------------- */
+
+static void
+trigger_server_deliver(const char *buf, int len)
+{
+    if (len <= 0)
+        return;
+    server_status(SERVER_STAT_BUSY);
+    server_watchdog(1);
+    srv.trigger_fn(buf, len);
+    server_watchdog(0);
+    if (srv.got_term)
+        exit(0);
+    server_status(SERVER_STAT_AVAIL);
+}
+
+/* Read a short trigger message from a unix-socket client, then close it. */
+static int
+trigger_server_read_conn(int fd, char *buf, int size)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    time_t  end = time(NULL) + SERVER_TRIGGER_WAIT;
+    int     len = 0;
+    ssize_t n;
+
+    while (len < size && time(NULL) < end) {
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 1000) <= 0)
+            continue;
+        n = read(fd, buf + len, (size_t) (size - len));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (int) n;
+    }
+    return len;
+}
+
+static void
+trigger_server_event(int lfd, int events, void *ctx)
+{
+    static char buf[SERVER_DGRAM_MAX];
+    ssize_t n;
+    int     fd;
+
+    if (strcmp(server_ctx.type, "fifo") == 0) {
+        n = read(lfd, buf, SERVER_TRIGGER_MAX);
+        if (n > 0)
+            trigger_server_deliver(buf, (int) n);
+    } else if (strcmp(server_ctx.type, "unix-dgram") == 0) {
+        n = recv(lfd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+        if (n > (ssize_t) sizeof(buf))
+            n = sizeof(buf);
+        if (n > 0)
+            trigger_server_deliver(buf, (int) n);
+    } else if ((fd = server_accept(lfd)) >= 0) {
+        n = trigger_server_read_conn(fd, buf, SERVER_TRIGGER_MAX);
+        close(fd);
+        trigger_server_deliver(buf, (int) n);
+    }
+}
+
+void
+trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OPTS *opts)
+{
+    char    buf[SERVER_TRIGGER_MAX];
+    ssize_t n;
+    int     i;
+
+    server_init(argc, argv, opts);
+    srv.trigger_fn = fn;
+    if (srv.standalone) {
+        while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0)
+            fn(buf, (int) n);
+        exit(0);
+    }
+    server_loop_common();
+    for (i = 0; i < srv.listen_count; i++)
+        event_read(srv.listen_fds[i], trigger_server_event, NULL);
+    server_status(SERVER_STAT_AVAIL);
+    for (;;) {
+        event_loop(1.0);
+        if (server_should_exit())
+            exit(0);
+    }
+}

@@ -1,0 +1,77 @@
+/*
+ * server.h - the daemon skeletons every service program links.
+ *
+ * master starts a service program as
+ *     program [-c config_dir] -n service -t type -s count [-u] [-r] [-d] [-v] [-o name=value]... [args...]
+ * with the listening sockets on file descriptors SERVER_LISTEN_FD ..
+ * SERVER_LISTEN_FD+count-1 and the status pipe to master on
+ * SERVER_STATUS_FD. -u: drop to mail_owner; -r: chroot to queue_directory;
+ * -d: run standalone (no master: the listen fd is not used; single_server
+ * serves stdin/stdout once); -o: configuration override.
+ *
+ * The skeleton: parses those options, loads main.cf, applies -o, sets up
+ * logging, calls the program's pre_init (still root: open files it needs),
+ * chdirs to queue_directory, drops privileges (priv_drop) when -u, calls
+ * post_init, then serves:
+ *
+ *   single_server_main: one client at a time; after each the process
+ *       reports "available" to master; exits after max_use clients or
+ *       max_idle seconds without one (both main.cf parameters).
+ *   multi_server_main: many clients in one event loop; fn is called when a
+ *       client is readable and handles one request (return -1 to close).
+ *   trigger_server_main: a fifo, unix socket or unix-dgram socket that
+ *       receives wakeup bytes or datagrams (postlogd)
+ *       ('W', 'I', 'D', 'A', 'F'); fn gets them; the program may add its
+ *       own events (qmgr). Never exits for max_idle (wakeup keeps it).
+ *
+ * Status pipe: each message is a SERVER_STATUS struct written whole.
+ * SIGTERM/SIGHUP from master: finish the current client, then exit.
+ */
+#ifndef POSTHORN_SERVER_H
+#define POSTHORN_SERVER_H
+
+#include <sys/types.h>
+#include "stream.h"
+#include "argv.h"
+
+#define SERVER_STATUS_FD  3
+#define SERVER_LISTEN_FD  5
+
+#define SERVER_STAT_BUSY   0
+#define SERVER_STAT_AVAIL  1
+
+typedef struct SERVER_STATUS {
+    pid_t   pid;
+    int     status;             /* SERVER_STAT_* */
+} SERVER_STATUS;
+
+typedef struct SERVER_OPTS {
+    void  (*pre_init)(const char *service, ARGV *args);   /* as root */
+    void  (*post_init)(const char *service, ARGV *args);  /* after priv drop */
+    int     keep_root;          /* program must stay root even without -u (local) */
+} SERVER_OPTS;
+
+/* Service context handed to callbacks. */
+typedef struct SERVER_CTX {
+    const char *service;        /* master.cf service name */
+    const char *type;           /* inet, unix, fifo, ... */
+    ARGV   *args;               /* master.cf arguments after the options */
+    int     listen_count;
+} SERVER_CTX;
+
+extern SERVER_CTX server_ctx;
+
+typedef void (*SINGLE_SERVER_FN)(STREAM *client);
+typedef int  (*MULTI_SERVER_FN)(STREAM *client);      /* -1: close client */
+typedef void (*TRIGGER_SERVER_FN)(const char *buf, int len);
+
+void    single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS *opts)
+            __attribute__((noreturn));
+void    multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVER_OPTS *opts)
+            __attribute__((noreturn));
+void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OPTS *opts)
+            __attribute__((noreturn));
+/* Tell master we are busy/available (single servers do this themselves). */
+void    server_status(int status);
+
+#endif

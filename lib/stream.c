@@ -1,0 +1,447 @@
+/*
+ * stream.c - buffered I/O on a file descriptor with time limits.
+ *
+ * Interface: stream.h. One 8 KiB read buffer and one 8 KiB write buffer
+ * per stream. Every wait goes through stream_poll(), bounded by the
+ * per-operation timeout and the absolute deadline. Errors, timeouts and
+ * EOF are sticky flags; output after an error is discarded and reported
+ * by stream_flush()/stream_close().
+ *
+ * SECURITY: stream_gets() stores at most the caller's maximum (and never
+ * more than the VSTRING's own maximum); the rest of a long line stays
+ * in the stream for the next call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "stream.h"
+
+#define STREAM_BUFSIZE 8192
+
+struct STREAM {
+    int     fd;
+    int     flags;
+    int     timeout;            /* seconds per operation, 0 = none */
+    time_t  deadline;           /* absolute, 0 = none */
+    STREAM_IO_FN rd;            /* NULL: default read() */
+    STREAM_IO_FN wr;            /* NULL: default write()/send() */
+    void   *ctx;
+    size_t  rpos;               /* next unread byte in rbuf */
+    size_t  rlen;               /* bytes valid in rbuf */
+    size_t  wlen;               /* bytes pending in wbuf */
+    int     close_error;
+    unsigned char rbuf[STREAM_BUFSIZE];
+    unsigned char wbuf[STREAM_BUFSIZE];
+};
+
+STREAM *
+stream_fdopen(int fd)
+{
+    STREAM *s = mem_alloc(sizeof(*s));
+
+    s->fd = fd;
+    return s;
+}
+
+STREAM *
+stream_open(const char *path, int flags, int mode)
+{
+    int     fd = open(path, flags, mode);
+
+    if (fd < 0)
+        return NULL;
+    return stream_fdopen(fd);
+}
+
+int
+stream_close(STREAM *s)
+{
+    int     ret = stream_flush(s);
+
+    if (close(s->fd) < 0)
+        ret = -1;
+    if (s->flags & (STREAM_FLAG_ERR | STREAM_FLAG_TIMEOUT))
+        ret = -1;
+    mem_free(s);
+    return ret;
+}
+
+void
+stream_free_keep_fd(STREAM *s)
+{
+    mem_free(s);
+}
+
+int
+stream_fd(const STREAM *s)
+{
+    return s->fd;
+}
+
+void
+stream_set_timeout(STREAM *s, int seconds)
+{
+    s->timeout = seconds > 0 ? seconds : 0;
+}
+
+void
+stream_set_deadline(STREAM *s, time_t when)
+{
+    s->deadline = when;
+}
+
+void
+stream_set_io(STREAM *s, STREAM_IO_FN rd, STREAM_IO_FN wr, void *ctx)
+{
+    s->rd = rd;
+    s->wr = wr;
+    s->ctx = ctx;
+}
+
+int
+stream_flags(const STREAM *s)
+{
+    return s->flags;
+}
+
+void
+stream_clearerr(STREAM *s)
+{
+    s->flags = 0;
+}
+
+size_t
+stream_buffered(const STREAM *s)
+{
+    return s->rlen - s->rpos;
+}
+
+/* Milliseconds this wait may take: -1 = forever, 0 = already expired. */
+static int
+stream_wait_ms(const STREAM *s)
+{
+    long    ms = -1;
+    time_t  now;
+
+    if (s->timeout > 0)
+        ms = (long) s->timeout * 1000;
+    if (s->deadline > 0) {
+        now = time(NULL);
+        if (now >= s->deadline)
+            return 0;
+        if (ms < 0 || (long) (s->deadline - now) * 1000 < ms)
+            ms = (long) (s->deadline - now) * 1000;
+    }
+    if (ms > INT_MAX)
+        ms = INT_MAX;
+    return (int) ms;
+}
+
+static int
+stream_poll_ms(STREAM *s, int events, int ms)
+{
+    struct pollfd pfd;
+    int     n;
+
+    pfd.fd = s->fd;
+    pfd.events = (short) events;
+    for (;;) {
+        pfd.revents = 0;
+        n = poll(&pfd, 1, ms);
+        if (n > 0)
+            return 1;
+        if (n == 0) {
+            s->flags |= STREAM_FLAG_TIMEOUT;
+            errno = ETIMEDOUT;
+            return 0;
+        }
+        if (errno != EINTR) {
+            s->flags |= STREAM_FLAG_ERR;
+            return -1;
+        }
+        /* EINTR: recompute the remaining time from the deadline only. */
+        if (s->deadline > 0 && stream_wait_ms(s) == 0) {
+            s->flags |= STREAM_FLAG_TIMEOUT;
+            errno = ETIMEDOUT;
+            return 0;
+        }
+    }
+}
+
+int
+stream_poll(STREAM *s, int events)
+{
+    int     ms = stream_wait_ms(s);
+
+    if (ms == 0 && s->deadline > 0 && time(NULL) >= s->deadline) {
+        s->flags |= STREAM_FLAG_TIMEOUT;
+        errno = ETIMEDOUT;
+        return 0;
+    }
+    return stream_poll_ms(s, events, ms);
+}
+
+int
+stream_wait_readable(STREAM *s, int timeout)
+{
+    struct pollfd pfd;
+    int     n;
+
+    if (stream_buffered(s) > 0)
+        return 1;
+    pfd.fd = s->fd;
+    pfd.events = POLLIN;
+    do {
+        n = poll(&pfd, 1, timeout < 0 ? -1 : timeout * 1000);
+    } while (n < 0 && errno == EINTR);
+    return n > 0 ? 1 : n;
+}
+
+/* One low-level transfer with waiting; returns bytes, 0 = EOF, -1 = error. */
+static ssize_t
+stream_io(STREAM *s, int writing, void *buf, size_t len)
+{
+    STREAM_IO_FN fn = writing ? s->wr : s->rd;
+    int     events = writing ? POLLOUT : POLLIN;
+    ssize_t n;
+
+    if (fn == NULL && (s->timeout > 0 || s->deadline > 0)
+        && stream_poll(s, events) <= 0)
+        return -1;
+    for (;;) {
+        if (fn != NULL) {
+            n = fn(s->ctx, s->fd, buf, len);
+        } else if (!writing) {
+            n = read(s->fd, buf, len);
+        } else {
+            n = send(s->fd, buf, len, MSG_NOSIGNAL);
+            if (n < 0 && errno == ENOTSOCK)
+                n = write(s->fd, buf, len);
+        }
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            s->flags |= STREAM_FLAG_ERR;
+            return -1;
+        }
+        if (stream_poll(s, events) <= 0)
+            return -1;
+    }
+}
+
+/* Refill the read buffer; 1 = data, 0 = EOF, -1 = error/timeout. */
+static int
+stream_fill(STREAM *s)
+{
+    ssize_t n;
+
+    if (s->rpos < s->rlen)
+        return 1;
+    if (s->flags & (STREAM_FLAG_ERR | STREAM_FLAG_TIMEOUT))
+        return -1;
+    if (s->flags & STREAM_FLAG_EOF)
+        return 0;
+    if (s->wlen > 0 && stream_flush(s) < 0)
+        return -1;
+    s->rpos = s->rlen = 0;
+    n = stream_io(s, 0, s->rbuf, sizeof(s->rbuf));
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        s->flags |= STREAM_FLAG_EOF;
+        return 0;
+    }
+    s->rlen = (size_t) n;
+    return 1;
+}
+
+int
+stream_getc(STREAM *s)
+{
+    if (stream_fill(s) <= 0)
+        return STREAM_EOF;
+    return s->rbuf[s->rpos++];
+}
+
+int
+stream_ungetc(STREAM *s, int ch)
+{
+    if (ch == STREAM_EOF)
+        return STREAM_EOF;
+    if (s->rpos == 0) {
+        if (s->rlen >= sizeof(s->rbuf))
+            return STREAM_EOF;
+        memmove(s->rbuf + 1, s->rbuf, s->rlen);
+        s->rlen++;
+        s->rpos = 1;
+    }
+    s->rbuf[--s->rpos] = (unsigned char) ch;
+    return ch & 0xff;
+}
+
+ssize_t
+stream_read(STREAM *s, void *buf, size_t len)
+{
+    size_t  done = 0;
+    size_t  n;
+    int     r = 1;
+
+    while (done < len && (r = stream_fill(s)) > 0) {
+        n = s->rlen - s->rpos;
+        if (n > len - done)
+            n = len - done;
+        memcpy((char *) buf + done, s->rbuf + s->rpos, n);
+        s->rpos += n;
+        done += n;
+    }
+    if (done == 0 && len > 0 && r < 0)
+        return -1;
+    return (ssize_t) done;
+}
+
+ssize_t
+stream_gets(STREAM *s, VSTRING *buf, size_t max)
+{
+    unsigned char *nl;
+    size_t  n;
+    int     r;
+
+    vstring_reset(buf);
+    if (max > buf->max)
+        max = buf->max;
+    while (LEN(buf) < max) {
+        if ((r = stream_fill(s)) < 0)
+            return -1;
+        if (r == 0)
+            break;
+        n = s->rlen - s->rpos;
+        if (n > max - LEN(buf))
+            n = max - LEN(buf);
+        nl = memchr(s->rbuf + s->rpos, '\n', n);
+        if (nl != NULL)
+            n = (size_t) (nl - (s->rbuf + s->rpos)) + 1;
+        vstring_ncat(buf, (char *) s->rbuf + s->rpos, n);
+        s->rpos += n;
+        if (nl != NULL)
+            break;
+    }
+    return (ssize_t) LEN(buf);
+}
+
+int
+stream_flush(STREAM *s)
+{
+    size_t  done = 0;
+    ssize_t n;
+
+    if (s->flags & (STREAM_FLAG_ERR | STREAM_FLAG_TIMEOUT)) {
+        s->wlen = 0;
+        return -1;
+    }
+    while (done < s->wlen) {
+        n = stream_io(s, 1, s->wbuf + done, s->wlen - done);
+        if (n <= 0) {
+            if (n == 0)
+                s->flags |= STREAM_FLAG_ERR;
+            s->wlen = 0;
+            return -1;
+        }
+        done += (size_t) n;
+    }
+    s->wlen = 0;
+    return 0;
+}
+
+int
+stream_write(STREAM *s, const void *buf, size_t len)
+{
+    const char *p = buf;
+    size_t  n;
+
+    if (s->flags & (STREAM_FLAG_ERR | STREAM_FLAG_TIMEOUT))
+        return -1;
+    while (len > 0) {
+        if (s->wlen == sizeof(s->wbuf) && stream_flush(s) < 0)
+            return -1;
+        n = sizeof(s->wbuf) - s->wlen;
+        if (n > len)
+            n = len;
+        memcpy(s->wbuf + s->wlen, p, n);
+        s->wlen += n;
+        p += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int
+stream_puts(STREAM *s, const char *str)
+{
+    return stream_write(s, str, strlen(str));
+}
+
+int
+stream_putc(STREAM *s, int ch)
+{
+    unsigned char c = (unsigned char) ch;
+
+    return stream_write(s, &c, 1);
+}
+
+int
+stream_printf(STREAM *s, const char *fmt, ...)
+{
+    va_list ap;
+    char    small[1024];
+    char   *big;
+    int     n;
+    int     ret;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    if ((size_t) n < sizeof(small))
+        return stream_write(s, small, (size_t) n);
+    big = mem_alloc((size_t) n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t) n + 1, fmt, ap);
+    va_end(ap);
+    ret = stream_write(s, big, (size_t) n);
+    mem_free(big);
+    return ret;
+}
+
+off_t
+stream_tell(STREAM *s)
+{
+    off_t   pos = lseek(s->fd, 0, SEEK_CUR);
+
+    if (pos < 0)
+        return -1;
+    return pos - (off_t) (s->rlen - s->rpos) + (off_t) s->wlen;
+}
+
+int
+stream_seek(STREAM *s, off_t offset)
+{
+    if (stream_flush(s) < 0)
+        return -1;
+    s->rpos = s->rlen = 0;
+    s->flags &= ~STREAM_FLAG_EOF;
+    if (lseek(s->fd, offset, SEEK_SET) < 0)
+        return -1;
+    return 0;
+}

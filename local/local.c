@@ -1,0 +1,31 @@
+/*
+ * local.c - main() of the local delivery agent.
+ *
+ * Interface: run by master as "local unix - n n - - local" (root; the
+ * skeleton keeps root because of opts.keep_root). See local.h for the
+ * parts; each connection is one delivery request (local_service.c).
+ *
+ * SECURITY: local stays root so that it can become each recipient; all
+ * writes to user files and all commands happen in children that dropped
+ * to the recipient (local_child.c).
+ */
+#include "local.h"
+#include "msg.h"
+#include "server.h"
+
+static void
+local_pre_init(const char *service, ARGV *args)
+{
+    local_init();
+}
+
+int
+main(int argc, char **argv)
+{
+    SERVER_OPTS opts = {0};
+
+    msg_init("local", 0);
+    opts.pre_init = local_pre_init;
+    opts.keep_root = 1;
+    single_server_main(argc, argv, local_service, &opts);
+}

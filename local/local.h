@@ -1,0 +1,180 @@
+/*
+ * local.h - private interface of the local delivery agent.
+ *
+ * local(8) takes delivery requests from qmgr (private/local) and, for
+ * each recipient: looks up alias_maps, then the user (getpwnam), then the
+ * user's forward_path files, then delivers to the mailbox: mailbox_command,
+ * home_mailbox (mbox file or Maildir/), or mail_spool_directory/user.
+ *
+ *   local.c          main(): the single-server skeleton, keep_root
+ *   local_service.c  one request: headers, recipients, reply
+ *   local_recipient.c  one address: aliases, user, .forward, mailbox
+ *   local_token.c    one destination of an alias or .forward: |cmd,
+ *                    /file, :include:, \user, address; list splitting
+ *   local_expand.c   $name expansion (forward_path, luser_relay, commands)
+ *   local_child.c    the per-delivery child fully dropped to the recipient
+ *   local_mbox.c     message copy (From_ line, >From quoting), mbox and
+ *                    Maildir writing, dot-locking
+ *   local_command.c  delivery to commands
+ *
+ * SECURITY: local runs as root. Every write to a user file and every
+ * command runs in a forked child that dropped to the recipient's (or the
+ * alias database owner's) uid and gid, with a clean environment, other
+ * descriptors closed and an alarm. Commands come from aliases, .forward
+ * files and mailbox_command (administrator or user text); message data
+ * reaches them only in environment variables filtered through
+ * command_expansion_filter, never in a shell line.
+ */
+#ifndef POSTHORN_LOCAL_H
+#define POSTHORN_LOCAL_H
+
+#include <sys/types.h>
+
+#include "argv.h"
+#include "deliver.h"
+#include "maps.h"
+#include "vstring.h"
+
+#define LOCAL_MAX_LEVEL     100     /* alias/forward nesting */
+#define LOCAL_MAX_TOKENS    1000    /* destinations in one alias/.forward */
+#define LOCAL_FILE_MAX      (64 * 1024)     /* .forward / :include: size */
+#define LOCAL_REASON_MAX    1000
+
+/* Who a delivery runs as. */
+typedef struct LOCAL_PRIV {
+    uid_t   uid;
+    gid_t   gid;
+    char   *name;
+    char   *home;
+    char   *shell;
+} LOCAL_PRIV;
+
+/* Where a destination came from: selects allow_mail_to_* and privileges. */
+#define LOCAL_CTX_NONE      0
+#define LOCAL_CTX_ALIAS     1
+#define LOCAL_CTX_FORWARD   2
+#define LOCAL_CTX_INCLUDE   3
+
+/* Per request. */
+typedef struct LOCAL_STATE {
+    DELIVER_REQUEST *req;
+    int     rcpt;               /* index of the recipient being delivered */
+    ARGV   *delivered_to;       /* Delivered-To: values in the message, lowercased */
+    ARGV   *dup;                /* destinations already delivered (this request) */
+    ARGV   *path;               /* names expanded on the current branch */
+} LOCAL_STATE;
+
+/* The address being delivered, split up. */
+typedef struct LOCAL_ADDR {
+    char   *address;            /* full address, as delivered to */
+    char   *local;              /* local part, lowercased */
+    char   *user;               /* local part without extension */
+    char   *extension;          /* "" if none */
+    char   *delim;              /* the delimiter that was used, "" if none */
+    char   *domain;             /* "" if none */
+    int     level;
+} LOCAL_ADDR;
+
+/* Expansion context for commands and files from an alias or .forward. */
+typedef struct LOCAL_CTX {
+    int     type;               /* LOCAL_CTX_* */
+    const LOCAL_PRIV *priv;     /* who commands and files run as */
+    const char *origin;         /* "alias X", "file /home/u/.forward" */
+} LOCAL_CTX;
+
+/* local_service.c */
+void    local_service(STREAM *client);
+void    local_init(void);
+void    local_result(LOCAL_STATE *st, const char *to, int status, const char *dsn,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int     local_dup_check(LOCAL_STATE *st, const char *kind, const char *what);
+void    local_dup_add(LOCAL_STATE *st, const char *kind, const char *what);
+int     local_path_push(LOCAL_STATE *st, const char *kind, const char *what);
+void    local_path_pop(LOCAL_STATE *st, size_t argc);
+int     local_loop_check(LOCAL_STATE *st, const char *to);
+void    local_headers_scan(LOCAL_STATE *st);
+
+/* local_recipient.c */
+void    local_deliver_address(LOCAL_STATE *st, const char *address, int level);
+int     local_addr_split(LOCAL_ADDR *a, const char *address, const char *delims);
+void    local_addr_free(LOCAL_ADDR *a);
+void    local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw);
+void    local_aliases_open(void);
+int     local_domain_ok(const char *domain);
+
+/* local_token.c */
+ARGV   *local_split_list(const char *text, int max);
+void    local_deliver_list(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                           const char *text);
+int     local_ctx_allowed(const char *param, int type);
+
+/* local_expand.c */
+#define LOCAL_EXP_KEEP_UNKNOWN  (1 << 0)    /* leave $UNKNOWN as is (commands) */
+char   *local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
+                     const char *filter_param, int flags);
+
+/* local_child.c */
+typedef int (*LOCAL_CHILD_FN)(void *ctx, VSTRING *dsn, VSTRING *why);
+int     local_child_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
+                        void *ctx, VSTRING *dsn, VSTRING *why);
+LOCAL_PRIV *local_priv_user(const char *name);      /* NULL if unknown */
+LOCAL_PRIV *local_priv_uid(uid_t uid);              /* owner; root -> default_privs */
+LOCAL_PRIV *local_priv_default(void);
+LOCAL_PRIV *local_priv_copy(const LOCAL_PRIV *p);
+void    local_priv_free(LOCAL_PRIV *p);
+
+/* local_mbox.c */
+#define LOCAL_COPY_FROM         (1 << 0)    /* "From sender date" line */
+#define LOCAL_COPY_QUOTE        (1 << 1)    /* ">From " quoting */
+#define LOCAL_COPY_BLANK        (1 << 2)    /* empty line at the end */
+#define LOCAL_COPY_RETURN_PATH  (1 << 3)
+#define LOCAL_COPY_ORIG_RCPT    (1 << 4)
+#define LOCAL_COPY_DELIVERED    (1 << 5)
+#define LOCAL_COPY_MBOX  (LOCAL_COPY_FROM | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK \
+                          | LOCAL_COPY_RETURN_PATH | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED)
+
+/* A buffered writer; flush_fn lets commands drain their output meanwhile. */
+typedef struct LOCAL_OUT {
+    int     fd;
+    char    buf[8192];
+    size_t  len;
+    int     err;                /* errno of the first failure, 0 if none */
+    int   (*flush_fn)(struct LOCAL_OUT *out);
+    void   *ctx;
+} LOCAL_OUT;
+
+void    local_out_init(LOCAL_OUT *out, int fd);
+int     local_out_write(LOCAL_OUT *out, const char *data, size_t len);
+int     local_out_flush(LOCAL_OUT *out);
+/* Copy the message from the queue file with flags; 0, or -1 (out->err
+ * set, or corrupt queue file: errno EINVAL). */
+int     local_copy_message(DELIVER_REQUEST *req, LOCAL_OUT *out, int flags,
+                           const char *orig_rcpt, const char *delivered);
+/* mbox "From " line for sender at time t into out. */
+void    local_from_line(VSTRING *out, const char *sender, time_t t);
+/* Maildir file name "sec.MusecPpidQn.host" (host with '/' and ':' escaped). */
+void    local_maildir_name(VSTRING *out, long sec, long usec, long pid,
+                           unsigned count, const char *host);
+int     local_mbox_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
+                           const char *path, int is_spool, int flags,
+                           VSTRING *dsn, VSTRING *why);
+int     local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
+                              int flags, VSTRING *dsn, VSTRING *why);
+const char *local_errno_dsn(int err, int *status);
+
+/* local_command.c */
+int     local_command_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
+                              const char *command, VSTRING *dsn, VSTRING *why);
+int     local_shell_meta(const char *command);
+
+/* Parameters with a fallback when params.c does not know them (local_service.c). */
+const char *local_param(const char *name, const char *dflt);      /* expanded */
+const char *local_param_raw(const char *name, const char *dflt);  /* unexpanded */
+long    local_param_time(const char *name, long dflt);
+long    local_param_long(const char *name, long dflt);
+
+/* Delivered-To / X-Original-To values for the current delivery. */
+const char *local_orig_rcpt(const LOCAL_STATE *st);
+int     local_header_wanted(const char *context);   /* prepend_delivered_header */
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * local_service.c - one delivery request of the local delivery agent.
+ *
+ * Interface (local.h): local_init() opens the alias tables once;
+ * local_service() reads a request (deliver.h), scans the message headers
+ * for Delivered-To: (loop detection), delivers each recipient and sends
+ * the replies. local_result() logs and records one result; the duplicate
+ * and loop filters live here; local_param*() read main.cf with defaults.
+ *
+ * SECURITY: the request is checked by deliver_request_read(); the
+ * message headers are untrusted and only compared, never executed; at
+ * most LOCAL_MAX_DELIVERED_TO of them are kept.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "config.h"
+#include "local.h"
+#include "mem.h"
+#include "msg.h"
+
+#define LOCAL_MAX_DELIVERED_TO  100
+
+const char *
+local_param(const char *name, const char *dflt)
+{
+    const char *v = config_lookup(name);
+
+    return v ? v : dflt;
+}
+
+const char *
+local_param_raw(const char *name, const char *dflt)
+{
+    const char *v = config_raw(name);
+
+    return v ? v : dflt;
+}
+
+long
+local_param_time(const char *name, long dflt)
+{
+    const char *v = config_lookup(name);
+    long    secs;
+
+    if (v == NULL || config_parse_time(v, 's', &secs) < 0)
+        return dflt;
+    return secs;
+}
+
+long
+local_param_long(const char *name, long dflt)
+{
+    const char *v = config_lookup(name);
+    char   *end;
+    long    n;
+
+    if (v == NULL || *v == 0)
+        return dflt;
+    n = strtol(v, &end, 10);
+    return *end ? dflt : n;
+}
+
+void
+local_init(void)
+{
+    local_aliases_open();
+}
+
+const char *
+local_orig_rcpt(const LOCAL_STATE *st)
+{
+    const DELIVER_RCPT *r = &st->req->rcpt[st->rcpt];
+
+    return (r->orig_rcpt && *r->orig_rcpt) ? r->orig_rcpt : r->address;
+}
+
+int
+local_header_wanted(const char *context)
+{
+    ARGV   *list = argv_split_list(local_param("prepend_delivered_header",
+                                               "command, file, forward"));
+    size_t  i;
+    int     found = 0;
+
+    for (i = 0; i < list->argc; i++)
+        if (strcasecmp(list->argv[i], context) == 0)
+            found = 1;
+    argv_free(list);
+    return found;
+}
+
+void
+local_result(LOCAL_STATE *st, const char *to, int status, const char *dsn,
+             const char *fmt, ...)
+{
+    DELIVER_REQUEST *req = st->req;
+    VSTRING *text = vstring_alloc(LOCAL_REASON_MAX);
+    struct timeval tv;
+    double  xfer;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstring_vsprintf_append(text, fmt, ap);
+    va_end(ap);
+    gettimeofday(&tv, NULL);
+    xfer = tv.tv_sec + tv.tv_usec / 1e6 - req->agent_time;
+    if (xfer < 0)
+        xfer = 0;
+    if (to == NULL || strcasecmp(to, req->rcpt[st->rcpt].address) == 0)
+        deliver_result(req, st->rcpt, status, dsn, "local", 0, xfer, "%s", STR(text));
+    else
+        deliver_result_to(req, st->rcpt, to, status, dsn, "local", 0, xfer,
+                          "%s", STR(text));
+    vstring_free(text);
+}
+
+/*
+ * Duplicate filter: returns 1 when kind:what was delivered before in this
+ * request (the recipient then counts as delivered without a second copy
+ * or a second log line). local_dup_add() remembers a successful delivery.
+ */
+int
+local_dup_check(LOCAL_STATE *st, const char *kind, const char *what)
+{
+    DELIVER_RCPT *r = &st->req->rcpt[st->rcpt];
+    char   *key = mem_printf("%s:%s", kind, what);
+    size_t  i;
+
+    for (i = 0; i < st->dup->argc; i++) {
+        if (strcmp(st->dup->argv[i], key) == 0) {
+            mem_free(key);
+            if (r->status < 0) {
+                r->status = DELIVER_SENT;
+                snprintf(r->dsn, sizeof(r->dsn), "2.0.0");
+                mem_free(r->reason);
+                r->reason = mem_strdup("duplicate delivery suppressed");
+            }
+            return 1;
+        }
+    }
+    mem_free(key);
+    return 0;
+}
+
+void
+local_dup_add(LOCAL_STATE *st, const char *kind, const char *what)
+{
+    char   *key = mem_printf("%s:%s", kind, what);
+
+    argv_add(st->dup, key);
+    mem_free(key);
+}
+
+/*
+ * The names being expanded on the current branch (alias, .forward,
+ * :include:). Returns 1 when kind:what is already on it (a self
+ * reference: the caller skips that expansion), else pushes it and returns 0.
+ */
+int
+local_path_push(LOCAL_STATE *st, const char *kind, const char *what)
+{
+    char   *key = mem_printf("%s:%s", kind, what);
+    size_t  i;
+
+    for (i = 0; i < st->path->argc; i++) {
+        if (strcmp(st->path->argv[i], key) == 0) {
+            mem_free(key);
+            return 1;
+        }
+    }
+    argv_add(st->path, key);
+    mem_free(key);
+    return 0;
+}
+
+void
+local_path_pop(LOCAL_STATE *st, size_t argc)
+{
+    argv_truncate(st->path, argc);
+}
+
+/* Bounce when the message already went through this recipient. */
+int
+local_loop_check(LOCAL_STATE *st, const char *to)
+{
+    size_t  i;
+
+    for (i = 0; i < st->delivered_to->argc; i++) {
+        if (strcasecmp(st->delivered_to->argv[i], to) == 0) {
+            local_result(st, to, DELIVER_BOUNCE, "5.4.6",
+                         "mail forwarding loop for %s", to);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+typedef struct HDR_SCAN {
+    ARGV   *values;
+    int     at_bol;
+} HDR_SCAN;
+
+static int
+local_header_line(const char *data, size_t len, int is_eol, void *ctx)
+{
+    HDR_SCAN *scan = ctx;
+    int     bol = scan->at_bol;
+    const char *p, *end = data + len;
+
+    scan->at_bol = is_eol;
+    if (!bol)
+        return 0;
+    if (len == 0 && is_eol)
+        return 1;                               /* end of headers */
+    if (len < 13 || strncasecmp(data, "Delivered-To:", 13) != 0)
+        return 0;
+    if (scan->values->argc >= LOCAL_MAX_DELIVERED_TO)
+        return 0;
+    for (p = data + 13; p < end && (*p == ' ' || *p == '\t'); p++)
+        ;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    argv_addn(scan->values, p, (size_t) (end - p));
+    for (char *q = scan->values->argv[scan->values->argc - 1]; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q += 'a' - 'A';
+    return 0;
+}
+
+void
+local_headers_scan(LOCAL_STATE *st)
+{
+    HDR_SCAN scan = {st->delivered_to, 1};
+
+    (void) deliver_read_content(st->req, local_header_line, &scan);
+}
+
+void
+local_service(STREAM *client)
+{
+    DELIVER_REQUEST *req;
+    LOCAL_STATE st;
+    int     i;
+
+    if ((req = deliver_request_read(client)) == NULL)
+        return;
+    memset(&st, 0, sizeof(st));
+    st.req = req;
+    st.delivered_to = argv_alloc();
+    st.dup = argv_alloc();
+    st.path = argv_alloc();
+    local_headers_scan(&st);
+    for (i = 0; i < req->rcpt_count; i++) {
+        st.rcpt = i;
+        argv_truncate(st.path, 0);
+        local_deliver_address(&st, req->rcpt[i].address, 0);
+        if (req->rcpt[i].status < 0)
+            local_result(&st, NULL, DELIVER_DEFER, "4.3.0",
+                         "local delivery produced no result");
+    }
+    if (deliver_request_reply(client, req) < 0)
+        msg_warn("%s: cannot send delivery status to queue manager", req->queue_id);
+    argv_free(st.delivered_to);
+    argv_free(st.dup);
+    argv_free(st.path);
+    deliver_request_free(req);
+}

@@ -1,0 +1,312 @@
+/*
+ * local_token.c - the destinations in an alias value or .forward file.
+ *
+ * Interface (local.h): local_split_list() splits "a, |cmd arg, /file,
+ * :include:/path, \user, "|quoted, command"" into destinations;
+ * local_deliver_list() delivers each one:
+ *
+ *   |command        allow_mail_to_commands must name the context
+ *   /file, /dir/    allow_mail_to_files; a trailing '/' means Maildir
+ *   :include:/path  more destinations, read with the context's ids
+ *   \user           the user's mailbox, no alias or .forward expansion
+ *   address         a local address: expanded again, in-process;
+ *                   another domain is deferred (not yet supported)
+ *
+ * SECURITY: the text is administrator (aliases) or user (.forward,
+ * :include:) data, bounded by LOCAL_FILE_MAX and LOCAL_MAX_TOKENS.
+ * Commands and files run as ctx->priv (table or file owner, never root).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "local.h"
+#include "mem.h"
+#include "msg.h"
+#include "privs.h"
+
+/* Trim white space and, when the whole token is quoted, the quotes. */
+static void
+local_token_add(ARGV *out, VSTRING *tok, int max)
+{
+    char   *s = STR(tok), *e = s + LEN(tok);
+
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+        s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        e--;
+    if (e > s && (int) out->argc < max)
+        argv_addn(out, s, (size_t) (e - s));
+    vstring_reset(tok);
+}
+
+ARGV   *
+local_split_list(const char *text, int max)
+{
+    ARGV   *out = argv_alloc();
+    VSTRING *tok = vstring_alloc(LOCAL_FILE_MAX);
+    const char *p;
+    int     quoted = 0;             /* 1 inside quotes, 2 inside a whole-token quote */
+
+    for (p = text; *p; p++) {
+        if (*p == '"') {
+            if (!quoted && LEN(tok) == strspn(STR(tok), " \t\r\n")) {
+                vstring_reset(tok);             /* "|command, with comma" */
+                quoted = 2;
+            } else if (quoted == 2) {
+                quoted = 0;
+            } else {
+                vstring_addch(tok, '"');
+                quoted = !quoted;
+            }
+            continue;
+        }
+        if (*p == '\\' && quoted && p[1]) {
+            vstring_addch(tok, *++p);
+            continue;
+        }
+        if (*p == ',' && !quoted) {
+            local_token_add(out, tok, max);
+            continue;
+        }
+        vstring_addch(tok, *p);
+    }
+    local_token_add(out, tok, max);
+    vstring_free(tok);
+    return out;
+}
+
+int
+local_ctx_allowed(const char *param, int type)
+{
+    const char *name = type == LOCAL_CTX_ALIAS ? "alias"
+        : type == LOCAL_CTX_FORWARD ? "forward"
+        : type == LOCAL_CTX_INCLUDE ? "include" : NULL;
+    ARGV   *list;
+    size_t  i;
+    int     ok = 0;
+
+    if (name == NULL)
+        return 0;
+    list = argv_split_list(local_param(param, "alias, forward"));
+    for (i = 0; i < list->argc; i++)
+        if (strcasecmp(list->argv[i], name) == 0)
+            ok = 1;
+    argv_free(list);
+    return ok;
+}
+
+static void
+local_deliver_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                      const char *command)
+{
+    VSTRING *dsn, *why;
+    int     status;
+
+    if (!local_ctx_allowed("allow_mail_to_commands", ctx->type)) {
+        local_result(st, a->address, DELIVER_BOUNCE, "5.7.1",
+                     "mail to command is restricted");
+        return;
+    }
+    if (local_loop_check(st, a->address) || local_dup_check(st, "command", command))
+        return;
+    dsn = vstring_alloc(16);
+    why = vstring_alloc(LOCAL_REASON_MAX);
+    status = local_command_deliver(st, a, ctx->priv, command, dsn, why);
+    if (status == DELIVER_SENT) {
+        local_dup_add(st, "command", command);
+        local_result(st, a->address, status, "2.0.0", "delivered to command: %s", command);
+    } else {
+        local_result(st, a->address, status, STR(dsn), "%s", STR(why));
+    }
+    vstring_free(dsn);
+    vstring_free(why);
+}
+
+static void
+local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                   const char *path)
+{
+    int     is_dir = path[strlen(path) - 1] == '/';
+    int     flags = LOCAL_COPY_MBOX, status;
+    VSTRING *dsn, *why;
+
+    if (!local_ctx_allowed("allow_mail_to_files", ctx->type)) {
+        local_result(st, a->address, DELIVER_BOUNCE, "5.7.1", "mail to file is restricted");
+        return;
+    }
+    if (local_loop_check(st, a->address) || local_dup_check(st, "file", path))
+        return;
+    if (!local_header_wanted("file"))
+        flags &= ~LOCAL_COPY_DELIVERED;
+    dsn = vstring_alloc(16);
+    why = vstring_alloc(LOCAL_REASON_MAX);
+    if (is_dir)
+        status = local_maildir_deliver(st, ctx->priv, path, flags & ~(LOCAL_COPY_FROM
+                                       | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK), dsn, why);
+    else
+        status = local_mbox_deliver(st, a, ctx->priv, path, 0, flags, dsn, why);
+    if (status == DELIVER_SENT) {
+        local_dup_add(st, "file", path);
+        local_result(st, a->address, status, "2.0.0", is_dir ? "delivered to maildir"
+                     : "delivered to file: %s", path);
+    } else {
+        local_result(st, a->address, status, STR(dsn), "%s", STR(why));
+    }
+    vstring_free(dsn);
+    vstring_free(why);
+}
+
+/* Read an include file with the context's ids; its owner becomes the
+ * privilege for what it names. Returns the text or NULL (result logged). */
+static char *
+local_include_read(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                   const char *path, LOCAL_PRIV **owner)
+{
+    VSTRING *buf;
+    struct stat sb;
+    char    chunk[4096];
+    ssize_t n;
+    int     fd, err;
+
+    if (priv_set_euid(ctx->priv->uid, ctx->priv->gid) < 0) {
+        local_result(st, a->address, DELIVER_DEFER, "4.3.0",
+                     "cannot switch privileges to read include file %s", path);
+        return NULL;
+    }
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    err = errno;
+    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        priv_restore_root();
+        if (fd >= 0) {
+            close(fd);
+            local_result(st, a->address, DELIVER_BOUNCE, "5.3.5",
+                         "mail system configuration error: %s is not a regular file", path);
+        } else {
+            local_result(st, a->address, err == ENOENT ? DELIVER_BOUNCE : DELIVER_DEFER,
+                         err == ENOENT ? "5.3.0" : "4.3.0",
+                         "cannot open include file %s: %s", path, strerror(err));
+        }
+        return NULL;
+    }
+    buf = vstring_alloc(LOCAL_FILE_MAX);
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if (vstring_ncat(buf, chunk, (size_t) n) < 0)
+            break;
+    close(fd);
+    priv_restore_root();
+    *owner = local_priv_uid(sb.st_uid);
+    return vstring_export(buf);
+}
+
+static void
+local_deliver_include(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                      const char *path)
+{
+    LOCAL_PRIV *owner = NULL;
+    size_t  saved = st->path->argc;
+    char   *text;
+
+    if (*path != '/') {
+        local_result(st, a->address, DELIVER_BOUNCE, "5.3.5",
+                     "mail system configuration error: include file %s is not absolute", path);
+        return;
+    }
+    if (ctx->priv == NULL || ctx->type == LOCAL_CTX_NONE) {
+        local_result(st, a->address, DELIVER_BOUNCE, "5.7.1", "mail to file is restricted");
+        return;
+    }
+    if (local_path_push(st, "include", path))
+        return;                                 /* included from itself */
+    if ((text = local_include_read(st, a, ctx, path, &owner)) != NULL) {
+        if (owner == NULL) {
+            local_result(st, a->address, DELIVER_DEFER, "4.3.5",
+                         "mail system configuration error: default_privs user unknown");
+        } else {
+            LOCAL_CTX inc = {LOCAL_CTX_INCLUDE, owner, path};
+
+            for (char *p = text; *p; p++)
+                if (*p == '\n')
+                    *p = ',';
+            local_deliver_list(st, a, &inc, text);
+        }
+        mem_free(text);
+    }
+    local_priv_free(owner);
+    local_path_pop(st, saved);
+}
+
+/* \user: straight to that user's mailbox. */
+static void
+local_deliver_bare(LOCAL_STATE *st, const LOCAL_ADDR *a, const char *name)
+{
+    LOCAL_ADDR b;
+    LOCAL_PRIV *pw;
+    char   *addr;
+
+    addr = (*a->domain) ? mem_printf("%s@%s", name, a->domain) : mem_strdup(name);
+    local_addr_split(&b, strcasecmp(name, a->user) == 0 ? a->address : addr, "");
+    if ((pw = local_priv_user(b.local)) == NULL)
+        local_result(st, b.address, DELIVER_BOUNCE, "5.1.1", "unknown user: \"%s\"", b.local);
+    else
+        local_deliver_mailbox(st, &b, pw);
+    local_priv_free(pw);
+    local_addr_free(&b);
+    mem_free(addr);
+}
+
+static void
+local_deliver_token(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                    const char *tok)
+{
+    const char *domain;
+    char   *addr;
+
+    if (*tok == '|') {
+        if (ctx->priv == NULL) {
+            local_result(st, a->address, DELIVER_BOUNCE, "5.7.1",
+                         "mail to command is restricted");
+            return;
+        }
+        local_deliver_command(st, a, ctx, tok + 1 + strspn(tok + 1, " \t"));
+    } else if (*tok == '/') {
+        if (ctx->priv == NULL) {
+            local_result(st, a->address, DELIVER_BOUNCE, "5.7.1", "mail to file is restricted");
+            return;
+        }
+        local_deliver_file(st, a, ctx, tok);
+    } else if (strncasecmp(tok, ":include:", 9) == 0) {
+        local_deliver_include(st, a, ctx, tok + 9 + strspn(tok + 9, " \t"));
+    } else if (*tok == '\\') {
+        local_deliver_bare(st, a, tok + 1);
+    } else {
+        domain = strrchr(tok, '@');
+        if (domain && !local_domain_ok(domain + 1)) {
+            local_result(st, tok, DELIVER_DEFER, "4.3.0",
+                         "alias to remote address not yet supported");
+            return;
+        }
+        addr = domain ? mem_strdup(tok)
+            : mem_printf("%s@%s", tok, local_param("myorigin", local_param("myhostname", "localhost")));
+        local_deliver_address(st, addr, a->level + 1);
+        mem_free(addr);
+    }
+}
+
+void
+local_deliver_list(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
+                   const char *text)
+{
+    ARGV   *tokens = local_split_list(text, LOCAL_MAX_TOKENS);
+    size_t  i;
+
+    if (tokens->argc == 0)
+        local_result(st, a->address, DELIVER_BOUNCE, "5.3.5",
+                     "mail system configuration error: empty expansion in %s", ctx->origin);
+    for (i = 0; i < tokens->argc; i++)
+        local_deliver_token(st, a, ctx, tokens->argv[i]);
+    argv_free(tokens);
+}

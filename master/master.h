@@ -1,0 +1,90 @@
+/*
+ * master.h - private interface of the master daemon.
+ *
+ * master_service.c  services: open/close endpoints, reload merge, listening
+ * master_spawn.c    children: fork/exec, status pipe, reaping, throttling
+ * master_wakeup.c   wakeup timers for fifo/unix services
+ * master_sig.c      signals through a self-pipe
+ */
+#ifndef POSTHORN_MASTER_H
+#define POSTHORN_MASTER_H
+
+#include <sys/types.h>
+#include "argv.h"
+#include "mastercf.h"
+
+#define MASTER_VERSION_DEFAULT "3.7.11"
+#define MASTER_PID_FILE     "pid/master.pid"
+#define MASTER_BACKLOG      128
+
+typedef struct MASTER_SERV {
+    char   *name;               /* master.cf service field */
+    MASTER_TYPE type;
+    char   *type_name;
+    int     private_;
+    int     unpriv;
+    int     chroot;
+    int     wakeup;             /* seconds, 0 = none */
+    int     wakeup_cond;        /* "?": only after first use */
+    int     wakeup_armed;
+    int     maxproc;            /* 0 = unlimited */
+    char   *command;            /* as written in master.cf */
+    char   *path;               /* program to exec (daemon_directory/command) */
+    ARGV   *args;               /* master.cf args after the command */
+    char   *endpoint;           /* private/x, public/x; NULL for inet */
+    int    *listen_fds;
+    int     listen_count;
+    int     status_fd[2];       /* pipe: children write [1], master reads [0] */
+    int     total_proc;         /* children, retired ones included */
+    int     avail_proc;
+    int     throttled;
+    int     listening;
+    int     mark;               /* reload: not (yet) seen in the new master.cf */
+    struct MASTER_SERV *next;
+} MASTER_SERV;
+
+typedef struct MASTER_PROC {
+    pid_t   pid;
+    MASTER_SERV *serv;          /* NULL once the service was removed */
+    char   *path;               /* for log lines after the service is gone */
+    int     avail;
+    int     ready;              /* sent at least one status message */
+    int     retired;            /* reload: exit after the current client */
+    struct MASTER_PROC *next;
+} MASTER_PROC;
+
+/* master.c */
+extern MASTER_SERV *master_services;
+extern int master_foreground;   /* -d/-s/-i: keep stdout/stderr for postlogd */
+extern const char *master_config_dir;
+const char *master_version(void);
+
+/* master_service.c */
+int     master_services_start(MASTER_TABLE *tab, int fatal_errors);
+void    master_services_reload(MASTER_TABLE *tab);
+void    master_services_stop(void);
+void    master_avail_update(MASTER_SERV *serv);
+
+/* master_spawn.c */
+void    master_spawn(MASTER_SERV *serv);
+void    master_status_init(MASTER_SERV *serv);
+void    master_status_close(MASTER_SERV *serv);
+void    master_retire_children(MASTER_SERV *serv, int detach);
+void    master_reap_children(void);
+void    master_kill_children(int sig);
+void    master_throttle(MASTER_SERV *serv);
+
+/* master_wakeup.c */
+void    master_wakeup_init(MASTER_SERV *serv);
+void    master_wakeup_cleanup(MASTER_SERV *serv);
+void    master_wakeup_soon(MASTER_SERV *serv);
+
+/* master_sig.c */
+#define MASTER_SIG_NONE 0
+void    master_sig_init(void);
+void    master_sig_block(int block);
+void    master_sig_child_reset(void);
+int     master_sig_next(void);  /* pending signal number or 0 */
+int     master_sig_fd(void);    /* poll this for readability */
+
+#endif

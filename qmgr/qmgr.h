@@ -1,0 +1,219 @@
+/*
+ * qmgr.h - the queue manager's private interface.
+ *
+ * Objects:
+ *   QMGR_MESSAGE   one queue file in active/: envelope, recipients, and
+ *                  how many delivery entries are still outstanding.
+ *   QMGR_TRANSPORT one delivery transport ("local", "smtp"): limits,
+ *                  how many requests are in flight, dead (unreachable) state.
+ *   QMGR_QUEUE     one destination of a transport (nexthop, or recipient
+ *                  when the recipient limit is 1): FIFO of waiting entries.
+ *   QMGR_ENTRY     one delivery request: a message, a queue, up to
+ *                  <transport>_destination_recipient_limit recipients.
+ *
+ * Flow: qmgr_scan_* move ready files incoming|deferred -> active and
+ * call qmgr_message_read(); qmgr_message_group() resolves recipients and
+ * files them as entries in queues; qmgr_sched_run() starts deliveries
+ * within the limits; qmgr_deliver_*() talk to private/<transport>;
+ * qmgr_entry_done() records results; when a message has no entries left
+ * qmgr_message_finish() removes it, defers it with backoff, or expires it.
+ *
+ * SECURITY: queue files are written by cleanup (same uid) and are still
+ * parsed with bounded record sizes; delivery agent replies are untrusted
+ * (bounded by attr.h, statuses checked).
+ */
+#ifndef POSTHORN_QMGR_H
+#define POSTHORN_QMGR_H
+
+#include <time.h>
+#include "argv.h"
+#include "stream.h"
+#include "vstring.h"
+
+/* ---- parameters (qmgr_param.c) ---------------------------------------- */
+
+typedef struct QMGR_PARAMS {
+    long    min_backoff;        /* minimal_backoff_time */
+    long    max_backoff;        /* maximal_backoff_time */
+    long    max_queue_time;     /* maximal_queue_lifetime */
+    long    bounce_queue_time;  /* bounce_queue_lifetime (null sender) */
+    long    queue_run_delay;    /* queue_run_delay */
+    long    transport_retry;    /* transport_retry_time */
+    long    ipc_timeout;        /* ipc_timeout */
+    long    message_limit;      /* qmgr_message_active_limit */
+    long    process_limit;      /* default_process_limit */
+    long    line_max;           /* record size bound for queue files */
+} QMGR_PARAMS;
+
+extern QMGR_PARAMS qmgr_params;
+
+void    qmgr_params_init(void);
+/* A numeric / time parameter with a fallback when unset or bad. */
+long    qmgr_param_long(const char *name, long fallback);
+long    qmgr_param_time(const char *name, char unit, long fallback);
+/* <transport>_destination_{recipient,concurrency}_limit with defaults. */
+int     qmgr_transport_rcpt_limit(const char *transport);
+int     qmgr_transport_dest_limit(const char *transport);
+/* Seconds until the next attempt of a message that arrived at arrival. */
+long    qmgr_backoff(time_t now, time_t arrival, long min_backoff, long max_backoff);
+
+/* ---- messages (qmgr_message.c) ---------------------------------------- */
+
+#define QMGR_RCPT_TODO    0     /* not yet attempted in this round */
+#define QMGR_RCPT_BUSY    1     /* in a delivery entry */
+#define QMGR_RCPT_SENT    2     /* delivered: marked DONE */
+#define QMGR_RCPT_BOUNCED 3     /* bounced: logged, marked DONE */
+#define QMGR_RCPT_DEFER   4     /* deferred this round */
+
+typedef struct QMGR_RCPT {
+    char   *address;
+    char   *orig_rcpt;
+    char   *dsn_orcpt;
+    int     dsn_notify;
+    long    offset;             /* of its RCPT record */
+    int     state;              /* QMGR_RCPT_* */
+    char    dsn[16];            /* last status, "4.3.0" */
+    char   *reason;             /* last reason */
+} QMGR_RCPT;
+
+typedef struct QMGR_MESSAGE {
+    char   *queue_id;
+    char   *sender;
+    char   *encoding;
+    char   *dsn_envid;
+    int     dsn_ret;
+    char   *client_name;
+    char   *client_addr;
+    long    size;               /* content size (SIZE record) */
+    long    data_offset;        /* first content record */
+    long    nrcpt;              /* recipient count for the log */
+    double  arrival_time;       /* TIME record */
+    double  active_time;        /* when it entered active/ */
+    QMGR_RCPT *rcpt;
+    int     rcpt_count;
+    int     rcpt_cap;
+    int     refcount;           /* entries not finished yet */
+    int     marked;             /* DONE marks written since the last fsync */
+    struct QMGR_MESSAGE *next;  /* list of active messages */
+    struct QMGR_MESSAGE *prev;
+} QMGR_MESSAGE;
+
+/* Read active/<id>. NULL on a corrupt file (reason in *why, static text). */
+QMGR_MESSAGE *qmgr_message_read(const char *queue, const char *id, const char **why);
+void    qmgr_message_free(QMGR_MESSAGE *msg);
+/* Overwrite the type byte of each listed RCPT record with DONE, then fsync. */
+int     qmgr_message_mark_done(const char *queue, const char *id,
+                               const long *offsets, int count);
+/* All entries of msg finished: remove, defer (backoff) or expire it. */
+void    qmgr_message_finish(QMGR_MESSAGE *msg);
+
+/* ---- per-message logs and to= lines (qmgr_log.c) ---------------------- */
+
+/* Append one entry to defer/<id> or bounce/<id> (fsynced). 0 or -1. */
+int     qmgr_log_append(const char *queue, const QMGR_MESSAGE *msg,
+                        const QMGR_RCPT *rcpt, const char *action);
+/* "ID: to=<..>, relay=none, delay=.., delays=.., dsn=.., status=S (reason)" */
+void    qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt,
+                        const char *status);
+/* Hand bounce/<id> to the bounce service (not there yet: keeps the log). */
+int     qmgr_bounce_flush(const QMGR_MESSAGE *msg);
+
+/* ---- transports, queues, entries (qmgr_queue.c) ----------------------- */
+
+typedef struct QMGR_ENTRY QMGR_ENTRY;
+typedef struct QMGR_QUEUE QMGR_QUEUE;
+
+typedef struct QMGR_TRANSPORT {
+    char   *name;
+    int     rcpt_limit;
+    int     dest_limit;
+    int     proc_limit;
+    int     active;             /* requests in flight */
+    time_t  dead_until;         /* 0 = alive */
+    char   *dead_reason;
+    QMGR_QUEUE *queues;         /* every queue of this transport */
+    QMGR_QUEUE *rr_next;        /* round-robin position */
+    struct QMGR_TRANSPORT *next;
+} QMGR_TRANSPORT;
+
+struct QMGR_QUEUE {
+    char   *key;                /* grouping key (lowercased) */
+    char   *nexthop;            /* as resolved */
+    QMGR_TRANSPORT *transport;
+    int     active;
+    QMGR_ENTRY *todo_head;
+    QMGR_ENTRY *todo_tail;
+    int     todo_count;
+    QMGR_MESSAGE *fill_msg;     /* grouping: entry being filled for this message */
+    QMGR_ENTRY *fill_entry;
+    QMGR_QUEUE *next;
+};
+
+struct QMGR_ENTRY {
+    QMGR_MESSAGE *message;
+    QMGR_QUEUE *queue;
+    int    *rcpt_index;         /* indexes into message->rcpt */
+    int     rcpt_count;
+    int     rcpt_cap;
+    STREAM *agent;              /* while in flight */
+    int     inflight;           /* counted in queue/transport active */
+    QMGR_ENTRY *next;
+};
+
+/* Resolver used for grouping (resolve_clnt by default; tests replace it).
+ * Fills transport/nexthop/recipient and flags; returns 0 or -1. */
+typedef int (*QMGR_RESOLVE_FN)(const char *sender, const char *addr,
+                               VSTRING *transport, VSTRING *nexthop,
+                               VSTRING *recipient, int *flags);
+extern QMGR_RESOLVE_FN qmgr_resolve_fn;
+
+QMGR_TRANSPORT *qmgr_transport_find(const char *name, int create);
+QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key,
+                            const char *nexthop, int create);
+extern QMGR_TRANSPORT *qmgr_transport_list;
+/* Resolve and group the TODO recipients of msg into queued entries;
+ * recipients bounced or deferred at once get no entry (when none got
+ * one, msg->refcount stays 0 and the caller finishes the message). */
+void    qmgr_message_group(QMGR_MESSAGE *msg);
+/* Free queues of a transport that hold nothing. */
+void    qmgr_queue_gc(void);
+/* Defer every recipient of an entry with dsn/reason (qmgr's own verdict). */
+void    qmgr_entry_defer(QMGR_ENTRY *entry, const char *dsn, const char *reason);
+/* Take the entry out of accounting, free it, finish the message if last. */
+void    qmgr_entry_done(QMGR_ENTRY *entry);
+/* Pop the first waiting entry of a queue (NULL if none). */
+QMGR_ENTRY *qmgr_queue_pop(QMGR_QUEUE *q);
+
+/* ---- active message list and feeding (qmgr_scan.c) -------------------- */
+
+extern QMGR_MESSAGE *qmgr_message_list;
+extern int qmgr_message_count;
+
+#define QMGR_SCAN_INCOMING  (1 << 0)
+#define QMGR_SCAN_DEFERRED  (1 << 1)
+#define QMGR_SCAN_ALL       (1 << 2)    /* deferred: ignore next-retry time */
+
+void    qmgr_recover(void);                 /* active/ -> incoming/ */
+void    qmgr_scan_request(int flags);       /* schedule a scan */
+/* Move up to max ready files into active/ and group them; returns count. */
+int     qmgr_scan_feed(int max);
+int     qmgr_scan_pending(void);
+
+/* ---- scheduler (qmgr_sched.c) ----------------------------------------- */
+
+/* Arrange for feed + scheduling on the next event loop round. */
+void    qmgr_kick(void);
+void    qmgr_sched_run(void);
+/* Forget dead transports ('F'). */
+void    qmgr_sched_flush_dead(void);
+void    qmgr_sched_timers_init(void);
+
+/* ---- delivery (qmgr_deliver.c) ---------------------------------------- */
+
+/* Start the request: 0 = in flight, -1 = finished at once (deferred). */
+int     qmgr_deliver_start(QMGR_ENTRY *entry);
+/* Apply one agent result to a recipient (status DELIVER_*). */
+void    qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status,
+                         const char *dsn, const char *reason);
+
+#endif

@@ -1,0 +1,450 @@
+/*
+ * qmgr_message.c - one queue file in the active queue: read its
+ * envelope, mark delivered recipients DONE, and decide its fate when
+ * every delivery entry has finished.
+ *
+ * Interface (qmgr.h): qmgr_message_read(), qmgr_message_free(),
+ * qmgr_message_mark_done(), qmgr_message_finish().
+ *
+ * Reading: the envelope up to MESG, then (via the XTRA offset in the
+ * SIZE record) the extracted section up to END. RCPT records become
+ * recipients with the offset of their record; DONE records are counted
+ * but skipped; ORCP, DSN_ORCPT and DSN_NOTIFY apply to the next RCPT/DONE.
+ *
+ * Durability: a recipient is marked DONE (type byte overwritten in
+ * place, then fsync) only after its delivery was reported or its bounce
+ * was logged; the file is unlinked only when every recipient is DONE,
+ * otherwise it is moved to deferred/ with its mtime set to the next
+ * retry time (set before the move, so a crash in between only retries
+ * early).
+ *
+ * SECURITY: the file is opened O_NOFOLLOW; record lengths are bounded
+ * by REC_MAX_DEFAULT (the content is skipped, not read); the
+ * SIZE record offsets are checked against the file; any malformed or
+ * unknown record makes the file corrupt (the caller moves it aside).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "deliver.h"
+#include "mail_proto.h"
+#include "mem.h"
+#include "msg.h"
+#include "queue.h"
+#include "record.h"
+#include "qmgr.h"
+
+/* What the reader remembers between records. */
+typedef struct READ_STATE {
+    QMGR_MESSAGE *msg;
+    char   *orcp;               /* pending ORCP */
+    char   *dsn_orcpt;          /* pending DSN_ORCPT */
+    int     dsn_notify;
+    int     have_from;
+    int     have_time;
+    long    done_count;
+} READ_STATE;
+
+static void
+read_state_clear(READ_STATE *st)
+{
+    mem_free(st->orcp);
+    mem_free(st->dsn_orcpt);
+    st->orcp = st->dsn_orcpt = 0;
+    st->dsn_notify = 0;
+}
+
+static void
+message_add_rcpt(READ_STATE *st, const char *addr, long offset)
+{
+    QMGR_MESSAGE *msg = st->msg;
+    QMGR_RCPT *r;
+
+    if (msg->rcpt_count == msg->rcpt_cap) {
+        msg->rcpt_cap = msg->rcpt_cap ? msg->rcpt_cap * 2 : 8;
+        msg->rcpt = mem_realloc_array(msg->rcpt, msg->rcpt_cap, sizeof(*msg->rcpt));
+    }
+    r = msg->rcpt + msg->rcpt_count++;
+    memset(r, 0, sizeof(*r));
+    r->address = mem_strdup(addr);
+    r->orig_rcpt = st->orcp ? st->orcp : mem_strdup("");
+    r->dsn_orcpt = st->dsn_orcpt ? st->dsn_orcpt : mem_strdup("");
+    r->dsn_notify = st->dsn_notify;
+    r->offset = offset;
+    r->state = QMGR_RCPT_TODO;
+    st->orcp = st->dsn_orcpt = 0;
+    st->dsn_notify = 0;
+}
+
+/* ATTR name=value: the few that the delivery request carries. */
+static void
+message_attr(QMGR_MESSAGE *msg, const char *data)
+{
+    const char *eq = strchr(data, '=');
+    char  **slot = 0;
+    size_t  nlen;
+
+    if (eq == 0)
+        return;
+    nlen = (size_t) (eq - data);
+    if (nlen == strlen(ATTR_ENCODING) && strncmp(data, ATTR_ENCODING, nlen) == 0)
+        slot = &msg->encoding;
+    else if (nlen == strlen(ATTR_CLIENT_NAME) && strncmp(data, ATTR_CLIENT_NAME, nlen) == 0)
+        slot = &msg->client_name;
+    else if (nlen == strlen(ATTR_CLIENT_ADDR) && strncmp(data, ATTR_CLIENT_ADDR, nlen) == 0)
+        slot = &msg->client_addr;
+    if (slot) {
+        mem_free(*slot);
+        *slot = mem_strdup(eq + 1);
+    }
+}
+
+/*
+ * One record of the envelope or extracted section. Returns 1 to go on,
+ * 0 at the section's end (MESG or END), -1 for a corrupt file.
+ */
+static int
+message_record(READ_STATE *st, int type, const char *data, long offset,
+               const char **why)
+{
+    QMGR_MESSAGE *msg = st->msg;
+    long    sec, usec = 0;
+
+    switch (type) {
+    case REC_TYPE_TIME:
+        if (sscanf(data, "%ld %ld", &sec, &usec) < 1 || sec < 0) {
+            *why = "bad TIME record";
+            return -1;
+        }
+        msg->arrival_time = (double) sec + (double) usec / 1e6;
+        st->have_time = 1;
+        return 1;
+    case REC_TYPE_FROM:
+        if (st->have_from) {
+            *why = "duplicate sender record";
+            return -1;
+        }
+        msg->sender = mem_strdup(data);
+        st->have_from = 1;
+        return 1;
+    case REC_TYPE_ATTR:
+        message_attr(msg, data);
+        return 1;
+    case REC_TYPE_ORCP:
+        mem_free(st->orcp);
+        st->orcp = mem_strdup(data);
+        return 1;
+    case REC_TYPE_DSN_ORCPT:
+        mem_free(st->dsn_orcpt);
+        st->dsn_orcpt = mem_strdup(data);
+        return 1;
+    case REC_TYPE_DSN_NOTIFY:
+        st->dsn_notify = atoi(data);
+        return 1;
+    case REC_TYPE_DSN_ENVID:
+        mem_free(msg->dsn_envid);
+        msg->dsn_envid = mem_strdup(data);
+        return 1;
+    case REC_TYPE_DSN_RET:
+        msg->dsn_ret = atoi(data);
+        return 1;
+    case REC_TYPE_RCPT:
+        if (*data == 0) {
+            *why = "empty recipient record";
+            return -1;
+        }
+        message_add_rcpt(st, data, offset);
+        return 1;
+    case REC_TYPE_DONE:
+        st->done_count++;
+        read_state_clear(st);
+        return 1;
+    case REC_TYPE_MESG:
+    case REC_TYPE_END:
+        return 0;
+    case REC_TYPE_EOF:
+        *why = "premature end of file";
+        return -1;
+    case REC_TYPE_ERROR:
+        *why = "bad record";
+        return -1;
+    default:
+        if (!rec_type_known(type)) {
+            *why = "unknown record type";
+            return -1;
+        }
+        return 1;               /* CTIM FULL WARN XTRA content_filter ... */
+    }
+}
+
+/* Read records until the section ends; expect_end: END, else MESG. */
+static int
+message_section(READ_STATE *st, STREAM *fp, VSTRING *buf, size_t max,
+                int expect, const char **why)
+{
+    int     type, rc;
+    long    offset;
+
+    for (;;) {
+        offset = (long) stream_tell(fp);
+        type = rec_get(fp, buf, max);
+        if (type == REC_TYPE_MESG || type == REC_TYPE_END) {
+            if (type != expect) {
+                *why = "unexpected section boundary";
+                return -1;
+            }
+            return 0;
+        }
+        if ((type == REC_TYPE_NORM || type == REC_TYPE_CONT || type == REC_TYPE_SIZE)) {
+            *why = "record out of place";
+            return -1;
+        }
+        if ((rc = message_record(st, type, STR(buf), offset, why)) < 0)
+            return -1;
+    }
+}
+
+static int
+message_read_file(READ_STATE *st, STREAM *fp, const char **why)
+{
+    QMGR_MESSAGE *msg = st->msg;
+    size_t  max = REC_MAX_DEFAULT;      /* envelope records are short */
+    VSTRING *buf = vstring_alloc(max);
+    long    size, data_off, nrcpt, xtra_off;
+    struct stat st_buf;
+    int     rc = -1;
+
+    if (rec_get(fp, buf, max) != REC_TYPE_SIZE
+        || sscanf(STR(buf), "%ld %ld %ld %ld", &size, &data_off, &nrcpt, &xtra_off) != 4) {
+        *why = "missing or bad size record";
+    } else if (fstat(stream_fd(fp), &st_buf) < 0 || size < 0 || nrcpt < 0
+               || data_off <= 0 || xtra_off < data_off || xtra_off >= st_buf.st_size) {
+        *why = "size record does not match the file";
+    } else if (message_section(st, fp, buf, max, REC_TYPE_MESG, why) < 0) {
+        /* why is set */
+    } else if (stream_tell(fp) != data_off) {
+        *why = "content offset mismatch";
+    } else if (stream_seek(fp, xtra_off) < 0 || rec_get(fp, buf, max) != REC_TYPE_XTRA) {
+        *why = "missing extracted section";
+    } else if (message_section(st, fp, buf, max, REC_TYPE_END, why) < 0) {
+        /* why is set */
+    } else if (!st->have_from || !st->have_time) {
+        *why = !st->have_from ? "missing sender record" : "missing arrival time record";
+    } else {
+        msg->size = size;
+        msg->data_offset = data_off;
+        msg->nrcpt = nrcpt > 0 ? nrcpt : msg->rcpt_count + st->done_count;
+        rc = 0;
+    }
+    vstring_free(buf);
+    return rc;
+}
+
+QMGR_MESSAGE *
+qmgr_message_read(const char *queue, const char *id, const char **why)
+{
+    VSTRING *path = vstring_alloc(256);
+    READ_STATE st;
+    STREAM *fp;
+    struct timeval tv;
+
+    *why = 0;
+    fp = stream_open(queue_path(path, queue, id), O_RDONLY | O_NOFOLLOW, 0);
+    vstring_free(path);
+    if (fp == 0) {
+        if (errno != ENOENT)
+            *why = "cannot open queue file";
+        return 0;
+    }
+    memset(&st, 0, sizeof(st));
+    st.msg = mem_alloc(sizeof(QMGR_MESSAGE));
+    st.msg->queue_id = mem_strdup(id);
+    gettimeofday(&tv, 0);
+    st.msg->active_time = (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
+    if (message_read_file(&st, fp, why) < 0) {
+        read_state_clear(&st);
+        qmgr_message_free(st.msg);
+        st.msg = 0;
+    }
+    read_state_clear(&st);
+    stream_close(fp);
+    if (st.msg) {
+        if (!st.msg->encoding)
+            st.msg->encoding = mem_strdup("");
+        if (!st.msg->dsn_envid)
+            st.msg->dsn_envid = mem_strdup("");
+        if (!st.msg->client_name)
+            st.msg->client_name = mem_strdup("");
+        if (!st.msg->client_addr)
+            st.msg->client_addr = mem_strdup("");
+    }
+    return st.msg;
+}
+
+void
+qmgr_message_free(QMGR_MESSAGE *msg)
+{
+    if (msg == 0)
+        return;
+    for (int i = 0; i < msg->rcpt_count; i++) {
+        mem_free(msg->rcpt[i].address);
+        mem_free(msg->rcpt[i].orig_rcpt);
+        mem_free(msg->rcpt[i].dsn_orcpt);
+        mem_free(msg->rcpt[i].reason);
+    }
+    mem_free(msg->rcpt);
+    mem_free(msg->queue_id);
+    mem_free(msg->sender);
+    mem_free(msg->encoding);
+    mem_free(msg->dsn_envid);
+    mem_free(msg->client_name);
+    mem_free(msg->client_addr);
+    mem_free(msg);
+}
+
+int
+qmgr_message_mark_done(const char *queue, const char *id,
+                       const long *offsets, int count)
+{
+    VSTRING *path = vstring_alloc(256);
+    int     fd, rc = 0;
+    char    ch;
+
+    fd = open(queue_path(path, queue, id), O_RDWR | O_NOFOLLOW);
+    if (fd < 0) {
+        msg_warn("%s: open %s: %m", id, STR(path));
+        vstring_free(path);
+        return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        if (pread(fd, &ch, 1, offsets[i]) != 1) {
+            msg_warn("%s: read %s at offset %ld: %m", id, STR(path), offsets[i]);
+            rc = -1;
+        } else if (ch == REC_TYPE_DONE) {
+            continue;
+        } else if (ch != REC_TYPE_RCPT) {
+            msg_warn("%s: no recipient record at offset %ld", id, offsets[i]);
+            rc = -1;
+        } else {
+            ch = REC_TYPE_DONE;
+            if (pwrite(fd, &ch, 1, offsets[i]) != 1) {
+                msg_warn("%s: update %s: %m", id, STR(path));
+                rc = -1;
+            }
+        }
+    }
+    if (fsync(fd) < 0) {
+        msg_warn("%s: fsync %s: %m", id, STR(path));
+        rc = -1;
+    }
+    close(fd);
+    vstring_free(path);
+    return rc;
+}
+
+/* Remove the queue file and its defer log; the message is done. */
+static void
+message_remove(QMGR_MESSAGE *msg)
+{
+    VSTRING *path = vstring_alloc(256);
+
+    if (unlink(queue_path(path, QUEUE_ACTIVE, msg->queue_id)) < 0 && errno != ENOENT)
+        msg_warn("%s: remove %s: %m", msg->queue_id, STR(path));
+    if (unlink(queue_path(path, QUEUE_DEFER, msg->queue_id)) < 0 && errno != ENOENT)
+        msg_warn("%s: remove %s: %m", msg->queue_id, STR(path));
+    msg_info("%s: removed", msg->queue_id);
+    vstring_free(path);
+}
+
+/* Bounce every recipient still pending; 0 when all went to bounce/ID. */
+static int
+message_expire(QMGR_MESSAGE *msg)
+{
+    for (int i = 0; i < msg->rcpt_count; i++) {
+        QMGR_RCPT *r = msg->rcpt + i;
+
+        if (r->state == QMGR_RCPT_SENT || r->state == QMGR_RCPT_BOUNCED)
+            continue;
+        if (r->reason == 0)
+            r->reason = mem_strdup("delivery time limit exceeded");
+        if (r->dsn[0] != '4' && r->dsn[0] != '5')
+            snprintf(r->dsn, sizeof(r->dsn), "4.4.7");
+        if (qmgr_log_append(QUEUE_BOUNCE, msg, r, "failed") < 0)
+            return -1;
+        r->state = QMGR_RCPT_BOUNCED;
+    }
+    msg_info("%s: from=<%s>, status=expired, returned to sender",
+             msg->queue_id, msg->sender);
+    return 0;
+}
+
+/* Move to deferred/ with the next retry time as mtime. */
+static void
+message_defer(QMGR_MESSAGE *msg, time_t now)
+{
+    VSTRING *path = vstring_alloc(256);
+    struct timeval tv[2];
+    long    delay = qmgr_backoff(now, (time_t) msg->arrival_time,
+                                 qmgr_params.min_backoff, qmgr_params.max_backoff);
+
+    tv[0].tv_sec = now;
+    tv[0].tv_usec = 0;
+    tv[1].tv_sec = now + delay;
+    tv[1].tv_usec = 0;
+    if (utimes(queue_path(path, QUEUE_ACTIVE, msg->queue_id), tv) < 0)
+        msg_warn("%s: set retry time on %s: %m", msg->queue_id, STR(path));
+    if (queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, msg->queue_id, 1) < 0)
+        msg_warn("%s: move to %s: %m", msg->queue_id, QUEUE_DEFERRED);
+    vstring_free(path);
+}
+
+static int
+message_has_bounces(const QMGR_MESSAGE *msg)
+{
+    VSTRING *path = vstring_alloc(256);
+    int     rc = access(queue_path(path, QUEUE_BOUNCE, msg->queue_id), F_OK) == 0;
+
+    vstring_free(path);
+    return rc;
+}
+
+void
+qmgr_message_finish(QMGR_MESSAGE *msg)
+{
+    time_t  now = time((time_t *) 0);
+    int     pending = 0;
+    long    lifetime;
+
+    for (int i = 0; i < msg->rcpt_count; i++)
+        if (msg->rcpt[i].state != QMGR_RCPT_SENT && msg->rcpt[i].state != QMGR_RCPT_BOUNCED)
+            pending++;
+    lifetime = *msg->sender ? qmgr_params.max_queue_time : qmgr_params.bounce_queue_time;
+    if (pending > 0 && now - (time_t) msg->arrival_time >= lifetime
+        && message_expire(msg) == 0)
+        pending = 0;
+    if (pending == 0) {
+        if (message_has_bounces(msg) && qmgr_bounce_flush(msg) < 0) {
+            message_defer(msg, now);    /* keep it until the bounce is sent */
+        } else {
+            message_remove(msg);
+        }
+    } else {
+        message_defer(msg, now);
+    }
+
+    /* Out of the active list; room for another message. */
+    if (msg->prev)
+        msg->prev->next = msg->next;
+    else
+        qmgr_message_list = msg->next;
+    if (msg->next)
+        msg->next->prev = msg->prev;
+    qmgr_message_count--;
+    qmgr_message_free(msg);
+    qmgr_kick();
+}

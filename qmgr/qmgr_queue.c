@@ -1,0 +1,309 @@
+/*
+ * qmgr_queue.c - transports, destination queues and delivery entries.
+ *
+ * Interface (qmgr.h): qmgr_transport_find(), qmgr_queue_find(),
+ * qmgr_message_group(), qmgr_queue_pop(), qmgr_queue_gc(),
+ * qmgr_entry_defer(), qmgr_entry_done(), qmgr_rcpt_result();
+ * qmgr_resolve_fn (resolve_clnt by default).
+ *
+ * Grouping: each recipient still to deliver is resolved to (transport,
+ * nexthop). Its queue is keyed by the lowercased nexthop, or by the
+ * lowercased recipient plus nexthop when the transport's recipient limit
+ * is 1 (then the concurrency limit is per recipient, as in Postfix).
+ * Consecutive recipients of one message for one queue share an entry
+ * until it holds <transport>_destination_recipient_limit of them.
+ *
+ * Resolver failures defer the recipient ("address resolver failure");
+ * a syntax error bounces it ("bad address syntax").
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "deliver.h"
+#include "mail_proto.h"
+#include "mem.h"
+#include "msg.h"
+#include "queue.h"
+#include "rewrite_clnt.h"
+#include "qmgr.h"
+
+QMGR_TRANSPORT *qmgr_transport_list;
+
+static int
+qmgr_resolve_default(const char *sender, const char *addr, VSTRING *transport,
+                     VSTRING *nexthop, VSTRING *recipient, int *flags)
+{
+    RESOLVE_REPLY reply;
+    int     rc;
+
+    resolve_reply_init(&reply);
+    rc = resolve_clnt(sender, addr, &reply);
+    if (rc == 0) {
+        vstring_strcpy(transport, STR(reply.transport));
+        vstring_strcpy(nexthop, STR(reply.nexthop));
+        vstring_strcpy(recipient, STR(reply.recipient));
+        *flags = reply.flags;
+    }
+    resolve_reply_free(&reply);
+    return rc;
+}
+
+QMGR_RESOLVE_FN qmgr_resolve_fn = qmgr_resolve_default;
+
+QMGR_TRANSPORT *
+qmgr_transport_find(const char *name, int create)
+{
+    QMGR_TRANSPORT *tr;
+
+    for (tr = qmgr_transport_list; tr; tr = tr->next)
+        if (strcmp(tr->name, name) == 0)
+            return tr;
+    if (!create)
+        return 0;
+    tr = mem_alloc(sizeof(*tr));
+    tr->name = mem_strdup(name);
+    tr->rcpt_limit = qmgr_transport_rcpt_limit(name);
+    tr->dest_limit = qmgr_transport_dest_limit(name);
+    tr->proc_limit = (int) qmgr_params.process_limit;
+    tr->next = qmgr_transport_list;
+    qmgr_transport_list = tr;
+    return tr;
+}
+
+QMGR_QUEUE *
+qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key, const char *nexthop, int create)
+{
+    QMGR_QUEUE *q;
+
+    for (q = tr->queues; q; q = q->next)
+        if (strcmp(q->key, key) == 0)
+            return q;
+    if (!create)
+        return 0;
+    q = mem_alloc(sizeof(*q));
+    q->key = mem_strdup(key);
+    q->nexthop = mem_strdup(nexthop);
+    q->transport = tr;
+    q->next = tr->queues;
+    tr->queues = q;
+    return q;
+}
+
+static void
+queue_append(QMGR_QUEUE *q, QMGR_ENTRY *e)
+{
+    e->next = 0;
+    if (q->todo_tail)
+        q->todo_tail->next = e;
+    else
+        q->todo_head = e;
+    q->todo_tail = e;
+    q->todo_count++;
+}
+
+QMGR_ENTRY *
+qmgr_queue_pop(QMGR_QUEUE *q)
+{
+    QMGR_ENTRY *e = q->todo_head;
+
+    if (e == 0)
+        return 0;
+    q->todo_head = e->next;
+    if (q->todo_head == 0)
+        q->todo_tail = 0;
+    q->todo_count--;
+    e->next = 0;
+    if (q->fill_entry == e) {
+        q->fill_entry = 0;
+        q->fill_msg = 0;
+    }
+    return e;
+}
+
+void
+qmgr_queue_gc(void)
+{
+    for (QMGR_TRANSPORT *tr = qmgr_transport_list; tr; tr = tr->next) {
+        QMGR_QUEUE **qp = &tr->queues;
+
+        while (*qp) {
+            QMGR_QUEUE *q = *qp;
+
+            if (q->active == 0 && q->todo_head == 0) {
+                *qp = q->next;
+                if (tr->rr_next == q)
+                    tr->rr_next = 0;
+                mem_free(q->key);
+                mem_free(q->nexthop);
+                mem_free(q);
+            } else {
+                qp = &q->next;
+            }
+        }
+    }
+}
+
+static void
+entry_add_rcpt(QMGR_ENTRY *e, int index)
+{
+    if (e->rcpt_count == e->rcpt_cap) {
+        e->rcpt_cap = e->rcpt_cap ? e->rcpt_cap * 2 : 4;
+        e->rcpt_index = mem_realloc_array(e->rcpt_index, e->rcpt_cap, sizeof(int));
+    }
+    e->rcpt_index[e->rcpt_count++] = index;
+}
+
+/* The entry of msg being filled for queue q (a new one when full). */
+static QMGR_ENTRY *
+queue_fill_entry(QMGR_QUEUE *q, QMGR_MESSAGE *msg)
+{
+    QMGR_ENTRY *e;
+
+    if (q->fill_msg == msg && q->fill_entry
+        && q->fill_entry->rcpt_count < q->transport->rcpt_limit)
+        return q->fill_entry;
+    e = mem_alloc(sizeof(*e));
+    e->message = msg;
+    e->queue = q;
+    msg->refcount++;
+    queue_append(q, e);
+    q->fill_msg = msg;
+    q->fill_entry = e;
+    return e;
+}
+
+/* A verdict reached here: log it as the agent would, and record it. */
+static void
+rcpt_verdict(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
+             const char *reason)
+{
+    qmgr_rcpt_result(msg, index, status, dsn, reason);
+    qmgr_log_status(msg, msg->rcpt + index,
+                    msg->rcpt[index].state == QMGR_RCPT_BOUNCED ? "bounced" : "deferred");
+}
+
+void
+qmgr_message_group(QMGR_MESSAGE *msg)
+{
+    VSTRING *transport = vstring_alloc(256);
+    VSTRING *nexthop = vstring_alloc(1024);
+    VSTRING *recipient = vstring_alloc(2048);
+    VSTRING *key = vstring_alloc(4096);
+    long   *bounced = 0;
+    int     nbounced = 0;
+    int     flags;
+
+    for (int i = 0; i < msg->rcpt_count; i++) {
+        QMGR_RCPT *r = msg->rcpt + i;
+        QMGR_TRANSPORT *tr;
+        QMGR_QUEUE *q;
+
+        if (r->state != QMGR_RCPT_TODO)
+            continue;
+        flags = 0;
+        if (qmgr_resolve_fn(msg->sender, r->address, transport, nexthop, recipient, &flags) < 0
+            || (flags & RESOLVE_FLAG_FAIL) || LEN(transport) == 0) {
+            rcpt_verdict(msg, i, DELIVER_DEFER, "4.3.0", "address resolver failure");
+            continue;
+        }
+        if (flags & RESOLVE_FLAG_ERROR) {
+            rcpt_verdict(msg, i, DELIVER_BOUNCE, "5.1.3", "bad address syntax");
+            if (r->state == QMGR_RCPT_BOUNCED) {
+                if (bounced == 0)
+                    bounced = mem_array((size_t) msg->rcpt_count, sizeof(long));
+                bounced[nbounced++] = r->offset;
+            }
+            continue;
+        }
+        tr = qmgr_transport_find(STR(transport), 1);
+        if (tr->rcpt_limit == 1)
+            vstring_sprintf(key, "%s\n%s", STR(recipient), STR(nexthop));
+        else
+            vstring_strcpy(key, STR(nexthop));
+        vstring_lowercase(key);
+        q = qmgr_queue_find(tr, STR(key), STR(nexthop), 1);
+        entry_add_rcpt(queue_fill_entry(q, msg), i);
+        r->state = QMGR_RCPT_BUSY;
+    }
+    /* Entries are complete: nothing more is added to them. */
+    for (QMGR_TRANSPORT *tr = qmgr_transport_list; tr; tr = tr->next)
+        for (QMGR_QUEUE *q = tr->queues; q; q = q->next)
+            if (q->fill_msg == msg)
+                q->fill_msg = 0, q->fill_entry = 0;
+    if (nbounced > 0)
+        (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, bounced, nbounced);
+    mem_free(bounced);
+    vstring_free(transport);
+    vstring_free(nexthop);
+    vstring_free(recipient);
+    vstring_free(key);
+}
+
+/*
+ * Record one result. Bounces are logged to bounce/ID first (if that
+ * fails the recipient stays deferred); deferrals go to defer/ID.
+ */
+void
+qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
+                 const char *reason)
+{
+    QMGR_RCPT *r = msg->rcpt + index;
+
+    mem_free(r->reason);
+    r->reason = mem_strdup(reason ? reason : "");
+    snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn
+             : status == DELIVER_SENT ? "2.0.0"
+             : status == DELIVER_BOUNCE ? "5.0.0" : "4.0.0");
+    if (status == DELIVER_SENT) {
+        r->state = QMGR_RCPT_SENT;
+    } else if (status == DELIVER_BOUNCE
+               && qmgr_log_append(QUEUE_BOUNCE, msg, r, "failed") == 0) {
+        r->state = QMGR_RCPT_BOUNCED;
+    } else {                    /* deferred, or a bounce not logged: retry later */
+        r->state = QMGR_RCPT_DEFER;
+        (void) qmgr_log_append(QUEUE_DEFER, msg, r, "delayed");
+    }
+}
+
+void
+qmgr_entry_defer(QMGR_ENTRY *entry, const char *dsn, const char *reason)
+{
+    for (int i = 0; i < entry->rcpt_count; i++)
+        rcpt_verdict(entry->message, entry->rcpt_index[i], DELIVER_DEFER, dsn, reason);
+}
+
+/*
+ * The entry is finished: recipients still BUSY (no result) count as
+ * deferred; delivered and bounced ones are marked DONE in one batch
+ * with one fsync. The message is finished with its last entry.
+ */
+void
+qmgr_entry_done(QMGR_ENTRY *entry)
+{
+    QMGR_MESSAGE *msg = entry->message;
+    long   *offsets = mem_array((size_t) entry->rcpt_count + 1, sizeof(long));
+    int     n = 0;
+
+    for (int i = 0; i < entry->rcpt_count; i++) {
+        QMGR_RCPT *r = msg->rcpt + entry->rcpt_index[i];
+
+        if (r->state == QMGR_RCPT_BUSY || r->state == QMGR_RCPT_TODO)
+            qmgr_rcpt_result(msg, entry->rcpt_index[i], DELIVER_DEFER, "4.3.0",
+                             "unknown mail transport error");
+        if (r->state == QMGR_RCPT_SENT || r->state == QMGR_RCPT_BOUNCED)
+            offsets[n++] = r->offset;
+    }
+    if (n > 0)
+        (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, offsets, n);
+    mem_free(offsets);
+    if (entry->inflight) {
+        entry->queue->active--;
+        entry->queue->transport->active--;
+        entry->inflight = 0;
+    }
+    mem_free(entry->rcpt_index);
+    mem_free(entry);
+    if (--msg->refcount == 0)
+        qmgr_message_finish(msg);
+    qmgr_kick();
+}

@@ -1,0 +1,139 @@
+/*
+ * qmgr_sched.c - the scheduler: which waiting entries start now.
+ *
+ * Interface (qmgr.h): qmgr_kick(), qmgr_sched_run(),
+ * qmgr_sched_flush_dead(), qmgr_sched_timers_init().
+ *
+ * qmgr_kick() sets a zero-delay timer, so that every change (a scan
+ * request, a finished delivery, a finished message) leads to one round
+ * on the next event loop iteration: feed a batch of messages from the
+ * queue scans, then start deliveries. Per transport the queues are
+ * served round-robin; a queue runs at most dest_limit entries at once
+ * (<transport>_destination_concurrency_limit), a transport at most
+ * proc_limit (default_process_limit). A transport that could not be
+ * reached is dead for transport_retry_time: its entries are deferred at
+ * once (so the messages move to deferred/ with a future retry time and
+ * nothing loops); 'F' forgets that.
+ *
+ * The queue_run_delay timer requests a deferred scan periodically.
+ */
+#include <time.h>
+#include "events.h"
+#include "msg.h"
+#include "qmgr.h"
+
+#define QMGR_FEED_BATCH 100     /* messages read per round */
+
+static int kick_pending;
+
+static void
+sched_kick_event(void *ctx)
+{
+    kick_pending = 0;
+    (void) qmgr_scan_feed(QMGR_FEED_BATCH);
+    qmgr_sched_run();
+    if (qmgr_scan_pending() && qmgr_message_count < qmgr_params.message_limit)
+        qmgr_kick();
+}
+
+void
+qmgr_kick(void)
+{
+    if (kick_pending)
+        return;
+    kick_pending = 1;
+    event_timer(sched_kick_event, 0, 0);
+}
+
+/* Next queue after the round-robin position that may start an entry. */
+static QMGR_QUEUE *
+sched_next_queue(QMGR_TRANSPORT *tr)
+{
+    QMGR_QUEUE *start = tr->rr_next ? tr->rr_next : tr->queues;
+    QMGR_QUEUE *q = start;
+
+    if (q == 0)
+        return 0;
+    do {
+        QMGR_QUEUE *next = q->next ? q->next : tr->queues;
+
+        if (q->todo_head && q->active < tr->dest_limit) {
+            tr->rr_next = next;
+            return q;
+        }
+        q = next;
+    } while (q != start);
+    return 0;
+}
+
+/* A dead transport: defer everything waiting for it. */
+static void
+sched_defer_all(QMGR_TRANSPORT *tr)
+{
+    QMGR_ENTRY *e;
+
+    for (QMGR_QUEUE *q = tr->queues; q; q = q->next) {
+        while ((e = qmgr_queue_pop(q)) != 0) {
+            qmgr_entry_defer(e, "4.3.0", tr->dead_reason ? tr->dead_reason
+                             : "mail transport unavailable");
+            qmgr_entry_done(e);
+        }
+    }
+}
+
+static void
+sched_transport(QMGR_TRANSPORT *tr, time_t now)
+{
+    QMGR_QUEUE *q;
+    QMGR_ENTRY *e;
+
+    if (tr->dead_until && tr->dead_until <= now) {
+        tr->dead_until = 0;     /* try it again */
+    }
+    if (tr->dead_until) {
+        sched_defer_all(tr);
+        return;
+    }
+    while (tr->active < tr->proc_limit && (q = sched_next_queue(tr)) != 0) {
+        e = qmgr_queue_pop(q);
+        e->inflight = 1;
+        q->active++;
+        tr->active++;
+        if (qmgr_deliver_start(e) < 0)
+            qmgr_entry_done(e);
+        if (tr->dead_until) {   /* that connect failed */
+            sched_defer_all(tr);
+            return;
+        }
+    }
+}
+
+void
+qmgr_sched_run(void)
+{
+    time_t  now = time((time_t *) 0);
+
+    for (QMGR_TRANSPORT *tr = qmgr_transport_list; tr; tr = tr->next)
+        sched_transport(tr, now);
+    qmgr_queue_gc();
+}
+
+void
+qmgr_sched_flush_dead(void)
+{
+    for (QMGR_TRANSPORT *tr = qmgr_transport_list; tr; tr = tr->next)
+        tr->dead_until = 0;
+}
+
+static void
+sched_deferred_timer(void *ctx)
+{
+    qmgr_scan_request(QMGR_SCAN_DEFERRED);
+    event_timer(sched_deferred_timer, 0, (double) qmgr_params.queue_run_delay);
+}
+
+void
+qmgr_sched_timers_init(void)
+{
+    event_timer(sched_deferred_timer, 0, (double) qmgr_params.queue_run_delay);
+}

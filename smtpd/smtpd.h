@@ -1,0 +1,227 @@
+/*
+ * smtpd.h - private interface of the SMTP server's modules.
+ *
+ *   smtpd.c          main(): the single-server skeleton, pre/post init
+ *   smtpd_params.c   the parameters smtpd reads, loaded once (SMTPD_PARAMS)
+ *   smtpd_peer.c     client address and verified host name
+ *   smtpd_chat.c     replies, pipelining flush, error counting, logging helpers
+ *   smtpd_proto.c    the command table and the session loop
+ *   smtpd_esmtp.c    MAIL/RCPT argument and ESMTP parameter parsing
+ *   smtpd_check.c    restriction lists, relay control, recipient tables
+ *   smtpd_cleanup.c  the connection to cleanup: envelope, Received:, status
+ *   smtpd_data.c     DATA and BDAT content: dot-unstuffing, bare newlines,
+ *                    long lines into CONT records
+ *
+ * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
+ * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
+ * before it is stored, and is escaped by msg_* when logged.
+ */
+#ifndef POSTHORN_SMTPD_H
+#define POSTHORN_SMTPD_H
+
+#include <stddef.h>
+#include <sys/time.h>
+
+#include "argv.h"
+#include "maps.h"
+#include "netmatch.h"
+#include "stream.h"
+#include "vstring.h"
+
+/* smtpd_forbid_bare_newline */
+#define SMTPD_BARE_LF_NO        0
+#define SMTPD_BARE_LF_NORMALIZE 1
+#define SMTPD_BARE_LF_REJECT    2
+
+typedef struct SMTPD_PARAMS {
+    const char *myhostname;
+    const char *mail_name;
+    char   *banner;
+    long    message_size_limit;
+    long    line_length_limit;
+    long    recipient_limit;
+    long    soft_error_limit;
+    long    hard_error_limit;
+    long    error_sleep_time;
+    long    timeout;
+    int     disable_vrfy;
+    int     peername_lookup;
+    int     reject_unlisted_recipient;
+    int     bare_lf_mode;
+    long    bare_lf_code;
+    long    reject_code;
+    long    defer_code;
+    long    relay_code;
+    long    access_code;
+    long    unknown_local_code;
+    long    unknown_virtual_code;
+    long    unknown_relay_code;
+    ARGV   *discard_ehlo;
+    char   *recipient_delimiter;
+    ARGV   *client_restrictions;
+    ARGV   *helo_restrictions;
+    ARGV   *sender_restrictions;
+    ARGV   *relay_restrictions;
+    ARGV   *recipient_restrictions;
+    NETMATCH *mynetworks;
+    NETMATCH *bare_lf_exclusions;
+    MAPS   *local_rcpt_maps;    /* NULL: accept every local recipient */
+    MAPS   *virtual_mailbox_maps;
+    MAPS   *virtual_alias_maps;
+    MAPS   *relay_rcpt_maps;
+} SMTPD_PARAMS;
+
+extern SMTPD_PARAMS smtpd_params;
+
+void    smtpd_params_load(void);
+
+/* BDAT content: a line assembler that lives across chunks. */
+typedef struct SMTPD_BDAT_IN {
+    int     bare_lf_mode;
+    size_t  line_limit;
+    VSTRING *line;
+    int     bare_lf_seen;
+} SMTPD_BDAT_IN;
+
+/* Command statistics for the "disconnect from" line, in Postfix's order. */
+enum {
+    SMTPD_CMD_HELO, SMTPD_CMD_EHLO, SMTPD_CMD_STARTTLS, SMTPD_CMD_AUTH,
+    SMTPD_CMD_MAIL, SMTPD_CMD_RCPT, SMTPD_CMD_DATA, SMTPD_CMD_BDAT,
+    SMTPD_CMD_RSET, SMTPD_CMD_NOOP, SMTPD_CMD_VRFY, SMTPD_CMD_ETRN,
+    SMTPD_CMD_QUIT, SMTPD_CMD_UNKNOWN, SMTPD_STAT_MAX
+};
+
+typedef struct SMTPD_STATE {
+    STREAM *client;
+    /* peer */
+    char   *name;               /* verified host name or "unknown" */
+    char   *reverse_name;       /* PTR result or "unknown" */
+    char   *addr;               /* numeric address */
+    char   *rfc_addr;           /* "1.2.3.4" or "IPv6:2001:db8::1" */
+    char   *port;
+    char   *namaddr;            /* "name[addr]" */
+    /* session */
+    VSTRING *buffer;            /* current command line */
+    char   *helo_name;
+    const char *protocol;       /* "SMTP" or "ESMTP" */
+    const char *where;          /* for "... after XXX from" */
+    int     error_count;
+    int     quit;               /* end the session */
+    int     bare_lf_mode;       /* for this client (exclusions applied) */
+    int     stat_total[SMTPD_STAT_MAX];
+    int     stat_ok[SMTPD_STAT_MAX];
+    /* transaction */
+    char   *sender;             /* NULL: no MAIL yet */
+    long    msg_size;           /* SIZE= or 0 */
+    const char *encoding;       /* "7bit", "8bitmime" or NULL */
+    char   *dsn_envid;
+    int     dsn_ret;
+    int     smtputf8;
+    int     rcpt_count;         /* accepted recipients */
+    char   *recipient;          /* last accepted recipient (Received: for) */
+    char   *cur_rcpt;           /* recipient being checked (logging) */
+    STREAM *cleanup;
+    char   *queue_id;
+    int     err;                /* CLEANUP_STAT_* seen by smtpd itself */
+    struct timeval arrival;
+    long    act_size;           /* content bytes sent to cleanup */
+    /* BDAT */
+    int     bdat_active;        /* a BDAT transfer has started */
+    long    bdat_total;
+    SMTPD_BDAT_IN bdat_in;
+} SMTPD_STATE;
+
+/* smtpd_peer.c */
+void    smtpd_peer_init(SMTPD_STATE *state);
+/* Set the peer from explicit values (tests, -d mode). */
+void    smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port);
+
+/* smtpd_proto.c */
+void    smtpd_state_init(SMTPD_STATE *state, STREAM *client);
+void    smtpd_state_free(SMTPD_STATE *state);
+void    smtpd_session(SMTPD_STATE *state);
+void    smtpd_mail_reset(SMTPD_STATE *state);
+
+/* smtpd_chat.c */
+void    smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
+            __attribute__((format(printf, 2, 3)));
+void    smtpd_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
+int     smtpd_flush(SMTPD_STATE *state);
+/* Read one command line into state->buffer (CR/LF stripped). 1 = ok,
+ * 0 = EOF/lost, -1 = timeout/error. Sets *bare_lf when it ended in bare LF. */
+int     smtpd_read_command(SMTPD_STATE *state, int *bare_lf);
+void    smtpd_log_lost(SMTPD_STATE *state, const char *what);
+void    smtpd_log_reject(SMTPD_STATE *state, const char *reply);
+void    smtpd_log_disconnect(SMTPD_STATE *state);
+/* "host[addr]" or with the queue id "ID" / "NOQUEUE". */
+const char *smtpd_queue_label(const SMTPD_STATE *state);
+
+/* smtpd_esmtp.c */
+typedef struct SMTPD_MAIL_ARGS {
+    long    size;               /* -1 absent */
+    const char *body;           /* "7bit", "8bitmime" or NULL */
+    int     ret;                /* DSN_RET_* or 0 */
+    char   *envid;              /* decoded xtext, allocated */
+    int     smtputf8;
+} SMTPD_MAIL_ARGS;
+
+typedef struct SMTPD_RCPT_ARGS {
+    int     notify;             /* DSN_NOTIFY_* bits or 0 */
+    char   *orcpt;              /* "rfc822;addr", allocated, or NULL */
+} SMTPD_RCPT_ARGS;
+
+/* The text after "MAIL FROM:" / "RCPT TO:" (case-insensitive keyword). */
+const char *smtpd_esmtp_keyword(const char *line, const char *keyword);
+/* Parse parameters; on error returns -1 and a reply in reply. */
+int     smtpd_esmtp_mail_args(const char *params, SMTPD_MAIL_ARGS *args,
+                              long size_limit, VSTRING *reply);
+int     smtpd_esmtp_rcpt_args(const char *params, SMTPD_RCPT_ARGS *args, VSTRING *reply);
+void    smtpd_esmtp_mail_args_free(SMTPD_MAIL_ARGS *args);
+void    smtpd_esmtp_rcpt_args_free(SMTPD_RCPT_ARGS *args);
+/* xtext (RFC 3461) decode; -1 on bad syntax. */
+int     smtpd_xtext_decode(VSTRING *out, const char *in, size_t len);
+
+/* smtpd_check.c: return 0 (accept) or -1 with the reply in reply (and logged) */
+int     smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
+int     smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
+
+/* smtpd_cleanup.c */
+int     smtpd_cleanup_open(SMTPD_STATE *state);     /* 0 / -1 */
+int     smtpd_cleanup_rcpt(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *args);
+int     smtpd_cleanup_begin_content(SMTPD_STATE *state);
+int     smtpd_cleanup_line(SMTPD_STATE *state, int rec_type, const char *data, size_t len);
+/* Finish the message; puts the final reply in reply. Returns 0 if queued. */
+int     smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply);
+void    smtpd_cleanup_abort(SMTPD_STATE *state);
+/* The Received: header lines (without newline) into lines. */
+void    smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
+                              const char *mail_name, ARGV *lines);
+
+/* smtpd_data.c: the message content reader (usable without a session) */
+typedef int (*SMTPD_LINE_FN)(void *ctx, int rec_type, const char *data, size_t len);
+
+#define SMTPD_DATA_END      0   /* end-of-data seen */
+#define SMTPD_DATA_EOF      1   /* client went away */
+#define SMTPD_DATA_TIMEOUT  2
+#define SMTPD_DATA_BARE_LF  3   /* bare LF in reject mode: stop reading */
+
+typedef struct SMTPD_DATA_IN {
+    int     bare_lf_mode;       /* SMTPD_BARE_LF_* */
+    size_t  line_limit;         /* line_length_limit: longer lines become CONT pieces */
+    long    bytes;              /* octets read from the client */
+} SMTPD_DATA_IN;
+
+int     smtpd_data_read(STREAM *in, SMTPD_DATA_IN *din, SMTPD_LINE_FN fn, void *ctx);
+
+/* BDAT: feed chunk bytes; lines go to fn; final flushes a partial line. */
+void    smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit);
+void    smtpd_bdat_in_free(SMTPD_BDAT_IN *bin);
+int     smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
+                        SMTPD_LINE_FN fn, void *ctx);
+int     smtpd_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
+
+/* smtpd_data.c: the DATA and BDAT commands */
+int     smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv);
+int     smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * smtpd_cleanup.c - handing one message to the cleanup service.
+ *
+ * Interface (see mail_proto.h for the protocol):
+ *   smtpd_cleanup_open()      connect to private/cleanup at the first
+ *                             accepted recipient, get the queue id, log
+ *                             "ID: client=host[addr]", send flags and the
+ *                             envelope head (TIME, ATTR..., FROM)
+ *   smtpd_cleanup_rcpt()      [DSN_ORCPT] [DSN_NOTIFY] ORCP RCPT
+ *   smtpd_cleanup_begin_content()  [DSN_ENVID] [DSN_RET] MESG, Received:
+ *   smtpd_cleanup_line()      one NORM/CONT content record
+ *   smtpd_cleanup_finish()    XTRA END, then cleanup's status -> the reply
+ *   smtpd_cleanup_abort()     drop the connection (cleanup removes the file)
+ *
+ * Addresses go to cleanup as the client sent them (internal form, maybe
+ * unqualified); cleanup rewrites them.
+ *
+ * SECURITY: cleanup is another process and its reply is checked: a
+ * missing or non-numeric status, or a protocol mismatch, is an error and
+ * the client gets a 4xx, never a false "queued". The 250 is sent only
+ * after cleanup reported status 0 (file fsynced and ready).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "attr.h"
+#include "config.h"
+#include "connect.h"
+#include "mail_proto.h"
+#include "mem.h"
+#include "msg.h"
+#include "queue.h"
+#include "record.h"
+#include "smtpd.h"
+
+#define SMTPD_CLEANUP_PATH MAIL_CLASS_PRIVATE "/" SERVICE_CLEANUP
+
+static long
+smtpd_cleanup_timeout(void)
+{
+    long    t;
+    const char *v = config_lookup(MAIL_IPC_TIMEOUT_PARAM);
+
+    if (v == NULL || config_parse_time(v, 's', &t) != 0 || t <= 0)
+        t = 3600;
+    return t;
+}
+
+static void
+smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
+{
+    rec_printf(state->cleanup, REC_TYPE_ATTR, "%s=%s", name, value);
+}
+
+/* Envelope head, sent right after the queue file exists. */
+static void
+smtpd_cleanup_head(SMTPD_STATE *state)
+{
+    STREAM *c = state->cleanup;
+
+    rec_printf(c, REC_TYPE_TIME, "%ld %ld", (long) state->arrival.tv_sec,
+               (long) state->arrival.tv_usec);
+    smtpd_cleanup_attr(state, ATTR_LOG_IDENT, state->queue_id);
+    smtpd_cleanup_attr(state, ATTR_CLIENT_NAME, state->name);
+    smtpd_cleanup_attr(state, ATTR_CLIENT_ADDR, state->addr);
+    smtpd_cleanup_attr(state, ATTR_CLIENT_PORT, state->port);
+    if (state->helo_name)
+        smtpd_cleanup_attr(state, ATTR_HELO_NAME, state->helo_name);
+    smtpd_cleanup_attr(state, ATTR_PROTO_NAME, state->protocol);
+    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, "remote");
+    if (state->encoding)
+        smtpd_cleanup_attr(state, ATTR_ENCODING, state->encoding);
+    rec_puts(c, REC_TYPE_FROM, state->sender);
+}
+
+int
+smtpd_cleanup_open(SMTPD_STATE *state)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    const char *id;
+    int     fd;
+
+    if ((fd = unix_connect(SMTPD_CLEANUP_PATH, (int) smtpd_cleanup_timeout())) < 0) {
+        msg_warn("connect to %s: %m", SMTPD_CLEANUP_PATH);
+        attr_list_free(list);
+        return -1;
+    }
+    state->cleanup = stream_fdopen(fd);
+    stream_set_timeout(state->cleanup, (int) smtpd_cleanup_timeout());
+    if (attr_read(state->cleanup, list) != 1
+        || attr_get(list, ATTR_PROTOCOL) == NULL
+        || strcmp(attr_get(list, ATTR_PROTOCOL), PROTO_CLEANUP) != 0
+        || (id = attr_get(list, ATTR_QUEUE_ID)) == NULL || !queue_id_ok(id)) {
+        msg_warn("%s: bad or missing greeting from cleanup", SMTPD_CLEANUP_PATH);
+        attr_list_free(list);
+        smtpd_cleanup_abort(state);
+        return -1;
+    }
+    state->queue_id = mem_strdup(id);
+    msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    attr_list_reset(list);
+    attr_add_long(list, ATTR_FLAGS, CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK);
+    if (attr_write(state->cleanup, list) != 0) {
+        attr_list_free(list);
+        smtpd_cleanup_abort(state);
+        return -1;
+    }
+    attr_list_free(list);
+    smtpd_cleanup_head(state);
+    return stream_error(state->cleanup) ? -1 : 0;
+}
+
+int
+smtpd_cleanup_rcpt(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *args)
+{
+    STREAM *c = state->cleanup;
+
+    if (c == NULL)
+        return -1;
+    if (args && args->orcpt)
+        rec_puts(c, REC_TYPE_DSN_ORCPT, args->orcpt);
+    if (args && args->notify)
+        rec_printf(c, REC_TYPE_DSN_NOTIFY, "%d", args->notify);
+    rec_puts(c, REC_TYPE_ORCP, rcpt);
+    rec_puts(c, REC_TYPE_RCPT, rcpt);
+    return stream_error(c) ? -1 : 0;
+}
+
+/* RFC 5322 date as Postfix writes it: "Tue, 21 Nov 2023 10:00:00 +0100 (CET)". */
+static void
+smtpd_received_date(char *buf, size_t size, time_t when)
+{
+    struct tm tm;
+    char    zone[16], name[64];
+
+    localtime_r(&when, &tm);
+    long    off = tm.tm_gmtoff / 60;
+    snprintf(zone, sizeof(zone), "%c%02ld%02ld", off < 0 ? '-' : '+',
+             (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+    strftime(name, sizeof(name), "%a, %d %b %Y %H:%M:%S", &tm);
+    char    tz[32];
+    strftime(tz, sizeof(tz), "%Z", &tm);
+    snprintf(buf, size, "%s %s (%s)", name, zone, tz);
+}
+
+void
+smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
+                      const char *mail_name, ARGV *lines)
+{
+    char    date[128];
+    char   *line;
+
+    smtpd_received_date(date, sizeof(date), state->arrival.tv_sec);
+    line = mem_printf("Received: from %s (%s [%s])",
+                      state->helo_name ? state->helo_name : state->name,
+                      state->name, state->rfc_addr);
+    argv_add(lines, line);
+    mem_free(line);
+    if (state->rcpt_count == 1 && state->recipient) {
+        VSTRING *q = vstring_alloc(ADDRESS_MAX * 2 + 2);
+        address_quote(q, state->recipient);
+        line = mem_printf("\tby %s (%s) with %s id %s", myhostname, mail_name,
+                          state->protocol, state->queue_id);
+        argv_add(lines, line);
+        mem_free(line);
+        line = mem_printf("\tfor <%s>; %s", STR(q), date);
+        vstring_free(q);
+    } else {
+        line = mem_printf("\tby %s (%s) with %s id %s;", myhostname, mail_name,
+                          state->protocol, state->queue_id);
+        argv_add(lines, line);
+        mem_free(line);
+        line = mem_printf("\t%s", date);
+    }
+    argv_add(lines, line);
+    mem_free(line);
+}
+
+int
+smtpd_cleanup_begin_content(SMTPD_STATE *state)
+{
+    STREAM *c = state->cleanup;
+    ARGV   *lines;
+
+    if (c == NULL)
+        return -1;
+    if (state->dsn_envid)
+        rec_puts(c, REC_TYPE_DSN_ENVID, state->dsn_envid);
+    if (state->dsn_ret)
+        rec_printf(c, REC_TYPE_DSN_RET, "%d", state->dsn_ret);
+    rec_put(c, REC_TYPE_MESG, "", 0);
+    lines = argv_alloc();
+    smtpd_received_header(state, smtpd_params.myhostname, smtpd_params.mail_name, lines);
+    for (size_t i = 0; i < lines->argc; i++)
+        rec_puts(c, REC_TYPE_NORM, lines->argv[i]);
+    argv_free(lines);
+    return stream_error(c) ? -1 : 0;
+}
+
+int
+smtpd_cleanup_line(SMTPD_STATE *state, int rec_type, const char *data, size_t len)
+{
+    if (state->cleanup == NULL)
+        return -1;
+    return rec_put(state->cleanup, rec_type, data, len);
+}
+
+/* Postfix's reply for a cleanup status (reason text wins when given). */
+static void
+smtpd_cleanup_reply(int status, const char *reason, VSTRING *reply)
+{
+    if (reason && *reason) {
+        int     d = (unsigned char) reason[0];
+        if ((d == '4' || d == '5') && reason[1] == '.')         /* "5.7.1 text" */
+            vstring_sprintf(reply, "%s %s", d == '4' ? "451" : "550", reason);
+        else if ((d == '4' || d == '5') && strspn(reason, "0123456789") == 3
+                 && reason[3] == ' ')                           /* "550 5.7.1 text" */
+            vstring_strcpy(reply, reason);
+        else
+            vstring_sprintf(reply, "%s %s", (status & CLEANUP_STAT_DEFER) ?
+                            "451 4.7.1" : "550 5.7.1", reason);
+    } else if (status & CLEANUP_STAT_DEFER)
+        vstring_strcpy(reply, "451 4.7.1 Service unavailable - try again later");
+    else if (status & CLEANUP_STAT_CONT)
+        vstring_strcpy(reply, "550 5.7.1 Message content rejected");
+    else if (status & CLEANUP_STAT_SIZE)
+        vstring_strcpy(reply, "552 5.3.4 Error: message file too big");
+    else if (status & CLEANUP_STAT_HOPS)
+        vstring_strcpy(reply, "554 5.4.0 Error: too many hops");
+    else if (status & CLEANUP_STAT_RCPT)
+        vstring_strcpy(reply, "554 5.5.1 Error: no valid recipients");
+    else if (status & CLEANUP_STAT_WRITE)
+        vstring_strcpy(reply, "451 4.3.0 Error: queue file write error");
+    else
+        vstring_strcpy(reply, "451 4.3.0 Error: internal error");
+}
+
+int
+smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply)
+{
+    ATTR_LIST *list;
+    long    status = CLEANUP_STAT_WRITE;
+
+    if (state->cleanup == NULL || state->err != 0) {
+        smtpd_cleanup_reply(state->err ? state->err : CLEANUP_STAT_WRITE, NULL, reply);
+        smtpd_cleanup_abort(state);
+        return -1;
+    }
+    rec_put(state->cleanup, REC_TYPE_XTRA, "", 0);
+    rec_put(state->cleanup, REC_TYPE_END, "", 0);
+    list = attr_list_alloc();
+    if (stream_flush(state->cleanup) != 0 || attr_read(state->cleanup, list) != 1
+        || attr_get_long(list, ATTR_STATUS, &status) != 0) {
+        msg_warn("%s: no status from cleanup", state->queue_id);
+        status = CLEANUP_STAT_WRITE;
+        smtpd_cleanup_reply((int) status, NULL, reply);
+    } else if (status != 0) {
+        smtpd_cleanup_reply((int) status, attr_get(list, ATTR_REASON), reply);
+    }
+    attr_list_free(list);
+    smtpd_cleanup_abort(state);
+    return status == 0 ? 0 : -1;
+}
+
+void
+smtpd_cleanup_abort(SMTPD_STATE *state)
+{
+    if (state->cleanup) {
+        stream_close(state->cleanup);
+        state->cleanup = NULL;
+    }
+}

@@ -1,0 +1,117 @@
+/*
+ * smtpd_peer.c - who is the client: address, port and verified name.
+ *
+ * Interface: smtpd_peer_init() looks at the client socket; smtpd_peer_set()
+ * sets the fields directly. Both fill name, reverse_name, addr, rfc_addr,
+ * port and namaddr ("name[addr]").
+ *
+ * The name is the PTR name only when a forward lookup of that name gives
+ * the client address back (forward-confirmed), otherwise "unknown", as
+ * Postfix does. A client on a non-socket (smtpd -d on a pipe) is
+ * "localhost[127.0.0.1]".
+ *
+ * SECURITY: the PTR result is controlled by whoever owns the client's
+ * reverse zone. It is accepted only when it is a syntactically valid host
+ * name (letters, digits, '-', '.', at most 255 bytes) and forward-confirmed.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mem.h"
+#include "smtpd.h"
+
+#define SMTPD_UNKNOWN "unknown"
+
+static int
+smtpd_peer_valid_hostname(const char *name)
+{
+    size_t  len = strlen(name);
+
+    if (len == 0 || len > 255 || name[0] == '.' || name[0] == '-')
+        return 0;
+    for (const char *cp = name; *cp; cp++)
+        if (!isalnum((unsigned char) *cp) && *cp != '-' && *cp != '.' && *cp != '_')
+            return 0;
+    return 1;
+}
+
+/* Forward-confirm: does name resolve back to addr? */
+static int
+smtpd_peer_confirm(const char *name, const char *addr)
+{
+    struct addrinfo hints, *res, *ai;
+    char    buf[NI_MAXHOST];
+    int     found = 0;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(name, NULL, &hints, &res) != 0)
+        return 0;
+    for (ai = res; ai && !found; ai = ai->ai_next) {
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), NULL, 0,
+                        NI_NUMERICHOST) == 0 && strcasecmp(buf, addr) == 0)
+            found = 1;
+    }
+    freeaddrinfo(res);
+    return found;
+}
+
+void
+smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port)
+{
+    mem_free(state->name);
+    mem_free(state->reverse_name);
+    mem_free(state->addr);
+    mem_free(state->rfc_addr);
+    mem_free(state->port);
+    mem_free(state->namaddr);
+    state->name = mem_strdup(name);
+    state->reverse_name = mem_strdup(name);
+    state->addr = mem_strdup(addr);
+    state->rfc_addr = strchr(addr, ':') ? mem_printf("IPv6:%s", addr) : mem_strdup(addr);
+    state->port = mem_strdup(port);
+    state->namaddr = mem_printf("%s[%s]", name, addr);
+}
+
+void
+smtpd_peer_init(SMTPD_STATE *state)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char    addr[NI_MAXHOST], port[NI_MAXSERV], host[NI_MAXHOST];
+    const char *name = SMTPD_UNKNOWN;
+
+    if (getpeername(stream_fd(state->client), (struct sockaddr *) &ss, &len) != 0
+        || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+        smtpd_peer_set(state, "localhost", "127.0.0.1", "0");
+        return;
+    }
+    if (getnameinfo((struct sockaddr *) &ss, len, addr, sizeof(addr), port, sizeof(port),
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        smtpd_peer_set(state, SMTPD_UNKNOWN, "0.0.0.0", "0");
+        return;
+    }
+    /* IPv4-mapped IPv6 is logged as IPv4, as Postfix does. */
+    if (strncasecmp(addr, "::ffff:", 7) == 0 && strchr(addr + 7, '.') != NULL)
+        memmove(addr, addr + 7, strlen(addr + 7) + 1);
+    char   *pct = strchr(addr, '%');
+    if (pct)
+        *pct = 0;               /* drop a scope id */
+    int     have_ptr = 0;
+    if (smtpd_params.peername_lookup
+        && getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), NULL, 0,
+                       NI_NAMEREQD) == 0 && smtpd_peer_valid_hostname(host)) {
+        have_ptr = 1;
+        if (smtpd_peer_confirm(host, addr))
+            name = host;
+    }
+    smtpd_peer_set(state, name, addr, port);
+    if (have_ptr) {
+        mem_free(state->reverse_name);
+        state->reverse_name = mem_strdup(host);
+    }
+}

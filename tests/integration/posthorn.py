@@ -1,0 +1,254 @@
+"""
+posthorn.py - start real posthorn instances for the integration tests.
+
+An Instance is a config directory, a queue directory, a maillog file and
+a mail spool inside one temporary directory, using the binaries from the
+test install (see run.py). Tests talk to it the way users do: SMTP over
+TCP with smtplib, the postfix/postmap/postalias commands, the log file,
+and the delivered mailboxes.
+"""
+import os
+import pwd
+import grp
+import re
+import shutil
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.environ.get("POSTHORN_ROOT", "")          # set by run.py: the test install
+USERS = ["phedison", "phjonas", "phalice"]           # throw-away Unix users
+USER_HOME = "/tmp/posthorn-users"
+
+
+def sbin(cmd):
+    return os.path.join(ROOT, "usr/sbin", cmd)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(argv, check=False, input=None, env=None, timeout=60):
+    p = subprocess.run(argv, input=input, capture_output=True, text=True,
+                       env=env, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d): %s%s" % (argv, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def wait_for(cond, timeout=20, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def ensure_system_accounts():
+    """The postfix user and postdrop group, as a package install would make them."""
+    try:
+        grp.getgrnam("postdrop")
+    except KeyError:
+        run(["groupadd", "--system", "postdrop"], check=True)
+    try:
+        pwd.getpwnam("postfix")
+    except KeyError:
+        run(["useradd", "--system", "--no-create-home", "--home-dir", "/var/spool/postfix",
+             "--shell", "/usr/sbin/nologin", "--user-group", "postfix"], check=True)
+
+
+def create_test_users():
+    os.makedirs(USER_HOME, exist_ok=True)
+    os.chmod(USER_HOME, 0o755)
+    for u in USERS:
+        try:
+            pwd.getpwnam(u)
+        except KeyError:
+            run(["useradd", "--home-dir", os.path.join(USER_HOME, u), "--create-home",
+                 "--shell", "/bin/sh", u], check=True)
+
+
+def remove_test_users():
+    for u in USERS:
+        run(["userdel", "--remove", u])
+    shutil.rmtree(USER_HOME, ignore_errors=True)
+
+
+class Instance:
+    """One posthorn instance in its own temporary directory."""
+
+    def __init__(self, name="t", main=None, master_extra="", port=None):
+        self.dir = tempfile.mkdtemp(prefix="posthorn-%s-" % name, dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.conf = os.path.join(self.dir, "conf")
+        self.queue = os.path.join(self.dir, "queue")
+        self.spool = os.path.join(self.dir, "mail")
+        self.maillog = os.path.join(self.dir, "maillog")
+        self.port = port or free_port()
+        for d in (self.conf, self.queue, self.spool):
+            os.makedirs(d)
+        os.chmod(self.spool, 0o1777)
+        params = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue,
+            "data_directory": os.path.join(self.dir, "data"),
+            "daemon_directory": os.path.join(ROOT, "usr/libexec/posthorn"),
+            "command_directory": os.path.join(ROOT, "usr/sbin"),
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": "mail.example.test",
+            "mydomain": "example.test",
+            "mydestination": "$myhostname, localhost.$mydomain, localhost, $mydomain",
+            "inet_interfaces": "127.0.0.1",
+            "mynetworks": "127.0.0.0/8",
+            "maillog_file": self.maillog,
+            "maillog_file_prefixes": self.dir,
+            "alias_maps": "hash:%s/aliases" % self.conf,
+            "alias_database": "hash:%s/aliases" % self.conf,
+            "mail_spool_directory": self.spool,
+            "smtpd_peername_lookup": "no",
+        }
+        params.update(main or {})
+        self.params = params
+        self.write_main()
+        with open(os.path.join(REPO, "conf/master.cf")) as f:
+            master = f.read()
+        master = re.sub(r"(?m)^smtp\s+inet\s.*$",
+                        "%d inet n - n - - smtpd" % self.port, master, count=1)
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(master + "\n" + master_extra)
+        self.write_aliases("postmaster: root\n")
+        self.started = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            print("---- %s: last log lines" % self.dir)
+            print("\n".join(self.log().splitlines()[-40:]))
+        self.cleanup()
+        return False
+
+    # ---- configuration ------------------------------------------------
+    def write_main(self):
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            for k, v in self.params.items():
+                f.write("%s = %s\n" % (k, v))
+
+    def write_aliases(self, text):
+        path = os.path.join(self.conf, "aliases")
+        with open(path, "w") as f:
+            f.write(text)
+        self.cmd("postalias", path, check=True)
+
+    # ---- commands -----------------------------------------------------
+    def cmd(self, name, *args, check=False, input=None):
+        return run([sbin(name), "-c", self.conf] + list(args), check=check, input=input)
+
+    def start(self):
+        p = self.cmd("postfix", "start")
+        if p.returncode != 0:
+            raise AssertionError("postfix start failed: %s%s\nlog:\n%s" % (p.stdout, p.stderr, self.log()))
+        self.started = True
+        wait_for(self.smtp_ready, 20, "smtpd on port %d" % self.port)
+        return p
+
+    def smtp_ready(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.started:
+            self.cmd("postfix", "stop")
+            self.started = False
+
+    def cleanup(self, keep=False):
+        self.stop()
+        # A test that failed leaves its directory for a look.
+        if not keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- observation ----------------------------------------------------
+    def log(self):
+        try:
+            with open(self.maillog, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, pattern, timeout=20):
+        rx = re.compile(pattern, re.M)
+        return wait_for(lambda: rx.search(self.log()), timeout, "log line /%s/" % pattern)
+
+    def smtp(self, source="127.0.0.1"):
+        return smtplib.SMTP("127.0.0.1", self.port, source_address=(source, 0), timeout=30)
+
+    def mbox(self, user):
+        try:
+            with open(os.path.join(self.spool, user), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_mbox(self, user, pattern, timeout=20):
+        rx = re.compile(pattern, re.M)
+        return wait_for(lambda: rx.search(self.mbox(user)), timeout,
+                        "mailbox of %s to match /%s/" % (user, pattern))
+
+    def queue_files(self, queue):
+        d = os.path.join(self.queue, queue)
+        out = []
+        for root, _, files in os.walk(d):
+            out += files
+        return out
+
+
+class Session:
+    """A raw SMTP session for byte-exact replies (smtplib hides some)."""
+
+    def __init__(self, port, source="127.0.0.1"):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30,
+                                             source_address=(source, 0))
+        self.buf = b""
+
+    def line(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        """One full (possibly multi-line) reply as a list of lines."""
+        lines = [self.line()]
+        while len(lines[-1]) > 3 and lines[-1][3] == "-":
+            lines.append(self.line())
+        return lines
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def cmd(self, text):
+        self.send(text + "\r\n")
+        return self.reply()
+
+    def close(self):
+        self.sock.close()

@@ -1,0 +1,125 @@
+/*
+ * test_connect.c - unit tests for lib/connect.c (loopback and /tmp only).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "connect.h"
+#include "unit.h"
+
+static char dir[64];
+
+static void
+make_dir(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/test_connect.XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        abort();
+}
+
+UNIT_TEST(test_unix_stream)
+{
+    char    path[128];
+    int     lfd, cfd, afd;
+    char    c = 0;
+
+    make_dir();
+    snprintf(path, sizeof(path), "%s/sock", dir);
+    CHECK((lfd = unix_listen(path, 10, 0666)) >= 0);
+    CHECK((cfd = unix_connect(path, 2)) >= 0);
+    CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
+    CHECK_INT(write(cfd, "x", 1), 1);
+    CHECK_INT(read(afd, &c, 1), 1);
+    CHECK(c == 'x');
+    close(cfd);
+    close(afd);
+    close(lfd);
+    unlink(path);
+    CHECK_INT(unix_connect(path, 1), -1);
+    rmdir(dir);
+}
+
+UNIT_TEST(test_inet)
+{
+    int     lfd, cfd, afd;
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    char    spec[64];
+
+    CHECK((lfd = inet_listen("127.0.0.1", "0", 10)) >= 0);
+    CHECK_INT(getsockname(lfd, (struct sockaddr *) &sin, &len), 0);
+    snprintf(spec, sizeof(spec), "[127.0.0.1]:%d", ntohs(sin.sin_port));
+    CHECK((cfd = inet_connect_spec(spec, 2)) >= 0);
+    CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
+    CHECK(!(fcntl(cfd, F_GETFL) & O_NONBLOCK));
+    close(cfd);
+    close(afd);
+    snprintf(spec, sizeof(spec), "127.0.0.1:%d", ntohs(sin.sin_port));
+    CHECK((cfd = inet_connect_spec(spec, 2)) >= 0);
+    close(cfd);
+    close(lfd);
+    CHECK_INT(inet_connect_spec("[127.0.0.1", 1), -1);
+    CHECK_INT(inet_connect_spec("host:", 1), -1);
+}
+
+UNIT_TEST(test_fifo_trigger)
+{
+    char    path[128];
+    int     fd;
+    char    buf[8];
+
+    make_dir();
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    CHECK((fd = fifo_listen(path, 0622)) >= 0);
+    CHECK_INT(trigger_send(path, "W", 1), 0);
+    CHECK_INT(read(fd, buf, sizeof(buf)), 1);
+    CHECK(buf[0] == 'W');
+    CHECK_INT(read(fd, buf, sizeof(buf)), -1);  /* non-blocking, empty */
+    CHECK_INT(errno, EAGAIN);
+    close(fd);
+    unlink(path);
+    CHECK_INT(trigger_send(path, "W", 1), -1);
+    rmdir(dir);
+}
+
+UNIT_TEST(test_unix_trigger_and_dgram)
+{
+    char    path[128];
+    int     lfd, afd, dfd, cfd;
+    char    buf[64];
+
+    make_dir();
+    snprintf(path, sizeof(path), "%s/qmgr", dir);
+    CHECK((lfd = unix_listen(path, 10, 0666)) >= 0);
+    CHECK_INT(trigger_send(path, "A", 1), 0);
+    CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
+    CHECK_INT(read(afd, buf, sizeof(buf)), 1);
+    close(afd);
+    close(lfd);
+    unlink(path);
+
+    snprintf(path, sizeof(path), "%s/postlog", dir);
+    CHECK((dfd = unix_dgram_listen(path, 0666)) >= 0);
+    CHECK((cfd = unix_dgram_connect(path)) >= 0);
+    CHECK_INT(write(cfd, "line one", 8), 8);
+    CHECK_INT(recv(dfd, buf, sizeof(buf), 0), 8);
+    close(cfd);
+    close(dfd);
+    unlink(path);
+    rmdir(dir);
+}
+
+UNIT_TESTS {
+    {"unix_stream", test_unix_stream},
+    {"inet", test_inet},
+    {"fifo_trigger", test_fifo_trigger},
+    {"unix_trigger_and_dgram", test_unix_trigger_and_dgram},
+    UNIT_END
+};

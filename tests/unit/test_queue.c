@@ -1,0 +1,111 @@
+/*
+ * test_queue.c - queue ids, paths, queue file creation, readiness, moves.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "queue.h"
+#include "unit.h"
+
+/* chdir into a fresh queue directory with incoming/ and active/. */
+static char *
+queue_setup(void)
+{
+    static char dir[] = "/tmp/test_queue.XXXXXX";
+
+    if (mkdtemp(dir) == NULL || chdir(dir) < 0)
+        abort();
+    mkdir(QUEUE_INCOMING, 0700);
+    mkdir(QUEUE_ACTIVE, 0700);
+    mkdir(QUEUE_HOLD, 0700);
+    return dir;
+}
+
+static void
+queue_teardown(char *dir)
+{
+    char    cmd[256];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup of %s failed\n", dir);
+}
+
+UNIT_TEST(id_ok)
+{
+    CHECK(queue_id_ok("3F2A81C0B7"));
+    CHECK(queue_id_ok("abcXYZ09"));
+    CHECK(!queue_id_ok(""));
+    CHECK(!queue_id_ok(NULL));
+    CHECK(!queue_id_ok("../x"));
+    CHECK(!queue_id_ok("a/b"));
+    CHECK(!queue_id_ok("tmp.123.4"));
+    CHECK(!queue_id_ok("0123456789012345678901234567890123"));
+    CHECK(queue_name_ok("incoming"));
+    CHECK(!queue_name_ok("../etc"));
+}
+
+UNIT_TEST(path)
+{
+    VSTRING *p = vstring_alloc(256);
+
+    CHECK_STR(queue_path(p, QUEUE_DEFERRED, "ABC123"), "deferred/ABC123");
+    vstring_free(p);
+}
+
+UNIT_TEST(create_ready_move)
+{
+    char   *dir = queue_setup();
+    VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
+    VSTRING *path = vstring_alloc(256);
+    struct stat st;
+    STREAM *s = queue_file_create(QUEUE_INCOMING, id);
+
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    /* 5 upper-case hex digits of microseconds, then the inode in hex. */
+    CHECK(LEN(id) >= 6);
+    CHECK(queue_id_ok(STR(id)));
+    for (size_t i = 0; i < LEN(id); i++)
+        CHECK(isxdigit((unsigned char) STR(id)[i]) && !islower((unsigned char) STR(id)[i]));
+    CHECK(fstat(stream_fd(s), &st) == 0);
+    char    ino[32];
+    snprintf(ino, sizeof(ino), "%lX", (unsigned long) st.st_ino);
+    CHECK_STR(STR(id) + 5, ino);
+    CHECK_INT(st.st_mode & 0777, QUEUE_MODE_NEW);
+    CHECK_INT(st.st_nlink, 1);                  /* the temporary name is gone */
+    queue_path(path, QUEUE_INCOMING, STR(id));
+    CHECK_INT(queue_file_is_ready(STR(path)), 0);
+    CHECK_INT(queue_file_ready(stream_fd(s)), 0);
+    CHECK_INT(queue_file_is_ready(STR(path)), 1);
+    stream_close(s);
+    CHECK_INT(queue_file_move(QUEUE_INCOMING, QUEUE_ACTIVE, STR(id), 1), 0);
+    CHECK_INT(queue_file_is_ready(STR(path)), -1);
+    queue_path(path, QUEUE_ACTIVE, STR(id));
+    CHECK_INT(queue_file_is_ready(STR(path)), 1);
+    CHECK(queue_file_move(QUEUE_ACTIVE, QUEUE_HOLD, "../x", 0) < 0);
+    CHECK(queue_file_move(QUEUE_ACTIVE, "nowhere", STR(id), 0) < 0);
+
+    /* Two files get two ids. */
+    VSTRING *id2 = vstring_alloc(QUEUE_ID_MAX);
+    STREAM *s2 = queue_file_create(QUEUE_INCOMING, id2);
+    STREAM *s3 = queue_file_create(QUEUE_INCOMING, id);
+    CHECK(s2 && s3);
+    CHECK(strcmp(STR(id), STR(id2)) != 0);
+    stream_close(s2);
+    stream_close(s3);
+    vstring_free(id2);
+    vstring_free(id);
+    vstring_free(path);
+    queue_teardown(dir);
+}
+
+UNIT_TESTS {
+    {"id_ok", id_ok},
+    {"path", path},
+    {"create_ready_move", create_ready_move},
+    UNIT_END
+};

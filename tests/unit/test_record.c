@@ -1,0 +1,146 @@
+/*
+ * test_record.c - queue file records: round trip, long lengths, and the
+ * errors rec_get() must report (truncated, oversize, bad length).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "unit.h"
+
+/* A stream on a fresh temp file. */
+static STREAM *
+temp_stream(void)
+{
+    char    path[] = "/tmp/test_record.XXXXXX";
+    int     fd = mkstemp(path);
+
+    unlink(path);
+    return stream_fdopen(fd);
+}
+
+/* A stream reading exactly the given bytes. */
+static STREAM *
+bytes_stream(const char *data, size_t len)
+{
+    STREAM *s = temp_stream();
+
+    stream_write(s, data, len);
+    stream_flush(s);
+    stream_seek(s, 0);
+    return s;
+}
+
+UNIT_TEST(round_trip)
+{
+    STREAM *s = temp_stream();
+    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+
+    CHECK_INT(rec_puts(s, REC_TYPE_FROM, "a@b.example"), 0);
+    CHECK_INT(rec_put(s, REC_TYPE_NORM, "", 0), 0);
+    CHECK_INT(rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 1L, 2L, 3L, 4L), 0);
+    CHECK_INT(rec_put(s, REC_TYPE_CONT, "x\0y", 3), 0);
+    CHECK_INT(stream_flush(s), 0);
+    stream_seek(s, 0);
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_FROM);
+    CHECK_STR(STR(buf), "a@b.example");
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_NORM);
+    CHECK_INT(LEN(buf), 0);
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_SIZE);
+    CHECK_INT(LEN(buf), REC_SIZE_WIDTH);
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_CONT);
+    CHECK_INT(LEN(buf), 3);
+    CHECK(memcmp(STR(buf), "x\0y", 3) == 0);
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_EOF);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(long_lengths)
+{
+    static const size_t sizes[] = {127, 128, 16383, 16384, 300000};
+    STREAM *s = temp_stream();
+    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    char   *data = malloc(300000);
+
+    memset(data, 'q', 300000);
+    for (size_t i = 0; i < 5; i++)
+        CHECK_INT(rec_put(s, REC_TYPE_NORM, data, sizes[i]), 0);
+    stream_flush(s);
+    /* 127 needs one length byte, 128 two: 1+1+127 then 1+2+128. */
+    CHECK_INT(stream_tell(s), (1 + 1 + 127) + (1 + 2 + 128) + (1 + 2 + 16383)
+              + (1 + 3 + 16384) + (1 + 3 + 300000));
+    stream_seek(s, 0);
+    for (size_t i = 0; i < 5; i++) {
+        CHECK_INT(rec_get(s, buf, REC_MAX_DEFAULT), REC_TYPE_NORM);
+        CHECK_INT(LEN(buf), sizes[i]);
+    }
+    CHECK_INT(rec_get(s, buf, REC_MAX_DEFAULT), REC_TYPE_EOF);
+    free(data);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(truncated)
+{
+    VSTRING *buf = vstring_alloc(4096);
+    STREAM *s = bytes_stream("N\005abc", 5);        /* says 5, has 3 */
+
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_ERROR);
+    stream_close(s);
+    s = bytes_stream("N", 1);                       /* no length at all */
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_ERROR);
+    stream_close(s);
+    s = bytes_stream("N\x85", 2);                   /* length continues, then EOF */
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_ERROR);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(oversize)
+{
+    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    STREAM *s = temp_stream();
+    char    data[200];
+
+    memset(data, 'z', sizeof(data));
+    rec_put(s, REC_TYPE_NORM, data, sizeof(data));
+    stream_flush(s);
+    stream_seek(s, 0);
+    CHECK_INT(rec_get(s, buf, 100), REC_TYPE_ERROR);
+    stream_close(s);
+    /* A huge declared length never allocates: 0xffffffff. */
+    s = bytes_stream("N\xff\xff\xff\xff\x0f", 6);
+    CHECK_INT(rec_get(s, buf, REC_MAX_DEFAULT), REC_TYPE_ERROR);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(bad_length)
+{
+    VSTRING *buf = vstring_alloc(4096);
+    STREAM *s = bytes_stream("N\x80\x80\x80\x80\x80\x00", 7);   /* 6 length bytes */
+
+    CHECK_INT(rec_get(s, buf, 4096), REC_TYPE_ERROR);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(names)
+{
+    CHECK(rec_type_known(REC_TYPE_RCPT));
+    CHECK(!rec_type_known('?'));
+    CHECK_STR(rec_type_name(REC_TYPE_FROM), "sender");
+    CHECK_STR(rec_type_name(REC_TYPE_RCPT), "recipient");
+}
+
+UNIT_TESTS {
+    {"round_trip", round_trip},
+    {"long_lengths", long_lengths},
+    {"truncated", truncated},
+    {"oversize", oversize},
+    {"bad_length", bad_length},
+    {"names", names},
+    UNIT_END
+};

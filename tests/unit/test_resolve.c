@@ -1,0 +1,174 @@
+/*
+ * test_resolve.c - in-process address rewriting and resolution
+ * (rewrite_addr, resolve_addr, resolve_local) driven by main.cf text.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mail_proto.h"
+#include "rewrite_clnt.h"
+#include "unit.h"
+
+static const char *base_cf =
+    "myhostname = mail.example.com\n"
+    "mydomain = example.com\n"
+    "myorigin = $mydomain\n"
+    "mydestination = $myhostname, localhost.$mydomain, localhost\n"
+    "inet_interfaces = loopback-only\n"
+    "relay_domains = relay.example, .sub.relay2.example\n"
+    "virtual_alias_domains = alias.example\n"
+    "virtual_mailbox_domains = vmail.example\n";
+
+static void
+setup(const char *extra)
+{
+    config_reset();
+    config_load_text(base_cf, "test");
+    if (extra)
+        config_load_text(extra, "test-extra");
+}
+
+static const char *
+rw(const char *rule, const char *addr)
+{
+    static VSTRING *out;
+
+    if (out == NULL)
+        out = vstring_alloc(2048);
+    rewrite_addr(rule, addr, out);
+    return STR(out);
+}
+
+UNIT_TEST(rewrite_local)
+{
+    setup(NULL);
+    CHECK_STR(rw("local", "user"), "user@example.com");
+    CHECK_STR(rw("local", ""), "");
+    CHECK_STR(rw("local", "user@host"), "user@host");          /* append_dot_mydomain=no */
+    CHECK_STR(rw("local", "user@other.example."), "user@other.example");
+    CHECK_STR(rw("local", "@a,@b:user@c.example"), "user@c.example");
+    CHECK_STR(rw("local", "host!user"), "user@host");
+    CHECK_STR(rw("local", "user%host.example"), "user@host.example");
+    setup("append_dot_mydomain = yes\n");
+    CHECK_STR(rw("local", "user@host"), "user@host.example.com");
+    CHECK_STR(rw("local", "user@[10.0.0.1]"), "user@[10.0.0.1]");
+    CHECK_STR(rw("local", "user@host.dom"), "user@host.dom");
+    setup("append_at_myorigin = no\n");
+    CHECK_STR(rw("local", "user"), "user");
+}
+
+UNIT_TEST(rewrite_remote)
+{
+    setup(NULL);
+    CHECK_STR(rw("remote", "user"), "user");                   /* domain empty */
+    setup("remote_header_rewrite_domain = domain.invalid\n");
+    CHECK_STR(rw("remote", "user"), "user@domain.invalid");
+}
+
+static RESOLVE_REPLY reply;
+
+static int
+res(const char *addr)
+{
+    if (reply.transport == NULL)
+        resolve_reply_init(&reply);
+    resolve_addr("sender@example.com", addr, &reply);
+    return reply.flags;
+}
+
+UNIT_TEST(resolve_classes)
+{
+    setup(NULL);
+    CHECK(res("User@Mail.Example.COM.") & RESOLVE_CLASS_LOCAL);
+    CHECK(reply.flags & RESOLVE_FLAG_FINAL);
+    CHECK_STR(STR(reply.recipient), "User@mail.example.com");
+    CHECK_STR(STR(reply.transport), "local");
+    CHECK_STR(STR(reply.nexthop), "mail.example.com");
+    CHECK(res("root") & RESOLVE_CLASS_DEFAULT);                 /* root@example.com */
+    CHECK_STR(STR(reply.recipient), "root@example.com");
+    CHECK(res("u@localhost") & RESOLVE_CLASS_LOCAL);
+    CHECK(res("u@[127.0.0.1]") & RESOLVE_CLASS_LOCAL);
+    CHECK(res("u@[192.0.2.99]") & RESOLVE_CLASS_DEFAULT);
+
+    CHECK(res("u@alias.example") & RESOLVE_CLASS_ALIAS);
+    CHECK_STR(STR(reply.transport), "error");
+    CHECK_STR(STR(reply.nexthop), "User unknown in virtual alias table");
+    CHECK(res("u@vmail.example") & RESOLVE_CLASS_VIRTUAL);
+    CHECK_STR(STR(reply.transport), "virtual");
+    CHECK_STR(STR(reply.nexthop), "vmail.example");
+    CHECK(res("u@relay.example") & RESOLVE_CLASS_RELAY);
+    CHECK_STR(STR(reply.transport), "relay");
+    CHECK_STR(STR(reply.nexthop), "relay.example");
+    CHECK(res("u@x.sub.relay2.example") & RESOLVE_CLASS_RELAY);
+    CHECK(res("u@sub.relay2.example") & RESOLVE_CLASS_DEFAULT);
+    CHECK(res("u@Far.Example") & RESOLVE_CLASS_DEFAULT);
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "far.example");
+    CHECK(!(reply.flags & (RESOLVE_FLAG_FINAL | RESOLVE_FLAG_ERROR | RESOLVE_FLAG_ROUTED)));
+}
+
+UNIT_TEST(resolve_relayhost)
+{
+    setup("relayhost = [smarthost.example]:587\n");
+    CHECK(res("u@far.example") & RESOLVE_CLASS_DEFAULT);
+    CHECK_STR(STR(reply.nexthop), "[smarthost.example]:587");
+    CHECK(res("u@relay.example") & RESOLVE_CLASS_RELAY);
+    CHECK_STR(STR(reply.nexthop), "[smarthost.example]:587");
+    setup("relayhost = [smarthost.example]\ndefault_transport = smtp:[other.example]\n"
+          "local_transport = mylocal\n");
+    res("u@far.example");
+    CHECK_STR(STR(reply.nexthop), "[other.example]");
+    res("u@localhost");
+    CHECK_STR(STR(reply.transport), "mylocal");
+    CHECK_STR(STR(reply.nexthop), "mail.example.com");
+}
+
+UNIT_TEST(resolve_routing)
+{
+    setup(NULL);
+    CHECK(res("u%far.example@mail.example.com") & RESOLVE_CLASS_DEFAULT);
+    CHECK(reply.flags & RESOLVE_FLAG_ROUTED);
+    CHECK_STR(STR(reply.recipient), "u@far.example");
+    CHECK(res("u%x@far.example") & RESOLVE_FLAG_ROUTED);
+    CHECK(res("u@far..example") & RESOLVE_FLAG_ERROR);
+    CHECK(res("u@[300.1.1.1]") & RESOLVE_FLAG_ERROR);
+}
+
+UNIT_TEST(resolve_transport_maps)
+{
+    setup("transport_maps = inline:{ special.example=smtp:[gw.example], "
+          ".sub.example=uucp:, u@far.example=:[direct.example], local.example=local: }\n");
+    res("x@special.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "[gw.example]");
+    res("x@a.sub.example");
+    CHECK_STR(STR(reply.transport), "uucp");
+    CHECK_STR(STR(reply.nexthop), "a.sub.example");
+    res("u@far.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "[direct.example]");
+    res("v@far.example");
+    CHECK_STR(STR(reply.nexthop), "far.example");
+}
+
+UNIT_TEST(local_check)
+{
+    setup(NULL);
+    CHECK(resolve_local("mail.example.com"));
+    CHECK(resolve_local("localhost"));
+    CHECK(!resolve_local("example.com"));
+    CHECK(resolve_local("[127.0.0.1]"));
+    CHECK(resolve_local("[IPv6:::1]"));
+}
+
+UNIT_TESTS {
+    {"rewrite_local", rewrite_local},
+    {"rewrite_remote", rewrite_remote},
+    {"resolve_classes", resolve_classes},
+    {"resolve_relayhost", resolve_relayhost},
+    {"resolve_routing", resolve_routing},
+    {"resolve_transport_maps", resolve_transport_maps},
+    {"local_check", local_check},
+    UNIT_END
+};

@@ -1,0 +1,293 @@
+/*
+ * test_stream.c - unit tests for lib/stream.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stream.h"
+#include "unit.h"
+
+/* A stream reading the given bytes from a pipe (writer closed). */
+static STREAM *
+stream_from(const char *data)
+{
+    int     p[2];
+
+    if (pipe(p) < 0)
+        abort();
+    if (write(p[1], data, strlen(data)) != (ssize_t) strlen(data))
+        abort();
+    close(p[1]);
+    return stream_fdopen(p[0]);
+}
+
+UNIT_TEST(test_gets_lines)
+{
+    STREAM *s = stream_from("one\ntwo\r\nlast");
+    VSTRING *buf = vstring_alloc(100);
+
+    CHECK_INT(stream_gets(s, buf, 100), 4);
+    CHECK_STR(STR(buf), "one\n");
+    CHECK_INT(stream_gets(s, buf, 100), 5);
+    CHECK_STR(STR(buf), "two\r\n");
+    CHECK_INT(stream_gets(s, buf, 100), 4);       /* no newline at EOF */
+    CHECK_STR(STR(buf), "last");
+    CHECK_INT(stream_gets(s, buf, 100), 0);
+    CHECK_INT(LEN(buf), 0);
+    CHECK(stream_eof(s));
+    CHECK(!stream_error(s));
+    CHECK_INT(stream_close(s), 0);
+    vstring_free(buf);
+}
+
+UNIT_TEST(test_gets_max)
+{
+    STREAM *s = stream_from("abcdefghij\nxy\n");
+    VSTRING *buf = vstring_alloc(100);
+
+    CHECK_INT(stream_gets(s, buf, 4), 4);
+    CHECK_STR(STR(buf), "abcd");
+    CHECK_INT(stream_gets(s, buf, 4), 4);
+    CHECK_STR(STR(buf), "efgh");
+    CHECK_INT(stream_gets(s, buf, 4), 3);
+    CHECK_STR(STR(buf), "ij\n");
+    CHECK_INT(stream_gets(s, buf, 3), 3);
+    CHECK_STR(STR(buf), "xy\n");
+    CHECK_INT(stream_gets(s, buf, 3), 0);
+    stream_close(s);
+    vstring_free(buf);
+
+    /* The VSTRING's own maximum also bounds the line. */
+    s = stream_from("0123456789\n");
+    buf = vstring_alloc(3);
+    CHECK_INT(stream_gets(s, buf, 1000), 3);
+    CHECK_STR(STR(buf), "012");
+    CHECK_INT(buf->overflow, 0);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(test_long_line_across_buffers)
+{
+    int     p[2];
+    char   *data = malloc(20001);
+    STREAM *s;
+    VSTRING *buf = vstring_alloc(30000);
+    pid_t   pid;
+
+    memset(data, 'x', 20000);
+    data[19999] = '\n';
+    data[20000] = 0;
+    if (pipe(p) < 0)
+        abort();
+    if ((pid = fork()) == 0) {
+        close(p[0]);
+        if (write(p[1], data, 20000) != 20000)
+            _exit(1);
+        _exit(0);
+    }
+    close(p[1]);
+    s = stream_fdopen(p[0]);
+    stream_set_timeout(s, 5);
+    CHECK_INT(stream_gets(s, buf, 30000), 20000);
+    CHECK(STR(buf)[19999] == '\n');
+    CHECK_INT(stream_gets(s, buf, 30000), 0);
+    stream_close(s);
+    vstring_free(buf);
+    free(data);
+}
+
+UNIT_TEST(test_getc_ungetc_read)
+{
+    STREAM *s = stream_from("hello world");
+    char    buf[32];
+
+    CHECK_INT(stream_getc(s), 'h');
+    CHECK_INT(stream_ungetc(s, 'H'), 'H');
+    CHECK_INT(stream_buffered(s), 11);
+    CHECK_INT(stream_read(s, buf, 5), 5);
+    CHECK(memcmp(buf, "Hello", 5) == 0);
+    CHECK_INT(stream_read(s, buf, 20), 6);        /* short at EOF */
+    CHECK(memcmp(buf, " world", 6) == 0);
+    CHECK_INT(stream_getc(s), STREAM_EOF);
+    stream_close(s);
+}
+
+UNIT_TEST(test_timeout_pipe)
+{
+    int     p[2];
+    STREAM *s;
+    VSTRING *buf = vstring_alloc(100);
+    time_t  start = time(NULL);
+
+    if (pipe(p) < 0)
+        abort();
+    s = stream_fdopen(p[0]);
+    stream_set_timeout(s, 1);
+    CHECK_INT(stream_gets(s, buf, 100), -1);
+    CHECK(stream_timeout(s));
+    CHECK(stream_error(s));
+    CHECK(time(NULL) - start <= 3);
+    /* Sticky: data arriving later is not read until clearerr. */
+    CHECK_INT(write(p[1], "x\n", 2), 2);
+    CHECK_INT(stream_getc(s), STREAM_EOF);
+    stream_clearerr(s);
+    CHECK_INT(stream_getc(s), 'x');
+    CHECK_INT(stream_close(s), 0);
+    close(p[1]);
+    vstring_free(buf);
+}
+
+UNIT_TEST(test_deadline)
+{
+    int     p[2];
+    STREAM *s;
+
+    if (pipe(p) < 0)
+        abort();
+    s = stream_fdopen(p[0]);
+    stream_set_timeout(s, 100);
+    stream_set_deadline(s, time(NULL) - 1);       /* already over */
+    CHECK_INT(stream_getc(s), STREAM_EOF);
+    CHECK(stream_timeout(s));
+    CHECK_INT(stream_close(s), -1);
+    close(p[1]);
+}
+
+UNIT_TEST(test_write_error_sticky)
+{
+    int     p[2];
+    STREAM *s;
+    char    big[20000];
+
+    signal(SIGPIPE, SIG_IGN);
+    if (pipe(p) < 0)
+        abort();
+    close(p[0]);
+    s = stream_fdopen(p[1]);
+    CHECK_INT(stream_puts(s, "hello\n"), 0);      /* buffered: no error yet */
+    CHECK(!stream_error(s));
+    CHECK_INT(stream_flush(s), -1);
+    CHECK(stream_error(s));
+    memset(big, 'a', sizeof(big));
+    CHECK_INT(stream_write(s, big, sizeof(big)), -1);
+    CHECK_INT(stream_printf(s, "%d", 1), -1);
+    CHECK_INT(stream_flush(s), -1);
+    CHECK_INT(stream_close(s), -1);
+}
+
+UNIT_TEST(test_write_big_and_printf)
+{
+    char    path[] = "/tmp/test_stream.XXXXXX";
+    int     fd = mkstemp(path);
+    STREAM *s = stream_fdopen(fd);
+    char    big[20000];
+    VSTRING *buf = vstring_alloc(30000);
+
+    memset(big, 'q', sizeof(big));
+    CHECK_INT(stream_printf(s, "%s %d\n", "num", 12), 0);
+    CHECK_INT(stream_tell(s), 7);
+    CHECK_INT(stream_write(s, big, sizeof(big)), 0);
+    CHECK_INT(stream_tell(s), 20007);
+    CHECK_INT(stream_putc(s, '\n'), 0);
+    CHECK_INT(stream_seek(s, 0), 0);
+    CHECK_INT(stream_gets(s, buf, 30000), 7);
+    CHECK_STR(STR(buf), "num 12\n");
+    CHECK_INT(stream_tell(s), 7);
+    CHECK_INT(stream_gets(s, buf, 30000), 20001);
+    CHECK_INT(stream_tell(s), 20008);
+    CHECK_INT(stream_seek(s, 4), 0);
+    CHECK_INT(stream_getc(s), '1');
+    CHECK_INT(stream_close(s), 0);
+    unlink(path);
+    vstring_free(buf);
+}
+
+UNIT_TEST(test_flush_before_read)
+{
+    int     sv[2];
+    STREAM *a, *b;
+    VSTRING *buf = vstring_alloc(100);
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        abort();
+    a = stream_fdopen(sv[0]);
+    b = stream_fdopen(sv[1]);
+    stream_set_timeout(a, 2);
+    stream_set_timeout(b, 2);
+    stream_puts(b, "ping\n");
+    stream_flush(b);
+    CHECK_INT(stream_gets(a, buf, 100), 5);
+    stream_puts(a, "pong\n");           /* not flushed explicitly */
+    stream_puts(b, "more\n");
+    stream_flush(b);
+    CHECK_INT(stream_gets(a, buf, 100), 5);   /* must flush "pong" first */
+    CHECK_INT(stream_gets(b, buf, 100), 5);
+    CHECK_STR(STR(buf), "pong\n");
+    stream_close(a);
+    stream_close(b);
+    vstring_free(buf);
+}
+
+static ssize_t
+upper_read(void *ctx, int fd, void *buf, size_t len)
+{
+    ssize_t n = read(fd, buf, len);
+    ssize_t i;
+
+    (*(int *) ctx)++;
+    for (i = 0; i < n; i++)
+        if (((char *) buf)[i] >= 'a' && ((char *) buf)[i] <= 'z')
+            ((char *) buf)[i] -= 32;
+    return n;
+}
+
+UNIT_TEST(test_set_io)
+{
+    STREAM *s = stream_from("abc\n");
+    VSTRING *buf = vstring_alloc(100);
+    int     calls = 0;
+
+    stream_set_io(s, upper_read, NULL, &calls);
+    CHECK_INT(stream_gets(s, buf, 100), 4);
+    CHECK_STR(STR(buf), "ABC\n");
+    CHECK(calls >= 1);
+    stream_close(s);
+    vstring_free(buf);
+}
+
+UNIT_TEST(test_wait_readable)
+{
+    int     p[2];
+    STREAM *s;
+
+    if (pipe(p) < 0)
+        abort();
+    s = stream_fdopen(p[0]);
+    CHECK_INT(stream_wait_readable(s, 0), 0);
+    CHECK_INT(write(p[1], "z", 1), 1);
+    CHECK_INT(stream_wait_readable(s, 1), 1);
+    stream_close(s);
+    close(p[1]);
+}
+
+UNIT_TESTS {
+    {"gets_lines", test_gets_lines},
+    {"gets_max", test_gets_max},
+    {"long_line_across_buffers", test_long_line_across_buffers},
+    {"getc_ungetc_read", test_getc_ungetc_read},
+    {"timeout_pipe", test_timeout_pipe},
+    {"deadline", test_deadline},
+    {"write_error_sticky", test_write_error_sticky},
+    {"write_big_and_printf", test_write_big_and_printf},
+    {"flush_before_read", test_flush_before_read},
+    {"set_io", test_set_io},
+    {"wait_readable", test_wait_readable},
+    UNIT_END
+};

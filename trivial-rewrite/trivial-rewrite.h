@@ -1,0 +1,16 @@
+/*
+ * trivial-rewrite.h - private interface of the trivial-rewrite daemon.
+ *
+ * trivial-rewrite.c holds main(); trivial-rewrite_service.c answers the
+ * rewrite and resolve requests (mail_proto.h) with the in-process logic
+ * of lib/resolve_addr.c.
+ */
+#ifndef POSTHORN_TRIVIAL_REWRITE_H
+#define POSTHORN_TRIVIAL_REWRITE_H
+
+#include "stream.h"
+
+/* multi_server callback: serve the requests that are waiting; -1 = close. */
+int     rewrite_service(STREAM *client);
+
+#endif
