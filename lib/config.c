@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "mastercf.h"
 #include "mem.h"
 #include "msg.h"
 #include "vstring.h"
@@ -38,6 +39,7 @@
 typedef struct CONF_ENT {
     char   *name;
     const PARAM_INFO *info;     /* NULL: not a built-in parameter */
+    PARAM_INFO *dyn_info;       /* per-transport parameter, owned */
     char   *file_value;         /* main.cf text, NULL if not there */
     char   *override;           /* config_override(), NULL if none */
     char   *computed;           /* computed default, valid for gen */
@@ -144,6 +146,11 @@ config_reset(void)
             mem_free(e->override);
             mem_free(e->computed);
             mem_free(e->expanded);
+            if (e->dyn_info) {
+                mem_free((char *) e->dyn_info->name);
+                mem_free((char *) e->dyn_info->dflt);
+                mem_free(e->dyn_info);
+            }
             mem_free(e);
         }
         conf.buckets[i] = NULL;
@@ -281,6 +288,7 @@ config_load(const char *dir)
     config_load_text(text, path);
     mem_free(text);
     mem_free(path);
+    config_load_services(dir);
 }
 
 const char *
@@ -292,6 +300,96 @@ config_directory(void)
         return conf.dir;
     dir = getenv("MAIL_CONFIG");
     return dir && *dir ? dir : CONFIG_DEFAULT_DIR;
+}
+
+/* ---- per-transport parameters ---------------------------------------- */
+
+static const struct {
+    const char *suffix;
+    const char *dflt;           /* NULL: "$default_<suffix>" */
+    PARAM_TYPE type;
+} config_transport_params[] = {
+    {"delivery_slot_cost", NULL, PARAM_INT},
+    {"delivery_slot_discount", NULL, PARAM_INT},
+    {"delivery_slot_loan", NULL, PARAM_INT},
+    {"destination_concurrency_failed_cohort_limit", NULL, PARAM_INT},
+    {"destination_concurrency_limit", NULL, PARAM_INT},
+    {"destination_concurrency_negative_feedback", NULL, PARAM_STR},
+    {"destination_concurrency_positive_feedback", NULL, PARAM_STR},
+    {"destination_rate_delay", NULL, PARAM_TIME},
+    {"destination_recipient_limit", NULL, PARAM_INT},
+    {"extra_recipient_limit", NULL, PARAM_INT},
+    {"initial_destination_concurrency", "$initial_destination_concurrency", PARAM_INT},
+    {"minimum_delivery_slots", NULL, PARAM_INT},
+    {"recipient_limit", NULL, PARAM_INT},
+    {"recipient_refill_delay", NULL, PARAM_TIME},
+    {"recipient_refill_limit", NULL, PARAM_INT},
+    {"transport_rate_delay", NULL, PARAM_TIME},
+};
+
+static const char *config_delivery_agents[] = {
+    "smtp", "lmtp", "local", "virtual", "pipe", "error", NULL,
+};
+
+static void
+config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
+{
+    CONF_ENT *e = config_ent(name);
+    PARAM_INFO *info;
+
+    if (e != NULL && e->info != NULL)
+        return;                         /* built in, or done already */
+    if (e == NULL)
+        e = config_add_ent(name);
+    info = mem_alloc(sizeof(*info));
+    info->name = mem_strdup(name);
+    info->dflt = mem_strdup(dflt);
+    info->type = type;
+    info->time_unit = type == PARAM_TIME ? 's' : 0;
+    e->info = e->dyn_info = info;
+    conf.gen++;
+}
+
+void
+config_register_service(const char *service, const char *command)
+{
+    size_t  i;
+    char   *name, *dflt;
+
+    for (i = 0; config_delivery_agents[i]; i++)
+        if (strcmp(command, config_delivery_agents[i]) == 0)
+            break;
+    if (config_delivery_agents[i] == NULL)
+        return;
+    for (i = 0; i < sizeof(config_transport_params) / sizeof(config_transport_params[0]); i++) {
+        name = mem_printf("%s_%s", service, config_transport_params[i].suffix);
+        dflt = config_transport_params[i].dflt ? mem_strdup(config_transport_params[i].dflt)
+            : mem_printf("$default_%s", config_transport_params[i].suffix);
+        config_register_one(name, dflt, config_transport_params[i].type);
+        mem_free(name);
+        mem_free(dflt);
+    }
+    if (strcmp(command, "pipe") == 0) {
+        name = mem_printf("%s_time_limit", service);
+        config_register_one(name, "$command_time_limit", PARAM_TIME);
+        mem_free(name);
+    }
+}
+
+void
+config_load_services(const char *dir)
+{
+    char   *path = mem_printf("%s/master.cf", dir ? dir : config_directory());
+    char   *err = NULL;
+    MASTER_TABLE *tab = mastercf_load(path, &err);
+    int     i;
+
+    mem_free(err);                      /* master reports master.cf errors */
+    for (i = 0; tab && i < tab->count; i++)
+        if (tab->ents[i]->type == MASTER_UNIX)
+            config_register_service(tab->ents[i]->service, tab->ents[i]->command);
+    mastercf_free(tab);
+    mem_free(path);
 }
 
 /* ---- overrides --------------------------------------------------------- */
@@ -718,6 +816,8 @@ config_lookup(const char *name)
 
     if (raw == NULL)
         return NULL;
+    if (e->info && (e->info->flags & PARAM_FLAG_RAW))
+        return raw;
     if (e->expanded == NULL || e->expanded_gen != conf.gen) {
         char   *value = config_expand(raw);
 

@@ -44,7 +44,11 @@ typedef struct PARAM_INFO {
     long    min;                /* for INT/TIME/SIZE; 0 = no minimum */
     long    max;                /* 0 = no maximum */
     char    time_unit;          /* PARAM_TIME: default unit 's','m','h','d','w' */
+    int     flags;              /* PARAM_FLAG_* */
 } PARAM_INFO;
+
+/* Never $-expanded by config_str()/config_lookup() (forward_path etc.). */
+#define PARAM_FLAG_RAW  (1 << 0)
 
 /* Load $dir/main.cf (dir NULL: -c/MAIL_CONFIG/default). Fatal on read error. */
 void    config_load(const char *dir);
@@ -58,7 +62,7 @@ void    config_override(const char *name, const char *value);
 /* "name=value" form; returns -1 (and changes nothing) without '='. */
 int     config_override_arg(const char *name_eq_value);
 
-/* Values, expanded. Unknown and unset: config_str returns "" and
+/* Values, expanded (except PARAM_FLAG_RAW ones). Unknown and unset: config_str returns "" and
  * config_lookup returns NULL. Bad numbers are fatal with a clear message. */
 const char *config_str(const char *name);
 const char *config_lookup(const char *name);
@@ -76,6 +80,16 @@ const PARAM_INFO *config_param_info(const char *name);
 
 /* Expand $names in text; result is allocated. */
 char   *config_expand(const char *text);
+
+/*
+ * Per-transport parameters, as Postfix: for each master.cf service whose
+ * command is a delivery agent (smtp, lmtp, local, virtual, pipe, error), "<service>_destination_concurrency_limit" and the other qmgr
+ * per-transport names become known parameters whose default is the
+ * matching "$default_..." one. config_load() does this from
+ * $config_directory/master.cf when that file is readable.
+ */
+void    config_register_service(const char *service, const char *command);
+void    config_load_services(const char *dir);
 
 /* Iterate over the parameters: every known one and every one set. */
 typedef void (*CONFIG_WALK_FN)(const char *name, void *ctx);

@@ -311,31 +311,35 @@ deliver_resolution(void)
 }
 
 /* One delay value as Postfix prints it: whole seconds from 10s up, two
- * significant digits below that, at most "limit" digits after the point,
- * "0" for anything smaller. */
+ * significant digits below that (truncated), at most "limit" digits after
+ * the point, "0" for anything smaller. */
 static void
 deliver_format_one(VSTRING *out, double x, int limit)
 {
     char    buf[64];
-    int     digits;
+    int     digits, i;
+    double  scale;
     char   *p;
 
     if (!isfinite(x) || x < 0)
         x = 0;
+    if (x > 1e12)
+        x = 1e12;
     if (x >= 10) {
-        vstring_sprintf_append(out, "%.0f", floor(x + 0.5));
+        vstring_sprintf_append(out, "%lld", (long long) (x + 0.5));
         return;
     }
     if (x >= 1)
         digits = 1;
     else {
-        double  scale = 0.1;
-
-        for (digits = 2; digits < 8 && x < scale; digits++)
+        for (digits = 2, scale = 0.1; digits < 8 && x < scale; digits++)
             scale /= 10;
     }
     if (digits > limit)
         digits = limit;
+    for (scale = 1, i = 0; i < digits; i++)
+        scale *= 10;
+    x = (double) (long long) (x * scale + 1e-6) / scale;        /* truncate: below the limit is "0" */
     snprintf(buf, sizeof(buf), "%.*f", digits, x);
     if (strchr(buf, '.')) {
         for (p = buf + strlen(buf) - 1; *p == '0'; p--)

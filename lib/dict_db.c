@@ -7,7 +7,8 @@
  * postmap writes; keys and values are written with a trailing NUL unless
  * MAP_NUL_OFF, and looked up with and then without the NUL (see maps.h).
  *
- * Locking: a separate descriptor on the .db file carries fcntl locks:
+ * Locking: a separate descriptor on the .db file carries the locks
+ * (fcntl open-file-description locks and flock, see dict_db_lock()):
  * shared around each lookup and for a whole dict_seq() walk, exclusive
  * for the whole life of a table opened for writing. MAP_CREATE writes a
  * temporary "name.db.tmp.<pid>" that close/commit renames over name.db,
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <db.h>
@@ -69,17 +71,26 @@ dict_db_errcall(const DB_ENV *env, const char *prefix, const char *text)
         msg_info("Berkeley DB: %s", text);
 }
 
-/* dict_db_lock - fcntl lock: F_RDLCK, F_WRLCK or F_UNLCK; 0 or -1 */
-
+/*
+ * dict_db_lock - F_RDLCK, F_WRLCK or F_UNLCK; 0 or -1. An open-file-
+ * description fcntl lock (per descriptor, so two tables on one file in one
+ * process do not release each other's locks), plus the matching flock()
+ * lock, which is what Postfix itself takes on Linux.
+ */
 static int
 dict_db_lock(int fd, short type)
 {
     struct flock lk;
+    int     op = type == F_RDLCK ? LOCK_SH : type == F_WRLCK ? LOCK_EX : LOCK_UN;
 
     memset(&lk, 0, sizeof(lk));
     lk.l_type = type;
     lk.l_whence = SEEK_SET;
-    while (fcntl(fd, F_SETLKW, &lk) < 0) {
+    while (fcntl(fd, F_OFD_SETLKW, &lk) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    while (flock(fd, op) < 0) {
         if (errno != EINTR)
             return -1;
     }
@@ -108,6 +119,35 @@ dict_db_open_db(DICT *d, DICT_DB *p, DBTYPE type, const char *file,
         (void) p->db->set_h_nelem(p->db, DICT_DB_NELEM);
     if ((ret = p->db->open(p->db, 0, file, 0, type, db_flags, 0644)) != 0) {
         dict_set_error(d, "open database %s: %s", p->path, db_strerror(ret));
+        errno = ret > 0 ? ret : EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+static int dict_db_open_existing(DICT *d, DICT_DB *p, DBTYPE type);
+
+/*
+ * dict_db_truncate - rebuild name.db in place: the fallback when the
+ * directory is not writable but the existing table is (as Postfix, which
+ * always rebuilds in place under its lock).
+ */
+static int
+dict_db_truncate(DICT *d, DICT_DB *p, DBTYPE type)
+{
+    u_int32_t count;
+    int     ret;
+
+    if (p->db)
+        (void) p->db->close(p->db, 0);
+    p->db = 0;
+    mem_free(p->tmp);
+    p->tmp = 0;
+    d->flags |= MAP_WRITE;
+    if (dict_db_open_existing(d, p, type) < 0)
+        return -1;
+    if ((ret = p->db->truncate(p->db, 0, &count, 0)) != 0) {
+        dict_set_error(d, "truncate database %s: %s", p->path, db_strerror(ret));
         return -1;
     }
     return 0;
@@ -120,8 +160,12 @@ dict_db_open_create(DICT *d, DICT_DB *p, DBTYPE type)
 {
     p->tmp = mem_printf("%s.tmp.%ld", p->path, (long) getpid());
     (void) unlink(p->tmp);              /* a leftover of ours */
-    if (dict_db_open_db(d, p, type, p->tmp, DB_CREATE | DB_EXCL) < 0)
+    if (dict_db_open_db(d, p, type, p->tmp, DB_CREATE | DB_EXCL) < 0) {
+        if ((errno == EACCES || errno == EPERM || errno == EROFS)
+            && faccessat(AT_FDCWD, p->path, W_OK, AT_EACCESS) == 0)
+            return dict_db_truncate(d, p, type);
         return -1;
+    }
     if ((p->lock_fd = open(p->tmp, O_RDWR | O_CLOEXEC)) < 0
         || dict_db_lock(p->lock_fd, F_WRLCK) < 0) {
         dict_set_error(d, "open database %s: %m", p->tmp);

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -56,11 +57,7 @@ typedef struct TOOL {
 static char *
 tool_spec(TOOL *t, const char *arg)
 {
-    const char *colon = strchr(arg, ':');
-
-    if (colon && colon != arg && strchr(arg, '/') > colon)
-        return mem_strdup(arg);
-    if (colon && colon != arg && strchr(arg, '/') == 0)
+    if (strchr(arg, ':') != 0)         /* as Postfix: any colon = type:name */
         return mem_strdup(arg);
     return mem_printf("%s:%s", t->db_type, arg);
 }
@@ -405,7 +402,7 @@ static void
 tool_usage(TOOL *t)
 {
     msg_fatal("usage: %s [-%s] [-c config_dir] [-d key] [-q key] [map_type:]file...",
-              t->prog, t->is_alias ? "Nfinoprsuvw" : "Nfinoprsuvw");
+              t->prog, "Nfinoprsuvw");
 }
 
 static void
@@ -428,4 +425,123 @@ tool_newaliases(TOOL *t)
     for (i = 0; i < list->argc; i++)
         tool_build(t, list->argv[i]);
     argv_free(list);
+}
+
+static void
+tool_one_mode(int *mode, int ch)
+{
+    if (*mode)
+        msg_fatal("specify only one of -d -i -q or -s");
+    *mode = ch;
+}
+
+/* tool_options - parse the command line; returns the mode (0 = build) */
+
+static int
+tool_options(TOOL *t, int argc, char **argv, const char **key,
+             const char **config_dir)
+{
+    int     ch;
+    int     mode = 0;
+
+    while ((ch = getopt(argc, argv, "Nc:d:finopq:rsuvw")) > 0) {
+        switch (ch) {
+        case 'N':
+            t->flags = (t->flags & ~MAP_NUL_OFF) | MAP_NUL_ON;
+            break;
+        case 'n':
+            t->flags = (t->flags & ~MAP_NUL_ON) | MAP_NUL_OFF;
+            break;
+        case 'c':
+            *config_dir = optarg;
+            break;
+        case 'd':
+        case 'q':
+            tool_one_mode(&mode, ch);
+            *key = optarg;
+            break;
+        case 'i':
+        case 's':
+            tool_one_mode(&mode, ch);
+            t->incremental = (ch == 'i');
+            break;
+        case 'f':
+            t->flags |= MAP_FOLD_NONE;
+            break;
+        case 'o':
+            t->as_owner = 0;
+            break;
+        case 'p':
+            t->save_perm = 0;
+            break;
+        case 'r':
+            t->flags = (t->flags & ~(MAP_DUP_WARN | MAP_DUP_IGNORE)) | MAP_DUP_REPLACE;
+            break;
+        case 'w':
+            t->flags = (t->flags & ~(MAP_DUP_WARN | MAP_DUP_REPLACE)) | MAP_DUP_IGNORE;
+            break;
+        case 'u':
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        default:
+            tool_usage(t);
+        }
+    }
+    return mode;
+}
+
+int
+dict_tool_main(int argc, char **argv, int is_alias)
+{
+    TOOL    t;
+    const char *slash = strrchr(argv[0], '/');
+    const char *key = 0;
+    const char *config_dir = 0;
+    int     mode;
+    int     n;
+
+    umask(022);
+    tool_stdio();
+    memset(&t, 0, sizeof(t));
+    t.prog = slash && slash[1] ? slash + 1 : argv[0];
+    t.is_alias = is_alias;
+    t.flags = MAP_DUP_WARN;
+    t.as_owner = t.save_perm = 1;
+    msg_init(t.prog, MSG_STDERR);
+    if (getenv("MAIL_VERBOSE"))
+        msg_verbose = 1;
+    mode = tool_options(&t, argc, argv, &key, &config_dir);
+    if (config_dir && setenv("MAIL_CONFIG", config_dir, 1) < 0)
+        msg_fatal("out of memory");
+    config_load(config_dir);
+    msg_logging_init();
+    dict_db_cache_size((size_t) config_size("berkeley_db_read_buffer_size"),
+                       (size_t) config_size("berkeley_db_create_buffer_size"));
+    t.db_type = config_str("default_database_type");
+    if (*t.db_type == 0)
+        t.db_type = "hash";
+
+    if (is_alias && strcmp(t.prog, "newaliases") == 0 && optind >= argc) {
+        tool_newaliases(&t);
+        return 0;
+    }
+    if (optind >= argc)
+        tool_usage(&t);
+    switch (mode) {
+    case 'q':
+        if (strcmp(key, "-") == 0)
+            return tool_queries(&t, argv + optind, argc - optind) ? 0 : 1;
+        return tool_query(&t, argv + optind, argc - optind, key) ? 0 : 1;
+    case 'd':
+        return tool_delete(&t, argv + optind, argc - optind, key) ? 0 : 1;
+    case 's':
+        tool_seq(&t, argv[optind]);
+        return 0;
+    default:
+        for (n = optind; n < argc; n++)
+            tool_build(&t, argv[n]);
+        return 0;
+    }
 }

@@ -4,7 +4,9 @@
  * A table is named "type:name" as in main.cf: hash:/etc/postfix/access,
  * btree:..., texthash:/path, inline:{ key=value, { key = text with spaces } },
  * static:value, static:{ text }, unix:passwd.byname. Later: cidr, pcre,
- * regexp, proxy:... ("proxy:" is accepted and stripped).
+ * regexp. "proxy:" is accepted and stripped. Also unix:group.byname and
+ * fail:reason (every lookup fails). The postmap/postalias command logic
+ * is in dict_tool.c.
  *
  * hash: and btree: are Berkeley DB files "name.db" in the format
  * Postfix's postmap writes: keys and values stored with their trailing
@@ -28,10 +30,12 @@
  *
  * Writing (postmap): MAP_CREATE builds a new hash:/btree: file in a
  * temporary file "name.db.tmp.<pid>" in the same directory; dict_commit()
- * (or dict_close()) commits it (sync, fsync, keep an existing file's owner/mode, rename over
- * name.db), dict_abort() throws it away. MAP_WRITE alone updates name.db
- * in place under an exclusive lock (postmap -i, -d). Readers take a shared
- * fcntl lock around each lookup. dict_changed() reports that the file
+ * (or dict_close()) commits it (sync, fsync, keep an existing file's
+ * owner/mode, rename over name.db), dict_abort() throws it away. When the
+ * directory is not writable but name.db is, the file is rebuilt in place
+ * instead. MAP_WRITE alone updates name.db in place under an exclusive
+ * lock (postmap -i, -d). Readers take a shared lock (fcntl OFD + flock)
+ * around each lookup. dict_changed() reports that the file
  * behind a table was replaced or modified since it was opened (inode or
  * mtime differ, or it vanished), so long-running daemons can reopen.
  *

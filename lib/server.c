@@ -67,6 +67,7 @@ static struct {
     volatile sig_atomic_t busy;
     volatile sig_atomic_t got_term;
     volatile sig_atomic_t got_hup;
+    volatile sig_atomic_t drain;        /* unix-dgram: read what is queued before exit */
     int     master_gone;
     MULTI_SERVER_FN multi_fn;
     TRIGGER_SERVER_FN trigger_fn;
@@ -80,7 +81,7 @@ server_sigterm(int sig)
     int     i;
 
     srv.got_term = 1;
-    if (!srv.busy)
+    if (!srv.busy && !srv.drain)
         _exit(0);
     /* Busy: stop listening now so a new master can bind, exit later. */
     for (i = 0; i < srv.listen_count; i++)
@@ -249,6 +250,8 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
     server_ctx.listen_count = srv.listen_count;
 
     config_load(config_dir);
+    config_override("service_name", server_ctx.service);
+    config_override("process_name", msg_program());
     for (i = 0; i < overrides->argc; i++)
         if (config_override_arg(overrides->argv[i]) < 0)
             msg_warn("ignoring bad override \"-o %s\"", overrides->argv[i]);
@@ -613,6 +616,26 @@ trigger_server_event(int lfd, int events, void *ctx)
     }
 }
 
+/* Before exit: datagrams already queued (master's last log lines) are kept. */
+static void
+trigger_server_drain(void)
+{
+    static char buf[SERVER_DGRAM_MAX];
+    ssize_t n;
+    int     i, count;
+
+    if (!srv.drain)
+        return;
+    for (i = 0; i < srv.listen_count; i++) {
+        for (count = 0; count < 10000; count++) {
+            n = recv(srv.listen_fds[i], buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+            if (n <= 0)
+                break;
+            srv.trigger_fn(buf, n > (ssize_t) sizeof(buf) ? (int) sizeof(buf) : (int) n);
+        }
+    }
+}
+
 void
 trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OPTS *opts)
 {
@@ -627,13 +650,16 @@ trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OP
             fn(buf, (int) n);
         exit(0);
     }
+    srv.drain = strcmp(server_ctx.type, "unix-dgram") == 0;
     server_loop_common();
     for (i = 0; i < srv.listen_count; i++)
         event_read(srv.listen_fds[i], trigger_server_event, NULL);
     server_status(SERVER_STAT_AVAIL);
     for (;;) {
         event_loop(1.0);
-        if (server_should_exit())
+        if (server_should_exit()) {
+            trigger_server_drain();
             exit(0);
+        }
     }
 }

@@ -156,10 +156,10 @@ void    local_from_line(VSTRING *out, const char *sender, time_t t);
 void    local_maildir_name(VSTRING *out, long sec, long usec, long pid,
                            unsigned count, const char *host);
 int     local_mbox_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
-                           const char *path, int is_spool, int flags,
+                           const char *path, int kind, int flags,
                            VSTRING *dsn, VSTRING *why);
 int     local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
-                              int flags, VSTRING *dsn, VSTRING *why);
+                              const char *delivered, int flags, VSTRING *dsn, VSTRING *why);
 const char *local_errno_dsn(int err, int *status);
 
 /* local_command.c */

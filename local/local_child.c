@@ -18,7 +18,6 @@
  * reads at most LOCAL_REASON_MAX bytes from the child and trusts only
  * the exit status values 0, 4 and 5.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>

@@ -380,7 +380,7 @@ local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
         local_mailbox_command(st, a, pw, command, dsn, why);
     } else if (*home_mailbox && home_mailbox[strlen(home_mailbox) - 1] == '/') {
         path = mem_printf("%s/%s", pw->home, home_mailbox);
-        status = local_maildir_deliver(st, pw, path, flags & ~(LOCAL_COPY_FROM
+        status = local_maildir_deliver(st, pw, path, a->address, flags & ~(LOCAL_COPY_FROM
                                        | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK), dsn, why);
         if (status == DELIVER_SENT)
             local_dup_add(st, "mailbox", pw->name);
@@ -393,7 +393,7 @@ local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
         else
             path = mem_printf("%s/%s", local_param("mail_spool_directory", "/var/mail"),
                               pw->name);
-        status = local_mbox_deliver(st, a, pw, path, *home_mailbox == 0, flags, dsn, why);
+        status = local_mbox_deliver(st, a, pw, path, *home_mailbox ? 2 : 1, flags, dsn, why);
         if (status == DELIVER_SENT)
             local_dup_add(st, "mailbox", pw->name);
         local_result(st, a->address, status, status ? STR(dsn) : "2.0.0", "%s",

@@ -12,6 +12,7 @@
  * most LOCAL_MAX_DELIVERED_TO of them are kept.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

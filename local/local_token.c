@@ -145,7 +145,7 @@ local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
     dsn = vstring_alloc(16);
     why = vstring_alloc(LOCAL_REASON_MAX);
     if (is_dir)
-        status = local_maildir_deliver(st, ctx->priv, path, flags & ~(LOCAL_COPY_FROM
+        status = local_maildir_deliver(st, ctx->priv, path, a->address, flags & ~(LOCAL_COPY_FROM
                                        | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK), dsn, why);
     else
         status = local_mbox_deliver(st, a, ctx->priv, path, 0, flags, dsn, why);

@@ -5,6 +5,7 @@
  * master_spawn.c    children: fork/exec, status pipe, reaping, throttling
  * master_wakeup.c   wakeup timers for fifo/unix services
  * master_sig.c      signals through a self-pipe
+ * master_daemon.c   detaching, start-up report, the locked pid file
  */
 #ifndef POSTHORN_MASTER_H
 #define POSTHORN_MASTER_H
@@ -78,6 +79,12 @@ void    master_throttle(MASTER_SERV *serv);
 void    master_wakeup_init(MASTER_SERV *serv);
 void    master_wakeup_cleanup(MASTER_SERV *serv);
 void    master_wakeup_soon(MASTER_SERV *serv);
+
+/* master_daemon.c */
+void    master_detach(int wait_for_child);
+void    master_ready(void);
+void    master_pid_lock(void);
+void    master_pid_remove(void);
 
 /* master_sig.c */
 #define MASTER_SIG_NONE 0

@@ -99,19 +99,18 @@ main(int argc, char **argv)
         postconf_show_maps();
         return 0;
     case 'e':
-        config_load(dir);
         return postconf_edit_main(PC_EDIT_SET, argv + optind);
     case 'X':
-        config_load(dir);
         return postconf_edit_main(PC_EDIT_REMOVE, argv + optind);
     case '#':
-        config_load(dir);
         return postconf_edit_main(PC_EDIT_COMMENT, argv + optind);
     default:
         break;
     }
     if (!(flags & PC_FLAG_DEFAULTS) || mode == 'M')
         config_load(dir);
+    else
+        config_load_services(config_directory());
     for (i = 0; i < overrides->argc; i++)
         if (config_override_arg(overrides->argv[i]) < 0)
             msg_fatal("-o option requires name=value: \"%s\"", overrides->argv[i]);

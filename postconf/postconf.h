@@ -20,7 +20,7 @@ typedef enum { PC_EDIT_SET, PC_EDIT_REMOVE, PC_EDIT_COMMENT } PC_EDIT_MODE;
 
 /* Print parameters (names NULL or empty: all of them); returns exit status. */
 int     postconf_show_params(int flags, char **names);
-/* Warn about main.cf names that nothing uses. */
+/* Warn about main.cf names that nothing uses ("unused parameter"). */
 void    postconf_warn_unused(void);
 /* Apply -e / -X / -# to $config_directory/main.cf; returns exit status. */
 int     postconf_edit_main(PC_EDIT_MODE mode, char **args);

@@ -98,7 +98,8 @@ typedef struct QMGR_MESSAGE {
     struct QMGR_MESSAGE *prev;
 } QMGR_MESSAGE;
 
-/* Read active/<id>. NULL on a corrupt file (reason in *why, static text). */
+/* Read queue/<id>. NULL on a corrupt file (reason in *why, static text),
+ * or NULL with *why NULL when it cannot be opened (errno; ENOENT: gone). */
 QMGR_MESSAGE *qmgr_message_read(const char *queue, const char *id, const char **why);
 void    qmgr_message_free(QMGR_MESSAGE *msg);
 /* Overwrite the type byte of each listed RCPT record with DONE, then fsync. */
@@ -120,6 +121,8 @@ int     qmgr_bounce_flush(const QMGR_MESSAGE *msg);
 
 /* ---- transports, queues, entries (qmgr_queue.c) ----------------------- */
 
+#define QMGR_QUEUE_HASH 1024
+
 typedef struct QMGR_ENTRY QMGR_ENTRY;
 typedef struct QMGR_QUEUE QMGR_QUEUE;
 
@@ -131,7 +134,9 @@ typedef struct QMGR_TRANSPORT {
     int     active;             /* requests in flight */
     time_t  dead_until;         /* 0 = alive */
     char   *dead_reason;
-    QMGR_QUEUE *queues;         /* every queue of this transport */
+    QMGR_QUEUE *queues;         /* every queue of this transport, oldest first */
+    QMGR_QUEUE *queues_tail;
+    QMGR_QUEUE **hash;          /* QMGR_QUEUE_HASH buckets by key */
     QMGR_QUEUE *rr_next;        /* round-robin position */
     struct QMGR_TRANSPORT *next;
 } QMGR_TRANSPORT;
@@ -144,9 +149,10 @@ struct QMGR_QUEUE {
     QMGR_ENTRY *todo_head;
     QMGR_ENTRY *todo_tail;
     int     todo_count;
-    QMGR_MESSAGE *fill_msg;     /* grouping: entry being filled for this message */
-    QMGR_ENTRY *fill_entry;
+    unsigned long fill_gen;     /* grouping round that fill_entry belongs to */
+    QMGR_ENTRY *fill_entry;     /* entry being filled in that round */
     QMGR_QUEUE *next;
+    QMGR_QUEUE *hnext;          /* hash chain */
 };
 
 struct QMGR_ENTRY {

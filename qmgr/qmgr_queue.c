@@ -10,8 +10,10 @@
  * nexthop). Its queue is keyed by the lowercased nexthop, or by the
  * lowercased recipient plus nexthop when the transport's recipient limit
  * is 1 (then the concurrency limit is per recipient, as in Postfix).
- * Consecutive recipients of one message for one queue share an entry
- * until it holds <transport>_destination_recipient_limit of them.
+ * Recipients of one message for one queue share an entry until it holds
+ * <transport>_destination_recipient_limit of them (the entry being
+ * filled is only used within one grouping round, fill_gen). Queues are
+ * found through a per-transport hash table.
  *
  * Resolver failures defer the recipient ("address resolver failure");
  * a syntax error bounces it ("bad address syntax").
@@ -28,6 +30,17 @@
 #include "qmgr.h"
 
 QMGR_TRANSPORT *qmgr_transport_list;
+static unsigned long qmgr_group_gen;   /* one per qmgr_message_group() call */
+
+static unsigned
+queue_hash(const char *key)
+{
+    unsigned h = 5381;
+
+    while (*key)
+        h = h * 33 + (unsigned char) *key++;
+    return h % QMGR_QUEUE_HASH;
+}
 
 static int
 qmgr_resolve_default(const char *sender, const char *addr, VSTRING *transport,
@@ -65,6 +78,7 @@ qmgr_transport_find(const char *name, int create)
     tr->rcpt_limit = qmgr_transport_rcpt_limit(name);
     tr->dest_limit = qmgr_transport_dest_limit(name);
     tr->proc_limit = (int) qmgr_params.process_limit;
+    tr->hash = mem_array(QMGR_QUEUE_HASH, sizeof(QMGR_QUEUE *));
     tr->next = qmgr_transport_list;
     qmgr_transport_list = tr;
     return tr;
@@ -73,19 +87,25 @@ qmgr_transport_find(const char *name, int create)
 QMGR_QUEUE *
 qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key, const char *nexthop, int create)
 {
+    unsigned h = queue_hash(key);
     QMGR_QUEUE *q;
 
-    for (q = tr->queues; q; q = q->next)
+    for (q = tr->hash[h]; q; q = q->hnext)
         if (strcmp(q->key, key) == 0)
             return q;
     if (!create)
         return 0;
     q = mem_alloc(sizeof(*q));
+    q->hnext = tr->hash[h];
+    tr->hash[h] = q;
     q->key = mem_strdup(key);
     q->nexthop = mem_strdup(nexthop);
     q->transport = tr;
-    q->next = tr->queues;
-    tr->queues = q;
+    if (tr->queues_tail)            /* append: first come, first served */
+        tr->queues_tail->next = q;
+    else
+        tr->queues = q;
+    tr->queues_tail = q;
     return q;
 }
 
@@ -113,10 +133,8 @@ qmgr_queue_pop(QMGR_QUEUE *q)
         q->todo_tail = 0;
     q->todo_count--;
     e->next = 0;
-    if (q->fill_entry == e) {
+    if (q->fill_entry == e)
         q->fill_entry = 0;
-        q->fill_msg = 0;
-    }
     return e;
 }
 
@@ -130,9 +148,14 @@ qmgr_queue_gc(void)
             QMGR_QUEUE *q = *qp;
 
             if (q->active == 0 && q->todo_head == 0) {
+                QMGR_QUEUE **hp = &tr->hash[queue_hash(q->key)];
+
+                while (*hp != q)
+                    hp = &(*hp)->hnext;
+                *hp = q->hnext;
                 *qp = q->next;
                 if (tr->rr_next == q)
-                    tr->rr_next = 0;
+                    tr->rr_next = q->next;
                 mem_free(q->key);
                 mem_free(q->nexthop);
                 mem_free(q);
@@ -140,6 +163,9 @@ qmgr_queue_gc(void)
                 qp = &q->next;
             }
         }
+        tr->queues_tail = 0;
+        for (QMGR_QUEUE *q = tr->queues; q; q = q->next)
+            tr->queues_tail = q;
     }
 }
 
@@ -159,7 +185,7 @@ queue_fill_entry(QMGR_QUEUE *q, QMGR_MESSAGE *msg)
 {
     QMGR_ENTRY *e;
 
-    if (q->fill_msg == msg && q->fill_entry
+    if (q->fill_gen == qmgr_group_gen && q->fill_entry
         && q->fill_entry->rcpt_count < q->transport->rcpt_limit)
         return q->fill_entry;
     e = mem_alloc(sizeof(*e));
@@ -167,7 +193,7 @@ queue_fill_entry(QMGR_QUEUE *q, QMGR_MESSAGE *msg)
     e->queue = q;
     msg->refcount++;
     queue_append(q, e);
-    q->fill_msg = msg;
+    q->fill_gen = qmgr_group_gen;
     q->fill_entry = e;
     return e;
 }
@@ -193,6 +219,7 @@ qmgr_message_group(QMGR_MESSAGE *msg)
     int     nbounced = 0;
     int     flags;
 
+    qmgr_group_gen++;
     for (int i = 0; i < msg->rcpt_count; i++) {
         QMGR_RCPT *r = msg->rcpt + i;
         QMGR_TRANSPORT *tr;
@@ -225,11 +252,6 @@ qmgr_message_group(QMGR_MESSAGE *msg)
         entry_add_rcpt(queue_fill_entry(q, msg), i);
         r->state = QMGR_RCPT_BUSY;
     }
-    /* Entries are complete: nothing more is added to them. */
-    for (QMGR_TRANSPORT *tr = qmgr_transport_list; tr; tr = tr->next)
-        for (QMGR_QUEUE *q = tr->queues; q; q = q->next)
-            if (q->fill_msg == msg)
-                q->fill_msg = 0, q->fill_entry = 0;
     if (nbounced > 0)
         (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, bounced, nbounced);
     mem_free(bounced);

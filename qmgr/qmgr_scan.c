@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include "argv.h"
@@ -154,6 +155,24 @@ scan_corrupt(const char *id, const char *why)
         msg_warn("%s: move to %s: %m", id, QUEUE_CORRUPT);
 }
 
+/* A file that cannot be opened now (EMFILE, EIO): retry it later. */
+static void
+scan_postpone(const char *id)
+{
+    VSTRING *path = vstring_alloc(256);
+    struct timeval tv[2];
+
+    msg_warn("%s: open %s: %m; trying again later", id,
+             queue_path(path, QUEUE_ACTIVE, id));
+    gettimeofday(&tv[0], 0);
+    tv[1] = tv[0];
+    tv[1].tv_sec += qmgr_params.min_backoff;
+    (void) utimes(STR(path), tv);
+    if (queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, id, 0) < 0)
+        msg_warn("%s: move to %s: %m", id, QUEUE_DEFERRED);
+    vstring_free(path);
+}
+
 /* Bring one queue file into active/ and schedule it. */
 static void
 scan_activate(QMGR_SCAN *scan, const char *id)
@@ -176,6 +195,8 @@ scan_activate(QMGR_SCAN *scan, const char *id)
     if ((msg = qmgr_message_read(QUEUE_ACTIVE, id, &why)) == 0) {
         if (why)
             scan_corrupt(id, why);
+        else if (errno != ENOENT)
+            scan_postpone(id);
         return;
     }
     msg_info("%s: from=<%s>, size=%ld, nrcpt=%ld (queue active)",

@@ -38,6 +38,9 @@ smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
     va_start(ap, fmt);
     vstring_vsprintf_append(line, fmt, ap);
     va_end(ap);
+    for (char *cp = STR(line); *cp; cp++)       /* no CR/LF from reason texts */
+        if ((unsigned char) *cp < 0x20)
+            *cp = ' ';
     if (STR(line)[0] == '4' || STR(line)[0] == '5') {
         state->error_count++;
         if (state->error_count > smtpd_params.soft_error_limit

@@ -30,6 +30,7 @@
  * resolver failure gives a 4xx (try again later), never an accept.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 

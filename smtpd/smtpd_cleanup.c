@@ -131,29 +131,30 @@ smtpd_cleanup_rcpt(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *
 
 /* RFC 5322 date as Postfix writes it: "Tue, 21 Nov 2023 10:00:00 +0100 (CET)". */
 static void
-smtpd_received_date(char *buf, size_t size, time_t when)
+smtpd_received_date(VSTRING *out, time_t when)
 {
     struct tm tm;
-    char    zone[16], name[64];
+    char    name[64], tz[32];
+    long    off;
 
     localtime_r(&when, &tm);
-    long    off = tm.tm_gmtoff / 60;
-    snprintf(zone, sizeof(zone), "%c%02ld%02ld", off < 0 ? '-' : '+',
-             (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
+    off = tm.tm_gmtoff / 60;
     strftime(name, sizeof(name), "%a, %d %b %Y %H:%M:%S", &tm);
-    char    tz[32];
     strftime(tz, sizeof(tz), "%Z", &tm);
-    snprintf(buf, size, "%s %s (%s)", name, zone, tz);
+    vstring_sprintf(out, "%s %c%02ld%02ld (%s)", name, off < 0 ? '-' : '+',
+                    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60, tz);
 }
 
 void
 smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
                       const char *mail_name, ARGV *lines)
 {
-    char    date[128];
+    VSTRING *datebuf = vstring_alloc(256);
+    const char *date;
     char   *line;
 
-    smtpd_received_date(date, sizeof(date), state->arrival.tv_sec);
+    smtpd_received_date(datebuf, state->arrival.tv_sec);
+    date = STR(datebuf);
     line = mem_printf("Received: from %s (%s [%s])",
                       state->helo_name ? state->helo_name : state->name,
                       state->name, state->rfc_addr);
@@ -177,6 +178,7 @@ smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
     }
     argv_add(lines, line);
     mem_free(line);
+    vstring_free(datebuf);
 }
 
 int

@@ -29,6 +29,7 @@
  * pieces is still one CRLF. Content beyond message_size_limit is read
  * and discarded, never stored.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

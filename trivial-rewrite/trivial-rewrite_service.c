@@ -156,7 +156,7 @@ rewrite_service(STREAM *client)
     } while (ret == 0 && stream_buffered(client) > 0);
     attr_list_free(req);
     attr_list_free(rep);
-    if (ret < 0)
-        rewrite_forget(client);
+    if (ret < 0 || stream_error(client) || stream_eof(client))
+        rewrite_forget(client);                 /* the skeleton closes it */
     return ret;
 }

@@ -1,0 +1,383 @@
+/*
+ * cleanup_envelope.c - cleanup state and the envelope records.
+ *
+ * Interface (cleanup.h): cleanup_state_alloc/free, cleanup_start,
+ * cleanup_record (dispatch by section), cleanup_record_max, cleanup_finish.
+ *
+ * Envelope records from the client, in order (mail_proto.h): TIME, [FULL],
+ * ATTR..., FROM, per recipient [DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT,
+ * [DSN_ENVID] [DSN_RET], then MESG. The sender and recipients are
+ * rewritten with the "local" rule; a recipient whose address changed gets
+ * an ORCP record with the original (unless the client sent one).
+ * Duplicate recipients (same address and original) are dropped, up to
+ * duplicate_filter_limit remembered addresses.
+ *
+ * SECURITY: the client is smtpd or pickup, whose data come from the
+ * network or from local users. Records arrive bounded (record size by
+ * cleanup_record_max), a record type that is not allowed where it
+ * arrives is a protocol error, ATTR records must be "name=value" with a
+ * short name, and the numbers of ATTR records and recipients are capped.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "mail_proto.h"
+#include "mem.h"
+#include "msg.h"
+#include "record.h"
+#include "resolve.h"
+#include "rewrite_clnt.h"
+
+#define CLEANUP_ADDR_MAX    4096
+
+/* ---- duplicate recipient filter: a small open-addressing hash set -------- */
+
+struct CLEANUP_DUP {
+    size_t  cap;
+    size_t  count;
+    size_t  limit;
+    char  **slots;
+};
+
+static CLEANUP_DUP *
+cleanup_dup_alloc(size_t limit)
+{
+    CLEANUP_DUP *d = mem_alloc(sizeof(*d));
+
+    d->limit = limit;
+    d->cap = 64;
+    while (d->cap < limit * 2 && d->cap < ((size_t) 1 << 24))
+        d->cap *= 2;
+    d->slots = mem_array(d->cap, sizeof(char *));
+    return d;
+}
+
+static void
+cleanup_dup_free(CLEANUP_DUP *d)
+{
+    for (size_t i = 0; i < d->cap; i++)
+        mem_free(d->slots[i]);
+    mem_free(d->slots);
+    mem_free(d);
+}
+
+/* 1 if key was seen before; otherwise remember it (while under the limit). */
+static int
+cleanup_dup_seen(CLEANUP_DUP *d, const char *key)
+{
+    size_t  h = 5381;
+
+    for (const unsigned char *cp = (const unsigned char *) key; *cp; cp++)
+        h = h * 33 + *cp;
+    for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+        if (d->slots[i] == NULL) {
+            if (d->count < d->limit && d->count < d->cap / 2) {
+                d->slots[i] = mem_strdup(key);
+                d->count++;
+            }
+            return 0;
+        }
+        if (strcmp(d->slots[i], key) == 0)
+            return 1;
+    }
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+CLEANUP_STATE *
+cleanup_state_alloc(const char *queue_id, STREAM *dst)
+{
+    CLEANUP_STATE *state = mem_alloc(sizeof(*state));
+    long    rcpt_limit = config_int("smtpd_recipient_limit");
+    long    dup_limit = config_int("duplicate_filter_limit");
+
+    state->queue_id = mem_strdup(queue_id);
+    state->dst = dst;
+    state->reason = vstring_alloc(1024);
+    state->section = CLEANUP_SECT_ENVELOPE;
+    state->rewrite = rewrite_clnt;
+    state->orcp = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
+    state->dsn_orcpt = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
+    state->dsn_notify = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
+    state->rcpt_max = rcpt_limit * 10 > 10000 ? rcpt_limit * 10 : 10000;
+    state->hdr_context = "local";
+    state->dups = cleanup_dup_alloc(dup_limit > 0 ? (size_t) dup_limit : 0);
+    state->size_limit = config_size("message_size_limit");
+    state->line_limit = config_int("line_length_limit");
+    state->header_limit = config_size("header_size_limit");
+    state->replace_cr_lf = config_bool("cleanup_replace_stray_cr_lf");
+    state->hop_limit = config_int("hopcount_limit");
+    state->line = vstring_alloc(state->header_limit);
+    state->header = vstring_alloc(state->header_limit);
+    state->scratch = vstring_alloc(VSTRING_UNLIMITED);
+    state->addr = vstring_alloc(CLEANUP_ADDR_MAX);
+    return state;
+}
+
+void
+cleanup_state_free(CLEANUP_STATE *state)
+{
+    mem_free(state->queue_id);
+    mem_free(state->sender);
+    mem_free(state->fullname);
+    vstring_free(state->reason);
+    vstring_free(state->orcp);
+    vstring_free(state->dsn_orcpt);
+    vstring_free(state->dsn_notify);
+    cleanup_dup_free(state->dups);
+    vstring_free(state->line);
+    vstring_free(state->header);
+    vstring_free(state->scratch);
+    vstring_free(state->addr);
+    mem_free(state);
+}
+
+int
+cleanup_start(CLEANUP_STATE *state)
+{
+    /* Placeholder of the final width, rewritten by cleanup_out_final(). */
+    if (rec_printf(state->dst, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L) < 0)
+        state->errs |= CLEANUP_STAT_WRITE;
+    return state->errs ? -1 : 0;
+}
+
+size_t
+cleanup_record_max(const CLEANUP_STATE *state)
+{
+    if (state->section == CLEANUP_SECT_CONTENT)
+        return state->line_limit > CLEANUP_ENV_RECORD_MAX ? state->line_limit
+            : CLEANUP_ENV_RECORD_MAX;
+    return CLEANUP_ENV_RECORD_MAX;
+}
+
+/* ---- envelope records ------------------------------------------------------ */
+
+/* Rewrite addr with the "local" rule into state->addr; 0 or -1 (deferred). */
+static int
+cleanup_rewrite(CLEANUP_STATE *state, const char *addr)
+{
+    if (*addr == 0) {
+        vstring_reset(state->addr);
+        return 0;
+    }
+    if (state->rewrite("local", addr, state->addr) < 0) {
+        msg_warn("%s: address rewriting failed for <%.100s>", state->queue_id, addr);
+        state->errs |= CLEANUP_STAT_DEFER;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+cleanup_time(CLEANUP_STATE *state, const char *data)
+{
+    char   *end;
+
+    state->time_sec = strtol(data, &end, 10);
+    state->time_usec = 0;
+    if (end == data || state->time_sec < 0)
+        return -1;
+    if (*end == ' ')
+        state->time_usec = strtol(end + 1, &end, 10);
+    if (*end != 0 || state->time_usec < 0 || state->time_usec > 999999)
+        return -1;
+    state->have_time = 1;
+    cleanup_out(state, REC_TYPE_TIME, data, strlen(data));
+    return 0;
+}
+
+static int
+cleanup_attr(CLEANUP_STATE *state, const char *data)
+{
+    const char *eq = strchr(data, '=');
+
+    if (eq == NULL || eq == data || eq - data > 100 || ++state->attr_count > CLEANUP_ATTR_MAX)
+        return -1;
+    if (strncmp(data, ATTR_RWR_CONTEXT "=", sizeof(ATTR_RWR_CONTEXT)) == 0) {
+        if (strcmp(eq + 1, "local") == 0)
+            state->hdr_context = "local";
+        else if (strcmp(eq + 1, "remote") == 0)
+            state->hdr_context = *resolve_param("remote_header_rewrite_domain", "") ? "remote" : NULL;
+        else
+            return -1;
+    }
+    cleanup_out_str(state, REC_TYPE_ATTR, data);
+    return 0;
+}
+
+static int
+cleanup_from(CLEANUP_STATE *state, const char *data)
+{
+    struct timeval tv;
+    char    buf[64];
+
+    if (state->have_from)
+        return -1;
+    state->have_from = 1;
+    if (!state->have_time) {
+        gettimeofday(&tv, NULL);
+        state->time_sec = tv.tv_sec;
+        state->time_usec = tv.tv_usec;
+        state->have_time = 1;
+        snprintf(buf, sizeof(buf), "%ld %ld", state->time_sec, state->time_usec);
+        cleanup_out_str(state, REC_TYPE_TIME, buf);
+    }
+    if (cleanup_rewrite(state, data) < 0)
+        return 0;
+    state->sender = mem_strdup(STR(state->addr));
+    cleanup_out_str(state, REC_TYPE_FROM, state->sender);
+    return 0;
+}
+
+/* Remember a DSN/ORCP record for the next RCPT. */
+static int
+cleanup_pending(VSTRING *buf, int *have, const char *data)
+{
+    if (*have)
+        return -1;
+    *have = 1;
+    vstring_strcpy(buf, data);
+    return 0;
+}
+
+static void
+cleanup_pending_reset(CLEANUP_STATE *state)
+{
+    state->have_orcp = state->have_dsn_orcpt = state->have_dsn_notify = 0;
+}
+
+static int
+cleanup_rcpt(CLEANUP_STATE *state, const char *data)
+{
+    const char *orig = state->have_orcp ? STR(state->orcp) : data;
+    char   *key;
+
+    if (!state->have_from || ++state->rcpt_seen > state->rcpt_max) {
+        msg_warn("%s: %s", state->queue_id, state->have_from ? "too many recipients"
+                 : "recipient before sender");
+        return -1;
+    }
+    if (*data == 0) {
+        msg_warn("%s: empty recipient address ignored", state->queue_id);
+        cleanup_pending_reset(state);
+        return 0;
+    }
+    if (cleanup_rewrite(state, data) < 0)
+        return 0;
+    key = mem_printf("%s\n%s", orig, STR(state->addr));
+    if (!cleanup_dup_seen(state->dups, key)) {
+        if (state->have_dsn_orcpt)
+            cleanup_out_str(state, REC_TYPE_DSN_ORCPT, STR(state->dsn_orcpt));
+        if (state->have_dsn_notify)
+            cleanup_out_str(state, REC_TYPE_DSN_NOTIFY, STR(state->dsn_notify));
+        if (state->have_orcp || strcmp(data, STR(state->addr)) != 0)
+            cleanup_out_str(state, REC_TYPE_ORCP, orig);
+        cleanup_out_str(state, REC_TYPE_RCPT, STR(state->addr));
+        state->rcpt_count++;
+    }
+    mem_free(key);
+    cleanup_pending_reset(state);
+    return 0;
+}
+
+static int
+cleanup_mesg(CLEANUP_STATE *state)
+{
+    if (!state->have_from || state->have_orcp || state->have_dsn_orcpt
+        || state->have_dsn_notify)
+        return -1;
+    cleanup_out(state, REC_TYPE_MESG, "", 0);
+    state->data_offset = stream_tell(state->dst);
+    state->section = CLEANUP_SECT_CONTENT;
+    state->in_headers = 1;
+    return 0;
+}
+
+static int
+cleanup_envelope(CLEANUP_STATE *state, int type, const char *data, size_t len)
+{
+    if (memchr(data, 0, len))                   /* envelope data is text */
+        return -1;
+    switch (type) {
+    case REC_TYPE_TIME:
+        return state->have_time || state->have_from ? -1 : cleanup_time(state, data);
+    case REC_TYPE_FULL:
+        if (state->fullname || state->have_from)
+            return -1;
+        state->fullname = mem_strdup(data);
+        cleanup_out(state, type, data, len);
+        return 0;
+    case REC_TYPE_ATTR:
+        return cleanup_attr(state, data);
+    case REC_TYPE_FROM:
+        return cleanup_from(state, data);
+    case REC_TYPE_ORCP:
+        return cleanup_pending(state->orcp, &state->have_orcp, data);
+    case REC_TYPE_DSN_ORCPT:
+        return cleanup_pending(state->dsn_orcpt, &state->have_dsn_orcpt, data);
+    case REC_TYPE_DSN_NOTIFY:
+        return cleanup_pending(state->dsn_notify, &state->have_dsn_notify, data);
+    case REC_TYPE_RCPT:
+        return cleanup_rcpt(state, data);
+    case REC_TYPE_DSN_ENVID:
+    case REC_TYPE_DSN_RET:
+    case REC_TYPE_CTIM:
+    case REC_TYPE_WARN:
+    case REC_TYPE_CONTENT_FILTER:
+        cleanup_out(state, type, data, len);
+        return 0;
+    case REC_TYPE_MESG:
+        return cleanup_mesg(state);
+    default:
+        return -1;
+    }
+}
+
+int
+cleanup_record(CLEANUP_STATE *state, int type, const char *data, size_t len)
+{
+    int     ret;
+
+    switch (state->section) {
+    case CLEANUP_SECT_ENVELOPE:
+        ret = cleanup_envelope(state, type, data, len);
+        break;
+    case CLEANUP_SECT_CONTENT:
+        ret = cleanup_message(state, type, data, len);
+        break;
+    case CLEANUP_SECT_EXTRA:
+        if (type != REC_TYPE_END) {
+            ret = -1;
+            break;
+        }
+        state->section = CLEANUP_SECT_DONE;
+        return 1;
+    default:
+        ret = -1;
+        break;
+    }
+    if (ret < 0) {
+        msg_warn("%s: unexpected record type %d (%s) from client", state->queue_id,
+                 type, rec_type_name(type));
+        state->errs |= CLEANUP_STAT_BAD;
+    }
+    return ret;
+}
+
+int
+cleanup_finish(CLEANUP_STATE *state)
+{
+    if (state->section != CLEANUP_SECT_DONE) {
+        state->errs |= CLEANUP_STAT_BAD;
+        return state->errs;
+    }
+    if (state->rcpt_count == 0 && state->errs == 0)
+        state->errs |= CLEANUP_STAT_RCPT;
+    cleanup_out(state, REC_TYPE_END, "", 0);
+    return cleanup_out_final(state);
+}

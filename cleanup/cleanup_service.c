@@ -1,0 +1,183 @@
+/*
+ * cleanup_service.c - serve one cleanup client (smtpd, pickup).
+ *
+ * Interface (cleanup.h): cleanup_service(client), the single_server
+ * callback. The conversation (mail_proto.h):
+ *
+ *   create incoming/ID; S: {protocol=cleanup, queue_id=ID}
+ *   C: {flags=N}; C: records ... END
+ *   finish the file, fsync, mark it ready (queue.h), fsync incoming/
+ *   S: {status=0, reason=}; trigger qmgr ("I" on public/qmgr)
+ *
+ * On any error the queue file is removed and the reply carries the
+ * CLEANUP_STAT_* bits (reason empty unless a specific text applies: the
+ * client maps the bits to its standard replies). A client that goes
+ * away before END gets no reply; its file is removed.
+ *
+ * SECURITY: the client is not trusted: the flags list must hold exactly
+ * a numeric "flags"; records are read with cleanup_record_max() as bound
+ * and every record is checked by cleanup_record(); a read timeout of
+ * ipc_timeout bounds a stalled client.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "cleanup.h"
+#include "config.h"
+#include "connect.h"
+#include "mail_proto.h"
+#include "msg.h"
+#include "queue.h"
+#include "record.h"
+
+#define CLEANUP_FLAG_MASK  (CLEANUP_FLAG_BOUNCE | CLEANUP_FLAG_FILTER | CLEANUP_FLAG_HOLD \
+                            | CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL)
+
+/* Read the client's {flags=N}; flags or -1. */
+static int
+cleanup_read_flags(STREAM *client, const char *id)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    long    flags = -1;
+
+    if (attr_read(client, list) != 1 || list->count != 1
+        || attr_get_long(list, ATTR_FLAGS, &flags) < 0 || flags < 0) {
+        msg_warn("%s: bad or missing flags from client", id);
+        flags = -1;
+    }
+    attr_list_free(list);
+    return flags < 0 ? -1 : (int) (flags & CLEANUP_FLAG_MASK);
+}
+
+static int
+cleanup_reply(STREAM *client, int status, const char *reason)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    int     ret;
+
+    attr_add_long(list, ATTR_STATUS, status);
+    attr_add(list, ATTR_REASON, reason);
+    ret = attr_write(client, list);
+    attr_list_free(list);
+    return ret;
+}
+
+/* Read records until END; 0 = complete, -1 = lost client (no reply). */
+static int
+cleanup_read_records(CLEANUP_STATE *state, STREAM *client)
+{
+    VSTRING *buf = vstring_alloc(VSTRING_UNLIMITED);
+    int     type;
+    int     ret = 0;
+
+    for (;;) {
+        type = rec_get(client, buf, cleanup_record_max(state));
+        if (type == REC_TYPE_EOF || (type == REC_TYPE_ERROR && stream_error(client))) {
+            if (msg_verbose)
+                msg_info("%s: client went away before the end of the message",
+                         state->queue_id);
+            ret = -1;
+            break;
+        }
+        if (type == REC_TYPE_ERROR) {
+            msg_warn("%s: bad record (oversize or bad length) from client", state->queue_id);
+            state->errs |= CLEANUP_STAT_BAD;
+            break;
+        }
+        if (cleanup_record(state, type, STR(buf), LEN(buf)) != 0)
+            break;                              /* END, or a protocol error */
+    }
+    vstring_free(buf);
+    return ret;
+}
+
+/* Make the finished file visible to qmgr; CLEANUP_STAT_* bits. */
+static int
+cleanup_publish(CLEANUP_STATE *state)
+{
+    if (queue_file_ready(stream_fd(state->dst)) < 0
+        || queue_sync_dir(QUEUE_INCOMING) < 0) {
+        msg_warn("%s: make queue file ready: %m", state->queue_id);
+        return CLEANUP_STAT_WRITE;
+    }
+    if ((state->flags & CLEANUP_FLAG_HOLD)
+        && queue_file_move(QUEUE_INCOMING, QUEUE_HOLD, state->queue_id, 1) < 0) {
+        msg_warn("%s: move to %s: %m", state->queue_id, QUEUE_HOLD);
+        return CLEANUP_STAT_WRITE;
+    }
+    return 0;
+}
+
+static void
+cleanup_remove(const char *id)
+{
+    VSTRING *path = vstring_alloc(256);
+
+    if (unlink(queue_path(path, QUEUE_INCOMING, id)) < 0 && errno != ENOENT)
+        msg_warn("remove %s: %m", STR(path));
+    vstring_free(path);
+}
+
+/* Run one message through an open queue file; replies to the client. */
+static void
+cleanup_one(STREAM *client, STREAM *dst, const char *id)
+{
+    CLEANUP_STATE *state;
+    int     flags;
+    int     status;
+
+    if ((flags = cleanup_read_flags(client, id)) < 0) {
+        cleanup_remove(id);
+        (void) stream_close(dst);
+        return;
+    }
+    state = cleanup_state_alloc(id, dst);
+    state->flags = flags;
+    if (cleanup_start(state) < 0 || cleanup_read_records(state, client) < 0) {
+        cleanup_remove(id);
+        (void) stream_close(dst);
+        cleanup_state_free(state);
+        return;
+    }
+    /* Only a durable, visible file is reported as queued (status 0). */
+    status = cleanup_finish(state);
+    if (status == 0 && !(flags & CLEANUP_FLAG_DISCARD))
+        status = cleanup_publish(state);
+    if (status != 0 || (flags & CLEANUP_FLAG_DISCARD))
+        cleanup_remove(id);
+    if (stream_close(dst) < 0 && status == 0)
+        msg_warn("%s: close queue file: %m", id);
+    (void) cleanup_reply(client, status, STR(state->reason));
+    if (status == 0 && !(flags & (CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_HOLD)))
+        (void) trigger_send(MAIL_CLASS_PUBLIC "/" SERVICE_QMGR, "I", 1);
+    cleanup_state_free(state);
+}
+
+void
+cleanup_service(STREAM *client)
+{
+    VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
+    ATTR_LIST *greet;
+    STREAM *dst;
+    long    timeout = config_time(MAIL_IPC_TIMEOUT_PARAM);
+
+    stream_set_timeout(client, timeout > 0 ? (int) timeout : 3600);
+    if ((dst = queue_file_create(QUEUE_INCOMING, id)) == NULL) {
+        msg_warn("create file in %s: %m", QUEUE_INCOMING);
+        vstring_free(id);
+        return;
+    }
+    greet = attr_list_alloc();
+    attr_add(greet, ATTR_PROTOCOL, PROTO_CLEANUP);
+    attr_add(greet, ATTR_QUEUE_ID, STR(id));
+    if (attr_write(client, greet) < 0) {
+        cleanup_remove(STR(id));
+        (void) stream_close(dst);
+    } else {
+        cleanup_one(client, dst, STR(id));
+    }
+    attr_list_free(greet);
+    vstring_free(id);
+}

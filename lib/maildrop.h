@@ -1,0 +1,67 @@
+/*
+ * maildrop.h - the format of a locally submitted message (maildrop/ files).
+ *
+ * sendmail writes it to postdrop's stdin, postdrop stores it unchanged in
+ * $queue_directory/maildrop/, pickup reads it and hands it to cleanup. It
+ * is a record stream (record.h) with a fixed grammar:
+ *
+ *   envelope:  TIME [FULL] [ATTR...] FROM
+ *              {[DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT}...   (at least one)
+ *              [DSN_ENVID] [DSN_RET]
+ *   content:   MESG (empty), then NORM/CONT records
+ *   extracted: XTRA (empty), END (empty); nothing after END
+ *
+ * ATTR records are limited to "encoding=7bit|8bitmime" and
+ * "rewrite_context=local": a local user must not be able to claim a
+ * remote client name or address.
+ *
+ * Interface:
+ *   maildrop_check_init()   start checking a new stream
+ *   maildrop_record_max()   the length bound to pass to rec_get() next
+ *   maildrop_check()        check one record: 0 = ok, 1 = END (done),
+ *                           -1 = malformed (c->why says why)
+ *   maildrop_check_end()    after the stream ended: 0 if END was seen
+ *
+ * SECURITY: the records come from an unprivileged user (postdrop's stdin,
+ * or a file that user owns in maildrop/). Every record type is checked
+ * against its section, every length against a bound, addresses against
+ * ADDRESS_MAX and for control characters.
+ */
+#ifndef POSTHORN_MAILDROP_H
+#define POSTHORN_MAILDROP_H
+
+#include <stddef.h>
+
+#define MAILDROP_SECT_ENVELOPE  0
+#define MAILDROP_SECT_CONTENT   1
+#define MAILDROP_SECT_EXTRA     2
+#define MAILDROP_SECT_DONE      3
+
+#define MAILDROP_ENV_MAX        4096    /* one envelope record */
+#define MAILDROP_FULL_MAX       1024    /* sender full name */
+#define MAILDROP_ENVID_MAX      100     /* RFC 3461 ENVID */
+#define MAILDROP_CONTENT_MIN    (64 * 1024)     /* content record bound, at least */
+
+typedef struct MAILDROP_CHECK {
+    int     section;            /* MAILDROP_SECT_* */
+    int     have_time;
+    int     have_full;
+    int     have_from;
+    int     have_envid;
+    int     have_ret;
+    int     pending;            /* DSN_ORCPT/DSN_NOTIFY/ORCP waiting for RCPT */
+    long    rcpt_count;
+    size_t  content_max;        /* bound for one content record */
+    long    records;
+    const char *why;            /* reason of the last -1 */
+} MAILDROP_CHECK;
+
+/* line_limit: $line_length_limit (content pieces are at most this). */
+void    maildrop_check_init(MAILDROP_CHECK *c, long line_limit);
+size_t  maildrop_record_max(const MAILDROP_CHECK *c);
+int     maildrop_check(MAILDROP_CHECK *c, int type, const char *data, size_t len);
+int     maildrop_check_end(MAILDROP_CHECK *c);
+/* Is text (len bytes) free of NUL and control characters? */
+int     maildrop_text_ok(const char *data, size_t len);
+
+#endif

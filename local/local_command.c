@@ -1,0 +1,368 @@
+/*
+ * local_command.c - delivery to a command (|command in an alias or
+ * .forward, or mailbox_command).
+ *
+ * Interface (local.h): local_command_deliver(st, addr, priv, command,
+ * dsn, why) runs the command as priv in the delivery child
+ * (local_child.c), writes the message to its standard input with a
+ * "From " line, Return-Path:, X-Original-To: and Delivered-To: (no
+ * quoting, no blank line), collects its output for the reason text and
+ * maps its exit status: 0 delivered; sysexits.h codes as Postfix (75
+ * EX_TEMPFAIL defers, 67 EX_NOUSER bounces "user unknown", ...); other
+ * codes bounce "Command died with status N: "command"". A command that
+ * outlives command_time_limit is killed (its whole process group).
+ *
+ * How it is run: with local_command_shell set, "shell-words command";
+ * otherwise directly (argv split at white space, looked up in PATH) unless
+ * the command has shell meta characters, then "/bin/sh -c command".
+ *
+ * SECURITY: the command text is the administrator's or the user's own
+ * (alias, .forward, main.cf); message data reaches the command only as
+ * environment variables and standard input. The grandchild starts a new
+ * session, inherits only descriptors 0-2, and runs in the delivery
+ * child's dropped privileges.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "local.h"
+#include "mem.h"
+#include "msg.h"
+
+#define LOCAL_CMD_OUTPUT_MAX  500
+#define LOCAL_CMD_PATH        "/usr/bin:/bin"
+
+typedef struct CMD_CTX {
+    LOCAL_STATE *st;
+    const LOCAL_ADDR *a;
+    const LOCAL_PRIV *priv;
+    const char *command;
+    ARGV   *env;
+    ARGV   *argv;
+    VSTRING *output;
+    int     out_fd;
+} CMD_CTX;
+
+static volatile sig_atomic_t local_cmd_timeout;
+
+static void
+local_cmd_alarm(int sig)
+{
+    local_cmd_timeout = 1;
+}
+
+/* Meta characters, or a first word that is a shell built-in. */
+int
+local_shell_meta(const char *command)
+{
+    static const char *builtins[] = {"exit", "exec", "cd", ".", ":", "export", "set",
+        "umask", "ulimit", "eval", "read", "trap", "wait", "test", "[", "if", "for",
+    "while", "case", "until", 0};
+    size_t  n = strcspn(command + strspn(command, " \t"), " \t");
+    const char *w = command + strspn(command, " \t");
+    int     i;
+
+    if (strpbrk(command, "\"'`\\$&|;()<>*?[]{}~#!=\n") != NULL)
+        return 1;
+    for (i = 0; builtins[i]; i++)
+        if (strlen(builtins[i]) == n && strncmp(w, builtins[i], n) == 0)
+            return 1;
+    return 0;
+}
+
+/* Read what the command printed; 1 at EOF. Output beyond the limit is dropped. */
+static int
+local_cmd_drain(CMD_CTX *c)
+{
+    char    buf[4096];
+    ssize_t n;
+
+    for (;;) {
+        n = read(c->out_fd, buf, sizeof(buf));
+        if (n > 0) {
+            size_t  room = LOCAL_CMD_OUTPUT_MAX - LEN(c->output);
+
+            vstring_ncat(c->output, buf, (size_t) n < room ? (size_t) n : room);
+            continue;
+        }
+        if (n == 0)
+            return 1;
+        return (errno == EAGAIN || errno == EINTR) ? 0 : 1;
+    }
+}
+
+/* LOCAL_OUT flush that keeps reading output while stdin is full. */
+static int
+local_cmd_flush(LOCAL_OUT *out)
+{
+    CMD_CTX *c = out->ctx;
+    size_t  off = 0;
+    ssize_t n;
+
+    while (off < out->len) {
+        struct pollfd p[2] = {{out->fd, POLLOUT, 0}, {c->out_fd, POLLIN, 0}};
+
+        if (local_cmd_timeout) {
+            out->err = ETIMEDOUT;
+            return -1;
+        }
+        if (poll(p, c->out_fd >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            out->err = errno;
+            return -1;
+        }
+        if (c->out_fd >= 0 && p[1].revents && local_cmd_drain(c)) {
+            close(c->out_fd);
+            c->out_fd = -1;
+        }
+        if (p[0].revents == 0)
+            continue;
+        n = write(out->fd, out->buf + off, out->len - off);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n < 0) {
+            out->err = errno;           /* EPIPE: the command stopped reading */
+            return -1;
+        }
+        off += (size_t) n;
+    }
+    out->len = 0;
+    return 0;
+}
+
+static void
+local_cmd_exec(CMD_CTX *c, int in_fd, int out_fd)
+{
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGALRM, SIG_DFL);
+    setsid();
+    dup2(in_fd, 0);
+    dup2(out_fd, 1);
+    dup2(out_fd, 2);
+    close_range(3, ~0U, 0);
+    if (chdir(c->priv->home) < 0 && chdir("/") < 0)
+        _exit(71);
+    setenv("PATH", LOCAL_CMD_PATH, 1);
+    execvpe(c->argv->argv[0], c->argv->argv, c->env->argv);
+    fprintf(stderr, "execvp %s: %s\n", c->argv->argv[0], strerror(errno));
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+static const struct {
+    int     code;
+    const char *dsn;
+    const char *text;
+} local_sysexits[] = {
+    {64, "5.3.0", "command line usage error"},
+    {65, "5.6.0", "data format error"},
+    {66, "5.3.0", "cannot open input"},
+    {67, "5.1.1", "user unknown"},
+    {68, "5.1.2", "host name unknown"},
+    {69, "5.3.0", "service unavailable"},
+    {70, "5.3.0", "internal software error"},
+    {71, "4.3.0", "system resource problem"},
+    {72, "5.3.0", "critical OS file missing"},
+    {73, "5.2.0", "can't create user output file"},
+    {74, "5.3.0", "input/output error"},
+    {75, "4.3.0", "temporary failure"},
+    {76, "5.5.0", "remote error in protocol"},
+    {77, "5.7.0", "permission denied"},
+    {78, "5.3.5", "local configuration error"},
+};
+
+/* Output as one printable line. */
+static void
+local_cmd_output(VSTRING *why, VSTRING *output)
+{
+    char   *p;
+    size_t  n = LEN(output);
+
+    for (p = STR(output); *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    while (n > 0 && STR(output)[n - 1] == ' ')
+        n--;
+    vstring_truncate(output, n);
+    if (n > 0)
+        vstring_sprintf_append(why, ". Command output: %s", STR(output));
+}
+
+static int
+local_cmd_status(CMD_CTX *c, int status, VSTRING *dsn, VSTRING *why)
+{
+    size_t  i;
+    int     code;
+
+    if (WIFSIGNALED(status)) {
+        vstring_strcpy(dsn, "4.3.0");
+        vstring_sprintf(why, "Command died with signal %d: \"%s\"", WTERMSIG(status), c->command);
+        local_cmd_output(why, c->output);
+        return DELIVER_DEFER;
+    }
+    if ((code = WEXITSTATUS(status)) == 0)
+        return DELIVER_SENT;
+    for (i = 0; i < sizeof(local_sysexits) / sizeof(local_sysexits[0]); i++) {
+        if (local_sysexits[i].code == code) {
+            vstring_strcpy(dsn, local_sysexits[i].dsn);
+            vstring_strcpy(why, local_sysexits[i].text);
+            local_cmd_output(why, c->output);
+            return local_sysexits[i].dsn[0] == '4' ? DELIVER_DEFER : DELIVER_BOUNCE;
+        }
+    }
+    vstring_strcpy(dsn, "5.3.0");
+    vstring_sprintf(why, "Command died with status %d: \"%s\"", code, c->command);
+    local_cmd_output(why, c->output);
+    return DELIVER_BOUNCE;
+}
+
+static int
+local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
+{
+    CMD_CTX *c = ctx;
+    struct sigaction sa;
+    int     in[2], out[2], status = 0, flags = LOCAL_COPY_FROM | LOCAL_COPY_RETURN_PATH
+        | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED;
+    LOCAL_OUT o;
+    pid_t   pid;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = local_cmd_alarm;
+    sigaction(SIGALRM, &sa, NULL);              /* no SA_RESTART: poll/wait see EINTR */
+    if (pipe(in) < 0 || pipe(out) < 0 || (pid = fork()) < 0) {
+        vstring_strcpy(dsn, "4.3.0");
+        vstring_sprintf(why, "cannot run command: %s", strerror(errno));
+        return DELIVER_DEFER;
+    }
+    if (pid == 0)
+        local_cmd_exec(c, in[0], out[1]);
+    close(in[0]);
+    close(out[1]);
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+    fcntl(out[0], F_SETFL, O_NONBLOCK);
+    c->out_fd = out[0];
+    local_out_init(&o, in[1]);
+    o.flush_fn = local_cmd_flush;
+    o.ctx = c;
+    if (!local_header_wanted("command"))
+        flags &= ~LOCAL_COPY_DELIVERED;
+    (void) local_copy_message(c->st->req, &o, flags, local_orig_rcpt(c->st), c->a->address);
+    close(in[1]);
+    while (c->out_fd >= 0 && !local_cmd_timeout) {
+        struct pollfd p = {c->out_fd, POLLIN, 0};
+
+        if (poll(&p, 1, -1) > 0 && local_cmd_drain(c)) {
+            close(c->out_fd);
+            c->out_fd = -1;
+        }
+    }
+    while (!local_cmd_timeout && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (local_cmd_timeout || o.err == EINVAL) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        vstring_strcpy(dsn, local_cmd_timeout ? "5.3.0" : "4.3.0");
+        vstring_sprintf(why, local_cmd_timeout ? "Command time limit exceeded: \"%s\""
+                        : "queue file read error while delivering to \"%s\"", c->command);
+        return local_cmd_timeout ? DELIVER_BOUNCE : DELIVER_DEFER;
+    }
+    return local_cmd_status(c, status, dsn, why);
+}
+
+static void
+local_cmd_setenv(ARGV *env, const char *name, const char *value)
+{
+    char   *s = mem_printf("%s=%s", name, value ? value : "");
+
+    argv_add(env, s);
+    mem_free(s);
+}
+
+/* The command's environment, built before the child clears its own. */
+static ARGV *
+local_cmd_env(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv)
+{
+    DELIVER_REQUEST *req = st->req;
+    ARGV   *env = argv_alloc();
+    ARGV   *export = argv_split_list(local_param("export_environment", "TZ MAIL_CONFIG LANG"));
+    size_t  i;
+
+    for (i = 0; i < export->argc; i++)
+        if (getenv(export->argv[i]))
+            local_cmd_setenv(env, export->argv[i], getenv(export->argv[i]));
+    argv_free(export);
+    local_cmd_setenv(env, "PATH", LOCAL_CMD_PATH);
+    local_cmd_setenv(env, "HOME", priv->home);
+    local_cmd_setenv(env, "USER", priv->name);
+    local_cmd_setenv(env, "LOGNAME", priv->name);
+    local_cmd_setenv(env, "SHELL", priv->shell);
+    local_cmd_setenv(env, "SENDER", req->sender);
+    local_cmd_setenv(env, "RECIPIENT", a->address);
+    local_cmd_setenv(env, "ORIGINAL_RECIPIENT", local_orig_rcpt(st));
+    local_cmd_setenv(env, "LOCAL", a->local);
+    local_cmd_setenv(env, "USER_PART", a->user);
+    local_cmd_setenv(env, "EXTENSION", a->extension);
+    local_cmd_setenv(env, "DOMAIN", a->domain);
+    local_cmd_setenv(env, "CLIENT_ADDRESS", req->client_addr);
+    local_cmd_setenv(env, "CLIENT_HOSTNAME", req->client_name);
+    if (req->dsn_envid && *req->dsn_envid)
+        local_cmd_setenv(env, "ENVID", req->dsn_envid);
+    return env;
+}
+
+static ARGV *
+local_cmd_argv(const char *command)
+{
+    const char *shell = local_param("local_command_shell", "");
+    ARGV   *argv;
+
+    if (*shell) {
+        argv = argv_split(shell, " \t");
+        argv_add(argv, command);
+    } else if (local_shell_meta(command)) {
+        argv = argv_alloc();
+        argv_add(argv, "/bin/sh");
+        argv_add(argv, "-c");
+        argv_add(argv, command);
+    } else {
+        argv = argv_split(command, " \t");
+    }
+    return argv;
+}
+
+int
+local_command_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
+                      const char *command, VSTRING *dsn, VSTRING *why)
+{
+    CMD_CTX c;
+    int     status;
+
+    memset(&c, 0, sizeof(c));
+    c.st = st;
+    c.a = a;
+    c.priv = priv;
+    c.command = command;
+    c.argv = local_cmd_argv(command);
+    if (c.argv->argc == 0) {
+        argv_free(c.argv);
+        vstring_strcpy(dsn, "5.3.5");
+        vstring_strcpy(why, "mail system configuration error: empty command");
+        return DELIVER_BOUNCE;
+    }
+    c.env = local_cmd_env(st, a, priv);
+    c.output = vstring_alloc(LOCAL_CMD_OUTPUT_MAX);
+    c.out_fd = -1;
+    status = local_child_run(st, priv, local_command_child, &c, dsn, why);
+    argv_free(c.argv);
+    argv_free(c.env);
+    vstring_free(c.output);
+    return status;
+}

@@ -1,0 +1,185 @@
+/*
+ * master.c - the resident supervisor: main() and the event loop.
+ *
+ * Usage: master [-c config_dir] [-d | -s | -i] [-w] [-t] [-v]
+ *   -c  configuration directory (else $MAIL_CONFIG, else /etc/postfix)
+ *   -d, -s, -i  stay in the foreground (debugging, "postfix start-fg",
+ *       container init); postlogd keeps stdout/stderr
+ *   -w  detach, but wait until start-up succeeded: exit 0, else 1
+ *   -t  test: exit 0 when no master runs for this configuration, else 1
+ *   -v  verbose logging
+ *
+ * Start-up: read main.cf and master.cf, chdir to queue_directory, lock
+ * pid/master.pid, open every endpoint, start the wakeup services, log
+ * "daemon started". Then loop: signals arrive through a self-pipe
+ * (master_sig.c); SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT stop
+ * (children get SIGTERM), SIGQUIT aborts (children get SIGKILL).
+ *
+ * SECURITY: runs as root; only reads root-owned configuration. Children
+ * drop privileges themselves (server.c) as master.cf says.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "events.h"
+#include "master.h"
+#include "mastercf.h"
+#include "mem.h"
+#include "msg.h"
+#include "pidfile.h"
+
+int     master_foreground;
+const char *master_config_dir;
+
+const char *
+master_version(void)
+{
+    const char *v = config_str("mail_version");
+
+    return *v ? v : MASTER_VERSION_DEFAULT;
+}
+
+static MASTER_TABLE *
+master_read_mastercf(void)
+{
+    char   *path = mem_printf("%s/master.cf", master_config_dir);
+    char   *err = NULL;
+    MASTER_TABLE *tab = mastercf_load(path, &err);
+
+    if (tab == NULL) {
+        msg_warn("%s", err ? err : "cannot read master.cf");
+        mem_free(err);
+    }
+    mem_free(path);
+    return tab;
+}
+
+static void
+master_chdir(void)
+{
+    const char *qdir = config_str("queue_directory");
+    struct stat st;
+
+    if (chdir(qdir) < 0)
+        msg_fatal("chdir %s: %m", qdir);
+    /* private/ and public/ normally come from "postfix start". */
+    if (stat("private", &st) < 0 && mkdir("private", 0700) < 0)
+        msg_fatal("mkdir %s/private: %m", qdir);
+    if (stat("public", &st) < 0 && mkdir("public", 0710) < 0)
+        msg_fatal("mkdir %s/public: %m", qdir);
+}
+
+static void
+master_reload(void)
+{
+    MASTER_TABLE *tab;
+
+    config_reset();
+    config_load(master_config_dir);
+    msg_logging_init();
+    msg_info("reload -- version %s, configuration %s", master_version(),
+             master_config_dir);
+    if ((tab = master_read_mastercf()) == NULL) {
+        msg_warn("master.cf has errors: keeping the old services");
+        return;
+    }
+    master_services_reload(tab);
+    mastercf_free(tab);
+}
+
+static void
+master_terminate(int sig)
+{
+    msg_info("terminating on signal %d", sig);
+    master_kill_children(sig == SIGQUIT ? SIGKILL : SIGTERM);
+    master_pid_remove();
+    exit(0);
+}
+
+static void
+master_sig_event(int fd, int events, void *ctx)
+{
+    int     sig;
+
+    while ((sig = master_sig_next()) != MASTER_SIG_NONE) {
+        switch (sig) {
+        case SIGCHLD:
+            master_reap_children();
+            break;
+        case SIGHUP:
+            master_reload();
+            break;
+        default:
+            master_terminate(sig);
+        }
+    }
+}
+
+/* -t: exit status 0 when no master holds the lock. */
+static int
+master_test(void)
+{
+    char   *pidfile = mem_printf("%s/%s", config_str("queue_directory"), MASTER_PID_FILE);
+    pid_t   pid = pidfile_holder(pidfile);
+
+    mem_free(pidfile);
+    return pid > 0 ? 1 : 0;
+}
+
+static void
+master_usage(void)
+{
+    msg_fatal("usage: master [-c config_dir] [-d] [-s] [-i] [-t] [-v] [-w]");
+}
+
+int
+main(int argc, char **argv)
+{
+    MASTER_TABLE *tab;
+    const char *dir = NULL;
+    int     ch, test = 0, wait_mode = 0;
+
+    umask(022);
+    msg_init("master", MSG_STDERR);
+    while ((ch = getopt(argc, argv, "c:dsiwtve:")) != -1) {
+        switch (ch) {
+        case 'c': dir = optarg; break;
+        case 'd': case 's': case 'i': master_foreground = 1; break;
+        case 'w': wait_mode = 1; break;
+        case 't': test = 1; break;
+        case 'v': msg_verbose++; break;
+        case 'e': break;        /* exit time: accepted, not implemented */
+        default: master_usage();
+        }
+    }
+    if (optind < argc)
+        master_usage();
+    config_load(dir);
+    master_config_dir = mem_strdup(config_directory());
+    if (test)
+        return master_test();
+    msg_logging_init();
+    if (master_foreground)
+        wait_mode = 0;
+    else
+        master_detach(wait_mode);
+    master_chdir();
+    master_pid_lock();
+    if ((tab = master_read_mastercf()) == NULL)
+        msg_fatal("cannot start: fix master.cf first");
+    master_sig_init();
+    event_read(master_sig_fd(), master_sig_event, NULL);
+    master_services_start(tab, 1);
+    mastercf_free(tab);
+    msg_set_flags(msg_get_flags() & ~MSG_STDERR);
+    msg_info("daemon started -- version %s, configuration %s", master_version(),
+             master_config_dir);
+    master_ready();
+    for (;;)
+        event_loop(-1);
+}

@@ -1,0 +1,100 @@
+/*
+ * postdrop.c - the Postfix mail posting utility: copies a message in the
+ * maildrop record format from stdin into $queue_directory/maildrop/ and
+ * wakes up the pickup service.
+ *
+ *     postdrop [-rv] [-c config_dir]
+ *
+ * Installed set-gid $setgid_group (never set-uid): the maildrop directory
+ * is writable for that group only, and public/ is searchable for it.
+ * The file is owned by the invoking user; pickup logs that uid.
+ *
+ * Exit status: 0 queued; 64 usage; 65 malformed input; 75 queue trouble
+ * (temporary); 77 submission not allowed.
+ *
+ * SECURITY: see postdrop_env.c (environment, descriptors, umask,
+ * configuration directory) and postdrop_copy.c (input checking). argv[0]
+ * is never used for anything but the usage text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "connect.h"
+#include "mail_proto.h"
+#include "msg.h"
+#include "postdrop.h"
+#include "queue.h"
+#include "vstring.h"
+
+
+
+static void
+postdrop_trigger_pickup(void)
+{
+    const char *service = config_str("pickup_service_name");
+    char    path[256];
+    char    wakeup[1] = {TRIGGER_REQ_WAKEUP};
+
+    if (*service == 0 || strchr(service, '/') != NULL || strlen(service) > 100)
+        service = SERVICE_PICKUP;
+    snprintf(path, sizeof(path), "%s/%s", MAIL_CLASS_PUBLIC, service);
+    if (access(path, F_OK) < 0)
+        msg_warn("unable to look up %s: %m", path);
+    else if (trigger_send(path, wakeup, 1) < 0)
+        msg_warn("unable to trigger %s: %m", path);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *config_dir;
+    VSTRING *id;
+    STREAM *in;
+    int     ch, status, verbose = 0;
+
+    postdrop_sanitize();
+    msg_init("postdrop", MSG_STDERR);
+    config_dir = postdrop_saved_env("MAIL_CONFIG");
+    while ((ch = getopt(argc, argv, "c:rv")) != -1) {
+        switch (ch) {
+        case 'c':
+            config_dir = optarg;
+            break;
+        case 'r':
+            break;              /* the record protocol is the only one */
+        case 'v':
+            if (getuid() != 0)
+                postdrop_fatal(POSTDROP_EX_USAGE, "-v option is reserved for the super-user");
+            verbose++;
+            break;
+        default:
+            postdrop_fatal(POSTDROP_EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+        }
+    }
+    if (optind != argc)
+        postdrop_fatal(POSTDROP_EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+    if (config_dir != NULL && *config_dir != '/')
+        postdrop_fatal(POSTDROP_EX_USAGE, "configuration directory must be absolute: %s",
+                       config_dir);
+    postdrop_check_config_dir(config_dir);
+    config_load(config_dir);
+    msg_verbose = verbose;
+    msg_logging_init();
+    postdrop_check_user(getuid(), "postdrop");
+
+    if (chdir(config_str("queue_directory")) < 0)
+        postdrop_fatal(POSTDROP_EX_TEMPFAIL, "chdir %s: %m", config_str("queue_directory"));
+    id = vstring_alloc(QUEUE_ID_MAX + 1);
+    in = stream_fdopen(STDIN_FILENO);
+    status = postdrop_enqueue(in, id);
+    if (status != POSTDROP_EX_OK)
+        exit(status);
+    if (msg_verbose)
+        msg_info("%s: queued in %s", STR(id), QUEUE_MAILDROP);
+    postdrop_trigger_pickup();
+    exit(POSTDROP_EX_OK);
+}

@@ -1,0 +1,42 @@
+/*
+ * postdrop.h - private interface of the postdrop command.
+ *
+ * postdrop.c        main(): options, configuration, the copy, the trigger
+ * postdrop_env.c    set-gid hygiene: descriptors, umask, environment,
+ *                   trusted configuration directories, authorized users
+ * postdrop_copy.c   reading the message from stdin into a maildrop file
+ */
+#ifndef POSTHORN_POSTDROP_H
+#define POSTHORN_POSTDROP_H
+
+#include <sys/types.h>
+#include "stream.h"
+#include "vstring.h"
+
+/* sysexits.h values, as Postfix's commands use them */
+#define POSTDROP_EX_OK        0
+#define POSTDROP_EX_USAGE     64
+#define POSTDROP_EX_DATAERR   65
+#define POSTDROP_EX_NOPERM    77
+#define POSTDROP_EX_SOFTWARE  70
+#define POSTDROP_EX_TEMPFAIL  75
+
+/* A complete maildrop file: readable by pickup, not writable. */
+#define POSTDROP_MODE_READY   0444
+
+/* postdrop_env.c */
+void    postdrop_sanitize(void);
+const char *postdrop_saved_env(const char *name);
+int     postdrop_privileged(void);
+void    postdrop_check_config_dir(const char *dir);
+void    postdrop_check_user(uid_t uid, const char *program);
+void    postdrop_fatal(int status, const char *fmt, ...)
+            __attribute__((format(printf, 2, 3), noreturn));
+
+/* postdrop_copy.c: copy and check records from in to out; 0, or -1 with
+ * *why set (malformed input), or -2 (write error, errno). */
+int     postdrop_copy(STREAM *in, STREAM *out, long line_limit, const char **why);
+/* Create the maildrop file, copy, publish; returns the exit status. */
+int     postdrop_enqueue(STREAM *in, VSTRING *id);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * postfix.h - private interface of the postfix control command.
+ *
+ * postfix_ctl.c    start, start-fg, stop, abort, reload, status, flush
+ * postfix_check.c  check: configuration sanity, missing directories,
+ *                  ownership warnings; set-permissions
+ */
+#ifndef POSTHORN_POSTFIX_H
+#define POSTHORN_POSTFIX_H
+
+#include <sys/types.h>
+
+extern int postfix_verbose;
+
+/* postfix_ctl.c */
+int     postfix_start(int foreground);
+int     postfix_stop(int abort_now);
+int     postfix_reload(void);
+int     postfix_status(void);
+int     postfix_flush(void);
+pid_t   postfix_master_pid(void);      /* 0: not running */
+
+/* postfix_check.c */
+void    postfix_check(int warn);        /* fatal on errors */
+void    postfix_set_permissions(void);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * postfix_check.c - "postfix check" and the checks "postfix start" runs.
+ *
+ * Interface: postfix.h. postfix_check() verifies what master needs and is
+ * fatal when it is missing: mail_owner and setgid_group exist and are not
+ * privileged, master.cf parses, daemon_directory holds master. It creates
+ * missing directories with Postfix's ownership and modes:
+ *
+ *   queue_directory          0755 root
+ *   pid                      0755 root
+ *   maildrop                 1730 mail_owner:setgid_group
+ *   public                   0710 mail_owner:setgid_group
+ *   private, incoming, active, deferred, hold, corrupt,
+ *   bounce, defer, trace, flush, saved       0700 mail_owner
+ *   data_directory           0700 mail_owner
+ *
+ * With warn set (postfix check) it also reports existing directories with
+ * the wrong owner and main.cf parameters posthorn does not know.
+ * set-permissions fixes owner and mode of the directories above.
+ *
+ * SECURITY: runs as root. Ownership is changed only on directories this
+ * file names, with lchown-free fchown on an O_DIRECTORY|O_NOFOLLOW fd, so
+ * a symlink planted in the queue cannot redirect it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "config.h"
+#include "mastercf.h"
+#include "mem.h"
+#include "msg.h"
+#include "postfix.h"
+#include "privs.h"
+
+typedef struct POSTFIX_DIR {
+    const char *name;           /* relative to queue_directory */
+    int     mode;
+    int     owned;              /* 1: mail_owner, 0: root */
+    int     group;              /* 1: setgid_group */
+} POSTFIX_DIR;
+
+static const POSTFIX_DIR postfix_dirs[] = {
+    {"pid", 0755, 0, 0},
+    {"maildrop", 01730, 1, 1},
+    {"public", 0710, 1, 1},
+    {"private", 0700, 1, 0},
+    {"incoming", 0700, 1, 0},
+    {"active", 0700, 1, 0},
+    {"deferred", 0700, 1, 0},
+    {"hold", 0700, 1, 0},
+    {"corrupt", 0700, 1, 0},
+    {"bounce", 0700, 1, 0},
+    {"defer", 0700, 1, 0},
+    {"trace", 0700, 1, 0},
+    {"flush", 0700, 1, 0},
+    {"saved", 0700, 1, 0},
+};
+
+static struct {
+    uid_t   owner_uid;
+    gid_t   owner_gid;
+    gid_t   setgid_gid;
+} pf_ids;
+
+/* Set owner and mode through a descriptor (never follows a symlink). */
+static void
+postfix_fix_dir(const char *path, uid_t uid, gid_t gid, int mode)
+{
+    int     fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0) {
+        msg_warn("open %s: %m", path);
+        return;
+    }
+    if (geteuid() == 0 && fchown(fd, uid, gid) < 0)
+        msg_warn("chown %s: %m", path);
+    if (fchmod(fd, (mode_t) mode) < 0)
+        msg_warn("chmod %s: %m", path);
+    close(fd);
+}
+
+/* Create path if missing; warn (or fix) when its owner is wrong. */
+static void
+postfix_make_dir(const char *path, uid_t uid, gid_t gid, int mode, int warn, int fix)
+{
+    struct stat st;
+    int     created = 0;
+
+    if (lstat(path, &st) < 0) {
+        if (errno != ENOENT || mkdir(path, 0700) < 0)
+            msg_fatal("create directory %s: %m", path);
+        created = 1;
+    } else if (!S_ISDIR(st.st_mode)) {
+        msg_fatal("%s: not a directory", path);
+    }
+    if (created || fix) {
+        postfix_fix_dir(path, uid, gid, mode);
+    } else if (warn && geteuid() == 0 && st.st_uid != uid) {
+        msg_warn("not owned by %s: %s", uid == 0 ? "root" : config_str("mail_owner"),
+                 path);
+    }
+}
+
+static void
+postfix_queue_dirs(int warn, int fix)
+{
+    const char *qdir = config_str("queue_directory");
+    const POSTFIX_DIR *d;
+    char   *path;
+    size_t  i;
+
+    if (*qdir != '/')
+        msg_fatal("queue_directory \"%s\" is not an absolute path", qdir);
+    postfix_make_dir(qdir, 0, 0, 0755, warn, fix);
+    for (i = 0; i < sizeof(postfix_dirs) / sizeof(postfix_dirs[0]); i++) {
+        d = postfix_dirs + i;
+        path = mem_printf("%s/%s", qdir, d->name);
+        postfix_make_dir(path, d->owned ? pf_ids.owner_uid : 0,
+                         d->group ? pf_ids.setgid_gid : (d->owned ? pf_ids.owner_gid : 0),
+                         d->mode, warn, fix);
+        mem_free(path);
+    }
+    path = (char *) config_str("data_directory");
+    if (*path)
+        postfix_make_dir(path, pf_ids.owner_uid, pf_ids.owner_gid, 0700, warn, fix);
+}
+
+static void
+postfix_check_programs(void)
+{
+    const char *ddir = config_str("daemon_directory");
+    char   *master = mem_printf("%s/master", ddir);
+    struct stat st;
+
+    if (stat(ddir, &st) < 0 || !S_ISDIR(st.st_mode))
+        msg_fatal("daemon_directory %s: %s", ddir,
+                  errno ? strerror(errno) : "not a directory");
+    if (access(master, X_OK) < 0)
+        msg_fatal("%s: %m", master);
+    mem_free(master);
+}
+
+static void
+postfix_check_mastercf(void)
+{
+    char   *path = mem_printf("%s/master.cf", config_directory());
+    char   *err = NULL;
+    MASTER_TABLE *tab = mastercf_load(path, &err);
+
+    if (tab == NULL)
+        msg_fatal("%s", err ? err : "cannot read master.cf");
+    mastercf_free(tab);
+    mem_free(path);
+}
+
+static void
+postfix_check_params(void)
+{
+    ARGV   *unknown = config_unknown_names();
+    size_t  i;
+
+    for (i = 0; unknown && i < unknown->argc; i++)
+        msg_warn("%s/main.cf: unused parameter: %s=%s", config_directory(),
+                 unknown->argv[i], config_str(unknown->argv[i]));
+    argv_free(unknown);
+}
+
+void
+postfix_check(int warn)
+{
+    priv_mail_owner(&pf_ids.owner_uid, &pf_ids.owner_gid);
+    pf_ids.setgid_gid = priv_setgid_group();
+    postfix_check_mastercf();
+    postfix_check_programs();
+    postfix_queue_dirs(warn, 0);
+    if (warn)
+        postfix_check_params();
+}
+
+void
+postfix_set_permissions(void)
+{
+    priv_mail_owner(&pf_ids.owner_uid, &pf_ids.owner_gid);
+    pf_ids.setgid_gid = priv_setgid_group();
+    postfix_queue_dirs(0, 1);
+}

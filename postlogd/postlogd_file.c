@@ -1,0 +1,152 @@
+/*
+ * postlogd_file.c - open, check and append to $maillog_file.
+ *
+ * Interface: postlogd.h. postlogd_open() runs as root before any privilege
+ * change: it refuses a maillog_file that does not start with one of
+ * $maillog_file_prefixes (fatal, to syslog and stderr, because the file is
+ * exactly what cannot be used) and opens it O_APPEND|O_CREAT with
+ * $maillog_file_permissions. postlogd_write() appends one datagram as one
+ * line. At most once a second it checks whether the file was renamed or
+ * removed (log rotation) and then reopens it.
+ *
+ * SECURITY: datagrams come from any local process that can reach
+ * public/postlog (mode 0666 in the 0710 public/ directory). Each one is
+ * cut at MSG_LINE_MAX + 128 bytes and control characters become '?', so a
+ * sender cannot split or forge lines. Our own log lines go straight to
+ * the file (MSG_DIRECT), never through the socket we read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "config.h"
+#include "msg.h"
+#include "postlogd.h"
+
+#define POSTLOGD_LINE_MAX   (MSG_LINE_MAX + 128)
+
+static struct {
+    char   *path;
+    int     fd;
+    int     mode;
+    dev_t   dev;
+    ino_t   ino;
+    time_t  last_check;
+} plog = {.fd = -1};
+
+static int
+postlogd_prefix_ok(const char *path)
+{
+    ARGV   *list = config_list("maillog_file_prefixes");
+    size_t  i;
+    int     ok = 0;
+
+    for (i = 0; i < list->argc && !ok; i++)
+        ok = strncmp(path, list->argv[i], strlen(list->argv[i])) == 0;
+    argv_free(list);
+    return ok;
+}
+
+static void
+postlogd_refuse(const char *fmt, const char *path)
+{
+    openlog("postfix/postlogd", LOG_PID, LOG_MAIL);
+    syslog(LOG_CRIT, fmt, path);
+    msg_set_flags(msg_get_flags() | MSG_STDERR | MSG_NOSYSLOG);
+    msg_fatal(fmt, path);
+}
+
+static int
+postlogd_reopen(void)
+{
+    struct stat st;
+    int     fd;
+
+    fd = open(plog.path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
+              (mode_t) plog.mode);
+    if (fd < 0)
+        return -1;
+    if (plog.fd >= 0)
+        close(plog.fd);
+    plog.fd = fd;
+    if (fstat(fd, &st) == 0) {
+        plog.dev = st.st_dev;
+        plog.ino = st.st_ino;
+    }
+    return 0;
+}
+
+void
+postlogd_open(const char *service, ARGV *args)
+{
+    const char *file = config_str("maillog_file");
+    const char *perm = config_str("maillog_file_permissions");
+    char   *end;
+    long    mode;
+
+    msg_set_flags(msg_get_flags() | MSG_DIRECT);
+    if (*file == 0) {
+        msg_warn("maillog_file is empty: log records will be discarded");
+        return;
+    }
+    if (*file != '/')
+        postlogd_refuse("maillog_file \"%s\" is not an absolute path", file);
+    if (!postlogd_prefix_ok(file))
+        postlogd_refuse("open maillog_file \"%s\": the name does not start "
+                        "with one of the maillog_file_prefixes", file);
+    mode = strtol(*perm ? perm : "0600", &end, 8);
+    if (*end != 0 || (mode != 0600 && mode != 0640 && mode != 0644)) {
+        msg_warn("bad maillog_file_permissions \"%s\": using 0600", perm);
+        mode = 0600;
+    }
+    plog.path = strdup(file);
+    plog.mode = (int) mode;
+    if (plog.path == NULL || postlogd_reopen() < 0)
+        postlogd_refuse("open maillog_file \"%s\": cannot open for append", file);
+}
+
+/* Log rotation: the name now points elsewhere (or nowhere). */
+static void
+postlogd_check_rotation(void)
+{
+    struct stat st;
+    time_t  now = time(NULL);
+
+    if (now == plog.last_check)
+        return;
+    plog.last_check = now;
+    if (stat(plog.path, &st) == 0 && !S_ISREG(st.st_mode))
+        return;                 /* /dev/stdout and friends */
+    if (stat(plog.path, &st) < 0 || st.st_dev != plog.dev || st.st_ino != plog.ino)
+        (void) postlogd_reopen();
+}
+
+void
+postlogd_write(const char *buf, int len)
+{
+    char    raw[POSTLOGD_LINE_MAX + 1];
+    char    line[POSTLOGD_LINE_MAX + 2];
+    size_t  n;
+    ssize_t w;
+
+    if (plog.fd < 0 || len <= 0)
+        return;
+    n = (size_t) len < POSTLOGD_LINE_MAX ? (size_t) len : POSTLOGD_LINE_MAX;
+    memcpy(raw, buf, n);
+    raw[n] = 0;
+    while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r'))
+        raw[--n] = 0;
+    msg_printable(line, sizeof(line) - 1, raw);
+    n = strlen(line);
+    line[n++] = '\n';
+    postlogd_check_rotation();
+    do {
+        w = write(plog.fd, line, n);
+    } while (w < 0 && errno == EINTR);
+}

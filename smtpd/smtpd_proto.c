@@ -1,0 +1,461 @@
+/*
+ * smtpd_proto.c - the SMTP session: one table of verbs, each with a
+ * check (state and syntax) and an action, and the loop that reads
+ * commands and dispatches them.
+ *
+ * Interface: smtpd_state_init()/smtpd_state_free() around
+ * smtpd_session(), which runs a whole session on state->client: greeting,
+ * commands until QUIT, EOF, timeout, or too many errors, then the
+ * "disconnect from" log line. smtpd_mail_reset() ends a transaction.
+ *
+ * SECURITY: every command line is bounded by line_length_limit (see
+ * smtpd_chat.c); addresses by ADDRESS_MAX; the number of recipients by
+ * smtpd_recipient_limit; errors by smtpd_hard_error_limit; idle time by
+ * smtpd_timeout. HTTP-like commands (CONNECT, GET, POST, "Header:") end
+ * the session at once.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "address.h"
+#include "mail_proto.h"
+#include "mem.h"
+#include "msg.h"
+#include "smtpd.h"
+
+typedef int (*SMTPD_CMD_FN)(SMTPD_STATE *state, int argc, char **argv);
+
+typedef struct SMTPD_CMD {
+    const char *name;
+    int     stat;               /* SMTPD_CMD_* */
+    SMTPD_CMD_FN check;         /* state/syntax check; NULL: none */
+    SMTPD_CMD_FN action;
+} SMTPD_CMD;
+
+void
+smtpd_state_init(SMTPD_STATE *state, STREAM *client)
+{
+    memset(state, 0, sizeof(*state));
+    state->client = client;
+    state->buffer = vstring_alloc((size_t) smtpd_params.line_length_limit + 1);
+    state->protocol = "SMTP";
+    state->where = "CONNECT";
+    state->bare_lf_mode = smtpd_params.bare_lf_mode;
+}
+
+void
+smtpd_mail_reset(SMTPD_STATE *state)
+{
+    smtpd_cleanup_abort(state);
+    mem_free(state->sender);
+    mem_free(state->dsn_envid);
+    mem_free(state->recipient);
+    mem_free(state->queue_id);
+    state->sender = state->dsn_envid = state->recipient = state->queue_id = NULL;
+    state->msg_size = 0;
+    state->encoding = NULL;
+    state->dsn_ret = state->smtputf8 = state->rcpt_count = state->err = 0;
+    state->act_size = 0;
+    if (state->bdat_active)
+        smtpd_bdat_in_free(&state->bdat_in);
+    state->bdat_active = 0;
+    state->bdat_total = 0;
+}
+
+void
+smtpd_state_free(SMTPD_STATE *state)
+{
+    smtpd_mail_reset(state);
+    vstring_free(state->buffer);
+    mem_free(state->helo_name);
+    mem_free(state->name);
+    mem_free(state->reverse_name);
+    mem_free(state->addr);
+    mem_free(state->rfc_addr);
+    mem_free(state->port);
+    mem_free(state->namaddr);
+}
+
+/* The command text after the verb, with leading white space skipped. */
+static const char *
+smtpd_cmd_rest(const SMTPD_STATE *state)
+{
+    const char *cp = STR(state->buffer);
+
+    cp += strcspn(cp, " \t");
+    return cp + strspn(cp, " \t");
+}
+
+static int
+smtpd_check_helo(SMTPD_STATE *state, int argc, char **argv)
+{
+    if (argc < 2) {
+        smtpd_reply(state, "501 5.5.4 Syntax: %s hostname",
+                    strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+smtpd_set_helo(SMTPD_STATE *state, const char *proto)
+{
+    smtpd_mail_reset(state);
+    mem_free(state->helo_name);
+    state->helo_name = mem_strdup(smtpd_cmd_rest(state));
+    state->protocol = proto;
+}
+
+static int
+smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
+{
+    smtpd_set_helo(state, "SMTP");
+    smtpd_reply(state, "250 %s", smtpd_params.myhostname);
+    return 0;
+}
+
+/* Is this EHLO keyword in smtpd_discard_ehlo_keywords? */
+static int
+smtpd_ehlo_discarded(const char *keyword)
+{
+    ARGV   *list = smtpd_params.discard_ehlo;
+
+    for (size_t i = 0; i < list->argc; i++)
+        if (strcasecmp(list->argv[i], keyword) == 0)
+            return 1;
+    return 0;
+}
+
+static void
+smtpd_ehlo_add(ARGV *lines, const char *keyword, const char *text)
+{
+    if (!smtpd_ehlo_discarded(keyword))
+        argv_add(lines, text);
+}
+
+static int
+smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
+{
+    ARGV   *lines = argv_alloc();
+    char    size[64];
+
+    smtpd_set_helo(state, "ESMTP");
+    char   *first = mem_printf("250 %s", smtpd_params.myhostname);
+    argv_add(lines, first);
+    mem_free(first);
+    smtpd_ehlo_add(lines, "pipelining", "250 PIPELINING");
+    if (smtpd_params.message_size_limit > 0)
+        snprintf(size, sizeof(size), "250 SIZE %ld", smtpd_params.message_size_limit);
+    else
+        snprintf(size, sizeof(size), "250 SIZE");
+    smtpd_ehlo_add(lines, "size", size);
+    if (!smtpd_params.disable_vrfy)
+        smtpd_ehlo_add(lines, "vrfy", "250 VRFY");
+    smtpd_ehlo_add(lines, "etrn", "250 ETRN");
+    smtpd_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
+    smtpd_ehlo_add(lines, "8bitmime", "250 8BITMIME");
+    smtpd_ehlo_add(lines, "dsn", "250 DSN");
+    smtpd_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
+    smtpd_ehlo_add(lines, "chunking", "250 CHUNKING");
+    smtpd_reply_multi(state, lines);
+    argv_free(lines);
+    return 0;
+}
+
+static int
+smtpd_check_mail(SMTPD_STATE *state, int argc, char **argv)
+{
+    if (state->sender != NULL) {
+        smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
+{
+    const char *arg = smtpd_esmtp_keyword(STR(state->buffer), "FROM:");
+    const char *params;
+    VSTRING *addr = vstring_alloc(ADDRESS_MAX);
+    VSTRING *reply = vstring_alloc(1024);
+    SMTPD_MAIL_ARGS margs;
+    int     ret = -1;
+
+    if (arg == NULL || *arg == 0) {
+        smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
+    } else if (address_parse_smtp(arg, addr, &params) != 0) {
+        smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
+    } else if (smtpd_esmtp_mail_args(params, &margs, smtpd_params.message_size_limit,
+                                     reply) != 0) {
+        smtpd_reply(state, "%s", STR(reply));
+    } else {
+        state->sender = mem_strdup(STR(addr));
+        state->msg_size = margs.size;
+        state->encoding = margs.body;
+        state->dsn_ret = margs.ret;
+        state->dsn_envid = margs.envid;
+        state->smtputf8 = margs.smtputf8;
+        gettimeofday(&state->arrival, NULL);
+        smtpd_reply(state, "250 2.1.0 Ok");
+        ret = 0;
+    }
+    vstring_free(addr);
+    vstring_free(reply);
+    return ret;
+}
+
+static int
+smtpd_check_rcpt_state(SMTPD_STATE *state, int argc, char **argv)
+{
+    if (state->sender == NULL) {
+        smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
+        return -1;
+    }
+    return 0;
+}
+
+/* Accepted recipient: into the queue file (opened now if needed). */
+static int
+smtpd_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *rargs)
+{
+    if (state->cleanup == NULL && state->queue_id == NULL
+        && smtpd_cleanup_open(state) != 0) {
+        smtpd_cleanup_abort(state);
+        return -1;
+    }
+    if (smtpd_cleanup_rcpt(state, rcpt, rargs) != 0)
+        return -1;
+    state->rcpt_count++;
+    mem_free(state->recipient);
+    state->recipient = mem_strdup(rcpt);
+    return 0;
+}
+
+static int
+smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
+{
+    const char *arg = smtpd_esmtp_keyword(STR(state->buffer), "TO:");
+    const char *params;
+    VSTRING *addr = vstring_alloc(ADDRESS_MAX);
+    VSTRING *reply = vstring_alloc(1024);
+    SMTPD_RCPT_ARGS rargs;
+    int     ret = -1;
+
+    memset(&rargs, 0, sizeof(rargs));
+    if (arg == NULL || *arg == 0) {
+        smtpd_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
+    } else if (address_parse_smtp(arg, addr, &params) != 0 || LEN(addr) == 0) {
+        smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+    } else if (smtpd_esmtp_rcpt_args(params, &rargs, reply) != 0) {
+        smtpd_reply(state, "%s", STR(reply));
+    } else if (state->rcpt_count >= smtpd_params.recipient_limit) {
+        smtpd_reply(state, "452 4.5.3 Error: too many recipients");
+    } else {
+        state->cur_rcpt = STR(addr);
+        if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
+            smtpd_reply(state, "%s", STR(reply));
+        } else if (smtpd_rcpt_accept(state, STR(addr), &rargs) != 0) {
+            smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+        } else {
+            smtpd_reply(state, "250 2.1.5 Ok");
+            ret = 0;
+        }
+        state->cur_rcpt = NULL;
+    }
+    smtpd_esmtp_rcpt_args_free(&rargs);
+    vstring_free(addr);
+    vstring_free(reply);
+    return ret;
+}
+
+static int
+smtpd_do_rset(SMTPD_STATE *state, int argc, char **argv)
+{
+    if (argc != 1) {
+        smtpd_reply(state, "501 5.5.4 Syntax: RSET");
+        return -1;
+    }
+    smtpd_mail_reset(state);
+    smtpd_reply(state, "250 2.0.0 Ok");
+    return 0;
+}
+
+static int
+smtpd_do_noop(SMTPD_STATE *state, int argc, char **argv)
+{
+    smtpd_reply(state, "250 2.0.0 Ok");
+    return 0;
+}
+
+static int
+smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
+{
+    VSTRING *addr, *reply;
+    int     ret = -1;
+
+    if (smtpd_params.disable_vrfy) {
+        smtpd_reply(state, "502 5.5.1 VRFY command is disabled");
+        return -1;
+    }
+    if (argc < 2) {
+        smtpd_reply(state, "501 5.5.4 Syntax: VRFY address");
+        return -1;
+    }
+    addr = vstring_alloc(ADDRESS_MAX);
+    reply = vstring_alloc(1024);
+    if (address_parse_smtp(smtpd_cmd_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
+        smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+    } else {
+        state->cur_rcpt = STR(addr);
+        if (smtpd_check_vrfy(state, STR(addr), reply) != 0) {
+            smtpd_reply(state, "%s", STR(reply));
+        } else {
+            smtpd_reply(state, "252 2.0.0 %s", smtpd_cmd_rest(state));
+            ret = 0;
+        }
+        state->cur_rcpt = NULL;
+    }
+    vstring_free(addr);
+    vstring_free(reply);
+    return ret;
+}
+
+/* ETRN needs the fast flush service, which posthorn does not have yet:
+ * every domain is "not eligible", as with an empty fast_flush_domains. */
+static int
+smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
+{
+    if (state->helo_name == NULL) {
+        smtpd_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
+        return -1;
+    }
+    if (state->sender != NULL) {
+        smtpd_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
+        return -1;
+    }
+    if (argc != 2) {
+        smtpd_reply(state, "500 5.5.4 Syntax: ETRN domain");
+        return -1;
+    }
+    smtpd_reply(state, "459 4.3.0 <%s>: service unavailable", argv[1]);
+    return -1;
+}
+
+static int
+smtpd_do_quit(SMTPD_STATE *state, int argc, char **argv)
+{
+    smtpd_reply(state, "221 2.0.0 Bye");
+    state->quit = 1;
+    return 0;
+}
+
+static const SMTPD_CMD smtpd_cmd_table[] = {
+    {"HELO", SMTPD_CMD_HELO, smtpd_check_helo, smtpd_do_helo},
+    {"EHLO", SMTPD_CMD_EHLO, smtpd_check_helo, smtpd_do_ehlo},
+    {"MAIL", SMTPD_CMD_MAIL, smtpd_check_mail, smtpd_do_mail},
+    {"RCPT", SMTPD_CMD_RCPT, smtpd_check_rcpt_state, smtpd_do_rcpt},
+    {"DATA", SMTPD_CMD_DATA, NULL, smtpd_cmd_data},
+    {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_cmd_bdat},
+    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_do_rset},
+    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_do_noop},
+    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_do_vrfy},
+    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_do_etrn},
+    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_do_quit},
+    {0, 0, 0, 0},
+};
+
+/* smtpd_forbidden_commands default: CONNECT GET POST and "Name:" headers. */
+static int
+smtpd_forbidden(const char *verb)
+{
+    size_t  len = strlen(verb);
+
+    return strcasecmp(verb, "CONNECT") == 0 || strcasecmp(verb, "GET") == 0
+        || strcasecmp(verb, "POST") == 0 || (len > 1 && verb[len - 1] == ':');
+}
+
+/* One command line. */
+static void
+smtpd_dispatch(SMTPD_STATE *state)
+{
+    ARGV   *args = argv_split(STR(state->buffer), " \t");
+    const SMTPD_CMD *cmd;
+    int     st;
+
+    if (args->argc == 0) {
+        state->where = "UNKNOWN";
+        smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+        state->stat_total[SMTPD_CMD_UNKNOWN]++;
+        argv_free(args);
+        return;
+    }
+    if (smtpd_forbidden(args->argv[0])) {
+        msg_warn("non-SMTP command from %s: %s", state->namaddr, STR(state->buffer));
+        smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+        state->stat_total[SMTPD_CMD_UNKNOWN]++;
+        state->quit = 1;
+        argv_free(args);
+        return;
+    }
+    for (cmd = smtpd_cmd_table; cmd->name; cmd++)
+        if (strcasecmp(cmd->name, args->argv[0]) == 0)
+            break;
+    if (cmd->name == NULL) {
+        state->where = "UNKNOWN";
+        smtpd_reply(state, "502 5.5.2 Error: command not recognized");
+        state->stat_total[SMTPD_CMD_UNKNOWN]++;
+        argv_free(args);
+        return;
+    }
+    state->where = cmd->name;
+    st = cmd->check ? cmd->check(state, (int) args->argc, args->argv) : 0;
+    if (st == 0)
+        st = cmd->action(state, (int) args->argc, args->argv);
+    state->stat_total[cmd->stat]++;
+    if (st == 0)
+        state->stat_ok[cmd->stat]++;
+    argv_free(args);
+}
+
+void
+smtpd_session(SMTPD_STATE *state)
+{
+    int     bare_lf, st;
+
+    if (state->bare_lf_mode != SMTPD_BARE_LF_NO
+        && netmatch_match(smtpd_params.bare_lf_exclusions, state->name, state->addr) > 0)
+        state->bare_lf_mode = SMTPD_BARE_LF_NO;
+    stream_set_timeout(state->client, (int) smtpd_params.timeout);
+    msg_info("connect from %s", state->namaddr);
+    smtpd_reply(state, "220 %s", smtpd_params.banner);
+    while (!state->quit) {
+        if (state->error_count >= smtpd_params.hard_error_limit) {
+            smtpd_reply(state, "421 4.7.0 %s Error: too many errors", smtpd_params.myhostname);
+            smtpd_log_lost(state, "too many errors");
+            break;
+        }
+        if ((st = smtpd_read_command(state, &bare_lf)) <= 0) {
+            if (st < 0) {
+                smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded",
+                            smtpd_params.myhostname);
+                smtpd_log_lost(state, "timeout");
+            } else {
+                smtpd_log_lost(state, "lost connection");
+            }
+            break;
+        }
+        if (bare_lf && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
+            smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
+                        smtpd_params.bare_lf_code, smtpd_params.myhostname);
+            msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
+            break;
+        }
+        smtpd_dispatch(state);
+    }
+    smtpd_flush(state);
+    smtpd_mail_reset(state);
+    smtpd_log_disconnect(state);
+}

@@ -1,0 +1,303 @@
+/*
+ * test_cleanup_message.c - cleanup's record processing on a temp file:
+ * the queue file layout, added Message-Id:/Date:/From: headers, removed
+ * Return-Path:, long lines split into CONT records, stray CR/LF, the
+ * size and hop limits, duplicate recipients and protocol errors.
+ *
+ * The cleanup sources are compiled into this test directly (the program
+ * directories are not a library).
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../cleanup/cleanup_envelope.c"
+#include "../../cleanup/cleanup_message.c"
+#include "../../cleanup/cleanup_out.c"
+#include "unit.h"
+
+static int
+test_rewrite(const char *rule, const char *addr, VSTRING *out)
+{
+    rewrite_addr(rule, addr, out);
+    return 0;
+}
+
+static CLEANUP_STATE *
+setup(const char *extra)
+{
+    char    path[] = "/tmp/test_cleanup.XXXXXX";
+    int     fd = mkstemp(path);
+    CLEANUP_STATE *state;
+
+    msg_init("cleanup", MSG_STDERR | MSG_NOSYSLOG);
+    unlink(path);
+    config_reset();
+    config_load_text("myhostname = mail.example.com\nmydomain = example.com\n"
+                     "myorigin = $mydomain\n", "test");
+    if (extra)
+        config_load_text(extra, "test-extra");
+    state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
+    state->rewrite = test_rewrite;
+    CHECK_INT(cleanup_start(state), 0);
+    return state;
+}
+
+static int
+put(CLEANUP_STATE *state, int type, const char *text)
+{
+    return cleanup_record(state, type, text, strlen(text));
+}
+
+/* Envelope for "from" to "u@x.example" with default time. */
+static void
+envelope(CLEANUP_STATE *state, const char *from)
+{
+    CHECK_INT(put(state, REC_TYPE_TIME, "1795000000 123"), 0);
+    CHECK_INT(put(state, REC_TYPE_FROM, from), 0);
+    CHECK_INT(put(state, REC_TYPE_RCPT, "u@x.example"), 0);
+    CHECK_INT(put(state, REC_TYPE_MESG, ""), 0);
+}
+
+static int
+finish(CLEANUP_STATE *state)
+{
+    CHECK_INT(put(state, REC_TYPE_XTRA, ""), 0);
+    CHECK_INT(put(state, REC_TYPE_END, ""), 1);
+    return cleanup_finish(state);
+}
+
+/* The file as text: one line per record, "T:data". */
+static char *
+dump(CLEANUP_STATE *state)
+{
+    VSTRING *out = vstring_alloc(VSTRING_UNLIMITED);
+    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    int     type;
+
+    stream_seek(state->dst, 0);
+    while ((type = rec_get(state->dst, buf, REC_MAX_DEFAULT)) >= 0)
+        vstring_sprintf_append(out, "%c:%s\n", type, STR(buf));
+    CHECK_INT(type, REC_TYPE_EOF);
+    vstring_free(buf);
+    return vstring_export(out);
+}
+
+static void
+done(CLEANUP_STATE *state)
+{
+    stream_close(state->dst);
+    cleanup_state_free(state);
+}
+
+UNIT_TEST(adds_missing_headers)
+{
+    CLEANUP_STATE *state = setup(NULL);
+    char   *text;
+
+    envelope(state, "sender");
+    put(state, REC_TYPE_NORM, "Subject: hi");
+    put(state, REC_TYPE_NORM, "Return-Path: <evil@example>");
+    put(state, REC_TYPE_NORM, "");
+    put(state, REC_TYPE_NORM, "body");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "S:sender@example.com\n") != NULL);
+    CHECK(strstr(text, "R:u@x.example\n") != NULL);
+    CHECK(strstr(text, "O:") == NULL);          /* recipient unchanged */
+    CHECK(strstr(text, "N:Subject: hi\nN:Message-Id: <20261118") != NULL);
+    CHECK(strstr(text, ".3F2A81C0B7@mail.example.com>\nN:Date: ") != NULL);
+    CHECK(strstr(text, "\nN:From: sender@example.com\nN:\nN:body\nX:\nE:\n") != NULL);
+    CHECK(strstr(text, "Return-Path") == NULL);
+    /* SIZE: content size, data offset, 1 recipient, xtra offset. */
+    long    size, data, nrcpt, xtra;
+    CHECK(sscanf(text, "C:%ld %ld %ld %ld", &size, &data, &nrcpt, &xtra) == 4);
+    CHECK_INT(nrcpt, 1);
+    CHECK_INT(size, xtra - data);
+    CHECK_INT(state->data_offset, data);
+    free(text);
+    done(state);
+}
+
+UNIT_TEST(keeps_present_headers)
+{
+    CLEANUP_STATE *state = setup(NULL);
+    char   *text;
+
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "Message-ID: <x@y>");
+    put(state, REC_TYPE_NORM, "Date: Sun, 22 Nov 2026 07:17:53 +0000");
+    put(state, REC_TYPE_NORM, "From: A <a@b.example>");
+    put(state, REC_TYPE_NORM, "");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "Message-Id:") == NULL);
+    CHECK(strstr(text, "N:Date:") != NULL && strstr(strstr(text, "N:Date:") + 1, "N:Date:") == NULL);
+    CHECK(strstr(text, "N:From: A <a@b.example>\nN:\nX:") != NULL);
+    free(text);
+    done(state);
+}
+
+UNIT_TEST(remote_context_adds_nothing)
+{
+    CLEANUP_STATE *state = setup(NULL);
+    char   *text;
+
+    put(state, REC_TYPE_ATTR, "rewrite_context=remote");
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "Subject: x");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "A:rewrite_context=remote\n") != NULL);
+    CHECK(strstr(text, "Message-Id") == NULL && strstr(text, "Date:") == NULL);
+    CHECK(strstr(text, "N:Subject: x\nX:") != NULL);
+    free(text);
+    done(state);
+}
+
+UNIT_TEST(folded_and_long_lines)
+{
+    CLEANUP_STATE *state = setup("line_length_limit = 100\n");
+    char    longline[250];
+    char   *text;
+
+    memset(longline, 'a', sizeof(longline) - 1);
+    longline[sizeof(longline) - 1] = 0;
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "Subject: one");
+    put(state, REC_TYPE_NORM, "\ttwo");
+    put(state, REC_TYPE_CONT, "X-Long: ");
+    put(state, REC_TYPE_NORM, "value");
+    put(state, REC_TYPE_NORM, "");
+    put(state, REC_TYPE_NORM, longline);
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "N:Subject: one\nN:\ttwo\nN:X-Long: value\n") != NULL);
+    /* Body records are copied as they came; a long header line is split. */
+    CHECK(strstr(text, "N:\nN:aaaa") != NULL);
+    free(text);
+    done(state);
+
+    state = setup("line_length_limit = 100\n");
+    envelope(state, "a@b.example");
+    vstring_sprintf(state->scratch, "X-Big: %s", longline);
+    char   *hdr = mem_strdup(STR(state->scratch));
+    put(state, REC_TYPE_NORM, hdr);
+    put(state, REC_TYPE_NORM, "");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "L:X-Big: aaa") != NULL);
+    CHECK(strstr(text, "\nL:aaaa") != NULL);
+    free(text);
+    mem_free(hdr);
+    done(state);
+}
+
+UNIT_TEST(stray_cr_lf)
+{
+    CLEANUP_STATE *state = setup(NULL);
+    char   *text;
+
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "Subject: a\rb");
+    put(state, REC_TYPE_NORM, "");
+    put(state, REC_TYPE_NORM, "x\ny\r");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "N:Subject: a b\n") != NULL);
+    CHECK(strstr(text, "N:x y \n") != NULL);
+    free(text);
+    done(state);
+}
+
+UNIT_TEST(size_limit)
+{
+    CLEANUP_STATE *state = setup("message_size_limit = 1000\n");
+    char    line[100];
+
+    memset(line, 'b', sizeof(line) - 1);
+    line[sizeof(line) - 1] = 0;
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "");
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(put(state, REC_TYPE_NORM, line), 0);
+    CHECK(finish(state) & CLEANUP_STAT_SIZE);
+    done(state);
+}
+
+UNIT_TEST(hop_limit)
+{
+    CLEANUP_STATE *state = setup("hopcount_limit = 3\n");
+
+    envelope(state, "a@b.example");
+    for (int i = 0; i < 4; i++)
+        put(state, REC_TYPE_NORM, i & 1 ? "Received: from x" : "Delivered-To: y");
+    put(state, REC_TYPE_NORM, "");
+    CHECK(finish(state) & CLEANUP_STAT_HOPS);
+    done(state);
+}
+
+UNIT_TEST(recipients)
+{
+    CLEANUP_STATE *state = setup(NULL);
+    char   *text;
+
+    CHECK_INT(put(state, REC_TYPE_FROM, ""), 0);
+    CHECK_INT(put(state, REC_TYPE_RCPT, "joe"), 0);
+    CHECK_INT(put(state, REC_TYPE_RCPT, "joe"), 0);     /* duplicate */
+    CHECK_INT(put(state, REC_TYPE_DSN_NOTIFY, "6"), 0);
+    CHECK_INT(put(state, REC_TYPE_ORCP, "Other@x.example"), 0);
+    CHECK_INT(put(state, REC_TYPE_RCPT, "other@x.example"), 0);
+    CHECK_INT(put(state, REC_TYPE_MESG, ""), 0);
+    put(state, REC_TYPE_NORM, "Subject: x");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "\nS:\n") != NULL);
+    CHECK(strstr(text, "O:joe\nR:joe@example.com\nn:6\nO:Other@x.example\nR:other@x.example\nM:")
+          != NULL);
+    CHECK(strstr(text, "N:From:") == NULL);            /* null sender: no From: */
+    CHECK_INT(state->rcpt_count, 2);
+    free(text);
+    done(state);
+}
+
+UNIT_TEST(protocol_errors)
+{
+    CLEANUP_STATE *state = setup(NULL);
+
+    CHECK_INT(put(state, REC_TYPE_RCPT, "a@b"), -1);   /* before FROM */
+    CHECK(state->errs & CLEANUP_STAT_BAD);
+    done(state);
+
+    state = setup(NULL);
+    envelope(state, "a@b.example");
+    CHECK_INT(put(state, REC_TYPE_RCPT, "x@y"), -1);   /* envelope in content */
+    done(state);
+
+    state = setup(NULL);
+    CHECK_INT(put(state, REC_TYPE_ATTR, "novalue"), -1);
+    done(state);
+
+    state = setup(NULL);
+    CHECK_INT(put(state, REC_TYPE_FROM, "a@b.example"), 0);
+    CHECK_INT(put(state, REC_TYPE_MESG, ""), 0);
+    CHECK_INT(finish(state), CLEANUP_STAT_RCPT);
+    done(state);
+
+    state = setup(NULL);                                /* no END */
+    envelope(state, "a@b.example");
+    CHECK(cleanup_finish(state) & CLEANUP_STAT_BAD);
+    done(state);
+}
+
+UNIT_TESTS {
+    {"adds_missing_headers", adds_missing_headers},
+    {"keeps_present_headers", keeps_present_headers},
+    {"remote_context_adds_nothing", remote_context_adds_nothing},
+    {"folded_and_long_lines", folded_and_long_lines},
+    {"stray_cr_lf", stray_cr_lf},
+    {"size_limit", size_limit},
+    {"hop_limit", hop_limit},
+    {"recipients", recipients},
+    {"protocol_errors", protocol_errors},
+    UNIT_END
+};

@@ -1,0 +1,225 @@
+/*
+ * test_deliver.c - unit tests for lib/deliver.c: the qmgr <-> agent
+ * request and reply over a socketpair (qmgr side in a forked child), the
+ * content walk, bad requests, and the delay formatting of the to= line.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "mem.h"
+#include "msg.h"
+#include "queue.h"
+#include "record.h"
+#include "unit.h"
+
+/* A queue file active/ABC123 in a temp directory (we chdir there). */
+static long
+make_queue_file(void)
+{
+    char    dir[] = "/tmp/test_deliver.XXXXXX";
+    STREAM *s;
+    long    offset;
+
+    if (mkdtemp(dir) == NULL || chdir(dir) < 0 || mkdir("active", 0700) < 0)
+        return -1;
+    s = stream_open("active/ABC123", O_CREAT | O_RDWR | O_TRUNC, 0600);
+    rec_puts(s, REC_TYPE_FROM, "sender@example.com");
+    rec_puts(s, REC_TYPE_RCPT, "user@example.com");
+    rec_puts(s, REC_TYPE_MESG, "");
+    offset = stream_tell(s);
+    rec_puts(s, REC_TYPE_NORM, "Subject: hi");
+    rec_puts(s, REC_TYPE_NORM, "");
+    rec_puts(s, REC_TYPE_CONT, "long ");
+    rec_puts(s, REC_TYPE_NORM, "line");
+    rec_puts(s, REC_TYPE_XTRA, "");
+    rec_puts(s, REC_TYPE_END, "");
+    stream_close(s);
+    return offset;
+}
+
+static void
+fill_request(DELIVER_REQUEST *req, long offset)
+{
+    memset(req, 0, sizeof(*req));
+    req->queue_name = "active";
+    req->queue_id = "ABC123";
+    req->offset = offset;
+    req->size = 40;
+    req->sender = "sender@example.com";
+    req->nexthop = "example.com";
+    req->transport = "local";
+    req->arrival_time = 1000.5;
+    req->active_time = 1001.25;
+    req->encoding = "";
+    req->dsn_envid = "";
+    req->client_name = "localhost";
+    req->client_addr = "127.0.0.1";
+    req->rcpt_count = 2;
+    req->rcpt = mem_array(2, sizeof(DELIVER_RCPT));
+    req->rcpt[0].address = "user@example.com";
+    req->rcpt[0].orig_rcpt = "alias@example.com";
+    req->rcpt[0].offset = 20;
+    req->rcpt[0].dsn_orcpt = "";
+    req->rcpt[1].address = "other@example.com";
+    req->rcpt[1].orig_rcpt = "";
+    req->rcpt[1].offset = 30;
+    req->rcpt[1].dsn_orcpt = "rfc822;other@example.com";
+    req->rcpt[1].dsn_notify = 6;
+}
+
+/* qmgr side, in a child: exit 0 when the replies are as expected. */
+static int
+qmgr_side(int fd, long offset)
+{
+    STREAM *s = stream_fdopen(fd);
+    DELIVER_REQUEST req;
+
+    stream_set_timeout(s, 10);
+    fill_request(&req, offset);
+    if (deliver_request_write(s, &req) < 0)
+        return 1;
+    if (deliver_reply_read(s, &req) < 0)
+        return 2;
+    if (req.rcpt[0].status != DELIVER_SENT || strcmp(req.rcpt[0].dsn, "2.0.0")
+        || strcmp(req.rcpt[0].reason, "delivered to mailbox"))
+        return 3;
+    if (req.rcpt[1].status != DELIVER_DEFER || strcmp(req.rcpt[1].dsn, "4.2.0"))
+        return 4;
+    return 0;
+}
+
+typedef struct LINES {
+    VSTRING *text;
+} LINES;
+
+static int
+collect(const char *data, size_t len, int is_eol, void *ctx)
+{
+    LINES  *l = ctx;
+
+    vstring_ncat(l->text, data, len);
+    vstring_cat(l->text, is_eol ? "|" : "+");
+    return 0;
+}
+
+UNIT_TEST(test_round_trip)
+{
+    long    offset = make_queue_file();
+    int     sv[2], status;
+    pid_t   pid;
+    STREAM *s;
+    DELIVER_REQUEST *req;
+    LINES   l;
+
+    msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
+    CHECK(offset > 0);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    if ((pid = fork()) == 0) {
+        close(sv[0]);
+        _exit(qmgr_side(sv[1], offset));
+    }
+    close(sv[1]);
+    s = stream_fdopen(sv[0]);
+    stream_set_timeout(s, 10);
+    req = deliver_request_read(s);
+    CHECK(req != NULL);
+    if (req == NULL)
+        return;
+    CHECK_STR(req->queue_id, "ABC123");
+    CHECK_STR(req->sender, "sender@example.com");
+    CHECK_INT(req->rcpt_count, 2);
+    CHECK_STR(req->rcpt[0].orig_rcpt, "alias@example.com");
+    CHECK_STR(req->rcpt[1].dsn_orcpt, "rfc822;other@example.com");
+    CHECK_INT(req->rcpt[1].dsn_notify, 6);
+    CHECK_INT(req->rcpt[1].offset, 30);
+    CHECK(req->arrival_time > 1000.49 && req->arrival_time < 1000.51);
+    CHECK_INT(req->rcpt[0].status, -1);
+
+    l.text = vstring_alloc(1000);
+    CHECK_INT(deliver_read_content(req, collect, &l), 0);
+    CHECK_STR(STR(l.text), "Subject: hi||long +line|");
+
+    deliver_result(req, 0, DELIVER_SENT, "2.0.0", "local", 0, 0.01, "delivered to mailbox");
+    deliver_result_to(req, 1, "x@example.com", DELIVER_SENT, "2.0.0", "local", 0, 0, "ok");
+    deliver_result_to(req, 1, "y@example.com", DELIVER_DEFER, "4.2.0", "local", 0, 0, "later");
+    deliver_result_to(req, 1, "z@example.com", DELIVER_BOUNCE, "5.1.1", "local", 0, 0, "no");
+    CHECK_INT(req->rcpt[1].status, DELIVER_DEFER);      /* the worst result wins */
+    CHECK_STR(req->rcpt[1].reason, "later");
+    CHECK_INT(deliver_request_reply(s, req), 0);
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
+    deliver_request_free(req);
+    stream_close(s);
+    vstring_free(l.text);
+}
+
+/* Bad queue ids and offsets are refused before any file is opened. */
+UNIT_TEST(test_bad_request)
+{
+    long    offset = make_queue_file();
+    int     sv[2], status;
+    pid_t   pid;
+    STREAM *s;
+
+    msg_init("test_deliver", MSG_NOSYSLOG);
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    if ((pid = fork()) == 0) {
+        DELIVER_REQUEST req;
+        STREAM *c = stream_fdopen(sv[1]);
+
+        close(sv[0]);
+        fill_request(&req, offset);
+        req.queue_id = "../../etc/passwd";
+        stream_set_timeout(c, 10);
+        _exit(deliver_request_write(c, &req) < 0);
+    }
+    close(sv[1]);
+    s = stream_fdopen(sv[0]);
+    stream_set_timeout(s, 10);
+    CHECK(deliver_request_read(s) == NULL);
+    waitpid(pid, &status, 0);
+    stream_close(s);
+}
+
+static const char *
+delays(double arrival, double active, double agent, double conn, double xfer, double now)
+{
+    static VSTRING *out;
+
+    if (out == NULL)
+        out = vstring_alloc(200);
+    vstring_reset(out);
+    deliver_format_delays(out, arrival, active, agent, conn, xfer, now);
+    return STR(out);
+}
+
+UNIT_TEST(test_delays)
+{
+    CHECK_STR(delays(100, 100.01, 100.01, 0, 0.01, 100.02),
+              "delay=0.02, delays=0.01/0/0/0.01");
+    CHECK_STR(delays(100, 100.5, 100.6, 0, 0.1, 101.2),
+              "delay=1.2, delays=0.5/0.1/0/0.1");
+    CHECK_STR(delays(100, 110, 111, 0.25, 0.75, 112),
+              "delay=12, delays=10/1/0.25/0.75");
+    CHECK_STR(delays(100, 100.001, 100.002, 0, 0.004, 100.009),
+              "delay=0, delays=0/0/0/0");
+    CHECK_STR(delays(100, 100.048, 100.048, 0, 0, 100.48),
+              "delay=0.48, delays=0.04/0/0/0");
+    CHECK_STR(delays(0, 0, 0, 0, 0, 356.4), "delay=356, delays=0/0/0/0");
+    /* clock skew never gives negative numbers */
+    CHECK_STR(delays(100, 99, 98, 0, 0, 100.1), "delay=0.1, delays=0/0/0/0");
+}
+
+UNIT_TESTS {
+    {"test_round_trip", test_round_trip},
+    {"test_bad_request", test_bad_request},
+    {"test_delays", test_delays},
+    UNIT_END
+};

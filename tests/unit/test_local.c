@@ -1,0 +1,184 @@
+/*
+ * test_local.c - unit tests for the local delivery agent's pure parts:
+ * alias/.forward list splitting, Maildir file names, the mbox "From "
+ * line and message copy (>From quoting, added headers, final blank
+ * line), $name expansion with the command filter, address splitting.
+ *
+ * The local/ sources are compiled in here (main() stays in local.c).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../local/local_service.c"
+#include "../../local/local_recipient.c"
+#include "../../local/local_token.c"
+#include "../../local/local_expand.c"
+#include "../../local/local_child.c"
+#include "../../local/local_mbox.c"
+#include "../../local/local_command.c"
+#include "record.h"
+#include "unit.h"
+
+UNIT_TEST(test_split_list)
+{
+    ARGV   *a = local_split_list(" user1, \"|/usr/bin/cmd -a, b\" ,/var/log/x,"
+                                 ":include:/etc/list , \\root,,", 100);
+
+    CHECK_INT(a->argc, 5);
+    CHECK_STR(a->argv[0], "user1");
+    CHECK_STR(a->argv[1], "|/usr/bin/cmd -a, b");
+    CHECK_STR(a->argv[2], "/var/log/x");
+    CHECK_STR(a->argv[3], ":include:/etc/list");
+    CHECK_STR(a->argv[4], "\\root");
+    argv_free(a);
+    a = local_split_list("a,b,c,d", 2);
+    CHECK_INT(a->argc, 2);
+    argv_free(a);
+}
+
+UNIT_TEST(test_maildir_name)
+{
+    VSTRING *v = vstring_alloc(200);
+
+    local_maildir_name(v, 1700000000, 123456, 4242, 7, "mail.example.com");
+    CHECK_STR(STR(v), "1700000000.M123456P4242Q7.mail.example.com");
+    local_maildir_name(v, 1, 2, 3, 4, "a/b:c");
+    CHECK_STR(STR(v), "1.M2P3Q4.a\\057b\\072c");
+    vstring_free(v);
+}
+
+UNIT_TEST(test_from_line)
+{
+    VSTRING *v = vstring_alloc(200);
+
+    setenv("TZ", "UTC", 1);
+    local_from_line(v, "a@b.example", 0);
+    CHECK_STR(STR(v), "From a@b.example Thu Jan  1 00:00:00 1970\n");
+    local_from_line(v, "", 86400 * 40);
+    CHECK_STR(STR(v), "From MAILER-DAEMON Tue Feb 10 00:00:00 1970\n");
+    vstring_free(v);
+}
+
+UNIT_TEST(test_copy_mbox)
+{
+    char    path[] = "/tmp/test_local.XXXXXX";
+    int     fd = mkstemp(path);
+    STREAM *s = stream_open(path, O_RDWR, 0);
+    DELIVER_REQUEST req;
+    LOCAL_OUT out;
+    char    buf[2000];
+    ssize_t n;
+    int     ofd;
+
+    setenv("TZ", "UTC", 1);
+    close(fd);
+    memset(&req, 0, sizeof(req));
+    rec_puts(s, REC_TYPE_MESG, "");
+    req.offset = (long) stream_tell(s);
+    rec_puts(s, REC_TYPE_NORM, "Subject: From here");
+    rec_puts(s, REC_TYPE_NORM, "");
+    rec_puts(s, REC_TYPE_NORM, "From the start");
+    rec_puts(s, REC_TYPE_CONT, "a long From ");
+    rec_puts(s, REC_TYPE_NORM, "line");
+    rec_puts(s, REC_TYPE_NORM, " From indented");
+    rec_puts(s, REC_TYPE_XTRA, "");
+    stream_flush(s);
+    req.fp = s;
+    req.queue_id = "X";
+    req.sender = "s@example.com";
+    strcat(path, ".out");
+    ofd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    local_out_init(&out, ofd);
+    CHECK_INT(local_copy_message(&req, &out, LOCAL_COPY_MBOX, "alias@example.com",
+                                 "user@example.com"), 0);
+    lseek(ofd, 0, SEEK_SET);
+    n = read(ofd, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    /* the From line has the current date: check the rest */
+    CHECK(strncmp(buf, "From s@example.com ", 19) == 0);
+    CHECK_STR(strchr(buf, '\n') + 1,
+              "Return-Path: <s@example.com>\n"
+              "X-Original-To: alias@example.com\n"
+              "Delivered-To: user@example.com\n"
+              "Subject: From here\n"
+              "\n"
+              ">From the start\n"
+              "a long From line\n"
+              " From indented\n"
+              "\n");
+    /* Maildir style: no From line, no quoting, no blank line */
+    ftruncate(ofd, 0);
+    lseek(ofd, 0, SEEK_SET);
+    local_out_init(&out, ofd);
+    CHECK_INT(local_copy_message(&req, &out, LOCAL_COPY_RETURN_PATH, NULL, NULL), 0);
+    lseek(ofd, 0, SEEK_SET);
+    n = read(ofd, buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    CHECK_STR(buf, "Return-Path: <s@example.com>\nSubject: From here\n\n"
+              "From the start\na long From line\n From indented\n");
+    close(ofd);
+    unlink(path);
+    path[strlen(path) - 4] = 0;
+    unlink(path);
+    stream_close(s);
+}
+
+UNIT_TEST(test_addr_split)
+{
+    LOCAL_ADDR a;
+
+    local_addr_split(&a, "John.Doe+Lists@Example.COM", "+-");
+    CHECK_STR(a.local, "john.doe+lists");
+    CHECK_STR(a.user, "john.doe");
+    CHECK_STR(a.extension, "lists");
+    CHECK_STR(a.delim, "+");
+    CHECK_STR(a.domain, "Example.COM");
+    local_addr_free(&a);
+    local_addr_split(&a, "+plain", "+");
+    CHECK_STR(a.user, "+plain");
+    CHECK_STR(a.extension, "");
+    local_addr_free(&a);
+}
+
+UNIT_TEST(test_expand)
+{
+    LOCAL_ADDR a;
+    LOCAL_PRIV pw = {1000, 1000, "joe", "/home/joe", "/bin/sh"};
+    char   *s;
+
+    local_addr_split(&a, "joe+x;rm -rf /@example.com", "+");
+    s = local_expand("$home/.forward${recipient_delimiter}${extension}, $home/.forward",
+                     &a, &pw, NULL, 0);
+    CHECK_STR(s, "/home/joe/.forward+x_rm_-rf_/, /home/joe/.forward");
+    mem_free(s);
+    s = local_expand("procmail -a \"$EXTENSION\" ${extension?yes}${extension:no} $$",
+                     &a, &pw, NULL, LOCAL_EXP_KEEP_UNKNOWN);
+    CHECK_STR(s, "procmail -a \"$EXTENSION\" yes $");
+    mem_free(s);
+    local_addr_free(&a);
+    local_addr_split(&a, "joe@example.com", "+");
+    s = local_expand("$home/.forward${recipient_delimiter}${extension}", &a, &pw, NULL, 0);
+    CHECK_STR(s, "/home/joe/.forward");
+    mem_free(s);
+    local_addr_free(&a);
+}
+
+UNIT_TEST(test_shell_meta)
+{
+    CHECK(local_shell_meta("/usr/bin/procmail -a \"$EXTENSION\""));
+    CHECK(!local_shell_meta("/usr/lib/dovecot/deliver -d joe"));
+    CHECK(local_shell_meta("cat > /tmp/x"));
+}
+
+UNIT_TESTS {
+    {"test_split_list", test_split_list},
+    {"test_maildir_name", test_maildir_name},
+    {"test_from_line", test_from_line},
+    {"test_copy_mbox", test_copy_mbox},
+    {"test_addr_split", test_addr_split},
+    {"test_expand", test_expand},
+    {"test_shell_meta", test_shell_meta},
+    UNIT_END
+};
