@@ -16,8 +16,8 @@ BIN      ?= bin
 OBJ      ?= build
 
 # Daemons live in daemon_directory, commands in command_directory.
-DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd
-COMMANDS := postfix postmap postalias postconf
+DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup
+COMMANDS := postfix postmap postalias postconf sendmail postdrop
 
 # A program directory that does not exist yet is simply skipped.
 PROGRAMS := $(foreach p,$(DAEMONS) $(COMMANDS),$(if $(wildcard $(p)/*.c),$(p)))
@@ -47,6 +47,12 @@ $(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
+# Some unit tests include a program's .c files directly.
+PROGRAM_SRC := $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c))
+$(OBJ)/tests/unit/%.o: tests/unit/%.c $(HEADERS) $(PROGRAM_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/unit.o $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -63,6 +69,8 @@ install: all
 	for p in $(filter $(DAEMONS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(LIBEXEC)/$$p; done
 	for p in $(filter $(COMMANDS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(SBINDIR)/$$p; done
 	ln -sf ../sbin/postalias $(USRBIN)/newaliases
+	if [ -x $(BIN)/sendmail ]; then ln -sf ../sbin/sendmail $(USRBIN)/mailq; fi
+	if [ -x $(BIN)/smtp ]; then ln -sf smtp $(LIBEXEC)/lmtp; fi
 	for f in conf/*; do [ -e $(ETCDIR)/$${f#conf/} ] || install -m 644 $$f $(ETCDIR)/; done
 
 # ---- tests ---------------------------------------------------------------

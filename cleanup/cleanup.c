@@ -1,6 +1,6 @@
 /*
  * cleanup.c - the cleanup daemon: the only program that creates queue
- * files. Runs under master as service "cleanup" (private/cleanup, unix);
+ * files. Runs under master as service "cleanup" (public/cleanup, unix);
  * smtpd and pickup are its clients. The work is in cleanup_service.c.
  */
 #include "cleanup.h"

@@ -135,7 +135,28 @@ cleanup_date(VSTRING *out, time_t when)
     vstring_strcpy(out, buf);
 }
 
-/* The From: header value: "Full Name <addr>" or "addr". */
+/* A display name, quoted when it has RFC 5322 specials. */
+static void
+cleanup_phrase(VSTRING *out, const char *name)
+{
+    if (strpbrk(name, "()<>@,;:\\\".[]") == NULL) {
+        vstring_cat(out, name);
+        return;
+    }
+    vstring_addch(out, '"');
+    for (const char *cp = name; *cp; cp++) {
+        if (*cp == '"' || *cp == '\\')
+            vstring_addch(out, '\\');
+        vstring_addch(out, *cp);
+    }
+    vstring_addch(out, '"');
+}
+
+/*
+ * The From: header value: header_from_format "standard" gives
+ * "Full Name <addr>", "obsolete" gives "addr (Full Name)"; without a full
+ * name just "addr".
+ */
 static void
 cleanup_from_value(CLEANUP_STATE *state, VSTRING *out)
 {
@@ -144,21 +165,17 @@ cleanup_from_value(CLEANUP_STATE *state, VSTRING *out)
 
     address_quote(quoted, state->sender);
     vstring_reset(out);
-    if (name && *name) {
-        if (strpbrk(name, "()<>@,;:\\\".[]") == NULL) {
-            vstring_cat(out, name);
-        } else {
-            vstring_addch(out, '"');
-            for (const char *cp = name; *cp; cp++) {
-                if (*cp == '"' || *cp == '\\')
-                    vstring_addch(out, '\\');
-                vstring_addch(out, *cp);
-            }
-            vstring_addch(out, '"');
-        }
-        vstring_sprintf_append(out, " <%s>", STR(quoted));
-    } else {
+    if (name == NULL || *name == 0) {
         vstring_cat(out, STR(quoted));
+    } else if (strcasecmp(config_str("header_from_format"), "obsolete") == 0) {
+        vstring_sprintf(out, "%s (", STR(quoted));
+        for (const char *cp = name; *cp; cp++)
+            if (*cp != '(' && *cp != ')' && *cp != '\\')
+                vstring_addch(out, *cp);
+        vstring_addch(out, ')');
+    } else {
+        cleanup_phrase(out, name);
+        vstring_sprintf_append(out, " <%s>", STR(quoted));
     }
     vstring_free(quoted);
 }

@@ -4,11 +4,12 @@
  * attribute lists (attr.h); queue file content is records (record.h).
  *
  * Sockets are relative to $queue_directory (processes chdir there):
- *   private/cleanup  private/rewrite  private/local  private/smtp ...
+ *   public/cleanup (stock master.cf: cleanup is not private)
+ *   private/rewrite  private/local  private/smtp ...
  *   public/qmgr (fifo)  public/pickup (fifo)  public/postlog (unix-dgram)
  *
  * -------------------------------------------------------------------
- * cleanup (private/cleanup; smtpd and pickup are clients)
+ * cleanup (public/cleanup; smtpd and pickup are clients)
  *
  *   S: {protocol=cleanup, queue_id=ID}      the queue file exists now
  *   C: {flags=N}                            CLEANUP_FLAG_*

@@ -81,7 +81,9 @@ server_sigterm(int sig)
     int     i;
 
     srv.got_term = 1;
-    if (!srv.busy && !srv.drain)
+    if (srv.drain)              /* postlogd: the main loop drains, then exits */
+        return;
+    if (!srv.busy)
         _exit(0);
     /* Busy: stop listening now so a new master can bind, exit later. */
     for (i = 0; i < srv.listen_count; i++)
@@ -564,7 +566,7 @@ trigger_server_deliver(const char *buf, int len)
     server_watchdog(1);
     srv.trigger_fn(buf, len);
     server_watchdog(0);
-    if (srv.got_term)
+    if (srv.got_term && !srv.drain)
         exit(0);
     server_status(SERVER_STAT_AVAIL);
 }

@@ -24,8 +24,21 @@
  *       ('W', 'I', 'D', 'A', 'F'); fn gets them; the program may add its
  *       own events (qmgr). Never exits for max_idle (wakeup keeps it).
  *
- * Status pipe: each message is a SERVER_STATUS struct written whole.
- * SIGTERM/SIGHUP from master: finish the current client, then exit.
+ * The skeleton closes the client stream after a single/multi fn returns
+ * (fn must not close it). It sets the parameters service_name (-n) and
+ * process_name before applying -o, so "-o syslog_name=postfix/$service_name"
+ * works. A unix-socket trigger client connects, writes its bytes, closes;
+ * the skeleton reads at most 1024 bytes within 10 seconds.
+ *
+ * Status pipe: each message is a SERVER_STATUS struct written whole:
+ * AVAIL after post_init, BUSY/AVAIL around each client or trigger. A
+ * process that dies abnormally before it ever reported BUSY makes master
+ * throttle the service (service_throttle_time).
+ * SIGTERM ("postfix stop"): an idle process exits at once; a busy one
+ * closes its listen sockets and exits after the current client.
+ * SIGHUP ("postfix reload") or a closed status pipe (master gone): exit
+ * when idle. daemon_timeout: watchdog per client/callback (SIGALRM).
+ * max_use/max_idle apply to single and multi servers, not to triggers.
  */
 #ifndef POSTHORN_SERVER_H
 #define POSTHORN_SERVER_H
@@ -48,7 +61,7 @@ typedef struct SERVER_STATUS {
 typedef struct SERVER_OPTS {
     void  (*pre_init)(const char *service, ARGV *args);   /* as root */
     void  (*post_init)(const char *service, ARGV *args);  /* after priv drop */
-    int     keep_root;          /* program must stay root even without -u (local) */
+    int     keep_root;          /* never drop to mail_owner, even with -u (local) */
 } SERVER_OPTS;
 
 /* Service context handed to callbacks. */

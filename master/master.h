@@ -49,7 +49,7 @@ typedef struct MASTER_PROC {
     MASTER_SERV *serv;          /* NULL once the service was removed */
     char   *path;               /* for log lines after the service is gone */
     int     avail;
-    int     ready;              /* sent at least one status message */
+    int     ready;              /* reported busy at least once */
     int     retired;            /* reload: exit after the current client */
     struct MASTER_PROC *next;
 } MASTER_PROC;

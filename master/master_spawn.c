@@ -9,9 +9,10 @@
  * /dev/null (postlogd keeps stdout/stderr when master runs in the
  * foreground, for maillog_file = /dev/stdout), and an environment built
  * from $import_environment. A new child counts as available until it
- * reports busy; its first status message marks it "ready". A child that
- * exits abnormally before it was ready throttles its service for
- * $service_throttle_time ("bad command startup -- throttling").
+ * reports busy. A child that exits abnormally before it ever reported
+ * busy (it never took any work: a start-up failure) throttles its service
+ * for $service_throttle_time ("bad command startup -- throttling"), as in
+ * Postfix; this also stops a fork loop on a program that dies at once.
  *
  * SECURITY: runs as root. The child closes every descriptor it does not
  * need before exec; the environment is rebuilt, not inherited. Status
@@ -86,7 +87,8 @@ master_status_event(int fd, int events, void *ctx)
                          serv->name, (long) st[i].pid);
             continue;
         }
-        proc->ready = 1;
+        if (st[i].status == SERVER_STAT_BUSY)
+            proc->ready = 1;    /* it took work: started fine */
         if (st[i].status == SERVER_STAT_AVAIL && !proc->avail) {
             proc->avail = 1;
             serv->avail_proc++;

@@ -42,10 +42,13 @@ postdrop_trigger_pickup(void)
     if (*service == 0 || strchr(service, '/') != NULL || strlen(service) > 100)
         service = SERVICE_PICKUP;
     snprintf(path, sizeof(path), "%s/%s", MAIL_CLASS_PUBLIC, service);
-    if (access(path, F_OK) < 0)
-        msg_warn("unable to look up %s: %m", path);
-    else if (trigger_send(path, wakeup, 1) < 0)
-        msg_warn("unable to trigger %s: %m", path);
+    /* Not access(): that checks the real ids, not our set-gid group. */
+    if (trigger_send(path, wakeup, 1) < 0) {
+        if (errno == ENOENT)
+            msg_warn("unable to look up %s: %m", path);
+        else
+            msg_warn("unable to trigger %s: %m", path);
+    }
 }
 
 int

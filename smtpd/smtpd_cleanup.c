@@ -2,7 +2,7 @@
  * smtpd_cleanup.c - handing one message to the cleanup service.
  *
  * Interface (see mail_proto.h for the protocol):
- *   smtpd_cleanup_open()      connect to private/cleanup at the first
+ *   smtpd_cleanup_open()      connect to public/cleanup at the first
  *                             accepted recipient, get the queue id, log
  *                             "ID: client=host[addr]", send flags and the
  *                             envelope head (TIME, ATTR..., FROM)
@@ -34,9 +34,13 @@
 #include "msg.h"
 #include "queue.h"
 #include "record.h"
+#include "netmatch.h"
+#include "rewrite_clnt.h"
+#include <arpa/inet.h>
+#include <strings.h>
 #include "smtpd.h"
 
-#define SMTPD_CLEANUP_PATH MAIL_CLASS_PRIVATE "/" SERVICE_CLEANUP
+#define SMTPD_CLEANUP_PATH MAIL_CLASS_PUBLIC "/" SERVICE_CLEANUP
 
 static long
 smtpd_cleanup_timeout(void)
@@ -55,6 +59,37 @@ smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
     rec_printf(state->cleanup, REC_TYPE_ATTR, "%s=%s", name, value);
 }
 
+/*
+ * local_header_rewrite_clients decides whether cleanup treats the message
+ * as local (adds missing Message-Id/Date/From, rewrites header addresses
+ * with the local rule) or remote.
+ */
+static const char *
+smtpd_rewrite_context(SMTPD_STATE *state)
+{
+    ARGV   *list = config_list("local_header_rewrite_clients");
+    const char *context = "remote";
+    char    literal[INET6_ADDRSTRLEN + 8];
+
+    snprintf(literal, sizeof(literal), strchr(state->addr, ':') ? "[IPv6:%s]" : "[%s]",
+             state->addr);
+    for (size_t i = 0; i < list->argc && strcmp(context, "remote") == 0; i++) {
+        const char *rule = list->argv[i];
+
+        if (strcasecmp(rule, "permit_inet_interfaces") == 0) {
+            if (resolve_local(literal))
+                context = "local";
+        } else if (strcasecmp(rule, "permit_mynetworks") == 0) {
+            if (netmatch_match(smtpd_params.mynetworks, state->name, state->addr) > 0)
+                context = "local";
+        } else if (strcasecmp(rule, "static:all") == 0) {
+            context = "local";
+        }
+    }
+    argv_free(list);
+    return context;
+}
+
 /* Envelope head, sent right after the queue file exists. */
 static void
 smtpd_cleanup_head(SMTPD_STATE *state)
@@ -70,7 +105,7 @@ smtpd_cleanup_head(SMTPD_STATE *state)
     if (state->helo_name)
         smtpd_cleanup_attr(state, ATTR_HELO_NAME, state->helo_name);
     smtpd_cleanup_attr(state, ATTR_PROTO_NAME, state->protocol);
-    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, "remote");
+    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, smtpd_rewrite_context(state));
     if (state->encoding)
         smtpd_cleanup_attr(state, ATTR_ENCODING, state->encoding);
     rec_puts(c, REC_TYPE_FROM, state->sender);

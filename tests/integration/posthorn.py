@@ -205,9 +205,11 @@ class Instance:
             return ""
 
     def wait_mbox(self, user, pattern, timeout=20):
+        """Wait until the mailbox matches pattern; returns the mailbox text."""
         rx = re.compile(pattern, re.M)
-        return wait_for(lambda: rx.search(self.mbox(user)), timeout,
-                        "mailbox of %s to match /%s/" % (user, pattern))
+        wait_for(lambda: rx.search(self.mbox(user)), timeout,
+                 "mailbox of %s to match /%s/" % (user, pattern))
+        return self.mbox(user)
 
     def queue_files(self, queue):
         d = os.path.join(self.queue, queue)

@@ -9,8 +9,15 @@ from posthorn import Instance, run, sbin
 
 
 def tmpdir():
+    """A scratch directory that is also a config directory (postmap reads main.cf)."""
     d = tempfile.mkdtemp(prefix="posthorn-maps-", dir="/tmp")
+    with open(os.path.join(d, "main.cf"), "w") as f:
+        f.write("compatibility_level = 3.6\n")
     return d
+
+
+def postmap(d, *args, input=None):
+    return run([sbin("postmap"), "-c", d] + list(args), input=input)
 
 
 def test_postmap_build_query_dump_delete():
@@ -23,31 +30,31 @@ def test_postmap_build_query_dump_delete():
                     "friend.example OK\n"
                     "multi.example  first part\n"
                     "   continued\n")
-        p = run([sbin("postmap"), src])
+        p = postmap(d, src)
         assert p.returncode == 0, p.stderr
         assert os.path.exists(src + ".db")
-        p = run([sbin("postmap"), "-q", "example.com", "hash:" + src])
+        p = postmap(d, "-q", "example.com", "hash:" + src)
         assert p.returncode == 0 and p.stdout == "REJECT spam source\n", p
         # keys are folded to lower case on lookup
-        p = run([sbin("postmap"), "-q", "FRIEND.example", "hash:" + src])
+        p = postmap(d, "-q", "FRIEND.example", "hash:" + src)
         assert p.stdout == "OK\n", p
-        p = run([sbin("postmap"), "-q", "multi.example", src])
-        assert p.stdout == "first part continued\n", p
-        p = run([sbin("postmap"), "-q", "nosuch.example", "hash:" + src])
+        p = postmap(d, "-q", "multi.example", src)
+        assert p.stdout == "first part   continued\n", p  # continuation keeps its white space
+        p = postmap(d, "-q", "nosuch.example", "hash:" + src)
         assert p.returncode == 1 and p.stdout == "", p
-        p = run([sbin("postmap"), "-s", "hash:" + src])
+        p = postmap(d, "-s", "hash:" + src)
         lines = sorted(p.stdout.splitlines())
         assert lines == ["example.com\tREJECT spam source", "friend.example\tOK",
-                         "multi.example\tfirst part continued"], lines
-        p = run([sbin("postmap"), "-d", "friend.example", "hash:" + src])
+                         "multi.example\tfirst part   continued"], lines
+        p = postmap(d, "-d", "friend.example", "hash:" + src)
         assert p.returncode == 0, p
-        p = run([sbin("postmap"), "-q", "friend.example", "hash:" + src])
+        p = postmap(d, "-q", "friend.example", "hash:" + src)
         assert p.returncode == 1
-        p = run([sbin("postmap"), "-i", "hash:" + src], input="new.example DUNNO\n")
+        p = postmap(d, "-i", "hash:" + src, input="new.example DUNNO\n")
         assert p.returncode == 0, p
-        p = run([sbin("postmap"), "-q", "new.example", "hash:" + src])
+        p = postmap(d, "-q", "new.example", "hash:" + src)
         assert p.stdout == "DUNNO\n", p
-        p = run([sbin("postmap"), "-q", "-", "hash:" + src], input="example.com\nnope\n")
+        p = postmap(d, "-q", "-", "hash:" + src, input="example.com\nnope\n")
         assert p.stdout == "example.com\tREJECT spam source\n", p
     finally:
         shutil.rmtree(d)
@@ -59,23 +66,27 @@ def test_postmap_btree_and_inline():
         src = os.path.join(d, "t")
         with open(src, "w") as f:
             f.write("a 1\nb 2\n")
-        assert run([sbin("postmap"), "btree:" + src]).returncode == 0
-        assert run([sbin("postmap"), "-q", "b", "btree:" + src]).stdout == "2\n"
-        p = run([sbin("postmap"), "-q", "k2", "inline:{k1=v1, { k2 = v 2 }}"])
+        assert postmap(d, "btree:" + src).returncode == 0
+        assert postmap(d, "-q", "b", "btree:" + src).stdout == "2\n"
+        p = postmap(d, "-q", "k2", "inline:{k1=v1, { k2 = v 2 }}")
         assert p.stdout == "v 2\n", p
-        p = run([sbin("postmap"), "-q", "anything", "static:{fixed value}"])
+        p = postmap(d, "-q", "anything", "static:{fixed value}")
         assert p.stdout == "fixed value\n", p
-        p = run([sbin("postmap"), "-q", "b", "texthash:" + src])
+        p = postmap(d, "-q", "b", "texthash:" + src)
         assert p.stdout == "2\n", p
     finally:
         shutil.rmtree(d)
 
 
 def test_postmap_errors():
-    p = run([sbin("postmap"), "/nonexistent/file"])
+    p = run([sbin("postmap"), "-c", "/nonexistent/dir", "/etc/hosts"])
+    assert p.returncode != 0 and "postmap: fatal: open /nonexistent/dir/main.cf" in p.stderr, p
+    d = tmpdir()
+    p = postmap(d, "/nonexistent/file")
     assert p.returncode != 0 and "postmap: fatal: " in p.stderr, p
-    p = run([sbin("postmap"), "-q", "x", "nosuchtype:/etc/passwd"])
+    p = postmap(d, "-q", "x", "nosuchtype:/etc/passwd")
     assert p.returncode != 0 and "nosuchtype" in p.stderr, p
+    shutil.rmtree(d)
 
 
 def test_postalias_and_newaliases():

@@ -289,6 +289,54 @@ UNIT_TEST(protocol_errors)
     done(state);
 }
 
+UNIT_TEST(resent_and_fullname)
+{
+    CLEANUP_STATE *state = setup(NULL);
+    char   *text;
+
+    CHECK_INT(put(state, REC_TYPE_FULL, "Joe Q. Public"), 0);
+    envelope(state, "joe");
+    put(state, REC_TYPE_NORM, "Message-Id: <orig@x>");
+    put(state, REC_TYPE_NORM, "Resent-To: someone@x.example");
+    put(state, REC_TYPE_NORM, "");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "N:Resent-Message-Id: <") != NULL);
+    CHECK(strstr(text, "N:Resent-Date: ") != NULL);
+    CHECK(strstr(text, "N:Resent-From: \"Joe Q. Public\" <joe@example.com>\nN:\n") != NULL);
+    CHECK(strstr(text, "N:Message-Id: <orig@x>\n") != NULL);
+    free(text);
+    done(state);
+
+    state = setup("header_from_format = obsolete\n");
+    CHECK_INT(put(state, REC_TYPE_FULL, "Joe (Q) Public"), 0);
+    envelope(state, "joe");
+    put(state, REC_TYPE_NORM, "");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    CHECK(strstr(text, "N:From: joe@example.com (Joe Q Public)\n") != NULL);
+    free(text);
+    done(state);
+}
+
+UNIT_TEST(header_size_limit)
+{
+    CLEANUP_STATE *state = setup("header_size_limit = 64\n");
+    char   *text;
+
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "Subject: 0123456789012345678901234567890123456789");
+    put(state, REC_TYPE_NORM, " 0123456789012345678901234567890123456789");
+    put(state, REC_TYPE_NORM, "");
+    CHECK_INT(finish(state), 0);
+    text = dump(state);
+    /* The logical header is cut at 64 bytes; the excess is dropped. */
+    CHECK(strstr(text, "N:Subject: 0123456789012345678901234567890123456789\nN: 0123456789012\n")
+          != NULL);
+    free(text);
+    done(state);
+}
+
 UNIT_TESTS {
     {"adds_missing_headers", adds_missing_headers},
     {"keeps_present_headers", keeps_present_headers},
@@ -299,5 +347,7 @@ UNIT_TESTS {
     {"hop_limit", hop_limit},
     {"recipients", recipients},
     {"protocol_errors", protocol_errors},
+    {"resent_and_fullname", resent_and_fullname},
+    {"header_size_limit", header_size_limit},
     UNIT_END
 };

@@ -2,6 +2,7 @@
  * test_queue.c - queue ids, paths, queue file creation, readiness, moves.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -97,6 +98,17 @@ UNIT_TEST(create_ready_move)
     CHECK(strcmp(STR(id), STR(id2)) != 0);
     stream_close(s2);
     stream_close(s3);
+    /* No temporary names are left behind. */
+    DIR    *dp = opendir(QUEUE_INCOMING);
+    struct dirent *de;
+    int     files = 0;
+    while (dp && (de = readdir(dp)) != NULL)
+        if (de->d_name[0] != '.') {
+            CHECK(queue_id_ok(de->d_name));
+            files++;
+        }
+    closedir(dp);
+    CHECK_INT(files, 2);
     vstring_free(id2);
     vstring_free(id);
     vstring_free(path);

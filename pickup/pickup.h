@@ -1,0 +1,60 @@
+/*
+ * pickup.h - private interface of the pickup daemon.
+ *
+ * pickup.c         main(): trigger_server_main on public/pickup
+ * pickup_scan.c    one scan of maildrop/: each complete file in turn
+ * pickup_file.c    opening a maildrop file safely and checking it
+ *                  completely before anything is sent
+ * pickup_copy.c    handing one checked file to cleanup
+ */
+#ifndef POSTHORN_PICKUP_H
+#define POSTHORN_PICKUP_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "queue.h"
+#include "stream.h"
+#include "vstring.h"
+
+/* A complete maildrop file (postdrop's final mode). */
+#define PICKUP_MODE_READY  0444
+
+/* What to do with a file after an attempt. */
+#define PICKUP_KEEP     0       /* leave it (not ready, or try later) */
+#define PICKUP_REMOVE   1       /* delivered to cleanup, or rejected by it */
+#define PICKUP_CORRUPT  2       /* malformed: move to corrupt/ */
+#define PICKUP_RETRY    3       /* cleanup trouble: stop this scan */
+
+typedef struct PICKUP_FILE {
+    char    name[QUEUE_ID_MAX + 1];     /* file name in maildrop/ */
+    char    path[QUEUE_ID_MAX + 16];    /* "maildrop/<name>" */
+    struct stat st;
+    STREAM *src;
+    /* Found by pickup_file_check(): */
+    char   *sender;
+    long    time_sec, time_usec;
+    int     have_time;
+    const char *why;            /* reason when corrupt */
+} PICKUP_FILE;
+
+/* pickup_file.c */
+/* Open maildrop/name; PICKUP_KEEP (skip quietly), PICKUP_CORRUPT, or -1
+ * when the file is open in pf->src and ready to be checked. */
+int     pickup_file_open(PICKUP_FILE *pf, const char *name);
+/* Read the whole file against the maildrop grammar, then rewind;
+ * 0 or -1 (pf->why says why). */
+int     pickup_file_check(PICKUP_FILE *pf, long line_limit);
+void    pickup_file_close(PICKUP_FILE *pf);
+
+/* pickup_copy.c */
+int     pickup_copy(PICKUP_FILE *pf);   /* PICKUP_REMOVE / PICKUP_RETRY / PICKUP_CORRUPT */
+/* "Received: by host (Postfix, from userid N)" and "\tid ID; date". */
+void    pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,
+                        const char *mail_name, long uid, const char *queue_id, time_t when);
+
+/* pickup_scan.c */
+void    pickup_scan(void);
+int     pickup_one(const char *name);   /* one file; PICKUP_* result */
+
+#endif

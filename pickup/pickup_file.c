@@ -1,0 +1,121 @@
+/*
+ * pickup_file.c - opening and checking one maildrop file.
+ *
+ * Interface (pickup.h): pickup_file_open(), pickup_file_check(),
+ * pickup_file_close().
+ *
+ * SECURITY: a maildrop file belongs to the local user who submitted it
+ * and may have been changed after postdrop wrote it, so it is untrusted
+ * input. The name must be a queue id; the file is opened with O_NOFOLLOW
+ * and O_NONBLOCK and must be the same regular, singly-linked file that
+ * lstat() saw. Every record is checked against the maildrop grammar with
+ * bounded lengths (maildrop.h) before a byte goes to cleanup.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maildrop.h"
+#include "mem.h"
+#include "msg.h"
+#include "pickup.h"
+#include "record.h"
+
+int
+pickup_file_open(PICKUP_FILE *pf, const char *name)
+{
+    struct stat st;
+    int     fd;
+
+    memset(pf, 0, sizeof(*pf));
+    if (!queue_id_ok(name))
+        return PICKUP_KEEP;             /* postdrop's temporary names, dot files */
+    snprintf(pf->name, sizeof(pf->name), "%s", name);
+    snprintf(pf->path, sizeof(pf->path), "%s/%s", QUEUE_MAILDROP, name);
+    if (lstat(pf->path, &pf->st) < 0)
+        return PICKUP_KEEP;             /* gone already */
+    if (!S_ISREG(pf->st.st_mode)) {
+        pf->why = "not a regular file";
+        return PICKUP_CORRUPT;
+    }
+    if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY)
+        return PICKUP_KEEP;             /* postdrop is still writing it */
+    if ((fd = open(pf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        if (errno != ENOENT)
+            msg_warn("open %s: %m", pf->path);
+        return PICKUP_KEEP;
+    }
+    if (fstat(fd, &st) < 0 || st.st_dev != pf->st.st_dev || st.st_ino != pf->st.st_ino
+        || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        close(fd);
+        pf->why = "file changed or has more than one link";
+        return PICKUP_CORRUPT;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    pf->st = st;
+    pf->src = stream_fdopen(fd);
+    return -1;
+}
+
+/* Remember what the copy needs: the sender and the arrival time. */
+static void
+pickup_file_note(PICKUP_FILE *pf, int type, const VSTRING *buf)
+{
+    if (type == REC_TYPE_FROM) {
+        mem_free(pf->sender);
+        pf->sender = mem_strndup(STR(buf), LEN(buf));
+    } else if (type == REC_TYPE_TIME) {
+        pf->time_usec = 0;
+        pf->have_time = sscanf(STR(buf), "%ld %ld", &pf->time_sec, &pf->time_usec) >= 1;
+    }
+}
+
+int
+pickup_file_check(PICKUP_FILE *pf, long line_limit)
+{
+    MAILDROP_CHECK check;
+    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    int     type, ret = 0;
+
+    maildrop_check_init(&check, line_limit);
+    for (;;) {
+        type = rec_get(pf->src, buf, maildrop_record_max(&check));
+        if (type == REC_TYPE_EOF) {
+            ret = maildrop_check_end(&check);
+            break;
+        }
+        if ((ret = maildrop_check(&check, type, STR(buf), LEN(buf))) < 0)
+            break;
+        if (check.section == MAILDROP_SECT_ENVELOPE)
+            pickup_file_note(pf, type, buf);
+        if (ret == 1) {                 /* END: nothing may follow */
+            ret = 0;
+            if (stream_getc(pf->src) != STREAM_EOF) {
+                check.why = "data after the end record";
+                ret = -1;
+            }
+            break;
+        }
+    }
+    vstring_free(buf);
+    if (ret == 0 && stream_seek(pf->src, 0) < 0) {
+        check.why = "cannot rewind";
+        ret = -1;
+    }
+    if (ret < 0)
+        pf->why = check.why ? check.why : "malformed file";
+    return ret;
+}
+
+void
+pickup_file_close(PICKUP_FILE *pf)
+{
+    if (pf->src)
+        (void) stream_close(pf->src);
+    pf->src = NULL;
+    mem_free(pf->sender);
+    pf->sender = NULL;
+}

@@ -1,0 +1,36 @@
+/*
+ * smtp.c - main() of the SMTP and LMTP delivery agent.
+ *
+ * Interface: run by master as "smtp unix - - n - - smtp" (also as
+ * "relay") and as "lmtp unix - - n - - lmtp". The program speaks LMTP
+ * when its name (argv[0]) or its master.cf service name is "lmtp".
+ * Each connection from qmgr is one delivery request (smtp_service.c);
+ * the program runs as mail_owner (the skeleton drops privileges).
+ *
+ * SECURITY: talks to untrusted servers and DNS; see smtp_proto.c,
+ * smtp_reply.c and smtp_dns.c for the bounds.
+ */
+#include <string.h>
+
+#include "msg.h"
+#include "server.h"
+#include "smtp.h"
+
+static void
+smtp_post_init(const char *service, ARGV *args)
+{
+    int     lmtp = strcmp(msg_program(), "lmtp") == 0
+        || (service && strcmp(service, "lmtp") == 0);
+
+    smtp_params_init(lmtp);
+}
+
+int
+main(int argc, char **argv)
+{
+    SERVER_OPTS opts = {0};
+
+    msg_init(argv[0], 0);
+    opts.post_init = smtp_post_init;
+    single_server_main(argc, argv, smtp_service, &opts);
+}

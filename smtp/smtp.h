@@ -1,0 +1,256 @@
+/*
+ * smtp.h - private interface of the SMTP/LMTP delivery agent.
+ *
+ * One binary: started as "smtp" it speaks SMTP (MX lookups, port 25);
+ * started as "lmtp" (argv[0] basename or service name) it speaks LMTP
+ * (LHLO, one reply per recipient after the final dot, no MX lookups,
+ * port 24, "unix:/path" next hops). Parameters are read with the
+ * "smtp_" or "lmtp_" prefix accordingly (smtp_param.c).
+ *
+ * Parts:
+ *   smtp.c           main(): single_server_main with smtp_service
+ *   smtp_param.c     per-protocol parameters (timeouts, limits, names)
+ *   smtp_nexthop.c   next-hop syntax: [host]:port, host:port, unix:/path
+ *   smtp_reply.c     reply parsing, EHLO keywords, DSN status, xtext,
+ *                    message body writer (dot-stuffing, CRLF, line limit)
+ *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
+ *   smtp_connect.c   TCP and UNIX-domain connects with a timeout
+ *   smtp_proto.c     one session: greeting, EHLO, MAIL/RCPT/DATA, QUIT
+ *   smtp_service.c   one delivery request: destinations, fallback,
+ *                    results (deliver_result), reply to qmgr
+ */
+#ifndef POSTHORN_SMTP_H
+#define POSTHORN_SMTP_H
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "argv.h"
+#include "deliver.h"
+#include "stream.h"
+#include "vstring.h"
+
+/* ---- parameters (smtp_param.c) ------------------------------------------- */
+
+typedef struct SMTP_PARAMS {
+    int     lmtp;                   /* speak LMTP */
+    const char *proto;              /* "SMTP" or "LMTP" (for messages) */
+    long    connect_timeout;
+    long    helo_timeout;
+    long    mail_timeout;
+    long    rcpt_timeout;
+    long    data_init_timeout;
+    long    data_xfer_timeout;
+    long    data_done_timeout;
+    long    quit_timeout;
+    long    line_length_limit;      /* 0: no limit */
+    long    mx_address_limit;       /* 0: no limit */
+    long    mx_session_limit;       /* 0: no limit */
+    int     skip_5xx_greeting;
+    int     skip_quit_response;
+    int     always_send_ehlo;
+    int     never_send_ehlo;
+    int     randomize_addresses;
+    int     quote_rfc821_envelope;
+    int     soft_bounce;
+    char   *helo_name;
+    char   *myhostname;
+    char   *default_port;           /* "smtp" or "24" */
+    char   *discard_ehlo_keywords;  /* list */
+    char   *inet_protocols;
+} SMTP_PARAMS;
+
+extern SMTP_PARAMS smtp_params;
+
+/* Read all parameters; lmtp selects the lmtp_* names. */
+void    smtp_params_init(int lmtp);
+
+/* ---- next hop (smtp_nexthop.c) -------------------------------------------- */
+
+#define SMTP_HOST_MAX   256
+#define SMTP_PORT_MAX   32
+#define SMTP_PATH_MAX   108
+
+#define SMTP_NEXTHOP_INET  1
+#define SMTP_NEXTHOP_UNIX  2
+
+typedef struct SMTP_NEXTHOP {
+    int     kind;                   /* SMTP_NEXTHOP_* */
+    char    host[SMTP_HOST_MAX];    /* domain or host; no brackets */
+    char    port[SMTP_PORT_MAX];    /* service name or number */
+    char    path[SMTP_PATH_MAX];    /* UNIX-domain socket */
+    int     no_mx;                  /* [host], IP literal, or LMTP */
+} SMTP_NEXTHOP;
+
+/*
+ * Parse a next hop. lmtp: accept unix:/inet: prefixes and never do MX
+ * lookups. dflt_port is used when none is given. Returns 0, or -1 with
+ * the reason in why.
+ */
+int     smtp_nexthop_parse(const char *nexthop, int lmtp, const char *dflt_port,
+                           SMTP_NEXTHOP *out, VSTRING *why);
+
+/* ---- replies and content (smtp_reply.c) ------------------------------------ */
+
+#define SMTP_REPLY_LINE_MAX   4096  /* one reply line (bigger is cut) */
+#define SMTP_REPLY_TEXT_MAX   8192  /* all lines joined */
+#define SMTP_REPLY_LINES_MAX  1000  /* lines per reply */
+
+typedef struct SMTP_REPLY {
+    int     code;                   /* 100..599, or 0 = no (valid) reply */
+    char    dsn[16];                /* "X.Y.Z" (from the reply or derived) */
+    VSTRING *text;                  /* all lines joined with a space */
+    ARGV   *lines;                  /* each line without its code (EHLO) */
+} SMTP_REPLY;
+
+SMTP_REPLY *smtp_reply_alloc(void);
+void    smtp_reply_free(SMTP_REPLY *r);
+void    smtp_reply_reset(SMTP_REPLY *r);
+
+/*
+ * Feed one received line (without CRLF). Returns 1 when it was the last
+ * line of the reply, 0 when more follow, -1 for a malformed line (the
+ * reply is then code 0 and the text says what arrived).
+ */
+int     smtp_reply_add_line(SMTP_REPLY *r, const char *line, size_t len);
+/* Read a whole reply from the stream; 0, or -1 on EOF/timeout/error. */
+int     smtp_reply_read(STREAM *fp, SMTP_REPLY *r);
+
+/* Enhanced status code at the start of text ("5.1.1 ..."); its length or 0. */
+size_t  smtp_dsn_scan(const char *text, char *dsn, size_t dsnlen);
+
+/* EHLO features */
+#define SMTP_FEATURE_ESMTP       (1 << 0)
+#define SMTP_FEATURE_PIPELINING  (1 << 1)
+#define SMTP_FEATURE_SIZE        (1 << 2)
+#define SMTP_FEATURE_8BITMIME    (1 << 3)
+#define SMTP_FEATURE_DSN         (1 << 4)
+#define SMTP_FEATURE_SMTPUTF8    (1 << 5)
+#define SMTP_FEATURE_STARTTLS    (1 << 6)
+#define SMTP_FEATURE_AUTH        (1 << 7)
+#define SMTP_FEATURE_ENHANCED    (1 << 8)
+
+/*
+ * Parse the EHLO reply lines (r->lines[1..]): returns SMTP_FEATURE_* bits
+ * and the SIZE limit (0 = none given). discard: keywords to ignore
+ * (smtp_discard_ehlo_keywords), may be NULL.
+ */
+int     smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_limit);
+
+/* xtext (RFC 3461) encoding, appended to out. */
+void    smtp_xtext_encode(VSTRING *out, const char *text);
+
+/*
+ * Message body writer: turns queue file lines into SMTP DATA: CRLF line
+ * ends, a '.' doubled at the start of a line, lines longer than limit
+ * (0 = none) broken with CRLF. out receives the bytes.
+ */
+typedef struct SMTP_BODY {
+    int     bol;                    /* at the beginning of an output line */
+    long    col;                    /* bytes on the current output line */
+    long    limit;
+    int   (*write)(void *ctx, const char *data, size_t len);
+    void   *ctx;
+} SMTP_BODY;
+
+void    smtp_body_init(SMTP_BODY *b, long limit,
+                       int (*write)(void *ctx, const char *data, size_t len), void *ctx);
+/* One piece from deliver_read_content(); returns write's result (0 ok). */
+int     smtp_body_piece(SMTP_BODY *b, const char *data, size_t len, int is_eol);
+/* Finish: end an unterminated last line, then ".\r\n". */
+int     smtp_body_finish(SMTP_BODY *b);
+
+/* ---- addresses (smtp_dns.c) ------------------------------------------------ */
+
+typedef struct SMTP_ADDR {
+    char    host[SMTP_HOST_MAX];    /* name as given (MX host or nexthop) */
+    char    addr[INET6_ADDRSTRLEN + 8]; /* numeric text */
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    int     pref;
+} SMTP_ADDR;
+
+typedef struct SMTP_ADDR_LIST {
+    SMTP_ADDR *addr;
+    int     count;
+    int     cap;
+} SMTP_ADDR_LIST;
+
+/* A failure: what to tell qmgr for every recipient not yet done. */
+typedef struct SMTP_WHY {
+    int     status;                 /* DELIVER_DEFER or DELIVER_BOUNCE */
+    char    dsn[16];
+    char    relay[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 48];
+    VSTRING *text;
+} SMTP_WHY;
+
+void    smtp_why_init(SMTP_WHY *why);
+void    smtp_why_free(SMTP_WHY *why);
+void    smtp_why_set(SMTP_WHY *why, int status, const char *dsn, const char *fmt, ...)
+            __attribute__((format(printf, 4, 5)));
+
+void    smtp_addr_list_init(SMTP_ADDR_LIST *list);
+void    smtp_addr_list_free(SMTP_ADDR_LIST *list);
+void    smtp_addr_list_add(SMTP_ADDR_LIST *list, const char *host,
+                           const struct sockaddr *sa, socklen_t salen, int pref);
+/* Shuffle runs of equal preference (list sorted by preference). */
+void    smtp_addr_list_shuffle(SMTP_ADDR_LIST *list);
+/* Drop entries at or above the lowest preference held by one of our own
+ * addresses or names; returns the number left. is_self decides. */
+int     smtp_addr_list_prune_self(SMTP_ADDR_LIST *list,
+                                  int (*is_self)(const SMTP_ADDR *a));
+
+/* Look up the addresses for a next hop (MX or host); 0, or -1 with why. */
+int     smtp_dns_lookup(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, SMTP_WHY *why);
+/* Is this address (or its host name) this machine? */
+int     smtp_dns_is_self(const SMTP_ADDR *a);
+
+/* ---- connections (smtp_connect.c) -------------------------------------------- */
+
+/* Connect with a timeout (0 = none); fd, or -1 with errno set. */
+int     smtp_connect_addr(const SMTP_ADDR *a, long timeout);
+int     smtp_connect_unix(const char *path, long timeout);
+
+/* ---- one session (smtp_proto.c) ----------------------------------------------- */
+
+typedef struct SMTP_SESSION {
+    STREAM *fp;
+    char    namaddr[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 16];  /* host[addr] */
+    char    relay[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 48];   /* host[addr]:port */
+    int     features;
+    long    size_limit;
+    SMTP_REPLY *reply;
+    double  conn_done;              /* time the session was set up */
+} SMTP_SESSION;
+
+/* Per-request state shared by the service and the protocol code. */
+typedef struct SMTP_STATE {
+    DELIVER_REQUEST *req;
+    const char *dest;               /* the next hop, for loop messages */
+    int     done_count;             /* recipients that have a final result */
+    double  start;                  /* agent start, for the c delay */
+    int    *rcpt_done;              /* per recipient: result recorded */
+} SMTP_STATE;
+
+/* Protocol outcomes */
+#define SMTP_SESS_DONE     0        /* every recipient has its result */
+#define SMTP_SESS_RETRY    1        /* try the next address (why is set) */
+#define SMTP_SESS_FINAL    2        /* give up: report why to the rest */
+
+/* Run one session on an open fp; returns SMTP_SESS_*. */
+int     smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why);
+
+/* Record recipient i's result (once) and log it (smtp_service.c). */
+void    smtp_rcpt_result(SMTP_STATE *st, int i, int status, const char *dsn,
+                         const char *relay, double conn_time, double xfer_time,
+                         const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+/* Map a reply code to DELIVER_* (2 sent, 4 defer, 5 bounce). */
+int     smtp_code_status(int code);
+
+/* ---- service (smtp_service.c) ------------------------------------------------- */
+
+void    smtp_service(STREAM *client);
+/* Deliver one request (also used by tests); replies are recorded in req. */
+void    smtp_deliver(DELIVER_REQUEST *req);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * smtp_service.c - one delivery request of the SMTP/LMTP client.
+ *
+ * Interface (smtp.h): smtp_service(client) reads the request from qmgr
+ * (deliver_request_read), delivers, and replies (deliver_request_reply).
+ * smtp_deliver(req) does the delivery: for each next hop in req->nexthop
+ * (a relayhost may list several, separated by commas or spaces) it looks
+ * up the server addresses (smtp_dns.c), connects to each in turn
+ * (smtp_mx_address_limit addresses, smtp_mx_session_limit sessions) and
+ * runs a session (smtp_proto.c). A connection failure, or a 4xx greeting
+ * or EHLO reply, moves on to the next address; once a server took part
+ * in a mail transaction its answers are final. Every recipient left
+ * without a result gets the last failure ("connect to host[addr]:25:
+ * Connection refused", "Host or domain name not found. ...").
+ *
+ * smtp_rcpt_result() logs each result through deliver_result() (the
+ * "to=<>, relay=, delay=, delays=, dsn=, status=" line) exactly once per
+ * recipient, turning bounces into deferrals under soft_bounce = yes.
+ *
+ * Connection reuse across requests (Postfix's connection cache) is not
+ * implemented: every request opens its own connection.
+ *
+ * SECURITY: the request is checked by deliver_request_read(); next hops
+ * by smtp_nexthop_parse(); server replies by smtp_reply_read().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "address.h"
+#include "argv.h"
+#include "mem.h"
+#include "msg.h"
+#include "smtp.h"
+
+static double
+smtp_service_now(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+int
+smtp_code_status(int code)
+{
+    switch (code / 100) {
+    case 2:
+        return DELIVER_SENT;
+    case 5:
+        return DELIVER_BOUNCE;
+    default:
+        return DELIVER_DEFER;
+    }
+}
+
+void
+smtp_rcpt_result(SMTP_STATE *st, int i, int status, const char *dsn,
+                 const char *relay, double conn_time, double xfer_time,
+                 const char *fmt, ...)
+{
+    VSTRING *text;
+    char    d[16];
+    va_list ap;
+
+    if (i < 0 || i >= st->req->rcpt_count || st->rcpt_done[i])
+        return;
+    snprintf(d, sizeof(d), "%s", (dsn && *dsn) ? dsn : "4.0.0");
+    if (status == DELIVER_BOUNCE && smtp_params.soft_bounce)
+        status = DELIVER_DEFER;
+    d[0] = status == DELIVER_SENT ? '2' : status == DELIVER_BOUNCE ? '5' : '4';
+    text = vstring_alloc(4000);
+    va_start(ap, fmt);
+    vstring_vsprintf_append(text, fmt, ap);
+    va_end(ap);
+    deliver_result(st->req, i, status, d, relay, conn_time < 0 ? 0 : conn_time,
+                   xfer_time < 0 ? 0 : xfer_time, "%s", STR(text));
+    vstring_free(text);
+    st->rcpt_done[i] = 1;
+    st->done_count++;
+}
+
+/* Set up the session texts, run it, close. Returns SMTP_SESS_*. */
+static int
+smtp_run_fd(SMTP_STATE *st, int fd, const char *namaddr, const char *relay,
+            SMTP_WHY *why, double *conn_done)
+{
+    SMTP_SESSION sess;
+    int     ret;
+
+    memset(&sess, 0, sizeof(sess));
+    snprintf(sess.namaddr, sizeof(sess.namaddr), "%s", namaddr);
+    snprintf(sess.relay, sizeof(sess.relay), "%s", relay);
+    sess.fp = stream_fdopen(fd);
+    sess.reply = smtp_reply_alloc();
+    ret = smtp_session_run(st, &sess, why);
+    *conn_done = sess.conn_done;
+    (void) stream_close(sess.fp);
+    smtp_reply_free(sess.reply);
+    return ret;
+}
+
+static int
+smtp_try_addr(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *conn_done)
+{
+    char    namaddr[sizeof(((SMTP_SESSION *) 0)->namaddr)];
+    char    relay[sizeof(((SMTP_SESSION *) 0)->relay)];
+    unsigned port;
+    int     fd;
+
+    port = a->sa.ss_family == AF_INET ? ntohs(((const struct sockaddr_in *) &a->sa)->sin_port)
+        : ntohs(((const struct sockaddr_in6 *) &a->sa)->sin6_port);
+    snprintf(namaddr, sizeof(namaddr), "%s[%s]", a->host, a->addr);
+    snprintf(relay, sizeof(relay), "%s:%u", namaddr, port);
+    if ((fd = smtp_connect_addr(a, smtp_params.connect_timeout)) < 0) {
+        smtp_why_set(why, DELIVER_DEFER, "4.4.1", "connect to %s: %s", relay, strerror(errno));
+        snprintf(why->relay, sizeof(why->relay), "none");
+        return SMTP_SESS_RETRY;
+    }
+    return smtp_run_fd(st, fd, namaddr, relay, why, conn_done);
+}
+
+static int
+smtp_try_unix(SMTP_STATE *st, const SMTP_NEXTHOP *nh, SMTP_WHY *why, double *conn_done)
+{
+    char    namaddr[sizeof(((SMTP_SESSION *) 0)->namaddr)];
+    int     fd;
+
+    snprintf(namaddr, sizeof(namaddr), "%s[%s]", smtp_params.myhostname, nh->path);
+    if ((fd = smtp_connect_unix(nh->path, smtp_params.connect_timeout)) < 0) {
+        smtp_why_set(why, DELIVER_DEFER, "4.4.1", "connect to %s: %s", namaddr, strerror(errno));
+        snprintf(why->relay, sizeof(why->relay), "none");
+        return SMTP_SESS_RETRY;
+    }
+    return smtp_run_fd(st, fd, namaddr, namaddr, why, conn_done);
+}
+
+/* One next hop; returns SMTP_SESS_*. *sessions counts connections made. */
+static int
+smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
+              double *conn_done)
+{
+    SMTP_NEXTHOP nh;
+    SMTP_ADDR_LIST list;
+    int     i, ret = SMTP_SESS_RETRY;
+
+    st->dest = dest;
+    if (smtp_nexthop_parse(dest, smtp_params.lmtp, smtp_params.default_port, &nh, why->text) < 0) {
+        msg_warn("%s: %s", st->req->queue_id, STR(why->text));
+        why->status = DELIVER_DEFER;
+        snprintf(why->dsn, sizeof(why->dsn), "4.3.5");
+        snprintf(why->relay, sizeof(why->relay), "none");
+        return SMTP_SESS_RETRY;
+    }
+    if (nh.kind == SMTP_NEXTHOP_UNIX)
+        return smtp_try_unix(st, &nh, why, conn_done);
+    smtp_addr_list_init(&list);
+    if (smtp_dns_lookup(&nh, &list, why) == 0) {
+        for (i = 0; i < list.count; i++) {
+            if (smtp_params.mx_session_limit > 0 && *sessions >= smtp_params.mx_session_limit)
+                break;
+            ret = smtp_try_addr(st, &list.addr[i], why, conn_done);
+            if (strcmp(why->relay, "none") != 0 || ret != SMTP_SESS_RETRY)
+                (*sessions)++;
+            if (ret != SMTP_SESS_RETRY)
+                break;
+        }
+    } else {
+        snprintf(why->relay, sizeof(why->relay), "none");
+        if (why->status == DELIVER_BOUNCE)
+            ret = SMTP_SESS_FINAL;
+    }
+    smtp_addr_list_free(&list);
+    return ret;
+}
+
+void
+smtp_deliver(DELIVER_REQUEST *req)
+{
+    SMTP_STATE st;
+    SMTP_WHY why;
+    ARGV   *dests;
+    const char *domain;
+    double  conn_done = 0, now;
+    int     sessions = 0, ret = SMTP_SESS_RETRY, i;
+    size_t  d;
+
+    memset(&st, 0, sizeof(st));
+    st.req = req;
+    st.start = req->agent_time > 0 ? req->agent_time : smtp_service_now();
+    st.rcpt_done = mem_array((size_t) req->rcpt_count, sizeof(int));
+    smtp_why_init(&why);
+    smtp_why_set(&why, DELIVER_DEFER, "4.3.0", "no next-hop destination");
+    dests = argv_split(req->nexthop ? req->nexthop : "", ", \t\r\n");
+    if (dests->argc == 0 && (domain = address_domain(req->rcpt[0].address)) != NULL && *domain)
+        argv_add(dests, domain);
+    for (d = 0; d < dests->argc && ret == SMTP_SESS_RETRY; d++) {
+        ret = smtp_try_dest(&st, dests->argv[d], &why, &sessions, &conn_done);
+        if (ret == SMTP_SESS_FINAL && why.status == DELIVER_BOUNCE && d + 1 < dests->argc
+            && strcmp(why.relay, "none") == 0)
+            ret = SMTP_SESS_RETRY;      /* a lookup failure: try the next relay */
+    }
+    now = smtp_service_now();
+    for (i = 0; i < req->rcpt_count; i++) {
+        if (conn_done > 0)
+            smtp_rcpt_result(&st, i, why.status, why.dsn, why.relay, conn_done - st.start,
+                             now - conn_done, "%s", STR(why.text));
+        else
+            smtp_rcpt_result(&st, i, why.status, why.dsn, why.relay, now - st.start, 0,
+                             "%s", STR(why.text));
+    }
+    argv_free(dests);
+    smtp_why_free(&why);
+    mem_free(st.rcpt_done);
+}
+
+void
+smtp_service(STREAM *client)
+{
+    DELIVER_REQUEST *req = deliver_request_read(client);
+
+    if (req == NULL)
+        return;
+    smtp_deliver(req);
+    if (deliver_request_reply(client, req) < 0 || stream_flush(client) < 0)
+        msg_warn("%s: cannot send the delivery status to the queue manager", req->queue_id);
+    deliver_request_free(req);
+}

@@ -1,0 +1,134 @@
+"""
+test_submit.py - local submission end to end: sendmail -> postdrop ->
+maildrop/ -> pickup -> cleanup -> local delivery, as root and as an
+unprivileged user, sendmail -t, and a malformed maildrop file that
+pickup must set aside in corrupt/ without stopping.
+"""
+import contextlib
+import grp
+import os
+import pwd
+import re
+import stat
+
+from posthorn import Instance, run, sbin, wait_for
+
+
+def sendmail(inst, args, body, user=None):
+    argv = [sbin("sendmail"), "-c", inst.conf] + list(args)
+    if user:
+        argv = ["runuser", "-u", user, "--"] + argv
+    return run(argv, input=body)
+
+
+@contextlib.contextmanager
+def unprivileged_submission(inst):
+    """postdrop set-gid postdrop (as make install will do), and the test
+    config directory listed in /etc/postfix/main.cf, which a set-gid
+    postdrop requires before it accepts -c from a non-root user."""
+    pd = sbin("postdrop")
+    st = os.stat(pd)
+    os.chown(pd, 0, grp.getgrnam("postdrop").gr_gid)
+    os.chmod(pd, 0o2755)
+    path = "/etc/postfix/main.cf"
+    made_dir = not os.path.isdir("/etc/postfix")
+    old = None
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+    os.makedirs("/etc/postfix", exist_ok=True)
+    with open(path, "a" if old is not None else "w") as f:
+        f.write("\nalternate_config_directories = %s\n" % inst.conf)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.unlink(path)
+            if made_dir:
+                os.rmdir("/etc/postfix")
+        else:
+            with open(path, "w") as f:
+                f.write(old)
+        os.chown(pd, st.st_uid, st.st_gid)
+        os.chmod(pd, stat.S_IMODE(st.st_mode))
+
+
+def test_sendmail_as_root():
+    with Instance("submit-root") as inst:
+        inst.start()
+        p = sendmail(inst, ["phedison@example.test"], "Subject: local test\n\nbody from root\n")
+        assert p.returncode == 0, p.stderr
+        box = inst.wait_mbox("phedison", "body from root")
+        m = re.search(r"Received: by mail\.example\.test \(Postfix, from userid 0\)\n"
+                      r"\tid ([0-9A-F]+); \w{3}, ", box)
+        assert m, box
+        qid = m.group(1)
+        log = inst.wait_log(r"%s: removed" % qid) and inst.log()
+        assert re.search(r"postfix/pickup\[\d+\]: %s: uid=0 from=<root>" % qid, log), log
+        assert "Subject: local test" in box
+        assert inst.queue_files("maildrop") == []
+
+
+def test_sendmail_dot_line_and_i():
+    with Instance("submit-dot") as inst:
+        inst.start()
+        p = sendmail(inst, ["phedison@example.test"], "Subject: dot\n\nbefore\n.\nafter-dot\n")
+        assert p.returncode == 0, p.stderr
+        box = inst.wait_mbox("phedison", "before")
+        assert "after-dot" not in box
+        p = sendmail(inst, ["-oi", "phedison@example.test"], "Subject: dot2\n\nx\n.\nkept-after-dot\n")
+        assert p.returncode == 0, p.stderr
+        inst.wait_mbox("phedison", "kept-after-dot")
+
+
+def test_sendmail_unprivileged_user():
+    with Instance("submit-user") as inst:
+        inst.start()
+        uid = pwd.getpwnam("phjonas").pw_uid
+        with unprivileged_submission(inst):
+            p = sendmail(inst, ["phedison@example.test"], "Subject: from jonas\n\njonas body\n",
+                         user="phjonas")
+        assert p.returncode == 0, p.stderr
+        box = inst.wait_mbox("phedison", "jonas body")
+        assert "(Postfix, from userid %d)" % uid in box, box
+        inst.wait_log(r"postfix/pickup\[\d+\]: [0-9A-F]+: uid=%d from=<phjonas>" % uid)
+
+
+def test_sendmail_t_extracts_and_removes_bcc():
+    with Instance("submit-t") as inst:
+        inst.start()
+        msg = ("To: Edison <phedison@example.test>\n"
+               "Bcc: phjonas@example.test\n"
+               "Subject: extracted\n\nt body\n")
+        p = sendmail(inst, ["-t"], msg)
+        assert p.returncode == 0, p.stderr
+        a = inst.wait_mbox("phedison", "t body")
+        b = inst.wait_mbox("phjonas", "t body")
+        assert "Bcc:" not in a and "Bcc:" not in b, (a, b)
+        assert "To: Edison <phedison@example.test>" in b
+
+
+def test_sendmail_usage_errors():
+    with Instance("submit-usage") as inst:
+        p = sendmail(inst, [], "x\n")
+        assert p.returncode == 64, (p.returncode, p.stderr)
+        assert "Recipient addresses must be specified on the command line or via the -t option" in p.stderr
+        p = sendmail(inst, ["-t"], "Subject: none\n\nx\n")
+        assert p.returncode == 64, (p.returncode, p.stderr)
+        assert "No recipient addresses found in message header" in p.stderr
+
+
+def test_malformed_maildrop_file_goes_to_corrupt():
+    with Instance("submit-corrupt") as inst:
+        inst.start()
+        bad = os.path.join(inst.queue, "maildrop", "ABCDEF123")
+        with open(bad, "wb") as f:
+            f.write(b"T\x0a1700000000S\x01xR\x03a@bM\x00N\x05hello")   # no XTRA/END
+        os.chmod(bad, 0o444)
+        # A good message triggers pickup, which must skip past the bad file.
+        p = sendmail(inst, ["phedison@example.test"], "Subject: good\n\ngood body\n")
+        assert p.returncode == 0, p.stderr
+        inst.wait_mbox("phedison", "good body")
+        wait_for(lambda: "ABCDEF123" in inst.queue_files("corrupt"), 20, "file in corrupt/")
+        assert not os.path.exists(bad)
+        inst.wait_log(r"postfix/pickup\[\d+\]: warning: maildrop/ABCDEF123: uid=0: .*corrupt")

@@ -1,0 +1,236 @@
+/*
+ * test_pickup.c - the maildrop file grammar (lib/maildrop.c) as postdrop
+ * and pickup apply it, pickup's file check on real files and its
+ * Received: header (pickup/pickup_file.c and pickup_copy.c compiled in).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "maildrop.h"
+#include "record.h"
+#include "unit.h"
+#include "../../pickup/pickup_file.c"
+#include "../../pickup/pickup_copy.c"
+
+typedef struct {
+    int     type;
+    const char *data;
+} REC;
+
+/* Run the checker over a list; returns the last result (1 = END). */
+static int
+check_list(const REC *recs, const char **why)
+{
+    MAILDROP_CHECK c;
+    int     ret = 0;
+
+    maildrop_check_init(&c, 2048);
+    for (int i = 0; recs[i].type; i++) {
+        ret = maildrop_check(&c, recs[i].type, recs[i].data, strlen(recs[i].data));
+        if (ret < 0)
+            break;
+    }
+    if (ret >= 0 && maildrop_check_end(&c) < 0)
+        ret = -1;
+    *why = c.why;
+    return ret;
+}
+
+#define GOOD_HEAD {REC_TYPE_TIME, "1700000000 12345"}, {REC_TYPE_FULL, "Test User"}, \
+    {REC_TYPE_ATTR, "rewrite_context=local"}, {REC_TYPE_FROM, "me@x.test"}
+#define GOOD_TAIL {REC_TYPE_MESG, ""}, {REC_TYPE_NORM, "Subject: x"}, {REC_TYPE_NORM, ""}, \
+    {REC_TYPE_CONT, "long"}, {REC_TYPE_NORM, "line"}, {REC_TYPE_XTRA, ""}, {REC_TYPE_END, ""}
+
+UNIT_TEST(good_file_passes)
+{
+    const char *why;
+    REC     recs[] = {GOOD_HEAD, {REC_TYPE_DSN_NOTIFY, "6"}, {REC_TYPE_ORCP, "a@b"},
+        {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_RCPT, "c@d"}, {REC_TYPE_DSN_ENVID, "env1"},
+        {REC_TYPE_DSN_RET, "2"}, GOOD_TAIL, {0, 0}};
+
+    CHECK_INT(check_list(recs, &why), 1);
+}
+
+UNIT_TEST(null_sender_is_fine)
+{
+    const char *why;
+    REC     recs[] = {{REC_TYPE_TIME, "1700000000"}, {REC_TYPE_FROM, ""},
+        {REC_TYPE_RCPT, "a@b"}, GOOD_TAIL, {0, 0}};
+
+    CHECK_INT(check_list(recs, &why), 1);
+}
+
+UNIT_TEST(bad_envelopes_fail)
+{
+    const char *why;
+    REC     no_time[] = {{REC_TYPE_FROM, "x"}, {REC_TYPE_RCPT, "a@b"}, GOOD_TAIL, {0, 0}};
+    REC     bad_time[] = {{REC_TYPE_TIME, "12x"}, {REC_TYPE_FROM, "x"}, {0, 0}};
+    REC     two_from[] = {GOOD_HEAD, {REC_TYPE_FROM, "y"}, {0, 0}};
+    REC     no_rcpt[] = {GOOD_HEAD, GOOD_TAIL, {0, 0}};
+    REC     spoof_attr[] = {{REC_TYPE_TIME, "1"}, {REC_TYPE_ATTR, "client_addr=1.2.3.4"},
+        {0, 0}};
+    REC     remote_ctx[] = {{REC_TYPE_TIME, "1"}, {REC_TYPE_ATTR, "rewrite_context=remote"},
+        {0, 0}};
+    REC     ctl_rcpt[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a\nb@c"}, {0, 0}};
+    REC     empty_rcpt[] = {GOOD_HEAD, {REC_TYPE_RCPT, ""}, {0, 0}};
+    REC     done_rcpt[] = {GOOD_HEAD, {REC_TYPE_DONE, "a@b"}, {0, 0}};
+    REC     orcp_dangling[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_ORCP, "x@y"},
+        GOOD_TAIL, {0, 0}};
+    REC     bad_notify[] = {GOOD_HEAD, {REC_TYPE_DSN_NOTIFY, "16"}, {0, 0}};
+    REC     bad_ret[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_DSN_RET, "3"}, {0, 0}};
+    REC     size_rec[] = {{REC_TYPE_SIZE, "1 2 3 4"}, {0, 0}};
+
+    CHECK_INT(check_list(no_time, &why), -1);
+    CHECK_INT(check_list(bad_time, &why), -1);
+    CHECK_INT(check_list(two_from, &why), -1);
+    CHECK_INT(check_list(no_rcpt, &why), -1);
+    CHECK_STR(why, "no recipients");
+    CHECK_INT(check_list(spoof_attr, &why), -1);
+    CHECK_INT(check_list(remote_ctx, &why), -1);
+    CHECK_INT(check_list(ctl_rcpt, &why), -1);
+    CHECK_INT(check_list(empty_rcpt, &why), -1);
+    CHECK_INT(check_list(done_rcpt, &why), -1);
+    CHECK_INT(check_list(orcp_dangling, &why), -1);
+    CHECK_INT(check_list(bad_notify, &why), -1);
+    CHECK_INT(check_list(bad_ret, &why), -1);
+    CHECK_INT(check_list(size_rec, &why), -1);
+}
+
+UNIT_TEST(bad_content_and_end_fail)
+{
+    const char *why;
+    REC     rcpt_in_body[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_RCPT, "evil@x"}, {0, 0}};
+    REC     no_end[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_NORM, "x"}, {REC_TYPE_XTRA, ""}, {0, 0}};
+    REC     no_xtra[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_NORM, "x"}, {REC_TYPE_END, ""}, {0, 0}};
+    REC     rcpt_in_xtra[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_XTRA, ""}, {REC_TYPE_RCPT, "evil@x"}, {0, 0}};
+    REC     after_end[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, GOOD_TAIL,
+        {REC_TYPE_NORM, "x"}, {0, 0}};
+
+    CHECK_INT(check_list(rcpt_in_body, &why), -1);
+    CHECK_INT(check_list(no_end, &why), -1);
+    CHECK_STR(why, "premature end of input");
+    CHECK_INT(check_list(no_xtra, &why), -1);
+    CHECK_INT(check_list(rcpt_in_xtra, &why), -1);
+    CHECK_INT(check_list(after_end, &why), -1);
+}
+
+UNIT_TEST(record_bounds)
+{
+    MAILDROP_CHECK c;
+
+    maildrop_check_init(&c, 2048);
+    CHECK_INT(maildrop_record_max(&c), MAILDROP_ENV_MAX);
+    CHECK_INT(maildrop_check(&c, REC_TYPE_TIME, "1", 1), 0);
+    CHECK_INT(maildrop_check(&c, REC_TYPE_FROM, "x", MAILDROP_ENV_MAX + 1), -1);
+    maildrop_check_init(&c, 10 * 1000 * 1000);
+    CHECK_INT(maildrop_record_max(&c), MAILDROP_ENV_MAX);
+    c.section = MAILDROP_SECT_CONTENT;
+    CHECK_INT(maildrop_record_max(&c), REC_MAX_DEFAULT);
+    CHECK_INT(maildrop_check(&c, REC_TYPE_ERROR, "", 0), -1);
+}
+
+/* Write records into maildrop/<name> under a temp queue directory. */
+static void
+write_file(const char *name, const REC *recs, const char *trailer, int mode)
+{
+    char    path[256];
+    STREAM *s;
+
+    snprintf(path, sizeof(path), "maildrop/%s", name);
+    s = stream_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    for (int i = 0; recs[i].type; i++)
+        rec_puts(s, recs[i].type, recs[i].data);
+    if (trailer)
+        stream_puts(s, trailer);
+    stream_close(s);
+    chmod(path, mode);
+}
+
+static void
+temp_queue(void)
+{
+    char    dir[] = "/tmp/test_pickup.XXXXXX";
+
+    if (mkdtemp(dir) == NULL || chdir(dir) < 0 || mkdir("maildrop", 0700) < 0)
+        abort();
+}
+
+UNIT_TEST(file_check_on_disk)
+{
+    PICKUP_FILE pf;
+    REC     good[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, GOOD_TAIL, {0, 0}};
+
+    temp_queue();
+    write_file("AAA111", good, NULL, 0444);
+    CHECK_INT(pickup_file_open(&pf, "AAA111"), -1);
+    CHECK_INT(pickup_file_check(&pf, 2048), 0);
+    CHECK_STR(pf.sender, "me@x.test");
+    CHECK_INT(pf.time_sec, 1700000000);
+    /* rewound: the first record is there again */
+    VSTRING *buf = vstring_alloc(100);
+    CHECK_INT(rec_get(pf.src, buf, 100), REC_TYPE_TIME);
+    vstring_free(buf);
+    pickup_file_close(&pf);
+
+    write_file("AAA222", good, "garbage", 0444);
+    CHECK_INT(pickup_file_open(&pf, "AAA222"), -1);
+    CHECK_INT(pickup_file_check(&pf, 2048), -1);
+    CHECK_STR(pf.why, "data after the end record");
+    pickup_file_close(&pf);
+
+    write_file("AAA333", good, NULL, 0600);            /* not complete yet */
+    CHECK_INT(pickup_file_open(&pf, "AAA333"), PICKUP_KEEP);
+    CHECK_INT(pickup_file_open(&pf, "tmp.1.2"), PICKUP_KEEP);   /* not a queue id */
+    CHECK(symlink("/etc/passwd", "maildrop/LINK1") == 0);
+    CHECK_INT(pickup_file_open(&pf, "LINK1"), PICKUP_CORRUPT);
+    CHECK(link("maildrop/AAA111", "maildrop/HARD1") == 0);
+    CHECK_INT(pickup_file_open(&pf, "HARD1"), PICKUP_CORRUPT);
+}
+
+UNIT_TEST(file_check_truncated)
+{
+    PICKUP_FILE pf;
+    REC     good[] = {GOOD_HEAD, {REC_TYPE_RCPT, "a@b"}, GOOD_TAIL, {0, 0}};
+    struct stat st;
+
+    temp_queue();
+    write_file("BBB111", good, NULL, 0644);
+    CHECK(stat("maildrop/BBB111", &st) == 0);
+    CHECK(truncate("maildrop/BBB111", st.st_size - 3) == 0);
+    chmod("maildrop/BBB111", 0444);
+    CHECK_INT(pickup_file_open(&pf, "BBB111"), -1);
+    CHECK_INT(pickup_file_check(&pf, 2048), -1);
+    pickup_file_close(&pf);
+}
+
+UNIT_TEST(received_header_format)
+{
+    VSTRING *l1 = vstring_alloc(200), *l2 = vstring_alloc(200);
+
+    setenv("TZ", "UTC", 1);
+    tzset();
+    pickup_received(l1, l2, "mail.example.test", "Postfix", 1001, "3F2A81C0B7", 1700000000);
+    CHECK_STR(STR(l1), "Received: by mail.example.test (Postfix, from userid 1001)");
+    CHECK_STR(STR(l2), "\tid 3F2A81C0B7; Tue, 14 Nov 2023 22:13:20 +0000 (UTC)");
+    vstring_free(l1);
+    vstring_free(l2);
+}
+
+UNIT_TESTS {
+    {"good_file_passes", good_file_passes},
+    {"null_sender_is_fine", null_sender_is_fine},
+    {"bad_envelopes_fail", bad_envelopes_fail},
+    {"bad_content_and_end_fail", bad_content_and_end_fail},
+    {"record_bounds", record_bounds},
+    {"file_check_on_disk", file_check_on_disk},
+    {"file_check_truncated", file_check_truncated},
+    {"received_header_format", received_header_format},
+    UNIT_END
+};

@@ -1,0 +1,404 @@
+/*
+ * test_smtp_proto.c - unit tests for the pure parts of the SMTP/LMTP
+ * client: next-hop syntax (smtp/smtp_nexthop.c), reply parsing, enhanced
+ * status codes, EHLO keywords, xtext and the body writer with
+ * dot-stuffing and line breaking (smtp/smtp_reply.c), and the MX address
+ * list helpers (smtp/smtp_dns.c).
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../smtp/smtp_nexthop.c"
+#include "../../smtp/smtp_reply.c"
+#include "../../smtp/smtp_dns.c"
+#include "../../smtp/smtp_param.c"
+#include "unit.h"
+
+static int
+parse(const char *s, int lmtp, SMTP_NEXTHOP *nh)
+{
+    VSTRING *why = vstring_alloc(200);
+    int     r = smtp_nexthop_parse(s, lmtp, lmtp ? "24" : "smtp", nh, why);
+
+    vstring_free(why);
+    return r;
+}
+
+UNIT_TEST(test_nexthop_forms)
+{
+    SMTP_NEXTHOP nh;
+
+    CHECK_INT(parse("example.com", 0, &nh), 0);
+    CHECK_STR(nh.host, "example.com");
+    CHECK_STR(nh.port, "smtp");
+    CHECK_INT(nh.no_mx, 0);
+    CHECK_INT(nh.kind, SMTP_NEXTHOP_INET);
+
+    CHECK_INT(parse("example.com:587", 0, &nh), 0);
+    CHECK_STR(nh.host, "example.com");
+    CHECK_STR(nh.port, "587");
+    CHECK_INT(nh.no_mx, 0);
+
+    CHECK_INT(parse("[mail.example.com]", 0, &nh), 0);
+    CHECK_STR(nh.host, "mail.example.com");
+    CHECK_STR(nh.port, "smtp");
+    CHECK_INT(nh.no_mx, 1);
+
+    CHECK_INT(parse("[127.0.0.1]:10025", 0, &nh), 0);
+    CHECK_STR(nh.host, "127.0.0.1");
+    CHECK_STR(nh.port, "10025");
+    CHECK_INT(nh.no_mx, 1);
+
+    CHECK_INT(parse("[ipv6:2001:db8::1]:25", 0, &nh), 0);
+    CHECK_STR(nh.host, "2001:db8::1");
+    CHECK_STR(nh.port, "25");
+
+    CHECK_INT(parse("[::1]", 0, &nh), 0);
+    CHECK_STR(nh.host, "::1");
+
+    CHECK_INT(parse("192.0.2.1:2525", 0, &nh), 0);     /* IP: no MX lookup */
+    CHECK_INT(nh.no_mx, 1);
+
+    CHECK_INT(parse("inet:mx.example.com:25", 0, &nh), 0);
+    CHECK_STR(nh.host, "mx.example.com");
+    CHECK_STR(nh.port, "25");
+}
+
+UNIT_TEST(test_nexthop_lmtp)
+{
+    SMTP_NEXTHOP nh;
+
+    CHECK_INT(parse("unix:/var/run/dovecot/lmtp", 1, &nh), 0);
+    CHECK_INT(nh.kind, SMTP_NEXTHOP_UNIX);
+    CHECK_STR(nh.path, "/var/run/dovecot/lmtp");
+
+    CHECK_INT(parse("unix:private/dovecot-lmtp", 1, &nh), 0);
+    CHECK_STR(nh.path, "private/dovecot-lmtp");
+
+    CHECK_INT(parse("inet:localhost:24", 1, &nh), 0);
+    CHECK_INT(nh.kind, SMTP_NEXTHOP_INET);
+    CHECK_STR(nh.host, "localhost");
+    CHECK_STR(nh.port, "24");
+    CHECK_INT(nh.no_mx, 1);
+
+    CHECK_INT(parse("lmtp.example.com", 1, &nh), 0);
+    CHECK_STR(nh.port, "24");
+    CHECK_INT(nh.no_mx, 1);
+}
+
+UNIT_TEST(test_nexthop_bad)
+{
+    SMTP_NEXTHOP nh;
+    char    big[600];
+
+    CHECK_INT(parse("", 0, &nh), -1);
+    CHECK_INT(parse("[]", 0, &nh), -1);
+    CHECK_INT(parse("[host", 0, &nh), -1);
+    CHECK_INT(parse("[host]x", 0, &nh), -1);
+    CHECK_INT(parse("host:", 0, &nh), -1);
+    CHECK_INT(parse("2001:db8::1", 0, &nh), -1);    /* bare IPv6 */
+    CHECK_INT(parse("ho st", 0, &nh), -1);
+    CHECK_INT(parse("host;rm", 0, &nh), -1);
+    CHECK_INT(parse("host:25/x", 0, &nh), -1);
+    CHECK_INT(parse("unix:", 1, &nh), -1);
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    CHECK_INT(parse(big, 0, &nh), -1);
+}
+
+static SMTP_REPLY *
+reply_of(const char *text)
+{
+    SMTP_REPLY *r = smtp_reply_alloc();
+    ARGV   *lines = argv_split(text, "\n");
+    size_t  i;
+    int     st = 0;
+
+    for (i = 0; i < lines->argc && st == 0; i++)
+        st = smtp_reply_add_line(r, lines->argv[i], strlen(lines->argv[i]));
+    argv_free(lines);
+    return r;
+}
+
+UNIT_TEST(test_reply_parse)
+{
+    SMTP_REPLY *r;
+
+    r = reply_of("250 2.0.0 Ok: queued as 3F2A81C0B7\r");
+    CHECK_INT(r->code, 250);
+    CHECK_STR(r->dsn, "2.0.0");
+    CHECK_STR(STR(r->text), "250 2.0.0 Ok: queued as 3F2A81C0B7");
+    smtp_reply_free(r);
+
+    r = reply_of("550-5.1.1 The account does not exist.\n550-5.1.1 Please check\n550 5.1.1 gsmtp");
+    CHECK_INT(r->code, 550);
+    CHECK_STR(r->dsn, "5.1.1");
+    CHECK_STR(STR(r->text), "550-5.1.1 The account does not exist. 550-5.1.1 Please check 550 5.1.1 gsmtp");
+    CHECK_INT(r->lines->argc, 3);
+    smtp_reply_free(r);
+
+    r = reply_of("450 try later");             /* no enhanced code */
+    CHECK_INT(r->code, 450);
+    CHECK_STR(r->dsn, "4.0.0");
+    smtp_reply_free(r);
+
+    r = reply_of("554 4.7.1 mismatch");         /* class follows the code */
+    CHECK_STR(r->dsn, "5.7.1");
+    smtp_reply_free(r);
+
+    r = reply_of("220");
+    CHECK_INT(r->code, 220);
+    CHECK_STR(r->dsn, "2.0.0");
+    smtp_reply_free(r);
+
+    r = reply_of("garbage\n250 ok");            /* junk counts as continuation */
+    CHECK_INT(r->code, 250);
+    smtp_reply_free(r);
+}
+
+UNIT_TEST(test_reply_bad)
+{
+    SMTP_REPLY *r = smtp_reply_alloc();
+    int     i, st = 0;
+
+    CHECK_INT(smtp_reply_add_line(r, "999 what", 8), -1);
+    smtp_reply_reset(r);
+    for (i = 0; i < SMTP_REPLY_LINES_MAX + 5 && st == 0; i++)
+        st = smtp_reply_add_line(r, "250-more", 8);
+    CHECK_INT(st, -1);
+    CHECK_INT(r->code, 0);
+    CHECK(LEN(r->text) <= SMTP_REPLY_TEXT_MAX);
+    smtp_reply_free(r);
+}
+
+UNIT_TEST(test_dsn_scan)
+{
+    char    dsn[16];
+
+    CHECK_INT(smtp_dsn_scan("5.1.1 user unknown", dsn, sizeof(dsn)), 5);
+    CHECK_STR(dsn, "5.1.1");
+    CHECK_INT(smtp_dsn_scan("4.7.123", dsn, sizeof(dsn)), 7);
+    CHECK_INT(smtp_dsn_scan("3.1.1 x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(smtp_dsn_scan("5.1 x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(smtp_dsn_scan("5.1.1234 x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(smtp_dsn_scan("5.1.1x", dsn, sizeof(dsn)), 0);
+}
+
+UNIT_TEST(test_ehlo_keywords)
+{
+    SMTP_REPLY *r = reply_of("250-mx.example.com\n250-PIPELINING\n250-SIZE 10240000\n"
+                             "250-VRFY\n250-ETRN\n250-STARTTLS\n250-ENHANCEDSTATUSCODES\n"
+                             "250-8BITMIME\n250-DSN\n250 SMTPUTF8");
+    long    size;
+    int     f = smtp_ehlo_features(r, "", &size);
+
+    CHECK(f & SMTP_FEATURE_PIPELINING);
+    CHECK(f & SMTP_FEATURE_SIZE);
+    CHECK(f & SMTP_FEATURE_8BITMIME);
+    CHECK(f & SMTP_FEATURE_DSN);
+    CHECK(f & SMTP_FEATURE_SMTPUTF8);
+    CHECK(f & SMTP_FEATURE_STARTTLS);
+    CHECK(f & SMTP_FEATURE_ENHANCED);
+    CHECK(!(f & SMTP_FEATURE_AUTH));
+    CHECK_INT(size, 10240000);
+
+    f = smtp_ehlo_features(r, "pipelining, dsn", &size);
+    CHECK(!(f & SMTP_FEATURE_PIPELINING));
+    CHECK(!(f & SMTP_FEATURE_DSN));
+    CHECK(f & SMTP_FEATURE_8BITMIME);
+    smtp_reply_free(r);
+
+    r = reply_of("250-host\n250-pipelining\n250 SIZE");  /* case, SIZE without number */
+    f = smtp_ehlo_features(r, NULL, &size);
+    CHECK(f & SMTP_FEATURE_PIPELINING);
+    CHECK(f & SMTP_FEATURE_SIZE);
+    CHECK_INT(size, 0);
+    smtp_reply_free(r);
+}
+
+UNIT_TEST(test_xtext)
+{
+    VSTRING *v = vstring_alloc(100);
+
+    smtp_xtext_encode(v, "a+b=c d\x01");
+    CHECK_STR(STR(v), "a+2Bb+3Dc+20d+01");
+    vstring_free(v);
+}
+
+/* ---- body writer ---- */
+
+static int
+body_collect(void *ctx, const char *data, size_t len)
+{
+    vstring_ncat((VSTRING *) ctx, data, len);
+    return 0;
+}
+
+UNIT_TEST(test_body_dot_stuffing)
+{
+    VSTRING *out = vstring_alloc(1000);
+    SMTP_BODY b;
+
+    smtp_body_init(&b, 998, body_collect, out);
+    smtp_body_piece(&b, "Subject: x", 10, 1);
+    smtp_body_piece(&b, "", 0, 1);
+    smtp_body_piece(&b, ".", 1, 1);
+    smtp_body_piece(&b, "..two", 5, 1);
+    smtp_body_piece(&b, "a.b", 3, 1);
+    smtp_body_piece(&b, ".lo", 3, 0);            /* a long line in pieces */
+    smtp_body_piece(&b, ".ng", 3, 1);
+    smtp_body_piece(&b, "\xe4\xf6 8bit", 7, 1);
+    smtp_body_finish(&b);
+    CHECK_STR(STR(out), "Subject: x\r\n\r\n..\r\n...two\r\na.b\r\n..lo.ng\r\n\xe4\xf6 8bit\r\n.\r\n");
+    vstring_free(out);
+}
+
+UNIT_TEST(test_body_unterminated)
+{
+    VSTRING *out = vstring_alloc(1000);
+    SMTP_BODY b;
+
+    smtp_body_init(&b, 0, body_collect, out);
+    smtp_body_piece(&b, "last", 4, 0);
+    smtp_body_finish(&b);
+    CHECK_STR(STR(out), "last\r\n.\r\n");
+    vstring_reset(out);
+    smtp_body_init(&b, 0, body_collect, out);
+    smtp_body_finish(&b);
+    CHECK_STR(STR(out), ".\r\n");
+    vstring_free(out);
+}
+
+UNIT_TEST(test_body_line_limit)
+{
+    VSTRING *out = vstring_alloc(1000);
+    SMTP_BODY b;
+
+    smtp_body_init(&b, 4, body_collect, out);
+    smtp_body_piece(&b, "abcd.fghij", 10, 1);
+    smtp_body_piece(&b, "xy", 2, 0);
+    smtp_body_piece(&b, "zw.v", 4, 1);
+    smtp_body_finish(&b);
+    /* pieces after a break start a new line: ".fgh" is dot-stuffed */
+    CHECK_STR(STR(out), "abcd\r\n..fgh\r\nij\r\nxyzw\r\n..v\r\n.\r\n");
+    vstring_free(out);
+}
+
+/* ---- address lists ---- */
+
+static void
+add(SMTP_ADDR_LIST *l, const char *host, const char *ip, int pref)
+{
+    struct sockaddr_in sin;
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    inet_pton(AF_INET, ip, &sin.sin_addr);
+    smtp_addr_list_add(l, host, (struct sockaddr *) &sin, sizeof(sin), pref);
+}
+
+static int
+self_is_b(const SMTP_ADDR *a)
+{
+    return strcmp(a->addr, "192.0.2.2") == 0;
+}
+
+UNIT_TEST(test_addr_prune_self)
+{
+    SMTP_ADDR_LIST l;
+
+    smtp_addr_list_init(&l);
+    add(&l, "a", "192.0.2.1", 10);
+    add(&l, "a2", "192.0.2.5", 20);
+    add(&l, "b", "192.0.2.2", 20);
+    add(&l, "c", "192.0.2.3", 30);
+    CHECK_STR(l.addr[0].addr, "192.0.2.1");
+    CHECK_INT(smtp_addr_list_prune_self(&l, self_is_b), 1);
+    CHECK_STR(l.addr[0].host, "a");
+    smtp_addr_list_free(&l);
+
+    smtp_addr_list_init(&l);
+    add(&l, "b", "192.0.2.2", 10);               /* we are the best MX */
+    add(&l, "c", "192.0.2.3", 20);
+    CHECK_INT(smtp_addr_list_prune_self(&l, self_is_b), 0);
+    smtp_addr_list_free(&l);
+}
+
+UNIT_TEST(test_addr_shuffle)
+{
+    SMTP_ADDR_LIST l;
+    int     i, moved = 0, round;
+
+    for (round = 0; round < 20; round++) {
+        smtp_addr_list_init(&l);
+        add(&l, "first", "192.0.2.1", 5);
+        for (i = 0; i < 8; i++)
+            add(&l, "eq", i % 2 ? "192.0.2.10" : "192.0.2.11", 10);
+        add(&l, "last", "192.0.2.99", 50);
+        smtp_addr_list_shuffle(&l);
+        CHECK_STR(l.addr[0].host, "first");
+        CHECK_STR(l.addr[9].host, "last");
+        for (i = 1; i < 9; i++)
+            CHECK_INT(l.addr[i].pref, 10);
+        if (strcmp(l.addr[1].addr, "192.0.2.11") != 0)
+            moved = 1;
+        smtp_addr_list_free(&l);
+    }
+    CHECK(moved);
+}
+
+UNIT_TEST(test_is_self_name)
+{
+    SMTP_ADDR a;
+
+    config_reset();
+    config_load_text("myhostname = mail.example.test\ninet_interfaces = 127.0.0.1\n", "test");
+    smtp_params_init(0);
+    memset(&a, 0, sizeof(a));
+    snprintf(a.host, sizeof(a.host), "MAIL.example.test");
+    a.sa.ss_family = AF_INET;
+    CHECK(smtp_dns_is_self(&a));
+    snprintf(a.host, sizeof(a.host), "other.example");
+    inet_pton(AF_INET, "127.0.0.1", &((struct sockaddr_in *) &a.sa)->sin_addr);
+    CHECK(smtp_dns_is_self(&a));
+    inet_pton(AF_INET, "192.0.2.7", &((struct sockaddr_in *) &a.sa)->sin_addr);
+    CHECK(!smtp_dns_is_self(&a));
+}
+
+UNIT_TEST(test_params_lmtp)
+{
+    config_reset();
+    config_load_text("myhostname = h.example\nlmtp_lhlo_name = lhlo.example\n"
+                     "smtp_helo_timeout = 7s\nlmtp_lhlo_timeout = 9s\n", "test");
+    smtp_params_init(1);
+    CHECK_STR(smtp_params.helo_name, "lhlo.example");
+    CHECK_STR(smtp_params.default_port, "24");
+    CHECK_INT(smtp_params.helo_timeout, 9);
+    CHECK_INT(smtp_params.skip_quit_response, 0);
+    smtp_params_init(0);
+    CHECK_STR(smtp_params.helo_name, "h.example");
+    CHECK_STR(smtp_params.default_port, "smtp");
+    CHECK_INT(smtp_params.helo_timeout, 7);
+    CHECK_INT(smtp_params.connect_timeout, 30);
+    CHECK_INT(smtp_params.data_done_timeout, 600);
+}
+
+UNIT_TESTS {
+    {"test_nexthop_forms", test_nexthop_forms},
+    {"test_nexthop_lmtp", test_nexthop_lmtp},
+    {"test_nexthop_bad", test_nexthop_bad},
+    {"test_reply_parse", test_reply_parse},
+    {"test_reply_bad", test_reply_bad},
+    {"test_dsn_scan", test_dsn_scan},
+    {"test_ehlo_keywords", test_ehlo_keywords},
+    {"test_xtext", test_xtext},
+    {"test_body_dot_stuffing", test_body_dot_stuffing},
+    {"test_body_unterminated", test_body_unterminated},
+    {"test_body_line_limit", test_body_line_limit},
+    {"test_addr_prune_self", test_addr_prune_self},
+    {"test_addr_shuffle", test_addr_shuffle},
+    {"test_is_self_name", test_is_self_name},
+    {"test_params_lmtp", test_params_lmtp},
+    UNIT_END
+};
