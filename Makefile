@@ -63,6 +63,8 @@ SBINDIR  := $(DESTDIR)/usr/sbin
 USRBIN   := $(DESTDIR)/usr/bin
 LIBEXEC  := $(DESTDIR)/usr/libexec/posthorn
 ETCDIR   := $(DESTDIR)/etc/postfix
+SETGID   := postdrop postqueue
+SETGID_GROUP ?= postdrop
 
 install: all
 	install -d $(SBINDIR) $(USRBIN) $(LIBEXEC) $(ETCDIR)
@@ -71,6 +73,12 @@ install: all
 	ln -sf ../sbin/postalias $(USRBIN)/newaliases
 	if [ -x $(BIN)/sendmail ]; then ln -sf ../sbin/sendmail $(USRBIN)/mailq; fi
 	if [ -x $(BIN)/smtp ]; then ln -sf smtp $(LIBEXEC)/lmtp; fi
+	@# postdrop and postqueue are setgid $$setgid_group (never setuid), as in Postfix
+	for p in $(filter $(SETGID),$(PROGRAMS)); do \
+	    if getent group $(SETGID_GROUP) >/dev/null; then \
+	        chgrp $(SETGID_GROUP) $(SBINDIR)/$$p && chmod 2755 $(SBINDIR)/$$p; \
+	    else echo "warning: group $(SETGID_GROUP) missing: $$p installed without setgid"; fi; \
+	done
 	for f in conf/*; do [ -e $(ETCDIR)/$${f#conf/} ] || install -m 644 $$f $(ETCDIR)/; done
 
 # ---- tests ---------------------------------------------------------------

@@ -30,8 +30,9 @@ def main():
     root = tempfile.mkdtemp(prefix="posthorn-root-", dir="/tmp")
     os.chmod(root, 0o755)
     binvar = os.environ.get("POSTHORN_BIN", "bin")
+    objvar = os.environ.get("POSTHORN_OBJ", "build-asan" if binvar == "bin-asan" else "build")
     p = subprocess.run(["make", "-s", "-C", REPO, "install", "DESTDIR=" + root, "BIN=" + binvar,
-                        "OBJ=" + ("build-asan" if binvar == "bin-asan" else "build")],
+                        "OBJ=" + objvar],
                        capture_output=True, text=True)
     if p.returncode != 0:
         print(p.stdout + p.stderr)
@@ -61,7 +62,9 @@ def main():
                     traceback.print_exc(file=sys.stdout)
                     failed += 1
     finally:
-        posthorn.remove_test_users()
+        # POSTHORN_KEEP_USERS=1: several runs share the users (development)
+        if not os.environ.get("POSTHORN_KEEP_USERS"):
+            posthorn.remove_test_users()
         shutil.rmtree(root, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -132,3 +132,27 @@ def test_malformed_maildrop_file_goes_to_corrupt():
         wait_for(lambda: "ABCDEF123" in inst.queue_files("corrupt"), 20, "file in corrupt/")
         assert not os.path.exists(bad)
         inst.wait_log(r"postfix/pickup\[\d+\]: warning: maildrop/ABCDEF123: uid=0: .*corrupt")
+
+
+def test_sendmail_bs_as_root():
+    """-bs: SMTP on stdin/stdout (smtpd stand-alone; root only for now)."""
+    with Instance("submit-bs") as inst:
+        inst.start()
+        p = sendmail(inst, ["-bs"], "HELO client\r\nMAIL FROM:<a@example.test>\r\n"
+                     "RCPT TO:<phedison@example.test>\r\nDATA\r\nSubject: bs\r\n\r\n"
+                     "bs body\r\n.\r\nQUIT\r\n")
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert lines[0] == "220 mail.example.test ESMTP Postfix", lines
+        assert re.match(r"^250 2\.0\.0 Ok: queued as [0-9A-F]+$", lines[-2]), lines
+        assert lines[-1] == "221 2.0.0 Bye", lines
+        inst.wait_mbox("phedison", "bs body")
+
+
+def test_newaliases_mode():
+    with Instance("submit-alias") as inst:
+        db = os.path.join(inst.conf, "aliases.db")
+        os.unlink(db)
+        p = sendmail(inst, ["-bi"], "")
+        assert p.returncode == 0, p.stderr
+        assert os.path.exists(db)

@@ -1,0 +1,256 @@
+"""
+test_smtp.py - the SMTP and LMTP delivery agent, end to end: a message
+enters through smtpd, qmgr hands it to smtp (relayhost) or lmtp
+(default_transport = lmtp:inet:127.0.0.1:PORT), and a capturing server
+written here in Python receives it on 127.0.0.1.
+
+Checked: the message arrives byte for byte (dot lines, 8-bit text, CRLF),
+the envelope (MAIL FROM with SIZE and BODY=8BITMIME, RCPT TO), the log
+lines (relay=, dsn=, status=sent/bounced/deferred with Postfix's reason
+wording), and LMTP's per-recipient replies after the final dot.
+"""
+import re
+import socket
+import socketserver
+import threading
+
+from posthorn import Instance, Session, free_port, wait_for
+
+MSG_ID_RX = r"queued as ([0-9A-F]+)"
+
+
+class CaptureServer:
+    """A small SMTP/LMTP server that records every transaction.
+
+    rcpt_reply(addr) -> reply line for RCPT TO; dot_replies(rcpts) -> the
+    reply lines after the final dot (one for SMTP, one per recipient for
+    LMTP). Transactions are dicts: helo, mail, rcpts, data (raw bytes as
+    received, dot-stuffed, CRLF) and body (un-stuffed).
+    """
+
+    def __init__(self, lmtp=False, greeting="220 sink.test ESMTP",
+                 ehlo=("sink.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"),
+                 rcpt_reply=None, dot_replies=None):
+        self.lmtp = lmtp
+        self.greeting = greeting
+        self.ehlo = ehlo
+        self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 Ok")
+        self.dot_replies = dot_replies or (
+            lambda rcpts: ["250 2.0.0 <%s> Saved" % r for r in rcpts] if lmtp
+            else ["250 2.0.0 Ok: queued as SINK1"])
+        self.transactions = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                outer.session(self.rfile, self.wfile)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+        return False
+
+    def session(self, rfile, wfile):
+        def send(*lines):
+            wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
+            wfile.flush()
+
+        send(self.greeting)
+        if not self.greeting.startswith("2"):
+            return
+        t = None
+        while True:
+            line = rfile.readline(65536)
+            if not line:
+                return
+            cmd = line.rstrip(b"\r\n").decode("utf-8", "replace")
+            verb = cmd[:4].upper()
+            if verb in ("EHLO", "LHLO"):
+                send(*["250-" + k for k in self.ehlo[:-1]] + ["250 " + self.ehlo[-1]])
+                helo = cmd
+            elif verb == "HELO":
+                send("250 sink.test")
+                helo = cmd
+            elif verb == "MAIL":
+                t = {"helo": helo, "mail": cmd, "rcpts": [], "accepted": []}
+                send("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                addr = re.search(r"<([^>]*)>", cmd).group(1)
+                t["rcpts"].append(cmd)
+                reply = self.rcpt_reply(addr)
+                if reply.startswith("2"):
+                    t["accepted"].append(addr)
+                send(reply)
+            elif verb == "DATA":
+                if not t or not t["accepted"]:
+                    send("554 5.5.1 Error: no valid recipients")
+                    continue
+                send("354 End data with <CR><LF>.<CR><LF>")
+                raw = b""
+                while True:
+                    l = rfile.readline(1 << 20)
+                    if not l:
+                        return
+                    if l == b".\r\n":
+                        break
+                    raw += l
+                t["data"] = raw
+                t["body"] = b"".join(l[1:] if l.startswith(b".") else l
+                                     for l in raw.splitlines(keepends=True))
+                with self.lock:
+                    self.transactions.append(t)
+                send(*self.dot_replies(t["accepted"]))
+            elif verb == "RSET":
+                t = None
+                send("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye")
+                return
+            else:
+                send("502 5.5.2 Error: command not recognized")
+
+    def wait(self, n=1, timeout=30):
+        wait_for(lambda: len(self.transactions) >= n, timeout, "%d transaction(s)" % n)
+        return self.transactions[n - 1]
+
+
+def submit(inst, rcpts, data, sender="jonas@example.test", body8=False):
+    """Send one message through smtpd with a raw session; returns the queue id."""
+    s = Session(inst.port)
+    s.reply()
+    s.cmd("EHLO client.test")
+    r = s.cmd("MAIL FROM:<%s>%s" % (sender, " BODY=8BITMIME" if body8 else ""))
+    assert r[0].startswith("250"), r
+    for rc in rcpts:
+        r = s.cmd("RCPT TO:<%s>" % rc)
+        assert r[0].startswith("250"), r
+    assert s.cmd("DATA")[0].startswith("354")
+    s.send(data + b".\r\n")
+    r = s.reply()
+    assert r[0].startswith("250"), r
+    s.cmd("QUIT")
+    s.close()
+    return re.search(MSG_ID_RX, r[0]).group(1)
+
+
+BODY = (b"From: jonas@example.test\r\n"
+        b"To: someone@remote.example\r\n"
+        b"Subject: dots and 8bit\r\n"
+        b"\r\n"
+        b"first line\r\n"
+        b"..\r\n"                   # a lone dot, stuffed by the client
+        b"...three\r\n"
+        b".leading dot\r\n"
+        b"8-bit: \xc3\xa4\xc3\xb6\xc3\xbc \xe2\x82\xac\r\n"
+        b"  indented   spaces  \r\n"
+        b"\r\n"
+        b"last line\r\n")
+
+
+def unstuffed(data):
+    return b"".join(l[1:] if l.startswith(b".") else l for l in data.splitlines(keepends=True))
+
+
+def test_relayhost_byte_exact():
+    with CaptureServer() as srv, \
+            Instance("smtp-relay", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY, body8=True)
+        t = srv.wait()
+        assert t["helo"] == "EHLO mail.example.test", t["helo"]
+        assert re.match(r"MAIL FROM:<jonas@example\.test> SIZE=\d+ BODY=8BITMIME", t["mail"]), t["mail"]
+        assert t["rcpts"][0].startswith("RCPT TO:<someone@remote.example>"), t["rcpts"]
+        # The message as sent by the client follows the headers cleanup added.
+        sent = unstuffed(BODY)
+        assert t["body"].endswith(sent), t["body"]
+        headers = t["body"][:-len(sent)]
+        assert b"Received: from client.test" in headers, headers
+        assert b"\r\n" in t["data"] and b"\n" not in t["data"].replace(b"\r\n", b"")
+        assert b"\r\n..\r\n...three\r\n..leading dot\r\n" in t["data"]
+        rx = (r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, "
+              r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, delay=[\d.]+, "
+              r"delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+, dsn=2\.0\.0, "
+              r"status=sent \(250 2\.0\.0 Ok: queued as SINK1\)" % (qid, srv.port))
+        inst.wait_log(rx)
+        inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % qid)
+
+
+def test_relayhost_multiple_recipients_bounce():
+    def rcpt_reply(addr):
+        if addr.startswith("nobody@"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr
+        return "250 2.1.5 Ok"
+
+    with CaptureServer(rcpt_reply=rcpt_reply) as srv, \
+            Instance("smtp-bounce", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        qid = submit(inst, ["good@remote.example", "nobody@remote.example"],
+                     b"Subject: x\r\n\r\nhello\r\n")
+        t = srv.wait()
+        assert t["accepted"] == ["good@remote.example"], t
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<good@remote\.example>, .*status=sent" % qid)
+        inst.wait_log(
+            r"postfix/smtp\[\d+\]: %s: to=<nobody@remote\.example>, "
+            r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*dsn=5\.1\.1, status=bounced "
+            r"\(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 550 5\.1\.1 <nobody@remote\.example>: "
+            r"Recipient address rejected: User unknown \(in reply to RCPT TO command\)\)"
+            % (qid, srv.port))
+
+
+def test_relayhost_down_defers():
+    port = free_port()          # nobody listens there
+    with Instance("smtp-down", main={"relayhost": "[127.0.0.1]:%d" % port}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], b"Subject: x\r\n\r\nhello\r\n")
+        inst.wait_log(
+            r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, relay=none, "
+            r"delay=[\d.]+, delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+, dsn=4\.4\.1, status=deferred "
+            r"\(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:%d: Connection refused\)" % (qid, port))
+
+
+def test_relayhost_greeting_421_defers():
+    with CaptureServer(greeting="421 4.3.2 sink.test busy") as srv, \
+            Instance("smtp-421", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], b"Subject: x\r\n\r\nhello\r\n")
+        inst.wait_log(
+            r"%s: to=<someone@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
+            r"dsn=4\.3\.2, status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] refused to talk "
+            r"to me: 421 4\.3\.2 sink\.test busy\)" % (qid, srv.port))
+
+
+def test_lmtp_per_recipient_replies():
+    def dot_replies(rcpts):
+        return ["452 4.2.2 <%s> Quota exceeded" % r if r.startswith("full@")
+                else "250 2.0.0 <%s> Saved" % r for r in rcpts]
+
+    with CaptureServer(lmtp=True, greeting="220 lmtp.test LMTP ready",
+                       ehlo=("lmtp.test", "PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME"),
+                       dot_replies=dot_replies) as srv, \
+            Instance("lmtp", main={"default_transport": "lmtp:inet:127.0.0.1:%d" % srv.port}) as inst:
+        inst.start()
+        qid = submit(inst, ["alice@remote.example", "full@remote.example"],
+                     b"Subject: lmtp\r\n\r\n.dot\r\nbody\r\n")
+        t = srv.wait()
+        assert t["helo"] == "LHLO mail.example.test", t["helo"]
+        assert t["body"].endswith(b"\r\n.dot\r\nbody\r\n"), t["body"]
+        inst.wait_log(r"postfix/lmtp\[\d+\]: %s: to=<alice@remote\.example>, "
+                      r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*dsn=2\.0\.0, status=sent "
+                      r"\(250 2\.0\.0 <alice@remote\.example> Saved\)" % (qid, srv.port))
+        inst.wait_log(r"postfix/lmtp\[\d+\]: %s: to=<full@remote\.example>, .*dsn=4\.2\.2, "
+                      r"status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 452 4\.2\.2 "
+                      r"<full@remote\.example> Quota exceeded \(in reply to end of DATA command\)\)"
+                      % qid)
