@@ -197,14 +197,14 @@ msg_logging_init(void)
     const char *name = config_str("syslog_name");
     const char *fac = config_str("syslog_facility");
     const char *host = config_str("myhostname");
-    int     f;
+    int     f = *fac ? msg_facility(fac) : LOG_MAIL;
 
     msg_logging_close();
     msg_copy(msg_state.syslog_name, sizeof(msg_state.syslog_name),
              *name ? name : "postfix");
-    if (*fac && (f = msg_facility(fac)) < 0)
+    if (f < 0)
         msg_warn("unknown syslog_facility \"%s\", using \"mail\"", fac);
-    msg_state.facility = (*fac && f >= 0) ? f : LOG_MAIL;
+    msg_state.facility = f >= 0 ? f : LOG_MAIL;
     if (*host)
         msg_copy(msg_state.hostname, sizeof(msg_state.hostname), host);
     else if (gethostname(msg_state.hostname, sizeof(msg_state.hostname) - 1) < 0)

@@ -314,10 +314,7 @@ smtp_txn_reply(SMTP_TXN *t, int type, int idx)
     }
 }
 
-/* Send the command in t->cmd and queue its reply; drain when needed. */
-static int
-smtp_txn_send(SMTP_TXN *t, int type, int idx);
-
+/* Read the replies to every command in flight, in order. */
 static int
 smtp_txn_drain(SMTP_TXN *t)
 {
@@ -343,6 +340,7 @@ smtp_txn_drain(SMTP_TXN *t)
     return 0;
 }
 
+/* Send the command in t->cmd and queue its reply; drain when needed. */
 static int
 smtp_txn_send(SMTP_TXN *t, int type, int idx)
 {

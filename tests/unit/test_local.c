@@ -63,7 +63,7 @@ UNIT_TEST(test_from_line)
 
 UNIT_TEST(test_copy_mbox)
 {
-    char    path[] = "/tmp/test_local.XXXXXX";
+    char    path[64] = "/tmp/test_local.XXXXXX";   /* room for ".out" */
     int     fd = mkstemp(path);
     STREAM *s = stream_open(path, O_RDWR, 0);
     DELIVER_REQUEST req;
