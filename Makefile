@@ -5,6 +5,7 @@
 # make install    DESTDIR=X: commands in X/usr/sbin, daemons in X/usr/libexec/posthorn
 # make run        a self-contained demo instance in ./run, SMTP on 127.0.0.1:2525
 # make asan       build with ASan+UBSan into bin-asan/ and run the tests with it
+# make valgrind   the integration tests with every daemon under valgrind
 # make fuzz       build the libFuzzer harnesses in tests/fuzz into bin-fuzz/
 
 CC       ?= cc
@@ -95,6 +96,11 @@ asan:
 	@# leaks at exit of short-lived commands are not findings; valgrind covers daemon leaks
 	ASAN_OPTIONS=detect_leaks=0 POSTHORN_BIN=bin-asan tests/run
 
+# The integration tests with every daemon under valgrind (slow: timing-sensitive
+# tests may time out; the valgrind findings are reported as failures at the end).
+valgrind: all
+	POSTHORN_VALGRIND=1 python3 tests/integration/run.py
+
 # libFuzzer harnesses (clang): bin-fuzz/fuzz_*; see tests/fuzz/README.md
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
@@ -112,4 +118,4 @@ run: all
 clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
-.PHONY: all install check deps asan fuzz run clean
+.PHONY: all install check deps asan valgrind fuzz run clean

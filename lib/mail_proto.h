@@ -153,4 +153,39 @@
 #define DSN_RET_FULL        1
 #define DSN_RET_HDRS        2
 
+/*
+ * -------------------------------------------------------------------
+ * bounce, defer, trace (private/bounce, private/defer, private/trace;
+ * one program "bounce"; qmgr is the client)
+ *
+ * The service name picks the per-message log the request works on:
+ * bounce -> bounce/ID, defer -> defer/ID, trace -> trace/ID (log format:
+ * qmgr/qmgr_log.c, one "name=value" block per recipient).
+ *
+ *   S: {protocol=bounce}
+ *   C: {request=flush, queue_name=Q, queue_id=ID, sender=S, encoding=E,
+ *       dsn_envid=X, dsn_ret=0|1|2}
+ *      The log's recipients whose NOTIFY allows a failure report (no
+ *      NOTIFY given, or FAILURE among them) go into one RFC 3464
+ *      non-delivery notification from MAILER-DAEMON (null sender) to S,
+ *      returning the message Q/ID (full content unless dsn_ret=2), queued
+ *      through public/cleanup. A null S (bounce of a bounce) makes it a
+ *      postmaster notice to 2bounce_notice_recipient when notify_classes
+ *      has "2bounce", otherwise it is dropped; a failed postmaster notice
+ *      (S is double_bounce_sender@myhostname) is dropped. notify_classes
+ *      "bounce" adds a headers-only copy to bounce_notice_recipient.
+ *      Then the log is removed.
+ *   S: {status=0|1}
+ *      0: done (notice queued, or none was due; the log is gone);
+ *      1: not done (log unreadable, cleanup unreachable...): the log stays,
+ *         the client keeps the queue file and asks again later.
+ *   The queue file Q/ID must exist until the reply arrives.
+ */
+#define SERVICE_DEFER       "defer"
+#define SERVICE_TRACE       "trace"
+#define PROTO_BOUNCE        "bounce"
+#define BOUNCE_REQ_FLUSH    "flush"
+#define BOUNCE_STAT_OK      0
+#define BOUNCE_STAT_FAIL    1
+
 #endif

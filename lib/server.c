@@ -11,6 +11,8 @@
  *       close it, report available. Exit after max_use clients or
  *       max_idle idle seconds.
  *   multi: an events.h loop; each readable client gets one fn() call.
+ *   Both call the program's on_accept hook (if any) once per new client,
+ *   right after accept, so a server can greet first.
  *   trigger: an events.h loop; fifo bytes, a short unix-socket message or
  *       a unix-dgram datagram are handed to fn() as one buffer.
  *
@@ -71,6 +73,7 @@ static struct {
     int     master_gone;
     MULTI_SERVER_FN multi_fn;
     TRIGGER_SERVER_FN trigger_fn;
+    int   (*on_accept)(STREAM *client);
 } srv = {.listen_count = 0};
 
 /* ---- signals and status ------------------------------------------------ */
@@ -250,6 +253,7 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
     for (; optind < argc; optind++)
         argv_add(server_ctx.args, argv[optind]);
     server_ctx.listen_count = srv.listen_count;
+    srv.on_accept = opts ? opts->on_accept : NULL;
 
     config_load(config_dir);
     config_override("service_name", server_ctx.service);
@@ -357,6 +361,13 @@ server_stdio_stream(void)
 
 /* ---- single-client server ---------------------------------------------- */
 
+/* The program's greeting hook; 0 = go on, -1 = drop the client. */
+static int
+server_on_accept(STREAM *client)
+{
+    return srv.on_accept ? srv.on_accept(client) : 0;
+}
+
 static void
 single_server_serve(SINGLE_SERVER_FN fn, int fd)
 {
@@ -364,7 +375,8 @@ single_server_serve(SINGLE_SERVER_FN fn, int fd)
 
     server_status(SERVER_STAT_BUSY);
     server_watchdog(1);
-    fn(client);
+    if (server_on_accept(client) == 0)
+        fn(client);
     (void) stream_close(client);
     server_watchdog(0);
     srv.use_count++;
@@ -385,7 +397,8 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
         STREAM *s = server_stdio_stream();
 
         srv.busy = 1;
-        fn(s);
+        if (server_on_accept(s) == 0)
+            fn(s);
         (void) stream_flush(s);
         stream_free_keep_fd(s);
         exit(0);
@@ -520,6 +533,11 @@ multi_server_accept(int lfd, int events, void *ctx)
     }
     srv.use_count++;
     client = stream_fdopen(fd);
+    server_watchdog(1);
+    if (server_on_accept(client) < 0) {
+        multi_server_drop(client);
+        return;
+    }
     event_read(fd, multi_server_client, client);
 }
 
@@ -533,6 +551,8 @@ multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVER_OPTS *
     if (srv.standalone) {
         s = server_stdio_stream();
         srv.busy = 1;
+        if (server_on_accept(s) < 0)
+            exit(0);
         while (fn(s) == 0 && !stream_error(s) && !stream_eof(s))
             /* one request per call */ ;
         (void) stream_flush(s);

@@ -24,6 +24,11 @@
  *       ('W', 'I', 'D', 'A', 'F'); fn gets them; the program may add its
  *       own events (qmgr). Never exits for max_idle (wakeup keeps it).
  *
+ * on_accept (optional, single and multi servers) runs once per new client
+ * right after accept, before the first fn call: a server that speaks first
+ * (trivial-rewrite's {protocol=...} greeting) writes and flushes there.
+ * It must not close the client; returning -1 makes the skeleton close it.
+ *
  * The skeleton closes the client stream after a single/multi fn returns
  * (fn must not close it). It sets the parameters service_name (-n) and
  * process_name before applying -o, so "-o syslog_name=postfix/$service_name"
@@ -32,8 +37,8 @@
  *
  * Status pipe: each message is a SERVER_STATUS struct written whole:
  * AVAIL after post_init, BUSY/AVAIL around each client or trigger. A
- * process that dies abnormally before it ever reported BUSY makes master
- * throttle the service (service_throttle_time).
+ * process that dies abnormally before its first report (a start-up
+ * failure) makes master throttle the service (service_throttle_time).
  * SIGTERM ("postfix stop"): an idle process exits at once; a busy one
  * closes its listen sockets and exits after the current client.
  * SIGHUP ("postfix reload") or a closed status pipe (master gone): exit
@@ -62,6 +67,9 @@ typedef struct SERVER_OPTS {
     void  (*pre_init)(const char *service, ARGV *args);   /* as root */
     void  (*post_init)(const char *service, ARGV *args);  /* after priv drop */
     int     keep_root;          /* never drop to mail_owner, even with -u (local) */
+    /* Single and multi servers: called with each new client right after
+     * accept, before fn (a protocol greeting); return -1 to drop it. */
+    int   (*on_accept)(STREAM *client);
 } SERVER_OPTS;
 
 /* Service context handed to callbacks. */

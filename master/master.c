@@ -13,7 +13,10 @@
  * pid/master.pid, open every endpoint, start the wakeup services, log
  * "daemon started". Then loop: signals arrive through a self-pipe
  * (master_sig.c); SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT stop
- * (children get SIGTERM), SIGQUIT aborts (children get SIGKILL).
+ * (children get SIGTERM), SIGQUIT aborts (children get SIGKILL); in both
+ * cases master waits up to MASTER_STOP_WAIT seconds for the children
+ * before it releases the pid file. In the foreground, SIGINT (Ctrl-C)
+ * reaches master only (master_spawn.c) and stops it like SIGTERM.
  *
  * SECURITY: runs as root; only reads root-owned configuration. Children
  * drop privileges themselves (server.c) as master.cf says.
@@ -97,6 +100,9 @@ master_terminate(int sig)
 {
     msg_info("terminating on signal %d", sig);
     master_kill_children(sig == SIGQUIT ? SIGKILL : SIGTERM);
+    /* Give idle children time to go (postlogd writes the last lines),
+     * well inside the 5 seconds "postfix stop" waits before force. */
+    master_wait_children(MASTER_STOP_WAIT);
     master_pid_remove();
     exit(0);
 }

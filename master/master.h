@@ -17,6 +17,7 @@
 #define MASTER_VERSION_DEFAULT "3.7.11"
 #define MASTER_PID_FILE     "pid/master.pid"
 #define MASTER_BACKLOG      128
+#define MASTER_STOP_WAIT    3.0     /* seconds to wait for children on stop */
 
 typedef struct MASTER_SERV {
     char   *name;               /* master.cf service field */
@@ -49,7 +50,7 @@ typedef struct MASTER_PROC {
     MASTER_SERV *serv;          /* NULL once the service was removed */
     char   *path;               /* for log lines after the service is gone */
     int     avail;
-    int     ready;              /* reported busy at least once */
+    int     ready;              /* sent a status report: start-up done */
     int     retired;            /* reload: exit after the current client */
     struct MASTER_PROC *next;
 } MASTER_PROC;
@@ -73,6 +74,7 @@ void    master_status_close(MASTER_SERV *serv);
 void    master_retire_children(MASTER_SERV *serv, int detach);
 void    master_reap_children(void);
 void    master_kill_children(int sig);
+void    master_wait_children(double seconds);   /* shutdown: reap, bounded */
 void    master_throttle(MASTER_SERV *serv);
 
 /* master_wakeup.c */

@@ -9,10 +9,17 @@
  * /dev/null (postlogd keeps stdout/stderr when master runs in the
  * foreground, for maillog_file = /dev/stdout), and an environment built
  * from $import_environment. A new child counts as available until it
- * reports busy. A child that exits abnormally before it ever reported
- * busy (it never took any work: a start-up failure) throttles its service
- * for $service_throttle_time ("bad command startup -- throttling"), as in
+ * reports busy. A child that exits abnormally before its first status
+ * report (the skeleton sends "available" once its start-up is done, so
+ * this is a start-up failure) throttles its service for
+ * $service_throttle_time ("bad command startup -- throttling"), as in
  * Postfix; this also stops a fork loop on a program that dies at once.
+ * A child that crashes later is simply replaced when work arrives.
+ *
+ * In the foreground (-s, "postfix start-fg") each child gets a process
+ * group of its own, so Ctrl-C reaches master alone and master stops the
+ * children in order (postlogd writes the last lines). On shutdown master
+ * waits a bounded time for its children (master_wait_children()).
  *
  * SECURITY: runs as root. The child closes every descriptor it does not
  * need before exec; the environment is rebuilt, not inherited. Status
@@ -26,6 +33,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -87,8 +95,7 @@ master_status_event(int fd, int events, void *ctx)
                          serv->name, (long) st[i].pid);
             continue;
         }
-        if (st[i].status == SERVER_STAT_BUSY)
-            proc->ready = 1;    /* it took work: started fine */
+        proc->ready = 1;        /* it finished its start-up */
         if (st[i].status == SERVER_STAT_AVAIL && !proc->avail) {
             proc->avail = 1;
             serv->avail_proc++;
@@ -161,6 +168,28 @@ master_kill_children(int sig)
 
     for (proc = master_procs; proc; proc = proc->next)
         (void) kill(proc->pid, sig);
+}
+
+/* Shutdown: reap children until none is left or the time is up. */
+void
+master_wait_children(double seconds)
+{
+    struct timespec ts = {0, 50 * 1000000L};
+    int     rounds = (int) (seconds * 20);
+    MASTER_PROC *proc;
+    pid_t   pid;
+
+    while (master_procs != NULL && rounds-- > 0) {
+        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+            if ((proc = master_proc_find(pid)) != NULL) {
+                master_proc_unlink(proc);
+                mem_free(proc->path);
+                mem_free(proc);
+            }
+        }
+        if (master_procs != NULL)
+            (void) nanosleep(&ts, NULL);
+    }
 }
 
 /* ---- the child side ---------------------------------------------------- */
@@ -256,6 +285,16 @@ static void
 master_child(MASTER_SERV *serv, ARGV *av, ARGV *env)
 {
     master_sig_child_reset();
+    /*
+     * In the foreground, Ctrl-C sends SIGINT to the terminal's process
+     * group: only master should get it (and stop its children in order),
+     * so the children get a group of their own. postlogd may then write
+     * to the terminal from a background group: no SIGTTOU stop for that.
+     */
+    if (master_foreground) {
+        (void) setpgid(0, 0);
+        (void) signal(SIGTTOU, SIG_IGN);
+    }
     msg_logging_close();
     master_child_fds(serv);
     execve(serv->path, av->argv, env->argv);

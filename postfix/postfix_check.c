@@ -3,7 +3,9 @@
  *
  * Interface: postfix.h. postfix_check() verifies what master needs and is
  * fatal when it is missing: mail_owner and setgid_group exist and are not
- * privileged, master.cf parses, daemon_directory holds master. It creates
+ * privileged, master.cf parses, daemon_directory holds master, a
+ * maillog_file matches $maillog_file_prefixes (postlogd refuses it
+ * otherwise, and the log would silently go nowhere). It creates
  * missing directories with Postfix's ownership and modes:
  *
  *   queue_directory          0755 root
@@ -157,6 +159,29 @@ postfix_check_mastercf(void)
     mem_free(path);
 }
 
+/* postlogd would refuse the file: say so before anything starts. */
+static void
+postfix_check_maillog(void)
+{
+    const char *file = config_str("maillog_file");
+    ARGV   *list;
+    size_t  i;
+    int     ok = 0;
+
+    if (*file == 0)
+        return;
+    if (*file != '/')
+        msg_fatal("maillog_file \"%s\" is not an absolute path", file);
+    list = config_list("maillog_file_prefixes");
+    for (i = 0; i < list->argc && !ok; i++)
+        ok = strncmp(file, list->argv[i], strlen(list->argv[i])) == 0;
+    argv_free(list);
+    if (!ok)
+        msg_fatal("maillog_file \"%s\" does not start with one of the "
+                  "maillog_file_prefixes (%s)", file,
+                  config_str("maillog_file_prefixes"));
+}
+
 static void
 postfix_check_params(void)
 {
@@ -175,6 +200,7 @@ postfix_check(int warn)
     priv_mail_owner(&pf_ids.owner_uid, &pf_ids.owner_gid);
     pf_ids.setgid_gid = priv_setgid_group();
     postfix_check_mastercf();
+    postfix_check_maillog();
     postfix_check_programs();
     postfix_queue_dirs(warn, 0);
     if (warn)

@@ -67,7 +67,7 @@ qmgr_post_init(const char *service, ARGV *args)
 int
 main(int argc, char **argv)
 {
-    static const SERVER_OPTS opts = {0, qmgr_post_init, 0};
+    static const SERVER_OPTS opts = {.post_init = qmgr_post_init};
 
     msg_init("qmgr", 0);
     trigger_server_main(argc, argv, qmgr_trigger, &opts);

@@ -116,8 +116,12 @@ int     qmgr_log_append(const char *queue, const QMGR_MESSAGE *msg,
 /* "ID: to=<..>, relay=none, delay=.., delays=.., dsn=.., status=S (reason)" */
 void    qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt,
                         const char *status);
-/* Hand bounce/<id> to the bounce service (not there yet: keeps the log). */
+/* Hand bounce/<id> to the bounce service: 0 when the notice is queued
+ * (or none was due) and the queue file may go, -1 to keep it and retry.
+ * Calls qmgr_bounce_flush_fn, set by qmgr_bounce.c in the daemon (unset
+ * in unit tests: the log just stays). */
 int     qmgr_bounce_flush(const QMGR_MESSAGE *msg);
+extern int (*qmgr_bounce_flush_fn)(const QMGR_MESSAGE *msg);
 
 /* ---- transports, queues, entries (qmgr_queue.c) ----------------------- */
 

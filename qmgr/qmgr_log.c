@@ -114,12 +114,15 @@ qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt, const char *stat
 }
 
 /*
- * Turn bounce/ID into a non-delivery notice. There is no bounce service
- * yet: the log stays in bounce/ for it (and for the administrator), and
- * the queue file may go. Returns 0 when the queue file may be removed.
+ * Turn bounce/ID into a non-delivery notice: the bounce service client
+ * (qmgr_bounce.c) plugs into qmgr_bounce_flush_fn when the daemon starts.
+ * Without it (unit tests) the log stays in bounce/ and the queue file
+ * may go. Returns 0 when the queue file may be removed.
  */
+int     (*qmgr_bounce_flush_fn)(const QMGR_MESSAGE *msg);
+
 int
 qmgr_bounce_flush(const QMGR_MESSAGE *msg)
 {
-    return 0;
+    return qmgr_bounce_flush_fn ? qmgr_bounce_flush_fn(msg) : 0;
 }

@@ -34,8 +34,8 @@
 #define SMTPD_BARE_LF_REJECT    2
 
 typedef struct SMTPD_PARAMS {
-    const char *myhostname;
-    const char *mail_name;
+    char   *myhostname;
+    char   *mail_name;
     char   *banner;
     long    message_size_limit;
     long    line_length_limit;
@@ -44,8 +44,10 @@ typedef struct SMTPD_PARAMS {
     long    hard_error_limit;
     long    error_sleep_time;
     long    timeout;
+    long    ipc_timeout;        /* requests to cleanup */
     int     disable_vrfy;
     int     peername_lookup;
+    int     smtputf8_enable;
     int     reject_unlisted_recipient;
     int     bare_lf_mode;
     long    bare_lf_code;
@@ -57,7 +59,11 @@ typedef struct SMTPD_PARAMS {
     long    unknown_virtual_code;
     long    unknown_relay_code;
     ARGV   *discard_ehlo;
+    ARGV   *forbidden_commands; /* smtpd_forbidden_commands: the plain names */
+    DICT  **forbidden_dicts;    /* ... and its tables */
+    size_t  forbidden_dict_count;
     char   *recipient_delimiter;
+    ARGV   *rewrite_clients;    /* local_header_rewrite_clients */
     ARGV   *client_restrictions;
     ARGV   *helo_restrictions;
     ARGV   *sender_restrictions;

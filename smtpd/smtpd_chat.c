@@ -159,7 +159,8 @@ smtpd_log_disconnect(SMTPD_STATE *state)
             vstring_sprintf_append(line, " %s=%d/%d", smtpd_stat_names[i],
                                    state->stat_ok[i], state->stat_total[i]);
     }
-    if (ok == total)
+    /* An empty session is "commands=0/0", as with Postfix. */
+    if (ok == total && total > 0)
         vstring_sprintf_append(line, " commands=%d", total);
     else
         vstring_sprintf_append(line, " commands=%d/%d", ok, total);

@@ -27,7 +27,6 @@
 
 #include "address.h"
 #include "attr.h"
-#include "config.h"
 #include "connect.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -41,17 +40,6 @@
 #include "smtpd.h"
 
 #define SMTPD_CLEANUP_PATH MAIL_CLASS_PUBLIC "/" SERVICE_CLEANUP
-
-static long
-smtpd_cleanup_timeout(void)
-{
-    long    t;
-    const char *v = config_lookup(MAIL_IPC_TIMEOUT_PARAM);
-
-    if (v == NULL || config_parse_time(v, 's', &t) != 0 || t <= 0)
-        t = 3600;
-    return t;
-}
 
 static void
 smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
@@ -67,7 +55,7 @@ smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
 static const char *
 smtpd_rewrite_context(SMTPD_STATE *state)
 {
-    ARGV   *list = config_list("local_header_rewrite_clients");
+    ARGV   *list = smtpd_params.rewrite_clients;
     const char *context = "remote";
     char    literal[INET6_ADDRSTRLEN + 8];
 
@@ -86,7 +74,6 @@ smtpd_rewrite_context(SMTPD_STATE *state)
             context = "local";
         }
     }
-    argv_free(list);
     return context;
 }
 
@@ -118,13 +105,13 @@ smtpd_cleanup_open(SMTPD_STATE *state)
     const char *id;
     int     fd;
 
-    if ((fd = unix_connect(SMTPD_CLEANUP_PATH, (int) smtpd_cleanup_timeout())) < 0) {
+    if ((fd = unix_connect(SMTPD_CLEANUP_PATH, (int) smtpd_params.ipc_timeout)) < 0) {
         msg_warn("connect to %s: %m", SMTPD_CLEANUP_PATH);
         attr_list_free(list);
         return -1;
     }
     state->cleanup = stream_fdopen(fd);
-    stream_set_timeout(state->cleanup, (int) smtpd_cleanup_timeout());
+    stream_set_timeout(state->cleanup, (int) smtpd_params.ipc_timeout);
     if (attr_read(state->cleanup, list) != 1
         || attr_get(list, ATTR_PROTOCOL) == NULL
         || strcmp(attr_get(list, ATTR_PROTOCOL), PROTO_CLEANUP) != 0

@@ -317,13 +317,20 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
 
     if (argc < 2 || argc > 3 || strspn(argv[1], "0123456789") != strlen(argv[1])
         || strlen(argv[1]) > 18 || (argc == 3 && strcasecmp(argv[2], "LAST") != 0)) {
-        smtpd_reply(state, "501 5.5.4 Syntax: BDAT count [LAST]");
+        msg_info("%s: malformed BDAT command syntax from %s: %.100s",
+                 smtpd_queue_label(state), state->namaddr, STR(state->buffer));
+        smtpd_reply(state, "521 5.5.4 Syntax: BDAT count [LAST]");
         /* the chunk size is unknown: the stream cannot be resynchronized */
         state->quit = 1;
         return -1;
     }
     count = strtol(argv[1], &end, 10);
     last = argc == 3;
+    if (count == 0 && !last) {
+        msg_info("%s: null BDAT request from %s", smtpd_queue_label(state), state->namaddr);
+        smtpd_reply(state, "551 5.7.1 Null BDAT request");
+        return -1;
+    }
     if (state->rcpt_count == 0) {
         if (smtpd_bdat_read(state, count, 1) != 0)
             return smtpd_bdat_lost(state);

@@ -21,6 +21,7 @@
 
 #include "address.h"
 #include "mail_proto.h"
+#include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
@@ -92,7 +93,7 @@ static int
 smtpd_check_helo(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc < 2) {
-        smtpd_reply(state, "501 5.5.4 Syntax: %s hostname",
+        smtpd_reply(state, "501 Syntax: %s hostname",
                     strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
         return -1;
     }
@@ -157,7 +158,8 @@ smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
     smtpd_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
     smtpd_ehlo_add(lines, "8bitmime", "250 8BITMIME");
     smtpd_ehlo_add(lines, "dsn", "250 DSN");
-    smtpd_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
+    if (smtpd_params.smtputf8_enable)
+        smtpd_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
     smtpd_ehlo_add(lines, "chunking", "250 CHUNKING");
     smtpd_reply_multi(state, lines);
     argv_free(lines);
@@ -212,6 +214,10 @@ smtpd_check_rcpt_state(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender == NULL) {
         smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
+        return -1;
+    }
+    if (state->bdat_active) {
+        smtpd_reply(state, "503 5.5.1 Error: RCPT after BDAT");
         return -1;
     }
     return 0;
@@ -301,7 +307,8 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
         return -1;
     }
     if (argc < 2) {
-        smtpd_reply(state, "501 5.5.4 Syntax: VRFY address");
+        smtpd_reply(state, "501 5.5.4 Syntax: VRFY address%s",
+                    smtpd_params.smtputf8_enable ? " [SMTPUTF8]" : "");
         return -1;
     }
     addr = vstring_alloc(ADDRESS_MAX);
@@ -329,15 +336,15 @@ static int
 smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->helo_name == NULL) {
-        smtpd_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
+        smtpd_reply(state, "503 Error: send HELO/EHLO first");
         return -1;
     }
     if (state->sender != NULL) {
-        smtpd_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
+        smtpd_reply(state, "503 Error: MAIL transaction in progress");
         return -1;
     }
     if (argc != 2) {
-        smtpd_reply(state, "500 5.5.4 Syntax: ETRN domain");
+        smtpd_reply(state, "500 Syntax: ETRN domain");
         return -1;
     }
     smtpd_reply(state, "459 4.3.0 <%s>: service unavailable", argv[1]);
@@ -367,14 +374,28 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
     {0, 0, 0, 0},
 };
 
-/* smtpd_forbidden_commands default: CONNECT GET POST and "Name:" headers. */
+/*
+ * smtpd_forbidden_commands: a verb listed by name (any case), or found in
+ * a listed table, ends the session; so does a verb that looks like a
+ * message header ("Subject:"), as when a client sends mail content
+ * without DATA. Tables of a type posthorn cannot open are skipped.
+ */
 static int
 smtpd_forbidden(const char *verb)
 {
+    ARGV   *names = smtpd_params.forbidden_commands;
     size_t  len = strlen(verb);
+    const char *value;
 
-    return strcasecmp(verb, "CONNECT") == 0 || strcasecmp(verb, "GET") == 0
-        || strcasecmp(verb, "POST") == 0 || (len > 1 && verb[len - 1] == ':');
+    if (len > 1 && verb[len - 1] == ':')
+        return 1;
+    for (size_t i = 0; i < names->argc; i++)
+        if (strcasecmp(names->argv[i], verb) == 0)
+            return 1;
+    for (size_t i = 0; i < smtpd_params.forbidden_dict_count; i++)
+        if (dict_get(smtpd_params.forbidden_dicts[i], verb, &value) == MAP_FOUND)
+            return 1;
+    return 0;
 }
 
 /* One command line. */
@@ -405,7 +426,7 @@ smtpd_dispatch(SMTPD_STATE *state)
             break;
     if (cmd->name == NULL) {
         state->where = "UNKNOWN";
-        smtpd_reply(state, "502 5.5.2 Error: command not recognized");
+        smtpd_reply(state, "500 5.5.2 Error: command not recognized");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         argv_free(args);
         return;

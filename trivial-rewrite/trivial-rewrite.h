@@ -12,5 +12,7 @@
 
 /* multi_server callback: serve the requests that are waiting; -1 = close. */
 int     rewrite_service(STREAM *client);
+/* on_accept hook: send the {protocol=rewrite} greeting; -1 = close. */
+int     rewrite_greet(STREAM *client);
 
 #endif

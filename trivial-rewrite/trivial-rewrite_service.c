@@ -1,16 +1,12 @@
 /*
  * trivial-rewrite_service.c - answer rewrite and resolve requests.
  *
- * Interface: rewrite_service(client), the multi_server callback. Per
- * request (mail_proto.h):
+ * Interface: rewrite_greet(client), the skeleton's on_accept hook, sends
+ * the {protocol=rewrite} greeting to each new client; rewrite_service(client),
+ * the multi_server callback, answers one request (mail_proto.h):
  *   {request=rewrite, rule=local|remote, address=A} -> {flags=0, address=A'}
  *   {request=resolve, sender=S, address=A}
  *       -> {flags=F, transport=T, nexthop=H, recipient=A'}
- *
- * The {protocol=rewrite} greeting is sent before the first reply on a
- * connection (server.h has no on-accept hook; the client writes its first
- * request before it reads the greeting, so this order works, and a
- * skeleton that greets on accept would work with the client too).
  *
  * SECURITY: clients are other posthorn processes and are not trusted. A
  * request must have exactly the attributes named above, a known request
@@ -27,32 +23,11 @@
 #include "rewrite_clnt.h"
 #include "trivial-rewrite.h"
 
-#define REWRITE_FD_MAX 4096
-
-/* Which stream on each fd has been greeted (see the comment above). */
-static STREAM *rewrite_greeted[REWRITE_FD_MAX];
-
-static int
+/* on_accept: the server speaks first. */
+int
 rewrite_greet(STREAM *client)
 {
-    int     fd = stream_fd(client);
-
-    if (fd >= 0 && fd < REWRITE_FD_MAX && rewrite_greeted[fd] == client)
-        return 0;
-    if (attr_send_protocol(client, PROTO_REWRITE) < 0)
-        return -1;
-    if (fd >= 0 && fd < REWRITE_FD_MAX)
-        rewrite_greeted[fd] = client;
-    return 0;
-}
-
-static void
-rewrite_forget(STREAM *client)
-{
-    int     fd = stream_fd(client);
-
-    if (fd >= 0 && fd < REWRITE_FD_MAX && rewrite_greeted[fd] == client)
-        rewrite_greeted[fd] = NULL;
+    return attr_send_protocol(client, PROTO_REWRITE);
 }
 
 /* Validate the request's shape; returns the address or NULL. */
@@ -75,7 +50,6 @@ rewrite_do_rewrite(STREAM *client, const ATTR_LIST *req, ATTR_LIST *rep)
     const char *addr = rewrite_check(req, ATTR_RULE);
     const char *rule;
     VSTRING *out;
-    int     ret;
 
     if (addr == NULL)
         return -1;
@@ -91,8 +65,7 @@ rewrite_do_rewrite(STREAM *client, const ATTR_LIST *req, ATTR_LIST *rep)
     attr_add_long(rep, ATTR_FLAGS, 0);
     attr_add(rep, ATTR_ADDRESS, STR(out));
     vstring_free(out);
-    ret = rewrite_greet(client);
-    return ret < 0 ? -1 : attr_write(client, rep);
+    return attr_write(client, rep);
 }
 
 static int
@@ -110,8 +83,6 @@ rewrite_do_resolve(STREAM *client, const ATTR_LIST *req, ATTR_LIST *rep)
     attr_add(rep, ATTR_NEXTHOP, STR(reply.nexthop));
     attr_add(rep, ATTR_RECIPIENT, STR(reply.recipient));
     resolve_reply_free(&reply);
-    if (rewrite_greet(client) < 0)
-        return -1;
     return attr_write(client, rep);
 }
 
@@ -156,7 +127,5 @@ rewrite_service(STREAM *client)
     } while (ret == 0 && stream_buffered(client) > 0);
     attr_list_free(req);
     attr_list_free(rep);
-    if (ret < 0 || stream_error(client) || stream_eof(client))
-        rewrite_forget(client);                 /* the skeleton closes it */
-    return ret;
+    return ret;                 /* -1: the skeleton closes the client */
 }

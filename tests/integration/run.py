@@ -8,6 +8,7 @@ when missing, and throw-away test users; removes the users at the end.
 Prints one line per test and a closing "N passed, N failed".
 """
 import importlib
+import re
 import os
 import subprocess
 import sys
@@ -39,6 +40,9 @@ def main():
         print("0 passed, 1 failed")
         return 1
     os.environ["POSTHORN_ROOT"] = root
+    vg_dir = None
+    if os.environ.get("POSTHORN_VALGRIND"):
+        vg_dir = wrap_daemons_in_valgrind(root)
     import posthorn
     posthorn.ROOT = root
     posthorn.ensure_system_accounts()
@@ -66,8 +70,51 @@ def main():
         if not os.environ.get("POSTHORN_KEEP_USERS"):
             posthorn.remove_test_users()
         shutil.rmtree(root, ignore_errors=True)
+    if vg_dir:
+        bad = valgrind_findings(vg_dir)
+        for b in bad:
+            print("FAIL valgrind: %s" % b)
+        failed += len(bad)
+        shutil.rmtree(vg_dir, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
+
+
+def wrap_daemons_in_valgrind(root):
+    """Replace each installed daemon by a script that runs it under valgrind
+    (make valgrind). Each process writes its own log into vg_dir."""
+    vg_dir = tempfile.mkdtemp(prefix="posthorn-valgrind-", dir="/tmp")
+    os.chmod(vg_dir, 0o1777)
+    libexec = os.path.join(root, "usr/libexec/posthorn")
+    real = os.path.join(libexec, ".real")
+    os.makedirs(real)
+    for name in os.listdir(libexec):
+        path = os.path.join(libexec, name)
+        if name in ("master", ".real"):
+            continue
+        # the real program keeps its name (programs log and behave by it: lmtp)
+        shutil.copy2(os.path.realpath(path), os.path.join(real, name))
+        os.unlink(path)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\nexec valgrind -q --vgdb=no --leak-check=full --show-leak-kinds=definite "
+                    "--errors-for-leak-kinds=definite --suppressions=%s/tests/valgrind.supp "
+                    "--log-file=%s/%s.%%p.log %s \"$@\"\n"
+                    % (REPO, vg_dir, name, os.path.join(real, name)))
+        os.chmod(path, 0o755)
+    return vg_dir
+
+
+def valgrind_findings(vg_dir):
+    """Logs with errors (a clean -q run writes nothing)."""
+    bad = []
+    for fn in sorted(os.listdir(vg_dir)):
+        with open(os.path.join(vg_dir, fn), errors="replace") as f:
+            text = f.read()
+        if re.search(r"^==\d+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|"
+                     r"Mismatched|Source and destination overlap|.*definitely lost)", text, re.M):
+            print("---- valgrind %s\n%s" % (fn, text[:3000]))
+            bad.append(fn)
+    return bad
 
 
 if __name__ == "__main__":

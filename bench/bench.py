@@ -1,0 +1,787 @@
+#!/usr/bin/env python3
+"""
+bench.py - make bench: posthorn and Debian's Postfix, side by side, on one machine.
+
+What it does (root only):
+  1. installs the posthorn build (BENCH_BIN/BENCH_OBJ, default bin/build) into a
+     temporary root, and Debian's postfix package when it is missing (only here:
+     make check never needs it; no system instance is configured or left running);
+  2. writes two isolated instances under one temporary directory with the same
+     main.cf parameters (only the program paths differ), each with its own
+     127.0.0.1 port, queue, data directory and log file; master.cf is each
+     project's own default with chroot off everywhere, so process limits match;
+  3. runs BENCH_ROUNDS rounds (default 3). Each round first measures the
+     machine's ceilings, then posthorn, then Postfix, each freshly started:
+       (a) acceptance rate: smtp-source -s 20 -l 2048 -m N into the MTA,
+           messages per second until smtp-source is done;
+       (b) end-to-end rate of the same run: until smtp-sink (relayhost of both
+           MTAs, -M N) has received all N;
+       (c) local delivery rate: N messages to a throw-away user with
+           home_mailbox = Maildir/, until all N are in ~/Maildir/new;
+       (d) peak total PSS (smaps_rollup, so shared pages count once) of the
+           MTA's master and all its descendants, sampled every 100 ms during
+           (a)+(b); also during (c), and the CPU time the MTA used per message.
+     Ceilings: smtp-source straight into smtp-sink (protocol), and
+     create+write+fsync+unlink per second on the queue's file system
+     (durability), with 1 and with 20 threads.
+  4. prints the medians with the posthorn/Postfix ratio and appends JSON lines
+     to bench/results/<timestamp>.json (copied to bench/results/latest.json).
+
+  bench/run --compare A.json B.json   prints two runs' summaries side by side.
+
+Environment: BENCH_N (2000), BENCH_ROUNDS (3), BENCH_TIMEOUT (300 s per
+measurement), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_BIN, BENCH_OBJ.
+
+Cleanup: both instances are stopped (and what is left of their process trees
+killed, by pid), the bench user and the temporary directory are removed, also
+on errors and on SIGINT/SIGTERM.
+
+SECURITY: runs as root; creates and removes the Unix user "phbench" (refuses to
+touch an existing user of that name that it did not create), writes only under
+its own mkdtemp() directory and bench/results/.
+"""
+import json
+import os
+import platform
+import pwd
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results")
+
+N = int(os.environ.get("BENCH_N", "2000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "300"))
+SESSIONS = int(os.environ.get("BENCH_SESSIONS", "20"))
+SIZE = int(os.environ.get("BENCH_SIZE", "2048"))
+BUILD_BIN = os.environ.get("BENCH_BIN", "bin")
+BUILD_OBJ = os.environ.get("BENCH_OBJ", "build")
+
+BENCH_USER = "phbench"
+HOSTNAME = "bench.example.test"
+SMTP_SOURCE = "/usr/sbin/smtp-source"
+SMTP_SINK = "/usr/sbin/smtp-sink"
+PF_DAEMON_DIR = "/usr/lib/postfix/sbin"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def say(text):
+    print(text, flush=True)
+
+
+def run(argv, check=True, timeout=120, env=None):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s%s" % (" ".join(argv), p.returncode,
+                                                      p.stdout, p.stderr))
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_until(cond, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise RuntimeError("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+# ---- setup: packages, posthorn build, bench user -------------------------
+
+def ensure_postfix_package():
+    """Install Debian's postfix when smtp-source or its daemons are missing.
+    Returns True when this run installed it."""
+    if os.path.exists(SMTP_SOURCE) and os.path.exists(os.path.join(PF_DAEMON_DIR, "master")):
+        return False
+    say("bench: installing Debian's postfix package (for Postfix itself and smtp-source/smtp-sink)")
+    # "No configuration": no /etc/postfix/main.cf, so no system instance.
+    p = subprocess.run(["debconf-set-selections"], text=True, capture_output=True,
+                       input="postfix postfix/main_mailer_type select No configuration\n")
+    if p.returncode != 0:
+        raise RuntimeError("debconf-set-selections: " + p.stderr)
+    # policy-rc.d 101 keeps the package scripts from starting anything.
+    policy = "/usr/sbin/policy-rc.d"
+    made_policy = not os.path.exists(policy)
+    if made_policy:
+        with open(policy, "w") as f:
+            f.write("#!/bin/sh\n# bench.py: no service starts during the install\nexit 101\n")
+        os.chmod(policy, 0o755)
+    try:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        p = run(["apt-get", "install", "-y", "--no-install-recommends", "postfix"],
+                check=False, timeout=600, env=env)
+        if p.returncode != 0:
+            run(["apt-get", "update"], check=False, timeout=300, env=env)
+            run(["apt-get", "install", "-y", "--no-install-recommends", "postfix"],
+                timeout=600, env=env)
+    finally:
+        if made_policy:
+            os.unlink(policy)
+    # Whatever the maintainer scripts did: no system Postfix stays up.
+    if os.path.exists("/etc/postfix/main.cf") and \
+            run(["/usr/sbin/postfix", "status"], check=False).returncode == 0:
+        run(["/usr/sbin/postfix", "stop"], check=False)
+    return True
+
+
+def install_posthorn(root):
+    say("bench: installing posthorn (%s) into %s" % (BUILD_BIN, root))
+    run(["make", "-s", "-C", REPO, "install", "DESTDIR=" + root, "BIN=" + BUILD_BIN,
+         "OBJ=" + BUILD_OBJ], timeout=900)
+
+
+def ensure_system_accounts():
+    if run(["getent", "group", "postdrop"], check=False).returncode != 0:
+        run(["groupadd", "--system", "postdrop"])
+    if run(["getent", "passwd", "postfix"], check=False).returncode != 0:
+        run(["useradd", "--system", "--no-create-home", "--home-dir", "/var/spool/postfix",
+             "--shell", "/usr/sbin/nologin", "--user-group", "postfix"])
+
+
+def create_bench_user(top):
+    try:
+        pw = pwd.getpwnam(BENCH_USER)
+    except KeyError:
+        pw = None
+    if pw is not None:
+        # Left behind by an interrupted run (home under a /tmp/posthorn-bench-* dir)?
+        if re.match(r"^/tmp/posthorn-bench-[^/]+/home/", pw.pw_dir):
+            run(["userdel", BENCH_USER], check=False)
+        else:
+            raise RuntimeError("user %s exists and is not ours; remove it first" % BENCH_USER)
+    home = os.path.join(top, "home", BENCH_USER)
+    os.makedirs(os.path.dirname(home), mode=0o755)
+    run(["useradd", "--home-dir", home, "--create-home", "--shell", "/usr/sbin/nologin",
+         BENCH_USER])
+    return home
+
+
+def remove_bench_user():
+    run(["userdel", BENCH_USER], check=False)
+
+
+# ---- process trees: PSS and CPU ------------------------------------------
+
+def proc_table():
+    """pid -> (ppid, comm, cpu ticks incl. reaped children)"""
+    out = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                data = f.read()
+        except OSError:
+            continue
+        lp, rp = data.find("("), data.rfind(")")
+        fields = data[rp + 2:].split()
+        # fields[0] is state (field 3); ppid is field 4, utime..cstime 14..17
+        ticks = sum(int(x) for x in fields[11:15])
+        out[int(name)] = (int(fields[1]), data[lp + 1:rp], ticks)
+    return out
+
+
+def tree_pids(root, table=None):
+    table = table or proc_table()
+    if root not in table:
+        return [], table
+    kids = {}
+    for pid, (ppid, _, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(kids.get(pid, ()))
+    return pids, table
+
+
+def pss_kb(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def cpu_snapshot(root):
+    """comm -> cpu ticks (utime+stime+cutime+cstime) over the tree of root."""
+    pids, table = tree_pids(root)
+    snap = {}
+    for pid in pids:
+        snap[pid] = (table[pid][1], table[pid][2])
+    return snap
+
+
+def cpu_delta(before, after):
+    """Seconds of CPU the tree used between two snapshots, total and per comm."""
+    per = {}
+    for pid, (comm, ticks) in after.items():
+        base = before.get(pid, (comm, 0))[1]
+        per[comm] = per.get(comm, 0) + max(0, ticks - base)
+    total = sum(per.values())
+    return total / CLK_TCK, {k: v / CLK_TCK for k, v in sorted(per.items(), key=lambda kv: -kv[1])}
+
+
+class PssSampler(threading.Thread):
+    """Peak total PSS of a process tree, sampled every interval seconds."""
+
+    def __init__(self, root, interval=0.1):
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.peak_kb, self.peak_procs, self.samples = 0, 0, 0
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            pids, _ = tree_pids(self.root)
+            total = sum(pss_kb(p) for p in pids)
+            self.samples += 1
+            if total > self.peak_kb:
+                self.peak_kb, self.peak_procs = total, len(pids)
+            self.done.wait(self.interval)
+
+    def finish(self):
+        self.done.set()
+        self.join(10)
+        return self.peak_kb
+
+
+# ---- the two MTAs -----------------------------------------------------------
+
+def master_cf(text, port):
+    """Each project's default master.cf with chroot off and smtpd on port."""
+    out, moved = [], False
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            f = line.split()
+            if len(f) >= 8:
+                f[4] = "n"
+                if f[0] == "smtp" and f[1] == "inet" and not moved:
+                    f[0], moved = str(port), True
+                line = " ".join(f)
+        out.append(line)
+    if not moved:
+        raise RuntimeError("master.cf has no smtp inet service")
+    return "\n".join(out) + "\n"
+
+
+class Mta:
+    def __init__(self, kind, top, root, sink_port):
+        self.kind = kind
+        self.dir = os.path.join(top, kind)
+        self.conf = os.path.join(self.dir, "conf")
+        self.queue = os.path.join(self.dir, "queue")
+        self.data = os.path.join(self.dir, "data")
+        self.maillog = os.path.join(self.dir, "maillog")
+        self.port = free_port()
+        self.running = False
+        self.master_pid = None
+        if kind == "posthorn":
+            self.sbin = os.path.join(root, "usr/sbin")
+            paths = {"daemon_directory": os.path.join(root, "usr/libexec/posthorn"),
+                     "command_directory": self.sbin}
+            master_src = os.path.join(REPO, "conf/master.cf")
+        else:
+            self.sbin = "/usr/sbin"
+            paths = {"daemon_directory": PF_DAEMON_DIR, "command_directory": self.sbin,
+                     "meta_directory": "/etc/postfix", "shlib_directory": "/usr/lib/postfix"}
+            master_src = "/etc/postfix/master.cf"
+            if not os.path.exists(master_src):
+                master_src = "/usr/share/postfix/master.cf.dist"
+        os.makedirs(self.conf)
+        os.makedirs(os.path.join(self.dir, "mail"), mode=0o1777)
+        os.chmod(os.path.join(self.dir, "mail"), 0o1777)
+        params = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue,
+            "data_directory": self.data,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "myhostname": HOSTNAME,
+            "mydomain": "example.test",
+            "mydestination": "$myhostname, localhost.$mydomain, localhost",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "mynetworks": "127.0.0.0/8",
+            "relayhost": "[127.0.0.1]:%d" % sink_port,
+            "home_mailbox": "Maildir/",
+            "mail_spool_directory": os.path.join(self.dir, "mail"),
+            "alias_maps": "hash:%s/aliases" % self.conf,
+            "alias_database": "hash:%s/aliases" % self.conf,
+            "maillog_file": self.maillog,
+            "maillog_file_prefixes": self.dir,
+            "smtpd_peername_lookup": "no",
+            "biff": "no",
+        }
+        params.update(paths)
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            f.write("# bench.py: %s instance\n" % kind)
+            for k, v in params.items():
+                f.write("%s = %s\n" % (k, v))
+        with open(master_src) as f:
+            text = f.read()
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(master_cf(text, self.port))
+        aliases = os.path.join(self.conf, "aliases")
+        with open(aliases, "w") as f:
+            f.write("postmaster: root\n")
+        self.cmd("postalias", aliases)
+
+    def cmd(self, name, *args, check=True, timeout=120):
+        return run([os.path.join(self.sbin, name), "-c", self.conf] + list(args),
+                   check=check, timeout=timeout)
+
+    def start(self):
+        """A fresh queue every time, then postfix start."""
+        self.stop()
+        for d in (self.queue, self.data):
+            shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(self.queue, mode=0o755)
+        p = self.cmd("postfix", "start", check=False)
+        self.running = True
+        if p.returncode != 0:
+            raise RuntimeError("%s: postfix start failed: %s%s\n%s" % (
+                self.kind, p.stdout, p.stderr, self.log_tail()))
+        wait_until(lambda: port_open(self.port), 30, "%s smtpd on port %d" % (self.kind, self.port))
+        pidfile = os.path.join(self.queue, "pid", "master.pid")
+        wait_until(lambda: os.path.exists(pidfile), 10, pidfile)
+        with open(pidfile) as f:
+            self.master_pid = int(f.read().split()[0])
+
+    def stop(self):
+        if not self.running:
+            return
+        self.running = False
+        pids = []
+        if self.master_pid:
+            pids, _ = tree_pids(self.master_pid)
+        try:
+            self.cmd("postfix", "stop", check=False, timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        end = time.time() + 30
+        while time.time() < end and any(os.path.exists("/proc/%d" % p) for p in pids):
+            time.sleep(0.1)
+        for pid in pids:                       # only our own tree, by pid
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    if f.read().split()[3] in (str(q) for q in pids + [1]):
+                        os.kill(pid, signal.SIGKILL)
+            except (OSError, IndexError):
+                pass
+        self.master_pid = None
+
+    def log_tail(self, lines=25):
+        try:
+            with open(self.maillog, errors="replace") as f:
+                return "\n".join(f.read().splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def version(self):
+        if self.kind == "postfix":
+            return run(["/usr/sbin/postconf", "-d", "-h", "mail_version"], check=False).stdout.strip()
+        return "git " + git_rev()
+
+
+# ---- measurements -------------------------------------------------------
+
+def smtp_source(port, rcpt, count):
+    return subprocess.Popen([SMTP_SOURCE, "-s", str(SESSIONS), "-l", str(SIZE), "-m", str(count),
+                             "-M", "client.example.test", "-f", "bench@client.example.test",
+                             "-t", rcpt, "127.0.0.1:%d" % port],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def start_sink(port, count):
+    p = subprocess.Popen([SMTP_SINK, "-u", "nobody", "-M", str(count), "127.0.0.1:%d" % port, "256"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: p.poll() is not None or port_open(port), 10, "smtp-sink on port %d" % port)
+    except RuntimeError:
+        p.kill()
+        p.wait()
+        raise
+    if p.poll() is not None:
+        raise RuntimeError("smtp-sink exited: " + p.stdout.read())
+    return p
+
+
+def finish(proc, deadline, what):
+    """Wait for proc until deadline (time.time()); returns its exit time or None."""
+    try:
+        proc.wait(max(0.1, deadline - time.time()))
+        return time.time()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        say("bench: %s did not finish within %.0fs" % (what, TIMEOUT))
+        return None
+
+
+def check_source(proc, what):
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        say("bench: %s: smtp-source exited %s: %s" % (what, proc.returncode, out.strip()[-500:]))
+        return False
+    return True
+
+
+def protocol_ceiling(sink_port):
+    sink = start_sink(sink_port, N)
+    t0 = time.time()
+    src = smtp_source(sink_port, "rcpt@sink.example.test", N)
+    deadline = t0 + TIMEOUT
+    t_src = finish(src, deadline, "smtp-source -> smtp-sink")
+    t_sink = finish(sink, deadline, "smtp-sink")
+    if t_src is None or not check_source(src, "ceiling") or t_sink is None:
+        return None
+    return N / (max(t_src, t_sink) - t0)
+
+
+def durability_ceiling(dirpath, threads, seconds=2.0):
+    """create+write+fsync+unlink of a queue-file-sized file, per second."""
+    os.makedirs(dirpath, exist_ok=True)
+    payload = b"x" * (SIZE + 600)
+    counts = [0] * threads
+
+    def worker(i, end):
+        n = 0
+        while time.time() < end:
+            path = os.path.join(dirpath, "f%d.%d" % (i, n))
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            try:
+                os.write(fd, payload)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.unlink(path)
+            n += 1
+        counts[i] = n
+
+    t0 = time.time()
+    end = t0 + seconds
+    ths = [threading.Thread(target=worker, args=(i, end)) for i in range(threads)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(seconds + 30)
+    return sum(counts) / (time.time() - t0)
+
+
+def relay_run(mta, sink_port):
+    """(a), (b), (d): one smtp-source run relayed to smtp-sink."""
+    res = {}
+    sink = start_sink(sink_port, N)
+    sampler = PssSampler(mta.master_pid)
+    cpu0 = cpu_snapshot(mta.master_pid)
+    sampler.start()
+    t0 = time.time()
+    src = smtp_source(mta.port, "rcpt@sink.example.test", N)
+    deadline = t0 + TIMEOUT
+    t_src = finish(src, deadline, "%s smtp-source" % mta.kind)
+    ok = t_src is not None and check_source(src, mta.kind + " relay")
+    if ok:
+        res["accept_rate"] = N / (t_src - t0)
+    t_sink = finish(sink, deadline, "%s end-to-end (smtp-sink -M %d)" % (mta.kind, N))
+    if ok and t_sink is not None:
+        res["e2e_rate"] = N / (t_sink - t0)
+    res["peak_pss_mib"] = sampler.finish() / 1024.0
+    res["peak_pss_procs"] = sampler.peak_procs
+    cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid))
+    res["cpu_ms_per_msg"] = 1000.0 * cpu / N
+    res["cpu_by_process_s"] = {k: round(v, 2) for k, v in per.items() if v > 0}
+    if "e2e_rate" not in res:
+        say("---- %s log tail\n%s" % (mta.kind, mta.log_tail()))
+    return res
+
+
+def local_run(mta, home):
+    """(c): N messages into ~phbench/Maildir/new."""
+    res = {}
+    maildir = os.path.join(home, "Maildir")
+    shutil.rmtree(maildir, ignore_errors=True)
+    new = os.path.join(maildir, "new")
+
+    def delivered():
+        try:
+            return len(os.listdir(new))
+        except OSError:
+            return 0
+
+    sampler = PssSampler(mta.master_pid)
+    cpu0 = cpu_snapshot(mta.master_pid)
+    sampler.start()
+    t0 = time.time()
+    src = smtp_source(mta.port, "%s@%s" % (BENCH_USER, HOSTNAME), N)
+    deadline = t0 + TIMEOUT
+    t_src = finish(src, deadline, "%s smtp-source (local)" % mta.kind)
+    ok = t_src is not None and check_source(src, mta.kind + " local")
+    if ok:
+        res["local_accept_rate"] = N / (t_src - t0)
+    t_done = None
+    while ok and time.time() < deadline:
+        if delivered() >= N:
+            t_done = time.time()
+            break
+        time.sleep(0.05)
+    if t_done is not None:
+        res["local_rate"] = N / (t_done - t0)
+    else:
+        say("bench: %s local delivery: %d of %d in Maildir/new\n---- log tail\n%s" % (
+            mta.kind, delivered(), N, mta.log_tail()))
+    res["local_peak_pss_mib"] = sampler.finish() / 1024.0
+    cpu, _ = cpu_delta(cpu0, cpu_snapshot(mta.master_pid))
+    res["local_cpu_ms_per_msg"] = 1000.0 * cpu / N
+    shutil.rmtree(maildir, ignore_errors=True)
+    return res
+
+
+def measure(mta, sink_port, home):
+    res = {}
+    try:
+        mta.start()
+        res.update(relay_run(mta, sink_port))
+        res.update(local_run(mta, home))
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        say("bench: %s round failed: %s" % (mta.kind, e))
+        res["error"] = str(e)[:2000]
+    finally:
+        mta.stop()
+    return res
+
+
+# ---- report ---------------------------------------------------------------
+
+# key, label, unit, higher is better
+METRICS = [
+    ("accept_rate", "(a) acceptance", "msg/s", True),
+    ("e2e_rate", "(b) end-to-end relay", "msg/s", True),
+    ("local_rate", "(c) local Maildir delivery", "msg/s", True),
+    ("peak_pss_mib", "(d) peak PSS during (a)+(b)", "MiB", False),
+    ("local_peak_pss_mib", "    peak PSS during (c)", "MiB", False),
+    ("cpu_ms_per_msg", "    MTA CPU per msg, relay", "ms", False),
+    ("local_cpu_ms_per_msg", "    MTA CPU per msg, local", "ms", False),
+]
+CEILINGS = [
+    ("protocol", "smtp-source -> smtp-sink", "msg/s"),
+    ("fsync1", "create+write+fsync+unlink, 1 thread", "ops/s"),
+    ("fsync20", "create+write+fsync+unlink, %d threads" % SESSIONS, "ops/s"),
+]
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=1):
+    return "-" if v is None else "%.*f" % (digits, v)
+
+
+def summarize(rounds):
+    s = {"posthorn": {}, "postfix": {}, "ratio": {}, "ceilings": {}}
+    for kind in ("posthorn", "postfix"):
+        for key, _, _, _ in METRICS:
+            s[kind][key] = median([r[kind].get(key) for r in rounds])
+    for key, _, _, _ in METRICS:
+        a, b = s["posthorn"][key], s["postfix"][key]
+        s["ratio"][key] = a / b if a is not None and b else None
+    for key, _, _ in CEILINGS:
+        s["ceilings"][key] = median([r["ceilings"].get(key) for r in rounds])
+    return s
+
+
+def print_table(s, meta):
+    say("")
+    say("posthorn (%s) vs Postfix %s: N=%d messages of %d bytes, %d sessions, medians of %d round(s)"
+        % (meta["posthorn_version"], meta["postfix_version"], N, SIZE, SESSIONS, meta["rounds"]))
+    say("%-32s %10s %10s %8s  %s" % ("metric", "posthorn", "Postfix", "ratio", "better"))
+    for key, label, unit, higher in METRICS:
+        say("%-32s %10s %10s %8s  %s" % (
+            "%s, %s" % (label, unit), fmt(s["posthorn"][key]), fmt(s["postfix"][key]),
+            fmt(s["ratio"][key], 2), ">1: posthorn better" if higher else "<1: posthorn better"))
+    say("machine ceilings (same run):")
+    for key, label, unit in CEILINGS:
+        say("  %-44s %10s %s" % (label, fmt(s["ceilings"][key]), unit))
+    say("load average at start/end: %s / %s, %d CPUs" % (
+        meta["loadavg_start"], meta.get("loadavg_end", "?"), meta["cpus"]))
+
+
+def git_rev():
+    p = run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], check=False)
+    rev = p.stdout.strip() or "unknown"
+    # diff-index is read-only (no index refresh): may call a touched file modified
+    if run(["git", "-C", REPO, "diff-index", "--quiet", "HEAD", "--"], check=False).returncode:
+        rev += "+modified"
+    return rev
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def write_results(lines):
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(RESULTS, stamp + ".json")
+    with open(path, "a") as f:
+        for rec in lines:
+            f.write(json.dumps(rec, sort_keys=True) + "\n")
+    shutil.copyfile(path, os.path.join(RESULTS, "latest.json"))
+    return path
+
+
+def load_summary(path):
+    summary = None
+    with open(path) as f:
+        for line in f:
+            rec = json.loads(line)
+            if rec.get("type") == "summary":
+                summary = rec
+    if summary is None:
+        raise SystemExit("%s: no summary line" % path)
+    return summary
+
+
+def compare(a_path, b_path):
+    a, b = load_summary(a_path), load_summary(b_path)
+    say("A: %s  (%s, N=%s, %s rounds, load %s)" % (a_path, a["meta"]["time"], a["meta"]["n"],
+                                                   a["meta"]["rounds"], a["meta"]["loadavg_start"]))
+    say("B: %s  (%s, N=%s, %s rounds, load %s)" % (b_path, b["meta"]["time"], b["meta"]["n"],
+                                                   b["meta"]["rounds"], b["meta"]["loadavg_start"]))
+    say("%-32s %9s %9s %7s | %9s %9s %7s" % ("metric", "A posth.", "B posth.", "B/A",
+                                              "A ratio", "B ratio", "B/A"))
+    for key, label, unit, _ in METRICS:
+        pa, pb = a["posthorn"].get(key), b["posthorn"].get(key)
+        ra, rb = a["ratio"].get(key), b["ratio"].get(key)
+        say("%-32s %9s %9s %7s | %9s %9s %7s" % (
+            "%s, %s" % (label, unit), fmt(pa), fmt(pb), fmt(pb / pa if pa and pb else None, 2),
+            fmt(ra, 2), fmt(rb, 2), fmt(rb / ra if ra and rb else None, 2)))
+    for key, label, unit in CEILINGS:
+        ca, cb = a["ceilings"].get(key), b["ceilings"].get(key)
+        say("%-32s %9s %9s %7s" % ("ceiling " + key + ", " + unit, fmt(ca), fmt(cb),
+                                   fmt(cb / ca if ca and cb else None, 2)))
+    return 0
+
+
+# ---- main -----------------------------------------------------------------
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def bench():
+    if os.geteuid() != 0:
+        say("bench: needs root (installs postfix, starts two MTAs, adds a user)")
+        return 1
+    if N < 1 or ROUNDS < 1:
+        say("bench: BENCH_N and BENCH_ROUNDS must be positive")
+        return 1
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    installed = ensure_postfix_package()
+    ensure_system_accounts()
+    top = tempfile.mkdtemp(prefix="posthorn-bench-", dir="/tmp")
+    os.chmod(top, 0o755)
+    mtas, user_made, lines = [], False, []
+    meta = {"type": "meta", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "n": N,
+            "rounds": ROUNDS, "sessions": SESSIONS, "size": SIZE, "cpus": os.cpu_count(),
+            "kernel": platform.release(), "loadavg_start": loadavg(), "tmpdir": top,
+            "postfix_installed_by_bench": installed}
+    try:
+        root = os.path.join(top, "root")
+        install_posthorn(root)
+        home = create_bench_user(top)
+        user_made = True
+        sink_port = free_port()
+        mtas = [Mta("posthorn", top, root, sink_port), Mta("postfix", top, root, sink_port)]
+        meta["posthorn_version"] = mtas[0].version()
+        meta["postfix_version"] = mtas[1].version()
+        lines.append(meta)
+        rounds = []
+        for i in range(ROUNDS):
+            say("bench: round %d of %d (N=%d)" % (i + 1, ROUNDS, N))
+            ceil = {"protocol": protocol_ceiling(sink_port),
+                    "fsync1": durability_ceiling(os.path.join(top, "fsync"), 1),
+                    "fsync20": durability_ceiling(os.path.join(top, "fsync"), SESSIONS)}
+            say("  ceilings: protocol %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
+                fmt(ceil["protocol"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
+            rec = {"type": "round", "round": i + 1, "ceilings": ceil}
+            for mta in mtas:
+                rec[mta.kind] = r = measure(mta, sink_port, home)
+                say("  %-8s accept %s  e2e %s  local %s msg/s  PSS %s MiB  CPU %s ms/msg (%s)" % (
+                    mta.kind, fmt(r.get("accept_rate")), fmt(r.get("e2e_rate")),
+                    fmt(r.get("local_rate")), fmt(r.get("peak_pss_mib")),
+                    fmt(r.get("cpu_ms_per_msg"), 2),
+                    ", ".join("%s %.1fs" % kv for kv in list(r.get("cpu_by_process_s", {}).items())[:4])))
+            rounds.append(rec)
+            lines.append(rec)
+        meta["loadavg_end"] = loadavg()
+        s = summarize(rounds)
+        s.update({"type": "summary", "meta": meta})
+        lines.append(s)
+        print_table(s, meta)
+        failed = any("error" in r[k] for r in rounds for k in ("posthorn", "postfix"))
+        return 1 if failed else 0
+    except KeyboardInterrupt:
+        say("bench: interrupted")
+        return 130
+    finally:
+        for mta in mtas:
+            try:
+                mta.stop()
+            except Exception as e:        # keep cleaning up
+                say("bench: stopping %s: %s" % (mta.kind, e))
+        if user_made:
+            remove_bench_user()
+        shutil.rmtree(top, ignore_errors=True)
+        if lines:
+            say("bench: results in %s (and bench/results/latest.json)" % write_results(lines))
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "--compare":
+        if len(argv) != 4:
+            say("usage: bench/run --compare A.json B.json")
+            return 2
+        return compare(argv[2], argv[3])
+    if len(argv) > 1:
+        say("usage: bench/run [--compare A.json B.json]")
+        return 2
+    return bench()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,225 @@
+/*
+ * bounce_service.c - one bounce/defer/trace request (mail_proto.h).
+ *
+ * Interface (bounce.h): bounce_greet() (the on_accept greeting),
+ * bounce_service() (the single_server callback).
+ *
+ * flush: read the service's log for the message; keep the entries whose
+ * DSN NOTIFY asks for failure reports (none given, or FAILURE); then, as
+ * Postfix does:
+ *   - sender not empty: a non-delivery notification to the sender from
+ *     the null sender ("ID: sender non-delivery notification: NEWID"),
+ *     returning the message as DSN RET asks (full by default); with
+ *     "bounce" in notify_classes also a headers-only copy to
+ *     bounce_notice_recipient ("postmaster non-delivery notification");
+ *   - sender empty (a bounce that bounced): with "2bounce" in
+ *     notify_classes a notice to 2bounce_notice_recipient from
+ *     double_bounce_sender@$myhostname, otherwise nothing;
+ *   - sender is double_bounce_sender@$myhostname: nothing, with
+ *     "warning: ID: undeliverable postmaster notification discarded".
+ * The log is removed once the main notice is queued (or none is due);
+ * a postmaster copy that fails is only logged, so the sender never gets
+ * the same notice twice because of it.
+ *
+ * SECURITY: the client is qmgr, still checked: the request must be
+ * complete, the queue name one of posthorn's queues and the queue id
+ * valid before either becomes part of a path; attribute sizes are
+ * bounded by attr.h; a read timeout of ipc_timeout bounds a stalled peer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include "attr.h"
+#include "config.h"
+#include "mail_proto.h"
+#include "mem.h"
+#include "msg.h"
+#include "queue.h"
+#include "server.h"
+#include "bounce.h"
+
+int
+bounce_greet(STREAM *client)
+{
+    return attr_send_protocol(client, PROTO_BOUNCE);
+}
+
+/* The log directory this service works on. */
+static const char *
+bounce_log_queue(void)
+{
+    const char *svc = server_ctx.service ? server_ctx.service : "";
+
+    if (strcmp(svc, SERVICE_DEFER) == 0)
+        return QUEUE_DEFER;
+    if (strcmp(svc, SERVICE_TRACE) == 0)
+        return QUEUE_TRACE;
+    return QUEUE_BOUNCE;
+}
+
+/* Is class (bounce, 2bounce, ...) in notify_classes? */
+static int
+bounce_notify_class(const char *class)
+{
+    ARGV   *list = config_list("notify_classes");
+    int     found = 0;
+
+    for (size_t i = 0; list && i < list->argc; i++)
+        if (strcasecmp(list->argv[i], class) == 0)
+            found = 1;
+    argv_free(list);
+    return found;
+}
+
+/*
+ * Queue one notice about log's entries; logs "ID: <what> non-delivery
+ * notification: NEWID". 0 or -1.
+ */
+static int
+bounce_send(BOUNCE_ORIG *orig, const BOUNCE_LOG *log, int kind, const char *from,
+            const char *to, int ret, const char *what)
+{
+    BOUNCE_NOTICE n;
+    BOUNCE_POST *post;
+    char    new_id[QUEUE_ID_MAX + 1];
+
+    if ((post = bounce_post_open(from, to)) == 0)
+        return -1;
+    memset(&n, 0, sizeof(n));
+    n.kind = kind;
+    n.recipient = to;
+    n.new_id = bounce_post_id(post);
+    n.ret = ret;
+    n.now = time((time_t *) 0);
+    n.myhostname = config_str("myhostname");
+    n.mail_name = config_str("mail_name");
+    n.size_limit = config_size("bounce_size_limit");
+    snprintf(new_id, sizeof(new_id), "%s", n.new_id);
+    if (bounce_notify_write(&n, orig, log, bounce_post_line, post) < 0) {
+        msg_warn("%s: cannot compose the %s non-delivery notification", orig->queue_id, what);
+        bounce_post_abort(post);
+        return -1;
+    }
+    if (bounce_post_close(post) < 0)
+        return -1;
+    msg_info("%s: %s non-delivery notification: %s", orig->queue_id, what, new_id);
+    return 0;
+}
+
+/* The notices a flush sends (see the top of the file); 0 or -1. */
+static int
+bounce_flush_notices(BOUNCE_ORIG *orig, const BOUNCE_LOG *log)
+{
+    char   *double_bounce = mem_printf("%s@%s", config_str("double_bounce_sender"),
+                                       config_str("myhostname"));
+    int     rc = 0;
+
+    if (*orig->sender == 0) {
+        if (bounce_notify_class("2bounce"))
+            rc = bounce_send(orig, log, BOUNCE_NOTICE_POSTMASTER, double_bounce,
+                             config_str("2bounce_notice_recipient"), DSN_RET_FULL,
+                             "postmaster");
+    } else if (strcasecmp(orig->sender, double_bounce) == 0) {
+        msg_warn("%s: undeliverable postmaster notification discarded", orig->queue_id);
+    } else {
+        rc = bounce_send(orig, log, BOUNCE_NOTICE_SENDER, "", orig->sender,
+                         orig->dsn_ret == DSN_RET_HDRS ? DSN_RET_HDRS : DSN_RET_FULL,
+                         "sender");
+        if (rc == 0 && bounce_notify_class("bounce"))
+            (void) bounce_send(orig, log, BOUNCE_NOTICE_POSTMASTER, double_bounce,
+                               config_str("bounce_notice_recipient"), DSN_RET_HDRS,
+                               "postmaster");
+    }
+    mem_free(double_bounce);
+    return rc;
+}
+
+/* flush: BOUNCE_STAT_OK when the log is dealt with and removed. */
+static int
+bounce_flush(BOUNCE_ORIG *orig)
+{
+    const char *logq = bounce_log_queue();
+    VSTRING *path = vstring_alloc(256);
+    BOUNCE_LOG *log;
+    int     rc = -1;
+
+    if ((log = bounce_log_read(logq, orig->queue_id)) == 0) {
+        if (errno == ENOENT)            /* done before (a retried request) */
+            rc = 0;
+        else
+            msg_warn("%s: read %s log: %m", orig->queue_id, logq);
+    } else {
+        bounce_log_filter(log, bounce_rcpt_wanted);
+        if (log->count == 0)
+            rc = 0;                     /* NOTIFY=NEVER or without FAILURE */
+        else if (bounce_orig_open(orig) == 0) {
+            rc = bounce_flush_notices(orig, log);
+            bounce_orig_close(orig);
+        }
+        bounce_log_free(log);
+    }
+    if (rc == 0 && unlink(queue_path(path, logq, orig->queue_id)) < 0 && errno != ENOENT) {
+        msg_warn("%s: remove %s: %m", orig->queue_id, STR(path));
+        rc = -1;
+    }
+    vstring_free(path);
+    return rc == 0 ? BOUNCE_STAT_OK : BOUNCE_STAT_FAIL;
+}
+
+/* Check the request and fill orig; NULL or what is wrong. */
+static const char *
+bounce_request_check(const ATTR_LIST *req, BOUNCE_ORIG *orig)
+{
+    const char *missing;
+    long    ret = 0;
+
+    if ((missing = attr_require(req, ATTR_REQUEST, ATTR_QUEUE_NAME, ATTR_QUEUE_ID,
+                                ATTR_SENDER, (char *) 0)) != 0)
+        return missing;
+    if (strcmp(attr_get(req, ATTR_REQUEST), BOUNCE_REQ_FLUSH) != 0)
+        return ATTR_REQUEST;
+    memset(orig, 0, sizeof(*orig));
+    orig->queue_name = attr_get(req, ATTR_QUEUE_NAME);
+    orig->queue_id = attr_get(req, ATTR_QUEUE_ID);
+    if (!queue_name_ok(orig->queue_name))
+        return ATTR_QUEUE_NAME;
+    if (!queue_id_ok(orig->queue_id))
+        return ATTR_QUEUE_ID;
+    orig->sender = attr_get(req, ATTR_SENDER);
+    orig->encoding = attr_get(req, ATTR_ENCODING) ? attr_get(req, ATTR_ENCODING) : "";
+    orig->dsn_envid = attr_get(req, ATTR_DSN_ENVID) ? attr_get(req, ATTR_DSN_ENVID) : "";
+    if (attr_get(req, ATTR_DSN_RET) && attr_get_long(req, ATTR_DSN_RET, &ret) < 0)
+        return ATTR_DSN_RET;
+    orig->dsn_ret = (int) ret;
+    return 0;
+}
+
+void
+bounce_service(STREAM *client)
+{
+    ATTR_LIST *req = attr_list_alloc();
+    ATTR_LIST *reply = attr_list_alloc();
+    long    timeout = config_time(MAIL_IPC_TIMEOUT_PARAM);
+    BOUNCE_ORIG orig;
+    const char *bad;
+    int     status;
+
+    stream_set_timeout(client, timeout > 0 && timeout < 3600 ? (int) timeout : 3600);
+    if (attr_read(client, req) != 1) {
+        msg_warn("bad or missing request from client");
+    } else if ((bad = bounce_request_check(req, &orig)) != 0) {
+        msg_warn("bad request from client: missing or bad attribute \"%s\"", bad);
+        attr_add_long(reply, ATTR_STATUS, BOUNCE_STAT_FAIL);
+        (void) attr_write(client, reply);
+    } else {
+        status = bounce_flush(&orig);
+        attr_add_long(reply, ATTR_STATUS, status);
+        if (attr_write(client, reply) < 0)
+            msg_warn("%s: cannot send the reply to the client", orig.queue_id);
+    }
+    attr_list_free(req);
+    attr_list_free(reply);
+}

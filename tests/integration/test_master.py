@@ -1,0 +1,361 @@
+"""
+test_master.py - master, the postfix command and postlogd, through real
+instances: reload, services added on reload, maxproc, restarts after a
+crash, missing programs, max_idle, stop/abort leaving no process behind,
+postfix check, -c versus MAIL_CONFIG, start-fg with the log on stdout,
+maillog_file_prefixes, the log line format and the queue directory modes.
+"""
+import grp
+import os
+import pwd
+import re
+import signal
+import socket
+import stat
+import subprocess
+import threading
+import time
+
+from posthorn import Instance, Session, free_port, run, sbin, wait_for
+
+LOG_LINE_RX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ postfix/[\w-]+\[\d+\]: \S")
+
+
+def procs(inst):
+    """[(pid, args)] of the processes that belong to this instance."""
+    p = run(["ps", "-eo", "pid=,args="])
+    out = []
+    for line in p.stdout.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if inst.conf in args.split() and int(pid) != os.getpid():
+            out.append((int(pid), args))
+    return out
+
+
+def procs_named(inst, name):
+    return [pid for pid, args in procs(inst) if os.path.basename(args.split()[0]) == name]
+
+
+def wait_no_procs(inst, timeout=10):
+    wait_for(lambda: not procs(inst), timeout, "no processes of %s (left: %s)" % (inst.dir, procs(inst)))
+
+
+def banner(port, timeout=10):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        return Session_from(s).reply()[0]
+    finally:
+        s.close()
+
+
+class Session_from(Session):
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+
+def set_master_cf(inst, extra):
+    with open(os.path.join(inst.conf, "master.cf"), "a") as f:
+        f.write("\n" + extra + "\n")
+
+
+def test_reload_picks_up_main_cf_for_new_smtpd():
+    with Instance("reload", main={"smtpd_banner": "$myhostname ESMTP before"}) as inst:
+        inst.start()
+        assert banner(inst.port) == "220 mail.example.test ESMTP before"
+        inst.params["smtpd_banner"] = "$myhostname ESMTP after"
+        inst.write_main()
+        p = inst.cmd("postfix", "reload")
+        assert p.returncode == 0, p
+        assert "refreshing the Postfix mail system" in p.stderr, p
+        inst.wait_log(r"postfix/master\[\d+\]: reload -- version \S+, configuration %s$"
+                      % re.escape(inst.conf))
+        wait_for(lambda: banner(inst.port) == "220 mail.example.test ESMTP after", 10,
+                 "the new banner")
+        assert "postfix/postfix-script[" in inst.log()
+
+
+def test_service_added_on_reload_listens():
+    with Instance("addsvc") as inst:
+        inst.start()
+        port2 = free_port()
+        try:
+            socket.create_connection(("127.0.0.1", port2), timeout=1).close()
+            assert False, "port %d open before the reload" % port2
+        except OSError:
+            pass
+        set_master_cf(inst, "%d inet n - n - - smtpd -o smtpd_banner=second" % port2)
+        inst.cmd("postfix", "reload", check=True)
+        assert wait_for(lambda: inst_port_banner(port2), 10, "smtpd on the new port") \
+            == "220 second"
+        assert banner(inst.port) == "220 mail.example.test ESMTP Postfix"
+
+
+def inst_port_banner(port):
+    try:
+        return banner(port, 2)
+    except OSError:
+        return None
+
+
+def test_maxproc_limits_concurrent_clients():
+    with Instance("maxproc") as inst:
+        path = os.path.join(inst.conf, "master.cf")
+        text = open(path).read()
+        text = re.sub(r"(?m)^%d inet n - n - - smtpd" % inst.port,
+                      "%d inet n - n - 1 smtpd" % inst.port, text)
+        open(path, "w").write(text)
+        inst.start()
+        first = Session(inst.port)
+        assert first.reply()[0].startswith("220 ")
+        second = Session(inst.port)
+        second.sock.settimeout(2)
+        try:
+            second.reply()
+            assert False, "second client was served while the first one is connected"
+        except socket.timeout:
+            pass
+        assert len(procs_named(inst, "smtpd")) == 1
+        assert first.cmd("QUIT") == ["221 2.0.0 Bye"]
+        first.close()
+        second.sock.settimeout(10)
+        assert second.reply()[0].startswith("220 "), "second client not served after the first quit"
+        assert second.cmd("QUIT") == ["221 2.0.0 Bye"]
+        second.close()
+
+
+def test_crashed_daemon_is_restarted():
+    with Instance("crash") as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("QUIT")
+        s.close()
+        pids = wait_for(lambda: procs_named(inst, "smtpd"), 10, "an idle smtpd")
+        os.kill(pids[0], signal.SIGKILL)
+        inst.wait_log(r"postfix/master\[\d+\]: warning: process \S+/smtpd pid %d killed by signal 9"
+                      % pids[0])
+        assert banner(inst.port) == "220 mail.example.test ESMTP Postfix"
+        assert "bad command startup" not in inst.log()
+
+
+def test_missing_program_is_logged_only_when_used():
+    port2 = free_port()
+    with Instance("missing", master_extra="%d inet n - n - - nosuchprogram\n" % port2) as inst:
+        inst.start()
+        assert "nosuchprogram" not in inst.log()
+        s = socket.create_connection(("127.0.0.1", port2), timeout=10)
+        inst.wait_log(r"postfix/master\[\d+\]: fatal: .*exec \S+/nosuchprogram: No such file or directory")
+        inst.wait_log(r"warning: process \S+/nosuchprogram pid \d+ exit status 1")
+        inst.wait_log(r"warning: \S+/nosuchprogram: bad command startup -- throttling")
+        s.close()
+        assert inst.cmd("postfix", "status").returncode == 0
+        assert banner(inst.port) == "220 mail.example.test ESMTP Postfix"
+
+
+def test_max_idle_makes_idle_smtpd_exit():
+    with Instance("idle", main={"max_idle": "2s"}) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("QUIT")
+        s.close()
+        assert procs_named(inst, "smtpd")
+        wait_for(lambda: not procs_named(inst, "smtpd"), 10, "the idle smtpd to exit")
+        assert inst.cmd("postfix", "status").returncode == 0
+        assert banner(inst.port) == "220 mail.example.test ESMTP Postfix"
+
+
+def busy_instance(inst):
+    """Start the instance and get the usual daemons running."""
+    inst.start()
+    s = inst.smtp()
+    s.sendmail("jonas@example.test", ["phedison@example.test"], "Subject: x\r\n\r\nbody\r\n")
+    s.quit()
+    inst.wait_mbox("phedison", "Subject: x")
+    names = {os.path.basename(a.split()[0]) for _, a in procs(inst)}
+    for name in ("master", "smtpd", "qmgr", "pickup", "cleanup", "trivial-rewrite",
+                 "local", "postlogd"):
+        assert name in names, (name, names)
+
+
+def test_stop_leaves_no_process():
+    with Instance("stop") as inst:
+        busy_instance(inst)
+        p = inst.cmd("postfix", "stop")
+        assert p.returncode == 0 and "stopping the Postfix mail system" in p.stderr, p
+        inst.started = False
+        assert not procs(inst), procs(inst)       # master waited for them
+        assert inst.cmd("postfix", "status").returncode == 1
+        assert re.search(r"postfix/master\[\d+\]: terminating on signal 15", inst.log())
+        assert not os.path.exists(os.path.join(inst.queue, "pid", "master.pid"))
+
+
+def test_abort_leaves_no_process():
+    with Instance("abort") as inst:
+        busy_instance(inst)
+        p = inst.cmd("postfix", "abort")
+        assert p.returncode == 0 and "aborting the Postfix mail system" in p.stderr, p
+        inst.started = False
+        assert not procs(inst), procs(inst)
+        assert inst.cmd("postfix", "status").returncode == 1
+        p = inst.cmd("postfix", "start")       # and it comes back
+        assert p.returncode == 0, p
+        inst.started = True
+        wait_for(inst.smtp_ready, 10, "smtpd after restart")
+
+
+def test_check_exit_codes_and_unknown_parameter():
+    with Instance("check") as inst:
+        p = inst.cmd("postfix", "check")
+        assert p.returncode == 0 and p.stderr == "", p
+        assert os.path.isdir(os.path.join(inst.queue, "incoming"))   # check creates them
+        inst.params["no_such_parameter"] = "yes"
+        inst.write_main()
+        p = inst.cmd("postfix", "check")
+        assert p.returncode == 0, p
+        assert "warning: %s/main.cf: unused parameter: no_such_parameter=yes" % inst.conf \
+            in p.stderr, p
+        inst.params["mail_owner"] = "no-such-user-xyz"
+        inst.write_main()
+        p = inst.cmd("postfix", "check")
+        assert p.returncode == 1 and "fatal: " in p.stderr and "no-such-user-xyz" in p.stderr, p
+        with open(os.path.join(inst.conf, "master.cf"), "a") as f:
+            f.write("broken line\n")
+        del inst.params["mail_owner"]
+        inst.write_main()
+        p = inst.cmd("postfix", "check")
+        assert p.returncode == 1 and "master.cf" in p.stderr, p
+
+
+def test_config_dir_option_and_mail_config():
+    with Instance("cdir") as inst:
+        inst.start()
+        postfix = sbin("postfix")
+        env = dict(os.environ, MAIL_CONFIG=inst.conf)
+        p = run([postfix, "status"], env=env)
+        assert p.returncode == 0 and "is running" in p.stderr, p
+        env = dict(os.environ, MAIL_CONFIG="/nonexistent-posthorn")
+        p = run([postfix, "-c", inst.conf, "status"], env=env)
+        assert p.returncode == 0 and "is running" in p.stderr, p
+        other = Instance("cdir2")
+        try:
+            env = dict(os.environ, MAIL_CONFIG=inst.conf)
+            p = run([postfix, "-c", other.conf, "status"], env=env)
+            assert p.returncode == 1 and "is not running" in p.stderr, p
+        finally:
+            other.cleanup()
+        # the daemons were started with the same directory
+        for pid, args in procs(inst):
+            assert "-c %s" % inst.conf in args, args
+
+
+def read_lines(pipe, lines):
+    for line in pipe:
+        lines.append(line.rstrip("\n"))
+
+
+def start_fg(inst):
+    p = subprocess.Popen([sbin("postfix"), "-c", inst.conf, "start-fg"], stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines = []
+    t = threading.Thread(target=read_lines, args=(p.stdout, lines), daemon=True)
+    t.start()
+    return p, lines, t
+
+
+def fg_session(inst, p, lines):
+    wait_for(lambda: any("postfix/master[%d]: daemon started" % p.pid in l for l in lines), 20,
+             "daemon started on stdout")
+    wait_for(inst.smtp_ready, 20, "smtpd")
+    s = inst.smtp()
+    s.sendmail("jonas@example.test", ["phedison@example.test"], "Subject: fg\r\n\r\nbody\r\n")
+    s.quit()
+    inst.wait_mbox("phedison", "Subject: fg")
+    wait_for(lambda: any("status=sent" in l for l in lines), 20, "delivery log line")
+    assert procs_named(inst, "postlogd")
+
+
+def test_start_fg_logs_to_stdout_and_stops_on_sigterm():
+    for sig, whole_group in ((signal.SIGTERM, False), (signal.SIGINT, True)):
+        with Instance("fg", main={"maillog_file": "/dev/stdout",
+                                  "maillog_file_prefixes": "/var, /dev/stdout"}) as inst:
+            p, lines, t = start_fg(inst)
+            try:
+                fg_session(inst, p, lines)
+                for l in lines:
+                    if "postfix/" in l:
+                        assert LOG_LINE_RX.match(l), l
+                if whole_group:     # Ctrl-C: the whole foreground process group
+                    os.killpg(p.pid, sig)
+                else:
+                    os.kill(p.pid, sig)
+                assert p.wait(15) == 0, (sig, "\n".join(lines))
+                wait_no_procs(inst)
+                t.join(5)
+                assert not t.is_alive(), "stdout still open"
+                assert any("postfix/master[%d]: terminating on signal %d" % (p.pid, sig) in l
+                           for l in lines), "\n".join(lines)
+                bad = [l for l in lines if "warning" in l or "fatal" in l]
+                assert not bad, bad
+            finally:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGKILL)
+                    p.wait()
+
+
+def test_maillog_file_outside_prefixes_is_refused():
+    with Instance("prefix") as inst:
+        inst.params["maillog_file_prefixes"] = "/var"
+        inst.write_main()
+        p = inst.cmd("postfix", "start")
+        assert p.returncode == 1, p
+        assert re.search(r"fatal: .*maillog_file.*%s.*maillog_file_prefixes" % re.escape(inst.maillog),
+                         p.stderr), p
+        assert inst.cmd("postfix", "status").returncode == 1
+        assert not procs(inst)
+
+
+def test_log_goes_through_postlogd_in_postfix_format():
+    with Instance("logfmt") as inst:
+        inst.start()
+        inst.wait_log(r"postfix/master\[\d+\]: daemon started -- version \S+, configuration %s$"
+                      % re.escape(inst.conf))
+        assert procs_named(inst, "postlogd")
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("QUIT")
+        s.close()
+        inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from ")
+        lines = inst.log().splitlines()
+        assert lines
+        for l in lines:
+            assert LOG_LINE_RX.match(l), l
+        assert re.search(r"^\S+ +\d+ \S+ mail\.example\.test postfix/postfix-script\[\d+\]: "
+                         r"starting the Postfix mail system$", inst.log(), re.M), inst.log()
+        st = os.stat(inst.maillog)          # maillog_file_permissions
+        assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+
+
+def test_queue_directory_owners_and_modes():
+    with Instance("modes") as inst:
+        inst.start()
+        postfix = pwd.getpwnam("postfix").pw_uid
+        postdrop = grp.getgrnam("postdrop").gr_gid
+
+        def check(name, mode, uid, gid=None):
+            st = os.stat(os.path.join(inst.queue, name))
+            assert stat.S_IMODE(st.st_mode) == mode, (name, oct(st.st_mode))
+            assert st.st_uid == uid, (name, st.st_uid)
+            if gid is not None:
+                assert st.st_gid == gid, (name, st.st_gid)
+
+        check("maildrop", 0o1730, postfix, postdrop)
+        check("public", 0o710, postfix, postdrop)
+        check("private", 0o700, postfix)
+        for d in ("incoming", "active", "deferred", "hold", "corrupt", "bounce", "defer",
+                  "trace", "flush", "saved"):
+            check(d, 0o700, postfix)
+        check("pid", 0o755, 0)
+        st = os.stat(os.path.join(inst.queue, "private", "rewrite"))
+        assert stat.S_ISSOCK(st.st_mode)
