@@ -417,14 +417,19 @@ class Mta:
 # ---- measurements -------------------------------------------------------
 
 def smtp_source(port, rcpt, count):
-    return subprocess.Popen([SMTP_SOURCE, "-s", str(SESSIONS), "-l", str(SIZE), "-m", str(count),
-                             "-M", "client.example.test", "-f", "bench@client.example.test",
-                             "-t", rcpt, "127.0.0.1:%d" % port],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return Timed(subprocess.Popen(
+        [SMTP_SOURCE, "-s", str(SESSIONS), "-l", str(SIZE), "-m", str(count),
+         "-M", "client.example.test", "-f", "bench@client.example.test",
+         "-t", rcpt, "127.0.0.1:%d" % port],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
 
 
-def start_sink(port, count):
-    p = subprocess.Popen([SMTP_SINK, "-u", "nobody", "-M", str(count), "127.0.0.1:%d" % port, "256"],
+def start_sink(port, count=None):
+    """smtp-sink on port; with count, it exits after count messages (the
+    reply to the last one may be lost: the MTA will retry that one later,
+    after the measurement)."""
+    argv = [SMTP_SINK, "-u", "nobody"] + (["-M", str(count)] if count else [])
+    p = subprocess.Popen(argv + ["127.0.0.1:%d" % port, "256"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_until(lambda: p.poll() is not None or port_open(port), 10, "smtp-sink on port %d" % port)
@@ -434,22 +439,35 @@ def start_sink(port, count):
         raise
     if p.poll() is not None:
         raise RuntimeError("smtp-sink exited: " + p.stdout.read())
-    return p
+    return Timed(p)
 
 
-def finish(proc, deadline, what):
-    """Wait for proc until deadline (time.time()); returns its exit time or None."""
-    try:
-        proc.wait(max(0.1, deadline - time.time()))
-        return time.time()
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+class Timed(threading.Thread):
+    """Waits for a process in the background and notes when it exited."""
+
+    def __init__(self, proc):
+        super().__init__(daemon=True)
+        self.proc, self.t = proc, None
+        self.start()
+
+    def run(self):
+        self.proc.wait()
+        self.t = time.time()
+
+
+def finish(timed, deadline, what):
+    """Wait for a Timed until deadline (time.time()); returns its exit time or None."""
+    timed.join(max(0.1, deadline - time.time()))
+    if timed.is_alive():
+        timed.proc.kill()
+        timed.join(10)
         say("bench: %s did not finish within %.0fs" % (what, TIMEOUT))
         return None
+    return timed.t
 
 
-def check_source(proc, what):
+def check_source(timed, what):
+    proc = timed.proc
     out = proc.stdout.read() if proc.stdout else ""
     if proc.returncode != 0:
         say("bench: %s: smtp-source exited %s: %s" % (what, proc.returncode, out.strip()[-500:]))
@@ -458,15 +476,18 @@ def check_source(proc, what):
 
 
 def protocol_ceiling(sink_port):
-    sink = start_sink(sink_port, N)
-    t0 = time.time()
-    src = smtp_source(sink_port, "rcpt@sink.example.test", N)
-    deadline = t0 + TIMEOUT
-    t_src = finish(src, deadline, "smtp-source -> smtp-sink")
-    t_sink = finish(sink, deadline, "smtp-sink")
-    if t_src is None or not check_source(src, "ceiling") or t_sink is None:
+    """smtp-source into smtp-sink: until smtp-source has all N replies."""
+    sink = start_sink(sink_port)
+    try:
+        t0 = time.time()
+        src = smtp_source(sink_port, "rcpt@sink.example.test", N)
+        t_src = finish(src, t0 + TIMEOUT, "smtp-source -> smtp-sink")
+    finally:
+        sink.proc.terminate()
+        finish(sink, time.time() + 10, "smtp-sink exit")
+    if t_src is None or not check_source(src, "ceiling"):
         return None
-    return N / (max(t_src, t_sink) - t0)
+    return N / (t_src - t0)
 
 
 def durability_ceiling(dirpath, threads, seconds=2.0):
@@ -513,6 +534,8 @@ def relay_run(mta, sink_port):
     ok = t_src is not None and check_source(src, mta.kind + " relay")
     if ok:
         res["accept_rate"] = N / (t_src - t0)
+    if not ok:
+        sink.proc.kill()
     t_sink = finish(sink, deadline, "%s end-to-end (smtp-sink -M %d)" % (mta.kind, N))
     if ok and t_sink is not None:
         res["e2e_rate"] = N / (t_sink - t0)

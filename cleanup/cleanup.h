@@ -6,6 +6,12 @@
  * cleanup_envelope.c   state, record dispatch, envelope records
  * cleanup_message.c    message content: headers (added, removed, counted), body
  * cleanup_out.c        writing records, long lines, the final SIZE record
+ * cleanup_map.c        canonical, masquerade and virtual alias mapping of
+ *                      envelope and header addresses (CLEANUP_FLAG_MAP_OK)
+ * cleanup_checks.c     header_checks, mime_header_checks, nested_header_checks,
+ *                      body_checks and their actions (CLEANUP_FLAG_FILTER),
+ *                      MIME boundary tracking, the extracted-section records
+ *                      they produce (content filter, BCC, redirect)
  *
  * The record processing (cleanup_start/cleanup_record/cleanup_finish)
  * needs no socket: unit tests drive it on a temp file.
@@ -16,6 +22,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "argv.h"
 #include "stream.h"
 #include "vstring.h"
 
@@ -39,6 +46,16 @@ typedef int (*CLEANUP_REWRITE_FN)(const char *rule, const char *addr, VSTRING *o
 #define CLEANUP_ATTR_MAX         1000       /* ATTR records per message */
 
 typedef struct CLEANUP_DUP CLEANUP_DUP;     /* duplicate recipient filter */
+typedef struct CLEANUP_MIME CLEANUP_MIME;   /* MIME structure of the body */
+
+/* Header classes for the content checks. */
+#define CLEANUP_HDR_PRIMARY    0    /* the message headers: header_checks */
+#define CLEANUP_HDR_MULTIPART  1    /* MIME part headers: mime_header_checks */
+#define CLEANUP_HDR_NESTED     2    /* attached message headers: nested_header_checks */
+
+/* Results of a header check. */
+#define CLEANUP_CHECK_KEEP     0    /* write the (possibly replaced) header */
+#define CLEANUP_CHECK_DROP     1    /* IGNORE: drop it */
 
 typedef struct CLEANUP_STATE {
     char   *queue_id;
@@ -87,6 +104,22 @@ typedef struct CLEANUP_STATE {
     int     hops;
     int     msgid_logged;
     VSTRING *addr;              /* rewrite output */
+
+    /* Logging context for content checks (from ATTR records). */
+    char   *client_name, *client_addr, *helo_name, *proto_name;
+    char   *first_rcpt;         /* first recipient as received, for "to=<>" */
+
+    /* Address mapping. */
+    ARGV   *rcpt_list;          /* scratch: one recipient's expansion */
+    off_t  *rcpt_offs;          /* offsets of the envelope RCPT records */
+    size_t  rcpt_noffs, rcpt_coffs;
+
+    /* Content checks. */
+    int     checks_off;         /* DISCARD or a reject: no more checks */
+    char   *filter;             /* FILTER transport:nexthop */
+    char   *redirect;           /* REDIRECT address */
+    ARGV   *bcc;                /* BCC addresses */
+    CLEANUP_MIME *mime;
 } CLEANUP_STATE;
 
 /* cleanup_envelope.c */
@@ -109,6 +142,31 @@ void    cleanup_out_str(CLEANUP_STATE *state, int type, const char *str);
 void    cleanup_out_line(CLEANUP_STATE *state, const char *data, size_t len);
 void    cleanup_out_header(CLEANUP_STATE *state, const char *text, size_t len);
 int     cleanup_out_final(CLEANUP_STATE *state);
+
+/* cleanup_map.c */
+/* Envelope sender: canonical + masquerading into state->addr (after the
+ * "local" rewrite); 0, or -1 when a table failed (state->errs set). */
+int     cleanup_map_sender(CLEANUP_STATE *state);
+/* Envelope recipient in state->addr: canonical, masquerading, then
+ * virtual alias expansion into state->rcpt_list; 0 or -1 (errs set). */
+int     cleanup_map_rcpt(CLEANUP_STATE *state);
+/* Rewrite the addresses of the logical header in state->header when it
+ * is a sender or recipient header and headers may be rewritten. */
+void    cleanup_map_header(CLEANUP_STATE *state, int hdr_flags);
+
+/* cleanup_checks.c */
+/* Check state->header (header_checks etc. by class); may replace it or
+ * write PREPEND text. CLEANUP_CHECK_KEEP or _DROP. */
+int     cleanup_checks_header(CLEANUP_STATE *state, int hdr_class);
+/* The primary header section ended (MIME: look at Content-Type). */
+void    cleanup_checks_headers_end(CLEANUP_STATE *state);
+/* One body record: MIME part headers, body_checks, then written. */
+void    cleanup_checks_body(CLEANUP_STATE *state, int type, const char *data, size_t len);
+/* Records for the extracted section (after XTRA): filter, redirect, BCC. */
+void    cleanup_checks_extracted(CLEANUP_STATE *state);
+void    cleanup_checks_free(CLEANUP_STATE *state);
+/* Remember the ATTR name=value for log lines. */
+void    cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value);
 
 /* cleanup_service.c */
 void    cleanup_service(STREAM *client);

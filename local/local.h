@@ -13,6 +13,8 @@
  *                    /file, :include:, \user, address; list splitting
  *   local_expand.c   $name expansion (forward_path, luser_relay, commands)
  *   local_child.c    the per-delivery child fully dropped to the recipient
+ *   local_forward.c  forwarding to addresses of other transports
+ *                    (a new message through public/cleanup)
  *   local_mbox.c     message copy (From_ line, >From quoting), mbox and
  *                    Maildir writing, dot-locking
  *   local_command.c  delivery to commands
@@ -62,6 +64,8 @@ typedef struct LOCAL_STATE {
     ARGV   *delivered_to;       /* Delivered-To: values in the message, lowercased */
     ARGV   *dup;                /* destinations already delivered (this request) */
     ARGV   *path;               /* names expanded on the current branch */
+    ARGV   *fwd_to;             /* addresses to forward to (current recipient) */
+    ARGV   *fwd_by;             /* for each: the address whose expansion it is */
 } LOCAL_STATE;
 
 /* The address being delivered, split up. */
@@ -107,6 +111,11 @@ ARGV   *local_split_list(const char *text, int max);
 void    local_deliver_list(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                            const char *text);
 int     local_ctx_allowed(const char *param, int type);
+
+/* local_forward.c */
+int     local_addr_resolve(LOCAL_STATE *st, const char *addr);     /* 1 ours, 0 not, -1 fail */
+void    local_forward_append(LOCAL_STATE *st, const LOCAL_ADDR *a, const char *target);
+void    local_forward_flush(LOCAL_STATE *st);
 
 /* local_expand.c */
 #define LOCAL_EXP_KEEP_UNKNOWN  (1 << 0)    /* leave $UNKNOWN as is (commands) */

@@ -31,6 +31,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "privs.h"
+#include "rewrite_clnt.h"
 
 static MAPS **alias_maps;
 static char **alias_specs;
@@ -118,23 +119,13 @@ local_addr_free(LOCAL_ADDR *a)
     mem_free(a->domain);
 }
 
-/* Domain of an alias or .forward address: ours (deliver in-process) or not. */
+/* Domain of an address: one of ours (mydestination, our interfaces)? */
 int
 local_domain_ok(const char *domain)
 {
-    ARGV   *list;
-    size_t  i;
-    int     ok = 0;
-
     if (domain == NULL || *domain == 0)
         return 1;
-    if (strcasecmp(domain, local_param("myhostname", "")) == 0)
-        return 1;
-    list = argv_split_list(local_param("mydestination", "$myhostname, localhost.$mydomain, localhost"));
-    for (i = 0; i < list->argc && !ok; i++)
-        ok = (strcasecmp(list->argv[i], domain) == 0);
-    argv_free(list);
-    return ok;
+    return resolve_local(domain);
 }
 
 /* 1 = handled (delivered, bounced or deferred), 0 = no alias. */

@@ -254,11 +254,14 @@ local_service(STREAM *client)
     st.delivered_to = argv_alloc();
     st.dup = argv_alloc();
     st.path = argv_alloc();
+    st.fwd_to = argv_alloc();
+    st.fwd_by = argv_alloc();
     local_headers_scan(&st);
     for (i = 0; i < req->rcpt_count; i++) {
         st.rcpt = i;
         argv_truncate(st.path, 0);
         local_deliver_address(&st, req->rcpt[i].address, 0);
+        local_forward_flush(&st);
         if (req->rcpt[i].status < 0)
             local_result(&st, NULL, DELIVER_DEFER, "4.3.0",
                          "local delivery produced no result");
@@ -268,5 +271,7 @@ local_service(STREAM *client)
     argv_free(st.delivered_to);
     argv_free(st.dup);
     argv_free(st.path);
+    argv_free(st.fwd_to);
+    argv_free(st.fwd_by);
     deliver_request_free(req);
 }

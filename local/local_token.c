@@ -9,8 +9,9 @@
  *   /file, /dir/    allow_mail_to_files; a trailing '/' means Maildir
  *   :include:/path  more destinations, read with the context's ids
  *   \user           the user's mailbox, no alias or .forward expansion
- *   address         a local address: expanded again, in-process;
- *                   another domain is deferred (not yet supported)
+ *   address         a local address (local_addr_resolve): expanded
+ *                   again, in-process; any other is forwarded
+ *                   (local_forward.c)
  *
  * SECURITY: the text is administrator (aliases) or user (.forward,
  * :include:) data, bounded by LOCAL_FILE_MAX and LOCAL_MAX_TOKENS.
@@ -258,13 +259,29 @@ local_deliver_bare(LOCAL_STATE *st, const LOCAL_ADDR *a, const char *name)
     mem_free(addr);
 }
 
+/* An address: delivered here when it is ours, else forwarded. */
+static void
+local_deliver_other(LOCAL_STATE *st, const LOCAL_ADDR *a, const char *tok)
+{
+    char   *addr;
+    int     ours;
+
+    addr = strrchr(tok, '@') ? mem_strdup(tok)
+        : mem_printf("%s@%s", tok, local_param("myorigin", local_param("myhostname", "localhost")));
+    if ((ours = local_addr_resolve(st, addr)) < 0)
+        local_result(st, a->address, DELIVER_DEFER, "4.3.0",
+                     "address resolver failure for %s", addr);
+    else if (ours)
+        local_deliver_address(st, addr, a->level + 1);
+    else
+        local_forward_append(st, a, addr);
+    mem_free(addr);
+}
+
 static void
 local_deliver_token(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                     const char *tok)
 {
-    const char *domain;
-    char   *addr;
-
     if (*tok == '|') {
         if (ctx->priv == NULL) {
             local_result(st, a->address, DELIVER_BOUNCE, "5.7.1",
@@ -283,16 +300,7 @@ local_deliver_token(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
     } else if (*tok == '\\') {
         local_deliver_bare(st, a, tok + 1);
     } else {
-        domain = strrchr(tok, '@');
-        if (domain && !local_domain_ok(domain + 1)) {
-            local_result(st, tok, DELIVER_DEFER, "4.3.0",
-                         "alias to remote address not yet supported");
-            return;
-        }
-        addr = domain ? mem_strdup(tok)
-            : mem_printf("%s@%s", tok, local_param("myorigin", local_param("myhostname", "localhost")));
-        local_deliver_address(st, addr, a->level + 1);
-        mem_free(addr);
+        local_deliver_other(st, a, tok);
     }
 }
 

@@ -56,6 +56,18 @@ smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
     vstring_free(line);
 }
 
+/*
+ * After a read timeout the client stream refuses output (sticky flag);
+ * the 421 still goes out, with a fresh timeout, so the client learns why.
+ */
+void
+smtpd_reply_timeout(SMTPD_STATE *state)
+{
+    stream_clearerr(state->client);
+    smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", smtpd_params.myhostname);
+    smtpd_flush(state);
+}
+
 void
 smtpd_reply_multi(SMTPD_STATE *state, ARGV *lines)
 {
@@ -120,6 +132,14 @@ void
 smtpd_log_lost(SMTPD_STATE *state, const char *what)
 {
     msg_info("%s after %s from %s", what, state->where, state->namaddr);
+}
+
+/* "warning: Illegal address syntax from host[addr] in MAIL command: <text>" */
+void
+smtpd_log_bad_address(SMTPD_STATE *state, const char *command, const char *text)
+{
+    msg_warn("Illegal address syntax from %s in %s command: %s",
+             state->namaddr, command, text);
 }
 
 /* "NOQUEUE: reject: RCPT from host[addr]: 554 ...; from=<a> to=<b> proto=ESMTP helo=<h>" */

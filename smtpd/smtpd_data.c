@@ -259,7 +259,7 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
         smtpd_data_bare_lf(state);
         return -1;
     case SMTPD_DATA_TIMEOUT:
-        smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", smtpd_params.myhostname);
+        smtpd_reply_timeout(state);
         msg_info("timeout after DATA (%ld bytes) from %s", din.bytes, state->namaddr);
         break;
     default:
@@ -285,8 +285,7 @@ smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
             smtpd_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
         if (got < (ssize_t) want) {
             if (stream_timeout(state->client)) {
-                smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded",
-                            smtpd_params.myhostname);
+                smtpd_reply_timeout(state);
                 msg_info("timeout after BDAT from %s", state->namaddr);
             } else {
                 msg_info("lost connection after BDAT from %s", state->namaddr);

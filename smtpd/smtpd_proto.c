@@ -14,6 +14,7 @@
  * smtpd_timeout. HTTP-like commands (CONNECT, GET, POST, "Header:") end
  * the session at once.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -189,6 +190,7 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
     if (arg == NULL || *arg == 0) {
         smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
     } else if (address_parse_smtp(arg, addr, &params) != 0) {
+        smtpd_log_bad_address(state, "MAIL", arg);
         smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
     } else if (smtpd_esmtp_mail_args(params, &margs, smtpd_params.message_size_limit,
                                      reply) != 0) {
@@ -254,6 +256,7 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
     if (arg == NULL || *arg == 0) {
         smtpd_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
     } else if (address_parse_smtp(arg, addr, &params) != 0 || LEN(addr) == 0) {
+        smtpd_log_bad_address(state, "RCPT", arg);
         smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (smtpd_esmtp_rcpt_args(params, &rargs, reply) != 0) {
         smtpd_reply(state, "%s", STR(reply));
@@ -314,6 +317,7 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
     addr = vstring_alloc(ADDRESS_MAX);
     reply = vstring_alloc(1024);
     if (address_parse_smtp(smtpd_cmd_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
+        smtpd_log_bad_address(state, "VRFY", smtpd_cmd_rest(state));
         smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
         state->cur_rcpt = STR(addr);
@@ -332,9 +336,34 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
 
 /* ETRN needs the fast flush service, which posthorn does not have yet:
  * every domain is "not eligible", as with an empty fast_flush_domains. */
+/* Letters, digits, '-', '_' in dot-separated labels of 1..63, at most 255. */
+static int
+smtpd_valid_hostname(const char *name)
+{
+    size_t  label = 0, len = strlen(name);
+
+    if (len == 0 || len > 255 || name[0] == '.' || name[len - 1] == '.')
+        return 0;
+    for (const char *cp = name; *cp; cp++) {
+        if (*cp == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_') {
+            if (++label > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int
 smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
 {
+    const char *domain;
+
     if (state->helo_name == NULL) {
         smtpd_reply(state, "503 Error: send HELO/EHLO first");
         return -1;
@@ -347,7 +376,13 @@ smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
         smtpd_reply(state, "500 Syntax: ETRN domain");
         return -1;
     }
-    smtpd_reply(state, "459 4.3.0 <%s>: service unavailable", argv[1]);
+    /* "@domain" and "#domain" are the RFC 1985 forms of a domain */
+    domain = argv[1] + (argv[1][0] == '@' || argv[1][0] == '#');
+    if (!smtpd_valid_hostname(domain)) {
+        smtpd_reply(state, "501 Error: invalid parameter syntax");
+        return -1;
+    }
+    smtpd_reply(state, "459 <%s>: service unavailable", domain);
     return -1;
 }
 
@@ -460,8 +495,7 @@ smtpd_session(SMTPD_STATE *state)
         }
         if ((st = smtpd_read_command(state, &bare_lf)) <= 0) {
             if (st < 0) {
-                smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded",
-                            smtpd_params.myhostname);
+                smtpd_reply_timeout(state);
                 smtpd_log_lost(state, "timeout");
             } else {
                 smtpd_log_lost(state, "lost connection");

@@ -18,6 +18,7 @@
 SMTPD_PARAMS smtpd_params;
 void smtpd_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
 int smtpd_flush(SMTPD_STATE *s) { (void) s; return 0; }
+void smtpd_reply_timeout(SMTPD_STATE *s) { (void) s; }
 void smtpd_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
 const char *smtpd_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }

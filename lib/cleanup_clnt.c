@@ -1,0 +1,92 @@
+/*
+ * cleanup_clnt.c - submit a new message to the cleanup service.
+ *
+ * Interface: see cleanup_clnt.h. The path is relative to the
+ * queue_directory, where every daemon runs.
+ *
+ * SECURITY: the greeting's queue id is checked with queue_id_ok() before
+ * it is used or logged; the final status must be a number.
+ */
+#include <string.h>
+
+#include "attr.h"
+#include "cleanup_clnt.h"
+#include "config.h"
+#include "connect.h"
+#include "mail_proto.h"
+#include "msg.h"
+#include "queue.h"
+#include "record.h"
+
+static int
+cleanup_clnt_timeout(void)
+{
+    long    t = config_time(MAIL_IPC_TIMEOUT_PARAM);
+
+    return t > 0 ? (int) t : 3600;
+}
+
+STREAM *
+cleanup_clnt_open(int flags, VSTRING *queue_id)
+{
+    ATTR_LIST *list;
+    STREAM *c;
+    const char *id;
+    int     fd, timeout = cleanup_clnt_timeout();
+
+    if ((fd = unix_connect(CLEANUP_CLNT_PATH, timeout)) < 0) {
+        msg_warn("connect to %s: %m", CLEANUP_CLNT_PATH);
+        return NULL;
+    }
+    c = stream_fdopen(fd);
+    stream_set_timeout(c, timeout);
+    list = attr_list_alloc();
+    if (attr_read(c, list) != 1 || attr_get(list, ATTR_PROTOCOL) == NULL
+        || strcmp(attr_get(list, ATTR_PROTOCOL), PROTO_CLEANUP) != 0
+        || (id = attr_get(list, ATTR_QUEUE_ID)) == NULL || !queue_id_ok(id)) {
+        msg_warn("%s: bad or missing greeting from cleanup", CLEANUP_CLNT_PATH);
+        (void) stream_close(c);
+        attr_list_free(list);
+        return NULL;
+    }
+    vstring_strcpy(queue_id, id);
+    attr_list_reset(list);
+    attr_add_long(list, ATTR_FLAGS, flags);
+    if (attr_write(c, list) != 0) {
+        msg_warn("%s: cannot send request flags", CLEANUP_CLNT_PATH);
+        (void) stream_close(c);
+        c = NULL;
+    }
+    attr_list_free(list);
+    return c;
+}
+
+int
+cleanup_clnt_finish(STREAM *c, VSTRING *reason)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    long    status = CLEANUP_STAT_WRITE;
+    const char *text;
+
+    if (reason)
+        vstring_reset(reason);
+    rec_put(c, REC_TYPE_XTRA, "", 0);
+    rec_put(c, REC_TYPE_END, "", 0);
+    if (stream_flush(c) != 0 || attr_read(c, list) != 1
+        || attr_get_long(list, ATTR_STATUS, &status) != 0 || status < 0) {
+        msg_warn("%s: no status from cleanup", CLEANUP_CLNT_PATH);
+        status = CLEANUP_STAT_WRITE;
+    } else if (reason && (text = attr_get(list, ATTR_REASON)) != NULL) {
+        vstring_strcpy(reason, text);
+    }
+    attr_list_free(list);
+    (void) stream_close(c);
+    return (int) status;
+}
+
+void
+cleanup_clnt_abort(STREAM *c)
+{
+    if (c)
+        (void) stream_close(c);
+}

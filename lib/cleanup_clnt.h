@@ -1,0 +1,36 @@
+/*
+ * cleanup_clnt.h - client side of the cleanup service (public/cleanup),
+ * for programs that submit a new message: local (forwarding), and any
+ * other program that queues mail (see mail_proto.h for the protocol).
+ *
+ *   cleanup_clnt_open(flags, queue_id)
+ *       connect to public/cleanup (ipc_timeout on every operation),
+ *       check the greeting {protocol=cleanup, queue_id=ID} (ID must pass
+ *       queue_id_ok), store ID in queue_id and send {flags=N}. Returns
+ *       the stream (the caller then writes the envelope and content
+ *       records with rec_put()), or NULL after a logged warning.
+ *   cleanup_clnt_finish(stream, reason)
+ *       write XTRA and END, flush, read {status, reason} and close the
+ *       stream. Returns cleanup's status (0 = queued; CLEANUP_STAT_*
+ *       bits otherwise; CLEANUP_STAT_WRITE when the stream failed or
+ *       the reply was missing or malformed). reason (may be NULL) gets
+ *       cleanup's reason text, "" if none.
+ *   cleanup_clnt_abort(stream)
+ *       close without END (cleanup removes the unfinished queue file).
+ *
+ * SECURITY: cleanup's replies are checked strictly; a bad or missing
+ * reply is never taken for "queued".
+ */
+#ifndef POSTHORN_CLEANUP_CLNT_H
+#define POSTHORN_CLEANUP_CLNT_H
+
+#include "stream.h"
+#include "vstring.h"
+
+#define CLEANUP_CLNT_PATH   "public/cleanup"
+
+STREAM *cleanup_clnt_open(int flags, VSTRING *queue_id);
+int     cleanup_clnt_finish(STREAM *stream, VSTRING *reason);
+void    cleanup_clnt_abort(STREAM *stream);
+
+#endif
