@@ -12,12 +12,12 @@ CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral -Ilib
-LDLIBS   += -ldb -lresolv
+LDLIBS   += -ldb -lpcre2-8 -lresolv
 BIN      ?= bin
 OBJ      ?= build
 
 # Daemons live in daemon_directory, commands in command_directory.
-DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp
+DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce
 COMMANDS := postfix postmap postalias postconf sendmail postdrop
 
 # A program directory that does not exist yet is simply skipped.

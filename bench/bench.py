@@ -152,7 +152,8 @@ def ensure_postfix_package():
 
 def install_posthorn(root):
     say("bench: installing posthorn (%s) into %s" % (BUILD_BIN, root))
-    run(["make", "-s", "-C", REPO, "install", "DESTDIR=" + root, "BIN=" + BUILD_BIN,
+    # -o all: install what is built (make bench builds it first), do not rebuild
+    run(["make", "-s", "-C", REPO, "-o", "all", "install", "DESTDIR=" + root, "BIN=" + BUILD_BIN,
          "OBJ=" + BUILD_OBJ], timeout=900)
 
 
@@ -247,6 +248,8 @@ def cpu_delta(before, after):
     per = {}
     for pid, (comm, ticks) in after.items():
         base = before.get(pid, (comm, 0))[1]
+        if comm == "master":        # its cutime: the children that exited
+            comm = "master+exited"
         per[comm] = per.get(comm, 0) + max(0, ticks - base)
     total = sum(per.values())
     return total / CLK_TCK, {k: v / CLK_TCK for k, v in sorted(per.items(), key=lambda kv: -kv[1])}
@@ -584,8 +587,9 @@ def local_run(mta, home):
         say("bench: %s local delivery: %d of %d in Maildir/new\n---- log tail\n%s" % (
             mta.kind, delivered(), N, mta.log_tail()))
     res["local_peak_pss_mib"] = sampler.finish() / 1024.0
-    cpu, _ = cpu_delta(cpu0, cpu_snapshot(mta.master_pid))
+    cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid))
     res["local_cpu_ms_per_msg"] = 1000.0 * cpu / N
+    res["local_cpu_by_process_s"] = {k: round(v, 2) for k, v in per.items() if v > 0}
     shutil.rmtree(maildir, ignore_errors=True)
     return res
 
@@ -637,9 +641,14 @@ def summarize(rounds):
     for kind in ("posthorn", "postfix"):
         for key, _, _, _ in METRICS:
             s[kind][key] = median([r[kind].get(key) for r in rounds])
+    # The ratio is the median of the per-round ratios: posthorn and Postfix
+    # run back to back in each round, so a pair saw about the same load.
+    s["ratio_of_medians"] = {}
     for key, _, _, _ in METRICS:
+        pairs = [(r["posthorn"].get(key), r["postfix"].get(key)) for r in rounds]
+        s["ratio"][key] = median([a / b for a, b in pairs if a is not None and b])
         a, b = s["posthorn"][key], s["postfix"][key]
-        s["ratio"][key] = a / b if a is not None and b else None
+        s["ratio_of_medians"][key] = a / b if a is not None and b else None
     for key, _, _ in CEILINGS:
         s["ceilings"][key] = median([r["ceilings"].get(key) for r in rounds])
     return s
@@ -654,6 +663,7 @@ def print_table(s, meta):
         say("%-32s %10s %10s %8s  %s" % (
             "%s, %s" % (label, unit), fmt(s["posthorn"][key]), fmt(s["postfix"][key]),
             fmt(s["ratio"][key], 2), ">1: posthorn better" if higher else "<1: posthorn better"))
+    say("ratio: median of the per-round posthorn/Postfix ratios (the two run back to back)")
     say("machine ceilings (same run):")
     for key, label, unit in CEILINGS:
         say("  %-44s %10s %s" % (label, fmt(s["ceilings"][key]), unit))
@@ -781,6 +791,9 @@ def bench():
     except KeyboardInterrupt:
         say("bench: interrupted")
         return 130
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        say("bench: failed: %s" % e)
+        return 1
     finally:
         for mta in mtas:
             try:

@@ -160,8 +160,13 @@ void    cleanup_map_header(CLEANUP_STATE *state, int hdr_flags);
 int     cleanup_checks_header(CLEANUP_STATE *state, int hdr_class);
 /* The primary header section ended (MIME: look at Content-Type). */
 void    cleanup_checks_headers_end(CLEANUP_STATE *state);
-/* One body record: MIME part headers, body_checks, then written. */
+/* One body record: MIME part headers, body_checks, then written as it
+ * came; type CLEANUP_REC_LINE is a whole line that is written as CONT
+ * pieces of line_length_limit and a NORM record. */
+#define CLEANUP_REC_LINE (-1)
 void    cleanup_checks_body(CLEANUP_STATE *state, int type, const char *data, size_t len);
+/* End of content: flush an unfinished MIME part header. */
+void    cleanup_checks_content_end(CLEANUP_STATE *state);
 /* Records for the extracted section (after XTRA): filter, redirect, BCC. */
 void    cleanup_checks_extracted(CLEANUP_STATE *state);
 void    cleanup_checks_free(CLEANUP_STATE *state);

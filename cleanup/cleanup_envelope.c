@@ -7,8 +7,10 @@
  * Envelope records from the client, in order (mail_proto.h): TIME, [FULL],
  * ATTR..., FROM, per recipient [DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT,
  * [DSN_ENVID] [DSN_RET], then MESG. The sender and recipients are
- * rewritten with the "local" rule; a recipient whose address changed gets
- * an ORCP record with the original (unless the client sent one).
+ * rewritten with the "local" rule, then mapped (canonical, masquerading,
+ * virtual aliases: cleanup_map.c); a recipient whose address changed gets
+ * an ORCP record with the original (unless the client sent one), one
+ * RCPT per virtual alias expansion result.
  * Duplicate recipients (same address and original) are dropped, up to
  * duplicate_filter_limit remembered addresses.
  *
@@ -116,6 +118,8 @@ cleanup_state_alloc(const char *queue_id, STREAM *dst)
     state->header = vstring_alloc(state->header_limit);
     state->scratch = vstring_alloc(VSTRING_UNLIMITED);
     state->addr = vstring_alloc(CLEANUP_ADDR_MAX);
+    state->rcpt_list = argv_alloc();
+    state->bcc = argv_alloc();
     return state;
 }
 
@@ -134,6 +138,9 @@ cleanup_state_free(CLEANUP_STATE *state)
     vstring_free(state->header);
     vstring_free(state->scratch);
     vstring_free(state->addr);
+    argv_free(state->rcpt_list);
+    mem_free(state->rcpt_offs);
+    cleanup_checks_free(state);
     mem_free(state);
 }
 
@@ -205,6 +212,11 @@ cleanup_attr(CLEANUP_STATE *state, const char *data)
             state->hdr_context = *resolve_param("remote_header_rewrite_domain", "") ? "remote" : NULL;
         else
             return -1;
+    } else {
+        char   *name = mem_strndup(data, eq - data);
+
+        cleanup_checks_attr(state, name, eq + 1);
+        mem_free(name);
     }
     cleanup_out_str(state, REC_TYPE_ATTR, data);
     return 0;
@@ -227,7 +239,7 @@ cleanup_from(CLEANUP_STATE *state, const char *data)
         snprintf(buf, sizeof(buf), "%ld %ld", state->time_sec, state->time_usec);
         cleanup_out_str(state, REC_TYPE_TIME, buf);
     }
-    if (cleanup_rewrite(state, data) < 0)
+    if (cleanup_rewrite(state, data) < 0 || cleanup_map_sender(state) < 0)
         return 0;
     state->sender = mem_strdup(STR(state->addr));
     cleanup_out_str(state, REC_TYPE_FROM, state->sender);
@@ -251,11 +263,42 @@ cleanup_pending_reset(CLEANUP_STATE *state)
     state->have_orcp = state->have_dsn_orcpt = state->have_dsn_notify = 0;
 }
 
+/* Remember where a RCPT record goes (REDIRECT marks them done later). */
+static void
+cleanup_rcpt_offset(CLEANUP_STATE *state)
+{
+    if (state->rcpt_noffs == state->rcpt_coffs) {
+        state->rcpt_coffs = state->rcpt_coffs ? state->rcpt_coffs * 2 : 16;
+        state->rcpt_offs = mem_realloc_array(state->rcpt_offs, state->rcpt_coffs,
+                                             sizeof(off_t));
+    }
+    state->rcpt_offs[state->rcpt_noffs++] = stream_tell(state->dst);
+}
+
+/* One final recipient address (after mapping) with its original. */
+static void
+cleanup_rcpt_out(CLEANUP_STATE *state, const char *orig, const char *data, const char *addr)
+{
+    char   *key = mem_printf("%s\n%s", orig, addr);
+
+    if (!cleanup_dup_seen(state->dups, key)) {
+        if (state->have_dsn_orcpt)
+            cleanup_out_str(state, REC_TYPE_DSN_ORCPT, STR(state->dsn_orcpt));
+        if (state->have_dsn_notify)
+            cleanup_out_str(state, REC_TYPE_DSN_NOTIFY, STR(state->dsn_notify));
+        if (state->have_orcp || strcmp(data, addr) != 0)
+            cleanup_out_str(state, REC_TYPE_ORCP, orig);
+        cleanup_rcpt_offset(state);
+        cleanup_out_str(state, REC_TYPE_RCPT, addr);
+        state->rcpt_count++;
+    }
+    mem_free(key);
+}
+
 static int
 cleanup_rcpt(CLEANUP_STATE *state, const char *data)
 {
     const char *orig = state->have_orcp ? STR(state->orcp) : data;
-    char   *key;
 
     if (!state->have_from || ++state->rcpt_seen > state->rcpt_max) {
         msg_warn("%s: %s", state->queue_id, state->have_from ? "too many recipients"
@@ -267,20 +310,14 @@ cleanup_rcpt(CLEANUP_STATE *state, const char *data)
         cleanup_pending_reset(state);
         return 0;
     }
-    if (cleanup_rewrite(state, data) < 0)
+    if (state->first_rcpt == NULL)
+        state->first_rcpt = mem_strdup(orig);
+    if (cleanup_rewrite(state, data) < 0 || cleanup_map_rcpt(state) < 0) {
+        cleanup_pending_reset(state);
         return 0;
-    key = mem_printf("%s\n%s", orig, STR(state->addr));
-    if (!cleanup_dup_seen(state->dups, key)) {
-        if (state->have_dsn_orcpt)
-            cleanup_out_str(state, REC_TYPE_DSN_ORCPT, STR(state->dsn_orcpt));
-        if (state->have_dsn_notify)
-            cleanup_out_str(state, REC_TYPE_DSN_NOTIFY, STR(state->dsn_notify));
-        if (state->have_orcp || strcmp(data, STR(state->addr)) != 0)
-            cleanup_out_str(state, REC_TYPE_ORCP, orig);
-        cleanup_out_str(state, REC_TYPE_RCPT, STR(state->addr));
-        state->rcpt_count++;
     }
-    mem_free(key);
+    for (size_t i = 0; i < state->rcpt_list->argc; i++)
+        cleanup_rcpt_out(state, orig, data, state->rcpt_list->argv[i]);
     cleanup_pending_reset(state);
     return 0;
 }

@@ -34,6 +34,8 @@
  * SECURITY: addresses are untrusted; every result is bounded
  * (ADDRESS_MAX via addr_map, the expansion by the limits above).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 

@@ -21,7 +21,10 @@
  * remote_header_rewrite_domain set, or always_add_missing_headers). The
  * message id is logged as Postfix's cleanup does: "ID: message-id=<...>".
  *
- * The body is copied record by record.
+ * Each header first goes through the content checks (cleanup_checks.c:
+ * it may be dropped or replaced); sender and recipient headers then have
+ * their addresses rewritten (cleanup_map.c). The body is copied record
+ * by record through the body checks.
  *
  * SECURITY: all of this is untrusted network data. Lines and headers are
  * held in VSTRINGs bounded by header_size_limit; header names are parsed
@@ -34,6 +37,7 @@
 #include "address.h"
 #include "cleanup.h"
 #include "config.h"
+#include "header_opts.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "record.h"
@@ -91,9 +95,16 @@ cleanup_header_flush(CLEANUP_STATE *state)
     const char *text = STR(state->header);
     size_t  len = LEN(state->header);
     size_t  n;
+    const HEADER_OPTS *opts;
 
     if (len == 0)
         return;
+    if (cleanup_checks_header(state, CLEANUP_HDR_PRIMARY) == CLEANUP_CHECK_DROP) {
+        vstring_reset(state->header);
+        return;
+    }
+    text = STR(state->header);                  /* maybe replaced */
+    len = LEN(state->header);
     n = cleanup_header_name(text, len);
     if (cleanup_name_is(text, n, "Return-Path")) {
         vstring_reset(state->header);
@@ -118,6 +129,11 @@ cleanup_header_flush(CLEANUP_STATE *state)
         } else if (cleanup_name_is(text, n, "Resent-From")) {
             state->headers_seen |= CLEANUP_HDR_RESENT_FROM;
         }
+    }
+    if ((opts = header_opts_find(text, n)) != NULL) {
+        cleanup_map_header(state, opts->flags);
+        text = STR(state->header);
+        len = LEN(state->header);
     }
     cleanup_out_header(state, text, len);
     vstring_reset(state->header);
@@ -225,6 +241,7 @@ cleanup_headers_end(CLEANUP_STATE *state)
 {
     cleanup_header_flush(state);
     cleanup_add_missing(state);
+    cleanup_checks_headers_end(state);
     state->in_headers = 0;
 }
 
@@ -243,7 +260,10 @@ cleanup_header_line(CLEANUP_STATE *state, const char *text, size_t len)
         return;
     }
     cleanup_headers_end(state);                 /* empty line or body text */
-    cleanup_out_line(state, text, len);
+    if (len == 0)
+        cleanup_out_line(state, text, len);
+    else
+        cleanup_checks_body(state, CLEANUP_REC_LINE, text, len);
 }
 
 /* Replace stray CR and LF; returns the data to use. */
@@ -289,8 +309,10 @@ cleanup_message(CLEANUP_STATE *state, int type, const char *data, size_t len)
 {
     if (type == REC_TYPE_XTRA) {
         cleanup_message_end(state);
+        cleanup_checks_content_end(state);
         state->xtra_offset = stream_tell(state->dst);
         cleanup_out(state, REC_TYPE_XTRA, "", 0);
+        cleanup_checks_extracted(state);
         state->section = CLEANUP_SECT_EXTRA;
         return 0;
     }
@@ -299,7 +321,7 @@ cleanup_message(CLEANUP_STATE *state, int type, const char *data, size_t len)
     data = cleanup_fix_cr_lf(state, data, len);
     cleanup_count(state, type, len);
     if (!state->in_headers) {
-        cleanup_out(state, type, data, len);
+        cleanup_checks_body(state, type, data, len);
         return 0;
     }
     vstring_ncat(state->line, data, len);       /* overflow: excess dropped */

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "dict_impl.h"
+#include "dict_rx.h"
 #include "mem.h"
 #include "msg.h"
 
@@ -27,6 +28,7 @@
 static const DICT_OPS *const dict_types_table[] = {
     &dict_hash_ops, &dict_btree_ops, &dict_texthash_ops, &dict_inline_ops,
     &dict_static_ops, &dict_unix_ops, &dict_fail_ops,
+    &dict_cidr_ops, &dict_pcre_ops, &dict_regexp_ops,
 };
 
 #define NTYPES (sizeof(dict_types_table) / sizeof(dict_types_table[0]))

@@ -329,7 +329,7 @@ local_mbox_child(void *ctx, VSTRING *dsn, VSTRING *why)
         if (S_ISREG(st.st_mode) && ftruncate(fd, size) < 0)
             msg_warn("cannot truncate %s back to %ld bytes", m->path, (long) size);
         status = local_mbox_fail(dsn, why, out.err ? out.err : EIO,
-                                 "error writing message to %s: %s", m->path);
+                                 "%.0serror writing message: %s", m->path);
         if (out.err == EINVAL) {
             vstring_strcpy(dsn, "4.3.0");
             vstring_strcpy(why, "queue file read error");

@@ -35,6 +35,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "pickup.h"
+#include "receive_opts.h"
 #include "record.h"
 
 #define PICKUP_CLEANUP_PATH MAIL_CLASS_PUBLIC "/" SERVICE_CLEANUP
@@ -96,7 +97,7 @@ pickup_cleanup_open(VSTRING *queue_id)
     }
     vstring_strcpy(queue_id, id);
     attr_list_reset(list);
-    attr_add_long(list, ATTR_FLAGS, PICKUP_CLEANUP_FLAGS);
+    attr_add_long(list, ATTR_FLAGS, receive_opts_cleanup(PICKUP_CLEANUP_FLAGS));
     if (attr_write(c, list) != 0) {
         msg_warn("%s: cannot send request flags", PICKUP_CLEANUP_PATH);
         (void) stream_close(c);

@@ -5,7 +5,8 @@
  * change: it refuses a maillog_file that does not start with one of
  * $maillog_file_prefixes (fatal, to syslog and stderr, because the file is
  * exactly what cannot be used) and opens it O_APPEND|O_CREAT with
- * $maillog_file_permissions. postlogd_write() appends one datagram as one
+ * $maillog_file_permissions ("/dev/stdout" is the inherited standard
+ * output, not a name to open). postlogd_write() appends one datagram as one
  * line. At most once a second it checks whether the file was renamed or
  * removed (log rotation) and then reopens it.
  *
@@ -30,6 +31,7 @@
 #include "postlogd.h"
 
 #define POSTLOGD_LINE_MAX   (MSG_LINE_MAX + 128)
+#define POSTLOGD_STDOUT     "/dev/stdout"
 
 static struct {
     char   *path;
@@ -68,8 +70,16 @@ postlogd_reopen(void)
     struct stat st;
     int     fd;
 
-    fd = open(plog.path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
-              (mode_t) plog.mode);
+    /*
+     * /dev/stdout is the descriptor master handed us ("postfix start-fg").
+     * Opening the name anew fails when the terminal or pipe belongs to
+     * another user than the one we run as (a non-root "make run").
+     */
+    if (strcmp(plog.path, POSTLOGD_STDOUT) == 0)
+        fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    else
+        fd = open(plog.path, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
+                  (mode_t) plog.mode);
     if (fd < 0)
         return -1;
     if (plog.fd >= 0)

@@ -1,51 +1,97 @@
 /*
- * smtpd_check.c - access restrictions: relay control, access tables,
- * recipient tables.
+ * smtpd_check.c - access restrictions: the restriction stages, relay
+ * control, access tables, recipient tables, DNS-based checks.
  *
- * Interface:
- *   smtpd_check_rcpt()  at RCPT time (smtpd_delay_reject = yes, as the
- *       Postfix default): smtpd_client_restrictions, smtpd_helo_restrictions,
- *       smtpd_sender_restrictions, smtpd_relay_restrictions and
- *       smtpd_recipient_restrictions, in that order, then the recipient
- *       table check (smtpd_reject_unlisted_recipient). A "permit" ends the
- *       current list only; a reject ends everything. On reject the reply
- *       is in reply and the "reject: RCPT from" line is logged.
- *   smtpd_check_vrfy()  the recipient table check only.
+ * Interface: smtpd_check_rcpt() and smtpd_check_vrfy() (smtpd.h), the
+ * other stages in smtpd_check.h.
  *
- * Restrictions understood: permit, reject, defer, permit_mynetworks,
- * permit_sasl_authenticated (never matches: no SASL yet),
- * permit_auth_destination, reject_unauth_destination,
- * defer_unauth_destination, reject_unlisted_recipient,
- * reject_non_fqdn_sender, reject_non_fqdn_recipient,
- * check_{client,helo,sender,recipient}_access type:table (OK, REJECT,
- * DEFER, DUNNO, NNN text, or a restriction list as the value).
- * Anything else: warning and "451 4.3.5 Server configuration error".
+ * Stages and when they run (as Postfix): smtpd_client_restrictions,
+ * smtpd_helo_restrictions and smtpd_sender_restrictions at RCPT time when
+ * smtpd_delay_reject = yes (the default), otherwise at connect, HELO and
+ * MAIL; then smtpd_relay_restrictions, smtpd_recipient_restrictions and
+ * the recipient table check (smtpd_reject_unlisted_recipient) at RCPT;
+ * smtpd_data_restrictions at DATA; smtpd_end_of_data_restrictions after
+ * the content. A "permit" ends the current list only; a reject ends
+ * everything.
  *
- * Domain classes come from trivial-rewrite (resolve_clnt): local, virtual
- * alias, virtual mailbox and relay domains are authorized destinations
- * unless the address carries a sender-specified route.
+ * Restrictions: permit, reject, defer, defer_if_permit, defer_if_reject,
+ * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (no SASL
+ * yet: never matches), permit_auth_destination, reject_unauth_destination,
+ * defer_unauth_destination, reject_unlisted_recipient, reject_unlisted_sender,
+ * reject_non_fqdn_{sender,recipient,helo_hostname}, reject_invalid_helo_hostname,
+ * reject_unknown_{sender,recipient}_domain, reject_unknown_client_hostname,
+ * reject_unknown_reverse_client_hostname, reject_rbl_client,
+ * reject_rhsbl_{client,sender,helo}, reject_unauth_pipelining,
+ * check_{client,helo,sender,recipient}_access type:table, and the names
+ * in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
+ * DEFER_IF_REJECT, DEFER_IF_PERMIT, DUNNO, HOLD, DISCARD, FILTER, REDIRECT,
+ * PREPEND, WARN (each with optional text), "4NN/5NN text", or a
+ * restriction list. Anything else: warning and "451 4.3.5 Server
+ * configuration error". soft_bounce turns 5xx replies into 4xx.
+ *
+ * smtpd serves one client per process, so the per-session and
+ * per-transaction results (HOLD, FILTER, ...) live in check_sess.
  *
  * SECURITY: addresses and names here come from the client; they are only
- * used as table keys and in replies/logs (escaped by msg_*). A table or
- * resolver failure gives a 4xx (try again later), never an accept.
+ * used as table keys, DNS query names (bounded, checked for syntax) and in
+ * replies/logs (escaped by msg_*). A table or resolver failure gives a 4xx
+ * (try again later), never an accept.
  */
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <ctype.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "address.h"
+#include "config.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
+#include "record.h"
 #include "rewrite_clnt.h"
 #include "smtpd.h"
+#include "smtpd_check.h"
 
 #define CHECK_DUNNO   0
 #define CHECK_OK      1
 #define CHECK_REJECT  2
 
-#define CHECK_MAX_DEPTH 3
+#define CHECK_MAX_DEPTH 5
+
+/* Parameters read on first use (all from lib/params.c). */
+typedef struct CHECK_PARAMS {
+    int     loaded;
+    int     delay_reject;
+    int     helo_required;
+    int     soft_bounce;
+    int     parent_matches;     /* smtpd_access_maps in parent_domain_matches_subdomains */
+    long    non_fqdn_code;
+    long    invalid_hostname_code;
+    long    unknown_address_code;
+    long    unknown_client_code;
+    long    rbl_code;
+    long    unauth_pipelining_code;
+    ARGV   *classes;
+    ARGV   *data_restrictions;
+    ARGV   *eod_restrictions;
+} CHECK_PARAMS;
+
+static CHECK_PARAMS check_params;
+
+/* Session and transaction results of actions. */
+static struct {
+    char   *denied;             /* connect-time reject (delay_reject = no) */
+    int     flags;              /* CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD */
+    char   *filter;
+    char   *redirect;
+    ARGV   *prepend;
+} check_sess;
 
 typedef struct CHECK_CTX {
     SMTPD_STATE *state;
@@ -55,20 +101,85 @@ typedef struct CHECK_CTX {
     int     resolve_status;     /* 0 not yet, 1 ok, -1 failed */
     const char *reply_name;     /* "<name>" part of a reply */
     const char *reply_class;    /* "Recipient address", ... */
+    int     warn_next;          /* warn_if_reject before this restriction */
+    int     no_log;             /* the caller logs */
+    VSTRING *defer_if_permit;   /* pending replies (empty: none) */
+    VSTRING *defer_if_reject;
 } CHECK_CTX;
 
 static int check_list(CHECK_CTX *ctx, char **items, size_t count, int depth);
 
-/* Format a reject reply "CODE DSN <name>: Class rejected: text". */
+static void
+check_params_load(void)
+{
+    CHECK_PARAMS *p = &check_params;
+    const char *pdms;
+
+    if (p->loaded)
+        return;
+    p->loaded = 1;
+    p->delay_reject = config_bool("smtpd_delay_reject");
+    p->helo_required = config_bool("smtpd_helo_required");
+    p->soft_bounce = config_bool("soft_bounce");
+    pdms = config_str("parent_domain_matches_subdomains");
+    p->parent_matches = strstr(pdms, "smtpd_access_maps") != NULL;
+    p->non_fqdn_code = config_int("non_fqdn_reject_code");
+    p->invalid_hostname_code = config_int("invalid_hostname_reject_code");
+    p->unknown_address_code = config_int("unknown_address_reject_code");
+    p->unknown_client_code = config_int("unknown_client_reject_code");
+    p->rbl_code = config_int("maps_rbl_reject_code");
+    p->unauth_pipelining_code = 503;      /* fixed in Postfix too */
+    p->classes = config_list("smtpd_restriction_classes");
+    p->data_restrictions = config_list("smtpd_data_restrictions");
+    p->eod_restrictions = config_list("smtpd_end_of_data_restrictions");
+}
+
+/* ---- replies and logging ------------------------------------------------- */
+
+/* " from=<a> to=<b> proto=P helo=<h>" after "ID: action: CMD from host[addr]: text;" */
+static void
+check_log(SMTPD_STATE *state, const char *action, const char *text)
+{
+    VSTRING *line = vstring_alloc(MSG_LINE_MAX);
+
+    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_queue_label(state), action,
+                    state->where, state->namaddr, text);
+    if (state->sender)
+        vstring_sprintf_append(line, " from=<%s>", state->sender);
+    if (state->cur_rcpt)
+        vstring_sprintf_append(line, " to=<%s>", state->cur_rcpt);
+    vstring_sprintf_append(line, " proto=%s", state->protocol);
+    if (state->helo_name)
+        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
+    msg_info("%s", STR(line));
+    vstring_free(line);
+}
+
+/*
+ * Format a reject reply "CODE DSN text". soft_bounce makes 5xx 4xx; a
+ * pending defer_if_reject replaces a 5xx; warn_if_reject only logs.
+ */
 static int
 check_reject(CHECK_CTX *ctx, long code, const char *dsn, const char *fmt, ...)
 {
     va_list ap;
+    VSTRING *text = vstring_alloc(1024);
 
-    vstring_sprintf(ctx->reply, "%ld %s ", code, dsn);
     va_start(ap, fmt);
-    vstring_vsprintf_append(ctx->reply, fmt, ap);
+    vstring_vsprintf_append(text, fmt, ap);
     va_end(ap);
+    if (check_params.soft_bounce && code >= 500 && code < 600)
+        code -= 100;
+    vstring_sprintf(ctx->reply, "%ld %c%s %s", code, code < 500 ? '4' : '5',
+                    dsn[0] && dsn[1] == '.' ? dsn + 1 : ".7.1", STR(text));
+    vstring_free(text);
+    if (code >= 500 && LEN(ctx->defer_if_reject) > 0)
+        vstring_strcpy(ctx->reply, STR(ctx->defer_if_reject));
+    if (ctx->warn_next) {
+        check_log(ctx->state, "reject_warning", STR(ctx->reply));
+        vstring_reset(ctx->reply);
+        return CHECK_DUNNO;
+    }
     return CHECK_REJECT;
 }
 
@@ -83,8 +194,29 @@ static int
 check_config_error(CHECK_CTX *ctx, const char *what)
 {
     msg_warn("unknown smtpd restriction: \"%s\"", what);
-    return check_reject(ctx, 451, "4.3.5", "Server configuration error");
+    vstring_strcpy(ctx->reply, "451 4.3.5 Server configuration error");
+    return CHECK_REJECT;
 }
+
+static int
+check_lookup_failed(CHECK_CTX *ctx, const char *what)
+{
+    vstring_sprintf(ctx->reply, "451 4.3.0 <%s>: Temporary lookup failure", what);
+    return CHECK_REJECT;
+}
+
+/* defer_if_permit / defer_if_reject: remember the reply for later. */
+static int
+check_defer_if(CHECK_CTX *ctx, VSTRING *slot, const char *what, const char *text)
+{
+    long    code = smtpd_params.defer_code;
+
+    vstring_sprintf(slot, "%ld 4.7.1 <%s>: %s rejected: %s", code < 500 ? code : 450,
+                    ctx->reply_name, ctx->reply_class, text ? text : what);
+    return CHECK_DUNNO;
+}
+
+/* ---- relay control and recipient tables --------------------------------- */
 
 static RESOLVE_REPLY *
 check_resolve(CHECK_CTX *ctx)
@@ -96,12 +228,6 @@ check_resolve(CHECK_CTX *ctx)
             && !(ctx->resolved.flags & RESOLVE_FLAG_FAIL) ? 1 : -1;
     }
     return ctx->resolve_status > 0 ? &ctx->resolved : NULL;
-}
-
-static int
-check_lookup_failed(CHECK_CTX *ctx, const char *what)
-{
-    return check_reject(ctx, 451, "4.3.0", "<%s>: Temporary lookup failure", what);
 }
 
 /* 1 when rcpt is a destination this server accepts mail for. -1: failure */
@@ -147,20 +273,25 @@ check_maps_keys(MAPS *maps, const char **keys, int nkeys, const char **value)
     return MAP_NOTFOUND;
 }
 
-/* Is rcpt listed in the recipient table for its domain class? */
+/* Is addr listed in the table for its domain class? (RCPT or sender) */
 static int
-check_rcpt_table(CHECK_CTX *ctx)
+check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
 {
     const SMTPD_PARAMS *p = &smtpd_params;
-    RESOLVE_REPLY *r;
+    RESOLVE_REPLY rr, *r = &rr;
     MAPS   *maps;
     long    code;
     const char *table, *value;
+    int     result = CHECK_DUNNO;
 
-    if (ctx->rcpt == NULL)
+    if (addr == NULL || *addr == 0)
         return CHECK_DUNNO;
-    if ((r = check_resolve(ctx)) == NULL)
-        return check_lookup_failed(ctx, ctx->rcpt);
+    resolve_reply_init(&rr);
+    if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0
+        || (rr.flags & RESOLVE_FLAG_FAIL)) {
+        resolve_reply_free(&rr);
+        return check_lookup_failed(ctx, addr);
+    }
     if (r->flags & RESOLVE_CLASS_LOCAL)
         maps = p->local_rcpt_maps, code = p->unknown_local_code, table = "local recipient";
     else if (r->flags & RESOLVE_CLASS_VIRTUAL)
@@ -170,18 +301,20 @@ check_rcpt_table(CHECK_CTX *ctx)
     else if (r->flags & RESOLVE_CLASS_RELAY)
         maps = p->relay_rcpt_maps, code = p->unknown_relay_code, table = "relay recipient";
     else
+        maps = NULL, code = 0, table = NULL;
+    if (maps == NULL) {
+        resolve_reply_free(&rr);
         return CHECK_DUNNO;
-    if (maps == NULL)
-        return CHECK_DUNNO;
+    }
 
-    const char *addr = LEN(r->recipient) ? STR(r->recipient) : ctx->rcpt;
+    const char *full = LEN(r->recipient) ? STR(r->recipient) : addr;
     VSTRING *local = vstring_alloc(ADDRESS_MAX);
     VSTRING *bare = vstring_alloc(ADDRESS_MAX);
     VSTRING *bare_local = vstring_alloc(ADDRESS_MAX);
-    const char *domain = address_domain(addr);
+    const char *domain = address_domain(full);
     char   *at_domain = domain ? mem_printf("@%s", domain) : NULL;
 
-    address_localpart(local, addr);
+    address_localpart(local, full);
     /* user+ext@domain: also try without the extension */
     vstring_strcpy(bare_local, STR(local));
     if (*p->recipient_delimiter) {
@@ -191,25 +324,113 @@ check_rcpt_table(CHECK_CTX *ctx)
     }
     vstring_sprintf(bare, "%s%s%s", STR(bare_local), domain ? "@" : "", domain ? domain : "");
     const char *keys[] = {
-        addr, strcmp(STR(bare), addr) ? STR(bare) : NULL,
+        full, strcmp(STR(bare), full) ? STR(bare) : NULL,
         (r->flags & RESOLVE_CLASS_LOCAL) ? STR(local) : NULL,
         (r->flags & RESOLVE_CLASS_LOCAL) && strcmp(STR(bare_local), STR(local)) ? STR(bare_local) : NULL,
         (r->flags & RESOLVE_CLASS_LOCAL) ? NULL : at_domain,
     };
     int     st = check_maps_keys(maps, keys, 5, &value);
-    int     result = CHECK_DUNNO;
 
     if (st == MAP_FAIL)
-        result = check_lookup_failed(ctx, ctx->rcpt);
+        result = check_lookup_failed(ctx, addr);
     else if (st == MAP_NOTFOUND)
         result = check_reject(ctx, code, code < 500 ? "4.1.1" : "5.1.1",
-                  "<%s>: Recipient address rejected: User unknown in %s table",
-                              ctx->rcpt, table);
+                              "<%s>: %s rejected: User unknown in %s table",
+                              addr, class, table);
     mem_free(at_domain);
     vstring_free(local);
     vstring_free(bare);
     vstring_free(bare_local);
+    resolve_reply_free(&rr);
     return result;
+}
+
+static int
+check_rcpt_table(CHECK_CTX *ctx)
+{
+    return check_addr_table(ctx, ctx->rcpt, "Recipient address");
+}
+
+/* ---- access tables ------------------------------------------------------- */
+
+static int
+check_word(const char *value, size_t wlen, const char *word)
+{
+    return wlen == strlen(word) && strncasecmp(value, word, wlen) == 0;
+}
+
+/* "triggers HOLD action" or the table's own text. */
+static void
+check_log_action(CHECK_CTX *ctx, const char *action, const char *text, const char *dflt)
+{
+    char   *line = *text ? mem_printf("<%s>: %s %s", ctx->reply_name, ctx->reply_class, text)
+        : mem_printf("<%s>: %s %s", ctx->reply_name, ctx->reply_class, dflt);
+
+    check_log(ctx->state, action, line);
+    mem_free(line);
+}
+
+/* HOLD, DISCARD, FILTER, REDIRECT, PREPEND, WARN; -1: not one of them. */
+static int
+check_access_action(CHECK_CTX *ctx, const char *value, size_t wlen, const char *text)
+{
+    char   *dflt;
+
+    if (check_word(value, wlen, "HOLD")) {
+        check_sess.flags |= CLEANUP_FLAG_HOLD;
+        check_log_action(ctx, "hold", text, "triggers HOLD action");
+        return CHECK_DUNNO;
+    }
+    if (check_word(value, wlen, "DISCARD")) {
+        check_sess.flags |= CLEANUP_FLAG_DISCARD;
+        check_log_action(ctx, "discard", text, "triggers DISCARD action");
+        return CHECK_OK;
+    }
+    if (check_word(value, wlen, "FILTER") || check_word(value, wlen, "REDIRECT")) {
+        int     filter = toupper((unsigned char) value[0]) == 'F';
+        char  **slot = filter ? &check_sess.filter : &check_sess.redirect;
+
+        if (*text == 0 || (filter ? strchr(text, ':') == NULL : strchr(text, '@') == NULL)) {
+            msg_warn("access table: bad %s action argument: \"%s\"",
+                     filter ? "FILTER" : "REDIRECT", text);
+            return check_config_error(ctx, value);
+        }
+        mem_free(*slot);
+        *slot = mem_strdup(text);
+        dflt = mem_printf("triggers %s %s", filter ? "FILTER" : "REDIRECT", text);
+        check_log_action(ctx, filter ? "filter" : "redirect", "", dflt);
+        mem_free(dflt);
+        return CHECK_DUNNO;
+    }
+    if (check_word(value, wlen, "PREPEND")) {
+        if (check_sess.prepend == NULL)
+            check_sess.prepend = argv_alloc();
+        if (*text)
+            argv_add(check_sess.prepend, text);
+        return CHECK_DUNNO;
+    }
+    if (check_word(value, wlen, "WARN")) {
+        check_log(ctx->state, "warn", text);
+        return CHECK_DUNNO;
+    }
+    return -1;
+}
+
+/* "4NN text" / "5NN [X.Y.Z] text" from a table. */
+static int
+check_access_numeric(CHECK_CTX *ctx, const char *value, const char *text)
+{
+    long    code = strtol(value, NULL, 10);
+
+    if (text[0] == value[0] && text[1] == '.' && strchr(text, ' ')) {
+        const char *sp = strchr(text, ' ');
+        char   *dsn = mem_strndup(text, (size_t) (sp - text));
+        int     st = check_reject(ctx, code, dsn, "<%s>: %s rejected: %s",
+                                  ctx->reply_name, ctx->reply_class, sp + 1);
+        mem_free(dsn);
+        return st;
+    }
+    return check_access_denied(ctx, code, *text ? text : NULL);
 }
 
 /* Apply an access table value. */
@@ -218,40 +439,44 @@ check_access_value(CHECK_CTX *ctx, const char *value, int depth)
 {
     const char *text = value + strcspn(value, " \t");
     size_t  wlen = (size_t) (text - value);
+    int     st;
 
     text += strspn(text, " \t");
-    if ((wlen == 2 && strncasecmp(value, "OK", 2) == 0)
-        || (wlen == 6 && strncasecmp(value, "PERMIT", 6) == 0))
+    if (check_word(value, wlen, "OK"))
         return CHECK_OK;
-    if (wlen == 5 && strncasecmp(value, "DUNNO", 5) == 0)
+    if (check_word(value, wlen, "DUNNO"))
         return CHECK_DUNNO;
-    if (wlen == 6 && strncasecmp(value, "REJECT", 6) == 0)
+    if (check_word(value, wlen, "REJECT"))
         return check_access_denied(ctx, smtpd_params.access_code, *text ? text : NULL);
-    if (wlen == 5 && strncasecmp(value, "DEFER", 5) == 0)
+    if (check_word(value, wlen, "DEFER"))
         return check_access_denied(ctx, smtpd_params.defer_code, *text ? text : NULL);
-    if (wlen == 3 && (value[0] == '4' || value[0] == '5')
-        && strspn(value, "0123456789") == 3) {
-        long    code = strtol(value, NULL, 10);
-        if (text[0] == value[0] && text[1] == '.' && strchr(text, ' ')) {
-            const char *sp = strchr(text, ' ');
-            char   *dsn = mem_strndup(text, (size_t) (sp - text));
-            check_reject(ctx, code, dsn, "<%s>: %s rejected: %s",
-                         ctx->reply_name, ctx->reply_class, sp + 1);
-            mem_free(dsn);
-            return CHECK_REJECT;
-        }
-        return check_access_denied(ctx, code, *text ? text : NULL);
-    }
-    if (depth < CHECK_MAX_DEPTH && strchr(value, ':') == NULL) {
+    if (check_word(value, wlen, "DEFER_IF_REJECT"))
+        return check_defer_if(ctx, ctx->defer_if_reject, "Service unavailable", *text ? text : NULL);
+    if (check_word(value, wlen, "DEFER_IF_PERMIT"))
+        return check_defer_if(ctx, ctx->defer_if_permit, "Service unavailable", *text ? text : NULL);
+    if ((st = check_access_action(ctx, value, wlen, text)) >= 0)
+        return st;
+    if (wlen == 3 && (value[0] == '4' || value[0] == '5') && strspn(value, "0123456789") == 3)
+        return check_access_numeric(ctx, value, text);
+    if (depth < CHECK_MAX_DEPTH) {
         ARGV   *list = argv_split_list(value);
-        int     st = check_list(ctx, list->argv, list->argc, depth + 1);
+
+        st = check_list(ctx, list->argv, list->argc, depth + 1);
         argv_free(list);
-        if (st != CHECK_REJECT || strncasecmp(STR(ctx->reply), "451 4.3.5", 9) != 0)
-            return st;
+        return st;
     }
-    msg_warn("access table: unsupported action \"%s\": ignored", value);
-    vstring_reset(ctx->reply);
-    return CHECK_DUNNO;
+    return check_config_error(ctx, value);
+}
+
+/* Domain keys: name, then parents ("example.com" or ".example.com"). */
+static int
+check_domain_keys(MAPS *maps, const char *domain, const char **value)
+{
+    int     st = maps_find(maps, domain, value);
+
+    for (const char *d = strchr(domain, '.'); st == MAP_NOTFOUND && d; d = strchr(d + 1, '.'))
+        st = maps_find(maps, check_params.parent_matches ? d + 1 : d, value);
+    return st;
 }
 
 /* Keys for an address: user@domain, domain and its parents, user@. */
@@ -263,13 +488,7 @@ check_address_access(CHECK_CTX *ctx, MAPS *maps, const char *addr, int depth)
     int     st;
 
     if ((st = maps_find(maps, addr, &value)) == MAP_NOTFOUND && domain) {
-        for (const char *d = domain; d && *d; d = strchr(d + 1, '.')) {
-            const char *key = *d == '.' ? d + 1 : d;
-            if ((st = maps_find(maps, key, &value)) != MAP_NOTFOUND)
-                break;
-            if (*d == '.' && (st = maps_find(maps, d, &value)) != MAP_NOTFOUND)
-                break;
-        }
+        st = check_domain_keys(maps, domain, &value);
         if (st == MAP_NOTFOUND) {
             char   *user = mem_strndup(addr, (size_t) (domain - addr));
             st = maps_find(maps, user, &value);
@@ -290,8 +509,7 @@ check_client_access(CHECK_CTX *ctx, MAPS *maps, int depth)
     int     st = MAP_NOTFOUND;
 
     if (strcmp(state->name, "unknown") != 0)
-        for (const char *d = state->name; d && *d && st == MAP_NOTFOUND; d = strchr(d + 1, '.'))
-            st = maps_find(maps, *d == '.' ? d + 1 : d, &value);
+        st = check_domain_keys(maps, state->name, &value);
     if (st == MAP_NOTFOUND) {
         char   *addr = mem_strdup(state->addr);
         char    sep = strchr(addr, ':') ? ':' : '.';
@@ -333,41 +551,288 @@ check_access_cmd(CHECK_CTX *ctx, const char *name, const char *table, int depth)
 {
     SMTPD_STATE *state = ctx->state;
     MAPS   *maps = check_maps(table);
+    const char *save_name = ctx->reply_name, *save_class = ctx->reply_class;
+    int     st = CHECK_DUNNO;
 
-    if (strcasecmp(name, "check_client_access") == 0)
-        return check_client_access(ctx, maps, depth);
-    if (strcasecmp(name, "check_helo_access") == 0) {
-        if (state->helo_name == NULL)
-            return CHECK_DUNNO;
-        return check_address_access(ctx, maps, state->helo_name, depth);
+    if (strcasecmp(name, "check_client_access") == 0) {
+        ctx->reply_name = state->namaddr;
+        ctx->reply_class = "Client host";
+        st = check_client_access(ctx, maps, depth);
+    } else if (strcasecmp(name, "check_helo_access") == 0) {
+        if (state->helo_name) {
+            ctx->reply_name = state->helo_name;
+            ctx->reply_class = "Helo command";
+            st = check_address_access(ctx, maps, state->helo_name, depth);
+        }
+    } else if (strcasecmp(name, "check_sender_access") == 0) {
+        if (state->sender) {
+            ctx->reply_name = state->sender;
+            ctx->reply_class = "Sender address";
+            st = check_address_access(ctx, maps, *state->sender ? state->sender
+                                      : config_str("smtpd_null_access_lookup_key"), depth);
+        }
+    } else if (strcasecmp(name, "check_recipient_access") == 0) {
+        if (ctx->rcpt) {
+            ctx->reply_name = ctx->rcpt;
+            ctx->reply_class = "Recipient address";
+            st = check_address_access(ctx, maps, ctx->rcpt, depth);
+        }
+    } else {
+        st = check_config_error(ctx, name);
     }
-    if (strcasecmp(name, "check_sender_access") == 0) {
-        if (state->sender == NULL || *state->sender == 0)
-            return CHECK_DUNNO;
-        return check_address_access(ctx, maps, state->sender, depth);
-    }
-    if (ctx->rcpt == NULL)
-        return CHECK_DUNNO;
-    return check_address_access(ctx, maps, ctx->rcpt, depth);
+    ctx->reply_name = save_name;
+    ctx->reply_class = save_class;
+    return st;
 }
+
+/* ---- syntax checks -------------------------------------------------------- */
 
 static int
 check_non_fqdn(CHECK_CTX *ctx, const char *addr, const char *what)
 {
     const char *domain;
+    long    code = check_params.non_fqdn_code;
 
     if (addr == NULL || *addr == 0)
         return CHECK_DUNNO;
     domain = address_domain(addr);
     if (domain && strchr(domain, '.') && domain[strlen(domain) - 1] != '.')
         return CHECK_DUNNO;
-    return check_reject(ctx, 504, "5.5.2", "<%s>: %s rejected: need fully-qualified address",
+    return check_reject(ctx, code, "5.5.2", "<%s>: %s rejected: need fully-qualified address",
                         addr, what);
+}
+
+/* Host name syntax: letters, digits, '-', '_' in dot-separated labels. */
+static int
+check_valid_hostname(const char *name)
+{
+    size_t  label = 0, len = strlen(name);
+
+    if (len == 0 || len > 255 || name[0] == '.')
+        return 0;
+    for (const char *cp = name; *cp; cp++) {
+        if (*cp == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else if (isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_') {
+            if (++label > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return strspn(name, "0123456789.") != len;  /* all-numeric is not a name */
+}
+
+/* "[1.2.3.4]" or "[IPv6:...]" */
+static int
+check_addr_literal(const char *name)
+{
+    size_t  len = strlen(name);
+    char    buf[64];
+    unsigned char bin[16];
+
+    if (len < 3 || len >= sizeof(buf) || name[0] != '[' || name[len - 1] != ']')
+        return 0;
+    memcpy(buf, name + 1, len - 2);
+    buf[len - 2] = 0;
+    if (strncasecmp(buf, "IPv6:", 5) == 0)
+        return inet_pton(AF_INET6, buf + 5, bin) == 1;
+    return inet_pton(AF_INET, buf, bin) == 1;
+}
+
+static int
+check_helo_syntax(CHECK_CTX *ctx, int fqdn)
+{
+    const char *helo = ctx->state->helo_name;
+    long    code;
+
+    if (helo == NULL || check_addr_literal(helo))
+        return CHECK_DUNNO;
+    if (!check_valid_hostname(helo)) {
+        code = check_params.invalid_hostname_code;
+        return check_reject(ctx, code, "5.5.2", "<%s>: Helo command rejected: Invalid name", helo);
+    }
+    if (fqdn && (strchr(helo, '.') == NULL || helo[strlen(helo) - 1] == '.')) {
+        code = check_params.non_fqdn_code;
+        return check_reject(ctx, code, "5.5.2",
+                            "<%s>: Helo command rejected: need fully-qualified hostname", helo);
+    }
+    return CHECK_DUNNO;
+}
+
+/* ---- DNS-based checks ------------------------------------------------------ */
+
+/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again. */
+static int
+check_dns_exists(const char *name, int type, unsigned char *answer, int *alen)
+{
+    unsigned char buf[NS_PACKETSZ];
+    int     n;
+
+    if (answer == NULL)
+        answer = buf, alen = &n;
+    if (strlen(name) > NS_MAXDNAME - 2)
+        return 0;
+    h_errno = 0;
+    *alen = res_query(name, ns_c_in, type, answer, answer == buf ? (int) sizeof(buf) : NS_PACKETSZ);
+    if (*alen >= 0) {
+        ns_msg msg;
+        if (ns_initparse(answer, *alen, &msg) < 0)
+            return -1;
+        return ns_msg_count(msg, ns_s_an) > 0;
+    }
+    return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ? 0 : -1;
+}
+
+/* A domain that can receive mail: MX, or A/AAAA. 1 / 0 / -1 */
+static int
+check_domain_exists(const char *domain)
+{
+    int     st, st2;
+
+    if ((st = check_dns_exists(domain, ns_t_mx, NULL, NULL)) != 0)
+        return st;
+    if ((st = check_dns_exists(domain, ns_t_a, NULL, NULL)) == 1)
+        return 1;
+    st2 = check_dns_exists(domain, ns_t_aaaa, NULL, NULL);
+    return st2 == 1 ? 1 : (st < 0 || st2 < 0) ? -1 : 0;
+}
+
+static int
+check_unknown_domain(CHECK_CTX *ctx, const char *addr, const char *class, int is_sender)
+{
+    const char *domain;
+    int     st;
+    long    code;
+
+    if (addr == NULL || *addr == 0 || (domain = address_domain(addr)) == NULL
+        || *domain == '[' || resolve_local(domain))
+        return CHECK_DUNNO;
+    if ((st = check_domain_exists(domain)) == 1)
+        return CHECK_DUNNO;
+    code = st < 0 ? 450 : check_params.unknown_address_code;
+    return check_reject(ctx, code, is_sender ? "5.1.8" : "5.1.2",
+                        "<%s>: %s rejected: Domain not found", addr, class);
+}
+
+/* "zone[=filter]": look up query in zone; 1 listed (reason in txt), 0, -1. */
+static int
+check_dnsbl(const char *query, const char *zone, VSTRING *txt)
+{
+    char   *copy = mem_strdup(zone), *eq = strchr(copy, '=');
+    char   *name;
+    unsigned char answer[NS_PACKETSZ];
+    int     alen, st, listed = 0;
+    ns_msg  msg;
+    ns_rr   rr;
+    char    addr[INET_ADDRSTRLEN];
+
+    if (eq)
+        *eq++ = 0;
+    name = mem_printf("%s.%s", query, copy);
+    st = check_dns_exists(name, ns_t_a, answer, &alen);
+    if (st == 1 && ns_initparse(answer, alen, &msg) == 0) {
+        for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+            if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_a
+                || ns_rr_rdlen(rr) != 4)
+                continue;
+            inet_ntop(AF_INET, ns_rr_rdata(rr), addr, sizeof(addr));
+            if (eq == NULL || strcmp(eq, addr) == 0)
+                listed = 1;
+        }
+    }
+    vstring_reset(txt);
+    if (listed && check_dns_exists(name, ns_t_txt, answer, &alen) == 1
+        && ns_initparse(answer, alen, &msg) == 0 && ns_parserr(&msg, ns_s_an, 0, &rr) == 0
+        && ns_rr_type(rr) == ns_t_txt && ns_rr_rdlen(rr) > 1) {
+        const unsigned char *rd = ns_rr_rdata(rr);
+        vstring_ncat(txt, (const char *) rd + 1, rd[0] < ns_rr_rdlen(rr) ? rd[0] : 0);
+    }
+    mem_free(name);
+    mem_free(copy);
+    return st < 0 ? -1 : listed;
+}
+
+static int
+check_rbl(CHECK_CTX *ctx, const char *name, const char *zone)
+{
+    SMTPD_STATE *state = ctx->state;
+    VSTRING *query = vstring_alloc(NS_MAXDNAME);
+    VSTRING *txt = vstring_alloc(512);
+    const char *what = NULL, *class = NULL;
+    unsigned char bin[16];
+    int     st = 0;
+
+    if (strcasecmp(name, "reject_rbl_client") == 0) {
+        what = state->addr, class = "Client host";
+        if (inet_pton(AF_INET, state->addr, bin) == 1) {
+            vstring_sprintf(query, "%d.%d.%d.%d", bin[3], bin[2], bin[1], bin[0]);
+        } else if (inet_pton(AF_INET6, state->addr, bin) == 1) {
+            for (int i = 15; i >= 0; i--)
+                vstring_sprintf_append(query, "%x.%x%s", bin[i] & 15, bin[i] >> 4, i ? "." : "");
+        }
+    } else if (strcasecmp(name, "reject_rhsbl_client") == 0) {
+        if (strcmp(state->name, "unknown") != 0)
+            what = state->name, class = "Client host";
+    } else if (strcasecmp(name, "reject_rhsbl_sender") == 0) {
+        if (state->sender && address_domain(state->sender))
+            what = address_domain(state->sender), class = "Sender address";
+    } else if (strcasecmp(name, "reject_rhsbl_helo") == 0) {
+        if (state->helo_name && check_valid_hostname(state->helo_name))
+            what = state->helo_name, class = "Helo command";
+    }
+    if (what && LEN(query) == 0)
+        vstring_strcpy(query, what);
+    if (what && LEN(query) > 0)
+        st = check_dnsbl(STR(query), zone, txt);
+    if (st > 0) {
+        char   *z = mem_strndup(zone, strcspn(zone, "="));
+        st = check_reject(ctx, check_params.rbl_code, "5.7.1",
+                          "Service unavailable; %s [%s] blocked using %s%s%s",
+                          class, what, z, LEN(txt) ? "; " : "", STR(txt));
+        mem_free(z);
+    } else {
+        st = CHECK_DUNNO;
+    }
+    vstring_free(query);
+    vstring_free(txt);
+    return st;
+}
+
+static int
+check_unknown_client(CHECK_CTX *ctx, int reverse)
+{
+    SMTPD_STATE *state = ctx->state;
+    const char *name = reverse ? state->reverse_name : state->name;
+
+    if (name && strcmp(name, "unknown") != 0)
+        return CHECK_DUNNO;
+    return check_reject(ctx, check_params.unknown_client_code, "5.7.25",
+                        "Client host rejected: cannot find your %shostname, [%s]",
+                        reverse ? "reverse " : "", state->addr);
+}
+
+/* ---- the restriction list ------------------------------------------------- */
+
+static int
+check_pipelining(CHECK_CTX *ctx)
+{
+    SMTPD_STATE *state = ctx->state;
+
+    if (stream_buffered(state->client) == 0)
+        return CHECK_DUNNO;
+    if (strcmp(state->where, "DATA") != 0 && strcmp(state->protocol, "ESMTP") == 0)
+        return CHECK_DUNNO;
+    return check_reject(ctx, check_params.unauth_pipelining_code, "5.5.0",
+                        "<%s>: %s rejected: Improper use of SMTP command pipelining",
+                        ctx->reply_name, ctx->reply_class);
 }
 
 /* One restriction without argument. */
 static int
-check_simple(CHECK_CTX *ctx, const char *name)
+check_simple(CHECK_CTX *ctx, const char *name, int depth)
 {
     const SMTPD_PARAMS *p = &smtpd_params;
 
@@ -377,6 +842,10 @@ check_simple(CHECK_CTX *ctx, const char *name)
         return check_access_denied(ctx, p->reject_code, NULL);
     if (strcasecmp(name, "defer") == 0)
         return check_access_denied(ctx, p->defer_code, NULL);
+    if (strcasecmp(name, "defer_if_permit") == 0)
+        return check_defer_if(ctx, ctx->defer_if_permit, "defer_if_permit requested", NULL);
+    if (strcasecmp(name, "defer_if_reject") == 0)
+        return check_defer_if(ctx, ctx->defer_if_reject, "defer_if_reject requested", NULL);
     if (strcasecmp(name, "permit_mynetworks") == 0) {
         int     st = netmatch_match(p->mynetworks, ctx->state->name, ctx->state->addr);
         return st > 0 ? CHECK_OK : st < 0 ? check_lookup_failed(ctx, ctx->state->namaddr) : CHECK_DUNNO;
@@ -396,11 +865,45 @@ check_simple(CHECK_CTX *ctx, const char *name)
     if (strcasecmp(name, "reject_unlisted_recipient") == 0
         || strcasecmp(name, "check_recipient_maps") == 0)
         return check_rcpt_table(ctx);
+    if (strcasecmp(name, "reject_unlisted_sender") == 0)
+        return check_addr_table(ctx, ctx->state->sender, "Sender address");
     if (strcasecmp(name, "reject_non_fqdn_recipient") == 0)
         return check_non_fqdn(ctx, ctx->rcpt, "Recipient address");
     if (strcasecmp(name, "reject_non_fqdn_sender") == 0)
         return check_non_fqdn(ctx, ctx->state->sender, "Sender address");
+    if (strcasecmp(name, "reject_invalid_helo_hostname") == 0)
+        return check_helo_syntax(ctx, 0);
+    if (strcasecmp(name, "reject_non_fqdn_helo_hostname") == 0)
+        return check_helo_syntax(ctx, 1);
+    if (strcasecmp(name, "reject_unknown_sender_domain") == 0)
+        return check_unknown_domain(ctx, ctx->state->sender, "Sender address", 1);
+    if (strcasecmp(name, "reject_unknown_recipient_domain") == 0)
+        return check_unknown_domain(ctx, ctx->rcpt, "Recipient address", 0);
+    if (strcasecmp(name, "reject_unknown_client_hostname") == 0
+        || strcasecmp(name, "reject_unknown_client") == 0)
+        return check_unknown_client(ctx, 0);
+    if (strcasecmp(name, "reject_unknown_reverse_client_hostname") == 0)
+        return check_unknown_client(ctx, 1);
+    if (strcasecmp(name, "reject_unauth_pipelining") == 0)
+        return check_pipelining(ctx);
+    for (size_t i = 0; i < check_params.classes->argc; i++) {
+        if (strcmp(check_params.classes->argv[i], name) == 0 && depth < CHECK_MAX_DEPTH) {
+            ARGV   *list = config_list(name);
+            int     st = check_list(ctx, list->argv, list->argc, depth + 1);
+            argv_free(list);
+            return st;
+        }
+    }
     return check_config_error(ctx, name);
+}
+
+static int
+check_takes_arg(const char *name)
+{
+    return (strncasecmp(name, "check_", 6) == 0 && strlen(name) > 7
+            && strcasecmp(name + strlen(name) - 7, "_access") == 0)
+        || strcasecmp(name, "reject_rbl_client") == 0
+        || strncasecmp(name, "reject_rhsbl_", 13) == 0;
 }
 
 static int
@@ -410,18 +913,40 @@ check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
         const char *name = items[i];
         int     st;
 
-        if (strncasecmp(name, "check_", 6) == 0 && strlen(name) > 7
-            && strcasecmp(name + strlen(name) - 7, "_access") == 0) {
+        if (strcasecmp(name, "warn_if_reject") == 0) {
+            ctx->warn_next = 1;
+            continue;
+        }
+        if (check_takes_arg(name)) {
             if (i + 1 >= count)
                 return check_config_error(ctx, name);
-            st = check_access_cmd(ctx, name, items[++i], depth);
+            if (strncasecmp(name, "check_", 6) == 0)
+                st = check_access_cmd(ctx, name, items[++i], depth);
+            else
+                st = check_rbl(ctx, name, items[++i]);
         } else {
-            st = check_simple(ctx, name);
+            st = check_simple(ctx, name, depth);
         }
+        ctx->warn_next = 0;
         if (st != CHECK_DUNNO)
             return st;
     }
     return CHECK_DUNNO;
+}
+
+/* ---- stages ---------------------------------------------------------------- */
+
+static void
+check_ctx_init(CHECK_CTX *ctx, SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
+{
+    check_params_load();
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->state = state;
+    ctx->rcpt = rcpt;
+    ctx->reply = reply;
+    ctx->defer_if_permit = vstring_alloc(1024);
+    ctx->defer_if_reject = vstring_alloc(1024);
+    vstring_reset(reply);
 }
 
 static int
@@ -432,11 +957,36 @@ check_run(CHECK_CTX *ctx, ARGV *list, const char *name, const char *class)
     return check_list(ctx, list->argv, list->argc, 0);
 }
 
-static void
-check_ctx_done(CHECK_CTX *ctx)
+/* The end of a stage: defer_if_permit applies unless rejected; log. */
+static int
+check_done(CHECK_CTX *ctx, int st)
 {
+    if (st != CHECK_REJECT && LEN(ctx->defer_if_permit) > 0) {
+        vstring_strcpy(ctx->reply, STR(ctx->defer_if_permit));
+        st = CHECK_REJECT;
+    }
     if (ctx->resolve_status != 0)
         resolve_reply_free(&ctx->resolved);
+    vstring_free(ctx->defer_if_permit);
+    vstring_free(ctx->defer_if_reject);
+    if (st == CHECK_REJECT) {
+        if (!ctx->no_log)
+            smtpd_log_reject(ctx->state, STR(ctx->reply));
+        return -1;
+    }
+    return 0;
+}
+
+static const char *
+check_helo_label(SMTPD_STATE *state)
+{
+    return state->helo_name ? state->helo_name : "";
+}
+
+static const char *
+check_sender_label(SMTPD_STATE *state)
+{
+    return state->sender ? state->sender : "";
 }
 
 int
@@ -446,45 +996,136 @@ smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
     CHECK_CTX ctx;
     int     st = CHECK_DUNNO;
 
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.state = state;
-    ctx.rcpt = rcpt;
-    ctx.reply = reply;
-    vstring_reset(reply);
-    if ((st = check_run(&ctx, p->client_restrictions, state->namaddr, "Client host")) != CHECK_REJECT
-        && (st = check_run(&ctx, p->helo_restrictions, state->helo_name ? state->helo_name : "",
-                           "Helo command")) != CHECK_REJECT
-        && (st = check_run(&ctx, p->sender_restrictions, state->sender ? state->sender : "",
-                           "Sender address")) != CHECK_REJECT
-        && (st = check_run(&ctx, p->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
+    check_ctx_init(&ctx, state, rcpt, reply);
+    if (check_params.delay_reject
+        && ((st = check_run(&ctx, p->client_restrictions, state->namaddr, "Client host")) == CHECK_REJECT
+            || (st = check_run(&ctx, p->helo_restrictions, check_helo_label(state),
+                               "Helo command")) == CHECK_REJECT
+            || (st = check_run(&ctx, p->sender_restrictions, check_sender_label(state),
+                               "Sender address")) == CHECK_REJECT))
+        return check_done(&ctx, st);
+    if ((st = check_run(&ctx, p->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
         && (st = check_run(&ctx, p->recipient_restrictions, rcpt,
                            "Recipient address")) != CHECK_REJECT
         && p->reject_unlisted_recipient)
         st = check_rcpt_table(&ctx);
-    check_ctx_done(&ctx);
-    if (st == CHECK_REJECT) {
-        smtpd_log_reject(state, STR(reply));
-        return -1;
-    }
-    return 0;
+    return check_done(&ctx, st);
 }
 
 int
 smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
     CHECK_CTX ctx;
-    int     st;
 
-    memset(&ctx, 0, sizeof(ctx));
-    ctx.state = state;
-    ctx.rcpt = rcpt;
-    ctx.reply = reply;
-    vstring_reset(reply);
-    st = smtpd_params.reject_unlisted_recipient ? check_rcpt_table(&ctx) : CHECK_DUNNO;
-    check_ctx_done(&ctx);
-    if (st == CHECK_REJECT) {
-        smtpd_log_reject(state, STR(reply));
+    check_ctx_init(&ctx, state, rcpt, reply);
+    return check_done(&ctx, smtpd_params.reject_unlisted_recipient ?
+                      check_rcpt_table(&ctx) : CHECK_DUNNO);
+}
+
+int
+smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+    int     st = CHECK_DUNNO;
+
+    mem_free(check_sess.denied);
+    check_sess.denied = NULL;
+    smtpd_check_reset(state);
+    check_ctx_init(&ctx, state, NULL, reply);
+    if (!check_params.delay_reject)
+        st = check_run(&ctx, smtpd_params.client_restrictions, state->namaddr, "Client host");
+    if (check_done(&ctx, st) != 0) {
+        check_sess.denied = mem_strdup(STR(reply));
         return -1;
     }
     return 0;
+}
+
+int
+smtpd_check_denied(SMTPD_STATE *state)
+{
+    return check_sess.denied != NULL;
+}
+
+int
+smtpd_check_helo_stage(SMTPD_STATE *state, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+    int     st = CHECK_DUNNO;
+
+    check_ctx_init(&ctx, state, NULL, reply);
+    if (!check_params.delay_reject)
+        st = check_run(&ctx, smtpd_params.helo_restrictions, check_helo_label(state),
+                       "Helo command");
+    return check_done(&ctx, st);
+}
+
+int
+smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+    int     st = CHECK_DUNNO;
+
+    check_params_load();
+    if (check_params.helo_required && state->helo_name == NULL) {
+        vstring_strcpy(reply, "503 5.5.1 Error: send HELO/EHLO first");
+        return -1;
+    }
+    check_ctx_init(&ctx, state, NULL, reply);
+    if (!check_params.delay_reject)
+        st = check_run(&ctx, smtpd_params.sender_restrictions, check_sender_label(state),
+                       "Sender address");
+    return check_done(&ctx, st);
+}
+
+int
+smtpd_check_data_stage(SMTPD_STATE *state, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, state->rcpt_count == 1 ? state->recipient : NULL, reply);
+    return check_done(&ctx, check_run(&ctx, check_params.data_restrictions, "DATA",
+                                      "Data command"));
+}
+
+int
+smtpd_check_eod_stage(SMTPD_STATE *state, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, state->rcpt_count == 1 ? state->recipient : NULL, reply);
+    ctx.no_log = 1;
+    if (check_done(&ctx, check_run(&ctx, check_params.eod_restrictions, "END-OF-MESSAGE",
+                                   "End-of-data")) != 0)
+        return -1;
+    return (check_sess.flags & CLEANUP_FLAG_DISCARD) ? 1 : 0;
+}
+
+void
+smtpd_check_reset(SMTPD_STATE *state)
+{
+    check_sess.flags = 0;
+    mem_free(check_sess.filter);
+    mem_free(check_sess.redirect);
+    check_sess.filter = check_sess.redirect = NULL;
+    argv_free(check_sess.prepend);
+    check_sess.prepend = NULL;
+}
+
+void
+smtpd_check_envelope(SMTPD_STATE *state, STREAM *cleanup)
+{
+    if (check_sess.flags)
+        rec_printf(cleanup, REC_TYPE_FLGS, "%d", check_sess.flags);
+    if (check_sess.filter)
+        rec_puts(cleanup, REC_TYPE_CONTENT_FILTER, check_sess.filter);
+    if (check_sess.redirect)
+        rec_puts(cleanup, REC_TYPE_RDR, check_sess.redirect);
+}
+
+void
+smtpd_check_prepend(SMTPD_STATE *state, ARGV *lines)
+{
+    for (size_t i = 0; check_sess.prepend && i < check_sess.prepend->argc; i++)
+        argv_add(lines, check_sess.prepend->argv[i]);
 }

@@ -32,6 +32,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
+#include "receive_opts.h"
 #include "record.h"
 #include "netmatch.h"
 #include "rewrite_clnt.h"
@@ -124,7 +125,7 @@ smtpd_cleanup_open(SMTPD_STATE *state)
     state->queue_id = mem_strdup(id);
     msg_info("%s: client=%s", state->queue_id, state->namaddr);
     attr_list_reset(list);
-    attr_add_long(list, ATTR_FLAGS, CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK);
+    attr_add_long(list, ATTR_FLAGS, receive_opts_cleanup(CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK));
     if (attr_write(state->cleanup, list) != 0) {
         attr_list_free(list);
         smtpd_cleanup_abort(state);

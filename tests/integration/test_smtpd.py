@@ -58,10 +58,9 @@ def test_helo_ehlo_rset_noop_unknown():
         assert s.cmd("RSET now") == ["501 5.5.4 Syntax: RSET"]
         assert s.cmd("NOOP") == ["250 2.0.0 Ok"]
         assert s.cmd("XYZZY plugh") == ["500 5.5.2 Error: command not recognized"]
-        assert s.cmd("") == ["500 5.5.2 Error: bad syntax"]
         assert s.cmd("QUIT") == ["221 2.0.0 Bye"]
         inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from unknown\[127\.0\.0\.1\] "
-                      r"helo=1/2 ehlo=1/2 rset=1/2 noop=1 quit=1 unknown=0/2 commands=5/10$")
+                      r"helo=1/2 ehlo=1/2 rset=1/2 noop=1 quit=1 unknown=0/1 commands=5/9$")
 
 
 def test_helo_resets_transaction():
@@ -242,6 +241,7 @@ def test_long_command_line():
         # longer than line_length_limit (2048): cut there, the rest skipped
         assert s.cmd("NOOP " + "x" * 5000) == ["250 2.0.0 Ok"]
         assert s.cmd("X" * 3000) == ["500 5.5.2 Error: command not recognized"]
+        assert s.cmd("") == ["500 5.5.2 Error: bad syntax"]
         assert s.cmd("HELO client.example") == ["250 mail.example.test"]
         s.cmd("QUIT")
 
@@ -287,6 +287,8 @@ def test_forbidden_commands():
         s = Session(inst.port)
         s.reply()
         assert s.cmd("Subject: hello") == ["221 2.7.0 Error: I can break rules, too. Goodbye."]
+        # TODO: the default's regexp:{{/^[^A-Z]/ Bogus}} should also catch "\x16\x03\x01"
+        # (a TLS hello); that needs inline regexp tables in lib/ (dict_open fails on it today).
 
 
 def test_banner_and_peername_lookup():
@@ -317,8 +319,6 @@ def test_body_delivered_intact():
         assert re.match(QUEUED_RX, s.reply()[0])
         s.cmd("QUIT")
         box = wait_mbox_bytes(inst, "phedison", b"\nend\n")
-        expect = (b"\nstart\n" + long_line + b"\n" + eight_bit + b"\n.leading dot\n"
-                  + b" \nend\n").replace(b"\n \n", b"\n \n")
         expect = b"\nstart\n" + long_line + b"\n" + eight_bit + b"\n.leading dot\n \nend\n"
         assert expect in box, box[-9000:]
 

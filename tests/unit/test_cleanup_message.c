@@ -13,6 +13,8 @@
 #include "../../cleanup/cleanup_envelope.c"
 #include "../../cleanup/cleanup_message.c"
 #include "../../cleanup/cleanup_out.c"
+#include "../../cleanup/cleanup_map.c"
+#include "../../cleanup/cleanup_checks.c"
 #include "unit.h"
 
 static int

@@ -18,6 +18,7 @@
 #include "../../local/local_child.c"
 #include "../../local/local_mbox.c"
 #include "../../local/local_command.c"
+#include "../../local/local_forward.c"
 #include "record.h"
 #include "unit.h"
 

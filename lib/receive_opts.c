@@ -1,0 +1,51 @@
+/*
+ * receive_opts.c - receive_override_options. Interface: receive_opts.h.
+ *
+ * SECURITY: the value comes from main.cf/master.cf (trusted); names are
+ * compared, nothing else is done with them.
+ */
+#include <strings.h>
+
+#include "argv.h"
+#include "config.h"
+#include "mail_proto.h"
+#include "msg.h"
+#include "receive_opts.h"
+
+static const char *const receive_opts_known[] = {
+    RECEIVE_OPT_NO_UNKN_RCPT, RECEIVE_OPT_NO_ADDR_MAP, RECEIVE_OPT_NO_HDR_BODY,
+    RECEIVE_OPT_NO_MILTERS, 0,
+};
+
+int
+receive_opts_has(const char *name)
+{
+    static int warned;
+    ARGV   *list = config_list("receive_override_options");
+    int     found = 0;
+
+    for (size_t i = 0; i < list->argc; i++) {
+        const char *const *kp;
+
+        for (kp = receive_opts_known; *kp; kp++)
+            if (strcasecmp(*kp, list->argv[i]) == 0)
+                break;
+        if (*kp == 0 && !warned)
+            msg_warn("unknown receive_override_options value: %s", list->argv[i]);
+        if (strcasecmp(list->argv[i], name) == 0)
+            found = 1;
+    }
+    warned = 1;
+    argv_free(list);
+    return found;
+}
+
+int
+receive_opts_cleanup(int flags)
+{
+    if (receive_opts_has(RECEIVE_OPT_NO_ADDR_MAP))
+        flags &= ~CLEANUP_FLAG_MAP_OK;
+    if (receive_opts_has(RECEIVE_OPT_NO_HDR_BODY))
+        flags &= ~CLEANUP_FLAG_FILTER;
+    return flags;
+}
