@@ -17,8 +17,8 @@ BIN      ?= bin
 OBJ      ?= build
 
 # Daemons live in daemon_directory, commands in command_directory.
-DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce
-COMMANDS := postfix postmap postalias postconf sendmail postdrop
+DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce showq
+COMMANDS := postfix postmap postalias postconf sendmail postdrop postqueue postsuper postcat
 
 # A program directory that does not exist yet is simply skipped.
 PROGRAMS := $(foreach p,$(DAEMONS) $(COMMANDS),$(if $(wildcard $(p)/*.c),$(p)))

@@ -251,6 +251,11 @@ def cpu_delta(before, after):
         if comm == "master":        # its cutime: the children that exited
             comm = "master+exited"
         per[comm] = per.get(comm, 0) + max(0, ticks - base)
+    # A child that exited in between was added whole to master's cutime:
+    # take off what it had used before the first snapshot.
+    gone = sum(ticks for pid, (_, ticks) in before.items() if pid not in after)
+    if gone:
+        per["master+exited"] = max(0, per.get("master+exited", 0) - gone)
     total = sum(per.values())
     return total / CLK_TCK, {k: v / CLK_TCK for k, v in sorted(per.items(), key=lambda kv: -kv[1])}
 
@@ -686,13 +691,16 @@ def loadavg():
 
 
 def write_results(lines):
+    """<timestamp>.json; latest.json only for a complete run (with a summary)."""
     os.makedirs(RESULTS, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    complete = any(rec.get("type") == "summary" for rec in lines)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + ("" if complete else "-partial")
     path = os.path.join(RESULTS, stamp + ".json")
     with open(path, "a") as f:
         for rec in lines:
             f.write(json.dumps(rec, sort_keys=True) + "\n")
-    shutil.copyfile(path, os.path.join(RESULTS, "latest.json"))
+    if complete:
+        shutil.copyfile(path, os.path.join(RESULTS, "latest.json"))
     return path
 
 
@@ -804,7 +812,9 @@ def bench():
             remove_bench_user()
         shutil.rmtree(top, ignore_errors=True)
         if lines:
-            say("bench: results in %s (and bench/results/latest.json)" % write_results(lines))
+            path = write_results(lines)
+            say("bench: results in %s%s" % (path, "" if path.endswith("-partial.json")
+                                              else " (and bench/results/latest.json)"))
 
 
 def main(argv):

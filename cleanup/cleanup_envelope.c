@@ -37,6 +37,15 @@
 
 #define CLEANUP_ADDR_MAX    4096
 
+/* Envelope records from smtpd's access actions (smtpd/smtpd_check.h);
+ * to move to record.h. */
+#ifndef REC_TYPE_FLGS
+#define REC_TYPE_FLGS   'J'     /* CLEANUP_FLAG_HOLD / _DISCARD bits */
+#endif
+#ifndef REC_TYPE_RDR
+#define REC_TYPE_RDR    '>'     /* REDIRECT address */
+#endif
+
 /* ---- duplicate recipient filter: a small open-addressing hash set -------- */
 
 struct CLEANUP_DUP {
@@ -367,6 +376,15 @@ cleanup_envelope(CLEANUP_STATE *state, int type, const char *data, size_t len)
     case REC_TYPE_WARN:
     case REC_TYPE_CONTENT_FILTER:
         cleanup_out(state, type, data, len);
+        return 0;
+    case REC_TYPE_FLGS:                 /* smtpd access actions: HOLD, DISCARD */
+        state->flags |= atoi(data) & (CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD);
+        return 0;
+    case REC_TYPE_RDR:                  /* smtpd access action REDIRECT */
+        if (*data == 0 || len > CLEANUP_ADDR_MAX)
+            return -1;
+        mem_free(state->redirect);
+        state->redirect = mem_strdup(data);
         return 0;
     case REC_TYPE_MESG:
         return cleanup_mesg(state);

@@ -39,6 +39,7 @@
 #include <arpa/inet.h>
 #include <strings.h>
 #include "smtpd.h"
+#include "smtpd_check.h"
 
 #define SMTPD_CLEANUP_PATH MAIL_CLASS_PUBLIC "/" SERVICE_CLEANUP
 
@@ -216,8 +217,10 @@ smtpd_cleanup_begin_content(SMTPD_STATE *state)
         rec_puts(c, REC_TYPE_DSN_ENVID, state->dsn_envid);
     if (state->dsn_ret)
         rec_printf(c, REC_TYPE_DSN_RET, "%d", state->dsn_ret);
+    smtpd_check_envelope(state, c);     /* restrictions: HOLD, FILTER, REDIRECT */
     rec_put(c, REC_TYPE_MESG, "", 0);
     lines = argv_alloc();
+    smtpd_check_prepend(state, lines);  /* restrictions: PREPEND, above Received: */
     smtpd_received_header(state, smtpd_params.myhostname, smtpd_params.mail_name, lines);
     for (size_t i = 0; i < lines->argc; i++)
         rec_puts(c, REC_TYPE_NORM, lines->argv[i]);

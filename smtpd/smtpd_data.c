@@ -38,6 +38,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "record.h"
+#include "smtpd_check.h"
 #include "smtpd.h"
 
 int
@@ -196,10 +197,13 @@ static int
 smtpd_data_done(SMTPD_STATE *state, const char *prefix)
 {
     VSTRING *reply = vstring_alloc(1024);
-    int     ok;
+    int     ok, eod;
 
     state->where = "END-OF-MESSAGE";
-    ok = smtpd_cleanup_finish(state, reply) == 0;
+    eod = smtpd_check_eod_stage(state, reply);  /* restrictions: reject, or 1: DISCARD */
+    if (eod != 0)
+        smtpd_cleanup_abort(state);
+    ok = eod > 0 || (eod == 0 && smtpd_cleanup_finish(state, reply) == 0);
     if (ok) {
         smtpd_reply(state, "250 2.0.0 Ok: %squeued as %s", prefix, state->queue_id);
         state->error_count = 0;
@@ -244,6 +248,13 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
         smtpd_reply(state, "503 5.5.1 Error: DATA after BDAT");
         return -1;
     }
+    VSTRING *reply = vstring_alloc(1024);
+    status = smtpd_check_data_stage(state, reply);      /* restrictions */
+    if (status != 0)
+        smtpd_reply(state, "%s", STR(reply));
+    vstring_free(reply);
+    if (status != 0)
+        return -1;
     if (smtpd_cleanup_begin_content(state) != 0)
         state->err |= CLEANUP_STAT_WRITE;
     smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");

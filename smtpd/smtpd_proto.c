@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "smtpd_check.h"
 
 typedef int (*SMTPD_CMD_FN)(SMTPD_STATE *state, int argc, char **argv);
 
@@ -51,6 +52,7 @@ void
 smtpd_mail_reset(SMTPD_STATE *state)
 {
     smtpd_cleanup_abort(state);
+    smtpd_check_reset(state);   /* restrictions: HOLD, FILTER, ... results */
     mem_free(state->sender);
     mem_free(state->dsn_envid);
     mem_free(state->recipient);
@@ -110,10 +112,28 @@ smtpd_set_helo(SMTPD_STATE *state, const char *proto)
     state->protocol = proto;
 }
 
+/* smtpd_helo_restrictions when not delayed (smtpd_check.h); -1: replied */
+static int
+smtpd_helo_restrict(SMTPD_STATE *state)
+{
+    VSTRING *reply = vstring_alloc(1024);
+    int     ret = smtpd_check_helo_stage(state, reply);
+
+    if (ret != 0) {
+        smtpd_reply(state, "%s", STR(reply));
+        mem_free(state->helo_name);
+        state->helo_name = NULL;
+    }
+    vstring_free(reply);
+    return ret;
+}
+
 static int
 smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
 {
     smtpd_set_helo(state, "SMTP");
+    if (smtpd_helo_restrict(state) != 0)
+        return -1;
     smtpd_reply(state, "250 %s", smtpd_params.myhostname);
     return 0;
 }
@@ -144,6 +164,10 @@ smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
     char    size[64];
 
     smtpd_set_helo(state, "ESMTP");
+    if (smtpd_helo_restrict(state) != 0) {
+        argv_free(lines);
+        return -1;
+    }
     char   *first = mem_printf("250 %s", smtpd_params.myhostname);
     argv_add(lines, first);
     mem_free(first);
@@ -202,9 +226,14 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
         state->dsn_ret = margs.ret;
         state->dsn_envid = margs.envid;
         state->smtputf8 = margs.smtputf8;
-        gettimeofday(&state->arrival, NULL);
-        smtpd_reply(state, "250 2.1.0 Ok");
-        ret = 0;
+        if (smtpd_check_mail_stage(state, reply) != 0) {      /* restrictions */
+            smtpd_reply(state, "%s", STR(reply));
+            smtpd_mail_reset(state);
+        } else {
+            gettimeofday(&state->arrival, NULL);
+            smtpd_reply(state, "250 2.1.0 Ok");
+            ret = 0;
+        }
     }
     vstring_free(addr);
     vstring_free(reply);
@@ -466,6 +495,12 @@ smtpd_dispatch(SMTPD_STATE *state)
         argv_free(args);
         return;
     }
+    if (smtpd_check_denied(state) && cmd->stat != SMTPD_CMD_QUIT) {     /* restrictions */
+        smtpd_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+        state->stat_total[cmd->stat]++;
+        argv_free(args);
+        return;
+    }
     state->where = cmd->name;
     st = cmd->check ? cmd->check(state, (int) args->argc, args->argv) : 0;
     if (st == 0)
@@ -486,7 +521,12 @@ smtpd_session(SMTPD_STATE *state)
         state->bare_lf_mode = SMTPD_BARE_LF_NO;
     stream_set_timeout(state->client, (int) smtpd_params.timeout);
     msg_info("connect from %s", state->namaddr);
-    smtpd_reply(state, "220 %s", smtpd_params.banner);
+    VSTRING *reply = vstring_alloc(1024);
+    if (smtpd_check_connect(state, reply) != 0)                 /* restrictions */
+        smtpd_reply(state, "%s", STR(reply));
+    else
+        smtpd_reply(state, "220 %s", smtpd_params.banner);
+    vstring_free(reply);
     while (!state->quit) {
         if (state->error_count >= smtpd_params.hard_error_limit) {
             smtpd_reply(state, "421 4.7.0 %s Error: too many errors", smtpd_params.myhostname);

@@ -359,3 +359,20 @@ def test_queue_directory_owners_and_modes():
         check("pid", 0o755, 0)
         st = os.stat(os.path.join(inst.queue, "private", "rewrite"))
         assert stat.S_ISSOCK(st.st_mode)
+
+
+def test_rewrite_service_greets_on_connect():
+    """The skeleton's on_accept hook: trivial-rewrite speaks first."""
+    with Instance("greet") as inst:
+        inst.start()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(os.path.join(inst.queue, "private", "rewrite"))
+        data = b""
+        while b"rewrite" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        assert b"protocol" in data and b"rewrite" in data, data

@@ -25,6 +25,9 @@ void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }
 void smtpd_mail_reset(SMTPD_STATE *s) { (void) s; }
 int smtpd_cleanup_begin_content(SMTPD_STATE *s) { (void) s; return 0; }
 int smtpd_cleanup_finish(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
+/* the restriction hooks (smtpd_check.h) */
+int smtpd_check_data_stage(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
+int smtpd_check_eod_stage(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
 int smtpd_cleanup_line(SMTPD_STATE *s, int t, const char *d, size_t l)
 { (void) s; (void) t; (void) d; (void) l; return 0; }
 

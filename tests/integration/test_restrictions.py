@@ -1,0 +1,314 @@
+"""
+test_restrictions.py - smtpd restrictions through real instances: the
+restriction stages, smtpd_delay_reject, access tables of type hash (built
+with postmap), cidr, pcre and regexp, the access actions, restriction
+classes; exact replies and log lines.
+
+Clients come from 127.0.0.1 and other 127.0.0.x source addresses;
+smtpd_peername_lookup is off in test instances, so every client name is
+"unknown".
+"""
+import os
+import re
+import time
+
+from posthorn import Instance, Session
+
+def table(inst, name, text, postmap=False):
+    path = os.path.join(inst.conf, name)
+    with open(path, "w") as f:
+        f.write(text)
+    if postmap:
+        p = inst.cmd("postmap", path)
+        assert p.returncode == 0, p.stderr
+    return path
+
+
+def session(inst, source="127.0.0.1", helo="EHLO client.example", sender="a@example.test"):
+    s = Session(inst.port, source=source)
+    assert s.reply()[0].startswith("220 ")
+    if helo:
+        assert s.cmd(helo)[-1].startswith("250")
+    if sender is not None:
+        assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
+    return s
+
+
+def send_data(s, body="Subject: t\r\n\r\nbody text\r\n"):
+    assert s.cmd("DATA") == ["354 End data with <CR><LF>.<CR><LF>"]
+    s.send(body + ".\r\n")
+    return s.reply()
+
+
+def test_client_access_cidr():
+    with Instance("rcidr") as inst:
+        path = table(inst, "clients.cidr",
+                     "# client networks\n127.0.0.5 REJECT go away\n127.0.0.0/29 DUNNO\n")
+        inst.params["smtpd_client_restrictions"] = "check_client_access cidr:%s" % path
+        inst.write_main()
+        inst.start()
+        s = session(inst, "127.0.0.5")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+            "554 5.7.1 <unknown[127.0.0.5]>: Client host rejected: go away"]
+        s.cmd("QUIT")
+        inst.wait_log(re.escape(
+            "NOQUEUE: reject: RCPT from unknown[127.0.0.5]: 554 5.7.1 <unknown[127.0.0.5]>: "
+            "Client host rejected: go away; from=<a@example.test> to=<phedison@example.test> "
+            "proto=ESMTP helo=<client.example>"))
+        s = session(inst, "127.0.0.6")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+
+
+def test_sender_access_hash_and_parent_domains():
+    with Instance("rsender") as inst:
+        path = table(inst, "senders",
+                     "spammer@bad.example REJECT\n"
+                     "bad2.example 550 5.7.0 No thanks\n"
+                     "boss@ OK\n"
+                     "<> REJECT no bounces here\n", postmap=True)
+        inst.params["smtpd_sender_restrictions"] = "check_sender_access hash:%s" % path
+        inst.write_main()
+        inst.start()
+        for sender, reply in (
+                ("spammer@bad.example",
+                 "554 5.7.1 <spammer@bad.example>: Sender address rejected: Access denied"),
+                ("x@sub.bad2.example",
+                 "550 5.7.0 <x@sub.bad2.example>: Sender address rejected: No thanks"),
+                ("", "554 5.7.1 <>: Sender address rejected: no bounces here"),
+                ("boss@bad2.example", "250 2.1.5 Ok"),
+                ("someone@good.example", "250 2.1.5 Ok")):
+            s = session(inst, sender=sender)
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], sender
+            s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.1\]: 550 5\.7\.0 "
+                      r"<x@sub\.bad2\.example>: Sender address rejected: No thanks; "
+                      r"from=<x@sub\.bad2\.example> to=<phedison@example\.test> proto=ESMTP "
+                      r"helo=<client\.example>")
+
+
+def test_recipient_access_pcre_substitution():
+    with Instance("rpcre") as inst:
+        path = table(inst, "rcpt.pcre",
+                     "/^postmaster@/ OK\n"
+                     "if /@example\\.test$/\n"
+                     "/^([^+@]+)\\+spam@/ REJECT no spam for $1\n"
+                     "endif\n"
+                     "!/^ph/ 450 4.2.0 Not now\n")
+        inst.params["smtpd_recipient_restrictions"] = (
+            "check_recipient_access pcre:%s, permit_mynetworks, reject_unauth_destination" % path)
+        inst.write_main()
+        inst.start()
+        s = session(inst)
+        assert s.cmd("RCPT TO:<phedison+spam@example.test>") == [
+            "554 5.7.1 <phedison+spam@example.test>: Recipient address rejected: no spam for phedison"]
+        assert s.cmd("RCPT TO:<root@example.test>") == [
+            "450 4.2.0 <root@example.test>: Recipient address rejected: Not now"]
+        assert s.cmd("RCPT TO:<phjonas@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+
+
+def test_helo_access_regexp_and_helo_checks():
+    with Instance("rhelo") as inst:
+        path = table(inst, "helo.regexp", "/^friend\\./ OK\n/\\.bad$/ REJECT bad helo\n")
+        inst.params["smtpd_helo_restrictions"] = (
+            "check_helo_access regexp:%s, reject_invalid_helo_hostname, "
+            "reject_non_fqdn_helo_hostname" % path)
+        inst.write_main()
+        inst.start()
+        for helo, reply in (
+                ("host.bad", "554 5.7.1 <host.bad>: Helo command rejected: bad helo"),
+                ("bad_host!", "501 5.5.2 <bad_host!>: Helo command rejected: Invalid name"),
+                ("localhostx",
+                 "504 5.5.2 <localhostx>: Helo command rejected: need fully-qualified hostname"),
+                ("friend.x", "250 2.1.5 Ok"),
+                ("[127.0.0.1]", "250 2.1.5 Ok")):
+            s = session(inst, helo="HELO " + helo)
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], helo
+            s.cmd("QUIT")
+
+
+def test_delay_reject_no():
+    main = {"smtpd_delay_reject": "no", "smtpd_helo_required": "yes",
+            "smtpd_helo_restrictions": "reject_invalid_helo_hostname",
+            "smtpd_sender_restrictions": "reject_non_fqdn_sender"}
+    with Instance("rnodelay", main=main) as inst:
+        path = table(inst, "clients.cidr", "127.0.0.5 REJECT\n")
+        inst.params["smtpd_client_restrictions"] = "check_client_access cidr:%s" % path
+        inst.write_main()
+        inst.start()
+        s = Session(inst.port, source="127.0.0.5")
+        assert s.reply() == ["554 5.7.1 <unknown[127.0.0.5]>: Client host rejected: Access denied"]
+        assert s.cmd("HELO x.example") == ["503 5.7.0 Error: access denied for unknown[127.0.0.5]"]
+        assert s.cmd("QUIT") == ["221 2.0.0 Bye"]
+        inst.wait_log(r"NOQUEUE: reject: CONNECT from unknown\[127\.0\.0\.5\]: 554 5\.7\.1 "
+                      r"<unknown\[127\.0\.0\.5\]>: Client host rejected: Access denied; proto=SMTP")
+        s = Session(inst.port)
+        assert s.reply()[0].startswith("220 ")
+        assert s.cmd("MAIL FROM:<a@example.test>") == ["503 5.5.1 Error: send HELO/EHLO first"]
+        assert s.cmd("HELO bad_host!") == [
+            "501 5.5.2 <bad_host!>: Helo command rejected: Invalid name"]
+        assert s.cmd("HELO good.example") == ["250 mail.example.test"]
+        assert s.cmd("MAIL FROM:<joe>") == [
+            "504 5.5.2 <joe>: Sender address rejected: need fully-qualified address"]
+        assert s.cmd("MAIL FROM:<joe@example.test>") == ["250 2.1.0 Ok"]
+        s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: reject: MAIL from unknown\[127\.0\.0\.1\]: 504 5\.5\.2 <joe>: "
+                      r"Sender address rejected: need fully-qualified address; from=<joe> "
+                      r"proto=SMTP helo=<good\.example>")
+
+
+def test_restriction_class():
+    with Instance("rclass") as inst:
+        ins = table(inst, "insiders", "boss@example.test OK\n", postmap=True)
+        prot = table(inst, "protected", "phjonas@example.test insiders_only\n", postmap=True)
+        inst.params.update({
+            "smtpd_restriction_classes": "insiders_only",
+            "insiders_only": "check_sender_access hash:%s, reject" % ins,
+            "smtpd_recipient_restrictions": "check_recipient_access hash:%s" % prot})
+        inst.write_main()
+        inst.start()
+        s = session(inst, sender="outsider@example.test")
+        assert s.cmd("RCPT TO:<phjonas@example.test>") == [
+            "554 5.7.1 <phjonas@example.test>: Recipient address rejected: Access denied"]
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+        s = session(inst, sender="boss@example.test")
+        assert s.cmd("RCPT TO:<phjonas@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+
+
+def test_hold_action():
+    with Instance("rhold") as inst:
+        path = table(inst, "rcpt", "phedison@example.test HOLD\n", postmap=True)
+        inst.params["smtpd_recipient_restrictions"] = "check_recipient_access hash:%s" % path
+        inst.write_main()
+        inst.start()
+        s = session(inst)
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        r = send_data(s)
+        assert r[0].startswith("250 2.0.0 Ok: queued as "), r
+        s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: hold: RCPT from unknown\[127\.0\.0\.1\]: <phedison@example\.test>: "
+                      r"Recipient address triggers HOLD action; from=<a@example\.test> "
+                      r"to=<phedison@example\.test> proto=ESMTP helo=<client\.example>")
+        qid = r[0].split()[-1]
+        assert qid in inst.queue_files("hold"), inst.queue_files("hold")
+        time.sleep(1)
+        assert "body text" not in inst.mbox("phedison")
+
+
+def test_discard_action():
+    with Instance("rdiscard") as inst:
+        path = table(inst, "senders", "dropme@example.test DISCARD\n", postmap=True)
+        inst.params["smtpd_sender_restrictions"] = "check_sender_access hash:%s" % path
+        inst.write_main()
+        inst.start()
+        s = session(inst, sender="dropme@example.test")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        r = send_data(s, "Subject: t\r\n\r\ndiscarded body\r\n")
+        assert r[0].startswith("250 2.0.0 Ok: queued as "), r
+        s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: discard: RCPT from unknown\[127\.0\.0\.1\]: <dropme@example\.test>: "
+                      r"Sender address triggers DISCARD action; from=<dropme@example\.test> "
+                      r"to=<phedison@example\.test>")
+        # a normal message after it arrives; the discarded one never does
+        s = session(inst)
+        s.cmd("RCPT TO:<phedison@example.test>")
+        send_data(s, "Subject: t\r\n\r\nkept body\r\n")
+        s.cmd("QUIT")
+        box = inst.wait_mbox("phedison", "kept body")
+        assert "discarded body" not in box
+        assert inst.queue_files("incoming") == [] and inst.queue_files("hold") == []
+
+
+def test_prepend_warn_and_redirect():
+    with Instance("rprepend") as inst:
+        senders = table(inst, "senders", "tagme@example.test PREPEND X-Tag: tagged\n"
+                        "watch@example.test WARN watch this sender\n", postmap=True)
+        rcpts = table(inst, "rcpts", "phjonas@example.test REDIRECT phedison@example.test\n",
+                      postmap=True)
+        inst.params.update({
+            "smtpd_sender_restrictions": "check_sender_access hash:%s" % senders,
+            "smtpd_recipient_restrictions": "check_recipient_access hash:%s" % rcpts})
+        inst.write_main()
+        inst.start()
+        s = session(inst, sender="tagme@example.test")
+        s.cmd("RCPT TO:<phedison@example.test>")
+        assert send_data(s, "Subject: t\r\n\r\nprepended body\r\n")[0].startswith("250 ")
+        s.cmd("QUIT")
+        box = inst.wait_mbox("phedison", "prepended body")
+        assert re.search(r"\nX-Tag: tagged\nReceived: from client\.example", box), box
+        s = session(inst, sender="watch@example.test")
+        assert s.cmd("RCPT TO:<phjonas@example.test>") == ["250 2.1.5 Ok"]
+        assert send_data(s, "Subject: t\r\n\r\nredirected body\r\n")[0].startswith("250 ")
+        s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: warn: RCPT from unknown\[127\.0\.0\.1\]: watch this sender; "
+                      r"from=<watch@example\.test> to=<phjonas@example\.test> proto=ESMTP")
+        inst.wait_log(r": redirect: RCPT from unknown\[127\.0\.0\.1\]: <phjonas@example\.test>: "
+                      r"Recipient address triggers REDIRECT phedison@example\.test;")
+        inst.wait_mbox("phedison", "redirected body")
+        assert "redirected body" not in inst.mbox("phjonas")
+
+
+def test_defer_soft_bounce_and_warn_if_reject():
+    main = {"smtpd_recipient_restrictions":
+            "warn_if_reject reject_non_fqdn_recipient, defer_if_permit, permit"}
+    with Instance("rdefer", main=main) as inst:
+        inst.start()
+        s = session(inst)
+        assert s.cmd("RCPT TO:<phedison>") == [
+            "450 4.7.1 <phedison>: Recipient address rejected: defer_if_permit requested"]
+        s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: reject_warning: RCPT from unknown\[127\.0\.0\.1\]: 504 5\.5\.2 "
+                      r"<phedison>: Recipient address rejected: need fully-qualified address; "
+                      r"from=<a@example\.test> to=<phedison>")
+    main = {"soft_bounce": "yes", "smtpd_recipient_restrictions": "reject"}
+    with Instance("rsoft", main=main) as inst:
+        inst.start()
+        s = session(inst)
+        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+            "454 4.7.1 <phedison@example.test>: Recipient address rejected: Access denied"]
+        s.cmd("QUIT")
+
+
+def test_unknown_client_hostname():
+    main = {"smtpd_client_restrictions": "reject_unknown_client_hostname"}
+    with Instance("runknown", main=main) as inst:
+        inst.start()
+        s = session(inst, "127.0.0.7")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+            "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.7]"]
+        s.cmd("QUIT")
+
+
+def test_data_and_end_of_data_restrictions():
+    with Instance("rdata") as inst:
+        path = table(inst, "clients.cidr", "127.0.0.5 REJECT not at the end\n")
+        inst.params.update({
+            "smtpd_data_restrictions": "reject_unauth_pipelining",
+            "smtpd_end_of_data_restrictions": "check_client_access cidr:%s" % path})
+        inst.write_main()
+        inst.start()
+        s = session(inst, helo="HELO client.example")
+        s.cmd("RCPT TO:<phedison@example.test>")
+        s.send("DATA\r\nSubject: early\r\n")
+        assert s.reply() == [
+            "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining"]
+        s.close()
+        inst.wait_log(r"NOQUEUE: reject: DATA from unknown\[127\.0\.0\.1\]: 503 5\.5\.0 <DATA>: "
+                      r"Data command rejected: Improper use of SMTP command pipelining; "
+                      r"from=<a@example\.test>")
+        s = session(inst, "127.0.0.5")
+        s.cmd("RCPT TO:<phedison@example.test>")
+        assert send_data(s, "Subject: t\r\n\r\nnever delivered\r\n") == [
+            "554 5.7.1 <unknown[127.0.0.5]>: Client host rejected: not at the end"]
+        s.cmd("QUIT")
+        inst.wait_log(r"[0-9A-F]+: reject: END-OF-MESSAGE from unknown\[127\.0\.0\.5\]: 554 5\.7\.1 "
+                      r"<unknown\[127\.0\.0\.5\]>: Client host rejected: not at the end;")
+        s = session(inst, "127.0.0.6")
+        s.cmd("RCPT TO:<phedison@example.test>")
+        assert send_data(s, "Subject: t\r\n\r\nwelcome body\r\n")[0].startswith("250 2.0.0 Ok")
+        s.cmd("QUIT")
+        box = inst.wait_mbox("phedison", "welcome body")
+        assert "never delivered" not in box
