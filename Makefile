@@ -119,3 +119,5 @@ clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
 .PHONY: all install check deps asan valgrind fuzz run clean
+# keep object files (they are intermediate for pattern rules)
+.SECONDARY:

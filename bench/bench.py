@@ -234,28 +234,34 @@ def pss_kb(pid):
     return 0
 
 
-def cpu_snapshot(root):
-    """comm -> cpu ticks (utime+stime+cutime+cstime) over the tree of root."""
-    pids, table = tree_pids(root)
-    snap = {}
-    for pid in pids:
-        snap[pid] = (table[pid][1], table[pid][2])
-    return snap
+def cpu_snapshot(root, table=None):
+    """pid -> (ppid, comm, cpu ticks incl. reaped children) over the tree of root."""
+    pids, table = tree_pids(root, table)
+    return {pid: table[pid] for pid in pids}
 
 
-def cpu_delta(before, after):
-    """Seconds of CPU the tree used between two snapshots, total and per comm."""
+def cpu_delta(before, after, seen=None):
+    """Seconds of CPU the tree used between two snapshots, total and per comm.
+    A child that exits is added whole to its parent's cutime; seen (the last
+    sample of every process, from PssSampler) moves what such a child used
+    in between from its parent's bucket to its own name."""
+    def bucket(comm):
+        return "master+other" if comm == "master" else comm
+
     per = {}
-    for pid, (comm, ticks) in after.items():
-        base = before.get(pid, (comm, 0))[1]
-        if comm == "master":        # its cutime: the children that exited
-            comm = "master+exited"
-        per[comm] = per.get(comm, 0) + max(0, ticks - base)
-    # A child that exited in between was added whole to master's cutime:
-    # take off what it had used before the first snapshot.
-    gone = sum(ticks for pid, (_, ticks) in before.items() if pid not in after)
-    if gone:
-        per["master+exited"] = max(0, per.get("master+exited", 0) - gone)
+    for pid, (_, comm, ticks) in after.items():
+        per[bucket(comm)] = per.get(bucket(comm), 0) + max(0, ticks - before.get(pid, (0, comm, 0))[2])
+    for pid, (ppid, comm, ticks) in (seen or {}).items():
+        if pid in after:
+            continue
+        used = max(0, ticks - before.get(pid, (0, comm, 0))[2])
+        parent = (after.get(ppid) or before.get(ppid) or (0, "master", 0))[1]
+        per[bucket(parent)] = per.get(bucket(parent), 0) - used - before.get(pid, (0, comm, 0))[2]
+        per[bucket(comm)] = per.get(bucket(comm), 0) + used
+    for pid, (ppid, comm, ticks) in before.items():
+        if pid not in after and pid not in (seen or {}):
+            per["master+other"] = per.get("master+other", 0) - ticks
+    per = {k: max(0, v) for k, v in per.items()}
     total = sum(per.values())
     return total / CLK_TCK, {k: v / CLK_TCK for k, v in sorted(per.items(), key=lambda kv: -kv[1])}
 
@@ -267,11 +273,14 @@ class PssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.interval = root, interval
         self.peak_kb, self.peak_procs, self.samples = 0, 0, 0
+        self.seen = {}                      # pid -> last (ppid, comm, ticks)
         self.done = threading.Event()
 
     def run(self):
         while not self.done.is_set():
-            pids, _ = tree_pids(self.root)
+            pids, table = tree_pids(self.root)
+            for pid in pids:
+                self.seen[pid] = table[pid]
             total = sum(pss_kb(p) for p in pids)
             self.samples += 1
             if total > self.peak_kb:
@@ -549,7 +558,7 @@ def relay_run(mta, sink_port):
         res["e2e_rate"] = N / (t_sink - t0)
     res["peak_pss_mib"] = sampler.finish() / 1024.0
     res["peak_pss_procs"] = sampler.peak_procs
-    cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid))
+    cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid), sampler.seen)
     res["cpu_ms_per_msg"] = 1000.0 * cpu / N
     res["cpu_by_process_s"] = {k: round(v, 2) for k, v in per.items() if v > 0}
     if "e2e_rate" not in res:
@@ -592,7 +601,7 @@ def local_run(mta, home):
         say("bench: %s local delivery: %d of %d in Maildir/new\n---- log tail\n%s" % (
             mta.kind, delivered(), N, mta.log_tail()))
     res["local_peak_pss_mib"] = sampler.finish() / 1024.0
-    cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid))
+    cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid), sampler.seen)
     res["local_cpu_ms_per_msg"] = 1000.0 * cpu / N
     res["local_cpu_by_process_s"] = {k: round(v, 2) for k, v in per.items() if v > 0}
     shutil.rmtree(maildir, ignore_errors=True)

@@ -207,6 +207,30 @@ cleanup_time(CLEANUP_STATE *state, const char *data)
     return 0;
 }
 
+/*
+ * The content filter of the message, "transport:nexthop": from the
+ * client's content_filter parameter (ATTR_CONTENT_FILTER) or from an
+ * smtpd access FILTER action (CONTENT_FILTER record). The last one
+ * wins, and a header/body check FILTER action later overrides it; the
+ * final value is written once, in the extracted section
+ * (cleanup_checks_extracted). An empty value sets nothing; a value
+ * without a transport name is ignored with a warning.
+ */
+static void
+cleanup_content_filter(CLEANUP_STATE *state, const char *value)
+{
+    const char *colon = strchr(value, ':');
+
+    if (*value == 0)
+        return;
+    if (colon == NULL || colon == value || strcspn(value, " \t\r\n") != strlen(value)) {
+        msg_warn("%s: ignoring invalid content filter: \"%.100s\"", state->queue_id, value);
+        return;
+    }
+    mem_free(state->filter);
+    state->filter = mem_strdup(value);
+}
+
 static int
 cleanup_attr(CLEANUP_STATE *state, const char *data)
 {
@@ -221,6 +245,9 @@ cleanup_attr(CLEANUP_STATE *state, const char *data)
             state->hdr_context = *resolve_param("remote_header_rewrite_domain", "") ? "remote" : NULL;
         else
             return -1;
+    } else if (strncmp(data, ATTR_CONTENT_FILTER "=", sizeof(ATTR_CONTENT_FILTER)) == 0) {
+        cleanup_content_filter(state, eq + 1);
+        return 0;                       /* becomes the CONTENT_FILTER record */
     } else {
         char   *name = mem_strndup(data, eq - data);
 
@@ -374,8 +401,10 @@ cleanup_envelope(CLEANUP_STATE *state, int type, const char *data, size_t len)
     case REC_TYPE_DSN_RET:
     case REC_TYPE_CTIM:
     case REC_TYPE_WARN:
-    case REC_TYPE_CONTENT_FILTER:
         cleanup_out(state, type, data, len);
+        return 0;
+    case REC_TYPE_CONTENT_FILTER:       /* smtpd access action FILTER */
+        cleanup_content_filter(state, data);
         return 0;
     case REC_TYPE_FLGS:                 /* smtpd access actions: HOLD, DISCARD */
         state->flags |= atoi(data) & (CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD);

@@ -132,6 +132,9 @@
 #define ATTR_PROTO_NAME     "protocol_name"
 #define ATTR_RWR_CONTEXT    "rewrite_context"
 #define ATTR_LOG_IDENT      "log_ident"
+/* smtpd/pickup -> cleanup: their content_filter parameter, "transport:nexthop"
+ * (an empty value is not sent); cleanup writes it as one CONTENT_FILTER record. */
+#define ATTR_CONTENT_FILTER "content_filter"
 
 /* resolve classes and flags */
 #define RESOLVE_FLAG_FINAL   (1 << 0)   /* final destination: local or virtual */
@@ -187,5 +190,50 @@
 #define BOUNCE_REQ_FLUSH    "flush"
 #define BOUNCE_STAT_OK      0
 #define BOUNCE_STAT_FAIL    1
+
+/*
+ * -------------------------------------------------------------------
+ * anvil (private/anvil; one process; smtpd is the client): connection
+ * count and event rate per client, for the smtpd_client_*_limit checks.
+ * ident is "service:client_addr" ("smtp:192.0.2.1"). Rates count the
+ * events in the current anvil_rate_time_unit window, this one included.
+ *
+ *   S: {protocol=anvil}
+ *   C: {request=connect, ident=I}     S: {status=0, count=N, rate=N}
+ *   C: {request=disconnect, ident=I}  S: {status=0}
+ *   C: {request=message, ident=I}     S: {status=0, rate=N}   (MAIL)
+ *   C: {request=recipient, ident=I}   S: {status=0, rate=N}   (RCPT)
+ *   C: {request=newtls, ident=I}      S: {status=0, rate=N}   (new TLS session)
+ *   C: {request=newtls_status, ident=I} S: {status=0, rate=N} (no increment)
+ *   C: {request=auth, ident=I}        S: {status=0, rate=N}   (AUTH)
+ *   C: {request=lookup, ident=I}      S: {status=0, count=N, rate=N,
+ *                                         message=N, recipient=N, newtls=N, auth=N}
+ *   status -1 (ANVIL_STAT_FAIL): bad request or no room; clients then
+ *   allow the event (fail open), as when anvil cannot be reached.
+ *
+ *   The connections a client announced are taken back when its
+ *   connection to anvil closes (an smtpd process that exits or crashes).
+ *   anvil logs "statistics: max ..." lines every anvil_status_update_time
+ *   and when it exits.
+ */
+#define SERVICE_ANVIL       "anvil"
+#define PROTO_ANVIL         "anvil"
+#define ANVIL_REQ_CONN      "connect"
+#define ANVIL_REQ_DISC      "disconnect"
+#define ANVIL_REQ_MAIL      "message"
+#define ANVIL_REQ_RCPT      "recipient"
+#define ANVIL_REQ_NTLS      "newtls"
+#define ANVIL_REQ_NTLS_STAT "newtls_status"
+#define ANVIL_REQ_AUTH      "auth"
+#define ANVIL_REQ_LOOKUP    "lookup"
+#define ATTR_IDENT          "ident"
+#define ATTR_COUNT          "count"
+#define ATTR_RATE           "rate"
+#define ATTR_ANVIL_MAIL     "message"
+#define ATTR_ANVIL_RCPT     "recipient"
+#define ATTR_ANVIL_NTLS     "newtls"
+#define ATTR_ANVIL_AUTH     "auth"
+#define ANVIL_STAT_OK       0
+#define ANVIL_STAT_FAIL     (-1)
 
 #endif

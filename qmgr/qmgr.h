@@ -84,6 +84,7 @@ typedef struct QMGR_MESSAGE {
     int     dsn_ret;
     char   *client_name;
     char   *client_addr;
+    char   *filter;             /* content filter "transport:nexthop", or NULL */
     long    size;               /* content size (SIZE record) */
     long    data_offset;        /* first content record */
     long    nrcpt;              /* recipient count for the log */

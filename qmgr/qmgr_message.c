@@ -10,6 +10,8 @@
  * SIZE record) the extracted section up to END. RCPT records become
  * recipients with the offset of their record; DONE records are counted
  * but skipped; ORCP, DSN_ORCPT and DSN_NOTIFY apply to the next RCPT/DONE.
+ * A CONTENT_FILTER record (either section) sends every recipient to the
+ * filter (qmgr_queue.c).
  *
  * Durability: a recipient is marked DONE (type byte overwritten in
  * place, then fsync) only after its delivery was reported or its bounce
@@ -105,6 +107,23 @@ message_attr(QMGR_MESSAGE *msg, const char *data)
 }
 
 /*
+ * CONTENT_FILTER "transport:nexthop" (cleanup writes one; the last one
+ * wins). A value without a transport name is ignored, as Postfix does.
+ */
+static void
+message_filter(QMGR_MESSAGE *msg, const char *data)
+{
+    const char *colon = strchr(data, ':');
+
+    if (colon == 0 || colon == data) {
+        msg_warn("%s: ignoring invalid content filter: \"%.100s\"", msg->queue_id, data);
+        return;
+    }
+    mem_free(msg->filter);
+    msg->filter = mem_strdup(data);
+}
+
+/*
  * One record of the envelope or extracted section. Returns 1 to go on,
  * 0 at the section's end (MESG or END), -1 for a corrupt file.
  */
@@ -153,6 +172,9 @@ message_record(READ_STATE *st, int type, const char *data, long offset,
     case REC_TYPE_DSN_RET:
         msg->dsn_ret = atoi(data);
         return 1;
+    case REC_TYPE_CONTENT_FILTER:
+        message_filter(msg, data);
+        return 1;
     case REC_TYPE_RCPT:
         if (*data == 0) {
             *why = "empty recipient record";
@@ -178,7 +200,7 @@ message_record(READ_STATE *st, int type, const char *data, long offset,
             *why = "unknown record type";
             return -1;
         }
-        return 1;               /* CTIM FULL WARN XTRA content_filter ... */
+        return 1;               /* CTIM FULL WARN XTRA ... */
     }
 }
 
@@ -301,6 +323,7 @@ qmgr_message_free(QMGR_MESSAGE *msg)
     mem_free(msg->dsn_envid);
     mem_free(msg->client_name);
     mem_free(msg->client_addr);
+    mem_free(msg->filter);
     mem_free(msg);
 }
 

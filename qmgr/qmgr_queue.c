@@ -16,11 +16,14 @@
  * found through a per-transport hash table.
  *
  * Resolver failures defer the recipient ("address resolver failure");
- * a syntax error bounces it ("bad address syntax").
+ * a syntax error bounces it ("bad address syntax"). A message with a
+ * content filter sends every other recipient to the filter's transport
+ * and nexthop instead of the resolver's (one entry per queue, as usual).
  */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "config.h"
 #include "deliver.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -198,6 +201,32 @@ queue_fill_entry(QMGR_QUEUE *q, QMGR_MESSAGE *msg)
     return e;
 }
 
+/*
+ * Content filtering overrides the resolver's answer (FILTER_README):
+ * filter is "transport:nexthop"; an empty nexthop means
+ * default_filter_nexthop, else the recipient's domain, else myhostname.
+ * Returns 0, or -1 when a part does not fit.
+ */
+static int
+queue_filter_route(const char *filter, const char *recipient, VSTRING *transport,
+                   VSTRING *nexthop)
+{
+    const char *colon = strchr(filter, ':');
+    const char *dflt = config_str("default_filter_nexthop");
+    const char *domain = strrchr(recipient, '@');
+
+    if (colon == 0 || colon == filter
+        || vstring_ncpy(transport, filter, (size_t) (colon - filter)) < 0)
+        return -1;
+    if (colon[1])
+        return vstring_strcpy(nexthop, colon + 1);
+    if (*dflt)
+        return vstring_strcpy(nexthop, dflt);
+    if (domain && domain[1])
+        return vstring_strcpy(nexthop, domain + 1);
+    return vstring_strcpy(nexthop, config_str("myhostname"));
+}
+
 /* A verdict reached here: log it as the agent would, and record it. */
 static void
 rcpt_verdict(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
@@ -240,6 +269,11 @@ qmgr_message_group(QMGR_MESSAGE *msg)
                     bounced = mem_array((size_t) msg->rcpt_count, sizeof(long));
                 bounced[nbounced++] = r->offset;
             }
+            continue;
+        }
+        if (msg->filter
+            && queue_filter_route(msg->filter, STR(recipient), transport, nexthop) < 0) {
+            rcpt_verdict(msg, i, DELIVER_DEFER, "4.3.5", "invalid content filter");
             continue;
         }
         tr = qmgr_transport_find(STR(transport), 1);

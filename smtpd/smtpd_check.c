@@ -1078,25 +1078,38 @@ smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
     return check_done(&ctx, st);
 }
 
+/* DATA and end-of-data: the recipient (for checks and to=<>) only when
+ * there is one. */
+static int
+check_message_stage(SMTPD_STATE *state, VSTRING *reply, ARGV *list, const char *name,
+                    const char *class, int no_log)
+{
+    CHECK_CTX ctx;
+    char   *rcpt = state->rcpt_count == 1 ? state->recipient : NULL;
+    int     st;
+
+    check_ctx_init(&ctx, state, rcpt, reply);
+    ctx.no_log = no_log;
+    state->cur_rcpt = rcpt;
+    st = check_done(&ctx, check_run(&ctx, list, name, class));
+    state->cur_rcpt = NULL;
+    return st;
+}
+
 int
 smtpd_check_data_stage(SMTPD_STATE *state, VSTRING *reply)
 {
-    CHECK_CTX ctx;
-
-    check_ctx_init(&ctx, state, state->rcpt_count == 1 ? state->recipient : NULL, reply);
-    return check_done(&ctx, check_run(&ctx, check_params.data_restrictions, "DATA",
-                                      "Data command"));
+    check_params_load();
+    return check_message_stage(state, reply, check_params.data_restrictions, "DATA",
+                               "Data command", 0);
 }
 
 int
 smtpd_check_eod_stage(SMTPD_STATE *state, VSTRING *reply)
 {
-    CHECK_CTX ctx;
-
-    check_ctx_init(&ctx, state, state->rcpt_count == 1 ? state->recipient : NULL, reply);
-    ctx.no_log = 1;
-    if (check_done(&ctx, check_run(&ctx, check_params.eod_restrictions, "END-OF-MESSAGE",
-                                   "End-of-data")) != 0)
+    check_params_load();
+    if (check_message_stage(state, reply, check_params.eod_restrictions, "END-OF-MESSAGE",
+                            "End-of-data", 1) != 0)
         return -1;
     return (check_sess.flags & CLEANUP_FLAG_DISCARD) ? 1 : 0;
 }

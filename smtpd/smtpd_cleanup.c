@@ -27,6 +27,7 @@
 
 #include "address.h"
 #include "attr.h"
+#include "config.h"
 #include "connect.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -97,6 +98,8 @@ smtpd_cleanup_head(SMTPD_STATE *state)
     smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, smtpd_rewrite_context(state));
     if (state->encoding)
         smtpd_cleanup_attr(state, ATTR_ENCODING, state->encoding);
+    if (*config_str("content_filter"))          /* -o content_filter= turns it off */
+        smtpd_cleanup_attr(state, ATTR_CONTENT_FILTER, config_str("content_filter"));
     rec_puts(c, REC_TYPE_FROM, state->sender);
 }
 

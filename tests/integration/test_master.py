@@ -4,6 +4,8 @@ instances: reload, services added on reload, maxproc, restarts after a
 crash, missing programs, max_idle, stop/abort leaving no process behind,
 postfix check, -c versus MAIL_CONFIG, start-fg with the log on stdout,
 maillog_file_prefixes, the log line format and the queue directory modes.
+
+Mail goes to root (always there), not to the shared test users.
 """
 import grp
 import os
@@ -170,9 +172,9 @@ def busy_instance(inst):
     """Start the instance and get the usual daemons running."""
     inst.start()
     s = inst.smtp()
-    s.sendmail("jonas@example.test", ["phedison@example.test"], "Subject: x\r\n\r\nbody\r\n")
+    s.sendmail("jonas@example.test", ["root@example.test"], "Subject: x\r\n\r\nbody\r\n")
     s.quit()
-    inst.wait_mbox("phedison", "Subject: x")
+    inst.wait_mbox("root", "Subject: x")
     names = {os.path.basename(a.split()[0]) for _, a in procs(inst)}
     for name in ("master", "smtpd", "qmgr", "pickup", "cleanup", "trivial-rewrite",
                  "local", "postlogd"):
@@ -269,9 +271,9 @@ def fg_session(inst, p, lines):
              "daemon started on stdout")
     wait_for(inst.smtp_ready, 20, "smtpd")
     s = inst.smtp()
-    s.sendmail("jonas@example.test", ["phedison@example.test"], "Subject: fg\r\n\r\nbody\r\n")
+    s.sendmail("jonas@example.test", ["root@example.test"], "Subject: fg\r\n\r\nbody\r\n")
     s.quit()
-    inst.wait_mbox("phedison", "Subject: fg")
+    inst.wait_mbox("root", "Subject: fg")
     wait_for(lambda: any("status=sent" in l for l in lines), 20, "delivery log line")
     assert procs_named(inst, "postlogd")
 

@@ -64,6 +64,7 @@ def test_sender_access_hash_and_parent_domains():
     with Instance("rsender") as inst:
         path = table(inst, "senders",
                      "spammer@bad.example REJECT\n"
+                     "bad.example REJECT whole domain\n"
                      "bad2.example 550 5.7.0 No thanks\n"
                      "boss@ OK\n"
                      "<> REJECT no bounces here\n", postmap=True)
@@ -76,7 +77,9 @@ def test_sender_access_hash_and_parent_domains():
                 ("x@sub.bad2.example",
                  "550 5.7.0 <x@sub.bad2.example>: Sender address rejected: No thanks"),
                 ("", "554 5.7.1 <>: Sender address rejected: no bounces here"),
-                ("boss@bad2.example", "250 2.1.5 Ok"),
+                ("x@sub.bad.example",
+                 "554 5.7.1 <x@sub.bad.example>: Sender address rejected: whole domain"),
+                ("boss@elsewhere.example", "250 2.1.5 Ok"),
                 ("someone@good.example", "250 2.1.5 Ok")):
             s = session(inst, sender=sender)
             assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], sender
@@ -296,9 +299,9 @@ def test_data_and_end_of_data_restrictions():
         assert s.reply() == [
             "503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining"]
         s.close()
-        inst.wait_log(r"NOQUEUE: reject: DATA from unknown\[127\.0\.0\.1\]: 503 5\.5\.0 <DATA>: "
+        inst.wait_log(r"[0-9A-F]+: reject: DATA from unknown\[127\.0\.0\.1\]: 503 5\.5\.0 <DATA>: "
                       r"Data command rejected: Improper use of SMTP command pipelining; "
-                      r"from=<a@example\.test>")
+                      r"from=<a@example\.test> to=<phedison@example\.test> proto=SMTP")
         s = session(inst, "127.0.0.5")
         s.cmd("RCPT TO:<phedison@example.test>")
         assert send_data(s, "Subject: t\r\n\r\nnever delivered\r\n") == [
