@@ -3,6 +3,7 @@
 # make            build every program into bin/ (-Wall -Wextra -Werror)
 # make check      install missing Debian packages (as root), build, run all tests
 # make install    DESTDIR=X: commands in X/usr/sbin, daemons in X/usr/libexec/posthorn
+# make bench      posthorn vs Postfix (smtp-source/smtp-sink), results in bench/results/
 # make run        a self-contained demo instance in ./run, SMTP on 127.0.0.1:2525
 # make asan       build with ASan+UBSan into bin-asan/ and run the tests with it
 # make valgrind   the integration tests with every daemon under valgrind
@@ -96,6 +97,10 @@ asan:
 	@# leaks at exit of short-lived commands are not findings; valgrind covers daemon leaks
 	ASAN_OPTIONS=detect_leaks=0 POSTHORN_BIN=bin-asan tests/run
 
+# posthorn vs Debian's Postfix side by side (root; installs postfix if missing)
+bench: all
+	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run
+
 # The integration tests with every daemon under valgrind (slow: timing-sensitive
 # tests may time out; the valgrind findings are reported as failures at the end).
 valgrind: all
@@ -118,6 +123,6 @@ run: all
 clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
-.PHONY: all install check deps asan valgrind fuzz run clean
+.PHONY: all install check deps asan valgrind fuzz run bench clean
 # keep object files (they are intermediate for pattern rules)
 .SECONDARY:

@@ -287,8 +287,13 @@ check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
     if (addr == NULL || *addr == 0)
         return CHECK_DUNNO;
     resolve_reply_init(&rr);
-    if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0
-        || (rr.flags & RESOLVE_FLAG_FAIL)) {
+    if (addr == ctx->rcpt) {                    /* resolved once per RCPT */
+        if ((r = check_resolve(ctx)) == NULL)
+            r = &rr;
+    } else if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0) {
+        rr.flags |= RESOLVE_FLAG_FAIL;
+    }
+    if (r->flags & RESOLVE_FLAG_FAIL || (r == &rr && addr == ctx->rcpt)) {
         resolve_reply_free(&rr);
         return check_lookup_failed(ctx, addr);
     }
@@ -468,30 +473,42 @@ check_access_value(CHECK_CTX *ctx, const char *value, int depth)
     return check_config_error(ctx, value);
 }
 
-/* Domain keys: name, then parents ("example.com" or ".example.com"). */
+/*
+ * An access table list is kept twice: every table for the whole key
+ * (address, host name, client address), and only the "fixed" tables
+ * (not regexp/pcre/cidr) for the partial keys (parent domains, user@,
+ * address prefixes), as Postfix does.
+ */
+typedef struct CHECK_TABLE {
+    MAPS   *all;
+    MAPS   *fixed;
+} CHECK_TABLE;
+
+/* Parents of a domain: "example.com" (or ".example.com"). */
 static int
-check_domain_keys(MAPS *maps, const char *domain, const char **value)
+check_parent_keys(CHECK_TABLE *t, const char *domain, const char **value)
 {
-    int     st = maps_find(maps, domain, value);
+    int     st = MAP_NOTFOUND;
 
     for (const char *d = strchr(domain, '.'); st == MAP_NOTFOUND && d; d = strchr(d + 1, '.'))
-        st = maps_find(maps, check_params.parent_matches ? d + 1 : d, value);
+        st = maps_find(t->fixed, check_params.parent_matches ? d + 1 : d, value);
     return st;
 }
 
 /* Keys for an address: user@domain, domain and its parents, user@. */
 static int
-check_address_access(CHECK_CTX *ctx, MAPS *maps, const char *addr, int depth)
+check_address_access(CHECK_CTX *ctx, CHECK_TABLE *t, const char *addr, int depth)
 {
     const char *value;
     const char *domain = address_domain(addr);
     int     st;
 
-    if ((st = maps_find(maps, addr, &value)) == MAP_NOTFOUND && domain) {
-        st = check_domain_keys(maps, domain, &value);
+    if ((st = maps_find(t->all, addr, &value)) == MAP_NOTFOUND && domain) {
+        if ((st = maps_find(t->fixed, domain, &value)) == MAP_NOTFOUND)
+            st = check_parent_keys(t, domain, &value);
         if (st == MAP_NOTFOUND) {
             char   *user = mem_strndup(addr, (size_t) (domain - addr));
-            st = maps_find(maps, user, &value);
+            st = maps_find(t->fixed, user, &value);
             mem_free(user);
         }
     }
@@ -502,24 +519,23 @@ check_address_access(CHECK_CTX *ctx, MAPS *maps, const char *addr, int depth)
 
 /* Keys for a client: name and parents, address and its shorter forms. */
 static int
-check_client_access(CHECK_CTX *ctx, MAPS *maps, int depth)
+check_client_access(CHECK_CTX *ctx, CHECK_TABLE *t, int depth)
 {
     SMTPD_STATE *state = ctx->state;
     const char *value;
     int     st = MAP_NOTFOUND;
 
-    if (strcmp(state->name, "unknown") != 0)
-        st = check_domain_keys(maps, state->name, &value);
-    if (st == MAP_NOTFOUND) {
+    if (strcmp(state->name, "unknown") != 0
+        && (st = maps_find(t->all, state->name, &value)) == MAP_NOTFOUND)
+        st = check_parent_keys(t, state->name, &value);
+    if (st == MAP_NOTFOUND && (st = maps_find(t->all, state->addr, &value)) == MAP_NOTFOUND) {
         char   *addr = mem_strdup(state->addr);
         char    sep = strchr(addr, ':') ? ':' : '.';
-        for (;;) {
-            if ((st = maps_find(maps, addr, &value)) != MAP_NOTFOUND)
-                break;
-            char   *cut = strrchr(addr, sep);
-            if (cut == NULL)
-                break;
+        char   *cut;
+
+        while (st == MAP_NOTFOUND && (cut = strrchr(addr, sep)) != NULL) {
             *cut = 0;
+            st = maps_find(t->fixed, addr, &value);
         }
         mem_free(addr);
     }
@@ -528,29 +544,53 @@ check_client_access(CHECK_CTX *ctx, MAPS *maps, int depth)
     return st == MAP_FOUND ? check_access_value(ctx, value, depth) : CHECK_DUNNO;
 }
 
+/* The spec without pattern tables. */
+static char *
+check_fixed_spec(const char *spec)
+{
+    ARGV   *list = argv_split_list(spec);
+    VSTRING *out = vstring_alloc(VSTRING_UNLIMITED);
+
+    for (size_t i = 0; i < list->argc; i++) {
+        const char *type = list->argv[i];
+
+        while (strncmp(type, "proxy:", 6) == 0)
+            type += 6;
+        if (strncmp(type, "regexp:", 7) && strncmp(type, "pcre:", 5) && strncmp(type, "cidr:", 5))
+            vstring_sprintf_append(out, "%s%s", LEN(out) ? " " : "", list->argv[i]);
+    }
+    argv_free(list);
+    return vstring_export(out);
+}
+
 /* check_*_access: tables are opened on first use and kept. */
-static MAPS *
+static CHECK_TABLE *
 check_maps(const char *spec)
 {
     static ARGV *names;
-    static MAPS **tables;
+    static CHECK_TABLE *tables;
+    char   *fixed;
 
     if (names == NULL)
         names = argv_alloc();
     for (size_t i = 0; i < names->argc; i++)
         if (strcmp(names->argv[i], spec) == 0)
-            return tables[i];
+            return &tables[i];
     tables = mem_realloc_array(tables, names->argc + 1, sizeof(*tables));
-    tables[names->argc] = maps_create("smtpd access", spec, 0);
+    tables[names->argc].all = maps_create("smtpd access", spec, 0);
+    fixed = check_fixed_spec(spec);
+    tables[names->argc].fixed = strcmp(fixed, spec) == 0 ? tables[names->argc].all
+        : maps_create("smtpd access", fixed, 0);
+    mem_free(fixed);
     argv_add(names, spec);
-    return tables[names->argc - 1];
+    return &tables[names->argc - 1];
 }
 
 static int
 check_access_cmd(CHECK_CTX *ctx, const char *name, const char *table, int depth)
 {
     SMTPD_STATE *state = ctx->state;
-    MAPS   *maps = check_maps(table);
+    CHECK_TABLE *maps = check_maps(table);
     const char *save_name = ctx->reply_name, *save_class = ctx->reply_class;
     int     st = CHECK_DUNNO;
 

@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "smtpd_check.h"
 
 typedef int (*SMTPD_CMD_FN)(SMTPD_STATE *state, int argc, char **argv);
@@ -213,6 +214,7 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
 
     if (arg == NULL || *arg == 0) {
         smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
+    } else if (smtpd_anvil_mail(state) != 0) {                  /* anvil: replied 450 */
     } else if (address_parse_smtp(arg, addr, &params) != 0) {
         smtpd_log_bad_address(state, "MAIL", arg);
         smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
@@ -284,6 +286,7 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
     memset(&rargs, 0, sizeof(rargs));
     if (arg == NULL || *arg == 0) {
         smtpd_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
+    } else if (smtpd_anvil_rcpt(state) != 0) {                  /* anvil: replied 450 */
     } else if (address_parse_smtp(arg, addr, &params) != 0 || LEN(addr) == 0) {
         smtpd_log_bad_address(state, "RCPT", arg);
         smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
@@ -522,7 +525,8 @@ smtpd_session(SMTPD_STATE *state)
     stream_set_timeout(state->client, (int) smtpd_params.timeout);
     msg_info("connect from %s", state->namaddr);
     VSTRING *reply = vstring_alloc(1024);
-    if (smtpd_check_connect(state, reply) != 0)                 /* restrictions */
+    if (smtpd_anvil_connect(state, reply) != 0                  /* anvil: 421, quit */
+        || smtpd_check_connect(state, reply) != 0)              /* restrictions */
         smtpd_reply(state, "%s", STR(reply));
     else
         smtpd_reply(state, "220 %s", smtpd_params.banner);
@@ -553,4 +557,5 @@ smtpd_session(SMTPD_STATE *state)
     smtpd_flush(state);
     smtpd_mail_reset(state);
     smtpd_log_disconnect(state);
+    smtpd_anvil_disconnect(state);
 }

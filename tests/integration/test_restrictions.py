@@ -6,13 +6,19 @@ classes; exact replies and log lines.
 
 Clients come from 127.0.0.1 and other 127.0.0.x source addresses;
 smtpd_peername_lookup is off in test instances, so every client name is
-"unknown".
+"unknown". The DNS-based restrictions (RBL, unknown domains) use dnsmasq
+on a loopback address; the instance runs in a private mount namespace
+where /etc/resolv.conf points there.
 """
+import contextlib
 import os
 import re
+import subprocess
 import time
 
-from posthorn import Instance, Session
+from posthorn import Instance, Session, run, sbin, wait_for
+
+DNS_ADDR = "127.0.0.153"        # dnsmasq for the DNS-based restrictions
 
 def table(inst, name, text, postmap=False):
     path = os.path.join(inst.conf, name)
@@ -316,3 +322,107 @@ def test_data_and_end_of_data_restrictions():
         s.cmd("QUIT")
         box = inst.wait_mbox("phedison", "welcome body")
         assert "never delivered" not in box
+
+
+# ---- DNS-based restrictions ---------------------------------------------------
+
+@contextlib.contextmanager
+def dns_server(inst, *records):
+    """dnsmasq answering for *.test only; yields a resolv.conf that uses it."""
+    resolv = os.path.join(inst.dir, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver %s\noptions timeout:1 attempts:1\n" % DNS_ADDR)
+    p = subprocess.Popen(["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                          "--listen-address=" + DNS_ADDR, "--bind-interfaces", "--port=53",
+                          "--local=/test/", "--user=root", "--pid-file="] + list(records),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        assert p.poll() is None, "dnsmasq did not start"
+        yield resolv
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def start_with_resolv(inst, resolv):
+    """postfix start inside a mount namespace whose /etc/resolv.conf is resolv."""
+    p = run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$1" -c "$2" start',
+             resolv, sbin("postfix"), inst.conf])
+    assert p.returncode == 0, p.stdout + p.stderr
+    inst.started = True
+    wait_for(inst.smtp_ready, 20, "smtpd on port %d" % inst.port)
+
+
+def test_rbl_and_rhsbl():
+    main = {"smtpd_client_restrictions": "reject_rbl_client rbl.test=127.0.0.2, "
+            "reject_rbl_client other.test=127.0.0.3",
+            "smtpd_sender_restrictions": "reject_rhsbl_sender rhsbl.test"}
+    with Instance("rrbl", main=main) as inst:
+        with dns_server(inst, "--host-record=5.0.0.127.rbl.test,127.0.0.2",
+                        "--txt-record=5.0.0.127.rbl.test,Listed for testing",
+                        "--host-record=6.0.0.127.other.test,127.0.0.2",
+                        "--host-record=bad.test.rhsbl.test,127.0.0.2") as resolv:
+            start_with_resolv(inst, resolv)
+            s = session(inst, "127.0.0.5")
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [
+                "554 5.7.1 Service unavailable; Client host [127.0.0.5] blocked using rbl.test; "
+                "Listed for testing"]
+            s.cmd("QUIT")
+            inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.5\]: 554 5\.7\.1 Service "
+                          r"unavailable; Client host \[127\.0\.0\.5\] blocked using rbl\.test; "
+                          r"Listed for testing; from=<a@example\.test> to=<phedison@example\.test> "
+                          r"proto=ESMTP helo=<client\.example>")
+            # listed in other.test, but with 127.0.0.2, not the 127.0.0.3 asked for
+            s = session(inst, "127.0.0.6")
+            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+            s.cmd("QUIT")
+            s = session(inst, "127.0.0.6", sender="x@bad.test")
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [
+                "554 5.7.1 Service unavailable; Sender address [bad.test] blocked using rhsbl.test"]
+            s.cmd("QUIT")
+
+
+def test_unknown_sender_and_recipient_domain():
+    main = {"smtpd_sender_restrictions": "reject_unknown_sender_domain",
+            "smtpd_recipient_restrictions": "reject_unknown_recipient_domain, permit_mynetworks"}
+    with Instance("rdomain", main=main) as inst:
+        with dns_server(inst, "--mx-host=good.test,mail.good.test",
+                        "--host-record=mail.good.test,127.0.0.9",
+                        "--host-record=aonly.test,127.0.0.10") as resolv:
+            start_with_resolv(inst, resolv)
+            s = session(inst, sender="x@nx.test")
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [
+                "450 4.1.8 <x@nx.test>: Sender address rejected: Domain not found"]
+            s.cmd("QUIT")
+            for sender in ("x@good.test", "x@aonly.test", "x@example.test"):
+                s = session(inst, sender=sender)
+                assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
+                s.cmd("QUIT")
+            s = session(inst, sender="x@good.test")
+            assert s.cmd("RCPT TO:<y@nx.test>") == [
+                "450 4.1.2 <y@nx.test>: Recipient address rejected: Domain not found"]
+            assert s.cmd("RCPT TO:<y@good.test>") == ["250 2.1.5 Ok"]
+            s.cmd("QUIT")
+
+
+def test_filter_action():
+    with Instance("rfilter") as inst:
+        dead = inst.port + 1 if inst.port < 65000 else inst.port - 1    # nobody listens there
+        path = table(inst, "rcpts", "phedison@example.test FILTER smtp:[127.0.0.1]:%d\n" % dead,
+                     postmap=True)
+        inst.params["smtpd_recipient_restrictions"] = "check_recipient_access hash:%s" % path
+        inst.write_main()
+        inst.start()
+        s = session(inst)
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        r = send_data(s, "Subject: t\r\n\r\nfiltered body\r\n")
+        assert r[0].startswith("250 2.0.0 Ok: queued as "), r
+        s.cmd("QUIT")
+        qid = r[0].split()[-1]
+        inst.wait_log(r"NOQUEUE: filter: RCPT from unknown\[127\.0\.0\.1\]: <phedison@example\.test>: "
+                      r"Recipient address triggers FILTER smtp:\[127\.0\.0\.1\]:%d; "
+                      r"from=<a@example\.test> to=<phedison@example\.test>" % dead)
+        # the message goes to the (dead) filter, not to the mailbox
+        inst.wait_log(r"%s: to=<phedison@example\.test>, relay=none, .*status=deferred" % qid)
+        assert "filtered body" not in inst.mbox("phedison")

@@ -1,0 +1,30 @@
+/*
+ * postlog.h - private interface of the postlog command.
+ *
+ * postlog.c        main(): options, configuration, the text to log
+ * postlog_env.c    the hygiene of a set-gid command (postlog is set-gid
+ *                  $setgid_group so that it can reach public/postlog
+ *                  when maillog_file is used)
+ * postlog_text.c   logging one line with the chosen tag and severity
+ */
+#ifndef POSTHORN_POSTLOG_H
+#define POSTHORN_POSTLOG_H
+
+#define POSTLOG_USAGE "usage: postlog [-c config_dir] [-i] [-p priority] [-t tag] [-v] [text]"
+#define POSTLOG_LINE_MAX 2048           /* one line of standard input (MSG_LINE_MAX) */
+
+/* postlog_env.c */
+void    postlog_sanitize(void);
+const char *postlog_saved_config(void);
+void    postlog_check_config_dir(const char *dir);
+
+/* postlog_text.c */
+/* Severity name ("info", "warning", ...) to MSG_* level, or -1. */
+int     postlog_level(const char *name);
+/* Log text at level with the current tag; also "tag: level: text" on
+ * stderr when to_stderr. */
+void    postlog_text(int level, const char *tag, const char *text, int to_stderr);
+/* Each line of standard input in turn (bounded, newline removed). */
+void    postlog_stdin(int level, const char *tag, int to_stderr);
+
+#endif

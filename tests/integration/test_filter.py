@@ -1,0 +1,339 @@
+"""
+test_filter.py - the after-queue content filter pair, as a university
+runs it with amavisd-new: content_filter = smtp-amavis:[127.0.0.1]:PORT1,
+an "smtp-amavis" smtp transport in master.cf, and a re-injection smtpd
+on 127.0.0.1:PORT2 with -o content_filter= (free ports instead of
+10024/10025 so parallel runs do not clash).
+
+The filter is a small SMTP server written here: it receives the message,
+adds "X-Test-Filter: scanned", sends it on to PORT2, and answers the
+final dot with the re-injected message's queue id (or a 554 rejection).
+
+Checked: the message reaches the mailbox with the header exactly once
+(no loop), both queue ids in the log ("relay=127.0.0.1[127.0.0.1]:PORT1
+... status=sent (250 2.0.0 Ok: queued as NEWID)"); filter down ->
+deferred with the connection error, delivered after the filter starts
+and "postfix flush"; a 554 from the filter -> bounced with a DSN to the
+local sender; content_filter set with -o on one smtpd service only.
+"""
+import re
+import smtplib
+import socket
+import socketserver
+import threading
+import time
+
+from posthorn import Instance, free_port, wait_for
+
+QID_RX = r"queued as ([0-9A-F]+)"
+FILTER_HEADER = "X-Test-Filter: scanned"
+
+
+class FilterServer:
+    """An SMTP content filter on 127.0.0.1:port.
+
+    mode "pass": re-inject each message to 127.0.0.1:reinject with
+    FILTER_HEADER prepended and answer 250 with the new queue id;
+    mode "reject": answer the final dot with 554. transactions lists
+    dicts (mail, rcpts, data, reply).
+    """
+
+    def __init__(self, port, reinject=None, mode="pass"):
+        self.port = port
+        self.reinject = reinject
+        self.mode = mode
+        self.transactions = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                outer.session(self.rfile, self.wfile)
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+        return False
+
+    def forward(self, sender, rcpts, data):
+        """Re-inject; returns the SMTP reply line for the client."""
+        s = smtplib.SMTP("127.0.0.1", self.reinject, timeout=30)
+        try:
+            s.ehlo("filter.test")
+            code, text = s.mail(sender)
+            if code != 250:
+                return "451 4.3.0 re-injection MAIL FROM failed: %d" % code
+            for r in rcpts:
+                code, text = s.rcpt(r)
+                if code != 250:
+                    return "451 4.3.0 re-injection RCPT TO failed: %d %s" % (code, text.decode())
+            code, text = s.data(FILTER_HEADER.encode() + b"\r\n" + data)
+            if code != 250:
+                return "451 4.3.0 re-injection DATA failed: %d" % code
+            new_id = re.search(QID_RX, text.decode()).group(1)
+            return "250 2.0.0 Ok: queued as %s" % new_id
+        finally:
+            s.quit()
+
+    def session(self, rfile, wfile):
+        def send(line):
+            wfile.write(line.encode() + b"\r\n")
+            wfile.flush()
+
+        send("220 filter.test ESMTP test filter")
+        t = None
+        while True:
+            line = rfile.readline(65536)
+            if not line:
+                return
+            cmd = line.rstrip(b"\r\n").decode("utf-8", "replace")
+            verb = cmd[:4].upper()
+            if verb == "EHLO":
+                wfile.write(b"250-filter.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE\r\n")
+                wfile.flush()
+            elif verb == "HELO":
+                send("250 filter.test")
+            elif verb == "MAIL":
+                t = {"mail": re.search(r"<([^>]*)>", cmd).group(1), "rcpts": []}
+                send("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                t["rcpts"].append(re.search(r"<([^>]*)>", cmd).group(1))
+                send("250 2.1.5 Ok")
+            elif verb == "DATA":
+                send("354 End data with <CR><LF>.<CR><LF>")
+                lines = []
+                while True:
+                    l = rfile.readline(1 << 20)
+                    if not l:
+                        return
+                    if l == b".\r\n":
+                        break
+                    lines.append(l[1:] if l.startswith(b".") else l)
+                t["data"] = b"".join(lines)
+                if self.mode == "reject":
+                    t["reply"] = "554 5.7.0 Rejected by test filter"
+                else:
+                    try:
+                        t["reply"] = self.forward(t["mail"], t["rcpts"], t["data"])
+                    except Exception as e:          # noqa: BLE001 - reported to the client
+                        t["reply"] = "451 4.3.0 re-injection failed: %s" % e
+                with self.lock:
+                    self.transactions.append(t)
+                send(t["reply"])
+            elif verb == "RSET":
+                t = None
+                send("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye")
+                return
+            else:
+                send("502 5.5.2 Error: command not recognized")
+
+
+def amavis_master(filter_port, reinject_port, smtpd_port=None):
+    """The master.cf lines from amavisd-new's README.postfix, on our ports.
+
+    smtpd_port: an extra smtpd service with the filter set by -o only.
+    """
+    text = (
+        "smtp-amavis unix - - n - 2 smtp\n"
+        "    -o smtp_data_done_timeout=1200\n"
+        "    -o smtp_send_xforward_command=yes\n"
+        "    -o disable_dns_lookups=yes\n"
+        "    -o max_use=20\n"
+        "127.0.0.1:%d inet n - n - - smtpd\n"
+        "    -o content_filter=\n"
+        "    -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks\n"
+        "    -o smtpd_recipient_restrictions=permit_mynetworks,reject\n"
+        "    -o mynetworks=127.0.0.0/8\n" % reinject_port)
+    if smtpd_port:
+        text += ("127.0.0.1:%d inet n - n - - smtpd\n"
+                 "    -o content_filter=smtp-amavis:[127.0.0.1]:%d\n" % (smtpd_port, filter_port))
+    return text
+
+
+def filtered_instance(name, filter_port, reinject_port, global_filter=True, smtpd_port=None,
+                      main=None):
+    params = {"smtp-amavis_destination_recipient_limit": "2"}
+    if global_filter:
+        params["content_filter"] = "smtp-amavis:[127.0.0.1]:%d" % filter_port
+    params.update(main or {})
+    return Instance(name, main=params,
+                    master_extra=amavis_master(filter_port, reinject_port, smtpd_port))
+
+
+def submit(port, sender, rcpts, body="Subject: filter test\r\n\r\nhello filter\r\n"):
+    """One message over SMTP; returns its queue id."""
+    s = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    s.ehlo("client.test")
+    assert s.mail(sender)[0] == 250
+    for r in rcpts:
+        code, text = s.rcpt(r)
+        assert code == 250, (r, code, text)
+    code, text = s.data(body.encode())
+    s.quit()
+    assert code == 250, (code, text)
+    return re.search(QID_RX, text.decode()).group(1)
+
+
+def sent_to_filter_rx(qid, rcpt, filter_port):
+    return (r"postfix/smtp\[\d+\]: %s: to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, "
+            r"delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, status=sent "
+            r"\(250 2\.0\.0 Ok: queued as ([0-9A-F]+)\)" % (qid, re.escape(rcpt), filter_port))
+
+
+def test_filter_pass_and_reinject():
+    fport, rport = free_port(), free_port()
+    with FilterServer(fport, reinject=rport) as flt, \
+            filtered_instance("filter", fport, rport) as inst:
+        inst.start()
+        wait_for(lambda: inst.smtp_ready() and _port_open(rport), 20, "re-injection smtpd")
+        qid = submit(inst.port, "phjonas@example.test",
+                     ["phedison@example.test", "phalice@example.test", "phjonas@example.test"])
+        for user in ("phedison", "phalice", "phjonas"):
+            box = inst.wait_mbox(user, "hello filter")
+            assert box.count(FILTER_HEADER) == 1, box
+        # one message to the filter, in two requests (recipient limit 2), no loop
+        time.sleep(1)
+        assert len(flt.transactions) == 2, flt.transactions
+        assert sorted(sum((t["rcpts"] for t in flt.transactions), [])) == \
+            ["phalice@example.test", "phedison@example.test", "phjonas@example.test"]
+        log = inst.log()
+        m = re.search(sent_to_filter_rx(qid, "phedison@example.test", fport), log)
+        assert m, log
+        new_id = m.group(1)
+        assert new_id != qid
+        for rx in (r"postfix/smtpd\[\d+\]: %s: client=\S+\[127\.0\.0\.1\]" % new_id,
+                   r"postfix/qmgr\[\d+\]: %s: from=<phjonas@example\.test>, size=\d+, nrcpt=\d \(queue active\)" % new_id,
+                   r"postfix/local\[\d+\]: %s: to=<phedison@example\.test>, relay=local, .*status=sent" % new_id,
+                   r"postfix/qmgr\[\d+\]: %s: removed" % qid):
+            assert re.search(rx, log), "no /%s/ in\n%s" % (rx, log)
+        # the re-injected message is not filtered again
+        assert not re.search(r"%s: to=<[^>]*>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d" % (new_id, fport), log)
+        assert len(re.findall(r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d," % fport, log)) == 3, log
+
+
+def _port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_filter_down_then_flush():
+    fport, rport = free_port(), free_port()
+    with filtered_instance("filterdown", fport, rport) as inst:
+        inst.start()
+        qid = submit(inst.port, "phjonas@example.test", ["phedison@example.test"])
+        inst.wait_log(r"%s: to=<phedison@example\.test>, relay=none, .*status=deferred "
+                      r"\(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:%d: Connection refused\)" % (qid, fport))
+        q = inst.cmd("postqueue", "-p").stdout
+        assert qid in q and "Connection refused" in q, q
+        assert FILTER_HEADER not in inst.mbox("phedison")
+        with FilterServer(fport, reinject=rport) as flt:
+            assert inst.cmd("postfix", "flush").returncode == 0
+            box = inst.wait_mbox("phedison", "hello filter", timeout=30)
+            assert box.count(FILTER_HEADER) == 1, box
+            assert re.search(sent_to_filter_rx(qid, "phedison@example.test", fport), inst.log())
+            assert len(flt.transactions) == 1
+
+
+def test_filter_rejects_bounces_to_sender():
+    fport, rport = free_port(), free_port()
+    with FilterServer(fport, reinject=rport, mode="reject") as flt, \
+            filtered_instance("filterrej", fport, rport) as inst:
+        inst.start()
+        qid = submit(inst.port, "phjonas@example.test", ["phedison@example.test"])
+        inst.wait_log(r"%s: to=<phedison@example\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
+                      r"dsn=5\.7\.0, status=bounced \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: "
+                      r"554 5\.7\.0 Rejected by test filter \(in reply to end of DATA command\)\)"
+                      % (qid, fport))
+        box = inst.wait_mbox("phjonas", "Rejected by test filter", timeout=30)
+        assert "Undelivered Mail Returned to Sender" in box, box
+        assert FILTER_HEADER not in box          # the bounce itself is not filtered
+        assert inst.mbox("phedison") == ""
+        time.sleep(0.5)
+        assert len(flt.transactions) == 1
+
+
+def test_filter_on_one_smtpd_service_only():
+    fport, rport, sport = free_port(), free_port(), free_port()
+    with FilterServer(fport, reinject=rport) as flt, \
+            filtered_instance("filtersvc", fport, rport, global_filter=False,
+                              smtpd_port=sport) as inst:
+        inst.start()
+        wait_for(lambda: _port_open(sport), 20, "filtering smtpd")
+        direct = submit(inst.port, "phjonas@example.test", ["phalice@example.test"],
+                        "Subject: direct\r\n\r\nnot filtered\r\n")
+        inst.wait_log(r"%s: to=<phalice@example\.test>, relay=local, .*status=sent" % direct)
+        assert FILTER_HEADER not in inst.mbox("phalice")
+        qid = submit(sport, "phjonas@example.test", ["phedison@example.test"])
+        box = inst.wait_mbox("phedison", "hello filter")
+        assert box.count(FILTER_HEADER) == 1, box
+        assert re.search(sent_to_filter_rx(qid, "phedison@example.test", fport), inst.log())
+        assert len(flt.transactions) == 1
+
+
+def test_header_checks_filter_overrides_content_filter():
+    """A FILTER action of header_checks wins over content_filter."""
+    aport, bport, rport = free_port(), free_port(), free_port()
+    with FilterServer(aport, reinject=rport) as fa, FilterServer(bport, reinject=rport) as fb:
+        inst = filtered_instance("filterhdr", aport, rport, main={
+            "header_checks": "regexp:/dev/null"})
+        with inst:
+            with open(inst.conf + "/header_checks", "w") as f:
+                f.write("/^Subject: scan me/ FILTER smtp-amavis:[127.0.0.1]:%d\n" % bport)
+            inst.params["header_checks"] = "regexp:%s/header_checks" % inst.conf
+            inst.write_main()
+            inst.start()
+            plain = submit(inst.port, "phjonas@example.test", ["phalice@example.test"],
+                           "Subject: plain\r\n\r\nplain body\r\n")
+            special = submit(inst.port, "phjonas@example.test", ["phedison@example.test"],
+                             "Subject: scan me\r\n\r\nspecial body\r\n")
+            assert inst.wait_mbox("phalice", "plain body").count(FILTER_HEADER) == 1
+            assert inst.wait_mbox("phedison", "special body").count(FILTER_HEADER) == 1
+            log = inst.log()
+            assert re.search(sent_to_filter_rx(plain, "phalice@example.test", aport), log), log
+            assert re.search(sent_to_filter_rx(special, "phedison@example.test", bport), log), log
+            assert re.search(r"postfix/cleanup\[\d+\]: %s: filter: header Subject: scan me from "
+                             r"\S+\[127\.0\.0\.1\];.*: smtp-amavis:\[127\.0\.0\.1\]:%d" % (special, bport), log), log
+            assert [t["rcpts"] for t in fa.transactions] == [["phalice@example.test"]]
+            assert [t["rcpts"] for t in fb.transactions] == [["phedison@example.test"]]
+
+
+def test_access_filter_action():
+    """FILTER from an smtpd access table, global content_filter empty."""
+    fport, rport = free_port(), free_port()
+    with FilterServer(fport, reinject=rport) as flt:
+        inst = filtered_instance("filteracc", fport, rport, global_filter=False)
+        with inst:
+            with open(inst.conf + "/rcpt_access", "w") as f:
+                f.write("/^phalice@/ FILTER smtp-amavis:[127.0.0.1]:%d\n" % fport)
+            inst.params["smtpd_recipient_restrictions"] = (
+                "check_recipient_access regexp:%s/rcpt_access, permit_mynetworks, "
+                "reject_unauth_destination" % inst.conf)
+            inst.write_main()
+            inst.start()
+            qid = submit(inst.port, "phjonas@example.test", ["phalice@example.test"])
+            other = submit(inst.port, "phjonas@example.test", ["phedison@example.test"],
+                           "Subject: other\r\n\r\nother body\r\n")
+            assert inst.wait_mbox("phalice", "hello filter").count(FILTER_HEADER) == 1
+            assert FILTER_HEADER not in inst.wait_mbox("phedison", "other body")
+            log = inst.log()
+            assert re.search(sent_to_filter_rx(qid, "phalice@example.test", fport), log), log
+            assert not re.search(r"%s: to=<[^>]*>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d" % (other, fport), log)
+            assert len(flt.transactions) == 1
