@@ -2,9 +2,11 @@
  * anvil_clnt.c - client of the anvil service (private/anvil).
  *
  * Interface: anvil_clnt.h. One request/reply exchange per call, on a
- * connection kept open for the life of the process; a failure is retried
- * once on a fresh connection, then the client backs off (fails at once)
- * for ANVIL_CLNT_BACKOFF seconds. The first request on a new connection
+ * connection kept open for the life of the process; a failure on that
+ * kept connection (anvil restarted) is retried once on a fresh one; a
+ * failure on a fresh connection is not, so an anvil that does not answer
+ * costs one timeout. Then the client backs off (fails at once) for
+ * ANVIL_CLNT_BACKOFF seconds. The first request on a new connection
  * is written before anvil's {protocol=anvil} greeting is read.
  *
  * SECURITY: every reply value must be a number in int range; anything
@@ -75,8 +77,10 @@ anvil_clnt_call(const char *request, const char *service, const char *addr,
     attr_add(req, ATTR_REQUEST, request);
     attr_addf(req, ATTR_IDENT, "%s:%s", service, addr);
     for (int attempt = 0; attempt < 2 && ret != ANVIL_STAT_OK; attempt++) {
-        if (anvil_stream == NULL && anvil_clnt_open() < 0)
-            continue;
+        int     reused = anvil_stream != NULL;
+
+        if (!reused && anvil_clnt_open() < 0)
+            break;
         if (attr_write(anvil_stream, req) == 0
             && (!anvil_fresh || attr_expect_protocol(anvil_stream, PROTO_ANVIL) == 0)
             && attr_read(anvil_stream, reply) == 1
@@ -88,6 +92,8 @@ anvil_clnt_call(const char *request, const char *service, const char *addr,
                 break;                  /* anvil refused: no retry, no back-off */
         } else {
             anvil_clnt_close();
+            if (!reused)                /* a fresh connection failed: do not wait twice */
+                break;
         }
     }
     if (ret != ANVIL_STAT_OK && anvil_stream == NULL) {

@@ -10,8 +10,8 @@
  * after this event was counted.
  *
  * One connection per process, kept open (anvil takes back a process's
- * connections when it closes); a failed exchange is retried once on a
- * new connection. After that fails too, a warning is logged and every
+ * connections when it closes); an exchange that fails on that kept
+ * connection is retried once on a new one. After that fails too, a warning is logged and every
  * request fails at once for ANVIL_CLNT_BACKOFF seconds, so an anvil that
  * does not answer costs one ANVIL_CLNT_TIMEOUT wait, not one per event.
  *

@@ -161,7 +161,7 @@ def test_explicit_exceptions():
         assert "127.0.0.3" not in "".join(re.findall(r"limit exceeded.*", inst.log()))
 
 
-def test_statistics_periodic_and_on_stop():
+def test_statistics_periodic():
     main = limits(connection_rate_limit=10)
     main["anvil_status_update_time"] = "2s"
     with Instance("anvilstat", main=main) as inst:
@@ -180,12 +180,23 @@ def test_statistics_periodic_and_on_stop():
         n = count_log(inst, r"statistics: max connection rate")
         time.sleep(3)
         assert count_log(inst, r"statistics: max connection rate") == n
-        # new traffic, then stop: anvil reports on its way out
+
+
+def test_statistics_on_stop():
+    with Instance("anvilstop", main=limits(connection_rate_limit=10)) as inst:
+        inst.start()
         for _ in range(2):
             s, r = greet(inst, "127.0.0.4")
+            assert r[0].startswith("220 "), r
             s.close()
+        inst.wait_log(r"disconnect from unknown\[127\.0\.0\.4\](.|\n)*"
+                      r"disconnect from unknown\[127\.0\.0\.4\]")
+        assert "statistics:" not in inst.log()      # anvil_status_update_time is 600s
         inst.stop()
-        inst.wait_log(r"statistics: max connection rate 2/60s for \(%d:127\.0\.0\.4\)" % inst.port)
+        inst.wait_log(r"postfix/anvil\[\d+\]: statistics: max connection rate 2/60s for "
+                      r"\(%d:127\.0\.0\.4\) at " % inst.port)
+        inst.wait_log(r"postfix/anvil\[\d+\]: statistics: max connection count 1 for "
+                      r"\(%d:127\.0\.0\.4\) at " % inst.port)
 
 
 def test_fail_open_without_anvil():
@@ -210,3 +221,26 @@ def test_fail_open_without_anvil():
         s2.close()
         inst.wait_log(r"postfix/smtpd\[\d+\]: warning: problem talking to service private/anvil")
         assert "limit exceeded" not in inst.log()
+
+
+def test_reload_logs_statistics_and_limits_go_on():
+    with Instance("anvilreload", main=limits(connection_rate_limit=2)) as inst:
+        inst.start()
+        s, r = greet(inst)
+        assert r[0].startswith("220 "), r
+        s.cmd("QUIT")
+        s.close()
+        inst.wait_log(r"disconnect from unknown\[127\.0\.0\.2\]")
+        inst.cmd("postfix", "reload", check=True)
+        inst.wait_log(r"postfix/anvil\[\d+\]: statistics: max connection rate 1/60s for "
+                      r"\(%d:127\.0\.0\.2\)" % inst.port)
+        # a new anvil counts from zero; the limit still applies
+        t0 = time.time()
+        replies = []
+        for _ in range(3):
+            s, r = greet(inst)
+            replies.append(r[0])
+            s.close()
+        assert time.time() - t0 < 5, "sessions waited for anvil after reload"
+        assert replies[:2] == ["220 mail.example.test ESMTP Postfix"] * 2, replies
+        assert replies[2] == "421 4.7.0 mail.example.test Error: too many connections from 127.0.0.2"
