@@ -14,7 +14,7 @@
  * filter (qmgr_queue.c).
  *
  * Durability: a recipient is marked DONE (type byte overwritten in
- * place, then fsync) only after its delivery was reported or its bounce
+ * place, not synced: a lost mark only repeats a delivery) only after its delivery was reported or its bounce
  * was logged; the file is unlinked only when every recipient is DONE,
  * otherwise it is moved to deferred/ with its mtime set to the next
  * retry time (set before the move, so a crash in between only retries
@@ -327,6 +327,21 @@ qmgr_message_free(QMGR_MESSAGE *msg)
     mem_free(msg);
 }
 
+/* Mark every delivered recipient DONE (the file stays queued). */
+static void
+message_mark_sent(QMGR_MESSAGE *msg)
+{
+    long   *offsets = mem_array((size_t) msg->rcpt_count + 1, sizeof(long));
+    int     n = 0;
+
+    for (int i = 0; i < msg->rcpt_count; i++)
+        if (msg->rcpt[i].state == QMGR_RCPT_SENT)
+            offsets[n++] = msg->rcpt[i].offset;
+    if (n > 0)
+        (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, offsets, n);
+    mem_free(offsets);
+}
+
 int
 qmgr_message_mark_done(const char *queue, const char *id,
                        const long *offsets, int count)
@@ -358,10 +373,10 @@ qmgr_message_mark_done(const char *queue, const char *id,
             }
         }
     }
-    if (fsync(fd) < 0) {
-        msg_warn("%s: fsync %s: %m", id, STR(path));
-        rc = -1;
-    }
+    /*
+     * No fsync: a DONE mark lost in a crash means a repeated delivery,
+     * never a lost one (as with Postfix, whose agents mark without sync).
+     */
     close(fd);
     vstring_free(path);
     return rc;
@@ -449,6 +464,7 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
         pending = 0;
     if (pending == 0) {
         if (message_has_bounces(msg) && qmgr_bounce_flush(msg) < 0) {
+            message_mark_sent(msg);     /* qmgr_entry_done() may have skipped it */
             message_defer(msg, now);    /* keep it until the bounce is sent */
         } else {
             message_remove(msg);

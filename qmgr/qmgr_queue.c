@@ -329,9 +329,27 @@ qmgr_entry_defer(QMGR_ENTRY *entry, const char *dsn, const char *reason)
 }
 
 /*
+ * The last entry of a message whose recipients were all delivered: the
+ * file is removed next, so marking them DONE first would only cost I/O.
+ * (A crash before the removal repeats those deliveries: a duplicate, never
+ * a loss. Bounced recipients are always marked, because the message stays
+ * queued when the bounce service cannot take the notice.)
+ */
+static int
+message_all_sent(const QMGR_MESSAGE *msg)
+{
+    if (msg->refcount != 1)
+        return 0;
+    for (int i = 0; i < msg->rcpt_count; i++)
+        if (msg->rcpt[i].state != QMGR_RCPT_SENT)
+            return 0;
+    return 1;
+}
+
+/*
  * The entry is finished: recipients still BUSY (no result) count as
- * deferred; delivered and bounced ones are marked DONE in one batch
- * with one fsync. The message is finished with its last entry.
+ * deferred; delivered and bounced ones are marked DONE in one batch.
+ * The message is finished with its last entry.
  */
 void
 qmgr_entry_done(QMGR_ENTRY *entry)
@@ -349,7 +367,7 @@ qmgr_entry_done(QMGR_ENTRY *entry)
         if (r->state == QMGR_RCPT_SENT || r->state == QMGR_RCPT_BOUNCED)
             offsets[n++] = r->offset;
     }
-    if (n > 0)
+    if (n > 0 && !message_all_sent(msg))
         (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, offsets, n);
     mem_free(offsets);
     if (entry->inflight) {
