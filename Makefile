@@ -19,7 +19,7 @@ OBJ      ?= build
 
 # Daemons live in daemon_directory, commands in command_directory.
 DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce showq anvil
-COMMANDS := postfix postmap postalias postconf sendmail postdrop postqueue postsuper postcat
+COMMANDS := postfix postmap postalias postconf sendmail postdrop postqueue postsuper postcat postlog
 
 # A program directory that does not exist yet is simply skipped.
 PROGRAMS := $(foreach p,$(DAEMONS) $(COMMANDS),$(if $(wildcard $(p)/*.c),$(p)))
@@ -65,7 +65,7 @@ SBINDIR  := $(DESTDIR)/usr/sbin
 USRBIN   := $(DESTDIR)/usr/bin
 LIBEXEC  := $(DESTDIR)/usr/libexec/posthorn
 ETCDIR   := $(DESTDIR)/etc/postfix
-SETGID   := postdrop postqueue
+SETGID   := postdrop postqueue postlog
 SETGID_GROUP ?= postdrop
 
 install: all

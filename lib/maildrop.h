@@ -22,6 +22,20 @@
  *                           -1 = malformed (c->why says why)
  *   maildrop_check_end()    after the stream ended: 0 if END was seen
  *
+ * Requeued queue files (postsuper -r moves a queue file to maildrop/,
+ * owned by mail_owner, mode 0700) have their own, equally strict grammar,
+ * that of the queue files cleanup writes (record.h):
+ *
+ *   envelope:  SIZE TIME, then CTIM FULL ATTR (before or after FROM),
+ *              FROM once, then {[DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT|DONE}...
+ *              DSN_ENVID DSN_RET WARN CONTENT_FILTER, then MESG (empty)
+ *   content:   NORM/CONT, then XTRA (empty)
+ *   extracted: the recipient records and ATTR WARN CONTENT_FILTER, then END
+ *
+ * maildrop_qcheck_init/_record_max/_check/_end work as the maildrop_check
+ * functions. pickup trusts a file with this grammar only when mail_owner
+ * owns it; a user's file is always checked with the maildrop grammar.
+ *
  * SECURITY: the records come from an unprivileged user (postdrop's stdin,
  * or a file that user owns in maildrop/). Every record type is checked
  * against its section, every length against a bound, addresses against
@@ -61,6 +75,22 @@ void    maildrop_check_init(MAILDROP_CHECK *c, long line_limit);
 size_t  maildrop_record_max(const MAILDROP_CHECK *c);
 int     maildrop_check(MAILDROP_CHECK *c, int type, const char *data, size_t len);
 int     maildrop_check_end(MAILDROP_CHECK *c);
+typedef struct MAILDROP_QCHECK {
+    int     section;            /* MAILDROP_SECT_* */
+    int     have_size;
+    int     have_time;
+    int     have_from;
+    int     pending;            /* DSN_ORCPT/DSN_NOTIFY/ORCP waiting for RCPT/DONE */
+    long    live_rcpts;         /* RCPT records (DONE ones not counted) */
+    long    records;
+    const char *why;
+} MAILDROP_QCHECK;
+
+void    maildrop_qcheck_init(MAILDROP_QCHECK *c);
+size_t  maildrop_qrecord_max(const MAILDROP_QCHECK *c);
+int     maildrop_qcheck(MAILDROP_QCHECK *c, int type, const char *data, size_t len);
+int     maildrop_qcheck_end(MAILDROP_QCHECK *c);
+
 /* Is text (len bytes) free of NUL and control characters? */
 int     maildrop_text_ok(const char *data, size_t len);
 

@@ -6,6 +6,8 @@
  * pickup_file.c    opening a maildrop file safely and checking it
  *                  completely before anything is sent
  * pickup_copy.c    handing one checked file to cleanup
+ * pickup_requeue.c the records of a queue file that postsuper -r moved
+ *                  to maildrop/ (sent again, DONE recipients left out)
  */
 #ifndef POSTHORN_PICKUP_H
 #define POSTHORN_PICKUP_H
@@ -13,12 +15,15 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "argv.h"
 #include "queue.h"
 #include "stream.h"
 #include "vstring.h"
 
 /* A complete maildrop file (postdrop's final mode). */
 #define PICKUP_MODE_READY  0444
+/* A queue file that postsuper -r moved here (owned by mail_owner). */
+#define PICKUP_MODE_REQUEUE QUEUE_MODE_READY
 
 /* What to do with a file after an attempt. */
 #define PICKUP_KEEP     0       /* leave it (not ready, or try later) */
@@ -36,6 +41,10 @@ typedef struct PICKUP_FILE {
     long    time_sec, time_usec;
     int     have_time;
     const char *why;            /* reason when corrupt */
+    /* Requeued queue file (postsuper -r): */
+    int     requeue;
+    ARGV   *xtra;               /* extracted-section recipient records,
+                                 * each "<type byte><data>", for the envelope */
 } PICKUP_FILE;
 
 /* pickup_file.c */
@@ -52,6 +61,10 @@ int     pickup_copy(PICKUP_FILE *pf);   /* PICKUP_REMOVE / PICKUP_RETRY / PICKUP
 /* "Received: by host (Postfix, from userid N)" and "\tid ID; date". */
 void    pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,
                         const char *mail_name, long uid, const char *queue_id, time_t when);
+
+/* pickup_requeue.c */
+int     pickup_requeue_check(PICKUP_FILE *pf);      /* 0 or -1 (pf->why) */
+int     pickup_requeue_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id);
 
 /* pickup_scan.c */
 void    pickup_scan(void);

@@ -14,7 +14,8 @@
  *     Received: by <myhostname> (<mail_name>, from userid <uid>)
  *             id <queue id>; <date>
  *
- * Logs "ID: uid=N from=<sender>". Result: PICKUP_REMOVE when cleanup
+ * Logs "ID: uid=N from=<sender>" ("... orig_id=OLDID" for a file that
+ * postsuper -r requeued; pickup_requeue.c sends those). Result: PICKUP_REMOVE when cleanup
  * queued the message (or rejected it for good), PICKUP_RETRY when
  * cleanup cannot be reached or defers (the file stays for the next scan).
  *
@@ -160,10 +161,15 @@ pickup_copy(PICKUP_FILE *pf)
         vstring_free(queue_id);
         return PICKUP_RETRY;
     }
-    msg_info("%s: uid=%ld from=<%s>", STR(queue_id), (long) pf->st.st_uid,
-             pf->sender ? pf->sender : "");
+    if (pf->requeue)
+        msg_info("%s: uid=%ld from=<%s> orig_id=%s", STR(queue_id), (long) pf->st.st_uid,
+                 pf->sender ? pf->sender : "", pf->name);
+    else
+        msg_info("%s: uid=%ld from=<%s>", STR(queue_id), (long) pf->st.st_uid,
+                 pf->sender ? pf->sender : "");
     reply = attr_list_alloc();
-    if (pickup_send(pf, c, STR(queue_id)) == 0 && stream_flush(c) == 0
+    if ((pf->requeue ? pickup_requeue_send(pf, c, STR(queue_id))
+         : pickup_send(pf, c, STR(queue_id))) == 0 && stream_flush(c) == 0
         && attr_read(c, reply) == 1 && attr_get_long(reply, ATTR_STATUS, &status) == 0) {
         reason = attr_get(reply, ATTR_REASON);
         if (status == CLEANUP_STAT_OK) {

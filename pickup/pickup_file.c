@@ -9,7 +9,9 @@
  * input. The name must be a queue id; the file is opened with O_NOFOLLOW
  * and O_NONBLOCK and must be the same regular, singly-linked file that
  * lstat() saw. Every record is checked against the maildrop grammar with
- * bounded lengths (maildrop.h) before a byte goes to cleanup.
+ * bounded lengths (maildrop.h) before a byte goes to cleanup. Only a
+ * file owned by mail_owner with mode 0700 (postsuper -r) is read as a
+ * queue file (pickup_requeue.c); anyone else's is a maildrop file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,19 @@
 #include "mem.h"
 #include "msg.h"
 #include "pickup.h"
+#include "privs.h"
 #include "record.h"
+
+/* Owned by mail_owner: only postsuper -r puts such files here. */
+static int
+pickup_file_from_owner(const struct stat *st)
+{
+    uid_t   uid;
+    gid_t   gid;
+
+    priv_mail_owner(&uid, &gid);
+    return st->st_uid == uid;
+}
 
 int
 pickup_file_open(PICKUP_FILE *pf, const char *name)
@@ -41,7 +55,9 @@ pickup_file_open(PICKUP_FILE *pf, const char *name)
         pf->why = "not a regular file";
         return PICKUP_CORRUPT;
     }
-    if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY)
+    if ((pf->st.st_mode & 07777) == PICKUP_MODE_REQUEUE && pickup_file_from_owner(&pf->st))
+        pf->requeue = 1;                /* postsuper -r */
+    else if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY)
         return PICKUP_KEEP;             /* postdrop is still writing it */
     if ((fd = open(pf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
         if (errno != ENOENT)
@@ -80,6 +96,8 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
     int     type, ret = 0;
 
+    if (pf->requeue)
+        return pickup_requeue_check(pf);
     maildrop_check_init(&check, line_limit);
     for (;;) {
         type = rec_get(pf->src, buf, maildrop_record_max(&check));
@@ -118,4 +136,6 @@ pickup_file_close(PICKUP_FILE *pf)
     pf->src = NULL;
     mem_free(pf->sender);
     pf->sender = NULL;
+    argv_free(pf->xtra);
+    pf->xtra = NULL;
 }

@@ -156,7 +156,7 @@ postconf_edit_text(PC_EDIT *ed, const char *text, VSTRING *out)
     }
 }
 
-static char *
+char   *
 postconf_read_fd(int fd, const char *path)
 {
     VSTRING *vs = vstring_alloc(PC_EDIT_FILE_MAX);
@@ -174,7 +174,7 @@ postconf_read_fd(int fd, const char *path)
 }
 
 /* Write text to path.tmp, fsync, rename over path. */
-static void
+void
 postconf_write_atomic(const char *path, const char *text, size_t len, const struct stat *st)
 {
     char   *tmp = mem_printf("%s.tmp", path);
@@ -212,9 +212,9 @@ postconf_write_atomic(const char *path, const char *text, size_t len, const stru
     mem_free(tmp);
 }
 
-/* Open and lock main.cf; retry when another editor replaced it meanwhile. */
-static int
-postconf_lock_main(const char *path)
+/* Open and lock main.cf or master.cf; retry when another editor replaced it meanwhile. */
+int
+postconf_lock_file(const char *path)
 {
     struct stat fst, pst;
     int     fd, tries;
@@ -252,7 +252,7 @@ postconf_edit_main(PC_EDIT_MODE mode, char **args)
     for (i = 0; i < ed.count; i++)
         postconf_edit_split(args[i], &ed.names[i], &ed.values[i], mode == PC_EDIT_SET);
 
-    fd = postconf_lock_main(path);
+    fd = postconf_lock_file(path);
     have_st = fstat(fd, &st) == 0;
     text = postconf_read_fd(fd, path);
     postconf_edit_text(&ed, text, out);

@@ -94,8 +94,11 @@ main(int argc, char **argv)
     }
     if (any) {
         static const char wake[] = {QMGR_REQ_SCAN_INCOMING, QMGR_REQ_SCAN_DEFERRED, 0};
+        static const char pickup_wake[] = {TRIGGER_REQ_WAKEUP, 0};
 
         (void) trigger_send("public/qmgr", wake, 2);
+        if (req.ids[PS_OP_REQUEUE]->argc > 0)
+            (void) trigger_send(MAIL_CLASS_PUBLIC "/" SERVICE_PICKUP, pickup_wake, 1);
     }
     return 0;
 }

@@ -7,10 +7,12 @@
  *            its defer, bounce and trace logs go; "ID: removed"
  *   hold     incoming, active, deferred -> hold; "ID: placed on hold"
  *   release  hold -> deferred, due now; "ID: released from hold"
- *   requeue  hold, incoming, active, deferred -> incoming, due now;
- *            "ID: requeued". (Postfix sends it through pickup and cleanup
- *            again; here qmgr resolves its recipients again, but
- *            cleanup's rewriting is not redone.)
+ *   requeue  hold, incoming, active, deferred -> maildrop, mode 0700 (a
+ *            complete queue file owned by mail_owner, which pickup
+ *            recognizes); its defer, bounce and trace logs go; "ID:
+ *            requeued". pickup and cleanup then process it again under
+ *            the current configuration and give it a new queue id, as
+ *            Postfix does (pickup_requeue.c).
  * Queues named on the command line replace those defaults. A message in
  * active/ may be in delivery: like Postfix, postsuper acts anyway and qmgr
  * copes with the file being gone.
@@ -23,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -74,12 +77,25 @@ ps_remove_logs(const char *id)
     }
 }
 
+/* A requeued file in maildrop/: mode 0700 marks it for pickup as a
+ * queue file (not a user's maildrop file); the old logs go. */
+static void
+ps_requeue_ready(const char *id)
+{
+    char    path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", QUEUE_MAILDROP, id);
+    if (chmod(path, QUEUE_MODE_READY) < 0)
+        msg_warn("%s: set mode: %m", path);
+    ps_remove_logs(id);
+}
+
 /* One operation on queue/id; 1 = done, 0 = not there. */
 static int
 ps_apply(int op, const char *queue, const char *id)
 {
     const char *to = op == PS_OP_HOLD ? QUEUE_HOLD
-        : op == PS_OP_RELEASE ? QUEUE_DEFERRED : QUEUE_INCOMING;
+        : op == PS_OP_RELEASE ? QUEUE_DEFERRED : QUEUE_MAILDROP;
     char    path[512];
 
     if (op == PS_OP_DELETE) {
@@ -101,7 +117,9 @@ ps_apply(int op, const char *queue, const char *id)
     snprintf(path, sizeof(path), "%s/%s", queue, id);
     if (strcmp(queue, to) == 0 && access(path, F_OK) < 0)
         return 0;
-    if (op != PS_OP_HOLD)
+    if (op == PS_OP_REQUEUE)
+        ps_requeue_ready(id);
+    else if (op != PS_OP_HOLD)
         ps_touch(to, id);
     msg_info("%s: %s", id, op == PS_OP_HOLD ? "placed on hold"
              : op == PS_OP_RELEASE ? "released from hold" : "requeued");

@@ -14,6 +14,7 @@
 #include "unit.h"
 #include "../../pickup/pickup_file.c"
 #include "../../pickup/pickup_copy.c"
+#include "../../pickup/pickup_requeue.c"
 
 typedef struct {
     int     type;
@@ -136,6 +137,58 @@ UNIT_TEST(record_bounds)
     CHECK_INT(maildrop_check(&c, REC_TYPE_ERROR, "", 0), -1);
 }
 
+/* The requeued queue file grammar (maildrop_qcheck). */
+static int
+qcheck_list(const REC *recs, const char **why)
+{
+    MAILDROP_QCHECK c;
+    int     ret = 0;
+
+    maildrop_qcheck_init(&c);
+    for (int i = 0; recs[i].type; i++)
+        if ((ret = maildrop_qcheck(&c, recs[i].type, recs[i].data, strlen(recs[i].data))) < 0)
+            break;
+    if (ret >= 0 && maildrop_qcheck_end(&c) < 0)
+        ret = -1;
+    *why = c.why;
+    return ret;
+}
+
+#define QSIZE "             12              99               1             200"
+#define QHEAD {REC_TYPE_SIZE, QSIZE}, {REC_TYPE_TIME, "1700000000 5"}, \
+    {REC_TYPE_ATTR, "rewrite_context=remote"}, {REC_TYPE_ATTR, "log_ident=OLD1"}, \
+    {REC_TYPE_FROM, "me@x.test"}
+
+UNIT_TEST(requeue_grammar)
+{
+    const char *why;
+    REC     good[] = {QHEAD, {REC_TYPE_ORCP, "a@b"}, {REC_TYPE_DONE, "a@b"},
+        {REC_TYPE_DSN_NOTIFY, "2"}, {REC_TYPE_RCPT, "c@d"}, {REC_TYPE_WARN, "1700000100"},
+        {REC_TYPE_MESG, ""}, {REC_TYPE_NORM, "x"}, {REC_TYPE_XTRA, ""},
+        {REC_TYPE_CONTENT_FILTER, "smtp:[127.0.0.1]:10025"}, {REC_TYPE_RCPT, "bcc@x"},
+        {REC_TYPE_END, ""}, {0, 0}};
+    REC     no_size[] = {{REC_TYPE_TIME, "1"}, {REC_TYPE_FROM, "x"}, {0, 0}};
+    REC     bad_size[] = {{REC_TYPE_SIZE, "1 2 3 4"}, {0, 0}};
+    REC     all_done[] = {QHEAD, {REC_TYPE_DONE, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_XTRA, ""}, {REC_TYPE_END, ""}, {0, 0}};
+    REC     ctl_attr[] = {QHEAD, {REC_TYPE_ATTR, "x=a\nb"}, {0, 0}};
+    REC     unknown[] = {QHEAD, {REC_TYPE_RCPT, "a@b"}, {'Z', "x"}, {0, 0}};
+    REC     rcpt_in_body[] = {QHEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_RCPT, "evil@x"}, {0, 0}};
+    REC     after_end[] = {QHEAD, {REC_TYPE_RCPT, "a@b"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_XTRA, ""}, {REC_TYPE_END, ""}, {REC_TYPE_NORM, "x"}, {0, 0}};
+
+    CHECK_INT(qcheck_list(good, &why), 1);
+    CHECK_INT(qcheck_list(no_size, &why), -1);
+    CHECK_INT(qcheck_list(bad_size, &why), -1);
+    CHECK_INT(qcheck_list(all_done, &why), -1);
+    CHECK_STR(why, "no recipients left to deliver");
+    CHECK_INT(qcheck_list(ctl_attr, &why), -1);
+    CHECK_INT(qcheck_list(unknown, &why), -1);
+    CHECK_INT(qcheck_list(rcpt_in_body, &why), -1);
+    CHECK_INT(qcheck_list(after_end, &why), -1);
+}
+
 /* Write records into maildrop/<name> under a temp queue directory. */
 static void
 write_file(const char *name, const REC *recs, const char *trailer, int mode)
@@ -224,6 +277,7 @@ UNIT_TEST(received_header_format)
 }
 
 UNIT_TESTS {
+    {"requeue_grammar", requeue_grammar},
     {"good_file_passes", good_file_passes},
     {"null_sender_is_fine", null_sender_is_fine},
     {"bad_envelopes_fail", bad_envelopes_fail},
