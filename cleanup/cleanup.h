@@ -8,6 +8,9 @@
  * cleanup_out.c        writing records, long lines, the final SIZE record
  * cleanup_map.c        canonical, masquerade and virtual alias mapping of
  *                      envelope and header addresses (CLEANUP_FLAG_MAP_OK)
+ * cleanup_bounce.c     a permanent rejection of a local submission
+ *                      (CLEANUP_FLAG_BOUNCE) becomes a bounce: bounce/ID
+ *                      entries, recipients DONE, the file published
  * cleanup_checks.c     header_checks, mime_header_checks, nested_header_checks,
  *                      body_checks and their actions (CLEANUP_FLAG_FILTER),
  *                      MIME boundary tracking, the extracted-section records
@@ -120,6 +123,8 @@ typedef struct CLEANUP_STATE {
     char   *redirect;           /* REDIRECT address */
     ARGV   *bcc;                /* BCC addresses */
     CLEANUP_MIME *mime;
+
+    int     bounced;            /* bounce/ID written (cleanup_bounce.c) */
 } CLEANUP_STATE;
 
 /* cleanup_envelope.c */
@@ -172,6 +177,15 @@ void    cleanup_checks_extracted(CLEANUP_STATE *state);
 void    cleanup_checks_free(CLEANUP_STATE *state);
 /* Remember the ATTR name=value for log lines. */
 void    cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value);
+
+/* cleanup_bounce.c */
+/* CLEANUP_FLAG_BOUNCE and only permanent content errors (reject, size, hops). */
+int     cleanup_bounce_wanted(const CLEANUP_STATE *state);
+/* Finish the file, log a bounce for every recipient and mark them DONE;
+ * 0 (errs cleared: publish it and reply "queued") or the errs to report. */
+int     cleanup_bounce(CLEANUP_STATE *state);
+/* Remove bounce/ID again (the file is not published after all). */
+void    cleanup_bounce_undo(CLEANUP_STATE *state);
 
 /* cleanup_service.c */
 void    cleanup_service(STREAM *client);

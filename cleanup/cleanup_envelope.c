@@ -37,14 +37,6 @@
 
 #define CLEANUP_ADDR_MAX    4096
 
-/* Envelope records from smtpd's access actions (smtpd/smtpd_check.h);
- * to move to record.h. */
-#ifndef REC_TYPE_FLGS
-#define REC_TYPE_FLGS   'J'     /* CLEANUP_FLAG_HOLD / _DISCARD bits */
-#endif
-#ifndef REC_TYPE_RDR
-#define REC_TYPE_RDR    '>'     /* REDIRECT address */
-#endif
 
 /* ---- duplicate recipient filter: a small open-addressing hash set -------- */
 
@@ -462,6 +454,8 @@ cleanup_finish(CLEANUP_STATE *state)
     }
     if (state->rcpt_count == 0 && state->errs == 0)
         state->errs |= CLEANUP_STAT_RCPT;
+    if (cleanup_bounce_wanted(state))
+        return cleanup_bounce(state);   /* local submission: bounce, not reject */
     cleanup_out(state, REC_TYPE_END, "", 0);
     return cleanup_out_final(state);
 }

@@ -143,10 +143,14 @@ cleanup_one(STREAM *client, STREAM *dst, const char *id)
     }
     /* Only a durable, visible file is reported as queued (status 0). */
     status = cleanup_finish(state);
+    flags = state->flags;               /* checks and access actions: HOLD, DISCARD */
     if (status == 0 && !(flags & CLEANUP_FLAG_DISCARD))
         status = cleanup_publish(state);
-    if (status != 0 || (flags & CLEANUP_FLAG_DISCARD))
+    if (status != 0 || (flags & CLEANUP_FLAG_DISCARD)) {
+        if (state->bounced)
+            cleanup_bounce_undo(state);
         cleanup_remove(id);
+    }
     if (stream_close(dst) < 0 && status == 0)
         msg_warn("%s: close queue file: %m", id);
     (void) cleanup_reply(client, status, STR(state->reason));

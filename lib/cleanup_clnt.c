@@ -64,6 +64,12 @@ cleanup_clnt_open(int flags, VSTRING *queue_id)
 int
 cleanup_clnt_finish(STREAM *c, VSTRING *reason)
 {
+    return cleanup_clnt_finish_id(c, CLEANUP_CLNT_PATH, reason);
+}
+
+int
+cleanup_clnt_finish_id(STREAM *c, const char *log_id, VSTRING *reason)
+{
     ATTR_LIST *list = attr_list_alloc();
     long    status = CLEANUP_STAT_WRITE;
     const char *text;
@@ -74,7 +80,7 @@ cleanup_clnt_finish(STREAM *c, VSTRING *reason)
     rec_put(c, REC_TYPE_END, "", 0);
     if (stream_flush(c) != 0 || attr_read(c, list) != 1
         || attr_get_long(list, ATTR_STATUS, &status) != 0 || status < 0) {
-        msg_warn("%s: no status from cleanup", CLEANUP_CLNT_PATH);
+        msg_warn("%s: no status from cleanup", log_id);
         status = CLEANUP_STAT_WRITE;
     } else if (reason && (text = attr_get(list, ATTR_REASON)) != NULL) {
         vstring_strcpy(reason, text);

@@ -1,7 +1,8 @@
 /*
  * cleanup_clnt.h - client side of the cleanup service (public/cleanup),
- * for programs that submit a new message: local (forwarding), and any
- * other program that queues mail (see mail_proto.h for the protocol).
+ * for programs that submit a new message: smtpd, local (forwarding),
+ * and any other program that queues mail (see mail_proto.h for the
+ * protocol).
  *
  *   cleanup_clnt_open(flags, queue_id)
  *       connect to public/cleanup (ipc_timeout on every operation),
@@ -15,6 +16,9 @@
  *       bits otherwise; CLEANUP_STAT_WRITE when the stream failed or
  *       the reply was missing or malformed). reason (may be NULL) gets
  *       cleanup's reason text, "" if none.
+ *   cleanup_clnt_finish_id(stream, log_id, reason)
+ *       the same; a missing reply is logged as "log_id: no status from
+ *       cleanup" (the client's queue id) instead of with the socket path.
  *   cleanup_clnt_abort(stream)
  *       close without END (cleanup removes the unfinished queue file).
  *
@@ -31,6 +35,7 @@
 
 STREAM *cleanup_clnt_open(int flags, VSTRING *queue_id);
 int     cleanup_clnt_finish(STREAM *stream, VSTRING *reason);
+int     cleanup_clnt_finish_id(STREAM *stream, const char *log_id, VSTRING *reason);
 void    cleanup_clnt_abort(STREAM *stream);
 
 #endif

@@ -3,8 +3,8 @@
  *
  * A table is named "type:name" as in main.cf: hash:/etc/postfix/access,
  * btree:..., texthash:/path, inline:{ key=value, { key = text with spaces } },
- * static:value, static:{ text }, unix:passwd.byname. Later: cidr, pcre,
- * regexp. "proxy:" is accepted and stripped. Also unix:group.byname and
+ * static:value, static:{ text }, unix:passwd.byname, cidr:, pcre:,
+ * regexp: (dict_cidr.c, dict_pcre.c, dict_regexp.c). "proxy:" is accepted and stripped. Also unix:group.byname and
  * fail:reason (every lookup fails). The postmap/postalias command logic
  * is in dict_tool.c.
  *

@@ -136,6 +136,8 @@ static const struct {
     {REC_TYPE_XTRA, "extracted_info"},
     {REC_TYPE_END, "message_end"},
     {REC_TYPE_CONTENT_FILTER, "content_filter"},
+    {REC_TYPE_FLGS, "flags"},
+    {REC_TYPE_RDR, "redirect_to"},
     {REC_TYPE_EOF, "end-of-file"},
     {REC_TYPE_ERROR, "error"},
 };

@@ -49,6 +49,8 @@
 #define REC_TYPE_XTRA   'X'     /* start of extracted information */
 #define REC_TYPE_END    'E'     /* end of file */
 #define REC_TYPE_CONTENT_FILTER 'f' /* content_filter transport:nexthop */
+#define REC_TYPE_FLGS   'J'     /* smtpd -> cleanup: CLEANUP_FLAG_HOLD / _DISCARD bits */
+#define REC_TYPE_RDR    '>'     /* smtpd -> cleanup: REDIRECT address */
 
 #define REC_TYPE_EOF    (-1)    /* clean end of stream */
 #define REC_TYPE_ERROR  (-2)    /* bad length, oversize, truncated */

@@ -7,31 +7,20 @@
  * Interface (qmgr.h): qmgr_log_append(), qmgr_log_status(),
  * qmgr_bounce_flush().
  *
- * Log file format: one entry per recipient, "name=value" lines closed by
- * an empty line (the form the bounce service and postqueue/showq read):
- *
- *   recipient=user@example.com
- *   orig_rcpt=User@Example.com
- *   offset=123
- *   dsn_orig_rcpt=rfc822;User@Example.com
- *   notify_flags=0
- *   status=4.3.0
- *   action=delayed|failed
- *   reason=mail transport unavailable
- *
+ * Log file format and writing: lib/bounce_log.h (one "name=value" block
+ * per recipient, the form the bounce service and postqueue/showq read).
  * Each append is fsynced before the caller marks a recipient DONE, so a
  * bounced recipient is never dropped without its bounce entry.
  *
- * SECURITY: values come from queue files and agent replies; newlines and
- * other control characters are replaced so an entry cannot forge another.
+ * SECURITY: values come from queue files and agent replies; bounce_log.c
+ * replaces newlines and other control characters so an entry cannot
+ * forge another.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
-#include <unistd.h>
+#include "bounce_log.h"
 #include "deliver.h"
 #include "mem.h"
 #include "msg.h"
@@ -39,56 +28,24 @@
 #include "vstring.h"
 #include "qmgr.h"
 
-/* Append "name=value\n" with control characters replaced. */
-static void
-log_field(VSTRING *out, const char *name, const char *value)
-{
-    vstring_cat(out, name);
-    vstring_addch(out, '=');
-    for (const unsigned char *cp = (const unsigned char *) (value ? value : ""); *cp; cp++)
-        vstring_addch(out, (*cp < 0x20 || *cp == 0x7f) ? '?' : *cp);
-    vstring_addch(out, '\n');
-}
-
 int
 qmgr_log_append(const char *queue, const QMGR_MESSAGE *msg,
                 const QMGR_RCPT *rcpt, const char *action)
 {
-    VSTRING *path = vstring_alloc(256);
     VSTRING *buf = vstring_alloc(VSTRING_UNLIMITED);
-    char    num[32];
-    int     fd, rc = 0;
+    BOUNCE_LOG_ENTRY e;
+    int     rc;
 
-    log_field(buf, "recipient", rcpt->address);
-    if (rcpt->orig_rcpt && *rcpt->orig_rcpt)
-        log_field(buf, "orig_rcpt", rcpt->orig_rcpt);
-    snprintf(num, sizeof(num), "%ld", rcpt->offset);
-    log_field(buf, "offset", num);
-    if (rcpt->dsn_orcpt && *rcpt->dsn_orcpt)
-        log_field(buf, "dsn_orig_rcpt", rcpt->dsn_orcpt);
-    snprintf(num, sizeof(num), "%d", rcpt->dsn_notify);
-    log_field(buf, "notify_flags", num);
-    log_field(buf, "status", rcpt->dsn[0] ? rcpt->dsn : "4.0.0");
-    log_field(buf, "action", action);
-    log_field(buf, "reason", rcpt->reason ? rcpt->reason : "");
-    vstring_addch(buf, '\n');
-
-    fd = open(queue_path(path, queue, msg->queue_id),
-              O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        msg_warn("%s: open %s: %m", msg->queue_id, STR(path));
-        rc = -1;
-    } else {
-        if (write(fd, STR(buf), LEN(buf)) != (ssize_t) LEN(buf) || fsync(fd) < 0) {
-            msg_warn("%s: write %s: %m", msg->queue_id, STR(path));
-            rc = -1;
-        }
-        if (close(fd) < 0 && rc == 0) {
-            msg_warn("%s: close %s: %m", msg->queue_id, STR(path));
-            rc = -1;
-        }
-    }
-    vstring_free(path);
+    e.recipient = rcpt->address;
+    e.orig_rcpt = rcpt->orig_rcpt;
+    e.offset = rcpt->offset;
+    e.dsn_orcpt = rcpt->dsn_orcpt;
+    e.dsn_notify = rcpt->dsn_notify;
+    e.status = rcpt->dsn;
+    e.action = action;
+    e.reason = rcpt->reason;
+    bounce_log_format(buf, &e);
+    rc = bounce_log_write(queue, msg->queue_id, buf);
     vstring_free(buf);
     return rc;
 }

@@ -57,6 +57,7 @@
 #include "rewrite_clnt.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
+#include "receive_opts.h"
 
 #define CHECK_DUNNO   0
 #define CHECK_OK      1
@@ -70,6 +71,7 @@ typedef struct CHECK_PARAMS {
     int     delay_reject;
     int     helo_required;
     int     soft_bounce;
+    int     reject_unlisted_sender;
     int     parent_matches;     /* smtpd_access_maps in parent_domain_matches_subdomains */
     long    non_fqdn_code;
     long    invalid_hostname_code;
@@ -130,6 +132,7 @@ check_params_load(void)
     p->rbl_code = config_int("maps_rbl_reject_code");
     p->unauth_pipelining_code = 503;      /* fixed in Postfix too */
     p->classes = config_list("smtpd_restriction_classes");
+    p->reject_unlisted_sender = config_bool("smtpd_reject_unlisted_sender");
     p->data_restrictions = config_list("smtpd_data_restrictions");
     p->eod_restrictions = config_list("smtpd_end_of_data_restrictions");
 }
@@ -339,7 +342,7 @@ check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
     if (st == MAP_FAIL)
         result = check_lookup_failed(ctx, addr);
     else if (st == MAP_NOTFOUND)
-        result = check_reject(ctx, code, code < 500 ? "4.1.1" : "5.1.1",
+        result = check_reject(ctx, code, addr == ctx->rcpt ? "5.1.1" : "5.1.0",
                               "<%s>: %s rejected: User unknown in %s table",
                               addr, class, table);
     mem_free(at_domain);
@@ -350,9 +353,13 @@ check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
     return result;
 }
 
+/* The implicit recipient table check; receive_override_options =
+ * no_unknown_recipient_checks (the after-filter smtpd) turns it off. */
 static int
 check_rcpt_table(CHECK_CTX *ctx)
 {
+    if (receive_opts_has(RECEIVE_OPT_NO_UNKN_RCPT))
+        return CHECK_DUNNO;
     return check_addr_table(ctx, ctx->rcpt, "Recipient address");
 }
 
@@ -1017,16 +1024,23 @@ check_done(CHECK_CTX *ctx, int st)
     return 0;
 }
 
+/* smtpd_sender_restrictions, then smtpd_reject_unlisted_sender. */
+static int
+check_sender_stage(CHECK_CTX *ctx)
+{
+    SMTPD_STATE *state = ctx->state;
+    int     st = check_run(ctx, smtpd_params.sender_restrictions,
+                           state->sender ? state->sender : "", "Sender address");
+
+    if (st != CHECK_REJECT && check_params.reject_unlisted_sender)
+        st = check_addr_table(ctx, state->sender, "Sender address");
+    return st;
+}
+
 static const char *
 check_helo_label(SMTPD_STATE *state)
 {
     return state->helo_name ? state->helo_name : "";
-}
-
-static const char *
-check_sender_label(SMTPD_STATE *state)
-{
-    return state->sender ? state->sender : "";
 }
 
 int
@@ -1041,8 +1055,7 @@ smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
         && ((st = check_run(&ctx, p->client_restrictions, state->namaddr, "Client host")) == CHECK_REJECT
             || (st = check_run(&ctx, p->helo_restrictions, check_helo_label(state),
                                "Helo command")) == CHECK_REJECT
-            || (st = check_run(&ctx, p->sender_restrictions, check_sender_label(state),
-                               "Sender address")) == CHECK_REJECT))
+            || (st = check_sender_stage(&ctx)) == CHECK_REJECT))
         return check_done(&ctx, st);
     if ((st = check_run(&ctx, p->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
         && (st = check_run(&ctx, p->recipient_restrictions, rcpt,
@@ -1113,8 +1126,7 @@ smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
     }
     check_ctx_init(&ctx, state, NULL, reply);
     if (!check_params.delay_reject)
-        st = check_run(&ctx, smtpd_params.sender_restrictions, check_sender_label(state),
-                       "Sender address");
+        st = check_sender_stage(&ctx);
     return check_done(&ctx, st);
 }
 

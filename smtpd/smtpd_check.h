@@ -31,13 +31,6 @@
 
 #include "smtpd.h"
 
-/* Envelope records smtpd sends cleanup for access table actions. */
-#ifndef REC_TYPE_FLGS
-#define REC_TYPE_FLGS   'J'     /* CLEANUP_FLAG_HOLD / _DISCARD bits */
-#endif
-#ifndef REC_TYPE_RDR
-#define REC_TYPE_RDR    '>'     /* REDIRECT address */
-#endif
 
 int     smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply);
 int     smtpd_check_denied(SMTPD_STATE *state);

@@ -2,6 +2,9 @@
  * smtpd_cleanup.c - handing one message to the cleanup service.
  *
  * Interface (see mail_proto.h for the protocol):
+ * The connection and the final status use the cleanup client
+ * (lib/cleanup_clnt.h); this file adds smtpd's records and replies.
+ *
  *   smtpd_cleanup_open()      connect to public/cleanup at the first
  *                             accepted recipient, get the queue id, log
  *                             "ID: client=host[addr]", send flags and the
@@ -26,9 +29,8 @@
 #include <unistd.h>
 
 #include "address.h"
-#include "attr.h"
+#include "cleanup_clnt.h"
 #include "config.h"
-#include "connect.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -41,8 +43,6 @@
 #include <strings.h>
 #include "smtpd.h"
 #include "smtpd_check.h"
-
-#define SMTPD_CLEANUP_PATH MAIL_CLASS_PUBLIC "/" SERVICE_CLEANUP
 
 static void
 smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
@@ -106,36 +106,15 @@ smtpd_cleanup_head(SMTPD_STATE *state)
 int
 smtpd_cleanup_open(SMTPD_STATE *state)
 {
-    ATTR_LIST *list = attr_list_alloc();
-    const char *id;
-    int     fd;
+    VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
+    int     flags = receive_opts_cleanup(CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK);
 
-    if ((fd = unix_connect(SMTPD_CLEANUP_PATH, (int) smtpd_params.ipc_timeout)) < 0) {
-        msg_warn("connect to %s: %m", SMTPD_CLEANUP_PATH);
-        attr_list_free(list);
+    if ((state->cleanup = cleanup_clnt_open(flags, id)) == NULL) {
+        vstring_free(id);
         return -1;
     }
-    state->cleanup = stream_fdopen(fd);
-    stream_set_timeout(state->cleanup, (int) smtpd_params.ipc_timeout);
-    if (attr_read(state->cleanup, list) != 1
-        || attr_get(list, ATTR_PROTOCOL) == NULL
-        || strcmp(attr_get(list, ATTR_PROTOCOL), PROTO_CLEANUP) != 0
-        || (id = attr_get(list, ATTR_QUEUE_ID)) == NULL || !queue_id_ok(id)) {
-        msg_warn("%s: bad or missing greeting from cleanup", SMTPD_CLEANUP_PATH);
-        attr_list_free(list);
-        smtpd_cleanup_abort(state);
-        return -1;
-    }
-    state->queue_id = mem_strdup(id);
+    state->queue_id = vstring_export(id);
     msg_info("%s: client=%s", state->queue_id, state->namaddr);
-    attr_list_reset(list);
-    attr_add_long(list, ATTR_FLAGS, receive_opts_cleanup(CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK));
-    if (attr_write(state->cleanup, list) != 0) {
-        attr_list_free(list);
-        smtpd_cleanup_abort(state);
-        return -1;
-    }
-    attr_list_free(list);
     smtpd_cleanup_head(state);
     return stream_error(state->cleanup) ? -1 : 0;
 }
@@ -272,35 +251,26 @@ smtpd_cleanup_reply(int status, const char *reason, VSTRING *reply)
 int
 smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply)
 {
-    ATTR_LIST *list;
-    long    status = CLEANUP_STAT_WRITE;
+    VSTRING *reason;
+    int     status;
 
     if (state->cleanup == NULL || state->err != 0) {
         smtpd_cleanup_reply(state->err ? state->err : CLEANUP_STAT_WRITE, NULL, reply);
         smtpd_cleanup_abort(state);
         return -1;
     }
-    rec_put(state->cleanup, REC_TYPE_XTRA, "", 0);
-    rec_put(state->cleanup, REC_TYPE_END, "", 0);
-    list = attr_list_alloc();
-    if (stream_flush(state->cleanup) != 0 || attr_read(state->cleanup, list) != 1
-        || attr_get_long(list, ATTR_STATUS, &status) != 0) {
-        msg_warn("%s: no status from cleanup", state->queue_id);
-        status = CLEANUP_STAT_WRITE;
-        smtpd_cleanup_reply((int) status, NULL, reply);
-    } else if (status != 0) {
-        smtpd_cleanup_reply((int) status, attr_get(list, ATTR_REASON), reply);
-    }
-    attr_list_free(list);
-    smtpd_cleanup_abort(state);
+    reason = vstring_alloc(1024);
+    status = cleanup_clnt_finish_id(state->cleanup, state->queue_id, reason);
+    state->cleanup = NULL;                      /* closed */
+    if (status != 0)
+        smtpd_cleanup_reply(status, STR(reason), reply);
+    vstring_free(reason);
     return status == 0 ? 0 : -1;
 }
 
 void
 smtpd_cleanup_abort(SMTPD_STATE *state)
 {
-    if (state->cleanup) {
-        stream_close(state->cleanup);
-        state->cleanup = NULL;
-    }
+    cleanup_clnt_abort(state->cleanup);
+    state->cleanup = NULL;
 }

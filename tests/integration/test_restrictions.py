@@ -426,3 +426,18 @@ def test_filter_action():
         # the message goes to the (dead) filter, not to the mailbox
         inst.wait_log(r"%s: to=<phedison@example\.test>, relay=none, .*status=deferred" % qid)
         assert "filtered body" not in inst.mbox("phedison")
+
+
+def test_reject_unlisted_sender():
+    main = {"smtpd_reject_unlisted_sender": "yes"}
+    with Instance("runlisted", main=main) as inst:
+        inst.start()
+        s = session(inst, sender="nosuchuser@example.test")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+            "550 5.1.0 <nosuchuser@example.test>: Sender address rejected: "
+            "User unknown in local recipient table"]
+        s.cmd("QUIT")
+        for sender in ("phjonas@example.test", "someone@elsewhere.example", ""):
+            s = session(inst, sender=sender)
+            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
+            s.cmd("QUIT")

@@ -7,7 +7,9 @@
  * The cleanup sources are compiled into this test directly (the program
  * directories are not a library).
  */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../cleanup/cleanup_envelope.c"
@@ -15,6 +17,7 @@
 #include "../../cleanup/cleanup_out.c"
 #include "../../cleanup/cleanup_map.c"
 #include "../../cleanup/cleanup_checks.c"
+#include "../../cleanup/cleanup_bounce.c"
 #include "unit.h"
 
 static int
@@ -339,6 +342,94 @@ UNIT_TEST(header_size_limit)
     done(state);
 }
 
+/* Read a small file into a string (caller frees), or NULL. */
+static char *
+slurp(const char *path)
+{
+    STREAM *s = stream_open(path, O_RDONLY, 0);
+    VSTRING *out = vstring_alloc(VSTRING_UNLIMITED);
+    char    buf[4096];
+    ssize_t n;
+
+    if (s == NULL) {
+        vstring_free(out);
+        return NULL;
+    }
+    while ((n = stream_read(s, buf, sizeof(buf))) > 0)
+        vstring_ncat(out, buf, (size_t) n);
+    stream_close(s);
+    return vstring_export(out);
+}
+
+/* CLEANUP_FLAG_BOUNCE: a too-large local submission becomes a bounce. */
+UNIT_TEST(bounce_on_size_limit)
+{
+    char    dir[] = "/tmp/test_cleanup_q.XXXXXX";
+    CLEANUP_STATE *state;
+    char    line[100];
+    char   *text, *log;
+
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK_INT(chdir(dir), 0);
+    CHECK_INT(mkdir("bounce", 0700), 0);
+    state = setup("message_size_limit = 1000\n");
+    state->flags = CLEANUP_FLAG_BOUNCE;
+    memset(line, 'b', sizeof(line) - 1);
+    line[sizeof(line) - 1] = 0;
+    CHECK_INT(put(state, REC_TYPE_TIME, "1795000000 123"), 0);
+    CHECK_INT(put(state, REC_TYPE_FROM, "a@b.example"), 0);
+    CHECK_INT(put(state, REC_TYPE_DSN_NOTIFY, "4"), 0);
+    CHECK_INT(put(state, REC_TYPE_RCPT, "u@x.example"), 0);
+    CHECK_INT(put(state, REC_TYPE_RCPT, "v"), 0);
+    CHECK_INT(put(state, REC_TYPE_MESG, ""), 0);
+    put(state, REC_TYPE_NORM, "Subject: big");
+    put(state, REC_TYPE_NORM, "");
+    for (int i = 0; i < 20; i++)
+        CHECK_INT(put(state, REC_TYPE_NORM, line), 0);
+    CHECK_INT(finish(state), 0);                /* queued, as a bounce */
+    CHECK_INT(state->bounced, 1);
+    text = dump(state);
+    CHECK(strstr(text, "D:u@x.example\n") != NULL);
+    CHECK(strstr(text, "O:v\nD:v@example.com\n") != NULL);
+    CHECK(strstr(text, "R:") == NULL);
+    CHECK(strstr(text, "N:Subject: big\n") != NULL);
+    CHECK(strstr(text, "\nX:\n<:2\nE:\n") != NULL);
+    long    size, data, nrcpt, xtra;
+    CHECK(sscanf(text, "C:%ld %ld %ld %ld", &size, &data, &nrcpt, &xtra) == 4);
+    CHECK_INT(size, xtra - data);
+    CHECK(size <= 1100);
+    log = slurp("bounce/3F2A81C0B7");
+    CHECK(log != NULL);
+    CHECK(strstr(log, "recipient=u@x.example\noffset=") != NULL);
+    CHECK(strstr(log, "\nnotify_flags=4\nstatus=5.3.4\naction=failed\n"
+                 "reason=message file too big\n\nrecipient=v@example.com\norig_rcpt=v\n") != NULL);
+    free(log);
+    free(text);
+    done(state);
+    unlink("bounce/3F2A81C0B7");
+    rmdir("bounce");
+    rmdir(dir);
+}
+
+/* Not for protocol errors, and not without the flag. */
+UNIT_TEST(bounce_only_when_asked)
+{
+    CLEANUP_STATE *state = setup("hopcount_limit = 1\n");
+
+    envelope(state, "a@b.example");
+    put(state, REC_TYPE_NORM, "Received: from x");
+    put(state, REC_TYPE_NORM, "Received: from y");
+    put(state, REC_TYPE_NORM, "");
+    CHECK(!cleanup_bounce_wanted(state));       /* not finished yet */
+    CHECK(finish(state) & CLEANUP_STAT_HOPS);
+    CHECK_INT(state->bounced, 0);
+    state->flags = CLEANUP_FLAG_BOUNCE;
+    CHECK(cleanup_bounce_wanted(state));
+    state->errs |= CLEANUP_STAT_DEFER;
+    CHECK(!cleanup_bounce_wanted(state));
+    done(state);
+}
+
 UNIT_TESTS {
     {"adds_missing_headers", adds_missing_headers},
     {"keeps_present_headers", keeps_present_headers},
@@ -351,5 +442,7 @@ UNIT_TESTS {
     {"protocol_errors", protocol_errors},
     {"resent_and_fullname", resent_and_fullname},
     {"header_size_limit", header_size_limit},
+    {"bounce_on_size_limit", bounce_on_size_limit},
+    {"bounce_only_when_asked", bounce_only_when_asked},
     UNIT_END
 };

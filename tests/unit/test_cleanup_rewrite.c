@@ -14,6 +14,7 @@
 #include "../../cleanup/cleanup_out.c"
 #include "../../cleanup/cleanup_map.c"
 #include "../../cleanup/cleanup_checks.c"
+#include "../../cleanup/cleanup_bounce.c"
 #include "unit.h"
 
 static int
