@@ -6,6 +6,7 @@
  * bounce_service.c  one request: check it, pick the notices, reply
  * bounce_log.c      read a per-message log (bounce/ID ...) into BOUNCE_LOG
  * bounce_notify.c   compose an RFC 3464 delivery status notification
+ *                   (non-delivery, or a delay warning)
  * bounce_post.c     the cleanup client that queues a notice
  *
  * The composition (bounce_notify_write) needs no socket: unit tests
@@ -70,6 +71,8 @@ void    bounce_orig_close(BOUNCE_ORIG *orig);
 
 #define BOUNCE_NOTICE_SENDER     0  /* to the sender: "Undelivered Mail ..." */
 #define BOUNCE_NOTICE_POSTMASTER 1  /* postmaster copy or double bounce */
+#define BOUNCE_NOTICE_DELAY      2  /* to the sender: "Delayed Mail (still being retried)" */
+#define BOUNCE_NOTICE_DELAY_PM   3  /* postmaster copy of a delay notice */
 
 typedef struct BOUNCE_NOTICE {
     int     kind;               /* BOUNCE_NOTICE_* */
@@ -80,6 +83,9 @@ typedef struct BOUNCE_NOTICE {
     const char *myhostname;
     const char *mail_name;
     long    size_limit;         /* bounce_size_limit: returned content bytes */
+    /* delay notices only (zero otherwise) */
+    long    warn_after;         /* delay_warning_time, seconds */
+    long    retry_for;          /* maximal_queue_lifetime, seconds */
 } BOUNCE_NOTICE;
 
 /* Line sink: one content line (no newline). 0 or -1. */
@@ -87,6 +93,8 @@ typedef int (*BOUNCE_LINE_FN)(const char *line, size_t len, void *ctx);
 
 /* Which log entries a notice reports (NOTIFY allows a failure report). */
 int     bounce_rcpt_wanted(const BOUNCE_RCPT *rcpt);
+/* Which defer log entries a delay notice reports (no NOTIFY, or DELAY). */
+int     bounce_rcpt_delay_wanted(const BOUNCE_RCPT *rcpt);
 /* Write the whole notice (headers and the three MIME parts) as lines,
  * reporting every entry of log. 0 or -1 (sink or queue file). */
 int     bounce_notify_write(const BOUNCE_NOTICE *notice, BOUNCE_ORIG *orig,

@@ -17,6 +17,12 @@
  * cleanup adds the Message-Id. Returned content is cut after
  * bounce_size_limit bytes of body (the headers are always complete).
  *
+ * Delay notices (BOUNCE_NOTICE_DELAY, _DELAY_PM) have the same layout
+ * with "Delayed Mail (still being retried)" as the subject, a warning
+ * text that says for how long delivery has failed and until when it is
+ * retried, "Action: delayed" and "Will-Retry-Until:" per recipient, and
+ * the message headers only (the caller asks for DSN_RET_HDRS).
+ *
  * Interface (bounce.h): bounce_orig_open(), bounce_orig_close(),
  * bounce_rcpt_wanted(), bounce_notify_write(), bounce_date().
  *
@@ -104,6 +110,51 @@ int
 bounce_rcpt_wanted(const BOUNCE_RCPT *rcpt)
 {
     return rcpt->notify == 0 || (rcpt->notify & DSN_NOTIFY_FAILURE) != 0;
+}
+
+int
+bounce_rcpt_delay_wanted(const BOUNCE_RCPT *rcpt)
+{
+    return rcpt->notify == 0 || (rcpt->notify & DSN_NOTIFY_DELAY) != 0;
+}
+
+static int
+bounce_is_delay(const BOUNCE_NOTICE *n)
+{
+    return n->kind == BOUNCE_NOTICE_DELAY || n->kind == BOUNCE_NOTICE_DELAY_PM;
+}
+
+/* "4 hour(s)", "2 day(s)", "90 second(s)": the largest unit that divides. */
+static void
+bounce_duration(VSTRING *out, long secs)
+{
+    static const struct {
+        long    size;
+        const char *name;
+    } units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (secs >= units[i].size && secs % units[i].size == 0) {
+            vstring_sprintf(out, "%ld %s(s)", secs / units[i].size, units[i].name);
+            return;
+        }
+    }
+    vstring_sprintf(out, "%ld second(s)", secs > 0 ? secs : 0);
+}
+
+static const char *
+bounce_subject(const BOUNCE_NOTICE *n)
+{
+    switch (n->kind) {
+    case BOUNCE_NOTICE_SENDER:
+        return "Undelivered Mail Returned to Sender";
+    case BOUNCE_NOTICE_DELAY:
+        return "Delayed Mail (still being retried)";
+    case BOUNCE_NOTICE_DELAY_PM:
+        return "Postmaster Warning: Delayed Mail";
+    default:
+        return "Postmaster Copy: Undelivered Mail";
+    }
 }
 
 typedef struct OUT {
@@ -196,8 +247,7 @@ notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     out_fmt(o, "\tid %s; %s", n->new_id, STR(date));
     out_fmt(o, "Date: %s", STR(date));
     out_fmt(o, "From: MAILER-DAEMON@%s (Mail Delivery System)", n->myhostname);
-    out_fmt(o, "Subject: %s", n->kind == BOUNCE_NOTICE_SENDER
-            ? "Undelivered Mail Returned to Sender" : "Postmaster Copy: Undelivered Mail");
+    out_fmt(o, "Subject: %s", bounce_subject(n));
     out_fmt(o, "To: %s", n->recipient);
     out_line(o, "Auto-Submitted: auto-replied");
     out_line(o, "MIME-Version: 1.0");
@@ -208,6 +258,26 @@ notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     out_line(o, "This is a MIME-encapsulated message.");
     out_line(o, "");
     vstring_free(date);
+}
+
+/* The body of a delay warning's first part. */
+static void
+notify_delay_text(OUT *o, const BOUNCE_NOTICE *n)
+{
+    VSTRING *warn = vstring_alloc(64), *life = vstring_alloc(64);
+
+    bounce_duration(warn, n->warn_after);
+    bounce_duration(life, n->retry_for);
+    out_line(o, "*** This is only a warning: you do not need to send your message again. ***");
+    out_line(o, "");
+    out_fmt(o, "Your message could not be delivered for more than %s.", STR(warn));
+    out_fmt(o, "The mail system keeps trying until the message is %s old.", STR(life));
+    out_line(o, "The recipients that are still waiting, and why, are listed below.");
+    out_line(o, "");
+    out_line(o, "If you need help with this, write to postmaster and include");
+    out_line(o, "this report.");
+    vstring_free(warn);
+    vstring_free(life);
 }
 
 static void
@@ -221,12 +291,16 @@ notify_text(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_LOG *log, const char *b
     out_line(o, "");
     out_fmt(o, "This is the mail system at host %s.", n->myhostname);
     out_line(o, "");
-    out_line(o, "I'm sorry to have to inform you that your message could not");
-    out_line(o, "be delivered to one or more recipients. It's attached below.");
-    out_line(o, "");
-    out_line(o, "If you need help with this, write to postmaster and include");
-    out_line(o, "this report; you may leave out your own text from the returned");
-    out_line(o, "message.");
+    if (bounce_is_delay(n))
+        notify_delay_text(o, n);
+    else {
+        out_line(o, "I'm sorry to have to inform you that your message could not");
+        out_line(o, "be delivered to one or more recipients. It's attached below.");
+        out_line(o, "");
+        out_line(o, "If you need help with this, write to postmaster and include");
+        out_line(o, "this report; you may leave out your own text from the returned");
+        out_line(o, "message.");
+    }
     out_line(o, "");
     out_line(o, "                   The mail system");
     for (int i = 0; i < log->count; i++) {
@@ -245,7 +319,8 @@ notify_text(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_LOG *log, const char *b
 }
 
 static void
-notify_dsn_rcpt(OUT *o, const BOUNCE_RCPT *r, VSTRING *mta, VSTRING *text, VSTRING *item)
+notify_dsn_rcpt(OUT *o, const BOUNCE_RCPT *r, VSTRING *mta, VSTRING *text, VSTRING *item,
+                time_t retry_until)
 {
     out_line(o, "");
     vstring_sprintf(item, "Final-Recipient: rfc822; %s", r->recipient);
@@ -258,6 +333,10 @@ notify_dsn_rcpt(OUT *o, const BOUNCE_RCPT *r, VSTRING *mta, VSTRING *text, VSTRI
         out_folded(o, STR(item), "    ");
     out_fmt(o, "Action: %s", r->action);
     out_fmt(o, "Status: %s", r->status);
+    if (retry_until > 0) {
+        bounce_date(text, retry_until);
+        out_fmt(o, "Will-Retry-Until: %s", STR(text));
+    }
     if (bounce_remote_reason(r->reason, mta, text)) {
         out_fmt(o, "Remote-MTA: dns; %s", STR(mta));
         vstring_sprintf(item, "Diagnostic-Code: smtp; %s", STR(text));
@@ -292,7 +371,9 @@ notify_dsn(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
         out_fmt(o, "Arrival-Date: %s", STR(date));
     }
     for (int i = 0; i < log->count; i++)
-        notify_dsn_rcpt(o, log->rcpt + i, mta, text, item);
+        notify_dsn_rcpt(o, log->rcpt + i, mta, text, item,
+                        bounce_is_delay(n) && orig->arrival > 0 && n->retry_for > 0
+                        ? orig->arrival + (time_t) n->retry_for : 0);
     out_line(o, "");
     vstring_free(date);
     vstring_free(mta);

@@ -21,6 +21,15 @@
  * a postmaster copy that fails is only logged, so the sender never gets
  * the same notice twice because of it.
  *
+ * warn (the defer service, once per message when delay_warning_time has
+ * passed): the defer log entries whose NOTIFY asks for delay reports
+ * (none given, or DELAY) go into one "Delayed Mail (still being
+ * retried)" notice to a non-empty sender, headers only ("ID: sender
+ * delay notification: NEWID"); with "delay" in notify_classes a copy
+ * goes to delay_notice_recipient ("postmaster delay notification"). The
+ * log stays: qmgr still needs it for postqueue and the next attempt.
+ * Mail from the null sender or from double_bounce_sender gets no warning.
+ *
  * SECURITY: the client is qmgr, still checked: the request must be
  * complete, the queue name one of posthorn's queues and the queue id
  * valid before either becomes part of a path; attribute sizes are
@@ -75,8 +84,8 @@ bounce_notify_class(const char *class)
 }
 
 /*
- * Queue one notice about log's entries; logs "ID: <what> non-delivery
- * notification: NEWID". 0 or -1.
+ * Queue one notice about log's entries; logs "ID: <what> notification:
+ * NEWID" (what: "sender non-delivery", "postmaster delay", ...). 0 or -1.
  */
 static int
 bounce_send(BOUNCE_ORIG *orig, const BOUNCE_LOG *log, int kind, const char *from,
@@ -97,15 +106,19 @@ bounce_send(BOUNCE_ORIG *orig, const BOUNCE_LOG *log, int kind, const char *from
     n.myhostname = config_str("myhostname");
     n.mail_name = config_str("mail_name");
     n.size_limit = config_size("bounce_size_limit");
+    if (kind == BOUNCE_NOTICE_DELAY || kind == BOUNCE_NOTICE_DELAY_PM) {
+        n.warn_after = config_time("delay_warning_time");
+        n.retry_for = config_time("maximal_queue_lifetime");
+    }
     snprintf(new_id, sizeof(new_id), "%s", n.new_id);
     if (bounce_notify_write(&n, orig, log, bounce_post_line, post) < 0) {
-        msg_warn("%s: cannot compose the %s non-delivery notification", orig->queue_id, what);
+        msg_warn("%s: cannot compose the %s notification", orig->queue_id, what);
         bounce_post_abort(post);
         return -1;
     }
     if (bounce_post_close(post) < 0)
         return -1;
-    msg_info("%s: %s non-delivery notification: %s", orig->queue_id, what, new_id);
+    msg_info("%s: %s notification: %s", orig->queue_id, what, new_id);
     return 0;
 }
 
@@ -121,17 +134,17 @@ bounce_flush_notices(BOUNCE_ORIG *orig, const BOUNCE_LOG *log)
         if (bounce_notify_class("2bounce"))
             rc = bounce_send(orig, log, BOUNCE_NOTICE_POSTMASTER, double_bounce,
                              config_str("2bounce_notice_recipient"), DSN_RET_FULL,
-                             "postmaster");
+                             "postmaster non-delivery");
     } else if (strcasecmp(orig->sender, double_bounce) == 0) {
         msg_warn("%s: undeliverable postmaster notification discarded", orig->queue_id);
     } else {
         rc = bounce_send(orig, log, BOUNCE_NOTICE_SENDER, "", orig->sender,
                          orig->dsn_ret == DSN_RET_HDRS ? DSN_RET_HDRS : DSN_RET_FULL,
-                         "sender");
+                         "sender non-delivery");
         if (rc == 0 && bounce_notify_class("bounce"))
             (void) bounce_send(orig, log, BOUNCE_NOTICE_POSTMASTER, double_bounce,
                                config_str("bounce_notice_recipient"), DSN_RET_HDRS,
-                               "postmaster");
+                               "postmaster non-delivery");
     }
     mem_free(double_bounce);
     return rc;
@@ -169,6 +182,45 @@ bounce_flush(BOUNCE_ORIG *orig)
     return rc == 0 ? BOUNCE_STAT_OK : BOUNCE_STAT_FAIL;
 }
 
+/* warn: BOUNCE_STAT_OK when the delay notice is queued (or none is due). */
+static int
+bounce_warn(BOUNCE_ORIG *orig)
+{
+    const char *logq = bounce_log_queue();
+    char   *double_bounce;
+    BOUNCE_LOG *log;
+    int     rc = -1;
+
+    if (*orig->sender == 0)
+        return BOUNCE_STAT_OK;          /* no warnings about notices */
+    double_bounce = mem_printf("%s@%s", config_str("double_bounce_sender"),
+                               config_str("myhostname"));
+    if (strcasecmp(orig->sender, double_bounce) == 0) {
+        rc = 0;
+    } else if ((log = bounce_log_read(logq, orig->queue_id)) == 0) {
+        if (errno == ENOENT)            /* nothing deferred (any more) */
+            rc = 0;
+        else
+            msg_warn("%s: read %s log: %m", orig->queue_id, logq);
+    } else {
+        bounce_log_filter(log, bounce_rcpt_delay_wanted);
+        if (log->count == 0)
+            rc = 0;                     /* NOTIFY without DELAY */
+        else if (bounce_orig_open(orig) == 0) {
+            rc = bounce_send(orig, log, BOUNCE_NOTICE_DELAY, "", orig->sender, DSN_RET_HDRS,
+                             "sender delay");
+            if (rc == 0 && bounce_notify_class("delay"))
+                (void) bounce_send(orig, log, BOUNCE_NOTICE_DELAY_PM, double_bounce,
+                                   config_str("delay_notice_recipient"), DSN_RET_HDRS,
+                                   "postmaster delay");
+            bounce_orig_close(orig);
+        }
+        bounce_log_free(log);
+    }
+    mem_free(double_bounce);
+    return rc == 0 ? BOUNCE_STAT_OK : BOUNCE_STAT_FAIL;
+}
+
 /* Check the request and fill orig; NULL or what is wrong. */
 static const char *
 bounce_request_check(const ATTR_LIST *req, BOUNCE_ORIG *orig)
@@ -179,7 +231,8 @@ bounce_request_check(const ATTR_LIST *req, BOUNCE_ORIG *orig)
     if ((missing = attr_require(req, ATTR_REQUEST, ATTR_QUEUE_NAME, ATTR_QUEUE_ID,
                                 ATTR_SENDER, (char *) 0)) != 0)
         return missing;
-    if (strcmp(attr_get(req, ATTR_REQUEST), BOUNCE_REQ_FLUSH) != 0)
+    if (strcmp(attr_get(req, ATTR_REQUEST), BOUNCE_REQ_FLUSH) != 0
+        && strcmp(attr_get(req, ATTR_REQUEST), BOUNCE_REQ_WARN) != 0)
         return ATTR_REQUEST;
     memset(orig, 0, sizeof(*orig));
     orig->queue_name = attr_get(req, ATTR_QUEUE_NAME);
@@ -215,7 +268,8 @@ bounce_service(STREAM *client)
         attr_add_long(reply, ATTR_STATUS, BOUNCE_STAT_FAIL);
         (void) attr_write(client, reply);
     } else {
-        status = bounce_flush(&orig);
+        status = strcmp(attr_get(req, ATTR_REQUEST), BOUNCE_REQ_WARN) == 0
+            ? bounce_warn(&orig) : bounce_flush(&orig);
         attr_add_long(reply, ATTR_STATUS, status);
         if (attr_write(client, reply) < 0)
             msg_warn("%s: cannot send the reply to the client", orig.queue_id);

@@ -36,8 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "bounce_log.h"
@@ -64,11 +62,10 @@ static void
 cleanup_bounce_reason(const CLEANUP_STATE *state, char *dsn, size_t dsn_len, VSTRING *text)
 {
     const char *r = STR(state->reason);
-    size_t  n = strspn(r, "0123456789.");
+    size_t  n = deliver_dsn_scan(r, dsn, dsn_len);
 
-    if (r[0] == '5' && r[1] == '.' && n < dsn_len && r[n] == ' ') {      /* "5.7.1 text" */
-        snprintf(dsn, dsn_len, "%.*s", (int) n, r);
-        vstring_strcpy(text, r + n + 1);
+    if (n > 0 && r[0] == '5') {                 /* "5.7.1 text" */
+        vstring_strcpy(text, r + n + (r[n] != 0));
     } else if (*r) {
         snprintf(dsn, dsn_len, "5.7.1");
         vstring_strcpy(text, r);
@@ -102,20 +99,11 @@ cleanup_bounce_close(CLEANUP_STATE *state)
 static void
 cleanup_bounce_log(const CLEANUP_STATE *state, const BOUNCE_LOG_ENTRY *e)
 {
-    VSTRING *delays = vstring_alloc(256);
-    VSTRING *orig = vstring_alloc(2048);
-    struct timeval tv;
-    double  now, arrival = (double) state->time_sec + (double) state->time_usec / 1e6;
+    double  arrival = (double) state->time_sec + (double) state->time_usec / 1e6;
+    double  now = deliver_now();
 
-    gettimeofday(&tv, NULL);
-    now = (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-    deliver_format_delays(delays, arrival, now, now, 0, 0, now);
-    if (e->orig_rcpt && *e->orig_rcpt && strcasecmp(e->orig_rcpt, e->recipient) != 0)
-        vstring_sprintf(orig, "orig_to=<%s>, ", e->orig_rcpt);
-    msg_info("%s: to=<%s>, %srelay=none, %s, dsn=%s, status=bounced (%s)",
-             state->queue_id, e->recipient, STR(orig), STR(delays), e->status, e->reason);
-    vstring_free(delays);
-    vstring_free(orig);
+    deliver_log_status(state->queue_id, e->recipient, e->orig_rcpt, "none", arrival, now, now,
+                       0, 0, e->status, "bounced", e->reason);
 }
 
 /*

@@ -3,6 +3,7 @@
  *
  * Interface (cleanup.h): cleanup_state_alloc/free, cleanup_start,
  * cleanup_record (dispatch by section), cleanup_record_max, cleanup_finish.
+ * state->rewrite is rewrite_clnt() behind a small per-message cache.
  *
  * Envelope records from the client, in order (mail_proto.h): TIME, [FULL],
  * ATTR..., FROM, per recipient [DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT,
@@ -92,6 +93,63 @@ cleanup_dup_seen(CLEANUP_DUP *d, const char *key)
 
 /* ---- state ---------------------------------------------------------------- */
 
+/*
+ * The last few rewrite_clnt() answers of the current message: smtpd's
+ * header From:/To: addresses are usually the envelope ones again, and each
+ * repeat would be another trivial-rewrite round trip. Emptied by
+ * cleanup_state_alloc() (one message per state); failures are not kept.
+ */
+#define CLEANUP_RW_CACHE    4
+#define CLEANUP_RW_KEY_MAX  1024
+
+static struct {
+    char   *rule;
+    char   *addr;
+    char   *result;
+} cleanup_rw_cache[CLEANUP_RW_CACHE];
+static int cleanup_rw_next;
+
+static void
+cleanup_rw_cache_reset(void)
+{
+    int     i;
+
+    for (i = 0; i < CLEANUP_RW_CACHE; i++) {
+        mem_free(cleanup_rw_cache[i].rule);
+        mem_free(cleanup_rw_cache[i].addr);
+        mem_free(cleanup_rw_cache[i].result);
+        cleanup_rw_cache[i].rule = cleanup_rw_cache[i].addr = cleanup_rw_cache[i].result = NULL;
+    }
+    cleanup_rw_next = 0;
+}
+
+static int
+cleanup_rewrite_cached(const char *rule, const char *addr, VSTRING *out)
+{
+    int     i, slot;
+
+    for (i = 0; i < CLEANUP_RW_CACHE; i++) {
+        if (cleanup_rw_cache[i].addr && strcmp(cleanup_rw_cache[i].addr, addr) == 0
+            && strcmp(cleanup_rw_cache[i].rule, rule) == 0) {
+            vstring_strcpy(out, cleanup_rw_cache[i].result);
+            return 0;
+        }
+    }
+    if (rewrite_clnt(rule, addr, out) < 0)
+        return -1;
+    if (strlen(addr) < CLEANUP_RW_KEY_MAX && LEN(out) < CLEANUP_RW_KEY_MAX) {
+        slot = cleanup_rw_next;
+        cleanup_rw_next = (cleanup_rw_next + 1) % CLEANUP_RW_CACHE;
+        mem_free(cleanup_rw_cache[slot].rule);
+        mem_free(cleanup_rw_cache[slot].addr);
+        mem_free(cleanup_rw_cache[slot].result);
+        cleanup_rw_cache[slot].rule = mem_strdup(rule);
+        cleanup_rw_cache[slot].addr = mem_strdup(addr);
+        cleanup_rw_cache[slot].result = mem_strdup(STR(out));
+    }
+    return 0;
+}
+
 CLEANUP_STATE *
 cleanup_state_alloc(const char *queue_id, STREAM *dst)
 {
@@ -103,7 +161,8 @@ cleanup_state_alloc(const char *queue_id, STREAM *dst)
     state->dst = dst;
     state->reason = vstring_alloc(1024);
     state->section = CLEANUP_SECT_ENVELOPE;
-    state->rewrite = rewrite_clnt;
+    cleanup_rw_cache_reset();
+    state->rewrite = cleanup_rewrite_cached;
     state->orcp = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
     state->dsn_orcpt = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
     state->dsn_notify = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
@@ -266,6 +325,10 @@ cleanup_from(CLEANUP_STATE *state, const char *data)
         state->have_time = 1;
         snprintf(buf, sizeof(buf), "%ld %ld", state->time_sec, state->time_usec);
         cleanup_out_str(state, REC_TYPE_TIME, buf);
+    }
+    if (config_time("delay_warning_time") > 0) {
+        snprintf(buf, sizeof(buf), "%15ld", state->time_sec + config_time("delay_warning_time"));
+        cleanup_out_str(state, REC_TYPE_WARN, buf);
     }
     if (cleanup_rewrite(state, data) < 0 || cleanup_map_sender(state) < 0)
         return 0;

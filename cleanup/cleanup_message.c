@@ -42,22 +42,6 @@
 #include "msg.h"
 #include "record.h"
 
-/* Length of the header name at text, or 0 when text is not a header. */
-static size_t
-cleanup_header_name(const char *text, size_t len)
-{
-    size_t  n = 0;
-    size_t  i;
-
-    while (n < len && text[n] > ' ' && text[n] < 127 && text[n] != ':')
-        n++;
-    if (n == 0)
-        return 0;
-    for (i = n; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
-         /* void */ ;
-    return (i < len && text[i] == ':') ? n : 0;
-}
-
 static int
 cleanup_name_is(const char *name, size_t n, const char *want)
 {
@@ -105,7 +89,7 @@ cleanup_header_flush(CLEANUP_STATE *state)
     }
     text = STR(state->header);                  /* maybe replaced */
     len = LEN(state->header);
-    n = cleanup_header_name(text, len);
+    n = header_name_len(text, len);
     if (cleanup_name_is(text, n, "Return-Path")) {
         vstring_reset(state->header);
         return;
@@ -254,7 +238,7 @@ cleanup_header_line(CLEANUP_STATE *state, const char *text, size_t len)
         vstring_ncat(state->header, text, len); /* overflow: excess dropped */
         return;
     }
-    if (len > 0 && cleanup_header_name(text, len) > 0) {
+    if (len > 0 && header_name_len(text, len) > 0) {
         cleanup_header_flush(state);
         vstring_ncat(state->header, text, len);
         return;

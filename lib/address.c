@@ -232,6 +232,40 @@ address_fold_domain(char *addr)
             *cp = (char) (*cp - 'A' + 'a');
 }
 
+/*
+ * One step of a scan over header text at *cpp (before end), tracking
+ * quoted strings and (nested) comments: returns 1 when the character
+ * stands outside both and is not a quote or parenthesis itself (the
+ * caller looks at it), else 0. Inside a quoted string a backslash pair
+ * is one step (*cpp advances to the escaped character).
+ */
+static int
+address_scan_step(const char **cpp, const char *end, int *depth, int *quoted)
+{
+    const char *cp = *cpp;
+
+    if (*quoted) {
+        if (*cp == '\\' && cp + 1 < end)
+            *cpp = cp + 1;
+        else if (*cp == '"')
+            *quoted = 0;
+        return 0;
+    }
+    if (*cp == '"' && *depth == 0) {
+        *quoted = 1;
+        return 0;
+    }
+    if (*cp == '(') {
+        (*depth)++;
+        return 0;
+    }
+    if (*cp == ')' && *depth > 0) {
+        (*depth)--;
+        return 0;
+    }
+    return *depth == 0;
+}
+
 /* Strip RFC 5322 comments and surrounding white space from one element. */
 static void
 address_header_element(const char *start, const char *end, ARGV *out)
@@ -243,22 +277,11 @@ address_header_element(const char *start, const char *end, ARGV *out)
 
     /* An angle-bracketed part wins over the phrase. */
     for (const char *cp = start; cp < end; cp++) {
-        if (quoted) {
-            if (*cp == '\\' && cp + 1 < end)
-                cp++;
-            else if (*cp == '"')
-                quoted = 0;
+        if (!address_scan_step(&cp, end, &depth, &quoted))
             continue;
-        }
-        if (*cp == '"' && depth == 0)
-            quoted = 1;
-        else if (*cp == '(')
-            depth++;
-        else if (*cp == ')' && depth > 0)
-            depth--;
-        else if (depth == 0 && *cp == '<' && lt == NULL)
+        if (*cp == '<' && lt == NULL)
             lt = cp;
-        else if (depth == 0 && *cp == '>' && lt && gt == NULL)
+        else if (*cp == '>' && lt && gt == NULL)
             gt = cp;
     }
     if (lt && gt) {
@@ -305,30 +328,20 @@ int
 address_parse_header_list(const char *value, ARGV *out, int max)
 {
     const char *start = value;
+    const char *end = value + strlen(value);
     int     depth = 0, quoted = 0, angle = 0, found = 0;
     size_t  before = out->argc;
 
     for (const char *cp = value;; cp++) {
-        if (*cp && quoted) {
-            if (*cp == '\\' && cp[1])
-                cp++;
-            else if (*cp == '"')
-                quoted = 0;
-            continue;
-        }
-        if (*cp == '"' && depth == 0)
-            quoted = 1;
-        else if (*cp == '(')
-            depth++;
-        else if (*cp == ')' && depth > 0)
-            depth--;
-        else if (*cp == '<' && depth == 0)
+        int     top = (cp < end) ? address_scan_step(&cp, end, &depth, &quoted) : 1;
+
+        if (*cp == '<' && top)
             angle = 1;
-        else if (*cp == '>' && depth == 0)
+        else if (*cp == '>' && top)
             angle = 0;
-        else if (*cp == ':' && depth == 0 && !angle)
+        else if (*cp == ':' && top && !angle)
             start = cp + 1;     /* group "name:" prefix */
-        else if (*cp == 0 || ((*cp == ',' || *cp == ';') && depth == 0 && !angle)) {
+        else if (*cp == 0 || ((*cp == ',' || *cp == ';') && top && !angle)) {
             if (found < max) {
                 address_header_element(start, cp, out);
                 found = (int) (out->argc - before);

@@ -316,6 +316,12 @@ attr_take_fds(struct msghdr *msg)
 int
 attr_recv_fd(int sock)
 {
+    return attr_recv_fd_wait(sock, ATTR_FD_TIMEOUT);
+}
+
+int
+attr_recv_fd_wait(int sock, int timeout)
+{
     struct msghdr msg;
     struct iovec iov;
     struct pollfd pfd;
@@ -330,7 +336,7 @@ attr_recv_fd(int sock)
     pfd.fd = sock;
     pfd.events = POLLIN;
     do {
-        n = poll(&pfd, 1, ATTR_FD_TIMEOUT * 1000);
+        n = poll(&pfd, 1, timeout * 1000);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
         if (n == 0)

@@ -60,11 +60,13 @@ int     attr_expect_protocol(STREAM *s, const char *protocol);
  * data byte. These bypass any STREAM on the socket: use them in lockstep
  * (the receiver's stream must have nothing buffered, and the sender must
  * not send attribute data the receiver could read ahead past the fd
- * message). attr_recv_fd() waits at most ATTR_FD_TIMEOUT seconds; the
- * received descriptor is close-on-exec.
+ * message). attr_recv_fd() waits at most ATTR_FD_TIMEOUT seconds,
+ * attr_recv_fd_wait() at most timeout seconds; the received descriptor
+ * is close-on-exec, any extra ones are closed.
  */
 #define ATTR_FD_TIMEOUT  100
 int     attr_send_fd(int sock, int fd);
 int     attr_recv_fd(int sock);         /* fd or -1 */
+int     attr_recv_fd_wait(int sock, int timeout);
 
 #endif

@@ -3,7 +3,8 @@
  * endpoints, fifos, and the one-byte trigger client.
  *
  * Interface: connect.h. Connects are non-blocking with a poll() timeout
- * and return a blocking descriptor. Listening descriptors are left
+ * (timed_connect(), which the smtp client uses for its own sockets) and
+ * return a blocking descriptor. Listening descriptors are left
  * inheritable (master passes them to its children). inet_connect_spec()
  * parses "[host]:port", "host:port" and "port" (host defaults to
  * localhost).
@@ -60,8 +61,18 @@ unix_addr(struct sockaddr_un *sun, const char *path)
     return 0;
 }
 
-/* Non-blocking connect with a timeout; fd is left blocking. 0 or -1. */
+/* Close fd keeping errno; returns -1 for "return fd_close_error(fd);". */
 static int
+fd_close_error(int fd)
+{
+    int     saved = errno;
+
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
+int
 timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
 {
     struct pollfd pfd;
@@ -95,24 +106,26 @@ timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
     return 0;
 }
 
-int
-unix_connect(const char *path, int timeout)
+/* A UNIX socket of the given type connected to path; fd or -1. */
+static int
+unix_socket_connect(const char *path, int type, int timeout)
 {
     struct sockaddr_un sun;
     int     fd;
-    int     saved;
 
     if (unix_addr(&sun, path) < 0)
         return -1;
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+    if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
         return -1;
-    if (timed_connect(fd, (struct sockaddr *) &sun, sizeof(sun), timeout) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    if (timed_connect(fd, (struct sockaddr *) &sun, sizeof(sun), timeout) < 0)
+        return fd_close_error(fd);
     return fd;
+}
+
+int
+unix_connect(const char *path, int timeout)
+{
+    return unix_socket_connect(path, SOCK_STREAM, timeout);
 }
 
 int
@@ -195,21 +208,7 @@ inet_connect_spec(const char *spec, int timeout)
 int
 unix_dgram_connect(const char *path)
 {
-    struct sockaddr_un sun;
-    int     fd;
-    int     saved;
-
-    if (unix_addr(&sun, path) < 0)
-        return -1;
-    if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-        return -1;
-    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return unix_socket_connect(path, SOCK_DGRAM, 0);   /* never waits */
 }
 
 /* Bind a UNIX socket of the given type at path (replacing a stale one). */
@@ -218,7 +217,6 @@ unix_bind(const char *path, int type, int mode)
 {
     struct sockaddr_un sun;
     int     fd;
-    int     saved;
 
     if (unix_addr(&sun, path) < 0)
         return -1;
@@ -226,12 +224,8 @@ unix_bind(const char *path, int type, int mode)
         return -1;
     if ((unlink(path) < 0 && errno != ENOENT)
         || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-        || chmod(path, (mode_t) mode) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+        || chmod(path, (mode_t) mode) < 0)
+        return fd_close_error(fd);
     return fd;
 }
 
@@ -239,16 +233,11 @@ int
 unix_listen(const char *path, int backlog, int mode)
 {
     int     fd = unix_bind(path, SOCK_STREAM, mode);
-    int     saved;
 
     if (fd < 0)
         return -1;
-    if (listen(fd, backlog) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    if (listen(fd, backlog) < 0)
+        return fd_close_error(fd);
     return fd;
 }
 
@@ -263,19 +252,14 @@ inet_listen_one(const struct addrinfo *ai, int backlog)
 {
     int     on = 1;
     int     fd;
-    int     saved;
 
     if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0)
         return -1;
     (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     if (ai->ai_family == AF_INET6)
         (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, backlog) < 0)
+        return fd_close_error(fd);
     return fd;
 }
 

@@ -4,6 +4,16 @@
 #ifndef POSTHORN_CONNECT_H
 #define POSTHORN_CONNECT_H
 
+#include <sys/socket.h>
+
+/*
+ * Connect socket fd to sa: non-blocking, poll() for at most timeout
+ * seconds (ETIMEDOUT after it), then fd is made blocking again; with
+ * timeout <= 0 a plain blocking connect (as long as the kernel waits).
+ * 0, or -1 with errno (fd stays open: the caller closes it).
+ */
+int     timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout);
+
 /* Blocking connect with a timeout (seconds); fd or -1 with errno. */
 int     unix_connect(const char *path, int timeout);
 int     inet_connect(const char *host, const char *port, int timeout);

@@ -43,7 +43,7 @@
 
 #define DELIVER_REASON_MAX  2000    /* reason text sent to qmgr */
 
-static double
+double
 deliver_now(void)
 {
     struct timeval tv;
@@ -379,7 +379,6 @@ deliver_vresult(DELIVER_REQUEST *req, int i, const char *to, int status,
 {
     DELIVER_RCPT *r;
     VSTRING *text = vstring_alloc(DELIVER_REASON_MAX);
-    VSTRING *line = vstring_alloc(MSG_LINE_MAX);
     const char *orig;
 
     if (i < 0 || i >= req->rcpt_count)
@@ -394,15 +393,9 @@ deliver_vresult(DELIVER_REQUEST *req, int i, const char *to, int status,
     } else {
         orig = (r->orig_rcpt && *r->orig_rcpt) ? r->orig_rcpt : r->address;
     }
-    vstring_sprintf(line, "%s: to=<%s>, ", req->queue_id, to);
-    if (orig && *orig && strcasecmp(orig, to) != 0)
-        vstring_sprintf_append(line, "orig_to=<%s>, ", orig);
-    vstring_sprintf_append(line, "relay=%s, ", relay);
-    deliver_format_delays(line, req->arrival_time, req->active_time,
-                          req->agent_time, conn_time, xfer_time, deliver_now());
-    vstring_sprintf_append(line, ", dsn=%s, status=%s (%s)", dsn,
-                           deliver_status_word(status), STR(text));
-    msg_info("%s", STR(line));
+    deliver_log_status(req->queue_id, to, orig, relay, req->arrival_time, req->active_time,
+                       req->agent_time, conn_time, xfer_time, dsn,
+                       deliver_status_word(status), STR(text));
 
     if (r->status < 0 || deliver_rank(status) > deliver_rank(r->status)) {
         r->status = status;
@@ -412,6 +405,23 @@ deliver_vresult(DELIVER_REQUEST *req, int i, const char *to, int status,
         text = NULL;
     }
     vstring_free(text);
+}
+
+void
+deliver_log_status(const char *queue_id, const char *to, const char *orig,
+                   const char *relay, double arrival, double active, double agent,
+                   double conn, double xfer, const char *dsn, const char *status,
+                   const char *text)
+{
+    VSTRING *line = vstring_alloc(MSG_LINE_MAX);
+
+    vstring_sprintf(line, "%s: to=<%s>, ", queue_id, to);
+    if (orig && *orig && strcasecmp(orig, to) != 0)
+        vstring_sprintf_append(line, "orig_to=<%s>, ", orig);
+    vstring_sprintf_append(line, "relay=%s, ", relay);
+    deliver_format_delays(line, arrival, active, agent, conn, xfer, deliver_now());
+    vstring_sprintf_append(line, ", dsn=%s, status=%s (%s)", dsn, status, text ? text : "");
+    msg_info("%s", STR(line));
     vstring_free(line);
 }
 
@@ -481,15 +491,12 @@ deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
     return ret;
 }
 
-/* "X.Y.Z" with X in 2, 4, 5, Y and Z up to three digits. */
-static int
-deliver_dsn_ok(const char *dsn)
+size_t
+deliver_dsn_scan(const char *text, char *dsn, size_t dsnlen)
 {
-    const char *p = dsn;
-    int     n, part;
+    const char *p = text;
+    int     part, n;
 
-    if (strlen(dsn) >= sizeof(((DELIVER_RCPT *) 0)->dsn))
-        return 0;
     if (*p != '2' && *p != '4' && *p != '5')
         return 0;
     p++;
@@ -501,7 +508,23 @@ deliver_dsn_ok(const char *dsn)
         if (n < 1 || n > 3)
             return 0;
     }
-    return *p == 0;
+    if (*p != 0 && *p != ' ' && *p != '\t')
+        return 0;
+    if ((size_t) (p - text) >= dsnlen)
+        return 0;
+    memcpy(dsn, text, (size_t) (p - text));
+    dsn[p - text] = 0;
+    return (size_t) (p - text);
+}
+
+/* A whole "X.Y.Z" status that fits a DELIVER_RCPT. */
+static int
+deliver_dsn_ok(const char *dsn)
+{
+    char    buf[sizeof(((DELIVER_RCPT *) 0)->dsn)];
+    size_t  n = deliver_dsn_scan(dsn, buf, sizeof(buf));
+
+    return n > 0 && dsn[n] == 0;
 }
 
 int

@@ -85,9 +85,29 @@ void    deliver_result_to(DELIVER_REQUEST *req, int i, const char *to, int statu
                           const char *dsn, const char *relay, double conn_time,
                           double xfer_time, const char *fmt, ...)
             __attribute__((format(printf, 9, 10)));
+/*
+ * Log "ID: to=<to>, [orig_to=<orig>, ]relay=R, delay=D, delays=a/b/c/d,
+ * dsn=X.Y.Z, status=S (text)" (orig_to when it differs from to, case
+ * ignored; the delays as deliver_format_delays with now = deliver_now()).
+ * For verdicts reached without a delivery request: qmgr, cleanup.
+ */
+void    deliver_log_status(const char *queue_id, const char *to, const char *orig,
+                           const char *relay, double arrival, double active,
+                           double agent, double conn, double xfer, const char *dsn,
+                           const char *status, const char *text);
+/* The current time in epoch seconds (with microseconds). */
+double  deliver_now(void);
 /* Format "delay=..., delays=..." into out (appends). */
 void    deliver_format_delays(VSTRING *out, double arrival, double active,
                               double agent, double conn, double xfer, double now);
+
+/*
+ * An enhanced status code "X.Y.Z" (X 2, 4 or 5; Y, Z one to three
+ * digits) at the start of text, ended by the end of text, a space or a
+ * tab: copied into dsn (when it fits dsnlen with its NUL); returns its
+ * length, or 0 when there is none.
+ */
+size_t  deliver_dsn_scan(const char *text, char *dsn, size_t dsnlen);
 
 /* Client (qmgr) side: write the request; read the replies into rcpt[].status/dsn/reason. */
 int     deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req);

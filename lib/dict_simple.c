@@ -4,7 +4,8 @@
  *   texthash:/path        a postmap source file read into memory at open
  *   inline:{ k=v, { k = text with spaces } }
  *   static:value          every key maps to value; static:{ text }
- *   unix:passwd.byname    getpwnam(): "name:passwd:uid:gid:gecos:dir:shell"
+ *   unix:passwd.byname    getpwnam(): "name:passwd:uid:gid:gecos:dir:shell";
+ *                         keys with '@' are not found without a look-up
  *   unix:group.byname     getgrnam(): "name:passwd:gid:member,member"
  *   fail:reason           every lookup fails (tests, deliberate deferral)
  *
@@ -447,6 +448,14 @@ dict_unix_get(DICT *d, const char *key, const char **value)
 
     errno = 0;
     if (strcmp(d->name, "passwd.byname") == 0) {
+        /*
+         * A login name never contains '@': callers such as smtpd's
+         * local_recipient_maps check try "user@domain" before "user", and
+         * that miss would otherwise walk every NSS source (systemd userdb
+         * probes half a dozen paths) for each recipient.
+         */
+        if (strchr(key, '@') != 0)
+            return MAP_NOTFOUND;
         if ((pw = getpwnam(key)) == 0)
             goto missing;
         vstring_sprintf(buf, "%s:%s:%ld:%ld:%s:%s:%s", pw->pw_name,

@@ -183,11 +183,24 @@
  *      1: not done (log unreadable, cleanup unreachable...): the log stays,
  *         the client keeps the queue file and asks again later.
  *   The queue file Q/ID must exist until the reply arrives.
+ *
+ *   C: {request=warn, queue_name, queue_id, sender, encoding, dsn_envid,
+ *       dsn_ret}                        (to private/defer)
+ *      A delay warning: the defer log's recipients whose NOTIFY allows a
+ *      delay report (no NOTIFY given, or DELAY among them) go into one
+ *      "Delayed Mail (still being retried)" notice (Action: delayed,
+ *      message headers only) from the null sender to S; with "delay" in
+ *      notify_classes a copy goes to delay_notice_recipient. A null S,
+ *      or S = double_bounce_sender@myhostname, gets none. The log stays.
+ *   S: {status=0|1}
+ *      0: done (queued, or none was due): the client records that the
+ *         warning was sent; 1: not done, the client may ask again later.
  */
 #define SERVICE_DEFER       "defer"
 #define SERVICE_TRACE       "trace"
 #define PROTO_BOUNCE        "bounce"
 #define BOUNCE_REQ_FLUSH    "flush"
+#define BOUNCE_REQ_WARN     "warn"
 #define BOUNCE_STAT_OK      0
 #define BOUNCE_STAT_FAIL    1
 

@@ -256,74 +256,110 @@ resolve_sockaddr_loopback(const struct sockaddr_storage *sa)
     return 0;
 }
 
-/* inet_interfaces = all: is want one of the interface addresses? */
-static int
-resolve_ifaddr_match(const struct sockaddr_storage *want)
+/* ---- our own addresses ---------------------------------------------------- */
+
+/*
+ * This host's addresses per inet_interfaces and proxy_interfaces, looked
+ * up once per value of those two parameters (interface lists and name
+ * lookups are too slow to repeat for every address a client checks).
+ */
+static struct {
+    char   *key;                /* "inet_interfaces\nproxy_interfaces" */
+    struct sockaddr_storage *addr;
+    size_t  count, cap;
+} resolve_own;
+
+static void
+resolve_own_add(const struct sockaddr *sa, size_t len)
+{
+    if (resolve_own.count == resolve_own.cap) {
+        resolve_own.cap = resolve_own.cap ? resolve_own.cap * 2 : 8;
+        resolve_own.addr = mem_realloc_array(resolve_own.addr, resolve_own.cap,
+                                             sizeof(*resolve_own.addr));
+    }
+    memset(&resolve_own.addr[resolve_own.count], 0, sizeof(*resolve_own.addr));
+    memcpy(&resolve_own.addr[resolve_own.count++], sa,
+           len < sizeof(*resolve_own.addr) ? len : sizeof(*resolve_own.addr));
+}
+
+/* inet_interfaces = all: every interface address. */
+static void
+resolve_own_add_interfaces(void)
 {
     struct ifaddrs *list, *ifa;
-    int     found = 0;
 
     if (getifaddrs(&list) < 0)
-        return 0;
-    for (ifa = list; ifa && !found; ifa = ifa->ifa_next) {
-        struct sockaddr_storage ss;
-
+        return;
+    for (ifa = list; ifa; ifa = ifa->ifa_next) {
         if (ifa->ifa_addr == NULL)
             continue;
         if (ifa->ifa_addr->sa_family == AF_INET)
-            memcpy(&ss, ifa->ifa_addr, sizeof(struct sockaddr_in));
+            resolve_own_add(ifa->ifa_addr, sizeof(struct sockaddr_in));
         else if (ifa->ifa_addr->sa_family == AF_INET6)
-            memcpy(&ss, ifa->ifa_addr, sizeof(struct sockaddr_in6));
-        else
-            continue;
-        found = resolve_sockaddr_equal(&ss, want);
+            resolve_own_add(ifa->ifa_addr, sizeof(struct sockaddr_in6));
     }
     freeifaddrs(list);
-    return found;
 }
 
-/* ---- our own addresses ---------------------------------------------------- */
-
-/* Does the numeric address text equal one of this host's addresses? */
-static int
-resolve_own_addr_list(const char *param, const char *dflt, const struct sockaddr_storage *want)
+/* A host name or address ("[addr]" too): its addresses. */
+static void
+resolve_own_add_name(const char *name)
 {
-    ARGV   *list = argv_split_list(resolve_param(param, dflt));
-    int     found = 0;
+    struct addrinfo hints, *res, *ai;
+    char    host[256];
+    size_t  len = strlen(name);
 
-    for (size_t i = 0; i < list->argc && !found; i++) {
-        const char *name = list->argv[i];
-        struct addrinfo hints, *res, *ai;
-        char    host[256];
-        size_t  len;
+    if (*name == '[' && len > 2 && name[len - 1] == ']')
+        snprintf(host, sizeof(host), "%.*s", (int) (len - 2), name + 1);
+    else
+        snprintf(host, sizeof(host), "%s", name);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0)
+        return;
+    for (ai = res; ai; ai = ai->ai_next)
+        resolve_own_add(ai->ai_addr, ai->ai_addrlen);
+    freeaddrinfo(res);
+}
 
-        if (strcasecmp(name, "all") == 0) {
-            found = resolve_ifaddr_match(want);
-            continue;
-        }
-        if (strcasecmp(name, "loopback-only") == 0)
-            name = "localhost";
-        /* "[addr]" and "host:port" forms are not used here; strip brackets. */
-        len = strlen(name);
-        if (*name == '[' && len > 2 && name[len - 1] == ']')
-            snprintf(host, sizeof(host), "%.*s", (int) (len - 2), name + 1);
-        else
-            snprintf(host, sizeof(host), "%s", name);
-        memset(&hints, 0, sizeof(hints));
-        hints.ai_socktype = SOCK_STREAM;
-        if (getaddrinfo(host, NULL, &hints, &res) != 0)
-            continue;
-        for (ai = res; ai && !found; ai = ai->ai_next) {
-            struct sockaddr_storage ss;
+static void
+resolve_own_load(void)
+{
+    const char *inet = resolve_param("inet_interfaces", "all");
+    const char *proxy = resolve_param("proxy_interfaces", "");
+    char   *key = mem_printf("%s\n%s", inet, proxy);
+    const char *lists[2] = {inet, proxy};
 
-            memset(&ss, 0, sizeof(ss));
-            memcpy(&ss, ai->ai_addr, ai->ai_addrlen < sizeof(ss) ? ai->ai_addrlen : sizeof(ss));
-            found = resolve_sockaddr_equal(&ss, want);
-        }
-        freeaddrinfo(res);
+    if (resolve_own.key && strcmp(resolve_own.key, key) == 0) {
+        mem_free(key);
+        return;
     }
-    argv_free(list);
-    return found;
+    mem_free(resolve_own.key);
+    resolve_own.key = key;
+    resolve_own.count = 0;
+    for (int p = 0; p < 2; p++) {
+        ARGV   *list = argv_split_list(lists[p]);
+
+        for (size_t i = 0; i < list->argc; i++) {
+            if (strcasecmp(list->argv[i], "all") == 0)
+                resolve_own_add_interfaces();
+            else if (strcasecmp(list->argv[i], "loopback-only") == 0)
+                resolve_own_add_name("localhost");
+            else
+                resolve_own_add_name(list->argv[i]);
+        }
+        argv_free(list);
+    }
+}
+
+int
+resolve_own_addr(const struct sockaddr_storage *sa)
+{
+    resolve_own_load();
+    for (size_t i = 0; i < resolve_own.count; i++)
+        if (resolve_sockaddr_equal(&resolve_own.addr[i], sa))
+            return 1;
+    return 0;
 }
 
 /* Parse "[1.2.3.4]" or "[IPv6:...]" into sa; 0 or -1. */
@@ -364,10 +400,7 @@ resolve_literal_local(const char *domain)
 
     if (resolve_literal_parse(domain, &sa) < 0)
         return 0;
-    if (resolve_sockaddr_loopback(&sa))
-        return 1;
-    return resolve_own_addr_list("inet_interfaces", "all", &sa)
-        || resolve_own_addr_list("proxy_interfaces", "", &sa);
+    return resolve_sockaddr_loopback(&sa) || resolve_own_addr(&sa);
 }
 
 int

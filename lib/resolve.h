@@ -17,6 +17,10 @@ MAPS   *resolve_maps(const char *title, const char *spec);
 /* Does domain match the domain list in parameter param? Table failures
  * set *fail and return 0. */
 int     resolve_domain_list(const char *param, const char *domain, int *fail);
+/* Is sa (AF_INET/AF_INET6, port ignored) an address of this host per
+ * inet_interfaces ("all": every interface) and proxy_interfaces? The
+ * list is looked up once per value of the two parameters. */
+int     resolve_own_addr(const struct sockaddr_storage *sa);
 /* "[1.2.3.4]" / "[IPv6:::1]" into sa; 0 or -1. */
 int     resolve_literal_parse(const char *domain, struct sockaddr_storage *sa);
 

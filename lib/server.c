@@ -34,11 +34,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "argv.h"
+#include "attr.h"
 #include "config.h"
 #include "connect.h"
 #include "events.h"
@@ -285,39 +285,6 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
 
 /* ---- accepting clients ------------------------------------------------- */
 
-/* Receive a descriptor passed over conn (type "pass"); fd or -1. */
-static int
-server_recv_fd(int conn)
-{
-    struct msghdr mh;
-    struct iovec iov;
-    char    byte;
-    union {
-        struct cmsghdr align;
-        char    buf[CMSG_SPACE(sizeof(int))];
-    } cbuf;
-    struct cmsghdr *cm;
-    struct pollfd pfd = {.fd = conn, .events = POLLIN};
-    int     fd = -1;
-
-    if (poll(&pfd, 1, SERVER_TRIGGER_WAIT * 1000) <= 0)
-        return -1;
-    memset(&mh, 0, sizeof(mh));
-    iov.iov_base = &byte;
-    iov.iov_len = 1;
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf.buf;
-    mh.msg_controllen = sizeof(cbuf.buf);
-    if (recvmsg(conn, &mh, MSG_CMSG_CLOEXEC) <= 0)
-        return -1;
-    for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS
-            && cm->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-    return fd;
-}
-
 /* Accept one client on a listen descriptor; fd or -1 (nothing there). */
 static int
 server_accept(int lfd)
@@ -332,7 +299,7 @@ server_accept(int lfd)
         return -1;
     }
     if (strcmp(server_ctx.type, "pass") == 0) {
-        passed = server_recv_fd(fd);
+        passed = attr_recv_fd_wait(fd, SERVER_TRIGGER_WAIT);    /* type "pass" */
         close(fd);
         if (passed < 0)
             msg_warn("pass service %s: no descriptor received", server_ctx.service);

@@ -107,6 +107,9 @@ void    local_aliases_open(void);
 int     local_domain_ok(const char *domain);
 
 /* local_token.c */
+/* Read fd (then closed) as text of at most LOCAL_FILE_MAX bytes; *overflow
+ * set when there was more. The caller frees the result. */
+char   *local_read_text(int fd, int *overflow);
 ARGV   *local_split_list(const char *text, int max);
 void    local_deliver_list(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                            const char *text);

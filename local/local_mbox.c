@@ -11,7 +11,8 @@
  *       the home mailbox, or a /file from an alias or .forward; dot lock
  *       (<file>.lock, stale after stale_lock_time) and fcntl lock; on any
  *       write error the file is truncated back to its old size.
- *   local_maildir_deliver()  tmp/ file, fsync, rename into new/.
+ *   local_maildir_deliver()  tmp/ file, fsync, rename into new/; the
+ *       Maildir directories are made only when one turns out missing.
  *   local_maildir_name(), local_from_line()  the names and lines above.
  *
  * SECURITY: the writes happen in the delivery child, as the recipient
@@ -432,43 +433,75 @@ typedef struct MAILDIR_CTX {
     LOCAL_STATE *st;
     const char *dir;
     const char *delivered;
+    const char *host;
     int     flags;
     unsigned count;
 } MAILDIR_CTX;
+
+/* Create dir and its tmp, new and cur; 0, or -1 with errno and the failing
+ * directory in path. Called only when a file operation found one missing. */
+static int
+local_maildir_mkdirs(const char *dir, VSTRING *path)
+{
+    const char *sub[] = {"", "tmp", "new", "cur"};
+    int     i;
+
+    for (i = 0; i < 4; i++) {
+        vstring_sprintf(path, "%s/%s", dir, sub[i]);
+        if (mkdir(STR(path), 0700) < 0 && errno != EEXIST)
+            return -1;
+    }
+    return 0;
+}
+
+/* rename() into new/, creating the Maildir directories when missing. */
+static int
+local_maildir_rename(const char *dir, const char *from, const char *to)
+{
+    VSTRING *path;
+    int     ret;
+
+    if ((ret = rename(from, to)) == 0 || errno != ENOENT)
+        return ret;
+    path = vstring_alloc(256);
+    if ((ret = local_maildir_mkdirs(dir, path)) == 0)
+        ret = rename(from, to);
+    vstring_free(path);
+    return ret;
+}
 
 static int
 local_maildir_child(void *ctx, VSTRING *dsn, VSTRING *why)
 {
     MAILDIR_CTX *m = ctx;
-    const char *sub[] = {"", "tmp", "new", "cur"};
-    char    host[256];
     struct timeval tv;
     VSTRING *name = vstring_alloc(1024), *tmp = vstring_alloc(4096), *new = vstring_alloc(4096);
     LOCAL_OUT out;
-    int     fd, i, status = DELIVER_SENT;
+    int     fd, status = DELIVER_SENT;
 
-    for (i = 0; i < 4; i++) {
-        vstring_sprintf(tmp, "%s/%s", m->dir, sub[i]);
-        if (mkdir(STR(tmp), 0700) < 0 && errno != EEXIST) {
-            status = local_mbox_fail(dsn, why, errno, "create maildir directory %s: %s", STR(tmp));
-            goto done;
-        }
-    }
-    if (gethostname(host, sizeof(host)) < 0)
-        strcpy(host, "localhost");
-    host[sizeof(host) - 1] = 0;
     gettimeofday(&tv, NULL);
-    local_maildir_name(name, (long) tv.tv_sec, (long) tv.tv_usec, (long) getpid(), m->count, host);
+    local_maildir_name(name, (long) tv.tv_sec, (long) tv.tv_usec, (long) getpid(), m->count,
+                       m->host);
     vstring_sprintf(tmp, "%s/tmp/%s", m->dir, STR(name));
     vstring_sprintf(new, "%s/new/%s", m->dir, STR(name));
-    if ((fd = open(STR(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600)) < 0) {
+    fd = open(STR(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT) {            /* first delivery: no Maildir yet */
+        if (local_maildir_mkdirs(m->dir, new) < 0) {
+            status = local_mbox_fail(dsn, why, errno, "create maildir directory %s: %s",
+                                     STR(new));
+            goto done;
+        }
+        vstring_sprintf(new, "%s/new/%s", m->dir, STR(name));
+        fd = open(STR(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    }
+    if (fd < 0) {
         status = local_mbox_fail(dsn, why, errno, "create maildir file %s: %s", STR(tmp));
         goto done;
     }
     local_out_init(&out, fd);
     if (local_copy_message(m->st->req, &out, m->flags, local_orig_rcpt(m->st), m->delivered) < 0
         || (fsync(fd) < 0 && (out.err = errno) != 0) || (close(fd) < 0 && (out.err = errno) != 0)
-        || (rename(STR(tmp), STR(new)) < 0 && (out.err = errno) != 0)) {
+        || (local_maildir_rename(m->dir, STR(tmp), STR(new)) < 0 && (out.err = errno) != 0)) {
         status = local_mbox_fail(dsn, why, out.err ? out.err : EIO,
                                  "error writing message to maildir file %s: %s", STR(tmp));
         if (out.err == EINVAL) {
@@ -490,6 +523,7 @@ local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
                       const char *delivered, int flags, VSTRING *dsn, VSTRING *why)
 {
     static unsigned count;
+    static char host[256];
     char   *path = mem_strdup(dir);
     size_t  n = strlen(path);
     MAILDIR_CTX m;
@@ -500,6 +534,10 @@ local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
     m.st = st;
     m.dir = path;
     m.delivered = delivered;
+    if (*host == 0 && (gethostname(host, sizeof(host)) < 0 || *host == 0))
+        strcpy(host, "localhost");
+    host[sizeof(host) - 1] = 0;
+    m.host = host;
     m.flags = flags;
     m.count = ++count;
     status = local_child_run(st, priv, local_maildir_child, &m, dsn, why);

@@ -173,11 +173,9 @@ local_try_alias(LOCAL_STATE *st, const LOCAL_ADDR *a)
 static char *
 local_forward_read(const LOCAL_PRIV *pw, const char *path)
 {
-    VSTRING *buf;
     struct stat st;
-    char    chunk[4096];
-    ssize_t n;
-    int     fd;
+    char   *text;
+    int     fd, overflow;
 
     if (priv_set_euid(pw->uid, pw->gid) < 0) {
         msg_warn("cannot switch to uid %ld to read %s", (long) pw->uid, path);
@@ -198,15 +196,11 @@ local_forward_read(const LOCAL_PRIV *pw, const char *path)
         priv_restore_root();
         return NULL;
     }
-    buf = vstring_alloc(LOCAL_FILE_MAX);
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if (vstring_ncat(buf, chunk, (size_t) n) < 0)
-            break;
-    close(fd);
+    text = local_read_text(fd, &overflow);
     priv_restore_root();
-    if (buf->overflow)
+    if (overflow)
         msg_warn("file %s is longer than %d bytes: the rest is ignored", path, LOCAL_FILE_MAX);
-    return vstring_export(buf);
+    return text;
 }
 
 /* Comment lines dropped, lines joined with commas; NULL when nothing is left. */
@@ -235,6 +229,19 @@ local_forward_text(const char *raw)
     return vstring_export(out);
 }
 
+/* Was paths->argv[i] tried before? (the default forward_path names
+ * $home/.forward twice when the address has no extension) */
+static int
+local_forward_seen(const ARGV *paths, size_t i)
+{
+    size_t  j;
+
+    for (j = 0; j < i; j++)
+        if (strcmp(paths->argv[j], paths->argv[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* 1 = a forward file took the mail, 0 = deliver to the mailbox. */
 static int
 local_try_forward(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw)
@@ -251,7 +258,7 @@ local_try_forward(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw)
                             "forward_expansion_filter", 0);
     paths = argv_split_list(expanded);
     for (i = 0; i < paths->argc && !done; i++) {
-        if (paths->argv[i][0] != '/')
+        if (paths->argv[i][0] != '/' || local_forward_seen(paths, i))
             continue;
         if ((raw = local_forward_read(pw, paths->argv[i])) == NULL)
             continue;

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "config.h"
 #include "local.h"
@@ -100,15 +99,13 @@ local_result(LOCAL_STATE *st, const char *to, int status, const char *dsn,
 {
     DELIVER_REQUEST *req = st->req;
     VSTRING *text = vstring_alloc(LOCAL_REASON_MAX);
-    struct timeval tv;
     double  xfer;
     va_list ap;
 
     va_start(ap, fmt);
     vstring_vsprintf_append(text, fmt, ap);
     va_end(ap);
-    gettimeofday(&tv, NULL);
-    xfer = tv.tv_sec + tv.tv_usec / 1e6 - req->agent_time;
+    xfer = deliver_now() - req->agent_time;
     if (xfer < 0)
         xfer = 0;
     if (to == NULL || strcasecmp(to, req->rcpt[st->rcpt].address) == 0)

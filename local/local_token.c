@@ -161,17 +161,31 @@ local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
     vstring_free(why);
 }
 
+/* See local.h. */
+char   *
+local_read_text(int fd, int *overflow)
+{
+    VSTRING *buf = vstring_alloc(LOCAL_FILE_MAX);
+    char    chunk[4096];
+    ssize_t n;
+
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        if (vstring_ncat(buf, chunk, (size_t) n) < 0)
+            break;
+    close(fd);
+    *overflow = buf->overflow;
+    return vstring_export(buf);
+}
+
 /* Read an include file with the context's ids; its owner becomes the
  * privilege for what it names. Returns the text or NULL (result logged). */
 static char *
 local_include_read(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                    const char *path, LOCAL_PRIV **owner)
 {
-    VSTRING *buf;
     struct stat sb;
-    char    chunk[4096];
-    ssize_t n;
-    int     fd, err;
+    char   *text;
+    int     fd, err, overflow;
 
     if (priv_set_euid(ctx->priv->uid, ctx->priv->gid) < 0) {
         local_result(st, a->address, DELIVER_DEFER, "4.3.0",
@@ -193,14 +207,10 @@ local_include_read(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
         }
         return NULL;
     }
-    buf = vstring_alloc(LOCAL_FILE_MAX);
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if (vstring_ncat(buf, chunk, (size_t) n) < 0)
-            break;
-    close(fd);
+    text = local_read_text(fd, &overflow);
     priv_restore_root();
     *owner = local_priv_uid(sb.st_uid);
-    return vstring_export(buf);
+    return text;
 }
 
 static void

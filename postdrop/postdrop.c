@@ -28,6 +28,7 @@
 #include "msg.h"
 #include "postdrop.h"
 #include "queue.h"
+#include "setgid_env.h"
 #include "vstring.h"
 
 
@@ -59,9 +60,10 @@ main(int argc, char **argv)
     STREAM *in;
     int     ch, status, verbose = 0;
 
-    postdrop_sanitize();
+    if (setgid_env_sanitize() < 0)
+        _exit(POSTDROP_EX_SOFTWARE);
     msg_init("postdrop", MSG_STDERR);
-    config_dir = postdrop_saved_env("MAIL_CONFIG");
+    config_dir = setgid_env_saved("MAIL_CONFIG");
     while ((ch = getopt(argc, argv, "c:rv")) != -1) {
         switch (ch) {
         case 'c':
@@ -83,7 +85,10 @@ main(int argc, char **argv)
     if (config_dir != NULL && *config_dir != '/')
         postdrop_fatal(POSTDROP_EX_USAGE, "configuration directory must be absolute: %s",
                        config_dir);
-    postdrop_check_config_dir(config_dir);
+    if (!setgid_env_config_dir_ok(config_dir))
+        postdrop_fatal(POSTDROP_EX_NOPERM,
+                       "%s: not listed in alternate_config_directories of %s/main.cf",
+                       config_dir, CONFIG_DEFAULT_DIR);
     config_load(config_dir);
     msg_verbose = verbose;
     msg_logging_init();

@@ -2,8 +2,8 @@
  * postdrop.h - private interface of the postdrop command.
  *
  * postdrop.c        main(): options, configuration, the copy, the trigger
- * postdrop_env.c    set-gid hygiene: descriptors, umask, environment,
- *                   trusted configuration directories, authorized users
+ * postdrop_env.c    authorized users, fatal exits (the set-gid hygiene
+ *                   itself: lib/setgid_env.h)
  * postdrop_copy.c   reading the message from stdin into a maildrop file
  */
 #ifndef POSTHORN_POSTDROP_H
@@ -25,10 +25,6 @@
 #define POSTDROP_MODE_READY   0444
 
 /* postdrop_env.c */
-void    postdrop_sanitize(void);
-const char *postdrop_saved_env(const char *name);
-int     postdrop_privileged(void);
-void    postdrop_check_config_dir(const char *dir);
 void    postdrop_check_user(uid_t uid, const char *program);
 void    postdrop_fatal(int status, const char *fmt, ...)
             __attribute__((format(printf, 2, 3), noreturn));

@@ -11,7 +11,7 @@
  * Exit status 0, or 69 with a "fatal:" line on standard error (as
  * Postfix's postqueue, usage errors included).
  *
- * SECURITY: set-gid. postqueue_sanitize() runs first (descriptors,
+ * SECURITY: set-gid. setgid_env_sanitize() runs first (descriptors,
  * umask, environment); a configuration directory from a non-root
  * invoker must be listed in alternate_config_directories
  * (postqueue_env.c); -v is for root only.
@@ -23,6 +23,7 @@
 #include "config.h"
 #include "msg.h"
 #include "postqueue.h"
+#include "setgid_env.h"
 
 int
 main(int argc, char **argv)
@@ -32,11 +33,12 @@ main(int argc, char **argv)
     int     mode = 0;
     int     ch;
 
-    postqueue_sanitize();
+    if (setgid_env_sanitize() < 0)
+        _exit(POSTQUEUE_EX_FATAL);
     msg_init("postqueue", MSG_STDERR);
     if (argc > 0)
         argv[0] = (char *) "postqueue";     /* getopt messages */
-    config_dir = postqueue_saved_config();
+    config_dir = setgid_env_saved("MAIL_CONFIG");
     opterr = 1;
     while ((ch = getopt(argc, argv, "c:fi:jps:v")) != -1) {
         switch (ch) {

@@ -20,8 +20,6 @@
 #define POSTQUEUE_FMT_JSON   1      /* -j */
 
 /* postqueue_env.c */
-void    postqueue_sanitize(void);
-const char *postqueue_saved_config(void);
 void    postqueue_check_config_dir(const char *dir);
 void    postqueue_fatal(const char *fmt, ...)
             __attribute__((format(printf, 1, 2), noreturn));

@@ -4,35 +4,28 @@
  * public/qmgr).
  *
  * Interface (postqueue.h):
- *   postqueue_sanitize()          descriptors 0-2 open, umask 077, the
- *                                 environment emptied (MAIL_CONFIG and TZ
- *                                 kept aside)
- *   postqueue_saved_config()      the invoker's MAIL_CONFIG, or NULL
- *   postqueue_check_config_dir()  a non-default configuration directory is
- *                                 taken from a privileged invoker only when
- *                                 root or listed in the default main.cf's
+ *   postqueue_check_config_dir()  the directory must be absolute, and a
+ *                                 non-default one is taken from a
+ *                                 privileged invoker only when root or
+ *                                 listed in the default main.cf's
  *                                 alternate_config_directories
+ *                                 (lib/setgid_env.h); fatal otherwise
  *   postqueue_fatal()             "fatal: ..." and exit 69
+ * main() calls setgid_env_sanitize() first (descriptors, umask,
+ * environment; lib/setgid_env.h).
  *
  * SECURITY: everything the invoker controls (environment, descriptors,
  * umask, the configuration directory) is reset or checked here before the
  * queue directory is touched: with an arbitrary main.cf a user could make
  * a set-gid program connect to sockets of its choosing.
  */
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "argv.h"
 #include "config.h"
-#include "mem.h"
 #include "msg.h"
 #include "postqueue.h"
-
-static char *saved_mail_config;
+#include "setgid_env.h"
 
 void
 postqueue_fatal(const char *fmt, ...)
@@ -46,70 +39,11 @@ postqueue_fatal(const char *fmt, ...)
 }
 
 void
-postqueue_sanitize(void)
-{
-    const char *v;
-    char   *tz = NULL;
-
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0) {
-            int     nfd = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
-
-            if (nfd < 0 || (nfd != fd && (dup2(nfd, fd) < 0 || close(nfd) < 0)))
-                _exit(POSTQUEUE_EX_FATAL);
-        }
-    }
-    umask(077);
-    if ((v = getenv("MAIL_CONFIG")) != NULL && strlen(v) < 4096)
-        saved_mail_config = mem_strdup(v);
-    if ((v = getenv("TZ")) != NULL && strlen(v) < 256)
-        tz = mem_strdup(v);
-    if (clearenv() != 0)
-        _exit(POSTQUEUE_EX_FATAL);
-    if (tz)
-        (void) setenv("TZ", tz, 1);
-    mem_free(tz);
-    (void) setenv("PATH", "/usr/bin:/bin", 1);
-}
-
-const char *
-postqueue_saved_config(void)
-{
-    return saved_mail_config;
-}
-
-/* Same directory, ignoring trailing slashes. */
-static int
-postqueue_same_dir(const char *a, const char *b)
-{
-    size_t  la = strlen(a), lb = strlen(b);
-
-    while (la > 1 && a[la - 1] == '/')
-        la--;
-    while (lb > 1 && b[lb - 1] == '/')
-        lb--;
-    return la == lb && strncmp(a, b, la) == 0;
-}
-
-void
 postqueue_check_config_dir(const char *dir)
 {
-    ARGV   *list;
-    int     ok = 0;
-
-    if (dir == NULL || postqueue_same_dir(dir, CONFIG_DEFAULT_DIR))
-        return;
-    if (*dir != '/')
+    if (dir != NULL && *dir != '/')
         postqueue_fatal("configuration directory must be absolute: %s", dir);
-    if (getuid() == 0 || (getuid() == geteuid() && getgid() == getegid()))
-        return;
-    config_load(CONFIG_DEFAULT_DIR);
-    list = config_list("alternate_config_directories");
-    for (size_t i = 0; i < list->argc && !ok; i++)
-        ok = postqueue_same_dir(list->argv[i], dir);
-    argv_free(list);
-    config_reset();
-    if (!ok)
+    if (!setgid_env_config_dir_ok(dir))
         postqueue_fatal("%s: not listed in alternate_config_directories of %s/main.cf",
                         dir, CONFIG_DEFAULT_DIR);
 }

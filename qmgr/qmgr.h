@@ -109,6 +109,12 @@ int     qmgr_message_mark_done(const char *queue, const char *id,
 /* All entries of msg finished: remove, defer (backoff) or expire it. */
 void    qmgr_message_finish(QMGR_MESSAGE *msg);
 
+/* ---- delay warnings (qmgr_warn.c) ---------------------------------------- */
+
+/* msg is about to be deferred: send the sender's delay warning when the
+ * WARN record's time has passed (once; see qmgr_warn.c). */
+void    qmgr_warn_check(QMGR_MESSAGE *msg, time_t now);
+
 /* ---- per-message logs and to= lines (qmgr_log.c) ---------------------- */
 
 /* Append one entry to defer/<id> or bounce/<id> (fsynced). 0 or -1. */
@@ -136,6 +142,12 @@ typedef struct QMGR_TRANSPORT {
     int     rcpt_limit;
     int     dest_limit;
     int     proc_limit;
+    int     init_window;        /* <transport>_initial_destination_concurrency */
+    double  pos_feedback;       /* ..._concurrency_positive_feedback value */
+    int     pos_per_window;     /* "N/concurrency": divide by the window */
+    double  neg_feedback;       /* ..._concurrency_negative_feedback */
+    int     neg_per_window;
+    double  cohort_limit;       /* ..._concurrency_failed_cohort_limit, 0 = off */
     int     active;             /* requests in flight */
     time_t  dead_until;         /* 0 = alive */
     char   *dead_reason;
@@ -151,6 +163,13 @@ struct QMGR_QUEUE {
     char   *nexthop;            /* as resolved */
     QMGR_TRANSPORT *transport;
     int     active;
+    int     window;             /* concurrency window; 0 = dead */
+    double  success;            /* positive feedback not yet applied */
+    double  failure;            /* negative feedback not yet applied (<= 0) */
+    double  fail_cohorts;       /* failed pseudo-cohorts in a row */
+    time_t  dead_until;         /* window 0: retry after this time */
+    char    dead_dsn[16];       /* window 0: the failure that killed it */
+    char   *dead_reason;
     QMGR_ENTRY *todo_head;
     QMGR_ENTRY *todo_tail;
     int     todo_count;
@@ -215,8 +234,36 @@ int     qmgr_scan_pending(void);
 /* Arrange for feed + scheduling on the next event loop round. */
 void    qmgr_kick(void);
 void    qmgr_sched_run(void);
-/* Forget dead transports ('F'). */
+/* Forget dead transports and destinations ('F'). */
 void    qmgr_sched_flush_dead(void);
+
+/*
+ * Per-destination concurrency (Postfix 2.5 scheduler): a queue starts with
+ * a window of <transport>_initial_destination_concurrency (at most the
+ * destination concurrency limit). qmgr_queue_feedback() applies one
+ * finished delivery: positive feedback grows the window up to the limit,
+ * negative feedback (a connection or handshake failure, dsn/reason tell
+ * which) shrinks it, never below 1; after <transport>_destination_
+ * concurrency_failed_cohort_limit failed pseudo-cohorts (a pseudo-cohort
+ * = window deliveries) the destination is dead for minimal_backoff_time:
+ * window 0, its waiting entries and new recipients are deferred with
+ * "delivery temporarily suspended: <reason>".
+ */
+#define QMGR_FEEDBACK_NONE  0   /* no verdict (transport trouble) */
+#define QMGR_FEEDBACK_OK    1
+#define QMGR_FEEDBACK_FAIL  2   /* connection or handshake failure */
+/* Read the transport's window parameters (qmgr_transport_find does). */
+void    qmgr_transport_init_feedback(QMGR_TRANSPORT *tr);
+void    qmgr_queue_init_window(QMGR_QUEUE *q);
+void    qmgr_queue_feedback(QMGR_QUEUE *q, int verdict, const char *dsn,
+                            const char *reason, time_t now);
+/* Is q dead at now? (a dead period that has passed revives it) */
+int     qmgr_queue_dead(QMGR_QUEUE *q, time_t now);
+/* Defer every recipient of entry for a dead queue, and finish it. */
+void    qmgr_queue_defer_dead(QMGR_ENTRY *entry);
+/* What a finished entry tells about its destination (QMGR_FEEDBACK_*). */
+int     qmgr_entry_verdict(const QMGR_ENTRY *entry, const char **dsn,
+                           const char **reason);
 void    qmgr_sched_timers_init(void);
 
 /* ---- delivery (qmgr_deliver.c) ---------------------------------------- */

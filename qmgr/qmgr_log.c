@@ -17,9 +17,6 @@
  * forge another.
  */
 #include <stdio.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/time.h>
 #include "bounce_log.h"
 #include "deliver.h"
 #include "mem.h"
@@ -53,21 +50,11 @@ qmgr_log_append(const char *queue, const QMGR_MESSAGE *msg,
 void
 qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt, const char *status)
 {
-    VSTRING *delays = vstring_alloc(256);
-    VSTRING *orig = vstring_alloc(2048);
-    struct timeval tv;
-    double  now;
+    double  now = deliver_now();
 
-    gettimeofday(&tv, 0);
-    now = (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
-    deliver_format_delays(delays, msg->arrival_time, msg->active_time, now, 0, 0, now);
-    if (rcpt->orig_rcpt && *rcpt->orig_rcpt && strcasecmp(rcpt->orig_rcpt, rcpt->address) != 0)
-        vstring_sprintf(orig, "orig_to=<%s>, ", rcpt->orig_rcpt);
-    msg_info("%s: to=<%s>, %srelay=none, %s, dsn=%s, status=%s (%s)",
-             msg->queue_id, rcpt->address, STR(orig), STR(delays),
-             rcpt->dsn, status, rcpt->reason ? rcpt->reason : "");
-    vstring_free(delays);
-    vstring_free(orig);
+    deliver_log_status(msg->queue_id, rcpt->address, rcpt->orig_rcpt, "none",
+                       msg->arrival_time, msg->active_time, now, 0, 0, rcpt->dsn, status,
+                       rcpt->reason);
 }
 
 /*

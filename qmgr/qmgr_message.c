@@ -470,6 +470,7 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
             message_remove(msg);
         }
     } else {
+        qmgr_warn_check(msg, now);
         message_defer(msg, now);
     }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include "config.h"
 #include "deliver.h"
 #include "mail_proto.h"
@@ -81,6 +82,7 @@ qmgr_transport_find(const char *name, int create)
     tr->rcpt_limit = qmgr_transport_rcpt_limit(name);
     tr->dest_limit = qmgr_transport_dest_limit(name);
     tr->proc_limit = (int) qmgr_params.process_limit;
+    qmgr_transport_init_feedback(tr);
     tr->hash = mem_array(QMGR_QUEUE_HASH, sizeof(QMGR_QUEUE *));
     tr->next = qmgr_transport_list;
     qmgr_transport_list = tr;
@@ -104,6 +106,7 @@ qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key, const char *nexthop, int cr
     q->key = mem_strdup(key);
     q->nexthop = mem_strdup(nexthop);
     q->transport = tr;
+    qmgr_queue_init_window(q);
     if (tr->queues_tail)            /* append: first come, first served */
         tr->queues_tail->next = q;
     else
@@ -144,13 +147,16 @@ qmgr_queue_pop(QMGR_QUEUE *q)
 void
 qmgr_queue_gc(void)
 {
+    time_t  now = time((time_t *) 0);
+
     for (QMGR_TRANSPORT *tr = qmgr_transport_list; tr; tr = tr->next) {
         QMGR_QUEUE **qp = &tr->queues;
 
         while (*qp) {
             QMGR_QUEUE *q = *qp;
 
-            if (q->active == 0 && q->todo_head == 0) {
+            if (q->active == 0 && q->todo_head == 0
+                && (q->window > 0 || q->dead_until <= now)) {
                 QMGR_QUEUE **hp = &tr->hash[queue_hash(q->key)];
 
                 while (*hp != q)
@@ -161,6 +167,7 @@ qmgr_queue_gc(void)
                     tr->rr_next = q->next;
                 mem_free(q->key);
                 mem_free(q->nexthop);
+                mem_free(q->dead_reason);
                 mem_free(q);
             } else {
                 qp = &q->next;
@@ -247,6 +254,7 @@ qmgr_message_group(QMGR_MESSAGE *msg)
     long   *bounced = 0;
     int     nbounced = 0;
     int     flags;
+    time_t  now = time((time_t *) 0);
 
     qmgr_group_gen++;
     for (int i = 0; i < msg->rcpt_count; i++) {
@@ -283,6 +291,13 @@ qmgr_message_group(QMGR_MESSAGE *msg)
             vstring_strcpy(key, STR(nexthop));
         vstring_lowercase(key);
         q = qmgr_queue_find(tr, STR(key), STR(nexthop), 1);
+        if (qmgr_queue_dead(q, now)) {
+            vstring_sprintf(key, "delivery temporarily suspended: %s",
+                            q->dead_reason ? q->dead_reason : "destination unavailable");
+            rcpt_verdict(msg, i, DELIVER_DEFER, q->dead_dsn[0] == '4' ? q->dead_dsn
+                         : "4.0.0", STR(key));
+            continue;
+        }
         entry_add_rcpt(queue_fill_entry(q, msg), i);
         r->state = QMGR_RCPT_BUSY;
     }
@@ -346,6 +361,59 @@ message_all_sent(const QMGR_MESSAGE *msg)
     return 1;
 }
 
+/* A handshake failure as the SMTP/LMTP client words it (smtp_proto.c). */
+static int
+reason_is_handshake(const char *reason)
+{
+    static const char *const texts[] = {
+        "refused to talk to me:", "while receiving the initial server greeting",
+        "while performing the EHLO handshake", "while performing the LHLO handshake",
+        "(in reply to EHLO command)", "(in reply to HELO command)",
+        "(in reply to LHLO command)", 0,
+    };
+
+    for (int i = 0; texts[i]; i++)
+        if (strstr(reason, texts[i]) != 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * What the delivery of an entry says about its destination. Any recipient
+ * delivered or bounced: the destination works. Every recipient deferred
+ * with a network or routing status (4.4.X: no answer, lost connection,
+ * DNS trouble) or a greeting/HELO failure: a connection or handshake
+ * failure. A recipient without an agent result (still BUSY: the agent was
+ * lost) or an agent that reported transport trouble: no verdict.
+ * Everything else (a 4XX reply to MAIL or RCPT...) counts as good.
+ */
+int
+qmgr_entry_verdict(const QMGR_ENTRY *entry, const char **dsn, const char **reason)
+{
+    const QMGR_MESSAGE *msg = entry->message;
+    int     site_fail = 0;
+
+    *dsn = *reason = 0;
+    for (int i = 0; i < entry->rcpt_count; i++) {
+        const QMGR_RCPT *r = msg->rcpt + entry->rcpt_index[i];
+        const char *why = r->reason ? r->reason : "";
+
+        if (r->state == QMGR_RCPT_SENT || r->state == QMGR_RCPT_BOUNCED)
+            return QMGR_FEEDBACK_OK;
+        if (r->state != QMGR_RCPT_DEFER || strcmp(why, "unknown mail transport error") == 0
+            || strcmp(why, "mail transport unavailable") == 0
+            || strcmp(why, "delivery was not attempted") == 0)
+            return QMGR_FEEDBACK_NONE;
+        if (strncmp(r->dsn, "4.4.", 4) == 0 || reason_is_handshake(why)) {
+            site_fail = 1;
+            *dsn = r->dsn;
+            *reason = why;
+        }
+    }
+    return site_fail ? QMGR_FEEDBACK_FAIL : entry->rcpt_count ? QMGR_FEEDBACK_OK
+        : QMGR_FEEDBACK_NONE;
+}
+
 /*
  * The entry is finished: recipients still BUSY (no result) count as
  * deferred; delivered and bounced ones are marked DONE in one batch.
@@ -357,6 +425,13 @@ qmgr_entry_done(QMGR_ENTRY *entry)
     QMGR_MESSAGE *msg = entry->message;
     long   *offsets = mem_array((size_t) entry->rcpt_count + 1, sizeof(long));
     int     n = 0;
+    const char *dsn, *reason;
+
+    if (entry->inflight) {
+        int     verdict = qmgr_entry_verdict(entry, &dsn, &reason);
+
+        qmgr_queue_feedback(entry->queue, verdict, dsn, reason, time((time_t *) 0));
+    }
 
     for (int i = 0; i < entry->rcpt_count; i++) {
         QMGR_RCPT *r = msg->rcpt + entry->rcpt_index[i];

@@ -116,9 +116,6 @@ int     smtp_reply_add_line(SMTP_REPLY *r, const char *line, size_t len);
 /* Read a whole reply from the stream; 0, or -1 on EOF/timeout/error. */
 int     smtp_reply_read(STREAM *fp, SMTP_REPLY *r);
 
-/* Enhanced status code at the start of text ("5.1.1 ..."); its length or 0. */
-size_t  smtp_dsn_scan(const char *text, char *dsn, size_t dsnlen);
-
 /* EHLO features */
 #define SMTP_FEATURE_ESMTP       (1 << 0)
 #define SMTP_FEATURE_PIPELINING  (1 << 1)

@@ -2,20 +2,18 @@
  * smtp_connect.c - open the connection to one server address.
  *
  * Interface (smtp.h): smtp_connect_addr(a, timeout) connects a TCP
- * socket to a->sa (non-blocking connect, poll() for at most timeout
- * seconds, 0 = wait as long as the kernel does) and returns a blocking
- * descriptor; smtp_connect_unix(path, timeout) does the same for an
- * LMTP UNIX-domain socket. On failure: -1 with errno (ETIMEDOUT after
+ * socket to a->sa, from the bind address when one is set
+ * (timed_connect() of lib/connect.h: at most timeout seconds, 0 = as
+ * long as the kernel waits) and returns a blocking descriptor;
+ * smtp_connect_unix(path, timeout) does the same for an LMTP
+ * UNIX-domain socket (unix_connect()). On failure: -1 with errno (ETIMEDOUT after
  * the timeout), for the "connect to host[addr]:port: <strerror>" text.
  * smtp_bind_address / smtp_bind_address6 (lmtp_*) set the source.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -54,37 +52,11 @@ smtp_connect_bind(int fd, int family)
     return bind(fd, (struct sockaddr *) &ss, len);
 }
 
+/* A connect timeout in the int seconds timed_connect() takes. */
 static int
-smtp_connect_sock(int fd, const struct sockaddr *sa, socklen_t len, long timeout)
+smtp_connect_timeout(long timeout)
 {
-    struct pollfd pfd;
-    int     err = 0, n;
-    socklen_t elen = sizeof(err);
-
-    fd_nonblock(fd, 1);
-    if (connect(fd, sa, len) < 0) {
-        if (errno != EINPROGRESS)
-            return -1;
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        do {
-            n = poll(&pfd, 1, timeout > 0 ? (int) (timeout * 1000) : -1);
-        } while (n < 0 && errno == EINTR);
-        if (n == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        if (n < 0)
-            return -1;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
-            return -1;
-        if (err != 0) {
-            errno = err;
-            return -1;
-        }
-    }
-    fd_nonblock(fd, 0);
-    return 0;
+    return timeout > 86400 ? 86400 : (int) timeout;
 }
 
 int
@@ -92,11 +64,11 @@ smtp_connect_addr(const SMTP_ADDR *a, long timeout)
 {
     int     fd, saved;
 
-    if ((fd = socket(a->sa.ss_family, SOCK_STREAM, 0)) < 0)
+    if ((fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
         return -1;
-    fd_cloexec(fd, 1);
     if (smtp_connect_bind(fd, a->sa.ss_family) < 0
-        || smtp_connect_sock(fd, (const struct sockaddr *) &a->sa, a->salen, timeout) < 0) {
+        || timed_connect(fd, (const struct sockaddr *) &a->sa, a->salen,
+                         smtp_connect_timeout(timeout)) < 0) {
         saved = errno;
         close(fd);
         errno = saved;
@@ -108,24 +80,5 @@ smtp_connect_addr(const SMTP_ADDR *a, long timeout)
 int
 smtp_connect_unix(const char *path, long timeout)
 {
-    struct sockaddr_un sun;
-    int     fd, saved;
-
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    strcpy(sun.sun_path, path);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
-        return -1;
-    fd_cloexec(fd, 1);
-    if (smtp_connect_sock(fd, (struct sockaddr *) &sun, sizeof(sun), timeout) < 0) {
-        saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return unix_connect(path, smtp_connect_timeout(timeout));
 }

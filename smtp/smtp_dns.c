@@ -28,7 +28,6 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -44,6 +43,7 @@
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
+#include "resolve.h"
 #include "smtp.h"
 
 #define SMTP_DNS_MAX_MX   100
@@ -167,95 +167,13 @@ smtp_addr_list_prune_self(SMTP_ADDR_LIST *list, int (*is_self)(const SMTP_ADDR *
 
 /* ---- our own addresses ----------------------------------------------------- */
 
-static SMTP_ADDR_LIST smtp_self;
-static int smtp_self_done;
-
-static void
-smtp_self_add_name(const char *name)
-{
-    struct addrinfo hints, *res, *ai;
-    char    host[SMTP_HOST_MAX];
-    size_t  len = strlen(name);
-
-    if (*name == '[' && len > 2 && name[len - 1] == ']')
-        snprintf(host, sizeof(host), "%.*s", (int) (len - 2), name + 1);
-    else
-        snprintf(host, sizeof(host), "%s", name);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, NULL, &hints, &res) != 0)
-        return;
-    for (ai = res; ai; ai = ai->ai_next)
-        smtp_addr_list_add(&smtp_self, host, ai->ai_addr, ai->ai_addrlen, 0);
-    freeaddrinfo(res);
-}
-
-static void
-smtp_self_add_interfaces(void)
-{
-    struct ifaddrs *list, *ifa;
-
-    if (getifaddrs(&list) < 0)
-        return;
-    for (ifa = list; ifa; ifa = ifa->ifa_next) {
-        if (ifa->ifa_addr == NULL)
-            continue;
-        if (ifa->ifa_addr->sa_family == AF_INET)
-            smtp_addr_list_add(&smtp_self, "", ifa->ifa_addr, sizeof(struct sockaddr_in), 0);
-        else if (ifa->ifa_addr->sa_family == AF_INET6)
-            smtp_addr_list_add(&smtp_self, "", ifa->ifa_addr, sizeof(struct sockaddr_in6), 0);
-    }
-    freeifaddrs(list);
-}
-
-static void
-smtp_self_init(void)
-{
-    static const char *params[] = {"inet_interfaces", "proxy_interfaces"};
-    size_t  p, i;
-
-    smtp_self_done = 1;
-    for (p = 0; p < 2; p++) {
-        const char *v = config_lookup(params[p]);
-        ARGV   *list = argv_split_list(v ? v : (p == 0 ? "all" : ""));
-
-        for (i = 0; i < list->argc; i++) {
-            if (strcasecmp(list->argv[i], "all") == 0)
-                smtp_self_add_interfaces();
-            else if (strcasecmp(list->argv[i], "loopback-only") == 0)
-                smtp_self_add_name("localhost");
-            else
-                smtp_self_add_name(list->argv[i]);
-        }
-        argv_free(list);
-    }
-}
-
-static int
-smtp_sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return 0;
-    if (a->ss_family == AF_INET)
-        return memcmp(&((const struct sockaddr_in *) a)->sin_addr,
-                      &((const struct sockaddr_in *) b)->sin_addr, sizeof(struct in_addr)) == 0;
-    return memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr,
-                  &((const struct sockaddr_in6 *) b)->sin6_addr, sizeof(struct in6_addr)) == 0;
-}
-
+/* $myhostname, or an address of $inet_interfaces / $proxy_interfaces (lib/resolve.h). */
 int
 smtp_dns_is_self(const SMTP_ADDR *a)
 {
-    int     i;
-
     if (a->host[0] && strcasecmp(a->host, smtp_params.myhostname) == 0)
         return 1;
-    if (!smtp_self_done)
-        smtp_self_init();
-    for (i = 0; i < smtp_self.count; i++)
-        if (smtp_sockaddr_same(&smtp_self.addr[i].sa, &a->sa))
-            return 1;
-    return 0;
+    return resolve_own_addr(&a->sa);
 }
 
 /* ---- host addresses ---------------------------------------------------------- */

@@ -22,6 +22,11 @@
  * (nothing was sent yet: try the next address), SMTP_SESS_FINAL (report
  * why to every recipient still open) or SMTP_SESS_DONE.
  *
+ * Connection reuse (smtp_cache.h): after a good transaction the session
+ * is offered to smtp_cache_save() instead of sending QUIT;
+ * smtp_session_reuse() runs the next transaction on a cached session
+ * after an RSET probe (smtp_rset_timeout), without greeting and EHLO.
+ *
  * SECURITY: everything the server sends is untrusted: replies are
  * bounded by smtp_reply_read(); only the reply code steers the protocol,
  * and the text is only logged and passed to qmgr (both bounded).
@@ -30,13 +35,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 
 #include "address.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
+#include "config.h"
 #include "smtp.h"
+#include "smtp_cache.h"
 
 #define SMTP_PIPE_BATCH  100        /* commands in flight at most */
 
@@ -58,15 +64,6 @@ typedef struct SMTP_TXN {
     int     npend;
     VSTRING *cmd;
 } SMTP_TXN;
-
-static double
-smtp_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
 
 /* The session failed on the wire: connection lost or timed out. */
 static void
@@ -201,7 +198,7 @@ static void
 smtp_txn_result(SMTP_TXN *t, int i, const char *what)
 {
     SMTP_REPLY *r = t->sess->reply;
-    double  now = smtp_now();
+    double  now = deliver_now();
 
     smtp_rcpt_result(t->st, i, smtp_code_status(r->code), r->dsn, t->sess->relay,
                      t->sess->conn_done - t->st->start, now - t->sess->conn_done,
@@ -411,7 +408,7 @@ smtp_txn_content(SMTP_TXN *t)
     if (ret < 0) {
         for (i = 0; i < t->naccepted; i++)
             smtp_rcpt_result(t->st, t->accepted[i], DELIVER_DEFER, "4.3.0", t->sess->relay,
-                             t->sess->conn_done - t->st->start, smtp_now() - t->sess->conn_done,
+                             t->sess->conn_done - t->st->start, deliver_now() - t->sess->conn_done,
                              "mail system error: unreadable queue file");
         return 1;
     }
@@ -438,7 +435,7 @@ smtp_txn_dot(SMTP_TXN *t)
             if (r->code / 100 == 2)
                 smtp_rcpt_result(t->st, t->accepted[i], DELIVER_SENT, r->dsn, t->sess->relay,
                                  t->sess->conn_done - t->st->start,
-                                 smtp_now() - t->sess->conn_done, "%s", STR(r->text));
+                                 deliver_now() - t->sess->conn_done, "%s", STR(r->text));
             else
                 smtp_txn_result(t, t->accepted[i], "end of DATA command");
             continue;
@@ -447,7 +444,7 @@ smtp_txn_dot(SMTP_TXN *t)
             if (r->code / 100 == 2)
                 smtp_rcpt_result(t->st, t->accepted[k], DELIVER_SENT, r->dsn, t->sess->relay,
                                  t->sess->conn_done - t->st->start,
-                                 smtp_now() - t->sess->conn_done, "%s", STR(r->text));
+                                 deliver_now() - t->sess->conn_done, "%s", STR(r->text));
             else
                 smtp_txn_result(t, t->accepted[k], "end of DATA command");
         }
@@ -479,7 +476,7 @@ smtp_size_check(SMTP_STATE *st, SMTP_SESSION *sess)
     for (i = 0; i < req->rcpt_count; i++)
         if (!st->rcpt_done[i])
             smtp_rcpt_result(st, i, DELIVER_BOUNCE, "5.3.4", sess->relay,
-                             sess->conn_done - st->start, smtp_now() - sess->conn_done,
+                             sess->conn_done - st->start, deliver_now() - sess->conn_done,
                              "message size %ld exceeds size limit %ld of server %s",
                              req->size, sess->size_limit, sess->namaddr);
     return -1;
@@ -506,7 +503,7 @@ smtp_transaction(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
         else if (ret > 0)
             ret = 2;                    /* bad queue file: drop the connection */
     }
-    if (ret == 1)
+    if (ret == 1 && !(smtp_cache_save && smtp_cache_save(st->req, sess)))
         smtp_quit(sess);
     mem_free(t.accepted);
     vstring_free(t.cmd);
@@ -522,7 +519,23 @@ smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
         return ret;
     if ((ret = smtp_helo(st, sess, why)) >= 0)
         return ret;
-    sess->conn_done = smtp_now();
+    sess->conn_done = deliver_now();
+    if (smtp_size_check(st, sess) < 0) {
+        smtp_quit(sess);
+        return SMTP_SESS_DONE;
+    }
+    return smtp_transaction(st, sess, why);
+}
+
+int
+smtp_session_reuse(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    long    tmo = config_time(smtp_params.lmtp ? "lmtp_rset_timeout" : "smtp_rset_timeout");
+
+    if (smtp_send(sess, "RSET", tmo) < 0 || stream_flush(sess->fp) < 0
+        || smtp_read(sess, tmo) < 0 || sess->reply->code / 100 != 2)
+        return -1;
+    sess->conn_done = deliver_now();
     if (smtp_size_check(st, sess) < 0) {
         smtp_quit(sess);
         return SMTP_SESS_DONE;

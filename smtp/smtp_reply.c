@@ -9,7 +9,6 @@
  *       The reply text is every line joined with a space, as Postfix
  *       logs it ("550-5.1.1 a 550 5.1.1 b"). A line that does not start
  *       with three digits counts as a continuation line.
- *   smtp_dsn_scan()       "X.Y.Z" at the start of text.
  *   smtp_ehlo_features()  PIPELINING, SIZE n, 8BITMIME, DSN, ...
  *   smtp_xtext_encode()   RFC 3461 xtext for ENVID= and ORCPT=.
  *   smtp_body_*()         CRLF, dot-stuffing, smtp_line_length_limit.
@@ -27,6 +26,7 @@
 #include <strings.h>
 
 #include "argv.h"
+#include "deliver.h"
 #include "mem.h"
 #include "smtp.h"
 
@@ -59,39 +59,13 @@ smtp_reply_reset(SMTP_REPLY *r)
     argv_truncate(r->lines, 0);
 }
 
-size_t
-smtp_dsn_scan(const char *text, char *dsn, size_t dsnlen)
-{
-    const char *p = text;
-    int     part, n;
-
-    if (*p != '2' && *p != '4' && *p != '5')
-        return 0;
-    p++;
-    for (part = 0; part < 2; part++) {
-        if (*p++ != '.')
-            return 0;
-        for (n = 0; isdigit((unsigned char) *p); p++)
-            n++;
-        if (n < 1 || n > 3)
-            return 0;
-    }
-    if (*p != 0 && *p != ' ' && *p != '\t')
-        return 0;
-    if ((size_t) (p - text) >= dsnlen)
-        return 0;
-    memcpy(dsn, text, (size_t) (p - text));
-    dsn[p - text] = 0;
-    return (size_t) (p - text);
-}
-
 /* Set r->dsn from the first line's text, or derive it from the code. */
 static void
 smtp_reply_set_dsn(SMTP_REPLY *r)
 {
     const char *first = r->lines->argc ? r->lines->argv[0] : "";
 
-    if (r->code < 200 || smtp_dsn_scan(first, r->dsn, sizeof(r->dsn)) == 0)
+    if (r->code < 200 || deliver_dsn_scan(first, r->dsn, sizeof(r->dsn)) == 0)
         snprintf(r->dsn, sizeof(r->dsn), "%d.0.0", r->code >= 200 ? r->code / 100 : 4);
     else
         r->dsn[0] = (char) ('0' + r->code / 100);  /* class follows the code */

@@ -17,8 +17,10 @@
  * "to=<>, relay=, delay=, delays=, dsn=, status=" line) exactly once per
  * recipient, turning bounces into deferrals under soft_bounce = yes.
  *
- * Connection reuse across requests (Postfix's connection cache) is not
- * implemented: every request opens its own connection.
+ * Connection reuse across requests: a request first tries the session
+ * that this process kept open for the same transport and nexthop
+ * (smtp_cache.c, a per-process stand-in for Postfix's scache); when there
+ * is none, or its RSET probe fails (closed silently), it connects anew.
  *
  * SECURITY: the request is checked by deliver_request_read(); next hops
  * by smtp_nexthop_parse(); server replies by smtp_reply_read().
@@ -28,22 +30,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "address.h"
 #include "argv.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp.h"
-
-static double
-smtp_service_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
+#include "smtp_cache.h"
 
 int
 smtp_code_status(int code)
@@ -99,7 +92,31 @@ smtp_run_fd(SMTP_STATE *st, int fd, const char *namaddr, const char *relay,
     sess.reply = smtp_reply_alloc();
     ret = smtp_session_run(st, &sess, why);
     *conn_done = sess.conn_done;
-    (void) stream_close(sess.fp);
+    if (sess.fp)                    /* NULL: kept in the connection cache */
+        (void) stream_close(sess.fp);
+    smtp_reply_free(sess.reply);
+    return ret;
+}
+
+/* The session cached for this destination, if any and usable: SMTP_SESS_*,
+ * SMTP_SESS_RETRY when there is none (why untouched). */
+static int
+smtp_try_cached(SMTP_STATE *st, SMTP_WHY *why, double *conn_done)
+{
+    SMTP_SESSION sess;
+    int     ret;
+
+    memset(&sess, 0, sizeof(sess));
+    if (!smtp_cache_take || !smtp_cache_take(st->req, &sess))
+        return SMTP_SESS_RETRY;
+    sess.reply = smtp_reply_alloc();
+    ret = smtp_session_reuse(st, &sess, why);
+    if (ret < 0)
+        ret = SMTP_SESS_RETRY;      /* not usable: connect anew, log nothing */
+    else
+        *conn_done = sess.conn_done;
+    if (sess.fp)
+        (void) stream_close(sess.fp);
     smtp_reply_free(sess.reply);
     return ret;
 }
@@ -191,20 +208,22 @@ smtp_deliver(DELIVER_REQUEST *req)
 
     memset(&st, 0, sizeof(st));
     st.req = req;
-    st.start = req->agent_time > 0 ? req->agent_time : smtp_service_now();
+    st.start = req->agent_time > 0 ? req->agent_time : deliver_now();
     st.rcpt_done = mem_array((size_t) req->rcpt_count, sizeof(int));
     smtp_why_init(&why);
     smtp_why_set(&why, DELIVER_DEFER, "4.3.0", "no next-hop destination");
     dests = argv_split(req->nexthop ? req->nexthop : "", ", \t\r\n");
     if (dests->argc == 0 && (domain = address_domain(req->rcpt[0].address)) != NULL && *domain)
         argv_add(dests, domain);
+    st.dest = dests->argc ? dests->argv[0] : "";
+    ret = smtp_try_cached(&st, &why, &conn_done);
     for (d = 0; d < dests->argc && ret == SMTP_SESS_RETRY; d++) {
         ret = smtp_try_dest(&st, dests->argv[d], &why, &sessions, &conn_done);
         if (ret == SMTP_SESS_FINAL && why.status == DELIVER_BOUNCE && d + 1 < dests->argc
             && strcmp(why.relay, "none") == 0)
             ret = SMTP_SESS_RETRY;      /* a lookup failure: try the next relay */
     }
-    now = smtp_service_now();
+    now = deliver_now();
     for (i = 0; i < req->rcpt_count; i++) {
         if (conn_done > 0)
             smtp_rcpt_result(&st, i, why.status, why.dsn, why.relay, conn_done - st.start,

@@ -58,6 +58,7 @@
 #include "smtpd.h"
 #include "smtpd_check.h"
 #include "receive_opts.h"
+#include "smtpd_policy.h"
 
 #define CHECK_DUNNO   0
 #define CHECK_OK      1
@@ -964,7 +965,17 @@ check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
             ctx->warn_next = 1;
             continue;
         }
-        if (check_takes_arg(name)) {
+        if (strcasecmp(name, "check_policy_service") == 0) {
+            VSTRING *action;
+
+            if (i + 1 >= count)
+                return check_config_error(ctx, name);
+            /* on failure the action is smtpd_policy_service_default_action */
+            action = vstring_alloc(SMTPD_POLICY_LINE_MAX);
+            (void) smtpd_policy_query(ctx->state, items[++i], action);
+            st = check_access_value(ctx, STR(action), depth);
+            vstring_free(action);
+        } else if (check_takes_arg(name)) {
             if (i + 1 >= count)
                 return check_config_error(ctx, name);
             if (strncasecmp(name, "check_", 6) == 0)
@@ -1170,6 +1181,7 @@ void
 smtpd_check_reset(SMTPD_STATE *state)
 {
     check_sess.flags = 0;
+    smtpd_policy_reset();
     mem_free(check_sess.filter);
     mem_free(check_sess.redirect);
     check_sess.filter = check_sess.redirect = NULL;

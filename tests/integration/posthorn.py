@@ -254,3 +254,42 @@ class Session:
 
     def close(self):
         self.sock.close()
+
+
+# ---- a DNS server for the DNS-based tests ------------------------------------
+# dnsmasq answers for *.test (and whatever the records name) on a loopback
+# address; the instance runs in a private mount namespace where
+# /etc/resolv.conf points there. Different test files use different
+# addresses so that parallel runs do not clash on port 53.
+
+import contextlib
+
+DNS_ADDR = "127.0.0.153"
+
+
+@contextlib.contextmanager
+def dns_server(inst, *records, addr=DNS_ADDR):
+    """dnsmasq with the given options (records); yields a resolv.conf that uses it."""
+    resolv = os.path.join(inst.dir, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver %s\noptions timeout:1 attempts:1\n" % addr)
+    p = subprocess.Popen(["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                          "--listen-address=" + addr, "--bind-interfaces", "--port=53",
+                          "--local=/test/", "--user=root", "--pid-file="] + list(records),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        assert p.poll() is None, "dnsmasq did not start (is %s:53 in use?)" % addr
+        yield resolv
+    finally:
+        p.terminate()
+        p.wait()
+
+
+def start_with_resolv(inst, resolv):
+    """postfix start inside a mount namespace whose /etc/resolv.conf is resolv."""
+    p = run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$1" -c "$2" start',
+             resolv, sbin("postfix"), inst.conf])
+    assert p.returncode == 0, p.stdout + p.stderr
+    inst.started = True
+    wait_for(inst.smtp_ready, 20, "smtpd on port %d" % inst.port)

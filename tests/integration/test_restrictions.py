@@ -8,17 +8,14 @@ Clients come from 127.0.0.1 and other 127.0.0.x source addresses;
 smtpd_peername_lookup is off in test instances, so every client name is
 "unknown". The DNS-based restrictions (RBL, unknown domains) use dnsmasq
 on a loopback address; the instance runs in a private mount namespace
-where /etc/resolv.conf points there.
+where /etc/resolv.conf points there (posthorn.dns_server, start_with_resolv).
 """
-import contextlib
 import os
 import re
-import subprocess
 import time
 
-from posthorn import Instance, Session, run, sbin, wait_for
+from posthorn import Instance, Session, dns_server, start_with_resolv
 
-DNS_ADDR = "127.0.0.153"        # dnsmasq for the DNS-based restrictions
 
 def table(inst, name, text, postmap=False):
     path = os.path.join(inst.conf, name)
@@ -325,34 +322,6 @@ def test_data_and_end_of_data_restrictions():
 
 
 # ---- DNS-based restrictions ---------------------------------------------------
-
-@contextlib.contextmanager
-def dns_server(inst, *records):
-    """dnsmasq answering for *.test only; yields a resolv.conf that uses it."""
-    resolv = os.path.join(inst.dir, "resolv.conf")
-    with open(resolv, "w") as f:
-        f.write("nameserver %s\noptions timeout:1 attempts:1\n" % DNS_ADDR)
-    p = subprocess.Popen(["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
-                          "--listen-address=" + DNS_ADDR, "--bind-interfaces", "--port=53",
-                          "--local=/test/", "--user=root", "--pid-file="] + list(records),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(0.5)
-        assert p.poll() is None, "dnsmasq did not start"
-        yield resolv
-    finally:
-        p.terminate()
-        p.wait()
-
-
-def start_with_resolv(inst, resolv):
-    """postfix start inside a mount namespace whose /etc/resolv.conf is resolv."""
-    p = run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$1" -c "$2" start',
-             resolv, sbin("postfix"), inst.conf])
-    assert p.returncode == 0, p.stdout + p.stderr
-    inst.started = True
-    wait_for(inst.smtp_ready, 20, "smtpd on port %d" % inst.port)
-
 
 def test_rbl_and_rhsbl():
     main = {"smtpd_client_restrictions": "reject_rbl_client rbl.test=127.0.0.2, "

@@ -150,6 +150,22 @@ UNIT_TEST(test_header_list)
     a = argv_alloc();
     CHECK_INT(address_parse_header_list("a@x, b@x, c@x", a, 2), 2);
     argv_free(a);
+
+    /* Separators inside comments, escaped quotes and angle brackets do
+     * not split; "<" in a comment or a quoted phrase is not an address. */
+    a = argv_alloc();
+    CHECK_INT(address_parse_header_list("x@y (a, b: <no@no>), \"p\\\" <q,\" <r@s>, "
+                                        "(c (nested, <n@n>)) t@u, <v@w (x, y)>", a, 10), 4);
+    CHECK_STR(a->argv[0], "x@y");
+    CHECK_STR(a->argv[1], "r@s");
+    CHECK_STR(a->argv[2], "t@u");
+    CHECK_STR(a->argv[3], "v@w");
+    argv_free(a);
+    /* An unterminated quote or comment ends at the end of the value. */
+    a = argv_alloc();
+    CHECK_INT(address_parse_header_list("a@b, \"open, c@d", a, 10), 2);
+    CHECK_STR(a->argv[0], "a@b");
+    argv_free(a);
 }
 
 UNIT_TESTS {

@@ -101,7 +101,7 @@ compose(BOUNCE_LOG *log, int ret, long limit, VSTRING *out)
 {
     BOUNCE_ORIG orig = {"active", "Q1", "s@x.test", "", "env1", 0, 0, 0, 0};
     BOUNCE_NOTICE n = {BOUNCE_NOTICE_SENDER, "s@x.test", "N1", ret, 1700000100,
-                       "mx.x.test", "Postfix", limit};
+                       "mx.x.test", "Postfix", limit, 0, 0};
 
     CHECK_INT(bounce_orig_open(&orig), 0);
     CHECK_INT(orig.arrival, 1700000000);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "connect.h"
@@ -116,10 +118,49 @@ UNIT_TEST(test_unix_trigger_and_dgram)
     rmdir(dir);
 }
 
+/* timed_connect: a refused port fails at once; a listener whose queue is
+ * full makes it time out (ETIMEDOUT), and the descriptor comes back
+ * blocking after a success. */
+UNIT_TEST(test_timed_connect)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    int     lfd, fds[8], n = 0, rc = 0, err = 0;
+    time_t  start;
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK((lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    CHECK_INT(bind(lfd, (struct sockaddr *) &sin, sizeof(sin)), 0);
+    CHECK_INT(getsockname(lfd, (struct sockaddr *) &sin, &len), 0);
+    CHECK_INT(listen(lfd, 0), 0);
+    start = time(NULL);
+    while (n < 8 && rc == 0) {
+        CHECK((fds[n] = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+        rc = timed_connect(fds[n], (struct sockaddr *) &sin, sizeof(sin), 1);
+        err = errno;
+        if (rc == 0)
+            CHECK_INT(fcntl(fds[n], F_GETFL) & O_NONBLOCK, 0);
+        n++;
+    }
+    CHECK_INT(rc, -1);
+    CHECK_INT(err, ETIMEDOUT);
+    CHECK(time(NULL) - start <= 5);
+    while (n > 0)
+        close(fds[--n]);
+    close(lfd);
+    CHECK((fds[0] = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+    CHECK_INT(timed_connect(fds[0], (struct sockaddr *) &sin, sizeof(sin), 1), -1);
+    CHECK_INT(errno, ECONNREFUSED);
+    close(fds[0]);
+}
+
 UNIT_TESTS {
     {"unix_stream", test_unix_stream},
     {"inet", test_inet},
     {"fifo_trigger", test_fifo_trigger},
     {"unix_trigger_and_dgram", test_unix_trigger_and_dgram},
+    {"timed_connect", test_timed_connect},
     UNIT_END
 };

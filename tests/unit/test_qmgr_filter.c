@@ -25,6 +25,7 @@
 #include "../../qmgr/qmgr_scan.c"
 #include "../../qmgr/qmgr_sched.c"
 #include "../../qmgr/qmgr_deliver.c"
+#include "../../qmgr/qmgr_warn.c"
 
 /* A temporary queue directory as cwd, main.cf text as given. */
 static void

@@ -23,6 +23,7 @@
 #include "../../qmgr/qmgr_scan.c"
 #include "../../qmgr/qmgr_sched.c"
 #include "../../qmgr/qmgr_deliver.c"
+#include "../../qmgr/qmgr_warn.c"
 
 static long rcpt_off[256];
 

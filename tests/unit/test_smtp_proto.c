@@ -176,13 +176,13 @@ UNIT_TEST(test_dsn_scan)
 {
     char    dsn[16];
 
-    CHECK_INT(smtp_dsn_scan("5.1.1 user unknown", dsn, sizeof(dsn)), 5);
+    CHECK_INT(deliver_dsn_scan("5.1.1 user unknown", dsn, sizeof(dsn)), 5);
     CHECK_STR(dsn, "5.1.1");
-    CHECK_INT(smtp_dsn_scan("4.7.123", dsn, sizeof(dsn)), 7);
-    CHECK_INT(smtp_dsn_scan("3.1.1 x", dsn, sizeof(dsn)), 0);
-    CHECK_INT(smtp_dsn_scan("5.1 x", dsn, sizeof(dsn)), 0);
-    CHECK_INT(smtp_dsn_scan("5.1.1234 x", dsn, sizeof(dsn)), 0);
-    CHECK_INT(smtp_dsn_scan("5.1.1x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(deliver_dsn_scan("4.7.123", dsn, sizeof(dsn)), 7);
+    CHECK_INT(deliver_dsn_scan("3.1.1 x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(deliver_dsn_scan("5.1 x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(deliver_dsn_scan("5.1.1234 x", dsn, sizeof(dsn)), 0);
+    CHECK_INT(deliver_dsn_scan("5.1.1x", dsn, sizeof(dsn)), 0);
 }
 
 UNIT_TEST(test_ehlo_keywords)

@@ -176,7 +176,7 @@ setup(DELIVER_REQUEST *req, DELIVER_RCPT *rcpt, int nrcpt, const char *nexthop, 
     req->dsn_ret = DSN_RET_HDRS;
     req->rcpt_count = nrcpt;
     req->rcpt = rcpt;
-    req->arrival_time = req->active_time = req->agent_time = smtp_service_now();
+    req->arrival_time = req->active_time = req->agent_time = deliver_now();
     req->fp = stream_open("qf", O_RDONLY, 0);
     for (i = 0; i < nrcpt; i++)
         rcpt[i].status = -1;

@@ -1,0 +1,375 @@
+/*
+ * smtpd_policy.c - the policy delegation client: check_policy_service.
+ *
+ * Interface: smtpd_policy.h. The protocol is Postfix's: the request is
+ * "name=value" lines (request=smtpd_access_policy, protocol_state,
+ * protocol_name, helo_name, queue_id, sender, recipient, recipient_count,
+ * client_address, client_name, reverse_client_name, instance, the sasl_*,
+ * size, TLS (ccert_*, encryption_*), etrn_domain, stress, client_port,
+ * policy_context, server_address, server_port) and an empty line; the
+ * reply is "action=..." (other attributes are ignored) and an empty line.
+ *
+ * Failures: a connect, write or read error or a timeout
+ * ($smtpd_policy_service_timeout per operation) closes the connection;
+ * the request is tried again after $smtpd_policy_service_retry_delay, up
+ * to $smtpd_policy_service_try_limit attempts, logging "warning: problem
+ * talking to server NAME: reason". A kept connection that the server
+ * closed while it was idle is reopened at once without counting as a
+ * failure. After the last attempt the caller gets
+ * $smtpd_policy_service_default_action.
+ *
+ * SECURITY: request values come from the SMTP client (bounded by smtpd's
+ * line limits); a newline in one would start a new attribute, so
+ * newlines are replaced. The reply comes from a semi-trusted server: at
+ * most SMTPD_POLICY_ATTR_MAX lines of at most SMTPD_POLICY_LINE_MAX
+ * bytes, within the timeout; anything else is a failed request. The
+ * action is only ever interpreted as an access table result.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "connect.h"
+#include "mem.h"
+#include "msg.h"
+#include "smtpd.h"
+#include "smtpd_policy.h"
+
+#define POLICY_MAX_CLIENTS 32   /* distinct endpoints kept open */
+
+typedef struct POLICY_CLNT {
+    char   *endpoint;           /* as configured */
+    const char *name;           /* address part, for logs */
+    int     is_unix;
+    STREAM *stream;
+    time_t  opened;
+    time_t  last_used;
+    long    requests;
+} POLICY_CLNT;
+
+static struct {
+    int     loaded;
+    long    timeout;
+    long    max_idle;
+    long    max_ttl;
+    long    request_limit;
+    long    try_limit;
+    long    retry_delay;
+    const char *default_action;
+    const char *context;
+} policy_params;
+
+static POLICY_CLNT policy_clnts[POLICY_MAX_CLIENTS];
+static size_t policy_clnt_count;
+
+static char policy_instance[64];
+static unsigned policy_seqno;
+
+static void
+policy_params_load(void)
+{
+    if (policy_params.loaded)
+        return;
+    policy_params.loaded = 1;
+    policy_params.timeout = config_time("smtpd_policy_service_timeout");
+    policy_params.max_idle = config_time("smtpd_policy_service_max_idle");
+    policy_params.max_ttl = config_time("smtpd_policy_service_max_ttl");
+    policy_params.request_limit = config_int("smtpd_policy_service_request_limit");
+    policy_params.try_limit = config_int("smtpd_policy_service_try_limit");
+    policy_params.retry_delay = config_time("smtpd_policy_service_retry_delay");
+    policy_params.default_action = config_str("smtpd_policy_service_default_action");
+    policy_params.context = config_str("smtpd_policy_service_policy_context");
+    if (policy_params.try_limit < 1)
+        policy_params.try_limit = 1;
+}
+
+void
+smtpd_policy_reset(void)
+{
+    policy_instance[0] = 0;
+}
+
+/* One value per message: pid, time and a counter. */
+static const char *
+policy_instance_id(void)
+{
+    struct timeval tv;
+
+    if (policy_instance[0] == 0) {
+        gettimeofday(&tv, NULL);
+        snprintf(policy_instance, sizeof(policy_instance), "%lx.%lx.%lx.%x",
+                 (unsigned long) getpid(), (unsigned long) tv.tv_sec,
+                 (unsigned long) tv.tv_usec, policy_seqno++);
+    }
+    return policy_instance;
+}
+
+const char *
+smtpd_policy_endpoint(const char *endpoint, int *is_unix)
+{
+    if (strncmp(endpoint, "unix:", 5) == 0) {
+        *is_unix = 1;
+        return endpoint + 5;
+    }
+    if (strncmp(endpoint, "inet:", 5) == 0) {
+        *is_unix = 0;
+        return endpoint + 5;
+    }
+    /* "host:port" is inet; a bare "private/name" or "/path" is unix */
+    *is_unix = endpoint[0] == '/' || strchr(endpoint, ':') == NULL;
+    return endpoint;
+}
+
+/* ---- the request --------------------------------------------------------- */
+
+static void
+policy_attr(VSTRING *req, const char *name, const char *value)
+{
+    const char *cp;
+
+    vstring_cat(req, name);
+    vstring_addch(req, '=');
+    for (cp = value ? value : ""; *cp; cp++)
+        vstring_addch(req, *cp == '\n' || *cp == '\r' ? ' ' : *cp);
+    vstring_addch(req, '\n');
+}
+
+static void
+policy_attr_long(VSTRING *req, const char *name, long value)
+{
+    vstring_sprintf_append(req, "%s=%ld\n", name, value);
+}
+
+/* The local end of the SMTP connection: server_address, server_port. */
+static void
+policy_server_addr(SMTPD_STATE *state, VSTRING *req)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char    host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
+
+    if (state->client && getsockname(stream_fd(state->client), (struct sockaddr *) &ss, &len) == 0
+        && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
+        (void) getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), port,
+                           sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+    policy_attr(req, "server_address", host);
+    policy_attr(req, "server_port", port);
+}
+
+void
+smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
+{
+    long    size = state->msg_size > 0 ? state->msg_size : 0;
+
+    policy_params_load();
+    if (state->where && strcmp(state->where, "END-OF-MESSAGE") == 0 && state->act_size > 0)
+        size = state->act_size;
+    vstring_reset(req);
+    policy_attr(req, "request", "smtpd_access_policy");
+    policy_attr(req, "protocol_state", state->where);
+    policy_attr(req, "protocol_name", state->protocol);
+    policy_attr(req, "helo_name", state->helo_name);
+    policy_attr(req, "queue_id", state->queue_id);
+    policy_attr(req, "sender", state->sender);
+    policy_attr(req, "recipient", state->cur_rcpt);
+    policy_attr_long(req, "recipient_count", state->rcpt_count);
+    policy_attr(req, "client_address", state->addr);
+    policy_attr(req, "client_name", state->name);
+    policy_attr(req, "reverse_client_name", state->reverse_name);
+    policy_attr(req, "instance", instance);
+    policy_attr(req, "sasl_method", "");        /* no SASL yet */
+    policy_attr(req, "sasl_username", "");
+    policy_attr(req, "sasl_sender", "");
+    policy_attr_long(req, "size", size);
+    policy_attr(req, "ccert_subject", "");      /* no TLS yet */
+    policy_attr(req, "ccert_issuer", "");
+    policy_attr(req, "ccert_fingerprint", "");
+    policy_attr(req, "ccert_pubkey_fingerprint", "");
+    policy_attr(req, "encryption_protocol", "");
+    policy_attr(req, "encryption_cipher", "");
+    policy_attr_long(req, "encryption_keysize", 0);
+    policy_attr(req, "etrn_domain", "");
+    policy_attr(req, "stress", config_str("stress"));
+    policy_attr(req, "client_port", state->port);
+    policy_attr(req, "policy_context", policy_params.context);
+    policy_server_addr(state, req);
+    vstring_addch(req, '\n');
+}
+
+/* ---- the reply ----------------------------------------------------------- */
+
+int
+smtpd_policy_read_reply(STREAM *s, VSTRING *action)
+{
+    VSTRING *line = vstring_alloc(SMTPD_POLICY_LINE_MAX + 1);
+    int     found = 0, count, ret = -1;
+    ssize_t n;
+
+    vstring_reset(action);
+    errno = 0;
+    for (count = 0; count <= SMTPD_POLICY_ATTR_MAX; count++) {
+        n = stream_gets(s, line, SMTPD_POLICY_LINE_MAX + 1);
+        if (n <= 0) {
+            if (stream_timeout(s))
+                errno = ETIMEDOUT;
+            else if (n == 0 || errno == 0)
+                errno = ECONNRESET;             /* the server went away */
+            break;
+        }
+        if (STR(line)[n - 1] != '\n') {         /* overlong line */
+            errno = EPROTO;
+            break;
+        }
+        vstring_truncate(line, (size_t) n - 1);
+        if (LEN(line) > 0 && STR(line)[LEN(line) - 1] == '\r')
+            vstring_truncate(line, LEN(line) - 1);
+        if (LEN(line) == 0) {                   /* end of the reply */
+            if (found)
+                ret = 0;
+            else
+                errno = EPROTO;
+            break;
+        }
+        if (!found && strncmp(STR(line), "action=", 7) == 0) {
+            vstring_strcpy(action, STR(line) + 7);
+            found = 1;
+        }
+    }
+    if (count > SMTPD_POLICY_ATTR_MAX)
+        errno = EPROTO;
+    vstring_free(line);
+    return ret;
+}
+
+/* ---- connections ----------------------------------------------------------- */
+
+static POLICY_CLNT *
+policy_clnt_find(const char *endpoint)
+{
+    POLICY_CLNT *c;
+    size_t  i;
+
+    for (i = 0; i < policy_clnt_count; i++)
+        if (strcmp(policy_clnts[i].endpoint, endpoint) == 0)
+            return &policy_clnts[i];
+    if (policy_clnt_count >= POLICY_MAX_CLIENTS)
+        return NULL;
+    c = &policy_clnts[policy_clnt_count++];
+    memset(c, 0, sizeof(*c));
+    c->endpoint = mem_strdup(endpoint);
+    c->name = smtpd_policy_endpoint(c->endpoint, &c->is_unix);
+    return c;
+}
+
+static void
+policy_clnt_close(POLICY_CLNT *c)
+{
+    if (c->stream) {
+        (void) stream_close(c->stream);
+        c->stream = NULL;
+    }
+}
+
+/* A kept connection that should not be used again. */
+static int
+policy_clnt_stale(POLICY_CLNT *c, time_t now)
+{
+    struct pollfd p;
+
+    if (now - c->last_used > policy_params.max_idle || now - c->opened > policy_params.max_ttl)
+        return 1;
+    if (policy_params.request_limit > 0 && c->requests >= policy_params.request_limit)
+        return 1;
+    /* readable while idle: the server closed it (or sent junk) */
+    p.fd = stream_fd(c->stream);
+    p.events = POLLIN;
+    p.revents = 0;
+    return stream_buffered(c->stream) > 0 || poll(&p, 1, 0) != 0;
+}
+
+static int
+policy_clnt_open(POLICY_CLNT *c)
+{
+    int     fd, timeout = (int) policy_params.timeout;
+
+    fd = c->is_unix ? unix_connect(c->name, timeout) : inet_connect_spec(c->name, timeout);
+    if (fd < 0) {
+        int     err = errno;
+
+        msg_warn("connect to %s: %m", c->name);
+        errno = err;
+        return -1;
+    }
+    fd_cloexec(fd, 1);
+    c->stream = stream_fdopen(fd);
+    stream_set_timeout(c->stream, timeout);
+    c->opened = c->last_used = time(NULL);
+    c->requests = 0;
+    return 0;
+}
+
+/* One request on an open connection; 0 or -1 (errno set). */
+static int
+policy_clnt_request(POLICY_CLNT *c, const VSTRING *req, VSTRING *action)
+{
+    if (stream_write(c->stream, STR(req), LEN(req)) != 0 || stream_flush(c->stream) != 0) {
+        if (stream_timeout(c->stream))
+            errno = ETIMEDOUT;
+        else if (errno == 0)
+            errno = EPIPE;
+        return -1;
+    }
+    if (smtpd_policy_read_reply(c->stream, action) != 0)
+        return -1;
+    c->requests++;
+    c->last_used = time(NULL);
+    return 0;
+}
+
+int
+smtpd_policy_query(SMTPD_STATE *state, const char *endpoint, VSTRING *action_out)
+{
+    VSTRING *req = vstring_alloc(VSTRING_UNLIMITED);
+    POLICY_CLNT *c;
+    long    tries = 0;
+    int     reused, err, ret = -1;
+
+    policy_params_load();
+    smtpd_policy_request(state, policy_instance_id(), req);
+    if ((c = policy_clnt_find(endpoint)) == NULL) {
+        msg_warn("too many policy servers; not asking %s", endpoint);
+        tries = policy_params.try_limit;
+    }
+    while (tries < policy_params.try_limit) {
+        if (c->stream && policy_clnt_stale(c, time(NULL)))
+            policy_clnt_close(c);
+        reused = c->stream != NULL;
+        if (reused || policy_clnt_open(c) == 0) {
+            if (policy_clnt_request(c, req, action_out) == 0) {
+                ret = 0;
+                break;
+            }
+            err = errno;
+            policy_clnt_close(c);
+            if (reused && (err == ECONNRESET || err == EPIPE))
+                continue;               /* closed while idle: not a failure */
+        } else {
+            err = errno;
+        }
+        msg_warn("problem talking to server %s: %s", c->name,
+                 err == EPROTO ? "protocol error" : strerror(err));
+        if (++tries < policy_params.try_limit && policy_params.retry_delay > 0)
+            sleep((unsigned) policy_params.retry_delay);
+    }
+    if (ret != 0)
+        vstring_strcpy(action_out, policy_params.default_action);
+    vstring_free(req);
+    return ret;
+}

@@ -1,0 +1,171 @@
+"""
+test_outbound.py - outbound delivery scheduling: the smtp client's
+connection reuse (per-process cache: RSET probe, "conn_use=N" in the log,
+closed after smtp_connection_cache_time_limit) and qmgr's dead-destination
+handling (a failed cohort suspends the destination: later recipients are
+deferred by qmgr with "delivery temporarily suspended: <reason>" until a
+flush).
+
+A small SMTP server written here records each connection's commands.
+"""
+import re
+import socket
+import socketserver
+import threading
+import time
+
+from posthorn import Instance, free_port, wait_for
+from test_smtp import submit
+
+BODY = b"Subject: reuse\r\n\r\nhello\r\n"
+
+
+class ConnServer:
+    """Records each connection as a list of the commands received; closed
+    ones get a final "<closed>" entry."""
+
+    def __init__(self, port=0):
+        self.conns = []
+        self.socks = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                with outer.lock:
+                    outer.socks.append(self.connection)
+                outer.session(self.rfile, self.wfile)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+        return False
+
+    def drop_connections(self):
+        """Close every open connection (as a server restart would)."""
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def messages(self):
+        with self.lock:
+            return sum(c.count("DATA") for c in self.conns)
+
+    def session(self, rfile, wfile):
+        cmds = []
+        with self.lock:
+            self.conns.append(cmds)
+
+        def send(*lines):
+            wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
+            wfile.flush()
+
+        send("220 sink.test ESMTP")
+        while True:
+            line = rfile.readline(65536)
+            if not line:
+                break
+            verb = line[:4].decode("ascii", "replace").upper()
+            with self.lock:
+                cmds.append(verb)
+            if verb == "EHLO":
+                send("250-sink.test", "250 PIPELINING")
+            elif verb in ("MAIL", "RCPT", "RSET"):
+                send("250 2.0.0 Ok")
+            elif verb == "DATA":
+                send("354 go ahead")
+                while rfile.readline(1 << 20) not in (b".\r\n", b""):
+                    pass
+                send("250 2.0.0 Ok: queued as SINK%d" % len(cmds))
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye")
+                break
+            else:
+                send("502 5.5.2 Error: command not recognized")
+        with self.lock:
+            cmds.append("<closed>")
+
+
+def test_connection_reuse_and_idle_close():
+    with ConnServer() as srv, \
+            Instance("out-reuse", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                        "smtp_connection_cache_time_limit": "3s"}) as inst:
+        # one smtp process, so that the second request finds the session
+        inst.start()
+        inst.cmd("postconf", "-P", "smtp/unix/process_limit=1")
+        inst.cmd("postfix", "reload")
+        relay = r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d" % srv.port
+        q1 = submit(inst, ["one@remote.example"], BODY)
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<one@remote\.example>, %s, delay=.*"
+                      r"status=sent" % (q1, relay))
+        q2 = submit(inst, ["two@remote.example"], BODY)
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<two@remote\.example>, %s, conn_use=2, "
+                      r"delay=.*status=sent \(250 2\.0\.0 Ok: queued as SINK\d+\)" % (q2, relay))
+        with srv.lock:
+            assert len(srv.conns) == 1, srv.conns
+            assert srv.conns[0][:5] == ["EHLO", "MAIL", "RCPT", "DATA", "RSET"], srv.conns
+        # idle for longer than the cache time limit: QUIT and close
+        wait_for(lambda: srv.conns[0][-1] == "<closed>", 15, "the idle session to be closed")
+        assert srv.conns[0][-2:] == ["QUIT", "<closed>"], srv.conns
+        q3 = submit(inst, ["three@remote.example"], BODY)
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<three@remote\.example>, %s, delay=.*"
+                      r"status=sent" % (q3, relay))
+        with srv.lock:
+            assert len(srv.conns) == 2 and srv.conns[1][0] == "EHLO", srv.conns
+
+
+def test_stale_cached_session_is_replaced_silently():
+    with ConnServer() as srv, \
+            Instance("out-stale", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        inst.cmd("postconf", "-P", "smtp/unix/process_limit=1")
+        inst.cmd("postfix", "reload")
+        q1 = submit(inst, ["one@remote.example"], BODY)
+        inst.wait_log(r"%s: to=<one@remote\.example>, .*status=sent" % q1)
+        srv.drop_connections()              # the cached session dies
+        wait_for(lambda: srv.conns[0][-1] == "<closed>", 10, "the server side to close")
+        q2 = submit(inst, ["two@remote.example"], BODY)
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<two@remote\.example>, "
+                      r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, delay=.*status=sent"
+                      % (q2, srv.port))
+        with srv.lock:
+            assert len(srv.conns) == 2 and srv.conns[1][0] == "EHLO", srv.conns
+        assert "warning" not in "".join(l for l in inst.log().splitlines() if "smtp[" in l)
+
+
+def test_dead_destination_suspended_until_flush():
+    port = free_port()
+    with Instance("out-dead", main={"relayhost": "[127.0.0.1]:%d" % port,
+                                    "initial_destination_concurrency": "1"}) as inst:
+        inst.start()
+        reason = r"connect to 127\.0\.0\.1\[127\.0\.0\.1\]:%d: Connection refused" % port
+        q1 = submit(inst, ["first@remote.example"], BODY)
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<first@remote\.example>, relay=none, .*"
+                      r"dsn=4\.4\.1, status=deferred \(%s\)" % (q1, reason))
+        # the destination is dead now: qmgr defers the next one itself
+        q2 = submit(inst, ["second@remote.example"], BODY)
+        inst.wait_log(r"postfix/qmgr\[\d+\]: %s: to=<second@remote\.example>, relay=none, "
+                      r"delay=.*dsn=4\.4\.1, status=deferred \(delivery temporarily "
+                      r"suspended: %s\)" % (q2, reason))
+        assert not re.search(r"smtp\[\d+\]: %s:" % q2, inst.log())
+        with ConnServer(port) as srv:
+            p = inst.cmd("postfix", "flush")
+            assert p.returncode == 0, p.stderr
+            wait_for(lambda: srv.messages() >= 2, 20, "both messages")
+            for q in (q1, q2):
+                inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % q)
