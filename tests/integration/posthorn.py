@@ -72,10 +72,14 @@ def create_test_users():
     os.chmod(USER_HOME, 0o755)
     for u in USERS:
         try:
-            pwd.getpwnam(u)
+            pw = pwd.getpwnam(u)
         except KeyError:
             run(["useradd", "--home-dir", os.path.join(USER_HOME, u), "--create-home",
                  "--shell", "/bin/sh", u], check=True)
+            pw = pwd.getpwnam(u)
+        if not os.path.isdir(pw.pw_dir):        # a user left from a run that lost its home
+            os.makedirs(pw.pw_dir)
+            os.chown(pw.pw_dir, pw.pw_uid, pw.pw_gid)
 
 
 def remove_test_users():
