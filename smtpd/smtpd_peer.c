@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "mem.h"
+#include "msg.h"
 #include "smtpd.h"
 
 #define SMTPD_UNKNOWN "unknown"
@@ -45,18 +46,23 @@ smtpd_peer_confirm(const char *name, const char *addr)
 {
     struct addrinfo hints, *res, *ai;
     char    buf[NI_MAXHOST];
-    int     found = 0;
+    int     found = 0, err;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(name, NULL, &hints, &res) != 0)
+    if ((err = getaddrinfo(name, NULL, &hints, &res)) != 0) {
+        msg_warn("hostname %s does not resolve to address %s: %s", name, addr,
+                 gai_strerror(err));
         return 0;
+    }
     for (ai = res; ai && !found; ai = ai->ai_next) {
         if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), NULL, 0,
                         NI_NUMERICHOST) == 0 && strcasecmp(buf, addr) == 0)
             found = 1;
     }
     freeaddrinfo(res);
+    if (!found)
+        msg_warn("hostname %s does not resolve to address %s", name, addr);
     return found;
 }
 

@@ -283,6 +283,8 @@ def test_unknown_client_hostname():
         reply = "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.11]"
         assert ask(inst, FORGED, "x@good.test") == [reply]
         inst.wait_log(reject_log_rx("unknown[127.0.0.11]", reply, "x@good.test"))
+        inst.wait_log(r"postfix/smtpd\[\d+\]: warning: hostname forged\.client\.test does not "
+                      r"resolve to address 127\.0\.0\.11")
         # no PTR at all fails the same (first) check
         assert ask(inst, NOPTR, "x@good.test") == [
             "450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.12]"]
