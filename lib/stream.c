@@ -39,6 +39,7 @@ struct STREAM {
     size_t  rlen;               /* bytes valid in rbuf */
     size_t  wlen;               /* bytes pending in wbuf */
     int     close_error;
+    int     not_socket;         /* send() said ENOTSOCK: use write() from now on */
     unsigned char rbuf[STREAM_BUFSIZE];
     unsigned char wbuf[STREAM_BUFSIZE];
 };
@@ -222,10 +223,14 @@ stream_io(STREAM *s, int writing, void *buf, size_t len)
             n = fn(s->ctx, s->fd, buf, len);
         } else if (!writing) {
             n = read(s->fd, buf, len);
+        } else if (s->not_socket) {
+            n = write(s->fd, buf, len);
         } else {
             n = send(s->fd, buf, len, MSG_NOSIGNAL);
-            if (n < 0 && errno == ENOTSOCK)
+            if (n < 0 && errno == ENOTSOCK) {
+                s->not_socket = 1;
                 n = write(s->fd, buf, len);
+            }
         }
         if (n >= 0)
             return n;
