@@ -72,3 +72,29 @@ def test_reject_unauth_pipelining():
         s.send("Subject: patient\r\n\r\nbody\r\n.\r\n")
         assert s.reply()[0].startswith("250 2.0.0 Ok: queued as ")
         s.cmd("QUIT")
+
+
+def test_reject_unlisted_recipient_restriction():
+    # the implicit check off, the explicit restriction on
+    main = {"smtpd_reject_unlisted_recipient": "no",
+            "smtpd_recipient_restrictions": "reject_unlisted_recipient, permit"}
+    with Instance("unlisted", main=main) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.example")
+        s.cmd("MAIL FROM:<jonas@example.test>")
+        assert s.cmd("RCPT TO:<nosuch@example.test>") == [
+            "550 5.1.1 <nosuch@example.test>: Recipient address rejected: "
+            "User unknown in local recipient table"]
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+    # with neither, an unknown local recipient is accepted at RCPT
+    with Instance("unlisted2", main={"smtpd_reject_unlisted_recipient": "no"}) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.example")
+        s.cmd("MAIL FROM:<jonas@example.test>")
+        assert s.cmd("RCPT TO:<nosuch@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
