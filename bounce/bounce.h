@@ -73,6 +73,7 @@ void    bounce_orig_close(BOUNCE_ORIG *orig);
 #define BOUNCE_NOTICE_POSTMASTER 1  /* postmaster copy or double bounce */
 #define BOUNCE_NOTICE_DELAY      2  /* to the sender: "Delayed Mail (still being retried)" */
 #define BOUNCE_NOTICE_DELAY_PM   3  /* postmaster copy of a delay notice */
+#define BOUNCE_NOTICE_TRACE      4  /* to the sender: "Mail Delivery Status Report" (-bv) */
 
 typedef struct BOUNCE_NOTICE {
     int     kind;               /* BOUNCE_NOTICE_* */

@@ -23,6 +23,11 @@
  * retried, "Action: delayed" and "Will-Retry-Until:" per recipient, and
  * the message headers only (the caller asks for DSN_RET_HDRS).
  *
+ * Status reports (BOUNCE_NOTICE_TRACE, sendmail -bv): subject "Mail
+ * Delivery Status Report", a text that says the report was asked for,
+ * the log's own action per recipient (deliverable, undeliverable), and
+ * the message headers.
+ *
  * Interface (bounce.h): bounce_orig_open(), bounce_orig_close(),
  * bounce_rcpt_wanted(), bounce_notify_write(), bounce_date().
  *
@@ -152,6 +157,8 @@ bounce_subject(const BOUNCE_NOTICE *n)
         return "Delayed Mail (still being retried)";
     case BOUNCE_NOTICE_DELAY_PM:
         return "Postmaster Warning: Delayed Mail";
+    case BOUNCE_NOTICE_TRACE:
+        return "Mail Delivery Status Report";
     default:
         return "Postmaster Copy: Undelivered Mail";
     }
@@ -293,7 +300,11 @@ notify_text(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_LOG *log, const char *b
     out_line(o, "");
     if (bounce_is_delay(n))
         notify_delay_text(o, n);
-    else {
+    else if (n->kind == BOUNCE_NOTICE_TRACE) {
+        out_line(o, "Here is the delivery status report that you asked for: whether");
+        out_line(o, "the mail system can deliver to each recipient. Nothing was");
+        out_line(o, "delivered. The message headers are attached below.");
+    } else {
         out_line(o, "I'm sorry to have to inform you that your message could not");
         out_line(o, "be delivered to one or more recipients. It's attached below.");
         out_line(o, "");
@@ -425,7 +436,8 @@ notify_original(OUT *o, const BOUNCE_NOTICE *n, BOUNCE_ORIG *orig,
 
     out_fmt(o, "--%s", boundary);
     if (n->ret == DSN_RET_HDRS) {
-        out_line(o, "Content-Description: Undelivered Message Headers");
+        out_line(o, n->kind == BOUNCE_NOTICE_TRACE ? "Content-Description: Message Headers"
+                 : "Content-Description: Undelivered Message Headers");
         out_line(o, "Content-Type: text/rfc822-headers");
     } else {
         out_line(o, "Content-Description: Undelivered Message");

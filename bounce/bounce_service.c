@@ -21,6 +21,11 @@
  * a postmaster copy that fails is only logged, so the sender never gets
  * the same notice twice because of it.
  *
+ * flush on the trace service (sendmail -bv): every trace log entry goes
+ * into one "Mail Delivery Status Report" to a non-empty sender from the
+ * null sender, headers only ("ID: sender delivery status notification:
+ * NEWID"); then the log is removed.
+ *
  * warn (the defer service, once per message when delay_warning_time has
  * passed): the defer log entries whose NOTIFY asks for delay reports
  * (none given, or DELAY) go into one "Delayed Mail (still being
@@ -150,6 +155,16 @@ bounce_flush_notices(BOUNCE_ORIG *orig, const BOUNCE_LOG *log)
     return rc;
 }
 
+/* trace flush (sendmail -bv): the whole log as a status report to the sender. */
+static int
+bounce_trace_notices(BOUNCE_ORIG *orig, const BOUNCE_LOG *log)
+{
+    if (*orig->sender == 0)
+        return 0;                       /* nobody to report to */
+    return bounce_send(orig, log, BOUNCE_NOTICE_TRACE, "", orig->sender, DSN_RET_HDRS,
+                       "sender delivery status");
+}
+
 /* flush: BOUNCE_STAT_OK when the log is dealt with and removed. */
 static int
 bounce_flush(BOUNCE_ORIG *orig)
@@ -165,11 +180,13 @@ bounce_flush(BOUNCE_ORIG *orig)
         else
             msg_warn("%s: read %s log: %m", orig->queue_id, logq);
     } else {
-        bounce_log_filter(log, bounce_rcpt_wanted);
+        if (strcmp(logq, QUEUE_TRACE) != 0)
+            bounce_log_filter(log, bounce_rcpt_wanted);
         if (log->count == 0)
             rc = 0;                     /* NOTIFY=NEVER or without FAILURE */
         else if (bounce_orig_open(orig) == 0) {
-            rc = bounce_flush_notices(orig, log);
+            rc = strcmp(logq, QUEUE_TRACE) == 0 ? bounce_trace_notices(orig, log)
+                : bounce_flush_notices(orig, log);
             bounce_orig_close(orig);
         }
         bounce_log_free(log);

@@ -150,6 +150,7 @@ deliver_parse_message(DELIVER_REQUEST *req, const ATTR_LIST *list)
     req->client_name = deliver_get_str(list, ATTR_CLIENT_NAME);
     req->client_addr = deliver_get_str(list, ATTR_CLIENT_ADDR);
     req->dsn_ret = (int) deliver_get_long(list, ATTR_DSN_RET, 0);
+    req->trace_flags = (int) deliver_get_long(list, ATTR_TRACE_FLAGS, 0) & DELIVER_TRACE_VERIFY;
     req->arrival_time = deliver_get_time(list, ATTR_ARRIVAL_TIME);
     req->active_time = deliver_get_time(list, ATTR_ACTIVE_TIME);
     req->rcpt = mem_array((size_t) count, sizeof(DELIVER_RCPT));
@@ -395,7 +396,9 @@ deliver_vresult(DELIVER_REQUEST *req, int i, const char *to, int status,
     }
     deliver_log_status(req->queue_id, to, orig, relay, req->arrival_time, req->active_time,
                        req->agent_time, conn_time, xfer_time, dsn,
-                       deliver_status_word(status), STR(text));
+                       (req->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER
+                       ? (status == DELIVER_SENT ? "deliverable" : "undeliverable")
+                       : deliver_status_word(status), STR(text));
 
     if (r->status < 0 || deliver_rank(status) > deliver_rank(r->status)) {
         r->status = status;
@@ -472,6 +475,8 @@ deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
     attr_add(list, ATTR_ENCODING, req->encoding);
     attr_add(list, ATTR_DSN_ENVID, req->dsn_envid);
     attr_add_long(list, ATTR_DSN_RET, req->dsn_ret);
+    if (req->trace_flags)
+        attr_add_long(list, ATTR_TRACE_FLAGS, req->trace_flags);
     attr_add(list, ATTR_CLIENT_NAME, req->client_name);
     attr_add(list, ATTR_CLIENT_ADDR, req->client_addr);
     attr_add_long(list, ATTR_RCPT_COUNT, req->rcpt_count);

@@ -30,6 +30,10 @@
 #define DELIVER_DEFER    4
 #define DELIVER_BOUNCE   5
 
+#define DELIVER_TRACE_VERIFY (1 << 0)   /* trace_flags: verify only (sendmail -bv):
+                                         * agents report, do not deliver; the
+                                         * log says status=deliverable/undeliverable */
+
 typedef struct DELIVER_RCPT {
     char   *address;
     char   *orig_rcpt;
@@ -58,6 +62,7 @@ typedef struct DELIVER_REQUEST {
     int     dsn_ret;
     char   *client_name;
     char   *client_addr;
+    int     trace_flags;        /* DELIVER_TRACE_*; optional attribute */
     int     rcpt_count;
     DELIVER_RCPT *rcpt;
     STREAM *fp;                 /* agent side: the queue file, read-only */

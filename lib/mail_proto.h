@@ -135,6 +135,9 @@
 /* smtpd/pickup -> cleanup: their content_filter parameter, "transport:nexthop"
  * (an empty value is not sent); cleanup writes it as one CONTENT_FILTER record. */
 #define ATTR_CONTENT_FILTER "content_filter"
+#define ATTR_TRACE_FLAGS    "trace_flags"   /* queue file: "verify" (sendmail -bv);
+                                             * delivery request: DELIVER_TRACE_* bits */
+#define TRACE_FLAGS_VERIFY  "verify"
 
 /* resolve classes and flags */
 #define RESOLVE_FLAG_FINAL   (1 << 0)   /* final destination: local or virtual */
@@ -195,6 +198,12 @@
  *   S: {status=0|1}
  *      0: done (queued, or none was due): the client records that the
  *         warning was sent; 1: not done, the client may ask again later.
+ *
+ *   C: {request=flush, ...}             (to private/trace)
+ *      Address verification (sendmail -bv): every trace log entry
+ *      (action=deliverable|undeliverable) goes into one "Mail Delivery
+ *      Status Report" from the null sender to S, headers only; then the
+ *      log is removed. Reply as for bounce flush.
  */
 #define SERVICE_DEFER       "defer"
 #define SERVICE_TRACE       "trace"

@@ -69,7 +69,7 @@ maildrop_attr_ok(const char *data, size_t len)
 {
     static const char *const allowed[] = {
         ATTR_ENCODING "=7bit", ATTR_ENCODING "=8bitmime",
-        ATTR_RWR_CONTEXT "=local", 0,
+        ATTR_RWR_CONTEXT "=local", ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY, 0,
     };
 
     for (int i = 0; allowed[i]; i++)

@@ -11,8 +11,9 @@
  *   content:   MESG (empty), then NORM/CONT records
  *   extracted: XTRA (empty), END (empty); nothing after END
  *
- * ATTR records are limited to "encoding=7bit|8bitmime" and
- * "rewrite_context=local": a local user must not be able to claim a
+ * ATTR records are limited to "encoding=7bit|8bitmime",
+ * "trace_flags=verify" (sendmail -bv) and "rewrite_context=local": a
+ * local user must not be able to claim a
  * remote client name or address.
  *
  * Interface:

@@ -345,6 +345,8 @@ local_command_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pr
     CMD_CTX c;
     int     status;
 
+    if (st->req->trace_flags & DELIVER_TRACE_VERIFY)
+        return DELIVER_SENT;            /* sendmail -bv: report only */
     memset(&c, 0, sizeof(c));
     c.st = st;
     c.a = a;

@@ -126,6 +126,10 @@ local_forward_send(LOCAL_STATE *st, const char *by)
     STREAM *c;
     int     status, ret;
 
+    if (st->req->trace_flags & DELIVER_TRACE_VERIFY) {
+        local_result(st, NULL, DELIVER_SENT, "2.0.0", "mail forwarding by %s", by);
+        goto done;                      /* sendmail -bv: report only */
+    }
     if ((c = cleanup_clnt_open(CLEANUP_FLAG_MAP_OK, id)) == NULL) {
         local_result(st, NULL, DELIVER_DEFER, "4.3.0", "mail forwarding failed: "
                      "cannot connect to the cleanup service");

@@ -383,6 +383,9 @@ local_mbox_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
     char   *lock = NULL;
     int     status;
 
+    if (st->req->trace_flags & DELIVER_TRACE_VERIFY)
+        return DELIVER_SENT;            /* sendmail -bv: report only */
+
     if (kind == 1) {
         m.owner = priv->uid;
         if ((status = local_spool_create(path, priv, dsn, why)) != 0)
@@ -529,6 +532,10 @@ local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
     MAILDIR_CTX m;
     int     status;
 
+    if (st->req->trace_flags & DELIVER_TRACE_VERIFY) {
+        mem_free(path);
+        return DELIVER_SENT;            /* sendmail -bv: report only */
+    }
     while (n > 1 && path[n - 1] == '/')
         path[--n] = 0;
     m.st = st;

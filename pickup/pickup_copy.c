@@ -5,9 +5,10 @@
  *
  * Protocol: mail_proto.h ("cleanup"). The file's records go to cleanup
  * as they are, except that pickup sets the attributes itself: ATTR
- * records from the file (already limited to encoding and
- * rewrite_context=local by the check) are replaced by
- * "rewrite_context=local", "log_ident=ID" and the file's encoding; and a
+ * records from the file (already limited to encoding, trace_flags=verify
+ * and rewrite_context=local by the check) are replaced by
+ * "rewrite_context=local", "log_ident=ID", the file's encoding and its
+ * trace_flags=verify (sendmail -bv); and a
  * Received: header naming the submitting uid (the file's owner) is put
  * in front of the content:
  *
@@ -118,7 +119,8 @@ pickup_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id)
 
     while ((type = rec_get(pf->src, buf, REC_MAX_DEFAULT)) >= 0) {
         if (type == REC_TYPE_ATTR) {
-            if (strncmp(STR(buf), ATTR_ENCODING "=", sizeof(ATTR_ENCODING)) == 0)
+            if (strncmp(STR(buf), ATTR_ENCODING "=", sizeof(ATTR_ENCODING)) == 0
+                || strcmp(STR(buf), ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY) == 0)
                 rec_put(c, type, STR(buf), LEN(buf));
             continue;                   /* rewrite_context: set below */
         }

@@ -90,6 +90,7 @@ typedef struct QMGR_MESSAGE {
     long    nrcpt;              /* recipient count for the log */
     double  arrival_time;       /* TIME record */
     double  active_time;        /* when it entered active/ */
+    int     trace_flags;        /* DELIVER_TRACE_VERIFY: ATTR trace_flags=verify */
     QMGR_RCPT *rcpt;
     int     rcpt_count;
     int     rcpt_cap;
@@ -129,6 +130,10 @@ void    qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt,
  * in unit tests: the log just stays). */
 int     qmgr_bounce_flush(const QMGR_MESSAGE *msg);
 extern int (*qmgr_bounce_flush_fn)(const QMGR_MESSAGE *msg);
+/* The same for trace/<id> (address verification, sendmail -bv): the trace
+ * service mails the "Mail Delivery Status Report". */
+int     qmgr_trace_flush(const QMGR_MESSAGE *msg);
+extern int (*qmgr_trace_flush_fn)(const QMGR_MESSAGE *msg);
 
 /* ---- transports, queues, entries (qmgr_queue.c) ----------------------- */
 

@@ -2,9 +2,10 @@
  * qmgr_bounce.c - the bounce service client: when a message is finished
  * and bounce/ID exists, ask private/bounce to send the non-delivery
  * notification (request "flush", mail_proto.h) while the queue file is
- * still in active/.
+ * still in active/; likewise private/trace for trace/ID (sendmail -bv:
+ * the delivery status report).
  *
- * Interface: sets qmgr_bounce_flush_fn (qmgr.h) when the program starts
+ * Interface: sets qmgr_bounce_flush_fn and qmgr_trace_flush_fn (qmgr.h) when the program starts
  * (a constructor: unit tests that include the other qmgr_*.c files do
  * not link this one, and keep the log-only behaviour).
  *
@@ -30,6 +31,7 @@
 #include "qmgr.h"
 
 #define QMGR_BOUNCE_PATH           MAIL_CLASS_PRIVATE "/" SERVICE_BOUNCE
+#define QMGR_TRACE_PATH            MAIL_CLASS_PRIVATE "/" SERVICE_TRACE
 #define QMGR_BOUNCE_GREET_TIMEOUT  20
 #define QMGR_BOUNCE_TIMEOUT        100
 
@@ -65,28 +67,41 @@ qmgr_bounce_talk(STREAM *s, const QMGR_MESSAGE *msg, const char **why)
     return status == BOUNCE_STAT_OK ? 0 : -1;
 }
 
+/* flush on private/bounce or private/trace; what names the notice. */
 static int
-qmgr_bounce_request(const QMGR_MESSAGE *msg)
+qmgr_bounce_send(const QMGR_MESSAGE *msg, const char *service_path, const char *what)
 {
     const char *why = "";
     STREAM *s;
     int     fd, rc;
 
-    if ((fd = unix_connect(QMGR_BOUNCE_PATH, QMGR_BOUNCE_GREET_TIMEOUT)) < 0) {
-        msg_warn("%s: connect to %s: %m; non-delivery notification deferred",
-                 msg->queue_id, QMGR_BOUNCE_PATH);
+    if ((fd = unix_connect(service_path, QMGR_BOUNCE_GREET_TIMEOUT)) < 0) {
+        msg_warn("%s: connect to %s: %m; %s deferred", msg->queue_id, service_path, what);
         return -1;
     }
     s = stream_fdopen(fd);
     rc = qmgr_bounce_talk(s, msg, &why);
     (void) stream_close(s);
     if (rc < 0)
-        msg_warn("%s: %s; non-delivery notification deferred", msg->queue_id, why);
+        msg_warn("%s: %s; %s deferred", msg->queue_id, why, what);
     return rc;
+}
+
+static int
+qmgr_bounce_request(const QMGR_MESSAGE *msg)
+{
+    return qmgr_bounce_send(msg, QMGR_BOUNCE_PATH, "non-delivery notification");
+}
+
+static int
+qmgr_trace_request(const QMGR_MESSAGE *msg)
+{
+    return qmgr_bounce_send(msg, QMGR_TRACE_PATH, "delivery status report");
 }
 
 static void __attribute__((constructor))
 qmgr_bounce_register(void)
 {
     qmgr_bounce_flush_fn = qmgr_bounce_request;
+    qmgr_trace_flush_fn = qmgr_trace_request;
 }

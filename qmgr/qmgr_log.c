@@ -5,7 +5,7 @@
  * logs them.
  *
  * Interface (qmgr.h): qmgr_log_append(), qmgr_log_status(),
- * qmgr_bounce_flush().
+ * qmgr_bounce_flush(), qmgr_trace_flush().
  *
  * Log file format and writing: lib/bounce_log.h (one "name=value" block
  * per recipient, the form the bounce service and postqueue/showq read).
@@ -69,4 +69,13 @@ int
 qmgr_bounce_flush(const QMGR_MESSAGE *msg)
 {
     return qmgr_bounce_flush_fn ? qmgr_bounce_flush_fn(msg) : 0;
+}
+
+/* trace/ID (sendmail -bv) into a delivery status report; as above. */
+int     (*qmgr_trace_flush_fn)(const QMGR_MESSAGE *msg);
+
+int
+qmgr_trace_flush(const QMGR_MESSAGE *msg)
+{
+    return qmgr_trace_flush_fn ? qmgr_trace_flush_fn(msg) : 0;
 }

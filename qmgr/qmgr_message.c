@@ -94,6 +94,8 @@ message_attr(QMGR_MESSAGE *msg, const char *data)
     if (eq == 0)
         return;
     nlen = (size_t) (eq - data);
+    if (strcmp(data, ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY) == 0)
+        msg->trace_flags |= DELIVER_TRACE_VERIFY;
     if (nlen == strlen(ATTR_ENCODING) && strncmp(data, ATTR_ENCODING, nlen) == 0)
         slot = &msg->encoding;
     else if (nlen == strlen(ATTR_CLIENT_NAME) && strncmp(data, ATTR_CLIENT_NAME, nlen) == 0)
@@ -439,10 +441,10 @@ message_defer(QMGR_MESSAGE *msg, time_t now)
 }
 
 static int
-message_has_bounces(const QMGR_MESSAGE *msg)
+message_has_log(const QMGR_MESSAGE *msg, const char *queue)
 {
     VSTRING *path = vstring_alloc(256);
-    int     rc = access(queue_path(path, QUEUE_BOUNCE, msg->queue_id), F_OK) == 0;
+    int     rc = access(queue_path(path, queue, msg->queue_id), F_OK) == 0;
 
     vstring_free(path);
     return rc;
@@ -463,7 +465,8 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
         && message_expire(msg) == 0)
         pending = 0;
     if (pending == 0) {
-        if (message_has_bounces(msg) && qmgr_bounce_flush(msg) < 0) {
+        if ((message_has_log(msg, QUEUE_BOUNCE) && qmgr_bounce_flush(msg) < 0)
+            || (message_has_log(msg, QUEUE_TRACE) && qmgr_trace_flush(msg) < 0)) {
             message_mark_sent(msg);     /* qmgr_entry_done() may have skipped it */
             message_defer(msg, now);    /* keep it until the bounce is sent */
         } else {

@@ -312,7 +312,8 @@ qmgr_message_group(QMGR_MESSAGE *msg)
 
 /*
  * Record one result. Bounces are logged to bounce/ID first (if that
- * fails the recipient stays deferred); deferrals go to defer/ID.
+ * fails the recipient stays deferred); deferrals go to defer/ID. For
+ * address verification (trace_flags) final verdicts go to trace/ID.
  */
 void
 qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
@@ -325,7 +326,14 @@ qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
     snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn
              : status == DELIVER_SENT ? "2.0.0"
              : status == DELIVER_BOUNCE ? "5.0.0" : "4.0.0");
-    if (status == DELIVER_SENT) {
+    if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
+        /* sendmail -bv: the verdict goes into the status report only */
+        if (qmgr_log_append(QUEUE_TRACE, msg, r, status == DELIVER_SENT
+                            ? "deliverable" : "undeliverable") == 0)
+            r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
+        else
+            r->state = QMGR_RCPT_DEFER;
+    } else if (status == DELIVER_SENT) {
         r->state = QMGR_RCPT_SENT;
     } else if (status == DELIVER_BOUNCE
                && qmgr_log_append(QUEUE_BOUNCE, msg, r, "failed") == 0) {

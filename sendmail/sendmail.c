@@ -12,6 +12,9 @@
  * mailq runs "postqueue -p", -q "postqueue -f", newaliases runs postalias
  * on $alias_database, -bd "postfix start", -bs runs smtpd stand-alone on
  * stdin/stdout (that needs root: smtpd talks to cleanup directly).
+ * -bv reads no message: it queues an empty one marked trace_flags=verify
+ * for the recipients; the delivery agents only check them, and the
+ * sender gets a "Mail Delivery Status Report".
  *
  * Exit status (sysexits.h): 0 queued; 64 usage; 65 bad input; 75
  * temporary queue trouble; 77 not allowed to submit mail.
@@ -19,6 +22,7 @@
  * SECURITY: sendmail has no privileges of its own; postdrop checks
  * everything again.
  */
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,7 +114,10 @@ sendmail_enqueue(SM_STATE *sm, int argc, char **argv)
                        "the command line or via the -t option", who);
     fullname = sendmail_fullname(sm, pw);
 
-    in = stream_fdopen(STDIN_FILENO);
+    if (sm->mode != SM_MODE_VERIFY)
+        in = stream_fdopen(STDIN_FILENO);
+    else if ((in = stream_open("/dev/null", O_RDONLY, 0)) == NULL)
+        sendmail_fatal(SM_EX_OSERR, "open /dev/null: %m");
     sendmail_input_init(&input, in, config_int("line_length_limit"), sm->dot_ends);
     sendmail_read_headers(&input, &hdrs, (size_t) config_size("header_size_limit"));
     if (sm->extract)
@@ -126,7 +133,10 @@ sendmail_enqueue(SM_STATE *sm, int argc, char **argv)
         if (rec_put(post.out, type, STR(input.buf), LEN(input.buf)) < 0)
             break;              /* postdrop went away: its status tells why */
     mem_free(fullname);
-    stream_free_keep_fd(in);
+    if (sm->mode == SM_MODE_VERIFY)
+        (void) stream_close(in);
+    else
+        stream_free_keep_fd(in);
     return sendmail_post_close(&post, who);
 }
 

@@ -33,6 +33,7 @@
 #define SM_MODE_SMTP      3     /* -bs */
 #define SM_MODE_DAEMON    4     /* -bd, -bD */
 #define SM_MODE_FLUSH     5     /* -q */
+#define SM_MODE_VERIFY    6     /* -bv: report on the recipients, deliver nothing */
 
 #define SM_RCPT_MAX       10000 /* addresses taken from one header or argument */
 

@@ -6,7 +6,7 @@
  * sendmail_parse_sender(), sendmail_fatal().
  *
  * Recognized: -B type, -C file|dir, -c dir, -F name, -f sender, -r sender,
- * -I, -i, -N dsn, -R ret, -V envid, -t, -v, -b mode (m, s, p, i, d, D),
+ * -I, -i, -N dsn, -R ret, -V envid, -t, -v, -b mode (m, s, p, i, v, d, D),
  * -o option (-oi, -oA file; the rest ignored), -q (queue flush).
  * Ignored for compatibility: -G -L -O -U -X -e -h -m -n -p -x.
  *
@@ -145,6 +145,8 @@ sendmail_set_mode(SM_STATE *sm, const char *arg)
         sm->mode = SM_MODE_MAILQ;
     else if (strcmp(arg, "i") == 0)
         sm->mode = SM_MODE_NEWALIAS;
+    else if (strcmp(arg, "v") == 0)
+        sm->mode = SM_MODE_VERIFY;
     else if (strcmp(arg, "d") == 0 || strcmp(arg, "D") == 0)
         sm->mode = SM_MODE_DAEMON;
     else

@@ -4,7 +4,7 @@
  * Interface (sendmail.h):
  *   sendmail_post_open()      start $command_directory/postdrop -r [-c dir]
  *                             with a pipe on its stdin
- *   sendmail_post_envelope()  TIME [FULL] ATTR FROM {[DSN_NOTIFY] ORCP RCPT}
+ *   sendmail_post_envelope()  TIME [FULL] ATTR... FROM {[DSN_NOTIFY] ORCP RCPT}
  *                             [DSN_ENVID] [DSN_RET] MESG
  *   sendmail_post_close()     XTRA END, close the pipe, wait for postdrop,
  *                             and turn its exit status into ours
@@ -91,6 +91,8 @@ sendmail_post_envelope(SM_POST *post, const SM_STATE *sm, const char *sender,
     if (fullname && *fullname)
         rec_puts(out, REC_TYPE_FULL, fullname);
     rec_printf(out, REC_TYPE_ATTR, "%s=%s", ATTR_RWR_CONTEXT, "local");
+    if (sm->mode == SM_MODE_VERIFY)
+        rec_printf(out, REC_TYPE_ATTR, "%s=%s", ATTR_TRACE_FLAGS, TRACE_FLAGS_VERIFY);
     if (sm->encoding)
         rec_printf(out, REC_TYPE_ATTR, "%s=%s", ATTR_ENCODING, sm->encoding);
     rec_puts(out, REC_TYPE_FROM, sender);

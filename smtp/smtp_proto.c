@@ -8,6 +8,9 @@
  *   RCPT TO... -> DATA -> content -> "." -> reply (LMTP: one reply per
  *   accepted recipient) -> QUIT
  *
+ * Address verification (trace_flags, sendmail -bv): no DATA; a 2xx RCPT
+ * reply is the recipient's "deliverable" result, then QUIT (or the cache).
+ *
  * With PIPELINING the MAIL, RCPT and DATA commands go out together, in
  * batches of SMTP_PIPE_BATCH so that neither side can block on a full
  * socket buffer; otherwise each waits for its reply. SIZE=, BODY=8BITMIME
@@ -295,7 +298,11 @@ smtp_txn_reply(SMTP_TXN *t, int type, int idx)
     case SMTP_CMD_RCPT:
         if (t->mail_failed || t->st->rcpt_done[idx])
             return;
-        if (r->code / 100 == 2)
+        if (r->code / 100 == 2 && (req->trace_flags & DELIVER_TRACE_VERIFY))
+            smtp_rcpt_result(t->st, idx, DELIVER_SENT, r->dsn, t->sess->relay,
+                             t->sess->conn_done - t->st->start,
+                             deliver_now() - t->sess->conn_done, "%s", STR(r->text));
+        else if (r->code / 100 == 2)
             t->accepted[t->naccepted++] = idx;
         else
             smtp_txn_result(t, idx, "RCPT TO command");
@@ -371,6 +378,8 @@ smtp_txn_envelope(SMTP_TXN *t)
         if (smtp_txn_send(t, SMTP_CMD_RCPT, i) < 0)
             return -1;
     }
+    if (req->trace_flags & DELIVER_TRACE_VERIFY)   /* sendmail -bv: no DATA */
+        return t->npend > 0 && smtp_txn_drain(t) < 0 ? -1 : 1;
     if (!t->mail_failed && (t->pipelining || t->naccepted > 0)) {
         vstring_strcpy(t->cmd, "DATA");
         if (smtp_txn_send(t, SMTP_CMD_DATA, -1) < 0)

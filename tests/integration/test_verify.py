@@ -1,0 +1,158 @@
+"""
+test_verify.py - address verification, sendmail -bv: nothing is
+delivered; the sender gets a "Mail Delivery Status Report" with one
+Action: deliverable / undeliverable block per recipient, and the agents
+log status=deliverable / status=undeliverable.
+"""
+import email
+import email.policy
+import mailbox
+import os
+import re
+import socket
+import threading
+
+from posthorn import Instance, run, sbin
+
+OPEN_RCPT = {"local_recipient_maps": ""}
+
+
+def messages(inst, user):
+    box = mailbox.mbox(os.path.join(inst.spool, user), create=False)
+    try:
+        return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
+                for k in box.keys()]
+    finally:
+        box.close()
+
+
+def test_sendmail_bv_reports_and_delivers_nothing():
+    with Instance("verify", main=OPEN_RCPT) as inst:
+        inst.start()
+        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "phjonas@example.test", "-bv",
+                 "phedison@example.test", "nosuch@example.test"], input="")
+        assert p.returncode == 0, p.stderr
+        m = inst.wait_log(r"postfix/pickup\[\d+\]: ([0-9A-F]+): uid=0 "
+                          r"from=<phjonas@example.test>")
+        qid = m.group(1)
+        m = inst.wait_log(r"postfix/bounce\[\d+\]: %s: sender delivery status notification: "
+                          r"([0-9A-F]+)$" % qid)
+        new_id = m.group(1)
+        inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % qid)
+        inst.wait_mbox("phjonas", "Mail Delivery Status Report")
+        inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % new_id)
+        log = inst.log()
+        assert re.search(r"postfix/local\[\d+\]: %s: to=<phedison@example.test>, relay=local, "
+                         r"delay=[\d.]+, delays=[\d./]+, dsn=2\.0\.0, "
+                         r"status=deliverable \(delivered to mailbox\)" % qid, log), log
+        assert re.search(r"postfix/local\[\d+\]: %s: to=<nosuch@example.test>, relay=local, "
+                         r".*dsn=5\.1\.1, status=undeliverable \(unknown user: \"nosuch\"\)"
+                         % qid, log), log
+        # no non-delivery notice for the unknown user, and nothing delivered
+        assert "non-delivery notification" not in log, log
+        assert inst.mbox("phedison") == ""
+
+        msgs = messages(inst, "phjonas")
+        assert len(msgs) == 1, [m["Subject"] for m in msgs]
+        rep = msgs[0]
+        assert rep["Subject"] == "Mail Delivery Status Report"
+        assert rep.get_content_type() == "multipart/report"
+        assert rep.get_param("report-type") == "delivery-status"
+        parts = rep.get_payload()
+        dsn = [p for p in parts if p.get_content_type() == "message/delivery-status"]
+        assert dsn, [p.get_content_type() for p in parts]
+        blocks = dsn[0].get_payload()[1:]
+        by_rcpt = {b["Final-Recipient"].split(";")[1].strip(): b for b in blocks}
+        assert by_rcpt["phedison@example.test"]["Action"] == "deliverable"
+        assert by_rcpt["phedison@example.test"]["Status"] == "2.0.0"
+        assert by_rcpt["nosuch@example.test"]["Action"] == "undeliverable"
+        assert by_rcpt["nosuch@example.test"]["Status"] == "5.1.1"
+        assert inst.queue_files("trace") == []
+        assert inst.queue_files("bounce") == []
+
+
+class RcptServer:
+    """A tiny SMTP server: RCPT for "bad*" addresses gets a 550, the rest
+    a 250; every command line is recorded."""
+
+    def __init__(self):
+        self.commands = []
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+    def session(self, conn):
+        f = conn.makefile("rwb")
+
+        def send(line):
+            f.write(line.encode() + b"\r\n")
+            f.flush()
+
+        send("220 sink.test ESMTP")
+        for raw in f:
+            cmd = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+            self.commands.append(cmd)
+            verb = cmd[:4].upper()
+            if verb == "EHLO":
+                f.write(b"250-sink.test\r\n250 PIPELINING\r\n")
+                f.flush()
+            elif verb == "RCPT" and "<bad" in cmd:
+                send("550 5.1.1 <%s>: Recipient address rejected: User unknown"
+                     % re.search(r"<([^>]*)>", cmd).group(1))
+            elif verb == "DATA":
+                send("554 5.5.1 not in this test")
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye")
+                break
+            else:
+                send("250 2.0.0 Ok")
+        conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def test_sendmail_bv_smtp_rcpt_only():
+    srv = RcptServer()
+    try:
+        with Instance("verify-smtp", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+            inst.start()
+            p = run([sbin("sendmail"), "-c", inst.conf, "-f", "phjonas@example.test", "-bv",
+                     "good@remote.example", "bad@remote.example"], input="")
+            assert p.returncode == 0, p.stderr
+            m = inst.wait_log(r"postfix/pickup\[\d+\]: ([0-9A-F]+): uid=0 ")
+            qid = m.group(1)
+            inst.wait_log(r"postfix/bounce\[\d+\]: %s: sender delivery status notification: "
+                          % qid)
+            inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % qid)
+            inst.wait_mbox("phjonas", "Mail Delivery Status Report")
+            log = inst.log()
+            assert re.search(r"postfix/smtp\[\d+\]: %s: to=<good@remote.example>, "
+                             r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*dsn=2\.0\.0, "
+                             r"status=deliverable \(250 2\.0\.0 Ok\)" % (qid, srv.port), log), log
+            assert re.search(r"postfix/smtp\[\d+\]: %s: to=<bad@remote.example>, .*dsn=5\.1\.1, "
+                             r"status=undeliverable \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: "
+                             r"550 5\.1\.1 <bad@remote.example>: Recipient address rejected"
+                             % qid, log), log
+            assert [c for c in srv.commands if c.upper().startswith("DATA")] == [], srv.commands
+            assert any(c.startswith("RCPT TO:<good@remote.example>") for c in srv.commands)
+            msg = messages(inst, "phjonas")[0]
+            dsn = [p for p in msg.get_payload()
+                   if p.get_content_type() == "message/delivery-status"][0]
+            actions = {b["Final-Recipient"].split(";")[1].strip(): b["Action"]
+                       for b in dsn.get_payload()[1:]}
+            assert actions == {"good@remote.example": "deliverable",
+                               "bad@remote.example": "undeliverable"}, actions
+    finally:
+        srv.close()
