@@ -147,9 +147,26 @@ bounce_duration(VSTRING *out, long secs)
     vstring_sprintf(out, "%ld second(s)", secs > 0 ? secs : 0);
 }
 
-static const char *
-bounce_subject(const BOUNCE_NOTICE *n)
+/*
+ * A trace report in which every recipient was "delivered" answers
+ * NOTIFY=SUCCESS; any other trace report answers sendmail -bv.
+ */
+static int
+bounce_trace_success(const BOUNCE_NOTICE *n, const BOUNCE_LOG *log)
 {
+    if (n->kind != BOUNCE_NOTICE_TRACE || log == NULL || log->count == 0)
+        return 0;
+    for (int i = 0; i < log->count; i++)
+        if (strcmp(log->rcpt[i].action, "delivered") != 0)
+            return 0;
+    return 1;
+}
+
+static const char *
+bounce_subject(const BOUNCE_NOTICE *n, const BOUNCE_LOG *log)
+{
+    if (bounce_trace_success(n, log))
+        return "Successful Mail Delivery Report";
     switch (n->kind) {
     case BOUNCE_NOTICE_SENDER:
         return "Undelivered Mail Returned to Sender";
@@ -245,7 +262,7 @@ bounce_remote_reason(const char *reason, VSTRING *mta, VSTRING *text)
 
 static void
 notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
-               const char *boundary, const char *cte)
+               const BOUNCE_LOG *log, const char *boundary, const char *cte)
 {
     VSTRING *date = vstring_alloc(128);
 
@@ -254,7 +271,7 @@ notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     out_fmt(o, "\tid %s; %s", n->new_id, STR(date));
     out_fmt(o, "Date: %s", STR(date));
     out_fmt(o, "From: MAILER-DAEMON@%s (Mail Delivery System)", n->myhostname);
-    out_fmt(o, "Subject: %s", bounce_subject(n));
+    out_fmt(o, "Subject: %s", bounce_subject(n, log));
     out_fmt(o, "To: %s", n->recipient);
     out_line(o, "Auto-Submitted: auto-replied");
     out_line(o, "MIME-Version: 1.0");
@@ -300,7 +317,12 @@ notify_text(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_LOG *log, const char *b
     out_line(o, "");
     if (bounce_is_delay(n))
         notify_delay_text(o, n);
-    else if (n->kind == BOUNCE_NOTICE_TRACE) {
+    else if (bounce_trace_success(n, log)) {
+        out_line(o, "Your message was delivered to the recipients listed below, as");
+        out_line(o, "you asked with NOTIFY=SUCCESS. Systems that receive forwarded");
+        out_line(o, "copies may still send their own reports. The message headers");
+        out_line(o, "are attached below.");
+    } else if (n->kind == BOUNCE_NOTICE_TRACE) {
         out_line(o, "Here is the delivery status report that you asked for: whether");
         out_line(o, "the mail system can deliver to each recipient. Nothing was");
         out_line(o, "delivered. The message headers are attached below.");
@@ -479,7 +501,7 @@ bounce_notify_write(const BOUNCE_NOTICE *notice, BOUNCE_ORIG *orig,
     o.line = vstring_alloc(VSTRING_UNLIMITED);
     vstring_sprintf(boundary, "%s.%ld/%s", orig->queue_id, (long) notice->now,
                     notice->myhostname);
-    notify_headers(&o, notice, orig, STR(boundary), cte);
+    notify_headers(&o, notice, orig, log, STR(boundary), cte);
     notify_text(&o, notice, log, STR(boundary));
     notify_dsn(&o, notice, orig, log, STR(boundary));
     rc = notify_original(&o, notice, orig, STR(boundary), cte);

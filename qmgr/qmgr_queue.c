@@ -313,7 +313,8 @@ qmgr_message_group(QMGR_MESSAGE *msg)
 /*
  * Record one result. Bounces are logged to bounce/ID first (if that
  * fails the recipient stays deferred); deferrals go to defer/ID. For
- * address verification (trace_flags) final verdicts go to trace/ID.
+ * address verification (trace_flags) final verdicts go to trace/ID, and
+ * so do deliveries with NOTIFY=SUCCESS (success DSNs).
  */
 void
 qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
@@ -335,6 +336,10 @@ qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
             r->state = QMGR_RCPT_DEFER;
     } else if (status == DELIVER_SENT) {
         r->state = QMGR_RCPT_SENT;
+        /* NOTIFY=SUCCESS: the trace service reports it when the message is
+         * done (a notice lost to a log error is not a lost message) */
+        if (r->dsn_notify & DSN_NOTIFY_SUCCESS)
+            (void) qmgr_log_append(QUEUE_TRACE, msg, r, "delivered");
     } else if (status == DELIVER_BOUNCE
                && qmgr_log_append(QUEUE_BOUNCE, msg, r, "failed") == 0) {
         r->state = QMGR_RCPT_BOUNCED;
