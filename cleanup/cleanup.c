@@ -7,10 +7,21 @@
 #include "msg.h"
 #include "server.h"
 
+/* As root, before the chroot (master.cf chroot = y): open every table now;
+ * they stay open for the process lifetime. */
+static void
+cleanup_pre_init(const char *service, ARGV *args)
+{
+    cleanup_map_load();
+    cleanup_checks_load();
+}
+
 int
 main(int argc, char **argv)
 {
-    static const SERVER_OPTS opts = {0};
+    static const SERVER_OPTS opts = {
+        .pre_init = cleanup_pre_init,
+    };
 
     msg_init("cleanup", 0);
     single_server_main(argc, argv, cleanup_service, &opts);

@@ -152,6 +152,9 @@ int     cleanup_out_final(CLEANUP_STATE *state);
 /* Envelope sender: canonical + masquerading into state->addr (after the
  * "local" rewrite); 0, or -1 when a table failed (state->errs set). */
 int     cleanup_map_sender(CLEANUP_STATE *state);
+/* Open the tables now (pre_init, before the chroot); later calls do nothing. */
+void    cleanup_map_load(void);
+void    cleanup_checks_load(void);
 /* Envelope recipient in state->addr: canonical, masquerading, then
  * virtual alias expansion into state->rcpt_list; 0 or -1 (errs set). */
 int     cleanup_map_rcpt(CLEANUP_STATE *state);

@@ -76,7 +76,7 @@ static struct {
     int     mime_off;
 } cc;
 
-static void
+void
 cleanup_checks_load(void)
 {
     const char *spec;

@@ -101,7 +101,7 @@ cleanup_map_open(const char *param)
     return *spec ? maps_create(param, spec, 0) : NULL;
 }
 
-static void
+void
 cleanup_map_load(void)
 {
     if (cm.loaded)

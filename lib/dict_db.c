@@ -8,7 +8,8 @@
  * MAP_NUL_OFF, and looked up with and then without the NUL (see maps.h).
  *
  * Locking: a separate descriptor on the .db file carries the locks
- * (fcntl open-file-description locks and flock, see dict_db_lock()):
+ * (flock for readers; flock and an fcntl lock for writers, see
+ * dict_db_lock()):
  * shared around each lookup and for a whole dict_seq() walk, exclusive
  * for the whole life of a table opened for writing. MAP_CREATE writes a
  * temporary "name.db.tmp.<pid>" that close/commit renames over name.db,
@@ -72,10 +73,14 @@ dict_db_errcall(const DB_ENV *env, const char *prefix, const char *text)
 }
 
 /*
- * dict_db_lock - F_RDLCK, F_WRLCK or F_UNLCK; 0 or -1. An open-file-
- * description fcntl lock (per descriptor, so two tables on one file in one
- * process do not release each other's locks), plus the matching flock()
- * lock, which is what Postfix itself takes on Linux.
+ * dict_db_lock - F_RDLCK, F_WRLCK or F_UNLCK; 0 or -1. Readers take the
+ * flock() lock only: that is what Postfix itself takes on Linux, it is
+ * per open file description (two tables on one file in one process do
+ * not release each other's locks), and every writer takes it too. A
+ * writer (F_WRLCK, held until close) also takes an exclusive open-file-
+ * description fcntl lock, so it excludes readers that lock with fcntl.
+ * Only readers unlock (a writer's locks go with its descriptor), so
+ * F_UNLCK releases the flock() lock alone.
  */
 static int
 dict_db_lock(int fd, short type)
@@ -83,12 +88,14 @@ dict_db_lock(int fd, short type)
     struct flock lk;
     int     op = type == F_RDLCK ? LOCK_SH : type == F_WRLCK ? LOCK_EX : LOCK_UN;
 
-    memset(&lk, 0, sizeof(lk));
-    lk.l_type = type;
-    lk.l_whence = SEEK_SET;
-    while (fcntl(fd, F_OFD_SETLKW, &lk) < 0) {
-        if (errno != EINTR)
-            return -1;
+    if (type == F_WRLCK) {
+        memset(&lk, 0, sizeof(lk));
+        lk.l_type = type;
+        lk.l_whence = SEEK_SET;
+        while (fcntl(fd, F_OFD_SETLKW, &lk) < 0) {
+            if (errno != EINTR)
+                return -1;
+        }
     }
     while (flock(fd, op) < 0) {
         if (errno != EINTR)

@@ -25,18 +25,24 @@ smtpd_service(STREAM *client)
     smtpd_state_free(&state);
 }
 
+/*
+ * Runs as root before the chroot (master.cf chroot = y) and the privilege
+ * drop: every lookup table smtpd uses is opened here and kept open for
+ * the process lifetime, so hash:/etc/postfix/... still works in the jail.
+ */
 static void
-smtpd_post_init(const char *service, ARGV *args)
+smtpd_pre_init(const char *service, ARGV *args)
 {
     smtpd_params_load();
+    smtpd_check_preopen();
 }
 
 int
 main(int argc, char **argv)
 {
     static const SERVER_OPTS opts = {
-        .pre_init = NULL,
-        .post_init = smtpd_post_init,
+        .pre_init = smtpd_pre_init,
+        .post_init = NULL,
         .keep_root = 0,
     };
 

@@ -191,6 +191,8 @@ int     smtpd_xtext_decode(VSTRING *out, const char *in, size_t len);
 
 /* smtpd_check.c: return 0 (accept) or -1 with the reply in reply (and logged) */
 int     smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
+/* Open the check_*_access tables of all restriction lists (pre_init, before chroot). */
+void    smtpd_check_preopen(void);
 int     smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 
 /* smtpd_cleanup.c */

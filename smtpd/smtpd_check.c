@@ -111,6 +111,7 @@ typedef struct CHECK_CTX {
 } CHECK_CTX;
 
 static int check_list(CHECK_CTX *ctx, char **items, size_t count, int depth);
+static int check_takes_arg(const char *name);
 
 static void
 check_params_load(void)
@@ -592,6 +593,42 @@ check_maps(const char *spec)
     mem_free(fixed);
     argv_add(names, spec);
     return &tables[names->argc - 1];
+}
+
+/* Open the tables named after check_*_access in one restriction list. */
+static void
+check_preopen_list(const char *param)
+{
+    ARGV   *list = config_list(param);
+
+    for (size_t i = 0; i + 1 < list->argc; i++)
+        if (strncasecmp(list->argv[i], "check_", 6) == 0 && check_takes_arg(list->argv[i])
+            && strchr(list->argv[i + 1], ':'))
+            (void) check_maps(list->argv[++i]);
+    argv_free(list);
+}
+
+/*
+ * smtpd_check_preopen - open every check_*_access table of the restriction
+ * lists and restriction classes now (pre_init, as root, before the chroot);
+ * check_maps() keeps them, so lookups later never open files in the jail.
+ */
+void
+smtpd_check_preopen(void)
+{
+    static const char *params[] = {
+        "smtpd_client_restrictions", "smtpd_helo_restrictions",
+        "smtpd_sender_restrictions", "smtpd_relay_restrictions",
+        "smtpd_recipient_restrictions", "smtpd_data_restrictions",
+        "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions",
+    };
+    ARGV   *classes = config_list("smtpd_restriction_classes");
+
+    for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+        check_preopen_list(params[i]);
+    for (size_t i = 0; i < classes->argc; i++)
+        check_preopen_list(classes->argv[i]);
+    argv_free(classes);
 }
 
 static int

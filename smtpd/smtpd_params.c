@@ -2,7 +2,8 @@
  * smtpd_params.c - the main.cf parameters the SMTP server reads.
  *
  * Interface: smtpd_params_load() fills the global SMTPD_PARAMS once,
- * after the configuration is loaded (post_init). Every value comes from
+ * after the configuration is loaded (pre_init: as root, before the
+ * chroot, so the tables open from outside the jail). Every value comes from
  * config_str/config_int/config_bool/config_time/config_size/config_list,
  * so the defaults live in one place only: the table in lib/params.c.
  * The only helpers here build objects (NETMATCH, MAPS) from a value.
