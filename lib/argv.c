@@ -52,6 +52,12 @@ argv_add(ARGV *a, const char *str)
 }
 
 void
+argv_add_owned(ARGV *a, char *str)
+{
+    argv_push(a, str);
+}
+
+void
 argv_addn(ARGV *a, const char *str, size_t len)
 {
     argv_push(a, mem_strndup(str, len));

@@ -15,6 +15,7 @@ typedef struct ARGV {
 ARGV   *argv_alloc(void);
 void    argv_free(ARGV *a);                 /* NULL is fine; frees strings */
 void    argv_add(ARGV *a, const char *str); /* copies str */
+void    argv_add_owned(ARGV *a, char *str); /* takes str (allocated) as it is */
 void    argv_addn(ARGV *a, const char *str, size_t len);
 void    argv_truncate(ARGV *a, size_t argc);
 /* Split str at any of the delimiter bytes; empty fields are dropped. */

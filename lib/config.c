@@ -120,7 +120,10 @@ config_ent(const char *name)
     return config_find_ent(name);
 }
 
-/* Keep an old string alive until config_reset(): callers may hold it. */
+/*
+ * Keep an old string alive until config_reset(): callers may hold it, so
+ * the graveyard takes the very pointer that was handed out, not a copy.
+ */
 static void
 config_retire(char *str)
 {
@@ -128,8 +131,7 @@ config_retire(char *str)
         return;
     if (conf.graveyard == NULL)
         conf.graveyard = argv_alloc();
-    argv_add(conf.graveyard, str);
-    mem_free(str);
+    argv_add_owned(conf.graveyard, str);
 }
 
 void

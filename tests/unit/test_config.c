@@ -286,6 +286,35 @@ UNIT_TEST(test_service_params)
     CHECK_INT(config_int("local_destination_concurrency_limit"), 2);
 }
 
+/*
+ * A string handed out stays valid until config_reset(), even after the
+ * value changes (an override, a main.cf line read later, a new default
+ * generation): callers keep pointers into the table.
+ */
+UNIT_TEST(test_value_lifetime)
+{
+    const char *first, *expanded, *raw, *second;
+
+    setup("myorigin = first.example\n"
+          "relayhost = [$myorigin]\n");
+    first = config_str("myorigin");
+    expanded = config_str("relayhost");
+    raw = config_raw("myorigin");
+    config_override("myorigin", "second.example");
+    second = config_str("myorigin");
+    CHECK_STR(second, "second.example");
+    CHECK_STR(config_str("relayhost"), "[second.example]");
+    config_override("myorigin", "third.example");
+    (void) config_str("myorigin");
+    (void) config_str("relayhost");
+    config_load_text("myorigin = fourth.example\n", "main.cf");
+    (void) config_raw("myorigin");
+    CHECK_STR(first, "first.example");
+    CHECK_STR(expanded, "[first.example]");
+    CHECK_STR(raw, "first.example");
+    CHECK_STR(second, "second.example");
+}
+
 UNIT_TESTS {
     {"test_parse_basic", test_parse_basic},
     {"test_continuation", test_continuation},
@@ -297,5 +326,6 @@ UNIT_TESTS {
     {"test_syntax_errors_survive", test_syntax_errors_survive},
     {"test_walk_unknown", test_walk_unknown},
     {"test_service_params", test_service_params},
+    {"test_value_lifetime", test_value_lifetime},
     UNIT_END
 };
