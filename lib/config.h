@@ -49,6 +49,13 @@ typedef struct PARAM_INFO {
 
 /* Never $-expanded by config_str()/config_lookup() (forward_path etc.). */
 #define PARAM_FLAG_RAW  (1 << 0)
+/* posthorn implements it (some program reads it); tests/unit/param_table.py
+ * checks the marks against the code. Set in main.cf or by -o without this
+ * mark, a parameter draws "not implemented" warnings (param_guard.h). */
+#define PARAM_FLAG_IMPL (1 << 1)
+/* An installation path that only documents the install (readme_directory,
+ * sendmail_path, ...): nothing to implement, no warning. */
+#define PARAM_FLAG_DOC  (1 << 2)
 
 /* Load $dir/main.cf (dir NULL: -c/MAIL_CONFIG/default). Fatal on read error. */
 void    config_load(const char *dir);

@@ -8,7 +8,13 @@
  *
  * SECURITY: maildrop files are owned by unprivileged users; see
  * pickup_file.c for how they are opened and checked.
+ *
+ * DIAGNOSTICS: fatal at start when a parameter that non-SMTP mail needs
+ * is set but not implemented (non_smtpd_milters, param_guard.h): the
+ * mail waits in maildrop/ until the configuration is fixed.
  */
+#include "msg.h"
+#include "param_guard.h"
 #include "pickup.h"
 #include "server.h"
 
@@ -19,10 +25,19 @@ pickup_service(const char *buf, int len)
     pickup_scan();
 }
 
+static void
+pickup_post_init(const char *service, ARGV *args)
+{
+    char   *refusal = param_guard_refusal("pickup");
+
+    if (refusal != NULL)
+        msg_fatal("%s", refusal);
+}
+
 int
 main(int argc, char **argv)
 {
-    static const SERVER_OPTS opts = {0};
+    static const SERVER_OPTS opts = {.post_init = pickup_post_init};
 
     trigger_server_main(argc, argv, pickup_service, &opts);
 }

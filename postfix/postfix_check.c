@@ -18,6 +18,10 @@
  *
  * With warn set (postfix check) it also reports existing directories with
  * the wrong owner and main.cf parameters posthorn does not know.
+ * Always (start and check) it warns about each parameter set in main.cf
+ * or with -o in master.cf that posthorn knows but does not implement
+ * (param_guard.h), and says so louder when that makes services refuse
+ * work.
  * set-permissions fixes owner and mode of the directories above.
  *
  * SECURITY: runs as root. Ownership is changed only on directories this
@@ -35,6 +39,7 @@
 #include "mastercf.h"
 #include "mem.h"
 #include "msg.h"
+#include "param_guard.h"
 #include "postfix.h"
 #include "privs.h"
 
@@ -146,16 +151,74 @@ postfix_check_programs(void)
     mem_free(master);
 }
 
+/* One parameter set by the administrator: is it ignored, or worse? */
+static void
+postfix_warn_unimplemented(const char *where, const char *name, const char *value)
+{
+    const char *feature;
+
+    if (!param_unimplemented(name))
+        return;
+    if ((feature = param_guard_engaged(name, value)) != NULL)
+        msg_warn("%s: parameter %s = %s needs %s, which posthorn does not implement: "
+                 "the services that need it refuse to work", where, name, value, feature);
+    else
+        msg_warn("%s: parameter %s is not implemented by posthorn; ignored", where, name);
+}
+
+static void
+postfix_walk_main_cf(const char *name, void *ctx)
+{
+    if (config_in_file(name))
+        postfix_warn_unimplemented((const char *) ctx, name, config_str(name));
+}
+
+/* The -o name=value (or -oname=value) settings of one master.cf entry. */
+static void
+postfix_check_overrides(const char *path, const MASTER_ENT *ent)
+{
+    const char *arg, *eq;
+    char   *where, *name, *value;
+    size_t  i;
+
+    for (i = 0; i < ent->args->argc; i++) {
+        arg = ent->args->argv[i];
+        if (strncmp(arg, "-o", 2) != 0)
+            continue;
+        if (arg[2] != 0)
+            arg += 2;
+        else if (i + 1 < ent->args->argc)
+            arg = ent->args->argv[++i];
+        else
+            break;
+        if ((eq = strchr(arg, '=')) == NULL)
+            continue;
+        where = mem_printf("%s, line %d", path, ent->line);
+        name = mem_strndup(arg, eq - arg);
+        value = config_expand(eq + 1);
+        postfix_warn_unimplemented(where, name, value);
+        mem_free(where);
+        mem_free(name);
+        mem_free(value);
+    }
+}
+
 static void
 postfix_check_mastercf(void)
 {
     char   *path = mem_printf("%s/master.cf", config_directory());
+    char   *main_cf = mem_printf("%s/main.cf", config_directory());
     char   *err = NULL;
     MASTER_TABLE *tab = mastercf_load(path, &err);
+    int     i;
 
     if (tab == NULL)
         msg_fatal("%s", err ? err : "cannot read master.cf");
+    config_walk(postfix_walk_main_cf, main_cf);
+    for (i = 0; i < tab->count; i++)
+        postfix_check_overrides(path, tab->ents[i]);
     mastercf_free(tab);
+    mem_free(main_cf);
     mem_free(path);
 }
 

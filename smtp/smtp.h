@@ -58,6 +58,7 @@ typedef struct SMTP_PARAMS {
     char   *default_port;           /* "smtp" or "24" */
     char   *discard_ehlo_keywords;  /* list */
     char   *inet_protocols;
+    char   *refusal;                /* param_guard: why no mail may go out */
 } SMTP_PARAMS;
 
 extern SMTP_PARAMS smtp_params;

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
+#include "param_guard.h"
 #include "smtp.h"
 
 SMTP_PARAMS smtp_params;
@@ -112,4 +113,7 @@ smtp_params_init(int lmtp)
     sp->discard_ehlo_keywords =
         mem_strdup(smtp_param_str(p, lmtp ? "discard_lhlo_keywords" : "discard_ehlo_keywords", ""));
     sp->inet_protocols = mem_strdup(smtp_param_global("inet_protocols", "all"));
+    mem_free(sp->refusal);
+    if ((sp->refusal = param_guard_refusal(p)) != NULL)
+        msg_warn("%s", sp->refusal);
 }

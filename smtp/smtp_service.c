@@ -216,7 +216,12 @@ smtp_deliver(DELIVER_REQUEST *req)
     if (dests->argc == 0 && (domain = address_domain(req->rcpt[0].address)) != NULL && *domain)
         argv_add(dests, domain);
     st.dest = dests->argc ? dests->argv[0] : "";
-    ret = smtp_try_cached(&st, &why, &conn_done);
+    if (smtp_params.refusal != NULL) {  /* never deliver less protected */
+        smtp_why_set(&why, DELIVER_DEFER, "4.3.5", "server configuration problem: %s",
+                     smtp_params.refusal);
+        argv_truncate(dests, 0);
+    } else
+        ret = smtp_try_cached(&st, &why, &conn_done);
     for (d = 0; d < dests->argc && ret == SMTP_SESS_RETRY; d++) {
         ret = smtp_try_dest(&st, dests->argv[d], &why, &sessions, &conn_done);
         if (ret == SMTP_SESS_FINAL && why.status == DELIVER_BOUNCE && d + 1 < dests->argc

@@ -9,15 +9,29 @@
  *
  * SECURITY: everything a client sends is untrusted; see smtpd.h for the
  * bounds. smtpd runs as mail_owner and never opens queue files itself.
+ *
+ * DIAGNOSTICS: a parameter that posthorn does not implement and whose
+ * absence would leave mail less protected (param_guard.h) makes every
+ * client get "421 4.3.5 Server configuration problem" and the process
+ * end with a fatal log line naming the parameter.
  */
 #include "msg.h"
+#include "param_guard.h"
 #include "server.h"
 #include "smtpd.h"
+
+static char *smtpd_refusal;             /* param_guard_refusal(), or NULL */
 
 static void
 smtpd_service(STREAM *client)
 {
     SMTPD_STATE state;
+
+    if (smtpd_refusal != NULL) {
+        (void) stream_puts(client, "421 4.3.5 Server configuration problem\r\n");
+        (void) stream_flush(client);
+        msg_fatal("%s", smtpd_refusal);
+    }
 
     smtpd_state_init(&state, client);
     smtpd_peer_init(&state);
@@ -34,7 +48,9 @@ static void
 smtpd_pre_init(const char *service, ARGV *args)
 {
     smtpd_params_load();
-    smtpd_check_preopen();
+    smtpd_refusal = param_guard_refusal("smtpd");
+    if (smtpd_refusal == NULL)
+        smtpd_check_preopen();
 }
 
 int

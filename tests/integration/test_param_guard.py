@@ -1,0 +1,116 @@
+"""
+test_param_guard.py - nothing is ignored silently: parameters posthorn does
+not implement draw warnings, and those whose absence would leave mail
+less protected make the service that needs them refuse work.
+"""
+import os
+import socket
+import time
+
+from posthorn import Instance, Session, free_port, run, sbin, wait_for
+from test_smtp import CaptureServer, submit
+
+
+def test_unimplemented_parameter_warns_at_start_and_check():
+    extra = "2526 inet n - n - - smtpd -o smtpd_client_port_logging=yes\n"
+    with Instance("unimpl", main={"smtp_generic_maps": "hash:/nonexistent/generic",
+                                  "smtpd_tls_security_level": "may"},
+                  master_extra=extra) as inst:
+        main_cf = "%s/main.cf" % inst.conf
+        want = ["warning: %s: parameter smtp_generic_maps is not implemented by posthorn; "
+                "ignored" % main_cf,
+                "warning: %s: parameter smtpd_tls_security_level is not implemented by "
+                "posthorn; ignored" % main_cf]
+        p = inst.cmd("postfix", "check")
+        assert p.returncode == 0, p
+        for w in want:
+            assert w in p.stderr, p.stderr
+        assert "master.cf, line " in p.stderr and \
+            "parameter smtpd_client_port_logging is not implemented" in p.stderr, p.stderr
+        # implemented ones say nothing
+        assert "myhostname" not in p.stderr and "alias_maps" not in p.stderr, p.stderr
+        p = inst.start()
+        for w in want:
+            assert w in p.stderr, p.stderr
+        # "may" is not enforced: mail still flows in plain text
+        s = Session(inst.port)
+        assert s.reply()[0].startswith("220 "), "no greeting"
+        s.cmd("QUIT")
+
+
+def test_required_tls_refuses_smtp_service():
+    with Instance("guard-smtpd", main={"smtpd_tls_security_level": "encrypt"}) as inst:
+        p = inst.start()
+        assert "parameter smtpd_tls_security_level = encrypt needs TLS" in p.stderr, p.stderr
+        s = Session(inst.port)
+        assert s.reply() == ["421 4.3.5 Server configuration problem"]
+        s.close()
+        inst.wait_log(r"postfix/smtpd\[\d+\]: fatal: parameter smtpd_tls_security_level = "
+                      r"encrypt needs TLS, which posthorn does not implement; refusing to "
+                      r"work without it")
+
+
+def test_submission_port_with_required_tls_refuses_only_itself():
+    port = free_port()
+    extra = ("%d inet n - n - - smtpd -o smtpd_tls_security_level=encrypt "
+             "-o smtpd_sasl_auth_enable=yes\n" % port)
+    with Instance("guard-sub", master_extra=extra) as inst:
+        inst.start()
+        wait_for(lambda: _listening(port), 20, "submission port")
+        s = Session(port)
+        assert s.reply() == ["421 4.3.5 Server configuration problem"]
+        s.close()
+        inst.wait_log(r"fatal: parameter smtpd_tls_security_level = encrypt needs TLS")
+        # port 25's smtpd is not affected
+        s = Session(inst.port)
+        assert s.reply()[0].startswith("220 ")
+        assert s.cmd("MAIL FROM:<a@example.test>")[0].startswith("250")
+        s.cmd("QUIT")
+
+
+def test_milters_and_sender_login_maps_refuse():
+    for name, value in (("smtpd_milters", "inet:127.0.0.1:8891"),
+                        ("smtpd_sender_login_maps", "hash:/etc/postfix/login"),
+                        ("smtpd_proxy_filter", "127.0.0.1:10024"),
+                        ("smtpd_sasl_auth_enable", "yes")):
+        with Instance("guard-m", main={name: value}) as inst:
+            inst.start()
+            s = Session(inst.port)
+            assert s.reply() == ["421 4.3.5 Server configuration problem"], name
+            s.close()
+            inst.wait_log(r"fatal: parameter %s = %s needs " % (name, value.replace(".", r"\.")))
+
+
+def test_required_client_tls_defers_and_never_connects():
+    with CaptureServer() as srv, \
+            Instance("guard-smtp", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                         "smtp_tls_security_level": "encrypt"}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], b"Subject: x\r\n\r\nhello\r\n")
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, relay=none, "
+                      r".*dsn=4\.3\.5, status=deferred \(server configuration problem: "
+                      r"parameter smtp_tls_security_level = encrypt needs TLS" % qid)
+        time.sleep(0.5)
+        assert srv.transactions == [], srv.transactions
+        assert inst.queue_files("deferred"), "the message must stay queued"
+
+
+def test_non_smtpd_milters_keeps_mail_in_maildrop():
+    with Instance("guard-pickup", main={"non_smtpd_milters": "inet:127.0.0.1:8891"}) as inst:
+        inst.start()
+        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "root@example.test", "root"],
+                input="Subject: held\n\nbody\n")
+        assert p.returncode == 0, p
+        inst.wait_log(r"postfix/pickup\[\d+\]: fatal: parameter non_smtpd_milters = "
+                      r"inet:127\.0\.0\.1:8891 needs the milter protocol")
+        assert len(inst.queue_files("maildrop")) == 1
+        assert inst.queue_files("incoming") == [] and inst.queue_files("active") == []
+        assert "Subject: held" not in inst.mbox("root")
+
+
+def _listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
