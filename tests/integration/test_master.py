@@ -199,7 +199,9 @@ def test_abort_leaves_no_process():
         p = inst.cmd("postfix", "abort")
         assert p.returncode == 0 and "aborting the Postfix mail system" in p.stderr, p
         inst.started = False
-        assert not procs(inst), procs(inst)
+        # abort only signals master (as Postfix's does): it and the children it
+        # kills outright are gone soon after, not necessarily when abort returns
+        wait_no_procs(inst)
         assert inst.cmd("postfix", "status").returncode == 1
         p = inst.cmd("postfix", "start")       # and it comes back
         assert p.returncode == 0, p
