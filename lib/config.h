@@ -114,6 +114,48 @@ const char *config_file_value(const char *name);
 /* postconf -x: warn "<dir>/main.cf: undefined parameter: name" while expanding. */
 void    config_warn_undefined(int on);
 
+/*
+ * The one way a program reads its parameters (config_vars.c): a table of
+ * names and typed variables, read once at start-up (and again after a
+ * reload), as Postfix's var_* tables. The type must be the parameter
+ * table's type for that name; a bad value is fatal with the name and
+ * the value (config_int() and friends); a name the parameter table does
+ * not know is a programming error (panic). Strings stay valid until
+ * config_reset().
+ *
+ *   static const char *var_relayhost;
+ *   static long var_queue_run_delay;
+ *   static const CONFIG_VAR qmgr_vars[] = {
+ *       CONFIG_VAR_STR("relayhost", &var_relayhost),
+ *       CONFIG_VAR_TIME("queue_run_delay", &var_queue_run_delay),
+ *       CONFIG_VAR_END,
+ *   };
+ *   config_read_vars(qmgr_vars);
+ */
+typedef struct CONFIG_VAR {
+    const char *name;
+    PARAM_TYPE type;
+    void   *target;             /* const char **, long * or int * by type */
+} CONFIG_VAR;
+
+#define CONFIG_VAR_STR(n, p)  {(n), PARAM_STR, (void *) (1 ? (p) : (const char **) 0)}
+#define CONFIG_VAR_INT(n, p)  {(n), PARAM_INT, (void *) (1 ? (p) : (long *) 0)}
+#define CONFIG_VAR_TIME(n, p) {(n), PARAM_TIME, (void *) (1 ? (p) : (long *) 0)}
+#define CONFIG_VAR_SIZE(n, p) {(n), PARAM_SIZE, (void *) (1 ? (p) : (long *) 0)}
+#define CONFIG_VAR_BOOL(n, p) {(n), PARAM_BOOL, (void *) (1 ? (p) : (int *) 0)}
+#define CONFIG_VAR_END        {NULL, PARAM_STR, NULL}
+
+void    config_read_vars(const CONFIG_VAR *vars);
+
+/*
+ * Per-transport parameters with their fallback, in one place:
+ * "<transport>_<suffix>" when the parameter table or master.cf knows that
+ * name, else "default_<suffix>" (e.g. "relay", "destination_concurrency_limit").
+ */
+long    config_transport_int(const char *transport, const char *suffix);
+long    config_transport_time(const char *transport, const char *suffix);
+const char *config_transport_str(const char *transport, const char *suffix);
+
 /* The parameter table (params.c). */
 extern const PARAM_INFO param_table[];
 extern const int param_table_size;

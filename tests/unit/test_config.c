@@ -315,6 +315,64 @@ UNIT_TEST(test_value_lifetime)
     CHECK_STR(second, "second.example");
 }
 
+static const char *var_relayhost;
+static long var_limit, var_delay, var_size;
+static int var_bool;
+
+static void
+read_bad_type(void)
+{
+    static const CONFIG_VAR vars[] = {
+        CONFIG_VAR_INT("relayhost", &var_limit), CONFIG_VAR_END,
+    };
+
+    config_read_vars(vars);
+}
+
+static void
+read_bad_value(void)
+{
+    static const CONFIG_VAR vars[] = {
+        CONFIG_VAR_TIME("queue_run_delay", &var_delay), CONFIG_VAR_END,
+    };
+
+    config_override("queue_run_delay", "soon");
+    config_read_vars(vars);
+}
+
+UNIT_TEST(test_read_vars)
+{
+    static const CONFIG_VAR vars[] = {
+        CONFIG_VAR_STR("relayhost", &var_relayhost),
+        CONFIG_VAR_INT("smtpd_recipient_limit", &var_limit),
+        CONFIG_VAR_TIME("queue_run_delay", &var_delay),
+        CONFIG_VAR_SIZE("message_size_limit", &var_size),
+        CONFIG_VAR_BOOL("smtputf8_enable", &var_bool),
+        CONFIG_VAR_END,
+    };
+
+    setup("relayhost = [$mydomain]\nmydomain = example.test\nqueue_run_delay = 5m\n");
+    config_read_vars(vars);
+    CHECK_STR(var_relayhost, "[example.test]");
+    CHECK_INT(var_limit, 1000);
+    CHECK_INT(var_delay, 300);
+    CHECK_INT(var_size, 10240000);
+    CHECK_INT(var_bool, 1);
+    CHECK(run_child(read_bad_type) != 0);      /* a programming error */
+    CHECK(run_child(read_bad_value) != 0);     /* fatal, like Postfix */
+}
+
+UNIT_TEST(test_transport_fallback)
+{
+    setup("default_destination_concurrency_limit = 7\n"
+          "relay_destination_concurrency_limit = 3\n");
+    config_register_service("amavis", "smtp");
+    CHECK_INT(config_transport_int("amavis", "destination_concurrency_limit"), 7);
+    CHECK_INT(config_transport_int("relay", "destination_concurrency_limit"), 3);
+    CHECK_INT(config_transport_int("unlisted", "destination_concurrency_limit"), 7);
+    CHECK_INT(config_transport_time("unlisted", "destination_rate_delay"), 0);
+}
+
 UNIT_TESTS {
     {"test_parse_basic", test_parse_basic},
     {"test_continuation", test_continuation},
@@ -327,5 +385,7 @@ UNIT_TESTS {
     {"test_walk_unknown", test_walk_unknown},
     {"test_service_params", test_service_params},
     {"test_value_lifetime", test_value_lifetime},
+    {"test_read_vars", test_read_vars},
+    {"test_transport_fallback", test_transport_fallback},
     UNIT_END
 };
