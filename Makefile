@@ -12,7 +12,7 @@
 CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral -Ilib
+            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 LDLIBS   += -ldb -lpcre2-8 -lresolv
 BIN      ?= bin
 OBJ      ?= build
@@ -24,10 +24,22 @@ COMMANDS := postfix postmap postalias postconf sendmail postdrop postqueue posts
 # A program directory that does not exist yet is simply skipped.
 PROGRAMS := $(foreach p,$(DAEMONS) $(COMMANDS),$(if $(wildcard $(p)/*.c),$(p)))
 
-LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC))
-LIB_A    := $(OBJ)/libposthorn.a
-HEADERS  := $(wildcard lib/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
+# lib/ in layers, each an archive that sees only itself and the layers
+# below it, so an upward #include does not compile:
+#   util    memory, strings, streams, events, IPC, privileges (no mail, no main.cf)
+#   dict    the table interface and every table type
+#   dns     resolver helpers
+#   global  main.cf/master.cf, parameters, logging set-up, queue files,
+#           addresses, clients of the internal services, daemon skeletons
+LAYERS     := util dict dns global
+INC_util   := -Ilib/util
+INC_dict   := $(INC_util) -Ilib/dict
+INC_dns    := $(INC_util) -Ilib/dns
+INC_global := $(INC_util) -Ilib/dict -Ilib/dns -Ilib/global
+INC_ALL    := $(INC_global)
+LAYER_A  := $(foreach l,global dns dict util,$(if $(wildcard lib/$(l)/*.c),$(OBJ)/lib$(l).a))
+LIB_A    := $(LAYER_A)
+HEADERS  := $(wildcard lib/*/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRC))
@@ -36,11 +48,18 @@ all: $(foreach p,$(PROGRAMS),$(BIN)/$(p)) $(UNIT_BIN)
 
 $(OBJ)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC_ALL) -c -o $@ $<
 
-$(LIB_A): $(LIB_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+define LAYER_template
+$(OBJ)/lib/$(1)/%.o: lib/$(1)/%.c $(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CFLAGS) $(INC_$(1)) -c -o $$@ $$<
+
+$(OBJ)/lib$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(1)/*.c))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call LAYER_template,$(l))))
 
 define PROGRAM_template
 $(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A)
@@ -53,7 +72,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 PROGRAM_SRC := $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c))
 $(OBJ)/tests/unit/%.o: tests/unit/%.c $(HEADERS) $(PROGRAM_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC_ALL) -c -o $@ $<
 
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/unit.o $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -108,13 +127,14 @@ valgrind: all
 
 # libFuzzer harnesses (clang): bin-fuzz/fuzz_*; see tests/fuzz/README.md
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_LIBS = $(subst $(OBJ)/,build-fuzz/,$(LAYER_A))
 fuzz:
 	$(MAKE) CC=clang BIN=bin-fuzz OBJ=build-fuzz \
-	        OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libposthorn.a
+	        OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_LIBS)
 	@mkdir -p bin-fuzz
 	for f in $(FUZZ_SRC); do \
-	    clang -O1 -g -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -Ilib \
-	          -o bin-fuzz/$$(basename $$f .c) $$f build-fuzz/libposthorn.a $(LDLIBS) || exit 1; \
+	    clang -O1 -g -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE $(INC_ALL) \
+	          -o bin-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIBS) $(LDLIBS) || exit 1; \
 	done
 
 run: all

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "maildrop.h"
 #include "mem.h"
 #include "msg.h"

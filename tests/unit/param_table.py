@@ -6,14 +6,14 @@ match the code, and that docs/PARAMETERS.md is the table's current list.
 A parameter counts as read by the code when:
   - its name appears as a string literal in a program or lib/ source file
     (tests/, bench/ and the table itself are not code that reads; neither
-    is lib/param_guard.c, which names the parameters posthorn does NOT
+    is lib/global/param_guard.c, which names the parameters posthorn does NOT
     implement);
   - in smtp/ (the smtp and lmtp client), a literal X where smtp_X or
     lmtp_X is a parameter: that program builds "smtp_" / "lmtp_" + X;
   - or its $name appears in the default of a parameter that is read
     (a default that expands $compatibility_level reads it).
 
-Every parameter read must carry PARAM_FLAG_IMPL in lib/params.c, every
+Every parameter read must carry PARAM_FLAG_IMPL in lib/global/params.c, every
 parameter carrying PARAM_FLAG_IMPL must be read, and PARAM_FLAG_DOC
 (installation paths kept only for postconf) must not be read.
 
@@ -27,9 +27,9 @@ import re
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PARAMS_C = os.path.join(ROOT, "lib", "params.c")
+PARAMS_C = os.path.join(ROOT, "lib", "global", "params.c")
 DOC = os.path.join(ROOT, "docs", "PARAMETERS.md")
-NOT_READERS = {"lib/params.c", "lib/param_guard.c"}
+NOT_READERS = {"lib/global/params.c", "lib/global/param_guard.c"}
 
 ENTRY = re.compile(r'^(\s*\{"([a-z0-9_]+)", (NULL|"(?:[^"\\]|\\.)*"), (PARAM_[A-Z]+), '
                    r'(-?\d+L?), (-?\d+L?), ([^,]+), )([^}]*)(\},.*)$')
@@ -57,14 +57,15 @@ def strip_comments(src):
 def code_literals(names):
     """Names read by the code, with where."""
     read = {}
-    files = glob.glob(os.path.join(ROOT, "*", "*.[ch]"))
+    files = glob.glob(os.path.join(ROOT, "*", "*.[ch]")) + \
+        glob.glob(os.path.join(ROOT, "lib", "*", "*.[ch]"))
     for path in sorted(files):
         rel = os.path.relpath(path, ROOT)
         top = rel.split("/")[0]
         if top in ("tests", "bench", "build", "bin", "run") or top.startswith(("build-", "bin-")):
             continue
         src = open(path, errors="replace").read()
-        if rel == "lib/params.c":       # the computing code after the table reads
+        if rel == "lib/global/params.c":       # the computing code after the table reads
             src = src[src.index("const int param_table_size"):]
         elif rel in NOT_READERS:
             continue
@@ -97,7 +98,7 @@ def doc_text(entries):
     impl = [e[1] for e in entries if "PARAM_FLAG_IMPL" in e[3]]
     doc = [e[1] for e in entries if "PARAM_FLAG_DOC" in e[3]]
     out = ["# Parameters posthorn implements", "",
-           "Generated from the parameter table (lib/params.c) by",
+           "Generated from the parameter table (lib/global/params.c) by",
            "`tests/unit/param_table.py --fix`; `make check` fails when it is stale.",
            "",
            "posthorn knows every Postfix 3.7 parameter name (`postconf -d` shows",
@@ -105,7 +106,7 @@ def doc_text(entries):
            "listed here that is set in main.cf or with `-o` in master.cf draws a",
            "warning from `postfix start` and `postfix check`; those whose absence",
            "would weaken security make the service that needs them refuse work",
-           "(see lib/param_guard.c and docs/STATUS.md).",
+           "(see lib/global/param_guard.c and docs/STATUS.md).",
            "",
            "%d of %d parameters implemented:" % (len(impl), len(entries)), ""]
     out += ["- `%s`" % n for n in impl]

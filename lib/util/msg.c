@@ -5,9 +5,11 @@
  * allocation, so mem_alloc() may call msg_fatal() safely), control
  * characters are replaced by '?', and the line goes to stderr (MSG_STDERR)
  * and to one of: syslog(3), the postlog datagram socket
- * ($queue_directory/public/postlog), or $maillog_file directly when the
- * socket cannot be reached and the file name starts with one of
- * $maillog_file_prefixes, else stderr.
+ * (<queue_directory>/public/postlog), or the maillog file directly when
+ * the socket cannot be reached and the file name starts with one of the
+ * allowed prefixes, else stderr. The settings come from the caller
+ * (msg_logging_setup(); msg_logging_init() in lib/global reads main.cf):
+ * this layer knows nothing of main.cf.
  *
  * SECURITY: formatted text may contain peer data; it is cut at
  * MSG_LINE_MAX bytes and control characters become '?', so a peer can
@@ -28,7 +30,6 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "config.h"
 #include "msg.h"
 #include "vstring.h"
 
@@ -173,11 +174,10 @@ msg_facility(const char *name)
     return -1;
 }
 
-/* Does path start with one of the $maillog_file_prefixes? */
+/* Does path start with one of the maillog_file_prefixes? */
 static int
-msg_maillog_allowed(const char *path)
+msg_maillog_allowed(const char *path, const char *prefixes)
 {
-    const char *prefixes = config_lookup("maillog_file_prefixes");
     ARGV   *list;
     size_t  i;
     int     ok = 0;
@@ -192,11 +192,11 @@ msg_maillog_allowed(const char *path)
 }
 
 void
-msg_logging_init(void)
+msg_logging_setup(const MSG_LOG_SETTINGS *set)
 {
-    const char *name = config_str("syslog_name");
-    const char *fac = config_str("syslog_facility");
-    const char *host = config_str("myhostname");
+    const char *name = set->syslog_name ? set->syslog_name : "";
+    const char *fac = set->syslog_facility ? set->syslog_facility : "";
+    const char *host = set->hostname ? set->hostname : "";
     int     f = *fac ? msg_facility(fac) : LOG_MAIL;
 
     msg_logging_close();
@@ -210,11 +210,11 @@ msg_logging_init(void)
     else if (gethostname(msg_state.hostname, sizeof(msg_state.hostname) - 1) < 0)
         msg_copy(msg_state.hostname, sizeof(msg_state.hostname), "localhost");
     msg_copy(msg_state.maillog_file, sizeof(msg_state.maillog_file),
-             config_str("maillog_file"));
+             set->maillog_file ? set->maillog_file : "");
     msg_state.maillog_ok = *msg_state.maillog_file
-        && msg_maillog_allowed(msg_state.maillog_file);
+        && msg_maillog_allowed(msg_state.maillog_file, set->maillog_file_prefixes);
     snprintf(msg_state.postlog_path, sizeof(msg_state.postlog_path),
-             "%s/public/postlog", config_str("queue_directory"));
+             "%s/public/postlog", set->queue_directory ? set->queue_directory : "");
     msg_state.inited = 1;
     msg_make_tag();
     if (*msg_state.maillog_file && *msg_state.maillog_file != '/')

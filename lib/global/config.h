@@ -30,6 +30,8 @@
 #ifndef POSTHORN_CONFIG_H
 #define POSTHORN_CONFIG_H
 
+#include <sys/types.h>
+
 #include "argv.h"
 
 #define CONFIG_LINE_MAX   (64 * 1024)
@@ -155,6 +157,16 @@ void    config_read_vars(const CONFIG_VAR *vars);
 long    config_transport_int(const char *transport, const char *suffix);
 long    config_transport_time(const char *transport, const char *suffix);
 const char *config_transport_str(const char *transport, const char *suffix);
+
+/*
+ * Process set-up from main.cf (mail_conf.c): logging (syslog_name,
+ * syslog_facility, myhostname, maillog_file, maillog_file_prefixes,
+ * queue_directory) after config_load(); the $mail_owner uid and primary
+ * gid and the $setgid_group gid, fatal when missing or privileged.
+ */
+void    msg_logging_init(void);
+void    priv_mail_owner(uid_t *uid, gid_t *gid);
+gid_t   priv_setgid_group(void);
 
 /* The parameter table (params.c). */
 extern const PARAM_INFO param_table[];

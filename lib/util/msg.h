@@ -36,9 +36,20 @@
 
 /* Program name as logged after "postfix/": set first thing in main(). */
 void    msg_init(const char *program, int flags);
-/* Re-read logging parameters (syslog_name, syslog_facility, maillog_file,
- * maillog_file_prefixes, queue_directory) after config_load(). */
-void    msg_logging_init(void);
+/*
+ * Where lines go (msg_logging_init() in config.h fills this from main.cf).
+ * NULL or "" means the default: syslog name "postfix", facility "mail",
+ * gethostname(), syslog rather than a file, prefixes "/var, /dev/stdout".
+ */
+typedef struct MSG_LOG_SETTINGS {
+    const char *syslog_name;
+    const char *syslog_facility;
+    const char *hostname;
+    const char *maillog_file;
+    const char *maillog_file_prefixes;
+    const char *queue_directory;        /* for public/postlog */
+} MSG_LOG_SETTINGS;
+void    msg_logging_setup(const MSG_LOG_SETTINGS *settings);
 void    msg_set_flags(int flags);
 int     msg_get_flags(void);
 const char *msg_program(void);          /* "smtpd" */

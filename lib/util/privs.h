@@ -11,10 +11,6 @@
 #include <sys/types.h>
 
 void    priv_drop(uid_t uid, gid_t gid, const char *chroot_dir);
-/* Look up $mail_owner: uid and primary gid; fatal if it does not exist. */
-void    priv_mail_owner(uid_t *uid, gid_t *gid);
-/* Look up $setgid_group; fatal if missing. */
-gid_t   priv_setgid_group(void);
 /* Temporarily switch effective ids (local delivery helpers). 0 / -1. */
 int     priv_set_euid(uid_t uid, gid_t gid);
 int     priv_restore_root(void);

@@ -8,16 +8,15 @@
  * reported.
  *
  * SECURITY: this is where root goes away; order matters (groups and gid
- * before uid, chroot before the uid change). The ids come from
- * $mail_owner / $setgid_group (main.cf, owned by root) or from a
- * recipient's passwd entry.
+ * before uid, chroot before the uid change). The ids come from the
+ * caller: $mail_owner / $setgid_group (mail_conf.c) or a recipient's
+ * passwd entry.
  */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "msg.h"
 #include "privs.h"
 
@@ -53,42 +52,6 @@ priv_drop(uid_t uid, gid_t gid, const char *chroot_dir)
     if (uid != 0 && setuid(0) == 0)
         msg_fatal("priv_drop: could regain root privileges after dropping to uid %ld",
                   (long) uid);
-}
-
-void
-priv_mail_owner(uid_t *uid, gid_t *gid)
-{
-    const char *name = config_str("mail_owner");
-    struct passwd *pw;
-
-    if (*name == 0)
-        name = "postfix";
-    errno = 0;
-    if ((pw = getpwnam(name)) == NULL)
-        msg_fatal("file %s/main.cf: parameter mail_owner: unknown user name value: %s",
-                  config_directory(), name);
-    if (pw->pw_uid == 0)
-        msg_fatal("file %s/main.cf: parameter mail_owner: user %s has privileged user ID",
-                  config_directory(), name);
-    *uid = pw->pw_uid;
-    *gid = pw->pw_gid;
-}
-
-gid_t
-priv_setgid_group(void)
-{
-    const char *name = config_str("setgid_group");
-    struct group *gr;
-
-    if (*name == 0)
-        name = "postdrop";
-    if ((gr = getgrnam(name)) == NULL)
-        msg_fatal("file %s/main.cf: parameter setgid_group: unknown group name: %s",
-                  config_directory(), name);
-    if (gr->gr_gid == 0)
-        msg_fatal("file %s/main.cf: parameter setgid_group: group %s has privileged group ID",
-                  config_directory(), name);
-    return gr->gr_gid;
 }
 
 int
