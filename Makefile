@@ -110,6 +110,9 @@ check: deps
 deps:
 	@tests/deps.sh
 
+build-deps:
+	@tests/deps.sh build
+
 asan:
 	$(MAKE) BIN=bin-asan OBJ=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	        LDFLAGS="-fsanitize=address,undefined" all
@@ -137,12 +140,13 @@ fuzz:
 	          -o bin-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIBS) $(LDLIBS) || exit 1; \
 	done
 
-run: all
+run: build-deps
+	$(MAKE) all
 	tests/demo.sh
 
 clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
-.PHONY: all install check deps asan valgrind fuzz run bench clean
+.PHONY: all install check deps build-deps asan valgrind fuzz run bench clean
 # keep object files (they are intermediate for pattern rules)
 .SECONDARY:

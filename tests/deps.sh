@@ -1,9 +1,14 @@
 #!/bin/bash
 # Install the Debian packages the build and the tests need, when missing.
+# "tests/deps.sh build": only what the build needs (make run).
 # Only root can install; others get a list of what to install.
 set -u
+build_pkgs="gcc make libc6-dev libdb-dev libpcre2-dev"
+test_pkgs="python3 swaks passwd procps dnsmasq-base amavisd-new"
+pkgs="$build_pkgs"
+[ "${1:-}" = build ] || pkgs="$build_pkgs $test_pkgs"
 need=()
-for pkg in gcc make libc6-dev libdb-dev libpcre2-dev python3 swaks passwd procps dnsmasq-base amavisd-new; do
+for pkg in $pkgs; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
