@@ -23,132 +23,82 @@
 #include <sys/stat.h>
 
 #include "dict_impl.h"
+#include "htable.h"
 #include "mem.h"
 #include "msg.h"
 
-/* ---- DICT_MEM: chained hash table with insertion-ordered walking ------- */
+/* ---- DICT_MEM: a hash table (htable.h) with insertion-ordered walking -- */
 
 typedef struct DICT_MEM_ENT {
-    char   *key;
+    char   *key;                        /* the htable's copy */
     char   *value;
-    struct DICT_MEM_ENT *next;          /* hash chain */
     size_t  order;                      /* index in the order array */
 } DICT_MEM_ENT;
 
 struct DICT_MEM {
-    DICT_MEM_ENT **bucket;
-    size_t  nbucket;
+    HTABLE *table;                      /* key -> DICT_MEM_ENT */
     DICT_MEM_ENT **order;               /* insertion order; NULL = deleted */
     size_t  norder;
     size_t  cap;
-    size_t  used;
     size_t  walk;
 };
-
-static size_t
-dict_mem_hash(const char *key, size_t n)
-{
-    size_t  h = 5381;
-
-    while (*key)
-        h = h * 33 + (unsigned char) *key++;
-    return h % n;
-}
 
 DICT_MEM *
 dict_mem_alloc(void)
 {
     DICT_MEM *t = mem_alloc(sizeof(*t));
 
-    t->nbucket = 64;
-    t->bucket = mem_array(t->nbucket, sizeof(*t->bucket));
+    t->table = htable_create(64);
     return t;
+}
+
+static void
+dict_mem_free_ent(void *ptr)
+{
+    DICT_MEM_ENT *e = ptr;
+
+    mem_free(e->value);
+    mem_free(e);
 }
 
 void
 dict_mem_free(DICT_MEM *t)
 {
-    size_t  i;
-
     if (t == 0)
         return;
-    for (i = 0; i < t->norder; i++) {
-        if (t->order[i]) {
-            mem_free(t->order[i]->key);
-            mem_free(t->order[i]->value);
-            mem_free(t->order[i]);
-        }
-    }
+    htable_free(t->table, dict_mem_free_ent);
     mem_free(t->order);
-    mem_free(t->bucket);
     mem_free(t);
-}
-
-static DICT_MEM_ENT **
-dict_mem_slot(DICT_MEM *t, const char *key)
-{
-    DICT_MEM_ENT **pp = &t->bucket[dict_mem_hash(key, t->nbucket)];
-
-    while (*pp && strcmp((*pp)->key, key) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static void
-dict_mem_grow(DICT_MEM *t)
-{
-    DICT_MEM_ENT **old = t->bucket;
-    size_t  nold = t->nbucket;
-    DICT_MEM_ENT *e;
-    DICT_MEM_ENT *next;
-    size_t  i;
-    size_t  h;
-
-    t->nbucket *= 2;
-    t->bucket = mem_array(t->nbucket, sizeof(*t->bucket));
-    for (i = 0; i < nold; i++) {
-        for (e = old[i]; e; e = next) {
-            next = e->next;
-            h = dict_mem_hash(e->key, t->nbucket);
-            e->next = t->bucket[h];
-            t->bucket[h] = e;
-        }
-    }
-    mem_free(old);
 }
 
 int
 dict_mem_put(DICT_MEM *t, const char *key, const char *value, int replace)
 {
-    DICT_MEM_ENT **pp = dict_mem_slot(t, key);
-    DICT_MEM_ENT *e;
+    DICT_MEM_ENT *e = htable_find(t->table, key);
 
-    if (*pp) {
+    if (e) {
         if (replace) {
-            mem_free((*pp)->value);
-            (*pp)->value = mem_strdup(value);
+            mem_free(e->value);
+            e->value = mem_strdup(value);
         }
         return 0;
     }
     e = mem_alloc(sizeof(*e));
-    e->key = mem_strdup(key);
     e->value = mem_strdup(value);
-    *pp = e;
+    e->key = htable_enter(t->table, key, e)->key;
     if (t->norder == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 16;
         t->order = mem_realloc_array(t->order, t->cap, sizeof(*t->order));
     }
     e->order = t->norder;
     t->order[t->norder++] = e;
-    if (++t->used > t->nbucket * 2)
-        dict_mem_grow(t);
     return 1;
 }
 
 const char *
 dict_mem_get(DICT_MEM *t, const char *key)
 {
-    DICT_MEM_ENT *e = *dict_mem_slot(t, key);
+    DICT_MEM_ENT *e = htable_find(t->table, key);
 
     return e ? e->value : 0;
 }
@@ -156,17 +106,12 @@ dict_mem_get(DICT_MEM *t, const char *key)
 int
 dict_mem_del(DICT_MEM *t, const char *key)
 {
-    DICT_MEM_ENT **pp = dict_mem_slot(t, key);
-    DICT_MEM_ENT *e = *pp;
+    DICT_MEM_ENT *e = htable_find(t->table, key);
 
     if (e == 0)
         return MAP_NOTFOUND;
-    *pp = e->next;
     t->order[e->order] = 0;
-    t->used--;
-    mem_free(e->key);
-    mem_free(e->value);
-    mem_free(e);
+    (void) htable_delete(t->table, key, dict_mem_free_ent);
     return MAP_FOUND;
 }
 

@@ -27,12 +27,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "htable.h"
 #include "mastercf.h"
 #include "mem.h"
 #include "msg.h"
 #include "vstring.h"
 
-#define CONFIG_BUCKETS      1024
 #define CONFIG_EXPAND_DEPTH 100
 #define CONFIG_EXPAND_MAX   (1024 * 1024)
 
@@ -47,11 +47,10 @@ typedef struct CONF_ENT {
     int     computing;          /* recursion guard for computed defaults */
     char   *expanded;           /* expansion cache, valid for gen */
     unsigned expanded_gen;
-    struct CONF_ENT *next;
 } CONF_ENT;
 
 static struct {
-    CONF_ENT *buckets[CONFIG_BUCKETS];
+    HTABLE *names;              /* name -> CONF_ENT */
     int     table_loaded;
     unsigned gen;               /* bumped on every change */
     char   *dir;                /* config directory in use */
@@ -62,37 +61,41 @@ static struct {
 
 /* ---- the name table ---------------------------------------------------- */
 
-static unsigned
-config_hash(const char *name)
-{
-    unsigned h = 5381;
-
-    while (*name)
-        h = h * 33 + (unsigned char) *name++;
-    return h % CONFIG_BUCKETS;
-}
-
 static CONF_ENT *
 config_find_ent(const char *name)
 {
-    CONF_ENT *e;
-
-    for (e = conf.buckets[config_hash(name)]; e; e = e->next)
-        if (strcmp(e->name, name) == 0)
-            return e;
-    return NULL;
+    return conf.names ? htable_find(conf.names, name) : NULL;
 }
 
 static CONF_ENT *
 config_add_ent(const char *name)
 {
-    unsigned h = config_hash(name);
     CONF_ENT *e = mem_alloc(sizeof(*e));
 
-    e->name = mem_strdup(name);
-    e->next = conf.buckets[h];
-    conf.buckets[h] = e;
+    if (conf.names == NULL)
+        conf.names = htable_create(2048);
+    e->name = htable_enter(conf.names, name, e)->key;
     return e;
+}
+
+/* Every entry, sorted by name; free with mem_free(). */
+static int
+config_cmp_ents(const void *a, const void *b)
+{
+    return strcmp((*(HTABLE_INFO * const *) a)->key, (*(HTABLE_INFO * const *) b)->key);
+}
+
+static HTABLE_INFO **
+config_ents(size_t *count)
+{
+    HTABLE_INFO **list;
+
+    if (conf.names == NULL)
+        conf.names = htable_create(2048);
+    list = htable_list(conf.names);
+    *count = htable_used(conf.names);
+    qsort(list, *count, sizeof(*list), config_cmp_ents);
+    return list;
 }
 
 static void
@@ -134,29 +137,28 @@ config_retire(char *str)
     argv_add_owned(conf.graveyard, str);
 }
 
+static void
+config_free_ent(void *ptr)
+{
+    CONF_ENT *e = ptr;
+
+    mem_free(e->file_value);
+    mem_free(e->override);
+    mem_free(e->computed);
+    mem_free(e->expanded);
+    if (e->dyn_info) {
+        mem_free((char *) e->dyn_info->name);
+        mem_free((char *) e->dyn_info->dflt);
+        mem_free(e->dyn_info);
+    }
+    mem_free(e);
+}
+
 void
 config_reset(void)
 {
-    int     i;
-    CONF_ENT *e, *next;
-
-    for (i = 0; i < CONFIG_BUCKETS; i++) {
-        for (e = conf.buckets[i]; e; e = next) {
-            next = e->next;
-            mem_free(e->name);
-            mem_free(e->file_value);
-            mem_free(e->override);
-            mem_free(e->computed);
-            mem_free(e->expanded);
-            if (e->dyn_info) {
-                mem_free((char *) e->dyn_info->name);
-                mem_free((char *) e->dyn_info->dflt);
-                mem_free(e->dyn_info);
-            }
-            mem_free(e);
-        }
-        conf.buckets[i] = NULL;
-    }
+    htable_free(conf.names, config_free_ent);
+    conf.names = NULL;
     argv_free(conf.graveyard);
     conf.graveyard = NULL;
     mem_free(conf.dir);
@@ -962,55 +964,53 @@ config_list(const char *name)
 
 /* ---- walking ----------------------------------------------------------- */
 
-static int
-config_cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
+/* Entries stay put while the table grows, so the snapshot stays valid. */
 void
 config_walk(CONFIG_WALK_FN fn, void *ctx)
 {
-    ARGV   *names = argv_alloc();
+    HTABLE_INFO **list;
     CONF_ENT *e;
-    size_t  i;
+    size_t  i, count;
 
     config_load_table();
-    for (i = 0; i < CONFIG_BUCKETS; i++)
-        for (e = conf.buckets[i]; e; e = e->next)
-            if (e->info || e->file_value || e->override)
-                argv_add(names, e->name);
-    qsort(names->argv, names->argc, sizeof(char *), config_cmp_names);
-    for (i = 0; i < names->argc; i++)
-        fn(names->argv[i], ctx);
-    argv_free(names);
+    list = config_ents(&count);
+    for (i = 0; i < count; i++) {
+        e = list[i]->value;
+        if (e->info || e->file_value || e->override)
+            fn(e->name, ctx);
+    }
+    mem_free(list);
 }
 
-/* Does some main.cf value or default mention $name / ${name / $(name? */
+/* Does this value mention $name / ${name / $(name? */
 static int
-config_name_used(const char *name)
+config_value_uses(const char *value, const char *name, size_t nlen)
+{
+    const char *p, *q;
+
+    for (p = value; p && (p = strchr(p, '$')) != NULL; p++) {
+        q = p + 1;
+        if (*q == '{' || *q == '(')
+            q++;
+        if (strncmp(q, name, nlen) == 0 && !IS_NAME_CHAR(q[nlen]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Does some main.cf value, override or default mention $name? */
+static int
+config_name_used(HTABLE_INFO **list, size_t count, const char *name)
 {
     size_t  i, nlen = strlen(name);
     CONF_ENT *e;
-    const char *vals[3], *p;
-    int     k;
 
-    for (i = 0; i < CONFIG_BUCKETS; i++) {
-        for (e = conf.buckets[i]; e; e = e->next) {
-            vals[0] = e->file_value;
-            vals[1] = e->override;
-            vals[2] = e->info ? e->info->dflt : NULL;
-            for (k = 0; k < 3; k++) {
-                for (p = vals[k]; p && (p = strchr(p, '$')) != NULL; p++) {
-                    const char *q = p + 1;
-
-                    if (*q == '{' || *q == '(')
-                        q++;
-                    if (strncmp(q, name, nlen) == 0 && !IS_NAME_CHAR(q[nlen]))
-                        return 1;
-                }
-            }
-        }
+    for (i = 0; i < count; i++) {
+        e = list[i]->value;
+        if (config_value_uses(e->file_value, name, nlen)
+            || config_value_uses(e->override, name, nlen)
+            || config_value_uses(e->info ? e->info->dflt : NULL, name, nlen))
+            return 1;
     }
     return 0;
 }
@@ -1020,21 +1020,22 @@ config_unknown_names(void)
 {
     ARGV   *result = argv_alloc();
     ARGV   *classes = config_list("smtpd_restriction_classes");
+    HTABLE_INFO **list;
     CONF_ENT *e;
-    size_t  i, k;
+    size_t  i, k, count;
 
-    for (i = 0; i < CONFIG_BUCKETS; i++) {
-        for (e = conf.buckets[i]; e; e = e->next) {
-            if (e->info || e->file_value == NULL || config_name_used(e->name))
-                continue;
-            for (k = 0; k < classes->argc; k++)
-                if (strcmp(classes->argv[k], e->name) == 0)
-                    break;
-            if (k == classes->argc)
-                argv_add(result, e->name);
-        }
+    list = config_ents(&count);
+    for (i = 0; i < count; i++) {
+        e = list[i]->value;
+        if (e->info || e->file_value == NULL || config_name_used(list, count, e->name))
+            continue;
+        for (k = 0; k < classes->argc; k++)
+            if (strcmp(classes->argv[k], e->name) == 0)
+                break;
+        if (k == classes->argc)
+            argv_add(result, e->name);
     }
+    mem_free(list);
     argv_free(classes);
-    qsort(result->argv, result->argc, sizeof(char *), config_cmp_names);
-    return result;
+    return result;                      /* sorted, as config_ents() is */
 }
