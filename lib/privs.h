@@ -4,6 +4,8 @@
  * priv_drop(): optional chroot, setgroups to the one group, setresgid,
  * setresuid, then a check that setuid(0) fails; any failure is fatal.
  * Nothing is done when the process is not root (a non-root demo).
+ * A process that set only its effective ids (priv_set_euid) keeps root
+ * as real and saved uid: the user it acts for cannot signal or trace it.
  */
 #ifndef POSTHORN_PRIVS_H
 #define POSTHORN_PRIVS_H
@@ -11,6 +13,8 @@
 #include <sys/types.h>
 
 void    priv_drop(uid_t uid, gid_t gid, const char *chroot_dir);
+/* The same without chroot: 0, or -1 (errno set) instead of a fatal error. */
+int     priv_drop_try(uid_t uid, gid_t gid);
 /* Look up $mail_owner: uid and primary gid; fatal if it does not exist. */
 void    priv_mail_owner(uid_t *uid, gid_t *gid);
 /* Look up $setgid_group; fatal if missing. */
