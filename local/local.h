@@ -20,12 +20,17 @@
  *   local_command.c  delivery to commands
  *
  * SECURITY: local runs as root. Every write to a user file and every
- * command runs in a forked child that dropped to the recipient's (or the
- * alias database owner's) uid and gid, with a clean environment, other
- * descriptors closed and an alarm. Commands come from aliases, .forward
- * files and mailbox_command (administrator or user text); message data
- * reaches them only in environment variables filtered through
- * command_expansion_filter, never in a shell line.
+ * command runs in a forked child with the recipient's (or the alias
+ * database or include file owner's) effective uid and gid, real and saved
+ * uid root so the recipient cannot stop it, a clean environment, other
+ * descriptors closed, an alarm and a bounded wait in the parent; commands
+ * run after a full drop to the user. Commands and files never run as
+ * root (default_privs instead); only the mailbox itself is written as
+ * root. Commands come from aliases, .forward and :include: files and
+ * mailbox_command (administrator or user text), never from a pattern
+ * table's $1 substitution (alias_maps are opened with MAP_NO_REGSUB);
+ * message data reaches them only in environment variables filtered
+ * through command_expansion_filter, never in a shell line.
  */
 #ifndef POSTHORN_LOCAL_H
 #define POSTHORN_LOCAL_H
@@ -82,7 +87,10 @@ typedef struct LOCAL_ADDR {
 /* Expansion context for commands and files from an alias or .forward. */
 typedef struct LOCAL_CTX {
     int     type;               /* LOCAL_CTX_* */
-    const LOCAL_PRIV *priv;     /* who commands and files run as */
+    const LOCAL_PRIV *priv;     /* the current rights: commands and files run
+                                 * as local_priv_run(priv); uid 0 (root-owned
+                                 * alias file, root's .forward) lets an
+                                 * :include: file's owner take over */
     const char *origin;         /* "alias X", "file /home/u/.forward" */
 } LOCAL_CTX;
 
@@ -126,12 +134,16 @@ char   *local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
                      const char *filter_param, int flags);
 
 /* local_child.c */
+#define LOCAL_CHILD_GRACE   2       /* seconds the parent waits beyond command_time_limit */
 typedef int (*LOCAL_CHILD_FN)(void *ctx, VSTRING *dsn, VSTRING *why);
 int     local_child_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
                         void *ctx, VSTRING *dsn, VSTRING *why);
 LOCAL_PRIV *local_priv_user(const char *name);      /* NULL if unknown */
-LOCAL_PRIV *local_priv_uid(uid_t uid);              /* owner; root -> default_privs */
+LOCAL_PRIV *local_priv_uid(uid_t uid);              /* file owner; unknown -> default_privs */
 LOCAL_PRIV *local_priv_default(void);
+/* Who commands and files run as: never root (uid 0 -> default_privs, gid 0
+ * -> its group). NULL when default_privs is unusable. */
+LOCAL_PRIV *local_priv_run(const LOCAL_PRIV *p);
 LOCAL_PRIV *local_priv_copy(const LOCAL_PRIV *p);
 void    local_priv_free(LOCAL_PRIV *p);
 
@@ -162,6 +174,8 @@ int     local_out_flush(LOCAL_OUT *out);
  * set, or corrupt queue file: errno EINVAL). */
 int     local_copy_message(DELIVER_REQUEST *req, LOCAL_OUT *out, int flags,
                            const char *orig_rcpt, const char *delivered);
+/* The sender for the From line and Return-Path: (quoted, no control chars). */
+void    local_quote_sender(VSTRING *out, const char *sender);
 /* mbox "From " line for sender at time t into out. */
 void    local_from_line(VSTRING *out, const char *sender, time_t t);
 /* Maildir file name "sec.MusecPpidQn.host" (host with '/' and ':' escaped). */

@@ -3,23 +3,34 @@
  *
  * Interface (local.h): local_child_run(st, priv, fn, ctx, dsn, why)
  * forks; the child closes every descriptor but the queue file and a
- * result pipe (0, 1, 2 go to /dev/null), clears the environment, sets
- * umask 077, RLIMIT_FSIZE = mailbox_size_limit, alarm(command_time_limit),
- * drops to priv's uid/gid (priv_drop: groups, gid, uid, and a check that
- * root cannot be regained; a priv with uid 0 -- root's own mailbox --
- * keeps root), runs fn, sends "dsn\0reason" back on the pipe and exits
- * with the DELIVER_* status. The parent maps a crash or a missing
- * answer to a deferral.
+ * result pipe (0, 1, 2 go to /dev/null; closefrom_keep), clears the
+ * environment, sets umask 077, RLIMIT_FSIZE = mailbox_size_limit,
+ * alarm(command_time_limit), switches its effective uid and gid (and
+ * groups) to priv's -- a priv with uid 0, root's own mailbox, keeps
+ * root -- runs fn, sends "dsn\0reason" back on the pipe and exits with
+ * the DELIVER_* status. The parent waits at most command_time_limit +
+ * LOCAL_CHILD_GRACE seconds, then kills the child and defers; a crash
+ * or a missing answer is a deferral too. Commands (local_command.c)
+ * drop all ids to the user in a grandchild just before exec.
  *
- * local_priv_user/uid/default look up passwd entries; uid 0 becomes
- * default_privs for commands and files, as Postfix does.
+ * local_priv_user/uid/default look up passwd entries (uid 0 is root's
+ * own entry: the rights of a root-owned alias file or of root's
+ * .forward). local_priv_run() gives who commands and files really run
+ * as: never root (uid 0 -> default_privs, gid 0 -> its group), as in
+ * Postfix; only the mailbox itself is written as root.
  *
- * SECURITY: this is the privilege boundary of local(8). The parent
- * reads at most LOCAL_REASON_MAX bytes from the child and trusts only
- * the exit status values 0, 4 and 5.
+ * SECURITY: this is the privilege boundary of local(8). The child keeps
+ * root as its real and saved uid so that the recipient, whose files it
+ * writes with the recipient's effective ids, can neither signal (kill(2)
+ * needs the target's real or saved uid) nor trace it, and so cannot
+ * stall the local service; the parent's wait is bounded besides. The
+ * child runs only this program's code; everything a user controls runs
+ * after a full drop. The parent reads at most LOCAL_REASON_MAX bytes
+ * from the child and trusts only the exit status values 0, 4 and 5.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,8 +39,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "closefrom.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
@@ -63,22 +76,38 @@ local_priv_default(void)
 {
     struct passwd *pw = getpwnam(local_param("default_privs", "nobody"));
 
-    if (pw == NULL || pw->pw_uid == 0) {
-        msg_warn("default_privs user \"%s\" is unknown or root",
+    if (pw == NULL || pw->pw_uid == 0 || pw->pw_gid == 0) {
+        msg_warn("default_privs user \"%s\" is unknown or has privileged ids",
                  local_param("default_privs", "nobody"));
         return NULL;
     }
     return local_priv_from_pw(pw);
 }
 
+/* The owner of a file (alias table, include file); unknown -> default_privs. */
 LOCAL_PRIV *
 local_priv_uid(uid_t uid)
 {
     struct passwd *pw;
 
-    if (uid == 0 || (pw = getpwuid(uid)) == NULL)
+    if ((pw = getpwuid(uid)) == NULL)
         return local_priv_default();
     return local_priv_from_pw(pw);
+}
+
+LOCAL_PRIV *
+local_priv_run(const LOCAL_PRIV *p)
+{
+    LOCAL_PRIV *d, *c;
+
+    if (p->uid != 0 && p->gid != 0)
+        return local_priv_copy(p);
+    if ((d = local_priv_default()) == NULL || p->uid == 0)
+        return d;
+    c = local_priv_copy(p);
+    c->gid = d->gid;
+    local_priv_free(d);
+    return c;
 }
 
 LOCAL_PRIV *
@@ -104,25 +133,24 @@ local_priv_free(LOCAL_PRIV *p)
     mem_free(p);
 }
 
-/* Close every descriptor from 3 up except keep_a and keep_b. */
-static void
-local_close_fds(int keep_a, int keep_b)
+/* The child cannot start the delivery: answer on the pipe and exit. */
+static void __attribute__((noreturn))
+local_child_fail(int result_fd, const char *what)
 {
-    int     lo = keep_a < keep_b ? keep_a : keep_b;
-    int     hi = keep_a < keep_b ? keep_b : keep_a;
+    char    buf[200];
+    int     n = snprintf(buf, sizeof(buf), "4.3.0%c%s: %s", 0, what, strerror(errno));
 
-    if (lo > 3)
-        close_range(3, (unsigned) lo - 1, 0);
-    if (hi > lo + 1)
-        close_range((unsigned) lo + 1, (unsigned) hi - 1, 0);
-    close_range((unsigned) hi + 1, ~0U, 0);
+    if (n > 0)
+        (void) write(result_fd, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
+    _exit(DELIVER_DEFER);
 }
 
 static void
 local_child_setup(LOCAL_STATE *st, const LOCAL_PRIV *priv, int result_fd)
 {
-    struct rlimit rl;
+    int     keep[2] = {result_fd, stream_fd(st->req->fp)};
     long    limit = local_param_long("mailbox_size_limit", 51200000);
+    struct rlimit rl;
     int     null_fd;
 
     signal(SIGPIPE, SIG_IGN);
@@ -137,47 +165,80 @@ local_child_setup(LOCAL_STATE *st, const LOCAL_PRIV *priv, int result_fd)
         if (null_fd > 2)
             close(null_fd);
     }
-    local_close_fds(result_fd, stream_fd(st->req->fp));
+    if (closefrom_keep(3, keep, 2, 0) < 0)
+        local_child_fail(result_fd, "cannot close descriptors");
     clearenv();
     umask(077);
     if (limit > 0) {
         rl.rlim_cur = rl.rlim_max = (rlim_t) limit;
         setrlimit(RLIMIT_FSIZE, &rl);
     }
-    if (priv->uid != 0)
-        priv_drop(priv->uid, priv->gid, NULL);
+    /* Effective ids only: real and saved uid stay root (see SECURITY). */
+    if (priv->uid != 0 && priv_set_euid(priv->uid, priv->gid) < 0)
+        local_child_fail(result_fd, "cannot switch to the recipient's ids");
     if (chdir("/") < 0)
-        _exit(DELIVER_DEFER);
+        local_child_fail(result_fd, "cannot change directory to /");
     alarm((unsigned) local_param_time("command_time_limit", 1000));
 }
 
-/* Read the child's answer: "dsn\0reason". */
-static void
-local_child_answer(int fd, VSTRING *dsn, VSTRING *why)
+static double
+local_child_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/*
+ * Read the child's answer ("dsn\0reason", at most LOCAL_REASON_MAX + 32
+ * bytes) up to end of file, then reap it; all before deadline. Returns 0,
+ * or -1 when the time is up (the child is then still there).
+ */
+static int
+local_child_wait(pid_t pid, int fd, double deadline, int *status, VSTRING *dsn, VSTRING *why)
 {
     char    buf[LOCAL_REASON_MAX + 32];
     size_t  len = 0;
     ssize_t n;
+    double  left;
 
-    while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        len += (size_t) n;
+    while (fd >= 0 && (left = deadline - local_child_now()) > 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+
+        if (poll(&p, 1, (int) (left * 1000) + 1) <= 0)
+            continue;                           /* EINTR, or the time is up */
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n > 0)
+            len += (size_t) n;
+        if (n == 0 || (n < 0 && errno != EINTR) || len == sizeof(buf) - 1)
+            fd = -1;                            /* end of the answer */
     }
     buf[len] = 0;
     vstring_strcpy(dsn, buf);
     if (strlen(buf) < len)
         vstring_strcpy(why, buf + strlen(buf) + 1);
+    for (;;) {
+        pid_t   r = waitpid(pid, status, WNOHANG);
+
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR) {
+            *status = DELIVER_DEFER << 8;       /* not ours to reap: a failure */
+            return 0;
+        }
+        if (local_child_now() >= deadline)
+            return -1;
+        usleep(10000);
+    }
 }
 
 int
 local_child_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
                 void *ctx, VSTRING *dsn, VSTRING *why)
 {
-    int     pfd[2], status, ret;
+    long    limit = local_param_time("command_time_limit", 1000);
+    int     pfd[2], status = 0, ret;
     pid_t   pid;
 
     vstring_reset(dsn);
@@ -199,11 +260,18 @@ local_child_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
         _exit(ret);
     }
     close(pfd[1]);
-    local_child_answer(pfd[0], dsn, why);
+    ret = local_child_wait(pid, pfd[0], local_child_now() + (double) limit + LOCAL_CHILD_GRACE,
+                           &status, dsn, why);
     close(pfd[0]);
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            break;
+    if (ret < 0) {
+        kill(pid, SIGKILL);                     /* also when it is stopped */
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        vstring_strcpy(dsn, "4.3.0");
+        vstring_sprintf(why, "delivery process did not finish within %ld seconds: killed",
+                        limit + LOCAL_CHILD_GRACE);
+        return DELIVER_DEFER;
+    }
     if (WIFEXITED(status) && WEXITSTATUS(status) == DELIVER_SENT)
         return DELIVER_SENT;
     if (WIFEXITED(status) && (WEXITSTATUS(status) == DELIVER_DEFER

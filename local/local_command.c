@@ -3,10 +3,11 @@
  * .forward, or mailbox_command).
  *
  * Interface (local.h): local_command_deliver(st, addr, priv, command,
- * dsn, why) runs the command as priv in the delivery child
- * (local_child.c), writes the message to its standard input with a
- * "From " line, Return-Path:, X-Original-To: and Delivered-To: (no
- * quoting, no blank line), collects its output for the reason text and
+ * dsn, why) runs the command as local_priv_run(priv) (never root) from
+ * the delivery child (local_child.c), writes the message to its standard
+ * input with a "From " line (quoted sender), Return-Path:, X-Original-To:
+ * and Delivered-To: (no >From quoting, no blank line), collects its
+ * output for the reason text and
  * maps its exit status: 0 delivered; sysexits.h codes as Postfix (75
  * EX_TEMPFAIL defers, 67 EX_NOUSER bounces "user unknown", ...); other
  * codes bounce "Command died with status N: "command"". A command that
@@ -17,10 +18,14 @@
  * the command has shell meta characters, then "/bin/sh -c command".
  *
  * SECURITY: the command text is the administrator's or the user's own
- * (alias, .forward, main.cf); message data reaches the command only as
- * environment variables and standard input. The grandchild starts a new
- * session, inherits only descriptors 0-2, and runs in the delivery
- * child's dropped privileges.
+ * (alias, .forward, :include:, main.cf); message data reaches the command
+ * only as environment variables and standard input. Commands never run
+ * as root: priv uid 0 becomes default_privs (local_priv_run). The
+ * grandchild starts a new session, closes every descriptor but 0-2
+ * (closefrom_keep), then drops all ids to the user (the delivery child
+ * itself keeps root as real uid, so the user can stop only the command,
+ * which command_time_limit then ends), and dies with the delivery child
+ * (PR_SET_PDEATHSIG).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +34,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "closefrom.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
+#include "privs.h"
 
 #define LOCAL_CMD_OUTPUT_MAX  500
 #define LOCAL_CMD_PATH        "/usr/bin:/bin"
@@ -138,16 +146,21 @@ local_cmd_flush(LOCAL_OUT *out)
     return 0;
 }
 
+/* The command process: descriptors, then all ids to the user, then exec.
+ * Failures exit with EX_OSERR (71) or EX_TEMPFAIL (75): a deferral. */
 static void
-local_cmd_exec(CMD_CTX *c, int in_fd, int out_fd)
+local_cmd_exec(CMD_CTX *c, int in_fd, int out_fd, pid_t parent)
 {
     signal(SIGPIPE, SIG_DFL);
     signal(SIGALRM, SIG_DFL);
     setsid();
-    dup2(in_fd, 0);
-    dup2(out_fd, 1);
-    dup2(out_fd, 2);
-    close_range(3, ~0U, 0);
+    if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0
+        || closefrom_keep(3, NULL, 0, 0) < 0)
+        _exit(71);
+    if (priv_drop_try(c->priv->uid, c->priv->gid) < 0)
+        _exit(75);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+        _exit(75);
     if (chdir(c->priv->home) < 0 && chdir("/") < 0)
         _exit(71);
     setenv("PATH", LOCAL_CMD_PATH, 1);
@@ -231,7 +244,7 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     int     in[2], out[2], status = 0, flags = LOCAL_COPY_FROM | LOCAL_COPY_RETURN_PATH
         | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED;
     LOCAL_OUT o;
-    pid_t   pid;
+    pid_t   pid, self = getpid();
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = local_cmd_alarm;
@@ -242,7 +255,7 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
         return DELIVER_DEFER;
     }
     if (pid == 0)
-        local_cmd_exec(c, in[0], out[1]);
+        local_cmd_exec(c, in[0], out[1], self);
     close(in[0]);
     close(out[1]);
     fcntl(in[1], F_SETFL, O_NONBLOCK);
@@ -343,28 +356,36 @@ local_command_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pr
                       const char *command, VSTRING *dsn, VSTRING *why)
 {
     CMD_CTX c;
+    LOCAL_PRIV *run;
     int     status;
 
     if (st->req->trace_flags & DELIVER_TRACE_VERIFY)
         return DELIVER_SENT;            /* sendmail -bv: report only */
+    if ((run = local_priv_run(priv)) == NULL) {
+        vstring_strcpy(dsn, "4.3.5");
+        vstring_strcpy(why, "mail system configuration error: default_privs user unknown");
+        return DELIVER_DEFER;
+    }
     memset(&c, 0, sizeof(c));
     c.st = st;
     c.a = a;
-    c.priv = priv;
+    c.priv = run;
     c.command = command;
     c.argv = local_cmd_argv(command);
     if (c.argv->argc == 0) {
         argv_free(c.argv);
+        local_priv_free(run);
         vstring_strcpy(dsn, "5.3.5");
         vstring_strcpy(why, "mail system configuration error: empty command");
         return DELIVER_BOUNCE;
     }
-    c.env = local_cmd_env(st, a, priv);
+    c.env = local_cmd_env(st, a, run);
     c.output = vstring_alloc(LOCAL_CMD_OUTPUT_MAX);
     c.out_fd = -1;
-    status = local_child_run(st, priv, local_command_child, &c, dsn, why);
+    status = local_child_run(st, run, local_command_child, &c, dsn, why);
     argv_free(c.argv);
     argv_free(c.env);
     vstring_free(c.output);
+    local_priv_free(run);
     return status;
 }

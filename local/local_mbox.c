@@ -13,7 +13,10 @@
  *       write error the file is truncated back to its old size.
  *   local_maildir_deliver()  tmp/ file, fsync, rename into new/; the
  *       Maildir directories are made only when one turns out missing.
- *   local_maildir_name(), local_from_line()  the names and lines above.
+ *   local_maildir_name(), local_from_line()  the names and lines above;
+ *   local_quote_sender() the sender in the From line and Return-Path:,
+ *       quoted as RFC 5322 wants (a hostile sender "a b"@x cannot pass
+ *       for a different From line or header).
  *
  * SECURITY: the writes happen in the delivery child, as the recipient
  * (local_child.c). Files are opened with O_NOFOLLOW and must be regular
@@ -30,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
@@ -106,15 +110,33 @@ local_out_puts(LOCAL_OUT *out, const char *s)
 
 /* ---- message copy ------------------------------------------------------- */
 
+/*
+ * The sender as it appears in the From line and Return-Path:: the local
+ * part quoted when RFC 5322 needs it (address_quote, as Postfix's
+ * quote_822_local), and any control character replaced by '?' so no
+ * sender can end the line early (SMTP and sendmail refuse them anyway).
+ */
+void
+local_quote_sender(VSTRING *out, const char *sender)
+{
+    address_quote(out, sender);
+    for (char *p = STR(out); *p; p++)
+        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 void
 local_from_line(VSTRING *out, const char *sender, time_t t)
 {
+    VSTRING *quoted = vstring_alloc(ADDRESS_MAX * 2 + 3);
     char    date[64];
     struct tm tm;
 
     localtime_r(&t, &tm);
     strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
-    vstring_sprintf(out, "From %s %s\n", *sender ? sender : "MAILER-DAEMON", date);
+    local_quote_sender(quoted, sender);
+    vstring_sprintf(out, "From %s %s\n", *sender ? STR(quoted) : "MAILER-DAEMON", date);
+    vstring_free(quoted);
 }
 
 typedef struct COPY_CTX {
@@ -150,8 +172,10 @@ local_copy_message(DELIVER_REQUEST *req, LOCAL_OUT *out, int flags,
         local_out_puts(out, STR(line));
     }
     if (flags & LOCAL_COPY_RETURN_PATH) {
-        vstring_sprintf(line, "Return-Path: <%s>\n", req->sender);
+        local_quote_sender(line, req->sender);
+        local_out_puts(out, "Return-Path: <");
         local_out_puts(out, STR(line));
+        local_out_puts(out, ">\n");
     }
     if ((flags & LOCAL_COPY_ORIG_RCPT) && orig_rcpt && *orig_rcpt) {
         vstring_sprintf(line, "X-Original-To: %s\n", orig_rcpt);

@@ -13,11 +13,14 @@
  * itself, a .forward naming its own user) is not expanded again, so the
  * expansion ends in the user's mailbox, as with Postfix.
  *
- * SECURITY: alias values are administrator data; .forward files are
- * read with the user's effective ids, must be regular files owned by the
- * user and not group or world writable; both are bounded by
- * LOCAL_FILE_MAX and LOCAL_MAX_TOKENS, and nesting by LOCAL_MAX_LEVEL.
- * Commands and files they name run as the table owner or the user.
+ * SECURITY: alias values are administrator data; alias_maps are opened
+ * with MAP_NO_REGSUB, so a regexp:/pcre: rule cannot copy $1 (a part of
+ * a remote client's address) into a command or file name: such rules are
+ * skipped with a warning, as in Postfix. .forward files are read with the
+ * user's effective ids, must be regular files owned by the user and not
+ * group or world writable; both are bounded by LOCAL_FILE_MAX and
+ * LOCAL_MAX_TOKENS, and nesting by LOCAL_MAX_LEVEL. Commands and files
+ * they name run as the table owner or the user, never as root.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -46,14 +49,19 @@ local_aliases_open(void)
     alias_maps = mem_array(specs->argc + 1, sizeof(MAPS *));
     alias_specs = mem_array(specs->argc + 1, sizeof(char *));
     for (i = 0; i < specs->argc; i++) {
-        alias_maps[i] = maps_create("alias_maps", specs->argv[i], 0);
+        alias_maps[i] = maps_create("alias_maps", specs->argv[i], MAP_NO_REGSUB);
         alias_specs[i] = mem_strdup(specs->argv[i]);
     }
     alias_count = specs->argc;
     argv_free(specs);
 }
 
-/* The privileges of an alias table: its file's owner; root -> default_privs. */
+/*
+ * The rights of an alias table: its file's owner (root for a root-owned
+ * file: commands and files then run as default_privs, and an :include:
+ * file's owner takes over); root for tables without a file (main.cf
+ * text, administrator data); default_privs when the file cannot be found.
+ */
 static LOCAL_PRIV *
 local_alias_owner(const char *spec)
 {
@@ -65,7 +73,7 @@ local_alias_owner(const char *spec)
     if (strncmp(s, "proxy:", 6) == 0)
         s += 6;
     if ((colon = strchr(s, ':')) == NULL || colon[1] != '/')
-        return local_priv_default();
+        return local_priv_uid(0);
     if (strncmp(s, "hash:", 5) == 0 || strncmp(s, "btree:", 6) == 0
         || strncmp(s, "dbm:", 4) == 0)
         path = mem_printf("%s.db", colon + 1);
@@ -331,29 +339,21 @@ local_deliver_address(LOCAL_STATE *st, const char *address, int level)
     local_addr_free(&a);
 }
 
-/* mailbox_command, as the user (root: default_privs). */
+/* mailbox_command, as the user (root: default_privs, local_command_deliver). */
 static void
 local_mailbox_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
                       const char *raw, VSTRING *dsn, VSTRING *why)
 {
     char   *cmd = local_expand(raw, a, pw, "command_expansion_filter", LOCAL_EXP_KEEP_UNKNOWN);
-    LOCAL_PRIV *run = pw->uid == 0 ? local_priv_default() : local_priv_copy(pw);
     int     status;
 
-    if (run == NULL) {
-        local_result(st, a->address, DELIVER_DEFER, "4.3.5",
-                     "mail system configuration error: default_privs user unknown");
-        mem_free(cmd);
-        return;
-    }
-    status = local_command_deliver(st, a, run, cmd, dsn, why);
+    status = local_command_deliver(st, a, pw, cmd, dsn, why);
     if (status == DELIVER_SENT) {
         local_dup_add(st, "mailbox", pw->name);
         local_result(st, a->address, status, "2.0.0", "delivered to command: %s", raw);
     } else {
         local_result(st, a->address, status, STR(dsn), "%s", STR(why));
     }
-    local_priv_free(run);
     mem_free(cmd);
 }
 

@@ -7,7 +7,9 @@
  *
  *   |command        allow_mail_to_commands must name the context
  *   /file, /dir/    allow_mail_to_files; a trailing '/' means Maildir
- *   :include:/path  more destinations, read with the context's ids
+ *   :include:/path  more destinations, read with the context's ids;
+ *                   its owner's rights apply only when the context's
+ *                   are root's; refused (deferred) when world writable
  *   \user           the user's mailbox, no alias or .forward expansion
  *   address         a local address (local_addr_resolve): expanded
  *                   again, in-process; any other is forwarded
@@ -15,7 +17,10 @@
  *
  * SECURITY: the text is administrator (aliases) or user (.forward,
  * :include:) data, bounded by LOCAL_FILE_MAX and LOCAL_MAX_TOKENS.
- * Commands and files run as ctx->priv (table or file owner, never root).
+ * Commands and files run as local_priv_run(ctx->priv): the table owner,
+ * the user, or an include file's owner under root's rights; never root.
+ * The duplicate filter keys them by user, uid and text, so each user's
+ * own "|command" runs once even when two users' .forward files agree.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,11 +105,20 @@ local_ctx_allowed(const char *param, int type)
     return ok;
 }
 
+/* Duplicate filter key of a command or file: the user and uid it is
+ * delivered for, and the text (as Postfix: one run per user). */
+static char *
+local_dup_key(const LOCAL_ADDR *a, const LOCAL_CTX *ctx, const char *what)
+{
+    return mem_printf("%s:%ld %s", a->user, (long) ctx->priv->uid, what);
+}
+
 static void
 local_deliver_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                       const char *command)
 {
     VSTRING *dsn, *why;
+    char   *key;
     int     status;
 
     if (!local_ctx_allowed("allow_mail_to_commands", ctx->type)) {
@@ -112,17 +126,21 @@ local_deliver_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx
                      "mail to command is restricted");
         return;
     }
-    if (local_loop_check(st, a->address) || local_dup_check(st, "command", command))
+    key = local_dup_key(a, ctx, command);
+    if (local_loop_check(st, a->address) || local_dup_check(st, "command", key)) {
+        mem_free(key);
         return;
+    }
     dsn = vstring_alloc(16);
     why = vstring_alloc(LOCAL_REASON_MAX);
     status = local_command_deliver(st, a, ctx->priv, command, dsn, why);
     if (status == DELIVER_SENT) {
-        local_dup_add(st, "command", command);
+        local_dup_add(st, "command", key);
         local_result(st, a->address, status, "2.0.0", "delivered to command: %s", command);
     } else {
         local_result(st, a->address, status, STR(dsn), "%s", STR(why));
     }
+    mem_free(key);
     vstring_free(dsn);
     vstring_free(why);
 }
@@ -134,29 +152,42 @@ local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
     int     is_dir = path[strlen(path) - 1] == '/';
     int     flags = LOCAL_COPY_MBOX, status;
     VSTRING *dsn, *why;
+    LOCAL_PRIV *run;
+    char   *key;
 
     if (!local_ctx_allowed("allow_mail_to_files", ctx->type)) {
         local_result(st, a->address, DELIVER_BOUNCE, "5.7.1", "mail to file is restricted");
         return;
     }
-    if (local_loop_check(st, a->address) || local_dup_check(st, "file", path))
+    key = local_dup_key(a, ctx, path);
+    if (local_loop_check(st, a->address) || local_dup_check(st, "file", key)) {
+        mem_free(key);
         return;
+    }
+    if ((run = local_priv_run(ctx->priv)) == NULL) {
+        local_result(st, a->address, DELIVER_DEFER, "4.3.5",
+                     "mail system configuration error: default_privs user unknown");
+        mem_free(key);
+        return;
+    }
     if (!local_header_wanted("file"))
         flags &= ~LOCAL_COPY_DELIVERED;
     dsn = vstring_alloc(16);
     why = vstring_alloc(LOCAL_REASON_MAX);
     if (is_dir)
-        status = local_maildir_deliver(st, ctx->priv, path, a->address, flags & ~(LOCAL_COPY_FROM
+        status = local_maildir_deliver(st, run, path, a->address, flags & ~(LOCAL_COPY_FROM
                                        | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK), dsn, why);
     else
-        status = local_mbox_deliver(st, a, ctx->priv, path, 0, flags, dsn, why);
+        status = local_mbox_deliver(st, a, run, path, 0, flags, dsn, why);
     if (status == DELIVER_SENT) {
-        local_dup_add(st, "file", path);
+        local_dup_add(st, "file", key);
         local_result(st, a->address, status, "2.0.0", is_dir ? "delivered to maildir"
                      : "delivered to file: %s", path);
     } else {
         local_result(st, a->address, status, STR(dsn), "%s", STR(why));
     }
+    local_priv_free(run);
+    mem_free(key);
     vstring_free(dsn);
     vstring_free(why);
 }
@@ -177,8 +208,32 @@ local_read_text(int fd, int *overflow)
     return vstring_export(buf);
 }
 
-/* Read an include file with the context's ids; its owner becomes the
- * privilege for what it names. Returns the text or NULL (result logged). */
+/* An include file that may not be used: result logged, 1; else 0. */
+static int
+local_include_refused(LOCAL_STATE *st, const LOCAL_ADDR *a, const char *path,
+                      const struct stat *sb)
+{
+    if (!S_ISREG(sb->st_mode)) {
+        local_result(st, a->address, DELIVER_BOUNCE, "5.3.5",
+                     "mail system configuration error: %s is not a regular file", path);
+        return 1;
+    }
+    if (sb->st_mode & S_IWOTH) {
+        msg_warn("file %s is world writable", path);
+        local_result(st, a->address, DELIVER_DEFER, "4.3.5",
+                     "mail system configuration error: include file %s is world writable",
+                     path);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Read an include file with the context's ids. *owner gets the rights
+ * for what it names: the file owner's only when the current rights are
+ * root's (a root-owned alias file, root's .forward), else the current
+ * ones, as Postfix does. Returns the text or NULL (result logged).
+ */
 static char *
 local_include_read(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                    const char *path, LOCAL_PRIV **owner)
@@ -188,28 +243,30 @@ local_include_read(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
     int     fd, err, overflow;
 
     if (priv_set_euid(ctx->priv->uid, ctx->priv->gid) < 0) {
+        priv_restore_root();
         local_result(st, a->address, DELIVER_DEFER, "4.3.0",
                      "cannot switch privileges to read include file %s", path);
         return NULL;
     }
     fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-    err = errno;
-    if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        err = errno;
         priv_restore_root();
-        if (fd >= 0) {
+        if (fd >= 0)
             close(fd);
-            local_result(st, a->address, DELIVER_BOUNCE, "5.3.5",
-                         "mail system configuration error: %s is not a regular file", path);
-        } else {
-            local_result(st, a->address, err == ENOENT ? DELIVER_BOUNCE : DELIVER_DEFER,
-                         err == ENOENT ? "5.3.0" : "4.3.0",
-                         "cannot open include file %s: %s", path, strerror(err));
-        }
+        local_result(st, a->address, err == ENOENT ? DELIVER_BOUNCE : DELIVER_DEFER,
+                     err == ENOENT ? "5.3.0" : "4.3.0",
+                     "cannot open include file %s: %s", path, strerror(err));
+        return NULL;
+    }
+    if (local_include_refused(st, a, path, &sb)) {
+        close(fd);
+        priv_restore_root();
         return NULL;
     }
     text = local_read_text(fd, &overflow);
     priv_restore_root();
-    *owner = local_priv_uid(sb.st_uid);
+    *owner = ctx->priv->uid == 0 ? local_priv_uid(sb.st_uid) : local_priv_copy(ctx->priv);
     return text;
 }
 

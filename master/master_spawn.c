@@ -31,11 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "closefrom.h"
 #include "config.h"
 #include "connect.h"
 #include "events.h"
@@ -276,9 +276,8 @@ master_child_fds(const MASTER_SERV *serv)
     if (SERVER_STATUS_FD + 1 < SERVER_LISTEN_FD)
         (void) close(SERVER_STATUS_FD + 1);
     /* Everything from 'high' up belongs to master. */
-    if (syscall(SYS_close_range, (unsigned) high, ~0U, 0) < 0)
-        for (i = high; i < 1024; i++)
-            (void) close(i);
+    if (closefrom_keep(high, NULL, 0, 0) < 0)
+        msg_fatal("master_spawn: close descriptors from %d up: %m", high);
 }
 
 static void

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "closefrom.h"
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
@@ -179,7 +180,8 @@ spawn_child(const SPAWN_ATTR *attr, int fd)
     if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
         msg_fatal("dup2: %m");
     /* close-on-exec, not close: the log socket stays usable until exec */
-    (void) syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    if (closefrom_keep(3, NULL, 0, CLOSEFROM_CLOEXEC) < 0)
+        msg_fatal("mark descriptors close-on-exec: %m");
     priv_drop(attr->uid, attr->gid, NULL);
     if (chdir("/") < 0)
         msg_fatal("chdir /: %m");

@@ -153,6 +153,8 @@ dict_rx_line(DICT *d, DICT_RX *rx, char *line, int lineno, size_t *depth)
         bad = "no replacement text";
     else if (ref < 0)
         bad = "bad $number syntax in replacement text";
+    else if (ref > 0 && (d->flags & MAP_NO_REGSUB))
+        bad = "regular expression substitution is not allowed";
     else if (ref > 0 && negate)
         bad = "$number found in negative match replacement text";
     else if (ref > 0 && ref > groups)

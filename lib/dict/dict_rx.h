@@ -11,7 +11,8 @@
  *                             searched when the key matches (or not)
  * How a pattern is written (/re/flags, network/prefix) and matched is the
  * type's business, through DICT_RX_TYPE. Results may refer to capture
- * groups as $1..$9, ${n} or $(n) ($$ is a dollar sign).
+ * groups as $1..$9, ${n} or $(n) ($$ is a dollar sign); with
+ * MAP_NO_REGSUB such rules are skipped.
  *
  * Bad rules are logged ("<file>, line N: ...: skipping this rule") and
  * skipped, as Postfix does; only an unreadable file fails the open.

@@ -44,6 +44,12 @@
  * without; the first form that matches is then used for that table.
  * MAP_NUL_ON (postmap -N) / MAP_NUL_OFF (-n) force one form.
  *
+ * MAP_NO_REGSUB (local's alias_maps, as Postfix's DICT_FLAG_NO_REGSUB):
+ * a regexp: or pcre: rule whose result refers to $1..$9 is skipped when
+ * the table is opened ("<file>, line N: regular expression substitution
+ * is not allowed: skipping this rule"), so text from a looked-up address
+ * never reaches a result that becomes a command or a file name.
+ *
  * Duplicate keys on dict_put(): MAP_DUP_WARN logs "type:name: duplicate
  * entry: "key"" and keeps the first value (postmap's default),
  * MAP_DUP_IGNORE keeps the first silently (-w), MAP_DUP_REPLACE or no DUP
@@ -65,6 +71,7 @@ typedef struct DICT DICT;
 #define MAP_DUP_IGNORE  (1 << 5)        /* keep the first, silently (postmap -w) */
 #define MAP_NUL_ON      (1 << 6)        /* keys/values only with trailing NUL (-N) */
 #define MAP_NUL_OFF     (1 << 7)        /* keys/values only without NUL (-n) */
+#define MAP_NO_REGSUB   (1 << 8)        /* regexp:/pcre: rules with $n are skipped */
 
 /* Result codes. */
 #define MAP_FOUND      1

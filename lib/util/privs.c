@@ -5,7 +5,8 @@
  * setgroups to the single group, setresgid, setresuid, then verify that
  * setuid(0) fails. Any failure is fatal. When the process does not run as
  * root (a non-root demo or test instance) nothing changes and no error is
- * reported.
+ * reported. priv_drop_try() does the same id change without chroot and
+ * returns -1 instead of exiting (a forked child that must report first).
  *
  * SECURITY: this is where root goes away; order matters (groups and gid
  * before uid, chroot before the uid change). The ids come from the
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -30,9 +32,28 @@ priv_is_root(void)
     return r == 0 || e == 0 || s == 0;
 }
 
+/* Groups, gid, uid, then the regain check: NULL, or the failed step. */
+static const char *
+priv_switch_ids(uid_t uid, gid_t gid)
+{
+    if (setgroups(1, &gid) < 0)
+        return "setgroups";
+    if (setresgid(gid, gid, gid) < 0)
+        return "setresgid";
+    if (setresuid(uid, uid, uid) < 0)
+        return "setresuid";
+    if (uid != 0 && setuid(0) == 0) {
+        errno = EPERM;
+        return "regain";
+    }
+    return NULL;
+}
+
 void
 priv_drop(uid_t uid, gid_t gid, const char *chroot_dir)
 {
+    const char *step;
+
     if (!priv_is_root())
         return;
     if (geteuid() != 0 && seteuid(0) < 0)
@@ -43,15 +64,22 @@ priv_drop(uid_t uid, gid_t gid, const char *chroot_dir)
         if (chdir("/") < 0)
             msg_fatal("chdir(/) after chroot(%s): %m", chroot_dir);
     }
-    if (setgroups(1, &gid) < 0)
-        msg_fatal("setgroups(%ld): %m", (long) gid);
-    if (setresgid(gid, gid, gid) < 0)
-        msg_fatal("setresgid(%ld): %m", (long) gid);
-    if (setresuid(uid, uid, uid) < 0)
-        msg_fatal("setresuid(%ld): %m", (long) uid);
-    if (uid != 0 && setuid(0) == 0)
+    if ((step = priv_switch_ids(uid, gid)) == NULL)
+        return;
+    if (strcmp(step, "regain") == 0)
         msg_fatal("priv_drop: could regain root privileges after dropping to uid %ld",
                   (long) uid);
+    msg_fatal("%s(%ld): %m", step, strcmp(step, "setresuid") == 0 ? (long) uid : (long) gid);
+}
+
+int
+priv_drop_try(uid_t uid, gid_t gid)
+{
+    if (!priv_is_root())
+        return 0;
+    if (geteuid() != 0 && seteuid(0) < 0)
+        return -1;
+    return priv_switch_ids(uid, gid) == NULL ? 0 : -1;
 }
 
 int

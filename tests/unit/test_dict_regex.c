@@ -14,7 +14,7 @@
 
 /* A table from text in a scratch file; the spec is "type:/tmp/...". */
 static DICT *
-table(const char *type, const char *text)
+table_flags(const char *type, const char *text, int flags)
 {
     char    path[] = "/tmp/test_dict_regex.XXXXXX";
     int     fd = mkstemp(path);
@@ -27,7 +27,7 @@ table(const char *type, const char *text)
     fputs(text, fp);
     fclose(fp);
     spec = mem_printf("%s:%s", type, path);
-    d = dict_open(spec, 0, &err);
+    d = dict_open(spec, flags, &err);
     if (d == NULL) {
         fprintf(stderr, "open %s: %s\n", spec, err);
         abort();
@@ -35,6 +35,12 @@ table(const char *type, const char *text)
     unlink(path);
     mem_free(spec);
     return d;
+}
+
+static DICT *
+table(const char *type, const char *text)
+{
+    return table_flags(type, text, 0);
 }
 
 /* The value for key, "-" when not found, "FAIL" on failure. */
@@ -162,6 +168,25 @@ UNIT_TEST(test_regexp_no_folding_by_maps)
     dict_close(d);
 }
 
+/* MAP_NO_REGSUB (local's alias_maps): rules with $n are skipped at open. */
+static void
+check_no_regsub(const char *type)
+{
+    DICT   *d = table_flags(type,
+                            "/^run-(.*)$/ |$1\n"
+                            "/^run-(.*)$/ ${1}\n"
+                            "/^run-/ fallback $$1\n", MAP_NO_REGSUB);
+
+    CHECK_STR(get(d, "run-touch /tmp/x"), "fallback $1");
+    dict_close(d);
+}
+
+UNIT_TEST(test_no_regsub)
+{
+    check_no_regsub("regexp");
+    check_no_regsub("pcre");
+}
+
 UNIT_TEST(test_cidr)
 {
     DICT   *d = table("cidr",
@@ -224,6 +249,7 @@ UNIT_TESTS {
     {"bad_rules_skipped", test_bad_rules_skipped},
     {"pcre_flags", test_pcre_flags},
     {"regexp_no_folding_by_maps", test_regexp_no_folding_by_maps},
+    {"no_regsub", test_no_regsub},
     {"cidr", test_cidr},
     {"cidr_if_endif", test_cidr_if_endif},
     {"missing_file", test_missing_file},

@@ -2,11 +2,14 @@
  * test_local.c - unit tests for the local delivery agent's pure parts:
  * alias/.forward list splitting, Maildir file names, the mbox "From "
  * line and message copy (>From quoting, added headers, final blank
- * line), $name expansion with the command filter, address splitting.
+ * line), the quoted sender in the From line and Return-Path:, $name
+ * expansion with the command filter, address splitting, the bounded wait
+ * for a delivery child, and that commands and files never run as root.
  *
  * The local/ sources are compiled in here (main() stays in local.c).
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,6 +65,25 @@ UNIT_TEST(test_from_line)
     vstring_free(v);
 }
 
+UNIT_TEST(test_quoted_sender)
+{
+    VSTRING *v = vstring_alloc(4096);
+
+    setenv("TZ", "UTC", 1);
+    /* a sender with spaces cannot pass for another From line */
+    local_from_line(v, "Mon Jan  1 x@b.example", 0);
+    CHECK_STR(STR(v), "From \"Mon Jan  1 x\"@b.example Thu Jan  1 00:00:00 1970\n");
+    local_quote_sender(v, "a\"b\\c@b.example");
+    CHECK_STR(STR(v), "\"a\\\"b\\\\c\"@b.example");
+    local_quote_sender(v, "x\nFrom: forged@b.example");
+    CHECK_STR(STR(v), "\"x?From: forged\"@b.example");
+    local_quote_sender(v, "plain.user@b.example");
+    CHECK_STR(STR(v), "plain.user@b.example");
+    local_quote_sender(v, "");
+    CHECK_STR(STR(v), "");
+    vstring_free(v);
+}
+
 UNIT_TEST(test_copy_mbox)
 {
     char    path[64] = "/tmp/test_local.XXXXXX";   /* room for ".out" */
@@ -88,7 +110,7 @@ UNIT_TEST(test_copy_mbox)
     stream_flush(s);
     req.fp = s;
     req.queue_id = "X";
-    req.sender = "s@example.com";
+    req.sender = "s p@example.com";
     strcat(path, ".out");
     ofd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     local_out_init(&out, ofd);
@@ -98,9 +120,9 @@ UNIT_TEST(test_copy_mbox)
     n = read(ofd, buf, sizeof(buf) - 1);
     buf[n > 0 ? n : 0] = 0;
     /* the From line has the current date: check the rest */
-    CHECK(strncmp(buf, "From s@example.com ", 19) == 0);
+    CHECK(strncmp(buf, "From \"s p\"@example.com ", 23) == 0);
     CHECK_STR(strchr(buf, '\n') + 1,
-              "Return-Path: <s@example.com>\n"
+              "Return-Path: <\"s p\"@example.com>\n"
               "X-Original-To: alias@example.com\n"
               "Delivered-To: user@example.com\n"
               "Subject: From here\n"
@@ -117,7 +139,7 @@ UNIT_TEST(test_copy_mbox)
     lseek(ofd, 0, SEEK_SET);
     n = read(ofd, buf, sizeof(buf) - 1);
     buf[n > 0 ? n : 0] = 0;
-    CHECK_STR(buf, "Return-Path: <s@example.com>\nSubject: From here\n\n"
+    CHECK_STR(buf, "Return-Path: <\"s p\"@example.com>\nSubject: From here\n\n"
               "From the start\na long From line\n From indented\n");
     close(ofd);
     unlink(path);
@@ -173,13 +195,74 @@ UNIT_TEST(test_shell_meta)
     CHECK(local_shell_meta("cat > /tmp/x"));
 }
 
+/* A delivery child that is stopped (as a recipient could do to it before
+ * the child kept root as its real uid) must not hold up the parent. */
+static int
+stop_myself(void *ctx, VSTRING *dsn, VSTRING *why)
+{
+    kill(getpid(), SIGSTOP);
+    return DELIVER_SENT;
+}
+
+UNIT_TEST(test_child_wait_is_bounded)
+{
+    char    path[] = "/tmp/test_local.XXXXXX";
+    int     fd = mkstemp(path);
+    DELIVER_REQUEST req;
+    LOCAL_STATE st;
+    LOCAL_PRIV me = {getuid(), getgid(), "me", "/", "/bin/sh"};
+    VSTRING *dsn = vstring_alloc(16), *why = vstring_alloc(LOCAL_REASON_MAX);
+    time_t  start = time(NULL);
+
+    alarm(30);                                  /* an unbounded wait fails the test */
+    config_override("command_time_limit", "1s");
+    memset(&req, 0, sizeof(req));
+    memset(&st, 0, sizeof(st));
+    req.fp = stream_open(path, O_RDONLY, 0);
+    req.queue_id = "X";
+    st.req = &req;
+    CHECK_INT(local_child_run(&st, &me, stop_myself, NULL, dsn, why), DELIVER_DEFER);
+    CHECK_STR(STR(dsn), "4.3.0");
+    CHECK(strstr(STR(why), "did not finish within 3 seconds") != NULL);
+    CHECK(time(NULL) - start < 10);
+    stream_close(req.fp);
+    close(fd);
+    unlink(path);
+    vstring_free(dsn);
+    vstring_free(why);
+}
+
+UNIT_TEST(test_priv_run_never_root)
+{
+    LOCAL_PRIV root = {0, 0, "root", "/root", "/bin/sh"};
+    LOCAL_PRIV gid0 = {4242, 0, "odd", "/", "/bin/sh"};
+    LOCAL_PRIV user = {4242, 4242, "user", "/", "/bin/sh"};
+    LOCAL_PRIV *p;
+
+    config_override("default_privs", "nobody");
+    p = local_priv_run(&root);
+    CHECK(p != NULL && p->uid != 0 && p->gid != 0 && strcmp(p->name, "nobody") == 0);
+    local_priv_free(p);
+    p = local_priv_run(&gid0);
+    CHECK(p != NULL && p->uid == 4242 && p->gid != 0);
+    local_priv_free(p);
+    p = local_priv_run(&user);
+    CHECK(p != NULL && p->uid == 4242 && p->gid == 4242);
+    local_priv_free(p);
+    config_override("default_privs", "root");
+    CHECK(local_priv_run(&root) == NULL);
+}
+
 UNIT_TESTS {
     {"test_split_list", test_split_list},
     {"test_maildir_name", test_maildir_name},
     {"test_from_line", test_from_line},
+    {"test_quoted_sender", test_quoted_sender},
     {"test_copy_mbox", test_copy_mbox},
     {"test_addr_split", test_addr_split},
     {"test_expand", test_expand},
     {"test_shell_meta", test_shell_meta},
+    {"test_child_wait_is_bounded", test_child_wait_is_bounded},
+    {"test_priv_run_never_root", test_priv_run_never_root},
     UNIT_END
 };
