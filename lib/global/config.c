@@ -812,6 +812,33 @@ config_expand(const char *text)
 
 /* ---- values ------------------------------------------------------------ */
 
+/*
+ * PARAM_FLAG_FILE: "/path" stands for the first word of that file.
+ * Fatal when the file cannot be read or holds no word, as a bad value
+ * of any other parameter is. Takes value (allocated), returns one.
+ */
+static char *
+config_file_word(const char *name, char *value)
+{
+    char    line[1024], *word, *end;
+    FILE   *fp;
+
+    if ((fp = fopen(value, "r")) == NULL)
+        msg_fatal("parameter %s: open %s: %m", name, value);
+    if (fgets(line, sizeof(line), fp) == NULL)
+        line[0] = 0;
+    fclose(fp);
+    for (word = line; isspace((unsigned char) *word); word++)
+         /* void */ ;
+    for (end = word; *end && !isspace((unsigned char) *end); end++)
+         /* void */ ;
+    if (end == word)
+        msg_fatal("parameter %s: file %s holds no name", name, value);
+    *end = 0;
+    mem_free(value);
+    return mem_strdup(word);
+}
+
 const char *
 config_lookup(const char *name)
 {
@@ -825,6 +852,8 @@ config_lookup(const char *name)
     if (e->expanded == NULL || e->expanded_gen != conf.gen) {
         char   *value = config_expand(raw);
 
+        if (e->info && (e->info->flags & PARAM_FLAG_FILE) && *value == '/')
+            value = config_file_word(name, value);
         /* config_expand may have grown the table, but e stays valid */
         config_retire(e->expanded);
         e->expanded = value;

@@ -58,6 +58,9 @@ typedef struct PARAM_INFO {
 /* An installation path that only documents the install (readme_directory,
  * sendmail_path, ...): nothing to implement, no warning. */
 #define PARAM_FLAG_DOC  (1 << 2)
+/* A value that is an absolute path stands for the first word of that
+ * file (Debian's "myorigin = /etc/mailname"); read once, when expanded. */
+#define PARAM_FLAG_FILE (1 << 3)
 
 /* Load $dir/main.cf (dir NULL: -c/MAIL_CONFIG/default). Fatal on read error. */
 void    config_load(const char *dir);

@@ -389,7 +389,7 @@ const PARAM_INFO param_table[] = {
     {"myhostname", NULL, PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"mynetworks", NULL, PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"mynetworks_style", "${{$compatibility_level} <level {2} ? {subnet} : {host}}", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"myorigin", "$myhostname", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
+    {"myorigin", "$myhostname", PARAM_STR, 0, 0, 0, PARAM_FLAG_FILE | PARAM_FLAG_IMPL},
     {"nested_header_checks", "$header_checks", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"newaliases_path", "/usr/bin/newaliases", PARAM_STR, 0, 0, 0, PARAM_FLAG_DOC},
     {"non_fqdn_reject_code", "504", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},

@@ -373,6 +373,32 @@ UNIT_TEST(test_transport_fallback)
     CHECK_INT(config_transport_time("unlisted", "destination_rate_delay"), 0);
 }
 
+static void
+read_missing_mailname(void)
+{
+    config_override("myorigin", "/nonexistent/mailname");
+    (void) config_str("myorigin");
+}
+
+UNIT_TEST(test_myorigin_from_file)
+{
+    char    path[] = "/tmp/test_config.XXXXXX";
+    int     fd = mkstemp(path);
+    char   *text;
+
+    CHECK(fd >= 0 && write(fd, "  mail.example.org extra words\nsecond\n", 38) == 38);
+    close(fd);
+    text = mem_printf("myorigin = %s\nmyhostname = host.example.org\n", path);
+    setup(text);
+    CHECK_STR(config_str("myorigin"), "mail.example.org");
+    CHECK_STR(config_raw("myorigin"), path);        /* postconf shows what is written */
+    config_override("myorigin", "$myhostname");
+    CHECK_STR(config_str("myorigin"), "host.example.org");
+    CHECK(run_child(read_missing_mailname) != 0);
+    unlink(path);
+    mem_free(text);
+}
+
 UNIT_TESTS {
     {"test_parse_basic", test_parse_basic},
     {"test_continuation", test_continuation},
@@ -387,5 +413,6 @@ UNIT_TESTS {
     {"test_value_lifetime", test_value_lifetime},
     {"test_read_vars", test_read_vars},
     {"test_transport_fallback", test_transport_fallback},
+    {"test_myorigin_from_file", test_myorigin_from_file},
     UNIT_END
 };
