@@ -78,6 +78,18 @@ def test_reload_picks_up_main_cf_for_new_smtpd():
         assert "postfix/postfix-script[" in inst.log()
 
 
+def test_reload_rereads_master_parameters():
+    # master reads its parameters once at start and again on SIGHUP
+    with Instance("rereads") as inst:
+        inst.start()
+        inst.wait_log(r"postfix/master\[\d+\]: daemon started -- version 3\.7\.11, ")
+        inst.params["mail_version"] = "3.7.99"
+        inst.write_main()
+        inst.cmd("postfix", "reload", check=True)
+        inst.wait_log(r"postfix/master\[\d+\]: reload -- version 3\.7\.99, configuration %s$"
+                      % re.escape(inst.conf))
+
+
 def test_service_added_on_reload_listens():
     with Instance("addsvc") as inst:
         inst.start()
