@@ -7,11 +7,12 @@
 #include "msg.h"
 #include "server.h"
 
-/* As root, before the chroot (master.cf chroot = y): open every table now;
- * they stay open for the process lifetime. */
+/* As root, before the chroot (master.cf chroot = y): read the parameters
+ * and open every table now; they stay for the process lifetime. */
 static void
 cleanup_pre_init(const char *service, ARGV *args)
 {
+    cleanup_params_init();
     cleanup_map_load();
     cleanup_checks_load();
 }

@@ -2,6 +2,7 @@
  * cleanup.h - private interface of the cleanup daemon.
  *
  * cleanup.c            main(): single_server_main(cleanup_service)
+ * cleanup_params.c     the parameters, read once (var_*)
  * cleanup_service.c    one client: queue file, greeting, records, reply
  * cleanup_envelope.c   state, record dispatch, envelope records
  * cleanup_message.c    message content: headers (added, removed, counted), body
@@ -29,8 +30,45 @@
 #include "stream.h"
 #include "vstring.h"
 
-/* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests. */
+/* cleanup_params.c: read once, in pre_init (cleanup_params_init). */
+void    cleanup_params_init(void);
+extern long var_smtpd_rcpt_limit;           /* smtpd_recipient_limit */
+extern long var_dup_filter_limit;           /* duplicate_filter_limit */
+extern long var_message_limit;              /* message_size_limit */
+extern long var_line_limit;                 /* line_length_limit */
+extern long var_header_limit;               /* header_size_limit */
+extern int var_replace_cr_lf;               /* cleanup_replace_stray_cr_lf */
+extern long var_hopcount_limit;             /* hopcount_limit */
+extern long var_delay_warn_time;            /* delay_warning_time */
+extern const char *var_hfrom_format;        /* header_from_format */
+extern int var_always_add_hdrs;             /* always_add_missing_headers */
+extern const char *var_myhostname;          /* myhostname */
+extern long var_ipc_timeout;                /* ipc_timeout */
+extern const char *var_header_checks;       /* header_checks */
+extern const char *var_mimehdr_checks;      /* mime_header_checks */
+extern const char *var_nesthdr_checks;      /* nested_header_checks */
+extern const char *var_body_checks;         /* body_checks */
+extern long var_body_check_len;             /* body_checks_size_limit */
+extern long var_mime_maxdepth;              /* mime_nesting_limit */
+extern int var_disable_mime_input;          /* disable_mime_input_processing */
+extern const char *var_send_canon_maps;     /* sender_canonical_maps */
+extern const char *var_rcpt_canon_maps;     /* recipient_canonical_maps */
+extern const char *var_canonical_maps;      /* canonical_maps */
+extern const char *var_virt_alias_maps;     /* virtual_alias_maps */
+extern const char *var_send_canon_classes;  /* sender_canonical_classes */
+extern const char *var_rcpt_canon_classes;  /* recipient_canonical_classes */
+extern const char *var_canon_classes;       /* canonical_classes */
+extern const char *var_masq_classes;        /* masquerade_classes */
+extern const char *var_masq_domains;        /* masquerade_domains */
+extern const char *var_masq_exceptions;     /* masquerade_exceptions */
+extern long var_virt_recur_limit;           /* virtual_alias_recursion_limit */
+extern long var_virt_expan_limit;           /* virtual_alias_expansion_limit */
+
+/* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests;
+ * called through cleanup_rewrite_addr(), which keeps a per-message cache. */
 typedef int (*CLEANUP_REWRITE_FN)(const char *rule, const char *addr, VSTRING *out);
+
+#define CLEANUP_RW_CACHE    4       /* rewrite answers remembered per message */
 
 #define CLEANUP_SECT_ENVELOPE  0
 #define CLEANUP_SECT_CONTENT   1
@@ -68,6 +106,10 @@ typedef struct CLEANUP_STATE {
     VSTRING *reason;            /* SMTP reply text for errs, or empty */
     int     section;            /* CLEANUP_SECT_* */
     CLEANUP_REWRITE_FN rewrite;
+    struct {                    /* the last rewrite answers (cleanup_rewrite_addr) */
+        char   *rule, *addr, *result;
+    } rw_cache[CLEANUP_RW_CACHE];
+    int     rw_next;            /* the slot to fill next */
 
     /* Envelope. */
     int     have_time;
@@ -134,6 +176,9 @@ int     cleanup_start(CLEANUP_STATE *state);       /* SIZE placeholder; 0 or -1 
 /* One record from the client: 0 = more, 1 = END seen, -1 = protocol error. */
 int     cleanup_record(CLEANUP_STATE *state, int type, const char *data, size_t len);
 size_t  cleanup_record_max(const CLEANUP_STATE *state);
+/* state->rewrite(rule, addr, out) behind the message's small cache; 0 or -1. */
+int     cleanup_rewrite_addr(CLEANUP_STATE *state, const char *rule, const char *addr,
+                             VSTRING *out);
 /* XTRA..END, the final SIZE record, flush and fsync; returns state->errs. */
 int     cleanup_finish(CLEANUP_STATE *state);
 

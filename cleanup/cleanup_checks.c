@@ -44,7 +44,6 @@
 
 #include "address.h"
 #include "cleanup.h"
-#include "config.h"
 #include "header_opts.h"
 #include "mail_proto.h"
 #include "maps.h"
@@ -79,22 +78,20 @@ static struct {
 void
 cleanup_checks_load(void)
 {
-    const char *spec;
-
     if (cc.loaded)
         return;
     cc.loaded = 1;
-    if (*(spec = config_str("header_checks")))
-        cc.header = maps_create("header_checks", spec, 0);
-    if (*(spec = config_str("mime_header_checks")))
-        cc.mime = maps_create("mime_header_checks", spec, 0);
-    if (*(spec = config_str("nested_header_checks")))
-        cc.nested = maps_create("nested_header_checks", spec, 0);
-    if (*(spec = config_str("body_checks")))
-        cc.body = maps_create("body_checks", spec, 0);
-    cc.body_limit = config_size("body_checks_size_limit");
-    cc.nesting_limit = config_int("mime_nesting_limit");
-    cc.mime_off = config_bool("disable_mime_input_processing");
+    if (*var_header_checks)
+        cc.header = maps_create("header_checks", var_header_checks, 0);
+    if (*var_mimehdr_checks)
+        cc.mime = maps_create("mime_header_checks", var_mimehdr_checks, 0);
+    if (*var_nesthdr_checks)
+        cc.nested = maps_create("nested_header_checks", var_nesthdr_checks, 0);
+    if (*var_body_checks)
+        cc.body = maps_create("body_checks", var_body_checks, 0);
+    cc.body_limit = var_body_check_len;
+    cc.nesting_limit = var_mime_maxdepth;
+    cc.mime_off = var_disable_mime_input;
 }
 
 /* Are content checks on for this message at all? */
@@ -181,7 +178,7 @@ cleanup_checks_addr(CLEANUP_STATE *state, const char *arg)
 
     address_unquote(internal, arg);
     if (LEN(internal) > 0 && !internal->overflow
-        && state->rewrite("local", STR(internal), state->addr) == 0)
+        && cleanup_rewrite_addr(state, "local", STR(internal), state->addr) == 0)
         result = mem_strdup(STR(state->addr));
     vstring_free(internal);
     return result;

@@ -3,7 +3,8 @@
  *
  * Interface (cleanup.h): cleanup_state_alloc/free, cleanup_start,
  * cleanup_record (dispatch by section), cleanup_record_max, cleanup_finish.
- * state->rewrite is rewrite_clnt() behind a small per-message cache.
+ * cleanup_rewrite_addr: state->rewrite (rewrite_clnt()) behind a small
+ * per-message cache kept in the state.
  *
  * Envelope records from the client, in order (mail_proto.h): TIME, [FULL],
  * ATTR..., FROM, per recipient [DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT,
@@ -28,7 +29,6 @@
 #include <sys/time.h>
 
 #include "cleanup.h"
-#include "config.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -94,58 +94,36 @@ cleanup_dup_seen(CLEANUP_DUP *d, const char *key)
 /* ---- state ---------------------------------------------------------------- */
 
 /*
- * The last few rewrite_clnt() answers of the current message: smtpd's
- * header From:/To: addresses are usually the envelope ones again, and each
- * repeat would be another trivial-rewrite round trip. Emptied by
- * cleanup_state_alloc() (one message per state); failures are not kept.
+ * The last few rewrite answers of the current message, in its state:
+ * smtpd's header From:/To: addresses are usually the envelope ones again,
+ * and each repeat would be another trivial-rewrite round trip. Failures
+ * are not kept; neither are long addresses.
  */
-#define CLEANUP_RW_CACHE    4
 #define CLEANUP_RW_KEY_MAX  1024
 
-static struct {
-    char   *rule;
-    char   *addr;
-    char   *result;
-} cleanup_rw_cache[CLEANUP_RW_CACHE];
-static int cleanup_rw_next;
-
-static void
-cleanup_rw_cache_reset(void)
-{
-    int     i;
-
-    for (i = 0; i < CLEANUP_RW_CACHE; i++) {
-        mem_free(cleanup_rw_cache[i].rule);
-        mem_free(cleanup_rw_cache[i].addr);
-        mem_free(cleanup_rw_cache[i].result);
-        cleanup_rw_cache[i].rule = cleanup_rw_cache[i].addr = cleanup_rw_cache[i].result = NULL;
-    }
-    cleanup_rw_next = 0;
-}
-
-static int
-cleanup_rewrite_cached(const char *rule, const char *addr, VSTRING *out)
+int
+cleanup_rewrite_addr(CLEANUP_STATE *state, const char *rule, const char *addr, VSTRING *out)
 {
     int     i, slot;
 
     for (i = 0; i < CLEANUP_RW_CACHE; i++) {
-        if (cleanup_rw_cache[i].addr && strcmp(cleanup_rw_cache[i].addr, addr) == 0
-            && strcmp(cleanup_rw_cache[i].rule, rule) == 0) {
-            vstring_strcpy(out, cleanup_rw_cache[i].result);
+        if (state->rw_cache[i].addr && strcmp(state->rw_cache[i].addr, addr) == 0
+            && strcmp(state->rw_cache[i].rule, rule) == 0) {
+            vstring_strcpy(out, state->rw_cache[i].result);
             return 0;
         }
     }
-    if (rewrite_clnt(rule, addr, out) < 0)
+    if (state->rewrite(rule, addr, out) < 0)
         return -1;
     if (strlen(addr) < CLEANUP_RW_KEY_MAX && LEN(out) < CLEANUP_RW_KEY_MAX) {
-        slot = cleanup_rw_next;
-        cleanup_rw_next = (cleanup_rw_next + 1) % CLEANUP_RW_CACHE;
-        mem_free(cleanup_rw_cache[slot].rule);
-        mem_free(cleanup_rw_cache[slot].addr);
-        mem_free(cleanup_rw_cache[slot].result);
-        cleanup_rw_cache[slot].rule = mem_strdup(rule);
-        cleanup_rw_cache[slot].addr = mem_strdup(addr);
-        cleanup_rw_cache[slot].result = mem_strdup(STR(out));
+        slot = state->rw_next;
+        state->rw_next = (state->rw_next + 1) % CLEANUP_RW_CACHE;
+        mem_free(state->rw_cache[slot].rule);
+        mem_free(state->rw_cache[slot].addr);
+        mem_free(state->rw_cache[slot].result);
+        state->rw_cache[slot].rule = mem_strdup(rule);
+        state->rw_cache[slot].addr = mem_strdup(addr);
+        state->rw_cache[slot].result = mem_strdup(STR(out));
     }
     return 0;
 }
@@ -154,26 +132,23 @@ CLEANUP_STATE *
 cleanup_state_alloc(const char *queue_id, STREAM *dst)
 {
     CLEANUP_STATE *state = mem_alloc(sizeof(*state));
-    long    rcpt_limit = config_int("smtpd_recipient_limit");
-    long    dup_limit = config_int("duplicate_filter_limit");
 
     state->queue_id = mem_strdup(queue_id);
     state->dst = dst;
     state->reason = vstring_alloc(1024);
     state->section = CLEANUP_SECT_ENVELOPE;
-    cleanup_rw_cache_reset();
-    state->rewrite = cleanup_rewrite_cached;
+    state->rewrite = rewrite_clnt;
     state->orcp = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
     state->dsn_orcpt = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
     state->dsn_notify = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
-    state->rcpt_max = rcpt_limit * 10 > 10000 ? rcpt_limit * 10 : 10000;
+    state->rcpt_max = var_smtpd_rcpt_limit * 10 > 10000 ? var_smtpd_rcpt_limit * 10 : 10000;
     state->hdr_context = "local";
-    state->dups = cleanup_dup_alloc(dup_limit > 0 ? (size_t) dup_limit : 0);
-    state->size_limit = config_size("message_size_limit");
-    state->line_limit = config_int("line_length_limit");
-    state->header_limit = config_size("header_size_limit");
-    state->replace_cr_lf = config_bool("cleanup_replace_stray_cr_lf");
-    state->hop_limit = config_int("hopcount_limit");
+    state->dups = cleanup_dup_alloc(var_dup_filter_limit > 0 ? (size_t) var_dup_filter_limit : 0);
+    state->size_limit = var_message_limit;
+    state->line_limit = var_line_limit;
+    state->header_limit = var_header_limit;
+    state->replace_cr_lf = var_replace_cr_lf;
+    state->hop_limit = var_hopcount_limit;
     state->line = vstring_alloc(state->header_limit);
     state->header = vstring_alloc(state->header_limit);
     state->scratch = vstring_alloc(VSTRING_UNLIMITED);
@@ -186,6 +161,11 @@ cleanup_state_alloc(const char *queue_id, STREAM *dst)
 void
 cleanup_state_free(CLEANUP_STATE *state)
 {
+    for (int i = 0; i < CLEANUP_RW_CACHE; i++) {
+        mem_free(state->rw_cache[i].rule);
+        mem_free(state->rw_cache[i].addr);
+        mem_free(state->rw_cache[i].result);
+    }
     mem_free(state->queue_id);
     mem_free(state->sender);
     mem_free(state->fullname);
@@ -232,7 +212,7 @@ cleanup_rewrite(CLEANUP_STATE *state, const char *addr)
         vstring_reset(state->addr);
         return 0;
     }
-    if (state->rewrite("local", addr, state->addr) < 0) {
+    if (cleanup_rewrite_addr(state, "local", addr, state->addr) < 0) {
         msg_warn("%s: address rewriting failed for <%.100s>", state->queue_id, addr);
         state->errs |= CLEANUP_STAT_DEFER;
         return -1;
@@ -326,8 +306,8 @@ cleanup_from(CLEANUP_STATE *state, const char *data)
         snprintf(buf, sizeof(buf), "%ld %ld", state->time_sec, state->time_usec);
         cleanup_out_str(state, REC_TYPE_TIME, buf);
     }
-    if (config_time("delay_warning_time") > 0) {
-        snprintf(buf, sizeof(buf), "%15ld", state->time_sec + config_time("delay_warning_time"));
+    if (var_delay_warn_time > 0) {
+        snprintf(buf, sizeof(buf), "%15ld", state->time_sec + var_delay_warn_time);
         cleanup_out_str(state, REC_TYPE_WARN, buf);
     }
     if (cleanup_rewrite(state, data) < 0 || cleanup_map_sender(state) < 0)

@@ -42,7 +42,6 @@
 #include "addr_map.h"
 #include "address.h"
 #include "cleanup.h"
-#include "config.h"
 #include "header_opts.h"
 #include "mail_proto.h"
 #include "maps.h"
@@ -66,7 +65,7 @@ static struct {
 } cm;
 
 static int
-cleanup_map_classes(const char *param)
+cleanup_map_classes(const char *param, const char *value)
 {
     static const struct {
         const char *name;
@@ -75,7 +74,7 @@ cleanup_map_classes(const char *param)
         {"envelope_sender", CM_ENV_FROM}, {"envelope_recipient", CM_ENV_RCPT},
         {"header_sender", CM_HDR_FROM}, {"header_recipient", CM_HDR_RCPT},
     };
-    ARGV   *list = config_list(param);
+    ARGV   *list = argv_split_list(value);
     int     flags = 0;
 
     for (size_t i = 0; i < list->argc; i++) {
@@ -94,10 +93,8 @@ cleanup_map_classes(const char *param)
 }
 
 static MAPS *
-cleanup_map_open(const char *param)
+cleanup_map_open(const char *param, const char *spec)
 {
-    const char *spec = config_str(param);
-
     return *spec ? maps_create(param, spec, 0) : NULL;
 }
 
@@ -107,20 +104,22 @@ cleanup_map_load(void)
     if (cm.loaded)
         return;
     cm.loaded = 1;
-    cm.send_canon = cleanup_map_open("sender_canonical_maps");
-    cm.rcpt_canon = cleanup_map_open("recipient_canonical_maps");
-    cm.canon = cleanup_map_open("canonical_maps");
-    cm.virt = cleanup_map_open("virtual_alias_maps");
-    cm.send_canon_flags = cleanup_map_classes("sender_canonical_classes");
-    cm.rcpt_canon_flags = cleanup_map_classes("recipient_canonical_classes");
-    cm.canon_flags = cleanup_map_classes("canonical_classes");
-    cm.masq_flags = cleanup_map_classes("masquerade_classes");
-    cm.masq_domains = config_list("masquerade_domains");
-    cm.masq_except = config_list("masquerade_exceptions");
+    cm.send_canon = cleanup_map_open("sender_canonical_maps", var_send_canon_maps);
+    cm.rcpt_canon = cleanup_map_open("recipient_canonical_maps", var_rcpt_canon_maps);
+    cm.canon = cleanup_map_open("canonical_maps", var_canonical_maps);
+    cm.virt = cleanup_map_open("virtual_alias_maps", var_virt_alias_maps);
+    cm.send_canon_flags = cleanup_map_classes("sender_canonical_classes",
+                                              var_send_canon_classes);
+    cm.rcpt_canon_flags = cleanup_map_classes("recipient_canonical_classes",
+                                              var_rcpt_canon_classes);
+    cm.canon_flags = cleanup_map_classes("canonical_classes", var_canon_classes);
+    cm.masq_flags = cleanup_map_classes("masquerade_classes", var_masq_classes);
+    cm.masq_domains = argv_split_list(var_masq_domains);
+    cm.masq_except = argv_split_list(var_masq_exceptions);
     cm.prop_canon = addr_map_class("propagate_unmatched_extensions", "canonical");
     cm.prop_virt = addr_map_class("propagate_unmatched_extensions", "virtual");
-    cm.recur_limit = config_int("virtual_alias_recursion_limit");
-    cm.exp_limit = config_int("virtual_alias_expansion_limit");
+    cm.recur_limit = var_virt_recur_limit;
+    cm.exp_limit = var_virt_expan_limit;
 }
 
 static void
@@ -155,7 +154,7 @@ cleanup_map11(CLEANUP_STATE *state, MAPS *maps, int propagate, VSTRING *addr)
         if (list->argc > 1)
             msg_warn("%s: multi-valued %s entry for %s", state->queue_id,
                      maps_title(maps), STR(addr));
-        if (state->rewrite("local", list->argv[0], next) < 0) {
+        if (cleanup_rewrite_addr(state, "local", list->argv[0], next) < 0) {
             state->errs |= CLEANUP_STAT_DEFER;
             ret = -1;
             break;
@@ -238,7 +237,7 @@ cleanup_map_expand(CLEANUP_STATE *state, const char *addr, long depth, ARGV *wor
         ret = -1;
     } else {
         for (size_t i = 0; i < list->argc && ret == 0; i++) {
-            if (state->rewrite("local", list->argv[i], next) < 0) {
+            if (cleanup_rewrite_addr(state, "local", list->argv[i], next) < 0) {
                 state->errs |= CLEANUP_STAT_DEFER;
                 ret = -1;
             } else if (strcasecmp(STR(next), addr) == 0) {
@@ -313,7 +312,7 @@ cleanup_map_header_addr(void *context, const char *addr, VSTRING *out)
     CLEANUP_HDR_CTX *ctx = context;
     CLEANUP_STATE *state = ctx->state;
 
-    if (state->rewrite(state->hdr_context, addr, out) < 0) {
+    if (cleanup_rewrite_addr(state, state->hdr_context, addr, out) < 0) {
         msg_warn("%s: address rewriting failed for <%.100s>", state->queue_id, addr);
         return 0;
     }

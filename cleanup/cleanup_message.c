@@ -167,7 +167,7 @@ cleanup_from_value(CLEANUP_STATE *state, VSTRING *out)
     vstring_reset(out);
     if (name == NULL || *name == 0) {
         vstring_cat(out, STR(quoted));
-    } else if (strcasecmp(config_str("header_from_format"), "obsolete") == 0) {
+    } else if (strcasecmp(var_hfrom_format, "obsolete") == 0) {
         vstring_sprintf(out, "%s (", STR(quoted));
         for (const char *cp = name; *cp; cp++)
             if (*cp != '(' && *cp != ')' && *cp != '\\')
@@ -192,12 +192,12 @@ cleanup_add_missing(CLEANUP_STATE *state)
     struct tm tm;
     char    stamp[32];
 
-    if (state->hdr_context || config_bool("always_add_missing_headers")) {
+    if (state->hdr_context || var_always_add_hdrs) {
         if (!(seen & (state->resent ? CLEANUP_HDR_RESENT_MESSAGE_ID : CLEANUP_HDR_MESSAGE_ID))) {
             gmtime_r(&when, &tm);
             strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
             vstring_sprintf(hdr, "%sMessage-Id: <%s.%s@%s>", pfx, stamp, state->queue_id,
-                            config_str("myhostname"));
+                            var_myhostname);
             cleanup_out_header(state, STR(hdr), LEN(hdr));
             cleanup_log_msgid(state, state->resent ? "resent-" : "", STR(hdr), LEN(hdr));
         }

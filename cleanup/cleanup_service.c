@@ -25,7 +25,6 @@
 
 #include "attr.h"
 #include "cleanup.h"
-#include "config.h"
 #include "connect.h"
 #include "mail_proto.h"
 #include "msg.h"
@@ -165,9 +164,7 @@ cleanup_service(STREAM *client)
     VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
     ATTR_LIST *greet;
     STREAM *dst;
-    long    timeout = config_time(MAIL_IPC_TIMEOUT_PARAM);
-
-    stream_set_timeout(client, timeout > 0 ? (int) timeout : 3600);
+    stream_set_timeout(client, (int) var_ipc_timeout);
     if ((dst = queue_file_create(QUEUE_INCOMING, id)) == NULL) {
         msg_warn("create file in %s: %m", QUEUE_INCOMING);
         vstring_free(id);

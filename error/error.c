@@ -12,10 +12,19 @@
 #include "server.h"
 #include "error.h"
 
+static int var_soft_bounce;
+
+static const CONFIG_VAR error_vars[] = {
+    CONFIG_VAR_BOOL("soft_bounce", &var_soft_bounce),
+    CONFIG_VAR_END,
+};
+
+/* The parameters, read once (error restarts on "postfix reload"). */
 static void
 error_post_init(const char *service, ARGV *args)
 {
-    error_defer_only = config_bool("soft_bounce") || strcmp(msg_program(), "retry") == 0
+    config_read_vars(error_vars);
+    error_defer_only = var_soft_bounce || strcmp(msg_program(), "retry") == 0
         || (service && strcmp(service, "retry") == 0);
 }
 

@@ -9,7 +9,8 @@
  *   -t  test: exit 0 when no master runs for this configuration, else 1
  *   -v  verbose logging
  *
- * Start-up: read main.cf and master.cf, chdir to queue_directory, lock
+ * Start-up: read main.cf (the var_* parameters: again on reload) and
+ * master.cf, chdir to queue_directory, lock
  * pid/master.pid, open every endpoint, start the wakeup services, log
  * "daemon started". Then loop: signals arrive through a self-pipe
  * (master_sig.c); SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT stop
@@ -39,12 +40,31 @@
 int     master_foreground;
 const char *master_config_dir;
 
-const char *
-master_version(void)
-{
-    const char *v = config_str("mail_version");
+const char *var_mail_version;
+const char *var_queue_dir;
+const char *var_daemon_dir;
+const char *var_inet_interfaces;
+const char *var_inet_protocols;
+const char *var_import_environ;
+long    var_throttle_time;
 
-    return *v ? v : MASTER_VERSION_DEFAULT;
+static const CONFIG_VAR master_vars[] = {
+    CONFIG_VAR_STR("mail_version", &var_mail_version),
+    CONFIG_VAR_STR("queue_directory", &var_queue_dir),
+    CONFIG_VAR_STR("daemon_directory", &var_daemon_dir),
+    CONFIG_VAR_STR("inet_interfaces", &var_inet_interfaces),
+    CONFIG_VAR_STR("inet_protocols", &var_inet_protocols),
+    CONFIG_VAR_STR("import_environment", &var_import_environ),
+    CONFIG_VAR_TIME("service_throttle_time", &var_throttle_time),
+    CONFIG_VAR_END,
+};
+
+/* main.cf, then the variables (at start and on reload). */
+static void
+master_config_load(const char *dir)
+{
+    config_load(dir);
+    config_read_vars(master_vars);
 }
 
 static MASTER_TABLE *
@@ -65,7 +85,7 @@ master_read_mastercf(void)
 static void
 master_chdir(void)
 {
-    const char *qdir = config_str("queue_directory");
+    const char *qdir = var_queue_dir;
     struct stat st;
 
     if (chdir(qdir) < 0)
@@ -83,9 +103,9 @@ master_reload(void)
     MASTER_TABLE *tab;
 
     config_reset();
-    config_load(master_config_dir);
+    master_config_load(master_config_dir);
     msg_logging_init();
-    msg_info("reload -- version %s, configuration %s", master_version(),
+    msg_info("reload -- version %s, configuration %s", var_mail_version,
              master_config_dir);
     if ((tab = master_read_mastercf()) == NULL) {
         msg_warn("master.cf has errors: keeping the old services");
@@ -130,7 +150,7 @@ master_sig_event(int fd, int events, void *ctx)
 static int
 master_test(void)
 {
-    char   *pidfile = mem_printf("%s/%s", config_str("queue_directory"), MASTER_PID_FILE);
+    char   *pidfile = mem_printf("%s/%s", var_queue_dir, MASTER_PID_FILE);
     pid_t   pid = pidfile_holder(pidfile);
 
     mem_free(pidfile);
@@ -165,7 +185,7 @@ main(int argc, char **argv)
     }
     if (optind < argc)
         master_usage();
-    config_load(dir);
+    master_config_load(dir);
     master_config_dir = mem_strdup(config_directory());
     if (test)
         return master_test();
@@ -183,7 +203,7 @@ main(int argc, char **argv)
     master_services_start(tab, 1);
     mastercf_free(tab);
     msg_set_flags(msg_get_flags() & ~MSG_STDERR);
-    msg_info("daemon started -- version %s, configuration %s", master_version(),
+    msg_info("daemon started -- version %s, configuration %s", var_mail_version,
              master_config_dir);
     master_ready();
     for (;;)

@@ -14,7 +14,6 @@
 #include "argv.h"
 #include "mastercf.h"
 
-#define MASTER_VERSION_DEFAULT "3.7.11"
 #define MASTER_PID_FILE     "pid/master.pid"
 #define MASTER_BACKLOG      128
 #define MASTER_STOP_WAIT    3.0     /* seconds to wait for children on stop */
@@ -59,7 +58,14 @@ typedef struct MASTER_PROC {
 extern MASTER_SERV *master_services;
 extern int master_foreground;   /* -d/-s/-i: keep stdout/stderr for postlogd */
 extern const char *master_config_dir;
-const char *master_version(void);
+/* The parameters, read at start and again on reload (SIGHUP). */
+extern const char *var_mail_version;        /* mail_version */
+extern const char *var_queue_dir;           /* queue_directory */
+extern const char *var_daemon_dir;          /* daemon_directory */
+extern const char *var_inet_interfaces;     /* inet_interfaces */
+extern const char *var_inet_protocols;      /* inet_protocols */
+extern const char *var_import_environ;      /* import_environment */
+extern long var_throttle_time;              /* service_throttle_time */
 
 /* master_service.c */
 int     master_services_start(MASTER_TABLE *tab, int fatal_errors);

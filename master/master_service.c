@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "connect.h"
 #include "events.h"
 #include "master.h"
@@ -76,7 +75,7 @@ master_inet_split(const char *spec, char **host, char **port)
 static int
 master_want_ipv6(void)
 {
-    const char *protos = config_str("inet_protocols");
+    const char *protos = var_inet_protocols;
 
     return strstr(protos, "all") != NULL || strstr(protos, "ipv6") != NULL;
 }
@@ -84,7 +83,7 @@ master_want_ipv6(void)
 static int
 master_want_ipv4(void)
 {
-    const char *protos = config_str("inet_protocols");
+    const char *protos = var_inet_protocols;
 
     return *protos == 0 || strstr(protos, "all") != NULL || strstr(protos, "ipv4") != NULL;
 }
@@ -123,7 +122,7 @@ master_open_inet(MASTER_SERV *serv)
     if (*host) {
         ret = master_inet_bind(serv, host, port, 0);
     } else {
-        ifaces = config_list("inet_interfaces");
+        ifaces = argv_split_list(var_inet_interfaces);
         if (ifaces->argc == 0 || strcasecmp(ifaces->argv[0], "all") == 0) {
             if (master_want_ipv4())
                 ret = master_inet_bind(serv, "", port, 0);
@@ -235,11 +234,9 @@ master_unthrottle(void *ctx)
 void
 master_throttle(MASTER_SERV *serv)
 {
-    long    delay = config_time("service_throttle_time");
-
     serv->throttled = 1;
     master_avail_update(serv);
-    event_timer(master_unthrottle, serv, (double) (delay > 0 ? delay : 60));
+    event_timer(master_unthrottle, serv, (double) var_throttle_time);
 }
 
 /* ---- service objects --------------------------------------------------- */
@@ -247,7 +244,7 @@ master_throttle(MASTER_SERV *serv)
 static void
 master_serv_settings(MASTER_SERV *serv, const MASTER_ENT *ent)
 {
-    const char *ddir = config_str("daemon_directory");
+    const char *ddir = var_daemon_dir;
 
     serv->unpriv = ent->unpriv;
     serv->chroot = ent->chroot;

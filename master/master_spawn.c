@@ -197,7 +197,7 @@ master_wait_children(double seconds)
 static ARGV *
 master_child_env(void)
 {
-    ARGV   *list = config_list("import_environment");
+    ARGV   *list = argv_split_list(var_import_environ);
     ARGV   *env = argv_alloc();
     const char *val;
     char   *entry;

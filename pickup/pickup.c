@@ -28,8 +28,10 @@ pickup_service(const char *buf, int len)
 static void
 pickup_post_init(const char *service, ARGV *args)
 {
-    char   *refusal = param_guard_refusal("pickup");
+    char   *refusal;
 
+    pickup_params_init();
+    refusal = param_guard_refusal("pickup");
     if (refusal != NULL)
         msg_fatal("%s", refusal);
 }

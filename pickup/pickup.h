@@ -2,6 +2,7 @@
  * pickup.h - private interface of the pickup daemon.
  *
  * pickup.c         main(): trigger_server_main on public/pickup
+ * pickup_params.c  the parameters, read once at start (var_*)
  * pickup_scan.c    one scan of maildrop/: each complete file in turn
  * pickup_file.c    opening a maildrop file safely and checking it
  *                  completely before anything is sent
@@ -46,6 +47,13 @@ typedef struct PICKUP_FILE {
     ARGV   *xtra;               /* extracted-section recipient records,
                                  * each "<type byte><data>", for the envelope */
 } PICKUP_FILE;
+
+/* pickup_params.c */
+void    pickup_params_init(void);
+extern const char *var_myhostname;      /* myhostname */
+extern const char *var_mail_name;       /* mail_name */
+extern long var_line_limit;             /* line_length_limit */
+extern long var_ipc_timeout;            /* ipc_timeout */
 
 /* pickup_file.c */
 /* Open maildrop/name; PICKUP_KEEP (skip quietly), PICKUP_CORRUPT, or -1

@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "attr.h"
-#include "config.h"
 #include "connect.h"
 #include "maildrop.h"
 #include "mail_proto.h"
@@ -62,17 +61,6 @@ pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,
                     (off < 0 ? -off : off) % 60, tz);
 }
 
-static long
-pickup_ipc_timeout(void)
-{
-    long    t;
-    const char *v = config_lookup(MAIL_IPC_TIMEOUT_PARAM);
-
-    if (v == NULL || config_parse_time(v, 's', &t) != 0 || t <= 0)
-        t = 3600;
-    return t;
-}
-
 /* Connect and read the greeting; stream or NULL. */
 static STREAM *
 pickup_cleanup_open(VSTRING *queue_id)
@@ -82,13 +70,13 @@ pickup_cleanup_open(VSTRING *queue_id)
     const char *id;
     int     fd;
 
-    if ((fd = unix_connect(PICKUP_CLEANUP_PATH, (int) pickup_ipc_timeout())) < 0) {
+    if ((fd = unix_connect(PICKUP_CLEANUP_PATH, (int) var_ipc_timeout)) < 0) {
         msg_warn("connect to %s: %m", PICKUP_CLEANUP_PATH);
         attr_list_free(list);
         return NULL;
     }
     c = stream_fdopen(fd);
-    stream_set_timeout(c, (int) pickup_ipc_timeout());
+    stream_set_timeout(c, (int) var_ipc_timeout);
     if (attr_read(c, list) != 1 || attr_get(list, ATTR_PROTOCOL) == NULL
         || strcmp(attr_get(list, ATTR_PROTOCOL), PROTO_CLEANUP) != 0
         || (id = attr_get(list, ATTR_QUEUE_ID)) == NULL || !queue_id_ok(id)) {
@@ -130,7 +118,7 @@ pickup_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id)
         }
         rec_put(c, type, STR(buf), LEN(buf));
         if (type == REC_TYPE_MESG) {
-            pickup_received(l1, l2, config_str("myhostname"), config_str("mail_name"),
+            pickup_received(l1, l2, var_myhostname, var_mail_name,
                             (long) pf->st.st_uid, queue_id,
                             pf->have_time ? (time_t) pf->time_sec : pf->st.st_mtime);
             rec_put(c, REC_TYPE_NORM, STR(l1), LEN(l1));

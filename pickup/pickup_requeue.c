@@ -26,7 +26,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
 #include "maildrop.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -173,7 +172,7 @@ pickup_requeue_received(PICKUP_FILE *pf, STREAM *c, const char *queue_id)
 {
     VSTRING *l1 = vstring_alloc(1024), *l2 = vstring_alloc(1024);
 
-    pickup_received(l1, l2, config_str("myhostname"), config_str("mail_name"),
+    pickup_received(l1, l2, var_myhostname, var_mail_name,
                     (long) pf->st.st_uid, queue_id, time((time_t *) 0));
     rec_put(c, REC_TYPE_NORM, STR(l1), LEN(l1));
     rec_put(c, REC_TYPE_NORM, STR(l2), LEN(l2));

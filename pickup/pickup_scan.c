@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "msg.h"
 #include "pickup.h"
 
@@ -33,7 +32,7 @@ pickup_one(const char *name)
     if (result == PICKUP_KEEP)
         return result;
     if (result != PICKUP_CORRUPT)
-        result = pickup_file_check(&pf, config_int("line_length_limit")) < 0 ?
+        result = pickup_file_check(&pf, var_line_limit) < 0 ?
             PICKUP_CORRUPT : pickup_copy(&pf);
     pickup_file_close(&pf);
     switch (result) {

@@ -34,6 +34,13 @@ postcat_one(const char *path, const char *name, int flags, STREAM *out)
     return rc;
 }
 
+static const char *var_queue_dir;
+
+static const CONFIG_VAR postcat_vars[] = {
+    CONFIG_VAR_STR("queue_directory", &var_queue_dir),
+    CONFIG_VAR_END,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -63,9 +70,10 @@ main(int argc, char **argv)
         flags |= POSTCAT_ENVELOPE | POSTCAT_HEADER | POSTCAT_BODY;
     if (by_id) {
         config_load(config_dir);
+        config_read_vars(postcat_vars);
         msg_logging_init();
-        if (chdir(config_str("queue_directory")) < 0)
-            msg_fatal("chdir %s: %m", config_str("queue_directory"));
+        if (chdir(var_queue_dir) < 0)
+            msg_fatal("chdir %s: %m", var_queue_dir);
     }
     out = stream_fdopen(STDOUT_FILENO);
     for (; optind < argc; optind++) {

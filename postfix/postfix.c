@@ -27,6 +27,25 @@
 
 int     postfix_verbose;
 
+const char *var_mail_owner;
+const char *var_queue_dir;
+const char *var_data_dir;
+const char *var_daemon_dir;
+const char *var_maillog_file;
+const char *var_maillog_file_perms;
+const char *var_maillog_file_pfxs;
+
+static const CONFIG_VAR postfix_vars[] = {
+    CONFIG_VAR_STR("mail_owner", &var_mail_owner),
+    CONFIG_VAR_STR("queue_directory", &var_queue_dir),
+    CONFIG_VAR_STR("data_directory", &var_data_dir),
+    CONFIG_VAR_STR("daemon_directory", &var_daemon_dir),
+    CONFIG_VAR_STR("maillog_file", &var_maillog_file),
+    CONFIG_VAR_STR("maillog_file_permissions", &var_maillog_file_perms),
+    CONFIG_VAR_STR("maillog_file_prefixes", &var_maillog_file_pfxs),
+    CONFIG_VAR_END,
+};
+
 static void
 postfix_usage(void)
 {
@@ -42,7 +61,7 @@ postfix_check_user(void)
     if (getuid() == 0)
         return;
     pw = getpwuid(getuid());
-    if (pw != NULL && strcmp(pw->pw_name, config_str("mail_owner")) == 0)
+    if (pw != NULL && strcmp(pw->pw_name, var_mail_owner) == 0)
         return;
     msg_error("to submit mail, use the Postfix sendmail command");
     msg_fatal("the postfix command is reserved for the superuser");
@@ -96,6 +115,7 @@ main(int argc, char **argv)
     if (optind >= argc)
         postfix_usage();
     config_load(dir);
+    config_read_vars(postfix_vars);
     msg_logging_init();
     postfix_check_user();
     if (setenv("MAIL_CONFIG", config_directory(), 1) < 0)

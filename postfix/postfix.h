@@ -12,6 +12,15 @@
 
 extern int postfix_verbose;
 
+/* postfix.c: the parameters, read once after main.cf is loaded. */
+extern const char *var_mail_owner;          /* mail_owner */
+extern const char *var_queue_dir;           /* queue_directory */
+extern const char *var_data_dir;            /* data_directory */
+extern const char *var_daemon_dir;          /* daemon_directory */
+extern const char *var_maillog_file;        /* maillog_file */
+extern const char *var_maillog_file_perms;  /* maillog_file_permissions */
+extern const char *var_maillog_file_pfxs;   /* maillog_file_prefixes */
+
 /* postfix_ctl.c */
 int     postfix_start(int foreground);
 int     postfix_stop(int abort_now);

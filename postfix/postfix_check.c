@@ -4,8 +4,9 @@
  * Interface: postfix.h. postfix_check() verifies what master needs and is
  * fatal when it is missing: mail_owner and setgid_group exist and are not
  * privileged, master.cf parses, daemon_directory holds master, a
- * maillog_file matches $maillog_file_prefixes (postlogd refuses it
- * otherwise, and the log would silently go nowhere). It creates
+ * maillog_file matches $maillog_file_prefixes and maillog_file_permissions
+ * is 0600, 0640 or 0644 (postlogd refuses them otherwise, and the log
+ * would silently go nowhere). It creates
  * missing directories with Postfix's ownership and modes:
  *
  *   queue_directory          0755 root
@@ -30,6 +31,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,7 +109,7 @@ postfix_make_dir(const char *path, uid_t uid, gid_t gid, int mode, int warn, int
     if (created || fix) {
         postfix_fix_dir(path, uid, gid, mode);
     } else if (warn && geteuid() == 0 && st.st_uid != uid) {
-        msg_warn("not owned by %s: %s", uid == 0 ? "root" : config_str("mail_owner"),
+        msg_warn("not owned by %s: %s", uid == 0 ? "root" : var_mail_owner,
                  path);
     }
 }
@@ -115,7 +117,7 @@ postfix_make_dir(const char *path, uid_t uid, gid_t gid, int mode, int warn, int
 static void
 postfix_queue_dirs(int warn, int fix)
 {
-    const char *qdir = config_str("queue_directory");
+    const char *qdir = var_queue_dir;
     const POSTFIX_DIR *d;
     char   *path;
     size_t  i;
@@ -131,15 +133,14 @@ postfix_queue_dirs(int warn, int fix)
                          d->mode, warn, fix);
         mem_free(path);
     }
-    path = (char *) config_str("data_directory");
-    if (*path)
-        postfix_make_dir(path, pf_ids.owner_uid, pf_ids.owner_gid, 0700, warn, fix);
+    if (*var_data_dir)
+        postfix_make_dir(var_data_dir, pf_ids.owner_uid, pf_ids.owner_gid, 0700, warn, fix);
 }
 
 static void
 postfix_check_programs(void)
 {
-    const char *ddir = config_str("daemon_directory");
+    const char *ddir = var_daemon_dir;
     char   *master = mem_printf("%s/master", ddir);
     struct stat st;
 
@@ -226,23 +227,29 @@ postfix_check_mastercf(void)
 static void
 postfix_check_maillog(void)
 {
-    const char *file = config_str("maillog_file");
+    const char *file = var_maillog_file;
+    const char *perm = var_maillog_file_perms;
     ARGV   *list;
     size_t  i;
     int     ok = 0;
+    char   *end;
+    long    mode;
 
     if (*file == 0)
         return;
     if (*file != '/')
         msg_fatal("maillog_file \"%s\" is not an absolute path", file);
-    list = config_list("maillog_file_prefixes");
+    list = argv_split_list(var_maillog_file_pfxs);
     for (i = 0; i < list->argc && !ok; i++)
         ok = strncmp(file, list->argv[i], strlen(list->argv[i])) == 0;
     argv_free(list);
     if (!ok)
         msg_fatal("maillog_file \"%s\" does not start with one of the "
-                  "maillog_file_prefixes (%s)", file,
-                  config_str("maillog_file_prefixes"));
+                  "maillog_file_prefixes (%s)", file, var_maillog_file_pfxs);
+    mode = strtol(perm, &end, 8);
+    if (*perm == 0 || *end != 0 || (mode != 0600 && mode != 0640 && mode != 0644))
+        msg_fatal("invalid maillog_file_permissions value \"%s\": "
+                  "specify 0600, 0640 or 0644", perm);
 }
 
 static void

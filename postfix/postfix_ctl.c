@@ -37,7 +37,7 @@
 pid_t
 postfix_master_pid(void)
 {
-    char   *path = mem_printf("%s/pid/master.pid", config_str("queue_directory"));
+    char   *path = mem_printf("%s/pid/master.pid", var_queue_dir);
     pid_t   pid = pidfile_holder(path);
 
     mem_free(path);
@@ -68,7 +68,7 @@ postfix_master_argv(const char *path, const char *mode)
 int
 postfix_start(int foreground)
 {
-    char   *master = mem_printf("%s/master", config_str("daemon_directory"));
+    char   *master = mem_printf("%s/master", var_daemon_dir);
     ARGV   *av;
     pid_t   pid;
     int     status;
@@ -173,7 +173,7 @@ postfix_flush(void)
     char   *path;
 
     postfix_need_running();
-    path = mem_printf("%s/%s/%s", config_str("queue_directory"),
+    path = mem_printf("%s/%s/%s", var_queue_dir,
                       MAIL_CLASS_PUBLIC, SERVICE_QMGR);
     if (trigger_send(path, req, (int) sizeof(req)) < 0)
         msg_fatal("Cannot flush mail queue - mail system is down");

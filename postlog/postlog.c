@@ -24,6 +24,13 @@
 #include "postlog.h"
 #include "vstring.h"
 
+static const char *var_syslog_name;
+
+static const CONFIG_VAR postlog_vars[] = {
+    CONFIG_VAR_STR("syslog_name", &var_syslog_name),
+    CONFIG_VAR_END,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -49,10 +56,11 @@ main(int argc, char **argv)
     }
     postlog_check_config_dir(config_dir);
     config_load(config_dir);
+    config_read_vars(postlog_vars);
     msg_logging_init();
     if ((level = postlog_level(priority)) < 0)
         msg_fatal("bad severity: \"%s\"", priority);
-    deftag = mem_printf("%s/postlog", config_str("syslog_name"));
+    deftag = mem_printf("%s/postlog", var_syslog_name);
     if (tag == NULL || *tag == 0)
         tag = deftag;
     msg_set_tag(tag);

@@ -77,6 +77,14 @@ postlog_same_dir(const char *a, const char *b)
     return la == lb && strncmp(a, b, la) == 0;
 }
 
+/* Read from the default main.cf only, before the real one is loaded. */
+static const char *var_alt_config_dirs;
+
+static const CONFIG_VAR postlog_default_vars[] = {
+    CONFIG_VAR_STR("alternate_config_directories", &var_alt_config_dirs),
+    CONFIG_VAR_END,
+};
+
 void
 postlog_check_config_dir(const char *dir)
 {
@@ -90,7 +98,8 @@ postlog_check_config_dir(const char *dir)
     if (getuid() == 0 || (getuid() == geteuid() && getgid() == getegid()))
         return;
     config_load(CONFIG_DEFAULT_DIR);
-    list = config_list("alternate_config_directories");
+    config_read_vars(postlog_default_vars);
+    list = argv_split_list(var_alt_config_dirs);
     for (size_t i = 0; i < list->argc && !ok; i++)
         ok = postlog_same_dir(list->argv[i], dir);
     argv_free(list);

@@ -5,8 +5,9 @@
  * change: it refuses a maillog_file that does not start with one of
  * $maillog_file_prefixes (fatal, to syslog and stderr, because the file is
  * exactly what cannot be used) and opens it O_APPEND|O_CREAT with
- * $maillog_file_permissions ("/dev/stdout" is the inherited standard
- * output, not a name to open). postlogd_write() appends one datagram as one
+ * $maillog_file_permissions (0600, 0640 or 0644; anything else is fatal,
+ * as a bad maillog_file is; "/dev/stdout" is the inherited standard
+ * output, not a name to open). The parameters are read once, there. postlogd_write() appends one datagram as one
  * line. At most once a second it checks whether the file was renamed or
  * removed (log rotation) and then reopens it.
  *
@@ -42,10 +43,22 @@ static struct {
     time_t  last_check;
 } plog = {.fd = -1};
 
+/* The parameters, read once in postlogd_open() (postlogd restarts on reload). */
+static const char *var_maillog_file;
+static const char *var_maillog_file_perms;
+static const char *var_maillog_file_pfxs;
+
+static const CONFIG_VAR postlogd_vars[] = {
+    CONFIG_VAR_STR("maillog_file", &var_maillog_file),
+    CONFIG_VAR_STR("maillog_file_permissions", &var_maillog_file_perms),
+    CONFIG_VAR_STR("maillog_file_prefixes", &var_maillog_file_pfxs),
+    CONFIG_VAR_END,
+};
+
 static int
 postlogd_prefix_ok(const char *path)
 {
-    ARGV   *list = config_list("maillog_file_prefixes");
+    ARGV   *list = argv_split_list(var_maillog_file_pfxs);
     size_t  i;
     int     ok = 0;
 
@@ -95,11 +108,13 @@ postlogd_reopen(void)
 void
 postlogd_open(const char *service, ARGV *args)
 {
-    const char *file = config_str("maillog_file");
-    const char *perm = config_str("maillog_file_permissions");
+    const char *file, *perm;
     char   *end;
     long    mode;
 
+    config_read_vars(postlogd_vars);
+    file = var_maillog_file;
+    perm = var_maillog_file_perms;
     msg_set_flags(msg_get_flags() | MSG_DIRECT);
     if (*file == 0) {
         msg_warn("maillog_file is empty: log records will be discarded");
@@ -110,11 +125,10 @@ postlogd_open(const char *service, ARGV *args)
     if (!postlogd_prefix_ok(file))
         postlogd_refuse("open maillog_file \"%s\": the name does not start "
                         "with one of the maillog_file_prefixes", file);
-    mode = strtol(*perm ? perm : "0600", &end, 8);
-    if (*end != 0 || (mode != 0600 && mode != 0640 && mode != 0644)) {
-        msg_warn("bad maillog_file_permissions \"%s\": using 0600", perm);
-        mode = 0600;
-    }
+    mode = strtol(perm, &end, 8);
+    if (*perm == 0 || *end != 0 || (mode != 0600 && mode != 0640 && mode != 0644))
+        postlogd_refuse("invalid maillog_file_permissions value \"%s\": "
+                        "specify 0600, 0640 or 0644", perm);
     plog.path = strdup(file);
     plog.mode = (int) mode;
     if (plog.path == NULL || postlogd_reopen() < 0)

@@ -57,6 +57,15 @@ postsuper_parse(int argc, char **argv, PS_REQUEST *req, const char **config_dir)
     }
 }
 
+const char *var_queue_dir;
+long    var_daemon_timeout;
+
+static const CONFIG_VAR postsuper_vars[] = {
+    CONFIG_VAR_STR("queue_directory", &var_queue_dir),
+    CONFIG_VAR_TIME("daemon_timeout", &var_daemon_timeout),
+    CONFIG_VAR_END,
+};
+
 int
 main(int argc, char **argv)
 {
@@ -77,9 +86,10 @@ main(int argc, char **argv)
     if (getuid() != 0)
         msg_fatal("use of this command is reserved for the superuser");
     config_load(config_dir);
+    config_read_vars(postsuper_vars);
     msg_logging_init();
-    if (chdir(config_str("queue_directory")) < 0)
-        msg_fatal("chdir %s: %m", config_str("queue_directory"));
+    if (chdir(var_queue_dir) < 0)
+        msg_fatal("chdir %s: %m", var_queue_dir);
     priv_mail_owner(&uid, &gid);
     priv_drop(uid, gid, NULL);
     if (req.purge)

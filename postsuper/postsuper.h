@@ -25,6 +25,10 @@ typedef struct PS_REQUEST {
     int     structure;          /* -s / -S */
 } PS_REQUEST;
 
+/* postsuper.c: the parameters, read once after main.cf is loaded. */
+extern const char *var_queue_dir;       /* queue_directory */
+extern long var_daemon_timeout;         /* daemon_timeout */
+
 /* postsuper_ops.c */
 /* Do one operation on the listed ids; returns how many messages changed. */
 long    postsuper_op(int op, ARGV *ids, ARGV *queues);

@@ -27,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "msg.h"
 #include "queue.h"
 #include "postsuper.h"
@@ -58,7 +57,6 @@ ps_scan_queue(const char *queue, int fix)
     struct stat st;
     char    path[512];
     time_t  now = time(NULL);
-    long    max_age = config_time("daemon_timeout");
 
     if ((dp = opendir(queue)) == NULL) {
         msg_warn("open directory %s: %m", queue);
@@ -77,7 +75,7 @@ ps_scan_queue(const char *queue, int fix)
             if (fix)
                 msg_warn("%s: unexpected file name or type; left alone", path);
         } else if (strcmp(queue, QUEUE_INCOMING) == 0 && !(st.st_mode & S_IXUSR)
-                   && now - st.st_mtime > max_age && unlink(path) == 0) {
+                   && now - st.st_mtime > var_daemon_timeout && unlink(path) == 0) {
             msg_info("%s: removed unfinished queue file", path);
         }
     }

@@ -32,26 +32,21 @@
 
 /* ---- parameters (qmgr_param.c) ---------------------------------------- */
 
-typedef struct QMGR_PARAMS {
-    long    min_backoff;        /* minimal_backoff_time */
-    long    max_backoff;        /* maximal_backoff_time */
-    long    max_queue_time;     /* maximal_queue_lifetime */
-    long    bounce_queue_time;  /* bounce_queue_lifetime (null sender) */
-    long    queue_run_delay;    /* queue_run_delay */
-    long    transport_retry;    /* transport_retry_time */
-    long    ipc_timeout;        /* ipc_timeout */
-    long    message_limit;      /* qmgr_message_active_limit */
-    long    process_limit;      /* default_process_limit */
-    long    line_max;           /* record size bound for queue files */
-} QMGR_PARAMS;
-
-extern QMGR_PARAMS qmgr_params;
+/* Read once at start (qmgr_params_init); qmgr restarts on reload. */
+extern long var_min_backoff;            /* minimal_backoff_time */
+extern long var_max_backoff;            /* maximal_backoff_time */
+extern long var_max_queue_time;         /* maximal_queue_lifetime */
+extern long var_dsn_queue_time;         /* bounce_queue_lifetime (null sender) */
+extern long var_queue_run_delay;        /* queue_run_delay */
+extern long var_transport_retry_time;   /* transport_retry_time */
+extern long var_ipc_timeout;            /* ipc_timeout */
+extern long var_qmgr_active_limit;      /* qmgr_message_active_limit */
+extern long var_proc_limit;             /* default_process_limit */
+extern const char *var_def_filter_nexthop;  /* default_filter_nexthop */
+extern const char *var_myhostname;      /* myhostname */
 
 void    qmgr_params_init(void);
-/* A numeric / time parameter with a fallback when unset or bad. */
-long    qmgr_param_long(const char *name, long fallback);
-long    qmgr_param_time(const char *name, char unit, long fallback);
-/* <transport>_destination_{recipient,concurrency}_limit with defaults. */
+/* <transport>_destination_{recipient,concurrency}_limit, else default_. */
 int     qmgr_transport_rcpt_limit(const char *transport);
 int     qmgr_transport_dest_limit(const char *transport);
 /* Seconds until the next attempt of a message that arrived at arrival. */
@@ -257,7 +252,7 @@ void    qmgr_sched_flush_dead(void);
 #define QMGR_FEEDBACK_NONE  0   /* no verdict (transport trouble) */
 #define QMGR_FEEDBACK_OK    1
 #define QMGR_FEEDBACK_FAIL  2   /* connection or handshake failure */
-/* Read the transport's window parameters (qmgr_transport_find does). */
+/* Read the transport's window parameters (qmgr_param.c; qmgr_transport_find calls it). */
 void    qmgr_transport_init_feedback(QMGR_TRANSPORT *tr);
 void    qmgr_queue_init_window(QMGR_QUEUE *q);
 void    qmgr_queue_feedback(QMGR_QUEUE *q, int verdict, const char *dsn,

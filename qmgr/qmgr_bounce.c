@@ -41,8 +41,8 @@ qmgr_bounce_talk(STREAM *s, const QMGR_MESSAGE *msg, const char **why)
 {
     ATTR_LIST *list = attr_list_alloc();
     long    status = -1;
-    long    timeout = qmgr_params.ipc_timeout > 0 && qmgr_params.ipc_timeout < QMGR_BOUNCE_TIMEOUT
-        ? qmgr_params.ipc_timeout : QMGR_BOUNCE_TIMEOUT;
+    long    timeout = var_ipc_timeout < QMGR_BOUNCE_TIMEOUT ? var_ipc_timeout
+        : QMGR_BOUNCE_TIMEOUT;
 
     stream_set_timeout(s, QMGR_BOUNCE_GREET_TIMEOUT);
     if (attr_expect_protocol(s, PROTO_BOUNCE) < 0) {

@@ -168,7 +168,7 @@ qmgr_deliver_start(QMGR_ENTRY *entry)
     }
     if (fd < 0) {
         msg_warn("connect to transport %s: %m", STR(path));
-        tr->dead_until = time((time_t *) 0) + qmgr_params.transport_retry;
+        tr->dead_until = time((time_t *) 0) + var_transport_retry_time;
         mem_free(tr->dead_reason);
         tr->dead_reason = mem_strdup("mail transport unavailable");
         qmgr_entry_defer(entry, "4.3.0", tr->dead_reason);
@@ -177,9 +177,9 @@ qmgr_deliver_start(QMGR_ENTRY *entry)
     }
     vstring_free(path);
     entry->agent = stream_fdopen(fd);
-    stream_set_timeout(entry->agent, qmgr_params.ipc_timeout < QMGR_READ_TIMEOUT
-                       ? (int) qmgr_params.ipc_timeout : QMGR_READ_TIMEOUT);
+    stream_set_timeout(entry->agent, var_ipc_timeout < QMGR_READ_TIMEOUT
+                       ? (int) var_ipc_timeout : QMGR_READ_TIMEOUT);
     event_read(fd, deliver_greeting_event, entry);
-    event_timer(deliver_timeout_event, entry, (double) qmgr_params.ipc_timeout);
+    event_timer(deliver_timeout_event, entry, (double) var_ipc_timeout);
     return 0;
 }

@@ -427,7 +427,7 @@ message_defer(QMGR_MESSAGE *msg, time_t now)
     VSTRING *path = vstring_alloc(256);
     struct timeval tv[2];
     long    delay = qmgr_backoff(now, (time_t) msg->arrival_time,
-                                 qmgr_params.min_backoff, qmgr_params.max_backoff);
+                                 var_min_backoff, var_max_backoff);
 
     tv[0].tv_sec = now;
     tv[0].tv_usec = 0;
@@ -460,7 +460,7 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
     for (int i = 0; i < msg->rcpt_count; i++)
         if (msg->rcpt[i].state != QMGR_RCPT_SENT && msg->rcpt[i].state != QMGR_RCPT_BOUNCED)
             pending++;
-    lifetime = *msg->sender ? qmgr_params.max_queue_time : qmgr_params.bounce_queue_time;
+    lifetime = *msg->sender ? var_max_queue_time : var_dsn_queue_time;
     if (pending > 0 && now - (time_t) msg->arrival_time >= lifetime
         && message_expire(msg) == 0)
         pending = 0;

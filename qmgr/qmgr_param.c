@@ -1,148 +1,213 @@
 /*
  * qmgr_param.c - the queue manager's parameters and retry arithmetic.
  *
- * Interface (qmgr.h): qmgr_params_init() fills qmgr_params from main.cf;
- * qmgr_param_long()/qmgr_param_time() read one value with a fallback;
- * qmgr_transport_{rcpt,dest}_limit() give the per-transport limits
- * (<transport>_destination_recipient_limit, ..._concurrency_limit, else
- * the default_ ones; "local" has Postfix's own defaults 1 and 2);
- * qmgr_backoff() computes the delay before the next attempt.
+ * Interface (qmgr.h): qmgr_params_init() reads the var_* variables from
+ * main.cf once, at start (qmgr restarts on "postfix reload");
+ * qmgr_transport_{rcpt,dest}_limit() and qmgr_transport_init_feedback()
+ * read a transport's own parameters when qmgr first meets it
+ * ("<transport>_destination_concurrency_limit" and friends, else the
+ * "default_" ones: config_transport_*() in lib/config_vars.c, the one
+ * place that fallback lives); qmgr_backoff() computes the delay before
+ * the next attempt.
  *
- * The parameters are read through config_lookup() and parsed here, so a
- * per-transport name that the parameter table does not know still works
- * and a bad value falls back to the default with a warning.
+ * DIAGNOSTICS: a bad number or time, or one outside the bounds in
+ * lib/params.c, is fatal with the parameter's name and value. A
+ * concurrency feedback value ("1", "1/4", "1/concurrency") that does not
+ * parse, or lies outside 0..1, draws a warning and 1 is used, as Postfix
+ * does.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "config.h"
+#include "deliver.h"
+#include "mem.h"
 #include "msg.h"
 #include "vstring.h"
 #include "qmgr.h"
 
-QMGR_PARAMS qmgr_params;
+long    var_min_backoff;
+long    var_max_backoff;
+long    var_max_queue_time;
+long    var_dsn_queue_time;
+long    var_queue_run_delay;
+long    var_transport_retry_time;
+long    var_ipc_timeout;
+long    var_qmgr_active_limit;
+long    var_proc_limit;
+const char *var_def_filter_nexthop;
+const char *var_myhostname;
 
-long
-qmgr_param_long(const char *name, long fallback)
-{
-    const char *value = config_lookup(name);
-    char   *end;
-    long    n;
+/*
+ * The global forms of the per-transport parameters. config_transport_*()
+ * falls back to them by name; reading them here as well makes a bad value
+ * fatal at start, not when a transport is first used.
+ */
+static long var_init_dest_concurrency;
+static long var_dest_con_limit;
+static long var_dest_rcpt_limit;
+static long var_local_con_limit;
+static long var_local_rcpt_limit;
+static long var_conc_cohort_limit;
+static const char *var_conc_pos_feedback;
+static const char *var_conc_neg_feedback;
 
-    if (value == 0 || *value == 0)
-        return fallback;
-    n = strtol(value, &end, 10);
-    if (end == value || *end != 0 || n < 0) {
-        msg_warn("%s: bad numerical value \"%s\"; using %ld", name, value, fallback);
-        return fallback;
-    }
-    return n;
-}
-
-long
-qmgr_param_time(const char *name, char unit, long fallback)
-{
-    const char *value = config_lookup(name);
-    long    secs;
-
-    if (value == 0 || *value == 0)
-        return fallback;
-    if (config_parse_time(value, unit, &secs) < 0 || secs < 0) {
-        msg_warn("%s: bad time value \"%s\"; using %lds", name, value, fallback);
-        return fallback;
-    }
-    return secs;
-}
+static const CONFIG_VAR qmgr_vars[] = {
+    CONFIG_VAR_TIME("minimal_backoff_time", &var_min_backoff),
+    CONFIG_VAR_TIME("maximal_backoff_time", &var_max_backoff),
+    CONFIG_VAR_TIME("maximal_queue_lifetime", &var_max_queue_time),
+    CONFIG_VAR_TIME("bounce_queue_lifetime", &var_dsn_queue_time),
+    CONFIG_VAR_TIME("queue_run_delay", &var_queue_run_delay),
+    CONFIG_VAR_TIME("transport_retry_time", &var_transport_retry_time),
+    CONFIG_VAR_TIME("ipc_timeout", &var_ipc_timeout),
+    CONFIG_VAR_INT("qmgr_message_active_limit", &var_qmgr_active_limit),
+    CONFIG_VAR_INT("default_process_limit", &var_proc_limit),
+    CONFIG_VAR_STR("default_filter_nexthop", &var_def_filter_nexthop),
+    CONFIG_VAR_STR("myhostname", &var_myhostname),
+    CONFIG_VAR_INT("initial_destination_concurrency", &var_init_dest_concurrency),
+    CONFIG_VAR_INT("default_destination_concurrency_limit", &var_dest_con_limit),
+    CONFIG_VAR_INT("default_destination_recipient_limit", &var_dest_rcpt_limit),
+    CONFIG_VAR_INT("local_destination_concurrency_limit", &var_local_con_limit),
+    CONFIG_VAR_INT("local_destination_recipient_limit", &var_local_rcpt_limit),
+    CONFIG_VAR_INT("default_destination_concurrency_failed_cohort_limit",
+                   &var_conc_cohort_limit),
+    CONFIG_VAR_STR("default_destination_concurrency_positive_feedback",
+                   &var_conc_pos_feedback),
+    CONFIG_VAR_STR("default_destination_concurrency_negative_feedback",
+                   &var_conc_neg_feedback),
+    CONFIG_VAR_END,
+};
 
 void
 qmgr_params_init(void)
 {
-    QMGR_PARAMS *p = &qmgr_params;
-
-    p->min_backoff = qmgr_param_time("minimal_backoff_time", 's', 300);
-    p->max_backoff = qmgr_param_time("maximal_backoff_time", 's', 4000);
-    p->max_queue_time = qmgr_param_time("maximal_queue_lifetime", 'd', 5 * 86400);
-    p->bounce_queue_time = qmgr_param_time("bounce_queue_lifetime", 'd', 5 * 86400);
-    p->queue_run_delay = qmgr_param_time("queue_run_delay", 's', 300);
-    p->transport_retry = qmgr_param_time("transport_retry_time", 's', 60);
-    p->ipc_timeout = qmgr_param_time("ipc_timeout", 's', 3600);
-    p->message_limit = qmgr_param_long("qmgr_message_active_limit", 20000);
-    p->process_limit = qmgr_param_long("default_process_limit", 100);
-    p->line_max = qmgr_param_long("line_length_limit", 2048);
-
-    if (p->min_backoff < 1)
-        p->min_backoff = 1;
-    if (p->max_backoff < p->min_backoff)
-        p->max_backoff = p->min_backoff;
-    if (p->queue_run_delay < 1)
-        p->queue_run_delay = 1;
-    if (p->transport_retry < 1)
-        p->transport_retry = 1;
-    if (p->ipc_timeout < 1)
-        p->ipc_timeout = 1;
-    if (p->message_limit < 1)
-        p->message_limit = 1;
-    if (p->process_limit < 1)
-        p->process_limit = 1;
-    if (p->line_max < 1024)
-        p->line_max = 1024;
+    config_read_vars(qmgr_vars);
 }
 
-/* <transport>_<suffix>, falling back to default_<suffix>, then dflt. */
-static long
-qmgr_transport_param(const char *transport, const char *suffix, long dflt)
-{
-    VSTRING *name = vstring_alloc(256);
-    long    n;
-
-    vstring_sprintf(name, "default_%s", suffix);
-    n = qmgr_param_long(STR(name), dflt);
-    vstring_sprintf(name, "%s_%s", transport, suffix);
-    n = qmgr_param_long(STR(name), n);
-    vstring_free(name);
-    return n;
-}
-
+/* 0 (Postfix: no limit) and above DELIVER_MAX_RCPT: DELIVER_MAX_RCPT. */
 int
 qmgr_transport_rcpt_limit(const char *transport)
 {
-    long    n;
+    long    n = config_transport_int(transport, "destination_recipient_limit");
 
-    if (strcmp(transport, "local") == 0 && config_lookup("local_destination_recipient_limit") == 0)
-        n = 1;
-    else
-        n = qmgr_transport_param(transport, "destination_recipient_limit", 50);
-    if (n < 1 || n > 10000)     /* 0: no limit; DELIVER_MAX_RCPT bounds it */
-        n = 10000;
-    return (int) n;
+    return n < 1 || n > DELIVER_MAX_RCPT ? DELIVER_MAX_RCPT : (int) n;
 }
 
+#define QMGR_NO_CONCURRENCY_LIMIT 1000000
+
+/* 0 means no limit, as in Postfix. */
 int
 qmgr_transport_dest_limit(const char *transport)
 {
-    long    n;
+    long    n = config_transport_int(transport, "destination_concurrency_limit");
 
-    if (strcmp(transport, "local") == 0 && config_lookup("local_destination_concurrency_limit") == 0)
-        n = 2;
-    else
-        n = qmgr_transport_param(transport, "destination_concurrency_limit", 20);
-    if (n < 1)                  /* 0 means no limit in Postfix */
-        n = 1000000;
-    return (int) n;
+    return n < 1 || n > QMGR_NO_CONCURRENCY_LIMIT ? QMGR_NO_CONCURRENCY_LIMIT : (int) n;
+}
+
+/*
+ * A feedback value: "number", "number/number" or "number/concurrency"
+ * (the latter sets *per_window: divide by the window when applied).
+ * Values outside 0..1 or bad syntax: a warning and 1, as Postfix.
+ */
+static double
+qmgr_feedback_parse(const char *name, const char *value, int *per_window)
+{
+    char   *end;
+    double  num, den = 1;
+
+    *per_window = 0;
+    num = strtod(value, &end);
+    if (end == value)
+        goto bad;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end == '/') {
+        const char *d = end + 1;
+
+        while (*d == ' ' || *d == '\t')
+            d++;
+        if (strcasecmp(d, "concurrency") == 0) {
+            *per_window = 1;
+            end = (char *) d + strlen(d);
+        } else {
+            den = strtod(d, &end);
+            if (end == d || den <= 0)
+                goto bad;
+        }
+    }
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end != 0 || num / den < 0 || num / den > 1)
+        goto bad;
+    return num / den;
+
+bad:
+    msg_warn("%s: bad feedback value \"%s\"; using 1", name, value);
+    *per_window = 0;
+    return 1;
+}
+
+/* The transport's feedback parameter <suffix>; the warning names the
+ * default_ form when the value is the default's, as Postfix. */
+static double
+qmgr_feedback_value(const char *transport, const char *suffix, const char *dflt,
+                    int *per_window)
+{
+    const char *value = config_transport_str(transport, suffix);
+    char   *name = strcmp(value, dflt) == 0 ? mem_printf("default_%s", suffix)
+        : mem_printf("%s_%s", transport, suffix);
+    double  result = qmgr_feedback_parse(name, value, per_window);
+
+    mem_free(name);
+    return result;
+}
+
+/*
+ * initial_destination_concurrency has no "default_" form: the per-transport
+ * name when it is known (registered for the delivery agents of master.cf,
+ * with the global value as its default), else the global value. The
+ * per-transport names have no entry in lib/params.c, so their minimum
+ * (1, as the global one) is checked here, with the same fatal message.
+ */
+static long
+qmgr_transport_init_concurrency(const char *transport)
+{
+    char   *name = mem_printf("%s_initial_destination_concurrency", transport);
+    long    n = var_init_dest_concurrency;
+
+    if (config_lookup(name) != 0 && (n = config_int(name)) < 1)
+        msg_fatal("invalid %s parameter value %ld < %d", name, n, 1);
+    mem_free(name);
+    return n;
+}
+
+/* The transport's window parameters (called when it is created). */
+void
+qmgr_transport_init_feedback(QMGR_TRANSPORT *tr)
+{
+    tr->init_window = (int) qmgr_transport_init_concurrency(tr->name);
+    tr->pos_feedback = qmgr_feedback_value(tr->name, "destination_concurrency_positive_feedback",
+                                           var_conc_pos_feedback, &tr->pos_per_window);
+    tr->neg_feedback = qmgr_feedback_value(tr->name, "destination_concurrency_negative_feedback",
+                                           var_conc_neg_feedback, &tr->neg_per_window);
+    tr->cohort_limit = config_transport_int(tr->name,
+                                            "destination_concurrency_failed_cohort_limit");
 }
 
 /*
  * The time between attempts doubles as the message ages: the next try
  * is "age" seconds away, clamped to [min_backoff, max_backoff]. A message
- * that arrived long ago waits max_backoff; a fresh one min_backoff.
+ * that arrived long ago waits max_backoff; a fresh one min_backoff (also
+ * when max_backoff is the smaller).
  */
 long
 qmgr_backoff(time_t now, time_t arrival, long min_backoff, long max_backoff)
 {
     long    age = (long) (now - arrival);
 
-    if (age < min_backoff)
-        return min_backoff;
     if (age > max_backoff)
-        return max_backoff;
+        age = max_backoff;
+    if (age < min_backoff)
+        age = min_backoff;
     return age;
 }

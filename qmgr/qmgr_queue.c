@@ -24,7 +24,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "config.h"
 #include "deliver.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -81,7 +80,7 @@ qmgr_transport_find(const char *name, int create)
     tr->name = mem_strdup(name);
     tr->rcpt_limit = qmgr_transport_rcpt_limit(name);
     tr->dest_limit = qmgr_transport_dest_limit(name);
-    tr->proc_limit = (int) qmgr_params.process_limit;
+    tr->proc_limit = (int) var_proc_limit;
     qmgr_transport_init_feedback(tr);
     tr->hash = mem_array(QMGR_QUEUE_HASH, sizeof(QMGR_QUEUE *));
     tr->next = qmgr_transport_list;
@@ -219,7 +218,7 @@ queue_filter_route(const char *filter, const char *recipient, VSTRING *transport
                    VSTRING *nexthop)
 {
     const char *colon = strchr(filter, ':');
-    const char *dflt = config_str("default_filter_nexthop");
+    const char *dflt = var_def_filter_nexthop;
     const char *domain = strrchr(recipient, '@');
 
     if (colon == 0 || colon == filter
@@ -231,7 +230,7 @@ queue_filter_route(const char *filter, const char *recipient, VSTRING *transport
         return vstring_strcpy(nexthop, dflt);
     if (domain && domain[1])
         return vstring_strcpy(nexthop, domain + 1);
-    return vstring_strcpy(nexthop, config_str("myhostname"));
+    return vstring_strcpy(nexthop, var_myhostname);
 }
 
 /* A verdict reached here: log it as the agent would, and record it. */

@@ -166,7 +166,7 @@ scan_postpone(const char *id)
              queue_path(path, QUEUE_ACTIVE, id));
     gettimeofday(&tv[0], 0);
     tv[1] = tv[0];
-    tv[1].tv_sec += qmgr_params.min_backoff;
+    tv[1].tv_sec += var_min_backoff;
     (void) utimes(STR(path), tv);
     if (queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, id, 0) < 0)
         msg_warn("%s: move to %s: %m", id, QUEUE_DEFERRED);
@@ -218,7 +218,7 @@ qmgr_scan_feed(int max)
     const char *id;
     int     fed = 0;
 
-    while (fed < max && qmgr_message_count < qmgr_params.message_limit) {
+    while (fed < max && qmgr_message_count < var_qmgr_active_limit) {
         QMGR_SCAN *scan = &scan_incoming;
 
         if ((id = scan_next(scan)) == 0) {

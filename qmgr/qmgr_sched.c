@@ -39,7 +39,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "config.h"
 #include "events.h"
 #include "mem.h"
 #include "msg.h"
@@ -56,7 +55,7 @@ sched_kick_event(void *ctx)
     kick_pending = 0;
     (void) qmgr_scan_feed(QMGR_FEED_BATCH);
     qmgr_sched_run();
-    if (qmgr_scan_pending() && qmgr_message_count < qmgr_params.message_limit)
+    if (qmgr_scan_pending() && qmgr_message_count < var_qmgr_active_limit)
         qmgr_kick();
 }
 
@@ -170,99 +169,16 @@ static void
 sched_deferred_timer(void *ctx)
 {
     qmgr_scan_request(QMGR_SCAN_DEFERRED);
-    event_timer(sched_deferred_timer, 0, (double) qmgr_params.queue_run_delay);
+    event_timer(sched_deferred_timer, 0, (double) var_queue_run_delay);
 }
 
 void
 qmgr_sched_timers_init(void)
 {
-    event_timer(sched_deferred_timer, 0, (double) qmgr_params.queue_run_delay);
+    event_timer(sched_deferred_timer, 0, (double) var_queue_run_delay);
 }
 
 /* ---- concurrency window and feedback ---------------------------------- */
-
-/*
- * A feedback parameter: "number", "number/number" or "number/concurrency"
- * (the latter sets *per_window: divide by the window when applied).
- * Values outside 0..1 or bad syntax: a warning and the default (1).
- */
-static double
-sched_feedback_value(const char *name, const char *value, int *per_window)
-{
-    char   *end;
-    double  num, den = 1;
-
-    *per_window = 0;
-    num = strtod(value, &end);
-    if (end == value)
-        goto bad;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end == '/') {
-        const char *d = end + 1;
-
-        while (*d == ' ' || *d == '\t')
-            d++;
-        if (strcasecmp(d, "concurrency") == 0) {
-            *per_window = 1;
-            end = (char *) d + strlen(d);
-        } else {
-            den = strtod(d, &end);
-            if (end == d || den <= 0)
-                goto bad;
-        }
-    }
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end != 0 || num / den < 0 || num / den > 1)
-        goto bad;
-    return num / den;
-
-bad:
-    msg_warn("%s: bad feedback value \"%s\"; using 1", name, value);
-    *per_window = 0;
-    return 1;
-}
-
-/* <transport>_<suffix>, else default_<suffix> (or prefix-less), as text. */
-static const char *
-sched_transport_value(const char *transport, const char *suffix, const char *dflt_name,
-                      VSTRING *name)
-{
-    const char *v;
-
-    vstring_sprintf(name, "%s_%s", transport, suffix);
-    if ((v = config_lookup(STR(name))) != 0 && *v)
-        return v;
-    vstring_strcpy(name, dflt_name);
-    return config_lookup(dflt_name);
-}
-
-/* The transport's window parameters (called when it is created). */
-void
-qmgr_transport_init_feedback(QMGR_TRANSPORT *tr)
-{
-    VSTRING *name = vstring_alloc(256);
-    const char *v;
-
-    v = sched_transport_value(tr->name, "initial_destination_concurrency",
-                              "initial_destination_concurrency", name);
-    tr->init_window = v ? atoi(v) : 5;
-    if (tr->init_window < 1)
-        tr->init_window = 1;
-    v = sched_transport_value(tr->name, "destination_concurrency_positive_feedback",
-                              "default_destination_concurrency_positive_feedback", name);
-    tr->pos_feedback = sched_feedback_value(STR(name), v ? v : "1", &tr->pos_per_window);
-    v = sched_transport_value(tr->name, "destination_concurrency_negative_feedback",
-                              "default_destination_concurrency_negative_feedback", name);
-    tr->neg_feedback = sched_feedback_value(STR(name), v ? v : "1", &tr->neg_per_window);
-    v = sched_transport_value(tr->name, "destination_concurrency_failed_cohort_limit",
-                              "default_destination_concurrency_failed_cohort_limit", name);
-    tr->cohort_limit = v ? strtod(v, 0) : 1;
-    if (tr->cohort_limit < 0)
-        tr->cohort_limit = 0;
-    vstring_free(name);
-}
 
 void
 qmgr_queue_init_window(QMGR_QUEUE *q)
@@ -349,7 +265,7 @@ sched_feedback_fail(QMGR_QUEUE *q, const char *dsn, const char *reason, time_t n
     }
     if (tr->cohort_limit > 0 && q->fail_cohorts + SCHED_EPSILON >= tr->cohort_limit) {
         q->window = 0;
-        q->dead_until = now + qmgr_params.min_backoff;
+        q->dead_until = now + var_min_backoff;
         snprintf(q->dead_dsn, sizeof(q->dead_dsn), "%s", dsn && *dsn ? dsn : "4.0.0");
         mem_free(q->dead_reason);
         q->dead_reason = mem_strdup(reason && *reason ? reason : "destination unavailable");

@@ -106,8 +106,8 @@ qmgr_warn_request(const QMGR_MESSAGE *msg)
     ATTR_LIST *list;
     STREAM *s;
     long    status = -1;
-    long    timeout = qmgr_params.ipc_timeout > 0 && qmgr_params.ipc_timeout < QMGR_WARN_TIMEOUT
-        ? qmgr_params.ipc_timeout : QMGR_WARN_TIMEOUT;
+    long    timeout = var_ipc_timeout < QMGR_WARN_TIMEOUT ? var_ipc_timeout
+        : QMGR_WARN_TIMEOUT;
     const char *why = 0;
     int     fd;
 

@@ -20,6 +20,16 @@
 
 static SPAWN_ATTR spawn_attr;
 
+/* The parameters, read once in pre_init (spawn restarts on reload). */
+static long var_command_maxtime;
+static const char *var_export_environ;
+
+static const CONFIG_VAR spawn_vars[] = {
+    CONFIG_VAR_TIME("command_time_limit", &var_command_maxtime),
+    CONFIG_VAR_STR("export_environment", &var_export_environ),
+    CONFIG_VAR_END,
+};
+
 static void
 spawn_service(STREAM *client)
 {
@@ -33,12 +43,12 @@ spawn_pre_init(const char *service, ARGV *args)
     uid_t   owner_uid;
     gid_t   owner_gid;
 
+    config_read_vars(spawn_vars);
     priv_mail_owner(&owner_uid, &owner_gid);
     if (spawn_parse_attr(args, owner_uid, &spawn_attr, why) != 0)
         msg_fatal("%s", STR(why));
-    if ((spawn_attr.time_limit = spawn_time_limit(service)) < 0)
-        msg_fatal("bad time limit: %s_time_limit", service);
-    spawn_attr.env = spawn_environment();
+    spawn_attr.time_limit = spawn_time_limit(service, var_command_maxtime);
+    spawn_attr.env = spawn_environment(var_export_environ);
     vstring_free(why);
 }
 

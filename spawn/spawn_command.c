@@ -6,7 +6,8 @@
  *       $mail_owner) and "argv=command args..." (required, last: every
  *       argument after it belongs to the command). Anything else is an
  *       error, as in Postfix.
- *   spawn_time_limit()    <service>_time_limit, else $command_time_limit.
+ *   spawn_time_limit()    <service>_time_limit, else $command_time_limit
+ *       (read once, at start-up; a bad value is fatal with its name).
  *   spawn_environment()   the variables named in $export_environment that
  *       we have (the command gets nothing else).
  *   spawn_run()           fork; the child starts a new session, puts the
@@ -116,25 +117,27 @@ spawn_parse_attr(ARGV *args, uid_t owner_uid, SPAWN_ATTR *attr, VSTRING *why)
     return 0;
 }
 
+/*
+ * The name is made from the master.cf service, so it has no entry in
+ * lib/params.c: its minimum (1s, as command_time_limit's) is checked
+ * here, fatal with the same words as the table's bounds.
+ */
 long
-spawn_time_limit(const char *service)
+spawn_time_limit(const char *service, long dflt)
 {
     char   *name = mem_printf("%s_time_limit", service);
-    const char *value = config_lookup(name);
-    long    secs;
+    long    secs = dflt;
 
+    if (config_lookup(name) != NULL && (secs = config_time(name)) < 1)
+        msg_fatal("invalid %s parameter value %ld < %d", name, secs, 1);
     mem_free(name);
-    if (value == NULL)
-        return config_time("command_time_limit");
-    if (config_parse_time(value, 's', &secs) != 0 || secs <= 0)
-        return -1;
     return secs;
 }
 
 ARGV   *
-spawn_environment(void)
+spawn_environment(const char *export_list)
 {
-    ARGV   *export = config_list("export_environment");
+    ARGV   *export = argv_split_list(export_list);
     ARGV   *env = argv_alloc();
     size_t  i;
 

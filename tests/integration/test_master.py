@@ -3,7 +3,8 @@ test_master.py - master, the postfix command and postlogd, through real
 instances: reload, services added on reload, maxproc, restarts after a
 crash, missing programs, max_idle, stop/abort leaving no process behind,
 postfix check, -c versus MAIL_CONFIG, start-fg with the log on stdout,
-maillog_file_prefixes, the log line format and the queue directory modes.
+maillog_file_prefixes and _permissions, the log line format and the queue
+directory modes.
 
 Mail goes to root (always there), not to the shared test users.
 """
@@ -75,6 +76,18 @@ def test_reload_picks_up_main_cf_for_new_smtpd():
         wait_for(lambda: banner(inst.port) == "220 mail.example.test ESMTP after", 10,
                  "the new banner")
         assert "postfix/postfix-script[" in inst.log()
+
+
+def test_reload_rereads_master_parameters():
+    # master reads its parameters once at start and again on SIGHUP
+    with Instance("rereads") as inst:
+        inst.start()
+        inst.wait_log(r"postfix/master\[\d+\]: daemon started -- version 3\.7\.11, ")
+        inst.params["mail_version"] = "3.7.99"
+        inst.write_main()
+        inst.cmd("postfix", "reload", check=True)
+        inst.wait_log(r"postfix/master\[\d+\]: reload -- version 3\.7\.99, configuration %s$"
+                      % re.escape(inst.conf))
 
 
 def test_service_added_on_reload_listens():
@@ -318,6 +331,27 @@ def test_maillog_file_outside_prefixes_is_refused():
                          p.stderr), p
         assert inst.cmd("postfix", "status").returncode == 1
         assert not procs(inst)
+
+
+def test_maillog_file_bad_permissions_is_refused():
+    # One policy for a bad value: fatal with the name and the value, at
+    # start (postlogd used to warn and fall back to 0600).
+    with Instance("perms") as inst:
+        inst.params["maillog_file_permissions"] = "0666"
+        inst.write_main()
+        p = inst.cmd("postfix", "start")
+        inst.started = p.returncode == 0    # stopped at the end if it did start
+        assert p.returncode == 1, p
+        assert re.search(r"fatal: invalid maillog_file_permissions value \"0666\"", p.stderr), p
+        assert inst.cmd("postfix", "status").returncode == 1
+        assert not procs(inst)
+        inst.params["maillog_file_permissions"] = "640"     # octal, as postlogd reads it
+        inst.write_main()
+        inst.start()
+        inst.wait_log(r"postfix/master\[\d+\]: daemon started")
+        assert procs_named(inst, "postlogd")
+        after = inst.log().split("starting the Postfix mail system", 1)[1]
+        assert "fatal" not in after, inst.log()
 
 
 def test_log_goes_through_postlogd_in_postfix_format():

@@ -268,6 +268,20 @@ def test_spawn_refuses_root_and_logs_exit_status():
         inst.wait_log(r"spawn\[\d+\]: warning: command /usr/bin/python3 exit status 3")
 
 
+def test_spawn_bad_time_limit_is_fatal_with_name_and_value():
+    with spawn_instance("pbadtime", "check_policy_service unix:private/policy, "
+                        "permit_mynetworks, reject_unauth_destination") as inst:
+        inst.params["policy_time_limit"] = "0"
+        inst.params["smtpd_policy_service_timeout"] = "2s"
+        inst.params["smtpd_policy_service_try_limit"] = "1"
+        inst.write_main()
+        inst.start()
+        s = session(inst, "good@example.com")
+        s.cmd("RCPT TO:<phedison@example.test>")
+        s.cmd("QUIT")
+        inst.wait_log(r"spawn\[\d+\]: fatal: invalid policy_time_limit parameter value 0 < 1")
+
+
 def test_spawn_time_limit():
     with spawn_instance("ptime", "check_policy_service unix:private/policy, "
                         "permit_mynetworks, reject_unauth_destination") as inst:

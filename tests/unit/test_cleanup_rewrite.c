@@ -15,6 +15,7 @@
 #include "../../cleanup/cleanup_map.c"
 #include "../../cleanup/cleanup_checks.c"
 #include "../../cleanup/cleanup_bounce.c"
+#include "../../cleanup/cleanup_params.c"
 #include "unit.h"
 
 static int
@@ -39,6 +40,7 @@ setup(const char *extra, int flags)
                      "inet_interfaces = 127.0.0.1\n", "test");
     if (extra)
         config_load_text(extra, "test-extra");
+    cleanup_params_init();
     cc.loaded = cm.loaded = 0;                  /* tables are opened once per process */
     state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
     state->rewrite = test_rewrite;
@@ -323,7 +325,50 @@ UNIT_TEST(header_addr_rewrite_keeps_text)
     vstring_free(h);
 }
 
+static int rw_calls;
+
+static int
+rw_a(const char *rule, const char *addr, VSTRING *out)
+{
+    rw_calls++;
+    vstring_sprintf(out, "%s@a.example", addr);
+    return 0;
+}
+
+static int
+rw_b(const char *rule, const char *addr, VSTRING *out)
+{
+    rw_calls++;
+    vstring_sprintf(out, "%s@b.example", addr);
+    return 0;
+}
+
+/* The rewrite cache belongs to one message: a second client's message
+ * (another state) neither sees nor empties the first one's answers. */
+UNIT_TEST(rewrite_cache_per_message)
+{
+    CLEANUP_STATE *a = setup(NULL, 0);
+    CLEANUP_STATE *b = cleanup_state_alloc("4B1C92D1C8", stream_fdopen(dup(1)));
+    VSTRING *out = vstring_alloc(100);
+
+    a->rewrite = rw_a;
+    b->rewrite = rw_b;
+    CHECK_INT(cleanup_rewrite_addr(a, "local", "u", out), 0);
+    CHECK_STR(STR(out), "u@a.example");
+    CHECK_INT(cleanup_rewrite_addr(b, "local", "u", out), 0);
+    CHECK_STR(STR(out), "u@b.example");
+    CHECK_INT(rw_calls, 2);
+    CHECK_INT(cleanup_rewrite_addr(a, "local", "u", out), 0);
+    CHECK_STR(STR(out), "u@a.example");
+    CHECK_INT(cleanup_rewrite_addr(a, "remote", "u", out), 0);
+    CHECK_INT(rw_calls, 3);                     /* one cached answer, one new rule */
+    vstring_free(out);
+    cleanup_state_free(b);
+    cleanup_state_free(a);
+}
+
 UNIT_TESTS {
+    {"rewrite_cache_per_message", rewrite_cache_per_message},
     {"sender_canonical_envelope_and_header", sender_canonical_envelope_and_header},
     {"canonical_forms_and_extension", canonical_forms_and_extension},
     {"no_map_flag_no_mapping", no_map_flag_no_mapping},

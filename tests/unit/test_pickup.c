@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -15,6 +16,7 @@
 #include "../../pickup/pickup_file.c"
 #include "../../pickup/pickup_copy.c"
 #include "../../pickup/pickup_requeue.c"
+#include "../../pickup/pickup_params.c"
 
 typedef struct {
     int     type;
@@ -276,7 +278,45 @@ UNIT_TEST(received_header_format)
     vstring_free(l2);
 }
 
+/* Exit status of pickup_params_init() on main_cf, in a child. */
+static int
+params_child(const char *main_cf)
+{
+    pid_t   pid = fork();
+    int     status;
+
+    if (pid == 0) {
+        int     fd = open("/dev/null", O_WRONLY);
+
+        if (fd >= 0)
+            dup2(fd, 2);
+        msg_init("pickup", MSG_STDERR | MSG_NOSYSLOG);
+        config_reset();
+        config_load_text(main_cf, "test");
+        pickup_params_init();
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Read once at start; a bad ipc_timeout is fatal (it was silently 3600). */
+UNIT_TEST(params_read_once_bad_value_fatal)
+{
+    config_reset();
+    config_load_text("myhostname = host.test\nipc_timeout = 2m\n", "test");
+    pickup_params_init();
+    CHECK_STR(var_myhostname, "host.test");
+    CHECK_STR(var_mail_name, "Postfix");
+    CHECK_INT(var_ipc_timeout, 120);
+    CHECK_INT(var_line_limit, 2048);
+    CHECK_INT(params_child("ipc_timeout = 0\n"), 1);
+    CHECK_INT(params_child("ipc_timeout = soon\n"), 1);
+    CHECK_INT(params_child("line_length_limit = 10\n"), 1);
+}
+
 UNIT_TESTS {
+    {"params_read_once_bad_value_fatal", params_read_once_bad_value_fatal},
     {"requeue_grammar", requeue_grammar},
     {"good_file_passes", good_file_passes},
     {"null_sender_is_fine", null_sender_is_fine},

@@ -1,9 +1,14 @@
 /*
- * test_qmgr_backoff.c - qmgr retry arithmetic and per-transport limits
+ * test_qmgr_backoff.c - qmgr retry arithmetic, its parameters (read once,
+ * a bad value fatal) and the per-transport ones with their fallback
  * (qmgr/qmgr_param.c, compiled in directly).
  */
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "unit.h"
 #include "config.h"
+#include "msg.h"
 #include "../../qmgr/qmgr_param.c"
 
 UNIT_TEST(backoff_clamps_to_min)
@@ -33,11 +38,11 @@ UNIT_TEST(params_defaults)
     config_reset();
     config_load_text("", "test");
     qmgr_params_init();
-    CHECK_INT(qmgr_params.min_backoff, 300);
-    CHECK_INT(qmgr_params.max_backoff, 4000);
-    CHECK_INT(qmgr_params.max_queue_time, 5 * 86400);
-    CHECK_INT(qmgr_params.queue_run_delay, 300);
-    CHECK_INT(qmgr_params.message_limit, 20000);
+    CHECK_INT(var_min_backoff, 300);
+    CHECK_INT(var_max_backoff, 4000);
+    CHECK_INT(var_max_queue_time, 5 * 86400);
+    CHECK_INT(var_queue_run_delay, 300);
+    CHECK_INT(var_qmgr_active_limit, 20000);
 }
 
 UNIT_TEST(params_from_main_cf)
@@ -48,17 +53,52 @@ UNIT_TEST(params_from_main_cf)
                      "maximal_queue_lifetime = 2\n"
                      "queue_run_delay = 1h\n", "test");
     qmgr_params_init();
-    CHECK_INT(qmgr_params.min_backoff, 10);
-    CHECK_INT(qmgr_params.max_backoff, 60);
-    CHECK_INT(qmgr_params.max_queue_time, 2 * 86400);
-    CHECK_INT(qmgr_params.queue_run_delay, 3600);
+    CHECK_INT(var_min_backoff, 10);
+    CHECK_INT(var_max_backoff, 60);
+    CHECK_INT(var_max_queue_time, 2 * 86400);
+    CHECK_INT(var_queue_run_delay, 3600);
 }
 
-UNIT_TEST(params_bad_value_falls_back)
+static int
+params_child(const char *main_cf)
 {
-    config_reset();
-    config_load_text("qmgr_message_active_limit = lots\n", "test");
-    CHECK_INT(qmgr_param_long("qmgr_message_active_limit", 20000), 20000);
+    pid_t   pid = fork();
+    int     status;
+
+    if (pid == 0) {
+        int     fd = open("/dev/null", O_WRONLY);
+
+        if (fd >= 0)
+            dup2(fd, 2);
+        config_reset();
+        config_load_text(main_cf, "test");
+        qmgr_params_init();
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* One policy: a bad or out-of-range value is fatal (was: a warning and a
+ * private default, or a silent clamp). */
+UNIT_TEST(params_bad_value_is_fatal)
+{
+    msg_init("test_qmgr_backoff", MSG_STDERR | MSG_NOSYSLOG);
+    CHECK_INT(params_child(""), 0);
+    CHECK_INT(params_child("qmgr_message_active_limit = lots\n"), 1);
+    CHECK_INT(params_child("qmgr_message_active_limit = 0\n"), 1);
+    CHECK_INT(params_child("ipc_timeout = 0\n"), 1);
+    CHECK_INT(params_child("ipc_timeout = soon\n"), 1);
+    CHECK_INT(params_child("minimal_backoff_time = 0\n"), 1);
+    CHECK_INT(params_child("initial_destination_concurrency = 0\n"), 1);
+    CHECK_INT(params_child("default_destination_concurrency_limit = x\n"), 1);
+}
+
+UNIT_TEST(backoff_max_below_min)
+{
+    /* maximal_backoff_time below minimal_backoff_time: the minimum wins */
+    CHECK_INT(qmgr_backoff(100000, 0, 300, 100), 300);
+    CHECK_INT(qmgr_backoff(1000, 1000, 300, 100), 300);
 }
 
 UNIT_TEST(transport_limits)
@@ -74,6 +114,41 @@ UNIT_TEST(transport_limits)
     config_reset();
     config_load_text("local_destination_recipient_limit = 3\n", "test");
     CHECK_INT(qmgr_transport_rcpt_limit("local"), 3);
+    /* 0: no limit (Postfix); DELIVER_MAX_RCPT bounds the recipients */
+    config_reset();
+    config_load_text("default_destination_recipient_limit = 0\n"
+                     "default_destination_concurrency_limit = 0\n", "test");
+    CHECK_INT(qmgr_transport_rcpt_limit("relay"), DELIVER_MAX_RCPT);
+    CHECK_INT(qmgr_transport_dest_limit("relay"), QMGR_NO_CONCURRENCY_LIMIT);
+    /* a master.cf delivery service: <service>_... defaults to default_... */
+    config_reset();
+    config_load_text("default_destination_concurrency_limit = 4\n"
+                     "initial_destination_concurrency = 3\n", "test");
+    config_register_service("amavis", "smtp");
+    CHECK_INT(qmgr_transport_dest_limit("amavis"), 4);
+}
+
+/* initial_destination_concurrency has no default_ form: a transport that
+ * is no master.cf delivery agent (discard) takes the global value. */
+UNIT_TEST(transport_initial_concurrency)
+{
+    QMGR_TRANSPORT tr = {.name = "discard"};
+
+    config_reset();
+    config_load_text("initial_destination_concurrency = 3\n"
+                     "relay_initial_destination_concurrency = 7\n", "test");
+    qmgr_params_init();
+    qmgr_transport_init_feedback(&tr);
+    CHECK_INT(tr.init_window, 3);
+    tr.name = "relay";
+    qmgr_transport_init_feedback(&tr);
+    CHECK_INT(tr.init_window, 7);
+    config_register_service("amavis", "smtp");
+    tr.name = "amavis";
+    qmgr_transport_init_feedback(&tr);
+    CHECK_INT(tr.init_window, 3);
+    CHECK(tr.pos_feedback == 1 && tr.neg_feedback == 1);
+    CHECK(tr.cohort_limit == 1);
 }
 
 UNIT_TESTS {
@@ -82,7 +157,9 @@ UNIT_TESTS {
     {"backoff_clamps_to_max", backoff_clamps_to_max},
     {"params_defaults", params_defaults},
     {"params_from_main_cf", params_from_main_cf},
-    {"params_bad_value_falls_back", params_bad_value_falls_back},
+    {"params_bad_value_is_fatal", params_bad_value_is_fatal},
+    {"backoff_max_below_min", backoff_max_below_min},
     {"transport_limits", transport_limits},
+    {"transport_initial_concurrency", transport_initial_concurrency},
     UNIT_END
 };

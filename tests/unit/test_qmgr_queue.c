@@ -477,7 +477,7 @@ UNIT_TEST(message_limit)
 
     setup();
     qmgr_resolve_fn = fake_resolve;
-    qmgr_params.message_limit = 2;
+    var_qmgr_active_limit = 2;
     write_queue_file("incoming", "A1", "s@x.test", r, 1, time(0), 0);
     write_queue_file("incoming", "A2", "s@x.test", r, 1, time(0), 0);
     write_queue_file("incoming", "A3", "s@x.test", r, 1, time(0), 0);
