@@ -162,30 +162,11 @@ qmgr_feedback_value(const char *transport, const char *suffix, const char *dflt,
     return result;
 }
 
-/*
- * initial_destination_concurrency has no "default_" form: the per-transport
- * name when it is known (registered for the delivery agents of master.cf,
- * with the global value as its default), else the global value. The
- * per-transport names have no entry in lib/params.c, so their minimum
- * (1, as the global one) is checked here, with the same fatal message.
- */
-static long
-qmgr_transport_init_concurrency(const char *transport)
-{
-    char   *name = mem_printf("%s_initial_destination_concurrency", transport);
-    long    n = var_init_dest_concurrency;
-
-    if (config_lookup(name) != 0 && (n = config_int(name)) < 1)
-        msg_fatal("invalid %s parameter value %ld < %d", name, n, 1);
-    mem_free(name);
-    return n;
-}
-
 /* The transport's window parameters (called when it is created). */
 void
 qmgr_transport_init_feedback(QMGR_TRANSPORT *tr)
 {
-    tr->init_window = (int) qmgr_transport_init_concurrency(tr->name);
+    tr->init_window = (int) config_transport_int(tr->name, "initial_destination_concurrency");
     tr->pos_feedback = qmgr_feedback_value(tr->name, "destination_concurrency_positive_feedback",
                                            var_conc_pos_feedback, &tr->pos_per_window);
     tr->neg_feedback = qmgr_feedback_value(tr->name, "destination_concurrency_negative_feedback",

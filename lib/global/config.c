@@ -335,10 +335,15 @@ static const char *config_delivery_agents[] = {
     "smtp", "lmtp", "local", "virtual", "pipe", "error", NULL,
 };
 
+/*
+ * A per-transport parameter takes its bounds from the global one it
+ * defaults to ("$default_x" or "$x"), so the same values are refused.
+ */
 static void
 config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
 {
     CONF_ENT *e = config_ent(name);
+    const PARAM_INFO *global = config_param_info(dflt + 1);
     PARAM_INFO *info;
 
     if (e != NULL && e->info != NULL)
@@ -350,6 +355,11 @@ config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
     info->dflt = mem_strdup(dflt);
     info->type = type;
     info->time_unit = type == PARAM_TIME ? 's' : 0;
+    if (global != NULL && global->type == type) {
+        info->min = global->min;
+        info->max = global->max;
+        info->time_unit = global->time_unit;
+    }
     e->info = e->dyn_info = info;
     conf.gen++;
 }

@@ -49,7 +49,9 @@ config_read_vars(const CONFIG_VAR *vars)
 /*
  * "<transport>_<suffix>" when it has a value (set in main.cf or by -o,
  * or a parameter with a default: built in, or registered for a master.cf
- * delivery service), else "default_<suffix>"; allocated.
+ * delivery service), else "default_<suffix>", else plain "<suffix>" (for
+ * initial_destination_concurrency, which has no default_ form);
+ * allocated.
  */
 static char *
 config_transport_name(const char *transport, const char *suffix)
@@ -59,6 +61,10 @@ config_transport_name(const char *transport, const char *suffix)
     if (config_lookup(name) == NULL) {
         mem_free(name);
         name = mem_printf("default_%s", suffix);
+        if (config_param_info(name) == NULL) {
+            mem_free(name);
+            name = mem_strdup(suffix);
+        }
     }
     return name;
 }

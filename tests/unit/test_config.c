@@ -362,6 +362,13 @@ UNIT_TEST(test_read_vars)
     CHECK(run_child(read_bad_value) != 0);     /* fatal, like Postfix */
 }
 
+static void
+read_transport_out_of_range(void)
+{
+    config_override("amavis_initial_destination_concurrency", "0");
+    (void) config_transport_int("amavis", "initial_destination_concurrency");
+}
+
 UNIT_TEST(test_transport_fallback)
 {
     setup("default_destination_concurrency_limit = 7\n"
@@ -371,6 +378,11 @@ UNIT_TEST(test_transport_fallback)
     CHECK_INT(config_transport_int("relay", "destination_concurrency_limit"), 3);
     CHECK_INT(config_transport_int("unlisted", "destination_concurrency_limit"), 7);
     CHECK_INT(config_transport_time("unlisted", "destination_rate_delay"), 0);
+    /* no default_ form: the plain global parameter */
+    CHECK_INT(config_transport_int("unlisted", "initial_destination_concurrency"), 5);
+    CHECK_INT(config_transport_int("amavis", "initial_destination_concurrency"), 5);
+    /* a per-transport parameter has the bounds of its global one */
+    CHECK(run_child(read_transport_out_of_range) != 0);
 }
 
 static void
