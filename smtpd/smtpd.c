@@ -9,6 +9,8 @@
  *
  * SECURITY: everything a client sends is untrusted; see smtpd.h for the
  * bounds. smtpd runs as mail_owner and never opens queue files itself.
+ * It refuses to start (fatal) with restriction lists that cannot stop
+ * unauthorized relaying (smtpd_check_relay_safety).
  */
 #include "msg.h"
 #include "server.h"
@@ -34,6 +36,7 @@ static void
 smtpd_pre_init(const char *service, ARGV *args)
 {
     smtpd_params_load();
+    smtpd_check_relay_safety();         /* no open relay: fatal before serving */
     smtpd_check_preopen();
 }
 

@@ -193,6 +193,8 @@ int     smtpd_xtext_decode(VSTRING *out, const char *in, size_t len);
 int     smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 /* Open the check_*_access tables of all restriction lists (pre_init, before chroot). */
 void    smtpd_check_preopen(void);
+/* Fatal unless the relay/recipient restrictions can stop relaying (pre_init). */
+void    smtpd_check_relay_safety(void);
 int     smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 
 /* smtpd_cleanup.c */

@@ -1,0 +1,109 @@
+"""
+test_smtpd_security.py - hardening of the SMTP server and what it passes
+on, through real instances and raw client sessions:
+
+  - the relay safety net: smtpd refuses to run (fatal log line) when
+    neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
+    stop unauthorized relaying;
+"""
+import os
+import re
+import socket
+import time
+
+from posthorn import Instance, Session, wait_for
+from test_bounce import dsn_fields, messages
+from test_smtp import CaptureServer
+
+QUEUED_RX = r"^250 2\.0\.0 Ok: queued as ([0-9A-F]{6,})$"
+RELAY_SAFETY_FATAL = (
+    r"postfix/smtpd\[\d+\]: fatal: in parameter smtpd_relay_restrictions or "
+    r"smtpd_recipient_restrictions, specify at least one working instance of: "
+    r"reject_unauth_destination, defer_unauth_destination, reject, defer or defer_if_permit")
+
+
+def mbox_bytes(inst, user):
+    try:
+        with open(os.path.join(inst.spool, user), "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return b""
+
+
+def read_for(sock, seconds):
+    """Everything the server sends within seconds (until EOF)."""
+    sock.settimeout(0.5)
+    data = b""
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+# ---- 8. relay safety net ------------------------------------------------------
+
+def test_open_relay_config_refused_at_start():
+    """Empty relay restrictions and a recipient list that only permits:
+    smtpd must not serve anybody (Postfix: fatal at start)."""
+    main = {"mynetworks": "127.0.0.1/32",
+            "smtpd_relay_restrictions": "",
+            "smtpd_recipient_restrictions": "permit_mynetworks"}
+    with Instance("sec-relaynet", main=main) as inst:
+        inst.start()
+        sock = socket.create_connection(("127.0.0.1", inst.port), timeout=10,
+                                        source_address=("127.0.0.2", 0))
+        try:
+            # a pipelined relay attempt from outside mynetworks
+            sock.sendall(b"EHLO outside.example\r\nMAIL FROM:<spam@outside.example>\r\n"
+                         b"RCPT TO:<victim@elsewhere.example>\r\n")
+            inst.wait_log(RELAY_SAFETY_FATAL)
+            got = read_for(sock, 3).decode("utf-8", "replace")
+        finally:
+            sock.close()
+        assert not re.search(r"(?m)^2", got), got          # no greeting, no 250
+        assert "250 2.1.5" not in got, got
+        assert "Relay access denied" not in got, got
+
+
+def relay_lists_ok(relay, rcpt):
+    """smtpd starts and greets with these lists."""
+    main = {"smtpd_relay_restrictions": relay, "smtpd_recipient_restrictions": rcpt,
+            "smtpd_restriction_classes": "safe_class", "safe_class": "reject_unauth_destination"}
+    with Instance("sec-relayok", main=main) as inst:
+        inst.start()
+        s = Session(inst.port)
+        assert s.reply() == ["220 mail.example.test ESMTP Postfix"]
+        s.cmd("QUIT")
+        s.close()
+        assert "specify at least one working instance" not in inst.log()
+
+
+def test_relay_safety_net_accepts_working_lists():
+    relay_lists_ok("", "permit_mynetworks, reject_unauth_destination")
+    relay_lists_ok("permit_mynetworks, defer_unauth_destination", "")
+    relay_lists_ok("", "permit_mynetworks, safe_class, permit")      # a restriction class
+    relay_lists_ok("check_client_access inline:{1.2.3.4=OK}, reject", "")
+
+
+def test_relay_safety_net_ignores_unreachable_and_warn_only():
+    """After "permit" or under warn_if_reject a reject cannot stop relaying."""
+    for rcpt in ("permit_mynetworks, permit, reject_unauth_destination",
+                 "permit_mynetworks, warn_if_reject reject_unauth_destination"):
+        main = {"smtpd_relay_restrictions": "", "smtpd_recipient_restrictions": rcpt}
+        with Instance("sec-relaybad", main=main) as inst:
+            inst.start()
+            sock = socket.create_connection(("127.0.0.1", inst.port), timeout=10)
+            try:
+                inst.wait_log(RELAY_SAFETY_FATAL)
+                got = read_for(sock, 1).decode("utf-8", "replace")
+            finally:
+                sock.close()
+            assert not got.startswith("220"), (rcpt, got)
