@@ -5,6 +5,8 @@ on, through real instances and raw client sessions:
   - the relay safety net: smtpd refuses to run (fatal log line) when
     neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
     stop unauthorized relaying;
+  - address literals are local only for this host's listening addresses
+    (inet_interfaces, proxy_interfaces), not for all of 127.0.0.0/8;
 """
 import os
 import re
@@ -107,3 +109,42 @@ def test_relay_safety_net_ignores_unreachable_and_warn_only():
             finally:
                 sock.close()
             assert not got.startswith("220"), (rcpt, got)
+
+
+# ---- 9. address literals ------------------------------------------------------
+
+def test_address_literal_local_only_for_listening_addresses():
+    main = {"mynetworks": "127.0.0.1/32",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination"}
+    with Instance("sec-literal", main=main) as inst:     # inet_interfaces = 127.0.0.1
+        inst.start()
+        s = Session(inst.port, source="127.0.0.2")       # outside mynetworks
+        s.reply()
+        s.cmd("EHLO outside.example")
+        s.cmd("MAIL FROM:<someone@outside.example>")
+        assert s.cmd("RCPT TO:<root@[127.0.0.9]>") == [
+            "554 5.7.1 <root@[127.0.0.9]>: Relay access denied"]
+        assert s.cmd("RCPT TO:<root@[IPv6:::1]>") == [
+            "554 5.7.1 <root@[IPv6:::1]>: Relay access denied"]
+        # the address smtpd listens on is this host
+        assert s.cmd("RCPT TO:<root@[127.0.0.1]>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+        s.close()
+        inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.2\]: 554 5\.7\.1 "
+                      r"<root@\[127\.0\.0\.9\]>: Relay access denied;")
+
+
+def test_address_literal_proxy_interfaces_is_local():
+    main = {"mynetworks": "127.0.0.1/32", "proxy_interfaces": "127.0.0.9",
+            "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination"}
+    with Instance("sec-literal-proxy", main=main) as inst:
+        inst.start()
+        s = Session(inst.port, source="127.0.0.2")
+        s.reply()
+        s.cmd("EHLO outside.example")
+        s.cmd("MAIL FROM:<someone@outside.example>")
+        assert s.cmd("RCPT TO:<root@[127.0.0.9]>") == ["250 2.1.5 Ok"]
+        assert s.cmd("RCPT TO:<root@[127.0.0.10]>") == [
+            "554 5.7.1 <root@[127.0.0.10]>: Relay access denied"]
+        s.cmd("QUIT")
+        s.close()
