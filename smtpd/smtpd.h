@@ -186,8 +186,6 @@ int     smtpd_esmtp_mail_args(const char *params, SMTPD_MAIL_ARGS *args,
 int     smtpd_esmtp_rcpt_args(const char *params, SMTPD_RCPT_ARGS *args, VSTRING *reply);
 void    smtpd_esmtp_mail_args_free(SMTPD_MAIL_ARGS *args);
 void    smtpd_esmtp_rcpt_args_free(SMTPD_RCPT_ARGS *args);
-/* xtext (RFC 3461) decode; -1 on bad syntax. */
-int     smtpd_xtext_decode(VSTRING *out, const char *in, size_t len);
 
 /* smtpd_check.c: return 0 (accept) or -1 with the reply in reply (and logged) */
 int     smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);

@@ -7,6 +7,8 @@ on, through real instances and raw client sessions:
     stop unauthorized relaying;
   - address literals are local only for this host's listening addresses
     (inet_interfaces, proxy_interfaces), not for all of 127.0.0.0/8;
+  - ORCPT/ENVID leave posthorn as xtext (SMTP client) and in DSNs; no
+    control character reaches the next hop's RCPT command;
 """
 import os
 import re
@@ -148,3 +150,71 @@ def test_address_literal_proxy_interfaces_is_local():
             "554 5.7.1 <root@[127.0.0.10]>: Relay access denied"]
         s.cmd("QUIT")
         s.close()
+
+
+# ---- 10. ORCPT / ENVID as xtext ---------------------------------------------------
+
+CTRL_RX = re.compile(r"[\x00-\x1f\x7f]")
+XTEXT_RX = r"(?:[!-*,-<>-~]|\+[0-9A-F]{2})+"
+
+
+def test_orcpt_envid_relayed_as_xtext_without_control_characters():
+    with CaptureServer() as srv, \
+            Instance("sec-orcpt", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.test")
+        assert s.cmd("MAIL FROM:<jonas@example.test> ENVID=env+2Bid+3D1") == ["250 2.1.0 Ok"]
+        # a raw CR (and other controls) in the address type: not accepted ...
+        for bad in (b"rfc\r822;a+2Bb@x.example", b"rfc\x01822;a@x.example",
+                    b"rfc 822;a@x.example", b"rfc822;a\x7fb@x.example",
+                    b"rfc822;a+0Db@x.example"):
+            s.send(b"RCPT TO:<one@remote.example> ORCPT=" + bad + b"\r\n")
+            r = s.reply()
+            assert r[0].startswith("501 5.5.4") or r[0].startswith("555 5.5.4"), (bad, r)
+        # ... while a good one is, and leaves as xtext
+        assert s.cmd("RCPT TO:<two@remote.example> ORCPT=rfc822;a+2Bb+3Dc@x.example") == [
+            "250 2.1.5 Ok"]
+        assert s.cmd("DATA")[0].startswith("354")
+        s.send(b"Subject: orcpt\r\n\r\nhello\r\n.\r\n")
+        assert re.match(QUEUED_RX, s.reply()[0])
+        s.cmd("QUIT")
+        s.close()
+        t = srv.wait()
+        for line in [t["mail"]] + t["rcpts"]:
+            assert not CTRL_RX.search(line), line
+        assert t["rcpts"] == ["RCPT TO:<two@remote.example> ORCPT=rfc822;a+2Bb+3Dc@x.example"], \
+            t["rcpts"]
+        assert re.search(r" ENVID=env\+2Bid\+3D1(?: |$)", t["mail"]), t["mail"]
+        for m in re.finditer(r" (?:ORCPT=[a-z0-9-]+;|ENVID=)(\S+)", " ".join([t["mail"]] + t["rcpts"])):
+            assert re.fullmatch(XTEXT_RX, m.group(1)), m.group(0)
+
+
+def test_dsn_original_recipient_and_envid_are_xtext():
+    """A bounce for a recipient with ORCPT and a message with ENVID."""
+    def rcpt_reply(addr):
+        return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr
+
+    with CaptureServer(rcpt_reply=rcpt_reply) as srv, \
+            Instance("sec-dsn", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.test")
+        assert s.cmd("MAIL FROM:<phjonas@example.test> ENVID=e+2Bv=") == [
+            "501 5.5.4 Bad ENVID parameter syntax"]
+        assert s.cmd("MAIL FROM:<phjonas@example.test> ENVID=e+2Bv+3D") == ["250 2.1.0 Ok"]
+        assert s.cmd("RCPT TO:<gone@remote.example> NOTIFY=FAILURE "
+                     "ORCPT=rfc822;orig+2Btag@client.example") == ["250 2.1.5 Ok"]
+        assert s.cmd("DATA")[0].startswith("354")
+        s.send(b"Subject: will bounce\r\n\r\nhello\r\n.\r\n")
+        assert re.match(QUEUED_RX, s.reply()[0])
+        s.cmd("QUIT")
+        s.close()
+        inst.wait_mbox("phjonas", "Undelivered Mail Returned to Sender", timeout=60)
+        msg = messages(inst, "phjonas")[0]
+        part = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"][0]
+        per_msg, per_rcpt = dsn_fields(part)
+        assert per_msg["Original-Envelope-Id"] == "e+2Bv+3D", per_msg
+        assert per_rcpt[0]["Original-Recipient"] == "rfc822;orig+2Btag@client.example", per_rcpt
