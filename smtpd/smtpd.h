@@ -42,6 +42,7 @@ typedef struct SMTPD_PARAMS {
     long    recipient_limit;
     long    soft_error_limit;
     long    hard_error_limit;
+    long    junk_command_limit; /* NOOP/VRFY/ETRN/RSET before they count as errors */
     long    error_sleep_time;
     long    timeout;
     long    ipc_timeout;        /* requests to cleanup */
@@ -112,6 +113,7 @@ typedef struct SMTPD_STATE {
     const char *protocol;       /* "SMTP" or "ESMTP" */
     const char *where;          /* for "... after XXX from" */
     int     error_count;
+    int     junk_count;         /* NOOP/VRFY/ETRN/RSET since the last message */
     int     quit;               /* end the session */
     int     bare_lf_mode;       /* for this client (exclusions applied) */
     int     stat_total[SMTPD_STAT_MAX];

@@ -9,6 +9,8 @@ on, through real instances and raw client sessions:
     (inet_interfaces, proxy_interfaces), not for all of 127.0.0.0/8;
   - ORCPT/ENVID leave posthorn as xtext (SMTP client) and in DSNs; no
     control character reaches the next hop's RCPT command;
+  - smtpd_junk_command_limit: NOOP/VRFY/ETRN/RSET beyond the limit count
+    as errors, so smtpd_hard_error_limit ends the session;
 """
 import os
 import re
@@ -218,3 +220,60 @@ def test_dsn_original_recipient_and_envid_are_xtext():
         per_msg, per_rcpt = dsn_fields(part)
         assert per_msg["Original-Envelope-Id"] == "e+2Bv+3D", per_msg
         assert per_rcpt[0]["Original-Recipient"] == "rfc822;orig+2Btag@client.example", per_rcpt
+
+
+# ---- 11. smtpd_junk_command_limit ---------------------------------------------------
+
+JUNK_MAIN = {"smtpd_junk_command_limit": "3", "smtpd_hard_error_limit": "5",
+             "smtpd_soft_error_limit": "100"}
+
+
+def junk_until_421(s, limit=30):
+    """Send NOOP/RSET/VRFY in turn; the number of 2xx replies before the 421."""
+    verbs = ["NOOP", "RSET", "VRFY root"]
+    ok = 0
+    for i in range(limit):
+        s.send(verbs[i % 3] + "\r\n")
+        r = s.reply()
+        assert r[0][0] == "2", r
+        ok += 1
+        s.sock.settimeout(0.3)
+        try:
+            extra = s.reply()
+        except (socket.timeout, EOFError):
+            extra = None
+        s.sock.settimeout(30)
+        if extra is not None:
+            assert extra == ["421 4.7.0 mail.example.test Error: too many errors"], extra
+            return ok
+    return None
+
+
+def test_junk_commands_count_as_errors_after_the_limit():
+    with Instance("sec-junk", main=JUNK_MAIN) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.example")
+        # 3 free junk commands, then 5 that count as errors: 421 after the 8th
+        assert junk_until_421(s) == 8
+        s.close()
+        inst.wait_log(r"too many errors after (NOOP|RSET|VRFY) from localhost\[127\.0\.0\.1\]|"
+                      r"too many errors after (NOOP|RSET|VRFY) from unknown\[127\.0\.0\.1\]")
+
+
+def test_junk_count_restarts_after_a_message():
+    with Instance("sec-junk2", main=JUNK_MAIN) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.example")
+        for _ in range(3):
+            assert s.cmd("NOOP") == ["250 2.0.0 Ok"]
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        assert s.cmd("DATA")[0].startswith("354")
+        s.send(b"Subject: x\r\n\r\nhello\r\n.\r\n")
+        assert re.match(QUEUED_RX, s.reply()[0])
+        assert junk_until_421(s) == 8
+        s.close()
