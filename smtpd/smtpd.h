@@ -14,7 +14,9 @@
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
- * before it is stored, and is escaped by msg_* when logged.
+ * before it is stored, and is escaped by msg_* when logged. helo_name is
+ * stored printable (printable_fix: '?' for other bytes), as it also goes
+ * into the Received: header and to policy servers.
  */
 #ifndef POSTHORN_SMTPD_H
 #define POSTHORN_SMTPD_H

@@ -12,7 +12,8 @@
  * smtpd_chat.c); addresses by ADDRESS_MAX; the number of recipients by
  * smtpd_recipient_limit; errors by smtpd_hard_error_limit, and past
  * smtpd_junk_command_limit each NOOP/VRFY/ETRN/RSET counts as an error
- * (reset when a message is queued); idle time by smtpd_timeout.
+ * (reset when a message is queued); idle time by smtpd_timeout. The
+ * HELO/EHLO name is stored printable (non-printable bytes as '?').
  * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
  * once.
  */
@@ -27,6 +28,7 @@
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
+#include "printable.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_check.h"
@@ -112,7 +114,10 @@ smtpd_set_helo(SMTPD_STATE *state, const char *proto)
 {
     smtpd_mail_reset(state);
     mem_free(state->helo_name);
-    state->helo_name = mem_strdup(smtpd_cmd_rest(state));
+    /* as Postfix: stored (and so logged, sent to policy servers and put
+     * into Received:) with non-printable bytes as '?' */
+    state->helo_name = printable_fix(mem_strdup(smtpd_cmd_rest(state)),
+                                     smtpd_params.smtputf8_enable);
     state->protocol = proto;
 }
 

@@ -11,6 +11,8 @@ on, through real instances and raw client sessions:
     control character reaches the next hop's RCPT command;
   - smtpd_junk_command_limit: NOOP/VRFY/ETRN/RSET beyond the limit count
     as errors, so smtpd_hard_error_limit ends the session;
+  - the HELO/EHLO name is kept printable ('?' for other bytes) in the
+    Received: header and in log lines.
 """
 import os
 import re
@@ -277,3 +279,30 @@ def test_junk_count_restarts_after_a_message():
         assert re.match(QUEUED_RX, s.reply()[0])
         assert junk_until_421(s) == 8
         s.close()
+
+
+# ---- 12. printable HELO name ------------------------------------------------------------
+
+def test_helo_name_printable_in_received_header_and_log():
+    with Instance("sec-helo") as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.send(b"EHLO bad\x01host\x7f.exa\xffmple\r\n")
+        r = s.reply()
+        assert r[0] == "250-mail.example.test", r
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
+        assert s.cmd("RCPT TO:<nosuchuser@example.test>")[0].startswith("550")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        assert s.cmd("DATA")[0].startswith("354")
+        s.send(b"Subject: helo\r\n\r\nhello\r\n.\r\n")
+        assert re.match(QUEUED_RX, s.reply()[0])
+        s.cmd("QUIT")
+        s.close()
+        box = wait_for(lambda: b"Subject: helo" in mbox_bytes(inst, "phedison")
+                       and mbox_bytes(inst, "phedison"), 30, "the message")
+        assert b"Received: from bad?host?.exa?mple (" in box, box
+        inst.wait_log(r"reject: RCPT from \S+: 550 .*helo=<bad\?host\?\.exa\?mple>")
+        with open(inst.maillog, "rb") as f:
+            log = f.read()
+        assert b"\xff" not in log and b"\x01" not in log
