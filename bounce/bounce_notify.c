@@ -32,6 +32,8 @@
  * bounce_rcpt_wanted(), bounce_notify_write(), bounce_date().
  *
  * SECURITY: the returned message and the log texts came from the network.
+ * Original-Recipient and Original-Envelope-Id carry the ORCPT/ENVID values
+ * as RFC 3461 xtext (lib/xtext.c), never raw.
  * The original content is passed through as lines (long lines keep their
  * CONT pieces together up to the record bound); log texts had control
  * characters replaced by qmgr; long report lines are folded so no line
@@ -48,6 +50,7 @@
 #include "msg.h"
 #include "queue.h"
 #include "record.h"
+#include "xtext.h"
 #include "bounce.h"
 
 #define BOUNCE_FOLD_AT  78
@@ -358,10 +361,14 @@ notify_dsn_rcpt(OUT *o, const BOUNCE_RCPT *r, VSTRING *mta, VSTRING *text, VSTRI
     out_line(o, "");
     vstring_sprintf(item, "Final-Recipient: rfc822; %s", r->recipient);
     out_folded(o, STR(item), "    ");
+    /* RFC 3461 6.3: the ORCPT value as xtext (no raw byte of it in the report) */
+    vstring_strcpy(item, "Original-Recipient: ");
     if (*r->dsn_orcpt)
-        vstring_sprintf(item, "Original-Recipient: %s", r->dsn_orcpt);
-    else if (*r->orig_rcpt)
-        vstring_sprintf(item, "Original-Recipient: rfc822;%s", r->orig_rcpt);
+        xtext_orcpt(item, r->dsn_orcpt);
+    else if (*r->orig_rcpt) {
+        vstring_cat(item, "rfc822;");
+        xtext_encode(item, r->orig_rcpt);
+    }
     if (*r->dsn_orcpt || *r->orig_rcpt)
         out_folded(o, STR(item), "    ");
     out_fmt(o, "Action: %s", r->action);
@@ -396,7 +403,8 @@ notify_dsn(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     vstring_sprintf(item, "X-Postfix-Sender: rfc822; %s", orig->sender);
     out_folded(o, STR(item), "    ");
     if (orig->dsn_envid && *orig->dsn_envid) {
-        vstring_sprintf(item, "Original-Envelope-Id: %s", orig->dsn_envid);
+        vstring_strcpy(item, "Original-Envelope-Id: ");
+        xtext_encode(item, orig->dsn_envid);
         out_folded(o, STR(item), "    ");
     }
     if (orig->arrival > 0) {

@@ -11,7 +11,7 @@
  *   smtp.c           main(): single_server_main with smtp_service
  *   smtp_param.c     per-protocol parameters (timeouts, limits, names)
  *   smtp_nexthop.c   next-hop syntax: [host]:port, host:port, unix:/path
- *   smtp_reply.c     reply parsing, EHLO keywords, DSN status, xtext,
+ *   smtp_reply.c     reply parsing, EHLO keywords, DSN status,
  *                    message body writer (dot-stuffing, CRLF, line limit)
  *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
  *   smtp_connect.c   TCP and UNIX-domain connects with a timeout
@@ -134,9 +134,6 @@ int     smtp_reply_read(STREAM *fp, SMTP_REPLY *r);
  * (smtp_discard_ehlo_keywords), may be NULL.
  */
 int     smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_limit);
-
-/* xtext (RFC 3461) encoding, appended to out. */
-void    smtp_xtext_encode(VSTRING *out, const char *text);
 
 /*
  * Message body writer: turns queue file lines into SMTP DATA: CRLF line

@@ -32,7 +32,9 @@
  *
  * SECURITY: everything the server sends is untrusted: replies are
  * bounded by smtp_reply_read(); only the reply code steers the protocol,
- * and the text is only logged and passed to qmgr (both bounded).
+ * and the text is only logged and passed to qmgr (both bounded). What we
+ * send: ENVID and ORCPT (address type included) are xtext-encoded, and
+ * smtp_send() replaces any control character left in a command.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,7 @@
 #include "config.h"
 #include "smtp.h"
 #include "smtp_cache.h"
+#include "xtext.h"
 
 #define SMTP_PIPE_BATCH  100        /* commands in flight at most */
 
@@ -96,13 +99,34 @@ smtp_reply_why(SMTP_SESSION *sess, SMTP_WHY *why, const SMTP_REPLY *r, const cha
     snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
 }
 
+/*
+ * Every command goes out here. The values in it were checked where they
+ * entered posthorn, and ENVID/ORCPT are xtext; as the last guard no
+ * control character leaves in a command (it could end the line early or
+ * smuggle a second command): each one becomes '?', with a warning.
+ */
 static int
 smtp_send(SMTP_SESSION *sess, const char *cmd, long timeout)
 {
+    char   *copy = NULL;
+
+    for (const char *cp = cmd; *cp; cp++) {
+        if ((unsigned char) *cp < 0x20 || *cp == 0x7f) {
+            copy = mem_strdup(cmd);
+            for (char *p = copy; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                    *p = '?';
+            msg_warn("%s: control character in SMTP command replaced: %s",
+                     sess->namaddr, copy);
+            cmd = copy;
+            break;
+        }
+    }
     stream_set_timeout(sess->fp, (int) timeout);
     if (msg_verbose)
         msg_info("> %s: %s", sess->namaddr, cmd);
     stream_printf(sess->fp, "%s\r\n", cmd);
+    mem_free(copy);
     return stream_error(sess->fp) ? -1 : 0;
 }
 
@@ -232,7 +256,7 @@ smtp_cmd_mail(SMTP_TXN *t)
             vstring_cat(t->cmd, " RET=HDRS");
         if (req->dsn_envid && *req->dsn_envid) {
             vstring_cat(t->cmd, " ENVID=");
-            smtp_xtext_encode(t->cmd, req->dsn_envid);
+            xtext_encode(t->cmd, req->dsn_envid);
         }
     }
     vstring_free(q);
@@ -268,12 +292,11 @@ smtp_cmd_rcpt(SMTP_TXN *t, int i)
                 vstring_sprintf_append(t->cmd, "%sDELAY", sep);
         }
         if (r->dsn_orcpt && (semi = strchr(r->dsn_orcpt, ';')) != NULL && semi[1]) {
-            vstring_sprintf_append(t->cmd, " ORCPT=%.*s;", (int) (semi - r->dsn_orcpt),
-                                   r->dsn_orcpt);
-            smtp_xtext_encode(t->cmd, semi + 1);
+            vstring_cat(t->cmd, " ORCPT=");
+            xtext_orcpt(t->cmd, r->dsn_orcpt);          /* the type too */
         } else if (r->orig_rcpt && *r->orig_rcpt) {
             vstring_cat(t->cmd, " ORCPT=rfc822;");
-            smtp_xtext_encode(t->cmd, r->orig_rcpt);
+            xtext_encode(t->cmd, r->orig_rcpt);
         }
     }
     vstring_free(q);

@@ -1,7 +1,7 @@
 /*
  * smtp_reply.c - the pure pieces of the SMTP/LMTP client protocol:
- * server replies, enhanced status codes, EHLO keywords, xtext, and the
- * message body writer.
+ * server replies, enhanced status codes, EHLO keywords, and the message
+ * body writer. (xtext for ENVID= and ORCPT= is in lib/xtext.c.)
  *
  * Interface (smtp.h):
  *   smtp_reply_add_line() / smtp_reply_read()  collect one reply
@@ -10,7 +10,6 @@
  *       logs it ("550-5.1.1 a 550 5.1.1 b"). A line that does not start
  *       with three digits counts as a continuation line.
  *   smtp_ehlo_features()  PIPELINING, SIZE n, 8BITMIME, DSN, ...
- *   smtp_xtext_encode()   RFC 3461 xtext for ENVID= and ORCPT=.
  *   smtp_body_*()         CRLF, dot-stuffing, smtp_line_length_limit.
  *
  * SECURITY: replies come from the network. A line is cut at
@@ -200,19 +199,6 @@ smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_limit)
         }
     }
     return features;
-}
-
-void
-smtp_xtext_encode(VSTRING *out, const char *text)
-{
-    const unsigned char *p;
-
-    for (p = (const unsigned char *) text; *p; p++) {
-        if (*p >= 33 && *p <= 126 && *p != '+' && *p != '=')
-            vstring_addch(out, *p);
-        else
-            vstring_sprintf_append(out, "+%02X", *p);
-    }
 }
 
 /* ---- message body -------------------------------------------------------- */

@@ -10,10 +10,12 @@
  * SECURITY: everything a client sends is untrusted; see smtpd.h for the
  * bounds. smtpd runs as mail_owner and never opens queue files itself.
  *
- * DIAGNOSTICS: a parameter that posthorn does not implement and whose
- * absence would leave mail less protected (param_guard.h) makes every
- * client get "421 4.3.5 Server configuration problem" and the process
- * end with a fatal log line naming the parameter.
+ * DIAGNOSTICS: fatal at start with restriction lists that cannot stop
+ * unauthorized relaying (smtpd_check_relay_safety). A parameter that
+ * posthorn does not implement and whose absence would leave mail less
+ * protected (param_guard.h) makes every client get "421 4.3.5 Server
+ * configuration problem" and the process end with a fatal log line
+ * naming the parameter.
  */
 #include "msg.h"
 #include "param_guard.h"
@@ -49,8 +51,10 @@ smtpd_pre_init(const char *service, ARGV *args)
 {
     smtpd_params_load();
     smtpd_refusal = param_guard_refusal("smtpd");
-    if (smtpd_refusal == NULL)
-        smtpd_check_preopen();
+    if (smtpd_refusal != NULL)
+        return;
+    smtpd_check_relay_safety();         /* no open relay: fatal before serving */
+    smtpd_check_preopen();
 }
 
 int

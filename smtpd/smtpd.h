@@ -14,7 +14,9 @@
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
- * before it is stored, and is escaped by msg_* when logged.
+ * before it is stored, and is escaped by msg_* when logged. helo_name is
+ * stored printable (printable_fix: '?' for other bytes), as it also goes
+ * into the Received: header and to policy servers.
  */
 #ifndef POSTHORN_SMTPD_H
 #define POSTHORN_SMTPD_H
@@ -42,6 +44,7 @@ typedef struct SMTPD_PARAMS {
     long    recipient_limit;
     long    soft_error_limit;
     long    hard_error_limit;
+    long    junk_command_limit; /* NOOP/VRFY/ETRN/RSET before they count as errors */
     long    error_sleep_time;
     long    timeout;
     long    ipc_timeout;        /* requests to cleanup */
@@ -112,6 +115,7 @@ typedef struct SMTPD_STATE {
     const char *protocol;       /* "SMTP" or "ESMTP" */
     const char *where;          /* for "... after XXX from" */
     int     error_count;
+    int     junk_count;         /* NOOP/VRFY/ETRN/RSET since the last message */
     int     quit;               /* end the session */
     int     bare_lf_mode;       /* for this client (exclusions applied) */
     int     stat_total[SMTPD_STAT_MAX];
@@ -186,13 +190,13 @@ int     smtpd_esmtp_mail_args(const char *params, SMTPD_MAIL_ARGS *args,
 int     smtpd_esmtp_rcpt_args(const char *params, SMTPD_RCPT_ARGS *args, VSTRING *reply);
 void    smtpd_esmtp_mail_args_free(SMTPD_MAIL_ARGS *args);
 void    smtpd_esmtp_rcpt_args_free(SMTPD_RCPT_ARGS *args);
-/* xtext (RFC 3461) decode; -1 on bad syntax. */
-int     smtpd_xtext_decode(VSTRING *out, const char *in, size_t len);
 
 /* smtpd_check.c: return 0 (accept) or -1 with the reply in reply (and logged) */
 int     smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 /* Open the check_*_access tables of all restriction lists (pre_init, before chroot). */
 void    smtpd_check_preopen(void);
+/* Fatal unless the relay/recipient restrictions can stop relaying (pre_init). */
+void    smtpd_check_relay_safety(void);
 int     smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply);
 
 /* smtpd_cleanup.c */

@@ -29,6 +29,10 @@
  * restriction list. Anything else: warning and "451 4.3.5 Server
  * configuration error". soft_bounce turns 5xx replies into 4xx.
  *
+ * Start-up: smtpd_check_relay_safety() makes smtpd exit (fatal) when
+ * neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
+ * stop unauthorized relaying, as Postfix does.
+ *
  * smtpd serves one client per process, so the per-session and
  * per-transaction results (HOLD, FILTER, ...) live in check_sess.
  *
@@ -629,6 +633,81 @@ smtpd_check_preopen(void)
     for (size_t i = 0; i < classes->argc; i++)
         check_preopen_list(classes->argv[i]);
     argv_free(classes);
+}
+
+/* ---- the relay safety net ------------------------------------------------- */
+
+#define RELAY_SCAN_NONE    0    /* nothing that stops relaying */
+#define RELAY_SCAN_STOPS   1    /* a restriction that can stop it */
+#define RELAY_SCAN_PERMIT  2    /* an unconditional permit comes first */
+
+static const char *check_relay_stoppers[] = {
+    "reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
+    "defer_if_permit", NULL,
+};
+
+/*
+ * Scan a restriction list, in order, for a restriction that can refuse
+ * mail for a foreign destination. Nothing after an unconditional
+ * "permit" counts, nor the restriction after warn_if_reject (it only
+ * logs); the arguments of check_*_access, reject_rbl_client, ... are
+ * skipped; restriction classes are followed (bounded depth).
+ */
+static int
+check_relay_scan(ARGV *list, int depth)
+{
+    int     warn_only = 0;
+
+    for (size_t i = 0; i < list->argc; i++) {
+        const char *name = list->argv[i];
+        int     st = RELAY_SCAN_NONE;
+
+        if (strcasecmp(name, "warn_if_reject") == 0) {
+            warn_only = 1;
+            continue;
+        }
+        if (strcasecmp(name, "permit") == 0)
+            return RELAY_SCAN_PERMIT;
+        if (check_takes_arg(name) || strcasecmp(name, "check_policy_service") == 0) {
+            i++;
+        } else if (!warn_only) {
+            for (const char **cpp = check_relay_stoppers; *cpp; cpp++)
+                if (strcasecmp(name, *cpp) == 0)
+                    return RELAY_SCAN_STOPS;
+            for (size_t c = 0; c < check_params.classes->argc && depth < CHECK_MAX_DEPTH; c++) {
+                if (strcmp(check_params.classes->argv[c], name) == 0) {
+                    ARGV   *sub = config_list(name);
+
+                    st = check_relay_scan(sub, depth + 1);
+                    argv_free(sub);
+                    break;
+                }
+            }
+            if (st != RELAY_SCAN_NONE)
+                return st;
+        }
+        warn_only = 0;
+    }
+    return RELAY_SCAN_NONE;
+}
+
+/*
+ * smtpd_check_relay_safety - refuse to run as an open relay: unless
+ * smtpd_relay_restrictions or smtpd_recipient_restrictions has a working
+ * restriction that can refuse relaying, log a fatal error naming both
+ * parameters and exit (master then throttles the service), as Postfix
+ * does. Called at start-up, before any client is served.
+ */
+void
+smtpd_check_relay_safety(void)
+{
+    check_params_load();
+    if (check_relay_scan(smtpd_params.relay_restrictions, 0) == RELAY_SCAN_STOPS
+        || check_relay_scan(smtpd_params.recipient_restrictions, 0) == RELAY_SCAN_STOPS)
+        return;
+    msg_fatal("in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
+              "specify at least one working instance of: reject_unauth_destination, "
+              "defer_unauth_destination, reject, defer or defer_if_permit");
 }
 
 static int

@@ -207,6 +207,7 @@ smtpd_data_done(SMTPD_STATE *state, const char *prefix)
     if (ok) {
         smtpd_reply(state, "250 2.0.0 Ok: %squeued as %s", prefix, state->queue_id);
         state->error_count = 0;
+        state->junk_count = 0;                  /* as Postfix: after a delivery */
     } else {
         smtpd_reply(state, "%s", STR(reply));
         if (STR(reply)[0] == '5' || STR(reply)[0] == '4')

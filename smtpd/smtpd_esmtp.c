@@ -9,8 +9,10 @@
  *
  * SECURITY: the input is a command line bounded by line_length_limit.
  * Parameters are split on white space without modifying the input;
- * ENVID and ORCPT values are xtext-decoded with control characters
- * refused, and bounded by ADDRESS_MAX.
+ * ENVID and ORCPT values are xtext-decoded (lib/xtext.c) with control
+ * characters refused, and bounded by ADDRESS_MAX; the ORCPT address type
+ * must be a plain word (xtext_addr_type_ok), so no raw byte of the
+ * client's parameter is ever stored or passed on.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "mail_proto.h"
 #include "mem.h"
 #include "smtpd.h"
+#include "xtext.h"
 
 const char *
 smtpd_esmtp_keyword(const char *line, const char *keyword)
@@ -36,30 +39,6 @@ smtpd_esmtp_keyword(const char *line, const char *keyword)
     if (strncasecmp(line, keyword, klen) != 0)
         return NULL;
     return line + klen;
-}
-
-int
-smtpd_xtext_decode(VSTRING *out, const char *in, size_t len)
-{
-    vstring_reset(out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) in[i];
-        if (ch == '+') {
-            if (i + 2 >= len)
-                return -1;
-            if (!isxdigit((unsigned char) in[i + 1]) || !isxdigit((unsigned char) in[i + 2]))
-                return -1;
-            char    hex[3] = {in[i + 1], in[i + 2], 0};
-            ch = (unsigned char) strtol(hex, NULL, 16);
-            i += 2;
-        } else if (ch < 0x21 || ch > 0x7e || ch == '=') {
-            return -1;
-        }
-        if (ch < 0x20 || ch == 0x7f)
-            return -1;
-        vstring_addch(out, ch);
-    }
-    return out->overflow ? -1 : 0;
 }
 
 /* Next "KEY[=VALUE]" token: returns 0 at the end. */
@@ -143,7 +122,7 @@ smtpd_esmtp_mail_args(const char *params, SMTPD_MAIL_ARGS *args, long size_limit
             }
         } else if (KEY_IS(key, klen, "ENVID")) {
             if (args->envid || val == NULL || vlen == 0 || vlen > 100
-                || smtpd_xtext_decode(tmp, val, vlen) != 0) {
+                || xtext_decode(tmp, val, vlen) != 0) {
                 vstring_strcpy(reply, "501 5.5.4 Bad ENVID parameter syntax");
                 goto out;
             }
@@ -221,8 +200,9 @@ smtpd_esmtp_rcpt_args(const char *params, SMTPD_RCPT_ARGS *args, VSTRING *reply)
             }
         } else if (KEY_IS(key, klen, "ORCPT")) {
             const char *semi = val ? memchr(val, ';', vlen) : NULL;
-            if (args->orcpt || semi == NULL || semi == val
-                || smtpd_xtext_decode(tmp, semi + 1, vlen - (size_t) (semi + 1 - val)) != 0
+            if (args->orcpt || semi == NULL
+                || !xtext_addr_type_ok(val, (size_t) (semi - val))
+                || xtext_decode(tmp, semi + 1, vlen - (size_t) (semi + 1 - val)) != 0
                 || LEN(tmp) == 0) {
                 vstring_strcpy(reply, "501 5.5.4 Error: Bad ORCPT parameter syntax");
                 goto out;

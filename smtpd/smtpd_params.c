@@ -128,6 +128,7 @@ smtpd_params_load(void)
     p->recipient_limit = config_int("smtpd_recipient_limit");
     p->soft_error_limit = config_int("smtpd_soft_error_limit");
     p->hard_error_limit = config_int("smtpd_hard_error_limit");
+    p->junk_command_limit = config_int("smtpd_junk_command_limit");
     p->error_sleep_time = config_time("smtpd_error_sleep_time");
     p->timeout = config_time("smtpd_timeout");
     p->ipc_timeout = config_time(MAIL_IPC_TIMEOUT_PARAM);

@@ -10,9 +10,12 @@
  *
  * SECURITY: every command line is bounded by line_length_limit (see
  * smtpd_chat.c); addresses by ADDRESS_MAX; the number of recipients by
- * smtpd_recipient_limit; errors by smtpd_hard_error_limit; idle time by
- * smtpd_timeout. HTTP-like commands (CONNECT, GET, POST, "Header:") end
- * the session at once.
+ * smtpd_recipient_limit; errors by smtpd_hard_error_limit, and past
+ * smtpd_junk_command_limit each NOOP/VRFY/ETRN/RSET counts as an error
+ * (reset when a message is queued); idle time by smtpd_timeout. The
+ * HELO/EHLO name is stored printable (non-printable bytes as '?').
+ * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
+ * once.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
+#include "printable.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_check.h"
@@ -36,6 +40,7 @@ typedef struct SMTPD_CMD {
     int     stat;               /* SMTPD_CMD_* */
     SMTPD_CMD_FN check;         /* state/syntax check; NULL: none */
     SMTPD_CMD_FN action;
+    int     junk;               /* counts against smtpd_junk_command_limit */
 } SMTPD_CMD;
 
 void
@@ -109,7 +114,10 @@ smtpd_set_helo(SMTPD_STATE *state, const char *proto)
 {
     smtpd_mail_reset(state);
     mem_free(state->helo_name);
-    state->helo_name = mem_strdup(smtpd_cmd_rest(state));
+    /* as Postfix: stored (and so logged, sent to policy servers and put
+     * into Received:) with non-printable bytes as '?' */
+    state->helo_name = printable_fix(mem_strdup(smtpd_cmd_rest(state)),
+                                     smtpd_params.smtputf8_enable);
     state->protocol = proto;
 }
 
@@ -427,18 +435,18 @@ smtpd_do_quit(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"HELO", SMTPD_CMD_HELO, smtpd_check_helo, smtpd_do_helo},
-    {"EHLO", SMTPD_CMD_EHLO, smtpd_check_helo, smtpd_do_ehlo},
-    {"MAIL", SMTPD_CMD_MAIL, smtpd_check_mail, smtpd_do_mail},
-    {"RCPT", SMTPD_CMD_RCPT, smtpd_check_rcpt_state, smtpd_do_rcpt},
-    {"DATA", SMTPD_CMD_DATA, NULL, smtpd_cmd_data},
-    {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_cmd_bdat},
-    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_do_rset},
-    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_do_noop},
-    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_do_vrfy},
-    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_do_etrn},
-    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_do_quit},
-    {0, 0, 0, 0},
+    {"HELO", SMTPD_CMD_HELO, smtpd_check_helo, smtpd_do_helo, 0},
+    {"EHLO", SMTPD_CMD_EHLO, smtpd_check_helo, smtpd_do_ehlo, 0},
+    {"MAIL", SMTPD_CMD_MAIL, smtpd_check_mail, smtpd_do_mail, 0},
+    {"RCPT", SMTPD_CMD_RCPT, smtpd_check_rcpt_state, smtpd_do_rcpt, 0},
+    {"DATA", SMTPD_CMD_DATA, NULL, smtpd_cmd_data, 0},
+    {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_cmd_bdat, 0},
+    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_do_rset, 1},
+    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_do_noop, 1},
+    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_do_vrfy, 1},
+    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_do_etrn, 1},
+    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_do_quit, 0},
+    {0, 0, 0, 0, 0},
 };
 
 /*
@@ -505,6 +513,10 @@ smtpd_dispatch(SMTPD_STATE *state)
         return;
     }
     state->where = cmd->name;
+    /* smtpd_junk_command_limit: past it, every junk command is an error,
+     * so a client cannot keep a session open with NOOPs for ever */
+    if (cmd->junk && ++state->junk_count > smtpd_params.junk_command_limit)
+        state->error_count++;
     st = cmd->check ? cmd->check(state, (int) args->argc, args->argv) : 0;
     if (st == 0)
         st = cmd->action(state, (int) args->argc, args->argv);

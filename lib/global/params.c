@@ -659,7 +659,7 @@ const PARAM_INFO param_table[] = {
     {"smtpd_helo_required", "no", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_helo_restrictions", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_history_flush_threshold", "100", PARAM_INT, 1, 0, 0, 0},
-    {"smtpd_junk_command_limit", "${stress?{1}:{100}}", PARAM_INT, 0, 0, 0, 0},
+    {"smtpd_junk_command_limit", "${stress?{1}:{100}}", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_log_access_permit_actions", "", PARAM_STR, 0, 0, 0, 0},
     {"smtpd_milter_maps", "", PARAM_STR, 0, 0, 0, 0},
     {"smtpd_milters", "", PARAM_STR, 0, 0, 0, 0},

@@ -7,7 +7,9 @@
  *       myorigin/mydomain, "remote" uses remote_header_rewrite_domain
  *       (empty: remote addresses are left alone).
  *   resolve_addr(sender, addr, reply) classify a recipient: LOCAL
- *       (mydestination, our interface addresses), ALIAS
+ *       (mydestination, or an address literal [addr] whose addr is one
+ *       of inet_interfaces/proxy_interfaces; "all": the addresses of
+ *       every interface; "loopback-only": 127.0.0.1 and ::1), ALIAS
  *       (virtual_alias_domains), VIRTUAL (virtual_mailbox_domains),
  *       RELAY (relay_domains) or DEFAULT, with the transport and nexthop
  *       of that class, then transport_maps when set.
@@ -18,6 +20,9 @@
  * as a key), as Postfix's domain lists do.
  *
  * SECURITY: addresses come from SMTP clients through smtpd and cleanup.
+ * An address literal is local only for the addresses this host listens
+ * on, not for any loopback address: [127.0.0.9] on a server that
+ * listens on 127.0.0.1 only is somebody else's (relay control).
  * Everything is bounded by ADDRESS_MAX (longer input gets
  * RESOLVE_FLAG_ERROR); the percent-hack / source-route loop is bounded.
  */
@@ -246,16 +251,6 @@ resolve_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_s
     return 0;
 }
 
-static int
-resolve_sockaddr_loopback(const struct sockaddr_storage *sa)
-{
-    if (sa->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *) sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->ss_family == AF_INET6)
-        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *) sa)->sin6_addr);
-    return 0;
-}
-
 /* ---- our own addresses ---------------------------------------------------- */
 
 /*
@@ -343,8 +338,10 @@ resolve_own_load(void)
         for (size_t i = 0; i < list->argc; i++) {
             if (strcasecmp(list->argv[i], "all") == 0)
                 resolve_own_add_interfaces();
-            else if (strcasecmp(list->argv[i], "loopback-only") == 0)
-                resolve_own_add_name("localhost");
+            else if (strcasecmp(list->argv[i], "loopback-only") == 0) {
+                resolve_own_add_name("127.0.0.1");
+                resolve_own_add_name("::1");
+            }
             else
                 resolve_own_add_name(list->argv[i]);
         }
@@ -400,7 +397,7 @@ resolve_literal_local(const char *domain)
 
     if (resolve_literal_parse(domain, &sa) < 0)
         return 0;
-    return resolve_sockaddr_loopback(&sa) || resolve_own_addr(&sa);
+    return resolve_own_addr(&sa);
 }
 
 int

@@ -415,8 +415,13 @@ def test_connection_rate_limit():
 
 
 def test_message_rate_limit():
-    """450 messages (MAIL FROM) a minute from one outside client."""
-    with university("univmsg") as (inst, _):
+    """450 messages (MAIL FROM) a minute from one outside client.
+
+    The 450 RSETs would pass smtpd_junk_command_limit (100) and end the
+    session on errors first, as with Postfix; the limit is raised here so
+    that anvil's limit is what the client meets.
+    """
+    with university("univmsg", extra="smtpd_junk_command_limit = 1000\n") as (inst, _):
         s, r = greet(inst)
         assert r == WELCOME, r
         assert s.cmd("EHLO client.example")[-1].startswith("250 ")

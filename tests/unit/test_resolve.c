@@ -160,6 +160,14 @@ UNIT_TEST(local_check)
     CHECK(!resolve_local("example.com"));
     CHECK(resolve_local("[127.0.0.1]"));
     CHECK(resolve_local("[IPv6:::1]"));
+    /* only the listening addresses, not all of 127.0.0.0/8 */
+    CHECK(!resolve_local("[127.0.0.9]"));
+    CHECK(!(res("u@[127.0.0.9]") & RESOLVE_CLASS_LOCAL));
+    setup("inet_interfaces = 127.0.0.1\nproxy_interfaces = 192.0.2.7\n");
+    CHECK(resolve_local("[127.0.0.1]"));
+    CHECK(resolve_local("[192.0.2.7]"));
+    CHECK(!resolve_local("[IPv6:::1]"));
+    CHECK(!resolve_local("[127.0.0.2]"));
 }
 
 UNIT_TESTS {

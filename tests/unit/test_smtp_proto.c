@@ -1,7 +1,7 @@
 /*
  * test_smtp_proto.c - unit tests for the pure parts of the SMTP/LMTP
  * client: next-hop syntax (smtp/smtp_nexthop.c), reply parsing, enhanced
- * status codes, EHLO keywords, xtext and the body writer with
+ * status codes, EHLO keywords and the body writer with
  * dot-stuffing and line breaking (smtp/smtp_reply.c), and the MX address
  * list helpers (smtp/smtp_dns.c).
  */
@@ -217,15 +217,6 @@ UNIT_TEST(test_ehlo_keywords)
     smtp_reply_free(r);
 }
 
-UNIT_TEST(test_xtext)
-{
-    VSTRING *v = vstring_alloc(100);
-
-    smtp_xtext_encode(v, "a+b=c d\x01");
-    CHECK_STR(STR(v), "a+2Bb+3Dc+20d+01");
-    vstring_free(v);
-}
-
 /* ---- body writer ---- */
 
 static int
@@ -392,7 +383,6 @@ UNIT_TESTS {
     {"test_reply_bad", test_reply_bad},
     {"test_dsn_scan", test_dsn_scan},
     {"test_ehlo_keywords", test_ehlo_keywords},
-    {"test_xtext", test_xtext},
     {"test_body_dot_stuffing", test_body_dot_stuffing},
     {"test_body_unterminated", test_body_unterminated},
     {"test_body_line_limit", test_body_line_limit},

@@ -196,6 +196,12 @@ UNIT_TEST(test_rcpt_args)
     CHECK_INT(smtpd_esmtp_rcpt_args("NOTIFY=NEVER,DELAY", &r, reply), -1);
     CHECK_STR(STR(reply), "501 5.5.4 Error: Bad NOTIFY parameter syntax");
     CHECK_INT(smtpd_esmtp_rcpt_args("ORCPT=rfc822", &r, reply), -1);
+    /* the address type is a plain word: no raw control characters */
+    CHECK_INT(smtpd_esmtp_rcpt_args("ORCPT=rfc\r822;a@b", &r, reply), -1);
+    CHECK_STR(STR(reply), "501 5.5.4 Error: Bad ORCPT parameter syntax");
+    CHECK_INT(smtpd_esmtp_rcpt_args("ORCPT=;a@b", &r, reply), -1);
+    CHECK_INT(smtpd_esmtp_rcpt_args("ORCPT=utf-8;a@b", &r, reply), 0);
+    smtpd_esmtp_rcpt_args_free(&r);
     CHECK_INT(smtpd_esmtp_rcpt_args("NOTIFY=", &r, reply), -1);
     CHECK_STR(smtpd_esmtp_keyword("MAIL FROM:<a@b>", "FROM:"), "<a@b>");
     CHECK_STR(smtpd_esmtp_keyword("mail from: jonas", "FROM:"), " jonas");
