@@ -6,22 +6,24 @@
  * deliver_now). Delays are printed as Postfix prints them: whole seconds
  * from 10s up, two significant digits below that (truncated), at most
  * $delay_logging_resolution_limit digits after the point, "0" for
- * anything smaller.
+ * anything smaller. That parameter is read once by mail_params_init()
+ * (mail_params.h).
  *
  * SECURITY: the addresses and the text come from the network and other
  * processes; msg_info() escapes and cuts the line (MSG_LINE_MAX).
  *
- * DIAGNOSTICS: none; a nonsense time (negative, not finite) prints as 0.
+ * DIAGNOSTICS: nothing is fatal here (a bad resolution limit is, in
+ * mail_params_init()); a nonsense time (negative, not finite) prints as
+ * 0. Formatting before mail_params_init() panics.
  */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 
-#include "config.h"
 #include "deliver.h"
+#include "mail_params.h"
 #include "msg.h"
 
 double
@@ -31,18 +33,6 @@ deliver_now(void)
 
     gettimeofday(&tv, NULL);
     return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-static int
-deliver_resolution(void)
-{
-    const char *v = config_lookup("delay_logging_resolution_limit");
-    long    n;
-
-    if (v == NULL || *v == 0)
-        return 2;
-    n = strtol(v, NULL, 10);
-    return n < 0 ? 0 : n > 6 ? 6 : (int) n;
 }
 
 /* One delay value as Postfix prints it: whole seconds from 10s up, two
@@ -89,7 +79,10 @@ void
 deliver_format_delays(VSTRING *out, double arrival, double active,
                       double agent, double conn, double xfer, double now)
 {
-    int     limit = deliver_resolution();
+    int     limit;
+
+    mail_params_need("deliver_format_delays");
+    limit = (int) mail_params.delay_logging_resolution_limit;
 
     if (active < arrival)
         active = arrival;

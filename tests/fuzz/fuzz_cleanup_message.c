@@ -20,6 +20,7 @@
 #include "../../cleanup/cleanup_map.c"
 #include "../../cleanup/cleanup_checks.c"
 #include "../../cleanup/cleanup_bounce.c"
+#include "mail_params.h"
 #include "fuzz_util.h"
 
 static const char fuzz_checks[] =
@@ -60,6 +61,7 @@ fuzz_init(void)
     config_reset();
     config_load_text(conf, "fuzz");
     mem_free(conf);
+    mail_params_init();
     cleanup_checks_load();
     unlink(path);
 }
