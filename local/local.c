@@ -4,6 +4,8 @@
  * Interface: run by master as "local unix - n n - - local" (root; the
  * skeleton keeps root because of opts.keep_root). See local.h for the
  * parts; each connection is one delivery request (local_service.c).
+ * pre_init (root, after main.cf and -o) reads the parameters
+ * (local_params.c) and opens the alias tables.
  *
  * SECURITY: local stays root so that it can become each recipient; all
  * writes to user files and all commands happen in children that dropped
@@ -16,6 +18,7 @@
 static void
 local_pre_init(const char *service, ARGV *args)
 {
+    local_params_init();
     local_init();
 }
 

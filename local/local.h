@@ -7,6 +7,7 @@
  * home_mailbox (mbox file or Maildir/), or mail_spool_directory/user.
  *
  *   local.c          main(): the single-server skeleton, keep_root
+ *   local_params.c   the parameters, read once at start-up into var_*
  *   local_service.c  one request: headers, recipients, reply
  *   local_recipient.c  one address: aliases, user, .forward, mailbox
  *   local_token.c    one destination of an alias or .forward: |cmd,
@@ -121,7 +122,9 @@ char   *local_read_text(int fd, int *overflow);
 ARGV   *local_split_list(const char *text, int max);
 void    local_deliver_list(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                            const char *text);
-int     local_ctx_allowed(const char *param, int type);
+/* 1 when the context type is listed in allowed (allow_mail_to_commands or
+ * allow_mail_to_files: "alias", "forward", "include"). */
+int     local_ctx_allowed(const char *allowed, int type);
 
 /* local_forward.c */
 int     local_addr_resolve(LOCAL_STATE *st, const char *addr);     /* 1 ours, 0 not, -1 fail */
@@ -130,8 +133,10 @@ void    local_forward_flush(LOCAL_STATE *st);
 
 /* local_expand.c */
 #define LOCAL_EXP_KEEP_UNKNOWN  (1 << 0)    /* leave $UNKNOWN as is (commands) */
+/* filter: the characters an attribute value may keep (the value of
+ * command_expansion_filter or forward_expansion_filter); others become '_'. */
 char   *local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
-                     const char *filter_param, int flags);
+                     const char *filter, int flags);
 
 /* local_child.c */
 #define LOCAL_CHILD_GRACE   2       /* seconds the parent waits beyond command_time_limit */
@@ -193,11 +198,30 @@ int     local_command_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_
                               const char *command, VSTRING *dsn, VSTRING *why);
 int     local_shell_meta(const char *command);
 
-/* Parameters with a fallback when params.c does not know them (local_service.c). */
-const char *local_param(const char *name, const char *dflt);      /* expanded */
-const char *local_param_raw(const char *name, const char *dflt);  /* unexpanded */
-long    local_param_time(const char *name, long dflt);
-long    local_param_long(const char *name, long dflt);
+/* local_params.c: the parameters, read once by local_params_init(). */
+extern const char *var_alias_maps;
+extern const char *var_forward_path;            /* unexpanded */
+extern const char *var_luser_relay;             /* unexpanded */
+extern const char *var_recipient_delimiter;
+extern const char *var_myorigin;
+extern const char *var_local_transport;
+extern const char *var_allow_mail_to_commands;
+extern const char *var_allow_mail_to_files;
+extern const char *var_command_expansion_filter;
+extern const char *var_forward_expansion_filter;
+extern const char *var_prepend_delivered_header;
+extern const char *var_mailbox_command;         /* unexpanded */
+extern const char *var_home_mailbox;
+extern const char *var_mail_spool_directory;
+extern long var_deliver_lock_attempts;
+extern long var_deliver_lock_delay;
+extern long var_stale_lock_time;
+extern const char *var_default_privs;
+extern long var_mailbox_size_limit;
+extern long var_command_time_limit;
+extern const char *var_export_environment;
+extern const char *var_local_command_shell;
+void    local_params_init(void);
 
 /* Delivered-To / X-Original-To values for the current delivery. */
 const char *local_orig_rcpt(const LOCAL_STATE *st);

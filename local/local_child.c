@@ -74,11 +74,11 @@ local_priv_user(const char *name)
 LOCAL_PRIV *
 local_priv_default(void)
 {
-    struct passwd *pw = getpwnam(local_param("default_privs", "nobody"));
+    struct passwd *pw = getpwnam(var_default_privs);
 
     if (pw == NULL || pw->pw_uid == 0 || pw->pw_gid == 0) {
         msg_warn("default_privs user \"%s\" is unknown or has privileged ids",
-                 local_param("default_privs", "nobody"));
+                 var_default_privs);
         return NULL;
     }
     return local_priv_from_pw(pw);
@@ -149,7 +149,7 @@ static void
 local_child_setup(LOCAL_STATE *st, const LOCAL_PRIV *priv, int result_fd)
 {
     int     keep[2] = {result_fd, stream_fd(st->req->fp)};
-    long    limit = local_param_long("mailbox_size_limit", 51200000);
+    long    limit = var_mailbox_size_limit;
     struct rlimit rl;
     int     null_fd;
 
@@ -178,7 +178,7 @@ local_child_setup(LOCAL_STATE *st, const LOCAL_PRIV *priv, int result_fd)
         local_child_fail(result_fd, "cannot switch to the recipient's ids");
     if (chdir("/") < 0)
         local_child_fail(result_fd, "cannot change directory to /");
-    alarm((unsigned) local_param_time("command_time_limit", 1000));
+    alarm((unsigned) var_command_time_limit);
 }
 
 static double
@@ -237,7 +237,7 @@ int
 local_child_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
                 void *ctx, VSTRING *dsn, VSTRING *why)
 {
-    long    limit = local_param_time("command_time_limit", 1000);
+    long    limit = var_command_time_limit;
     int     pfd[2], status = 0, ret;
     pid_t   pid;
 

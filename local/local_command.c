@@ -305,7 +305,7 @@ local_cmd_env(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv)
 {
     DELIVER_REQUEST *req = st->req;
     ARGV   *env = argv_alloc();
-    ARGV   *export = argv_split_list(local_param("export_environment", "TZ MAIL_CONFIG LANG"));
+    ARGV   *export = argv_split_list(var_export_environment);
     size_t  i;
 
     for (i = 0; i < export->argc; i++)
@@ -334,7 +334,7 @@ local_cmd_env(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv)
 static ARGV *
 local_cmd_argv(const char *command)
 {
-    const char *shell = local_param("local_command_shell", "");
+    const char *shell = var_local_command_shell;
     ARGV   *argv;
 
     if (*shell) {

@@ -2,20 +2,26 @@
  * local_expand.c - $name expansion of forward_path, luser_relay and
  * mailbox_command with the attributes of the address being delivered.
  *
- * Interface (local.h): local_expand(text, addr, user, filter_param, flags)
+ * Interface (local.h): local_expand(text, addr, user, filter, flags)
  * returns an allocated string. Names: $user $home $shell $recipient
  * $extension $domain $local $recipient_delimiter (empty unless the
  * address has an extension); forms $name, ${name}, $(name),
  * ${name?text} (text when name is non-empty), ${name:text} (text when
- * empty), $$. Other names: main.cf parameters, or left as they are with
- * LOCAL_EXP_KEEP_UNKNOWN (mailbox_command = procmail -a "$EXTENSION"
- * leaves $EXTENSION to the shell).
+ * empty), $$. Other names: main.cf parameters, looked up by the name
+ * the administrator wrote in forward_path, luser_relay or
+ * mailbox_command (not parameters local reads for itself, so not in its
+ * CONFIG_VAR table), or left as they are with LOCAL_EXP_KEEP_UNKNOWN
+ * (mailbox_command = procmail -a "$EXTENSION" leaves $EXTENSION to the
+ * shell).
  *
  * SECURITY: attribute values come from the message envelope; every
- * character outside the filter_param set (command_expansion_filter,
- * forward_expansion_filter) is replaced by '_', so no address can put
- * shell syntax into a command line. Output is bounded; nesting of
- * ${name?text} is bounded by LOCAL_EXP_DEPTH.
+ * character outside the filter set (the value of command_expansion_filter
+ * or forward_expansion_filter; an empty one keeps none, as in Postfix)
+ * is replaced by '_', so no address can put shell syntax into a command
+ * line. Output is bounded; nesting of ${name?text} is bounded by
+ * LOCAL_EXP_DEPTH.
+ *
+ * DIAGNOSTICS: none; unbalanced braces are copied literally.
  */
 #include <ctype.h>
 #include <string.h>
@@ -26,8 +32,6 @@
 
 #define LOCAL_EXP_MAX   (64 * 1024)
 #define LOCAL_EXP_DEPTH 10
-
-#define LOCAL_FILTER_DEFAULT "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 typedef struct EXP_CTX {
     const LOCAL_ADDR *a;
@@ -108,8 +112,9 @@ local_exp_ref(VSTRING *out, const char **pp, const EXP_CTX *c, int depth)
     }
     name = mem_strndup(p, (size_t) (name_end - p));
     value = local_exp_attr(c, name);
-    if (value == NULL && !(c->flags & LOCAL_EXP_KEEP_UNKNOWN))
-        value = config_lookup(name) ? config_str(name) : "";
+    if (value == NULL && !(c->flags & LOCAL_EXP_KEEP_UNKNOWN)
+        && (value = config_lookup(name)) == NULL)
+        value = "";                             /* a parameter, or empty */
     if (value == NULL) {
         vstring_ncat(out, start, (size_t) (end - start));      /* keep $UNKNOWN */
     } else if (op) {
@@ -149,7 +154,7 @@ local_exp_text(VSTRING *out, const char *text, const EXP_CTX *c, int depth)
 
 char   *
 local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
-             const char *filter_param, int flags)
+             const char *filter, int flags)
 {
     VSTRING *out = vstring_alloc(LOCAL_EXP_MAX);
     EXP_CTX c;
@@ -157,10 +162,7 @@ local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
     c.a = a;
     c.pw = pw;
     c.flags = flags;
-    c.filter = filter_param ? local_param(filter_param, LOCAL_FILTER_DEFAULT)
-        : LOCAL_FILTER_DEFAULT;
-    if (*c.filter == 0)
-        c.filter = LOCAL_FILTER_DEFAULT;
+    c.filter = filter;
     local_exp_text(out, text, &c, 0);
     return vstring_export(out);
 }

@@ -40,7 +40,7 @@ int
 local_addr_resolve(LOCAL_STATE *st, const char *addr)
 {
     RESOLVE_REPLY r;
-    const char *spec = local_param("local_transport", "local:$myhostname");
+    const char *spec = var_local_transport;
     size_t  n = strcspn(spec, ":");
     int     ret;
 

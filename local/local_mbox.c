@@ -226,9 +226,9 @@ static char *
 local_dotlock(const char *path)
 {
     char   *lock = mem_printf("%s.lock", path);
-    long    attempts = local_param_long("deliver_lock_attempts", 20);
-    long    delay = local_param_time("deliver_lock_delay", 1);
-    long    stale = local_param_time("stale_lock_time", 500);
+    long    attempts = var_deliver_lock_attempts;
+    long    delay = var_deliver_lock_delay;
+    long    stale = var_stale_lock_time;
     struct stat st;
     long    i;
     int     fd;
@@ -257,8 +257,8 @@ local_dotlock(const char *path)
 static int
 local_fcntl_lock(int fd)
 {
-    long    attempts = local_param_long("deliver_lock_attempts", 20);
-    long    delay = local_param_time("deliver_lock_delay", 1);
+    long    attempts = var_deliver_lock_attempts;
+    long    delay = var_deliver_lock_delay;
     struct flock fl;
     long    i;
 

@@ -43,7 +43,7 @@ static size_t alias_count;
 void
 local_aliases_open(void)
 {
-    ARGV   *specs = argv_split_list(local_param("alias_maps", "hash:/etc/aliases"));
+    ARGV   *specs = argv_split_list(var_alias_maps);
     size_t  i;
 
     alias_maps = mem_array(specs->argc + 1, sizeof(MAPS *));
@@ -254,7 +254,6 @@ local_forward_seen(const ARGV *paths, size_t i)
 static int
 local_try_forward(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw)
 {
-    const char *dflt = "$home/.forward${recipient_delimiter}${extension}, $home/.forward";
     char   *expanded, *raw, *text = NULL;
     ARGV   *paths;
     size_t  i, saved = st->path->argc;
@@ -262,8 +261,7 @@ local_try_forward(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw)
 
     if (local_path_push(st, "forward", pw->name))
         return 0;
-    expanded = local_expand(local_param_raw("forward_path", dflt), a, pw,
-                            "forward_expansion_filter", 0);
+    expanded = local_expand(var_forward_path, a, pw, var_forward_expansion_filter, 0);
     paths = argv_split_list(expanded);
     for (i = 0; i < paths->argc && !done; i++) {
         if (paths->argv[i][0] != '/' || local_forward_seen(paths, i))
@@ -289,7 +287,7 @@ local_try_forward(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw)
 static void
 local_unknown_user(LOCAL_STATE *st, const LOCAL_ADDR *a)
 {
-    const char *relay = local_param_raw("luser_relay", "");
+    const char *relay = var_luser_relay;
     char   *target;
     LOCAL_ADDR t;
 
@@ -298,7 +296,7 @@ local_unknown_user(LOCAL_STATE *st, const LOCAL_ADDR *a)
                      "unknown user: \"%s\"", a->user);
         return;
     }
-    target = local_expand(relay, a, NULL, "forward_expansion_filter", 0);
+    target = local_expand(relay, a, NULL, var_forward_expansion_filter, 0);
     local_addr_split(&t, target, "");
     if (strcmp(t.local, a->local) == 0 && local_domain_ok(t.domain)) {
         local_result(st, a->address, DELIVER_BOUNCE, "5.1.1",
@@ -323,7 +321,7 @@ local_deliver_address(LOCAL_STATE *st, const char *address, int level)
                      "possible alias database loop for %s", address);
         return;
     }
-    local_addr_split(&a, address, local_param("recipient_delimiter", ""));
+    local_addr_split(&a, address, var_recipient_delimiter);
     a.level = level;
     if (*a.local == 0) {
         local_result(st, address, DELIVER_BOUNCE, "5.1.1", "unknown user: \"\"");
@@ -344,7 +342,7 @@ static void
 local_mailbox_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
                       const char *raw, VSTRING *dsn, VSTRING *why)
 {
-    char   *cmd = local_expand(raw, a, pw, "command_expansion_filter", LOCAL_EXP_KEEP_UNKNOWN);
+    char   *cmd = local_expand(raw, a, pw, var_command_expansion_filter, LOCAL_EXP_KEEP_UNKNOWN);
     int     status;
 
     status = local_command_deliver(st, a, pw, cmd, dsn, why);
@@ -360,8 +358,8 @@ local_mailbox_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
 void
 local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw)
 {
-    const char *command = local_param_raw("mailbox_command", "");
-    const char *home_mailbox = local_param("home_mailbox", "");
+    const char *command = var_mailbox_command;
+    const char *home_mailbox = var_home_mailbox;
     VSTRING *dsn = vstring_alloc(16);
     VSTRING *why = vstring_alloc(LOCAL_REASON_MAX);
     int     flags = LOCAL_COPY_MBOX, status;
@@ -389,8 +387,7 @@ local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
         if (*home_mailbox)
             path = mem_printf("%s/%s", pw->home, home_mailbox);
         else
-            path = mem_printf("%s/%s", local_param("mail_spool_directory", "/var/mail"),
-                              pw->name);
+            path = mem_printf("%s/%s", var_mail_spool_directory, pw->name);
         status = local_mbox_deliver(st, a, pw, path, *home_mailbox ? 2 : 1, flags, dsn, why);
         if (status == DELIVER_SENT)
             local_dup_add(st, "mailbox", pw->name);

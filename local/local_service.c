@@ -5,7 +5,7 @@
  * local_service() reads a request (deliver.h), scans the message headers
  * for Delivered-To: (loop detection), delivers each recipient and sends
  * the replies. local_result() logs and records one result; the duplicate
- * and loop filters live here; local_param*() read main.cf with defaults.
+ * and loop filters live here.
  *
  * SECURITY: the request is checked by deliver_request_read(); the
  * message headers are untrusted and only compared, never executed; at
@@ -13,56 +13,14 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "config.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
 
 #define LOCAL_MAX_DELIVERED_TO  100
-
-const char *
-local_param(const char *name, const char *dflt)
-{
-    const char *v = config_lookup(name);
-
-    return v ? v : dflt;
-}
-
-const char *
-local_param_raw(const char *name, const char *dflt)
-{
-    const char *v = config_raw(name);
-
-    return v ? v : dflt;
-}
-
-long
-local_param_time(const char *name, long dflt)
-{
-    const char *v = config_lookup(name);
-    long    secs;
-
-    if (v == NULL || config_parse_time(v, 's', &secs) < 0)
-        return dflt;
-    return secs;
-}
-
-long
-local_param_long(const char *name, long dflt)
-{
-    const char *v = config_lookup(name);
-    char   *end;
-    long    n;
-
-    if (v == NULL || *v == 0)
-        return dflt;
-    n = strtol(v, &end, 10);
-    return *end ? dflt : n;
-}
 
 void
 local_init(void)
@@ -81,8 +39,7 @@ local_orig_rcpt(const LOCAL_STATE *st)
 int
 local_header_wanted(const char *context)
 {
-    ARGV   *list = argv_split_list(local_param("prepend_delivered_header",
-                                               "command, file, forward"));
+    ARGV   *list = argv_split_list(var_prepend_delivered_header);
     size_t  i;
     int     found = 0;
 

@@ -86,7 +86,7 @@ local_split_list(const char *text, int max)
 }
 
 int
-local_ctx_allowed(const char *param, int type)
+local_ctx_allowed(const char *allowed, int type)
 {
     const char *name = type == LOCAL_CTX_ALIAS ? "alias"
         : type == LOCAL_CTX_FORWARD ? "forward"
@@ -97,7 +97,7 @@ local_ctx_allowed(const char *param, int type)
 
     if (name == NULL)
         return 0;
-    list = argv_split_list(local_param(param, "alias, forward"));
+    list = argv_split_list(allowed);
     for (i = 0; i < list->argc; i++)
         if (strcasecmp(list->argv[i], name) == 0)
             ok = 1;
@@ -121,7 +121,7 @@ local_deliver_command(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx
     char   *key;
     int     status;
 
-    if (!local_ctx_allowed("allow_mail_to_commands", ctx->type)) {
+    if (!local_ctx_allowed(var_allow_mail_to_commands, ctx->type)) {
         local_result(st, a->address, DELIVER_BOUNCE, "5.7.1",
                      "mail to command is restricted");
         return;
@@ -155,7 +155,7 @@ local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
     LOCAL_PRIV *run;
     char   *key;
 
-    if (!local_ctx_allowed("allow_mail_to_files", ctx->type)) {
+    if (!local_ctx_allowed(var_allow_mail_to_files, ctx->type)) {
         local_result(st, a->address, DELIVER_BOUNCE, "5.7.1", "mail to file is restricted");
         return;
     }
@@ -334,7 +334,7 @@ local_deliver_other(LOCAL_STATE *st, const LOCAL_ADDR *a, const char *tok)
     int     ours;
 
     addr = strrchr(tok, '@') ? mem_strdup(tok)
-        : mem_printf("%s@%s", tok, local_param("myorigin", local_param("myhostname", "localhost")));
+        : mem_printf("%s@%s", tok, var_myorigin);
     if ((ours = local_addr_resolve(st, addr)) < 0)
         local_result(st, a->address, DELIVER_DEFER, "4.3.0",
                      "address resolver failure for %s", addr);

@@ -2,10 +2,16 @@
  * addr_map.c - canonical(5)/virtual(5) style address lookups and
  * masquerading. Interface and lookup order: addr_map.h.
  *
+ * Parameters: myorigin and recipient_delimiter, read once by
+ * mail_params_init() (mail_params.h).
+ *
  * SECURITY: addr comes from SMTP commands and headers; every string is a
  * bounded VSTRING (ADDRESS_MAX); table values are split by a loop that
  * stops at the end of the value; results longer than ADDRESS_MAX are
  * dropped with a warning.
+ *
+ * DIAGNOSTICS: nothing is fatal; an overlong table result is a warning
+ * and is dropped. A lookup before mail_params_init() panics.
  */
 #include <string.h>
 #include <strings.h>
@@ -13,21 +19,29 @@
 #include "addr_map.h"
 #include "address.h"
 #include "config.h"
+#include "mail_params.h"
 #include "mem.h"
 #include "msg.h"
 #include "rewrite_clnt.h"
 
-/* 1 when class is one of the words in the parameter's value. */
+/* 1 when class is one of the words in classes. */
 int
-addr_map_class(const char *param, const char *klass)
+addr_map_in_class(const char *classes, const char *klass)
 {
-    ARGV   *list = config_list(param);
+    ARGV   *list = argv_split_list(classes);
     int     found = 0;
 
     for (size_t i = 0; i < list->argc && !found; i++)
         found = (strcasecmp(list->argv[i], klass) == 0);
     argv_free(list);
     return found;
+}
+
+/* The same for a parameter named by the caller; start-up only (see addr_map.h). */
+int
+addr_map_class(const char *param, const char *klass)
+{
+    return addr_map_in_class(config_str(param), klass);
 }
 
 /* Split a table value into internal addresses. */
@@ -78,7 +92,7 @@ addr_map_local_domain(const char *domain)
 {
     if (domain == NULL || *domain == 0)
         return 1;
-    if (strcasecmp(domain, config_str("myorigin")) == 0)
+    if (strcasecmp(domain, mail_params.myorigin) == 0)
         return 1;
     return resolve_local(domain);
 }
@@ -87,7 +101,7 @@ addr_map_local_domain(const char *domain)
 static size_t
 addr_map_ext_offset(const char *addr, size_t lp_len)
 {
-    const char *delims = config_str("recipient_delimiter");
+    const char *delims = mail_params.recipient_delimiter;
 
     if (*delims == 0)
         return lp_len;
@@ -147,14 +161,18 @@ addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
     const char *at = strrchr(addr, '@');
     size_t  lp_len = at ? (size_t) (at - addr) : strlen(addr);
     const char *domain = at ? at + 1 : NULL;
-    size_t  ext_off = addr_map_ext_offset(addr, lp_len);
-    VSTRING *key = vstring_alloc(ADDRESS_MAX + 2);
-    char   *localpart = mem_strndup(addr, lp_len);
-    char   *ext = mem_strndup(addr + ext_off, lp_len - ext_off);
+    size_t  ext_off;
+    VSTRING *key;
+    char   *localpart, *ext;
     const char *value;
     const char *use_ext = NULL;
     int     ret;
 
+    mail_params_need("addr_map_find");
+    ext_off = addr_map_ext_offset(addr, lp_len);
+    key = vstring_alloc(ADDRESS_MAX + 2);
+    localpart = mem_strndup(addr, lp_len);
+    ext = mem_strndup(addr + ext_off, lp_len - ext_off);
     if (strlen(addr) > ADDRESS_MAX) {
         ret = MAP_NOTFOUND;
         goto done;

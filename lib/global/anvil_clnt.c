@@ -7,10 +7,16 @@
  * failure on a fresh connection is not, so an anvil that does not answer
  * costs one timeout. Then the client backs off (fails at once) for
  * ANVIL_CLNT_BACKOFF seconds. The first request on a new connection
- * is written before anvil's {protocol=anvil} greeting is read.
+ * is written before anvil's {protocol=anvil} greeting is read. Each
+ * exchange is bounded by $ipc_timeout (read once by mail_params_init())
+ * or ANVIL_CLNT_TIMEOUT, whichever is smaller.
  *
  * SECURITY: every reply value must be a number in int range; anything
  * else is a failure and closes the connection.
+ *
+ * DIAGNOSTICS: nothing is fatal; an unreachable or misbehaving anvil is a
+ * warning (once per back-off) and a failed call. A call before
+ * mail_params_init() panics.
  */
 #include <limits.h>
 #include <string.h>
@@ -18,24 +24,21 @@
 
 #include "anvil_clnt.h"
 #include "attr.h"
-#include "config.h"
 #include "connect.h"
+#include "mail_params.h"
 #include "msg.h"
 
 static STREAM *anvil_stream;
 static int anvil_fresh;                 /* greeting not yet read */
 static time_t anvil_down_until;         /* backing off until then */
 
+/* $ipc_timeout (mail_params.h), but never more than ANVIL_CLNT_TIMEOUT. */
 static int
 anvil_clnt_timeout(void)
 {
-    const char *value = config_lookup(MAIL_IPC_TIMEOUT_PARAM);
-    long    seconds;
-
-    if (value == NULL || config_parse_time(value, 's', &seconds) < 0 || seconds <= 0
-        || seconds > ANVIL_CLNT_TIMEOUT)
-        seconds = ANVIL_CLNT_TIMEOUT;
-    return (int) seconds;
+    mail_params_need("anvil_clnt");
+    return mail_params.ipc_timeout < ANVIL_CLNT_TIMEOUT ? (int) mail_params.ipc_timeout
+        : ANVIL_CLNT_TIMEOUT;
 }
 
 void

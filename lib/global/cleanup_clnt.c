@@ -2,28 +2,34 @@
  * cleanup_clnt.c - submit a new message to the cleanup service.
  *
  * Interface: see cleanup_clnt.h. The path is relative to the
- * queue_directory, where every daemon runs.
+ * queue_directory, where every daemon runs. Each exchange is bounded by
+ * $ipc_timeout (mail_params.h).
  *
  * SECURITY: the greeting's queue id is checked with queue_id_ok() before
  * it is used or logged; the final status must be a number.
+ *
+ * DIAGNOSTICS: nothing is fatal; a cleanup that cannot be reached or
+ * answers wrongly is a warning and a failed call. A call before
+ * mail_params_init() panics.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "attr.h"
 #include "cleanup_clnt.h"
-#include "config.h"
 #include "connect.h"
+#include "mail_params.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "queue.h"
 #include "record.h"
 
+/* $ipc_timeout, read once by mail_params_init(); the table keeps it >= 1s. */
 static int
 cleanup_clnt_timeout(void)
 {
-    long    t = config_time(MAIL_IPC_TIMEOUT_PARAM);
-
-    return t > 0 ? (int) t : 3600;
+    mail_params_need("cleanup_clnt_open");
+    return mail_params.ipc_timeout > INT_MAX ? INT_MAX : (int) mail_params.ipc_timeout;
 }
 
 STREAM *

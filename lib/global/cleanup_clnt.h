@@ -2,7 +2,8 @@
  * cleanup_clnt.h - client side of the cleanup service (public/cleanup),
  * for programs that submit a new message: smtpd, local (forwarding),
  * and any other program that queues mail (see mail_proto.h for the
- * protocol).
+ * protocol). The program must have called mail_params_init() (the
+ * daemon skeleton does), which reads ipc_timeout.
  *
  *   cleanup_clnt_open(flags, queue_id)
  *       connect to public/cleanup (ipc_timeout on every operation),

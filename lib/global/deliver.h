@@ -8,11 +8,22 @@
  * delay is the total time since arrival; delays splits it into: before
  * qmgr (arrival -> active), in qmgr (active -> agent start), connection
  * setup, and transmission; each printed as Postfix does (two significant
- * digits, "0" below 0.01s).
+ * digits, "0" below the $delay_logging_resolution_limit).
+ *
+ * The one interface of five files, each on one subject:
+ *
+ *   deliver_request.c  the protocol: read, check, answer and free a
+ *                      request (agent), write it and read the answers (qmgr)
+ *   deliver_result.c   record a recipient's result and log it
+ *   deliver_log.c      the to= log line and the delay formatting
+ *   deliver_dsn.c      enhanced status codes (X.Y.Z)
+ *   deliver_content.c  read the message content as lines
  *
  * Greeting: deliver_request_read() first sends {protocol=delivery};
  * deliver_request_write() first reads and checks it (callers do not call
  * attr_send_protocol/attr_expect_protocol themselves).
+ *
+ * Parameters: delay_logging_resolution_limit (deliver_log.c).
  *
  * SECURITY: the agent side treats the request as untrusted: queue name
  * and id are validated before the file is opened (read-only, O_NOFOLLOW),
@@ -25,6 +36,7 @@
 #include "vstring.h"
 
 #define DELIVER_MAX_RCPT 10000
+#define DELIVER_REASON_MAX  2000    /* reason text kept and sent to qmgr */
 
 #define DELIVER_SENT     0
 #define DELIVER_DEFER    4
@@ -113,6 +125,8 @@ void    deliver_format_delays(VSTRING *out, double arrival, double active,
  * length, or 0 when there is none.
  */
 size_t  deliver_dsn_scan(const char *text, char *dsn, size_t dsnlen);
+/* 1 when dsn is one whole "X.Y.Z" status that fits DELIVER_RCPT.dsn. */
+int     deliver_dsn_ok(const char *dsn);
 
 /* Client (qmgr) side: write the request; read the replies into rcpt[].status/dsn/reason. */
 int     deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req);

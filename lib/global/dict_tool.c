@@ -22,6 +22,16 @@
  * uid switch makes a user-owned source produce a user-owned table and
  * never lets a user's file redirect root's writes. Keys read from stdin
  * are bounded by MAP_SOURCE_LINE_MAX.
+ *
+ * Parameters (read once after main.cf): myhostname (YP_MASTER_NAME),
+ * alias_database (newaliases), default_database_type (a file argument
+ * without "type:"), berkeley_db_read_buffer_size,
+ * berkeley_db_create_buffer_size.
+ *
+ * DIAGNOSTICS: as Postfix, fatal for what stops the command: a bad
+ * parameter value, a usage error, a source file or table that cannot
+ * be opened, read or written, an unsupported table type, a failed id
+ * switch. Warnings for a duplicate or empty key or result in the source.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +61,22 @@ typedef struct TOOL {
     int     incremental;        /* -i */
     const char *db_type;        /* default_database_type */
 } TOOL;
+
+/* Parameters, read once after main.cf is loaded (dict_tool_main). */
+static const char *var_myhostname;
+static const char *var_alias_database;
+static const char *var_default_database_type;
+static long var_db_read_buffer_size;
+static long var_db_create_buffer_size;
+
+static const CONFIG_VAR tool_vars[] = {
+    CONFIG_VAR_STR("myhostname", &var_myhostname),
+    CONFIG_VAR_STR("alias_database", &var_alias_database),
+    CONFIG_VAR_STR("default_database_type", &var_default_database_type),
+    CONFIG_VAR_SIZE("berkeley_db_read_buffer_size", &var_db_read_buffer_size),
+    CONFIG_VAR_SIZE("berkeley_db_create_buffer_size", &var_db_create_buffer_size),
+    CONFIG_VAR_END,
+};
 
 /* tool_spec - "type:name" for an argument that may lack the type */
 
@@ -136,7 +162,6 @@ tool_alias_signatures(TOOL *t, DICT *d)
 {
     int     flags = dict_get_flags(d);
     char    stamp[32];
-    const char *host = config_str("myhostname");
 
     dict_set_flags(d, (flags & ~(MAP_DUP_WARN | MAP_DUP_IGNORE)) | MAP_DUP_REPLACE);
     if (dict_put(d, "@", "@") < 0)
@@ -145,7 +170,7 @@ tool_alias_signatures(TOOL *t, DICT *d)
                    | MAP_DUP_REPLACE | MAP_NUL_OFF | MAP_FOLD_NONE);
     snprintf(stamp, sizeof(stamp), "%010lld", (long long) time((time_t *) 0));
     if (dict_put(d, "YP_LAST_MODIFIED", stamp) < 0
-        || dict_put(d, "YP_MASTER_NAME", *host ? host : "localhost") < 0)
+        || dict_put(d, "YP_MASTER_NAME", var_myhostname) < 0)
         return -1;
     dict_set_flags(d, flags);
     return 0;
@@ -419,7 +444,7 @@ tool_stdio(void)
 static void
 tool_newaliases(TOOL *t)
 {
-    ARGV   *list = config_list("alias_database");
+    ARGV   *list = argv_split_list(var_alias_database);
     size_t  i;
 
     for (i = 0; i < list->argc; i++)
@@ -517,11 +542,9 @@ dict_tool_main(int argc, char **argv, int is_alias)
         msg_fatal("out of memory");
     config_load(config_dir);
     msg_logging_init();
-    dict_db_cache_size((size_t) config_size("berkeley_db_read_buffer_size"),
-                       (size_t) config_size("berkeley_db_create_buffer_size"));
-    t.db_type = config_str("default_database_type");
-    if (*t.db_type == 0)
-        t.db_type = "hash";
+    config_read_vars(tool_vars);
+    dict_db_cache_size((size_t) var_db_read_buffer_size, (size_t) var_db_create_buffer_size);
+    t.db_type = var_default_database_type;
 
     if (is_alias && strcmp(t.prog, "newaliases") == 0 && optind >= argc) {
         tool_newaliases(&t);

@@ -7,11 +7,16 @@
  * that starts with '{' runs to the matching '}' and becomes one argument
  * without the braces and the white space just inside them. The first
  * seven fields are checked and converted; "-" takes the default, and the
- * default maxproc is $default_process_limit (config_int()).
+ * default maxproc is $default_process_limit, read (CONFIG_VAR) when a
+ * parse starts, so main.cf must be loaded first.
  *
  * SECURITY: master.cf is a root-owned file read by the root master. Lines
  * are bounded by CONFIG_LINE_MAX, numbers are range-checked, and every
  * syntax error is reported with the file and line, never a crash.
+ *
+ * DIAGNOSTICS: a bad default_process_limit is fatal (with its name and
+ * value); a master.cf syntax error is returned as a message with the
+ * file and line, for the caller to report.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +31,13 @@
 #include "vstring.h"
 
 #define MASTERCF_FILE_MAX (16 * 1024 * 1024)
+
+/* Read once per parse, when it starts (mastercf_parse_text). */
+static long var_default_process_limit;
+static const CONFIG_VAR mastercf_vars[] = {
+    CONFIG_VAR_INT("default_process_limit", &var_default_process_limit),
+    CONFIG_VAR_END,
+};
 
 static const struct {
     const char *name;
@@ -177,9 +189,8 @@ mastercf_fill(MASTER_ENT *ent, ARGV *f)
         && mastercf_number(f->argv[5], 1, &ent->wakeup, &ent->wakeup_conditional) < 0)
         return "wakeup";
     if (strcmp(f->argv[6], "-") == 0) {
-        long    n = config_int("default_process_limit");
-
-        ent->maxproc = n > INT_MAX ? INT_MAX : (int) n;
+        ent->maxproc = var_default_process_limit > INT_MAX ? INT_MAX
+            : (int) var_default_process_limit;
     } else if (mastercf_number(f->argv[6], 0, &ent->maxproc, NULL) < 0) {
         return "maxproc";
     }
@@ -263,6 +274,7 @@ mastercf_parse_text(const char *text, const char *origin, char **err)
     int     lineno = 0, start_line = 0, rc = 0;
 
     *err = NULL;
+    config_read_vars(mastercf_vars);
     for (line = text; rc == 0 && *line; line = end) {
         end = strchr(line, '\n');
         end = end ? end + 1 : line + strlen(line);

@@ -1,13 +1,18 @@
 /*
  * receive_opts.c - receive_override_options. Interface: receive_opts.h.
+ * The value is read once by mail_params_init() (mail_params.h), after
+ * the service's -o overrides.
  *
  * SECURITY: the value comes from main.cf/master.cf (trusted); names are
  * compared, nothing else is done with them.
+ *
+ * DIAGNOSTICS: an unknown option name is a warning (once per process);
+ * a call before mail_params_init() panics.
  */
 #include <strings.h>
 
 #include "argv.h"
-#include "config.h"
+#include "mail_params.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "receive_opts.h"
@@ -21,8 +26,11 @@ int
 receive_opts_has(const char *name)
 {
     static int warned;
-    ARGV   *list = config_list("receive_override_options");
+    ARGV   *list;
     int     found = 0;
+
+    mail_params_need("receive_opts_has");
+    list = argv_split_list(mail_params.receive_override_options);
 
     for (size_t i = 0; i < list->argc; i++) {
         const char *const *kp;

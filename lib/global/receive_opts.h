@@ -10,9 +10,9 @@
  * "no_unknown_recipient_checks" (smtpd's own business).
  * Unknown option names are logged once as a warning and otherwise ignored.
  *
- * The value is read from the running program's configuration, so a
- * master.cf "-o receive_override_options=..." on the smtpd or pickup
- * service applies to the mail that service receives.
+ * The value is read once at start-up (mail_params_init(), after the -o
+ * overrides), so a master.cf "-o receive_override_options=..." on the
+ * smtpd or pickup service applies to the mail that service receives.
  */
 #ifndef POSTHORN_RECEIVE_OPTS_H
 #define POSTHORN_RECEIVE_OPTS_H

@@ -2,9 +2,12 @@
  * server.c - the daemon skeletons: single-client, multi-client, trigger.
  *
  * Interface: server.h. Common start-up (server_init): parse the options
- * master passes, load main.cf and the -o overrides, set up logging, run
- * the program's pre_init as root, chdir to queue_directory, drop
- * privileges (-u) and chroot (-r), run post_init. Then one of three loops:
+ * master passes, load main.cf and the -o overrides, set up logging, read
+ * the skeleton's parameters (max_use, max_idle, daemon_timeout,
+ * queue_directory) and those of the lib/global modules
+ * (mail_params_init()), run the program's pre_init as root, chdir to
+ * queue_directory, drop privileges (-u) and chroot (-r), run post_init.
+ * Then one of three loops:
  *
  *   single: poll the listen descriptors (and the status pipe, to notice
  *       that master went away), accept one client, report busy, serve it,
@@ -25,6 +28,12 @@
  * SECURITY: runs as root until priv_drop(). Clients are untrusted; the
  * programs' fn() bound their input. Trigger messages are cut at
  * SERVER_TRIGGER_MAX bytes (datagrams at SERVER_DGRAM_MAX).
+ *
+ * DIAGNOSTICS: fatal at start-up: a bad option, a missing listen
+ * descriptor, a bad parameter value (with its name and value), a
+ * queue_directory that cannot be entered, a failed privilege drop. At
+ * run time only warnings (a failed accept, a pass service without a
+ * descriptor); a hung client ends the process by the watchdog.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +51,7 @@
 #include "config.h"
 #include "connect.h"
 #include "events.h"
+#include "mail_params.h"
 #include "mem.h"
 #include "msg.h"
 #include "privs.h"
@@ -168,18 +178,20 @@ server_watchdog(int on)
 
 /* ---- start-up ---------------------------------------------------------- */
 
-static long
-server_param(const char *name, long dflt, int is_time)
-{
-    if (config_lookup(name) == NULL)
-        return dflt;
-    return is_time ? config_time(name) : config_int(name);
-}
+/* The skeleton's parameters, read after main.cf and the -o overrides. */
+static const char *var_queue_directory;
+static const CONFIG_VAR server_vars[] = {
+    CONFIG_VAR_INT("max_use", &srv.max_use),
+    CONFIG_VAR_TIME("max_idle", &srv.max_idle),
+    CONFIG_VAR_TIME("daemon_timeout", &srv.daemon_timeout),
+    CONFIG_VAR_STR("queue_directory", &var_queue_directory),
+    CONFIG_VAR_END,
+};
 
 static void
 server_drop_privileges(int unpriv, int chroot_flag, const SERVER_OPTS *opts)
 {
-    const char *qdir = config_str("queue_directory");
+    const char *qdir = var_queue_directory;
     uid_t   uid;
     gid_t   gid;
 
@@ -220,7 +232,6 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
     int     unpriv = 0, chroot_flag = 0;
     int     ch;
     size_t  i;
-    const char *qdir;
 
     msg_init(argv[0], isatty(STDERR_FILENO) ? MSG_STDERR : 0);
     server_signals();
@@ -263,18 +274,16 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
             msg_warn("ignoring bad override \"-o %s\"", overrides->argv[i]);
     argv_free(overrides);
     msg_logging_init();
+    config_read_vars(server_vars);
+    mail_params_init();
 
     srv.master_pid = getppid();
-    srv.max_use = server_param("max_use", 100, 0);
-    srv.max_idle = server_param("max_idle", 100, 1);
-    srv.daemon_timeout = server_param("daemon_timeout", 18000, 1);
     server_check_listen_fds();
 
     if (opts && opts->pre_init)
         opts->pre_init(server_ctx.service, server_ctx.args);
-    qdir = config_str("queue_directory");
-    if (chdir(qdir) < 0)
-        msg_fatal("chdir(\"%s\"): %m", qdir);
+    if (chdir(var_queue_directory) < 0)
+        msg_fatal("chdir(\"%s\"): %m", var_queue_directory);
     server_drop_privileges(unpriv, chroot_flag, opts);
     if (opts && opts->post_init)
         opts->post_init(server_ctx.service, server_ctx.args);

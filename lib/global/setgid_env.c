@@ -6,7 +6,11 @@
  *
  * SECURITY: see setgid_env.h. The saved values are length-bounded; the
  * trusted directory list comes from the default main.cf only, which the
- * invoker cannot choose.
+ * invoker cannot choose; it is read with its own CONFIG_VAR table and
+ * forgotten (config_reset) before the caller loads its own main.cf.
+ *
+ * DIAGNOSTICS: an unreadable default main.cf is fatal (config_load);
+ * everything else is a return value the caller reports.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -81,6 +85,11 @@ setgid_env_same_dir(const char *a, const char *b)
 int
 setgid_env_config_dir_ok(const char *dir)
 {
+    const char *alt_dirs;
+    const CONFIG_VAR vars[] = {
+        CONFIG_VAR_STR("alternate_config_directories", &alt_dirs),
+        CONFIG_VAR_END,
+    };
     ARGV   *list;
     int     ok = 0;
 
@@ -89,7 +98,8 @@ setgid_env_config_dir_ok(const char *dir)
     if (getuid() == 0 || !setgid_env_privileged())
         return 1;
     config_load(CONFIG_DEFAULT_DIR);
-    list = config_list("alternate_config_directories");
+    config_read_vars(vars);
+    list = argv_split_list(alt_dirs);
     for (size_t i = 0; i < list->argc && !ok; i++)
         ok = setgid_env_same_dir(list->argv[i], dir);
     argv_free(list);

@@ -21,6 +21,7 @@
 #include "../../cleanup/cleanup_checks.c"
 #include "../../cleanup/cleanup_bounce.c"
 #include "../../cleanup/cleanup_params.c"
+#include "mail_params.h"
 #include "fuzz_util.h"
 
 static const char fuzz_checks[] =
@@ -61,6 +62,7 @@ fuzz_init(void)
     config_reset();
     config_load_text(conf, "fuzz");
     mem_free(conf);
+    mail_params_init();
     cleanup_params_init();
     cleanup_checks_load();
     unlink(path);

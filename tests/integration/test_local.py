@@ -307,6 +307,17 @@ def test_mailbox_command_exit_codes():
         assert re.search(r"%s: to=<phalice@example.test>, .*dsn=5\.1\.1" % q3, inst.log())
 
 
+def test_bad_parameter_is_fatal_with_name_and_value():
+    """A value local cannot use stops it at start-up, as in Postfix; it is
+    not replaced by a default of its own (it used to be, silently)."""
+    with Instance("badparam", main={"deliver_lock_delay": "1x"}) as inst:
+        inst.start()
+        send(inst, "phedison@example.test", ("never delivered",))
+        inst.wait_log(r"postfix/local\[\d+\]: fatal: parameter deliver_lock_delay: "
+                      r"bad time value or unit: 1x")
+        assert inst.mbox("phedison") == ""
+
+
 def test_mailbox_size_limit():
     main = {"mailbox_size_limit": "20000", "message_size_limit": "20000"}
     with Instance("mbsize", main=main) as inst:

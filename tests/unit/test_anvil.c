@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mail_params.h"
 #include "unit.h"
 #include "anvil_clnt.h"
 #include "attr.h"
@@ -270,6 +271,8 @@ UNIT_TEST(client_fails_open)
     int     count = -1, rate = -1;
     time_t  start = time(NULL);
 
+    config_reset();
+    mail_params_init();
     CHECK(mkdtemp(dir) != NULL);
     CHECK_INT(chdir(dir), 0);
     CHECK_INT(anvil_clnt_connect("smtp", "192.0.2.1", &count, &rate), ANVIL_STAT_FAIL);

@@ -19,6 +19,7 @@
 #include "../../cleanup/cleanup_checks.c"
 #include "../../cleanup/cleanup_bounce.c"
 #include "../../cleanup/cleanup_params.c"
+#include "mail_params.h"
 #include "unit.h"
 
 static int
@@ -42,6 +43,7 @@ setup(const char *extra)
                      "myorigin = $mydomain\n", "test");
     if (extra)
         config_load_text(extra, "test-extra");
+    mail_params_init();
     cleanup_params_init();
     state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
     state->rewrite = test_rewrite;

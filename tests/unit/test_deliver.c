@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "deliver.h"
+#include "mail_params.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
@@ -108,6 +110,35 @@ collect(const char *data, size_t len, int is_eol, void *ctx)
     return 0;
 }
 
+/* main.cf text, and the parameters of the lib/global modules read from it. */
+static void
+load(const char *text)
+{
+    config_reset();
+    config_load_text(text, "test");
+    mail_params_init();
+}
+
+/* Load text in a child; returns its exit status (-1 if it crashed). */
+static int
+load_status(const char *text)
+{
+    pid_t   pid;
+    int     status;
+
+    if ((pid = fork()) == 0) {
+        int     fd = open("/dev/null", O_WRONLY);
+
+        if (fd >= 0)
+            dup2(fd, 2);
+        msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
+        load(text);
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 UNIT_TEST(test_round_trip)
 {
     long    offset = make_queue_file();
@@ -118,6 +149,7 @@ UNIT_TEST(test_round_trip)
     LINES   l;
 
     msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
+    load("");
     CHECK(offset > 0);
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     if ((pid = fork()) == 0) {
@@ -202,6 +234,7 @@ delays(double arrival, double active, double agent, double conn, double xfer, do
 
 UNIT_TEST(test_delays)
 {
+    load("");
     CHECK_STR(delays(100, 100.01, 100.01, 0, 0.01, 100.02),
               "delay=0.02, delays=0.01/0/0/0.01");
     CHECK_STR(delays(100, 100.5, 100.6, 0, 0.1, 101.2),
@@ -217,9 +250,26 @@ UNIT_TEST(test_delays)
     CHECK_STR(delays(100, 99, 98, 0, 0, 100.1), "delay=0.1, delays=0/0/0/0");
 }
 
+/* The resolution comes from the parameter table, read once; a value
+ * outside 0..6 is fatal, as any bad value (it used to be clamped). */
+UNIT_TEST(test_delay_resolution)
+{
+    load("delay_logging_resolution_limit = 4\n");
+    CHECK_STR(delays(100, 100.0015, 100.0015, 0, 0.0002, 100.0031),
+              "delay=0.0031, delays=0.0015/0/0/0.0002");
+    load("delay_logging_resolution_limit = 0\n");
+    CHECK_STR(delays(100, 100.5, 100.5, 0, 0.5, 101.5), "delay=1, delays=0/0/0/0");
+    CHECK_INT(load_status("delay_logging_resolution_limit = 6\n"), 0);
+    CHECK(load_status("delay_logging_resolution_limit = 7\n") > 0);
+    CHECK(load_status("delay_logging_resolution_limit = -1\n") > 0);
+    CHECK(load_status("delay_logging_resolution_limit =\n") > 0);
+    CHECK(load_status("ipc_timeout = 10x\n") > 0);
+}
+
 UNIT_TESTS {
     {"test_round_trip", test_round_trip},
     {"test_bad_request", test_bad_request},
     {"test_delays", test_delays},
+    {"test_delay_resolution", test_delay_resolution},
     UNIT_END
 };

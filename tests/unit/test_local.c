@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../local/local_service.c"
@@ -22,6 +23,7 @@
 #include "../../local/local_mbox.c"
 #include "../../local/local_command.c"
 #include "../../local/local_forward.c"
+#include "../../local/local_params.c"
 #include "record.h"
 #include "unit.h"
 
@@ -171,21 +173,77 @@ UNIT_TEST(test_expand)
     LOCAL_PRIV pw = {1000, 1000, "joe", "/home/joe", "/bin/sh"};
     char   *s;
 
+    config_reset();
+    local_params_init();
     local_addr_split(&a, "joe+x;rm -rf /@example.com", "+");
     s = local_expand("$home/.forward${recipient_delimiter}${extension}, $home/.forward",
-                     &a, &pw, NULL, 0);
+                     &a, &pw, var_forward_expansion_filter, 0);
     CHECK_STR(s, "/home/joe/.forward+x_rm_-rf_/, /home/joe/.forward");
     mem_free(s);
     s = local_expand("procmail -a \"$EXTENSION\" ${extension?yes}${extension:no} $$",
-                     &a, &pw, NULL, LOCAL_EXP_KEEP_UNKNOWN);
+                     &a, &pw, var_command_expansion_filter, LOCAL_EXP_KEEP_UNKNOWN);
     CHECK_STR(s, "procmail -a \"$EXTENSION\" yes $");
     mem_free(s);
     local_addr_free(&a);
     local_addr_split(&a, "joe@example.com", "+");
-    s = local_expand("$home/.forward${recipient_delimiter}${extension}", &a, &pw, NULL, 0);
+    s = local_expand("$home/.forward${recipient_delimiter}${extension}", &a, &pw,
+                     var_forward_expansion_filter, 0);
     CHECK_STR(s, "/home/joe/.forward");
     mem_free(s);
     local_addr_free(&a);
+}
+
+/* The filter is the parameter's value: another set, or none at all. */
+UNIT_TEST(test_expand_filter)
+{
+    LOCAL_ADDR a;
+    LOCAL_PRIV pw = {1000, 1000, "joe", "/home/joe", "/bin/sh"};
+    char   *s;
+
+    config_reset();
+    config_load_text("forward_expansion_filter = /.abcdefghijklmnopqrstuvwxyz\n"
+                     "command_expansion_filter =\n", "test");
+    local_params_init();
+    local_addr_split(&a, "joe+x-1@example.com", "+");
+    s = local_expand("$home/.forward+$extension", &a, &pw, var_forward_expansion_filter, 0);
+    CHECK_STR(s, "/home/joe/.forward+x__");
+    mem_free(s);
+    s = local_expand("cmd $extension", &a, &pw, var_command_expansion_filter, 0);
+    CHECK_STR(s, "cmd ___");
+    mem_free(s);
+    local_addr_free(&a);
+}
+
+/* Run local_params_init() on main.cf text in a child: its exit status. */
+static int
+params_status(const char *text)
+{
+    pid_t   pid;
+    int     status;
+
+    if ((pid = fork()) == 0) {
+        int     fd = open("/dev/null", O_WRONLY);
+
+        if (fd >= 0)
+            dup2(fd, 2);
+        msg_init("local", MSG_STDERR | MSG_NOSYSLOG);
+        config_reset();
+        config_load_text(text, "test");
+        local_params_init();
+        _exit(0);
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A bad value is fatal at start-up, with no private default behind it. */
+UNIT_TEST(test_params_bad_values_fatal)
+{
+    CHECK_INT(params_status("deliver_lock_delay = 2s\ncommand_time_limit = 10m\n"), 0);
+    CHECK(params_status("deliver_lock_delay = 1x\n") > 0);
+    CHECK(params_status("command_time_limit = soon\n") > 0);
+    CHECK(params_status("mailbox_size_limit = -5\n") > 0);
+    CHECK(params_status("deliver_lock_attempts = 0\n") > 0);
 }
 
 UNIT_TEST(test_shell_meta)
@@ -216,6 +274,7 @@ UNIT_TEST(test_child_wait_is_bounded)
 
     alarm(30);                                  /* an unbounded wait fails the test */
     config_override("command_time_limit", "1s");
+    local_params_init();
     memset(&req, 0, sizeof(req));
     memset(&st, 0, sizeof(st));
     req.fp = stream_open(path, O_RDONLY, 0);
@@ -240,6 +299,7 @@ UNIT_TEST(test_priv_run_never_root)
     LOCAL_PRIV *p;
 
     config_override("default_privs", "nobody");
+    local_params_init();
     p = local_priv_run(&root);
     CHECK(p != NULL && p->uid != 0 && p->gid != 0 && strcmp(p->name, "nobody") == 0);
     local_priv_free(p);
@@ -250,6 +310,7 @@ UNIT_TEST(test_priv_run_never_root)
     CHECK(p != NULL && p->uid == 4242 && p->gid == 4242);
     local_priv_free(p);
     config_override("default_privs", "root");
+    local_params_init();
     CHECK(local_priv_run(&root) == NULL);
 }
 
@@ -261,6 +322,8 @@ UNIT_TESTS {
     {"test_copy_mbox", test_copy_mbox},
     {"test_addr_split", test_addr_split},
     {"test_expand", test_expand},
+    {"test_expand_filter", test_expand_filter},
+    {"test_params_bad_values_fatal", test_params_bad_values_fatal},
     {"test_shell_meta", test_shell_meta},
     {"test_child_wait_is_bounded", test_child_wait_is_bounded},
     {"test_priv_run_never_root", test_priv_run_never_root},

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mail_params.h"
 #include "unit.h"
 #include "config.h"
 #include "msg.h"
@@ -42,6 +43,7 @@ setup(const char *main_cf)
         mkdir(dirs[i], 0700);
     config_reset();
     config_load_text(main_cf, "test");
+    mail_params_init();
     qmgr_params_init();
     qmgr_transport_list = 0;    /* limits are read when a transport is created */
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mail_params.h"
 #include "unit.h"
 #include "config.h"
 #include "msg.h"
@@ -42,6 +43,7 @@ setup(void)
         mkdir(dirs[i], 0700);
     config_reset();
     config_load_text("", "test");
+    mail_params_init();
     qmgr_params_init();
 }
 

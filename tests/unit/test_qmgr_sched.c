@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "mail_params.h"
 #include "unit.h"
 #include "config.h"
 #include "msg.h"
@@ -41,6 +42,7 @@ setup(const char *maincf)
         mkdir(dirs[i], 0700);
     config_reset();
     config_load_text(maincf, "test");
+    mail_params_init();
     qmgr_params_init();
     qmgr_transport_list = 0;        /* forget earlier setups (leaked: a test) */
 }

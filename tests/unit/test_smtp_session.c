@@ -25,6 +25,7 @@
 #include "../../smtp/smtp_service.c"
 #include "config.h"
 #include "record.h"
+#include "mail_params.h"
 #include "unit.h"
 
 typedef struct SCRIPT {
@@ -184,6 +185,7 @@ setup(DELIVER_REQUEST *req, DELIVER_RCPT *rcpt, int nrcpt, const char *nexthop, 
     config_reset();
     config_load_text("myhostname = client.example.test\ninet_interfaces = 127.0.0.1\n"
                      "smtp_connect_timeout = 5s\nsmtp_helo_timeout = 5s\n", "test");
+    mail_params_init();
     msg_init("smtp", MSG_STDERR | MSG_NOSYSLOG);
     smtp_params_init(lmtp);
 }

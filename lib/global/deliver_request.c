@@ -1,6 +1,7 @@
 /*
- * deliver.c - the delivery request between qmgr and a delivery agent,
- * and the per-recipient "to=<...>, relay=..., status=..." log line.
+ * deliver_request.c - the delivery request protocol between qmgr and a
+ * delivery agent: reading, checking, answering and freeing a request on
+ * the agent side, writing it and reading the answers on the qmgr side.
  *
  * Interface: deliver.h. Wire sequence (mail_proto.h):
  *
@@ -10,47 +11,37 @@
  *   agent: N x {status, dsn, reason}
  *
  * Agent side: deliver_request_read() greets, reads and checks the
- * request, opens the queue file read-only; deliver_read_content() walks
- * the content records; deliver_result() records and logs each result;
- * deliver_request_reply() answers.
- * qmgr side: deliver_request_write() and deliver_reply_read().
+ * request and opens the queue file read-only; deliver_request_reply()
+ * answers with each recipient's result (deliver_result.c records them);
+ * deliver_request_free(). qmgr side: deliver_request_write() and
+ * deliver_reply_read().
  *
  * SECURITY: both directions are untrusted input from another process.
  * The agent validates queue name and id before they become a path, opens
- * the file with O_NOFOLLOW, checks offsets against the file size and
- * bounds the recipient count (DELIVER_MAX_RCPT). qmgr checks each
- * reply's status and dsn syntax; attribute sizes are bounded by attr.c.
+ * the file with O_NOFOLLOW, checks that it is a regular file and the
+ * offsets against its size, and bounds the recipient count
+ * (DELIVER_MAX_RCPT). qmgr checks each reply's status and dsn syntax and
+ * cuts the reason at DELIVER_REASON_MAX; attribute sizes are bounded by
+ * attr.c.
+ *
+ * DIAGNOSTICS: nothing here is fatal. A malformed request or reply, or a
+ * queue file that cannot be opened or does not match the request, is a
+ * warning and a failed call (NULL or -1); the caller drops the peer.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include "attr.h"
-#include "config.h"
 #include "deliver.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
-#include "record.h"
-
-#define DELIVER_REASON_MAX  2000    /* reason text sent to qmgr */
-
-double
-deliver_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
 
 /* Parse a non-negative floating point time stamp; 0 when absent or bad. */
 static double
@@ -278,180 +269,6 @@ deliver_request_reply(STREAM *client, DELIVER_REQUEST *req)
     return ret;
 }
 
-/* ---- result logging ----------------------------------------------------- */
-
-static const char *
-deliver_status_word(int status)
-{
-    switch (status) {
-    case DELIVER_SENT:
-        return "sent";
-    case DELIVER_BOUNCE:
-        return "bounced";
-    default:
-        return "deferred";
-    }
-}
-
-static int
-deliver_rank(int status)
-{
-    return status == DELIVER_SENT ? 0 : status == DELIVER_BOUNCE ? 1 : 2;
-}
-
-static int
-deliver_resolution(void)
-{
-    const char *v = config_lookup("delay_logging_resolution_limit");
-    long    n;
-
-    if (v == NULL || *v == 0)
-        return 2;
-    n = strtol(v, NULL, 10);
-    return n < 0 ? 0 : n > 6 ? 6 : (int) n;
-}
-
-/* One delay value as Postfix prints it: whole seconds from 10s up, two
- * significant digits below that (truncated), at most "limit" digits after
- * the point, "0" for anything smaller. */
-static void
-deliver_format_one(VSTRING *out, double x, int limit)
-{
-    char    buf[64];
-    int     digits, i;
-    double  scale;
-    char   *p;
-
-    if (!isfinite(x) || x < 0)
-        x = 0;
-    if (x > 1e12)
-        x = 1e12;
-    if (x >= 10) {
-        vstring_sprintf_append(out, "%lld", (long long) (x + 0.5));
-        return;
-    }
-    if (x >= 1)
-        digits = 1;
-    else {
-        for (digits = 2, scale = 0.1; digits < 8 && x < scale; digits++)
-            scale /= 10;
-    }
-    if (digits > limit)
-        digits = limit;
-    for (scale = 1, i = 0; i < digits; i++)
-        scale *= 10;
-    x = (double) (long long) (x * scale + 1e-6) / scale;        /* truncate: below the limit is "0" */
-    snprintf(buf, sizeof(buf), "%.*f", digits, x);
-    if (strchr(buf, '.')) {
-        for (p = buf + strlen(buf) - 1; *p == '0'; p--)
-            *p = 0;
-        if (*p == '.')
-            *p = 0;
-    }
-    vstring_cat(out, buf);
-}
-
-void
-deliver_format_delays(VSTRING *out, double arrival, double active,
-                      double agent, double conn, double xfer, double now)
-{
-    int     limit = deliver_resolution();
-
-    if (active < arrival)
-        active = arrival;
-    if (agent < active)
-        agent = active;
-    vstring_cat(out, "delay=");
-    deliver_format_one(out, now - arrival, limit);
-    vstring_cat(out, ", delays=");
-    deliver_format_one(out, active - arrival, limit);
-    vstring_cat(out, "/");
-    deliver_format_one(out, agent - active, limit);
-    vstring_cat(out, "/");
-    deliver_format_one(out, conn, limit);
-    vstring_cat(out, "/");
-    deliver_format_one(out, xfer, limit);
-}
-
-static void
-deliver_vresult(DELIVER_REQUEST *req, int i, const char *to, int status,
-                const char *dsn, const char *relay, double conn_time,
-                double xfer_time, const char *fmt, va_list ap)
-{
-    DELIVER_RCPT *r;
-    VSTRING *text = vstring_alloc(DELIVER_REASON_MAX);
-    const char *orig;
-
-    if (i < 0 || i >= req->rcpt_count)
-        msg_panic("deliver_result: recipient index %d out of range", i);
-    r = &req->rcpt[i];
-    if (status != DELIVER_SENT && status != DELIVER_BOUNCE)
-        status = DELIVER_DEFER;
-    vstring_vsprintf_append(text, fmt, ap);
-    if (to == NULL) {
-        to = r->address;
-        orig = r->orig_rcpt;
-    } else {
-        orig = (r->orig_rcpt && *r->orig_rcpt) ? r->orig_rcpt : r->address;
-    }
-    deliver_log_status(req->queue_id, to, orig, relay, req->arrival_time, req->active_time,
-                       req->agent_time, conn_time, xfer_time, dsn,
-                       (req->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER
-                       ? (status == DELIVER_SENT ? "deliverable" : "undeliverable")
-                       : deliver_status_word(status), STR(text));
-
-    if (r->status < 0 || deliver_rank(status) > deliver_rank(r->status)) {
-        r->status = status;
-        snprintf(r->dsn, sizeof(r->dsn), "%s", dsn);
-        mem_free(r->reason);
-        r->reason = vstring_export(text);
-        text = NULL;
-    }
-    vstring_free(text);
-}
-
-void
-deliver_log_status(const char *queue_id, const char *to, const char *orig,
-                   const char *relay, double arrival, double active, double agent,
-                   double conn, double xfer, const char *dsn, const char *status,
-                   const char *text)
-{
-    VSTRING *line = vstring_alloc(MSG_LINE_MAX);
-
-    vstring_sprintf(line, "%s: to=<%s>, ", queue_id, to);
-    if (orig && *orig && strcasecmp(orig, to) != 0)
-        vstring_sprintf_append(line, "orig_to=<%s>, ", orig);
-    vstring_sprintf_append(line, "relay=%s, ", relay);
-    deliver_format_delays(line, arrival, active, agent, conn, xfer, deliver_now());
-    vstring_sprintf_append(line, ", dsn=%s, status=%s (%s)", dsn, status, text ? text : "");
-    msg_info("%s", STR(line));
-    vstring_free(line);
-}
-
-void
-deliver_result(DELIVER_REQUEST *req, int i, int status, const char *dsn,
-               const char *relay, double conn_time, double xfer_time,
-               const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    deliver_vresult(req, i, NULL, status, dsn, relay, conn_time, xfer_time, fmt, ap);
-    va_end(ap);
-}
-
-void
-deliver_result_to(DELIVER_REQUEST *req, int i, const char *to, int status,
-                  const char *dsn, const char *relay, double conn_time,
-                  double xfer_time, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    deliver_vresult(req, i, to, status, dsn, relay, conn_time, xfer_time, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- qmgr side ---------------------------------------------------------- */
 
 int
@@ -496,42 +313,6 @@ deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
     return ret;
 }
 
-size_t
-deliver_dsn_scan(const char *text, char *dsn, size_t dsnlen)
-{
-    const char *p = text;
-    int     part, n;
-
-    if (*p != '2' && *p != '4' && *p != '5')
-        return 0;
-    p++;
-    for (part = 0; part < 2; part++) {
-        if (*p++ != '.')
-            return 0;
-        for (n = 0; *p >= '0' && *p <= '9'; p++)
-            n++;
-        if (n < 1 || n > 3)
-            return 0;
-    }
-    if (*p != 0 && *p != ' ' && *p != '\t')
-        return 0;
-    if ((size_t) (p - text) >= dsnlen)
-        return 0;
-    memcpy(dsn, text, (size_t) (p - text));
-    dsn[p - text] = 0;
-    return (size_t) (p - text);
-}
-
-/* A whole "X.Y.Z" status that fits a DELIVER_RCPT. */
-static int
-deliver_dsn_ok(const char *dsn)
-{
-    char    buf[sizeof(((DELIVER_RCPT *) 0)->dsn)];
-    size_t  n = deliver_dsn_scan(dsn, buf, sizeof(buf));
-
-    return n > 0 && dsn[n] == 0;
-}
-
 int
 deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req)
 {
@@ -564,39 +345,4 @@ deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req)
     }
     attr_list_free(list);
     return 0;
-}
-
-/* ---- content ------------------------------------------------------------ */
-
-int
-deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx)
-{
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    int     type, ret = -1;
-
-    if (stream_seek(req->fp, req->offset) < 0) {
-        msg_warn("%s: seek queue file: %s", req->queue_id, strerror(errno));
-        vstring_free(buf);
-        return -1;
-    }
-    for (;;) {
-        type = rec_get(req->fp, buf, REC_MAX_DEFAULT);
-        if (type == REC_TYPE_NORM || type == REC_TYPE_CONT) {
-            int     r = fn(STR(buf), LEN(buf), type == REC_TYPE_NORM, ctx);
-
-            if (r != 0) {
-                ret = r;
-                break;
-            }
-            continue;
-        }
-        if (type == REC_TYPE_XTRA)
-            ret = 0;
-        else
-            msg_warn("%s: corrupt queue file: unexpected record type %d in content",
-                     req->queue_id, type);
-        break;
-    }
-    vstring_free(buf);
-    return ret;
 }

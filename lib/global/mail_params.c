@@ -1,0 +1,43 @@
+/*
+ * mail_params.c - read the parameters of the lib/global modules once.
+ *
+ * Interface: mail_params.h (mail_params, mail_params_init,
+ * mail_params_need).
+ *
+ * DIAGNOSTICS: a bad value is fatal with the parameter's name and value
+ * (config_read_vars); so is a negative delay_logging_resolution_limit,
+ * which the table's range (0 = no minimum) cannot express. Using a value
+ * before mail_params_init() is a programming error (panic).
+ */
+#include "config.h"
+#include "mail_params.h"
+#include "msg.h"
+
+MAIL_PARAMS mail_params;
+
+static const CONFIG_VAR mail_params_vars[] = {
+    CONFIG_VAR_INT("delay_logging_resolution_limit",
+                   &mail_params.delay_logging_resolution_limit),
+    CONFIG_VAR_TIME("ipc_timeout", &mail_params.ipc_timeout),
+    CONFIG_VAR_STR("myorigin", &mail_params.myorigin),
+    CONFIG_VAR_STR("recipient_delimiter", &mail_params.recipient_delimiter),
+    CONFIG_VAR_STR("receive_override_options", &mail_params.receive_override_options),
+    CONFIG_VAR_END,
+};
+
+void
+mail_params_init(void)
+{
+    config_read_vars(mail_params_vars);
+    if (mail_params.delay_logging_resolution_limit < 0)
+        msg_fatal("invalid delay_logging_resolution_limit parameter value %ld < 0",
+                  mail_params.delay_logging_resolution_limit);
+    mail_params.ready = 1;
+}
+
+void
+mail_params_need(const char *who)
+{
+    if (!mail_params.ready)
+        msg_panic("%s: mail_params_init() was not called", who);
+}
