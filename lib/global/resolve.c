@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include "address.h"
 #include "argv.h"
 #include "config.h"
+#include "dns.h"
 #include "mail_proto.h"
 #include "maps.h"
 #include "mem.h"
@@ -300,7 +300,7 @@ resolve_own_add_interfaces(void)
 static void
 resolve_own_add_name(const char *name)
 {
-    struct addrinfo hints, *res, *ai;
+    DNS_ADDR_LIST list;
     char    host[256];
     size_t  len = strlen(name);
 
@@ -308,13 +308,11 @@ resolve_own_add_name(const char *name)
         snprintf(host, sizeof(host), "%.*s", (int) (len - 2), name + 1);
     else
         snprintf(host, sizeof(host), "%s", name);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, NULL, &hints, &res) != 0)
-        return;
-    for (ai = res; ai; ai = ai->ai_next)
-        resolve_own_add(ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(res);
+    dns_addr_list_init(&list);
+    if (dns_host_addrs(host, AF_UNSPEC, 0, &list, NULL) == DNS_OK)
+        for (int i = 0; i < list.count; i++)
+            resolve_own_add((struct sockaddr *) &list.addr[i].sa, list.addr[i].len);
+    dns_addr_list_free(&list);
 }
 
 static void
