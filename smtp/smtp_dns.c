@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "config.h"
 #include "dns.h"
 #include "mem.h"
 #include "msg.h"
@@ -243,10 +242,9 @@ smtp_mx_query(const char *domain, DNS_ANSWER *mx, SMTP_WHY *why)
 static int
 smtp_dns_use_mx(void)
 {
-    const char *v = config_lookup(smtp_params.lmtp ? "lmtp_host_lookup" : "smtp_host_lookup");
-    int     off;
+    const char *v = smtp_params.host_lookup;
 
-    if (config_parse_bool(config_str("disable_dns_lookups"), &off) == 0 && off)
+    if (smtp_params.disable_dns_lookups)
         return 0;
     return v == NULL || *v == 0 || strcasestr(v, "dns") != NULL;
 }
