@@ -170,7 +170,7 @@ const PARAM_INFO param_table[] = {
     {"enable_original_recipient", "yes", PARAM_BOOL, 0, 0, 0, 0},
     {"enable_threaded_bounces", "no", PARAM_BOOL, 0, 0, 0, 0},
     {"error_notice_recipient", "postmaster", PARAM_STR, 0, 0, 0, 0},
-    {"error_service_name", "error", PARAM_STR, 0, 0, 0, 0},
+    {"error_service_name", "error", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"execution_directory_expansion_filter", "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", PARAM_STR, 0, 0, 0, 0},
     {"expand_owner_alias", "no", PARAM_BOOL, 0, 0, 0, 0},
     {"export_environment", "TZ MAIL_CONFIG LANG", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},

@@ -43,6 +43,7 @@ setup(const char *extra)
     if (extra)
         config_load_text(extra, "test-extra");
     cleanup_params_init();
+    resolve_params_init();             /* rewrite_addr() (test_rewrite) */
     state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
     state->rewrite = test_rewrite;
     CHECK_INT(cleanup_start(state), 0);
