@@ -2,7 +2,8 @@
  * bounce.h - private interface of the bounce daemon (services bounce,
  * defer and trace; mail_proto.h has the request protocol).
  *
- * bounce.c          main(): single_server_main(bounce_service)
+ * bounce.c          main(): single_server_main(bounce_service); the
+ *                   parameters, read once in post_init (var_* below)
  * bounce_service.c  one request: check it, pick the notices, reply
  * bounce_log.c      read a per-message log (bounce/ID ...) into BOUNCE_LOG
  * bounce_notify.c   compose an RFC 3464 delivery status notification
@@ -117,6 +118,22 @@ int     bounce_post_line(const char *line, size_t len, void *ctx);
 int     bounce_post_close(BOUNCE_POST *post);
 /* Drop an unfinished message (cleanup removes its file). Frees post. */
 void    bounce_post_abort(BOUNCE_POST *post);
+
+/* ---- parameters (bounce.c), read once at start from the one table ------- */
+
+extern const char *var_myhostname;          /* myhostname */
+extern const char *var_mail_name;           /* mail_name */
+extern long var_bounce_limit;               /* bounce_size_limit */
+extern long var_delay_warn_time;            /* delay_warning_time */
+extern long var_max_queue_time;             /* maximal_queue_lifetime */
+extern const char *var_double_bounce_sender;    /* double_bounce_sender */
+extern const char *var_2bounce_rcpt;        /* 2bounce_notice_recipient */
+extern const char *var_bounce_rcpt;         /* bounce_notice_recipient */
+extern const char *var_delay_rcpt;          /* delay_notice_recipient */
+extern const char *var_notify_classes;      /* notify_classes */
+extern long var_ipc_timeout;                /* ipc_timeout */
+
+void    bounce_params_init(void);
 
 /* ---- the service (bounce_service.c) ------------------------------------- */
 

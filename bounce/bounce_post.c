@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/time.h>
 #include "attr.h"
-#include "config.h"
 #include "connect.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -40,7 +39,7 @@ struct BOUNCE_POST {
 static int
 bounce_ipc_timeout(void)
 {
-    long    t = config_time(MAIL_IPC_TIMEOUT_PARAM);
+    long    t = var_ipc_timeout;
 
     return t > 0 && t < 3600 ? (int) t : 3600;
 }

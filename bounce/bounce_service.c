@@ -47,7 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "attr.h"
-#include "config.h"
+#include "argv.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -78,7 +78,7 @@ bounce_log_queue(void)
 static int
 bounce_notify_class(const char *class)
 {
-    ARGV   *list = config_list("notify_classes");
+    ARGV   *list = argv_split_list(var_notify_classes);
     int     found = 0;
 
     for (size_t i = 0; list && i < list->argc; i++)
@@ -108,12 +108,12 @@ bounce_send(BOUNCE_ORIG *orig, const BOUNCE_LOG *log, int kind, const char *from
     n.new_id = bounce_post_id(post);
     n.ret = ret;
     n.now = time((time_t *) 0);
-    n.myhostname = config_str("myhostname");
-    n.mail_name = config_str("mail_name");
-    n.size_limit = config_size("bounce_size_limit");
+    n.myhostname = var_myhostname;
+    n.mail_name = var_mail_name;
+    n.size_limit = var_bounce_limit;
     if (kind == BOUNCE_NOTICE_DELAY || kind == BOUNCE_NOTICE_DELAY_PM) {
-        n.warn_after = config_time("delay_warning_time");
-        n.retry_for = config_time("maximal_queue_lifetime");
+        n.warn_after = var_delay_warn_time;
+        n.retry_for = var_max_queue_time;
     }
     snprintf(new_id, sizeof(new_id), "%s", n.new_id);
     if (bounce_notify_write(&n, orig, log, bounce_post_line, post) < 0) {
@@ -131,14 +131,13 @@ bounce_send(BOUNCE_ORIG *orig, const BOUNCE_LOG *log, int kind, const char *from
 static int
 bounce_flush_notices(BOUNCE_ORIG *orig, const BOUNCE_LOG *log)
 {
-    char   *double_bounce = mem_printf("%s@%s", config_str("double_bounce_sender"),
-                                       config_str("myhostname"));
+    char   *double_bounce = mem_printf("%s@%s", var_double_bounce_sender, var_myhostname);
     int     rc = 0;
 
     if (*orig->sender == 0) {
         if (bounce_notify_class("2bounce"))
             rc = bounce_send(orig, log, BOUNCE_NOTICE_POSTMASTER, double_bounce,
-                             config_str("2bounce_notice_recipient"), DSN_RET_FULL,
+                             var_2bounce_rcpt, DSN_RET_FULL,
                              "postmaster non-delivery");
     } else if (strcasecmp(orig->sender, double_bounce) == 0) {
         msg_warn("%s: undeliverable postmaster notification discarded", orig->queue_id);
@@ -148,7 +147,7 @@ bounce_flush_notices(BOUNCE_ORIG *orig, const BOUNCE_LOG *log)
                          "sender non-delivery");
         if (rc == 0 && bounce_notify_class("bounce"))
             (void) bounce_send(orig, log, BOUNCE_NOTICE_POSTMASTER, double_bounce,
-                               config_str("bounce_notice_recipient"), DSN_RET_HDRS,
+                               var_bounce_rcpt, DSN_RET_HDRS,
                                "postmaster non-delivery");
     }
     mem_free(double_bounce);
@@ -210,8 +209,7 @@ bounce_warn(BOUNCE_ORIG *orig)
 
     if (*orig->sender == 0)
         return BOUNCE_STAT_OK;          /* no warnings about notices */
-    double_bounce = mem_printf("%s@%s", config_str("double_bounce_sender"),
-                               config_str("myhostname"));
+    double_bounce = mem_printf("%s@%s", var_double_bounce_sender, var_myhostname);
     if (strcasecmp(orig->sender, double_bounce) == 0) {
         rc = 0;
     } else if ((log = bounce_log_read(logq, orig->queue_id)) == 0) {
@@ -228,7 +226,7 @@ bounce_warn(BOUNCE_ORIG *orig)
                              "sender delay");
             if (rc == 0 && bounce_notify_class("delay"))
                 (void) bounce_send(orig, log, BOUNCE_NOTICE_DELAY_PM, double_bounce,
-                                   config_str("delay_notice_recipient"), DSN_RET_HDRS,
+                                   var_delay_rcpt, DSN_RET_HDRS,
                                    "postmaster delay");
             bounce_orig_close(orig);
         }
@@ -272,7 +270,7 @@ bounce_service(STREAM *client)
 {
     ATTR_LIST *req = attr_list_alloc();
     ATTR_LIST *reply = attr_list_alloc();
-    long    timeout = config_time(MAIL_IPC_TIMEOUT_PARAM);
+    long    timeout = var_ipc_timeout;
     BOUNCE_ORIG orig;
     const char *bad;
     int     status;

@@ -5,6 +5,7 @@
  */
 #include "cleanup.h"
 #include "msg.h"
+#include "resolve.h"
 #include "server.h"
 
 /* As root, before the chroot (master.cf chroot = y): read the parameters
@@ -13,6 +14,7 @@ static void
 cleanup_pre_init(const char *service, ARGV *args)
 {
     cleanup_params_init();
+    resolve_params_init();
     cleanup_map_load();
     cleanup_checks_load();
 }

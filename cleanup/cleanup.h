@@ -44,6 +44,7 @@ extern const char *var_hfrom_format;        /* header_from_format */
 extern int var_always_add_hdrs;             /* always_add_missing_headers */
 extern const char *var_myhostname;          /* myhostname */
 extern long var_ipc_timeout;                /* ipc_timeout */
+extern const char *var_remote_rwr_domain;   /* remote_header_rewrite_domain */
 extern const char *var_header_checks;       /* header_checks */
 extern const char *var_mimehdr_checks;      /* mime_header_checks */
 extern const char *var_nesthdr_checks;      /* nested_header_checks */

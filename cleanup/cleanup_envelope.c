@@ -33,7 +33,6 @@
 #include "mem.h"
 #include "msg.h"
 #include "record.h"
-#include "resolve.h"
 #include "rewrite_clnt.h"
 
 #define CLEANUP_ADDR_MAX    4096
@@ -273,7 +272,7 @@ cleanup_attr(CLEANUP_STATE *state, const char *data)
         if (strcmp(eq + 1, "local") == 0)
             state->hdr_context = "local";
         else if (strcmp(eq + 1, "remote") == 0)
-            state->hdr_context = *resolve_param("remote_header_rewrite_domain", "") ? "remote" : NULL;
+            state->hdr_context = *var_remote_rwr_domain ? "remote" : NULL;
         else
             return -1;
     } else if (strncmp(data, ATTR_CONTENT_FILTER "=", sizeof(ATTR_CONTENT_FILTER)) == 0) {

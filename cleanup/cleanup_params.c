@@ -23,6 +23,7 @@ const char *var_hfrom_format;
 int     var_always_add_hdrs;
 const char *var_myhostname;
 long    var_ipc_timeout;
+const char *var_remote_rwr_domain;
 
 /* Content checks (cleanup_checks.c). */
 const char *var_header_checks;
@@ -60,6 +61,7 @@ static const CONFIG_VAR cleanup_vars[] = {
     CONFIG_VAR_BOOL("always_add_missing_headers", &var_always_add_hdrs),
     CONFIG_VAR_STR("myhostname", &var_myhostname),
     CONFIG_VAR_TIME("ipc_timeout", &var_ipc_timeout),
+    CONFIG_VAR_STR("remote_header_rewrite_domain", &var_remote_rwr_domain),
     CONFIG_VAR_STR("header_checks", &var_header_checks),
     CONFIG_VAR_STR("mime_header_checks", &var_mimehdr_checks),
     CONFIG_VAR_STR("nested_header_checks", &var_nesthdr_checks),

@@ -13,12 +13,14 @@
  */
 #include "local.h"
 #include "msg.h"
+#include "resolve.h"
 #include "server.h"
 
 static void
 local_pre_init(const char *service, ARGV *args)
 {
     local_params_init();
+    resolve_params_init();              /* local domains: a bad value is fatal now */
     local_init();
 }
 

@@ -43,6 +43,7 @@ typedef struct SMTP_PARAMS {
     long    data_xfer_timeout;
     long    data_done_timeout;
     long    quit_timeout;
+    long    rset_timeout;
     long    line_length_limit;      /* 0: no limit */
     long    mx_address_limit;       /* 0: no limit */
     long    mx_session_limit;       /* 0: no limit */
@@ -53,17 +54,27 @@ typedef struct SMTP_PARAMS {
     int     randomize_addresses;
     int     quote_rfc821_envelope;
     int     soft_bounce;
-    char   *helo_name;
-    char   *myhostname;
-    char   *default_port;           /* "smtp" or "24" */
-    char   *discard_ehlo_keywords;  /* list */
-    char   *inet_protocols;
+    int     disable_dns_lookups;
+    const char *helo_name;
+    const char *myhostname;
+    const char *default_port;       /* "smtp" or "24" */
+    const char *discard_ehlo_keywords;  /* list */
+    const char *inet_protocols;
+    const char *host_lookup;        /* "dns", "native" or both */
+    const char *bind_address;       /* "": none */
+    const char *bind_address6;
+    int     cache_on_demand;        /* connection cache (smtp_cache.c) */
+    const char *cache_destinations;
+    long    cache_time_limit;
+    long    reuse_time_limit;
+    long    reuse_count_limit;
     char   *refusal;                /* param_guard: why no mail may go out */
 } SMTP_PARAMS;
 
 extern SMTP_PARAMS smtp_params;
 
-/* Read all parameters; lmtp selects the lmtp_* names. */
+/* Read all parameters, once; lmtp selects the lmtp_* names. The strings
+ * stay valid until config_reset(). */
 void    smtp_params_init(int lmtp);
 
 /* ---- next hop (smtp_nexthop.c) -------------------------------------------- */

@@ -39,7 +39,6 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "config.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp_cache.h"
@@ -75,21 +74,6 @@ cache_now(void)
 
     gettimeofday(&tv, NULL);
     return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-static const char *
-cache_param_name(const char *suffix, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s_%s", smtp_params.lmtp ? "lmtp" : "smtp", suffix);
-    return buf;
-}
-
-static long
-cache_time(const char *suffix)
-{
-    char    name[100];
-
-    return config_time(cache_param_name(suffix, name, sizeof(name)));
 }
 
 /* The timer fired while the session was idle: close it (signal context). */
@@ -190,8 +174,7 @@ smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
 {
     char    key[CACHE_KEY_MAX];
     double  now = cache_now();
-    long    idle_limit = cache_time("connection_cache_time_limit");
-    long    reuse_time = cache_time("connection_reuse_time_limit");
+    long    reuse_time = smtp_params.reuse_time_limit;
 
     cache_disarm();
     inuse_fp = NULL;
@@ -202,7 +185,7 @@ smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
         cache_drop();
         return 0;
     }
-    (void) idle_limit;              /* enforced by the timer */
+    /* the idle limit is enforced by the timer */
     inuse = idle;
     inuse_fp = idle.fp;
     idle.fp = NULL;
@@ -219,14 +202,12 @@ smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
 static int
 cache_wanted(const DELIVER_REQUEST *req)
 {
-    char    name[100];
-    const char *list;
+    const char *list = smtp_params.cache_destinations;
     ARGV   *argv;
     int     found = 0;
 
-    if (config_bool(cache_param_name("connection_cache_on_demand", name, sizeof(name))))
+    if (smtp_params.cache_on_demand)
         return 1;
-    list = config_str(cache_param_name("connection_cache_destinations", name, sizeof(name)));
     if (*list == 0 || req->nexthop == NULL)
         return 0;
     argv = argv_split(list, ", \t\r\n");
@@ -240,11 +221,9 @@ int
 smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
 {
     double  now = cache_now();
-    long    idle_limit = cache_time("connection_cache_time_limit");
-    long    reuse_time = cache_time("connection_reuse_time_limit");
-    char    name[100];
-    long    count_limit = config_int(cache_param_name("connection_reuse_count_limit",
-                                                      name, sizeof(name)));
+    long    idle_limit = smtp_params.cache_time_limit;
+    long    reuse_time = smtp_params.reuse_time_limit;
+    long    count_limit = smtp_params.reuse_count_limit;
     CACHE_SLOT s;
 
     if (sess->fp == NULL || idle_limit <= 0 || (sess->reply && sess->reply->code == 421)

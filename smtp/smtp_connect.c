@@ -16,7 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "connect.h"
 #include "msg.h"
 #include "smtp.h"
@@ -28,7 +27,7 @@ smtp_connect_bind(int fd, int family)
     const char *name = family == AF_INET
         ? (smtp_params.lmtp ? "lmtp_bind_address" : "smtp_bind_address")
         : (smtp_params.lmtp ? "lmtp_bind_address6" : "smtp_bind_address6");
-    const char *v = config_lookup(name);
+    const char *v = family == AF_INET ? smtp_params.bind_address : smtp_params.bind_address6;
     struct sockaddr_storage ss;
     socklen_t len;
 

@@ -5,7 +5,7 @@
  * Interface (smtp.h):
  *   smtp_dns_lookup(nh, list, why)
  *       [host] / IP / LMTP next hops: the host's addresses.
- *       Otherwise: MX records of the domain (res_query, glibc resolver),
+ *       Otherwise: MX records of the domain (dns_lookup, lib/dns),
  *       sorted by preference, equal preferences shuffled
  *       (smtp_randomize_addresses), each MX host's addresses in turn;
  *       no MX records: the domain's own addresses. Hosts that are this
@@ -20,17 +20,13 @@
  * service error for name=N type=T: Host not found[, try again]";
  * NXDOMAIN bounces (5.4.4), a temporary failure defers (4.4.3).
  *
- * SECURITY: DNS answers are untrusted. They are parsed with the
- * resolver's own bounds-checked ns_* functions into fixed-size buffers;
- * record counts are bounded (SMTP_DNS_MAX_MX) and every name is copied
- * with a length check.
+ * SECURITY: DNS answers are untrusted. lib/dns parses them with the
+ * resolver's bounds-checked ns_* functions and bounds record counts
+ * (DNS_RR_MAX, DNS_ADDR_MAX) and name lengths; an MX host name longer
+ * than SMTP_HOST_MAX is skipped here.
  */
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
-#include <resolv.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,14 +36,11 @@
 #include <unistd.h>
 
 #include "argv.h"
-#include "config.h"
+#include "dns.h"
 #include "mem.h"
 #include "msg.h"
 #include "resolve.h"
 #include "smtp.h"
-
-#define SMTP_DNS_MAX_MX   100
-#define SMTP_DNS_ANSWER   65536
 
 /* ---- failure reasons ------------------------------------------------------ */
 
@@ -179,19 +172,28 @@ smtp_dns_is_self(const SMTP_ADDR *a)
 /* ---- host addresses ---------------------------------------------------------- */
 
 static int
-smtp_dns_family(const char **type)
+smtp_dns_family(void)
 {
     const char *p = smtp_params.inet_protocols ? smtp_params.inet_protocols : "all";
     int     v4 = strcasestr(p, "ipv4") != NULL, v6 = strcasestr(p, "ipv6") != NULL;
 
-    *type = "A";
     if (strcasestr(p, "all") || (v4 && v6) || (!v4 && !v6))
         return AF_UNSPEC;
-    if (v6) {
-        *type = "AAAA";
-        return AF_INET6;
+    return v6 ? AF_INET6 : AF_INET;
+}
+
+/* A failed lookup (reason already in why->text): NXDOMAIN/NODATA bounce. */
+static int
+smtp_dns_fail(SMTP_WHY *why, int status)
+{
+    if (status == DNS_NOTFOUND) {
+        why->status = DELIVER_BOUNCE;
+        snprintf(why->dsn, sizeof(why->dsn), "5.4.4");
+    } else {
+        why->status = DELIVER_DEFER;
+        snprintf(why->dsn, sizeof(why->dsn), "4.4.3");
     }
-    return AF_INET;
+    return -1;
 }
 
 /* Add host's addresses with preference pref; 0, or -1 with why set. */
@@ -199,134 +201,50 @@ static int
 smtp_dns_host(const char *host, const char *port, int pref,
               SMTP_ADDR_LIST *list, SMTP_WHY *why)
 {
-    struct addrinfo hints, *res, *ai;
-    const char *type;
-    int     err;
+    DNS_ADDR_LIST addrs;
+    unsigned portnum;
+    int     status;
 
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = smtp_dns_family(&type);
-    hints.ai_socktype = SOCK_STREAM;
-    err = getaddrinfo(host, port, &hints, &res);
-    if (err == 0) {
-        for (ai = res; ai; ai = ai->ai_next)
-            smtp_addr_list_add(list, host, ai->ai_addr, ai->ai_addrlen, pref);
-        freeaddrinfo(res);
-        return 0;
+    if (dns_service_port(port, &portnum) < 0) {
+        smtp_why_set(why, DELIVER_DEFER, "4.3.5", "unknown TCP service name or port: %s", port);
+        return -1;
     }
-    switch (err) {
-    case EAI_NONAME:
-        smtp_why_set(why, DELIVER_BOUNCE, "5.4.4", "Host or domain name not found. "
-                     "Name service error for name=%s type=%s: Host not found", host, type);
-        break;
-#ifdef EAI_NODATA
-    case EAI_NODATA:
-        smtp_why_set(why, DELIVER_BOUNCE, "5.4.4", "Host or domain name not found. "
-                     "Name service error for name=%s type=%s: "
-                     "Host found but no data record of requested type", host, type);
-        break;
-#endif
-    case EAI_AGAIN:
-        smtp_why_set(why, DELIVER_DEFER, "4.4.3", "Host or domain name not found. "
-                     "Name service error for name=%s type=%s: Host not found, try again",
-                     host, type);
-        break;
-    case EAI_SERVICE:
-        smtp_why_set(why, DELIVER_DEFER, "4.3.5",
-                     "unknown TCP service name or port: %s", port);
-        break;
-    default:
-        smtp_why_set(why, DELIVER_DEFER, "4.4.3", "Host or domain name not found. "
-                     "Name service error for name=%s type=%s: %s", host, type,
-                     gai_strerror(err));
-        break;
-    }
-    return -1;
+    dns_addr_list_init(&addrs);
+    status = dns_host_addrs(host, smtp_dns_family(), portnum, &addrs, why->text);
+    for (int i = 0; i < addrs.count; i++)
+        smtp_addr_list_add(list, host, (struct sockaddr *) &addrs.addr[i].sa,
+                           addrs.addr[i].len, pref);
+    dns_addr_list_free(&addrs);
+    return status == DNS_OK ? 0 : smtp_dns_fail(why, status);
 }
 
 /* ---- MX records -------------------------------------------------------------- */
 
-typedef struct SMTP_MX {
-    int     pref;
-    char    name[NS_MAXDNAME];
-} SMTP_MX;
-
-static int
-smtp_mx_compare(const void *a, const void *b)
-{
-    return ((const SMTP_MX *) a)->pref - ((const SMTP_MX *) b)->pref;
-}
-
 /*
- * Query MX records. Returns the count (0 = the name exists without MX
- * records), or -1 with why set (NXDOMAIN, temporary failure).
+ * Query MX records, sorted by preference. Returns the count (0 = the
+ * name exists without MX records), or -1 with why set (NXDOMAIN,
+ * temporary failure).
  */
 static int
-smtp_mx_query(const char *domain, SMTP_MX *mx, int max, SMTP_WHY *why)
+smtp_mx_query(const char *domain, DNS_ANSWER *mx, SMTP_WHY *why)
 {
-    unsigned char *ans = mem_alloc(SMTP_DNS_ANSWER);
-    ns_msg  msg;
-    ns_rr   rr;
-    int     len, i, count = 0, total;
-    static int inited;
+    int     status = dns_lookup(domain, DNS_T_MX, mx, why->text);
 
-    if (!inited) {
-        res_init();
-        inited = 1;
+    if (status == DNS_OK) {
+        dns_answer_sort_mx(mx);
+        return mx->count;
     }
-    len = res_query(domain, ns_c_in, ns_t_mx, ans, SMTP_DNS_ANSWER);
-    if (len < 0) {
-        mem_free(ans);
-        if (h_errno == NO_DATA)
-            return 0;
-        if (h_errno == HOST_NOT_FOUND)
-            smtp_why_set(why, DELIVER_BOUNCE, "5.4.4", "Host or domain name not found. "
-                         "Name service error for name=%s type=MX: Host not found", domain);
-        else if (h_errno == NO_RECOVERY)
-            smtp_why_set(why, DELIVER_DEFER, "4.4.3", "Host or domain name not found. "
-                         "Name service error for name=%s type=MX: Non-recoverable error", domain);
-        else
-            smtp_why_set(why, DELIVER_DEFER, "4.4.3", "Host or domain name not found. "
-                         "Name service error for name=%s type=MX: Host not found, try again",
-                         domain);
-        return -1;
-    }
-    if (len > SMTP_DNS_ANSWER || ns_initparse(ans, len, &msg) < 0) {
-        mem_free(ans);
-        smtp_why_set(why, DELIVER_DEFER, "4.4.3", "Host or domain name not found. "
-                     "Name service error for name=%s type=MX: Malformed or unexpected "
-                     "name server reply", domain);
-        return -1;
-    }
-    total = ns_msg_count(msg, ns_s_an);
-    for (i = 0; i < total && count < max; i++) {
-        const unsigned char *rdata;
-
-        if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
-            break;
-        if (ns_rr_type(rr) != ns_t_mx || ns_rr_class(rr) != ns_c_in || ns_rr_rdlen(rr) < 3)
-            continue;
-        rdata = ns_rr_rdata(rr);
-        mx[count].pref = (int) ns_get16(rdata);
-        if (ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), rdata + 2,
-                               mx[count].name, sizeof(mx[count].name)) < 0)
-            continue;
-        len = (int) strlen(mx[count].name);
-        if (len > 0 && mx[count].name[len - 1] == '.')
-            mx[count].name[len - 1] = 0;
-        count++;
-    }
-    mem_free(ans);
-    qsort(mx, (size_t) count, sizeof(SMTP_MX), smtp_mx_compare);
-    return count;
+    if (status == DNS_NOTFOUND && !mx->nxdomain)
+        return 0;
+    return smtp_dns_fail(why, status);
 }
 
 static int
 smtp_dns_use_mx(void)
 {
-    const char *v = config_lookup(smtp_params.lmtp ? "lmtp_host_lookup" : "smtp_host_lookup");
-    int     off;
+    const char *v = smtp_params.host_lookup;
 
-    if (config_parse_bool(config_str("disable_dns_lookups"), &off) == 0 && off)
+    if (smtp_params.disable_dns_lookups)
         return 0;
     return v == NULL || *v == 0 || strcasestr(v, "dns") != NULL;
 }
@@ -345,20 +263,20 @@ smtp_dns_finish(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, int loop_check, SM
 }
 
 static int
-smtp_dns_mx_hosts(const SMTP_NEXTHOP *nh, SMTP_MX *mx, int count,
+smtp_dns_mx_hosts(const SMTP_NEXTHOP *nh, const DNS_ANSWER *mx,
                   SMTP_ADDR_LIST *list, SMTP_WHY *why)
 {
     int     i;
 
-    if (count == 1 && mx[0].name[0] == 0) {
+    if (mx->count == 1 && mx->rr[0].data[0] == 0) {
         smtp_why_set(why, DELIVER_BOUNCE, "5.1.0",
                      "Domain %s does not accept mail (nullMX)", nh->host);
         return -1;
     }
-    for (i = 0; i < count; i++) {
-        if (mx[i].name[0] == 0 || strlen(mx[i].name) >= SMTP_HOST_MAX)
+    for (i = 0; i < mx->count; i++) {
+        if (mx->rr[i].data[0] == 0 || strlen(mx->rr[i].data) >= SMTP_HOST_MAX)
             continue;
-        (void) smtp_dns_host(mx[i].name, nh->port, mx[i].pref, list, why);
+        (void) smtp_dns_host(mx->rr[i].data, nh->port, (int) mx->rr[i].pref, list, why);
     }
     if (smtp_params.randomize_addresses)
         smtp_addr_list_shuffle(list);
@@ -368,7 +286,7 @@ smtp_dns_mx_hosts(const SMTP_NEXTHOP *nh, SMTP_MX *mx, int count,
 int
 smtp_dns_lookup(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, SMTP_WHY *why)
 {
-    SMTP_MX *mx;
+    DNS_ANSWER mx;
     int     count, ret;
 
     if (nh->no_mx || !smtp_dns_use_mx()) {
@@ -376,15 +294,15 @@ smtp_dns_lookup(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, SMTP_WHY *why)
             return -1;
         return smtp_dns_finish(nh, list, !nh->no_mx, why);
     }
-    mx = mem_array(SMTP_DNS_MAX_MX, sizeof(SMTP_MX));
-    count = smtp_mx_query(nh->host, mx, SMTP_DNS_MAX_MX, why);
+    dns_answer_init(&mx);
+    count = smtp_mx_query(nh->host, &mx, why);
     if (count < 0)
         ret = -1;
     else if (count == 0)
         ret = smtp_dns_host(nh->host, nh->port, 0, list, why) < 0 ? -1
             : smtp_dns_finish(nh, list, 1, why);
     else
-        ret = smtp_dns_mx_hosts(nh, mx, count, list, why);
-    mem_free(mx);
+        ret = smtp_dns_mx_hosts(nh, &mx, list, why);
+    dns_answer_free(&mx);
     return ret;
 }

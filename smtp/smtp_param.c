@@ -1,13 +1,21 @@
 /*
  * smtp_param.c - the SMTP/LMTP client's parameters.
  *
- * Interface (smtp.h): smtp_params_init(lmtp) fills smtp_params from
- * main.cf (with -o overrides), using the smtp_* names or, for LMTP, the
- * lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout, lmtp_tcp_port).
- * Unknown or empty values fall back to Postfix's defaults.
+ * Interface (smtp.h): smtp_params_init(lmtp) reads every parameter the
+ * client uses into smtp_params, once, after the privilege drop (smtp
+ * restarts on "postfix reload"): the smtp_* names, or for LMTP the
+ * lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout, lmtp_tcp_port,
+ * ...), one table each, plus the global ones both share. Defaults and
+ * bounds are those of the one parameter table (lib/global/params.c).
+ * LMTP always sends LHLO (always_send_ehlo 1, never_send_ehlo 0: no
+ * lmtp_ forms exist).
+ *
+ * DIAGNOSTICS: a bad value is fatal with the parameter's name and value
+ * (config_read_vars); an empty smtp_helo_name / lmtp_lhlo_name too, as
+ * Postfix ("bad string length 0 < 1"). param_guard: a parameter that
+ * posthorn does not implement but that outgoing mail would depend on
+ * makes the client refuse to deliver (smtp_params.refusal).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -18,102 +26,95 @@
 
 SMTP_PARAMS smtp_params;
 
-/* The expanded value of prefix_name, or dflt when unset/unknown. */
-static const char *
-smtp_param_str(const char *prefix, const char *name, const char *dflt)
-{
-    char    full[128];
-    const char *v;
+#define P (&smtp_params)
 
-    snprintf(full, sizeof(full), "%s_%s", prefix, name);
-    v = config_lookup(full);
-    return (v && *v) ? v : dflt;
-}
+/* Both protocols. */
+static const CONFIG_VAR smtp_common_vars[] = {
+    CONFIG_VAR_STR("myhostname", &P->myhostname),
+    CONFIG_VAR_STR("inet_protocols", &P->inet_protocols),
+    CONFIG_VAR_BOOL("soft_bounce", &P->soft_bounce),
+    CONFIG_VAR_BOOL("disable_dns_lookups", &P->disable_dns_lookups),
+    CONFIG_VAR_END,
+};
 
-static long
-smtp_param_time(const char *prefix, const char *name, long dflt)
-{
-    const char *v = smtp_param_str(prefix, name, NULL);
-    long    secs;
+static const CONFIG_VAR smtp_vars[] = {
+    CONFIG_VAR_TIME("smtp_connect_timeout", &P->connect_timeout),
+    CONFIG_VAR_TIME("smtp_helo_timeout", &P->helo_timeout),
+    CONFIG_VAR_TIME("smtp_mail_timeout", &P->mail_timeout),
+    CONFIG_VAR_TIME("smtp_rcpt_timeout", &P->rcpt_timeout),
+    CONFIG_VAR_TIME("smtp_data_init_timeout", &P->data_init_timeout),
+    CONFIG_VAR_TIME("smtp_data_xfer_timeout", &P->data_xfer_timeout),
+    CONFIG_VAR_TIME("smtp_data_done_timeout", &P->data_done_timeout),
+    CONFIG_VAR_TIME("smtp_quit_timeout", &P->quit_timeout),
+    CONFIG_VAR_TIME("smtp_rset_timeout", &P->rset_timeout),
+    CONFIG_VAR_INT("smtp_line_length_limit", &P->line_length_limit),
+    CONFIG_VAR_INT("smtp_mx_address_limit", &P->mx_address_limit),
+    CONFIG_VAR_INT("smtp_mx_session_limit", &P->mx_session_limit),
+    CONFIG_VAR_BOOL("smtp_skip_5xx_greeting", &P->skip_5xx_greeting),
+    CONFIG_VAR_BOOL("smtp_skip_quit_response", &P->skip_quit_response),
+    CONFIG_VAR_BOOL("smtp_always_send_ehlo", &P->always_send_ehlo),
+    CONFIG_VAR_BOOL("smtp_never_send_ehlo", &P->never_send_ehlo),
+    CONFIG_VAR_BOOL("smtp_randomize_addresses", &P->randomize_addresses),
+    CONFIG_VAR_BOOL("smtp_quote_rfc821_envelope", &P->quote_rfc821_envelope),
+    CONFIG_VAR_STR("smtp_helo_name", &P->helo_name),
+    CONFIG_VAR_STR("smtp_tcp_port", &P->default_port),
+    CONFIG_VAR_STR("smtp_discard_ehlo_keywords", &P->discard_ehlo_keywords),
+    CONFIG_VAR_STR("smtp_host_lookup", &P->host_lookup),
+    CONFIG_VAR_STR("smtp_bind_address", &P->bind_address),
+    CONFIG_VAR_STR("smtp_bind_address6", &P->bind_address6),
+    CONFIG_VAR_BOOL("smtp_connection_cache_on_demand", &P->cache_on_demand),
+    CONFIG_VAR_STR("smtp_connection_cache_destinations", &P->cache_destinations),
+    CONFIG_VAR_TIME("smtp_connection_cache_time_limit", &P->cache_time_limit),
+    CONFIG_VAR_TIME("smtp_connection_reuse_time_limit", &P->reuse_time_limit),
+    CONFIG_VAR_INT("smtp_connection_reuse_count_limit", &P->reuse_count_limit),
+    CONFIG_VAR_END,
+};
 
-    if (v == NULL || config_parse_time(v, 's', &secs) < 0 || secs < 0)
-        return dflt;
-    return secs;
-}
-
-static long
-smtp_param_long(const char *prefix, const char *name, long dflt)
-{
-    const char *v = smtp_param_str(prefix, name, NULL);
-    char   *end;
-    long    n;
-
-    if (v == NULL)
-        return dflt;
-    n = strtol(v, &end, 10);
-    return (*end || n < 0) ? dflt : n;
-}
-
-static int
-smtp_param_bool(const char *prefix, const char *name, int dflt)
-{
-    const char *v = smtp_param_str(prefix, name, NULL);
-    int     b;
-
-    if (v == NULL || config_parse_bool(v, &b) < 0)
-        return dflt;
-    return b;
-}
-
-static const char *
-smtp_param_global(const char *name, const char *dflt)
-{
-    const char *v = config_lookup(name);
-
-    return (v && *v) ? v : dflt;
-}
+static const CONFIG_VAR lmtp_vars[] = {
+    CONFIG_VAR_TIME("lmtp_connect_timeout", &P->connect_timeout),
+    CONFIG_VAR_TIME("lmtp_lhlo_timeout", &P->helo_timeout),
+    CONFIG_VAR_TIME("lmtp_mail_timeout", &P->mail_timeout),
+    CONFIG_VAR_TIME("lmtp_rcpt_timeout", &P->rcpt_timeout),
+    CONFIG_VAR_TIME("lmtp_data_init_timeout", &P->data_init_timeout),
+    CONFIG_VAR_TIME("lmtp_data_xfer_timeout", &P->data_xfer_timeout),
+    CONFIG_VAR_TIME("lmtp_data_done_timeout", &P->data_done_timeout),
+    CONFIG_VAR_TIME("lmtp_quit_timeout", &P->quit_timeout),
+    CONFIG_VAR_TIME("lmtp_rset_timeout", &P->rset_timeout),
+    CONFIG_VAR_INT("lmtp_line_length_limit", &P->line_length_limit),
+    CONFIG_VAR_INT("lmtp_mx_address_limit", &P->mx_address_limit),
+    CONFIG_VAR_INT("lmtp_mx_session_limit", &P->mx_session_limit),
+    CONFIG_VAR_BOOL("lmtp_skip_5xx_greeting", &P->skip_5xx_greeting),
+    CONFIG_VAR_BOOL("lmtp_skip_quit_response", &P->skip_quit_response),
+    CONFIG_VAR_BOOL("lmtp_randomize_addresses", &P->randomize_addresses),
+    CONFIG_VAR_BOOL("lmtp_quote_rfc821_envelope", &P->quote_rfc821_envelope),
+    CONFIG_VAR_STR("lmtp_lhlo_name", &P->helo_name),
+    CONFIG_VAR_STR("lmtp_tcp_port", &P->default_port),
+    CONFIG_VAR_STR("lmtp_discard_lhlo_keywords", &P->discard_ehlo_keywords),
+    CONFIG_VAR_STR("lmtp_host_lookup", &P->host_lookup),
+    CONFIG_VAR_STR("lmtp_bind_address", &P->bind_address),
+    CONFIG_VAR_STR("lmtp_bind_address6", &P->bind_address6),
+    CONFIG_VAR_BOOL("lmtp_connection_cache_on_demand", &P->cache_on_demand),
+    CONFIG_VAR_STR("lmtp_connection_cache_destinations", &P->cache_destinations),
+    CONFIG_VAR_TIME("lmtp_connection_cache_time_limit", &P->cache_time_limit),
+    CONFIG_VAR_TIME("lmtp_connection_reuse_time_limit", &P->reuse_time_limit),
+    CONFIG_VAR_INT("lmtp_connection_reuse_count_limit", &P->reuse_count_limit),
+    CONFIG_VAR_END,
+};
 
 void
 smtp_params_init(int lmtp)
 {
-    const char *p = lmtp ? "lmtp" : "smtp";
     SMTP_PARAMS *sp = &smtp_params;
-    int     b;
 
     sp->lmtp = lmtp;
     sp->proto = lmtp ? "LMTP" : "SMTP";
-    sp->connect_timeout = smtp_param_time(p, "connect_timeout", lmtp ? 0 : 30);
-    sp->helo_timeout = smtp_param_time(p, lmtp ? "lhlo_timeout" : "helo_timeout", 300);
-    sp->mail_timeout = smtp_param_time(p, "mail_timeout", 300);
-    sp->rcpt_timeout = smtp_param_time(p, "rcpt_timeout", 300);
-    sp->data_init_timeout = smtp_param_time(p, "data_init_timeout", 120);
-    sp->data_xfer_timeout = smtp_param_time(p, "data_xfer_timeout", 180);
-    sp->data_done_timeout = smtp_param_time(p, "data_done_timeout", 600);
-    sp->quit_timeout = smtp_param_time(p, "quit_timeout", 300);
-    sp->line_length_limit = smtp_param_long(p, "line_length_limit", 998);
-    sp->mx_address_limit = smtp_param_long(p, "mx_address_limit", 5);
-    sp->mx_session_limit = smtp_param_long(p, "mx_session_limit", 2);
-    sp->skip_5xx_greeting = smtp_param_bool(p, "skip_5xx_greeting", 1);
-    sp->skip_quit_response = smtp_param_bool(p, "skip_quit_response", !lmtp);
-    sp->always_send_ehlo = smtp_param_bool(p, "always_send_ehlo", 1);
-    sp->never_send_ehlo = lmtp ? 0 : smtp_param_bool(p, "never_send_ehlo", 0);
-    sp->randomize_addresses = smtp_param_bool(p, "randomize_addresses", 1);
-    sp->quote_rfc821_envelope = smtp_param_bool(p, "quote_rfc821_envelope", 1);
-    sp->soft_bounce = (config_parse_bool(smtp_param_global("soft_bounce", "no"), &b) == 0) ? b : 0;
-
-    mem_free(sp->myhostname);
-    mem_free(sp->helo_name);
-    mem_free(sp->default_port);
-    mem_free(sp->discard_ehlo_keywords);
-    mem_free(sp->inet_protocols);
-    sp->myhostname = mem_strdup(smtp_param_global("myhostname", "localhost"));
-    sp->helo_name = mem_strdup(smtp_param_str(p, lmtp ? "lhlo_name" : "helo_name",
-                                              sp->myhostname));
-    sp->default_port = mem_strdup(smtp_param_str(p, "tcp_port", lmtp ? "24" : "smtp"));
-    sp->discard_ehlo_keywords =
-        mem_strdup(smtp_param_str(p, lmtp ? "discard_lhlo_keywords" : "discard_ehlo_keywords", ""));
-    sp->inet_protocols = mem_strdup(smtp_param_global("inet_protocols", "all"));
+    sp->always_send_ehlo = 1;
+    sp->never_send_ehlo = 0;
+    config_read_vars(smtp_common_vars);
+    config_read_vars(lmtp ? lmtp_vars : smtp_vars);
+    if (*sp->helo_name == 0)
+        msg_fatal("bad string length 0 < 1: %s = ", lmtp ? "lmtp_lhlo_name" : "smtp_helo_name");
     mem_free(sp->refusal);
-    if ((sp->refusal = param_guard_refusal(p)) != NULL)
+    if ((sp->refusal = param_guard_refusal(lmtp ? "lmtp" : "smtp")) != NULL)
         msg_warn("%s", sp->refusal);
 }

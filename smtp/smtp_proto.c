@@ -45,7 +45,6 @@
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
-#include "config.h"
 #include "smtp.h"
 #include "smtp_cache.h"
 #include "xtext.h"
@@ -562,7 +561,7 @@ smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
 int
 smtp_session_reuse(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
 {
-    long    tmo = config_time(smtp_params.lmtp ? "lmtp_rset_timeout" : "smtp_rset_timeout");
+    long    tmo = smtp_params.rset_timeout;
 
     if (smtp_send(sess, "RSET", tmo) < 0 || stream_flush(sess->fp) < 0
         || smtp_read(sess, tmo) < 0 || sess->reply->code / 100 != 2)

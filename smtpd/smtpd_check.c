@@ -42,11 +42,9 @@
  * (try again later), never an accept.
  */
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <resolv.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +52,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "dns.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -828,26 +827,32 @@ check_helo_syntax(CHECK_CTX *ctx, int fqdn)
 
 /* ---- DNS-based checks ------------------------------------------------------ */
 
-/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again. */
+/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again.
+ * The records are left in ans when it is not NULL. */
 static int
-check_dns_exists(const char *name, int type, unsigned char *answer, int *alen)
+check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
 {
-    unsigned char buf[NS_PACKETSZ];
-    int     n;
+    DNS_ANSWER tmp;
+    int     st;
 
-    if (answer == NULL)
-        answer = buf, alen = &n;
-    if (strlen(name) > NS_MAXDNAME - 2)
-        return 0;
-    h_errno = 0;
-    *alen = res_query(name, ns_c_in, type, answer, answer == buf ? (int) sizeof(buf) : NS_PACKETSZ);
-    if (*alen >= 0) {
-        ns_msg msg;
-        if (ns_initparse(answer, *alen, &msg) < 0)
-            return -1;
-        return ns_msg_count(msg, ns_s_an) > 0;
+    if (ans == NULL) {
+        dns_answer_init(&tmp);
+        ans = &tmp;
     }
-    return h_errno == HOST_NOT_FOUND || h_errno == NO_DATA ? 0 : -1;
+    switch (dns_lookup(name, type, ans, NULL)) {
+    case DNS_OK:
+        st = 1;
+        break;
+    case DNS_NOTFOUND:
+        st = 0;
+        break;
+    default:
+        st = -1;
+        break;
+    }
+    if (ans == &tmp)
+        dns_answer_free(&tmp);
+    return st;
 }
 
 /* A domain that can receive mail: MX, or A/AAAA. 1 / 0 / -1 */
@@ -856,11 +861,11 @@ check_domain_exists(const char *domain)
 {
     int     st, st2;
 
-    if ((st = check_dns_exists(domain, ns_t_mx, NULL, NULL)) != 0)
+    if ((st = check_dns_exists(domain, DNS_T_MX, NULL)) != 0)
         return st;
-    if ((st = check_dns_exists(domain, ns_t_a, NULL, NULL)) == 1)
+    if ((st = check_dns_exists(domain, DNS_T_A, NULL)) == 1)
         return 1;
-    st2 = check_dns_exists(domain, ns_t_aaaa, NULL, NULL);
+    st2 = check_dns_exists(domain, DNS_T_AAAA, NULL);
     return st2 == 1 ? 1 : (st < 0 || st2 < 0) ? -1 : 0;
 }
 
@@ -887,33 +892,21 @@ check_dnsbl(const char *query, const char *zone, VSTRING *txt)
 {
     char   *copy = mem_strdup(zone), *eq = strchr(copy, '=');
     char   *name;
-    unsigned char answer[NS_PACKETSZ];
-    int     alen, st, listed = 0;
-    ns_msg  msg;
-    ns_rr   rr;
-    char    addr[INET_ADDRSTRLEN];
+    DNS_ANSWER ans;
+    int     st, listed = 0;
 
     if (eq)
         *eq++ = 0;
     name = mem_printf("%s.%s", query, copy);
-    st = check_dns_exists(name, ns_t_a, answer, &alen);
-    if (st == 1 && ns_initparse(answer, alen, &msg) == 0) {
-        for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-            if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_a
-                || ns_rr_rdlen(rr) != 4)
-                continue;
-            inet_ntop(AF_INET, ns_rr_rdata(rr), addr, sizeof(addr));
-            if (eq == NULL || strcmp(eq, addr) == 0)
-                listed = 1;
-        }
-    }
+    dns_answer_init(&ans);
+    st = check_dns_exists(name, DNS_T_A, &ans);
+    for (int i = 0; st == 1 && i < ans.count; i++)
+        if (eq == NULL || strcmp(eq, ans.rr[i].data) == 0)
+            listed = 1;
     vstring_reset(txt);
-    if (listed && check_dns_exists(name, ns_t_txt, answer, &alen) == 1
-        && ns_initparse(answer, alen, &msg) == 0 && ns_parserr(&msg, ns_s_an, 0, &rr) == 0
-        && ns_rr_type(rr) == ns_t_txt && ns_rr_rdlen(rr) > 1) {
-        const unsigned char *rd = ns_rr_rdata(rr);
-        vstring_ncat(txt, (const char *) rd + 1, rd[0] < ns_rr_rdlen(rr) ? rd[0] : 0);
-    }
+    if (listed && check_dns_exists(name, DNS_T_TXT, &ans) == 1)
+        vstring_strcpy(txt, ans.rr[0].data);
+    dns_answer_free(&ans);
     mem_free(name);
     mem_free(copy);
     return st < 0 ? -1 : listed;
@@ -923,20 +916,14 @@ static int
 check_rbl(CHECK_CTX *ctx, const char *name, const char *zone)
 {
     SMTPD_STATE *state = ctx->state;
-    VSTRING *query = vstring_alloc(NS_MAXDNAME);
-    VSTRING *txt = vstring_alloc(512);
+    VSTRING *query = vstring_alloc(DNS_NAME_MAX);
+    VSTRING *txt = vstring_alloc(DNS_TEXT_MAX);
     const char *what = NULL, *class = NULL;
-    unsigned char bin[16];
     int     st = 0;
 
     if (strcasecmp(name, "reject_rbl_client") == 0) {
         what = state->addr, class = "Client host";
-        if (inet_pton(AF_INET, state->addr, bin) == 1) {
-            vstring_sprintf(query, "%d.%d.%d.%d", bin[3], bin[2], bin[1], bin[0]);
-        } else if (inet_pton(AF_INET6, state->addr, bin) == 1) {
-            for (int i = 15; i >= 0; i--)
-                vstring_sprintf_append(query, "%x.%x%s", bin[i] & 15, bin[i] >> 4, i ? "." : "");
-        }
+        (void) dns_addr_reverse(state->addr, query);
     } else if (strcasecmp(name, "reject_rhsbl_client") == 0) {
         if (strcmp(state->name, "unknown") != 0)
             what = state->name, class = "Client host";

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
@@ -44,25 +45,14 @@ smtpd_peer_valid_hostname(const char *name)
 static int
 smtpd_peer_confirm(const char *name, const char *addr)
 {
-    struct addrinfo hints, *res, *ai;
-    char    buf[NI_MAXHOST];
-    int     found = 0, err;
+    VSTRING *why = vstring_alloc(256);
+    int     found = dns_host_confirm(name, addr, why) == DNS_OK;
 
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if ((err = getaddrinfo(name, NULL, &hints, &res)) != 0) {
-        msg_warn("hostname %s does not resolve to address %s: %s", name, addr,
-                 gai_strerror(err));
-        return 0;
-    }
-    for (ai = res; ai && !found; ai = ai->ai_next) {
-        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), NULL, 0,
-                        NI_NUMERICHOST) == 0 && strcasecmp(buf, addr) == 0)
-            found = 1;
-    }
-    freeaddrinfo(res);
-    if (!found)
+    if (!found && LEN(why) > 0)
+        msg_warn("hostname %s does not resolve to address %s: %s", name, addr, STR(why));
+    else if (!found)
         msg_warn("hostname %s does not resolve to address %s", name, addr);
+    vstring_free(why);
     return found;
 }
 
@@ -96,8 +86,8 @@ smtpd_peer_init(SMTPD_STATE *state)
         smtpd_peer_set(state, "localhost", "127.0.0.1", "0");
         return;
     }
-    if (getnameinfo((struct sockaddr *) &ss, len, addr, sizeof(addr), port, sizeof(port),
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    if (dns_addr_text((struct sockaddr *) &ss, len, addr, sizeof(addr), port,
+                      sizeof(port)) != 0) {
         smtpd_peer_set(state, SMTPD_UNKNOWN, "0.0.0.0", "0");
         return;
     }
@@ -109,8 +99,8 @@ smtpd_peer_init(SMTPD_STATE *state)
         *pct = 0;               /* drop a scope id */
     int     have_ptr = 0;
     if (smtpd_params.peername_lookup
-        && getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), NULL, 0,
-                       NI_NAMEREQD) == 0 && smtpd_peer_valid_hostname(host)) {
+        && dns_addr_name((struct sockaddr *) &ss, len, host, sizeof(host), NULL) == DNS_OK
+        && smtpd_peer_valid_hostname(host)) {
         have_ptr = 1;
         if (smtpd_peer_confirm(host, addr))
             name = host;

@@ -37,6 +37,7 @@
 
 #include "config.h"
 #include "connect.h"
+#include "dns.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
@@ -157,8 +158,8 @@ policy_server_addr(SMTPD_STATE *state, VSTRING *req)
 
     if (state->client && getsockname(stream_fd(state->client), (struct sockaddr *) &ss, &len) == 0
         && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
-        (void) getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), port,
-                           sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+        (void) dns_addr_text((struct sockaddr *) &ss, len, host, sizeof(host), port,
+                             sizeof(port));
     policy_attr(req, "server_address", host);
     policy_attr(req, "server_port", port);
 }

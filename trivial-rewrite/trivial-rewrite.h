@@ -3,7 +3,7 @@
  *
  * trivial-rewrite.c holds main(); trivial-rewrite_service.c answers the
  * rewrite and resolve requests (mail_proto.h) with the in-process logic
- * of lib/resolve_addr.c.
+ * of lib/global/resolve_addr.c (parameters: lib/global/resolve.h).
  */
 #ifndef POSTHORN_TRIVIAL_REWRITE_H
 #define POSTHORN_TRIVIAL_REWRITE_H

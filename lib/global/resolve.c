@@ -1,19 +1,19 @@
 /*
- * resolve.c - in-process address rewriting and resolution, the logic
- * behind the trivial-rewrite service (and usable by unit tests).
+ * resolve.c - the shared half of in-process address rewriting and
+ * resolution (the logic behind the trivial-rewrite service, usable by
+ * unit tests): parameters, domain lists, tables, this host's addresses.
  *
- * Interface (rewrite_clnt.h):
- *   rewrite_addr(rule, addr, out)    qualify an address: "local" uses
- *       myorigin/mydomain, "remote" uses remote_header_rewrite_domain
- *       (empty: remote addresses are left alone).
- *   resolve_addr(sender, addr, reply) classify a recipient: LOCAL
- *       (mydestination, or an address literal [addr] whose addr is one
- *       of inet_interfaces/proxy_interfaces; "all": the addresses of
- *       every interface; "loopback-only": 127.0.0.1 and ::1), ALIAS
- *       (virtual_alias_domains), VIRTUAL (virtual_mailbox_domains),
- *       RELAY (relay_domains) or DEFAULT, with the transport and nexthop
- *       of that class, then transport_maps when set.
- *   resolve_local(domain)            1 when the domain is ours.
+ * Interface (resolve.h):
+ *   resolve_params_init()  read the parameters once (resolve.h lists
+ *       them) and split the domain lists; resolve_params_need() does it
+ *       on first use.
+ *   resolve_local(domain)  1 when the domain is ours: in mydestination,
+ *       or an address literal [addr] whose addr is one of
+ *       inet_interfaces/proxy_interfaces ("all": the addresses of every
+ *       interface; "loopback-only": 127.0.0.1 and ::1).
+ *   resolve_domain_list(), resolve_maps(), resolve_maps_preopen(),
+ *   resolve_own_addr(), resolve_literal_parse(): for resolve_addr.c
+ *   (rewrite_addr, resolve_addr), the trivial-rewrite service and smtp.
  *
  * Domain lists accept names, ".parent" (subdomains), "!name" (exclude),
  * "/file" (one entry per line) and "type:table" (the domain is looked up
@@ -29,7 +29,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,49 +38,107 @@
 #include "address.h"
 #include "argv.h"
 #include "config.h"
+#include "dns.h"
 #include "mail_proto.h"
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "resolve.h"
-#include "rewrite_clnt.h"
 
 #define RESOLVE_LIST_DEPTH  5
 
-/* ---- configuration helpers --------------------------------------------- */
+/* ---- parameters, read once ------------------------------------------------ */
 
-const char *
-resolve_param(const char *name, const char *dflt)
-{
-    const char *value = config_lookup(name);
+RESOLVE_PARAMS resolve_params;
 
-    return value ? value : dflt;
-}
+#define RP (&resolve_params)
 
-int
-resolve_param_bool(const char *name, int dflt)
-{
-    const char *value = config_lookup(name);
-    int     result;
+static const char *var_parent_matches;
 
-    if (value == NULL || *value == 0 || config_parse_bool(value, &result) < 0)
-        return dflt;
-    return result;
-}
+/* The domain lists, split once; parent_ok from parent_domain_matches_subdomains. */
+static struct RESOLVE_LIST {
+    const char *name;
+    const char *value;
+    ARGV   *argv;
+    int     parent_ok;
+} resolve_lists[] = {
+    {"mydestination", NULL, NULL, 0},
+    {"relay_domains", NULL, NULL, 0},
+    {"virtual_alias_domains", NULL, NULL, 0},
+    {"virtual_mailbox_domains", NULL, NULL, 0},
+};
+
+#define RESOLVE_LIST_COUNT (sizeof(resolve_lists) / sizeof(resolve_lists[0]))
+
+static const CONFIG_VAR resolve_vars[] = {
+    CONFIG_VAR_STR("myhostname", &RP->myhostname),
+    CONFIG_VAR_STR("myorigin", &RP->myorigin),
+    CONFIG_VAR_STR("mydomain", &RP->mydomain),
+    CONFIG_VAR_STR("remote_header_rewrite_domain", &RP->remote_rewrite_domain),
+    CONFIG_VAR_BOOL("append_at_myorigin", &RP->append_at_myorigin),
+    CONFIG_VAR_BOOL("append_dot_mydomain", &RP->append_dot_mydomain),
+    CONFIG_VAR_BOOL("swap_bangpath", &RP->swap_bangpath),
+    CONFIG_VAR_BOOL("allow_percent_hack", &RP->allow_percent_hack),
+    CONFIG_VAR_STR("inet_interfaces", &RP->inet_interfaces),
+    CONFIG_VAR_STR("proxy_interfaces", &RP->proxy_interfaces),
+    CONFIG_VAR_STR("relayhost", &RP->relayhost),
+    CONFIG_VAR_STR("local_transport", &RP->local_transport),
+    CONFIG_VAR_STR("default_transport", &RP->default_transport),
+    CONFIG_VAR_STR("relay_transport", &RP->relay_transport),
+    CONFIG_VAR_STR("virtual_transport", &RP->virtual_transport),
+    CONFIG_VAR_STR("error_service_name", &RP->error_transport),
+    CONFIG_VAR_STR("transport_maps", &RP->transport_maps),
+    CONFIG_VAR_STR("parent_domain_matches_subdomains", &var_parent_matches),
+    CONFIG_VAR_STR("mydestination", &resolve_lists[0].value),
+    CONFIG_VAR_STR("relay_domains", &resolve_lists[1].value),
+    CONFIG_VAR_STR("virtual_alias_domains", &resolve_lists[2].value),
+    CONFIG_VAR_STR("virtual_mailbox_domains", &resolve_lists[3].value),
+    CONFIG_VAR_END,
+};
+
+static int resolve_params_read;
 
 /* Is name listed in parent_domain_matches_subdomains? */
 static int
-resolve_parent_matches(const char *param)
+resolve_parent_matches(ARGV *parents, const char *name)
 {
-    ARGV   *list = argv_split_list(resolve_param("parent_domain_matches_subdomains",
-        "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"
-        "qmqpd_authorized_clients,relay_domains,smtpd_access_maps"));
-    int     found = 0;
+    for (size_t i = 0; i < parents->argc; i++)
+        if (strcasecmp(parents->argv[i], name) == 0)
+            return 1;
+    return 0;
+}
 
-    for (size_t i = 0; i < list->argc && !found; i++)
-        found = (strcasecmp(list->argv[i], param) == 0);
-    argv_free(list);
-    return found;
+void
+resolve_params_init(void)
+{
+    ARGV   *parents;
+
+    config_read_vars(resolve_vars);
+    parents = argv_split_list(var_parent_matches);
+    for (size_t i = 0; i < RESOLVE_LIST_COUNT; i++) {
+        argv_free(resolve_lists[i].argv);
+        resolve_lists[i].argv = argv_split_list(resolve_lists[i].value);
+        resolve_lists[i].parent_ok = resolve_parent_matches(parents, resolve_lists[i].name);
+    }
+    argv_free(parents);
+    resolve_params_read = 1;
+}
+
+void
+resolve_params_need(void)
+{
+    if (!resolve_params_read)
+        resolve_params_init();
+}
+
+static struct RESOLVE_LIST *
+resolve_list(const char *param)
+{
+    resolve_params_need();
+    for (size_t i = 0; i < RESOLVE_LIST_COUNT; i++)
+        if (strcmp(resolve_lists[i].name, param) == 0)
+            return &resolve_lists[i];
+    msg_panic("resolve_list: unknown domain list \"%s\"", param);
 }
 
 /* ---- tables, opened once per spec --------------------------------------- */
@@ -226,12 +283,28 @@ domain_list_match_argv(const char *title, ARGV *list, const char *domain,
 int
 resolve_domain_list(const char *param, const char *domain, int *fail)
 {
-    ARGV   *list = config_list(param);
-    int     ret;
+    struct RESOLVE_LIST *list = resolve_list(param);
 
-    ret = domain_list_match_argv(param, list, domain, resolve_parent_matches(param), 0, fail);
-    argv_free(list);
-    return ret;
+    return domain_list_match_argv(param, list->argv, domain, list->parent_ok, 0, fail);
+}
+
+/* Open transport_maps and the "type:table" entries of the domain lists. */
+void
+resolve_maps_preopen(void)
+{
+    resolve_params_need();
+    if (*resolve_params.transport_maps)
+        (void) resolve_maps("transport_maps", resolve_params.transport_maps);
+    for (size_t i = 0; i < RESOLVE_LIST_COUNT; i++) {
+        ARGV   *list = resolve_lists[i].argv;
+
+        for (size_t j = 0; j < list->argc; j++) {
+            const char *pat = list->argv[j] + strspn(list->argv[j], "!");
+
+            if (*pat != '/' && *pat != '[' && strchr(pat, ':'))
+                (void) resolve_maps(resolve_lists[i].name, pat);
+        }
+    }
 }
 
 /* ---- socket address helpers ---------------------------------------------- */
@@ -300,7 +373,7 @@ resolve_own_add_interfaces(void)
 static void
 resolve_own_add_name(const char *name)
 {
-    struct addrinfo hints, *res, *ai;
+    DNS_ADDR_LIST list;
     char    host[256];
     size_t  len = strlen(name);
 
@@ -308,23 +381,27 @@ resolve_own_add_name(const char *name)
         snprintf(host, sizeof(host), "%.*s", (int) (len - 2), name + 1);
     else
         snprintf(host, sizeof(host), "%s", name);
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, NULL, &hints, &res) != 0)
-        return;
-    for (ai = res; ai; ai = ai->ai_next)
-        resolve_own_add(ai->ai_addr, ai->ai_addrlen);
-    freeaddrinfo(res);
+    dns_addr_list_init(&list);
+    if (dns_host_addrs(host, AF_UNSPEC, 0, &list, NULL) == DNS_OK)
+        for (int i = 0; i < list.count; i++)
+            resolve_own_add((struct sockaddr *) &list.addr[i].sa, list.addr[i].len);
+    dns_addr_list_free(&list);
 }
 
 static void
 resolve_own_load(void)
 {
-    const char *inet = resolve_param("inet_interfaces", "all");
-    const char *proxy = resolve_param("proxy_interfaces", "");
-    char   *key = mem_printf("%s\n%s", inet, proxy);
-    const char *lists[2] = {inet, proxy};
+    const char *inet, *proxy;
+    char   *key;
 
+    resolve_params_need();
+    inet = resolve_params.inet_interfaces;
+    proxy = resolve_params.proxy_interfaces;
+    key = mem_printf("%s\n%s", inet, proxy);
+    const char *lists[2];
+
+    lists[0] = inet;
+    lists[1] = proxy;
     if (resolve_own.key && strcmp(resolve_own.key, key) == 0) {
         mem_free(key);
         return;

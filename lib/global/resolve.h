@@ -1,21 +1,82 @@
 /*
- * resolve.h - helpers shared by the rewrite/resolve code (resolve.c,
- * resolve_addr.c) and the trivial-rewrite service. The public interface
- * is rewrite_clnt.h; this is the small internal one.
+ * resolve.h - in-process address rewriting and resolution (resolve.c,
+ * resolve_addr.c): the logic of the trivial-rewrite service, also used
+ * directly by resolve_local() callers and unit tests. Clients of the
+ * service use rewrite_clnt.h, which includes this header for the reply
+ * type; this code never uses the client.
+ *
+ * Parameters: resolve_params_init() reads them once from the one table
+ * (lib/global/params.c) into resolve_params: myhostname, myorigin,
+ * mydomain, remote_header_rewrite_domain, append_at_myorigin,
+ * append_dot_mydomain, swap_bangpath, allow_percent_hack, mydestination,
+ * inet_interfaces, proxy_interfaces, relay_domains, virtual_alias_domains,
+ * virtual_mailbox_domains, parent_domain_matches_subdomains, relayhost,
+ * local_transport, default_transport, relay_transport, virtual_transport,
+ * error_service_name, transport_maps. A program calls it at start (again
+ * after a configuration change: tests); the functions below call it on
+ * first use when the program did not. A bad value is fatal with the
+ * parameter's name and value.
  */
 #ifndef POSTHORN_RESOLVE_H
 #define POSTHORN_RESOLVE_H
 
 #include <sys/socket.h>
-#include "maps.h"
 
-/* A parameter's expanded value, or dflt when posthorn does not know it. */
-const char *resolve_param(const char *name, const char *dflt);
-int     resolve_param_bool(const char *name, int dflt);
+#include "maps.h"
+#include "vstring.h"
+
+typedef struct RESOLVE_REPLY {
+    VSTRING *transport;
+    VSTRING *nexthop;
+    VSTRING *recipient;
+    int     flags;              /* RESOLVE_CLASS_* | RESOLVE_FLAG_* (mail_proto.h) */
+} RESOLVE_REPLY;
+
+void    resolve_reply_init(RESOLVE_REPLY *r);
+void    resolve_reply_free(RESOLVE_REPLY *r);
+
+void    resolve_params_init(void);
+/* Open transport_maps and the tables in the domain lists now (before a
+ * chroot); resolve_maps() keeps them for the process lifetime. */
+void    resolve_maps_preopen(void);
+
+/* rule "local" or "remote". */
+void    rewrite_addr(const char *rule, const char *addr, VSTRING *out);
+void    resolve_addr(const char *sender, const char *addr, RESOLVE_REPLY *reply);
+/* 1 when domain is one of mydestination or an address of this host. */
+int     resolve_local(const char *domain);
+
+/* ---- shared by resolve.c and resolve_addr.c ---------------------------- */
+
+typedef struct RESOLVE_PARAMS {
+    const char *myhostname;
+    const char *myorigin;
+    const char *mydomain;
+    const char *remote_rewrite_domain;
+    int     append_at_myorigin;
+    int     append_dot_mydomain;
+    int     swap_bangpath;
+    int     allow_percent_hack;
+    const char *inet_interfaces;
+    const char *proxy_interfaces;
+    const char *relayhost;
+    const char *local_transport;
+    const char *default_transport;
+    const char *relay_transport;
+    const char *virtual_transport;
+    const char *error_transport;    /* error_service_name */
+    const char *transport_maps;
+} RESOLVE_PARAMS;
+
+extern RESOLVE_PARAMS resolve_params;
+
+/* resolve_params_init() unless done already. */
+void    resolve_params_need(void);
 /* A table list opened once per spec and kept (title names it in logs). */
 MAPS   *resolve_maps(const char *title, const char *spec);
-/* Does domain match the domain list in parameter param? Table failures
- * set *fail and return 0. */
+/* Does domain match the domain list parameter param (mydestination,
+ * relay_domains, virtual_alias_domains, virtual_mailbox_domains)?
+ * Table failures set *fail and return 0. */
 int     resolve_domain_list(const char *param, const char *domain, int *fail);
 /* Is sa (AF_INET/AF_INET6, port ignored) an address of this host per
  * inet_interfaces ("all": every interface) and proxy_interfaces? The

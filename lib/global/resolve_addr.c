@@ -16,6 +16,9 @@
  * RESOLVE_FLAG_ROUTED), then pick the address class, its transport and
  * nexthop, and finally let transport_maps override either part.
  *
+ * Interface: resolve.h. The parameters are resolve_params (resolve.c),
+ * read once; the error class's transport is error_service_name.
+ *
  * SECURITY: addresses are untrusted; they are handled in VSTRINGs bounded
  * by ADDRESS_MAX plus room for the appended domain, and an address over
  * ADDRESS_MAX resolves with RESOLVE_FLAG_ERROR without further parsing.
@@ -25,13 +28,11 @@
 #include <strings.h>
 
 #include "address.h"
-#include "config.h"
 #include "mail_proto.h"
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "resolve.h"
-#include "rewrite_clnt.h"
 
 #define RESOLVE_ROUTE_LOOPS 10
 #define REWRITE_MAX         (ADDRESS_MAX + 512)
@@ -71,7 +72,7 @@ rewrite_route_hacks(VSTRING *addr)
 
     if (strchr(STR(addr), '@'))
         return;
-    if (resolve_param_bool("swap_bangpath", 1) && (bang = strchr(STR(addr), '!')) != NULL
+    if (resolve_params.swap_bangpath && (bang = strchr(STR(addr), '!')) != NULL
         && bang > STR(addr) && bang[1]) {
         char   *host = mem_strndup(STR(addr), bang - STR(addr));
         char   *user = mem_strdup(bang + 1);
@@ -81,7 +82,7 @@ rewrite_route_hacks(VSTRING *addr)
         mem_free(user);
         return;
     }
-    if (resolve_param_bool("allow_percent_hack", 1) && (pct = strrchr(STR(addr), '%')) != NULL)
+    if (resolve_params.allow_percent_hack && (pct = strrchr(STR(addr), '%')) != NULL)
         *pct = '@';
 }
 
@@ -97,9 +98,9 @@ rewrite_addr(const char *rule, const char *addr, VSTRING *out)
     vstring_reset(out);
     if (*addr == 0)
         return;
-    origin = remote ? resolve_param("remote_header_rewrite_domain", "")
-        : resolve_param("myorigin", config_str("myhostname"));
-    mydomain = remote ? origin : resolve_param("mydomain", "");
+    resolve_params_need();
+    origin = remote ? resolve_params.remote_rewrite_domain : resolve_params.myorigin;
+    mydomain = remote ? origin : resolve_params.mydomain;
     if (*addr == '@' && (colon = strchr(addr, ':')) != NULL && colon[1])
         addr = colon + 1;                       /* source route */
     vstring_strcpy(out, addr);
@@ -111,12 +112,12 @@ rewrite_addr(const char *rule, const char *addr, VSTRING *out)
     if (LEN(out) > 0 && STR(out)[LEN(out) - 1] == '@')
         vstring_truncate(out, LEN(out) - 1);
     if ((at = strrchr(STR(out), '@')) == NULL) {
-        if (*origin && resolve_param_bool("append_at_myorigin", 1))
+        if (*origin && resolve_params.append_at_myorigin)
             vstring_sprintf_append(out, "@%s", origin);
         return;
     }
     if (*mydomain && at[1] != '[' && strchr(at + 1, '.') == NULL
-        && resolve_param_bool("append_dot_mydomain", 0))
+        && resolve_params.append_dot_mydomain)
         vstring_sprintf_append(out, ".%s", mydomain);
 }
 
@@ -178,7 +179,7 @@ resolve_unroute(VSTRING *addr, int *flags)
         *at = 0;                                /* addr is now the local part */
         if (strchr(STR(addr), '@')) {
             LEN(addr) = at - STR(addr);
-        } else if (resolve_param_bool("allow_percent_hack", 1)
+        } else if (resolve_params.allow_percent_hack
                    && (pct = strrchr(STR(addr), '%')) != NULL) {
             *pct = '@';
             LEN(addr) = at - STR(addr);
@@ -207,14 +208,13 @@ resolve_split_transport(const char *spec, VSTRING *transport, VSTRING *nexthop)
         vstring_strcpy(nexthop, colon + 1);
 }
 
-/* Class defaults: transport from param, nexthop from it or a fallback. */
+/* Class defaults: "transport[:nexthop]" from spec, else nexthop fallback. */
 static void
-resolve_class(RESOLVE_REPLY *reply, int class, const char *param, const char *dflt,
-              const char *fallback)
+resolve_class(RESOLVE_REPLY *reply, int class, const char *spec, const char *fallback)
 {
     vstring_reset(reply->transport);
     vstring_reset(reply->nexthop);
-    resolve_split_transport(resolve_param(param, dflt), reply->transport, reply->nexthop);
+    resolve_split_transport(spec, reply->transport, reply->nexthop);
     if (LEN(reply->nexthop) == 0)
         vstring_strcpy(reply->nexthop, fallback);
     reply->flags |= class;
@@ -224,7 +224,7 @@ resolve_class(RESOLVE_REPLY *reply, int class, const char *param, const char *df
 static void
 resolve_transport_maps(RESOLVE_REPLY *reply, const char *domain)
 {
-    const char *spec = resolve_param("transport_maps", "");
+    const char *spec = resolve_params.transport_maps;
     const char *value = NULL;
     const char *dot;
     MAPS   *maps;
@@ -249,16 +249,19 @@ resolve_transport_maps(RESOLVE_REPLY *reply, const char *domain)
 void
 resolve_addr(const char *sender, const char *addr, RESOLVE_REPLY *reply)
 {
-    const char *relayhost = resolve_param("relayhost", "");
+    const RESOLVE_PARAMS *rp = &resolve_params;
+    const char *relayhost;
     const char *domain;
     const char *at;
     int     fail = 0;
 
+    resolve_params_need();
+    relayhost = rp->relayhost;
     reply->flags = 0;
     vstring_reset(reply->recipient);
     if (strlen(addr) > ADDRESS_MAX) {
         reply->flags |= RESOLVE_FLAG_ERROR;
-        resolve_class(reply, RESOLVE_CLASS_DEFAULT, "error_transport", "error",
+        resolve_class(reply, RESOLVE_CLASS_DEFAULT, rp->error_transport,
                       "5.1.3 bad address syntax");
         return;
     }
@@ -274,20 +277,19 @@ resolve_addr(const char *sender, const char *addr, RESOLVE_REPLY *reply)
         reply->flags |= RESOLVE_FLAG_ERROR;
 
     if (domain == NULL || resolve_local(domain)) {
-        resolve_class(reply, RESOLVE_CLASS_LOCAL | RESOLVE_FLAG_FINAL, "local_transport",
-                      "local", config_str("myhostname"));
+        resolve_class(reply, RESOLVE_CLASS_LOCAL | RESOLVE_FLAG_FINAL, rp->local_transport,
+                      rp->myhostname);
     } else if (resolve_domain_list("virtual_alias_domains", domain, &fail)) {
-        resolve_class(reply, RESOLVE_CLASS_ALIAS | RESOLVE_FLAG_FINAL, "error_transport",
-                      "error", "");
+        resolve_class(reply, RESOLVE_CLASS_ALIAS | RESOLVE_FLAG_FINAL, rp->error_transport, "");
         vstring_strcpy(reply->nexthop, "User unknown in virtual alias table");
     } else if (!fail && resolve_domain_list("virtual_mailbox_domains", domain, &fail)) {
-        resolve_class(reply, RESOLVE_CLASS_VIRTUAL | RESOLVE_FLAG_FINAL, "virtual_transport",
-                      "virtual", domain);
+        resolve_class(reply, RESOLVE_CLASS_VIRTUAL | RESOLVE_FLAG_FINAL, rp->virtual_transport,
+                      domain);
     } else if (!fail && resolve_domain_list("relay_domains", domain, &fail)) {
-        resolve_class(reply, RESOLVE_CLASS_RELAY, "relay_transport", "relay",
+        resolve_class(reply, RESOLVE_CLASS_RELAY, rp->relay_transport,
                       *relayhost ? relayhost : domain);
     } else {
-        resolve_class(reply, RESOLVE_CLASS_DEFAULT, "default_transport", "smtp",
+        resolve_class(reply, RESOLVE_CLASS_DEFAULT, rp->default_transport,
                       *relayhost ? relayhost : domain);
     }
     if (fail)

@@ -14,6 +14,9 @@
  * the reply read), so the client works with servers that greet on accept
  * and with servers that greet when the first request arrives.
  *
+ * ipc_timeout (read once, on the first connection; a bad value is fatal
+ * with its name and value) bounds the connect and every read and write.
+ *
  * SECURITY: replies are checked strictly: every expected attribute must be
  * there and numeric, and the values are bounded by the output VSTRINGs.
  */
@@ -25,7 +28,6 @@
 #include "connect.h"
 #include "mail_proto.h"
 #include "msg.h"
-#include "resolve.h"
 #include "rewrite_clnt.h"
 
 #define REWRITE_CLNT_PATH  MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE
@@ -33,15 +35,24 @@
 static STREAM *rewrite_stream;
 static int rewrite_fresh;                   /* greeting not yet read */
 
+static long var_ipc_timeout;
+
+static const CONFIG_VAR rewrite_clnt_vars[] = {
+    CONFIG_VAR_TIME("ipc_timeout", &var_ipc_timeout),
+    CONFIG_VAR_END,
+};
+
+/* ipc_timeout, read once (the table's minimum is 1), as the int streams take. */
 static int
 rewrite_clnt_timeout(void)
 {
-    const char *value = resolve_param(MAIL_IPC_TIMEOUT_PARAM, "3600s");
-    long    seconds;
+    static int read_done;
 
-    if (config_parse_time(value, 's', &seconds) < 0 || seconds <= 0)
-        seconds = 3600;
-    return seconds > 86400 ? 86400 : (int) seconds;
+    if (!read_done) {
+        config_read_vars(rewrite_clnt_vars);
+        read_done = 1;
+    }
+    return var_ipc_timeout > 86400 ? 86400 : (int) var_ipc_timeout;
 }
 
 static void

@@ -9,6 +9,12 @@
  * parses "[host]:port", "host:port" and "port" (host defaults to
  * localhost).
  *
+ * inet_connect() and inet_listen() turn such configured endpoints into
+ * socket addresses with a plain getaddrinfo(): no MX, no DNS statuses or
+ * reasons are needed, and this layer may not use lib/dns (which sits
+ * above it). Mail lookups (MX, A/AAAA of next hops, PTR, DNSBLs) go
+ * through lib/dns.
+ *
  * SECURITY: endpoint names come from configuration (master.cf, main.cf);
  * they are still length-checked against sun_path and NI_MAXHOST.
  */

@@ -141,3 +141,18 @@ def test_no_address_mappings_override():
              ["Subject: nomap", "", "not mapped body"])
         box = inst.wait_mbox("phedison", "not mapped body")
         assert box.startswith("From jonas@example.test "), box[:80]
+
+
+def test_trivial_rewrite_bad_parameter_is_fatal_at_start():
+    """trivial-rewrite reads its parameters once, at start, from the one
+    table: a bad value is fatal with the name and value (no private default)."""
+    with Instance("rwbad", main={"swap_bangpath": "maybe"}) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.example")
+        # smtpd waits for the service that cannot start: do not wait for replies
+        s.send("MAIL FROM:<jonas@example.test>\r\nRCPT TO:<phedison@example.test>\r\n")
+        inst.wait_log(r"postfix/trivial-rewrite\[\d+\]: fatal: bad boolean configuration: "
+                      r"swap_bangpath = maybe")
+        s.close()

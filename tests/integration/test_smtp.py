@@ -236,6 +236,18 @@ def test_relayhost_greeting_421_defers():
             r"to me: 421 4\.3\.2 sink\.test busy\)" % (qid, srv.port))
 
 
+def test_bad_parameter_value_is_fatal_with_name_and_value():
+    """smtp_* values come from the one table; a bad one is fatal, no private default."""
+    with CaptureServer() as srv, \
+            Instance("smtp-badparam", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                            "smtp_mx_address_limit": "five"}) as inst:
+        inst.start()
+        submit(inst, ["someone@remote.example"], b"Subject: x\r\n\r\nhello\r\n")
+        inst.wait_log(r"postfix/smtp\[\d+\]: fatal: bad numerical configuration: "
+                      r"smtp_mx_address_limit = five")
+        assert srv.transactions == []
+
+
 def test_lmtp_per_recipient_replies():
     def dot_replies(rcpts):
         return ["452 4.2.2 <%s> Quota exceeded" % r if r.startswith("full@")

@@ -45,6 +45,7 @@ setup(const char *extra)
         config_load_text(extra, "test-extra");
     mail_params_init();
     cleanup_params_init();
+    resolve_params_init();             /* rewrite_addr() (test_rewrite) */
     state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
     state->rewrite = test_rewrite;
     CHECK_INT(cleanup_start(state), 0);

@@ -43,6 +43,7 @@ setup(const char *extra, int flags)
         config_load_text(extra, "test-extra");
     mail_params_init();
     cleanup_params_init();
+    resolve_params_init();             /* rewrite_addr() (test_rewrite) */
     cc.loaded = cm.loaded = 0;                  /* tables are opened once per process */
     state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
     state->rewrite = test_rewrite;
@@ -321,6 +322,7 @@ UNIT_TEST(header_addr_rewrite_keeps_text)
     config_reset();
     config_load_text("myorigin = example.com\nmydomain = example.com\n", "test");
     mail_params_init();
+    resolve_params_init();
     vstring_strcpy(h, "To: \"Doe, J\" <jd>, (c) x@y.example,\n\tgroup: a, \"b c\"@d.example;, <>");
     CHECK_INT(header_addr_rewrite(h, test_rewrite_local, NULL), 2);
     CHECK_STR(STR(h), "To: \"Doe, J\" <jd@example.com>, (c) x@y.example,\n\tgroup: a@example.com, "

@@ -1,12 +1,17 @@
 /*
  * test_resolve.c - in-process address rewriting and resolution
- * (rewrite_addr, resolve_addr, resolve_local) driven by main.cf text.
+ * (rewrite_addr, resolve_addr, resolve_local) driven by main.cf text;
+ * their parameters come from the one table, a bad value is fatal with
+ * its name and value (as the rewrite client's ipc_timeout).
  */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "mail_proto.h"
+#include "msg.h"
 #include "rewrite_clnt.h"
 #include "unit.h"
 
@@ -27,6 +32,7 @@ setup(const char *extra)
     config_load_text(base_cf, "test");
     if (extra)
         config_load_text(extra, "test-extra");
+    resolve_params_init();          /* again after each configuration change */
 }
 
 static const char *
@@ -170,6 +176,67 @@ UNIT_TEST(local_check)
     CHECK(!resolve_local("[127.0.0.2]"));
 }
 
+/* In a child: load cf, then fn(); its exit status, stderr in err. */
+static int
+fatal_child(const char *cf, void (*fn)(void), char *err, size_t errlen)
+{
+    int     fds[2], status;
+    ssize_t n, got = 0;
+    pid_t   pid;
+
+    if (pipe(fds) < 0)
+        return -1;
+    if ((pid = fork()) == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        msg_init("test", MSG_STDERR | MSG_NOSYSLOG);
+        config_reset();
+        config_load_text(cf, "test");
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    while (got < (ssize_t) errlen - 1 && (n = read(fds[0], err + got, errlen - 1 - got)) > 0)
+        got += n;
+    err[got] = 0;
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+do_rewrite(void)
+{
+    (void) rw("local", "host!user");
+}
+
+static void
+do_resolve(void)
+{
+    (void) res("u@far.example");
+}
+
+static void
+do_client(void)
+{
+    VSTRING *out = vstring_alloc(100);
+
+    (void) rewrite_clnt("local", "user", out);      /* no service: fails, no exit */
+}
+
+UNIT_TEST(bad_values_are_fatal)
+{
+    char    err[2000];
+
+    CHECK_INT(fatal_child("swap_bangpath = maybe\n", do_rewrite, err, sizeof(err)), 1);
+    CHECK(strstr(err, "swap_bangpath = maybe") != NULL);
+    CHECK_INT(fatal_child("append_dot_mydomain = perhaps\n", do_resolve, err, sizeof(err)), 1);
+    CHECK(strstr(err, "append_dot_mydomain = perhaps") != NULL);
+    CHECK_INT(fatal_child("ipc_timeout = 0\n", do_client, err, sizeof(err)), 1);
+    CHECK(strstr(err, "ipc_timeout") != NULL);
+    CHECK_INT(fatal_child("swap_bangpath = yes\n", do_rewrite, err, sizeof(err)), 0);
+}
+
 UNIT_TESTS {
     {"rewrite_local", rewrite_local},
     {"rewrite_remote", rewrite_remote},
@@ -178,5 +245,6 @@ UNIT_TESTS {
     {"resolve_routing", resolve_routing},
     {"resolve_transport_maps", resolve_transport_maps},
     {"local_check", local_check},
+    {"bad_values_are_fatal", bad_values_are_fatal},
     UNIT_END
 };

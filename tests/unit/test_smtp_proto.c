@@ -3,11 +3,15 @@
  * client: next-hop syntax (smtp/smtp_nexthop.c), reply parsing, enhanced
  * status codes, EHLO keywords and the body writer with
  * dot-stuffing and line breaking (smtp/smtp_reply.c), and the MX address
- * list helpers (smtp/smtp_dns.c).
+ * list helpers (smtp/smtp_dns.c), and the parameters (smtp/smtp_param.c:
+ * the smtp_* or lmtp_* table, defaults from lib/global/params.c, a bad
+ * value fatal with its name).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../smtp/smtp_nexthop.c"
 #include "../../smtp/smtp_reply.c"
@@ -375,6 +379,76 @@ UNIT_TEST(test_params_lmtp)
     CHECK_INT(smtp_params.data_done_timeout, 600);
 }
 
+/* smtp_params_init(lmtp) on main.cf text cf in a child: its exit status,
+ * and what it wrote to stderr in err. */
+static int
+params_child(const char *cf, int lmtp, char *err, size_t errlen)
+{
+    int     fds[2], status;
+    ssize_t n, got = 0;
+    pid_t   pid;
+
+    if (pipe(fds) < 0)
+        return -1;
+    if ((pid = fork()) == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        msg_init("smtp", MSG_STDERR | MSG_NOSYSLOG);
+        config_reset();
+        config_load_text(cf, "test");
+        smtp_params_init(lmtp);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (got < (ssize_t) errlen - 1 && (n = read(fds[0], err + got, errlen - 1 - got)) > 0)
+        got += n;
+    err[got] = 0;
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+UNIT_TEST(test_params_bad_value_is_fatal)
+{
+    char    err[2000];
+
+    CHECK_INT(params_child("smtp_connect_timeout = soon\n", 0, err, sizeof(err)), 1);
+    CHECK(strstr(err, "smtp_connect_timeout") && strstr(err, "soon"));
+    CHECK_INT(params_child("smtp_mx_address_limit = five\n", 0, err, sizeof(err)), 1);
+    CHECK(strstr(err, "smtp_mx_address_limit = five") != NULL);
+    CHECK_INT(params_child("lmtp_skip_quit_response = maybe\n", 1, err, sizeof(err)), 1);
+    CHECK(strstr(err, "lmtp_skip_quit_response = maybe") != NULL);
+    CHECK_INT(params_child("smtp_rset_timeout = x\n", 0, err, sizeof(err)), 1);
+    CHECK_INT(params_child("smtp_connection_reuse_count_limit = x\n", 0, err, sizeof(err)), 1);
+    CHECK_INT(params_child("disable_dns_lookups = maybe\n", 0, err, sizeof(err)), 1);
+    /* only the names of the protocol spoken are read */
+    CHECK_INT(params_child("lmtp_connect_timeout = soon\n", 0, err, sizeof(err)), 0);
+    CHECK_INT(params_child("smtp_connect_timeout = soon\n", 1, err, sizeof(err)), 0);
+}
+
+UNIT_TEST(test_params_defaults_from_table)
+{
+    config_reset();
+    config_load_text("myhostname = h.example\n", "test");
+    smtp_params_init(1);
+    CHECK_INT(smtp_params.connect_timeout, 0);
+    CHECK_INT(smtp_params.skip_quit_response, 0);
+    CHECK_INT(smtp_params.always_send_ehlo, 1);
+    CHECK_INT(smtp_params.never_send_ehlo, 0);
+    CHECK_STR(smtp_params.helo_name, "h.example");
+    smtp_params_init(0);
+    CHECK_INT(smtp_params.connect_timeout, 30);
+    CHECK_INT(smtp_params.skip_quit_response, 1);
+    CHECK_INT(smtp_params.mx_address_limit, 5);
+    CHECK_INT(smtp_params.line_length_limit, 998);
+    config_load_text("smtp_helo_name = $mydomain\nmydomain = d.example\n"
+                     "smtp_mx_session_limit = 0\nsmtp_tcp_port = 2525\n", "test");
+    smtp_params_init(0);
+    CHECK_STR(smtp_params.helo_name, "d.example");
+    CHECK_INT(smtp_params.mx_session_limit, 0);
+    CHECK_STR(smtp_params.default_port, "2525");
+}
+
 UNIT_TESTS {
     {"test_nexthop_forms", test_nexthop_forms},
     {"test_nexthop_lmtp", test_nexthop_lmtp},
@@ -390,5 +464,7 @@ UNIT_TESTS {
     {"test_addr_shuffle", test_addr_shuffle},
     {"test_is_self_name", test_is_self_name},
     {"test_params_lmtp", test_params_lmtp},
+    {"test_params_bad_value_is_fatal", test_params_bad_value_is_fatal},
+    {"test_params_defaults_from_table", test_params_defaults_from_table},
     UNIT_END
 };
