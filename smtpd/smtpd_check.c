@@ -63,6 +63,7 @@
 #include "smtpd_check.h"
 #include "receive_opts.h"
 #include "smtpd_policy.h"
+#include "valid_hostname.h"
 
 #define CHECK_DUNNO   0
 #define CHECK_OK      1
@@ -766,27 +767,15 @@ check_non_fqdn(CHECK_CTX *ctx, const char *addr, const char *what)
                         addr, what);
 }
 
-/* Host name syntax: letters, digits, '-', '_' in dot-separated labels. */
+/*
+ * A HELO name (reject_invalid_helo_hostname, reject_rhsbl_helo): the one
+ * rule of valid_hostname(), plus a root dot ("host.example.", then
+ * refused by reject_non_fqdn_helo_hostname) and '-' anywhere, as before.
+ */
 static int
 check_valid_hostname(const char *name)
 {
-    size_t  label = 0, len = strlen(name);
-
-    if (len == 0 || len > 255 || name[0] == '.')
-        return 0;
-    for (const char *cp = name; *cp; cp++) {
-        if (*cp == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-        } else if (isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_') {
-            if (++label > 63)
-                return 0;
-        } else {
-            return 0;
-        }
-    }
-    return strspn(name, "0123456789.") != len;  /* all-numeric is not a name */
+    return valid_hostname(name, VALID_HOSTNAME_ROOT_DOT | VALID_HOSTNAME_ANY_HYPHEN);
 }
 
 /* "[1.2.3.4]" or "[IPv6:...]" */

@@ -17,7 +17,6 @@
  * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
  * once.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +31,7 @@
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_check.h"
+#include "valid_hostname.h"
 
 typedef int (*SMTPD_CMD_FN)(SMTPD_STATE *state, int argc, char **argv);
 
@@ -376,29 +376,6 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
 
 /* ETRN needs the fast flush service, which posthorn does not have yet:
  * every domain is "not eligible", as with an empty fast_flush_domains. */
-/* Letters, digits, '-', '_' in dot-separated labels of 1..63, at most 255. */
-static int
-smtpd_valid_hostname(const char *name)
-{
-    size_t  label = 0, len = strlen(name);
-
-    if (len == 0 || len > 255 || name[0] == '.' || name[len - 1] == '.')
-        return 0;
-    for (const char *cp = name; *cp; cp++) {
-        if (*cp == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-        } else if (isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_') {
-            if (++label > 63)
-                return 0;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int
 smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
 {
@@ -418,7 +395,8 @@ smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
     }
     /* "@domain" and "#domain" are the RFC 1985 forms of a domain */
     domain = argv[1] + (argv[1][0] == '@' || argv[1][0] == '#');
-    if (!smtpd_valid_hostname(domain)) {
+    /* as before the one validator: a numeric name and '-' anywhere pass */
+    if (!valid_hostname(domain, VALID_HOSTNAME_NUMERIC | VALID_HOSTNAME_ANY_HYPHEN)) {
         smtpd_reply(state, "501 Error: invalid parameter syntax");
         return -1;
     }
