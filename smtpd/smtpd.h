@@ -2,7 +2,7 @@
  * smtpd.h - private interface of the SMTP server's modules.
  *
  *   smtpd.c          main(): the single-server skeleton, pre/post init
- *   smtpd_params.c   the parameters smtpd reads, loaded once (SMTPD_PARAMS)
+ *   smtpd_params.c   the parameters smtpd reads, once (var_*, smtpd_conf)
  *   smtpd_peer.c     client address and verified host name
  *   smtpd_chat.c     replies, pipelining flush, error counting, logging helpers
  *   smtpd_proto.c    the command table and the session loop
@@ -25,6 +25,7 @@
 #include <sys/time.h>
 
 #include "argv.h"
+#include "htable.h"
 #include "maps.h"
 #include "netmatch.h"
 #include "stream.h"
@@ -35,54 +36,94 @@
 #define SMTPD_BARE_LF_NORMALIZE 1
 #define SMTPD_BARE_LF_REJECT    2
 
-typedef struct SMTPD_PARAMS {
-    char   *myhostname;
-    char   *mail_name;
-    char   *banner;
-    long    message_size_limit;
-    long    line_length_limit;
-    long    recipient_limit;
-    long    soft_error_limit;
-    long    hard_error_limit;
-    long    junk_command_limit; /* NOOP/VRFY/ETRN/RSET before they count as errors */
-    long    error_sleep_time;
-    long    timeout;
-    long    ipc_timeout;        /* requests to cleanup */
-    int     disable_vrfy;
-    int     peername_lookup;
-    int     smtputf8_enable;
-    int     reject_unlisted_recipient;
-    int     bare_lf_mode;
-    long    bare_lf_code;
-    long    reject_code;
-    long    defer_code;
-    long    relay_code;
-    long    access_code;
-    long    unknown_local_code;
-    long    unknown_virtual_code;
-    long    unknown_relay_code;
-    ARGV   *discard_ehlo;
+/*
+ * smtpd_params.c: every parameter smtpd reads, once, in pre_init (see
+ * that file). The var_* hold the values; smtpd_conf what smtpd builds
+ * from them at start.
+ */
+extern const char *var_myhostname;          /* myhostname */
+extern const char *var_mail_name;           /* mail_name */
+extern const char *var_smtpd_banner;        /* smtpd_banner */
+extern const char *var_service_name;        /* service_name (master.cf) */
+extern const char *var_stress;              /* stress (set by master) */
+extern long var_message_limit;              /* message_size_limit */
+extern long var_line_limit;                 /* line_length_limit */
+extern long var_smtpd_rcpt_limit;           /* smtpd_recipient_limit */
+extern long var_smtpd_soft_erlim;           /* smtpd_soft_error_limit */
+extern long var_smtpd_hard_erlim;           /* smtpd_hard_error_limit */
+extern long var_smtpd_junk_cmd_limit;       /* smtpd_junk_command_limit */
+extern long var_smtpd_err_sleep;            /* smtpd_error_sleep_time */
+extern long var_smtpd_tmout;                /* smtpd_timeout */
+extern int var_disable_vrfy_cmd;            /* disable_vrfy_command */
+extern int var_smtpd_peername_lookup;       /* smtpd_peername_lookup */
+extern int var_smtputf8_enable;             /* smtputf8_enable */
+extern long var_smtpd_bare_lf_code;         /* smtpd_forbid_bare_newline_reject_code */
+extern const char *var_rcpt_delim;          /* recipient_delimiter */
+extern const char *var_filter_xport;        /* content_filter */
+/* restrictions (smtpd_check.c) */
+extern int var_smtpd_delay_reject;          /* smtpd_delay_reject */
+extern int var_helo_required;               /* smtpd_helo_required */
+extern int var_soft_bounce;                 /* soft_bounce */
+extern int var_smtpd_rej_unl_rcpt;          /* smtpd_reject_unlisted_recipient */
+extern int var_smtpd_rej_unl_from;          /* smtpd_reject_unlisted_sender */
+extern const char *var_smtpd_null_key;      /* smtpd_null_access_lookup_key */
+extern long var_reject_code;                /* reject_code */
+extern long var_defer_code;                 /* defer_code */
+extern long var_relay_code;                 /* relay_domains_reject_code */
+extern long var_access_map_code;            /* access_map_reject_code */
+extern long var_local_rcpt_code;            /* unknown_local_recipient_reject_code */
+extern long var_virt_mailbox_code;          /* unknown_virtual_mailbox_reject_code */
+extern long var_relay_rcpt_code;            /* unknown_relay_recipient_reject_code */
+extern long var_non_fqdn_code;              /* non_fqdn_reject_code */
+extern long var_bad_name_code;              /* invalid_hostname_reject_code */
+extern long var_unk_addr_code;              /* unknown_address_reject_code */
+extern long var_unk_client_code;            /* unknown_client_reject_code */
+extern long var_maps_rbl_code;              /* maps_rbl_reject_code */
+/* client limits through anvil (smtpd_anvil.c) */
+extern long var_smtpd_cconn_limit;          /* smtpd_client_connection_count_limit */
+extern long var_smtpd_crate_limit;          /* smtpd_client_connection_rate_limit */
+extern long var_smtpd_cmail_limit;          /* smtpd_client_message_rate_limit */
+extern long var_smtpd_crcpt_limit;          /* smtpd_client_recipient_rate_limit */
+/* policy service (smtpd_policy.c) */
+extern long var_smtpd_policy_tmout;         /* smtpd_policy_service_timeout */
+extern long var_smtpd_policy_idle;          /* smtpd_policy_service_max_idle */
+extern long var_smtpd_policy_ttl;           /* smtpd_policy_service_max_ttl */
+extern long var_smtpd_policy_req_limit;     /* smtpd_policy_service_request_limit */
+extern long var_smtpd_policy_try_limit;     /* smtpd_policy_service_try_limit */
+extern long var_smtpd_policy_try_delay;     /* smtpd_policy_service_retry_delay */
+extern const char *var_smtpd_policy_def_action; /* smtpd_policy_service_default_action */
+extern const char *var_smtpd_policy_context;    /* smtpd_policy_service_policy_context */
+
+/* What smtpd builds from the var_* at start. */
+typedef struct SMTPD_CONF {
+    int     bare_lf_mode;       /* smtpd_forbid_bare_newline: SMTPD_BARE_LF_* */
+    NETMATCH *bare_lf_exclusions;   /* smtpd_forbid_bare_newline_exclusions */
+    ARGV   *discard_ehlo;       /* smtpd_discard_ehlo_keywords */
     ARGV   *forbidden_commands; /* smtpd_forbidden_commands: the plain names */
     DICT  **forbidden_dicts;    /* ... and its tables */
     size_t  forbidden_dict_count;
-    char   *recipient_delimiter;
     ARGV   *rewrite_clients;    /* local_header_rewrite_clients */
-    ARGV   *client_restrictions;
+    NETMATCH *mynetworks;       /* mynetworks */
+    NETMATCH *hoggers;          /* smtpd_client_event_limit_exceptions */
+    int     parent_matches;     /* smtpd_access_maps in parent_domain_matches_subdomains */
+    ARGV   *client_restrictions;    /* smtpd_*_restrictions */
     ARGV   *helo_restrictions;
     ARGV   *sender_restrictions;
     ARGV   *relay_restrictions;
     ARGV   *recipient_restrictions;
-    NETMATCH *mynetworks;
-    NETMATCH *bare_lf_exclusions;
+    ARGV   *data_restrictions;
+    ARGV   *eod_restrictions;
+    ARGV   *etrn_restrictions;  /* only its tables are opened, for now */
+    HTABLE *classes;            /* smtpd_restriction_classes: name -> ARGV * */
     MAPS   *local_rcpt_maps;    /* NULL: accept every local recipient */
     MAPS   *virtual_mailbox_maps;
     MAPS   *virtual_alias_maps;
     MAPS   *relay_rcpt_maps;
-} SMTPD_PARAMS;
+} SMTPD_CONF;
 
-extern SMTPD_PARAMS smtpd_params;
+extern SMTPD_CONF smtpd_conf;
 
-void    smtpd_params_load(void);
+void    smtpd_params_init(void);
 
 /* BDAT content: a line assembler that lives across chunks. */
 typedef struct SMTPD_BDAT_IN {

@@ -43,10 +43,10 @@ smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
             *cp = ' ';
     if (STR(line)[0] == '4' || STR(line)[0] == '5') {
         state->error_count++;
-        if (state->error_count > smtpd_params.soft_error_limit
-            && smtpd_params.error_sleep_time > 0) {
+        if (state->error_count > var_smtpd_soft_erlim
+            && var_smtpd_err_sleep > 0) {
             smtpd_flush(state);
-            sleep((unsigned) smtpd_params.error_sleep_time);
+            sleep((unsigned) var_smtpd_err_sleep);
         }
     }
     if (msg_verbose)
@@ -64,7 +64,7 @@ void
 smtpd_reply_timeout(SMTPD_STATE *state)
 {
     stream_clearerr(state->client);
-    smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", smtpd_params.myhostname);
+    smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
     smtpd_flush(state);
 }
 
@@ -92,7 +92,7 @@ smtpd_flush(SMTPD_STATE *state)
 int
 smtpd_read_command(SMTPD_STATE *state, int *bare_lf)
 {
-    size_t  limit = (size_t) smtpd_params.line_length_limit;
+    size_t  limit = (size_t) var_line_limit;
     ssize_t n;
     int     ch;
 

@@ -166,8 +166,8 @@ smtpd_data_line(void *ctx, int rec_type, const char *data, size_t len)
 
     if (state->err != 0)
         return 0;
-    if (smtpd_params.message_size_limit > 0
-        && state->act_size + (long) len + 2 > smtpd_params.message_size_limit) {
+    if (var_message_limit > 0
+        && state->act_size + (long) len + 2 > var_message_limit) {
         state->err |= CLEANUP_STAT_SIZE;
         msg_warn("%s: queue file size limit exceeded", smtpd_queue_label(state));
         return 0;
@@ -224,7 +224,7 @@ smtpd_data_bare_lf(SMTPD_STATE *state)
     VSTRING *reply = vstring_alloc(1024);
 
     vstring_sprintf(reply, "%ld 5.5.2 %s Error: bare <LF> received",
-                    smtpd_params.bare_lf_code, smtpd_params.myhostname);
+                    var_smtpd_bare_lf_code, var_myhostname);
     smtpd_log_reject(state, STR(reply));
     smtpd_reply(state, "%s", STR(reply));
     vstring_free(reply);
@@ -262,7 +262,7 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
     smtpd_flush(state);
     memset(&din, 0, sizeof(din));
     din.bare_lf_mode = state->bare_lf_mode;
-    din.line_limit = (size_t) smtpd_params.line_length_limit;
+    din.line_limit = (size_t) var_line_limit;
     status = smtpd_data_read(state->client, &din, smtpd_data_line, state);
     switch (status) {
     case SMTPD_DATA_END:
@@ -352,7 +352,7 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
         state->bdat_active = 1;
         state->bdat_total = 0;
         smtpd_bdat_in_init(&state->bdat_in, state->bare_lf_mode,
-                           (size_t) smtpd_params.line_length_limit);
+                           (size_t) var_line_limit);
         if (smtpd_cleanup_begin_content(state) != 0)
             state->err |= CLEANUP_STAT_WRITE;
     }

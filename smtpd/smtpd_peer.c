@@ -107,7 +107,7 @@ smtpd_peer_init(SMTPD_STATE *state)
     if (pct)
         *pct = 0;               /* drop a scope id */
     int     have_ptr = 0;
-    if (smtpd_params.peername_lookup
+    if (var_smtpd_peername_lookup
         && getnameinfo((struct sockaddr *) &ss, len, host, sizeof(host), NULL, 0,
                        NI_NAMEREQD) == 0 && smtpd_peer_valid_hostname(host)) {
         have_ptr = 1;

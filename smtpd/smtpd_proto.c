@@ -48,10 +48,10 @@ smtpd_state_init(SMTPD_STATE *state, STREAM *client)
 {
     memset(state, 0, sizeof(*state));
     state->client = client;
-    state->buffer = vstring_alloc((size_t) smtpd_params.line_length_limit + 1);
+    state->buffer = vstring_alloc((size_t) var_line_limit + 1);
     state->protocol = "SMTP";
     state->where = "CONNECT";
-    state->bare_lf_mode = smtpd_params.bare_lf_mode;
+    state->bare_lf_mode = smtpd_conf.bare_lf_mode;
 }
 
 void
@@ -117,7 +117,7 @@ smtpd_set_helo(SMTPD_STATE *state, const char *proto)
     /* as Postfix: stored (and so logged, sent to policy servers and put
      * into Received:) with non-printable bytes as '?' */
     state->helo_name = printable_fix(mem_strdup(smtpd_cmd_rest(state)),
-                                     smtpd_params.smtputf8_enable);
+                                     var_smtputf8_enable);
     state->protocol = proto;
 }
 
@@ -143,7 +143,7 @@ smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
     smtpd_set_helo(state, "SMTP");
     if (smtpd_helo_restrict(state) != 0)
         return -1;
-    smtpd_reply(state, "250 %s", smtpd_params.myhostname);
+    smtpd_reply(state, "250 %s", var_myhostname);
     return 0;
 }
 
@@ -151,7 +151,7 @@ smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
 static int
 smtpd_ehlo_discarded(const char *keyword)
 {
-    ARGV   *list = smtpd_params.discard_ehlo;
+    ARGV   *list = smtpd_conf.discard_ehlo;
 
     for (size_t i = 0; i < list->argc; i++)
         if (strcasecmp(list->argv[i], keyword) == 0)
@@ -177,22 +177,22 @@ smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
         argv_free(lines);
         return -1;
     }
-    char   *first = mem_printf("250 %s", smtpd_params.myhostname);
+    char   *first = mem_printf("250 %s", var_myhostname);
     argv_add(lines, first);
     mem_free(first);
     smtpd_ehlo_add(lines, "pipelining", "250 PIPELINING");
-    if (smtpd_params.message_size_limit > 0)
-        snprintf(size, sizeof(size), "250 SIZE %ld", smtpd_params.message_size_limit);
+    if (var_message_limit > 0)
+        snprintf(size, sizeof(size), "250 SIZE %ld", var_message_limit);
     else
         snprintf(size, sizeof(size), "250 SIZE");
     smtpd_ehlo_add(lines, "size", size);
-    if (!smtpd_params.disable_vrfy)
+    if (!var_disable_vrfy_cmd)
         smtpd_ehlo_add(lines, "vrfy", "250 VRFY");
     smtpd_ehlo_add(lines, "etrn", "250 ETRN");
     smtpd_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
     smtpd_ehlo_add(lines, "8bitmime", "250 8BITMIME");
     smtpd_ehlo_add(lines, "dsn", "250 DSN");
-    if (smtpd_params.smtputf8_enable)
+    if (var_smtputf8_enable)
         smtpd_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
     smtpd_ehlo_add(lines, "chunking", "250 CHUNKING");
     smtpd_reply_multi(state, lines);
@@ -226,7 +226,7 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
     } else if (address_parse_smtp(arg, addr, &params) != 0) {
         smtpd_log_bad_address(state, "MAIL", arg);
         smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
-    } else if (smtpd_esmtp_mail_args(params, &margs, smtpd_params.message_size_limit,
+    } else if (smtpd_esmtp_mail_args(params, &margs, var_message_limit,
                                      reply) != 0) {
         smtpd_reply(state, "%s", STR(reply));
     } else {
@@ -300,7 +300,7 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
         smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (smtpd_esmtp_rcpt_args(params, &rargs, reply) != 0) {
         smtpd_reply(state, "%s", STR(reply));
-    } else if (state->rcpt_count >= smtpd_params.recipient_limit) {
+    } else if (state->rcpt_count >= var_smtpd_rcpt_limit) {
         smtpd_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
         state->cur_rcpt = STR(addr);
@@ -345,13 +345,13 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
     VSTRING *addr, *reply;
     int     ret = -1;
 
-    if (smtpd_params.disable_vrfy) {
+    if (var_disable_vrfy_cmd) {
         smtpd_reply(state, "502 5.5.1 VRFY command is disabled");
         return -1;
     }
     if (argc < 2) {
         smtpd_reply(state, "501 5.5.4 Syntax: VRFY address%s",
-                    smtpd_params.smtputf8_enable ? " [SMTPUTF8]" : "");
+                    var_smtputf8_enable ? " [SMTPUTF8]" : "");
         return -1;
     }
     addr = vstring_alloc(ADDRESS_MAX);
@@ -436,7 +436,7 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
 static int
 smtpd_forbidden(const char *verb)
 {
-    ARGV   *names = smtpd_params.forbidden_commands;
+    ARGV   *names = smtpd_conf.forbidden_commands;
     size_t  len = strlen(verb);
     const char *value;
 
@@ -445,8 +445,8 @@ smtpd_forbidden(const char *verb)
     for (size_t i = 0; i < names->argc; i++)
         if (strcasecmp(names->argv[i], verb) == 0)
             return 1;
-    for (size_t i = 0; i < smtpd_params.forbidden_dict_count; i++)
-        if (dict_get(smtpd_params.forbidden_dicts[i], verb, &value) == MAP_FOUND)
+    for (size_t i = 0; i < smtpd_conf.forbidden_dict_count; i++)
+        if (dict_get(smtpd_conf.forbidden_dicts[i], verb, &value) == MAP_FOUND)
             return 1;
     return 0;
 }
@@ -493,7 +493,7 @@ smtpd_dispatch(SMTPD_STATE *state)
     state->where = cmd->name;
     /* smtpd_junk_command_limit: past it, every junk command is an error,
      * so a client cannot keep a session open with NOOPs for ever */
-    if (cmd->junk && ++state->junk_count > smtpd_params.junk_command_limit)
+    if (cmd->junk && ++state->junk_count > var_smtpd_junk_cmd_limit)
         state->error_count++;
     st = cmd->check ? cmd->check(state, (int) args->argc, args->argv) : 0;
     if (st == 0)
@@ -510,20 +510,20 @@ smtpd_session(SMTPD_STATE *state)
     int     bare_lf, st;
 
     if (state->bare_lf_mode != SMTPD_BARE_LF_NO
-        && netmatch_match(smtpd_params.bare_lf_exclusions, state->name, state->addr) > 0)
+        && netmatch_match(smtpd_conf.bare_lf_exclusions, state->name, state->addr) > 0)
         state->bare_lf_mode = SMTPD_BARE_LF_NO;
-    stream_set_timeout(state->client, (int) smtpd_params.timeout);
+    stream_set_timeout(state->client, (int) var_smtpd_tmout);
     msg_info("connect from %s", state->namaddr);
     VSTRING *reply = vstring_alloc(1024);
     if (smtpd_anvil_connect(state, reply) != 0                  /* anvil: 421, quit */
         || smtpd_check_connect(state, reply) != 0)              /* restrictions */
         smtpd_reply(state, "%s", STR(reply));
     else
-        smtpd_reply(state, "220 %s", smtpd_params.banner);
+        smtpd_reply(state, "220 %s", var_smtpd_banner);
     vstring_free(reply);
     while (!state->quit) {
-        if (state->error_count >= smtpd_params.hard_error_limit) {
-            smtpd_reply(state, "421 4.7.0 %s Error: too many errors", smtpd_params.myhostname);
+        if (state->error_count >= var_smtpd_hard_erlim) {
+            smtpd_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
             smtpd_log_lost(state, "too many errors");
             break;
         }
@@ -538,7 +538,7 @@ smtpd_session(SMTPD_STATE *state)
         }
         if (bare_lf && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
             smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
-                        smtpd_params.bare_lf_code, smtpd_params.myhostname);
+                        var_smtpd_bare_lf_code, var_myhostname);
             msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
             break;
         }

@@ -13,6 +13,7 @@
 
 #include "unit.h"
 #include "../../smtpd/smtpd_policy.c"
+#include "../../smtpd/smtpd_params.c"
 
 UNIT_TEST(test_endpoint)
 {
@@ -30,9 +31,11 @@ UNIT_TEST(test_endpoint)
     CHECK_INT(is_unix, 1);
 }
 
+/* The parameters as smtpd reads them at start (after any config_load_text). */
 static void
 fill_state(SMTPD_STATE *state)
 {
+    smtpd_params_init();
     memset(state, 0, sizeof(*state));
     state->where = "RCPT";
     state->protocol = "ESMTP";
