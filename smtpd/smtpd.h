@@ -141,6 +141,16 @@ enum {
     SMTPD_CMD_QUIT, SMTPD_CMD_UNKNOWN, SMTPD_STAT_MAX
 };
 
+/* What the restrictions decided (smtpd_check.c): for the session... */
+typedef struct SMTPD_CHECK_RESULT {
+    char   *denied;             /* connect-time reject (smtpd_delay_reject = no) */
+    /* ... and for the message (cleared by smtpd_check_reset) */
+    int     flags;              /* CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD */
+    char   *filter;             /* FILTER transport:nexthop */
+    char   *redirect;           /* REDIRECT address */
+    ARGV   *prepend;            /* PREPEND header lines */
+} SMTPD_CHECK_RESULT;
+
 typedef struct SMTPD_STATE {
     STREAM *client;
     /* peer */
@@ -180,6 +190,11 @@ typedef struct SMTPD_STATE {
     int     bdat_active;        /* a BDAT transfer has started */
     long    bdat_total;
     SMTPD_BDAT_IN bdat_in;
+    /* restrictions, client limits, policy service */
+    SMTPD_CHECK_RESULT check;   /* smtpd_check.c */
+    int     anvil_active;       /* smtpd_anvil.c: the limits apply to this client */
+    int     anvil_counted;      /* ... and anvil counted its connection */
+    char    policy_instance[64];    /* smtpd_policy.c: this message's "instance", or "" */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */

@@ -22,8 +22,9 @@
  * because anvil is missing. An smtpd not talking to a socket (smtpd -d,
  * stand-alone) does not use anvil at all.
  *
- * smtpd is a single server: one session per process at a time, so the
- * session's anvil state is kept here in static variables.
+ * Whether the limits apply to a session, and whether anvil counted its
+ * connection, is kept in the session (state->anvil_active,
+ * state->anvil_counted).
  *
  * SECURITY: the client address and name are only matched (netmatch) and
  * sent to anvil as data.
@@ -35,9 +36,6 @@
 #include "netmatch.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
-
-static int anvil_active;                /* this session is subject to the limits */
-static int anvil_counted;               /* anvil counted its connection */
 
 /* A network client (not smtpd -d on a pipe) outside the exceptions? */
 static int
@@ -57,15 +55,15 @@ smtpd_anvil_connect(SMTPD_STATE *state, VSTRING *reply)
     int     count, rate, value;
     const char *what;
 
-    anvil_counted = 0;
-    anvil_active = (var_smtpd_cconn_limit > 0 || var_smtpd_crate_limit > 0
+    state->anvil_counted = 0;
+    state->anvil_active = (var_smtpd_cconn_limit > 0 || var_smtpd_crate_limit > 0
                     || var_smtpd_cmail_limit > 0 || var_smtpd_crcpt_limit > 0)
         && smtpd_anvil_applies(state);
-    if (!anvil_active)
+    if (!state->anvil_active)
         return 0;
     if (anvil_clnt_connect(var_service_name, state->addr, &count, &rate) != ANVIL_STAT_OK)
         return 0;
-    anvil_counted = 1;
+    state->anvil_counted = 1;
     if (var_smtpd_cconn_limit > 0 && count > var_smtpd_cconn_limit) {
         what = "Connection concurrency";
         value = count;
@@ -86,9 +84,9 @@ smtpd_anvil_connect(SMTPD_STATE *state, VSTRING *reply)
 void
 smtpd_anvil_disconnect(SMTPD_STATE *state)
 {
-    if (anvil_counted)
+    if (state->anvil_counted)
         (void) anvil_clnt_disconnect(var_service_name, state->addr);
-    anvil_counted = anvil_active = 0;
+    state->anvil_counted = state->anvil_active = 0;
 }
 
 int
@@ -96,7 +94,7 @@ smtpd_anvil_mail(SMTPD_STATE *state)
 {
     int     rate;
 
-    if (!anvil_active || var_smtpd_cmail_limit <= 0
+    if (!state->anvil_active || var_smtpd_cmail_limit <= 0
         || anvil_clnt_mail(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
         || rate <= var_smtpd_cmail_limit)
         return 0;
@@ -111,7 +109,7 @@ smtpd_anvil_rcpt(SMTPD_STATE *state)
 {
     int     rate;
 
-    if (!anvil_active || var_smtpd_crcpt_limit <= 0
+    if (!state->anvil_active || var_smtpd_crcpt_limit <= 0
         || anvil_clnt_rcpt(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
         || rate <= var_smtpd_crcpt_limit)
         return 0;

@@ -33,8 +33,9 @@
  * neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
  * stop unauthorized relaying, as Postfix does.
  *
- * smtpd serves one client per process, so the per-session and
- * per-transaction results (HOLD, FILTER, ...) live in check_sess.
+ * The per-session and per-message results (a connect-time reject, HOLD,
+ * DISCARD, FILTER, REDIRECT, PREPEND) live in the session, state->check;
+ * what is static here is configuration (the access tables, opened once).
  *
  * SECURITY: addresses and names here come from the client; they are only
  * used as table keys, DNS query names (bounded, checked for syntax) and in
@@ -72,15 +73,6 @@
 
 /* Fixed in Postfix too: reject_unauth_pipelining. */
 #define CHECK_UNAUTH_PIPELINING_CODE 503
-
-/* Session and transaction results of actions. */
-static struct {
-    char   *denied;             /* connect-time reject (delay_reject = no) */
-    int     flags;              /* CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD */
-    char   *filter;
-    char   *redirect;
-    ARGV   *prepend;
-} check_sess;
 
 typedef struct CHECK_CTX {
     SMTPD_STATE *state;
@@ -351,18 +343,18 @@ check_access_action(CHECK_CTX *ctx, const char *value, size_t wlen, const char *
     char   *dflt;
 
     if (check_word(value, wlen, "HOLD")) {
-        check_sess.flags |= CLEANUP_FLAG_HOLD;
+        ctx->state->check.flags |= CLEANUP_FLAG_HOLD;
         check_log_action(ctx, "hold", text, "triggers HOLD action");
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "DISCARD")) {
-        check_sess.flags |= CLEANUP_FLAG_DISCARD;
+        ctx->state->check.flags |= CLEANUP_FLAG_DISCARD;
         check_log_action(ctx, "discard", text, "triggers DISCARD action");
         return CHECK_OK;
     }
     if (check_word(value, wlen, "FILTER") || check_word(value, wlen, "REDIRECT")) {
         int     filter = toupper((unsigned char) value[0]) == 'F';
-        char  **slot = filter ? &check_sess.filter : &check_sess.redirect;
+        char  **slot = filter ? &ctx->state->check.filter : &ctx->state->check.redirect;
 
         if (*text == 0 || (filter ? strchr(text, ':') == NULL : strchr(text, '@') == NULL)) {
             msg_warn("access table: bad %s action argument: \"%s\"",
@@ -377,10 +369,12 @@ check_access_action(CHECK_CTX *ctx, const char *value, size_t wlen, const char *
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "PREPEND")) {
-        if (check_sess.prepend == NULL)
-            check_sess.prepend = argv_alloc();
+        ARGV  **prepend = &ctx->state->check.prepend;
+
+        if (*prepend == NULL)
+            *prepend = argv_alloc();
         if (*text)
-            argv_add(check_sess.prepend, text);
+            argv_add(*prepend, text);
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "WARN")) {
@@ -532,7 +526,9 @@ check_fixed_spec(const char *spec)
     return vstring_export(out);
 }
 
-/* check_*_access: tables are opened on first use and kept. */
+/* check_*_access: a table is opened once (smtpd_check_preopen() at start, or
+ * on first use when an access table result names it) and kept: configuration,
+ * shared by the sessions of the process. */
 static CHECK_TABLE *
 check_maps(const char *spec)
 {
@@ -1143,14 +1139,14 @@ smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply)
     CHECK_CTX ctx;
     int     st = CHECK_DUNNO;
 
-    mem_free(check_sess.denied);
-    check_sess.denied = NULL;
+    mem_free(state->check.denied);
+    state->check.denied = NULL;
     smtpd_check_reset(state);
     check_ctx_init(&ctx, state, NULL, reply);
     if (!var_smtpd_delay_reject)
         st = check_run(&ctx, smtpd_conf.client_restrictions, state->namaddr, "Client host");
     if (check_done(&ctx, st) != 0) {
-        check_sess.denied = mem_strdup(STR(reply));
+        state->check.denied = mem_strdup(STR(reply));
         return -1;
     }
     return 0;
@@ -1159,7 +1155,7 @@ smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply)
 int
 smtpd_check_denied(SMTPD_STATE *state)
 {
-    return check_sess.denied != NULL;
+    return state->check.denied != NULL;
 }
 
 int
@@ -1222,35 +1218,50 @@ smtpd_check_eod_stage(SMTPD_STATE *state, VSTRING *reply)
     if (check_message_stage(state, reply, smtpd_conf.eod_restrictions, "END-OF-MESSAGE",
                             "End-of-data", 1) != 0)
         return -1;
-    return (check_sess.flags & CLEANUP_FLAG_DISCARD) ? 1 : 0;
+    return (state->check.flags & CLEANUP_FLAG_DISCARD) ? 1 : 0;
 }
 
 void
 smtpd_check_reset(SMTPD_STATE *state)
 {
-    check_sess.flags = 0;
-    smtpd_policy_reset();
-    mem_free(check_sess.filter);
-    mem_free(check_sess.redirect);
-    check_sess.filter = check_sess.redirect = NULL;
-    argv_free(check_sess.prepend);
-    check_sess.prepend = NULL;
+    SMTPD_CHECK_RESULT *r = &state->check;
+
+    r->flags = 0;
+    smtpd_policy_reset(state);
+    mem_free(r->filter);
+    mem_free(r->redirect);
+    r->filter = r->redirect = NULL;
+    argv_free(r->prepend);
+    r->prepend = NULL;
+}
+
+/* The end of the session: smtpd_check_reset() and the session's results. */
+void
+smtpd_check_free(SMTPD_STATE *state)
+{
+    smtpd_check_reset(state);
+    mem_free(state->check.denied);
+    state->check.denied = NULL;
 }
 
 void
 smtpd_check_envelope(SMTPD_STATE *state, STREAM *cleanup)
 {
-    if (check_sess.flags)
-        rec_printf(cleanup, REC_TYPE_FLGS, "%d", check_sess.flags);
-    if (check_sess.filter)
-        rec_puts(cleanup, REC_TYPE_CONTENT_FILTER, check_sess.filter);
-    if (check_sess.redirect)
-        rec_puts(cleanup, REC_TYPE_RDR, check_sess.redirect);
+    const SMTPD_CHECK_RESULT *r = &state->check;
+
+    if (r->flags)
+        rec_printf(cleanup, REC_TYPE_FLGS, "%d", r->flags);
+    if (r->filter)
+        rec_puts(cleanup, REC_TYPE_CONTENT_FILTER, r->filter);
+    if (r->redirect)
+        rec_puts(cleanup, REC_TYPE_RDR, r->redirect);
 }
 
 void
 smtpd_check_prepend(SMTPD_STATE *state, ARGV *lines)
 {
-    for (size_t i = 0; check_sess.prepend && i < check_sess.prepend->argc; i++)
-        argv_add(lines, check_sess.prepend->argv[i]);
+    const ARGV *prepend = state->check.prepend;
+
+    for (size_t i = 0; prepend && i < prepend->argc; i++)
+        argv_add(lines, prepend->argv[i]);
 }

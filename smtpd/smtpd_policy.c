@@ -56,28 +56,27 @@ typedef struct POLICY_CLNT {
 static POLICY_CLNT policy_clnts[POLICY_MAX_CLIENTS];
 static size_t policy_clnt_count;
 
-static char policy_instance[64];
-static unsigned policy_seqno;
+static unsigned policy_seqno;          /* makes instance values unique in the process */
 
 void
-smtpd_policy_reset(void)
+smtpd_policy_reset(SMTPD_STATE *state)
 {
-    policy_instance[0] = 0;
+    state->policy_instance[0] = 0;
 }
 
 /* One value per message: pid, time and a counter. */
 static const char *
-policy_instance_id(void)
+policy_instance_id(SMTPD_STATE *state)
 {
     struct timeval tv;
 
-    if (policy_instance[0] == 0) {
+    if (state->policy_instance[0] == 0) {
         gettimeofday(&tv, NULL);
-        snprintf(policy_instance, sizeof(policy_instance), "%lx.%lx.%lx.%x",
+        snprintf(state->policy_instance, sizeof(state->policy_instance), "%lx.%lx.%lx.%x",
                  (unsigned long) getpid(), (unsigned long) tv.tv_sec,
                  (unsigned long) tv.tv_usec, policy_seqno++);
     }
-    return policy_instance;
+    return state->policy_instance;
 }
 
 const char *
@@ -309,7 +308,7 @@ smtpd_policy_query(SMTPD_STATE *state, const char *endpoint, VSTRING *action_out
     long    tries = 0;
     int     reused, err, ret = -1;
 
-    smtpd_policy_request(state, policy_instance_id(), req);
+    smtpd_policy_request(state, policy_instance_id(state), req);
     if ((c = policy_clnt_find(endpoint)) == NULL) {
         msg_warn("too many policy servers; not asking %s", endpoint);
         tries = var_smtpd_policy_try_limit;

@@ -78,6 +78,7 @@ void
 smtpd_state_free(SMTPD_STATE *state)
 {
     smtpd_mail_reset(state);
+    smtpd_check_free(state);
     vstring_free(state->buffer);
     mem_free(state->helo_name);
     mem_free(state->name);

@@ -260,13 +260,19 @@ UNIT_TEST(test_query_failures)
 
 UNIT_TEST(test_instance)
 {
+    SMTPD_STATE a, b;
     char    first[64];
 
-    smtpd_policy_reset();
-    snprintf(first, sizeof(first), "%s", policy_instance_id());
-    CHECK_STR(policy_instance_id(), first);     /* same message */
-    smtpd_policy_reset();
-    CHECK(strcmp(policy_instance_id(), first) != 0);
+    fill_state(&a);
+    fill_state(&b);
+    smtpd_policy_reset(&a);
+    snprintf(first, sizeof(first), "%s", policy_instance_id(&a));
+    CHECK_STR(policy_instance_id(&a), first);   /* same message */
+    CHECK(strcmp(policy_instance_id(&b), first) != 0);      /* another session */
+    smtpd_policy_reset(&b);
+    CHECK_STR(policy_instance_id(&a), first);   /* b's reset is not a's */
+    smtpd_policy_reset(&a);
+    CHECK(strcmp(policy_instance_id(&a), first) != 0);
 }
 
 UNIT_TESTS {
