@@ -100,7 +100,7 @@ smtpd_cmd_rest(const SMTPD_STATE *state)
 }
 
 static int
-smtpd_check_helo(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_check_helo(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc < 2) {
         smtpd_reply(state, "501 Syntax: %s hostname",
@@ -202,7 +202,7 @@ smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_check_mail(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_check_mail(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender != NULL) {
         smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
@@ -252,7 +252,7 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_check_rcpt_state(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_check_rcpt(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender == NULL) {
         smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
@@ -414,10 +414,10 @@ smtpd_do_quit(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"HELO", SMTPD_CMD_HELO, smtpd_check_helo, smtpd_do_helo, 0},
-    {"EHLO", SMTPD_CMD_EHLO, smtpd_check_helo, smtpd_do_ehlo, 0},
-    {"MAIL", SMTPD_CMD_MAIL, smtpd_check_mail, smtpd_do_mail, 0},
-    {"RCPT", SMTPD_CMD_RCPT, smtpd_check_rcpt_state, smtpd_do_rcpt, 0},
+    {"HELO", SMTPD_CMD_HELO, smtpd_proto_check_helo, smtpd_do_helo, 0},
+    {"EHLO", SMTPD_CMD_EHLO, smtpd_proto_check_helo, smtpd_do_ehlo, 0},
+    {"MAIL", SMTPD_CMD_MAIL, smtpd_proto_check_mail, smtpd_do_mail, 0},
+    {"RCPT", SMTPD_CMD_RCPT, smtpd_proto_check_rcpt, smtpd_do_rcpt, 0},
     {"DATA", SMTPD_CMD_DATA, NULL, smtpd_cmd_data, 0},
     {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_cmd_bdat, 0},
     {"RSET", SMTPD_CMD_RSET, NULL, smtpd_do_rset, 1},
