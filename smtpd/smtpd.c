@@ -37,7 +37,7 @@ smtpd_service(STREAM *client)
 
     smtpd_state_init(&state, client);
     smtpd_peer_init(&state);
-    smtpd_session(&state);
+    smtpd_proto_session(&state);
     smtpd_state_free(&state);
 }
 

@@ -5,6 +5,7 @@
  *   smtpd_params.c   the parameters smtpd reads, once (var_*, smtpd_conf)
  *   smtpd_peer.c     client address and verified host name
  *   smtpd_chat.c     replies, pipelining flush, error counting, logging helpers
+ *   smtpd_state.c    the session state: made, reset after a transaction, freed
  *   smtpd_proto.c    the command table and the session loop
  *   smtpd_esmtp.c    MAIL/RCPT argument and ESMTP parameter parsing
  *   smtpd_check.c    restriction lists, relay control, recipient tables
@@ -202,11 +203,13 @@ void    smtpd_peer_init(SMTPD_STATE *state);
 /* Set the peer from explicit values (tests, -d mode). */
 void    smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port);
 
-/* smtpd_proto.c */
+/* smtpd_state.c */
 void    smtpd_state_init(SMTPD_STATE *state, STREAM *client);
+void    smtpd_state_mail_reset(SMTPD_STATE *state);
 void    smtpd_state_free(SMTPD_STATE *state);
-void    smtpd_session(SMTPD_STATE *state);
-void    smtpd_mail_reset(SMTPD_STATE *state);
+
+/* smtpd_proto.c */
+void    smtpd_proto_session(SMTPD_STATE *state);
 
 /* smtpd_chat.c */
 void    smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)

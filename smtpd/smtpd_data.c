@@ -214,7 +214,7 @@ smtpd_data_done(SMTPD_STATE *state, const char *prefix)
             smtpd_log_reject(state, STR(reply));
     }
     vstring_free(reply);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     return ok ? 0 : -1;
 }
 
@@ -229,7 +229,7 @@ smtpd_data_bare_lf(SMTPD_STATE *state)
     smtpd_reply(state, "%s", STR(reply));
     vstring_free(reply);
     smtpd_cleanup_abort(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     state->quit = 1;
 }
 
@@ -279,7 +279,7 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
         break;
     }
     smtpd_cleanup_abort(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     state->quit = 2;            /* already logged */
     return -1;
 }
@@ -314,7 +314,7 @@ static int
 smtpd_bdat_lost(SMTPD_STATE *state)
 {
     smtpd_cleanup_abort(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     state->quit = 2;
     return -1;
 }

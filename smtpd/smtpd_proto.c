@@ -3,10 +3,9 @@
  * check (state and syntax) and an action, and the loop that reads
  * commands and dispatches them.
  *
- * Interface: smtpd_state_init()/smtpd_state_free() around
- * smtpd_session(), which runs a whole session on state->client: greeting,
- * commands until QUIT, EOF, timeout, or too many errors, then the
- * "disconnect from" log line. smtpd_mail_reset() ends a transaction.
+ * Interface: smtpd_proto_session() runs a whole session on state->client
+ * (see smtpd_state.c for the state): greeting, commands until QUIT, EOF,
+ * timeout, or too many errors, then the "disconnect from" log line.
  *
  * SECURITY: every command line is bounded by line_length_limit (see
  * smtpd_chat.c); addresses by ADDRESS_MAX; the number of recipients by
@@ -43,55 +42,9 @@ typedef struct SMTPD_CMD {
     int     junk;               /* counts against smtpd_junk_command_limit */
 } SMTPD_CMD;
 
-void
-smtpd_state_init(SMTPD_STATE *state, STREAM *client)
-{
-    memset(state, 0, sizeof(*state));
-    state->client = client;
-    state->buffer = vstring_alloc((size_t) var_line_limit + 1);
-    state->protocol = "SMTP";
-    state->where = "CONNECT";
-    state->bare_lf_mode = smtpd_conf.bare_lf_mode;
-}
-
-void
-smtpd_mail_reset(SMTPD_STATE *state)
-{
-    smtpd_cleanup_abort(state);
-    smtpd_check_reset(state);   /* restrictions: HOLD, FILTER, ... results */
-    mem_free(state->sender);
-    mem_free(state->dsn_envid);
-    mem_free(state->recipient);
-    mem_free(state->queue_id);
-    state->sender = state->dsn_envid = state->recipient = state->queue_id = NULL;
-    state->msg_size = 0;
-    state->encoding = NULL;
-    state->dsn_ret = state->smtputf8 = state->rcpt_count = state->err = 0;
-    state->act_size = 0;
-    if (state->bdat_active)
-        smtpd_bdat_in_free(&state->bdat_in);
-    state->bdat_active = 0;
-    state->bdat_total = 0;
-}
-
-void
-smtpd_state_free(SMTPD_STATE *state)
-{
-    smtpd_mail_reset(state);
-    smtpd_check_free(state);
-    vstring_free(state->buffer);
-    mem_free(state->helo_name);
-    mem_free(state->name);
-    mem_free(state->reverse_name);
-    mem_free(state->addr);
-    mem_free(state->rfc_addr);
-    mem_free(state->port);
-    mem_free(state->namaddr);
-}
-
 /* The command text after the verb, with leading white space skipped. */
 static const char *
-smtpd_cmd_rest(const SMTPD_STATE *state)
+smtpd_proto_rest(const SMTPD_STATE *state)
 {
     const char *cp = STR(state->buffer);
 
@@ -111,20 +64,20 @@ smtpd_proto_check_helo(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static void
-smtpd_set_helo(SMTPD_STATE *state, const char *proto)
+smtpd_proto_set_helo(SMTPD_STATE *state, const char *proto)
 {
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     mem_free(state->helo_name);
     /* as Postfix: stored (and so logged, sent to policy servers and put
      * into Received:) with non-printable bytes as '?' */
-    state->helo_name = printable_fix(mem_strdup(smtpd_cmd_rest(state)),
+    state->helo_name = printable_fix(mem_strdup(smtpd_proto_rest(state)),
                                      var_smtputf8_enable);
     state->protocol = proto;
 }
 
 /* smtpd_helo_restrictions when not delayed (smtpd_check.h); -1: replied */
 static int
-smtpd_helo_restrict(SMTPD_STATE *state)
+smtpd_proto_helo_restrict(SMTPD_STATE *state)
 {
     VSTRING *reply = vstring_alloc(1024);
     int     ret = smtpd_check_helo_stage(state, reply);
@@ -139,10 +92,10 @@ smtpd_helo_restrict(SMTPD_STATE *state)
 }
 
 static int
-smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_helo(SMTPD_STATE *state, int argc, char **argv)
 {
-    smtpd_set_helo(state, "SMTP");
-    if (smtpd_helo_restrict(state) != 0)
+    smtpd_proto_set_helo(state, "SMTP");
+    if (smtpd_proto_helo_restrict(state) != 0)
         return -1;
     smtpd_reply(state, "250 %s", var_myhostname);
     return 0;
@@ -150,7 +103,7 @@ smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
 
 /* Is this EHLO keyword in smtpd_discard_ehlo_keywords? */
 static int
-smtpd_ehlo_discarded(const char *keyword)
+smtpd_proto_ehlo_discarded(const char *keyword)
 {
     ARGV   *list = smtpd_conf.discard_ehlo;
 
@@ -161,41 +114,41 @@ smtpd_ehlo_discarded(const char *keyword)
 }
 
 static void
-smtpd_ehlo_add(ARGV *lines, const char *keyword, const char *text)
+smtpd_proto_ehlo_add(ARGV *lines, const char *keyword, const char *text)
 {
-    if (!smtpd_ehlo_discarded(keyword))
+    if (!smtpd_proto_ehlo_discarded(keyword))
         argv_add(lines, text);
 }
 
 static int
-smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_ehlo(SMTPD_STATE *state, int argc, char **argv)
 {
     ARGV   *lines = argv_alloc();
     char    size[64];
 
-    smtpd_set_helo(state, "ESMTP");
-    if (smtpd_helo_restrict(state) != 0) {
+    smtpd_proto_set_helo(state, "ESMTP");
+    if (smtpd_proto_helo_restrict(state) != 0) {
         argv_free(lines);
         return -1;
     }
     char   *first = mem_printf("250 %s", var_myhostname);
     argv_add(lines, first);
     mem_free(first);
-    smtpd_ehlo_add(lines, "pipelining", "250 PIPELINING");
+    smtpd_proto_ehlo_add(lines, "pipelining", "250 PIPELINING");
     if (var_message_limit > 0)
         snprintf(size, sizeof(size), "250 SIZE %ld", var_message_limit);
     else
         snprintf(size, sizeof(size), "250 SIZE");
-    smtpd_ehlo_add(lines, "size", size);
+    smtpd_proto_ehlo_add(lines, "size", size);
     if (!var_disable_vrfy_cmd)
-        smtpd_ehlo_add(lines, "vrfy", "250 VRFY");
-    smtpd_ehlo_add(lines, "etrn", "250 ETRN");
-    smtpd_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
-    smtpd_ehlo_add(lines, "8bitmime", "250 8BITMIME");
-    smtpd_ehlo_add(lines, "dsn", "250 DSN");
+        smtpd_proto_ehlo_add(lines, "vrfy", "250 VRFY");
+    smtpd_proto_ehlo_add(lines, "etrn", "250 ETRN");
+    smtpd_proto_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
+    smtpd_proto_ehlo_add(lines, "8bitmime", "250 8BITMIME");
+    smtpd_proto_ehlo_add(lines, "dsn", "250 DSN");
     if (var_smtputf8_enable)
-        smtpd_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
-    smtpd_ehlo_add(lines, "chunking", "250 CHUNKING");
+        smtpd_proto_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
+    smtpd_proto_ehlo_add(lines, "chunking", "250 CHUNKING");
     smtpd_reply_multi(state, lines);
     argv_free(lines);
     return 0;
@@ -212,7 +165,7 @@ smtpd_proto_check_mail(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *arg = smtpd_esmtp_keyword(STR(state->buffer), "FROM:");
     const char *params;
@@ -239,7 +192,7 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
         state->smtputf8 = margs.smtputf8;
         if (smtpd_check_mail_stage(state, reply) != 0) {      /* restrictions */
             smtpd_reply(state, "%s", STR(reply));
-            smtpd_mail_reset(state);
+            smtpd_state_mail_reset(state);
         } else {
             gettimeofday(&state->arrival, NULL);
             smtpd_reply(state, "250 2.1.0 Ok");
@@ -267,7 +220,7 @@ smtpd_proto_check_rcpt(SMTPD_STATE *state, int argc, char **argv)
 
 /* Accepted recipient: into the queue file (opened now if needed). */
 static int
-smtpd_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *rargs)
+smtpd_proto_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *rargs)
 {
     if (state->cleanup == NULL && state->queue_id == NULL
         && smtpd_cleanup_open(state) != 0) {
@@ -283,7 +236,7 @@ smtpd_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *r
 }
 
 static int
-smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_rcpt(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *arg = smtpd_esmtp_keyword(STR(state->buffer), "TO:");
     const char *params;
@@ -307,7 +260,7 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
         state->cur_rcpt = STR(addr);
         if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
             smtpd_reply(state, "%s", STR(reply));
-        } else if (smtpd_rcpt_accept(state, STR(addr), &rargs) != 0) {
+        } else if (smtpd_proto_rcpt_accept(state, STR(addr), &rargs) != 0) {
             smtpd_reply(state, "451 4.3.0 Error: queue file write error");
         } else {
             smtpd_reply(state, "250 2.1.5 Ok");
@@ -322,26 +275,26 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_do_rset(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_rset(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc != 1) {
         smtpd_reply(state, "501 5.5.4 Syntax: RSET");
         return -1;
     }
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     smtpd_reply(state, "250 2.0.0 Ok");
     return 0;
 }
 
 static int
-smtpd_do_noop(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_noop(SMTPD_STATE *state, int argc, char **argv)
 {
     smtpd_reply(state, "250 2.0.0 Ok");
     return 0;
 }
 
 static int
-smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_vrfy(SMTPD_STATE *state, int argc, char **argv)
 {
     VSTRING *addr, *reply;
     int     ret = -1;
@@ -357,15 +310,15 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
     }
     addr = vstring_alloc(ADDRESS_MAX);
     reply = vstring_alloc(1024);
-    if (address_parse_smtp(smtpd_cmd_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
-        smtpd_log_bad_address(state, "VRFY", smtpd_cmd_rest(state));
+    if (address_parse_smtp(smtpd_proto_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
+        smtpd_log_bad_address(state, "VRFY", smtpd_proto_rest(state));
         smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
         state->cur_rcpt = STR(addr);
         if (smtpd_check_vrfy(state, STR(addr), reply) != 0) {
             smtpd_reply(state, "%s", STR(reply));
         } else {
-            smtpd_reply(state, "252 2.0.0 %s", smtpd_cmd_rest(state));
+            smtpd_reply(state, "252 2.0.0 %s", smtpd_proto_rest(state));
             ret = 0;
         }
         state->cur_rcpt = NULL;
@@ -378,7 +331,7 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
 /* ETRN needs the fast flush service, which posthorn does not have yet:
  * every domain is "not eligible", as with an empty fast_flush_domains. */
 static int
-smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_etrn(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *domain;
 
@@ -406,7 +359,7 @@ smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_do_quit(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_quit(SMTPD_STATE *state, int argc, char **argv)
 {
     smtpd_reply(state, "221 2.0.0 Bye");
     state->quit = 1;
@@ -414,17 +367,17 @@ smtpd_do_quit(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"HELO", SMTPD_CMD_HELO, smtpd_proto_check_helo, smtpd_do_helo, 0},
-    {"EHLO", SMTPD_CMD_EHLO, smtpd_proto_check_helo, smtpd_do_ehlo, 0},
-    {"MAIL", SMTPD_CMD_MAIL, smtpd_proto_check_mail, smtpd_do_mail, 0},
-    {"RCPT", SMTPD_CMD_RCPT, smtpd_proto_check_rcpt, smtpd_do_rcpt, 0},
+    {"HELO", SMTPD_CMD_HELO, smtpd_proto_check_helo, smtpd_proto_helo, 0},
+    {"EHLO", SMTPD_CMD_EHLO, smtpd_proto_check_helo, smtpd_proto_ehlo, 0},
+    {"MAIL", SMTPD_CMD_MAIL, smtpd_proto_check_mail, smtpd_proto_mail, 0},
+    {"RCPT", SMTPD_CMD_RCPT, smtpd_proto_check_rcpt, smtpd_proto_rcpt, 0},
     {"DATA", SMTPD_CMD_DATA, NULL, smtpd_cmd_data, 0},
     {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_cmd_bdat, 0},
-    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_do_rset, 1},
-    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_do_noop, 1},
-    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_do_vrfy, 1},
-    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_do_etrn, 1},
-    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_do_quit, 0},
+    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_proto_rset, 1},
+    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_proto_noop, 1},
+    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_proto_vrfy, 1},
+    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_proto_etrn, 1},
+    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_proto_quit, 0},
     {0, 0, 0, 0, 0},
 };
 
@@ -435,7 +388,7 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
  * without DATA. Tables of a type posthorn cannot open are skipped.
  */
 static int
-smtpd_forbidden(const char *verb)
+smtpd_proto_forbidden(const char *verb)
 {
     ARGV   *names = smtpd_conf.forbidden_commands;
     size_t  len = strlen(verb);
@@ -454,7 +407,7 @@ smtpd_forbidden(const char *verb)
 
 /* One command line. */
 static void
-smtpd_dispatch(SMTPD_STATE *state)
+smtpd_proto_dispatch(SMTPD_STATE *state)
 {
     ARGV   *args = argv_split(STR(state->buffer), " \t");
     const SMTPD_CMD *cmd;
@@ -467,7 +420,7 @@ smtpd_dispatch(SMTPD_STATE *state)
         argv_free(args);
         return;
     }
-    if (smtpd_forbidden(args->argv[0])) {
+    if (smtpd_proto_forbidden(args->argv[0])) {
         msg_warn("non-SMTP command from %s: %s", state->namaddr, STR(state->buffer));
         smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
@@ -506,7 +459,7 @@ smtpd_dispatch(SMTPD_STATE *state)
 }
 
 void
-smtpd_session(SMTPD_STATE *state)
+smtpd_proto_session(SMTPD_STATE *state)
 {
     int     bare_lf, st;
 
@@ -543,10 +496,10 @@ smtpd_session(SMTPD_STATE *state)
             msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
             break;
         }
-        smtpd_dispatch(state);
+        smtpd_proto_dispatch(state);
     }
     smtpd_flush(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     smtpd_log_disconnect(state);
     smtpd_anvil_disconnect(state);
 }

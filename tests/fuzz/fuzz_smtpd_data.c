@@ -19,7 +19,7 @@ void smtpd_reply_timeout(SMTPD_STATE *s) { (void) s; }
 void smtpd_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
 const char *smtpd_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }
-void smtpd_mail_reset(SMTPD_STATE *s) { (void) s; }
+void smtpd_state_mail_reset(SMTPD_STATE *s) { (void) s; }
 int smtpd_cleanup_begin_content(SMTPD_STATE *s) { (void) s; return 0; }
 int smtpd_cleanup_finish(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
 int smtpd_check_data_stage(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
