@@ -212,20 +212,20 @@ void    smtpd_state_free(SMTPD_STATE *state);
 void    smtpd_proto_session(SMTPD_STATE *state);
 
 /* smtpd_chat.c */
-void    smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
+void    smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
-void    smtpd_reply_timeout(SMTPD_STATE *state);  /* 421 after a read timeout */
-void    smtpd_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
-int     smtpd_flush(SMTPD_STATE *state);
+void    smtpd_chat_reply_timeout(SMTPD_STATE *state);  /* 421 after a read timeout */
+void    smtpd_chat_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
+int     smtpd_chat_flush(SMTPD_STATE *state);
 /* Read one command line into state->buffer (CR/LF stripped). 1 = ok,
  * 0 = EOF/lost, -1 = timeout/error. Sets *bare_lf when it ended in bare LF. */
-int     smtpd_read_command(SMTPD_STATE *state, int *bare_lf);
-void    smtpd_log_lost(SMTPD_STATE *state, const char *what);
-void    smtpd_log_bad_address(SMTPD_STATE *state, const char *command, const char *text);
-void    smtpd_log_reject(SMTPD_STATE *state, const char *reply);
-void    smtpd_log_disconnect(SMTPD_STATE *state);
+int     smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf);
+void    smtpd_chat_log_lost(SMTPD_STATE *state, const char *what);
+void    smtpd_chat_log_bad_address(SMTPD_STATE *state, const char *command, const char *text);
+void    smtpd_chat_log_reject(SMTPD_STATE *state, const char *reply);
+void    smtpd_chat_log_disconnect(SMTPD_STATE *state);
 /* "host[addr]" or with the queue id "ID" / "NOQUEUE". */
-const char *smtpd_queue_label(const SMTPD_STATE *state);
+const char *smtpd_chat_queue_label(const SMTPD_STATE *state);
 
 /* smtpd_esmtp.c */
 typedef struct SMTPD_MAIL_ARGS {

@@ -98,7 +98,7 @@ smtpd_anvil_mail(SMTPD_STATE *state)
         || anvil_clnt_mail(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
         || rate <= var_smtpd_cmail_limit)
         return 0;
-    smtpd_reply(state, "450 4.7.1 Error: too much mail from %s", state->addr);
+    smtpd_chat_reply(state, "450 4.7.1 Error: too much mail from %s", state->addr);
     msg_warn("Message delivery request rate limit exceeded: %d from %s for service %s",
              rate, state->namaddr, var_service_name);
     return -1;
@@ -113,7 +113,7 @@ smtpd_anvil_rcpt(SMTPD_STATE *state)
         || anvil_clnt_rcpt(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
         || rate <= var_smtpd_crcpt_limit)
         return 0;
-    smtpd_reply(state, "450 4.7.1 Error: too many recipients from %s", state->addr);
+    smtpd_chat_reply(state, "450 4.7.1 Error: too many recipients from %s", state->addr);
     msg_warn("Recipient address rate limit exceeded: %d from %s for service %s",
              rate, state->namaddr, var_service_name);
     return -1;

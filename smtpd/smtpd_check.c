@@ -99,7 +99,7 @@ check_log(SMTPD_STATE *state, const char *action, const char *text)
 {
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
 
-    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_queue_label(state), action,
+    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_chat_queue_label(state), action,
                     state->where, state->namaddr, text);
     if (state->sender)
         vstring_sprintf_append(line, " from=<%s>", state->sender);
@@ -1076,7 +1076,7 @@ check_done(CHECK_CTX *ctx, int st)
     vstring_free(ctx->defer_if_reject);
     if (st == CHECK_REJECT) {
         if (!ctx->no_log)
-            smtpd_log_reject(ctx->state, STR(ctx->reply));
+            smtpd_chat_log_reject(ctx->state, STR(ctx->reply));
         return -1;
     }
     return 0;

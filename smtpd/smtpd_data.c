@@ -169,7 +169,7 @@ smtpd_data_line(void *ctx, int rec_type, const char *data, size_t len)
     if (var_message_limit > 0
         && state->act_size + (long) len + 2 > var_message_limit) {
         state->err |= CLEANUP_STAT_SIZE;
-        msg_warn("%s: queue file size limit exceeded", smtpd_queue_label(state));
+        msg_warn("%s: queue file size limit exceeded", smtpd_chat_queue_label(state));
         return 0;
     }
     state->act_size += (long) len + (rec_type == REC_TYPE_NORM ? 2 : 0);
@@ -184,9 +184,9 @@ smtpd_data_ready(SMTPD_STATE *state)
 {
     if (state->rcpt_count == 0) {
         if (state->sender == NULL)
-            smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+            smtpd_chat_reply(state, "503 5.5.1 Error: need RCPT command");
         else
-            smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
+            smtpd_chat_reply(state, "554 5.5.1 Error: no valid recipients");
         return -1;
     }
     return 0;
@@ -205,13 +205,13 @@ smtpd_data_done(SMTPD_STATE *state, const char *prefix)
         smtpd_cleanup_abort(state);
     ok = eod > 0 || (eod == 0 && smtpd_cleanup_finish(state, reply) == 0);
     if (ok) {
-        smtpd_reply(state, "250 2.0.0 Ok: %squeued as %s", prefix, state->queue_id);
+        smtpd_chat_reply(state, "250 2.0.0 Ok: %squeued as %s", prefix, state->queue_id);
         state->error_count = 0;
         state->junk_count = 0;                  /* as Postfix: after a delivery */
     } else {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
         if (STR(reply)[0] == '5' || STR(reply)[0] == '4')
-            smtpd_log_reject(state, STR(reply));
+            smtpd_chat_log_reject(state, STR(reply));
     }
     vstring_free(reply);
     smtpd_state_mail_reset(state);
@@ -225,8 +225,8 @@ smtpd_data_bare_lf(SMTPD_STATE *state)
 
     vstring_sprintf(reply, "%ld 5.5.2 %s Error: bare <LF> received",
                     var_smtpd_bare_lf_code, var_myhostname);
-    smtpd_log_reject(state, STR(reply));
-    smtpd_reply(state, "%s", STR(reply));
+    smtpd_chat_log_reject(state, STR(reply));
+    smtpd_chat_reply(state, "%s", STR(reply));
     vstring_free(reply);
     smtpd_cleanup_abort(state);
     smtpd_state_mail_reset(state);
@@ -240,26 +240,26 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
     int     status;
 
     if (argc != 1) {
-        smtpd_reply(state, "501 5.5.4 Syntax: DATA");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: DATA");
         return -1;
     }
     if (smtpd_data_ready(state) != 0)
         return -1;
     if (state->bdat_active) {
-        smtpd_reply(state, "503 5.5.1 Error: DATA after BDAT");
+        smtpd_chat_reply(state, "503 5.5.1 Error: DATA after BDAT");
         return -1;
     }
     VSTRING *reply = vstring_alloc(1024);
     status = smtpd_check_data_stage(state, reply);      /* restrictions */
     if (status != 0)
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     vstring_free(reply);
     if (status != 0)
         return -1;
     if (smtpd_cleanup_begin_content(state) != 0)
         state->err |= CLEANUP_STAT_WRITE;
-    smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
-    smtpd_flush(state);
+    smtpd_chat_reply(state, "354 End data with <CR><LF>.<CR><LF>");
+    smtpd_chat_flush(state);
     memset(&din, 0, sizeof(din));
     din.bare_lf_mode = state->bare_lf_mode;
     din.line_limit = (size_t) var_line_limit;
@@ -271,7 +271,7 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
         smtpd_data_bare_lf(state);
         return -1;
     case SMTPD_DATA_TIMEOUT:
-        smtpd_reply_timeout(state);
+        smtpd_chat_reply_timeout(state);
         msg_info("timeout after DATA (%ld bytes) from %s", din.bytes, state->namaddr);
         break;
     default:
@@ -297,7 +297,7 @@ smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
             smtpd_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
         if (got < (ssize_t) want) {
             if (stream_timeout(state->client)) {
-                smtpd_reply_timeout(state);
+                smtpd_chat_reply_timeout(state);
                 msg_info("timeout after BDAT from %s", state->namaddr);
             } else {
                 msg_info("lost connection after BDAT from %s", state->namaddr);
@@ -329,8 +329,8 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
     if (argc < 2 || argc > 3 || strspn(argv[1], "0123456789") != strlen(argv[1])
         || strlen(argv[1]) > 18 || (argc == 3 && strcasecmp(argv[2], "LAST") != 0)) {
         msg_info("%s: malformed BDAT command syntax from %s: %.100s",
-                 smtpd_queue_label(state), state->namaddr, STR(state->buffer));
-        smtpd_reply(state, "521 5.5.4 Syntax: BDAT count [LAST]");
+                 smtpd_chat_queue_label(state), state->namaddr, STR(state->buffer));
+        smtpd_chat_reply(state, "521 5.5.4 Syntax: BDAT count [LAST]");
         /* the chunk size is unknown: the stream cannot be resynchronized */
         state->quit = 1;
         return -1;
@@ -338,8 +338,8 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
     count = strtol(argv[1], &end, 10);
     last = argc == 3;
     if (count == 0 && !last) {
-        msg_info("%s: null BDAT request from %s", smtpd_queue_label(state), state->namaddr);
-        smtpd_reply(state, "551 5.7.1 Null BDAT request");
+        msg_info("%s: null BDAT request from %s", smtpd_chat_queue_label(state), state->namaddr);
+        smtpd_chat_reply(state, "551 5.7.1 Null BDAT request");
         return -1;
     }
     if (state->rcpt_count == 0) {
@@ -363,7 +363,7 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
         return -1;
     }
     if (!last) {
-        smtpd_reply(state, "250 2.0.0 Ok: %ld bytes", count);
+        smtpd_chat_reply(state, "250 2.0.0 Ok: %ld bytes", count);
         return 0;
     }
     smtpd_bdat_finish(&state->bdat_in, smtpd_data_line, state);

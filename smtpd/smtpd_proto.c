@@ -56,7 +56,7 @@ static int
 smtpd_proto_check_helo(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc < 2) {
-        smtpd_reply(state, "501 Syntax: %s hostname",
+        smtpd_chat_reply(state, "501 Syntax: %s hostname",
                     strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
         return -1;
     }
@@ -83,7 +83,7 @@ smtpd_proto_helo_restrict(SMTPD_STATE *state)
     int     ret = smtpd_check_helo_stage(state, reply);
 
     if (ret != 0) {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
         mem_free(state->helo_name);
         state->helo_name = NULL;
     }
@@ -97,7 +97,7 @@ smtpd_proto_helo(SMTPD_STATE *state, int argc, char **argv)
     smtpd_proto_set_helo(state, "SMTP");
     if (smtpd_proto_helo_restrict(state) != 0)
         return -1;
-    smtpd_reply(state, "250 %s", var_myhostname);
+    smtpd_chat_reply(state, "250 %s", var_myhostname);
     return 0;
 }
 
@@ -149,7 +149,7 @@ smtpd_proto_ehlo(SMTPD_STATE *state, int argc, char **argv)
     if (var_smtputf8_enable)
         smtpd_proto_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
     smtpd_proto_ehlo_add(lines, "chunking", "250 CHUNKING");
-    smtpd_reply_multi(state, lines);
+    smtpd_chat_reply_multi(state, lines);
     argv_free(lines);
     return 0;
 }
@@ -158,7 +158,7 @@ static int
 smtpd_proto_check_mail(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender != NULL) {
-        smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
+        smtpd_chat_reply(state, "503 5.5.1 Error: nested MAIL command");
         return -1;
     }
     return 0;
@@ -175,14 +175,14 @@ smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
     int     ret = -1;
 
     if (arg == NULL || *arg == 0) {
-        smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
     } else if (smtpd_anvil_mail(state) != 0) {                  /* anvil: replied 450 */
     } else if (address_parse_smtp(arg, addr, &params) != 0) {
-        smtpd_log_bad_address(state, "MAIL", arg);
-        smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
+        smtpd_chat_log_bad_address(state, "MAIL", arg);
+        smtpd_chat_reply(state, "501 5.1.7 Bad sender address syntax");
     } else if (smtpd_esmtp_mail_args(params, &margs, var_message_limit,
                                      reply) != 0) {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     } else {
         state->sender = mem_strdup(STR(addr));
         state->msg_size = margs.size;
@@ -191,11 +191,11 @@ smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
         state->dsn_envid = margs.envid;
         state->smtputf8 = margs.smtputf8;
         if (smtpd_check_mail_stage(state, reply) != 0) {      /* restrictions */
-            smtpd_reply(state, "%s", STR(reply));
+            smtpd_chat_reply(state, "%s", STR(reply));
             smtpd_state_mail_reset(state);
         } else {
             gettimeofday(&state->arrival, NULL);
-            smtpd_reply(state, "250 2.1.0 Ok");
+            smtpd_chat_reply(state, "250 2.1.0 Ok");
             ret = 0;
         }
     }
@@ -208,11 +208,11 @@ static int
 smtpd_proto_check_rcpt(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender == NULL) {
-        smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
+        smtpd_chat_reply(state, "503 5.5.1 Error: need MAIL command");
         return -1;
     }
     if (state->bdat_active) {
-        smtpd_reply(state, "503 5.5.1 Error: RCPT after BDAT");
+        smtpd_chat_reply(state, "503 5.5.1 Error: RCPT after BDAT");
         return -1;
     }
     return 0;
@@ -247,23 +247,23 @@ smtpd_proto_rcpt(SMTPD_STATE *state, int argc, char **argv)
 
     memset(&rargs, 0, sizeof(rargs));
     if (arg == NULL || *arg == 0) {
-        smtpd_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
     } else if (smtpd_anvil_rcpt(state) != 0) {                  /* anvil: replied 450 */
     } else if (address_parse_smtp(arg, addr, &params) != 0 || LEN(addr) == 0) {
-        smtpd_log_bad_address(state, "RCPT", arg);
-        smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+        smtpd_chat_log_bad_address(state, "RCPT", arg);
+        smtpd_chat_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (smtpd_esmtp_rcpt_args(params, &rargs, reply) != 0) {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     } else if (state->rcpt_count >= var_smtpd_rcpt_limit) {
-        smtpd_reply(state, "452 4.5.3 Error: too many recipients");
+        smtpd_chat_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
         state->cur_rcpt = STR(addr);
         if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
-            smtpd_reply(state, "%s", STR(reply));
+            smtpd_chat_reply(state, "%s", STR(reply));
         } else if (smtpd_proto_rcpt_accept(state, STR(addr), &rargs) != 0) {
-            smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+            smtpd_chat_reply(state, "451 4.3.0 Error: queue file write error");
         } else {
-            smtpd_reply(state, "250 2.1.5 Ok");
+            smtpd_chat_reply(state, "250 2.1.5 Ok");
             ret = 0;
         }
         state->cur_rcpt = NULL;
@@ -278,18 +278,18 @@ static int
 smtpd_proto_rset(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc != 1) {
-        smtpd_reply(state, "501 5.5.4 Syntax: RSET");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: RSET");
         return -1;
     }
     smtpd_state_mail_reset(state);
-    smtpd_reply(state, "250 2.0.0 Ok");
+    smtpd_chat_reply(state, "250 2.0.0 Ok");
     return 0;
 }
 
 static int
 smtpd_proto_noop(SMTPD_STATE *state, int argc, char **argv)
 {
-    smtpd_reply(state, "250 2.0.0 Ok");
+    smtpd_chat_reply(state, "250 2.0.0 Ok");
     return 0;
 }
 
@@ -300,25 +300,25 @@ smtpd_proto_vrfy(SMTPD_STATE *state, int argc, char **argv)
     int     ret = -1;
 
     if (var_disable_vrfy_cmd) {
-        smtpd_reply(state, "502 5.5.1 VRFY command is disabled");
+        smtpd_chat_reply(state, "502 5.5.1 VRFY command is disabled");
         return -1;
     }
     if (argc < 2) {
-        smtpd_reply(state, "501 5.5.4 Syntax: VRFY address%s",
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: VRFY address%s",
                     var_smtputf8_enable ? " [SMTPUTF8]" : "");
         return -1;
     }
     addr = vstring_alloc(ADDRESS_MAX);
     reply = vstring_alloc(1024);
     if (address_parse_smtp(smtpd_proto_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
-        smtpd_log_bad_address(state, "VRFY", smtpd_proto_rest(state));
-        smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+        smtpd_chat_log_bad_address(state, "VRFY", smtpd_proto_rest(state));
+        smtpd_chat_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
         state->cur_rcpt = STR(addr);
         if (smtpd_check_vrfy(state, STR(addr), reply) != 0) {
-            smtpd_reply(state, "%s", STR(reply));
+            smtpd_chat_reply(state, "%s", STR(reply));
         } else {
-            smtpd_reply(state, "252 2.0.0 %s", smtpd_proto_rest(state));
+            smtpd_chat_reply(state, "252 2.0.0 %s", smtpd_proto_rest(state));
             ret = 0;
         }
         state->cur_rcpt = NULL;
@@ -336,32 +336,32 @@ smtpd_proto_etrn(SMTPD_STATE *state, int argc, char **argv)
     const char *domain;
 
     if (state->helo_name == NULL) {
-        smtpd_reply(state, "503 Error: send HELO/EHLO first");
+        smtpd_chat_reply(state, "503 Error: send HELO/EHLO first");
         return -1;
     }
     if (state->sender != NULL) {
-        smtpd_reply(state, "503 Error: MAIL transaction in progress");
+        smtpd_chat_reply(state, "503 Error: MAIL transaction in progress");
         return -1;
     }
     if (argc != 2) {
-        smtpd_reply(state, "500 Syntax: ETRN domain");
+        smtpd_chat_reply(state, "500 Syntax: ETRN domain");
         return -1;
     }
     /* "@domain" and "#domain" are the RFC 1985 forms of a domain */
     domain = argv[1] + (argv[1][0] == '@' || argv[1][0] == '#');
     /* as before the one validator: a numeric name and '-' anywhere pass */
     if (!valid_hostname(domain, VALID_HOSTNAME_NUMERIC | VALID_HOSTNAME_ANY_HYPHEN)) {
-        smtpd_reply(state, "501 Error: invalid parameter syntax");
+        smtpd_chat_reply(state, "501 Error: invalid parameter syntax");
         return -1;
     }
-    smtpd_reply(state, "459 <%s>: service unavailable", domain);
+    smtpd_chat_reply(state, "459 <%s>: service unavailable", domain);
     return -1;
 }
 
 static int
 smtpd_proto_quit(SMTPD_STATE *state, int argc, char **argv)
 {
-    smtpd_reply(state, "221 2.0.0 Bye");
+    smtpd_chat_reply(state, "221 2.0.0 Bye");
     state->quit = 1;
     return 0;
 }
@@ -415,14 +415,14 @@ smtpd_proto_dispatch(SMTPD_STATE *state)
 
     if (args->argc == 0) {
         state->where = "UNKNOWN";
-        smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+        smtpd_chat_reply(state, "500 5.5.2 Error: bad syntax");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         argv_free(args);
         return;
     }
     if (smtpd_proto_forbidden(args->argv[0])) {
         msg_warn("non-SMTP command from %s: %s", state->namaddr, STR(state->buffer));
-        smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+        smtpd_chat_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         state->quit = 1;
         argv_free(args);
@@ -433,13 +433,13 @@ smtpd_proto_dispatch(SMTPD_STATE *state)
             break;
     if (cmd->name == NULL) {
         state->where = "UNKNOWN";
-        smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+        smtpd_chat_reply(state, "500 5.5.2 Error: command not recognized");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         argv_free(args);
         return;
     }
     if (smtpd_check_denied(state) && cmd->stat != SMTPD_CMD_QUIT) {     /* restrictions */
-        smtpd_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+        smtpd_chat_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
         state->stat_total[cmd->stat]++;
         argv_free(args);
         return;
@@ -471,35 +471,35 @@ smtpd_proto_session(SMTPD_STATE *state)
     VSTRING *reply = vstring_alloc(1024);
     if (smtpd_anvil_connect(state, reply) != 0                  /* anvil: 421, quit */
         || smtpd_check_connect(state, reply) != 0)              /* restrictions */
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     else
-        smtpd_reply(state, "220 %s", var_smtpd_banner);
+        smtpd_chat_reply(state, "220 %s", var_smtpd_banner);
     vstring_free(reply);
     while (!state->quit) {
         if (state->error_count >= var_smtpd_hard_erlim) {
-            smtpd_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
-            smtpd_log_lost(state, "too many errors");
+            smtpd_chat_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
+            smtpd_chat_log_lost(state, "too many errors");
             break;
         }
-        if ((st = smtpd_read_command(state, &bare_lf)) <= 0) {
+        if ((st = smtpd_chat_read_command(state, &bare_lf)) <= 0) {
             if (st < 0) {
-                smtpd_reply_timeout(state);
-                smtpd_log_lost(state, "timeout");
+                smtpd_chat_reply_timeout(state);
+                smtpd_chat_log_lost(state, "timeout");
             } else {
-                smtpd_log_lost(state, "lost connection");
+                smtpd_chat_log_lost(state, "lost connection");
             }
             break;
         }
         if (bare_lf && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
-            smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
+            smtpd_chat_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
                         var_smtpd_bare_lf_code, var_myhostname);
             msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
             break;
         }
         smtpd_proto_dispatch(state);
     }
-    smtpd_flush(state);
+    smtpd_chat_flush(state);
     smtpd_state_mail_reset(state);
-    smtpd_log_disconnect(state);
+    smtpd_chat_log_disconnect(state);
     smtpd_anvil_disconnect(state);
 }

@@ -16,8 +16,8 @@
 #include "../../smtpd/smtpd_policy.c"
 #include "unit.h"
 
-void smtpd_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
-const char *smtpd_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
+void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
+const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 
 /* Client restrictions at connect time; each test client has its own result. */
 static void

@@ -16,11 +16,11 @@
 #include "unit.h"
 
 /* Stubs for the session side of smtpd_data.c. */
-void smtpd_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
-int smtpd_flush(SMTPD_STATE *s) { (void) s; return 0; }
-void smtpd_reply_timeout(SMTPD_STATE *s) { (void) s; }
-void smtpd_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
-const char *smtpd_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
+void smtpd_chat_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
+int smtpd_chat_flush(SMTPD_STATE *s) { (void) s; return 0; }
+void smtpd_chat_reply_timeout(SMTPD_STATE *s) { (void) s; }
+void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
+const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }
 void smtpd_state_mail_reset(SMTPD_STATE *s) { (void) s; }
 int smtpd_cleanup_begin_content(SMTPD_STATE *s) { (void) s; return 0; }
