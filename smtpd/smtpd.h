@@ -267,7 +267,7 @@ int     smtpd_cleanup_line(SMTPD_STATE *state, int rec_type, const char *data, s
 int     smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply);
 void    smtpd_cleanup_abort(SMTPD_STATE *state);
 /* The Received: header lines (without newline) into lines. */
-void    smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
+void    smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
                               const char *mail_name, ARGV *lines);
 
 /* smtpd_data.c: the message content reader (usable without a session) */
@@ -287,14 +287,14 @@ typedef struct SMTPD_DATA_IN {
 int     smtpd_data_read(STREAM *in, SMTPD_DATA_IN *din, SMTPD_LINE_FN fn, void *ctx);
 
 /* BDAT: feed chunk bytes; lines go to fn; final flushes a partial line. */
-void    smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit);
-void    smtpd_bdat_in_free(SMTPD_BDAT_IN *bin);
-int     smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
+void    smtpd_data_bdat_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit);
+void    smtpd_data_bdat_free(SMTPD_BDAT_IN *bin);
+int     smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
                         SMTPD_LINE_FN fn, void *ctx);
-int     smtpd_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
+int     smtpd_data_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
 
 /* smtpd_data.c: the DATA and BDAT commands */
-int     smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv);
-int     smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv);
+int     smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv);
+int     smtpd_data_bdat_cmd(SMTPD_STATE *state, int argc, char **argv);
 
 #endif

@@ -8,7 +8,7 @@
  *                       tests drive it directly.
  *   smtpd_bdat_*()      the same line splitting for BDAT chunks (no dots,
  *                       no end marker; lines may span chunks).
- *   smtpd_cmd_data(), smtpd_cmd_bdat()  the commands.
+ *   smtpd_data_cmd(), smtpd_data_bdat_cmd()  the commands.
  *
  * Bare newlines (smtpd_forbid_bare_newline):
  *   no         a line may end in LF or CRLF; "." ended by either ends DATA
@@ -100,7 +100,7 @@ smtpd_data_read(STREAM *in, SMTPD_DATA_IN *din, SMTPD_LINE_FN fn, void *ctx)
 }
 
 void
-smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit)
+smtpd_data_bdat_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit)
 {
     bin->bare_lf_mode = bare_lf_mode;
     bin->line_limit = line_limit;
@@ -109,7 +109,7 @@ smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit)
 }
 
 void
-smtpd_bdat_in_free(SMTPD_BDAT_IN *bin)
+smtpd_data_bdat_free(SMTPD_BDAT_IN *bin)
 {
     vstring_free(bin->line);
     bin->line = NULL;
@@ -117,7 +117,7 @@ smtpd_bdat_in_free(SMTPD_BDAT_IN *bin)
 
 /* BDAT content has no dot-stuffing and no end marker; CRLF ends a line. */
 int
-smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
+smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
                 SMTPD_LINE_FN fn, void *ctx)
 {
     VSTRING *line = bin->line;
@@ -149,7 +149,7 @@ smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
 }
 
 int
-smtpd_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx)
+smtpd_data_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx)
 {
     if (LEN(bin->line) > 0) {
         fn(ctx, REC_TYPE_NORM, STR(bin->line), LEN(bin->line));
@@ -234,7 +234,7 @@ smtpd_data_bare_lf(SMTPD_STATE *state)
 }
 
 int
-smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
+smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv)
 {
     SMTPD_DATA_IN din;
     int     status;
@@ -286,7 +286,7 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
 
 /* Read (and feed, unless skipping) one chunk of count bytes. 0 / -1 lost. */
 static int
-smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
+smtpd_data_bdat_read(SMTPD_STATE *state, long count, int skip)
 {
     char    buf[8192];
 
@@ -294,7 +294,7 @@ smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
         size_t  want = count > (long) sizeof(buf) ? sizeof(buf) : (size_t) count;
         ssize_t got = stream_read(state->client, buf, want);
         if (got > 0 && !skip)
-            smtpd_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
+            smtpd_data_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
         if (got < (ssize_t) want) {
             if (stream_timeout(state->client)) {
                 smtpd_chat_reply_timeout(state);
@@ -311,7 +311,7 @@ smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
 }
 
 static int
-smtpd_bdat_lost(SMTPD_STATE *state)
+smtpd_data_bdat_lost(SMTPD_STATE *state)
 {
     smtpd_cleanup_abort(state);
     smtpd_state_mail_reset(state);
@@ -320,7 +320,7 @@ smtpd_bdat_lost(SMTPD_STATE *state)
 }
 
 int
-smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
+smtpd_data_bdat_cmd(SMTPD_STATE *state, int argc, char **argv)
 {
     char   *end;
     long    count;
@@ -343,21 +343,21 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
         return -1;
     }
     if (state->rcpt_count == 0) {
-        if (smtpd_bdat_read(state, count, 1) != 0)
-            return smtpd_bdat_lost(state);
+        if (smtpd_data_bdat_read(state, count, 1) != 0)
+            return smtpd_data_bdat_lost(state);
         smtpd_data_ready(state);
         return -1;
     }
     if (!state->bdat_active) {
         state->bdat_active = 1;
         state->bdat_total = 0;
-        smtpd_bdat_in_init(&state->bdat_in, state->bare_lf_mode,
+        smtpd_data_bdat_init(&state->bdat_in, state->bare_lf_mode,
                            (size_t) var_line_limit);
         if (smtpd_cleanup_begin_content(state) != 0)
             state->err |= CLEANUP_STAT_WRITE;
     }
-    if (smtpd_bdat_read(state, count, 0) != 0)
-        return smtpd_bdat_lost(state);
+    if (smtpd_data_bdat_read(state, count, 0) != 0)
+        return smtpd_data_bdat_lost(state);
     if (state->bdat_in.bare_lf_seen && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
         smtpd_data_bare_lf(state);
         return -1;
@@ -366,7 +366,7 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
         smtpd_chat_reply(state, "250 2.0.0 Ok: %ld bytes", count);
         return 0;
     }
-    smtpd_bdat_finish(&state->bdat_in, smtpd_data_line, state);
+    smtpd_data_bdat_finish(&state->bdat_in, smtpd_data_line, state);
     char    prefix[64];
     snprintf(prefix, sizeof(prefix), "%ld bytes ", state->bdat_total);
     return smtpd_data_done(state, prefix);

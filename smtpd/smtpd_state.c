@@ -45,7 +45,7 @@ smtpd_state_mail_reset(SMTPD_STATE *state)
     state->dsn_ret = state->smtputf8 = state->rcpt_count = state->err = 0;
     state->act_size = 0;
     if (state->bdat_active)
-        smtpd_bdat_in_free(&state->bdat_in);
+        smtpd_data_bdat_free(&state->bdat_in);
     state->bdat_active = 0;
     state->bdat_total = 0;
 }

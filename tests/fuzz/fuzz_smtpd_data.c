@@ -92,16 +92,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SMTPD_BDAT_IN bin;
     size_t  off = 0, chunk = 1 + sel % 97;
 
-    smtpd_bdat_in_init(&bin, din.bare_lf_mode, limit);
+    smtpd_data_bdat_init(&bin, din.bare_lf_mode, limit);
     while (off < size) {
         size_t  n = size - off < chunk ? size - off : chunk;
 
-        if (smtpd_bdat_feed(&bin, (const char *) data + off, n, fuzz_line, &limit) != 0)
+        if (smtpd_data_bdat_feed(&bin, (const char *) data + off, n, fuzz_line, &limit) != 0)
             break;
         off += n;
     }
     if (off >= size)
-        (void) smtpd_bdat_finish(&bin, fuzz_line, &limit);
-    smtpd_bdat_in_free(&bin);
+        (void) smtpd_data_bdat_finish(&bin, fuzz_line, &limit);
+    smtpd_data_bdat_free(&bin);
     return 0;
 }

@@ -149,16 +149,16 @@ UNIT_TEST(test_bdat)
     VSTRING *out = vstring_alloc(100000);
     SMTPD_BDAT_IN bin;
 
-    smtpd_bdat_in_init(&bin, SMTPD_BARE_LF_NORMALIZE, 2048);
-    smtpd_bdat_feed(&bin, "ab\r", 3, collect, out);
-    smtpd_bdat_feed(&bin, "\n.\r\ncd", 6, collect, out);
-    smtpd_bdat_finish(&bin, collect, out);
+    smtpd_data_bdat_init(&bin, SMTPD_BARE_LF_NORMALIZE, 2048);
+    smtpd_data_bdat_feed(&bin, "ab\r", 3, collect, out);
+    smtpd_data_bdat_feed(&bin, "\n.\r\ncd", 6, collect, out);
+    smtpd_data_bdat_finish(&bin, collect, out);
     CHECK_STR(STR(out), "N:ab|N:.|N:cd");
     CHECK_INT(bin.bare_lf_seen, 0);
-    smtpd_bdat_in_free(&bin);
-    smtpd_bdat_in_init(&bin, SMTPD_BARE_LF_REJECT, 2048);
-    CHECK_INT(smtpd_bdat_feed(&bin, "x\ny", 3, collect, out), -1);
-    smtpd_bdat_in_free(&bin);
+    smtpd_data_bdat_free(&bin);
+    smtpd_data_bdat_init(&bin, SMTPD_BARE_LF_REJECT, 2048);
+    CHECK_INT(smtpd_data_bdat_feed(&bin, "x\ny", 3, collect, out), -1);
+    smtpd_data_bdat_free(&bin);
 }
 
 UNIT_TEST(test_mail_args)
