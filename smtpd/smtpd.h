@@ -268,7 +268,7 @@ int     smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply);
 void    smtpd_cleanup_abort(SMTPD_STATE *state);
 /* The Received: header lines (without newline) into lines. */
 void    smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
-                              const char *mail_name, ARGV *lines);
+                               const char *mail_name, ARGV *lines);
 
 /* smtpd_data.c: the message content reader (usable without a session) */
 typedef int (*SMTPD_LINE_FN)(void *ctx, int rec_type, const char *data, size_t len);
@@ -290,7 +290,7 @@ int     smtpd_data_read(STREAM *in, SMTPD_DATA_IN *din, SMTPD_LINE_FN fn, void *
 void    smtpd_data_bdat_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit);
 void    smtpd_data_bdat_free(SMTPD_BDAT_IN *bin);
 int     smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
-                        SMTPD_LINE_FN fn, void *ctx);
+                             SMTPD_LINE_FN fn, void *ctx);
 int     smtpd_data_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
 
 /* smtpd_data.c: the DATA and BDAT commands */

@@ -152,7 +152,7 @@ smtpd_cleanup_date(VSTRING *out, time_t when)
 
 void
 smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
-                      const char *mail_name, ARGV *lines)
+                       const char *mail_name, ARGV *lines)
 {
     VSTRING *datebuf = vstring_alloc(256);
     const char *date;

@@ -118,7 +118,7 @@ smtpd_data_bdat_free(SMTPD_BDAT_IN *bin)
 /* BDAT content has no dot-stuffing and no end marker; CRLF ends a line. */
 int
 smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
-                SMTPD_LINE_FN fn, void *ctx)
+                     SMTPD_LINE_FN fn, void *ctx)
 {
     VSTRING *line = bin->line;
 
@@ -351,8 +351,7 @@ smtpd_data_bdat_cmd(SMTPD_STATE *state, int argc, char **argv)
     if (!state->bdat_active) {
         state->bdat_active = 1;
         state->bdat_total = 0;
-        smtpd_data_bdat_init(&state->bdat_in, state->bare_lf_mode,
-                           (size_t) var_line_limit);
+        smtpd_data_bdat_init(&state->bdat_in, state->bare_lf_mode, (size_t) var_line_limit);
         if (smtpd_cleanup_begin_content(state) != 0)
             state->err |= CLEANUP_STAT_WRITE;
     }

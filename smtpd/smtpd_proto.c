@@ -57,7 +57,7 @@ smtpd_proto_check_helo(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc < 2) {
         smtpd_chat_reply(state, "501 Syntax: %s hostname",
-                    strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
+                         strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
         return -1;
     }
     return 0;
@@ -305,7 +305,7 @@ smtpd_proto_vrfy(SMTPD_STATE *state, int argc, char **argv)
     }
     if (argc < 2) {
         smtpd_chat_reply(state, "501 5.5.4 Syntax: VRFY address%s",
-                    var_smtputf8_enable ? " [SMTPUTF8]" : "");
+                         var_smtputf8_enable ? " [SMTPUTF8]" : "");
         return -1;
     }
     addr = vstring_alloc(ADDRESS_MAX);
@@ -492,7 +492,7 @@ smtpd_proto_session(SMTPD_STATE *state)
         }
         if (bare_lf && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
             smtpd_chat_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
-                        var_smtpd_bare_lf_code, var_myhostname);
+                             var_smtpd_bare_lf_code, var_myhostname);
             msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
             break;
         }
