@@ -46,7 +46,7 @@ extern const char *var_myhostname;          /* myhostname */
 extern const char *var_mail_name;           /* mail_name */
 extern const char *var_smtpd_banner;        /* smtpd_banner */
 extern const char *var_service_name;        /* service_name (master.cf) */
-extern const char *var_stress;              /* stress (set by master) */
+extern const char *var_stress;              /* stress (Postfix: -o stress=yes from master) */
 extern long var_message_limit;              /* message_size_limit */
 extern long var_line_limit;                 /* line_length_limit */
 extern long var_smtpd_rcpt_limit;           /* smtpd_recipient_limit */
