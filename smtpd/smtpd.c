@@ -37,7 +37,7 @@ smtpd_service(STREAM *client)
 
     smtpd_state_init(&state, client);
     smtpd_peer_init(&state);
-    smtpd_session(&state);
+    smtpd_proto_session(&state);
     smtpd_state_free(&state);
 }
 
@@ -49,7 +49,7 @@ smtpd_service(STREAM *client)
 static void
 smtpd_pre_init(const char *service, ARGV *args)
 {
-    smtpd_params_load();
+    smtpd_params_init();
     smtpd_refusal = param_guard_refusal("smtpd");
     if (smtpd_refusal != NULL)
         return;

@@ -2,9 +2,10 @@
  * smtpd.h - private interface of the SMTP server's modules.
  *
  *   smtpd.c          main(): the single-server skeleton, pre/post init
- *   smtpd_params.c   the parameters smtpd reads, loaded once (SMTPD_PARAMS)
+ *   smtpd_params.c   the parameters smtpd reads, once (var_*, smtpd_conf)
  *   smtpd_peer.c     client address and verified host name
  *   smtpd_chat.c     replies, pipelining flush, error counting, logging helpers
+ *   smtpd_state.c    the session state: made, reset after a transaction, freed
  *   smtpd_proto.c    the command table and the session loop
  *   smtpd_esmtp.c    MAIL/RCPT argument and ESMTP parameter parsing
  *   smtpd_check.c    restriction lists, relay control, recipient tables
@@ -25,6 +26,7 @@
 #include <sys/time.h>
 
 #include "argv.h"
+#include "htable.h"
 #include "maps.h"
 #include "netmatch.h"
 #include "stream.h"
@@ -35,54 +37,94 @@
 #define SMTPD_BARE_LF_NORMALIZE 1
 #define SMTPD_BARE_LF_REJECT    2
 
-typedef struct SMTPD_PARAMS {
-    char   *myhostname;
-    char   *mail_name;
-    char   *banner;
-    long    message_size_limit;
-    long    line_length_limit;
-    long    recipient_limit;
-    long    soft_error_limit;
-    long    hard_error_limit;
-    long    junk_command_limit; /* NOOP/VRFY/ETRN/RSET before they count as errors */
-    long    error_sleep_time;
-    long    timeout;
-    long    ipc_timeout;        /* requests to cleanup */
-    int     disable_vrfy;
-    int     peername_lookup;
-    int     smtputf8_enable;
-    int     reject_unlisted_recipient;
-    int     bare_lf_mode;
-    long    bare_lf_code;
-    long    reject_code;
-    long    defer_code;
-    long    relay_code;
-    long    access_code;
-    long    unknown_local_code;
-    long    unknown_virtual_code;
-    long    unknown_relay_code;
-    ARGV   *discard_ehlo;
+/*
+ * smtpd_params.c: every parameter smtpd reads, once, in pre_init (see
+ * that file). The var_* hold the values; smtpd_conf what smtpd builds
+ * from them at start.
+ */
+extern const char *var_myhostname;          /* myhostname */
+extern const char *var_mail_name;           /* mail_name */
+extern const char *var_smtpd_banner;        /* smtpd_banner */
+extern const char *var_service_name;        /* service_name (master.cf) */
+extern const char *var_stress;              /* stress (Postfix: -o stress=yes from master) */
+extern long var_message_limit;              /* message_size_limit */
+extern long var_line_limit;                 /* line_length_limit */
+extern long var_smtpd_rcpt_limit;           /* smtpd_recipient_limit */
+extern long var_smtpd_soft_erlim;           /* smtpd_soft_error_limit */
+extern long var_smtpd_hard_erlim;           /* smtpd_hard_error_limit */
+extern long var_smtpd_junk_cmd_limit;       /* smtpd_junk_command_limit */
+extern long var_smtpd_err_sleep;            /* smtpd_error_sleep_time */
+extern long var_smtpd_tmout;                /* smtpd_timeout */
+extern int var_disable_vrfy_cmd;            /* disable_vrfy_command */
+extern int var_smtpd_peername_lookup;       /* smtpd_peername_lookup */
+extern int var_smtputf8_enable;             /* smtputf8_enable */
+extern long var_smtpd_bare_lf_code;         /* smtpd_forbid_bare_newline_reject_code */
+extern const char *var_rcpt_delim;          /* recipient_delimiter */
+extern const char *var_filter_xport;        /* content_filter */
+/* restrictions (smtpd_check.c) */
+extern int var_smtpd_delay_reject;          /* smtpd_delay_reject */
+extern int var_helo_required;               /* smtpd_helo_required */
+extern int var_soft_bounce;                 /* soft_bounce */
+extern int var_smtpd_rej_unl_rcpt;          /* smtpd_reject_unlisted_recipient */
+extern int var_smtpd_rej_unl_from;          /* smtpd_reject_unlisted_sender */
+extern const char *var_smtpd_null_key;      /* smtpd_null_access_lookup_key */
+extern long var_reject_code;                /* reject_code */
+extern long var_defer_code;                 /* defer_code */
+extern long var_relay_code;                 /* relay_domains_reject_code */
+extern long var_access_map_code;            /* access_map_reject_code */
+extern long var_local_rcpt_code;            /* unknown_local_recipient_reject_code */
+extern long var_virt_mailbox_code;          /* unknown_virtual_mailbox_reject_code */
+extern long var_relay_rcpt_code;            /* unknown_relay_recipient_reject_code */
+extern long var_non_fqdn_code;              /* non_fqdn_reject_code */
+extern long var_bad_name_code;              /* invalid_hostname_reject_code */
+extern long var_unk_addr_code;              /* unknown_address_reject_code */
+extern long var_unk_client_code;            /* unknown_client_reject_code */
+extern long var_maps_rbl_code;              /* maps_rbl_reject_code */
+/* client limits through anvil (smtpd_anvil.c) */
+extern long var_smtpd_cconn_limit;          /* smtpd_client_connection_count_limit */
+extern long var_smtpd_crate_limit;          /* smtpd_client_connection_rate_limit */
+extern long var_smtpd_cmail_limit;          /* smtpd_client_message_rate_limit */
+extern long var_smtpd_crcpt_limit;          /* smtpd_client_recipient_rate_limit */
+/* policy service (smtpd_policy.c) */
+extern long var_smtpd_policy_tmout;         /* smtpd_policy_service_timeout */
+extern long var_smtpd_policy_idle;          /* smtpd_policy_service_max_idle */
+extern long var_smtpd_policy_ttl;           /* smtpd_policy_service_max_ttl */
+extern long var_smtpd_policy_req_limit;     /* smtpd_policy_service_request_limit */
+extern long var_smtpd_policy_try_limit;     /* smtpd_policy_service_try_limit */
+extern long var_smtpd_policy_try_delay;     /* smtpd_policy_service_retry_delay */
+extern const char *var_smtpd_policy_def_action; /* smtpd_policy_service_default_action */
+extern const char *var_smtpd_policy_context;    /* smtpd_policy_service_policy_context */
+
+/* What smtpd builds from the var_* at start. */
+typedef struct SMTPD_CONF {
+    int     bare_lf_mode;       /* smtpd_forbid_bare_newline: SMTPD_BARE_LF_* */
+    NETMATCH *bare_lf_exclusions;   /* smtpd_forbid_bare_newline_exclusions */
+    ARGV   *discard_ehlo;       /* smtpd_discard_ehlo_keywords */
     ARGV   *forbidden_commands; /* smtpd_forbidden_commands: the plain names */
     DICT  **forbidden_dicts;    /* ... and its tables */
     size_t  forbidden_dict_count;
-    char   *recipient_delimiter;
     ARGV   *rewrite_clients;    /* local_header_rewrite_clients */
-    ARGV   *client_restrictions;
+    NETMATCH *mynetworks;       /* mynetworks */
+    NETMATCH *hoggers;          /* smtpd_client_event_limit_exceptions */
+    int     parent_matches;     /* smtpd_access_maps in parent_domain_matches_subdomains */
+    ARGV   *client_restrictions;    /* smtpd_*_restrictions */
     ARGV   *helo_restrictions;
     ARGV   *sender_restrictions;
     ARGV   *relay_restrictions;
     ARGV   *recipient_restrictions;
-    NETMATCH *mynetworks;
-    NETMATCH *bare_lf_exclusions;
+    ARGV   *data_restrictions;
+    ARGV   *eod_restrictions;
+    ARGV   *etrn_restrictions;  /* only its tables are opened, for now */
+    HTABLE *classes;            /* smtpd_restriction_classes: name -> ARGV * */
     MAPS   *local_rcpt_maps;    /* NULL: accept every local recipient */
     MAPS   *virtual_mailbox_maps;
     MAPS   *virtual_alias_maps;
     MAPS   *relay_rcpt_maps;
-} SMTPD_PARAMS;
+} SMTPD_CONF;
 
-extern SMTPD_PARAMS smtpd_params;
+extern SMTPD_CONF smtpd_conf;
 
-void    smtpd_params_load(void);
+void    smtpd_params_init(void);
 
 /* BDAT content: a line assembler that lives across chunks. */
 typedef struct SMTPD_BDAT_IN {
@@ -99,6 +141,16 @@ enum {
     SMTPD_CMD_RSET, SMTPD_CMD_NOOP, SMTPD_CMD_VRFY, SMTPD_CMD_ETRN,
     SMTPD_CMD_QUIT, SMTPD_CMD_UNKNOWN, SMTPD_STAT_MAX
 };
+
+/* What the restrictions decided (smtpd_check.c): for the session... */
+typedef struct SMTPD_CHECK_RESULT {
+    char   *denied;             /* connect-time reject (smtpd_delay_reject = no) */
+    /* ... and for the message (cleared by smtpd_check_reset) */
+    int     flags;              /* CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD */
+    char   *filter;             /* FILTER transport:nexthop */
+    char   *redirect;           /* REDIRECT address */
+    ARGV   *prepend;            /* PREPEND header lines */
+} SMTPD_CHECK_RESULT;
 
 typedef struct SMTPD_STATE {
     STREAM *client;
@@ -139,6 +191,11 @@ typedef struct SMTPD_STATE {
     int     bdat_active;        /* a BDAT transfer has started */
     long    bdat_total;
     SMTPD_BDAT_IN bdat_in;
+    /* restrictions, client limits, policy service */
+    SMTPD_CHECK_RESULT check;   /* smtpd_check.c */
+    int     anvil_active;       /* smtpd_anvil.c: the limits apply to this client */
+    int     anvil_counted;      /* ... and anvil counted its connection */
+    char    policy_instance[64];    /* smtpd_policy.c: this message's "instance", or "" */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -146,27 +203,29 @@ void    smtpd_peer_init(SMTPD_STATE *state);
 /* Set the peer from explicit values (tests, -d mode). */
 void    smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port);
 
-/* smtpd_proto.c */
+/* smtpd_state.c */
 void    smtpd_state_init(SMTPD_STATE *state, STREAM *client);
+void    smtpd_state_mail_reset(SMTPD_STATE *state);
 void    smtpd_state_free(SMTPD_STATE *state);
-void    smtpd_session(SMTPD_STATE *state);
-void    smtpd_mail_reset(SMTPD_STATE *state);
+
+/* smtpd_proto.c */
+void    smtpd_proto_session(SMTPD_STATE *state);
 
 /* smtpd_chat.c */
-void    smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
+void    smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
-void    smtpd_reply_timeout(SMTPD_STATE *state);  /* 421 after a read timeout */
-void    smtpd_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
-int     smtpd_flush(SMTPD_STATE *state);
+void    smtpd_chat_reply_timeout(SMTPD_STATE *state);  /* 421 after a read timeout */
+void    smtpd_chat_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
+int     smtpd_chat_flush(SMTPD_STATE *state);
 /* Read one command line into state->buffer (CR/LF stripped). 1 = ok,
  * 0 = EOF/lost, -1 = timeout/error. Sets *bare_lf when it ended in bare LF. */
-int     smtpd_read_command(SMTPD_STATE *state, int *bare_lf);
-void    smtpd_log_lost(SMTPD_STATE *state, const char *what);
-void    smtpd_log_bad_address(SMTPD_STATE *state, const char *command, const char *text);
-void    smtpd_log_reject(SMTPD_STATE *state, const char *reply);
-void    smtpd_log_disconnect(SMTPD_STATE *state);
+int     smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf);
+void    smtpd_chat_log_lost(SMTPD_STATE *state, const char *what);
+void    smtpd_chat_log_bad_address(SMTPD_STATE *state, const char *command, const char *text);
+void    smtpd_chat_log_reject(SMTPD_STATE *state, const char *reply);
+void    smtpd_chat_log_disconnect(SMTPD_STATE *state);
 /* "host[addr]" or with the queue id "ID" / "NOQUEUE". */
-const char *smtpd_queue_label(const SMTPD_STATE *state);
+const char *smtpd_chat_queue_label(const SMTPD_STATE *state);
 
 /* smtpd_esmtp.c */
 typedef struct SMTPD_MAIL_ARGS {
@@ -208,8 +267,8 @@ int     smtpd_cleanup_line(SMTPD_STATE *state, int rec_type, const char *data, s
 int     smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply);
 void    smtpd_cleanup_abort(SMTPD_STATE *state);
 /* The Received: header lines (without newline) into lines. */
-void    smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
-                              const char *mail_name, ARGV *lines);
+void    smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
+                               const char *mail_name, ARGV *lines);
 
 /* smtpd_data.c: the message content reader (usable without a session) */
 typedef int (*SMTPD_LINE_FN)(void *ctx, int rec_type, const char *data, size_t len);
@@ -228,14 +287,14 @@ typedef struct SMTPD_DATA_IN {
 int     smtpd_data_read(STREAM *in, SMTPD_DATA_IN *din, SMTPD_LINE_FN fn, void *ctx);
 
 /* BDAT: feed chunk bytes; lines go to fn; final flushes a partial line. */
-void    smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit);
-void    smtpd_bdat_in_free(SMTPD_BDAT_IN *bin);
-int     smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
-                        SMTPD_LINE_FN fn, void *ctx);
-int     smtpd_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
+void    smtpd_data_bdat_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit);
+void    smtpd_data_bdat_free(SMTPD_BDAT_IN *bin);
+int     smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
+                             SMTPD_LINE_FN fn, void *ctx);
+int     smtpd_data_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
 
 /* smtpd_data.c: the DATA and BDAT commands */
-int     smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv);
-int     smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv);
+int     smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv);
+int     smtpd_data_bdat_cmd(SMTPD_STATE *state, int argc, char **argv);
 
 #endif

@@ -3,7 +3,8 @@
  *
  * Interface: smtpd_anvil.h (hooks called from smtpd_proto.c).
  *
- * Parameters (Postfix's names and defaults, lib/params.c):
+ * Parameters (Postfix's names and defaults, lib/global/params.c; read
+ * at start into var_* and smtpd_conf.hoggers, smtpd_params.c):
  *   smtpd_client_connection_count_limit (50)   simultaneous connections
  *   smtpd_client_connection_rate_limit (0)     connections per anvil_rate_time_unit
  *   smtpd_client_message_rate_limit (0)        MAIL commands per unit
@@ -21,8 +22,9 @@
  * because anvil is missing. An smtpd not talking to a socket (smtpd -d,
  * stand-alone) does not use anvil at all.
  *
- * smtpd is a single server: one session per process at a time, so the
- * session's anvil state is kept here in static variables.
+ * Whether the limits apply to a session, and whether anvil counted its
+ * connection, is kept in the session (state->anvil_active,
+ * state->anvil_counted).
  *
  * SECURITY: the client address and name are only matched (netmatch) and
  * sent to anvil as data.
@@ -30,43 +32,10 @@
 #include <sys/socket.h>
 
 #include "anvil_clnt.h"
-#include "config.h"
 #include "msg.h"
 #include "netmatch.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
-
-static struct {
-    int     loaded;
-    long    conn_count;
-    long    conn_rate;
-    long    msg_rate;
-    long    rcpt_rate;
-    NETMATCH *exceptions;
-} limits;
-
-static int anvil_active;                /* this session is subject to the limits */
-static int anvil_counted;               /* anvil counted its connection */
-
-static void
-smtpd_anvil_load(void)
-{
-    if (limits.loaded)
-        return;
-    limits.conn_count = config_int("smtpd_client_connection_count_limit");
-    limits.conn_rate = config_int("smtpd_client_connection_rate_limit");
-    limits.msg_rate = config_int("smtpd_client_message_rate_limit");
-    limits.rcpt_rate = config_int("smtpd_client_recipient_rate_limit");
-    limits.exceptions = netmatch_create("smtpd_client_event_limit_exceptions",
-                                  config_str("smtpd_client_event_limit_exceptions"));
-    limits.loaded = 1;
-}
-
-static const char *
-smtpd_anvil_service(void)
-{
-    return config_str("service_name");
-}
 
 /* A network client (not smtpd -d on a pipe) outside the exceptions? */
 static int
@@ -77,7 +46,7 @@ smtpd_anvil_applies(SMTPD_STATE *state)
 
     if (getpeername(stream_fd(state->client), (struct sockaddr *) &ss, &len) != 0)
         return 0;
-    return netmatch_match(limits.exceptions, state->name, state->addr) == 0;
+    return netmatch_match(smtpd_conf.hoggers, state->name, state->addr) == 0;
 }
 
 int
@@ -86,28 +55,28 @@ smtpd_anvil_connect(SMTPD_STATE *state, VSTRING *reply)
     int     count, rate, value;
     const char *what;
 
-    smtpd_anvil_load();
-    anvil_counted = 0;
-    anvil_active = (limits.conn_count > 0 || limits.conn_rate > 0 || limits.msg_rate > 0
-                    || limits.rcpt_rate > 0) && smtpd_anvil_applies(state);
-    if (!anvil_active)
+    state->anvil_counted = 0;
+    state->anvil_active = (var_smtpd_cconn_limit > 0 || var_smtpd_crate_limit > 0
+                    || var_smtpd_cmail_limit > 0 || var_smtpd_crcpt_limit > 0)
+        && smtpd_anvil_applies(state);
+    if (!state->anvil_active)
         return 0;
-    if (anvil_clnt_connect(smtpd_anvil_service(), state->addr, &count, &rate) != ANVIL_STAT_OK)
+    if (anvil_clnt_connect(var_service_name, state->addr, &count, &rate) != ANVIL_STAT_OK)
         return 0;
-    anvil_counted = 1;
-    if (limits.conn_count > 0 && count > limits.conn_count) {
+    state->anvil_counted = 1;
+    if (var_smtpd_cconn_limit > 0 && count > var_smtpd_cconn_limit) {
         what = "Connection concurrency";
         value = count;
-    } else if (limits.conn_rate > 0 && rate > limits.conn_rate) {
+    } else if (var_smtpd_crate_limit > 0 && rate > var_smtpd_crate_limit) {
         what = "Connection rate";
         value = rate;
     } else {
         return 0;
     }
     vstring_sprintf(reply, "421 4.7.0 %s Error: too many connections from %s",
-                    smtpd_params.myhostname, state->addr);
+                    var_myhostname, state->addr);
     msg_warn("%s limit exceeded: %d from %s for service %s", what, value,
-             state->namaddr, smtpd_anvil_service());
+             state->namaddr, var_service_name);
     state->quit = 1;
     return -1;
 }
@@ -115,9 +84,9 @@ smtpd_anvil_connect(SMTPD_STATE *state, VSTRING *reply)
 void
 smtpd_anvil_disconnect(SMTPD_STATE *state)
 {
-    if (anvil_counted)
-        (void) anvil_clnt_disconnect(smtpd_anvil_service(), state->addr);
-    anvil_counted = anvil_active = 0;
+    if (state->anvil_counted)
+        (void) anvil_clnt_disconnect(var_service_name, state->addr);
+    state->anvil_counted = state->anvil_active = 0;
 }
 
 int
@@ -125,13 +94,13 @@ smtpd_anvil_mail(SMTPD_STATE *state)
 {
     int     rate;
 
-    if (!anvil_active || limits.msg_rate <= 0
-        || anvil_clnt_mail(smtpd_anvil_service(), state->addr, &rate) != ANVIL_STAT_OK
-        || rate <= limits.msg_rate)
+    if (!state->anvil_active || var_smtpd_cmail_limit <= 0
+        || anvil_clnt_mail(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
+        || rate <= var_smtpd_cmail_limit)
         return 0;
-    smtpd_reply(state, "450 4.7.1 Error: too much mail from %s", state->addr);
+    smtpd_chat_reply(state, "450 4.7.1 Error: too much mail from %s", state->addr);
     msg_warn("Message delivery request rate limit exceeded: %d from %s for service %s",
-             rate, state->namaddr, smtpd_anvil_service());
+             rate, state->namaddr, var_service_name);
     return -1;
 }
 
@@ -140,12 +109,12 @@ smtpd_anvil_rcpt(SMTPD_STATE *state)
 {
     int     rate;
 
-    if (!anvil_active || limits.rcpt_rate <= 0
-        || anvil_clnt_rcpt(smtpd_anvil_service(), state->addr, &rate) != ANVIL_STAT_OK
-        || rate <= limits.rcpt_rate)
+    if (!state->anvil_active || var_smtpd_crcpt_limit <= 0
+        || anvil_clnt_rcpt(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
+        || rate <= var_smtpd_crcpt_limit)
         return 0;
-    smtpd_reply(state, "450 4.7.1 Error: too many recipients from %s", state->addr);
+    smtpd_chat_reply(state, "450 4.7.1 Error: too many recipients from %s", state->addr);
     msg_warn("Recipient address rate limit exceeded: %d from %s for service %s",
-             rate, state->namaddr, smtpd_anvil_service());
+             rate, state->namaddr, var_service_name);
     return -1;
 }

@@ -2,8 +2,8 @@
  * smtpd_chat.c - talking to the client: replies, command lines, and the
  * session log lines.
  *
- * Interface: smtpd_reply() queues one reply line; replies are written to
- * the client only by smtpd_flush(), which smtpd_read_command() calls when
+ * Interface: smtpd_chat_reply() queues one reply line; replies are written to
+ * the client only by smtpd_chat_flush(), which smtpd_chat_read_command() calls when
  * no more pipelined input is waiting (stream_buffered() == 0), so a
  * pipelining client gets its replies in one write, as RFC 2920 intends.
  * Every 4xx/5xx reply counts as an error; after smtpd_soft_error_limit
@@ -30,7 +30,7 @@ static const char *smtpd_stat_names[SMTPD_STAT_MAX] = {
 };
 
 void
-smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
+smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
 {
     VSTRING *line = vstring_alloc(4096);
     va_list ap;
@@ -43,10 +43,10 @@ smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
             *cp = ' ';
     if (STR(line)[0] == '4' || STR(line)[0] == '5') {
         state->error_count++;
-        if (state->error_count > smtpd_params.soft_error_limit
-            && smtpd_params.error_sleep_time > 0) {
-            smtpd_flush(state);
-            sleep((unsigned) smtpd_params.error_sleep_time);
+        if (state->error_count > var_smtpd_soft_erlim
+            && var_smtpd_err_sleep > 0) {
+            smtpd_chat_flush(state);
+            sleep((unsigned) var_smtpd_err_sleep);
         }
     }
     if (msg_verbose)
@@ -61,15 +61,15 @@ smtpd_reply(SMTPD_STATE *state, const char *fmt, ...)
  * the 421 still goes out, with a fresh timeout, so the client learns why.
  */
 void
-smtpd_reply_timeout(SMTPD_STATE *state)
+smtpd_chat_reply_timeout(SMTPD_STATE *state)
 {
     stream_clearerr(state->client);
-    smtpd_reply(state, "421 4.4.2 %s Error: timeout exceeded", smtpd_params.myhostname);
-    smtpd_flush(state);
+    smtpd_chat_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
+    smtpd_chat_flush(state);
 }
 
 void
-smtpd_reply_multi(SMTPD_STATE *state, ARGV *lines)
+smtpd_chat_reply_multi(SMTPD_STATE *state, ARGV *lines)
 {
     for (size_t i = 0; i < lines->argc; i++) {
         const char *text = lines->argv[i];
@@ -84,20 +84,20 @@ smtpd_reply_multi(SMTPD_STATE *state, ARGV *lines)
 }
 
 int
-smtpd_flush(SMTPD_STATE *state)
+smtpd_chat_flush(SMTPD_STATE *state)
 {
     return stream_flush(state->client);
 }
 
 int
-smtpd_read_command(SMTPD_STATE *state, int *bare_lf)
+smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf)
 {
-    size_t  limit = (size_t) smtpd_params.line_length_limit;
+    size_t  limit = (size_t) var_line_limit;
     ssize_t n;
     int     ch;
 
     *bare_lf = 0;
-    if (stream_buffered(state->client) == 0 && smtpd_flush(state) != 0)
+    if (stream_buffered(state->client) == 0 && smtpd_chat_flush(state) != 0)
         return stream_timeout(state->client) ? -1 : 0;
     n = stream_gets(state->client, state->buffer, limit);
     if (n < 0)
@@ -123,20 +123,20 @@ smtpd_read_command(SMTPD_STATE *state, int *bare_lf)
 }
 
 const char *
-smtpd_queue_label(const SMTPD_STATE *state)
+smtpd_chat_queue_label(const SMTPD_STATE *state)
 {
     return state->queue_id ? state->queue_id : "NOQUEUE";
 }
 
 void
-smtpd_log_lost(SMTPD_STATE *state, const char *what)
+smtpd_chat_log_lost(SMTPD_STATE *state, const char *what)
 {
     msg_info("%s after %s from %s", what, state->where, state->namaddr);
 }
 
 /* "warning: Illegal address syntax from host[addr] in MAIL command: <text>" */
 void
-smtpd_log_bad_address(SMTPD_STATE *state, const char *command, const char *text)
+smtpd_chat_log_bad_address(SMTPD_STATE *state, const char *command, const char *text)
 {
     msg_warn("Illegal address syntax from %s in %s command: %s",
              state->namaddr, command, text);
@@ -144,11 +144,11 @@ smtpd_log_bad_address(SMTPD_STATE *state, const char *command, const char *text)
 
 /* "NOQUEUE: reject: RCPT from host[addr]: 554 ...; from=<a> to=<b> proto=ESMTP helo=<h>" */
 void
-smtpd_log_reject(SMTPD_STATE *state, const char *reply)
+smtpd_chat_log_reject(SMTPD_STATE *state, const char *reply)
 {
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
 
-    vstring_sprintf(line, "%s: reject: %s from %s: %s;", smtpd_queue_label(state),
+    vstring_sprintf(line, "%s: reject: %s from %s: %s;", smtpd_chat_queue_label(state),
                     state->where, state->namaddr, reply);
     if (state->sender)
         vstring_sprintf_append(line, " from=<%s>", state->sender);
@@ -162,7 +162,7 @@ smtpd_log_reject(SMTPD_STATE *state, const char *reply)
 }
 
 void
-smtpd_log_disconnect(SMTPD_STATE *state)
+smtpd_chat_log_disconnect(SMTPD_STATE *state)
 {
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
     int     total = 0, ok = 0;

@@ -33,8 +33,9 @@
  * neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
  * stop unauthorized relaying, as Postfix does.
  *
- * smtpd serves one client per process, so the per-session and
- * per-transaction results (HOLD, FILTER, ...) live in check_sess.
+ * The per-session and per-message results (a connect-time reject, HOLD,
+ * DISCARD, FILTER, REDIRECT, PREPEND) live in the session, state->check;
+ * what is static here is configuration (the access tables, opened once).
  *
  * SECURITY: addresses and names here come from the client; they are only
  * used as table keys, DNS query names (bounded, checked for syntax) and in
@@ -51,7 +52,6 @@
 #include <strings.h>
 
 #include "address.h"
-#include "config.h"
 #include "dns.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -62,6 +62,7 @@
 #include "smtpd_check.h"
 #include "receive_opts.h"
 #include "smtpd_policy.h"
+#include "valid_hostname.h"
 
 #define CHECK_DUNNO   0
 #define CHECK_OK      1
@@ -69,35 +70,8 @@
 
 #define CHECK_MAX_DEPTH 5
 
-/* Parameters read on first use (all from lib/params.c). */
-typedef struct CHECK_PARAMS {
-    int     loaded;
-    int     delay_reject;
-    int     helo_required;
-    int     soft_bounce;
-    int     reject_unlisted_sender;
-    int     parent_matches;     /* smtpd_access_maps in parent_domain_matches_subdomains */
-    long    non_fqdn_code;
-    long    invalid_hostname_code;
-    long    unknown_address_code;
-    long    unknown_client_code;
-    long    rbl_code;
-    long    unauth_pipelining_code;
-    ARGV   *classes;
-    ARGV   *data_restrictions;
-    ARGV   *eod_restrictions;
-} CHECK_PARAMS;
-
-static CHECK_PARAMS check_params;
-
-/* Session and transaction results of actions. */
-static struct {
-    char   *denied;             /* connect-time reject (delay_reject = no) */
-    int     flags;              /* CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD */
-    char   *filter;
-    char   *redirect;
-    ARGV   *prepend;
-} check_sess;
+/* Fixed in Postfix too: reject_unauth_pipelining. */
+#define CHECK_UNAUTH_PIPELINING_CODE 503
 
 typedef struct CHECK_CTX {
     SMTPD_STATE *state;
@@ -116,32 +90,6 @@ typedef struct CHECK_CTX {
 static int check_list(CHECK_CTX *ctx, char **items, size_t count, int depth);
 static int check_takes_arg(const char *name);
 
-static void
-check_params_load(void)
-{
-    CHECK_PARAMS *p = &check_params;
-    const char *pdms;
-
-    if (p->loaded)
-        return;
-    p->loaded = 1;
-    p->delay_reject = config_bool("smtpd_delay_reject");
-    p->helo_required = config_bool("smtpd_helo_required");
-    p->soft_bounce = config_bool("soft_bounce");
-    pdms = config_str("parent_domain_matches_subdomains");
-    p->parent_matches = strstr(pdms, "smtpd_access_maps") != NULL;
-    p->non_fqdn_code = config_int("non_fqdn_reject_code");
-    p->invalid_hostname_code = config_int("invalid_hostname_reject_code");
-    p->unknown_address_code = config_int("unknown_address_reject_code");
-    p->unknown_client_code = config_int("unknown_client_reject_code");
-    p->rbl_code = config_int("maps_rbl_reject_code");
-    p->unauth_pipelining_code = 503;      /* fixed in Postfix too */
-    p->classes = config_list("smtpd_restriction_classes");
-    p->reject_unlisted_sender = config_bool("smtpd_reject_unlisted_sender");
-    p->data_restrictions = config_list("smtpd_data_restrictions");
-    p->eod_restrictions = config_list("smtpd_end_of_data_restrictions");
-}
-
 /* ---- replies and logging ------------------------------------------------- */
 
 /* " from=<a> to=<b> proto=P helo=<h>" after "ID: action: CMD from host[addr]: text;" */
@@ -150,7 +98,7 @@ check_log(SMTPD_STATE *state, const char *action, const char *text)
 {
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
 
-    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_queue_label(state), action,
+    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_chat_queue_label(state), action,
                     state->where, state->namaddr, text);
     if (state->sender)
         vstring_sprintf_append(line, " from=<%s>", state->sender);
@@ -176,7 +124,7 @@ check_reject(CHECK_CTX *ctx, long code, const char *dsn, const char *fmt, ...)
     va_start(ap, fmt);
     vstring_vsprintf_append(text, fmt, ap);
     va_end(ap);
-    if (check_params.soft_bounce && code >= 500 && code < 600)
+    if (var_soft_bounce && code >= 500 && code < 600)
         code -= 100;
     vstring_sprintf(ctx->reply, "%ld %c%s %s", code, code < 500 ? '4' : '5',
                     dsn[0] && dsn[1] == '.' ? dsn + 1 : ".7.1", STR(text));
@@ -217,7 +165,7 @@ check_lookup_failed(CHECK_CTX *ctx, const char *what)
 static int
 check_defer_if(CHECK_CTX *ctx, VSTRING *slot, const char *what, const char *text)
 {
-    long    code = smtpd_params.defer_code;
+    long    code = var_defer_code;
 
     vstring_sprintf(slot, "%ld 4.7.1 <%s>: %s rejected: %s", code < 500 ? code : 450,
                     ctx->reply_name, ctx->reply_class, text ? text : what);
@@ -285,7 +233,7 @@ check_maps_keys(MAPS *maps, const char **keys, int nkeys, const char **value)
 static int
 check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
 {
-    const SMTPD_PARAMS *p = &smtpd_params;
+    const SMTPD_CONF *c = &smtpd_conf;
     RESOLVE_REPLY rr, *r = &rr;
     MAPS   *maps;
     long    code;
@@ -306,13 +254,13 @@ check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
         return check_lookup_failed(ctx, addr);
     }
     if (r->flags & RESOLVE_CLASS_LOCAL)
-        maps = p->local_rcpt_maps, code = p->unknown_local_code, table = "local recipient";
+        maps = c->local_rcpt_maps, code = var_local_rcpt_code, table = "local recipient";
     else if (r->flags & RESOLVE_CLASS_VIRTUAL)
-        maps = p->virtual_mailbox_maps, code = p->unknown_virtual_code, table = "virtual mailbox";
+        maps = c->virtual_mailbox_maps, code = var_virt_mailbox_code, table = "virtual mailbox";
     else if (r->flags & RESOLVE_CLASS_ALIAS)
-        maps = p->virtual_alias_maps, code = p->unknown_virtual_code, table = "virtual alias";
+        maps = c->virtual_alias_maps, code = var_virt_mailbox_code, table = "virtual alias";
     else if (r->flags & RESOLVE_CLASS_RELAY)
-        maps = p->relay_rcpt_maps, code = p->unknown_relay_code, table = "relay recipient";
+        maps = c->relay_rcpt_maps, code = var_relay_rcpt_code, table = "relay recipient";
     else
         maps = NULL, code = 0, table = NULL;
     if (maps == NULL) {
@@ -330,8 +278,8 @@ check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
     address_localpart(local, full);
     /* user+ext@domain: also try without the extension */
     vstring_strcpy(bare_local, STR(local));
-    if (*p->recipient_delimiter) {
-        size_t  cut = strcspn(STR(local), p->recipient_delimiter);
+    if (*var_rcpt_delim) {
+        size_t  cut = strcspn(STR(local), var_rcpt_delim);
         if (cut > 0 && cut < LEN(local))
             vstring_truncate(bare_local, cut);
     }
@@ -394,18 +342,18 @@ check_access_action(CHECK_CTX *ctx, const char *value, size_t wlen, const char *
     char   *dflt;
 
     if (check_word(value, wlen, "HOLD")) {
-        check_sess.flags |= CLEANUP_FLAG_HOLD;
+        ctx->state->check.flags |= CLEANUP_FLAG_HOLD;
         check_log_action(ctx, "hold", text, "triggers HOLD action");
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "DISCARD")) {
-        check_sess.flags |= CLEANUP_FLAG_DISCARD;
+        ctx->state->check.flags |= CLEANUP_FLAG_DISCARD;
         check_log_action(ctx, "discard", text, "triggers DISCARD action");
         return CHECK_OK;
     }
     if (check_word(value, wlen, "FILTER") || check_word(value, wlen, "REDIRECT")) {
         int     filter = toupper((unsigned char) value[0]) == 'F';
-        char  **slot = filter ? &check_sess.filter : &check_sess.redirect;
+        char  **slot = filter ? &ctx->state->check.filter : &ctx->state->check.redirect;
 
         if (*text == 0 || (filter ? strchr(text, ':') == NULL : strchr(text, '@') == NULL)) {
             msg_warn("access table: bad %s action argument: \"%s\"",
@@ -420,10 +368,12 @@ check_access_action(CHECK_CTX *ctx, const char *value, size_t wlen, const char *
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "PREPEND")) {
-        if (check_sess.prepend == NULL)
-            check_sess.prepend = argv_alloc();
+        ARGV  **prepend = &ctx->state->check.prepend;
+
+        if (*prepend == NULL)
+            *prepend = argv_alloc();
         if (*text)
-            argv_add(check_sess.prepend, text);
+            argv_add(*prepend, text);
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "WARN")) {
@@ -464,9 +414,9 @@ check_access_value(CHECK_CTX *ctx, const char *value, int depth)
     if (check_word(value, wlen, "DUNNO"))
         return CHECK_DUNNO;
     if (check_word(value, wlen, "REJECT"))
-        return check_access_denied(ctx, smtpd_params.access_code, *text ? text : NULL);
+        return check_access_denied(ctx, var_access_map_code, *text ? text : NULL);
     if (check_word(value, wlen, "DEFER"))
-        return check_access_denied(ctx, smtpd_params.defer_code, *text ? text : NULL);
+        return check_access_denied(ctx, var_defer_code, *text ? text : NULL);
     if (check_word(value, wlen, "DEFER_IF_REJECT"))
         return check_defer_if(ctx, ctx->defer_if_reject, "Service unavailable", *text ? text : NULL);
     if (check_word(value, wlen, "DEFER_IF_PERMIT"))
@@ -503,7 +453,7 @@ check_parent_keys(CHECK_TABLE *t, const char *domain, const char **value)
     int     st = MAP_NOTFOUND;
 
     for (const char *d = strchr(domain, '.'); st == MAP_NOTFOUND && d; d = strchr(d + 1, '.'))
-        st = maps_find(t->fixed, check_params.parent_matches ? d + 1 : d, value);
+        st = maps_find(t->fixed, smtpd_conf.parent_matches ? d + 1 : d, value);
     return st;
 }
 
@@ -575,7 +525,9 @@ check_fixed_spec(const char *spec)
     return vstring_export(out);
 }
 
-/* check_*_access: tables are opened on first use and kept. */
+/* check_*_access: a table is opened once (smtpd_check_preopen() at start, or
+ * on first use when an access table result names it) and kept: configuration,
+ * shared by the sessions of the process. */
 static CHECK_TABLE *
 check_maps(const char *spec)
 {
@@ -600,15 +552,12 @@ check_maps(const char *spec)
 
 /* Open the tables named after check_*_access in one restriction list. */
 static void
-check_preopen_list(const char *param)
+check_preopen_list(const ARGV *list)
 {
-    ARGV   *list = config_list(param);
-
     for (size_t i = 0; i + 1 < list->argc; i++)
         if (strncasecmp(list->argv[i], "check_", 6) == 0 && check_takes_arg(list->argv[i])
             && strchr(list->argv[i + 1], ':'))
             (void) check_maps(list->argv[++i]);
-    argv_free(list);
 }
 
 /*
@@ -619,19 +568,26 @@ check_preopen_list(const char *param)
 void
 smtpd_check_preopen(void)
 {
-    static const char *params[] = {
-        "smtpd_client_restrictions", "smtpd_helo_restrictions",
-        "smtpd_sender_restrictions", "smtpd_relay_restrictions",
-        "smtpd_recipient_restrictions", "smtpd_data_restrictions",
-        "smtpd_end_of_data_restrictions", "smtpd_etrn_restrictions",
+    const SMTPD_CONF *c = &smtpd_conf;
+    const ARGV *lists[] = {
+        c->client_restrictions, c->helo_restrictions, c->sender_restrictions,
+        c->relay_restrictions, c->recipient_restrictions, c->data_restrictions,
+        c->eod_restrictions, c->etrn_restrictions,
     };
-    ARGV   *classes = config_list("smtpd_restriction_classes");
+    HTABLE_INFO **classes = htable_list(c->classes);
 
-    for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-        check_preopen_list(params[i]);
-    for (size_t i = 0; i < classes->argc; i++)
-        check_preopen_list(classes->argv[i]);
-    argv_free(classes);
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        check_preopen_list(lists[i]);
+    for (HTABLE_INFO **ht = classes; *ht; ht++)
+        check_preopen_list((*ht)->value);
+    mem_free(classes);
+}
+
+/* A restriction class's list, or NULL: name is not a class. */
+static const ARGV *
+check_class(const char *name)
+{
+    return htable_find(smtpd_conf.classes, name);
 }
 
 /* ---- the relay safety net ------------------------------------------------- */
@@ -653,8 +609,9 @@ static const char *check_relay_stoppers[] = {
  * skipped; restriction classes are followed (bounded depth).
  */
 static int
-check_relay_scan(ARGV *list, int depth)
+check_relay_scan(const ARGV *list, int depth)
 {
+    const ARGV *sub;
     int     warn_only = 0;
 
     for (size_t i = 0; i < list->argc; i++) {
@@ -673,15 +630,8 @@ check_relay_scan(ARGV *list, int depth)
             for (const char **cpp = check_relay_stoppers; *cpp; cpp++)
                 if (strcasecmp(name, *cpp) == 0)
                     return RELAY_SCAN_STOPS;
-            for (size_t c = 0; c < check_params.classes->argc && depth < CHECK_MAX_DEPTH; c++) {
-                if (strcmp(check_params.classes->argv[c], name) == 0) {
-                    ARGV   *sub = config_list(name);
-
-                    st = check_relay_scan(sub, depth + 1);
-                    argv_free(sub);
-                    break;
-                }
-            }
+            if (depth < CHECK_MAX_DEPTH && (sub = check_class(name)) != NULL)
+                st = check_relay_scan(sub, depth + 1);
             if (st != RELAY_SCAN_NONE)
                 return st;
         }
@@ -700,9 +650,8 @@ check_relay_scan(ARGV *list, int depth)
 void
 smtpd_check_relay_safety(void)
 {
-    check_params_load();
-    if (check_relay_scan(smtpd_params.relay_restrictions, 0) == RELAY_SCAN_STOPS
-        || check_relay_scan(smtpd_params.recipient_restrictions, 0) == RELAY_SCAN_STOPS)
+    if (check_relay_scan(smtpd_conf.relay_restrictions, 0) == RELAY_SCAN_STOPS
+        || check_relay_scan(smtpd_conf.recipient_restrictions, 0) == RELAY_SCAN_STOPS)
         return;
     msg_fatal("in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
               "specify at least one working instance of: reject_unauth_destination, "
@@ -732,7 +681,7 @@ check_access_cmd(CHECK_CTX *ctx, const char *name, const char *table, int depth)
             ctx->reply_name = state->sender;
             ctx->reply_class = "Sender address";
             st = check_address_access(ctx, maps, *state->sender ? state->sender
-                                      : config_str("smtpd_null_access_lookup_key"), depth);
+                                      : var_smtpd_null_key, depth);
         }
     } else if (strcasecmp(name, "check_recipient_access") == 0) {
         if (ctx->rcpt) {
@@ -754,7 +703,7 @@ static int
 check_non_fqdn(CHECK_CTX *ctx, const char *addr, const char *what)
 {
     const char *domain;
-    long    code = check_params.non_fqdn_code;
+    long    code = var_non_fqdn_code;
 
     if (addr == NULL || *addr == 0)
         return CHECK_DUNNO;
@@ -765,27 +714,15 @@ check_non_fqdn(CHECK_CTX *ctx, const char *addr, const char *what)
                         addr, what);
 }
 
-/* Host name syntax: letters, digits, '-', '_' in dot-separated labels. */
+/*
+ * A HELO name (reject_invalid_helo_hostname, reject_rhsbl_helo): the one
+ * rule of valid_hostname(), plus a root dot ("host.example.", then
+ * refused by reject_non_fqdn_helo_hostname) and '-' anywhere, as before.
+ */
 static int
 check_valid_hostname(const char *name)
 {
-    size_t  label = 0, len = strlen(name);
-
-    if (len == 0 || len > 255 || name[0] == '.')
-        return 0;
-    for (const char *cp = name; *cp; cp++) {
-        if (*cp == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-        } else if (isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_') {
-            if (++label > 63)
-                return 0;
-        } else {
-            return 0;
-        }
-    }
-    return strspn(name, "0123456789.") != len;  /* all-numeric is not a name */
+    return valid_hostname(name, VALID_HOSTNAME_ROOT_DOT | VALID_HOSTNAME_ANY_HYPHEN);
 }
 
 /* "[1.2.3.4]" or "[IPv6:...]" */
@@ -814,11 +751,11 @@ check_helo_syntax(CHECK_CTX *ctx, int fqdn)
     if (helo == NULL || check_addr_literal(helo))
         return CHECK_DUNNO;
     if (!check_valid_hostname(helo)) {
-        code = check_params.invalid_hostname_code;
+        code = var_bad_name_code;
         return check_reject(ctx, code, "5.5.2", "<%s>: Helo command rejected: Invalid name", helo);
     }
     if (fqdn && (strchr(helo, '.') == NULL || helo[strlen(helo) - 1] == '.')) {
-        code = check_params.non_fqdn_code;
+        code = var_non_fqdn_code;
         return check_reject(ctx, code, "5.5.2",
                             "<%s>: Helo command rejected: need fully-qualified hostname", helo);
     }
@@ -881,7 +818,7 @@ check_unknown_domain(CHECK_CTX *ctx, const char *addr, const char *class, int is
         return CHECK_DUNNO;
     if ((st = check_domain_exists(domain)) == 1)
         return CHECK_DUNNO;
-    code = st < 0 ? 450 : check_params.unknown_address_code;
+    code = st < 0 ? 450 : var_unk_addr_code;
     return check_reject(ctx, code, is_sender ? "5.1.8" : "5.1.2",
                         "<%s>: %s rejected: Domain not found", addr, class);
 }
@@ -940,7 +877,7 @@ check_rbl(CHECK_CTX *ctx, const char *name, const char *zone)
         st = check_dnsbl(STR(query), zone, txt);
     if (st > 0) {
         char   *z = mem_strndup(zone, strcspn(zone, "="));
-        st = check_reject(ctx, check_params.rbl_code, "5.7.1",
+        st = check_reject(ctx, var_maps_rbl_code, "5.7.1",
                           "Service unavailable; %s [%s] blocked using %s%s%s",
                           class, what, z, LEN(txt) ? "; " : "", STR(txt));
         mem_free(z);
@@ -960,7 +897,7 @@ check_unknown_client(CHECK_CTX *ctx, int reverse)
 
     if (name && strcmp(name, "unknown") != 0)
         return CHECK_DUNNO;
-    return check_reject(ctx, check_params.unknown_client_code, "5.7.25",
+    return check_reject(ctx, var_unk_client_code, "5.7.25",
                         "Client host rejected: cannot find your %shostname, [%s]",
                         reverse ? "reverse " : "", state->addr);
 }
@@ -976,7 +913,7 @@ check_pipelining(CHECK_CTX *ctx)
         return CHECK_DUNNO;
     if (strcmp(state->where, "DATA") != 0 && strcmp(state->protocol, "ESMTP") == 0)
         return CHECK_DUNNO;
-    return check_reject(ctx, check_params.unauth_pipelining_code, "5.5.0",
+    return check_reject(ctx, CHECK_UNAUTH_PIPELINING_CODE, "5.5.0",
                         "<%s>: %s rejected: Improper use of SMTP command pipelining",
                         ctx->reply_name, ctx->reply_class);
 }
@@ -985,28 +922,29 @@ check_pipelining(CHECK_CTX *ctx)
 static int
 check_simple(CHECK_CTX *ctx, const char *name, int depth)
 {
-    const SMTPD_PARAMS *p = &smtpd_params;
+    const SMTPD_CONF *c = &smtpd_conf;
+    const ARGV *class;
 
     if (strcasecmp(name, "permit") == 0)
         return CHECK_OK;
     if (strcasecmp(name, "reject") == 0)
-        return check_access_denied(ctx, p->reject_code, NULL);
+        return check_access_denied(ctx, var_reject_code, NULL);
     if (strcasecmp(name, "defer") == 0)
-        return check_access_denied(ctx, p->defer_code, NULL);
+        return check_access_denied(ctx, var_defer_code, NULL);
     if (strcasecmp(name, "defer_if_permit") == 0)
         return check_defer_if(ctx, ctx->defer_if_permit, "defer_if_permit requested", NULL);
     if (strcasecmp(name, "defer_if_reject") == 0)
         return check_defer_if(ctx, ctx->defer_if_reject, "defer_if_reject requested", NULL);
     if (strcasecmp(name, "permit_mynetworks") == 0) {
-        int     st = netmatch_match(p->mynetworks, ctx->state->name, ctx->state->addr);
+        int     st = netmatch_match(c->mynetworks, ctx->state->name, ctx->state->addr);
         return st > 0 ? CHECK_OK : st < 0 ? check_lookup_failed(ctx, ctx->state->namaddr) : CHECK_DUNNO;
     }
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
         return CHECK_DUNNO;
     if (strcasecmp(name, "reject_unauth_destination") == 0)
-        return check_unauth_destination(ctx, p->relay_code, "5.7.1");
+        return check_unauth_destination(ctx, var_relay_code, "5.7.1");
     if (strcasecmp(name, "defer_unauth_destination") == 0)
-        return check_unauth_destination(ctx, p->relay_code - 100, "4.7.1");
+        return check_unauth_destination(ctx, var_relay_code - 100, "4.7.1");
     if (strcasecmp(name, "permit_auth_destination") == 0) {
         if (ctx->rcpt == NULL)
             return CHECK_DUNNO;
@@ -1037,14 +975,8 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
         return check_unknown_client(ctx, 1);
     if (strcasecmp(name, "reject_unauth_pipelining") == 0)
         return check_pipelining(ctx);
-    for (size_t i = 0; i < check_params.classes->argc; i++) {
-        if (strcmp(check_params.classes->argv[i], name) == 0 && depth < CHECK_MAX_DEPTH) {
-            ARGV   *list = config_list(name);
-            int     st = check_list(ctx, list->argv, list->argc, depth + 1);
-            argv_free(list);
-            return st;
-        }
-    }
+    if (depth < CHECK_MAX_DEPTH && (class = check_class(name)) != NULL)
+        return check_list(ctx, class->argv, class->argc, depth + 1);
     return check_config_error(ctx, name);
 }
 
@@ -1100,7 +1032,6 @@ check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
 static void
 check_ctx_init(CHECK_CTX *ctx, SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
-    check_params_load();
     memset(ctx, 0, sizeof(*ctx));
     ctx->state = state;
     ctx->rcpt = rcpt;
@@ -1111,7 +1042,7 @@ check_ctx_init(CHECK_CTX *ctx, SMTPD_STATE *state, const char *rcpt, VSTRING *re
 }
 
 static int
-check_run(CHECK_CTX *ctx, ARGV *list, const char *name, const char *class)
+check_run(CHECK_CTX *ctx, const ARGV *list, const char *name, const char *class)
 {
     ctx->reply_name = name;
     ctx->reply_class = class;
@@ -1132,7 +1063,7 @@ check_done(CHECK_CTX *ctx, int st)
     vstring_free(ctx->defer_if_reject);
     if (st == CHECK_REJECT) {
         if (!ctx->no_log)
-            smtpd_log_reject(ctx->state, STR(ctx->reply));
+            smtpd_chat_log_reject(ctx->state, STR(ctx->reply));
         return -1;
     }
     return 0;
@@ -1143,10 +1074,10 @@ static int
 check_sender_stage(CHECK_CTX *ctx)
 {
     SMTPD_STATE *state = ctx->state;
-    int     st = check_run(ctx, smtpd_params.sender_restrictions,
+    int     st = check_run(ctx, smtpd_conf.sender_restrictions,
                            state->sender ? state->sender : "", "Sender address");
 
-    if (st != CHECK_REJECT && check_params.reject_unlisted_sender)
+    if (st != CHECK_REJECT && var_smtpd_rej_unl_from)
         st = check_addr_table(ctx, state->sender, "Sender address");
     return st;
 }
@@ -1160,21 +1091,21 @@ check_helo_label(SMTPD_STATE *state)
 int
 smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
-    const SMTPD_PARAMS *p = &smtpd_params;
+    const SMTPD_CONF *c = &smtpd_conf;
     CHECK_CTX ctx;
     int     st = CHECK_DUNNO;
 
     check_ctx_init(&ctx, state, rcpt, reply);
-    if (check_params.delay_reject
-        && ((st = check_run(&ctx, p->client_restrictions, state->namaddr, "Client host")) == CHECK_REJECT
-            || (st = check_run(&ctx, p->helo_restrictions, check_helo_label(state),
+    if (var_smtpd_delay_reject
+        && ((st = check_run(&ctx, c->client_restrictions, state->namaddr, "Client host")) == CHECK_REJECT
+            || (st = check_run(&ctx, c->helo_restrictions, check_helo_label(state),
                                "Helo command")) == CHECK_REJECT
             || (st = check_sender_stage(&ctx)) == CHECK_REJECT))
         return check_done(&ctx, st);
-    if ((st = check_run(&ctx, p->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
-        && (st = check_run(&ctx, p->recipient_restrictions, rcpt,
+    if ((st = check_run(&ctx, c->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
+        && (st = check_run(&ctx, c->recipient_restrictions, rcpt,
                            "Recipient address")) != CHECK_REJECT
-        && p->reject_unlisted_recipient)
+        && var_smtpd_rej_unl_rcpt)
         st = check_rcpt_table(&ctx);
     return check_done(&ctx, st);
 }
@@ -1185,7 +1116,7 @@ smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
     CHECK_CTX ctx;
 
     check_ctx_init(&ctx, state, rcpt, reply);
-    return check_done(&ctx, smtpd_params.reject_unlisted_recipient ?
+    return check_done(&ctx, var_smtpd_rej_unl_rcpt ?
                       check_rcpt_table(&ctx) : CHECK_DUNNO);
 }
 
@@ -1195,14 +1126,14 @@ smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply)
     CHECK_CTX ctx;
     int     st = CHECK_DUNNO;
 
-    mem_free(check_sess.denied);
-    check_sess.denied = NULL;
+    mem_free(state->check.denied);
+    state->check.denied = NULL;
     smtpd_check_reset(state);
     check_ctx_init(&ctx, state, NULL, reply);
-    if (!check_params.delay_reject)
-        st = check_run(&ctx, smtpd_params.client_restrictions, state->namaddr, "Client host");
+    if (!var_smtpd_delay_reject)
+        st = check_run(&ctx, smtpd_conf.client_restrictions, state->namaddr, "Client host");
     if (check_done(&ctx, st) != 0) {
-        check_sess.denied = mem_strdup(STR(reply));
+        state->check.denied = mem_strdup(STR(reply));
         return -1;
     }
     return 0;
@@ -1211,7 +1142,7 @@ smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply)
 int
 smtpd_check_denied(SMTPD_STATE *state)
 {
-    return check_sess.denied != NULL;
+    return state->check.denied != NULL;
 }
 
 int
@@ -1221,8 +1152,8 @@ smtpd_check_helo_stage(SMTPD_STATE *state, VSTRING *reply)
     int     st = CHECK_DUNNO;
 
     check_ctx_init(&ctx, state, NULL, reply);
-    if (!check_params.delay_reject)
-        st = check_run(&ctx, smtpd_params.helo_restrictions, check_helo_label(state),
+    if (!var_smtpd_delay_reject)
+        st = check_run(&ctx, smtpd_conf.helo_restrictions, check_helo_label(state),
                        "Helo command");
     return check_done(&ctx, st);
 }
@@ -1233,13 +1164,12 @@ smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
     CHECK_CTX ctx;
     int     st = CHECK_DUNNO;
 
-    check_params_load();
-    if (check_params.helo_required && state->helo_name == NULL) {
+    if (var_helo_required && state->helo_name == NULL) {
         vstring_strcpy(reply, "503 5.5.1 Error: send HELO/EHLO first");
         return -1;
     }
     check_ctx_init(&ctx, state, NULL, reply);
-    if (!check_params.delay_reject)
+    if (!var_smtpd_delay_reject)
         st = check_sender_stage(&ctx);
     return check_done(&ctx, st);
 }
@@ -1247,7 +1177,7 @@ smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
 /* DATA and end-of-data: the recipient (for checks and to=<>) only when
  * there is one. */
 static int
-check_message_stage(SMTPD_STATE *state, VSTRING *reply, ARGV *list, const char *name,
+check_message_stage(SMTPD_STATE *state, VSTRING *reply, const ARGV *list, const char *name,
                     const char *class, int no_log)
 {
     CHECK_CTX ctx;
@@ -1265,47 +1195,60 @@ check_message_stage(SMTPD_STATE *state, VSTRING *reply, ARGV *list, const char *
 int
 smtpd_check_data_stage(SMTPD_STATE *state, VSTRING *reply)
 {
-    check_params_load();
-    return check_message_stage(state, reply, check_params.data_restrictions, "DATA",
+    return check_message_stage(state, reply, smtpd_conf.data_restrictions, "DATA",
                                "Data command", 0);
 }
 
 int
 smtpd_check_eod_stage(SMTPD_STATE *state, VSTRING *reply)
 {
-    check_params_load();
-    if (check_message_stage(state, reply, check_params.eod_restrictions, "END-OF-MESSAGE",
+    if (check_message_stage(state, reply, smtpd_conf.eod_restrictions, "END-OF-MESSAGE",
                             "End-of-data", 1) != 0)
         return -1;
-    return (check_sess.flags & CLEANUP_FLAG_DISCARD) ? 1 : 0;
+    return (state->check.flags & CLEANUP_FLAG_DISCARD) ? 1 : 0;
 }
 
 void
 smtpd_check_reset(SMTPD_STATE *state)
 {
-    check_sess.flags = 0;
-    smtpd_policy_reset();
-    mem_free(check_sess.filter);
-    mem_free(check_sess.redirect);
-    check_sess.filter = check_sess.redirect = NULL;
-    argv_free(check_sess.prepend);
-    check_sess.prepend = NULL;
+    SMTPD_CHECK_RESULT *r = &state->check;
+
+    r->flags = 0;
+    smtpd_policy_reset(state);
+    mem_free(r->filter);
+    mem_free(r->redirect);
+    r->filter = r->redirect = NULL;
+    argv_free(r->prepend);
+    r->prepend = NULL;
+}
+
+/* The end of the session: smtpd_check_reset() and the session's results. */
+void
+smtpd_check_free(SMTPD_STATE *state)
+{
+    smtpd_check_reset(state);
+    mem_free(state->check.denied);
+    state->check.denied = NULL;
 }
 
 void
 smtpd_check_envelope(SMTPD_STATE *state, STREAM *cleanup)
 {
-    if (check_sess.flags)
-        rec_printf(cleanup, REC_TYPE_FLGS, "%d", check_sess.flags);
-    if (check_sess.filter)
-        rec_puts(cleanup, REC_TYPE_CONTENT_FILTER, check_sess.filter);
-    if (check_sess.redirect)
-        rec_puts(cleanup, REC_TYPE_RDR, check_sess.redirect);
+    const SMTPD_CHECK_RESULT *r = &state->check;
+
+    if (r->flags)
+        rec_printf(cleanup, REC_TYPE_FLGS, "%d", r->flags);
+    if (r->filter)
+        rec_puts(cleanup, REC_TYPE_CONTENT_FILTER, r->filter);
+    if (r->redirect)
+        rec_puts(cleanup, REC_TYPE_RDR, r->redirect);
 }
 
 void
 smtpd_check_prepend(SMTPD_STATE *state, ARGV *lines)
 {
-    for (size_t i = 0; check_sess.prepend && i < check_sess.prepend->argc; i++)
-        argv_add(lines, check_sess.prepend->argv[i]);
+    const ARGV *prepend = state->check.prepend;
+
+    for (size_t i = 0; prepend && i < prepend->argc; i++)
+        argv_add(lines, prepend->argv[i]);
 }

@@ -21,10 +21,15 @@
  *       logs the reject). Returns 1 when an earlier DISCARD action asks
  *       to drop the message (the caller still replies "queued").
  *   smtpd_check_reset()      end of a transaction (RSET, MAIL done).
+ *   smtpd_check_free()       end of the session: the reset, and the
+ *       connect-time result.
  *   smtpd_check_envelope()   before MESG: records for HOLD, DISCARD,
  *       FILTER and REDIRECT actions.
  *   smtpd_check_prepend()    PREPEND action header lines, added to
  *       lines (above smtpd's Received: header).
+ *
+ * The results live in the session (state->check), so sessions served
+ * one after another, or side by side, never see each other's.
  */
 #ifndef POSTHORN_SMTPD_CHECK_H
 #define POSTHORN_SMTPD_CHECK_H
@@ -39,6 +44,7 @@ int     smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply);
 int     smtpd_check_data_stage(SMTPD_STATE *state, VSTRING *reply);
 int     smtpd_check_eod_stage(SMTPD_STATE *state, VSTRING *reply);
 void    smtpd_check_reset(SMTPD_STATE *state);
+void    smtpd_check_free(SMTPD_STATE *state);
 void    smtpd_check_envelope(SMTPD_STATE *state, STREAM *cleanup);
 void    smtpd_check_prepend(SMTPD_STATE *state, ARGV *lines);
 

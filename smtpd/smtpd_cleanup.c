@@ -30,7 +30,6 @@
 
 #include "address.h"
 #include "cleanup_clnt.h"
-#include "config.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -56,9 +55,9 @@ smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
  * with the local rule) or remote.
  */
 static const char *
-smtpd_rewrite_context(SMTPD_STATE *state)
+smtpd_cleanup_rewrite_context(SMTPD_STATE *state)
 {
-    ARGV   *list = smtpd_params.rewrite_clients;
+    ARGV   *list = smtpd_conf.rewrite_clients;
     const char *context = "remote";
     char    literal[INET6_ADDRSTRLEN + 8];
 
@@ -71,7 +70,7 @@ smtpd_rewrite_context(SMTPD_STATE *state)
             if (resolve_local(literal))
                 context = "local";
         } else if (strcasecmp(rule, "permit_mynetworks") == 0) {
-            if (netmatch_match(smtpd_params.mynetworks, state->name, state->addr) > 0)
+            if (netmatch_match(smtpd_conf.mynetworks, state->name, state->addr) > 0)
                 context = "local";
         } else if (strcasecmp(rule, "static:all") == 0) {
             context = "local";
@@ -95,11 +94,11 @@ smtpd_cleanup_head(SMTPD_STATE *state)
     if (state->helo_name)
         smtpd_cleanup_attr(state, ATTR_HELO_NAME, state->helo_name);
     smtpd_cleanup_attr(state, ATTR_PROTO_NAME, state->protocol);
-    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, smtpd_rewrite_context(state));
+    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, smtpd_cleanup_rewrite_context(state));
     if (state->encoding)
         smtpd_cleanup_attr(state, ATTR_ENCODING, state->encoding);
-    if (*config_str("content_filter"))          /* -o content_filter= turns it off */
-        smtpd_cleanup_attr(state, ATTR_CONTENT_FILTER, config_str("content_filter"));
+    if (*var_filter_xport)                      /* -o content_filter= turns it off */
+        smtpd_cleanup_attr(state, ATTR_CONTENT_FILTER, var_filter_xport);
     rec_puts(c, REC_TYPE_FROM, state->sender);
 }
 
@@ -137,7 +136,7 @@ smtpd_cleanup_rcpt(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *
 
 /* RFC 5322 date as Postfix writes it: "Tue, 21 Nov 2023 10:00:00 +0100 (CET)". */
 static void
-smtpd_received_date(VSTRING *out, time_t when)
+smtpd_cleanup_date(VSTRING *out, time_t when)
 {
     struct tm tm;
     char    name[64], tz[32];
@@ -152,14 +151,14 @@ smtpd_received_date(VSTRING *out, time_t when)
 }
 
 void
-smtpd_received_header(const SMTPD_STATE *state, const char *myhostname,
-                      const char *mail_name, ARGV *lines)
+smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
+                       const char *mail_name, ARGV *lines)
 {
     VSTRING *datebuf = vstring_alloc(256);
     const char *date;
     char   *line;
 
-    smtpd_received_date(datebuf, state->arrival.tv_sec);
+    smtpd_cleanup_date(datebuf, state->arrival.tv_sec);
     date = STR(datebuf);
     line = mem_printf("Received: from %s (%s [%s])",
                       state->helo_name ? state->helo_name : state->name,
@@ -203,7 +202,7 @@ smtpd_cleanup_begin_content(SMTPD_STATE *state)
     rec_put(c, REC_TYPE_MESG, "", 0);
     lines = argv_alloc();
     smtpd_check_prepend(state, lines);  /* restrictions: PREPEND, above Received: */
-    smtpd_received_header(state, smtpd_params.myhostname, smtpd_params.mail_name, lines);
+    smtpd_cleanup_received(state, var_myhostname, var_mail_name, lines);
     for (size_t i = 0; i < lines->argc; i++)
         rec_puts(c, REC_TYPE_NORM, lines->argv[i]);
     argv_free(lines);

@@ -8,7 +8,7 @@
  *                       tests drive it directly.
  *   smtpd_bdat_*()      the same line splitting for BDAT chunks (no dots,
  *                       no end marker; lines may span chunks).
- *   smtpd_cmd_data(), smtpd_cmd_bdat()  the commands.
+ *   smtpd_data_cmd(), smtpd_data_bdat_cmd()  the commands.
  *
  * Bare newlines (smtpd_forbid_bare_newline):
  *   no         a line may end in LF or CRLF; "." ended by either ends DATA
@@ -100,7 +100,7 @@ smtpd_data_read(STREAM *in, SMTPD_DATA_IN *din, SMTPD_LINE_FN fn, void *ctx)
 }
 
 void
-smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit)
+smtpd_data_bdat_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit)
 {
     bin->bare_lf_mode = bare_lf_mode;
     bin->line_limit = line_limit;
@@ -109,7 +109,7 @@ smtpd_bdat_in_init(SMTPD_BDAT_IN *bin, int bare_lf_mode, size_t line_limit)
 }
 
 void
-smtpd_bdat_in_free(SMTPD_BDAT_IN *bin)
+smtpd_data_bdat_free(SMTPD_BDAT_IN *bin)
 {
     vstring_free(bin->line);
     bin->line = NULL;
@@ -117,8 +117,8 @@ smtpd_bdat_in_free(SMTPD_BDAT_IN *bin)
 
 /* BDAT content has no dot-stuffing and no end marker; CRLF ends a line. */
 int
-smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
-                SMTPD_LINE_FN fn, void *ctx)
+smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
+                     SMTPD_LINE_FN fn, void *ctx)
 {
     VSTRING *line = bin->line;
 
@@ -149,7 +149,7 @@ smtpd_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
 }
 
 int
-smtpd_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx)
+smtpd_data_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx)
 {
     if (LEN(bin->line) > 0) {
         fn(ctx, REC_TYPE_NORM, STR(bin->line), LEN(bin->line));
@@ -166,10 +166,10 @@ smtpd_data_line(void *ctx, int rec_type, const char *data, size_t len)
 
     if (state->err != 0)
         return 0;
-    if (smtpd_params.message_size_limit > 0
-        && state->act_size + (long) len + 2 > smtpd_params.message_size_limit) {
+    if (var_message_limit > 0
+        && state->act_size + (long) len + 2 > var_message_limit) {
         state->err |= CLEANUP_STAT_SIZE;
-        msg_warn("%s: queue file size limit exceeded", smtpd_queue_label(state));
+        msg_warn("%s: queue file size limit exceeded", smtpd_chat_queue_label(state));
         return 0;
     }
     state->act_size += (long) len + (rec_type == REC_TYPE_NORM ? 2 : 0);
@@ -184,9 +184,9 @@ smtpd_data_ready(SMTPD_STATE *state)
 {
     if (state->rcpt_count == 0) {
         if (state->sender == NULL)
-            smtpd_reply(state, "503 5.5.1 Error: need RCPT command");
+            smtpd_chat_reply(state, "503 5.5.1 Error: need RCPT command");
         else
-            smtpd_reply(state, "554 5.5.1 Error: no valid recipients");
+            smtpd_chat_reply(state, "554 5.5.1 Error: no valid recipients");
         return -1;
     }
     return 0;
@@ -205,16 +205,16 @@ smtpd_data_done(SMTPD_STATE *state, const char *prefix)
         smtpd_cleanup_abort(state);
     ok = eod > 0 || (eod == 0 && smtpd_cleanup_finish(state, reply) == 0);
     if (ok) {
-        smtpd_reply(state, "250 2.0.0 Ok: %squeued as %s", prefix, state->queue_id);
+        smtpd_chat_reply(state, "250 2.0.0 Ok: %squeued as %s", prefix, state->queue_id);
         state->error_count = 0;
         state->junk_count = 0;                  /* as Postfix: after a delivery */
     } else {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
         if (STR(reply)[0] == '5' || STR(reply)[0] == '4')
-            smtpd_log_reject(state, STR(reply));
+            smtpd_chat_log_reject(state, STR(reply));
     }
     vstring_free(reply);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     return ok ? 0 : -1;
 }
 
@@ -224,45 +224,45 @@ smtpd_data_bare_lf(SMTPD_STATE *state)
     VSTRING *reply = vstring_alloc(1024);
 
     vstring_sprintf(reply, "%ld 5.5.2 %s Error: bare <LF> received",
-                    smtpd_params.bare_lf_code, smtpd_params.myhostname);
-    smtpd_log_reject(state, STR(reply));
-    smtpd_reply(state, "%s", STR(reply));
+                    var_smtpd_bare_lf_code, var_myhostname);
+    smtpd_chat_log_reject(state, STR(reply));
+    smtpd_chat_reply(state, "%s", STR(reply));
     vstring_free(reply);
     smtpd_cleanup_abort(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     state->quit = 1;
 }
 
 int
-smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
+smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv)
 {
     SMTPD_DATA_IN din;
     int     status;
 
     if (argc != 1) {
-        smtpd_reply(state, "501 5.5.4 Syntax: DATA");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: DATA");
         return -1;
     }
     if (smtpd_data_ready(state) != 0)
         return -1;
     if (state->bdat_active) {
-        smtpd_reply(state, "503 5.5.1 Error: DATA after BDAT");
+        smtpd_chat_reply(state, "503 5.5.1 Error: DATA after BDAT");
         return -1;
     }
     VSTRING *reply = vstring_alloc(1024);
     status = smtpd_check_data_stage(state, reply);      /* restrictions */
     if (status != 0)
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     vstring_free(reply);
     if (status != 0)
         return -1;
     if (smtpd_cleanup_begin_content(state) != 0)
         state->err |= CLEANUP_STAT_WRITE;
-    smtpd_reply(state, "354 End data with <CR><LF>.<CR><LF>");
-    smtpd_flush(state);
+    smtpd_chat_reply(state, "354 End data with <CR><LF>.<CR><LF>");
+    smtpd_chat_flush(state);
     memset(&din, 0, sizeof(din));
     din.bare_lf_mode = state->bare_lf_mode;
-    din.line_limit = (size_t) smtpd_params.line_length_limit;
+    din.line_limit = (size_t) var_line_limit;
     status = smtpd_data_read(state->client, &din, smtpd_data_line, state);
     switch (status) {
     case SMTPD_DATA_END:
@@ -271,7 +271,7 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
         smtpd_data_bare_lf(state);
         return -1;
     case SMTPD_DATA_TIMEOUT:
-        smtpd_reply_timeout(state);
+        smtpd_chat_reply_timeout(state);
         msg_info("timeout after DATA (%ld bytes) from %s", din.bytes, state->namaddr);
         break;
     default:
@@ -279,14 +279,14 @@ smtpd_cmd_data(SMTPD_STATE *state, int argc, char **argv)
         break;
     }
     smtpd_cleanup_abort(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     state->quit = 2;            /* already logged */
     return -1;
 }
 
 /* Read (and feed, unless skipping) one chunk of count bytes. 0 / -1 lost. */
 static int
-smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
+smtpd_data_bdat_read(SMTPD_STATE *state, long count, int skip)
 {
     char    buf[8192];
 
@@ -294,10 +294,10 @@ smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
         size_t  want = count > (long) sizeof(buf) ? sizeof(buf) : (size_t) count;
         ssize_t got = stream_read(state->client, buf, want);
         if (got > 0 && !skip)
-            smtpd_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
+            smtpd_data_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
         if (got < (ssize_t) want) {
             if (stream_timeout(state->client)) {
-                smtpd_reply_timeout(state);
+                smtpd_chat_reply_timeout(state);
                 msg_info("timeout after BDAT from %s", state->namaddr);
             } else {
                 msg_info("lost connection after BDAT from %s", state->namaddr);
@@ -311,16 +311,16 @@ smtpd_bdat_read(SMTPD_STATE *state, long count, int skip)
 }
 
 static int
-smtpd_bdat_lost(SMTPD_STATE *state)
+smtpd_data_bdat_lost(SMTPD_STATE *state)
 {
     smtpd_cleanup_abort(state);
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     state->quit = 2;
     return -1;
 }
 
 int
-smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
+smtpd_data_bdat_cmd(SMTPD_STATE *state, int argc, char **argv)
 {
     char   *end;
     long    count;
@@ -329,8 +329,8 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
     if (argc < 2 || argc > 3 || strspn(argv[1], "0123456789") != strlen(argv[1])
         || strlen(argv[1]) > 18 || (argc == 3 && strcasecmp(argv[2], "LAST") != 0)) {
         msg_info("%s: malformed BDAT command syntax from %s: %.100s",
-                 smtpd_queue_label(state), state->namaddr, STR(state->buffer));
-        smtpd_reply(state, "521 5.5.4 Syntax: BDAT count [LAST]");
+                 smtpd_chat_queue_label(state), state->namaddr, STR(state->buffer));
+        smtpd_chat_reply(state, "521 5.5.4 Syntax: BDAT count [LAST]");
         /* the chunk size is unknown: the stream cannot be resynchronized */
         state->quit = 1;
         return -1;
@@ -338,35 +338,34 @@ smtpd_cmd_bdat(SMTPD_STATE *state, int argc, char **argv)
     count = strtol(argv[1], &end, 10);
     last = argc == 3;
     if (count == 0 && !last) {
-        msg_info("%s: null BDAT request from %s", smtpd_queue_label(state), state->namaddr);
-        smtpd_reply(state, "551 5.7.1 Null BDAT request");
+        msg_info("%s: null BDAT request from %s", smtpd_chat_queue_label(state), state->namaddr);
+        smtpd_chat_reply(state, "551 5.7.1 Null BDAT request");
         return -1;
     }
     if (state->rcpt_count == 0) {
-        if (smtpd_bdat_read(state, count, 1) != 0)
-            return smtpd_bdat_lost(state);
+        if (smtpd_data_bdat_read(state, count, 1) != 0)
+            return smtpd_data_bdat_lost(state);
         smtpd_data_ready(state);
         return -1;
     }
     if (!state->bdat_active) {
         state->bdat_active = 1;
         state->bdat_total = 0;
-        smtpd_bdat_in_init(&state->bdat_in, state->bare_lf_mode,
-                           (size_t) smtpd_params.line_length_limit);
+        smtpd_data_bdat_init(&state->bdat_in, state->bare_lf_mode, (size_t) var_line_limit);
         if (smtpd_cleanup_begin_content(state) != 0)
             state->err |= CLEANUP_STAT_WRITE;
     }
-    if (smtpd_bdat_read(state, count, 0) != 0)
-        return smtpd_bdat_lost(state);
+    if (smtpd_data_bdat_read(state, count, 0) != 0)
+        return smtpd_data_bdat_lost(state);
     if (state->bdat_in.bare_lf_seen && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
         smtpd_data_bare_lf(state);
         return -1;
     }
     if (!last) {
-        smtpd_reply(state, "250 2.0.0 Ok: %ld bytes", count);
+        smtpd_chat_reply(state, "250 2.0.0 Ok: %ld bytes", count);
         return 0;
     }
-    smtpd_bdat_finish(&state->bdat_in, smtpd_data_line, state);
+    smtpd_data_bdat_finish(&state->bdat_in, smtpd_data_line, state);
     char    prefix[64];
     snprintf(prefix, sizeof(prefix), "%ld bytes ", state->bdat_total);
     return smtpd_data_done(state, prefix);

@@ -1,12 +1,17 @@
 /*
- * smtpd_params.c - the main.cf parameters the SMTP server reads.
+ * smtpd_params.c - the main.cf parameters the SMTP server reads, once.
  *
- * Interface: smtpd_params_load() fills the global SMTPD_PARAMS once,
- * after the configuration is loaded (pre_init: as root, before the
- * chroot, so the tables open from outside the jail). Every value comes from
- * config_str/config_int/config_bool/config_time/config_size/config_list,
- * so the defaults live in one place only: the table in lib/params.c.
- * The only helpers here build objects (NETMATCH, MAPS) from a value.
+ * Interface (smtpd.h): smtpd_params_init() runs in pre_init, as root and
+ * before the chroot, so the tables open from outside the jail (smtpd is
+ * restarted on "postfix reload", so start-up is the only time). It reads
+ * every parameter smtpd uses into the var_* variables from one CONFIG_VAR
+ * table: the defaults and bounds live in one place only, the parameter
+ * table (lib/global/params.c), and a bad value is fatal at start with the
+ * parameter's name and value. It then builds smtpd_conf from those values:
+ * split lists, match lists, opened tables, decoded keywords, and the
+ * restriction classes (each name in smtpd_restriction_classes is itself
+ * a parameter, one the parameter table may not know, so it is looked up
+ * by name, here, once). No other smtpd file reads a parameter.
  *
  * SECURITY: main.cf is trusted; numeric values are range-checked by the
  * config_* readers (fatal on a bad value), so a typo cannot silently
@@ -16,19 +21,171 @@
 #include <strings.h>
 
 #include "config.h"
-#include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
 
-SMTPD_PARAMS smtpd_params;
+const char *var_myhostname;
+const char *var_mail_name;
+const char *var_smtpd_banner;
+const char *var_service_name;
+const char *var_stress;
+long    var_message_limit;
+long    var_line_limit;
+long    var_smtpd_rcpt_limit;
+long    var_smtpd_soft_erlim;
+long    var_smtpd_hard_erlim;
+long    var_smtpd_junk_cmd_limit;
+long    var_smtpd_err_sleep;
+long    var_smtpd_tmout;
+int     var_disable_vrfy_cmd;
+int     var_smtpd_peername_lookup;
+int     var_smtputf8_enable;
+long    var_smtpd_bare_lf_code;
+const char *var_rcpt_delim;
+const char *var_filter_xport;
+int     var_smtpd_delay_reject;
+int     var_helo_required;
+int     var_soft_bounce;
+int     var_smtpd_rej_unl_rcpt;
+int     var_smtpd_rej_unl_from;
+const char *var_smtpd_null_key;
+long    var_reject_code;
+long    var_defer_code;
+long    var_relay_code;
+long    var_access_map_code;
+long    var_local_rcpt_code;
+long    var_virt_mailbox_code;
+long    var_relay_rcpt_code;
+long    var_non_fqdn_code;
+long    var_bad_name_code;
+long    var_unk_addr_code;
+long    var_unk_client_code;
+long    var_maps_rbl_code;
+long    var_smtpd_cconn_limit;
+long    var_smtpd_crate_limit;
+long    var_smtpd_cmail_limit;
+long    var_smtpd_crcpt_limit;
+long    var_smtpd_policy_tmout;
+long    var_smtpd_policy_idle;
+long    var_smtpd_policy_ttl;
+long    var_smtpd_policy_req_limit;
+long    var_smtpd_policy_try_limit;
+long    var_smtpd_policy_try_delay;
+const char *var_smtpd_policy_def_action;
+const char *var_smtpd_policy_context;
+
+/* Only read here, to build smtpd_conf. */
+static const char *var_smtpd_bare_lf;
+static const char *var_smtpd_bare_lf_excl;
+static const char *var_smtpd_ehlo_dis_words;
+static const char *var_smtpd_forbid_cmds;
+static const char *var_local_rwr_clients;
+static const char *var_mynetworks;
+static const char *var_smtpd_hoggers;
+static const char *var_par_dom_match;
+static const char *var_client_checks;
+static const char *var_helo_checks;
+static const char *var_mail_checks;
+static const char *var_relay_checks;
+static const char *var_rcpt_checks;
+static const char *var_data_checks;
+static const char *var_eod_checks;
+static const char *var_etrn_checks;
+static const char *var_rest_classes;
+static const char *var_local_rcpt_maps;
+static const char *var_virt_mailbox_maps;
+static const char *var_virt_alias_maps;
+static const char *var_relay_rcpt_maps;
+
+static const CONFIG_VAR smtpd_vars[] = {
+    CONFIG_VAR_STR("myhostname", &var_myhostname),
+    CONFIG_VAR_STR("mail_name", &var_mail_name),
+    CONFIG_VAR_STR("smtpd_banner", &var_smtpd_banner),
+    CONFIG_VAR_STR("service_name", &var_service_name),
+    CONFIG_VAR_STR("stress", &var_stress),
+    CONFIG_VAR_SIZE("message_size_limit", &var_message_limit),
+    CONFIG_VAR_INT("line_length_limit", &var_line_limit),
+    CONFIG_VAR_INT("smtpd_recipient_limit", &var_smtpd_rcpt_limit),
+    CONFIG_VAR_INT("smtpd_soft_error_limit", &var_smtpd_soft_erlim),
+    CONFIG_VAR_INT("smtpd_hard_error_limit", &var_smtpd_hard_erlim),
+    CONFIG_VAR_INT("smtpd_junk_command_limit", &var_smtpd_junk_cmd_limit),
+    CONFIG_VAR_TIME("smtpd_error_sleep_time", &var_smtpd_err_sleep),
+    CONFIG_VAR_TIME("smtpd_timeout", &var_smtpd_tmout),
+    CONFIG_VAR_BOOL("disable_vrfy_command", &var_disable_vrfy_cmd),
+    CONFIG_VAR_BOOL("smtpd_peername_lookup", &var_smtpd_peername_lookup),
+    CONFIG_VAR_BOOL("smtputf8_enable", &var_smtputf8_enable),
+    CONFIG_VAR_STR("smtpd_forbid_bare_newline", &var_smtpd_bare_lf),
+    CONFIG_VAR_STR("smtpd_forbid_bare_newline_exclusions", &var_smtpd_bare_lf_excl),
+    CONFIG_VAR_INT("smtpd_forbid_bare_newline_reject_code", &var_smtpd_bare_lf_code),
+    CONFIG_VAR_STR("smtpd_discard_ehlo_keywords", &var_smtpd_ehlo_dis_words),
+    CONFIG_VAR_STR("smtpd_forbidden_commands", &var_smtpd_forbid_cmds),
+    CONFIG_VAR_STR("recipient_delimiter", &var_rcpt_delim),
+    CONFIG_VAR_STR("local_header_rewrite_clients", &var_local_rwr_clients),
+    CONFIG_VAR_STR("content_filter", &var_filter_xport),
+    CONFIG_VAR_STR("mynetworks", &var_mynetworks),
+    CONFIG_VAR_END,
+};
+
+static const CONFIG_VAR smtpd_check_vars[] = {
+    CONFIG_VAR_BOOL("smtpd_delay_reject", &var_smtpd_delay_reject),
+    CONFIG_VAR_BOOL("smtpd_helo_required", &var_helo_required),
+    CONFIG_VAR_BOOL("soft_bounce", &var_soft_bounce),
+    CONFIG_VAR_BOOL("smtpd_reject_unlisted_recipient", &var_smtpd_rej_unl_rcpt),
+    CONFIG_VAR_BOOL("smtpd_reject_unlisted_sender", &var_smtpd_rej_unl_from),
+    CONFIG_VAR_STR("smtpd_null_access_lookup_key", &var_smtpd_null_key),
+    CONFIG_VAR_STR("parent_domain_matches_subdomains", &var_par_dom_match),
+    CONFIG_VAR_INT("reject_code", &var_reject_code),
+    CONFIG_VAR_INT("defer_code", &var_defer_code),
+    CONFIG_VAR_INT("relay_domains_reject_code", &var_relay_code),
+    CONFIG_VAR_INT("access_map_reject_code", &var_access_map_code),
+    CONFIG_VAR_INT("unknown_local_recipient_reject_code", &var_local_rcpt_code),
+    CONFIG_VAR_INT("unknown_virtual_mailbox_reject_code", &var_virt_mailbox_code),
+    CONFIG_VAR_INT("unknown_relay_recipient_reject_code", &var_relay_rcpt_code),
+    CONFIG_VAR_INT("non_fqdn_reject_code", &var_non_fqdn_code),
+    CONFIG_VAR_INT("invalid_hostname_reject_code", &var_bad_name_code),
+    CONFIG_VAR_INT("unknown_address_reject_code", &var_unk_addr_code),
+    CONFIG_VAR_INT("unknown_client_reject_code", &var_unk_client_code),
+    CONFIG_VAR_INT("maps_rbl_reject_code", &var_maps_rbl_code),
+    CONFIG_VAR_STR("smtpd_client_restrictions", &var_client_checks),
+    CONFIG_VAR_STR("smtpd_helo_restrictions", &var_helo_checks),
+    CONFIG_VAR_STR("smtpd_sender_restrictions", &var_mail_checks),
+    CONFIG_VAR_STR("smtpd_relay_restrictions", &var_relay_checks),
+    CONFIG_VAR_STR("smtpd_recipient_restrictions", &var_rcpt_checks),
+    CONFIG_VAR_STR("smtpd_data_restrictions", &var_data_checks),
+    CONFIG_VAR_STR("smtpd_end_of_data_restrictions", &var_eod_checks),
+    CONFIG_VAR_STR("smtpd_etrn_restrictions", &var_etrn_checks),
+    CONFIG_VAR_STR("smtpd_restriction_classes", &var_rest_classes),
+    CONFIG_VAR_STR("local_recipient_maps", &var_local_rcpt_maps),
+    CONFIG_VAR_STR("virtual_mailbox_maps", &var_virt_mailbox_maps),
+    CONFIG_VAR_STR("virtual_alias_maps", &var_virt_alias_maps),
+    CONFIG_VAR_STR("relay_recipient_maps", &var_relay_rcpt_maps),
+    CONFIG_VAR_END,
+};
+
+static const CONFIG_VAR smtpd_client_vars[] = {
+    CONFIG_VAR_INT("smtpd_client_connection_count_limit", &var_smtpd_cconn_limit),
+    CONFIG_VAR_INT("smtpd_client_connection_rate_limit", &var_smtpd_crate_limit),
+    CONFIG_VAR_INT("smtpd_client_message_rate_limit", &var_smtpd_cmail_limit),
+    CONFIG_VAR_INT("smtpd_client_recipient_rate_limit", &var_smtpd_crcpt_limit),
+    CONFIG_VAR_STR("smtpd_client_event_limit_exceptions", &var_smtpd_hoggers),
+    CONFIG_VAR_TIME("smtpd_policy_service_timeout", &var_smtpd_policy_tmout),
+    CONFIG_VAR_TIME("smtpd_policy_service_max_idle", &var_smtpd_policy_idle),
+    CONFIG_VAR_TIME("smtpd_policy_service_max_ttl", &var_smtpd_policy_ttl),
+    CONFIG_VAR_INT("smtpd_policy_service_request_limit", &var_smtpd_policy_req_limit),
+    CONFIG_VAR_INT("smtpd_policy_service_try_limit", &var_smtpd_policy_try_limit),
+    CONFIG_VAR_TIME("smtpd_policy_service_retry_delay", &var_smtpd_policy_try_delay),
+    CONFIG_VAR_STR("smtpd_policy_service_default_action", &var_smtpd_policy_def_action),
+    CONFIG_VAR_STR("smtpd_policy_service_policy_context", &var_smtpd_policy_context),
+    CONFIG_VAR_END,
+};
+
+SMTPD_CONF smtpd_conf;
 
 /* A MAPS for the parameter, or NULL when its value is empty. */
 static MAPS *
-smtpd_params_maps(const char *name)
+smtpd_params_maps(const char *name, const char *text)
 {
-    const char *text = config_str(name);
-
     if (text[strspn(text, ARGV_LIST_SEP)] == 0)
         return NULL;
     return maps_create(name, text, 0);
@@ -36,10 +193,8 @@ smtpd_params_maps(const char *name)
 
 /* smtpd_forbid_bare_newline: normalize (or 3.8's "yes"), reject, no. */
 static int
-smtpd_params_bare_lf(void)
+smtpd_params_bare_lf(const char *text)
 {
-    const char *text = config_str("smtpd_forbid_bare_newline");
-
     if (strcasecmp(text, "normalize") == 0 || strcasecmp(text, "yes") == 0)
         return SMTPD_BARE_LF_NORMALIZE;
     if (strcasecmp(text, "reject") == 0)
@@ -55,20 +210,20 @@ smtpd_params_bare_lf(void)
  * default, for now) is left out without a warning on every start.
  */
 static void
-smtpd_params_forbidden(SMTPD_PARAMS *p)
+smtpd_params_forbidden(SMTPD_CONF *c)
 {
-    ARGV   *list = config_list("smtpd_forbidden_commands");
+    ARGV   *list = argv_split_list(var_smtpd_forbid_cmds);
     char   *err = NULL;
     DICT   *dict;
 
-    p->forbidden_commands = argv_alloc();
-    p->forbidden_dicts = mem_alloc((list->argc + 1) * sizeof(DICT *));
-    p->forbidden_dict_count = 0;
+    c->forbidden_commands = argv_alloc();
+    c->forbidden_dicts = mem_alloc((list->argc + 1) * sizeof(DICT *));
+    c->forbidden_dict_count = 0;
     for (size_t i = 0; i < list->argc; i++) {
         if (strchr(list->argv[i], ':') == NULL) {
-            argv_add(p->forbidden_commands, list->argv[i]);
+            argv_add(c->forbidden_commands, list->argv[i]);
         } else if ((dict = dict_open(list->argv[i], 0, &err)) != NULL) {
-            p->forbidden_dicts[p->forbidden_dict_count++] = dict;
+            c->forbidden_dicts[c->forbidden_dict_count++] = dict;
         } else {
             if (msg_verbose)
                 msg_info("smtpd_forbidden_commands: %s", err);
@@ -79,69 +234,63 @@ smtpd_params_forbidden(SMTPD_PARAMS *p)
     argv_free(list);
 }
 
+/*
+ * smtpd_restriction_classes: each name is a parameter whose value is a
+ * restriction list (set in main.cf, so usually unknown to the parameter
+ * table); the first mention of a name wins.
+ */
 static void
-smtpd_params_restrictions(SMTPD_PARAMS *p)
+smtpd_params_classes(SMTPD_CONF *c)
 {
-    p->client_restrictions = config_list("smtpd_client_restrictions");
-    p->helo_restrictions = config_list("smtpd_helo_restrictions");
-    p->sender_restrictions = config_list("smtpd_sender_restrictions");
-    p->relay_restrictions = config_list("smtpd_relay_restrictions");
-    p->recipient_restrictions = config_list("smtpd_recipient_restrictions");
+    ARGV   *names = argv_split_list(var_rest_classes);
+
+    c->classes = htable_create(names->argc + 1);
+    for (size_t i = 0; i < names->argc; i++)
+        if (htable_find(c->classes, names->argv[i]) == NULL)
+            (void) htable_enter(c->classes, names->argv[i], config_list(names->argv[i]));
+    argv_free(names);
 }
 
 static void
-smtpd_params_tables(SMTPD_PARAMS *p)
+smtpd_params_restrictions(SMTPD_CONF *c)
 {
-    p->mynetworks = netmatch_create("mynetworks", config_str("mynetworks"));
-    p->bare_lf_exclusions = netmatch_create("smtpd_forbid_bare_newline_exclusions",
-                                  config_str("smtpd_forbid_bare_newline_exclusions"));
-    p->local_rcpt_maps = smtpd_params_maps("local_recipient_maps");
-    p->virtual_mailbox_maps = smtpd_params_maps("virtual_mailbox_maps");
-    p->virtual_alias_maps = smtpd_params_maps("virtual_alias_maps");
-    p->relay_rcpt_maps = smtpd_params_maps("relay_recipient_maps");
+    c->client_restrictions = argv_split_list(var_client_checks);
+    c->helo_restrictions = argv_split_list(var_helo_checks);
+    c->sender_restrictions = argv_split_list(var_mail_checks);
+    c->relay_restrictions = argv_split_list(var_relay_checks);
+    c->recipient_restrictions = argv_split_list(var_rcpt_checks);
+    c->data_restrictions = argv_split_list(var_data_checks);
+    c->eod_restrictions = argv_split_list(var_eod_checks);
+    c->etrn_restrictions = argv_split_list(var_etrn_checks);
+    smtpd_params_classes(c);
+    c->parent_matches = strstr(var_par_dom_match, "smtpd_access_maps") != NULL;
 }
 
 static void
-smtpd_params_codes(SMTPD_PARAMS *p)
+smtpd_params_tables(SMTPD_CONF *c)
 {
-    p->bare_lf_code = config_int("smtpd_forbid_bare_newline_reject_code");
-    p->reject_code = config_int("reject_code");
-    p->defer_code = config_int("defer_code");
-    p->relay_code = config_int("relay_domains_reject_code");
-    p->access_code = config_int("access_map_reject_code");
-    p->unknown_local_code = config_int("unknown_local_recipient_reject_code");
-    p->unknown_virtual_code = config_int("unknown_virtual_mailbox_reject_code");
-    p->unknown_relay_code = config_int("unknown_relay_recipient_reject_code");
+    c->mynetworks = netmatch_create("mynetworks", var_mynetworks);
+    c->bare_lf_exclusions = netmatch_create("smtpd_forbid_bare_newline_exclusions",
+                                            var_smtpd_bare_lf_excl);
+    c->hoggers = netmatch_create("smtpd_client_event_limit_exceptions", var_smtpd_hoggers);
+    c->local_rcpt_maps = smtpd_params_maps("local_recipient_maps", var_local_rcpt_maps);
+    c->virtual_mailbox_maps = smtpd_params_maps("virtual_mailbox_maps", var_virt_mailbox_maps);
+    c->virtual_alias_maps = smtpd_params_maps("virtual_alias_maps", var_virt_alias_maps);
+    c->relay_rcpt_maps = smtpd_params_maps("relay_recipient_maps", var_relay_rcpt_maps);
 }
 
 void
-smtpd_params_load(void)
+smtpd_params_init(void)
 {
-    SMTPD_PARAMS *p = &smtpd_params;
+    SMTPD_CONF *c = &smtpd_conf;
 
-    /* Copies: config_str() values live until the configuration changes. */
-    p->myhostname = mem_strdup(config_str("myhostname"));
-    p->mail_name = mem_strdup(config_str("mail_name"));
-    p->banner = mem_strdup(config_str("smtpd_banner"));
-    p->message_size_limit = config_size("message_size_limit");
-    p->line_length_limit = config_int("line_length_limit");
-    p->recipient_limit = config_int("smtpd_recipient_limit");
-    p->soft_error_limit = config_int("smtpd_soft_error_limit");
-    p->hard_error_limit = config_int("smtpd_hard_error_limit");
-    p->junk_command_limit = config_int("smtpd_junk_command_limit");
-    p->error_sleep_time = config_time("smtpd_error_sleep_time");
-    p->timeout = config_time("smtpd_timeout");
-    p->ipc_timeout = config_time(MAIL_IPC_TIMEOUT_PARAM);
-    p->disable_vrfy = config_bool("disable_vrfy_command");
-    p->peername_lookup = config_bool("smtpd_peername_lookup");
-    p->reject_unlisted_recipient = config_bool("smtpd_reject_unlisted_recipient");
-    p->bare_lf_mode = smtpd_params_bare_lf();
-    p->smtputf8_enable = config_bool("smtputf8_enable");
-    p->discard_ehlo = config_list("smtpd_discard_ehlo_keywords");
-    smtpd_params_forbidden(p);
-    p->recipient_delimiter = mem_strdup(config_str("recipient_delimiter"));
-    p->rewrite_clients = config_list("local_header_rewrite_clients");
-    smtpd_params_codes(p);
-    smtpd_params_restrictions(p);
-    smtpd_params_tables(p);
+    config_read_vars(smtpd_vars);
+    config_read_vars(smtpd_check_vars);
+    config_read_vars(smtpd_client_vars);
+    c->bare_lf_mode = smtpd_params_bare_lf(var_smtpd_bare_lf);
+    c->discard_ehlo = argv_split_list(var_smtpd_ehlo_dis_words);
+    smtpd_params_forbidden(c);
+    c->rewrite_clients = argv_split_list(var_local_rwr_clients);
+    smtpd_params_restrictions(c);
+    smtpd_params_tables(c);
 }

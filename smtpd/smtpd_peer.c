@@ -12,10 +12,10 @@
  *
  * SECURITY: the PTR result is controlled by whoever owns the client's
  * reverse zone. It is accepted only when it is a syntactically valid host
- * name (letters, digits, '-', '.', at most 255 bytes) and forward-confirmed.
+ * name (valid_hostname(): labels of 1..63 letters, digits, '-' and '_',
+ * no '-' at either end of a label, at most 255 bytes) and forward-confirmed.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -25,20 +25,19 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "valid_hostname.h"
 
 #define SMTPD_UNKNOWN "unknown"
 
+/*
+ * A PTR name: the one rule of valid_hostname(); a root dot and a
+ * numeric name still pass, as before (Postfix makes a numeric PTR name
+ * "unknown"; see valid_hostname.h).
+ */
 static int
 smtpd_peer_valid_hostname(const char *name)
 {
-    size_t  len = strlen(name);
-
-    if (len == 0 || len > 255 || name[0] == '.' || name[0] == '-')
-        return 0;
-    for (const char *cp = name; *cp; cp++)
-        if (!isalnum((unsigned char) *cp) && *cp != '-' && *cp != '.' && *cp != '_')
-            return 0;
-    return 1;
+    return valid_hostname(name, VALID_HOSTNAME_ROOT_DOT | VALID_HOSTNAME_NUMERIC);
 }
 
 /* Forward-confirm: does name resolve back to addr? */
@@ -98,7 +97,7 @@ smtpd_peer_init(SMTPD_STATE *state)
     if (pct)
         *pct = 0;               /* drop a scope id */
     int     have_ptr = 0;
-    if (smtpd_params.peername_lookup
+    if (var_smtpd_peername_lookup
         && dns_addr_name((struct sockaddr *) &ss, len, host, sizeof(host), NULL) == DNS_OK
         && smtpd_peer_valid_hostname(host)) {
         have_ptr = 1;

@@ -35,7 +35,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "connect.h"
 #include "dns.h"
 #include "mem.h"
@@ -55,61 +54,30 @@ typedef struct POLICY_CLNT {
     long    requests;
 } POLICY_CLNT;
 
-static struct {
-    int     loaded;
-    long    timeout;
-    long    max_idle;
-    long    max_ttl;
-    long    request_limit;
-    long    try_limit;
-    long    retry_delay;
-    const char *default_action;
-    const char *context;
-} policy_params;
-
 static POLICY_CLNT policy_clnts[POLICY_MAX_CLIENTS];
 static size_t policy_clnt_count;
 
-static char policy_instance[64];
-static unsigned policy_seqno;
-
-static void
-policy_params_load(void)
-{
-    if (policy_params.loaded)
-        return;
-    policy_params.loaded = 1;
-    policy_params.timeout = config_time("smtpd_policy_service_timeout");
-    policy_params.max_idle = config_time("smtpd_policy_service_max_idle");
-    policy_params.max_ttl = config_time("smtpd_policy_service_max_ttl");
-    policy_params.request_limit = config_int("smtpd_policy_service_request_limit");
-    policy_params.try_limit = config_int("smtpd_policy_service_try_limit");
-    policy_params.retry_delay = config_time("smtpd_policy_service_retry_delay");
-    policy_params.default_action = config_str("smtpd_policy_service_default_action");
-    policy_params.context = config_str("smtpd_policy_service_policy_context");
-    if (policy_params.try_limit < 1)
-        policy_params.try_limit = 1;
-}
+static unsigned policy_seqno;          /* makes instance values unique in the process */
 
 void
-smtpd_policy_reset(void)
+smtpd_policy_reset(SMTPD_STATE *state)
 {
-    policy_instance[0] = 0;
+    state->policy_instance[0] = 0;
 }
 
 /* One value per message: pid, time and a counter. */
 static const char *
-policy_instance_id(void)
+policy_instance_id(SMTPD_STATE *state)
 {
     struct timeval tv;
 
-    if (policy_instance[0] == 0) {
+    if (state->policy_instance[0] == 0) {
         gettimeofday(&tv, NULL);
-        snprintf(policy_instance, sizeof(policy_instance), "%lx.%lx.%lx.%x",
+        snprintf(state->policy_instance, sizeof(state->policy_instance), "%lx.%lx.%lx.%x",
                  (unsigned long) getpid(), (unsigned long) tv.tv_sec,
                  (unsigned long) tv.tv_usec, policy_seqno++);
     }
-    return policy_instance;
+    return state->policy_instance;
 }
 
 const char *
@@ -169,7 +137,6 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
 {
     long    size = state->msg_size > 0 ? state->msg_size : 0;
 
-    policy_params_load();
     if (state->where && strcmp(state->where, "END-OF-MESSAGE") == 0 && state->act_size > 0)
         size = state->act_size;
     vstring_reset(req);
@@ -197,9 +164,9 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
     policy_attr(req, "encryption_cipher", "");
     policy_attr_long(req, "encryption_keysize", 0);
     policy_attr(req, "etrn_domain", "");
-    policy_attr(req, "stress", config_str("stress"));
+    policy_attr(req, "stress", var_stress);
     policy_attr(req, "client_port", state->port);
-    policy_attr(req, "policy_context", policy_params.context);
+    policy_attr(req, "policy_context", var_smtpd_policy_context);
     policy_server_addr(state, req);
     vstring_addch(req, '\n');
 }
@@ -284,9 +251,9 @@ policy_clnt_stale(POLICY_CLNT *c, time_t now)
 {
     struct pollfd p;
 
-    if (now - c->last_used > policy_params.max_idle || now - c->opened > policy_params.max_ttl)
+    if (now - c->last_used > var_smtpd_policy_idle || now - c->opened > var_smtpd_policy_ttl)
         return 1;
-    if (policy_params.request_limit > 0 && c->requests >= policy_params.request_limit)
+    if (var_smtpd_policy_req_limit > 0 && c->requests >= var_smtpd_policy_req_limit)
         return 1;
     /* readable while idle: the server closed it (or sent junk) */
     p.fd = stream_fd(c->stream);
@@ -298,7 +265,7 @@ policy_clnt_stale(POLICY_CLNT *c, time_t now)
 static int
 policy_clnt_open(POLICY_CLNT *c)
 {
-    int     fd, timeout = (int) policy_params.timeout;
+    int     fd, timeout = (int) var_smtpd_policy_tmout;
 
     fd = c->is_unix ? unix_connect(c->name, timeout) : inet_connect_spec(c->name, timeout);
     if (fd < 0) {
@@ -342,13 +309,12 @@ smtpd_policy_query(SMTPD_STATE *state, const char *endpoint, VSTRING *action_out
     long    tries = 0;
     int     reused, err, ret = -1;
 
-    policy_params_load();
-    smtpd_policy_request(state, policy_instance_id(), req);
+    smtpd_policy_request(state, policy_instance_id(state), req);
     if ((c = policy_clnt_find(endpoint)) == NULL) {
         msg_warn("too many policy servers; not asking %s", endpoint);
-        tries = policy_params.try_limit;
+        tries = var_smtpd_policy_try_limit;
     }
-    while (tries < policy_params.try_limit) {
+    while (tries < var_smtpd_policy_try_limit) {
         if (c->stream && policy_clnt_stale(c, time(NULL)))
             policy_clnt_close(c);
         reused = c->stream != NULL;
@@ -366,11 +332,11 @@ smtpd_policy_query(SMTPD_STATE *state, const char *endpoint, VSTRING *action_out
         }
         msg_warn("problem talking to server %s: %s", c->name,
                  err == EPROTO ? "protocol error" : strerror(err));
-        if (++tries < policy_params.try_limit && policy_params.retry_delay > 0)
-            sleep((unsigned) policy_params.retry_delay);
+        if (++tries < var_smtpd_policy_try_limit && var_smtpd_policy_try_delay > 0)
+            sleep((unsigned) var_smtpd_policy_try_delay);
     }
     if (ret != 0)
-        vstring_strcpy(action_out, policy_params.default_action);
+        vstring_strcpy(action_out, var_smtpd_policy_def_action);
     vstring_free(req);
     return ret;
 }

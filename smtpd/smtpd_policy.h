@@ -23,8 +23,9 @@
  * server closed its end.
  *
  * smtpd_policy_reset() ends a mail transaction: the next request gets a
- * new "instance" value (the same value for every request of one message).
- * Call it from smtpd_check_reset().
+ * new "instance" value (the same value for every request of one message;
+ * kept in the session, state->policy_instance). Call it from
+ * smtpd_check_reset().
  *
  * The helpers below are exported for the unit tests.
  */
@@ -39,7 +40,7 @@
 #define SMTPD_POLICY_ATTR_MAX  100    /* reply attributes */
 
 int     smtpd_policy_query(SMTPD_STATE *state, const char *endpoint, VSTRING *action_out);
-void    smtpd_policy_reset(void);
+void    smtpd_policy_reset(SMTPD_STATE *state);
 
 /* "inet:x"/"unix:x"/"x": the address part; *is_unix set. */
 const char *smtpd_policy_endpoint(const char *endpoint, int *is_unix);

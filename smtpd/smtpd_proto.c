@@ -3,10 +3,9 @@
  * check (state and syntax) and an action, and the loop that reads
  * commands and dispatches them.
  *
- * Interface: smtpd_state_init()/smtpd_state_free() around
- * smtpd_session(), which runs a whole session on state->client: greeting,
- * commands until QUIT, EOF, timeout, or too many errors, then the
- * "disconnect from" log line. smtpd_mail_reset() ends a transaction.
+ * Interface: smtpd_proto_session() runs a whole session on state->client
+ * (see smtpd_state.c for the state): greeting, commands until QUIT, EOF,
+ * timeout, or too many errors, then the "disconnect from" log line.
  *
  * SECURITY: every command line is bounded by line_length_limit (see
  * smtpd_chat.c); addresses by ADDRESS_MAX; the number of recipients by
@@ -17,7 +16,6 @@
  * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
  * once.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -32,6 +30,7 @@
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_check.h"
+#include "valid_hostname.h"
 
 typedef int (*SMTPD_CMD_FN)(SMTPD_STATE *state, int argc, char **argv);
 
@@ -43,54 +42,9 @@ typedef struct SMTPD_CMD {
     int     junk;               /* counts against smtpd_junk_command_limit */
 } SMTPD_CMD;
 
-void
-smtpd_state_init(SMTPD_STATE *state, STREAM *client)
-{
-    memset(state, 0, sizeof(*state));
-    state->client = client;
-    state->buffer = vstring_alloc((size_t) smtpd_params.line_length_limit + 1);
-    state->protocol = "SMTP";
-    state->where = "CONNECT";
-    state->bare_lf_mode = smtpd_params.bare_lf_mode;
-}
-
-void
-smtpd_mail_reset(SMTPD_STATE *state)
-{
-    smtpd_cleanup_abort(state);
-    smtpd_check_reset(state);   /* restrictions: HOLD, FILTER, ... results */
-    mem_free(state->sender);
-    mem_free(state->dsn_envid);
-    mem_free(state->recipient);
-    mem_free(state->queue_id);
-    state->sender = state->dsn_envid = state->recipient = state->queue_id = NULL;
-    state->msg_size = 0;
-    state->encoding = NULL;
-    state->dsn_ret = state->smtputf8 = state->rcpt_count = state->err = 0;
-    state->act_size = 0;
-    if (state->bdat_active)
-        smtpd_bdat_in_free(&state->bdat_in);
-    state->bdat_active = 0;
-    state->bdat_total = 0;
-}
-
-void
-smtpd_state_free(SMTPD_STATE *state)
-{
-    smtpd_mail_reset(state);
-    vstring_free(state->buffer);
-    mem_free(state->helo_name);
-    mem_free(state->name);
-    mem_free(state->reverse_name);
-    mem_free(state->addr);
-    mem_free(state->rfc_addr);
-    mem_free(state->port);
-    mem_free(state->namaddr);
-}
-
 /* The command text after the verb, with leading white space skipped. */
 static const char *
-smtpd_cmd_rest(const SMTPD_STATE *state)
+smtpd_proto_rest(const SMTPD_STATE *state)
 {
     const char *cp = STR(state->buffer);
 
@@ -99,37 +53,37 @@ smtpd_cmd_rest(const SMTPD_STATE *state)
 }
 
 static int
-smtpd_check_helo(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_check_helo(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc < 2) {
-        smtpd_reply(state, "501 Syntax: %s hostname",
-                    strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
+        smtpd_chat_reply(state, "501 Syntax: %s hostname",
+                         strcasecmp(argv[0], "EHLO") == 0 ? "EHLO" : "HELO");
         return -1;
     }
     return 0;
 }
 
 static void
-smtpd_set_helo(SMTPD_STATE *state, const char *proto)
+smtpd_proto_set_helo(SMTPD_STATE *state, const char *proto)
 {
-    smtpd_mail_reset(state);
+    smtpd_state_mail_reset(state);
     mem_free(state->helo_name);
     /* as Postfix: stored (and so logged, sent to policy servers and put
      * into Received:) with non-printable bytes as '?' */
-    state->helo_name = printable_fix(mem_strdup(smtpd_cmd_rest(state)),
-                                     smtpd_params.smtputf8_enable);
+    state->helo_name = printable_fix(mem_strdup(smtpd_proto_rest(state)),
+                                     var_smtputf8_enable);
     state->protocol = proto;
 }
 
 /* smtpd_helo_restrictions when not delayed (smtpd_check.h); -1: replied */
 static int
-smtpd_helo_restrict(SMTPD_STATE *state)
+smtpd_proto_helo_restrict(SMTPD_STATE *state)
 {
     VSTRING *reply = vstring_alloc(1024);
     int     ret = smtpd_check_helo_stage(state, reply);
 
     if (ret != 0) {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
         mem_free(state->helo_name);
         state->helo_name = NULL;
     }
@@ -138,20 +92,20 @@ smtpd_helo_restrict(SMTPD_STATE *state)
 }
 
 static int
-smtpd_do_helo(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_helo(SMTPD_STATE *state, int argc, char **argv)
 {
-    smtpd_set_helo(state, "SMTP");
-    if (smtpd_helo_restrict(state) != 0)
+    smtpd_proto_set_helo(state, "SMTP");
+    if (smtpd_proto_helo_restrict(state) != 0)
         return -1;
-    smtpd_reply(state, "250 %s", smtpd_params.myhostname);
+    smtpd_chat_reply(state, "250 %s", var_myhostname);
     return 0;
 }
 
 /* Is this EHLO keyword in smtpd_discard_ehlo_keywords? */
 static int
-smtpd_ehlo_discarded(const char *keyword)
+smtpd_proto_ehlo_discarded(const char *keyword)
 {
-    ARGV   *list = smtpd_params.discard_ehlo;
+    ARGV   *list = smtpd_conf.discard_ehlo;
 
     for (size_t i = 0; i < list->argc; i++)
         if (strcasecmp(list->argv[i], keyword) == 0)
@@ -160,58 +114,58 @@ smtpd_ehlo_discarded(const char *keyword)
 }
 
 static void
-smtpd_ehlo_add(ARGV *lines, const char *keyword, const char *text)
+smtpd_proto_ehlo_add(ARGV *lines, const char *keyword, const char *text)
 {
-    if (!smtpd_ehlo_discarded(keyword))
+    if (!smtpd_proto_ehlo_discarded(keyword))
         argv_add(lines, text);
 }
 
 static int
-smtpd_do_ehlo(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_ehlo(SMTPD_STATE *state, int argc, char **argv)
 {
     ARGV   *lines = argv_alloc();
     char    size[64];
 
-    smtpd_set_helo(state, "ESMTP");
-    if (smtpd_helo_restrict(state) != 0) {
+    smtpd_proto_set_helo(state, "ESMTP");
+    if (smtpd_proto_helo_restrict(state) != 0) {
         argv_free(lines);
         return -1;
     }
-    char   *first = mem_printf("250 %s", smtpd_params.myhostname);
+    char   *first = mem_printf("250 %s", var_myhostname);
     argv_add(lines, first);
     mem_free(first);
-    smtpd_ehlo_add(lines, "pipelining", "250 PIPELINING");
-    if (smtpd_params.message_size_limit > 0)
-        snprintf(size, sizeof(size), "250 SIZE %ld", smtpd_params.message_size_limit);
+    smtpd_proto_ehlo_add(lines, "pipelining", "250 PIPELINING");
+    if (var_message_limit > 0)
+        snprintf(size, sizeof(size), "250 SIZE %ld", var_message_limit);
     else
         snprintf(size, sizeof(size), "250 SIZE");
-    smtpd_ehlo_add(lines, "size", size);
-    if (!smtpd_params.disable_vrfy)
-        smtpd_ehlo_add(lines, "vrfy", "250 VRFY");
-    smtpd_ehlo_add(lines, "etrn", "250 ETRN");
-    smtpd_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
-    smtpd_ehlo_add(lines, "8bitmime", "250 8BITMIME");
-    smtpd_ehlo_add(lines, "dsn", "250 DSN");
-    if (smtpd_params.smtputf8_enable)
-        smtpd_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
-    smtpd_ehlo_add(lines, "chunking", "250 CHUNKING");
-    smtpd_reply_multi(state, lines);
+    smtpd_proto_ehlo_add(lines, "size", size);
+    if (!var_disable_vrfy_cmd)
+        smtpd_proto_ehlo_add(lines, "vrfy", "250 VRFY");
+    smtpd_proto_ehlo_add(lines, "etrn", "250 ETRN");
+    smtpd_proto_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
+    smtpd_proto_ehlo_add(lines, "8bitmime", "250 8BITMIME");
+    smtpd_proto_ehlo_add(lines, "dsn", "250 DSN");
+    if (var_smtputf8_enable)
+        smtpd_proto_ehlo_add(lines, "smtputf8", "250 SMTPUTF8");
+    smtpd_proto_ehlo_add(lines, "chunking", "250 CHUNKING");
+    smtpd_chat_reply_multi(state, lines);
     argv_free(lines);
     return 0;
 }
 
 static int
-smtpd_check_mail(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_check_mail(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender != NULL) {
-        smtpd_reply(state, "503 5.5.1 Error: nested MAIL command");
+        smtpd_chat_reply(state, "503 5.5.1 Error: nested MAIL command");
         return -1;
     }
     return 0;
 }
 
 static int
-smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *arg = smtpd_esmtp_keyword(STR(state->buffer), "FROM:");
     const char *params;
@@ -221,14 +175,14 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
     int     ret = -1;
 
     if (arg == NULL || *arg == 0) {
-        smtpd_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
     } else if (smtpd_anvil_mail(state) != 0) {                  /* anvil: replied 450 */
     } else if (address_parse_smtp(arg, addr, &params) != 0) {
-        smtpd_log_bad_address(state, "MAIL", arg);
-        smtpd_reply(state, "501 5.1.7 Bad sender address syntax");
-    } else if (smtpd_esmtp_mail_args(params, &margs, smtpd_params.message_size_limit,
+        smtpd_chat_log_bad_address(state, "MAIL", arg);
+        smtpd_chat_reply(state, "501 5.1.7 Bad sender address syntax");
+    } else if (smtpd_esmtp_mail_args(params, &margs, var_message_limit,
                                      reply) != 0) {
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     } else {
         state->sender = mem_strdup(STR(addr));
         state->msg_size = margs.size;
@@ -237,11 +191,11 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
         state->dsn_envid = margs.envid;
         state->smtputf8 = margs.smtputf8;
         if (smtpd_check_mail_stage(state, reply) != 0) {      /* restrictions */
-            smtpd_reply(state, "%s", STR(reply));
-            smtpd_mail_reset(state);
+            smtpd_chat_reply(state, "%s", STR(reply));
+            smtpd_state_mail_reset(state);
         } else {
             gettimeofday(&state->arrival, NULL);
-            smtpd_reply(state, "250 2.1.0 Ok");
+            smtpd_chat_reply(state, "250 2.1.0 Ok");
             ret = 0;
         }
     }
@@ -251,14 +205,14 @@ smtpd_do_mail(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_check_rcpt_state(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_check_rcpt(SMTPD_STATE *state, int argc, char **argv)
 {
     if (state->sender == NULL) {
-        smtpd_reply(state, "503 5.5.1 Error: need MAIL command");
+        smtpd_chat_reply(state, "503 5.5.1 Error: need MAIL command");
         return -1;
     }
     if (state->bdat_active) {
-        smtpd_reply(state, "503 5.5.1 Error: RCPT after BDAT");
+        smtpd_chat_reply(state, "503 5.5.1 Error: RCPT after BDAT");
         return -1;
     }
     return 0;
@@ -266,7 +220,7 @@ smtpd_check_rcpt_state(SMTPD_STATE *state, int argc, char **argv)
 
 /* Accepted recipient: into the queue file (opened now if needed). */
 static int
-smtpd_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *rargs)
+smtpd_proto_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *rargs)
 {
     if (state->cleanup == NULL && state->queue_id == NULL
         && smtpd_cleanup_open(state) != 0) {
@@ -282,7 +236,7 @@ smtpd_rcpt_accept(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *r
 }
 
 static int
-smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_rcpt(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *arg = smtpd_esmtp_keyword(STR(state->buffer), "TO:");
     const char *params;
@@ -293,23 +247,23 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
 
     memset(&rargs, 0, sizeof(rargs));
     if (arg == NULL || *arg == 0) {
-        smtpd_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
     } else if (smtpd_anvil_rcpt(state) != 0) {                  /* anvil: replied 450 */
     } else if (address_parse_smtp(arg, addr, &params) != 0 || LEN(addr) == 0) {
-        smtpd_log_bad_address(state, "RCPT", arg);
-        smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+        smtpd_chat_log_bad_address(state, "RCPT", arg);
+        smtpd_chat_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (smtpd_esmtp_rcpt_args(params, &rargs, reply) != 0) {
-        smtpd_reply(state, "%s", STR(reply));
-    } else if (state->rcpt_count >= smtpd_params.recipient_limit) {
-        smtpd_reply(state, "452 4.5.3 Error: too many recipients");
+        smtpd_chat_reply(state, "%s", STR(reply));
+    } else if (state->rcpt_count >= var_smtpd_rcpt_limit) {
+        smtpd_chat_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
         state->cur_rcpt = STR(addr);
         if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
-            smtpd_reply(state, "%s", STR(reply));
-        } else if (smtpd_rcpt_accept(state, STR(addr), &rargs) != 0) {
-            smtpd_reply(state, "451 4.3.0 Error: queue file write error");
+            smtpd_chat_reply(state, "%s", STR(reply));
+        } else if (smtpd_proto_rcpt_accept(state, STR(addr), &rargs) != 0) {
+            smtpd_chat_reply(state, "451 4.3.0 Error: queue file write error");
         } else {
-            smtpd_reply(state, "250 2.1.5 Ok");
+            smtpd_chat_reply(state, "250 2.1.5 Ok");
             ret = 0;
         }
         state->cur_rcpt = NULL;
@@ -321,50 +275,50 @@ smtpd_do_rcpt(SMTPD_STATE *state, int argc, char **argv)
 }
 
 static int
-smtpd_do_rset(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_rset(SMTPD_STATE *state, int argc, char **argv)
 {
     if (argc != 1) {
-        smtpd_reply(state, "501 5.5.4 Syntax: RSET");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: RSET");
         return -1;
     }
-    smtpd_mail_reset(state);
-    smtpd_reply(state, "250 2.0.0 Ok");
+    smtpd_state_mail_reset(state);
+    smtpd_chat_reply(state, "250 2.0.0 Ok");
     return 0;
 }
 
 static int
-smtpd_do_noop(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_noop(SMTPD_STATE *state, int argc, char **argv)
 {
-    smtpd_reply(state, "250 2.0.0 Ok");
+    smtpd_chat_reply(state, "250 2.0.0 Ok");
     return 0;
 }
 
 static int
-smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_vrfy(SMTPD_STATE *state, int argc, char **argv)
 {
     VSTRING *addr, *reply;
     int     ret = -1;
 
-    if (smtpd_params.disable_vrfy) {
-        smtpd_reply(state, "502 5.5.1 VRFY command is disabled");
+    if (var_disable_vrfy_cmd) {
+        smtpd_chat_reply(state, "502 5.5.1 VRFY command is disabled");
         return -1;
     }
     if (argc < 2) {
-        smtpd_reply(state, "501 5.5.4 Syntax: VRFY address%s",
-                    smtpd_params.smtputf8_enable ? " [SMTPUTF8]" : "");
+        smtpd_chat_reply(state, "501 5.5.4 Syntax: VRFY address%s",
+                         var_smtputf8_enable ? " [SMTPUTF8]" : "");
         return -1;
     }
     addr = vstring_alloc(ADDRESS_MAX);
     reply = vstring_alloc(1024);
-    if (address_parse_smtp(smtpd_cmd_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
-        smtpd_log_bad_address(state, "VRFY", smtpd_cmd_rest(state));
-        smtpd_reply(state, "501 5.1.3 Bad recipient address syntax");
+    if (address_parse_smtp(smtpd_proto_rest(state), addr, NULL) != 0 || LEN(addr) == 0) {
+        smtpd_chat_log_bad_address(state, "VRFY", smtpd_proto_rest(state));
+        smtpd_chat_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else {
         state->cur_rcpt = STR(addr);
         if (smtpd_check_vrfy(state, STR(addr), reply) != 0) {
-            smtpd_reply(state, "%s", STR(reply));
+            smtpd_chat_reply(state, "%s", STR(reply));
         } else {
-            smtpd_reply(state, "252 2.0.0 %s", smtpd_cmd_rest(state));
+            smtpd_chat_reply(state, "252 2.0.0 %s", smtpd_proto_rest(state));
             ret = 0;
         }
         state->cur_rcpt = NULL;
@@ -376,76 +330,54 @@ smtpd_do_vrfy(SMTPD_STATE *state, int argc, char **argv)
 
 /* ETRN needs the fast flush service, which posthorn does not have yet:
  * every domain is "not eligible", as with an empty fast_flush_domains. */
-/* Letters, digits, '-', '_' in dot-separated labels of 1..63, at most 255. */
 static int
-smtpd_valid_hostname(const char *name)
-{
-    size_t  label = 0, len = strlen(name);
-
-    if (len == 0 || len > 255 || name[0] == '.' || name[len - 1] == '.')
-        return 0;
-    for (const char *cp = name; *cp; cp++) {
-        if (*cp == '.') {
-            if (label == 0)
-                return 0;
-            label = 0;
-        } else if (isalnum((unsigned char) *cp) || *cp == '-' || *cp == '_') {
-            if (++label > 63)
-                return 0;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-static int
-smtpd_do_etrn(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_etrn(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *domain;
 
     if (state->helo_name == NULL) {
-        smtpd_reply(state, "503 Error: send HELO/EHLO first");
+        smtpd_chat_reply(state, "503 Error: send HELO/EHLO first");
         return -1;
     }
     if (state->sender != NULL) {
-        smtpd_reply(state, "503 Error: MAIL transaction in progress");
+        smtpd_chat_reply(state, "503 Error: MAIL transaction in progress");
         return -1;
     }
     if (argc != 2) {
-        smtpd_reply(state, "500 Syntax: ETRN domain");
+        smtpd_chat_reply(state, "500 Syntax: ETRN domain");
         return -1;
     }
     /* "@domain" and "#domain" are the RFC 1985 forms of a domain */
     domain = argv[1] + (argv[1][0] == '@' || argv[1][0] == '#');
-    if (!smtpd_valid_hostname(domain)) {
-        smtpd_reply(state, "501 Error: invalid parameter syntax");
+    /* as before the one validator: a numeric name and '-' anywhere pass */
+    if (!valid_hostname(domain, VALID_HOSTNAME_NUMERIC | VALID_HOSTNAME_ANY_HYPHEN)) {
+        smtpd_chat_reply(state, "501 Error: invalid parameter syntax");
         return -1;
     }
-    smtpd_reply(state, "459 <%s>: service unavailable", domain);
+    smtpd_chat_reply(state, "459 <%s>: service unavailable", domain);
     return -1;
 }
 
 static int
-smtpd_do_quit(SMTPD_STATE *state, int argc, char **argv)
+smtpd_proto_quit(SMTPD_STATE *state, int argc, char **argv)
 {
-    smtpd_reply(state, "221 2.0.0 Bye");
+    smtpd_chat_reply(state, "221 2.0.0 Bye");
     state->quit = 1;
     return 0;
 }
 
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"HELO", SMTPD_CMD_HELO, smtpd_check_helo, smtpd_do_helo, 0},
-    {"EHLO", SMTPD_CMD_EHLO, smtpd_check_helo, smtpd_do_ehlo, 0},
-    {"MAIL", SMTPD_CMD_MAIL, smtpd_check_mail, smtpd_do_mail, 0},
-    {"RCPT", SMTPD_CMD_RCPT, smtpd_check_rcpt_state, smtpd_do_rcpt, 0},
-    {"DATA", SMTPD_CMD_DATA, NULL, smtpd_cmd_data, 0},
-    {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_cmd_bdat, 0},
-    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_do_rset, 1},
-    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_do_noop, 1},
-    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_do_vrfy, 1},
-    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_do_etrn, 1},
-    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_do_quit, 0},
+    {"HELO", SMTPD_CMD_HELO, smtpd_proto_check_helo, smtpd_proto_helo, 0},
+    {"EHLO", SMTPD_CMD_EHLO, smtpd_proto_check_helo, smtpd_proto_ehlo, 0},
+    {"MAIL", SMTPD_CMD_MAIL, smtpd_proto_check_mail, smtpd_proto_mail, 0},
+    {"RCPT", SMTPD_CMD_RCPT, smtpd_proto_check_rcpt, smtpd_proto_rcpt, 0},
+    {"DATA", SMTPD_CMD_DATA, NULL, smtpd_data_cmd, 0},
+    {"BDAT", SMTPD_CMD_BDAT, NULL, smtpd_data_bdat_cmd, 0},
+    {"RSET", SMTPD_CMD_RSET, NULL, smtpd_proto_rset, 1},
+    {"NOOP", SMTPD_CMD_NOOP, NULL, smtpd_proto_noop, 1},
+    {"VRFY", SMTPD_CMD_VRFY, NULL, smtpd_proto_vrfy, 1},
+    {"ETRN", SMTPD_CMD_ETRN, NULL, smtpd_proto_etrn, 1},
+    {"QUIT", SMTPD_CMD_QUIT, NULL, smtpd_proto_quit, 0},
     {0, 0, 0, 0, 0},
 };
 
@@ -456,9 +388,9 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
  * without DATA. Tables of a type posthorn cannot open are skipped.
  */
 static int
-smtpd_forbidden(const char *verb)
+smtpd_proto_forbidden(const char *verb)
 {
-    ARGV   *names = smtpd_params.forbidden_commands;
+    ARGV   *names = smtpd_conf.forbidden_commands;
     size_t  len = strlen(verb);
     const char *value;
 
@@ -467,15 +399,15 @@ smtpd_forbidden(const char *verb)
     for (size_t i = 0; i < names->argc; i++)
         if (strcasecmp(names->argv[i], verb) == 0)
             return 1;
-    for (size_t i = 0; i < smtpd_params.forbidden_dict_count; i++)
-        if (dict_get(smtpd_params.forbidden_dicts[i], verb, &value) == MAP_FOUND)
+    for (size_t i = 0; i < smtpd_conf.forbidden_dict_count; i++)
+        if (dict_get(smtpd_conf.forbidden_dicts[i], verb, &value) == MAP_FOUND)
             return 1;
     return 0;
 }
 
 /* One command line. */
 static void
-smtpd_dispatch(SMTPD_STATE *state)
+smtpd_proto_dispatch(SMTPD_STATE *state)
 {
     ARGV   *args = argv_split(STR(state->buffer), " \t");
     const SMTPD_CMD *cmd;
@@ -483,14 +415,14 @@ smtpd_dispatch(SMTPD_STATE *state)
 
     if (args->argc == 0) {
         state->where = "UNKNOWN";
-        smtpd_reply(state, "500 5.5.2 Error: bad syntax");
+        smtpd_chat_reply(state, "500 5.5.2 Error: bad syntax");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         argv_free(args);
         return;
     }
-    if (smtpd_forbidden(args->argv[0])) {
+    if (smtpd_proto_forbidden(args->argv[0])) {
         msg_warn("non-SMTP command from %s: %s", state->namaddr, STR(state->buffer));
-        smtpd_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+        smtpd_chat_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         state->quit = 1;
         argv_free(args);
@@ -501,13 +433,13 @@ smtpd_dispatch(SMTPD_STATE *state)
             break;
     if (cmd->name == NULL) {
         state->where = "UNKNOWN";
-        smtpd_reply(state, "500 5.5.2 Error: command not recognized");
+        smtpd_chat_reply(state, "500 5.5.2 Error: command not recognized");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         argv_free(args);
         return;
     }
     if (smtpd_check_denied(state) && cmd->stat != SMTPD_CMD_QUIT) {     /* restrictions */
-        smtpd_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+        smtpd_chat_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
         state->stat_total[cmd->stat]++;
         argv_free(args);
         return;
@@ -515,7 +447,7 @@ smtpd_dispatch(SMTPD_STATE *state)
     state->where = cmd->name;
     /* smtpd_junk_command_limit: past it, every junk command is an error,
      * so a client cannot keep a session open with NOOPs for ever */
-    if (cmd->junk && ++state->junk_count > smtpd_params.junk_command_limit)
+    if (cmd->junk && ++state->junk_count > var_smtpd_junk_cmd_limit)
         state->error_count++;
     st = cmd->check ? cmd->check(state, (int) args->argc, args->argv) : 0;
     if (st == 0)
@@ -527,47 +459,47 @@ smtpd_dispatch(SMTPD_STATE *state)
 }
 
 void
-smtpd_session(SMTPD_STATE *state)
+smtpd_proto_session(SMTPD_STATE *state)
 {
     int     bare_lf, st;
 
     if (state->bare_lf_mode != SMTPD_BARE_LF_NO
-        && netmatch_match(smtpd_params.bare_lf_exclusions, state->name, state->addr) > 0)
+        && netmatch_match(smtpd_conf.bare_lf_exclusions, state->name, state->addr) > 0)
         state->bare_lf_mode = SMTPD_BARE_LF_NO;
-    stream_set_timeout(state->client, (int) smtpd_params.timeout);
+    stream_set_timeout(state->client, (int) var_smtpd_tmout);
     msg_info("connect from %s", state->namaddr);
     VSTRING *reply = vstring_alloc(1024);
     if (smtpd_anvil_connect(state, reply) != 0                  /* anvil: 421, quit */
         || smtpd_check_connect(state, reply) != 0)              /* restrictions */
-        smtpd_reply(state, "%s", STR(reply));
+        smtpd_chat_reply(state, "%s", STR(reply));
     else
-        smtpd_reply(state, "220 %s", smtpd_params.banner);
+        smtpd_chat_reply(state, "220 %s", var_smtpd_banner);
     vstring_free(reply);
     while (!state->quit) {
-        if (state->error_count >= smtpd_params.hard_error_limit) {
-            smtpd_reply(state, "421 4.7.0 %s Error: too many errors", smtpd_params.myhostname);
-            smtpd_log_lost(state, "too many errors");
+        if (state->error_count >= var_smtpd_hard_erlim) {
+            smtpd_chat_reply(state, "421 4.7.0 %s Error: too many errors", var_myhostname);
+            smtpd_chat_log_lost(state, "too many errors");
             break;
         }
-        if ((st = smtpd_read_command(state, &bare_lf)) <= 0) {
+        if ((st = smtpd_chat_read_command(state, &bare_lf)) <= 0) {
             if (st < 0) {
-                smtpd_reply_timeout(state);
-                smtpd_log_lost(state, "timeout");
+                smtpd_chat_reply_timeout(state);
+                smtpd_chat_log_lost(state, "timeout");
             } else {
-                smtpd_log_lost(state, "lost connection");
+                smtpd_chat_log_lost(state, "lost connection");
             }
             break;
         }
         if (bare_lf && state->bare_lf_mode == SMTPD_BARE_LF_REJECT) {
-            smtpd_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
-                        smtpd_params.bare_lf_code, smtpd_params.myhostname);
+            smtpd_chat_reply(state, "%ld 5.5.2 %s Error: bare <LF> received",
+                             var_smtpd_bare_lf_code, var_myhostname);
             msg_info("bare <LF> received after %s from %s", state->where, state->namaddr);
             break;
         }
-        smtpd_dispatch(state);
+        smtpd_proto_dispatch(state);
     }
-    smtpd_flush(state);
-    smtpd_mail_reset(state);
-    smtpd_log_disconnect(state);
+    smtpd_chat_flush(state);
+    smtpd_state_mail_reset(state);
+    smtpd_chat_log_disconnect(state);
     smtpd_anvil_disconnect(state);
 }

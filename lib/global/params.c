@@ -675,7 +675,7 @@ const PARAM_INFO param_table[] = {
     {"smtpd_policy_service_request_limit", "0", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_policy_service_retry_delay", "1s", PARAM_TIME, 0, 0, 's', PARAM_FLAG_IMPL},
     {"smtpd_policy_service_timeout", "100s", PARAM_TIME, 0, 0, 's', PARAM_FLAG_IMPL},
-    {"smtpd_policy_service_try_limit", "2", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
+    {"smtpd_policy_service_try_limit", "2", PARAM_INT, 1, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_proxy_ehlo", "$myhostname", PARAM_STR, 0, 0, 0, 0},
     {"smtpd_proxy_filter", "", PARAM_STR, 0, 0, 0, 0},
     {"smtpd_proxy_options", "", PARAM_STR, 0, 0, 0, 0},

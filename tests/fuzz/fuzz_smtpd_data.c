@@ -9,17 +9,17 @@
  */
 #include "../../smtpd/smtpd_data.c"
 #include "../../smtpd/smtpd_esmtp.c"
+#include "../../smtpd/smtpd_params.c"    /* the var_*, left zero */
 #include "fuzz_util.h"
 
 /* Stubs for the session side of smtpd_data.c (as in test_smtpd_data.c). */
-SMTPD_PARAMS smtpd_params;
-void smtpd_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
-int smtpd_flush(SMTPD_STATE *s) { (void) s; return 0; }
-void smtpd_reply_timeout(SMTPD_STATE *s) { (void) s; }
-void smtpd_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
-const char *smtpd_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
+void smtpd_chat_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
+int smtpd_chat_flush(SMTPD_STATE *s) { (void) s; return 0; }
+void smtpd_chat_reply_timeout(SMTPD_STATE *s) { (void) s; }
+void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
+const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }
-void smtpd_mail_reset(SMTPD_STATE *s) { (void) s; }
+void smtpd_state_mail_reset(SMTPD_STATE *s) { (void) s; }
 int smtpd_cleanup_begin_content(SMTPD_STATE *s) { (void) s; return 0; }
 int smtpd_cleanup_finish(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
 int smtpd_check_data_stage(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
@@ -92,16 +92,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     SMTPD_BDAT_IN bin;
     size_t  off = 0, chunk = 1 + sel % 97;
 
-    smtpd_bdat_in_init(&bin, din.bare_lf_mode, limit);
+    smtpd_data_bdat_init(&bin, din.bare_lf_mode, limit);
     while (off < size) {
         size_t  n = size - off < chunk ? size - off : chunk;
 
-        if (smtpd_bdat_feed(&bin, (const char *) data + off, n, fuzz_line, &limit) != 0)
+        if (smtpd_data_bdat_feed(&bin, (const char *) data + off, n, fuzz_line, &limit) != 0)
             break;
         off += n;
     }
     if (off >= size)
-        (void) smtpd_bdat_finish(&bin, fuzz_line, &limit);
-    smtpd_bdat_in_free(&bin);
+        (void) smtpd_data_bdat_finish(&bin, fuzz_line, &limit);
+    smtpd_data_bdat_free(&bin);
     return 0;
 }

@@ -4,6 +4,7 @@
  * server is another process, possibly remote: its bytes are untrusted.
  */
 #include "../../smtpd/smtpd_policy.c"
+#include "../../smtpd/smtpd_params.c"
 #include "fuzz_util.h"
 
 int

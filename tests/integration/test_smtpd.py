@@ -304,6 +304,35 @@ def test_banner_and_peername_lookup():
         inst.wait_log(r"disconnect from localhost\[127\.0\.0\.1\] quit=1 commands=1$")
 
 
+def _refused_at_start(name, main, fatal):
+    """smtpd logs fatal (the parameter's name and value) and greets nobody."""
+    with Instance(name, main=main) as inst:
+        inst.start()
+        sock = socket.create_connection(("127.0.0.1", inst.port), timeout=10)
+        try:
+            inst.wait_log(r"postfix/smtpd\[\d+\]: fatal: " + fatal)
+            sock.settimeout(3)
+            try:
+                got = sock.recv(4096)
+            except (socket.timeout, OSError):
+                got = b""
+        finally:
+            sock.close()
+        assert not got.startswith(b"220"), got
+
+
+def test_bad_parameter_value_is_fatal_at_start():
+    """smtpd reads every parameter once, at start: a bad value is fatal
+    then, with its name and value, even one only some sessions would use
+    (no check_policy_service here), as Postfix does."""
+    _refused_at_start("sd-badtime", {"smtpd_policy_service_timeout": "10x"},
+                      r"parameter smtpd_policy_service_timeout: bad time value or unit: 10x")
+    _refused_at_start("sd-badtry", {"smtpd_policy_service_try_limit": "0"},
+                      r"invalid smtpd_policy_service_try_limit parameter value 0 < 1")
+    _refused_at_start("sd-badbool", {"smtpd_delay_reject": "perhaps"},
+                      r"bad boolean configuration: smtpd_delay_reject = perhaps")
+
+
 def test_body_delivered_intact():
     with Instance("sd-body") as inst:
         s = start(inst)

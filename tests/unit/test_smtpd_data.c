@@ -12,17 +12,17 @@
 
 #include "../../smtpd/smtpd_data.c"
 #include "../../smtpd/smtpd_esmtp.c"
+#include "../../smtpd/smtpd_params.c"    /* the var_*, left zero */
 #include "unit.h"
 
 /* Stubs for the session side of smtpd_data.c. */
-SMTPD_PARAMS smtpd_params;
-void smtpd_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
-int smtpd_flush(SMTPD_STATE *s) { (void) s; return 0; }
-void smtpd_reply_timeout(SMTPD_STATE *s) { (void) s; }
-void smtpd_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
-const char *smtpd_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
+void smtpd_chat_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
+int smtpd_chat_flush(SMTPD_STATE *s) { (void) s; return 0; }
+void smtpd_chat_reply_timeout(SMTPD_STATE *s) { (void) s; }
+void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
+const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }
-void smtpd_mail_reset(SMTPD_STATE *s) { (void) s; }
+void smtpd_state_mail_reset(SMTPD_STATE *s) { (void) s; }
 int smtpd_cleanup_begin_content(SMTPD_STATE *s) { (void) s; return 0; }
 int smtpd_cleanup_finish(SMTPD_STATE *s, VSTRING *r) { (void) s; (void) r; return 0; }
 /* the restriction hooks (smtpd_check.h) */
@@ -149,16 +149,16 @@ UNIT_TEST(test_bdat)
     VSTRING *out = vstring_alloc(100000);
     SMTPD_BDAT_IN bin;
 
-    smtpd_bdat_in_init(&bin, SMTPD_BARE_LF_NORMALIZE, 2048);
-    smtpd_bdat_feed(&bin, "ab\r", 3, collect, out);
-    smtpd_bdat_feed(&bin, "\n.\r\ncd", 6, collect, out);
-    smtpd_bdat_finish(&bin, collect, out);
+    smtpd_data_bdat_init(&bin, SMTPD_BARE_LF_NORMALIZE, 2048);
+    smtpd_data_bdat_feed(&bin, "ab\r", 3, collect, out);
+    smtpd_data_bdat_feed(&bin, "\n.\r\ncd", 6, collect, out);
+    smtpd_data_bdat_finish(&bin, collect, out);
     CHECK_STR(STR(out), "N:ab|N:.|N:cd");
     CHECK_INT(bin.bare_lf_seen, 0);
-    smtpd_bdat_in_free(&bin);
-    smtpd_bdat_in_init(&bin, SMTPD_BARE_LF_REJECT, 2048);
-    CHECK_INT(smtpd_bdat_feed(&bin, "x\ny", 3, collect, out), -1);
-    smtpd_bdat_in_free(&bin);
+    smtpd_data_bdat_free(&bin);
+    smtpd_data_bdat_init(&bin, SMTPD_BARE_LF_REJECT, 2048);
+    CHECK_INT(smtpd_data_bdat_feed(&bin, "x\ny", 3, collect, out), -1);
+    smtpd_data_bdat_free(&bin);
 }
 
 UNIT_TEST(test_mail_args)

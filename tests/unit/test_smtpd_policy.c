@@ -13,6 +13,7 @@
 
 #include "unit.h"
 #include "../../smtpd/smtpd_policy.c"
+#include "../../smtpd/smtpd_params.c"
 
 UNIT_TEST(test_endpoint)
 {
@@ -30,9 +31,11 @@ UNIT_TEST(test_endpoint)
     CHECK_INT(is_unix, 1);
 }
 
+/* The parameters as smtpd reads them at start (after any config_load_text). */
 static void
 fill_state(SMTPD_STATE *state)
 {
+    smtpd_params_init();
     memset(state, 0, sizeof(*state));
     state->where = "RCPT";
     state->protocol = "ESMTP";
@@ -257,13 +260,19 @@ UNIT_TEST(test_query_failures)
 
 UNIT_TEST(test_instance)
 {
+    SMTPD_STATE a, b;
     char    first[64];
 
-    smtpd_policy_reset();
-    snprintf(first, sizeof(first), "%s", policy_instance_id());
-    CHECK_STR(policy_instance_id(), first);     /* same message */
-    smtpd_policy_reset();
-    CHECK(strcmp(policy_instance_id(), first) != 0);
+    fill_state(&a);
+    fill_state(&b);
+    smtpd_policy_reset(&a);
+    snprintf(first, sizeof(first), "%s", policy_instance_id(&a));
+    CHECK_STR(policy_instance_id(&a), first);   /* same message */
+    CHECK(strcmp(policy_instance_id(&b), first) != 0);      /* another session */
+    smtpd_policy_reset(&b);
+    CHECK_STR(policy_instance_id(&a), first);   /* b's reset is not a's */
+    smtpd_policy_reset(&a);
+    CHECK(strcmp(policy_instance_id(&a), first) != 0);
 }
 
 UNIT_TESTS {
