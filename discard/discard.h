@@ -12,14 +12,7 @@
 #include "deliver.h"
 #include "stream.h"
 
-#define DISCARD_REASON_DEFAULT "discarded"
-
-/*
- * Split "2.Y.Z text" into the code and the text; a reason without a
- * code (or with a code of another class) gets 2.0.0 / class 2. Returns
- * the text part (inside reason).
- */
-const char *discard_split_reason(const char *reason, char *dsn, size_t dsnlen);
+#define DISCARD_REASON_DEFAULT "discarded"   /* nexthop without text */
 
 /* Deliver one request (tests call it without a socket). */
 void    discard_deliver(DELIVER_REQUEST *req);

@@ -1,75 +1,31 @@
 /*
  * discard_deliver.c - one request of the discard delivery agent.
  *
- * Interface (discard.h): discard_split_reason(), discard_deliver(),
- * discard_service().
+ * Interface (discard.h): discard_deliver(), discard_service().
  *
  * Every recipient of the request counts as delivered; the log line
  * names the next hop as the reason, as Postfix does:
  *   ID: to=<rcpt>, relay=none, delay=.., delays=.., dsn=2.0.0, status=sent (reason)
  * The next hop is whatever the transport entry says after "discard:"
  * (or, when that is empty, the resolver's default: the recipient
- * domain). A leading "2.x.y" code replaces the default 2.0.0.
+ * domain). A leading "X.Y.Z" code replaces the default 2.0.0, as class 2
+ * (dsn_split(), lib/global/dsn_util.c).
  *
  * SECURITY: the request is checked by deliver_request_read(); the
  * content is not read; the reason is bounded by deliver_result().
  */
-#include <ctype.h>
-#include <stdio.h>
-#include <string.h>
-
+#include "dsn_util.h"
 #include "msg.h"
 #include "discard.h"
-
-/* Length of an "X.Y.Z" code at text (X one of 2, 4, 5), 0 if none. */
-static size_t
-discard_code_len(const char *text)
-{
-    const char *cp = text;
-    int     n;
-
-    if ((cp[0] != '2' && cp[0] != '4' && cp[0] != '5') || cp[1] != '.')
-        return 0;
-    cp += 2;
-    for (int part = 0; part < 2; part++) {
-        for (n = 0; isdigit((unsigned char) *cp) && n < 4; cp++)
-            n++;
-        if (n < 1 || n > 3)
-            return 0;
-        if (part == 0 && *cp++ != '.')
-            return 0;
-    }
-    if (*cp != 0 && *cp != ' ' && *cp != '\t')
-        return 0;
-    return (size_t) (cp - text);
-}
-
-const char *
-discard_split_reason(const char *reason, char *dsn, size_t dsnlen)
-{
-    size_t  len;
-
-    if (reason == 0)
-        reason = "";
-    while (*reason == ' ' || *reason == '\t')
-        reason++;
-    if ((len = discard_code_len(reason)) > 0 && len < dsnlen) {
-        snprintf(dsn, dsnlen, "2%.*s", (int) len - 1, reason + 1);
-        reason += len;
-        while (*reason == ' ' || *reason == '\t')
-            reason++;
-    } else {
-        snprintf(dsn, dsnlen, "2.0.0");
-    }
-    return *reason ? reason : DISCARD_REASON_DEFAULT;
-}
 
 void
 discard_deliver(DELIVER_REQUEST *req)
 {
     char    dsn[16];
-    const char *text = discard_split_reason(req->nexthop, dsn, sizeof(dsn));
+    const char *text = dsn_split(req->nexthop, '2', dsn, sizeof(dsn));
 
+    if (*text == 0)
+        text = DISCARD_REASON_DEFAULT;
     for (int i = 0; i < req->rcpt_count; i++)
         deliver_result(req, i, DELIVER_SENT, dsn, "none", 0, 0, "%s", text);
 }

@@ -21,14 +21,6 @@
 /* Set once after the privilege drop: defer instead of bounce. */
 extern int error_defer_only;
 
-/*
- * Split "X.Y.Z text" into a status code of the wanted class (4 or 5:
- * a code of the other class keeps its detail digits) and the text; a
- * reason without a code gets "<class>.0.0". dsn has room for 16 bytes.
- * Returns the text part (inside reason).
- */
-const char *error_split_reason(const char *reason, int class, char *dsn, size_t dsnlen);
-
 /* Deliver one request (tests call it without a socket). */
 void    error_deliver(DELIVER_REQUEST *req);
 /* The single_server callback. */
