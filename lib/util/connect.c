@@ -129,20 +129,24 @@ unix_connect(const char *path, int timeout)
 }
 
 /*
- * The first descriptor that fn makes from one of the addresses of
- * host/port; -1 with the errno of the last failure (no_addr_errno when
- * the name does not resolve or has no address).
+ * The first descriptor that fn makes from one of the stream addresses of
+ * host/port (getaddrinfo family and flags); -1 with the errno of the last
+ * failure (no_addr_errno when the name does not resolve).
  */
 static int
-inet_first(const char *host, const char *port, const struct addrinfo *hints,
+inet_first(const char *host, const char *port, int family, int flags,
            int no_addr_errno, int (*fn)(const struct addrinfo *ai, int arg), int arg)
 {
-    struct addrinfo *res, *ai;
+    struct addrinfo hints, *res, *ai;
     int     fd = -1;
     int     saved = no_addr_errno;
     int     err;
 
-    if ((err = getaddrinfo(host, port, hints, &res)) != 0) {
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = flags;
+    if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
         errno = (err == EAI_SYSTEM) ? errno : no_addr_errno;
         return -1;
     }
@@ -170,14 +174,9 @@ inet_connect_one(const struct addrinfo *ai, int timeout)
 int
 inet_connect(const char *host, const char *port, int timeout)
 {
-    struct addrinfo hints;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
     if (host == NULL || *host == 0)
         host = "localhost";
-    return inet_first(host, port, &hints, EHOSTUNREACH, inet_connect_one, timeout);
+    return inet_first(host, port, AF_UNSPEC, 0, EHOSTUNREACH, inet_connect_one, timeout);
 }
 
 /* Split "[host]:port", "host:port" or "port" into host and port buffers. */
@@ -283,19 +282,12 @@ inet_listen_one(const struct addrinfo *ai, int backlog)
 int
 inet_listen(const char *host, const char *port, int backlog)
 {
-    struct addrinfo hints;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
     if (host != NULL && *host == 0)
         host = NULL;
     /* All addresses: one IPv4 wildcard socket is what Postfix's default
      * inet_protocols=ipv4 gives. */
-    if (host == NULL)
-        hints.ai_family = AF_INET;
-    return inet_first(host, port, &hints, EADDRNOTAVAIL, inet_listen_one, backlog);
+    return inet_first(host, port, host == NULL ? AF_INET : AF_UNSPEC, AI_PASSIVE,
+                      EADDRNOTAVAIL, inet_listen_one, backlog);
 }
 
 int
