@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "argv.h"
+#include "htable.h"
 #include "stream.h"
 #include "vstring.h"
 
@@ -87,7 +88,6 @@ typedef int (*CLEANUP_REWRITE_FN)(const char *rule, const char *addr, VSTRING *o
 #define CLEANUP_ENV_RECORD_MAX   4096       /* one envelope record */
 #define CLEANUP_ATTR_MAX         1000       /* ATTR records per message */
 
-typedef struct CLEANUP_DUP CLEANUP_DUP;     /* duplicate recipient filter */
 typedef struct CLEANUP_MIME CLEANUP_MIME;   /* MIME structure of the body */
 
 /* Header classes for the content checks. */
@@ -127,7 +127,8 @@ typedef struct CLEANUP_STATE {
     long    rcpt_max;
     int     attr_count;
     const char *hdr_context;    /* "local", "remote" or NULL: header rewriting/adding */
-    CLEANUP_DUP *dups;
+    HTABLE *dups;               /* recipients seen (duplicate filter) */
+    size_t  dup_limit;          /* duplicate_filter_limit: at most this many */
 
     /* Offsets in the queue file. */
     off_t   data_offset;        /* first content record */

@@ -38,56 +38,20 @@
 #define CLEANUP_ADDR_MAX    4096
 
 
-/* ---- duplicate recipient filter: a small open-addressing hash set -------- */
+/* ---- duplicate recipient filter ------------------------------------------ */
 
-struct CLEANUP_DUP {
-    size_t  cap;
-    size_t  count;
-    size_t  limit;
-    char  **slots;
-};
-
-static CLEANUP_DUP *
-cleanup_dup_alloc(size_t limit)
-{
-    CLEANUP_DUP *d = mem_alloc(sizeof(*d));
-
-    d->limit = limit;
-    d->cap = 64;
-    while (d->cap < limit * 2 && d->cap < ((size_t) 1 << 24))
-        d->cap *= 2;
-    d->slots = mem_array(d->cap, sizeof(char *));
-    return d;
-}
-
-static void
-cleanup_dup_free(CLEANUP_DUP *d)
-{
-    for (size_t i = 0; i < d->cap; i++)
-        mem_free(d->slots[i]);
-    mem_free(d->slots);
-    mem_free(d);
-}
-
-/* 1 if key was seen before; otherwise remember it (while under the limit). */
+/*
+ * 1 if key was seen before; otherwise remember it, while fewer than
+ * duplicate_filter_limit keys are remembered (later ones pass unchecked).
+ */
 static int
-cleanup_dup_seen(CLEANUP_DUP *d, const char *key)
+cleanup_dup_seen(CLEANUP_STATE *state, const char *key)
 {
-    size_t  h = 5381;
-
-    for (const unsigned char *cp = (const unsigned char *) key; *cp; cp++)
-        h = h * 33 + *cp;
-    for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
-        if (d->slots[i] == NULL) {
-            if (d->count < d->limit && d->count < d->cap / 2) {
-                d->slots[i] = mem_strdup(key);
-                d->count++;
-            }
-            return 0;
-        }
-        if (strcmp(d->slots[i], key) == 0)
-            return 1;
-    }
+    if (htable_locate(state->dups, key) != NULL)
+        return 1;
+    if (htable_used(state->dups) < state->dup_limit)
+        htable_enter(state->dups, key, NULL);
+    return 0;
 }
 
 /* ---- state ---------------------------------------------------------------- */
@@ -142,7 +106,8 @@ cleanup_state_alloc(const char *queue_id, STREAM *dst)
     state->dsn_notify = vstring_alloc(CLEANUP_ENV_RECORD_MAX);
     state->rcpt_max = var_smtpd_rcpt_limit * 10 > 10000 ? var_smtpd_rcpt_limit * 10 : 10000;
     state->hdr_context = "local";
-    state->dups = cleanup_dup_alloc(var_dup_filter_limit > 0 ? (size_t) var_dup_filter_limit : 0);
+    state->dups = htable_create(0);
+    state->dup_limit = var_dup_filter_limit > 0 ? (size_t) var_dup_filter_limit : 0;
     state->size_limit = var_message_limit;
     state->line_limit = var_line_limit;
     state->header_limit = var_header_limit;
@@ -172,7 +137,7 @@ cleanup_state_free(CLEANUP_STATE *state)
     vstring_free(state->orcp);
     vstring_free(state->dsn_orcpt);
     vstring_free(state->dsn_notify);
-    cleanup_dup_free(state->dups);
+    htable_free(state->dups, NULL);
     vstring_free(state->line);
     vstring_free(state->header);
     vstring_free(state->scratch);
@@ -351,7 +316,7 @@ cleanup_rcpt_out(CLEANUP_STATE *state, const char *orig, const char *data, const
 {
     char   *key = mem_printf("%s\n%s", orig, addr);
 
-    if (!cleanup_dup_seen(state->dups, key)) {
+    if (!cleanup_dup_seen(state, key)) {
         if (state->have_dsn_orcpt)
             cleanup_out_str(state, REC_TYPE_DSN_ORCPT, STR(state->dsn_orcpt));
         if (state->have_dsn_notify)

@@ -1,6 +1,18 @@
 /*
- * error.c - main() of the error delivery agent (services "error" and
- * "retry"; see error.h). Runs as mail_owner, one request per client.
+ * error.c - the error delivery agent. One binary for two master.cf
+ * services:
+ *   error unix - - n - - error     bounce every recipient
+ *   retry unix - - n - - error     defer every recipient
+ * It defers instead of bouncing when its service name (or argv[0]) is
+ * "retry", and under soft_bounce = yes. Runs as mail_owner, one request
+ * per client.
+ *
+ * The next hop of the request is the reason ("error:mail for this
+ * domain is not accepted", "local_transport = error:local mail delivery
+ * is disabled"); it may start with an RFC 3463 code ("5.1.1 no such
+ * user"). The request itself is handled by verdict_service()
+ * (lib/global/verdict.c), which discard shares: default reason
+ * "delivery failed", code 5.0.0 (4.0.0 when deferring).
  *
  * SECURITY: reads only the delivery request (checked by
  * deliver_request_read) and writes nothing but log lines and the reply.
@@ -10,9 +22,12 @@
 #include "config.h"
 #include "msg.h"
 #include "server.h"
-#include "error.h"
+#include "verdict.h"
+
+#define ERROR_REASON_DEFAULT "delivery failed"
 
 static int var_soft_bounce;
+static int error_defer_only;    /* set once after the privilege drop */
 
 static const CONFIG_VAR error_vars[] = {
     CONFIG_VAR_BOOL("soft_bounce", &var_soft_bounce),
@@ -26,6 +41,13 @@ error_post_init(const char *service, ARGV *args)
     config_read_vars(error_vars);
     error_defer_only = var_soft_bounce || strcmp(msg_program(), "retry") == 0
         || (service && strcmp(service, "retry") == 0);
+}
+
+static void
+error_service(STREAM *client)
+{
+    verdict_service(client, error_defer_only ? DELIVER_DEFER : DELIVER_BOUNCE,
+                    ERROR_REASON_DEFAULT);
 }
 
 int

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "master.h"
 #include "msg.h"
+#include "sigreset.h"
 
 static int master_sig_pipe[2] = {-1, -1};
 static const int master_sigs[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT};
@@ -69,22 +70,13 @@ master_sig_block(int block)
     (void) sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
-/* In a new child: default dispositions, nothing blocked. */
+/* In a new child: default dispositions (SIGPIPE too), nothing blocked. */
 void
 master_sig_child_reset(void)
 {
-    struct sigaction sa;
-    sigset_t set;
-    int     i;
+    static const int child_sigs[] = {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGPIPE};
 
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_DFL;
-    for (i = 0; i < MASTER_NSIGS; i++)
-        (void) sigaction(master_sigs[i], &sa, NULL);
-    (void) sigaction(SIGPIPE, &sa, NULL);
-    sigemptyset(&set);
-    (void) sigprocmask(SIG_SETMASK, &set, NULL);
+    sigreset(child_sigs, sizeof(child_sigs) / sizeof(child_sigs[0]));
 }
 
 int

@@ -5,7 +5,7 @@
  * pickup_params.c  the parameters, read once at start (var_*)
  * pickup_scan.c    one scan of maildrop/: each complete file in turn
  * pickup_file.c    opening a maildrop file safely and checking it
- *                  completely before anything is sent
+ *                  completely before anything is sent (either grammar)
  * pickup_copy.c    handing one checked file to cleanup
  * pickup_requeue.c the records of a queue file that postsuper -r moved
  *                  to maildrop/ (sent again, DONE recipients left out)
@@ -46,6 +46,7 @@ typedef struct PICKUP_FILE {
     int     requeue;
     ARGV   *xtra;               /* extracted-section recipient records,
                                  * each "<type byte><data>", for the envelope */
+    ARGV   *xtra_pending;       /* their ORCP/DSN records before a RCPT */
 } PICKUP_FILE;
 
 /* pickup_params.c */
@@ -59,8 +60,8 @@ extern long var_ipc_timeout;            /* ipc_timeout */
 /* Open maildrop/name; PICKUP_KEEP (skip quietly), PICKUP_CORRUPT, or -1
  * when the file is open in pf->src and ready to be checked. */
 int     pickup_file_open(PICKUP_FILE *pf, const char *name);
-/* Read the whole file against the maildrop grammar, then rewind;
- * 0 or -1 (pf->why says why). */
+/* Read the whole file against the maildrop grammar (the queue file one
+ * for a requeued file), then rewind; 0 or -1 (pf->why says why). */
 int     pickup_file_check(PICKUP_FILE *pf, long line_limit);
 void    pickup_file_close(PICKUP_FILE *pf);
 
@@ -71,7 +72,8 @@ void    pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,
                         const char *mail_name, long uid, const char *queue_id, time_t when);
 
 /* pickup_requeue.c */
-int     pickup_requeue_check(PICKUP_FILE *pf);      /* 0 or -1 (pf->why) */
+/* A checked record of a requeued file's extracted section (recipients). */
+void    pickup_requeue_note(PICKUP_FILE *pf, int type, const VSTRING *buf);
 int     pickup_requeue_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id);
 
 /* pickup_scan.c */

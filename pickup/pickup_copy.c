@@ -3,8 +3,9 @@
  *
  * Interface (pickup.h): pickup_copy(), pickup_received().
  *
- * Protocol: mail_proto.h ("cleanup"). The file's records go to cleanup
- * as they are, except that pickup sets the attributes itself: ATTR
+ * Protocol: mail_proto.h ("cleanup"); cleanup_clnt_open() connects and
+ * checks the greeting (lib/global/cleanup_clnt.c). The file's records go
+ * to cleanup as they are, except that pickup sets the attributes itself: ATTR
  * records from the file (already limited to encoding, trace_flags=verify
  * and rewrite_context=local by the check) are replaced by
  * "rewrite_context=local", "log_ident=ID", the file's encoding and its
@@ -30,7 +31,7 @@
 #include <unistd.h>
 
 #include "attr.h"
-#include "connect.h"
+#include "cleanup_clnt.h"
 #include "maildrop.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -39,7 +40,6 @@
 #include "receive_opts.h"
 #include "record.h"
 
-#define PICKUP_CLEANUP_PATH MAIL_CLASS_PUBLIC "/" SERVICE_CLEANUP
 #define PICKUP_CLEANUP_FLAGS (CLEANUP_FLAG_BOUNCE | CLEANUP_FLAG_FILTER \
                               | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL)
 
@@ -59,42 +59,6 @@ pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,
     vstring_sprintf(line2, "\tid %s; %s %c%02ld%02ld (%s)", queue_id, date,
                     off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
                     (off < 0 ? -off : off) % 60, tz);
-}
-
-/* Connect and read the greeting; stream or NULL. */
-static STREAM *
-pickup_cleanup_open(VSTRING *queue_id)
-{
-    ATTR_LIST *list = attr_list_alloc();
-    STREAM *c;
-    const char *id;
-    int     fd;
-
-    if ((fd = unix_connect(PICKUP_CLEANUP_PATH, (int) var_ipc_timeout)) < 0) {
-        msg_warn("connect to %s: %m", PICKUP_CLEANUP_PATH);
-        attr_list_free(list);
-        return NULL;
-    }
-    c = stream_fdopen(fd);
-    stream_set_timeout(c, (int) var_ipc_timeout);
-    if (attr_read(c, list) != 1 || attr_get(list, ATTR_PROTOCOL) == NULL
-        || strcmp(attr_get(list, ATTR_PROTOCOL), PROTO_CLEANUP) != 0
-        || (id = attr_get(list, ATTR_QUEUE_ID)) == NULL || !queue_id_ok(id)) {
-        msg_warn("%s: bad or missing greeting from cleanup", PICKUP_CLEANUP_PATH);
-        (void) stream_close(c);
-        attr_list_free(list);
-        return NULL;
-    }
-    vstring_strcpy(queue_id, id);
-    attr_list_reset(list);
-    attr_add_long(list, ATTR_FLAGS, receive_opts_cleanup(PICKUP_CLEANUP_FLAGS));
-    if (attr_write(c, list) != 0) {
-        msg_warn("%s: cannot send request flags", PICKUP_CLEANUP_PATH);
-        (void) stream_close(c);
-        c = NULL;
-    }
-    attr_list_free(list);
-    return c;
 }
 
 /* Send the file's records with pickup's own attributes and Received:. */
@@ -147,7 +111,8 @@ pickup_copy(PICKUP_FILE *pf)
     const char *reason;
     int     result = PICKUP_RETRY;
 
-    if ((c = pickup_cleanup_open(queue_id)) == NULL) {
+    c = cleanup_clnt_open(receive_opts_cleanup(PICKUP_CLEANUP_FLAGS), queue_id);
+    if (c == NULL) {
         vstring_free(queue_id);
         return PICKUP_RETRY;
     }

@@ -10,8 +10,9 @@
  * and O_NONBLOCK and must be the same regular, singly-linked file that
  * lstat() saw. Every record is checked against the maildrop grammar with
  * bounded lengths (maildrop.h) before a byte goes to cleanup. Only a
- * file owned by mail_owner with mode 0700 (postsuper -r) is read as a
- * queue file (pickup_requeue.c); anyone else's is a maildrop file.
+ * file owned by mail_owner with mode 0700 (postsuper -r) is checked as a
+ * queue file (and sent by pickup_requeue.c); anyone else's is a maildrop
+ * file. Both are read by the same loop, only the grammar differs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,30 +78,41 @@ pickup_file_open(PICKUP_FILE *pf, const char *name)
     return -1;
 }
 
-/* Remember what the copy needs: the sender and the arrival time. */
+/*
+ * Remember what the copy needs: the sender and the arrival time; for a
+ * requeued queue file also the recipients of its extracted section.
+ */
 static void
-pickup_file_note(PICKUP_FILE *pf, int type, const VSTRING *buf)
+pickup_file_note(PICKUP_FILE *pf, int section, int type, const VSTRING *buf)
 {
-    if (type == REC_TYPE_FROM) {
+    if (section == MAILDROP_SECT_ENVELOPE && type == REC_TYPE_FROM) {
         mem_free(pf->sender);
         pf->sender = mem_strndup(STR(buf), LEN(buf));
-    } else if (type == REC_TYPE_TIME) {
+    } else if (section == MAILDROP_SECT_ENVELOPE && type == REC_TYPE_TIME) {
         pf->time_usec = 0;
         pf->have_time = sscanf(STR(buf), "%ld %ld", &pf->time_sec, &pf->time_usec) >= 1;
+    } else if (section == MAILDROP_SECT_EXTRA && pf->requeue) {
+        pickup_requeue_note(pf, type, buf);
     }
 }
 
+/*
+ * The whole file against its grammar: the maildrop one, or the queue
+ * file one for a file that postsuper -r requeued.
+ */
 int
 pickup_file_check(PICKUP_FILE *pf, long line_limit)
 {
     MAILDROP_CHECK check;
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    int     type, ret = 0;
+    int     type, section, ret = 0;
 
     if (pf->requeue)
-        return pickup_requeue_check(pf);
-    maildrop_check_init(&check, line_limit);
+        maildrop_check_init_queue(&check);
+    else
+        maildrop_check_init(&check, line_limit);
     for (;;) {
+        section = check.section;
         type = rec_get(pf->src, buf, maildrop_record_max(&check));
         if (type == REC_TYPE_EOF) {
             ret = maildrop_check_end(&check);
@@ -108,8 +120,7 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
         }
         if ((ret = maildrop_check(&check, type, STR(buf), LEN(buf))) < 0)
             break;
-        if (check.section == MAILDROP_SECT_ENVELOPE)
-            pickup_file_note(pf, type, buf);
+        pickup_file_note(pf, section, type, buf);
         if (ret == 1) {                 /* END: nothing may follow */
             ret = 0;
             if (stream_getc(pf->src) != STREAM_EOF) {
@@ -139,4 +150,6 @@ pickup_file_close(PICKUP_FILE *pf)
     pf->sender = NULL;
     argv_free(pf->xtra);
     pf->xtra = NULL;
+    argv_free(pf->xtra_pending);
+    pf->xtra_pending = NULL;
 }

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "pickup.h"
 
+/* ipc_timeout: checked at start; cleanup_clnt_open() applies it. */
 const char *var_myhostname;
 const char *var_mail_name;
 long    var_line_limit;

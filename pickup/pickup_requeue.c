@@ -2,7 +2,7 @@
  * pickup_requeue.c - re-submitting a queue file that postsuper -r moved
  * to maildrop/.
  *
- * Interface (pickup.h): pickup_requeue_check(), pickup_requeue_send().
+ * Interface (pickup.h): pickup_requeue_note(), pickup_requeue_send().
  *
  * Postfix re-queues a message by sending its queue file through pickup
  * and cleanup again, so that address rewriting, canonical and virtual
@@ -19,8 +19,9 @@
  * SECURITY: pickup_file_open() calls this only for a file owned by
  * mail_owner with mode 0700, which a local user cannot create in
  * maildrop/ (postdrop files are theirs, mode 0444). Even so, the file is
- * checked completely against the queue file grammar (maildrop_qcheck)
- * before a byte goes to cleanup, and cleanup checks the records again.
+ * checked completely against the queue file grammar (pickup_file_check,
+ * maildrop_check_init_queue) before a byte goes to cleanup, and cleanup
+ * checks the records again; pickup_requeue_note() sees checked records.
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,89 +44,52 @@ pickup_requeue_keep(ARGV *list, int type, const VSTRING *buf)
     mem_free(rec);
 }
 
+/* Empty a list of kept records. */
+static void
+pickup_requeue_drop(ARGV *list)
+{
+    for (size_t i = 0; i < list->argc; i++)
+        mem_free(list->argv[i]);
+    list->argc = 0;
+}
+
+/* Send the records of a list and empty it (NULL: none). */
 static int
 pickup_requeue_put_list(STREAM *c, ARGV *list)
 {
     int     ret = 0;
 
+    if (list == NULL)
+        return 0;
     for (size_t i = 0; i < list->argc; i++)
         ret |= rec_puts(c, list->argv[i][0], list->argv[i] + 1);
-    for (size_t i = 0; i < list->argc; i++)
-        mem_free(list->argv[i]);
-    list->argc = 0;
+    pickup_requeue_drop(list);
     return ret;
 }
 
 static int
-pickup_is_pending(int type)
+pickup_requeue_is_pending(int type)
 {
     return type == REC_TYPE_ORCP || type == REC_TYPE_DSN_ORCPT || type == REC_TYPE_DSN_NOTIFY;
 }
 
-/* Note the sender and arrival time; collect extracted-section recipients. */
-static void
-pickup_requeue_note(PICKUP_FILE *pf, int section, int type, const VSTRING *buf, ARGV *pending)
+/* Collect the extracted section's recipients, with their ORCP/DSN records. */
+void
+pickup_requeue_note(PICKUP_FILE *pf, int type, const VSTRING *buf)
 {
-    if (section == MAILDROP_SECT_ENVELOPE && type == REC_TYPE_FROM) {
-        mem_free(pf->sender);
-        pf->sender = mem_strndup(STR(buf), LEN(buf));
-    } else if (section == MAILDROP_SECT_ENVELOPE && type == REC_TYPE_TIME) {
-        pf->time_usec = 0;
-        pf->have_time = sscanf(STR(buf), "%ld %ld", &pf->time_sec, &pf->time_usec) >= 1;
-    } else if (section == MAILDROP_SECT_EXTRA) {
-        if (pickup_is_pending(type)) {
-            pickup_requeue_keep(pending, type, buf);
-        } else if (type == REC_TYPE_RCPT) {
-            for (size_t i = 0; i < pending->argc; i++)
-                argv_add(pf->xtra, pending->argv[i]);
-            pickup_requeue_keep(pf->xtra, type, buf);
-        }
-        if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE) {
-            for (size_t i = 0; i < pending->argc; i++)
-                mem_free(pending->argv[i]);
-            pending->argc = 0;
-        }
+    if (pf->xtra == NULL) {
+        pf->xtra = argv_alloc();
+        pf->xtra_pending = argv_alloc();
     }
-}
-
-int
-pickup_requeue_check(PICKUP_FILE *pf)
-{
-    MAILDROP_QCHECK check;
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    ARGV   *pending = argv_alloc();
-    int     type, section, ret;
-
-    maildrop_qcheck_init(&check);
-    pf->xtra = argv_alloc();
-    for (;;) {
-        section = check.section;
-        type = rec_get(pf->src, buf, maildrop_qrecord_max(&check));
-        if (type == REC_TYPE_EOF) {
-            ret = maildrop_qcheck_end(&check);
-            break;
-        }
-        if ((ret = maildrop_qcheck(&check, type, STR(buf), LEN(buf))) < 0)
-            break;
-        pickup_requeue_note(pf, section, type, buf, pending);
-        if (ret == 1) {
-            ret = 0;
-            if (stream_getc(pf->src) != STREAM_EOF) {
-                check.why = "data after the end record";
-                ret = -1;
-            }
-            break;
-        }
+    if (pickup_requeue_is_pending(type)) {
+        pickup_requeue_keep(pf->xtra_pending, type, buf);
+    } else if (type == REC_TYPE_RCPT) {
+        for (size_t i = 0; i < pf->xtra_pending->argc; i++)
+            argv_add(pf->xtra, pf->xtra_pending->argv[i]);
+        pickup_requeue_keep(pf->xtra, type, buf);
     }
-    vstring_free(buf);
-    argv_free(pending);
-    if (ret == 0 && stream_seek(pf->src, 0) < 0) {
-        check.why = "cannot rewind";
-        ret = -1;
-    }
-    if (ret < 0)
-        pf->why = check.why ? check.why : "malformed queue file";
-    return ret;
+    if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE)
+        pickup_requeue_drop(pf->xtra_pending);
 }
 
 /* One envelope record; returns 0 or -1. */
@@ -154,12 +118,10 @@ pickup_requeue_envelope(PICKUP_FILE *pf, STREAM *c, int type, VSTRING *buf,
         pickup_requeue_put_list(c, pending);
         return rec_put(c, type, STR(buf), LEN(buf));
     case REC_TYPE_DONE:
-        for (size_t i = 0; i < pending->argc; i++)
-            mem_free(pending->argv[i]);
-        pending->argc = 0;
+        pickup_requeue_drop(pending);
         return 0;
     default:
-        if (pickup_is_pending(type)) {
+        if (pickup_requeue_is_pending(type)) {
             pickup_requeue_keep(pending, type, buf);
             return 0;
         }

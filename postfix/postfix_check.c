@@ -38,6 +38,7 @@
 
 #include "argv.h"
 #include "config.h"
+#include "maillog.h"
 #include "mastercf.h"
 #include "mem.h"
 #include "msg.h"
@@ -227,29 +228,11 @@ postfix_check_mastercf(void)
 static void
 postfix_check_maillog(void)
 {
-    const char *file = var_maillog_file;
-    const char *perm = var_maillog_file_perms;
-    ARGV   *list;
-    size_t  i;
-    int     ok = 0;
-    char   *end;
-    long    mode;
+    char   *why = maillog_check(var_maillog_file, var_maillog_file_pfxs,
+                                var_maillog_file_perms, NULL);
 
-    if (*file == 0)
-        return;
-    if (*file != '/')
-        msg_fatal("maillog_file \"%s\" is not an absolute path", file);
-    list = argv_split_list(var_maillog_file_pfxs);
-    for (i = 0; i < list->argc && !ok; i++)
-        ok = strncmp(file, list->argv[i], strlen(list->argv[i])) == 0;
-    argv_free(list);
-    if (!ok)
-        msg_fatal("maillog_file \"%s\" does not start with one of the "
-                  "maillog_file_prefixes (%s)", file, var_maillog_file_pfxs);
-    mode = strtol(perm, &end, 8);
-    if (*perm == 0 || *end != 0 || (mode != 0600 && mode != 0640 && mode != 0644))
-        msg_fatal("invalid maillog_file_permissions value \"%s\": "
-                  "specify 0600, 0640 or 0644", perm);
+    if (why != NULL)
+        msg_fatal("%s", why);
 }
 
 static void

@@ -6,7 +6,8 @@
  * $maillog_file_prefixes (fatal, to syslog and stderr, because the file is
  * exactly what cannot be used) and opens it O_APPEND|O_CREAT with
  * $maillog_file_permissions (0600, 0640 or 0644; anything else is fatal,
- * as a bad maillog_file is; "/dev/stdout" is the inherited standard
+ * as a bad maillog_file is; the rules are lib/util/maillog.c's, which
+ * "postfix start" applies too; "/dev/stdout" is the inherited standard
  * output, not a name to open). The parameters are read once, there. postlogd_write() appends one datagram as one
  * line. At most once a second it checks whether the file was renamed or
  * removed (log rotation) and then reopens it.
@@ -28,6 +29,8 @@
 
 #include "argv.h"
 #include "config.h"
+#include "maillog.h"
+#include "mem.h"
 #include "msg.h"
 #include "postlogd.h"
 
@@ -55,26 +58,13 @@ static const CONFIG_VAR postlogd_vars[] = {
     CONFIG_VAR_END,
 };
 
-static int
-postlogd_prefix_ok(const char *path)
-{
-    ARGV   *list = argv_split_list(var_maillog_file_pfxs);
-    size_t  i;
-    int     ok = 0;
-
-    for (i = 0; i < list->argc && !ok; i++)
-        ok = strncmp(path, list->argv[i], strlen(list->argv[i])) == 0;
-    argv_free(list);
-    return ok;
-}
-
 static void
-postlogd_refuse(const char *fmt, const char *path)
+postlogd_refuse(const char *why)
 {
     openlog("postfix/postlogd", LOG_PID, LOG_MAIL);
-    syslog(LOG_CRIT, fmt, path);
+    syslog(LOG_CRIT, "%s", why);
     msg_set_flags(msg_get_flags() | MSG_STDERR | MSG_NOSYSLOG);
-    msg_fatal(fmt, path);
+    msg_fatal("%s", why);
 }
 
 static int
@@ -108,31 +98,25 @@ postlogd_reopen(void)
 void
 postlogd_open(const char *service, ARGV *args)
 {
-    const char *file, *perm;
-    char   *end;
-    long    mode;
+    char   *why;
+    int     mode = 0;
 
     config_read_vars(postlogd_vars);
-    file = var_maillog_file;
-    perm = var_maillog_file_perms;
     msg_set_flags(msg_get_flags() | MSG_DIRECT);
-    if (*file == 0) {
+    if (*var_maillog_file == 0) {
         msg_warn("maillog_file is empty: log records will be discarded");
         return;
     }
-    if (*file != '/')
-        postlogd_refuse("maillog_file \"%s\" is not an absolute path", file);
-    if (!postlogd_prefix_ok(file))
-        postlogd_refuse("open maillog_file \"%s\": the name does not start "
-                        "with one of the maillog_file_prefixes", file);
-    mode = strtol(perm, &end, 8);
-    if (*perm == 0 || *end != 0 || (mode != 0600 && mode != 0640 && mode != 0644))
-        postlogd_refuse("invalid maillog_file_permissions value \"%s\": "
-                        "specify 0600, 0640 or 0644", perm);
-    plog.path = strdup(file);
-    plog.mode = (int) mode;
-    if (plog.path == NULL || postlogd_reopen() < 0)
-        postlogd_refuse("open maillog_file \"%s\": cannot open for append", file);
+    if ((why = maillog_check(var_maillog_file, var_maillog_file_pfxs,
+                             var_maillog_file_perms, &mode)) != NULL)
+        postlogd_refuse(why);
+    plog.path = strdup(var_maillog_file);
+    plog.mode = mode;
+    if (plog.path == NULL || postlogd_reopen() < 0) {
+        why = mem_printf("open maillog_file \"%s\": cannot open for append",
+                         var_maillog_file);
+        postlogd_refuse(why);
+    }
 }
 
 /* Log rotation: the name now points elsewhere (or nowhere). */

@@ -15,7 +15,9 @@
  *
  * At start every file left in active/ (in flight when qmgr stopped) goes
  * back to incoming/ and incoming/ is scanned: a delivery may repeat,
- * no message is lost. The rest is in qmgr_*.c (see qmgr.h).
+ * no message is lost. Finished messages hand their bounce and trace logs
+ * to the bounce and trace services (qmgr_bounce_flush). The rest is in
+ * qmgr_*.c (see qmgr.h).
  */
 #include "mail_proto.h"
 #include "msg.h"
@@ -52,14 +54,15 @@ qmgr_trigger(const char *buf, int len)
     if (flags)
         qmgr_scan_request(flags);
     else
-        qmgr_kick();
+        qmgr_sched_kick();
 }
 
 static void
 qmgr_post_init(const char *service, ARGV *args)
 {
     qmgr_params_init();
-    qmgr_recover();
+    qmgr_log_flush_fn = qmgr_bounce_flush;
+    qmgr_scan_recover();
     qmgr_sched_timers_init();
     qmgr_scan_request(QMGR_SCAN_INCOMING);
 }

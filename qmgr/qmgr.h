@@ -15,8 +15,12 @@
  * call qmgr_message_read(); qmgr_message_group() resolves recipients and
  * files them as entries in queues; qmgr_sched_run() starts deliveries
  * within the limits; qmgr_deliver_*() talk to private/<transport>;
- * qmgr_entry_done() records results; when a message has no entries left
- * qmgr_message_finish() removes it, defers it with backoff, or expires it.
+ * qmgr_log_result() records each result; qmgr_entry_done() finishes an
+ * entry; when a message has no entries left qmgr_message_finish()
+ * removes it, defers it with backoff, or expires it.
+ *
+ * Each function lives in the file named by its prefix: qmgr_message_*()
+ * in qmgr_message.c, qmgr_queue_*() in qmgr_queue.c, and so on.
  *
  * SECURITY: queue files are written by cleanup (same uid) and are still
  * parsed with bounded record sizes; delivery agent replies are untrusted
@@ -27,6 +31,7 @@
 
 #include <time.h>
 #include "argv.h"
+#include "htable.h"
 #include "stream.h"
 #include "vstring.h"
 
@@ -44,15 +49,12 @@ extern long var_qmgr_active_limit;      /* qmgr_message_active_limit */
 extern long var_proc_limit;             /* default_process_limit */
 extern const char *var_def_filter_nexthop;  /* default_filter_nexthop */
 extern const char *var_myhostname;      /* myhostname */
+extern const char *var_conc_pos_feedback;   /* default_destination_concurrency_positive_feedback */
+extern const char *var_conc_neg_feedback;   /* default_destination_concurrency_negative_feedback */
 
 void    qmgr_params_init(void);
-/* <transport>_destination_{recipient,concurrency}_limit, else default_. */
-int     qmgr_transport_rcpt_limit(const char *transport);
-int     qmgr_transport_dest_limit(const char *transport);
-/* Seconds until the next attempt of a message that arrived at arrival. */
-long    qmgr_backoff(time_t now, time_t arrival, long min_backoff, long max_backoff);
 
-/* ---- messages (qmgr_message.c) ---------------------------------------- */
+/* ---- the objects ------------------------------------------------------- */
 
 #define QMGR_RCPT_TODO    0     /* not yet attempted in this round */
 #define QMGR_RCPT_BUSY    1     /* in a delivery entry */
@@ -95,45 +97,6 @@ typedef struct QMGR_MESSAGE {
     struct QMGR_MESSAGE *prev;
 } QMGR_MESSAGE;
 
-/* Read queue/<id>. NULL on a corrupt file (reason in *why, static text),
- * or NULL with *why NULL when it cannot be opened (errno; ENOENT: gone). */
-QMGR_MESSAGE *qmgr_message_read(const char *queue, const char *id, const char **why);
-void    qmgr_message_free(QMGR_MESSAGE *msg);
-/* Overwrite the type byte of each listed RCPT record with DONE, then fsync. */
-int     qmgr_message_mark_done(const char *queue, const char *id,
-                               const long *offsets, int count);
-/* All entries of msg finished: remove, defer (backoff) or expire it. */
-void    qmgr_message_finish(QMGR_MESSAGE *msg);
-
-/* ---- delay warnings (qmgr_warn.c) ---------------------------------------- */
-
-/* msg is about to be deferred: send the sender's delay warning when the
- * WARN record's time has passed (once; see qmgr_warn.c). */
-void    qmgr_warn_check(QMGR_MESSAGE *msg, time_t now);
-
-/* ---- per-message logs and to= lines (qmgr_log.c) ---------------------- */
-
-/* Append one entry to defer/<id> or bounce/<id> (fsynced). 0 or -1. */
-int     qmgr_log_append(const char *queue, const QMGR_MESSAGE *msg,
-                        const QMGR_RCPT *rcpt, const char *action);
-/* "ID: to=<..>, relay=none, delay=.., delays=.., dsn=.., status=S (reason)" */
-void    qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt,
-                        const char *status);
-/* Hand bounce/<id> to the bounce service: 0 when the notice is queued
- * (or none was due) and the queue file may go, -1 to keep it and retry.
- * Calls qmgr_bounce_flush_fn, set by qmgr_bounce.c in the daemon (unset
- * in unit tests: the log just stays). */
-int     qmgr_bounce_flush(const QMGR_MESSAGE *msg);
-extern int (*qmgr_bounce_flush_fn)(const QMGR_MESSAGE *msg);
-/* The same for trace/<id> (address verification, sendmail -bv): the trace
- * service mails the "Mail Delivery Status Report". */
-int     qmgr_trace_flush(const QMGR_MESSAGE *msg);
-extern int (*qmgr_trace_flush_fn)(const QMGR_MESSAGE *msg);
-
-/* ---- transports, queues, entries (qmgr_queue.c) ----------------------- */
-
-#define QMGR_QUEUE_HASH 1024
-
 typedef struct QMGR_ENTRY QMGR_ENTRY;
 typedef struct QMGR_QUEUE QMGR_QUEUE;
 
@@ -153,13 +116,13 @@ typedef struct QMGR_TRANSPORT {
     char   *dead_reason;
     QMGR_QUEUE *queues;         /* every queue of this transport, oldest first */
     QMGR_QUEUE *queues_tail;
-    QMGR_QUEUE **hash;          /* QMGR_QUEUE_HASH buckets by key */
+    HTABLE *queue_table;        /* the same queues by key */
     QMGR_QUEUE *rr_next;        /* round-robin position */
     struct QMGR_TRANSPORT *next;
 } QMGR_TRANSPORT;
 
 struct QMGR_QUEUE {
-    char   *key;                /* grouping key (lowercased) */
+    const char *key;            /* grouping key (lowercased), owned by queue_table */
     char   *nexthop;            /* as resolved */
     QMGR_TRANSPORT *transport;
     int     active;
@@ -176,7 +139,6 @@ struct QMGR_QUEUE {
     unsigned long fill_gen;     /* grouping round that fill_entry belongs to */
     QMGR_ENTRY *fill_entry;     /* entry being filled in that round */
     QMGR_QUEUE *next;
-    QMGR_QUEUE *hnext;          /* hash chain */
 };
 
 struct QMGR_ENTRY {
@@ -190,52 +152,92 @@ struct QMGR_ENTRY {
     QMGR_ENTRY *next;
 };
 
+/* ---- messages (qmgr_message.c) ---------------------------------------- */
+
+/* The active messages (qmgr_scan.c adds, qmgr_message_finish() removes). */
+extern QMGR_MESSAGE *qmgr_message_list;
+extern int qmgr_message_count;
+
+/* Read queue/<id>. NULL on a corrupt file (reason in *why, static text),
+ * or NULL with *why NULL when it cannot be opened (errno; ENOENT: gone). */
+QMGR_MESSAGE *qmgr_message_read(const char *queue, const char *id, const char **why);
+void    qmgr_message_free(QMGR_MESSAGE *msg);
+
 /* Resolver used for grouping (resolve_clnt by default; tests replace it).
  * Fills transport/nexthop/recipient and flags; returns 0 or -1. */
 typedef int (*QMGR_RESOLVE_FN)(const char *sender, const char *addr,
                                VSTRING *transport, VSTRING *nexthop,
                                VSTRING *recipient, int *flags);
-extern QMGR_RESOLVE_FN qmgr_resolve_fn;
-
-QMGR_TRANSPORT *qmgr_transport_find(const char *name, int create);
-QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key,
-                            const char *nexthop, int create);
-extern QMGR_TRANSPORT *qmgr_transport_list;
+extern QMGR_RESOLVE_FN qmgr_message_resolve_fn;
 /* Resolve and group the TODO recipients of msg into queued entries;
  * recipients bounced or deferred at once get no entry (when none got
  * one, msg->refcount stays 0 and the caller finishes the message). */
 void    qmgr_message_group(QMGR_MESSAGE *msg);
+/* Overwrite the type byte of each listed RCPT record with DONE. */
+int     qmgr_message_mark_done(const char *queue, const char *id,
+                               const long *offsets, int count);
+/* All entries of msg finished: remove, defer (backoff) or expire it. */
+void    qmgr_message_finish(QMGR_MESSAGE *msg);
+/* Seconds until the next attempt of a message that arrived at arrival. */
+long    qmgr_message_backoff(time_t now, time_t arrival, long min_backoff,
+                             long max_backoff);
+
+/* ---- delay warnings (qmgr_warn.c) ---------------------------------------- */
+
+/* msg is about to be deferred: send the sender's delay warning when the
+ * WARN record's time has passed (once; see qmgr_warn.c). */
+void    qmgr_warn_check(QMGR_MESSAGE *msg, time_t now);
+
+/* ---- recipient results and per-message logs (qmgr_log.c) -------------- */
+
+/* Append one entry to defer/<id>, bounce/<id> or trace/<id> (fsynced). 0 or -1. */
+int     qmgr_log_append(const char *queue, const QMGR_MESSAGE *msg,
+                        const QMGR_RCPT *rcpt, const char *action);
+/* "ID: to=<..>, relay=none, delay=.., delays=.., dsn=.., status=S (reason)" */
+void    qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt,
+                        const char *status);
+/* Apply one result to a recipient (status DELIVER_*): state and logs. */
+void    qmgr_log_result(QMGR_MESSAGE *msg, int index, int status,
+                        const char *dsn, const char *reason);
+/* The same for a verdict qmgr reaches itself, plus the to= line. */
+void    qmgr_log_verdict(QMGR_MESSAGE *msg, int index, int status,
+                         const char *dsn, const char *reason);
+/* Hand bounce/<id> (queue QUEUE_BOUNCE) or trace/<id> (QUEUE_TRACE) to
+ * its service: 0 when the notice is queued (or no log exists) and the
+ * queue file may go, -1 to keep it and retry. Calls qmgr_log_flush_fn,
+ * which qmgr.c sets to qmgr_bounce_flush (unset in unit tests: the log
+ * just stays). */
+int     qmgr_log_flush(const char *queue, const QMGR_MESSAGE *msg);
+extern int (*qmgr_log_flush_fn)(const char *queue, const QMGR_MESSAGE *msg);
+
+/* ---- bounce, defer and trace service client (qmgr_bounce.c) ----------- */
+
+/* Send request (BOUNCE_REQ_*) about msg to private/<service>; 0 when the
+ * service says done; what names the notice in the warnings. */
+int     qmgr_bounce_request(const QMGR_MESSAGE *msg, const char *service,
+                            const char *request, const char *what);
+/* qmgr_log_flush_fn: "flush" to private/bounce or private/trace. */
+int     qmgr_bounce_flush(const char *queue, const QMGR_MESSAGE *msg);
+
+/* ---- transports (qmgr_transport.c) ------------------------------------ */
+
+extern QMGR_TRANSPORT *qmgr_transport_list;
+QMGR_TRANSPORT *qmgr_transport_find(const char *name, int create);
+/* <transport>_destination_{recipient,concurrency}_limit, else default_. */
+int     qmgr_transport_rcpt_limit(const char *transport);
+int     qmgr_transport_dest_limit(const char *transport);
+/* Read the transport's window parameters (qmgr_transport_find calls it). */
+void    qmgr_transport_init_feedback(QMGR_TRANSPORT *tr);
+
+/* ---- destination queues (qmgr_queue.c) -------------------------------- */
+
+QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key,
+                            const char *nexthop, int create);
+/* Append an entry to a queue's waiting list; pop the first (NULL if none). */
+void    qmgr_queue_append(QMGR_QUEUE *q, QMGR_ENTRY *e);
+QMGR_ENTRY *qmgr_queue_pop(QMGR_QUEUE *q);
 /* Free queues of a transport that hold nothing. */
 void    qmgr_queue_gc(void);
-/* Defer every recipient of an entry with dsn/reason (qmgr's own verdict). */
-void    qmgr_entry_defer(QMGR_ENTRY *entry, const char *dsn, const char *reason);
-/* Take the entry out of accounting, free it, finish the message if last. */
-void    qmgr_entry_done(QMGR_ENTRY *entry);
-/* Pop the first waiting entry of a queue (NULL if none). */
-QMGR_ENTRY *qmgr_queue_pop(QMGR_QUEUE *q);
-
-/* ---- active message list and feeding (qmgr_scan.c) -------------------- */
-
-extern QMGR_MESSAGE *qmgr_message_list;
-extern int qmgr_message_count;
-
-#define QMGR_SCAN_INCOMING  (1 << 0)
-#define QMGR_SCAN_DEFERRED  (1 << 1)
-#define QMGR_SCAN_ALL       (1 << 2)    /* deferred: ignore next-retry time */
-
-void    qmgr_recover(void);                 /* active/ -> incoming/ */
-void    qmgr_scan_request(int flags);       /* schedule a scan */
-/* Move up to max ready files into active/ and group them; returns count. */
-int     qmgr_scan_feed(int max);
-int     qmgr_scan_pending(void);
-
-/* ---- scheduler (qmgr_sched.c) ----------------------------------------- */
-
-/* Arrange for feed + scheduling on the next event loop round. */
-void    qmgr_kick(void);
-void    qmgr_sched_run(void);
-/* Forget dead transports and destinations ('F'). */
-void    qmgr_sched_flush_dead(void);
 
 /*
  * Per-destination concurrency (Postfix 2.5 scheduler): a queue starts with
@@ -252,8 +254,6 @@ void    qmgr_sched_flush_dead(void);
 #define QMGR_FEEDBACK_NONE  0   /* no verdict (transport trouble) */
 #define QMGR_FEEDBACK_OK    1
 #define QMGR_FEEDBACK_FAIL  2   /* connection or handshake failure */
-/* Read the transport's window parameters (qmgr_param.c; qmgr_transport_find calls it). */
-void    qmgr_transport_init_feedback(QMGR_TRANSPORT *tr);
 void    qmgr_queue_init_window(QMGR_QUEUE *q);
 void    qmgr_queue_feedback(QMGR_QUEUE *q, int verdict, const char *dsn,
                             const char *reason, time_t now);
@@ -261,17 +261,44 @@ void    qmgr_queue_feedback(QMGR_QUEUE *q, int verdict, const char *dsn,
 int     qmgr_queue_dead(QMGR_QUEUE *q, time_t now);
 /* Defer every recipient of entry for a dead queue, and finish it. */
 void    qmgr_queue_defer_dead(QMGR_ENTRY *entry);
+
+/* ---- delivery entries (qmgr_entry.c) ---------------------------------- */
+
+/* A new empty entry of msg, appended to q (counted in msg->refcount). */
+QMGR_ENTRY *qmgr_entry_create(QMGR_QUEUE *q, QMGR_MESSAGE *msg);
+void    qmgr_entry_add_rcpt(QMGR_ENTRY *e, int index);
+/* Defer every recipient of an entry with dsn/reason (qmgr's own verdict). */
+void    qmgr_entry_defer(QMGR_ENTRY *entry, const char *dsn, const char *reason);
 /* What a finished entry tells about its destination (QMGR_FEEDBACK_*). */
 int     qmgr_entry_verdict(const QMGR_ENTRY *entry, const char **dsn,
                            const char **reason);
+/* Take the entry out of accounting, free it, finish the message if last. */
+void    qmgr_entry_done(QMGR_ENTRY *entry);
+
+/* ---- queue scans (qmgr_scan.c) ---------------------------------------- */
+
+#define QMGR_SCAN_INCOMING  (1 << 0)
+#define QMGR_SCAN_DEFERRED  (1 << 1)
+#define QMGR_SCAN_ALL       (1 << 2)    /* deferred: ignore next-retry time */
+
+void    qmgr_scan_recover(void);            /* active/ -> incoming/ */
+void    qmgr_scan_request(int flags);       /* schedule a scan */
+/* Move up to max ready files into active/ and group them; returns count. */
+int     qmgr_scan_feed(int max);
+int     qmgr_scan_pending(void);
+
+/* ---- scheduler (qmgr_sched.c) ----------------------------------------- */
+
+/* Arrange for feed + scheduling on the next event loop round. */
+void    qmgr_sched_kick(void);
+void    qmgr_sched_run(void);
+/* Forget dead transports and destinations ('F'). */
+void    qmgr_sched_flush_dead(void);
 void    qmgr_sched_timers_init(void);
 
 /* ---- delivery (qmgr_deliver.c) ---------------------------------------- */
 
 /* Start the request: 0 = in flight, -1 = finished at once (deferred). */
 int     qmgr_deliver_start(QMGR_ENTRY *entry);
-/* Apply one agent result to a recipient (status DELIVER_*). */
-void    qmgr_rcpt_result(QMGR_MESSAGE *msg, int index, int status,
-                         const char *dsn, const char *reason);
 
 #endif

@@ -1,16 +1,17 @@
 /*
- * qmgr_bounce.c - the bounce service client: when a message is finished
- * and bounce/ID exists, ask private/bounce to send the non-delivery
- * notification (request "flush", mail_proto.h) while the queue file is
- * still in active/; likewise private/trace for trace/ID (sendmail -bv:
- * the delivery status report).
+ * qmgr_bounce.c - the client of the bounce, defer and trace services:
+ * one request about a message that is still in active/.
  *
- * Interface: sets qmgr_bounce_flush_fn and qmgr_trace_flush_fn (qmgr.h) when the program starts
- * (a constructor: unit tests that include the other qmgr_*.c files do
- * not link this one, and keep the log-only behaviour).
+ * Interface (qmgr.h): qmgr_bounce_request() sends a request (mail_proto.h:
+ * "flush" or "warn") to private/<service>; qmgr_bounce_flush() is the
+ * qmgr_log_flush_fn that qmgr.c plugs in when the daemon starts: when a
+ * message is finished, bounce/ID goes to private/bounce (the non-delivery
+ * notification) and trace/ID to private/trace (the delivery status
+ * report: sendmail -bv, NOTIFY=SUCCESS). qmgr_warn.c asks private/defer
+ * for the delay warning.
  *
- * Only a {status=0} reply lets the queue file go. Anything else (no
- * service, no greeting, timeout, status 1) returns -1: qmgr keeps the
+ * Only a {status=0} reply counts as done. Anything else (no service, no
+ * greeting, timeout, status 1) returns -1: for a flush qmgr keeps the
  * message in deferred/ with all recipients DONE and asks again at the
  * next retry, so a bounce is never lost (at worst it is sent twice).
  *
@@ -28,16 +29,16 @@
 #include "mail_proto.h"
 #include "msg.h"
 #include "queue.h"
+#include "vstring.h"
 #include "qmgr.h"
 
-#define QMGR_BOUNCE_PATH           MAIL_CLASS_PRIVATE "/" SERVICE_BOUNCE
-#define QMGR_TRACE_PATH            MAIL_CLASS_PRIVATE "/" SERVICE_TRACE
 #define QMGR_BOUNCE_GREET_TIMEOUT  20
 #define QMGR_BOUNCE_TIMEOUT        100
 
-/* Send the flush request on an open stream; 0 when the service says done. */
+/* Send the request on an open stream; 0 when the service says done. */
 static int
-qmgr_bounce_talk(STREAM *s, const QMGR_MESSAGE *msg, const char **why)
+qmgr_bounce_talk(STREAM *s, const QMGR_MESSAGE *msg, const char *service,
+                 const char *request, VSTRING *why)
 {
     ATTR_LIST *list = attr_list_alloc();
     long    status = -1;
@@ -46,9 +47,9 @@ qmgr_bounce_talk(STREAM *s, const QMGR_MESSAGE *msg, const char **why)
 
     stream_set_timeout(s, QMGR_BOUNCE_GREET_TIMEOUT);
     if (attr_expect_protocol(s, PROTO_BOUNCE) < 0) {
-        *why = "no greeting from the bounce service";
+        vstring_sprintf(why, "no greeting from the %s service", service);
     } else {
-        attr_add(list, ATTR_REQUEST, BOUNCE_REQ_FLUSH);
+        attr_add(list, ATTR_REQUEST, request);
         attr_add(list, ATTR_QUEUE_NAME, QUEUE_ACTIVE);
         attr_add(list, ATTR_QUEUE_ID, msg->queue_id);
         attr_add(list, ATTR_SENDER, msg->sender);
@@ -57,51 +58,46 @@ qmgr_bounce_talk(STREAM *s, const QMGR_MESSAGE *msg, const char **why)
         attr_add_long(list, ATTR_DSN_RET, msg->dsn_ret);
         stream_set_timeout(s, (int) timeout);
         if (attr_write(s, list) < 0)
-            *why = "cannot send the request to the bounce service";
+            vstring_sprintf(why, "cannot send the request to the %s service", service);
         else if (attr_read(s, list) != 1 || attr_get_long(list, ATTR_STATUS, &status) < 0)
-            *why = "no reply from the bounce service";
+            vstring_sprintf(why, "no reply from the %s service", service);
         else if (status != BOUNCE_STAT_OK)
-            *why = "the bounce service could not send it";
+            vstring_sprintf(why, "the %s service could not send it", service);
     }
     attr_list_free(list);
     return status == BOUNCE_STAT_OK ? 0 : -1;
 }
 
-/* flush on private/bounce or private/trace; what names the notice. */
-static int
-qmgr_bounce_send(const QMGR_MESSAGE *msg, const char *service_path, const char *what)
+int
+qmgr_bounce_request(const QMGR_MESSAGE *msg, const char *service, const char *request,
+                    const char *what)
 {
-    const char *why = "";
+    VSTRING *path = vstring_alloc(64);
+    VSTRING *why = vstring_alloc(128);
     STREAM *s;
-    int     fd, rc;
+    int     fd, rc = -1;
 
-    if ((fd = unix_connect(service_path, QMGR_BOUNCE_GREET_TIMEOUT)) < 0) {
-        msg_warn("%s: connect to %s: %m; %s deferred", msg->queue_id, service_path, what);
-        return -1;
+    vstring_sprintf(path, "%s/%s", MAIL_CLASS_PRIVATE, service);
+    if ((fd = unix_connect(STR(path), QMGR_BOUNCE_GREET_TIMEOUT)) < 0) {
+        msg_warn("%s: connect to %s: %m; %s deferred", msg->queue_id, STR(path), what);
+    } else {
+        s = stream_fdopen(fd);
+        rc = qmgr_bounce_talk(s, msg, service, request, why);
+        (void) stream_close(s);
+        if (rc < 0)
+            msg_warn("%s: %s; %s deferred", msg->queue_id, STR(why), what);
     }
-    s = stream_fdopen(fd);
-    rc = qmgr_bounce_talk(s, msg, &why);
-    (void) stream_close(s);
-    if (rc < 0)
-        msg_warn("%s: %s; %s deferred", msg->queue_id, why, what);
+    vstring_free(path);
+    vstring_free(why);
     return rc;
 }
 
-static int
-qmgr_bounce_request(const QMGR_MESSAGE *msg)
+int
+qmgr_bounce_flush(const char *queue, const QMGR_MESSAGE *msg)
 {
-    return qmgr_bounce_send(msg, QMGR_BOUNCE_PATH, "non-delivery notification");
-}
-
-static int
-qmgr_trace_request(const QMGR_MESSAGE *msg)
-{
-    return qmgr_bounce_send(msg, QMGR_TRACE_PATH, "delivery status report");
-}
-
-static void __attribute__((constructor))
-qmgr_bounce_register(void)
-{
-    qmgr_bounce_flush_fn = qmgr_bounce_request;
-    qmgr_trace_flush_fn = qmgr_trace_request;
+    if (strcmp(queue, QUEUE_TRACE) == 0)
+        return qmgr_bounce_request(msg, SERVICE_TRACE, BOUNCE_REQ_FLUSH,
+                                   "delivery status report");
+    return qmgr_bounce_request(msg, SERVICE_BOUNCE, BOUNCE_REQ_FLUSH,
+                               "non-delivery notification");
 }

@@ -1,24 +1,28 @@
 /*
- * qmgr_log.c - per-message delivery logs (defer/ID, bounce/ID) and the
- * "to=<...>" lines for verdicts qmgr reaches itself (transport
- * unavailable, resolver failure, bad address), where no delivery agent
- * logs them.
+ * qmgr_log.c - recording a recipient's result: the per-message delivery
+ * logs (defer/ID, bounce/ID, trace/ID), the "to=<...>" lines for
+ * verdicts qmgr reaches itself (transport unavailable, resolver failure,
+ * bad address), where no delivery agent logs them, and handing a
+ * finished message's bounce or trace log to its service.
  *
  * Interface (qmgr.h): qmgr_log_append(), qmgr_log_status(),
- * qmgr_bounce_flush(), qmgr_trace_flush().
+ * qmgr_log_result(), qmgr_log_verdict(), qmgr_log_flush();
+ * qmgr_log_flush_fn.
  *
- * Log file format and writing: lib/bounce_log.h (one "name=value" block
- * per recipient, the form the bounce service and postqueue/showq read).
- * Each append is fsynced before the caller marks a recipient DONE, so a
- * bounced recipient is never dropped without its bounce entry.
+ * Log file format and writing: lib/global/bounce_log.h (one "name=value"
+ * block per recipient, the form the bounce service and postqueue/showq
+ * read). Each append is fsynced before the caller marks a recipient DONE,
+ * so a bounced recipient is never dropped without its bounce entry.
  *
  * SECURITY: values come from queue files and agent replies; bounce_log.c
  * replaces newlines and other control characters so an entry cannot
  * forge another.
  */
 #include <stdio.h>
+#include <unistd.h>
 #include "bounce_log.h"
 #include "deliver.h"
+#include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
@@ -58,24 +62,70 @@ qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt, const char *stat
 }
 
 /*
- * Turn bounce/ID into a non-delivery notice: the bounce service client
- * (qmgr_bounce.c) plugs into qmgr_bounce_flush_fn when the daemon starts.
- * Without it (unit tests) the log stays in bounce/ and the queue file
- * may go. Returns 0 when the queue file may be removed.
+ * Record one result. Bounces are logged to bounce/ID first (if that
+ * fails the recipient stays deferred); deferrals go to defer/ID. For
+ * address verification (trace_flags) final verdicts go to trace/ID, and
+ * so do deliveries with NOTIFY=SUCCESS (success DSNs).
  */
-int     (*qmgr_bounce_flush_fn)(const QMGR_MESSAGE *msg);
-
-int
-qmgr_bounce_flush(const QMGR_MESSAGE *msg)
+void
+qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
+                const char *reason)
 {
-    return qmgr_bounce_flush_fn ? qmgr_bounce_flush_fn(msg) : 0;
+    QMGR_RCPT *r = msg->rcpt + index;
+
+    mem_free(r->reason);
+    r->reason = mem_strdup(reason ? reason : "");
+    snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn
+             : status == DELIVER_SENT ? "2.0.0"
+             : status == DELIVER_BOUNCE ? "5.0.0" : "4.0.0");
+    if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
+        /* sendmail -bv: the verdict goes into the status report only */
+        if (qmgr_log_append(QUEUE_TRACE, msg, r, status == DELIVER_SENT
+                            ? "deliverable" : "undeliverable") == 0)
+            r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
+        else
+            r->state = QMGR_RCPT_DEFER;
+    } else if (status == DELIVER_SENT) {
+        r->state = QMGR_RCPT_SENT;
+        /* NOTIFY=SUCCESS: the trace service reports it when the message is
+         * done (a notice lost to a log error is not a lost message) */
+        if (r->dsn_notify & DSN_NOTIFY_SUCCESS)
+            (void) qmgr_log_append(QUEUE_TRACE, msg, r, "delivered");
+    } else if (status == DELIVER_BOUNCE
+               && qmgr_log_append(QUEUE_BOUNCE, msg, r, "failed") == 0) {
+        r->state = QMGR_RCPT_BOUNCED;
+    } else {                    /* deferred, or a bounce not logged: retry later */
+        r->state = QMGR_RCPT_DEFER;
+        (void) qmgr_log_append(QUEUE_DEFER, msg, r, "delayed");
+    }
 }
 
-/* trace/ID (sendmail -bv) into a delivery status report; as above. */
-int     (*qmgr_trace_flush_fn)(const QMGR_MESSAGE *msg);
+/* A verdict reached in qmgr: record it, and log it as an agent would. */
+void
+qmgr_log_verdict(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
+                 const char *reason)
+{
+    qmgr_log_result(msg, index, status, dsn, reason);
+    qmgr_log_status(msg, msg->rcpt + index,
+                    msg->rcpt[index].state == QMGR_RCPT_BOUNCED ? "bounced" : "deferred");
+}
+
+/*
+ * Turn bounce/ID into a non-delivery notice, or trace/ID (sendmail -bv,
+ * NOTIFY=SUCCESS) into a delivery status report: qmgr.c plugs the
+ * service client (qmgr_bounce.c) into qmgr_log_flush_fn when the daemon
+ * starts. Without it (unit tests) the log stays and the queue file may
+ * go. Returns 0 when the queue file may be removed (also when there is
+ * no such log).
+ */
+int     (*qmgr_log_flush_fn)(const char *queue, const QMGR_MESSAGE *msg);
 
 int
-qmgr_trace_flush(const QMGR_MESSAGE *msg)
+qmgr_log_flush(const char *queue, const QMGR_MESSAGE *msg)
 {
-    return qmgr_trace_flush_fn ? qmgr_trace_flush_fn(msg) : 0;
+    VSTRING *path = vstring_alloc(256);
+    int     have_log = access(queue_path(path, queue, msg->queue_id), F_OK) == 0;
+
+    vstring_free(path);
+    return have_log && qmgr_log_flush_fn ? qmgr_log_flush_fn(queue, msg) : 0;
 }

@@ -1,17 +1,32 @@
 /*
  * qmgr_message.c - one queue file in the active queue: read its
- * envelope, mark delivered recipients DONE, and decide its fate when
- * every delivery entry has finished.
+ * envelope, group its recipients into delivery entries, mark delivered
+ * recipients DONE, and decide its fate when every entry has finished.
  *
- * Interface (qmgr.h): qmgr_message_read(), qmgr_message_free(),
- * qmgr_message_mark_done(), qmgr_message_finish().
+ * Interface (qmgr.h): qmgr_message_list, qmgr_message_count (the active
+ * messages), qmgr_message_read(), qmgr_message_free(),
+ * qmgr_message_group(), qmgr_message_mark_done(), qmgr_message_finish(),
+ * qmgr_message_backoff(); qmgr_message_resolve_fn (resolve_clnt by
+ * default).
  *
  * Reading: the envelope up to MESG, then (via the XTRA offset in the
  * SIZE record) the extracted section up to END. RCPT records become
  * recipients with the offset of their record; DONE records are counted
  * but skipped; ORCP, DSN_ORCPT and DSN_NOTIFY apply to the next RCPT/DONE.
  * A CONTENT_FILTER record (either section) sends every recipient to the
- * filter (qmgr_queue.c).
+ * filter.
+ *
+ * Grouping: each recipient still to deliver is resolved to (transport,
+ * nexthop). Its queue is keyed by the lowercased nexthop, or by the
+ * lowercased recipient plus nexthop when the transport's recipient limit
+ * is 1 (then the concurrency limit is per recipient, as in Postfix).
+ * Recipients of one message for one queue share an entry until it holds
+ * <transport>_destination_recipient_limit of them (the entry being
+ * filled is only used within one grouping round, fill_gen). Resolver
+ * failures defer the recipient ("address resolver failure"); a syntax
+ * error bounces it ("bad address syntax"). A message with a content
+ * filter sends every other recipient to the filter's transport and
+ * nexthop instead of the resolver's (one entry per queue, as usual).
  *
  * Durability: a recipient is marked DONE (type byte overwritten in
  * place, not synced: a lost mark only repeats a delivery) only after its delivery was reported or its bounce
@@ -39,7 +54,12 @@
 #include "msg.h"
 #include "queue.h"
 #include "record.h"
+#include "rewrite_clnt.h"
 #include "qmgr.h"
+
+QMGR_MESSAGE *qmgr_message_list;
+int     qmgr_message_count;
+static unsigned long qmgr_message_group_gen;   /* one per qmgr_message_group() call */
 
 /* What the reader remembers between records. */
 typedef struct READ_STATE {
@@ -53,7 +73,7 @@ typedef struct READ_STATE {
 } READ_STATE;
 
 static void
-read_state_clear(READ_STATE *st)
+message_state_clear(READ_STATE *st)
 {
     mem_free(st->orcp);
     mem_free(st->dsn_orcpt);
@@ -186,7 +206,7 @@ message_record(READ_STATE *st, int type, const char *data, long offset,
         return 1;
     case REC_TYPE_DONE:
         st->done_count++;
-        read_state_clear(st);
+        message_state_clear(st);
         return 1;
     case REC_TYPE_MESG:
     case REC_TYPE_END:
@@ -288,11 +308,11 @@ qmgr_message_read(const char *queue, const char *id, const char **why)
     gettimeofday(&tv, 0);
     st.msg->active_time = (double) tv.tv_sec + (double) tv.tv_usec / 1e6;
     if (message_read_file(&st, fp, why) < 0) {
-        read_state_clear(&st);
+        message_state_clear(&st);
         qmgr_message_free(st.msg);
         st.msg = 0;
     }
-    read_state_clear(&st);
+    message_state_clear(&st);
     stream_close(fp);
     if (st.msg) {
         if (!st.msg->encoding)
@@ -327,6 +347,132 @@ qmgr_message_free(QMGR_MESSAGE *msg)
     mem_free(msg->client_addr);
     mem_free(msg->filter);
     mem_free(msg);
+}
+
+static int
+qmgr_message_resolve_default(const char *sender, const char *addr, VSTRING *transport,
+                             VSTRING *nexthop, VSTRING *recipient, int *flags)
+{
+    RESOLVE_REPLY reply;
+    int     rc;
+
+    resolve_reply_init(&reply);
+    rc = resolve_clnt(sender, addr, &reply);
+    if (rc == 0) {
+        vstring_strcpy(transport, STR(reply.transport));
+        vstring_strcpy(nexthop, STR(reply.nexthop));
+        vstring_strcpy(recipient, STR(reply.recipient));
+        *flags = reply.flags;
+    }
+    resolve_reply_free(&reply);
+    return rc;
+}
+
+QMGR_RESOLVE_FN qmgr_message_resolve_fn = qmgr_message_resolve_default;
+
+/* The entry of msg being filled for queue q (a new one when full). */
+static QMGR_ENTRY *
+message_fill_entry(QMGR_QUEUE *q, QMGR_MESSAGE *msg)
+{
+    if (q->fill_gen == qmgr_message_group_gen && q->fill_entry
+        && q->fill_entry->rcpt_count < q->transport->rcpt_limit)
+        return q->fill_entry;
+    q->fill_gen = qmgr_message_group_gen;
+    q->fill_entry = qmgr_entry_create(q, msg);
+    return q->fill_entry;
+}
+
+/*
+ * Content filtering overrides the resolver's answer (FILTER_README):
+ * filter is "transport:nexthop"; an empty nexthop means
+ * default_filter_nexthop, else the recipient's domain, else myhostname.
+ * Returns 0, or -1 when a part does not fit.
+ */
+static int
+message_filter_route(const char *filter, const char *recipient, VSTRING *transport,
+                     VSTRING *nexthop)
+{
+    const char *colon = strchr(filter, ':');
+    const char *dflt = var_def_filter_nexthop;
+    const char *domain = strrchr(recipient, '@');
+
+    if (colon == 0 || colon == filter
+        || vstring_ncpy(transport, filter, (size_t) (colon - filter)) < 0)
+        return -1;
+    if (colon[1])
+        return vstring_strcpy(nexthop, colon + 1);
+    if (*dflt)
+        return vstring_strcpy(nexthop, dflt);
+    if (domain && domain[1])
+        return vstring_strcpy(nexthop, domain + 1);
+    return vstring_strcpy(nexthop, var_myhostname);
+}
+
+void
+qmgr_message_group(QMGR_MESSAGE *msg)
+{
+    VSTRING *transport = vstring_alloc(256);
+    VSTRING *nexthop = vstring_alloc(1024);
+    VSTRING *recipient = vstring_alloc(2048);
+    VSTRING *key = vstring_alloc(4096);
+    long   *bounced = 0;
+    int     nbounced = 0;
+    int     flags;
+    time_t  now = time((time_t *) 0);
+
+    qmgr_message_group_gen++;
+    for (int i = 0; i < msg->rcpt_count; i++) {
+        QMGR_RCPT *r = msg->rcpt + i;
+        QMGR_TRANSPORT *tr;
+        QMGR_QUEUE *q;
+
+        if (r->state != QMGR_RCPT_TODO)
+            continue;
+        flags = 0;
+        if (qmgr_message_resolve_fn(msg->sender, r->address, transport, nexthop,
+                                    recipient, &flags) < 0
+            || (flags & RESOLVE_FLAG_FAIL) || LEN(transport) == 0) {
+            qmgr_log_verdict(msg, i, DELIVER_DEFER, "4.3.0", "address resolver failure");
+            continue;
+        }
+        if (flags & RESOLVE_FLAG_ERROR) {
+            qmgr_log_verdict(msg, i, DELIVER_BOUNCE, "5.1.3", "bad address syntax");
+            if (r->state == QMGR_RCPT_BOUNCED) {
+                if (bounced == 0)
+                    bounced = mem_array((size_t) msg->rcpt_count, sizeof(long));
+                bounced[nbounced++] = r->offset;
+            }
+            continue;
+        }
+        if (msg->filter
+            && message_filter_route(msg->filter, STR(recipient), transport, nexthop) < 0) {
+            qmgr_log_verdict(msg, i, DELIVER_DEFER, "4.3.5", "invalid content filter");
+            continue;
+        }
+        tr = qmgr_transport_find(STR(transport), 1);
+        if (tr->rcpt_limit == 1)
+            vstring_sprintf(key, "%s\n%s", STR(recipient), STR(nexthop));
+        else
+            vstring_strcpy(key, STR(nexthop));
+        vstring_lowercase(key);
+        q = qmgr_queue_find(tr, STR(key), STR(nexthop), 1);
+        if (qmgr_queue_dead(q, now)) {
+            vstring_sprintf(key, "delivery temporarily suspended: %s",
+                            q->dead_reason ? q->dead_reason : "destination unavailable");
+            qmgr_log_verdict(msg, i, DELIVER_DEFER, q->dead_dsn[0] == '4' ? q->dead_dsn
+                             : "4.0.0", STR(key));
+            continue;
+        }
+        qmgr_entry_add_rcpt(message_fill_entry(q, msg), i);
+        r->state = QMGR_RCPT_BUSY;
+    }
+    if (nbounced > 0)
+        (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, bounced, nbounced);
+    mem_free(bounced);
+    vstring_free(transport);
+    vstring_free(nexthop);
+    vstring_free(recipient);
+    vstring_free(key);
 }
 
 /* Mark every delivered recipient DONE (the file stays queued). */
@@ -420,14 +566,32 @@ message_expire(QMGR_MESSAGE *msg)
     return 0;
 }
 
+/*
+ * The time between attempts doubles as the message ages: the next try
+ * is "age" seconds away, clamped to [min_backoff, max_backoff]. A message
+ * that arrived long ago waits max_backoff; a fresh one min_backoff (also
+ * when max_backoff is the smaller).
+ */
+long
+qmgr_message_backoff(time_t now, time_t arrival, long min_backoff, long max_backoff)
+{
+    long    age = (long) (now - arrival);
+
+    if (age > max_backoff)
+        age = max_backoff;
+    if (age < min_backoff)
+        age = min_backoff;
+    return age;
+}
+
 /* Move to deferred/ with the next retry time as mtime. */
 static void
 message_defer(QMGR_MESSAGE *msg, time_t now)
 {
     VSTRING *path = vstring_alloc(256);
     struct timeval tv[2];
-    long    delay = qmgr_backoff(now, (time_t) msg->arrival_time,
-                                 var_min_backoff, var_max_backoff);
+    long    delay = qmgr_message_backoff(now, (time_t) msg->arrival_time,
+                                         var_min_backoff, var_max_backoff);
 
     tv[0].tv_sec = now;
     tv[0].tv_usec = 0;
@@ -438,16 +602,6 @@ message_defer(QMGR_MESSAGE *msg, time_t now)
     if (queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, msg->queue_id, 1) < 0)
         msg_warn("%s: move to %s: %m", msg->queue_id, QUEUE_DEFERRED);
     vstring_free(path);
-}
-
-static int
-message_has_log(const QMGR_MESSAGE *msg, const char *queue)
-{
-    VSTRING *path = vstring_alloc(256);
-    int     rc = access(queue_path(path, queue, msg->queue_id), F_OK) == 0;
-
-    vstring_free(path);
-    return rc;
 }
 
 void
@@ -465,8 +619,7 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
         && message_expire(msg) == 0)
         pending = 0;
     if (pending == 0) {
-        if ((message_has_log(msg, QUEUE_BOUNCE) && qmgr_bounce_flush(msg) < 0)
-            || (message_has_log(msg, QUEUE_TRACE) && qmgr_trace_flush(msg) < 0)) {
+        if (qmgr_log_flush(QUEUE_BOUNCE, msg) < 0 || qmgr_log_flush(QUEUE_TRACE, msg) < 0) {
             message_mark_sent(msg);     /* qmgr_entry_done() may have skipped it */
             message_defer(msg, now);    /* keep it until the bounce is sent */
         } else {
@@ -486,5 +639,5 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
         msg->next->prev = msg->prev;
     qmgr_message_count--;
     qmgr_message_free(msg);
-    qmgr_kick();
+    qmgr_sched_kick();
 }

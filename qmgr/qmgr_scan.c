@@ -1,10 +1,9 @@
 /*
- * qmgr_scan.c - the active message list, start-up recovery, and the
- * incoming/deferred queue scans that feed messages into active/.
+ * qmgr_scan.c - start-up recovery, and the incoming/deferred queue
+ * scans that feed messages into active/ (and the active message list).
  *
- * Interface (qmgr.h): qmgr_message_list, qmgr_message_count,
- * qmgr_recover(), qmgr_scan_request(), qmgr_scan_feed(),
- * qmgr_scan_pending().
+ * Interface (qmgr.h): qmgr_scan_recover(), qmgr_scan_request(),
+ * qmgr_scan_feed(), qmgr_scan_pending().
  *
  * A scan reads the directory's names once and then feeds them a few at
  * a time (qmgr_scan_feed, called from the scheduler round), so a large
@@ -29,9 +28,6 @@
 #include "msg.h"
 #include "queue.h"
 #include "qmgr.h"
-
-QMGR_MESSAGE *qmgr_message_list;
-int     qmgr_message_count;
 
 typedef struct QMGR_SCAN {
     const char *queue;
@@ -65,7 +61,7 @@ scan_dir_names(const char *dir)
 }
 
 void
-qmgr_recover(void)
+qmgr_scan_recover(void)
 {
     ARGV   *names = scan_dir_names(QUEUE_ACTIVE);
 
@@ -99,7 +95,7 @@ qmgr_scan_request(int flags)
         scan_start(&scan_incoming, 1);
     if (flags & QMGR_SCAN_DEFERRED)
         scan_start(&scan_deferred, (flags & QMGR_SCAN_ALL) != 0);
-    qmgr_kick();
+    qmgr_sched_kick();
 }
 
 int

@@ -1,36 +1,23 @@
 /*
  * qmgr_sched.c - the scheduler: which waiting entries start now.
  *
- * Interface (qmgr.h): qmgr_kick(), qmgr_sched_run(),
+ * Interface (qmgr.h): qmgr_sched_kick(), qmgr_sched_run(),
  * qmgr_sched_flush_dead(), qmgr_sched_timers_init().
  *
- * qmgr_kick() sets a zero-delay timer, so that every change (a scan
+ * qmgr_sched_kick() sets a zero-delay timer, so that every change (a scan
  * request, a finished delivery, a finished message) leads to one round
  * on the next event loop iteration: feed a batch of messages from the
  * queue scans, then start deliveries. Per transport the queues are
  * served round-robin; a queue runs at most its concurrency window of
  * entries at once, a transport at most proc_limit (default_process_limit).
  *
- * Concurrency window (Postfix 2.5+ scheduler, SCHEDULER_README): a new
- * destination queue starts at initial_destination_concurrency (at most
- * <transport>_destination_concurrency_limit). Each finished delivery is
- * feedback: one without a connection or handshake failure adds the
- * positive feedback (default 1, also "N/M" or "N/concurrency") to a
- * success count and the window grows by one each time that count reaches
- * 1 (at the end of a run of 1/feedback deliveries), up to the limit; a
- * failed one subtracts the negative feedback and the window shrinks by one
- * at the start of each such run, never below 1. Failures also add
- * 1/window to the failed pseudo-cohort count (reset by any good delivery);
- * when it reaches <transport>_destination_concurrency_failed_cohort_limit
- * (default 1; 0 = never) the destination is dead: window 0 for
- * minimal_backoff_time, its waiting and new recipients deferred at once
- * with "delivery temporarily suspended: <last reason>"; a later good
- * result, the end of that time, or 'F' (flush) revive it at the initial
- * window. A delivery agent that reports no verdict (transport trouble)
- * gives no feedback. A transport that could not be
- * reached is dead for transport_retry_time: its entries are deferred at
- * once (so the messages move to deferred/ with a future retry time and
- * nothing loops); 'F' forgets that.
+ * A queue's window grows and shrinks with the feedback of finished
+ * deliveries, and a queue that fails too often is dead for a while: its
+ * waiting entries are deferred here (qmgr_queue.c has the window
+ * arithmetic). A transport that could not be reached is dead for
+ * transport_retry_time: its entries are deferred at once (so the
+ * messages move to deferred/ with a future retry time and nothing
+ * loops); 'F' forgets dead transports and destinations.
  *
  * The queue_run_delay timer requests a deferred scan periodically.
  */
@@ -56,11 +43,11 @@ sched_kick_event(void *ctx)
     (void) qmgr_scan_feed(QMGR_FEED_BATCH);
     qmgr_sched_run();
     if (qmgr_scan_pending() && qmgr_message_count < var_qmgr_active_limit)
-        qmgr_kick();
+        qmgr_sched_kick();
 }
 
 void
-qmgr_kick(void)
+qmgr_sched_kick(void)
 {
     if (kick_pending)
         return;
@@ -176,108 +163,4 @@ void
 qmgr_sched_timers_init(void)
 {
     event_timer(sched_deferred_timer, 0, (double) var_queue_run_delay);
-}
-
-/* ---- concurrency window and feedback ---------------------------------- */
-
-void
-qmgr_queue_init_window(QMGR_QUEUE *q)
-{
-    QMGR_TRANSPORT *tr = q->transport;
-
-    q->window = tr->init_window < tr->dest_limit ? tr->init_window : tr->dest_limit;
-    q->success = q->failure = q->fail_cohorts = 0;
-    q->dead_until = 0;
-    q->dead_dsn[0] = 0;
-    mem_free(q->dead_reason);
-    q->dead_reason = 0;
-}
-
-int
-qmgr_queue_dead(QMGR_QUEUE *q, time_t now)
-{
-    if (q->window > 0)
-        return 0;
-    if (q->dead_until > now)
-        return 1;
-    qmgr_queue_init_window(q);      /* the dead period is over */
-    return 0;
-}
-
-void
-qmgr_queue_defer_dead(QMGR_ENTRY *entry)
-{
-    QMGR_QUEUE *q = entry->queue;
-    VSTRING *why = vstring_alloc(256);
-
-    vstring_sprintf(why, "delivery temporarily suspended: %s",
-                    q->dead_reason ? q->dead_reason : "destination unavailable");
-    qmgr_entry_defer(entry, q->dead_dsn[0] == '4' ? q->dead_dsn : "4.0.0", STR(why));
-    vstring_free(why);
-    qmgr_entry_done(entry);
-}
-
-#define SCHED_EPSILON 1e-5
-
-static void
-sched_feedback_ok(QMGR_QUEUE *q)
-{
-    QMGR_TRANSPORT *tr = q->transport;
-    double  fb;
-
-    q->fail_cohorts = 0;
-    if (q->window == 0) {           /* it is alive after all */
-        qmgr_queue_init_window(q);
-        return;
-    }
-    if (q->window >= tr->dest_limit)
-        return;
-    fb = tr->pos_per_window ? tr->pos_feedback / q->window : tr->pos_feedback;
-    q->success += fb;
-    while (q->success + SCHED_EPSILON >= 1 && q->window < tr->dest_limit) {
-        q->window++;
-        q->success -= 1;
-        q->failure = 0;
-    }
-    if (q->window >= tr->dest_limit)
-        q->success = 0;
-}
-
-static void
-sched_feedback_fail(QMGR_QUEUE *q, const char *dsn, const char *reason, time_t now)
-{
-    QMGR_TRANSPORT *tr = q->transport;
-    double  fb;
-
-    if (q->window == 0)             /* already dead */
-        return;
-    q->fail_cohorts += 1.0 / q->window;
-    fb = tr->neg_per_window ? tr->neg_feedback / q->window : tr->neg_feedback;
-    if (fb > 0) {
-        q->failure -= fb;
-        while (q->failure + SCHED_EPSILON < 0 && q->window > 1) {
-            q->window--;
-            q->failure += 1;
-            q->success = 0;
-        }
-        if (q->failure < -1)
-            q->failure = -1;
-    }
-    if (tr->cohort_limit > 0 && q->fail_cohorts + SCHED_EPSILON >= tr->cohort_limit) {
-        q->window = 0;
-        q->dead_until = now + var_min_backoff;
-        snprintf(q->dead_dsn, sizeof(q->dead_dsn), "%s", dsn && *dsn ? dsn : "4.0.0");
-        mem_free(q->dead_reason);
-        q->dead_reason = mem_strdup(reason && *reason ? reason : "destination unavailable");
-    }
-}
-
-void
-qmgr_queue_feedback(QMGR_QUEUE *q, int verdict, const char *dsn, const char *reason,
-                    time_t now)
-{
-    if (verdict == QMGR_FEEDBACK_OK)
-        sched_feedback_ok(q);
-    else if (verdict == QMGR_FEEDBACK_FAIL)
-        sched_feedback_fail(q, dsn, reason, now);
 }

@@ -16,8 +16,8 @@
  * next deferral tries again. A message without a WARN record (written
  * while delay_warning_time was 0) never gets a warning.
  *
- * The request is synchronous, with the same bounded timeouts as the
- * bounce request (qmgr_bounce.c).
+ * The request goes through qmgr_bounce_request() (qmgr_bounce.c), the
+ * client the bounce and trace requests use.
  *
  * SECURITY: the queue file is ours (cleanup, same uid) and is opened
  * O_NOFOLLOW; envelope records are read with REC_MAX_DEFAULT bounds, at
@@ -31,17 +31,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "attr.h"
-#include "connect.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "queue.h"
 #include "record.h"
 #include "qmgr.h"
 
-#define QMGR_WARN_PATH          MAIL_CLASS_PRIVATE "/" SERVICE_DEFER
-#define QMGR_WARN_GREET_TIMEOUT 20
-#define QMGR_WARN_TIMEOUT       100
 #define QMGR_WARN_RECORDS       8       /* WARN records updated per file */
 
 typedef struct QMGR_WARN_REC {
@@ -99,53 +94,6 @@ qmgr_warn_clear(int fd, const char *id, const QMGR_WARN_REC *recs, int count)
     return rc;
 }
 
-/* Ask the defer service for the notice; 0 when it says done. */
-static int
-qmgr_warn_request(const QMGR_MESSAGE *msg)
-{
-    ATTR_LIST *list;
-    STREAM *s;
-    long    status = -1;
-    long    timeout = var_ipc_timeout < QMGR_WARN_TIMEOUT ? var_ipc_timeout
-        : QMGR_WARN_TIMEOUT;
-    const char *why = 0;
-    int     fd;
-
-    if ((fd = unix_connect(QMGR_WARN_PATH, QMGR_WARN_GREET_TIMEOUT)) < 0) {
-        msg_warn("%s: connect to %s: %m; delay notification deferred",
-                 msg->queue_id, QMGR_WARN_PATH);
-        return -1;
-    }
-    s = stream_fdopen(fd);
-    list = attr_list_alloc();
-    stream_set_timeout(s, QMGR_WARN_GREET_TIMEOUT);
-    if (attr_expect_protocol(s, PROTO_BOUNCE) < 0) {
-        why = "no greeting from the defer service";
-    } else {
-        attr_add(list, ATTR_REQUEST, BOUNCE_REQ_WARN);
-        attr_add(list, ATTR_QUEUE_NAME, QUEUE_ACTIVE);
-        attr_add(list, ATTR_QUEUE_ID, msg->queue_id);
-        attr_add(list, ATTR_SENDER, msg->sender);
-        attr_add(list, ATTR_ENCODING, msg->encoding);
-        attr_add(list, ATTR_DSN_ENVID, msg->dsn_envid);
-        attr_add_long(list, ATTR_DSN_RET, msg->dsn_ret);
-        stream_set_timeout(s, (int) timeout);
-        if (attr_write(s, list) < 0)
-            why = "cannot send the request to the defer service";
-        else if (attr_read(s, list) != 1 || attr_get_long(list, ATTR_STATUS, &status) < 0)
-            why = "no reply from the defer service";
-        else if (status != BOUNCE_STAT_OK)
-            why = "the defer service could not send it";
-    }
-    attr_list_free(list);
-    (void) stream_close(s);
-    if (why) {
-        msg_warn("%s: %s; delay notification deferred", msg->queue_id, why);
-        return -1;
-    }
-    return 0;
-}
-
 void
 qmgr_warn_check(QMGR_MESSAGE *msg, time_t now)
 {
@@ -165,7 +113,8 @@ qmgr_warn_check(QMGR_MESSAGE *msg, time_t now)
         return;
     }
     count = qmgr_warn_scan(fp, now, recs, &due);
-    if (count > 0 && due && qmgr_warn_request(msg) == 0)
+    if (count > 0 && due && qmgr_bounce_request(msg, SERVICE_DEFER, BOUNCE_REQ_WARN,
+                                              "delay notification") == 0)
         (void) qmgr_warn_clear(stream_fd(fp), msg->queue_id, recs, count);
     (void) stream_close(fp);
     vstring_free(path);

@@ -41,6 +41,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "privs.h"
+#include "sigreset.h"
 #include "spawn.h"
 
 #define SPAWN_WAIT_POLL_MS 100      /* fallback without pidfd */
@@ -167,17 +168,7 @@ spawn_attr_free(SPAWN_ATTR *attr)
 static void
 spawn_child(const SPAWN_ATTR *attr, int fd)
 {
-    struct sigaction sa;
-    sigset_t none;
-    int     sig;
-
-    memset(&sa, 0, sizeof(sa));
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_DFL;
-    for (sig = 1; sig < NSIG; sig++)
-        (void) sigaction(sig, &sa, NULL);       /* SIGPIPE was ignored */
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigreset(NULL, 0);                  /* every signal: SIGPIPE was ignored */
     alarm(0);
     (void) setsid();
     if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)

@@ -429,16 +429,8 @@ static int
 dict_db_changed(DICT *d)
 {
     DICT_DB *p = d->priv;
-    struct stat st;
 
-    if (p->tmp)
-        return 0;
-    if (stat(p->path, &st) < 0)
-        return 1;
-    return st.st_ino != p->st.st_ino || st.st_dev != p->st.st_dev
-        || st.st_size != p->st.st_size
-        || st.st_mtim.tv_sec != p->st.st_mtim.tv_sec
-        || st.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec;
+    return p->tmp ? 0 : dict_file_changed(p->path, &p->st);
 }
 
 /* dict_db_publish - fsync the finished temporary file, rename it in place */

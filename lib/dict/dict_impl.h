@@ -10,6 +10,8 @@
 #ifndef POSTHORN_DICT_IMPL_H
 #define POSTHORN_DICT_IMPL_H
 
+#include <sys/stat.h>
+
 #include "maps.h"
 #include "vstring.h"
 
@@ -42,6 +44,9 @@ struct DICT {
 
 void    dict_set_error(DICT *d, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
+/* Has the file at path changed since st (another file, size or mtime),
+ * or gone? For the types' changed method (maps.c). */
+int     dict_file_changed(const char *path, const struct stat *st);
 
 extern const DICT_OPS dict_hash_ops;
 extern const DICT_OPS dict_btree_ops;

@@ -330,14 +330,8 @@ int
 dict_rx_changed(DICT *d)
 {
     DICT_RX *rx = d->priv;
-    struct stat st;
 
-    if (stat(d->name, &st) < 0)
-        return 1;
-    return st.st_ino != rx->st.st_ino || st.st_dev != rx->st.st_dev
-        || st.st_size != rx->st.st_size
-        || st.st_mtim.tv_sec != rx->st.st_mtim.tv_sec
-        || st.st_mtim.tv_nsec != rx->st.st_mtim.tv_nsec;
+    return dict_file_changed(d->name, &rx->st);
 }
 
 int

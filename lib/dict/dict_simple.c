@@ -222,14 +222,8 @@ static int
 dict_texthash_changed(DICT *d)
 {
     DICT_MEMTYPE *p = d->priv;
-    struct stat st;
 
-    if (stat(d->name, &st) < 0)
-        return 1;
-    return st.st_ino != p->st.st_ino || st.st_dev != p->st.st_dev
-        || st.st_size != p->st.st_size
-        || st.st_mtim.tv_sec != p->st.st_mtim.tv_sec
-        || st.st_mtim.tv_nsec != p->st.st_mtim.tv_nsec;
+    return dict_file_changed(d->name, &p->st);
 }
 
 const DICT_OPS dict_texthash_ops = {

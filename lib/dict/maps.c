@@ -44,6 +44,19 @@ dict_set_error(DICT *d, const char *fmt, ...)
     va_end(ap);
 }
 
+int
+dict_file_changed(const char *path, const struct stat *st)
+{
+    struct stat now;
+
+    if (stat(path, &now) < 0)
+        return 1;
+    return now.st_ino != st->st_ino || now.st_dev != st->st_dev
+        || now.st_size != st->st_size
+        || now.st_mtim.tv_sec != st->st_mtim.tv_sec
+        || now.st_mtim.tv_nsec != st->st_mtim.tv_nsec;
+}
+
 static const DICT_OPS *
 dict_find_type(const char *type)
 {

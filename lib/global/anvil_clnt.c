@@ -6,8 +6,9 @@
  * kept connection (anvil restarted) is retried once on a fresh one; a
  * failure on a fresh connection is not, so an anvil that does not answer
  * costs one timeout. Then the client backs off (fails at once) for
- * ANVIL_CLNT_BACKOFF seconds. The first request on a new connection
- * is written before anvil's {protocol=anvil} greeting is read. Each
+ * ANVIL_CLNT_BACKOFF seconds. The connection is an ATTR_CLNT
+ * (lib/util/attr_clnt.c): the first request on a new connection is
+ * written before anvil's {protocol=anvil} greeting is read. Each
  * exchange is bounded by $ipc_timeout (read once by mail_params_init())
  * or ANVIL_CLNT_TIMEOUT, whichever is smaller.
  *
@@ -24,12 +25,11 @@
 
 #include "anvil_clnt.h"
 #include "attr.h"
-#include "connect.h"
+#include "attr_clnt.h"
 #include "mail_params.h"
 #include "msg.h"
 
-static STREAM *anvil_stream;
-static int anvil_fresh;                 /* greeting not yet read */
+static ATTR_CLNT anvil_conn = ATTR_CLNT_INIT(ANVIL_CLNT_PATH, PROTO_ANVIL);
 static time_t anvil_down_until;         /* backing off until then */
 
 /* $ipc_timeout (mail_params.h), but never more than ANVIL_CLNT_TIMEOUT. */
@@ -44,24 +44,7 @@ anvil_clnt_timeout(void)
 void
 anvil_clnt_close(void)
 {
-    if (anvil_stream) {
-        (void) stream_close(anvil_stream);
-        anvil_stream = NULL;
-    }
-}
-
-static int
-anvil_clnt_open(void)
-{
-    int     timeout = anvil_clnt_timeout();
-    int     fd;
-
-    if ((fd = unix_connect(ANVIL_CLNT_PATH, timeout)) < 0)
-        return -1;
-    anvil_stream = stream_fdopen(fd);
-    stream_set_timeout(anvil_stream, timeout);
-    anvil_fresh = 1;
-    return 0;
+    attr_clnt_close(&anvil_conn);
 }
 
 /* One exchange with one retry; ANVIL_STAT_OK with status=0 in reply. */
@@ -80,15 +63,12 @@ anvil_clnt_call(const char *request, const char *service, const char *addr,
     attr_add(req, ATTR_REQUEST, request);
     attr_addf(req, ATTR_IDENT, "%s:%s", service, addr);
     for (int attempt = 0; attempt < 2 && ret != ANVIL_STAT_OK; attempt++) {
-        int     reused = anvil_stream != NULL;
+        int     reused = anvil_conn.stream != NULL;
 
-        if (!reused && anvil_clnt_open() < 0)
+        if (!reused && attr_clnt_open(&anvil_conn, anvil_clnt_timeout()) < 0)
             break;
-        if (attr_write(anvil_stream, req) == 0
-            && (!anvil_fresh || attr_expect_protocol(anvil_stream, PROTO_ANVIL) == 0)
-            && attr_read(anvil_stream, reply) == 1
+        if (attr_clnt_exchange(&anvil_conn, req, reply) == 0
             && attr_get_long(reply, ATTR_STATUS, &status) == 0) {
-            anvil_fresh = 0;
             if (status == ANVIL_STAT_OK)
                 ret = ANVIL_STAT_OK;
             else
@@ -99,7 +79,7 @@ anvil_clnt_call(const char *request, const char *service, const char *addr,
                 break;
         }
     }
-    if (ret != ANVIL_STAT_OK && anvil_stream == NULL) {
+    if (ret != ANVIL_STAT_OK && anvil_conn.stream == NULL) {
         msg_warn("problem talking to service %s: connection limits are not enforced "
                  "for %d seconds", ANVIL_CLNT_PATH, ANVIL_CLNT_BACKOFF);
         anvil_down_until = time(NULL) + ANVIL_CLNT_BACKOFF;

@@ -97,6 +97,31 @@ header_angle_end(const char *lt, const char *end)
 }
 
 /*
+ * Inside a quoted string or a (nested) comment: consume the character at
+ * *cpp (a backslash takes the next one along) and track where it ends.
+ * Returns 0 without consuming anything when outside both. quoted NULL:
+ * the caller handles quotes itself (only comments are skipped).
+ */
+static int
+header_skip_special(const char **cpp, const char *end, int *quoted, int *comment)
+{
+    int     c = (unsigned char) **cpp;
+    int     in_quote = quoted != NULL && *quoted;
+
+    if (!in_quote && !*comment)
+        return 0;
+    if (c == '\\' && *cpp + 1 < end)
+        (*cpp)++;
+    else if (in_quote && c == '"')
+        *quoted = 0;
+    else if (*comment && c == '(')
+        (*comment)++;
+    else if (*comment && c == ')')
+        (*comment)--;
+    return 1;
+}
+
+/*
  * The address of one list element [s, e): the inside of <...> (source
  * route dropped) or the element without leading/trailing comments and
  * space. Returns 1 and the span, or 0 when there is no address.
@@ -111,22 +136,12 @@ header_addr_span(const char *s, const char *e, const char **as, const char **ae)
         int     c = (unsigned char) *cp;
 
         if (quoted) {
-            if (c == '\\' && cp + 1 < e)
-                cp++;
-            else if (c == '"')
-                quoted = 0;
+            header_skip_special(&cp, e, &quoted, &comment);
             last = cp;
             continue;
         }
-        if (comment) {
-            if (c == '\\' && cp + 1 < e)
-                cp++;
-            else if (c == '(')
-                comment++;
-            else if (c == ')')
-                comment--;
+        if (header_skip_special(&cp, e, &quoted, &comment))
             continue;
-        }
         if (c == '(') {
             comment = 1;
         } else if (c == '<') {
@@ -165,15 +180,8 @@ header_addr_text(const char *s, const char *e, VSTRING *ext, VSTRING *internal)
     for (const char *cp = s; cp < e; cp++) {
         int     c = (unsigned char) *cp;
 
-        if (comment) {
-            if (c == '\\' && cp + 1 < e)
-                cp++;
-            else if (c == '(')
-                comment++;
-            else if (c == ')')
-                comment--;
-            continue;
-        }
+        if (header_skip_special(&cp, e, NULL, &comment))
+            continue;                           /* comments go; quotes are kept */
         if (!quoted && c == '(') {
             comment = 1;
             continue;
@@ -249,17 +257,8 @@ header_addr_rewrite(VSTRING *header, HEADER_ADDR_FN fn, void *ctx)
     for (const char *cp = elem; cp <= end; cp++) {
         int     c = cp < end ? (unsigned char) *cp : 0;
 
-        if (cp < end && (quoted || comment)) {
-            if (c == '\\' && cp + 1 < end)
-                cp++;
-            else if (quoted && c == '"')
-                quoted = 0;
-            else if (comment && c == '(')
-                comment++;
-            else if (comment && c == ')')
-                comment--;
+        if (cp < end && header_skip_special(&cp, end, &quoted, &comment))
             continue;
-        }
         if (c == '"')
             quoted = 1;
         else if (c == '(')

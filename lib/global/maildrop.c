@@ -27,6 +27,15 @@ maildrop_check_init(MAILDROP_CHECK *c, long line_limit)
             (size_t) line_limit : REC_MAX_DEFAULT;
 }
 
+void
+maildrop_check_init_queue(MAILDROP_CHECK *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->section = MAILDROP_SECT_ENVELOPE;
+    c->queue_file = 1;
+    c->content_max = REC_MAX_DEFAULT;
+}
+
 size_t
 maildrop_record_max(const MAILDROP_CHECK *c)
 {
@@ -174,6 +183,112 @@ maildrop_check_recipients(MAILDROP_CHECK *c, int type, const char *data, size_t 
     }
 }
 
+/*
+ * Requeued queue files (postsuper -r). Written by cleanup, but checked as
+ * strictly as a user's file: every type against its section, every
+ * length against a bound, addresses and text for control characters.
+ */
+
+/* SIZE: REC_SIZE_WIDTH bytes of digits and spaces. */
+static int
+maildrop_size_ok(const char *data, size_t len)
+{
+    return len == REC_SIZE_WIDTH && strspn(data, "0123456789 ") == len;
+}
+
+/* "name=value" with a short name and printable text. */
+static int
+maildrop_queue_attr_ok(const char *data, size_t len)
+{
+    const char *eq = memchr(data, '=', len);
+
+    return eq != NULL && eq > data && eq - data <= 100 && maildrop_text_ok(data, len);
+}
+
+/* Recipient records, in the envelope after FROM or in the extracted section. */
+static int
+maildrop_queue_rcpt(MAILDROP_CHECK *c, int type, const char *data, size_t len)
+{
+    switch (type) {
+    case REC_TYPE_DSN_ORCPT:
+    case REC_TYPE_ORCP:
+        if (!maildrop_address_ok(data, len))
+            return maildrop_bad(c, "bad original recipient record");
+        c->pending = 1;
+        return 0;
+    case REC_TYPE_DSN_NOTIFY:
+        if (len < 1 || len > 2 || strspn(data, "0123456789") < len)
+            return maildrop_bad(c, "bad dsn notify record");
+        c->pending = 1;
+        return 0;
+    case REC_TYPE_RCPT:
+    case REC_TYPE_DONE:
+        if (len == 0 || !maildrop_address_ok(data, len))
+            return maildrop_bad(c, "bad recipient record");
+        c->pending = 0;
+        c->rcpt_count += type == REC_TYPE_RCPT;
+        return 0;
+    case REC_TYPE_ATTR:
+        return maildrop_queue_attr_ok(data, len) ? 0 : maildrop_bad(c, "bad attribute record");
+    case REC_TYPE_WARN:
+        return maildrop_time_ok(data, len) ? 0 : maildrop_bad(c, "bad warning time record");
+    case REC_TYPE_CONTENT_FILTER:
+        return maildrop_text_ok(data, len) ? 0 : maildrop_bad(c, "bad content filter record");
+    default:
+        return 1;                               /* not a recipient record */
+    }
+}
+
+static int
+maildrop_queue_envelope(MAILDROP_CHECK *c, int type, const char *data, size_t len)
+{
+    int     ret;
+
+    if (!c->have_size)
+        return type == REC_TYPE_SIZE && maildrop_size_ok(data, len) ?
+            (c->have_size = 1, 0) : maildrop_bad(c, "first record is not the size record");
+    if (!c->have_time)
+        return type == REC_TYPE_TIME && maildrop_time_ok(data, len) ?
+            (c->have_time = 1, 0) : maildrop_bad(c, "no arrival time after the size record");
+    switch (type) {
+    case REC_TYPE_CTIM:
+        return maildrop_time_ok(data, len) ? 0 : maildrop_bad(c, "bad create time record");
+    case REC_TYPE_FULL:
+        return len <= MAILDROP_FULL_MAX && maildrop_text_ok(data, len) ? 0
+            : maildrop_bad(c, "bad full name record");
+    case REC_TYPE_FROM:
+        if (c->have_from || !maildrop_address_ok(data, len))
+            return maildrop_bad(c, "bad or duplicate sender record");
+        c->have_from = 1;
+        return 0;
+    case REC_TYPE_ATTR:
+        return maildrop_queue_attr_ok(data, len) ? 0 : maildrop_bad(c, "bad attribute record");
+    default:
+        break;
+    }
+    if (!c->have_from)
+        return maildrop_bad(c, "record before the sender record");
+    if ((ret = maildrop_queue_rcpt(c, type, data, len)) <= 0)
+        return ret;
+    switch (type) {
+    case REC_TYPE_DSN_ENVID:
+        return len <= MAILDROP_ENVID_MAX && maildrop_text_ok(data, len) ? 0
+            : maildrop_bad(c, "bad dsn envid record");
+    case REC_TYPE_DSN_RET:
+        return len == 1 && (data[0] == '1' || data[0] == '2') ? 0
+            : maildrop_bad(c, "bad dsn ret record");
+    case REC_TYPE_MESG:
+        if (len != 0 || c->pending)
+            return maildrop_bad(c, "bad message content record");
+        c->section = MAILDROP_SECT_CONTENT;
+        return 0;
+    default:
+        return maildrop_bad(c, "unexpected record type in envelope");
+    }
+}
+
+/* ---- both grammars ---------------------------------------------------- */
+
 int
 maildrop_check(MAILDROP_CHECK *c, int type, const char *data, size_t len)
 {
@@ -186,6 +301,8 @@ maildrop_check(MAILDROP_CHECK *c, int type, const char *data, size_t len)
         return maildrop_bad(c, "record too long");
     switch (c->section) {
     case MAILDROP_SECT_ENVELOPE:
+        if (c->queue_file)
+            return maildrop_queue_envelope(c, type, data, len);
         if ((ret = maildrop_check_envelope(c, type, data, len)) <= 0)
             return ret;
         return maildrop_check_recipients(c, type, data, len);
@@ -199,9 +316,15 @@ maildrop_check(MAILDROP_CHECK *c, int type, const char *data, size_t len)
         return maildrop_bad(c, "unexpected record type in message content");
     case MAILDROP_SECT_EXTRA:
         if (type == REC_TYPE_END && len == 0) {
+            if (c->pending)         /* queue file (a maildrop file has none here) */
+                return maildrop_bad(c, "original recipient without recipient");
+            if (c->rcpt_count == 0)
+                return maildrop_bad(c, "no recipients left to deliver");
             c->section = MAILDROP_SECT_DONE;
             return 1;
         }
+        if (c->queue_file && (ret = maildrop_queue_rcpt(c, type, data, len)) <= 0)
+            return ret;
         return maildrop_bad(c, "unexpected record type after message content");
     default:
         return maildrop_bad(c, "record after the end record");
@@ -213,174 +336,5 @@ maildrop_check_end(MAILDROP_CHECK *c)
 {
     if (c->section != MAILDROP_SECT_DONE)
         return maildrop_bad(c, "premature end of input");
-    return 0;
-}
-
-/*
- * Requeued queue files (postsuper -r). Written by cleanup, but checked as
- * strictly as a user's file: every type against its section, every
- * length against a bound, addresses and text for control characters.
- */
-void
-maildrop_qcheck_init(MAILDROP_QCHECK *c)
-{
-    memset(c, 0, sizeof(*c));
-    c->section = MAILDROP_SECT_ENVELOPE;
-}
-
-size_t
-maildrop_qrecord_max(const MAILDROP_QCHECK *c)
-{
-    return c->section == MAILDROP_SECT_CONTENT ? REC_MAX_DEFAULT : MAILDROP_ENV_MAX;
-}
-
-static int
-maildrop_qbad(MAILDROP_QCHECK *c, const char *why)
-{
-    c->why = why;
-    return -1;
-}
-
-/* SIZE: REC_SIZE_WIDTH bytes of digits and spaces. */
-static int
-maildrop_size_ok(const char *data, size_t len)
-{
-    return len == REC_SIZE_WIDTH && strspn(data, "0123456789 ") == len;
-}
-
-/* "name=value" with a short name and printable text. */
-static int
-maildrop_qattr_ok(const char *data, size_t len)
-{
-    const char *eq = memchr(data, '=', len);
-
-    return eq != NULL && eq > data && eq - data <= 100 && maildrop_text_ok(data, len);
-}
-
-/* Recipient records, in the envelope after FROM or in the extracted section. */
-static int
-maildrop_qcheck_rcpt(MAILDROP_QCHECK *c, int type, const char *data, size_t len)
-{
-    switch (type) {
-    case REC_TYPE_DSN_ORCPT:
-    case REC_TYPE_ORCP:
-        if (!maildrop_address_ok(data, len))
-            return maildrop_qbad(c, "bad original recipient record");
-        c->pending = 1;
-        return 0;
-    case REC_TYPE_DSN_NOTIFY:
-        if (len < 1 || len > 2 || strspn(data, "0123456789") < len)
-            return maildrop_qbad(c, "bad dsn notify record");
-        c->pending = 1;
-        return 0;
-    case REC_TYPE_RCPT:
-    case REC_TYPE_DONE:
-        if (len == 0 || !maildrop_address_ok(data, len))
-            return maildrop_qbad(c, "bad recipient record");
-        c->pending = 0;
-        c->live_rcpts += type == REC_TYPE_RCPT;
-        return 0;
-    case REC_TYPE_ATTR:
-        return maildrop_qattr_ok(data, len) ? 0 : maildrop_qbad(c, "bad attribute record");
-    case REC_TYPE_WARN:
-        return maildrop_time_ok(data, len) ? 0 : maildrop_qbad(c, "bad warning time record");
-    case REC_TYPE_CONTENT_FILTER:
-        return maildrop_text_ok(data, len) ? 0 : maildrop_qbad(c, "bad content filter record");
-    default:
-        return 1;                               /* not a recipient record */
-    }
-}
-
-static int
-maildrop_qcheck_envelope(MAILDROP_QCHECK *c, int type, const char *data, size_t len)
-{
-    int     ret;
-
-    if (!c->have_size)
-        return type == REC_TYPE_SIZE && maildrop_size_ok(data, len) ?
-            (c->have_size = 1, 0) : maildrop_qbad(c, "first record is not the size record");
-    if (!c->have_time)
-        return type == REC_TYPE_TIME && maildrop_time_ok(data, len) ?
-            (c->have_time = 1, 0) : maildrop_qbad(c, "no arrival time after the size record");
-    switch (type) {
-    case REC_TYPE_CTIM:
-        return maildrop_time_ok(data, len) ? 0 : maildrop_qbad(c, "bad create time record");
-    case REC_TYPE_FULL:
-        return len <= MAILDROP_FULL_MAX && maildrop_text_ok(data, len) ? 0
-            : maildrop_qbad(c, "bad full name record");
-    case REC_TYPE_FROM:
-        if (c->have_from || !maildrop_address_ok(data, len))
-            return maildrop_qbad(c, "bad or duplicate sender record");
-        c->have_from = 1;
-        return 0;
-    case REC_TYPE_ATTR:
-        return maildrop_qattr_ok(data, len) ? 0 : maildrop_qbad(c, "bad attribute record");
-    default:
-        break;
-    }
-    if (!c->have_from)
-        return maildrop_qbad(c, "record before the sender record");
-    if ((ret = maildrop_qcheck_rcpt(c, type, data, len)) <= 0)
-        return ret;
-    switch (type) {
-    case REC_TYPE_DSN_ENVID:
-        return len <= MAILDROP_ENVID_MAX && maildrop_text_ok(data, len) ? 0
-            : maildrop_qbad(c, "bad dsn envid record");
-    case REC_TYPE_DSN_RET:
-        return len == 1 && (data[0] == '1' || data[0] == '2') ? 0
-            : maildrop_qbad(c, "bad dsn ret record");
-    case REC_TYPE_MESG:
-        if (len != 0 || c->pending)
-            return maildrop_qbad(c, "bad message content record");
-        c->section = MAILDROP_SECT_CONTENT;
-        return 0;
-    default:
-        return maildrop_qbad(c, "unexpected record type in envelope");
-    }
-}
-
-int
-maildrop_qcheck(MAILDROP_QCHECK *c, int type, const char *data, size_t len)
-{
-    int     ret;
-
-    c->records++;
-    if (type < 0)
-        return maildrop_qbad(c, "truncated or malformed record");
-    if (len > maildrop_qrecord_max(c))
-        return maildrop_qbad(c, "record too long");
-    switch (c->section) {
-    case MAILDROP_SECT_ENVELOPE:
-        return maildrop_qcheck_envelope(c, type, data, len);
-    case MAILDROP_SECT_CONTENT:
-        if (type == REC_TYPE_NORM || type == REC_TYPE_CONT)
-            return 0;
-        if (type == REC_TYPE_XTRA && len == 0) {
-            c->section = MAILDROP_SECT_EXTRA;
-            return 0;
-        }
-        return maildrop_qbad(c, "unexpected record type in message content");
-    case MAILDROP_SECT_EXTRA:
-        if (type == REC_TYPE_END && len == 0) {
-            if (c->pending)
-                return maildrop_qbad(c, "original recipient without recipient");
-            if (c->live_rcpts == 0)
-                return maildrop_qbad(c, "no recipients left to deliver");
-            c->section = MAILDROP_SECT_DONE;
-            return 1;
-        }
-        if ((ret = maildrop_qcheck_rcpt(c, type, data, len)) <= 0)
-            return ret;
-        return maildrop_qbad(c, "unexpected record type after message content");
-    default:
-        return maildrop_qbad(c, "record after the end record");
-    }
-}
-
-int
-maildrop_qcheck_end(MAILDROP_QCHECK *c)
-{
-    if (c->section != MAILDROP_SECT_DONE)
-        return maildrop_qbad(c, "premature end of input");
     return 0;
 }

@@ -17,7 +17,7 @@
  * remote client name or address.
  *
  * Interface:
- *   maildrop_check_init()   start checking a new stream
+ *   maildrop_check_init()   start checking a new stream (maildrop grammar)
  *   maildrop_record_max()   the length bound to pass to rec_get() next
  *   maildrop_check()        check one record: 0 = ok, 1 = END (done),
  *                           -1 = malformed (c->why says why)
@@ -33,9 +33,10 @@
  *   content:   NORM/CONT, then XTRA (empty)
  *   extracted: the recipient records and ATTR WARN CONTENT_FILTER, then END
  *
- * maildrop_qcheck_init/_record_max/_check/_end work as the maildrop_check
- * functions. pickup trusts a file with this grammar only when mail_owner
- * owns it; a user's file is always checked with the maildrop grammar.
+ * maildrop_check_init_queue() starts checking with this grammar; the
+ * other functions are the same. pickup trusts a file with this grammar
+ * only when mail_owner owns it; a user's file is always checked with the
+ * maildrop grammar.
  *
  * SECURITY: the records come from an unprivileged user (postdrop's stdin,
  * or a file that user owns in maildrop/). Every record type is checked
@@ -59,13 +60,15 @@
 
 typedef struct MAILDROP_CHECK {
     int     section;            /* MAILDROP_SECT_* */
+    int     queue_file;         /* the queue file grammar (postsuper -r) */
+    int     have_size;          /* queue file: SIZE seen */
     int     have_time;
     int     have_full;
     int     have_from;
     int     have_envid;
     int     have_ret;
-    int     pending;            /* DSN_ORCPT/DSN_NOTIFY/ORCP waiting for RCPT */
-    long    rcpt_count;
+    int     pending;            /* DSN_ORCPT/DSN_NOTIFY/ORCP waiting for RCPT (or DONE) */
+    long    rcpt_count;         /* RCPT records (DONE ones not counted) */
     size_t  content_max;        /* bound for one content record */
     long    records;
     const char *why;            /* reason of the last -1 */
@@ -73,24 +76,11 @@ typedef struct MAILDROP_CHECK {
 
 /* line_limit: $line_length_limit (content pieces are at most this). */
 void    maildrop_check_init(MAILDROP_CHECK *c, long line_limit);
+/* A requeued queue file (content records up to REC_MAX_DEFAULT). */
+void    maildrop_check_init_queue(MAILDROP_CHECK *c);
 size_t  maildrop_record_max(const MAILDROP_CHECK *c);
 int     maildrop_check(MAILDROP_CHECK *c, int type, const char *data, size_t len);
 int     maildrop_check_end(MAILDROP_CHECK *c);
-typedef struct MAILDROP_QCHECK {
-    int     section;            /* MAILDROP_SECT_* */
-    int     have_size;
-    int     have_time;
-    int     have_from;
-    int     pending;            /* DSN_ORCPT/DSN_NOTIFY/ORCP waiting for RCPT/DONE */
-    long    live_rcpts;         /* RCPT records (DONE ones not counted) */
-    long    records;
-    const char *why;
-} MAILDROP_QCHECK;
-
-void    maildrop_qcheck_init(MAILDROP_QCHECK *c);
-size_t  maildrop_qrecord_max(const MAILDROP_QCHECK *c);
-int     maildrop_qcheck(MAILDROP_QCHECK *c, int type, const char *data, size_t len);
-int     maildrop_qcheck_end(MAILDROP_QCHECK *c);
 
 /* Is text (len bytes) free of NUL and control characters? */
 int     maildrop_text_ok(const char *data, size_t len);

@@ -9,10 +9,11 @@
  * error, timeout, bad reply) closes it and is tried once more on a fresh
  * connection; a second failure returns -1 and the caller defers.
  *
- * The first request on a new connection is written before the server's
- * {protocol=rewrite} greeting is read (then the greeting is checked, then
- * the reply read), so the client works with servers that greet on accept
- * and with servers that greet when the first request arrives.
+ * The connection is an ATTR_CLNT (lib/util/attr_clnt.c): the first
+ * request on a new connection is written before the server's
+ * {protocol=rewrite} greeting is read, so the client works with servers
+ * that greet on accept and with servers that greet when the first
+ * request arrives.
  *
  * ipc_timeout (read once, on the first connection; a bad value is fatal
  * with its name and value) bounds the connect and every read and write.
@@ -24,16 +25,15 @@
 #include <string.h>
 
 #include "attr.h"
+#include "attr_clnt.h"
 #include "config.h"
-#include "connect.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "rewrite_clnt.h"
 
 #define REWRITE_CLNT_PATH  MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE
 
-static STREAM *rewrite_stream;
-static int rewrite_fresh;                   /* greeting not yet read */
+static ATTR_CLNT rewrite_conn = ATTR_CLNT_INIT(REWRITE_CLNT_PATH, PROTO_REWRITE);
 
 static long var_ipc_timeout;
 
@@ -55,45 +55,18 @@ rewrite_clnt_timeout(void)
     return var_ipc_timeout > 86400 ? 86400 : (int) var_ipc_timeout;
 }
 
-static void
-rewrite_clnt_disconnect(void)
-{
-    if (rewrite_stream) {
-        (void) stream_close(rewrite_stream);
-        rewrite_stream = NULL;
-    }
-}
-
-static int
-rewrite_clnt_connect(void)
-{
-    int     timeout = rewrite_clnt_timeout();
-    int     fd;
-
-    if ((fd = unix_connect(REWRITE_CLNT_PATH, timeout)) < 0) {
-        msg_warn("connect to %s service: %m", REWRITE_CLNT_PATH);
-        return -1;
-    }
-    rewrite_stream = stream_fdopen(fd);
-    stream_set_timeout(rewrite_stream, timeout);
-    rewrite_fresh = 1;
-    return 0;
-}
-
 /* One request/reply exchange, with one retry on a new connection. */
 static int
 rewrite_clnt_call(const ATTR_LIST *request, ATTR_LIST *reply)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (rewrite_stream == NULL && rewrite_clnt_connect() < 0)
+        if (rewrite_conn.stream == NULL
+            && attr_clnt_open(&rewrite_conn, rewrite_clnt_timeout()) < 0) {
+            msg_warn("connect to %s service: %m", REWRITE_CLNT_PATH);
             return -1;
-        if (attr_write(rewrite_stream, request) == 0
-            && (!rewrite_fresh || attr_expect_protocol(rewrite_stream, PROTO_REWRITE) == 0)
-            && attr_read(rewrite_stream, reply) == 1) {
-            rewrite_fresh = 0;
-            return 0;
         }
-        rewrite_clnt_disconnect();
+        if (attr_clnt_exchange(&rewrite_conn, request, reply) == 0)
+            return 0;
     }
     msg_warn("problem talking to service %s", REWRITE_CLNT_PATH);
     return -1;
@@ -115,7 +88,7 @@ rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
         if (attr_get_long(rep, ATTR_FLAGS, &flags) < 0
             || (value = attr_get(rep, ATTR_ADDRESS)) == NULL) {
             msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
-            rewrite_clnt_disconnect();
+            attr_clnt_close(&rewrite_conn);
         } else if (vstring_strcpy(out, value) == 0) {
             ret = 0;
         }
@@ -143,7 +116,7 @@ resolve_clnt(const char *sender, const char *addr, RESOLVE_REPLY *reply)
             || (nexthop = attr_get(rep, ATTR_NEXTHOP)) == NULL
             || (recipient = attr_get(rep, ATTR_RECIPIENT)) == NULL) {
             msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
-            rewrite_clnt_disconnect();
+            attr_clnt_close(&rewrite_conn);
         } else if (vstring_strcpy(reply->transport, transport) == 0
                    && vstring_strcpy(reply->nexthop, nexthop) == 0
                    && vstring_strcpy(reply->recipient, recipient) == 0) {

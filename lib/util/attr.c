@@ -256,6 +256,19 @@ attr_expect_protocol(STREAM *s, const char *protocol)
     return ret;
 }
 
+/* A message of one data byte, with room for control data. */
+static void
+attr_msg_init(struct msghdr *msg, struct iovec *iov, char *byte, void *control, size_t len)
+{
+    memset(msg, 0, sizeof(*msg));
+    iov->iov_base = byte;
+    iov->iov_len = 1;
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = control;
+    msg->msg_controllen = len;
+}
+
 int
 attr_send_fd(int sock, int fd)
 {
@@ -269,14 +282,8 @@ attr_send_fd(int sock, int fd)
     char    byte = 0;
     ssize_t n;
 
-    memset(&msg, 0, sizeof(msg));
     memset(&control, 0, sizeof(control));
-    iov.iov_base = &byte;
-    iov.iov_len = 1;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
+    attr_msg_init(&msg, &iov, &byte, control.buf, sizeof(control.buf));
     cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
@@ -343,13 +350,7 @@ attr_recv_fd_wait(int sock, int timeout)
             errno = ETIMEDOUT;
         return -1;
     }
-    memset(&msg, 0, sizeof(msg));
-    iov.iov_base = &byte;
-    iov.iov_len = 1;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
+    attr_msg_init(&msg, &iov, &byte, control.buf, sizeof(control.buf));
     do {
         n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);

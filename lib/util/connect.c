@@ -134,39 +134,55 @@ unix_connect(const char *path, int timeout)
     return unix_socket_connect(path, SOCK_STREAM, timeout);
 }
 
-int
-inet_connect(const char *host, const char *port, int timeout)
+/*
+ * The first descriptor that fn makes from one of the stream addresses of
+ * host/port (getaddrinfo family and flags); -1 with the errno of the last
+ * failure (no_addr_errno when the name does not resolve).
+ */
+static int
+inet_first(const char *host, const char *port, int family, int flags,
+           int no_addr_errno, int (*fn)(const struct addrinfo *ai, int arg), int arg)
 {
     struct addrinfo hints, *res, *ai;
     int     fd = -1;
-    int     saved = ECONNREFUSED;
+    int     saved = no_addr_errno;
     int     err;
 
     memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
+    hints.ai_family = family;
     hints.ai_socktype = SOCK_STREAM;
-    if (host == NULL || *host == 0)
-        host = "localhost";
+    hints.ai_flags = flags;
     if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
-        errno = (err == EAI_SYSTEM) ? errno : EHOSTUNREACH;
+        errno = (err == EAI_SYSTEM) ? errno : no_addr_errno;
         return -1;
     }
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
+    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next)
+        if ((fd = fn(ai, arg)) < 0)
             saved = errno;
-            continue;
-        }
-        if (timed_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout) == 0)
-            break;
-        saved = errno;
-        close(fd);
-        fd = -1;
-    }
     freeaddrinfo(res);
     if (fd < 0)
         errno = saved;
     return fd;
+}
+
+static int
+inet_connect_one(const struct addrinfo *ai, int timeout)
+{
+    int     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+
+    if (fd < 0)
+        return -1;
+    if (timed_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout) < 0)
+        return fd_close_error(fd);
+    return fd;
+}
+
+int
+inet_connect(const char *host, const char *port, int timeout)
+{
+    if (host == NULL || *host == 0)
+        host = "localhost";
+    return inet_first(host, port, AF_UNSPEC, 0, EHOSTUNREACH, inet_connect_one, timeout);
 }
 
 /* Split "[host]:port", "host:port" or "port" into host and port buffers. */
@@ -272,33 +288,12 @@ inet_listen_one(const struct addrinfo *ai, int backlog)
 int
 inet_listen(const char *host, const char *port, int backlog)
 {
-    struct addrinfo hints, *res, *ai;
-    int     fd = -1;
-    int     saved = EADDRNOTAVAIL;
-    int     err;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
     if (host != NULL && *host == 0)
         host = NULL;
     /* All addresses: one IPv4 wildcard socket is what Postfix's default
      * inet_protocols=ipv4 gives. */
-    if (host == NULL)
-        hints.ai_family = AF_INET;
-    if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
-        errno = (err == EAI_SYSTEM) ? errno : EADDRNOTAVAIL;
-        return -1;
-    }
-    for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-        if ((fd = inet_listen_one(ai, backlog)) < 0)
-            saved = errno;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        errno = saved;
-    return fd;
+    return inet_first(host, port, host == NULL ? AF_INET : AF_UNSPEC, AI_PASSIVE,
+                      EADDRNOTAVAIL, inet_listen_one, backlog);
 }
 
 int

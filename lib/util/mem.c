@@ -99,3 +99,25 @@ mem_printf(const char *fmt, ...)
         mem_oom();
     return p;
 }
+
+char   *
+mem_vformat(char *small, size_t size, size_t *len, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    char   *big;
+    int     n;
+
+    va_copy(ap2, ap);
+    n = vsnprintf(small, size, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    *len = (size_t) n;
+    if ((size_t) n < size)
+        return small;
+    big = mem_alloc((size_t) n + 1);
+    va_copy(ap2, ap);
+    vsnprintf(big, (size_t) n + 1, fmt, ap2);
+    va_end(ap2);
+    return big;
+}

@@ -8,6 +8,7 @@
 #ifndef POSTHORN_MEM_H
 #define POSTHORN_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void   *mem_alloc(size_t size);                 /* zero-filled */
@@ -18,5 +19,12 @@ void    mem_free(void *ptr);                    /* NULL is fine */
 char   *mem_strdup(const char *str);
 char   *mem_strndup(const char *str, size_t len); /* copies at most len bytes, NUL-terminates */
 char   *mem_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Format into small (size bytes) when the text fits, else into memory
+ * allocated here; *len gets the length. Returns the text (mem_free() it
+ * when it is not small), or NULL when fmt is bad.
+ */
+char   *mem_vformat(char *small, size_t size, size_t *len, const char *fmt, va_list ap)
+            __attribute__((format(printf, 4, 0)));
 
 #endif

@@ -14,7 +14,8 @@
  * SECURITY: formatted text may contain peer data; it is cut at
  * MSG_LINE_MAX bytes and control characters become '?', so a peer can
  * neither forge extra log lines nor grow a line without bound. The maillog
- * file is only opened directly when it matches $maillog_file_prefixes.
+ * file is only opened directly when it passes maillog_check() (an
+ * absolute name under one of $maillog_file_prefixes: lib/util/maillog.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "argv.h"
+#include "maillog.h"
+#include "mem.h"
 #include "msg.h"
 #include "vstring.h"
 
@@ -37,6 +39,7 @@
 #define MSG_NAME_MAX    64
 #define MSG_PATH_MAX    1024
 #define MSG_FULL_MAX    (MSG_LINE_MAX + 256)
+#define MSG_MAILLOG_PREFIXES "/var, /dev/stdout"    /* maillog_file_prefixes default */
 
 int     msg_verbose;
 
@@ -174,30 +177,16 @@ msg_facility(const char *name)
     return -1;
 }
 
-/* Does path start with one of the maillog_file_prefixes? */
-static int
-msg_maillog_allowed(const char *path, const char *prefixes)
-{
-    ARGV   *list;
-    size_t  i;
-    int     ok = 0;
-
-    if (prefixes == NULL || *prefixes == 0)
-        prefixes = "/var, /dev/stdout";
-    list = argv_split_list(prefixes);
-    for (i = 0; i < list->argc && !ok; i++)
-        ok = strncmp(path, list->argv[i], strlen(list->argv[i])) == 0;
-    argv_free(list);
-    return ok;
-}
-
 void
 msg_logging_setup(const MSG_LOG_SETTINGS *set)
 {
     const char *name = set->syslog_name ? set->syslog_name : "";
     const char *fac = set->syslog_facility ? set->syslog_facility : "";
     const char *host = set->hostname ? set->hostname : "";
+    const char *pfxs = set->maillog_file_prefixes && *set->maillog_file_prefixes ?
+        set->maillog_file_prefixes : MSG_MAILLOG_PREFIXES;
     int     f = *fac ? msg_facility(fac) : LOG_MAIL;
+    char   *why;
 
     msg_logging_close();
     msg_copy(msg_state.syslog_name, sizeof(msg_state.syslog_name),
@@ -211,18 +200,16 @@ msg_logging_setup(const MSG_LOG_SETTINGS *set)
         msg_copy(msg_state.hostname, sizeof(msg_state.hostname), "localhost");
     msg_copy(msg_state.maillog_file, sizeof(msg_state.maillog_file),
              set->maillog_file ? set->maillog_file : "");
-    msg_state.maillog_ok = *msg_state.maillog_file
-        && msg_maillog_allowed(msg_state.maillog_file, set->maillog_file_prefixes);
+    why = maillog_check(msg_state.maillog_file, pfxs, NULL, NULL);
+    msg_state.maillog_ok = *msg_state.maillog_file && why == NULL;
     snprintf(msg_state.postlog_path, sizeof(msg_state.postlog_path),
              "%s/public/postlog", set->queue_directory ? set->queue_directory : "");
     msg_state.inited = 1;
     msg_make_tag();
-    if (*msg_state.maillog_file && *msg_state.maillog_file != '/')
-        msg_warn("maillog_file \"%s\" is not an absolute path",
-                 msg_state.maillog_file);
-    else if (*msg_state.maillog_file && !msg_state.maillog_ok)
-        msg_warn("maillog_file \"%s\" does not match maillog_file_prefixes",
-                 msg_state.maillog_file);
+    if (why != NULL) {
+        msg_warn("%s", why);
+        mem_free(why);
+    }
 }
 
 void

@@ -409,23 +409,18 @@ stream_printf(STREAM *s, const char *fmt, ...)
 {
     va_list ap;
     char    small[1024];
-    char   *big;
-    int     n;
+    char   *text;
+    size_t  len;
     int     ret;
 
     va_start(ap, fmt);
-    n = vsnprintf(small, sizeof(small), fmt, ap);
+    text = mem_vformat(small, sizeof(small), &len, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (text == NULL)
         return -1;
-    if ((size_t) n < sizeof(small))
-        return stream_write(s, small, (size_t) n);
-    big = mem_alloc((size_t) n + 1);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t) n + 1, fmt, ap);
-    va_end(ap);
-    ret = stream_write(s, big, (size_t) n);
-    mem_free(big);
+    ret = stream_write(s, text, len);
+    if (text != small)
+        mem_free(text);
     return ret;
 }
 

@@ -152,30 +152,18 @@ vstring_strcpy(VSTRING *vs, const char *str)
 static int
 vstring_vformat(VSTRING *vs, int reset, const char *fmt, va_list ap)
 {
-    va_list ap2;
     char    small[512];
-    int     n;
-    char   *big;
+    char   *text;
+    size_t  len;
     int     ret;
 
-    va_copy(ap2, ap);
-    n = vsnprintf(small, sizeof(small), fmt, ap2);
-    va_end(ap2);
-    if (n < 0)
+    if ((text = mem_vformat(small, sizeof(small), &len, fmt, ap)) == NULL)
         return -1;
-    if ((size_t) n < sizeof(small)) {
-        if (reset)
-            vstring_reset(vs);
-        return vstring_ncat(vs, small, (size_t) n);
-    }
-    big = mem_alloc((size_t) n + 1);
-    va_copy(ap2, ap);
-    vsnprintf(big, (size_t) n + 1, fmt, ap2);
-    va_end(ap2);
     if (reset)
         vstring_reset(vs);
-    ret = vstring_ncat(vs, big, (size_t) n);
-    mem_free(big);
+    ret = vstring_ncat(vs, text, len);
+    if (text != small)
+        mem_free(text);
     return ret;
 }
 

@@ -270,6 +270,37 @@ UNIT_TEST(recipients)
     done(state);
 }
 
+/* The filter remembers at most duplicate_filter_limit recipients; 0: none. */
+static long
+count_recipients(const char *extra, const char *const *rcpts)
+{
+    CLEANUP_STATE *state = setup(extra);
+    long    count;
+
+    CHECK_INT(put(state, REC_TYPE_FROM, "a@b.example"), 0);
+    for (int i = 0; rcpts[i]; i++)
+        CHECK_INT(put(state, REC_TYPE_RCPT, rcpts[i]), 0);
+    CHECK_INT(put(state, REC_TYPE_MESG, ""), 0);
+    put(state, REC_TYPE_NORM, "Subject: x");
+    CHECK_INT(finish(state), 0);
+    count = state->rcpt_count;
+    done(state);
+    return count;
+}
+
+UNIT_TEST(duplicate_filter_limit)
+{
+    static const char *const rcpts[] = {
+        "a@x.example", "b@x.example", "a@x.example", "c@x.example", "c@x.example",
+        "b@x.example", 0,
+    };
+
+    CHECK_INT(count_recipients(NULL, rcpts), 3);
+    /* a and b are remembered, c is not: its repeat passes */
+    CHECK_INT(count_recipients("duplicate_filter_limit = 2\n", rcpts), 4);
+    CHECK_INT(count_recipients("duplicate_filter_limit = 0\n", rcpts), 6);
+}
+
 UNIT_TEST(protocol_errors)
 {
     CLEANUP_STATE *state = setup(NULL);
@@ -444,6 +475,7 @@ UNIT_TESTS {
     {"size_limit", size_limit},
     {"hop_limit", hop_limit},
     {"recipients", recipients},
+    {"duplicate_filter_limit", duplicate_filter_limit},
     {"protocol_errors", protocol_errors},
     {"resent_and_fullname", resent_and_fullname},
     {"header_size_limit", header_size_limit},

@@ -139,18 +139,18 @@ UNIT_TEST(record_bounds)
     CHECK_INT(maildrop_check(&c, REC_TYPE_ERROR, "", 0), -1);
 }
 
-/* The requeued queue file grammar (maildrop_qcheck). */
+/* The requeued queue file grammar (maildrop_check_init_queue). */
 static int
 qcheck_list(const REC *recs, const char **why)
 {
-    MAILDROP_QCHECK c;
+    MAILDROP_CHECK c;
     int     ret = 0;
 
-    maildrop_qcheck_init(&c);
+    maildrop_check_init_queue(&c);
     for (int i = 0; recs[i].type; i++)
-        if ((ret = maildrop_qcheck(&c, recs[i].type, recs[i].data, strlen(recs[i].data))) < 0)
+        if ((ret = maildrop_check(&c, recs[i].type, recs[i].data, strlen(recs[i].data))) < 0)
             break;
-    if (ret >= 0 && maildrop_qcheck_end(&c) < 0)
+    if (ret >= 0 && maildrop_check_end(&c) < 0)
         ret = -1;
     *why = c.why;
     return ret;
@@ -265,6 +265,40 @@ UNIT_TEST(file_check_truncated)
     pickup_file_close(&pf);
 }
 
+/* A requeued queue file goes through the same check loop, with its grammar. */
+UNIT_TEST(requeue_file_check_on_disk)
+{
+    PICKUP_FILE pf;
+    REC     good[] = {QHEAD, {REC_TYPE_RCPT, "c@d"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_NORM, "x"}, {REC_TYPE_XTRA, ""}, {REC_TYPE_ORCP, "Gone@x"},
+        {REC_TYPE_DONE, "gone@x"}, {REC_TYPE_ORCP, "Bcc@x"}, {REC_TYPE_RCPT, "bcc@x"},
+        {REC_TYPE_END, ""}, {0, 0}};
+    REC     bad[] = {QHEAD, {REC_TYPE_RCPT, "c@d"}, {REC_TYPE_MESG, ""},
+        {REC_TYPE_XTRA, ""}, {REC_TYPE_ORCP, "a@b"}, {REC_TYPE_END, ""}, {0, 0}};
+
+    temp_queue();
+    write_file("CCC111", good, NULL, 0700);
+    memset(&pf, 0, sizeof(pf));
+    pf.requeue = 1;
+    pf.src = stream_open("maildrop/CCC111", O_RDONLY, 0);
+    CHECK_INT(pickup_file_check(&pf, 2048), 0);
+    CHECK_STR(pf.sender, "me@x.test");
+    CHECK_INT(pf.time_sec, 1700000000);
+    CHECK_INT(pf.time_usec, 5);
+    CHECK(pf.xtra != NULL && pf.xtra->argc == 2);
+    CHECK_STR(pf.xtra->argv[0], "OBcc@x");
+    CHECK_STR(pf.xtra->argv[1], "Rbcc@x");
+    pickup_file_close(&pf);
+
+    write_file("CCC222", bad, NULL, 0700);
+    memset(&pf, 0, sizeof(pf));
+    pf.requeue = 1;
+    pf.src = stream_open("maildrop/CCC222", O_RDONLY, 0);
+    CHECK_INT(pickup_file_check(&pf, 2048), -1);
+    CHECK_STR(pf.why, "original recipient without recipient");
+    pickup_file_close(&pf);
+}
+
 UNIT_TEST(received_header_format)
 {
     VSTRING *l1 = vstring_alloc(200), *l2 = vstring_alloc(200);
@@ -325,6 +359,7 @@ UNIT_TESTS {
     {"record_bounds", record_bounds},
     {"file_check_on_disk", file_check_on_disk},
     {"file_check_truncated", file_check_truncated},
+    {"requeue_file_check_on_disk", requeue_file_check_on_disk},
     {"received_header_format", received_header_format},
     UNIT_END
 };

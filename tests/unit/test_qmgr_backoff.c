@@ -1,7 +1,8 @@
 /*
  * test_qmgr_backoff.c - qmgr retry arithmetic, its parameters (read once,
  * a bad value fatal) and the per-transport ones with their fallback
- * (qmgr/qmgr_param.c, compiled in directly).
+ * (qmgr/qmgr_message.c, qmgr_param.c, qmgr_transport.c; the qmgr files
+ * are compiled in directly).
  */
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -10,27 +11,37 @@
 #include "config.h"
 #include "msg.h"
 #include "../../qmgr/qmgr_param.c"
+#include "../../qmgr/qmgr_message.c"
+#include "../../qmgr/qmgr_log.c"
+#include "../../qmgr/qmgr_bounce.c"
+#include "../../qmgr/qmgr_transport.c"
+#include "../../qmgr/qmgr_queue.c"
+#include "../../qmgr/qmgr_entry.c"
+#include "../../qmgr/qmgr_scan.c"
+#include "../../qmgr/qmgr_sched.c"
+#include "../../qmgr/qmgr_deliver.c"
+#include "../../qmgr/qmgr_warn.c"
 
 UNIT_TEST(backoff_clamps_to_min)
 {
-    CHECK_INT(qmgr_backoff(1000, 1000, 300, 4000), 300);
-    CHECK_INT(qmgr_backoff(1000, 900, 300, 4000), 300);
+    CHECK_INT(qmgr_message_backoff(1000, 1000, 300, 4000), 300);
+    CHECK_INT(qmgr_message_backoff(1000, 900, 300, 4000), 300);
     /* a clock that went backwards still gives the minimum */
-    CHECK_INT(qmgr_backoff(1000, 5000, 300, 4000), 300);
+    CHECK_INT(qmgr_message_backoff(1000, 5000, 300, 4000), 300);
 }
 
 UNIT_TEST(backoff_doubles_with_age)
 {
     /* the delay equals the age, so each retry roughly doubles it */
-    CHECK_INT(qmgr_backoff(10000, 10000 - 600, 300, 4000), 600);
-    CHECK_INT(qmgr_backoff(10000, 10000 - 1200, 300, 4000), 1200);
-    CHECK_INT(qmgr_backoff(10000, 10000 - 2400, 300, 4000), 2400);
+    CHECK_INT(qmgr_message_backoff(10000, 10000 - 600, 300, 4000), 600);
+    CHECK_INT(qmgr_message_backoff(10000, 10000 - 1200, 300, 4000), 1200);
+    CHECK_INT(qmgr_message_backoff(10000, 10000 - 2400, 300, 4000), 2400);
 }
 
 UNIT_TEST(backoff_clamps_to_max)
 {
-    CHECK_INT(qmgr_backoff(100000, 100000 - 5000, 300, 4000), 4000);
-    CHECK_INT(qmgr_backoff(100000, 0, 300, 4000), 4000);
+    CHECK_INT(qmgr_message_backoff(100000, 100000 - 5000, 300, 4000), 4000);
+    CHECK_INT(qmgr_message_backoff(100000, 0, 300, 4000), 4000);
 }
 
 UNIT_TEST(params_defaults)
@@ -97,8 +108,8 @@ UNIT_TEST(params_bad_value_is_fatal)
 UNIT_TEST(backoff_max_below_min)
 {
     /* maximal_backoff_time below minimal_backoff_time: the minimum wins */
-    CHECK_INT(qmgr_backoff(100000, 0, 300, 100), 300);
-    CHECK_INT(qmgr_backoff(1000, 1000, 300, 100), 300);
+    CHECK_INT(qmgr_message_backoff(100000, 0, 300, 100), 300);
+    CHECK_INT(qmgr_message_backoff(1000, 1000, 300, 100), 300);
 }
 
 UNIT_TEST(transport_limits)

@@ -22,7 +22,10 @@
 #include "../../qmgr/qmgr_param.c"
 #include "../../qmgr/qmgr_message.c"
 #include "../../qmgr/qmgr_log.c"
+#include "../../qmgr/qmgr_bounce.c"
+#include "../../qmgr/qmgr_transport.c"
 #include "../../qmgr/qmgr_queue.c"
+#include "../../qmgr/qmgr_entry.c"
 #include "../../qmgr/qmgr_scan.c"
 #include "../../qmgr/qmgr_sched.c"
 #include "../../qmgr/qmgr_deliver.c"
@@ -106,7 +109,7 @@ activate(const char *id)
         qmgr_message_list->prev = msg;
     qmgr_message_list = msg;
     qmgr_message_count++;
-    qmgr_resolve_fn = fake_resolve;
+    qmgr_message_resolve_fn = fake_resolve;
     qmgr_message_group(msg);
     return msg;
 }

@@ -20,7 +20,10 @@
 #include "../../qmgr/qmgr_param.c"
 #include "../../qmgr/qmgr_message.c"
 #include "../../qmgr/qmgr_log.c"
+#include "../../qmgr/qmgr_bounce.c"
+#include "../../qmgr/qmgr_transport.c"
 #include "../../qmgr/qmgr_queue.c"
+#include "../../qmgr/qmgr_entry.c"
 #include "../../qmgr/qmgr_scan.c"
 #include "../../qmgr/qmgr_sched.c"
 #include "../../qmgr/qmgr_deliver.c"
@@ -144,7 +147,7 @@ activate(const char *id)
         qmgr_message_list->prev = msg;
     qmgr_message_list = msg;
     qmgr_message_count++;
-    qmgr_resolve_fn = fake_resolve;
+    qmgr_message_resolve_fn = fake_resolve;
     qmgr_message_group(msg);
     return msg;
 }
@@ -159,7 +162,7 @@ complete_all(int status, const char *dsn, const char *reason)
         for (QMGR_QUEUE *q = tr->queues; q; q = q->next)
             while ((e = qmgr_queue_pop(q)) != 0) {
                 for (int i = 0; i < e->rcpt_count; i++)
-                    qmgr_rcpt_result(e->message, e->rcpt_index[i], status, dsn, reason);
+                    qmgr_log_result(e->message, e->rcpt_index[i], status, dsn, reason);
                 qmgr_entry_done(e);
             }
 }
@@ -372,7 +375,7 @@ UNIT_TEST(finish_deferred_backoff)
         QMGR_QUEUE *q = qmgr_queue_find(qmgr_transport_find("smtp", 0), "example.com", "", 0);
         QMGR_ENTRY *e = qmgr_queue_pop(q);
 
-        qmgr_rcpt_result(e->message, e->rcpt_index[0], DELIVER_SENT, "2.0.0", "ok");
+        qmgr_log_result(e->message, e->rcpt_index[0], DELIVER_SENT, "2.0.0", "ok");
         qmgr_entry_done(e);
     }
     complete_all(DELIVER_DEFER, "4.4.1", "connection refused");
@@ -424,7 +427,7 @@ UNIT_TEST(scan_incoming_ready_only)
     const char *r[] = {"a@example.com"};
 
     setup();
-    qmgr_resolve_fn = fake_resolve;
+    qmgr_message_resolve_fn = fake_resolve;
     write_queue_file("incoming", "R1", "s@x.test", r, 1, time(0), 0);
     write_queue_file("incoming", "N1", "s@x.test", r, 1, time(0), 0);
     chmod("incoming/N1", 0600);         /* cleanup is still writing it */
@@ -442,7 +445,7 @@ UNIT_TEST(scan_deferred_due_only)
     struct timeval tv[2] = {{0, 0}, {0, 0}};
 
     setup();
-    qmgr_resolve_fn = fake_resolve;
+    qmgr_message_resolve_fn = fake_resolve;
     write_queue_file("deferred", "L1", "s@x.test", r, 1, time(0), 0);
     write_queue_file("deferred", "L2", "s@x.test", r, 1, time(0), 0);
     tv[0].tv_sec = tv[1].tv_sec = time(0) + 3600;
@@ -478,7 +481,7 @@ UNIT_TEST(message_limit)
     const char *r[] = {"a@example.com"};
 
     setup();
-    qmgr_resolve_fn = fake_resolve;
+    qmgr_message_resolve_fn = fake_resolve;
     var_qmgr_active_limit = 2;
     write_queue_file("incoming", "A1", "s@x.test", r, 1, time(0), 0);
     write_queue_file("incoming", "A2", "s@x.test", r, 1, time(0), 0);
@@ -496,7 +499,7 @@ UNIT_TEST(recover_active)
 
     setup();
     write_queue_file("active", "V1", "s@x.test", r, 1, time(0), 0);
-    qmgr_recover();
+    qmgr_scan_recover();
     CHECK(!file_exists("active/V1"));
     CHECK(file_exists("incoming/V1"));
 }

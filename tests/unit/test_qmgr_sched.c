@@ -22,7 +22,10 @@
 #include "../../qmgr/qmgr_param.c"
 #include "../../qmgr/qmgr_message.c"
 #include "../../qmgr/qmgr_log.c"
+#include "../../qmgr/qmgr_bounce.c"
+#include "../../qmgr/qmgr_transport.c"
 #include "../../qmgr/qmgr_queue.c"
+#include "../../qmgr/qmgr_entry.c"
 #include "../../qmgr/qmgr_scan.c"
 #include "../../qmgr/qmgr_sched.c"
 #include "../../qmgr/qmgr_deliver.c"
@@ -101,7 +104,7 @@ activate(const char *id, const char **rcpts, int n)
         qmgr_message_list->prev = msg;
     qmgr_message_list = msg;
     qmgr_message_count++;
-    qmgr_resolve_fn = fake_resolve;
+    qmgr_message_resolve_fn = fake_resolve;
     qmgr_message_group(msg);
     return msg;
 }
@@ -252,8 +255,8 @@ UNIT_TEST(dead_defers_recipients)
     q->active++;
     q->transport->active++;
     for (int i = 0; i < e->rcpt_count; i++)
-        qmgr_rcpt_result(m1, e->rcpt_index[i], DELIVER_DEFER, "4.4.1",
-                         "connect to dead.test[192.0.2.9]:25: Connection refused");
+        qmgr_log_result(m1, e->rcpt_index[i], DELIVER_DEFER, "4.4.1",
+                        "connect to dead.test[192.0.2.9]:25: Connection refused");
     qmgr_entry_done(e);
     CHECK_INT(q->window, 0);
     CHECK(qmgr_queue_dead(q, time((time_t *) 0)));
@@ -309,26 +312,26 @@ UNIT_TEST(entry_verdicts)
     CHECK(e != 0 && e->rcpt_count == 2);
     if (e == 0)
         return;
-    qmgr_rcpt_result(m, 0, DELIVER_DEFER, "4.4.1", "connect to x.test[192.0.2.1]:25: refused");
-    qmgr_rcpt_result(m, 1, DELIVER_DEFER, "4.4.1", "connect to x.test[192.0.2.1]:25: refused");
+    qmgr_log_result(m, 0, DELIVER_DEFER, "4.4.1", "connect to x.test[192.0.2.1]:25: refused");
+    qmgr_log_result(m, 1, DELIVER_DEFER, "4.4.1", "connect to x.test[192.0.2.1]:25: refused");
     CHECK_INT(qmgr_entry_verdict(e, &dsn, &reason), QMGR_FEEDBACK_FAIL);
     CHECK_STR(dsn, "4.4.1");
-    qmgr_rcpt_result(m, 1, DELIVER_SENT, "2.0.0", "250 ok");
+    qmgr_log_result(m, 1, DELIVER_SENT, "2.0.0", "250 ok");
     CHECK_INT(qmgr_entry_verdict(e, &dsn, &reason), QMGR_FEEDBACK_OK);
     /* Greylisting: a 4XX reply to RCPT is not the site's fault. */
-    qmgr_rcpt_result(m, 0, DELIVER_DEFER, "4.7.1", "host x said: 450 4.7.1 try later "
-                     "(in reply to RCPT TO command)");
-    qmgr_rcpt_result(m, 1, DELIVER_DEFER, "4.7.1", "host x said: 450 4.7.1 try later "
-                     "(in reply to RCPT TO command)");
+    qmgr_log_result(m, 0, DELIVER_DEFER, "4.7.1", "host x said: 450 4.7.1 try later "
+                    "(in reply to RCPT TO command)");
+    qmgr_log_result(m, 1, DELIVER_DEFER, "4.7.1", "host x said: 450 4.7.1 try later "
+                    "(in reply to RCPT TO command)");
     CHECK_INT(qmgr_entry_verdict(e, &dsn, &reason), QMGR_FEEDBACK_OK);
     /* A 4XX greeting is a handshake failure, whatever its status code. */
-    qmgr_rcpt_result(m, 0, DELIVER_DEFER, "4.3.2", "host x[192.0.2.1] refused to talk to "
-                     "me: 421 4.3.2 busy");
-    qmgr_rcpt_result(m, 1, DELIVER_DEFER, "4.3.2", "host x[192.0.2.1] refused to talk to "
-                     "me: 421 4.3.2 busy");
+    qmgr_log_result(m, 0, DELIVER_DEFER, "4.3.2", "host x[192.0.2.1] refused to talk to "
+                    "me: 421 4.3.2 busy");
+    qmgr_log_result(m, 1, DELIVER_DEFER, "4.3.2", "host x[192.0.2.1] refused to talk to "
+                    "me: 421 4.3.2 busy");
     CHECK_INT(qmgr_entry_verdict(e, &dsn, &reason), QMGR_FEEDBACK_FAIL);
     /* The agent was lost: no verdict. */
-    qmgr_rcpt_result(m, 0, DELIVER_DEFER, "4.3.0", "unknown mail transport error");
+    qmgr_log_result(m, 0, DELIVER_DEFER, "4.3.0", "unknown mail transport error");
     CHECK_INT(qmgr_entry_verdict(e, &dsn, &reason), QMGR_FEEDBACK_NONE);
 }
 

@@ -1,0 +1,41 @@
+/*
+ * attr_clnt.h - a connection kept open for the life of a process to a
+ * service that speaks attribute lists (attr.h): anvil, trivial-rewrite.
+ *
+ *   ATTR_CLNT c = ATTR_CLNT_INIT(path, protocol);
+ *   attr_clnt_open(&c, timeout)   connect (timeout: for the connect and
+ *                                 every later operation); 0 or -1 (errno)
+ *   attr_clnt_exchange(&c, request, reply)
+ *                                 one request and its reply; the first
+ *                                 request on a new connection is written
+ *                                 before the service's {protocol=...}
+ *                                 greeting is read and checked, so
+ *                                 services that greet on accept and ones
+ *                                 that greet when the first request
+ *                                 arrives both work. 0, or -1 after which
+ *                                 the connection is closed.
+ *   attr_clnt_close(&c)           close (when open)
+ *
+ * Retries, back-off and the checking of the reply's values are the
+ * caller's: they differ per service.
+ */
+#ifndef POSTHORN_ATTR_CLNT_H
+#define POSTHORN_ATTR_CLNT_H
+
+#include "attr.h"
+#include "stream.h"
+
+typedef struct ATTR_CLNT {
+    const char *path;           /* UNIX-domain socket */
+    const char *protocol;       /* expected in the greeting */
+    STREAM *stream;             /* NULL: not connected */
+    int     fresh;              /* greeting not read yet */
+} ATTR_CLNT;
+
+#define ATTR_CLNT_INIT(path, protocol) { (path), (protocol), 0, 0 }
+
+int     attr_clnt_open(ATTR_CLNT *clnt, int timeout);
+int     attr_clnt_exchange(ATTR_CLNT *clnt, const ATTR_LIST *request, ATTR_LIST *reply);
+void    attr_clnt_close(ATTR_CLNT *clnt);
+
+#endif
