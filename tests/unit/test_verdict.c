@@ -8,6 +8,7 @@
 #include "dsn_util.h"
 #include "mem.h"
 #include "msg.h"
+#include "mail_params.h"
 #include "unit.h"
 #include "verdict.h"
 
@@ -71,6 +72,7 @@ verdict_check(const char *nexthop, int status, const char *dsn, const char *reas
 UNIT_TEST(test_verdict_deliver)
 {
     msg_init("error", MSG_NOSYSLOG);
+    mail_params_init();                 /* the to= line's delay resolution */
     verdict_check("5.1.1 no such user", DELIVER_BOUNCE, "5.1.1", "no such user");
     verdict_check("5.1.1 no such user", DELIVER_DEFER, "4.1.1", "no such user");
     verdict_check("mail for this domain is not accepted", DELIVER_BOUNCE, "5.0.0",
