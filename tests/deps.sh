@@ -3,7 +3,7 @@
 # Only root can install; others get a list of what to install.
 set -u
 need=()
-for pkg in gcc make libc6-dev libdb-dev libpcre2-dev python3 swaks passwd procps dnsmasq-base amavisd-new; do
+for pkg in gcc make libc6-dev libdb-dev libpcre2-dev python3 swaks passwd procps dnsmasq-base amavisd-new libfaketime; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
