@@ -109,10 +109,12 @@ main(int argc, char **argv)
     id = vstring_alloc(QUEUE_ID_MAX + 1);
     in = stream_fdopen(STDIN_FILENO);
     status = postdrop_enqueue(in, id);
-    if (status != POSTDROP_EX_OK)
-        exit(status);
-    if (msg_verbose)
-        msg_info("%s: queued in %s", STR(id), QUEUE_MAILDROP);
-    postdrop_trigger_pickup();
-    exit(POSTDROP_EX_OK);
+    stream_free_keep_fd(in);
+    if (status == POSTDROP_EX_OK) {
+        if (msg_verbose)
+            msg_info("%s: queued in %s", STR(id), QUEUE_MAILDROP);
+        postdrop_trigger_pickup();
+    }
+    vstring_free(id);
+    exit(status);
 }

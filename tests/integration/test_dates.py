@@ -31,12 +31,15 @@ def faketime_lib():
 def fake_env():
     env = dict(os.environ)
     env.update({"LD_PRELOAD": faketime_lib(), "FAKETIME": "@" + FAKE_START, "TZ": "UTC"})
+    # make asan: the preloaded library comes before the ASan runtime
+    asan = env.get("ASAN_OPTIONS", "")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "verify_asan_link_order=0"
     return env
 
 
 def fake_instance(name):
     main = {"import_environment": "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
-                                  "LD_PRELOAD FAKETIME"}
+                                  "LD_PRELOAD FAKETIME ASAN_OPTIONS"}
     return Instance(name, main=main)
 
 
