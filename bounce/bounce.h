@@ -101,8 +101,6 @@ int     bounce_rcpt_delay_wanted(const BOUNCE_RCPT *rcpt);
  * reporting every entry of log. 0 or -1 (sink or queue file). */
 int     bounce_notify_write(const BOUNCE_NOTICE *notice, BOUNCE_ORIG *orig,
                             const BOUNCE_LOG *log, BOUNCE_LINE_FN fn, void *ctx);
-/* "Mon,  1 Jan 2024 12:00:00 +0000 (UTC)" (local time). */
-void    bounce_date(VSTRING *out, time_t when);
 
 /* ---- queueing a notice (bounce_post.c) ---------------------------------- */
 

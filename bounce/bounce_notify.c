@@ -29,7 +29,7 @@
  * the message headers.
  *
  * Interface (bounce.h): bounce_orig_open(), bounce_orig_close(),
- * bounce_rcpt_wanted(), bounce_notify_write(), bounce_date().
+ * bounce_rcpt_wanted(), bounce_notify_write(). Dates: lib/mail_date.h.
  *
  * SECURITY: the returned message and the log texts came from the network.
  * Original-Recipient and Original-Envelope-Id carry the ORCPT/ENVID values
@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 #include "deliver.h"
+#include "mail_date.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "queue.h"
@@ -102,17 +103,6 @@ bounce_orig_close(BOUNCE_ORIG *orig)
 }
 
 /* ---- helpers ----------------------------------------------------------- */
-
-void
-bounce_date(VSTRING *out, time_t when)
-{
-    struct tm tm;
-    char    buf[128];
-
-    localtime_r(&when, &tm);
-    strftime(buf, sizeof(buf), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-    vstring_strcpy(out, buf);
-}
 
 int
 bounce_rcpt_wanted(const BOUNCE_RCPT *rcpt)
@@ -269,7 +259,7 @@ notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
 {
     VSTRING *date = vstring_alloc(128);
 
-    bounce_date(date, n->now);
+    mail_date(date, n->now);
     out_fmt(o, "Received: by %s (%s)", n->myhostname, n->mail_name);
     out_fmt(o, "\tid %s; %s", n->new_id, STR(date));
     out_fmt(o, "Date: %s", STR(date));
@@ -374,7 +364,7 @@ notify_dsn_rcpt(OUT *o, const BOUNCE_RCPT *r, VSTRING *mta, VSTRING *text, VSTRI
     out_fmt(o, "Action: %s", r->action);
     out_fmt(o, "Status: %s", r->status);
     if (retry_until > 0) {
-        bounce_date(text, retry_until);
+        mail_date(text, retry_until);
         out_fmt(o, "Will-Retry-Until: %s", STR(text));
     }
     if (bounce_remote_reason(r->reason, mta, text)) {
@@ -408,7 +398,7 @@ notify_dsn(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
         out_folded(o, STR(item), "    ");
     }
     if (orig->arrival > 0) {
-        bounce_date(date, orig->arrival);
+        mail_date(date, orig->arrival);
         out_fmt(o, "Arrival-Date: %s", STR(date));
     }
     for (int i = 0; i < log->count; i++)

@@ -38,6 +38,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "header_opts.h"
+#include "mail_date.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "record.h"
@@ -123,18 +124,6 @@ cleanup_header_flush(CLEANUP_STATE *state)
     vstring_reset(state->header);
 }
 
-/* RFC 5322 date in the local zone, as Postfix writes it. */
-static void
-cleanup_date(VSTRING *out, time_t when)
-{
-    struct tm tm;
-    char    buf[128];
-
-    localtime_r(&when, &tm);
-    strftime(buf, sizeof(buf), "%a, %e %b %Y %H:%M:%S %z (%Z)", &tm);
-    vstring_strcpy(out, buf);
-}
-
 /* A display name, quoted when it has RFC 5322 specials. */
 static void
 cleanup_phrase(VSTRING *out, const char *name)
@@ -202,7 +191,7 @@ cleanup_add_missing(CLEANUP_STATE *state)
             cleanup_log_msgid(state, state->resent ? "resent-" : "", STR(hdr), LEN(hdr));
         }
         if (!(seen & (state->resent ? CLEANUP_HDR_RESENT_DATE : CLEANUP_HDR_DATE))) {
-            cleanup_date(val, when);
+            mail_date(val, when);
             vstring_sprintf(hdr, "%sDate: %s", pfx, STR(val));
             cleanup_out_header(state, STR(hdr), LEN(hdr));
         }

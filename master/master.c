@@ -14,9 +14,10 @@
  * pid/master.pid, open every endpoint, start the wakeup services, log
  * "daemon started". Then loop: signals arrive through a self-pipe
  * (master_sig.c); SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT stop
- * (children get SIGTERM), SIGQUIT aborts (children get SIGKILL); in both
- * cases master waits up to MASTER_STOP_WAIT seconds for the children
- * before it releases the pid file. In the foreground, SIGINT (Ctrl-C)
+ * (children get SIGTERM, the log service postlogd only after the others
+ * are gone, MASTER_LOG_WAIT more), SIGQUIT aborts (children get
+ * SIGKILL); in both cases master waits up to MASTER_STOP_WAIT seconds
+ * for the children before it releases the pid file. In the foreground, SIGINT (Ctrl-C)
  * reaches master only (master_spawn.c) and stops it like SIGTERM.
  *
  * SECURITY: runs as root; only reads root-owned configuration. Children
@@ -119,10 +120,18 @@ static void
 master_terminate(int sig)
 {
     msg_info("terminating on signal %d", sig);
-    master_kill_children(sig == SIGQUIT ? SIGKILL : SIGTERM);
-    /* Give idle children time to go (postlogd writes the last lines),
-     * well inside the 5 seconds "postfix stop" waits before force. */
-    master_wait_children(MASTER_STOP_WAIT);
+    if (sig == SIGQUIT) {
+        master_kill_children(SIGKILL, MASTER_CHILD_ALL);
+        master_wait_children(MASTER_STOP_WAIT, MASTER_CHILD_ALL);
+    } else {
+        /* Postlogd goes last, so that it writes the others' last lines
+         * (anvil logs statistics on its way out). Both waits together
+         * stay inside the 5 seconds "postfix stop" waits before force. */
+        master_kill_children(SIGTERM, MASTER_CHILD_NOT_LOG);
+        master_wait_children(MASTER_STOP_WAIT, MASTER_CHILD_NOT_LOG);
+        master_kill_children(SIGTERM, MASTER_CHILD_LOG);
+        master_wait_children(MASTER_LOG_WAIT, MASTER_CHILD_ALL);
+    }
     master_pid_remove();
     exit(0);
 }

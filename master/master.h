@@ -17,6 +17,7 @@
 #define MASTER_PID_FILE     "pid/master.pid"
 #define MASTER_BACKLOG      128
 #define MASTER_STOP_WAIT    3.0     /* seconds to wait for children on stop */
+#define MASTER_LOG_WAIT     1.0     /* then for the log service (postlogd) */
 
 typedef struct MASTER_SERV {
     char   *name;               /* master.cf service field */
@@ -79,8 +80,12 @@ void    master_status_init(MASTER_SERV *serv);
 void    master_status_close(MASTER_SERV *serv);
 void    master_retire_children(MASTER_SERV *serv, int detach);
 void    master_reap_children(void);
-void    master_kill_children(int sig);
-void    master_wait_children(double seconds);   /* shutdown: reap, bounded */
+/* Which children: all, all but the log service (unix-dgram: postlogd), it. */
+#define MASTER_CHILD_ALL        0
+#define MASTER_CHILD_NOT_LOG    1
+#define MASTER_CHILD_LOG        2
+void    master_kill_children(int sig, int which);
+void    master_wait_children(double seconds, int which);        /* shutdown: reap, bounded */
 void    master_throttle(MASTER_SERV *serv);
 
 /* master_wakeup.c */

@@ -19,7 +19,10 @@
  * In the foreground (-s, "postfix start-fg") each child gets a process
  * group of its own, so Ctrl-C reaches master alone and master stops the
  * children in order (postlogd writes the last lines). On shutdown master
- * waits a bounded time for its children (master_wait_children()).
+ * waits a bounded time for its children (master_wait_children()); the
+ * log service (the unix-dgram one, postlogd) is stopped after the
+ * others are gone, so the lines they log on their way out (anvil's
+ * statistics) are on its socket before it drains it and exits.
  *
  * SECURITY: runs as root. The child closes every descriptor it does not
  * need before exec; the environment is rebuilt, not inherited. Status
@@ -161,25 +164,44 @@ master_retire_children(MASTER_SERV *serv, int detach)
     }
 }
 
+/* Is proc one of those that which (MASTER_CHILD_*) names? */
+static int
+master_child_is(const MASTER_PROC *proc, int which)
+{
+    int     log = (proc->serv != NULL && proc->serv->type == MASTER_UNIX_DGRAM);
+
+    return which == MASTER_CHILD_ALL || (which == MASTER_CHILD_LOG) == log;
+}
+
+static int
+master_children_left(int which)
+{
+    for (MASTER_PROC *proc = master_procs; proc; proc = proc->next)
+        if (master_child_is(proc, which))
+            return 1;
+    return 0;
+}
+
 void
-master_kill_children(int sig)
+master_kill_children(int sig, int which)
 {
     MASTER_PROC *proc;
 
     for (proc = master_procs; proc; proc = proc->next)
-        (void) kill(proc->pid, sig);
+        if (master_child_is(proc, which))
+            (void) kill(proc->pid, sig);
 }
 
-/* Shutdown: reap children until none is left or the time is up. */
+/* Shutdown: reap children until none of which is left or the time is up. */
 void
-master_wait_children(double seconds)
+master_wait_children(double seconds, int which)
 {
     struct timespec ts = {0, 50 * 1000000L};
     int     rounds = (int) (seconds * 20);
     MASTER_PROC *proc;
     pid_t   pid;
 
-    while (master_procs != NULL && rounds-- > 0) {
+    while (master_children_left(which) && rounds-- > 0) {
         while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
             if ((proc = master_proc_find(pid)) != NULL) {
                 master_proc_unlink(proc);
@@ -187,7 +209,7 @@ master_wait_children(double seconds)
                 mem_free(proc);
             }
         }
-        if (master_procs != NULL)
+        if (master_children_left(which))
             (void) nanosleep(&ts, NULL);
     }
 }

@@ -32,6 +32,7 @@
 
 #include "attr.h"
 #include "cleanup_clnt.h"
+#include "mail_date.h"
 #include "maildrop.h"
 #include "mail_proto.h"
 #include "mem.h"
@@ -47,18 +48,12 @@ void
 pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,
                 const char *mail_name, long uid, const char *queue_id, time_t when)
 {
-    struct tm tm;
-    char    date[64], tz[32];
-    long    off;
+    VSTRING *date = vstring_alloc(128);
 
-    localtime_r(&when, &tm);
-    off = tm.tm_gmtoff / 60;
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S", &tm);
-    strftime(tz, sizeof(tz), "%Z", &tm);
+    mail_date(date, when);
     vstring_sprintf(line1, "Received: by %s (%s, from userid %ld)", myhostname, mail_name, uid);
-    vstring_sprintf(line2, "\tid %s; %s %c%02ld%02ld (%s)", queue_id, date,
-                    off < 0 ? '-' : '+', (off < 0 ? -off : off) / 60,
-                    (off < 0 ? -off : off) % 60, tz);
+    vstring_sprintf(line2, "\tid %s; %s", queue_id, STR(date));
+    vstring_free(date);
 }
 
 /* Send the file's records with pickup's own attributes and Received:. */

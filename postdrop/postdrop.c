@@ -9,8 +9,15 @@
  * is writable for that group only, and public/ is searchable for it.
  * The file is owned by the invoking user; pickup logs that uid.
  *
- * Exit status: 0 queued; 64 usage; 65 malformed input; 75 queue trouble
- * (temporary); 77 submission not allowed.
+ * Exit status: 0 queued; 64 usage; 65 malformed input; 69 the file
+ * reached $message_size_limit; 75 queue trouble (temporary); 77
+ * submission not allowed.
+ *
+ * As in Postfix, the maildrop file (envelope and content records) is
+ * capped at $message_size_limit with the process file size limit
+ * (lib/file_limit.h): a bigger submission gets "warning: uid=N: File too
+ * large", leaves nothing in maildrop/, and sendmail reports "message
+ * file too big".
  *
  * SECURITY: see postdrop_env.c (environment, descriptors, umask,
  * configuration directory) and postdrop_copy.c (input checking). argv[0]
@@ -24,6 +31,7 @@
 
 #include "config.h"
 #include "connect.h"
+#include "file_limit.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "postdrop.h"
@@ -93,16 +101,20 @@ main(int argc, char **argv)
     msg_verbose = verbose;
     msg_logging_init();
     postdrop_check_user(getuid(), "postdrop");
+    if (file_limit_cap(config_size("message_size_limit")) < 0)
+        postdrop_fatal(POSTDROP_EX_TEMPFAIL, "set file size limit: %m");
 
     if (chdir(config_str("queue_directory")) < 0)
         postdrop_fatal(POSTDROP_EX_TEMPFAIL, "chdir %s: %m", config_str("queue_directory"));
     id = vstring_alloc(QUEUE_ID_MAX + 1);
     in = stream_fdopen(STDIN_FILENO);
     status = postdrop_enqueue(in, id);
-    if (status != POSTDROP_EX_OK)
-        exit(status);
-    if (msg_verbose)
-        msg_info("%s: queued in %s", STR(id), QUEUE_MAILDROP);
-    postdrop_trigger_pickup();
-    exit(POSTDROP_EX_OK);
+    stream_free_keep_fd(in);
+    if (status == POSTDROP_EX_OK) {
+        if (msg_verbose)
+            msg_info("%s: queued in %s", STR(id), QUEUE_MAILDROP);
+        postdrop_trigger_pickup();
+    }
+    vstring_free(id);
+    exit(status);
 }

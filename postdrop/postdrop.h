@@ -17,6 +17,7 @@
 #define POSTDROP_EX_OK        0
 #define POSTDROP_EX_USAGE     64
 #define POSTDROP_EX_DATAERR   65
+#define POSTDROP_EX_TOOBIG    69     /* EX_UNAVAILABLE: message_size_limit */
 #define POSTDROP_EX_NOPERM    77
 #define POSTDROP_EX_SOFTWARE  70
 #define POSTDROP_EX_TEMPFAIL  75

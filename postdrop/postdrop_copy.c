@@ -8,6 +8,9 @@
  *                       copy, then fsync and chmod 0444 so that pickup
  *                       knows the file is complete; any failure removes
  *                       the file. A HUP/INT/QUIT/TERM signal removes it too.
+ *                       A write that fails with EFBIG (the file reached
+ *                       $message_size_limit, postdrop.c) is
+ *                       POSTDROP_EX_TOOBIG.
  *
  * SECURITY: stdin is the invoking user's data. Every record is bounded
  * (maildrop_record_max) and checked before it is written; a malformed
@@ -72,7 +75,10 @@ postdrop_copy(STREAM *in, STREAM *out, long line_limit, const char **why)
         if ((ret = maildrop_check(&check, type, STR(buf), LEN(buf))) < 0)
             break;
         if (rec_put(out, type, STR(buf), LEN(buf)) < 0) {
+            int     saved = errno;
+
             vstring_free(buf);
+            errno = saved;
             return -2;
         }
         if (ret == 1)
@@ -107,7 +113,7 @@ postdrop_enqueue(STREAM *in, VSTRING *id)
 {
     STREAM *out;
     const char *why = NULL;
-    int     ret;
+    int     ret, too_big;
 
     postdrop_signals();
     if ((out = queue_file_create(QUEUE_MAILDROP, id)) == NULL) {
@@ -123,13 +129,16 @@ postdrop_enqueue(STREAM *in, VSTRING *id)
         (void) queue_sync_dir(QUEUE_MAILDROP);
         return POSTDROP_EX_OK;
     }
+    too_big = (ret != -1 && errno == EFBIG);
     if (ret == -1)
         msg_warn("uid=%ld: %s", (long) getuid(), why);
+    else if (too_big)
+        msg_warn("uid=%ld: %m", (long) getuid());       /* Postfix: "File too large" */
     else
         msg_warn("%s: write queue file: %m", postdrop_cleanup_path);
     (void) unlink(postdrop_cleanup_path);
     postdrop_cleanup_armed = 0;
     if (ret == -1)
         postdrop_fatal(POSTDROP_EX_DATAERR, "uid=%ld: malformed input", (long) getuid());
-    return POSTDROP_EX_TEMPFAIL;
+    return too_big ? POSTDROP_EX_TOOBIG : POSTDROP_EX_TEMPFAIL;
 }

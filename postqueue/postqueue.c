@@ -14,7 +14,9 @@
  * SECURITY: set-gid. setgid_env_sanitize() runs first (descriptors,
  * umask, environment); a configuration directory from a non-root
  * invoker must be listed in alternate_config_directories
- * (postqueue_env.c); -v is for root only.
+ * (postqueue_env.c); -v is for root only. Listing needs
+ * authorized_mailq_users, flushing authorized_flush_users (root and
+ * mail_owner always may).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,7 @@ main(int argc, char **argv)
     postqueue_check_config_dir(config_dir);
     config_load(config_dir);
     msg_logging_init();
+    postqueue_check_user(mode != 'p' && mode != 'j');
     if (chdir(config_str("queue_directory")) < 0)
         postqueue_fatal("chdir %s: %m", config_str("queue_directory"));
     switch (mode) {

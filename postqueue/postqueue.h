@@ -21,6 +21,8 @@
 
 /* postqueue_env.c */
 void    postqueue_check_config_dir(const char *dir);
+/* flush: authorized_flush_users, else authorized_mailq_users. */
+void    postqueue_check_user(int flush);
 void    postqueue_fatal(const char *fmt, ...)
             __attribute__((format(printf, 1, 2), noreturn));
 

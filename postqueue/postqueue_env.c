@@ -10,6 +10,11 @@
  *                                 listed in the default main.cf's
  *                                 alternate_config_directories
  *                                 (lib/setgid_env.h); fatal otherwise
+ *   postqueue_check_user()        authorized_mailq_users (-p, -j) or
+ *                                 authorized_flush_users (-f, -i, -s)
+ *                                 against the real uid's login name
+ *                                 (lib/user_acl.h); root and mail_owner
+ *                                 always may; fatal otherwise
  *   postqueue_fatal()             "fatal: ..." and exit 69
  * main() calls setgid_env_sanitize() first (descriptors, umask,
  * environment; lib/setgid_env.h).
@@ -17,15 +22,19 @@
  * SECURITY: everything the invoker controls (environment, descriptors,
  * umask, the configuration directory) is reset or checked here before the
  * queue directory is touched: with an arbitrary main.cf a user could make
- * a set-gid program connect to sockets of its choosing.
+ * a set-gid program connect to sockets of its choosing. The user lists
+ * are checked before any socket or queue file is touched.
  */
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "msg.h"
 #include "postqueue.h"
 #include "setgid_env.h"
+#include "user_acl.h"
 
 void
 postqueue_fatal(const char *fmt, ...)
@@ -46,4 +55,19 @@ postqueue_check_config_dir(const char *dir)
     if (!setgid_env_config_dir_ok(dir))
         postqueue_fatal("%s: not listed in alternate_config_directories of %s/main.cf",
                         dir, CONFIG_DEFAULT_DIR);
+}
+
+void
+postqueue_check_user(int flush)
+{
+    const char *param = flush ? "authorized_flush_users" : "authorized_mailq_users";
+    struct passwd *owner = getpwnam(config_str("mail_owner"));
+    uid_t   uid = getuid();
+    const char *who;
+
+    if (uid == 0 || (owner != NULL && owner->pw_uid == uid))
+        return;
+    if ((who = user_acl_check(param, uid)) != NULL)
+        postqueue_fatal("User %s(%ld) is not allowed to %s the mail queue",
+                        who, (long) uid, flush ? "flush" : "view");
 }

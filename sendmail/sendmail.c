@@ -16,8 +16,10 @@
  * for the recipients; the delivery agents only check them, and the
  * sender gets a "Mail Delivery Status Report".
  *
- * Exit status (sysexits.h): 0 queued; 64 usage; 65 bad input; 75
- * temporary queue trouble; 77 not allowed to submit mail.
+ * Exit status (sysexits.h): 0 queued; 64 usage; 65 bad input; 69 the
+ * message is bigger than $message_size_limit ("message file too big";
+ * the maildrop file is capped at that size, as in Postfix); 75 temporary
+ * queue trouble; 77 not allowed to submit mail.
  *
  * SECURITY: sendmail has no privileges of its own; postdrop checks
  * everything again.
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "file_limit.h"
 #include "mem.h"
 #include "msg.h"
 #include "record.h"
@@ -125,6 +128,9 @@ sendmail_enqueue(SM_STATE *sm, int argc, char **argv)
     if (sm->rcpts->argc == 0)
         sendmail_fatal(SM_EX_USAGE, "%s: No recipient addresses found in message header", who);
 
+    /* As Postfix: the maildrop file is capped (postdrop inherits this). */
+    if (file_limit_cap(config_size("message_size_limit")) < 0)
+        sendmail_fatal(SM_EX_OSERR, "set file size limit: %m");
     sendmail_post_open(&post, sm);
     sendmail_post_envelope(&post, sm, sender, fullname, sm->rcpts);
     sendmail_copy_headers(&post, &hdrs);

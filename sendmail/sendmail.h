@@ -26,6 +26,7 @@
 #define SM_EX_OSERR     71
 #define SM_EX_TEMPFAIL  75
 #define SM_EX_NOPERM    77
+#define SM_EX_EXEC      127     /* private: the postdrop child could not exec */
 
 #define SM_MODE_ENQUEUE   0     /* -bm, the default */
 #define SM_MODE_MAILQ     1     /* -bp, mailq */

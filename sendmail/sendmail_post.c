@@ -7,7 +7,9 @@
  *   sendmail_post_envelope()  TIME [FULL] ATTR... FROM {[DSN_NOTIFY] ORCP RCPT}
  *                             [DSN_ENVID] [DSN_RET] MESG
  *   sendmail_post_close()     XTRA END, close the pipe, wait for postdrop,
- *                             and turn its exit status into ours
+ *                             and turn its exit status into ours (69, the
+ *                             file reached $message_size_limit: "message
+ *                             file too big", as Postfix's sendmail says)
  *
  * The unprivileged user never writes the queue: postdrop (set-gid) does,
  * after checking every record again.
@@ -69,7 +71,7 @@ sendmail_post_open(SM_POST *post, const SM_STATE *sm)
         close(fds[1]);
         execve(path, args->argv, env->argv);
         sendmail_report(MSG_FATAL, "execute %s: %m", path);
-        _exit(SM_EX_UNAVAILABLE);
+        _exit(SM_EX_EXEC);
     default:
         close(fds[0]);
         post->out = stream_fdopen(fds[1]);
@@ -133,8 +135,12 @@ sendmail_post_close(SM_POST *post, const char *who)
         case SM_EX_NOPERM:
         case SM_EX_DATAERR:
         case SM_EX_USAGE:
-        case SM_EX_UNAVAILABLE:
             return WEXITSTATUS(status);
+        case SM_EX_EXEC:                /* reported by the child */
+            return SM_EX_UNAVAILABLE;
+        case SM_EX_UNAVAILABLE:         /* postdrop: message_size_limit */
+            sendmail_report(MSG_FATAL, "%s: message file too big", who);
+            return SM_EX_UNAVAILABLE;
         default:
             break;
         }

@@ -30,6 +30,7 @@
 
 #include "address.h"
 #include "cleanup_clnt.h"
+#include "mail_date.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -134,22 +135,6 @@ smtpd_cleanup_rcpt(SMTPD_STATE *state, const char *rcpt, const SMTPD_RCPT_ARGS *
     return stream_error(c) ? -1 : 0;
 }
 
-/* RFC 5322 date as Postfix writes it: "Tue, 21 Nov 2023 10:00:00 +0100 (CET)". */
-static void
-smtpd_cleanup_date(VSTRING *out, time_t when)
-{
-    struct tm tm;
-    char    name[64], tz[32];
-    long    off;
-
-    localtime_r(&when, &tm);
-    off = tm.tm_gmtoff / 60;
-    strftime(name, sizeof(name), "%a, %d %b %Y %H:%M:%S", &tm);
-    strftime(tz, sizeof(tz), "%Z", &tm);
-    vstring_sprintf(out, "%s %c%02ld%02ld (%s)", name, off < 0 ? '-' : '+',
-                    (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60, tz);
-}
-
 void
 smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
                        const char *mail_name, ARGV *lines)
@@ -158,7 +143,7 @@ smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
     const char *date;
     char   *line;
 
-    smtpd_cleanup_date(datebuf, state->arrival.tv_sec);
+    mail_date(datebuf, state->arrival.tv_sec);
     date = STR(datebuf);
     line = mem_printf("Received: from %s (%s [%s])",
                       state->helo_name ? state->helo_name : state->name,

@@ -40,7 +40,10 @@ def test_classic_session_to_mbox():
         assert "Delivered-To: phedison@example.test" in box
         assert re.search(r"Received: from test \(.*\)\n\tby mail\.example\.test \(Postfix\) with SMTP id %s" % qid, box), box
         assert re.search(r"Message-Id: <\d{14}\.%s@mail\.example\.test>" % qid, box), box
-        assert re.search(r"\nDate: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}", box), box
+        # Postfix pads the day with a space: "Sun,  6 Dec 2026", "Wed, 16 Dec 2026"
+        date = r"\w{3}, [ \d]\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\S+\)"
+        assert re.search(r"\nDate: %s\n" % date, box), box
+        assert re.search(r"\n\tfor <phedison@example\.test>; %s\n" % date, box), box
         st = os.stat(os.path.join(inst.spool, "phedison"))
         assert st.st_uid == pwd.getpwnam("phedison").pw_uid
         log = inst.wait_log(r"%s: removed" % qid) and inst.log()

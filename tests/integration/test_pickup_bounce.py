@@ -97,10 +97,22 @@ def test_header_checks_reject_bounces_to_local_sender():
 
 
 def test_size_limit_bounces_to_local_sender():
-    with Instance("pbounce-size", main={"message_size_limit": "4000"}) as inst:
+    """sendmail and postdrop refuse a maildrop file bigger than
+    message_size_limit (test_submit); one that was queued before the
+    limit was lowered (here: while the mail system was down) is bounced
+    by cleanup when pickup takes it."""
+    with Instance("pbounce-size") as inst:
         inst.start()
+        inst.stop()
         body = "Subject: too big\n\n" + ("x" * 70 + "\n") * 200
-        qid = submit_as_jonas(inst, body)
+        with unprivileged_submission(inst):
+            p = sendmail(inst, ["phedison@example.test"], body, user="phjonas")
+        assert p.returncode == 0, p.stderr
+        assert len(inst.queue_files("maildrop")) == 1
+        inst.params["message_size_limit"] = "4000"
+        inst.write_main()
+        inst.start()
+        qid = inst.wait_log(r"postfix/pickup\[\d+\]: ([0-9A-F]+): uid=\d+ from=<phjonas>").group(1)
         msg, parts = the_bounce(inst, qid)
         log = inst.log()
         assert re.search(r"postfix/cleanup\[\d+\]: warning: %s: queue file size limit exceeded"
@@ -146,5 +158,8 @@ def test_header_checks_discard_discards():
         submit_as_jonas(inst, "Subject: keep me\n\nkept body\n")
         box = inst.wait_mbox("phedison", "kept body")
         assert "dropped body" not in box
+        # delivered is not yet removed from active/; the discarded one never gets here
+        kept = inst.wait_log(r"postfix/qmgr\[\d+\]: ([0-9A-F]+): removed").group(1)
+        assert kept != qid
         assert "%s: removed" % qid not in inst.log()   # never queued for delivery
         assert_nothing_left(inst, qid)

@@ -10,6 +10,7 @@ import contextlib
 import grp
 import json
 import os
+import pwd
 import re
 import stat
 
@@ -247,3 +248,44 @@ def test_postcat_shows_queue_file():
         p = inst.cmd("postcat", "-q", "NOSUCH1")
         assert p.returncode == 1
         assert "postcat: fatal: open queue file NOSUCH1: No such file or directory" in p.stderr
+
+
+def test_mailq_and_flush_users_are_enforced():
+    """authorized_mailq_users / authorized_flush_users: a user not in the
+    list gets Postfix's refusal (exit 69, nothing listed or flushed);
+    listed users may; root and mail_owner always may; mailq (sendmail
+    -bp) goes through the same check."""
+    main = dict(DEFER_MAIN, authorized_mailq_users="root, PHJonas",
+                authorized_flush_users="!phedison, static:anyone")
+    with Instance("qacl", main=main) as inst:
+        inst.start()
+        qid = defer_one(inst, ("a@remote.example",))
+        edison = pwd.getpwnam("phedison").pw_uid
+        view = "postqueue: fatal: User phedison(%d) is not allowed to view the mail queue\n" % edison
+        flush = "postqueue: fatal: User phedison(%d) is not allowed to flush the mail queue\n" % edison
+        with setgid_postqueue(inst):
+            for args, text in ((["-p"], view), (["-j"], view), (["-f"], flush),
+                               (["-s", "remote.example"], flush), (["-i", qid], flush)):
+                p = as_user(inst, "phedison", *args)
+                assert (p.returncode, p.stdout, p.stderr) == (69, "", text), (args, p)
+            p = run(["runuser", "-u", "phedison", "--", sbin("sendmail"), "-c", inst.conf, "-bp"])
+            assert (p.returncode, p.stdout, p.stderr) == (69, "", view), p
+            # a uid without a passwd entry is "unknown" (not in the list either)
+            p = run(["setpriv", "--reuid=64999", "--regid=64999", "--clear-groups",
+                     sbin("postqueue"), "-c", inst.conf, "-p"])
+            assert (p.returncode, p.stderr) == (
+                69, "postqueue: fatal: User unknown(64999) is not allowed to view the mail queue\n"), p
+            # listed (names match without regard to case), root, mail_owner
+            for user in ("phjonas", "postfix"):
+                p = as_user(inst, user, "-p")
+                assert p.returncode == 0 and qid in p.stdout, (user, p)
+                p = as_user(inst, user, "-f")
+                assert (p.returncode, p.stderr) == (0, ""), (user, p)
+            assert qid in listing(inst, "-p")            # root
+        # the empty list refuses everyone but root and mail_owner
+        inst.params["authorized_mailq_users"] = ""
+        inst.write_main()
+        with setgid_postqueue(inst):
+            p = as_user(inst, "phjonas", "-p")
+            assert p.returncode == 69 and "User phjonas(" in p.stderr, p
+            assert as_user(inst, "postfix", "-p").returncode == 0

@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import stat
+import subprocess
 
 from posthorn import Instance, run, sbin, wait_for
 
@@ -156,3 +157,67 @@ def test_newaliases_mode():
         p = sendmail(inst, ["-bi"], "")
         assert p.returncode == 0, p.stderr
         assert os.path.exists(db)
+
+
+def record(rtype, data=b""):
+    """One queue file record: type byte, length in 7-bit groups, data."""
+    n, length = len(data), b""
+    while True:
+        byte, n = n & 0x7f, n >> 7
+        length += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return rtype.encode() + length + data
+
+
+def maildrop_stream(rcpt, lines):
+    out = record("T", b"1700000000 0") + record("S", b"phjonas") + record("R", rcpt.encode())
+    out += record("M") + b"".join(record("N", line.encode()) for line in lines)
+    return out + record("X") + record("E")
+
+
+def test_message_size_limit_caps_local_submission():
+    """sendmail and postdrop cap the maildrop file at message_size_limit,
+    as Postfix does (a file size limit): the submission is refused with
+    Postfix's words and nothing is left in maildrop/."""
+    with Instance("submit-size", main={"message_size_limit": "20000"}) as inst:
+        inst.start()
+        uid = pwd.getpwnam("phjonas").pw_uid
+        big = ["Subject: big", ""] + ["x" * 70] * 1000
+        with unprivileged_submission(inst):
+            p = sendmail(inst, ["phedison@example.test"], "\n".join(big) + "\n", user="phjonas")
+            assert p.returncode == 69, (p.returncode, p.stderr)
+            assert p.stderr == ("postdrop: warning: uid=%d: File too large\n"
+                                "sendmail: fatal: phjonas(%d): message file too big\n"
+                                % (uid, uid)), p.stderr
+            assert inst.queue_files("maildrop") == []
+            p = subprocess.run(["runuser", "-u", "phjonas", "--", sbin("postdrop"), "-c", inst.conf],
+                               input=maildrop_stream("phedison@example.test", big),
+                               capture_output=True, timeout=60)
+            assert p.returncode == 69, (p.returncode, p.stderr)
+            assert p.stderr == b"postdrop: warning: uid=%d: File too large\n" % uid, p.stderr
+            assert inst.queue_files("maildrop") == []
+            # just under the limit is fine
+            p = sendmail(inst, ["phedison@example.test"],
+                         "Subject: small\n\n" + "y" * 70 * 200 + "\nsmall end\n", user="phjonas")
+            assert (p.returncode, p.stderr) == (0, ""), p
+        inst.wait_mbox("phedison", "small end")
+        inst.wait_log(r"postfix/postdrop\[\d+\]: warning: uid=%d: File too large" % uid)
+        # root is capped too (a run-away process, not an attack, as Postfix says)
+        p = sendmail(inst, ["phedison@example.test"], "\n".join(big) + "\n")
+        assert p.returncode == 69 and "sendmail: fatal: root(0): message file too big" in p.stderr, p
+        assert inst.queue_files("maildrop") == []
+
+
+def test_authorized_submit_users():
+    """authorized_submit_users is a Postfix user list (lib/user_acl.c)."""
+    with Instance("submit-acl", main={"authorized_submit_users": "!PHEdison, static:anyone"}) as inst:
+        inst.start()
+        uid = pwd.getpwnam("phedison").pw_uid
+        with unprivileged_submission(inst):
+            p = sendmail(inst, ["phjonas@example.test"], "Subject: x\n\nrefused\n", user="phedison")
+            assert p.returncode == 77, (p.returncode, p.stderr)
+            assert "postdrop: fatal: User phedison(%d) is not allowed to submit mail" % uid in p.stderr
+            assert inst.queue_files("maildrop") == []
+            p = sendmail(inst, ["phedison@example.test"], "Subject: y\n\nallowed\n", user="phjonas")
+            assert (p.returncode, p.stderr) == (0, ""), p
+        inst.wait_mbox("phedison", "allowed")

@@ -308,6 +308,9 @@ UNIT_TEST(received_header_format)
     pickup_received(l1, l2, "mail.example.test", "Postfix", 1001, "3F2A81C0B7", 1700000000);
     CHECK_STR(STR(l1), "Received: by mail.example.test (Postfix, from userid 1001)");
     CHECK_STR(STR(l2), "\tid 3F2A81C0B7; Tue, 14 Nov 2023 22:13:20 +0000 (UTC)");
+    /* the 1st to 9th: the day is padded with a space, as Postfix does */
+    pickup_received(l1, l2, "mail.example.test", "Postfix", 1001, "3F2A81C0B7", 1796126400);
+    CHECK_STR(STR(l2), "\tid 3F2A81C0B7; Tue,  1 Dec 2026 12:00:00 +0000 (UTC)");
     vstring_free(l1);
     vstring_free(l2);
 }
