@@ -62,7 +62,7 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call LAYER_template,$(l))))
 
 define PROGRAM_template
-$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A)
+$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A) $(EXTRA_OBJ)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
@@ -115,7 +115,7 @@ build-deps:
 
 asan:
 	$(MAKE) BIN=bin-asan OBJ=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	        LDFLAGS="-fsanitize=address,undefined" all
+	        LDFLAGS="-fsanitize=address,undefined" EXTRA_OBJ=build-asan/tests/asan_defaults.o all
 	@# leaks at exit of short-lived commands are not findings; valgrind covers daemon leaks
 	ASAN_OPTIONS=detect_leaks=0 POSTHORN_BIN=bin-asan tests/run
 
