@@ -10,7 +10,7 @@
  * "fatal: bad severity" with exit status 1; everything else exits 0.
  *
  * SECURITY: installed set-gid $setgid_group (like Postfix 3.7, to reach
- * public/postlog). postlog_sanitize() runs before anything else; a
+ * public/postlog). setgid_env_sanitize() runs before anything else; a
  * configuration directory from a non-root invoker must be listed in
  * alternate_config_directories; -v is for root only.
  */
@@ -22,6 +22,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "postlog.h"
+#include "setgid_env.h"
 #include "vstring.h"
 
 static const char *var_syslog_name;
@@ -39,11 +40,12 @@ main(int argc, char **argv)
     VSTRING *text;
     int     ch, level, to_stderr;
 
-    postlog_sanitize();
+    if (setgid_env_sanitize() < 0)
+        _exit(1);
     msg_init("postlog", MSG_STDERR);
     if (argc > 0)
         argv[0] = (char *) "postlog";
-    config_dir = postlog_saved_config();
+    config_dir = setgid_env_saved("MAIL_CONFIG");
     while ((ch = getopt(argc, argv, "c:ip:t:v")) != -1) {
         switch (ch) {
         case 'c': config_dir = optarg; break;
@@ -54,7 +56,9 @@ main(int argc, char **argv)
         default: msg_fatal(POSTLOG_USAGE);
         }
     }
-    postlog_check_config_dir(config_dir);
+    if (!setgid_env_config_dir_ok(config_dir))
+        msg_fatal("%s: not listed in alternate_config_directories of %s/main.cf",
+                  config_dir, CONFIG_DEFAULT_DIR);
     config_load(config_dir);
     config_read_vars(postlog_vars);
     msg_logging_init();

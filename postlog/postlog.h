@@ -1,10 +1,10 @@
 /*
  * postlog.h - private interface of the postlog command.
  *
- * postlog.c        main(): options, configuration, the text to log
- * postlog_env.c    the hygiene of a set-gid command (postlog is set-gid
- *                  $setgid_group so that it can reach public/postlog
- *                  when maillog_file is used)
+ * postlog.c        main(): the set-gid hygiene (lib/global/setgid_env.c:
+ *                  postlog is set-gid $setgid_group so that it can reach
+ *                  public/postlog when maillog_file is used), options,
+ *                  configuration, the text to log
  * postlog_text.c   logging one line with the chosen tag and severity
  */
 #ifndef POSTHORN_POSTLOG_H
@@ -13,10 +13,6 @@
 #define POSTLOG_USAGE "usage: postlog [-c config_dir] [-i] [-p priority] [-t tag] [-v] [text]"
 #define POSTLOG_LINE_MAX 2048           /* one line of standard input (MSG_LINE_MAX) */
 
-/* postlog_env.c */
-void    postlog_sanitize(void);
-const char *postlog_saved_config(void);
-void    postlog_check_config_dir(const char *dir);
 
 /* postlog_text.c */
 /* Severity name ("info", "warning", ...) to MSG_* level, or -1. */

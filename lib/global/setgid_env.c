@@ -95,6 +95,8 @@ setgid_env_config_dir_ok(const char *dir)
 
     if (dir == NULL || setgid_env_same_dir(dir, CONFIG_DEFAULT_DIR))
         return 1;
+    if (*dir != '/')
+        return 0;                       /* never a relative directory */
     if (getuid() == 0 || !setgid_env_privileged())
         return 1;
     config_load(CONFIG_DEFAULT_DIR);

@@ -14,10 +14,11 @@
  *       running with privileges the invoker does not have.
  *   setgid_env_config_dir_ok(dir)
  *       may configuration directory dir (-c or MAIL_CONFIG) be used?
- *       Yes for none (NULL) or the default one, for root, when the
- *       program is not privileged, or when dir is listed in the default
- *       main.cf's alternate_config_directories (trailing slashes
- *       ignored). 1 or 0; the caller reports a refusal.
+ *       Yes for none (NULL) or the default one; never for a relative
+ *       path; else for root, when the program is not privileged, or
+ *       when dir is listed in the default main.cf's
+ *       alternate_config_directories (trailing slashes ignored). 1 or
+ *       0; the caller reports a refusal.
  *
  * SECURITY: with an arbitrary main.cf a user could make a set-gid
  * program read or write files and sockets of its choosing; with an
