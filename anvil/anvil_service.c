@@ -127,13 +127,19 @@ anvil_signals(void)
     (void) sigaction(SIGTERM, &sa, NULL);
 }
 
+static long var_anvil_time_unit;
+
+static const CONFIG_VAR anvil_vars[] = {
+    CONFIG_VAR_TIME("anvil_rate_time_unit", &var_anvil_time_unit),
+    CONFIG_VAR_TIME("anvil_status_update_time", &anvil_status_time),
+    CONFIG_VAR_END,
+};
+
 void
 anvil_init(void)
 {
-    long    unit = config_time("anvil_rate_time_unit");
-
-    anvil_status_time = config_time("anvil_status_update_time");
-    anvil_table = anvil_table_create(unit, ANVIL_TABLE_MAX);
+    config_read_vars(anvil_vars);
+    anvil_table = anvil_table_create(var_anvil_time_unit, ANVIL_TABLE_MAX);
     anvil_req = attr_list_alloc();
     anvil_rep = attr_list_alloc();
     if (anvil_status_time > 0)

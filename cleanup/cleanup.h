@@ -65,6 +65,7 @@ extern const char *var_masq_domains;        /* masquerade_domains */
 extern const char *var_masq_exceptions;     /* masquerade_exceptions */
 extern long var_virt_recur_limit;           /* virtual_alias_recursion_limit */
 extern long var_virt_expan_limit;           /* virtual_alias_expansion_limit */
+extern const char *var_prop_extension;      /* propagate_unmatched_extensions */
 
 /* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests;
  * called through cleanup_rewrite_addr(), which keeps a per-message cache. */

@@ -116,8 +116,8 @@ cleanup_map_load(void)
     cm.masq_flags = cleanup_map_classes("masquerade_classes", var_masq_classes);
     cm.masq_domains = argv_split_list(var_masq_domains);
     cm.masq_except = argv_split_list(var_masq_exceptions);
-    cm.prop_canon = addr_map_class("propagate_unmatched_extensions", "canonical");
-    cm.prop_virt = addr_map_class("propagate_unmatched_extensions", "virtual");
+    cm.prop_canon = addr_map_in_class(var_prop_extension, "canonical");
+    cm.prop_virt = addr_map_in_class(var_prop_extension, "virtual");
     cm.recur_limit = var_virt_recur_limit;
     cm.exp_limit = var_virt_expan_limit;
 }

@@ -47,6 +47,7 @@ const char *var_masq_domains;
 const char *var_masq_exceptions;
 long    var_virt_recur_limit;
 long    var_virt_expan_limit;
+const char *var_prop_extension;
 
 static const CONFIG_VAR cleanup_vars[] = {
     CONFIG_VAR_INT("smtpd_recipient_limit", &var_smtpd_rcpt_limit),
@@ -81,6 +82,7 @@ static const CONFIG_VAR cleanup_vars[] = {
     CONFIG_VAR_STR("masquerade_exceptions", &var_masq_exceptions),
     CONFIG_VAR_INT("virtual_alias_recursion_limit", &var_virt_recur_limit),
     CONFIG_VAR_INT("virtual_alias_expansion_limit", &var_virt_expan_limit),
+    CONFIG_VAR_STR("propagate_unmatched_extensions", &var_prop_extension),
     CONFIG_VAR_END,
 };
 

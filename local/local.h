@@ -137,6 +137,10 @@ void    local_forward_flush(LOCAL_STATE *st);
  * command_expansion_filter or forward_expansion_filter); others become '_'. */
 char   *local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
                      const char *filter, int flags);
+/* At start: look up the main.cf parameters text names (its non-attribute
+ * $names); local_expand() uses these values. */
+void    local_expand_init(const char *text);
+void    local_expand_reset(void);
 
 /* local_child.c */
 #define LOCAL_CHILD_GRACE   2       /* seconds the parent waits beyond command_time_limit */

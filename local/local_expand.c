@@ -7,10 +7,12 @@
  * $extension $domain $local $recipient_delimiter (empty unless the
  * address has an extension); forms $name, ${name}, $(name),
  * ${name?text} (text when name is non-empty), ${name:text} (text when
- * empty), $$. Other names: main.cf parameters, looked up by the name
- * the administrator wrote in forward_path, luser_relay or
- * mailbox_command (not parameters local reads for itself, so not in its
- * CONFIG_VAR table), or left as they are with LOCAL_EXP_KEEP_UNKNOWN
+ * empty), $$. Other names: main.cf parameters, named by the
+ * administrator in forward_path, luser_relay or mailbox_command (not
+ * parameters local reads for itself, so not in its CONFIG_VAR table):
+ * local_expand_init() looks each such name up once, at start
+ * (local_params_init), and local_expand() takes the value from that
+ * table; or they are left as they are with LOCAL_EXP_KEEP_UNKNOWN
  * (mailbox_command = procmail -a "$EXTENSION" leaves $EXTENSION to the
  * shell).
  *
@@ -27,6 +29,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "htable.h"
 #include "local.h"
 #include "mem.h"
 
@@ -39,6 +42,9 @@ typedef struct EXP_CTX {
     const char *filter;
     int     flags;
 } EXP_CTX;
+
+/* The main.cf parameters the three texts name: name -> value (allocated). */
+static HTABLE *local_exp_params;
 
 /* Attribute value, or NULL when name is not an attribute. */
 static const char *
@@ -113,7 +119,7 @@ local_exp_ref(VSTRING *out, const char **pp, const EXP_CTX *c, int depth)
     name = mem_strndup(p, (size_t) (name_end - p));
     value = local_exp_attr(c, name);
     if (value == NULL && !(c->flags & LOCAL_EXP_KEEP_UNKNOWN)
-        && (value = config_lookup(name)) == NULL)
+        && (value = local_exp_params ? htable_find(local_exp_params, name) : NULL) == NULL)
         value = "";                             /* a parameter, or empty */
     if (value == NULL) {
         vstring_ncat(out, start, (size_t) (end - start));      /* keep $UNKNOWN */
@@ -165,4 +171,45 @@ local_expand(const char *text, const LOCAL_ADDR *a, const LOCAL_PRIV *pw,
     c.filter = filter;
     local_exp_text(out, text, &c, 0);
     return vstring_export(out);
+}
+
+/*
+ * At start: every name written after a '$' (or "${", "$(") in text that
+ * the parameter table or main.cf knows, with its value. Reading more
+ * names than local_expand() will ask for (after "$$", say) does no harm.
+ */
+void
+local_expand_init(const char *text)
+{
+    const char *p = text, *end;
+    const char *value;
+    char   *name;
+
+    if (local_exp_params == NULL)
+        local_exp_params = htable_create(16);
+    while ((p = strchr(p, '$')) != NULL) {
+        p++;
+        if (*p == '{' || *p == '(')
+            p++;
+        for (end = p; isalnum((unsigned char) *end) || *end == '_'; end++)
+            ;
+        if (end == p)
+            continue;
+        name = mem_strndup(p, (size_t) (end - p));
+        if (htable_find(local_exp_params, name) == NULL
+            && (value = config_lookup(name)) != NULL)
+            (void) htable_enter(local_exp_params, name, mem_strdup(value));
+        mem_free(name);
+        p = end;
+    }
+}
+
+/* Forget the values (before the table is read again). */
+void
+local_expand_reset(void)
+{
+    if (local_exp_params != NULL) {
+        htable_free(local_exp_params, mem_free);
+        local_exp_params = NULL;
+    }
 }

@@ -7,7 +7,9 @@
  * lives). main() calls it in pre_init, after main.cf and the master.cf
  * -o overrides; local restarts on "postfix reload", so it is never read
  * again. forward_path, luser_relay and mailbox_command are kept
- * unexpanded (PARAM_FLAG_RAW): local_expand() expands them per recipient.
+ * unexpanded (PARAM_FLAG_RAW): local_expand() expands them per recipient;
+ * the main.cf parameters they name are looked up here, once
+ * (local_expand_init()).
  *
  * DIAGNOSTICS: a bad value (a time or number that does not parse, or is
  * out of the table's range) is fatal with the parameter's name and value,
@@ -74,4 +76,8 @@ void
 local_params_init(void)
 {
     config_read_vars(local_vars);
+    local_expand_reset();
+    local_expand_init(var_forward_path);
+    local_expand_init(var_luser_relay);
+    local_expand_init(var_mailbox_command);
 }

@@ -44,7 +44,7 @@
 static void
 postdrop_trigger_pickup(void)
 {
-    const char *service = config_str("pickup_service_name");
+    const char *service = var_pickup_service;
     char    path[256];
     char    wakeup[1] = {TRIGGER_REQ_WAKEUP};
 
@@ -100,12 +100,13 @@ main(int argc, char **argv)
     config_load(config_dir);
     msg_verbose = verbose;
     msg_logging_init();
+    postdrop_params_init();
     postdrop_check_user(getuid(), "postdrop");
-    if (file_limit_cap(config_size("message_size_limit")) < 0)
+    if (file_limit_cap(var_message_limit) < 0)
         postdrop_fatal(POSTDROP_EX_TEMPFAIL, "set file size limit: %m");
 
-    if (chdir(config_str("queue_directory")) < 0)
-        postdrop_fatal(POSTDROP_EX_TEMPFAIL, "chdir %s: %m", config_str("queue_directory"));
+    if (chdir(var_queue_dir) < 0)
+        postdrop_fatal(POSTDROP_EX_TEMPFAIL, "chdir %s: %m", var_queue_dir);
     id = vstring_alloc(QUEUE_ID_MAX + 1);
     in = stream_fdopen(STDIN_FILENO);
     status = postdrop_enqueue(in, id);

@@ -5,6 +5,7 @@
  * postdrop_env.c    authorized users, fatal exits (the set-gid hygiene
  *                   itself: lib/setgid_env.h)
  * postdrop_copy.c   reading the message from stdin into a maildrop file
+ * postdrop_params.c the parameters (one table, read once)
  */
 #ifndef POSTHORN_POSTDROP_H
 #define POSTHORN_POSTDROP_H
@@ -24,6 +25,14 @@
 
 /* A complete maildrop file: readable by pickup, not writable. */
 #define POSTDROP_MODE_READY   0444
+
+/* postdrop_params.c: the parameters, read once after main.cf. */
+extern const char *var_queue_dir;
+extern const char *var_pickup_service;
+extern const char *var_submit_acl;
+extern long var_message_limit;
+extern long var_line_limit;
+void    postdrop_params_init(void);
 
 /* postdrop_env.c */
 void    postdrop_check_user(uid_t uid, const char *program);

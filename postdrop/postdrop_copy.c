@@ -123,7 +123,7 @@ postdrop_enqueue(STREAM *in, VSTRING *id)
     snprintf(postdrop_cleanup_path, sizeof(postdrop_cleanup_path), "%s/%s",
              QUEUE_MAILDROP, STR(id));
     postdrop_cleanup_armed = 1;
-    ret = postdrop_copy(in, out, config_int("line_length_limit"), &why);
+    ret = postdrop_copy(in, out, var_line_limit, &why);
     if (ret == 0 && postdrop_finish(out) == 0) {
         postdrop_cleanup_armed = 0;
         (void) queue_sync_dir(QUEUE_MAILDROP);

@@ -44,7 +44,7 @@ postdrop_check_user(uid_t uid, const char *program)
     if ((pw = getpwuid(uid)) == NULL)
         postdrop_fatal(POSTDROP_EX_NOPERM, "unable to find out your login name (uid %ld)",
                        (long) uid);
-    if (user_acl_match("authorized_submit_users", config_str("authorized_submit_users"),
+    if (user_acl_match("authorized_submit_users", var_submit_acl,
                        pw->pw_name) != 1)
         postdrop_fatal(POSTDROP_EX_NOPERM, "User %s(%ld) is not allowed to submit mail",
                        pw->pw_name, (long) uid);

@@ -70,9 +70,10 @@ main(int argc, char **argv)
     postqueue_check_config_dir(config_dir);
     config_load(config_dir);
     msg_logging_init();
+    postqueue_params_init();
     postqueue_check_user(mode != 'p' && mode != 'j');
-    if (chdir(config_str("queue_directory")) < 0)
-        postqueue_fatal("chdir %s: %m", config_str("queue_directory"));
+    if (chdir(var_queue_dir) < 0)
+        postqueue_fatal("chdir %s: %m", var_queue_dir);
     switch (mode) {
     case 'p':
         postqueue_list(POSTQUEUE_FMT_TEXT, config_directory());

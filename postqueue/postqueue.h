@@ -19,6 +19,15 @@
 #define POSTQUEUE_FMT_TEXT   0      /* -p */
 #define POSTQUEUE_FMT_JSON   1      /* -j */
 
+/* postqueue_params.c: the parameters, read once after main.cf. */
+extern const char *var_queue_dir;
+extern const char *var_daemon_dir;
+extern const char *var_mail_owner;
+extern const char *var_flush_acl;
+extern const char *var_showq_acl;
+extern long var_ipc_timeout;
+void    postqueue_params_init(void);
+
 /* postqueue_env.c */
 void    postqueue_check_config_dir(const char *dir);
 /* flush: authorized_flush_users, else authorized_mailq_users. */

@@ -61,13 +61,14 @@ void
 postqueue_check_user(int flush)
 {
     const char *param = flush ? "authorized_flush_users" : "authorized_mailq_users";
-    struct passwd *owner = getpwnam(config_str("mail_owner"));
+    const char *spec = flush ? var_flush_acl : var_showq_acl;
+    struct passwd *owner = getpwnam(var_mail_owner);
     uid_t   uid = getuid();
     const char *who;
 
     if (uid == 0 || (owner != NULL && owner->pw_uid == uid))
         return;
-    if ((who = user_acl_check(param, uid)) != NULL)
+    if ((who = user_acl_check(param, spec, uid)) != NULL)
         postqueue_fatal("User %s(%ld) is not allowed to %s the mail queue",
                         who, (long) uid, flush ? "flush" : "view");
 }

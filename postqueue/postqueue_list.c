@@ -280,7 +280,7 @@ pq_run_showq(const char *config_dir, pid_t *pid)
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         postqueue_fatal("socketpair: %m");
-    path = mem_printf("%s/showq", config_str("daemon_directory"));
+    path = mem_printf("%s/showq", var_daemon_dir);
     if ((*pid = fork()) < 0)
         postqueue_fatal("fork: %m");
     if (*pid == 0) {
@@ -310,7 +310,7 @@ postqueue_list(int format, const char *config_dir)
         fd = pq_run_showq(config_dir, &pid);
     }
     in = stream_fdopen(fd);
-    stream_set_timeout(in, (int) config_time("ipc_timeout"));
+    stream_set_timeout(in, (int) var_ipc_timeout);
     out = stream_fdopen(STDOUT_FILENO);
     if (postqueue_format(in, out, format) < 0)
         postqueue_fatal("malformed showq server reply");

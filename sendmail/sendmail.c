@@ -42,7 +42,7 @@
 static void __attribute__((noreturn))
 sendmail_exec(const SM_STATE *sm, const char *dir, const char *prog, ARGV *extra)
 {
-    char   *path = mem_printf("%s/%s", config_str(dir), prog);
+    char   *path = mem_printf("%s/%s", dir, prog);
     ARGV   *args = argv_alloc();
 
     argv_add(args, prog);
@@ -121,15 +121,15 @@ sendmail_enqueue(SM_STATE *sm, int argc, char **argv)
         in = stream_fdopen(STDIN_FILENO);
     else if ((in = stream_open("/dev/null", O_RDONLY, 0)) == NULL)
         sendmail_fatal(SM_EX_OSERR, "open /dev/null: %m");
-    sendmail_input_init(&input, in, config_int("line_length_limit"), sm->dot_ends);
-    sendmail_read_headers(&input, &hdrs, (size_t) config_size("header_size_limit"));
+    sendmail_input_init(&input, in, var_line_limit, sm->dot_ends);
+    sendmail_read_headers(&input, &hdrs, (size_t) var_header_limit);
     if (sm->extract)
         sendmail_extract(&hdrs, sm->rcpts);
     if (sm->rcpts->argc == 0)
         sendmail_fatal(SM_EX_USAGE, "%s: No recipient addresses found in message header", who);
 
     /* As Postfix: the maildrop file is capped (postdrop inherits this). */
-    if (file_limit_cap(config_size("message_size_limit")) < 0)
+    if (file_limit_cap(var_message_limit) < 0)
         sendmail_fatal(SM_EX_OSERR, "set file size limit: %m");
     sendmail_post_open(&post, sm);
     sendmail_post_envelope(&post, sm, sender, fullname, sm->rcpts);
@@ -156,11 +156,11 @@ sendmail_newaliases(const SM_STATE *sm)
         files = argv_alloc();
         argv_add(files, sm->alias_file);
     } else {
-        files = config_list("alias_database");
+        files = argv_split_list(var_alias_db);
     }
     if (files->argc == 0)
         exit(SM_EX_OK);
-    sendmail_exec(sm, "command_directory", "postalias", files);
+    sendmail_exec(sm, var_command_dir, "postalias", files);
 }
 
 int
@@ -181,28 +181,29 @@ main(int argc, char **argv)
     first = sendmail_parse_args(&sm, argc, argv);
     config_load(sm.config_dir);
     msg_logging_init();
+    sendmail_params_init();
     msg_verbose = sm.verbose;
 
     switch (sm.mode) {
     case SM_MODE_MAILQ:
         argv_add(extra, "-p");
-        sendmail_exec(&sm, "command_directory", "postqueue", extra);
+        sendmail_exec(&sm, var_command_dir, "postqueue", extra);
     case SM_MODE_FLUSH:
         argv_add(extra, "-f");
-        sendmail_exec(&sm, "command_directory", "postqueue", extra);
+        sendmail_exec(&sm, var_command_dir, "postqueue", extra);
     case SM_MODE_NEWALIAS:
         sendmail_newaliases(&sm);
         break;
     case SM_MODE_DAEMON:
         argv_add(extra, "start");
-        sendmail_exec(&sm, "command_directory", "postfix", extra);
+        sendmail_exec(&sm, var_command_dir, "postfix", extra);
     case SM_MODE_SMTP:
         argv_add(extra, "-d");
         argv_add(extra, "-n");
         argv_add(extra, "sendmail");
         argv_add(extra, "-t");
         argv_add(extra, "unix");
-        sendmail_exec(&sm, "daemon_directory", "smtpd", extra);
+        sendmail_exec(&sm, var_daemon_dir, "smtpd", extra);
     default:
         break;
     }

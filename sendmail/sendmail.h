@@ -7,6 +7,7 @@
  * sendmail_input.c    the message from stdin: lines into records, the
  *                     header block (-t recipients, Bcc removal)
  * sendmail_post.c     running postdrop and writing the records to it
+ * sendmail_params.c   the parameters (one table, read once)
  */
 #ifndef POSTHORN_SENDMAIL_H
 #define POSTHORN_SENDMAIL_H
@@ -53,6 +54,15 @@ typedef struct SM_STATE {
     ARGV   *rcpts;              /* command line recipients, internal form */
     int     verbose;
 } SM_STATE;
+
+/* sendmail_params.c: the parameters, read once after main.cf. */
+extern const char *var_command_dir;
+extern const char *var_daemon_dir;
+extern const char *var_alias_db;
+extern long var_line_limit;
+extern long var_header_limit;
+extern long var_message_limit;
+void    sendmail_params_init(void);
 
 /* sendmail_opts.c */
 void    sendmail_state_init(SM_STATE *sm);

@@ -37,7 +37,7 @@
 void
 sendmail_post_open(SM_POST *post, const SM_STATE *sm)
 {
-    char   *path = mem_printf("%s/postdrop", config_str("command_directory"));
+    char   *path = mem_printf("%s/postdrop", var_command_dir);
     ARGV   *args = argv_alloc();
     ARGV   *env = argv_alloc();
     const char *tz = getenv("TZ");

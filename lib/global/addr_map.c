@@ -37,13 +37,6 @@ addr_map_in_class(const char *classes, const char *klass)
     return found;
 }
 
-/* The same for a parameter named by the caller; start-up only (see addr_map.h). */
-int
-addr_map_class(const char *param, const char *klass)
-{
-    return addr_map_in_class(config_str(param), klass);
-}
-
 /* Split a table value into internal addresses. */
 void
 addr_map_split(const char *value, ARGV *out)

@@ -44,8 +44,5 @@ void    addr_map_split(const char *value, ARGV *out);
 /* 1 when class (e.g. "canonical") is one of the words in classes (a
  * parameter's value, as propagate_unmatched_extensions). */
 int     addr_map_in_class(const char *classes, const char *klass);
-/* The same for the value of parameter param, read by name: for start-up
- * code only; kept for cleanup/, which still passes the name. */
-int     addr_map_class(const char *param, const char *klass);
 
 #endif

@@ -71,7 +71,7 @@ const PARAM_INFO param_table[] = {
     {"alternate_config_directories", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"always_add_missing_headers", "no", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"always_bcc", "", PARAM_STR, 0, 0, 0, 0},
-    {"anvil_rate_time_unit", "60s", PARAM_TIME, 0, 0, 's', PARAM_FLAG_IMPL},
+    {"anvil_rate_time_unit", "60s", PARAM_TIME, 1, 0, 's', PARAM_FLAG_IMPL},
     {"anvil_status_update_time", "600s", PARAM_TIME, 0, 0, 's', PARAM_FLAG_IMPL},
     {"append_at_myorigin", "yes", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"append_dot_mydomain", "${{$compatibility_level} <level {1} ? {yes} : {no}}", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},

@@ -14,7 +14,6 @@
 #include <strings.h>
 
 #include "argv.h"
-#include "config.h"
 #include "maps.h"
 #include "msg.h"
 #include "user_acl.h"
@@ -117,13 +116,13 @@ user_acl_match(const char *title, const char *spec, const char *name)
 }
 
 const char *
-user_acl_check(const char *param, uid_t uid)
+user_acl_check(const char *title, const char *spec, uid_t uid)
 {
     static char who[USER_ACL_NAME_MAX];
     struct passwd *pw = getpwuid(uid);
 
     snprintf(who, sizeof(who), "%s", pw ? pw->pw_name : "unknown");
-    if (user_acl_match(param, config_str(param), who) == 1)
+    if (user_acl_match(title, spec, who) == 1)
         return NULL;
     return who;
 }

@@ -17,8 +17,9 @@
  *   user_acl_match(title, spec, name)
  *       1 allowed, 0 not, -1 a table failed (a warning names it; the
  *       caller refuses).
- *   user_acl_check(param, uid)
- *       the value of main.cf parameter param against the login name of
+ *   user_acl_check(title, spec, uid)
+ *       the list spec (the value the caller read at start; title, its
+ *       parameter name, for warnings) against the login name of
  *       uid ("unknown" when uid has no passwd entry). NULL when allowed;
  *       otherwise the name to report ("User NAME(uid) is not allowed
  *       ..."), valid until the next call.
@@ -34,6 +35,6 @@
 #include <sys/types.h>
 
 int     user_acl_match(const char *title, const char *spec, const char *name);
-const char *user_acl_check(const char *param, uid_t uid);
+const char *user_acl_check(const char *title, const char *spec, uid_t uid);
 
 #endif

@@ -7,6 +7,7 @@ test install (see run.py). Tests talk to it the way users do: SMTP over
 TCP with smtplib, the postfix/postmap/postalias commands, the log file,
 and the delivered mailboxes.
 """
+import contextlib
 import os
 import pwd
 import grp
@@ -14,6 +15,7 @@ import re
 import shutil
 import smtplib
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -26,6 +28,43 @@ USER_HOME = "/tmp/posthorn-users"
 
 def sbin(cmd):
     return os.path.join(ROOT, "usr/sbin", cmd)
+
+
+@contextlib.contextmanager
+def setgid_programs(inst, *programs, listed=True):
+    """The named commands (postdrop, postqueue) set-gid postdrop, as make
+    install does; with listed, inst.conf also in alternate_config_directories
+    of /etc/postfix/main.cf, which a set-gid command requires before it
+    takes -c or MAIL_CONFIG from a non-root user. All undone at the end."""
+    paths = [sbin(p) for p in programs]
+    saved = [os.stat(p) for p in paths]
+    gid = grp.getgrnam("postdrop").gr_gid
+    for path in paths:
+        os.chown(path, 0, gid)
+        os.chmod(path, 0o2755)
+    main_cf = "/etc/postfix/main.cf"
+    made_dir = not os.path.isdir("/etc/postfix")
+    old = None
+    if listed:
+        if os.path.exists(main_cf):
+            with open(main_cf) as f:
+                old = f.read()
+        os.makedirs("/etc/postfix", exist_ok=True)
+        with open(main_cf, "a" if old is not None else "w") as f:
+            f.write("\nalternate_config_directories = %s\n" % inst.conf)
+    try:
+        yield
+    finally:
+        if listed and old is None:
+            os.unlink(main_cf)
+            if made_dir:
+                os.rmdir("/etc/postfix")
+        elif listed:
+            with open(main_cf, "w") as f:
+                f.write(old)
+        for path, st in zip(paths, saved):
+            os.chown(path, st.st_uid, st.st_gid)
+            os.chmod(path, stat.S_IMODE(st.st_mode))
 
 
 def free_port():

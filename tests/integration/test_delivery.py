@@ -18,48 +18,24 @@ import email
 import email.policy
 import os
 import re
-import socket
-import socketserver
 import subprocess
 
 from posthorn import Instance, Session, free_port, run, sbin, wait_for
-from test_smtp import CaptureServer, submit as smtp_submit
+from smtp_sink import SmtpSink
+from test_smtp import submit as smtp_submit
 
 BODY = b"Subject: delivery test\r\n\r\nhello\r\n"
 
 
 def sink(host="127.0.0.1", port=0, **kw):
-    """A CaptureServer listening on host:port."""
-    orig = socketserver.ThreadingTCPServer.__init__
-
-    def init(self, addr, handler, bind_and_activate=True):
-        orig(self, (host, port), handler, bind_and_activate)
-
-    socketserver.ThreadingTCPServer.__init__ = init
-    try:
-        srv = CaptureServer(**kw)
-    finally:
-        socketserver.ThreadingTCPServer.__init__ = orig
-    # remember the connections, so that down() can cut them too
-    srv.conns = []
-    process = srv.server.process_request
-
-    def track(request, client_address):
-        srv.conns.append(request)
-        process(request, client_address)
-
-    srv.server.process_request = track
-    return srv
+    """A capturing SMTP server listening on host:port."""
+    return SmtpSink(host=host, port=port, **kw)
 
 
 def down(srv):
     """The server goes away: no more listener, open sessions cut."""
     srv.close()
-    for c in srv.conns:
-        try:
-            c.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    srv.drop_connections()
 
 
 def submit(inst, rcpts, data=BODY, sender="jonas@example.test", body8=False):

@@ -6,99 +6,21 @@ handling (a failed cohort suspends the destination: later recipients are
 deferred by qmgr with "delivery temporarily suspended: <reason>" until a
 flush).
 
-A small SMTP server written here records each connection's commands.
+The capturing SMTP server (smtp_sink.py) records each connection's commands.
 """
 import re
-import socket
-import socketserver
-import threading
 import time
 
 from posthorn import Instance, free_port, wait_for
+from smtp_sink import SmtpSink
 from test_smtp import submit
 
 BODY = b"Subject: reuse\r\n\r\nhello\r\n"
 
 
-class ConnServer:
-    """Records each connection as a list of the commands received; closed
-    ones get a final "<closed>" entry."""
-
-    def __init__(self, port=0):
-        self.conns = []
-        self.socks = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                with outer.lock:
-                    outer.socks.append(self.connection)
-                outer.session(self.rfile, self.wfile)
-
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-        return False
-
-    def drop_connections(self):
-        """Close every open connection (as a server restart would)."""
-        with self.lock:
-            for s in self.socks:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def messages(self):
-        with self.lock:
-            return sum(c.count("DATA") for c in self.conns)
-
-    def session(self, rfile, wfile):
-        cmds = []
-        with self.lock:
-            self.conns.append(cmds)
-
-        def send(*lines):
-            wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
-            wfile.flush()
-
-        send("220 sink.test ESMTP")
-        while True:
-            line = rfile.readline(65536)
-            if not line:
-                break
-            verb = line[:4].decode("ascii", "replace").upper()
-            with self.lock:
-                cmds.append(verb)
-            if verb == "EHLO":
-                send("250-sink.test", "250 PIPELINING")
-            elif verb in ("MAIL", "RCPT", "RSET"):
-                send("250 2.0.0 Ok")
-            elif verb == "DATA":
-                send("354 go ahead")
-                while rfile.readline(1 << 20) not in (b".\r\n", b""):
-                    pass
-                send("250 2.0.0 Ok: queued as SINK%d" % len(cmds))
-            elif verb == "QUIT":
-                send("221 2.0.0 Bye")
-                break
-            else:
-                send("502 5.5.2 Error: command not recognized")
-        with self.lock:
-            cmds.append("<closed>")
+def ConnServer(port=0):
+    """The capturing SMTP server; srv.conns lists each connection's commands."""
+    return SmtpSink(port=port, ehlo=("sink.test", "PIPELINING"))
 
 
 def test_connection_reuse_and_idle_close():

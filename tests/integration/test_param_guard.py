@@ -8,7 +8,8 @@ import socket
 import time
 
 from posthorn import Instance, Session, free_port, run, sbin, wait_for
-from test_smtp import CaptureServer, submit
+from smtp_sink import SmtpSink
+from test_smtp import submit
 
 
 def test_unimplemented_parameter_warns_at_start_and_check():
@@ -82,7 +83,7 @@ def test_milters_and_sender_login_maps_refuse():
 
 
 def test_required_client_tls_defers_and_never_connects():
-    with CaptureServer() as srv, \
+    with SmtpSink() as srv, \
             Instance("guard-smtp", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
                                          "smtp_tls_security_level": "encrypt"}) as inst:
         inst.start()

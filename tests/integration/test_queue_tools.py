@@ -6,15 +6,13 @@ Mail is kept in the queue with default_transport = nosuch: there is no
 private/nosuch socket, so qmgr defers it with "mail transport unavailable"
 and writes the reason to defer/ID, which the listing shows.
 """
-import contextlib
-import grp
 import json
 import os
 import pwd
 import re
 import stat
 
-from posthorn import Instance, run, sbin, wait_for
+from posthorn import Instance, run, sbin, setgid_programs, wait_for
 
 DEFER_MAIN = {"default_transport": "nosuch"}
 HEADER = "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
@@ -44,36 +42,9 @@ def listing(inst, *args):
     return p.stdout
 
 
-@contextlib.contextmanager
 def setgid_postqueue(inst):
-    """postqueue set-gid postdrop (as make install does), and the test
-    config directory allowed in /etc/postfix/main.cf, which a set-gid
-    postqueue requires before it accepts -c from a non-root user."""
-    pq = sbin("postqueue")
-    st = os.stat(pq)
-    os.chown(pq, 0, grp.getgrnam("postdrop").gr_gid)
-    os.chmod(pq, 0o2755)
-    path = "/etc/postfix/main.cf"
-    made_dir = not os.path.isdir("/etc/postfix")
-    old = None
-    if os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    os.makedirs("/etc/postfix", exist_ok=True)
-    with open(path, "a" if old is not None else "w") as f:
-        f.write("\nalternate_config_directories = %s\n" % inst.conf)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.unlink(path)
-            if made_dir:
-                os.rmdir("/etc/postfix")
-        else:
-            with open(path, "w") as f:
-                f.write(old)
-        os.chown(pq, st.st_uid, st.st_gid)
-        os.chmod(pq, stat.S_IMODE(st.st_mode))
+    """postqueue set-gid, the test config directory allowed (posthorn.py)."""
+    return setgid_programs(inst, "postqueue")
 
 
 def as_user(inst, user, *args):

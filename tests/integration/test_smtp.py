@@ -2,7 +2,7 @@
 test_smtp.py - the SMTP and LMTP delivery agent, end to end: a message
 enters through smtpd, qmgr hands it to smtp (relayhost) or lmtp
 (default_transport = lmtp:inet:127.0.0.1:PORT), and a capturing server
-written here in Python receives it on 127.0.0.1.
+(smtp_sink.py) receives it on 127.0.0.1.
 
 Checked: the message arrives byte for byte (dot lines, 8-bit text, CRLF),
 the envelope (MAIL FROM with SIZE and BODY=8BITMIME, RCPT TO), the log
@@ -10,121 +10,11 @@ lines (relay=, dsn=, status=sent/bounced/deferred with Postfix's reason
 wording), and LMTP's per-recipient replies after the final dot.
 """
 import re
-import socket
-import socketserver
-import threading
 
 from posthorn import Instance, Session, free_port, wait_for
+from smtp_sink import SmtpSink
 
 MSG_ID_RX = r"queued as ([0-9A-F]+)"
-
-
-class CaptureServer:
-    """A small SMTP/LMTP server that records every transaction.
-
-    rcpt_reply(addr) -> reply line for RCPT TO; dot_replies(rcpts) -> the
-    reply lines after the final dot (one for SMTP, one per recipient for
-    LMTP). Transactions are dicts: helo, mail, rcpts, data (raw bytes as
-    received, dot-stuffed, CRLF) and body (un-stuffed).
-    """
-
-    def __init__(self, lmtp=False, greeting="220 sink.test ESMTP",
-                 ehlo=("sink.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"),
-                 rcpt_reply=None, dot_replies=None):
-        self.lmtp = lmtp
-        self.greeting = greeting
-        self.ehlo = ehlo
-        self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 Ok")
-        self.dot_replies = dot_replies or (
-            lambda rcpts: ["250 2.0.0 <%s> Saved" % r for r in rcpts] if lmtp
-            else ["250 2.0.0 Ok: queued as SINK1"])
-        self.transactions = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                outer.session(self.rfile, self.wfile)
-
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-        return False
-
-    def session(self, rfile, wfile):
-        def send(*lines):
-            wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
-            wfile.flush()
-
-        send(self.greeting)
-        if not self.greeting.startswith("2"):
-            return
-        t = None
-        while True:
-            line = rfile.readline(65536)
-            if not line:
-                return
-            cmd = line.rstrip(b"\r\n").decode("utf-8", "replace")
-            verb = cmd[:4].upper()
-            if verb in ("EHLO", "LHLO"):
-                send(*["250-" + k for k in self.ehlo[:-1]] + ["250 " + self.ehlo[-1]])
-                helo = cmd
-            elif verb == "HELO":
-                send("250 sink.test")
-                helo = cmd
-            elif verb == "MAIL":
-                t = {"helo": helo, "mail": cmd, "rcpts": [], "accepted": []}
-                send("250 2.1.0 Ok")
-            elif verb == "RCPT":
-                addr = re.search(r"<([^>]*)>", cmd).group(1)
-                t["rcpts"].append(cmd)
-                reply = self.rcpt_reply(addr)
-                if reply.startswith("2"):
-                    t["accepted"].append(addr)
-                send(reply)
-            elif verb == "DATA":
-                if not t or not t["accepted"]:
-                    send("554 5.5.1 Error: no valid recipients")
-                    continue
-                send("354 End data with <CR><LF>.<CR><LF>")
-                raw = b""
-                while True:
-                    l = rfile.readline(1 << 20)
-                    if not l:
-                        return
-                    if l == b".\r\n":
-                        break
-                    raw += l
-                t["data"] = raw
-                t["body"] = b"".join(l[1:] if l.startswith(b".") else l
-                                     for l in raw.splitlines(keepends=True))
-                with self.lock:
-                    self.transactions.append(t)
-                send(*self.dot_replies(t["accepted"]))
-            elif verb == "RSET":
-                t = None
-                send("250 2.0.0 Ok")
-            elif verb == "QUIT":
-                send("221 2.0.0 Bye")
-                return
-            else:
-                send("502 5.5.2 Error: command not recognized")
-
-    def wait(self, n=1, timeout=30):
-        wait_for(lambda: len(self.transactions) >= n, timeout, "%d transaction(s)" % n)
-        return self.transactions[n - 1]
 
 
 def submit(inst, rcpts, data, sender="jonas@example.test", body8=False):
@@ -165,7 +55,7 @@ def unstuffed(data):
 
 
 def test_relayhost_byte_exact():
-    with CaptureServer() as srv, \
+    with SmtpSink() as srv, \
             Instance("smtp-relay", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         qid = submit(inst, ["someone@remote.example"], BODY, body8=True)
@@ -198,7 +88,7 @@ def test_relayhost_multiple_recipients_bounce():
             return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr
         return "250 2.1.5 Ok"
 
-    with CaptureServer(rcpt_reply=rcpt_reply) as srv, \
+    with SmtpSink(rcpt_reply=rcpt_reply) as srv, \
             Instance("smtp-bounce", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         qid = submit(inst, ["good@remote.example", "nobody@remote.example"],
@@ -226,7 +116,7 @@ def test_relayhost_down_defers():
 
 
 def test_relayhost_greeting_421_defers():
-    with CaptureServer(greeting="421 4.3.2 sink.test busy") as srv, \
+    with SmtpSink(greeting="421 4.3.2 sink.test busy") as srv, \
             Instance("smtp-421", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         qid = submit(inst, ["someone@remote.example"], b"Subject: x\r\n\r\nhello\r\n")
@@ -238,7 +128,7 @@ def test_relayhost_greeting_421_defers():
 
 def test_bad_parameter_value_is_fatal_with_name_and_value():
     """smtp_* values come from the one table; a bad one is fatal, no private default."""
-    with CaptureServer() as srv, \
+    with SmtpSink() as srv, \
             Instance("smtp-badparam", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
                                             "smtp_mx_address_limit": "five"}) as inst:
         inst.start()
@@ -253,7 +143,7 @@ def test_lmtp_per_recipient_replies():
         return ["452 4.2.2 <%s> Quota exceeded" % r if r.startswith("full@")
                 else "250 2.0.0 <%s> Saved" % r for r in rcpts]
 
-    with CaptureServer(lmtp=True, greeting="220 lmtp.test LMTP ready",
+    with SmtpSink(lmtp=True, greeting="220 lmtp.test LMTP ready",
                        ehlo=("lmtp.test", "PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME"),
                        dot_replies=dot_replies) as srv, \
             Instance("lmtp", main={"default_transport": "lmtp:inet:127.0.0.1:%d" % srv.port}) as inst:

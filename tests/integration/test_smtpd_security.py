@@ -21,7 +21,7 @@ import time
 
 from posthorn import Instance, Session, wait_for
 from test_bounce import dsn_fields, messages
-from test_smtp import CaptureServer
+from smtp_sink import SmtpSink
 
 QUEUED_RX = r"^250 2\.0\.0 Ok: queued as ([0-9A-F]{6,})$"
 RELAY_SAFETY_FATAL = (
@@ -163,7 +163,7 @@ XTEXT_RX = r"(?:[!-*,-<>-~]|\+[0-9A-F]{2})+"
 
 
 def test_orcpt_envid_relayed_as_xtext_without_control_characters():
-    with CaptureServer() as srv, \
+    with SmtpSink() as srv, \
             Instance("sec-orcpt", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         s = Session(inst.port)
@@ -200,7 +200,7 @@ def test_dsn_original_recipient_and_envid_are_xtext():
     def rcpt_reply(addr):
         return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr
 
-    with CaptureServer(rcpt_reply=rcpt_reply) as srv, \
+    with SmtpSink(rcpt_reply=rcpt_reply) as srv, \
             Instance("sec-dsn", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         s = Session(inst.port)

@@ -4,15 +4,12 @@ maildrop/ -> pickup -> cleanup -> local delivery, as root and as an
 unprivileged user, sendmail -t, and a malformed maildrop file that
 pickup must set aside in corrupt/ without stopping.
 """
-import contextlib
-import grp
 import os
 import pwd
 import re
-import stat
 import subprocess
 
-from posthorn import Instance, run, sbin, wait_for
+from posthorn import Instance, run, sbin, setgid_programs, wait_for
 
 
 def sendmail(inst, args, body, user=None):
@@ -22,36 +19,9 @@ def sendmail(inst, args, body, user=None):
     return run(argv, input=body)
 
 
-@contextlib.contextmanager
 def unprivileged_submission(inst):
-    """postdrop set-gid postdrop (as make install will do), and the test
-    config directory listed in /etc/postfix/main.cf, which a set-gid
-    postdrop requires before it accepts -c from a non-root user."""
-    pd = sbin("postdrop")
-    st = os.stat(pd)
-    os.chown(pd, 0, grp.getgrnam("postdrop").gr_gid)
-    os.chmod(pd, 0o2755)
-    path = "/etc/postfix/main.cf"
-    made_dir = not os.path.isdir("/etc/postfix")
-    old = None
-    if os.path.exists(path):
-        with open(path) as f:
-            old = f.read()
-    os.makedirs("/etc/postfix", exist_ok=True)
-    with open(path, "a" if old is not None else "w") as f:
-        f.write("\nalternate_config_directories = %s\n" % inst.conf)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.unlink(path)
-            if made_dir:
-                os.rmdir("/etc/postfix")
-        else:
-            with open(path, "w") as f:
-                f.write(old)
-        os.chown(pd, st.st_uid, st.st_gid)
-        os.chmod(pd, stat.S_IMODE(st.st_mode))
+    """postdrop set-gid, the test config directory allowed (posthorn.py)."""
+    return setgid_programs(inst, "postdrop")
 
 
 def test_sendmail_as_root():

@@ -214,6 +214,29 @@ UNIT_TEST(test_expand_filter)
     local_addr_free(&a);
 }
 
+/* $names that are main.cf parameters: looked up at start, values as they were then. */
+UNIT_TEST(test_expand_params)
+{
+    LOCAL_ADDR a;
+    LOCAL_PRIV pw = {1000, 1000, "joe", "/home/joe", "/bin/sh"};
+    char   *s, *text;
+
+    config_reset();
+    config_load_text("forward_path = ${fwd_dir}/$user/${fwd_flag?on}${nothere:off}\n"
+                     "fwd_dir = /srv/fwd\nfwd_flag = 1\n", "test");
+    local_params_init();
+    text = mem_strdup(var_forward_path);
+    config_reset();                             /* values were taken at start */
+    local_addr_split(&a, "joe@example.com", "+");
+    s = local_expand(text, &a, &pw, "abcdefghijklmnopqrstuvwxyz/", 0);
+    CHECK_STR(s, "/srv/fwd/joe/onoff");
+    mem_free(s);
+    mem_free(text);
+    local_addr_free(&a);
+    config_reset();
+    local_params_init();
+}
+
 /* Run local_params_init() on main.cf text in a child: its exit status. */
 static int
 params_status(const char *text)
@@ -323,6 +346,7 @@ UNIT_TESTS {
     {"test_addr_split", test_addr_split},
     {"test_expand", test_expand},
     {"test_expand_filter", test_expand_filter},
+    {"test_expand_params", test_expand_params},
     {"test_params_bad_values_fatal", test_params_bad_values_fatal},
     {"test_shell_meta", test_shell_meta},
     {"test_child_wait_is_bounded", test_child_wait_is_bounded},

@@ -64,7 +64,7 @@ UNIT_TEST(files)
 UNIT_TEST(check_by_uid)
 {
     /* uid 0 has a passwd entry ("root"); the default value allows */
-    CHECK(user_acl_check("authorized_flush_users", 0) == NULL);
+    CHECK(user_acl_check("authorized_flush_users", "static:anyone", 0) == NULL);
 }
 
 UNIT_TESTS {

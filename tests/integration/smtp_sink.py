@@ -1,0 +1,157 @@
+"""
+smtp_sink.py - the one SMTP/LMTP server the integration tests talk to:
+it records every transaction (and every connection's commands) and
+answers as each test asks (rcpt_reply, dot_replies, greeting, EHLO
+keywords).
+
+    with SmtpSink() as srv:                      # 127.0.0.1, a free port
+        ... relayhost = [127.0.0.1]:srv.port ...
+        t = srv.wait()                           # the first transaction
+"""
+import re
+import socket
+import socketserver
+import threading
+
+from posthorn import wait_for
+
+
+class _Server(socketserver.ThreadingTCPServer):
+    """Threads per connection; the address can be bound again at once."""
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class SmtpSink:
+    """A small SMTP/LMTP server that records every transaction.
+
+    rcpt_reply(addr) -> reply line for RCPT TO; dot_replies(rcpts) -> the
+    reply lines after the final dot (one for SMTP, one per recipient for
+    LMTP). Transactions are dicts: helo, mail, rcpts, data (raw bytes as
+    received, dot-stuffed, CRLF) and body (un-stuffed). conns has one list
+    per connection: the command verbs received, then "<closed>" when the
+    session ended. drop_connections() cuts every open session (as a
+    server restart would).
+    """
+
+    def __init__(self, host="127.0.0.1", port=0, lmtp=False, greeting="220 sink.test ESMTP",
+                 ehlo=("sink.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"),
+                 rcpt_reply=None, dot_replies=None):
+        self.lmtp = lmtp
+        self.greeting = greeting
+        self.ehlo = ehlo
+        self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 Ok")
+        self.dot_replies = dot_replies or (
+            lambda rcpts: ["250 2.0.0 <%s> Saved" % r for r in rcpts] if lmtp
+            else ["250 2.0.0 Ok: queued as SINK1"])
+        self.transactions = []
+        self.conns = []
+        self.socks = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                cmds = []
+                with outer.lock:
+                    outer.socks.append(self.connection)
+                    outer.conns.append(cmds)
+                try:
+                    outer.session(self.rfile, self.wfile, cmds)
+                finally:
+                    with outer.lock:
+                        cmds.append("<closed>")
+
+        self.server = _Server((host, port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+        return False
+
+    def drop_connections(self):
+        """Close every open connection (as a server restart would)."""
+        with self.lock:
+            for s in self.socks:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def messages(self):
+        """The number of DATA commands received, over all connections."""
+        with self.lock:
+            return sum(c.count("DATA") for c in self.conns)
+
+    def session(self, rfile, wfile, cmds):
+        def send(*lines):
+            wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
+            wfile.flush()
+
+        send(self.greeting)
+        if not self.greeting.startswith("2"):
+            return
+        t = None
+        while True:
+            line = rfile.readline(65536)
+            if not line:
+                return
+            cmd = line.rstrip(b"\r\n").decode("utf-8", "replace")
+            verb = cmd[:4].upper()
+            with self.lock:
+                cmds.append(verb)
+            if verb in ("EHLO", "LHLO"):
+                send(*["250-" + k for k in self.ehlo[:-1]] + ["250 " + self.ehlo[-1]])
+                helo = cmd
+            elif verb == "HELO":
+                send("250 sink.test")
+                helo = cmd
+            elif verb == "MAIL":
+                t = {"helo": helo, "mail": cmd, "rcpts": [], "accepted": []}
+                send("250 2.1.0 Ok")
+            elif verb == "RCPT":
+                addr = re.search(r"<([^>]*)>", cmd).group(1)
+                t["rcpts"].append(cmd)
+                reply = self.rcpt_reply(addr)
+                if reply.startswith("2"):
+                    t["accepted"].append(addr)
+                send(reply)
+            elif verb == "DATA":
+                if not t or not t["accepted"]:
+                    send("554 5.5.1 Error: no valid recipients")
+                    continue
+                send("354 End data with <CR><LF>.<CR><LF>")
+                raw = b""
+                while True:
+                    l = rfile.readline(1 << 20)
+                    if not l:
+                        return
+                    if l == b".\r\n":
+                        break
+                    raw += l
+                t["data"] = raw
+                t["body"] = b"".join(l[1:] if l.startswith(b".") else l
+                                     for l in raw.splitlines(keepends=True))
+                with self.lock:
+                    self.transactions.append(t)
+                send(*self.dot_replies(t["accepted"]))
+            elif verb == "RSET":
+                t = None
+                send("250 2.0.0 Ok")
+            elif verb == "QUIT":
+                send("221 2.0.0 Bye")
+                return
+            else:
+                send("502 5.5.2 Error: command not recognized")
+
+    def wait(self, n=1, timeout=30):
+        wait_for(lambda: len(self.transactions) >= n, timeout, "%d transaction(s)" % n)
+        return self.transactions[n - 1]
