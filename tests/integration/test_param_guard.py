@@ -4,7 +4,6 @@ not implement draw warnings, and those whose absence would leave mail
 less protected make the service that needs them refuse work.
 """
 import os
-import socket
 import time
 
 from posthorn import Instance, Session, free_port, run, sbin, wait_for
@@ -39,13 +38,37 @@ def test_unimplemented_parameter_warns_at_start_and_check():
         s.cmd("QUIT")
 
 
-def test_required_tls_refuses_smtp_service():
-    with Instance("guard-smtpd", main={"smtpd_tls_security_level": "encrypt"}) as inst:
-        p = inst.start()
-        assert "parameter smtpd_tls_security_level = encrypt needs TLS" in p.stderr, p.stderr
-        s = Session(inst.port)
-        assert s.reply() == ["421 4.3.5 Server configuration problem"]
+# A refusing smtpd answers one client and exits (fatal), and master then
+# throttles the service: start without Instance.start()'s probe
+# connection, keep the throttle short, and take the first client's reply.
+QUICK = {"service_throttle_time": "1s"}
+
+
+def start_refusing(inst):
+    p = inst.cmd("postfix", "start")
+    assert p.returncode == 0, p.stdout + p.stderr
+    inst.started = True
+    return p
+
+
+def first_reply(port):
+    def connect():
+        try:
+            return Session(port)
+        except ConnectionRefusedError:    # master not listening yet
+            return None
+    s = wait_for(connect, 20, "a listener on port %d" % port)
+    try:
+        return s.reply()
+    finally:
         s.close()
+
+
+def test_required_tls_refuses_smtp_service():
+    with Instance("guard-smtpd", main=dict(QUICK, smtpd_tls_security_level="encrypt")) as inst:
+        p = start_refusing(inst)
+        assert "parameter smtpd_tls_security_level = encrypt needs TLS" in p.stderr, p.stderr
+        assert first_reply(inst.port) == ["421 4.3.5 Server configuration problem"]
         inst.wait_log(r"postfix/smtpd\[\d+\]: fatal: parameter smtpd_tls_security_level = "
                       r"encrypt needs TLS, which posthorn does not implement; refusing to "
                       r"work without it")
@@ -55,12 +78,9 @@ def test_submission_port_with_required_tls_refuses_only_itself():
     port = free_port()
     extra = ("%d inet n - n - - smtpd -o smtpd_tls_security_level=encrypt "
              "-o smtpd_sasl_auth_enable=yes\n" % port)
-    with Instance("guard-sub", master_extra=extra) as inst:
-        inst.start()
-        wait_for(lambda: _listening(port), 20, "submission port")
-        s = Session(port)
-        assert s.reply() == ["421 4.3.5 Server configuration problem"]
-        s.close()
+    with Instance("guard-sub", main=QUICK, master_extra=extra) as inst:
+        inst.start()                    # probes port 25 only
+        assert first_reply(port) == ["421 4.3.5 Server configuration problem"]
         inst.wait_log(r"fatal: parameter smtpd_tls_security_level = encrypt needs TLS")
         # port 25's smtpd is not affected
         s = Session(inst.port)
@@ -74,11 +94,9 @@ def test_milters_and_sender_login_maps_refuse():
                         ("smtpd_sender_login_maps", "hash:/etc/postfix/login"),
                         ("smtpd_proxy_filter", "127.0.0.1:10024"),
                         ("smtpd_sasl_auth_enable", "yes")):
-        with Instance("guard-m", main={name: value}) as inst:
-            inst.start()
-            s = Session(inst.port)
-            assert s.reply() == ["421 4.3.5 Server configuration problem"], name
-            s.close()
+        with Instance("guard-m", main=dict(QUICK, **{name: value})) as inst:
+            start_refusing(inst)
+            assert first_reply(inst.port) == ["421 4.3.5 Server configuration problem"], name
             inst.wait_log(r"fatal: parameter %s = %s needs " % (name, value.replace(".", r"\.")))
 
 
@@ -107,11 +125,3 @@ def test_non_smtpd_milters_keeps_mail_in_maildrop():
         assert len(inst.queue_files("maildrop")) == 1
         assert inst.queue_files("incoming") == [] and inst.queue_files("active") == []
         assert "Subject: held" not in inst.mbox("root")
-
-
-def _listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
