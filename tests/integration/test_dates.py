@@ -37,10 +37,27 @@ def fake_env():
     return env
 
 
-def fake_instance(name):
-    main = {"import_environment": "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
-                                  "LD_PRELOAD FAKETIME ASAN_OPTIONS"}
-    return Instance(name, main=main)
+class fake_instance(Instance):
+    """An instance whose daemons see the fake clock. libfaketime leaves a
+    semaphore and a shared memory file in /dev/shm for each process that
+    does not exit through exit() (daemons stopped by a signal), and a later
+    process that gets the same pid fails on them: remove the ones whose
+    process is gone when the instance is cleaned up."""
+
+    def __init__(self, name):
+        main = {"import_environment": "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+                                      "LD_PRELOAD FAKETIME ASAN_OPTIONS"}
+        super().__init__(name, main=main)
+
+    def cleanup(self, keep=False):
+        super().cleanup(keep)
+        for path in glob.glob("/dev/shm/sem.faketime_sem_*") + glob.glob("/dev/shm/faketime_shm_*"):
+            pid = path.rsplit("_", 1)[-1]
+            if pid.isdigit() and not os.path.exists("/proc/" + pid):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
 
 def fake_start(inst):
