@@ -448,6 +448,9 @@ UNIT_TEST(scan_deferred_due_only)
     qmgr_message_resolve_fn = fake_resolve;
     write_queue_file("deferred", "L1", "s@x.test", r, 1, time(0), 0);
     write_queue_file("deferred", "L2", "s@x.test", r, 1, time(0), 0);
+    /* both times from this process's clock, not the file system's */
+    tv[0].tv_sec = tv[1].tv_sec = time(0);
+    utimes("deferred/L1", tv);
     tv[0].tv_sec = tv[1].tv_sec = time(0) + 3600;
     utimes("deferred/L2", tv);
     write_queue_file("defer", "L1", "stale", r, 0, 0, 0);
