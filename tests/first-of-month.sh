@@ -27,5 +27,7 @@ tests/run 2>&1 | cat > "$work/run.log"
 st=${PIPESTATUS[0]}
 grep -a "^FAIL\|  FAIL\|did not finish" "$work/run.log"
 tail -1 "$work/run.log"
-rm -f /dev/shm/sem.faketime_sem_* /dev/shm/faketime_shm_* 2>/dev/null
+for f in /dev/shm/sem.faketime_sem_* /dev/shm/faketime_shm_*; do   # left by killed daemons
+    [ -e "$f" ] && [ ! -e "/proc/${f##*_}" ] && rm -f "$f"
+done
 exit $st
