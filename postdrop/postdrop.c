@@ -81,20 +81,20 @@ main(int argc, char **argv)
             break;              /* the record protocol is the only one */
         case 'v':
             if (getuid() != 0)
-                postdrop_fatal(POSTDROP_EX_USAGE, "-v option is reserved for the super-user");
+                msg_fatal_status(POSTDROP_EX_USAGE, "-v option is reserved for the super-user");
             verbose++;
             break;
         default:
-            postdrop_fatal(POSTDROP_EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+            msg_fatal_status(POSTDROP_EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
         }
     }
     if (optind != argc)
-        postdrop_fatal(POSTDROP_EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+        msg_fatal_status(POSTDROP_EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
     if (config_dir != NULL && *config_dir != '/')
-        postdrop_fatal(POSTDROP_EX_USAGE, "configuration directory must be absolute: %s",
+        msg_fatal_status(POSTDROP_EX_USAGE, "configuration directory must be absolute: %s",
                        config_dir);
     if (!setgid_env_config_dir_ok(config_dir))
-        postdrop_fatal(POSTDROP_EX_NOPERM,
+        msg_fatal_status(POSTDROP_EX_NOPERM,
                        "%s: not listed in alternate_config_directories of %s/main.cf",
                        config_dir, CONFIG_DEFAULT_DIR);
     config_load(config_dir);
@@ -103,10 +103,10 @@ main(int argc, char **argv)
     postdrop_params_init();
     postdrop_check_user(getuid(), "postdrop");
     if (file_limit_cap(var_message_limit) < 0)
-        postdrop_fatal(POSTDROP_EX_TEMPFAIL, "set file size limit: %m");
+        msg_fatal_status(POSTDROP_EX_TEMPFAIL, "set file size limit: %m");
 
     if (chdir(var_queue_dir) < 0)
-        postdrop_fatal(POSTDROP_EX_TEMPFAIL, "chdir %s: %m", var_queue_dir);
+        msg_fatal_status(POSTDROP_EX_TEMPFAIL, "chdir %s: %m", var_queue_dir);
     id = vstring_alloc(QUEUE_ID_MAX + 1);
     in = stream_fdopen(STDIN_FILENO);
     status = postdrop_enqueue(in, id);

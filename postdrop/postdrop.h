@@ -36,8 +36,6 @@ void    postdrop_params_init(void);
 
 /* postdrop_env.c */
 void    postdrop_check_user(uid_t uid, const char *program);
-void    postdrop_fatal(int status, const char *fmt, ...)
-            __attribute__((format(printf, 2, 3), noreturn));
 
 /* postdrop_copy.c: copy and check records from in to out; 0, or -1 with
  * *why set (malformed input), or -2 (write error, errno). */

@@ -139,6 +139,6 @@ postdrop_enqueue(STREAM *in, VSTRING *id)
     (void) unlink(postdrop_cleanup_path);
     postdrop_cleanup_armed = 0;
     if (ret == -1)
-        postdrop_fatal(POSTDROP_EX_DATAERR, "uid=%ld: malformed input", (long) getuid());
+        msg_fatal_status(POSTDROP_EX_DATAERR, "uid=%ld: malformed input", (long) getuid());
     return too_big ? POSTDROP_EX_TOOBIG : POSTDROP_EX_TEMPFAIL;
 }

@@ -4,7 +4,7 @@
  *
  * Interface (postdrop.h):
  *   postdrop_check_user()        authorized_submit_users (lib/user_acl.h)
- *   postdrop_fatal()             "fatal: ..." and exit with a sysexits code
+ *   msg_fatal_status()             "fatal: ..." and exit with a sysexits code
  *
  * Descriptors, umask, environment and the trusted configuration
  * directories: lib/setgid_env.h, called from main().
@@ -24,17 +24,6 @@
 #include "user_acl.h"
 
 void
-postdrop_fatal(int status, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg_vlog(MSG_FATAL, fmt, ap);
-    va_end(ap);
-    exit(status);
-}
-
-void
 postdrop_check_user(uid_t uid, const char *program)
 {
     struct passwd *pw;
@@ -42,10 +31,10 @@ postdrop_check_user(uid_t uid, const char *program)
     if (uid == 0)
         return;
     if ((pw = getpwuid(uid)) == NULL)
-        postdrop_fatal(POSTDROP_EX_NOPERM, "unable to find out your login name (uid %ld)",
+        msg_fatal_status(POSTDROP_EX_NOPERM, "unable to find out your login name (uid %ld)",
                        (long) uid);
     if (user_acl_match("authorized_submit_users", var_submit_acl,
                        pw->pw_name) != 1)
-        postdrop_fatal(POSTDROP_EX_NOPERM, "User %s(%ld) is not allowed to submit mail",
+        msg_fatal_status(POSTDROP_EX_NOPERM, "User %s(%ld) is not allowed to submit mail",
                        pw->pw_name, (long) uid);
 }

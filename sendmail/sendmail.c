@@ -53,7 +53,7 @@ sendmail_exec(const SM_STATE *sm, const char *dir, const char *prog, ARGV *extra
     for (size_t i = 0; extra && i < extra->argc; i++)
         argv_add(args, extra->argv[i]);
     execv(path, args->argv);
-    sendmail_fatal(SM_EX_UNAVAILABLE, "execute %s: %m", path);
+    msg_fatal_status(SM_EX_UNAVAILABLE, "execute %s: %m", path);
 }
 
 /* Full name: -F, else $NAME, else the GECOS field up to the first comma. */
@@ -107,30 +107,30 @@ sendmail_enqueue(SM_STATE *sm, int argc, char **argv)
     int     type;
 
     if (pw == NULL && sm->sender == NULL)
-        sendmail_fatal(SM_EX_USAGE, "no login name found for user ID %lu", (unsigned long) uid);
+        msg_fatal_status(SM_EX_USAGE, "no login name found for user ID %lu", (unsigned long) uid);
     snprintf(who, sizeof(who), "%s(%ld)", pw ? pw->pw_name : "unknown", (long) uid);
     sender = sm->sender ? sm->sender : pw->pw_name;
     for (int i = 0; i < argc; i++)
         sendmail_add_recipients(sm->rcpts, argv[i]);
     if (sm->rcpts->argc == 0 && !sm->extract)
-        sendmail_fatal(SM_EX_USAGE, "%s: Recipient addresses must be specified on "
+        msg_fatal_status(SM_EX_USAGE, "%s: Recipient addresses must be specified on "
                        "the command line or via the -t option", who);
     fullname = sendmail_fullname(sm, pw);
 
     if (sm->mode != SM_MODE_VERIFY)
         in = stream_fdopen(STDIN_FILENO);
     else if ((in = stream_open("/dev/null", O_RDONLY, 0)) == NULL)
-        sendmail_fatal(SM_EX_OSERR, "open /dev/null: %m");
+        msg_fatal_status(SM_EX_OSERR, "open /dev/null: %m");
     sendmail_input_init(&input, in, var_line_limit, sm->dot_ends);
     sendmail_read_headers(&input, &hdrs, (size_t) var_header_limit);
     if (sm->extract)
         sendmail_extract(&hdrs, sm->rcpts);
     if (sm->rcpts->argc == 0)
-        sendmail_fatal(SM_EX_USAGE, "%s: No recipient addresses found in message header", who);
+        msg_fatal_status(SM_EX_USAGE, "%s: No recipient addresses found in message header", who);
 
     /* As Postfix: the maildrop file is capped (postdrop inherits this). */
     if (file_limit_cap(var_message_limit) < 0)
-        sendmail_fatal(SM_EX_OSERR, "set file size limit: %m");
+        msg_fatal_status(SM_EX_OSERR, "set file size limit: %m");
     sendmail_post_open(&post, sm);
     sendmail_post_envelope(&post, sm, sender, fullname, sm->rcpts);
     sendmail_copy_headers(&post, &hdrs);

@@ -77,8 +77,6 @@ char   *sendmail_parse_sender(const char *arg);
 /* A log line at a msg.h level (MSG_FATAL without exiting). */
 void    sendmail_report(int level, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
-void    sendmail_fatal(int status, const char *fmt, ...)
-            __attribute__((format(printf, 2, 3), noreturn));
 
 /* sendmail_input.c */
 typedef struct SM_PIECE {

@@ -3,7 +3,7 @@
  *
  * Interface (sendmail.h): sendmail_state_init(), sendmail_parse_args(),
  * sendmail_parse_notify(), sendmail_add_recipients(),
- * sendmail_parse_sender(), sendmail_fatal().
+ * sendmail_parse_sender(), msg_fatal_status().
  *
  * Recognized: -B type, -C file|dir, -c dir, -F name, -f sender, -r sender,
  * -I, -i, -N dsn, -R ret, -V envid, -t, -v, -b mode (m, s, p, i, v, d, D),
@@ -27,17 +27,6 @@
 #include "mem.h"
 #include "msg.h"
 #include "sendmail.h"
-
-void
-sendmail_fatal(int status, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg_vlog(MSG_FATAL, fmt, ap);
-    va_end(ap);
-    exit(status);
-}
 
 void
 sendmail_report(int level, const char *fmt, ...)
@@ -110,7 +99,7 @@ sendmail_add_recipients(ARGV *out, const char *arg)
             continue;
         }
         if (out->argc >= SM_RCPT_MAX * 10)
-            sendmail_fatal(SM_EX_USAGE, "too many recipients");
+            msg_fatal_status(SM_EX_USAGE, "too many recipients");
         argv_add(out, found->argv[i]);
         n++;
     }
@@ -150,7 +139,7 @@ sendmail_set_mode(SM_STATE *sm, const char *arg)
     else if (strcmp(arg, "d") == 0 || strcmp(arg, "D") == 0)
         sm->mode = SM_MODE_DAEMON;
     else
-        sendmail_fatal(SM_EX_USAGE, "unsupported: -b%.20s", arg);
+        msg_fatal_status(SM_EX_USAGE, "unsupported: -b%.20s", arg);
 }
 
 /* -C config_file or config_dir: Postfix uses the directory. */
@@ -177,7 +166,7 @@ sendmail_option(SM_STATE *sm, int ch, const char *arg)
         else if (strcasecmp(arg, "7BIT") == 0)
             sm->encoding = "7bit";
         else
-            sendmail_fatal(SM_EX_USAGE, "-B option needs 8BITMIME or 7BIT");
+            msg_fatal_status(SM_EX_USAGE, "-B option needs 8BITMIME or 7BIT");
         break;
     case 'C':
         sm->config_dir = sendmail_config_arg(arg);
@@ -187,13 +176,13 @@ sendmail_option(SM_STATE *sm, int ch, const char *arg)
         break;
     case 'F':
         if (strlen(arg) > MAILDROP_FULL_MAX || !maildrop_text_ok(arg, strlen(arg)))
-            sendmail_fatal(SM_EX_USAGE, "bad -F full name");
+            msg_fatal_status(SM_EX_USAGE, "bad -F full name");
         sm->fullname = mem_strdup(arg);
         break;
     case 'f':
     case 'r':
         if ((sm->sender = sendmail_parse_sender(arg)) == NULL)
-            sendmail_fatal(SM_EX_USAGE, "bad sender address in -%c option: %.100s", ch, arg);
+            msg_fatal_status(SM_EX_USAGE, "bad sender address in -%c option: %.100s", ch, arg);
         break;
     case 'I':
         sm->mode = SM_MODE_NEWALIAS;
@@ -213,11 +202,11 @@ sendmail_option(SM_STATE *sm, int ch, const char *arg)
         else if (strcasecmp(arg, "hdrs") == 0)
             sm->dsn_ret = DSN_RET_HDRS;
         else
-            sendmail_fatal(SM_EX_USAGE, "-R option needs \"full\" or \"hdrs\"");
+            msg_fatal_status(SM_EX_USAGE, "-R option needs \"full\" or \"hdrs\"");
         break;
     case 'V':
         if (strlen(arg) > MAILDROP_ENVID_MAX || !maildrop_text_ok(arg, strlen(arg)))
-            sendmail_fatal(SM_EX_USAGE, "bad -V envelope id");
+            msg_fatal_status(SM_EX_USAGE, "bad -V envelope id");
         sm->dsn_envid = mem_strdup(arg);
         break;
     case 'b':
@@ -251,7 +240,7 @@ sendmail_parse_args(SM_STATE *sm, int argc, char **argv)
     opterr = 0;
     while ((ch = getopt(argc, argv, "+B:C:c:F:GIL:N:O:R:UV:X:b:e:f:h:imno:p:q::r:tvx")) != -1) {
         if (ch == '?' || ch == ':')
-            sendmail_fatal(SM_EX_USAGE, "usage: %s [options] [recipient ...] "
+            msg_fatal_status(SM_EX_USAGE, "usage: %s [options] [recipient ...] "
                            "(bad option -%c)", msg_program(), optopt);
         sendmail_option(sm, ch, optarg ? optarg : "");
     }

@@ -59,10 +59,10 @@ sendmail_post_open(SM_POST *post, const SM_STATE *sm)
     }
     signal(SIGPIPE, SIG_IGN);
     if (pipe(fds) < 0)
-        sendmail_fatal(SM_EX_OSERR, "pipe: %m");
+        msg_fatal_status(SM_EX_OSERR, "pipe: %m");
     switch (post->pid = fork()) {
     case -1:
-        sendmail_fatal(SM_EX_OSERR, "fork: %m");
+        msg_fatal_status(SM_EX_OSERR, "fork: %m");
     case 0:
         signal(SIGPIPE, SIG_DFL);
         if (dup2(fds[0], STDIN_FILENO) < 0)
@@ -124,7 +124,7 @@ sendmail_post_close(SM_POST *post, const char *who)
     while ((pid = waitpid(post->pid, &status, 0)) < 0 && errno == EINTR)
         /* retry */ ;
     if (pid < 0)
-        sendmail_fatal(SM_EX_OSERR, "%s: wait for postdrop: %m", who);
+        msg_fatal_status(SM_EX_OSERR, "%s: wait for postdrop: %m", who);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && !write_err)
         return SM_EX_OK;
     if (WIFEXITED(status)) {

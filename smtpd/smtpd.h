@@ -223,6 +223,7 @@ int     smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf);
 void    smtpd_chat_log_lost(SMTPD_STATE *state, const char *what);
 void    smtpd_chat_log_bad_address(SMTPD_STATE *state, const char *command, const char *text);
 void    smtpd_chat_log_reject(SMTPD_STATE *state, const char *reply);
+void    smtpd_chat_log_action(SMTPD_STATE *state, const char *action, const char *text);
 void    smtpd_chat_log_disconnect(SMTPD_STATE *state);
 /* "host[addr]" or with the queue id "ID" / "NOQUEUE". */
 const char *smtpd_chat_queue_label(const SMTPD_STATE *state);

@@ -142,14 +142,23 @@ smtpd_chat_log_bad_address(SMTPD_STATE *state, const char *command, const char *
              state->namaddr, command, text);
 }
 
-/* "NOQUEUE: reject: RCPT from host[addr]: 554 ...; from=<a> to=<b> proto=ESMTP helo=<h>" */
+/*
+ * "NOQUEUE: reject: RCPT from host[addr]: 554 ...; from=<a> to=<b> proto=ESMTP helo=<h>",
+ * with "reject" or another action (warn, reject_warning, hold, ...).
+ */
 void
 smtpd_chat_log_reject(SMTPD_STATE *state, const char *reply)
 {
+    smtpd_chat_log_action(state, "reject", reply);
+}
+
+void
+smtpd_chat_log_action(SMTPD_STATE *state, const char *action, const char *text)
+{
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
 
-    vstring_sprintf(line, "%s: reject: %s from %s: %s;", smtpd_chat_queue_label(state),
-                    state->where, state->namaddr, reply);
+    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_chat_queue_label(state), action,
+                    state->where, state->namaddr, text);
     if (state->sender)
         vstring_sprintf_append(line, " from=<%s>", state->sender);
     if (state->cur_rcpt)

@@ -92,25 +92,6 @@ static int check_takes_arg(const char *name);
 
 /* ---- replies and logging ------------------------------------------------- */
 
-/* " from=<a> to=<b> proto=P helo=<h>" after "ID: action: CMD from host[addr]: text;" */
-static void
-check_log(SMTPD_STATE *state, const char *action, const char *text)
-{
-    VSTRING *line = vstring_alloc(MSG_LINE_MAX);
-
-    vstring_sprintf(line, "%s: %s: %s from %s: %s;", smtpd_chat_queue_label(state), action,
-                    state->where, state->namaddr, text);
-    if (state->sender)
-        vstring_sprintf_append(line, " from=<%s>", state->sender);
-    if (state->cur_rcpt)
-        vstring_sprintf_append(line, " to=<%s>", state->cur_rcpt);
-    vstring_sprintf_append(line, " proto=%s", state->protocol);
-    if (state->helo_name)
-        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
-    msg_info("%s", STR(line));
-    vstring_free(line);
-}
-
 /*
  * Format a reject reply "CODE DSN text". soft_bounce makes 5xx 4xx; a
  * pending defer_if_reject replaces a 5xx; warn_if_reject only logs.
@@ -132,7 +113,7 @@ check_reject(CHECK_CTX *ctx, long code, const char *dsn, const char *fmt, ...)
     if (code >= 500 && LEN(ctx->defer_if_reject) > 0)
         vstring_strcpy(ctx->reply, STR(ctx->defer_if_reject));
     if (ctx->warn_next) {
-        check_log(ctx->state, "reject_warning", STR(ctx->reply));
+        smtpd_chat_log_action(ctx->state, "reject_warning", STR(ctx->reply));
         vstring_reset(ctx->reply);
         return CHECK_DUNNO;
     }
@@ -331,7 +312,7 @@ check_log_action(CHECK_CTX *ctx, const char *action, const char *text, const cha
     char   *line = *text ? mem_printf("<%s>: %s %s", ctx->reply_name, ctx->reply_class, text)
         : mem_printf("<%s>: %s %s", ctx->reply_name, ctx->reply_class, dflt);
 
-    check_log(ctx->state, action, line);
+    smtpd_chat_log_action(ctx->state, action, line);
     mem_free(line);
 }
 
@@ -377,7 +358,7 @@ check_access_action(CHECK_CTX *ctx, const char *value, size_t wlen, const char *
         return CHECK_DUNNO;
     }
     if (check_word(value, wlen, "WARN")) {
-        check_log(ctx->state, "warn", text);
+        smtpd_chat_log_action(ctx->state, "warn", text);
         return CHECK_DUNNO;
     }
     return -1;

@@ -474,6 +474,19 @@ msg_fatal(const char *fmt, ...)
 }
 
 void
+msg_fatal_status(int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg_state.in_fatal++)
+        _exit(status);
+    va_start(ap, fmt);
+    msg_vlog(MSG_FATAL, fmt, ap);
+    va_end(ap);
+    exit(status);
+}
+
+void
 msg_panic(const char *fmt, ...)
 {
     va_list ap;

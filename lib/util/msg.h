@@ -59,6 +59,9 @@ void    msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void    msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void    msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void    msg_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* msg_fatal() with the exit status of the caller's choosing (sysexits). */
+void    msg_fatal_status(int status, const char *fmt, ...)
+            __attribute__((format(printf, 2, 3), noreturn));
 void    msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void    msg_vlog(int level, const char *fmt, va_list ap);
 

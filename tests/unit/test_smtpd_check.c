@@ -6,7 +6,7 @@
  * process can serve two clients, one after the other or interleaved.
  *
  * smtpd_check.c, smtpd_params.c and smtpd_policy.c are compiled in; the
- * two smtpd_chat.c functions they call are stubbed below.
+ * three smtpd_chat.c functions they call are stubbed below.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include "unit.h"
 
 void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
+void smtpd_chat_log_action(SMTPD_STATE *s, const char *a, const char *t) { (void) s; (void) a; (void) t; }
 const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 
 /* Client restrictions at connect time; each test client has its own result. */
