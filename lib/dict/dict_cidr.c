@@ -4,9 +4,11 @@
  * "!" negation, if/endif blocks).
  *
  * Patterns:  192.168.0.0/16   10.1.2.3   2001:db8::/32   ::1
- * (IPv6 may also be written in brackets: [2001:db8::]/32). A network
- * with bits set beyond its prefix is reported and skipped, as Postfix
- * does. An IPv4 key never matches an IPv6 network, nor the reverse.
+ * (IPv6 may also be written in brackets: [2001:db8::]/32; IPv4-mapped
+ * networks stand for the IPv4 network; lib/util/cidr_match.c parses them
+ * as mynetworks does). A network with bits set beyond its prefix is
+ * reported and skipped, as Postfix does. An IPv4 key never matches an
+ * IPv6 network, nor the reverse; an IPv4-mapped key is an IPv4 key.
  *
  * Interface: dict_cidr_ops, registered in maps.c.
  *
@@ -18,108 +20,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr_match.h"
 #include "dict_rx.h"
 #include "mem.h"
 #include "msg.h"
-
-typedef struct DICT_CIDR_PAT {
-    int     family;
-    unsigned char net[16];
-    int     prefix;
-} DICT_CIDR_PAT;
-
-/* Address text (maybe bracketed) into bytes; the family or -1. */
-static int
-dict_cidr_addr(const char *text, unsigned char *out)
-{
-    char    buf[64];
-    size_t  len = strlen(text);
-
-    if (len >= sizeof(buf))
-        return -1;
-    if (text[0] == '[' && len > 2 && text[len - 1] == ']') {
-        memcpy(buf, text + 1, len - 2);
-        buf[len - 2] = 0;
-    } else {
-        memcpy(buf, text, len + 1);
-    }
-    if (strchr(buf, ':') == NULL)
-        return inet_pton(AF_INET, buf, out) == 1 ? AF_INET : -1;
-    return inet_pton(AF_INET6, buf, out) == 1 ? AF_INET6 : -1;
-}
 
 static void *
 dict_cidr_parse(const char **cp, VSTRING *why)
 {
     size_t  len = strcspn(*cp, " \t");
     char   *tok = mem_strndup(*cp, len);
-    char   *slash = strchr(tok, '/');
-    DICT_CIDR_PAT *pat = mem_alloc(sizeof(*pat));
-    int     bytes;
+    CIDR_MATCH *pat = mem_alloc(sizeof(*pat));
+    char    reason[256];
 
     *cp += len;
-    if (slash)
-        *slash = 0;
-    if ((pat->family = dict_cidr_addr(tok, pat->net)) < 0) {
-        vstring_sprintf(why, "bad net/mask pattern: \"%s%s%s\"", tok,
-                        slash ? "/" : "", slash ? slash + 1 : "");
-        goto bad;
-    }
-    bytes = pat->family == AF_INET ? 4 : 16;
-    pat->prefix = bytes * 8;
-    if (slash) {
-        char   *end;
-        long    n = strtol(slash + 1, &end, 10);
-
-        if (slash[1] == 0 || *end || !isdigit((unsigned char) slash[1]) || n > bytes * 8) {
-            vstring_sprintf(why, "bad net/mask pattern: \"%s/%s\"", tok, slash + 1);
-            goto bad;
-        }
-        pat->prefix = (int) n;
-    }
-    for (int bit = pat->prefix; bit < bytes * 8; bit++) {
-        if (pat->net[bit / 8] & (0x80 >> (bit % 8))) {
-            char    fixed[INET6_ADDRSTRLEN];
-            unsigned char net[16];
-
-            memcpy(net, pat->net, sizeof(net));
-            for (int b = pat->prefix; b < bytes * 8; b++)
-                net[b / 8] &= (unsigned char) ~(0x80 >> (b % 8));
-            inet_ntop(pat->family, net, fixed, sizeof(fixed));
-            vstring_sprintf(why, "non-null host address bits in \"%s/%d\", "
-                            "perhaps you should use \"%s/%d\" instead",
-                            tok, pat->prefix, fixed, pat->prefix);
-            goto bad;
-        }
+    if (cidr_match_parse(pat, tok, reason, sizeof(reason)) != CIDR_OK) {
+        vstring_strcpy(why, reason);    /* host bits too: Postfix skips the rule */
+        mem_free(tok);
+        mem_free(pat);
+        return NULL;
     }
     mem_free(tok);
     return pat;
-bad:
-    mem_free(tok);
-    mem_free(pat);
-    return NULL;
 }
 
 static int
 dict_cidr_match(void *p, const char *key, DICT_RX_MATCH *m)
 {
-    DICT_CIDR_PAT *pat = p;
     unsigned char addr[16];
-    int     full, rest;
+    int     family = cidr_match_addr(key, addr);
 
-    int     family = dict_cidr_addr(key, addr);
-
-    if (family < 0)
+    if (family == 0)
         return DICT_RX_BADKEY;
-    if (family != pat->family)
-        return 0;
-    full = pat->prefix / 8;
-    rest = pat->prefix % 8;
-    if (memcmp(addr, pat->net, (size_t) full) != 0)
-        return 0;
-    if (rest && ((addr[full] ^ pat->net[full]) & (0xff << (8 - rest)) & 0xff))
-        return 0;
-    return 1;
+    return cidr_match_execute(p, family, addr);
 }
 
 static void

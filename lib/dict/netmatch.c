@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "argv.h"
+#include "cidr_match.h"
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
@@ -30,9 +31,7 @@ typedef enum { NM_NET, NM_NAME, NM_TABLE } NM_KIND;
 typedef struct NM_ENTRY {
     NM_KIND kind;
     int     negate;
-    int     family;             /* AF_INET / AF_INET6 for NM_NET */
-    unsigned char net[16];
-    int     bits;
+    CIDR_MATCH net;             /* NM_NET */
     char   *name;               /* NM_NAME: lowercased domain; NM_TABLE: spec */
     MAPS   *maps;
 } NM_ENTRY;
@@ -44,115 +43,16 @@ struct NETMATCH {
     size_t  cap;
 };
 
-/*
- * Parse a numeric address into bytes. IPv4-mapped IPv6 becomes IPv4.
- * Returns the family, or 0 when text is not an address.
- */
-static int
-netmatch_parse_addr(const char *text, unsigned char *bytes)
-{
-    struct in6_addr a6;
-
-    memset(bytes, 0, 16);
-    if (inet_pton(AF_INET, text, bytes) == 1)
-        return AF_INET;
-    if (inet_pton(AF_INET6, text, &a6) == 1) {
-        if (IN6_IS_ADDR_V4MAPPED(&a6)) {
-            memcpy(bytes, &a6.s6_addr[12], 4);
-            return AF_INET;
-        }
-        memcpy(bytes, a6.s6_addr, 16);
-        return AF_INET6;
-    }
-    return 0;
-}
-
-/*
- * Parse "a.b.c.d[/n]", "[v6][/n]" or "v6/n" into an entry. Returns 0, or
- * -1 when the pattern is not an address pattern.
- */
-static int
-netmatch_parse_net(const char *pattern, NM_ENTRY *e)
-{
-    char    buf[INET6_ADDRSTRLEN + 8];
-    const char *slash = NULL;
-    const char *start = pattern;
-    size_t  len;
-
-    if (*start == '[') {
-        const char *close = strchr(start, ']');
-        if (close == NULL || (close[1] != 0 && close[1] != '/'))
-            return -1;
-        len = (size_t) (close - start - 1);
-        start++;
-        slash = close[1] == '/' ? close + 1 : NULL;
-    } else {
-        slash = strchr(start, '/');
-        len = slash ? (size_t) (slash - start) : strlen(start);
-    }
-    if (len == 0 || len >= sizeof(buf))
-        return -1;
-    memcpy(buf, start, len);
-    buf[len] = 0;
-    if ((e->family = netmatch_parse_addr(buf, e->net)) == 0)
-        return -1;
-    int     maxbits = e->family == AF_INET ? 32 : 128;
-    if (slash) {
-        char   *end;
-        long    bits = strtol(slash + 1, &end, 10);
-        if (slash[1] == 0 || *end != 0 || bits < 0 || bits > maxbits)
-            return -1;
-        e->bits = (int) bits;
-    } else {
-        e->bits = maxbits;
-    }
-    return 0;
-}
-
-/* Compare the first bits of a and b. */
-static int
-netmatch_prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
-{
-    int     whole = bits / 8, rest = bits % 8;
-
-    if (memcmp(a, b, (size_t) whole) != 0)
-        return 0;
-    if (rest == 0)
-        return 1;
-    unsigned char mask = (unsigned char) (0xff << (8 - rest));
-    return (a[whole] & mask) == (b[whole] & mask);
-}
-
-/* Clear host bits; returns 1 if any were set. */
-static int
-netmatch_mask(unsigned char *net, int bits, int size)
-{
-    int     changed = 0;
-
-    for (int i = 0; i < size; i++) {
-        int     keep = bits - i * 8;
-        unsigned char mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (unsigned char) (0xff << (8 - keep));
-        if (net[i] & ~mask)
-            changed = 1;
-        net[i] &= mask;
-    }
-    return changed;
-}
-
 int
 netmatch_addr(const char *pattern, const char *addr)
 {
-    NM_ENTRY e;
+    CIDR_MATCH c;
     unsigned char a[16];
-    int     fam;
+    char    why[256];
 
-    memset(&e, 0, sizeof(e));
-    if (netmatch_parse_net(pattern, &e) != 0)
+    if (cidr_match_parse(&c, pattern, why, sizeof(why)) == CIDR_BAD)
         return -1;
-    netmatch_mask(e.net, e.bits, e.family == AF_INET ? 4 : 16);
-    if ((fam = netmatch_parse_addr(addr, a)) == 0 || fam != e.family)
-        return 0;
-    return netmatch_prefix_eq(a, e.net, e.bits);
+    return cidr_match_execute(&c, cidr_match_addr(addr, a), a);
 }
 
 static NM_ENTRY *
@@ -209,12 +109,14 @@ netmatch_add_one(NETMATCH *nm, const char *item, int depth)
         return;
     }
     NM_ENTRY *e = netmatch_new_entry(nm);
+    char    why[256];
+    int     st;
+
     e->negate = negate;
-    if (netmatch_parse_net(item, e) == 0) {
+    if ((st = cidr_match_parse(&e->net, item, why, sizeof(why))) != CIDR_BAD) {
         e->kind = NM_NET;
-        if (netmatch_mask(e->net, e->bits, e->family == AF_INET ? 4 : 16))
-            msg_warn("%s: %s: non-null host address bits, using the network part",
-                     nm->title, item);
+        if (st == CIDR_HOSTBITS)        /* Postfix warns and uses the network */
+            msg_warn("%s: %s", nm->title, why);
     } else if (*item != '[' && strchr(item, ':') != NULL) {
         e->kind = NM_TABLE;
         e->name = mem_strdup(item);
@@ -292,7 +194,7 @@ netmatch_entry(NM_ENTRY *e, const char *name, int fam, const unsigned char *a,
 
     switch (e->kind) {
     case NM_NET:
-        return fam == e->family && netmatch_prefix_eq(a, e->net, e->bits);
+        return cidr_match_execute(&e->net, fam, a);
     case NM_NAME:
         return name != NULL && netmatch_name(e->name, name);
     case NM_TABLE:
@@ -313,7 +215,7 @@ int
 netmatch_match(NETMATCH *nm, const char *name, const char *addr)
 {
     unsigned char a[16];
-    int     fam = addr ? netmatch_parse_addr(addr, a) : 0;
+    int     fam = addr ? cidr_match_addr(addr, a) : 0;
 
     if (name && (*name == 0 || strcasecmp(name, "unknown") == 0))
         name = NULL;
