@@ -36,9 +36,13 @@ rm_tmpdir(void)
 static char *
 tmp_path(const char *name)
 {
-    if (tmpdir[strlen(tmpdir) - 1] == 'X') {
+    static int made;
+
+    /* not "ends in X": mkdtemp's random suffix may end in X too (1 in 62) */
+    if (!made) {
         if (mkdtemp(tmpdir) == 0)
             abort();
+        made = 1;
     }
     return mem_printf("%s/%s", tmpdir, name);
 }
