@@ -119,24 +119,17 @@ load(const char *text)
     mail_params_init();
 }
 
+static void
+mail_init(void *ctx)
+{
+    mail_params_init();
+}
+
 /* Load text in a child; returns its exit status (-1 if it crashed). */
 static int
 load_status(const char *text)
 {
-    pid_t   pid;
-    int     status;
-
-    if ((pid = fork()) == 0) {
-        int     fd = open("/dev/null", O_WRONLY);
-
-        if (fd >= 0)
-            dup2(fd, 2);
-        msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
-        load(text);
-        _exit(0);
-    }
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return unit_config_child(text, mail_init, NULL, NULL, 0);
 }
 
 UNIT_TEST(test_round_trip)

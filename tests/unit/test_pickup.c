@@ -315,26 +315,17 @@ UNIT_TEST(received_header_format)
     vstring_free(l2);
 }
 
+static void
+pickup_init(void *ctx)
+{
+    pickup_params_init();
+}
+
 /* Exit status of pickup_params_init() on main_cf, in a child. */
 static int
 params_child(const char *main_cf)
 {
-    pid_t   pid = fork();
-    int     status;
-
-    if (pid == 0) {
-        int     fd = open("/dev/null", O_WRONLY);
-
-        if (fd >= 0)
-            dup2(fd, 2);
-        msg_init("pickup", MSG_STDERR | MSG_NOSYSLOG);
-        config_reset();
-        config_load_text(main_cf, "test");
-        pickup_params_init();
-        _exit(0);
-    }
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return unit_config_child(main_cf, pickup_init, NULL, NULL, 0);
 }
 
 /* Read once at start; a bad ipc_timeout is fatal (it was silently 3600). */

@@ -70,24 +70,16 @@ UNIT_TEST(params_from_main_cf)
     CHECK_INT(var_queue_run_delay, 3600);
 }
 
+static void
+qmgr_init(void *ctx)
+{
+    qmgr_params_init();
+}
+
 static int
 params_child(const char *main_cf)
 {
-    pid_t   pid = fork();
-    int     status;
-
-    if (pid == 0) {
-        int     fd = open("/dev/null", O_WRONLY);
-
-        if (fd >= 0)
-            dup2(fd, 2);
-        config_reset();
-        config_load_text(main_cf, "test");
-        qmgr_params_init();
-        _exit(0);
-    }
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return unit_config_child(main_cf, qmgr_init, NULL, NULL, 0);
 }
 
 /* One policy: a bad or out-of-range value is fatal (was: a warning and a

@@ -176,48 +176,21 @@ UNIT_TEST(local_check)
     CHECK(!resolve_local("[127.0.0.2]"));
 }
 
-/* In a child: load cf, then fn(); its exit status, stderr in err. */
-static int
-fatal_child(const char *cf, void (*fn)(void), char *err, size_t errlen)
-{
-    int     fds[2], status;
-    ssize_t n, got = 0;
-    pid_t   pid;
-
-    if (pipe(fds) < 0)
-        return -1;
-    if ((pid = fork()) == 0) {
-        close(fds[0]);
-        dup2(fds[1], 2);
-        msg_init("test", MSG_STDERR | MSG_NOSYSLOG);
-        config_reset();
-        config_load_text(cf, "test");
-        fn();
-        _exit(0);
-    }
-    close(fds[1]);
-    while (got < (ssize_t) errlen - 1 && (n = read(fds[0], err + got, errlen - 1 - got)) > 0)
-        got += n;
-    err[got] = 0;
-    close(fds[0]);
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static void
-do_rewrite(void)
+do_rewrite(void *ctx)
 {
     (void) rw("local", "host!user");
 }
 
 static void
-do_resolve(void)
+do_resolve(void *ctx)
 {
     (void) res("u@far.example");
 }
 
 static void
-do_client(void)
+do_client(void *ctx)
 {
     VSTRING *out = vstring_alloc(100);
 
@@ -228,13 +201,13 @@ UNIT_TEST(bad_values_are_fatal)
 {
     char    err[2000];
 
-    CHECK_INT(fatal_child("swap_bangpath = maybe\n", do_rewrite, err, sizeof(err)), 1);
+    CHECK_INT(unit_config_child("swap_bangpath = maybe\n", do_rewrite, NULL, err, sizeof(err)), 1);
     CHECK(strstr(err, "swap_bangpath = maybe") != NULL);
-    CHECK_INT(fatal_child("append_dot_mydomain = perhaps\n", do_resolve, err, sizeof(err)), 1);
+    CHECK_INT(unit_config_child("append_dot_mydomain = perhaps\n", do_resolve, NULL, err, sizeof(err)), 1);
     CHECK(strstr(err, "append_dot_mydomain = perhaps") != NULL);
-    CHECK_INT(fatal_child("ipc_timeout = 0\n", do_client, err, sizeof(err)), 1);
+    CHECK_INT(unit_config_child("ipc_timeout = 0\n", do_client, NULL, err, sizeof(err)), 1);
     CHECK(strstr(err, "ipc_timeout") != NULL);
-    CHECK_INT(fatal_child("swap_bangpath = yes\n", do_rewrite, err, sizeof(err)), 0);
+    CHECK_INT(unit_config_child("swap_bangpath = yes\n", do_rewrite, NULL, err, sizeof(err)), 0);
 }
 
 UNIT_TESTS {

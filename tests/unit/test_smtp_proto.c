@@ -379,33 +379,18 @@ UNIT_TEST(test_params_lmtp)
     CHECK_INT(smtp_params.data_done_timeout, 600);
 }
 
+static void
+smtp_init(void *lmtp)
+{
+    smtp_params_init(*(int *) lmtp);
+}
+
 /* smtp_params_init(lmtp) on main.cf text cf in a child: its exit status,
  * and what it wrote to stderr in err. */
 static int
 params_child(const char *cf, int lmtp, char *err, size_t errlen)
 {
-    int     fds[2], status;
-    ssize_t n, got = 0;
-    pid_t   pid;
-
-    if (pipe(fds) < 0)
-        return -1;
-    if ((pid = fork()) == 0) {
-        close(fds[0]);
-        dup2(fds[1], 2);
-        msg_init("smtp", MSG_STDERR | MSG_NOSYSLOG);
-        config_reset();
-        config_load_text(cf, "test");
-        smtp_params_init(lmtp);
-        _exit(0);
-    }
-    close(fds[1]);
-    while (got < (ssize_t) errlen - 1 && (n = read(fds[0], err + got, errlen - 1 - got)) > 0)
-        got += n;
-    err[got] = 0;
-    close(fds[0]);
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return unit_config_child(cf, smtp_init, &lmtp, err, errlen);
 }
 
 UNIT_TEST(test_params_bad_value_is_fatal)

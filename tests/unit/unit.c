@@ -1,13 +1,53 @@
 /*
  * unit.c - runs the UNIT_TESTS of one test program; see unit.h.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "config.h"
+#include "msg.h"
 #include "unit.h"
 
 int unit_failures;
+
+int
+unit_config_child(const char *cf, void (*fn)(void *), void *ctx, char *err, size_t errlen)
+{
+    char    buf[4096];
+    int     fds[2], status;
+    ssize_t n, got = 0;
+    pid_t   pid;
+
+    if (pipe(fds) < 0)
+        return -1;
+    if ((pid = fork()) == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        msg_init("test", MSG_STDERR | MSG_NOSYSLOG);
+        config_reset();
+        config_load_text(cf, "test");
+        fn(ctx);
+        _exit(0);
+    }
+    close(fds[1]);
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0) {     /* to EOF: never block the child */
+        size_t  take = err && (size_t) got + 1 < errlen ? errlen - 1 - (size_t) got : 0;
+
+        if (take > (size_t) n)
+            take = (size_t) n;
+        if (take)
+            memcpy(err + got, buf, take);
+        got += (ssize_t) take;
+    }
+    if (err)
+        err[got] = 0;
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 int
 main(int argc, char **argv)

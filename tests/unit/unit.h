@@ -20,6 +20,15 @@ typedef struct UNIT_CASE {
 extern const UNIT_CASE unit_tests[];
 extern int unit_failures;
 
+/*
+ * unit_config_child(cf, fn, ctx, err, errlen): in a child, load the main.cf
+ * text cf, then fn(ctx) (a parameter reader that may end the process with
+ * msg_fatal); the child's exit status, -1 if it crashed. What it wrote to
+ * stderr is in err (NULL: thrown away).
+ */
+int     unit_config_child(const char *cf, void (*fn)(void *), void *ctx,
+                          char *err, size_t errlen);
+
 #define UNIT_TEST(name) static void name(void)
 #define UNIT_TESTS const UNIT_CASE unit_tests[] =
 #define UNIT_END { 0, 0 }
