@@ -201,6 +201,7 @@ typedef struct SMTPD_STATE {
 /* smtpd_peer.c */
 void    smtpd_peer_init(SMTPD_STATE *state);
 /* Set the peer from explicit values (tests, -d mode). */
+void    smtpd_peer_free(SMTPD_STATE *state);
 void    smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port);
 
 /* smtpd_state.c */

@@ -55,8 +55,9 @@ smtpd_peer_confirm(const char *name, const char *addr)
     return found;
 }
 
+/* Forget the client's names and addresses (smtpd_peer_set, state end). */
 void
-smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port)
+smtpd_peer_free(SMTPD_STATE *state)
 {
     mem_free(state->name);
     mem_free(state->reverse_name);
@@ -64,6 +65,14 @@ smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const cha
     mem_free(state->rfc_addr);
     mem_free(state->port);
     mem_free(state->namaddr);
+    state->name = state->reverse_name = state->addr = state->rfc_addr = 0;
+    state->port = state->namaddr = 0;
+}
+
+void
+smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port)
+{
+    smtpd_peer_free(state);
     state->name = mem_strdup(name);
     state->reverse_name = mem_strdup(name);
     state->addr = mem_strdup(addr);

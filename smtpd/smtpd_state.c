@@ -57,10 +57,5 @@ smtpd_state_free(SMTPD_STATE *state)
     smtpd_check_free(state);
     vstring_free(state->buffer);
     mem_free(state->helo_name);
-    mem_free(state->name);
-    mem_free(state->reverse_name);
-    mem_free(state->addr);
-    mem_free(state->rfc_addr);
-    mem_free(state->port);
-    mem_free(state->namaddr);
+    smtpd_peer_free(state);
 }

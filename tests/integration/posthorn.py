@@ -247,6 +247,14 @@ class Instance:
         except FileNotFoundError:
             return ""
 
+    def mbox_bytes(self, user):
+        """The mailbox as bytes (b"" when there is none)."""
+        try:
+            with open(os.path.join(self.spool, user), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
     def wait_mbox(self, user, pattern, timeout=20):
         """Wait until the mailbox matches pattern; returns the mailbox text."""
         rx = re.compile(pattern, re.M)

@@ -22,16 +22,8 @@ def start(inst):
     return s
 
 
-def mbox_bytes(inst, user):
-    try:
-        with open(os.path.join(inst.spool, user), "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return b""
-
-
 def wait_mbox_bytes(inst, user, needle, timeout=60):
-    return wait_for(lambda: needle in mbox_bytes(inst, user) and mbox_bytes(inst, user),
+    return wait_for(lambda: needle in inst.mbox_bytes(user) and inst.mbox_bytes(user),
                     timeout, "%r in the mailbox of %s" % (needle[:40], user))
 
 
@@ -363,7 +355,7 @@ def test_five_megabyte_message():
         qid = send_message(s, b"Subject: big\r\n\r\n" + body)
         s.cmd("QUIT")
         inst.wait_log(r"%s: removed" % qid, timeout=120)
-        box = mbox_bytes(inst, "phedison")
+        box = inst.mbox_bytes("phedison")
         assert body.replace(b"\r\n", b"\n") in box
         inst.wait_log(r"%s: from=<jonas@example\.test>, size=\d{7}, nrcpt=1" % qid)
 

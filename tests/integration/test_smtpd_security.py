@@ -30,14 +30,6 @@ RELAY_SAFETY_FATAL = (
     r"reject_unauth_destination, defer_unauth_destination, reject, defer or defer_if_permit")
 
 
-def mbox_bytes(inst, user):
-    try:
-        with open(os.path.join(inst.spool, user), "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        return b""
-
-
 def read_for(sock, seconds):
     """Everything the server sends within seconds (until EOF)."""
     sock.settimeout(0.5)
@@ -299,8 +291,8 @@ def test_helo_name_printable_in_received_header_and_log():
         assert re.match(QUEUED_RX, s.reply()[0])
         s.cmd("QUIT")
         s.close()
-        box = wait_for(lambda: b"Subject: helo" in mbox_bytes(inst, "phedison")
-                       and mbox_bytes(inst, "phedison"), 30, "the message")
+        box = wait_for(lambda: b"Subject: helo" in inst.mbox_bytes("phedison")
+                       and inst.mbox_bytes("phedison"), 30, "the message")
         assert b"Received: from bad?host?.exa?mple (" in box, box
         inst.wait_log(r"reject: RCPT from \S+: 550 .*helo=<bad\?host\?\.exa\?mple>")
         with open(inst.maillog, "rb") as f:
