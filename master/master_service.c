@@ -15,7 +15,9 @@
  * sockets and takes the new settings, its children are retired (they
  * finish their client and exit); services no longer configured are
  * closed; new ones are opened. A new endpoint that cannot be opened on
- * reload is a warning, at start-up it is fatal (as in Postfix).
+ * reload is a warning, at start-up it is fatal (as in Postfix). A
+ * service whose program is not in $daemon_directory draws one warning
+ * at start (and reload) and is not started (master_serv_missing).
  *
  * SECURITY: runs as root. Paths come from master.cf (root-owned). The
  * socket directories' modes (private 0700, public 0710) are the access
@@ -341,6 +343,23 @@ master_serv_append(MASTER_SERV *serv)
     *pp = serv;
 }
 
+/*
+ * A master.cf entry whose program is not installed (Debian's master.cf
+ * names tlsmgr, verify, flush, scache, virtual, pipe, ...): one warning
+ * naming the service and the file, and the service is not started, so
+ * its clients fail at connect instead of master forking a program that
+ * cannot run again and again. Checked at start and at each reload.
+ */
+static int
+master_serv_missing(const MASTER_ENT *ent, const MASTER_SERV *serv)
+{
+    if (access(serv->path, X_OK) == 0)
+        return 0;
+    msg_warn("master.cf line %d: service %s/%s: cannot execute %s: %m -- service not started",
+             ent->line, ent->service, ent->type_name, serv->path);
+    return 1;
+}
+
 int
 master_services_start(MASTER_TABLE *tab, int fatal_errors)
 {
@@ -356,6 +375,10 @@ master_services_start(MASTER_TABLE *tab, int fatal_errors)
             continue;
         }
         serv = master_serv_create(tab->ents[i]);
+        if (master_serv_missing(tab->ents[i], serv)) {
+            master_serv_free(serv);
+            continue;
+        }
         if (master_serv_start(serv) < 0) {
             if (fatal_errors)
                 msg_fatal("cannot open %s service %s", serv->type_name, serv->name);

@@ -4,6 +4,7 @@
  * postfix_ctl.c    start, start-fg, stop, abort, reload, status, flush
  * postfix_check.c  check: configuration sanity, missing directories,
  *                  ownership warnings; set-permissions
+ * postfix_chroot.c start: the files a chrooted daemon needs in the jail
  */
 #ifndef POSTHORN_POSTFIX_H
 #define POSTHORN_POSTFIX_H
@@ -28,6 +29,10 @@ int     postfix_reload(void);
 int     postfix_status(void);
 int     postfix_flush(void);
 pid_t   postfix_master_pid(void);      /* 0: not running */
+
+/* postfix_chroot.c: copy resolv.conf, localtime, ... into the jail when
+ * master.cf chroots a service (Debian's configure-instance.sh). */
+void    postfix_chroot_sync(void);
 
 /* postfix_check.c */
 void    postfix_check(int warn);        /* fatal on errors */

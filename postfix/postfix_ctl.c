@@ -5,7 +5,8 @@
  * on $queue_directory/pid/master.pid (pidfile.h), which is what
  * "master -t" tests too.
  *
- *   start     fail if running; check (create missing directories); log
+ *   start     fail if running; check (create missing directories);
+ *             prepare the chroot jail (postfix_chroot.c); log
  *             "starting the Postfix mail system"; run "master -w", which
  *             returns once the daemon is up (exit 0) or failed (exit 1).
  *   start-fg  the same, then exec master in the foreground.
@@ -76,6 +77,7 @@ postfix_start(int foreground)
     if (postfix_master_pid() != 0)
         msg_fatal("the Postfix mail system is already running");
     postfix_check(0);
+    postfix_chroot_sync();
     msg_info("starting the Postfix mail system");
     av = postfix_master_argv(master, foreground ? "-s" : "-w");
     if (foreground) {

@@ -2,7 +2,7 @@
  * dict_impl.h - private interface between maps.c and the table types
  * (dict_db.c, dict_simple.c). Not for use outside lib/dict_*.c and maps.c.
  *
- * maps.c parses "type:name", strips "proxy:", folds keys to lowercase
+ * maps.c parses "type:name" ("proxy:type:name" is type proxy), folds keys to lowercase
  * (unless MAP_FOLD_NONE) and then calls the type's methods through
  * DICT_OPS. A type's open method fills d->priv; every method may set the
  * error text with dict_set_error() before returning MAP_FAIL / -1.
@@ -32,7 +32,7 @@ typedef struct DICT_OPS {
 } DICT_OPS;
 
 struct DICT {
-    char   *spec;               /* "type:name", proxy: stripped */
+    char   *spec;               /* "type:name" */
     char   *type;
     char   *name;
     int     flags;              /* MAP_* */
@@ -55,6 +55,7 @@ extern const DICT_OPS dict_inline_ops;
 extern const DICT_OPS dict_static_ops;
 extern const DICT_OPS dict_unix_ops;
 extern const DICT_OPS dict_fail_ops;
+extern const DICT_OPS dict_proxy_ops;
 
 /* dict_simple.c: the in-memory table under texthash: and inline:. */
 typedef struct DICT_MEM DICT_MEM;

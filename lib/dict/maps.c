@@ -2,8 +2,9 @@
  * maps.c - lookup tables: "type:name" dispatch, case folding, table lists.
  *
  * Interface: lib/maps.h (dict_*, maps_*). The table types live in
- * dict_db.c (hash, btree) and dict_simple.c (texthash, inline, static,
- * unix, fail); the source file parser in dict_source.c.
+ * dict_db.c (hash, btree), dict_simple.c (texthash, inline, static,
+ * unix, fail), dict_proxy.c (proxy: through the proxymap service); the
+ * source file parser in dict_source.c.
  *
  * A MAPS holds its tables in list order; a table that could not be
  * opened is replaced by an "unavailable" stand-in that fails every lookup
@@ -28,7 +29,7 @@
 static const DICT_OPS *const dict_types_table[] = {
     &dict_hash_ops, &dict_btree_ops, &dict_texthash_ops, &dict_inline_ops,
     &dict_static_ops, &dict_unix_ops, &dict_fail_ops,
-    &dict_cidr_ops, &dict_pcre_ops, &dict_regexp_ops,
+    &dict_cidr_ops, &dict_pcre_ops, &dict_regexp_ops, &dict_proxy_ops,
 };
 
 #define NTYPES (sizeof(dict_types_table) / sizeof(dict_types_table[0]))
@@ -93,7 +94,8 @@ dict_free(DICT *d)
     mem_free(d);
 }
 
-/* dict_split - "proxy:type:name" -> type, name (pointers into a copy) */
+/* dict_split - "type:name" -> type, name (pointers into a copy); for
+ * "proxy:type:name" the type is "proxy" and the name "type:name". */
 
 static char *
 dict_split(const char *spec, char **name)
@@ -102,8 +104,6 @@ dict_split(const char *spec, char **name)
     char   *type;
     char   *colon;
 
-    while (strncmp(spec, "proxy:", 6) == 0)
-        spec += 6;
     copy = mem_strdup(spec);
     type = copy;
     if ((colon = strchr(copy, ':')) == 0) {
@@ -313,7 +313,6 @@ dict_types(void)
 
     for (i = 0; i < NTYPES; i++)
         argv_add(a, dict_types_table[i]->type);
-    argv_add(a, "proxy");
     return a;
 }
 

@@ -4,7 +4,9 @@
  * A table is named "type:name" as in main.cf: hash:/etc/postfix/access,
  * btree:..., texthash:/path, inline:{ key=value, { key = text with spaces } },
  * static:value, static:{ text }, unix:passwd.byname, cidr:, pcre:,
- * regexp: (dict_cidr.c, dict_pcre.c, dict_regexp.c). "proxy:" is accepted and stripped. Also unix:group.byname and
+ * regexp: (dict_cidr.c, dict_pcre.c, dict_regexp.c). "proxy:type:name" is
+ * looked up by the proxymap service outside any chroot jail (dict_proxy.c,
+ * dict_proxy.h; updates through proxywrite). Also unix:group.byname and
  * fail:reason (every lookup fails). The postmap/postalias command logic
  * is in dict_tool.c.
  *
@@ -91,7 +93,7 @@ int     dict_seq(DICT *d, int first, const char **key, const char **value);
 int     dict_sync(DICT *d);
 const char *dict_spec(const DICT *d);
 const char *dict_error(const DICT *d);          /* text for the last MAP_FAIL */
-const char *dict_type(const DICT *d);           /* "hash" (after "proxy:" is stripped) */
+const char *dict_type(const DICT *d);           /* "hash" ("proxy" for proxy:hash:...) */
 const char *dict_name(const DICT *d);           /* "/etc/postfix/access" */
 /* 1 when the file behind d was replaced or modified since open (daemons
  * then reopen or restart); 0 otherwise and for types without a file. */

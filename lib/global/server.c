@@ -7,6 +7,12 @@
  * queue_directory) and those of the lib/global modules
  * (mail_params_init()), run the program's pre_init as root, chdir to
  * queue_directory, drop privileges (-u) and chroot (-r), run post_init.
+ * Before the chroot the time zone is loaded and the log socket connected
+ * (msg_logging_prepare_chroot()); inside, the process sees only
+ * $queue_directory: tables are opened in pre_init, and passwd lookups go
+ * through proxymap (proxy:unix:passwd.byname). DNS, service names and
+ * /etc/localtime need the copies "postfix start" puts into
+ * $queue_directory/etc (postfix/postfix_chroot.c).
  * Then one of three loops:
  *
  *   single: poll the listen descriptors (and the status pipe, to notice
@@ -195,6 +201,8 @@ server_drop_privileges(int unpriv, int chroot_flag, const SERVER_OPTS *opts)
     uid_t   uid;
     gid_t   gid;
 
+    if (chroot_flag)
+        msg_logging_prepare_chroot();
     if (unpriv && !(opts && opts->keep_root)) {
         priv_mail_owner(&uid, &gid);
         priv_drop(uid, gid, chroot_flag ? qdir : NULL);

@@ -225,6 +225,28 @@ msg_logging_close(void)
     }
 }
 
+/*
+ * Before a chroot: load the time zone (log timestamps stay local time
+ * without /etc/localtime in the jail) and connect to the log sink now,
+ * while /dev/log and the absolute postlog path are still reachable.
+ */
+static int msg_postlog_connect(void);
+
+void
+msg_logging_prepare_chroot(void)
+{
+    tzset();
+    if (msg_state.flags & MSG_NOSYSLOG)
+        return;
+    if (msg_state.inited && msg_state.maillog_file[0]) {
+        if (msg_state.postlog_fd < 0 && !(msg_state.flags & MSG_DIRECT))
+            (void) msg_postlog_connect();
+    } else if (!msg_state.syslog_open) {
+        openlog(msg_state.tag, LOG_PID | LOG_NDELAY, msg_state.facility);
+        msg_state.syslog_open = 1;
+    }
+}
+
 /* Connect to path as a unix-dgram client; fd or -1. */
 static int
 msg_postlog_connect_path(const char *path)

@@ -76,6 +76,8 @@ void    msg_set_tag(const char *tag);
 /* Close the postlog socket / syslog connection (before closing all
  * descriptors in a child). The next line reconnects. */
 void    msg_logging_close(void);
+/* Before chroot(): tzset() and connect to syslog or postlog now. */
+void    msg_logging_prepare_chroot(void);
 
 /*
  * maillog_file lines. A line in the file is

@@ -337,10 +337,11 @@ def dns_server(inst, *records, addr=DNS_ADDR):
         p.wait()
 
 
-def start_with_resolv(inst, resolv):
-    """postfix start inside a mount namespace whose /etc/resolv.conf is resolv."""
-    p = run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$1" -c "$2" start',
-             resolv, sbin("postfix"), inst.conf])
+def start_with_resolv(inst, resolv, target="/etc/resolv.conf"):
+    """postfix start inside a mount namespace whose /etc/resolv.conf (or
+    target: /etc/hosts) is the file resolv."""
+    p = run(["unshare", "-m", "sh", "-c", 'mount --bind "$0" "$3" && exec "$1" -c "$2" start',
+             resolv, sbin("postfix"), inst.conf, target])
     assert p.returncode == 0, p.stdout + p.stderr
     inst.started = True
     wait_for(inst.smtp_ready, 20, "smtpd on port %d" % inst.port)

@@ -11,7 +11,10 @@ A parameter counts as read by the code when:
   - in smtp/ (the smtp and lmtp client), a literal X where smtp_X or
     lmtp_X is a parameter: that program builds "smtp_" / "lmtp_" + X;
   - or its $name appears in the default of a parameter that is read
-    (a default that expands $compatibility_level reads it).
+    (a default that expands $compatibility_level reads it), except in
+    the defaults of proxy_read_maps and proxy_write_maps: proxymap reads
+    those lists only to find the "proxy:" tables in them, which does not
+    implement the parameters they name.
 
 Every parameter read must carry PARAM_FLAG_IMPL in lib/global/params.c, every
 parameter carrying PARAM_FLAG_IMPL must be read, and PARAM_FLAG_DOC
@@ -35,6 +38,7 @@ ENTRY = re.compile(r'^(\s*\{"([a-z0-9_]+)", (NULL|"(?:[^"\\]|\\.)*"), (PARAM_[A-
                    r'(-?\d+L?), (-?\d+L?), ([^,]+), )([^}]*)(\},.*)$')
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 REF = re.compile(r'\$[{(]?([a-z0-9_]+)')
+TABLE_LISTS = {"proxy_read_maps", "proxy_write_maps"}    # see the docstring
 
 
 def table_entries():
@@ -87,6 +91,8 @@ def read_set(entries):
     todo = list(read)
     while todo:
         n = todo.pop()
+        if n in TABLE_LISTS:
+            continue
         for ref in REF.findall(dflts.get(n, "")):
             if ref in names and ref not in read:
                 read[ref] = "default of " + n

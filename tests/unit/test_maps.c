@@ -265,8 +265,9 @@ UNIT_TEST(test_static_fail_proxy)
     CHECK_INT(dict_get(d, "x", &value), MAP_FOUND);
     CHECK_STR(value, "text with spaces");
     dict_close(d);
-    d = dict_open("proxy:static:x", 0, &err);
-    CHECK_STR(dict_type(d), "static");
+    d = dict_open("proxy:static:x", 0, &err);    /* looked up by proxymap */
+    CHECK_STR(dict_type(d), "proxy");
+    CHECK_STR(dict_name(d), "static:x");
     dict_close(d);
     d = dict_open("fail:broken", 0, &err);
     CHECK_INT(dict_get(d, "x", &value), MAP_FAIL);

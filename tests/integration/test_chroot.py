@@ -1,0 +1,188 @@
+"""
+test_chroot.py - Debian's own master.cf (chroot y) and main.cf: proxymap,
+the chroot jail that "postfix start" prepares, missing programs.
+
+The instance runs tests/data/debian/master.cf and main.cf.debian as the
+Debian 12 package installs them; only the smtpd port and the instance's
+paths (appended to main.cf) differ.
+"""
+import datetime
+import os
+import re
+
+from posthorn import Instance, REPO, start_with_resolv, wait_for
+from smtp_sink import SmtpSink
+
+DEBIAN = os.path.join(REPO, "tests", "data", "debian")
+
+
+def debian_instance(name, main=None, tz=None):
+    """An Instance with Debian's master.cf and main.cf (plus main)."""
+    inst = Instance(name, main=main)
+    with open(os.path.join(DEBIAN, "master.cf")) as f:
+        master = f.read()
+    master, n = re.subn(r"(?m)^smtp(\s+inet\s+n\s+-\s+y\s)", r"%d\1" % inst.port, master)
+    assert n == 1, "Debian's smtpd line not found"
+    with open(os.path.join(inst.conf, "master.cf"), "w") as f:
+        f.write(master)
+    with open(os.path.join(DEBIAN, "main.cf.debian")) as f:
+        debian_main = f.read()
+    with open(os.path.join(inst.conf, "main.cf"), "w") as f:
+        f.write(debian_main + "\n# the test instance\n")
+        for k, v in inst.params.items():
+            f.write("%s = %s\n" % (k, v))
+    return inst
+
+
+def start_with_hosts(inst, hosts_text):
+    """postfix start with this /etc/hosts (a private mount namespace)."""
+    hosts = os.path.join(inst.dir, "hosts")
+    with open(hosts, "w") as f:
+        f.write(hosts_text)
+    start_with_resolv(inst, hosts, target="/etc/hosts")
+
+
+def test_chrooted_smtpd_accepts_local_user_through_proxymap():
+    """local_recipient_maps = proxy:unix:passwd.byname $alias_maps (the
+    default) with smtpd in the jail: a Unix user is accepted and gets the
+    mail; an unknown one is refused as Postfix does."""
+    with debian_instance("chroot-local") as inst:
+        inst.start()
+        s = inst.smtp()
+        s.ehlo("client.test")
+        assert s.mail("sender@example.test")[0] == 250
+        code, text = s.rcpt("nosuchuser@example.test")
+        assert code == 550, (code, text)
+        assert b"5.1.1 <nosuchuser@example.test>: Recipient address rejected: " \
+               b"User unknown in local recipient table" in text, text
+        code, text = s.rcpt("phedison@example.test")
+        assert code == 250, (code, text)
+        s.data("Subject: through the jail\r\n\r\nhello from chroot\r\n")
+        s.quit()
+        box = inst.wait_mbox("phedison", "hello from chroot")
+        assert "Subject: through the jail" in box
+        log = inst.log()
+        assert re.search(r"postfix/smtpd\[\d+\]: connect from", log), log
+        assert "fatal" not in log and "panic" not in log, log
+        # the jail that postfix start prepared
+        for f in ("etc/services", "etc/hosts", "etc/nsswitch.conf"):
+            assert os.path.isfile(os.path.join(inst.queue, f)), f
+
+
+def test_proxymap_refuses_table_not_in_proxy_read_maps():
+    """A proxy: table missing from proxy_read_maps is refused by proxymap
+    with Postfix's warnings (the client defers); a listed one is looked up
+    through proxymap."""
+    main = {"proxy_read_maps": "$local_recipient_maps $smtpd_recipient_restrictions"}
+    with debian_instance("proxy-deny", main=main) as inst:
+        access = os.path.join(inst.conf, "access")
+        blocked = os.path.join(inst.conf, "blocked")
+        with open(access, "w") as f:
+            f.write("bad@remote.test REJECT go away\n")
+        with open(blocked, "w") as f:
+            f.write("phjonas@example.test REJECT not this one\n")
+        inst.cmd("postmap", access, check=True)
+        inst.cmd("postmap", blocked, check=True)
+        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
+            f.write("smtpd_sender_restrictions = check_sender_access proxy:hash:%s\n" % access)
+            f.write("smtpd_recipient_restrictions = check_recipient_access proxy:hash:%s, "
+                    "permit_mynetworks, reject\n" % blocked)
+        inst.start()
+        # the sender table is not approved: a temporary failure, not a pass
+        assert _rcpt_code(inst, "phedison@example.test", "bad@remote.test") == 451
+        inst.wait_log(r'proxymap\[\d+\]: warning: request for unapproved table: "hash:%s"'
+                      % re.escape(access))
+        inst.wait_log(r"proxymap\[\d+\]: warning: to approve this table for read-only access, "
+                      r"list proxy:hash:%s in main\.cf:proxy_read_maps" % re.escape(access))
+        inst.wait_log(r'smtpd\[\d+\]: warning: proxymap service is not configured for table '
+                      r'"hash:%s"' % re.escape(access))
+        # the approved table (in $smtpd_recipient_restrictions) answers
+        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
+            f.write("smtpd_sender_restrictions =\n")
+        inst.cmd("postfix", "reload", check=True)
+        wait_for(lambda: _rcpt_code(inst, "phjonas@example.test") == 554, 20,
+                 "the access table through proxymap")
+        assert _rcpt_code(inst, "phedison@example.test") == 250
+        assert 'unapproved table: "hash:%s"' % blocked not in inst.log()
+
+
+def _rcpt_code(inst, rcpt, sender="sender@example.test"):
+    """The reply code to RCPT TO:<rcpt> in a new session."""
+    s = inst.smtp()
+    s.ehlo("client.test")
+    code = s.mail(sender)[0]
+    if code == 250:
+        code = s.rcpt(rcpt)[0]
+    s.quit()
+    return code
+
+
+def test_chrooted_smtp_resolves_inside_the_jail():
+    """The chrooted smtp client finds the relay host by name through the
+    jail's etc/hosts, which postfix start copied from /etc/hosts."""
+    with SmtpSink() as sink, \
+            debian_instance("chroot-smtp", main={
+                "relayhost": "[sink.jail.test]:%d" % sink.port}) as inst:
+        start_with_hosts(inst, "127.0.0.1 localhost\n127.0.0.1 sink.jail.test\n")
+        with open(os.path.join(inst.queue, "etc", "hosts")) as f:
+            assert "sink.jail.test" in f.read()
+        s = inst.smtp()
+        s.sendmail("phedison@example.test", ["someone@remote.example"],
+                   "Subject: out\r\n\r\nrelayed from the jail\r\n")
+        s.quit()
+        t = sink.wait()
+        assert t["accepted"] == ["someone@remote.example"], t
+        assert b"relayed from the jail" in t["body"], t
+        inst.wait_log(r"postfix/smtp\[\d+\]: \w+: to=<someone@remote\.example>, "
+                      r"relay=sink\.jail\.test\[127\.0\.0\.1\]:%d, .*status=sent" % sink.port)
+
+
+def _stamp(line):
+    return datetime.datetime.strptime(line[:15], "%b %d %H:%M:%S")
+
+
+def test_chrooted_daemon_logs_local_time():
+    """TZ names a zone file outside the jail: a chrooted daemon still
+    stamps its log lines in that zone (the zone is loaded before chroot)."""
+    with debian_instance("chroot-tz") as inst:
+        env_tz = os.environ.get("TZ")
+        os.environ["TZ"] = "Asia/Tokyo"         # UTC+9 all year
+        try:
+            inst.start()
+        finally:
+            if env_tz is None:
+                os.environ.pop("TZ")
+            else:
+                os.environ["TZ"] = env_tz
+        s = inst.smtp()
+        s.ehlo("client.test")
+        s.quit()
+        inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from")
+        lines = inst.log().splitlines()
+        jailed = [l for l in lines if re.search(r"postfix/smtpd\[\d+\]: connect from", l)][0]
+        outside = [l for l in lines if "postfix/master[" in l][-1]
+        tokyo = (datetime.datetime.utcnow() + datetime.timedelta(hours=9)).strftime("%b %d %H:%M:%S")
+        for line in (jailed, outside):
+            delta = abs((_stamp(line) - _stamp(tokyo)).total_seconds()) % 86400
+            assert min(delta, 86400 - delta) < 600, (line, tokyo)
+
+
+def test_missing_program_warned_once():
+    """Debian's master.cf names programs posthorn does not have: one
+    warning per service at start, none later, no restart loop."""
+    with debian_instance("missing") as inst:
+        inst.start()
+        daemon_dir = inst.params["daemon_directory"]
+        pattern = (r"postfix/master\[\d+\]: warning: master\.cf line \d+: service tlsmgr/unix: "
+                   r"cannot execute %s/tlsmgr: No such file or directory -- service not started"
+                   % re.escape(daemon_dir))
+        inst.wait_log(pattern)
+        s = inst.smtp()
+        s.ehlo("client.test")
+        s.quit()
+        inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from")
+        log = inst.log()
+        assert len(re.findall(pattern, log)) == 1, log
+        for svc in ("verify", "flush", "scache", "virtual", "maildrop"):
+            assert len(re.findall(r"service %s/unix: cannot execute" % svc, log)) == 1, svc
+        assert "bad command startup" not in log, log
