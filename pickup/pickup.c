@@ -25,11 +25,13 @@ pickup_service(const char *buf, int len)
     pickup_scan();
 }
 
+/* As root, before the chroot (Debian's master.cf: chroot y). */
 static void
-pickup_post_init(const char *service, ARGV *args)
+pickup_pre_init(const char *service, ARGV *args)
 {
     char   *refusal;
 
+    pickup_file_init();
     pickup_params_init();
     refusal = param_guard_refusal("pickup");
     if (refusal != NULL)
@@ -39,7 +41,7 @@ pickup_post_init(const char *service, ARGV *args)
 int
 main(int argc, char **argv)
 {
-    static const SERVER_OPTS opts = {.post_init = pickup_post_init};
+    static const SERVER_OPTS opts = {.pre_init = pickup_pre_init};
 
     trigger_server_main(argc, argv, pickup_service, &opts);
 }

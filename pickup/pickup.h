@@ -59,6 +59,7 @@ extern long var_ipc_timeout;            /* ipc_timeout */
 /* pickup_file.c */
 /* Open maildrop/name; PICKUP_KEEP (skip quietly), PICKUP_CORRUPT, or -1
  * when the file is open in pf->src and ready to be checked. */
+void    pickup_file_init(void);     /* pre_init: $mail_owner's uid */
 int     pickup_file_open(PICKUP_FILE *pf, const char *name);
 /* Read the whole file against the maildrop grammar (the queue file one
  * for a requeued file), then rewind; 0 or -1 (pf->why says why). */

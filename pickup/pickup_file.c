@@ -29,15 +29,22 @@
 #include "privs.h"
 #include "record.h"
 
+static uid_t pickup_owner_uid;
+
+/* Before the chroot: $mail_owner's uid (no passwd file in the jail). */
+void
+pickup_file_init(void)
+{
+    gid_t   gid;
+
+    priv_mail_owner(&pickup_owner_uid, &gid);
+}
+
 /* Owned by mail_owner: only postsuper -r puts such files here. */
 static int
 pickup_file_from_owner(const struct stat *st)
 {
-    uid_t   uid;
-    gid_t   gid;
-
-    priv_mail_owner(&uid, &gid);
-    return st->st_uid == uid;
+    return st->st_uid == pickup_owner_uid;
 }
 
 int

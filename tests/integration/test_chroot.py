@@ -2,18 +2,26 @@
 test_chroot.py - Debian's own master.cf (chroot y) and main.cf: proxymap,
 the chroot jail that "postfix start" prepares, missing programs.
 
-The instance runs tests/data/debian/master.cf and main.cf.debian as the
-Debian 12 package installs them; only the smtpd port and the instance's
-paths (appended to main.cf) differ.
+The instance runs tests/data/debian/master.cf and main.cf (main.cf.debian,
+main.cf.tls and postinst's settings) as the Debian 12 package installs
+them; only the smtpd port and the instance's paths (appended to main.cf)
+differ.
 """
 import datetime
 import os
 import re
 
-from posthorn import Instance, REPO, start_with_resolv, wait_for
+from posthorn import Instance, REPO, run, sbin, start_with_resolv, wait_for
 from smtp_sink import SmtpSink
 
 DEBIAN = os.path.join(REPO, "tests", "data", "debian")
+# What Debian's postinst adds with postconf -e for an "Internet Site"
+# (the instance's own values for the paths and names follow them).
+DEBCONF = """smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination
+mailbox_size_limit = 0
+recipient_delimiter = +
+inet_protocols = all
+"""
 
 
 def debian_instance(name, main=None, tz=None):
@@ -25,10 +33,12 @@ def debian_instance(name, main=None, tz=None):
     assert n == 1, "Debian's smtpd line not found"
     with open(os.path.join(inst.conf, "master.cf"), "w") as f:
         f.write(master)
-    with open(os.path.join(DEBIAN, "main.cf.debian")) as f:
-        debian_main = f.read()
+    debian_main = ""
+    for name in ("main.cf.debian", "main.cf.tls"):
+        with open(os.path.join(DEBIAN, name)) as f:
+            debian_main += f.read()
     with open(os.path.join(inst.conf, "main.cf"), "w") as f:
-        f.write(debian_main + "\n# the test instance\n")
+        f.write(debian_main + DEBCONF + "\n# the test instance\n")
         for k, v in inst.params.items():
             f.write("%s = %s\n" % (k, v))
     return inst
@@ -186,3 +196,55 @@ def test_missing_program_warned_once():
         for svc in ("verify", "flush", "scache", "virtual", "maildrop"):
             assert len(re.findall(r"service %s/unix: cannot execute" % svc, log)) == 1, svc
         assert "bad command startup" not in log, log
+
+
+def test_proxymap_restarts_when_a_table_changes():
+    """postmap rebuilds a table that smtpd reads through proxymap: proxymap
+    notices, logs Postfix's line, and a fresh process answers the new
+    contents without postfix reload."""
+    with debian_instance("proxy-change") as inst:
+        blocked = os.path.join(inst.conf, "blocked")
+        with open(blocked, "w") as f:
+            f.write("phjonas@example.test REJECT not this one\n")
+        inst.cmd("postmap", blocked, check=True)
+        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
+            f.write("smtpd_recipient_restrictions = check_recipient_access proxy:hash:%s, "
+                    "permit_mynetworks, reject\n" % blocked)
+        inst.start()
+        assert _rcpt_code(inst, "phjonas@example.test") == 554
+        assert _rcpt_code(inst, "phedison@example.test") == 250
+        with open(blocked, "w") as f:
+            f.write("phedison@example.test REJECT now this one\n")
+        inst.cmd("postmap", blocked, check=True)
+        wait_for(lambda: _rcpt_code(inst, "phedison@example.test") == 554, 20,
+                 "the new table contents")
+        assert _rcpt_code(inst, "phjonas@example.test") == 250
+        inst.wait_log(r"proxymap\[\d+\]: table hash:%s has changed -- restarting"
+                      % re.escape(blocked))
+
+
+def test_chrooted_pickup_takes_local_and_requeued_mail():
+    """pickup and cleanup in the jail: mail from sendmail, and a message
+    that postsuper -r requeued (a maildrop file owned by mail_owner, which
+    pickup recognises without a passwd file in the jail)."""
+    with debian_instance("chroot-pickup") as inst:
+        hold = os.path.join(inst.conf, "hold")
+        with open(hold, "w") as f:
+            f.write("held@example.test HOLD\n")
+        inst.cmd("postmap", hold, check=True)
+        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
+            f.write("smtpd_sender_restrictions = check_sender_access hash:%s\n" % hold)
+        inst.start()
+        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "root@example.test", "phalice"],
+                input="Subject: via pickup\n\nfrom the command line\n")
+        assert p.returncode == 0, p.stderr
+        inst.wait_mbox("phalice", "from the command line")
+        s = inst.smtp()
+        s.sendmail("held@example.test", ["phedison@example.test"],
+                   "Subject: held\r\n\r\nwaiting in hold\r\n")
+        s.quit()
+        wait_for(lambda: inst.queue_files("hold"), 20, "the message in hold/")
+        inst.cmd("postsuper", "-r", "ALL", check=True)
+        inst.wait_mbox("phedison", "waiting in hold")
+        log = inst.log()
+        assert "fatal" not in log and "panic" not in log, log

@@ -154,18 +154,27 @@ def test_crashed_daemon_is_restarted():
         assert "bad command startup" not in inst.log()
 
 
-def test_missing_program_is_logged_only_when_used():
+def test_missing_program_is_warned_once_at_start():
+    """A master.cf program that is not installed: one warning at start
+    naming the service and the file; the service is not started (no
+    fork and throttle loop), the others run."""
     port2 = free_port()
     with Instance("missing", master_extra="%d inet n - n - - nosuchprogram\n" % port2) as inst:
         inst.start()
-        assert "nosuchprogram" not in inst.log()
-        s = socket.create_connection(("127.0.0.1", port2), timeout=10)
-        inst.wait_log(r"postfix/master\[\d+\]: fatal: .*exec \S+/nosuchprogram: No such file or directory")
-        inst.wait_log(r"warning: process \S+/nosuchprogram pid \d+ exit status 1")
-        inst.wait_log(r"warning: \S+/nosuchprogram: bad command startup -- throttling")
-        s.close()
+        pattern = (r"postfix/master\[\d+\]: warning: master\.cf line \d+: service %d/inet: "
+                   r"cannot execute \S+/nosuchprogram: No such file or directory "
+                   r"-- service not started" % port2)
+        inst.wait_log(pattern)
+        try:
+            socket.create_connection(("127.0.0.1", port2), timeout=10).close()
+            assert False, "the service without a program is listening"
+        except ConnectionRefusedError:
+            pass
         assert inst.cmd("postfix", "status").returncode == 0
         assert banner(inst.port) == "220 mail.example.test ESMTP Postfix"
+        log = inst.log()
+        assert len(re.findall(pattern, log)) == 1, log
+        assert "bad command startup" not in log, log
 
 
 def test_max_idle_makes_idle_smtpd_exit():
