@@ -13,10 +13,11 @@
  * kept open (one DICT per table and flags). update and delete are
  * served only by the proxywrite role.
  *
- * When a table's file changes on disk (dict_changed), the process logs
- * "table ... has changed -- restarting", stops taking new clients, and
- * closes each client after its next answer (the client reconnects to a
- * fresh process); the skeleton then exits once no client is left.
+ * When a table's file changes on disk (dict_changed, checked before each
+ * request), the process reopens it for that answer, logs "table ... has
+ * changed -- restarting", stops taking new clients, and closes each
+ * client after its next answer (the client reconnects to a fresh
+ * process); the skeleton then exits once no client is left.
  *
  * SECURITY: clients are untrusted processes. A request must have exactly
  * its attributes, known names, numeric flags within PROXY_FLAGS_MASK and
@@ -84,7 +85,25 @@ proxymap_greet(STREAM *client)
     return attr_send_protocol(client, PROXY_PROTOCOL);
 }
 
-/* The open table for a request, or NULL with *status set. */
+/* A table's file changed: say so once, drain the clients and exit. */
+static void
+proxymap_changed(DICT *d)
+{
+    if (pm.restart)
+        return;
+    msg_info("table %s has changed -- restarting", dict_spec(d));
+    pm.restart = 1;
+    (void) kill(getpid(), SIGHUP);      /* the skeleton: exit when idle */
+}
+
+static void
+proxymap_dict_close(void *d)
+{
+    dict_close(d);
+}
+
+/* The open table for a request (reopened when its file changed, so no
+ * answer is stale), or NULL with *status set. */
 static DICT *
 proxymap_find(const char *table, long flags, int *status)
 {
@@ -92,6 +111,10 @@ proxymap_find(const char *table, long flags, int *status)
     char   *err;
     DICT   *d;
 
+    if ((d = htable_find(pm.open, key)) != NULL && dict_changed(d)) {
+        proxymap_changed(d);
+        (void) htable_delete(pm.open, key, proxymap_dict_close);
+    }
     if (htable_find(pm.approved, table) == NULL) {
         msg_warn("request for unapproved table: \"%s\"", table);
         msg_warn("to approve this table for %s access, list %s%s in main.cf:%s",
@@ -124,16 +147,6 @@ proxymap_table(const ATTR_LIST *req, int count, long *flags)
         || strncmp(table, PROXY_PREFIX, 6) == 0)
         return NULL;
     return table;
-}
-
-static void
-proxymap_check_changed(DICT *d)
-{
-    if (pm.restart || !dict_changed(d))
-        return;
-    msg_info("table %s has changed -- restarting", dict_spec(d));
-    pm.restart = 1;
-    (void) kill(getpid(), SIGHUP);      /* the skeleton: exit when idle */
 }
 
 /* open, lookup, update, delete: the reply's status (and value). */
@@ -170,7 +183,6 @@ proxymap_request(const char *request, const ATTR_LIST *req, ATTR_LIST *rep)
             msg_warn("%s%s: %s failed: %s", PROXY_PREFIX, table, request, dict_error(d));
         else if (is_update || (status == PROXY_STAT_OK && !is_open && value == NULL))
             (void) dict_sync(d);
-        proxymap_check_changed(d);
     }
     attr_add_long(rep, PROXY_ATTR_STATUS, status);
     if (is_open)

@@ -44,6 +44,21 @@ def debian_instance(name, main=None, tz=None):
     return inst
 
 
+def postmap_table(inst, name, text):
+    """A hash: table in the config directory; its path."""
+    path = os.path.join(inst.conf, name)
+    with open(path, "w") as f:
+        f.write(text)
+    inst.cmd("postmap", path, check=True)
+    return path
+
+
+def append_main(inst, text):
+    """Lines after everything else in main.cf (the last setting wins)."""
+    with open(os.path.join(inst.conf, "main.cf"), "a") as f:
+        f.write(text)
+
+
 def start_with_hosts(inst, hosts_text):
     """postfix start with this /etc/hosts (a private mount namespace)."""
     hosts = os.path.join(inst.dir, "hosts")
@@ -85,18 +100,11 @@ def test_proxymap_refuses_table_not_in_proxy_read_maps():
     through proxymap."""
     main = {"proxy_read_maps": "$local_recipient_maps $smtpd_recipient_restrictions"}
     with debian_instance("proxy-deny", main=main) as inst:
-        access = os.path.join(inst.conf, "access")
-        blocked = os.path.join(inst.conf, "blocked")
-        with open(access, "w") as f:
-            f.write("bad@remote.test REJECT go away\n")
-        with open(blocked, "w") as f:
-            f.write("phjonas@example.test REJECT not this one\n")
-        inst.cmd("postmap", access, check=True)
-        inst.cmd("postmap", blocked, check=True)
-        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
-            f.write("smtpd_sender_restrictions = check_sender_access proxy:hash:%s\n" % access)
-            f.write("smtpd_recipient_restrictions = check_recipient_access proxy:hash:%s, "
-                    "permit_mynetworks, reject\n" % blocked)
+        access = postmap_table(inst, "access", "bad@remote.test REJECT go away\n")
+        blocked = postmap_table(inst, "blocked", "phjonas@example.test REJECT not this one\n")
+        append_main(inst, "smtpd_sender_restrictions = check_sender_access proxy:hash:%s\n"
+                    "smtpd_recipient_restrictions = check_recipient_access proxy:hash:%s, "
+                    "permit_mynetworks, reject\n" % (access, blocked))
         inst.start()
         # the sender table is not approved: a temporary failure, not a pass
         assert _rcpt_code(inst, "phedison@example.test", "bad@remote.test") == 451
@@ -107,8 +115,7 @@ def test_proxymap_refuses_table_not_in_proxy_read_maps():
         inst.wait_log(r'smtpd\[\d+\]: warning: proxymap service is not configured for table '
                       r'"hash:%s"' % re.escape(access))
         # the approved table (in $smtpd_recipient_restrictions) answers
-        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
-            f.write("smtpd_sender_restrictions =\n")
+        append_main(inst, "smtpd_sender_restrictions =\n")
         inst.cmd("postfix", "reload", check=True)
         wait_for(lambda: _rcpt_code(inst, "phjonas@example.test") == 554, 20,
                  "the access table through proxymap")
@@ -203,19 +210,13 @@ def test_proxymap_restarts_when_a_table_changes():
     notices, logs Postfix's line, and a fresh process answers the new
     contents without postfix reload."""
     with debian_instance("proxy-change") as inst:
-        blocked = os.path.join(inst.conf, "blocked")
-        with open(blocked, "w") as f:
-            f.write("phjonas@example.test REJECT not this one\n")
-        inst.cmd("postmap", blocked, check=True)
-        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
-            f.write("smtpd_recipient_restrictions = check_recipient_access proxy:hash:%s, "
+        blocked = postmap_table(inst, "blocked", "phjonas@example.test REJECT not this one\n")
+        append_main(inst, "smtpd_recipient_restrictions = check_recipient_access proxy:hash:%s, "
                     "permit_mynetworks, reject\n" % blocked)
         inst.start()
         assert _rcpt_code(inst, "phjonas@example.test") == 554
         assert _rcpt_code(inst, "phedison@example.test") == 250
-        with open(blocked, "w") as f:
-            f.write("phedison@example.test REJECT now this one\n")
-        inst.cmd("postmap", blocked, check=True)
+        postmap_table(inst, "blocked", "phedison@example.test REJECT now this one\n")
         wait_for(lambda: _rcpt_code(inst, "phedison@example.test") == 554, 20,
                  "the new table contents")
         assert _rcpt_code(inst, "phjonas@example.test") == 250
@@ -228,12 +229,8 @@ def test_chrooted_pickup_takes_local_and_requeued_mail():
     that postsuper -r requeued (a maildrop file owned by mail_owner, which
     pickup recognises without a passwd file in the jail)."""
     with debian_instance("chroot-pickup") as inst:
-        hold = os.path.join(inst.conf, "hold")
-        with open(hold, "w") as f:
-            f.write("held@example.test HOLD\n")
-        inst.cmd("postmap", hold, check=True)
-        with open(os.path.join(inst.conf, "main.cf"), "a") as f:
-            f.write("smtpd_sender_restrictions = check_sender_access hash:%s\n" % hold)
+        hold = postmap_table(inst, "hold", "held@example.test HOLD\n")
+        append_main(inst, "smtpd_sender_restrictions = check_sender_access hash:%s\n" % hold)
         inst.start()
         p = run([sbin("sendmail"), "-c", inst.conf, "-f", "root@example.test", "phalice"],
                 input="Subject: via pickup\n\nfrom the command line\n")
@@ -246,5 +243,25 @@ def test_chrooted_pickup_takes_local_and_requeued_mail():
         wait_for(lambda: inst.queue_files("hold"), 20, "the message in hold/")
         inst.cmd("postsuper", "-r", "ALL", check=True)
         inst.wait_mbox("phedison", "waiting in hold")
+        log = inst.log()
+        assert "fatal" not in log and "panic" not in log, log
+
+
+def test_chrooted_bounce_and_showq():
+    """smtp, bounce, cleanup and showq in the jail: a recipient the next
+    hop refuses is returned to the local sender; postqueue -p talks to
+    the chrooted showq."""
+    with SmtpSink(rcpt_reply=lambda a: "550 5.1.1 no such user here") as sink, \
+            debian_instance("chroot-bounce", main={
+                "relayhost": "[127.0.0.1]:%d" % sink.port}) as inst:
+        inst.start()
+        s = inst.smtp()
+        s.sendmail("phjonas@example.test", ["gone@remote.example"],
+                   "Subject: to nowhere\r\n\r\nnot deliverable\r\n")
+        s.quit()
+        box = inst.wait_mbox("phjonas", "Undelivered Mail Returned to Sender")
+        assert "gone@remote.example" in box and "no such user here" in box, box
+        wait_for(lambda: "Mail queue is empty" in inst.cmd("postqueue", "-p").stdout, 20,
+                 "an empty queue listing from showq")
         log = inst.log()
         assert "fatal" not in log and "panic" not in log, log
