@@ -17,7 +17,9 @@
  * request), the process reopens it for that answer, logs "table ... has
  * changed -- restarting", stops taking new clients, and closes each
  * client after its next answer (the client reconnects to a fresh
- * process); the skeleton then exits once no client is left.
+ * process); the skeleton then exits once no client is left. Not in the
+ * proxywrite role: there the table changes because of its own updates
+ * (proxywrite is meant to be the tables' single writer).
  *
  * SECURITY: clients are untrusted processes. A request must have exactly
  * its attributes, known names, numeric flags within PROXY_FLAGS_MASK and
@@ -111,7 +113,7 @@ proxymap_find(const char *table, long flags, int *status)
     char   *err;
     DICT   *d;
 
-    if ((d = htable_find(pm.open, key)) != NULL && dict_changed(d)) {
+    if (!pm.write && (d = htable_find(pm.open, key)) != NULL && dict_changed(d)) {
         proxymap_changed(d);
         (void) htable_delete(pm.open, key, proxymap_dict_close);
     }

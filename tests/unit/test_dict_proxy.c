@@ -18,20 +18,24 @@
 static char scratch[] = "/tmp/test_dict_proxy.XXXXXX";
 static char table[256], other[256];
 
-/* The read-only proxymap role, approving $local_recipient_maps and t. */
+static char wtable[256];
+
+/* The proxymap role approving $local_recipient_maps and t, or (write)
+ * the proxywrite role approving w. */
 static void
-proxy_serve(int lfd)
+proxy_serve(int lfd, int write)
 {
-    char    cf[512];
+    char    cf[1024];
     STREAM *s;
     int     fd;
 
     snprintf(cf, sizeof(cf), "proxy_read_maps = $local_recipient_maps %s\n"
-             "local_recipient_maps = proxy:unix:passwd.byname\n", table);
+             "local_recipient_maps = proxy:unix:passwd.byname\n"
+             "proxy_write_maps = %s\n", table, wtable);
     msg_init("proxymap", MSG_STDERR | MSG_NOSYSLOG);
     config_reset();
     config_load_text(cf, "test");
-    proxymap_init(0);
+    proxymap_init(write);
     while ((fd = accept(lfd, NULL, NULL)) >= 0) {
         s = stream_fdopen(fd);
         if (proxymap_greet(s) == 0)
@@ -53,25 +57,37 @@ write_file(const char *name, const char *text)
     fclose(fp);
 }
 
-/* Scratch directory with tables t and other; the server's pid. */
+/* Scratch directory with tables t, other and w (btree); the pid of the
+ * server (write: the proxywrite service). */
 static pid_t
-setup(void)
+setup_role(int write)
 {
     pid_t   pid;
     int     lfd;
+    char   *err;
 
     if (mkdtemp(scratch) == NULL || chdir(scratch) < 0 || mkdir("private", 0700) < 0)
         abort();
     snprintf(table, sizeof(table), "proxy:texthash:%s/t", scratch);
     snprintf(other, sizeof(other), "proxy:texthash:%s/other", scratch);
+    snprintf(wtable, sizeof(wtable), "proxy:btree:%s/w", scratch);
     write_file("t", "known value one\nroot@example.test REJECT\n");
     write_file("other", "known secret\n");
-    if ((lfd = unix_listen("private/proxymap", 10, 0666)) < 0)
+    if (dict_commit(dict_open(wtable + 6, MAP_CREATE, &err), &err) < 0)
+        abort();
+    lfd = unix_listen(write ? "private/proxywrite" : "private/proxymap", 10, 0666);
+    if (lfd < 0)
         abort();
     if ((pid = fork()) == 0)
-        proxy_serve(lfd);
+        proxy_serve(lfd, write);
     close(lfd);
     return pid;
+}
+
+static pid_t
+setup(void)
+{
+    return setup_role(0);
 }
 
 static void
@@ -157,10 +173,34 @@ UNIT_TEST(test_no_service_and_bad_names)
     mem_free(err);
 }
 
+UNIT_TEST(test_update_through_proxywrite)
+{
+    pid_t   pid = setup_role(1);
+    char   *err;
+    const char *value;
+    DICT   *d = dict_open(wtable, MAP_WRITE, &err);
+
+    CHECK(d != NULL);
+    CHECK_INT(dict_put(d, "Key", "stored"), 0);
+    CHECK_INT(dict_get(d, "key", &value), MAP_FOUND);
+    CHECK_STR(value, "stored");
+    CHECK_INT(dict_del(d, "key"), MAP_FOUND);
+    CHECK_INT(dict_del(d, "key"), MAP_NOTFOUND);
+    CHECK_INT(dict_get(d, "key", &value), MAP_NOTFOUND);
+    dict_close(d);
+    /* t is approved for reading only, not in proxy_write_maps */
+    d = dict_open(table, MAP_WRITE, &err);
+    CHECK(dict_put(d, "new", "x") < 0);
+    CHECK(strstr(dict_error(d), "proxywrite service is not configured for table") != NULL);
+    dict_close(d);
+    teardown(pid);
+}
+
 UNIT_TESTS {
     {"lookup_through_proxymap", test_lookup_through_proxymap},
     {"unapproved_table_fails", test_unapproved_table_fails},
     {"passwd_through_proxymap", test_passwd_through_proxymap},
     {"no_service_and_bad_names", test_no_service_and_bad_names},
+    {"update_through_proxywrite", test_update_through_proxywrite},
     UNIT_END
 };
