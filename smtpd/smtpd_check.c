@@ -22,8 +22,9 @@
  * reject_unknown_{sender,recipient}_domain, reject_unknown_client_hostname,
  * reject_unknown_reverse_client_hostname, reject_rbl_client,
  * reject_rhsbl_{client,sender,helo}, reject_unauth_pipelining,
- * check_{client,helo,sender,recipient}_access type:table, and the names
- * in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
+ * check_{client,helo,sender,recipient}_access type:table, a type:table
+ * alone (the check_*_access of the stage the list or class is used in,
+ * as Postfix), and the names in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
  * DEFER_IF_REJECT, DEFER_IF_PERMIT, DUNNO, HOLD, DISCARD, FILTER, REDIRECT,
  * PREPEND, WARN (each with optional text), "4NN/5NN text", or a
  * restriction list. Anything else: warning and "451 4.3.5 Server
@@ -81,6 +82,7 @@ typedef struct CHECK_CTX {
     int     resolve_status;     /* 0 not yet, 1 ok, -1 failed */
     const char *reply_name;     /* "<name>" part of a reply */
     const char *reply_class;    /* "Recipient address", ... */
+    const char *stage_acl;      /* check_*_access of a bare type:table */
     int     warn_next;          /* warn_if_reject before this restriction */
     int     no_log;             /* the caller logs */
     VSTRING *defer_if_permit;   /* pending replies (empty: none) */
@@ -531,14 +533,23 @@ check_maps(const char *spec)
     return &tables[names->argc - 1];
 }
 
-/* Open the tables named after check_*_access in one restriction list. */
+/* Open the tables of one restriction list: those named after
+ * check_*_access, and those named bare (type:table, see check_bare_table). */
 static void
 check_preopen_list(const ARGV *list)
 {
-    for (size_t i = 0; i + 1 < list->argc; i++)
-        if (strncasecmp(list->argv[i], "check_", 6) == 0 && check_takes_arg(list->argv[i])
-            && strchr(list->argv[i + 1], ':'))
-            (void) check_maps(list->argv[++i]);
+    for (size_t i = 0; i < list->argc; i++) {
+        const char *name = list->argv[i];
+
+        if (check_takes_arg(name) || strcasecmp(name, "check_policy_service") == 0) {
+            if (i + 1 < list->argc && strncasecmp(name, "check_", 6) == 0
+                && check_takes_arg(name) && strchr(list->argv[i + 1], ':'))
+                (void) check_maps(list->argv[i + 1]);
+            i++;
+        } else if (strchr(name, ':')) {
+            (void) check_maps(name);
+        }
+    }
 }
 
 /*
@@ -970,6 +981,24 @@ check_takes_arg(const char *name)
         || strncasecmp(name, "reject_rhsbl_", 13) == 0;
 }
 
+/*
+ * A type:table named alone in a list: the check_*_access of the stage the
+ * list (or the restriction class) is used in, as Postfix; the DATA and
+ * end-of-data stages have none (a configuration error, Postfix's warning).
+ */
+static int
+check_bare_table(CHECK_CTX *ctx, const char *table, int depth)
+{
+    if (ctx->stage_acl == NULL) {
+        msg_warn("specify one of (check_client_access, check_reverse_client_hostname_access, "
+                 "check_helo_access, check_sender_access, check_recipient_access, "
+                 "check_etrn_access) before %s restriction \"%s\"", ctx->reply_class, table);
+        vstring_strcpy(ctx->reply, "451 4.3.5 Server configuration error");
+        return CHECK_REJECT;
+    }
+    return check_access_cmd(ctx, ctx->stage_acl, table, depth);
+}
+
 static int
 check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
 {
@@ -998,6 +1027,8 @@ check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
                 st = check_access_cmd(ctx, name, items[++i], depth);
             else
                 st = check_rbl(ctx, name, items[++i]);
+        } else if (strchr(name, ':')) {
+            st = check_bare_table(ctx, name, depth);
         } else {
             st = check_simple(ctx, name, depth);
         }
@@ -1022,11 +1053,29 @@ check_ctx_init(CHECK_CTX *ctx, SMTPD_STATE *state, const char *rcpt, VSTRING *re
     vstring_reset(reply);
 }
 
+/* The access check a bare type:table stands for, by stage (reply class). */
+static const char *
+check_stage_acl(const char *class)
+{
+    static const char *const map[][2] = {
+        {"Client host", "check_client_access"},
+        {"Helo command", "check_helo_access"},
+        {"Sender address", "check_sender_access"},
+        {"Recipient address", "check_recipient_access"},
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(class, map[i][0]) == 0)
+            return map[i][1];
+    return NULL;
+}
+
 static int
 check_run(CHECK_CTX *ctx, const ARGV *list, const char *name, const char *class)
 {
     ctx->reply_name = name;
     ctx->reply_class = class;
+    ctx->stage_acl = check_stage_acl(class);
     return check_list(ctx, list->argv, list->argc, 0);
 }
 
