@@ -52,6 +52,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr_map.h"
 #include "address.h"
 #include "dns.h"
 #include "mail_proto.h"
@@ -198,93 +199,100 @@ check_unauth_destination(CHECK_CTX *ctx, long code, const char *dsn)
     }
 }
 
-/* Look one key up; the first hit of keys[] wins. */
+/* Is addr listed in maps (the canonical(5)/virtual(5) key order, as
+ * Postfix's mail_addr_find)? MAP_*; no table: MAP_NOTFOUND. */
 static int
-check_maps_keys(MAPS *maps, const char **keys, int nkeys, const char **value)
+check_addr_listed(MAPS *maps, const char *addr)
 {
-    for (int i = 0; i < nkeys; i++) {
-        if (keys[i] == NULL || *keys[i] == 0)
-            continue;
-        int     st = maps_find(maps, keys[i], value);
-        if (st != MAP_NOTFOUND)
-            return st;
-    }
-    return MAP_NOTFOUND;
+    return maps ? addr_map_find(maps, addr, 0, NULL) : MAP_NOTFOUND;
 }
 
-/* Is addr listed in the table for its domain class? (RCPT or sender) */
+/* postmaster, MAILER-DAEMON, $double_bounce_sender: valid in every local
+ * domain (qmgr and bounce absorb or make them), as Postfix. */
+static int
+check_local_exempt(const char *addr)
+{
+    const char *names[] = {var_double_bounce_sender, "postmaster", "MAILER-DAEMON"};
+    const char *at = strrchr(addr, '@');
+    size_t  len = at ? (size_t) (at - addr) : strlen(addr);
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == len && strncasecmp(addr, names[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+check_user_unknown(CHECK_CTX *ctx, const char *addr, const char *class, long code,
+                   const char *table)
+{
+    int     show = var_show_unk_rcpt_table;
+
+    return check_reject(ctx, code, strcmp(class, "Sender address") == 0 ? "5.1.0" : "5.1.1",
+                        "<%s>: %s rejected: User unknown%s%s%s", addr, class,
+                        show ? " in " : "", show ? table : "", show ? " table" : "");
+}
+
+/*
+ * The address classes, as Postfix's reject_unlisted_*: an address that
+ * sender/recipient_canonical_maps, canonical_maps or virtual_alias_maps
+ * list is valid; else a virtual alias domain has no other user; a local
+ * domain needs local_recipient_maps, a virtual mailbox domain
+ * virtual_mailbox_maps, a relay domain relay_recipient_maps (each only
+ * when not empty).
+ */
+static int
+check_addr_class(CHECK_CTX *ctx, const char *addr, const char *class, const RESOLVE_REPLY *r)
+{
+    const SMTPD_CONF *c = &smtpd_conf;
+    const char *full = LEN(r->recipient) ? STR(r->recipient) : addr;
+    MAPS   *valid[] = {
+        strcmp(class, "Sender address") == 0 ? c->send_canon_maps : c->rcpt_canon_maps,
+        c->canonical_maps, c->virtual_alias_maps,
+    };
+    MAPS   *maps = NULL;
+    long    code = 0;
+    const char *table = NULL;
+    int     st;
+
+    for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+        if ((st = check_addr_listed(valid[i], full)) != MAP_NOTFOUND)
+            return st == MAP_FOUND ? CHECK_DUNNO : check_lookup_failed(ctx, addr);
+    if (r->flags & RESOLVE_CLASS_ALIAS)
+        return check_user_unknown(ctx, addr, class, var_virt_alias_code, "virtual alias");
+    if ((r->flags & RESOLVE_CLASS_LOCAL) && !check_local_exempt(full))
+        maps = c->local_rcpt_maps, code = var_local_rcpt_code, table = "local recipient";
+    else if (r->flags & RESOLVE_CLASS_VIRTUAL)
+        maps = c->virtual_mailbox_maps, code = var_virt_mailbox_code, table = "virtual mailbox";
+    else if (r->flags & RESOLVE_CLASS_RELAY)
+        maps = c->relay_rcpt_maps, code = var_relay_rcpt_code, table = "relay recipient";
+    if (maps == NULL)
+        return CHECK_DUNNO;
+    if ((st = check_addr_listed(maps, full)) == MAP_FAIL)
+        return check_lookup_failed(ctx, addr);
+    return st == MAP_FOUND ? CHECK_DUNNO : check_user_unknown(ctx, addr, class, code, table);
+}
+
+/* Is addr a valid address (RCPT or sender)? The recipient is resolved once
+ * per RCPT (check_resolve), another address here. */
 static int
 check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
 {
-    const SMTPD_CONF *c = &smtpd_conf;
-    RESOLVE_REPLY rr, *r = &rr;
-    MAPS   *maps;
-    long    code;
-    const char *table, *value;
-    int     result = CHECK_DUNNO;
+    RESOLVE_REPLY rr;
+    const RESOLVE_REPLY *r = &rr;
+    int     result;
 
     if (addr == NULL || *addr == 0)
         return CHECK_DUNNO;
     resolve_reply_init(&rr);
-    if (addr == ctx->rcpt) {                    /* resolved once per RCPT */
-        if ((r = check_resolve(ctx)) == NULL)
-            r = &rr;
-    } else if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0) {
+    if (addr == ctx->rcpt)
+        r = check_resolve(ctx);
+    else if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0)
         rr.flags |= RESOLVE_FLAG_FAIL;
-    }
-    if (r->flags & RESOLVE_FLAG_FAIL || (r == &rr && addr == ctx->rcpt)) {
-        resolve_reply_free(&rr);
-        return check_lookup_failed(ctx, addr);
-    }
-    if (r->flags & RESOLVE_CLASS_LOCAL)
-        maps = c->local_rcpt_maps, code = var_local_rcpt_code, table = "local recipient";
-    else if (r->flags & RESOLVE_CLASS_VIRTUAL)
-        maps = c->virtual_mailbox_maps, code = var_virt_mailbox_code, table = "virtual mailbox";
-    else if (r->flags & RESOLVE_CLASS_ALIAS)
-        maps = c->virtual_alias_maps, code = var_virt_mailbox_code, table = "virtual alias";
-    else if (r->flags & RESOLVE_CLASS_RELAY)
-        maps = c->relay_rcpt_maps, code = var_relay_rcpt_code, table = "relay recipient";
-    else
-        maps = NULL, code = 0, table = NULL;
-    if (maps == NULL) {
-        resolve_reply_free(&rr);
-        return CHECK_DUNNO;
-    }
-
-    const char *full = LEN(r->recipient) ? STR(r->recipient) : addr;
-    VSTRING *local = vstring_alloc(ADDRESS_MAX);
-    VSTRING *bare = vstring_alloc(ADDRESS_MAX);
-    VSTRING *bare_local = vstring_alloc(ADDRESS_MAX);
-    const char *domain = address_domain(full);
-    char   *at_domain = domain ? mem_printf("@%s", domain) : NULL;
-
-    address_localpart(local, full);
-    /* user+ext@domain: also try without the extension */
-    vstring_strcpy(bare_local, STR(local));
-    if (*var_rcpt_delim) {
-        size_t  cut = strcspn(STR(local), var_rcpt_delim);
-        if (cut > 0 && cut < LEN(local))
-            vstring_truncate(bare_local, cut);
-    }
-    vstring_sprintf(bare, "%s%s%s", STR(bare_local), domain ? "@" : "", domain ? domain : "");
-    const char *keys[] = {
-        full, strcmp(STR(bare), full) ? STR(bare) : NULL,
-        (r->flags & RESOLVE_CLASS_LOCAL) ? STR(local) : NULL,
-        (r->flags & RESOLVE_CLASS_LOCAL) && strcmp(STR(bare_local), STR(local)) ? STR(bare_local) : NULL,
-        (r->flags & RESOLVE_CLASS_LOCAL) ? NULL : at_domain,
-    };
-    int     st = check_maps_keys(maps, keys, 5, &value);
-
-    if (st == MAP_FAIL)
+    if (r == NULL || (r->flags & RESOLVE_FLAG_FAIL))
         result = check_lookup_failed(ctx, addr);
-    else if (st == MAP_NOTFOUND)
-        result = check_reject(ctx, code, addr == ctx->rcpt ? "5.1.1" : "5.1.0",
-                              "<%s>: %s rejected: User unknown in %s table",
-                              addr, class, table);
-    mem_free(at_domain);
-    vstring_free(local);
-    vstring_free(bare);
-    vstring_free(bare_local);
+    else
+        result = check_addr_class(ctx, addr, class, r);
     resolve_reply_free(&rr);
     return result;
 }

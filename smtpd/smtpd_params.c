@@ -57,6 +57,9 @@ long    var_access_map_code;
 long    var_local_rcpt_code;
 long    var_virt_mailbox_code;
 long    var_relay_rcpt_code;
+long    var_virt_alias_code;
+int     var_show_unk_rcpt_table;
+const char *var_double_bounce_sender;
 long    var_non_fqdn_code;
 long    var_bad_name_code;
 long    var_unk_addr_code;
@@ -97,6 +100,9 @@ static const char *var_local_rcpt_maps;
 static const char *var_virt_mailbox_maps;
 static const char *var_virt_alias_maps;
 static const char *var_relay_rcpt_maps;
+static const char *var_canonical_maps;
+static const char *var_rcpt_canon_maps;
+static const char *var_send_canon_maps;
 
 static const CONFIG_VAR smtpd_vars[] = {
     CONFIG_VAR_STR("myhostname", &var_myhostname),
@@ -142,6 +148,9 @@ static const CONFIG_VAR smtpd_check_vars[] = {
     CONFIG_VAR_INT("unknown_local_recipient_reject_code", &var_local_rcpt_code),
     CONFIG_VAR_INT("unknown_virtual_mailbox_reject_code", &var_virt_mailbox_code),
     CONFIG_VAR_INT("unknown_relay_recipient_reject_code", &var_relay_rcpt_code),
+    CONFIG_VAR_INT("unknown_virtual_alias_reject_code", &var_virt_alias_code),
+    CONFIG_VAR_BOOL("show_user_unknown_table_name", &var_show_unk_rcpt_table),
+    CONFIG_VAR_STR("double_bounce_sender", &var_double_bounce_sender),
     CONFIG_VAR_INT("non_fqdn_reject_code", &var_non_fqdn_code),
     CONFIG_VAR_INT("invalid_hostname_reject_code", &var_bad_name_code),
     CONFIG_VAR_INT("unknown_address_reject_code", &var_unk_addr_code),
@@ -160,6 +169,9 @@ static const CONFIG_VAR smtpd_check_vars[] = {
     CONFIG_VAR_STR("virtual_mailbox_maps", &var_virt_mailbox_maps),
     CONFIG_VAR_STR("virtual_alias_maps", &var_virt_alias_maps),
     CONFIG_VAR_STR("relay_recipient_maps", &var_relay_rcpt_maps),
+    CONFIG_VAR_STR("canonical_maps", &var_canonical_maps),
+    CONFIG_VAR_STR("recipient_canonical_maps", &var_rcpt_canon_maps),
+    CONFIG_VAR_STR("sender_canonical_maps", &var_send_canon_maps),
     CONFIG_VAR_END,
 };
 
@@ -277,6 +289,9 @@ smtpd_params_tables(SMTPD_CONF *c)
     c->virtual_mailbox_maps = smtpd_params_maps("virtual_mailbox_maps", var_virt_mailbox_maps);
     c->virtual_alias_maps = smtpd_params_maps("virtual_alias_maps", var_virt_alias_maps);
     c->relay_rcpt_maps = smtpd_params_maps("relay_recipient_maps", var_relay_rcpt_maps);
+    c->canonical_maps = smtpd_params_maps("canonical_maps", var_canonical_maps);
+    c->rcpt_canon_maps = smtpd_params_maps("recipient_canonical_maps", var_rcpt_canon_maps);
+    c->send_canon_maps = smtpd_params_maps("sender_canonical_maps", var_send_canon_maps);
 }
 
 void
