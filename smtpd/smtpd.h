@@ -78,6 +78,7 @@ extern long var_relay_rcpt_code;            /* unknown_relay_recipient_reject_co
 extern long var_virt_alias_code;            /* unknown_virtual_alias_reject_code */
 extern int var_show_unk_rcpt_table;         /* show_user_unknown_table_name */
 extern const char *var_double_bounce_sender; /* double_bounce_sender */
+extern int var_relay_before_rcpt;           /* smtpd_relay_before_recipient_restrictions */
 extern long var_non_fqdn_code;              /* non_fqdn_reject_code */
 extern long var_bad_name_code;              /* invalid_hostname_reject_code */
 extern long var_unk_addr_code;              /* unknown_address_reject_code */
@@ -126,6 +127,14 @@ typedef struct SMTPD_CONF {
     MAPS   *canonical_maps;     /* these three make an address valid too */
     MAPS   *rcpt_canon_maps;
     MAPS   *send_canon_maps;
+    /* compatibility_level: a default in use is a backwards-compatible one
+     * (Postfix's "using backwards-compatible default setting" notices) */
+    int     compat_relay_domains;       /* relay_domains = $mydestination */
+    int     compat_relay_before;        /* recipient before relay restrictions */
+    int     compat_smtputf8;            /* smtputf8_enable = no */
+    const char *mynetworks_style;       /* for the notice */
+    NETMATCH *compat_mynetworks;        /* mynetworks by mynetworks_style = host */
+    ARGV   *compat_relay_restrictions;  /* Postfix's stand-in for the empty list */
 } SMTPD_CONF;
 
 extern SMTPD_CONF smtpd_conf;

@@ -30,6 +30,18 @@
  * restriction list. Anything else: warning and "451 4.3.5 Server
  * configuration error". soft_bounce turns 5xx replies into 4xx.
  *
+ * Valid addresses (reject_unlisted_recipient/sender and the implicit
+ * smtpd_reject_unlisted_* checks) by address class, as Postfix: listed in
+ * virtual_alias_maps or the canonical maps is valid anywhere; else virtual
+ * alias domains have no user, local domains need local_recipient_maps,
+ * virtual mailbox domains virtual_mailbox_maps, relay domains
+ * relay_recipient_maps.
+ *
+ * compatibility_level: below 3.6 (smtpd_relay_before_recipient_restrictions
+ * = no) smtpd_recipient_restrictions run before smtpd_relay_restrictions;
+ * where a default in use is a backwards-compatible one, Postfix's "using
+ * backwards-compatible default setting" lines are logged (smtpd_conf.compat_*).
+ *
  * Start-up: smtpd_check_relay_safety() makes smtpd exit (fatal) when
  * neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
  * stop unauthorized relaying, as Postfix does.
@@ -58,6 +70,7 @@
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
+#include "printable.h"
 #include "record.h"
 #include "rewrite_clnt.h"
 #include "smtpd.h"
@@ -180,6 +193,12 @@ check_auth_destination(CHECK_CTX *ctx)
         return -1;
     if (r->flags & (RESOLVE_FLAG_ROUTED | RESOLVE_FLAG_ERROR))
         return 0;
+    if ((r->flags & RESOLVE_CLASS_RELAY) && smtpd_conf.compat_relay_domains) {
+        const char *domain = address_domain(STR(r->recipient));
+
+        msg_info("using backwards-compatible default setting relay_domains=$mydestination "
+                 "to accept mail for domain \"%s\"", domain ? domain : "");
+    }
     return (r->flags & (RESOLVE_CLASS_LOCAL | RESOLVE_CLASS_ALIAS | RESOLVE_CLASS_VIRTUAL
                         | RESOLVE_CLASS_RELAY)) != 0;
 }
@@ -266,11 +285,13 @@ check_addr_class(CHECK_CTX *ctx, const char *addr, const char *class, const RESO
         maps = c->virtual_mailbox_maps, code = var_virt_mailbox_code, table = "virtual mailbox";
     else if (r->flags & RESOLVE_CLASS_RELAY)
         maps = c->relay_rcpt_maps, code = var_relay_rcpt_code, table = "relay recipient";
-    if (maps == NULL)
-        return CHECK_DUNNO;
-    if ((st = check_addr_listed(maps, full)) == MAP_FAIL)
-        return check_lookup_failed(ctx, addr);
-    return st == MAP_FOUND ? CHECK_DUNNO : check_user_unknown(ctx, addr, class, code, table);
+    if (maps && (st = check_addr_listed(maps, full)) != MAP_FOUND)
+        return st == MAP_FAIL ? check_lookup_failed(ctx, addr)
+            : check_user_unknown(ctx, addr, class, code, table);
+    if ((r->flags & RESOLVE_CLASS_RELAY) && c->compat_relay_domains)
+        msg_info("using backwards-compatible default setting relay_domains=$mydestination "
+                 "to accept mail for address \"%s\"", addr);
+    return CHECK_DUNNO;
 }
 
 /* Is addr a valid address (RCPT or sender)? The recipient is resolved once
@@ -918,11 +939,29 @@ check_pipelining(CHECK_CTX *ctx)
                         ctx->reply_name, ctx->reply_class);
 }
 
+/* permit_mynetworks; Postfix's notice when only the level-0 default
+ * mynetworks_style (subnet) lets the client in. */
+static int
+check_mynetworks(CHECK_CTX *ctx)
+{
+    const SMTPD_CONF *c = &smtpd_conf;
+    SMTPD_STATE *state = ctx->state;
+    int     st = netmatch_match(c->mynetworks, state->name, state->addr);
+
+    if (st < 0)
+        return check_lookup_failed(ctx, state->namaddr);
+    if (st == 0)
+        return CHECK_DUNNO;
+    if (c->compat_mynetworks && netmatch_match(c->compat_mynetworks, state->name, state->addr) == 0)
+        msg_info("using backwards-compatible default setting mynetworks_style=%s "
+                 "to permit request from client \"%s\"", c->mynetworks_style, state->namaddr);
+    return CHECK_OK;
+}
+
 /* One restriction without argument. */
 static int
 check_simple(CHECK_CTX *ctx, const char *name, int depth)
 {
-    const SMTPD_CONF *c = &smtpd_conf;
     const ARGV *class;
 
     if (strcasecmp(name, "permit") == 0)
@@ -935,10 +974,8 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
         return check_defer_if(ctx, ctx->defer_if_permit, "defer_if_permit requested", NULL);
     if (strcasecmp(name, "defer_if_reject") == 0)
         return check_defer_if(ctx, ctx->defer_if_reject, "defer_if_reject requested", NULL);
-    if (strcasecmp(name, "permit_mynetworks") == 0) {
-        int     st = netmatch_match(c->mynetworks, ctx->state->name, ctx->state->addr);
-        return st > 0 ? CHECK_OK : st < 0 ? check_lookup_failed(ctx, ctx->state->namaddr) : CHECK_DUNNO;
-    }
+    if (strcasecmp(name, "permit_mynetworks") == 0)
+        return check_mynetworks(ctx);
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
         return CHECK_DUNNO;
     if (strcasecmp(name, "reject_unauth_destination") == 0)
@@ -1126,13 +1163,63 @@ check_helo_label(SMTPD_STATE *state)
     return state->helo_name ? state->helo_name : "";
 }
 
+/*
+ * smtpd_relay_restrictions and smtpd_recipient_restrictions, in the order
+ * smtpd_relay_before_recipient_restrictions gives (no below level 3.6).
+ * With the level-0 empty smtpd_relay_restrictions, Postfix's stand-in list
+ * runs for its notice only. *first_rejected: the first list rejected.
+ */
+static int
+check_rcpt_lists(CHECK_CTX *ctx, const char *rcpt, int *first_rejected)
+{
+    const SMTPD_CONF *c = &smtpd_conf;
+    const ARGV *relay = c->compat_relay_restrictions ? c->compat_relay_restrictions
+        : c->relay_restrictions;
+    const ARGV *lists[2] = {var_relay_before_rcpt ? relay : c->recipient_restrictions,
+                            var_relay_before_rcpt ? c->recipient_restrictions : relay};
+    int     st = CHECK_DUNNO;
+
+    *first_rejected = 0;
+    for (int n = 0; n < 2 && st != CHECK_REJECT; n++) {
+        st = check_run(ctx, lists[n], rcpt, "Recipient address");
+        if (lists[n] == c->compat_relay_restrictions && st != CHECK_REJECT) {
+            if (st == CHECK_DUNNO)
+                msg_info("using backwards-compatible default setting \"smtpd_relay_restrictions "
+                         "= (empty)\" to avoid \"Relay access denied\" error for recipient "
+                         "\"%s\" from client \"%s\"", rcpt, ctx->state->namaddr);
+            st = CHECK_DUNNO;
+        }
+        *first_rejected = (n == 0 && st == CHECK_REJECT);
+    }
+    return st;
+}
+
+/* Postfix's notice: a non-ASCII address taken with the level-0 default
+ * smtputf8_enable = no. */
+static void
+check_compat_utf8(SMTPD_STATE *state, const char *addr, const char *what)
+{
+    const char *cp = addr;
+    char   *copy;
+
+    while (cp && *cp && !(*cp & 0x80))
+        cp++;
+    if (!smtpd_conf.compat_smtputf8 || cp == NULL || *cp == 0)
+        return;
+    copy = printable_fix(mem_strdup(addr), 0);
+    msg_info("using backwards-compatible default setting smtputf8_enable=no "
+             "to accept non-ASCII %s address \"%s\" from %s", what, copy, state->namaddr);
+    mem_free(copy);
+}
+
 int
 smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
     const SMTPD_CONF *c = &smtpd_conf;
     CHECK_CTX ctx;
-    int     st = CHECK_DUNNO;
+    int     st = CHECK_DUNNO, ret, first_rejected;
 
+    check_compat_utf8(state, rcpt, "recipient");
     check_ctx_init(&ctx, state, rcpt, reply);
     if (var_smtpd_delay_reject
         && ((st = check_run(&ctx, c->client_restrictions, state->namaddr, "Client host")) == CHECK_REJECT
@@ -1140,12 +1227,15 @@ smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
                                "Helo command")) == CHECK_REJECT
             || (st = check_sender_stage(&ctx)) == CHECK_REJECT))
         return check_done(&ctx, st);
-    if ((st = check_run(&ctx, c->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
-        && (st = check_run(&ctx, c->recipient_restrictions, rcpt,
-                           "Recipient address")) != CHECK_REJECT
-        && var_smtpd_rej_unl_rcpt)
+    st = check_rcpt_lists(&ctx, rcpt, &first_rejected);
+    if (st != CHECK_REJECT && var_smtpd_rej_unl_rcpt)
         st = check_rcpt_table(&ctx);
-    return check_done(&ctx, st);
+    ret = check_done(&ctx, st);
+    if (first_rejected && c->compat_relay_before)
+        msg_info("using backwards-compatible default setting "
+                 "smtpd_relay_before_recipient_restrictions=no to reject recipient \"%s\" "
+                 "from client \"%s\"", rcpt, state->namaddr);
+    return ret;
 }
 
 int
@@ -1206,6 +1296,7 @@ smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
         vstring_strcpy(reply, "503 5.5.1 Error: send HELO/EHLO first");
         return -1;
     }
+    check_compat_utf8(state, state->sender, "sender");
     check_ctx_init(&ctx, state, NULL, reply);
     if (!var_smtpd_delay_reject)
         st = check_sender_stage(&ctx);

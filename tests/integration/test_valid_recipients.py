@@ -9,26 +9,14 @@ virtual alias table"), virtual mailbox domains virtual_mailbox_maps,
 relay domains relay_recipient_maps. Replies and log lines as Postfix 3.7
 gives them (checked against Debian's Postfix).
 """
-import os
 import re
 
-from posthorn import Instance, Session
+from posthorn import Instance
+from test_restrictions import session, table
 
 
 def postmap(inst, name, text):
-    path = os.path.join(inst.conf, name)
-    with open(path, "w") as f:
-        f.write(text)
-    inst.cmd("postmap", path, check=True)
-    return "hash:" + path
-
-
-def session(inst, sender="someone@elsewhere.example", source="127.0.0.1"):
-    s = Session(inst.port, source=source)
-    assert s.reply()[0].startswith("220 ")
-    assert s.cmd("EHLO client.example")[-1].startswith("250")
-    assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
-    return s
+    return "hash:" + table(inst, name, text, postmap=True)
 
 
 def test_virtual_alias_and_canonical_make_local_addresses_valid():
@@ -45,7 +33,7 @@ def test_virtual_alias_and_canonical_make_local_addresses_valid():
         })
         inst.write_main()
         inst.start()
-        s = session(inst)
+        s = session(inst, sender="someone@elsewhere.example")
         for rcpt in ("info@example.test", "canon@example.test", "rcanon@example.test",
                      "sales@virt.example", "anyone@catchall.example", "phedison@example.test"):
             assert s.cmd("RCPT TO:<%s>" % rcpt) == ["250 2.1.5 Ok"], rcpt
@@ -83,7 +71,7 @@ def test_unknown_virtual_alias_reject_code_and_table_name():
         })
         inst.write_main()
         inst.start()
-        s = session(inst)
+        s = session(inst, sender="someone@elsewhere.example")
         assert s.cmd("RCPT TO:<other@virt.example>") == [
             "551 5.1.1 <other@virt.example>: Recipient address rejected: User unknown"]
         assert s.cmd("RCPT TO:<nosuch@example.test>") == [
