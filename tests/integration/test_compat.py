@@ -111,9 +111,29 @@ def test_level_0_relay_notices():
             'client "unknown[127.0.0.9]"'))
 
 
+def mastercf_line(inst, prefix):
+    with open(inst.conf + "/master.cf") as f:
+        lines = f.read().split("\n")
+    return 1 + [i for i, line in enumerate(lines) if line.startswith(prefix)][0]
+
+
+def test_level_0_master_cf_chroot_default():
+    """Below level 1 a "-" in master.cf's chroot column means y; master
+    says so for each such entry, as Postfix's master."""
+    with old_instance("compatchroot") as inst:
+        with open(inst.conf + "/master.cf", "a") as f:
+            f.write("discard2  unix  -       -       -       -       -       discard\n")
+        inst.start()
+        inst.wait_log(re.escape("postfix/master[") + r"\d+\]: " + re.escape(
+            "%s/master.cf: line %d: using backwards-compatible default setting chroot=y"
+            % (inst.conf, mastercf_line(inst, "discard2 "))))
+        # explicit n stays n: no notice for the other entries
+        assert inst.log().count("default setting chroot=y") == 1, inst.log()
+
+
 def test_level_3_6_gives_no_notice():
     """The main.cf make install ships (and the test instances) set 3.6."""
-    with Instance("compat36") as inst:
+    with Instance("compat36", master_extra="discard2  unix  -  -  -  -  -  discard\n") as inst:
         p = inst.start()
         assert "backwards-compatible" not in p.stderr, p.stderr
         s, ehlo = session(inst, "127.0.0.2")
