@@ -142,3 +142,16 @@ def test_level_3_6_gives_no_notice():
         s.cmd("QUIT")
         inst.wait_log(r"disconnect from unknown\[127\.0\.0\.2\]")
         assert "backwards-compatible" not in inst.log()
+
+
+def test_level_0_without_relay_control_is_refused():
+    """Level 0 leaves smtpd_relay_restrictions empty; a main.cf that does
+    not put relay control in smtpd_recipient_restrictions either is an
+    open relay: smtpd refuses to run (Postfix 3.7: fatal), as at 3.6."""
+    from test_smtpd_security import RELAY_SAFETY_FATAL
+    with old_instance("compatopen", smtpd_recipient_restrictions="") as inst:
+        inst.start()
+        s = Session(inst.port, source="127.0.0.2")
+        s.send("EHLO outside.example\r\n")
+        inst.wait_log(RELAY_SAFETY_FATAL)
+        s.close()
