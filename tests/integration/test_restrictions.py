@@ -431,14 +431,14 @@ def test_bare_table_is_the_stage_access_check():
             "smtpd_data_restrictions": "hash:%s" % senders})
         inst.write_main()
         inst.start()
-        s = session(inst, sender="spammer@bad.example")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
-            "554 5.7.1 <spammer@bad.example>: Sender address rejected: go away"]
-        s.cmd("QUIT")
-        s = session(inst, "127.0.0.7")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
-            "554 5.7.1 <unknown[127.0.0.7]>: Client host rejected: no clients from here"]
-        s.cmd("QUIT")
+        for source, sender, reply in (
+                ("127.0.0.1", "spammer@bad.example",
+                 "554 5.7.1 <spammer@bad.example>: Sender address rejected: go away"),
+                ("127.0.0.7", "a@example.test",
+                 "554 5.7.1 <unknown[127.0.0.7]>: Client host rejected: no clients from here")):
+            s = session(inst, source, sender=sender)
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply]
+            s.cmd("QUIT")
         s = session(inst, sender="x@friend.example")
         assert s.cmd("RCPT TO:<phjonas@example.test>") == [
             "554 5.7.1 <phjonas@example.test>: Recipient address rejected: not here"]
