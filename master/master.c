@@ -79,6 +79,10 @@ master_read_mastercf(void)
         msg_warn("%s", err ? err : "cannot read master.cf");
         mem_free(err);
     }
+    for (int i = 0; tab && i < tab->count; i++)
+        if (strcmp(tab->ents[i]->fields[2], "-") == 0 && config_compat_below("1"))
+            msg_info("%s: line %d: using backwards-compatible default setting chroot=y",
+                     path, tab->ents[i]->line);
     mem_free(path);
     return tab;
 }

@@ -96,6 +96,19 @@ postfix_dispatch(const char *cmd)
               "abort, flush, check, status, set-permissions, start-fg)", cmd);
 }
 
+/* Postfix's notice, on every command, while compatibility_level is below
+ * the current level (3.6 for Postfix 3.7). */
+static void
+postfix_compat_notice(void)
+{
+    if (!config_compat_below("3.6"))
+        return;
+    msg_info("Postfix is using backwards-compatible default settings");
+    msg_info("See http://www.postfix.org/COMPATIBILITY_README.html for details");
+    msg_info("To disable backwards compatibility use \"postconf compatibility_level=3.6\" "
+             "and \"postfix reload\"");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -118,6 +131,7 @@ main(int argc, char **argv)
     config_read_vars(postfix_vars);
     msg_logging_init();
     postfix_check_user();
+    postfix_compat_notice();
     if (setenv("MAIL_CONFIG", config_directory(), 1) < 0)
         msg_fatal("setenv: out of memory");
     msg_init("postfix-script", MSG_STDERR);

@@ -75,6 +75,10 @@ extern long var_access_map_code;            /* access_map_reject_code */
 extern long var_local_rcpt_code;            /* unknown_local_recipient_reject_code */
 extern long var_virt_mailbox_code;          /* unknown_virtual_mailbox_reject_code */
 extern long var_relay_rcpt_code;            /* unknown_relay_recipient_reject_code */
+extern long var_virt_alias_code;            /* unknown_virtual_alias_reject_code */
+extern int var_show_unk_rcpt_table;         /* show_user_unknown_table_name */
+extern const char *var_double_bounce_sender; /* double_bounce_sender */
+extern int var_relay_before_rcpt;           /* smtpd_relay_before_recipient_restrictions */
 extern long var_non_fqdn_code;              /* non_fqdn_reject_code */
 extern long var_bad_name_code;              /* invalid_hostname_reject_code */
 extern long var_unk_addr_code;              /* unknown_address_reject_code */
@@ -120,6 +124,17 @@ typedef struct SMTPD_CONF {
     MAPS   *virtual_mailbox_maps;
     MAPS   *virtual_alias_maps;
     MAPS   *relay_rcpt_maps;
+    MAPS   *canonical_maps;     /* these three make an address valid too */
+    MAPS   *rcpt_canon_maps;
+    MAPS   *send_canon_maps;
+    /* compatibility_level: a default in use is a backwards-compatible one
+     * (Postfix's "using backwards-compatible default setting" notices) */
+    int     compat_relay_domains;       /* relay_domains = $mydestination */
+    int     compat_relay_before;        /* recipient before relay restrictions */
+    int     compat_smtputf8;            /* smtputf8_enable = no */
+    const char *mynetworks_style;       /* for the notice */
+    NETMATCH *compat_mynetworks;        /* mynetworks by mynetworks_style = host */
+    ARGV   *compat_relay_restrictions;  /* Postfix's stand-in for the empty list */
 } SMTPD_CONF;
 
 extern SMTPD_CONF smtpd_conf;

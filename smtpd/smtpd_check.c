@@ -22,12 +22,25 @@
  * reject_unknown_{sender,recipient}_domain, reject_unknown_client_hostname,
  * reject_unknown_reverse_client_hostname, reject_rbl_client,
  * reject_rhsbl_{client,sender,helo}, reject_unauth_pipelining,
- * check_{client,helo,sender,recipient}_access type:table, and the names
- * in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
+ * check_{client,helo,sender,recipient}_access type:table, a type:table
+ * alone (the check_*_access of the stage the list or class is used in,
+ * as Postfix), and the names in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
  * DEFER_IF_REJECT, DEFER_IF_PERMIT, DUNNO, HOLD, DISCARD, FILTER, REDIRECT,
  * PREPEND, WARN (each with optional text), "4NN/5NN text", or a
  * restriction list. Anything else: warning and "451 4.3.5 Server
  * configuration error". soft_bounce turns 5xx replies into 4xx.
+ *
+ * Valid addresses (reject_unlisted_recipient/sender and the implicit
+ * smtpd_reject_unlisted_* checks) by address class, as Postfix: listed in
+ * virtual_alias_maps or the canonical maps is valid anywhere; else virtual
+ * alias domains have no user, local domains need local_recipient_maps,
+ * virtual mailbox domains virtual_mailbox_maps, relay domains
+ * relay_recipient_maps.
+ *
+ * compatibility_level: below 3.6 (smtpd_relay_before_recipient_restrictions
+ * = no) smtpd_recipient_restrictions run before smtpd_relay_restrictions;
+ * where a default in use is a backwards-compatible one, Postfix's "using
+ * backwards-compatible default setting" lines are logged (smtpd_conf.compat_*).
  *
  * Start-up: smtpd_check_relay_safety() makes smtpd exit (fatal) when
  * neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can
@@ -51,11 +64,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr_map.h"
 #include "address.h"
 #include "dns.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
+#include "printable.h"
 #include "record.h"
 #include "rewrite_clnt.h"
 #include "smtpd.h"
@@ -81,6 +96,7 @@ typedef struct CHECK_CTX {
     int     resolve_status;     /* 0 not yet, 1 ok, -1 failed */
     const char *reply_name;     /* "<name>" part of a reply */
     const char *reply_class;    /* "Recipient address", ... */
+    const char *stage_acl;      /* check_*_access of a bare type:table */
     int     warn_next;          /* warn_if_reject before this restriction */
     int     no_log;             /* the caller logs */
     VSTRING *defer_if_permit;   /* pending replies (empty: none) */
@@ -177,6 +193,12 @@ check_auth_destination(CHECK_CTX *ctx)
         return -1;
     if (r->flags & (RESOLVE_FLAG_ROUTED | RESOLVE_FLAG_ERROR))
         return 0;
+    if ((r->flags & RESOLVE_CLASS_RELAY) && smtpd_conf.compat_relay_domains) {
+        const char *domain = address_domain(STR(r->recipient));
+
+        msg_info("using backwards-compatible default setting relay_domains=$mydestination "
+                 "to accept mail for domain \"%s\"", domain ? domain : "");
+    }
     return (r->flags & (RESOLVE_CLASS_LOCAL | RESOLVE_CLASS_ALIAS | RESOLVE_CLASS_VIRTUAL
                         | RESOLVE_CLASS_RELAY)) != 0;
 }
@@ -196,93 +218,102 @@ check_unauth_destination(CHECK_CTX *ctx, long code, const char *dsn)
     }
 }
 
-/* Look one key up; the first hit of keys[] wins. */
+/* Is addr listed in maps (the canonical(5)/virtual(5) key order, as
+ * Postfix's mail_addr_find)? MAP_*; no table: MAP_NOTFOUND. */
 static int
-check_maps_keys(MAPS *maps, const char **keys, int nkeys, const char **value)
+check_addr_listed(MAPS *maps, const char *addr)
 {
-    for (int i = 0; i < nkeys; i++) {
-        if (keys[i] == NULL || *keys[i] == 0)
-            continue;
-        int     st = maps_find(maps, keys[i], value);
-        if (st != MAP_NOTFOUND)
-            return st;
-    }
-    return MAP_NOTFOUND;
+    return maps ? addr_map_find(maps, addr, 0, NULL) : MAP_NOTFOUND;
 }
 
-/* Is addr listed in the table for its domain class? (RCPT or sender) */
+/* postmaster, MAILER-DAEMON, $double_bounce_sender: valid in every local
+ * domain (qmgr and bounce absorb or make them), as Postfix. */
+static int
+check_local_exempt(const char *addr)
+{
+    const char *names[] = {var_double_bounce_sender, "postmaster", "MAILER-DAEMON"};
+    const char *at = strrchr(addr, '@');
+    size_t  len = at ? (size_t) (at - addr) : strlen(addr);
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == len && strncasecmp(addr, names[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+static int
+check_user_unknown(CHECK_CTX *ctx, const char *addr, const char *class, long code,
+                   const char *table)
+{
+    int     show = var_show_unk_rcpt_table;
+
+    return check_reject(ctx, code, strcmp(class, "Sender address") == 0 ? "5.1.0" : "5.1.1",
+                        "<%s>: %s rejected: User unknown%s%s%s", addr, class,
+                        show ? " in " : "", show ? table : "", show ? " table" : "");
+}
+
+/*
+ * The address classes, as Postfix's reject_unlisted_*: an address that
+ * sender/recipient_canonical_maps, canonical_maps or virtual_alias_maps
+ * list is valid; else a virtual alias domain has no other user; a local
+ * domain needs local_recipient_maps, a virtual mailbox domain
+ * virtual_mailbox_maps, a relay domain relay_recipient_maps (each only
+ * when not empty).
+ */
+static int
+check_addr_class(CHECK_CTX *ctx, const char *addr, const char *class, const RESOLVE_REPLY *r)
+{
+    const SMTPD_CONF *c = &smtpd_conf;
+    const char *full = LEN(r->recipient) ? STR(r->recipient) : addr;
+    MAPS   *valid[] = {
+        strcmp(class, "Sender address") == 0 ? c->send_canon_maps : c->rcpt_canon_maps,
+        c->canonical_maps, c->virtual_alias_maps,
+    };
+    MAPS   *maps = NULL;
+    long    code = 0;
+    const char *table = NULL;
+    int     st;
+
+    for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+        if ((st = check_addr_listed(valid[i], full)) != MAP_NOTFOUND)
+            return st == MAP_FOUND ? CHECK_DUNNO : check_lookup_failed(ctx, addr);
+    if (r->flags & RESOLVE_CLASS_ALIAS)
+        return check_user_unknown(ctx, addr, class, var_virt_alias_code, "virtual alias");
+    if ((r->flags & RESOLVE_CLASS_LOCAL) && !check_local_exempt(full))
+        maps = c->local_rcpt_maps, code = var_local_rcpt_code, table = "local recipient";
+    else if (r->flags & RESOLVE_CLASS_VIRTUAL)
+        maps = c->virtual_mailbox_maps, code = var_virt_mailbox_code, table = "virtual mailbox";
+    else if (r->flags & RESOLVE_CLASS_RELAY)
+        maps = c->relay_rcpt_maps, code = var_relay_rcpt_code, table = "relay recipient";
+    if (maps && (st = check_addr_listed(maps, full)) != MAP_FOUND)
+        return st == MAP_FAIL ? check_lookup_failed(ctx, addr)
+            : check_user_unknown(ctx, addr, class, code, table);
+    if ((r->flags & RESOLVE_CLASS_RELAY) && c->compat_relay_domains)
+        msg_info("using backwards-compatible default setting relay_domains=$mydestination "
+                 "to accept mail for address \"%s\"", addr);
+    return CHECK_DUNNO;
+}
+
+/* Is addr a valid address (RCPT or sender)? The recipient is resolved once
+ * per RCPT (check_resolve), another address here. */
 static int
 check_addr_table(CHECK_CTX *ctx, const char *addr, const char *class)
 {
-    const SMTPD_CONF *c = &smtpd_conf;
-    RESOLVE_REPLY rr, *r = &rr;
-    MAPS   *maps;
-    long    code;
-    const char *table, *value;
-    int     result = CHECK_DUNNO;
+    RESOLVE_REPLY rr;
+    const RESOLVE_REPLY *r = &rr;
+    int     result;
 
     if (addr == NULL || *addr == 0)
         return CHECK_DUNNO;
     resolve_reply_init(&rr);
-    if (addr == ctx->rcpt) {                    /* resolved once per RCPT */
-        if ((r = check_resolve(ctx)) == NULL)
-            r = &rr;
-    } else if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0) {
+    if (addr == ctx->rcpt)
+        r = check_resolve(ctx);
+    else if (resolve_clnt(ctx->state->sender ? ctx->state->sender : "", addr, &rr) != 0)
         rr.flags |= RESOLVE_FLAG_FAIL;
-    }
-    if (r->flags & RESOLVE_FLAG_FAIL || (r == &rr && addr == ctx->rcpt)) {
-        resolve_reply_free(&rr);
-        return check_lookup_failed(ctx, addr);
-    }
-    if (r->flags & RESOLVE_CLASS_LOCAL)
-        maps = c->local_rcpt_maps, code = var_local_rcpt_code, table = "local recipient";
-    else if (r->flags & RESOLVE_CLASS_VIRTUAL)
-        maps = c->virtual_mailbox_maps, code = var_virt_mailbox_code, table = "virtual mailbox";
-    else if (r->flags & RESOLVE_CLASS_ALIAS)
-        maps = c->virtual_alias_maps, code = var_virt_mailbox_code, table = "virtual alias";
-    else if (r->flags & RESOLVE_CLASS_RELAY)
-        maps = c->relay_rcpt_maps, code = var_relay_rcpt_code, table = "relay recipient";
-    else
-        maps = NULL, code = 0, table = NULL;
-    if (maps == NULL) {
-        resolve_reply_free(&rr);
-        return CHECK_DUNNO;
-    }
-
-    const char *full = LEN(r->recipient) ? STR(r->recipient) : addr;
-    VSTRING *local = vstring_alloc(ADDRESS_MAX);
-    VSTRING *bare = vstring_alloc(ADDRESS_MAX);
-    VSTRING *bare_local = vstring_alloc(ADDRESS_MAX);
-    const char *domain = address_domain(full);
-    char   *at_domain = domain ? mem_printf("@%s", domain) : NULL;
-
-    address_localpart(local, full);
-    /* user+ext@domain: also try without the extension */
-    vstring_strcpy(bare_local, STR(local));
-    if (*var_rcpt_delim) {
-        size_t  cut = strcspn(STR(local), var_rcpt_delim);
-        if (cut > 0 && cut < LEN(local))
-            vstring_truncate(bare_local, cut);
-    }
-    vstring_sprintf(bare, "%s%s%s", STR(bare_local), domain ? "@" : "", domain ? domain : "");
-    const char *keys[] = {
-        full, strcmp(STR(bare), full) ? STR(bare) : NULL,
-        (r->flags & RESOLVE_CLASS_LOCAL) ? STR(local) : NULL,
-        (r->flags & RESOLVE_CLASS_LOCAL) && strcmp(STR(bare_local), STR(local)) ? STR(bare_local) : NULL,
-        (r->flags & RESOLVE_CLASS_LOCAL) ? NULL : at_domain,
-    };
-    int     st = check_maps_keys(maps, keys, 5, &value);
-
-    if (st == MAP_FAIL)
+    if (r == NULL || (r->flags & RESOLVE_FLAG_FAIL))
         result = check_lookup_failed(ctx, addr);
-    else if (st == MAP_NOTFOUND)
-        result = check_reject(ctx, code, addr == ctx->rcpt ? "5.1.1" : "5.1.0",
-                              "<%s>: %s rejected: User unknown in %s table",
-                              addr, class, table);
-    mem_free(at_domain);
-    vstring_free(local);
-    vstring_free(bare);
-    vstring_free(bare_local);
+    else
+        result = check_addr_class(ctx, addr, class, r);
     resolve_reply_free(&rr);
     return result;
 }
@@ -531,14 +562,23 @@ check_maps(const char *spec)
     return &tables[names->argc - 1];
 }
 
-/* Open the tables named after check_*_access in one restriction list. */
+/* Open the tables of one restriction list: those named after
+ * check_*_access, and those named bare (type:table, see check_bare_table). */
 static void
 check_preopen_list(const ARGV *list)
 {
-    for (size_t i = 0; i + 1 < list->argc; i++)
-        if (strncasecmp(list->argv[i], "check_", 6) == 0 && check_takes_arg(list->argv[i])
-            && strchr(list->argv[i + 1], ':'))
-            (void) check_maps(list->argv[++i]);
+    for (size_t i = 0; i < list->argc; i++) {
+        const char *name = list->argv[i];
+
+        if (check_takes_arg(name) || strcasecmp(name, "check_policy_service") == 0) {
+            if (i + 1 < list->argc && strncasecmp(name, "check_", 6) == 0
+                && check_takes_arg(name) && strchr(list->argv[i + 1], ':'))
+                (void) check_maps(list->argv[i + 1]);
+            i++;
+        } else if (strchr(name, ':')) {
+            (void) check_maps(name);
+        }
+    }
 }
 
 /*
@@ -899,11 +939,29 @@ check_pipelining(CHECK_CTX *ctx)
                         ctx->reply_name, ctx->reply_class);
 }
 
+/* permit_mynetworks; Postfix's notice when only the level-0 default
+ * mynetworks_style (subnet) lets the client in. */
+static int
+check_mynetworks(CHECK_CTX *ctx)
+{
+    const SMTPD_CONF *c = &smtpd_conf;
+    SMTPD_STATE *state = ctx->state;
+    int     st = netmatch_match(c->mynetworks, state->name, state->addr);
+
+    if (st < 0)
+        return check_lookup_failed(ctx, state->namaddr);
+    if (st == 0)
+        return CHECK_DUNNO;
+    if (c->compat_mynetworks && netmatch_match(c->compat_mynetworks, state->name, state->addr) == 0)
+        msg_info("using backwards-compatible default setting mynetworks_style=%s "
+                 "to permit request from client \"%s\"", c->mynetworks_style, state->namaddr);
+    return CHECK_OK;
+}
+
 /* One restriction without argument. */
 static int
 check_simple(CHECK_CTX *ctx, const char *name, int depth)
 {
-    const SMTPD_CONF *c = &smtpd_conf;
     const ARGV *class;
 
     if (strcasecmp(name, "permit") == 0)
@@ -916,10 +974,8 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
         return check_defer_if(ctx, ctx->defer_if_permit, "defer_if_permit requested", NULL);
     if (strcasecmp(name, "defer_if_reject") == 0)
         return check_defer_if(ctx, ctx->defer_if_reject, "defer_if_reject requested", NULL);
-    if (strcasecmp(name, "permit_mynetworks") == 0) {
-        int     st = netmatch_match(c->mynetworks, ctx->state->name, ctx->state->addr);
-        return st > 0 ? CHECK_OK : st < 0 ? check_lookup_failed(ctx, ctx->state->namaddr) : CHECK_DUNNO;
-    }
+    if (strcasecmp(name, "permit_mynetworks") == 0)
+        return check_mynetworks(ctx);
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
         return CHECK_DUNNO;
     if (strcasecmp(name, "reject_unauth_destination") == 0)
@@ -970,6 +1026,24 @@ check_takes_arg(const char *name)
         || strncasecmp(name, "reject_rhsbl_", 13) == 0;
 }
 
+/*
+ * A type:table named alone in a list: the check_*_access of the stage the
+ * list (or the restriction class) is used in, as Postfix; the DATA and
+ * end-of-data stages have none (a configuration error, Postfix's warning).
+ */
+static int
+check_bare_table(CHECK_CTX *ctx, const char *table, int depth)
+{
+    if (ctx->stage_acl == NULL) {
+        msg_warn("specify one of (check_client_access, check_reverse_client_hostname_access, "
+                 "check_helo_access, check_sender_access, check_recipient_access, "
+                 "check_etrn_access) before %s restriction \"%s\"", ctx->reply_class, table);
+        vstring_strcpy(ctx->reply, "451 4.3.5 Server configuration error");
+        return CHECK_REJECT;
+    }
+    return check_access_cmd(ctx, ctx->stage_acl, table, depth);
+}
+
 static int
 check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
 {
@@ -998,6 +1072,8 @@ check_list(CHECK_CTX *ctx, char **items, size_t count, int depth)
                 st = check_access_cmd(ctx, name, items[++i], depth);
             else
                 st = check_rbl(ctx, name, items[++i]);
+        } else if (strchr(name, ':')) {
+            st = check_bare_table(ctx, name, depth);
         } else {
             st = check_simple(ctx, name, depth);
         }
@@ -1022,11 +1098,29 @@ check_ctx_init(CHECK_CTX *ctx, SMTPD_STATE *state, const char *rcpt, VSTRING *re
     vstring_reset(reply);
 }
 
+/* The access check a bare type:table stands for, by stage (reply class). */
+static const char *
+check_stage_acl(const char *class)
+{
+    static const char *const map[][2] = {
+        {"Client host", "check_client_access"},
+        {"Helo command", "check_helo_access"},
+        {"Sender address", "check_sender_access"},
+        {"Recipient address", "check_recipient_access"},
+    };
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(class, map[i][0]) == 0)
+            return map[i][1];
+    return NULL;
+}
+
 static int
 check_run(CHECK_CTX *ctx, const ARGV *list, const char *name, const char *class)
 {
     ctx->reply_name = name;
     ctx->reply_class = class;
+    ctx->stage_acl = check_stage_acl(class);
     return check_list(ctx, list->argv, list->argc, 0);
 }
 
@@ -1069,13 +1163,63 @@ check_helo_label(SMTPD_STATE *state)
     return state->helo_name ? state->helo_name : "";
 }
 
+/*
+ * smtpd_relay_restrictions and smtpd_recipient_restrictions, in the order
+ * smtpd_relay_before_recipient_restrictions gives (no below level 3.6).
+ * With the level-0 empty smtpd_relay_restrictions, Postfix's stand-in list
+ * runs for its notice only. *first_rejected: the first list rejected.
+ */
+static int
+check_rcpt_lists(CHECK_CTX *ctx, const char *rcpt, int *first_rejected)
+{
+    const SMTPD_CONF *c = &smtpd_conf;
+    const ARGV *relay = c->compat_relay_restrictions ? c->compat_relay_restrictions
+        : c->relay_restrictions;
+    const ARGV *lists[2] = {var_relay_before_rcpt ? relay : c->recipient_restrictions,
+                            var_relay_before_rcpt ? c->recipient_restrictions : relay};
+    int     st = CHECK_DUNNO;
+
+    *first_rejected = 0;
+    for (int n = 0; n < 2 && st != CHECK_REJECT; n++) {
+        st = check_run(ctx, lists[n], rcpt, "Recipient address");
+        if (lists[n] == c->compat_relay_restrictions && st != CHECK_REJECT) {
+            if (st == CHECK_DUNNO)
+                msg_info("using backwards-compatible default setting \"smtpd_relay_restrictions "
+                         "= (empty)\" to avoid \"Relay access denied\" error for recipient "
+                         "\"%s\" from client \"%s\"", rcpt, ctx->state->namaddr);
+            st = CHECK_DUNNO;
+        }
+        *first_rejected = (n == 0 && st == CHECK_REJECT);
+    }
+    return st;
+}
+
+/* Postfix's notice: a non-ASCII address taken with the level-0 default
+ * smtputf8_enable = no. */
+static void
+check_compat_utf8(SMTPD_STATE *state, const char *addr, const char *what)
+{
+    const char *cp = addr;
+    char   *copy;
+
+    while (cp && *cp && !(*cp & 0x80))
+        cp++;
+    if (!smtpd_conf.compat_smtputf8 || cp == NULL || *cp == 0)
+        return;
+    copy = printable_fix(mem_strdup(addr), 0);
+    msg_info("using backwards-compatible default setting smtputf8_enable=no "
+             "to accept non-ASCII %s address \"%s\" from %s", what, copy, state->namaddr);
+    mem_free(copy);
+}
+
 int
 smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
 {
     const SMTPD_CONF *c = &smtpd_conf;
     CHECK_CTX ctx;
-    int     st = CHECK_DUNNO;
+    int     st = CHECK_DUNNO, ret, first_rejected;
 
+    check_compat_utf8(state, rcpt, "recipient");
     check_ctx_init(&ctx, state, rcpt, reply);
     if (var_smtpd_delay_reject
         && ((st = check_run(&ctx, c->client_restrictions, state->namaddr, "Client host")) == CHECK_REJECT
@@ -1083,12 +1227,15 @@ smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTRING *reply)
                                "Helo command")) == CHECK_REJECT
             || (st = check_sender_stage(&ctx)) == CHECK_REJECT))
         return check_done(&ctx, st);
-    if ((st = check_run(&ctx, c->relay_restrictions, rcpt, "Recipient address")) != CHECK_REJECT
-        && (st = check_run(&ctx, c->recipient_restrictions, rcpt,
-                           "Recipient address")) != CHECK_REJECT
-        && var_smtpd_rej_unl_rcpt)
+    st = check_rcpt_lists(&ctx, rcpt, &first_rejected);
+    if (st != CHECK_REJECT && var_smtpd_rej_unl_rcpt)
         st = check_rcpt_table(&ctx);
-    return check_done(&ctx, st);
+    ret = check_done(&ctx, st);
+    if (first_rejected && c->compat_relay_before)
+        msg_info("using backwards-compatible default setting "
+                 "smtpd_relay_before_recipient_restrictions=no to reject recipient \"%s\" "
+                 "from client \"%s\"", rcpt, state->namaddr);
+    return ret;
 }
 
 int
@@ -1149,6 +1296,7 @@ smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
         vstring_strcpy(reply, "503 5.5.1 Error: send HELO/EHLO first");
         return -1;
     }
+    check_compat_utf8(state, state->sender, "sender");
     check_ctx_init(&ctx, state, NULL, reply);
     if (!var_smtpd_delay_reject)
         st = check_sender_stage(&ctx);

@@ -57,6 +57,10 @@ long    var_access_map_code;
 long    var_local_rcpt_code;
 long    var_virt_mailbox_code;
 long    var_relay_rcpt_code;
+long    var_virt_alias_code;
+int     var_show_unk_rcpt_table;
+const char *var_double_bounce_sender;
+int     var_relay_before_rcpt;
 long    var_non_fqdn_code;
 long    var_bad_name_code;
 long    var_unk_addr_code;
@@ -82,6 +86,7 @@ static const char *var_smtpd_ehlo_dis_words;
 static const char *var_smtpd_forbid_cmds;
 static const char *var_local_rwr_clients;
 static const char *var_mynetworks;
+static const char *var_mynetworks_style;
 static const char *var_smtpd_hoggers;
 static const char *var_par_dom_match;
 static const char *var_client_checks;
@@ -97,6 +102,9 @@ static const char *var_local_rcpt_maps;
 static const char *var_virt_mailbox_maps;
 static const char *var_virt_alias_maps;
 static const char *var_relay_rcpt_maps;
+static const char *var_canonical_maps;
+static const char *var_rcpt_canon_maps;
+static const char *var_send_canon_maps;
 
 static const CONFIG_VAR smtpd_vars[] = {
     CONFIG_VAR_STR("myhostname", &var_myhostname),
@@ -142,6 +150,11 @@ static const CONFIG_VAR smtpd_check_vars[] = {
     CONFIG_VAR_INT("unknown_local_recipient_reject_code", &var_local_rcpt_code),
     CONFIG_VAR_INT("unknown_virtual_mailbox_reject_code", &var_virt_mailbox_code),
     CONFIG_VAR_INT("unknown_relay_recipient_reject_code", &var_relay_rcpt_code),
+    CONFIG_VAR_INT("unknown_virtual_alias_reject_code", &var_virt_alias_code),
+    CONFIG_VAR_BOOL("show_user_unknown_table_name", &var_show_unk_rcpt_table),
+    CONFIG_VAR_STR("double_bounce_sender", &var_double_bounce_sender),
+    CONFIG_VAR_BOOL("smtpd_relay_before_recipient_restrictions", &var_relay_before_rcpt),
+    CONFIG_VAR_STR("mynetworks_style", &var_mynetworks_style),
     CONFIG_VAR_INT("non_fqdn_reject_code", &var_non_fqdn_code),
     CONFIG_VAR_INT("invalid_hostname_reject_code", &var_bad_name_code),
     CONFIG_VAR_INT("unknown_address_reject_code", &var_unk_addr_code),
@@ -160,6 +173,9 @@ static const CONFIG_VAR smtpd_check_vars[] = {
     CONFIG_VAR_STR("virtual_mailbox_maps", &var_virt_mailbox_maps),
     CONFIG_VAR_STR("virtual_alias_maps", &var_virt_alias_maps),
     CONFIG_VAR_STR("relay_recipient_maps", &var_relay_rcpt_maps),
+    CONFIG_VAR_STR("canonical_maps", &var_canonical_maps),
+    CONFIG_VAR_STR("recipient_canonical_maps", &var_rcpt_canon_maps),
+    CONFIG_VAR_STR("sender_canonical_maps", &var_send_canon_maps),
     CONFIG_VAR_END,
 };
 
@@ -277,6 +293,34 @@ smtpd_params_tables(SMTPD_CONF *c)
     c->virtual_mailbox_maps = smtpd_params_maps("virtual_mailbox_maps", var_virt_mailbox_maps);
     c->virtual_alias_maps = smtpd_params_maps("virtual_alias_maps", var_virt_alias_maps);
     c->relay_rcpt_maps = smtpd_params_maps("relay_recipient_maps", var_relay_rcpt_maps);
+    c->canonical_maps = smtpd_params_maps("canonical_maps", var_canonical_maps);
+    c->rcpt_canon_maps = smtpd_params_maps("recipient_canonical_maps", var_rcpt_canon_maps);
+    c->send_canon_maps = smtpd_params_maps("sender_canonical_maps", var_send_canon_maps);
+}
+
+/*
+ * compatibility_level below 1, 2 or 3.6 and the parameter not set: what
+ * smtpd needs for Postfix's "using backwards-compatible default setting"
+ * notices. With smtpd_relay_restrictions at its level-0 default (empty),
+ * Postfix evaluates a stand-in list for the notice only.
+ */
+static void
+smtpd_params_compat(SMTPD_CONF *c)
+{
+    c->compat_relay_domains = config_compat_break("relay_domains", "2");
+    c->compat_relay_before = !var_relay_before_rcpt
+        && config_compat_break("smtpd_relay_before_recipient_restrictions", "3.6");
+    c->compat_smtputf8 = !var_smtputf8_enable && config_compat_break("smtputf8_enable", "1");
+    c->mynetworks_style = var_mynetworks_style;
+    if (config_compat_break("mynetworks_style", "2") && !config_is_set("mynetworks")) {
+        char   *host = param_mynetworks_style("host");
+
+        c->compat_mynetworks = netmatch_create("mynetworks", host);
+        mem_free(host);
+    }
+    if (config_compat_break("smtpd_relay_restrictions", "1") && c->relay_restrictions->argc == 0)
+        c->compat_relay_restrictions = argv_split_list("permit_mynetworks, "
+                                         "permit_sasl_authenticated, permit_auth_destination");
 }
 
 void
@@ -293,4 +337,5 @@ smtpd_params_init(void)
     c->rewrite_clients = argv_split_list(var_local_rwr_clients);
     smtpd_params_restrictions(c);
     smtpd_params_tables(c);
+    smtpd_params_compat(c);
 }

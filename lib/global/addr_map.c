@@ -201,7 +201,7 @@ addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
         ret = addr_map_try(maps, STR(key), &value);
     }
   done:
-    if (ret == MAP_FOUND)
+    if (ret == MAP_FOUND && result)
         addr_map_results(value, localpart, use_ext, result);
     vstring_free(key);
     mem_free(localpart);

@@ -19,7 +19,8 @@
  * back into each result's local part.
  *
  * Returns MAP_FOUND (result holds the internal addresses), MAP_NOTFOUND
- * or MAP_FAIL (a table failed: the caller defers).
+ * or MAP_FAIL (a table failed: the caller defers). A NULL result: only
+ * whether addr is listed (smtpd's recipient checks).
  *
  * addr_masquerade(addr, domains, exceptions, out): masquerade_domains
  * semantics: the first entry that equals the domain or is a parent of it

@@ -653,6 +653,18 @@ config_level_cmp(const char *a, const char *b)
     return 0;
 }
 
+int
+config_compat_below(const char *level)
+{
+    return config_level_cmp(config_str("compatibility_level"), level) == -1;
+}
+
+int
+config_compat_break(const char *name, const char *level)
+{
+    return !config_is_set(name) && config_compat_below(level);
+}
+
 /* Evaluate "op" for two expanded operands; -1 on a bad operator/operand. */
 static int
 config_relation(const char *l, const char *op, size_t oplen, const char *r)

@@ -113,6 +113,13 @@ ARGV   *config_unknown_names(void);
 int     config_parse_bool(const char *value, int *result);
 int     config_parse_time(const char *value, char default_unit, long *seconds);
 
+/* 1 when name's built-in default is a backwards-compatible one: main.cf
+ * (or -o) does not set it and compatibility_level is below level (Postfix's
+ * "using backwards-compatible default setting" cases). */
+int     config_compat_break(const char *name, const char *level);
+/* 1 when compatibility_level is below level. */
+int     config_compat_below(const char *level);
+
 /* Set in main.cf itself (not only overridden); its main.cf text or NULL. */
 int     config_in_file(const char *name);
 const char *config_file_value(const char *name);
@@ -176,5 +183,7 @@ extern const PARAM_INFO param_table[];
 extern const int param_table_size;
 /* A computed default (dflt NULL in the table): allocated, or NULL. */
 char   *param_compute_default(const char *name);
+/* The mynetworks default for a mynetworks_style (host, subnet, class). */
+char   *param_mynetworks_style(const char *style);
 
 #endif

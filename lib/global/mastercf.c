@@ -169,7 +169,8 @@ mastercf_fill(MASTER_ENT *ent, ARGV *f)
 {
     static const char *yn_names[] = {"private", "unpriv", "chroot"};
     int    *yn_vals[] = {&ent->private_, &ent->unpriv, &ent->chroot};
-    static const int yn_dflt[] = {1, 1, 0};
+    /* chroot: y below compatibility_level 1, as Postfix */
+    const int yn_dflt[] = {1, 1, config_compat_below("1")};
     size_t  i;
 
     ent->service = mem_strdup(f->argv[0]);

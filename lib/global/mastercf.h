@@ -3,7 +3,8 @@
  *
  * One entry per service: "service type private unpriv chroot wakeup
  * maxproc command args...". '-' means the default (private y, unpriv y,
- * chroot n, wakeup 0, maxproc $default_process_limit). Lines starting
+ * chroot n (y below compatibility_level 1, as Postfix), wakeup 0,
+ * maxproc $default_process_limit). Lines starting
  * with white space continue the previous entry; '#' lines are comments.
  * Arguments are kept verbatim (the "-o name=value" pairs included),
  * except that "{ text with spaces }" is one argument with the braces and

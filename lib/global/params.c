@@ -4,8 +4,9 @@
  *
  * Interface: config.h (param_table, param_table_size,
  * param_compute_default). The names and defaults are those of Postfix 3.7
- * (postconf -d), with compatibility_level = 3.6 built in, the program
- * directories of posthorn, and the later hardening that current Postfix
+ * (postconf -d), with Postfix's built-in compatibility_level = 0 (the
+ * backwards-compatible defaults; the main.cf that make install ships
+ * sets 3.6, as Postfix's does), the program directories of posthorn, and the later hardening that current Postfix
  * has (smtpd_forbid_bare_newline = normalize). Parameters posthorn does
  * not implement yet are listed too, so that a Postfix main.cf draws no
  * "unknown parameter" warnings and postconf -d shows what Postfix shows.
@@ -100,7 +101,7 @@ const PARAM_INFO param_table[] = {
     {"command_execution_directory", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_RAW},
     {"command_expansion_filter", "1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"command_time_limit", "1000s", PARAM_TIME, 1, 0, 's', PARAM_FLAG_IMPL},
-    {"compatibility_level", "3.6", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
+    {"compatibility_level", "0", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"config_directory", "/etc/postfix", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"confirm_delay_cleared", "no", PARAM_BOOL, 0, 0, 0, 0},
     {"connection_cache_protocol_timeout", "5s", PARAM_TIME, 0, 0, 's', 0},
@@ -517,7 +518,7 @@ const PARAM_INFO param_table[] = {
     {"service_throttle_time", "60s", PARAM_TIME, 1, 0, 's', PARAM_FLAG_IMPL},
     {"setgid_group", "postdrop", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"shlib_directory", "/usr/lib/posthorn", PARAM_STR, 0, 0, 0, PARAM_FLAG_DOC},
-    {"show_user_unknown_table_name", "yes", PARAM_BOOL, 0, 0, 0, 0},
+    {"show_user_unknown_table_name", "yes", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"showq_service_name", "showq", PARAM_STR, 0, 0, 0, 0},
     {"smtp_address_preference", "any", PARAM_STR, 0, 0, 0, 0},
     {"smtp_address_verify_target", "rcpt", PARAM_STR, 0, 0, 0, 0},
@@ -687,7 +688,7 @@ const PARAM_INFO param_table[] = {
     {"smtpd_reject_footer_maps", "", PARAM_STR, 0, 0, 0, 0},
     {"smtpd_reject_unlisted_recipient", "yes", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_reject_unlisted_sender", "no", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"smtpd_relay_before_recipient_restrictions", "${{$compatibility_level} <level {3.6} ? {no} : {yes}}", PARAM_BOOL, 0, 0, 0, 0},
+    {"smtpd_relay_before_recipient_restrictions", "${{$compatibility_level} <level {3.6} ? {no} : {yes}}", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_relay_restrictions", "${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination}}", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_restriction_classes", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_auth_enable", "no", PARAM_BOOL, 0, 0, 0, 0},
@@ -843,7 +844,7 @@ const PARAM_INFO param_table[] = {
     {"unknown_hostname_reject_code", "450", PARAM_INT, 0, 0, 0, 0},
     {"unknown_local_recipient_reject_code", "550", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"unknown_relay_recipient_reject_code", "550", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"unknown_virtual_alias_reject_code", "550", PARAM_INT, 0, 0, 0, 0},
+    {"unknown_virtual_alias_reject_code", "550", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"unknown_virtual_mailbox_reject_code", "550", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"unverified_recipient_defer_code", "450", PARAM_INT, 0, 0, 0, 0},
     {"unverified_recipient_reject_code", "450", PARAM_INT, 0, 0, 0, 0},
@@ -981,10 +982,9 @@ param_add_ifaddr(VSTRING *out, const struct ifaddrs *ifa, const char *style)
     param_add_net(out, family, addr, bits);
 }
 
-static char *
-param_mynetworks(void)
+char   *
+param_mynetworks_style(const char *style)
 {
-    const char *style = config_str("mynetworks_style");
     const char *protos = config_str("inet_protocols");
     int     want[2], pass;
     struct ifaddrs *list, *ifa;
@@ -1024,7 +1024,7 @@ param_compute_default(const char *name)
     if (strcmp(name, "mydomain") == 0)
         return param_mydomain();
     if (strcmp(name, "mynetworks") == 0)
-        return param_mynetworks();
+        return param_mynetworks_style(config_str("mynetworks_style"));
     if (strcmp(name, "process_id") == 0)
         return mem_printf("%ld", (long) getpid());
     if (strcmp(name, "process_name") == 0)

@@ -114,6 +114,8 @@ resolve_params_init(void)
     ARGV   *parents;
 
     config_read_vars(resolve_vars);
+    RP->compat_dot_mydomain = RP->append_dot_mydomain
+        && config_compat_break("append_dot_mydomain", "1");
     parents = argv_split_list(var_parent_matches);
     for (size_t i = 0; i < RESOLVE_LIST_COUNT; i++) {
         argv_free(resolve_lists[i].argv);

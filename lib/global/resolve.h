@@ -55,6 +55,7 @@ typedef struct RESOLVE_PARAMS {
     const char *remote_rewrite_domain;
     int     append_at_myorigin;
     int     append_dot_mydomain;
+    int     compat_dot_mydomain;    /* its yes is compatibility_level < 1's */
     int     swap_bangpath;
     int     allow_percent_hack;
     const char *inet_interfaces;

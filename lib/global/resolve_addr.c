@@ -86,6 +86,17 @@ rewrite_route_hacks(VSTRING *addr)
         *pct = '@';
 }
 
+/* Postfix's notice when the level-0 default append_dot_mydomain = yes
+ * changes an address. */
+static void
+rewrite_compat_log(const char *domain, const char *mydomain)
+{
+    msg_info("using backwards-compatible default setting append_dot_mydomain=yes "
+             "to rewrite \"%s\" to \"%s.%s\"%s", domain, domain, mydomain,
+             strcasecmp(domain, "localhost") == 0 ? "; please add \"localhost\" to "
+             "mydestination or other address class" : "");
+}
+
 void
 rewrite_addr(const char *rule, const char *addr, VSTRING *out)
 {
@@ -117,8 +128,11 @@ rewrite_addr(const char *rule, const char *addr, VSTRING *out)
         return;
     }
     if (*mydomain && at[1] != '[' && strchr(at + 1, '.') == NULL
-        && resolve_params.append_dot_mydomain)
+        && resolve_params.append_dot_mydomain) {
+        if (resolve_params.compat_dot_mydomain)
+            rewrite_compat_log(at + 1, mydomain);
         vstring_sprintf_append(out, ".%s", mydomain);
+    }
 }
 
 /* A domain name (not a literal) with a character or label Postfix rejects. */

@@ -410,3 +410,44 @@ def test_reject_unlisted_sender():
             s = session(inst, sender=sender)
             assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
             s.cmd("QUIT")
+
+
+def test_bare_table_is_the_stage_access_check():
+    """A type:table named alone in a restriction list is the check_*_access
+    of that list's stage (Postfix), also inside a restriction class; in
+    smtpd_data_restrictions it has no stage: a configuration error."""
+    with Instance("rbare") as inst:
+        senders = table(inst, "access", "spammer@bad.example REJECT go away\n"
+                        "friend.example OK\n", postmap=True)
+        clients = table(inst, "clients.cidr", "127.0.0.7 REJECT no clients from here\n")
+        rcpts = table(inst, "rcpts", "phjonas@example.test REJECT not here\n", postmap=True)
+        inst.params.update({
+            "smtpd_client_restrictions": "cidr:%s" % clients,
+            "smtpd_sender_restrictions": "hash:%s, reject_non_fqdn_sender" % senders,
+            "smtpd_restriction_classes": "rcpt_class",
+            "rcpt_class": "hash:%s" % rcpts,
+            "smtpd_recipient_restrictions": "rcpt_class, permit_mynetworks, "
+                                            "reject_unauth_destination",
+            "smtpd_data_restrictions": "hash:%s" % senders})
+        inst.write_main()
+        inst.start()
+        for source, sender, reply in (
+                ("127.0.0.1", "spammer@bad.example",
+                 "554 5.7.1 <spammer@bad.example>: Sender address rejected: go away"),
+                ("127.0.0.7", "a@example.test",
+                 "554 5.7.1 <unknown[127.0.0.7]>: Client host rejected: no clients from here")):
+            s = session(inst, source, sender=sender)
+            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply]
+            s.cmd("QUIT")
+        s = session(inst, sender="x@friend.example")
+        assert s.cmd("RCPT TO:<phjonas@example.test>") == [
+            "554 5.7.1 <phjonas@example.test>: Recipient address rejected: not here"]
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        assert s.cmd("DATA") == ["451 4.3.5 Server configuration error"]
+        s.cmd("QUIT")
+        log = inst.log()
+        assert "unknown smtpd restriction" not in log, log
+        inst.wait_log(re.escape(
+            "warning: specify one of (check_client_access, check_reverse_client_hostname_access, "
+            "check_helo_access, check_sender_access, check_recipient_access, "
+            "check_etrn_access) before Data command restriction \"hash:%s\"" % senders))

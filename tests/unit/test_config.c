@@ -100,26 +100,49 @@ UNIT_TEST(test_expansion_forms)
     mem_free(s);
 }
 
+/* Postfix's built-in level is 0: its backwards-compatible defaults; the
+ * main.cf make install ships sets 3.6. config_compat_break() says which
+ * default is a backwards-compatible one (not set, level below). */
+UNIT_TEST(test_compatibility_level_defaults)
+{
+    setup("");
+    CHECK_STR(config_str("mynetworks_style"), "subnet");
+    CHECK_STR(config_str("relay_domains"), config_str("mydestination"));
+    CHECK_INT(config_bool("append_dot_mydomain"), 1);
+    CHECK_INT(config_bool("smtputf8_enable"), 0);
+    CHECK_STR(config_str("smtpd_relay_restrictions"), "");
+    CHECK_INT(config_bool("smtpd_relay_before_recipient_restrictions"), 0);
+    CHECK(config_compat_break("relay_domains", "2"));
+    CHECK(config_compat_break("smtpd_relay_before_recipient_restrictions", "3.6"));
+    setup("compatibility_level = 3.6\nrelay_domains = $mydestination\n");
+    CHECK_STR(config_str("mynetworks_style"), "host");
+    CHECK_STR(config_str("relay_domains"), config_str("mydestination"));
+    CHECK_INT(config_bool("append_dot_mydomain"), 0);
+    CHECK_INT(config_bool("smtputf8_enable"), 1);
+    CHECK_STR(config_str("smtpd_relay_restrictions"),
+              "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination");
+    CHECK(!config_compat_break("relay_domains", "2"));
+    CHECK(!config_compat_break("append_dot_mydomain", "1"));
+    setup("compatibility_level = 2\n");
+    CHECK(!config_compat_break("mynetworks_style", "2"));
+    CHECK(config_compat_break("smtputf8_enable", "3.6"));
+    CHECK(!config_compat_break("smtputf8_enable", "1"));
+}
+
 UNIT_TEST(test_defaults)
 {
     setup("");
     CHECK_STR(config_str("queue_directory"), "/var/spool/postfix");
     CHECK_STR(config_str("daemon_directory"), "/usr/libexec/posthorn");
-    CHECK_STR(config_str("compatibility_level"), "3.6");
+    CHECK_STR(config_str("compatibility_level"), "0");
     CHECK_STR(config_str("syslog_name"), "postfix");
-    CHECK_STR(config_str("mynetworks_style"), "host");
-    CHECK_STR(config_str("relay_domains"), "");
-    CHECK_INT(config_bool("append_dot_mydomain"), 0);
-    CHECK_INT(config_bool("smtputf8_enable"), 1);
-    CHECK_STR(config_str("smtpd_relay_restrictions"),
-              "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination");
     CHECK_INT(config_time("smtpd_timeout"), 300);
     CHECK_INT(config_time("maximal_queue_lifetime"), 5 * 86400);
     CHECK_INT(config_size("message_size_limit"), 10240000);
     CHECK_INT(config_int("default_process_limit"), 100);
     CHECK(strchr(config_str("myhostname"), '.') != NULL);
     CHECK(strlen(config_str("mydomain")) > 0);
-    CHECK(strstr(config_str("mynetworks"), "127.0.0.1/32") != NULL);
+    CHECK(strstr(config_str("mynetworks"), "127.0.0.0/8") != NULL);  /* subnet, level 0 */
     CHECK_STR(config_str("myorigin"), config_str("myhostname"));
     /* raw parameters are not expanded */
     CHECK_STR(config_str("forward_path"),
@@ -351,7 +374,8 @@ UNIT_TEST(test_read_vars)
         CONFIG_VAR_END,
     };
 
-    setup("relayhost = [$mydomain]\nmydomain = example.test\nqueue_run_delay = 5m\n");
+    setup("relayhost = [$mydomain]\nmydomain = example.test\nqueue_run_delay = 5m\n"
+          "compatibility_level = 3.6\n");
     config_read_vars(vars);
     CHECK_STR(var_relayhost, "[example.test]");
     CHECK_INT(var_limit, 1000);
@@ -416,6 +440,7 @@ UNIT_TESTS {
     {"test_continuation", test_continuation},
     {"test_expansion_forms", test_expansion_forms},
     {"test_defaults", test_defaults},
+    {"test_compatibility_level_defaults", test_compatibility_level_defaults},
     {"test_overrides_win", test_overrides_win},
     {"test_bool_time_parse", test_bool_time_parse},
     {"test_fatal_cases", test_fatal_cases},

@@ -177,10 +177,33 @@ UNIT_TEST(test_load_file)
     mem_free(err);
 }
 
+/* '-' in the chroot column: y below compatibility_level 1 (Postfix). */
+UNIT_TEST(test_chroot_default_by_level)
+{
+    const char *levels[] = {"", "compatibility_level = 1\n", "compatibility_level = 3.6\n"};
+
+    for (int i = 0; i < 3; i++) {
+        char   *err = NULL;
+        MASTER_TABLE *tab;
+
+        config_reset();
+        config_load_text(levels[i], "main.cf");
+        tab = mastercf_parse_text("x unix - - - - - discard\ny unix - - n - - discard\n",
+                                  "master.cf", &err);
+        CHECK(tab != NULL);
+        if (tab == NULL)
+            continue;
+        CHECK_INT(mastercf_find(tab, "x", NULL)->chroot, i == 0);
+        CHECK_INT(mastercf_find(tab, "y", NULL)->chroot, 0);
+        mastercf_free(tab);
+    }
+}
+
 UNIT_TESTS {
     {"test_stock", test_stock},
     {"test_grouping", test_grouping},
     {"test_errors", test_errors},
     {"test_load_file", test_load_file},
+    {"test_chroot_default_by_level", test_chroot_default_by_level},
     UNIT_END
 };

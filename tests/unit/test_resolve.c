@@ -23,7 +23,8 @@ static const char *base_cf =
     "inet_interfaces = loopback-only\n"
     "relay_domains = relay.example, .sub.relay2.example\n"
     "virtual_alias_domains = alias.example\n"
-    "virtual_mailbox_domains = vmail.example\n";
+    "virtual_mailbox_domains = vmail.example\n"
+    "compatibility_level = 3.6\n";
 
 static void
 setup(const char *extra)
