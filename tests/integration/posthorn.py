@@ -242,6 +242,21 @@ class Instance:
         rx = re.compile(pattern, re.M)
         return wait_for(lambda: rx.search(self.log()), timeout, "log line /%s/" % pattern)
 
+    def session(self, source="127.0.0.1", helo=None, sender=None):
+        """A raw Session from source, past the greeting (220, kept in
+        s.greeting), helo when given (the whole command, e.g. "EHLO
+        client.example"; 250) and MAIL FROM:<sender> when given (250 2.1.0 Ok)."""
+        s = Session(self.port, source=source)
+        s.greeting = s.reply()
+        assert s.greeting[0].startswith("220 "), s.greeting
+        if helo:
+            r = s.cmd(helo)
+            assert r[-1].startswith("250"), (helo, r)
+        if sender is not None:
+            r = s.cmd("MAIL FROM:<%s>" % sender)
+            assert r == ["250 2.1.0 Ok"], (sender, r)
+        return s
+
     def smtp(self, source="127.0.0.1"):
         return smtplib.SMTP("127.0.0.1", self.port, source_address=(source, 0), timeout=30)
 
@@ -273,6 +288,16 @@ class Instance:
         for root, _, files in os.walk(d):
             out += files
         return out
+
+
+QUEUED_RX = r"^250 2\.0\.0 Ok: queued as ([0-9A-F]{6,})$"
+
+
+def queued_id(reply):
+    """The queue id of a one-line "250 2.0.0 Ok: queued as ID" reply (asserted)."""
+    m = len(reply) == 1 and re.match(QUEUED_RX, reply[0])
+    assert m, reply
+    return m.group(1)
 
 
 class Session:
@@ -307,6 +332,25 @@ class Session:
     def cmd(self, text):
         self.send(text + "\r\n")
         return self.reply()
+
+    def data(self, body):
+        """DATA (354 asserted), body (str or bytes, CRLF lines, already
+        dot-stuffed) and the final dot; returns the reply to the dot."""
+        r = self.cmd("DATA")
+        assert r == ["354 End data with <CR><LF>.<CR><LF>"], r
+        self.send(body + (b".\r\n" if isinstance(body, bytes) else ".\r\n"))
+        return self.reply()
+
+    def message(self, sender, rcpts, body):
+        """One whole transaction: MAIL FROM:<sender> (250 2.1.0 Ok), RCPT
+        TO:<r> for each of rcpts (250 2.1.5 Ok), data(body); returns the
+        queue id from the "250 2.0.0 Ok: queued as ID" reply."""
+        r = self.cmd("MAIL FROM:<%s>" % sender)
+        assert r == ["250 2.1.0 Ok"], (sender, r)
+        for rcpt in rcpts:
+            r = self.cmd("RCPT TO:<%s>" % rcpt)
+            assert r == ["250 2.1.5 Ok"], (rcpt, r)
+        return queued_id(self.data(body))
 
     def close(self):
         self.sock.close()

@@ -11,7 +11,7 @@ import mailbox
 import os
 import re
 
-from posthorn import Instance, Session, wait_for
+from posthorn import Instance, wait_for
 
 # smtpd accepts any local part; local then bounces "unknown user"
 OPEN_RCPT = {"local_recipient_maps": ""}
@@ -21,8 +21,7 @@ def submit(inst, sender, rcpts, body=("Subject: test message", "", "hello there"
            mail_params="", ehlo=True):
     """One SMTP transaction; rcpts are strings, optionally with parameters.
     Returns the queue id."""
-    s = Session(inst.port)
-    s.reply()
+    s = inst.session()
     s.cmd(("EHLO" if ehlo else "HELO") + " client.example")
     assert s.cmd("MAIL FROM:<%s>%s" % (sender, mail_params)) == ["250 2.1.0 Ok"]
     for r in rcpts:

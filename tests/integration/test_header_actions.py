@@ -6,7 +6,7 @@ recipient_canonical_maps, through a running instance.
 import os
 import re
 
-from posthorn import Instance, Session
+from posthorn import Instance
 
 CHECKS = r"""/^Subject: replace me/ REPLACE Subject: replaced
 /^Subject: prepend me/ PREPEND X-Prepended: yes
@@ -18,10 +18,7 @@ CHECKS = r"""/^Subject: replace me/ REPLACE Subject: replaced
 
 
 def send(inst, subject, body="body\r\n", extra="", rcpt="phedison@example.test"):
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("EHLO client.example")
-    s.cmd("MAIL FROM:<jonas@example.test>")
+    s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
     s.cmd("RCPT TO:<%s>" % rcpt)
     s.cmd("DATA")
     s.send("Subject: %s\r\n%s\r\n%s.\r\n" % (subject, extra, body))

@@ -142,8 +142,7 @@ def test_maxproc_limits_concurrent_clients():
 def test_crashed_daemon_is_restarted():
     with Instance("crash") as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.cmd("QUIT")
         s.close()
         pids = wait_for(lambda: procs_named(inst, "smtpd"), 10, "an idle smtpd")
@@ -171,8 +170,7 @@ def test_missing_program_is_logged_only_when_used():
 def test_max_idle_makes_idle_smtpd_exit():
     with Instance("idle", main={"max_idle": "2s"}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.cmd("QUIT")
         s.close()
         assert procs_named(inst, "smtpd")
@@ -360,8 +358,7 @@ def test_log_goes_through_postlogd_in_postfix_format():
         inst.wait_log(r"postfix/master\[\d+\]: daemon started -- version \S+, configuration %s$"
                       % re.escape(inst.conf))
         assert procs_named(inst, "postlogd")
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.cmd("QUIT")
         s.close()
         inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from ")

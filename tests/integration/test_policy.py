@@ -18,7 +18,7 @@ import shutil
 import socket
 import threading
 
-from posthorn import Instance, Session, free_port, wait_for
+from posthorn import Instance, free_port, wait_for
 import policy_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,17 +50,11 @@ def requests(inst):
 
 
 def session(inst, sender, helo="EHLO client.example"):
-    s = Session(inst.port)
-    assert s.reply()[0].startswith("220 ")
-    assert s.cmd(helo)[-1].startswith("250")
-    assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
-    return s
+    return inst.session(helo=helo, sender=sender)
 
 
 def send_data(s, body="Subject: policy test\r\n\r\nbody text\r\n"):
-    assert s.cmd("DATA") == ["354 End data with <CR><LF>.<CR><LF>"]
-    s.send(body + ".\r\n")
-    return s.reply()
+    return s.data(body)
 
 
 def test_policy_spawn_reject_and_accept():

@@ -6,14 +6,12 @@ header_checks (REJECT, IGNORE, HOLD), body_checks, receive_override_options.
 import os
 import re
 
-from posthorn import Instance, Session, wait_for
+from posthorn import Instance, wait_for
 
 
 def send(inst, sender, rcpts, lines, expect_final=r"^250 2\.0\.0 Ok: queued as [0-9A-F]+$"):
     """One SMTP transaction; returns the reply to the end of DATA."""
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("EHLO client.example")
+    s = inst.session(helo="EHLO client.example")
     assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
     for r in rcpts:
         assert s.cmd("RCPT TO:<%s>" % r) == ["250 2.1.5 Ok"]
@@ -51,10 +49,7 @@ def test_virtual_alias_domain_expands_and_rejects_unknown():
             "virtual_alias_maps": "inline:{ {team@virt.example.test = phedison, phjonas} }"}
     with Instance("virtual", main=main) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
-        s.cmd("MAIL FROM:<jonas@example.test>")
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
         assert s.cmd("RCPT TO:<nobody@virt.example.test>") == [
             "550 5.1.1 <nobody@virt.example.test>: Recipient address rejected: "
             "User unknown in virtual alias table"]
@@ -148,9 +143,7 @@ def test_trivial_rewrite_bad_parameter_is_fatal_at_start():
     table: a bad value is fatal with the name and value (no private default)."""
     with Instance("rwbad", main={"swap_bangpath": "maybe"}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
+        s = inst.session(helo="EHLO client.example")
         # smtpd waits for the service that cannot start: do not wait for replies
         s.send("MAIL FROM:<jonas@example.test>\r\nRCPT TO:<phedison@example.test>\r\n")
         inst.wait_log(r"postfix/trivial-rewrite\[\d+\]: fatal: bad boolean configuration: "
