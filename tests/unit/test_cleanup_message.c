@@ -8,54 +8,16 @@
  * directories are not a library).
  */
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "../../cleanup/cleanup_envelope.c"
-#include "../../cleanup/cleanup_message.c"
-#include "../../cleanup/cleanup_out.c"
-#include "../../cleanup/cleanup_map.c"
-#include "../../cleanup/cleanup_checks.c"
-#include "../../cleanup/cleanup_bounce.c"
-#include "../../cleanup/cleanup_params.c"
-#include "mail_params.h"
 #include "unit.h"
-
-static int
-test_rewrite(const char *rule, const char *addr, VSTRING *out)
-{
-    rewrite_addr(rule, addr, out);
-    return 0;
-}
+#include "cleanup_fixture.h"
 
 static CLEANUP_STATE *
 setup(const char *extra)
 {
-    char    path[] = "/tmp/test_cleanup.XXXXXX";
-    int     fd = mkstemp(path);
-    CLEANUP_STATE *state;
-
-    msg_init("cleanup", MSG_STDERR | MSG_NOSYSLOG);
-    unlink(path);
-    config_reset();
-    config_load_text("myhostname = mail.example.com\nmydomain = example.com\n"
-                     "myorigin = $mydomain\n", "test");
-    if (extra)
-        config_load_text(extra, "test-extra");
-    mail_params_init();
-    cleanup_params_init();
-    resolve_params_init();             /* rewrite_addr() (test_rewrite) */
-    state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
-    state->rewrite = test_rewrite;
-    CHECK_INT(cleanup_start(state), 0);
-    return state;
-}
-
-static int
-put(CLEANUP_STATE *state, int type, const char *text)
-{
-    return cleanup_record(state, type, text, strlen(text));
+    return cleanup_test_setup("myhostname = mail.example.com\nmydomain = example.com\n"
+                              "myorigin = $mydomain\n", extra, 0);
 }
 
 /* Envelope for "from" to "u@x.example" with default time. */
@@ -74,22 +36,6 @@ finish(CLEANUP_STATE *state)
     CHECK_INT(put(state, REC_TYPE_XTRA, ""), 0);
     CHECK_INT(put(state, REC_TYPE_END, ""), 1);
     return cleanup_finish(state);
-}
-
-/* The file as text: one line per record, "T:data". */
-static char *
-dump(CLEANUP_STATE *state)
-{
-    VSTRING *out = vstring_alloc(VSTRING_UNLIMITED);
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    int     type;
-
-    stream_seek(state->dst, 0);
-    while ((type = rec_get(state->dst, buf, REC_MAX_DEFAULT)) >= 0)
-        vstring_sprintf_append(out, "%c:%s\n", type, STR(buf));
-    CHECK_INT(type, REC_TYPE_EOF);
-    vstring_free(buf);
-    return vstring_export(out);
 }
 
 static void
