@@ -12,6 +12,22 @@
 #include "unit.h"
 
 int unit_failures;
+const char *unit_case;
+
+void
+unit_check_pairs(long (*fn)(void *, const char *, const char *), void *ctx,
+                 const UNIT_PAIR *rows, size_t n)
+{
+    char    row[512];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(row, sizeof(row), "%s, %s", rows[i].a ? rows[i].a : "(null)",
+                 rows[i].b ? rows[i].b : "(null)");
+        unit_case = row;
+        CHECK_INT(fn(ctx, rows[i].a, rows[i].b), rows[i].want);
+    }
+    unit_case = 0;
+}
 
 int
 unit_config_child(const char *cf, void (*fn)(void *), void *ctx, char *err, size_t errlen)
