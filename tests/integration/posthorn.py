@@ -8,11 +8,15 @@ TCP with smtplib, the postfix/postmap/postalias commands, the log file,
 and the delivered mailboxes.
 """
 import contextlib
+import email
+import email.policy
+import mailbox
 import os
 import pwd
 import grp
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import stat
@@ -90,6 +94,14 @@ def run(argv, check=False, input=None, env=None, timeout=60):
     if check and p.returncode != 0:
         raise AssertionError("%s failed (%d): %s%s" % (argv, p.returncode, p.stdout, p.stderr))
     return p
+
+
+def kill_group(p):
+    """SIGKILL the process group of Popen p (started with start_new_session)
+    unless it has ended; then reap it."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
 
 
 def wait_for(cond, timeout=20, what="condition"):
@@ -177,8 +189,7 @@ class Instance:
             master = f.read()
         master = re.sub(r"(?m)^smtp\s+inet\s.*$",
                         "%d inet n - n - - smtpd" % self.port, master, count=1)
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(master + "\n" + master_extra)
+        self.write_master_cf(master + "\n" + master_extra)
         self.write_aliases("postmaster: root\n")
         self.started = False
 
@@ -198,11 +209,36 @@ class Instance:
             for k, v in self.params.items():
                 f.write("%s = %s\n" % (k, v))
 
+    def write_table(self, name, text, postmap=False):
+        """conf/name with text (then postmap'ed if asked); returns its path."""
+        path = os.path.join(self.conf, name)
+        with open(path, "w") as f:
+            f.write(text)
+        if postmap:
+            self.cmd("postmap", path, check=True)
+        return path
+
     def write_aliases(self, text):
         path = os.path.join(self.conf, "aliases")
         with open(path, "w") as f:
             f.write(text)
         self.cmd("postalias", path, check=True)
+
+    def edit_master_cf(self, pattern, repl):
+        """Replace every match of pattern (a multi-line regex) in master.cf
+        with repl ("" removes a service's line); returns the old text."""
+        with open(os.path.join(self.conf, "master.cf")) as f:
+            text = f.read()
+        self.write_master_cf(re.sub(pattern, repl, text, flags=re.M))
+        return text
+
+    def append_master_cf(self, text):
+        with open(os.path.join(self.conf, "master.cf"), "a") as f:
+            f.write(text)
+
+    def write_master_cf(self, text):
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(text)
 
     # ---- commands -----------------------------------------------------
     def cmd(self, name, *args, check=False, input=None):
@@ -274,6 +310,19 @@ class Instance:
                 return f.read()
         except FileNotFoundError:
             return b""
+
+    def messages(self, user):
+        """The messages in user's mailbox, parsed (email.message.Message,
+        compat32 policy); [] when there is no mailbox."""
+        path = os.path.join(self.spool, user)
+        if not os.path.exists(path):
+            return []
+        box = mailbox.mbox(path, create=False)
+        try:
+            return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
+                    for k in box.keys()]
+        finally:
+            box.close()
 
     def wait_mbox(self, user, pattern, timeout=20):
         """Wait until the mailbox matches pattern; returns the mailbox text."""

@@ -3,7 +3,6 @@ test_header_actions.py - header_checks actions beyond REJECT/IGNORE/HOLD
 (REPLACE, PREPEND, BCC, REDIRECT, WARN), MIME part headers, and
 recipient_canonical_maps, through a running instance.
 """
-import os
 import re
 
 from posthorn import Instance
@@ -29,10 +28,7 @@ def send(inst, subject, body="body\r\n", extra="", rcpt="phedison@example.test")
 
 def checks_instance(name):
     inst = Instance(name)
-    path = os.path.join(inst.conf, "header_checks")
-    with open(path, "w") as f:
-        f.write(CHECKS)
-    inst.params["header_checks"] = "regexp:" + path
+    inst.params["header_checks"] = "regexp:" + inst.write_table("header_checks", CHECKS)
     inst.write_main()
     return inst
 

@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from posthorn import Instance, Session, free_port, run, sbin, wait_for
+from posthorn import Instance, Session, free_port, kill_group, run, sbin, wait_for
 
 LOG_LINE_RX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ postfix/[\w-]+\[\d+\]: \S")
 
@@ -58,8 +58,7 @@ class Session_from(Session):
 
 
 def set_master_cf(inst, extra):
-    with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-        f.write("\n" + extra + "\n")
+    inst.append_master_cf("\n" + extra + "\n")
 
 
 def test_reload_picks_up_main_cf_for_new_smtpd():
@@ -115,11 +114,8 @@ def inst_port_banner(port):
 
 def test_maxproc_limits_concurrent_clients():
     with Instance("maxproc") as inst:
-        path = os.path.join(inst.conf, "master.cf")
-        text = open(path).read()
-        text = re.sub(r"(?m)^%d inet n - n - - smtpd" % inst.port,
-                      "%d inet n - n - 1 smtpd" % inst.port, text)
-        open(path, "w").write(text)
+        inst.edit_master_cf(r"^%d inet n - n - - smtpd" % inst.port,
+                            "%d inet n - n - 1 smtpd" % inst.port)
         inst.start()
         first = Session(inst.port)
         assert first.reply()[0].startswith("220 ")
@@ -235,8 +231,7 @@ def test_check_exit_codes_and_unknown_parameter():
         inst.write_main()
         p = inst.cmd("postfix", "check")
         assert p.returncode == 1 and "fatal: " in p.stderr and "no-such-user-xyz" in p.stderr, p
-        with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-            f.write("broken line\n")
+        inst.append_master_cf("broken line\n")
         del inst.params["mail_owner"]
         inst.write_main()
         p = inst.cmd("postfix", "check")
@@ -314,9 +309,7 @@ def test_start_fg_logs_to_stdout_and_stops_on_sigterm():
                 bad = [l for l in lines if "warning" in l or "fatal" in l]
                 assert not bad, bad
             finally:
-                if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
+                kill_group(p)
 
 
 def test_maillog_file_outside_prefixes_is_refused():

@@ -5,10 +5,6 @@ not lost: pickup removes the maildrop file, and the sender gets a
 non-delivery notification that names the reason. Also: a header_checks
 DISCARD really discards.
 """
-import email
-import email.policy
-import mailbox
-import os
 import re
 import time
 
@@ -16,23 +12,8 @@ from posthorn import Instance
 from test_submit import sendmail, unprivileged_submission
 
 
-def messages(inst, user):
-    path = os.path.join(inst.spool, user)
-    if not os.path.exists(path):
-        return []
-    box = mailbox.mbox(path, create=False)
-    try:
-        return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
-                for k in box.keys()]
-    finally:
-        box.close()
-
-
 def header_checks(inst, text):
-    path = os.path.join(inst.conf, "header_checks")
-    with open(path, "w") as f:
-        f.write(text)
-    return "regexp:" + path
+    return "regexp:" + inst.write_table("header_checks", text)
 
 
 def submit_as_jonas(inst, body, rcpt="phedison@example.test"):
@@ -48,7 +29,7 @@ def the_bounce(inst, qid):
     inst.wait_log(r"postfix/bounce\[\d+\]: %s: sender non-delivery notification: " % qid)
     inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % qid)
     inst.wait_mbox("phjonas", "Undelivered Mail Returned to Sender")
-    msgs = messages(inst, "phjonas")
+    msgs = inst.messages("phjonas")
     assert len(msgs) == 1, [m["Subject"] for m in msgs]
     msg = msgs[0]
     assert msg["To"] == "phjonas@mail.example.test"
@@ -92,7 +73,7 @@ def test_header_checks_reject_bounces_to_local_sender():
         assert r["Diagnostic-Code"] == "X-Postfix; no thanks"
         assert parts[2].get_content_type() == "text/rfc822-headers"
         assert "rejected body text" not in str(msg)
-        assert messages(inst, "phedison") == []
+        assert inst.messages("phedison") == []
         assert_nothing_left(inst, qid)
 
 
@@ -123,7 +104,7 @@ def test_size_limit_bounces_to_local_sender():
         assert r["Status"] == "5.3.4"
         assert r["Diagnostic-Code"] == "X-Postfix; message file too big"
         assert "Subject: too big" in parts[2].get_payload()
-        assert messages(inst, "phedison") == []
+        assert inst.messages("phedison") == []
         assert_nothing_left(inst, qid)
 
 
@@ -144,8 +125,8 @@ def test_hopcount_bounces_and_smtp_still_rejects():
         s.quit()
         assert (code, text) == (554, b"5.4.0 Error: too many hops"), (code, text)
         time.sleep(0.5)
-        assert len(messages(inst, "phjonas")) == 1
-        assert messages(inst, "phedison") == []
+        assert len(inst.messages("phjonas")) == 1
+        assert inst.messages("phedison") == []
 
 
 def test_header_checks_discard_discards():

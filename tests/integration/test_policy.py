@@ -36,8 +36,7 @@ def spawn_instance(name, restrictions, exit_status=None, user="nobody", service=
     args = "/usr/bin/python3 %s %s" % (script, inst.policy_log)
     if exit_status is not None:
         args += " %d" % exit_status
-    with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-        f.write("\n%s unix - n n - - spawn\n  user=%s argv=%s\n" % (service, user, args))
+    inst.append_master_cf("\n%s unix - n n - - spawn\n  user=%s argv=%s\n" % (service, user, args))
     return inst
 
 
@@ -241,8 +240,7 @@ def test_spawn_refuses_root_and_logs_exit_status():
     with spawn_instance("proot", "check_policy_service unix:private/policy, "
                         "check_policy_service unix:private/rootpolicy, permit_mynetworks, "
                         "reject_unauth_destination", exit_status=3) as inst:
-        with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-            f.write("\nrootpolicy unix - n n - - spawn\n  user=root argv=/bin/cat\n")
+        inst.append_master_cf("\nrootpolicy unix - n n - - spawn\n  user=root argv=/bin/cat\n")
         inst.params["smtpd_policy_service_retry_delay"] = "0s"
         # master holds the socket of the throttled service: the request times out
         inst.params["smtpd_policy_service_timeout"] = "2s"

@@ -10,21 +10,10 @@ smtpd_peername_lookup is off in test instances, so every client name is
 on a loopback address; the instance runs in a private mount namespace
 where /etc/resolv.conf points there (posthorn.dns_server, start_with_resolv).
 """
-import os
 import re
 import time
 
 from posthorn import Instance, Session, dns_server, start_with_resolv
-
-
-def table(inst, name, text, postmap=False):
-    path = os.path.join(inst.conf, name)
-    with open(path, "w") as f:
-        f.write(text)
-    if postmap:
-        p = inst.cmd("postmap", path)
-        assert p.returncode == 0, p.stderr
-    return path
 
 
 def session(inst, source="127.0.0.1", helo="EHLO client.example", sender="a@example.test"):
@@ -37,8 +26,8 @@ def send_data(s, body="Subject: t\r\n\r\nbody text\r\n"):
 
 def test_client_access_cidr():
     with Instance("rcidr") as inst:
-        path = table(inst, "clients.cidr",
-                     "# client networks\n127.0.0.5 REJECT go away\n127.0.0.0/29 DUNNO\n")
+        path = inst.write_table("clients.cidr",
+                                "# client networks\n127.0.0.5 REJECT go away\n127.0.0.0/29 DUNNO\n")
         inst.params["smtpd_client_restrictions"] = "check_client_access cidr:%s" % path
         inst.write_main()
         inst.start()
@@ -57,12 +46,12 @@ def test_client_access_cidr():
 
 def test_sender_access_hash_and_parent_domains():
     with Instance("rsender") as inst:
-        path = table(inst, "senders",
-                     "spammer@bad.example REJECT\n"
-                     "bad.example REJECT whole domain\n"
-                     "bad2.example 550 5.7.0 No thanks\n"
-                     "boss@ OK\n"
-                     "<> REJECT no bounces here\n", postmap=True)
+        path = inst.write_table("senders",
+                                "spammer@bad.example REJECT\n"
+                                "bad.example REJECT whole domain\n"
+                                "bad2.example 550 5.7.0 No thanks\n"
+                                "boss@ OK\n"
+                                "<> REJECT no bounces here\n", postmap=True)
         inst.params["smtpd_sender_restrictions"] = "check_sender_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -87,12 +76,12 @@ def test_sender_access_hash_and_parent_domains():
 
 def test_recipient_access_pcre_substitution():
     with Instance("rpcre") as inst:
-        path = table(inst, "rcpt.pcre",
-                     "/^postmaster@/ OK\n"
-                     "if /@example\\.test$/\n"
-                     "/^([^+@]+)\\+spam@/ REJECT no spam for $1\n"
-                     "endif\n"
-                     "!/^ph/ 450 4.2.0 Not now\n")
+        path = inst.write_table("rcpt.pcre",
+                                "/^postmaster@/ OK\n"
+                                "if /@example\\.test$/\n"
+                                "/^([^+@]+)\\+spam@/ REJECT no spam for $1\n"
+                                "endif\n"
+                                "!/^ph/ 450 4.2.0 Not now\n")
         inst.params["smtpd_recipient_restrictions"] = (
             "check_recipient_access pcre:%s, permit_mynetworks, reject_unauth_destination" % path)
         inst.write_main()
@@ -109,7 +98,7 @@ def test_recipient_access_pcre_substitution():
 
 def test_helo_access_regexp_and_helo_checks():
     with Instance("rhelo") as inst:
-        path = table(inst, "helo.regexp", "/^friend\\./ OK\n/\\.bad$/ REJECT bad helo\n")
+        path = inst.write_table("helo.regexp", "/^friend\\./ OK\n/\\.bad$/ REJECT bad helo\n")
         inst.params["smtpd_helo_restrictions"] = (
             "check_helo_access regexp:%s, reject_invalid_helo_hostname, "
             "reject_non_fqdn_helo_hostname" % path)
@@ -132,7 +121,7 @@ def test_delay_reject_no():
             "smtpd_helo_restrictions": "reject_invalid_helo_hostname",
             "smtpd_sender_restrictions": "reject_non_fqdn_sender"}
     with Instance("rnodelay", main=main) as inst:
-        path = table(inst, "clients.cidr", "127.0.0.5 REJECT\n")
+        path = inst.write_table("clients.cidr", "127.0.0.5 REJECT\n")
         inst.params["smtpd_client_restrictions"] = "check_client_access cidr:%s" % path
         inst.write_main()
         inst.start()
@@ -159,8 +148,8 @@ def test_delay_reject_no():
 
 def test_restriction_class():
     with Instance("rclass") as inst:
-        ins = table(inst, "insiders", "boss@example.test OK\n", postmap=True)
-        prot = table(inst, "protected", "phjonas@example.test insiders_only\n", postmap=True)
+        ins = inst.write_table("insiders", "boss@example.test OK\n", postmap=True)
+        prot = inst.write_table("protected", "phjonas@example.test insiders_only\n", postmap=True)
         inst.params.update({
             "smtpd_restriction_classes": "insiders_only",
             "insiders_only": "check_sender_access hash:%s, reject" % ins,
@@ -179,7 +168,7 @@ def test_restriction_class():
 
 def test_hold_action():
     with Instance("rhold") as inst:
-        path = table(inst, "rcpt", "phedison@example.test HOLD\n", postmap=True)
+        path = inst.write_table("rcpt", "phedison@example.test HOLD\n", postmap=True)
         inst.params["smtpd_recipient_restrictions"] = "check_recipient_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -199,7 +188,7 @@ def test_hold_action():
 
 def test_discard_action():
     with Instance("rdiscard") as inst:
-        path = table(inst, "senders", "dropme@example.test DISCARD\n", postmap=True)
+        path = inst.write_table("senders", "dropme@example.test DISCARD\n", postmap=True)
         inst.params["smtpd_sender_restrictions"] = "check_sender_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -223,10 +212,10 @@ def test_discard_action():
 
 def test_prepend_warn_and_redirect():
     with Instance("rprepend") as inst:
-        senders = table(inst, "senders", "tagme@example.test PREPEND X-Tag: tagged\n"
-                        "watch@example.test WARN watch this sender\n", postmap=True)
-        rcpts = table(inst, "rcpts", "phjonas@example.test REDIRECT phedison@example.test\n",
-                      postmap=True)
+        senders = inst.write_table("senders", "tagme@example.test PREPEND X-Tag: tagged\n"
+                                   "watch@example.test WARN watch this sender\n", postmap=True)
+        rcpts = inst.write_table("rcpts", "phjonas@example.test REDIRECT phedison@example.test\n",
+                                 postmap=True)
         inst.params.update({
             "smtpd_sender_restrictions": "check_sender_access hash:%s" % senders,
             "smtpd_recipient_restrictions": "check_recipient_access hash:%s" % rcpts})
@@ -283,7 +272,7 @@ def test_unknown_client_hostname():
 
 def test_data_and_end_of_data_restrictions():
     with Instance("rdata") as inst:
-        path = table(inst, "clients.cidr", "127.0.0.5 REJECT not at the end\n")
+        path = inst.write_table("clients.cidr", "127.0.0.5 REJECT not at the end\n")
         inst.params.update({
             "smtpd_data_restrictions": "reject_unauth_pipelining",
             "smtpd_end_of_data_restrictions": "check_client_access cidr:%s" % path})
@@ -370,8 +359,9 @@ def test_unknown_sender_and_recipient_domain():
 def test_filter_action():
     with Instance("rfilter") as inst:
         dead = inst.port + 1 if inst.port < 65000 else inst.port - 1    # nobody listens there
-        path = table(inst, "rcpts", "phedison@example.test FILTER smtp:[127.0.0.1]:%d\n" % dead,
-                     postmap=True)
+        path = inst.write_table("rcpts",
+                                "phedison@example.test FILTER smtp:[127.0.0.1]:%d\n" % dead,
+                                postmap=True)
         inst.params["smtpd_recipient_restrictions"] = "check_recipient_access hash:%s" % path
         inst.write_main()
         inst.start()

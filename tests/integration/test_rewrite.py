@@ -3,7 +3,6 @@ test_rewrite.py - address rewriting and content checks in cleanup, through
 real instances: sender_canonical_maps, virtual_alias_maps, masquerade_domains,
 header_checks (REJECT, IGNORE, HOLD), body_checks, receive_override_options.
 """
-import os
 import re
 
 from posthorn import Instance, wait_for
@@ -22,13 +21,6 @@ def send(inst, sender, rcpts, lines, expect_final=r"^250 2\.0\.0 Ok: queued as [
     s.close()
     assert len(reply) == 1 and re.match(expect_final, reply[0]), reply
     return reply[0]
-
-
-def write_table(inst, name, text):
-    path = os.path.join(inst.conf, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def test_sender_canonical_envelope_and_from_header():
@@ -76,11 +68,11 @@ def test_masquerade_domains():
 
 def test_header_checks_reject_ignore_hold():
     with Instance("hdrchk") as inst:
-        path = write_table(inst, "header_checks",
-                           "/^Subject:.*viagra/ REJECT\n"
-                           "/^Subject:.*custom/ REJECT 5.7.0 go away\n"
-                           "/^X-Secret:/ IGNORE\n"
-                           "/^Subject: hold me/ HOLD\n")
+        path = inst.write_table("header_checks",
+                                "/^Subject:.*viagra/ REJECT\n"
+                                "/^Subject:.*custom/ REJECT 5.7.0 go away\n"
+                                "/^X-Secret:/ IGNORE\n"
+                                "/^Subject: hold me/ HOLD\n")
         inst.params["header_checks"] = "regexp:" + path
         inst.write_main()
         inst.start()
@@ -107,7 +99,7 @@ def test_header_checks_reject_ignore_hold():
 
 def test_body_checks_reject_and_override():
     with Instance("bodychk") as inst:
-        path = write_table(inst, "body_checks", "/forbidden phrase/ REJECT bad body\n")
+        path = inst.write_table("body_checks", "/forbidden phrase/ REJECT bad body\n")
         inst.params["body_checks"] = "regexp:" + path
         inst.write_main()
         inst.start()

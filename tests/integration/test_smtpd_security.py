@@ -20,7 +20,7 @@ import socket
 import time
 
 from posthorn import QUEUED_RX, Instance, Session, wait_for
-from test_bounce import dsn_fields, messages
+from test_bounce import dsn_fields
 from smtp_sink import SmtpSink
 
 RELAY_SAFETY_FATAL = (
@@ -202,7 +202,7 @@ def test_dsn_original_recipient_and_envid_are_xtext():
         s.cmd("QUIT")
         s.close()
         inst.wait_mbox("phjonas", "Undelivered Mail Returned to Sender", timeout=60)
-        msg = messages(inst, "phjonas")[0]
+        msg = inst.messages("phjonas")[0]
         part = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"][0]
         per_msg, per_rcpt = dsn_fields(part)
         assert per_msg["Original-Envelope-Id"] == "e+2Bv+3D", per_msg

@@ -145,10 +145,7 @@ def university(name, extra="", with_filter=False):
     inst = Instance(name, main={"smtpd_peername_lookup": "yes", "mynetworks": "127.0.0.1/32"},
                     master_extra=master)
     with inst:
-        with open(os.path.join(inst.conf, "master.cf")) as f:
-            text = f.read()
-        with open(os.path.join(inst.conf, "master.cf"), "w") as f:
-            f.write(text.replace("%s/policy.py", inst.conf + "/policy.py"))
+        inst.edit_master_cf(re.escape("%s/policy.py"), inst.conf + "/policy.py")
         with open(os.path.join(inst.conf, "policy.py"), "w") as f:
             f.write(POLICY_PY)
         os.makedirs(os.path.join(inst.conf, "LISTAS"))

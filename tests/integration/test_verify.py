@@ -4,25 +4,12 @@ delivered; the sender gets a "Mail Delivery Status Report" with one
 Action: deliverable / undeliverable block per recipient, and the agents
 log status=deliverable / status=undeliverable.
 """
-import email
-import email.policy
-import mailbox
-import os
 import re
 
 from posthorn import Instance, run, sbin
 from smtp_sink import SmtpSink
 
 OPEN_RCPT = {"local_recipient_maps": ""}
-
-
-def messages(inst, user):
-    box = mailbox.mbox(os.path.join(inst.spool, user), create=False)
-    try:
-        return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
-                for k in box.keys()]
-    finally:
-        box.close()
 
 
 def test_sendmail_bv_reports_and_delivers_nothing():
@@ -51,7 +38,7 @@ def test_sendmail_bv_reports_and_delivers_nothing():
         assert "non-delivery notification" not in log, log
         assert inst.mbox("phedison") == ""
 
-        msgs = messages(inst, "phjonas")
+        msgs = inst.messages("phjonas")
         assert len(msgs) == 1, [m["Subject"] for m in msgs]
         rep = msgs[0]
         assert rep["Subject"] == "Mail Delivery Status Report"
@@ -102,7 +89,7 @@ def test_sendmail_bv_smtp_rcpt_only():
                              % qid, log), log
             assert [c for c in srv.lines if c.upper().startswith("DATA")] == [], srv.lines
             assert any(c.startswith("RCPT TO:<good@remote.example>") for c in srv.lines)
-            msg = messages(inst, "phjonas")[0]
+            msg = inst.messages("phjonas")[0]
             dsn = [p for p in msg.get_payload()
                    if p.get_content_type() == "message/delivery-status"][0]
             actions = {b["Final-Recipient"].split(";")[1].strip(): b["Action"]
