@@ -38,6 +38,18 @@ finish(CLEANUP_STATE *state)
     return cleanup_finish(state);
 }
 
+/* envelope(from), the NORM lines (up to a null), finish() with status 0;
+ * returns the file as text (dump()). */
+static char *
+message(CLEANUP_STATE *state, const char *from, const char *const *lines)
+{
+    envelope(state, from);
+    for (; *lines; lines++)
+        put(state, REC_TYPE_NORM, *lines);
+    CHECK_INT(finish(state), 0);
+    return dump(state);
+}
+
 static void
 done(CLEANUP_STATE *state)
 {
@@ -50,13 +62,12 @@ UNIT_TEST(adds_missing_headers)
     CLEANUP_STATE *state = setup(NULL);
     char   *text;
 
-    envelope(state, "sender");
-    put(state, REC_TYPE_NORM, "Subject: hi");
-    put(state, REC_TYPE_NORM, "Return-Path: <evil@example>");
-    put(state, REC_TYPE_NORM, "");
-    put(state, REC_TYPE_NORM, "body");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "sender", (const char *const[]) {
+        "Subject: hi",
+        "Return-Path: <evil@example>",
+        "",
+        "body",
+        0});
     CHECK(strstr(text, "S:sender@example.com\n") != NULL);
     CHECK(strstr(text, "R:u@x.example\n") != NULL);
     CHECK(strstr(text, "O:") == NULL);          /* recipient unchanged */
@@ -79,13 +90,12 @@ UNIT_TEST(keeps_present_headers)
     CLEANUP_STATE *state = setup(NULL);
     char   *text;
 
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Message-ID: <x@y>");
-    put(state, REC_TYPE_NORM, "Date: Sun, 22 Nov 2026 07:17:53 +0000");
-    put(state, REC_TYPE_NORM, "From: A <a@b.example>");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Message-ID: <x@y>",
+        "Date: Sun, 22 Nov 2026 07:17:53 +0000",
+        "From: A <a@b.example>",
+        "",
+        0});
     CHECK(strstr(text, "Message-Id:") == NULL);
     CHECK(strstr(text, "N:Date:") != NULL && strstr(strstr(text, "N:Date:") + 1, "N:Date:") == NULL);
     CHECK(strstr(text, "N:From: A <a@b.example>\nN:\nX:") != NULL);
@@ -99,10 +109,9 @@ UNIT_TEST(remote_context_adds_nothing)
     char   *text;
 
     put(state, REC_TYPE_ATTR, "rewrite_context=remote");
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: x");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Subject: x",
+        0});
     CHECK(strstr(text, "A:rewrite_context=remote\n") != NULL);
     CHECK(strstr(text, "Message-Id") == NULL && strstr(text, "Date:") == NULL);
     CHECK(strstr(text, "N:Subject: x\nX:") != NULL);
@@ -153,12 +162,11 @@ UNIT_TEST(stray_cr_lf)
     CLEANUP_STATE *state = setup(NULL);
     char   *text;
 
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: a\rb");
-    put(state, REC_TYPE_NORM, "");
-    put(state, REC_TYPE_NORM, "x\ny\r");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Subject: a\rb",
+        "",
+        "x\ny\r",
+        0});
     CHECK(strstr(text, "N:Subject: a b\n") != NULL);
     CHECK(strstr(text, "N:x y \n") != NULL);
     free(text);
@@ -282,12 +290,11 @@ UNIT_TEST(resent_and_fullname)
     char   *text;
 
     CHECK_INT(put(state, REC_TYPE_FULL, "Joe Q. Public"), 0);
-    envelope(state, "joe");
-    put(state, REC_TYPE_NORM, "Message-Id: <orig@x>");
-    put(state, REC_TYPE_NORM, "Resent-To: someone@x.example");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "joe", (const char *const[]) {
+        "Message-Id: <orig@x>",
+        "Resent-To: someone@x.example",
+        "",
+        0});
     CHECK(strstr(text, "N:Resent-Message-Id: <") != NULL);
     CHECK(strstr(text, "N:Resent-Date: ") != NULL);
     CHECK(strstr(text, "N:Resent-From: \"Joe Q. Public\" <joe@example.com>\nN:\n") != NULL);
@@ -297,10 +304,9 @@ UNIT_TEST(resent_and_fullname)
 
     state = setup("header_from_format = obsolete\n");
     CHECK_INT(put(state, REC_TYPE_FULL, "Joe (Q) Public"), 0);
-    envelope(state, "joe");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "joe", (const char *const[]) {
+        "",
+        0});
     CHECK(strstr(text, "N:From: joe@example.com (Joe Q Public)\n") != NULL);
     free(text);
     done(state);
@@ -311,12 +317,11 @@ UNIT_TEST(header_size_limit)
     CLEANUP_STATE *state = setup("header_size_limit = 64\n");
     char   *text;
 
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: 0123456789012345678901234567890123456789");
-    put(state, REC_TYPE_NORM, " 0123456789012345678901234567890123456789");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Subject: 0123456789012345678901234567890123456789",
+        " 0123456789012345678901234567890123456789",
+        "",
+        0});
     /* The logical header is cut at 64 bytes; the excess is dropped. */
     CHECK(strstr(text, "N:Subject: 0123456789012345678901234567890123456789\nN: 0123456789012\n")
           != NULL);
