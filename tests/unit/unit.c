@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mem.h"
 #include "msg.h"
+#include "record.h"
 #include "unit.h"
 
 int unit_failures;
@@ -27,6 +29,22 @@ unit_check_pairs(long (*fn)(void *, const char *, const char *), void *ctx,
         CHECK_INT(fn(ctx, rows[i].a, rows[i].b), rows[i].want);
     }
     unit_case = 0;
+}
+
+void
+unit_put_records(STREAM *s, const char *text)
+{
+    while (*text) {
+        size_t  len = strcspn(text, "\n");
+        char   *data;
+
+        if (len < 2 || text[1] != ':')
+            abort();                            /* a broken test table */
+        data = mem_strndup(text + 2, len - 2);
+        rec_puts(s, text[0], data);
+        mem_free(data);
+        text += len + (text[len] == '\n');
+    }
 }
 
 int

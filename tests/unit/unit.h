@@ -44,6 +44,14 @@ void    unit_check_pairs(long (*fn)(void *, const char *, const char *), void *c
         unit_check_pairs((fn), (ctx), (rows), sizeof(rows) / sizeof((rows)[0]))
 
 /*
+ * unit_put_records(s, text): queue file records written with rec_puts,
+ * one a line of text as "T:data" (T the record type, e.g. "N:Subject: x",
+ * "L:a long line's piece", "M:"): the form the tests' dumps print.
+ */
+struct STREAM;
+void    unit_put_records(struct STREAM *s, const char *text);
+
+/*
  * unit_config_child(cf, fn, ctx, err, errlen): in a child, load the main.cf
  * text cf, then fn(ctx) (a parameter reader that may end the process with
  * msg_fatal); the child's exit status, -1 if it crashed. What it wrote to
