@@ -128,11 +128,7 @@ UNIT_TEST(folded_and_long_lines)
     memset(longline, 'a', sizeof(longline) - 1);
     longline[sizeof(longline) - 1] = 0;
     envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: one");
-    put(state, REC_TYPE_NORM, "\ttwo");
-    put(state, REC_TYPE_CONT, "X-Long: ");
-    put(state, REC_TYPE_NORM, "value");
-    put(state, REC_TYPE_NORM, "");
+    put_records(state, "N:Subject: one\nN:\ttwo\nL:X-Long: \nN:value\nN:\n");
     put(state, REC_TYPE_NORM, longline);
     CHECK_INT(finish(state), 0);
     text = dump(state);

@@ -23,11 +23,8 @@ run_message(CLEANUP_STATE *state, const char *from, const char **rcpts, const ch
 {
     char   *text;
 
-    put(state, REC_TYPE_TIME, "1795000000 123");
-    put(state, REC_TYPE_ATTR, "client_name=client.example");
-    put(state, REC_TYPE_ATTR, "client_addr=192.0.2.1");
-    put(state, REC_TYPE_ATTR, "protocol_name=ESMTP");
-    put(state, REC_TYPE_ATTR, "helo_name=helo.example");
+    put_records(state, "T:1795000000 123\nA:client_name=client.example\nA:client_addr=192.0.2.1\n"
+                "A:protocol_name=ESMTP\nA:helo_name=helo.example\n");
     put(state, REC_TYPE_FROM, from);
     for (; *rcpts; rcpts++)
         put(state, REC_TYPE_RCPT, *rcpts);
