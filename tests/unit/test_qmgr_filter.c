@@ -13,13 +13,6 @@
 #include "unit.h"
 #include "qmgr_fixture.h"
 
-/* active/id with n recipients; filter (if any) in the extracted section. */
-static void
-write_filtered(const char *id, const char **rcpts, int n, const char *filter)
-{
-    qmgr_test_write("active", id, "s@x.test", rcpts, n, time(0), 0, filter);
-}
-
 /* Stand-in resolver: @local.test -> local, no '@' -> syntax error,
  * else smtp:domain. */
 static int
@@ -36,10 +29,17 @@ fake_resolve(const char *sender, const char *addr, VSTRING *transport,
     return 0;
 }
 
+/* active/id with n recipients, filter (if any) in the extracted section,
+ * loaded and grouped as the scan does (null, a failed CHECK, if not). */
 static QMGR_MESSAGE *
-activate(const char *id)
+filtered(const char *id, const char **rcpts, int n, const char *filter)
 {
-    return qmgr_test_activate(id, fake_resolve);
+    QMGR_MESSAGE *msg;
+
+    qmgr_test_write("active", id, "s@x.test", rcpts, n, time(0), 0, filter);
+    msg = qmgr_test_activate(id, fake_resolve);
+    CHECK(msg != 0);
+    return msg;
 }
 
 UNIT_TEST(filter_overrides_resolver)
@@ -50,9 +50,7 @@ UNIT_TEST(filter_overrides_resolver)
     QMGR_QUEUE *q;
 
     qmgr_test_setup("smtp-amavis_destination_recipient_limit = 2\n");
-    write_filtered("F1", r, 4, "smtp-amavis:[127.0.0.1]:10024");
-    msg = activate("F1");
-    CHECK(msg != 0);
+    msg = filtered("F1", r, 4, "smtp-amavis:[127.0.0.1]:10024");
     if (msg == 0)
         return;
     CHECK_STR(msg->filter, "smtp-amavis:[127.0.0.1]:10024");
@@ -80,8 +78,7 @@ UNIT_TEST(filter_empty_nexthop)
     QMGR_TRANSPORT *tr;
 
     qmgr_test_setup("");
-    write_filtered("F2", r, 2, "scan:");
-    CHECK(activate("F2") != 0);
+    filtered("F2", r, 2, "scan:");
     tr = qmgr_transport_find("scan", 0);
     CHECK(tr != 0);
     if (tr == 0)
@@ -90,8 +87,7 @@ UNIT_TEST(filter_empty_nexthop)
     CHECK(qmgr_queue_find(tr, "other.org", "", 0) != 0);
 
     qmgr_test_setup("default_filter_nexthop = [192.0.2.9]:10024\n");
-    write_filtered("F3", r, 2, "scan2:");
-    CHECK(activate("F3") != 0);
+    filtered("F3", r, 2, "scan2:");
     tr = qmgr_transport_find("scan2", 0);
     CHECK(tr != 0);
     if (tr)
@@ -104,9 +100,7 @@ UNIT_TEST(filter_invalid_ignored)
     QMGR_MESSAGE *msg;
 
     qmgr_test_setup("");
-    write_filtered("F4", r, 1, "nocolon");
-    msg = activate("F4");
-    CHECK(msg != 0);
+    msg = filtered("F4", r, 1, "nocolon");
     if (msg == 0)
         return;
     CHECK(msg->filter == 0);
