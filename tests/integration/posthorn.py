@@ -382,6 +382,13 @@ class Session:
         self.send(text + "\r\n")
         return self.reply()
 
+    def rcpt_quit(self, rcpt):
+        """RCPT TO:<rcpt>, then QUIT and close; returns the RCPT reply."""
+        r = self.cmd("RCPT TO:<%s>" % rcpt)
+        self.cmd("QUIT")
+        self.close()
+        return r
+
     def data(self, body):
         """DATA (354 asserted), body (str or bytes, CRLF lines, already
         dot-stuffed) and the final dot; returns the reply to the dot."""

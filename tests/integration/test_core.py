@@ -94,10 +94,9 @@ def test_unknown_user_rejected():
     with Instance("unknown") as inst:
         inst.start()
         s = inst.session(helo="HELO test", sender="jonas@example.test")
-        assert s.cmd("RCPT TO:<nosuchuser@example.test>") == [
+        assert s.rcpt_quit("nosuchuser@example.test") == [
             "550 5.1.1 <nosuchuser@example.test>: Recipient address rejected: "
             "User unknown in local recipient table"]
-        s.cmd("QUIT")
         inst.wait_log(r"NOQUEUE: reject: RCPT from \S+\[127\.0\.0\.1\]: 550 5\.1\.1 "
                       r"<nosuchuser@example.test>: Recipient address rejected: User unknown "
                       r"in local recipient table; from=<jonas@example.test> "
@@ -109,13 +108,11 @@ def test_relay_denied_outside_mynetworks():
         inst.start()
         s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
                          sender="spammer@outside.example")
-        assert s.cmd("RCPT TO:<victim@elsewhere.example>") == [
+        assert s.rcpt_quit("victim@elsewhere.example") == [
             "454 4.7.1 <victim@elsewhere.example>: Relay access denied"]
-        s.cmd("QUIT")
         # the same from inside mynetworks is accepted for relaying
         s = inst.session(helo="EHLO inside.example", sender="me@example.test")
-        assert s.cmd("RCPT TO:<friend@elsewhere.example>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("friend@elsewhere.example") == ["250 2.1.5 Ok"]
 
 
 def test_relay_rejected_with_reject_unauth_destination():

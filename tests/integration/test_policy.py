@@ -61,9 +61,8 @@ def test_policy_spawn_reject_and_accept():
                         "permit_mynetworks, reject_unauth_destination") as inst:
         inst.start()
         s = session(inst, "bad@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "554 5.7.1 <phedison@example.test>: Recipient address rejected: Sender is bad"]
-        s.cmd("QUIT")
         inst.wait_log(re.escape(
             "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1 <phedison@example.test>: "
             "Recipient address rejected: Sender is bad; from=<bad@example.com> "
@@ -114,13 +113,11 @@ def test_policy_spawn_actions():
                         "permit_mynetworks, reject_unauth_destination") as inst:
         inst.start()
         s = session(inst, "defer@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "450 4.7.1 <phedison@example.test>: Recipient address rejected: Try again later"]
-        s.cmd("QUIT")
         s = session(inst, "code@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "550 5.7.0 <phedison@example.test>: Recipient address rejected: Policy says no"]
-        s.cmd("QUIT")
         s = session(inst, "prepend@example.com")
         assert s.cmd("RCPT TO:<phalice@example.test>") == ["250 2.1.5 Ok"]
         assert send_data(s)[0].startswith("250 2.0.0 Ok: queued as ")
@@ -194,8 +191,7 @@ def test_policy_inet():
             assert req["policy_context"] == "inbound"
             assert req["recipient"] == "phedison@example.test"
             s = session(inst, "ok@example.com")
-            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
     finally:
         server.stop()
 
@@ -215,10 +211,9 @@ def test_policy_unreachable_default_action():
             "smtpd_policy_service_retry_delay": "0s"}) as inst:
         inst.start()
         s = session(inst, "good@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "451 4.3.5 <phedison@example.test>: Recipient address rejected: "
             "Server configuration problem"]
-        s.cmd("QUIT")
         inst.wait_log(r"warning: connect to private/nosuchpolicy: No such file or directory")
         inst.wait_log(r"warning: problem talking to server private/nosuchpolicy: "
                       r"No such file or directory")
@@ -249,10 +244,9 @@ def test_spawn_refuses_root_and_logs_exit_status():
         inst.write_main()
         inst.start()
         s = session(inst, "good@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "451 4.3.5 <phedison@example.test>: Recipient address rejected: "
             "Server configuration problem"]
-        s.cmd("QUIT")
         inst.wait_log(r"fatal: user= command-line attribute specifies root privileges")
         inst.wait_log(r"warning: problem talking to server private/rootpolicy: "
                       r"Connection timed out")

@@ -39,8 +39,7 @@ def test_relay_recipient_maps_empty_accepts_all():
         inst.start()
         s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
                          sender="someone@outside.example")
-        assert s.cmd("RCPT TO:<whoever@relay.example>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("whoever@relay.example") == ["250 2.1.5 Ok"]
 
 
 def test_reject_unauth_pipelining():
@@ -80,5 +79,4 @@ def test_reject_unlisted_recipient_restriction():
     with Instance("unlisted2", main={"smtpd_reject_unlisted_recipient": "no"}) as inst:
         inst.start()
         s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
-        assert s.cmd("RCPT TO:<nosuch@example.test>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("nosuch@example.test") == ["250 2.1.5 Ok"]

@@ -40,8 +40,7 @@ def test_client_access_cidr():
             "Client host rejected: go away; from=<a@example.test> to=<phedison@example.test> "
             "proto=ESMTP helo=<client.example>"))
         s = session(inst, "127.0.0.6")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
 
 
 def test_sender_access_hash_and_parent_domains():
@@ -66,8 +65,7 @@ def test_sender_access_hash_and_parent_domains():
                 ("boss@elsewhere.example", "250 2.1.5 Ok"),
                 ("someone@good.example", "250 2.1.5 Ok")):
             s = session(inst, sender=sender)
-            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], sender
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == [reply], sender
         inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.1\]: 550 5\.7\.0 "
                       r"<x@sub\.bad2\.example>: Sender address rejected: No thanks; "
                       r"from=<x@sub\.bad2\.example> to=<phedison@example\.test> proto=ESMTP "
@@ -112,8 +110,7 @@ def test_helo_access_regexp_and_helo_checks():
                 ("friend.x", "250 2.1.5 Ok"),
                 ("[127.0.0.1]", "250 2.1.5 Ok")):
             s = session(inst, helo="HELO " + helo)
-            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], helo
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == [reply], helo
 
 
 def test_delay_reject_no():
@@ -162,8 +159,7 @@ def test_restriction_class():
         assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
         s.cmd("QUIT")
         s = session(inst, sender="boss@example.test")
-        assert s.cmd("RCPT TO:<phjonas@example.test>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("phjonas@example.test") == ["250 2.1.5 Ok"]
 
 
 def test_hold_action():
@@ -245,9 +241,8 @@ def test_defer_soft_bounce_and_warn_if_reject():
     with Instance("rdefer", main=main) as inst:
         inst.start()
         s = session(inst)
-        assert s.cmd("RCPT TO:<phedison>") == [
+        assert s.rcpt_quit("phedison") == [
             "450 4.7.1 <phedison>: Recipient address rejected: defer_if_permit requested"]
-        s.cmd("QUIT")
         inst.wait_log(r"NOQUEUE: reject_warning: RCPT from unknown\[127\.0\.0\.1\]: 504 5\.5\.2 "
                       r"<phedison>: Recipient address rejected: need fully-qualified address; "
                       r"from=<a@example\.test> to=<phedison>")
@@ -255,9 +250,8 @@ def test_defer_soft_bounce_and_warn_if_reject():
     with Instance("rsoft", main=main) as inst:
         inst.start()
         s = session(inst)
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "454 4.7.1 <phedison@example.test>: Recipient address rejected: Access denied"]
-        s.cmd("QUIT")
 
 
 def test_unknown_client_hostname():
@@ -325,8 +319,7 @@ def test_rbl_and_rhsbl():
                           r"proto=ESMTP helo=<client\.example>")
             # listed in other.test, but with 127.0.0.2, not the 127.0.0.3 asked for
             s = session(inst, "127.0.0.6")
-            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
             s = session(inst, "127.0.0.6", sender="x@bad.test")
             assert s.cmd("RCPT TO:<phedison@example.test>") == [
                 "554 5.7.1 Service unavailable; Sender address [bad.test] blocked using rhsbl.test"]
@@ -342,13 +335,11 @@ def test_unknown_sender_and_recipient_domain():
                         "--host-record=aonly.test,127.0.0.10") as resolv:
             start_with_resolv(inst, resolv)
             s = session(inst, sender="x@nx.test")
-            assert s.cmd("RCPT TO:<phedison@example.test>") == [
+            assert s.rcpt_quit("phedison@example.test") == [
                 "450 4.1.8 <x@nx.test>: Sender address rejected: Domain not found"]
-            s.cmd("QUIT")
             for sender in ("x@good.test", "x@aonly.test", "x@example.test"):
                 s = session(inst, sender=sender)
-                assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
-                s.cmd("QUIT")
+                assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"], sender
             s = session(inst, sender="x@good.test")
             assert s.cmd("RCPT TO:<y@nx.test>") == [
                 "450 4.1.2 <y@nx.test>: Recipient address rejected: Domain not found"]
@@ -384,11 +375,9 @@ def test_reject_unlisted_sender():
     with Instance("runlisted", main=main) as inst:
         inst.start()
         s = session(inst, sender="nosuchuser@example.test")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "550 5.1.0 <nosuchuser@example.test>: Sender address rejected: "
             "User unknown in local recipient table"]
-        s.cmd("QUIT")
         for sender in ("phjonas@example.test", "someone@elsewhere.example", ""):
             s = session(inst, sender=sender)
-            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"], sender
