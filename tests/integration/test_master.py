@@ -188,12 +188,17 @@ def busy_instance(inst):
         assert name in names, (name, names)
 
 
+def busy_then(inst, command, says):
+    """busy_instance(), then "postfix command": it succeeds and says so."""
+    busy_instance(inst)
+    p = inst.cmd("postfix", command)
+    assert p.returncode == 0 and says in p.stderr, p
+    inst.started = False
+
+
 def test_stop_leaves_no_process():
     with Instance("stop") as inst:
-        busy_instance(inst)
-        p = inst.cmd("postfix", "stop")
-        assert p.returncode == 0 and "stopping the Postfix mail system" in p.stderr, p
-        inst.started = False
+        busy_then(inst, "stop", "stopping the Postfix mail system")
         assert not procs(inst), procs(inst)       # master waited for them
         assert inst.cmd("postfix", "status").returncode == 1
         assert re.search(r"postfix/master\[\d+\]: terminating on signal 15", inst.log())
@@ -202,10 +207,7 @@ def test_stop_leaves_no_process():
 
 def test_abort_leaves_no_process():
     with Instance("abort") as inst:
-        busy_instance(inst)
-        p = inst.cmd("postfix", "abort")
-        assert p.returncode == 0 and "aborting the Postfix mail system" in p.stderr, p
-        inst.started = False
+        busy_then(inst, "abort", "aborting the Postfix mail system")
         # abort only signals master (as Postfix's does): it and the children it
         # kills outright are gone soon after, not necessarily when abort returns
         wait_no_procs(inst)

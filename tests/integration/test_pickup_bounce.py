@@ -12,8 +12,10 @@ from posthorn import Instance, wait_for
 from test_submit import sendmail, unprivileged_submission
 
 
-def header_checks(inst, text):
-    return "regexp:" + inst.write_table("header_checks", text)
+def start_with_header_checks(inst, text):
+    inst.params["header_checks"] = "regexp:" + inst.write_table("header_checks", text)
+    inst.write_main()
+    inst.start()
 
 
 def submit_as_jonas(inst, body, rcpt="phedison@example.test"):
@@ -56,9 +58,7 @@ def assert_nothing_left(inst, qid):
 
 def test_header_checks_reject_bounces_to_local_sender():
     with Instance("pbounce-rej") as inst:
-        inst.params["header_checks"] = header_checks(inst, "/^Subject: reject me/ REJECT no thanks\n")
-        inst.write_main()
-        inst.start()
+        start_with_header_checks(inst, "/^Subject: reject me/ REJECT no thanks\n")
         qid = submit_as_jonas(inst, "Subject: reject me please\n\nrejected body text\n")
         msg, parts = the_bounce(inst, qid)
         log = inst.log()
@@ -136,9 +136,7 @@ def test_hopcount_bounces_and_smtp_still_rejects():
 
 def test_header_checks_discard_discards():
     with Instance("pbounce-disc") as inst:
-        inst.params["header_checks"] = header_checks(inst, "/^Subject: drop me/ DISCARD\n")
-        inst.write_main()
-        inst.start()
+        start_with_header_checks(inst, "/^Subject: drop me/ DISCARD\n")
         qid = submit_as_jonas(inst, "Subject: drop me\n\ndropped body\n")
         inst.wait_log(r"postfix/cleanup\[\d+\]: %s: discard: header Subject: drop me" % qid)
         submit_as_jonas(inst, "Subject: keep me\n\nkept body\n")
