@@ -197,10 +197,8 @@ def test_policy_inet():
 
 
 def _sender_rejected(inst):
-    s = session(inst, "bad@example.com")
-    r = s.cmd("RCPT TO:<phedison@example.test>")
-    s.cmd("QUIT")
-    return r == ["554 5.7.1 <bad@example.com>: Sender address rejected: Sender is bad"]
+    return session(inst, "bad@example.com").rcpt_quit("phedison@example.test") == [
+        "554 5.7.1 <bad@example.com>: Sender address rejected: Sender is bad"]
 
 
 def test_policy_unreachable_default_action():
@@ -225,10 +223,7 @@ def test_policy_unreachable_default_action():
 
 
 def _accepted(inst):
-    s = session(inst, "good@example.com")
-    r = s.cmd("RCPT TO:<phedison@example.test>")
-    s.cmd("QUIT")
-    return r == ["250 2.1.5 Ok"]
+    return session(inst, "good@example.com").rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
 
 
 def test_spawn_refuses_root_and_logs_exit_status():
