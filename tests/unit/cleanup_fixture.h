@@ -66,22 +66,18 @@ put(CLEANUP_STATE *state, int type, const char *text)
     return cleanup_record(state, type, text, strlen(text));
 }
 
-/* Records from "T:data" lines (as unit_put_records() writes them), each
- * fed to cleanup_record() whatever the one before returned. */
+CLEANUP_TEST_FN void
+put_one(void *state, int type, const char *data)
+{
+    (void) cleanup_record(state, type, data, strlen(data));
+}
+
+/* Records from "T:data" lines (see unit_each_record()), each fed to
+ * cleanup_record() whatever the one before returned. */
 CLEANUP_TEST_FN void
 put_records(CLEANUP_STATE *state, const char *text)
 {
-    while (*text) {
-        size_t  len = strcspn(text, "\n");
-        char   *data;
-
-        if (len < 2 || text[1] != ':')
-            abort();                            /* a broken test table */
-        data = mem_strndup(text + 2, len - 2);  /* cleanup wants a C string */
-        (void) cleanup_record(state, text[0], data, len - 2);
-        mem_free(data);
-        text += len + (text[len] == '\n');
-    }
+    unit_each_record(text, put_one, state);
 }
 
 /* The file as text: one line per record, "T:data"; it must read to the end. */

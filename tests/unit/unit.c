@@ -32,7 +32,7 @@ unit_check_pairs(long (*fn)(void *, const char *, const char *), void *ctx,
 }
 
 void
-unit_put_records(STREAM *s, const char *text)
+unit_each_record(const char *text, void (*fn)(void *, int, const char *), void *ctx)
 {
     while (*text) {
         size_t  len = strcspn(text, "\n");
@@ -41,10 +41,22 @@ unit_put_records(STREAM *s, const char *text)
         if (len < 2 || text[1] != ':')
             abort();                            /* a broken test table */
         data = mem_strndup(text + 2, len - 2);
-        rec_puts(s, text[0], data);
+        fn(ctx, text[0], data);
         mem_free(data);
         text += len + (text[len] == '\n');
     }
+}
+
+static void
+put_record(void *stream, int type, const char *data)
+{
+    rec_puts(stream, type, data);
+}
+
+void
+unit_put_records(STREAM *s, const char *text)
+{
+    unit_each_record(text, put_record, s);
 }
 
 int

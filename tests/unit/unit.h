@@ -44,11 +44,13 @@ void    unit_check_pairs(long (*fn)(void *, const char *, const char *), void *c
         unit_check_pairs((fn), (ctx), (rows), sizeof(rows) / sizeof((rows)[0]))
 
 /*
- * unit_put_records(s, text): queue file records written with rec_puts,
- * one a line of text as "T:data" (T the record type, e.g. "N:Subject: x",
- * "L:a long line's piece", "M:"): the form the tests' dumps print.
+ * unit_each_record(text, fn, ctx): fn(ctx, type, data) for each line of
+ * text written "T:data" (T a queue file record type, data a C string),
+ * the form the tests' dumps print: "N:Subject: x", "L:a long line's
+ * piece", "M:". unit_put_records(s, text) writes them with rec_puts.
  */
 struct STREAM;
+void    unit_each_record(const char *text, void (*fn)(void *, int, const char *), void *ctx);
 void    unit_put_records(struct STREAM *s, const char *text);
 
 /*
