@@ -22,6 +22,8 @@ from posthorn import Instance, free_port, wait_for
 import policy_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SPAWNED_POLICY = ("check_policy_service unix:private/policy, permit_mynetworks, "
+                  "reject_unauth_destination")
 
 
 def spawn_instance(name, restrictions, exit_status=None, user="nobody", service="policy"):
@@ -57,8 +59,7 @@ def send_data(s, body="Subject: policy test\r\n\r\nbody text\r\n"):
 
 
 def test_policy_spawn_reject_and_accept():
-    with spawn_instance("pspawn", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("pspawn", SPAWNED_POLICY) as inst:
         inst.start()
         s = session(inst, "bad@example.com")
         assert s.rcpt_quit("phedison@example.test") == [
@@ -109,8 +110,7 @@ def test_policy_spawn_reject_and_accept():
 
 
 def test_policy_spawn_actions():
-    with spawn_instance("pact", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("pact", SPAWNED_POLICY) as inst:
         inst.start()
         s = session(inst, "defer@example.com")
         assert s.rcpt_quit("phedison@example.test") == [
@@ -250,8 +250,7 @@ def test_spawn_refuses_root_and_logs_exit_status():
 
 
 def test_spawn_bad_time_limit_is_fatal_with_name_and_value():
-    with spawn_instance("pbadtime", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("pbadtime", SPAWNED_POLICY) as inst:
         inst.params["policy_time_limit"] = "0"
         inst.params["smtpd_policy_service_timeout"] = "2s"
         inst.params["smtpd_policy_service_try_limit"] = "1"
@@ -264,8 +263,7 @@ def test_spawn_bad_time_limit_is_fatal_with_name_and_value():
 
 
 def test_spawn_time_limit():
-    with spawn_instance("ptime", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("ptime", SPAWNED_POLICY) as inst:
         inst.params["policy_time_limit"] = "2s"
         inst.write_main()
         inst.start()
