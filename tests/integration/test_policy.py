@@ -22,6 +22,9 @@ from posthorn import Instance, free_port, wait_for
 import policy_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the reply when the policy service fails (smtpd_policy_service_default_action)
+SERVER_PROBLEM = ["451 4.3.5 <phedison@example.test>: Recipient address rejected: "
+                  "Server configuration problem"]
 SPAWNED_POLICY = ("check_policy_service unix:private/policy, permit_mynetworks, "
                   "reject_unauth_destination")
 
@@ -209,9 +212,7 @@ def test_policy_unreachable_default_action():
             "smtpd_policy_service_retry_delay": "0s"}) as inst:
         inst.start()
         s = session(inst, "good@example.com")
-        assert s.rcpt_quit("phedison@example.test") == [
-            "451 4.3.5 <phedison@example.test>: Recipient address rejected: "
-            "Server configuration problem"]
+        assert s.rcpt_quit("phedison@example.test") == SERVER_PROBLEM
         inst.wait_log(r"warning: connect to private/nosuchpolicy: No such file or directory")
         inst.wait_log(r"warning: problem talking to server private/nosuchpolicy: "
                       r"No such file or directory")
@@ -239,9 +240,7 @@ def test_spawn_refuses_root_and_logs_exit_status():
         inst.write_main()
         inst.start()
         s = session(inst, "good@example.com")
-        assert s.rcpt_quit("phedison@example.test") == [
-            "451 4.3.5 <phedison@example.test>: Recipient address rejected: "
-            "Server configuration problem"]
+        assert s.rcpt_quit("phedison@example.test") == SERVER_PROBLEM
         inst.wait_log(r"fatal: user= command-line attribute specifies root privileges")
         inst.wait_log(r"warning: problem talking to server private/rootpolicy: "
                       r"Connection timed out")
