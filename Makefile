@@ -70,7 +70,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
 # Some unit tests include a program's .c files directly.
 PROGRAM_SRC := $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c))
-$(OBJ)/tests/unit/%.o: tests/unit/%.c $(HEADERS) $(PROGRAM_SRC)
+$(OBJ)/tests/unit/%.o: tests/unit/%.c $(HEADERS) $(PROGRAM_SRC) $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC_ALL) -c -o $@ $<
 

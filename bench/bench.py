@@ -47,7 +47,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from posthorn import ensure_system_accounts, free_port, port_open  # noqa: E402 - the tests' helpers
 RESULTS = os.path.join(HERE, "results")
 
 N = int(os.environ.get("BENCH_N", "2000"))
@@ -85,22 +86,6 @@ def run(argv, check=True, timeout=120, env=None):
         raise RuntimeError("%s failed (%d): %s%s" % (" ".join(argv), p.returncode,
                                                       p.stdout, p.stderr))
     return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def wait_until(cond, timeout, what):
@@ -155,14 +140,6 @@ def install_posthorn(root):
     # -o all: install what is built (make bench builds it first), do not rebuild
     run(["make", "-s", "-C", REPO, "-o", "all", "install", "DESTDIR=" + root, "BIN=" + BUILD_BIN,
          "OBJ=" + BUILD_OBJ], timeout=900)
-
-
-def ensure_system_accounts():
-    if run(["getent", "group", "postdrop"], check=False).returncode != 0:
-        run(["groupadd", "--system", "postdrop"])
-    if run(["getent", "passwd", "postfix"], check=False).returncode != 0:
-        run(["useradd", "--system", "--no-create-home", "--home-dir", "/var/spool/postfix",
-             "--shell", "/usr/sbin/nologin", "--user-group", "postfix"])
 
 
 def create_bench_user(top):

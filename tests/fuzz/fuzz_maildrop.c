@@ -3,25 +3,21 @@
  * postdrop and pickup enforce (maildrop files are written by any local
  * user and are untrusted).
  */
-#include <stdint.h>
-#include <unistd.h>
+#include "fuzz_util.h"
 #include "maildrop.h"
 #include "record.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int     fds[2];
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    STREAM *s = fuzz_stream(data, size);
+    VSTRING *buf;
     MAILDROP_CHECK check;
     int     type;
 
-    if (size > 60000 || pipe(fds) < 0)
+    if (s == NULL)
         return 0;
-    if (write(fds[1], data, size) != (ssize_t) size)
-        return 0;
-    close(fds[1]);
-    STREAM *s = stream_fdopen(fds[0]);
+    buf = vstring_alloc(REC_MAX_DEFAULT);
     maildrop_check_init(&check, 2048);
     while ((type = rec_get(s, buf, maildrop_record_max(&check))) >= 0)
         if (maildrop_check(&check, type, STR(buf), LEN(buf)) < 0)

@@ -8,11 +8,15 @@ TCP with smtplib, the postfix/postmap/postalias commands, the log file,
 and the delivered mailboxes.
 """
 import contextlib
+import email
+import email.policy
+import mailbox
 import os
 import pwd
 import grp
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import stat
@@ -75,12 +79,29 @@ def free_port():
     return port
 
 
+def port_open(port, host="127.0.0.1"):
+    """Whether something accepts TCP connections on host:port."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def run(argv, check=False, input=None, env=None, timeout=60):
     p = subprocess.run(argv, input=input, capture_output=True, text=True,
                        env=env, timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError("%s failed (%d): %s%s" % (argv, p.returncode, p.stdout, p.stderr))
     return p
+
+
+def kill_group(p):
+    """SIGKILL the process group of Popen p (started with start_new_session)
+    unless it has ended; then reap it."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
 
 
 def wait_for(cond, timeout=20, what="condition"):
@@ -168,8 +189,7 @@ class Instance:
             master = f.read()
         master = re.sub(r"(?m)^smtp\s+inet\s.*$",
                         "%d inet n - n - - smtpd" % self.port, master, count=1)
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(master + "\n" + master_extra)
+        self.write_master_cf(master + "\n" + master_extra)
         self.write_aliases("postmaster: root\n")
         self.started = False
 
@@ -189,11 +209,36 @@ class Instance:
             for k, v in self.params.items():
                 f.write("%s = %s\n" % (k, v))
 
+    def write_table(self, name, text, postmap=False):
+        """conf/name with text (then postmap'ed if asked); returns its path."""
+        path = os.path.join(self.conf, name)
+        with open(path, "w") as f:
+            f.write(text)
+        if postmap:
+            self.cmd("postmap", path, check=True)
+        return path
+
     def write_aliases(self, text):
         path = os.path.join(self.conf, "aliases")
         with open(path, "w") as f:
             f.write(text)
         self.cmd("postalias", path, check=True)
+
+    def edit_master_cf(self, pattern, repl):
+        """Replace every match of pattern (a multi-line regex) in master.cf
+        with repl ("" removes a service's line); returns the old text."""
+        with open(os.path.join(self.conf, "master.cf")) as f:
+            text = f.read()
+        self.write_master_cf(re.sub(pattern, repl, text, flags=re.M))
+        return text
+
+    def append_master_cf(self, text):
+        with open(os.path.join(self.conf, "master.cf"), "a") as f:
+            f.write(text)
+
+    def write_master_cf(self, text):
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(text)
 
     # ---- commands -----------------------------------------------------
     def cmd(self, name, *args, check=False, input=None):
@@ -208,11 +253,7 @@ class Instance:
         return p
 
     def smtp_ready(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+        return port_open(self.port)
 
     def stop(self):
         if self.started:
@@ -237,6 +278,21 @@ class Instance:
         rx = re.compile(pattern, re.M)
         return wait_for(lambda: rx.search(self.log()), timeout, "log line /%s/" % pattern)
 
+    def session(self, source="127.0.0.1", helo=None, sender=None):
+        """A raw Session from source, past the greeting (220, kept in
+        s.greeting), helo when given (the whole command, e.g. "EHLO
+        client.example"; 250) and MAIL FROM:<sender> when given (250 2.1.0 Ok)."""
+        s = Session(self.port, source=source)
+        s.greeting = s.reply()
+        assert s.greeting[0].startswith("220 "), s.greeting
+        if helo:
+            r = s.cmd(helo)
+            assert r[-1].startswith("250"), (helo, r)
+        if sender is not None:
+            r = s.cmd("MAIL FROM:<%s>" % sender)
+            assert r == ["250 2.1.0 Ok"], (sender, r)
+        return s
+
     def smtp(self, source="127.0.0.1"):
         return smtplib.SMTP("127.0.0.1", self.port, source_address=(source, 0), timeout=30)
 
@@ -255,6 +311,19 @@ class Instance:
         except FileNotFoundError:
             return b""
 
+    def messages(self, user):
+        """The messages in user's mailbox, parsed (email.message.Message,
+        compat32 policy); [] when there is no mailbox."""
+        path = os.path.join(self.spool, user)
+        if not os.path.exists(path):
+            return []
+        box = mailbox.mbox(path, create=False)
+        try:
+            return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
+                    for k in box.keys()]
+        finally:
+            box.close()
+
     def wait_mbox(self, user, pattern, timeout=20):
         """Wait until the mailbox matches pattern; returns the mailbox text."""
         rx = re.compile(pattern, re.M)
@@ -268,6 +337,16 @@ class Instance:
         for root, _, files in os.walk(d):
             out += files
         return out
+
+
+QUEUED_RX = r"^250 2\.0\.0 Ok: queued as ([0-9A-F]{6,})$"
+
+
+def queued_id(reply):
+    """The queue id of a one-line "250 2.0.0 Ok: queued as ID" reply (asserted)."""
+    m = len(reply) == 1 and re.match(QUEUED_RX, reply[0])
+    assert m, reply
+    return m.group(1)
 
 
 class Session:
@@ -302,6 +381,32 @@ class Session:
     def cmd(self, text):
         self.send(text + "\r\n")
         return self.reply()
+
+    def rcpt_quit(self, rcpt):
+        """RCPT TO:<rcpt>, then QUIT and close; returns the RCPT reply."""
+        r = self.cmd("RCPT TO:<%s>" % rcpt)
+        self.cmd("QUIT")
+        self.close()
+        return r
+
+    def data(self, body):
+        """DATA (354 asserted), body (str or bytes, CRLF lines, already
+        dot-stuffed) and the final dot; returns the reply to the dot."""
+        r = self.cmd("DATA")
+        assert r == ["354 End data with <CR><LF>.<CR><LF>"], r
+        self.send(body + (b".\r\n" if isinstance(body, bytes) else ".\r\n"))
+        return self.reply()
+
+    def message(self, sender, rcpts, body):
+        """One whole transaction: MAIL FROM:<sender> (250 2.1.0 Ok), RCPT
+        TO:<r> for each of rcpts (250 2.1.5 Ok), data(body); returns the
+        queue id from the "250 2.0.0 Ok: queued as ID" reply."""
+        r = self.cmd("MAIL FROM:<%s>" % sender)
+        assert r == ["250 2.1.0 Ok"], (sender, r)
+        for rcpt in rcpts:
+            r = self.cmd("RCPT TO:<%s>" % rcpt)
+            assert r == ["250 2.1.5 Ok"], (rcpt, r)
+        return queued_id(self.data(body))
 
     def close(self):
         self.sock.close()

@@ -16,6 +16,12 @@ import threading
 from posthorn import wait_for
 
 
+def _address(cmd):
+    """The address between < and > in a MAIL or RCPT command ("" if none)."""
+    m = re.search(r"<([^>]*)>", cmd)
+    return m.group(1) if m else ""
+
+
 class _Server(socketserver.ThreadingTCPServer):
     """Threads per connection; the address can be bound again at once."""
     allow_reuse_address = True
@@ -27,16 +33,20 @@ class SmtpSink:
 
     rcpt_reply(addr) -> reply line for RCPT TO; dot_replies(rcpts) -> the
     reply lines after the final dot (one for SMTP, one per recipient for
-    LMTP). Transactions are dicts: helo, mail, rcpts, data (raw bytes as
-    received, dot-stuffed, CRLF) and body (un-stuffed). conns has one list
-    per connection: the command verbs received, then "<closed>" when the
-    session ended. drop_connections() cuts every open session (as a
+    LMTP); on_message(t), when given, instead answers the final dot of
+    transaction t (a content filter re-injects there). Transactions are
+    dicts: helo, mail (the command line), sender (its address), rcpts (the
+    RCPT command lines), accepted (the addresses answered 2xx), data (raw
+    bytes as received, dot-stuffed, CRLF) and body (un-stuffed). conns has
+    one list per connection: the command verbs received, then "<closed>"
+    when the session ended; lines has every command line received, over
+    all connections. drop_connections() cuts every open session (as a
     server restart would).
     """
 
     def __init__(self, host="127.0.0.1", port=0, lmtp=False, greeting="220 sink.test ESMTP",
                  ehlo=("sink.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"),
-                 rcpt_reply=None, dot_replies=None):
+                 rcpt_reply=None, dot_replies=None, on_message=None):
         self.lmtp = lmtp
         self.greeting = greeting
         self.ehlo = ehlo
@@ -44,7 +54,9 @@ class SmtpSink:
         self.dot_replies = dot_replies or (
             lambda rcpts: ["250 2.0.0 <%s> Saved" % r for r in rcpts] if lmtp
             else ["250 2.0.0 Ok: queued as SINK1"])
+        self.on_message = on_message
         self.transactions = []
+        self.lines = []
         self.conns = []
         self.socks = []
         self.lock = threading.Lock()
@@ -108,6 +120,7 @@ class SmtpSink:
             verb = cmd[:4].upper()
             with self.lock:
                 cmds.append(verb)
+                self.lines.append(cmd)
             if verb in ("EHLO", "LHLO"):
                 send(*["250-" + k for k in self.ehlo[:-1]] + ["250 " + self.ehlo[-1]])
                 helo = cmd
@@ -115,10 +128,11 @@ class SmtpSink:
                 send("250 sink.test")
                 helo = cmd
             elif verb == "MAIL":
-                t = {"helo": helo, "mail": cmd, "rcpts": [], "accepted": []}
+                t = {"helo": helo, "mail": cmd, "sender": _address(cmd),
+                     "rcpts": [], "accepted": []}
                 send("250 2.1.0 Ok")
             elif verb == "RCPT":
-                addr = re.search(r"<([^>]*)>", cmd).group(1)
+                addr = _address(cmd)
                 t["rcpts"].append(cmd)
                 reply = self.rcpt_reply(addr)
                 if reply.startswith("2"):
@@ -142,7 +156,10 @@ class SmtpSink:
                                      for l in raw.splitlines(keepends=True))
                 with self.lock:
                     self.transactions.append(t)
-                send(*self.dot_replies(t["accepted"]))
+                if self.on_message:
+                    send(*self.on_message(t))
+                else:
+                    send(*self.dot_replies(t["accepted"]))
             elif verb == "RSET":
                 t = None
                 send("250 2.0.0 Ok")

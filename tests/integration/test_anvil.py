@@ -211,11 +211,7 @@ def test_statistics_on_stop():
 def test_fail_open_without_anvil():
     with Instance("anvilnone", main=limits(connection_count_limit=1,
                                           message_rate_limit=1)) as inst:
-        path = os.path.join(inst.conf, "master.cf")
-        with open(path) as f:
-            text = f.read()
-        with open(path, "w") as f:
-            f.write(re.sub(r"(?m)^anvil\s.*$", "", text))
+        inst.edit_master_cf(r"^anvil\s.*$", "")
         inst.start()
         t0 = time.time()
         s1, r1 = greet(inst)

@@ -5,13 +5,10 @@ RFC 3464 report; DSN NOTIFY=NEVER and RET=HDRS are honoured; a bounce
 never bounces back to the null sender, and with notify_classes=2bounce
 it goes to the postmaster instead.
 """
-import email
-import email.policy
-import mailbox
 import os
 import re
 
-from posthorn import Instance, Session, wait_for
+from posthorn import Instance, wait_for
 
 # smtpd accepts any local part; local then bounces "unknown user"
 OPEN_RCPT = {"local_recipient_maps": ""}
@@ -21,8 +18,7 @@ def submit(inst, sender, rcpts, body=("Subject: test message", "", "hello there"
            mail_params="", ehlo=True):
     """One SMTP transaction; rcpts are strings, optionally with parameters.
     Returns the queue id."""
-    s = Session(inst.port)
-    s.reply()
+    s = inst.session()
     s.cmd(("EHLO" if ehlo else "HELO") + " client.example")
     assert s.cmd("MAIL FROM:<%s>%s" % (sender, mail_params)) == ["250 2.1.0 Ok"]
     for r in rcpts:
@@ -37,15 +33,6 @@ def submit(inst, sender, rcpts, body=("Subject: test message", "", "hello there"
     m = re.search(r"queued as ([0-9A-F]+)", r[0])
     assert m, r
     return m.group(1)
-
-
-def messages(inst, user):
-    box = mailbox.mbox(os.path.join(inst.spool, user), create=False)
-    try:
-        return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
-                for k in box.keys()]
-    finally:
-        box.close()
 
 
 def dsn_fields(part):
@@ -77,7 +64,7 @@ def test_unknown_user_bounces_to_sender():
         assert box.startswith("From MAILER-DAEMON "), box[:80]
         assert "Return-Path: <>" in box
 
-        msgs = messages(inst, "phjonas")
+        msgs = inst.messages("phjonas")
         assert len(msgs) == 1
         msg = msgs[0]
         assert msg["From"] == "MAILER-DAEMON@mail.example.test (Mail Delivery System)"
@@ -127,7 +114,7 @@ def test_ret_hdrs_and_envid():
                      mail_params=" RET=HDRS ENVID=env-42")
         inst.wait_log(r"%s: sender non-delivery notification: " % qid)
         inst.wait_mbox("phjonas", "Undelivered Mail Returned to Sender")
-        msg = wait_for(lambda: messages(inst, "phjonas"), 10, "the bounce")[0]
+        msg = wait_for(lambda: inst.messages("phjonas"), 10, "the bounce")[0]
         parts = msg.get_payload()
         assert parts[2].get_content_type() == "text/rfc822-headers"
         per_msg, _ = dsn_fields(parts[1])
@@ -185,7 +172,7 @@ def test_undeliverable_bounce_goes_to_postmaster():
         assert re.search(r"%s: from=<double-bounce@mail.example.test>, size=\d+, nrcpt=1"
                          % new_id, log), log
         assert "sender non-delivery notification" not in log
-        msg = messages(inst, "phalice")[0]
+        msg = inst.messages("phalice")[0]
         assert msg["From"] == "MAILER-DAEMON@mail.example.test (Mail Delivery System)"
         assert msg["Return-Path"] == "<double-bounce@mail.example.test>"
         parts = msg.get_payload()
@@ -202,11 +189,7 @@ def test_undeliverable_bounce_goes_to_postmaster():
 def test_bounce_kept_while_bounce_service_is_down():
     import socket
     with Instance("bouncedown", main=OPEN_RCPT) as inst:
-        mcf = os.path.join(inst.conf, "master.cf")
-        with open(mcf) as f:
-            full = f.read()
-        with open(mcf, "w") as f:
-            f.write(re.sub(r"(?m)^bounce\s+unix\s.*$", "", full))
+        full = inst.edit_master_cf(r"^bounce\s+unix\s.*$", "")
         inst.start()
         qid = submit(inst, "phjonas@example.test", ["nosuchuser@example.test"],
                      ("Subject: wait for it", "", "kept body"))
@@ -217,8 +200,7 @@ def test_bounce_kept_while_bounce_service_is_down():
         assert qid in inst.queue_files("bounce")
         assert not re.search(r"%s: removed" % qid, inst.log())
         # the service comes back: the notice goes out, then the message goes
-        with open(mcf, "w") as f:
-            f.write(full)
+        inst.write_master_cf(full)
         inst.cmd("postfix", "reload", check=True)
         wait_for(lambda: os.path.exists(os.path.join(inst.queue, "private", "bounce")),
                  10, "private/bounce")

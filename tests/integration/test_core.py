@@ -93,14 +93,10 @@ def test_alias_fans_out():
 def test_unknown_user_rejected():
     with Instance("unknown") as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("HELO test")
-        assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
-        assert s.cmd("RCPT TO:<nosuchuser@example.test>") == [
+        s = inst.session(helo="HELO test", sender="jonas@example.test")
+        assert s.rcpt_quit("nosuchuser@example.test") == [
             "550 5.1.1 <nosuchuser@example.test>: Recipient address rejected: "
             "User unknown in local recipient table"]
-        s.cmd("QUIT")
         inst.wait_log(r"NOQUEUE: reject: RCPT from \S+\[127\.0\.0\.1\]: 550 5\.1\.1 "
                       r"<nosuchuser@example.test>: Recipient address rejected: User unknown "
                       r"in local recipient table; from=<jonas@example.test> "
@@ -110,20 +106,13 @@ def test_unknown_user_rejected():
 def test_relay_denied_outside_mynetworks():
     with Instance("relay", main={"mynetworks": "127.0.0.1/32"}) as inst:
         inst.start()
-        s = Session(inst.port, source="127.0.0.2")
-        s.reply()
-        s.cmd("EHLO outside.example")
-        assert s.cmd("MAIL FROM:<spammer@outside.example>") == ["250 2.1.0 Ok"]
-        assert s.cmd("RCPT TO:<victim@elsewhere.example>") == [
+        s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
+                         sender="spammer@outside.example")
+        assert s.rcpt_quit("victim@elsewhere.example") == [
             "454 4.7.1 <victim@elsewhere.example>: Relay access denied"]
-        s.cmd("QUIT")
         # the same from inside mynetworks is accepted for relaying
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO inside.example")
-        s.cmd("MAIL FROM:<me@example.test>")
-        assert s.cmd("RCPT TO:<friend@elsewhere.example>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        s = inst.session(helo="EHLO inside.example", sender="me@example.test")
+        assert s.rcpt_quit("friend@elsewhere.example") == ["250 2.1.5 Ok"]
 
 
 def test_relay_rejected_with_reject_unauth_destination():
@@ -131,10 +120,8 @@ def test_relay_rejected_with_reject_unauth_destination():
             "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination"}
     with Instance("relay5", main=main) as inst:
         inst.start()
-        s = Session(inst.port, source="127.0.0.2")
-        s.reply()
-        s.cmd("EHLO outside.example")
-        s.cmd("MAIL FROM:<spammer@outside.example>")
+        s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
+                         sender="spammer@outside.example")
         assert s.cmd("RCPT TO:<victim@elsewhere.example>") == [
             "554 5.7.1 <victim@elsewhere.example>: Relay access denied"]
         # local mail from outside is fine
@@ -145,8 +132,7 @@ def test_relay_rejected_with_reject_unauth_destination():
 def test_ehlo_keywords():
     with Instance("ehlo") as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         r = s.cmd("EHLO client.example")
         assert r[0] == "250-mail.example.test"
         keys = [l[4:] for l in r[1:]]
@@ -158,9 +144,7 @@ def test_ehlo_keywords():
 def test_pipelined_session():
     with Instance("pipe") as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
+        s = inst.session(helo="EHLO client.example")
         s.send("MAIL FROM:<jonas@example.test>\r\nRCPT TO:<phedison@example.test>\r\n"
                "RCPT TO:<phjonas@example.test>\r\nDATA\r\n")
         assert s.reply() == ["250 2.1.0 Ok"]
@@ -176,10 +160,7 @@ def test_pipelined_session():
 
 def smuggle(inst, source):
     """Send a message with an embedded bare-LF end-of-data; return the replies."""
-    s = Session(inst.port, source=source)
-    s.reply()
-    s.cmd("EHLO client.example")
-    s.cmd("MAIL FROM:<jonas@example.test>")
+    s = inst.session(source=source, helo="EHLO client.example", sender="jonas@example.test")
     s.cmd("RCPT TO:<phedison@example.test>")
     s.cmd("DATA")
     # "\n.\n" must not end the message (SMTP smuggling)
@@ -219,9 +200,7 @@ def test_bare_lf_rejected():
 def test_message_size_limit():
     with Instance("size", main={"message_size_limit": "20000"}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
+        s = inst.session(helo="EHLO client.example")
         assert s.cmd("MAIL FROM:<jonas@example.test> SIZE=30000") == [
             "552 5.3.4 Message size exceeds fixed limit"]
         assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
@@ -237,10 +216,7 @@ def test_daemons_run_as_mail_owner():
     with Instance("ps") as inst:
         inst.start()
         # make smtpd, cleanup, qmgr exist: qmgr runs always, the others on demand
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("HELO test")
-        s.cmd("MAIL FROM:<jonas@example.test>")
+        s = inst.session(helo="HELO test", sender="jonas@example.test")
         s.cmd("RCPT TO:<phedison@example.test>")
         out = run(["ps", "-eo", "user:20,args"]).stdout
         mine = [l for l in out.splitlines() if inst.conf in l or "posthorn" in l]

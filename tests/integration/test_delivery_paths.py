@@ -70,10 +70,7 @@ def test_local_recipient_maps_by_local_part():
     with Instance("dpaths-rcpt") as inst:
         inst.write_aliases("postmaster: root\nsales: %s\n" % USER)
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("HELO test")
-        assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
+        s = inst.session(helo="HELO test", sender="jonas@example.test")
         assert s.cmd("RCPT TO:<%s@example.test>" % USER) == ["250 2.1.5 Ok"]
         assert s.cmd("RCPT TO:<root@localhost>") == ["250 2.1.5 Ok"]
         assert s.cmd("RCPT TO:<sales@example.test>") == ["250 2.1.5 Ok"]

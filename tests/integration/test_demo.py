@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 import threading
 
-from posthorn import REPO, run, wait_for
+from posthorn import REPO, kill_group, run, wait_for
 import posthorn
 
 DEMO_PORT = 2525
@@ -68,7 +68,5 @@ def test_make_run_demo():
         bad = [l for l in lines if "warning:" in l or "fatal:" in l]
         assert not bad, bad
     finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+        kill_group(p)
         shutil.rmtree(rundir, ignore_errors=True)

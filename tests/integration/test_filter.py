@@ -5,9 +5,9 @@ an "smtp-amavis" smtp transport in master.cf, and a re-injection smtpd
 on 127.0.0.1:PORT2 with -o content_filter= (free ports instead of
 10024/10025 so parallel runs do not clash).
 
-The filter is a small SMTP server written here: it receives the message,
-adds "X-Test-Filter: scanned", sends it on to PORT2, and answers the
-final dot with the re-injected message's queue id (or a 554 rejection).
+The filter is smtp_sink's SmtpSink: it receives the message, adds
+"X-Test-Filter: scanned", sends it on to PORT2, and answers the final
+dot with the re-injected message's queue id (or a 554 rejection).
 
 Checked: the message reaches the mailbox with the header exactly once
 (no loop), both queue ids in the log ("relay=127.0.0.1[127.0.0.1]:PORT1
@@ -25,131 +25,58 @@ import os
 import re
 import shutil
 import smtplib
-import socket
-import socketserver
 import subprocess
 import tempfile
-import threading
 import time
 
-from posthorn import Instance, free_port, wait_for
+from posthorn import Instance, free_port, port_open, wait_for
+from smtp_sink import SmtpSink
 
 QID_RX = r"queued as ([0-9A-F]+)"
 FILTER_HEADER = "X-Test-Filter: scanned"
 
 
-class FilterServer:
-    """An SMTP content filter on 127.0.0.1:port.
+def FilterServer(port, reinject=None, mode="pass"):
+    """An SMTP content filter on 127.0.0.1:port (an SmtpSink).
 
     mode "pass": re-inject each message to 127.0.0.1:reinject with
     FILTER_HEADER prepended and answer 250 with the new queue id;
-    mode "reject": answer the final dot with 554. transactions lists
-    dicts (mail, rcpts, data, reply).
+    mode "reject": answer the final dot with 554. Its transactions are
+    SmtpSink's (sender, accepted, body, ...) plus reply.
     """
+    def on_message(t):
+        if mode == "reject":
+            t["reply"] = "554 5.7.0 Rejected by test filter"
+        else:
+            try:
+                t["reply"] = forward(reinject, t["sender"], t["accepted"], t["body"])
+            except Exception as e:          # noqa: BLE001 - reported to the client
+                t["reply"] = "451 4.3.0 re-injection failed: %s" % e
+        return [t["reply"]]
 
-    def __init__(self, port, reinject=None, mode="pass"):
-        self.port = port
-        self.reinject = reinject
-        self.mode = mode
-        self.transactions = []
-        self.lock = threading.Lock()
-        outer = self
+    return SmtpSink(port=port, greeting="220 filter.test ESMTP test filter",
+                    ehlo=("filter.test", "PIPELINING", "8BITMIME", "SIZE"), on_message=on_message)
 
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                outer.session(self.rfile, self.wfile)
 
-        class Server(socketserver.ThreadingTCPServer):
-            allow_reuse_address = True
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-        return False
-
-    def forward(self, sender, rcpts, data):
-        """Re-inject; returns the SMTP reply line for the client."""
-        s = smtplib.SMTP("127.0.0.1", self.reinject, timeout=30)
-        try:
-            s.ehlo("filter.test")
-            code, text = s.mail(sender)
+def forward(reinject, sender, rcpts, data):
+    """Re-inject to 127.0.0.1:reinject; returns the SMTP reply line for the client."""
+    s = smtplib.SMTP("127.0.0.1", reinject, timeout=30)
+    try:
+        s.ehlo("filter.test")
+        code, text = s.mail(sender)
+        if code != 250:
+            return "451 4.3.0 re-injection MAIL FROM failed: %d" % code
+        for r in rcpts:
+            code, text = s.rcpt(r)
             if code != 250:
-                return "451 4.3.0 re-injection MAIL FROM failed: %d" % code
-            for r in rcpts:
-                code, text = s.rcpt(r)
-                if code != 250:
-                    return "451 4.3.0 re-injection RCPT TO failed: %d %s" % (code, text.decode())
-            code, text = s.data(FILTER_HEADER.encode() + b"\r\n" + data)
-            if code != 250:
-                return "451 4.3.0 re-injection DATA failed: %d" % code
-            new_id = re.search(QID_RX, text.decode()).group(1)
-            return "250 2.0.0 Ok: queued as %s" % new_id
-        finally:
-            s.quit()
-
-    def session(self, rfile, wfile):
-        def send(line):
-            wfile.write(line.encode() + b"\r\n")
-            wfile.flush()
-
-        send("220 filter.test ESMTP test filter")
-        t = None
-        while True:
-            line = rfile.readline(65536)
-            if not line:
-                return
-            cmd = line.rstrip(b"\r\n").decode("utf-8", "replace")
-            verb = cmd[:4].upper()
-            if verb == "EHLO":
-                wfile.write(b"250-filter.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE\r\n")
-                wfile.flush()
-            elif verb == "HELO":
-                send("250 filter.test")
-            elif verb == "MAIL":
-                t = {"mail": re.search(r"<([^>]*)>", cmd).group(1), "rcpts": []}
-                send("250 2.1.0 Ok")
-            elif verb == "RCPT":
-                t["rcpts"].append(re.search(r"<([^>]*)>", cmd).group(1))
-                send("250 2.1.5 Ok")
-            elif verb == "DATA":
-                send("354 End data with <CR><LF>.<CR><LF>")
-                lines = []
-                while True:
-                    l = rfile.readline(1 << 20)
-                    if not l:
-                        return
-                    if l == b".\r\n":
-                        break
-                    lines.append(l[1:] if l.startswith(b".") else l)
-                t["data"] = b"".join(lines)
-                if self.mode == "reject":
-                    t["reply"] = "554 5.7.0 Rejected by test filter"
-                else:
-                    try:
-                        t["reply"] = self.forward(t["mail"], t["rcpts"], t["data"])
-                    except Exception as e:          # noqa: BLE001 - reported to the client
-                        t["reply"] = "451 4.3.0 re-injection failed: %s" % e
-                with self.lock:
-                    self.transactions.append(t)
-                send(t["reply"])
-            elif verb == "RSET":
-                t = None
-                send("250 2.0.0 Ok")
-            elif verb == "QUIT":
-                send("221 2.0.0 Bye")
-                return
-            else:
-                send("502 5.5.2 Error: command not recognized")
+                return "451 4.3.0 re-injection RCPT TO failed: %d %s" % (code, text.decode())
+        code, text = s.data(FILTER_HEADER.encode() + b"\r\n" + data)
+        if code != 250:
+            return "451 4.3.0 re-injection DATA failed: %d" % code
+        new_id = re.search(QID_RX, text.decode()).group(1)
+        return "250 2.0.0 Ok: queued as %s" % new_id
+    finally:
+        s.quit()
 
 
 def amavis_master(filter_port, reinject_port, smtpd_port=None):
@@ -209,7 +136,7 @@ def test_filter_pass_and_reinject():
     with FilterServer(fport, reinject=rport) as flt, \
             filtered_instance("filter", fport, rport) as inst:
         inst.start()
-        wait_for(lambda: inst.smtp_ready() and _port_open(rport), 20, "re-injection smtpd")
+        wait_for(lambda: inst.smtp_ready() and port_open(rport), 20, "re-injection smtpd")
         qid = submit(inst.port, "phjonas@example.test",
                      ["phedison@example.test", "phalice@example.test", "phjonas@example.test"])
         for user in ("phedison", "phalice", "phjonas"):
@@ -218,7 +145,7 @@ def test_filter_pass_and_reinject():
         # one message to the filter, in two requests (recipient limit 2), no loop
         time.sleep(1)
         assert len(flt.transactions) == 2, flt.transactions
-        assert sorted(sum((t["rcpts"] for t in flt.transactions), [])) == \
+        assert sorted(sum((t["accepted"] for t in flt.transactions), [])) == \
             ["phalice@example.test", "phedison@example.test", "phjonas@example.test"]
         log = inst.log()
         m = re.search(sent_to_filter_rx(qid, "phedison@example.test", fport), log)
@@ -233,14 +160,6 @@ def test_filter_pass_and_reinject():
         # the re-injected message is not filtered again
         assert not re.search(r"%s: to=<[^>]*>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d" % (new_id, fport), log)
         assert len(re.findall(r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d," % fport, log)) == 3, log
-
-
-def _port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def test_filter_down_then_flush():
@@ -285,7 +204,7 @@ def test_filter_on_one_smtpd_service_only():
             filtered_instance("filtersvc", fport, rport, global_filter=False,
                               smtpd_port=sport) as inst:
         inst.start()
-        wait_for(lambda: _port_open(sport), 20, "filtering smtpd")
+        wait_for(lambda: port_open(sport), 20, "filtering smtpd")
         direct = submit(inst.port, "phjonas@example.test", ["phalice@example.test"],
                         "Subject: direct\r\n\r\nnot filtered\r\n")
         inst.wait_log(r"%s: to=<phalice@example\.test>, relay=local, .*status=sent" % direct)
@@ -320,8 +239,8 @@ def test_header_checks_filter_overrides_content_filter():
             assert re.search(sent_to_filter_rx(special, "phedison@example.test", bport), log), log
             assert re.search(r"postfix/cleanup\[\d+\]: %s: filter: header Subject: scan me from "
                              r"\S+\[127\.0\.0\.1\];.*: smtp-amavis:\[127\.0\.0\.1\]:%d" % (special, bport), log), log
-            assert [t["rcpts"] for t in fa.transactions] == [["phalice@example.test"]]
-            assert [t["rcpts"] for t in fb.transactions] == [["phedison@example.test"]]
+            assert [t["accepted"] for t in fa.transactions] == [["phalice@example.test"]]
+            assert [t["accepted"] for t in fb.transactions] == [["phedison@example.test"]]
 
 
 def test_access_filter_action():
@@ -402,7 +321,7 @@ def test_amavisd_new():
             inst.start()
             amavis = subprocess.Popen([AMAVISD, "-c", os.path.join(etc, "amavisd.conf"), "foreground"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for(lambda: _port_open(fport) or amavis.poll() is not None, 60, "amavisd")
+            wait_for(lambda: port_open(fport) or amavis.poll() is not None, 60, "amavisd")
             assert amavis.poll() is None, "amavisd exited with %s" % amavis.returncode
             qid = submit(inst.port, "phjonas@example.test", ["phedison@example.test"])
             box = inst.wait_mbox("phedison", "hello filter", timeout=60)

@@ -3,10 +3,9 @@ test_header_actions.py - header_checks actions beyond REJECT/IGNORE/HOLD
 (REPLACE, PREPEND, BCC, REDIRECT, WARN), MIME part headers, and
 recipient_canonical_maps, through a running instance.
 """
-import os
 import re
 
-from posthorn import Instance, Session
+from posthorn import Instance
 
 CHECKS = r"""/^Subject: replace me/ REPLACE Subject: replaced
 /^Subject: prepend me/ PREPEND X-Prepended: yes
@@ -18,10 +17,7 @@ CHECKS = r"""/^Subject: replace me/ REPLACE Subject: replaced
 
 
 def send(inst, subject, body="body\r\n", extra="", rcpt="phedison@example.test"):
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("EHLO client.example")
-    s.cmd("MAIL FROM:<jonas@example.test>")
+    s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
     s.cmd("RCPT TO:<%s>" % rcpt)
     s.cmd("DATA")
     s.send("Subject: %s\r\n%s\r\n%s.\r\n" % (subject, extra, body))
@@ -32,10 +28,7 @@ def send(inst, subject, body="body\r\n", extra="", rcpt="phedison@example.test")
 
 def checks_instance(name):
     inst = Instance(name)
-    path = os.path.join(inst.conf, "header_checks")
-    with open(path, "w") as f:
-        f.write(CHECKS)
-    inst.params["header_checks"] = "regexp:" + path
+    inst.params["header_checks"] = "regexp:" + inst.write_table("header_checks", CHECKS)
     inst.write_main()
     return inst
 

@@ -10,7 +10,7 @@ import pwd
 import re
 import stat
 
-from posthorn import Instance, Session, USER_HOME, free_port, wait_for
+from posthorn import Instance, USER_HOME, free_port, wait_for
 
 QID = r"[0-9A-F]+"
 
@@ -19,21 +19,12 @@ def send(inst, rcpts, body=("hello",), sender="jonas@example.test", headers=()):
     """One message over SMTP; returns the queue id."""
     if isinstance(rcpts, str):
         rcpts = [rcpts]
-    s = Session(inst.port)
-    assert s.reply()[0].startswith("220 ")
-    assert s.cmd("HELO client.example")[0].startswith("250")
-    assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
-    for r in rcpts:
-        assert s.cmd("RCPT TO:<%s>" % r) == ["250 2.1.5 Ok"], r
-    assert s.cmd("DATA")[0].startswith("354")
+    s = inst.session(helo="HELO client.example")
     lines = list(headers) + ["Subject: local test", ""] + list(body)
-    s.send("".join(l + "\r\n" for l in lines) + ".\r\n")
-    r = s.reply()
-    m = re.match(r"^250 2\.0\.0 Ok: queued as (%s)$" % QID, r[0])
-    assert m, r
+    qid = s.message(sender, rcpts, "".join(l + "\r\n" for l in lines))
     s.cmd("QUIT")
     s.close()
-    return m.group(1)
+    return qid
 
 
 def home(user, *names):

@@ -29,10 +29,8 @@ import subprocess
 import sys
 import time
 
-from posthorn import Instance, Session, run, sbin, wait_for
+from posthorn import Instance, run, sbin, wait_for
 from test_local import local_line, scratch_dir, send, wait_file
-
-QID = r"[0-9A-F]+"
 
 
 def fwd_instance(name, main=None):
@@ -158,20 +156,11 @@ def test_root_forward_runs_as_default_privs():
 
 def smtp_rcpt(inst, rcpt, body="x"):
     """One message to a raw RCPT TO argument; returns the queue id."""
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("HELO client.example")
-    assert s.cmd("MAIL FROM:<jonas@example.test>")[0].startswith("250")
-    r = s.cmd("RCPT TO:<%s>" % rcpt)
-    assert r[0].startswith("250"), r
-    s.cmd("DATA")
-    s.send("Subject: hostile\r\n\r\n%s\r\n.\r\n" % body)
-    r = s.reply()
-    m = re.match(r"^250 2\.0\.0 Ok: queued as (%s)$" % QID, r[0])
-    assert m, r
+    s = inst.session(helo="HELO client.example")
+    qid = s.message("jonas@example.test", [rcpt], "Subject: hostile\r\n\r\n%s\r\n" % body)
     s.cmd("QUIT")
     s.close()
-    return m.group(1)
+    return qid
 
 
 def test_pattern_alias_maps_do_not_substitute_into_commands():

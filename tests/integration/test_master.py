@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 
-from posthorn import Instance, Session, free_port, run, sbin, wait_for
+from posthorn import Instance, Session, free_port, kill_group, run, sbin, wait_for
 
 LOG_LINE_RX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ postfix/[\w-]+\[\d+\]: \S")
 
@@ -58,8 +58,7 @@ class Session_from(Session):
 
 
 def set_master_cf(inst, extra):
-    with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-        f.write("\n" + extra + "\n")
+    inst.append_master_cf("\n" + extra + "\n")
 
 
 def test_reload_picks_up_main_cf_for_new_smtpd():
@@ -115,11 +114,8 @@ def inst_port_banner(port):
 
 def test_maxproc_limits_concurrent_clients():
     with Instance("maxproc") as inst:
-        path = os.path.join(inst.conf, "master.cf")
-        text = open(path).read()
-        text = re.sub(r"(?m)^%d inet n - n - - smtpd" % inst.port,
-                      "%d inet n - n - 1 smtpd" % inst.port, text)
-        open(path, "w").write(text)
+        inst.edit_master_cf(r"^%d inet n - n - - smtpd" % inst.port,
+                            "%d inet n - n - 1 smtpd" % inst.port)
         inst.start()
         first = Session(inst.port)
         assert first.reply()[0].startswith("220 ")
@@ -142,8 +138,7 @@ def test_maxproc_limits_concurrent_clients():
 def test_crashed_daemon_is_restarted():
     with Instance("crash") as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.cmd("QUIT")
         s.close()
         pids = wait_for(lambda: procs_named(inst, "smtpd"), 10, "an idle smtpd")
@@ -180,8 +175,7 @@ def test_missing_program_is_warned_once_at_start():
 def test_max_idle_makes_idle_smtpd_exit():
     with Instance("idle", main={"max_idle": "2s"}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.cmd("QUIT")
         s.close()
         assert procs_named(inst, "smtpd")
@@ -203,12 +197,17 @@ def busy_instance(inst):
         assert name in names, (name, names)
 
 
+def busy_then(inst, command, says):
+    """busy_instance(), then "postfix command": it succeeds and says so."""
+    busy_instance(inst)
+    p = inst.cmd("postfix", command)
+    assert p.returncode == 0 and says in p.stderr, p
+    inst.started = False
+
+
 def test_stop_leaves_no_process():
     with Instance("stop") as inst:
-        busy_instance(inst)
-        p = inst.cmd("postfix", "stop")
-        assert p.returncode == 0 and "stopping the Postfix mail system" in p.stderr, p
-        inst.started = False
+        busy_then(inst, "stop", "stopping the Postfix mail system")
         assert not procs(inst), procs(inst)       # master waited for them
         assert inst.cmd("postfix", "status").returncode == 1
         assert re.search(r"postfix/master\[\d+\]: terminating on signal 15", inst.log())
@@ -217,10 +216,7 @@ def test_stop_leaves_no_process():
 
 def test_abort_leaves_no_process():
     with Instance("abort") as inst:
-        busy_instance(inst)
-        p = inst.cmd("postfix", "abort")
-        assert p.returncode == 0 and "aborting the Postfix mail system" in p.stderr, p
-        inst.started = False
+        busy_then(inst, "abort", "aborting the Postfix mail system")
         # abort only signals master (as Postfix's does): it and the children it
         # kills outright are gone soon after, not necessarily when abort returns
         wait_no_procs(inst)
@@ -246,8 +242,7 @@ def test_check_exit_codes_and_unknown_parameter():
         inst.write_main()
         p = inst.cmd("postfix", "check")
         assert p.returncode == 1 and "fatal: " in p.stderr and "no-such-user-xyz" in p.stderr, p
-        with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-            f.write("broken line\n")
+        inst.append_master_cf("broken line\n")
         del inst.params["mail_owner"]
         inst.write_main()
         p = inst.cmd("postfix", "check")
@@ -325,9 +320,7 @@ def test_start_fg_logs_to_stdout_and_stops_on_sigterm():
                 bad = [l for l in lines if "warning" in l or "fatal" in l]
                 assert not bad, bad
             finally:
-                if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
+                kill_group(p)
 
 
 def test_maillog_file_outside_prefixes_is_refused():
@@ -369,8 +362,7 @@ def test_log_goes_through_postlogd_in_postfix_format():
         inst.wait_log(r"postfix/master\[\d+\]: daemon started -- version \S+, configuration %s$"
                       % re.escape(inst.conf))
         assert procs_named(inst, "postlogd")
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.cmd("QUIT")
         s.close()
         inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from ")

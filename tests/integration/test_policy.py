@@ -18,10 +18,15 @@ import shutil
 import socket
 import threading
 
-from posthorn import Instance, Session, free_port, wait_for
+from posthorn import Instance, free_port, wait_for
 import policy_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# the reply when the policy service fails (smtpd_policy_service_default_action)
+SERVER_PROBLEM = ["451 4.3.5 <phedison@example.test>: Recipient address rejected: "
+                  "Server configuration problem"]
+SPAWNED_POLICY = ("check_policy_service unix:private/policy, permit_mynetworks, "
+                  "reject_unauth_destination")
 
 
 def spawn_instance(name, restrictions, exit_status=None, user="nobody", service="policy"):
@@ -36,8 +41,7 @@ def spawn_instance(name, restrictions, exit_status=None, user="nobody", service=
     args = "/usr/bin/python3 %s %s" % (script, inst.policy_log)
     if exit_status is not None:
         args += " %d" % exit_status
-    with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-        f.write("\n%s unix - n n - - spawn\n  user=%s argv=%s\n" % (service, user, args))
+    inst.append_master_cf("\n%s unix - n n - - spawn\n  user=%s argv=%s\n" % (service, user, args))
     return inst
 
 
@@ -50,27 +54,19 @@ def requests(inst):
 
 
 def session(inst, sender, helo="EHLO client.example"):
-    s = Session(inst.port)
-    assert s.reply()[0].startswith("220 ")
-    assert s.cmd(helo)[-1].startswith("250")
-    assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
-    return s
+    return inst.session(helo=helo, sender=sender)
 
 
 def send_data(s, body="Subject: policy test\r\n\r\nbody text\r\n"):
-    assert s.cmd("DATA") == ["354 End data with <CR><LF>.<CR><LF>"]
-    s.send(body + ".\r\n")
-    return s.reply()
+    return s.data(body)
 
 
 def test_policy_spawn_reject_and_accept():
-    with spawn_instance("pspawn", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("pspawn", SPAWNED_POLICY) as inst:
         inst.start()
         s = session(inst, "bad@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "554 5.7.1 <phedison@example.test>: Recipient address rejected: Sender is bad"]
-        s.cmd("QUIT")
         inst.wait_log(re.escape(
             "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 554 5.7.1 <phedison@example.test>: "
             "Recipient address rejected: Sender is bad; from=<bad@example.com> "
@@ -117,17 +113,14 @@ def test_policy_spawn_reject_and_accept():
 
 
 def test_policy_spawn_actions():
-    with spawn_instance("pact", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("pact", SPAWNED_POLICY) as inst:
         inst.start()
         s = session(inst, "defer@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "450 4.7.1 <phedison@example.test>: Recipient address rejected: Try again later"]
-        s.cmd("QUIT")
         s = session(inst, "code@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "550 5.7.0 <phedison@example.test>: Recipient address rejected: Policy says no"]
-        s.cmd("QUIT")
         s = session(inst, "prepend@example.com")
         assert s.cmd("RCPT TO:<phalice@example.test>") == ["250 2.1.5 Ok"]
         assert send_data(s)[0].startswith("250 2.0.0 Ok: queued as ")
@@ -201,17 +194,14 @@ def test_policy_inet():
             assert req["policy_context"] == "inbound"
             assert req["recipient"] == "phedison@example.test"
             s = session(inst, "ok@example.com")
-            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
     finally:
         server.stop()
 
 
 def _sender_rejected(inst):
-    s = session(inst, "bad@example.com")
-    r = s.cmd("RCPT TO:<phedison@example.test>")
-    s.cmd("QUIT")
-    return r == ["554 5.7.1 <bad@example.com>: Sender address rejected: Sender is bad"]
+    return session(inst, "bad@example.com").rcpt_quit("phedison@example.test") == [
+        "554 5.7.1 <bad@example.com>: Sender address rejected: Sender is bad"]
 
 
 def test_policy_unreachable_default_action():
@@ -222,10 +212,7 @@ def test_policy_unreachable_default_action():
             "smtpd_policy_service_retry_delay": "0s"}) as inst:
         inst.start()
         s = session(inst, "good@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
-            "451 4.3.5 <phedison@example.test>: Recipient address rejected: "
-            "Server configuration problem"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("phedison@example.test") == SERVER_PROBLEM
         inst.wait_log(r"warning: connect to private/nosuchpolicy: No such file or directory")
         inst.wait_log(r"warning: problem talking to server private/nosuchpolicy: "
                       r"No such file or directory")
@@ -237,18 +224,14 @@ def test_policy_unreachable_default_action():
 
 
 def _accepted(inst):
-    s = session(inst, "good@example.com")
-    r = s.cmd("RCPT TO:<phedison@example.test>")
-    s.cmd("QUIT")
-    return r == ["250 2.1.5 Ok"]
+    return session(inst, "good@example.com").rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
 
 
 def test_spawn_refuses_root_and_logs_exit_status():
     with spawn_instance("proot", "check_policy_service unix:private/policy, "
                         "check_policy_service unix:private/rootpolicy, permit_mynetworks, "
                         "reject_unauth_destination", exit_status=3) as inst:
-        with open(os.path.join(inst.conf, "master.cf"), "a") as f:
-            f.write("\nrootpolicy unix - n n - - spawn\n  user=root argv=/bin/cat\n")
+        inst.append_master_cf("\nrootpolicy unix - n n - - spawn\n  user=root argv=/bin/cat\n")
         inst.params["smtpd_policy_service_retry_delay"] = "0s"
         # master holds the socket of the throttled service: the request times out
         inst.params["smtpd_policy_service_timeout"] = "2s"
@@ -257,10 +240,7 @@ def test_spawn_refuses_root_and_logs_exit_status():
         inst.write_main()
         inst.start()
         s = session(inst, "good@example.com")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
-            "451 4.3.5 <phedison@example.test>: Recipient address rejected: "
-            "Server configuration problem"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("phedison@example.test") == SERVER_PROBLEM
         inst.wait_log(r"fatal: user= command-line attribute specifies root privileges")
         inst.wait_log(r"warning: problem talking to server private/rootpolicy: "
                       r"Connection timed out")
@@ -269,8 +249,7 @@ def test_spawn_refuses_root_and_logs_exit_status():
 
 
 def test_spawn_bad_time_limit_is_fatal_with_name_and_value():
-    with spawn_instance("pbadtime", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("pbadtime", SPAWNED_POLICY) as inst:
         inst.params["policy_time_limit"] = "0"
         inst.params["smtpd_policy_service_timeout"] = "2s"
         inst.params["smtpd_policy_service_try_limit"] = "1"
@@ -283,8 +262,7 @@ def test_spawn_bad_time_limit_is_fatal_with_name_and_value():
 
 
 def test_spawn_time_limit():
-    with spawn_instance("ptime", "check_policy_service unix:private/policy, "
-                        "permit_mynetworks, reject_unauth_destination") as inst:
+    with spawn_instance("ptime", SPAWNED_POLICY) as inst:
         inst.params["policy_time_limit"] = "2s"
         inst.write_main()
         inst.start()

@@ -4,7 +4,7 @@ reject_unauth_pipelining.
 """
 import os
 
-from posthorn import Instance, Session
+from posthorn import Instance
 
 
 def test_relay_recipient_maps():
@@ -18,10 +18,8 @@ def test_relay_recipient_maps():
                             "mynetworks": "127.0.0.1/32"})
         inst.write_main()
         inst.start()
-        s = Session(inst.port, source="127.0.0.2")
-        s.reply()
-        s.cmd("EHLO outside.example")
-        assert s.cmd("MAIL FROM:<someone@outside.example>") == ["250 2.1.0 Ok"]
+        s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
+                         sender="someone@outside.example")
         assert s.cmd("RCPT TO:<known@relay.example>") == ["250 2.1.5 Ok"]
         assert s.cmd("RCPT TO:<anyone@wildcard.example>") == ["250 2.1.5 Ok"]
         reply = ("550 5.1.1 <unknown@relay.example>: Recipient address rejected: "
@@ -39,22 +37,16 @@ def test_relay_recipient_maps_empty_accepts_all():
             "mynetworks": "127.0.0.1/32"}
     with Instance("relayall", main=main) as inst:
         inst.start()
-        s = Session(inst.port, source="127.0.0.2")
-        s.reply()
-        s.cmd("EHLO outside.example")
-        s.cmd("MAIL FROM:<someone@outside.example>")
-        assert s.cmd("RCPT TO:<whoever@relay.example>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
+                         sender="someone@outside.example")
+        assert s.rcpt_quit("whoever@relay.example") == ["250 2.1.5 Ok"]
 
 
 def test_reject_unauth_pipelining():
     main = {"smtpd_data_restrictions": "reject_unauth_pipelining"}
     with Instance("unauthpipe", main=main) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
-        s.cmd("MAIL FROM:<jonas@example.test>")
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
         s.cmd("RCPT TO:<phedison@example.test>")
         # message text sent before the 354: a spamware habit
         s.send("DATA\r\nSubject: early\r\n\r\nbody\r\n.\r\n")
@@ -63,10 +55,7 @@ def test_reject_unauth_pipelining():
                      "Improper use of SMTP command pipelining"], r
         s.close()
         # a well-behaved client waits for the 354
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
-        s.cmd("MAIL FROM:<jonas@example.test>")
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
         s.cmd("RCPT TO:<phedison@example.test>")
         assert s.cmd("DATA") == ["354 End data with <CR><LF>.<CR><LF>"]
         s.send("Subject: patient\r\n\r\nbody\r\n.\r\n")
@@ -80,10 +69,7 @@ def test_reject_unlisted_recipient_restriction():
             "smtpd_recipient_restrictions": "reject_unlisted_recipient, permit"}
     with Instance("unlisted", main=main) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
-        s.cmd("MAIL FROM:<jonas@example.test>")
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
         assert s.cmd("RCPT TO:<nosuch@example.test>") == [
             "550 5.1.1 <nosuch@example.test>: Recipient address rejected: "
             "User unknown in local recipient table"]
@@ -92,9 +78,5 @@ def test_reject_unlisted_recipient_restriction():
     # with neither, an unknown local recipient is accepted at RCPT
     with Instance("unlisted2", main={"smtpd_reject_unlisted_recipient": "no"}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
-        s.cmd("MAIL FROM:<jonas@example.test>")
-        assert s.cmd("RCPT TO:<nosuch@example.test>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
+        assert s.rcpt_quit("nosuch@example.test") == ["250 2.1.5 Ok"]

@@ -10,43 +10,24 @@ smtpd_peername_lookup is off in test instances, so every client name is
 on a loopback address; the instance runs in a private mount namespace
 where /etc/resolv.conf points there (posthorn.dns_server, start_with_resolv).
 """
-import os
 import re
 import time
 
 from posthorn import Instance, Session, dns_server, start_with_resolv
 
 
-def table(inst, name, text, postmap=False):
-    path = os.path.join(inst.conf, name)
-    with open(path, "w") as f:
-        f.write(text)
-    if postmap:
-        p = inst.cmd("postmap", path)
-        assert p.returncode == 0, p.stderr
-    return path
-
-
 def session(inst, source="127.0.0.1", helo="EHLO client.example", sender="a@example.test"):
-    s = Session(inst.port, source=source)
-    assert s.reply()[0].startswith("220 ")
-    if helo:
-        assert s.cmd(helo)[-1].startswith("250")
-    if sender is not None:
-        assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
-    return s
+    return inst.session(source, helo, sender)
 
 
 def send_data(s, body="Subject: t\r\n\r\nbody text\r\n"):
-    assert s.cmd("DATA") == ["354 End data with <CR><LF>.<CR><LF>"]
-    s.send(body + ".\r\n")
-    return s.reply()
+    return s.data(body)
 
 
 def test_client_access_cidr():
     with Instance("rcidr") as inst:
-        path = table(inst, "clients.cidr",
-                     "# client networks\n127.0.0.5 REJECT go away\n127.0.0.0/29 DUNNO\n")
+        path = inst.write_table("clients.cidr",
+                                "# client networks\n127.0.0.5 REJECT go away\n127.0.0.0/29 DUNNO\n")
         inst.params["smtpd_client_restrictions"] = "check_client_access cidr:%s" % path
         inst.write_main()
         inst.start()
@@ -59,18 +40,17 @@ def test_client_access_cidr():
             "Client host rejected: go away; from=<a@example.test> to=<phedison@example.test> "
             "proto=ESMTP helo=<client.example>"))
         s = session(inst, "127.0.0.6")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
 
 
 def test_sender_access_hash_and_parent_domains():
     with Instance("rsender") as inst:
-        path = table(inst, "senders",
-                     "spammer@bad.example REJECT\n"
-                     "bad.example REJECT whole domain\n"
-                     "bad2.example 550 5.7.0 No thanks\n"
-                     "boss@ OK\n"
-                     "<> REJECT no bounces here\n", postmap=True)
+        path = inst.write_table("senders",
+                                "spammer@bad.example REJECT\n"
+                                "bad.example REJECT whole domain\n"
+                                "bad2.example 550 5.7.0 No thanks\n"
+                                "boss@ OK\n"
+                                "<> REJECT no bounces here\n", postmap=True)
         inst.params["smtpd_sender_restrictions"] = "check_sender_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -85,8 +65,7 @@ def test_sender_access_hash_and_parent_domains():
                 ("boss@elsewhere.example", "250 2.1.5 Ok"),
                 ("someone@good.example", "250 2.1.5 Ok")):
             s = session(inst, sender=sender)
-            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], sender
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == [reply], sender
         inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.1\]: 550 5\.7\.0 "
                       r"<x@sub\.bad2\.example>: Sender address rejected: No thanks; "
                       r"from=<x@sub\.bad2\.example> to=<phedison@example\.test> proto=ESMTP "
@@ -95,12 +74,12 @@ def test_sender_access_hash_and_parent_domains():
 
 def test_recipient_access_pcre_substitution():
     with Instance("rpcre") as inst:
-        path = table(inst, "rcpt.pcre",
-                     "/^postmaster@/ OK\n"
-                     "if /@example\\.test$/\n"
-                     "/^([^+@]+)\\+spam@/ REJECT no spam for $1\n"
-                     "endif\n"
-                     "!/^ph/ 450 4.2.0 Not now\n")
+        path = inst.write_table("rcpt.pcre",
+                                "/^postmaster@/ OK\n"
+                                "if /@example\\.test$/\n"
+                                "/^([^+@]+)\\+spam@/ REJECT no spam for $1\n"
+                                "endif\n"
+                                "!/^ph/ 450 4.2.0 Not now\n")
         inst.params["smtpd_recipient_restrictions"] = (
             "check_recipient_access pcre:%s, permit_mynetworks, reject_unauth_destination" % path)
         inst.write_main()
@@ -117,7 +96,7 @@ def test_recipient_access_pcre_substitution():
 
 def test_helo_access_regexp_and_helo_checks():
     with Instance("rhelo") as inst:
-        path = table(inst, "helo.regexp", "/^friend\\./ OK\n/\\.bad$/ REJECT bad helo\n")
+        path = inst.write_table("helo.regexp", "/^friend\\./ OK\n/\\.bad$/ REJECT bad helo\n")
         inst.params["smtpd_helo_restrictions"] = (
             "check_helo_access regexp:%s, reject_invalid_helo_hostname, "
             "reject_non_fqdn_helo_hostname" % path)
@@ -131,8 +110,7 @@ def test_helo_access_regexp_and_helo_checks():
                 ("friend.x", "250 2.1.5 Ok"),
                 ("[127.0.0.1]", "250 2.1.5 Ok")):
             s = session(inst, helo="HELO " + helo)
-            assert s.cmd("RCPT TO:<phedison@example.test>") == [reply], helo
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == [reply], helo
 
 
 def test_delay_reject_no():
@@ -140,7 +118,7 @@ def test_delay_reject_no():
             "smtpd_helo_restrictions": "reject_invalid_helo_hostname",
             "smtpd_sender_restrictions": "reject_non_fqdn_sender"}
     with Instance("rnodelay", main=main) as inst:
-        path = table(inst, "clients.cidr", "127.0.0.5 REJECT\n")
+        path = inst.write_table("clients.cidr", "127.0.0.5 REJECT\n")
         inst.params["smtpd_client_restrictions"] = "check_client_access cidr:%s" % path
         inst.write_main()
         inst.start()
@@ -167,8 +145,8 @@ def test_delay_reject_no():
 
 def test_restriction_class():
     with Instance("rclass") as inst:
-        ins = table(inst, "insiders", "boss@example.test OK\n", postmap=True)
-        prot = table(inst, "protected", "phjonas@example.test insiders_only\n", postmap=True)
+        ins = inst.write_table("insiders", "boss@example.test OK\n", postmap=True)
+        prot = inst.write_table("protected", "phjonas@example.test insiders_only\n", postmap=True)
         inst.params.update({
             "smtpd_restriction_classes": "insiders_only",
             "insiders_only": "check_sender_access hash:%s, reject" % ins,
@@ -181,13 +159,12 @@ def test_restriction_class():
         assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
         s.cmd("QUIT")
         s = session(inst, sender="boss@example.test")
-        assert s.cmd("RCPT TO:<phjonas@example.test>") == ["250 2.1.5 Ok"]
-        s.cmd("QUIT")
+        assert s.rcpt_quit("phjonas@example.test") == ["250 2.1.5 Ok"]
 
 
 def test_hold_action():
     with Instance("rhold") as inst:
-        path = table(inst, "rcpt", "phedison@example.test HOLD\n", postmap=True)
+        path = inst.write_table("rcpt", "phedison@example.test HOLD\n", postmap=True)
         inst.params["smtpd_recipient_restrictions"] = "check_recipient_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -207,7 +184,7 @@ def test_hold_action():
 
 def test_discard_action():
     with Instance("rdiscard") as inst:
-        path = table(inst, "senders", "dropme@example.test DISCARD\n", postmap=True)
+        path = inst.write_table("senders", "dropme@example.test DISCARD\n", postmap=True)
         inst.params["smtpd_sender_restrictions"] = "check_sender_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -231,10 +208,10 @@ def test_discard_action():
 
 def test_prepend_warn_and_redirect():
     with Instance("rprepend") as inst:
-        senders = table(inst, "senders", "tagme@example.test PREPEND X-Tag: tagged\n"
-                        "watch@example.test WARN watch this sender\n", postmap=True)
-        rcpts = table(inst, "rcpts", "phjonas@example.test REDIRECT phedison@example.test\n",
-                      postmap=True)
+        senders = inst.write_table("senders", "tagme@example.test PREPEND X-Tag: tagged\n"
+                                   "watch@example.test WARN watch this sender\n", postmap=True)
+        rcpts = inst.write_table("rcpts", "phjonas@example.test REDIRECT phedison@example.test\n",
+                                 postmap=True)
         inst.params.update({
             "smtpd_sender_restrictions": "check_sender_access hash:%s" % senders,
             "smtpd_recipient_restrictions": "check_recipient_access hash:%s" % rcpts})
@@ -264,9 +241,8 @@ def test_defer_soft_bounce_and_warn_if_reject():
     with Instance("rdefer", main=main) as inst:
         inst.start()
         s = session(inst)
-        assert s.cmd("RCPT TO:<phedison>") == [
+        assert s.rcpt_quit("phedison") == [
             "450 4.7.1 <phedison>: Recipient address rejected: defer_if_permit requested"]
-        s.cmd("QUIT")
         inst.wait_log(r"NOQUEUE: reject_warning: RCPT from unknown\[127\.0\.0\.1\]: 504 5\.5\.2 "
                       r"<phedison>: Recipient address rejected: need fully-qualified address; "
                       r"from=<a@example\.test> to=<phedison>")
@@ -274,9 +250,8 @@ def test_defer_soft_bounce_and_warn_if_reject():
     with Instance("rsoft", main=main) as inst:
         inst.start()
         s = session(inst)
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "454 4.7.1 <phedison@example.test>: Recipient address rejected: Access denied"]
-        s.cmd("QUIT")
 
 
 def test_unknown_client_hostname():
@@ -291,7 +266,7 @@ def test_unknown_client_hostname():
 
 def test_data_and_end_of_data_restrictions():
     with Instance("rdata") as inst:
-        path = table(inst, "clients.cidr", "127.0.0.5 REJECT not at the end\n")
+        path = inst.write_table("clients.cidr", "127.0.0.5 REJECT not at the end\n")
         inst.params.update({
             "smtpd_data_restrictions": "reject_unauth_pipelining",
             "smtpd_end_of_data_restrictions": "check_client_access cidr:%s" % path})
@@ -344,8 +319,7 @@ def test_rbl_and_rhsbl():
                           r"proto=ESMTP helo=<client\.example>")
             # listed in other.test, but with 127.0.0.2, not the 127.0.0.3 asked for
             s = session(inst, "127.0.0.6")
-            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"]
             s = session(inst, "127.0.0.6", sender="x@bad.test")
             assert s.cmd("RCPT TO:<phedison@example.test>") == [
                 "554 5.7.1 Service unavailable; Sender address [bad.test] blocked using rhsbl.test"]
@@ -361,13 +335,11 @@ def test_unknown_sender_and_recipient_domain():
                         "--host-record=aonly.test,127.0.0.10") as resolv:
             start_with_resolv(inst, resolv)
             s = session(inst, sender="x@nx.test")
-            assert s.cmd("RCPT TO:<phedison@example.test>") == [
+            assert s.rcpt_quit("phedison@example.test") == [
                 "450 4.1.8 <x@nx.test>: Sender address rejected: Domain not found"]
-            s.cmd("QUIT")
             for sender in ("x@good.test", "x@aonly.test", "x@example.test"):
                 s = session(inst, sender=sender)
-                assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
-                s.cmd("QUIT")
+                assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"], sender
             s = session(inst, sender="x@good.test")
             assert s.cmd("RCPT TO:<y@nx.test>") == [
                 "450 4.1.2 <y@nx.test>: Recipient address rejected: Domain not found"]
@@ -378,8 +350,9 @@ def test_unknown_sender_and_recipient_domain():
 def test_filter_action():
     with Instance("rfilter") as inst:
         dead = inst.port + 1 if inst.port < 65000 else inst.port - 1    # nobody listens there
-        path = table(inst, "rcpts", "phedison@example.test FILTER smtp:[127.0.0.1]:%d\n" % dead,
-                     postmap=True)
+        path = inst.write_table("rcpts",
+                                "phedison@example.test FILTER smtp:[127.0.0.1]:%d\n" % dead,
+                                postmap=True)
         inst.params["smtpd_recipient_restrictions"] = "check_recipient_access hash:%s" % path
         inst.write_main()
         inst.start()
@@ -402,14 +375,12 @@ def test_reject_unlisted_sender():
     with Instance("runlisted", main=main) as inst:
         inst.start()
         s = session(inst, sender="nosuchuser@example.test")
-        assert s.cmd("RCPT TO:<phedison@example.test>") == [
+        assert s.rcpt_quit("phedison@example.test") == [
             "550 5.1.0 <nosuchuser@example.test>: Sender address rejected: "
             "User unknown in local recipient table"]
-        s.cmd("QUIT")
         for sender in ("phjonas@example.test", "someone@elsewhere.example", ""):
             s = session(inst, sender=sender)
-            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"], sender
-            s.cmd("QUIT")
+            assert s.rcpt_quit("phedison@example.test") == ["250 2.1.5 Ok"], sender
 
 
 def test_bare_table_is_the_stage_access_check():
@@ -417,10 +388,10 @@ def test_bare_table_is_the_stage_access_check():
     of that list's stage (Postfix), also inside a restriction class; in
     smtpd_data_restrictions it has no stage: a configuration error."""
     with Instance("rbare") as inst:
-        senders = table(inst, "access", "spammer@bad.example REJECT go away\n"
+        senders = inst.write_table("access", "spammer@bad.example REJECT go away\n"
                         "friend.example OK\n", postmap=True)
-        clients = table(inst, "clients.cidr", "127.0.0.7 REJECT no clients from here\n")
-        rcpts = table(inst, "rcpts", "phjonas@example.test REJECT not here\n", postmap=True)
+        clients = inst.write_table("clients.cidr", "127.0.0.7 REJECT no clients from here\n")
+        rcpts = inst.write_table("rcpts", "phjonas@example.test REJECT not here\n", postmap=True)
         inst.params.update({
             "smtpd_client_restrictions": "cidr:%s" % clients,
             "smtpd_sender_restrictions": "hash:%s, reject_non_fqdn_sender" % senders,

@@ -3,17 +3,14 @@ test_rewrite.py - address rewriting and content checks in cleanup, through
 real instances: sender_canonical_maps, virtual_alias_maps, masquerade_domains,
 header_checks (REJECT, IGNORE, HOLD), body_checks, receive_override_options.
 """
-import os
 import re
 
-from posthorn import Instance, Session, wait_for
+from posthorn import Instance, wait_for
 
 
 def send(inst, sender, rcpts, lines, expect_final=r"^250 2\.0\.0 Ok: queued as [0-9A-F]+$"):
     """One SMTP transaction; returns the reply to the end of DATA."""
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("EHLO client.example")
+    s = inst.session(helo="EHLO client.example")
     assert s.cmd("MAIL FROM:<%s>" % sender) == ["250 2.1.0 Ok"]
     for r in rcpts:
         assert s.cmd("RCPT TO:<%s>" % r) == ["250 2.1.5 Ok"]
@@ -24,13 +21,6 @@ def send(inst, sender, rcpts, lines, expect_final=r"^250 2\.0\.0 Ok: queued as [
     s.close()
     assert len(reply) == 1 and re.match(expect_final, reply[0]), reply
     return reply[0]
-
-
-def write_table(inst, name, text):
-    path = os.path.join(inst.conf, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def test_sender_canonical_envelope_and_from_header():
@@ -51,14 +41,10 @@ def test_virtual_alias_domain_expands_and_rejects_unknown():
             "virtual_alias_maps": "inline:{ {team@virt.example.test = phedison, phjonas} }"}
     with Instance("virtual", main=main) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
-        s.cmd("MAIL FROM:<jonas@example.test>")
-        assert s.cmd("RCPT TO:<nobody@virt.example.test>") == [
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
+        assert s.rcpt_quit("nobody@virt.example.test") == [
             "550 5.1.1 <nobody@virt.example.test>: Recipient address rejected: "
             "User unknown in virtual alias table"]
-        s.cmd("QUIT")
         s.close()
         send(inst, "jonas@example.test", ["team@virt.example.test"],
              ["Subject: team", "", "to the virtual team"])
@@ -81,11 +67,11 @@ def test_masquerade_domains():
 
 def test_header_checks_reject_ignore_hold():
     with Instance("hdrchk") as inst:
-        path = write_table(inst, "header_checks",
-                           "/^Subject:.*viagra/ REJECT\n"
-                           "/^Subject:.*custom/ REJECT 5.7.0 go away\n"
-                           "/^X-Secret:/ IGNORE\n"
-                           "/^Subject: hold me/ HOLD\n")
+        path = inst.write_table("header_checks",
+                                "/^Subject:.*viagra/ REJECT\n"
+                                "/^Subject:.*custom/ REJECT 5.7.0 go away\n"
+                                "/^X-Secret:/ IGNORE\n"
+                                "/^Subject: hold me/ HOLD\n")
         inst.params["header_checks"] = "regexp:" + path
         inst.write_main()
         inst.start()
@@ -112,7 +98,7 @@ def test_header_checks_reject_ignore_hold():
 
 def test_body_checks_reject_and_override():
     with Instance("bodychk") as inst:
-        path = write_table(inst, "body_checks", "/forbidden phrase/ REJECT bad body\n")
+        path = inst.write_table("body_checks", "/forbidden phrase/ REJECT bad body\n")
         inst.params["body_checks"] = "regexp:" + path
         inst.write_main()
         inst.start()
@@ -148,9 +134,7 @@ def test_trivial_rewrite_bad_parameter_is_fatal_at_start():
     table: a bad value is fatal with the name and value (no private default)."""
     with Instance("rwbad", main={"swap_bangpath": "maybe"}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
+        s = inst.session(helo="EHLO client.example")
         # smtpd waits for the service that cannot start: do not wait for replies
         s.send("MAIL FROM:<jonas@example.test>\r\nRCPT TO:<phedison@example.test>\r\n")
         inst.wait_log(r"postfix/trivial-rewrite\[\d+\]: fatal: bad boolean configuration: "

@@ -11,7 +11,7 @@ wording), and LMTP's per-recipient replies after the final dot.
 """
 import re
 
-from posthorn import Instance, Session, free_port, wait_for
+from posthorn import Instance, free_port, wait_for
 from smtp_sink import SmtpSink
 
 MSG_ID_RX = r"queued as ([0-9A-F]+)"
@@ -19,9 +19,7 @@ MSG_ID_RX = r"queued as ([0-9A-F]+)"
 
 def submit(inst, rcpts, data, sender="jonas@example.test", body8=False):
     """Send one message through smtpd with a raw session; returns the queue id."""
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("EHLO client.test")
+    s = inst.session(helo="EHLO client.test")
     r = s.cmd("MAIL FROM:<%s>%s" % (sender, " BODY=8BITMIME" if body8 else ""))
     assert r[0].startswith("250"), r
     for rc in rcpts:

@@ -19,11 +19,10 @@ import re
 import socket
 import time
 
-from posthorn import Instance, Session, wait_for
-from test_bounce import dsn_fields, messages
+from posthorn import QUEUED_RX, Instance, Session, wait_for
+from test_bounce import dsn_fields
 from smtp_sink import SmtpSink
 
-QUEUED_RX = r"^250 2\.0\.0 Ok: queued as ([0-9A-F]{6,})$"
 RELAY_SAFETY_FATAL = (
     r"postfix/smtpd\[\d+\]: fatal: in parameter smtpd_relay_restrictions or "
     r"smtpd_recipient_restrictions, specify at least one working instance of: "
@@ -137,10 +136,8 @@ def test_address_literal_proxy_interfaces_is_local():
             "smtpd_relay_restrictions": "permit_mynetworks, reject_unauth_destination"}
     with Instance("sec-literal-proxy", main=main) as inst:
         inst.start()
-        s = Session(inst.port, source="127.0.0.2")
-        s.reply()
-        s.cmd("EHLO outside.example")
-        s.cmd("MAIL FROM:<someone@outside.example>")
+        s = inst.session(source="127.0.0.2", helo="EHLO outside.example",
+                         sender="someone@outside.example")
         assert s.cmd("RCPT TO:<root@[127.0.0.9]>") == ["250 2.1.5 Ok"]
         assert s.cmd("RCPT TO:<root@[127.0.0.10]>") == [
             "554 5.7.1 <root@[127.0.0.10]>: Relay access denied"]
@@ -158,9 +155,7 @@ def test_orcpt_envid_relayed_as_xtext_without_control_characters():
     with SmtpSink() as srv, \
             Instance("sec-orcpt", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.test")
+        s = inst.session(helo="EHLO client.test")
         assert s.cmd("MAIL FROM:<jonas@example.test> ENVID=env+2Bid+3D1") == ["250 2.1.0 Ok"]
         # a raw CR (and other controls) in the address type: not accepted ...
         for bad in (b"rfc\r822;a+2Bb@x.example", b"rfc\x01822;a@x.example",
@@ -195,9 +190,7 @@ def test_dsn_original_recipient_and_envid_are_xtext():
     with SmtpSink(rcpt_reply=rcpt_reply) as srv, \
             Instance("sec-dsn", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.test")
+        s = inst.session(helo="EHLO client.test")
         assert s.cmd("MAIL FROM:<phjonas@example.test> ENVID=e+2Bv=") == [
             "501 5.5.4 Bad ENVID parameter syntax"]
         assert s.cmd("MAIL FROM:<phjonas@example.test> ENVID=e+2Bv+3D") == ["250 2.1.0 Ok"]
@@ -209,7 +202,7 @@ def test_dsn_original_recipient_and_envid_are_xtext():
         s.cmd("QUIT")
         s.close()
         inst.wait_mbox("phjonas", "Undelivered Mail Returned to Sender", timeout=60)
-        msg = messages(inst, "phjonas")[0]
+        msg = inst.messages("phjonas")[0]
         part = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"][0]
         per_msg, per_rcpt = dsn_fields(part)
         assert per_msg["Original-Envelope-Id"] == "e+2Bv+3D", per_msg
@@ -246,9 +239,7 @@ def junk_until_421(s, limit=30):
 def test_junk_commands_count_as_errors_after_the_limit():
     with Instance("sec-junk", main=JUNK_MAIN) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
+        s = inst.session(helo="EHLO client.example")
         # 3 free junk commands, then 5 that count as errors: 421 after the 8th
         assert junk_until_421(s) == 8
         s.close()
@@ -259,9 +250,7 @@ def test_junk_commands_count_as_errors_after_the_limit():
 def test_junk_count_restarts_after_a_message():
     with Instance("sec-junk2", main=JUNK_MAIN) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO client.example")
+        s = inst.session(helo="EHLO client.example")
         for _ in range(3):
             assert s.cmd("NOOP") == ["250 2.0.0 Ok"]
         assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
@@ -278,8 +267,7 @@ def test_junk_count_restarts_after_a_message():
 def test_helo_name_printable_in_received_header_and_log():
     with Instance("sec-helo") as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
+        s = inst.session()
         s.send(b"EHLO bad\x01host\x7f.exa\xffmple\r\n")
         r = s.reply()
         assert r[0] == "250-mail.example.test", r

@@ -24,12 +24,18 @@ def unprivileged_submission(inst):
     return setgid_programs(inst, "postdrop")
 
 
+def delivered(inst, args, text, needle):
+    """sendmail args < text as root succeeds; phedison's mailbox once it has needle."""
+    p = sendmail(inst, args, text)
+    assert p.returncode == 0, p.stderr
+    return inst.wait_mbox("phedison", needle)
+
+
 def test_sendmail_as_root():
     with Instance("submit-root") as inst:
         inst.start()
-        p = sendmail(inst, ["phedison@example.test"], "Subject: local test\n\nbody from root\n")
-        assert p.returncode == 0, p.stderr
-        box = inst.wait_mbox("phedison", "body from root")
+        box = delivered(inst, ["phedison@example.test"], "Subject: local test\n\nbody from root\n",
+                        "body from root")
         m = re.search(r"Received: by mail\.example\.test \(Postfix, from userid 0\)\n"
                       r"\tid ([0-9A-F]+); \w{3}, ", box)
         assert m, box
@@ -43,13 +49,11 @@ def test_sendmail_as_root():
 def test_sendmail_dot_line_and_i():
     with Instance("submit-dot") as inst:
         inst.start()
-        p = sendmail(inst, ["phedison@example.test"], "Subject: dot\n\nbefore\n.\nafter-dot\n")
-        assert p.returncode == 0, p.stderr
-        box = inst.wait_mbox("phedison", "before")
+        box = delivered(inst, ["phedison@example.test"], "Subject: dot\n\nbefore\n.\nafter-dot\n",
+                        "before")
         assert "after-dot" not in box
-        p = sendmail(inst, ["-oi", "phedison@example.test"], "Subject: dot2\n\nx\n.\nkept-after-dot\n")
-        assert p.returncode == 0, p.stderr
-        inst.wait_mbox("phedison", "kept-after-dot")
+        delivered(inst, ["-oi", "phedison@example.test"], "Subject: dot2\n\nx\n.\nkept-after-dot\n",
+                  "kept-after-dot")
 
 
 def test_sendmail_unprivileged_user():
@@ -97,9 +101,7 @@ def test_malformed_maildrop_file_goes_to_corrupt():
             f.write(b"T\x0a1700000000S\x01xR\x03a@bM\x00N\x05hello")   # no XTRA/END
         os.chmod(bad, 0o444)
         # A good message triggers pickup, which must skip past the bad file.
-        p = sendmail(inst, ["phedison@example.test"], "Subject: good\n\ngood body\n")
-        assert p.returncode == 0, p.stderr
-        inst.wait_mbox("phedison", "good body")
+        delivered(inst, ["phedison@example.test"], "Subject: good\n\ngood body\n", "good body")
         wait_for(lambda: "ABCDEF123" in inst.queue_files("corrupt"), 20, "file in corrupt/")
         assert not os.path.exists(bad)
         inst.wait_log(r"postfix/pickup\[\d+\]: warning: maildrop/ABCDEF123: uid=0: .*corrupt")

@@ -5,14 +5,11 @@ test_success_dsn.py - RCPT TO: NOTIFY=SUCCESS gets the sender a
 import email
 import time
 
-from posthorn import Instance, Session
+from posthorn import Instance
 
 
 def submit(inst, rcpts):
-    s = Session(inst.port)
-    s.reply()
-    s.cmd("EHLO client.example")
-    assert s.cmd("MAIL FROM:<phjonas@example.test>") == ["250 2.1.0 Ok"]
+    s = inst.session(helo="EHLO client.example", sender="phjonas@example.test")
     for r in rcpts:
         assert s.cmd("RCPT TO:%s" % r) == ["250 2.1.5 Ok"]
     s.cmd("DATA")

@@ -29,7 +29,7 @@ import os
 import re
 import time
 
-from posthorn import Instance, Session, dns_server, free_port, start_with_resolv, wait_for
+from posthorn import Instance, Session, dns_server, free_port, port_open, start_with_resolv, wait_for
 from test_filter import FILTER_HEADER, FilterServer, amavis_master
 
 DNS = "127.0.0.154"             # test_restrictions uses .153: no clash on port 53
@@ -145,10 +145,7 @@ def university(name, extra="", with_filter=False):
     inst = Instance(name, main={"smtpd_peername_lookup": "yes", "mynetworks": "127.0.0.1/32"},
                     master_extra=master)
     with inst:
-        with open(os.path.join(inst.conf, "master.cf")) as f:
-            text = f.read()
-        with open(os.path.join(inst.conf, "master.cf"), "w") as f:
-            f.write(text.replace("%s/policy.py", inst.conf + "/policy.py"))
+        inst.edit_master_cf(re.escape("%s/policy.py"), inst.conf + "/policy.py")
         with open(os.path.join(inst.conf, "policy.py"), "w") as f:
             f.write(POLICY_PY)
         os.makedirs(os.path.join(inst.conf, "LISTAS"))
@@ -331,7 +328,7 @@ test_policy_service = policy_service_check
 def test_good_client_end_to_end():
     """A good client's message passes the filter once and lands in the mailbox."""
     with university("unive2e", with_filter=True) as (inst, flt):
-        wait_for(lambda: _port_open(inst.reinject_port), 20, "re-injection smtpd")
+        wait_for(lambda: port_open(inst.reinject_port), 20, "re-injection smtpd")
         s = Session(inst.port, source=GOOD)
         assert s.reply() == ["220 mail.example.test ESMTP Postfix"]
         s.cmd("EHLO client.example")
@@ -356,14 +353,6 @@ def test_good_client_end_to_end():
                       r".*status=sent" % m.group(1))
         time.sleep(0.5)
         assert len(flt.transactions) == 1, flt.transactions
-
-
-def _port_open(port):
-    try:
-        Session(port).close()
-        return True
-    except OSError:
-        return False
 
 
 def greet(inst, source=GOOD):

@@ -4,26 +4,12 @@ delivered; the sender gets a "Mail Delivery Status Report" with one
 Action: deliverable / undeliverable block per recipient, and the agents
 log status=deliverable / status=undeliverable.
 """
-import email
-import email.policy
-import mailbox
-import os
 import re
-import socket
-import threading
 
 from posthorn import Instance, run, sbin
+from smtp_sink import SmtpSink
 
 OPEN_RCPT = {"local_recipient_maps": ""}
-
-
-def messages(inst, user):
-    box = mailbox.mbox(os.path.join(inst.spool, user), create=False)
-    try:
-        return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.compat32)
-                for k in box.keys()]
-    finally:
-        box.close()
 
 
 def test_sendmail_bv_reports_and_delivers_nothing():
@@ -52,7 +38,7 @@ def test_sendmail_bv_reports_and_delivers_nothing():
         assert "non-delivery notification" not in log, log
         assert inst.mbox("phedison") == ""
 
-        msgs = messages(inst, "phjonas")
+        msgs = inst.messages("phjonas")
         assert len(msgs) == 1, [m["Subject"] for m in msgs]
         rep = msgs[0]
         assert rep["Subject"] == "Mail Delivery Status Report"
@@ -71,61 +57,17 @@ def test_sendmail_bv_reports_and_delivers_nothing():
         assert inst.queue_files("bounce") == []
 
 
-class RcptServer:
-    """A tiny SMTP server: RCPT for "bad*" addresses gets a 550, the rest
-    a 250; every command line is recorded."""
-
-    def __init__(self):
-        self.commands = []
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(5)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
-
-    def session(self, conn):
-        f = conn.makefile("rwb")
-
-        def send(line):
-            f.write(line.encode() + b"\r\n")
-            f.flush()
-
-        send("220 sink.test ESMTP")
-        for raw in f:
-            cmd = raw.rstrip(b"\r\n").decode("utf-8", "replace")
-            self.commands.append(cmd)
-            verb = cmd[:4].upper()
-            if verb == "EHLO":
-                f.write(b"250-sink.test\r\n250 PIPELINING\r\n")
-                f.flush()
-            elif verb == "RCPT" and "<bad" in cmd:
-                send("550 5.1.1 <%s>: Recipient address rejected: User unknown"
-                     % re.search(r"<([^>]*)>", cmd).group(1))
-            elif verb == "DATA":
-                send("554 5.5.1 not in this test")
-            elif verb == "QUIT":
-                send("221 2.0.0 Bye")
-                break
-            else:
-                send("250 2.0.0 Ok")
-        conn.close()
-
-    def close(self):
-        self.sock.close()
+def rcpt_server():
+    """An SmtpSink whose RCPT for "bad*" addresses gets a 550, the rest a 250."""
+    def rcpt_reply(addr):
+        if addr.startswith("bad"):
+            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % addr
+        return "250 2.0.0 Ok"
+    return SmtpSink(ehlo=("sink.test", "PIPELINING"), rcpt_reply=rcpt_reply)
 
 
 def test_sendmail_bv_smtp_rcpt_only():
-    srv = RcptServer()
-    try:
+    with rcpt_server() as srv:
         with Instance("verify-smtp", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
             inst.start()
             p = run([sbin("sendmail"), "-c", inst.conf, "-f", "phjonas@example.test", "-bv",
@@ -145,14 +87,12 @@ def test_sendmail_bv_smtp_rcpt_only():
                              r"status=undeliverable \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: "
                              r"550 5\.1\.1 <bad@remote.example>: Recipient address rejected"
                              % qid, log), log
-            assert [c for c in srv.commands if c.upper().startswith("DATA")] == [], srv.commands
-            assert any(c.startswith("RCPT TO:<good@remote.example>") for c in srv.commands)
-            msg = messages(inst, "phjonas")[0]
+            assert [c for c in srv.lines if c.upper().startswith("DATA")] == [], srv.lines
+            assert any(c.startswith("RCPT TO:<good@remote.example>") for c in srv.lines)
+            msg = inst.messages("phjonas")[0]
             dsn = [p for p in msg.get_payload()
                    if p.get_content_type() == "message/delivery-status"][0]
             actions = {b["Final-Recipient"].split(";")[1].strip(): b["Action"]
                        for b in dsn.get_payload()[1:]}
             assert actions == {"good@remote.example": "deliverable",
                                "bad@remote.example": "undeliverable"}, actions
-    finally:
-        srv.close()

@@ -8,8 +8,9 @@
 #include "cidr_match.h"
 #include "unit.h"
 
-static int
-in(const char *pattern, const char *addr)
+/* 1 when addr is in pattern, 0 when not, -1 when pattern is bad. */
+static long
+in(void *unused, const char *pattern, const char *addr)
 {
     CIDR_MATCH c;
     unsigned char a[16];
@@ -23,28 +24,36 @@ in(const char *pattern, const char *addr)
 UNIT_TEST(test_debian_mynetworks)
 {
     /* 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128 */
-    CHECK_INT(in("127.0.0.0/8", "127.1.2.3"), 1);
-    CHECK_INT(in("[::ffff:127.0.0.0]/104", "127.0.0.9"), 1);
-    CHECK_INT(in("[::ffff:127.0.0.0]/104", "::ffff:127.0.0.9"), 1);
-    CHECK_INT(in("[::ffff:127.0.0.0]/104", "128.0.0.1"), 0);
-    CHECK_INT(in("[::1]/128", "::1"), 1);
-    CHECK_INT(in("[::1]/128", "[::1]"), 1);
-    CHECK_INT(in("[::1]/128", "127.0.0.1"), 0);
+    static const UNIT_PAIR rows[] = {
+        {"127.0.0.0/8", "127.1.2.3", 1},
+        {"[::ffff:127.0.0.0]/104", "127.0.0.9", 1},
+        {"[::ffff:127.0.0.0]/104", "::ffff:127.0.0.9", 1},
+        {"[::ffff:127.0.0.0]/104", "128.0.0.1", 0},
+        {"[::1]/128", "::1", 1},
+        {"[::1]/128", "[::1]", 1},
+        {"[::1]/128", "127.0.0.1", 0},
+    };
+
+    UNIT_CHECK_PAIRS(in, 0, rows);
 }
 
 UNIT_TEST(test_forms)
 {
-    CHECK_INT(in("192.0.2.0/24", "192.0.2.200"), 1);
-    CHECK_INT(in("192.0.2.7", "192.0.2.7"), 1);
-    CHECK_INT(in("192.0.2.7", "192.0.2.8"), 0);
-    CHECK_INT(in("2001:db8::/32", "2001:db8:1::5"), 1);
-    CHECK_INT(in("[2001:db8::]/32", "2001:db8:1::5"), 1);
-    CHECK_INT(in("[2001:db8::/32]", "2001:db8:1::5"), 1);
-    CHECK_INT(in("2001:db8::/32", "2001:db9::5"), 0);
-    CHECK_INT(in("0.0.0.0/0", "203.0.113.1"), 1);
-    CHECK_INT(in("::/0", "203.0.113.1"), 0);         /* families never mix */
-    CHECK_INT(in("10.0.0.0/9", "10.127.255.255"), 1);
-    CHECK_INT(in("10.0.0.0/9", "10.128.0.0"), 0);
+    static const UNIT_PAIR rows[] = {
+        {"192.0.2.0/24", "192.0.2.200", 1},
+        {"192.0.2.7", "192.0.2.7", 1},
+        {"192.0.2.7", "192.0.2.8", 0},
+        {"2001:db8::/32", "2001:db8:1::5", 1},
+        {"[2001:db8::]/32", "2001:db8:1::5", 1},
+        {"[2001:db8::/32]", "2001:db8:1::5", 1},
+        {"2001:db8::/32", "2001:db9::5", 0},
+        {"0.0.0.0/0", "203.0.113.1", 1},
+        {"::/0", "203.0.113.1", 0},    /* families never mix */
+        {"10.0.0.0/9", "10.127.255.255", 1},
+        {"10.0.0.0/9", "10.128.0.0", 0},
+    };
+
+    UNIT_CHECK_PAIRS(in, 0, rows);
 }
 
 UNIT_TEST(test_bad_and_hostbits)

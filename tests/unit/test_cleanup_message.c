@@ -8,54 +8,16 @@
  * directories are not a library).
  */
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "../../cleanup/cleanup_envelope.c"
-#include "../../cleanup/cleanup_message.c"
-#include "../../cleanup/cleanup_out.c"
-#include "../../cleanup/cleanup_map.c"
-#include "../../cleanup/cleanup_checks.c"
-#include "../../cleanup/cleanup_bounce.c"
-#include "../../cleanup/cleanup_params.c"
-#include "mail_params.h"
 #include "unit.h"
-
-static int
-test_rewrite(const char *rule, const char *addr, VSTRING *out)
-{
-    rewrite_addr(rule, addr, out);
-    return 0;
-}
+#include "cleanup_fixture.h"
 
 static CLEANUP_STATE *
 setup(const char *extra)
 {
-    char    path[] = "/tmp/test_cleanup.XXXXXX";
-    int     fd = mkstemp(path);
-    CLEANUP_STATE *state;
-
-    msg_init("cleanup", MSG_STDERR | MSG_NOSYSLOG);
-    unlink(path);
-    config_reset();
-    config_load_text("myhostname = mail.example.com\nmydomain = example.com\n"
-                     "myorigin = $mydomain\n", "test");
-    if (extra)
-        config_load_text(extra, "test-extra");
-    mail_params_init();
-    cleanup_params_init();
-    resolve_params_init();             /* rewrite_addr() (test_rewrite) */
-    state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
-    state->rewrite = test_rewrite;
-    CHECK_INT(cleanup_start(state), 0);
-    return state;
-}
-
-static int
-put(CLEANUP_STATE *state, int type, const char *text)
-{
-    return cleanup_record(state, type, text, strlen(text));
+    return cleanup_test_setup("myhostname = mail.example.com\nmydomain = example.com\n"
+                              "myorigin = $mydomain\n", extra, 0);
 }
 
 /* Envelope for "from" to "u@x.example" with default time. */
@@ -76,20 +38,16 @@ finish(CLEANUP_STATE *state)
     return cleanup_finish(state);
 }
 
-/* The file as text: one line per record, "T:data". */
+/* envelope(from), the NORM lines (up to a null), finish() with status 0;
+ * returns the file as text (dump()). */
 static char *
-dump(CLEANUP_STATE *state)
+message(CLEANUP_STATE *state, const char *from, const char *const *lines)
 {
-    VSTRING *out = vstring_alloc(VSTRING_UNLIMITED);
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    int     type;
-
-    stream_seek(state->dst, 0);
-    while ((type = rec_get(state->dst, buf, REC_MAX_DEFAULT)) >= 0)
-        vstring_sprintf_append(out, "%c:%s\n", type, STR(buf));
-    CHECK_INT(type, REC_TYPE_EOF);
-    vstring_free(buf);
-    return vstring_export(out);
+    envelope(state, from);
+    for (; *lines; lines++)
+        put(state, REC_TYPE_NORM, *lines);
+    CHECK_INT(finish(state), 0);
+    return dump(state);
 }
 
 static void
@@ -104,13 +62,12 @@ UNIT_TEST(adds_missing_headers)
     CLEANUP_STATE *state = setup(NULL);
     char   *text;
 
-    envelope(state, "sender");
-    put(state, REC_TYPE_NORM, "Subject: hi");
-    put(state, REC_TYPE_NORM, "Return-Path: <evil@example>");
-    put(state, REC_TYPE_NORM, "");
-    put(state, REC_TYPE_NORM, "body");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "sender", (const char *const[]) {
+        "Subject: hi",
+        "Return-Path: <evil@example>",
+        "",
+        "body",
+        0});
     CHECK(strstr(text, "S:sender@example.com\n") != NULL);
     CHECK(strstr(text, "R:u@x.example\n") != NULL);
     CHECK(strstr(text, "O:") == NULL);          /* recipient unchanged */
@@ -133,13 +90,12 @@ UNIT_TEST(keeps_present_headers)
     CLEANUP_STATE *state = setup(NULL);
     char   *text;
 
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Message-ID: <x@y>");
-    put(state, REC_TYPE_NORM, "Date: Sun, 22 Nov 2026 07:17:53 +0000");
-    put(state, REC_TYPE_NORM, "From: A <a@b.example>");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Message-ID: <x@y>",
+        "Date: Sun, 22 Nov 2026 07:17:53 +0000",
+        "From: A <a@b.example>",
+        "",
+        0});
     CHECK(strstr(text, "Message-Id:") == NULL);
     CHECK(strstr(text, "N:Date:") != NULL && strstr(strstr(text, "N:Date:") + 1, "N:Date:") == NULL);
     CHECK(strstr(text, "N:From: A <a@b.example>\nN:\nX:") != NULL);
@@ -153,10 +109,9 @@ UNIT_TEST(remote_context_adds_nothing)
     char   *text;
 
     put(state, REC_TYPE_ATTR, "rewrite_context=remote");
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: x");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Subject: x",
+        0});
     CHECK(strstr(text, "A:rewrite_context=remote\n") != NULL);
     CHECK(strstr(text, "Message-Id") == NULL && strstr(text, "Date:") == NULL);
     CHECK(strstr(text, "N:Subject: x\nX:") != NULL);
@@ -173,11 +128,7 @@ UNIT_TEST(folded_and_long_lines)
     memset(longline, 'a', sizeof(longline) - 1);
     longline[sizeof(longline) - 1] = 0;
     envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: one");
-    put(state, REC_TYPE_NORM, "\ttwo");
-    put(state, REC_TYPE_CONT, "X-Long: ");
-    put(state, REC_TYPE_NORM, "value");
-    put(state, REC_TYPE_NORM, "");
+    put_records(state, "N:Subject: one\nN:\ttwo\nL:X-Long: \nN:value\nN:\n");
     put(state, REC_TYPE_NORM, longline);
     CHECK_INT(finish(state), 0);
     text = dump(state);
@@ -207,12 +158,11 @@ UNIT_TEST(stray_cr_lf)
     CLEANUP_STATE *state = setup(NULL);
     char   *text;
 
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: a\rb");
-    put(state, REC_TYPE_NORM, "");
-    put(state, REC_TYPE_NORM, "x\ny\r");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Subject: a\rb",
+        "",
+        "x\ny\r",
+        0});
     CHECK(strstr(text, "N:Subject: a b\n") != NULL);
     CHECK(strstr(text, "N:x y \n") != NULL);
     free(text);
@@ -336,12 +286,11 @@ UNIT_TEST(resent_and_fullname)
     char   *text;
 
     CHECK_INT(put(state, REC_TYPE_FULL, "Joe Q. Public"), 0);
-    envelope(state, "joe");
-    put(state, REC_TYPE_NORM, "Message-Id: <orig@x>");
-    put(state, REC_TYPE_NORM, "Resent-To: someone@x.example");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "joe", (const char *const[]) {
+        "Message-Id: <orig@x>",
+        "Resent-To: someone@x.example",
+        "",
+        0});
     CHECK(strstr(text, "N:Resent-Message-Id: <") != NULL);
     CHECK(strstr(text, "N:Resent-Date: ") != NULL);
     CHECK(strstr(text, "N:Resent-From: \"Joe Q. Public\" <joe@example.com>\nN:\n") != NULL);
@@ -351,10 +300,9 @@ UNIT_TEST(resent_and_fullname)
 
     state = setup("header_from_format = obsolete\n");
     CHECK_INT(put(state, REC_TYPE_FULL, "Joe (Q) Public"), 0);
-    envelope(state, "joe");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "joe", (const char *const[]) {
+        "",
+        0});
     CHECK(strstr(text, "N:From: joe@example.com (Joe Q Public)\n") != NULL);
     free(text);
     done(state);
@@ -365,12 +313,11 @@ UNIT_TEST(header_size_limit)
     CLEANUP_STATE *state = setup("header_size_limit = 64\n");
     char   *text;
 
-    envelope(state, "a@b.example");
-    put(state, REC_TYPE_NORM, "Subject: 0123456789012345678901234567890123456789");
-    put(state, REC_TYPE_NORM, " 0123456789012345678901234567890123456789");
-    put(state, REC_TYPE_NORM, "");
-    CHECK_INT(finish(state), 0);
-    text = dump(state);
+    text = message(state, "a@b.example", (const char *const[]) {
+        "Subject: 0123456789012345678901234567890123456789",
+        " 0123456789012345678901234567890123456789",
+        "",
+        0});
     /* The logical header is cut at 64 bytes; the excess is dropped. */
     CHECK(strstr(text, "N:Subject: 0123456789012345678901234567890123456789\nN: 0123456789012\n")
           != NULL);

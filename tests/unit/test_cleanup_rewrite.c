@@ -6,71 +6,25 @@
  * address rewriting, header_checks/body_checks actions and MIME part
  * headers; plus addr_map and header_addr_rewrite directly.
  */
-#include <stdlib.h>
-#include <unistd.h>
-
-#include "../../cleanup/cleanup_envelope.c"
-#include "../../cleanup/cleanup_message.c"
-#include "../../cleanup/cleanup_out.c"
-#include "../../cleanup/cleanup_map.c"
-#include "../../cleanup/cleanup_checks.c"
-#include "../../cleanup/cleanup_bounce.c"
-#include "../../cleanup/cleanup_params.c"
-#include "mail_params.h"
 #include "unit.h"
-
-static int
-test_rewrite(const char *rule, const char *addr, VSTRING *out)
-{
-    rewrite_addr(rule, addr, out);
-    return 0;
-}
+#include "cleanup_fixture.h"
 
 static CLEANUP_STATE *
 setup(const char *extra, int flags)
 {
-    char    path[] = "/tmp/test_cleanup_rw.XXXXXX";
-    int     fd = mkstemp(path);
-    CLEANUP_STATE *state;
-
-    msg_init("cleanup", MSG_STDERR | MSG_NOSYSLOG);
-    unlink(path);
-    config_reset();
-    config_load_text("myhostname = mail.example.com\nmydomain = example.com\n"
-                     "myorigin = $mydomain\nmydestination = $myhostname, $mydomain\n"
-                     "inet_interfaces = 127.0.0.1\n", "test");
-    if (extra)
-        config_load_text(extra, "test-extra");
-    mail_params_init();
-    cleanup_params_init();
-    resolve_params_init();             /* rewrite_addr() (test_rewrite) */
-    cc.loaded = cm.loaded = 0;                  /* tables are opened once per process */
-    state = cleanup_state_alloc("3F2A81C0B7", stream_fdopen(fd));
-    state->rewrite = test_rewrite;
-    state->flags = flags;
-    CHECK_INT(cleanup_start(state), 0);
-    return state;
-}
-
-static int
-put(CLEANUP_STATE *state, int type, const char *text)
-{
-    return cleanup_record(state, type, text, strlen(text));
+    return cleanup_test_setup("myhostname = mail.example.com\nmydomain = example.com\n"
+                              "myorigin = $mydomain\nmydestination = $myhostname, $mydomain\n"
+                              "inet_interfaces = 127.0.0.1\n", extra, flags);
 }
 
 /* Run one message: sender, recipients (NULL-terminated), header/body lines. */
 static char *
 run_message(CLEANUP_STATE *state, const char *from, const char **rcpts, const char **lines)
 {
-    VSTRING *out = vstring_alloc(VSTRING_UNLIMITED);
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    int     type;
+    char   *text;
 
-    put(state, REC_TYPE_TIME, "1795000000 123");
-    put(state, REC_TYPE_ATTR, "client_name=client.example");
-    put(state, REC_TYPE_ATTR, "client_addr=192.0.2.1");
-    put(state, REC_TYPE_ATTR, "protocol_name=ESMTP");
-    put(state, REC_TYPE_ATTR, "helo_name=helo.example");
+    put_records(state, "T:1795000000 123\nA:client_name=client.example\nA:client_addr=192.0.2.1\n"
+                "A:protocol_name=ESMTP\nA:helo_name=helo.example\n");
     put(state, REC_TYPE_FROM, from);
     for (; *rcpts; rcpts++)
         put(state, REC_TYPE_RCPT, *rcpts);
@@ -80,12 +34,9 @@ run_message(CLEANUP_STATE *state, const char *from, const char **rcpts, const ch
     put(state, REC_TYPE_XTRA, "");
     put(state, REC_TYPE_END, "");
     cleanup_finish(state);
-    stream_seek(state->dst, 0);
-    while ((type = rec_get(state->dst, buf, REC_MAX_DEFAULT)) >= 0)
-        vstring_sprintf_append(out, "%c:%s\n", type, STR(buf));
-    vstring_free(buf);
+    text = dump(state);
     stream_close(state->dst);
-    return vstring_export(out);
+    return text;
 }
 
 static int

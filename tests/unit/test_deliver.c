@@ -31,16 +31,9 @@ make_queue_file(void)
     if (mkdtemp(dir) == NULL || chdir(dir) < 0 || mkdir("active", 0700) < 0)
         return -1;
     s = stream_open("active/ABC123", O_CREAT | O_RDWR | O_TRUNC, 0600);
-    rec_puts(s, REC_TYPE_FROM, "sender@example.com");
-    rec_puts(s, REC_TYPE_RCPT, "user@example.com");
-    rec_puts(s, REC_TYPE_MESG, "");
+    unit_put_records(s, "S:sender@example.com\nR:user@example.com\nM:\n");
     offset = stream_tell(s);
-    rec_puts(s, REC_TYPE_NORM, "Subject: hi");
-    rec_puts(s, REC_TYPE_NORM, "");
-    rec_puts(s, REC_TYPE_CONT, "long ");
-    rec_puts(s, REC_TYPE_NORM, "line");
-    rec_puts(s, REC_TYPE_XTRA, "");
-    rec_puts(s, REC_TYPE_END, "");
+    unit_put_records(s, "N:Subject: hi\nN:\nL:long \nN:line\nX:\nE:\n");
     stream_close(s);
     return offset;
 }

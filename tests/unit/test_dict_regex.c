@@ -53,6 +53,17 @@ get(DICT *d, const char *key)
     return st == MAP_FOUND ? value : st == MAP_NOTFOUND ? "-" : "FAIL";
 }
 
+/* Each row: a key and get()'s answer for it, in order; the last row {0}. */
+static void
+check_lookups(DICT *d, const char *const (*rows)[2])
+{
+    for (; rows[0][0]; rows++) {
+        unit_case = rows[0][0];
+        CHECK_STR(get(d, rows[0][0]), rows[0][1]);
+    }
+    unit_case = 0;
+}
+
 static void
 check_regex_basics(const char *type)
 {
@@ -67,15 +78,18 @@ check_regex_basics(const char *type)
                       "  continued result\n"
                       "/^last/ last\n");
 
-    CHECK_STR(get(d, "user@foo.example"), "OK foo");
-    CHECK_STR(get(d, "USER@Foo.Example"), "OK Foo");
-    CHECK_STR(get(d, "Case@x"), "case-sensitive");
-    CHECK_STR(get(d, "CASE@X"), "folded");
-    CHECK_STR(get(d, "nodots"), "no-dot");
-    CHECK_STR(get(d, "a.aabbb"), "-");
-    CHECK_STR(get(d, "multi.x"), "continued result");
-    CHECK_STR(get(d, "last.x"), "last");
-    CHECK_STR(get(d, "nothing.here"), "-");
+    check_lookups(d, (const char *const[][2]) {
+        {"user@foo.example", "OK foo"},
+        {"USER@Foo.Example", "OK Foo"},
+        {"Case@x", "case-sensitive"},
+        {"CASE@X", "folded"},
+        {"nodots", "no-dot"},
+        {"a.aabbb", "-"},
+        {"multi.x", "continued result"},
+        {"last.x", "last"},
+        {"nothing.here", "-"},
+        {0},
+    });
     dict_close(d);
     d = table(type, "/^(a+)(b+)$/ ${2}-$(1) $$5\n");
     CHECK_STR(get(d, "aabbb"), "bbb-aa $5");
@@ -105,10 +119,13 @@ check_if_endif(const char *type)
                       "/^admin@/ other-admin\n"
                       "/./ any\n");
 
-    CHECK_STR(get(d, "admin@a.example"), "admin-of-example");
-    CHECK_STR(get(d, "admin@a.test"), "other-admin");
-    CHECK_STR(get(d, "joe@b.example"), "b:joe");
-    CHECK_STR(get(d, "spammer@b.example"), "any");
+    check_lookups(d, (const char *const[][2]) {
+        {"admin@a.example", "admin-of-example"},
+        {"admin@a.test", "other-admin"},
+        {"joe@b.example", "b:joe"},
+        {"spammer@b.example", "any"},
+        {0},
+    });
     dict_close(d);
 }
 
@@ -135,9 +152,12 @@ UNIT_TEST(test_bad_rules_skipped)
                       "/good/ fine\n"
                       "endif\n");
 
-    CHECK_STR(get(d, "good"), "fine");
-    CHECK_STR(get(d, "y"), "-");
-    CHECK_STR(get(d, "no-result"), "-");
+    check_lookups(d, (const char *const[][2]) {
+        {"good", "fine"},
+        {"y", "-"},
+        {"no-result", "-"},
+        {0},
+    });
     dict_close(d);
     d = table("regexp", "/a[/ broken\n/b/ fine\n");
     CHECK_STR(get(d, "b"), "fine");
@@ -199,15 +219,18 @@ UNIT_TEST(test_cidr)
                       "[::1] v6 loopback\n"
                       "!127.0.0.0/8 not-loopback $1\n");
 
-    CHECK_STR(get(d, "127.0.0.5"), "REJECT five");
-    CHECK_STR(get(d, "127.0.0.6"), "OK low");
-    CHECK_STR(get(d, "127.0.0.9"), "-");
-    CHECK_STR(get(d, "10.200.1.1"), "DUNNO ten");
-    CHECK_STR(get(d, "192.168.1.7"), "not-loopback $1");
-    CHECK_STR(get(d, "2001:DB8:1::5"), "v6 doc");
-    CHECK_STR(get(d, "::1"), "v6 loopback");
-    CHECK_STR(get(d, "2001:db9::1"), "not-loopback $1");
-    CHECK_STR(get(d, "not an address"), "-");
+    check_lookups(d, (const char *const[][2]) {
+        {"127.0.0.5", "REJECT five"},
+        {"127.0.0.6", "OK low"},
+        {"127.0.0.9", "-"},
+        {"10.200.1.1", "DUNNO ten"},
+        {"192.168.1.7", "not-loopback $1"},
+        {"2001:DB8:1::5", "v6 doc"},
+        {"::1", "v6 loopback"},
+        {"2001:db9::1", "not-loopback $1"},
+        {"not an address", "-"},
+        {0},
+    });
     dict_close(d);
 }
 
@@ -222,10 +245,13 @@ UNIT_TEST(test_cidr_if_endif)
                       "endif\n"
                       "0.0.0.0/0 world\n");
 
-    CHECK_STR(get(d, "10.1.2.3"), "ten-one");
-    CHECK_STR(get(d, "10.3.2.3"), "ten-other");
-    CHECK_STR(get(d, "10.2.2.3"), "world");
-    CHECK_STR(get(d, "8.8.8.8"), "world");
+    check_lookups(d, (const char *const[][2]) {
+        {"10.1.2.3", "ten-one"},
+        {"10.3.2.3", "ten-other"},
+        {"10.2.2.3", "world"},
+        {"8.8.8.8", "world"},
+        {0},
+    });
     dict_close(d);
 }
 

@@ -100,15 +100,10 @@ UNIT_TEST(test_copy_mbox)
     setenv("TZ", "UTC", 1);
     close(fd);
     memset(&req, 0, sizeof(req));
-    rec_puts(s, REC_TYPE_MESG, "");
+    unit_put_records(s, "M:\n");
     req.offset = (long) stream_tell(s);
-    rec_puts(s, REC_TYPE_NORM, "Subject: From here");
-    rec_puts(s, REC_TYPE_NORM, "");
-    rec_puts(s, REC_TYPE_NORM, "From the start");
-    rec_puts(s, REC_TYPE_CONT, "a long From ");
-    rec_puts(s, REC_TYPE_NORM, "line");
-    rec_puts(s, REC_TYPE_NORM, " From indented");
-    rec_puts(s, REC_TYPE_XTRA, "");
+    unit_put_records(s, "N:Subject: From here\nN:\nN:From the start\nL:a long From \n"
+                     "N:line\nN: From indented\nX:\n");
     stream_flush(s);
     req.fp = s;
     req.queue_id = "X";

@@ -10,17 +10,7 @@
 #include "unit.h"
 #include "config.h"
 #include "msg.h"
-#include "../../qmgr/qmgr_param.c"
-#include "../../qmgr/qmgr_message.c"
-#include "../../qmgr/qmgr_log.c"
-#include "../../qmgr/qmgr_bounce.c"
-#include "../../qmgr/qmgr_transport.c"
-#include "../../qmgr/qmgr_queue.c"
-#include "../../qmgr/qmgr_entry.c"
-#include "../../qmgr/qmgr_scan.c"
-#include "../../qmgr/qmgr_sched.c"
-#include "../../qmgr/qmgr_deliver.c"
-#include "../../qmgr/qmgr_warn.c"
+#include "qmgr_fixture.h"
 
 UNIT_TEST(backoff_clamps_to_min)
 {

@@ -8,46 +8,14 @@
  * The qmgr sources are compiled in directly (everything but main()), in
  * a private temporary queue directory; the resolver is a stand-in.
  */
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include "mail_params.h"
 #include "unit.h"
-#include "config.h"
-#include "msg.h"
-#include "record.h"
-#include "../../qmgr/qmgr_param.c"
-#include "../../qmgr/qmgr_message.c"
-#include "../../qmgr/qmgr_log.c"
-#include "../../qmgr/qmgr_bounce.c"
-#include "../../qmgr/qmgr_transport.c"
-#include "../../qmgr/qmgr_queue.c"
-#include "../../qmgr/qmgr_entry.c"
-#include "../../qmgr/qmgr_scan.c"
-#include "../../qmgr/qmgr_sched.c"
-#include "../../qmgr/qmgr_deliver.c"
-#include "../../qmgr/qmgr_warn.c"
-
-static long rcpt_off[256];
+#include "qmgr_fixture.h"
 
 /* A temporary queue directory as cwd, parameters at their defaults. */
 static void
 setup(void)
 {
-    char    tmpl[] = "/tmp/test_qmgr.XXXXXX";
-    const char *dirs[] = {"incoming", "active", "deferred", "corrupt", "bounce",
-                          "defer", "private", 0};
-
-    msg_init("qmgr", MSG_STDERR | MSG_NOSYSLOG);
-    if (mkdtemp(tmpl) == 0 || chdir(tmpl) < 0)
-        abort();
-    for (int i = 0; dirs[i]; i++)
-        mkdir(dirs[i], 0700);
-    config_reset();
-    config_load_text("", "test");
-    mail_params_init();
-    qmgr_params_init();
+    qmgr_test_setup("");
 }
 
 /* Write queue/id: n recipients; the first done_first are already DONE. */
@@ -55,37 +23,7 @@ static void
 write_queue_file(const char *queue, const char *id, const char *sender,
                  const char **rcpts, int n, time_t arrival, int done_first)
 {
-    VSTRING *path = vstring_alloc(256);
-    STREAM *s;
-    long    data_off, xtra_off, size = 0;
-    const char *body[] = {"Subject: test", "", "hello", 0};
-
-    s = stream_open(queue_path(path, queue, id), O_RDWR | O_CREAT | O_TRUNC, 0700);
-    CHECK(s != 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L);
-    rec_printf(s, REC_TYPE_TIME, "%ld 0", (long) arrival);
-    rec_puts(s, REC_TYPE_ATTR, "encoding=8bitmime");
-    rec_puts(s, REC_TYPE_ATTR, "client_addr=192.0.2.1");
-    rec_puts(s, REC_TYPE_FROM, sender);
-    for (int i = 0; i < n; i++) {
-        if (i == 0)
-            rec_puts(s, REC_TYPE_ORCP, "First@Example.COM");
-        rcpt_off[i] = (long) stream_tell(s);
-        rec_puts(s, i < done_first ? REC_TYPE_DONE : REC_TYPE_RCPT, rcpts[i]);
-    }
-    rec_puts(s, REC_TYPE_MESG, "");
-    data_off = (long) stream_tell(s);
-    for (int i = 0; body[i]; i++) {
-        rec_puts(s, REC_TYPE_NORM, body[i]);
-        size += (long) strlen(body[i]) + 1;
-    }
-    xtra_off = (long) stream_tell(s);
-    rec_puts(s, REC_TYPE_XTRA, "");
-    rec_puts(s, REC_TYPE_END, "");
-    stream_seek(s, 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, size, data_off, (long) n, xtra_off);
-    CHECK(stream_close(s) == 0);
-    vstring_free(path);
+    qmgr_test_write(queue, id, sender, rcpts, n, arrival, done_first, 0);
 }
 
 /* Stand-in resolver: *.local.test -> local, "bad" -> syntax error,
@@ -123,33 +61,11 @@ file_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
-static int
-entry_count(QMGR_QUEUE *q)
-{
-    int     n = 0;
-
-    for (QMGR_ENTRY *e = q ? q->todo_head : 0; e; e = e->next)
-        n++;
-    return n;
-}
-
 /* Load active/id into the active list and group it, as the scan does. */
 static QMGR_MESSAGE *
 activate(const char *id)
 {
-    const char *why;
-    QMGR_MESSAGE *msg = qmgr_message_read(QUEUE_ACTIVE, id, &why);
-
-    if (msg == 0)
-        return 0;
-    msg->next = qmgr_message_list;
-    if (qmgr_message_list)
-        qmgr_message_list->prev = msg;
-    qmgr_message_list = msg;
-    qmgr_message_count++;
-    qmgr_message_resolve_fn = fake_resolve;
-    qmgr_message_group(msg);
-    return msg;
+    return qmgr_test_activate(id, fake_resolve);
 }
 
 /* Finish every entry of every queue with the given status. */
@@ -191,7 +107,7 @@ UNIT_TEST(read_envelope)
     CHECK_STR(msg->rcpt[0].orig_rcpt, "First@Example.COM");
     CHECK_STR(msg->rcpt[1].orig_rcpt, "");
     for (int i = 0; i < 3; i++)
-        CHECK_INT(msg->rcpt[i].offset, rcpt_off[i]);
+        CHECK_INT(msg->rcpt[i].offset, qmgr_test_rcpt_off[i]);
     qmgr_message_free(msg);
 }
 
@@ -225,13 +141,13 @@ UNIT_TEST(mark_done)
 
     setup();
     write_queue_file("active", "M1", "s@x.test", r, 3, 1000, 0);
-    offs[0] = rcpt_off[0];
-    offs[1] = rcpt_off[2];
+    offs[0] = qmgr_test_rcpt_off[0];
+    offs[1] = qmgr_test_rcpt_off[2];
     CHECK_INT(qmgr_message_mark_done("active", "M1", offs, 2), 0);
     fd = open("active/M1", O_RDONLY);
-    CHECK(pread(fd, &ch, 1, rcpt_off[2]) == 1);
+    CHECK(pread(fd, &ch, 1, qmgr_test_rcpt_off[2]) == 1);
     CHECK_INT(ch, REC_TYPE_DONE);
-    CHECK(pread(fd, &ch, 1, rcpt_off[1]) == 1);
+    CHECK(pread(fd, &ch, 1, qmgr_test_rcpt_off[1]) == 1);
     CHECK_INT(ch, REC_TYPE_RCPT);
     close(fd);
     /* idempotent: marking again is fine */
@@ -303,17 +219,17 @@ UNIT_TEST(group_recipient_limit)
     CHECK_INT(tr->rcpt_limit, 50);
     q = qmgr_queue_find(tr, "example.com", "", 0);
     CHECK(q != 0);
-    CHECK_INT(entry_count(q), 3);       /* 121 recipients: 50 + 50 + 21 */
+    CHECK_INT(qmgr_test_entries(q), 3);       /* 121 recipients: 50 + 50 + 21 */
     if (q && q->todo_head) {
         CHECK_INT(q->todo_head->rcpt_count, 50);
         CHECK_INT(q->todo_tail->rcpt_count, 21);
     }
-    CHECK_INT(entry_count(qmgr_queue_find(tr, "other.org", "", 0)), 1);
+    CHECK_INT(qmgr_test_entries(qmgr_queue_find(tr, "other.org", "", 0)), 1);
     /* local: one recipient per request, one queue per recipient */
     tr = qmgr_transport_find("local", 0);
     CHECK(tr != 0);
-    CHECK_INT(entry_count(qmgr_queue_find(tr, "a@local.test\nlocal.test", "", 0)), 2);
-    CHECK_INT(entry_count(qmgr_queue_find(tr, "b@local.test\nlocal.test", "", 0)), 1);
+    CHECK_INT(qmgr_test_entries(qmgr_queue_find(tr, "a@local.test\nlocal.test", "", 0)), 2);
+    CHECK_INT(qmgr_test_entries(qmgr_queue_find(tr, "b@local.test\nlocal.test", "", 0)), 1);
     CHECK_INT(msg->refcount, 7);
 }
 
@@ -336,7 +252,7 @@ UNIT_TEST(group_bad_and_failed)
     CHECK(file_exists("bounce/B1"));
     CHECK(file_exists("defer/B1"));
     fd = open("active/B1", O_RDONLY);
-    CHECK(pread(fd, &ch, 1, rcpt_off[0]) == 1);
+    CHECK(pread(fd, &ch, 1, qmgr_test_rcpt_off[0]) == 1);
     CHECK_INT(ch, REC_TYPE_DONE);       /* bounce logged, then DONE */
     close(fd);
     /* the deliverable one is sent: the message is deferred for the other */

@@ -10,45 +10,8 @@
  * The qmgr sources are compiled in directly, in a private temporary
  * queue directory; the resolver is a stand-in (every domain -> smtp).
  */
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include "mail_params.h"
 #include "unit.h"
-#include "config.h"
-#include "msg.h"
-#include "record.h"
-#include "../../qmgr/qmgr_param.c"
-#include "../../qmgr/qmgr_message.c"
-#include "../../qmgr/qmgr_log.c"
-#include "../../qmgr/qmgr_bounce.c"
-#include "../../qmgr/qmgr_transport.c"
-#include "../../qmgr/qmgr_queue.c"
-#include "../../qmgr/qmgr_entry.c"
-#include "../../qmgr/qmgr_scan.c"
-#include "../../qmgr/qmgr_sched.c"
-#include "../../qmgr/qmgr_deliver.c"
-#include "../../qmgr/qmgr_warn.c"
-
-static void
-setup(const char *maincf)
-{
-    char    tmpl[] = "/tmp/test_qmgr_sched.XXXXXX";
-    const char *dirs[] = {"incoming", "active", "deferred", "corrupt", "bounce",
-                          "defer", "private", 0};
-
-    msg_init("qmgr", MSG_STDERR | MSG_NOSYSLOG);
-    if (mkdtemp(tmpl) == 0 || chdir(tmpl) < 0)
-        abort();
-    for (int i = 0; dirs[i]; i++)
-        mkdir(dirs[i], 0700);
-    config_reset();
-    config_load_text(maincf, "test");
-    mail_params_init();
-    qmgr_params_init();
-    qmgr_transport_list = 0;        /* forget earlier setups (leaked: a test) */
-}
+#include "qmgr_fixture.h"
 
 static int
 fake_resolve(const char *sender, const char *addr, VSTRING *transport,
@@ -73,39 +36,13 @@ new_queue(const char *transport, const char *dest)
 static QMGR_MESSAGE *
 activate(const char *id, const char **rcpts, int n)
 {
-    VSTRING *path = vstring_alloc(256);
-    STREAM *s = stream_open(queue_path(path, "active", id), O_RDWR | O_CREAT | O_TRUNC, 0700);
-    long    data_off, xtra_off;
-    const char *why;
     QMGR_MESSAGE *msg;
 
-    CHECK(s != 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L);
-    rec_printf(s, REC_TYPE_TIME, "%ld 0", (long) time((time_t *) 0));
-    rec_puts(s, REC_TYPE_FROM, "sender@example.org");
-    for (int i = 0; i < n; i++)
-        rec_puts(s, REC_TYPE_RCPT, rcpts[i]);
-    rec_puts(s, REC_TYPE_MESG, "");
-    data_off = (long) stream_tell(s);
-    rec_puts(s, REC_TYPE_NORM, "hello");
-    xtra_off = (long) stream_tell(s);
-    rec_puts(s, REC_TYPE_XTRA, "");
-    rec_puts(s, REC_TYPE_END, "");
-    stream_seek(s, 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 6L, data_off, (long) n, xtra_off);
-    CHECK(stream_close(s) == 0);
-    vstring_free(path);
-    msg = qmgr_message_read(QUEUE_ACTIVE, id, &why);
+    qmgr_test_write("active", id, "sender@example.org", rcpts, n, time(0), 0, 0);
+    msg = qmgr_test_activate(id, fake_resolve);
     CHECK(msg != 0);
     if (msg == 0)
         abort();
-    msg->next = qmgr_message_list;
-    if (qmgr_message_list)
-        qmgr_message_list->prev = msg;
-    qmgr_message_list = msg;
-    qmgr_message_count++;
-    qmgr_message_resolve_fn = fake_resolve;
-    qmgr_message_group(msg);
     return msg;
 }
 
@@ -126,12 +63,12 @@ slurp(const char *path, char *buf, size_t len)
 
 UNIT_TEST(window_initial)
 {
-    setup("");
+    qmgr_test_setup("");
     CHECK_INT(new_queue("smtp", "a.test")->window, 5);
     CHECK_INT(new_queue("local", "u")->window, 2);         /* limit 2 */
-    setup("initial_destination_concurrency = 3\n"
-          "relay_initial_destination_concurrency = 7\n"
-          "relay_destination_concurrency_limit = 6\n");
+    qmgr_test_setup("initial_destination_concurrency = 3\n"
+                    "relay_initial_destination_concurrency = 7\n"
+                    "relay_destination_concurrency_limit = 6\n");
     CHECK_INT(new_queue("smtp", "a.test")->window, 3);
     CHECK_INT(new_queue("relay", "a.test")->window, 6);
 }
@@ -140,7 +77,7 @@ UNIT_TEST(window_positive_feedback)
 {
     QMGR_QUEUE *q;
 
-    setup("");
+    qmgr_test_setup("");
     q = new_queue("smtp", "a.test");
     for (int i = 0; i < 3; i++)
         qmgr_queue_feedback(q, QMGR_FEEDBACK_OK, 0, 0, 0);
@@ -151,7 +88,7 @@ UNIT_TEST(window_positive_feedback)
     qmgr_queue_feedback(q, QMGR_FEEDBACK_NONE, 0, 0, 0);
     CHECK_INT(q->window, 20);
 
-    setup("smtp_destination_concurrency_positive_feedback = 1/concurrency\n");
+    qmgr_test_setup("smtp_destination_concurrency_positive_feedback = 1/concurrency\n");
     q = new_queue("smtp", "a.test");
     for (int i = 0; i < 4; i++)
         qmgr_queue_feedback(q, QMGR_FEEDBACK_OK, 0, 0, 0);
@@ -159,14 +96,14 @@ UNIT_TEST(window_positive_feedback)
     qmgr_queue_feedback(q, QMGR_FEEDBACK_OK, 0, 0, 0);
     CHECK_INT(q->window, 6);                /* a whole window of good deliveries */
 
-    setup("default_destination_concurrency_positive_feedback = 1/2\n");
+    qmgr_test_setup("default_destination_concurrency_positive_feedback = 1/2\n");
     q = new_queue("smtp", "a.test");
     qmgr_queue_feedback(q, QMGR_FEEDBACK_OK, 0, 0, 0);
     CHECK_INT(q->window, 5);                /* at the end of a run of 2 */
     qmgr_queue_feedback(q, QMGR_FEEDBACK_OK, 0, 0, 0);
     CHECK_INT(q->window, 6);
 
-    setup("default_destination_concurrency_positive_feedback = 2\n");
+    qmgr_test_setup("default_destination_concurrency_positive_feedback = 2\n");
     q = new_queue("smtp", "a.test");
     CHECK(q->transport->pos_feedback == 1); /* out of range: the default */
 }
@@ -175,7 +112,7 @@ UNIT_TEST(window_negative_feedback)
 {
     QMGR_QUEUE *q;
 
-    setup("default_destination_concurrency_failed_cohort_limit = 0\n");
+    qmgr_test_setup("default_destination_concurrency_failed_cohort_limit = 0\n");
     q = new_queue("smtp", "a.test");
     qmgr_queue_feedback(q, QMGR_FEEDBACK_FAIL, "4.4.1", "connect to a.test", 100);
     CHECK_INT(q->window, 4);                /* -1 per failure */
@@ -185,8 +122,8 @@ UNIT_TEST(window_negative_feedback)
     qmgr_queue_feedback(q, QMGR_FEEDBACK_OK, 0, 0, 100);
     CHECK_INT(q->window, 2);
 
-    setup("default_destination_concurrency_failed_cohort_limit = 0\n"
-          "default_destination_concurrency_negative_feedback = 1/4\n");
+    qmgr_test_setup("default_destination_concurrency_failed_cohort_limit = 0\n"
+                    "default_destination_concurrency_negative_feedback = 1/4\n");
     q = new_queue("smtp", "a.test");
     qmgr_queue_feedback(q, QMGR_FEEDBACK_FAIL, "4.4.1", "x", 100);
     CHECK_INT(q->window, 4);                /* at the start of a run of 4 */
@@ -201,7 +138,7 @@ UNIT_TEST(dead_after_failed_cohort)
 {
     QMGR_QUEUE *q;
 
-    setup("");
+    qmgr_test_setup("");
     q = new_queue("smtp", "a.test");
     /* 1/5 + 1/4 + 1/3 = 0.78, then + 1/2 >= 1: dead at the 4th failure */
     for (int i = 0; i < 3; i++)
@@ -241,8 +178,8 @@ UNIT_TEST(dead_defers_recipients)
     QMGR_MESSAGE *m1, *m2;
     QMGR_ENTRY *e;
 
-    setup("default_destination_concurrency_failed_cohort_limit = 1\n"
-          "initial_destination_concurrency = 1\n");
+    qmgr_test_setup("default_destination_concurrency_failed_cohort_limit = 1\n"
+                    "initial_destination_concurrency = 1\n");
     m1 = activate("SCHED1", r1, 2);
     q = qmgr_queue_find(qmgr_transport_find("smtp", 0), "dead.test", "dead.test", 0);
     CHECK(q != 0);
@@ -280,7 +217,7 @@ UNIT_TEST(dead_defers_waiting_entries)
     QMGR_QUEUE *q;
     QMGR_MESSAGE *m;
 
-    setup("");
+    qmgr_test_setup("");
     m = activate("SCHED3", r, 1);
     q = qmgr_queue_find(qmgr_transport_find("smtp", 0), "dead.test", "dead.test", 0);
     CHECK(q != 0 && q->todo_head != 0);
@@ -306,7 +243,7 @@ UNIT_TEST(entry_verdicts)
     QMGR_ENTRY *e;
     const char *dsn, *reason;
 
-    setup("");
+    qmgr_test_setup("");
     m = activate("SCHED4", r, 2);
     e = m->refcount ? qmgr_transport_find("smtp", 0)->queues->todo_head : 0;
     CHECK(e != 0 && e->rcpt_count == 2);

@@ -190,6 +190,27 @@ setup(DELIVER_REQUEST *req, DELIVER_RCPT *rcpt, int nrcpt, const char *nexthop, 
     smtp_params_init(lmtp);
 }
 
+/*
+ * Deliver the nrcpt recipients in rcpt (lmtp as in setup()) to a server
+ * that follows script s; kill_server: stop it then (it would wait for
+ * more), else it ends by itself.
+ */
+static void
+deliver_to(const SCRIPT *s, DELIVER_RCPT *rcpt, int nrcpt, int lmtp, int kill_server)
+{
+    DELIVER_REQUEST req;
+    char    nexthop[64];
+    pid_t   pid;
+    int     port = srv_start(s, &pid);
+
+    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
+    setup(&req, rcpt, nrcpt, nexthop, lmtp);
+    smtp_deliver(&req);
+    if (kill_server)
+        kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
 static const char *content =
     "Subject: test\r\n\r\nline one\r\n..\r\n...two dots\r\n8bit: \xc3\xa4\xc3\xb6\r\n"
     "..end\r\npieces\r\n";
@@ -204,17 +225,9 @@ UNIT_TEST(test_session_pipelining)
                              .dsn_notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE,
                              .dsn_orcpt = "rfc822;A+x@remote.test"},
                             {.address = "b@remote.test", .orig_rcpt = "", .dsn_orcpt = ""}};
-    DELIVER_REQUEST req;
-    char    nexthop[64];
-    pid_t   pid;
-    int     port;
     char   *trace;
 
-    port = srv_start(&s, &pid);
-    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
-    setup(&req, rcpt, 2, nexthop, 0);
-    smtp_deliver(&req);
-    waitpid(pid, NULL, 0);
+    deliver_to(&s, rcpt, 2, 0, 0);
     CHECK_INT(rcpt[0].status, DELIVER_SENT);
     CHECK_INT(rcpt[1].status, DELIVER_SENT);
     CHECK_STR(rcpt[0].dsn, "2.0.0");
@@ -238,17 +251,9 @@ UNIT_TEST(test_session_rcpt_reject)
         "354 go", {"250 2.0.0 Ok: queued as Q1"}};
     DELIVER_RCPT rcpt[3] = {{.address = "a@remote.test"}, {.address = "b@remote.test"},
                             {.address = "c@remote.test"}};
-    DELIVER_REQUEST req;
-    char    nexthop[64];
-    pid_t   pid;
-    int     port;
     char   *trace;
 
-    port = srv_start(&s, &pid);
-    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
-    setup(&req, rcpt, 3, nexthop, 0);
-    smtp_deliver(&req);
-    waitpid(pid, NULL, 0);
+    deliver_to(&s, rcpt, 3, 0, 0);
     CHECK_INT(rcpt[0].status, DELIVER_BOUNCE);
     CHECK_STR(rcpt[0].dsn, "5.1.1");
     CHECK_STR(rcpt[0].reason, "host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <a@remote.test>: "
@@ -267,17 +272,9 @@ UNIT_TEST(test_session_all_rejected)
     SCRIPT  s = {"220 server.test ESMTP", "250 server.test", "250 2.1.0 Ok",
         {"554 5.7.1 <a@remote.test>: Relay access denied"}, "503 5.5.1 no valid recipients", {0}};
     DELIVER_RCPT rcpt[1] = {{.address = "a@remote.test"}};
-    DELIVER_REQUEST req;
-    char    nexthop[64];
-    pid_t   pid;
-    int     port;
     char   *trace;
 
-    port = srv_start(&s, &pid);
-    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
-    setup(&req, rcpt, 1, nexthop, 0);
-    smtp_deliver(&req);
-    waitpid(pid, NULL, 0);
+    deliver_to(&s, rcpt, 1, 0, 0);
     CHECK_INT(rcpt[0].status, DELIVER_BOUNCE);
     CHECK_STR(rcpt[0].dsn, "5.7.1");
     trace = slurp(trace_path);
@@ -289,17 +286,8 @@ UNIT_TEST(test_session_greeting_4xx)
 {
     SCRIPT  s = {"421 4.3.2 Service shutting down", "", "", {0}, "", {0}};
     DELIVER_RCPT rcpt[1] = {{.address = "a@remote.test"}};
-    DELIVER_REQUEST req;
-    char    nexthop[64];
-    pid_t   pid;
-    int     port;
 
-    port = srv_start(&s, &pid);
-    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
-    setup(&req, rcpt, 1, nexthop, 0);
-    smtp_deliver(&req);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    deliver_to(&s, rcpt, 1, 0, 1);
     CHECK_INT(rcpt[0].status, DELIVER_DEFER);
     CHECK_STR(rcpt[0].dsn, "4.3.2");
     CHECK_STR(rcpt[0].reason, "host 127.0.0.1[127.0.0.1] refused to talk to me: "
@@ -338,16 +326,8 @@ UNIT_TEST(test_session_lost)
     SCRIPT  s = {"220 server.test ESMTP", "250 server.test", "250 2.1.0 Ok",
         {"250 Ok"}, "354 go", {0}};     /* no reply after the dot: EOF */
     DELIVER_RCPT rcpt[1] = {{.address = "a@remote.test"}};
-    DELIVER_REQUEST req;
-    char    nexthop[64];
-    pid_t   pid;
-    int     port;
 
-    port = srv_start(&s, &pid);
-    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
-    setup(&req, rcpt, 1, nexthop, 0);
-    smtp_deliver(&req);
-    waitpid(pid, NULL, 0);
+    deliver_to(&s, rcpt, 1, 0, 0);
     CHECK_INT(rcpt[0].status, DELIVER_DEFER);
     CHECK_STR(rcpt[0].reason, "lost connection with 127.0.0.1[127.0.0.1] while sending end "
               "of data -- message may be sent more than once");
@@ -357,17 +337,8 @@ UNIT_TEST(test_session_helo_loop)
 {
     SCRIPT  s = {"220 x ESMTP", "250 client.example.test", "", {0}, "", {0}};
     DELIVER_RCPT rcpt[1] = {{.address = "a@remote.test"}};
-    DELIVER_REQUEST req;
-    char    nexthop[64];
-    pid_t   pid;
-    int     port;
 
-    port = srv_start(&s, &pid);
-    snprintf(nexthop, sizeof(nexthop), "[127.0.0.1]:%d", port);
-    setup(&req, rcpt, 1, nexthop, 0);
-    smtp_deliver(&req);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    deliver_to(&s, rcpt, 1, 0, 1);
     CHECK_INT(rcpt[0].status, DELIVER_BOUNCE);
     CHECK_STR(rcpt[0].dsn, "5.4.6");
 }

@@ -192,70 +192,80 @@ stop_server(pid_t pid, const char *path)
     unlink(path);
 }
 
+/* One policy query test: a socket path of this process, its endpoint, a
+ * session, and the action buffer. */
+typedef struct QUERY {
+    char    path[64];
+    char   *endpoint;
+    SMTPD_STATE state;
+    VSTRING *action;
+} QUERY;
+
+static void
+query_init(QUERY *q)
+{
+    snprintf(q->path, sizeof(q->path), "/tmp/test_policy.%ld", (long) getpid());
+    q->endpoint = mem_printf("unix:%s", q->path);
+    q->action = vstring_alloc(1024);
+    fill_state(&q->state);
+}
+
+static void
+query_free(QUERY *q)
+{
+    mem_free(q->endpoint);
+    vstring_free(q->action);
+}
+
 UNIT_TEST(test_query_reuse)
 {
-    char    path[64], *endpoint;
-    SMTPD_STATE state;
-    VSTRING *action = vstring_alloc(1024);
+    QUERY   q;
     pid_t   pid;
 
-    snprintf(path, sizeof(path), "/tmp/test_policy.%ld", (long) getpid());
-    endpoint = mem_printf("unix:%s", path);
-    CHECK((pid = start_server(path, 0, 0)) > 0);
-    fill_state(&state);
-    CHECK_INT(smtpd_policy_query(&state, endpoint, action), 0);
-    CHECK_STR(STR(action), "DUNNO 1");
-    state.sender = "bad@example.com";
-    CHECK_INT(smtpd_policy_query(&state, endpoint, action), 0);
-    CHECK_STR(STR(action), "REJECT 1");         /* the same connection */
-    stop_server(pid, path);
-    mem_free(endpoint);
-    vstring_free(action);
+    query_init(&q);
+    CHECK((pid = start_server(q.path, 0, 0)) > 0);
+    CHECK_INT(smtpd_policy_query(&q.state, q.endpoint, q.action), 0);
+    CHECK_STR(STR(q.action), "DUNNO 1");
+    q.state.sender = "bad@example.com";
+    CHECK_INT(smtpd_policy_query(&q.state, q.endpoint, q.action), 0);
+    CHECK_STR(STR(q.action), "REJECT 1");       /* the same connection */
+    stop_server(pid, q.path);
+    query_free(&q);
 }
 
 UNIT_TEST(test_query_server_closed)
 {
-    char    path[64], *endpoint;
-    SMTPD_STATE state;
-    VSTRING *action = vstring_alloc(1024);
+    QUERY   q;
     pid_t   pid;
 
     config_load_text("smtpd_policy_service_retry_delay = 0s\n", "test");
-    snprintf(path, sizeof(path), "/tmp/test_policy.%ld", (long) getpid());
-    endpoint = mem_printf("unix:%s", path);
-    CHECK((pid = start_server(path, 1, 0)) > 0);
-    fill_state(&state);
-    CHECK_INT(smtpd_policy_query(&state, endpoint, action), 0);
-    CHECK_STR(STR(action), "DUNNO 1");
+    query_init(&q);
+    CHECK((pid = start_server(q.path, 1, 0)) > 0);
+    CHECK_INT(smtpd_policy_query(&q.state, q.endpoint, q.action), 0);
+    CHECK_STR(STR(q.action), "DUNNO 1");
     usleep(100000);
-    CHECK_INT(smtpd_policy_query(&state, endpoint, action), 0);
-    CHECK_STR(STR(action), "DUNNO 2");          /* reconnected */
-    stop_server(pid, path);
-    mem_free(endpoint);
-    vstring_free(action);
+    CHECK_INT(smtpd_policy_query(&q.state, q.endpoint, q.action), 0);
+    CHECK_STR(STR(q.action), "DUNNO 2");        /* reconnected */
+    stop_server(pid, q.path);
+    query_free(&q);
 }
 
 UNIT_TEST(test_query_failures)
 {
-    char    path[64], *endpoint;
-    SMTPD_STATE state;
-    VSTRING *action = vstring_alloc(1024);
+    QUERY   q;
     pid_t   pid;
 
     config_load_text("smtpd_policy_service_retry_delay = 0s\n"
                      "smtpd_policy_service_default_action = DEFER_IF_PERMIT no policy\n", "test");
-    snprintf(path, sizeof(path), "/tmp/test_policy.%ld", (long) getpid());
-    endpoint = mem_printf("unix:%s", path);
-    fill_state(&state);
-    unlink(path);
-    CHECK_INT(smtpd_policy_query(&state, endpoint, action), -1);
-    CHECK_STR(STR(action), "DEFER_IF_PERMIT no policy");
-    CHECK((pid = start_server(path, 0, 1)) > 0);
-    CHECK_INT(smtpd_policy_query(&state, endpoint, action), -1);
-    CHECK_STR(STR(action), "DEFER_IF_PERMIT no policy");
-    stop_server(pid, path);
-    mem_free(endpoint);
-    vstring_free(action);
+    query_init(&q);
+    unlink(q.path);
+    CHECK_INT(smtpd_policy_query(&q.state, q.endpoint, q.action), -1);
+    CHECK_STR(STR(q.action), "DEFER_IF_PERMIT no policy");
+    CHECK((pid = start_server(q.path, 0, 1)) > 0);
+    CHECK_INT(smtpd_policy_query(&q.state, q.endpoint, q.action), -1);
+    CHECK_STR(STR(q.action), "DEFER_IF_PERMIT no policy");
+    stop_server(pid, q.path);
+    query_free(&q);
 }
 
 UNIT_TEST(test_instance)

@@ -27,17 +27,19 @@ stream_from(const char *data)
     return stream_fdopen(p[0]);
 }
 
+/* stream_gets(s, buf, max) reads the line want (its length returned) */
+#define CHECK_GETS(s, buf, max, want) do { \
+        CHECK_INT(stream_gets((s), (buf), (max)), strlen(want)); \
+        CHECK_STR(STR(buf), (want)); } while (0)
+
 UNIT_TEST(test_gets_lines)
 {
     STREAM *s = stream_from("one\ntwo\r\nlast");
     VSTRING *buf = vstring_alloc(100);
 
-    CHECK_INT(stream_gets(s, buf, 100), 4);
-    CHECK_STR(STR(buf), "one\n");
-    CHECK_INT(stream_gets(s, buf, 100), 5);
-    CHECK_STR(STR(buf), "two\r\n");
-    CHECK_INT(stream_gets(s, buf, 100), 4);       /* no newline at EOF */
-    CHECK_STR(STR(buf), "last");
+    CHECK_GETS(s, buf, 100, "one\n");
+    CHECK_GETS(s, buf, 100, "two\r\n");
+    CHECK_GETS(s, buf, 100, "last");       /* no newline at EOF */
     CHECK_INT(stream_gets(s, buf, 100), 0);
     CHECK_INT(LEN(buf), 0);
     CHECK(stream_eof(s));
@@ -51,14 +53,10 @@ UNIT_TEST(test_gets_max)
     STREAM *s = stream_from("abcdefghij\nxy\n");
     VSTRING *buf = vstring_alloc(100);
 
-    CHECK_INT(stream_gets(s, buf, 4), 4);
-    CHECK_STR(STR(buf), "abcd");
-    CHECK_INT(stream_gets(s, buf, 4), 4);
-    CHECK_STR(STR(buf), "efgh");
-    CHECK_INT(stream_gets(s, buf, 4), 3);
-    CHECK_STR(STR(buf), "ij\n");
-    CHECK_INT(stream_gets(s, buf, 3), 3);
-    CHECK_STR(STR(buf), "xy\n");
+    CHECK_GETS(s, buf, 4, "abcd");
+    CHECK_GETS(s, buf, 4, "efgh");
+    CHECK_GETS(s, buf, 4, "ij\n");
+    CHECK_GETS(s, buf, 3, "xy\n");
     CHECK_INT(stream_gets(s, buf, 3), 0);
     stream_close(s);
     vstring_free(buf);
@@ -66,8 +64,7 @@ UNIT_TEST(test_gets_max)
     /* The VSTRING's own maximum also bounds the line. */
     s = stream_from("0123456789\n");
     buf = vstring_alloc(3);
-    CHECK_INT(stream_gets(s, buf, 1000), 3);
-    CHECK_STR(STR(buf), "012");
+    CHECK_GETS(s, buf, 1000, "012");
     CHECK_INT(buf->overflow, 0);
     stream_close(s);
     vstring_free(buf);
@@ -197,8 +194,7 @@ UNIT_TEST(test_write_big_and_printf)
     CHECK_INT(stream_tell(s), 20007);
     CHECK_INT(stream_putc(s, '\n'), 0);
     CHECK_INT(stream_seek(s, 0), 0);
-    CHECK_INT(stream_gets(s, buf, 30000), 7);
-    CHECK_STR(STR(buf), "num 12\n");
+    CHECK_GETS(s, buf, 30000, "num 12\n");
     CHECK_INT(stream_tell(s), 7);
     CHECK_INT(stream_gets(s, buf, 30000), 20001);
     CHECK_INT(stream_tell(s), 20008);
@@ -255,8 +251,7 @@ UNIT_TEST(test_set_io)
     int     calls = 0;
 
     stream_set_io(s, upper_read, NULL, &calls);
-    CHECK_INT(stream_gets(s, buf, 100), 4);
-    CHECK_STR(STR(buf), "ABC\n");
+    CHECK_GETS(s, buf, 100, "ABC\n");
     CHECK(calls >= 1);
     stream_close(s);
     vstring_free(buf);

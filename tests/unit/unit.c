@@ -8,10 +8,56 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mem.h"
 #include "msg.h"
+#include "record.h"
 #include "unit.h"
 
 int unit_failures;
+const char *unit_case;
+
+void
+unit_check_pairs(long (*fn)(void *, const char *, const char *), void *ctx,
+                 const UNIT_PAIR *rows, size_t n)
+{
+    char    row[512];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(row, sizeof(row), "%s, %s", rows[i].a ? rows[i].a : "(null)",
+                 rows[i].b ? rows[i].b : "(null)");
+        unit_case = row;
+        CHECK_INT(fn(ctx, rows[i].a, rows[i].b), rows[i].want);
+    }
+    unit_case = 0;
+}
+
+void
+unit_each_record(const char *text, void (*fn)(void *, int, const char *), void *ctx)
+{
+    while (*text) {
+        size_t  len = strcspn(text, "\n");
+        char   *data;
+
+        if (len < 2 || text[1] != ':')
+            abort();                            /* a broken test table */
+        data = mem_strndup(text + 2, len - 2);
+        fn(ctx, text[0], data);
+        mem_free(data);
+        text += len + (text[len] == '\n');
+    }
+}
+
+static void
+put_record(void *stream, int type, const char *data)
+{
+    rec_puts(stream, type, data);
+}
+
+void
+unit_put_records(STREAM *s, const char *text)
+{
+    unit_each_record(text, put_record, s);
+}
 
 int
 unit_config_child(const char *cf, void (*fn)(void *), void *ctx, char *err, size_t errlen)

@@ -21,6 +21,39 @@ extern const UNIT_CASE unit_tests[];
 extern int unit_failures;
 
 /*
+ * unit_case: a table-driven test points this at a description of the row
+ * it checks (e.g. the row's input); a failed CHECK names it.
+ */
+extern const char *unit_case;
+
+/*
+ * unit_check_pairs(fn, ctx, rows, n): a table-driven test of a function
+ * of two strings: for each of the n rows, CHECK that fn(ctx, a, b) gives
+ * want (a failure names the row). UNIT_CHECK_PAIRS takes an array.
+ */
+typedef struct UNIT_PAIR {
+    const char *a;
+    const char *b;
+    long    want;
+} UNIT_PAIR;
+
+void    unit_check_pairs(long (*fn)(void *, const char *, const char *), void *ctx,
+                         const UNIT_PAIR *rows, size_t n);
+
+#define UNIT_CHECK_PAIRS(fn, ctx, rows) \
+        unit_check_pairs((fn), (ctx), (rows), sizeof(rows) / sizeof((rows)[0]))
+
+/*
+ * unit_each_record(text, fn, ctx): fn(ctx, type, data) for each line of
+ * text written "T:data" (T a queue file record type, data a C string),
+ * the form the tests' dumps print: "N:Subject: x", "L:a long line's
+ * piece", "M:". unit_put_records(s, text) writes them with rec_puts.
+ */
+struct STREAM;
+void    unit_each_record(const char *text, void (*fn)(void *, int, const char *), void *ctx);
+void    unit_put_records(struct STREAM *s, const char *text);
+
+/*
  * unit_config_child(cf, fn, ctx, err, errlen): in a child, load the main.cf
  * text cf, then fn(ctx) (a parameter reader that may end the process with
  * msg_fatal); the child's exit status, -1 if it crashed. What it wrote to
@@ -33,15 +66,19 @@ int     unit_config_child(const char *cf, void (*fn)(void *), void *ctx,
 #define UNIT_TESTS const UNIT_CASE unit_tests[] =
 #define UNIT_END { 0, 0 }
 
+/* "  file:line: " and, in a table-driven test, "[row] " */
+#define UNIT_WHERE() fprintf(stderr, "  %s:%d: %s%s%s", __FILE__, __LINE__, \
+        unit_case ? "[" : "", unit_case ? unit_case : "", unit_case ? "] " : "")
+
 #define CHECK(cond) do { if (!(cond)) { \
-        fprintf(stderr, "  %s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
+        UNIT_WHERE(); fprintf(stderr, "CHECK(%s) failed\n", #cond); \
         unit_failures++; } } while (0)
 #define CHECK_STR(a, b) do { const char *_a = (a), *_b = (b); \
         if (!_a || !_b || strcmp(_a, _b) != 0) { \
-        fprintf(stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, \
+        UNIT_WHERE(); fprintf(stderr, "\"%s\" != \"%s\"\n", \
                 _a ? _a : "(null)", _b ? _b : "(null)"); unit_failures++; } } while (0)
 #define CHECK_INT(a, b) do { long _a = (long)(a), _b = (long)(b); \
-        if (_a != _b) { fprintf(stderr, "  %s:%d: %s = %ld, expected %ld\n", \
-        __FILE__, __LINE__, #a, _a, _b); unit_failures++; } } while (0)
+        if (_a != _b) { UNIT_WHERE(); fprintf(stderr, "%s = %ld, expected %ld\n", \
+        #a, _a, _b); unit_failures++; } } while (0)
 
 #endif
