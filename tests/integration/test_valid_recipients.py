@@ -12,11 +12,11 @@ gives them (checked against Debian's Postfix).
 import re
 
 from posthorn import Instance
-from test_restrictions import session, table
+from test_restrictions import session
 
 
 def postmap(inst, name, text):
-    return "hash:" + table(inst, name, text, postmap=True)
+    return "hash:" + inst.write_table(name, text, postmap=True)
 
 
 def test_virtual_alias_and_canonical_make_local_addresses_valid():
