@@ -87,6 +87,14 @@ DELIVER_REQUEST *deliver_request_read(STREAM *client);
 int     deliver_request_reply(STREAM *client, DELIVER_REQUEST *req);
 void    deliver_request_free(DELIVER_REQUEST *req);
 /*
+ * The loop body of every delivery agent: read one request from qmgr
+ * (nothing more happens when that fails), let fn deliver it (fn records
+ * each recipient's result), send the results, free the request. A reply
+ * that cannot be sent is a warning; qmgr then defers the recipients.
+ */
+typedef void (*DELIVER_REQUEST_FN) (DELIVER_REQUEST *req, void *ctx);
+void    deliver_request_serve(STREAM *client, DELIVER_REQUEST_FN fn, void *ctx);
+/*
  * Record recipient i's result and log the to= line. relay is "local",
  * "host[addr]:port", "none"; conn_time/xfer_time are the c and d parts.
  */
