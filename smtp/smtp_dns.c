@@ -98,12 +98,8 @@ smtp_addr_list_add(SMTP_ADDR_LIST *list, const char *host,
 
     if (salen > sizeof(a->sa) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
         return;
-    if (list->count == list->cap) {
-        list->cap = list->cap ? list->cap * 2 : 8;
-        list->addr = mem_realloc_array(list->addr, (size_t) list->cap, sizeof(SMTP_ADDR));
-    }
+    list->addr = mem_grow(list->addr, list->count, &list->cap, sizeof(SMTP_ADDR), 8);
     a = &list->addr[list->count++];
-    memset(a, 0, sizeof(*a));
     snprintf(a->host, sizeof(a->host), "%s", host);
     memcpy(&a->sa, sa, salen);
     a->salen = salen;

@@ -61,13 +61,7 @@ dns_answer_slot(DNS_ANSWER *ans)
 {
     if (ans->count >= DNS_RR_MAX)
         return NULL;
-    if (ans->count == ans->cap) {
-        ans->cap = ans->cap ? 2 * ans->cap : 4;
-        if (ans->cap > DNS_RR_MAX)
-            ans->cap = DNS_RR_MAX;
-        ans->rr = mem_realloc_array(ans->rr, (size_t) ans->cap, sizeof(DNS_RR));
-    }
-    memset(&ans->rr[ans->count], 0, sizeof(DNS_RR));
+    ans->rr = mem_grow(ans->rr, ans->count, &ans->cap, sizeof(DNS_RR), 4);
     return &ans->rr[ans->count];
 }
 
