@@ -106,25 +106,25 @@ local_cmd_drain(CMD_CTX *c)
     }
 }
 
-/* LOCAL_OUT flush that keeps reading output while stdin is full. */
-static int
-local_cmd_flush(LOCAL_OUT *out)
+/* The stream's write function for the command's standard input: waits
+ * until the pipe takes data, reading the command's output meanwhile (a
+ * command that fills its output pipe before reading would block us). */
+static ssize_t
+local_cmd_write(void *ctx, int fd, void *buf, size_t len)
 {
-    CMD_CTX *c = out->ctx;
-    size_t  off = 0;
+    CMD_CTX *c = ctx;
     ssize_t n;
 
-    while (off < out->len) {
-        struct pollfd p[2] = {{out->fd, POLLOUT, 0}, {c->out_fd, POLLIN, 0}};
+    for (;;) {
+        struct pollfd p[2] = {{fd, POLLOUT, 0}, {c->out_fd, POLLIN, 0}};
 
         if (local_cmd_timeout) {
-            out->err = ETIMEDOUT;
+            errno = ETIMEDOUT;
             return -1;
         }
         if (poll(p, c->out_fd >= 0 ? 2 : 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            out->err = errno;
             return -1;
         }
         if (c->out_fd >= 0 && p[1].revents && local_cmd_drain(c)) {
@@ -133,17 +133,11 @@ local_cmd_flush(LOCAL_OUT *out)
         }
         if (p[0].revents == 0)
             continue;
-        n = write(out->fd, out->buf + off, out->len - off);
+        n = write(fd, buf, len);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
-        if (n < 0) {
-            out->err = errno;           /* EPIPE: the command stopped reading */
-            return -1;
-        }
-        off += (size_t) n;
+        return n;                       /* EPIPE: the command stopped reading */
     }
-    out->len = 0;
-    return 0;
 }
 
 /* The command process: descriptors, then all ids to the user, then exec.
@@ -243,7 +237,8 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     struct sigaction sa;
     int     in[2], out[2], status = 0, flags = LOCAL_COPY_FROM | LOCAL_COPY_RETURN_PATH
         | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED;
-    LOCAL_OUT o;
+    int     err;
+    STREAM *o;
     pid_t   pid, self = getpid();
 
     memset(&sa, 0, sizeof(sa));
@@ -261,13 +256,12 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     fcntl(in[1], F_SETFL, O_NONBLOCK);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     c->out_fd = out[0];
-    local_out_init(&o, in[1]);
-    o.flush_fn = local_cmd_flush;
-    o.ctx = c;
+    o = stream_fdopen(in[1]);
+    stream_set_io(o, NULL, local_cmd_write, c);
     if (!local_header_wanted("command"))
         flags &= ~LOCAL_COPY_DELIVERED;
-    (void) local_copy_message(c->st->req, &o, flags, local_orig_rcpt(c->st), c->a->address);
-    close(in[1]);
+    err = local_copy_message(c->st->req, o, flags, local_orig_rcpt(c->st), c->a->address);
+    (void) stream_close(o);
     while (c->out_fd >= 0 && !local_cmd_timeout) {
         struct pollfd p = {c->out_fd, POLLIN, 0};
 
@@ -278,7 +272,7 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     }
     while (!local_cmd_timeout && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (local_cmd_timeout || o.err == EINVAL) {
+    if (local_cmd_timeout || err == LOCAL_COPY_READ_ERROR) {
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);

@@ -60,6 +60,9 @@ int     stream_flags(const STREAM *s);
 #define stream_timeout(s) (stream_flags(s) & STREAM_FLAG_TIMEOUT)
 #define stream_eof(s)     (stream_flags(s) & STREAM_FLAG_EOF)
 void    stream_clearerr(STREAM *s);
+/* The errno of the first read/write failure (ETIMEDOUT for a timeout, EIO
+ * for a write that wrote nothing); 0 while no failure happened. */
+int     stream_errno(const STREAM *s);
 
 /* Reading. */
 int     stream_getc(STREAM *s);                     /* byte or STREAM_EOF */
