@@ -68,9 +68,8 @@ smtp_why_set(SMTP_WHY *why, int status, const char *dsn, const char *fmt, ...)
 
     why->status = status;
     snprintf(why->dsn, sizeof(why->dsn), "%s", dsn);
-    vstring_reset(why->text);
     va_start(ap, fmt);
-    vstring_vsprintf_append(why->text, fmt, ap);
+    vstring_vsprintf(why->text, fmt, ap);
     va_end(ap);
 }
 

@@ -38,9 +38,8 @@ dict_set_error(DICT *d, const char *fmt, ...)
 {
     va_list ap;
 
-    vstring_reset(d->error);
     va_start(ap, fmt);
-    vstring_vsprintf_append(d->error, fmt, ap);
+    vstring_vsprintf(d->error, fmt, ap);
     va_end(ap);
 }
 

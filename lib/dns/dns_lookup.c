@@ -204,21 +204,15 @@ dns_parse(const unsigned char *msg, int len, const char *name, unsigned type,
     ns_msg  handle;
     ns_rr   rr;
     DNS_RR *slot;
-    int     total;
+    int     total, rcode;
 
     dns_answer_reset(ans);
     if (len < 0 || len > DNS_ANSWER_MAX || ns_initparse(msg, len, &handle) < 0)
         return dns_why_set(why, DNS_RETRY, name, t, DNS_TEXT_MALFORMED);
-    switch (ns_msg_getflag(handle, ns_f_rcode)) {
-    case ns_r_noerror:
-        break;
-    case ns_r_nxdomain:
-        return dns_status(HOST_NOT_FOUND, name, type, ans, why);
-    case ns_r_servfail:
-        return dns_status(TRY_AGAIN, name, type, ans, why);
-    default:
-        return dns_status(NO_RECOVERY, name, type, ans, why);
-    }
+    rcode = ns_msg_getflag(handle, ns_f_rcode);
+    if (rcode != ns_r_noerror)                  /* as the resolver's h_errno */
+        return dns_status(rcode == ns_r_nxdomain ? HOST_NOT_FOUND : rcode == ns_r_servfail
+                          ? TRY_AGAIN : NO_RECOVERY, name, type, ans, why);
     total = ns_msg_count(handle, ns_s_an);
     for (int i = 0; i < total; i++) {
         if (ns_parserr(&handle, ns_s_an, i, &rr) < 0) {

@@ -170,16 +170,28 @@ config_reset(void)
 
 /* ---- main.cf parsing --------------------------------------------------- */
 
-static void
-config_set_file_value(const char *name, const char *value)
+/* name's entry, made when there is none. */
+static CONF_ENT *
+config_ent_make(const char *name)
 {
     CONF_ENT *e = config_ent(name);
 
-    if (e == NULL)
-        e = config_add_ent(name);
-    config_retire(e->file_value);
-    e->file_value = mem_strdup(value);
+    return e != NULL ? e : config_add_ent(name);
+}
+
+/* Replace one of an entry's values (its file value or override). */
+static void
+config_replace(char **slot, const char *value)
+{
+    config_retire(*slot);
+    *slot = mem_strdup(value);
     conf.gen++;
+}
+
+static void
+config_set_file_value(const char *name, const char *value)
+{
+    config_replace(&config_ent_make(name)->file_value, value);
 }
 
 /* One logical line: "name = value" (already trimmed at both ends). */
@@ -411,13 +423,7 @@ config_load_services(const char *dir)
 void
 config_override(const char *name, const char *value)
 {
-    CONF_ENT *e = config_ent(name);
-
-    if (e == NULL)
-        e = config_add_ent(name);
-    config_retire(e->override);
-    e->override = mem_strdup(value);
-    conf.gen++;
+    config_replace(&config_ent_make(name)->override, value);
 }
 
 int

@@ -92,6 +92,9 @@ void    multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVE
             __attribute__((noreturn));
 void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OPTS *opts)
             __attribute__((noreturn));
+/* 1 when the program (argv[0]) or its master.cf service is called name:
+ * one binary, two roles (smtp/lmtp, error/retry). */
+int     server_named(const char *service, const char *name);
 /* Tell master we are busy/available (single servers do this themselves). */
 void    server_status(int status);
 

@@ -168,6 +168,12 @@ vstring_vformat(VSTRING *vs, int reset, const char *fmt, va_list ap)
 }
 
 int
+vstring_vsprintf(VSTRING *vs, const char *fmt, va_list ap)
+{
+    return vstring_vformat(vs, 1, fmt, ap);
+}
+
+int
 vstring_vsprintf_append(VSTRING *vs, const char *fmt, va_list ap)
 {
     return vstring_vformat(vs, 0, fmt, ap);

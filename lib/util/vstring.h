@@ -39,6 +39,7 @@ int     vstring_sprintf(VSTRING *vs, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
 int     vstring_sprintf_append(VSTRING *vs, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
+int     vstring_vsprintf(VSTRING *vs, const char *fmt, va_list ap);
 int     vstring_vsprintf_append(VSTRING *vs, const char *fmt, va_list ap);
 char   *vstring_export(VSTRING *vs);        /* returns data (caller frees), frees vs */
 void    vstring_lowercase(VSTRING *vs);     /* ASCII only */
