@@ -300,26 +300,22 @@ local_cmd_env(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv)
     DELIVER_REQUEST *req = st->req;
     ARGV   *env = argv_alloc();
     ARGV   *export = argv_split_list(var_export_environment);
+    const char *vars[][2] = {
+        {"PATH", LOCAL_CMD_PATH}, {"HOME", priv->home}, {"USER", priv->name},
+        {"LOGNAME", priv->name}, {"SHELL", priv->shell}, {"SENDER", req->sender},
+        {"RECIPIENT", a->address}, {"ORIGINAL_RECIPIENT", local_orig_rcpt(st)},
+        {"LOCAL", a->local}, {"USER_PART", a->user}, {"EXTENSION", a->extension},
+        {"DOMAIN", a->domain}, {"CLIENT_ADDRESS", req->client_addr},
+        {"CLIENT_HOSTNAME", req->client_name},
+    };
     size_t  i;
 
     for (i = 0; i < export->argc; i++)
         if (getenv(export->argv[i]))
             local_cmd_setenv(env, export->argv[i], getenv(export->argv[i]));
     argv_free(export);
-    local_cmd_setenv(env, "PATH", LOCAL_CMD_PATH);
-    local_cmd_setenv(env, "HOME", priv->home);
-    local_cmd_setenv(env, "USER", priv->name);
-    local_cmd_setenv(env, "LOGNAME", priv->name);
-    local_cmd_setenv(env, "SHELL", priv->shell);
-    local_cmd_setenv(env, "SENDER", req->sender);
-    local_cmd_setenv(env, "RECIPIENT", a->address);
-    local_cmd_setenv(env, "ORIGINAL_RECIPIENT", local_orig_rcpt(st));
-    local_cmd_setenv(env, "LOCAL", a->local);
-    local_cmd_setenv(env, "USER_PART", a->user);
-    local_cmd_setenv(env, "EXTENSION", a->extension);
-    local_cmd_setenv(env, "DOMAIN", a->domain);
-    local_cmd_setenv(env, "CLIENT_ADDRESS", req->client_addr);
-    local_cmd_setenv(env, "CLIENT_HOSTNAME", req->client_name);
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        local_cmd_setenv(env, vars[i][0], vars[i][1]);
     if (req->dsn_envid && *req->dsn_envid)
         local_cmd_setenv(env, "ENVID", req->dsn_envid);
     return env;

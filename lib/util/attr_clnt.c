@@ -14,8 +14,10 @@ attr_clnt_open(ATTR_CLNT *clnt, int timeout)
     int     fd;
 
     attr_clnt_close(clnt);
-    if ((fd = unix_connect(clnt->path, timeout)) < 0)
+    fd = clnt->inet ? inet_connect_spec(clnt->path, timeout) : unix_connect(clnt->path, timeout);
+    if (fd < 0)
         return -1;
+    fd_cloexec(fd, 1);
     clnt->stream = stream_fdopen(fd);
     stream_set_timeout(clnt->stream, timeout);
     clnt->fresh = 1;
