@@ -899,8 +899,9 @@ config_check_range(const char *name, long value)
         msg_fatal("invalid %s parameter value %ld > %ld", name, value, info->max);
 }
 
-long
-config_int(const char *name)
+/* A decimal number in range; a size also has no sign and no space. */
+static long
+config_number(const char *name, int is_size)
 {
     const char *value = config_str(name);
     char   *end;
@@ -908,26 +909,23 @@ config_int(const char *name)
 
     errno = 0;
     result = strtol(value, &end, 10);
-    if (*value == 0 || *end != 0 || errno != 0 || isspace((unsigned char) *value))
+    if (*value == 0 || *end != 0 || errno != 0 || isspace((unsigned char) *value)
+        || (is_size && (result < 0 || !isdigit((unsigned char) *value))))
         msg_fatal("bad numerical configuration: %s = %s", name, value);
     config_check_range(name, result);
     return result;
 }
 
 long
+config_int(const char *name)
+{
+    return config_number(name, 0);
+}
+
+long
 config_size(const char *name)
 {
-    const char *value = config_str(name);
-    char   *end;
-    long    result;
-
-    errno = 0;
-    result = strtol(value, &end, 10);
-    if (*value == 0 || *end != 0 || errno != 0 || result < 0
-        || !isdigit((unsigned char) *value))
-        msg_fatal("bad numerical configuration: %s = %s", name, value);
-    config_check_range(name, result);
-    return result;
+    return config_number(name, 1);
 }
 
 int
