@@ -4,6 +4,10 @@
  * SECURITY: the service is another process and is not trusted: its
  * greeting must name the expected protocol, and attr_read() bounds the
  * reply; a bad greeting or reply closes the connection.
+ *
+ * DIAGNOSTICS: none; a failed connect or exchange is a -1 return (errno
+ * set) and closes the connection. Retries and their warnings are the
+ * caller's.
  */
 #include "attr_clnt.h"
 #include "connect.h"

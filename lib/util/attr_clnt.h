@@ -22,6 +22,9 @@
  *
  * Retries, back-off and the checking of the reply's values are the
  * caller's: they differ per service.
+ *
+ * DIAGNOSTICS: none; a failed connect or exchange is a -1 return and
+ * closes the connection; the caller warns and retries.
  */
 #ifndef POSTHORN_ATTR_CLNT_H
 #define POSTHORN_ATTR_CLNT_H

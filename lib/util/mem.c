@@ -4,6 +4,9 @@
  * Interface: mem.h. Every function either returns usable memory or logs
  * "fatal: out of memory" and exits. Array sizes are checked for
  * multiplication overflow here so that callers never compute n * size.
+ *
+ * DIAGNOSTICS: running out of memory, or an array size that overflows, is
+ * fatal ("out of memory"); nothing else is reported.
  */
 #include <limits.h>
 #include <stdarg.h>

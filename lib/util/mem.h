@@ -4,6 +4,9 @@
  * Every allocation either succeeds or the process exits with a fatal log
  * line ("fatal: out of memory"). Array sizes are multiplied with an
  * overflow check, so callers never compute n * size themselves.
+ *
+ * DIAGNOSTICS: running out of memory, or an array size that overflows, is
+ * fatal ("out of memory"); no function here returns NULL.
  */
 #ifndef POSTHORN_MEM_H
 #define POSTHORN_MEM_H

@@ -10,6 +10,11 @@
  * SECURITY: stream_gets() stores at most the caller's maximum (and never
  * more than the VSTRING's own maximum); the rest of a long line stays
  * in the stream for the next call.
+ *
+ * DIAGNOSTICS: none; an I/O error, a timeout or EOF sets a sticky flag
+ * (and stream_errno() keeps the first errno), which the caller sees in the
+ * return value of the next call, stream_flush() or stream_close().
+ * Allocation failures are fatal in mem.c.
  */
 #include <errno.h>
 #include <fcntl.h>

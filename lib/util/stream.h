@@ -13,6 +13,10 @@
  * SECURITY: stream_gets() never stores more than the caller's maximum; a
  * line longer than that is returned in pieces, and the caller sees that a
  * piece did not end in '\n'.
+ *
+ * DIAGNOSTICS: none; errors and timeouts are sticky flags the caller
+ * checks (stream_error(), stream_timeout(), stream_errno()); nothing here
+ * logs.
  */
 #ifndef POSTHORN_STREAM_H
 #define POSTHORN_STREAM_H

@@ -7,6 +7,10 @@
  *
  * SECURITY: this is the bound for most untrusted text; every append goes
  * through vstring_space(), which never lets len exceed max.
+ *
+ * DIAGNOSTICS: none; going over a string's maximum is a -1 return and a
+ * sticky overflow flag, not a log line. Allocation failures are fatal in
+ * mem.c.
  */
 #include <ctype.h>
 #include <stdio.h>

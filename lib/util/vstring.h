@@ -6,6 +6,9 @@
  * caller decides whether that is an error (an SMTP line too long) or a
  * truncation it accepts (a log line). The data pointer stays valid until
  * the next append.
+ *
+ * DIAGNOSTICS: none; going over a string's maximum is a -1 return and a
+ * sticky overflow flag.
  */
 #ifndef POSTHORN_VSTRING_H
 #define POSTHORN_VSTRING_H
