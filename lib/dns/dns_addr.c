@@ -16,6 +16,9 @@
  * resolver gives them, at most NI_MAXHOST bytes; callers check their
  * syntax. At most DNS_ADDR_MAX addresses are kept per host, only
  * AF_INET and AF_INET6 ones that fit a sockaddr_storage.
+ *
+ * DIAGNOSTICS: none; every failure is a DNS_* status with a reason text
+ * (see above).
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -19,6 +19,9 @@
  * characters); record data with a length that does not fit its type is
  * skipped; at most DNS_RR_MAX records are kept; TXT text is bounded by
  * the record's own length and DNS_TEXT_MAX and made printable.
+ *
+ * DIAGNOSTICS: none; a failed query or a malformed answer is a DNS_*
+ * status with the reason text; nothing here logs.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
