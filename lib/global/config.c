@@ -18,6 +18,16 @@
  * limited to CONFIG_LINE_MAX bytes, numeric values are range-checked, and
  * bad syntax is reported, never crashes. The typed getters end the
  * process with msg_fatal() on a bad value, as Postfix does.
+ *
+ * DIAGNOSTICS: fatal, with Postfix's wording, for what makes the
+ * configuration unusable: main.cf that cannot be opened or read, is too
+ * large or holds a NUL byte, a logical line too long, a main.cf line
+ * without '=' after the name, a value whose expansion is too long or nests
+ * too deeply, a parameter file (name = /path) that cannot be read or is
+ * empty, and a value of the wrong type or out of range (naming the
+ * parameter and the value). Warnings only: a logical line that starts with
+ * white space, a syntax error in a $name reference, a reference to an
+ * undefined parameter.
  */
 #include <ctype.h>
 #include <errno.h>

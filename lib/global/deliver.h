@@ -28,6 +28,11 @@
  * SECURITY: the agent side treats the request as untrusted: queue name
  * and id are validated before the file is opened (read-only, O_NOFOLLOW),
  * the offsets must lie inside the file, counts are bounded.
+ *
+ * DIAGNOSTICS: nothing in the agent-side protocol is fatal: a malformed
+ * request, reply or queue file is a warning and a failed call; a recipient
+ * index out of range (deliver_result) and formatting before
+ * mail_params_init() are programming errors (panic). See each deliver_*.c.
  */
 #ifndef POSTHORN_DELIVER_H
 #define POSTHORN_DELIVER_H

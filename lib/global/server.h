@@ -44,6 +44,11 @@
  * SIGHUP ("postfix reload") or a closed status pipe (master gone): exit
  * when idle. daemon_timeout: watchdog per client/callback (SIGALRM).
  * max_use/max_idle apply to single and multi servers, not to triggers.
+ *
+ * DIAGNOSTICS: fatal at start-up (a bad option or parameter value, no
+ * listen descriptor, queue_directory not usable, a failed privilege drop);
+ * only warnings at run time; a hung client ends the process by the
+ * watchdog. See server.c.
  */
 #ifndef POSTHORN_SERVER_H
 #define POSTHORN_SERVER_H

@@ -1,5 +1,8 @@
 /*
  * verdict.c - one verdict for every recipient of a request (verdict.h).
+ *
+ * DIAGNOSTICS: none of its own; a request that cannot be read or answered
+ * is logged by deliver_request_serve().
  */
 #include "dsn_util.h"
 #include "verdict.h"
