@@ -39,6 +39,10 @@
  * characters replaced by qmgr; long report lines are folded so no line
  * exceeds the SMTP limit because of us. The queue file is opened
  * read-only with O_NOFOLLOW; its SIZE record offsets are checked.
+ *
+ * DIAGNOSTICS: none fatal; an original queue file that cannot be opened,
+ * or has a bad size record or envelope, is a warning with the queue id,
+ * and the notice is not made (the caller answers failure).
  */
 #include <fcntl.h>
 #include <stdarg.h>
