@@ -16,6 +16,11 @@
  *
  * SECURITY: reads only the delivery request (checked by
  * deliver_request_read) and writes nothing but log lines and the reply.
+ *
+ * DIAGNOSTICS: a bad soft_bounce value is fatal at start
+ * (config_read_vars), as are the skeleton's start-up problems (server.c);
+ * a request that cannot be read or answered is a warning
+ * (deliver_request_serve()).
  */
 
 #include "config.h"
