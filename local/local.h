@@ -32,6 +32,12 @@
  * table's $1 substitution (alias_maps are opened with MAP_NO_REGSUB);
  * message data reaches them only in environment variables filtered
  * through command_expansion_filter, never in a shell line.
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c). At
+ * run time every problem is a recipient's result (deferred or bounced,
+ * with the reason) and some are also warnings: an unsafe or oversized
+ * .forward or :include: file, an unknown default_privs, a stale lock, a
+ * mailbox that cannot be truncated back.
  */
 #ifndef POSTHORN_LOCAL_H
 #define POSTHORN_LOCAL_H

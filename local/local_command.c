@@ -26,6 +26,11 @@
  * itself keeps root as real uid, so the user can stop only the command,
  * which command_time_limit then ends), and dies with the delivery child
  * (PR_SET_PDEATHSIG).
+ *
+ * DIAGNOSTICS: none logged here; a command's failure becomes the
+ * recipient's result (sysexits codes, signals, time limit, "queue file
+ * read error"); the command process exits 71 or 75 (a deferral) when it
+ * cannot be set up.
  */
 #include <errno.h>
 #include <fcntl.h>

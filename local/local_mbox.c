@@ -23,6 +23,11 @@
  * files with a single link (/dev/null excepted); a spool mailbox must be
  * owned by the recipient. Only the spool mailbox creation and its dot
  * lock are done as root, in a directory root controls.
+ *
+ * DIAGNOSTICS: none fatal; a stale lock file is a warning and is removed;
+ * a mailbox that cannot be truncated back after a failed write is a
+ * warning. Every other failure is the recipient's result (deferred or
+ * bounced by errno).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -10,6 +10,9 @@
  * SECURITY: the request is checked by deliver_request_read(); the
  * message headers are untrusted and only compared, never executed; at
  * most LOCAL_MAX_DELIVERED_TO of them are kept.
+ *
+ * DIAGNOSTICS: none of its own; a request that cannot be read or answered
+ * is a warning in deliver_request_serve().
  */
 #include <stdarg.h>
 #include <stdio.h>
