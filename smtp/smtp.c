@@ -9,6 +9,9 @@
  *
  * SECURITY: talks to untrusted servers and DNS; see smtp_proto.c,
  * smtp_reply.c and smtp_dns.c for the bounds.
+ *
+ * DIAGNOSTICS: start-up problems are fatal: the skeleton's (server.c) and
+ * bad parameter values (smtp_param.c).
  */
 
 #include "msg.h"

@@ -24,6 +24,9 @@
  * resolver's bounds-checked ns_* functions and bounds record counts
  * (DNS_RR_MAX, DNS_ADDR_MAX) and name lengths; an MX host name longer
  * than SMTP_HOST_MAX is skipped here.
+ *
+ * DIAGNOSTICS: none; lookup failures and mail loops become the reason and
+ * status of the recipients (Postfix's wording, see above).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

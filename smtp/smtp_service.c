@@ -24,6 +24,10 @@
  *
  * SECURITY: the request is checked by deliver_request_read(); next hops
  * by smtp_nexthop_parse(); server replies by smtp_reply_read().
+ *
+ * DIAGNOSTICS: none fatal; a next hop that does not parse is a warning
+ * with the queue id and defers the recipients; every other failure is a
+ * recipient result.
  */
 #include <arpa/inet.h>
 #include <errno.h>
