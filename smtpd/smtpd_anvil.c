@@ -28,6 +28,9 @@
  *
  * SECURITY: the client address and name are only matched (netmatch) and
  * sent to anvil as data.
+ *
+ * DIAGNOSTICS: none fatal; a limit exceeded is a warning naming the limit,
+ * the count and the client, with a 421 or 450 reply.
  */
 #include <sys/socket.h>
 

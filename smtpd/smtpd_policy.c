@@ -24,6 +24,11 @@
  * most SMTPD_POLICY_ATTR_MAX lines of at most SMTPD_POLICY_LINE_MAX
  * bytes, within the timeout; anything else is a failed request. The
  * action is only ever interpreted as an access table result.
+ *
+ * DIAGNOSTICS: none fatal; a policy server that cannot be reached or
+ * answers badly is a warning ("problem talking to server"), and after the
+ * last try the default action applies; more than POLICY_MAX_CLIENTS
+ * servers is a warning.
  */
 #include <errno.h>
 #include <netdb.h>
