@@ -50,9 +50,12 @@ $(OBJ)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC_ALL) -c -o $@ $<
 
+# A quoted path with "../" would go around the include path: refused.
 define LAYER_template
 $(OBJ)/lib/$(1)/%.o: lib/$(1)/%.c $(HEADERS)
 	@mkdir -p $$(dir $$@)
+	@if grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[^"]*\.\./' $$< lib/$(1)/*.h; then \
+	    echo "$$<: #include of a path with ../ goes around the layers of lib/" >&2; exit 1; fi
 	$(CC) $(CFLAGS) $(INC_$(1)) -c -o $$@ $$<
 
 $(OBJ)/lib$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(1)/*.c))

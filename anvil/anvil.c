@@ -15,6 +15,10 @@
  *
  * SECURITY: runs as mail_owner; its clients are local daemons on a
  * private socket, still treated as untrusted (see anvil_service.c).
+ *
+ * DIAGNOSTICS: start-up problems are fatal in the daemon skeleton
+ * (server.c: a bad option or parameter value, a failed privilege drop);
+ * the run-time warnings are anvil_service.c's.
  */
 #include "anvil.h"
 #include "mem.h"

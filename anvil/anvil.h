@@ -12,6 +12,11 @@
  *
  * SECURITY: see anvil_service.c; idents are bounded (ANVIL_IDENT_MAX) and
  * the table is bounded (ANVIL_TABLE_MAX entries).
+ *
+ * DIAGNOSTICS: fatal only at start (a bad parameter value, no pipe for the
+ * SIGTERM handler); at run time a bad or unknown request, a full table and
+ * a client that announces too many connections are warnings and the
+ * request is answered or ignored.
  */
 #ifndef POSTHORN_ANVIL_H
 #define POSTHORN_ANVIL_H

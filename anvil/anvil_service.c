@@ -22,6 +22,12 @@
  * checked: attr_read() bounds the list, an ident must be 1..ANVIL_IDENT_MAX
  * bytes, each client tracks at most ANVIL_LOCAL_MAX idents, and the table
  * is bounded (ANVIL_TABLE_MAX). A bad request gets status -1, not a crash.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal (config_read_vars), and so
+ * is a failed pipe() for the SIGTERM handler, both at start. At run time
+ * only warnings: a malformed request (missing or bad attribute) or an
+ * unknown one (ignored), a table full (the client is not counted), and one
+ * client announcing too many open connections.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -24,6 +24,9 @@
  *
  * SECURITY: idents come from local clients (smtpd); they are bounded by
  * the caller (ANVIL_IDENT_MAX) and only hashed and compared.
+ *
+ * DIAGNOSTICS: none; a full table is a return value the caller warns
+ * about.
  */
 #include <stdint.h>
 #include <stdio.h>

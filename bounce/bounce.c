@@ -11,6 +11,10 @@
  *
  * Parameters are read once, after the privilege drop, from the one table
  * (lib/global/params.c); a bad value is fatal with its name and value.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal at start (config_read_vars),
+ * and so are the skeleton's start-up problems (server.c); the run-time
+ * warnings are bounce_service.c's and bounce_notify.c's.
  */
 #include "config.h"
 #include "msg.h"

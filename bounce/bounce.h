@@ -12,6 +12,11 @@
  *
  * The composition (bounce_notify_write) needs no socket: unit tests
  * drive it with a record stream on a temporary file.
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c); at
+ * run time everything is a warning with the queue id, and a request that
+ * cannot be completed answers failure so the caller keeps the log and
+ * tries again.
  */
 #ifndef POSTHORN_BOUNCE_H
 #define POSTHORN_BOUNCE_H

@@ -18,6 +18,10 @@
  * of the line is dropped), at most BOUNCE_LOG_RCPT_MAX entries are kept,
  * and every value is checked before use (status must look like a DSN
  * code; control characters were already replaced by the writer).
+ *
+ * DIAGNOSTICS: none fatal; a malformed, oversized or excess log entry is
+ * skipped with a warning naming the queue id, and a read error is a
+ * warning and a failed read.
  */
 #include <ctype.h>
 #include <errno.h>

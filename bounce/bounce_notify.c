@@ -39,6 +39,10 @@
  * characters replaced by qmgr; long report lines are folded so no line
  * exceeds the SMTP limit because of us. The queue file is opened
  * read-only with O_NOFOLLOW; its SIZE record offsets are checked.
+ *
+ * DIAGNOSTICS: none fatal; an original queue file that cannot be opened,
+ * or has a bad size record or envelope, is a warning with the queue id,
+ * and the notice is not made (the caller answers failure).
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -193,9 +197,8 @@ out_fmt(OUT *o, const char *fmt, ...)
 {
     va_list ap;
 
-    vstring_reset(o->line);
     va_start(ap, fmt);
-    vstring_vsprintf_append(o->line, fmt, ap);
+    vstring_vsprintf(o->line, fmt, ap);
     va_end(ap);
     out_line(o, STR(o->line));
 }
@@ -297,14 +300,21 @@ notify_delay_text(OUT *o, const BOUNCE_NOTICE *n)
     vstring_free(life);
 }
 
+/* The head of one MIME part: boundary, description and type. */
+static void
+notify_part(OUT *o, const char *boundary, const char *description, const char *type)
+{
+    out_fmt(o, "--%s", boundary);
+    out_fmt(o, "Content-Description: %s", description);
+    out_fmt(o, "Content-Type: %s", type);
+}
+
 static void
 notify_text(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_LOG *log, const char *boundary)
 {
     VSTRING *item = vstring_alloc(VSTRING_UNLIMITED);
 
-    out_fmt(o, "--%s", boundary);
-    out_line(o, "Content-Description: Notification");
-    out_line(o, "Content-Type: text/plain; charset=us-ascii");
+    notify_part(o, boundary, "Notification", "text/plain; charset=us-ascii");
     out_line(o, "");
     out_fmt(o, "This is the mail system at host %s.", n->myhostname);
     out_line(o, "");
@@ -384,9 +394,7 @@ notify_dsn(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     VSTRING *mta = vstring_alloc(1024), *text = vstring_alloc(VSTRING_UNLIMITED);
     VSTRING *item = vstring_alloc(VSTRING_UNLIMITED);
 
-    out_fmt(o, "--%s", boundary);
-    out_line(o, "Content-Description: Delivery report");
-    out_line(o, "Content-Type: message/delivery-status");
+    notify_part(o, boundary, "Delivery report", "message/delivery-status");
     out_line(o, "");
     out_fmt(o, "Reporting-MTA: dns; %s", n->myhostname);
     out_fmt(o, "X-Postfix-Queue-ID: %s", orig->queue_id);
@@ -454,15 +462,11 @@ notify_original(OUT *o, const BOUNCE_NOTICE *n, BOUNCE_ORIG *orig,
     COPY    c;
     int     rc;
 
-    out_fmt(o, "--%s", boundary);
-    if (n->ret == DSN_RET_HDRS) {
-        out_line(o, n->kind == BOUNCE_NOTICE_TRACE ? "Content-Description: Message Headers"
-                 : "Content-Description: Undelivered Message Headers");
-        out_line(o, "Content-Type: text/rfc822-headers");
-    } else {
-        out_line(o, "Content-Description: Undelivered Message");
-        out_line(o, "Content-Type: message/rfc822");
-    }
+    if (n->ret == DSN_RET_HDRS)
+        notify_part(o, boundary, n->kind == BOUNCE_NOTICE_TRACE ? "Message Headers"
+                    : "Undelivered Message Headers", "text/rfc822-headers");
+    else
+        notify_part(o, boundary, "Undelivered Message", "message/rfc822");
     out_fmt(o, "Content-Transfer-Encoding: %s", cte);
     out_line(o, "");
     memset(&req, 0, sizeof(req));

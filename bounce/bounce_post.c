@@ -15,6 +15,10 @@
  * SECURITY: cleanup is a peer process: its greeting must name the
  * cleanup protocol and carry a valid queue id; a missing or non-numeric
  * status counts as failure (the caller keeps the log and retries).
+ *
+ * DIAGNOSTICS: none fatal; a cleanup that cannot be reached, does not
+ * greet, does not take the request or does not answer, or refuses the
+ * notice, is a warning with the queue id and a failed post.
  */
 #include <stdio.h>
 #include <string.h>

@@ -39,6 +39,13 @@
  * complete, the queue name one of posthorn's queues and the queue id
  * valid before either becomes part of a path; attribute sizes are
  * bounded by attr.h; a read timeout of ipc_timeout bounds a stalled peer.
+ *
+ * DIAGNOSTICS: none fatal; a bad or incomplete request is a warning and
+ * the client is dropped; a notice that cannot be composed or posted, a log
+ * that cannot be read or removed, or a reply that cannot be sent is a
+ * warning with the queue id (the log stays, so the request can be
+ * repeated); a failed postmaster notice of a double bounce is discarded
+ * with a warning.
  */
 #include <errno.h>
 #include <stdio.h>

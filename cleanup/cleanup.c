@@ -2,6 +2,10 @@
  * cleanup.c - the cleanup daemon: the only program that creates queue
  * files. Runs under master as service "cleanup" (public/cleanup, unix);
  * smtpd and pickup are its clients. The work is in cleanup_service.c.
+ *
+ * DIAGNOSTICS: start-up problems are fatal (the skeleton, server.c, and a
+ * bad parameter value, cleanup_params.c); the run-time warnings are the
+ * other cleanup_*.c files'.
  */
 #include "cleanup.h"
 #include "msg.h"

@@ -19,6 +19,12 @@
  *
  * The record processing (cleanup_start/cleanup_record/cleanup_finish)
  * needs no socket: unit tests drive it on a temp file.
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c). At
+ * run time a problem is a warning with the queue id and the message is not
+ * accepted: the client gets a status (temporary for a write error or a
+ * table lookup problem, permanent for a rejected message), never an unsafe
+ * queue file.
  */
 #ifndef POSTHORN_CLEANUP_H
 #define POSTHORN_CLEANUP_H

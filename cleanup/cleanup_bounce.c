@@ -30,6 +30,10 @@
  * records are still read with a bound. Texts from check actions are
  * logged and written through bounce_log_format, which neutralises
  * control characters.
+ *
+ * DIAGNOSTICS: none fatal; a queue file envelope that cannot be read back,
+ * a write error or a failed remove is a warning with the queue id, and the
+ * bounce is not made (the client sees a failure).
  */
 #include <ctype.h>
 #include <errno.h>

@@ -35,6 +35,12 @@
  * mime_nesting_limit; a boundary is at most 200 bytes; the action text
  * from the table is trusted configuration but still bounded when used
  * as an address (ADDRESS_MAX).
+ *
+ * DIAGNOSTICS: none fatal; a table lookup problem is a warning and a
+ * temporary failure ("message not accepted, try again later"); a bad
+ * action text, FILTER action, address or unknown command in a check table
+ * is a warning and the action is ignored; a queue file write error is a
+ * warning and fails the message.
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -21,6 +21,11 @@
  * cleanup_record_max), a record type that is not allowed where it
  * arrives is a protocol error, ATTR records must be "name=value" with a
  * short name, and the numbers of ATTR records and recipients are capped.
+ *
+ * DIAGNOSTICS: none fatal; an unexpected record type, a recipient before
+ * the sender, too many recipients or a failed address rewrite is a warning
+ * and a failed message; an empty recipient or an invalid content filter is
+ * a warning and is ignored.
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -33,6 +33,11 @@
  *
  * SECURITY: addresses are untrusted; every result is bounded
  * (ADDRESS_MAX via addr_map, the expansion by the limits above).
+ *
+ * DIAGNOSTICS: none fatal; a table lookup problem, unreasonable nesting or
+ * expansion size, or a failed rewrite is a warning and a temporary failure
+ * ("message not accepted, try again later"); an unknown address class or a
+ * multi-valued canonical entry is a warning and is ignored.
  */
 #include <stdio.h>
 #include <stdlib.h>

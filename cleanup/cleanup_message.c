@@ -29,6 +29,9 @@
  * SECURITY: all of this is untrusted network data. Lines and headers are
  * held in VSTRINGs bounded by header_size_limit; header names are parsed
  * within the stored length; nothing is interpreted beyond names.
+ *
+ * DIAGNOSTICS: none fatal; a hop count over hopcount_limit and a message
+ * over message_size_limit are warnings and reject the message.
  */
 #include <string.h>
 #include <strings.h>

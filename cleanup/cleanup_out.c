@@ -12,6 +12,9 @@
  *       flush (cleanup_publish() fsyncs)
  *
  * Nothing is written once state->errs is set: the file will be removed.
+ *
+ * DIAGNOSTICS: none fatal; a queue file write error is a warning with the
+ * queue id and a sticky failure of the message.
  */
 #include <errno.h>
 #include <string.h>

@@ -6,6 +6,9 @@
  * restarts on "postfix reload"). Defaults and bounds are those of the
  * one parameter table (lib/params.c); a bad value is fatal with the
  * parameter's name and value.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal at start with the
+ * parameter's name and value (config_read_vars).
  */
 #include "cleanup.h"
 #include "config.h"

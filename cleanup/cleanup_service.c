@@ -18,6 +18,11 @@
  * a numeric "flags"; records are read with cleanup_record_max() as bound
  * and every record is checked by cleanup_record(); a read timeout of
  * ipc_timeout bounds a stalled client.
+ *
+ * DIAGNOSTICS: none fatal; bad flags or a bad record from the client, and
+ * a queue file that cannot be created, closed, made ready, moved or
+ * removed, are warnings with the queue id, and the client gets a failure
+ * status (the file is removed).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -13,6 +13,10 @@
  *
  * SECURITY: reads only the delivery request (checked by
  * deliver_request_read); the message content is never read.
+ *
+ * DIAGNOSTICS: start-up problems are fatal in the daemon skeleton
+ * (server.c); a request that cannot be read or answered is a warning
+ * (deliver_request_serve()).
  */
 #include "msg.h"
 #include "server.h"

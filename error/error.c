@@ -16,8 +16,12 @@
  *
  * SECURITY: reads only the delivery request (checked by
  * deliver_request_read) and writes nothing but log lines and the reply.
+ *
+ * DIAGNOSTICS: a bad soft_bounce value is fatal at start
+ * (config_read_vars), as are the skeleton's start-up problems (server.c);
+ * a request that cannot be read or answered is a warning
+ * (deliver_request_serve()).
  */
-#include <string.h>
 
 #include "config.h"
 #include "msg.h"
@@ -39,8 +43,7 @@ static void
 error_post_init(const char *service, ARGV *args)
 {
     config_read_vars(error_vars);
-    error_defer_only = var_soft_bounce || strcmp(msg_program(), "retry") == 0
-        || (service && strcmp(service, "retry") == 0);
+    error_defer_only = var_soft_bounce || server_named(service, "retry");
 }
 
 static void

@@ -10,6 +10,10 @@
  * SECURITY: local stays root so that it can become each recipient; all
  * writes to user files and all commands happen in children that dropped
  * to the recipient (local_child.c).
+ *
+ * DIAGNOSTICS: start-up problems are fatal: the skeleton's (server.c) and
+ * a bad parameter value (local_params.c, resolve_params_init()); the
+ * run-time warnings are the other local_*.c files'.
  */
 #include "local.h"
 #include "msg.h"

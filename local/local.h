@@ -32,6 +32,12 @@
  * table's $1 substitution (alias_maps are opened with MAP_NO_REGSUB);
  * message data reaches them only in environment variables filtered
  * through command_expansion_filter, never in a shell line.
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c). At
+ * run time every problem is a recipient's result (deferred or bounced,
+ * with the reason) and some are also warnings: an unsafe or oversized
+ * .forward or :include: file, an unknown default_privs, a stale lock, a
+ * mailbox that cannot be truncated back.
  */
 #ifndef POSTHORN_LOCAL_H
 #define POSTHORN_LOCAL_H
@@ -166,22 +172,13 @@ void    local_priv_free(LOCAL_PRIV *p);
 #define LOCAL_COPY_MBOX  (LOCAL_COPY_FROM | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK \
                           | LOCAL_COPY_RETURN_PATH | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED)
 
-/* A buffered writer; flush_fn lets commands drain their output meanwhile. */
-typedef struct LOCAL_OUT {
-    int     fd;
-    char    buf[8192];
-    size_t  len;
-    int     err;                /* errno of the first failure, 0 if none */
-    int   (*flush_fn)(struct LOCAL_OUT *out);
-    void   *ctx;
-} LOCAL_OUT;
-
-void    local_out_init(LOCAL_OUT *out, int fd);
-int     local_out_write(LOCAL_OUT *out, const char *data, size_t len);
-int     local_out_flush(LOCAL_OUT *out);
-/* Copy the message from the queue file with flags; 0, or -1 (out->err
- * set, or corrupt queue file: errno EINVAL). */
-int     local_copy_message(DELIVER_REQUEST *req, LOCAL_OUT *out, int flags,
+/*
+ * The message as delivered, written to out (and flushed): 0, the errno of
+ * the first write failure, or LOCAL_COPY_READ_ERROR when the queue file
+ * cannot be read.
+ */
+#define LOCAL_COPY_READ_ERROR   (-1)
+int     local_copy_message(DELIVER_REQUEST *req, STREAM *out, int flags,
                            const char *orig_rcpt, const char *delivered);
 /* The sender for the From line and Return-Path: (quoted, no control chars). */
 void    local_quote_sender(VSTRING *out, const char *sender);

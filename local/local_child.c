@@ -27,6 +27,10 @@
  * child runs only this program's code; everything a user controls runs
  * after a full drop. The parent reads at most LOCAL_REASON_MAX bytes
  * from the child and trusts only the exit status values 0, 4 and 5.
+ *
+ * DIAGNOSTICS: none fatal; an unusable default_privs user is a warning and
+ * defers the recipient. A delivery child that cannot start (fork, ids)
+ * defers with the reason through its result pipe.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -26,6 +26,11 @@
  * itself keeps root as real uid, so the user can stop only the command,
  * which command_time_limit then ends), and dies with the delivery child
  * (PR_SET_PDEATHSIG).
+ *
+ * DIAGNOSTICS: none logged here; a command's failure becomes the
+ * recipient's result (sysexits codes, signals, time limit, "queue file
+ * read error"); the command process exits 71 or 75 (a deferral) when it
+ * cannot be set up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,25 +111,25 @@ local_cmd_drain(CMD_CTX *c)
     }
 }
 
-/* LOCAL_OUT flush that keeps reading output while stdin is full. */
-static int
-local_cmd_flush(LOCAL_OUT *out)
+/* The stream's write function for the command's standard input: waits
+ * until the pipe takes data, reading the command's output meanwhile (a
+ * command that fills its output pipe before reading would block us). */
+static ssize_t
+local_cmd_write(void *ctx, int fd, void *buf, size_t len)
 {
-    CMD_CTX *c = out->ctx;
-    size_t  off = 0;
+    CMD_CTX *c = ctx;
     ssize_t n;
 
-    while (off < out->len) {
-        struct pollfd p[2] = {{out->fd, POLLOUT, 0}, {c->out_fd, POLLIN, 0}};
+    for (;;) {
+        struct pollfd p[2] = {{fd, POLLOUT, 0}, {c->out_fd, POLLIN, 0}};
 
         if (local_cmd_timeout) {
-            out->err = ETIMEDOUT;
+            errno = ETIMEDOUT;
             return -1;
         }
         if (poll(p, c->out_fd >= 0 ? 2 : 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
-            out->err = errno;
             return -1;
         }
         if (c->out_fd >= 0 && p[1].revents && local_cmd_drain(c)) {
@@ -133,17 +138,11 @@ local_cmd_flush(LOCAL_OUT *out)
         }
         if (p[0].revents == 0)
             continue;
-        n = write(out->fd, out->buf + off, out->len - off);
+        n = write(fd, buf, len);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             continue;
-        if (n < 0) {
-            out->err = errno;           /* EPIPE: the command stopped reading */
-            return -1;
-        }
-        off += (size_t) n;
+        return n;                       /* EPIPE: the command stopped reading */
     }
-    out->len = 0;
-    return 0;
 }
 
 /* The command process: descriptors, then all ids to the user, then exec.
@@ -243,7 +242,8 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     struct sigaction sa;
     int     in[2], out[2], status = 0, flags = LOCAL_COPY_FROM | LOCAL_COPY_RETURN_PATH
         | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED;
-    LOCAL_OUT o;
+    int     err;
+    STREAM *o;
     pid_t   pid, self = getpid();
 
     memset(&sa, 0, sizeof(sa));
@@ -261,13 +261,12 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     fcntl(in[1], F_SETFL, O_NONBLOCK);
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     c->out_fd = out[0];
-    local_out_init(&o, in[1]);
-    o.flush_fn = local_cmd_flush;
-    o.ctx = c;
+    o = stream_fdopen(in[1]);
+    stream_set_io(o, NULL, local_cmd_write, c);
     if (!local_header_wanted("command"))
         flags &= ~LOCAL_COPY_DELIVERED;
-    (void) local_copy_message(c->st->req, &o, flags, local_orig_rcpt(c->st), c->a->address);
-    close(in[1]);
+    err = local_copy_message(c->st->req, o, flags, local_orig_rcpt(c->st), c->a->address);
+    (void) stream_close(o);
     while (c->out_fd >= 0 && !local_cmd_timeout) {
         struct pollfd p = {c->out_fd, POLLIN, 0};
 
@@ -278,7 +277,7 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     }
     while (!local_cmd_timeout && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (local_cmd_timeout || o.err == EINVAL) {
+    if (local_cmd_timeout || err == LOCAL_COPY_READ_ERROR) {
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
@@ -306,26 +305,22 @@ local_cmd_env(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv)
     DELIVER_REQUEST *req = st->req;
     ARGV   *env = argv_alloc();
     ARGV   *export = argv_split_list(var_export_environment);
+    const char *vars[][2] = {
+        {"PATH", LOCAL_CMD_PATH}, {"HOME", priv->home}, {"USER", priv->name},
+        {"LOGNAME", priv->name}, {"SHELL", priv->shell}, {"SENDER", req->sender},
+        {"RECIPIENT", a->address}, {"ORIGINAL_RECIPIENT", local_orig_rcpt(st)},
+        {"LOCAL", a->local}, {"USER_PART", a->user}, {"EXTENSION", a->extension},
+        {"DOMAIN", a->domain}, {"CLIENT_ADDRESS", req->client_addr},
+        {"CLIENT_HOSTNAME", req->client_name},
+    };
     size_t  i;
 
     for (i = 0; i < export->argc; i++)
         if (getenv(export->argv[i]))
             local_cmd_setenv(env, export->argv[i], getenv(export->argv[i]));
     argv_free(export);
-    local_cmd_setenv(env, "PATH", LOCAL_CMD_PATH);
-    local_cmd_setenv(env, "HOME", priv->home);
-    local_cmd_setenv(env, "USER", priv->name);
-    local_cmd_setenv(env, "LOGNAME", priv->name);
-    local_cmd_setenv(env, "SHELL", priv->shell);
-    local_cmd_setenv(env, "SENDER", req->sender);
-    local_cmd_setenv(env, "RECIPIENT", a->address);
-    local_cmd_setenv(env, "ORIGINAL_RECIPIENT", local_orig_rcpt(st));
-    local_cmd_setenv(env, "LOCAL", a->local);
-    local_cmd_setenv(env, "USER_PART", a->user);
-    local_cmd_setenv(env, "EXTENSION", a->extension);
-    local_cmd_setenv(env, "DOMAIN", a->domain);
-    local_cmd_setenv(env, "CLIENT_ADDRESS", req->client_addr);
-    local_cmd_setenv(env, "CLIENT_HOSTNAME", req->client_name);
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        local_cmd_setenv(env, vars[i][0], vars[i][1]);
     if (req->dsn_envid && *req->dsn_envid)
         local_cmd_setenv(env, "ENVID", req->dsn_envid);
     return env;

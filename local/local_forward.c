@@ -22,6 +22,9 @@
  * SECURITY: this runs in the root parent, but only talks to cleanup (a
  * socket in the queue directory); it opens no user file. Targets are
  * bounded by LOCAL_MAX_TOKENS per expansion and LOCAL_FWD_MAX in all.
+ *
+ * DIAGNOSTICS: none fatal; too many forwarding destinations for one
+ * recipient is a warning and the excess is dropped.
  */
 #include <string.h>
 #include <strings.h>

@@ -23,6 +23,11 @@
  * files with a single link (/dev/null excepted); a spool mailbox must be
  * owned by the recipient. Only the spool mailbox creation and its dot
  * lock are done as root, in a directory root controls.
+ *
+ * DIAGNOSTICS: none fatal; a stale lock file is a warning and is removed;
+ * a mailbox that cannot be truncated back after a failed write is a
+ * warning. Every other failure is the recipient's result (deferred or
+ * bounced by errno).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,76 +42,6 @@
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
-
-/* ---- buffered output ---------------------------------------------------- */
-
-static int
-local_out_flush_fd(LOCAL_OUT *out)
-{
-    size_t  off = 0;
-    ssize_t n;
-
-    while (off < out->len) {
-        n = write(out->fd, out->buf + off, out->len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            out->err = n < 0 ? errno : EIO;
-            return -1;
-        }
-        off += (size_t) n;
-    }
-    out->len = 0;
-    return 0;
-}
-
-void
-local_out_init(LOCAL_OUT *out, int fd)
-{
-    memset(out, 0, sizeof(*out));
-    out->fd = fd;
-    out->flush_fn = local_out_flush_fd;
-}
-
-int
-local_out_flush(LOCAL_OUT *out)
-{
-    if (out->err)
-        return -1;
-    if (out->len && out->flush_fn(out) < 0) {
-        if (out->err == 0)
-            out->err = EIO;
-        return -1;
-    }
-    return 0;
-}
-
-int
-local_out_write(LOCAL_OUT *out, const char *data, size_t len)
-{
-    size_t  n;
-
-    while (len > 0) {
-        if (out->err)
-            return -1;
-        if (out->len == sizeof(out->buf) && local_out_flush(out) < 0)
-            return -1;
-        n = sizeof(out->buf) - out->len;
-        if (n > len)
-            n = len;
-        memcpy(out->buf + out->len, data, n);
-        out->len += n;
-        data += n;
-        len -= n;
-    }
-    return out->err ? -1 : 0;
-}
-
-static int
-local_out_puts(LOCAL_OUT *out, const char *s)
-{
-    return local_out_write(out, s, strlen(s));
-}
 
 /* ---- message copy ------------------------------------------------------- */
 
@@ -140,7 +75,7 @@ local_from_line(VSTRING *out, const char *sender, time_t t)
 }
 
 typedef struct COPY_CTX {
-    LOCAL_OUT *out;
+    STREAM *out;
     int     flags;
     int     bol;
 } COPY_CTX;
@@ -151,51 +86,43 @@ local_copy_line(const char *data, size_t len, int is_eol, void *ctx)
     COPY_CTX *c = ctx;
 
     if (c->bol && (c->flags & LOCAL_COPY_QUOTE) && len >= 5 && memcmp(data, "From ", 5) == 0)
-        local_out_write(c->out, ">", 1);
-    local_out_write(c->out, data, len);
+        stream_putc(c->out, '>');
+    stream_write(c->out, data, len);
     if (is_eol)
-        local_out_write(c->out, "\n", 1);
+        stream_putc(c->out, '\n');
     c->bol = is_eol;
-    return c->out->err ? 1 : 0;
+    return stream_error(c->out) ? 1 : 0;
 }
 
 int
-local_copy_message(DELIVER_REQUEST *req, LOCAL_OUT *out, int flags,
+local_copy_message(DELIVER_REQUEST *req, STREAM *out, int flags,
                    const char *orig_rcpt, const char *delivered)
 {
     VSTRING *line = vstring_alloc(4096);
     COPY_CTX c = {out, flags, 1};
-    int     ret;
 
     if (flags & LOCAL_COPY_FROM) {
         local_from_line(line, req->sender, time(NULL));
-        local_out_puts(out, STR(line));
+        stream_puts(out, STR(line));
     }
     if (flags & LOCAL_COPY_RETURN_PATH) {
         local_quote_sender(line, req->sender);
-        local_out_puts(out, "Return-Path: <");
-        local_out_puts(out, STR(line));
-        local_out_puts(out, ">\n");
+        stream_printf(out, "Return-Path: <%s>\n", STR(line));
     }
-    if ((flags & LOCAL_COPY_ORIG_RCPT) && orig_rcpt && *orig_rcpt) {
-        vstring_sprintf(line, "X-Original-To: %s\n", orig_rcpt);
-        local_out_puts(out, STR(line));
-    }
-    if ((flags & LOCAL_COPY_DELIVERED) && delivered && *delivered) {
-        vstring_sprintf(line, "Delivered-To: %s\n", delivered);
-        local_out_puts(out, STR(line));
-    }
+    if ((flags & LOCAL_COPY_ORIG_RCPT) && orig_rcpt && *orig_rcpt)
+        stream_printf(out, "X-Original-To: %s\n", orig_rcpt);
+    if ((flags & LOCAL_COPY_DELIVERED) && delivered && *delivered)
+        stream_printf(out, "Delivered-To: %s\n", delivered);
     vstring_free(line);
-    ret = deliver_read_content(req, local_copy_line, &c);
-    if (ret < 0) {
-        out->err = EINVAL;
-        return -1;
-    }
+    if (deliver_read_content(req, local_copy_line, &c) < 0)
+        return LOCAL_COPY_READ_ERROR;
     if (!c.bol)
-        local_out_write(out, "\n", 1);
+        stream_putc(out, '\n');
     if (flags & LOCAL_COPY_BLANK)
-        local_out_write(out, "\n", 1);
-    return local_out_flush(out);
+        stream_putc(out, '\n');
+    if (stream_flush(out) < 0 || stream_error(out))
+        return stream_errno(out) ? stream_errno(out) : EIO;
+    return 0;
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -298,6 +225,30 @@ local_mbox_fail(VSTRING *dsn, VSTRING *why, int err, const char *fmt, const char
     return status;
 }
 
+/* The message into fd, through a stream that leaves fd open; 0 or as
+ * local_copy_message(). */
+static int
+local_copy_fd(LOCAL_STATE *st, int fd, int flags, const char *delivered)
+{
+    STREAM *out = stream_fdopen(fd);
+    int     err = local_copy_message(st->req, out, flags, local_orig_rcpt(st), delivered);
+
+    stream_free_keep_fd(out);
+    return err;
+}
+
+/* A failed copy: a queue file read error defers, a write error as errno. */
+static int
+local_copy_fail(VSTRING *dsn, VSTRING *why, int err, const char *fmt, const char *arg)
+{
+    if (err == LOCAL_COPY_READ_ERROR) {
+        vstring_strcpy(dsn, "4.3.0");
+        vstring_strcpy(why, "queue file read error");
+        return DELIVER_DEFER;
+    }
+    return local_mbox_fail(dsn, why, err, fmt, arg);
+}
+
 /* Open and check the file; -1 with errno (EPERM: not a safe target). */
 static int
 local_mbox_open(const MBOX_CTX *m, struct stat *st)
@@ -330,8 +281,7 @@ local_mbox_child(void *ctx, VSTRING *dsn, VSTRING *why)
     MBOX_CTX *m = ctx;
     struct stat st;
     char   *lock = NULL;
-    LOCAL_OUT out;
-    int     fd, status;
+    int     fd, status, err;
     off_t   size;
 
     if (m->kind == 2 && (lock = local_dotlock(m->path)) == NULL)
@@ -348,18 +298,13 @@ local_mbox_child(void *ctx, VSTRING *dsn, VSTRING *why)
         goto done;
     }
     size = lseek(fd, 0, SEEK_END);
-    local_out_init(&out, fd);
-    if (local_copy_message(m->st->req, &out, m->flags, local_orig_rcpt(m->st), m->delivered) < 0
-        || (S_ISREG(st.st_mode) && fsync(fd) < 0 && (out.err = errno) != 0)) {
+    err = local_copy_fd(m->st, fd, m->flags, m->delivered);
+    if (err == 0 && S_ISREG(st.st_mode) && fsync(fd) < 0)
+        err = errno;
+    if (err != 0) {
         if (S_ISREG(st.st_mode) && ftruncate(fd, size) < 0)
             msg_warn("cannot truncate %s back to %ld bytes", m->path, (long) size);
-        status = local_mbox_fail(dsn, why, out.err ? out.err : EIO,
-                                 "%.0serror writing message: %s", m->path);
-        if (out.err == EINVAL) {
-            vstring_strcpy(dsn, "4.3.0");
-            vstring_strcpy(why, "queue file read error");
-            status = DELIVER_DEFER;
-        }
+        status = local_copy_fail(dsn, why, err, "%.0serror writing message: %s", m->path);
     } else {
         status = DELIVER_SENT;
     }
@@ -503,8 +448,7 @@ local_maildir_child(void *ctx, VSTRING *dsn, VSTRING *why)
     MAILDIR_CTX *m = ctx;
     struct timeval tv;
     VSTRING *name = vstring_alloc(1024), *tmp = vstring_alloc(4096), *new = vstring_alloc(4096);
-    LOCAL_OUT out;
-    int     fd, status = DELIVER_SENT;
+    int     fd, err, status = DELIVER_SENT;
 
     gettimeofday(&tv, NULL);
     local_maildir_name(name, (long) tv.tv_sec, (long) tv.tv_usec, (long) getpid(), m->count,
@@ -525,17 +469,16 @@ local_maildir_child(void *ctx, VSTRING *dsn, VSTRING *why)
         status = local_mbox_fail(dsn, why, errno, "create maildir file %s: %s", STR(tmp));
         goto done;
     }
-    local_out_init(&out, fd);
-    if (local_copy_message(m->st->req, &out, m->flags, local_orig_rcpt(m->st), m->delivered) < 0
-        || (fsync(fd) < 0 && (out.err = errno) != 0) || (close(fd) < 0 && (out.err = errno) != 0)
-        || (local_maildir_rename(m->dir, STR(tmp), STR(new)) < 0 && (out.err = errno) != 0)) {
-        status = local_mbox_fail(dsn, why, out.err ? out.err : EIO,
-                                 "error writing message to maildir file %s: %s", STR(tmp));
-        if (out.err == EINVAL) {
-            vstring_strcpy(dsn, "4.3.0");
-            vstring_strcpy(why, "queue file read error");
-            status = DELIVER_DEFER;
-        }
+    err = local_copy_fd(m->st, fd, m->flags, m->delivered);
+    if (err == 0 && fsync(fd) < 0)
+        err = errno;
+    if (close(fd) < 0 && err == 0)
+        err = errno;
+    if (err == 0 && local_maildir_rename(m->dir, STR(tmp), STR(new)) < 0)
+        err = errno ? errno : EIO;
+    if (err != 0) {
+        status = local_copy_fail(dsn, why, err, "error writing message to maildir file %s: %s",
+                                 STR(tmp));
         unlink(STR(tmp));
     }
 done:

@@ -21,6 +21,11 @@
  * group or world writable; both are bounded by LOCAL_FILE_MAX and
  * LOCAL_MAX_TOKENS, and nesting by LOCAL_MAX_LEVEL. Commands and files
  * they name run as the table owner or the user, never as root.
+ *
+ * DIAGNOSTICS: none fatal; a .forward or :include: file that is not a
+ * regular file owned by the user or is group/world writable is skipped
+ * with a warning; one that cannot be opened or read as the user is a
+ * warning; an overlong one is a warning and cut.
  */
 #include <ctype.h>
 #include <errno.h>

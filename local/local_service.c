@@ -2,14 +2,17 @@
  * local_service.c - one delivery request of the local delivery agent.
  *
  * Interface (local.h): local_init() opens the alias tables once;
- * local_service() reads a request (deliver.h), scans the message headers
- * for Delivered-To: (loop detection), delivers each recipient and sends
- * the replies. local_result() logs and records one result; the duplicate
+ * local_service() serves one request through deliver_request_serve()
+ * (deliver.h): it scans the message headers for Delivered-To: (loop
+ * detection) and delivers each recipient. local_result() logs and records one result; the duplicate
  * and loop filters live here.
  *
  * SECURITY: the request is checked by deliver_request_read(); the
  * message headers are untrusted and only compared, never executed; at
  * most LOCAL_MAX_DELIVERED_TO of them are kept.
+ *
+ * DIAGNOSTICS: none of its own; a request that cannot be read or answered
+ * is a warning in deliver_request_serve().
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,15 +197,13 @@ local_headers_scan(LOCAL_STATE *st)
     (void) deliver_read_content(st->req, local_header_line, &scan);
 }
 
-void
-local_service(STREAM *client)
+/* One request: every recipient gets a result (deliver_request_serve). */
+static void
+local_deliver_request(DELIVER_REQUEST *req, void *unused)
 {
-    DELIVER_REQUEST *req;
     LOCAL_STATE st;
     int     i;
 
-    if ((req = deliver_request_read(client)) == NULL)
-        return;
     memset(&st, 0, sizeof(st));
     st.req = req;
     st.delivered_to = argv_alloc();
@@ -220,12 +221,15 @@ local_service(STREAM *client)
             local_result(&st, NULL, DELIVER_DEFER, "4.3.0",
                          "local delivery produced no result");
     }
-    if (deliver_request_reply(client, req) < 0)
-        msg_warn("%s: cannot send delivery status to queue manager", req->queue_id);
     argv_free(st.delivered_to);
     argv_free(st.dup);
     argv_free(st.path);
     argv_free(st.fwd_to);
     argv_free(st.fwd_by);
-    deliver_request_free(req);
+}
+
+void
+local_service(STREAM *client)
+{
+    deliver_request_serve(client, local_deliver_request, NULL);
 }

@@ -21,6 +21,10 @@
  * the user, or an include file's owner under root's rights; never root.
  * The duplicate filter keys them by user, uid and text, so each user's
  * own "|command" runs once even when two users' .forward files agree.
+ *
+ * DIAGNOSTICS: none fatal; a world-writable :include: file is a warning
+ * and defers the recipient ("mail system configuration error"); other
+ * refusals are recipient results only.
  */
 #include <errno.h>
 #include <fcntl.h>

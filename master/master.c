@@ -22,6 +22,12 @@
  *
  * SECURITY: runs as root; only reads root-owned configuration. Children
  * drop privileges themselves (server.c) as master.cf says.
+ *
+ * DIAGNOSTICS: fatal at start: a usage error, a bad parameter value
+ * (config_read_vars), a queue_directory that cannot be entered or its
+ * private/public directories made, a master.cf with errors ("cannot start:
+ * fix master.cf first"). On SIGHUP a master.cf that cannot be read or has
+ * errors is a warning and the old services stay.
  */
 #include <errno.h>
 #include <signal.h>

@@ -6,6 +6,12 @@
  * master_wakeup.c   wakeup timers for fifo/unix services
  * master_sig.c      signals through a self-pipe
  * master_daemon.c   detaching, start-up report, the locked pid file
+ *
+ * DIAGNOSTICS: fatal at start (usage, parameters, directories, master.cf,
+ * the pid lock, a service that cannot listen); at run time only warnings:
+ * an unreadable master.cf on reload, a child that exits badly or dies by a
+ * signal, a fork failure (the service is throttled), a bad service line
+ * (skipped).
  */
 #ifndef POSTHORN_MASTER_H
 #define POSTHORN_MASTER_H

@@ -11,6 +11,10 @@
  *
  * SECURITY: runs as root in queue_directory; the pid directory is created
  * root-owned 0755.
+ *
+ * DIAGNOSTICS: fatal: a failed pipe() or fork() while detaching, a pid
+ * directory that cannot be made, a lock file that cannot be opened or
+ * locked (another master runs). A failed setsid() is a warning.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -22,6 +22,10 @@
  * SECURITY: runs as root. Paths come from master.cf (root-owned). The
  * socket directories' modes (private 0700, public 0710) are the access
  * control; the sockets themselves are 0666.
+ *
+ * DIAGNOSTICS: a service that cannot listen at all is fatal ("cannot open
+ * ... service"); a bind failure on one of several addresses, a bad inet
+ * service name and a duplicate service line (ignored) are warnings.
  */
 #include <errno.h>
 #include <string.h>

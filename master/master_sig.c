@@ -6,6 +6,9 @@
  * the numbers out one at a time, so all real work happens outside signal
  * context. SIGCHLD, SIGHUP (reload), SIGTERM/SIGINT (stop), SIGQUIT
  * (abort: children are killed outright). SIGPIPE is ignored.
+ *
+ * DIAGNOSTICS: a failed pipe() or sigaction() at start is fatal; nothing
+ * else is reported.
  */
 #include <errno.h>
 #include <signal.h>

@@ -27,6 +27,13 @@
  * SECURITY: runs as root. The child closes every descriptor it does not
  * need before exec; the environment is rebuilt, not inherited. Status
  * messages are checked: the pid must be a child of that service.
+ *
+ * DIAGNOSTICS: in the child, every failure to set up descriptors or to
+ * exec the program is fatal (the child exits; master sees a bad start). In
+ * master: a failed fork is a warning and throttles the service; a child
+ * that exits with a non-zero status or dies by a signal is a warning, and
+ * one that failed before it reported ready throttles the service ("bad
+ * command startup -- throttling").
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -9,6 +9,9 @@
  * qmgr and pickup start with master; a "?" (conditional) wakeup starts
  * only after the service was first used. Nothing here ever blocks: a full
  * pipe or backlog just skips one wakeup.
+ *
+ * DIAGNOSTICS: none fatal; a wakeup time on a service type that cannot be
+ * woken is a warning and is ignored.
  */
 #include <errno.h>
 #include <string.h>

@@ -9,6 +9,11 @@
  * pickup_copy.c    handing one checked file to cleanup
  * pickup_requeue.c the records of a queue file that postsuper -r moved
  *                  to maildrop/ (sent again, DONE recipients left out)
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c); at
+ * run time a malformed maildrop file is a warning (with the uid) and is
+ * moved to corrupt or bounced, and a cleanup failure is a warning and the
+ * file is tried again later.
  */
 #ifndef POSTHORN_PICKUP_H
 #define POSTHORN_PICKUP_H

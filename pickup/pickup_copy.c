@@ -24,6 +24,10 @@
  * SECURITY: the file was checked completely by pickup_file_check(), so
  * a read error here is an I/O problem, not a format one; cleanup's reply
  * is checked like any peer's (missing status = retry, never "done").
+ *
+ * DIAGNOSTICS: none fatal; a read error after the check, a cleanup without
+ * a status or a temporary cleanup failure is a warning and the file stays
+ * for a retry; a message cleanup rejects is a warning with the uid.
  */
 #include <stdio.h>
 #include <string.h>

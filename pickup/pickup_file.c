@@ -13,6 +13,9 @@
  * file owned by mail_owner with mode 0700 (postsuper -r) is checked as a
  * queue file (and sent by pickup_requeue.c); anyone else's is a maildrop
  * file. Both are read by the same loop, only the grammar differs.
+ *
+ * DIAGNOSTICS: none fatal; a maildrop file that cannot be opened is a
+ * warning and is skipped.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,9 @@
  * variables once, at start (pickup restarts on "postfix reload").
  * Defaults and bounds are those of the parameter table (lib/params.c);
  * a bad value is fatal with the parameter's name and value.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal at start with its name and
+ * value (config_read_vars).
  */
 #include "config.h"
 #include "pickup.h"

@@ -22,6 +22,9 @@
  * checked completely against the queue file grammar (pickup_file_check,
  * maildrop_check_init_queue) before a byte goes to cleanup, and cleanup
  * checks the records again; pickup_requeue_note() sees checked records.
+ *
+ * DIAGNOSTICS: none fatal; a read error after the check is a warning and
+ * the file stays for a retry.
  */
 #include <stdio.h>
 #include <string.h>

@@ -11,6 +11,10 @@
  * SECURITY: names come from readdir() of a directory local users can
  * write to (through postdrop); pickup_file_open() accepts queue-id
  * names only, and never follows symlinks.
+ *
+ * DIAGNOSTICS: none fatal; a maildrop directory that cannot be opened, a
+ * file that cannot be removed or moved, and a malformed file (saved in the
+ * corrupt queue, with the uid) are warnings.
  */
 #include <dirent.h>
 #include <errno.h>

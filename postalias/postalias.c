@@ -6,6 +6,10 @@
  * Invoked as "newaliases" it rebuilds every table in alias_database.
  * Usage: postalias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key]
  *        [type:]file...
+ *
+ * DIAGNOSTICS: as Postfix's postalias: fatal for what stops the command
+ * (usage, parameters, a source or table that cannot be opened, read or
+ * written); warnings for duplicate or empty keys and values (dict_tool.c).
  */
 #include "dict_tool.h"
 

@@ -10,6 +10,10 @@
  *
  * SECURITY: reads queue files (root, or mail_owner for -q); every record
  * is bounded (POSTCAT_RECORD_MAX); ids are checked with queue_id_ok().
+ *
+ * DIAGNOSTICS: fatal, as Postfix's postcat: a usage error, a bad parameter
+ * value, a queue_directory that cannot be entered, a bad or unknown queue
+ * id, a file that cannot be opened, and a write error on standard output.
  */
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,5 +1,9 @@
 /*
  * postcat.h - postcat(1)'s private interface.
+ *
+ * DIAGNOSTICS: fatal for usage, open and output errors (postcat.c); a file
+ * that is not a valid queue file, a malformed record or a premature end is
+ * a warning and ends that file (postcat_print.c).
  */
 #ifndef POSTHORN_POSTCAT_H
 #define POSTHORN_POSTCAT_H

@@ -19,6 +19,10 @@
  * SECURITY: records are bounded by POSTCAT_RECORD_MAX; a bad record ends
  * the file with a warning. Message text is printed as it is (postcat is
  * an administrator's tool, like Postfix's).
+ *
+ * DIAGNOSTICS: none fatal; a file that is not a valid queue file, a
+ * malformed record or a premature end of file is a warning with the
+ * offset, and printing that file stops.
  */
 #include <stdio.h>
 #include <stdlib.h>

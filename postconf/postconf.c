@@ -17,6 +17,10 @@
  *
  * SECURITY: run by administrators; -e writes main.cf through a temporary
  * file and rename(), so a reader never sees a half-written file.
+ *
+ * DIAGNOSTICS: fatal, as Postfix's postconf: a usage error, conflicting
+ * options, a -o without name=value, a failed setenv, a write error on
+ * standard output.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,6 +6,11 @@
  * postconf_master.c prints master.cf entries, fields and parameters
  * (-M, -F, -P); postconf_medit.c edits master.cf (-Me, -MX, -M#, -Fe,
  * -Pe, -PX).
+ *
+ * DIAGNOSTICS: fatal for usage errors, bad edit requests and files that
+ * cannot be read, locked, written or renamed; warnings for undefined or
+ * unused parameters and for requests that match nothing. See each
+ * postconf_*.c.
  */
 #ifndef POSTHORN_POSTCONF_H
 #define POSTHORN_POSTCONF_H

@@ -20,6 +20,11 @@
  * SECURITY: run by the administrator on a root-owned directory; the
  * temporary file is created with O_EXCL|O_NOFOLLOW after removing a stale
  * one, so a planted symlink is not followed.
+ *
+ * DIAGNOSTICS: fatal: a bad -e/-X/-# request (no '=', a missing or bad
+ * name), a main.cf that cannot be read (too large, a NUL byte), locked,
+ * written or renamed into place, or keeps changing. A chmod/chown of the
+ * new file that fails is a warning.
  */
 #include <ctype.h>
 #include <errno.h>

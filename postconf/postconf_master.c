@@ -24,6 +24,9 @@
  * "service[/type[/field]]", where a missing part or "*" matches
  * anything. Output goes entry by entry (master.cf order), then filter by
  * filter. A filter that matches nothing draws "unmatched request".
+ *
+ * DIAGNOSTICS: fatal: a bad -M/-F/-P request (service name or attribute)
+ * and master.cf errors; a request that matches nothing is a warning.
  */
 #include <ctype.h>
 #include <stdio.h>

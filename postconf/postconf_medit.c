@@ -26,6 +26,11 @@
  * SECURITY: run by the administrator on a root-owned directory; every
  * field is checked before it is written, so no edit can add a line that
  * master would misread.
+ *
+ * DIAGNOSTICS: fatal: a bad master.cf edit request (field count, field
+ * value, service name/type, attribute, white space in a -Pe value), an
+ * entry that does not parse, or an edited file too large; a service that
+ * matches nothing is a warning.
  */
 #include <ctype.h>
 #include <stdio.h>

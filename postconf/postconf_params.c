@@ -10,6 +10,9 @@
  * that is neither built in nor used by another parameter draws
  * "<name>: unknown parameter" on stderr; the exit status stays 0, as
  * Postfix's.
+ *
+ * DIAGNOSTICS: none fatal; an undefined or unused parameter in main.cf
+ * (postconf -n) and an unknown parameter name asked for are warnings.
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -22,6 +22,12 @@
  * SECURITY: see postdrop_env.c (environment, descriptors, umask,
  * configuration directory) and postdrop_copy.c (input checking). argv[0]
  * is never used for anything but the usage text.
+ *
+ * DIAGNOSTICS: fatal: a usage error, -v by a non-root user, a
+ * configuration directory that is not absolute or not allowed, a file size
+ * limit that cannot be set, a queue_directory that cannot be entered. A
+ * pickup that cannot be woken is a warning (it finds the file on its next
+ * scan).
  */
 #include <errno.h>
 #include <stdio.h>

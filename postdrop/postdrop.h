@@ -6,6 +6,10 @@
  *                   itself: lib/setgid_env.h)
  * postdrop_copy.c   reading the message from stdin into a maildrop file
  * postdrop_params.c the parameters (one table, read once)
+ *
+ * DIAGNOSTICS: fatal for usage, configuration directory, user and input
+ * problems (with the uid); a file that cannot be created or written is a
+ * warning and postdrop exits with failure, leaving no file behind.
  */
 #ifndef POSTHORN_POSTDROP_H
 #define POSTHORN_POSTDROP_H

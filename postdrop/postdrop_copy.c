@@ -16,6 +16,10 @@
  * (maildrop_record_max) and checked before it is written; a malformed
  * stream leaves no file behind. The file is created by queue_file_create
  * with O_EXCL|O_NOFOLLOW under a name we choose, never one from the user.
+ *
+ * DIAGNOSTICS: malformed input is fatal with the uid (the partial file is
+ * removed); a file that cannot be created or written, and a rejected
+ * record, are warnings and postdrop exits with failure.
  */
 #include <errno.h>
 #include <stdio.h>

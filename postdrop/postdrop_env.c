@@ -12,6 +12,10 @@
  * SECURITY: everything the invoker controls (environment, descriptors,
  * umask, argv[0], the configuration directory) is reset or checked
  * before the queue directory is touched.
+ *
+ * DIAGNOSTICS: fatal: a user that cannot be named or is not in
+ * authorized_submit_users; see lib/global/setgid_env.c for the
+ * environment.
  */
 #include <pwd.h>
 #include <stdarg.h>

@@ -14,6 +14,10 @@
  *
  * SECURITY: runs as root; the environment is reduced to what master needs
  * (MAIL_CONFIG, PATH, TZ, LANG) before master is started.
+ *
+ * DIAGNOSTICS: fatal: a usage error or unknown command, a non-root caller
+ * (with Postfix's hint to use sendmail), a bad parameter value, a failed
+ * setenv.
  */
 #include <pwd.h>
 #include <sys/stat.h>

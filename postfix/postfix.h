@@ -5,6 +5,11 @@
  * postfix_check.c  check: configuration sanity, missing directories,
  *                  ownership warnings; set-permissions
  * postfix_chroot.c start: the files a chrooted daemon needs in the jail
+ *
+ * DIAGNOSTICS: fatal for usage, permission, parameter and master.cf
+ * problems and for a start/stop that cannot be done; warnings for
+ * directories fixed, ownership problems and unimplemented or unused
+ * parameters (postfix check).
  */
 #ifndef POSTHORN_POSTFIX_H
 #define POSTHORN_POSTFIX_H

@@ -28,6 +28,13 @@
  * SECURITY: runs as root. Ownership is changed only on directories this
  * file names, with lchown-free fchown on an O_DIRECTORY|O_NOFOLLOW fd, so
  * a symlink planted in the queue cannot redirect it.
+ *
+ * DIAGNOSTICS: fatal: a queue_directory that is not absolute, a
+ * daemon_directory or queue subdirectory that is not a directory or cannot
+ * be made, an unreadable or broken master.cf. Warnings (as postfix check):
+ * files not owned as expected, chown/chmod failures, unused parameters,
+ * parameters posthorn does not implement (and those that make services
+ * refuse to work).
  */
 #include <errno.h>
 #include <fcntl.h>

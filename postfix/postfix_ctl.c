@@ -17,6 +17,11 @@
  *
  * SECURITY: runs as root (see postfix.c). Signals go only to the pid that
  * holds the lock, never to a pid read from the file.
+ *
+ * DIAGNOSTICS: fatal, in Postfix's words: starting a running or stopping a
+ * stopped system, a master that cannot be executed or forked, a failed
+ * start, a failed kill, a flush while the system is down. Stopping with
+ * force is a warning.
  */
 #include <errno.h>
 #include <signal.h>

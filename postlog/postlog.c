@@ -13,6 +13,9 @@
  * public/postlog). setgid_env_sanitize() runs before anything else; a
  * configuration directory from a non-root invoker must be listed in
  * alternate_config_directories; -v is for root only.
+ *
+ * DIAGNOSTICS: fatal: a usage error, a bad severity, a configuration
+ * directory not allowed, a bad parameter value.
  */
 #include <stdlib.h>
 #include <string.h>

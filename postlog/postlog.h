@@ -6,6 +6,9 @@
  *                  public/postlog when maillog_file is used), options,
  *                  configuration, the text to log
  * postlog_text.c   logging one line with the chosen tag and severity
+ *
+ * DIAGNOSTICS: fatal only for usage, severity, configuration directory and
+ * parameter problems (postlog.c).
  */
 #ifndef POSTHORN_POSTLOG_H
 #define POSTHORN_POSTLOG_H

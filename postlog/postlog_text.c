@@ -13,6 +13,9 @@
  * SECURITY: the text comes from the (possibly unprivileged) invoker. It
  * goes through msg_vlog(), which replaces control characters and cuts
  * the line at MSG_LINE_MAX; standard input is read in bounded lines.
+ *
+ * DIAGNOSTICS: none; text is logged at the level asked for, made printable
+ * and cut.
  */
 #include <stdarg.h>
 #include <stdio.h>

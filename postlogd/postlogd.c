@@ -4,6 +4,9 @@
  * to $maillog_file. The work is in postlogd_file.c.
  *
  * master.cf: postlog unix-dgram n - n - 1 postlogd
+ *
+ * DIAGNOSTICS: start-up problems are fatal in the daemon skeleton
+ * (server.c) and postlogd_file.c.
  */
 #include "postlogd.h"
 #include "server.h"

@@ -1,5 +1,9 @@
 /*
  * postlogd.h - private interface of postlogd, the maillog_file writer.
+ *
+ * DIAGNOSTICS: fatal at start for an unusable maillog_file
+ * (postlogd_file.c); an empty maillog_file is a warning (records are
+ * discarded).
  */
 #ifndef POSTHORN_POSTLOGD_H
 #define POSTHORN_POSTLOGD_H

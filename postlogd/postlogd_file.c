@@ -17,6 +17,10 @@
  * cut at MSG_LINE_MAX + 128 bytes and control characters become '?', so a
  * sender cannot split or forge lines. Our own log lines go straight to
  * the file (MSG_DIRECT), never through the socket we read.
+ *
+ * DIAGNOSTICS: an unusable maillog_file (name, prefix or permissions) is
+ * fatal at start; an empty one is a warning and records are discarded. A
+ * bad parameter value is fatal (config_read_vars).
  */
 #include <errno.h>
 #include <fcntl.h>

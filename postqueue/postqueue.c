@@ -17,6 +17,10 @@
  * (postqueue_env.c); -v is for root only. Listing needs
  * authorized_mailq_users, flushing authorized_flush_users (root and
  * mail_owner always may).
+ *
+ * DIAGNOSTICS: fatal (exit 69, postqueue_fatal()): a usage error, a
+ * queue_directory that cannot be entered; see postqueue_env.c, _list.c and
+ * _flush.c for the others.
  */
 #include <stdlib.h>
 #include <string.h>

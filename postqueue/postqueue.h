@@ -1,5 +1,10 @@
 /*
  * postqueue.h - postqueue(1)'s private interface.
+ *
+ * DIAGNOSTICS: all fatal errors exit 69 (EX_UNAVAILABLE) through
+ * postqueue_fatal(): usage, configuration directory, user not authorized,
+ * showq or qmgr unreachable, a bad queue id or destination. A showq that
+ * is down is a warning and the queue is read directly.
  */
 #ifndef POSTHORN_POSTQUEUE_H
 #define POSTHORN_POSTQUEUE_H

@@ -24,6 +24,10 @@
  * queue directory is touched: with an arbitrary main.cf a user could make
  * a set-gid program connect to sockets of its choosing. The user lists
  * are checked before any socket or queue file is touched.
+ *
+ * DIAGNOSTICS: fatal (exit 69): a configuration directory not absolute or
+ * not allowed, a user not in
+ * authorized_mailq_users/authorized_flush_users.
  */
 #include <pwd.h>
 #include <stdarg.h>

@@ -17,6 +17,9 @@
  * SECURITY: the queue id is checked with queue_id_ok() before it becomes
  * part of a path; the site is bounded and must be printable without
  * white space. Only trigger bytes leave this program.
+ *
+ * DIAGNOSTICS: fatal (exit 69): flushing while the system is down, a bad
+ * queue id or destination, a queue file that cannot be flushed.
  */
 #include <errno.h>
 #include <string.h>

@@ -26,6 +26,11 @@
  * bounded (POSTQUEUE_NAME_MAX, POSTQUEUE_VALUE_MAX), so a message with
  * many recipients needs no attribute-count limit; JSON strings are
  * escaped; control characters never reach the terminal.
+ *
+ * DIAGNOSTICS: fatal (exit 69): socketpair/fork failures, showq
+ * unreachable in the fallback path, a malformed showq reply. A showq that
+ * is down is a warning ("Mail system is down -- accessing queue
+ * directly"); an exec failure of the fallback is a warning and exit 69.
  */
 #include <errno.h>
 #include <fcntl.h>

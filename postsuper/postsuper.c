@@ -15,6 +15,10 @@
  * they become paths; the work runs as mail_owner after chdir to
  * $queue_directory, so a mistake cannot touch files outside the queue
  * that root owns.
+ *
+ * DIAGNOSTICS: fatal: a usage error, a non-root caller, an invalid
+ * directory name, a queue_directory that cannot be entered, a bad
+ * parameter value.
  */
 #include <stdlib.h>
 #include <string.h>

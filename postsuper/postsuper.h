@@ -1,5 +1,9 @@
 /*
  * postsuper.h - postsuper(1)'s private interface.
+ *
+ * DIAGNOSTICS: fatal only for usage, permission and configuration problems
+ * (postsuper.c); every per-file problem is a warning and the file is left
+ * as it was.
  */
 #ifndef POSTHORN_POSTSUPER_H
 #define POSTHORN_POSTSUPER_H

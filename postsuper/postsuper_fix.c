@@ -16,6 +16,9 @@
  *
  * SECURITY: runs as mail_owner in $queue_directory; only names read from
  * the queue directories themselves are removed, never a path from input.
+ *
+ * DIAGNOSTICS: none fatal; a directory that cannot be opened and a file
+ * with an unexpected name or type (left alone) are warnings.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -20,6 +20,10 @@
  * SECURITY: ids from the command line or standard input are checked with
  * queue_id_ok() ("warning: invalid mail queue id") before use; stdin lines
  * are bounded.
+ *
+ * DIAGNOSTICS: none fatal; an invalid queue id, and a file that cannot be
+ * moved, removed, or have its mode or time set, are warnings; the
+ * operation goes on with the next file.
  */
 #include <dirent.h>
 #include <errno.h>

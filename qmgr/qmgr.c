@@ -18,6 +18,10 @@
  * no message is lost. Finished messages hand their bounce and trace logs
  * to the bounce and trace services (qmgr_bounce_flush). The rest is in
  * qmgr_*.c (see qmgr.h).
+ *
+ * DIAGNOSTICS: start-up problems are fatal (the daemon skeleton, server.c,
+ * and bad parameter values, qmgr_param.c); an unknown trigger byte is a
+ * warning and is ignored.
  */
 #include "mail_proto.h"
 #include "msg.h"

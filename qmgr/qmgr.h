@@ -25,6 +25,12 @@
  * SECURITY: queue files are written by cleanup (same uid) and are still
  * parsed with bounded record sizes; delivery agent replies are untrusted
  * (bounded by attr.h, statuses checked).
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, a bad
+ * concurrency feedback value, server.c). At run time every problem is a
+ * warning with the queue id, and the message or recipient is deferred,
+ * moved to corrupt or retried on the next scan; a queue missing from its
+ * table is a programming error (panic).
  */
 #ifndef POSTHORN_QMGR_H
 #define POSTHORN_QMGR_H

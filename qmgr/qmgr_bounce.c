@@ -22,6 +22,9 @@
  *
  * SECURITY: the reply is checked (a status other than 0 is a failure);
  * attribute sizes are bounded by attr.h.
+ *
+ * DIAGNOSTICS: none fatal; a bounce or defer service that cannot be
+ * reached or fails is a warning and the recipients are deferred instead.
  */
 #include <string.h>
 #include "attr.h"

@@ -21,6 +21,11 @@
  *
  * SECURITY: the agent's replies are checked: a status other than 0, 4 or
  * 5 counts as deferred; texts are bounded by attr.h.
+ *
+ * DIAGNOSTICS: none fatal; a transport that cannot be reached, does not
+ * greet, takes no request, times out or drops the connection is a warning,
+ * and the recipients are deferred with that reason (and the transport or
+ * destination backs off).
  */
 #include <errno.h>
 #include <string.h>

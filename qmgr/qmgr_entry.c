@@ -10,6 +10,8 @@
  * delivered and bounced recipients are marked DONE in one batch, what it
  * says about the destination is fed back to the queue's concurrency
  * window (qmgr_queue.c), and the message is finished with its last entry.
+ *
+ * DIAGNOSTICS: none; nothing here fails but allocation (fatal in mem.c).
  */
 #include <string.h>
 #include <time.h>

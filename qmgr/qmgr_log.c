@@ -17,6 +17,8 @@
  * SECURITY: values come from queue files and agent replies; bounce_log.c
  * replaces newlines and other control characters so an entry cannot
  * forge another.
+ *
+ * DIAGNOSTICS: none; it only writes log lines.
  */
 #include <stdio.h>
 #include <unistd.h>

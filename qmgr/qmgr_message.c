@@ -39,6 +39,11 @@
  * by REC_MAX_DEFAULT (the content is skipped, not read); the
  * SIZE record offsets are checked against the file; any malformed or
  * unknown record makes the file corrupt (the caller moves it aside).
+ *
+ * DIAGNOSTICS: none fatal; a queue file that cannot be opened, read,
+ * updated, moved, removed or have its retry time set is a warning with the
+ * queue id (the message stays for a later scan); a missing recipient
+ * record and an invalid content filter are warnings.
  */
 #include <errno.h>
 #include <fcntl.h>

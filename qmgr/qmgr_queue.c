@@ -30,6 +30,9 @@
  * result, the end of that time, or 'F' (flush) revive it at the initial
  * window. A delivery that gives no verdict (transport trouble) gives no
  * feedback.
+ *
+ * DIAGNOSTICS: a queue that is not in its table when collected is a
+ * programming error (panic); nothing else is reported.
  */
 #include <stdio.h>
 #include <string.h>

@@ -17,6 +17,10 @@
  * previous attempt is removed when the message becomes active again.
  *
  * SECURITY: directory entries that are not valid queue ids are ignored.
+ *
+ * DIAGNOSTICS: none fatal; a queue directory that cannot be opened, a file
+ * that cannot be opened (tried again later), moved or removed, and a
+ * corrupt file (saved to the corrupt queue) are warnings.
  */
 #include <dirent.h>
 #include <errno.h>

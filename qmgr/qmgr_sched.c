@@ -20,6 +20,8 @@
  * loops); 'F' forgets dead transports and destinations.
  *
  * The queue_run_delay timer requests a deferred scan periodically.
+ *
+ * DIAGNOSTICS: none; scheduling decisions are return values.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -24,6 +24,9 @@
  * most QMGR_WARN_RECORDS WARN records are updated, and the in-place
  * write stays inside the record's own value. The reply of the defer
  * service is checked (only status 0 counts as sent).
+ *
+ * DIAGNOSTICS: none fatal; a queue file whose delay warning time cannot be
+ * updated or opened is a warning (the warning may be sent again).
  */
 #include <errno.h>
 #include <fcntl.h>

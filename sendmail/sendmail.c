@@ -23,6 +23,12 @@
  *
  * SECURITY: sendmail has no privileges of its own; postdrop checks
  * everything again.
+ *
+ * DIAGNOSTICS: fatal, with sendmail's wording where Postfix has it: no
+ * recipients (none on the command line and none found with -t), no login
+ * name for the user, a file size limit that cannot be set, /dev/null that
+ * cannot be opened, a program that cannot be executed (newaliases, mailq,
+ * postdrop). Option problems: sendmail_opts.c.
  */
 #include <fcntl.h>
 #include <pwd.h>

@@ -8,6 +8,10 @@
  *                     header block (-t recipients, Bcc removal)
  * sendmail_post.c     running postdrop and writing the records to it
  * sendmail_params.c   the parameters (one table, read once)
+ *
+ * DIAGNOSTICS: fatal for usage and option errors, missing recipients, and
+ * a postdrop that cannot be run or fails; a malformed recipient address
+ * and a bad -N value are warnings and are ignored. See each sendmail_*.c.
  */
 #ifndef POSTHORN_SENDMAIL_H
 #define POSTHORN_SENDMAIL_H

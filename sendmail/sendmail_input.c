@@ -20,6 +20,9 @@
  * SECURITY: stdin is the user's own data; everything read is bounded by
  * line_length_limit per piece and header_size_limit for the buffered
  * header block; the body is streamed, never held in memory.
+ *
+ * DIAGNOSTICS: none; the message is read and bounded here, problems are
+ * returned to sendmail.c.
  */
 #include <ctype.h>
 #include <string.h>

@@ -13,6 +13,10 @@
  * SECURITY: sendmail runs with the invoker's privileges only; its
  * arguments are still checked (printable, bounded by ADDRESS_MAX) because
  * they end up in queue records that postdrop and pickup check again.
+ *
+ * DIAGNOSTICS: fatal: a usage error (bad option), an unsupported -b mode,
+ * a bad -B, -F, -R, -V or sender (-f/-r) value, too many recipients.
+ * Warnings (ignored): a malformed recipient address, a bad -N value.
  */
 #include <stdarg.h>
 #include <stdlib.h>

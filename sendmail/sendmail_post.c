@@ -16,6 +16,10 @@
  *
  * SECURITY: postdrop gets a minimal environment (MAIL_CONFIG, TZ) and an
  * argv built here, never from the message.
+ *
+ * DIAGNOSTICS: fatal: a failed pipe(), fork() or wait for postdrop; a
+ * postdrop killed by a signal is a warning (and sendmail fails with its
+ * status).
  */
 #include <errno.h>
 #include <signal.h>

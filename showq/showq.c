@@ -8,6 +8,10 @@
  * SECURITY: clients are local users (public/showq is reachable by group
  * postdrop); they send nothing and only read. Queue files and defer logs
  * are read with bounded records and lines (showq_read.c).
+ *
+ * DIAGNOSTICS: start-up problems are fatal in the daemon skeleton
+ * (server.c); unreadable directories and files are warnings (showq_list.c,
+ * showq_read.c).
  */
 #include "msg.h"
 #include "server.h"

@@ -15,6 +15,9 @@
  * Messages are read from maildrop (finished submissions only), active,
  * incoming, deferred and hold, in that order; delay reasons come from
  * the defer/ID logs that qmgr writes (qmgr_log.c).
+ *
+ * DIAGNOSTICS: nothing fatal at run time: a queue directory or file that
+ * cannot be read, or a malformed queue file, is a warning and is skipped.
  */
 #ifndef POSTHORN_SHOWQ_H
 #define POSTHORN_SHOWQ_H

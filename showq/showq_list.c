@@ -12,6 +12,9 @@
  * SECURITY: names that are not queue ids are skipped; values are sent
  * with control characters replaced, so a client printing them cannot be
  * fooled by an address with embedded escapes or newlines.
+ *
+ * DIAGNOSTICS: none fatal; a queue directory that cannot be opened is a
+ * warning and is skipped.
  */
 #include <dirent.h>
 #include <stdio.h>

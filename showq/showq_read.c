@@ -17,6 +17,9 @@
  * (SHOWQ_RECORD_MAX), opened with O_NOFOLLOW and only when they are
  * regular files. Defer logs are read up to SHOWQ_LOG_MAX bytes in lines
  * of at most SHOWQ_LOG_LINE_MAX.
+ *
+ * DIAGNOSTICS: none fatal; a queue file that cannot be opened (it may just
+ * have gone) or is malformed is a warning and is skipped.
  */
 #include <errno.h>
 #include <fcntl.h>

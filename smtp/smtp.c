@@ -9,8 +9,10 @@
  *
  * SECURITY: talks to untrusted servers and DNS; see smtp_proto.c,
  * smtp_reply.c and smtp_dns.c for the bounds.
+ *
+ * DIAGNOSTICS: start-up problems are fatal: the skeleton's (server.c) and
+ * bad parameter values (smtp_param.c).
  */
-#include <string.h>
 
 #include "msg.h"
 #include "server.h"
@@ -19,10 +21,7 @@
 static void
 smtp_post_init(const char *service, ARGV *args)
 {
-    int     lmtp = strcmp(msg_program(), "lmtp") == 0
-        || (service && strcmp(service, "lmtp") == 0);
-
-    smtp_params_init(lmtp);
+    smtp_params_init(server_named(service, "lmtp"));
 }
 
 int

@@ -18,6 +18,12 @@
  *   smtp_proto.c     one session: greeting, EHLO, MAIL/RCPT/DATA, QUIT
  *   smtp_service.c   one delivery request: destinations, fallback,
  *                    results (deliver_result), reply to qmgr
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c). At
+ * run time server, DNS and connection problems are recipient results
+ * (deferred or bounced with Postfix's reasons), and a few are also
+ * warnings: a bad next hop, a server that greets with our own name, a
+ * control character in a command, an unusable cached connection timer.
  */
 #ifndef POSTHORN_SMTP_H
 #define POSTHORN_SMTP_H

@@ -27,6 +27,9 @@
  *
  * SECURITY: nothing from the network is read here; the RSET probe reply
  * is read by smtp_proto.c with the usual bounds.
+ *
+ * DIAGNOSTICS: none fatal; an idle timer that cannot be set up is a
+ * warning and the connection is not cached.
  */
 #include <errno.h>
 #include <signal.h>

@@ -11,6 +11,9 @@
  * smtp_connection_reuse_count_limit and smtp_connection_reuse_time_limit
  * bound the reuse (lmtp_* for LMTP). The to= lines of a reused session say
  * "relay=host[addr]:port, conn_use=N" as Postfix's do.
+ *
+ * DIAGNOSTICS: none fatal; a connection that cannot be cached is closed (a
+ * warning when the idle timer fails).
  */
 #ifndef POSTHORN_SMTP_CACHE_H
 #define POSTHORN_SMTP_CACHE_H

@@ -9,6 +9,9 @@
  * UNIX-domain socket (unix_connect()). On failure: -1 with errno (ETIMEDOUT after
  * the timeout), for the "connect to host[addr]:port: <strerror>" text.
  * smtp_bind_address / smtp_bind_address6 (lmtp_*) set the source.
+ *
+ * DIAGNOSTICS: none fatal; a bad configured address (smtp_bind_address) is
+ * a warning and is ignored; connect failures are returned with errno.
  */
 #include <arpa/inet.h>
 #include <errno.h>

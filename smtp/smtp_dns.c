@@ -24,6 +24,9 @@
  * resolver's bounds-checked ns_* functions and bounds record counts
  * (DNS_RR_MAX, DNS_ADDR_MAX) and name lengths; an MX host name longer
  * than SMTP_HOST_MAX is skipped here.
+ *
+ * DIAGNOSTICS: none; lookup failures and mail loops become the reason and
+ * status of the recipients (Postfix's wording, see above).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -68,9 +71,8 @@ smtp_why_set(SMTP_WHY *why, int status, const char *dsn, const char *fmt, ...)
 
     why->status = status;
     snprintf(why->dsn, sizeof(why->dsn), "%s", dsn);
-    vstring_reset(why->text);
     va_start(ap, fmt);
-    vstring_vsprintf_append(why->text, fmt, ap);
+    vstring_vsprintf(why->text, fmt, ap);
     va_end(ap);
 }
 
@@ -98,12 +100,8 @@ smtp_addr_list_add(SMTP_ADDR_LIST *list, const char *host,
 
     if (salen > sizeof(a->sa) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
         return;
-    if (list->count == list->cap) {
-        list->cap = list->cap ? list->cap * 2 : 8;
-        list->addr = mem_realloc_array(list->addr, (size_t) list->cap, sizeof(SMTP_ADDR));
-    }
+    list->addr = mem_grow(list->addr, list->count, &list->cap, sizeof(SMTP_ADDR), 8);
     a = &list->addr[list->count++];
-    memset(a, 0, sizeof(*a));
     snprintf(a->host, sizeof(a->host), "%s", host);
     memcpy(&a->sa, sa, salen);
     a->salen = salen;

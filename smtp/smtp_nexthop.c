@@ -18,6 +18,8 @@
  * arrived over SMTP). Every part is length-checked and its characters
  * restricted to host name, address and service name syntax; a path must
  * fit sun_path.
+ *
+ * DIAGNOSTICS: none; a bad next hop is a -1 return with the reason.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -35,6 +35,10 @@
  * and the text is only logged and passed to qmgr (both bounded). What we
  * send: ENVID and ORCPT (address type included) are xtext-encoded, and
  * smtp_send() replaces any control character left in a command.
+ *
+ * DIAGNOSTICS: none fatal; a server that answers HELO/EHLO with our own
+ * host name and a control character replaced in a command are warnings;
+ * everything else is a recipient result.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,6 +17,8 @@
  * SMTP_REPLY_TEXT_MAX, and a reply has at most SMTP_REPLY_LINES_MAX
  * lines; the per-command timeout bounds the time. The text is logged
  * through msg_*(), which replaces control characters.
+ *
+ * DIAGNOSTICS: none (pure protocol pieces); bad replies are return values.
  */
 #include <ctype.h>
 #include <stdio.h>

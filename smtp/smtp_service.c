@@ -1,8 +1,8 @@
 /*
  * smtp_service.c - one delivery request of the SMTP/LMTP client.
  *
- * Interface (smtp.h): smtp_service(client) reads the request from qmgr
- * (deliver_request_read), delivers, and replies (deliver_request_reply).
+ * Interface (smtp.h): smtp_service(client) serves one request from qmgr
+ * through deliver_request_serve() (read, smtp_deliver(), reply).
  * smtp_deliver(req) does the delivery: for each next hop in req->nexthop
  * (a relayhost may list several, separated by commas or spaces) it looks
  * up the server addresses (smtp_dns.c), connects to each in turn
@@ -24,6 +24,10 @@
  *
  * SECURITY: the request is checked by deliver_request_read(); next hops
  * by smtp_nexthop_parse(); server replies by smtp_reply_read().
+ *
+ * DIAGNOSTICS: none fatal; a next hop that does not parse is a warning
+ * with the queue id and defers the recipients; every other failure is a
+ * recipient result.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -242,15 +246,14 @@ smtp_deliver(DELIVER_REQUEST *req)
     mem_free(st.rcpt_done);
 }
 
+static void
+smtp_serve_one(DELIVER_REQUEST *req, void *unused)
+{
+    smtp_deliver(req);
+}
+
 void
 smtp_service(STREAM *client)
 {
-    DELIVER_REQUEST *req = deliver_request_read(client);
-
-    if (req == NULL)
-        return;
-    smtp_deliver(req);
-    if (deliver_request_reply(client, req) < 0 || stream_flush(client) < 0)
-        msg_warn("%s: cannot send the delivery status to the queue manager", req->queue_id);
-    deliver_request_free(req);
+    deliver_request_serve(client, smtp_serve_one, NULL);
 }

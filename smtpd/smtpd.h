@@ -18,6 +18,11 @@
  * before it is stored, and is escaped by msg_* when logged. helo_name is
  * stored printable (printable_fix: '?' for other bytes), as it also goes
  * into the Received: header and to policy servers.
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, restriction
+ * lists that cannot stop relaying, a refused configuration); at run time
+ * problems are warnings and SMTP replies, never a crash. See each
+ * smtpd_*.c.
  */
 #ifndef POSTHORN_SMTPD_H
 #define POSTHORN_SMTPD_H

@@ -28,6 +28,9 @@
  *
  * SECURITY: the client address and name are only matched (netmatch) and
  * sent to anvil as data.
+ *
+ * DIAGNOSTICS: none fatal; a limit exceeded is a warning naming the limit,
+ * the count and the client, with a 421 or 450 reply.
  */
 #include <sys/socket.h>
 
@@ -89,32 +92,34 @@ smtpd_anvil_disconnect(SMTPD_STATE *state)
     state->anvil_counted = state->anvil_active = 0;
 }
 
-int
-smtpd_anvil_mail(SMTPD_STATE *state)
+/* One MAIL or RCPT rate check: ask is anvil_clnt_mail or anvil_clnt_rcpt;
+ * over limit: a 450 reply ("too much mail"/"too many recipients") and a
+ * warning naming the limit. */
+static int
+smtpd_anvil_rate(SMTPD_STATE *state, long limit, int (*ask)(const char *, const char *, int *),
+                 const char *too_much, const char *what)
 {
     int     rate;
 
-    if (!state->anvil_active || var_smtpd_cmail_limit <= 0
-        || anvil_clnt_mail(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
-        || rate <= var_smtpd_cmail_limit)
+    if (!state->anvil_active || limit <= 0
+        || ask(var_service_name, state->addr, &rate) != ANVIL_STAT_OK || rate <= limit)
         return 0;
-    smtpd_chat_reply(state, "450 4.7.1 Error: too much mail from %s", state->addr);
-    msg_warn("Message delivery request rate limit exceeded: %d from %s for service %s",
-             rate, state->namaddr, var_service_name);
+    smtpd_chat_reply(state, "450 4.7.1 Error: %s from %s", too_much, state->addr);
+    msg_warn("%s limit exceeded: %d from %s for service %s",
+             what, rate, state->namaddr, var_service_name);
     return -1;
+}
+
+int
+smtpd_anvil_mail(SMTPD_STATE *state)
+{
+    return smtpd_anvil_rate(state, var_smtpd_cmail_limit, anvil_clnt_mail, "too much mail",
+                            "Message delivery request rate");
 }
 
 int
 smtpd_anvil_rcpt(SMTPD_STATE *state)
 {
-    int     rate;
-
-    if (!state->anvil_active || var_smtpd_crcpt_limit <= 0
-        || anvil_clnt_rcpt(var_service_name, state->addr, &rate) != ANVIL_STAT_OK
-        || rate <= var_smtpd_crcpt_limit)
-        return 0;
-    smtpd_chat_reply(state, "450 4.7.1 Error: too many recipients from %s", state->addr);
-    msg_warn("Recipient address rate limit exceeded: %d from %s for service %s",
-             rate, state->namaddr, var_service_name);
-    return -1;
+    return smtpd_anvil_rate(state, var_smtpd_crcpt_limit, anvil_clnt_rcpt,
+                            "too many recipients", "Recipient address rate");
 }

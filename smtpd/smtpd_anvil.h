@@ -12,6 +12,9 @@
  *       smtpd_client_message_rate_limit; -1 after a 450 reply.
  *   smtpd_anvil_rcpt()       at RCPT (after the syntax check):
  *       smtpd_client_recipient_rate_limit; -1 after a 450 reply.
+ *
+ * DIAGNOSTICS: none fatal; a limit exceeded is a warning and a 421/450
+ * reply.
  */
 #ifndef POSTHORN_SMTPD_ANVIL_H
 #define POSTHORN_SMTPD_ANVIL_H

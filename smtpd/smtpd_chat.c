@@ -16,6 +16,9 @@
  * SECURITY: command lines are read with a bound of line_length_limit;
  * the rest of a longer line is read and thrown away, so a client cannot
  * make smtpd buffer more. Logged client text is escaped by msg_*.
+ *
+ * DIAGNOSTICS: none fatal; an illegal address in MAIL or RCPT is a warning
+ * naming the client (as Postfix), besides the 501 reply.
  */
 #include <string.h>
 #include <unistd.h>

@@ -54,6 +54,12 @@
  * used as table keys, DNS query names (bounded, checked for syntax) and in
  * replies/logs (escaped by msg_*). A table or resolver failure gives a 4xx
  * (try again later), never an accept.
+ *
+ * DIAGNOSTICS: fatal at start when neither smtpd_relay_restrictions nor
+ * smtpd_recipient_restrictions can refuse relaying (no open relay). At run
+ * time an unknown restriction is a warning and a "451 4.3.5 Server
+ * configuration error" reply; a bad access table action argument is a
+ * warning too.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

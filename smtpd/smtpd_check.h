@@ -30,6 +30,10 @@
  *
  * The results live in the session (state->check), so sessions served
  * one after another, or side by side, never see each other's.
+ *
+ * DIAGNOSTICS: fatal only at start (restrictions that cannot stop
+ * relaying); unknown restrictions and bad table actions are warnings and
+ * temporary failures.
  */
 #ifndef POSTHORN_SMTPD_CHECK_H
 #define POSTHORN_SMTPD_CHECK_H

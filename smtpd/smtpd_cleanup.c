@@ -22,6 +22,9 @@
  * missing or non-numeric status, or a protocol mismatch, is an error and
  * the client gets a 4xx, never a false "queued". The 250 is sent only
  * after cleanup reported status 0 (file fsynced and ready).
+ *
+ * DIAGNOSTICS: none logged here; a cleanup that cannot be reached or fails
+ * gives the client a 451 reply (the caller's).
  */
 #include <stdio.h>
 #include <string.h>

@@ -28,6 +28,9 @@
  * in CR is checked against the next byte, so a CRLF split across two
  * pieces is still one CRLF. Content beyond message_size_limit is read
  * and discarded, never stored.
+ *
+ * DIAGNOSTICS: none fatal; a message over message_size_limit is a warning
+ * with the queue id and a 552 reply.
  */
 #include <stdio.h>
 #include <stdlib.h>

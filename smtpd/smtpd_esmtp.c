@@ -13,6 +13,8 @@
  * characters refused, and bounded by ADDRESS_MAX; the ORCPT address type
  * must be a plain word (xtext_addr_type_ok), so no raw byte of the
  * client's parameter is ever stored or passed on.
+ *
+ * DIAGNOSTICS: none; bad ESMTP parameters are replies to the client.
  */
 #include <ctype.h>
 #include <errno.h>

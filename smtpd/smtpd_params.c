@@ -16,6 +16,9 @@
  * SECURITY: main.cf is trusted; numeric values are range-checked by the
  * config_* readers (fatal on a bad value), so a typo cannot silently
  * disable a limit.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal at start with its name and
+ * value (config_read_vars), and so is a bad smtpd_forbid_bare_newline.
  */
 #include <string.h>
 #include <strings.h>

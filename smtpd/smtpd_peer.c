@@ -14,6 +14,10 @@
  * reverse zone. It is accepted only when it is a syntactically valid host
  * name (valid_hostname(): labels of 1..63 letters, digits, '-' and '_',
  * no '-' at either end of a label, at most 255 bytes) and forward-confirmed.
+ *
+ * DIAGNOSTICS: none fatal; a client name that does not resolve back to its
+ * address is a warning ("hostname X does not resolve to address Y") and
+ * the client is "unknown".
  */
 #include <arpa/inet.h>
 #include <netdb.h>

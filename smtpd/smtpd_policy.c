@@ -24,6 +24,11 @@
  * most SMTPD_POLICY_ATTR_MAX lines of at most SMTPD_POLICY_LINE_MAX
  * bytes, within the timeout; anything else is a failed request. The
  * action is only ever interpreted as an access table result.
+ *
+ * DIAGNOSTICS: none fatal; a policy server that cannot be reached or
+ * answers badly is a warning ("problem talking to server"), and after the
+ * last try the default action applies; more than POLICY_MAX_CLIENTS
+ * servers is a warning.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -35,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "connect.h"
+#include "attr_clnt.h"
 #include "dns.h"
 #include "mem.h"
 #include "msg.h"
@@ -47,8 +52,7 @@
 typedef struct POLICY_CLNT {
     char   *endpoint;           /* as configured */
     const char *name;           /* address part, for logs */
-    int     is_unix;
-    STREAM *stream;
+    ATTR_CLNT conn;             /* conn.stream: NULL when closed */
     time_t  opened;
     time_t  last_used;
     long    requests;
@@ -110,64 +114,48 @@ policy_attr(VSTRING *req, const char *name, const char *value)
     vstring_addch(req, '\n');
 }
 
-static void
-policy_attr_long(VSTRING *req, const char *name, long value)
-{
-    vstring_sprintf_append(req, "%s=%ld\n", name, value);
-}
-
 /* The local end of the SMTP connection: server_address, server_port. */
 static void
-policy_server_addr(SMTPD_STATE *state, VSTRING *req)
+policy_server_addr(SMTPD_STATE *state, char *host, size_t hsize, char *port, size_t psize)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
-    char    host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
 
     if (state->client && getsockname(stream_fd(state->client), (struct sockaddr *) &ss, &len) == 0
         && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6))
-        (void) dns_addr_text((struct sockaddr *) &ss, len, host, sizeof(host), port,
-                             sizeof(port));
-    policy_attr(req, "server_address", host);
-    policy_attr(req, "server_port", port);
+        (void) dns_addr_text((struct sockaddr *) &ss, len, host, hsize, port, psize);
 }
 
 void
 smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
 {
     long    size = state->msg_size > 0 ? state->msg_size : 0;
+    char    count[32], size_text[32], host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
+    const char *attrs[][2] = {          /* SASL and TLS: none yet */
+        {"request", "smtpd_access_policy"}, {"protocol_state", state->where},
+        {"protocol_name", state->protocol}, {"helo_name", state->helo_name},
+        {"queue_id", state->queue_id}, {"sender", state->sender},
+        {"recipient", state->cur_rcpt}, {"recipient_count", count},
+        {"client_address", state->addr}, {"client_name", state->name},
+        {"reverse_client_name", state->reverse_name}, {"instance", instance},
+        {"sasl_method", ""}, {"sasl_username", ""}, {"sasl_sender", ""},
+        {"size", size_text}, {"ccert_subject", ""}, {"ccert_issuer", ""},
+        {"ccert_fingerprint", ""}, {"ccert_pubkey_fingerprint", ""},
+        {"encryption_protocol", ""}, {"encryption_cipher", ""},
+        {"encryption_keysize", "0"}, {"etrn_domain", ""}, {"stress", var_stress},
+        {"client_port", state->port}, {"policy_context", var_smtpd_policy_context},
+        {"server_address", host}, {"server_port", port},
+    };
+    size_t  i;
 
     if (state->where && strcmp(state->where, "END-OF-MESSAGE") == 0 && state->act_size > 0)
         size = state->act_size;
+    snprintf(count, sizeof(count), "%ld", (long) state->rcpt_count);
+    snprintf(size_text, sizeof(size_text), "%ld", size);
+    policy_server_addr(state, host, sizeof(host), port, sizeof(port));
     vstring_reset(req);
-    policy_attr(req, "request", "smtpd_access_policy");
-    policy_attr(req, "protocol_state", state->where);
-    policy_attr(req, "protocol_name", state->protocol);
-    policy_attr(req, "helo_name", state->helo_name);
-    policy_attr(req, "queue_id", state->queue_id);
-    policy_attr(req, "sender", state->sender);
-    policy_attr(req, "recipient", state->cur_rcpt);
-    policy_attr_long(req, "recipient_count", state->rcpt_count);
-    policy_attr(req, "client_address", state->addr);
-    policy_attr(req, "client_name", state->name);
-    policy_attr(req, "reverse_client_name", state->reverse_name);
-    policy_attr(req, "instance", instance);
-    policy_attr(req, "sasl_method", "");        /* no SASL yet */
-    policy_attr(req, "sasl_username", "");
-    policy_attr(req, "sasl_sender", "");
-    policy_attr_long(req, "size", size);
-    policy_attr(req, "ccert_subject", "");      /* no TLS yet */
-    policy_attr(req, "ccert_issuer", "");
-    policy_attr(req, "ccert_fingerprint", "");
-    policy_attr(req, "ccert_pubkey_fingerprint", "");
-    policy_attr(req, "encryption_protocol", "");
-    policy_attr(req, "encryption_cipher", "");
-    policy_attr_long(req, "encryption_keysize", 0);
-    policy_attr(req, "etrn_domain", "");
-    policy_attr(req, "stress", var_stress);
-    policy_attr(req, "client_port", state->port);
-    policy_attr(req, "policy_context", var_smtpd_policy_context);
-    policy_server_addr(state, req);
+    for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+        policy_attr(req, attrs[i][0], attrs[i][1]);
     vstring_addch(req, '\n');
 }
 
@@ -223,6 +211,7 @@ policy_clnt_find(const char *endpoint)
 {
     POLICY_CLNT *c;
     size_t  i;
+    int     is_unix;
 
     for (i = 0; i < policy_clnt_count; i++)
         if (strcmp(policy_clnts[i].endpoint, endpoint) == 0)
@@ -232,17 +221,10 @@ policy_clnt_find(const char *endpoint)
     c = &policy_clnts[policy_clnt_count++];
     memset(c, 0, sizeof(*c));
     c->endpoint = mem_strdup(endpoint);
-    c->name = smtpd_policy_endpoint(c->endpoint, &c->is_unix);
+    c->name = smtpd_policy_endpoint(c->endpoint, &is_unix);
+    c->conn.path = c->name;
+    c->conn.inet = !is_unix;
     return c;
-}
-
-static void
-policy_clnt_close(POLICY_CLNT *c)
-{
-    if (c->stream) {
-        (void) stream_close(c->stream);
-        c->stream = NULL;
-    }
 }
 
 /* A kept connection that should not be used again. */
@@ -256,28 +238,22 @@ policy_clnt_stale(POLICY_CLNT *c, time_t now)
     if (var_smtpd_policy_req_limit > 0 && c->requests >= var_smtpd_policy_req_limit)
         return 1;
     /* readable while idle: the server closed it (or sent junk) */
-    p.fd = stream_fd(c->stream);
+    p.fd = stream_fd(c->conn.stream);
     p.events = POLLIN;
     p.revents = 0;
-    return stream_buffered(c->stream) > 0 || poll(&p, 1, 0) != 0;
+    return stream_buffered(c->conn.stream) > 0 || poll(&p, 1, 0) != 0;
 }
 
 static int
 policy_clnt_open(POLICY_CLNT *c)
 {
-    int     fd, timeout = (int) var_smtpd_policy_tmout;
-
-    fd = c->is_unix ? unix_connect(c->name, timeout) : inet_connect_spec(c->name, timeout);
-    if (fd < 0) {
+    if (attr_clnt_open(&c->conn, (int) var_smtpd_policy_tmout) < 0) {
         int     err = errno;
 
         msg_warn("connect to %s: %m", c->name);
         errno = err;
         return -1;
     }
-    fd_cloexec(fd, 1);
-    c->stream = stream_fdopen(fd);
-    stream_set_timeout(c->stream, timeout);
     c->opened = c->last_used = time(NULL);
     c->requests = 0;
     return 0;
@@ -287,14 +263,14 @@ policy_clnt_open(POLICY_CLNT *c)
 static int
 policy_clnt_request(POLICY_CLNT *c, const VSTRING *req, VSTRING *action)
 {
-    if (stream_write(c->stream, STR(req), LEN(req)) != 0 || stream_flush(c->stream) != 0) {
-        if (stream_timeout(c->stream))
+    if (stream_write(c->conn.stream, STR(req), LEN(req)) != 0 || stream_flush(c->conn.stream) != 0) {
+        if (stream_timeout(c->conn.stream))
             errno = ETIMEDOUT;
         else if (errno == 0)
             errno = EPIPE;
         return -1;
     }
-    if (smtpd_policy_read_reply(c->stream, action) != 0)
+    if (smtpd_policy_read_reply(c->conn.stream, action) != 0)
         return -1;
     c->requests++;
     c->last_used = time(NULL);
@@ -315,16 +291,16 @@ smtpd_policy_query(SMTPD_STATE *state, const char *endpoint, VSTRING *action_out
         tries = var_smtpd_policy_try_limit;
     }
     while (tries < var_smtpd_policy_try_limit) {
-        if (c->stream && policy_clnt_stale(c, time(NULL)))
-            policy_clnt_close(c);
-        reused = c->stream != NULL;
+        if (c->conn.stream && policy_clnt_stale(c, time(NULL)))
+            attr_clnt_close(&c->conn);
+        reused = c->conn.stream != NULL;
         if (reused || policy_clnt_open(c) == 0) {
             if (policy_clnt_request(c, req, action_out) == 0) {
                 ret = 0;
                 break;
             }
             err = errno;
-            policy_clnt_close(c);
+            attr_clnt_close(&c->conn);
             if (reused && (err == ECONNRESET || err == EPIPE))
                 continue;               /* closed while idle: not a failure */
         } else {

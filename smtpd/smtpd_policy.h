@@ -28,6 +28,9 @@
  * smtpd_check_reset().
  *
  * The helpers below are exported for the unit tests.
+ *
+ * DIAGNOSTICS: none fatal; a failed policy request is a warning and
+ * smtpd_policy_service_default_action applies.
  */
 #ifndef POSTHORN_SMTPD_POLICY_H
 #define POSTHORN_SMTPD_POLICY_H

@@ -15,6 +15,10 @@
  * HELO/EHLO name is stored printable (non-printable bytes as '?').
  * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
  * once.
+ *
+ * DIAGNOSTICS: none fatal; a non-SMTP command (an HTTP or mail header
+ * line) is a warning naming the client, and the session ends as Postfix's
+ * does.
  */
 #include <stdio.h>
 #include <string.h>

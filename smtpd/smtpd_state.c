@@ -12,6 +12,8 @@
  *
  * Everything a session owns is in the state, so one process serves any
  * number of sessions, one after another, without one seeing another's.
+ *
+ * DIAGNOSTICS: none; session set-up and reset only.
  */
 #include <string.h>
 

@@ -10,6 +10,10 @@
  *
  * SECURITY: stays root only to switch to user= in each command child;
  * the attributes are root's (master.cf).
+ *
+ * DIAGNOSTICS: fatal at start: a bad parameter value (config_read_vars)
+ * and bad user=/argv= service arguments; the skeleton's start-up problems
+ * (server.c).
  */
 #include "config.h"
 #include "msg.h"

@@ -9,6 +9,9 @@
  * connection is untrusted but is only handed to the command as its
  * standard input, output and error. The command never runs as root or as
  * the mail system owner.
+ *
+ * DIAGNOSTICS: fatal at start for bad arguments or parameters; at run time
+ * a command that fails, dies or runs too long is a warning.
  */
 #ifndef POSTHORN_SPAWN_H
 #define POSTHORN_SPAWN_H

@@ -23,6 +23,11 @@
  * (setgroups, setresgid, setresuid, then a check that root cannot come
  * back) before it runs anything. The command's argv comes from master.cf
  * only; client data reaches it through the socket alone.
+ *
+ * DIAGNOSTICS: an out-of-range time limit is fatal; in the command child
+ * every set-up failure (dup2, close-on-exec, chdir, exec) is fatal (the
+ * child exits). In spawn: a failed fork, a command over its time limit
+ * (killed), a non-zero exit status and a death by signal are warnings.
  */
 #include <errno.h>
 #include <grp.h>

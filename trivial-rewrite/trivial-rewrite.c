@@ -5,6 +5,10 @@
  * multi-client server: each client keeps its connection and sends
  * {request=rewrite|resolve, ...} lists (mail_proto.h) after the server's
  * {protocol=rewrite} greeting on connect; see trivial-rewrite_service.c.
+ *
+ * DIAGNOSTICS: start-up problems are fatal: the skeleton's (server.c) and
+ * bad parameter values (resolve.c); the run-time warnings are
+ * trivial-rewrite_service.c's.
  */
 #include "msg.h"
 #include "resolve.h"

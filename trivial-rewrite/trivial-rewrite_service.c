@@ -12,6 +12,10 @@
  * request must have exactly the attributes named above, a known request
  * and rule, and an address no longer than ADDRESS_MAX; anything else is
  * logged and the client is dropped.
+ *
+ * DIAGNOSTICS: none fatal; a bad, truncated or malformed request, or one
+ * without a required attribute, is a warning and the client is dropped; an
+ * unknown rewrite rule name is a warning and a failed request too.
  */
 #include <string.h>
 

@@ -14,6 +14,10 @@
  *
  * SECURITY: keys come from the network and are only parsed with
  * inet_pton(); anything that is not an address is "not found".
+ *
+ * DIAGNOSTICS: none of its own; a bad pattern line is reported through the
+ * shared rule-file reader (dict_regexp.c: a warning with file and line,
+ * the rule is skipped).
  */
 #include <arpa/inet.h>
 #include <ctype.h>

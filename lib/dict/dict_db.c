@@ -19,6 +19,11 @@
  * SECURITY: lookup keys may come from the network; they are passed to
  * Berkeley DB as counted byte strings and never interpreted. Values are
  * copied out with a length bound (DICT_DB_VALUE_MAX).
+ *
+ * DIAGNOSTICS: nothing is fatal; a database that cannot be opened, read or
+ * written is an error return with the reason in the table's error text
+ * (maps.c warns with it). A duplicate key while building is a warning
+ * unless MAP_DUP_IGNORE.
  */
 #include <errno.h>
 #include <fcntl.h>

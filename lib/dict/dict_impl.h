@@ -6,6 +6,8 @@
  * (unless MAP_FOLD_NONE) and then calls the type's methods through
  * DICT_OPS. A type's open method fills d->priv; every method may set the
  * error text with dict_set_error() before returning MAP_FAIL / -1.
+ *
+ * DIAGNOSTICS: none (declarations shared by the table types).
  */
 #ifndef POSTHORN_DICT_IMPL_H
 #define POSTHORN_DICT_IMPL_H

@@ -18,6 +18,11 @@
  * SECURITY: keys come from the network; matching uses a match context
  * with a bounded match limit, so a pathological pattern fails the lookup
  * (the caller then defers) instead of spinning.
+ *
+ * DIAGNOSTICS: nothing is fatal; a pattern that does not compile is
+ * skipped with a warning (file and line, dict_regexp.c), and a matching
+ * error at lookup time is a warning ("pcre map: matching ...") and counts
+ * as no match.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

@@ -16,6 +16,11 @@
  * bounded line length (MAP_SOURCE_LINE_MAX). Keys come from the network:
  * they are only matched with regexec() and copied into results of
  * bounded size.
+ *
+ * DIAGNOSTICS: nothing is fatal; problems in a rule file are warnings with
+ * the file name and line, and the line is skipped: a pattern that does not
+ * compile, an overlong line, IF/ENDIF without its partner, extra text
+ * after IF, a missing ENDIF.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -20,6 +20,9 @@
  * SECURITY: the file is the administrator's; keys come from the network
  * and are only matched. Results are bounded by the rule text plus the key
  * length per substitution.
+ *
+ * DIAGNOSTICS: warnings only, with file name and line, for rule-file lines
+ * that are skipped (dict_regexp.c).
  */
 #ifndef POSTHORN_DICT_RX_H
 #define POSTHORN_DICT_RX_H

@@ -15,6 +15,10 @@
  * SECURITY: lookup keys may come from the network; they are only hashed
  * and compared. The texthash source and inline text come from the
  * administrator and are bounded by map_source_read() / the parameter.
+ *
+ * DIAGNOSTICS: nothing is fatal; a table source that cannot be read is an
+ * error return; a duplicate key is a warning (with the line for texthash)
+ * unless MAP_DUP_IGNORE.
  */
 #include <errno.h>
 #include <grp.h>

@@ -20,6 +20,11 @@
  * SECURITY: input is an administrator's file (or stdin of postmap -i).
  * Physical and logical lines are bounded by MAP_SOURCE_LINE_MAX; a longer
  * logical line is reported and skipped, never truncated into a wrong key.
+ *
+ * DIAGNOSTICS: nothing is fatal; each malformed source line is a warning
+ * with the file name and line and is skipped, in Postfix's wording: too
+ * long, starting with white space, an unbalanced quote, no "key whitespace
+ * value", a "key: value" line outside an alias file.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -13,6 +13,13 @@
  * SECURITY: keys come from the network (addresses). They are only
  * copied into bounded buffers and passed to the table; the length of a
  * key is limited by MAP_KEY_MAX (longer keys are "not found").
+ *
+ * DIAGNOSTICS: nothing is fatal here (programs that cannot do without a
+ * table make that fatal themselves). A table that cannot be opened becomes
+ * an "unavailable" table and is a warning ("X is unavailable. reason")
+ * when opened and at each lookup; a lookup error is a warning naming the
+ * table and key; a failed commit after writing is a warning with the
+ * reason.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -39,9 +46,8 @@ dict_set_error(DICT *d, const char *fmt, ...)
 {
     va_list ap;
 
-    vstring_reset(d->error);
     va_start(ap, fmt);
-    vstring_vsprintf_append(d->error, fmt, ap);
+    vstring_vsprintf(d->error, fmt, ap);
     va_end(ap);
 }
 

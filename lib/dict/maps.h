@@ -56,6 +56,10 @@
  * entry: "key"" and keeps the first value (postmap's default),
  * MAP_DUP_IGNORE keeps the first silently (-w), MAP_DUP_REPLACE or no DUP
  * flag at all replaces (-r, and the natural meaning for library callers).
+ *
+ * DIAGNOSTICS: nothing is fatal; an unavailable table or a lookup error is
+ * a warning and a MAP_FAIL result for the caller to act on (usually a
+ * temporary failure).
  */
 #ifndef POSTHORN_MAPS_H
 #define POSTHORN_MAPS_H

@@ -9,6 +9,12 @@
  * parsed with inet_pton into fixed 16-byte buffers and compared bitwise,
  * so no client text reaches anything but comparisons and table keys.
  * /file nesting is bounded (NETMATCH_MAX_DEPTH).
+ *
+ * DIAGNOSTICS: nothing is fatal; warnings naming the list (its parameter)
+ * for a bad [address] pattern and for a /file that cannot be opened or is
+ * nested too deeply (those are skipped), and for a network with host bits
+ * set (used as the network, as Postfix does). A table in the list that
+ * fails a lookup makes the match return -1.
  */
 #include <arpa/inet.h>
 #include <stdio.h>

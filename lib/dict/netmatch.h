@@ -13,6 +13,9 @@
  * SECURITY: the list comes from main.cf (trusted); the client address and
  * name come from the network and the resolver, and are only compared
  * (inet_pton, strcasecmp), never interpreted otherwise.
+ *
+ * DIAGNOSTICS: nothing is fatal; bad patterns and unreadable files are
+ * warnings and are skipped; a table lookup error makes a match return -1.
  */
 #ifndef POSTHORN_NETMATCH_H
 #define POSTHORN_NETMATCH_H

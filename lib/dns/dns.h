@@ -39,6 +39,9 @@
  * message (DNS_ANSWER_MAX); at most DNS_RR_MAX records and DNS_ADDR_MAX
  * addresses are kept, names are at most DNS_NAME_MAX bytes, TXT text is
  * cut at DNS_TEXT_MAX and made printable (no CR/LF reaches a reply).
+ *
+ * DIAGNOSTICS: none; every failure is a DNS_* status with a reason in
+ * Postfix's wording for the caller to log or put into a reply.
  */
 #ifndef POSTHORN_DNS_H
 #define POSTHORN_DNS_H

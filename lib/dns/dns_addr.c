@@ -16,6 +16,9 @@
  * resolver gives them, at most NI_MAXHOST bytes; callers check their
  * syntax. At most DNS_ADDR_MAX addresses are kept per host, only
  * AF_INET and AF_INET6 ones that fit a sockaddr_storage.
+ *
+ * DIAGNOSTICS: none; every failure is a DNS_* status with a reason text
+ * (see above).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -50,12 +53,8 @@ dns_addr_list_add(DNS_ADDR_LIST *list, const struct sockaddr *sa, socklen_t len,
     if (list->count >= DNS_ADDR_MAX || len > sizeof(a->sa)
         || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
         return;
-    if (list->count == list->cap) {
-        list->cap = list->cap ? 2 * list->cap : 4;
-        list->addr = mem_realloc_array(list->addr, (size_t) list->cap, sizeof(DNS_ADDR));
-    }
+    list->addr = mem_grow(list->addr, list->count, &list->cap, sizeof(DNS_ADDR), 4);
     a = &list->addr[list->count++];
-    memset(a, 0, sizeof(*a));
     memcpy(&a->sa, sa, len);
     a->len = len;
     if (sa->sa_family == AF_INET)

@@ -1,6 +1,8 @@
 /*
  * dns_impl.h - private interface between dns_lookup.c and dns_addr.c.
  * Not for use outside lib/dns.
+ *
+ * DIAGNOSTICS: none (internal declarations).
  */
 #ifndef POSTHORN_DNS_IMPL_H
 #define POSTHORN_DNS_IMPL_H

@@ -19,6 +19,9 @@
  * characters); record data with a length that does not fit its type is
  * skipped; at most DNS_RR_MAX records are kept; TXT text is bounded by
  * the record's own length and DNS_TEXT_MAX and made printable.
+ *
+ * DIAGNOSTICS: none; a failed query or a malformed answer is a DNS_*
+ * status with the reason text; nothing here logs.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -61,13 +64,7 @@ dns_answer_slot(DNS_ANSWER *ans)
 {
     if (ans->count >= DNS_RR_MAX)
         return NULL;
-    if (ans->count == ans->cap) {
-        ans->cap = ans->cap ? 2 * ans->cap : 4;
-        if (ans->cap > DNS_RR_MAX)
-            ans->cap = DNS_RR_MAX;
-        ans->rr = mem_realloc_array(ans->rr, (size_t) ans->cap, sizeof(DNS_RR));
-    }
-    memset(&ans->rr[ans->count], 0, sizeof(DNS_RR));
+    ans->rr = mem_grow(ans->rr, ans->count, &ans->cap, sizeof(DNS_RR), 4);
     return &ans->rr[ans->count];
 }
 
@@ -210,21 +207,15 @@ dns_parse(const unsigned char *msg, int len, const char *name, unsigned type,
     ns_msg  handle;
     ns_rr   rr;
     DNS_RR *slot;
-    int     total;
+    int     total, rcode;
 
     dns_answer_reset(ans);
     if (len < 0 || len > DNS_ANSWER_MAX || ns_initparse(msg, len, &handle) < 0)
         return dns_why_set(why, DNS_RETRY, name, t, DNS_TEXT_MALFORMED);
-    switch (ns_msg_getflag(handle, ns_f_rcode)) {
-    case ns_r_noerror:
-        break;
-    case ns_r_nxdomain:
-        return dns_status(HOST_NOT_FOUND, name, type, ans, why);
-    case ns_r_servfail:
-        return dns_status(TRY_AGAIN, name, type, ans, why);
-    default:
-        return dns_status(NO_RECOVERY, name, type, ans, why);
-    }
+    rcode = ns_msg_getflag(handle, ns_f_rcode);
+    if (rcode != ns_r_noerror)                  /* as the resolver's h_errno */
+        return dns_status(rcode == ns_r_nxdomain ? HOST_NOT_FOUND : rcode == ns_r_servfail
+                          ? TRY_AGAIN : NO_RECOVERY, name, type, ans, why);
     total = ns_msg_count(handle, ns_s_an);
     for (int i = 0; i < total; i++) {
         if (ns_parserr(&handle, ns_s_an, i, &rr) < 0) {

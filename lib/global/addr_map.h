@@ -30,6 +30,9 @@
  *
  * SECURITY: addresses come from the network. Everything is bounded by
  * ADDRESS_MAX; results longer than that are dropped with a warning.
+ *
+ * DIAGNOSTICS: nothing is fatal; an overlong table result is a warning and
+ * is dropped. A lookup before mail_params_init() panics.
  */
 #ifndef POSTHORN_ADDR_MAP_H
 #define POSTHORN_ADDR_MAP_H

@@ -11,6 +11,8 @@
  * reads past the terminating NUL, refuses control characters in SMTP
  * addresses, and bounds its output by ADDRESS_MAX through the VSTRING
  * maximum and an explicit length check.
+ *
+ * DIAGNOSTICS: none (pure functions); a bad address is a -1 return.
  */
 #include <ctype.h>
 #include <string.h>

@@ -9,6 +9,8 @@
  * SECURITY: input comes from SMTP commands, headers and queue files;
  * every function is bounded by ADDRESS_MAX and never writes outside its
  * VSTRING.
+ *
+ * DIAGNOSTICS: none (pure functions); a bad address is a -1 return.
  */
 #ifndef POSTHORN_ADDRESS_H
 #define POSTHORN_ADDRESS_H

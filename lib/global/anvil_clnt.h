@@ -17,6 +17,10 @@
  *
  * SECURITY: replies are checked (status and values must be numbers);
  * a malformed reply counts as a failure.
+ *
+ * DIAGNOSTICS: nothing is fatal; an unreachable or misbehaving anvil is a
+ * warning (once per back-off) and a failed call. A call before
+ * mail_params_init() panics.
  */
 #ifndef POSTHORN_ANVIL_CLNT_H
 #define POSTHORN_ANVIL_CLNT_H

@@ -6,6 +6,10 @@
  * SECURITY: control characters in values are replaced ('?'), so one
  * entry stays one block of lines; the file is opened with O_NOFOLLOW
  * relative to the queue directory, with a queue id the caller checked.
+ *
+ * DIAGNOSTICS: nothing is fatal; a log file that cannot be opened,
+ * written, fsynced or closed is a warning with the queue id and path, and
+ * a -1 return (the caller keeps the recipient deferred).
  */
 #include <fcntl.h>
 #include <stdio.h>

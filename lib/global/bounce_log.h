@@ -26,6 +26,9 @@
  * SECURITY: values come from queue files, agent replies and check
  * actions; control characters (newline included) become '?', so a
  * value cannot forge another line or entry.
+ *
+ * DIAGNOSTICS: nothing is fatal; a log file that cannot be written is a
+ * warning and a -1 return.
  */
 #ifndef POSTHORN_BOUNCE_LOG_H
 #define POSTHORN_BOUNCE_LOG_H

@@ -25,6 +25,10 @@
  *
  * SECURITY: cleanup's replies are checked strictly; a bad or missing
  * reply is never taken for "queued".
+ *
+ * DIAGNOSTICS: nothing is fatal; a cleanup that cannot be reached or
+ * answers wrongly is a warning and a failed call. A call before
+ * mail_params_init() panics.
  */
 #ifndef POSTHORN_CLEANUP_CLNT_H
 #define POSTHORN_CLEANUP_CLNT_H

@@ -18,6 +18,16 @@
  * limited to CONFIG_LINE_MAX bytes, numeric values are range-checked, and
  * bad syntax is reported, never crashes. The typed getters end the
  * process with msg_fatal() on a bad value, as Postfix does.
+ *
+ * DIAGNOSTICS: fatal, with Postfix's wording, for what makes the
+ * configuration unusable: main.cf that cannot be opened or read, is too
+ * large or holds a NUL byte, a logical line too long, a main.cf line
+ * without '=' after the name, a value whose expansion is too long or nests
+ * too deeply, a parameter file (name = /path) that cannot be read or is
+ * empty, and a value of the wrong type or out of range (naming the
+ * parameter and the value). Warnings only: a logical line that starts with
+ * white space, a syntax error in a $name reference, a reference to an
+ * undefined parameter.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -170,16 +180,28 @@ config_reset(void)
 
 /* ---- main.cf parsing --------------------------------------------------- */
 
-static void
-config_set_file_value(const char *name, const char *value)
+/* name's entry, made when there is none. */
+static CONF_ENT *
+config_ent_make(const char *name)
 {
     CONF_ENT *e = config_ent(name);
 
-    if (e == NULL)
-        e = config_add_ent(name);
-    config_retire(e->file_value);
-    e->file_value = mem_strdup(value);
+    return e != NULL ? e : config_add_ent(name);
+}
+
+/* Replace one of an entry's values (its file value or override). */
+static void
+config_replace(char **slot, const char *value)
+{
+    config_retire(*slot);
+    *slot = mem_strdup(value);
     conf.gen++;
+}
+
+static void
+config_set_file_value(const char *name, const char *value)
+{
+    config_replace(&config_ent_make(name)->file_value, value);
 }
 
 /* One logical line: "name = value" (already trimmed at both ends). */
@@ -411,13 +433,7 @@ config_load_services(const char *dir)
 void
 config_override(const char *name, const char *value)
 {
-    CONF_ENT *e = config_ent(name);
-
-    if (e == NULL)
-        e = config_add_ent(name);
-    config_retire(e->override);
-    e->override = mem_strdup(value);
-    conf.gen++;
+    config_replace(&config_ent_make(name)->override, value);
 }
 
 int
@@ -905,8 +921,9 @@ config_check_range(const char *name, long value)
         msg_fatal("invalid %s parameter value %ld > %ld", name, value, info->max);
 }
 
-long
-config_int(const char *name)
+/* A decimal number in range; a size also has no sign and no space. */
+static long
+config_number(const char *name, int is_size)
 {
     const char *value = config_str(name);
     char   *end;
@@ -914,26 +931,23 @@ config_int(const char *name)
 
     errno = 0;
     result = strtol(value, &end, 10);
-    if (*value == 0 || *end != 0 || errno != 0 || isspace((unsigned char) *value))
+    if (*value == 0 || *end != 0 || errno != 0 || isspace((unsigned char) *value)
+        || (is_size && (result < 0 || !isdigit((unsigned char) *value))))
         msg_fatal("bad numerical configuration: %s = %s", name, value);
     config_check_range(name, result);
     return result;
 }
 
 long
+config_int(const char *name)
+{
+    return config_number(name, 0);
+}
+
+long
 config_size(const char *name)
 {
-    const char *value = config_str(name);
-    char   *end;
-    long    result;
-
-    errno = 0;
-    result = strtol(value, &end, 10);
-    if (*value == 0 || *end != 0 || errno != 0 || result < 0
-        || !isdigit((unsigned char) *value))
-        msg_fatal("bad numerical configuration: %s = %s", name, value);
-    config_check_range(name, result);
-    return result;
+    return config_number(name, 1);
 }
 
 int

@@ -26,6 +26,11 @@
  *
  * SECURITY: main.cf is trusted only as far as its owner (root); values are
  * still bounded (CONFIG_LINE_MAX) and numeric values range-checked.
+ *
+ * DIAGNOSTICS: a bad value of a parameter a program reads
+ * (config_read_vars() and the typed getters) is fatal with the parameter's
+ * name and value; so is a main.cf that cannot be read or expanded.
+ * Undefined $names and white-space-led lines are warnings. See config.c.
  */
 #ifndef POSTHORN_CONFIG_H
 #define POSTHORN_CONFIG_H

@@ -69,24 +69,27 @@ config_transport_name(const char *transport, const char *suffix)
     return name;
 }
 
-long
-config_transport_int(const char *transport, const char *suffix)
+/* A number from the per-transport name, read with get (config_int/time). */
+static long
+config_transport_long(const char *transport, const char *suffix, long (*get)(const char *))
 {
     char   *name = config_transport_name(transport, suffix);
-    long    value = config_int(name);
+    long    value = get(name);
 
     mem_free(name);
     return value;
 }
 
 long
+config_transport_int(const char *transport, const char *suffix)
+{
+    return config_transport_long(transport, suffix, config_int);
+}
+
+long
 config_transport_time(const char *transport, const char *suffix)
 {
-    char   *name = config_transport_name(transport, suffix);
-    long    value = config_time(name);
-
-    mem_free(name);
-    return value;
+    return config_transport_long(transport, suffix, config_time);
 }
 
 const char *

@@ -28,6 +28,11 @@
  * SECURITY: the agent side treats the request as untrusted: queue name
  * and id are validated before the file is opened (read-only, O_NOFOLLOW),
  * the offsets must lie inside the file, counts are bounded.
+ *
+ * DIAGNOSTICS: nothing in the agent-side protocol is fatal: a malformed
+ * request, reply or queue file is a warning and a failed call; a recipient
+ * index out of range (deliver_result) and formatting before
+ * mail_params_init() are programming errors (panic). See each deliver_*.c.
  */
 #ifndef POSTHORN_DELIVER_H
 #define POSTHORN_DELIVER_H
@@ -86,6 +91,14 @@ DELIVER_REQUEST *deliver_request_read(STREAM *client);
 /* Send every recipient's status (those still -1 are sent as deferred). */
 int     deliver_request_reply(STREAM *client, DELIVER_REQUEST *req);
 void    deliver_request_free(DELIVER_REQUEST *req);
+/*
+ * The loop body of every delivery agent: read one request from qmgr
+ * (nothing more happens when that fails), let fn deliver it (fn records
+ * each recipient's result), send the results, free the request. A reply
+ * that cannot be sent is a warning; qmgr then defers the recipients.
+ */
+typedef void (*DELIVER_REQUEST_FN) (DELIVER_REQUEST *req, void *ctx);
+void    deliver_request_serve(STREAM *client, DELIVER_REQUEST_FN fn, void *ctx);
 /*
  * Record recipient i's result and log the to= line. relay is "local",
  * "host[addr]:port", "none"; conn_time/xfer_time are the c and d parts.

@@ -13,7 +13,8 @@
  * Agent side: deliver_request_read() greets, reads and checks the
  * request and opens the queue file read-only; deliver_request_reply()
  * answers with each recipient's result (deliver_result.c records them);
- * deliver_request_free(). qmgr side: deliver_request_write() and
+ * deliver_request_free(); deliver_request_serve() does the three around
+ * an agent's delivery function. qmgr side: deliver_request_write() and
  * deliver_reply_read().
  *
  * SECURITY: both directions are untrusted input from another process.
@@ -267,6 +268,19 @@ deliver_request_reply(STREAM *client, DELIVER_REQUEST *req)
     }
     attr_list_free(list);
     return ret;
+}
+
+void
+deliver_request_serve(STREAM *client, DELIVER_REQUEST_FN fn, void *ctx)
+{
+    DELIVER_REQUEST *req = deliver_request_read(client);
+
+    if (req == NULL)
+        return;
+    fn(req, ctx);
+    if (deliver_request_reply(client, req) < 0 || stream_flush(client) < 0)
+        msg_warn("%s: cannot send the delivery status to the queue manager", req->queue_id);
+    deliver_request_free(req);
 }
 
 /* ---- qmgr side ---------------------------------------------------------- */

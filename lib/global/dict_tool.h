@@ -11,6 +11,11 @@
  *
  * Invoked as "newaliases" (argv[0] basename), postalias rebuilds every
  * table listed in alias_database.
+ *
+ * DIAGNOSTICS: as Postfix's postmap/postalias: fatal for what stops the
+ * command (a usage error, a bad parameter value, a source or table that
+ * cannot be opened, read or written, an unsupported type, a failed id
+ * switch); warnings for duplicate or empty keys and values.
  */
 #ifndef POSTHORN_DICT_TOOL_H
 #define POSTHORN_DICT_TOOL_H

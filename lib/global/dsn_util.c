@@ -4,6 +4,8 @@
  * SECURITY: the reason is the next hop of a transport entry (admin
  * configuration, or the resolver's result); the code is copied only
  * when it fits dsn, the rest stays inside reason.
+ *
+ * DIAGNOSTICS: none (pure functions).
  */
 #include <stdio.h>
 

@@ -8,6 +8,8 @@
  * has none; the text after it is returned (leading blanks skipped, may
  * be empty: the caller has a default). The code is recognised by
  * deliver_dsn_scan() (deliver.h).
+ *
+ * DIAGNOSTICS: none (pure functions).
  */
 #ifndef POSTHORN_DSN_UTIL_H
 #define POSTHORN_DSN_UTIL_H

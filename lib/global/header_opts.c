@@ -7,6 +7,9 @@
  * state never index outside the text; addresses longer than ADDRESS_MAX
  * are left unchanged; the rebuilt header is a VSTRING bounded by the
  * caller's header VSTRING limit (excess is dropped, as for any header).
+ *
+ * DIAGNOSTICS: none; an unknown name is a -1 return for the caller to
+ * report.
  */
 #include <string.h>
 #include <strings.h>

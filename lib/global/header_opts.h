@@ -23,6 +23,9 @@
  * cannot go negative); at most HEADER_ADDR_MAX addresses per header are
  * looked at; each address is bounded by ADDRESS_MAX (longer ones are
  * left alone).
+ *
+ * DIAGNOSTICS: none; an unknown name is a -1 return for the caller to
+ * report.
  */
 #ifndef POSTHORN_HEADER_OPTS_H
 #define POSTHORN_HEADER_OPTS_H

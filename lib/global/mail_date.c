@@ -3,6 +3,8 @@
  *
  * strftime() in the C locale (posthorn never calls setlocale(), so the
  * day and month names are English): "%e" pads the day with a space.
+ *
+ * DIAGNOSTICS: none (pure formatting).
  */
 #include <time.h>
 

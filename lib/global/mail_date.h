@@ -11,6 +11,8 @@
  * read the same.
  *
  * mail_date(out, when): out is overwritten with the date for when.
+ *
+ * DIAGNOSTICS: none (pure formatting).
  */
 #ifndef POSTHORN_MAIL_DATE_H
 #define POSTHORN_MAIL_DATE_H

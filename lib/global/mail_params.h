@@ -16,6 +16,10 @@
  * mail_params_need(who): panics unless mail_params_init() ran; the
  * modules below call it where they first use a value, so that a missing
  * call shows in the first test run instead of as a zero timeout.
+ *
+ * DIAGNOSTICS: a bad value is fatal with the parameter's name and value
+ * (mail_params_init(), through config_read_vars); using a value before
+ * mail_params_init() panics.
  */
 #ifndef POSTHORN_MAIL_PARAMS_H
 #define POSTHORN_MAIL_PARAMS_H

@@ -51,6 +51,8 @@
  *
  * -------------------------------------------------------------------
  * qmgr wakeups (public/qmgr fifo): single bytes below.
+ *
+ * DIAGNOSTICS: none (names and constants only).
  */
 #ifndef POSTHORN_MAIL_PROTO_H
 #define POSTHORN_MAIL_PROTO_H

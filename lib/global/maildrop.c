@@ -8,6 +8,10 @@
  * SECURITY: the input comes from an unprivileged local user. Nothing here
  * allocates or copies; each record is checked for its type, its position,
  * its length and its characters before the caller uses it.
+ *
+ * DIAGNOSTICS: none; a record that breaks the rules is a failed check with
+ * the reason in the MAILDROP_CHECK for the caller (pickup, postdrop) to
+ * log.
  */
 #include <string.h>
 

@@ -42,6 +42,9 @@
  * or a file that user owns in maildrop/). Every record type is checked
  * against its section, every length against a bound, addresses against
  * ADDRESS_MAX and for control characters.
+ *
+ * DIAGNOSTICS: none; a failed check carries its reason for the caller to
+ * log.
  */
 #ifndef POSTHORN_MAILDROP_H
 #define POSTHORN_MAILDROP_H

@@ -16,6 +16,10 @@
  * Service names: for inet, "port", "host:port", "[addr]:port" (port may
  * be a name from /etc/services); for unix/unix-dgram/fifo/pass a name
  * relative to $queue_directory/{private,public}.
+ *
+ * DIAGNOSTICS: a bad default_process_limit is fatal (with its name and
+ * value); a master.cf syntax error is returned as a message with the file
+ * and line, for the caller to report.
  */
 #ifndef POSTHORN_MASTERCF_H
 #define POSTHORN_MASTERCF_H

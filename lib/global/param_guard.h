@@ -9,6 +9,9 @@
  * that must be used, SASL, milters, a before-queue filter): when one of
  * those is set to a value that engages it, the programs that would have
  * to honour it refuse work instead, with a reason naming the parameter.
+ *
+ * DIAGNOSTICS: none here; the callers turn a refusal into a fatal log line
+ * (smtpd after "421 4.3.5", pickup) or deferred mail (smtp, lmtp).
  */
 #ifndef POSTHORN_PARAM_GUARD_H
 #define POSTHORN_PARAM_GUARD_H

@@ -22,6 +22,10 @@
  * min/max: 0 means no check. time_unit: the unit of a bare number.
  * PARAM_FLAG_RAW: the value is not expanded when read (the program
  * expands its own per-message macros in it, as $home in forward_path).
+ *
+ * DIAGNOSTICS: an unknown mynetworks_style is fatal (computing the default
+ * of mynetworks); a failed getifaddrs() is a warning and the
+ * interface-derived default is empty. The table itself is data.
  */
 #include <arpa/inet.h>
 #include <ifaddrs.h>

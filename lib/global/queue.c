@@ -15,6 +15,9 @@
  * SECURITY: queue ids come from clients; queue_id_ok() accepts only
  * [0-9A-Za-z]{1,QUEUE_ID_MAX}, so no id can hold '/' or "..". Queue names
  * are checked against the fixed list before they become part of a path.
+ *
+ * DIAGNOSTICS: none; a bad queue id or name is a 0 (not ok) or -1 return;
+ * system call failures are -1 with errno for the caller to log.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -12,6 +12,9 @@
  * SECURITY: queue ids arrive from clients (postqueue -i, postsuper -d,
  * showq requests, delivery requests); queue_id_ok() is checked before any
  * id becomes part of a path.
+ *
+ * DIAGNOSTICS: none; bad ids and names are refused by return value; the
+ * callers log.
  */
 #ifndef POSTHORN_QUEUE_H
 #define POSTHORN_QUEUE_H

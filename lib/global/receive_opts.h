@@ -13,6 +13,9 @@
  * The value is read once at start-up (mail_params_init(), after the -o
  * overrides), so a master.cf "-o receive_override_options=..." on the
  * smtpd or pickup service applies to the mail that service receives.
+ *
+ * DIAGNOSTICS: an unknown option name is a warning (once per process); a
+ * call before mail_params_init() panics.
  */
 #ifndef POSTHORN_RECEIVE_OPTS_H
 #define POSTHORN_RECEIVE_OPTS_H

@@ -10,6 +10,9 @@
  * data is read; a length encoding longer than 5 bytes, a length over the
  * maximum or a record cut short is REC_TYPE_ERROR, never a crash or an
  * allocation the peer chose.
+ *
+ * DIAGNOSTICS: none; a malformed or oversized record, or a read error, is
+ * REC_TYPE_ERROR (a write error -1) for the caller to log and act on.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -22,6 +22,9 @@
  * SECURITY: rec_get() bounds the record length by the caller's maximum;
  * a longer record, a bad length encoding or a truncated record is an
  * error (REC_TYPE_ERROR) and the file goes to corrupt/.
+ *
+ * DIAGNOSTICS: none; malformed records are REC_TYPE_ERROR returns, write
+ * errors -1.
  */
 #ifndef POSTHORN_RECORD_H
 #define POSTHORN_RECORD_H

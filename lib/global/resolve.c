@@ -25,6 +25,11 @@
  * listens on 127.0.0.1 only is somebody else's (relay control).
  * Everything is bounded by ADDRESS_MAX (longer input gets
  * RESOLVE_FLAG_ERROR); the percent-hack / source-route loop is bounded.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal (config_read_vars); asking
+ * for a domain list that does not exist is a programming error (panic). A
+ * list file that cannot be opened is a warning and the lookup fails (the
+ * caller defers); lists nested too deeply are a warning and match nothing.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

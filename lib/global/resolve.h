@@ -16,6 +16,10 @@
  * after a configuration change: tests); the functions below call it on
  * first use when the program did not. A bad value is fatal with the
  * parameter's name and value.
+ *
+ * DIAGNOSTICS: a bad parameter value is fatal; an unreadable list file is
+ * a warning and a failed lookup (the recipient is deferred). See
+ * resolve.c.
  */
 #ifndef POSTHORN_RESOLVE_H
 #define POSTHORN_RESOLVE_H

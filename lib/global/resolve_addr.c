@@ -22,6 +22,8 @@
  * SECURITY: addresses are untrusted; they are handled in VSTRINGs bounded
  * by ADDRESS_MAX plus room for the appended domain, and an address over
  * ADDRESS_MAX resolves with RESOLVE_FLAG_ERROR without further parsing.
+ *
+ * DIAGNOSTICS: none (pure address rewriting).
  */
 #include <ctype.h>
 #include <string.h>

@@ -20,6 +20,11 @@
  *
  * SECURITY: replies are checked strictly: every expected attribute must be
  * there and numeric, and the values are bounded by the output VSTRINGs.
+ *
+ * DIAGNOSTICS: a bad ipc_timeout is fatal (config_read_vars); an
+ * unreachable trivial-rewrite ("connect to private/rewrite service"), a
+ * failed exchange ("problem talking to service") or a malformed reply are
+ * warnings and a failed call (the caller defers or tries again).
  */
 #include <errno.h>
 #include <string.h>

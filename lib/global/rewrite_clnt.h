@@ -9,6 +9,9 @@
  * The reply type and the in-process versions of both requests
  * (rewrite_addr, resolve_addr, resolve_local) are in resolve.h, included
  * here; resolve.h does not include this header.
+ *
+ * DIAGNOSTICS: nothing is fatal at run time; trivial-rewrite that cannot
+ * be reached or answers wrongly is a warning and a failed call.
  */
 #ifndef POSTHORN_REWRITE_CLNT_H
 #define POSTHORN_REWRITE_CLNT_H

@@ -669,3 +669,9 @@ trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OP
         }
     }
 }
+
+int
+server_named(const char *service, const char *name)
+{
+    return strcmp(msg_program(), name) == 0 || (service && strcmp(service, name) == 0);
+}

@@ -44,6 +44,11 @@
  * SIGHUP ("postfix reload") or a closed status pipe (master gone): exit
  * when idle. daemon_timeout: watchdog per client/callback (SIGALRM).
  * max_use/max_idle apply to single and multi servers, not to triggers.
+ *
+ * DIAGNOSTICS: fatal at start-up (a bad option or parameter value, no
+ * listen descriptor, queue_directory not usable, a failed privilege drop);
+ * only warnings at run time; a hung client ends the process by the
+ * watchdog. See server.c.
  */
 #ifndef POSTHORN_SERVER_H
 #define POSTHORN_SERVER_H
@@ -92,6 +97,9 @@ void    multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVE
             __attribute__((noreturn));
 void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OPTS *opts)
             __attribute__((noreturn));
+/* 1 when the program (argv[0]) or its master.cf service is called name:
+ * one binary, two roles (smtp/lmtp, error/retry). */
+int     server_named(const char *service, const char *name);
 /* Tell master we are busy/available (single servers do this themselves). */
 void    server_status(int status);
 

@@ -25,6 +25,9 @@
  * inherited environment, descriptor or umask it could steer libraries
  * or get queue files on its own descriptors. Call setgid_env_sanitize()
  * first thing in main(), and check the directory before loading it.
+ *
+ * DIAGNOSTICS: an unreadable default main.cf is fatal (config_load);
+ * everything else is a return value the caller reports.
  */
 #ifndef POSTHORN_SETGID_ENV_H
 #define POSTHORN_SETGID_ENV_H

@@ -7,6 +7,10 @@
  *
  * SECURITY: see user_acl.h. A table that fails refuses: a broken
  * lookup must not widen access.
+ *
+ * DIAGNOSTICS: nothing is fatal; a /file that cannot be opened or nests
+ * too deeply, or a table lookup problem, is a warning naming the parameter
+ * and makes the check fail (the user is refused).
  */
 #include <pwd.h>
 #include <stdio.h>

@@ -28,6 +28,9 @@
  * passwd entry of the real uid, never from the environment. It is only
  * compared and used as a table key. /file nesting is bounded
  * (USER_ACL_MAX_DEPTH).
+ *
+ * DIAGNOSTICS: nothing is fatal; an unreadable list or table is a warning
+ * and the user is refused.
  */
 #ifndef POSTHORN_USER_ACL_H
 #define POSTHORN_USER_ACL_H

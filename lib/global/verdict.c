@@ -1,8 +1,10 @@
 /*
  * verdict.c - one verdict for every recipient of a request (verdict.h).
+ *
+ * DIAGNOSTICS: none of its own; a request that cannot be read or answered
+ * is logged by deliver_request_serve().
  */
 #include "dsn_util.h"
-#include "msg.h"
 #include "verdict.h"
 
 void
@@ -18,15 +20,23 @@ verdict_deliver(DELIVER_REQUEST *req, int status, const char *dflt)
         deliver_result(req, i, status, dsn, "none", 0, 0, "%s", text);
 }
 
+typedef struct VERDICT {
+    int     status;
+    const char *dflt;
+} VERDICT;
+
+static void
+verdict_serve_one(DELIVER_REQUEST *req, void *ctx)
+{
+    const VERDICT *v = ctx;
+
+    verdict_deliver(req, v->status, v->dflt);
+}
+
 void
 verdict_service(STREAM *client, int status, const char *dflt)
 {
-    DELIVER_REQUEST *req = deliver_request_read(client);
+    VERDICT v = {status, dflt};
 
-    if (req == 0)
-        return;
-    verdict_deliver(req, status, dflt);
-    if (deliver_request_reply(client, req) < 0 || stream_flush(client) < 0)
-        msg_warn("%s: cannot send the delivery status to the queue manager", req->queue_id);
-    deliver_request_free(req);
+    deliver_request_serve(client, verdict_serve_one, &v);
 }

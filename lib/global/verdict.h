@@ -16,6 +16,8 @@
  * SECURITY: the request is checked by deliver_request_read(); the content
  * is not read; the reason is the (admin-configured or resolver-made) next
  * hop, copied into the log through deliver_result(), which bounds it.
+ *
+ * DIAGNOSTICS: none of its own; see deliver_request_serve() (deliver.h).
  */
 #ifndef POSTHORN_VERDICT_H
 #define POSTHORN_VERDICT_H

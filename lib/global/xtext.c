@@ -5,6 +5,8 @@
  * (an SMTP parameter) and refuses control characters in the result, so a
  * decoded ENVID or ORCPT holds printable text only. The encoders map
  * every byte outside 33..126 to "+HH".
+ *
+ * DIAGNOSTICS: none (pure functions); bad xtext is a -1 return.
  */
 #include <string.h>
 

@@ -16,6 +16,8 @@
  *
  * SECURITY: the encoders never emit a byte outside 33..126, so an encoded
  * value cannot end or split an SMTP command or a header line.
+ *
+ * DIAGNOSTICS: none (pure functions); bad xtext is a -1 return.
  */
 #ifndef POSTHORN_XTEXT_H
 #define POSTHORN_XTEXT_H

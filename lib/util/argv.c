@@ -4,6 +4,8 @@
  * Interface: argv.h. argv_split() splits at delimiter bytes; the list
  * splitter argv_split_list() follows Postfix parameter lists: commas and
  * white space separate, and text in {} or () (nested) stays one element.
+ *
+ * DIAGNOSTICS: none; nothing here fails but allocation (fatal in mem.c).
  */
 #include <string.h>
 

@@ -1,5 +1,7 @@
 /*
  * argv.h - growable NULL-terminated string arrays, and list splitting.
+ *
+ * DIAGNOSTICS: none; nothing here fails but allocation (fatal in mem.c).
  */
 #ifndef POSTHORN_ARGV_H
 #define POSTHORN_ARGV_H

@@ -12,6 +12,11 @@
  * a protocol error (-1): the caller drops the peer. Received ancillary
  * data is checked for level, type and size, and extra descriptors are
  * closed.
+ *
+ * DIAGNOSTICS: nothing is fatal but running out of memory in attr_addf().
+ * A bad or oversized list, a timeout or EOF is a -1 return for the caller
+ * to drop the peer; a greeting that names another protocol is also a
+ * warning ("unexpected protocol greeting").
  */
 #include <errno.h>
 #include <limits.h>

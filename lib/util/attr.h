@@ -14,6 +14,10 @@
  * value; going over either is a protocol error (-1) and the caller drops
  * the connection. Required attributes are checked by the caller with
  * attr_require(); a missing one is a protocol error too.
+ *
+ * DIAGNOSTICS: nothing is fatal but running out of memory; protocol errors
+ * are -1 returns (the caller drops the peer), and a wrong greeting is also
+ * a warning (attr_expect_protocol).
  */
 #ifndef POSTHORN_ATTR_H
 #define POSTHORN_ATTR_H

@@ -4,6 +4,10 @@
  * SECURITY: the service is another process and is not trusted: its
  * greeting must name the expected protocol, and attr_read() bounds the
  * reply; a bad greeting or reply closes the connection.
+ *
+ * DIAGNOSTICS: none; a failed connect or exchange is a -1 return (errno
+ * set) and closes the connection. Retries and their warnings are the
+ * caller's.
  */
 #include "attr_clnt.h"
 #include "connect.h"
@@ -14,8 +18,10 @@ attr_clnt_open(ATTR_CLNT *clnt, int timeout)
     int     fd;
 
     attr_clnt_close(clnt);
-    if ((fd = unix_connect(clnt->path, timeout)) < 0)
+    fd = clnt->inet ? inet_connect_spec(clnt->path, timeout) : unix_connect(clnt->path, timeout);
+    if (fd < 0)
         return -1;
+    fd_cloexec(fd, 1);
     clnt->stream = stream_fdopen(fd);
     stream_set_timeout(clnt->stream, timeout);
     clnt->fresh = 1;

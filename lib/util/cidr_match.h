@@ -21,6 +21,9 @@
  *
  * SECURITY: client text is parsed with inet_pton() into fixed 16-byte
  * buffers and compared bitwise.
+ *
+ * DIAGNOSTICS: none; a bad pattern is a -1 return with the reason for the
+ * caller to report.
  */
 #ifndef POSTHORN_CIDR_MATCH_H
 #define POSTHORN_CIDR_MATCH_H

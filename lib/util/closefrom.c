@@ -7,6 +7,9 @@
  * user id. The fallback for kernels without close_range(2) walks every
  * descriptor up to the RLIMIT_NOFILE soft limit, so nothing below the
  * limit is missed; the kernel does not hand out descriptors above it.
+ *
+ * DIAGNOSTICS: none; a failure is a -1 return with errno (callers in a
+ * child exit).
  */
 #include <errno.h>
 #include <fcntl.h>

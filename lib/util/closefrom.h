@@ -13,6 +13,8 @@
  * a seccomp filter; EINVAL for CLOSE_RANGE_CLOEXEC before Linux 5.11) it
  * closes (or marks) each descriptor up to the RLIMIT_NOFILE soft limit
  * (at most CLOSEFROM_FALLBACK_MAX).
+ *
+ * DIAGNOSTICS: none; a failure is a -1 return with errno.
  */
 #ifndef POSTHORN_CLOSEFROM_H
 #define POSTHORN_CLOSEFROM_H

@@ -17,6 +17,9 @@
  *
  * SECURITY: endpoint names come from configuration (master.cf, main.cf);
  * they are still length-checked against sun_path and NI_MAXHOST.
+ *
+ * DIAGNOSTICS: none; every failure is a -1 return with errno set (a
+ * timeout is ETIMEDOUT); the caller logs.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,8 @@
 /*
  * connect.h - sockets: listen and connect for UNIX-domain and TCP endpoints.
+ *
+ * DIAGNOSTICS: none; every failure is a -1 return with errno set; the
+ * caller logs.
  */
 #ifndef POSTHORN_CONNECT_H
 #define POSTHORN_CONNECT_H

@@ -8,6 +8,10 @@
  * handler is looked up again (with a generation number) right before it
  * is called, and timers added during a round wait for the next round.
  * Times come from CLOCK_MONOTONIC.
+ *
+ * DIAGNOSTICS: none; a failed poll() just ends one round of event_loop()
+ * (timers still run); a descriptor closed without a cancel is dropped from
+ * the watch list. Allocation failures are fatal in mem.c.
  */
 #include <errno.h>
 #include <limits.h>

@@ -3,6 +3,9 @@
  *
  * One loop per process. Callbacks run from event_loop(); a callback may
  * add or remove any event, including its own.
+ *
+ * DIAGNOSTICS: none; event_loop() does not fail, it returns after one
+ * round.
  */
 #ifndef POSTHORN_EVENTS_H
 #define POSTHORN_EVENTS_H

@@ -1,5 +1,7 @@
 /*
  * file_limit.c - RLIMIT_FSIZE for sendmail and postdrop (file_limit.h).
+ *
+ * DIAGNOSTICS: none (pure arithmetic on the limit).
  */
 #include <signal.h>
 #include <string.h>

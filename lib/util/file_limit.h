@@ -11,6 +11,8 @@
  *       0, or -1 when setrlimit() failed (errno set).
  *
  * Children inherit the cap (sendmail's postdrop does).
+ *
+ * DIAGNOSTICS: none (pure arithmetic on the limit).
  */
 #ifndef POSTHORN_FILE_LIMIT_H
 #define POSTHORN_FILE_LIMIT_H

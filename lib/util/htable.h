@@ -9,6 +9,8 @@
  * SECURITY: keys may come from peers (anvil's client names, qmgr's
  * destinations): memory grows with the number of keys, so callers that
  * take keys from outside bound that number themselves.
+ *
+ * DIAGNOSTICS: none; nothing fails but allocation (fatal in mem.c).
  */
 #ifndef POSTHORN_HTABLE_H
 #define POSTHORN_HTABLE_H

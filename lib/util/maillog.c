@@ -7,6 +7,9 @@
  * SECURITY: postlogd opens maillog_file as root, so a name outside the
  * prefixes an administrator allowed (say, /etc/passwd through a typo or
  * a hostile main.cf fragment) must never get that far.
+ *
+ * DIAGNOSTICS: none; a bad file name or mode is returned as a reason text
+ * (msg.c logs it as a warning).
  */
 #include <stdlib.h>
 #include <string.h>

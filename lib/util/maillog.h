@@ -7,6 +7,9 @@
  *   file      maillog_file (empty: no maillog)
  *   prefixes  maillog_file_prefixes, a comma/space separated list
  *   perms     maillog_file_permissions, octal "0600", "0640" or "0644"
+ *
+ * DIAGNOSTICS: none; a bad file name or mode is returned as a reason text
+ * for the caller to log.
  */
 #ifndef POSTHORN_MAILLOG_H
 #define POSTHORN_MAILLOG_H

@@ -4,7 +4,11 @@
  * Interface: mem.h. Every function either returns usable memory or logs
  * "fatal: out of memory" and exits. Array sizes are checked for
  * multiplication overflow here so that callers never compute n * size.
+ *
+ * DIAGNOSTICS: running out of memory, or an array size that overflows, is
+ * fatal ("out of memory"); nothing else is reported.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +58,19 @@ mem_realloc_array(void *ptr, size_t count, size_t size)
     if (size != 0 && count > SIZE_MAX / size)
         msg_fatal("out of memory: array of %zu x %zu bytes", count, size);
     return mem_realloc(ptr, count * size);
+}
+
+void   *
+mem_grow(void *ptr, int count, int *cap, size_t size, int first)
+{
+    if (count >= *cap) {
+        if (*cap > INT_MAX / 2)
+            msg_fatal("out of memory: array of more than %d elements", *cap);
+        *cap = *cap ? 2 * *cap : first;
+        ptr = mem_realloc_array(ptr, (size_t) *cap, size);
+    }
+    memset((char *) ptr + (size_t) count * size, 0, size);
+    return ptr;
 }
 
 void

@@ -16,6 +16,12 @@
  * neither forge extra log lines nor grow a line without bound. The maillog
  * file is only opened directly when it passes maillog_check() (an
  * absolute name under one of $maillog_file_prefixes: lib/util/maillog.c).
+ *
+ * DIAGNOSTICS: msg_fatal() exits with status 1 (msg_fatal_status() with
+ * its own), msg_panic() aborts; a fatal error while logging a fatal error
+ * exits at once. msg_logging_init() only warns: an unknown syslog_facility
+ * (mail is used) and an unusable maillog_file (the reason from
+ * maillog_check()).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -19,6 +19,11 @@
  * MSG_LINE_MAX bytes, so no peer can forge log lines.
  *
  * msg_fatal() exits with status 1 after logging; msg_panic() aborts.
+ *
+ * DIAGNOSTICS: msg_fatal() exits (status 1, or msg_fatal_status()'s),
+ * msg_panic() aborts (a programming error); msg_warn() and msg_error()
+ * only log. Set-up problems (an unknown syslog_facility, an unusable
+ * maillog_file) are warnings.
  */
 #ifndef POSTHORN_MSG_H
 #define POSTHORN_MSG_H

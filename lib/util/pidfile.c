@@ -8,6 +8,9 @@
  *
  * SECURITY: the file lives in $queue_directory/pid, a root-owned
  * directory; O_NOFOLLOW keeps a planted symlink from redirecting the write.
+ *
+ * DIAGNOSTICS: none; a lock or write failure is a -1 return with errno
+ * (master turns it into a fatal error).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,9 @@
  * field, then a newline. The running master holds an fcntl() write lock on
  * the whole file for its lifetime; a file that exists but is not locked is
  * stale (the master died without cleaning up).
+ *
+ * DIAGNOSTICS: none; failures are -1 returns with errno for the caller to
+ * report.
  */
 #ifndef POSTHORN_PIDFILE_H
 #define POSTHORN_PIDFILE_H

@@ -3,6 +3,8 @@
  *
  * SECURITY: reads up to the NUL only; a UTF-8 sequence is checked byte by
  * byte before it is kept, so a truncated sequence at the end is replaced.
+ *
+ * DIAGNOSTICS: none (pure functions).
  */
 #include <stddef.h>
 

@@ -9,6 +9,8 @@
  *
  * SECURITY: after printable_fix() the text has no control character (no
  * CR, LF, NUL is impossible anyway) and, unless utf8 is set, no 8-bit byte.
+ *
+ * DIAGNOSTICS: none (pure functions).
  */
 #ifndef POSTHORN_PRINTABLE_H
 #define POSTHORN_PRINTABLE_H

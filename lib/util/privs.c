@@ -12,6 +12,11 @@
  * before uid, chroot before the uid change). The ids come from the
  * caller: $mail_owner / $setgid_group (mail_conf.c) or a recipient's
  * passwd entry.
+ *
+ * DIAGNOSTICS: priv_drop() is fatal on every failure: chroot or chdir
+ * after it, setgroups/setresgid/setresuid (naming the call), and a root
+ * that can be regained after the drop. priv_drop_try(), priv_set_euid()
+ * and priv_restore_root() return -1 with errno instead.
  */
 #include <errno.h>
 #include <grp.h>

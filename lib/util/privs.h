@@ -6,6 +6,10 @@
  * Nothing is done when the process is not root (a non-root demo).
  * A process that set only its effective ids (priv_set_euid) keeps root
  * as real and saved uid: the user it acts for cannot signal or trace it.
+ *
+ * DIAGNOSTICS: priv_drop() is fatal on every failure (chroot, setgroups,
+ * setresgid, setresuid, root regained); the other functions return -1 with
+ * errno.
  */
 #ifndef POSTHORN_PRIVS_H
 #define POSTHORN_PRIVS_H

@@ -3,6 +3,8 @@
  *
  * Errors are ignored: an invalid or uncatchable signal number (SIGKILL,
  * SIGSTOP, the ones the C library keeps) cannot be reset and needs not be.
+ *
+ * DIAGNOSTICS: none; errors are ignored on purpose (see above).
  */
 #include <signal.h>
 #include <string.h>

@@ -7,6 +7,8 @@
  * handler or an ignored SIGPIPE of the parent does not reach the child.
  * master resets the signals it catches (a daemon keeps what master was
  * started with otherwise); spawn resets all before a user command.
+ *
+ * DIAGNOSTICS: none; a signal that cannot be reset is skipped silently.
  */
 #ifndef POSTHORN_SIGRESET_H
 #define POSTHORN_SIGRESET_H

@@ -10,6 +10,11 @@
  * SECURITY: stream_gets() stores at most the caller's maximum (and never
  * more than the VSTRING's own maximum); the rest of a long line stays
  * in the stream for the next call.
+ *
+ * DIAGNOSTICS: none; an I/O error, a timeout or EOF sets a sticky flag
+ * (and stream_errno() keeps the first errno), which the caller sees in the
+ * return value of the next call, stream_flush() or stream_close().
+ * Allocation failures are fatal in mem.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +44,7 @@ struct STREAM {
     size_t  rlen;               /* bytes valid in rbuf */
     size_t  wlen;               /* bytes pending in wbuf */
     int     close_error;
+    int     err;                /* errno of the first failure, 0 if none */
     int     not_socket;         /* send() said ENOTSOCK: use write() from now on */
     unsigned char rbuf[STREAM_BUFSIZE];
     unsigned char wbuf[STREAM_BUFSIZE];
@@ -118,6 +124,22 @@ void
 stream_clearerr(STREAM *s)
 {
     s->flags = 0;
+    s->err = 0;
+}
+
+int
+stream_errno(const STREAM *s)
+{
+    return s->err;
+}
+
+/* Set a sticky flag, remembering the first failure's errno. */
+static void
+stream_fail(STREAM *s, int flag, int err)
+{
+    s->flags |= flag;
+    if (s->err == 0)
+        s->err = err ? err : EIO;
 }
 
 size_t
@@ -161,17 +183,17 @@ stream_poll_ms(STREAM *s, int events, int ms)
         if (n > 0)
             return 1;
         if (n == 0) {
-            s->flags |= STREAM_FLAG_TIMEOUT;
+            stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
             errno = ETIMEDOUT;
             return 0;
         }
         if (errno != EINTR) {
-            s->flags |= STREAM_FLAG_ERR;
+            stream_fail(s, STREAM_FLAG_ERR, errno);
             return -1;
         }
         /* EINTR: recompute the remaining time from the deadline only. */
         if (s->deadline > 0 && stream_wait_ms(s) == 0) {
-            s->flags |= STREAM_FLAG_TIMEOUT;
+            stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
             errno = ETIMEDOUT;
             return 0;
         }
@@ -184,7 +206,7 @@ stream_poll(STREAM *s, int events)
     int     ms = stream_wait_ms(s);
 
     if (ms == 0 && s->deadline > 0 && time(NULL) >= s->deadline) {
-        s->flags |= STREAM_FLAG_TIMEOUT;
+        stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
         errno = ETIMEDOUT;
         return 0;
     }
@@ -237,7 +259,7 @@ stream_io(STREAM *s, int writing, void *buf, size_t len)
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            s->flags |= STREAM_FLAG_ERR;
+            stream_fail(s, STREAM_FLAG_ERR, errno);
             return -1;
         }
         if (stream_poll(s, events) <= 0)
@@ -358,7 +380,7 @@ stream_flush(STREAM *s)
         n = stream_io(s, 1, s->wbuf + done, s->wlen - done);
         if (n <= 0) {
             if (n == 0)
-                s->flags |= STREAM_FLAG_ERR;
+                stream_fail(s, STREAM_FLAG_ERR, EIO);
             s->wlen = 0;
             return -1;
         }

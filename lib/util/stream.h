@@ -13,6 +13,10 @@
  * SECURITY: stream_gets() never stores more than the caller's maximum; a
  * line longer than that is returned in pieces, and the caller sees that a
  * piece did not end in '\n'.
+ *
+ * DIAGNOSTICS: none; errors and timeouts are sticky flags the caller
+ * checks (stream_error(), stream_timeout(), stream_errno()); nothing here
+ * logs.
  */
 #ifndef POSTHORN_STREAM_H
 #define POSTHORN_STREAM_H
@@ -60,6 +64,9 @@ int     stream_flags(const STREAM *s);
 #define stream_timeout(s) (stream_flags(s) & STREAM_FLAG_TIMEOUT)
 #define stream_eof(s)     (stream_flags(s) & STREAM_FLAG_EOF)
 void    stream_clearerr(STREAM *s);
+/* The errno of the first read/write failure (ETIMEDOUT for a timeout, EIO
+ * for a write that wrote nothing); 0 while no failure happened. */
+int     stream_errno(const STREAM *s);
 
 /* Reading. */
 int     stream_getc(STREAM *s);                     /* byte or STREAM_EOF */

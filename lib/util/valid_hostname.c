@@ -2,6 +2,8 @@
  * valid_hostname.c - host name syntax, the one check every program uses.
  *
  * Interface and rules: valid_hostname.h.
+ *
+ * DIAGNOSTICS: none (pure functions: 1 or 0).
  */
 #include <string.h>
 

@@ -20,6 +20,8 @@
  * argument); it is only read, never longer than its NUL. A name that
  * passes without VALID_HOSTNAME_ANY_HYPHEN cannot start with '-' (it
  * cannot be taken for a command option).
+ *
+ * DIAGNOSTICS: none (pure functions: 1 or 0).
  */
 #ifndef POSTHORN_VALID_HOSTNAME_H
 #define POSTHORN_VALID_HOSTNAME_H

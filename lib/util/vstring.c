@@ -7,6 +7,10 @@
  *
  * SECURITY: this is the bound for most untrusted text; every append goes
  * through vstring_space(), which never lets len exceed max.
+ *
+ * DIAGNOSTICS: none; going over a string's maximum is a -1 return and a
+ * sticky overflow flag, not a log line. Allocation failures are fatal in
+ * mem.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -165,6 +169,12 @@ vstring_vformat(VSTRING *vs, int reset, const char *fmt, va_list ap)
     if (text != small)
         mem_free(text);
     return ret;
+}
+
+int
+vstring_vsprintf(VSTRING *vs, const char *fmt, va_list ap)
+{
+    return vstring_vformat(vs, 1, fmt, ap);
 }
 
 int

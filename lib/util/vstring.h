@@ -6,6 +6,9 @@
  * caller decides whether that is an error (an SMTP line too long) or a
  * truncation it accepts (a log line). The data pointer stays valid until
  * the next append.
+ *
+ * DIAGNOSTICS: none; going over a string's maximum is a -1 return and a
+ * sticky overflow flag.
  */
 #ifndef POSTHORN_VSTRING_H
 #define POSTHORN_VSTRING_H
@@ -39,6 +42,7 @@ int     vstring_sprintf(VSTRING *vs, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
 int     vstring_sprintf_append(VSTRING *vs, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
+int     vstring_vsprintf(VSTRING *vs, const char *fmt, va_list ap);
 int     vstring_vsprintf_append(VSTRING *vs, const char *fmt, va_list ap);
 char   *vstring_export(VSTRING *vs);        /* returns data (caller frees), frees vs */
 void    vstring_lowercase(VSTRING *vs);     /* ASCII only */

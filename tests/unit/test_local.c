@@ -92,7 +92,7 @@ UNIT_TEST(test_copy_mbox)
     int     fd = mkstemp(path);
     STREAM *s = stream_open(path, O_RDWR, 0);
     DELIVER_REQUEST req;
-    LOCAL_OUT out;
+    STREAM *out;
     char    buf[2000];
     ssize_t n;
     int     ofd;
@@ -110,9 +110,10 @@ UNIT_TEST(test_copy_mbox)
     req.sender = "s p@example.com";
     strcat(path, ".out");
     ofd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    local_out_init(&out, ofd);
-    CHECK_INT(local_copy_message(&req, &out, LOCAL_COPY_MBOX, "alias@example.com",
+    out = stream_fdopen(ofd);
+    CHECK_INT(local_copy_message(&req, out, LOCAL_COPY_MBOX, "alias@example.com",
                                  "user@example.com"), 0);
+    stream_free_keep_fd(out);
     lseek(ofd, 0, SEEK_SET);
     n = read(ofd, buf, sizeof(buf) - 1);
     buf[n > 0 ? n : 0] = 0;
@@ -131,8 +132,9 @@ UNIT_TEST(test_copy_mbox)
     /* Maildir style: no From line, no quoting, no blank line */
     ftruncate(ofd, 0);
     lseek(ofd, 0, SEEK_SET);
-    local_out_init(&out, ofd);
-    CHECK_INT(local_copy_message(&req, &out, LOCAL_COPY_RETURN_PATH, NULL, NULL), 0);
+    out = stream_fdopen(ofd);
+    CHECK_INT(local_copy_message(&req, out, LOCAL_COPY_RETURN_PATH, NULL, NULL), 0);
+    stream_free_keep_fd(out);
     lseek(ofd, 0, SEEK_SET);
     n = read(ofd, buf, sizeof(buf) - 1);
     buf[n > 0 ? n : 0] = 0;

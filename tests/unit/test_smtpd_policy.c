@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "connect.h"
 #include "unit.h"
 #include "../../smtpd/smtpd_policy.c"
 #include "../../smtpd/smtpd_params.c"
