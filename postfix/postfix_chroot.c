@@ -25,6 +25,9 @@
  * SECURITY: runs as root. Destinations are fixed names below
  * $queue_directory (root-owned, from main.cf); an existing symlink at a
  * destination is replaced, not followed (rename over it).
+ *
+ * DIAGNOSTICS: warnings only (a file that cannot be copied or linked into
+ * the jail); postfix start goes on, as Debian's configure-instance.sh does.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -15,6 +15,9 @@
  * SECURITY: runs as mail_owner (unpriv column "-"); clients are local
  * daemons on a private socket, still untrusted: only tables that the
  * administrator listed (with "proxy:") are ever opened.
+ *
+ * DIAGNOSTICS: fatal at start-up for bad parameters and the daemon
+ * skeleton's errors (server.c); nothing fatal per client.
  */
 #include <string.h>
 

@@ -27,6 +27,11 @@
  * PROXY_STAT_BAD, an unknown request drops the client. Only approved
  * tables are opened, so the number of open tables is bounded by the
  * administrator's list (times the flag combinations in use).
+ *
+ * DIAGNOSTICS: warnings, as Postfix words them: a table not approved by
+ * proxy_read_maps/proxy_write_maps, an update to the read-only service,
+ * a malformed or unknown request (the client is dropped), a table that
+ * cannot be opened or updated.
  */
 #include <signal.h>
 #include <stdlib.h>

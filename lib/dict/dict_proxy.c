@@ -19,6 +19,10 @@
  * SECURITY: the server is another process and is not trusted: the reply
  * must carry a numeric status in range and, for a hit, a value; its size
  * is bounded by attr_read(). Keys go out as they are (attr.h bounds).
+ *
+ * DIAGNOSTICS: warnings (connect failure, malformed reply, a table the
+ * service refuses); the lookup then fails with a temporary error, so the
+ * mail is deferred, never accepted or refused on a guess.
  */
 #include <errno.h>
 #include <stdlib.h>

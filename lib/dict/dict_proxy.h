@@ -18,6 +18,8 @@
  * substitution, duplicate handling). The server opens T with F only when
  * "proxy:T" is listed in $proxy_read_maps ($proxy_write_maps for the
  * proxywrite service); otherwise the status is PROXY_STAT_DENY.
+ *
+ * DIAGNOSTICS: none here (see dict_proxy.c and proxymap/).
  */
 #ifndef POSTHORN_DICT_PROXY_H
 #define POSTHORN_DICT_PROXY_H
