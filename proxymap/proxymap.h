@@ -4,9 +4,8 @@
  * proxymap.c          main(): the multi-client skeleton, start-up
  * proxymap_service.c  the approved tables, the open tables, one request
  *
- * DIAGNOSTICS: fatal for a bad proxy_read_maps/proxy_write_maps value at
- * start-up (through config_read_vars); warnings per request, see
- * proxymap_service.c.
+ * DIAGNOSTICS: none here; the daemon's are in proxymap.c (start-up) and
+ * proxymap_service.c (per request).
  */
 #ifndef POSTHORN_PROXYMAP_H
 #define POSTHORN_PROXYMAP_H
