@@ -59,7 +59,8 @@ pickup_file_open(PICKUP_FILE *pf, const char *name)
     }
     if ((pf->st.st_mode & 07777) == PICKUP_MODE_REQUEUE && pickup_file_from_owner(&pf->st))
         pf->requeue = 1;                /* postsuper -r */
-    else if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY)
+    else if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY
+             && (pf->st.st_mode & 07777) != PICKUP_MODE_READY_OLD)
         return PICKUP_KEEP;             /* postdrop is still writing it */
     if ((fd = open(pf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
         if (errno != ENOENT)

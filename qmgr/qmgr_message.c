@@ -244,7 +244,7 @@ message_section(READ_STATE *st, STREAM *fp, VSTRING *buf, size_t max,
             }
             return 0;
         }
-        if ((type == REC_TYPE_NORM || type == REC_TYPE_CONT || type == REC_TYPE_SIZE)) {
+        if (type == REC_TYPE_NORM || type == REC_TYPE_SIZE) {
             *why = "record out of place";
             return -1;
         }
@@ -259,15 +259,15 @@ message_read_file(READ_STATE *st, STREAM *fp, const char **why)
     QMGR_MESSAGE *msg = st->msg;
     size_t  max = REC_MAX_DEFAULT;      /* envelope records are short */
     VSTRING *buf = vstring_alloc(max);
-    long    size, data_off, nrcpt, xtra_off;
+    REC_SIZE sz;
+    long    data_off = 0, xtra_off = 0;
     struct stat st_buf;
     int     rc = -1;
 
-    if (rec_get(fp, buf, max) != REC_TYPE_SIZE
-        || sscanf(STR(buf), "%ld %ld %ld %ld", &size, &data_off, &nrcpt, &xtra_off) != 4) {
+    if (rec_get(fp, buf, max) != REC_TYPE_SIZE || rec_size_parse(STR(buf), &sz) < 0) {
         *why = "missing or bad size record";
-    } else if (fstat(stream_fd(fp), &st_buf) < 0 || size < 0 || nrcpt < 0
-               || data_off <= 0 || xtra_off < data_off || xtra_off >= st_buf.st_size) {
+    } else if (fstat(stream_fd(fp), &st_buf) < 0
+               || (data_off = sz.data_offset, xtra_off = REC_SIZE_XTRA(&sz)) >= st_buf.st_size) {
         *why = "size record does not match the file";
     } else if (message_section(st, fp, buf, max, REC_TYPE_MESG, why) < 0) {
         /* why is set */
@@ -280,9 +280,9 @@ message_read_file(READ_STATE *st, STREAM *fp, const char **why)
     } else if (!st->have_from || !st->have_time) {
         *why = !st->have_from ? "missing sender record" : "missing arrival time record";
     } else {
-        msg->size = size;
+        msg->size = sz.data_size;
         msg->data_offset = data_off;
-        msg->nrcpt = nrcpt > 0 ? nrcpt : msg->rcpt_count + st->done_count;
+        msg->nrcpt = sz.rcpt_count > 0 ? sz.rcpt_count : msg->rcpt_count + st->done_count;
         rc = 0;
     }
     vstring_free(buf);

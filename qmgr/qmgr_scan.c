@@ -41,23 +41,11 @@ typedef struct QMGR_SCAN {
 static QMGR_SCAN scan_incoming = {QUEUE_INCOMING, 0, 0, 0, 0, 0};
 static QMGR_SCAN scan_deferred = {QUEUE_DEFERRED, 0, 0, 0, 0, 0};
 
-/* Valid queue ids in dir (empty list if it cannot be read). */
+/* Valid queue ids in a queue, hash subdirectories included. */
 static ARGV *
-scan_dir_names(const char *dir)
+scan_dir_names(const char *queue)
 {
-    ARGV   *names = argv_alloc();
-    DIR    *dp;
-    struct dirent *de;
-
-    if ((dp = opendir(dir)) == 0) {
-        msg_warn("open directory %s: %m", dir);
-        return names;
-    }
-    while ((de = readdir(dp)) != 0)
-        if (de->d_name[0] != '.' && queue_id_ok(de->d_name))
-            argv_add(names, de->d_name);
-    closedir(dp);
-    return names;
+    return queue_scan_ids(queue);
 }
 
 void

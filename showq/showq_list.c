@@ -79,20 +79,9 @@ showq_send(STREAM *client, const char *queue, const char *id, const SHOWQ_MSG *m
 static int
 showq_queue(STREAM *client, const char *queue)
 {
-    ARGV   *names = argv_alloc();
-    DIR    *dp;
-    struct dirent *de;
+    ARGV   *names = queue_scan_ids(queue);
     int     rc = 0;
 
-    if ((dp = opendir(queue)) == NULL) {
-        msg_warn("open directory %s: %m", queue);
-        argv_free(names);
-        return 0;
-    }
-    while ((de = readdir(dp)) != NULL)
-        if (queue_id_ok(de->d_name))
-            argv_add(names, de->d_name);
-    closedir(dp);
     for (size_t i = 0; i < names->argc && rc == 0; i++) {
         SHOWQ_MSG m;
 

@@ -7,7 +7,9 @@
  * entry stays one block of lines; the file is opened with O_NOFOLLOW
  * relative to the queue directory, with a queue id the caller checked.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -15,14 +17,21 @@
 #include "msg.h"
 #include "queue.h"
 
+/* Append text with control characters replaced, no newline. */
+static void
+bounce_log_text(VSTRING *out, const char *value)
+{
+    for (const unsigned char *cp = (const unsigned char *) (value ? value : ""); *cp; cp++)
+        vstring_addch(out, (*cp < 0x20 || *cp == 0x7f) ? '?' : *cp);
+}
+
 /* Append "name=value\n" with control characters replaced. */
 static void
 bounce_log_field(VSTRING *out, const char *name, const char *value)
 {
     vstring_cat(out, name);
     vstring_addch(out, '=');
-    for (const unsigned char *cp = (const unsigned char *) (value ? value : ""); *cp; cp++)
-        vstring_addch(out, (*cp < 0x20 || *cp == 0x7f) ? '?' : *cp);
+    bounce_log_text(out, value);
     vstring_addch(out, '\n');
 }
 
@@ -31,15 +40,22 @@ bounce_log_format(VSTRING *buf, const BOUNCE_LOG_ENTRY *e)
 {
     char    num[32];
 
+    vstring_cat(buf, "\n<");
+    bounce_log_text(buf, e->recipient);
+    vstring_cat(buf, ">: ");
+    bounce_log_text(buf, e->reason);
+    vstring_addch(buf, '\n');
     bounce_log_field(buf, "recipient", e->recipient);
-    if (e->orig_rcpt && *e->orig_rcpt)
+    if (e->orig_rcpt && *e->orig_rcpt && strcmp(e->orig_rcpt, e->recipient) != 0)
         bounce_log_field(buf, "orig_rcpt", e->orig_rcpt);
     snprintf(num, sizeof(num), "%ld", e->offset);
     bounce_log_field(buf, "offset", num);
     if (e->dsn_orcpt && *e->dsn_orcpt)
         bounce_log_field(buf, "dsn_orig_rcpt", e->dsn_orcpt);
-    snprintf(num, sizeof(num), "%d", e->dsn_notify);
-    bounce_log_field(buf, "notify_flags", num);
+    if (e->dsn_notify) {
+        snprintf(num, sizeof(num), "%d", e->dsn_notify);
+        bounce_log_field(buf, "notify_flags", num);
+    }
     bounce_log_field(buf, "status", e->status && *e->status ? e->status : "4.0.0");
     bounce_log_field(buf, "action", e->action);
     bounce_log_field(buf, "reason", e->reason);
@@ -53,6 +69,8 @@ bounce_log_write(const char *queue, const char *id, const VSTRING *buf)
     int     fd, rc = 0;
 
     fd = open(queue_path(path, queue, id), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno == ENOENT && queue_mkdirs(STR(path)) == 0)
+        fd = open(STR(path), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0600);
     if (fd < 0) {
         msg_warn("%s: open %s: %m", id, STR(path));
         rc = -1;

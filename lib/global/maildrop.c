@@ -77,7 +77,7 @@ static int
 maildrop_attr_ok(const char *data, size_t len)
 {
     static const char *const allowed[] = {
-        ATTR_ENCODING "=7bit", ATTR_ENCODING "=8bitmime",
+        ATTR_ENCODING "=7bit", ATTR_ENCODING "=8bit", ATTR_ENCODING "=8bitmime",
         ATTR_RWR_CONTEXT "=local", ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY, 0,
     };
 
@@ -189,11 +189,14 @@ maildrop_check_recipients(MAILDROP_CHECK *c, int type, const char *data, size_t 
  * length against a bound, addresses and text for control characters.
  */
 
-/* SIZE: REC_SIZE_WIDTH bytes of digits and spaces. */
+/* SIZE: Postfix's, 3 to 6 fixed-width numbers (digits and spaces). */
 static int
 maildrop_size_ok(const char *data, size_t len)
 {
-    return len == REC_SIZE_WIDTH && strspn(data, "0123456789 ") == len;
+    REC_SIZE sz;
+
+    return len >= 47 && len <= REC_SIZE_WIDTH && (len + 1) % 16 == 0
+        && strspn(data, "0123456789 ") == len && rec_size_parse(data, &sz) == 0;
 }
 
 /* "name=value" with a short name and printable text. */

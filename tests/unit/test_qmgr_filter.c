@@ -61,7 +61,7 @@ write_filtered(const char *id, const char **rcpts, int n, const char *filter)
 
     s = stream_open(queue_path(path, "active", id), O_RDWR | O_CREAT | O_TRUNC, 0700);
     CHECK(s != 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L);
+    rec_size_put(s, 0L, 0L, 0L, 0L);
     rec_printf(s, REC_TYPE_TIME, "%ld 0", (long) time(0));
     rec_puts(s, REC_TYPE_FROM, "s@x.test");
     for (int i = 0; i < n; i++)
@@ -75,7 +75,7 @@ write_filtered(const char *id, const char **rcpts, int n, const char *filter)
         rec_puts(s, REC_TYPE_CONTENT_FILTER, filter);
     rec_puts(s, REC_TYPE_END, "");
     stream_seek(s, 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 11L, data_off, (long) n, xtra_off);
+    rec_size_put(s, data_off, xtra_off, (long) n, 0L);
     CHECK(stream_close(s) == 0);
     vstring_free(path);
 }

@@ -44,6 +44,7 @@ setup(const char *maincf)
     for (int i = 0; dirs[i]; i++)
         mkdir(dirs[i], 0700);
     config_reset();
+    config_load_text("hash_queue_names =\n", "test");    /* flat queues here */
     config_load_text(maincf, "test");
     mail_params_init();
     qmgr_params_init();
@@ -80,7 +81,7 @@ activate(const char *id, const char **rcpts, int n)
     QMGR_MESSAGE *msg;
 
     CHECK(s != 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L);
+    rec_size_put(s, 0L, 0L, 0L, 0L);
     rec_printf(s, REC_TYPE_TIME, "%ld 0", (long) time((time_t *) 0));
     rec_puts(s, REC_TYPE_FROM, "sender@example.org");
     for (int i = 0; i < n; i++)
@@ -92,7 +93,7 @@ activate(const char *id, const char **rcpts, int n)
     rec_puts(s, REC_TYPE_XTRA, "");
     rec_puts(s, REC_TYPE_END, "");
     stream_seek(s, 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 6L, data_off, (long) n, xtra_off);
+    rec_size_put(s, data_off, xtra_off, (long) n, 0L);
     CHECK(stream_close(s) == 0);
     vstring_free(path);
     msg = qmgr_message_read(QUEUE_ACTIVE, id, &why);
