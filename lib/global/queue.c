@@ -129,7 +129,15 @@ queue_mkdirs(const char *path)
     for (slash = strchr(first + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
         *slash = 0;
         if (mkdir(dir, 0700) == 0) {
+            char   *up = strrchr(dir, '/');
+            int     rc;
+
             if (geteuid() == 0 && chown(dir, top.st_uid, top.st_gid) < 0)
+                return -1;
+            *up = 0;                    /* the new entry is durable too */
+            rc = queue_sync_dir(dir);
+            *up = '/';
+            if (rc < 0)
                 return -1;
         } else if (errno != EEXIST) {
             return -1;

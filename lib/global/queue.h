@@ -52,7 +52,8 @@ const char *queue_dir_path(VSTRING *path, const char *queue, const char *id);
 /* Hash depth of queue: 0 when it is not a hashed queue. */
 int     queue_hash_depth(const char *queue);
 /* Create the missing hash subdirectories on the way to the file path
- * (0700; chown'ed like the top directory when running as root). 0/-1. */
+ * (0700; chown'ed like the top directory when running as root; the
+ * parent of each new one fsynced). 0/-1. */
 int     queue_mkdirs(const char *path);
 
 /*
