@@ -46,7 +46,7 @@ bounce_log_format(VSTRING *buf, const BOUNCE_LOG_ENTRY *e)
     bounce_log_text(buf, e->reason);
     vstring_addch(buf, '\n');
     bounce_log_field(buf, "recipient", e->recipient);
-    if (e->orig_rcpt && *e->orig_rcpt && strcmp(e->orig_rcpt, e->recipient) != 0)
+    if (e->orig_rcpt && *e->orig_rcpt)
         bounce_log_field(buf, "orig_rcpt", e->orig_rcpt);
     snprintf(num, sizeof(num), "%ld", e->offset);
     bounce_log_field(buf, "offset", num);
