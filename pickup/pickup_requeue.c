@@ -18,7 +18,7 @@
  *
  * SECURITY: pickup_file_open() calls this only for a file owned by
  * mail_owner with mode 0700, which a local user cannot create in
- * maildrop/ (postdrop files are theirs, mode 0444). Even so, the file is
+ * maildrop/ (postdrop files are theirs, mode 0744). Even so, the file is
  * checked completely against the queue file grammar (pickup_file_check,
  * maildrop_check_init_queue) before a byte goes to cleanup, and cleanup
  * checks the records again; pickup_requeue_note() sees checked records.

@@ -20,11 +20,15 @@
 #define REC_LEN_BYTES_MAX 5
 #define REC_READ_CHUNK    4096
 
-/* The named attributes behind the pseudo types. */
-static const struct {
+/* A record type and a name: the attribute behind a pseudo type, or the
+ * name postcat prints. */
+typedef struct REC_NAME {
     int     type;
     const char *name;
-} rec_attr_map[] = {
+} REC_NAME;
+
+/* The named attributes behind the pseudo types. */
+static const REC_NAME rec_attr_map[] = {
     {REC_TYPE_CTIM, "create_time"},
     {REC_TYPE_DSN_ORCPT, "dsn_orig_rcpt"},
     {REC_TYPE_DSN_NOTIFY, "notify_flags"},
@@ -200,10 +204,7 @@ rec_size_put(STREAM *s, long data_offset, long xtra_offset, long rcpt_count, lon
                       rcpt_count, qmgr_opts, data_size, 0L);
 }
 
-static const struct {
-    int     type;
-    const char *name;
-} rec_names[] = {
+static const REC_NAME rec_names[] = {
     {REC_TYPE_SIZE, "message_size"},
     {REC_TYPE_TIME, "message_arrival_time"},
     {REC_TYPE_CTIM, "create_time"},

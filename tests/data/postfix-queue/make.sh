@@ -130,6 +130,7 @@ sleep 1
 # 8: a maildrop file left behind while Postfix is down.
 printf 'Subject: left in maildrop\nFrom: Local <local@pfq.example>\n\nbody eight\n' | \
     sendmail -C "$etc" -F "Local Sender" -f local@pfq.example -N success,delay \
+        -R hdrs -V env-id-8 \
         g@example.net h@example.net 2>/dev/null || true
 
 rm -rf "$here/queue" "$here/postcat"
