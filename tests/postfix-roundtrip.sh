@@ -173,7 +173,8 @@ try:
                      "released message")
             print("ok   %s released and delivered" % held)
             log = open(os.path.join(pfdir, "maillog"), errors="replace").read()
-            bad = [l for l in log.splitlines() if re.search(r"corrupt|fatal|panic|warning: .*queue file", l)]
+            bad = [l for l in log.splitlines()
+                   if re.search(r"corrupt|fatal|panic|warning: .*(queue file|unknown attribute|record)", l)]
             assert not bad, "\n".join(bad)
             warn = [l for l in log.splitlines() if "warning:" in l]
             print("Postfix's warnings (%d):" % len(warn))

@@ -45,9 +45,9 @@ bounce_log_format(VSTRING *buf, const BOUNCE_LOG_ENTRY *e)
     vstring_cat(buf, ">: ");
     bounce_log_text(buf, e->reason);
     vstring_addch(buf, '\n');
-    bounce_log_field(buf, "recipient", e->recipient);
     if (e->orig_rcpt && *e->orig_rcpt)
-        bounce_log_field(buf, "orig_rcpt", e->orig_rcpt);
+        bounce_log_field(buf, "original_recipient", e->orig_rcpt);
+    bounce_log_field(buf, "recipient", e->recipient);
     snprintf(num, sizeof(num), "%ld", e->offset);
     bounce_log_field(buf, "offset", num);
     if (e->dsn_orcpt && *e->dsn_orcpt)

@@ -7,8 +7,8 @@
  * then "name=value" lines closed by an empty line:
  *
  *   <user@example.com>: reason text
+ *   original_recipient=User@Example.com  (omitted when empty)
  *   recipient=user@example.com
- *   orig_rcpt=User@Example.com           (omitted when empty)
  *   offset=123                           (of the recipient's RCPT record)
  *   dsn_orig_rcpt=rfc822;User@Example.com (omitted when empty)
  *   notify_flags=6                       (omitted when 0)

@@ -444,7 +444,7 @@ UNIT_TEST(bounce_on_size_limit)
     CHECK(strstr(log, "recipient=u@x.example\noffset=") != NULL);
     CHECK(strstr(log, "\nnotify_flags=4\nstatus=5.3.4\naction=failed\n"
                  "reason=message file too big\n\n\n<v@example.com>: message file too big\n"
-                 "recipient=v@example.com\norig_rcpt=v\n") != NULL);
+                 "original_recipient=v\nrecipient=v@example.com\noffset=") != NULL);
     free(log);
     free(text);
     done(state);
