@@ -8,7 +8,7 @@ directories, before it starts.
 posthorn must list them (postqueue -p, as Postfix's mailq listed them:
 mailq.txt), deliver the deferred mail, the mail in incoming/ and the
 maildrop file to the next hop byte for byte, keep held mail held until
-postsuper -H, and delete with postsuper -d.
+postsuper -H, delete with postsuper -d, and requeue with postsuper -r.
 """
 import os
 import pwd
@@ -168,4 +168,30 @@ def test_postfix_mail_is_delivered_byte_exact():
             wait_for(lambda: any(t["body"] == body for t in sink.transactions), 30,
                      "released message delivered")
             assert not any(t["body"] == envelope(held[ids[0]])[2] for t in sink.transactions)
+            assert inst.queue_files("corrupt") == []
+
+
+def test_postsuper_requeue_postfix_file():
+    """postsuper -r on Postfix's held file: pickup sends it through cleanup
+    again (posthorn's requeue grammar takes Postfix's records) and it is
+    delivered with its envelope."""
+    held = postfix_files("hold")
+    with SmtpSink() as sink:
+        main = {"relayhost": "[127.0.0.1]:%d" % sink.port, "smtp_line_length_limit": "0"}
+        with Instance("pfq-requeue", main=main) as inst:
+            install_queue(inst)
+            for q in ("deferred", "defer", "maildrop"):      # only the held mail
+                for root, _, files in os.walk(os.path.join(inst.queue, q)):
+                    for f in files:
+                        os.unlink(os.path.join(root, f))
+            inst.start()
+            qid = sorted(held)[0]
+            sender, rcpts, body = envelope(held[qid])
+            p = inst.cmd("postsuper", "-r", qid)
+            assert "Requeued: 1 message" in p.stderr, p.stderr
+            t = sink.wait(1)
+            assert t["mail"].startswith("MAIL FROM:<%s>" % sender), t["mail"]
+            assert [re.search(r"<(.*?)>", r).group(1) for r in t["rcpts"]] == rcpts
+            assert t["body"].endswith(body.split(b"\r\n\r\n", 1)[1]), t["body"]
+            assert b"Subject: held by access" in t["body"]
             assert inst.queue_files("corrupt") == []
