@@ -19,7 +19,6 @@
  * SECURITY: runs as mail_owner in $queue_directory; only names read from
  * the queue directories themselves are removed, never a path from input.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

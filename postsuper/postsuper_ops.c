@@ -21,7 +21,6 @@
  * queue_id_ok() ("warning: invalid mail queue id") before use; stdin lines
  * are bounded.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -9,12 +9,13 @@
  * qmgr_message_backoff(); qmgr_message_resolve_fn (resolve_clnt by
  * default).
  *
- * Reading: the envelope up to MESG, then (via the XTRA offset in the
- * SIZE record) the extracted section up to END. RCPT records become
+ * Reading: the envelope up to MESG, then (at content offset + content
+ * size from Postfix's SIZE record) the extracted section up to END. RCPT records become
  * recipients with the offset of their record; DONE records are counted
  * but skipped; ORCP, DSN_ORCPT and DSN_NOTIFY apply to the next RCPT/DONE.
- * A CONTENT_FILTER record (either section) sends every recipient to the
- * filter.
+ * A FILT record ('L' outside the content, either section) sends every
+ * recipient to the filter. The DSN named attributes arrive as the
+ * REC_TYPE_DSN_* pseudo types (rec_get()).
  *
  * Grouping: each recipient still to deliver is resolved to (transport,
  * nexthop). Its queue is keyed by the lowercased nexthop, or by the

@@ -5,7 +5,9 @@
  * Interface (qmgr.h): qmgr_scan_recover(), qmgr_scan_request(),
  * qmgr_scan_feed(), qmgr_scan_pending().
  *
- * A scan reads the directory's names once and then feeds them a few at
+ * A scan reads the queue's ids once (queue_scan_ids(): the hash
+ * subdirectories of hash_queue_names included, so Postfix's deferred/0/...
+ * files are found) and then feeds them a few at
  * a time (qmgr_scan_feed, called from the scheduler round), so a large
  * queue never stalls deliveries and never holds more than
  * qmgr_message_active_limit messages in memory. A scan requested while
@@ -18,7 +20,6 @@
  *
  * SECURITY: directory entries that are not valid queue ids are ignored.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/time.h>

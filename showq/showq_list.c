@@ -4,7 +4,7 @@
  * Interface (showq.h): showq_list(), showq_put().
  *
  * Order: maildrop, active, incoming, deferred, hold, each in directory
- * order (as Postfix's showq). The null sender is shown as MAILER-DAEMON.
+ * order, hash subdirectories included (as Postfix's showq). The null sender is shown as MAILER-DAEMON.
  * A recipient's reason is the last one its defer log has for it, "" when
  * there is none. forced_expire is always 0 (postsuper -e/-f are not
  * implemented).
@@ -13,7 +13,6 @@
  * with control characters replaced, so a client printing them cannot be
  * fooled by an address with embedded escapes or newlines.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
