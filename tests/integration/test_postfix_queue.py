@@ -127,6 +127,13 @@ def test_postqueue_lists_postfix_queue():
             assert have.get(qid) == block, (qid, block, p.stdout)
         assert "corrupt" not in inst.log()
         assert inst.queue_files("corrupt") == []
+        # postsuper -h on a file in Postfix's hashed deferred/0/...
+        qid = sorted(postfix_files("deferred"))[0]
+        wait_for(lambda: qid in inst.queue_files("deferred"), 20, "%s back in deferred/" % qid)
+        p = inst.cmd("postsuper", "-h", qid)
+        assert "Placed on hold: 1 message" in p.stderr, p.stderr
+        assert os.path.exists(os.path.join(inst.queue, "hold", qid))
+        assert re.search(r"(?m)^%s!" % qid, inst.cmd("postqueue", "-p").stdout)
 
 
 def test_postfix_mail_is_delivered_byte_exact():
