@@ -64,6 +64,7 @@ bounce_orig_open(BOUNCE_ORIG *orig)
     VSTRING *path = vstring_alloc(256);
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
     REC_SIZE sz;
+    REC_WALK walk = {0, 0};
     long    sec;
     int     type, rc = -1;
 
@@ -77,7 +78,8 @@ bounce_orig_open(BOUNCE_ORIG *orig)
     } else {
         orig->data_offset = sz.data_offset;
         orig->arrival = 0;
-        while ((type = rec_get(orig->fp, buf, REC_MAX_DEFAULT)) >= 0 && type != REC_TYPE_MESG)
+        while ((type = rec_get_walk(orig->fp, buf, REC_MAX_DEFAULT, &walk)) >= 0
+               && type != REC_TYPE_MESG)
             if (type == REC_TYPE_TIME && sscanf(STR(buf), "%ld", &sec) == 1 && sec > 0)
                 orig->arrival = (time_t) sec;
         if (type != REC_TYPE_MESG || stream_tell(orig->fp) != sz.data_offset)

@@ -12,7 +12,10 @@
  * bounded lengths (maildrop.h) before a byte goes to cleanup. Only a
  * file owned by mail_owner with mode 0700 (postsuper -r) is checked as a
  * queue file (and sent by pickup_requeue.c); anyone else's is a maildrop
- * file. Both are read by the same loop, only the grammar differs.
+ * file. Both are read by the same loop, only the grammar differs. A
+ * requeued queue file of Postfix's may hold pointer records (milter
+ * edits): they are followed (rec_get_walk, bounded), and the records
+ * appended after END are then no error; a user's file is read straight.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +109,7 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
 {
     MAILDROP_CHECK check;
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    REC_WALK walk = {0, 0};
     int     type, section, ret = 0;
 
     if (pf->requeue)
@@ -114,7 +118,8 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
         maildrop_check_init(&check, line_limit);
     for (;;) {
         section = check.section;
-        type = rec_get(pf->src, buf, maildrop_record_max(&check));
+        type = pf->requeue ? rec_get_walk(pf->src, buf, maildrop_record_max(&check), &walk)
+            : rec_get(pf->src, buf, maildrop_record_max(&check));
         if (type == REC_TYPE_EOF) {
             ret = maildrop_check_end(&check);
             break;
@@ -124,7 +129,7 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
         pickup_file_note(pf, section, type, buf);
         if (ret == 1) {                 /* END: nothing may follow */
             ret = 0;
-            if (stream_getc(pf->src) != STREAM_EOF) {
+            if (walk.jumps == 0 && stream_getc(pf->src) != STREAM_EOF) {
                 check.why = "data after the end record";
                 ret = -1;
             }

@@ -147,9 +147,10 @@ pickup_requeue_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id)
 {
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
     ARGV   *pending = argv_alloc();
+    REC_WALK walk = {0, 0};
     int     type, section = MAILDROP_SECT_ENVELOPE, have_context = 0, ret = 0;
 
-    while (ret == 0 && (type = rec_get(pf->src, buf, REC_MAX_DEFAULT)) >= 0) {
+    while (ret == 0 && (type = rec_get_walk(pf->src, buf, REC_MAX_DEFAULT, &walk)) >= 0) {
         if (type == REC_TYPE_END) {
             ret = rec_put(c, type, "", 0);
             break;

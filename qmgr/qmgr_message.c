@@ -71,6 +71,7 @@ typedef struct READ_STATE {
     int     have_from;
     int     have_time;
     long    done_count;
+    REC_WALK walk;              /* Postfix's pointer records */
 } READ_STATE;
 
 static void
@@ -233,11 +234,9 @@ message_section(READ_STATE *st, STREAM *fp, VSTRING *buf, size_t max,
                 int expect, const char **why)
 {
     int     type, rc;
-    long    offset;
 
     for (;;) {
-        offset = (long) stream_tell(fp);
-        type = rec_get(fp, buf, max);
+        type = rec_get_walk(fp, buf, max, &st->walk);
         if (type == REC_TYPE_MESG || type == REC_TYPE_END) {
             if (type != expect) {
                 *why = "unexpected section boundary";
@@ -249,7 +248,7 @@ message_section(READ_STATE *st, STREAM *fp, VSTRING *buf, size_t max,
             *why = "record out of place";
             return -1;
         }
-        if ((rc = message_record(st, type, STR(buf), offset, why)) < 0)
+        if ((rc = message_record(st, type, STR(buf), st->walk.offset, why)) < 0)
             return -1;
     }
 }

@@ -75,10 +75,11 @@ showq_record(SHOWQ_MSG *m, int type, VSTRING *buf)
 static int
 showq_section(STREAM *fp, VSTRING *buf, SHOWQ_MSG *m, int stop, int count_content)
 {
+    REC_WALK walk = {0, 0};
     int     type;
 
     for (;;) {
-        type = rec_get(fp, buf, SHOWQ_RECORD_MAX);
+        type = rec_get_walk(fp, buf, SHOWQ_RECORD_MAX, &walk);
         if (type == stop)
             return 0;
         if (type < 0)

@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -173,6 +174,38 @@ rec_get(STREAM *s, VSTRING *buf, size_t max)
 }
 
 int
+rec_ptr_follow(STREAM *s, const char *data, int *jumps)
+{
+    char   *end;
+    long    to = strtol(data, &end, 10);
+
+    if (end == data || *end != 0 || to < 0)
+        return -1;
+    if (to == 0)
+        return 0;
+    if (++*jumps > REC_PTR_JUMPS_MAX || stream_seek(s, (off_t) to) < 0)
+        return -1;
+    return 0;
+}
+
+int
+rec_get_walk(STREAM *s, VSTRING *buf, size_t max, REC_WALK *walk)
+{
+    int     type;
+
+    for (;;) {
+        walk->offset = (long) stream_tell(s);
+        type = rec_get(s, buf, max);
+        if (type == REC_TYPE_DTXT)
+            continue;
+        if (type != REC_TYPE_PTR)
+            return type;
+        if (rec_ptr_follow(s, STR(buf), &walk->jumps) < 0)
+            return REC_TYPE_ERROR;
+    }
+}
+
+int
 rec_size_parse(const char *data, REC_SIZE *size)
 {
     long    f[6] = {0, 0, 0, 0, -1, 0};
@@ -234,6 +267,8 @@ static const REC_NAME rec_names[] = {
     {REC_TYPE_KILL, "killed"},
     {REC_TYPE_MILT, "milter_count"},
     {REC_TYPE_INSP, "content_inspector"},
+    {REC_TYPE_PTR, "pointer_record"},
+    {REC_TYPE_DTXT, "padding"},
     {REC_TYPE_EOF, "end-of-file"},
     {REC_TYPE_ERROR, "error"},
 };

@@ -36,6 +36,13 @@
  * with CONT: it is FILT in the envelope and extracted sections, CONT in
  * the content section, as in Postfix.
  *
+ * Postfix's cleanup edits a file in place for milters: a record is
+ * overwritten by a PTR record (and DTXT padding) that points to records
+ * appended after END, which end with a PTR back; a PTR of 0 is a reserved
+ * slot (go on with the next record). Readers of Postfix's files walk
+ * with rec_get_walk(), which follows PTRs (at most REC_PTR_JUMPS_MAX per
+ * file), skips DTXT and reports where the record it returns starts.
+ *
  * A delivered recipient's RCPT record has its type byte overwritten with
  * DONE in place (the record keeps its length), so progress survives a
  * crash without rewriting the file.
@@ -76,6 +83,8 @@
 #define REC_TYPE_KILL   'K'     /* Postfix: killed (ignored) */
 #define REC_TYPE_MILT   'm'     /* Postfix: milter count (ignored) */
 #define REC_TYPE_INSP   'I'     /* Postfix: old content inspector (ignored) */
+#define REC_TYPE_PTR    'p'     /* Postfix: go on at this offset ("%15ld"; 0: next) */
+#define REC_TYPE_DTXT   'w'     /* Postfix: padding where a record was overwritten */
 
 /* Pseudo types: written and read as Postfix's named attributes. */
 #define REC_TYPE_CTIM       'c' /* A create_time=sec */
@@ -120,6 +129,20 @@ int     rec_printf(STREAM *s, int type, const char *fmt, ...)
 int     rec_get(STREAM *s, VSTRING *buf, size_t max);
 /* The same without the named-attribute to pseudo type mapping (postcat). */
 int     rec_get_raw(STREAM *s, VSTRING *buf, size_t max);
+
+/* rec_get() that follows PTR records and skips DTXT padding. Zero the
+ * REC_WALK before the first record of a file; offset is where the
+ * returned record starts, jumps counts the PTRs followed. A bad or
+ * looping pointer is REC_TYPE_ERROR. */
+#define REC_PTR_JUMPS_MAX 10000
+typedef struct REC_WALK {
+    long    offset;
+    int     jumps;
+} REC_WALK;
+int     rec_get_walk(STREAM *s, VSTRING *buf, size_t max, REC_WALK *walk);
+/* Follow one PTR record's data ("%15ld"; 0 stays put); 0, or -1 when the
+ * data is bad or *jumps passes REC_PTR_JUMPS_MAX. */
+int     rec_ptr_follow(STREAM *s, const char *data, int *jumps);
 /* True for the type bytes of Postfix's queue files. */
 int     rec_type_known(int type);
 const char *rec_type_name(int type);    /* "sender", "recipient", ... for postcat */

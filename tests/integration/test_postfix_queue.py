@@ -24,10 +24,11 @@ QUEUE = os.path.join(DATA, "queue")
 
 
 def records(path):
-    """(type, data) of each record of a queue file."""
+    """(type, data) of each record of a queue file up to END, following
+    Postfix's pointer records (milter edits) and skipping its padding."""
     with open(path, "rb") as f:
         d = f.read()
-    i, out = 0, []
+    i, out, jumps = 0, [], 0
     while i < len(d):
         t = chr(d[i])
         i += 1
@@ -39,8 +40,17 @@ def records(path):
             shift += 7
             if not c & 0x80:
                 break
-        out.append((t, d[i:i + n]))
-        i += n
+        v, i = d[i:i + n], i + n
+        if t == "p":
+            if int(v) > 0:
+                i, jumps = int(v), jumps + 1
+                assert jumps < 1000, path
+            continue
+        if t == "w":
+            continue
+        out.append((t, v))
+        if t == "E":
+            break
     return out
 
 
@@ -158,6 +168,8 @@ def test_postfix_mail_is_delivered_byte_exact():
                 t = match[0]
                 assert t["mail"].startswith("MAIL FROM:<%s>" % sender), t["mail"]
                 assert sorted(re.search(r"<(.*?)>", r).group(1) for r in t["rcpts"]) == sorted(rcpts)
+            milter = [t for t in got if b"X-Milter-Added: yes" in t["body"]]
+            assert milter and b"Subject: milter edited" in milter[0]["body"]
             drop = [t for t in got if b"body eight" in t["body"]]
             assert drop and sorted(re.search(r"<(.*?)>", r).group(1) for r in drop[0]["rcpts"]) \
                 == ["g@example.net", "h@example.net"]
@@ -187,18 +199,26 @@ def test_postsuper_requeue_postfix_file():
         main = {"relayhost": "[127.0.0.1]:%d" % sink.port, "smtp_line_length_limit": "0"}
         with Instance("pfq-requeue", main=main) as inst:
             install_queue(inst)
+            # The milter-edited file (pointer records) is held too.
+            milter = [p for p in postfix_files("deferred").values()
+                      if b"X-Milter-Added" in open(p, "rb").read()][0]
+            mid = os.path.basename(milter)
+            os.rename(os.path.join(inst.queue, os.path.relpath(milter, QUEUE)),
+                      os.path.join(inst.queue, "hold", mid))
+            held[mid] = milter
             for q in ("deferred", "defer", "maildrop"):      # only the held mail
                 for root, _, files in os.walk(os.path.join(inst.queue, q)):
                     for f in files:
                         os.unlink(os.path.join(root, f))
             inst.start()
-            qid = sorted(held)[0]
-            sender, rcpts, body = envelope(held[qid])
-            p = inst.cmd("postsuper", "-r", qid)
-            assert "Requeued: 1 message" in p.stderr, p.stderr
-            t = sink.wait(1)
-            assert t["mail"].startswith("MAIL FROM:<%s>" % sender), t["mail"]
-            assert [re.search(r"<(.*?)>", r).group(1) for r in t["rcpts"]] == rcpts
-            assert t["body"].endswith(body.split(b"\r\n\r\n", 1)[1]), t["body"]
-            assert b"Subject: held by access" in t["body"]
+            for n, qid in enumerate((sorted(held)[0], mid), 1):
+                sender, rcpts, body = envelope(held[qid])
+                p = inst.cmd("postsuper", "-r", qid)
+                assert "Requeued: 1 message" in p.stderr, p.stderr
+                t = sink.wait(n)
+                assert t["mail"].startswith("MAIL FROM:<%s>" % sender), t["mail"]
+                assert [re.search(r"<(.*?)>", r).group(1) for r in t["rcpts"]] == rcpts
+                assert t["body"].endswith(body.split(b"\r\n\r\n", 1)[1]), t["body"]
+            assert b"Subject: held by access" in sink.transactions[0]["body"]
+            assert b"X-Milter-Added: yes" in sink.transactions[1]["body"]
             assert inst.queue_files("corrupt") == []

@@ -15,6 +15,7 @@
 #   queue/maildrop/<id>       a postdrop file submitted while Postfix was down
 #   postcat/<id>.txt          `postcat -v <file>` of each file
 #   mailq.txt                 Postfix's `mailq` listing of the queue
+#   (smtpd_milters = milter.py: message 12's header is edited by a milter)
 #   maillog.txt               Postfix's log of the run
 #
 # Usage: tests/data/postfix-queue/make.sh [port]
@@ -24,7 +25,9 @@ port=${1:-25252}
 top=$(mktemp -d /tmp/pfq.XXXXXX)
 etc=$top/etc
 spool=$top/spool
-trap 'postfix -c "$etc" stop >/dev/null 2>&1 || true; rm -rf "$top"' EXIT
+mport=$((port + 1))
+trap 'postfix -c "$etc" stop >/dev/null 2>&1 || true; kill $milter_pid 2>/dev/null; rm -rf "$top"' EXIT
+milter_pid=
 
 test -x /usr/sbin/postfix || { echo "$0: needs Debian's postfix package" >&2; exit 1; }
 mkdir -p "$etc" "$spool" "$top/data"
@@ -62,8 +65,11 @@ smtpd_recipient_restrictions = check_recipient_access
     inline:{ {filter@example.net=FILTER smtp:[127.0.0.1]:2}, held@example.net=HOLD },
     permit_mynetworks, reject
 smtputf8_enable = no
+smtpd_milters = inet:127.0.0.1:$mport
 EOF
 cp "$etc/main.cf" "$etc/main.cf.orig"
+python3 "$here/milter.py" "$mport" &
+milter_pid=$!
 postfix -c "$etc" check
 postfix -c "$etc" start
 sleep 2
@@ -101,6 +107,9 @@ send("sender@remote.example", ["e@example.net"],
 # 6: null sender.
 send("", ["f@example.net"],
      (hdr % ("null sender", "m6") + "\r\nbody six\r\n").encode())
+# 12: a milter (milter.py) edits the header: Postfix's pointer records.
+send("sender@remote.example", ["m@example.net"],
+     (hdr % ("milter", "m12") + "X-Other: 1\r\n\r\nbody twelve\r\n").encode())
 # 9-11: one feature each (the SIZE record's qmgr options field).
 send("sender@remote.example", ["s@example.net"],
      (hdr % ("notify success", "m9") + "\r\nbody nine\r\n").encode(),
