@@ -102,7 +102,7 @@ try:
     print(p.stderr.strip())
     inst.stop()
     p = subprocess.run([posthorn.sbin("sendmail"), "-C", inst.conf, "-f", "local@example.test",
-                        "-N", "success,delay", "g@example.net"],
+                        "-N", "success,delay", "-R", "hdrs", "-V", "env-6", "g@example.net"],
                        input=b"Subject: left in maildrop\n\nbody six\n", capture_output=True)
     files = queued(inst)
     want = {}                           # what the next hop must receive
