@@ -137,6 +137,16 @@ def test_postqueue_lists_postfix_queue():
             assert have.get(qid) == block, (qid, block, p.stdout)
         assert "corrupt" not in inst.log()
         assert inst.queue_files("corrupt") == []
+        # posthorn's postcat -q prints Postfix's files as Postfix's postcat does
+        for qid in postfix_files("hold"):
+            p = inst.cmd("postcat", "-q", qid)
+            assert p.returncode == 0, p.stderr
+            with open(os.path.join(DATA, "postcat", qid + ".txt"), errors="replace") as f:
+                theirs = [l for l in f.read().splitlines()
+                          if l.startswith(("sender:", "recipient:", "named_attribute: dsn",
+                                           "message_size:"))]
+            assert theirs and all(l in p.stdout.splitlines() for l in theirs), (theirs, p.stdout)
+            assert "*** MESSAGE FILE END hold/%s ***" % qid in p.stdout
         # postsuper -h on a file in Postfix's hashed deferred/0/...
         qid = sorted(postfix_files("deferred"))[0]
         wait_for(lambda: qid in inst.queue_files("deferred"), 20, "%s back in deferred/" % qid)
