@@ -3,8 +3,12 @@
  * trace/ID) as qmgr writes it (qmgr/qmgr_log.c): per recipient a block of
  * "name=value" lines closed by an empty line:
  *
- *   recipient=  orig_rcpt=  offset=  dsn_orig_rcpt=  notify_flags=
+ *   original_recipient=  recipient=  offset=  dsn_orig_rcpt=  notify_flags=
  *   status=  action=  reason=
+ *
+ * (Postfix's layout, lib/global/bounce_log.h; "orig_rcpt=" of older
+ * posthorn is read too; the readable "<recipient>: reason" line has no
+ * known name and is skipped.)
  *
  * Unknown names are ignored (newer writers may add some); a block
  * without a recipient or with a malformed status is skipped with a
@@ -85,7 +89,7 @@ bounce_log_field(BOUNCE_RCPT *r, const char *line)
 #define NAME_IS(s) (n == sizeof(s) - 1 && strncmp(line, s, n) == 0)
     if (NAME_IS("recipient"))
         bounce_set(&r->recipient, eq + 1);
-    else if (NAME_IS("orig_rcpt"))
+    else if (NAME_IS("original_recipient") || NAME_IS("orig_rcpt"))  /* Postfix's, older posthorn's */
         bounce_set(&r->orig_rcpt, eq + 1);
     else if (NAME_IS("dsn_orig_rcpt"))
         bounce_set(&r->dsn_orcpt, eq + 1);

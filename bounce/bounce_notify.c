@@ -67,7 +67,9 @@ bounce_orig_open(BOUNCE_ORIG *orig)
 {
     VSTRING *path = vstring_alloc(256);
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
-    long    size, data_off, nrcpt, xtra_off, sec;
+    REC_SIZE sz;
+    REC_WALK walk = {0, 0};
+    long    sec;
     int     type, rc = -1;
 
     orig->fp = stream_open(queue_path(path, orig->queue_name, orig->queue_id),
@@ -75,16 +77,16 @@ bounce_orig_open(BOUNCE_ORIG *orig)
     if (orig->fp == 0) {
         msg_warn("%s: open %s: %m", orig->queue_id, STR(path));
     } else if (rec_get(orig->fp, buf, REC_MAX_DEFAULT) != REC_TYPE_SIZE
-               || sscanf(STR(buf), "%ld %ld %ld %ld", &size, &data_off, &nrcpt, &xtra_off) != 4
-               || data_off <= 0 || xtra_off < data_off) {
+               || rec_size_parse(STR(buf), &sz) < 0) {
         msg_warn("%s: corrupt queue file %s: bad size record", orig->queue_id, STR(path));
     } else {
-        orig->data_offset = data_off;
+        orig->data_offset = sz.data_offset;
         orig->arrival = 0;
-        while ((type = rec_get(orig->fp, buf, REC_MAX_DEFAULT)) >= 0 && type != REC_TYPE_MESG)
+        while ((type = rec_get_walk(orig->fp, buf, REC_MAX_DEFAULT, &walk)) >= 0
+               && type != REC_TYPE_MESG)
             if (type == REC_TYPE_TIME && sscanf(STR(buf), "%ld", &sec) == 1 && sec > 0)
                 orig->arrival = (time_t) sec;
-        if (type != REC_TYPE_MESG || stream_tell(orig->fp) != data_off)
+        if (type != REC_TYPE_MESG || stream_tell(orig->fp) != sz.data_offset)
             msg_warn("%s: corrupt queue file %s: bad envelope", orig->queue_id, STR(path));
         else
             rc = 0;

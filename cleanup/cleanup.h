@@ -130,6 +130,7 @@ typedef struct CLEANUP_STATE {
     VSTRING *dsn_notify;
     int     have_orcp, have_dsn_orcpt, have_dsn_notify;
     long    rcpt_count;
+    int     notify_any;         /* DSN NOTIFY bits of all recipients, ORed */
     long    rcpt_seen;
     long    rcpt_max;
     int     attr_count;

@@ -157,7 +157,7 @@ int
 cleanup_start(CLEANUP_STATE *state)
 {
     /* Placeholder of the final width, rewritten by cleanup_out_final(). */
-    if (rec_printf(state->dst, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L) < 0)
+    if (rec_size_put(state->dst, 0L, 0L, 0L, 0L) < 0)
         state->errs |= CLEANUP_STAT_WRITE;
     return state->errs ? -1 : 0;
 }
@@ -322,10 +322,12 @@ cleanup_rcpt_out(CLEANUP_STATE *state, const char *orig, const char *data, const
     char   *key = mem_printf("%s\n%s", orig, addr);
 
     if (!cleanup_dup_seen(state, key)) {
+        if (state->have_dsn_notify) {
+            cleanup_out_str(state, REC_TYPE_DSN_NOTIFY, STR(state->dsn_notify));
+            state->notify_any |= atoi(STR(state->dsn_notify)) & 0xff;
+        }
         if (state->have_dsn_orcpt)
             cleanup_out_str(state, REC_TYPE_DSN_ORCPT, STR(state->dsn_orcpt));
-        if (state->have_dsn_notify)
-            cleanup_out_str(state, REC_TYPE_DSN_NOTIFY, STR(state->dsn_notify));
         if (state->have_orcp || strcmp(data, addr) != 0)
             cleanup_out_str(state, REC_TYPE_ORCP, orig);
         cleanup_rcpt_offset(state);

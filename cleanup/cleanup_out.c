@@ -83,10 +83,9 @@ cleanup_out_final(CLEANUP_STATE *state)
     if (state->errs)
         return state->errs;
     if (stream_seek(state->dst, 0) < 0
-        || rec_printf(state->dst, REC_TYPE_SIZE, REC_SIZE_FORMAT,
-                      (long) (state->xtra_offset - state->data_offset),
-                      (long) state->data_offset, state->rcpt_count,
-                      (long) state->xtra_offset) < 0
+        || rec_size_put(state->dst, (long) state->data_offset,
+                        (long) state->xtra_offset, state->rcpt_count,
+                        REC_QMGR_OPTS(state->notify_any)) < 0
         || stream_flush(state->dst) < 0) {
         msg_warn("%s: write queue file: %m", state->queue_id);
         state->errs |= CLEANUP_STAT_WRITE;

@@ -101,8 +101,13 @@ cleanup_read_records(CLEANUP_STATE *state, STREAM *client)
 static int
 cleanup_publish(CLEANUP_STATE *state)
 {
-    if (queue_file_ready(stream_fd(state->dst)) < 0
-        || queue_sync_dir(QUEUE_INCOMING) < 0) {
+    VSTRING *dir = vstring_alloc(256);
+    int     rc;
+
+    rc = queue_file_ready(stream_fd(state->dst)) < 0
+        || queue_sync_dir(queue_dir_path(dir, QUEUE_INCOMING, state->queue_id)) < 0;
+    vstring_free(dir);
+    if (rc) {
         msg_warn("%s: make queue file ready: %m", state->queue_id);
         return CLEANUP_STAT_WRITE;
     }

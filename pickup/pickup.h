@@ -26,8 +26,10 @@
 #include "stream.h"
 #include "vstring.h"
 
-/* A complete maildrop file (postdrop's final mode). */
-#define PICKUP_MODE_READY  0444
+/* A complete maildrop file (postdrop's final mode, Postfix's: the owner
+ * execute bit says "complete"; 0444 is what older posthorn wrote). */
+#define PICKUP_MODE_READY  0744
+#define PICKUP_MODE_READY_OLD 0444
 /* A queue file that postsuper -r moved here (owned by mail_owner). */
 #define PICKUP_MODE_REQUEUE QUEUE_MODE_READY
 

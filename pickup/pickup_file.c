@@ -12,7 +12,10 @@
  * bounded lengths (maildrop.h) before a byte goes to cleanup. Only a
  * file owned by mail_owner with mode 0700 (postsuper -r) is checked as a
  * queue file (and sent by pickup_requeue.c); anyone else's is a maildrop
- * file. Both are read by the same loop, only the grammar differs.
+ * file. Both are read by the same loop, only the grammar differs. A
+ * requeued queue file of Postfix's may hold pointer records (milter
+ * edits): they are followed (rec_get_walk, bounded), and the records
+ * appended after END are then no error; a user's file is read straight.
  *
  * DIAGNOSTICS: none fatal; a maildrop file that cannot be opened is a
  * warning and is skipped.
@@ -69,7 +72,8 @@ pickup_file_open(PICKUP_FILE *pf, const char *name)
     }
     if ((pf->st.st_mode & 07777) == PICKUP_MODE_REQUEUE && pickup_file_from_owner(&pf->st))
         pf->requeue = 1;                /* postsuper -r */
-    else if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY)
+    else if ((pf->st.st_mode & 07777) != PICKUP_MODE_READY
+             && (pf->st.st_mode & 07777) != PICKUP_MODE_READY_OLD)
         return PICKUP_KEEP;             /* postdrop is still writing it */
     if ((fd = open(pf->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
         if (errno != ENOENT)
@@ -115,6 +119,7 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
 {
     MAILDROP_CHECK check;
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    REC_WALK walk = {0, 0};
     int     type, section, ret = 0;
 
     if (pf->requeue)
@@ -123,7 +128,8 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
         maildrop_check_init(&check, line_limit);
     for (;;) {
         section = check.section;
-        type = rec_get(pf->src, buf, maildrop_record_max(&check));
+        type = pf->requeue ? rec_get_walk(pf->src, buf, maildrop_record_max(&check), &walk)
+            : rec_get(pf->src, buf, maildrop_record_max(&check));
         if (type == REC_TYPE_EOF) {
             ret = maildrop_check_end(&check);
             break;
@@ -133,7 +139,7 @@ pickup_file_check(PICKUP_FILE *pf, long line_limit)
         pickup_file_note(pf, section, type, buf);
         if (ret == 1) {                 /* END: nothing may follow */
             ret = 0;
-            if (stream_getc(pf->src) != STREAM_EOF) {
+            if (walk.jumps == 0 && stream_getc(pf->src) != STREAM_EOF) {
                 check.why = "data after the end record";
                 ret = -1;
             }

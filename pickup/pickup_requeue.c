@@ -18,7 +18,7 @@
  *
  * SECURITY: pickup_file_open() calls this only for a file owned by
  * mail_owner with mode 0700, which a local user cannot create in
- * maildrop/ (postdrop files are theirs, mode 0444). Even so, the file is
+ * maildrop/ (postdrop files are theirs, mode 0744). Even so, the file is
  * checked completely against the queue file grammar (pickup_file_check,
  * maildrop_check_init_queue) before a byte goes to cleanup, and cleanup
  * checks the records again; pickup_requeue_note() sees checked records.
@@ -150,9 +150,10 @@ pickup_requeue_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id)
 {
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
     ARGV   *pending = argv_alloc();
+    REC_WALK walk = {0, 0};
     int     type, section = MAILDROP_SECT_ENVELOPE, have_context = 0, ret = 0;
 
-    while (ret == 0 && (type = rec_get(pf->src, buf, REC_MAX_DEFAULT)) >= 0) {
+    while (ret == 0 && (type = rec_get_walk(pf->src, buf, REC_MAX_DEFAULT, &walk)) >= 0) {
         if (type == REC_TYPE_END) {
             ret = rec_put(c, type, "", 0);
             break;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mail_params.h"
 #include "msg.h"
 #include "queue.h"
 #include "postcat.h"
@@ -75,6 +76,7 @@ main(int argc, char **argv)
     if (by_id) {
         config_load(config_dir);
         config_read_vars(postcat_vars);
+        mail_params_init();             /* hash_queue_names/depth */
         msg_logging_init();
         if (chdir(var_queue_dir) < 0)
             msg_fatal("chdir %s: %m", var_queue_dir);

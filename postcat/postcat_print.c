@@ -13,7 +13,11 @@
  *   extracted records
  *   *** MESSAGE FILE END <name> ***
  * -h/-b alone print just the text. -o puts each line's record offset in
- * front ("%9ld "). CONT pieces are joined with the NORM that ends the
+ * front ("%9ld "). Named attributes print as Postfix prints them
+ * ("named_attribute: notify_flags=6", "create_time: <time>"); 'L' is
+ * content_filter outside the content. Pointer records (Postfix's milter
+ * edits) are followed and padding skipped, as Postfix's postcat reads
+ * them; neither is printed. CONT pieces are joined with the NORM that ends the
  * line. The header ends at the first empty line, which belongs to the body.
  *
  * SECURITY: records are bounded by POSTCAT_RECORD_MAX; a bad record ends
@@ -67,13 +71,18 @@ pc_envelope(PC_STATE *st, long offset, int type, VSTRING *buf)
     if (!(st->flags & POSTCAT_ENVELOPE))
         return;
     pc_offset(st, offset);
-    if (type == REC_TYPE_TIME || type == REC_TYPE_CTIM || type == REC_TYPE_WARN) {
+    if (type == REC_TYPE_ATTR && strncmp(STR(buf), "create_time=", 12) == 0) {
+        time_t  t = (time_t) strtol(STR(buf) + 12, NULL, 10);
+        char   *ct = ctime(&t);
+
+        stream_printf(st->out, "create_time: %.24s\n", ct ? ct : "");
+    } else if (type == REC_TYPE_TIME || type == REC_TYPE_CTIM || type == REC_TYPE_WARN) {
         time_t  t = (time_t) strtol(STR(buf), NULL, 10);
         char   *ct = ctime(&t);
 
         stream_printf(st->out, "%s: %.24s\n", rec_type_name(type), ct ? ct : "");
     } else if (rec_type_known(type)) {
-        stream_printf(st->out, "%s: %s\n", rec_type_name(type), STR(buf));
+        stream_printf(st->out, "%s: %s\n", rec_type_name_env(type), STR(buf));
     } else {
         stream_printf(st->out, "unknown record type %d: %s\n", type, STR(buf));
     }
@@ -104,11 +113,16 @@ postcat_file(STREAM *fp, const char *name, int flags, STREAM *out)
     PC_STATE st = {out, name, flags, 1, 1, 0};
     VSTRING *buf = vstring_alloc(POSTCAT_RECORD_MAX);
     int     type, section = 0, rc = 0;  /* 0 envelope, 1 content, 2 extracted */
+    int     jumps = 0;
     long    offset;
 
     for (int first = 1;; first = 0) {
         offset = (long) stream_tell(fp);
-        type = rec_get(fp, buf, POSTCAT_RECORD_MAX);
+        type = rec_get_raw(fp, buf, POSTCAT_RECORD_MAX);
+        if (type == REC_TYPE_DTXT)
+            continue;
+        if (type == REC_TYPE_PTR && rec_ptr_follow(fp, STR(buf), &jumps) == 0)
+            continue;
         if (first && type != REC_TYPE_SIZE && type != REC_TYPE_TIME) {
             msg_warn("%s: input is not a valid queue file", name);
             break;

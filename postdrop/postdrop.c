@@ -39,6 +39,7 @@
 #include "connect.h"
 #include "file_limit.h"
 #include "mail_proto.h"
+#include "mail_params.h"
 #include "msg.h"
 #include "postdrop.h"
 #include "queue.h"
@@ -107,6 +108,7 @@ main(int argc, char **argv)
     msg_verbose = verbose;
     msg_logging_init();
     postdrop_params_init();
+    mail_params_init();                 /* hash_queue_names/depth */
     postdrop_check_user(getuid(), "postdrop");
     if (file_limit_cap(var_message_limit) < 0)
         msg_fatal_status(POSTDROP_EX_TEMPFAIL, "set file size limit: %m");

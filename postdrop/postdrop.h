@@ -27,8 +27,9 @@
 #define POSTDROP_EX_SOFTWARE  70
 #define POSTDROP_EX_TEMPFAIL  75
 
-/* A complete maildrop file: readable by pickup, not writable. */
-#define POSTDROP_MODE_READY   0444
+/* A complete maildrop file: readable by pickup, not writable; the owner
+ * execute bit marks it complete, as Postfix's postdrop does. */
+#define POSTDROP_MODE_READY   0744
 
 /* postdrop_params.c: the parameters, read once after main.cf. */
 extern const char *var_queue_dir;

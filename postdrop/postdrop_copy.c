@@ -5,7 +5,7 @@
  *   postdrop_copy()     read records from in, check each against the
  *                       maildrop grammar (maildrop.h), write it to out
  *   postdrop_enqueue()  create maildrop/<id> (O_EXCL|O_NOFOLLOW, 0600),
- *                       copy, then fsync and chmod 0444 so that pickup
+ *                       copy, then fsync and chmod 0744 so that pickup
  *                       knows the file is complete; any failure removes
  *                       the file. A HUP/INT/QUIT/TERM signal removes it too.
  *                       A write that fails with EFBIG (the file reached

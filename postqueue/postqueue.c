@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mail_params.h"
 #include "msg.h"
 #include "postqueue.h"
 #include "setgid_env.h"
@@ -75,6 +76,7 @@ main(int argc, char **argv)
     config_load(config_dir);
     msg_logging_init();
     postqueue_params_init();
+    mail_params_init();                 /* hash_queue_names/depth */
     postqueue_check_user(mode != 'p' && mode != 'j');
     if (chdir(var_queue_dir) < 0)
         postqueue_fatal("chdir %s: %m", var_queue_dir);

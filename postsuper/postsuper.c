@@ -27,6 +27,7 @@
 #include "config.h"
 #include "connect.h"
 #include "mail_proto.h"
+#include "mail_params.h"
 #include "msg.h"
 #include "privs.h"
 #include "queue.h"
@@ -91,6 +92,7 @@ main(int argc, char **argv)
         msg_fatal("use of this command is reserved for the superuser");
     config_load(config_dir);
     config_read_vars(postsuper_vars);
+    mail_params_init();                 /* hash_queue_names/depth */
     msg_logging_init();
     if (chdir(var_queue_dir) < 0)
         msg_fatal("chdir %s: %m", var_queue_dir);

@@ -11,8 +11,10 @@
  *    acknowledged to a client) older than $daemon_timeout.
  * -s does -p's work, warns about names that are neither queue ids nor
  *    temporary files, and removes defer/bounce/trace logs whose message
- *    is in no queue. Like Postfix's, it is meant for when the mail system
- *    is stopped.
+ *    is in no queue, and moves queue files and logs that are not in the
+ *    hash subdirectory hash_queue_names/hash_queue_depth give them (after
+ *    a change of those, or files copied in flat). Like Postfix's, it is
+ *    meant for when the mail system is stopped.
  *
  * SECURITY: runs as mail_owner in $queue_directory; only names read from
  * the queue directories themselves are removed, never a path from input.
@@ -20,7 +22,6 @@
  * DIAGNOSTICS: none fatal; a directory that cannot be opened and a file
  * with an unexpected name or type (left alone) are warnings.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,38 +52,64 @@ ps_stale_temp(const char *name, const struct stat *st, time_t now)
     return pid > 0 && kill((pid_t) pid, 0) < 0 && errno == ESRCH;
 }
 
-/* One directory; fix: also report odd names. */
+typedef struct PS_SCAN {
+    const char *queue;
+    int     fix;
+    time_t  now;
+} PS_SCAN;
+
+/* A queue file in the wrong hash subdirectory (hash_queue_depth or
+ * hash_queue_names changed, or a flat queue from elsewhere): move it. */
+static void
+ps_rehash(const PS_SCAN *scan, const char *path, const char *id)
+{
+    VSTRING *want = vstring_alloc(256);
+
+    queue_path(want, scan->queue, id);
+    if (strcmp(path, STR(want)) != 0) {
+        if (rename(path, STR(want)) < 0 && (errno != ENOENT || queue_mkdirs(STR(want)) < 0
+                                            || rename(path, STR(want)) < 0))
+            msg_warn("move %s to %s: %m", path, STR(want));
+        else
+            msg_info("%s: moved to %s", path, STR(want));
+    }
+    vstring_free(want);
+}
+
+/* One directory entry of a queue (queue_walk callback). */
+static int
+ps_scan_entry(const char *dir, const char *name, void *ctx)
+{
+    PS_SCAN *scan = ctx;
+    struct stat st;
+    char    path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (lstat(path, &st) < 0)
+        return 0;
+    if (strncmp(name, "tmp.", 4) == 0 && S_ISREG(st.st_mode)) {
+        if (ps_stale_temp(name, &st, scan->now) && unlink(path) == 0)
+            msg_info("%s: removed temporary file", path);
+    } else if (!queue_id_ok(name) || !S_ISREG(st.st_mode)) {
+        if (scan->fix)
+            msg_warn("%s: unexpected file name or type; left alone", path);
+    } else if (strcmp(scan->queue, QUEUE_INCOMING) == 0 && !(st.st_mode & S_IXUSR)
+               && scan->now - st.st_mtime > var_daemon_timeout && unlink(path) == 0) {
+        msg_info("%s: removed unfinished queue file", path);
+    } else if (scan->fix) {
+        ps_rehash(scan, path, name);
+    }
+    return 0;
+}
+
+/* One queue, hash subdirectories included; fix: also report odd names
+ * and move misplaced files. */
 static void
 ps_scan_queue(const char *queue, int fix)
 {
-    DIR    *dp;
-    struct dirent *de;
-    struct stat st;
-    char    path[512];
-    time_t  now = time(NULL);
+    PS_SCAN scan = {queue, fix, time(NULL)};
 
-    if ((dp = opendir(queue)) == NULL) {
-        msg_warn("open directory %s: %m", queue);
-        return;
-    }
-    while ((de = readdir(dp)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", queue, de->d_name);
-        if (lstat(path, &st) < 0)
-            continue;
-        if (strncmp(de->d_name, "tmp.", 4) == 0 && S_ISREG(st.st_mode)) {
-            if (ps_stale_temp(de->d_name, &st, now) && unlink(path) == 0)
-                msg_info("%s: removed temporary file", path);
-        } else if (!queue_id_ok(de->d_name) || !S_ISREG(st.st_mode)) {
-            if (fix)
-                msg_warn("%s: unexpected file name or type; left alone", path);
-        } else if (strcmp(queue, QUEUE_INCOMING) == 0 && !(st.st_mode & S_IXUSR)
-                   && now - st.st_mtime > var_daemon_timeout && unlink(path) == 0) {
-            msg_info("%s: removed unfinished queue file", path);
-        }
-    }
-    closedir(dp);
+    (void) queue_walk(queue, ps_scan_entry, &scan);
 }
 
 void
@@ -96,12 +123,31 @@ postsuper_purge(void)
 static int
 ps_message_exists(const char *id)
 {
+    VSTRING *path = vstring_alloc(256);
+    int     found = 0;
+
+    for (const char **q = ps_msg_queues; *q && !found; q++)
+        found = access(queue_path(path, *q, id), F_OK) == 0;
+    vstring_free(path);
+    return found;
+}
+
+/* A log file without its message (queue_walk callback); misplaced logs
+ * move to their hash subdirectory. */
+static int
+ps_log_entry(const char *dir, const char *name, void *ctx)
+{
+    PS_SCAN *scan = ctx;
     char    path[512];
 
-    for (const char **q = ps_msg_queues; *q; q++) {
-        snprintf(path, sizeof(path), "%s/%s", *q, id);
-        if (access(path, F_OK) == 0)
-            return 1;
+    if (!queue_id_ok(name))
+        return 0;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!ps_message_exists(name)) {
+        if (unlink(path) == 0)
+            msg_info("%s: removed orphaned log file", path);
+    } else {
+        ps_rehash(scan, path, name);
     }
     return 0;
 }
@@ -110,22 +156,12 @@ void
 postsuper_structure(void)
 {
     static const char *logs[] = {QUEUE_DEFER, QUEUE_BOUNCE, QUEUE_TRACE, 0};
-    DIR    *dp;
-    struct dirent *de;
-    char    path[512];
 
     for (const char **q = ps_msg_queues; *q; q++)
         ps_scan_queue(*q, 1);
     for (const char **q = logs; *q; q++) {
-        if ((dp = opendir(*q)) == NULL)
-            continue;
-        while ((de = readdir(dp)) != NULL) {
-            if (!queue_id_ok(de->d_name) || ps_message_exists(de->d_name))
-                continue;
-            snprintf(path, sizeof(path), "%s/%s", *q, de->d_name);
-            if (unlink(path) == 0)
-                msg_info("%s: removed orphaned log file", path);
-        }
-        closedir(dp);
+        PS_SCAN scan = {*q, 1, time(NULL)};
+
+        (void) queue_walk(*q, ps_log_entry, &scan);
     }
 }

@@ -25,7 +25,6 @@
  * moved, removed, or have its mode or time set, are warnings; the
  * operation goes on with the next file.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,24 +60,23 @@ postsuper_summary(int op, long count)
 static void
 ps_touch(const char *queue, const char *id)
 {
-    char    path[512];
+    VSTRING *path = vstring_alloc(256);
 
-    snprintf(path, sizeof(path), "%s/%s", queue, id);
-    if (utimes(path, NULL) < 0)
-        msg_warn("%s: set time: %m", path);
+    if (utimes(queue_path(path, queue, id), NULL) < 0)
+        msg_warn("%s: set time: %m", STR(path));
+    vstring_free(path);
 }
 
 static void
 ps_remove_logs(const char *id)
 {
     static const char *logs[] = {QUEUE_DEFER, QUEUE_BOUNCE, QUEUE_TRACE, 0};
-    char    path[512];
+    VSTRING *path = vstring_alloc(256);
 
-    for (const char **q = logs; *q; q++) {
-        snprintf(path, sizeof(path), "%s/%s", *q, id);
-        if (unlink(path) < 0 && errno != ENOENT)
-            msg_warn("remove %s: %m", path);
-    }
+    for (const char **q = logs; *q; q++)
+        if (unlink(queue_path(path, *q, id)) < 0 && errno != ENOENT)
+            msg_warn("remove %s: %m", STR(path));
+    vstring_free(path);
 }
 
 /* A requeued file in maildrop/: mode 0700 marks it for pickup as a
@@ -86,12 +84,23 @@ ps_remove_logs(const char *id)
 static void
 ps_requeue_ready(const char *id)
 {
-    char    path[512];
+    VSTRING *path = vstring_alloc(256);
 
-    snprintf(path, sizeof(path), "%s/%s", QUEUE_MAILDROP, id);
-    if (chmod(path, QUEUE_MODE_READY) < 0)
-        msg_warn("%s: set mode: %m", path);
+    if (chmod(queue_path(path, QUEUE_MAILDROP, id), QUEUE_MODE_READY) < 0)
+        msg_warn("%s: set mode: %m", STR(path));
+    vstring_free(path);
     ps_remove_logs(id);
+}
+
+/* queue/[hash/]id, in a static buffer. */
+static const char *
+ps_path(const char *queue, const char *id)
+{
+    static VSTRING *path;
+
+    if (path == NULL)
+        path = vstring_alloc(256);
+    return queue_path(path, queue, id);
 }
 
 /* One operation on queue/id; 1 = done, 0 = not there. */
@@ -103,7 +112,9 @@ ps_apply(int op, const char *queue, const char *id)
     char    path[512];
 
     if (op == PS_OP_DELETE) {
-        snprintf(path, sizeof(path), "%s/%s", queue, id);
+        if (!queue_name_ok(queue))
+            return 0;
+        snprintf(path, sizeof(path), "%s", ps_path(queue, id));
         if (unlink(path) < 0) {
             if (errno != ENOENT)
                 msg_warn("remove %s: %m", path);
@@ -118,7 +129,7 @@ ps_apply(int op, const char *queue, const char *id)
             msg_warn("%s: move from %s to %s: %m", id, queue, to);
         return 0;
     }
-    snprintf(path, sizeof(path), "%s/%s", queue, id);
+    snprintf(path, sizeof(path), "%s", ps_path(queue, id));
     if (strcmp(queue, to) == 0 && access(path, F_OK) < 0)
         return 0;
     if (op == PS_OP_REQUEUE)
@@ -130,22 +141,6 @@ ps_apply(int op, const char *queue, const char *id)
     return 1;
 }
 
-/* Queue ids found in one queue directory. */
-static void
-ps_list_dir(const char *queue, ARGV *out)
-{
-    DIR    *dp;
-    struct dirent *de;
-
-    if ((dp = opendir(queue)) == NULL) {
-        msg_warn("open directory %s: %m", queue);
-        return;
-    }
-    while ((de = readdir(dp)) != NULL)
-        if (queue_id_ok(de->d_name))
-            argv_add(out, de->d_name);
-    closedir(dp);
-}
 
 /* Ids from standard input, one per line. */
 static void
@@ -189,9 +184,8 @@ postsuper_op(int op, ARGV *ids, ARGV *named)
 
         if (strcmp(id, "ALL") == 0) {
             for (size_t q = 0; q < queues->argc; q++) {
-                ARGV   *names = argv_alloc();
+                ARGV   *names = queue_scan_ids(queues->argv[q]);
 
-                ps_list_dir(queues->argv[q], names);
                 for (size_t k = 0; k < names->argc; k++)
                     count += ps_apply(op, queues->argv[q], names->argv[k]);
                 argv_free(names);

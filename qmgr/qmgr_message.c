@@ -9,12 +9,13 @@
  * qmgr_message_backoff(); qmgr_message_resolve_fn (resolve_clnt by
  * default).
  *
- * Reading: the envelope up to MESG, then (via the XTRA offset in the
- * SIZE record) the extracted section up to END. RCPT records become
+ * Reading: the envelope up to MESG, then (at content offset + content
+ * size from Postfix's SIZE record) the extracted section up to END. RCPT records become
  * recipients with the offset of their record; DONE records are counted
  * but skipped; ORCP, DSN_ORCPT and DSN_NOTIFY apply to the next RCPT/DONE.
- * A CONTENT_FILTER record (either section) sends every recipient to the
- * filter.
+ * A FILT record ('L' outside the content, either section) sends every
+ * recipient to the filter. The DSN named attributes arrive as the
+ * REC_TYPE_DSN_* pseudo types (rec_get()).
  *
  * Grouping: each recipient still to deliver is resolved to (transport,
  * nexthop). Its queue is keyed by the lowercased nexthop, or by the
@@ -75,6 +76,7 @@ typedef struct READ_STATE {
     int     have_from;
     int     have_time;
     long    done_count;
+    REC_WALK walk;              /* Postfix's pointer records */
 } READ_STATE;
 
 static void
@@ -237,11 +239,9 @@ message_section(READ_STATE *st, STREAM *fp, VSTRING *buf, size_t max,
                 int expect, const char **why)
 {
     int     type, rc;
-    long    offset;
 
     for (;;) {
-        offset = (long) stream_tell(fp);
-        type = rec_get(fp, buf, max);
+        type = rec_get_walk(fp, buf, max, &st->walk);
         if (type == REC_TYPE_MESG || type == REC_TYPE_END) {
             if (type != expect) {
                 *why = "unexpected section boundary";
@@ -249,11 +249,11 @@ message_section(READ_STATE *st, STREAM *fp, VSTRING *buf, size_t max,
             }
             return 0;
         }
-        if ((type == REC_TYPE_NORM || type == REC_TYPE_CONT || type == REC_TYPE_SIZE)) {
+        if (type == REC_TYPE_NORM || type == REC_TYPE_SIZE) {
             *why = "record out of place";
             return -1;
         }
-        if ((rc = message_record(st, type, STR(buf), offset, why)) < 0)
+        if ((rc = message_record(st, type, STR(buf), st->walk.offset, why)) < 0)
             return -1;
     }
 }
@@ -264,15 +264,15 @@ message_read_file(READ_STATE *st, STREAM *fp, const char **why)
     QMGR_MESSAGE *msg = st->msg;
     size_t  max = REC_MAX_DEFAULT;      /* envelope records are short */
     VSTRING *buf = vstring_alloc(max);
-    long    size, data_off, nrcpt, xtra_off;
+    REC_SIZE sz;
+    long    data_off = 0, xtra_off = 0;
     struct stat st_buf;
     int     rc = -1;
 
-    if (rec_get(fp, buf, max) != REC_TYPE_SIZE
-        || sscanf(STR(buf), "%ld %ld %ld %ld", &size, &data_off, &nrcpt, &xtra_off) != 4) {
+    if (rec_get(fp, buf, max) != REC_TYPE_SIZE || rec_size_parse(STR(buf), &sz) < 0) {
         *why = "missing or bad size record";
-    } else if (fstat(stream_fd(fp), &st_buf) < 0 || size < 0 || nrcpt < 0
-               || data_off <= 0 || xtra_off < data_off || xtra_off >= st_buf.st_size) {
+    } else if (fstat(stream_fd(fp), &st_buf) < 0
+               || (data_off = sz.data_offset, xtra_off = REC_SIZE_XTRA(&sz)) >= st_buf.st_size) {
         *why = "size record does not match the file";
     } else if (message_section(st, fp, buf, max, REC_TYPE_MESG, why) < 0) {
         /* why is set */
@@ -285,9 +285,9 @@ message_read_file(READ_STATE *st, STREAM *fp, const char **why)
     } else if (!st->have_from || !st->have_time) {
         *why = !st->have_from ? "missing sender record" : "missing arrival time record";
     } else {
-        msg->size = size;
+        msg->size = sz.data_size;
         msg->data_offset = data_off;
-        msg->nrcpt = nrcpt > 0 ? nrcpt : msg->rcpt_count + st->done_count;
+        msg->nrcpt = sz.rcpt_count > 0 ? sz.rcpt_count : msg->rcpt_count + st->done_count;
         rc = 0;
     }
     vstring_free(buf);

@@ -5,7 +5,9 @@
  * Interface (qmgr.h): qmgr_scan_recover(), qmgr_scan_request(),
  * qmgr_scan_feed(), qmgr_scan_pending().
  *
- * A scan reads the directory's names once and then feeds them a few at
+ * A scan reads the queue's ids once (queue_scan_ids(): the hash
+ * subdirectories of hash_queue_names included, so Postfix's deferred/0/...
+ * files are found) and then feeds them a few at
  * a time (qmgr_scan_feed, called from the scheduler round), so a large
  * queue never stalls deliveries and never holds more than
  * qmgr_message_active_limit messages in memory. A scan requested while
@@ -22,7 +24,6 @@
  * that cannot be opened (tried again later), moved or removed, and a
  * corrupt file (saved to the corrupt queue) are warnings.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -45,23 +46,11 @@ typedef struct QMGR_SCAN {
 static QMGR_SCAN scan_incoming = {QUEUE_INCOMING, 0, 0, 0, 0, 0};
 static QMGR_SCAN scan_deferred = {QUEUE_DEFERRED, 0, 0, 0, 0, 0};
 
-/* Valid queue ids in dir (empty list if it cannot be read). */
+/* Valid queue ids in a queue, hash subdirectories included. */
 static ARGV *
-scan_dir_names(const char *dir)
+scan_dir_names(const char *queue)
 {
-    ARGV   *names = argv_alloc();
-    DIR    *dp;
-    struct dirent *de;
-
-    if ((dp = opendir(dir)) == 0) {
-        msg_warn("open directory %s: %m", dir);
-        return names;
-    }
-    while ((de = readdir(dp)) != 0)
-        if (de->d_name[0] != '.' && queue_id_ok(de->d_name))
-            argv_add(names, de->d_name);
-    closedir(dp);
-    return names;
+    return queue_scan_ids(queue);
 }
 
 void

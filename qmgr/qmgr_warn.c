@@ -55,12 +55,13 @@ static int
 qmgr_warn_scan(STREAM *fp, time_t now, QMGR_WARN_REC *recs, int *due)
 {
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    REC_WALK walk = {0, 0};
     int     type, count = 0;
     long    when;
     char   *end;
 
     *due = 0;
-    while ((type = rec_get(fp, buf, REC_MAX_DEFAULT)) >= 0
+    while ((type = rec_get_walk(fp, buf, REC_MAX_DEFAULT, &walk)) >= 0
            && type != REC_TYPE_MESG && type != REC_TYPE_END) {
         if (type != REC_TYPE_WARN || count >= QMGR_WARN_RECORDS)
             continue;

@@ -166,7 +166,7 @@ sendmail_option(SM_STATE *sm, int ch, const char *arg)
     switch (ch) {
     case 'B':
         if (strcasecmp(arg, "8BITMIME") == 0)
-            sm->encoding = "8bitmime";
+            sm->encoding = "8bit";
         else if (strcasecmp(arg, "7BIT") == 0)
             sm->encoding = "7bit";
         else

@@ -4,8 +4,8 @@
  * Interface (sendmail.h):
  *   sendmail_post_open()      start $command_directory/postdrop -r [-c dir]
  *                             with a pipe on its stdin
- *   sendmail_post_envelope()  TIME [FULL] ATTR... FROM {[DSN_NOTIFY] ORCP RCPT}
- *                             [DSN_ENVID] [DSN_RET] MESG
+ *   sendmail_post_envelope()  TIME [DSN_ENVID] [DSN_RET] [FULL] ATTR... FROM
+ *                             {[DSN_NOTIFY] ORCP RCPT} MESG (Postfix's order)
  *   sendmail_post_close()     XTRA END, close the pipe, wait for postdrop,
  *                             and turn its exit status into ours (69, the
  *                             file reached $message_size_limit: "message
@@ -94,6 +94,10 @@ sendmail_post_envelope(SM_POST *post, const SM_STATE *sm, const char *sender,
 
     gettimeofday(&tv, NULL);
     rec_printf(out, REC_TYPE_TIME, "%ld %ld", (long) tv.tv_sec, (long) tv.tv_usec);
+    if (sm->dsn_envid)                  /* Postfix's sendmail's order */
+        rec_puts(out, REC_TYPE_DSN_ENVID, sm->dsn_envid);
+    if (sm->dsn_ret)
+        rec_printf(out, REC_TYPE_DSN_RET, "%d", sm->dsn_ret);
     if (fullname && *fullname)
         rec_puts(out, REC_TYPE_FULL, fullname);
     rec_printf(out, REC_TYPE_ATTR, "%s=%s", ATTR_RWR_CONTEXT, "local");
@@ -108,10 +112,6 @@ sendmail_post_envelope(SM_POST *post, const SM_STATE *sm, const char *sender,
         rec_puts(out, REC_TYPE_ORCP, rcpts->argv[i]);
         rec_puts(out, REC_TYPE_RCPT, rcpts->argv[i]);
     }
-    if (sm->dsn_envid)
-        rec_puts(out, REC_TYPE_DSN_ENVID, sm->dsn_envid);
-    if (sm->dsn_ret)
-        rec_printf(out, REC_TYPE_DSN_RET, "%d", sm->dsn_ret);
     rec_put(out, REC_TYPE_MESG, "", 0);
 }
 

@@ -4,7 +4,7 @@
  * Interface (showq.h): showq_list(), showq_put().
  *
  * Order: maildrop, active, incoming, deferred, hold, each in directory
- * order (as Postfix's showq). The null sender is shown as MAILER-DAEMON.
+ * order, hash subdirectories included (as Postfix's showq). The null sender is shown as MAILER-DAEMON.
  * A recipient's reason is the last one its defer log has for it, "" when
  * there is none. forced_expire is always 0 (postsuper -e/-f are not
  * implemented).
@@ -16,7 +16,6 @@
  * DIAGNOSTICS: none fatal; a queue directory that cannot be opened is a
  * warning and is skipped.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,20 +81,9 @@ showq_send(STREAM *client, const char *queue, const char *id, const SHOWQ_MSG *m
 static int
 showq_queue(STREAM *client, const char *queue)
 {
-    ARGV   *names = argv_alloc();
-    DIR    *dp;
-    struct dirent *de;
+    ARGV   *names = queue_scan_ids(queue);
     int     rc = 0;
 
-    if ((dp = opendir(queue)) == NULL) {
-        msg_warn("open directory %s: %m", queue);
-        argv_free(names);
-        return 0;
-    }
-    while ((de = readdir(dp)) != NULL)
-        if (queue_id_ok(de->d_name))
-            argv_add(names, de->d_name);
-    closedir(dp);
     for (size_t i = 0; i < names->argc && rc == 0; i++) {
         SHOWQ_MSG m;
 

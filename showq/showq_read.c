@@ -34,7 +34,8 @@
 #include "record.h"
 #include "showq.h"
 
-#define SHOWQ_MAILDROP_READY 0444   /* postdrop's "finished" mode */
+#define SHOWQ_MAILDROP_READY 0744   /* postdrop's "finished" mode (Postfix's) */
+#define SHOWQ_MAILDROP_READY_OLD 0444 /* older posthorn's */
 
 void
 showq_msg_init(SHOWQ_MSG *m)
@@ -77,10 +78,11 @@ showq_record(SHOWQ_MSG *m, int type, VSTRING *buf)
 static int
 showq_section(STREAM *fp, VSTRING *buf, SHOWQ_MSG *m, int stop, int count_content)
 {
+    REC_WALK walk = {0, 0};
     int     type;
 
     for (;;) {
-        type = rec_get(fp, buf, SHOWQ_RECORD_MAX);
+        type = rec_get_walk(fp, buf, SHOWQ_RECORD_MAX, &walk);
         if (type == stop)
             return 0;
         if (type < 0)
@@ -98,16 +100,15 @@ showq_section(STREAM *fp, VSTRING *buf, SHOWQ_MSG *m, int stop, int count_conten
 static int
 showq_read_queue_file(STREAM *fp, VSTRING *buf, SHOWQ_MSG *m)
 {
-    long    size, data_off, nrcpt, xtra_off;
+    REC_SIZE sz;
 
     if (rec_get(fp, buf, SHOWQ_RECORD_MAX) != REC_TYPE_SIZE
-        || sscanf(STR(buf), "%ld %ld %ld %ld", &size, &data_off, &nrcpt, &xtra_off) != 4
-        || size < 0 || data_off <= 0 || xtra_off < data_off)
+        || rec_size_parse(STR(buf), &sz) < 0)
         return -1;
-    m->size = size;
+    m->size = sz.data_size;
     if (showq_section(fp, buf, m, REC_TYPE_MESG, 0) < 0)
         return -1;
-    if (stream_seek(fp, xtra_off) < 0 || rec_get(fp, buf, SHOWQ_RECORD_MAX) != REC_TYPE_XTRA)
+    if (stream_seek(fp, REC_SIZE_XTRA(&sz)) < 0 || rec_get(fp, buf, SHOWQ_RECORD_MAX) != REC_TYPE_XTRA)
         return -1;
     return showq_section(fp, buf, m, REC_TYPE_END, 0);
 }
@@ -130,7 +131,8 @@ showq_msg_read(const char *queue, const char *id, SHOWQ_MSG *m)
         return -1;
     }
     if (fstat(stream_fd(fp), &st) < 0 || !S_ISREG(st.st_mode)
-        || (maildrop && (st.st_mode & 07777) != SHOWQ_MAILDROP_READY)
+        || (maildrop && (st.st_mode & 07777) != SHOWQ_MAILDROP_READY
+            && (st.st_mode & 07777) != SHOWQ_MAILDROP_READY_OLD)
         || (!maildrop && !(st.st_mode & S_IXUSR))) {
         (void) stream_close(fp);
         return -1;

@@ -250,7 +250,8 @@ smtp_cmd_mail(SMTP_TXN *t)
     vstring_sprintf(t->cmd, "MAIL FROM:<%s>", STR(q));
     if (f & SMTP_FEATURE_SIZE)
         vstring_sprintf_append(t->cmd, " SIZE=%ld", req->size);
-    if ((f & SMTP_FEATURE_8BITMIME) && req->encoding && strcasecmp(req->encoding, "8bitmime") == 0)
+    if ((f & SMTP_FEATURE_8BITMIME) && req->encoding
+        && (strcmp(req->encoding, "8bit") == 0 || strcmp(req->encoding, "8bitmime") == 0))
         vstring_cat(t->cmd, " BODY=8BITMIME");
     if (f & SMTP_FEATURE_DSN) {
         if (req->dsn_ret == DSN_RET_FULL)

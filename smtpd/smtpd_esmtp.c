@@ -106,7 +106,7 @@ smtpd_esmtp_mail_args(const char *params, SMTPD_MAIL_ARGS *args, long size_limit
             }
         } else if (KEY_IS(key, klen, "BODY")) {
             if (VAL_IS(val, vlen, "8BITMIME"))
-                args->body = "8bitmime";
+                args->body = "8bit";          /* Postfix's encoding=8bit */
             else if (VAL_IS(val, vlen, "7BIT"))
                 args->body = "7bit";
             else {

@@ -2,13 +2,16 @@
  * bounce_log.h - writing the per-message delivery logs bounce/ID,
  * defer/ID and trace/ID (the bounce service reads them: bounce/).
  *
- * One entry per recipient, "name=value" lines closed by an empty line:
+ * Postfix's format (3.7, so that either program reads the other's logs):
+ * per recipient an empty line, a readable "<recipient>: reason" line,
+ * then "name=value" lines closed by an empty line:
  *
+ *   <user@example.com>: reason text
+ *   original_recipient=User@Example.com  (omitted when empty)
  *   recipient=user@example.com
- *   orig_rcpt=User@Example.com           (omitted when empty)
  *   offset=123                           (of the recipient's RCPT record)
  *   dsn_orig_rcpt=rfc822;User@Example.com (omitted when empty)
- *   notify_flags=0
+ *   notify_flags=6                       (omitted when 0)
  *   status=5.7.1                         ("4.0.0" when none is given)
  *   action=failed|delayed
  *   reason=text

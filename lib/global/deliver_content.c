@@ -8,7 +8,8 @@
  * SECURITY: the queue file was written by cleanup, but its records are
  * still checked: each is bounded by REC_MAX_DEFAULT (rec_get), and any
  * record type other than normal, continued or end-of-content stops the
- * walk as a corrupt file.
+ * walk as a corrupt file. Postfix's pointer records (milter edits) are
+ * followed, its padding skipped (rec_get_walk, bounded jumps).
  *
  * DIAGNOSTICS: nothing is fatal; a seek failure or an unexpected record
  * is a warning with the queue id and a -1 return.
@@ -24,6 +25,7 @@ int
 deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx)
 {
     VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    REC_WALK walk = {0, 0};
     int     type, ret = -1;
 
     if (stream_seek(req->fp, req->offset) < 0) {
@@ -32,7 +34,7 @@ deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx)
         return -1;
     }
     for (;;) {
-        type = rec_get(req->fp, buf, REC_MAX_DEFAULT);
+        type = rec_get_walk(req->fp, buf, REC_MAX_DEFAULT, &walk);
         if (type == REC_TYPE_NORM || type == REC_TYPE_CONT) {
             int     r = fn(STR(buf), LEN(buf), type == REC_TYPE_NORM, ctx);
 

@@ -29,6 +29,8 @@ static const CONFIG_VAR mail_params_vars[] = {
     CONFIG_VAR_TIME("ipc_timeout", &mail_params.ipc_timeout),
     CONFIG_VAR_STR("myorigin", &mail_params.myorigin),
     CONFIG_VAR_STR("recipient_delimiter", &mail_params.recipient_delimiter),
+    CONFIG_VAR_STR("hash_queue_names", &mail_params.hash_queue_names),
+    CONFIG_VAR_INT("hash_queue_depth", &mail_params.hash_queue_depth),
     CONFIG_VAR_STR("receive_override_options", &mail_params.receive_override_options),
     CONFIG_VAR_STR("queue_directory", &var_queue_dir),
     CONFIG_VAR_STR("proxymap_service_name", &var_proxymap_service),

@@ -29,6 +29,8 @@ typedef struct MAIL_PARAMS {
     long    ipc_timeout;                    /* cleanup_clnt.c, anvil_clnt.c */
     const char *myorigin;                   /* addr_map.c */
     const char *recipient_delimiter;        /* addr_map.c */
+    const char *hash_queue_names;           /* queue.c */
+    long    hash_queue_depth;               /* queue.c */
     const char *receive_override_options;   /* receive_opts.c */
     int     ready;                          /* mail_params_init() ran */
 } MAIL_PARAMS;

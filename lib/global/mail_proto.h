@@ -17,7 +17,7 @@
  *      [DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT, [DSN_ENVID] [DSN_RET],
  *      MESG, NORM/CONT content lines, XTRA, END
  *      (ATTR names: ATTR_CLIENT_NAME, ATTR_CLIENT_ADDR, ... below;
- *       "encoding=8bitmime|7bit", "log_ident=ID")
+ *       "encoding=8bit|7bit", "log_ident=ID")
  *   S: {status=N, reason=text}              status 0 = queued;
  *      otherwise CLEANUP_STAT_* bits; reason is the SMTP reply text to
  *      use when non-empty ("5.7.1 message content rejected").

@@ -81,7 +81,7 @@ static int
 maildrop_attr_ok(const char *data, size_t len)
 {
     static const char *const allowed[] = {
-        ATTR_ENCODING "=7bit", ATTR_ENCODING "=8bitmime",
+        ATTR_ENCODING "=7bit", ATTR_ENCODING "=8bit", ATTR_ENCODING "=8bitmime",
         ATTR_RWR_CONTEXT "=local", ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY, 0,
     };
 
@@ -103,6 +103,8 @@ maildrop_address_ok(const char *data, size_t len)
 {
     return len <= ADDRESS_MAX && maildrop_text_ok(data, len);
 }
+
+static int maildrop_check_dsn_msg(MAILDROP_CHECK *, int, const char *, size_t);
 
 /* One envelope record. */
 static int
@@ -131,6 +133,11 @@ maildrop_check_envelope(MAILDROP_CHECK *c, int type, const char *data, size_t le
             return maildrop_bad(c, "bad or duplicate sender record");
         c->have_from = 1;
         return 0;
+    case REC_TYPE_DSN_ENVID:            /* Postfix's sendmail puts them here */
+    case REC_TYPE_DSN_RET:
+        if (!c->have_from)
+            return maildrop_check_dsn_msg(c, type, data, len);
+        break;
     default:
         break;
     }
@@ -139,11 +146,29 @@ maildrop_check_envelope(MAILDROP_CHECK *c, int type, const char *data, size_t le
     return 1;                                   /* not decided yet */
 }
 
+/* DSN ENVID or RET (once each, before the sender or after the recipients). */
+static int
+maildrop_check_dsn_msg(MAILDROP_CHECK *c, int type, const char *data, size_t len)
+{
+    if (type == REC_TYPE_DSN_ENVID) {
+        if (c->have_envid || c->pending || len > MAILDROP_ENVID_MAX
+            || !maildrop_text_ok(data, len))
+            return maildrop_bad(c, "bad dsn envid record");
+        c->have_envid = 1;
+    } else {
+        if (c->have_ret || c->pending || len != 1 || (data[0] != '1' && data[0] != '2'))
+            return maildrop_bad(c, "bad dsn ret record");
+        c->have_ret = 1;
+    }
+    c->dsn_late = c->have_from;
+    return 0;
+}
+
 /* Envelope records after the sender. */
 static int
 maildrop_check_recipients(MAILDROP_CHECK *c, int type, const char *data, size_t len)
 {
-    int     after_rcpts = c->have_envid || c->have_ret;
+    int     after_rcpts = c->dsn_late;
 
     switch (type) {
     case REC_TYPE_DSN_ORCPT:
@@ -165,16 +190,8 @@ maildrop_check_recipients(MAILDROP_CHECK *c, int type, const char *data, size_t 
         c->rcpt_count++;
         return 0;
     case REC_TYPE_DSN_ENVID:
-        if (c->have_envid || c->pending || len > MAILDROP_ENVID_MAX
-            || !maildrop_text_ok(data, len))
-            return maildrop_bad(c, "bad dsn envid record");
-        c->have_envid = 1;
-        return 0;
     case REC_TYPE_DSN_RET:
-        if (c->have_ret || c->pending || len != 1 || (data[0] != '1' && data[0] != '2'))
-            return maildrop_bad(c, "bad dsn ret record");
-        c->have_ret = 1;
-        return 0;
+        return maildrop_check_dsn_msg(c, type, data, len);
     case REC_TYPE_MESG:
         if (len != 0 || c->pending)
             return maildrop_bad(c, "bad message content record");
@@ -193,11 +210,14 @@ maildrop_check_recipients(MAILDROP_CHECK *c, int type, const char *data, size_t 
  * length against a bound, addresses and text for control characters.
  */
 
-/* SIZE: REC_SIZE_WIDTH bytes of digits and spaces. */
+/* SIZE: Postfix's, 3 to 6 fixed-width numbers (digits and spaces). */
 static int
 maildrop_size_ok(const char *data, size_t len)
 {
-    return len == REC_SIZE_WIDTH && strspn(data, "0123456789 ") == len;
+    REC_SIZE sz;
+
+    return len >= 47 && len <= REC_SIZE_WIDTH && (len + 1) % 16 == 0
+        && strspn(data, "0123456789 ") == len && rec_size_parse(data, &sz) == 0;
 }
 
 /* "name=value" with a short name and printable text. */

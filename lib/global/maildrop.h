@@ -7,11 +7,17 @@
  *
  *   envelope:  TIME [FULL] [ATTR...] FROM
  *              {[DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT}...   (at least one)
- *              [DSN_ENVID] [DSN_RET]
+ *              [DSN_ENVID] [DSN_RET]   (once each, here or anywhere
+ *                                       before FROM: Postfix's order)
  *   content:   MESG (empty), then NORM/CONT records
  *   extracted: XTRA (empty), END (empty); nothing after END
  *
- * ATTR records are limited to "encoding=7bit|8bitmime",
+ * The layout is Postfix's postdrop's, so that either pickup takes the
+ * other's files: the DSN_* records are Postfix's named attributes on
+ * disk (record.h), the file is complete at mode 0744.
+ *
+ * ATTR records are limited to "encoding=7bit|8bit" (8bitmime: older
+ * posthorn),
  * "trace_flags=verify" (sendmail -bv) and "rewrite_context=local": a
  * local user must not be able to claim a
  * remote client name or address.
@@ -27,7 +33,8 @@
  * owned by mail_owner, mode 0700) have their own, equally strict grammar,
  * that of the queue files cleanup writes (record.h):
  *
- *   envelope:  SIZE TIME, then CTIM FULL ATTR (before or after FROM),
+ *   envelope:  SIZE (Postfix's, 3 to 6 fields) TIME, then CTIM FULL ATTR
+ *              (before or after FROM),
  *              FROM once, then {[DSN_ORCPT] [DSN_NOTIFY] [ORCP] RCPT|DONE}...
  *              DSN_ENVID DSN_RET WARN CONTENT_FILTER, then MESG (empty)
  *   content:   NORM/CONT, then XTRA (empty)
@@ -70,6 +77,7 @@ typedef struct MAILDROP_CHECK {
     int     have_from;
     int     have_envid;
     int     have_ret;
+    int     dsn_late;           /* ENVID/RET came after the sender: no RCPT now */
     int     pending;            /* DSN_ORCPT/DSN_NOTIFY/ORCP waiting for RCPT (or DONE) */
     long    rcpt_count;         /* RCPT records (DONE ones not counted) */
     size_t  content_max;        /* bound for one content record */

@@ -19,6 +19,7 @@
  * DIAGNOSTICS: none; a bad queue id or name is a 0 (not ok) or -1 return;
  * system call failures are -1 with errno for the caller to log.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "mail_params.h"
 #include "queue.h"
 
 #define QUEUE_CREATE_TRIES 1000
@@ -65,11 +67,147 @@ queue_id_ok(const char *id)
     return n > 0;
 }
 
+/* ---- hashed queues ------------------------------------------------------- */
+
+int
+queue_hash_depth(const char *queue)
+{
+    static ARGV *names;
+    static const char *parsed;          /* the value names came from */
+
+    mail_params_need("queue_hash_depth");
+    if (names == NULL || parsed != mail_params.hash_queue_names) {
+        argv_free(names);
+        names = argv_split(mail_params.hash_queue_names, ", \t\r\n");
+        parsed = mail_params.hash_queue_names;
+    }
+    for (size_t i = 0; i < names->argc; i++)
+        if (strcmp(names->argv[i], queue) == 0)
+            return (int) mail_params.hash_queue_depth;
+    return 0;
+}
+
+const char *
+queue_dir_path(VSTRING *path, const char *queue, const char *id)
+{
+    int     depth = queue_hash_depth(queue);
+    size_t  len = strlen(id);
+
+    vstring_strcpy(path, queue);
+    for (int i = 0; i < depth; i++) {
+        vstring_addch(path, '/');
+        vstring_addch(path, (size_t) i < len ? id[i] : '_');
+    }
+    return STR(path);
+}
+
 const char *
 queue_path(VSTRING *path, const char *queue, const char *id)
 {
-    vstring_sprintf(path, "%s/%s", queue, id);
+    queue_dir_path(path, queue, id);
+    vstring_addch(path, '/');
+    vstring_cat(path, id);
     return STR(path);
+}
+
+int
+queue_mkdirs(const char *path)
+{
+    char    dir[512];
+    struct stat top;
+    char   *slash;
+    char   *first;
+
+    if (strlen(path) >= sizeof(dir)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(dir, path);
+    if ((first = strchr(dir, '/')) == NULL)
+        return 0;
+    *first = 0;
+    if (stat(dir, &top) < 0)
+        return -1;
+    *first = '/';
+    for (slash = strchr(first + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = 0;
+        if (mkdir(dir, 0700) == 0) {
+            char   *up = strrchr(dir, '/');
+            int     rc;
+
+            if (geteuid() == 0 && chown(dir, top.st_uid, top.st_gid) < 0)
+                return -1;
+            *up = 0;                    /* the new entry is durable too */
+            rc = queue_sync_dir(dir);
+            *up = '/';
+            if (rc < 0)
+                return -1;
+        } else if (errno != EEXIST) {
+            return -1;
+        }
+        *slash = '/';
+    }
+    return 0;
+}
+
+/* One directory level of queue_walk(). */
+static int
+queue_walk_dir(const char *dir, int depth, QUEUE_WALK_FN fn, void *ctx)
+{
+    DIR    *dp;
+    struct dirent *de;
+    ARGV   *subdirs = argv_alloc();
+    int     ret = 0;
+
+    if ((dp = opendir(dir)) == NULL) {
+        argv_free(subdirs);
+        return 0;
+    }
+    while (ret == 0 && (de = readdir(dp)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (depth > 0 && de->d_name[1] == 0)
+            argv_add(subdirs, de->d_name);
+        else
+            ret = fn(dir, de->d_name, ctx);
+    }
+    closedir(dp);
+    for (size_t i = 0; ret == 0 && i < subdirs->argc; i++) {
+        char    sub[512];
+        struct stat st;
+
+        snprintf(sub, sizeof(sub), "%s/%s", dir, subdirs->argv[i]);
+        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            ret = queue_walk_dir(sub, depth - 1, fn, ctx);
+        else
+            ret = fn(dir, subdirs->argv[i], ctx);
+    }
+    argv_free(subdirs);
+    return ret;
+}
+
+int
+queue_walk(const char *queue, QUEUE_WALK_FN fn, void *ctx)
+{
+    return queue_walk_dir(queue, queue_hash_depth(queue), fn, ctx);
+}
+
+static int
+queue_scan_one(const char *dir, const char *name, void *ctx)
+{
+    (void) dir;
+    if (queue_id_ok(name))
+        argv_add((ARGV *) ctx, name);
+    return 0;
+}
+
+ARGV   *
+queue_scan_ids(const char *queue)
+{
+    ARGV   *ids = argv_alloc();
+
+    (void) queue_walk(queue, queue_scan_one, ids);
+    return ids;
 }
 
 int
@@ -128,7 +266,9 @@ queue_temp_publish(const char *queue, int fd, const char *temp, VSTRING *id)
         vstring_sprintf(id, "%05lX%lX", (unsigned long) tv.tv_usec & 0xfffff,
                         (unsigned long) st.st_ino);
         queue_path(path, queue, STR(id));
-        if (link(temp, STR(path)) == 0) {
+        if (link(temp, STR(path)) == 0
+            || (errno == ENOENT && queue_mkdirs(STR(path)) == 0
+                && link(temp, STR(path)) == 0)) {
             ret = 0;
             break;
         }
@@ -191,18 +331,23 @@ queue_sync_dir(const char *dir)
 int
 queue_file_move(const char *from_queue, const char *to_queue, const char *id, int durable)
 {
-    char    from[256];
-    char    to[256];
+    VSTRING *from;
+    VSTRING *to;
+    int     ret = -1;
 
     if (!queue_name_ok(from_queue) || !queue_name_ok(to_queue) || !queue_id_ok(id)) {
         errno = EINVAL;
         return -1;
     }
-    snprintf(from, sizeof(from), "%s/%s", from_queue, id);
-    snprintf(to, sizeof(to), "%s/%s", to_queue, id);
-    if (rename(from, to) < 0)
-        return -1;
-    if (durable && queue_sync_dir(to_queue) < 0)
-        return -1;
-    return 0;
+    from = vstring_alloc(256);
+    to = vstring_alloc(256);
+    queue_path(from, from_queue, id);
+    queue_path(to, to_queue, id);
+    if (rename(STR(from), STR(to)) == 0
+        || (errno == ENOENT && access(STR(from), F_OK) == 0
+            && queue_mkdirs(STR(to)) == 0 && rename(STR(from), STR(to)) == 0))
+        ret = durable ? queue_sync_dir(queue_dir_path(to, to_queue, id)) : 0;
+    vstring_free(from);
+    vstring_free(to);
+    return ret;
 }

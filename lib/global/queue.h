@@ -5,6 +5,17 @@
  * hold corrupt, and the per-message logs bounce defer trace. Processes
  * chdir to $queue_directory, so paths are relative: "incoming/3F2A81C0B7".
  *
+ * Hashed queues (as Postfix): a queue named in hash_queue_names (default
+ * "deferred, defer") keeps each file hash_queue_depth directory levels
+ * down, one level per leading character of the queue id:
+ * "deferred/0/0E6A1B223EB" at depth 1, "deferred/0/E/0E6A1B223EB" at
+ * depth 2 (Postfix's own placement of short queue ids, so that either
+ * program finds the other's files). The subdirectories are created on
+ * demand (mode 0700, owned like the queue directory). queue_path() and
+ * the functions below apply the hashing; readers list a queue with
+ * queue_scan_ids()/queue_walk(), never with a bare opendir(). The
+ * parameters come from mail_params (mail_params_init() first).
+ *
  * Queue ids are Postfix's short form: five hex digits of the microsecond
  * part of the creation time, then the file's inode number in hex, in upper
  * case ("3F2A81C0B7"). They are unique while the file exists.
@@ -19,6 +30,7 @@
 #ifndef POSTHORN_QUEUE_H
 #define POSTHORN_QUEUE_H
 
+#include "argv.h"
 #include "vstring.h"
 #include "stream.h"
 
@@ -36,8 +48,27 @@
 
 int     queue_name_ok(const char *queue);
 int     queue_id_ok(const char *id);    /* [0-9A-Za-z]{1,32} */
-/* "queue/id" into path (relative to queue_directory). */
+/* "queue/[hash/]id" into path (relative to queue_directory). */
 const char *queue_path(VSTRING *path, const char *queue, const char *id);
+/* The directory queue/id lives in: "queue" or "queue/h1[/h2...]". */
+const char *queue_dir_path(VSTRING *path, const char *queue, const char *id);
+/* Hash depth of queue: 0 when it is not a hashed queue. */
+int     queue_hash_depth(const char *queue);
+/* Create the missing hash subdirectories on the way to the file path
+ * (0700; chown'ed like the top directory when running as root; the
+ * parent of each new one fsynced). 0/-1. */
+int     queue_mkdirs(const char *path);
+
+/*
+ * Visit every directory entry of a queue, descending into the hash
+ * subdirectories (names of one character, down to the queue's depth):
+ * fn(dir, name, ctx) with dir "queue" or "queue/0"; a non-zero return
+ * stops the walk and is returned.
+ */
+typedef int (*QUEUE_WALK_FN) (const char *dir, const char *name, void *ctx);
+int     queue_walk(const char *queue, QUEUE_WALK_FN fn, void *ctx);
+/* The valid queue ids of a queue (hash subdirectories included). */
+ARGV   *queue_scan_ids(const char *queue);
 
 /*
  * Readiness: cleanup creates a queue file with mode 0600 and, once the

@@ -16,6 +16,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -23,25 +24,60 @@
 #define REC_LEN_BYTES_MAX 5
 #define REC_READ_CHUNK    4096
 
+/* A record type and a name: the attribute behind a pseudo type, or the
+ * name postcat prints. */
+typedef struct REC_NAME {
+    int     type;
+    const char *name;
+} REC_NAME;
+
+/* The named attributes behind the pseudo types. */
+static const REC_NAME rec_attr_map[] = {
+    {REC_TYPE_CTIM, "create_time"},
+    {REC_TYPE_DSN_ORCPT, "dsn_orig_rcpt"},
+    {REC_TYPE_DSN_NOTIFY, "notify_flags"},
+    {REC_TYPE_DSN_ENVID, "envelope_id"},
+    {REC_TYPE_DSN_RET, "ret_flags"},
+};
+
+#define REC_ATTR_MAP_LEN (sizeof(rec_attr_map) / sizeof(rec_attr_map[0]))
+
+/* Type byte and length bytes into hdr; returns their count. */
+static size_t
+rec_put_header(unsigned char *hdr, int type, size_t len)
+{
+    size_t  n = 0;
+
+    hdr[n++] = (unsigned char) type;
+    do {
+        unsigned char ch = len & 0x7f;
+
+        len >>= 7;
+        if (len)
+            ch |= 0x80;
+        hdr[n++] = ch;
+    } while (len && n < 1 + REC_LEN_BYTES_MAX);
+    return n;
+}
+
 int
 rec_put(STREAM *s, int type, const char *data, size_t len)
 {
     unsigned char hdr[1 + REC_LEN_BYTES_MAX];
-    size_t  n = 0;
-    size_t  left = len;
+    const char *name = NULL;
+    size_t  nlen = 0;
 
-    if (len > 0xffffffffUL)
+    for (size_t i = 0; i < REC_ATTR_MAP_LEN; i++)
+        if (rec_attr_map[i].type == type) {
+            name = rec_attr_map[i].name;
+            nlen = strlen(name) + 1;
+            type = REC_TYPE_ATTR;
+        }
+    if (len > 0xffffffffUL - nlen)
         return -1;
-    hdr[n++] = (unsigned char) type;
-    do {
-        unsigned char ch = left & 0x7f;
-
-        left >>= 7;
-        if (left)
-            ch |= 0x80;
-        hdr[n++] = ch;
-    } while (left && n < sizeof(hdr));
-    if (stream_write(s, hdr, n) < 0)
+    if (stream_write(s, hdr, rec_put_header(hdr, type, len + nlen)) < 0)
+        return -1;
+    if (name && (stream_write(s, name, nlen - 1) < 0 || stream_putc(s, '=') < 0))
         return -1;
     if (len > 0 && stream_write(s, data, len) < 0)
         return -1;
@@ -92,7 +128,7 @@ rec_get_length(STREAM *s, size_t *len)
 }
 
 int
-rec_get(STREAM *s, VSTRING *buf, size_t max)
+rec_get_raw(STREAM *s, VSTRING *buf, size_t max)
 {
     char    chunk[REC_READ_CHUNK];
     size_t  len;
@@ -115,19 +151,106 @@ rec_get(STREAM *s, VSTRING *buf, size_t max)
     return type;
 }
 
-static const struct {
+/* A named attribute behind a pseudo type becomes that type, its value. */
+static int
+rec_attr_unmap(VSTRING *buf)
+{
+    for (size_t i = 0; i < REC_ATTR_MAP_LEN; i++) {
+        size_t  nlen = strlen(rec_attr_map[i].name);
+
+        if (LEN(buf) > nlen && STR(buf)[nlen] == '='
+            && memcmp(STR(buf), rec_attr_map[i].name, nlen) == 0) {
+            memmove(STR(buf), STR(buf) + nlen + 1, LEN(buf) - nlen);   /* with NUL */
+            vstring_truncate(buf, LEN(buf) - nlen - 1);
+            return rec_attr_map[i].type;
+        }
+    }
+    return REC_TYPE_ATTR;
+}
+
+int
+rec_get(STREAM *s, VSTRING *buf, size_t max)
+{
+    int     type = rec_get_raw(s, buf, max);
+
+    return type == REC_TYPE_ATTR ? rec_attr_unmap(buf) : type;
+}
+
+int
+rec_ptr_follow(STREAM *s, const char *data, int *jumps)
+{
+    char   *end;
+    long    to = strtol(data, &end, 10);
+
+    if (end == data || *end != 0 || to < 0)
+        return -1;
+    if (to == 0)
+        return 0;
+    if (++*jumps > REC_PTR_JUMPS_MAX || stream_seek(s, (off_t) to) < 0)
+        return -1;
+    return 0;
+}
+
+int
+rec_get_walk(STREAM *s, VSTRING *buf, size_t max, REC_WALK *walk)
+{
     int     type;
-    const char *name;
-} rec_names[] = {
+
+    for (;;) {
+        walk->offset = (long) stream_tell(s);
+        type = rec_get(s, buf, max);
+        if (type == REC_TYPE_DTXT)
+            continue;
+        if (type != REC_TYPE_PTR)
+            return type;
+        if (rec_ptr_follow(s, STR(buf), &walk->jumps) < 0)
+            return REC_TYPE_ERROR;
+    }
+}
+
+int
+rec_size_parse(const char *data, REC_SIZE *size)
+{
+    long    f[6] = {0, 0, 0, 0, -1, 0};
+    int     n;
+    char    extra;
+
+    n = sscanf(data, "%ld %ld %ld %ld %ld %ld %c", f, f + 1, f + 2, f + 3, f + 4, f + 5, &extra);
+    if (n < 3 || n > 6)
+        return -1;
+    size->data_size = f[0];
+    size->data_offset = f[1];
+    size->rcpt_count = f[2];
+    size->qmgr_opts = f[3];
+    size->cont_length = f[4] < 0 ? f[0] : f[4];
+    size->smtputf8 = f[5];
+    if (size->data_size < 0 || size->data_offset <= 0 || size->rcpt_count < 0
+        || size->data_offset > (long) (0x7fffffffffffffffUL >> 1)
+        || size->data_size > (long) (0x7fffffffffffffffUL >> 1))
+        return -1;
+    return 0;
+}
+
+int
+rec_size_put(STREAM *s, long data_offset, long xtra_offset, long rcpt_count, long qmgr_opts)
+{
+    long    data_size = xtra_offset - data_offset;
+
+    return rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, data_size, data_offset,
+                      rcpt_count, qmgr_opts, data_size, 0L);
+}
+
+static const REC_NAME rec_names[] = {
     {REC_TYPE_SIZE, "message_size"},
     {REC_TYPE_TIME, "message_arrival_time"},
-    {REC_TYPE_CTIM, "queue_file_create_time"},
+    {REC_TYPE_CTIM, "create_time"},
     {REC_TYPE_FULL, "sender_fullname"},
     {REC_TYPE_ATTR, "named_attribute"},
     {REC_TYPE_FROM, "sender"},
     {REC_TYPE_ORCP, "original_recipient"},
     {REC_TYPE_RCPT, "recipient"},
     {REC_TYPE_DONE, "done_recipient"},
+    {REC_TYPE_DRCP, "canceled_recipient"},
     {REC_TYPE_DSN_ORCPT, "dsn_original_recipient"},
     {REC_TYPE_DSN_NOTIFY, "dsn_notify_flags"},
     {REC_TYPE_DSN_ENVID, "dsn_envelope_id"},
@@ -138,9 +261,17 @@ static const struct {
     {REC_TYPE_CONT, "unterminated_text"},
     {REC_TYPE_XTRA, "extracted_info"},
     {REC_TYPE_END, "message_end"},
-    {REC_TYPE_CONTENT_FILTER, "content_filter"},
-    {REC_TYPE_FLGS, "flags"},
+    {REC_TYPE_FLGS, "cleanup_flags"},
     {REC_TYPE_RDR, "redirect_to"},
+    {REC_TYPE_PRIO, "priority"},
+    {REC_TYPE_VERP, "verp_delimiters"},
+    {REC_TYPE_RRTO, "return_receipt"},
+    {REC_TYPE_ERTO, "errors_to"},
+    {REC_TYPE_KILL, "killed"},
+    {REC_TYPE_MILT, "milter_count"},
+    {REC_TYPE_INSP, "content_inspector"},
+    {REC_TYPE_PTR, "pointer_record"},
+    {REC_TYPE_DTXT, "padding"},
     {REC_TYPE_EOF, "end-of-file"},
     {REC_TYPE_ERROR, "error"},
 };
@@ -163,4 +294,10 @@ rec_type_name(int type)
         if (rec_names[i].type == type)
             return rec_names[i].name;
     return "unknown";
+}
+
+const char *
+rec_type_name_env(int type)
+{
+    return type == REC_TYPE_FILT ? "content_filter" : rec_type_name(type);
 }

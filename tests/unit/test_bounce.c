@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
+#include "config.h"
+#include "mail_params.h"
 #include "mail_proto.h"
 #include "record.h"
 #include "../../bounce/bounce_log.c"
@@ -24,6 +26,9 @@ setup(void)
         abort();
     mkdir("bounce", 0700);
     mkdir("active", 0700);
+    config_reset();
+    config_load_text("hash_queue_names =\n", "test");    /* flat queues here */
+    mail_params_init();
 }
 
 static void
@@ -43,7 +48,7 @@ write_queue_file(const char *path, const char **lines, int n)
     STREAM *s = stream_open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     long    data_off, xtra_off;
 
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 0L, 0L, 0L, 0L);
+    rec_size_put(s, 0L, 0L, 0L, 0L);
     rec_puts(s, REC_TYPE_TIME, "1700000000 0");
     rec_puts(s, REC_TYPE_FROM, "s@x.test");
     rec_puts(s, REC_TYPE_RCPT, "u@x.test");
@@ -55,7 +60,7 @@ write_queue_file(const char *path, const char **lines, int n)
     rec_puts(s, REC_TYPE_XTRA, "");
     rec_puts(s, REC_TYPE_END, "");
     stream_seek(s, 0);
-    rec_printf(s, REC_TYPE_SIZE, REC_SIZE_FORMAT, 10L, data_off, 1L, xtra_off);
+    rec_size_put(s, data_off, xtra_off, 1L, 0L);
     stream_close(s);
 }
 

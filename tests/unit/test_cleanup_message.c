@@ -75,9 +75,12 @@ UNIT_TEST(adds_missing_headers)
     CHECK(strstr(text, ".3F2A81C0B7@mail.example.com>\nN:Date: ") != NULL);
     CHECK(strstr(text, "\nN:From: sender@example.com\nN:\nN:body\nX:\nE:\n") != NULL);
     CHECK(strstr(text, "Return-Path") == NULL);
-    /* SIZE: content size, data offset, 1 recipient, xtra offset. */
-    long    size, data, nrcpt, xtra;
-    CHECK(sscanf(text, "C:%ld %ld %ld %ld", &size, &data, &nrcpt, &xtra) == 4);
+    /* SIZE (Postfix's): content size, data offset, 1 recipient, qmgr
+     * options, content length, SMTPUTF8 flags. */
+    long    size, data, nrcpt, xtra, opts, clen, utf8;
+    CHECK(sscanf(text, "C:%ld %ld %ld %ld %ld %ld", &size, &data, &nrcpt, &opts, &clen, &utf8) == 6);
+    CHECK_INT(clen, size);
+    xtra = data + size;
     CHECK_INT(nrcpt, 1);
     CHECK_INT(size, xtra - data);
     CHECK_INT(state->data_offset, data);
@@ -377,15 +380,18 @@ UNIT_TEST(bounce_on_size_limit)
     CHECK(strstr(text, "R:") == NULL);
     CHECK(strstr(text, "N:Subject: big\n") != NULL);
     CHECK(strstr(text, "\nX:\n<:2\nE:\n") != NULL);
-    long    size, data, nrcpt, xtra;
-    CHECK(sscanf(text, "C:%ld %ld %ld %ld", &size, &data, &nrcpt, &xtra) == 4);
+    long    size, data, nrcpt, xtra, opts, clen, utf8;
+    CHECK(sscanf(text, "C:%ld %ld %ld %ld %ld %ld", &size, &data, &nrcpt, &opts, &clen, &utf8) == 6);
+    CHECK_INT(clen, size);
+    xtra = data + size;
     CHECK_INT(size, xtra - data);
     CHECK(size <= 1100);
     log = slurp("bounce/3F2A81C0B7");
     CHECK(log != NULL);
     CHECK(strstr(log, "recipient=u@x.example\noffset=") != NULL);
     CHECK(strstr(log, "\nnotify_flags=4\nstatus=5.3.4\naction=failed\n"
-                 "reason=message file too big\n\nrecipient=v@example.com\norig_rcpt=v\n") != NULL);
+                 "reason=message file too big\n\n\n<v@example.com>: message file too big\n"
+                 "original_recipient=v\nrecipient=v@example.com\noffset=") != NULL);
     free(log);
     free(text);
     done(state);

@@ -220,7 +220,7 @@ UNIT_TEST(header_checks_edit_actions)
     CHECK(strstr(t, "N:X-New: 2\n") != NULL && strstr(t, "X-Old") == NULL);
     CHECK(strstr(t, "N:X-Added: yes\nN:X-Pre: 1\n") != NULL);
     CHECK(s->flags & CLEANUP_FLAG_HOLD);
-    CHECK(strstr(t, "X:\nf:smtp:[127.0.0.1]:10024\nR:copy@example.com\nE:") != NULL);
+    CHECK(strstr(t, "X:\nL:smtp:[127.0.0.1]:10024\nR:copy@example.com\nE:") != NULL);
     CHECK(strstr(t, "N:\nN:good line\nN:last\nX:") != NULL);
     free(t);
     cleanup_state_free(s);

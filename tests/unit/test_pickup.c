@@ -3,6 +3,7 @@
  * and pickup apply it, pickup's file check on real files and its
  * Received: header (pickup/pickup_file.c and pickup_copy.c compiled in).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -55,6 +56,47 @@ UNIT_TEST(good_file_passes)
         {REC_TYPE_DSN_RET, "2"}, GOOD_TAIL, {0, 0}};
 
     CHECK_INT(check_list(recs, &why), 1);
+}
+
+/* The maildrop file Postfix 3.7's sendmail/postdrop left behind
+ * (tests/data/postfix-queue/make.sh: -F -N -R -V, named attributes,
+ * ENVID/RET before the sender) passes the maildrop grammar. */
+UNIT_TEST(postfix_maildrop_file_passes)
+{
+    const char *dir = "tests/data/postfix-queue/queue/maildrop";
+    DIR    *dp = opendir(dir);
+    struct dirent *de;
+    int     files = 0;
+
+    CHECK(dp != NULL);
+    while (dp && (de = readdir(dp)) != NULL) {
+        char    path[512];
+        MAILDROP_CHECK c;
+        VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+        STREAM *s;
+        int     type, ret = 0, ntypes = 0;
+
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        CHECK((s = stream_open(path, O_RDONLY, 0)) != NULL);
+        maildrop_check_init(&c, 2048);
+        while (ret == 0 && (type = rec_get(s, buf, maildrop_record_max(&c))) != REC_TYPE_EOF) {
+            ret = maildrop_check(&c, type, STR(buf), LEN(buf));
+            ntypes += (type == REC_TYPE_DSN_ENVID || type == REC_TYPE_DSN_RET
+                       || type == REC_TYPE_DSN_NOTIFY);
+        }
+        CHECK_INT(ret, 1);
+        CHECK(c.why == NULL || ret == 1);
+        CHECK_INT(maildrop_check_end(&c), 0);
+        CHECK(ntypes >= 3);
+        stream_close(s);
+        vstring_free(buf);
+        files++;
+    }
+    if (dp)
+        closedir(dp);
+    CHECK_INT(files, 1);
 }
 
 UNIT_TEST(null_sender_is_fine)
@@ -355,5 +397,6 @@ UNIT_TESTS {
     {"file_check_truncated", file_check_truncated},
     {"requeue_file_check_on_disk", requeue_file_check_on_disk},
     {"received_header_format", received_header_format},
+    {"postfix_maildrop_file_passes", postfix_maildrop_file_passes},
     UNIT_END
 };

@@ -7,8 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "mail_params.h"
 #include "queue.h"
 #include "unit.h"
+
+/* main.cf text (NULL: Postfix's defaults) into mail_params. */
+static void
+queue_params(const char *text)
+{
+    config_reset();
+    config_load_text(text ? text : "", "test");
+    mail_params_init();
+}
 
 /* chdir into a fresh queue directory with incoming/ and active/. */
 static char *
@@ -52,13 +63,54 @@ UNIT_TEST(path)
 {
     VSTRING *p = vstring_alloc(256);
 
-    CHECK_STR(queue_path(p, QUEUE_DEFERRED, "ABC123"), "deferred/ABC123");
+    queue_params(NULL);                 /* hash_queue_names = deferred, defer */
+    CHECK_STR(queue_path(p, QUEUE_DEFERRED, "ABC123"), "deferred/A/ABC123");
+    CHECK_STR(queue_path(p, QUEUE_DEFER, "0E6A1B223EB"), "defer/0/0E6A1B223EB");
+    CHECK_STR(queue_path(p, QUEUE_INCOMING, "ABC123"), "incoming/ABC123");
+    CHECK_STR(queue_dir_path(p, QUEUE_DEFERRED, "ABC123"), "deferred/A");
+    queue_params("hash_queue_depth = 2\nhash_queue_names = incoming,deferred\n");
+    CHECK_STR(queue_path(p, QUEUE_INCOMING, "ABC123"), "incoming/A/B/ABC123");
+    CHECK_STR(queue_path(p, QUEUE_DEFER, "ABC123"), "defer/ABC123");
+    queue_params(NULL);
     vstring_free(p);
+}
+
+/* Where Postfix 3.7 put its files (tests/data/postfix-queue/queue, made
+ * by make.sh): queue_path() must name the same place for every one. */
+static int
+postfix_placement_one(const char *dir, const char *name, void *ctx)
+{
+    VSTRING *p = vstring_alloc(256);
+    char    have[512];
+    const char *queue = ctx;
+
+    snprintf(have, sizeof(have), "%s/%s", dir, name);
+    CHECK(queue_id_ok(name));
+    CHECK_STR(queue_path(p, queue, name), have);
+    vstring_free(p);
+    return 0;
+}
+
+UNIT_TEST(postfix_placement)
+{
+    static const char *queues[] = {QUEUE_DEFERRED, QUEUE_DEFER, QUEUE_HOLD, QUEUE_MAILDROP, 0};
+    char    cwd[1024];
+    ARGV   *ids;
+
+    queue_params(NULL);
+    CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+    CHECK(chdir("tests/data/postfix-queue/queue") == 0);  /* tests run from the top */
+    for (const char **q = queues; *q; q++)
+        CHECK_INT(queue_walk(*q, postfix_placement_one, (void *) *q), 0);
+    ids = queue_scan_ids(QUEUE_DEFERRED);
+    CHECK(ids->argc >= 5);
+    argv_free(ids);
+    CHECK(chdir(cwd) == 0);
 }
 
 UNIT_TEST(create_ready_move)
 {
-    char   *dir = queue_setup();
+    char   *dir = (queue_params(NULL), queue_setup());
     VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
     VSTRING *path = vstring_alloc(256);
     struct stat st;
@@ -88,6 +140,18 @@ UNIT_TEST(create_ready_move)
     queue_path(path, QUEUE_ACTIVE, STR(id));
     CHECK_INT(queue_file_is_ready(STR(path)), 1);
     CHECK(queue_file_move(QUEUE_ACTIVE, QUEUE_HOLD, "../x", 0) < 0);
+    /* Into a hashed queue: the subdirectory is made on demand. */
+    CHECK_INT(queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, STR(id), 1), -1);  /* no deferred/ */
+    mkdir(QUEUE_DEFERRED, 0700);
+    CHECK_INT(queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, STR(id), 1), 0);
+    queue_path(path, QUEUE_DEFERRED, STR(id));
+    CHECK_INT(queue_file_is_ready(STR(path)), 1);
+    CHECK(strchr(strchr(STR(path), '/') + 1, '/') != NULL);
+    ARGV   *found = queue_scan_ids(QUEUE_DEFERRED);
+    CHECK_INT(found->argc, 1);
+    CHECK_STR(found->argc ? found->argv[0] : "", STR(id));
+    argv_free(found);
+    CHECK_INT(queue_file_move(QUEUE_DEFERRED, QUEUE_ACTIVE, STR(id), 1), 0);
     CHECK(queue_file_move(QUEUE_ACTIVE, "nowhere", STR(id), 0) < 0);
 
     /* Two files get two ids. */
@@ -118,6 +182,7 @@ UNIT_TEST(create_ready_move)
 UNIT_TESTS {
     {"id_ok", id_ok},
     {"path", path},
+    {"postfix_placement", postfix_placement},
     {"create_ready_move", create_ready_move},
     UNIT_END
 };

@@ -118,16 +118,16 @@ UNIT_TEST(test_message_results_per_session)
     CHECK_INT(lines->argc, 1);
     CHECK_STR(lines->argc ? lines->argv[0] : NULL, "X-Test: five");
     CHECK_STR(envelope(&none), "");
-    CHECK_STR(envelope(&hold), "J:4");
-    CHECK_STR(envelope(&filter), "f:smtp:[127.0.0.1]:10025");
+    CHECK_STR(envelope(&hold), "f:4");      /* Postfix's FLGS letter */
+    CHECK_STR(envelope(&filter), "L:smtp:[127.0.0.1]:10025");   /* FILT */
     /* the end of one session's transaction leaves the others alone */
     smtpd_check_reset(&none);
     argv_free(lines);
     lines = argv_alloc();
     smtpd_check_prepend(&prepend, lines);
     CHECK_INT(lines->argc, 1);
-    CHECK_STR(envelope(&hold), "J:4");
-    CHECK_STR(envelope(&filter), "f:smtp:[127.0.0.1]:10025");
+    CHECK_STR(envelope(&hold), "f:4");      /* Postfix's FLGS letter */
+    CHECK_STR(envelope(&filter), "L:smtp:[127.0.0.1]:10025");   /* FILT */
     argv_free(lines);
     vstring_free(reply);
 }
