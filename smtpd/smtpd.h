@@ -55,6 +55,9 @@ extern long var_smtpd_hard_erlim;           /* smtpd_hard_error_limit */
 extern long var_smtpd_junk_cmd_limit;       /* smtpd_junk_command_limit */
 extern long var_smtpd_err_sleep;            /* smtpd_error_sleep_time */
 extern long var_smtpd_tmout;                /* smtpd_timeout */
+extern int var_smtpd_req_deadline;          /* smtpd_per_request_deadline */
+extern long var_smtpd_min_data_rate;        /* smtpd_min_data_rate */
+extern long var_queue_minfree;              /* queue_minfree */
 extern int var_disable_vrfy_cmd;            /* disable_vrfy_command */
 extern int var_smtpd_peername_lookup;       /* smtpd_peername_lookup */
 extern int var_smtputf8_enable;             /* smtputf8_enable */
@@ -218,6 +221,8 @@ void    smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
 void    smtpd_chat_reply_timeout(SMTPD_STATE *state);  /* 421 after a read timeout */
 void    smtpd_chat_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
 int     smtpd_chat_flush(SMTPD_STATE *state);
+/* smtpd_per_request_deadline: start one (in_data: with smtpd_min_data_rate). */
+void    smtpd_chat_deadline(SMTPD_STATE *state, int in_data);
 /* Read one command line into state->buffer (CR/LF stripped). 1 = ok,
  * 0 = EOF/lost, -1 = timeout/error. Sets *bare_lf when it ended in bare LF. */
 int     smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf);

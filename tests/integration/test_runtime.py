@@ -1,12 +1,23 @@
 """
 test_runtime.py - what changes while an instance runs: tables rebuilt on
 disk take effect without "postfix reload" (the daemons that opened them
-log "table ... has changed -- restarting" and are replaced).
+log "table ... has changed -- restarting" and are replaced); per-request
+deadlines and the minimum data rate; stress when a service reaches its
+process limit.
 """
 import os
 import re
+import socket
 
-from posthorn import Instance, Session, run, sbin
+from posthorn import Instance, Session, free_port, run, sbin, wait_for
+
+
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def rcpt_reply(inst, rcpt, sender="jonas@example.test"):
@@ -103,3 +114,111 @@ def test_cleanup_canonical_and_virtual_maps_follow_postmap():
         log = inst.wait_log(changed_line("cleanup", "hash:" + canonical)
                             + "|" + changed_line("cleanup", "hash:" + virtual))
         assert log
+
+
+# ---- deadlines and stress ------------------------------------------------------
+
+def dribble(s, data, interval=1.0):
+    """Send data one byte per interval until the server says something;
+    returns (reply lines or None, bytes sent)."""
+    s.sock.settimeout(interval)
+    for i in range(len(data)):
+        try:
+            s.send(data[i:i + 1])
+        except OSError:
+            break
+        try:
+            return s.reply(), i + 1
+        except socket.timeout:
+            continue
+        except (EOFError, OSError):
+            return None, i + 1
+    s.sock.settimeout(30)
+    return None, len(data)
+
+
+TIMEOUT_421 = ["421 4.4.2 mail.example.test Error: timeout exceeded"]
+
+
+def test_per_request_deadline_cuts_off_a_dribbling_client():
+    main = {"smtpd_timeout": "3s", "smtpd_per_request_deadline": "yes"}
+    with Instance("deadline", main=main) as inst:
+        inst.start()
+        s = Session(inst.port)
+        s.reply()
+        s.cmd("EHLO client.example")
+        # one byte a second never trips a 3 s timeout per read, but the
+        # whole command must arrive within 3 s; 40 bytes would take 40 s
+        reply, sent = dribble(s, b"MAIL FROM:<a-very-patient-sender@example.test>\r\n")
+        s.close()
+        assert reply == TIMEOUT_421, (reply, sent)
+        assert sent < 30, sent
+        inst.wait_log(r"smtpd\[\d+\]: timeout after EHLO from unknown\[127\.0\.0\.1\]$")
+
+
+def test_min_data_rate_extends_the_data_deadline():
+    slow = free_port()
+    main = {"smtpd_timeout": "3s", "smtpd_per_request_deadline": "yes"}
+    extra = "%d inet n - n - - smtpd -o smtpd_min_data_rate=1\n" % slow
+    with Instance("datarate", main=main, master_extra=extra) as inst:
+        inst.start()
+        wait_for(lambda: port_open(slow), 20, "smtpd on port %d" % slow)
+        body = b"Subject: slow\r\n\r\n" + b"x" * 16 + b"\r\n.\r\n"
+        for port, accepted in ((slow, True), (inst.port, False)):
+            s = Session(port)
+            s.reply()
+            s.cmd("EHLO client.example")
+            assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
+            assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+            assert s.cmd("DATA")[0].startswith("354")
+            # four bytes a second: at 1 byte/s each chunk earns 4 s (the
+            # deadline never runs out); at the default 500 bytes/s it does
+            reply, sent = None, 0
+            for i in range(0, len(body), 4):
+                s.sock.settimeout(1.0)
+                s.send(body[i:i + 4])
+                sent += 4
+                try:
+                    reply = s.reply()
+                    break
+                except socket.timeout:
+                    continue
+            s.sock.settimeout(30)
+            if reply is None:
+                reply = s.reply()
+            s.close()
+            if accepted:
+                assert reply[0].startswith("250 2.0.0 Ok: queued as"), reply
+            else:
+                assert reply == TIMEOUT_421, (reply, sent)
+                assert sent < len(body), sent
+        inst.wait_mbox("phedison", "xxxxxxxx")
+        inst.wait_log(r"smtpd\[\d+\]: timeout after DATA \(\d+ bytes\) from unknown\[127\.0\.0\.1\]$")
+
+
+def test_stress_when_the_smtp_service_reaches_its_process_limit():
+    # the second of two smtpd processes runs with stress=yes: its
+    # ${stress?...} timeout is 3 s, the first one's 300 s
+    main = {"smtpd_timeout": "${stress?{3}:{300}}s"}
+    with Instance("stress", main=main) as inst:
+        master_cf = os.path.join(inst.conf, "master.cf")
+        with open(master_cf) as f:
+            text = f.read()
+        text = text.replace("%d inet n - n - - smtpd" % inst.port,
+                            "%d inet n - n - 2 smtpd" % inst.port)
+        with open(master_cf, "w") as f:
+            f.write(text)
+        inst.start()
+        first = Session(inst.port)
+        assert first.reply()[0].startswith("220 ")
+        second = Session(inst.port)
+        assert second.reply()[0].startswith("220 ")
+        second.sock.settimeout(60)
+        assert second.reply() == TIMEOUT_421            # idle: cut off after 3 s
+        second.close()
+        assert first.cmd("NOOP") == ["250 2.0.0 Ok"]    # the unstressed one is still there
+        first.cmd("QUIT")
+        first.close()
+        inst.wait_log(r'master\[\d+\]: warning: service "%d" \(%d\) has reached its process limit '
+                      r'"2": new clients may experience noticeable delays$' % (inst.port, inst.port))
+        assert "timeout after CONNECT from unknown[127.0.0.1]" in inst.log()
