@@ -3,8 +3,10 @@ test_runtime.py - what changes while an instance runs: tables rebuilt on
 disk take effect without "postfix reload" (the daemons that opened them
 log "table ... has changed -- restarting" and are replaced); per-request
 deadlines and the minimum data rate; stress when a service reaches its
-process limit.
+process limit; a full queue file system (a small tmpfs): 452 at MAIL FROM,
+451 for a message that does not fit, no partial files, recovery.
 """
+import contextlib
 import os
 import re
 import socket
@@ -222,3 +224,89 @@ def test_stress_when_the_smtp_service_reaches_its_process_limit():
         inst.wait_log(r'master\[\d+\]: warning: service "%d" \(%d\) has reached its process limit '
                       r'"2": new clients may experience noticeable delays$' % (inst.port, inst.port))
         assert "timeout after CONNECT from unknown[127.0.0.1]" in inst.log()
+
+
+# ---- disk space ------------------------------------------------------------------
+
+@contextlib.contextmanager
+def tmpfs(path, size):
+    """A small tmpfs on path (the instance's queue_directory), unmounted at the end."""
+    run(["mount", "-t", "tmpfs", "-o", "size=%s,mode=755" % size, "tmpfs", path], check=True)
+    try:
+        yield
+    finally:
+        run(["umount", path])
+
+
+def fill(path, leave):
+    """Grow path/filler (root's) until about leave bytes are free in its file system."""
+    st = os.statvfs(path)
+    free = st.f_bavail * st.f_frsize
+    with open(os.path.join(path, "filler"), "ab") as f:
+        f.write(b"\0" * max(0, free - leave))
+
+
+def transaction(inst, body, rcpt="phedison@example.test"):
+    """MAIL, RCPT, DATA with body; returns the MAIL reply, or the reply to
+    the end of DATA when MAIL and RCPT were accepted."""
+    s = Session(inst.port)
+    s.reply()
+    s.cmd("EHLO client.example")
+    reply = s.cmd("MAIL FROM:<jonas@example.test>")
+    if reply == ["250 2.1.0 Ok"]:
+        assert s.cmd("RCPT TO:<%s>" % rcpt) == ["250 2.1.5 Ok"]
+        assert s.cmd("DATA")[0].startswith("354")
+        s.send(body + b".\r\n")
+        reply = s.reply()
+    s.cmd("QUIT")
+    s.close()
+    return reply
+
+
+def message(subject, size=0):
+    line = b"x" * 76 + b"\r\n"
+    return (b"Subject: " + subject.encode() + b"\r\n\r\n" + subject.encode() + b"\r\n"
+            + line * (size // len(line)))
+
+
+def test_full_queue_file_system_refuses_mail_and_recovers():
+    main = {"message_size_limit": "0", "queue_minfree": "200000"}
+    with Instance("diskspace", main=main) as inst:
+        with tmpfs(inst.queue, "4m"):
+            try:
+                inst.start()
+                assert transaction(inst, message("before the disk filled"))[0].startswith(
+                    "250 2.0.0 Ok: queued as")
+                inst.wait_mbox("phedison", "before the disk filled")
+                # room at MAIL FROM, but not for this message: cleanup's write fails
+                fill(inst.queue, 600 * 1024)
+                reply = transaction(inst, message("too big for the disk", 1500 * 1024))
+                assert reply == ["451 4.3.0 Error: queue file write error"], reply
+                assert inst.queue_files("incoming") == [], "no partial queue file"
+                inst.wait_log(r"cleanup\[\d+\]: warning: [0-9A-F]+: write queue file: No space left on device$")
+                # a message that fits is still accepted, and delivered
+                assert transaction(inst, message("fits in what is left"))[0].startswith(
+                    "250 2.0.0 Ok: queued as")
+                inst.wait_mbox("phedison", "fits in what is left")
+                # below queue_minfree: refused at MAIL FROM
+                fill(inst.queue, 100 * 1024)
+                reply = transaction(inst, message("no room at all"))
+                assert reply == ["452 4.3.1 Insufficient system storage"], reply
+                inst.wait_log(r"smtpd\[\d+\]: NOQUEUE: reject: MAIL from unknown\[127\.0\.0\.1\]: "
+                              r"452 4\.3\.1 Insufficient system storage; from=<jonas@example\.test> "
+                              r"proto=ESMTP helo=<client\.example>$")
+                inst.wait_log(r"smtpd\[\d+\]: warning: not enough free space in mail queue: "
+                              r"\d+ bytes < 1\.5\*message size limit$")
+                # space returns: service resumes without a restart
+                os.unlink(os.path.join(inst.queue, "filler"))
+                assert transaction(inst, message("after the space returned"))[0].startswith(
+                    "250 2.0.0 Ok: queued as")
+                box = inst.wait_mbox("phedison", "after the space returned")
+                assert "too big for the disk" not in box and "no room at all" not in box
+                # 1.5 x message_size_limit must be free too (4 MB file system)
+                inst.cmd("postconf", "-e", "message_size_limit = 3000000", check=True)
+                inst.cmd("postfix", "reload", check=True)
+                wait_for(lambda: transaction(inst, message("limit")) ==
+                         ["452 4.3.1 Insufficient system storage"], 20, "452 after reload")
+            finally:
+                inst.stop()
