@@ -11,15 +11,7 @@ import os
 import re
 import socket
 
-from posthorn import Instance, Session, free_port, run, sbin, wait_for
-
-
-def port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
+from posthorn import Instance, Session, free_port, port_open, run, sbin, wait_for
 
 
 def rcpt_reply(inst, rcpt, sender="jonas@example.test"):
