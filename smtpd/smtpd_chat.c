@@ -9,6 +9,13 @@
  * Every 4xx/5xx reply counts as an error; after smtpd_soft_error_limit
  * errors each reply is delayed by smtpd_error_sleep_time.
  *
+ * Time limits: smtpd_timeout bounds each read and write; with
+ * smtpd_per_request_deadline (on by default under stress) it bounds a
+ * whole command line, a whole batch of replies, and (smtpd_data.c) the
+ * DATA content or a BDAT chunk, where smtpd_min_data_rate bytes/s earn
+ * more time (smtpd_chat_deadline()). A client that runs out gets
+ * "421 4.4.2 host Error: timeout exceeded".
+ *
  * Log lines use Postfix's wording: "connect from", "disconnect from ...
  * ehlo=1 mail=1 ... commands=N", "lost connection after X from",
  * "NOQUEUE: reject: RCPT from ...".

@@ -299,6 +299,7 @@ smtpd_data_bdat_read(SMTPD_STATE *state, long count, int skip)
         if (got > 0 && !skip)
             smtpd_data_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
         if (got < (ssize_t) want) {
+            stream_deadline_stop(state->client);
             if (stream_timeout(state->client)) {
                 smtpd_chat_reply_timeout(state);
                 msg_info("timeout after BDAT from %s", state->namaddr);

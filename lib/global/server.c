@@ -41,7 +41,9 @@
  * descriptor, a bad parameter value (with its name and value), a
  * queue_directory that cannot be entered, a failed privilege drop. At
  * run time only warnings (a failed accept, a pass service without a
- * descriptor); a hung client ends the process by the watchdog.
+ * descriptor), and "table type:name has changed -- restarting" before a
+ * process leaves for a changed table; a hung client ends the process by
+ * the watchdog.
  */
 #include <errno.h>
 #include <fcntl.h>
