@@ -112,23 +112,28 @@ def test_cleanup_canonical_and_virtual_maps_follow_postmap():
 
 # ---- deadlines and stress ------------------------------------------------------
 
-def dribble(s, data, interval=1.0):
-    """Send data one byte per interval until the server says something;
+def dribble(s, data, chunk=1, interval=1.0):
+    """Send data chunk bytes per interval until the server says something;
     returns (reply lines or None, bytes sent)."""
+    sent = 0
     s.sock.settimeout(interval)
-    for i in range(len(data)):
-        try:
-            s.send(data[i:i + 1])
-        except OSError:
-            break
-        try:
-            return s.reply(), i + 1
-        except socket.timeout:
-            continue
-        except (EOFError, OSError):
-            return None, i + 1
-    s.sock.settimeout(30)
-    return None, len(data)
+    try:
+        while sent < len(data):
+            try:
+                s.send(data[sent:sent + chunk])
+            except OSError:             # closed: its last words may be queued
+                s.sock.settimeout(5)
+                return s.reply(), sent
+            sent += len(data[sent:sent + chunk])
+            try:
+                return s.reply(), sent
+            except socket.timeout:
+                continue
+        return None, sent
+    except (EOFError, OSError):
+        return None, sent
+    finally:
+        s.sock.settimeout(30)
 
 
 TIMEOUT_421 = ["421 4.4.2 mail.example.test Error: timeout exceeded"]
@@ -167,17 +172,7 @@ def test_min_data_rate_extends_the_data_deadline():
             assert s.cmd("DATA")[0].startswith("354")
             # four bytes a second: at 1 byte/s each chunk earns 4 s (the
             # deadline never runs out); at the default 500 bytes/s it does
-            reply, sent = None, 0
-            for i in range(0, len(body), 4):
-                s.sock.settimeout(1.0)
-                s.send(body[i:i + 4])
-                sent += 4
-                try:
-                    reply = s.reply()
-                    break
-                except socket.timeout:
-                    continue
-            s.sock.settimeout(30)
+            reply, sent = dribble(s, body, chunk=4)
             if reply is None:
                 reply = s.reply()
             s.close()
