@@ -6,11 +6,14 @@
  *   master_stress_spawn(serv)   before a child of serv is started: when
  *       that child brings the service to its process limit (maxproc), the
  *       service is under stress for the next MASTER_STRESS_TIME seconds.
+ *       When stress begins, the running children are retired (they finish
+ *       their client and exit, as on reload), so that the service's
+ *       processes all run with stress=yes from then on, as in Postfix.
  *   master_stress_value(serv)   the value master passes to an inet child
  *       as "-o stress=VALUE": "yes" while the service is under stress,
  *       else empty. Parameters written as ${stress?{a}:{b}} (smtpd_timeout,
  *       smtpd_hard_error_limit, smtpd_per_request_deadline, ...) then take
- *       their stressed value in the new processes; running ones keep theirs.
+ *       their stressed value in the new processes.
  *   master_stress_warn(serv)    the service is at its limit with no
  *       process free: log Postfix's three warning lines, at most once per
  *       MASTER_STRESS_TIME seconds per service.
@@ -32,9 +35,14 @@
 void
 master_stress_spawn(MASTER_SERV *serv)
 {
-    if (serv->type == MASTER_INET && serv->maxproc > 0
-        && serv->total_proc + 1 >= serv->maxproc)
-        serv->stress_expire = time(NULL) + MASTER_STRESS_TIME;
+    time_t  now = time(NULL);
+
+    if (serv->type != MASTER_INET || serv->maxproc == 0
+        || serv->total_proc + 1 < serv->maxproc)
+        return;
+    if (serv->stress_expire <= now)             /* stress begins */
+        master_retire_children(serv, 0);
+    serv->stress_expire = now + MASTER_STRESS_TIME;
 }
 
 const char *

@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import socket
+import time
 
 from posthorn import Instance, Session, free_port, port_open, run, sbin, wait_for
 
@@ -198,6 +199,10 @@ def test_stress_when_the_smtp_service_reaches_its_process_limit():
         with open(master_cf, "w") as f:
             f.write(text)
         inst.start()
+        # start() probed the port: let that process become free again, so
+        # that the first session below gets it (and not a second, stressed one)
+        inst.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] commands=0/0$")
+        time.sleep(1)
         first = Session(inst.port)
         assert first.reply()[0].startswith("220 ")
         second = Session(inst.port)
