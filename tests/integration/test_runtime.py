@@ -215,7 +215,7 @@ def test_stress_when_the_smtp_service_reaches_its_process_limit():
         first.close()
         inst.wait_log(r'master\[\d+\]: warning: service "%d" \(%d\) has reached its process limit '
                       r'"2": new clients may experience noticeable delays$' % (inst.port, inst.port))
-        assert "timeout after CONNECT from unknown[127.0.0.1]" in inst.log()
+        inst.wait_log(r"smtpd\[\d+\]: timeout after CONNECT from unknown\[127\.0\.0\.1\]$")
 
 
 # ---- disk space ------------------------------------------------------------------
