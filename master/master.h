@@ -6,6 +6,7 @@
  * master_wakeup.c   wakeup timers for fifo/unix services
  * master_sig.c      signals through a self-pipe
  * master_daemon.c   detaching, start-up report, the locked pid file
+ * master_stress.c   inet services at their process limit: -o stress=yes
  *
  * DIAGNOSTICS: fatal at start (usage, parameters, directories, master.cf,
  * the pid lock, a service that cannot listen); at run time only warnings:
@@ -17,6 +18,7 @@
 #define POSTHORN_MASTER_H
 
 #include <sys/types.h>
+#include <time.h>
 #include "argv.h"
 #include "mastercf.h"
 
@@ -48,6 +50,8 @@ typedef struct MASTER_SERV {
     int     throttled;
     int     listening;
     int     mark;               /* reload: not (yet) seen in the new master.cf */
+    time_t  stress_expire;      /* master_stress.c: under stress until then */
+    time_t  busy_warn_time;     /* ... last "reached its process limit" warning */
     struct MASTER_SERV *next;
 } MASTER_SERV;
 
@@ -98,6 +102,11 @@ void    master_throttle(MASTER_SERV *serv);
 void    master_wakeup_init(MASTER_SERV *serv);
 void    master_wakeup_cleanup(MASTER_SERV *serv);
 void    master_wakeup_soon(MASTER_SERV *serv);
+
+/* master_stress.c */
+void    master_stress_spawn(MASTER_SERV *serv);
+const char *master_stress_value(const MASTER_SERV *serv);
+void    master_stress_warn(MASTER_SERV *serv);
 
 /* master_daemon.c */
 void    master_detach(int wait_for_child);

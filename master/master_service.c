@@ -216,6 +216,9 @@ master_avail_update(MASTER_SERV *serv)
 
     want = serv->listen_count > 0 && !serv->throttled && serv->avail_proc == 0
         && (serv->maxproc == 0 || serv->total_proc < serv->maxproc);
+    if (serv->listen_count > 0 && !serv->throttled && serv->avail_proc == 0
+        && serv->maxproc > 0 && serv->total_proc >= serv->maxproc)
+        master_stress_warn(serv);
     if (want == serv->listening)
         return;
     for (i = 0; i < serv->listen_count; i++) {

@@ -3,15 +3,17 @@
  *
  * Interface: master.h. master_spawn() forks and runs
  *     $daemon_directory/command -c config_dir -n service -t type -s count
- *         [-u] [-r] master.cf-args...
+ *         [-u] [-r] [-o stress=[yes]] master.cf-args...
  * with the listen sockets on SERVER_LISTEN_FD.., the write end of the
  * service's status pipe on SERVER_STATUS_FD, stdin/stdout/stderr on
  * /dev/null (postlogd keeps stdout/stderr when master runs in the
  * foreground, for maillog_file = /dev/stdout), and an environment built
- * from $import_environment. A new child counts as available until it
- * reports busy. A child that exits abnormally before its first status
- * report (the skeleton sends "available" once its start-up is done, so
- * this is a start-up failure) throttles its service for
+ * from $import_environment; inet services get "-o stress=yes" while
+ * they are overloaded (master_stress.c), else "-o stress=". A new child
+ * counts as available until it reports busy. A child that exits
+ * abnormally before its first status report (the skeleton sends
+ * "available" once its start-up is done, so this is a start-up failure)
+ * throttles its service for
  * $service_throttle_time ("bad command startup -- throttling"), as in
  * Postfix; this also stops a fork loop on a program that dies at once.
  * A child that crashes later is simply replaced when work arrives.
@@ -269,6 +271,13 @@ master_child_argv(const MASTER_SERV *serv)
         argv_add(av, "-u");
     if (serv->chroot)
         argv_add(av, "-r");
+    if (serv->type == MASTER_INET) {            /* before master.cf's own -o */
+        char   *stress = mem_printf("stress=%s", master_stress_value(serv));
+
+        argv_add(av, "-o");
+        argv_add(av, stress);
+        mem_free(stress);
+    }
     for (i = 0; i < serv->args->argc; i++)
         argv_add(av, serv->args->argv[i]);
     return av;
@@ -334,11 +343,13 @@ master_child(MASTER_SERV *serv, ARGV *av, ARGV *env)
 void
 master_spawn(MASTER_SERV *serv)
 {
-    ARGV   *av = master_child_argv(serv);
+    ARGV   *av;
     ARGV   *env = master_child_env();
     MASTER_PROC *proc;
     pid_t   pid;
 
+    master_stress_spawn(serv);
+    av = master_child_argv(serv);
     master_sig_block(1);
     pid = fork();
     if (pid == 0)

@@ -12,6 +12,7 @@
  *   smtpd_cleanup.c  the connection to cleanup: envelope, Received:, status
  *   smtpd_data.c     DATA and BDAT content: dot-unstuffing, bare newlines,
  *                    long lines into CONT records
+ *   smtpd_space.c    free space in the queue file system at MAIL FROM
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
@@ -60,6 +61,9 @@ extern long var_smtpd_hard_erlim;           /* smtpd_hard_error_limit */
 extern long var_smtpd_junk_cmd_limit;       /* smtpd_junk_command_limit */
 extern long var_smtpd_err_sleep;            /* smtpd_error_sleep_time */
 extern long var_smtpd_tmout;                /* smtpd_timeout */
+extern int var_smtpd_req_deadline;          /* smtpd_per_request_deadline */
+extern long var_smtpd_min_data_rate;        /* smtpd_min_data_rate */
+extern long var_queue_minfree;              /* queue_minfree */
 extern int var_disable_vrfy_cmd;            /* disable_vrfy_command */
 extern int var_smtpd_peername_lookup;       /* smtpd_peername_lookup */
 extern int var_smtputf8_enable;             /* smtputf8_enable */
@@ -237,7 +241,13 @@ void    smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
 void    smtpd_chat_reply_timeout(SMTPD_STATE *state);  /* 421 after a read timeout */
 void    smtpd_chat_reply_multi(SMTPD_STATE *state, ARGV *lines); /* "250-" ... "250 " */
+/* smtpd_space.c: 0, or -1 with the 452 4.3.1 reply (logged). */
+int     smtpd_space_check(SMTPD_STATE *state, VSTRING *reply);
+int     smtpd_space_ok(unsigned long block_size, unsigned long blocks_free,
+                       long minfree, long size_limit, long msg_size);
 int     smtpd_chat_flush(SMTPD_STATE *state);
+/* smtpd_per_request_deadline: start one (in_data: with smtpd_min_data_rate). */
+void    smtpd_chat_deadline(SMTPD_STATE *state, int in_data);
 /* Read one command line into state->buffer (CR/LF stripped). 1 = ok,
  * 0 = EOF/lost, -1 = timeout/error. Sets *bare_lf when it ended in bare LF. */
 int     smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf);

@@ -9,6 +9,13 @@
  * Every 4xx/5xx reply counts as an error; after smtpd_soft_error_limit
  * errors each reply is delayed by smtpd_error_sleep_time.
  *
+ * Time limits: smtpd_timeout bounds each read and write; with
+ * smtpd_per_request_deadline (on by default under stress) it bounds a
+ * whole command line, a whole batch of replies, and (smtpd_data.c) the
+ * DATA content or a BDAT chunk, where smtpd_min_data_rate bytes/s earn
+ * more time (smtpd_chat_deadline()). A client that runs out gets
+ * "421 4.4.2 host Error: timeout exceeded".
+ *
  * Log lines use Postfix's wording: "connect from", "disconnect from ...
  * ehlo=1 mail=1 ... commands=N", "lost connection after X from",
  * "NOQUEUE: reject: RCPT from ...".
@@ -66,6 +73,7 @@ smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
 void
 smtpd_chat_reply_timeout(SMTPD_STATE *state)
 {
+    stream_deadline_stop(state->client);
     stream_clearerr(state->client);
     smtpd_chat_reply(state, "421 4.4.2 %s Error: timeout exceeded", var_myhostname);
     smtpd_chat_flush(state);
@@ -89,7 +97,26 @@ smtpd_chat_reply_multi(SMTPD_STATE *state, ARGV *lines)
 int
 smtpd_chat_flush(SMTPD_STATE *state)
 {
-    return stream_flush(state->client);
+    int     ret;
+
+    smtpd_chat_deadline(state, 0);
+    ret = stream_flush(state->client);
+    stream_deadline_stop(state->client);
+    return ret;
+}
+
+/*
+ * smtpd_per_request_deadline: smtpd_timeout bounds the whole of one
+ * request (a command line; in_data: DATA content or a BDAT chunk, where
+ * every smtpd_min_data_rate bytes earn one more second) or one response,
+ * not each read or write. The caller ends it with stream_deadline_stop().
+ */
+void
+smtpd_chat_deadline(SMTPD_STATE *state, int in_data)
+{
+    if (var_smtpd_req_deadline)
+        stream_deadline_start(state->client, (int) var_smtpd_tmout,
+                              in_data ? var_smtpd_min_data_rate : 0);
 }
 
 int
@@ -102,18 +129,21 @@ smtpd_chat_read_command(SMTPD_STATE *state, int *bare_lf)
     *bare_lf = 0;
     if (stream_buffered(state->client) == 0 && smtpd_chat_flush(state) != 0)
         return stream_timeout(state->client) ? -1 : 0;
+    smtpd_chat_deadline(state, 0);
     n = stream_gets(state->client, state->buffer, limit);
-    if (n < 0)
-        return stream_timeout(state->client) ? -1 : 0;
-    if (n == 0)
-        return 0;
-    if (STR(state->buffer)[LEN(state->buffer) - 1] != '\n') {
+    if (n > 0 && STR(state->buffer)[LEN(state->buffer) - 1] != '\n') {
         /* Over-long line: keep the first part, discard the rest. */
         while ((ch = stream_getc(state->client)) != STREAM_EOF && ch != '\n')
              /* void */ ;
         if (ch == STREAM_EOF)
-            return stream_timeout(state->client) ? -1 : 0;
-    } else {
+            n = -1;
+    }
+    stream_deadline_stop(state->client);
+    if (n < 0)
+        return stream_timeout(state->client) ? -1 : 0;
+    if (n == 0)
+        return 0;
+    if (STR(state->buffer)[LEN(state->buffer) - 1] == '\n') {
         vstring_truncate(state->buffer, LEN(state->buffer) - 1);
         if (LEN(state->buffer) > 0 && STR(state->buffer)[LEN(state->buffer) - 1] == '\r')
             vstring_truncate(state->buffer, LEN(state->buffer) - 1);

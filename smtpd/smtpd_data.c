@@ -266,7 +266,9 @@ smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv)
     memset(&din, 0, sizeof(din));
     din.bare_lf_mode = state->bare_lf_mode;
     din.line_limit = (size_t) var_line_limit;
+    smtpd_chat_deadline(state, 1);
     status = smtpd_data_read(state->client, &din, smtpd_data_line, state);
+    stream_deadline_stop(state->client);
     switch (status) {
     case SMTPD_DATA_END:
         return smtpd_data_done(state, "");
@@ -293,12 +295,14 @@ smtpd_data_bdat_read(SMTPD_STATE *state, long count, int skip)
 {
     char    buf[8192];
 
+    smtpd_chat_deadline(state, 1);
     while (count > 0) {
         size_t  want = count > (long) sizeof(buf) ? sizeof(buf) : (size_t) count;
         ssize_t got = stream_read(state->client, buf, want);
         if (got > 0 && !skip)
             smtpd_data_bdat_feed(&state->bdat_in, buf, (size_t) got, smtpd_data_line, state);
         if (got < (ssize_t) want) {
+            stream_deadline_stop(state->client);
             if (stream_timeout(state->client)) {
                 smtpd_chat_reply_timeout(state);
                 msg_info("timeout after BDAT from %s", state->namaddr);
@@ -310,6 +314,7 @@ smtpd_data_bdat_read(SMTPD_STATE *state, long count, int skip)
         count -= (long) got;
         state->bdat_total += (long) got;
     }
+    stream_deadline_stop(state->client);
     return 0;
 }
 

@@ -33,6 +33,9 @@ const char *var_mail_name;
 const char *var_smtpd_banner;
 const char *var_service_name;
 const char *var_stress;
+int     var_smtpd_req_deadline;
+long    var_smtpd_min_data_rate;
+long    var_queue_minfree;
 long    var_message_limit;
 long    var_line_limit;
 long    var_smtpd_rcpt_limit;
@@ -123,6 +126,9 @@ static const CONFIG_VAR smtpd_vars[] = {
     CONFIG_VAR_INT("smtpd_junk_command_limit", &var_smtpd_junk_cmd_limit),
     CONFIG_VAR_TIME("smtpd_error_sleep_time", &var_smtpd_err_sleep),
     CONFIG_VAR_TIME("smtpd_timeout", &var_smtpd_tmout),
+    CONFIG_VAR_BOOL("smtpd_per_request_deadline", &var_smtpd_req_deadline),
+    CONFIG_VAR_INT("smtpd_min_data_rate", &var_smtpd_min_data_rate),
+    CONFIG_VAR_SIZE("queue_minfree", &var_queue_minfree),
     CONFIG_VAR_BOOL("disable_vrfy_command", &var_disable_vrfy_cmd),
     CONFIG_VAR_BOOL("smtpd_peername_lookup", &var_smtpd_peername_lookup),
     CONFIG_VAR_BOOL("smtputf8_enable", &var_smtputf8_enable),

@@ -194,7 +194,8 @@ smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
         state->dsn_ret = margs.ret;
         state->dsn_envid = margs.envid;
         state->smtputf8 = margs.smtputf8;
-        if (smtpd_check_mail_stage(state, reply) != 0) {      /* restrictions */
+        if (smtpd_check_mail_stage(state, reply) != 0        /* restrictions */
+            || smtpd_space_check(state, reply) != 0) {      /* queue_minfree */
             smtpd_chat_reply(state, "%s", STR(reply));
             smtpd_state_mail_reset(state);
         } else {

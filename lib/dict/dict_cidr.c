@@ -83,5 +83,5 @@ dict_cidr_open(DICT *d)
 
 const DICT_OPS dict_cidr_ops = {
     .type = "cidr", .needs_name = 1, .open = dict_cidr_open,
-    .get = dict_rx_get, .changed = dict_rx_changed, .close = dict_rx_close,
+    .get = dict_rx_get, .close = dict_rx_close,
 };

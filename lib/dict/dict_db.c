@@ -13,8 +13,8 @@
  * shared around each lookup and for a whole dict_seq() walk, exclusive
  * for the whole life of a table opened for writing. MAP_CREATE writes a
  * temporary "name.db.tmp.<pid>" that close/commit renames over name.db,
- * so readers never see a half-built table; they notice the new inode
- * through dict_changed().
+ * so readers never see a half-built table; they notice the new file
+ * through dict_changed() (the old one has no links left).
  *
  * SECURITY: lookup keys may come from the network; they are passed to
  * Berkeley DB as counted byte strings and never interpreted. Values are
@@ -54,7 +54,6 @@ typedef struct DICT_DB {
     int     seq_locked;         /* shared lock held during a dict_seq walk */
     int     try_nul;            /* 1: try with NUL */
     int     try_plain;          /* 1: try without NUL */
-    struct stat st;             /* of path at open, for dict_changed */
     VSTRING *key;
     VSTRING *val;
 } DICT_DB;
@@ -196,8 +195,8 @@ dict_db_open_existing(DICT *d, DICT_DB *p, DBTYPE type)
         dict_set_error(d, "open database %s: %m", p->path);
         return -1;
     }
-    if (fstat(p->lock_fd, &p->st) < 0
-        || dict_db_lock(p->lock_fd, wr ? F_WRLCK : F_RDLCK) < 0) {
+    dict_watch_file(d, p->path);
+    if (dict_db_lock(p->lock_fd, wr ? F_WRLCK : F_RDLCK) < 0) {
         dict_set_error(d, "lock database %s: %m", p->path);
         return -1;
     }
@@ -430,14 +429,6 @@ dict_db_sync(DICT *d)
     return 0;
 }
 
-static int
-dict_db_changed(DICT *d)
-{
-    DICT_DB *p = d->priv;
-
-    return p->tmp ? 0 : dict_file_changed(p->path, &p->st);
-}
-
 /* dict_db_publish - fsync the finished temporary file, rename it in place */
 
 static int
@@ -503,13 +494,13 @@ dict_db_close(DICT *d, int commit)
 const DICT_OPS dict_hash_ops = {
     .type = "hash", .needs_name = 1, .open = dict_hash_open,
     .get = dict_db_get, .put = dict_db_put, .del = dict_db_del,
-    .seq = dict_db_seq, .sync = dict_db_sync, .changed = dict_db_changed,
+    .seq = dict_db_seq, .sync = dict_db_sync,
     .close = dict_db_close,
 };
 
 const DICT_OPS dict_btree_ops = {
     .type = "btree", .needs_name = 1, .open = dict_btree_open,
     .get = dict_db_get, .put = dict_db_put, .del = dict_db_del,
-    .seq = dict_db_seq, .sync = dict_db_sync, .changed = dict_db_changed,
+    .seq = dict_db_seq, .sync = dict_db_sync,
     .close = dict_db_close,
 };

@@ -42,13 +42,18 @@ struct DICT {
     void   *priv;               /* the type's state */
     VSTRING *error;             /* last error text */
     VSTRING *fold;              /* lowercased key */
+    int     watch_fd;           /* the file behind the table, or -1 */
+    struct stat watch_st;       /* ... as it was when the table was read */
+    struct DICT *next;          /* every open table (dict_changed_name) */
+    struct DICT *prev;
 };
 
 void    dict_set_error(DICT *d, const char *fmt, ...)
             __attribute__((format(printf, 2, 3)));
-/* Has the file at path changed since st (another file, size or mtime),
- * or gone? For the types' changed method (maps.c). */
-int     dict_file_changed(const char *path, const struct stat *st);
+/* Remember the file behind a table opened for reading (call before the
+ * file is read): an open descriptor, so that dict_changed() also works
+ * after chroot. A file that cannot be opened is simply not watched. */
+void    dict_watch_file(DICT *d, const char *path);
 
 extern const DICT_OPS dict_hash_ops;
 extern const DICT_OPS dict_btree_ops;

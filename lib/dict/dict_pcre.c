@@ -171,5 +171,5 @@ dict_pcre_open(DICT *d)
 
 const DICT_OPS dict_pcre_ops = {
     .type = "pcre", .needs_name = 1, .open = dict_pcre_open,
-    .get = dict_rx_get, .changed = dict_rx_changed, .close = dict_rx_close,
+    .get = dict_rx_get, .close = dict_rx_close,
 };

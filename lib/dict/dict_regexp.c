@@ -55,7 +55,6 @@ typedef struct DICT_RX {
     size_t  count;
     size_t  cap;
     VSTRING *result;
-    struct stat st;
 } DICT_RX;
 
 /* ---- the rule file ------------------------------------------------------ */
@@ -252,7 +251,8 @@ dict_rx_open(DICT *d, const DICT_RX_TYPE *type)
     rx->result = vstring_alloc(DICT_RX_RESULT_MAX);
     d->priv = rx;
     d->flags |= MAP_FOLD_NONE;          /* the pattern flags decide */
-    if (stat(d->name, &rx->st) < 0 || dict_rx_read(d, rx) < 0) {
+    dict_watch_file(d, d->name);
+    if (dict_rx_read(d, rx) < 0) {
         dict_set_error(d, "open database %s: %m", d->name);
         dict_rx_close(d, 0);
         d->priv = NULL;
@@ -329,14 +329,6 @@ dict_rx_get(DICT *d, const char *key, const char **value)
         }
     }
     return MAP_NOTFOUND;
-}
-
-int
-dict_rx_changed(DICT *d)
-{
-    DICT_RX *rx = d->priv;
-
-    return dict_file_changed(d->name, &rx->st);
 }
 
 int
@@ -488,5 +480,5 @@ dict_regexp_open(DICT *d)
 
 const DICT_OPS dict_regexp_ops = {
     .type = "regexp", .needs_name = 1, .open = dict_regexp_open,
-    .get = dict_rx_get, .changed = dict_rx_changed, .close = dict_rx_close,
+    .get = dict_rx_get, .close = dict_rx_close,
 };

@@ -50,10 +50,9 @@ typedef struct DICT_RX_TYPE {
     int     (*groups)(void *pat);
 } DICT_RX_TYPE;
 
-/* The open/get/changed/close methods for a type built on the engine. */
+/* The open/get/close methods for a type built on the engine. */
 int     dict_rx_open(DICT *d, const DICT_RX_TYPE *type);
 int     dict_rx_get(DICT *d, const char *key, const char **value);
-int     dict_rx_changed(DICT *d);
 int     dict_rx_close(DICT *d, int commit);
 
 /* "/re/flags" (any delimiter): the expression into re (a backslash before

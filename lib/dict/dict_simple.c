@@ -138,7 +138,6 @@ dict_mem_seq(DICT_MEM *t, int first, const char **key, const char **value)
 
 typedef struct DICT_MEMTYPE {
     DICT_MEM *table;
-    struct stat st;                     /* texthash: the source at open */
 } DICT_MEMTYPE;
 
 static int
@@ -212,8 +211,8 @@ dict_texthash_open(DICT *d)
 
     d->priv = p;
     p->table = dict_mem_alloc();
-    if (stat(d->name, &p->st) < 0
-        || map_source_read(d->name, 0, dict_texthash_line, d) < 0) {
+    dict_watch_file(d, d->name);
+    if (map_source_read(d->name, 0, dict_texthash_line, d) < 0) {
         dict_set_error(d, "open database %s: %m", d->name);
         dict_memtype_close(d, 0);
         d->priv = 0;
@@ -222,18 +221,10 @@ dict_texthash_open(DICT *d)
     return 0;
 }
 
-static int
-dict_texthash_changed(DICT *d)
-{
-    DICT_MEMTYPE *p = d->priv;
-
-    return dict_file_changed(d->name, &p->st);
-}
-
 const DICT_OPS dict_texthash_ops = {
     .type = "texthash", .needs_name = 1, .open = dict_texthash_open,
     .get = dict_memtype_get, .seq = dict_memtype_seq,
-    .changed = dict_texthash_changed, .close = dict_memtype_close,
+    .close = dict_memtype_close,
 };
 
 /* ---- inline: ------------------------------------------------------------ */

@@ -24,7 +24,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dict_impl.h"
 #include "dict_rx.h"
@@ -51,17 +53,40 @@ dict_set_error(DICT *d, const char *fmt, ...)
     va_end(ap);
 }
 
-int
-dict_file_changed(const char *path, const struct stat *st)
+/* Every open table, for dict_changed_name(). */
+static DICT *dict_open_list;
+
+void
+dict_watch_file(DICT *d, const char *path)
+{
+    if (d->flags & (MAP_CREATE | MAP_WRITE))
+        return;
+    if (d->watch_fd >= 0)
+        (void) close(d->watch_fd);
+    d->watch_fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (d->watch_fd >= 0 && fstat(d->watch_fd, &d->watch_st) < 0) {
+        (void) close(d->watch_fd);
+        d->watch_fd = -1;
+    }
+}
+
+/*
+ * The watched file was modified in place (size or mtime), or replaced
+ * (postmap renames a new file over it: the old one has no links left).
+ * fstat() on the descriptor works inside a chroot jail too.
+ */
+static int
+dict_watch_changed(const DICT *d)
 {
     struct stat now;
 
-    if (stat(path, &now) < 0)
+    if (d->watch_fd < 0)
+        return 0;
+    if (fstat(d->watch_fd, &now) < 0)
         return 1;
-    return now.st_ino != st->st_ino || now.st_dev != st->st_dev
-        || now.st_size != st->st_size
-        || now.st_mtim.tv_sec != st->st_mtim.tv_sec
-        || now.st_mtim.tv_nsec != st->st_mtim.tv_nsec;
+    return now.st_nlink == 0 || now.st_size != d->watch_st.st_size
+        || now.st_mtim.tv_sec != d->watch_st.st_mtim.tv_sec
+        || now.st_mtim.tv_nsec != d->watch_st.st_mtim.tv_nsec;
 }
 
 static const DICT_OPS *
@@ -86,12 +111,24 @@ dict_alloc(const char *type, const char *name, int flags)
     d->flags = flags;
     d->error = vstring_alloc(1024);
     d->fold = vstring_alloc(MAP_KEY_MAX);
+    d->watch_fd = -1;
+    if ((d->next = dict_open_list) != 0)
+        d->next->prev = d;
+    dict_open_list = d;
     return d;
 }
 
 static void
 dict_free(DICT *d)
 {
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        dict_open_list = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    if (d->watch_fd >= 0)
+        (void) close(d->watch_fd);
     mem_free(d->spec);
     mem_free(d->type);
     mem_free(d->name);
@@ -272,7 +309,18 @@ dict_sync(DICT *d)
 int
 dict_changed(DICT *d)
 {
-    return d->ops->changed ? d->ops->changed(d) : 0;
+    return dict_watch_changed(d) || (d->ops->changed && d->ops->changed(d));
+}
+
+const char *
+dict_changed_name(void)
+{
+    DICT   *d;
+
+    for (d = dict_open_list; d; d = d->next)
+        if (!(d->flags & (MAP_CREATE | MAP_WRITE)) && dict_changed(d))
+            return d->spec;
+    return 0;
 }
 
 const char *

@@ -38,8 +38,10 @@
  * instead. MAP_WRITE alone updates name.db in place under an exclusive
  * lock (postmap -i, -d). Readers take a shared lock (fcntl OFD + flock)
  * around each lookup. dict_changed() reports that the file
- * behind a table was replaced or modified since it was opened (inode or
- * mtime differ, or it vanished), so long-running daemons can reopen.
+ * behind a table was replaced or modified since it was opened (size or
+ * mtime differ, or it was removed or renamed over: the table keeps a
+ * descriptor on the file it read, so this works after chroot too), so
+ * long-running daemons can restart (dict_changed_name()).
  *
  * NUL bytes: by default writes store key and value with a trailing NUL
  * (Postfix's Linux default) and lookups try with the NUL first, then
@@ -102,6 +104,10 @@ const char *dict_name(const DICT *d);           /* "/etc/postfix/access" */
 /* 1 when the file behind d was replaced or modified since open (daemons
  * then reopen or restart); 0 otherwise and for types without a file. */
 int     dict_changed(DICT *d);
+/* The "type:name" of the first open table (of all opened in this
+ * process and not yet closed) whose file changed, or NULL: the server
+ * skeleton then restarts the process between clients, as Postfix does. */
+const char *dict_changed_name(void);
 /* Close a table opened with MAP_CREATE and publish it: 0, or -1 with an
  * allocated *err (the temporary file is then removed). d is freed either
  * way. dict_close() does the same and logs a failure as a warning. */

@@ -25,6 +25,14 @@
  *   trigger: an events.h loop; fifo bytes, a short unix-socket message or
  *       a unix-dgram datagram are handed to fn() as one buffer.
  *
+ * Tables: a single or multi server whose tables (any opened through
+ * lib/dict) changed on disk logs "table type:name has changed --
+ * restarting" and exits instead of taking the next client (checked when
+ * idle, after each client and before each accept), as Postfix does;
+ * master then starts a fresh process with the new tables. A multi server
+ * exits between two requests even with clients connected: its clients
+ * (trivial-rewrite's, proxymap's) retry on a new connection.
+ *
  * Signals: SIGTERM ("postfix stop") makes an idle process exit at once and
  * a busy one close its listen sockets (so a new master can bind them) and
  * exit after the current client. SIGHUP ("postfix reload") and a closed
@@ -39,7 +47,9 @@
  * descriptor, a bad parameter value (with its name and value), a
  * queue_directory that cannot be entered, a failed privilege drop. At
  * run time only warnings (a failed accept, a pass service without a
- * descriptor); a hung client ends the process by the watchdog.
+ * descriptor), and "table type:name has changed -- restarting" before a
+ * process leaves for a changed table; a hung client ends the process by
+ * the watchdog.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +68,7 @@
 #include "connect.h"
 #include "events.h"
 #include "mail_params.h"
+#include "maps.h"
 #include "mem.h"
 #include "msg.h"
 #include "privs.h"
@@ -87,6 +98,7 @@ static struct {
     volatile sig_atomic_t got_hup;
     volatile sig_atomic_t drain;        /* unix-dgram: read what is queued before exit */
     int     master_gone;
+    int     tables_changed;     /* a table changed on disk: restart */
     MULTI_SERVER_FN multi_fn;
     TRIGGER_SERVER_FN trigger_fn;
     int   (*on_accept)(STREAM *client);
@@ -166,6 +178,24 @@ server_should_exit(void)
         return 1;
     }
     return 0;
+}
+
+/*
+ * Has a table this process opened changed on disk (postmap, postalias,
+ * newaliases)? Then, as in Postfix, the process serves no new client:
+ * it logs why once and exits between clients, and master starts a fresh
+ * one that opens the new tables. Single and multi servers only.
+ */
+static int
+server_tables_changed(void)
+{
+    const char *table;
+
+    if (!srv.tables_changed && (table = dict_changed_name()) != NULL) {
+        msg_info("table %s has changed -- restarting", table);
+        srv.tables_changed = 1;
+    }
+    return srv.tables_changed;
 }
 
 /* Is the status pipe closed at the other end (master exited or reloaded)? */
@@ -390,7 +420,7 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
     server_status(SERVER_STAT_AVAIL);
     idle_since = time(NULL);
     for (;;) {
-        if (server_should_exit())
+        if (server_should_exit() || server_tables_changed())
             exit(0);
         if (srv.max_use > 0 && srv.use_count >= srv.max_use)
             exit(0);
@@ -407,7 +437,8 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
         n = poll(pfd, (nfds_t) srv.listen_count + 1, 1000);
         if (n <= 0)
             continue;
-        if (server_status_closed(pfd[srv.listen_count].revents))
+        if (server_status_closed(pfd[srv.listen_count].revents)
+            || server_tables_changed())         /* the client waits for a new process */
             exit(0);
         for (i = 0; i < srv.listen_count; i++) {
             if (!(pfd[i].revents & POLLIN) || (fd = server_accept(pfd[i].fd)) < 0)
@@ -480,7 +511,8 @@ multi_server_drop(STREAM *client)
     if (--srv.clients > 0)
         return;
     server_watchdog(0);
-    if (server_should_exit() || (srv.max_use > 0 && srv.use_count >= srv.max_use))
+    if (server_should_exit() || server_tables_changed()
+        || (srv.max_use > 0 && srv.use_count >= srv.max_use))
         exit(0);
     server_status(SERVER_STAT_AVAIL);
     if (srv.max_idle > 0)
@@ -509,6 +541,8 @@ multi_server_accept(int lfd, int events, void *ctx)
     STREAM *client;
     int     fd;
 
+    if (server_tables_changed())                /* leave the client to a new process */
+        exit(0);
     if ((fd = server_accept(lfd)) < 0)
         return;
     if (srv.clients++ == 0) {
@@ -549,6 +583,8 @@ multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVER_OPTS *
         event_timer(multi_server_idle, NULL, (double) srv.max_idle);
     for (;;) {
         event_loop(1.0);
+        if (server_tables_changed())    /* between requests: clients reconnect */
+            exit(0);
         if (server_should_exit()) {
             if (srv.clients == 0)
                 exit(0);

@@ -44,6 +44,10 @@
  * SIGHUP ("postfix reload") or a closed status pipe (master gone): exit
  * when idle. daemon_timeout: watchdog per client/callback (SIGALRM).
  * max_use/max_idle apply to single and multi servers, not to triggers.
+ * A table opened through lib/dict that changes on disk (postmap,
+ * postalias) makes a single or multi server log "table type:name has
+ * changed -- restarting" and exit before its next client (a multi server
+ * between two requests); master starts a fresh process.
  *
  * DIAGNOSTICS: fatal at start-up (a bad option or parameter value, no
  * listen descriptor, queue_directory not usable, a failed privilege drop);

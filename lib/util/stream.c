@@ -3,7 +3,9 @@
  *
  * Interface: stream.h. One 8 KiB read buffer and one 8 KiB write buffer
  * per stream. Every wait goes through stream_poll(), bounded by the
- * per-operation timeout and the absolute deadline. Errors, timeouts and
+ * per-operation timeout, the absolute deadline and a running request
+ * deadline (the time waited is measured on the monotonic clock and taken
+ * off it; reads credit bytes / min_rate seconds, up to its start value). Errors, timeouts and
  * EOF are sticky flags; output after an error is discarded and reported
  * by stream_flush()/stream_close().
  *
@@ -37,6 +39,10 @@ struct STREAM {
     int     flags;
     int     timeout;            /* seconds per operation, 0 = none */
     time_t  deadline;           /* absolute, 0 = none */
+    int     budget_on;          /* a request deadline is running */
+    double  budget;             /* ... seconds of waiting left */
+    double  budget_max;         /* ... its start value, the cap */
+    long    min_rate;           /* ... bytes/s that earn more time, 0 = none */
     STREAM_IO_FN rd;            /* NULL: default read() */
     STREAM_IO_FN wr;            /* NULL: default write()/send() */
     void   *ctx;
@@ -107,6 +113,40 @@ stream_set_deadline(STREAM *s, time_t when)
 }
 
 void
+stream_deadline_start(STREAM *s, int seconds, long min_rate)
+{
+    s->budget_on = seconds > 0;
+    s->budget = s->budget_max = seconds;
+    s->min_rate = min_rate > 0 ? min_rate : 0;
+}
+
+void
+stream_deadline_stop(STREAM *s)
+{
+    s->budget_on = 0;
+}
+
+static double
+stream_now(void)
+{
+    struct timespec ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* A read of n bytes under a request deadline with a minimum data rate. */
+static void
+stream_deadline_credit(STREAM *s, size_t n)
+{
+    if (!s->budget_on || s->min_rate == 0)
+        return;
+    s->budget += (double) n / (double) s->min_rate;
+    if (s->budget > s->budget_max)
+        s->budget = s->budget_max;
+}
+
+void
 stream_set_io(STREAM *s, STREAM_IO_FN rd, STREAM_IO_FN wr, void *ctx)
 {
     s->rd = rd;
@@ -164,9 +204,36 @@ stream_wait_ms(const STREAM *s)
         if (ms < 0 || (long) (s->deadline - now) * 1000 < ms)
             ms = (long) (s->deadline - now) * 1000;
     }
+    if (s->budget_on) {
+        if (s->budget <= 0.0005)
+            return 0;
+        if (ms < 0 || s->budget * 1000 < (double) ms)
+            ms = (long) (s->budget * 1000 + 0.5);
+    }
     if (ms > INT_MAX)
         ms = INT_MAX;
     return (int) ms;
+}
+
+/* Time spent waiting comes off a running request deadline. */
+static int
+stream_poll_once(STREAM *s, struct pollfd *pfd, int ms)
+{
+    double  start = s->budget_on ? stream_now() : 0;
+    int     n;
+
+    n = poll(pfd, 1, ms);
+    if (s->budget_on)
+        s->budget -= stream_now() - start;
+    return n;
+}
+
+static int
+stream_expired(STREAM *s)
+{
+    stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
+    errno = ETIMEDOUT;
+    return 0;
 }
 
 static int
@@ -179,24 +246,18 @@ stream_poll_ms(STREAM *s, int events, int ms)
     pfd.events = (short) events;
     for (;;) {
         pfd.revents = 0;
-        n = poll(&pfd, 1, ms);
+        n = stream_poll_once(s, &pfd, ms);
         if (n > 0)
             return 1;
-        if (n == 0) {
-            stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
-            errno = ETIMEDOUT;
-            return 0;
-        }
+        if (n == 0)
+            return stream_expired(s);
         if (errno != EINTR) {
             stream_fail(s, STREAM_FLAG_ERR, errno);
             return -1;
         }
-        /* EINTR: recompute the remaining time from the deadline only. */
-        if (s->deadline > 0 && stream_wait_ms(s) == 0) {
-            stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
-            errno = ETIMEDOUT;
-            return 0;
-        }
+        /* EINTR: recompute the remaining time from the deadlines only. */
+        if ((s->deadline > 0 || s->budget_on) && (ms = stream_wait_ms(s)) == 0)
+            return stream_expired(s);
     }
 }
 
@@ -205,11 +266,8 @@ stream_poll(STREAM *s, int events)
 {
     int     ms = stream_wait_ms(s);
 
-    if (ms == 0 && s->deadline > 0 && time(NULL) >= s->deadline) {
-        stream_fail(s, STREAM_FLAG_TIMEOUT, ETIMEDOUT);
-        errno = ETIMEDOUT;
-        return 0;
-    }
+    if (ms == 0 && ((s->deadline > 0 && time(NULL) >= s->deadline) || s->budget_on))
+        return stream_expired(s);
     return stream_poll_ms(s, events, ms);
 }
 
@@ -237,7 +295,7 @@ stream_io(STREAM *s, int writing, void *buf, size_t len)
     int     events = writing ? POLLOUT : POLLIN;
     ssize_t n;
 
-    if (fn == NULL && (s->timeout > 0 || s->deadline > 0)
+    if (fn == NULL && (s->timeout > 0 || s->deadline > 0 || s->budget_on)
         && stream_poll(s, events) <= 0)
         return -1;
     for (;;) {
@@ -254,8 +312,11 @@ stream_io(STREAM *s, int writing, void *buf, size_t len)
                 n = write(s->fd, buf, len);
             }
         }
-        if (n >= 0)
+        if (n >= 0) {
+            if (!writing)
+                stream_deadline_credit(s, (size_t) n);
             return n;
+        }
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) {

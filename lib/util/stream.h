@@ -45,6 +45,16 @@ int     stream_fd(const STREAM *s);
 void    stream_set_timeout(STREAM *s, int seconds);   /* 0 = wait forever */
 void    stream_set_deadline(STREAM *s, time_t when);  /* 0 = none */
 void    stream_set_io(STREAM *s, STREAM_IO_FN rd, STREAM_IO_FN wr, void *ctx);
+/*
+ * A request deadline (Postfix's smtpd_per_request_deadline): from start
+ * to stop, all the waiting for this stream's reads and writes together
+ * may take at most seconds (time spent elsewhere does not count); then
+ * the stream times out. With min_rate > 0 (bytes per second) every read
+ * of N bytes adds N/min_rate seconds, never beyond seconds. The
+ * per-operation timeout still applies to each wait.
+ */
+void    stream_deadline_start(STREAM *s, int seconds, long min_rate);
+void    stream_deadline_stop(STREAM *s);
 
 /*
  * Wait for the descriptor (POLLIN and/or POLLOUT in events), bounded by the

@@ -12,6 +12,7 @@
 void smtpd_chat_reply(SMTPD_STATE *s, const char *f, ...) { (void) s; (void) f; }
 int smtpd_chat_flush(SMTPD_STATE *s) { (void) s; return 0; }
 void smtpd_chat_reply_timeout(SMTPD_STATE *s) { (void) s; }
+void smtpd_chat_deadline(SMTPD_STATE *s, int d) { (void) s; (void) d; }
 void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
 const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }

@@ -381,6 +381,36 @@ UNIT_TEST(test_maps_order)
     maps_free(m);
 }
 
+/*
+ * dict_changed_name() names the first open table whose file changed; the
+ * table watches the file it read through a descriptor, so a path that no
+ * longer resolves (as after chroot) is no change, and a file renamed
+ * over the old one (postmap, postalias) is.
+ */
+UNIT_TEST(test_changed_name)
+{
+    char   *spec = build("hash", "watched", 0);
+    char   *moved = mem_printf("%s.moved", tmpdir);
+    char   *respec;
+    MAPS   *m = maps_create("test_maps", spec, 0);
+
+    CHECK(dict_changed_name() == 0);
+    CHECK_INT(rename(tmpdir, moved), 0);
+    CHECK(dict_changed_name() == 0);            /* the path is gone, the file is not */
+    CHECK_INT(rename(moved, tmpdir), 0);
+    respec = build("hash", "watched", 0);       /* rebuilt: renamed over */
+    CHECK(dict_changed_name() != 0);
+    if (dict_changed_name())
+        CHECK_STR(dict_changed_name(), spec);
+    CHECK_INT(maps_changed(m), 1);
+    maps_free(m);
+    CHECK(dict_changed_name() == 0);            /* closed tables are forgotten */
+    mem_free(respec);
+    mem_free(moved);
+    mem_free(spec);
+    rm_tmpdir();
+}
+
 UNIT_TEST(test_types)
 {
     ARGV   *a = dict_types();
@@ -404,6 +434,7 @@ UNIT_TESTS {
     {"alias_source", test_alias_source},
     {"unix_passwd", test_unix_passwd},
     {"maps_order", test_maps_order},
+    {"changed_name", test_changed_name},
     {"types", test_types},
     UNIT_END
 };

@@ -13,6 +13,7 @@
 #include "../../smtpd/smtpd_data.c"
 #include "../../smtpd/smtpd_esmtp.c"
 #include "../../smtpd/smtpd_params.c"    /* the var_*, left zero */
+#include "../../smtpd/smtpd_space.c"
 #include "smtpd_data_stubs.h"
 #include "unit.h"
 
@@ -193,7 +194,21 @@ UNIT_TEST(test_rcpt_args)
     CHECK(smtpd_esmtp_keyword("MAIL TO:<a@b>", "FROM:") == NULL);
 }
 
+/* Postfix's free-space rule at MAIL FROM (1 KiB blocks in these cases). */
+UNIT_TEST(test_space_rule)
+{
+    CHECK_INT(smtpd_space_ok(1024, 1000, 0, 0, 0), 1);
+    CHECK_INT(smtpd_space_ok(1024, 0, 0, 0, 0), 0);                 /* full */
+    CHECK_INT(smtpd_space_ok(1024, 1000, 1000 * 1024, 0, 0), 0);    /* queue_minfree */
+    CHECK_INT(smtpd_space_ok(1024, 1000, 999 * 1024, 0, 0), 1);
+    CHECK_INT(smtpd_space_ok(1024, 1500, 0, 1000 * 1024, 0), 0);    /* 1.5 x limit */
+    CHECK_INT(smtpd_space_ok(1024, 1501, 0, 1000 * 1024, 0), 1);
+    CHECK_INT(smtpd_space_ok(1024, 1500, 0, 0, 1000 * 1024), 0);    /* 1.5 x SIZE= */
+    CHECK_INT(smtpd_space_ok(1024, 1501, 0, 0, 1000 * 1024), 1);
+}
+
 UNIT_TESTS {
+    {"space_rule", test_space_rule},
     {"plain", test_plain},
     {"smuggling_normalize", test_smuggling_normalize},
     {"smuggling_reject", test_smuggling_reject},

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "stream.h"
@@ -157,6 +158,73 @@ UNIT_TEST(test_deadline)
     close(p[1]);
 }
 
+/* A child that writes one byte every 200 ms, count times, into a pipe. */
+static STREAM *
+stream_trickle(int count, pid_t *pid)
+{
+    struct timespec ts = {0, 200 * 1000000L};
+    int     p[2];
+
+    if (pipe(p) < 0 || (*pid = fork()) < 0)
+        abort();
+    if (*pid == 0) {
+        close(p[0]);
+        for (int i = 0; i < count; i++) {
+            nanosleep(&ts, NULL);
+            if (write(p[1], "x", 1) != 1)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    return stream_fdopen(p[0]);
+}
+
+/* Read until EOF or error; the number of bytes read. */
+static int
+stream_drain_count(STREAM *s)
+{
+    int     n = 0;
+
+    while (stream_getc(s) != STREAM_EOF)
+        n++;
+    return n;
+}
+
+/* A request deadline ends a trickle that no per-read timeout would. */
+UNIT_TEST(test_request_deadline)
+{
+    pid_t   pid;
+    STREAM *s = stream_trickle(30, &pid);     /* 6 seconds of bytes */
+    int     n;
+
+    stream_set_timeout(s, 100);
+    stream_deadline_start(s, 1, 0);
+    n = stream_drain_count(s);
+    CHECK(stream_timeout(s));
+    CHECK(n < 30);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    (void) stream_close(s);
+}
+
+/* ... unless the bytes come at least at min_rate: each one earns time. */
+UNIT_TEST(test_request_deadline_min_rate)
+{
+    pid_t   pid;
+    STREAM *s = stream_trickle(15, &pid);     /* 3 seconds of bytes */
+    int     n;
+
+    stream_set_timeout(s, 100);
+    stream_deadline_start(s, 1, 1);             /* 1 byte/s: 1 s per byte */
+    n = stream_drain_count(s);
+    CHECK(!stream_timeout(s));
+    CHECK_INT(n, 15);
+    stream_deadline_stop(s);
+    waitpid(pid, NULL, 0);
+    (void) stream_close(s);
+}
+
 UNIT_TEST(test_write_error_sticky)
 {
     int     p[2];
@@ -279,6 +347,8 @@ UNIT_TESTS {
     {"getc_ungetc_read", test_getc_ungetc_read},
     {"timeout_pipe", test_timeout_pipe},
     {"deadline", test_deadline},
+    {"request_deadline", test_request_deadline},
+    {"request_deadline_min_rate", test_request_deadline_min_rate},
     {"write_error_sticky", test_write_error_sticky},
     {"write_big_and_printf", test_write_big_and_printf},
     {"flush_before_read", test_flush_before_read},
