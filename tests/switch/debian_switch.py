@@ -94,12 +94,41 @@ def private_tmpfs(path):
     sh("mount -t tmpfs -o mode=0755 tmpfs %s" % path)
 
 
+def private_dev(top):
+    """A /dev of our own with a syslog socket (/dev/log) that writes
+    /var/log/mail.log, as rsyslog would on the server."""
+    old = os.path.join(top, "olddev")
+    os.makedirs(old)
+    sh("mount --bind /dev " + old)
+    sh("mount -t tmpfs -o mode=0755 tmpfs /dev")
+    for node in ("null", "zero", "full", "random", "urandom", "tty"):
+        open("/dev/" + node, "w").close()
+        sh("mount --bind %s/%s /dev/%s" % (old, node, node))
+    for d in ("pts", "shm"):
+        os.makedirs("/dev/" + d)
+    sh("mount -t tmpfs tmpfs /dev/shm")
+    os.symlink("/proc/self/fd", "/dev/fd")
+    import socket
+    import threading
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind("/dev/log")
+    os.chmod("/dev/log", 0o666)
+
+    def listen():
+        with open("/var/log/mail.log", "ab", buffering=0) as log:
+            while True:
+                msg = sock.recv(65536)
+                log.write(re.sub(rb"^<\d+>", b"", msg).rstrip(b"\n") + b"\n")
+    threading.Thread(target=listen, daemon=True).start()
+
+
 def set_up_namespace(top):
     sh("ip link set lo up")
     for path in ("/etc", "/usr/sbin", "/usr/libexec", "/var/cache/debconf", "/var/lib/amavis"):
         private_copy(top, path)
     for path in ("/var/spool/postfix", "/var/lib/postfix", "/var/mail", "/home", "/var/log"):
         private_tmpfs(path)
+    private_dev(top)
     os.chmod("/var/mail", 0o2775)
     shutil.chown("/var/mail", group="mail")
     # no init script may start anything while packages are configured
@@ -352,6 +381,8 @@ def main():
         amavis.terminate()
         for log in glob.glob("/var/log/*.log") + ["/var/lib/amavis/amavis.log"]:
             sh("tail -5 " + log, check=False)
+            shutil.copy(log, top)
+        say("logs kept in " + top)
     boxes = {u: mailbox(u) for u in USERS}
     expect = {("swuser1", "tok-pf-local"), ("swuser1", "tok-pf-cron"), ("swuser2", "tok-ph-local"),
               ("swuser1", "tok-ph-alias"), ("swuser2", "tok-ph-alias"), ("swuser1", "tok-ph-cron")}
