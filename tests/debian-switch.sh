@@ -28,5 +28,13 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
 fi
 make -s all
-exec unshare --mount --net --pid --fork --mount-proc --propagation private \
-    python3 tests/switch/debian_switch.py "$@"
+# the private copies of /etc, /usr/sbin, ... live in $top; gone at the end
+# (after unshare returns, when no mount refers to them any more)
+top=$(mktemp -d /tmp/debian-switch.XXXXXX)
+logs=$(mktemp -d /tmp/debian-switch-logs.XXXXXX)
+status=0
+unshare --mount --net --pid --fork --mount-proc --propagation private \
+    python3 tests/switch/debian_switch.py "$top" "$logs" || status=$?
+rm -rf "$top"
+echo "debian-switch: logs in $logs"
+exit $status
