@@ -30,14 +30,14 @@ smtpd_service(STREAM *client)
     SMTPD_STATE state;
 
     if (smtpd_refusal != NULL) {
-        (void) stream_puts(client, "421 4.3.5 Server configuration problem\r\n");
-        (void) stream_flush(client);
+        smtpd_tls_refuse(client, "421 4.3.5 Server configuration problem\r\n");
         msg_fatal("%s", smtpd_refusal);
     }
 
     smtpd_state_init(&state, client);
     smtpd_peer_init(&state);
     smtpd_proto_session(&state);
+    smtpd_tls_stop(&state);
     smtpd_state_free(&state);
 }
 
@@ -50,6 +50,7 @@ static void
 smtpd_pre_init(const char *service, ARGV *args)
 {
     smtpd_params_init();
+    smtpd_tls_init();                   /* keys: read as root (0640 root:ssl-cert) */
     smtpd_refusal = param_guard_refusal("smtpd");
     if (smtpd_refusal != NULL)
         return;
