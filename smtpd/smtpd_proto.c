@@ -14,7 +14,8 @@
  * (reset when a message is queued); idle time by smtpd_timeout. The
  * HELO/EHLO name is stored printable (non-printable bytes as '?').
  * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
- * once.
+ * once. STARTTLS and the "encrypt" policy are in smtpd_tls.c; a
+ * wrapper-mode (SMTPS) handshake comes before the greeting.
  */
 #include <stdio.h>
 #include <string.h>

@@ -75,6 +75,15 @@ def free_port():
     return port
 
 
+def port_open(port):
+    """Does something listen on 127.0.0.1:port?"""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def run(argv, check=False, input=None, env=None, timeout=60):
     p = subprocess.run(argv, input=input, capture_output=True, text=True,
                        env=env, timeout=timeout)
@@ -208,11 +217,7 @@ class Instance:
         return p
 
     def smtp_ready(self):
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            return True
-        except OSError:
-            return False
+        return port_open(self.port)
 
     def stop(self):
         if self.started:

@@ -25,14 +25,13 @@ import os
 import re
 import shutil
 import smtplib
-import socket
 import socketserver
 import subprocess
 import tempfile
 import threading
 import time
 
-from posthorn import Instance, free_port, wait_for
+from posthorn import Instance, free_port, port_open, wait_for
 
 QID_RX = r"queued as ([0-9A-F]+)"
 FILTER_HEADER = "X-Test-Filter: scanned"
@@ -209,7 +208,7 @@ def test_filter_pass_and_reinject():
     with FilterServer(fport, reinject=rport) as flt, \
             filtered_instance("filter", fport, rport) as inst:
         inst.start()
-        wait_for(lambda: inst.smtp_ready() and _port_open(rport), 20, "re-injection smtpd")
+        wait_for(lambda: inst.smtp_ready() and port_open(rport), 20, "re-injection smtpd")
         qid = submit(inst.port, "phjonas@example.test",
                      ["phedison@example.test", "phalice@example.test", "phjonas@example.test"])
         for user in ("phedison", "phalice", "phjonas"):
@@ -233,14 +232,6 @@ def test_filter_pass_and_reinject():
         # the re-injected message is not filtered again
         assert not re.search(r"%s: to=<[^>]*>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d" % (new_id, fport), log)
         assert len(re.findall(r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d," % fport, log)) == 3, log
-
-
-def _port_open(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def test_filter_down_then_flush():
@@ -285,7 +276,7 @@ def test_filter_on_one_smtpd_service_only():
             filtered_instance("filtersvc", fport, rport, global_filter=False,
                               smtpd_port=sport) as inst:
         inst.start()
-        wait_for(lambda: _port_open(sport), 20, "filtering smtpd")
+        wait_for(lambda: port_open(sport), 20, "filtering smtpd")
         direct = submit(inst.port, "phjonas@example.test", ["phalice@example.test"],
                         "Subject: direct\r\n\r\nnot filtered\r\n")
         inst.wait_log(r"%s: to=<phalice@example\.test>, relay=local, .*status=sent" % direct)
@@ -402,7 +393,7 @@ def test_amavisd_new():
             inst.start()
             amavis = subprocess.Popen([AMAVISD, "-c", os.path.join(etc, "amavisd.conf"), "foreground"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for(lambda: _port_open(fport) or amavis.poll() is not None, 60, "amavisd")
+            wait_for(lambda: port_open(fport) or amavis.poll() is not None, 60, "amavisd")
             assert amavis.poll() is None, "amavisd exited with %s" % amavis.returncode
             qid = submit(inst.port, "phjonas@example.test", ["phedison@example.test"])
             box = inst.wait_mbox("phedison", "hello filter", timeout=60)

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from posthorn import Instance, Session, free_port, run, wait_for, REPO
+from posthorn import Instance, Session, free_port, port_open, run, wait_for, REPO
 
 HOST = "mail.example.test"
 USER = "phedison"
@@ -41,8 +41,12 @@ class Certs:
              "-keyout", key, "-out", cert] + list(keyargs), check=True)
         return cert, key
 
-    def cleanup(self):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
         shutil.rmtree(self.dir, ignore_errors=True)
+        return False
 
 
 def tls_params(certs, **extra):
@@ -68,12 +72,14 @@ def s_client(port, *args, data=b"QUIT\r\n", timeout=20):
     return (p.stdout + p.stderr).decode("utf-8", "replace")
 
 
-def port_open(port):
+def starttls_reply(inst):
+    """The reply to STARTTLS after EHLO, in a session of its own."""
+    s = inst.smtp()
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
+        s.ehlo("client.example")
+        return s.docmd("STARTTLS")
+    finally:
+        s.close()
 
 
 def ehlo_keywords(inst):
@@ -86,8 +92,7 @@ def ehlo_keywords(inst):
 
 
 def test_tls_starttls_smtplib_received_and_log():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tls", main=tls_params(certs, smtpd_tls_received_header="yes",
                                              smtpd_tls_loglevel="1")) as inst:
             inst.start()
@@ -118,13 +123,10 @@ def test_tls_starttls_smtplib_received_and_log():
                           r"server-signature RSA-PSS \(2048 bits\) server-digest SHA256$")
             inst.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=2 starttls=1/2 mail=1 "
                           r"rcpt=1 data=1 quit=1 commands=7/8")
-    finally:
-        certs.cleanup()
 
 
 def test_tls_ecdsa_certificate_openssl_s_client():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         params = tls_params(certs, smtpd_tls_cert_file="", smtpd_tls_key_file="",
                             smtpd_tls_eccert_file=certs.ec_cert, smtpd_tls_eckey_file=certs.ec_key,
                             smtpd_tls_loglevel="1")
@@ -138,31 +140,30 @@ def test_tls_ecdsa_certificate_openssl_s_client():
             inst.wait_log(r"Anonymous TLS connection established from unknown\[127\.0\.0\.1\]: "
                           r"TLSv1\.3 with cipher \S+ \(\d+/\d+ bits\) key-exchange X25519 "
                           r"server-signature ECDSA \(prime256v1\) server-digest SHA256$")
-    finally:
-        certs.cleanup()
+
+
+def assert_certificate_by_sigalgs(name, params):
+    """An instance with an RSA and an ECDSA pair sends the one the client asks for."""
+    with Instance(name, main=params) as inst:
+        inst.start()
+        out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "ECDSA+SHA256")
+        assert "subject=CN = ec.example.test" in out, out
+        out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "RSA-PSS+SHA256")
+        assert "subject=CN = rsa.example.test" in out, out
 
 
 def test_tls_rsa_and_ecdsa_both_offered():
     """With both pairs the client's signature algorithms pick the certificate."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         params = tls_params(certs, smtpd_tls_eccert_file=certs.ec_cert,
                             smtpd_tls_eckey_file=certs.ec_key)
-        with Instance("tlsboth", main=params) as inst:
-            inst.start()
-            out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "ECDSA+SHA256")
-            assert "subject=CN = ec.example.test" in out, out
-            out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "RSA-PSS+SHA256")
-            assert "subject=CN = rsa.example.test" in out, out
-    finally:
-        certs.cleanup()
+        assert_certificate_by_sigalgs("tlsboth", params)
 
 
 def test_tls_starttls_discards_pipelined_commands():
     """RFC 3207 / the STARTTLS command-injection class: "STARTTLS\\r\\nRSET\\r\\n"
     in one write; the RSET sent in clear text must not be answered inside TLS."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tlsinj", main=tls_params(certs)) as inst:
             inst.start()
             sess = Session(inst.port)
@@ -188,13 +189,10 @@ def test_tls_starttls_discards_pipelined_commands():
             line = inst.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=.*").group(0)
             assert "rset" not in line, line
             assert "starttls=1" in line and "noop=1" in line, line
-    finally:
-        certs.cleanup()
 
 
 def test_tls_encrypt_requires_starttls():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tlsenc", main=tls_params(certs, smtpd_tls_security_level="encrypt")) as inst:
             inst.start()
             s = inst.smtp()
@@ -216,14 +214,11 @@ def test_tls_encrypt_requires_starttls():
             # smtpd_tls_loglevel = 0: no summary line
             time.sleep(0.5)
             assert "TLS connection established" not in inst.log()
-    finally:
-        certs.cleanup()
 
 
 def test_tls_legacy_enforce_tls():
     """smtpd_enforce_tls = yes without smtpd_tls_security_level is "encrypt"."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         params = tls_params(certs, smtpd_tls_security_level="", smtpd_enforce_tls="yes")
         with Instance("tlsleg", main=params) as inst:
             inst.start()
@@ -232,15 +227,12 @@ def test_tls_legacy_enforce_tls():
             assert s.docmd("MAIL FROM:<a@example.test>")[0] == 530
             s.quit()
             assert "not implemented" not in inst.log()
-    finally:
-        certs.cleanup()
 
 
 def test_tls_broken_key_fails_closed():
     """Keys that cannot be loaded: 454 to STARTTLS (advertised, as Postfix
     does); "may" goes on in clear text, "encrypt" accepts no mail."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         missing = os.path.join(certs.dir, "missing.pem")
         for level, mail_code in (("may", 250), ("encrypt", 530)):
             params = tls_params(certs, smtpd_tls_security_level=level, smtpd_tls_key_file=missing)
@@ -255,35 +247,24 @@ def test_tls_broken_key_fails_closed():
                 inst.wait_log(r'warning: cannot get RSA private key from file "%s": '
                               r'disabling TLS support' % re.escape(missing))
                 inst.wait_log(r"warning: TLS library problem: ")
-    finally:
-        certs.cleanup()
 
 
 def test_tls_level_none_and_no_certs():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tlsnone", main=tls_params(certs, smtpd_tls_security_level="none")) as inst:
             inst.start()
             code, lines = ehlo_keywords(inst)
             assert "STARTTLS" not in lines
-            s = inst.smtp()
-            assert s.docmd("STARTTLS") == (502, b"5.5.1 Error: command not implemented")
-            s.quit()
+            assert starttls_reply(inst) == (502, b"5.5.1 Error: command not implemented")
         with Instance("tlsnocert", main={"smtpd_tls_security_level": "may"}) as inst:
             inst.start()
-            s = inst.smtp()
-            s.ehlo("client.example")
-            assert s.docmd("STARTTLS")[0] == 454
-            s.quit()
+            assert starttls_reply(inst)[0] == 454
             inst.wait_log(r"warning: No server certs available\. TLS won't be enabled")
-    finally:
-        certs.cleanup()
 
 
 def test_tls_handshake_timeout():
     """smtpd_starttls_timeout bounds the handshake."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tlstmo", main=tls_params(certs, smtpd_starttls_timeout="2s")) as inst:
             inst.start()
             sess = Session(inst.port)
@@ -296,15 +277,27 @@ def test_tls_handshake_timeout():
             inst.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]: Connection timed out")
             inst.wait_log(r"lost connection after STARTTLS from unknown\[127\.0\.0\.1\]")
             inst.wait_log(r"disconnect from unknown\[127\.0\.0\.1\] starttls=0/1 commands=0/1")
-    finally:
-        certs.cleanup()
+
+
+def test_tls_smtpd_timeout_inside_tls():
+    """smtpd_timeout still bounds reads once TLS is on; the 421 goes out in TLS."""
+    with Certs() as certs:
+        with Instance("tlsidle", main=tls_params(certs, smtpd_timeout="2s")) as inst:
+            inst.start()
+            s = inst.smtp()
+            s.ehlo("client.example")
+            s.starttls(context=client_context(certs.rsa_cert))
+            t0 = time.time()
+            assert s.getreply() == (421, b"4.4.2 mail.example.test Error: timeout exceeded")
+            assert time.time() - t0 < 15
+            s.close()
+            inst.wait_log(r"timeout after STARTTLS from unknown\[127\.0\.0\.1\]")
 
 
 def test_tls_protocols_and_ciphers():
     """smtpd_tls_protocols / _mandatory_protocols and smtpd_tls_exclude_ciphers
     reach OpenSSL; a TLS 1.2 session is logged without key-exchange details."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         params = tls_params(certs, smtpd_tls_protocols="!SSLv2, !SSLv3, !TLSv1.3",
                             smtpd_tls_exclude_ciphers="AESGCM", smtpd_tls_loglevel="1")
         with Instance("tlsproto", main=params) as inst:
@@ -326,37 +319,23 @@ def test_tls_protocols_and_ciphers():
             assert "Protocol  : TLSv1.3" in out, out
         with Instance("tlsbadproto", main=tls_params(certs, smtpd_tls_protocols="TLSv9")) as inst:
             inst.start()
-            s = inst.smtp()
-            s.ehlo("client.example")
-            assert s.docmd("STARTTLS")[0] == 454
-            s.quit()
+            assert starttls_reply(inst)[0] == 454
             inst.wait_log(r'warning: Invalid TLS protocol list "TLSv9": disabling TLS support')
-    finally:
-        certs.cleanup()
 
 
 def test_tls_chain_files():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         chain = os.path.join(certs.dir, "chain.pem")
         with open(chain, "w") as f:
             for path in (certs.ec_key, certs.ec_cert, certs.rsa_key, certs.rsa_cert):
                 f.write(open(path).read())
         params = tls_params(certs, smtpd_tls_cert_file="", smtpd_tls_key_file="",
                             smtpd_tls_chain_files=chain)
-        with Instance("tlschain", main=params) as inst:
-            inst.start()
-            out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "ECDSA+SHA256")
-            assert "subject=CN = ec.example.test" in out, out
-            out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "RSA-PSS+SHA256")
-            assert "subject=CN = rsa.example.test" in out, out
-    finally:
-        certs.cleanup()
+        assert_certificate_by_sigalgs("tlschain", params)
 
 
 def test_tls_swaks():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tlsswaks", main=tls_params(certs, smtpd_tls_received_header="yes")) as inst:
             inst.start()
             p = run(["swaks", "--tls", "--server", "127.0.0.1", "--port", str(inst.port),
@@ -367,8 +346,6 @@ def test_tls_swaks():
             box = inst.wait_mbox(USER, "Subject: swaks tls")
             assert re.search(r"Received: from swaks\.example .*\n\t\(using TLSv1\.3 with cipher",
                              box), box
-    finally:
-        certs.cleanup()
 
 
 DEBIAN_MAIN_CF_TLS = """
@@ -386,8 +363,7 @@ smtp_tls_session_cache_database = btree:${data_directory}/smtp_scache
 def test_tls_debian_snakeoil_key_read_before_privilege_drop():
     """Debian's postinst lines with a snakeoil-like pair: the key is mode 0640
     root:ssl-cert, which mail_owner cannot read, so smtpd must read it as root."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         gid = grp.getgrnam("ssl-cert").gr_gid
         assert "postfix" not in grp.getgrnam("ssl-cert").gr_mem
         private = os.path.join(certs.dir, "private")
@@ -414,13 +390,11 @@ def test_tls_debian_snakeoil_key_read_before_privilege_drop():
             pids = run(["pgrep", "-u", "postfix", "-x", "smtpd"]).stdout.split()
             assert pids, "no smtpd running as postfix"
             assert "cannot get" not in inst.log()
-    finally:
-        certs.cleanup()
 
 
-def submission_master_cf(drop_sasl):
-    """conf/master.cf with the submission and submissions blocks uncommented
-    as they ship, on free ports."""
+def use_submission_master_cf(inst, drop_sasl):
+    """Give inst conf/master.cf with the submission and submissions blocks
+    uncommented as they ship, on free ports; returns the ports."""
     with open(os.path.join(REPO, "conf/master.cf")) as f:
         text = f.read()
     ports = {"submission": free_port(), "submissions": free_port()}
@@ -438,25 +412,23 @@ def submission_master_cf(drop_sasl):
         if block and line.startswith("#     "):
             continue                      # comment lines inside the block stay comments
         block = None
-        out.append(line)
-    return "\n".join(out) + "\n", ports
+        out.append(re.sub(r"^smtp\s+inet\s.*$", "%d inet n - n - - smtpd" % inst.port, line))
+    with open(os.path.join(inst.conf, "master.cf"), "w") as f:
+        f.write("\n".join(out) + "\n")
+    inst.start()
+    wait_for(lambda: port_open(ports["submissions"]), 20)
+    return ports
 
 
 def test_tls_submission_blocks_as_shipped():
     """Uncommented as shipped, the blocks start (with the tlsmgr line), and
     with SASL not implemented yet both refuse to serve (fail closed): on
     465 the refusal comes inside TLS."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with open(os.path.join(REPO, "conf/master.cf")) as f:
             assert re.search(r"(?m)^tlsmgr\s+unix\s", f.read())
         with Instance("tlssub", main=tls_params(certs)) as inst:
-            text, ports = submission_master_cf(drop_sasl=False)
-            with open(os.path.join(inst.conf, "master.cf"), "w") as f:
-                f.write(text.replace("smtp      inet  n       -       n       -       -       smtpd",
-                                     "%d inet n - n - - smtpd" % inst.port, 1))
-            inst.start()
-            wait_for(lambda: port_open(ports["submissions"]), 20)
+            ports = use_submission_master_cf(inst, drop_sasl=False)
             # the client waits for the greeting (no QUIT in flight when smtpd exits)
             out = s_client(ports["submissions"], "-CAfile", certs.rsa_cert, data=b"")
             assert "subject=CN = rsa.example.test" in out, out
@@ -464,22 +436,14 @@ def test_tls_submission_blocks_as_shipped():
             sess = Session(ports["submission"])
             assert sess.line() == "421 4.3.5 Server configuration problem"
             inst.wait_log(r"fatal: parameter smtpd_sasl_auth_enable = yes needs SASL")
-    finally:
-        certs.cleanup()
 
 
 def test_tls_submission_blocks_work():
     """The blocks without the SASL line: 587 needs STARTTLS, 465 speaks TLS
     from the first byte and shows the configured certificate."""
-    certs = Certs()
-    try:
+    with Certs() as certs:
         with Instance("tlssub2", main=tls_params(certs)) as inst:
-            text, ports = submission_master_cf(drop_sasl=True)
-            with open(os.path.join(inst.conf, "master.cf"), "w") as f:
-                f.write(text.replace("smtp      inet  n       -       n       -       -       smtpd",
-                                     "%d inet n - n - - smtpd" % inst.port, 1))
-            inst.start()
-            wait_for(lambda: port_open(ports["submissions"]), 20)
+            ports = use_submission_master_cf(inst, drop_sasl=True)
             # 587: encrypt
             s = smtplib.SMTP("127.0.0.1", ports["submission"], timeout=30)
             code, text = s.ehlo("mua.example")
@@ -504,13 +468,10 @@ def test_tls_submission_blocks_work():
             assert s.docmd("STARTTLS") == (554, b"5.5.1 Error: TLS already active")
             s.quit()
             inst.wait_log(r"postfix/submissions/smtpd\[\d+\]: connect from")
-    finally:
-        certs.cleanup()
 
 
 def test_tls_wrappermode_without_keys_drops_client():
-    certs = Certs()
-    try:
+    with Certs() as certs:
         port = free_port()
         extra = ("127.0.0.1:%d inet n - n - - smtpd -o smtpd_tls_wrappermode=yes "
                  "-o smtpd_tls_key_file=%s/missing.pem\n" % (port, certs.dir))
@@ -522,5 +483,3 @@ def test_tls_wrappermode_without_keys_drops_client():
             inst.wait_log(r"warning: Wrapper-mode request dropped from unknown\[127\.0\.0\.1\] "
                           r"for service 127\.0\.0\.1:%d\. TLS context initialization failed\. "
                           r"For details see earlier warnings in your logs\." % port)
-    finally:
-        certs.cleanup()
