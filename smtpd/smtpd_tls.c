@@ -135,7 +135,7 @@ smtpd_tls_parse_level(void)
                      "using \"encrypt\"", level);
             return SMTPD_TLS_ENCRYPT;
         }
-    msg_fatal("invalid smtpd_tls_security_level value: \"%s\"", level);
+    msg_fatal("Invalid TLS level \"%s\"", level);
 }
 
 /* The OpenSSL cipher list for a grade, with exclusions; NULL: bad grade. */

@@ -143,13 +143,16 @@ def test_tls_ecdsa_certificate_openssl_s_client():
 
 
 def assert_certificate_by_sigalgs(name, params):
-    """An instance with an RSA and an ECDSA pair sends the one the client asks for."""
+    """An instance with an RSA and an ECDSA pair sends the one the client asks
+    for; returns its log."""
     with Instance(name, main=params) as inst:
         inst.start()
         out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "ECDSA+SHA256")
         assert "subject=CN = ec.example.test" in out, out
         out = s_client(inst.port, "-starttls", "smtp", "-sigalgs", "RSA-PSS+SHA256")
         assert "subject=CN = rsa.example.test" in out, out
+        inst.stop()
+        return inst.log()
 
 
 def test_tls_rsa_and_ecdsa_both_offered():
@@ -216,8 +219,9 @@ def test_tls_encrypt_requires_starttls():
             assert "TLS connection established" not in inst.log()
 
 
-def test_tls_legacy_enforce_tls():
-    """smtpd_enforce_tls = yes without smtpd_tls_security_level is "encrypt"."""
+def test_tls_legacy_enforce_tls_and_client_levels():
+    """smtpd_enforce_tls = yes without smtpd_tls_security_level is "encrypt";
+    so is "verify" (a client level)."""
     with Certs() as certs:
         params = tls_params(certs, smtpd_tls_security_level="", smtpd_enforce_tls="yes")
         with Instance("tlsleg", main=params) as inst:
@@ -227,6 +231,15 @@ def test_tls_legacy_enforce_tls():
             assert s.docmd("MAIL FROM:<a@example.test>")[0] == 530
             s.quit()
             assert "not implemented" not in inst.log()
+        # a client-only level acts as "encrypt", with Postfix's warning
+        with Instance("tlsverify", main=tls_params(certs, smtpd_tls_security_level="verify")) as inst:
+            inst.start()
+            s = inst.smtp()
+            s.ehlo("client.example")
+            assert s.docmd("MAIL FROM:<a@example.test>")[0] == 530
+            s.quit()
+            inst.wait_log(r'warning: smtpd_tls_security_level: unsupported TLS level "verify", '
+                          r'using "encrypt"')
 
 
 def test_tls_broken_key_fails_closed():
@@ -330,8 +343,11 @@ def test_tls_chain_files():
             for path in (certs.ec_key, certs.ec_cert, certs.rsa_key, certs.rsa_cert):
                 f.write(open(path).read())
         params = tls_params(certs, smtpd_tls_cert_file="", smtpd_tls_key_file="",
-                            smtpd_tls_chain_files=chain)
-        assert_certificate_by_sigalgs("tlschain", params)
+                            smtpd_tls_chain_files=chain, smtpd_tls_loglevel="2")
+        log = assert_certificate_by_sigalgs("tlschain", params)
+        # smtpd_tls_loglevel 2: the handshake states too
+        assert re.search(r"smtpd\[\d+\]: SSL_accept:SSLv3/TLS write server hello$", log, re.M), log
+        assert "Anonymous TLS connection established" in log
 
 
 def test_tls_swaks():
