@@ -163,6 +163,22 @@ def test_tls_rsa_and_ecdsa_both_offered():
         assert_certificate_by_sigalgs("tlsboth", params)
 
 
+def test_tls_session_ticket_resumption():
+    """OpenSSL's stateless tickets: a second connection to the same smtpd
+    process resumes the session (no tlsmgr, no shared cache)."""
+    with Certs() as certs:
+        port = free_port()
+        extra = "127.0.0.1:%d inet n - n - 1 smtpd\n" % port
+        with Instance("tlsresume", main=tls_params(certs), master_extra=extra) as inst:
+            inst.start()
+            wait_for(lambda: port_open(port), 20)
+            sess = os.path.join(certs.dir, "session.pem")
+            out = s_client(port, "-starttls", "smtp", "-sess_out", sess)
+            assert "New, TLSv1.3" in out and os.path.getsize(sess) > 0, out
+            out = s_client(port, "-starttls", "smtp", "-sess_in", sess)
+            assert "Reused, TLSv1.3" in out, out
+
+
 def test_tls_starttls_discards_pipelined_commands():
     """RFC 3207 / the STARTTLS command-injection class: "STARTTLS\\r\\nRSET\\r\\n"
     in one write; the RSET sent in clear text must not be answered inside TLS."""
