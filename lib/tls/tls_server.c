@@ -225,9 +225,10 @@ tls_load_chain_files(SSL_CTX *ctx, const char *files)
         }
         sk_X509_INFO_pop_free(infos, X509_INFO_free);
     }
-    if (ret == 0 && key != NULL && (ret = tls_use_pair(ctx, key, certs, files)) == 0)
-        pairs++;
-    else if (ret != 0 && key != NULL) {
+    if (key != NULL && ret == 0) {
+        if ((ret = tls_use_pair(ctx, key, certs, files)) == 0)
+            pairs++;
+    } else if (key != NULL) {
         EVP_PKEY_free(key);
         sk_X509_pop_free(certs, X509_free);
     }

@@ -3,6 +3,10 @@
  * a context that cannot be made from files that are missing.
  * (Handshakes are in tests/integration/test_tls.py, through smtpd.)
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "msg.h"
 #include "tls.h"
 #include "unit.h"
@@ -42,8 +46,40 @@ UNIT_TEST(test_missing_files_give_no_context)
     CHECK(tls_server_init(&init) == NULL);
 }
 
+/* A chain file whose key does not match its certificate: no context, no crash. */
+UNIT_TEST(test_mismatched_chain_file)
+{
+    char    dir[] = "/tmp/test_tls.XXXXXX";
+    char    cmd[1024], chain[256];
+    TLS_SERVER_INIT init = {
+        .cert_file = "", .key_file = "", .eccert_file = "", .eckey_file = "",
+        .dcert_file = "", .dkey_file = "", .chain_files = chain, .CAfile = "",
+        .CApath = "", .protocols = ">=TLSv1", .cipherlist = "DEFAULT",
+    };
+
+    msg_init("test_tls", MSG_NOSYSLOG);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(chain, sizeof(chain), "%s/chain.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl req -x509 -nodes -days 1 -subj /CN=a -newkey rsa:2048 "
+             "-keyout a.key -out a.pem 2>/dev/null && openssl req -x509 -nodes -days 1 "
+             "-subj /CN=b -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout b.key "
+             "-out b.pem 2>/dev/null && cat b.key a.pem a.key a.pem > chain.pem", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(tls_server_init(&init) == NULL);
+    snprintf(cmd, sizeof(cmd), "cd %s && cat a.key a.pem b.key a.pem > chain.pem", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(tls_server_init(&init) == NULL);
+    snprintf(cmd, sizeof(cmd), "cd %s && cat a.key a.pem b.key b.pem > chain.pem", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(tls_server_init(&init) != NULL);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 UNIT_TESTS {
     {"test_protocol_lists", test_protocol_lists},
     {"test_missing_files_give_no_context", test_missing_files_give_no_context},
+    {"test_mismatched_chain_file", test_mismatched_chain_file},
     UNIT_END
 };
