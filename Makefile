@@ -13,7 +13,7 @@ CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
-LDLIBS   += -ldb -lpcre2-8 -lresolv
+LDLIBS   += -ldb -lpcre2-8 -lresolv -lssl -lcrypto
 BIN      ?= bin
 OBJ      ?= build
 
@@ -29,15 +29,17 @@ PROGRAMS := $(foreach p,$(DAEMONS) $(COMMANDS),$(if $(wildcard $(p)/*.c),$(p)))
 #   util    memory, strings, streams, events, IPC, privileges (no mail, no main.cf)
 #   dict    the table interface and every table type
 #   dns     resolver helpers
+#   tls     OpenSSL: TLS sessions under a stream (no mail, no main.cf)
 #   global  main.cf/master.cf, parameters, logging set-up, queue files,
 #           addresses, clients of the internal services, daemon skeletons
-LAYERS     := util dict dns global
+LAYERS     := util dict dns tls global
 INC_util   := -Ilib/util
 INC_dict   := $(INC_util) -Ilib/dict
 INC_dns    := $(INC_util) -Ilib/dns
-INC_global := $(INC_util) -Ilib/dict -Ilib/dns -Ilib/global
+INC_tls    := $(INC_util) -Ilib/tls
+INC_global := $(INC_util) -Ilib/dict -Ilib/dns -Ilib/tls -Ilib/global
 INC_ALL    := $(INC_global)
-LAYER_A  := $(foreach l,global dns dict util,$(if $(wildcard lib/$(l)/*.c),$(OBJ)/lib$(l).a))
+LAYER_A  := $(foreach l,global tls dns dict util,$(if $(wildcard lib/$(l)/*.c),$(OBJ)/lib$(l).a))
 LIB_A    := $(LAYER_A)
 HEADERS  := $(wildcard lib/*/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
 

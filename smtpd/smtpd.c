@@ -8,14 +8,16 @@
  * The protocol is in smtpd_proto.c and the modules listed in smtpd.h.
  *
  * SECURITY: everything a client sends is untrusted; see smtpd.h for the
- * bounds. smtpd runs as mail_owner and never opens queue files itself.
+ * bounds. smtpd runs as mail_owner and never opens queue files itself;
+ * the TLS keys are read in pre_init, as root, before the privilege drop
+ * (Debian's snakeoil key is 0640 root:ssl-cert).
  *
  * DIAGNOSTICS: fatal at start with restriction lists that cannot stop
  * unauthorized relaying (smtpd_check_relay_safety). A parameter that
  * posthorn does not implement and whose absence would leave mail less
  * protected (param_guard.h) makes every client get "421 4.3.5 Server
  * configuration problem" and the process end with a fatal log line
- * naming the parameter.
+ * naming the parameter (inside TLS on a wrapper-mode port).
  */
 #include "msg.h"
 #include "param_guard.h"
@@ -30,14 +32,14 @@ smtpd_service(STREAM *client)
     SMTPD_STATE state;
 
     if (smtpd_refusal != NULL) {
-        (void) stream_puts(client, "421 4.3.5 Server configuration problem\r\n");
-        (void) stream_flush(client);
+        smtpd_tls_refuse(client, "421 4.3.5 Server configuration problem\r\n");
         msg_fatal("%s", smtpd_refusal);
     }
 
     smtpd_state_init(&state, client);
     smtpd_peer_init(&state);
     smtpd_proto_session(&state);
+    smtpd_tls_stop(&state);
     smtpd_state_free(&state);
 }
 
@@ -50,6 +52,7 @@ static void
 smtpd_pre_init(const char *service, ARGV *args)
 {
     smtpd_params_init();
+    smtpd_tls_init();                   /* keys: read as root (0640 root:ssl-cert) */
     smtpd_refusal = param_guard_refusal("smtpd");
     if (smtpd_refusal != NULL)
         return;

@@ -13,6 +13,7 @@
  *   smtpd_data.c     DATA and BDAT content: dot-unstuffing, bare newlines,
  *                    long lines into CONT records
  *   smtpd_space.c    free space in the queue file system at MAIL FROM
+ *   smtpd_tls.c      STARTTLS, wrapper mode, the TLS policy (lib/tls)
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
@@ -36,6 +37,7 @@
 #include "maps.h"
 #include "netmatch.h"
 #include "stream.h"
+#include "tls.h"
 #include "vstring.h"
 
 /* smtpd_forbid_bare_newline */
@@ -220,6 +222,7 @@ typedef struct SMTPD_STATE {
     int     anvil_active;       /* smtpd_anvil.c: the limits apply to this client */
     int     anvil_counted;      /* ... and anvil counted its connection */
     char    policy_instance[64];    /* smtpd_policy.c: this message's "instance", or "" */
+    TLS_SESS *tls;              /* smtpd_tls.c: NULL until STARTTLS (or wrapper mode) */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -324,6 +327,17 @@ void    smtpd_data_bdat_free(SMTPD_BDAT_IN *bin);
 int     smtpd_data_bdat_feed(SMTPD_BDAT_IN *bin, const char *data, size_t len,
                              SMTPD_LINE_FN fn, void *ctx);
 int     smtpd_data_bdat_finish(SMTPD_BDAT_IN *bin, SMTPD_LINE_FN fn, void *ctx);
+
+/* smtpd_tls.c (see there) */
+void    smtpd_tls_init(void);
+int     smtpd_tls_offer(const SMTPD_STATE *state);
+int     smtpd_tls_auth_allowed(const SMTPD_STATE *state);
+int     smtpd_tls_required(SMTPD_STATE *state, int stat);       /* -1: replied 530 */
+int     smtpd_tls_starttls(SMTPD_STATE *state, int argc, char **argv);
+int     smtpd_tls_wrapper(SMTPD_STATE *state);                  /* -1: session over */
+void    smtpd_tls_refuse(STREAM *client, const char *reply);
+void    smtpd_tls_received(const SMTPD_STATE *state, ARGV *lines);
+void    smtpd_tls_stop(SMTPD_STATE *state);
 
 /* smtpd_data.c: the DATA and BDAT commands */
 int     smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv);

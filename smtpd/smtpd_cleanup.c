@@ -153,18 +153,19 @@ smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
                       state->name, state->rfc_addr);
     argv_add(lines, line);
     mem_free(line);
+    smtpd_tls_received(state, lines);   /* smtpd_tls_received_header */
     if (state->rcpt_count == 1 && state->recipient) {
         VSTRING *q = vstring_alloc(ADDRESS_MAX * 2 + 2);
         address_quote(q, state->recipient);
-        line = mem_printf("\tby %s (%s) with %s id %s", myhostname, mail_name,
-                          state->protocol, state->queue_id);
+        line = mem_printf("\tby %s (%s) with %s%s id %s", myhostname, mail_name,
+                          state->protocol, state->tls ? "S" : "", state->queue_id);
         argv_add(lines, line);
         mem_free(line);
         line = mem_printf("\tfor <%s>; %s", STR(q), date);
         vstring_free(q);
     } else {
-        line = mem_printf("\tby %s (%s) with %s id %s;", myhostname, mail_name,
-                          state->protocol, state->queue_id);
+        line = mem_printf("\tby %s (%s) with %s%s id %s;", myhostname, mail_name,
+                          state->protocol, state->tls ? "S" : "", state->queue_id);
         argv_add(lines, line);
         mem_free(line);
         line = mem_printf("\t%s", date);

@@ -14,7 +14,8 @@
  * (reset when a message is queued); idle time by smtpd_timeout. The
  * HELO/EHLO name is stored printable (non-printable bytes as '?').
  * HTTP-like commands (CONNECT, GET, POST, "Header:") end the session at
- * once.
+ * once. STARTTLS and the "encrypt" policy are in smtpd_tls.c; a
+ * wrapper-mode (SMTPS) handshake comes before the greeting.
  *
  * DIAGNOSTICS: none fatal; a non-SMTP command (an HTTP or mail header
  * line) is a warning naming the client, and the session ends as Postfix's
@@ -147,6 +148,8 @@ smtpd_proto_ehlo(SMTPD_STATE *state, int argc, char **argv)
     if (!var_disable_vrfy_cmd)
         smtpd_proto_ehlo_add(lines, "vrfy", "250 VRFY");
     smtpd_proto_ehlo_add(lines, "etrn", "250 ETRN");
+    if (smtpd_tls_offer(state))
+        smtpd_proto_ehlo_add(lines, "starttls", "250 STARTTLS");
     smtpd_proto_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
     smtpd_proto_ehlo_add(lines, "8bitmime", "250 8BITMIME");
     smtpd_proto_ehlo_add(lines, "dsn", "250 DSN");
@@ -374,6 +377,7 @@ smtpd_proto_quit(SMTPD_STATE *state, int argc, char **argv)
 static const SMTPD_CMD smtpd_cmd_table[] = {
     {"HELO", SMTPD_CMD_HELO, smtpd_proto_check_helo, smtpd_proto_helo, 0},
     {"EHLO", SMTPD_CMD_EHLO, smtpd_proto_check_helo, smtpd_proto_ehlo, 0},
+    {"STARTTLS", SMTPD_CMD_STARTTLS, NULL, smtpd_tls_starttls, 0},
     {"MAIL", SMTPD_CMD_MAIL, smtpd_proto_check_mail, smtpd_proto_mail, 0},
     {"RCPT", SMTPD_CMD_RCPT, smtpd_proto_check_rcpt, smtpd_proto_rcpt, 0},
     {"DATA", SMTPD_CMD_DATA, NULL, smtpd_data_cmd, 0},
@@ -449,6 +453,11 @@ smtpd_proto_dispatch(SMTPD_STATE *state)
         argv_free(args);
         return;
     }
+    if (smtpd_tls_required(state, cmd->stat) != 0) {                    /* 530 */
+        state->stat_total[cmd->stat]++;
+        argv_free(args);
+        return;
+    }
     state->where = cmd->name;
     /* smtpd_junk_command_limit: past it, every junk command is an error,
      * so a client cannot keep a session open with NOOPs for ever */
@@ -474,7 +483,8 @@ smtpd_proto_session(SMTPD_STATE *state)
     stream_set_timeout(state->client, (int) var_smtpd_tmout);
     msg_info("connect from %s", state->namaddr);
     VSTRING *reply = vstring_alloc(1024);
-    if (smtpd_anvil_connect(state, reply) != 0                  /* anvil: 421, quit */
+    if (smtpd_tls_wrapper(state) != 0) {                        /* SMTPS: no TLS, no session */
+    } else if (smtpd_anvil_connect(state, reply) != 0           /* anvil: 421, quit */
         || smtpd_check_connect(state, reply) != 0)              /* restrictions */
         smtpd_chat_reply(state, "%s", STR(reply));
     else

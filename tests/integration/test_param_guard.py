@@ -14,12 +14,12 @@ from test_smtp import submit
 def test_unimplemented_parameter_warns_at_start_and_check():
     extra = "2526 inet n - n - - smtpd -o smtpd_client_port_logging=yes\n"
     with Instance("unimpl", main={"smtp_generic_maps": "hash:/nonexistent/generic",
-                                  "smtpd_tls_security_level": "may"},
+                                  "smtp_tls_security_level": "may"},
                   master_extra=extra) as inst:
         main_cf = "%s/main.cf" % inst.conf
         want = ["warning: %s: parameter smtp_generic_maps is not implemented by posthorn; "
                 "ignored" % main_cf,
-                "warning: %s: parameter smtpd_tls_security_level is not implemented by "
+                "warning: %s: parameter smtp_tls_security_level is not implemented by "
                 "posthorn; ignored" % main_cf]
         p = inst.cmd("postfix", "check")
         assert p.returncode == 0, p
@@ -64,24 +64,25 @@ def first_reply(port):
         s.close()
 
 
-def test_required_tls_refuses_smtp_service():
-    with Instance("guard-smtpd", main=dict(QUICK, smtpd_tls_security_level="encrypt")) as inst:
+def test_required_client_certificates_refuse_smtp_service():
+    with Instance("guard-smtpd", main=dict(QUICK, smtpd_tls_req_ccert="yes")) as inst:
         p = start_refusing(inst)
-        assert "parameter smtpd_tls_security_level = encrypt needs TLS" in p.stderr, p.stderr
+        assert "parameter smtpd_tls_req_ccert = yes needs TLS client certificates" in p.stderr, \
+            p.stderr
         assert first_reply(inst.port) == ["421 4.3.5 Server configuration problem"]
-        inst.wait_log(r"postfix/smtpd\[\d+\]: fatal: parameter smtpd_tls_security_level = "
-                      r"encrypt needs TLS, which posthorn does not implement; refusing to "
-                      r"work without it")
+        inst.wait_log(r"postfix/smtpd\[\d+\]: fatal: parameter smtpd_tls_req_ccert = "
+                      r"yes needs TLS client certificates, which posthorn does not implement; "
+                      r"refusing to work without it")
 
 
-def test_submission_port_with_required_tls_refuses_only_itself():
+def test_submission_port_with_required_sasl_refuses_only_itself():
     port = free_port()
     extra = ("%d inet n - n - - smtpd -o smtpd_tls_security_level=encrypt "
              "-o smtpd_sasl_auth_enable=yes\n" % port)
     with Instance("guard-sub", main=QUICK, master_extra=extra) as inst:
         inst.start()                    # probes port 25 only
         assert first_reply(port) == ["421 4.3.5 Server configuration problem"]
-        inst.wait_log(r"fatal: parameter smtpd_tls_security_level = encrypt needs TLS")
+        inst.wait_log(r"fatal: parameter smtpd_sasl_auth_enable = yes needs SASL")
         # port 25's smtpd is not affected
         s = Session(inst.port)
         assert s.reply()[0].startswith("220 ")

@@ -38,9 +38,10 @@ UNIT_TEST(test_guard_table_is_current)
 UNIT_TEST(test_engaging_values)
 {
     setup("");
-    CHECK(param_guard_engaged("smtpd_tls_security_level", "encrypt") != NULL);
-    CHECK(param_guard_engaged("smtpd_tls_security_level", "may") == NULL);
-    CHECK(param_guard_engaged("smtpd_tls_security_level", "") == NULL);
+    /* smtpd implements TLS: its levels no longer refuse */
+    CHECK(param_guard_engaged("smtpd_tls_security_level", "encrypt") == NULL);
+    CHECK(param_guard_engaged("smtpd_tls_req_ccert", "yes") != NULL);
+    CHECK(param_guard_engaged("smtpd_tls_req_ccert", "no") == NULL);
     CHECK(param_guard_engaged("smtp_tls_security_level", "dane-only") != NULL);
     CHECK(param_guard_engaged("smtp_tls_security_level", "none") == NULL);
     CHECK(param_guard_engaged("smtpd_sasl_auth_enable", "yes") != NULL);
@@ -63,9 +64,9 @@ UNIT_TEST(test_refusal_per_program)
     CHECK(why != NULL && strstr(why, "smtp_tls_security_level = verify needs TLS") != NULL);
     mem_free(why);
     /* a master.cf -o override engages it for that service only */
-    config_override("smtpd_tls_security_level", "encrypt");
+    config_override("smtpd_tls_req_ccert", "yes");
     why = param_guard_refusal("smtpd");
-    CHECK(why != NULL && strstr(why, "smtpd_tls_security_level = encrypt") != NULL);
+    CHECK(why != NULL && strstr(why, "smtpd_tls_req_ccert = yes") != NULL);
     mem_free(why);
 }
 

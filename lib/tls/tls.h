@@ -1,0 +1,89 @@
+/*
+ * tls.h - server-side TLS with OpenSSL 3, as a layer under STREAM.
+ *
+ * The generic TLS code: no mail knowledge and no main.cf. A program
+ * (smtpd) reads its parameters, fills a TLS_SERVER_INIT and calls
+ * tls_server_init() once at start-up, as root (so that a key file
+ * readable only by root or group ssl-cert can be read before the
+ * privilege drop). Per connection, tls_server_start() runs the handshake
+ * on a STREAM and switches the stream's I/O to TLS (stream_set_io), so
+ * protocol code keeps reading and writing the same STREAM.
+ *
+ *   tls_server_init()     certificates and keys (RSA, ECDSA, DSA, or
+ *                         "chain files"), CA data, protocols, ciphers;
+ *                         NULL after logging warnings when TLS cannot work
+ *   tls_server_start()    discard input buffered before the handshake,
+ *                         handshake with a time limit; NULL on failure
+ *                         (logged as "SSL_accept error from ...")
+ *   tls_sess_summary()    "TLSv1.3 with cipher X (256/256 bits)"
+ *   tls_sess_details()    "key-exchange X25519 server-signature RSA-PSS
+ *                         (2048 bits) server-digest SHA256", or "" when
+ *                         the library does not report it (TLS 1.2)
+ *   tls_sess_stop()       close_notify, restore plain I/O, free
+ *   tls_protocol_mask()   parse a Postfix-style protocol list
+ *                         (">=TLSv1", "!SSLv2, !SSLv3", "TLSv1.2 TLSv1.3")
+ *
+ * SECURITY: the handshake reads network bytes through OpenSSL only. Bytes
+ * the client sent before the handshake (pipelined after STARTTLS) are
+ * discarded, never read as commands inside the TLS session (RFC 3207,
+ * the STARTTLS command-injection class). The handshake and every TLS
+ * read or write wait through stream_poll(), so the stream's timeouts and
+ * deadline bound them; the descriptor is put in non-blocking mode.
+ *
+ * DIAGNOSTICS: warnings "cannot get RSA certificate from file ...",
+ * "No server certs available. TLS won't be enabled", "Invalid TLS
+ * protocol list ...", and "TLS library problem: ..." for each queued
+ * OpenSSL error, as Postfix logs them.
+ */
+#ifndef POSTHORN_TLS_H
+#define POSTHORN_TLS_H
+
+#include "stream.h"
+#include "vstring.h"
+
+typedef struct TLS_SERVER_INIT {
+    const char *cert_file;      /* RSA (or any) certificate, with its chain */
+    const char *key_file;
+    const char *eccert_file;    /* ECDSA */
+    const char *eckey_file;
+    const char *dcert_file;     /* DSA */
+    const char *dkey_file;
+    const char *chain_files;    /* when set, replaces the six above */
+    const char *CAfile;
+    const char *CApath;
+    const char *protocols;      /* Postfix syntax, see tls_protocol_mask() */
+    const char *cipherlist;     /* an OpenSSL cipher string */
+    int     loglevel;           /* 2: log handshake states */
+} TLS_SERVER_INIT;
+
+typedef struct TLS_SERVER_CTX TLS_SERVER_CTX;
+typedef struct TLS_SESS TLS_SESS;
+
+TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_INIT *init);
+
+/*
+ * Handshake on stream, each wait bounded by the stream's timeout and
+ * deadline (the caller sets them, e.g. to smtpd_starttls_timeout). peer
+ * names the client in log lines ("host[addr]").
+ */
+TLS_SESS *tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer);
+void    tls_sess_summary(const TLS_SESS *sess, VSTRING *out);
+void    tls_sess_details(const TLS_SESS *sess, VSTRING *out);
+void    tls_sess_stop(TLS_SESS *sess);
+
+/* Protocol bits for tls_protocol_mask(). */
+#define TLS_PROTO_SSLv2   (1 << 0)
+#define TLS_PROTO_SSLv3   (1 << 1)
+#define TLS_PROTO_TLSv1   (1 << 2)
+#define TLS_PROTO_TLSv1_1 (1 << 3)
+#define TLS_PROTO_TLSv1_2 (1 << 4)
+#define TLS_PROTO_TLSv1_3 (1 << 5)
+#define TLS_PROTO_ALL     ((1 << 6) - 1)
+
+/* The enabled protocols, or -1 for a bad list (an unknown name or none left). */
+int     tls_protocol_mask(const char *list);
+
+/* Log the queued OpenSSL errors as "warning: TLS library problem: ...". */
+void    tls_print_errors(void);
+
+#endif

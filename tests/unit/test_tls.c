@@ -1,0 +1,85 @@
+/*
+ * test_tls.c - unit tests for lib/tls: Postfix-style protocol lists, and
+ * a context that cannot be made from files that are missing.
+ * (Handshakes are in tests/integration/test_tls.py, through smtpd.)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "tls.h"
+#include "unit.h"
+
+#define TLS12_UP (TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3)
+
+UNIT_TEST(test_protocol_lists)
+{
+    msg_init("test_tls", MSG_NOSYSLOG);
+    CHECK_INT(tls_protocol_mask(">=TLSv1"), TLS_PROTO_TLSv1 | TLS_PROTO_TLSv1_1 | TLS12_UP);
+    CHECK_INT(tls_protocol_mask(">=TLSv1.2"), TLS12_UP);
+    CHECK_INT(tls_protocol_mask("<=TLSv1.2, >=TLSv1.2"), TLS_PROTO_TLSv1_2);
+    CHECK_INT(tls_protocol_mask("!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"), TLS12_UP);
+    CHECK_INT(tls_protocol_mask("!SSLv2:!SSLv3:!TLSv1.3"),
+              TLS_PROTO_TLSv1 | TLS_PROTO_TLSv1_1 | TLS_PROTO_TLSv1_2);
+    CHECK_INT(tls_protocol_mask("TLSv1.2 TLSv1.3"), TLS12_UP);
+    CHECK_INT(tls_protocol_mask("tlsv1.3"), TLS_PROTO_TLSv1_3);
+    CHECK_INT(tls_protocol_mask(""), TLS_PROTO_ALL & ~TLS_PROTO_SSLv2);
+    CHECK_INT(tls_protocol_mask("TLSv9"), -1);          /* unknown name */
+    CHECK_INT(tls_protocol_mask("SSLv2"), -1);          /* nothing left */
+    CHECK_INT(tls_protocol_mask(">=TLSv1.3, !TLSv1.3"), -1);
+}
+
+UNIT_TEST(test_missing_files_give_no_context)
+{
+    TLS_SERVER_INIT init = {
+        .cert_file = "/nonexistent/cert.pem", .key_file = "", .eccert_file = "",
+        .eckey_file = "", .dcert_file = "", .dkey_file = "", .chain_files = "",
+        .CAfile = "", .CApath = "", .protocols = ">=TLSv1", .cipherlist = "DEFAULT",
+    };
+
+    msg_init("test_tls", MSG_NOSYSLOG);
+    CHECK(tls_server_init(&init) == NULL);
+    init.cert_file = "";
+    CHECK(tls_server_init(&init) == NULL);              /* no certificates at all */
+    init.protocols = "TLSv9";
+    CHECK(tls_server_init(&init) == NULL);
+}
+
+/* A chain file whose key does not match its certificate: no context, no crash. */
+UNIT_TEST(test_mismatched_chain_file)
+{
+    char    dir[] = "/tmp/test_tls.XXXXXX";
+    char    cmd[1024], chain[256];
+    TLS_SERVER_INIT init = {
+        .cert_file = "", .key_file = "", .eccert_file = "", .eckey_file = "",
+        .dcert_file = "", .dkey_file = "", .chain_files = chain, .CAfile = "",
+        .CApath = "", .protocols = ">=TLSv1", .cipherlist = "DEFAULT",
+    };
+
+    msg_init("test_tls", MSG_NOSYSLOG);
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(chain, sizeof(chain), "%s/chain.pem", dir);
+    snprintf(cmd, sizeof(cmd),
+             "cd %s && openssl req -x509 -nodes -days 1 -subj /CN=a -newkey rsa:2048 "
+             "-keyout a.key -out a.pem 2>/dev/null && openssl req -x509 -nodes -days 1 "
+             "-subj /CN=b -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -keyout b.key "
+             "-out b.pem 2>/dev/null && cat b.key a.pem a.key a.pem > chain.pem", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(tls_server_init(&init) == NULL);
+    snprintf(cmd, sizeof(cmd), "cd %s && cat a.key a.pem b.key a.pem > chain.pem", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(tls_server_init(&init) == NULL);
+    snprintf(cmd, sizeof(cmd), "cd %s && cat a.key a.pem b.key b.pem > chain.pem", dir);
+    CHECK(system(cmd) == 0);
+    CHECK(tls_server_init(&init) != NULL);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+UNIT_TESTS {
+    {"test_protocol_lists", test_protocol_lists},
+    {"test_missing_files_give_no_context", test_missing_files_give_no_context},
+    {"test_mismatched_chain_file", test_mismatched_chain_file},
+    UNIT_END
+};
