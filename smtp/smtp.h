@@ -149,12 +149,14 @@ int     smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_
 /*
  * Message body writer: turns queue file lines into SMTP DATA: CRLF line
  * ends, a '.' doubled at the start of a line, lines longer than limit
- * (0 = none) broken with CRLF. out receives the bytes.
+ * (0 = none) broken with CRLF SPACE as Postfix does (folded is then set,
+ * for the "breaking line" log line). out receives the bytes.
  */
 typedef struct SMTP_BODY {
     int     bol;                    /* at the beginning of an output line */
     long    col;                    /* bytes on the current output line */
     long    limit;
+    int     folded;                 /* a line was broken */
     int   (*write)(void *ctx, const char *data, size_t len);
     void   *ctx;
 } SMTP_BODY;

@@ -447,6 +447,9 @@ smtp_txn_content(SMTP_TXN *t)
         smtp_lost(t->sess, t->why, "sending message body");
         return -1;
     }
+    if (body.folded)                    /* once per message, as Postfix */
+        msg_info("%s: breaking line > %ld bytes with <CR><LF>SPACE",
+                 t->st->req->queue_id, body.limit);
     return 0;
 }
 
