@@ -175,6 +175,7 @@ smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_limit)
         {"STARTTLS", SMTP_FEATURE_STARTTLS},
         {"AUTH", SMTP_FEATURE_AUTH},
         {"ENHANCEDSTATUSCODES", SMTP_FEATURE_ENHANCED},
+        {"XFORWARD", SMTP_FEATURE_XFORWARD},
     };
     int     features = SMTP_FEATURE_ESMTP;
     size_t  i, k, len;

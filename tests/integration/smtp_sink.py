@@ -28,7 +28,9 @@ class SmtpSink:
     rcpt_reply(addr) -> reply line for RCPT TO; dot_replies(rcpts) -> the
     reply lines after the final dot (one for SMTP, one per recipient for
     LMTP). Transactions are dicts: helo, mail, rcpts, data (raw bytes as
-    received, dot-stuffed, CRLF) and body (un-stuffed). conns has one list
+    received, dot-stuffed, CRLF), body (un-stuffed) and xforward (the
+    XFORWARD command lines since the last transaction; accepted with 250
+    when the EHLO keywords include XFORWARD). conns has one list
     per connection: the command verbs received, then "<closed>" when the
     session ended. drop_connections() cuts every open session (as a
     server restart would).
@@ -100,6 +102,7 @@ class SmtpSink:
         if not self.greeting.startswith("2"):
             return
         t = None
+        xforward = []
         while True:
             line = rfile.readline(65536)
             if not line:
@@ -114,8 +117,12 @@ class SmtpSink:
             elif verb == "HELO":
                 send("250 sink.test")
                 helo = cmd
+            elif verb == "XFOR" and any(k.startswith("XFORWARD") for k in self.ehlo):
+                xforward.append(cmd)
+                send("250 2.0.0 Ok")
             elif verb == "MAIL":
-                t = {"helo": helo, "mail": cmd, "rcpts": [], "accepted": []}
+                t = {"helo": helo, "mail": cmd, "rcpts": [], "accepted": [], "xforward": xforward}
+                xforward = []
                 send("250 2.1.0 Ok")
             elif verb == "RCPT":
                 addr = re.search(r"<([^>]*)>", cmd).group(1)

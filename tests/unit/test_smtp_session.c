@@ -22,6 +22,7 @@
 #include "../../smtp/smtp_param.c"
 #include "../../smtp/smtp_connect.c"
 #include "../../smtp/smtp_proto.c"
+#include "../../smtp/smtp_xforward.c"
 #include "../../smtp/smtp_service.c"
 #include "config.h"
 #include "record.h"
