@@ -7,8 +7,11 @@
  *
  *   smtpd_cleanup_open()      connect to public/cleanup at the first
  *                             accepted recipient, get the queue id, log
- *                             "ID: client=host[addr]", send flags and the
- *                             envelope head (TIME, ATTR..., FROM)
+ *                             "ID: client=host[addr]" (with orig_queue_id=
+ *                             and orig_client= after XFORWARD), send flags
+ *                             and the envelope head (TIME, ATTR..., FROM;
+ *                             the ATTRs with Postfix's names: log_* for
+ *                             the client that logging and XFORWARD use)
  *   smtpd_cleanup_rcpt()      [DSN_ORCPT] [DSN_NOTIFY] ORCP RCPT
  *   smtpd_cleanup_begin_content()  [DSN_ENVID] [DSN_RET] MESG, Received:
  *   smtpd_cleanup_line()      one NORM/CONT content record

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 
-from posthorn import Instance, free_port, wait_for
+from posthorn import Instance, Session, free_port, wait_for
 
 QID_RX = r"queued as ([0-9A-F]+)"
 FILTER_HEADER = "X-Test-Filter: scanned"
@@ -412,6 +412,68 @@ def test_amavisd_new():
                   r"250 2\.0\.0 Ok: queued as ([0-9A-F]+)\)" % (qid, fport, rport))
             new_id = inst.wait_log(rx).group(1)
             inst.wait_log(r"%s: to=<phedison@example\.test>, relay=local, .*status=sent" % new_id)
+    finally:
+        if amavis is not None and amavis.poll() is None:
+            amavis.terminate()
+            amavis.wait(30)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_amavisd_new_xforward():
+    """XFORWARD through the real amavisd-new, as README.postfix sets it up:
+    smtp_send_xforward_command = yes on smtp-amavis, and
+    smtpd_authorized_xforward_hosts on the re-injection listener. amavisd
+    logs the original client's address and queue id, passes them on, and
+    the re-injection smtpd logs them as Postfix does ("client=...,
+    orig_queue_id=..., orig_client=..."). The original client is
+    127.0.0.2 so that it differs from amavisd's own 127.0.0.1."""
+    assert os.path.exists(AMAVISD), "amavisd-new is not installed (apt-get install amavisd-new)"
+    fport, rport = free_port(), free_port()
+    top = tempfile.mkdtemp(prefix="posthorn-amavis-", dir="/tmp")
+    etc, home = os.path.join(top, "etc"), os.path.join(top, "home")
+    for d in (etc, home, home + "/tmp", home + "/db"):
+        os.makedirs(d)
+    os.chmod(top, 0o755)
+    os.chmod(etc, 0o755)
+    with open(os.path.join(etc, "amavisd.conf"), "w") as f:
+        f.write(AMAVISD_CONF % {"home": home, "fport": fport, "rport": rport})
+    subprocess.run(["chown", "-R", "amavis:amavis", home], check=True)
+    master = amavis_master(fport, rport).replace(
+        "    -o content_filter=\n",
+        "    -o content_filter=\n    -o smtpd_authorized_xforward_hosts=127.0.0.0/8\n")
+    amavis = None
+    try:
+        with Instance("amavis-xf", main={"content_filter": "smtp-amavis:[127.0.0.1]:%d" % fport},
+                      master_extra=master) as inst:
+            inst.start()
+            amavis = subprocess.Popen([AMAVISD, "-c", os.path.join(etc, "amavisd.conf"), "foreground"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: _port_open(fport) or amavis.poll() is not None, 60, "amavisd")
+            assert amavis.poll() is None, "amavisd exited with %s" % amavis.returncode
+            s = Session(inst.port, source="127.0.0.2")
+            s.reply()
+            s.cmd("EHLO client.test")
+            assert s.cmd("MAIL FROM:<phjonas@example.test>")[0].startswith("250")
+            assert s.cmd("RCPT TO:<phedison@example.test>")[0].startswith("250")
+            assert s.cmd("DATA")[0].startswith("354")
+            r = s.cmd("Subject: xforward\r\n\r\nhello filter\r\n.")
+            s.cmd("QUIT")
+            qid = re.search(QID_RX, r[0]).group(1)
+            inst.wait_mbox("phedison", "hello filter", timeout=60)
+            rx = (r"%s: to=<phedison@example\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
+                  r"status=sent \(250 2\.0\.0 from MTA\(smtp:\[127\.0\.0\.1\]:%d\): "
+                  r"250 2\.0\.0 Ok: queued as ([0-9A-F]+)\)" % (qid, fport, rport))
+            new_id = inst.wait_log(rx).group(1)
+            # the re-injection names the original client and queue id
+            inst.wait_log(r"postfix/smtpd\[\d+\]: %s: client=\S+\[127\.0\.0\.1\], "
+                          r"orig_queue_id=%s, orig_client=unknown\[127\.0\.0\.2\]$" % (new_id, qid))
+            # amavisd-new logged them too
+            with open(os.path.join(home, "amavis.log"), errors="replace") as f:
+                alog = f.read()
+            assert re.search(r"\[127\.0\.0\.2\]:\d+ .*<phjonas@example\.test> -> "
+                             r"<phedison@example\.test>.*Queue-ID: %s" % qid, alog), alog
+            box = inst.mbox("phedison")
+            assert "from client.test (unknown [127.0.0.2])" in box, box
     finally:
         if amavis is not None and amavis.poll() is None:
             amavis.terminate()
