@@ -131,6 +131,7 @@ static const struct {
 };
 
 #define MESSAGE_CLIENT_COUNT (sizeof(message_client_attrs) / sizeof(message_client_attrs[0]))
+#define MESSAGE_CLIENT_LOG_MASK 0x1f    /* the log_client_* ... log_protocol_name bits */
 
 static void
 message_client_attr(QMGR_MESSAGE *msg, const char *name, size_t nlen, const char *value)
@@ -156,11 +157,11 @@ message_client_attr(QMGR_MESSAGE *msg, const char *name, size_t nlen, const char
 static void
 message_client_done(QMGR_MESSAGE *msg)
 {
-    if (msg->client_from_log == 0)
+    if ((msg->client_from_log & MESSAGE_CLIENT_LOG_MASK) == 0)
         return;
     for (size_t i = 0; i < MESSAGE_CLIENT_COUNT; i++) {
         char  **slot = (char **) ((char *) msg + message_client_attrs[i].offset);
-        int     bit = message_client_attrs[i].bit;
+        int     bit = message_client_attrs[i].bit & MESSAGE_CLIENT_LOG_MASK;
 
         if (bit && !(msg->client_from_log & bit)) {
             mem_free(*slot);
