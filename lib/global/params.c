@@ -337,7 +337,8 @@ const PARAM_INFO param_table[] = {
     {"mailbox_transport_maps", "", PARAM_STR, 0, 0, 0, 0},
     {"maillog_file", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"maillog_file_compressor", "gzip", PARAM_STR, 0, 0, 0, 0},
-    {"maillog_file_permissions", "0600", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
+    /* not in Postfix 3.7, which creates maillog_file 0644: that default */
+    {"maillog_file_permissions", "0644", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"maillog_file_prefixes", "/var, /dev/stdout", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"maillog_file_rotate_suffix", "%Y%m%d-%H%M%S", PARAM_STR, 0, 0, 0, 0},
     {"mailq_path", "/usr/bin/mailq", PARAM_STR, 0, 0, 0, PARAM_FLAG_DOC},
