@@ -811,13 +811,25 @@ check_dnsbl(const char *query, const char *zone, VSTRING *txt)
     char   *copy = mem_strdup(zone), *eq = strchr(copy, '=');
     char   *name;
     DNS_ANSWER ans;
+    VSTRING *why = vstring_alloc(DNS_TEXT_MAX);
     int     st, listed = 0;
 
     if (eq)
         *eq++ = 0;
     name = mem_printf("%s.%s", query, copy);
     dns_answer_init(&ans);
-    st = check_dns_exists(name, DNS_T_A, &ans);
+    switch (dns_lookup(name, DNS_T_A, &ans, why)) {
+    case DNS_OK:
+        st = 1;
+        break;
+    case DNS_NOTFOUND:
+        st = 0;
+        break;
+    default:                            /* skipped, with Postfix's warning */
+        st = -1;
+        msg_warn("%s: RBL lookup error: %s", name, STR(why));
+        break;
+    }
     for (int i = 0; st == 1 && i < ans.count; i++)
         if (eq == NULL || strcmp(eq, ans.rr[i].data) == 0)
             listed = 1;
@@ -825,6 +837,7 @@ check_dnsbl(const char *query, const char *zone, VSTRING *txt)
     if (listed && check_dns_exists(name, DNS_T_TXT, &ans) == 1)
         vstring_strcpy(txt, ans.rr[0].data);
     dns_answer_free(&ans);
+    vstring_free(why);
     mem_free(name);
     mem_free(copy);
     return st < 0 ? -1 : listed;
