@@ -745,10 +745,11 @@ check_helo_syntax(CHECK_CTX *ctx, int fqdn)
 
 /* ---- DNS-based checks ------------------------------------------------------ */
 
-/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again.
+/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again
+ * (why, when not NULL: the reason in Postfix's wording).
  * The records are left in ans when it is not NULL. */
 static int
-check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
+check_dns_exists_why(const char *name, unsigned type, DNS_ANSWER *ans, VSTRING *why)
 {
     DNS_ANSWER tmp;
     int     st;
@@ -757,7 +758,7 @@ check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
         dns_answer_init(&tmp);
         ans = &tmp;
     }
-    switch (dns_lookup(name, type, ans, NULL)) {
+    switch (dns_lookup(name, type, ans, why)) {
     case DNS_OK:
         st = 1;
         break;
@@ -771,6 +772,12 @@ check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
     if (ans == &tmp)
         dns_answer_free(&tmp);
     return st;
+}
+
+static int
+check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
+{
+    return check_dns_exists_why(name, type, ans, NULL);
 }
 
 /* A domain that can receive mail: MX, or A/AAAA. 1 / 0 / -1 */
@@ -818,18 +825,8 @@ check_dnsbl(const char *query, const char *zone, VSTRING *txt)
         *eq++ = 0;
     name = mem_printf("%s.%s", query, copy);
     dns_answer_init(&ans);
-    switch (dns_lookup(name, DNS_T_A, &ans, why)) {
-    case DNS_OK:
-        st = 1;
-        break;
-    case DNS_NOTFOUND:
-        st = 0;
-        break;
-    default:                            /* skipped, with Postfix's warning */
-        st = -1;
-        msg_warn("%s: RBL lookup error: %s", name, STR(why));
-        break;
-    }
+    if ((st = check_dns_exists_why(name, DNS_T_A, &ans, why)) < 0)     /* skipped, */
+        msg_warn("%s: RBL lookup error: %s", name, STR(why));        /* as Postfix logs it */
     for (int i = 0; st == 1 && i < ans.count; i++)
         if (eq == NULL || strcmp(eq, ans.rr[i].data) == 0)
             listed = 1;

@@ -34,6 +34,14 @@ def xfwd_instance(name, sink_port, **main):
     return Instance(name, main=params)
 
 
+def filter_session(inst):
+    """A session as a content filter opens it: greeting and EHLO read."""
+    s = Session(inst.port)
+    s.reply()
+    s.cmd("EHLO filter.test")
+    return s
+
+
 def send_message(s, rcpt, subject):
     assert s.cmd("MAIL FROM:<jonas@example.test>")[0].startswith("250")
     assert s.cmd("RCPT TO:<%s>" % rcpt)[0].startswith("250")
@@ -120,9 +128,7 @@ MALFORMED = [
 def test_xforward_malformed_attributes():
     with SmtpSink(ehlo=XFWD_EHLO) as srv, xfwd_instance("xfwd-bad", srv.port) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO filter.test")
+        s = filter_session(inst)
         for cmd, want in MALFORMED:
             assert s.cmd(cmd) == [want], cmd
         assert s.cmd("MAIL FROM:<jonas@example.test>")[0].startswith("250")
@@ -134,9 +140,7 @@ def test_xforward_only_offered_attributes_and_ipv6_form():
     ehlo = XFWD_EHLO[:-1] + ("XFORWARD NAME ADDR",)
     with SmtpSink(ehlo=ehlo) as srv, xfwd_instance("xfwd-v6", srv.port) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO filter.test")
+        s = filter_session(inst)
         s.cmd("XFORWARD NAME=c.remote.test ADDR=IPv6:2001:db8::5 PROTO=ESMTP")
         send_message(s, "someone@remote.example", "v6")
         s.cmd("QUIT")
@@ -151,9 +155,7 @@ def test_xforward_refusal_by_next_hop_is_a_warning():
     ehlo = XFWD_EHLO[:-1] + ("xforward NAME ADDR PROTO HELO SOURCE PORT IDENT",)
     with SmtpSink(ehlo=ehlo) as srv, xfwd_instance("xfwd-warn", srv.port) as inst:
         inst.start()
-        s = Session(inst.port)
-        s.reply()
-        s.cmd("EHLO filter.test")
+        s = filter_session(inst)
         qid = send_message(s, "someone@remote.example", "refused")
         s.cmd("QUIT")
         srv.wait()

@@ -26,21 +26,30 @@
 /* The real client's attributes come after the log_* ones (as smtpd and
  * Postfix write them) and do not replace them; a log_* that is absent
  * (HELO unavailable) is not filled in from the real client. */
-UNIT_TEST(client_attrs_prefer_log)
+static QMGR_MESSAGE *
+client_attrs(const char *const *attrs)
 {
     QMGR_MESSAGE *m = mem_alloc(sizeof(*m));
 
-    message_attr(m, "log_ident=ABCDEF");
-    message_attr(m, "rewrite_context=remote");
-    message_attr(m, "log_client_name=c.remote.test");
-    message_attr(m, "log_client_address=10.1.2.3");
-    message_attr(m, "log_client_port=4567");
-    message_attr(m, "log_protocol_name=ESMTP");
-    message_attr(m, "client_name=localhost");
-    message_attr(m, "client_addr=127.0.0.1");
-    message_attr(m, "client_address=127.0.0.1");
-    message_attr(m, "helo_name=filter.test");
+    for (; *attrs; attrs++)
+        message_attr(m, *attrs);
     message_client_done(m);
+    return m;
+}
+
+UNIT_TEST(client_attrs_prefer_log)
+{
+    static const char *const forwarded[] = {
+        "log_ident=ABCDEF", "rewrite_context=remote", "log_client_name=c.remote.test",
+        "log_client_address=10.1.2.3", "log_client_port=4567", "log_protocol_name=ESMTP",
+        "client_name=localhost", "client_addr=127.0.0.1", "client_address=127.0.0.1",
+        "helo_name=filter.test", 0,
+    };
+    static const char *const older[] = {
+        "log_ident=QID", "client_name=mx.example", "client_addr=192.0.2.1", 0,
+    };
+    QMGR_MESSAGE *m = client_attrs(forwarded);
+
     CHECK_STR(m->client_name, "c.remote.test");
     CHECK_STR(m->client_addr, "10.1.2.3");
     CHECK_STR(m->client_port, "4567");
@@ -50,11 +59,7 @@ UNIT_TEST(client_attrs_prefer_log)
     CHECK_STR(m->rewrite_context, "remote");
     qmgr_message_free(m);
     /* a queue file without log_* (older posthorn): the real client */
-    m = mem_alloc(sizeof(*m));
-    message_attr(m, "log_ident=QID");
-    message_attr(m, "client_name=mx.example");
-    message_attr(m, "client_addr=192.0.2.1");
-    message_client_done(m);
+    m = client_attrs(older);
     CHECK_STR(m->client_name, "mx.example");
     CHECK_STR(m->client_addr, "192.0.2.1");
     qmgr_message_free(m);
