@@ -32,6 +32,7 @@ const char *var_bounce_rcpt;
 const char *var_delay_rcpt;
 const char *var_notify_classes;
 long    var_ipc_timeout;
+int     var_smtputf8_enable;
 
 static const CONFIG_VAR bounce_vars[] = {
     CONFIG_VAR_STR("myhostname", &var_myhostname),
@@ -45,6 +46,7 @@ static const CONFIG_VAR bounce_vars[] = {
     CONFIG_VAR_STR("delay_notice_recipient", &var_delay_rcpt),
     CONFIG_VAR_STR("notify_classes", &var_notify_classes),
     CONFIG_VAR_TIME("ipc_timeout", &var_ipc_timeout),
+    CONFIG_VAR_BOOL("smtputf8_enable", &var_smtputf8_enable),
     CONFIG_VAR_END,
 };
 

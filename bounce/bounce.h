@@ -93,6 +93,7 @@ typedef struct BOUNCE_NOTICE {
     /* delay notices only (zero otherwise) */
     long    warn_after;         /* delay_warning_time, seconds */
     long    retry_for;          /* maximal_queue_lifetime, seconds */
+    int     smtputf8;           /* smtputf8_enable: the text part is utf-8, 8bit */
 } BOUNCE_NOTICE;
 
 /* Line sink: one content line (no newline). 0 or -1. */
@@ -127,6 +128,7 @@ void    bounce_post_abort(BOUNCE_POST *post);
 extern const char *var_myhostname;          /* myhostname */
 extern const char *var_mail_name;           /* mail_name */
 extern long var_bounce_limit;               /* bounce_size_limit */
+extern int var_smtputf8_enable;             /* smtputf8_enable */
 extern long var_delay_warn_time;            /* delay_warning_time */
 extern long var_max_queue_time;             /* maximal_queue_lifetime */
 extern const char *var_double_bounce_sender;    /* double_bounce_sender */

@@ -3,16 +3,19 @@
  * in Postfix's layout:
  *
  *   Received: by $myhostname ($mail_name) id NEWID; date
- *   Date, From: MAILER-DAEMON@$myhostname (Mail Delivery System),
+ *   Date, From: Mail Delivery System <MAILER-DAEMON@$myhostname>,
  *   Subject, To, Auto-Submitted: auto-replied, MIME-Version,
  *   Content-Type: multipart/report; report-type=delivery-status; boundary
  *   part 1  text/plain          "This is the mail system at host ..."
+ *                               (the texts of Postfix 3.7's default templates;
+ *                               utf-8/8bit with smtputf8_enable, as Postfix)
  *                               and one "<rcpt>: reason" line per recipient
  *   part 2  message/delivery-status  Reporting-MTA, X-Postfix-Queue-ID,
  *                               X-Postfix-Sender, Arrival-Date; per recipient
  *                               Final-Recipient, Original-Recipient, Action,
  *                               Status, Remote-MTA, Diagnostic-Code
- *   part 3  message/rfc822 (whole message) or text/rfc822-headers
+ *   part 3  message/rfc822 (whole message) or text/rfc822-headers,
+ *           starting with Return-Path: <sender>, as Postfix returns it
  *
  * cleanup adds the Message-Id. Returned content is cut after
  * bounce_size_limit bytes of body (the headers are always complete).
@@ -126,24 +129,6 @@ static int
 bounce_is_delay(const BOUNCE_NOTICE *n)
 {
     return n->kind == BOUNCE_NOTICE_DELAY || n->kind == BOUNCE_NOTICE_DELAY_PM;
-}
-
-/* "4 hour(s)", "2 day(s)", "90 second(s)": the largest unit that divides. */
-static void
-bounce_duration(VSTRING *out, long secs)
-{
-    static const struct {
-        long    size;
-        const char *name;
-    } units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
-
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (secs >= units[i].size && secs % units[i].size == 0) {
-            vstring_sprintf(out, "%ld %s(s)", secs / units[i].size, units[i].name);
-            return;
-        }
-    }
-    vstring_sprintf(out, "%ld second(s)", secs > 0 ? secs : 0);
 }
 
 /*
@@ -268,7 +253,7 @@ notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     out_fmt(o, "Received: by %s (%s)", n->myhostname, n->mail_name);
     out_fmt(o, "\tid %s; %s", n->new_id, STR(date));
     out_fmt(o, "Date: %s", STR(date));
-    out_fmt(o, "From: MAILER-DAEMON@%s (Mail Delivery System)", n->myhostname);
+    out_fmt(o, "From: Mail Delivery System <MAILER-DAEMON@%s>", n->myhostname);
     out_fmt(o, "Subject: %s", bounce_subject(n, log));
     out_fmt(o, "To: %s", n->recipient);
     out_line(o, "Auto-Submitted: auto-replied");
@@ -282,24 +267,35 @@ notify_headers(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_ORIG *orig,
     vstring_free(date);
 }
 
-/* The body of a delay warning's first part. */
+/*
+ * The texts are those of Postfix 3.7's default templates (what "postconf
+ * -b" prints), as the users who get them and the scripts that parse them
+ * know them.
+ */
+static void
+notify_postmaster_text(OUT *o)
+{
+    out_line(o, "For further assistance, please send mail to postmaster.");
+    out_line(o, "");
+    out_line(o, "If you do so, please include this problem report. You can");
+    out_line(o, "delete your own text from the attached returned message.");
+}
+
+/* The body of a delay warning's first part: Postfix's template uses
+ * $delay_warning_time_hours and $maximal_queue_lifetime_days (whole
+ * units, rounded down). */
 static void
 notify_delay_text(OUT *o, const BOUNCE_NOTICE *n)
 {
-    VSTRING *warn = vstring_alloc(64), *life = vstring_alloc(64);
-
-    bounce_duration(warn, n->warn_after);
-    bounce_duration(life, n->retry_for);
-    out_line(o, "*** This is only a warning: you do not need to send your message again. ***");
+    out_line(o, "####################################################################");
+    out_line(o, "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #");
+    out_line(o, "####################################################################");
     out_line(o, "");
-    out_fmt(o, "Your message could not be delivered for more than %s.", STR(warn));
-    out_fmt(o, "The mail system keeps trying until the message is %s old.", STR(life));
-    out_line(o, "The recipients that are still waiting, and why, are listed below.");
+    out_fmt(o, "Your message could not be delivered for more than %ld hour(s).",
+            n->warn_after / 3600);
+    out_fmt(o, "It will be retried until it is %ld day(s) old.", n->retry_for / 86400);
     out_line(o, "");
-    out_line(o, "If you need help with this, write to postmaster and include");
-    out_line(o, "this report.");
-    vstring_free(warn);
-    vstring_free(life);
+    notify_postmaster_text(o);
 }
 
 /* The head of one MIME part: boundary, description and type. */
@@ -316,28 +312,27 @@ notify_text(OUT *o, const BOUNCE_NOTICE *n, const BOUNCE_LOG *log, const char *b
 {
     VSTRING *item = vstring_alloc(VSTRING_UNLIMITED);
 
-    notify_part(o, boundary, "Notification", "text/plain; charset=us-ascii");
+    notify_part(o, boundary, "Notification", n->smtputf8 ?     /* as Postfix */
+                "text/plain; charset=utf-8" : "text/plain; charset=us-ascii");
+    if (n->smtputf8)
+        out_line(o, "Content-Transfer-Encoding: 8bit");
     out_line(o, "");
     out_fmt(o, "This is the mail system at host %s.", n->myhostname);
     out_line(o, "");
     if (bounce_is_delay(n))
         notify_delay_text(o, n);
     else if (bounce_trace_success(n, log)) {
-        out_line(o, "Your message was delivered to the recipients listed below, as");
-        out_line(o, "you asked with NOTIFY=SUCCESS. Systems that receive forwarded");
-        out_line(o, "copies may still send their own reports. The message headers");
-        out_line(o, "are attached below.");
+        out_line(o, "Your message was successfully delivered to the destination(s)");
+        out_line(o, "listed below. If the message was delivered to mailbox you will");
+        out_line(o, "receive no further notifications. Otherwise you may still receive");
+        out_line(o, "notifications of mail delivery errors from other systems.");
     } else if (n->kind == BOUNCE_NOTICE_TRACE) {
-        out_line(o, "Here is the delivery status report that you asked for: whether");
-        out_line(o, "the mail system can deliver to each recipient. Nothing was");
-        out_line(o, "delivered. The message headers are attached below.");
+        out_line(o, "Enclosed is the mail delivery report that you requested.");
     } else {
         out_line(o, "I'm sorry to have to inform you that your message could not");
         out_line(o, "be delivered to one or more recipients. It's attached below.");
         out_line(o, "");
-        out_line(o, "If you need help with this, write to postmaster and include");
-        out_line(o, "this report; you may leave out your own text from the returned");
-        out_line(o, "message.");
+        notify_postmaster_text(o);
     }
     out_line(o, "");
     out_line(o, "                   The mail system");
@@ -471,6 +466,7 @@ notify_original(OUT *o, const BOUNCE_NOTICE *n, BOUNCE_ORIG *orig,
         notify_part(o, boundary, "Undelivered Message", "message/rfc822");
     out_fmt(o, "Content-Transfer-Encoding: %s", cte);
     out_line(o, "");
+    out_fmt(o, "Return-Path: <%s>", orig->sender);     /* as Postfix returns it */
     memset(&req, 0, sizeof(req));
     req.queue_id = (char *) orig->queue_id;
     req.offset = orig->data_offset;

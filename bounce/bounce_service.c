@@ -118,6 +118,7 @@ bounce_send(BOUNCE_ORIG *orig, const BOUNCE_LOG *log, int kind, const char *from
     n.myhostname = var_myhostname;
     n.mail_name = var_mail_name;
     n.size_limit = var_bounce_limit;
+    n.smtputf8 = var_smtputf8_enable;
     if (kind == BOUNCE_NOTICE_DELAY || kind == BOUNCE_NOTICE_DELAY_PM) {
         n.warn_after = var_delay_warn_time;
         n.retry_for = var_max_queue_time;

@@ -70,7 +70,8 @@ local_from_line(VSTRING *out, const char *sender, time_t t)
     localtime_r(&t, &tm);
     strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
     local_quote_sender(quoted, sender);
-    vstring_sprintf(out, "From %s %s\n", *sender ? STR(quoted) : "MAILER-DAEMON", date);
+    /* two spaces before the date, as Postfix writes it */
+    vstring_sprintf(out, "From %s  %s\n", *sender ? STR(quoted) : "MAILER-DAEMON", date);
     vstring_free(quoted);
 }
 

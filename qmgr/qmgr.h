@@ -85,8 +85,14 @@ typedef struct QMGR_MESSAGE {
     char   *encoding;
     char   *dsn_envid;
     int     dsn_ret;
-    char   *client_name;
-    char   *client_addr;
+    char   *client_name;        /* the client (qmgr_message.c): log_* attributes, */
+    char   *client_addr;        /* else the real client's */
+    char   *client_port;
+    char   *client_helo;
+    char   *client_proto;
+    char   *log_ident;
+    char   *rewrite_context;
+    int     client_from_log;    /* bits: which of them came from log_* */
     char   *filter;             /* content filter "transport:nexthop", or NULL */
     long    size;               /* content size (SIZE record) */
     long    data_offset;        /* first content record */

@@ -90,6 +90,11 @@ deliver_build(QMGR_ENTRY *entry, DELIVER_REQUEST *req)
     req->trace_flags = msg->trace_flags;
     req->client_name = msg->client_name;
     req->client_addr = msg->client_addr;
+    req->client_port = msg->client_port;
+    req->client_helo = msg->client_helo;
+    req->client_proto = msg->client_proto;
+    req->log_ident = msg->log_ident;
+    req->rewrite_context = msg->rewrite_context;
     req->rcpt_count = entry->rcpt_count;
     req->rcpt = mem_array((size_t) entry->rcpt_count, sizeof(DELIVER_RCPT));
     for (int i = 0; i < entry->rcpt_count; i++) {

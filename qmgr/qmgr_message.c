@@ -46,6 +46,7 @@
  * queue id (the message stays for a later scan); a missing recipient
  * record and an invalid content filter are warnings.
  */
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -110,12 +111,77 @@ message_add_rcpt(READ_STATE *st, const char *addr, long offset)
     st->dsn_notify = 0;
 }
 
+/*
+ * The client attributes for the delivery request (XFORWARD, the local
+ * command environment), as Postfix's qmgr takes them: the log_* ones
+ * (the up-stream client after XFORWARD; Postfix's names) win over the
+ * real client's, which only fill in for a queue file without log_*.
+ */
+static const struct {
+    const char *name;
+    size_t  offset;
+    int     bit;                /* 0: a real-client attribute */
+} message_client_attrs[] = {
+    {ATTR_LOG_CLIENT_NAME, offsetof(QMGR_MESSAGE, client_name), 1 << 0},
+    {ATTR_CLIENT_NAME, offsetof(QMGR_MESSAGE, client_name), 0},
+    {ATTR_LOG_CLIENT_ADDR, offsetof(QMGR_MESSAGE, client_addr), 1 << 1},
+    {ATTR_CLIENT_ADDR, offsetof(QMGR_MESSAGE, client_addr), 0},
+    {"client_address", offsetof(QMGR_MESSAGE, client_addr), 0},     /* Postfix */
+    {ATTR_LOG_CLIENT_PORT, offsetof(QMGR_MESSAGE, client_port), 1 << 2},
+    {ATTR_CLIENT_PORT, offsetof(QMGR_MESSAGE, client_port), 0},
+    {ATTR_LOG_HELO_NAME, offsetof(QMGR_MESSAGE, client_helo), 1 << 3},
+    {ATTR_HELO_NAME, offsetof(QMGR_MESSAGE, client_helo), 0},
+    {ATTR_LOG_PROTO_NAME, offsetof(QMGR_MESSAGE, client_proto), 1 << 4},
+    {ATTR_PROTO_NAME, offsetof(QMGR_MESSAGE, client_proto), 0},
+    {ATTR_LOG_IDENT, offsetof(QMGR_MESSAGE, log_ident), 1 << 5},
+    {ATTR_RWR_CONTEXT, offsetof(QMGR_MESSAGE, rewrite_context), 1 << 6},
+};
+
+#define MESSAGE_CLIENT_COUNT (sizeof(message_client_attrs) / sizeof(message_client_attrs[0]))
+#define MESSAGE_CLIENT_LOG_MASK 0x1f    /* the log_client_* ... log_protocol_name bits */
+
+static void
+message_client_attr(QMGR_MESSAGE *msg, const char *name, size_t nlen, const char *value)
+{
+    for (size_t i = 0; i < MESSAGE_CLIENT_COUNT; i++) {
+        char  **slot = (char **) ((char *) msg + message_client_attrs[i].offset);
+        int     bit = message_client_attrs[i].bit;
+
+        if (strlen(message_client_attrs[i].name) != nlen
+            || strncmp(message_client_attrs[i].name, name, nlen) != 0)
+            continue;
+        if (bit == 0 && *slot)          /* a log_* value (or a first one) stays */
+            return;
+        mem_free(*slot);
+        *slot = mem_strdup(value);
+        msg->client_from_log |= bit;
+        return;
+    }
+}
+
+/* After the envelope: with log_* attributes present, a real-client value
+ * does not stand in for a log_* one that is absent (HELO unavailable). */
+static void
+message_client_done(QMGR_MESSAGE *msg)
+{
+    if ((msg->client_from_log & MESSAGE_CLIENT_LOG_MASK) == 0)
+        return;
+    for (size_t i = 0; i < MESSAGE_CLIENT_COUNT; i++) {
+        char  **slot = (char **) ((char *) msg + message_client_attrs[i].offset);
+        int     bit = message_client_attrs[i].bit & MESSAGE_CLIENT_LOG_MASK;
+
+        if (bit && !(msg->client_from_log & bit)) {
+            mem_free(*slot);
+            *slot = 0;
+        }
+    }
+}
+
 /* ATTR name=value: the few that the delivery request carries. */
 static void
 message_attr(QMGR_MESSAGE *msg, const char *data)
 {
     const char *eq = strchr(data, '=');
-    char  **slot = 0;
     size_t  nlen;
 
     if (eq == 0)
@@ -123,15 +189,11 @@ message_attr(QMGR_MESSAGE *msg, const char *data)
     nlen = (size_t) (eq - data);
     if (strcmp(data, ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY) == 0)
         msg->trace_flags |= DELIVER_TRACE_VERIFY;
-    if (nlen == strlen(ATTR_ENCODING) && strncmp(data, ATTR_ENCODING, nlen) == 0)
-        slot = &msg->encoding;
-    else if (nlen == strlen(ATTR_CLIENT_NAME) && strncmp(data, ATTR_CLIENT_NAME, nlen) == 0)
-        slot = &msg->client_name;
-    else if (nlen == strlen(ATTR_CLIENT_ADDR) && strncmp(data, ATTR_CLIENT_ADDR, nlen) == 0)
-        slot = &msg->client_addr;
-    if (slot) {
-        mem_free(*slot);
-        *slot = mem_strdup(eq + 1);
+    if (nlen == strlen(ATTR_ENCODING) && strncmp(data, ATTR_ENCODING, nlen) == 0) {
+        mem_free(msg->encoding);
+        msg->encoding = mem_strdup(eq + 1);
+    } else {
+        message_client_attr(msg, data, nlen, eq + 1);
     }
 }
 
@@ -324,10 +386,13 @@ qmgr_message_read(const char *queue, const char *id, const char **why)
             st.msg->encoding = mem_strdup("");
         if (!st.msg->dsn_envid)
             st.msg->dsn_envid = mem_strdup("");
-        if (!st.msg->client_name)
-            st.msg->client_name = mem_strdup("");
-        if (!st.msg->client_addr)
-            st.msg->client_addr = mem_strdup("");
+        message_client_done(st.msg);
+        for (size_t i = 0; i < MESSAGE_CLIENT_COUNT; i++) {
+            char  **slot = (char **) ((char *) st.msg + message_client_attrs[i].offset);
+
+            if (!*slot)
+                *slot = mem_strdup("");
+        }
     }
     return st.msg;
 }
@@ -350,6 +415,11 @@ qmgr_message_free(QMGR_MESSAGE *msg)
     mem_free(msg->dsn_envid);
     mem_free(msg->client_name);
     mem_free(msg->client_addr);
+    mem_free(msg->client_port);
+    mem_free(msg->client_helo);
+    mem_free(msg->client_proto);
+    mem_free(msg->log_ident);
+    mem_free(msg->rewrite_context);
     mem_free(msg->filter);
     mem_free(msg);
 }

@@ -13,6 +13,8 @@
  *   smtp_nexthop.c   next-hop syntax: [host]:port, host:port, unix:/path
  *   smtp_reply.c     reply parsing, EHLO keywords, DSN status,
  *                    message body writer (dot-stuffing, CRLF, line limit)
+ *   smtp_xforward.c  XFORWARD: the original client's attributes for a
+ *                    content filter (smtp_send_xforward_command)
  *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
  *   smtp_connect.c   TCP and UNIX-domain connects with a timeout
  *   smtp_proto.c     one session: greeting, EHLO, MAIL/RCPT/DATA, QUIT
@@ -51,6 +53,8 @@ typedef struct SMTP_PARAMS {
     long    quit_timeout;
     long    rset_timeout;
     long    line_length_limit;      /* 0: no limit */
+    int     send_xforward;          /* smtp_send_xforward_command */
+    long    xforward_timeout;
     long    mx_address_limit;       /* 0: no limit */
     long    mx_session_limit;       /* 0: no limit */
     int     skip_5xx_greeting;
@@ -144,6 +148,7 @@ int     smtp_reply_read(STREAM *fp, SMTP_REPLY *r);
 #define SMTP_FEATURE_STARTTLS    (1 << 6)
 #define SMTP_FEATURE_AUTH        (1 << 7)
 #define SMTP_FEATURE_ENHANCED    (1 << 8)
+#define SMTP_FEATURE_XFORWARD    (1 << 9)
 
 /*
  * Parse the EHLO reply lines (r->lines[1..]): returns SMTP_FEATURE_* bits
@@ -155,12 +160,14 @@ int     smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_
 /*
  * Message body writer: turns queue file lines into SMTP DATA: CRLF line
  * ends, a '.' doubled at the start of a line, lines longer than limit
- * (0 = none) broken with CRLF. out receives the bytes.
+ * (0 = none) broken with CRLF SPACE as Postfix does (folded is then set,
+ * for the "breaking line" log line). out receives the bytes.
  */
 typedef struct SMTP_BODY {
     int     bol;                    /* at the beginning of an output line */
     long    col;                    /* bytes on the current output line */
     long    limit;
+    int     folded;                 /* a line was broken */
     int   (*write)(void *ctx, const char *data, size_t len);
     void   *ctx;
 } SMTP_BODY;
@@ -171,6 +178,24 @@ void    smtp_body_init(SMTP_BODY *b, long limit,
 int     smtp_body_piece(SMTP_BODY *b, const char *data, size_t len, int is_eol);
 /* Finish: end an unterminated last line, then ".\r\n". */
 int     smtp_body_finish(SMTP_BODY *b);
+
+/* ---- XFORWARD (smtp_xforward.c) ------------------------------------------- */
+
+#define SMTP_XFWD_NAME    (1 << 0)
+#define SMTP_XFWD_ADDR    (1 << 1)
+#define SMTP_XFWD_PORT    (1 << 2)
+#define SMTP_XFWD_PROTO   (1 << 3)
+#define SMTP_XFWD_HELO    (1 << 4)
+#define SMTP_XFWD_IDENT   (1 << 5)
+#define SMTP_XFWD_SOURCE  (1 << 6)
+/* the "name/address" command; the rest go in the "helo/protocol" one */
+#define SMTP_XFWD_CLIENT_GROUP (SMTP_XFWD_NAME | SMTP_XFWD_ADDR | SMTP_XFWD_PORT)
+
+/* SMTP_XFWD_* bits named in the EHLO reply's XFORWARD line. */
+int     smtp_xforward_attrs(const SMTP_REPLY *r);
+/* The XFORWARD commands for req (each <= 512 bytes), and for each what
+ * it is ("XFORWARD name/address command") for a warning. */
+void    smtp_xforward_cmds(const DELIVER_REQUEST *req, int attrs, ARGV *cmds, ARGV *what);
 
 /* ---- addresses (smtp_dns.c) ------------------------------------------------ */
 
@@ -230,6 +255,7 @@ typedef struct SMTP_SESSION {
     char    namaddr[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 16];  /* host[addr] */
     char    relay[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 48];   /* host[addr]:port */
     int     features;
+    int     xforward;               /* SMTP_XFWD_* the server offers */
     long    size_limit;
     SMTP_REPLY *reply;
     double  conn_done;              /* time the session was set up */

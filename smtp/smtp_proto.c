@@ -206,6 +206,8 @@ smtp_helo(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
                 sess->features = smtp_ehlo_features(sess->reply,
                                                     smtp_params.discard_ehlo_keywords,
                                                     &sess->size_limit);
+            if (sess->features & SMTP_FEATURE_XFORWARD)
+                sess->xforward = smtp_xforward_attrs(sess->reply);
             if (smtp_helo_loop(st, sess, why))
                 ret = SMTP_SESS_FINAL;
             break;
@@ -452,6 +454,9 @@ smtp_txn_content(SMTP_TXN *t)
         smtp_lost(t->sess, t->why, "sending message body");
         return -1;
     }
+    if (body.folded)                    /* once per message, as Postfix */
+        msg_info("%s: breaking line > %ld bytes with <CR><LF>SPACE",
+                 t->st->req->queue_id, body.limit);
     return 0;
 }
 
@@ -518,12 +523,46 @@ smtp_size_check(SMTP_STATE *st, SMTP_SESSION *sess)
     return -1;
 }
 
+/*
+ * XFORWARD before each transaction (smtp_send_xforward_command). A
+ * refusal is only a warning, as in Postfix: the mail still goes.
+ * -1: connection lost (why set).
+ */
+static int
+smtp_xforward(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    ARGV   *cmds, *what;
+    int     ret = 0;
+
+    if (!smtp_params.send_xforward || !(sess->features & SMTP_FEATURE_XFORWARD)
+        || sess->xforward == 0)
+        return 0;
+    cmds = argv_alloc();
+    what = argv_alloc();
+    smtp_xforward_cmds(st->req, sess->xforward, cmds, what);
+    for (size_t i = 0; i < cmds->argc && ret == 0; i++) {
+        if (smtp_send(sess, cmds->argv[i], smtp_params.xforward_timeout) < 0
+            || smtp_read(sess, smtp_params.xforward_timeout) < 0) {
+            smtp_lost(sess, why, "sending XFORWARD command");
+            ret = -1;
+        } else if (sess->reply->code / 100 != 2) {
+            msg_warn("host %s said: %s (in reply to %s)", sess->relay,
+                     STR(sess->reply->text), what->argv[i]);
+        }
+    }
+    argv_free(cmds);
+    argv_free(what);
+    return ret;
+}
+
 static int
 smtp_transaction(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
 {
     SMTP_TXN t;
     int     ret;
 
+    if (smtp_xforward(st, sess, why) < 0)
+        return SMTP_SESS_RETRY;         /* nothing of the message was sent */
     memset(&t, 0, sizeof(t));
     t.st = st;
     t.sess = sess;

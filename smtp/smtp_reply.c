@@ -10,7 +10,8 @@
  *       logs it ("550-5.1.1 a 550 5.1.1 b"). A line that does not start
  *       with three digits counts as a continuation line.
  *   smtp_ehlo_features()  PIPELINING, SIZE n, 8BITMIME, DSN, ...
- *   smtp_body_*()         CRLF, dot-stuffing, smtp_line_length_limit.
+ *   smtp_body_*()         CRLF, dot-stuffing, smtp_line_length_limit
+ *                         (long lines broken with CRLF SPACE, as Postfix).
  *
  * SECURITY: replies come from the network. A line is cut at
  * SMTP_REPLY_LINE_MAX (the rest is read and dropped), the joined text at
@@ -176,6 +177,7 @@ smtp_ehlo_features(const SMTP_REPLY *r, const char *discard, long *size_limit)
         {"STARTTLS", SMTP_FEATURE_STARTTLS},
         {"AUTH", SMTP_FEATURE_AUTH},
         {"ENHANCEDSTATUSCODES", SMTP_FEATURE_ENHANCED},
+        {"XFORWARD", SMTP_FEATURE_XFORWARD},
     };
     int     features = SMTP_FEATURE_ESMTP;
     size_t  i, k, len;
@@ -211,7 +213,8 @@ smtp_body_init(SMTP_BODY *b, long limit,
 {
     b->bol = 1;
     b->col = 0;
-    b->limit = limit;
+    b->limit = limit == 1 ? 2 : limit;     /* 1: the SPACE alone would fill a line */
+    b->folded = 0;
     b->write = write;
     b->ctx = ctx;
 }
@@ -224,28 +227,50 @@ smtp_body_eol(SMTP_BODY *b)
     return b->write(b->ctx, "\r\n", 2);
 }
 
+/*
+ * A line longer than the limit is broken as Postfix breaks it: after
+ * exactly limit bytes on the output line, CRLF and a SPACE, and the SPACE
+ * counts toward the next output line (so every output line but the last
+ * of a folded line is exactly limit bytes). Unfolding the copy gives the
+ * original line back. A line of exactly limit bytes is not touched; a
+ * piece (not the end of its line) that ends exactly at the limit still
+ * gets its CRLF SPACE. Only a '.' at the start of a real line is doubled:
+ * a continuation starts with the SPACE.
+ */
 int
 smtp_body_piece(SMTP_BODY *b, const char *data, size_t len, int is_eol)
 {
     int     ret;
-    size_t  n;
+    size_t  room;
 
-    while (len > 0) {
-        if (b->limit > 0 && b->col >= b->limit && (ret = smtp_body_eol(b)) != 0)
+    do {
+        if (b->bol && len > 0 && data[0] == '.' && (ret = b->write(b->ctx, ".", 1)) != 0)
             return ret;
-        if (b->bol && data[0] == '.' && (ret = b->write(b->ctx, ".", 1)) != 0)
-            return ret;
-        n = len;
-        if (b->limit > 0 && (long) n > b->limit - b->col)
-            n = (size_t) (b->limit - b->col);
-        if ((ret = b->write(b->ctx, data, n)) != 0)
-            return ret;
-        b->col += (long) n;
-        b->bol = 0;
-        data += n;
-        len -= n;
-    }
-    return is_eol ? smtp_body_eol(b) : 0;
+        if (len > 0)
+            b->bol = 0;
+        room = b->limit > 0 ? (size_t) (b->limit - b->col) : 0;
+        if (b->limit > 0 && len >= room) {
+            if ((ret = b->write(b->ctx, data, room)) != 0 || (ret = smtp_body_eol(b)) != 0)
+                return ret;
+            data += room;
+            len -= room;
+            if (len > 0 || !is_eol) {
+                b->folded = 1;
+                b->bol = 0;
+                b->col = 1;
+                if ((ret = b->write(b->ctx, " ", 1)) != 0)
+                    return ret;
+            }
+            if (len == 0)
+                return 0;
+        } else {
+            if (len > 0 && (ret = b->write(b->ctx, data, len)) != 0)
+                return ret;
+            b->col += (long) len;
+            return is_eol ? smtp_body_eol(b) : 0;
+        }
+    } while (len > 0);
+    return 0;
 }
 
 int

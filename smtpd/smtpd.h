@@ -14,6 +14,8 @@
  *                    long lines into CONT records
  *   smtpd_space.c    free space in the queue file system at MAIL FROM
  *   smtpd_tls.c      STARTTLS, wrapper mode, the TLS policy (lib/tls)
+ *   smtpd_xforward.c XFORWARD: the up-stream client's attributes from a
+ *                    content filter (smtpd_authorized_xforward_hosts)
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
@@ -146,6 +148,7 @@ typedef struct SMTPD_CONF {
     const char *mynetworks_style;       /* for the notice */
     NETMATCH *compat_mynetworks;        /* mynetworks by mynetworks_style = host */
     ARGV   *compat_relay_restrictions;  /* Postfix's stand-in for the empty list */
+    NETMATCH *xforward_hosts;   /* smtpd_authorized_xforward_hosts */
 } SMTPD_CONF;
 
 extern SMTPD_CONF smtpd_conf;
@@ -162,8 +165,8 @@ typedef struct SMTPD_BDAT_IN {
 
 /* Command statistics for the "disconnect from" line, in Postfix's order. */
 enum {
-    SMTPD_CMD_HELO, SMTPD_CMD_EHLO, SMTPD_CMD_STARTTLS, SMTPD_CMD_AUTH,
-    SMTPD_CMD_MAIL, SMTPD_CMD_RCPT, SMTPD_CMD_DATA, SMTPD_CMD_BDAT,
+    SMTPD_CMD_HELO, SMTPD_CMD_EHLO, SMTPD_CMD_STARTTLS, SMTPD_CMD_XFORWARD,
+    SMTPD_CMD_AUTH, SMTPD_CMD_MAIL, SMTPD_CMD_RCPT, SMTPD_CMD_DATA, SMTPD_CMD_BDAT,
     SMTPD_CMD_RSET, SMTPD_CMD_NOOP, SMTPD_CMD_VRFY, SMTPD_CMD_ETRN,
     SMTPD_CMD_QUIT, SMTPD_CMD_UNKNOWN, SMTPD_STAT_MAX
 };
@@ -177,6 +180,20 @@ typedef struct SMTPD_CHECK_RESULT {
     char   *redirect;           /* REDIRECT address */
     ARGV   *prepend;            /* PREPEND header lines */
 } SMTPD_CHECK_RESULT;
+
+/* XFORWARD attributes for this transaction (smtpd_xforward.c). */
+typedef struct SMTPD_XFORWARD {
+    int     active;             /* an attribute was accepted */
+    int     client;             /* ... one of NAME ADDR PORT PROTO HELO */
+    char   *name;               /* "unknown" when not given */
+    char   *addr;               /* plain numeric form, or "unknown" */
+    char   *port;
+    char   *proto;
+    char   *helo;               /* NULL when not given */
+    char   *ident;              /* NULL: our own queue id */
+    char   *domain;             /* "local"/"remote", NULL: the real client's */
+    char   *namaddr;            /* "name[addr]" or "name" */
+} SMTPD_XFORWARD;
 
 typedef struct SMTPD_STATE {
     STREAM *client;
@@ -223,6 +240,7 @@ typedef struct SMTPD_STATE {
     int     anvil_counted;      /* ... and anvil counted its connection */
     char    policy_instance[64];    /* smtpd_policy.c: this message's "instance", or "" */
     TLS_SESS *tls;              /* smtpd_tls.c: NULL until STARTTLS (or wrapper mode) */
+    SMTPD_XFORWARD xforward;    /* smtpd_xforward.c */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -305,6 +323,18 @@ void    smtpd_cleanup_abort(SMTPD_STATE *state);
 void    smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
                                const char *mail_name, ARGV *lines);
 
+/* smtpd_xforward.c */
+int     smtpd_xforward_allowed(SMTPD_STATE *state);
+int     smtpd_xforward_cmd(SMTPD_STATE *state, int argc, char **argv);
+void    smtpd_xforward_reset(SMTPD_STATE *state);
+/* The up-stream client's attributes when XFORWARD gave them, else ours. */
+#define SMTPD_FWD(s, f, dflt)   ((s)->xforward.active ? (s)->xforward.f : (dflt))
+#define SMTPD_FWD_NAME(s)       SMTPD_FWD(s, name, (s)->name)
+#define SMTPD_FWD_ADDR(s)       SMTPD_FWD(s, addr, (s)->addr)
+#define SMTPD_FWD_PORT(s)       SMTPD_FWD(s, port, (s)->port)
+#define SMTPD_FWD_NAMADDR(s)    SMTPD_FWD(s, namaddr, (s)->namaddr)
+#define SMTPD_FWD_PROTO(s)      SMTPD_FWD(s, proto, (s)->protocol)
+#define SMTPD_FWD_HELO(s)       SMTPD_FWD(s, helo, (s)->helo_name)
 /* smtpd_data.c: the message content reader (usable without a session) */
 typedef int (*SMTPD_LINE_FN)(void *ctx, int rec_type, const char *data, size_t len);
 

@@ -35,7 +35,7 @@
 #include "vstring.h"
 
 static const char *smtpd_stat_names[SMTPD_STAT_MAX] = {
-    "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
+    "helo", "ehlo", "starttls", "xforward", "auth", "mail", "rcpt", "data", "bdat",
     "rset", "noop", "vrfy", "etrn", "quit", "unknown",
 };
 

@@ -791,10 +791,11 @@ check_helo_syntax(CHECK_CTX *ctx, int fqdn)
 
 /* ---- DNS-based checks ------------------------------------------------------ */
 
-/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again.
+/* 1 when name has records of type, 0 none (NXDOMAIN/NODATA), -1 try again
+ * (why, when not NULL: the reason in Postfix's wording).
  * The records are left in ans when it is not NULL. */
 static int
-check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
+check_dns_exists_why(const char *name, unsigned type, DNS_ANSWER *ans, VSTRING *why)
 {
     DNS_ANSWER tmp;
     int     st;
@@ -803,7 +804,7 @@ check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
         dns_answer_init(&tmp);
         ans = &tmp;
     }
-    switch (dns_lookup(name, type, ans, NULL)) {
+    switch (dns_lookup(name, type, ans, why)) {
     case DNS_OK:
         st = 1;
         break;
@@ -817,6 +818,12 @@ check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
     if (ans == &tmp)
         dns_answer_free(&tmp);
     return st;
+}
+
+static int
+check_dns_exists(const char *name, unsigned type, DNS_ANSWER *ans)
+{
+    return check_dns_exists_why(name, type, ans, NULL);
 }
 
 /* A domain that can receive mail: MX, or A/AAAA. 1 / 0 / -1 */
@@ -857,13 +864,15 @@ check_dnsbl(const char *query, const char *zone, VSTRING *txt)
     char   *copy = mem_strdup(zone), *eq = strchr(copy, '=');
     char   *name;
     DNS_ANSWER ans;
+    VSTRING *why = vstring_alloc(DNS_TEXT_MAX);
     int     st, listed = 0;
 
     if (eq)
         *eq++ = 0;
     name = mem_printf("%s.%s", query, copy);
     dns_answer_init(&ans);
-    st = check_dns_exists(name, DNS_T_A, &ans);
+    if ((st = check_dns_exists_why(name, DNS_T_A, &ans, why)) < 0)     /* skipped, */
+        msg_warn("%s: RBL lookup error: %s", name, STR(why));        /* as Postfix logs it */
     for (int i = 0; st == 1 && i < ans.count; i++)
         if (eq == NULL || strcmp(eq, ans.rr[i].data) == 0)
             listed = 1;
@@ -871,6 +880,7 @@ check_dnsbl(const char *query, const char *zone, VSTRING *txt)
     if (listed && check_dns_exists(name, DNS_T_TXT, &ans) == 1)
         vstring_strcpy(txt, ans.rr[0].data);
     dns_answer_free(&ans);
+    vstring_free(why);
     mem_free(name);
     mem_free(copy);
     return st < 0 ? -1 : listed;

@@ -7,8 +7,11 @@
  *
  *   smtpd_cleanup_open()      connect to public/cleanup at the first
  *                             accepted recipient, get the queue id, log
- *                             "ID: client=host[addr]", send flags and the
- *                             envelope head (TIME, ATTR..., FROM)
+ *                             "ID: client=host[addr]" (with orig_queue_id=
+ *                             and orig_client= after XFORWARD), send flags
+ *                             and the envelope head (TIME, ATTR..., FROM;
+ *                             the ATTRs with Postfix's names: log_* for
+ *                             the client that logging and XFORWARD use)
  *   smtpd_cleanup_rcpt()      [DSN_ORCPT] [DSN_NOTIFY] ORCP RCPT
  *   smtpd_cleanup_begin_content()  [DSN_ENVID] [DSN_RET] MESG, Received:
  *   smtpd_cleanup_line()      one NORM/CONT content record
@@ -83,6 +86,39 @@ smtpd_cleanup_rewrite_context(SMTPD_STATE *state)
     return context;
 }
 
+/* "ID: client=name[addr]", with what XFORWARD gave, as Postfix logs it. */
+static void
+smtpd_cleanup_log_client(SMTPD_STATE *state)
+{
+    const SMTPD_XFORWARD *xf = &state->xforward;
+
+    msg_info("%s: client=%s%s%s%s%s", state->queue_id, state->namaddr,
+             xf->ident ? ", orig_queue_id=" : "", xf->ident ? xf->ident : "",
+             xf->client ? ", orig_client=" : "", xf->client ? xf->namaddr : "");
+}
+
+/*
+ * The client for logging and for the smtp client's XFORWARD (Postfix's
+ * log_* attributes): the up-stream client when XFORWARD named one, else
+ * the real client; the real client's own attributes follow.
+ */
+static void
+smtpd_cleanup_log_attrs(SMTPD_STATE *state)
+{
+    const SMTPD_XFORWARD *xf = &state->xforward;
+
+    smtpd_cleanup_attr(state, ATTR_LOG_IDENT, xf->ident ? xf->ident : state->queue_id);
+    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT,
+                       xf->domain ? xf->domain : smtpd_cleanup_rewrite_context(state));
+    smtpd_cleanup_attr(state, ATTR_LOG_CLIENT_NAME, SMTPD_FWD_NAME(state));
+    smtpd_cleanup_attr(state, ATTR_LOG_CLIENT_ADDR, SMTPD_FWD_ADDR(state));
+    smtpd_cleanup_attr(state, ATTR_LOG_CLIENT_PORT, SMTPD_FWD_PORT(state));
+    smtpd_cleanup_attr(state, ATTR_LOG_ORIGIN, SMTPD_FWD_NAMADDR(state));
+    if (SMTPD_FWD_HELO(state))
+        smtpd_cleanup_attr(state, ATTR_LOG_HELO_NAME, SMTPD_FWD_HELO(state));
+    smtpd_cleanup_attr(state, ATTR_LOG_PROTO_NAME, SMTPD_FWD_PROTO(state));
+}
+
 /* Envelope head, sent right after the queue file exists. */
 static void
 smtpd_cleanup_head(SMTPD_STATE *state)
@@ -91,14 +127,13 @@ smtpd_cleanup_head(SMTPD_STATE *state)
 
     rec_printf(c, REC_TYPE_TIME, "%ld %ld", (long) state->arrival.tv_sec,
                (long) state->arrival.tv_usec);
-    smtpd_cleanup_attr(state, ATTR_LOG_IDENT, state->queue_id);
+    smtpd_cleanup_log_attrs(state);
     smtpd_cleanup_attr(state, ATTR_CLIENT_NAME, state->name);
     smtpd_cleanup_attr(state, ATTR_CLIENT_ADDR, state->addr);
     smtpd_cleanup_attr(state, ATTR_CLIENT_PORT, state->port);
     if (state->helo_name)
         smtpd_cleanup_attr(state, ATTR_HELO_NAME, state->helo_name);
     smtpd_cleanup_attr(state, ATTR_PROTO_NAME, state->protocol);
-    smtpd_cleanup_attr(state, ATTR_RWR_CONTEXT, smtpd_cleanup_rewrite_context(state));
     if (state->encoding)
         smtpd_cleanup_attr(state, ATTR_ENCODING, state->encoding);
     if (*var_filter_xport)                      /* -o content_filter= turns it off */
@@ -117,7 +152,7 @@ smtpd_cleanup_open(SMTPD_STATE *state)
         return -1;
     }
     state->queue_id = vstring_export(id);
-    msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    smtpd_cleanup_log_client(state);
     smtpd_cleanup_head(state);
     return stream_error(state->cleanup) ? -1 : 0;
 }

@@ -94,6 +94,7 @@ static const char *var_local_rwr_clients;
 static const char *var_mynetworks;
 static const char *var_mynetworks_style;
 static const char *var_smtpd_hoggers;
+static const char *var_smtpd_xforward_hosts;
 static const char *var_par_dom_match;
 static const char *var_client_checks;
 static const char *var_helo_checks;
@@ -141,6 +142,7 @@ static const CONFIG_VAR smtpd_vars[] = {
     CONFIG_VAR_STR("local_header_rewrite_clients", &var_local_rwr_clients),
     CONFIG_VAR_STR("content_filter", &var_filter_xport),
     CONFIG_VAR_STR("mynetworks", &var_mynetworks),
+    CONFIG_VAR_STR("smtpd_authorized_xforward_hosts", &var_smtpd_xforward_hosts),
     CONFIG_VAR_END,
 };
 
@@ -297,6 +299,8 @@ smtpd_params_tables(SMTPD_CONF *c)
     c->mynetworks = netmatch_create("mynetworks", var_mynetworks);
     c->bare_lf_exclusions = netmatch_create("smtpd_forbid_bare_newline_exclusions",
                                             var_smtpd_bare_lf_excl);
+    c->xforward_hosts = netmatch_create("smtpd_authorized_xforward_hosts",
+                                        var_smtpd_xforward_hosts);
     c->hoggers = netmatch_create("smtpd_client_event_limit_exceptions", var_smtpd_hoggers);
     c->local_rcpt_maps = smtpd_params_maps("local_recipient_maps", var_local_rcpt_maps);
     c->virtual_mailbox_maps = smtpd_params_maps("virtual_mailbox_maps", var_virt_mailbox_maps);

@@ -7,7 +7,7 @@
  *   smtpd_state_mail_reset() end of a transaction (RSET, HELO/EHLO, a
  *       message queued or refused, the end of the session): drop the
  *       cleanup connection and the envelope, the restriction results for
- *       the message, a BDAT transfer
+ *       the message, the XFORWARD attributes, a BDAT transfer
  *   smtpd_state_free()       end of the session
  *
  * Everything a session owns is in the state, so one process serves any
@@ -50,6 +50,7 @@ smtpd_state_mail_reset(SMTPD_STATE *state)
         smtpd_data_bdat_free(&state->bdat_in);
     state->bdat_active = 0;
     state->bdat_total = 0;
+    smtpd_xforward_reset(state);        /* XFORWARD is for one transaction */
 }
 
 void

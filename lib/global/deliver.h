@@ -77,8 +77,13 @@ typedef struct DELIVER_REQUEST {
     char   *encoding;
     char   *dsn_envid;
     int     dsn_ret;
-    char   *client_name;
-    char   *client_addr;
+    char   *client_name;        /* the client, as Postfix's delivery request: */
+    char   *client_addr;        /* from the log_* attributes (the up-stream */
+    char   *client_port;        /* client after XFORWARD), else the real one; */
+    char   *client_helo;        /* "" when not known */
+    char   *client_proto;
+    char   *log_ident;          /* queue id for XFORWARD IDENT */
+    char   *rewrite_context;    /* "local" / "remote" (XFORWARD SOURCE) */
     int     trace_flags;        /* DELIVER_TRACE_*; optional attribute */
     int     rcpt_count;
     DELIVER_RCPT *rcpt;

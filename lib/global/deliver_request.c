@@ -102,6 +102,11 @@ deliver_request_free(DELIVER_REQUEST *req)
     mem_free(req->dsn_envid);
     mem_free(req->client_name);
     mem_free(req->client_addr);
+    mem_free(req->client_port);
+    mem_free(req->client_helo);
+    mem_free(req->client_proto);
+    mem_free(req->log_ident);
+    mem_free(req->rewrite_context);
     if (req->fp)
         stream_close(req->fp);
     mem_free(req);
@@ -141,6 +146,11 @@ deliver_parse_message(DELIVER_REQUEST *req, const ATTR_LIST *list)
     req->dsn_envid = deliver_get_str(list, ATTR_DSN_ENVID);
     req->client_name = deliver_get_str(list, ATTR_CLIENT_NAME);
     req->client_addr = deliver_get_str(list, ATTR_CLIENT_ADDR);
+    req->client_port = deliver_get_str(list, ATTR_CLIENT_PORT);
+    req->client_helo = deliver_get_str(list, ATTR_HELO_NAME);
+    req->client_proto = deliver_get_str(list, ATTR_PROTO_NAME);
+    req->log_ident = deliver_get_str(list, ATTR_LOG_IDENT);
+    req->rewrite_context = deliver_get_str(list, ATTR_RWR_CONTEXT);
     req->dsn_ret = (int) deliver_get_long(list, ATTR_DSN_RET, 0);
     req->trace_flags = (int) deliver_get_long(list, ATTR_TRACE_FLAGS, 0) & DELIVER_TRACE_VERIFY;
     req->arrival_time = deliver_get_time(list, ATTR_ARRIVAL_TIME);
@@ -310,6 +320,11 @@ deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
         attr_add_long(list, ATTR_TRACE_FLAGS, req->trace_flags);
     attr_add(list, ATTR_CLIENT_NAME, req->client_name);
     attr_add(list, ATTR_CLIENT_ADDR, req->client_addr);
+    attr_add(list, ATTR_CLIENT_PORT, req->client_port ? req->client_port : "");
+    attr_add(list, ATTR_HELO_NAME, req->client_helo ? req->client_helo : "");
+    attr_add(list, ATTR_PROTO_NAME, req->client_proto ? req->client_proto : "");
+    attr_add(list, ATTR_LOG_IDENT, req->log_ident ? req->log_ident : "");
+    attr_add(list, ATTR_RWR_CONTEXT, req->rewrite_context ? req->rewrite_context : "");
     attr_add_long(list, ATTR_RCPT_COUNT, req->rcpt_count);
     ret = attr_write(agent, list);
     for (i = 0; i < req->rcpt_count && ret == 0; i++) {

@@ -28,6 +28,7 @@ msg_logging_init(void)
     set.hostname = config_str("myhostname");
     set.maillog_file = config_str("maillog_file");
     set.maillog_file_prefixes = config_str("maillog_file_prefixes");
+    set.maillog_file_permissions = config_str("maillog_file_permissions");
     set.queue_directory = config_str("queue_directory");
     msg_logging_setup(&set);
 }

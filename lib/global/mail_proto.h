@@ -134,6 +134,13 @@
 #define ATTR_PROTO_NAME     "protocol_name"
 #define ATTR_RWR_CONTEXT    "rewrite_context"
 #define ATTR_LOG_IDENT      "log_ident"
+/* the client for logging and XFORWARD (the up-stream one after XFORWARD) */
+#define ATTR_LOG_CLIENT_NAME "log_client_name"
+#define ATTR_LOG_CLIENT_ADDR "log_client_address"
+#define ATTR_LOG_CLIENT_PORT "log_client_port"
+#define ATTR_LOG_ORIGIN     "log_message_origin"
+#define ATTR_LOG_HELO_NAME  "log_helo_name"
+#define ATTR_LOG_PROTO_NAME "log_protocol_name"
 /* smtpd/pickup -> cleanup: their content_filter parameter, "transport:nexthop"
  * (an empty value is not sent); cleanup writes it as one CONTENT_FILTER record. */
 #define ATTR_CONTENT_FILTER "content_filter"

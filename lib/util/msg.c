@@ -62,6 +62,7 @@ static struct {
     char    hostname[256];
     char    maillog_file[MSG_PATH_MAX];
     int     maillog_ok;         /* maillog_file matches a prefix */
+    int     maillog_mode;       /* when we create it (postlogd is not up yet) */
     char    postlog_path[MSG_PATH_MAX];
     int     postlog_fd;
     dev_t   postlog_dev;
@@ -72,6 +73,7 @@ static struct {
     .tag = "postfix/posthorn",
     .facility = LOG_MAIL,
     .postlog_fd = -1,
+    .maillog_mode = 0644,               /* Postfix 3.7's */
 };
 
 static const char *const msg_levels[] = {
@@ -204,8 +206,13 @@ msg_logging_setup(const MSG_LOG_SETTINGS *set)
         msg_copy(msg_state.hostname, sizeof(msg_state.hostname), host);
     else if (gethostname(msg_state.hostname, sizeof(msg_state.hostname) - 1) < 0)
         msg_copy(msg_state.hostname, sizeof(msg_state.hostname), "localhost");
+    /* the first label only, as Postfix (and syslog) write it: "mail", not
+     * "mail.example.com" */
+    msg_state.hostname[strcspn(msg_state.hostname, ".")] = 0;
     msg_copy(msg_state.maillog_file, sizeof(msg_state.maillog_file),
              set->maillog_file ? set->maillog_file : "");
+    if (set->maillog_file_permissions && maillog_mode(set->maillog_file_permissions) > 0)
+        msg_state.maillog_mode = maillog_mode(set->maillog_file_permissions);
     why = maillog_check(msg_state.maillog_file, pfxs, NULL, NULL);
     msg_state.maillog_ok = *msg_state.maillog_file && why == NULL;
     snprintf(msg_state.postlog_path, sizeof(msg_state.postlog_path),
@@ -417,7 +424,7 @@ msg_maillog(int level, const char *text)
     if (msg_state.maillog_ok
         && (fd = open(msg_state.maillog_file,
                       O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY | O_CLOEXEC,
-                      0600)) >= 0) {
+                      (mode_t) msg_state.maillog_mode)) >= 0) {
         msg_write_all(fd, line, len);
         close(fd);
     } else if (!(msg_state.flags & MSG_STDERR)) {

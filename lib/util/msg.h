@@ -53,6 +53,7 @@ typedef struct MSG_LOG_SETTINGS {
     const char *maillog_file;
     const char *maillog_file_prefixes;
     const char *queue_directory;        /* for public/postlog */
+    const char *maillog_file_permissions;   /* mode for a file created here ("0644") */
 } MSG_LOG_SETTINGS;
 void    msg_logging_setup(const MSG_LOG_SETTINGS *settings);
 void    msg_set_flags(int flags);
@@ -86,7 +87,8 @@ void    msg_logging_prepare_chroot(void);
 
 /*
  * maillog_file lines. A line in the file is
- *     "Mon DD HH:MM:SS <myhostname> <syslog_name>/<program>[pid]: text"
+ *     "Mon DD HH:MM:SS <host> <syslog_name>/<program>[pid]: text"
+ * (<host>: $myhostname up to its first dot, as Postfix writes it)
  * (time "%b %d %H:%M:%S", local time). The datagram that a client sends to
  * the postlog socket carries exactly that line WITHOUT the newline;
  * postlogd appends it plus '\n' to maillog_file (and may run it through
@@ -94,7 +96,7 @@ void    msg_logging_prepare_chroot(void);
  *
  * msg_format_logline() resets out and stores that line (no newline) for
  * tag_pid_text = "postfix/smtpd[123]: text", using the current time and
- * $myhostname (gethostname() if empty). Control characters in
+ * $myhostname's first label (gethostname() if empty). Control characters in
  * tag_pid_text become '?', and the result is cut at MSG_LINE_MAX + 128.
  */
 struct VSTRING;

@@ -40,7 +40,9 @@ class SmtpSink:
     bytes as received, dot-stuffed, CRLF) and body (un-stuffed). conns has
     one list per connection: the command verbs received, then "<closed>"
     when the session ended; lines has every command line received, over
-    all connections. drop_connections() cuts every open session (as a
+    all connections; xforward in a transaction has the XFORWARD command
+    lines since the last one (accepted with 250 when the EHLO keywords
+    include XFORWARD). drop_connections() cuts every open session (as a
     server restart would).
     """
 
@@ -112,6 +114,7 @@ class SmtpSink:
         if not self.greeting.startswith("2"):
             return
         t = None
+        xforward = []
         while True:
             line = rfile.readline(65536)
             if not line:
@@ -127,9 +130,13 @@ class SmtpSink:
             elif verb == "HELO":
                 send("250 sink.test")
                 helo = cmd
+            elif verb == "XFOR" and any(k.startswith("XFORWARD") for k in self.ehlo):
+                xforward.append(cmd)
+                send("250 2.0.0 Ok")
             elif verb == "MAIL":
                 t = {"helo": helo, "mail": cmd, "sender": _address(cmd),
-                     "rcpts": [], "accepted": []}
+                     "rcpts": [], "accepted": [], "xforward": xforward}
+                xforward = []
                 send("250 2.1.0 Ok")
             elif verb == "RCPT":
                 addr = _address(cmd)

@@ -67,7 +67,8 @@ def test_unknown_user_bounces_to_sender():
         msgs = inst.messages("phjonas")
         assert len(msgs) == 1
         msg = msgs[0]
-        assert msg["From"] == "MAILER-DAEMON@mail.example.test (Mail Delivery System)"
+        # Postfix 3.7's failure template, as Debian's Postfix sends it
+        assert msg["From"] == "Mail Delivery System <MAILER-DAEMON@mail.example.test>"
         assert msg["Subject"] == "Undelivered Mail Returned to Sender"
         assert msg["To"] == "phjonas@example.test"
         assert msg["Auto-Submitted"] == "auto-replied"
@@ -80,9 +81,21 @@ def test_unknown_user_bounces_to_sender():
             ["text/plain", "message/delivery-status", "message/rfc822"]
 
         text = parts[0].get_payload()
-        assert text.startswith("This is the mail system at host mail.example.test.\n"), text
-        assert "I'm sorry to have to inform you that your message could not\n" \
-               "be delivered to one or more recipients. It's attached below." in text
+        # smtputf8_enable = yes (compatibility_level 3.6): utf-8, 8bit, as Postfix
+        assert parts[0]["Content-Type"] == "text/plain; charset=utf-8", parts[0]["Content-Type"]
+        assert parts[0]["Content-Transfer-Encoding"] == "8bit"
+        assert text.startswith(
+            "This is the mail system at host mail.example.test.\n\n"
+            "I'm sorry to have to inform you that your message could not\n"
+            "be delivered to one or more recipients. It's attached below.\n\n"
+            "For further assistance, please send mail to postmaster.\n\n"
+            "If you do so, please include this problem report. You can\n"
+            "delete your own text from the attached returned message.\n\n"
+            "                   The mail system\n\n"), text
+        # the returned message keeps its Return-Path, as Postfix returns it
+        returned = parts[2].get_payload()[0]
+        assert returned["Return-Path"] == "<phjonas@example.test>", returned.items()
+        assert "\nReturn-Path: <phjonas@example.test>\nReceived: from " in box, box
         assert '<nosuchuser@example.test>: unknown user: "nosuchuser"' in text
 
         per_msg, per_rcpt = dsn_fields(parts[1])
@@ -173,7 +186,7 @@ def test_undeliverable_bounce_goes_to_postmaster():
                          % new_id, log), log
         assert "sender non-delivery notification" not in log
         msg = inst.messages("phalice")[0]
-        assert msg["From"] == "MAILER-DAEMON@mail.example.test (Mail Delivery System)"
+        assert msg["From"] == "Mail Delivery System <MAILER-DAEMON@mail.example.test>"
         assert msg["Return-Path"] == "<double-bounce@mail.example.test>"
         parts = msg.get_payload()
         per_msg, per_rcpt = dsn_fields(parts[1])

@@ -349,13 +349,17 @@ def test_delay_warning_sent_once():
         box = inst.mbox("phjonas")
         assert box.count("\nSubject: Delayed Mail (still being retried)\n") == 1, box
         msg = parse(box.split("\n", 1)[1].encode())
-        assert msg["From"] == "MAILER-DAEMON@mail.example.test (Mail Delivery System)"
+        assert msg["From"] == "Mail Delivery System <MAILER-DAEMON@mail.example.test>"
         assert msg["To"] == "phjonas@example.test"
         parts = msg.get_payload()
         assert [p.get_content_type() for p in parts] == \
             ["text/plain", "message/delivery-status", "text/rfc822-headers"], parts
         text = parts[0].get_payload()
-        assert "could not be delivered for more than 2 second(s)" in text, text
+        # Postfix 3.7's delay template: $delay_warning_time_hours (2s -> 0)
+        # and $maximal_queue_lifetime_days
+        assert "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #" in text, text
+        assert "Your message could not be delivered for more than 0 hour(s).\n" \
+               "It will be retried until it is 5 day(s) old.\n" in text, text
         assert "<slow@remote.example>: connect to 127.0.0.1[127.0.0.1]:%d: Connection refused" \
             % port in text.replace("\n    ", " "), text
         rcpt = parts[1].get_payload()[1]

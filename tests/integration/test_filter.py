@@ -21,6 +21,7 @@ test_amavisd_new runs Debian's real amavisd-new (no virus scanner, no
 SpamAssassin) between the two
 (package amavisd-new, which make check installs).
 """
+import contextlib
 import os
 import re
 import shutil
@@ -29,7 +30,7 @@ import subprocess
 import tempfile
 import time
 
-from posthorn import Instance, free_port, port_open, wait_for
+from posthorn import Instance, Session, free_port, port_open, wait_for
 from smtp_sink import SmtpSink
 
 QID_RX = r"queued as ([0-9A-F]+)"
@@ -301,11 +302,13 @@ $LOGFILE = "$MYHOME/amavis.log";
 """
 
 
-def test_amavisd_new():
-    """Debian's amavisd-new as the filter, configured as README.postfix says."""
+@contextlib.contextmanager
+def amavisd(fport, rport):
+    """Debian's amavisd-new on fport, re-injecting to rport, from a scratch
+    configuration (AMAVISD_CONF); start it after the instance. Yields its
+    home directory (amavis.log is there)."""
     # make check installs amavisd-new (tests/deps.sh): a missing one is a failure
     assert os.path.exists(AMAVISD), "amavisd-new is not installed (apt-get install amavisd-new)"
-    fport, rport = free_port(), free_port()
     top = tempfile.mkdtemp(prefix="posthorn-amavis-", dir="/tmp")
     etc, home = os.path.join(top, "etc"), os.path.join(top, "home")
     for d in (etc, home, home + "/tmp", home + "/db"):
@@ -317,22 +320,72 @@ def test_amavisd_new():
     subprocess.run(["chown", "-R", "amavis:amavis", home], check=True)
     amavis = None
     try:
-        with filtered_instance("amavis", fport, rport) as inst:
-            inst.start()
-            amavis = subprocess.Popen([AMAVISD, "-c", os.path.join(etc, "amavisd.conf"), "foreground"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            wait_for(lambda: port_open(fport) or amavis.poll() is not None, 60, "amavisd")
-            assert amavis.poll() is None, "amavisd exited with %s" % amavis.returncode
-            qid = submit(inst.port, "phjonas@example.test", ["phedison@example.test"])
-            box = inst.wait_mbox("phedison", "hello filter", timeout=60)
-            assert len(re.findall(r"\(amavis, port %d\) with ESMTP" % fport, box)) == 1, box
-            rx = (r"%s: to=<phedison@example\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
-                  r"status=sent \(250 2\.0\.0 from MTA\(smtp:\[127\.0\.0\.1\]:%d\): "
-                  r"250 2\.0\.0 Ok: queued as ([0-9A-F]+)\)" % (qid, fport, rport))
-            new_id = inst.wait_log(rx).group(1)
-            inst.wait_log(r"%s: to=<phedison@example\.test>, relay=local, .*status=sent" % new_id)
+        amavis = subprocess.Popen([AMAVISD, "-c", os.path.join(etc, "amavisd.conf"), "foreground"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: port_open(fport) or amavis.poll() is not None, 60, "amavisd")
+        assert amavis.poll() is None, "amavisd exited with %s" % amavis.returncode
+        yield home
     finally:
         if amavis is not None and amavis.poll() is None:
             amavis.terminate()
             amavis.wait(30)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def amavis_sent_rx(qid, fport, rport):
+    """qid's to= line for the hand-over to amavisd; group 1: the new queue id."""
+    return (r"%s: to=<phedison@example\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, .*"
+            r"status=sent \(250 2\.0\.0 from MTA\(smtp:\[127\.0\.0\.1\]:%d\): "
+            r"250 2\.0\.0 Ok: queued as ([0-9A-F]+)\)" % (qid, fport, rport))
+
+
+def test_amavisd_new():
+    """Debian's amavisd-new as the filter, configured as README.postfix says."""
+    fport, rport = free_port(), free_port()
+    with filtered_instance("amavis", fport, rport) as inst:
+        inst.start()
+        with amavisd(fport, rport):
+            qid = submit(inst.port, "phjonas@example.test", ["phedison@example.test"])
+            box = inst.wait_mbox("phedison", "hello filter", timeout=60)
+            assert len(re.findall(r"\(amavis, port %d\) with ESMTP" % fport, box)) == 1, box
+            new_id = inst.wait_log(amavis_sent_rx(qid, fport, rport)).group(1)
+            inst.wait_log(r"%s: to=<phedison@example\.test>, relay=local, .*status=sent" % new_id)
+
+
+def test_amavisd_new_xforward():
+    """XFORWARD through the real amavisd-new, as README.postfix sets it up:
+    smtp_send_xforward_command = yes on smtp-amavis, and
+    smtpd_authorized_xforward_hosts on the re-injection listener. amavisd
+    logs the original client's address and queue id, passes them on, and
+    the re-injection smtpd logs them as Postfix does ("client=...,
+    orig_queue_id=..., orig_client=..."). The original client is
+    127.0.0.2 so that it differs from amavisd's own 127.0.0.1."""
+    fport, rport = free_port(), free_port()
+    master = amavis_master(fport, rport).replace(
+        "    -o content_filter=\n",
+        "    -o content_filter=\n    -o smtpd_authorized_xforward_hosts=127.0.0.0/8\n")
+    with Instance("amavis-xf", main={"content_filter": "smtp-amavis:[127.0.0.1]:%d" % fport},
+                  master_extra=master) as inst:
+        inst.start()
+        with amavisd(fport, rport) as home:
+            s = Session(inst.port, source="127.0.0.2")
+            s.reply()
+            s.cmd("EHLO client.test")
+            assert s.cmd("MAIL FROM:<phjonas@example.test>")[0].startswith("250")
+            assert s.cmd("RCPT TO:<phedison@example.test>")[0].startswith("250")
+            assert s.cmd("DATA")[0].startswith("354")
+            r = s.cmd("Subject: xforward\r\n\r\nhello filter\r\n.")
+            s.cmd("QUIT")
+            qid = re.search(QID_RX, r[0]).group(1)
+            inst.wait_mbox("phedison", "hello filter", timeout=60)
+            new_id = inst.wait_log(amavis_sent_rx(qid, fport, rport)).group(1)
+            # the re-injection names the original client and queue id
+            inst.wait_log(r"postfix/smtpd\[\d+\]: %s: client=\S+\[127\.0\.0\.1\], "
+                          r"orig_queue_id=%s, orig_client=unknown\[127\.0\.0\.2\]$" % (new_id, qid))
+            # amavisd-new logged them too
+            with open(os.path.join(home, "amavis.log"), errors="replace") as f:
+                alog = f.read()
+            assert re.search(r"\[127\.0\.0\.2\]:\d+ .*<phjonas@example\.test> -> "
+                             r"<phedison@example\.test>.*Queue-ID: %s" % qid, alog), alog
+            box = inst.mbox("phedison")
+            assert "from client.test (unknown [127.0.0.2])" in box, box

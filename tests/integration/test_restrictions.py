@@ -326,6 +326,26 @@ def test_rbl_and_rhsbl():
             s.cmd("QUIT")
 
 
+def test_rbl_lookup_error_logged_as_postfix():
+    """No name server answers (nothing listens on 127.0.0.159): the lists
+    are skipped and each failed lookup is logged with the line Debian's
+    Postfix 3.7 writes (checked on this machine)."""
+    main = {"smtpd_client_restrictions": "reject_rbl_client zen.rbl.test",
+            "smtpd_sender_restrictions": "reject_rhsbl_sender dbl.rbl.test"}
+    with Instance("rblerr", main=main) as inst:
+        resolv = os.path.join(inst.dir, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.159\noptions timeout:1 attempts:1\n")
+        start_with_resolv(inst, resolv)
+        s = session(inst, "127.0.0.5", sender="a@sender.test")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        s.cmd("QUIT")
+        for name in ("5.0.0.127.zen.rbl.test", "sender.test.dbl.rbl.test"):
+            inst.wait_log(r"postfix/smtpd\[\d+\]: warning: %s: RBL lookup error: Host or domain "
+                          r"name not found\. Name service error for name=%s type=A: Host not "
+                          r"found, try again$" % (re.escape(name), re.escape(name)))
+
+
 def test_unknown_sender_and_recipient_domain():
     main = {"smtpd_sender_restrictions": "reject_unknown_sender_domain",
             "smtpd_recipient_restrictions": "reject_unknown_recipient_domain, permit_mynetworks"}

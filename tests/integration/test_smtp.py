@@ -158,3 +158,50 @@ def test_lmtp_per_recipient_replies():
                       r"status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] said: 452 4\.2\.2 "
                       r"<full@remote\.example> Quota exceeded \(in reply to end of DATA command\)\)"
                       % qid)
+
+
+def postfix_fold(line, limit=998):
+    """smtp_line_length_limit as Postfix applies it (checked against Debian's
+    Postfix 3.7 relaying the same message): after exactly `limit` bytes of
+    output line, <CR><LF><SPACE>; the SPACE counts toward the next output
+    line, so a 3000-byte line goes out as 998 + 1+997 + 1+997 + 1+7. A line
+    of exactly `limit` bytes is left alone; dot-stuffing adds a byte that
+    does not count, and a continuation line (starting with the SPACE) is
+    never stuffed."""
+    out, first = [], True
+    while True:
+        room = limit if first else limit - 1
+        if len(line) <= room:
+            out.append(line if first else b" " + line)
+            return out
+        out.append(line[:room] if first else b" " + line[:room])
+        line, first = line[room:], False
+
+
+def test_long_lines_folded_as_postfix():
+    hdr = b"X-Long: " + b"".join(b"%04d" % i for i in range(750))[:2992]
+    body = b"".join(b"b%03d" % (i % 1000) for i in range(750))
+    dots = b"." + b"x" * 1200
+    exact = b"e" * 998
+    assert len(hdr) == len(body) == 3000
+    data = (b"Subject: long lines\r\n" + hdr + b"\r\n\r\n" + body + b"\r\n"
+            + dots + b"\r\n" + exact + b"\r\nend\r\n")
+    with SmtpSink() as srv, \
+            Instance("smtp-fold", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], data.replace(b"\r\n.", b"\r\n.."))
+        raw = srv.wait()["data"]
+        want = b"".join(b"".join(p + b"\r\n" for p in postfix_fold(l))
+                        for l in (hdr,))
+        assert b"\r\n" + want in raw, raw[:3000]
+        want_body = b"".join(p + b"\r\n" for l in (body, dots, exact, b"end")
+                             for p in postfix_fold(l))
+        want_body = want_body.replace(b"\r\n.x", b"\r\n..x", 1)     # stuffed once
+        assert raw.endswith(b"\r\n\r\n" + want_body), raw[-3000:]
+        assert [len(l) for l in raw.split(b"\r\n") if len(l) > 900] == \
+            [998, 998, 998, 998, 998, 998, 999, 998], [len(l) for l in raw.split(b"\r\n")]
+        # unfolding gives the original lines back
+        assert hdr in unstuffed(raw).replace(b"\r\n ", b"")
+        assert body + b"\r\n" + dots + b"\r\n" in unstuffed(raw).replace(b"\r\n ", b"")
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: breaking line > 998 bytes with <CR><LF>SPACE" % qid)
+        assert len(re.findall(r"breaking line", inst.log())) == 1, inst.log()

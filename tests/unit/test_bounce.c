@@ -106,7 +106,7 @@ compose(BOUNCE_LOG *log, int ret, long limit, VSTRING *out)
 {
     BOUNCE_ORIG orig = {"active", "Q1", "s@x.test", "", "env1", 0, 0, 0, 0};
     BOUNCE_NOTICE n = {BOUNCE_NOTICE_SENDER, "s@x.test", "N1", ret, 1700000100,
-                       "mx.x.test", "Postfix", limit, 0, 0};
+                       "mx.x.test", "Postfix", limit, 0, 0, 0};
 
     CHECK_INT(bounce_orig_open(&orig), 0);
     CHECK_INT(orig.arrival, 1700000000);
@@ -129,7 +129,19 @@ UNIT_TEST(notice_layout)
     log = bounce_log_read("bounce", "Q1");
     compose(log, DSN_RET_FULL, 50000, out);
     CHECK(strstr(STR(out), "Received: by mx.x.test (Postfix)\n\tid N1; ") != 0);
-    CHECK(strstr(STR(out), "\nFrom: MAILER-DAEMON@mx.x.test (Mail Delivery System)\n") != 0);
+    CHECK(strstr(STR(out), "\nFrom: Mail Delivery System <MAILER-DAEMON@mx.x.test>\n") != 0);
+    /* Postfix 3.7's failure template text; us-ascii without smtputf8_enable */
+    CHECK(strstr(STR(out), "\nContent-Type: text/plain; charset=us-ascii\n\n"
+                 "This is the mail system at host mx.x.test.\n\n"
+                 "I'm sorry to have to inform you that your message could not\n"
+                 "be delivered to one or more recipients. It's attached below.\n\n"
+                 "For further assistance, please send mail to postmaster.\n\n"
+                 "If you do so, please include this problem report. You can\n"
+                 "delete your own text from the attached returned message.\n\n"
+                 "                   The mail system\n") != 0);
+    /* the returned message keeps its Return-Path */
+    CHECK(strstr(STR(out), "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit\n\n"
+                 "Return-Path: <s@x.test>\nSubject: hi\n") != 0);
     CHECK(strstr(STR(out), "\nSubject: Undelivered Mail Returned to Sender\n") != 0);
     CHECK(strstr(STR(out), "boundary=\"Q1.1700000100/mx.x.test\"\n") != 0);
     CHECK(strstr(STR(out), "\nThis is the mail system at host mx.x.test.\n") != 0);

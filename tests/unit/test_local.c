@@ -61,9 +61,9 @@ UNIT_TEST(test_from_line)
 
     setenv("TZ", "UTC", 1);
     local_from_line(v, "a@b.example", 0);
-    CHECK_STR(STR(v), "From a@b.example Thu Jan  1 00:00:00 1970\n");
+    CHECK_STR(STR(v), "From a@b.example  Thu Jan  1 00:00:00 1970\n");     /* two spaces, as Postfix */
     local_from_line(v, "", 86400 * 40);
-    CHECK_STR(STR(v), "From MAILER-DAEMON Tue Feb 10 00:00:00 1970\n");
+    CHECK_STR(STR(v), "From MAILER-DAEMON  Tue Feb 10 00:00:00 1970\n");
     vstring_free(v);
 }
 
@@ -74,7 +74,7 @@ UNIT_TEST(test_quoted_sender)
     setenv("TZ", "UTC", 1);
     /* a sender with spaces cannot pass for another From line */
     local_from_line(v, "Mon Jan  1 x@b.example", 0);
-    CHECK_STR(STR(v), "From \"Mon Jan  1 x\"@b.example Thu Jan  1 00:00:00 1970\n");
+    CHECK_STR(STR(v), "From \"Mon Jan  1 x\"@b.example  Thu Jan  1 00:00:00 1970\n");
     local_quote_sender(v, "a\"b\\c@b.example");
     CHECK_STR(STR(v), "\"a\\\"b\\\\c\"@b.example");
     local_quote_sender(v, "x\nFrom: forged@b.example");

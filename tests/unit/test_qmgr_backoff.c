@@ -2,7 +2,8 @@
  * test_qmgr_backoff.c - qmgr retry arithmetic, its parameters (read once,
  * a bad value fatal) and the per-transport ones with their fallback
  * (qmgr/qmgr_message.c, qmgr_param.c, qmgr_transport.c; the qmgr files
- * are compiled in directly).
+ * are compiled in directly); also which queue file attributes give the
+ * delivery request its client (XFORWARD): Postfix's log_* ones win.
  */
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -11,6 +12,48 @@
 #include "config.h"
 #include "msg.h"
 #include "qmgr_fixture.h"
+
+/* The real client's attributes come after the log_* ones (as smtpd and
+ * Postfix write them) and do not replace them; a log_* that is absent
+ * (HELO unavailable) is not filled in from the real client. */
+static QMGR_MESSAGE *
+client_attrs(const char *const *attrs)
+{
+    QMGR_MESSAGE *m = mem_alloc(sizeof(*m));
+
+    for (; *attrs; attrs++)
+        message_attr(m, *attrs);
+    message_client_done(m);
+    return m;
+}
+
+UNIT_TEST(client_attrs_prefer_log)
+{
+    static const char *const forwarded[] = {
+        "log_ident=ABCDEF", "rewrite_context=remote", "log_client_name=c.remote.test",
+        "log_client_address=10.1.2.3", "log_client_port=4567", "log_protocol_name=ESMTP",
+        "client_name=localhost", "client_addr=127.0.0.1", "client_address=127.0.0.1",
+        "helo_name=filter.test", 0,
+    };
+    static const char *const older[] = {
+        "log_ident=QID", "client_name=mx.example", "client_addr=192.0.2.1", 0,
+    };
+    QMGR_MESSAGE *m = client_attrs(forwarded);
+
+    CHECK_STR(m->client_name, "c.remote.test");
+    CHECK_STR(m->client_addr, "10.1.2.3");
+    CHECK_STR(m->client_port, "4567");
+    CHECK_STR(m->client_proto, "ESMTP");
+    CHECK(m->client_helo == NULL);
+    CHECK_STR(m->log_ident, "ABCDEF");
+    CHECK_STR(m->rewrite_context, "remote");
+    qmgr_message_free(m);
+    /* a queue file without log_* (older posthorn): the real client */
+    m = client_attrs(older);
+    CHECK_STR(m->client_name, "mx.example");
+    CHECK_STR(m->client_addr, "192.0.2.1");
+    qmgr_message_free(m);
+}
 
 UNIT_TEST(backoff_clamps_to_min)
 {
@@ -154,5 +197,6 @@ UNIT_TESTS {
     {"backoff_max_below_min", backoff_max_below_min},
     {"transport_limits", transport_limits},
     {"transport_initial_concurrency", transport_initial_concurrency},
+    {"client_attrs_prefer_log", client_attrs_prefer_log},
     UNIT_END
 };

@@ -275,8 +275,20 @@ UNIT_TEST(test_body_line_limit)
     smtp_body_piece(&b, "xy", 2, 0);
     smtp_body_piece(&b, "zw.v", 4, 1);
     smtp_body_finish(&b);
-    /* pieces after a break start a new line: ".fgh" is dot-stuffed */
-    CHECK_STR(STR(out), "abcd\r\n..fgh\r\nij\r\nxyzw\r\n..v\r\n.\r\n");
+    /*
+     * Postfix's rule: CRLF SPACE after exactly 4 bytes of output line, the
+     * SPACE counts; a continuation is never dot-stuffed; pieces of one
+     * line share the count; a line of exactly 4 bytes stays whole.
+     */
+    CHECK_STR(STR(out), "abcd\r\n .fg\r\n hij\r\nxyzw\r\n .v\r\n.\r\n");
+    CHECK_INT(b.folded, 1);
+    vstring_reset(out);
+    smtp_body_init(&b, 4, body_collect, out);
+    smtp_body_piece(&b, "abcd", 4, 1);
+    smtp_body_piece(&b, ".xyz", 4, 1);
+    smtp_body_finish(&b);
+    CHECK_STR(STR(out), "abcd\r\n..xyz\r\n.\r\n");
+    CHECK_INT(b.folded, 0);
     vstring_free(out);
 }
 

@@ -22,6 +22,7 @@
 #include "../../smtp/smtp_param.c"
 #include "../../smtp/smtp_connect.c"
 #include "../../smtp/smtp_proto.c"
+#include "../../smtp/smtp_xforward.c"
 #include "../../smtp/smtp_service.c"
 #include "config.h"
 #include "record.h"
@@ -372,6 +373,55 @@ UNIT_TEST(test_session_lmtp)
     CHECK(strstr(trace, "QUIT\r\n") != NULL);
 }
 
+/* XFORWARD commands: Postfix's grouping, xtext, IPv6:, unknown left out,
+ * only offered attributes, 512 bytes at most per command. */
+UNIT_TEST(test_xforward_cmds)
+{
+    DELIVER_REQUEST req;
+    ARGV   *cmds = argv_alloc(), *what = argv_alloc();
+    char    helo[300];
+    SMTP_REPLY *r = smtp_reply_alloc();
+    int     all;
+
+    smtp_reply_add_line(r, "250-sink.test", 13);
+    smtp_reply_add_line(r, "250 XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT", 51);
+    all = smtp_xforward_attrs(r);
+    CHECK_INT(all, 0x7f);
+    memset(&req, 0, sizeof(req));
+    req.client_name = "unknown";
+    req.client_addr = "2001:db8::5";
+    req.client_port = "";
+    req.client_proto = "ESMTP";
+    req.client_helo = "h+x=y z";
+    req.log_ident = "ABCDEF";
+    req.rewrite_context = "remote";
+    smtp_xforward_cmds(&req, all, cmds, what);
+    CHECK_INT((int) cmds->argc, 2);
+    CHECK_STR(cmds->argv[0], "XFORWARD ADDR=IPv6:2001:db8::5");
+    CHECK_STR(what->argv[0], "XFORWARD name/address command");
+    CHECK_STR(cmds->argv[1], "XFORWARD PROTO=ESMTP HELO=h+2Bx+3Dy+20z IDENT=ABCDEF SOURCE=REMOTE");
+    CHECK_STR(what->argv[1], "XFORWARD helo/protocol command");
+    /* a long HELO goes in a command of its own; none is over 512 bytes */
+    argv_free(cmds);
+    argv_free(what);
+    cmds = argv_alloc();
+    what = argv_alloc();
+    memset(helo, 'h', 255);
+    helo[255] = 0;
+    req.client_helo = helo;
+    req.client_proto = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    smtp_xforward_cmds(&req, all & ~SMTP_XFWD_ADDR, cmds, what);
+    CHECK_INT((int) cmds->argc, 2);
+    for (size_t i = 0; i < cmds->argc; i++)
+        CHECK(strlen(cmds->argv[i]) + 2 <= 512);
+    CHECK_STR(what->argv[1], "XFORWARD helo/protocol command");
+    argv_free(cmds);
+    argv_free(what);
+    smtp_reply_free(r);
+}
+
 UNIT_TESTS {
     {"test_session_pipelining", test_session_pipelining},
     {"test_session_rcpt_reject", test_session_rcpt_reject},
@@ -381,5 +431,6 @@ UNIT_TESTS {
     {"test_session_lost", test_session_lost},
     {"test_session_helo_loop", test_session_helo_loop},
     {"test_session_lmtp", test_session_lmtp},
+    {"test_xforward_cmds", test_xforward_cmds},
     UNIT_END
 };
