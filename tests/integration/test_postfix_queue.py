@@ -103,6 +103,8 @@ def install_queue(inst, incoming_id=None):
             shutil.copy2(src, dst)
             if queue != "maildrop":
                 os.chown(dst, pw.pw_uid, pw.pw_gid)
+            else:               # git keeps only 0644/0755: Postfix's postdrop left 0744
+                os.chmod(dst, 0o744)
             past = time.time() - 3600
             os.utime(dst, (past, past))
     for root, dirs, _ in os.walk(inst.queue):

@@ -10,6 +10,7 @@ smtpd_peername_lookup is off in test instances, so every client name is
 on a loopback address; the instance runs in a private mount namespace
 where /etc/resolv.conf points there (posthorn.dns_server, start_with_resolv).
 """
+import os
 import re
 import time
 
