@@ -62,6 +62,7 @@ extern const char *var_myhostname;      /* myhostname */
 extern const char *var_mail_name;       /* mail_name */
 extern long var_line_limit;             /* line_length_limit */
 extern long var_ipc_timeout;            /* ipc_timeout */
+extern const char *var_filter_xport;    /* content_filter (-o content_filter= turns it off) */
 
 /* pickup_file.c */
 /* Open maildrop/name; PICKUP_KEEP (skip quietly), PICKUP_CORRUPT, or -1

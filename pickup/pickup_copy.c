@@ -8,8 +8,9 @@
  * to cleanup as they are, except that pickup sets the attributes itself: ATTR
  * records from the file (already limited to encoding, trace_flags=verify
  * and rewrite_context=local by the check) are replaced by
- * "rewrite_context=local", "log_ident=ID", the file's encoding and its
- * trace_flags=verify (sendmail -bv); and a
+ * "rewrite_context=local", "log_ident=ID", "content_filter=$content_filter"
+ * (when set: local mail is filtered as Postfix's pickup does), the file's
+ * encoding and its trace_flags=verify (sendmail -bv); and a
  * Received: header naming the submitting uid (the file's owner) is put
  * in front of the content:
  *
@@ -78,6 +79,8 @@ pickup_send(PICKUP_FILE *pf, STREAM *c, const char *queue_id)
         if (type == REC_TYPE_FROM) {
             rec_printf(c, REC_TYPE_ATTR, "%s=%s", ATTR_RWR_CONTEXT, "local");
             rec_printf(c, REC_TYPE_ATTR, "%s=%s", ATTR_LOG_IDENT, queue_id);
+            if (*var_filter_xport)      /* as smtpd: local mail is filtered too */
+                rec_printf(c, REC_TYPE_ATTR, "%s=%s", ATTR_CONTENT_FILTER, var_filter_xport);
         }
         rec_put(c, type, STR(buf), LEN(buf));
         if (type == REC_TYPE_MESG) {

@@ -17,12 +17,14 @@ const char *var_myhostname;
 const char *var_mail_name;
 long    var_line_limit;
 long    var_ipc_timeout;
+const char *var_filter_xport;
 
 static const CONFIG_VAR pickup_vars[] = {
     CONFIG_VAR_STR("myhostname", &var_myhostname),
     CONFIG_VAR_STR("mail_name", &var_mail_name),
     CONFIG_VAR_INT("line_length_limit", &var_line_limit),
     CONFIG_VAR_TIME("ipc_timeout", &var_ipc_timeout),
+    CONFIG_VAR_STR("content_filter", &var_filter_xport),
     CONFIG_VAR_END,
 };
 

@@ -163,6 +163,23 @@ def test_filter_pass_and_reinject():
         assert len(re.findall(r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d," % fport, log)) == 3, log
 
 
+def test_local_submission_is_filtered_too():
+    """content_filter applies to mail from pickup (sendmail, cron) as to
+    mail from smtpd: Postfix's pickup hands the filter to cleanup."""
+    from posthorn import run, sbin
+    fport, rport = free_port(), free_port()
+    with FilterServer(fport, reinject=rport) as flt, \
+            filtered_instance("filterlocal", fport, rport) as inst:
+        inst.start()
+        wait_for(lambda: inst.smtp_ready() and port_open(rport), 20, "re-injection smtpd")
+        p = run([sbin("sendmail"), "-c", inst.conf, "phedison"],
+                input="Subject: cron output\n\nfrom cron\n")
+        assert p.returncode == 0, p.stderr
+        box = inst.wait_mbox("phedison", "from cron")
+        assert box.count(FILTER_HEADER) == 1, box
+        assert len(flt.transactions) == 1, flt.transactions
+
+
 def test_filter_down_then_flush():
     fport, rport = free_port(), free_port()
     with filtered_instance("filterdown", fport, rport) as inst:
