@@ -235,8 +235,10 @@ def install_posthorn():
 
 def restore_postfix():
     say("Postfix's programs back (as apt-get install --reinstall postfix would)")
-    sh("umount /usr/sbin")
-    sh("umount /usr/libexec")
+    # lazily: amavisd-new runs from the copy of /usr/sbin; running programs
+    # keep what they have, as after a package upgrade
+    sh("umount --lazy /usr/sbin")
+    sh("umount --lazy /usr/libexec")
 
 
 # ---- mail -------------------------------------------------------------------
