@@ -14,7 +14,8 @@
  * pid/master.pid, open every endpoint, start the wakeup services, log
  * "daemon started". Then loop: signals arrive through a self-pipe
  * (master_sig.c); SIGCHLD reaps, SIGHUP reloads, SIGTERM/SIGINT stop
- * (children get SIGTERM, the log service postlogd only after the others
+ * (children get SIGTERM, and SIGKILL when still busy after
+ * MASTER_STOP_WAIT; the log service postlogd only after the others
  * are gone, MASTER_LOG_WAIT more), SIGQUIT aborts (children get
  * SIGKILL); in both cases master waits up to MASTER_STOP_WAIT seconds
  * for the children before it releases the pid file. In the foreground, SIGINT (Ctrl-C)
@@ -139,6 +140,11 @@ master_terminate(int sig)
          * stay inside the 5 seconds "postfix stop" waits before force. */
         master_kill_children(SIGTERM, MASTER_CHILD_NOT_LOG);
         master_wait_children(MASTER_STOP_WAIT, MASTER_CHILD_NOT_LOG);
+        /* A process still busy then serves a client that keeps its session
+         * open (a content filter's cached connection): as Postfix's, stop
+         * means stop. Nothing it holds is acknowledged yet. */
+        master_kill_children(SIGKILL, MASTER_CHILD_NOT_LOG);
+        master_wait_children(MASTER_LOG_WAIT, MASTER_CHILD_NOT_LOG);
         master_kill_children(SIGTERM, MASTER_CHILD_LOG);
         master_wait_children(MASTER_LOG_WAIT, MASTER_CHILD_ALL);
     }

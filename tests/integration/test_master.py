@@ -214,6 +214,22 @@ def test_stop_leaves_no_process():
         assert not os.path.exists(os.path.join(inst.queue, "pid", "master.pid"))
 
 
+def test_stop_ends_a_session_a_client_keeps_open():
+    """A client that keeps its SMTP session open (amavisd-new caches its
+    connection to the re-injection smtpd) does not keep "postfix stop"
+    from stopping everything: as Postfix's, no process of the instance
+    is left when stop returns."""
+    with Instance("stopopen") as inst:
+        busy_instance(inst)
+        s = inst.smtp()
+        s.ehlo("cache.example")                 # and then nothing, for minutes
+        p = inst.cmd("postfix", "stop")
+        assert p.returncode == 0, p
+        inst.started = False
+        assert not procs(inst), procs(inst)
+        s.close()
+
+
 def test_abort_leaves_no_process():
     with Instance("abort") as inst:
         busy_then(inst, "abort", "aborting the Postfix mail system")
