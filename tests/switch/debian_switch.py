@@ -264,18 +264,29 @@ def mailbox(user):
         return ""
 
 
-def wait_mailbox(user, token):
+def wait_flushing(arrived, what):
     """Flushes the queue while it waits: amavisd-new keeps its connection
     to the re-injection smtpd open, and after an MTA restart its first
     attempt fails on the dead connection (451, deferred) -- with Postfix
     after Postfix as with posthorn after Postfix."""
-    def arrived():
-        if token in mailbox(user):
+    last = [0.0]
+
+    def check():
+        if arrived():
             return True
-        if int(time.time()) % 5 == 0:
+        if time.time() - last[0] > 5:
+            last[0] = time.time()
             sh("postqueue -f", check=False, quiet=True)
         return False
-    wait_for(arrived, "%s in %s's mailbox" % (token, user))
+    wait_for(check, what, timeout=90)
+
+
+def wait_mailbox(user, token):
+    wait_flushing(lambda: token in mailbox(user), "%s in %s's mailbox" % (token, user))
+
+
+def wait_relayed(sink, token, what):
+    wait_flushing(lambda: relayed(sink, token), what)
 
 
 def queue_ids():
@@ -336,13 +347,13 @@ def step_posthorn(pf_queue):
                          % (listed, pf_queue))
     with SmtpSink(port=RELAY_PORT) as sink:
         sh("postqueue -f")
-        wait_for(lambda: relayed(sink, "tok-pf-deferred"), "Postfix's deferred mail relayed")
+        wait_relayed(sink, "tok-pf-deferred", "Postfix's deferred mail relayed")
         time.sleep(2)
         if relayed(sink, "tok-pf-held"):
             raise SystemExit("debian-switch: FAILED: held mail was delivered")
         sh("postsuper -H " + queue_id_of("tok-pf-held"))
         sh("postqueue -f")
-        wait_for(lambda: relayed(sink, "tok-pf-held"), "released mail relayed")
+        wait_relayed(sink, "tok-pf-held", "released mail relayed")
     smtp_send(["swuser2@" + MAILNAME], "tok-ph-local")
     smtp_send(["team@" + MAILNAME], "tok-ph-alias")
     cron_send("tok-ph-cron")
@@ -375,10 +386,10 @@ def step_back_to_postfix(ph_queue):
                          % (listed, ph_queue))
     with SmtpSink(port=RELAY_PORT) as sink:
         sh("postqueue -f")
-        wait_for(lambda: relayed(sink, "tok-ph-deferred"), "posthorn's deferred mail relayed")
+        wait_relayed(sink, "tok-ph-deferred", "posthorn's deferred mail relayed")
         sh("postsuper -H " + queue_id_of("tok-ph-held"))
         sh("postqueue -f")
-        wait_for(lambda: relayed(sink, "tok-ph-held"), "posthorn's held mail relayed")
+        wait_relayed(sink, "tok-ph-held", "posthorn's held mail relayed")
         counts = {tok: len(relayed(sink, tok)) for tok in ("tok-ph-deferred", "tok-ph-held")}
     mta_stop("Postfix")
     return counts
