@@ -266,6 +266,10 @@ message_record(READ_STATE *st, int type, const char *data, long offset,
     case REC_TYPE_CONTENT_FILTER:
         message_filter(msg, data);
         return 1;
+    case REC_TYPE_FLGS:                 /* Postfix's flags: digits only; an */
+        if (strchr(data, ':') != NULL)  /* earlier posthorn's content filter */
+            message_filter(msg, data);
+        return 1;
     case REC_TYPE_RCPT:
         if (*data == 0) {
             *why = "empty recipient record";

@@ -77,7 +77,9 @@
 #define REC_TYPE_CONTENT_FILTER REC_TYPE_FILT
 #define REC_TYPE_XTRA   'X'     /* start of extracted information */
 #define REC_TYPE_END    'E'     /* end of file */
-#define REC_TYPE_FLGS   'f'     /* smtpd -> cleanup: CLEANUP_FLAG_HOLD / _DISCARD bits */
+#define REC_TYPE_FLGS   'f'     /* smtpd -> cleanup: CLEANUP_FLAG_HOLD / _DISCARD bits
+                                 * (in a queue file of an earlier posthorn: the
+                                 * content filter; qmgr still reads it so) */
 #define REC_TYPE_RDR    '>'     /* smtpd -> cleanup: REDIRECT address */
 #define REC_TYPE_PRIO   'P'     /* Postfix: priority (ignored) */
 #define REC_TYPE_VERP   'V'     /* Postfix: VERP delimiters (ignored) */

@@ -36,6 +36,9 @@
 
 /* Where qmgr_test_write() put each recipient record. */
 QMGR_TEST_FN long qmgr_test_rcpt_off[256];
+/* The record type qmgr_test_write() gives the filter (an earlier posthorn
+ * wrote 'f', now Postfix's flags letter). */
+QMGR_TEST_FN int qmgr_test_filter_type = REC_TYPE_CONTENT_FILTER;
 
 /* A new temporary queue directory as cwd, main.cf text as given. */
 QMGR_TEST_FN void
@@ -92,7 +95,7 @@ qmgr_test_write(const char *queue, const char *id, const char *sender, const cha
     xtra_off = (long) stream_tell(s);
     rec_puts(s, REC_TYPE_XTRA, "");
     if (filter)
-        rec_puts(s, REC_TYPE_CONTENT_FILTER, filter);
+        rec_puts(s, qmgr_test_filter_type, filter);
     rec_puts(s, REC_TYPE_END, "");
     stream_seek(s, 0);
     rec_size_put(s, data_off, xtra_off, (long) n, 0L);

@@ -108,9 +108,26 @@ UNIT_TEST(filter_invalid_ignored)
     CHECK(qmgr_queue_find(qmgr_transport_find("smtp", 1), "example.com", "", 0) != 0);
 }
 
+/* A queue file of an earlier posthorn: its content filter in an 'f'
+ * record (Postfix's flags letter, which never holds a colon). */
+UNIT_TEST(filter_of_earlier_posthorn_kept)
+{
+    const char *r[] = {"a@example.com"};
+    QMGR_MESSAGE *msg;
+
+    qmgr_test_setup("");
+    qmgr_test_filter_type = REC_TYPE_FLGS;
+    msg = filtered("F5", r, 1, "smtp-amavis:[127.0.0.1]:10024");
+    qmgr_test_filter_type = REC_TYPE_CONTENT_FILTER;
+    if (msg == 0)
+        return;
+    CHECK_STR(msg->filter, "smtp-amavis:[127.0.0.1]:10024");
+}
+
 UNIT_TESTS {
     {"filter_overrides_resolver", filter_overrides_resolver},
     {"filter_empty_nexthop", filter_empty_nexthop},
     {"filter_invalid_ignored", filter_invalid_ignored},
+    {"filter_of_earlier_posthorn_kept", filter_of_earlier_posthorn_kept},
     UNIT_END
 };
