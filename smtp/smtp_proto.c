@@ -4,9 +4,17 @@
  * Interface (smtp.h): smtp_session_run(st, sess, why) runs the whole
  * conversation on the connected sess->fp:
  *
- *   greeting -> EHLO (HELO after a 5xx; LHLO for LMTP) -> MAIL FROM ->
- *   RCPT TO... -> DATA -> content -> "." -> reply (LMTP: one reply per
- *   accepted recipient) -> QUIT
+ *   [TLS handshake in wrapper mode] -> greeting -> EHLO (HELO after a
+ *   5xx; LHLO for LMTP) -> [STARTTLS -> handshake -> EHLO again] -> MAIL
+ *   FROM -> RCPT TO... -> DATA -> content -> "." -> reply (LMTP: one
+ *   reply per accepted recipient) -> QUIT
+ *
+ * STARTTLS as the next hop's TLS policy says (smtp_tls.c): at "may" only
+ * when offered (a refusal continues in plain text); from "encrypt" up a
+ * server that does not offer it, or refuses it, gets QUIT and the next
+ * address is tried ("TLS is required, but was not offered by host ...").
+ * After the handshake everything the server said before is forgotten
+ * (RFC 3207) and EHLO is sent again.
  *
  * Address verification (trace_flags, sendmail -bv): no DATA; a 2xx RCPT
  * reply is the recipient's "deliverable" result, then QUIT (or the cache).
@@ -585,14 +593,74 @@ smtp_transaction(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     return ret < 0 ? SMTP_SESS_FINAL : SMTP_SESS_DONE;
 }
 
+/* ---- TLS ---------------------------------------------------------------------- */
+
+/* Handshake (smtp_tls.c); on a refused certificate QUIT inside TLS. */
+static int
+smtp_tls_handshake(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    int     ret = smtp_tls_start(st, sess, why);
+
+    if (ret == SMTP_SESS_RETRY && sess->tls != NULL)
+        smtp_quit(sess);
+    return ret;
+}
+
+/* A required TLS session cannot be had: QUIT, try the next address. */
+static int
+smtp_tls_required(SMTP_SESSION *sess, SMTP_WHY *why, const char *fmt, const char *text)
+{
+    smtp_why_set(why, DELIVER_DEFER, "4.7.4", fmt, sess->namaddr, text);
+    snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
+    smtp_quit(sess);
+    return SMTP_SESS_RETRY;
+}
+
+/*
+ * STARTTLS after EHLO as the TLS policy says, then EHLO again (RFC 3207:
+ * forget what the server said before). -1: go on, else SMTP_SESS_*.
+ */
+static int
+smtp_starttls(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    int     level = st->tls ? st->tls->level : SMTP_TLS_NONE;
+    int     ret;
+
+    if (level == SMTP_TLS_NONE || sess->tls != NULL || st->tls_off)
+        return -1;
+    if (!(sess->features & SMTP_FEATURE_STARTTLS))
+        return level == SMTP_TLS_MAY ? -1
+            : smtp_tls_required(sess, why, "TLS is required, but was not offered by host %s%s", "");
+    if (smtp_send(sess, "STARTTLS", smtp_params.helo_timeout) < 0
+        || smtp_read(sess, smtp_params.helo_timeout) < 0) {
+        smtp_lost(sess, why, "sending STARTTLS");
+        return SMTP_SESS_RETRY;
+    }
+    if (sess->reply->code / 100 != 2)
+        return level == SMTP_TLS_MAY ? -1
+            : smtp_tls_required(sess, why, "TLS is required, but host %s refused to start "
+                                "TLS: %s", STR(sess->reply->text));
+    if ((ret = smtp_tls_handshake(st, sess, why)) >= 0)
+        return ret;
+    sess->features = 0;
+    sess->xforward = 0;
+    sess->size_limit = 0;
+    return smtp_helo(st, sess, why);
+}
+
 int
 smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
 {
     int     ret;
 
+    if (smtp_tls_wrapper() && st->tls != NULL && st->tls->level != SMTP_TLS_NONE
+        && (ret = smtp_tls_handshake(st, sess, why)) >= 0)
+        return ret == SMTP_SESS_PLAIN ? SMTP_SESS_RETRY : ret;
     if ((ret = smtp_greeting(st, sess, why)) >= 0)
         return ret;
     if ((ret = smtp_helo(st, sess, why)) >= 0)
+        return ret;
+    if ((ret = smtp_starttls(st, sess, why)) >= 0)
         return ret;
     sess->conn_done = deliver_now();
     if (smtp_size_check(st, sess) < 0) {

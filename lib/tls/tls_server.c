@@ -97,8 +97,8 @@ tls_protocol_mask(const char *list)
     return mask ? mask : -1;
 }
 
-static void
-tls_set_protocols(SSL_CTX *ctx, int mask)
+long
+tls_protocol_options(int mask)
 {
     static const struct {
         int     bit;
@@ -110,10 +110,12 @@ tls_set_protocols(SSL_CTX *ctx, int mask)
         {TLS_PROTO_TLSv1_2, SSL_OP_NO_TLSv1_2},
         {TLS_PROTO_TLSv1_3, SSL_OP_NO_TLSv1_3},
     };
+    long    ops = 0;
 
     for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
         if ((mask & off[i].bit) == 0)
-            SSL_CTX_set_options(ctx, off[i].op);
+            ops |= off[i].op;
+    return ops;
 }
 
 /* ---- keys and certificates ------------------------------------------ */
@@ -280,7 +282,7 @@ tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
         msg_warn("Invalid TLS protocol list \"%s\": disabling TLS support", init->protocols);
         return -1;
     }
-    tls_set_protocols(ctx, mask);
+    SSL_CTX_set_options(ctx, tls_protocol_options(mask));
     if (SSL_CTX_set_cipher_list(ctx, init->cipherlist) == 0) {
         msg_warn("invalid cipher list \"%s\": disabling TLS support", init->cipherlist);
         return -1;

@@ -44,12 +44,20 @@ class SmtpSink:
     lines since the last one (accepted with 250 when the EHLO keywords
     include XFORWARD). drop_connections() cuts every open session (as a
     server restart would).
+
+    TLS (optional): tls is a server-side ssl.SSLContext; STARTTLS is then
+    offered in the EHLO reply (RFC 3207: the session starts over after
+    it), or with wrapper=True every connection starts with the handshake
+    (SMTPS). Transactions then have "tls": the protocol version ("TLSv1.3")
+    or None.
     """
 
     def __init__(self, host="127.0.0.1", port=0, lmtp=False, greeting="220 sink.test ESMTP",
                  ehlo=("sink.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"),
-                 rcpt_reply=None, dot_replies=None, on_message=None):
+                 rcpt_reply=None, dot_replies=None, on_message=None, tls=None, wrapper=False):
         self.lmtp = lmtp
+        self.tls = tls
+        self.wrapper = wrapper
         self.greeting = greeting
         self.ehlo = ehlo
         self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 Ok")
@@ -71,7 +79,13 @@ class SmtpSink:
                     outer.socks.append(self.connection)
                     outer.conns.append(cmds)
                 try:
-                    outer.session(self.rfile, self.wfile, cmds)
+                    if outer.wrapper:
+                        conn = outer.tls.wrap_socket(self.connection, server_side=True)
+                        outer.session(conn.makefile("rb"), conn.makefile("wb"), cmds, conn)
+                    else:
+                        outer.session(self.rfile, self.wfile, cmds, self.connection)
+                except (OSError, ValueError):
+                    pass                # a failed handshake, a dropped client
                 finally:
                     with outer.lock:
                         cmds.append("<closed>")
@@ -105,7 +119,7 @@ class SmtpSink:
         with self.lock:
             return sum(c.count("DATA") for c in self.conns)
 
-    def session(self, rfile, wfile, cmds):
+    def session(self, rfile, wfile, cmds, conn=None):
         def send(*lines):
             wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
             wfile.flush()
@@ -115,6 +129,7 @@ class SmtpSink:
             return
         t = None
         xforward = []
+        tls = conn.version() if self.wrapper else None
         while True:
             line = rfile.readline(65536)
             if not line:
@@ -125,8 +140,16 @@ class SmtpSink:
                 cmds.append(verb)
                 self.lines.append(cmd)
             if verb in ("EHLO", "LHLO"):
-                send(*["250-" + k for k in self.ehlo[:-1]] + ["250 " + self.ehlo[-1]])
+                ehlo = list(self.ehlo)
+                if self.tls and not tls:
+                    ehlo.insert(1, "STARTTLS")
+                send(*["250-" + k for k in ehlo[:-1]] + ["250 " + ehlo[-1]])
                 helo = cmd
+            elif verb == "STAR" and self.tls and not tls:
+                send("220 2.0.0 Ready to start TLS")
+                conn = self.tls.wrap_socket(conn, server_side=True)
+                rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
+                tls, t, helo, xforward = conn.version(), None, None, []
             elif verb == "HELO":
                 send("250 sink.test")
                 helo = cmd
@@ -135,7 +158,7 @@ class SmtpSink:
                 send("250 2.0.0 Ok")
             elif verb == "MAIL":
                 t = {"helo": helo, "mail": cmd, "sender": _address(cmd),
-                     "rcpts": [], "accepted": [], "xforward": xforward}
+                     "rcpts": [], "accepted": [], "xforward": xforward, "tls": tls}
                 xforward = []
                 send("250 2.1.0 Ok")
             elif verb == "RCPT":

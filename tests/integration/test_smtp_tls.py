@@ -1,0 +1,203 @@
+"""
+test_smtp_tls.py - TLS in the smtp client: smtp_tls_security_level none /
+may / encrypt / verify / secure, smtp_tls_policy_maps per destination,
+smtp_tls_wrappermode, and Postfix's log lines and deferral reasons.
+
+A message enters through smtpd and goes to a capturing server
+(smtp_sink.py) that offers STARTTLS (or speaks TLS at once in wrapper
+mode) with a throw-away self-signed certificate (test_tls.Certs: CN
+rsa.example.test, names rsa.example.test and mail.example.test); that
+certificate is its own CA for smtp_tls_CAfile, the ECDSA one is a wrong CA.
+"""
+import ssl
+
+from posthorn import Instance
+from smtp_sink import SmtpSink
+from test_smtp import submit
+from test_tls import Certs
+
+BODY = b"From: jonas@example.test\r\nSubject: tls\r\n\r\nover TLS\r\n"
+ESTABLISHED = r"%s TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:%d: " \
+              r"TLSv1\.[23] with cipher \S+ \(\d+/\d+ bits\)"
+
+
+def server_ctx(certs, **kw):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(certs.rsa_cert, certs.rsa_key)
+    for k, v in kw.items():
+        setattr(ctx, k, v)
+    return ctx
+
+
+def relay_params(sink, **extra):
+    p = {"relayhost": "[127.0.0.1]:%d" % sink.port, "smtp_tls_loglevel": "1"}
+    p.update(extra)
+    return p
+
+
+def sent(inst, qid):
+    inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, .*status=sent" % qid)
+
+
+def deferred(inst, qid, reason, dsn):
+    inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, .*dsn=%s, "
+                  r"status=deferred \(%s\)" % (qid, dsn.replace(".", r"\."), reason))
+
+
+def test_may_uses_starttls_when_offered():
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-may", main=relay_params(
+                sink, smtp_tls_security_level="may", smtp_tls_CAfile=certs.rsa_cert)) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        t = sink.wait()
+        assert t["tls"] and t["tls"].startswith("TLSv1"), t
+        assert "STAR" in sink.conns[0]
+        assert b"over TLS" in t["body"]
+        sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Trusted", sink.port))
+
+
+def test_debian_main_cf_tls_settings():
+    """Debian's main.cf: may, CApath /etc/ssl/certs, a session cache
+    database (not implemented: a warning, mail still goes over TLS)."""
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-debian", main=relay_params(
+                sink, smtp_tls_security_level="may", smtp_tls_CApath="/etc/ssl/certs",
+                smtp_tls_session_cache_database="btree:${data_directory}/smtp_scache")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        t = sink.wait()
+        assert t["tls"], t
+        sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Untrusted", sink.port))
+        assert "refus" not in inst.log()
+
+
+def test_may_plain_text_when_not_offered():
+    with SmtpSink() as sink, \
+            Instance("smtp-tls-plain", main=relay_params(
+                sink, smtp_tls_security_level="may")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        t = sink.wait()
+        assert t["tls"] is None
+        assert "STAR" not in sink.conns[0]
+        sent(inst, qid)
+        assert "TLS connection established" not in inst.log()
+
+
+def test_may_handshake_failure_retries_in_plain_text():
+    """Opportunistic TLS whose handshake fails: the same server again,
+    without STARTTLS (TLS_README, opportunistic TLS)."""
+    with Certs() as certs, \
+            SmtpSink(tls=server_ctx(certs, minimum_version=ssl.TLSVersion.TLSv1_3)) as sink, \
+            Instance("smtp-tls-fallback", main=relay_params(
+                sink, smtp_tls_security_level="may",
+                smtp_tls_protocols="!SSLv2, !SSLv3, !TLSv1.3")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        t = sink.wait()
+        assert t["tls"] is None
+        assert "STAR" in sink.conns[0] and "STAR" not in sink.conns[1], sink.conns
+        sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: SSL_connect error to 127\.0\.0\.1\[127\.0\.0\.1\]:%d"
+                      % sink.port)
+
+
+def test_encrypt_defers_when_not_offered():
+    with SmtpSink() as sink, \
+            Instance("smtp-tls-encrypt", main=relay_params(
+                sink, smtp_tls_security_level="encrypt")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        deferred(inst, qid, r"TLS is required, but was not offered by host "
+                 r"127\.0\.0\.1\[127\.0\.0\.1\]", "4.7.4")
+        assert sink.transactions == []
+        assert "MAIL" not in sink.conns[0]
+
+
+def test_legacy_smtp_enforce_tls():
+    """smtp_enforce_tls = yes with smtp_tls_enforce_peername = no: encrypt."""
+    with SmtpSink() as sink, \
+            Instance("smtp-tls-enforce", main=relay_params(
+                sink, smtp_enforce_tls="yes", smtp_tls_enforce_peername="no")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        deferred(inst, qid, r"TLS is required, but was not offered by host "
+                 r"127\.0\.0\.1\[127\.0\.0\.1\]", "4.7.4")
+
+
+def test_verify_with_the_ca_file():
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-verify", main=relay_params(
+                sink, smtp_tls_security_level="verify", smtp_tls_CAfile=certs.rsa_cert,
+                smtp_tls_verify_cert_match="mail.example.test")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        assert sink.wait()["tls"]
+        sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))
+
+
+def test_verify_with_a_wrong_ca_defers():
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-wrongca", main=relay_params(
+                sink, smtp_tls_security_level="verify", smtp_tls_CAfile=certs.ec_cert,
+                smtp_tls_verify_cert_match="mail.example.test")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        deferred(inst, qid, r"Server certificate not trusted", "4.7.5")
+        inst.wait_log(r"postfix/smtp\[\d+\]: certificate verification failed for "
+                      r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: self-signed certificate" % sink.port)
+        assert sink.transactions == []
+        assert "MAIL" not in sink.conns[0]
+
+
+def test_policy_maps_per_destination():
+    """Three destinations, three policies; the default (none) for the rest."""
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as good, \
+            SmtpSink(tls=server_ctx(certs)) as badname, SmtpSink() as plain, \
+            SmtpSink(tls=server_ctx(certs)) as other, \
+            Instance("smtp-tls-policy", main={"smtp_tls_CAfile": certs.rsa_cert,
+                                               "smtp_tls_loglevel": "1"}) as inst:
+        inst.params["transport_maps"] = "hash:" + inst.write_table("transport", "".join(
+            "%s smtp:[127.0.0.1]:%d\n" % (d, s.port) for d, s in
+            (("good.example", good), ("badname.example", badname),
+             ("plain.example", plain), ("other.example", other))), postmap=True)
+        inst.params["smtp_tls_policy_maps"] = "hash:" + inst.write_table("tls_policy", (
+            "[127.0.0.1]:%d verify match=nomatch.example.test:mail.example.test\n"
+            "[127.0.0.1]:%d secure match=nomatch.example.test\n"
+            "[127.0.0.1]:%d encrypt\n") % (good.port, badname.port, plain.port), postmap=True)
+        inst.write_main()
+        inst.start()
+        q_good = submit(inst, ["a@good.example"], BODY)
+        q_bad = submit(inst, ["b@badname.example"], BODY)
+        q_plain = submit(inst, ["c@plain.example"], BODY)
+        q_other = submit(inst, ["d@other.example"], BODY)
+        assert good.wait()["tls"]
+        assert other.wait()["tls"] is None
+        assert "STAR" not in other.conns[0]
+        inst.wait_log(r"%s: to=<a@good\.example>, .*status=sent" % q_good)
+        inst.wait_log(r"%s: to=<d@other\.example>, .*status=sent" % q_other)
+        inst.wait_log(r"%s: to=<b@badname\.example>, .*dsn=4\.7\.5, status=deferred "
+                      r"\(Server certificate not verified\)" % q_bad)
+        inst.wait_log(r"%s: to=<c@plain\.example>, .*dsn=4\.7\.4, status=deferred \(TLS is "
+                      r"required, but was not offered by host 127\.0\.0\.1\[127\.0\.0\.1\]\)"
+                      % q_plain)
+        inst.wait_log(ESTABLISHED % ("Verified", good.port))
+        inst.wait_log(ESTABLISHED % ("Trusted", badname.port))
+        assert badname.transactions == [] and plain.transactions == []
+
+
+def test_wrappermode_to_a_tls_port():
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs), wrapper=True) as sink, \
+            Instance("smtp-tls-wrapper", main=relay_params(
+                sink, smtp_tls_security_level="encrypt", smtp_tls_wrappermode="yes")) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        t = sink.wait()
+        assert t["tls"], t
+        assert "STAR" not in sink.conns[0]
+        sent(inst, qid)
+        inst.wait_log(ESTABLISHED % ("Untrusted", sink.port))
