@@ -18,11 +18,12 @@
 #include "server.h"
 #include "smtp.h"
 
-/* As root, before any chroot: the TLS CA data must be read now. */
+/* As root, before any chroot: the TLS CA data and the SASL plug-ins. */
 static void
 smtp_pre_init(const char *service, ARGV *args)
 {
     smtp_tls_init(server_named(service, "lmtp"));
+    smtp_sasl_init(server_named(service, "lmtp"));
 }
 
 static void

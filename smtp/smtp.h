@@ -17,6 +17,7 @@
  *                    content filter (smtp_send_xforward_command)
  *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
  *   smtp_connect.c   TCP and UNIX-domain connects with a timeout
+ *   smtp_sasl.c      AUTH with Cyrus SASL (smtp_sasl_password_maps)
  *   smtp_tls.c       TLS levels and policy (smtp_tls_security_level,
  *                    smtp_tls_policy_maps), handshake, certificate check
  *   smtp_proto.c     one session: greeting, EHLO, MAIL/RCPT/DATA, QUIT
@@ -263,6 +264,8 @@ typedef struct SMTP_SESSION {
     long    size_limit;
     SMTP_REPLY *reply;
     double  conn_done;              /* time the session was set up */
+    char    auth_mechs[512];        /* the EHLO reply's AUTH mechanisms */
+    int     authenticated;          /* AUTH succeeded */
 } SMTP_SESSION;
 
 /* Per-request state shared by the service and the protocol code. */
@@ -321,6 +324,27 @@ void    smtp_tls_policy_free(SMTP_TLS_POLICY *pol);
  * on (sess->tls set), SMTP_SESS_RETRY (why set; sess->tls may be set),
  * or SMTP_SESS_PLAIN (level may: retry without TLS). */
 int     smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why);
+
+/* ---- SASL (smtp_sasl.c) -------------------------------------------------------- */
+
+typedef struct SMTP_SASL SMTP_SASL;
+
+/* pre_init (root, before chroot): parameters, password maps, plug-ins. */
+void    smtp_sasl_init(int lmtp);
+int     smtp_sasl_enabled(void);
+int     smtp_sasl_sender_dependent(void);
+/* The mechanisms of the EHLO reply's AUTH line(s), space-separated. */
+void    smtp_sasl_mechs(const SMTP_REPLY *r, char *buf, size_t len);
+/* Credentials for this session: 1 (*user, *pass allocated), 0 none, -1
+ * the table failed. */
+int     smtp_sasl_passwd(const SMTP_STATE *st, const SMTP_SESSION *sess, char **user,
+                         char **pass);
+/* Start: cmd gets "AUTH MECH [initial-response]"; NULL with why set. */
+SMTP_SASL *smtp_sasl_begin(const SMTP_SESSION *sess, const char *user, const char *pass,
+                           VSTRING *cmd, VSTRING *why);
+/* A 334 challenge (base64) -> the response line; 0, or -1 with why. */
+int     smtp_sasl_next(SMTP_SASL *s, const char *challenge, VSTRING *resp, VSTRING *why);
+void    smtp_sasl_end(SMTP_SASL *s);
 
 /* ---- service (smtp_service.c) ------------------------------------------------- */
 

@@ -230,6 +230,7 @@ smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
     CACHE_SLOT s;
 
     if (sess->fp == NULL || sess->tls != NULL   /* smtp_tls_connection_reuse = no */
+        || (sess->authenticated && smtp_sasl_sender_dependent())
         || idle_limit <= 0 || (sess->reply && sess->reply->code == 421)
         || stream_error(sess->fp) || !cache_wanted(req) || cache_timer_init() != 1)
         return 0;

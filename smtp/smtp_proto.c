@@ -14,7 +14,10 @@
  * server that does not offer it, or refuses it, gets QUIT and the next
  * address is tried ("TLS is required, but was not offered by host ...").
  * After the handshake everything the server said before is forgotten
- * (RFC 3207) and EHLO is sent again.
+ * (RFC 3207) and EHLO is sent again. Then AUTH (smtp_sasl.c) when
+ * smtp_sasl_auth_enable is set, the server offers it and
+ * smtp_sasl_password_maps has credentials for it; a failure moves on to
+ * the next address ("SASL authentication failed; ...").
  *
  * Address verification (trace_flags, sendmail -bv): no DATA; a 2xx RCPT
  * reply is the recipient's "deliverable" result, then QUIT (or the cache).
@@ -216,6 +219,8 @@ smtp_helo(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
                                                     &sess->size_limit);
             if (sess->features & SMTP_FEATURE_XFORWARD)
                 sess->xforward = smtp_xforward_attrs(sess->reply);
+            if (sess->features & SMTP_FEATURE_AUTH)
+                smtp_sasl_mechs(sess->reply, sess->auth_mechs, sizeof(sess->auth_mechs));
             if (smtp_helo_loop(st, sess, why))
                 ret = SMTP_SESS_FINAL;
             break;
@@ -648,6 +653,93 @@ smtp_starttls(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     return smtp_helo(st, sess, why);
 }
 
+/* ---- AUTH ---------------------------------------------------------------------- */
+
+/* AUTH failed: QUIT, try the next address (smtp_sasl_auth_soft_bounce:
+ * a 5xx from the server still defers). */
+static int
+smtp_auth_failed(SMTP_SESSION *sess, SMTP_WHY *why, const SMTP_REPLY *r, const char *text)
+{
+    if (r != NULL) {
+        smtp_why_set(why, DELIVER_DEFER, r->dsn, "SASL authentication failed; server %s "
+                     "said: %s", sess->namaddr, STR(r->text));
+        why->dsn[0] = '4';
+    } else {
+        smtp_why_set(why, DELIVER_DEFER, "4.7.0", "SASL authentication failed; cannot "
+                     "authenticate to server %s: %s", sess->namaddr, text);
+    }
+    snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
+    smtp_quit(sess);
+    return SMTP_SESS_RETRY;
+}
+
+/* The AUTH exchange; -1 = done or not needed, else SMTP_SESS_*. */
+static int
+smtp_auth_exchange(SMTP_SESSION *sess, SMTP_SASL *sasl, VSTRING *cmd, SMTP_WHY *why)
+{
+    VSTRING *text = vstring_alloc(100);
+    int     ret = -1;
+
+    for (;;) {
+        if (smtp_send(sess, STR(cmd), smtp_params.helo_timeout) < 0
+            || smtp_read(sess, smtp_params.helo_timeout) < 0) {
+            smtp_lost(sess, why, "sending AUTH command");
+            ret = SMTP_SESS_RETRY;
+            break;
+        }
+        if (sess->reply->code / 100 == 2) {
+            sess->authenticated = 1;
+            break;
+        }
+        if (sess->reply->code != 334) {
+            ret = smtp_auth_failed(sess, why, sess->reply, NULL);
+            break;
+        }
+        if (smtp_sasl_next(sasl, sess->reply->lines->argc ? sess->reply->lines->argv[0] : "",
+                           cmd, text) < 0) {
+            (void) smtp_send(sess, "*", smtp_params.helo_timeout);     /* RFC 4954: cancel */
+            (void) smtp_read(sess, smtp_params.helo_timeout);
+            ret = smtp_auth_failed(sess, why, NULL, STR(text));
+            break;
+        }
+    }
+    vstring_free(text);
+    return ret;
+}
+
+static int
+smtp_auth(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    char   *user = NULL, *pass = NULL;
+    VSTRING *cmd, *text;
+    SMTP_SASL *sasl;
+    int     ret;
+
+    if (!smtp_sasl_enabled() || !(sess->features & SMTP_FEATURE_AUTH))
+        return -1;
+    if ((ret = smtp_sasl_passwd(st, sess, &user, &pass)) <= 0) {
+        if (ret == 0)
+            return -1;                  /* no credentials: no AUTH */
+        smtp_why_set(why, DELIVER_DEFER, "4.3.0", "SASL password table lookup problem");
+        snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
+        smtp_quit(sess);
+        return SMTP_SESS_RETRY;
+    }
+    cmd = vstring_alloc(256);
+    text = vstring_alloc(100);
+    if ((sasl = smtp_sasl_begin(sess, user, pass, cmd, text)) == NULL)
+        ret = smtp_auth_failed(sess, why, NULL, STR(text));
+    else
+        ret = smtp_auth_exchange(sess, sasl, cmd, why);
+    smtp_sasl_end(sasl);
+    memset(pass, 0, strlen(pass));
+    mem_free(user);
+    mem_free(pass);
+    vstring_free(cmd);
+    vstring_free(text);
+    return ret;
+}
+
 int
 smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
 {
@@ -661,6 +753,8 @@ smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     if ((ret = smtp_helo(st, sess, why)) >= 0)
         return ret;
     if ((ret = smtp_starttls(st, sess, why)) >= 0)
+        return ret;
+    if ((ret = smtp_auth(st, sess, why)) >= 0)
         return ret;
     sess->conn_done = deliver_now();
     if (smtp_size_check(st, sess) < 0) {

@@ -12,7 +12,7 @@
  * smtpd's TLS levels, smtpd_enforce_tls, smtpd_tls_wrappermode and
  * smtpd_tls_auth_only left it with smtpd_tls.c; the smtp/lmtp client's
  * levels, smtp_enforce_tls, smtp_tls_wrappermode and smtp_tls_policy_maps
- * with smtp/smtp_tls.c; client certificates
+ * with smtp/smtp_tls.c, smtp_sasl_auth_enable with smtp/smtp_sasl.c; client certificates
  * (smtpd_tls_req_ccert) are not there yet.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
@@ -43,9 +43,7 @@ static const struct {
     {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
     {"smtp_tls_per_site", "smtp", "set", "TLS"},
-    {"smtp_sasl_auth_enable", "smtp", "yes", "SASL authentication"},
     {"lmtp_tls_per_site", "lmtp", "set", "TLS"},
-    {"lmtp_sasl_auth_enable", "lmtp", "yes", "SASL authentication"},
     {"non_smtpd_milters", "pickup", "set", "the milter protocol"},
 };
 

@@ -201,3 +201,79 @@ def test_wrappermode_to_a_tls_port():
         assert "STAR" not in sink.conns[0]
         sent(inst, qid)
         inst.wait_log(ESTABLISHED % ("Untrusted", sink.port))
+
+
+# ---- SASL in the smtp client (smtp_sasl_auth_enable, Cyrus SASL) -----------------
+
+def sasl_instance(name, sink, passwd, **extra):
+    """An instance relaying to sink with smtp_sasl_password_maps = passwd."""
+    inst = Instance(name, main=relay_params(sink, smtp_sasl_auth_enable="yes", **extra))
+    inst.params["smtp_sasl_password_maps"] = "hash:" + inst.write_table(
+        "sasl_passwd", passwd, postmap=True)
+    inst.write_main()
+    return inst
+
+
+def test_sasl_relayhost_credentials_after_starttls():
+    """The course setup: relayhost with credentials, AUTH offered only
+    inside TLS; the defaults (noplaintext) allow PLAIN only there."""
+    with Certs() as certs, \
+            SmtpSink(tls=server_ctx(certs), auth=("PLAIN", "LOGIN"), auth_tls_only=True,
+                     users={"alice@isp.example": "s3cret pass"}) as sink, \
+            sasl_instance("smtp-sasl", sink, "[127.0.0.1]:%d alice@isp.example:s3cret pass\n"
+                          % sink.port, smtp_tls_security_level="may",
+                          smtp_sasl_tls_security_options="noanonymous") as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        t = sink.wait()
+        sent(inst, qid)
+        assert len(sink.auths) == 1, sink.auths
+        a = sink.auths[0]
+        assert (a["user"], a["password"], a["ok"]) == ("alice@isp.example", "s3cret pass", True)
+        assert a["tls"] and t["tls"]
+        assert sink.conns[0].index("STAR") < sink.conns[0].index("AUTH") \
+            < sink.conns[0].index("MAIL"), sink.conns
+
+
+def test_sasl_no_plaintext_auth_without_tls():
+    """Default smtp_sasl_security_options = noplaintext, noanonymous: no
+    PLAIN or LOGIN over a plain-text connection; the mail waits."""
+    with SmtpSink(auth=("PLAIN", "LOGIN")) as sink, \
+            sasl_instance("smtp-sasl-plain", sink, "[127.0.0.1]:%d alice:secret\n"
+                          % sink.port) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        deferred(inst, qid, r"SASL authentication failed; cannot authenticate to server "
+                 r"127\.0\.0\.1\[127\.0\.0\.1\]: no mechanism available", "4.7.0")
+        assert sink.auths == [] and "AUTH" not in sink.conns[0] and "MAIL" not in sink.conns[0]
+
+
+def test_sasl_wrong_password_defers():
+    with SmtpSink(auth=("PLAIN",), users={"alice": "right"}) as sink, \
+            sasl_instance("smtp-sasl-bad", sink, "[127.0.0.1]:%d alice:wrong\n" % sink.port,
+                          smtp_sasl_security_options="noanonymous") as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        deferred(inst, qid, r"SASL authentication failed; server 127\.0\.0\.1\[127\.0\.0\.1\] "
+                 r"said: 535 5\.7\.8 Error: authentication failed: authentication failure",
+                 "4.7.8")
+        assert sink.auths[0]["password"] == "wrong" and sink.transactions == []
+        assert "wrong" not in inst.log()
+
+
+def test_sasl_sender_dependent_and_mechanism_filter():
+    with SmtpSink(auth=("PLAIN", "LOGIN")) as sink, \
+            sasl_instance("smtp-sasl-sender", sink,
+                          "jonas@example.test jonas:pw-jonas\n"
+                          "[127.0.0.1]:%d relay:pw-relay\n" % sink.port,
+                          smtp_sasl_security_options="noanonymous",
+                          smtp_sender_dependent_authentication="yes",
+                          smtp_sasl_mechanism_filter="login") as inst:
+        inst.start()
+        q1 = submit(inst, ["someone@remote.example"], BODY, sender="jonas@example.test")
+        q2 = submit(inst, ["someone@remote.example"], BODY, sender="other@example.test")
+        sink.wait(2)
+        sent(inst, q1)
+        sent(inst, q2)
+        got = sorted((a["mech"], a["user"], a["password"]) for a in sink.auths)
+        assert got == [("LOGIN", "jonas", "pw-jonas"), ("LOGIN", "relay", "pw-relay")], got
