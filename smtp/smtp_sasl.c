@@ -73,33 +73,23 @@ struct SMTP_SASL {
     sasl_callback_t callbacks[4];
 };
 
-#define SASL_P(n) mem_printf("%s_%s", prefix, (n))
-
-static CONFIG_VAR *
-smtp_sasl_vars(const char *prefix)
-{
-    CONFIG_VAR v[] = {
-        CONFIG_VAR_BOOL(SASL_P("sasl_auth_enable"), &sp.enable),
-        CONFIG_VAR_BOOL(SASL_P("sender_dependent_authentication"), &sp.sender_dependent),
-        CONFIG_VAR_STR(SASL_P("sasl_password_maps"), &sp.password_maps),
-        CONFIG_VAR_STR(SASL_P("sasl_security_options"), &sp.security_options),
-        CONFIG_VAR_STR(SASL_P("sasl_tls_security_options"), &sp.tls_security_options),
-        CONFIG_VAR_STR(SASL_P("sasl_mechanism_filter"), &sp.mechanism_filter),
-        CONFIG_VAR_END,
-    };
-    CONFIG_VAR *copy = mem_alloc(sizeof(v));
-
-    memcpy(copy, v, sizeof(v));
-    return copy;
-}
+/* Without the "smtp_" / "lmtp_" prefix (smtp_param_prefixed()). */
+static const CONFIG_VAR smtp_sasl_vars[] = {
+    CONFIG_VAR_BOOL("sasl_auth_enable", &sp.enable),
+    CONFIG_VAR_BOOL("sender_dependent_authentication", &sp.sender_dependent),
+    CONFIG_VAR_STR("sasl_password_maps", &sp.password_maps),
+    CONFIG_VAR_STR("sasl_security_options", &sp.security_options),
+    CONFIG_VAR_STR("sasl_tls_security_options", &sp.tls_security_options),
+    CONFIG_VAR_STR("sasl_mechanism_filter", &sp.mechanism_filter),
+    CONFIG_VAR_END,
+};
 
 void
 smtp_sasl_init(int lmtp)
 {
-    const char *prefix = lmtp ? "lmtp" : "smtp";
     int     err;
 
-    config_read_vars(smtp_sasl_vars(prefix));
+    config_read_vars(smtp_param_prefixed(smtp_sasl_vars, lmtp));
     if (!sp.enable)
         return;
     smtp_sasl_passwd_table = maps_create(lmtp ? "lmtp_sasl_password_maps"

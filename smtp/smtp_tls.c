@@ -93,36 +93,26 @@ static TLS_CLIENT_CTX *smtp_tls_ctx;    /* NULL: TLS cannot work */
 static MAPS *smtp_tls_policy_table;
 static const char *smtp_tls_prefix = "smtp";
 
-#define TLS_P(n) mem_printf("%s_%s", prefix, (n))
-
-/* The smtp_ or lmtp_ table; the names are built once and kept. */
-static CONFIG_VAR *
-smtp_tls_vars(const char *prefix)
-{
-    CONFIG_VAR v[] = {
-        CONFIG_VAR_STR(TLS_P("tls_security_level"), &tp.level),
-        CONFIG_VAR_BOOL(TLS_P("use_tls"), &tp.use_tls),
-        CONFIG_VAR_BOOL(TLS_P("enforce_tls"), &tp.enforce_tls),
-        CONFIG_VAR_BOOL(TLS_P("tls_enforce_peername"), &tp.enforce_peername),
-        CONFIG_VAR_BOOL(TLS_P("tls_wrappermode"), &tp.wrappermode),
-        CONFIG_VAR_INT(TLS_P("tls_loglevel"), &tp.loglevel),
-        CONFIG_VAR_TIME(TLS_P("starttls_timeout"), &tp.starttls_timeout),
-        CONFIG_VAR_STR(TLS_P("tls_verify_cert_match"), &tp.verify_match),
-        CONFIG_VAR_STR(TLS_P("tls_secure_cert_match"), &tp.secure_match),
-        CONFIG_VAR_STR(TLS_P("tls_policy_maps"), &tp.policy_maps),
-        CONFIG_VAR_STR(TLS_P("tls_protocols"), &tp.protocols),
-        CONFIG_VAR_STR(TLS_P("tls_mandatory_protocols"), &tp.mand_protocols),
-        CONFIG_VAR_STR(TLS_P("tls_ciphers"), &tp.ciphers),
-        CONFIG_VAR_STR(TLS_P("tls_mandatory_ciphers"), &tp.mand_ciphers),
-        CONFIG_VAR_STR(TLS_P("tls_CAfile"), &tp.files.CAfile),
-        CONFIG_VAR_STR(TLS_P("tls_CApath"), &tp.files.CApath),
-        CONFIG_VAR_END,
-    };
-    CONFIG_VAR *copy = mem_alloc(sizeof(v));
-
-    memcpy(copy, v, sizeof(v));
-    return copy;
-}
+/* Without the "smtp_" / "lmtp_" prefix (smtp_param_prefixed()). */
+static const CONFIG_VAR smtp_tls_vars[] = {
+    CONFIG_VAR_STR("tls_security_level", &tp.level),
+    CONFIG_VAR_BOOL("use_tls", &tp.use_tls),
+    CONFIG_VAR_BOOL("enforce_tls", &tp.enforce_tls),
+    CONFIG_VAR_BOOL("tls_enforce_peername", &tp.enforce_peername),
+    CONFIG_VAR_BOOL("tls_wrappermode", &tp.wrappermode),
+    CONFIG_VAR_INT("tls_loglevel", &tp.loglevel),
+    CONFIG_VAR_TIME("starttls_timeout", &tp.starttls_timeout),
+    CONFIG_VAR_STR("tls_verify_cert_match", &tp.verify_match),
+    CONFIG_VAR_STR("tls_secure_cert_match", &tp.secure_match),
+    CONFIG_VAR_STR("tls_policy_maps", &tp.policy_maps),
+    CONFIG_VAR_STR("tls_protocols", &tp.protocols),
+    CONFIG_VAR_STR("tls_mandatory_protocols", &tp.mand_protocols),
+    CONFIG_VAR_STR("tls_ciphers", &tp.ciphers),
+    CONFIG_VAR_STR("tls_mandatory_ciphers", &tp.mand_ciphers),
+    CONFIG_VAR_STR("tls_CAfile", &tp.files.CAfile),
+    CONFIG_VAR_STR("tls_CApath", &tp.files.CApath),
+    CONFIG_VAR_END,
+};
 
 /* "none", "may", ...: SMTP_TLS_*, or -1 (with *unsupported for the
  * levels posthorn does not implement). */
@@ -161,7 +151,7 @@ void
 smtp_tls_init(int lmtp)
 {
     smtp_tls_prefix = lmtp ? "lmtp" : "smtp";
-    config_read_vars(smtp_tls_vars(smtp_tls_prefix));
+    config_read_vars(smtp_param_prefixed(smtp_tls_vars, lmtp));
     config_read_vars(smtp_tls_global_vars);
     smtp_tls_inited = 1;
     smtp_tls_default_level = smtp_tls_main_level();

@@ -117,16 +117,6 @@ tls_verify_callback(int ok, X509_STORE_CTX *store_ctx)
     return 1;
 }
 
-static void
-tls_client_info_callback(const SSL *ssl, int where, int ret)
-{
-    if (where & SSL_CB_LOOP)
-        msg_info("SSL_connect:%s", SSL_state_string_long(ssl));
-    else if (where & SSL_CB_ALERT)
-        msg_info("SSL3 alert %s:%s:%s", (where & SSL_CB_READ) ? "read" : "write",
-                 SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
-}
-
 TLS_CLIENT_CTX *
 tls_client_init(const TLS_CLIENT_INIT *init)
 {
@@ -149,7 +139,7 @@ tls_client_init(const TLS_CLIENT_INIT *init)
     SSL_CTX_set_mode(ssl_ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, tls_verify_callback);
     if (init->loglevel >= 2)
-        SSL_CTX_set_info_callback(ssl_ctx, tls_client_info_callback);
+        SSL_CTX_set_info_callback(ssl_ctx, tls_info_callback);
     ctx = mem_alloc(sizeof(*ctx));
     ctx->ssl_ctx = ssl_ctx;
     ctx->loglevel = init->loglevel;

@@ -30,6 +30,8 @@ struct TLS_SESS {
 
 /* SSL_OP_NO_* options that leave only the protocols in mask. */
 long    tls_protocol_options(int mask);
+/* Info callback at loglevel 2: "SSL_accept:..." / "SSL_connect:...", alerts. */
+void    tls_info_callback(const SSL *ssl, int where, int ret);
 /* Handshake ssl (set up, fd attached) on stream; the session, or NULL. */
 TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client);
 

@@ -263,11 +263,12 @@ tls_load_certs(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
 
 /* ---- the context ------------------------------------------------------ */
 
-static void
+void
 tls_info_callback(const SSL *ssl, int where, int ret)
 {
     if (where & SSL_CB_LOOP)
-        msg_info("SSL_accept:%s", SSL_state_string_long(ssl));
+        msg_info("%s:%s", SSL_is_server((SSL *) ssl) ? "SSL_accept" : "SSL_connect",
+                 SSL_state_string_long(ssl));
     else if (where & SSL_CB_ALERT)
         msg_info("SSL3 alert %s:%s:%s", (where & SSL_CB_READ) ? "read" : "write",
                  SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));

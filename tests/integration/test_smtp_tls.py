@@ -128,11 +128,15 @@ def test_legacy_smtp_enforce_tls():
                  r"127\.0\.0\.1\[127\.0\.0\.1\]", "4.7.4")
 
 
+def verify_instance(name, sink, cafile):
+    return Instance(name, main=relay_params(sink, smtp_tls_security_level="verify",
+                                            smtp_tls_CAfile=cafile,
+                                            smtp_tls_verify_cert_match="mail.example.test"))
+
+
 def test_verify_with_the_ca_file():
     with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
-            Instance("smtp-tls-verify", main=relay_params(
-                sink, smtp_tls_security_level="verify", smtp_tls_CAfile=certs.rsa_cert,
-                smtp_tls_verify_cert_match="mail.example.test")) as inst:
+            verify_instance("smtp-tls-verify", sink, certs.rsa_cert) as inst:
         inst.start()
         qid = submit(inst, ["someone@remote.example"], BODY)
         assert sink.wait()["tls"]
@@ -142,9 +146,7 @@ def test_verify_with_the_ca_file():
 
 def test_verify_with_a_wrong_ca_defers():
     with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
-            Instance("smtp-tls-wrongca", main=relay_params(
-                sink, smtp_tls_security_level="verify", smtp_tls_CAfile=certs.ec_cert,
-                smtp_tls_verify_cert_match="mail.example.test")) as inst:
+            verify_instance("smtp-tls-wrongca", sink, certs.ec_cert) as inst:
         inst.start()
         qid = submit(inst, ["someone@remote.example"], BODY)
         deferred(inst, qid, r"Server certificate not trusted", "4.7.5")
