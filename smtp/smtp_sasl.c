@@ -33,7 +33,8 @@
  * Plug-ins are loaded once as root at start-up from the system's SASL
  * directory (trusted, as Postfix's).
  *
- * DIAGNOSTICS: "SASL authentication failed; cannot authenticate to server
+ * DIAGNOSTICS: "warning: SASL authentication failure: No worthy mechs
+ * found" (Cyrus SASL's detail), then "SASL authentication failed; cannot authenticate to server
  * host[addr]: no mechanism available" (no usable mechanism) and "SASL
  * authentication failed; server host[addr] said: 535 ..." are recipient
  * results (smtp_proto.c); a password map that fails defers the mail.
@@ -281,6 +282,18 @@ smtp_sasl_encode(const char *data, unsigned len, VSTRING *out)
     return 0;
 }
 
+/* "warning: SASL authentication failure: No worthy mechs found" */
+static void
+smtp_sasl_warn(sasl_conn_t *conn, int err)
+{
+    const char *detail = conn ? sasl_errdetail(conn) : sasl_errstring(err, NULL, NULL);
+    const char *last = strrchr(detail, ':');
+
+    if (conn && strncmp(detail, "SASL(", 5) == 0 && last != NULL)
+        detail = last + 1 + (last[1] == ' ');
+    msg_warn("SASL authentication failure: %s", detail);
+}
+
 SMTP_SASL *
 smtp_sasl_begin(const SMTP_SESSION *sess, const char *user, const char *pass,
                 VSTRING *cmd, VSTRING *why)
@@ -321,6 +334,7 @@ smtp_sasl_begin(const SMTP_SESSION *sess, const char *user, const char *pass,
     mem_free(host);
     mem_free(mechs);
     if (err != SASL_OK && err != SASL_CONTINUE) {
+        smtp_sasl_warn(s->conn, err);
         vstring_strcpy(why, err == SASL_NOMECH ? "no mechanism available"
                        : sasl_errstring(err, NULL, NULL));
         smtp_sasl_end(s);
@@ -353,6 +367,7 @@ smtp_sasl_next(SMTP_SASL *s, const char *challenge, VSTRING *resp, VSTRING *why)
     }
     err = sasl_client_step(s->conn, buf, len, NULL, &out, &outlen);
     if (err != SASL_OK && err != SASL_CONTINUE) {
+        smtp_sasl_warn(s->conn, err);
         vstring_strcpy(why, sasl_errstring(err, NULL, NULL));
         return -1;
     }

@@ -97,7 +97,8 @@ typedef struct TLS_CLIENT_START {
 
 typedef struct TLS_CLIENT_CTX TLS_CLIENT_CTX;
 
-#define TLS_CERT_UNTRUSTED  0   /* none, or no chain to a trusted CA */
+#define TLS_CERT_UNTRUSTED  0   /* none, no chain to a trusted CA, or
+                                 * match given and no name matches */
 #define TLS_CERT_TRUSTED    1   /* signed by a trusted CA */
 #define TLS_CERT_MATCHED    2   /* trusted, and a name in match matches */
 

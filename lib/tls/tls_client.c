@@ -12,7 +12,8 @@
  * The handshake never fails because of the server's certificate: the
  * verify callback records the first chain error and lets it go on; the
  * caller then decides by tls_sess_trust() (Postfix's "Untrusted",
- * "Trusted" and "Verified"). Names are matched with X509_check_host()
+ * "Trusted" and "Verified"). When names must match and none does, the
+ * session counts as untrusted, as Postfix logs it. Names are matched with X509_check_host()
  * (subjectAltName DNS names, else the CN; wildcards only as a whole
  * left-most label); a name that starts with "." matches any subdomain.
  *
@@ -22,7 +23,8 @@
  *
  * DIAGNOSTICS: "certificate verification failed for host[addr]:port:
  * untrusted issuer /CN=...", "... self-signed certificate", "...
- * certificate has expired" when start->log_verify is set; "SSL_connect
+ * certificate has expired", "server certificate verification failed for
+ * ...: num=62:hostname mismatch" when start->log_verify is set; "SSL_connect
  * error to ..." (tls_sess.c); start-up warnings for CA data that cannot
  * be read.
  */
@@ -204,9 +206,17 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
         if (start->log_verify)
             msg_info("certificate verification failed for %s: %s", start->peer,
                      sess->verify_why[0] ? sess->verify_why : "untrusted");
+    } else if (start->match == NULL) {
+        sess->trust = TLS_CERT_TRUSTED;
+    } else if (tls_cert_matches(cert, start->match)) {
+        sess->trust = TLS_CERT_MATCHED;
     } else {
-        sess->trust = tls_cert_matches(cert, start->match) ? TLS_CERT_MATCHED
-            : TLS_CERT_TRUSTED;
+        /* as Postfix: a required name that does not match is a failed check */
+        sess->trust = TLS_CERT_UNTRUSTED;
+        if (start->log_verify)
+            msg_info("server certificate verification failed for %s: num=%d:%s", start->peer,
+                     X509_V_ERR_HOSTNAME_MISMATCH,
+                     X509_verify_cert_error_string(X509_V_ERR_HOSTNAME_MISMATCH));
     }
     return sess;
 }

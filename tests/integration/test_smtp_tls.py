@@ -149,7 +149,7 @@ def test_verify_with_a_wrong_ca_defers():
             verify_instance("smtp-tls-wrongca", sink, certs.ec_cert) as inst:
         inst.start()
         qid = submit(inst, ["someone@remote.example"], BODY)
-        deferred(inst, qid, r"Server certificate not trusted", "4.7.5")
+        deferred(inst, qid, r"Server certificate not verified", "4.7.5")
         inst.wait_log(r"postfix/smtp\[\d+\]: certificate verification failed for "
                       r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: self-signed certificate" % sink.port)
         assert sink.transactions == []
@@ -188,7 +188,9 @@ def test_policy_maps_per_destination():
                       r"required, but was not offered by host 127\.0\.0\.1\[127\.0\.0\.1\]\)"
                       % q_plain)
         inst.wait_log(ESTABLISHED % ("Verified", good.port))
-        inst.wait_log(ESTABLISHED % ("Trusted", badname.port))
+        inst.wait_log(ESTABLISHED % ("Untrusted", badname.port))
+        inst.wait_log(r"server certificate verification failed for "
+                      r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: num=62:hostname mismatch" % badname.port)
         assert badname.transactions == [] and plain.transactions == []
 
 
@@ -247,6 +249,8 @@ def test_sasl_no_plaintext_auth_without_tls():
         qid = submit(inst, ["someone@remote.example"], BODY)
         deferred(inst, qid, r"SASL authentication failed; cannot authenticate to server "
                  r"127\.0\.0\.1\[127\.0\.0\.1\]: no mechanism available", "4.7.0")
+        inst.wait_log(r"postfix/smtp\[\d+\]: warning: SASL authentication failure: "
+                      r"No worthy mechs found")
         assert sink.auths == [] and "AUTH" not in sink.conns[0] and "MAIL" not in sink.conns[0]
 
 
