@@ -4,10 +4,11 @@
  * Interface: tls.h (tls_server_start, tls_sess_summary, tls_sess_details,
  * tls_sess_stop) and tls_impl.h (tls_sess_start: the handshake for both
  * sides; the client's certificate check is in tls_client.c). After the
- * handshake the stream's read and write functions are SSL_read/SSL_write on the non-blocking descriptor: "want
- * read" in a read (or "want write" in a write) returns EAGAIN so that the
- * stream waits with its own timeout and deadline; the other direction
- * waits here through stream_poll(), bounded the same way.
+ * handshake the stream's read and write functions are SSL_read/SSL_write
+ * on the non-blocking descriptor: "want read" in a read (or "want write"
+ * in a write) returns EAGAIN so that the stream waits with its own
+ * timeout and deadline; the other direction waits here through
+ * stream_poll(), bounded the same way.
  *
  * SECURITY: input the stream buffered before the handshake is thrown
  * away, so commands a client pipelined after STARTTLS are never taken as
