@@ -18,6 +18,14 @@
 #include "server.h"
 #include "smtp.h"
 
+/* As root, before any chroot: the TLS CA data and the SASL plug-ins. */
+static void
+smtp_pre_init(const char *service, ARGV *args)
+{
+    smtp_tls_init(server_named(service, "lmtp"));
+    smtp_sasl_init(server_named(service, "lmtp"));
+}
+
 static void
 smtp_post_init(const char *service, ARGV *args)
 {
@@ -30,6 +38,7 @@ main(int argc, char **argv)
     SERVER_OPTS opts = {0};
 
     msg_init(argv[0], 0);
+    opts.pre_init = smtp_pre_init;
     opts.post_init = smtp_post_init;
     single_server_main(argc, argv, smtp_service, &opts);
 }

@@ -17,6 +17,9 @@
  *                    content filter (smtp_send_xforward_command)
  *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
  *   smtp_connect.c   TCP and UNIX-domain connects with a timeout
+ *   smtp_sasl.c      AUTH with Cyrus SASL (smtp_sasl_password_maps)
+ *   smtp_tls.c       TLS levels and policy (smtp_tls_security_level,
+ *                    smtp_tls_policy_maps), handshake, certificate check
  *   smtp_proto.c     one session: greeting, EHLO, MAIL/RCPT/DATA, QUIT
  *   smtp_service.c   one delivery request: destinations, fallback,
  *                    results (deliver_result), reply to qmgr
@@ -36,6 +39,7 @@
 #include "argv.h"
 #include "deliver.h"
 #include "stream.h"
+#include "tls.h"
 #include "vstring.h"
 
 /* ---- parameters (smtp_param.c) ------------------------------------------- */
@@ -86,6 +90,9 @@ extern SMTP_PARAMS smtp_params;
 /* Read all parameters, once; lmtp selects the lmtp_* names. The strings
  * stay valid until config_reset(). */
 void    smtp_params_init(int lmtp);
+/* A copy of vars whose names get "smtp_" or "lmtp_" in front (kept). */
+struct CONFIG_VAR;
+struct CONFIG_VAR *smtp_param_prefixed(const struct CONFIG_VAR *vars, int lmtp);
 
 /* ---- next hop (smtp_nexthop.c) -------------------------------------------- */
 
@@ -252,6 +259,7 @@ int     smtp_connect_unix(const char *path, long timeout);
 
 typedef struct SMTP_SESSION {
     STREAM *fp;
+    TLS_SESS *tls;                  /* NULL: plain text */
     char    namaddr[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 16];  /* host[addr] */
     char    relay[SMTP_HOST_MAX + INET6_ADDRSTRLEN + 48];   /* host[addr]:port */
     int     features;
@@ -259,6 +267,8 @@ typedef struct SMTP_SESSION {
     long    size_limit;
     SMTP_REPLY *reply;
     double  conn_done;              /* time the session was set up */
+    char    auth_mechs[512];        /* the EHLO reply's AUTH mechanisms */
+    int     authenticated;          /* AUTH succeeded */
 } SMTP_SESSION;
 
 /* Per-request state shared by the service and the protocol code. */
@@ -268,12 +278,15 @@ typedef struct SMTP_STATE {
     int     done_count;             /* recipients that have a final result */
     double  start;                  /* agent start, for the c delay */
     int    *rcpt_done;              /* per recipient: result recorded */
+    struct SMTP_TLS_POLICY *tls;    /* for the current next hop, or NULL */
+    int     tls_off;                /* retrying in plain text (level may) */
 } SMTP_STATE;
 
 /* Protocol outcomes */
 #define SMTP_SESS_DONE     0        /* every recipient has its result */
 #define SMTP_SESS_RETRY    1        /* try the next address (why is set) */
 #define SMTP_SESS_FINAL    2        /* give up: report why to the rest */
+#define SMTP_SESS_PLAIN    3        /* TLS failed at level may: reconnect without */
 
 /* Run one session on an open fp; returns SMTP_SESS_*. */
 int     smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why);
@@ -284,6 +297,57 @@ void    smtp_rcpt_result(SMTP_STATE *st, int i, int status, const char *dsn,
                          const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* Map a reply code to DELIVER_* (2 sent, 4 defer, 5 bounce). */
 int     smtp_code_status(int code);
+
+/* ---- TLS (smtp_tls.c) ---------------------------------------------------------- */
+
+#define SMTP_TLS_NONE     0
+#define SMTP_TLS_MAY      1
+#define SMTP_TLS_ENCRYPT  2
+#define SMTP_TLS_VERIFY   3
+#define SMTP_TLS_SECURE   4
+
+typedef struct SMTP_TLS_POLICY {
+    int     level;                  /* SMTP_TLS_* */
+    char   *match;                  /* policy "match=", or NULL: the default */
+    char   *protocols;              /* policy "protocols=", or NULL */
+    char   *ciphers;                /* policy "ciphers=", or NULL */
+    char    nexthop[SMTP_HOST_MAX]; /* for "nexthop" and "dot-nexthop" */
+} SMTP_TLS_POLICY;
+
+/* pre_init (root, before chroot): parameters, CA data. */
+void    smtp_tls_init(int lmtp);
+/* smtp_tls_wrappermode is set. */
+int     smtp_tls_wrapper(void);
+/* The policy for next hop dest (as written) parsed into nh; 0, or -1
+ * with why set (table failure, invalid or unsupported level). */
+int     smtp_tls_policy(const char *dest, const SMTP_NEXTHOP *nh, SMTP_TLS_POLICY *pol,
+                        SMTP_WHY *why);
+void    smtp_tls_policy_free(SMTP_TLS_POLICY *pol);
+/* Handshake on sess->fp and the certificate check for st->tls: -1 = go
+ * on (sess->tls set), SMTP_SESS_RETRY (why set; sess->tls may be set),
+ * or SMTP_SESS_PLAIN (level may: retry without TLS). */
+int     smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why);
+
+/* ---- SASL (smtp_sasl.c) -------------------------------------------------------- */
+
+typedef struct SMTP_SASL SMTP_SASL;
+
+/* pre_init (root, before chroot): parameters, password maps, plug-ins. */
+void    smtp_sasl_init(int lmtp);
+int     smtp_sasl_enabled(void);
+int     smtp_sasl_sender_dependent(void);
+/* The mechanisms of the EHLO reply's AUTH line(s), space-separated. */
+void    smtp_sasl_mechs(const SMTP_REPLY *r, char *buf, size_t len);
+/* Credentials for this session: 1 (*user, *pass allocated), 0 none, -1
+ * the table failed. */
+int     smtp_sasl_passwd(const SMTP_STATE *st, const SMTP_SESSION *sess, char **user,
+                         char **pass);
+/* Start: cmd gets "AUTH MECH [initial-response]"; NULL with why set. */
+SMTP_SASL *smtp_sasl_begin(const SMTP_SESSION *sess, const char *user, const char *pass,
+                           VSTRING *cmd, VSTRING *why);
+/* A 334 challenge (base64) -> the response line; 0, or -1 with why. */
+int     smtp_sasl_next(SMTP_SASL *s, const char *challenge, VSTRING *resp, VSTRING *why);
+void    smtp_sasl_end(SMTP_SASL *s);
 
 /* ---- service (smtp_service.c) ------------------------------------------------- */
 

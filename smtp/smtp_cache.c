@@ -229,7 +229,9 @@ smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
     long    count_limit = smtp_params.reuse_count_limit;
     CACHE_SLOT s;
 
-    if (sess->fp == NULL || idle_limit <= 0 || (sess->reply && sess->reply->code == 421)
+    if (sess->fp == NULL || sess->tls != NULL   /* smtp_tls_connection_reuse = no */
+        || (sess->authenticated && smtp_sasl_sender_dependent())
+        || idle_limit <= 0 || (sess->reply && sess->reply->code == 421)
         || stream_error(sess->fp) || !cache_wanted(req) || cache_timer_init() != 1)
         return 0;
     memset(&s, 0, sizeof(s));

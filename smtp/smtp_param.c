@@ -5,7 +5,10 @@
  * client uses into smtp_params, once, after the privilege drop (smtp
  * restarts on "postfix reload"): the smtp_* names, or for LMTP the
  * lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout, lmtp_tcp_port,
- * ...), one table each, plus the global ones both share. Defaults and
+ * ...), one table each, plus the global ones both share.
+ * smtp_param_prefixed() turns a table of names without the prefix
+ * ("tls_security_level") into the smtp_ or lmtp_ one (smtp_tls.c,
+ * smtp_sasl.c). Defaults and
  * bounds are those of the one parameter table (lib/global/params.c).
  * LMTP always sends LHLO (always_send_ehlo 1, never_send_ehlo 0: no
  * lmtp_ forms exist).
@@ -104,6 +107,23 @@ static const CONFIG_VAR lmtp_vars[] = {
     CONFIG_VAR_INT("lmtp_connection_reuse_count_limit", &P->reuse_count_limit),
     CONFIG_VAR_END,
 };
+
+CONFIG_VAR *
+smtp_param_prefixed(const CONFIG_VAR *vars, int lmtp)
+{
+    size_t  n = 0;
+    CONFIG_VAR *copy;
+
+    while (vars[n].name)
+        n++;
+    copy = mem_array(n + 1, sizeof(*copy));
+    for (size_t i = 0; i <= n; i++) {
+        copy[i] = vars[i];
+        if (vars[i].name)
+            copy[i].name = mem_printf("%s_%s", lmtp ? "lmtp" : "smtp", vars[i].name);
+    }
+    return copy;
+}
 
 void
 smtp_params_init(int lmtp)

@@ -4,9 +4,20 @@
  * Interface (smtp.h): smtp_session_run(st, sess, why) runs the whole
  * conversation on the connected sess->fp:
  *
- *   greeting -> EHLO (HELO after a 5xx; LHLO for LMTP) -> MAIL FROM ->
- *   RCPT TO... -> DATA -> content -> "." -> reply (LMTP: one reply per
- *   accepted recipient) -> QUIT
+ *   [TLS handshake in wrapper mode] -> greeting -> EHLO (HELO after a
+ *   5xx; LHLO for LMTP) -> [STARTTLS -> handshake -> EHLO again] -> MAIL
+ *   FROM -> RCPT TO... -> DATA -> content -> "." -> reply (LMTP: one
+ *   reply per accepted recipient) -> QUIT
+ *
+ * STARTTLS as the next hop's TLS policy says (smtp_tls.c): at "may" only
+ * when offered (a refusal continues in plain text); from "encrypt" up a
+ * server that does not offer it, or refuses it, gets QUIT and the next
+ * address is tried ("TLS is required, but was not offered by host ...").
+ * After the handshake everything the server said before is forgotten
+ * (RFC 3207) and EHLO is sent again. Then AUTH (smtp_sasl.c) when
+ * smtp_sasl_auth_enable is set, the server offers it and
+ * smtp_sasl_password_maps has credentials for it; a failure moves on to
+ * the next address ("SASL authentication failed; ...").
  *
  * Address verification (trace_flags, sendmail -bv): no DATA; a 2xx RCPT
  * reply is the recipient's "deliverable" result, then QUIT (or the cache).
@@ -208,6 +219,8 @@ smtp_helo(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
                                                     &sess->size_limit);
             if (sess->features & SMTP_FEATURE_XFORWARD)
                 sess->xforward = smtp_xforward_attrs(sess->reply);
+            if (sess->features & SMTP_FEATURE_AUTH)
+                smtp_sasl_mechs(sess->reply, sess->auth_mechs, sizeof(sess->auth_mechs));
             if (smtp_helo_loop(st, sess, why))
                 ret = SMTP_SESS_FINAL;
             break;
@@ -585,14 +598,163 @@ smtp_transaction(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     return ret < 0 ? SMTP_SESS_FINAL : SMTP_SESS_DONE;
 }
 
+/* ---- TLS ---------------------------------------------------------------------- */
+
+/* Handshake (smtp_tls.c); on a refused certificate QUIT inside TLS. */
+static int
+smtp_tls_handshake(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    int     ret = smtp_tls_start(st, sess, why);
+
+    if (ret == SMTP_SESS_RETRY && sess->tls != NULL)
+        smtp_quit(sess);
+    return ret;
+}
+
+/* A required TLS session cannot be had: QUIT, try the next address. */
+static int
+smtp_tls_required(SMTP_SESSION *sess, SMTP_WHY *why, const char *fmt, const char *text)
+{
+    smtp_why_set(why, DELIVER_DEFER, "4.7.4", fmt, sess->namaddr, text);
+    snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
+    smtp_quit(sess);
+    return SMTP_SESS_RETRY;
+}
+
+/*
+ * STARTTLS after EHLO as the TLS policy says, then EHLO again (RFC 3207:
+ * forget what the server said before). -1: go on, else SMTP_SESS_*.
+ */
+static int
+smtp_starttls(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    int     level = st->tls ? st->tls->level : SMTP_TLS_NONE;
+    int     ret;
+
+    if (level == SMTP_TLS_NONE || sess->tls != NULL || st->tls_off)
+        return -1;
+    if (!(sess->features & SMTP_FEATURE_STARTTLS))
+        return level == SMTP_TLS_MAY ? -1
+            : smtp_tls_required(sess, why, "TLS is required, but was not offered by host %s%s", "");
+    if (smtp_send(sess, "STARTTLS", smtp_params.helo_timeout) < 0
+        || smtp_read(sess, smtp_params.helo_timeout) < 0) {
+        smtp_lost(sess, why, "sending STARTTLS");
+        return SMTP_SESS_RETRY;
+    }
+    if (sess->reply->code / 100 != 2)
+        return level == SMTP_TLS_MAY ? -1
+            : smtp_tls_required(sess, why, "TLS is required, but host %s refused to start "
+                                "TLS: %s", STR(sess->reply->text));
+    if ((ret = smtp_tls_handshake(st, sess, why)) >= 0)
+        return ret;
+    sess->features = 0;
+    sess->xforward = 0;
+    sess->size_limit = 0;
+    return smtp_helo(st, sess, why);
+}
+
+/* ---- AUTH ---------------------------------------------------------------------- */
+
+/* AUTH failed: QUIT, try the next address (smtp_sasl_auth_soft_bounce:
+ * a 5xx from the server still defers). */
+static int
+smtp_auth_failed(SMTP_SESSION *sess, SMTP_WHY *why, const SMTP_REPLY *r, const char *text)
+{
+    if (r != NULL) {
+        smtp_why_set(why, DELIVER_DEFER, r->dsn, "SASL authentication failed; server %s "
+                     "said: %s", sess->namaddr, STR(r->text));
+        why->dsn[0] = '4';
+    } else {
+        smtp_why_set(why, DELIVER_DEFER, "4.7.0", "SASL authentication failed; cannot "
+                     "authenticate to server %s: %s", sess->namaddr, text);
+    }
+    snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
+    smtp_quit(sess);
+    return SMTP_SESS_RETRY;
+}
+
+/* The AUTH exchange; -1 = done or not needed, else SMTP_SESS_*. */
+static int
+smtp_auth_exchange(SMTP_SESSION *sess, SMTP_SASL *sasl, VSTRING *cmd, SMTP_WHY *why)
+{
+    VSTRING *text = vstring_alloc(100);
+    int     ret = -1;
+
+    for (;;) {
+        if (smtp_send(sess, STR(cmd), smtp_params.helo_timeout) < 0
+            || smtp_read(sess, smtp_params.helo_timeout) < 0) {
+            smtp_lost(sess, why, "sending AUTH command");
+            ret = SMTP_SESS_RETRY;
+            break;
+        }
+        if (sess->reply->code / 100 == 2) {
+            sess->authenticated = 1;
+            break;
+        }
+        if (sess->reply->code != 334) {
+            ret = smtp_auth_failed(sess, why, sess->reply, NULL);
+            break;
+        }
+        if (smtp_sasl_next(sasl, sess->reply->lines->argc ? sess->reply->lines->argv[0] : "",
+                           cmd, text) < 0) {
+            (void) smtp_send(sess, "*", smtp_params.helo_timeout);     /* RFC 4954: cancel */
+            (void) smtp_read(sess, smtp_params.helo_timeout);
+            ret = smtp_auth_failed(sess, why, NULL, STR(text));
+            break;
+        }
+    }
+    vstring_free(text);
+    return ret;
+}
+
+static int
+smtp_auth(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
+{
+    char   *user = NULL, *pass = NULL;
+    VSTRING *cmd, *text;
+    SMTP_SASL *sasl;
+    int     ret;
+
+    if (!smtp_sasl_enabled() || !(sess->features & SMTP_FEATURE_AUTH))
+        return -1;
+    if ((ret = smtp_sasl_passwd(st, sess, &user, &pass)) <= 0) {
+        if (ret == 0)
+            return -1;                  /* no credentials: no AUTH */
+        smtp_why_set(why, DELIVER_DEFER, "4.3.0", "SASL password table lookup problem");
+        snprintf(why->relay, sizeof(why->relay), "%s", sess->relay);
+        smtp_quit(sess);
+        return SMTP_SESS_RETRY;
+    }
+    cmd = vstring_alloc(256);
+    text = vstring_alloc(100);
+    if ((sasl = smtp_sasl_begin(sess, user, pass, cmd, text)) == NULL)
+        ret = smtp_auth_failed(sess, why, NULL, STR(text));
+    else
+        ret = smtp_auth_exchange(sess, sasl, cmd, why);
+    smtp_sasl_end(sasl);
+    memset(pass, 0, strlen(pass));
+    mem_free(user);
+    mem_free(pass);
+    vstring_free(cmd);
+    vstring_free(text);
+    return ret;
+}
+
 int
 smtp_session_run(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
 {
     int     ret;
 
+    if (smtp_tls_wrapper() && st->tls != NULL && st->tls->level != SMTP_TLS_NONE
+        && (ret = smtp_tls_handshake(st, sess, why)) >= 0)
+        return ret == SMTP_SESS_PLAIN ? SMTP_SESS_RETRY : ret;
     if ((ret = smtp_greeting(st, sess, why)) >= 0)
         return ret;
     if ((ret = smtp_helo(st, sess, why)) >= 0)
+        return ret;
+    if ((ret = smtp_starttls(st, sess, why)) >= 0)
+        return ret;
+    if ((ret = smtp_auth(st, sess, why)) >= 0)
         return ret;
     sess->conn_done = deliver_now();
     if (smtp_size_check(st, sess) < 0) {

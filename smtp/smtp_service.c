@@ -17,6 +17,10 @@
  * "to=<>, relay=, delay=, delays=, dsn=, status=" line) exactly once per
  * recipient, turning bounces into deferrals under soft_bounce = yes.
  *
+ * TLS: the policy of each next hop (smtp_tls_policy()) is looked up
+ * before its addresses; when opportunistic TLS fails in the handshake
+ * (SMTP_SESS_PLAIN) the same address is tried once more without TLS.
+ *
  * Connection reuse across requests: a request first tries the session
  * that this process kept open for the same transport and nexthop
  * (smtp_cache.c, a per-process stand-in for Postfix's scache); when there
@@ -96,6 +100,7 @@ smtp_run_fd(SMTP_STATE *st, int fd, const char *namaddr, const char *relay,
     sess.reply = smtp_reply_alloc();
     ret = smtp_session_run(st, &sess, why);
     *conn_done = sess.conn_done;
+    tls_sess_stop(sess.tls);        /* the cache keeps no TLS session */
     if (sess.fp)                    /* NULL: kept in the connection cache */
         (void) stream_close(sess.fp);
     smtp_reply_free(sess.reply);
@@ -131,18 +136,26 @@ smtp_try_addr(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *conn_do
     char    namaddr[sizeof(((SMTP_SESSION *) 0)->namaddr)];
     char    relay[sizeof(((SMTP_SESSION *) 0)->relay)];
     unsigned port;
-    int     fd;
+    int     fd, ret;
 
     port = a->sa.ss_family == AF_INET ? ntohs(((const struct sockaddr_in *) &a->sa)->sin_port)
         : ntohs(((const struct sockaddr_in6 *) &a->sa)->sin6_port);
     snprintf(namaddr, sizeof(namaddr), "%s[%s]", a->host, a->addr);
     snprintf(relay, sizeof(relay), "%s:%u", namaddr, port);
-    if ((fd = smtp_connect_addr(a, smtp_params.connect_timeout)) < 0) {
-        smtp_why_set(why, DELIVER_DEFER, "4.4.1", "connect to %s: %s", relay, strerror(errno));
-        snprintf(why->relay, sizeof(why->relay), "none");
-        return SMTP_SESS_RETRY;
+    for (;;) {
+        if ((fd = smtp_connect_addr(a, smtp_params.connect_timeout)) < 0) {
+            smtp_why_set(why, DELIVER_DEFER, "4.4.1", "connect to %s: %s", relay,
+                         strerror(errno));
+            snprintf(why->relay, sizeof(why->relay), "none");
+            ret = SMTP_SESS_RETRY;
+        } else if ((ret = smtp_run_fd(st, fd, namaddr, relay, why, conn_done)) == SMTP_SESS_PLAIN
+                   && !st->tls_off) {
+            st->tls_off = 1;        /* opportunistic TLS failed: once more in plain text */
+            continue;
+        }
+        st->tls_off = 0;
+        return ret == SMTP_SESS_PLAIN ? SMTP_SESS_RETRY : ret;
     }
-    return smtp_run_fd(st, fd, namaddr, relay, why, conn_done);
 }
 
 static int
@@ -167,6 +180,7 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
 {
     SMTP_NEXTHOP nh;
     SMTP_ADDR_LIST list;
+    SMTP_TLS_POLICY policy;
     int     i, ret = SMTP_SESS_RETRY;
 
     st->dest = dest;
@@ -179,6 +193,11 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
     }
     if (nh.kind == SMTP_NEXTHOP_UNIX)
         return smtp_try_unix(st, &nh, why, conn_done);
+    if (smtp_tls_policy(dest, &nh, &policy, why) < 0) {
+        snprintf(why->relay, sizeof(why->relay), "none");
+        return SMTP_SESS_RETRY;
+    }
+    st->tls = &policy;
     smtp_addr_list_init(&list);
     if (smtp_dns_lookup(&nh, &list, why) == 0) {
         for (i = 0; i < list.count; i++) {
@@ -196,6 +215,8 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
             ret = SMTP_SESS_FINAL;
     }
     smtp_addr_list_free(&list);
+    st->tls = NULL;
+    smtp_tls_policy_free(&policy);
     return ret;
 }
 

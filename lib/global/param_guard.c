@@ -10,7 +10,9 @@
  *   "level:..."  one of the listed TLS security levels
  *
  * smtpd's TLS levels, smtpd_enforce_tls, smtpd_tls_wrappermode and
- * smtpd_tls_auth_only left it with smtpd_tls.c; client certificates
+ * smtpd_tls_auth_only left it with smtpd_tls.c; the smtp/lmtp client's
+ * levels, smtp_enforce_tls, smtp_tls_wrappermode and smtp_tls_policy_maps
+ * with smtp/smtp_tls.c, smtp_sasl_auth_enable with smtp/smtp_sasl.c; client certificates
  * (smtpd_tls_req_ccert) are not there yet.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
@@ -28,7 +30,6 @@
 #include "mem.h"
 #include "param_guard.h"
 
-#define TLS_REQUIRED "level:encrypt dane dane-only fingerprint verify secure"
 
 static const struct {
     const char *name;
@@ -41,18 +42,8 @@ static const struct {
     {"smtpd_sender_login_maps", "smtpd", "set", "SASL authentication"},
     {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
-    {"smtp_tls_security_level", "smtp", TLS_REQUIRED, "TLS"},
-    {"smtp_enforce_tls", "smtp", "yes", "TLS"},
-    {"smtp_tls_wrappermode", "smtp", "yes", "TLS"},
-    {"smtp_tls_policy_maps", "smtp", "set", "TLS"},
     {"smtp_tls_per_site", "smtp", "set", "TLS"},
-    {"smtp_sasl_auth_enable", "smtp", "yes", "SASL authentication"},
-    {"lmtp_tls_security_level", "lmtp", TLS_REQUIRED, "TLS"},
-    {"lmtp_enforce_tls", "lmtp", "yes", "TLS"},
-    {"lmtp_tls_wrappermode", "lmtp", "yes", "TLS"},
-    {"lmtp_tls_policy_maps", "lmtp", "set", "TLS"},
     {"lmtp_tls_per_site", "lmtp", "set", "TLS"},
-    {"lmtp_sasl_auth_enable", "lmtp", "yes", "SASL authentication"},
     {"non_smtpd_milters", "pickup", "set", "the milter protocol"},
 };
 

@@ -1,5 +1,5 @@
 /*
- * tls.h - server-side TLS with OpenSSL 3, as a layer under STREAM.
+ * tls.h - TLS with OpenSSL 3, as a layer under STREAM: server and client.
  *
  * The generic TLS code: no mail knowledge and no main.cf. A program
  * (smtpd) reads its parameters, fills a TLS_SERVER_INIT and calls
@@ -15,6 +15,13 @@
  *   tls_server_start()    discard input buffered before the handshake,
  *                         handshake with a time limit; NULL on failure
  *                         (logged as "SSL_accept error from ...")
+ *   tls_client_init()     client context: CA file and CA directory (read
+ *                         in full at start-up, so that a chroot jail does
+ *                         not hide them); NULL after warnings
+ *   tls_client_start()    SNI, protocols, ciphers; handshake (failures
+ *                         logged as "SSL_connect error to ..."), then the
+ *                         server certificate's trust: untrusted, trusted
+ *                         (chain to a CA), matched (and a name matches)
  *   tls_sess_summary()    "TLSv1.3 with cipher X (256/256 bits)"
  *   tls_sess_details()    "key-exchange X25519 server-signature RSA-PSS
  *                         (2048 bits) server-digest SHA256", or "" when
@@ -38,6 +45,7 @@
 #ifndef POSTHORN_TLS_H
 #define POSTHORN_TLS_H
 
+#include "argv.h"
 #include "stream.h"
 #include "vstring.h"
 
@@ -70,6 +78,35 @@ TLS_SESS *tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer
 void    tls_sess_summary(const TLS_SESS *sess, VSTRING *out);
 void    tls_sess_details(const TLS_SESS *sess, VSTRING *out);
 void    tls_sess_stop(TLS_SESS *sess);
+
+typedef struct TLS_CLIENT_INIT {
+    const char *CAfile;
+    const char *CApath;
+    int     loglevel;           /* 2: log handshake states */
+} TLS_CLIENT_INIT;
+
+typedef struct TLS_CLIENT_START {
+    const char *peer;           /* "host[addr]:port" for log lines */
+    const char *sni;            /* server name to send, or NULL */
+    const char *protocols;      /* Postfix syntax */
+    const char *cipherlist;     /* an OpenSSL cipher string */
+    ARGV   *match;              /* names the certificate must match, or NULL;
+                                 * ".domain" matches any subdomain */
+    int     log_verify;         /* log why the certificate is not trusted */
+} TLS_CLIENT_START;
+
+typedef struct TLS_CLIENT_CTX TLS_CLIENT_CTX;
+
+#define TLS_CERT_UNTRUSTED  0   /* none, no chain to a trusted CA, or
+                                 * match given and no name matches */
+#define TLS_CERT_TRUSTED    1   /* signed by a trusted CA */
+#define TLS_CERT_MATCHED    2   /* trusted, and a name in match matches */
+
+TLS_CLIENT_CTX *tls_client_init(const TLS_CLIENT_INIT *init);
+/* Handshake on a connected stream; NULL on failure (logged). */
+TLS_SESS *tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *start);
+/* TLS_CERT_* of a client session. */
+int     tls_sess_trust(const TLS_SESS *sess);
 
 /* Protocol bits for tls_protocol_mask(). */
 #define TLS_PROTO_SSLv2   (1 << 0)

@@ -97,8 +97,8 @@ tls_protocol_mask(const char *list)
     return mask ? mask : -1;
 }
 
-static void
-tls_set_protocols(SSL_CTX *ctx, int mask)
+long
+tls_protocol_options(int mask)
 {
     static const struct {
         int     bit;
@@ -110,10 +110,12 @@ tls_set_protocols(SSL_CTX *ctx, int mask)
         {TLS_PROTO_TLSv1_2, SSL_OP_NO_TLSv1_2},
         {TLS_PROTO_TLSv1_3, SSL_OP_NO_TLSv1_3},
     };
+    long    ops = 0;
 
     for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
         if ((mask & off[i].bit) == 0)
-            SSL_CTX_set_options(ctx, off[i].op);
+            ops |= off[i].op;
+    return ops;
 }
 
 /* ---- keys and certificates ------------------------------------------ */
@@ -261,11 +263,12 @@ tls_load_certs(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
 
 /* ---- the context ------------------------------------------------------ */
 
-static void
+void
 tls_info_callback(const SSL *ssl, int where, int ret)
 {
     if (where & SSL_CB_LOOP)
-        msg_info("SSL_accept:%s", SSL_state_string_long(ssl));
+        msg_info("%s:%s", SSL_is_server((SSL *) ssl) ? "SSL_accept" : "SSL_connect",
+                 SSL_state_string_long(ssl));
     else if (where & SSL_CB_ALERT)
         msg_info("SSL3 alert %s:%s:%s", (where & SSL_CB_READ) ? "read" : "write",
                  SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
@@ -280,7 +283,7 @@ tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
         msg_warn("Invalid TLS protocol list \"%s\": disabling TLS support", init->protocols);
         return -1;
     }
-    tls_set_protocols(ctx, mask);
+    SSL_CTX_set_options(ctx, tls_protocol_options(mask));
     if (SSL_CTX_set_cipher_list(ctx, init->cipherlist) == 0) {
         msg_warn("invalid cipher list \"%s\": disabling TLS support", init->cipherlist);
         return -1;

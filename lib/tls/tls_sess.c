@@ -2,17 +2,20 @@
  * tls_sess.c - one TLS session under a STREAM: handshake, I/O, summary.
  *
  * Interface: tls.h (tls_server_start, tls_sess_summary, tls_sess_details,
- * tls_sess_stop). After the handshake the stream's read and write
- * functions are SSL_read/SSL_write on the non-blocking descriptor: "want
- * read" in a read (or "want write" in a write) returns EAGAIN so that the
- * stream waits with its own timeout and deadline; the other direction
- * waits here through stream_poll(), bounded the same way.
+ * tls_sess_stop) and tls_impl.h (tls_sess_start: the handshake for both
+ * sides; the client's certificate check is in tls_client.c). After the
+ * handshake the stream's read and write functions are SSL_read/SSL_write
+ * on the non-blocking descriptor: "want read" in a read (or "want write"
+ * in a write) returns EAGAIN so that the stream waits with its own
+ * timeout and deadline; the other direction waits here through
+ * stream_poll(), bounded the same way.
  *
  * SECURITY: input the stream buffered before the handshake is thrown
  * away, so commands a client pipelined after STARTTLS are never taken as
  * if they had come over TLS. Renegotiation is refused (tls_server.c).
  *
- * DIAGNOSTICS: "SSL_accept error from host[addr]: ..." with "-1" (then
+ * DIAGNOSTICS: "SSL_accept error from host[addr]: ..." (client side:
+ * "SSL_connect error to host[addr]:port: ...") with "-1" (then
  * the OpenSSL errors as warnings), "lost connection" or the system error
  * ("Connection timed out"); at smtpd_tls_loglevel 2 the handshake states.
  */
@@ -33,11 +36,6 @@
 #include "msg.h"
 #include "tls.h"
 #include "tls_impl.h"
-
-struct TLS_SESS {
-    SSL    *ssl;
-    STREAM *stream;
-};
 
 /* Wait for the direction OpenSSL asked for: 1 = ready, else the stream failed. */
 static int
@@ -108,23 +106,25 @@ tls_write(void *ctx, int fd, void *buf, size_t len)
     }
 }
 
-/* Why SSL_accept failed, as Postfix logs it. */
+/* Why the handshake failed, as Postfix logs it: "SSL_accept error from
+ * host[addr]: ..." (server), "SSL_connect error to host[addr]:port: ..." */
 static void
-tls_log_accept_error(TLS_SESS *sess, int ret, int err, const char *peer)
+tls_log_handshake_error(TLS_SESS *sess, int ret, int err, const char *peer)
 {
     unsigned long first = ERR_peek_error();
+    const char *what = sess->is_client ? "SSL_connect error to" : "SSL_accept error from";
 
     if (stream_timeout(sess->stream)) {
-        msg_info("SSL_accept error from %s: %s", peer, strerror(ETIMEDOUT));
+        msg_info("%s %s: %s", what, peer, strerror(ETIMEDOUT));
     } else if ((err == SSL_ERROR_SYSCALL && first == 0)
                || ERR_GET_REASON(first) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
         if (errno != 0 && ret < 0 && first == 0)
-            msg_info("SSL_accept error from %s: %s", peer, strerror(errno));
+            msg_info("%s %s: %s", what, peer, strerror(errno));
         else
-            msg_info("SSL_accept error from %s: lost connection", peer);
+            msg_info("%s %s: lost connection", what, peer);
         ERR_clear_error();
     } else {
-        msg_info("SSL_accept error from %s: %d", peer, ret);
+        msg_info("%s %s: %d", what, peer, ret);
         tls_print_errors();
     }
 }
@@ -137,38 +137,48 @@ tls_handshake(TLS_SESS *sess, const char *peer)
     for (;;) {
         ERR_clear_error();
         errno = 0;
-        if ((ret = SSL_accept(sess->ssl)) == 1)
+        if ((ret = SSL_do_handshake(sess->ssl)) == 1)
             return 0;
         err = SSL_get_error(sess->ssl, ret);
         if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
             && tls_wait(sess, err) > 0)
             continue;
-        tls_log_accept_error(sess, ret, err, peer);
+        tls_log_handshake_error(sess, ret, err, peer);
         return -1;
     }
 }
 
 TLS_SESS *
-tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
+tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
 {
     TLS_SESS *sess;
     char    junk[512];
     size_t  n;
 
-    if (stream_flush(stream) < 0)
+    if (ssl == NULL || stream_flush(stream) < 0) {
+        tls_print_errors();
+        SSL_free(ssl);
         return NULL;
-    /* RFC 3207: what the client sent before the handshake is not TLS data */
+    }
+    /* RFC 3207: what the peer sent before the handshake is not TLS data */
     while ((n = stream_buffered(stream)) > 0)
         (void) stream_read(stream, junk, n < sizeof(junk) ? n : sizeof(junk));
     fd_nonblock(stream_fd(stream), 1);
     sess = mem_alloc(sizeof(*sess));
+    memset(sess, 0, sizeof(*sess));
     sess->stream = stream;
-    if ((sess->ssl = SSL_new(ctx->ssl_ctx)) == NULL
-        || !SSL_set_fd(sess->ssl, stream_fd(stream))) {
+    sess->ssl = ssl;
+    sess->is_client = is_client;
+    if (!SSL_set_fd(ssl, stream_fd(stream))) {
         tls_print_errors();
         tls_sess_stop(sess);
         return NULL;
     }
+    if (is_client)
+        SSL_set_connect_state(ssl);
+    else
+        SSL_set_accept_state(ssl);
+    SSL_set_app_data(ssl, sess);
     if (tls_handshake(sess, peer) < 0) {
         SSL_free(sess->ssl);
         mem_free(sess);
@@ -176,6 +186,12 @@ tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
     }
     stream_set_io(stream, tls_read, tls_write, sess);
     return sess;
+}
+
+TLS_SESS *
+tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
+{
+    return tls_sess_start(SSL_new(ctx->ssl_ctx), stream, peer, 0);
 }
 
 void
@@ -214,9 +230,10 @@ tls_describe_kex(EVP_PKEY *key, VSTRING *out)
 
 /* "RSA-PSS (2048 bits)", "ECDSA (prime256v1)", "ED25519" */
 static void
-tls_describe_signature(const SSL *ssl, int type, VSTRING *out)
+tls_describe_signature(const TLS_SESS *sess, int type, VSTRING *out)
 {
-    X509   *cert = SSL_get_certificate(ssl);
+    X509   *cert = sess->is_client ? SSL_get0_peer_certificate(sess->ssl)
+        : SSL_get_certificate(sess->ssl);
     EVP_PKEY *key = cert ? X509_get0_pubkey(cert) : NULL;
     char    group[80];
 
@@ -253,10 +270,12 @@ tls_sess_details(const TLS_SESS *sess, VSTRING *out)
     vstring_cat(out, "key-exchange ");
     tls_describe_kex(kex, out);
     EVP_PKEY_free(kex);
-    if (SSL_get_signature_type_nid(sess->ssl, &type)) {
+    if (sess->is_client ? SSL_get_peer_signature_type_nid(sess->ssl, &type)
+        : SSL_get_signature_type_nid(sess->ssl, &type)) {
         vstring_cat(out, " server-signature ");
-        tls_describe_signature(sess->ssl, type, out);
-        if (SSL_get_signature_nid(sess->ssl, &digest) && digest != NID_undef)
+        tls_describe_signature(sess, type, out);
+        if ((sess->is_client ? SSL_get_peer_signature_nid(sess->ssl, &digest)
+             : SSL_get_signature_nid(sess->ssl, &digest)) && digest != NID_undef)
             vstring_sprintf_append(out, " server-digest %s", OBJ_nid2sn(digest));
     }
 }

@@ -8,6 +8,7 @@ keywords).
         ... relayhost = [127.0.0.1]:srv.port ...
         t = srv.wait()                           # the first transaction
 """
+import base64
 import re
 import socket
 import socketserver
@@ -44,12 +45,30 @@ class SmtpSink:
     lines since the last one (accepted with 250 when the EHLO keywords
     include XFORWARD). drop_connections() cuts every open session (as a
     server restart would).
+
+    TLS (optional): tls is a server-side ssl.SSLContext; STARTTLS is then
+    offered in the EHLO reply (RFC 3207: the session starts over after
+    it), or with wrapper=True every connection starts with the handshake
+    (SMTPS). Transactions then have "tls": the protocol version ("TLSv1.3")
+    or None.
+
+    AUTH (optional): auth lists the mechanisms to offer ("PLAIN", "LOGIN");
+    auth_tls_only offers them only inside TLS. Every attempt is recorded in
+    auths as a dict: mech, user, password, tls (the version or None), ok;
+    it succeeds (235) when users is None or maps user to that password.
     """
 
     def __init__(self, host="127.0.0.1", port=0, lmtp=False, greeting="220 sink.test ESMTP",
                  ehlo=("sink.test", "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"),
-                 rcpt_reply=None, dot_replies=None, on_message=None):
+                 rcpt_reply=None, dot_replies=None, on_message=None, tls=None, wrapper=False,
+                 auth=(), auth_tls_only=False, users=None):
         self.lmtp = lmtp
+        self.auth = auth
+        self.auth_tls_only = auth_tls_only
+        self.users = users
+        self.auths = []
+        self.tls = tls
+        self.wrapper = wrapper
         self.greeting = greeting
         self.ehlo = ehlo
         self.rcpt_reply = rcpt_reply or (lambda a: "250 2.1.5 Ok")
@@ -71,7 +90,13 @@ class SmtpSink:
                     outer.socks.append(self.connection)
                     outer.conns.append(cmds)
                 try:
-                    outer.session(self.rfile, self.wfile, cmds)
+                    if outer.wrapper:
+                        conn = outer.tls.wrap_socket(self.connection, server_side=True)
+                        outer.session(conn.makefile("rb"), conn.makefile("wb"), cmds, conn)
+                    else:
+                        outer.session(self.rfile, self.wfile, cmds, self.connection)
+                except (OSError, ValueError):
+                    pass                # a failed handshake, a dropped client
                 finally:
                     with outer.lock:
                         cmds.append("<closed>")
@@ -105,7 +130,7 @@ class SmtpSink:
         with self.lock:
             return sum(c.count("DATA") for c in self.conns)
 
-    def session(self, rfile, wfile, cmds):
+    def session(self, rfile, wfile, cmds, conn=None):
         def send(*lines):
             wfile.write(b"".join(l.encode() + b"\r\n" for l in lines))
             wfile.flush()
@@ -115,6 +140,7 @@ class SmtpSink:
             return
         t = None
         xforward = []
+        tls = conn.version() if self.wrapper else None
         while True:
             line = rfile.readline(65536)
             if not line:
@@ -125,17 +151,29 @@ class SmtpSink:
                 cmds.append(verb)
                 self.lines.append(cmd)
             if verb in ("EHLO", "LHLO"):
-                send(*["250-" + k for k in self.ehlo[:-1]] + ["250 " + self.ehlo[-1]])
+                ehlo = list(self.ehlo)
+                if self.tls and not tls:
+                    ehlo.insert(1, "STARTTLS")
+                if self.auth and (tls or not self.auth_tls_only):
+                    ehlo.insert(1, "AUTH " + " ".join(self.auth))
+                send(*["250-" + k for k in ehlo[:-1]] + ["250 " + ehlo[-1]])
                 helo = cmd
+            elif verb == "STAR" and self.tls and not tls:
+                send("220 2.0.0 Ready to start TLS")
+                conn = self.tls.wrap_socket(conn, server_side=True)
+                rfile, wfile = conn.makefile("rb"), conn.makefile("wb")
+                tls, t, helo, xforward = conn.version(), None, None, []
             elif verb == "HELO":
                 send("250 sink.test")
                 helo = cmd
+            elif verb == "AUTH" and self.auth and (tls or not self.auth_tls_only):
+                self._auth(cmd, rfile, send, tls)
             elif verb == "XFOR" and any(k.startswith("XFORWARD") for k in self.ehlo):
                 xforward.append(cmd)
                 send("250 2.0.0 Ok")
             elif verb == "MAIL":
                 t = {"helo": helo, "mail": cmd, "sender": _address(cmd),
-                     "rcpts": [], "accepted": [], "xforward": xforward}
+                     "rcpts": [], "accepted": [], "xforward": xforward, "tls": tls}
                 xforward = []
                 send("250 2.1.0 Ok")
             elif verb == "RCPT":
@@ -175,6 +213,37 @@ class SmtpSink:
                 return
             else:
                 send("502 5.5.2 Error: command not recognized")
+
+    def _auth(self, cmd, rfile, send, tls):
+        """One AUTH PLAIN or LOGIN exchange (RFC 4616, draft-murchison-sasl-login)."""
+        words = cmd.split()
+        mech = words[1].upper() if len(words) > 1 else ""
+
+        def ask(prompt):
+            send("334 " + prompt)
+            return rfile.readline(65536).rstrip(b"\r\n")
+
+        try:
+            if mech == "PLAIN":
+                raw = base64.b64decode(words[2] if len(words) > 2 else ask(""))
+                _, user, password = raw.split(b"\0", 2)
+            elif mech == "LOGIN":
+                user = base64.b64decode(words[2] if len(words) > 2
+                                        else ask(base64.b64encode(b"Username:").decode()))
+                password = base64.b64decode(ask(base64.b64encode(b"Password:").decode()))
+            else:
+                send("504 5.5.4 Unsupported mechanism")
+                return
+        except (ValueError, TypeError):
+            send("501 5.5.2 Cannot decode response")
+            return
+        user, password = user.decode(), password.decode()
+        ok = self.users is None or self.users.get(user) == password
+        with self.lock:
+            self.auths.append({"mech": mech, "user": user, "password": password,
+                               "tls": tls, "ok": ok})
+        send("235 2.7.0 Authentication successful" if ok
+             else "535 5.7.8 Error: authentication failed: authentication failure")
 
     def wait(self, n=1, timeout=30):
         wait_for(lambda: len(self.transactions) >= n, timeout, "%d transaction(s)" % n)

@@ -14,12 +14,12 @@ from test_smtp import submit
 def test_unimplemented_parameter_warns_at_start_and_check():
     extra = "2526 inet n - n - - smtpd -o smtpd_client_port_logging=yes\n"
     with Instance("unimpl", main={"smtp_generic_maps": "hash:/nonexistent/generic",
-                                  "smtp_tls_security_level": "may"},
+                                  "smtp_tls_note_starttls_offer": "yes"},
                   master_extra=extra) as inst:
         main_cf = "%s/main.cf" % inst.conf
         want = ["warning: %s: parameter smtp_generic_maps is not implemented by posthorn; "
                 "ignored" % main_cf,
-                "warning: %s: parameter smtp_tls_security_level is not implemented by "
+                "warning: %s: parameter smtp_tls_note_starttls_offer is not implemented by "
                 "posthorn; ignored" % main_cf]
         p = inst.cmd("postfix", "check")
         assert p.returncode == 0, p
@@ -104,12 +104,13 @@ def test_milters_and_sender_login_maps_refuse():
 def test_required_client_tls_defers_and_never_connects():
     with SmtpSink() as srv, \
             Instance("guard-smtp", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
-                                         "smtp_tls_security_level": "encrypt"}) as inst:
+                                         "smtp_tls_per_site": "hash:/etc/postfix/tls_per_site"}) as inst:
         inst.start()
         qid = submit(inst, ["someone@remote.example"], b"Subject: x\r\n\r\nhello\r\n")
         inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, relay=none, "
                       r".*dsn=4\.3\.5, status=deferred \(server configuration problem: "
-                      r"parameter smtp_tls_security_level = encrypt needs TLS" % qid)
+                      r"parameter smtp_tls_per_site = hash:/etc/postfix/tls_per_site needs TLS"
+                      % qid)
         time.sleep(0.5)
         assert srv.transactions == [], srv.transactions
         assert inst.queue_files("deferred"), "the message must stay queued"

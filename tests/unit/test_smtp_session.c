@@ -24,6 +24,8 @@
 #include "../../smtp/smtp_proto.c"
 #include "../../smtp/smtp_xforward.c"
 #include "../../smtp/smtp_service.c"
+#include "../../smtp/smtp_tls.c"
+#include "../../smtp/smtp_sasl.c"
 #include "config.h"
 #include "record.h"
 #include "mail_params.h"
