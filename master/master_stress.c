@@ -20,6 +20,9 @@
  *
  * Only inet services get the stress parameter (as in Postfix); other
  * services never see it.
+ *
+ * DIAGNOSTICS: warnings only: Postfix's three lines when an inet service
+ * reaches its process limit (at most once per stress period).
  */
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -20,6 +20,9 @@
  *
  * SECURITY: SIZE= comes from the client; it was parsed as a bounded
  * number (smtpd_esmtp.c) and is only compared here.
+ *
+ * DIAGNOSTICS: warnings only: statvfs failing on the queue directory, and
+ * "not enough free space in mail queue" with the client's 452 4.3.1.
  */
 #include <sys/statvfs.h>
 

@@ -1,5 +1,7 @@
 /*
  * tls_impl.h - what the lib/tls files share; not for programs.
+ *
+ * DIAGNOSTICS: none here; see tls_server.c, tls_client.c and tls_sess.c.
  */
 #ifndef POSTHORN_TLS_IMPL_H
 #define POSTHORN_TLS_IMPL_H
