@@ -28,18 +28,25 @@
  *   -c dir     main.cf directory for the logging settings (default:
  *              $MAIL_CONFIG, which spawn passes, else /etc/postfix).
  *   -v         more logging.
- * Decisions and texts: policy_spf_decide.c. Logged as
- * "postfix/policy-spf[pid]: <instance>: <action>".
+ * Decisions and texts: policy_spf_decide.c. Logged with syslog(3) as
+ * "postfix/policy-spf[pid]: <instance>: <action>" ($syslog_name,
+ * $syslog_facility), as policyd-spf logs; not to maillog_file, because
+ * the postlog socket is not open to the spawn user.
  *
  * SECURITY: runs as the spawn user= (nobody), needs no privileges and
  * opens nothing but main.cf and the resolver. Input: policy_spf_request.c.
+ * Under spawn, standard error is the smtpd connection too: when it is a
+ * socket it is replaced by /dev/null, and libspf2's messages (which it
+ * would print there) go to the log, so nothing but answers reaches smtpd.
  *
  * DIAGNOSTICS: fatal: a bad option, a protocol error in a request
  * (smtpd then logs the failed policy query and applies
  * smtpd_policy_service_default_action). Exit status 0 at end of input.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -101,6 +108,23 @@ parse_options(int argc, char **argv, POLICY_SPF_CONF *conf)
     return dir;
 }
 
+/* Logging: syslog only; standard error away from the smtpd connection. */
+static void
+log_setup(void)
+{
+    struct stat st;
+    int     fd;
+
+    config_override("maillog_file", "");
+    msg_logging_init();
+    if (fstat(STDERR_FILENO, &st) == 0 && S_ISSOCK(st.st_mode)) {
+        if ((fd = open("/dev/null", O_WRONLY)) < 0 || dup2(fd, STDERR_FILENO) < 0)
+            msg_fatal("open /dev/null: %m");
+        if (fd != STDERR_FILENO)
+            close(fd);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -114,7 +138,7 @@ main(int argc, char **argv)
 
     msg_init("policy-spf", 0);
     config_load(parse_options(argc, argv, &conf));
-    msg_logging_init();
+    log_setup();
     ps = policy_spf_alloc(&conf, policy_spf_check, policy_spf_check_init());
     in = stream_fdopen(0);
     out = stream_fdopen(1);

@@ -19,8 +19,9 @@
  * code and libspf2's fixed error strings leave this module; explanation
  * (exp=) texts from DNS are not used.
  *
- * DIAGNOSTICS: a server that cannot be created is fatal; per check
- * nothing (the caller logs the decision).
+ * DIAGNOSTICS: a server that cannot be created is fatal; libspf2's own
+ * errors are fatal, its warnings are warnings, its info and debug lines
+ * are logged with -v; per check nothing (the caller logs the decision).
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,12 +34,37 @@
 #include "msg.h"
 #include "policy_spf.h"
 
+/* libspf2's messages: to our log, never to stderr (the smtpd connection). */
+__attribute__((noreturn)) static void
+check_error(const char *file, int line, const char *text)
+{
+    msg_fatal("libspf2: %s", text);
+}
+
+static void
+check_warning(const char *file, int line, const char *text)
+{
+    msg_warn("libspf2: %s", text);
+}
+
+static void
+check_info(const char *file, int line, const char *text)
+{
+    if (msg_verbose)
+        msg_info("libspf2: %s", text);
+}
+
 void   *
 policy_spf_check_init(void)
 {
-    SPF_server_t *server = SPF_server_new(SPF_DNS_CACHE, 0);
+    SPF_server_t *server;
 
-    if (server == NULL)
+    SPF_error_handler = check_error;
+    SPF_warning_handler = check_warning;
+    SPF_info_handler = check_info;
+    SPF_debug_handler = check_info;
+    if ((server = SPF_server_new(SPF_DNS_CACHE, 0)) == NULL)
+
         msg_fatal("cannot create the libspf2 SPF server");
     return server;
 }
