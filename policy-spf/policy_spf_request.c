@@ -120,7 +120,7 @@ policy_spf_read(STREAM *in, POLICY_SPF_REQ *req, const char **why)
             break;
         }
         if (STR(line)[n - 1] != '\n') {
-            *why = "line too long";
+            *why = n > POLICY_SPF_LINE_MAX ? "line too long" : "end of input inside a request";
             break;
         }
         while (LEN(line) > 0 && isspace((unsigned char) STR(line)[LEN(line) - 1]))
