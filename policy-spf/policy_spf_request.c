@@ -27,63 +27,49 @@
 #include "msg.h"
 #include "policy_spf.h"
 
+/* The attributes kept, where they go, and whether the case is kept. */
+static const struct {
+    const char *name;
+    size_t  offset;
+    int     keep_case;
+} req_attrs[] = {
+    {"request", offsetof(POLICY_SPF_REQ, request), 0},
+    {"protocol_state", offsetof(POLICY_SPF_REQ, protocol_state), 1},
+    {"client_address", offsetof(POLICY_SPF_REQ, client_address), 0},
+    {"helo_name", offsetof(POLICY_SPF_REQ, helo_name), 0},
+    {"sender", offsetof(POLICY_SPF_REQ, sender), 0},
+    {"recipient", offsetof(POLICY_SPF_REQ, recipient), 0},
+    {"instance", offsetof(POLICY_SPF_REQ, instance), 1},
+};
+
+#define REQ_ATTR_COUNT (sizeof(req_attrs) / sizeof(req_attrs[0]))
+#define REQ_FIELD(req, i) (*(VSTRING **) ((char *) (req) + req_attrs[i].offset))
+
 POLICY_SPF_REQ *
 policy_spf_req_alloc(void)
 {
     POLICY_SPF_REQ *req = mem_alloc(sizeof(*req));
+    size_t  i;
 
-    req->request = vstring_alloc(POLICY_SPF_LINE_MAX);
-    req->protocol_state = vstring_alloc(POLICY_SPF_LINE_MAX);
-    req->client_address = vstring_alloc(POLICY_SPF_LINE_MAX);
-    req->helo_name = vstring_alloc(POLICY_SPF_LINE_MAX);
-    req->sender = vstring_alloc(POLICY_SPF_LINE_MAX);
-    req->recipient = vstring_alloc(POLICY_SPF_LINE_MAX);
-    req->instance = vstring_alloc(POLICY_SPF_LINE_MAX);
+    for (i = 0; i < REQ_ATTR_COUNT; i++)
+        REQ_FIELD(req, i) = vstring_alloc(POLICY_SPF_LINE_MAX);
     return req;
 }
 
 void
 policy_spf_req_free(POLICY_SPF_REQ *req)
 {
-    vstring_free(req->request);
-    vstring_free(req->protocol_state);
-    vstring_free(req->client_address);
-    vstring_free(req->helo_name);
-    vstring_free(req->sender);
-    vstring_free(req->recipient);
-    vstring_free(req->instance);
-    mem_free(req);
-}
+    size_t  i;
 
-static void
-req_reset(POLICY_SPF_REQ *req)
-{
-    vstring_reset(req->request);
-    vstring_reset(req->protocol_state);
-    vstring_reset(req->client_address);
-    vstring_reset(req->helo_name);
-    vstring_reset(req->sender);
-    vstring_reset(req->recipient);
-    vstring_reset(req->instance);
+    for (i = 0; i < REQ_ATTR_COUNT; i++)
+        vstring_free(REQ_FIELD(req, i));
+    mem_free(req);
 }
 
 /* Store one "name=value" line (NUL-terminated, trailing blanks gone). */
 static void
 req_store(POLICY_SPF_REQ *req, char *line)
 {
-    static const struct {
-        const char *name;
-        size_t  offset;
-        int     keep_case;
-    } attrs[] = {
-        {"request", offsetof(POLICY_SPF_REQ, request), 0},
-        {"protocol_state", offsetof(POLICY_SPF_REQ, protocol_state), 1},
-        {"client_address", offsetof(POLICY_SPF_REQ, client_address), 0},
-        {"helo_name", offsetof(POLICY_SPF_REQ, helo_name), 0},
-        {"sender", offsetof(POLICY_SPF_REQ, sender), 0},
-        {"recipient", offsetof(POLICY_SPF_REQ, recipient), 0},
-        {"instance", offsetof(POLICY_SPF_REQ, instance), 1},
-    };
     char   *eq = strchr(line, '=');
     size_t  i;
 
@@ -92,13 +78,11 @@ req_store(POLICY_SPF_REQ *req, char *line)
         return;
     }
     *eq = 0;
-    for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
-        if (strcmp(line, attrs[i].name) == 0) {
-            VSTRING *vs = *(VSTRING **) ((char *) req + attrs[i].offset);
-
-            vstring_strcpy(vs, eq + 1);
-            if (!attrs[i].keep_case)
-                vstring_lowercase(vs);
+    for (i = 0; i < REQ_ATTR_COUNT; i++) {
+        if (strcmp(line, req_attrs[i].name) == 0) {
+            vstring_strcpy(REQ_FIELD(req, i), eq + 1);
+            if (!req_attrs[i].keep_case)
+                vstring_lowercase(REQ_FIELD(req, i));
             return;
         }
     }
@@ -111,7 +95,8 @@ policy_spf_read(STREAM *in, POLICY_SPF_REQ *req, const char **why)
     int     count, ret = -1;
     ssize_t n;
 
-    req_reset(req);
+    for (count = 0; count < (int) REQ_ATTR_COUNT; count++)
+        vstring_reset(REQ_FIELD(req, count));
     *why = "too many attributes";
     for (count = 0; count <= POLICY_SPF_ATTR_MAX; count++) {
         if ((n = stream_gets(in, line, POLICY_SPF_LINE_MAX + 1)) <= 0) {

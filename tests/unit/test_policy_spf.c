@@ -137,39 +137,48 @@ service(int mfrom, int helo, const char *skip)
 
 UNIT_TEST(decisions_as_policyd_spf)
 {
+    static const char *const rows[][6] = {      /* ip, helo, sender, rcpt, instance, answer */
+        {"192.0.2.1", "none.example", "u@pass.example", "r@dom.example", "1",
+         "prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.1; "
+         "helo=none.example; envelope-from=u@pass.example; receiver=dom.example "},
+        /* the same message: no second header (and no second check, below) */
+        {"192.0.2.1", "none.example", "u@pass.example", "s@dom.example", "1", "dunno"},
+        {"192.0.2.1", "none.example", "u@fail.example", "r@dom.example", "2",
+         "550 5.7.23 Message rejected due to: stub Fail. Please see "
+         "http://www.openspf.net/Why?s=mfrom;id=u@fail.example;ip=192.0.2.1;r=dom.example"},
+        /* the same message: the same reject */
+        {"192.0.2.1", "none.example", "u@fail.example", "x@other", "2",
+         "550 5.7.23 Message rejected due to: stub Fail. Please see "
+         "http://www.openspf.net/Why?s=mfrom;id=u@fail.example;ip=192.0.2.1;r=dom.example"},
+        {"192.0.2.1", "none.example", "u@temperror.example", "r@d", "3",
+         "defer_if_permit 4.7.24 Message deferred due to: stub Temperror. Please see "
+         "http://www.openspf.net/Why?s=mfrom;id=u@temperror.example;ip=192.0.2.1;r=d"},
+        {"192.0.2.1", "softfail.example", "u@none.example", "r@d", "4",
+         "prepend Received-SPF: Softfail (stub Softfail) identity=helo; client-ip=192.0.2.1; "
+         "helo=softfail.example; envelope-from=u@none.example; receiver=d "},
+        {"192.0.2.1", "fail.example", "", "r@d", "5",
+         "550 5.7.23 Message rejected due to: stub Fail. Please see "
+         "http://www.openspf.net/Why?s=helo;id=fail.example;ip=192.0.2.1;r=d"},
+        {"::1", "h", "u@fail.example", "r@d", "6",
+         "prepend X-Comment: SPF check N/A for local connections - client-ip=::1; "
+         "helo=h; envelope-from=u@fail.example; receiver=d "},
+        {"", "h", "u@fail.example", "r@d", "7", "dunno"},
+        /* client text is cut to printable ASCII in replies */
+        {"192.0.2.1", "h\x01\xc3", "", "r@d", "8",
+         "prepend Received-SPF: None (no SPF record) identity=helo; client-ip=192.0.2.1; "
+         "helo=h??; envelope-from=<>; receiver=d "},
+    };
     POLICY_SPF *ps = service(SPF_REJECT_FAIL, SPF_REJECT_FAIL, "127.0.0.0/8 ::1");
+    size_t  i;
 
-    CHECK_STR(decide(ps, "192.0.2.1", "none.example", "u@pass.example", "r@dom.example", "1"),
-              "prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.1; "
-              "helo=none.example; envelope-from=u@pass.example; receiver=dom.example ");
-    /* the same message: no second header, and no second check */
-    stub_calls = 0;
-    CHECK_STR(decide(ps, "192.0.2.1", "none.example", "u@pass.example", "s@dom.example", "1"),
-              "dunno");
-    CHECK_INT(stub_calls, 0);
-    CHECK_STR(decide(ps, "192.0.2.1", "none.example", "u@fail.example", "r@dom.example", "2"),
-              "550 5.7.23 Message rejected due to: stub Fail. Please see "
-              "http://www.openspf.net/Why?s=mfrom;id=u@fail.example;ip=192.0.2.1;r=dom.example");
-    CHECK_STR(decide(ps, "192.0.2.1", "none.example", "u@fail.example", "x@other", "2"),
-              "550 5.7.23 Message rejected due to: stub Fail. Please see "
-              "http://www.openspf.net/Why?s=mfrom;id=u@fail.example;ip=192.0.2.1;r=dom.example");
-    CHECK_STR(decide(ps, "192.0.2.1", "none.example", "u@temperror.example", "r@d", "3"),
-              "defer_if_permit 4.7.24 Message deferred due to: stub Temperror. Please see "
-              "http://www.openspf.net/Why?s=mfrom;id=u@temperror.example;ip=192.0.2.1;r=d");
-    CHECK_STR(decide(ps, "192.0.2.1", "softfail.example", "u@none.example", "r@d", "4"),
-              "prepend Received-SPF: Softfail (stub Softfail) identity=helo; client-ip=192.0.2.1; "
-              "helo=softfail.example; envelope-from=u@none.example; receiver=d ");
-    CHECK_STR(decide(ps, "192.0.2.1", "fail.example", "", "r@d", "5"),
-              "550 5.7.23 Message rejected due to: stub Fail. Please see "
-              "http://www.openspf.net/Why?s=helo;id=fail.example;ip=192.0.2.1;r=d");
-    CHECK_STR(decide(ps, "::1", "h", "u@fail.example", "r@d", "6"),
-              "prepend X-Comment: SPF check N/A for local connections - client-ip=::1; "
-              "helo=h; envelope-from=u@fail.example; receiver=d ");
-    CHECK_STR(decide(ps, "", "h", "u@fail.example", "r@d", "7"), "dunno");
-    /* client text is cut to printable ASCII in replies */
-    CHECK_STR(decide(ps, "192.0.2.1", "h\x01\xc3", "", "r@d", "8"),
-              "prepend Received-SPF: None (no SPF record) identity=helo; client-ip=192.0.2.1; "
-              "helo=h??; envelope-from=<>; receiver=d ");
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        unit_case = rows[i][4];
+        stub_calls = 0;
+        CHECK_STR(decide(ps, rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][4]),
+                  rows[i][5]);
+        if (i == 1)
+            CHECK_INT(stub_calls, 0);
+    }
     policy_spf_free(ps);
 }
 
