@@ -14,11 +14,13 @@ OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
 LDLIBS   += -ldb -lpcre2-8 -lresolv -lssl -lcrypto -lsasl2
+# Libraries only one program links (the SPF policy service: libspf2).
+LDLIBS_policy-spf := -lspf2
 BIN      ?= bin
 OBJ      ?= build
 
 # Daemons live in daemon_directory, commands in command_directory.
-DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce showq anvil error discard spawn proxymap
+DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce showq anvil error discard spawn proxymap policy-spf
 COMMANDS := postfix postmap postalias postconf sendmail postdrop postqueue postsuper postcat postlog
 
 # A program directory that does not exist yet is simply skipped.
@@ -69,7 +71,7 @@ $(foreach l,$(LAYERS),$(eval $(call LAYER_template,$(l))))
 define PROGRAM_template
 $(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A) $(EXTRA_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS_$(1)) $(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 

@@ -66,6 +66,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -142,10 +143,38 @@ check_reject(CHECK_CTX *ctx, long code, const char *dsn, const char *fmt, ...)
     return CHECK_REJECT;
 }
 
+/*
+ * An action's text may start with an enhanced status code ("REJECT 5.7.2
+ * text", a policy server's "DEFER_IF_PERMIT 4.7.24 text"): it replaces
+ * the default one (access(5)). Returns the text after it; dsn gets it or dflt.
+ */
+static const char *
+check_text_dsn(const char *text, const char *dflt, char *dsn, size_t size)
+{
+    size_t  subject, detail, n;
+
+    snprintf(dsn, size, "%s", dflt);
+    if (text == NULL || (text[0] != '2' && text[0] != '4' && text[0] != '5') || text[1] != '.')
+        return text;
+    subject = strspn(text + 2, "0123456789");
+    if (subject < 1 || subject > 3 || text[2 + subject] != '.')
+        return text;
+    detail = strspn(text + 3 + subject, "0123456789");
+    n = 3 + subject + detail;
+    if (detail < 1 || detail > 3 || (text[n] != ' ' && text[n] != 0))
+        return text;
+    snprintf(dsn, size, "%.*s", (int) n, text);
+    text += n + strspn(text + n, " ");
+    return *text ? text : NULL;
+}
+
 static int
 check_access_denied(CHECK_CTX *ctx, long code, const char *text)
 {
-    return check_reject(ctx, code, code < 500 ? "4.7.1" : "5.7.1", "<%s>: %s rejected: %s",
+    char    dsn[16];
+
+    text = check_text_dsn(text, code < 500 ? "4.7.1" : "5.7.1", dsn, sizeof(dsn));
+    return check_reject(ctx, code, dsn, "<%s>: %s rejected: %s",
                         ctx->reply_name, ctx->reply_class, text ? text : "Access denied");
 }
 
@@ -169,8 +198,10 @@ static int
 check_defer_if(CHECK_CTX *ctx, VSTRING *slot, const char *what, const char *text)
 {
     long    code = var_defer_code;
+    char    dsn[16];
 
-    vstring_sprintf(slot, "%ld 4.7.1 <%s>: %s rejected: %s", code < 500 ? code : 450,
+    text = check_text_dsn(text, "4.7.1", dsn, sizeof(dsn));
+    vstring_sprintf(slot, "%ld 4%s <%s>: %s rejected: %s", code < 500 ? code : 450, dsn + 1,
                     ctx->reply_name, ctx->reply_class, text ? text : what);
     return CHECK_DUNNO;
 }

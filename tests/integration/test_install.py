@@ -22,7 +22,7 @@ def test_make_install_layout():
             path = os.path.join(d, "usr/sbin", cmd)
             assert os.access(path, os.X_OK), path
         for daemon in ("master", "smtpd", "cleanup", "qmgr", "trivial-rewrite", "local", "postlogd",
-                       "pickup", "smtp", "lmtp", "bounce", "showq", "anvil"):
+                       "pickup", "smtp", "lmtp", "bounce", "showq", "anvil", "policy-spf"):
             path = os.path.join(d, "usr/libexec/posthorn", daemon)
             assert os.access(path, os.X_OK), path
         assert os.path.islink(os.path.join(d, "usr/bin/newaliases"))
