@@ -19,6 +19,8 @@
  * anything but printable ASCII is replaced before it goes into a reply
  * or a header. DNS answers reach the output only as libspf2's result
  * code and its error message, sanitised the same way.
+ *
+ * DIAGNOSTICS: none here; see the DIAGNOSTICS of each module.
  */
 #ifndef POSTHORN_POLICY_SPF_H
 #define POSTHORN_POLICY_SPF_H
