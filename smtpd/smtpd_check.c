@@ -15,8 +15,8 @@
  * everything.
  *
  * Restrictions: permit, reject, defer, defer_if_permit, defer_if_reject,
- * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (no SASL
- * yet: never matches), permit_auth_destination, reject_unauth_destination,
+ * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (after
+ * AUTH, smtpd_sasl.c), permit_auth_destination, reject_unauth_destination,
  * defer_unauth_destination, reject_unlisted_recipient, reject_unlisted_sender,
  * reject_non_fqdn_{sender,recipient,helo_hostname}, reject_invalid_helo_hostname,
  * reject_unknown_{sender,recipient}_domain, reject_unknown_client_hostname,
@@ -993,7 +993,7 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
     if (strcasecmp(name, "permit_mynetworks") == 0)
         return check_mynetworks(ctx);
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
-        return CHECK_DUNNO;
+        return ctx->state->sasl_username ? CHECK_OK : CHECK_DUNNO;
     if (strcasecmp(name, "reject_unauth_destination") == 0)
         return check_unauth_destination(ctx, var_relay_code, "5.7.1");
     if (strcasecmp(name, "defer_unauth_destination") == 0)

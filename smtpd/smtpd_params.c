@@ -76,6 +76,7 @@ long    var_smtpd_cconn_limit;
 long    var_smtpd_crate_limit;
 long    var_smtpd_cmail_limit;
 long    var_smtpd_crcpt_limit;
+long    var_smtpd_cauth_limit;
 long    var_smtpd_policy_tmout;
 long    var_smtpd_policy_idle;
 long    var_smtpd_policy_ttl;
@@ -195,6 +196,7 @@ static const CONFIG_VAR smtpd_client_vars[] = {
     CONFIG_VAR_INT("smtpd_client_connection_rate_limit", &var_smtpd_crate_limit),
     CONFIG_VAR_INT("smtpd_client_message_rate_limit", &var_smtpd_cmail_limit),
     CONFIG_VAR_INT("smtpd_client_recipient_rate_limit", &var_smtpd_crcpt_limit),
+    CONFIG_VAR_INT("smtpd_client_auth_rate_limit", &var_smtpd_cauth_limit),
     CONFIG_VAR_STR("smtpd_client_event_limit_exceptions", &var_smtpd_hoggers),
     CONFIG_VAR_TIME("smtpd_policy_service_timeout", &var_smtpd_policy_tmout),
     CONFIG_VAR_TIME("smtpd_policy_service_max_idle", &var_smtpd_policy_idle),

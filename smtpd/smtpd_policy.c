@@ -115,8 +115,9 @@ policy_attr(VSTRING *req, const char *name, const char *value)
 }
 
 /* The local end of the SMTP connection: server_address, server_port. */
-static void
-policy_server_addr(SMTPD_STATE *state, char *host, size_t hsize, char *port, size_t psize)
+void
+smtpd_policy_server_addr(const SMTPD_STATE *state, char *host, size_t hsize, char *port,
+                         size_t psize)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -152,7 +153,7 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
         size = state->act_size;
     snprintf(count, sizeof(count), "%ld", (long) state->rcpt_count);
     snprintf(size_text, sizeof(size_text), "%ld", size);
-    policy_server_addr(state, host, sizeof(host), port, sizeof(port));
+    smtpd_policy_server_addr(state, host, sizeof(host), port, sizeof(port));
     vstring_reset(req);
     for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
         policy_attr(req, attrs[i][0], attrs[i][1]);

@@ -10,7 +10,9 @@
  *   "level:..."  one of the listed TLS security levels
  *
  * smtpd's TLS levels, smtpd_enforce_tls, smtpd_tls_wrappermode and
- * smtpd_tls_auth_only left it with smtpd_tls.c; client certificates
+ * smtpd_tls_auth_only left it with smtpd_tls.c, smtpd_sasl_auth_enable
+ * with smtpd_sasl.c (which refuses a smtpd_sasl_type other than dovecot
+ * itself); client certificates
  * (smtpd_tls_req_ccert) are not there yet.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
@@ -37,7 +39,6 @@ static const struct {
     const char *feature;        /* what would be missing */
 } guards[] = {
     {"smtpd_tls_req_ccert", "smtpd", "yes", "TLS client certificates"},
-    {"smtpd_sasl_auth_enable", "smtpd", "yes", "SASL authentication"},
     {"smtpd_sender_login_maps", "smtpd", "set", "SASL authentication"},
     {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},

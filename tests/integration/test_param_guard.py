@@ -82,7 +82,8 @@ def test_submission_port_with_required_sasl_refuses_only_itself():
     with Instance("guard-sub", main=QUICK, master_extra=extra) as inst:
         inst.start()                    # probes port 25 only
         assert first_reply(port) == ["421 4.3.5 Server configuration problem"]
-        inst.wait_log(r"fatal: parameter smtpd_sasl_auth_enable = yes needs SASL")
+        # smtpd_sasl_type = cyrus (the default): not implemented (smtpd_sasl.c)
+        inst.wait_log(r"fatal: parameter smtpd_sasl_type = cyrus needs Cyrus SASL")
         # port 25's smtpd is not affected
         s = Session(inst.port)
         assert s.reply()[0].startswith("220 ")
@@ -93,8 +94,7 @@ def test_submission_port_with_required_sasl_refuses_only_itself():
 def test_milters_and_sender_login_maps_refuse():
     for name, value in (("smtpd_milters", "inet:127.0.0.1:8891"),
                         ("smtpd_sender_login_maps", "hash:/etc/postfix/login"),
-                        ("smtpd_proxy_filter", "127.0.0.1:10024"),
-                        ("smtpd_sasl_auth_enable", "yes")):
+                        ("smtpd_proxy_filter", "127.0.0.1:10024")):
         with Instance("guard-m", main=dict(QUICK, **{name: value})) as inst:
             start_refusing(inst)
             assert first_reply(inst.port) == ["421 4.3.5 Server configuration problem"], name

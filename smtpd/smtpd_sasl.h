@@ -1,0 +1,79 @@
+/*
+ * smtpd_sasl.h - SMTP AUTH in smtpd: the AUTH command and what depends on
+ * it (smtpd_sasl.c), and the Dovecot auth protocol client
+ * (smtpd_sasl_dovecot.c).
+ *
+ *   smtpd_sasl_init()        pre_init: read the smtpd_sasl_* parameters;
+ *                            returns a refusal text (an implementation
+ *                            posthorn does not have) or NULL
+ *   smtpd_sasl_connect()     session start: connect to the auth server
+ *                            (fatal when that fails, as Postfix)
+ *   smtpd_sasl_disconnect()  session end
+ *   smtpd_sasl_ehlo()        the AUTH lines of the EHLO reply
+ *   smtpd_sasl_auth_cmd()    the AUTH command
+ *   smtpd_sasl_reset()       forget the login (after STARTTLS, session end)
+ *   smtpd_sasl_log_suffix()  ", sasl_method=..., sasl_username=..." for
+ *                            the "client=" log line
+ *   smtpd_sasl_received()    "(Authenticated sender: ...)" Received: line
+ *                            (smtpd_sasl_authenticated_header)
+ *
+ * SECURITY and DIAGNOSTICS: see the .c files.
+ */
+#ifndef POSTHORN_SMTPD_SASL_H
+#define POSTHORN_SMTPD_SASL_H
+
+#include "smtpd.h"
+
+char   *smtpd_sasl_init(void);
+void    smtpd_sasl_connect(SMTPD_STATE *state);
+void    smtpd_sasl_disconnect(SMTPD_STATE *state);
+void    smtpd_sasl_ehlo(SMTPD_STATE *state, ARGV *lines);
+int     smtpd_sasl_auth_cmd(SMTPD_STATE *state, int argc, char **argv);
+void    smtpd_sasl_reset(SMTPD_STATE *state);
+void    smtpd_sasl_log_suffix(const SMTPD_STATE *state, VSTRING *out);
+void    smtpd_sasl_received(const SMTPD_STATE *state, ARGV *lines);
+
+/* smtpd_sasl_dovecot.c */
+#define DOVECOT_LINE_MAX        16384   /* > smtpd_sasl_response_limit */
+#define DOVECOT_FIELD_MAX       64
+#define DOVECOT_MECH_MAX        32
+#define DOVECOT_MECH_NAME_MAX   40
+
+#define DOVECOT_MECH_ANONYMOUS          (1 << 0)
+#define DOVECOT_MECH_PLAINTEXT          (1 << 1)
+#define DOVECOT_MECH_DICTIONARY         (1 << 2)
+#define DOVECOT_MECH_ACTIVE             (1 << 3)
+#define DOVECOT_MECH_FORWARD_SECRECY    (1 << 4)
+#define DOVECOT_MECH_MUTUAL_AUTH        (1 << 5)
+
+typedef struct DOVECOT_MECH {
+    char   *name;
+    int     flags;              /* DOVECOT_MECH_* */
+} DOVECOT_MECH;
+
+typedef struct DOVECOT {
+    STREAM *stream;             /* NULL: not connected */
+    DOVECOT_MECH mechs[DOVECOT_MECH_MAX];
+    size_t  mech_count;
+    unsigned long id;           /* the last request's id */
+} DOVECOT;
+
+/* dovecot_reply() results */
+#define DOVECOT_OK      0
+#define DOVECOT_CONT    1
+#define DOVECOT_FAIL    2
+#define DOVECOT_TEMP    3       /* FAIL with "temp": try again later */
+#define DOVECOT_ERROR   (-1)    /* I/O or protocol error */
+
+int     dovecot_connect(DOVECOT *d, const char *path, int timeout);
+int     dovecot_handshake(STREAM *s, DOVECOT *d, VSTRING *why);
+void    dovecot_free_mechs(DOVECOT *d);
+void    dovecot_close(DOVECOT *d);
+int     dovecot_auth(DOVECOT *d, const char *mech, const char *service, const char *lip,
+                     const char *rip, int secured, const char *resp);
+int     dovecot_cont(DOVECOT *d, const char *resp);
+int     dovecot_reply(STREAM *s, unsigned long id, VSTRING *data, VSTRING *user,
+                      VSTRING *reason);
+int     dovecot_base64_ok(const char *text);
+
+#endif
