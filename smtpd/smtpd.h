@@ -142,6 +142,7 @@ typedef struct SMTPD_CONF {
     MAPS   *canonical_maps;     /* these three make an address valid too */
     MAPS   *rcpt_canon_maps;
     MAPS   *send_canon_maps;
+    MAPS   *sender_login_maps;  /* smtpd_sender_login_maps: sender -> logins */
     /* compatibility_level: a default in use is a backwards-compatible one
      * (Postfix's "using backwards-compatible default setting" notices) */
     int     compat_relay_domains;       /* relay_domains = $mydestination */

@@ -113,6 +113,7 @@ static const char *var_relay_rcpt_maps;
 static const char *var_canonical_maps;
 static const char *var_rcpt_canon_maps;
 static const char *var_send_canon_maps;
+static const char *var_smtpd_sender_login_maps;
 
 static const CONFIG_VAR smtpd_vars[] = {
     CONFIG_VAR_STR("myhostname", &var_myhostname),
@@ -188,6 +189,7 @@ static const CONFIG_VAR smtpd_check_vars[] = {
     CONFIG_VAR_STR("canonical_maps", &var_canonical_maps),
     CONFIG_VAR_STR("recipient_canonical_maps", &var_rcpt_canon_maps),
     CONFIG_VAR_STR("sender_canonical_maps", &var_send_canon_maps),
+    CONFIG_VAR_STR("smtpd_sender_login_maps", &var_smtpd_sender_login_maps),
     CONFIG_VAR_END,
 };
 
@@ -311,6 +313,8 @@ smtpd_params_tables(SMTPD_CONF *c)
     c->canonical_maps = smtpd_params_maps("canonical_maps", var_canonical_maps);
     c->rcpt_canon_maps = smtpd_params_maps("recipient_canonical_maps", var_rcpt_canon_maps);
     c->send_canon_maps = smtpd_params_maps("sender_canonical_maps", var_send_canon_maps);
+    c->sender_login_maps = smtpd_params_maps("smtpd_sender_login_maps",
+                                             var_smtpd_sender_login_maps);
 }
 
 /*

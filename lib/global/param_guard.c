@@ -39,7 +39,6 @@ static const struct {
     const char *feature;        /* what would be missing */
 } guards[] = {
     {"smtpd_tls_req_ccert", "smtpd", "yes", "TLS client certificates"},
-    {"smtpd_sender_login_maps", "smtpd", "set", "SASL authentication"},
     {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
     {"smtp_tls_security_level", "smtp", TLS_REQUIRED, "TLS"},

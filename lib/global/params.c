@@ -707,7 +707,7 @@ const PARAM_INFO param_table[] = {
     {"smtpd_sasl_service", "smtp", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_tls_security_options", "$smtpd_sasl_security_options", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_type", "cyrus", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"smtpd_sender_login_maps", "", PARAM_STR, 0, 0, 0, 0},
+    {"smtpd_sender_login_maps", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sender_restrictions", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_service_name", "smtpd", PARAM_STR, 0, 0, 0, 0},
     {"smtpd_soft_error_limit", "10", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},

@@ -91,9 +91,8 @@ def test_submission_port_with_required_sasl_refuses_only_itself():
         s.cmd("QUIT")
 
 
-def test_milters_and_sender_login_maps_refuse():
+def test_milters_and_proxy_filter_refuse():
     for name, value in (("smtpd_milters", "inet:127.0.0.1:8891"),
-                        ("smtpd_sender_login_maps", "hash:/etc/postfix/login"),
                         ("smtpd_proxy_filter", "127.0.0.1:10024")):
         with Instance("guard-m", main=dict(QUICK, **{name: value})) as inst:
             start_refusing(inst)

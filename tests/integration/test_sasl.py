@@ -291,3 +291,49 @@ def test_sasl_no_auth_server():
         inst.wait_log(r"warning: SASL: Connect to Dovecot auth socket 'private/auth' failed: "
                       r"No such file or directory")
         inst.wait_log(r"fatal: no SASL authentication mechanisms")
+
+
+def login_maps_session(st, login, sender):
+    """RCPT's reply after MAIL FROM:<sender>, logged in as login (or not)."""
+    s = st.smtp_tls(source="127.0.0.1" if login is None else OUTSIDER)
+    if login:
+        assert s.login(login, SASL_PASS)[0] == 235
+    assert s.docmd("MAIL FROM:<%s>" % sender)[0] == 250
+    reply = s.docmd("RCPT TO:<%s@%s>" % (USER, HOST))
+    s.quit()
+    return reply
+
+
+def test_sasl_sender_login_maps():
+    """smtpd_sender_login_maps with each reject_*_sender_login_mismatch."""
+    for restriction, unknown_ok, unauth_checked in (
+            ("reject_sender_login_mismatch", False, True),
+            ("reject_authenticated_sender_login_mismatch", False, False),
+            ("reject_known_sender_login_mismatch", True, True),
+            ("reject_unauthenticated_sender_login_mismatch", True, True)):
+        with Setup("sasllogin", smtpd_sender_restrictions=restriction) as st:
+            maps = st.inst.write_table("login", "%s %s\nboss@example.test bob@example.test, "
+                                       "%s\n@owned.example bob@example.test\n"
+                                       % (SASL_USER, SASL_USER, "carol"), postmap=True)
+            st.inst.params["smtpd_sender_login_maps"] = "hash:" + maps
+            st.inst.write_main()
+            st.inst.cmd("postfix", "reload", check=True)
+            wait_for(lambda: "reload" in st.inst.log(), 20, "reload")
+            auth_checked = restriction != "reject_unauthenticated_sender_login_mismatch"
+            assert login_maps_session(st, SASL_USER, SASL_USER)[0] == 250, restriction
+            r = login_maps_session(st, SASL_USER, "boss@example.test")
+            if auth_checked:
+                assert r == (553, b"5.7.1 <boss@example.test>: Sender address rejected: "
+                                  b"not owned by user alice@example.test"), (restriction, r)
+            else:
+                assert r[0] == 250, (restriction, r)
+            r = login_maps_session(st, SASL_USER, "nobody@elsewhere.example")
+            assert (r[0] == 250) == (unknown_ok or not auth_checked), (restriction, r)
+            r = login_maps_session(st, None, "x@owned.example")
+            if unauth_checked:
+                assert r == (553, b"5.7.1 <x@owned.example>: Sender address rejected: "
+                                  b"not logged in"), (restriction, r)
+            else:
+                assert r[0] == 250, (restriction, r)
+            assert login_maps_session(st, None, "nobody@elsewhere.example")[0] == 250
+            st.inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.\d\]: 553 5\.7\.1 <")

@@ -46,7 +46,7 @@ UNIT_TEST(test_engaging_values)
     CHECK(param_guard_engaged("smtp_tls_security_level", "none") == NULL);
     /* smtpd implements AUTH (Dovecot); smtpd_sasl.c refuses other types */
     CHECK(param_guard_engaged("smtpd_sasl_auth_enable", "yes") == NULL);
-    CHECK(param_guard_engaged("smtpd_sender_login_maps", "hash:/x") != NULL);
+    CHECK(param_guard_engaged("smtpd_sender_login_maps", "hash:/x") == NULL);
     CHECK(param_guard_engaged("smtpd_milters", "inet:localhost:8891") != NULL);
     CHECK(param_guard_engaged("smtpd_milters", "") == NULL);
     CHECK(param_guard_engaged("smtp_generic_maps", "hash:/x") == NULL);   /* only warned */
