@@ -13,7 +13,7 @@ CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
-LDLIBS   += -ldb -lpcre2-8 -lresolv -lssl -lcrypto
+LDLIBS   += -ldb -lpcre2-8 -lresolv -lssl -lcrypto -lsasl2
 BIN      ?= bin
 OBJ      ?= build
 

@@ -1,22 +1,26 @@
 /*
- * smtpd_sasl.c - SMTP AUTH (RFC 4954) in smtpd, with Dovecot's auth
- * server (smtpd_sasl_dovecot.c) doing the authentication.
+ * smtpd_sasl.c - SMTP AUTH (RFC 4954) in smtpd: the AUTH command, the
+ * EHLO keyword, the login's effects; the authentication itself is done
+ * by Dovecot's auth server (smtpd_sasl_dovecot.c) or Cyrus SASL
+ * (smtpd_sasl_cyrus.c), behind one small table (SASL_IMPL).
  *
  * Interface: smtpd_sasl.h.
  *
  * Parameters (Postfix's names and defaults): smtpd_sasl_auth_enable,
- * smtpd_sasl_type (dovecot; "cyrus" is refused: 421 4.3.5 and a fatal
- * log line, so a site that asked for AUTH never runs without it),
- * smtpd_sasl_path (relative to the queue directory, e.g. private/auth),
- * smtpd_sasl_service (service= sent to Dovecot), smtpd_sasl_security_options
- * and smtpd_sasl_tls_security_options (after STARTTLS) filter the
- * mechanisms by Dovecot's flags (noplaintext, noactive, nodictionary,
- * noanonymous; forward_secrecy and mutual_auth require them),
- * smtpd_tls_auth_only (smtpd_tls.c: no AUTH before STARTTLS),
+ * smtpd_sasl_type (dovecot or cyrus; another value is refused: 421 4.3.5
+ * and "fatal: unsupported SASL server implementation", so a site that
+ * asked for AUTH never runs without it), smtpd_sasl_path (dovecot: the
+ * socket, relative to the queue directory, e.g. private/auth; cyrus: the
+ * application name, "smtpd" -> smtpd.conf), cyrus_sasl_config_path,
+ * smtpd_sasl_service, smtpd_sasl_local_domain (Cyrus realm; not used
+ * with Dovecot, as in Postfix), smtpd_sasl_security_options and
+ * smtpd_sasl_tls_security_options (after STARTTLS): noplaintext,
+ * noactive, nodictionary, noanonymous, forward_secrecy, mutual_auth
+ * (Dovecot: filtering by its mechanism flags; Cyrus: its security
+ * flags), smtpd_tls_auth_only (smtpd_tls.c: no AUTH before STARTTLS),
  * broken_sasl_auth_clients (a second "250-AUTH=..." line),
  * smtpd_sasl_authenticated_header, smtpd_sasl_response_limit,
- * smtpd_client_auth_rate_limit (anvil, smtpd_anvil.c). smtpd_sasl_local_domain
- * is a Cyrus SASL realm: Postfix does not use it with Dovecot, nor do we.
+ * smtpd_client_auth_rate_limit (anvil, smtpd_anvil.c).
  *
  * Replies and log lines are Postfix's: "235 2.7.0 Authentication
  * successful", "535 5.7.8 Error: authentication failed: REASON" with
@@ -28,21 +32,23 @@
  * ", sasl_method=MECH, sasl_username=USER" and Received: says ESMTPA
  * (ESMTPSA under TLS).
  *
- * The auth server connection is made when a session starts (Postfix:
- * "fatal: no SASL authentication mechanisms" when it cannot be made) and
- * closed at the end; an aborted or broken exchange closes it and the
- * next AUTH connects again.
+ * The auth server connection (Cyrus: the connection context) is made
+ * when a session starts (Postfix: "fatal: no SASL authentication
+ * mechanisms" when it cannot be made) and closed at the end; an aborted
+ * or broken exchange, and STARTTLS, close it and it is made again when
+ * needed.
  *
- * SECURITY: the client's mechanism name must be one Dovecot offered
+ * SECURITY: the client's mechanism name must be one the server offered
  * (after filtering), its responses must be base64 and at most
- * smtpd_sasl_response_limit bytes; they go to Dovecot unchanged. The
- * login name comes from Dovecot (printable, see smtpd_sasl_dovecot.c).
- * An authenticated session is trusted by permit_sasl_authenticated only;
- * STARTTLS forgets the login (RFC 4954 section 4).
+ * smtpd_sasl_response_limit bytes. The login name comes from the
+ * authentication server (made printable there). An authenticated
+ * session is trusted by permit_sasl_authenticated only; STARTTLS forgets
+ * the login (RFC 4954 section 4).
  *
- * DIAGNOSTICS: fatal at start with an unknown smtpd_sasl_type or
- * security option, and at session start when the auth server cannot be
- * reached (as Postfix); failed logins are warnings.
+ * DIAGNOSTICS: fatal at start with an unknown security option; refusal
+ * (421 and fatal) with an unknown smtpd_sasl_type or when Cyrus SASL
+ * cannot be initialized; fatal at session start when the auth server
+ * cannot be reached (as Postfix); failed logins are warnings.
  */
 #include <netdb.h>
 #include <string.h>
@@ -64,6 +70,8 @@ static const char *var_smtpd_sasl_tls_opts;
 static int var_broken_auth_clients;
 static int var_smtpd_sasl_auth_hdr;
 static long var_smtpd_sasl_resp_limit;
+static const char *var_smtpd_sasl_local_domain;
+static const char *var_cyrus_sasl_conf_path;
 
 static const CONFIG_VAR smtpd_sasl_vars[] = {
     CONFIG_VAR_BOOL("smtpd_sasl_auth_enable", &var_smtpd_sasl_enable),
@@ -75,13 +83,10 @@ static const CONFIG_VAR smtpd_sasl_vars[] = {
     CONFIG_VAR_BOOL("broken_sasl_auth_clients", &var_broken_auth_clients),
     CONFIG_VAR_BOOL("smtpd_sasl_authenticated_header", &var_smtpd_sasl_auth_hdr),
     CONFIG_VAR_INT("smtpd_sasl_response_limit", &var_smtpd_sasl_resp_limit),
+    CONFIG_VAR_STR("smtpd_sasl_local_domain", &var_smtpd_sasl_local_domain),
+    CONFIG_VAR_STR("cyrus_sasl_config_path", &var_cyrus_sasl_conf_path),
     CONFIG_VAR_END,
 };
-
-typedef struct SASL_SEC {
-    int     forbid;             /* DOVECOT_MECH_* a mechanism must not have */
-    int     require;            /* ... and must have */
-} SASL_SEC;
 
 static SASL_SEC sasl_sec, sasl_tls_sec;
 static DOVECOT sasl_dovecot;
@@ -117,45 +122,6 @@ smtpd_sasl_parse_opts(const char *name, const char *value, SASL_SEC *sec)
     argv_free(words);
 }
 
-char   *
-smtpd_sasl_init(void)
-{
-    config_read_vars(smtpd_sasl_vars);
-    smtpd_sasl_parse_opts("smtpd_sasl_security_options", var_smtpd_sasl_opts, &sasl_sec);
-    smtpd_sasl_parse_opts("smtpd_sasl_tls_security_options", var_smtpd_sasl_tls_opts,
-                          &sasl_tls_sec);
-    if (!var_smtpd_sasl_enable || strcasecmp(var_smtpd_sasl_type, "dovecot") == 0)
-        return NULL;
-    return mem_printf("parameter smtpd_sasl_type = %s needs %s, which posthorn does not "
-                      "implement; refusing to work without it", var_smtpd_sasl_type,
-                      strcasecmp(var_smtpd_sasl_type, "cyrus") == 0 ? "Cyrus SASL"
-                      : "a SASL implementation");
-}
-
-void
-smtpd_sasl_connect(SMTPD_STATE *state)
-{
-    if (!var_smtpd_sasl_enable)
-        return;
-    if (dovecot_connect(&sasl_dovecot, var_smtpd_sasl_path, SASL_TIMEOUT) != 0)
-        msg_fatal("no SASL authentication mechanisms");
-}
-
-void
-smtpd_sasl_disconnect(SMTPD_STATE *state)
-{
-    dovecot_close(&sasl_dovecot);
-    smtpd_sasl_reset(state);
-}
-
-void
-smtpd_sasl_reset(SMTPD_STATE *state)
-{
-    mem_free(state->sasl_method);
-    mem_free(state->sasl_username);
-    state->sasl_method = state->sasl_username = NULL;
-}
-
 /* smtpd_sasl_auth_enable, and "auth" not in smtpd_discard_ehlo_keywords */
 static int
 smtpd_sasl_enabled(void)
@@ -166,21 +132,42 @@ smtpd_sasl_enabled(void)
     return var_smtpd_sasl_enable;
 }
 
-/* Connected (again, after an aborted exchange)? 0 or -1 (logged). */
+/* ---- the implementations: Dovecot's auth server, Cyrus SASL ------------- */
+
+typedef struct SASL_IMPL {
+    const char *type;
+    int     (*open)(SMTPD_STATE *state);        /* 0 or -1 (logged) */
+    int     (*is_open)(void);
+    void    (*close)(void);
+    void    (*mechs)(const SASL_SEC *sec, ARGV *list);
+    /* SMTPD_SASL_* results; resp and chal are base64 (resp NULL: none) */
+    int     (*start)(SMTPD_STATE *state, const char *mech, const char *resp,
+                     VSTRING *chal, VSTRING *user, VSTRING *reason);
+    int     (*step)(SMTPD_STATE *state, const char *resp, VSTRING *chal,
+                    VSTRING *user, VSTRING *reason);
+} SASL_IMPL;
+
 static int
-smtpd_sasl_ready(void)
+sasl_dovecot_open(SMTPD_STATE *state)
 {
-    if (sasl_dovecot.stream != NULL)
-        return 0;
     return dovecot_connect(&sasl_dovecot, var_smtpd_sasl_path, SASL_TIMEOUT);
 }
 
-/* The mechanisms allowed by the security options in force: names into list. */
-static void
-smtpd_sasl_mechs(const SMTPD_STATE *state, ARGV *list)
+static int
+sasl_dovecot_is_open(void)
 {
-    const SASL_SEC *sec = state->tls ? &sasl_tls_sec : &sasl_sec;
+    return sasl_dovecot.stream != NULL;
+}
 
+static void
+sasl_dovecot_close(void)
+{
+    dovecot_close(&sasl_dovecot);
+}
+
+static void
+sasl_dovecot_mechs(const SASL_SEC *sec, ARGV *list)
+{
     for (size_t i = 0; i < sasl_dovecot.mech_count; i++) {
         const DOVECOT_MECH *m = &sasl_dovecot.mechs[i];
 
@@ -189,13 +176,128 @@ smtpd_sasl_mechs(const SMTPD_STATE *state, ARGV *list)
     }
 }
 
+static int
+sasl_dovecot_start(SMTPD_STATE *state, const char *mech, const char *resp, VSTRING *chal,
+                   VSTRING *user, VSTRING *reason)
+{
+    char    lip[NI_MAXHOST] = "";
+
+    smtpd_policy_server_addr(state, lip, sizeof(lip), NULL, 0);
+    if (dovecot_auth(&sasl_dovecot, mech, var_smtpd_sasl_service, lip, state->addr,
+                     state->tls != NULL, resp) != 0)
+        return SMTPD_SASL_ERROR;
+    return dovecot_reply(sasl_dovecot.stream, sasl_dovecot.id, chal, user, reason);
+}
+
+static int
+sasl_dovecot_step(SMTPD_STATE *state, const char *resp, VSTRING *chal, VSTRING *user,
+                  VSTRING *reason)
+{
+    if (dovecot_cont(&sasl_dovecot, resp) != 0)
+        return SMTPD_SASL_ERROR;
+    return dovecot_reply(sasl_dovecot.stream, sasl_dovecot.id, chal, user, reason);
+}
+
+static int
+sasl_cyrus_open(SMTPD_STATE *state)
+{
+    char    lip[NI_MAXHOST] = "", lport[NI_MAXSERV] = "";
+
+    smtpd_policy_server_addr(state, lip, sizeof(lip), lport, sizeof(lport));
+    return cyrus_sasl_open(var_smtpd_sasl_service, var_smtpd_sasl_local_domain,
+                           lip, lport, state->addr, state->port);
+}
+
+static int
+sasl_cyrus_start(SMTPD_STATE *state, const char *mech, const char *resp, VSTRING *chal,
+                 VSTRING *user, VSTRING *reason)
+{
+    return cyrus_sasl_start(mech, resp, chal, user, reason);
+}
+
+static int
+sasl_cyrus_step(SMTPD_STATE *state, const char *resp, VSTRING *chal, VSTRING *user,
+                VSTRING *reason)
+{
+    return cyrus_sasl_step(resp, chal, user, reason);
+}
+
+static const SASL_IMPL sasl_impls[] = {
+    {"dovecot", sasl_dovecot_open, sasl_dovecot_is_open, sasl_dovecot_close,
+     sasl_dovecot_mechs, sasl_dovecot_start, sasl_dovecot_step},
+    {"cyrus", sasl_cyrus_open, cyrus_sasl_is_open, cyrus_sasl_close,
+     cyrus_sasl_mechs, sasl_cyrus_start, sasl_cyrus_step},
+};
+
+static const SASL_IMPL *sasl_impl;      /* smtpd_sasl_type */
+
+/* Open (again, after an aborted exchange or STARTTLS)? 0 or -1 (logged). */
+static int
+smtpd_sasl_ready(SMTPD_STATE *state)
+{
+    return sasl_impl->is_open() ? 0 : sasl_impl->open(state);
+}
+
+/* The mechanisms allowed by the security options in force: names into list. */
+static void
+smtpd_sasl_mechs(const SMTPD_STATE *state, ARGV *list)
+{
+    sasl_impl->mechs(state->tls ? &sasl_tls_sec : &sasl_sec, list);
+}
+
+/* As root, before the chroot: the options, the implementation. */
+char   *
+smtpd_sasl_init(void)
+{
+    size_t  i;
+
+    config_read_vars(smtpd_sasl_vars);
+    smtpd_sasl_parse_opts("smtpd_sasl_security_options", var_smtpd_sasl_opts, &sasl_sec);
+    smtpd_sasl_parse_opts("smtpd_sasl_tls_security_options", var_smtpd_sasl_tls_opts,
+                          &sasl_tls_sec);
+    if (!var_smtpd_sasl_enable)
+        return NULL;
+    for (i = 0; i < sizeof(sasl_impls) / sizeof(sasl_impls[0]); i++)
+        if (strcasecmp(sasl_impls[i].type, var_smtpd_sasl_type) == 0)
+            sasl_impl = &sasl_impls[i];
+    if (sasl_impl == NULL)
+        return mem_printf("unsupported SASL server implementation: %s", var_smtpd_sasl_type);
+    if (sasl_impl->open == sasl_cyrus_open
+        && cyrus_sasl_init(var_smtpd_sasl_path, var_cyrus_sasl_conf_path) != 0)
+        return mem_strdup("SASL per-process initialization failed");
+    return NULL;
+}
+
+void
+smtpd_sasl_reset(SMTPD_STATE *state)
+{
+    mem_free(state->sasl_method);
+    mem_free(state->sasl_username);
+    state->sasl_method = state->sasl_username = NULL;
+    if (sasl_impl != NULL && sasl_impl->is_open())
+        sasl_impl->close();             /* a new session, or after STARTTLS */
+}
+
+void
+smtpd_sasl_connect(SMTPD_STATE *state)
+{
+    if (var_smtpd_sasl_enable && sasl_impl->open(state) != 0)
+        msg_fatal("no SASL authentication mechanisms");
+}
+
+void
+smtpd_sasl_disconnect(SMTPD_STATE *state)
+{
+    smtpd_sasl_reset(state);
+}
+
 void
 smtpd_sasl_ehlo(SMTPD_STATE *state, ARGV *lines)
 {
     ARGV   *mechs;
     VSTRING *line;
 
-    if (!smtpd_sasl_enabled() || !smtpd_tls_auth_allowed(state) || smtpd_sasl_ready() != 0)
+    if (!smtpd_sasl_enabled() || !smtpd_tls_auth_allowed(state) || smtpd_sasl_ready(state) != 0)
         return;
     mechs = argv_alloc();
     smtpd_sasl_mechs(state, mechs);
@@ -257,50 +359,40 @@ smtpd_sasl_read_response(SMTPD_STATE *state, VSTRING *buf)
     return too_long || LEN(buf) > (size_t) var_smtpd_sasl_resp_limit ? -2 : 0;
 }
 
-/* The mechanism as offered (Dovecot's spelling), or NULL. */
-static const char *
+/* The mechanism as offered (the server's spelling, allocated), or NULL. */
+static char *
 smtpd_sasl_find_mech(const SMTPD_STATE *state, const char *name)
 {
     ARGV   *mechs = argv_alloc();
-    const char *found = NULL;
+    char   *found = NULL;
 
     smtpd_sasl_mechs(state, mechs);
     for (size_t i = 0; i < mechs->argc && found == NULL; i++)
         if (strcasecmp(mechs->argv[i], name) == 0)
-            for (size_t j = 0; j < sasl_dovecot.mech_count; j++)
-                if (strcmp(sasl_dovecot.mechs[j].name, mechs->argv[i]) == 0)
-                    found = sasl_dovecot.mechs[j].name;
+            found = mem_strdup(mechs->argv[i]);
     argv_free(mechs);
     return found;
 }
 
-/* The first request to Dovecot; -1: write error. */
-static int
-smtpd_sasl_start(SMTPD_STATE *state, const char *mech, const char *resp)
-{
-    char    lip[NI_MAXHOST] = "";
-
-    smtpd_policy_server_addr(state, lip, sizeof(lip), NULL, 0);
-    return dovecot_auth(&sasl_dovecot, mech, var_smtpd_sasl_service, lip, state->addr,
-                        state->tls != NULL, resp);
-}
-
 /*
- * The exchange after the first request: challenges and responses until
- * Dovecot says OK or FAIL. Returns the DOVECOT_* result; reason holds the
- * failure text, user the login name (OK, and FAIL when Dovecot gives it).
- * -2: the client aborted ("*") or went away (replied or lost).
+ * The exchange: the first request, then challenges and responses until
+ * the server says OK or FAIL. Returns the SMTPD_SASL_* result; reason
+ * holds the failure text, user the login name (OK, and FAIL when the
+ * server gives it). -2: the client aborted ("*") or went away (replied
+ * or logged).
  */
 static int
-smtpd_sasl_exchange(SMTPD_STATE *state, const char *mech, VSTRING *user, VSTRING *reason)
+smtpd_sasl_exchange(SMTPD_STATE *state, const char *mech, const char *init,
+                    VSTRING *user, VSTRING *reason)
 {
-    VSTRING *data = vstring_alloc(DOVECOT_LINE_MAX);
+    VSTRING *chal = vstring_alloc(DOVECOT_LINE_MAX);
     VSTRING *resp = vstring_alloc(VSTRING_UNLIMITED);
     int     st, rd;
 
-    while ((st = dovecot_reply(sasl_dovecot.stream, sasl_dovecot.id, data, user,
-                               reason)) == DOVECOT_CONT) {
-        smtpd_chat_reply(state, "334 %s", STR(data));
+    for (st = sasl_impl->start(state, mech, init, chal, user, reason);
+         st == SMTPD_SASL_CONT;
+         st = sasl_impl->step(state, STR(resp), chal, user, reason)) {
+        smtpd_chat_reply(state, "334 %s", STR(chal));
         if ((rd = smtpd_sasl_read_response(state, resp)) == -1) {
             smtpd_chat_log_lost(state, "lost connection");
             state->quit = 1;
@@ -320,15 +412,11 @@ smtpd_sasl_exchange(SMTPD_STATE *state, const char *mech, VSTRING *user, VSTRING
         }
         if (!dovecot_base64_ok(STR(resp))) {
             vstring_strcpy(reason, "Invalid base64 data in continued response");
-            st = DOVECOT_FAIL;
-            break;
-        }
-        if (dovecot_cont(&sasl_dovecot, STR(resp)) != 0) {
-            st = DOVECOT_ERROR;
+            st = SMTPD_SASL_ABORT_FAIL;
             break;
         }
     }
-    vstring_free(data);
+    vstring_free(chal);
     vstring_free(resp);
     return st;
 }
@@ -347,7 +435,8 @@ int
 smtpd_sasl_auth_cmd(SMTPD_STATE *state, int argc, char **argv)
 {
     VSTRING *user, *reason;
-    const char *mech, *resp = argc > 2 ? argv[2] : NULL;
+    const char *resp = argc > 2 ? argv[2] : NULL;
+    char   *mech = NULL;
     int     st;
 
     if (smtpd_sasl_check_cmd(state, argc) != 0)
@@ -356,40 +445,42 @@ smtpd_sasl_auth_cmd(SMTPD_STATE *state, int argc, char **argv)
     reason = vstring_alloc(DOVECOT_LINE_MAX);
     if (resp && strcmp(resp, "=") == 0)
         resp = "";                      /* RFC 4954: an empty initial response */
-    if (smtpd_sasl_ready() != 0) {
-        mech = NULL;
+    if (smtpd_sasl_ready(state) != 0) {
         vstring_strcpy(reason, "Can't connect to authentication server");
-        st = DOVECOT_TEMP;
+        st = SMTPD_SASL_TEMP;
     } else if ((mech = smtpd_sasl_find_mech(state, argv[1])) == NULL) {
         vstring_strcpy(reason, "Invalid authentication mechanism");
-        st = DOVECOT_FAIL;
+        st = SMTPD_SASL_FAIL;
     } else if (resp && !dovecot_base64_ok(resp)) {
         vstring_strcpy(reason, "Invalid base64 data in initial response");
-        st = DOVECOT_FAIL;
-    } else if (smtpd_sasl_start(state, mech, resp) != 0) {
-        st = DOVECOT_ERROR;
+        st = SMTPD_SASL_FAIL;
     } else {
-        st = smtpd_sasl_exchange(state, mech, user, reason);
+        st = smtpd_sasl_exchange(state, mech, resp, user, reason);
     }
-    if (st != DOVECOT_OK && st != DOVECOT_FAIL && st != DOVECOT_TEMP)
-        dovecot_close(&sasl_dovecot);   /* a request may be pending: start over */
-    if (st == DOVECOT_OK) {
-        state->sasl_method = mem_strdup(mech);
+    if (st != SMTPD_SASL_OK && st != SMTPD_SASL_FAIL && st != SMTPD_SASL_TEMP
+        && sasl_impl->is_open())
+        sasl_impl->close();             /* an exchange may be pending: start over */
+    if (st == SMTPD_SASL_ABORT_FAIL)
+        st = SMTPD_SASL_FAIL;
+    if (st == SMTPD_SASL_OK) {
+        state->sasl_method = mech;
+        mech = NULL;
         state->sasl_username = mem_strdup(STR(user));
         smtpd_chat_reply(state, "235 2.7.0 Authentication successful");
-    } else if (st == DOVECOT_FAIL) {
+    } else if (st == SMTPD_SASL_FAIL) {
         smtpd_sasl_failed(state, mech ? mech : argv[1], user, reason);
-    } else if (st == DOVECOT_TEMP || st == DOVECOT_ERROR) {
-        if (st == DOVECOT_ERROR)
+    } else if (st == SMTPD_SASL_TEMP || st == SMTPD_SASL_ERROR) {
+        if (st == SMTPD_SASL_ERROR)
             vstring_strcpy(reason, "Connection lost to authentication server");
         msg_warn("%s: SASL %.100s authentication failed: %s", state->namaddr,
                  mech ? mech : argv[1], STR(reason));
         smtpd_chat_reply(state, "454 4.7.0 Temporary authentication failure: %s",
                          STR(reason));
     }
+    mem_free(mech);
     vstring_free(user);
     vstring_free(reason);
-    return st == DOVECOT_OK ? 0 : -1;
+    return st == SMTPD_SASL_OK ? 0 : -1;
 }
 
 void

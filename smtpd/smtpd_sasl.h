@@ -24,6 +24,20 @@
 
 #include "smtpd.h"
 
+/* Results of an exchange step (both implementations). */
+#define SMTPD_SASL_OK           0
+#define SMTPD_SASL_CONT         1       /* a challenge for the client */
+#define SMTPD_SASL_FAIL         2       /* bad credentials (reason) */
+#define SMTPD_SASL_TEMP         3       /* try again later (reason) */
+#define SMTPD_SASL_ABORT_FAIL   4       /* FAIL that leaves an exchange open */
+#define SMTPD_SASL_ERROR        (-1)    /* I/O or protocol error */
+
+/* smtpd_sasl_security_options as mechanism properties (DOVECOT_MECH_*) */
+typedef struct SASL_SEC {
+    int     forbid;             /* a mechanism must not have */
+    int     require;            /* ... and must have */
+} SASL_SEC;
+
 char   *smtpd_sasl_init(void);
 void    smtpd_sasl_connect(SMTPD_STATE *state);
 void    smtpd_sasl_disconnect(SMTPD_STATE *state);
@@ -59,11 +73,11 @@ typedef struct DOVECOT {
 } DOVECOT;
 
 /* dovecot_reply() results */
-#define DOVECOT_OK      0
-#define DOVECOT_CONT    1
-#define DOVECOT_FAIL    2
-#define DOVECOT_TEMP    3       /* FAIL with "temp": try again later */
-#define DOVECOT_ERROR   (-1)    /* I/O or protocol error */
+#define DOVECOT_OK      SMTPD_SASL_OK
+#define DOVECOT_CONT    SMTPD_SASL_CONT
+#define DOVECOT_FAIL    SMTPD_SASL_FAIL
+#define DOVECOT_TEMP    SMTPD_SASL_TEMP         /* FAIL with "temp" */
+#define DOVECOT_ERROR   SMTPD_SASL_ERROR
 
 int     dovecot_connect(DOVECOT *d, const char *path, int timeout);
 int     dovecot_handshake(STREAM *s, DOVECOT *d, VSTRING *why);
@@ -75,5 +89,17 @@ int     dovecot_cont(DOVECOT *d, const char *resp);
 int     dovecot_reply(STREAM *s, unsigned long id, VSTRING *data, VSTRING *user,
                       VSTRING *reason);
 int     dovecot_base64_ok(const char *text);
+
+/* smtpd_sasl_cyrus.c: Cyrus SASL (smtpd_sasl_type = cyrus). Base64 in and
+ * out; SMTPD_SASL_* results. */
+int     cyrus_sasl_init(const char *app_name, const char *config_path);
+int     cyrus_sasl_open(const char *service, const char *realm, const char *lip,
+                        const char *lport, const char *rip, const char *rport);
+int     cyrus_sasl_is_open(void);
+void    cyrus_sasl_close(void);
+void    cyrus_sasl_mechs(const SASL_SEC *sec, ARGV *list);
+int     cyrus_sasl_start(const char *mech, const char *resp, VSTRING *chal, VSTRING *user,
+                         VSTRING *reason);
+int     cyrus_sasl_step(const char *resp, VSTRING *chal, VSTRING *user, VSTRING *reason);
 
 #endif

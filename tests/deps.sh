@@ -3,8 +3,8 @@
 # "tests/deps.sh build": only what the build needs (make run).
 # Only root can install; others get a list of what to install.
 set -u
-build_pkgs="gcc make libc6-dev libdb-dev libpcre2-dev libssl-dev"
-test_pkgs="python3 openssl ssl-cert swaks passwd procps dnsmasq-base amavisd-new libfaketime dovecot-core"
+build_pkgs="gcc make libc6-dev libdb-dev libpcre2-dev libssl-dev libsasl2-dev"
+test_pkgs="python3 openssl ssl-cert swaks passwd procps dnsmasq-base amavisd-new libfaketime dovecot-core sasl2-bin libsasl2-modules"
 pkgs="$build_pkgs"
 [ "${1:-}" = build ] || pkgs="$build_pkgs $test_pkgs"
 need=()

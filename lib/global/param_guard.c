@@ -11,8 +11,9 @@
  *
  * smtpd's TLS levels, smtpd_enforce_tls, smtpd_tls_wrappermode and
  * smtpd_tls_auth_only left it with smtpd_tls.c, smtpd_sasl_auth_enable
- * with smtpd_sasl.c (which refuses a smtpd_sasl_type other than dovecot
- * itself); client certificates
+ * with smtpd_sasl.c (which refuses an smtpd_sasl_type other than dovecot
+ * and cyrus itself), smtpd_sender_login_maps with smtpd_check.c; client
+ * certificates
  * (smtpd_tls_req_ccert) are not there yet.
  *
  * A guarded parameter that posthorn comes to implement leaves this table

@@ -274,13 +274,87 @@ def test_sasl_submission_block_with_dovecot():
                               r"\[127\.0\.0\.2\], sasl_method=CRAM-MD5, sasl_username=alice")
 
 
-def test_sasl_cyrus_refused():
-    """smtpd_sasl_type = cyrus is not implemented: fail closed."""
-    with Instance("saslcyrus", main={"smtpd_sasl_auth_enable": "yes"}) as inst:
+def test_sasl_unknown_type_refused():
+    """An smtpd_sasl_type posthorn does not have: fail closed."""
+    with Instance("sasltype", main={"smtpd_sasl_auth_enable": "yes",
+                                    "smtpd_sasl_type": "bogus"}) as inst:
         inst.start()
         sess = Session(inst.port)
         assert sess.line() == "421 4.3.5 Server configuration problem"
-        inst.wait_log(r"fatal: parameter smtpd_sasl_type = cyrus needs Cyrus SASL")
+        inst.wait_log(r"fatal: unsupported SASL server implementation: bogus")
+
+
+class CyrusSasl:
+    """A Cyrus SASL configuration directory (smtpd.conf) with a sasldb made
+    by saslpasswd2, readable by postfix."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="posthorn-cyrus-", dir="/tmp")
+        os.chmod(self.dir, 0o755)
+        self.db = os.path.join(self.dir, "sasldb2")
+        user, realm = SASL_USER.split("@")
+        run(["saslpasswd2", "-f", self.db, "-c", "-p", "-u", realm, user],
+            input=SASL_PASS, check=True)
+        shutil.chown(self.db, "postfix")
+        os.chmod(self.db, 0o600)
+        with open(os.path.join(self.dir, "smtpd.conf"), "w") as f:
+            f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\n"
+                    "mech_list: PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256\n" % self.db)
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_sasl_cyrus_sasldb():
+    """smtpd_sasl_type = cyrus with a sasldb (saslpasswd2): PLAIN, LOGIN,
+    CRAM-MD5 from real clients; SCRAM offered; noplaintext honoured."""
+    cyrus = CyrusSasl()
+    try:
+        with Certs() as certs:
+            main = sasl_params(certs, smtpd_sasl_type="cyrus", smtpd_sasl_path="smtpd",
+                               cyrus_sasl_config_path=cyrus.dir,
+                               smtpd_sasl_security_options="noanonymous, noplaintext",
+                               smtpd_sasl_tls_security_options="noanonymous")
+            with Instance("saslcyrus", main=main) as inst:
+                inst.start()
+                s = inst.smtp(OUTSIDER)
+                s.ehlo("mua.example")
+                plain_text = s.esmtp_features["auth"].split()
+                assert "PLAIN" not in plain_text and "CRAM-MD5" in plain_text, plain_text
+                s.starttls(context=client_context(certs.rsa_cert))
+                s.ehlo("mua.example")
+                mechs = s.esmtp_features["auth"].split()
+                for m in ("PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"):
+                    assert m in mechs, mechs
+                s.user, s.password = SASL_USER, "wrong"
+                try:
+                    s.auth("PLAIN", s.auth_plain)
+                    raise AssertionError("wrong password accepted")
+                except smtplib.SMTPAuthenticationError as e:
+                    assert (e.smtp_code, e.smtp_error) == \
+                        (535, b"5.7.8 Error: authentication failed: authentication failure"), e
+                s.password = SASL_PASS
+                assert s.auth("LOGIN", s.auth_login, initial_response_ok=False)[0] == 235
+                assert s.docmd("MAIL FROM:<%s>" % SASL_USER)[0] == 250
+                assert s.docmd("RCPT TO:<someone@remote.example>")[0] == 250
+                s.quit()
+                for mech in ("CRAM-MD5", "PLAIN"):
+                    s = inst.smtp(OUTSIDER)
+                    s.starttls(context=client_context(certs.rsa_cert))
+                    s.ehlo("mua.example")
+                    s.user, s.password = SASL_USER, SASL_PASS
+                    fn = s.auth_cram_md5 if mech == "CRAM-MD5" else s.auth_plain
+                    assert s.auth(mech, fn)[0] == 235, mech
+                    s.sendmail(SASL_USER, ["%s@%s" % (USER, HOST)],
+                               b"Subject: cyrus\r\n\r\nvia %s\r\n" % mech.encode())
+                    s.quit()
+                inst.wait_mbox(USER, r"via PLAIN")
+                inst.wait_log(r"warning: unknown\[127\.0\.0\.2\]: SASL PLAIN authentication "
+                              r"failed: authentication failure, sasl_username=alice@example\.test")
+                inst.wait_log(r"client=unknown\[127\.0\.0\.2\], sasl_method=CRAM-MD5, "
+                              r"sasl_username=alice@example\.test")
+    finally:
+        cyrus.close()
 
 
 def test_sasl_no_auth_server():
