@@ -378,6 +378,13 @@ def login_maps_session(st, login, sender):
     return reply
 
 
+def expect_553(reply, rejected, text, why):
+    if rejected:
+        assert reply == (553, b"5.7.1 " + text), (why, reply)
+    else:
+        assert reply[0] == 250, (why, reply)
+
+
 def test_sasl_sender_login_maps():
     """smtpd_sender_login_maps with each reject_*_sender_login_mismatch."""
     for restriction, unknown_ok, unauth_checked in (
@@ -395,19 +402,25 @@ def test_sasl_sender_login_maps():
             wait_for(lambda: "reload" in st.inst.log(), 20, "reload")
             auth_checked = restriction != "reject_unauthenticated_sender_login_mismatch"
             assert login_maps_session(st, SASL_USER, SASL_USER)[0] == 250, restriction
-            r = login_maps_session(st, SASL_USER, "boss@example.test")
-            if auth_checked:
-                assert r == (553, b"5.7.1 <boss@example.test>: Sender address rejected: "
-                                  b"not owned by user alice@example.test"), (restriction, r)
-            else:
-                assert r[0] == 250, (restriction, r)
+            expect_553(login_maps_session(st, SASL_USER, "boss@example.test"), auth_checked,
+                       b"<boss@example.test>: Sender address rejected: "
+                       b"not owned by user alice@example.test", restriction)
             r = login_maps_session(st, SASL_USER, "nobody@elsewhere.example")
             assert (r[0] == 250) == (unknown_ok or not auth_checked), (restriction, r)
-            r = login_maps_session(st, None, "x@owned.example")
-            if unauth_checked:
-                assert r == (553, b"5.7.1 <x@owned.example>: Sender address rejected: "
-                                  b"not logged in"), (restriction, r)
-            else:
-                assert r[0] == 250, (restriction, r)
+            expect_553(login_maps_session(st, None, "x@owned.example"), unauth_checked,
+                       b"<x@owned.example>: Sender address rejected: not logged in", restriction)
             assert login_maps_session(st, None, "nobody@elsewhere.example")[0] == 250
             st.inst.wait_log(r"NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.\d\]: 553 5\.7\.1 <")
+
+
+def test_sasl_auth_rate_limit():
+    """smtpd_client_auth_rate_limit through anvil: Postfix's 450 and warning."""
+    with Setup("saslrate", smtpd_client_auth_rate_limit="2") as st:
+        s = st.smtp_tls()
+        for _ in range(2):
+            assert s.docmd("AUTH PLAIN AGFsaWNlAHg=")[0] == 535
+        assert s.docmd("AUTH PLAIN AGFsaWNlAHg=") == \
+            (450, b"4.7.1 Error: too many AUTH commands from 127.0.0.2")
+        s.quit()
+        st.inst.wait_log(r"warning: AUTH command rate limit exceeded: 3 from "
+                         r"unknown\[127\.0\.0\.2\] for service \d+")
