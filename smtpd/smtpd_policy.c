@@ -132,14 +132,15 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
 {
     long    size = state->msg_size > 0 ? state->msg_size : 0;
     char    count[32], size_text[32], host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
-    const char *attrs[][2] = {          /* SASL and TLS: none yet */
+    const char *attrs[][2] = {          /* TLS: none yet */
         {"request", "smtpd_access_policy"}, {"protocol_state", state->where},
         {"protocol_name", state->protocol}, {"helo_name", state->helo_name},
         {"queue_id", state->queue_id}, {"sender", state->sender},
         {"recipient", state->cur_rcpt}, {"recipient_count", count},
         {"client_address", state->addr}, {"client_name", state->name},
         {"reverse_client_name", state->reverse_name}, {"instance", instance},
-        {"sasl_method", ""}, {"sasl_username", ""}, {"sasl_sender", ""},
+        {"sasl_method", state->sasl_method}, {"sasl_username", state->sasl_username},
+        {"sasl_sender", ""},
         {"size", size_text}, {"ccert_subject", ""}, {"ccert_issuer", ""},
         {"ccert_fingerprint", ""}, {"ccert_pubkey_fingerprint", ""},
         {"encryption_protocol", ""}, {"encryption_cipher", ""},

@@ -424,3 +424,23 @@ def test_sasl_auth_rate_limit():
         s.quit()
         st.inst.wait_log(r"warning: AUTH command rate limit exceeded: 3 from "
                          r"unknown\[127\.0\.0\.2\] for service \d+")
+
+
+def test_sasl_policy_service_sees_login():
+    """check_policy_service gets sasl_method and sasl_username, as Postfix's."""
+    from test_policy import InetPolicyServer
+    server = InetPolicyServer()
+    server.start()
+    try:
+        rcpt = ("check_policy_service inet:127.0.0.1:%d, reject_unauth_destination"
+                % server.port)
+        with Setup("saslpolicy", smtpd_recipient_restrictions=rcpt) as st:
+            s = st.smtp_tls()
+            assert s.login(SASL_USER, SASL_PASS)[0] == 235
+            assert s.docmd("MAIL FROM:<%s>" % SASL_USER)[0] == 250
+            assert s.docmd("RCPT TO:<%s@%s>" % (USER, HOST))[0] == 250
+            s.quit()
+            req = server.requests[-1]
+            assert (req["sasl_method"], req["sasl_username"]) == ("CRAM-MD5", SASL_USER), req
+    finally:
+        server.stop()
