@@ -20,7 +20,9 @@
  * flags), smtpd_tls_auth_only (smtpd_tls.c: no AUTH before STARTTLS),
  * broken_sasl_auth_clients (a second "250-AUTH=..." line),
  * smtpd_sasl_authenticated_header, smtpd_sasl_response_limit,
- * smtpd_client_auth_rate_limit (anvil, smtpd_anvil.c).
+ * smtpd_client_auth_rate_limit (anvil, smtpd_anvil.c),
+ * smtpd_sasl_exceptions_networks (clients not offered AUTH: "503 5.5.1
+ * Error: authentication not enabled").
  *
  * Replies and log lines are Postfix's: "235 2.7.0 Authentication
  * successful", "535 5.7.8 Error: authentication failed: REASON" with
@@ -57,6 +59,7 @@
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
+#include "netmatch.h"
 #include "smtpd_anvil.h"
 #include "smtpd_policy.h"
 #include "smtpd_sasl.h"
@@ -72,6 +75,8 @@ static int var_smtpd_sasl_auth_hdr;
 static long var_smtpd_sasl_resp_limit;
 static const char *var_smtpd_sasl_local_domain;
 static const char *var_cyrus_sasl_conf_path;
+static const char *var_smtpd_sasl_exceptions;
+static NETMATCH *sasl_exceptions;       /* smtpd_sasl_exceptions_networks */
 
 static const CONFIG_VAR smtpd_sasl_vars[] = {
     CONFIG_VAR_BOOL("smtpd_sasl_auth_enable", &var_smtpd_sasl_enable),
@@ -85,6 +90,7 @@ static const CONFIG_VAR smtpd_sasl_vars[] = {
     CONFIG_VAR_INT("smtpd_sasl_response_limit", &var_smtpd_sasl_resp_limit),
     CONFIG_VAR_STR("smtpd_sasl_local_domain", &var_smtpd_sasl_local_domain),
     CONFIG_VAR_STR("cyrus_sasl_config_path", &var_cyrus_sasl_conf_path),
+    CONFIG_VAR_STR("smtpd_sasl_exceptions_networks", &var_smtpd_sasl_exceptions),
     CONFIG_VAR_END,
 };
 
@@ -122,14 +128,17 @@ smtpd_sasl_parse_opts(const char *name, const char *value, SASL_SEC *sec)
     argv_free(words);
 }
 
-/* smtpd_sasl_auth_enable, and "auth" not in smtpd_discard_ehlo_keywords */
+/* smtpd_sasl_auth_enable, "auth" not in smtpd_discard_ehlo_keywords, and
+ * the client not in smtpd_sasl_exceptions_networks */
 static int
-smtpd_sasl_enabled(void)
+smtpd_sasl_enabled(const SMTPD_STATE *state)
 {
     for (size_t i = 0; i < smtpd_conf.discard_ehlo->argc; i++)
         if (strcasecmp(smtpd_conf.discard_ehlo->argv[i], "auth") == 0)
             return 0;
-    return var_smtpd_sasl_enable;
+    return var_smtpd_sasl_enable
+        && (sasl_exceptions == NULL
+            || netmatch_match(sasl_exceptions, state->name, state->addr) <= 0);
 }
 
 /* ---- the implementations: Dovecot's auth server, Cyrus SASL ------------- */
@@ -257,6 +266,9 @@ smtpd_sasl_init(void)
                           &sasl_tls_sec);
     if (!var_smtpd_sasl_enable)
         return NULL;
+    if (*var_smtpd_sasl_exceptions)
+        sasl_exceptions = netmatch_create("smtpd_sasl_exceptions_networks",
+                                          var_smtpd_sasl_exceptions);
     for (i = 0; i < sizeof(sasl_impls) / sizeof(sasl_impls[0]); i++)
         if (strcasecmp(sasl_impls[i].type, var_smtpd_sasl_type) == 0)
             sasl_impl = &sasl_impls[i];
@@ -281,7 +293,7 @@ smtpd_sasl_reset(SMTPD_STATE *state)
 void
 smtpd_sasl_connect(SMTPD_STATE *state)
 {
-    if (var_smtpd_sasl_enable && sasl_impl->open(state) != 0)
+    if (smtpd_sasl_enabled(state) && sasl_impl->open(state) != 0)
         msg_fatal("no SASL authentication mechanisms");
 }
 
@@ -297,7 +309,8 @@ smtpd_sasl_ehlo(SMTPD_STATE *state, ARGV *lines)
     ARGV   *mechs;
     VSTRING *line;
 
-    if (!smtpd_sasl_enabled() || !smtpd_tls_auth_allowed(state) || smtpd_sasl_ready(state) != 0)
+    if (!smtpd_sasl_enabled(state) || !smtpd_tls_auth_allowed(state)
+        || smtpd_sasl_ready(state) != 0)
         return;
     mechs = argv_alloc();
     smtpd_sasl_mechs(state, mechs);
@@ -320,7 +333,7 @@ smtpd_sasl_ehlo(SMTPD_STATE *state, ARGV *lines)
 static int
 smtpd_sasl_check_cmd(SMTPD_STATE *state, int argc)
 {
-    if (!smtpd_sasl_enabled()) {
+    if (!smtpd_sasl_enabled(state)) {
         smtpd_chat_reply(state, "503 5.5.1 Error: authentication not enabled");
     } else if (state->helo_name == NULL) {
         smtpd_chat_reply(state, "503 5.5.1 Error: send HELO/EHLO first");

@@ -444,3 +444,17 @@ def test_sasl_policy_service_sees_login():
             assert (req["sasl_method"], req["sasl_username"]) == ("CRAM-MD5", SASL_USER), req
     finally:
         server.stop()
+
+
+def test_sasl_exceptions_networks():
+    """smtpd_sasl_exceptions_networks: those clients are not offered AUTH."""
+    with Setup("saslexc", smtpd_sasl_exceptions_networks="127.0.0.2/32") as st:
+        s = st.smtp_tls()
+        assert not s.has_extn("auth"), s.esmtp_features
+        assert s.docmd("AUTH PLAIN AGFsaWNlAHg=") == \
+            (503, b"5.5.1 Error: authentication not enabled")
+        s.quit()
+        s = st.smtp_tls(source="127.0.0.1")
+        assert s.has_extn("auth")
+        assert s.login(SASL_USER, SASL_PASS)[0] == 235
+        s.quit()
