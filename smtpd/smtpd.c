@@ -23,6 +23,7 @@
 #include "param_guard.h"
 #include "server.h"
 #include "smtpd.h"
+#include "smtpd_sasl.h"
 
 static char *smtpd_refusal;             /* param_guard_refusal(), or NULL */
 
@@ -38,8 +39,10 @@ smtpd_service(STREAM *client)
 
     smtpd_state_init(&state, client);
     smtpd_peer_init(&state);
+    smtpd_sasl_connect(&state);         /* fatal without the auth server, as Postfix */
     smtpd_proto_session(&state);
     smtpd_tls_stop(&state);
+    smtpd_sasl_disconnect(&state);
     smtpd_state_free(&state);
 }
 
@@ -54,6 +57,8 @@ smtpd_pre_init(const char *service, ARGV *args)
     smtpd_params_init();
     smtpd_tls_init();                   /* keys: read as root (0640 root:ssl-cert) */
     smtpd_refusal = param_guard_refusal("smtpd");
+    if (smtpd_refusal == NULL)
+        smtpd_refusal = smtpd_sasl_init();      /* smtpd_sasl_type: dovecot only */
     if (smtpd_refusal != NULL)
         return;
     smtpd_check_relay_safety();         /* no open relay: fatal before serving */

@@ -14,6 +14,7 @@
  *                    long lines into CONT records
  *   smtpd_space.c    free space in the queue file system at MAIL FROM
  *   smtpd_tls.c      STARTTLS, wrapper mode, the TLS policy (lib/tls)
+ *   smtpd_sasl.c     AUTH (smtpd_sasl.h), with smtpd_sasl_dovecot.c
  *   smtpd_xforward.c XFORWARD: the up-stream client's attributes from a
  *                    content filter (smtpd_authorized_xforward_hosts)
  *
@@ -102,6 +103,7 @@ extern long var_smtpd_cconn_limit;          /* smtpd_client_connection_count_lim
 extern long var_smtpd_crate_limit;          /* smtpd_client_connection_rate_limit */
 extern long var_smtpd_cmail_limit;          /* smtpd_client_message_rate_limit */
 extern long var_smtpd_crcpt_limit;          /* smtpd_client_recipient_rate_limit */
+extern long var_smtpd_cauth_limit;          /* smtpd_client_auth_rate_limit */
 /* policy service (smtpd_policy.c) */
 extern long var_smtpd_policy_tmout;         /* smtpd_policy_service_timeout */
 extern long var_smtpd_policy_idle;          /* smtpd_policy_service_max_idle */
@@ -140,6 +142,7 @@ typedef struct SMTPD_CONF {
     MAPS   *canonical_maps;     /* these three make an address valid too */
     MAPS   *rcpt_canon_maps;
     MAPS   *send_canon_maps;
+    MAPS   *sender_login_maps;  /* smtpd_sender_login_maps: sender -> logins */
     /* compatibility_level: a default in use is a backwards-compatible one
      * (Postfix's "using backwards-compatible default setting" notices) */
     int     compat_relay_domains;       /* relay_domains = $mydestination */
@@ -241,6 +244,8 @@ typedef struct SMTPD_STATE {
     char    policy_instance[64];    /* smtpd_policy.c: this message's "instance", or "" */
     TLS_SESS *tls;              /* smtpd_tls.c: NULL until STARTTLS (or wrapper mode) */
     SMTPD_XFORWARD xforward;    /* smtpd_xforward.c */
+    char   *sasl_method;        /* smtpd_sasl.c: NULL until AUTH succeeded */
+    char   *sasl_username;      /* ... the login name from the auth server */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -248,6 +253,7 @@ void    smtpd_peer_init(SMTPD_STATE *state);
 /* Set the peer from explicit values (tests, -d mode). */
 void    smtpd_peer_free(SMTPD_STATE *state);
 void    smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port);
+
 
 /* smtpd_state.c */
 void    smtpd_state_init(SMTPD_STATE *state, STREAM *client);

@@ -9,6 +9,7 @@
  *   smtpd_client_connection_rate_limit (0)     connections per anvil_rate_time_unit
  *   smtpd_client_message_rate_limit (0)        MAIL commands per unit
  *   smtpd_client_recipient_rate_limit (0)      RCPT commands per unit
+ *   smtpd_client_auth_rate_limit (0)           AUTH commands per unit
  *   smtpd_client_event_limit_exceptions        clients exempt from all of
  *       them (default ${smtpd_client_connection_limit_exceptions:$mynetworks})
  * A limit of 0 is off. Counting is per "service:client_addr", the
@@ -60,7 +61,8 @@ smtpd_anvil_connect(SMTPD_STATE *state, VSTRING *reply)
 
     state->anvil_counted = 0;
     state->anvil_active = (var_smtpd_cconn_limit > 0 || var_smtpd_crate_limit > 0
-                    || var_smtpd_cmail_limit > 0 || var_smtpd_crcpt_limit > 0)
+                    || var_smtpd_cmail_limit > 0 || var_smtpd_crcpt_limit > 0
+                    || var_smtpd_cauth_limit > 0)
         && smtpd_anvil_applies(state);
     if (!state->anvil_active)
         return 0;
@@ -122,4 +124,11 @@ smtpd_anvil_rcpt(SMTPD_STATE *state)
 {
     return smtpd_anvil_rate(state, var_smtpd_crcpt_limit, anvil_clnt_rcpt,
                             "too many recipients", "Recipient address rate");
+}
+
+int
+smtpd_anvil_auth(SMTPD_STATE *state)
+{
+    return smtpd_anvil_rate(state, var_smtpd_cauth_limit, anvil_clnt_auth,
+                            "too many AUTH commands", "AUTH command rate");
 }

@@ -25,5 +25,6 @@ int     smtpd_anvil_connect(SMTPD_STATE *state, VSTRING *reply);
 void    smtpd_anvil_disconnect(SMTPD_STATE *state);
 int     smtpd_anvil_mail(SMTPD_STATE *state);
 int     smtpd_anvil_rcpt(SMTPD_STATE *state);
+int     smtpd_anvil_auth(SMTPD_STATE *state);  /* AUTH: 450 when over the rate */
 
 #endif

@@ -15,13 +15,15 @@
  * everything.
  *
  * Restrictions: permit, reject, defer, defer_if_permit, defer_if_reject,
- * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (no SASL
- * yet: never matches), permit_auth_destination, reject_unauth_destination,
+ * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (after
+ * AUTH, smtpd_sasl.c), permit_auth_destination, reject_unauth_destination,
  * defer_unauth_destination, reject_unlisted_recipient, reject_unlisted_sender,
  * reject_non_fqdn_{sender,recipient,helo_hostname}, reject_invalid_helo_hostname,
  * reject_unknown_{sender,recipient}_domain, reject_unknown_client_hostname,
  * reject_unknown_reverse_client_hostname, reject_rbl_client,
  * reject_rhsbl_{client,sender,helo}, reject_unauth_pipelining,
+ * reject_sender_login_mismatch and its authenticated/known/unauthenticated
+ * variants (smtpd_sender_login_maps),
  * check_{client,helo,sender,recipient}_access type:table, a type:table
  * alone (the check_*_access of the stage the list or class is used in,
  * as Postfix), and the names in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
@@ -1005,6 +1007,42 @@ check_mynetworks(CHECK_CTX *ctx)
     return CHECK_OK;
 }
 
+/*
+ * The reject_*_sender_login_mismatch restrictions (smtpd_sender_login_maps:
+ * sender address -> the login names that own it, separated by commas or
+ * white space; looked up as canonical(5) keys). auth: check an
+ * authenticated client (its login must own the sender; with known_only
+ * only when the address has owners); unauth: an unauthenticated client
+ * may not use an address that has an owner. Postfix's 553 replies.
+ */
+static int
+check_sender_login(CHECK_CTX *ctx, int auth, int unauth, int known_only)
+{
+    SMTPD_STATE *state = ctx->state;
+    ARGV   *owners = argv_alloc();
+    int     st, owned = 0;
+
+    if (smtpd_conf.sender_login_maps == NULL || state->sender == NULL || !*state->sender
+        || (state->sasl_username ? !auth : !unauth)) {
+        argv_free(owners);
+        return CHECK_DUNNO;
+    }
+    st = addr_map_find(smtpd_conf.sender_login_maps, state->sender, 0, owners);
+    for (size_t i = 0; st == MAP_FOUND && state->sasl_username && i < owners->argc; i++)
+        owned |= strcasecmp(owners->argv[i], state->sasl_username) == 0;
+    argv_free(owners);
+    if (st == MAP_FAIL)
+        return check_lookup_failed(ctx, state->sender);
+    if (state->sasl_username == NULL)
+        return st == MAP_FOUND ? check_reject(ctx, 553, "5.7.1", "<%s>: Sender address "
+                                              "rejected: not logged in", state->sender)
+            : CHECK_DUNNO;
+    if (owned || (st != MAP_FOUND && known_only))
+        return CHECK_DUNNO;
+    return check_reject(ctx, 553, "5.7.1", "<%s>: Sender address rejected: not owned by user %s",
+                        state->sender, state->sasl_username);
+}
+
 /* One restriction without argument. */
 static int
 check_simple(CHECK_CTX *ctx, const char *name, int depth)
@@ -1024,7 +1062,7 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
     if (strcasecmp(name, "permit_mynetworks") == 0)
         return check_mynetworks(ctx);
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
-        return CHECK_DUNNO;
+        return ctx->state->sasl_username ? CHECK_OK : CHECK_DUNNO;
     if (strcasecmp(name, "reject_unauth_destination") == 0)
         return check_unauth_destination(ctx, var_relay_code, "5.7.1");
     if (strcasecmp(name, "defer_unauth_destination") == 0)
@@ -1059,6 +1097,14 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
         return check_unknown_client(ctx, 1);
     if (strcasecmp(name, "reject_unauth_pipelining") == 0)
         return check_pipelining(ctx);
+    if (strcasecmp(name, "reject_sender_login_mismatch") == 0)
+        return check_sender_login(ctx, 1, 1, 0);
+    if (strcasecmp(name, "reject_authenticated_sender_login_mismatch") == 0)
+        return check_sender_login(ctx, 1, 0, 0);
+    if (strcasecmp(name, "reject_known_sender_login_mismatch") == 0)
+        return check_sender_login(ctx, 1, 1, 1);
+    if (strcasecmp(name, "reject_unauthenticated_sender_login_mismatch") == 0)
+        return check_sender_login(ctx, 0, 1, 0);
     if (depth < CHECK_MAX_DEPTH && (class = check_class(name)) != NULL)
         return check_list(ctx, class->argv, class->argc, depth + 1);
     return check_config_error(ctx, name);

@@ -49,6 +49,7 @@
 #include <strings.h>
 #include "smtpd.h"
 #include "smtpd_check.h"
+#include "smtpd_sasl.h"
 
 static void
 smtpd_cleanup_attr(SMTPD_STATE *state, const char *name, const char *value)
@@ -92,9 +93,13 @@ smtpd_cleanup_log_client(SMTPD_STATE *state)
 {
     const SMTPD_XFORWARD *xf = &state->xforward;
 
-    msg_info("%s: client=%s%s%s%s%s", state->queue_id, state->namaddr,
+    VSTRING *sasl = vstring_alloc(VSTRING_UNLIMITED);
+
+    smtpd_sasl_log_suffix(state, sasl);
+    msg_info("%s: client=%s%s%s%s%s%s", state->queue_id, state->namaddr, STR(sasl),
              xf->ident ? ", orig_queue_id=" : "", xf->ident ? xf->ident : "",
              xf->client ? ", orig_client=" : "", xf->client ? xf->namaddr : "");
+    vstring_free(sasl);
 }
 
 /*
@@ -189,18 +194,21 @@ smtpd_cleanup_received(const SMTPD_STATE *state, const char *myhostname,
     argv_add(lines, line);
     mem_free(line);
     smtpd_tls_received(state, lines);   /* smtpd_tls_received_header */
+    smtpd_sasl_received(state, lines);  /* smtpd_sasl_authenticated_header */
     if (state->rcpt_count == 1 && state->recipient) {
         VSTRING *q = vstring_alloc(ADDRESS_MAX * 2 + 2);
         address_quote(q, state->recipient);
-        line = mem_printf("\tby %s (%s) with %s%s id %s", myhostname, mail_name,
-                          state->protocol, state->tls ? "S" : "", state->queue_id);
+        line = mem_printf("\tby %s (%s) with %s%s%s id %s", myhostname, mail_name,
+                          state->protocol, state->tls ? "S" : "",
+                          state->sasl_username ? "A" : "", state->queue_id);
         argv_add(lines, line);
         mem_free(line);
         line = mem_printf("\tfor <%s>; %s", STR(q), date);
         vstring_free(q);
     } else {
-        line = mem_printf("\tby %s (%s) with %s%s id %s;", myhostname, mail_name,
-                          state->protocol, state->tls ? "S" : "", state->queue_id);
+        line = mem_printf("\tby %s (%s) with %s%s%s id %s;", myhostname, mail_name,
+                          state->protocol, state->tls ? "S" : "",
+                          state->sasl_username ? "A" : "", state->queue_id);
         argv_add(lines, line);
         mem_free(line);
         line = mem_printf("\t%s", date);

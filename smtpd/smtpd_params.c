@@ -76,6 +76,7 @@ long    var_smtpd_cconn_limit;
 long    var_smtpd_crate_limit;
 long    var_smtpd_cmail_limit;
 long    var_smtpd_crcpt_limit;
+long    var_smtpd_cauth_limit;
 long    var_smtpd_policy_tmout;
 long    var_smtpd_policy_idle;
 long    var_smtpd_policy_ttl;
@@ -112,6 +113,7 @@ static const char *var_relay_rcpt_maps;
 static const char *var_canonical_maps;
 static const char *var_rcpt_canon_maps;
 static const char *var_send_canon_maps;
+static const char *var_smtpd_sender_login_maps;
 
 static const CONFIG_VAR smtpd_vars[] = {
     CONFIG_VAR_STR("myhostname", &var_myhostname),
@@ -187,6 +189,7 @@ static const CONFIG_VAR smtpd_check_vars[] = {
     CONFIG_VAR_STR("canonical_maps", &var_canonical_maps),
     CONFIG_VAR_STR("recipient_canonical_maps", &var_rcpt_canon_maps),
     CONFIG_VAR_STR("sender_canonical_maps", &var_send_canon_maps),
+    CONFIG_VAR_STR("smtpd_sender_login_maps", &var_smtpd_sender_login_maps),
     CONFIG_VAR_END,
 };
 
@@ -195,6 +198,7 @@ static const CONFIG_VAR smtpd_client_vars[] = {
     CONFIG_VAR_INT("smtpd_client_connection_rate_limit", &var_smtpd_crate_limit),
     CONFIG_VAR_INT("smtpd_client_message_rate_limit", &var_smtpd_cmail_limit),
     CONFIG_VAR_INT("smtpd_client_recipient_rate_limit", &var_smtpd_crcpt_limit),
+    CONFIG_VAR_INT("smtpd_client_auth_rate_limit", &var_smtpd_cauth_limit),
     CONFIG_VAR_STR("smtpd_client_event_limit_exceptions", &var_smtpd_hoggers),
     CONFIG_VAR_TIME("smtpd_policy_service_timeout", &var_smtpd_policy_tmout),
     CONFIG_VAR_TIME("smtpd_policy_service_max_idle", &var_smtpd_policy_idle),
@@ -309,6 +313,8 @@ smtpd_params_tables(SMTPD_CONF *c)
     c->canonical_maps = smtpd_params_maps("canonical_maps", var_canonical_maps);
     c->rcpt_canon_maps = smtpd_params_maps("recipient_canonical_maps", var_rcpt_canon_maps);
     c->send_canon_maps = smtpd_params_maps("sender_canonical_maps", var_send_canon_maps);
+    c->sender_login_maps = smtpd_params_maps("smtpd_sender_login_maps",
+                                             var_smtpd_sender_login_maps);
 }
 
 /*

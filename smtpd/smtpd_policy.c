@@ -115,8 +115,9 @@ policy_attr(VSTRING *req, const char *name, const char *value)
 }
 
 /* The local end of the SMTP connection: server_address, server_port. */
-static void
-policy_server_addr(SMTPD_STATE *state, char *host, size_t hsize, char *port, size_t psize)
+void
+smtpd_policy_server_addr(const SMTPD_STATE *state, char *host, size_t hsize, char *port,
+                         size_t psize)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
@@ -131,14 +132,15 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
 {
     long    size = state->msg_size > 0 ? state->msg_size : 0;
     char    count[32], size_text[32], host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
-    const char *attrs[][2] = {          /* SASL and TLS: none yet */
+    const char *attrs[][2] = {          /* TLS: none yet */
         {"request", "smtpd_access_policy"}, {"protocol_state", state->where},
         {"protocol_name", state->protocol}, {"helo_name", state->helo_name},
         {"queue_id", state->queue_id}, {"sender", state->sender},
         {"recipient", state->cur_rcpt}, {"recipient_count", count},
         {"client_address", state->addr}, {"client_name", state->name},
         {"reverse_client_name", state->reverse_name}, {"instance", instance},
-        {"sasl_method", ""}, {"sasl_username", ""}, {"sasl_sender", ""},
+        {"sasl_method", state->sasl_method}, {"sasl_username", state->sasl_username},
+        {"sasl_sender", ""},
         {"size", size_text}, {"ccert_subject", ""}, {"ccert_issuer", ""},
         {"ccert_fingerprint", ""}, {"ccert_pubkey_fingerprint", ""},
         {"encryption_protocol", ""}, {"encryption_cipher", ""},
@@ -152,7 +154,7 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
         size = state->act_size;
     snprintf(count, sizeof(count), "%ld", (long) state->rcpt_count);
     snprintf(size_text, sizeof(size_text), "%ld", size);
-    policy_server_addr(state, host, sizeof(host), port, sizeof(port));
+    smtpd_policy_server_addr(state, host, sizeof(host), port, sizeof(port));
     vstring_reset(req);
     for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
         policy_attr(req, attrs[i][0], attrs[i][1]);

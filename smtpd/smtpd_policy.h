@@ -49,6 +49,11 @@ void    smtpd_policy_reset(SMTPD_STATE *state);
 const char *smtpd_policy_endpoint(const char *endpoint, int *is_unix);
 /* The request text, ending with the empty line. */
 void    smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req);
+/* The local end of the client connection (server_address, server_port;
+ * port may be NULL); buffers untouched when it is not a TCP socket. Also
+ * used for Dovecot's lip= (smtpd_sasl.c). */
+void    smtpd_policy_server_addr(const SMTPD_STATE *state, char *host, size_t hsize,
+                                 char *port, size_t psize);
 /* Read one reply; 0 with the action, -1 (errno set; EPROTO: bad reply). */
 int     smtpd_policy_read_reply(STREAM *s, VSTRING *action);
 

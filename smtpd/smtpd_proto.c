@@ -35,6 +35,7 @@
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_check.h"
+#include "smtpd_sasl.h"
 #include "valid_hostname.h"
 
 typedef int (*SMTPD_CMD_FN)(SMTPD_STATE *state, int argc, char **argv);
@@ -150,6 +151,7 @@ smtpd_proto_ehlo(SMTPD_STATE *state, int argc, char **argv)
     smtpd_proto_ehlo_add(lines, "etrn", "250 ETRN");
     if (smtpd_tls_offer(state))
         smtpd_proto_ehlo_add(lines, "starttls", "250 STARTTLS");
+    smtpd_sasl_ehlo(state, lines);      /* AUTH (discard keyword "auth": there) */
     if (smtpd_xforward_allowed(state))
         smtpd_proto_ehlo_add(lines, "xforward", "250 XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT");
     smtpd_proto_ehlo_add(lines, "enhancedstatuscodes", "250 ENHANCEDSTATUSCODES");
@@ -381,6 +383,7 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
     {"EHLO", SMTPD_CMD_EHLO, smtpd_proto_check_helo, smtpd_proto_ehlo, 0},
     {"STARTTLS", SMTPD_CMD_STARTTLS, NULL, smtpd_tls_starttls, 0},
     {"XFORWARD", SMTPD_CMD_XFORWARD, NULL, smtpd_xforward_cmd, 0},
+    {"AUTH", SMTPD_CMD_AUTH, NULL, smtpd_sasl_auth_cmd, 0},
     {"MAIL", SMTPD_CMD_MAIL, smtpd_proto_check_mail, smtpd_proto_mail, 0},
     {"RCPT", SMTPD_CMD_RCPT, smtpd_proto_check_rcpt, smtpd_proto_rcpt, 0},
     {"DATA", SMTPD_CMD_DATA, NULL, smtpd_data_cmd, 0},

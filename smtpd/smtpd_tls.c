@@ -49,6 +49,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtpd.h"
+#include "smtpd_sasl.h"
 #include "tls.h"
 
 static const char *var_smtpd_tls_level;
@@ -263,6 +264,7 @@ smtpd_tls_starttls(SMTPD_STATE *state, int argc, char **argv)
     smtpd_state_mail_reset(state);
     mem_free(state->helo_name);
     state->helo_name = NULL;
+    smtpd_sasl_reset(state);            /* RFC 4954 section 4: log in again */
     return 0;
 }
 

@@ -10,9 +10,12 @@
  *   "level:..."  one of the listed TLS security levels
  *
  * smtpd's TLS levels, smtpd_enforce_tls, smtpd_tls_wrappermode and
- * smtpd_tls_auth_only left it with smtpd_tls.c; the smtp/lmtp client's
- * levels, smtp_enforce_tls, smtp_tls_wrappermode and smtp_tls_policy_maps
- * with smtp/smtp_tls.c, smtp_sasl_auth_enable with smtp/smtp_sasl.c; client certificates
+ * smtpd_tls_auth_only left it with smtpd_tls.c, smtpd_sasl_auth_enable
+ * with smtpd_sasl.c (which refuses an smtpd_sasl_type other than dovecot
+ * and cyrus itself), smtpd_sender_login_maps with smtpd_check.c; the
+ * smtp/lmtp client's levels, smtp_enforce_tls, smtp_tls_wrappermode and
+ * smtp_tls_policy_maps with smtp/smtp_tls.c, smtp_sasl_auth_enable with
+ * smtp/smtp_sasl.c; client certificates
  * (smtpd_tls_req_ccert) are not there yet.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
@@ -38,8 +41,6 @@ static const struct {
     const char *feature;        /* what would be missing */
 } guards[] = {
     {"smtpd_tls_req_ccert", "smtpd", "yes", "TLS client certificates"},
-    {"smtpd_sasl_auth_enable", "smtpd", "yes", "SASL authentication"},
-    {"smtpd_sender_login_maps", "smtpd", "set", "SASL authentication"},
     {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
     {"smtp_tls_per_site", "smtp", "set", "TLS"},
