@@ -4,7 +4,7 @@
 # Only root can install; others get a list of what to install.
 set -u
 build_pkgs="gcc make libc6-dev libdb-dev libpcre2-dev libssl-dev"
-test_pkgs="python3 openssl ssl-cert swaks passwd procps dnsmasq-base amavisd-new libfaketime"
+test_pkgs="python3 openssl ssl-cert swaks passwd procps dnsmasq-base amavisd-new libfaketime dovecot-core dovecot-lmtpd"
 pkgs="$build_pkgs"
 [ "${1:-}" = build ] || pkgs="$build_pkgs $test_pkgs"
 need=()

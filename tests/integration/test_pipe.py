@@ -138,6 +138,8 @@ def test_pipe_recipient_repeated_and_eol():
             for r in ("a", "b"):
                 inst.wait_log(r"%s: to=<%s@remote\.example>, relay=scriptpipe, .*status=sent "
                               r"\(delivered via scriptpipe service\)" % (qid, r))
+            # a per-transport parameter of a pipe service is implemented
+            assert "not implemented" not in inst.log(), inst.log()
 
 
 def test_pipe_exit_status_mapping():
