@@ -7,7 +7,8 @@
  * is fatal, as in Postfix) and reads the parameters once:
  * export_environment, recipient_delimiter, command_time_limit and
  * <service>_time_limit. Each connection is one request
- * (deliver_request_serve): a message over size= bounces 5.2.3; flags D or
+ * (deliver_request_serve): a message over size= bounces 5.2.3 "message
+ * too large"; flags D or
  * O with more than one recipient defer (a configuration error: they need
  * <service>_destination_recipient_limit = 1); otherwise the command runs
  * once for all recipients of the request and its verdict is every
@@ -27,6 +28,8 @@
 #include "msg.h"
 #include "pipe.h"
 #include "server.h"
+
+#define PIPE_PATH "/usr/bin:/bin"     /* as Postfix's pipe sets it */
 
 static PIPE_ATTR pipe_attr;
 static char *pipe_service_name;
@@ -71,9 +74,7 @@ pipe_deliver(DELIVER_REQUEST *req, void *unused)
     if (req->trace_flags & DELIVER_TRACE_VERIFY) {
         pipe_result_all(req, DELIVER_SENT, "2.0.0", STR(why));
     } else if (pipe_attr.size_limit > 0 && req->size > pipe_attr.size_limit) {
-        vstring_sprintf(why, "message size %ld exceeds size limit %ld of service %s",
-                        req->size, pipe_attr.size_limit, pipe_service_name);
-        pipe_result_all(req, DELIVER_BOUNCE, "5.2.3", STR(why));
+        pipe_result_all(req, DELIVER_BOUNCE, "5.2.3", "message too large");
     } else if (req->rcpt_count > 1
                && (pipe_attr.flags & (PIPE_FLAG_DELIVERED | PIPE_FLAG_ORIG_RCPT))) {
         msg_warn("pipe flag `%c' requires %s_destination_recipient_limit = 1",
@@ -113,7 +114,7 @@ pipe_time_limit_of(const char *service)
     return secs;
 }
 
-/* The exported variables that we have, as "NAME=value". */
+/* The exported variables that we have, as "NAME=value", and PATH. */
 static ARGV *
 pipe_environment(void)
 {
@@ -127,6 +128,10 @@ pipe_environment(void)
             argv_add_owned(env, mem_printf("%s=%s", names->argv[i], value));
     }
     argv_free(names);
+    for (size_t i = 0; i < env->argc; i++)
+        if (strncmp(env->argv[i], "PATH=", 5) == 0)
+            return env;
+    argv_add(env, "PATH=" PIPE_PATH);
     return env;
 }
 

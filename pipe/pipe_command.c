@@ -4,16 +4,17 @@
  * Interface (pipe.h): pipe_command_run() forks the command with the
  * expanded argv (no shell), writes the message to its standard input
  * with the lines flags= asks for (F "From sender date", R Return-Path:,
- * O X-Original-To:, D Delivered-To: lowercased, in that order; addresses
- * quoted as RFC 822), "." doubling a
+ * O X-Original-To:, D Delivered-To:, in that order; addresses quoted as
+ * RFC 822; compared with Debian's Postfix 3.7), "." doubling a
  * leading dot, ">" quoting "From " lines, B a blank line at the end,
  * every line ended by eol=. The command's output (standard output and
  * error, at most PIPE_OUTPUT_MAX bytes kept) goes into the reason. The
  * time limit (<transport>_time_limit) covers the whole run; then the
  * command's process group is killed: "Command time limit exceeded".
  * The exit status is judged by command_status() (lib/global: sysexits
- * as Postfix). An exec failure exits 69 (EX_UNAVAILABLE) when the
- * program does not exist, else 75 (EX_TEMPFAIL).
+ * as Postfix). An exec failure exits 75 (EX_TEMPFAIL: deferred) with
+ * Postfix's words as its output ("pipe: fatal: pipe_command: execvp
+ * /path: No such file or directory").
  *
  * SECURITY: the child starts a new session, closes every descriptor but
  * 0-2, takes user='s groups (initgroups) and ids (setresgid, setresuid,
@@ -80,8 +81,9 @@ pipe_child(const PIPE_RUN *run, int in_fd, int out_fd, pid_t parent)
     for (size_t i = 0; i < run->env->argc; i++)
         putenv(run->env->argv[i]);
     execvp(run->argv->argv[0], run->argv->argv);
-    fprintf(stderr, "execvp %s: %s\n", run->argv->argv[0], strerror(errno));
-    _exit(errno == ENOENT ? 69 : 75);
+    fprintf(stderr, "pipe: fatal: pipe_command: execvp %s: %s\n", run->argv->argv[0],
+            strerror(errno));
+    _exit(75);
 }
 
 /* Read what the command printed; 1 at EOF or error. */
@@ -211,7 +213,6 @@ pipe_copy(PIPE_IO *io)
     }
     if ((flags & PIPE_FLAG_DELIVERED) && run->delivered) {
         address_quote(s, run->delivered);
-        vstring_lowercase(s);
         stream_printf(io->in, "Delivered-To: %s%s", STR(s), eol);
     }
     vstring_free(s);

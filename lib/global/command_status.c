@@ -33,18 +33,16 @@ static void
 command_output(VSTRING *why, VSTRING *output)
 {
     char   *p;
-    size_t  n;
+    int     seen = 0;
 
     if (output == NULL)
         return;
-    n = LEN(output);
-    for (p = STR(output); *p; p++)
+    for (p = STR(output); *p; p++) {
         if ((unsigned char) *p < 0x20 || *p == 0x7f)
             *p = ' ';
-    while (n > 0 && STR(output)[n - 1] == ' ')
-        n--;
-    vstring_truncate(output, n);
-    if (n > 0)
+        seen |= *p != ' ';
+    }
+    if (seen)                           /* a final newline stays a space, as Postfix */
         vstring_sprintf_append(why, ". Command output: %s", STR(output));
 }
 

@@ -8,7 +8,8 @@
  * 5.3.0 "service unavailable", ...); any other code bounces 5.3.0
  * "Command died with status N: "command""; a signal defers 4.3.0
  * "Command died with signal N: "command"". The command's output, made
- * one printable line, follows as ". Command output: ...".
+ * one printable line (control characters, its final newline included,
+ * become spaces, as Postfix 3.7 logs it), follows as ". Command output: ...".
  *
  * DIAGNOSTICS: none; the verdict is the caller's to log.
  */
