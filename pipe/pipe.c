@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_attr.h"
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
@@ -101,33 +102,12 @@ pipe_service(STREAM *client)
     deliver_request_serve(client, pipe_deliver, NULL);
 }
 
-/* <service>_time_limit when master.cf registered it, else command_time_limit. */
-static long
-pipe_time_limit_of(const char *service)
-{
-    char   *name = mem_printf("%s_time_limit", service);
-    long    secs = var_command_time_limit;
-
-    if (config_lookup(name) != NULL && (secs = config_time(name)) < 1)
-        msg_fatal("invalid %s parameter value %ld < %d", name, secs, 1);
-    mem_free(name);
-    return secs;
-}
-
-/* The exported variables that we have, as "NAME=value", and PATH. */
+/* The exported variables that we have, and PATH. */
 static ARGV *
 pipe_environment(void)
 {
-    ARGV   *names = argv_split_list(var_export_environment);
-    ARGV   *env = argv_alloc();
+    ARGV   *env = command_environment(var_export_environment);
 
-    for (size_t i = 0; i < names->argc; i++) {
-        const char *value = getenv(names->argv[i]);
-
-        if (value && strchr(names->argv[i], '=') == NULL)
-            argv_add_owned(env, mem_printf("%s=%s", names->argv[i], value));
-    }
-    argv_free(names);
     for (size_t i = 0; i < env->argc; i++)
         if (strncmp(env->argv[i], "PATH=", 5) == 0)
             return env;
@@ -147,7 +127,7 @@ pipe_pre_init(const char *service, ARGV *args)
     if (pipe_attr_parse(args, owner_uid, &pipe_attr, why) != 0)
         msg_fatal("service %s: %s", service, STR(why));
     pipe_service_name = mem_strdup(service);
-    pipe_time_limit = pipe_time_limit_of(service);
+    pipe_time_limit = command_time_limit(service, var_command_time_limit);
     pipe_env = pipe_environment();
     vstring_free(why);
 }

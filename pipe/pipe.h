@@ -8,7 +8,9 @@
  *   pipe.c          main(), the parameters, one delivery request: checks,
  *                   the command's verdict for every recipient, log lines
  *   pipe_attr.c     the master.cf attributes (flags=, user=, size=, eol=,
- *                   null_sender=, directory=, argv=; argv= comes last)
+ *                   null_sender=, directory=, argv=; argv= comes last;
+ *                   user=, argv= and the time limit and environment
+ *                   through lib/global/command_attr.c, shared with spawn)
  *   pipe_expand.c   the ${name} macros of argv= (per-recipient arguments
  *                   repeated for each recipient) and the flags h, q, u
  *   pipe_command.c  the command: a child with the user's ids and groups,

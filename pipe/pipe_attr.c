@@ -13,11 +13,10 @@
  *
  * DIAGNOSTICS: every problem is returned in why; nothing is logged here.
  */
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "command_attr.h"
 #include "mem.h"
 #include "pipe.h"
 
@@ -37,37 +36,19 @@ pipe_flags_parse(const char *letters, int *flags, VSTRING *why)
     return 0;
 }
 
-/* "name" or "name:group" -> ids; 0 or -1 with why. */
+/* user= through command_user_parse(): 0 or -1 with why. */
 static int
 pipe_parse_user(const char *value, uid_t owner_uid, PIPE_ATTR *attr, VSTRING *why)
 {
-    char   *name = mem_strdup(value);
-    char   *group = strchr(name, ':');
-    struct passwd *pw;
-    struct group *gr = NULL;
+    COMMAND_USER u;
 
-    if (group)
-        *group++ = 0;
-    if (*name == 0 || (pw = getpwnam(name)) == NULL)
-        vstring_sprintf(why, "unknown user name: %s", name);
-    else if (group && (*group == 0 || (gr = getgrnam(group)) == NULL))
-        vstring_sprintf(why, "unknown group name: %s", group);
-    else if (pw->pw_uid == 0)
-        vstring_strcpy(why, "user= command-line attribute specifies root privileges");
-    else if (pw->pw_uid == owner_uid)
-        vstring_sprintf(why, "user= command-line attribute specifies mail system owner %s",
-                        name);
-    else if ((gr ? gr->gr_gid : pw->pw_gid) == 0)
-        vstring_strcpy(why, "user= command-line attribute specifies privileged group id 0");
-    else {
-        attr->uid = pw->pw_uid;
-        attr->gid = gr ? gr->gr_gid : pw->pw_gid;
-        attr->user = mem_strdup(value);
-        attr->user_name = name;
-        return 0;
-    }
-    mem_free(name);
-    return -1;
+    if (command_user_parse(value, owner_uid, &u, why) != 0)
+        return -1;
+    attr->uid = u.uid;
+    attr->gid = u.gid;
+    attr->user_name = u.name;
+    attr->user = mem_strdup(value);
+    return 0;
 }
 
 /* eol= with its escapes decoded. */
@@ -149,25 +130,13 @@ pipe_attr_parse(ARGV *args, uid_t owner_uid, PIPE_ATTR *attr, VSTRING *why)
         const char *arg = args->argv[i];
 
         if (strncmp(arg, "argv=", 5) == 0) {
-            attr->argv = argv_alloc();
-            if (arg[5])
-                argv_add(attr->argv, arg + 5);
-            for (i++; i < args->argc; i++)
-                argv_add(attr->argv, args->argv[i]);
+            attr->argv = command_argv(args, i);
             break;
         }
         if (pipe_attr_one(arg, owner_uid, attr, why) != 0)
             return -1;
     }
-    if (attr->user == NULL) {
-        vstring_strcpy(why, "missing user= command-line attribute");
-        return -1;
-    }
-    if (attr->argv == NULL || attr->argv->argc == 0) {
-        vstring_strcpy(why, "missing argv= command-line attribute");
-        return -1;
-    }
-    return 0;
+    return command_attr_required(attr->user, attr->argv, why);
 }
 
 void

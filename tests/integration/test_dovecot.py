@@ -112,7 +112,7 @@ def test_pipe_dovecot_lda_into_maildir():
             inst.start()
             qid = submit(inst, ["Alice@Dove.Example", "nobody@dove.example"], BODY)
             msg, = dv.wait_messages("alice@dove.example")
-            assert re.search(rb"(?m)^Delivered-To: alice@dove\.example$", msg), msg
+            assert re.search(rb"(?m)^Delivered-To: Alice@Dove\.Example$", msg), msg  # case kept, as Postfix
             assert re.search(rb"(?m)^Return-Path: <jonas@example\.test>$", msg), msg
             assert b"\n.a leading dot\n" in msg, msg
             inst.wait_log(r"postfix/pipe\[\d+\]: %s: to=<Alice@Dove\.Example>, relay=dovecot, "
