@@ -10,7 +10,9 @@
  * (deliver_request_serve): a message over size= bounces 5.2.3 "message
  * too large"; flags D or
  * O with more than one recipient defer (a configuration error: they need
- * <service>_destination_recipient_limit = 1); otherwise the command runs
+ * <service>_destination_recipient_limit = 1); with D, a message that
+ * has "Delivered-To: <recipient>" already bounces 5.4.6 "mail forwarding
+ * loop for <recipient>" (Postfix 2.5 and later); otherwise the command runs
  * once for all recipients of the request and its verdict is every
  * recipient's: "relay=<service>, ... status=sent (delivered via <service>
  * service)", or the reason from pipe_command.c.
@@ -22,6 +24,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "command_attr.h"
 #include "config.h"
@@ -47,6 +50,47 @@ static const CONFIG_VAR pipe_vars[] = {
     CONFIG_VAR_STR("recipient_delimiter", &var_recipient_delimiter),
     CONFIG_VAR_END,
 };
+
+typedef struct PIPE_LOOP {
+    const char *rcpt;
+    int     bol;
+    int     found;
+} PIPE_LOOP;
+
+/* A header line "Delivered-To: <rcpt>" (case ignored); stops at the body. */
+static int
+pipe_loop_line(const char *data, size_t len, int is_eol, void *ctx)
+{
+    PIPE_LOOP *loop = ctx;
+    int     bol = loop->bol;
+    size_t  n = strlen(loop->rcpt);
+    const char *p = data + 13, *end = data + len;
+
+    loop->bol = is_eol;
+    if (!bol)
+        return 0;
+    if (len == 0)
+        return 1;                               /* end of headers */
+    if (len < 13 || strncasecmp(data, "Delivered-To:", 13) != 0)
+        return 0;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    if ((size_t) (end - p) == n && strncasecmp(p, loop->rcpt, n) == 0)
+        loop->found = 1;
+    return loop->found;
+}
+
+/* Flag D: does the message say it was delivered to rcpt already? */
+static int
+pipe_loop_found(DELIVER_REQUEST *req, const char *rcpt)
+{
+    PIPE_LOOP loop = {rcpt, 1, 0};
+
+    (void) deliver_read_content(req, pipe_loop_line, &loop);
+    return loop.found;
+}
 
 /* The same verdict for every recipient of the request. */
 static void
@@ -81,6 +125,10 @@ pipe_deliver(DELIVER_REQUEST *req, void *unused)
         msg_warn("pipe flag `%c' requires %s_destination_recipient_limit = 1",
                  (pipe_attr.flags & PIPE_FLAG_DELIVERED) ? 'D' : 'O', pipe_service_name);
         pipe_result_all(req, DELIVER_DEFER, "4.3.5", "mail system configuration error");
+    } else if ((pipe_attr.flags & PIPE_FLAG_DELIVERED)
+               && pipe_loop_found(req, req->rcpt[0].address)) {
+        vstring_sprintf(why, "mail forwarding loop for %s", req->rcpt[0].address);
+        pipe_result_all(req, DELIVER_BOUNCE, "5.4.6", STR(why));
     } else {
         const DELIVER_RCPT *r = &req->rcpt[0];
 

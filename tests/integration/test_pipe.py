@@ -194,6 +194,12 @@ def test_pipe_size_limit_and_delivered_to_needs_one_recipient():
             inst.wait_log(r"%s: to=<a@multi\.example>, relay=multi, .*dsn=4\.3\.5, "
                           r"status=deferred \(mail system configuration error\)" % qid)
             assert not glob.glob(os.path.join(sd.out, "*"))
+            # D: a message that went through this recipient before bounces
+            looped = b"Delivered-To: A@Multi.Example\r\n" + BODY
+            qid = submit(inst, ["a@multi.example"], looped)
+            inst.wait_log(r"%s: to=<a@multi\.example>, relay=multi, .*dsn=5\.4\.6, "
+                          r"status=bounced \(mail forwarding loop for a@multi\.example\)" % qid)
+            assert not glob.glob(os.path.join(sd.out, "*"))
 
 
 def test_pipe_refuses_root():
