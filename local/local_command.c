@@ -8,9 +8,9 @@
  * input with a "From " line (quoted sender), Return-Path:, X-Original-To:
  * and Delivered-To: (no >From quoting, no blank line), collects its
  * output for the reason text and
- * maps its exit status: 0 delivered; sysexits.h codes as Postfix (75
- * EX_TEMPFAIL defers, 67 EX_NOUSER bounces "user unknown", ...); other
- * codes bounce "Command died with status N: "command"". A command that
+ * maps its exit status with command_status() (lib/global: sysexits.h
+ * codes as Postfix, 75 EX_TEMPFAIL defers, 67 EX_NOUSER bounces "user
+ * unknown", ...; other codes bounce "Command died with status N: "command""). A command that
  * outlives command_time_limit is killed (its whole process group).
  *
  * How it is run: with local_command_shell set, "shell-words command";
@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "closefrom.h"
+#include "command_status.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
@@ -168,71 +169,10 @@ local_cmd_exec(CMD_CTX *c, int in_fd, int out_fd, pid_t parent)
     _exit(errno == ENOENT ? 127 : 126);
 }
 
-static const struct {
-    int     code;
-    const char *dsn;
-    const char *text;
-} local_sysexits[] = {
-    {64, "5.3.0", "command line usage error"},
-    {65, "5.6.0", "data format error"},
-    {66, "5.3.0", "cannot open input"},
-    {67, "5.1.1", "user unknown"},
-    {68, "5.1.2", "host name unknown"},
-    {69, "5.3.0", "service unavailable"},
-    {70, "5.3.0", "internal software error"},
-    {71, "4.3.0", "system resource problem"},
-    {72, "5.3.0", "critical OS file missing"},
-    {73, "5.2.0", "can't create user output file"},
-    {74, "5.3.0", "input/output error"},
-    {75, "4.3.0", "temporary failure"},
-    {76, "5.5.0", "remote error in protocol"},
-    {77, "5.7.0", "permission denied"},
-    {78, "5.3.5", "local configuration error"},
-};
-
-/* Output as one printable line. */
-static void
-local_cmd_output(VSTRING *why, VSTRING *output)
-{
-    char   *p;
-    size_t  n = LEN(output);
-
-    for (p = STR(output); *p; p++)
-        if ((unsigned char) *p < 0x20 || *p == 0x7f)
-            *p = ' ';
-    while (n > 0 && STR(output)[n - 1] == ' ')
-        n--;
-    vstring_truncate(output, n);
-    if (n > 0)
-        vstring_sprintf_append(why, ". Command output: %s", STR(output));
-}
-
 static int
 local_cmd_status(CMD_CTX *c, int status, VSTRING *dsn, VSTRING *why)
 {
-    size_t  i;
-    int     code;
-
-    if (WIFSIGNALED(status)) {
-        vstring_strcpy(dsn, "4.3.0");
-        vstring_sprintf(why, "Command died with signal %d: \"%s\"", WTERMSIG(status), c->command);
-        local_cmd_output(why, c->output);
-        return DELIVER_DEFER;
-    }
-    if ((code = WEXITSTATUS(status)) == 0)
-        return DELIVER_SENT;
-    for (i = 0; i < sizeof(local_sysexits) / sizeof(local_sysexits[0]); i++) {
-        if (local_sysexits[i].code == code) {
-            vstring_strcpy(dsn, local_sysexits[i].dsn);
-            vstring_strcpy(why, local_sysexits[i].text);
-            local_cmd_output(why, c->output);
-            return local_sysexits[i].dsn[0] == '4' ? DELIVER_DEFER : DELIVER_BOUNCE;
-        }
-    }
-    vstring_strcpy(dsn, "5.3.0");
-    vstring_sprintf(why, "Command died with status %d: \"%s\"", code, c->command);
-    local_cmd_output(why, c->output);
-    return DELIVER_BOUNCE;
+    return command_status(status, c->command, c->output, dsn, why);
 }
 
 static int

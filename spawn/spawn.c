@@ -15,6 +15,7 @@
  * and bad user=/argv= service arguments; the skeleton's start-up problems
  * (server.c).
  */
+#include "command_attr.h"
 #include "config.h"
 #include "msg.h"
 #include "privs.h"
@@ -51,8 +52,8 @@ spawn_pre_init(const char *service, ARGV *args)
     priv_mail_owner(&owner_uid, &owner_gid);
     if (spawn_parse_attr(args, owner_uid, &spawn_attr, why) != 0)
         msg_fatal("%s", STR(why));
-    spawn_attr.time_limit = spawn_time_limit(service, var_command_maxtime);
-    spawn_attr.env = spawn_environment(var_export_environ);
+    spawn_attr.time_limit = command_time_limit(service, var_command_maxtime);
+    spawn_attr.env = command_environment(var_export_environ);
     vstring_free(why);
 }
 

@@ -35,10 +35,6 @@ typedef struct SPAWN_ATTR {
  * owner_uid is $mail_owner's uid (refused like root).
  */
 int     spawn_parse_attr(ARGV *args, uid_t owner_uid, SPAWN_ATTR *attr, VSTRING *why);
-/* <service>_time_limit, else dflt ($command_time_limit); a bad value is fatal. */
-long    spawn_time_limit(const char *service, long dflt);
-/* The command's environment: the variables in export_list that we have. */
-ARGV   *spawn_environment(const char *export_list);
 /* Run the command on fd (stdin, stdout, stderr), wait for it, log the outcome. */
 void    spawn_run(const SPAWN_ATTR *attr, int fd);
 void    spawn_attr_free(SPAWN_ATTR *attr);

@@ -6,10 +6,9 @@
  *       $mail_owner) and "argv=command args..." (required, last: every
  *       argument after it belongs to the command). Anything else is an
  *       error, as in Postfix.
- *   spawn_time_limit()    <service>_time_limit, else $command_time_limit
- *       (read once, at start-up; a bad value is fatal with its name).
- *   spawn_environment()   the variables named in $export_environment that
- *       we have (the command gets nothing else).
+ *   (user= through command_user_parse(), the time limit and the
+ *   environment through command_time_limit() and command_environment():
+ *   lib/global/command_attr.c, shared with pipe)
  *   spawn_run()           fork; the child starts a new session, puts the
  *       connection on descriptors 0, 1 and 2, closes the rest, drops to
  *       user= and execs the command directly (no shell); the parent waits
@@ -30,9 +29,7 @@
  * (killed), a non-zero exit status and a death by signal are warnings.
  */
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +39,7 @@
 #include <unistd.h>
 
 #include "closefrom.h"
+#include "command_attr.h"
 #include "config.h"
 #include "mem.h"
 #include "msg.h"
@@ -55,37 +53,16 @@
 static int
 spawn_parse_user(const char *value, uid_t owner_uid, SPAWN_ATTR *attr, VSTRING *why)
 {
-    char   *name = mem_strdup(value);
-    char   *group = strchr(name, ':');
-    struct passwd *pw;
-    struct group *gr;
-    int     ret = -1;
+    COMMAND_USER u;
 
-    if (group)
-        *group++ = 0;
-    if (*name == 0 || (pw = getpwnam(name)) == NULL) {
-        vstring_sprintf(why, "unknown user name: %s", name);
-    } else if (group && (*group == 0 || (gr = getgrnam(group)) == NULL)) {
-        vstring_sprintf(why, "unknown group name: %s", group);
-    } else {
-        attr->uid = pw->pw_uid;
-        attr->gid = group ? gr->gr_gid : pw->pw_gid;
-        if (attr->uid == 0)
-            vstring_strcpy(why, "user= command-line attribute specifies root privileges");
-        else if (attr->uid == owner_uid)
-            vstring_sprintf(why, "user= command-line attribute specifies mail system owner %s",
-                            name);
-        else if (attr->gid == 0)
-            vstring_strcpy(why, "user= command-line attribute specifies privileged group id 0");
-        else
-            ret = 0;
-    }
-    if (ret == 0) {
-        mem_free(attr->user);
-        attr->user = mem_strdup(value);
-    }
-    mem_free(name);
-    return ret;
+    if (command_user_parse(value, owner_uid, &u, why) != 0)
+        return -1;
+    attr->uid = u.uid;
+    attr->gid = u.gid;
+    mem_free(u.name);
+    mem_free(attr->user);
+    attr->user = mem_strdup(value);
+    return 0;
 }
 
 int
@@ -101,63 +78,14 @@ spawn_parse_attr(ARGV *args, uid_t owner_uid, SPAWN_ATTR *attr, VSTRING *why)
             if (spawn_parse_user(arg + 5, owner_uid, attr, why) != 0)
                 return -1;
         } else if (strncmp(arg, "argv=", 5) == 0) {
-            attr->argv = argv_alloc();
-            if (arg[5])
-                argv_add(attr->argv, arg + 5);
-            for (i++; i < args->argc; i++)
-                argv_add(attr->argv, args->argv[i]);
+            attr->argv = command_argv(args, i);
             break;
         } else {
             vstring_sprintf(why, "unknown attribute name: %s", arg);
             return -1;
         }
     }
-    if (attr->user == NULL) {
-        vstring_strcpy(why, "missing user= command-line attribute");
-        return -1;
-    }
-    if (attr->argv == NULL || attr->argv->argc == 0) {
-        vstring_strcpy(why, "missing argv= command-line attribute");
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * The name is made from the master.cf service, so it has no entry in
- * lib/params.c: its minimum (1s, as command_time_limit's) is checked
- * here, fatal with the same words as the table's bounds.
- */
-long
-spawn_time_limit(const char *service, long dflt)
-{
-    char   *name = mem_printf("%s_time_limit", service);
-    long    secs = dflt;
-
-    if (config_lookup(name) != NULL && (secs = config_time(name)) < 1)
-        msg_fatal("invalid %s parameter value %ld < %d", name, secs, 1);
-    mem_free(name);
-    return secs;
-}
-
-ARGV   *
-spawn_environment(const char *export_list)
-{
-    ARGV   *export = argv_split_list(export_list);
-    ARGV   *env = argv_alloc();
-    size_t  i;
-
-    for (i = 0; i < export->argc; i++) {
-        const char *value = getenv(export->argv[i]);
-
-        if (value && strchr(export->argv[i], '=') == NULL) {
-            char   *kv = mem_printf("%s=%s", export->argv[i], value);
-            argv_add(env, kv);
-            mem_free(kv);
-        }
-    }
-    argv_free(export);
-    return env;
+    return command_attr_required(attr->user, attr->argv, why);
 }
 
 void

@@ -359,7 +359,9 @@ static const char *config_delivery_agents[] = {
 
 /*
  * A per-transport parameter takes its bounds from the global one it
- * defaults to ("$default_x" or "$x"), so the same values are refused.
+ * defaults to ("$default_x" or "$x"), so the same values are refused,
+ * and its implemented mark (no "not implemented" warning for
+ * mypipe_destination_recipient_limit).
  */
 static void
 config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
@@ -381,6 +383,7 @@ config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
         info->min = global->min;
         info->max = global->max;
         info->time_unit = global->time_unit;
+        info->flags = global->flags & PARAM_FLAG_IMPL;  /* read where the global is */
     }
     e->info = e->dyn_info = info;
     conf.gen++;
