@@ -22,6 +22,10 @@
  * group id 0 (pipe_attr.c refuses them, fatal as in Postfix). Message
  * data reaches the command only as separate argv elements (no shell) and
  * on its standard input; the environment holds only $export_environment.
+ *
+ * DIAGNOSTICS: fatal at start for a bad master.cf attribute (no argv=,
+ * user= root or mail_owner, unknown flag), as Postfix; per message only
+ * deferrals and bounces with Postfix's texts.
  */
 #ifndef POSTHORN_PIPE_H
 #define POSTHORN_PIPE_H

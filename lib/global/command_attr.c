@@ -3,6 +3,9 @@
  *
  * SECURITY: command_user_parse() is what keeps a master.cf command from
  * running as root or as the mail system owner.
+ *
+ * DIAGNOSTICS: fatal for a per-service time limit below 1 second (at
+ * start-up); the user= and argv= errors are returned to the caller.
  */
 #include <grp.h>
 #include <pwd.h>

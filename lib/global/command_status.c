@@ -1,5 +1,7 @@
 /*
  * command_status.c - see command_status.h.
+ *
+ * DIAGNOSTICS: none; the caller gets the delivery status and the text.
  */
 #include <sys/wait.h>
 
