@@ -200,7 +200,7 @@ def test_missing_program_warned_once():
         inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from")
         log = inst.log()
         assert len(re.findall(pattern, log)) == 1, log
-        for svc in ("verify", "flush", "scache", "virtual", "maildrop"):
+        for svc in ("verify", "flush", "scache", "maildrop"):
             assert len(re.findall(r"service %s/unix: cannot execute" % svc, log)) == 1, svc
         assert "bad command startup" not in log, log
 
