@@ -195,20 +195,37 @@ mbox_dotlock(const char *path, long attempts, long delay, long stale)
     return NULL;
 }
 
-int
-mbox_fcntl_lock(int fd, long attempts, long delay)
+/* One non-blocking try: 1 locked, 0 busy, -1 error. */
+static int
+mbox_try_fcntl(int fd)
 {
     struct flock fl;
-    long    i;
 
     memset(&fl, 0, sizeof(fl));
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
-    for (i = 0; i < attempts; i++) {
-        if (fcntl(fd, F_SETLK, &fl) == 0)
-            return 0;
-        if (errno != EACCES && errno != EAGAIN)
-            return -1;
+    if (fcntl(fd, F_SETLK, &fl) == 0)
+        return 1;
+    return (errno == EACCES || errno == EAGAIN) ? 0 : -1;
+}
+
+static int
+mbox_try_flock(int fd)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return 1;
+    return errno == EWOULDBLOCK ? 0 : -1;
+}
+
+/* attempts tries, delay seconds apart: 0, or -1 (EAGAIN: still busy). */
+static int
+mbox_lock_retry(int fd, long attempts, long delay, int (*try_lock)(int))
+{
+    int     rc;
+
+    for (long i = 0; i < attempts; i++) {
+        if ((rc = try_lock(fd)) != 0)
+            return rc > 0 ? 0 : -1;
         if (i + 1 < attempts)
             sleep((unsigned) delay);
     }
@@ -217,20 +234,15 @@ mbox_fcntl_lock(int fd, long attempts, long delay)
 }
 
 int
+mbox_fcntl_lock(int fd, long attempts, long delay)
+{
+    return mbox_lock_retry(fd, attempts, delay, mbox_try_fcntl);
+}
+
+int
 mbox_flock(int fd, long attempts, long delay)
 {
-    long    i;
-
-    for (i = 0; i < attempts; i++) {
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-            return 0;
-        if (errno != EWOULDBLOCK)
-            return -1;
-        if (i + 1 < attempts)
-            sleep((unsigned) delay);
-    }
-    errno = EAGAIN;
-    return -1;
+    return mbox_lock_retry(fd, attempts, delay, mbox_try_flock);
 }
 
 /* ---- mbox --------------------------------------------------------------- */

@@ -154,3 +154,29 @@ def test_virtual_mailbox_limit_bounces():
         assert os.path.getsize(mbox) == size    # truncated back
     finally:
         inst.cleanup()
+
+
+def test_virtual_mailbox_lock_flock():
+    """virtual_mailbox_lock = flock: a mailbox flock()ed by a mail reader
+    defers the delivery (the file is left alone); no dot lock is made."""
+    import fcntl
+    inst = virtual_instance("virt-lock", virtual_mailbox_lock="flock",
+                            deliver_lock_attempts="1")
+    try:
+        mbox = os.path.join(inst.base, "b")
+        with open(mbox, "w") as f:
+            f.write("")
+        os.chown(mbox, inst.pw.pw_uid, inst.pw.pw_gid)
+        os.chmod(mbox, 0o600)
+        holder = open(mbox, "a")
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        inst.start()
+        send(inst, ["b@virt.example"])
+        inst.wait_log(r"to=<b@virt\.example>, relay=virtual, .*status=deferred \(cannot update "
+                      r"mailbox %s\. unable to lock %s: Resource temporarily unavailable\)"
+                      % (re.escape(mbox), re.escape(mbox)))
+        assert os.path.getsize(mbox) == 0
+        assert not os.path.exists(mbox + ".lock")
+        holder.close()
+    finally:
+        inst.cleanup()
