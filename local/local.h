@@ -47,6 +47,7 @@
 #include "argv.h"
 #include "deliver.h"
 #include "maps.h"
+#include "mbox.h"
 #include "vstring.h"
 
 #define LOCAL_MAX_LEVEL     100     /* alias/forward nesting */
@@ -162,37 +163,12 @@ LOCAL_PRIV *local_priv_run(const LOCAL_PRIV *p);
 LOCAL_PRIV *local_priv_copy(const LOCAL_PRIV *p);
 void    local_priv_free(LOCAL_PRIV *p);
 
-/* local_mbox.c */
-#define LOCAL_COPY_FROM         (1 << 0)    /* "From sender date" line */
-#define LOCAL_COPY_QUOTE        (1 << 1)    /* ">From " quoting */
-#define LOCAL_COPY_BLANK        (1 << 2)    /* empty line at the end */
-#define LOCAL_COPY_RETURN_PATH  (1 << 3)
-#define LOCAL_COPY_ORIG_RCPT    (1 << 4)
-#define LOCAL_COPY_DELIVERED    (1 << 5)
-#define LOCAL_COPY_MBOX  (LOCAL_COPY_FROM | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK \
-                          | LOCAL_COPY_RETURN_PATH | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED)
-
-/*
- * The message as delivered, written to out (and flushed): 0, the errno of
- * the first write failure, or LOCAL_COPY_READ_ERROR when the queue file
- * cannot be read.
- */
-#define LOCAL_COPY_READ_ERROR   (-1)
-int     local_copy_message(DELIVER_REQUEST *req, STREAM *out, int flags,
-                           const char *orig_rcpt, const char *delivered);
-/* The sender for the From line and Return-Path: (quoted, no control chars). */
-void    local_quote_sender(VSTRING *out, const char *sender);
-/* mbox "From " line for sender at time t into out. */
-void    local_from_line(VSTRING *out, const char *sender, time_t t);
-/* Maildir file name "sec.MusecPpidQn.host" (host with '/' and ':' escaped). */
-void    local_maildir_name(VSTRING *out, long sec, long usec, long pid,
-                           unsigned count, const char *host);
+/* local_mbox.c (the message copy, locks, Maildir: lib/global/mbox.h) */
 int     local_mbox_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
                            const char *path, int kind, int flags,
                            VSTRING *dsn, VSTRING *why);
 int     local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
                               const char *delivered, int flags, VSTRING *dsn, VSTRING *why);
-const char *local_errno_dsn(int err, int *status);
 
 /* local_command.c */
 int     local_command_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,

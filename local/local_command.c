@@ -180,8 +180,8 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
 {
     CMD_CTX *c = ctx;
     struct sigaction sa;
-    int     in[2], out[2], status = 0, flags = LOCAL_COPY_FROM | LOCAL_COPY_RETURN_PATH
-        | LOCAL_COPY_ORIG_RCPT | LOCAL_COPY_DELIVERED;
+    int     in[2], out[2], status = 0, flags = MBOX_COPY_FROM | MBOX_COPY_RETURN_PATH
+        | MBOX_COPY_ORIG_RCPT | MBOX_COPY_DELIVERED;
     int     err;
     STREAM *o;
     pid_t   pid, self = getpid();
@@ -204,8 +204,8 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     o = stream_fdopen(in[1]);
     stream_set_io(o, NULL, local_cmd_write, c);
     if (!local_header_wanted("command"))
-        flags &= ~LOCAL_COPY_DELIVERED;
-    err = local_copy_message(c->st->req, o, flags, local_orig_rcpt(c->st), c->a->address);
+        flags &= ~MBOX_COPY_DELIVERED;
+    err = mbox_copy_message(c->st->req, o, flags, local_orig_rcpt(c->st), c->a->address);
     (void) stream_close(o);
     while (c->out_fd >= 0 && !local_cmd_timeout) {
         struct pollfd p = {c->out_fd, POLLIN, 0};
@@ -217,7 +217,7 @@ local_command_child(void *ctx, VSTRING *dsn, VSTRING *why)
     }
     while (!local_cmd_timeout && waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (local_cmd_timeout || err == LOCAL_COPY_READ_ERROR) {
+    if (local_cmd_timeout || err == MBOX_COPY_READ_ERROR) {
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);

@@ -367,7 +367,7 @@ local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
     const char *home_mailbox = var_home_mailbox;
     VSTRING *dsn = vstring_alloc(16);
     VSTRING *why = vstring_alloc(LOCAL_REASON_MAX);
-    int     flags = LOCAL_COPY_MBOX, status;
+    int     flags = MBOX_COPY_MBOX, status;
     char   *path;
 
     if (local_loop_check(st, a->address) || local_dup_check(st, "mailbox", pw->name)) {
@@ -376,13 +376,13 @@ local_deliver_mailbox(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *pw
         return;
     }
     if (!local_header_wanted("file"))
-        flags &= ~LOCAL_COPY_DELIVERED;
+        flags &= ~MBOX_COPY_DELIVERED;
     if (*command) {
         local_mailbox_command(st, a, pw, command, dsn, why);
     } else if (*home_mailbox && home_mailbox[strlen(home_mailbox) - 1] == '/') {
         path = mem_printf("%s/%s", pw->home, home_mailbox);
-        status = local_maildir_deliver(st, pw, path, a->address, flags & ~(LOCAL_COPY_FROM
-                                       | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK), dsn, why);
+        status = local_maildir_deliver(st, pw, path, a->address, flags & ~(MBOX_COPY_FROM
+                                       | MBOX_COPY_QUOTE | MBOX_COPY_BLANK), dsn, why);
         if (status == DELIVER_SENT)
             local_dup_add(st, "mailbox", pw->name);
         local_result(st, a->address, status, status ? STR(dsn) : "2.0.0", "%s",

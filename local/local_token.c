@@ -154,7 +154,7 @@ local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
                    const char *path)
 {
     int     is_dir = path[strlen(path) - 1] == '/';
-    int     flags = LOCAL_COPY_MBOX, status;
+    int     flags = MBOX_COPY_MBOX, status;
     VSTRING *dsn, *why;
     LOCAL_PRIV *run;
     char   *key;
@@ -175,12 +175,12 @@ local_deliver_file(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_CTX *ctx,
         return;
     }
     if (!local_header_wanted("file"))
-        flags &= ~LOCAL_COPY_DELIVERED;
+        flags &= ~MBOX_COPY_DELIVERED;
     dsn = vstring_alloc(16);
     why = vstring_alloc(LOCAL_REASON_MAX);
     if (is_dir)
-        status = local_maildir_deliver(st, run, path, a->address, flags & ~(LOCAL_COPY_FROM
-                                       | LOCAL_COPY_QUOTE | LOCAL_COPY_BLANK), dsn, why);
+        status = local_maildir_deliver(st, run, path, a->address, flags & ~(MBOX_COPY_FROM
+                                       | MBOX_COPY_QUOTE | MBOX_COPY_BLANK), dsn, why);
     else
         status = local_mbox_deliver(st, a, run, path, 0, flags, dsn, why);
     if (status == DELIVER_SENT) {

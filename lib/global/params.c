@@ -866,15 +866,15 @@ const PARAM_INFO param_table[] = {
     {"virtual_alias_maps", "$virtual_maps", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"virtual_alias_recursion_limit", "1000", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"virtual_delivery_status_filter", "$default_delivery_status_filter", PARAM_STR, 0, 0, 0, 0},
-    {"virtual_gid_maps", "", PARAM_STR, 0, 0, 0, 0},
-    {"virtual_mailbox_base", "", PARAM_STR, 0, 0, 0, 0},
+    {"virtual_gid_maps", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
+    {"virtual_mailbox_base", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"virtual_mailbox_domains", "$virtual_mailbox_maps", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"virtual_mailbox_limit", "51200000", PARAM_SIZE, 0, 0, 0, 0},
-    {"virtual_mailbox_lock", "fcntl, dotlock", PARAM_STR, 0, 0, 0, 0},
+    {"virtual_mailbox_limit", "51200000", PARAM_SIZE, 0, 0, 0, PARAM_FLAG_IMPL},
+    {"virtual_mailbox_lock", "fcntl, dotlock", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"virtual_mailbox_maps", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"virtual_minimum_uid", "100", PARAM_INT, 0, 0, 0, 0},
+    {"virtual_minimum_uid", "100", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"virtual_transport", "virtual", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"virtual_uid_maps", "", PARAM_STR, 0, 0, 0, 0},
+    {"virtual_uid_maps", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
 };
 
 const int param_table_size = sizeof(param_table) / sizeof(param_table[0]);

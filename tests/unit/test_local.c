@@ -48,9 +48,9 @@ UNIT_TEST(test_maildir_name)
 {
     VSTRING *v = vstring_alloc(200);
 
-    local_maildir_name(v, 1700000000, 123456, 4242, 7, "mail.example.com");
+    maildir_name(v, 1700000000, 123456, 4242, 7, "mail.example.com");
     CHECK_STR(STR(v), "1700000000.M123456P4242Q7.mail.example.com");
-    local_maildir_name(v, 1, 2, 3, 4, "a/b:c");
+    maildir_name(v, 1, 2, 3, 4, "a/b:c");
     CHECK_STR(STR(v), "1.M2P3Q4.a\\057b\\072c");
     vstring_free(v);
 }
@@ -60,9 +60,9 @@ UNIT_TEST(test_from_line)
     VSTRING *v = vstring_alloc(200);
 
     setenv("TZ", "UTC", 1);
-    local_from_line(v, "a@b.example", 0);
+    mbox_from_line(v, "a@b.example", 0);
     CHECK_STR(STR(v), "From a@b.example  Thu Jan  1 00:00:00 1970\n");     /* two spaces, as Postfix */
-    local_from_line(v, "", 86400 * 40);
+    mbox_from_line(v, "", 86400 * 40);
     CHECK_STR(STR(v), "From MAILER-DAEMON  Tue Feb 10 00:00:00 1970\n");
     vstring_free(v);
 }
@@ -73,15 +73,15 @@ UNIT_TEST(test_quoted_sender)
 
     setenv("TZ", "UTC", 1);
     /* a sender with spaces cannot pass for another From line */
-    local_from_line(v, "Mon Jan  1 x@b.example", 0);
+    mbox_from_line(v, "Mon Jan  1 x@b.example", 0);
     CHECK_STR(STR(v), "From \"Mon Jan  1 x\"@b.example  Thu Jan  1 00:00:00 1970\n");
-    local_quote_sender(v, "a\"b\\c@b.example");
+    mbox_quote_sender(v, "a\"b\\c@b.example");
     CHECK_STR(STR(v), "\"a\\\"b\\\\c\"@b.example");
-    local_quote_sender(v, "x\nFrom: forged@b.example");
+    mbox_quote_sender(v, "x\nFrom: forged@b.example");
     CHECK_STR(STR(v), "\"x?From: forged\"@b.example");
-    local_quote_sender(v, "plain.user@b.example");
+    mbox_quote_sender(v, "plain.user@b.example");
     CHECK_STR(STR(v), "plain.user@b.example");
-    local_quote_sender(v, "");
+    mbox_quote_sender(v, "");
     CHECK_STR(STR(v), "");
     vstring_free(v);
 }
@@ -111,7 +111,7 @@ UNIT_TEST(test_copy_mbox)
     strcat(path, ".out");
     ofd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     out = stream_fdopen(ofd);
-    CHECK_INT(local_copy_message(&req, out, LOCAL_COPY_MBOX, "alias@example.com",
+    CHECK_INT(mbox_copy_message(&req, out, MBOX_COPY_MBOX, "alias@example.com",
                                  "user@example.com"), 0);
     stream_free_keep_fd(out);
     lseek(ofd, 0, SEEK_SET);
@@ -133,7 +133,7 @@ UNIT_TEST(test_copy_mbox)
     ftruncate(ofd, 0);
     lseek(ofd, 0, SEEK_SET);
     out = stream_fdopen(ofd);
-    CHECK_INT(local_copy_message(&req, out, LOCAL_COPY_RETURN_PATH, NULL, NULL), 0);
+    CHECK_INT(mbox_copy_message(&req, out, MBOX_COPY_RETURN_PATH, NULL, NULL), 0);
     stream_free_keep_fd(out);
     lseek(ofd, 0, SEEK_SET);
     n = read(ofd, buf, sizeof(buf) - 1);
