@@ -11,6 +11,11 @@
  * lock is created with the recipient's effective uid and gid (never
  * root: uids below virtual_minimum_uid and gid 0 are refused), and root
  * comes back only between recipients.
+ *
+ * DIAGNOSTICS: fatal only at start (bad parameter values, server.c); per
+ * recipient a uid below virtual_minimum_uid or missing from the maps is a
+ * warning and a deferral, a table lookup failure a deferral, an unknown
+ * user or a mailbox over virtual_mailbox_limit a bounce.
  */
 #ifndef POSTHORN_VIRTUAL_H
 #define POSTHORN_VIRTUAL_H
