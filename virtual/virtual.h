@@ -12,8 +12,10 @@
  * root: uids below virtual_minimum_uid and gid 0 are refused), and root
  * comes back only between recipients.
  *
- * DIAGNOSTICS: fatal only at start (bad parameter values, server.c); per
- * recipient a uid below virtual_minimum_uid or missing from the maps is a
+ * DIAGNOSTICS: fatal at start for bad parameter values (an unknown
+ * virtual_mailbox_lock method, server.c) and whenever switching ids to
+ * the recipient or back to root fails (never write with the wrong ids);
+ * per recipient a uid below virtual_minimum_uid or missing from the maps is a
  * warning and a deferral, a table lookup failure a deferral, an unknown
  * user or a mailbox over virtual_mailbox_limit a bounce.
  */
