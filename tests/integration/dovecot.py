@@ -14,6 +14,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -87,53 +88,85 @@ def ensure_vmail():
         return pwd.getpwnam(VMAIL)
 
 
-class Dovecot:
-    def __init__(self, socket_path, users, socket_user="postfix"):
-        self.vmail = ensure_vmail()
+class DovecotRun:
+    """One private dovecot master in the foreground (dovecot -F -c CONF)
+    with a directory of its own, for every Dovecot the tests start (the
+    LMTP server below, test_sasl's auth server): start(text, ready, what)
+    writes the configuration, starts it and waits for ready(); close()
+    stops the process group and removes the directory."""
+
+    def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="posthorn-dovecot-", dir="/tmp")
         os.chmod(self.dir, 0o755)
         self.conf = os.path.join(self.dir, "dovecot.conf")
+        self.proc = None
+
+    def start(self, text, ready, what):
+        with open(self.conf, "w") as f:
+            f.write(text)
+        with open(os.path.join(self.dir, "stderr"), "wb") as err:
+            self.proc = subprocess.Popen([DOVECOT, "-F", "-c", self.conf],
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=err, start_new_session=True)
+        try:
+            wait_for(lambda: ready() or self.proc.poll() is not None, 20, what)
+            assert ready(), "%s: dovecot exited\n%s" % (what, self.log())
+        except BaseException:
+            self.close()
+            raise
+
+    def log(self):
+        out = ""
+        for name in ("stderr", "dovecot.log"):
+            try:
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    out += f.read()
+            except FileNotFoundError:
+                pass
+        return out
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Dovecot:
+    def __init__(self, socket_path, users, socket_user="postfix"):
+        self.vmail = ensure_vmail()
+        self.run = DovecotRun()
+        self.dir = self.run.dir
+        self.conf = self.run.conf
         self.port = free_port()
         self.socket = socket_path
+        self.socket_user = socket_user
         mail = os.path.join(self.dir, "mail")
         os.makedirs(mail)
         os.chown(mail, self.vmail.pw_uid, self.vmail.pw_gid)
         with open(os.path.join(self.dir, "users"), "w") as f:
             for user, extra in users.items():
                 f.write("%s:::::::%s\n" % (user, extra))
-        with open(self.conf, "w") as f:
-            f.write(CONF % {"dir": self.dir, "vmail": VMAIL, "socket": socket_path,
-                            "socket_user": socket_user, "port": self.port})
-        self.started = False
 
     def __enter__(self):
-        # dovecot forks into the background: its output must not be a pipe
-        rc = subprocess.call([DOVECOT, "-c", self.conf], stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if rc != 0:
-            raise AssertionError("dovecot -c %s failed (%d)\n%s" % (self.conf, rc, self.log()))
-        self.started = True
-        wait_for(lambda: port_open(self.port) and os.path.exists(self.socket), 20,
-                 "dovecot lmtp listeners")
+        self.run.start(CONF % {"dir": self.dir, "vmail": VMAIL, "socket": self.socket,
+                               "socket_user": self.socket_user, "port": self.port},
+                       lambda: port_open(self.port) and os.path.exists(self.socket),
+                       "dovecot lmtp listeners")
         return self
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             print("---- dovecot log\n" + self.log()[-3000:])
-        if self.started:
-            subprocess.call([DOVECOT, "-c", self.conf, "stop"], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            pidfile = os.path.join(self.dir, "run", "master.pid")
-            wait_for(lambda: not os.path.exists(pidfile), 20, "dovecot stopped")
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.run.close()
         return False
 
     def log(self):
-        try:
-            with open(os.path.join(self.dir, "dovecot.log"), errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return self.run.log()
 
     def maildir(self, user):
         local, domain = user.rsplit("@", 1)

@@ -5,17 +5,17 @@ Debian admin does: Dovecot's "service auth" puts a unix_listener into the
 queue directory's private/ for user postfix. Clients are real ones:
 Python's smtplib (starttls() + login()) and swaks --tls --auth.
 
-Each test starts a private Dovecot (dovecot -F -c <temp config>, no
-IMAP/POP3 listeners: protocols =) with a passwd-file holding one user.
+Each test starts a private Dovecot (dovecot.DovecotRun, the one starter
+the LMTP tests use too: dovecot -F -c <temp config>, no IMAP/POP3
+listeners: protocols =) with a passwd-file holding one user.
 """
 import os
 import re
 import shutil
-import signal
 import smtplib
-import subprocess
 import tempfile
 
+from dovecot import DovecotRun
 from posthorn import Instance, Session, run, wait_for
 from test_tls import Certs, HOST, USER, client_context, tls_params, use_submission_master_cf
 
@@ -55,40 +55,20 @@ class Dovecot:
     """A private Dovecot whose auth socket is inst's private/auth."""
 
     def __init__(self, inst, disable_plaintext_auth="no"):
-        self.dir = tempfile.mkdtemp(prefix="posthorn-dovecot-", dir="/tmp")
-        os.chmod(self.dir, 0o755)
+        self.run = DovecotRun()
         self.socket = os.path.join(inst.queue, "private", "auth")
         private = os.path.dirname(self.socket)
         os.makedirs(private, exist_ok=True)
         shutil.chown(private, "postfix")
         os.chmod(private, 0o700)
-        with open(os.path.join(self.dir, "users"), "w") as f:
+        with open(os.path.join(self.run.dir, "users"), "w") as f:
             f.write("%s:{PLAIN}%s::::::\n" % (SASL_USER, SASL_PASS))
-        self.conf = os.path.join(self.dir, "dovecot.conf")
-        with open(self.conf, "w") as f:
-            f.write(DOVECOT_CONF.format(d=self.dir, queue=inst.queue,
-                                        dpa=disable_plaintext_auth))
-        self.proc = subprocess.Popen(["dovecot", "-F", "-c", self.conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
-        try:
-            wait_for(lambda: os.path.exists(self.socket) or self.proc.poll() is not None,
-                     20, "dovecot auth socket")
-            assert os.path.exists(self.socket), self.proc.stderr.read().decode()
-        except BaseException:
-            self.close()
-            raise
+        self.run.start(DOVECOT_CONF.format(d=self.run.dir, queue=inst.queue,
+                                           dpa=disable_plaintext_auth),
+                       lambda: os.path.exists(self.socket), "dovecot auth socket")
 
     def close(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc.stderr.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.run.close()
 
     def __enter__(self):
         return self
