@@ -52,6 +52,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtp.h"
+#include "user_acl.h"
 
 #define SASL_BUF_MAX  8192          /* one decoded challenge or response */
 
@@ -229,24 +230,21 @@ smtp_sasl_sec_flags(const char *options)
     return flags;
 }
 
-/* The server's mechanisms that smtp_sasl_mechanism_filter lets through. */
+/* The server's mechanisms that smtp_sasl_mechanism_filter lets through:
+ * a Postfix string list (names without regard to case, !name,
+ * type:table, /file), as smtpd_sasl_mechanism_filter; empty: all. */
 static char *
 smtp_sasl_filter(const char *offered)
 {
     ARGV   *words = argv_split(offered, " \t");
-    ARGV   *allow = argv_split(sp.mechanism_filter, " \t\r\n,");
     VSTRING *out = vstring_alloc(100);
 
-    for (size_t i = 0; i < words->argc; i++) {
-        int     ok = allow->argc == 0;
-
-        for (size_t k = 0; !ok && k < allow->argc; k++)
-            ok = strcasecmp(words->argv[i], allow->argv[k]) == 0;
-        if (ok)
+    for (size_t i = 0; i < words->argc; i++)
+        if (*sp.mechanism_filter == 0
+            || user_acl_match("smtp_sasl_mechanism_filter", sp.mechanism_filter,
+                              words->argv[i]) == 1)
             vstring_sprintf_append(out, "%s%s", LEN(out) ? " " : "", words->argv[i]);
-    }
     argv_free(words);
-    argv_free(allow);
     return vstring_export(out);
 }
 

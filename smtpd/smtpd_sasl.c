@@ -63,6 +63,7 @@
 #include "smtpd_anvil.h"
 #include "smtpd_policy.h"
 #include "smtpd_sasl.h"
+#include "user_acl.h"
 
 static int var_smtpd_sasl_enable;
 static const char *var_smtpd_sasl_type;
@@ -76,6 +77,7 @@ static long var_smtpd_sasl_resp_limit;
 static const char *var_smtpd_sasl_local_domain;
 static const char *var_cyrus_sasl_conf_path;
 static const char *var_smtpd_sasl_exceptions;
+static const char *var_smtpd_sasl_mech_filter;
 static NETMATCH *sasl_exceptions;       /* smtpd_sasl_exceptions_networks */
 
 static const CONFIG_VAR smtpd_sasl_vars[] = {
@@ -91,6 +93,7 @@ static const CONFIG_VAR smtpd_sasl_vars[] = {
     CONFIG_VAR_STR("smtpd_sasl_local_domain", &var_smtpd_sasl_local_domain),
     CONFIG_VAR_STR("cyrus_sasl_config_path", &var_cyrus_sasl_conf_path),
     CONFIG_VAR_STR("smtpd_sasl_exceptions_networks", &var_smtpd_sasl_exceptions),
+    CONFIG_VAR_STR("smtpd_sasl_mechanism_filter", &var_smtpd_sasl_mech_filter),
     CONFIG_VAR_END,
 };
 
@@ -247,11 +250,22 @@ smtpd_sasl_ready(SMTPD_STATE *state)
     return sasl_impl->is_open() ? 0 : sasl_impl->open(state);
 }
 
-/* The mechanisms allowed by the security options in force: names into list. */
+/* The mechanisms allowed by the security options in force and by
+ * smtpd_sasl_mechanism_filter (a Postfix string list: names without
+ * regard to case, !name, type:table, /file; empty: no filter): names
+ * into list. What is not offered is refused at AUTH too. */
 static void
 smtpd_sasl_mechs(const SMTPD_STATE *state, ARGV *list)
 {
-    sasl_impl->mechs(state->tls ? &sasl_tls_sec : &sasl_sec, list);
+    ARGV   *all = argv_alloc();
+
+    sasl_impl->mechs(state->tls ? &sasl_tls_sec : &sasl_sec, all);
+    for (size_t i = 0; i < all->argc; i++)
+        if (*var_smtpd_sasl_mech_filter == 0
+            || user_acl_match("smtpd_sasl_mechanism_filter", var_smtpd_sasl_mech_filter,
+                              all->argv[i]) == 1)
+            argv_add(list, all->argv[i]);
+    argv_free(all);
 }
 
 /* As root, before the chroot: the options, the implementation. */

@@ -700,7 +700,7 @@ const PARAM_INFO param_table[] = {
     {"smtpd_sasl_authenticated_header", "no", PARAM_BOOL, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_exceptions_networks", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_local_domain", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"smtpd_sasl_mechanism_filter", "!external, static:rest", PARAM_STR, 0, 0, 0, 0},
+    {"smtpd_sasl_mechanism_filter", "!external, static:rest", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_path", "smtpd", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_response_limit", "12288", PARAM_INT, 0, 0, 0, PARAM_FLAG_IMPL},
     {"smtpd_sasl_security_options", "noanonymous", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},

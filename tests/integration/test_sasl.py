@@ -112,6 +112,20 @@ class Setup:
         return s
 
 
+def test_sasl_mechanism_filter():
+    """smtpd_sasl_mechanism_filter (a Postfix string list: names, !name,
+    type:table) limits what EHLO offers and what AUTH accepts."""
+    with Setup("saslmf", smtpd_sasl_mechanism_filter="!cram-md5, static:rest") as st:
+        s = st.smtp_tls()
+        offered = s.esmtp_features.get("auth", "").upper().split()
+        assert "PLAIN" in offered and "LOGIN" in offered, offered
+        assert "CRAM-MD5" not in offered, offered
+        code, text = s.docmd("AUTH CRAM-MD5")
+        assert code == 535 and b"Invalid authentication mechanism" in text, (code, text)
+        assert s.login(SASL_USER, SASL_PASS) == (235, b"2.7.0 Authentication successful")
+        s.quit()
+
+
 def test_sasl_relay_only_after_login():
     """An outside client relays only after AUTH; the client= line names the
     login and Received: says ESMTPSA."""
