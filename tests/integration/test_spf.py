@@ -59,13 +59,18 @@ class Syslog:
 
 
 def private_dev(top):
-    """A /dev of the namespace's own (tmpfs, the usual nodes bound from the
-    real one) with a syslog socket, whose lines Syslog.wait() reads."""
+    """A /dev of the namespace's own (tmpfs, the usual nodes and /dev/shm
+    bound from the real one) with a syslog socket, whose lines
+    Syslog.wait() reads."""
     run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", top], check=True)
     for node in ("null", "zero", "random", "urandom"):
         open(os.path.join(top, node), "w").close()
         run(["mount", "--bind", "/dev/" + node, os.path.join(top, node)], check=True)
     os.symlink("/proc/self/fd", os.path.join(top, "fd"))
+    # the real /dev/shm: POSIX shared memory and semaphores (libfaketime's,
+    # when tests/first-of-month.sh runs the suite) are the machine's
+    os.mkdir(os.path.join(top, "shm"))
+    run(["mount", "--bind", "/dev/shm", os.path.join(top, "shm")], check=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(os.path.join(top, "log"))
     os.chmod(os.path.join(top, "log"), 0o666)
