@@ -112,7 +112,6 @@ void    local_dup_add(LOCAL_STATE *st, const char *kind, const char *what);
 int     local_path_push(LOCAL_STATE *st, const char *kind, const char *what);
 void    local_path_pop(LOCAL_STATE *st, size_t argc);
 int     local_loop_check(LOCAL_STATE *st, const char *to);
-void    local_headers_scan(LOCAL_STATE *st);
 
 /* local_recipient.c */
 void    local_deliver_address(LOCAL_STATE *st, const char *address, int level);

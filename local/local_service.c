@@ -3,7 +3,7 @@
  *
  * Interface (local.h): local_init() opens the alias tables once;
  * local_service() serves one request through deliver_request_serve()
- * (deliver.h): it scans the message headers for Delivered-To: (loop
+ * (deliver.h): it collects the Delivered-To: headers (loop
  * detection) and delivers each recipient. local_result() logs and records one result; the duplicate
  * and loop filters live here.
  *
@@ -157,46 +157,6 @@ local_loop_check(LOCAL_STATE *st, const char *to)
     return 0;
 }
 
-typedef struct HDR_SCAN {
-    ARGV   *values;
-    int     at_bol;
-} HDR_SCAN;
-
-static int
-local_header_line(const char *data, size_t len, int is_eol, void *ctx)
-{
-    HDR_SCAN *scan = ctx;
-    int     bol = scan->at_bol;
-    const char *p, *end = data + len;
-
-    scan->at_bol = is_eol;
-    if (!bol)
-        return 0;
-    if (len == 0 && is_eol)
-        return 1;                               /* end of headers */
-    if (len < 13 || strncasecmp(data, "Delivered-To:", 13) != 0)
-        return 0;
-    if (scan->values->argc >= LOCAL_MAX_DELIVERED_TO)
-        return 0;
-    for (p = data + 13; p < end && (*p == ' ' || *p == '\t'); p++)
-        ;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    argv_addn(scan->values, p, (size_t) (end - p));
-    for (char *q = scan->values->argv[scan->values->argc - 1]; *q; q++)
-        if (*q >= 'A' && *q <= 'Z')
-            *q += 'a' - 'A';
-    return 0;
-}
-
-void
-local_headers_scan(LOCAL_STATE *st)
-{
-    HDR_SCAN scan = {st->delivered_to, 1};
-
-    (void) deliver_read_content(st->req, local_header_line, &scan);
-}
-
 /* One request: every recipient gets a result (deliver_request_serve). */
 static void
 local_deliver_request(DELIVER_REQUEST *req, void *unused)
@@ -211,7 +171,7 @@ local_deliver_request(DELIVER_REQUEST *req, void *unused)
     st.path = argv_alloc();
     st.fwd_to = argv_alloc();
     st.fwd_by = argv_alloc();
-    local_headers_scan(&st);
+    deliver_delivered_to(req, st.delivered_to, LOCAL_MAX_DELIVERED_TO);
     for (i = 0; i < req->rcpt_count; i++) {
         st.rcpt = i;
         argv_truncate(st.path, 0);

@@ -51,45 +51,20 @@ static const CONFIG_VAR pipe_vars[] = {
     CONFIG_VAR_END,
 };
 
-typedef struct PIPE_LOOP {
-    const char *rcpt;
-    int     bol;
-    int     found;
-} PIPE_LOOP;
-
-/* A header line "Delivered-To: <rcpt>" (case ignored); stops at the body. */
-static int
-pipe_loop_line(const char *data, size_t len, int is_eol, void *ctx)
-{
-    PIPE_LOOP *loop = ctx;
-    int     bol = loop->bol;
-    size_t  n = strlen(loop->rcpt);
-    const char *p = data + 13, *end = data + len;
-
-    loop->bol = is_eol;
-    if (!bol)
-        return 0;
-    if (len == 0)
-        return 1;                               /* end of headers */
-    if (len < 13 || strncasecmp(data, "Delivered-To:", 13) != 0)
-        return 0;
-    while (p < end && (*p == ' ' || *p == '\t'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
-    if ((size_t) (end - p) == n && strncasecmp(p, loop->rcpt, n) == 0)
-        loop->found = 1;
-    return loop->found;
-}
+#define PIPE_MAX_DELIVERED_TO 100         /* as local's */
 
 /* Flag D: does the message say it was delivered to rcpt already? */
 static int
 pipe_loop_found(DELIVER_REQUEST *req, const char *rcpt)
 {
-    PIPE_LOOP loop = {rcpt, 1, 0};
+    ARGV   *seen = argv_alloc();
+    int     found = 0;
 
-    (void) deliver_read_content(req, pipe_loop_line, &loop);
-    return loop.found;
+    deliver_delivered_to(req, seen, PIPE_MAX_DELIVERED_TO);
+    for (size_t i = 0; !found && i < seen->argc; i++)
+        found = strcasecmp(seen->argv[i], rcpt) == 0;
+    argv_free(seen);
+    return found;
 }
 
 /* The same verdict for every recipient of the request. */

@@ -37,6 +37,7 @@
 #ifndef POSTHORN_DELIVER_H
 #define POSTHORN_DELIVER_H
 
+#include "argv.h"
 #include "stream.h"
 #include "vstring.h"
 
@@ -157,5 +158,9 @@ int     deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req);
  * value to tell a write error from a corrupt file). */
 typedef int (*DELIVER_LINE_FN)(const char *data, size_t len, int is_eol, void *ctx);
 int     deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx);
+/* The Delivered-To: values of the message's headers (loop detection by
+ * local and pipe), lowercased, white space trimmed, at most max of them,
+ * added to values. */
+void    deliver_delivered_to(DELIVER_REQUEST *req, ARGV *values, size_t max);
 
 #endif

@@ -2,8 +2,9 @@
  * deliver_content.c - read the message content of a delivery request
  * from the queue file, as lines.
  *
- * Interface: deliver.h (deliver_read_content). The walk starts at the
- * request's content offset and stops at the end-of-content record.
+ * Interface: deliver.h (deliver_read_content, deliver_delivered_to). The
+ * walk starts at the request's content offset and stops at the
+ * end-of-content record.
  *
  * SECURITY: the queue file was written by cleanup, but its records are
  * still checked: each is bounded by REC_MAX_DEFAULT (rec_get), and any
@@ -16,7 +17,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
+#include "argv.h"
 #include "deliver.h"
 #include "msg.h"
 #include "record.h"
@@ -53,4 +56,46 @@ deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx)
     }
     vstring_free(buf);
     return ret;
+}
+
+typedef struct DELIVERED_TO {
+    ARGV   *values;
+    size_t  max;
+    int     at_bol;
+} DELIVERED_TO;
+
+/* One piece of a line: keep a header "Delivered-To: value"; stop at the
+ * empty line that ends the headers. */
+static int
+deliver_delivered_to_line(const char *data, size_t len, int is_eol, void *ctx)
+{
+    DELIVERED_TO *scan = ctx;
+    int     bol = scan->at_bol;
+    const char *p, *end = data + len;
+
+    scan->at_bol = is_eol;
+    if (!bol)
+        return 0;
+    if (len == 0 && is_eol)
+        return 1;                               /* end of headers */
+    if (len < 13 || strncasecmp(data, "Delivered-To:", 13) != 0
+        || scan->values->argc >= scan->max)
+        return 0;
+    for (p = data + 13; p < end && (*p == ' ' || *p == '\t'); p++)
+        ;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    argv_addn(scan->values, p, (size_t) (end - p));
+    for (char *q = scan->values->argv[scan->values->argc - 1]; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            *q += 'a' - 'A';
+    return 0;
+}
+
+void
+deliver_delivered_to(DELIVER_REQUEST *req, ARGV *values, size_t max)
+{
+    DELIVERED_TO scan = {values, max, 1};
+
+    (void) deliver_read_content(req, deliver_delivered_to_line, &scan);
 }
