@@ -104,6 +104,27 @@ def kill_group(p):
         p.wait()
 
 
+def private_dev(top):
+    """Inside a private mount namespace: a /dev of its own, built in the
+    empty directory top (tmpfs; null, zero, full, random, urandom, tty and
+    /dev/shm bound from the real one, fd) and mounted over /dev, with a
+    datagram socket at /dev/log (returned: the caller reads the syslog
+    lines the daemons send). /dev/shm stays the machine's: POSIX shared
+    memory and semaphores (libfaketime's under tests/first-of-month.sh)."""
+    run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", top], check=True)
+    for node in ("null", "zero", "full", "random", "urandom", "tty"):
+        open(os.path.join(top, node), "w").close()
+        run(["mount", "--bind", "/dev/" + node, os.path.join(top, node)], check=True)
+    os.symlink("/proc/self/fd", os.path.join(top, "fd"))
+    os.mkdir(os.path.join(top, "shm"))
+    run(["mount", "--bind", "/dev/shm", os.path.join(top, "shm")], check=True)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(os.path.join(top, "log"))
+    os.chmod(os.path.join(top, "log"), 0o666)
+    run(["mount", "--rbind", top, "/dev"], check=True)
+    return sock
+
+
 def wait_for(cond, timeout=20, what="condition"):
     end = time.time() + timeout
     while time.time() < end:

@@ -21,13 +21,12 @@ import contextlib
 import ctypes
 import os
 import re
-import socket
 import sys
 import tempfile
 import threading
 import traceback
 
-from posthorn import Instance, ROOT, dns_server, run, wait_for
+from posthorn import Instance, ROOT, dns_server, private_dev, run, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "data", "policy-spf")
@@ -58,26 +57,6 @@ class Syslog:
                         "syslog line /%s/" % pattern)
 
 
-def private_dev(top):
-    """A /dev of the namespace's own (tmpfs, the usual nodes and /dev/shm
-    bound from the real one) with a syslog socket, whose lines
-    Syslog.wait() reads."""
-    run(["mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", top], check=True)
-    for node in ("null", "zero", "random", "urandom"):
-        open(os.path.join(top, node), "w").close()
-        run(["mount", "--bind", "/dev/" + node, os.path.join(top, node)], check=True)
-    os.symlink("/proc/self/fd", os.path.join(top, "fd"))
-    # the real /dev/shm: POSIX shared memory and semaphores (libfaketime's,
-    # when tests/first-of-month.sh runs the suite) are the machine's
-    os.mkdir(os.path.join(top, "shm"))
-    run(["mount", "--bind", "/dev/shm", os.path.join(top, "shm")], check=True)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(os.path.join(top, "log"))
-    os.chmod(os.path.join(top, "log"), 0o666)
-    Syslog.listen(sock)
-    run(["mount", "--rbind", top, "/dev"], check=True)
-
-
 def in_own_network(body):
     """Run body in a child process with network and mount namespaces of
     its own, where lo also has CLIENT (libspf2 passes any loopback client
@@ -96,7 +75,7 @@ def in_own_network(body):
             run(["mount", "--make-rprivate", "/"], check=True)
             run(["ip", "link", "set", "lo", "up"], check=True)
             run(["ip", "addr", "add", CLIENT + "/32", "dev", "lo"], check=True)
-            private_dev(top)
+            Syslog.listen(private_dev(top))
             body()
             status = 0
         except BaseException:

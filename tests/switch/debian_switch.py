@@ -44,6 +44,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from posthorn import private_dev  # noqa: E402
 from smtp_sink import SmtpSink  # noqa: E402
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -94,25 +95,10 @@ def private_tmpfs(path):
     sh("mount -t tmpfs -o mode=0755 tmpfs %s" % path)
 
 
-def private_dev(top):
-    """A /dev of our own with a syslog socket (/dev/log) that writes
-    /var/log/mail.log, as rsyslog would on the server."""
-    old = os.path.join(top, "olddev")
-    os.makedirs(old)
-    sh("mount --bind /dev " + old)
-    sh("mount -t tmpfs -o mode=0755 tmpfs /dev")
-    for node in ("null", "zero", "full", "random", "urandom", "tty"):
-        open("/dev/" + node, "w").close()
-        sh("mount --bind %s/%s /dev/%s" % (old, node, node))
-    for d in ("pts", "shm"):
-        os.makedirs("/dev/" + d)
-    sh("mount -t tmpfs tmpfs /dev/shm")
-    os.symlink("/proc/self/fd", "/dev/fd")
-    import socket
+def syslog_to_file(sock):
+    """What rsyslog would do on the server: the lines sent to /dev/log
+    into /var/log/mail.log."""
     import threading
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind("/dev/log")
-    os.chmod("/dev/log", 0o666)
 
     def listen():
         with open("/var/log/mail.log", "ab", buffering=0) as log:
@@ -128,7 +114,9 @@ def set_up_namespace(top):
         private_copy(top, path)
     for path in ("/var/spool/postfix", "/var/lib/postfix", "/var/mail", "/home", "/var/log"):
         private_tmpfs(path)
-    private_dev(top)
+    dev = os.path.join(top, "dev")
+    os.mkdir(dev)
+    syslog_to_file(private_dev(dev))
     os.chmod("/var/mail", 0o2775)
     shutil.chown("/var/mail", group="mail")
     # no init script may start anything while packages are configured
