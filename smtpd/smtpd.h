@@ -9,6 +9,8 @@
  *   smtpd_proto.c    the command table and the session loop
  *   smtpd_esmtp.c    MAIL/RCPT argument and ESMTP parameter parsing
  *   smtpd_check.c    restriction lists, relay control, recipient tables
+ *   smtpd_check_dns.c  the syntax and DNS-based restrictions (RBL, unknown
+ *                    domain/client, non-FQDN, HELO syntax)
  *   smtpd_cleanup.c  the connection to cleanup: envelope, Received:, status
  *   smtpd_data.c     DATA and BDAT content: dot-unstuffing, bare newlines,
  *                    long lines into CONT records
