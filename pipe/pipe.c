@@ -53,20 +53,6 @@ static const CONFIG_VAR pipe_vars[] = {
 
 #define PIPE_MAX_DELIVERED_TO 100         /* as local's */
 
-/* Flag D: does the message say it was delivered to rcpt already? */
-static int
-pipe_loop_found(DELIVER_REQUEST *req, const char *rcpt)
-{
-    ARGV   *seen = argv_alloc();
-    int     found = 0;
-
-    deliver_delivered_to(req, seen, PIPE_MAX_DELIVERED_TO);
-    for (size_t i = 0; !found && i < seen->argc; i++)
-        found = strcasecmp(seen->argv[i], rcpt) == 0;
-    argv_free(seen);
-    return found;
-}
-
 /* The same verdict for every recipient of the request. */
 static void
 pipe_result_all(DELIVER_REQUEST *req, int status, const char *dsn, const char *why)
@@ -101,7 +87,7 @@ pipe_deliver(DELIVER_REQUEST *req, void *unused)
                  (pipe_attr.flags & PIPE_FLAG_DELIVERED) ? 'D' : 'O', pipe_service_name);
         pipe_result_all(req, DELIVER_DEFER, "4.3.5", "mail system configuration error");
     } else if ((pipe_attr.flags & PIPE_FLAG_DELIVERED)
-               && pipe_loop_found(req, req->rcpt[0].address)) {
+               && deliver_loop_found(req, req->rcpt[0].address, PIPE_MAX_DELIVERED_TO)) {
         vstring_sprintf(why, "mail forwarding loop for %s", req->rcpt[0].address);
         pipe_result_all(req, DELIVER_BOUNCE, "5.4.6", STR(why));
     } else {

@@ -16,7 +16,9 @@
  * virtual_minimum_uid or gid 0: deferred 4.3.5 "mail system
  * configuration error" with a warning ("recipient addr: bad uid N in
  * virtual_uid_maps", as Postfix logs it); a failed table lookup:
- * deferred 4.3.0 "table lookup problem" (never bounced).
+ * deferred 4.3.0 "table lookup problem" (never bounced); a message whose
+ * headers already say "Delivered-To: <the recipient>": bounced 5.4.6
+ * "mail forwarding loop for addr".
  *
  * Parameters: virtual_mailbox_maps, virtual_mailbox_base,
  * virtual_uid_maps, virtual_gid_maps, virtual_minimum_uid,
@@ -54,6 +56,8 @@ static const char *var_virt_uid_maps;
 static const char *var_virt_gid_maps;
 static const char *var_virt_mailbox_lock;
 static long var_virt_minimum_uid;
+
+#define VIRTUAL_MAX_DELIVERED_TO 100      /* as local's and pipe's */
 
 static MAPS *virtual_mailbox_maps;
 static MAPS *virtual_uid_maps;
@@ -161,6 +165,11 @@ virtual_recipient(DELIVER_REQUEST *req, int i, const char *addr, VSTRING *dsn, V
         vstring_strcpy(dsn, "4.3.0");
         vstring_strcpy(why, "table lookup problem");
         return DELIVER_DEFER;
+    }
+    if (deliver_loop_found(req, addr, VIRTUAL_MAX_DELIVERED_TO)) {
+        vstring_strcpy(dsn, "5.4.6");
+        vstring_sprintf(why, "mail forwarding loop for %s", addr);
+        return DELIVER_BOUNCE;
     }
     if (rc == MAP_NOTFOUND) {
         vstring_strcpy(dsn, "5.1.1");

@@ -159,8 +159,11 @@ int     deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req);
 typedef int (*DELIVER_LINE_FN)(const char *data, size_t len, int is_eol, void *ctx);
 int     deliver_read_content(DELIVER_REQUEST *req, DELIVER_LINE_FN fn, void *ctx);
 /* The Delivered-To: values of the message's headers (loop detection by
- * local and pipe), lowercased, white space trimmed, at most max of them,
+ * local, pipe and virtual), lowercased, white space trimmed, at most max of them,
  * added to values. */
 void    deliver_delivered_to(DELIVER_REQUEST *req, ARGV *values, size_t max);
+/* 1 when one of the first max Delivered-To: headers is rcpt (any case):
+ * the message was delivered to rcpt before (pipe's flag D, virtual). */
+int     deliver_loop_found(DELIVER_REQUEST *req, const char *rcpt, size_t max);
 
 #endif

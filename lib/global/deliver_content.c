@@ -99,3 +99,16 @@ deliver_delivered_to(DELIVER_REQUEST *req, ARGV *values, size_t max)
 
     (void) deliver_read_content(req, deliver_delivered_to_line, &scan);
 }
+
+int
+deliver_loop_found(DELIVER_REQUEST *req, const char *rcpt, size_t max)
+{
+    ARGV   *seen = argv_alloc();
+    int     found = 0;
+
+    deliver_delivered_to(req, seen, max);
+    for (size_t i = 0; !found && i < seen->argc; i++)
+        found = strcasecmp(seen->argv[i], rcpt) == 0;
+    argv_free(seen);
+    return found;
+}

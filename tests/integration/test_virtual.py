@@ -180,3 +180,30 @@ def test_virtual_mailbox_lock_flock():
         holder.close()
     finally:
         inst.cleanup()
+
+
+def test_virtual_delivered_to_loop_bounces():
+    """A message that already carries "Delivered-To: a@virt.example" is
+    not delivered to that mailbox again: bounced 5.4.6 "mail forwarding
+    loop for a@virt.example", as Postfix's virtual does; a message with
+    another recipient's Delivered-To: is delivered."""
+    inst = virtual_instance("virt-loop")
+    try:
+        inst.start()
+        s = inst.session(helo="HELO client.example")
+        s.message("jonas@example.test", ["a@virt.example"],
+                  "Delivered-To: A@virt.example\r\nSubject: loop\r\n\r\nbody\r\n")
+        s.message("jonas@example.test", ["a@virt.example"],
+                  "Delivered-To: b@virt.example\r\nSubject: fine\r\n\r\nbody\r\n")
+        s.cmd("QUIT")
+        s.close()
+        inst.wait_log(r"to=<a@virt\.example>, relay=virtual, .*dsn=5\.4\.6, status=bounced "
+                      r"\(mail forwarding loop for a@virt\.example\)")
+        inst.wait_log(r"to=<a@virt\.example>, relay=virtual, .*status=sent \(delivered to maildir\)")
+        new = os.path.join(inst.base, "a", "new")
+        files = os.listdir(new)
+        assert len(files) == 1, files
+        with open(os.path.join(new, files[0])) as f:
+            assert "Subject: fine" in f.read()
+    finally:
+        inst.cleanup()
