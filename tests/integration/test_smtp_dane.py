@@ -32,7 +32,7 @@ import re
 import ssl
 import subprocess
 
-from posthorn import Instance, run
+from posthorn import Instance, run, wait_for
 from dnssec import signed_dns
 from smtp_sink import SmtpSink
 from test_smtp import submit
@@ -140,6 +140,18 @@ def deferred(inst, qid, domain, reason):
                   r"status=deferred \(%s\)" % (qid, re.escape(domain), reason))
 
 
+def over_tls(inst, sinks, domain, sink, trust, mx):
+    """Mail to domain reaches sinks[sink] over TLS, logged with trust
+    ("Verified", "Trusted", "Untrusted") for MX host mx."""
+    qid = send(inst, domain)
+    t = wait_for(lambda: [t for t in sinks[sink].transactions if b"over TLS" in t["body"]],
+                 30, "mail at %s" % sink)[0]
+    assert t["tls"] and t["tls"].startswith("TLSv1"), t
+    sent(inst, qid, domain)
+    addr = INSEC_MX if sink == "insec" else HOSTS[sink]
+    inst.wait_log(ESTABLISHED % (trust, re.escape(mx), re.escape(addr)))
+
+
 DANE = {"smtp_tls_security_level": "dane"}
 DANE_ONLY = {"smtp_tls_security_level": "dane-only"}
 
@@ -149,12 +161,7 @@ def test_dane_tlsa_match_is_verified():
     key: mandatory TLS, "Verified"; the same with DANE-TA 2 0 1."""
     def body(inst, sinks):
         for name in ("good", "ta"):
-            qid = send(inst, "%s.dane.test" % name)
-            t = sinks[name].wait()
-            assert t["tls"] and t["tls"].startswith("TLSv1"), t
-            sent(inst, qid, "%s.dane.test" % name)
-            inst.wait_log(ESTABLISHED % ("Verified", "mx-%s\\.dane\\.test" % name,
-                                         HOSTS[name].replace(".", r"\.")))
+            over_tls(inst, sinks, "%s.dane.test" % name, name, "Verified", "mx-%s.dane.test" % name)
     dane_run("dane-good", DANE, body)
 
 
@@ -175,14 +182,8 @@ def test_dane_without_tlsa_is_opportunistic():
     """No TLSA record: dane falls back to "may" (TLS, not verified);
     only PKIX-EE records (unusable for SMTP): "encrypt"."""
     def body(inst, sinks):
-        qid = send(inst, "notlsa.dane.test")
-        assert sinks["notlsa"].wait()["tls"]
-        sent(inst, qid, "notlsa.dane.test")
-        inst.wait_log(ESTABLISHED % ("Untrusted", r"mx-notlsa\.dane\.test", r"127\.0\.0\.13"))
-        qid = send(inst, "pkix.dane.test")
-        assert sinks["pkix"].wait()["tls"]
-        sent(inst, qid, "pkix.dane.test")
-        inst.wait_log(ESTABLISHED % ("Untrusted", r"mx-pkix\.dane\.test", r"127\.0\.0\.16"))
+        over_tls(inst, sinks, "notlsa.dane.test", "notlsa", "Untrusted", "mx-notlsa.dane.test")
+        over_tls(inst, sinks, "pkix.dane.test", "pkix", "Untrusted", "mx-pkix.dane.test")
     dane_run("dane-notlsa", DANE, body)
 
 
@@ -207,14 +208,8 @@ def test_dane_insecure_zone():
     host with a matching TLSA record: DANE applies
     (smtp_tls_dane_insecure_mx_policy = dane), logged "Trusted"."""
     def body(inst, sinks):
-        qid = send(inst, "insec.dane.test")
-        assert sinks["insec"].wait()["tls"]
-        sent(inst, qid, "insec.dane.test")
-        inst.wait_log(ESTABLISHED % ("Untrusted", r"mx\.insec\.dane\.test", r"127\.0\.0\.14"))
-        qid = send(inst, "fwd.insec.dane.test")
-        assert sinks["good"].wait()["tls"]
-        sent(inst, qid, "fwd.insec.dane.test")
-        inst.wait_log(ESTABLISHED % ("Trusted", r"mx-good\.dane\.test", r"127\.0\.0\.11"))
+        over_tls(inst, sinks, "insec.dane.test", "insec", "Untrusted", "mx.insec.dane.test")
+        over_tls(inst, sinks, "fwd.insec.dane.test", "good", "Trusted", "mx-good.dane.test")
     dane_run("dane-insec", DANE, body)
 
 
@@ -234,12 +229,8 @@ def test_dane_policy_maps_per_destination():
     def body(inst, sinks):
         qid = send(inst, "wrong.dane.test")
         deferred(inst, qid, "wrong.dane.test", "Server certificate not trusted")
-        qid = send(inst, "good.dane.test")
-        sent(inst, qid, "good.dane.test")
-        inst.wait_log(ESTABLISHED % ("Verified", r"mx-good\.dane\.test", r"127\.0\.0\.11"))
-        qid = send(inst, "notlsa.dane.test")
-        sent(inst, qid, "notlsa.dane.test")
-        inst.wait_log(ESTABLISHED % ("Untrusted", r"mx-notlsa\.dane\.test", r"127\.0\.0\.13"))
+        over_tls(inst, sinks, "good.dane.test", "good", "Verified", "mx-good.dane.test")
+        over_tls(inst, sinks, "notlsa.dane.test", "notlsa", "Untrusted", "mx-notlsa.dane.test")
     main = {"smtp_tls_security_level": "may",
             "smtp_tls_policy_maps": "inline:{wrong.dane.test=dane-only, good.dane.test=dane}"}
     dane_run("dane-maps", main, body)
