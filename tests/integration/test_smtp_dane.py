@@ -234,3 +234,23 @@ def test_dane_policy_maps_per_destination():
     main = {"smtp_tls_security_level": "may",
             "smtp_tls_policy_maps": "inline:{wrong.dane.test=dane-only, good.dane.test=dane}"}
     dane_run("dane-maps", main, body)
+
+
+def test_dane_needs_dnssec_lookups():
+    """smtp_dns_support_level = enabled: no DNSSEC, so dane is "may" after
+    a warning and dane-only defers; disabled: no MX lookups at all."""
+    def body(inst, sinks):
+        over_tls(inst, sinks, "good.dane.test", "good", "Untrusted", "mx-good.dane.test")
+        inst.wait_log(r"warning: good\.dane\.test: dane configured with dnssec lookups disabled")
+        qid = send(inst, "wrong.dane.test")
+        deferred(inst, qid, "wrong.dane.test", "client TLS configuration problem")
+        with Instance("dane-nodns", main={"smtp_dns_support_level": "disabled",
+                                          "smtp_tls_security_level": "dane"}) as other:
+            other.start()
+            qid = send(other, "notlsa.dane.test")
+            other.wait_log(r"%s: to=<someone@notlsa\.dane\.test>, relay=none, .*"
+                           r"status=(bounced|deferred) \(Host or domain name not found" % qid)
+        assert sinks["wrong"].conns == [] and sinks["notlsa"].conns == []
+    dane_run("dane-nodnssec", {"smtp_tls_security_level": "dane",
+                               "smtp_dns_support_level": "enabled",
+                               "smtp_tls_policy_maps": "inline:{wrong.dane.test=dane-only}"}, body)
