@@ -11,11 +11,14 @@
  * smtp_sasl.c). Defaults and
  * bounds are those of the one parameter table (lib/global/params.c).
  * LMTP always sends LHLO (always_send_ehlo 1, never_send_ehlo 0: no
- * lmtp_ forms exist).
+ * lmtp_ forms exist). smtp_dns_support_level (lmtp_...), when set,
+ * overrides disable_dns_lookups; "dnssec" also has lib/dns ask for
+ * DNSSEC-validated answers (dns_dnssec_request, for smtp_dane.c).
  *
  * DIAGNOSTICS: a bad value is fatal with the parameter's name and value
  * (config_read_vars); an empty smtp_helo_name / lmtp_lhlo_name too, as
- * Postfix ("bad string length 0 < 1"). param_guard: a parameter that
+ * Postfix ("bad string length 0 < 1"), and an smtp_dns_support_level
+ * other than disabled, enabled and dnssec. param_guard: a parameter that
  * posthorn does not implement but that outgoing mail would depend on
  * makes the client refuse to deliver (smtp_params.refusal).
  */
