@@ -20,6 +20,8 @@
  *   smtp_sasl.c      AUTH with Cyrus SASL (smtp_sasl_password_maps)
  *   smtp_tls.c       TLS levels and policy (smtp_tls_security_level,
  *                    smtp_tls_policy_maps), handshake, certificate check
+ *   smtp_dane.c      the dane and dane-only levels: per MX host, the
+ *                    DNSSEC-validated TLSA records decide the level
  *   smtp_proto.c     one session: greeting, EHLO, MAIL/RCPT/DATA, QUIT
  *   smtp_service.c   one delivery request: destinations, fallback,
  *                    results (deliver_result), reply to qmgr
@@ -69,6 +71,8 @@ typedef struct SMTP_PARAMS {
     int     quote_rfc821_envelope;
     int     soft_bounce;
     int     disable_dns_lookups;
+    const char *dns_support_level;  /* "", disabled, enabled, dnssec */
+    int     dnssec;                 /* smtp_dns_support_level = dnssec */
     const char *helo_name;
     const char *myhostname;
     const char *default_port;       /* "smtp" or "24" */
@@ -212,6 +216,7 @@ typedef struct SMTP_ADDR {
     struct sockaddr_storage sa;
     socklen_t salen;
     int     pref;
+    int     mx_insecure;            /* named by an MX answer without AD */
 } SMTP_ADDR;
 
 typedef struct SMTP_ADDR_LIST {
@@ -305,6 +310,8 @@ int     smtp_code_status(int code);
 #define SMTP_TLS_ENCRYPT  2
 #define SMTP_TLS_VERIFY   3
 #define SMTP_TLS_SECURE   4
+#define SMTP_TLS_DANE     5         /* as configured; smtp_dane_policy() */
+#define SMTP_TLS_DANE_ONLY 6        /* turns them into one of the above */
 
 typedef struct SMTP_TLS_POLICY {
     int     level;                  /* SMTP_TLS_* */
@@ -312,6 +319,8 @@ typedef struct SMTP_TLS_POLICY {
     char   *protocols;              /* policy "protocols=", or NULL */
     char   *ciphers;                /* policy "ciphers=", or NULL */
     char    nexthop[SMTP_HOST_MAX]; /* for "nexthop" and "dot-nexthop" */
+    TLS_DANE *dane;                 /* the host's usable TLSA records, or NULL */
+    int     dane_insecure_mx;       /* dane: the MX answer was not validated */
 } SMTP_TLS_POLICY;
 
 /* pre_init (root, before chroot): parameters, CA data. */
@@ -327,6 +336,20 @@ void    smtp_tls_policy_free(SMTP_TLS_POLICY *pol);
  * on (sess->tls set), SMTP_SESS_RETRY (why set; sess->tls may be set),
  * or SMTP_SESS_PLAIN (level may: retry without TLS). */
 int     smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why);
+
+/* ---- DANE (smtp_dane.c) ------------------------------------------------------- */
+
+/* pre_init: smtp_tls_dane_insecure_mx_policy. */
+void    smtp_dane_init(int lmtp);
+/* conf's level is dane or dane-only. */
+#define SMTP_DANE_LEVEL(l) ((l) == SMTP_TLS_DANE || (l) == SMTP_TLS_DANE_ONLY)
+/* The policy for address a of next hop dest under conf (dane or
+ * dane-only): *eff is conf with the level this host gets and its TLSA
+ * records; 0, or -1 with why set (dane-only without usable records, a
+ * TLSA lookup failure). Free with smtp_dane_policy_free(). */
+int     smtp_dane_policy(const char *dest, const SMTP_TLS_POLICY *conf, const SMTP_ADDR *a,
+                         SMTP_TLS_POLICY *eff, SMTP_WHY *why);
+void    smtp_dane_policy_free(SMTP_TLS_POLICY *eff);
 
 /* ---- SASL (smtp_sasl.c) -------------------------------------------------------- */
 

@@ -14,6 +14,8 @@
  *       are dropped; nothing left is "mail for X loops back to myself".
  *       A null MX (RFC 7505) bounces. The list is cut at
  *       smtp_mx_address_limit. smtp_host_lookup without "dns" skips MX.
+ *       Each address notes whether the MX answer that named its host
+ *       was DNSSEC-validated (mx_insecure, for smtp_dane.c).
  *   smtp_dns_is_self(a), smtp_addr_list_*(), smtp_why_*().
  *
  * Errors use Postfix's wording: "Host or domain name not found. Name
@@ -106,6 +108,7 @@ smtp_addr_list_add(SMTP_ADDR_LIST *list, const char *host,
     memcpy(&a->sa, sa, salen);
     a->salen = salen;
     a->pref = pref;
+    a->mx_insecure = 0;
     raw = sa->sa_family == AF_INET ? (const void *) &((const struct sockaddr_in *) sa)->sin_addr
         : (const void *) &((const struct sockaddr_in6 *) sa)->sin6_addr;
     if (inet_ntop(sa->sa_family, raw, a->addr, sizeof(a->addr)) == NULL)
@@ -272,9 +275,13 @@ smtp_dns_mx_hosts(const SMTP_NEXTHOP *nh, const DNS_ANSWER *mx,
         return -1;
     }
     for (i = 0; i < mx->count; i++) {
+        int     first = list->count;
+
         if (mx->rr[i].data[0] == 0 || strlen(mx->rr[i].data) >= SMTP_HOST_MAX)
             continue;
         (void) smtp_dns_host(mx->rr[i].data, nh->port, (int) mx->rr[i].pref, list, why);
+        for (int j = first; j < list->count; j++)
+            list->addr[j].mx_insecure = !mx->dnssec_valid;     /* for DANE */
     }
     if (smtp_params.randomize_addresses)
         smtp_addr_list_shuffle(list);

@@ -11,17 +11,22 @@
  * smtp_sasl.c). Defaults and
  * bounds are those of the one parameter table (lib/global/params.c).
  * LMTP always sends LHLO (always_send_ehlo 1, never_send_ehlo 0: no
- * lmtp_ forms exist).
+ * lmtp_ forms exist). smtp_dns_support_level (lmtp_...), when set,
+ * overrides disable_dns_lookups; "dnssec" also has lib/dns ask for
+ * DNSSEC-validated answers (dns_dnssec_request, for smtp_dane.c).
  *
  * DIAGNOSTICS: a bad value is fatal with the parameter's name and value
  * (config_read_vars); an empty smtp_helo_name / lmtp_lhlo_name too, as
- * Postfix ("bad string length 0 < 1"). param_guard: a parameter that
+ * Postfix ("bad string length 0 < 1"), and an smtp_dns_support_level
+ * other than disabled, enabled and dnssec. param_guard: a parameter that
  * posthorn does not implement but that outgoing mail would depend on
  * makes the client refuse to deliver (smtp_params.refusal).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
+#include "dns.h"
 #include "mem.h"
 #include "msg.h"
 #include "param_guard.h"
@@ -65,6 +70,7 @@ static const CONFIG_VAR smtp_vars[] = {
     CONFIG_VAR_STR("smtp_tcp_port", &P->default_port),
     CONFIG_VAR_STR("smtp_discard_ehlo_keywords", &P->discard_ehlo_keywords),
     CONFIG_VAR_STR("smtp_host_lookup", &P->host_lookup),
+    CONFIG_VAR_STR("smtp_dns_support_level", &P->dns_support_level),
     CONFIG_VAR_STR("smtp_bind_address", &P->bind_address),
     CONFIG_VAR_STR("smtp_bind_address6", &P->bind_address6),
     CONFIG_VAR_BOOL("smtp_connection_cache_on_demand", &P->cache_on_demand),
@@ -98,6 +104,7 @@ static const CONFIG_VAR lmtp_vars[] = {
     CONFIG_VAR_STR("lmtp_tcp_port", &P->default_port),
     CONFIG_VAR_STR("lmtp_discard_lhlo_keywords", &P->discard_ehlo_keywords),
     CONFIG_VAR_STR("lmtp_host_lookup", &P->host_lookup),
+    CONFIG_VAR_STR("lmtp_dns_support_level", &P->dns_support_level),
     CONFIG_VAR_STR("lmtp_bind_address", &P->bind_address),
     CONFIG_VAR_STR("lmtp_bind_address6", &P->bind_address6),
     CONFIG_VAR_BOOL("lmtp_connection_cache_on_demand", &P->cache_on_demand),
@@ -125,6 +132,32 @@ smtp_param_prefixed(const CONFIG_VAR *vars, int lmtp)
     return copy;
 }
 
+/*
+ * smtp_dns_support_level: empty leaves disable_dns_lookups in charge;
+ * "disabled" / "enabled" override it; "dnssec" is "enabled" with
+ * DNSSEC-validated answers asked for (lib/dns, smtp_dane.c).
+ */
+static void
+smtp_params_dns_level(SMTP_PARAMS *sp, int lmtp)
+{
+    const char *v = sp->dns_support_level;
+
+    sp->dnssec = 0;
+    if (*v == 0)
+        return;
+    if (strcasecmp(v, "disabled") == 0) {
+        sp->disable_dns_lookups = 1;
+    } else if (strcasecmp(v, "enabled") == 0) {
+        sp->disable_dns_lookups = 0;
+    } else if (strcasecmp(v, "dnssec") == 0) {
+        sp->disable_dns_lookups = 0;
+        sp->dnssec = 1;
+        dns_dnssec_request();
+    } else {
+        msg_fatal("invalid %s_dns_support_level: \"%s\"", lmtp ? "lmtp" : "smtp", v);
+    }
+}
+
 void
 smtp_params_init(int lmtp)
 {
@@ -136,6 +169,7 @@ smtp_params_init(int lmtp)
     sp->never_send_ehlo = 0;
     config_read_vars(smtp_common_vars);
     config_read_vars(lmtp ? lmtp_vars : smtp_vars);
+    smtp_params_dns_level(sp, lmtp);
     if (*sp->helo_name == 0)
         msg_fatal("bad string length 0 < 1: %s = ", lmtp ? "lmtp_lhlo_name" : "smtp_helo_name");
     mem_free(sp->refusal);

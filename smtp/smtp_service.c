@@ -20,6 +20,8 @@
  * TLS: the policy of each next hop (smtp_tls_policy()) is looked up
  * before its addresses; when opportunistic TLS fails in the handshake
  * (SMTP_SESS_PLAIN) the same address is tried once more without TLS.
+ * Under dane / dane-only each address's host gets its own level from
+ * its TLSA records (smtp_dane.c) just before the connection.
  *
  * Connection reuse across requests: a request first tries the session
  * that this process kept open for the same transport and nexthop
@@ -131,7 +133,7 @@ smtp_try_cached(SMTP_STATE *st, SMTP_WHY *why, double *conn_done)
 }
 
 static int
-smtp_try_addr(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *conn_done)
+smtp_try_addr_tls(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *conn_done)
 {
     char    namaddr[sizeof(((SMTP_SESSION *) 0)->namaddr)];
     char    relay[sizeof(((SMTP_SESSION *) 0)->relay)];
@@ -156,6 +158,25 @@ smtp_try_addr(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *conn_do
         st->tls_off = 0;
         return ret == SMTP_SESS_PLAIN ? SMTP_SESS_RETRY : ret;
     }
+}
+
+/* One address, under the level DANE gives its host (smtp_dane.c) when
+ * the next hop's level is dane or dane-only. */
+static int
+smtp_try_addr(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *conn_done)
+{
+    SMTP_TLS_POLICY *conf = st->tls, eff;
+    int     ret;
+
+    if (conf == NULL || !SMTP_DANE_LEVEL(conf->level))
+        return smtp_try_addr_tls(st, a, why, conn_done);
+    if (smtp_dane_policy(st->dest, conf, a, &eff, why) < 0)
+        return SMTP_SESS_RETRY;
+    st->tls = &eff;
+    ret = smtp_try_addr_tls(st, a, why, conn_done);
+    st->tls = conf;
+    smtp_dane_policy_free(&eff);
+    return ret;
 }
 
 static int

@@ -24,9 +24,12 @@
  * looked up with the next hop as written ("example.com", "[host]:port"),
  * then for a domain its parent domains as ".parent"; the value is a level
  * and optional "match=name:name", "protocols=...", "ciphers=grade".
- * "dane" acts as "may" (no DNSSEC validation here, as Postfix without
- * smtp_dns_support_level = dnssec); "dane-only" and "fingerprint" are not
- * implemented and defer the mail (fail closed), as does an invalid level.
+ * "dane" and "dane-only" are resolved per MX host by smtp_dane.c into
+ * may, encrypt, or encrypt with TLSA records (pol->dane: the certificate
+ * must match one, else "Server certificate not trusted"; a match is
+ * "Verified", or "Trusted" after an unvalidated MX answer).
+ * "fingerprint" is not implemented and defers the mail (fail closed), as
+ * does an invalid level.
  *
  * Protocols and ciphers: smtp_tls_protocols / smtp_tls_ciphers for may,
  * the "mandatory" ones from encrypt up; a grade selects
@@ -126,11 +129,11 @@ smtp_tls_parse_level(const char *name, int *unsupported)
     for (int i = 0; i < 5; i++)
         if (strcasecmp(name, names[i]) == 0)
             return i;
-    if (strcasecmp(name, "dane") == 0) {
-        msg_warn("TLS level \"dane\" needs DNSSEC validation, not available: using \"may\"");
-        return SMTP_TLS_MAY;
-    }
-    *unsupported = strcasecmp(name, "dane-only") == 0 || strcasecmp(name, "fingerprint") == 0;
+    if (strcasecmp(name, "dane") == 0)
+        return SMTP_TLS_DANE;
+    if (strcasecmp(name, "dane-only") == 0)
+        return SMTP_TLS_DANE_ONLY;
+    *unsupported = strcasecmp(name, "fingerprint") == 0;
     return -1;
 }
 
@@ -155,6 +158,7 @@ smtp_tls_init(int lmtp)
     config_read_vars(smtp_param_prefixed(smtp_tls_vars, lmtp));
     config_read_vars(smtp_tls_global_vars);
     smtp_tls_inited = 1;
+    smtp_dane_init(lmtp);
     smtp_tls_default_level = smtp_tls_main_level();
     if (tp.wrappermode && smtp_tls_default_level >= 0
         && smtp_tls_default_level < SMTP_TLS_ENCRYPT) {
@@ -308,16 +312,19 @@ smtp_tls_cipherlist(const char *grade)
 }
 
 static void
-smtp_tls_log(const SMTP_SESSION *sess)
+smtp_tls_log(const SMTP_SESSION *sess, const SMTP_TLS_POLICY *pol)
 {
     static const char *const trust[] = {"Untrusted", "Trusted", "Verified"};
     VSTRING *summary = vstring_alloc(256);
     VSTRING *details = vstring_alloc(256);
+    int     level = tls_sess_trust(sess->tls);
 
+    if (pol->dane_insecure_mx && level > TLS_CERT_TRUSTED)
+        level = TLS_CERT_TRUSTED;   /* the MX name could be forged */
     tls_sess_summary(sess->tls, summary);
     tls_sess_details(sess->tls, details);
     msg_info("%s TLS connection established to %s: %s%s%s",
-             trust[tls_sess_trust(sess->tls)], sess->relay, STR(summary),
+             trust[level], sess->relay, STR(summary),
              LEN(details) ? " " : "", STR(details));
     vstring_free(summary);
     vstring_free(details);
@@ -345,7 +352,8 @@ smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
         : mandatory ? tp.mand_protocols : tp.protocols;
     start.cipherlist = smtp_tls_cipherlist(pol->ciphers ? pol->ciphers
                                            : mandatory ? tp.mand_ciphers : tp.ciphers);
-    start.log_verify = must_match || tp.loglevel >= 2;
+    start.log_verify = must_match || pol->dane || tp.loglevel >= 2;
+    start.dane = pol->dane;
     if (smtp_tls_ctx == NULL || start.cipherlist == NULL)
         return pol->level == SMTP_TLS_MAY ? SMTP_SESS_PLAIN
             : smtp_tls_fail(sess, why, "4.7.5", "Cannot start TLS: TLS engine unavailable");
@@ -358,7 +366,9 @@ smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
         return pol->level == SMTP_TLS_MAY ? SMTP_SESS_PLAIN
             : smtp_tls_fail(sess, why, "4.7.5", "Cannot start TLS: handshake failure");
     if (tp.loglevel >= 1)
-        smtp_tls_log(sess);
+        smtp_tls_log(sess, pol);
+    if (pol->dane && tls_sess_trust(sess->tls) < TLS_CERT_MATCHED)
+        return smtp_tls_fail(sess, why, "4.7.5", "Server certificate not trusted");
     /* Postfix 3.7 says "not verified" for an untrusted chain too */
     if (must_match && tls_sess_trust(sess->tls) < TLS_CERT_MATCHED)
         return smtp_tls_fail(sess, why, "4.7.5", "Server certificate not verified");

@@ -21,9 +21,18 @@
  *       answer section's IN records of type (CNAMEs and other types are
  *       skipped); MX: preference and exchange ("" for a null MX),
  *       PTR/CNAME: the name, A/AAAA: numeric text and the raw address,
- *       TXT: the character-strings joined, printable (others become '?')
+ *       TXT: the character-strings joined, printable (others become '?'),
+ *       TLSA: usage, selector, matching type and the association data
+ *       (binary, data_len bytes; longer than DNS_TLSA_DATA_MAX: skipped);
+ *       ans->dnssec_valid: the reply had the AD bit (see below)
  *   dns_status(herrno, name, type, ans, why)   a res_query failure
  *   dns_answer_init/free, dns_answer_sort_mx, dns_strtype
+ *   dns_dnssec_request()   from now on ask with the DO bit (RES_USE_DNSSEC,
+ *       RES_USE_EDNS0), for smtp_dns_support_level = dnssec. An answer
+ *       counts as validated (dnssec_valid) only when the reply has the AD
+ *       bit: set by the validating recursive name server in
+ *       /etc/resolv.conf, and passed on by glibc only with "options
+ *       trust-ad" there (posthorn is not a validating resolver itself)
  *
  * dns_addr.c (name service: /etc/hosts and DNS, via nsswitch):
  *   dns_host_addrs(host, family, port, list, why)   a host name or numeric
@@ -63,12 +72,14 @@
 #define DNS_T_MX      15
 #define DNS_T_TXT     16
 #define DNS_T_AAAA    28
+#define DNS_T_TLSA    52
 
 #define DNS_NAME_MAX    1025        /* a name as text, with the NUL */
 #define DNS_TEXT_MAX    512         /* TXT text kept */
 #define DNS_RR_MAX      100         /* records kept per answer */
 #define DNS_ADDR_MAX    100         /* addresses kept per host */
 #define DNS_ANSWER_MAX  65536       /* the largest DNS message */
+#define DNS_TLSA_DATA_MAX 1024      /* TLSA association data kept */
 
 typedef struct DNS_RR {
     unsigned type;                  /* DNS_T_* */
@@ -76,6 +87,10 @@ typedef struct DNS_RR {
     char    data[DNS_NAME_MAX];     /* name, TXT text or numeric address */
     unsigned char addr[16];         /* A/AAAA: the raw address */
     size_t  addr_len;               /* 4, 16, or 0 */
+    unsigned char tlsa_usage;       /* TLSA: certificate usage, */
+    unsigned char tlsa_selector;    /* selector, */
+    unsigned char tlsa_mtype;       /* matching type; data holds */
+    size_t  data_len;               /* data_len bytes (binary) */
 } DNS_RR;
 
 typedef struct DNS_ANSWER {
@@ -83,6 +98,7 @@ typedef struct DNS_ANSWER {
     int     count;
     int     cap;                    /* (allocated) */
     int     nxdomain;               /* DNS_NOTFOUND: the name does not exist */
+    int     dnssec_valid;           /* DNS_OK: the reply had the AD bit */
 } DNS_ANSWER;
 
 void    dns_answer_init(DNS_ANSWER *ans);
@@ -94,6 +110,7 @@ const char *dns_strtype(unsigned type);
 int     dns_lookup(const char *name, unsigned type, DNS_ANSWER *ans, VSTRING *why);
 int     dns_parse(const unsigned char *msg, int len, const char *name, unsigned type,
                   DNS_ANSWER *ans, VSTRING *why);
+void    dns_dnssec_request(void);
 int     dns_status(int herrno, const char *name, unsigned type, DNS_ANSWER *ans,
                    VSTRING *why);
 

@@ -10,7 +10,9 @@
  * NO_RECOVERY: DNS_FAIL; TRY_AGAIN and anything else: DNS_RETRY), else
  * the reply's rcode and records: an answer without an IN record of the
  * type asked (only a CNAME, say) is DNS_NOTFOUND, a reply that does not
- * parse is DNS_RETRY, as Postfix.
+ * parse is DNS_RETRY, as Postfix. After dns_dnssec_request() queries
+ * carry the DO bit, and an answer is dnssec_valid when the reply's AD
+ * bit is set (glibc clears it unless resolv.conf has "options trust-ad").
  *
  * SECURITY: the reply is untrusted. It is read into a buffer of
  * DNS_ANSWER_MAX bytes (the largest DNS message) and parsed only with the
@@ -18,7 +20,9 @@
  * ns_name_uncompress() into DNS_NAME_MAX bytes (it escapes unusual
  * characters); record data with a length that does not fit its type is
  * skipped; at most DNS_RR_MAX records are kept; TXT text is bounded by
- * the record's own length and DNS_TEXT_MAX and made printable.
+ * the record's own length and DNS_TEXT_MAX and made printable; TLSA data
+ * is copied only when it fits DNS_TLSA_DATA_MAX (the record is skipped
+ * otherwise) and is never treated as text.
  *
  * DIAGNOSTICS: none; a failed query or a malformed answer is a DNS_*
  * status with the reason text; nothing here logs.
@@ -56,6 +60,7 @@ dns_answer_reset(DNS_ANSWER *ans)
 {
     ans->count = 0;
     ans->nxdomain = 0;
+    ans->dnssec_valid = 0;
 }
 
 /* A new record slot, or NULL when DNS_RR_MAX are kept already. */
@@ -94,6 +99,7 @@ dns_strtype(unsigned type)
     case DNS_T_MX: return "MX";
     case DNS_T_TXT: return "TXT";
     case DNS_T_AAAA: return "AAAA";
+    case DNS_T_TLSA: return "TLSA";
     }
     snprintf(buf, sizeof(buf), "Unknown type %u", type);
     return buf;
@@ -165,6 +171,20 @@ dns_parse_txt(const unsigned char *rd, size_t rdlen, char *buf)
     return 0;
 }
 
+/* TLSA: three octets, then the association data; 0 or -1. */
+static int
+dns_parse_tlsa(const unsigned char *rd, size_t rdlen, DNS_RR *r)
+{
+    if (rdlen < 4 || rdlen - 3 > DNS_TLSA_DATA_MAX || rdlen - 3 > sizeof(r->data))
+        return -1;
+    r->tlsa_usage = rd[0];
+    r->tlsa_selector = rd[1];
+    r->tlsa_mtype = rd[2];
+    r->data_len = rdlen - 3;
+    memcpy(r->data, rd + 3, r->data_len);
+    return 0;
+}
+
 /* Decode one record of the type asked into r; 0, or -1 to skip it. */
 static int
 dns_parse_rr(const ns_msg *msg, const ns_rr *rr, DNS_RR *r)
@@ -172,6 +192,7 @@ dns_parse_rr(const ns_msg *msg, const ns_rr *rr, DNS_RR *r)
     const unsigned char *rd = ns_rr_rdata(*rr);
     size_t  rdlen = ns_rr_rdlen(*rr);
 
+    memset(r, 0, sizeof(*r));
     r->type = ns_rr_type(*rr);
     switch (r->type) {
     case DNS_T_MX:
@@ -192,6 +213,8 @@ dns_parse_rr(const ns_msg *msg, const ns_rr *rr, DNS_RR *r)
                          sizeof(r->data)) ? 0 : -1;
     case DNS_T_TXT:
         return dns_parse_txt(rd, rdlen, r->data);
+    case DNS_T_TLSA:
+        return dns_parse_tlsa(rd, rdlen, r);
     default:
         return -1;
     }
@@ -230,7 +253,16 @@ dns_parse(const unsigned char *msg, int len, const char *name, unsigned type,
     }
     if (ans->count == 0)
         return dns_why_set(why, DNS_NOTFOUND, name, t, DNS_TEXT_NODATA);
+    ans->dnssec_valid = ns_msg_getflag(handle, ns_f_ad) != 0;
     return DNS_OK;
+}
+
+static int dns_want_dnssec;
+
+void
+dns_dnssec_request(void)
+{
+    dns_want_dnssec = 1;
 }
 
 int
@@ -244,6 +276,8 @@ dns_lookup(const char *name, unsigned type, DNS_ANSWER *ans, VSTRING *why)
         return dns_status(HOST_NOT_FOUND, name, type, ans, why);
     if (!inited) {
         (void) res_init();
+        if (dns_want_dnssec)
+            _res.options |= RES_USE_DNSSEC | RES_USE_EDNS0;
         inited = 1;
     }
     msg = mem_alloc(DNS_ANSWER_MAX);

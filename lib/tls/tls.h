@@ -22,6 +22,9 @@
  *                         logged as "SSL_connect error to ..."), then the
  *                         server certificate's trust: untrusted, trusted
  *                         (chain to a CA), matched (and a name matches)
+ *   tls_dane_*()          DANE: a server's TLSA records (tls_dane.c); a
+ *                         client session given them is trusted only when
+ *                         OpenSSL matched the certificate to one
  *   tls_sess_summary()    "TLSv1.3 with cipher X (256/256 bits)"
  *   tls_sess_details()    "key-exchange X25519 server-signature RSA-PSS
  *                         (2048 bits) server-digest SHA256", or "" when
@@ -85,6 +88,18 @@ typedef struct TLS_CLIENT_INIT {
     int     loglevel;           /* 2: log handshake states */
 } TLS_CLIENT_INIT;
 
+/* DANE: the usable TLSA records of one server (tls_dane.c). */
+typedef struct TLS_DANE TLS_DANE;
+
+TLS_DANE *tls_dane_alloc(const char *base);
+/* 1: usable (DANE-TA/DANE-EE, known selector and matching type), kept;
+ * 0: ignored. */
+int     tls_dane_add(TLS_DANE *d, unsigned usage, unsigned selector, unsigned mtype,
+                     const unsigned char *data, size_t len);
+void    tls_dane_add_name(TLS_DANE *d, const char *name);
+int     tls_dane_count(const TLS_DANE *d);
+void    tls_dane_free(TLS_DANE *d);
+
 typedef struct TLS_CLIENT_START {
     const char *peer;           /* "host[addr]:port" for log lines */
     const char *sni;            /* server name to send, or NULL */
@@ -93,6 +108,8 @@ typedef struct TLS_CLIENT_START {
     ARGV   *match;              /* names the certificate must match, or NULL;
                                  * ".domain" matches any subdomain */
     int     log_verify;         /* log why the certificate is not trusted */
+    const TLS_DANE *dane;       /* TLSA records: trusted only when one
+                                 * matches (match is then ignored) */
 } TLS_CLIENT_START;
 
 typedef struct TLS_CLIENT_CTX TLS_CLIENT_CTX;
@@ -100,7 +117,8 @@ typedef struct TLS_CLIENT_CTX TLS_CLIENT_CTX;
 #define TLS_CERT_UNTRUSTED  0   /* none, no chain to a trusted CA, or
                                  * match given and no name matches */
 #define TLS_CERT_TRUSTED    1   /* signed by a trusted CA */
-#define TLS_CERT_MATCHED    2   /* trusted, and a name in match matches */
+#define TLS_CERT_MATCHED    2   /* trusted, and a name in match matches;
+                                 * or dane given and a TLSA record matched */
 
 TLS_CLIENT_CTX *tls_client_init(const TLS_CLIENT_INIT *init);
 /* Handshake on a connected stream; NULL on failure (logged). */

@@ -16,6 +16,8 @@
  * session counts as untrusted, as Postfix logs it. Names are matched with X509_check_host()
  * (subjectAltName DNS names, else the CN; wildcards only as a whole
  * left-most label); a name that starts with "." matches any subdomain.
+ * With TLSA records (start->dane, tls_dane.c) OpenSSL's DANE code decides
+ * instead: the session is "Verified" only when a record matched.
  *
  * SECURITY: everything in the server's certificate is untrusted; only
  * OpenSSL parses it, and the texts logged from it are OpenSSL's one-line
@@ -140,6 +142,10 @@ tls_client_init(const TLS_CLIENT_INIT *init)
     SSL_CTX_set_options(ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ssl_ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, tls_verify_callback);
+    if (!tls_dane_enable(ssl_ctx)) {
+        msg_warn("cannot enable DANE TLSA support in the TLS library");
+        tls_print_errors();
+    }
     if (init->loglevel >= 2)
         SSL_CTX_set_info_callback(ssl_ctx, tls_info_callback);
     ctx = mem_alloc(sizeof(*ctx));
@@ -171,6 +177,11 @@ tls_client_ssl(TLS_CLIENT_CTX *ctx, const TLS_CLIENT_START *start)
         msg_warn("%s: could not set TLS SNI name to \"%s\"", start->peer, start->sni);
         ERR_clear_error();
     }
+    if (start->dane && tls_dane_apply(ssl, start->dane) < 0) {
+        msg_warn("%s: cannot use the TLSA records: aborting TLS session", start->peer);
+        SSL_free(ssl);
+        return NULL;
+    }
     return ssl;
 }
 
@@ -183,6 +194,20 @@ tls_cert_matches(X509 *cert, const ARGV *match)
                             X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1)
             return 1;
     return 0;
+}
+
+/* With TLSA records: matched, or untrusted (logged when asked). */
+static void
+tls_client_dane_trust(TLS_SESS *sess, const TLS_CLIENT_START *start)
+{
+    if (sess->chain_error == 0 && tls_dane_matched(sess->ssl)) {
+        sess->trust = TLS_CERT_MATCHED;
+        return;
+    }
+    sess->trust = TLS_CERT_UNTRUSTED;
+    if (start->log_verify)
+        msg_info("certificate verification failed for %s: %s", start->peer,
+                 sess->verify_why[0] ? sess->verify_why : "num=65:No matching DANE TLSA records");
 }
 
 TLS_SESS *
@@ -201,6 +226,8 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
     cert = SSL_get0_peer_certificate(sess->ssl);
     if (cert == NULL) {
         sess->trust = TLS_CERT_UNTRUSTED;
+    } else if (start->dane != NULL) {
+        tls_client_dane_trust(sess, start);
     } else if (sess->chain_error || SSL_get_verify_result(sess->ssl) != X509_V_OK) {
         sess->trust = TLS_CERT_UNTRUSTED;
         if (start->log_verify)

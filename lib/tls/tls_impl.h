@@ -30,6 +30,13 @@ struct TLS_SESS {
     char    verify_why[256];        /* client: the chain error, as text */
 };
 
+/* DANE (tls_dane.c): enable on a client context (1 ok); the records on
+ * one connection (0, or -1: none could be added); after the handshake,
+ * did a record match? */
+int     tls_dane_enable(SSL_CTX *ctx);
+int     tls_dane_apply(SSL *ssl, const TLS_DANE *d);
+int     tls_dane_matched(SSL *ssl);
+
 /* SSL_OP_NO_* options that leave only the protocols in mask. */
 long    tls_protocol_options(int mask);
 /* Info callback at loglevel 2: "SSL_accept:..." / "SSL_connect:...", alerts. */

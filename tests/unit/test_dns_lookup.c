@@ -3,7 +3,7 @@
  * resolver statuses and reasons (dns_status), and hand-made answer
  * packets (dns_parse): MX with preference and null MX, A/AAAA, TXT,
  * PTR, CNAME-only answers, rcodes, truncated and malformed replies,
- * the record limit.
+ * the record limit, TLSA records and the AD bit (dnssec_valid).
  */
 #include <arpa/nameser.h>
 #include <netdb.h>
@@ -327,6 +327,33 @@ UNIT_TEST(test_record_limit)
     dns_answer_free(&ans);
 }
 
+UNIT_TEST(test_tlsa_and_ad_bit)
+{
+    static PKT p;
+    static unsigned char big[DNS_TLSA_DATA_MAX + 4];
+    unsigned char rd[] = {3, 1, 1, 0xde, 0xad, 0xbe, 0xef};
+    DNS_ANSWER ans;
+
+    dns_answer_init(&ans);
+    pkt_start(&p, "_25._tcp.mx.example", DNS_T_TLSA, 0);
+    pkt_rr(&p, DNS_T_TLSA, ns_c_in, rd, sizeof(rd));
+    pkt_rr(&p, DNS_T_TLSA, ns_c_in, rd, 3);                 /* no data: skipped */
+    pkt_rr(&p, DNS_T_TLSA, ns_c_in, big, sizeof(big));      /* too long: skipped */
+    CHECK_INT(parse(&p, "_25._tcp.mx.example", DNS_T_TLSA, &ans, NULL), DNS_OK);
+    CHECK_INT(ans.count, 1);
+    CHECK_INT(ans.rr[0].tlsa_usage, 3);
+    CHECK_INT(ans.rr[0].tlsa_selector, 1);
+    CHECK_INT(ans.rr[0].tlsa_mtype, 1);
+    CHECK_INT((int) ans.rr[0].data_len, 4);
+    CHECK(memcmp(ans.rr[0].data, rd + 3, 4) == 0);
+    CHECK_INT(ans.dnssec_valid, 0);
+    p.buf[3] |= 0x20;                                       /* AD */
+    CHECK_INT(parse(&p, "_25._tcp.mx.example", DNS_T_TLSA, &ans, NULL), DNS_OK);
+    CHECK_INT(ans.dnssec_valid, 1);
+    CHECK_STR(dns_strtype(DNS_T_TLSA), "TLSA");
+    dns_answer_free(&ans);
+}
+
 UNIT_TEST(test_overlong_name)
 {
     DNS_ANSWER ans;
@@ -350,6 +377,7 @@ UNIT_TESTS {
     {"test_txt_bounded", test_txt_bounded},
     {"test_malformed", test_malformed},
     {"test_record_limit", test_record_limit},
+    {"test_tlsa_and_ad_bit", test_tlsa_and_ad_bit},
     {"test_overlong_name", test_overlong_name},
     UNIT_END
 };

@@ -25,6 +25,7 @@
 #include "../../smtp/smtp_xforward.c"
 #include "../../smtp/smtp_service.c"
 #include "../../smtp/smtp_tls.c"
+#include "../../smtp/smtp_dane.c"
 #include "../../smtp/smtp_sasl.c"
 #include "config.h"
 #include "record.h"

@@ -1,6 +1,7 @@
 /*
  * test_tls.c - unit tests for lib/tls: Postfix-style protocol lists, and
- * a context that cannot be made from files that are missing.
+ * a context that cannot be made from files that are missing, which TLSA
+ * records DANE keeps (tls_dane_add: DANE-TA/DANE-EE only, digest lengths).
  * (Handshakes are in tests/integration/test_tls.py, through smtpd.)
  */
 #include <stdio.h>
@@ -77,9 +78,32 @@ UNIT_TEST(test_mismatched_chain_file)
     CHECK(system(cmd) == 0);
 }
 
+UNIT_TEST(test_dane_usable_records)
+{
+    unsigned char d64[64] = {1}, d32[32] = {2};
+    TLS_DANE *d = tls_dane_alloc("mx.example.test");
+
+    CHECK_INT(tls_dane_add(d, 3, 1, 1, d32, 32), 1);       /* DANE-EE SPKI SHA2-256 */
+    CHECK_INT(tls_dane_add(d, 2, 0, 2, d64, 64), 1);       /* DANE-TA Cert SHA2-512 */
+    CHECK_INT(tls_dane_add(d, 3, 0, 0, d64, 64), 1);       /* Full: any length */
+    CHECK_INT(tls_dane_add(d, 1, 1, 1, d32, 32), 0);       /* PKIX-EE: ignored */
+    CHECK_INT(tls_dane_add(d, 0, 1, 1, d32, 32), 0);       /* PKIX-TA: ignored */
+    CHECK_INT(tls_dane_add(d, 3, 2, 1, d32, 32), 0);       /* unknown selector */
+    CHECK_INT(tls_dane_add(d, 3, 1, 3, d32, 32), 0);       /* unknown matching type */
+    CHECK_INT(tls_dane_add(d, 3, 1, 1, d64, 31), 0);       /* SHA2-256 of 31 bytes */
+    CHECK_INT(tls_dane_add(d, 3, 1, 2, d32, 32), 0);       /* SHA2-512 of 32 bytes */
+    CHECK_INT(tls_dane_add(d, 3, 1, 0, d32, 0), 0);        /* no data */
+    CHECK_INT(tls_dane_count(d), 3);
+    CHECK_INT(tls_dane_count(NULL), 0);
+    tls_dane_add_name(d, "example.test");
+    tls_dane_free(d);
+    tls_dane_free(NULL);
+}
+
 UNIT_TESTS {
     {"test_protocol_lists", test_protocol_lists},
     {"test_missing_files_give_no_context", test_missing_files_give_no_context},
     {"test_mismatched_chain_file", test_mismatched_chain_file},
+    {"test_dane_usable_records", test_dane_usable_records},
     UNIT_END
 };
