@@ -42,6 +42,7 @@ class _Server:
     """Start/stop of one server process; subclasses set argv and ready()."""
 
     owner = None
+    stop_signal = signal.SIGTERM
 
     def __init__(self, name=None):
         name = name or self.owner
@@ -64,8 +65,8 @@ class _Server:
 
     def start(self):
         log = open(os.path.join(self.dir, "server.log"), "ab")
-        self.proc = subprocess.Popen(["runuser", "-u", self.owner, "--"] + self.argv(),
-                                     stdout=log, stderr=log, start_new_session=True)
+        self.proc = subprocess.Popen(self.argv(), stdout=log, stderr=log, start_new_session=True,
+                                     user=self.uid, group=self.gid, extra_groups=[])
         log.close()
         wait_for(lambda: self.proc.poll() is not None or self.ready(), 60,
                  "%s to start" % self.owner)
@@ -73,7 +74,7 @@ class _Server:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.kill(self.proc.pid, self.stop_signal)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
@@ -108,11 +109,13 @@ class _Server:
 
 class PostgreSQL(_Server):
     owner = "postgres"
+    stop_signal = signal.SIGINT         # fast shutdown: clients are disconnected
 
     def setup(self):
         self.bindir = _pg_bindir()
         self.data = os.path.join(self.dir, "data")
         self.socket_dir = self.mkdir("run")
+        self.socket = os.path.join(self.socket_dir, ".s.PGSQL.%d" % self.port)
         pwfile = os.path.join(self.dir, "pw")
         with open(pwfile, "w") as f:
             f.write("unused-superuser-password\n")
@@ -132,7 +135,7 @@ class PostgreSQL(_Server):
                 "-c", "log_destination=stderr", "-c", "fsync=off"]
 
     def ready(self):
-        return os.path.exists(os.path.join(self.socket_dir, ".s.PGSQL.%d" % self.port)) \
+        return os.path.exists(self.socket) \
             and self.as_owner(["psql", "-h", self.socket_dir, "-p", str(self.port),
                                "-d", "postgres", "-Atc", "SELECT 1"]).returncode == 0
 
