@@ -25,6 +25,9 @@
  * letters expand the result value (not quoted), while the upper-case
  * ones and %1..%9 expand the lookup key.
  *
+ * domain: names, /file paths (names in the file) and type:table entries;
+ * when set, only keys "user@domain" with a listed domain are looked up.
+ *
  * SECURITY: the key comes from the network. It reaches SQL only through
  * the backend's quote function (escaping single quotes and backslashes
  * as the server expects), and only into a query given by the

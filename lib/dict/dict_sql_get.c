@@ -26,6 +26,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,30 @@
 #define SQL_RESULT_MAX  (1024 * 1024)
 
 /* ---- domain restriction ------------------------------------------------ */
+
+/* domain = /path: the names in the file (white space or commas between,
+ * "#" to the end of a line a comment). */
+static int
+sql_domain_file(DICT_SQL *s, const char *path)
+{
+    FILE   *fp = fopen(path, "re");
+    char    line[1024];
+    ARGV   *words;
+
+    if (fp == 0) {
+        dict_set_error(s->dict, "%s: domain file %s: %m", s->dict->spec, path);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), fp) != 0) {
+        line[strcspn(line, "#")] = 0;
+        words = argv_split(line, " \t\r\n,");
+        for (size_t i = 0; i < words->argc; i++)
+            argv_add(s->domains, words->argv[i]);
+        argv_free(words);
+    }
+    (void) fclose(fp);
+    return 0;
+}
 
 static int
 sql_domain_conf(DICT_SQL *s, const char *spec)
@@ -62,13 +87,16 @@ sql_domain_conf(DICT_SQL *s, const char *spec)
             } else {
                 s->domain_maps[s->domain_map_count++] = m;
             }
+        } else if (*item == '/') {
+            ret = sql_domain_file(s, item);
         } else {
             argv_add(s->domains, item);
-            for (char *p = s->domains->argv[s->domains->argc - 1]; *p; p++)
-                *p = (char) tolower((unsigned char) *p);
         }
     }
     argv_free(list);
+    for (i = 0; i < s->domains->argc; i++)
+        for (char *p = s->domains->argv[i]; *p; p++)
+            *p = (char) tolower((unsigned char) *p);
     return ret;
 }
 

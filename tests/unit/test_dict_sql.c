@@ -183,6 +183,23 @@ UNIT_TEST(test_legacy_query)
     vstring_free(why);
 }
 
+UNIT_TEST(test_domain_restriction)
+{
+    DICT_SQL s;
+
+    memset(&s, 0, sizeof(s));
+    CHECK_INT(sql_domain_ok(&s, "anything"), 1);      /* no domain = */
+    s.domains = argv_split_list("example.com, example.net");
+    CHECK_INT(sql_domain_ok(&s, "user@example.com"), 1);
+    CHECK_INT(sql_domain_ok(&s, "user@EXAMPLE.NET"), 1);
+    CHECK_INT(sql_domain_ok(&s, "user@sub.example.com"), 0);
+    CHECK_INT(sql_domain_ok(&s, "user@example.org"), 0);
+    CHECK_INT(sql_domain_ok(&s, "@example.com"), 0);
+    CHECK_INT(sql_domain_ok(&s, "example.com"), 0);
+    CHECK_INT(sql_domain_ok(&s, "user@"), 0);
+    argv_free(s.domains);
+}
+
 UNIT_TEST(test_plugin_missing)
 {
     char   *err;
@@ -203,6 +220,7 @@ UNIT_TESTS {
     {"format_check", test_format_check},
     {"hosts", test_hosts},
     {"legacy_query", test_legacy_query},
+    {"domain_restriction", test_domain_restriction},
     {"plugin_missing", test_plugin_missing},
     UNIT_END
 };
