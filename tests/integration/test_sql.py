@@ -229,6 +229,8 @@ def test_sql_sqlite_access():
         con.close()
         cf = inst.write_table("access.cf", "dbpath = %s\n"
                               "query = SELECT v FROM access WHERE k = '%%s'\n" % db)
+        types = inst.cmd("postconf", "-m", check=True).stdout.split()
+        assert {"pgsql", "mysql", "sqlite", "hash"} <= set(types), types
         inst.params["smtpd_recipient_restrictions"] = (
             "check_recipient_access sqlite:%s, permit_mynetworks, reject_unauth_destination" % cf)
         inst.write_main()
