@@ -51,7 +51,7 @@ pg_why(VSTRING *why, const char *text)
     while (LEN(why) > 0 && (STR(why)[LEN(why) - 1] == '\n' || STR(why)[LEN(why) - 1] == ' '))
         vstring_truncate(why, LEN(why) - 1);
     for (char *p = STR(why); *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
 }
 
