@@ -11,7 +11,10 @@ instances, against throw-away database servers (sqldb.py):
   - the database down: RCPT is 451 4.3.0 Temporary lookup failure and a
     queued message is deferred; back up: accepted and delivered, with no
     reload;
-  - failover: the first of two hosts dead;
+  - failover: the first of two hosts dead; a server restart: the dropped
+    connection is replaced at the next lookup;
+  - no dict_pgsql.so in daemon_directory: "unsupported dictionary type",
+    a temporary failure (451), no crash;
   - virtual_alias_maps from MariaDB (unix socket and TCP with a password,
     several rows, expansion_limit);
   - an access table in SQLite.
@@ -244,3 +247,38 @@ def test_sql_sqlite_access():
         assert p.returncode == 1 and p.stdout == "", p
     finally:
         inst.cleanup()
+
+
+def test_sql_restarted_server_reconnects_at_once():
+    """A connection that the server dropped (restart) is replaced at the
+    next lookup: no temporary failure, no wait for retry_interval."""
+    with PostgreSQL() as pg:
+        pg_schema(pg)
+        with virtual_sql_instance("sql-restart", pg, domains="virt.example") as inst:
+            inst.start()
+            assert rcpt(inst, "alice@virt.example") == ["250 2.1.5 Ok"]
+            pg.stop()
+            pg.start()
+            assert rcpt(inst, "alice@virt.example") == ["250 2.1.5 Ok"]
+            assert "Temporary lookup failure" not in inst.log()
+
+
+def test_sql_missing_shared_object_is_a_temporary_failure():
+    """daemon_directory without dict_pgsql.so: "unsupported dictionary
+    type", and the mail is deferred at RCPT (451), nothing crashes."""
+    with PostgreSQL() as pg:
+        pg_schema(pg)
+        with virtual_sql_instance("sql-noso", pg, domains="virt.example") as inst:
+            real = inst.params["daemon_directory"]
+            fake = os.path.join(inst.dir, "libexec")
+            os.makedirs(fake)
+            for name in os.listdir(real):
+                if not name.endswith(".so"):
+                    os.symlink(os.path.join(real, name), os.path.join(fake, name))
+            inst.params["daemon_directory"] = fake
+            inst.write_main()
+            inst.start()
+            r = rcpt(inst, "alice@virt.example")
+            assert r == ["451 4.3.0 <alice@virt.example>: Temporary lookup failure"], r
+            inst.wait_log(r"warning: proxy:pgsql:\S+ is unavailable\. unsupported dictionary type: pgsql")
+            assert not re.search(r"fatal|panic|signal", inst.log()), inst.log()
