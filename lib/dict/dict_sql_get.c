@@ -12,6 +12,10 @@
  * answers, the lookup fails (MAP_FAIL: the caller defers); once a server
  * is back, the next lookup after its retry time uses it, with no reload.
  *
+ * A key outside the domain restriction, or whose query is suppressed by
+ * the expansion, is "not found" without a query (also with every server
+ * down).
+ *
  * Results: every non-NULL, non-empty field of every row is expanded
  * with result_format and the elements are joined with ","; more than
  * expansion_limit elements (when not 0) fail the lookup. No element:
@@ -249,6 +253,12 @@ dict_sql_get(DICT *d, const char *key, const char **value)
 
     if ((st = sql_domain_ok(s, key)) <= 0) {
         st = st < 0 ? MAP_FAIL : MAP_NOTFOUND;
+        goto out;
+    }
+    /* A suppressed query (%d of a key without a domain...) is "not
+     * found" whether or not a server answers. */
+    if (!sql_expand(s->sql, s->query, key, NULL, NULL, NULL)) {
+        st = MAP_NOTFOUND;
         goto out;
     }
     sql_host_order(s, order);

@@ -170,6 +170,10 @@ def test_sql_pgsql_failover_first_host_dead():
             cf2 = pg_cf(inst, "none.cf", pg, "SELECT 1", hosts="inet:127.0.0.1:%d" % dead)
             p = inst.cmd("postmap", "-q", "alice@virt.example", "pgsql:" + cf2)
             assert p.returncode != 0 and "no pgsql server is available" in p.stderr, p
+            # a query that the key suppresses (%d, no domain) needs no server
+            cf3 = pg_cf(inst, "dom.cf", pg, "SELECT '%d'", hosts="inet:127.0.0.1:%d" % dead)
+            p = inst.cmd("postmap", "-q", "bare", "pgsql:" + cf3)
+            assert (p.returncode, p.stdout, p.stderr) == (1, "", ""), p
         finally:
             inst.cleanup()
 
