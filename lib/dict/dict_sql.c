@@ -308,6 +308,26 @@ sql_expand(VSTRING *out, const char *fmt, const char *value, const char *key,
     return !out->overflow;
 }
 
+int
+sql_key_parts_ok(const char *fmt, const char *key)
+{
+    VSTRING *scratch = vstring_alloc(VSTRING_UNLIMITED);
+    const char *p;
+    int     ok = 1;
+
+    for (p = fmt; ok && *p; p++) {
+        if (*p != '%' || *++p == 0)
+            continue;
+        vstring_reset(scratch);
+        if (*p == 'S' || *p == 'U' || *p == 'D')
+            ok = sql_expand_one(scratch, tolower((unsigned char) *p), key, NULL, NULL);
+        else if (*p >= '1' && *p <= '9')
+            ok = sql_expand_one(scratch, *p, key, NULL, NULL);
+    }
+    vstring_free(scratch);
+    return ok;
+}
+
 /* ---- hosts ------------------------------------------------------------- */
 
 /* "name:port" or "[v6]:port" or "name" into h. */

@@ -88,6 +88,9 @@ int     sql_format_check(const char *fmt, int kind, VSTRING *why);
  */
 int     sql_expand(VSTRING *out, const char *fmt, const char *value, const char *key,
                    SQL_QUOTE_FN quote, void *ctx);
+/* Whether the key has every part that fmt (a result_format) takes from
+ * it (%S %U %D %1-%9): 0 means the lookup is suppressed. */
+int     sql_key_parts_ok(const char *fmt, const char *key);
 /* The old form: "SELECT select_field FROM table WHERE where_field =
  * '%s' additional_conditions", or NULL with *why when a part is missing. */
 char   *sql_legacy_query(const SQL_CFG *cfg, VSTRING *why);

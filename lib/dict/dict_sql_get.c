@@ -255,9 +255,11 @@ dict_sql_get(DICT *d, const char *key, const char **value)
         st = st < 0 ? MAP_FAIL : MAP_NOTFOUND;
         goto out;
     }
-    /* A suppressed query (%d of a key without a domain...) is "not
-     * found" whether or not a server answers. */
-    if (!sql_expand(s->sql, s->query, key, NULL, NULL, NULL)) {
+    /* A suppressed query (%d of a key without a domain, or a
+     * result_format's %D...) is "not found" whether or not a server
+     * answers. */
+    if (!sql_expand(s->sql, s->query, key, NULL, NULL, NULL)
+        || !sql_key_parts_ok(s->result_format, key)) {
         st = MAP_NOTFOUND;
         goto out;
     }

@@ -121,6 +121,17 @@ UNIT_TEST(test_expand_overflow)
     vstring_free(out);
 }
 
+UNIT_TEST(test_key_parts)
+{
+    CHECK_INT(sql_key_parts_ok("%s", "bare"), 1);
+    CHECK_INT(sql_key_parts_ok("%d/%u", "bare"), 1);        /* the result's parts */
+    CHECK_INT(sql_key_parts_ok("%D/%s", "bare"), 0);
+    CHECK_INT(sql_key_parts_ok("%D/%s", "u@example.com"), 1);
+    CHECK_INT(sql_key_parts_ok("%3.%2.%1", "u@example.com"), 0);
+    CHECK_INT(sql_key_parts_ok("%U", "@example.com"), 0);
+    CHECK_INT(sql_key_parts_ok("100%%", "bare"), 1);
+}
+
 UNIT_TEST(test_format_check)
 {
     VSTRING *why = vstring_alloc(100);
@@ -217,6 +228,7 @@ UNIT_TESTS {
     {"cfg_parse", test_cfg_parse},
     {"expand", test_expand},
     {"expand_overflow", test_expand_overflow},
+    {"key_parts", test_key_parts},
     {"format_check", test_format_check},
     {"hosts", test_hosts},
     {"legacy_query", test_legacy_query},
