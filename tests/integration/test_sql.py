@@ -16,7 +16,7 @@ instances, against throw-away database servers (sqldb.py):
   - no dict_pgsql.so in daemon_directory: "unsupported dictionary type",
     a temporary failure (451), no crash;
   - virtual_alias_maps from MariaDB (unix socket and TCP with a password,
-    several rows, expansion_limit);
+    several rows, expansion_limit; a restart, the server down and back);
   - an access table in SQLite.
 """
 import os
@@ -195,6 +195,7 @@ def test_sql_mysql_virtual_alias():
             cf = inst.write_table("alias.cf", "\n".join([
                 "hosts = unix:%s" % my.socket, "user = %s" % USER, "password = %s" % PASSWORD,
                 "dbname = %s" % DB, "domain = alias.example", "expansion_limit = 2",
+                "retry_interval = 1",
                 "query = SELECT goto FROM aliases WHERE address = '%u@%d'", ""]))
             tcp = inst.write_table("tcp.cf", "\n".join([
                 "hosts = inet:127.0.0.1:%d" % my.port, "user = %s" % USER,
@@ -219,6 +220,19 @@ def test_sql_mysql_virtual_alias():
             assert p.returncode == 1, p
             assert "other.example" not in my.statements()
             assert "list@alias.example" in my.statements()
+            # a restart: smtpd's and cleanup's dropped connections are replaced
+            my.stop()
+            my.start()
+            send(inst, "list@alias.example")
+            wait_for(lambda: len(inst.messages("phjonas")) == 2, 20, "the second message")
+            assert "Temporary lookup failure" not in inst.log()
+            # down: 451; back: accepted (retry_interval = 1), no reload
+            my.stop()
+            r = rcpt(inst, "list@alias.example")
+            assert r == ["451 4.3.0 <list@alias.example>: Temporary lookup failure"], r
+            my.start()
+            time.sleep(1.5)
+            assert rcpt(inst, "list@alias.example") == ["250 2.1.5 Ok"]
         finally:
             inst.cleanup()
 
