@@ -67,9 +67,11 @@ fuzz_expand(const uint8_t *data, size_t size, int is_query)
         value = buf + size;
     if (key > buf + size)
         key = buf + size;
-    if (sql_format_check(fmt, is_query ? SQL_FMT_QUERY : SQL_FMT_RESULT, why) == 0)
+    if (sql_format_check(fmt, is_query ? SQL_FMT_QUERY : SQL_FMT_RESULT, why) == 0) {
         (void) sql_expand(out, fmt, value, is_query ? NULL : key,
                           is_query ? fuzz_quote : NULL, NULL);
+        (void) sql_key_parts_ok(fmt, key);
+    }
     vstring_free(out);
     vstring_free(why);
     mem_free(buf);
