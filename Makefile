@@ -45,10 +45,31 @@ LAYER_A  := $(foreach l,global tls dns dict util,$(if $(wildcard lib/$(l)/*.c),$
 LIB_A    := $(LAYER_A)
 HEADERS  := $(wildcard lib/*/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
 
+# Table types with a client library of their own are shared objects that
+# the dict layer loads on first use (lib/dict/dict_plugin.c), installed in
+# the daemon directory; each carries its own copy of the shared SQL code.
+# Programs export what the objects call back into (exports.list).
+DICT_PLUGINS := pgsql mysql sqlite
+PLUGIN_CFLAGS_pgsql := -I$(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
+PLUGIN_LIBS_pgsql   := -lpq
+PLUGIN_CFLAGS_mysql := $(shell mariadb_config --cflags 2>/dev/null || echo -I/usr/include/mariadb)
+PLUGIN_LIBS_mysql   := -lmariadb
+PLUGIN_CFLAGS_sqlite :=
+PLUGIN_LIBS_sqlite  := -lsqlite3
+PLUGIN_SHARED := lib/dict/dict_sql.c lib/dict/dict_sql_get.c
+PLUGIN_SO := $(foreach t,$(DICT_PLUGINS),$(OBJ)/lib/dict/dict_$(t).so)
+EXPORTS  := lib/dict/plugin/exports.list
+PROG_LDFLAGS := -Wl,--dynamic-list=$(EXPORTS)
+
+$(OBJ)/lib/dict/dict_%.so: lib/dict/plugin/dict_%.c $(PLUGIN_SHARED) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic -Wl,-z,defs -Wl,--unresolved-symbols=ignore-in-object-files \
+	    $(INC_dict) $(PLUGIN_CFLAGS_$*) -o $@ $< $(PLUGIN_SHARED) $(PLUGIN_LIBS_$*)
+
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRC))
 
-all: $(foreach p,$(PROGRAMS),$(BIN)/$(p)) $(UNIT_BIN)
+all: $(foreach p,$(PROGRAMS),$(BIN)/$(p)) $(UNIT_BIN) $(PLUGIN_SO)
 
 $(OBJ)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -69,9 +90,9 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call LAYER_template,$(l))))
 
 define PROGRAM_template
-$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A) $(EXTRA_OBJ)
+$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A) $(EXTRA_OBJ) $(EXPORTS)
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$^ $(LDLIBS_$(1)) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(PROG_LDFLAGS) -o $$@ $$(filter-out $(EXPORTS),$$^) $(LDLIBS_$(1)) $(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
 
@@ -97,6 +118,7 @@ SETGID_GROUP ?= postdrop
 install: all
 	install -d $(SBINDIR) $(USRBIN) $(LIBEXEC) $(ETCDIR)
 	for p in $(filter $(DAEMONS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(LIBEXEC)/$$p; done
+	for so in $(PLUGIN_SO); do install -m 644 $$so $(LIBEXEC)/; done
 	for p in $(filter $(COMMANDS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(SBINDIR)/$$p; done
 	ln -sf ../sbin/postalias $(USRBIN)/newaliases
 	if [ -x $(BIN)/sendmail ]; then ln -sf ../sbin/sendmail $(USRBIN)/mailq; fi

@@ -39,11 +39,22 @@ postconf_compare(const void *a, const void *b)
     return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* postconf -m: the built-in types and the shared-object ones installed
+ * in daemon_directory (main.cf's, when there is one). */
 static void
-postconf_show_maps(void)
+postconf_show_maps(const char *dir)
 {
-    ARGV   *types = dict_types();
+    const char *cd = dir ? dir : getenv("MAIL_CONFIG") ? getenv("MAIL_CONFIG") : "/etc/postfix";
+    char   *main_cf = mem_printf("%s/main.cf", cd);
+    ARGV   *types;
     size_t  i;
+
+    if (access(main_cf, R_OK) == 0) {
+        config_load(dir);
+        dict_plugin_config(config_str("daemon_directory"));
+    }
+    mem_free(main_cf);
+    types = dict_types();
 
     qsort(types->argv, types->argc, sizeof(char *), postconf_compare);
     for (i = 0; i < types->argc; i++)
@@ -136,7 +147,7 @@ main(int argc, char **argv)
         printf("cyrus\n");
         return 0;
     case 'm':
-        postconf_show_maps();
+        postconf_show_maps(dir);
         return 0;
     default:
         break;

@@ -64,6 +64,10 @@ extern const DICT_OPS dict_unix_ops;
 extern const DICT_OPS dict_fail_ops;
 extern const DICT_OPS dict_proxy_ops;
 
+/* dict_plugin.c: types in shared objects (pgsql, mysql, sqlite). */
+const DICT_OPS *dict_plugin_find(const char *type, char **err);
+void    dict_plugin_types(ARGV *list);
+
 /* dict_simple.c: the in-memory table under texthash: and inline:. */
 typedef struct DICT_MEM DICT_MEM;
 DICT_MEM *dict_mem_alloc(void);

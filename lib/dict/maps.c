@@ -3,8 +3,9 @@
  *
  * Interface: lib/maps.h (dict_*, maps_*). The table types live in
  * dict_db.c (hash, btree), dict_simple.c (texthash, inline, static,
- * unix, fail), dict_proxy.c (proxy: through the proxymap service); the
- * source file parser in dict_source.c.
+ * unix, fail), dict_proxy.c (proxy: through the proxymap service),
+ * dict_plugin.c (pgsql, mysql, sqlite: shared objects loaded on first
+ * use); the source file parser in dict_source.c.
  *
  * A MAPS holds its tables in list order; a table that could not be
  * opened is replaced by an "unavailable" stand-in that fails every lookup
@@ -171,8 +172,7 @@ dict_open(const char *spec, int flags, char **err)
         *err = mem_printf("need dictionary type:name, got \"%s\"", spec);
         return 0;
     }
-    if ((ops = dict_find_type(copy)) == 0) {
-        *err = mem_printf("unsupported dictionary type: %s", copy);
+    if ((ops = dict_find_type(copy)) == 0 && (ops = dict_plugin_find(copy, err)) == 0) {
         mem_free(copy);
         return 0;
     }
@@ -367,6 +367,7 @@ dict_types(void)
 
     for (i = 0; i < NTYPES; i++)
         argv_add(a, dict_types_table[i]->type);
+    dict_plugin_types(a);
     return a;
 }
 

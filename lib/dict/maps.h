@@ -7,7 +7,9 @@
  * regexp: (dict_cidr.c, dict_pcre.c, dict_regexp.c). "proxy:type:name" is
  * looked up by the proxymap service outside any chroot jail (dict_proxy.c,
  * dict_proxy.h; updates through proxywrite). Also unix:group.byname and
- * fail:reason (every lookup fails). The postmap/postalias command logic
+ * fail:reason (every lookup fails). pgsql:, mysql: and sqlite: (a
+ * configuration file as Postfix's pgsql_table(5) etc.; dict_sql.h) are
+ * shared objects loaded on first use (dict_plugin.c). The postmap/postalias command logic
  * is in dict_tool.c.
  *
  * hash: and btree: are Berkeley DB files "name.db" in the format
@@ -121,6 +123,9 @@ void    dict_abort(DICT *d);
 /* Berkeley DB cache size for tables opened from now on (Postfix's
  * db_read_buffer_size for lookups, db_create_buffer_size for postmap). */
 void    dict_db_cache_size(size_t read_size, size_t create_size);
+/* Where the shared objects of the pgsql, mysql and sqlite types are
+ * ($daemon_directory; dict_plugin.c). */
+void    dict_plugin_config(const char *dir);
 /* Supported types, for postconf -m. */
 ARGV   *dict_types(void);
 

@@ -67,6 +67,7 @@ static const char *var_myhostname;
 static const char *var_alias_database;
 static const char *var_default_database_type;
 static long var_db_read_buffer_size;
+static const char *var_daemon_directory;       /* dict_pgsql.so etc. */
 static long var_db_create_buffer_size;
 
 static const CONFIG_VAR tool_vars[] = {
@@ -75,6 +76,7 @@ static const CONFIG_VAR tool_vars[] = {
     CONFIG_VAR_STR("default_database_type", &var_default_database_type),
     CONFIG_VAR_SIZE("berkeley_db_read_buffer_size", &var_db_read_buffer_size),
     CONFIG_VAR_SIZE("berkeley_db_create_buffer_size", &var_db_create_buffer_size),
+    CONFIG_VAR_STR("daemon_directory", &var_daemon_directory),
     CONFIG_VAR_END,
 };
 
@@ -544,6 +546,7 @@ dict_tool_main(int argc, char **argv, int is_alias)
     msg_logging_init();
     config_read_vars(tool_vars);
     dict_db_cache_size((size_t) var_db_read_buffer_size, (size_t) var_db_create_buffer_size);
+    dict_plugin_config(var_daemon_directory);
     t.db_type = var_default_database_type;
 
     if (is_alias && strcmp(t.prog, "newaliases") == 0 && optind >= argc) {

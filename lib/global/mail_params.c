@@ -4,7 +4,8 @@
  * Interface: mail_params.h (mail_params, mail_params_init,
  * mail_params_need). mail_params_init() also tells the proxy: table type
  * where the proxymap services are (queue_directory,
- * proxymap_service_name, proxywrite_service_name, ipc_timeout).
+ * proxymap_service_name, proxywrite_service_name, ipc_timeout), and
+ * the table types in shared objects where they are (daemon_directory).
  *
  * DIAGNOSTICS: a bad value is fatal with the parameter's name and value
  * (config_read_vars); so is a negative delay_logging_resolution_limit,
@@ -22,6 +23,8 @@ MAIL_PARAMS mail_params;
 static const char *var_queue_dir;
 static const char *var_proxymap_service;
 static const char *var_proxywrite_service;
+/* Handed to dict_plugin.c: where dict_pgsql.so etc. are. */
+static const char *var_daemon_dir;
 
 static const CONFIG_VAR mail_params_vars[] = {
     CONFIG_VAR_INT("delay_logging_resolution_limit",
@@ -35,6 +38,7 @@ static const CONFIG_VAR mail_params_vars[] = {
     CONFIG_VAR_STR("queue_directory", &var_queue_dir),
     CONFIG_VAR_STR("proxymap_service_name", &var_proxymap_service),
     CONFIG_VAR_STR("proxywrite_service_name", &var_proxywrite_service),
+    CONFIG_VAR_STR("daemon_directory", &var_daemon_dir),
     CONFIG_VAR_END,
 };
 
@@ -47,6 +51,7 @@ mail_params_init(void)
                   mail_params.delay_logging_resolution_limit);
     dict_proxy_config(var_queue_dir, var_proxymap_service, var_proxywrite_service,
                       mail_params.ipc_timeout > 3600 ? 3600 : (int) mail_params.ipc_timeout);
+    dict_plugin_config(var_daemon_dir);
     mail_params.ready = 1;
 }
 

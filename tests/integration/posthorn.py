@@ -180,6 +180,7 @@ class Instance:
         self.spool = os.path.join(self.dir, "mail")
         self.maillog = os.path.join(self.dir, "maillog")
         self.port = port or free_port()
+        self.addr = "127.0.0.1"         # where tests reach smtpd (inet_interfaces)
         for d in (self.conf, self.queue, self.spool):
             os.makedirs(d)
         os.chmod(self.spool, 0o1777)
@@ -274,7 +275,7 @@ class Instance:
         return p
 
     def smtp_ready(self):
-        return port_open(self.port)
+        return port_open(self.port, self.addr)
 
     def stop(self):
         if self.started:
@@ -303,7 +304,7 @@ class Instance:
         """A raw Session from source, past the greeting (220, kept in
         s.greeting), helo when given (the whole command, e.g. "EHLO
         client.example"; 250) and MAIL FROM:<sender> when given (250 2.1.0 Ok)."""
-        s = Session(self.port, source=source)
+        s = Session(self.port, source=source, host=self.addr)
         s.greeting = s.reply()
         assert s.greeting[0].startswith("220 "), s.greeting
         if helo:
@@ -373,8 +374,8 @@ def queued_id(reply):
 class Session:
     """A raw SMTP session for byte-exact replies (smtplib hides some)."""
 
-    def __init__(self, port, source="127.0.0.1"):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30,
+    def __init__(self, port, source="127.0.0.1", host="127.0.0.1"):
+        self.sock = socket.create_connection((host, port), timeout=30,
                                              source_address=(source, 0))
         self.buf = b""
 
