@@ -6,8 +6,14 @@
  * finished message's bounce or trace log to its service.
  *
  * Interface (qmgr.h): qmgr_log_append(), qmgr_log_status(),
- * qmgr_log_result(), qmgr_log_verdict(), qmgr_log_flush();
+ * qmgr_log_result(), qmgr_log_agent_result(), qmgr_log_verdict(),
+ * qmgr_log_flush();
  * qmgr_log_flush_fn.
+ *
+ * An address verification probe (trace_flags=probe) keeps no log: its
+ * recipients are done whatever the result, which goes to the verify
+ * service: from the delivery agent (deliver_request_reply), or from
+ * qmgr for the verdicts qmgr reaches itself.
  *
  * Log file format and writing: lib/global/bounce_log.h (one "name=value"
  * block per recipient, the form the bounce service and postqueue/showq
@@ -28,6 +34,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
+#include "verify_clnt.h"
 #include "vstring.h"
 #include "qmgr.h"
 
@@ -80,7 +87,13 @@ qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
     snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn
              : status == DELIVER_SENT ? "2.0.0"
              : status == DELIVER_BOUNCE ? "5.0.0" : "4.0.0");
-    if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
+    if (msg->trace_flags & DELIVER_TRACE_PROBE) {
+        /* a probe is tried once; qmgr reports its own verdicts */
+        (void) verify_clnt_update(r->address, status == DELIVER_SENT ? VERIFY_ADDR_OK
+                                  : status == DELIVER_BOUNCE ? VERIFY_ADDR_BOUNCE
+                                  : VERIFY_ADDR_DEFER, r->reason);
+        r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
+    } else if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
         /* sendmail -bv: the verdict goes into the status report only */
         if (qmgr_log_append(QUEUE_TRACE, msg, r, status == DELIVER_SENT
                             ? "deliverable" : "undeliverable") == 0)
@@ -102,14 +115,33 @@ qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
     }
 }
 
+/* A delivery agent's result: as qmgr_log_result(), but a probe's result
+ * was reported to the verify service by the agent already. */
+void
+qmgr_log_agent_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
+                      const char *reason)
+{
+    QMGR_RCPT *r = msg->rcpt + index;
+
+    if ((msg->trace_flags & DELIVER_TRACE_PROBE) == 0) {
+        qmgr_log_result(msg, index, status, dsn, reason);
+        return;
+    }
+    mem_free(r->reason);
+    r->reason = mem_strdup(reason ? reason : "");
+    snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn : "4.0.0");
+    r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
+}
+
 /* A verdict reached in qmgr: record it, and log it as an agent would. */
 void
 qmgr_log_verdict(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
                  const char *reason)
 {
     qmgr_log_result(msg, index, status, dsn, reason);
-    qmgr_log_status(msg, msg->rcpt + index,
-                    msg->rcpt[index].state == QMGR_RCPT_BOUNCED ? "bounced" : "deferred");
+    qmgr_log_status(msg, msg->rcpt + index, (msg->trace_flags & DELIVER_TRACE_PROBE)
+                    ? (status == DELIVER_SENT ? "deliverable" : "undeliverable")
+                    : msg->rcpt[index].state == QMGR_RCPT_BOUNCED ? "bounced" : "deferred");
 }
 
 /*
