@@ -10,6 +10,9 @@
  * qmgr_log_flush();
  * qmgr_log_flush_fn.
  *
+ * Each deferral is also told to the fast flush service (flush_clnt.h)
+ * for the recipient's domain when it is in fast_flush_domains.
+ *
  * An address verification probe (trace_flags=probe) keeps no log: its
  * recipients are done whatever the result, which goes to the verify
  * service: from the delivery agent (deliver_request_reply), or from
@@ -27,9 +30,11 @@
  * DIAGNOSTICS: none; it only writes log lines.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "bounce_log.h"
 #include "deliver.h"
+#include "flush_clnt.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -68,6 +73,16 @@ qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt, const char *stat
     deliver_log_status(msg->queue_id, rcpt->address, rcpt->orig_rcpt, "none",
                        msg->arrival_time, msg->active_time, now, 0, 0, rcpt->dsn, status,
                        rcpt->reason);
+}
+
+/* Tell the fast flush service (ETRN, postqueue -s) about a deferral. */
+static void
+qmgr_log_flush_add(const QMGR_MESSAGE *msg, const QMGR_RCPT *r)
+{
+    const char *domain = strrchr(r->address, '@');
+
+    if (domain && domain[1] && flush_clnt_add(domain + 1, msg->queue_id) == FLUSH_STAT_FAIL)
+        msg_warn("%s: %s service failure", msg->queue_id, SERVICE_FLUSH);
 }
 
 /*
@@ -112,6 +127,7 @@ qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
     } else {                    /* deferred, or a bounce not logged: retry later */
         r->state = QMGR_RCPT_DEFER;
         (void) qmgr_log_append(QUEUE_DEFER, msg, r, "delayed");
+        qmgr_log_flush_add(msg, r);
     }
 }
 

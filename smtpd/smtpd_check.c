@@ -1146,6 +1146,17 @@ smtpd_check_helo_stage(SMTPD_STATE *state, VSTRING *reply)
     return check_done(&ctx, st);
 }
 
+/* ETRN: smtpd_etrn_restrictions, with the domain as the reply's name. */
+int
+smtpd_check_etrn_stage(SMTPD_STATE *state, const char *domain, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, NULL, reply);
+    return check_done(&ctx, check_run(&ctx, smtpd_conf.etrn_restrictions, domain,
+                                      "Etrn command"));
+}
+
 int
 smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply)
 {

@@ -1,0 +1,90 @@
+"""
+test_flush.py - the fast flush service: ETRN, postqueue -s and
+sendmail -qR deliver only the named site's deferred mail.
+
+Two relay domains go to two next hops (transport_maps) that are down at
+first, so each message is deferred and qmgr logs it with the flush
+service; then both next hops come up, and a flush for one site delivers
+that site's mail only while the other's stays in the queue.
+"""
+from posthorn import Instance, free_port, run, sbin, wait_for
+from smtp_sink import SmtpSink
+
+SITES = ("one.example", "two.example")
+
+
+def flush_instance(name, ports):
+    inst = Instance(name, main={
+        "relay_domains": " ".join(SITES),
+        "transport_maps": "hash:" + "/dev/null",     # replaced below
+        "smtp_connect_timeout": "2s",
+        "queue_run_delay": "1h", "minimal_backoff_time": "1h", "maximal_backoff_time": "2h",
+    })
+    table = inst.write_table("transport", "".join(
+        "%s smtp:[127.0.0.1]:%d\n" % (site, port) for site, port in zip(SITES, ports)),
+        postmap=True)
+    inst.params["transport_maps"] = "hash:" + table
+    inst.write_main()
+    return inst
+
+
+def deferred_pair(inst):
+    """One message per site, both deferred (connection refused); their ids."""
+    ids = {}
+    for site in SITES:
+        s = inst.session(helo="EHLO client.example")
+        ids[site] = s.message("sender@example.test", ["user@" + site],
+                              "Subject: to %s\r\n\r\nbody\r\n" % site)
+        s.cmd("QUIT")
+        inst.wait_log(r"%s: to=<user@%s>, .*status=deferred" % (ids[site], site))
+    return ids
+
+
+def queued(inst, qid):
+    p = inst.cmd("postqueue", "-p")
+    return qid in p.stdout
+
+
+def check_one_site_flushed(inst, srv_one, ids, flush):
+    flush()
+    srv_one.wait()
+    inst.wait_log(r"%s: to=<user@one.example>, .*status=sent" % ids["one.example"])
+    wait_for(lambda: not queued(inst, ids["one.example"]), 10, "one.example's mail gone")
+    assert queued(inst, ids["two.example"])
+    assert "to=<user@two.example>, relay=127" not in inst.log()
+
+
+def run_case(name, flush_fn):
+    ports = [free_port(), free_port()]
+    with flush_instance(name, ports) as inst:
+        inst.start()
+        ids = deferred_pair(inst)
+        with SmtpSink(port=ports[0]) as one, SmtpSink(port=ports[1]) as two:
+            check_one_site_flushed(inst, one, ids, lambda: flush_fn(inst))
+            assert two.transactions == []
+
+
+def test_etrn_flushes_only_that_site():
+    def etrn(inst):
+        s = inst.session(helo="EHLO client.example")
+        assert s.cmd("ETRN one.example") == ["250 Queuing started"]
+        assert s.cmd("ETRN other.example") == ["459 <other.example>: service unavailable"]
+        s.cmd("QUIT")
+    run_case("flush-etrn", etrn)
+
+
+def test_postqueue_s_flushes_only_that_site():
+    def pq(inst):
+        p = inst.cmd("postqueue", "-s", "one.example")
+        assert p.returncode == 0, p.stderr
+        p = inst.cmd("postqueue", "-s", "other.example")
+        assert p.returncode != 0
+        assert 'Flush service is not configured for destination "other.example"' in p.stderr
+    run_case("flush-pq", pq)
+
+
+def test_sendmail_qR_flushes_only_that_site():
+    def qr(inst):
+        p = run([sbin("sendmail"), "-c", inst.conf, "-qRone.example"])
+        assert p.returncode == 0, p.stderr
+    run_case("flush-qr", qr)
