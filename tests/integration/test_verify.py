@@ -190,3 +190,34 @@ def test_reject_unverified_sender():
             assert rcpt_reply(inst, "phedison@example.test", sender="good@" + REMOTE) == \
                 ["250 2.1.5 Ok"]
             assert [c for c in srv.lines if c.upper().startswith("DATA")] == [], srv.lines
+
+
+def test_chrooted_verify_with_debian_master_cf():
+    """Debian's master.cf runs verify (and smtpd) chrooted: the cache,
+    outside the jail in data_directory, is opened before the chroot and
+    belongs to mail_owner; the local agent answers the probes."""
+    from test_chroot import debian_instance
+    import pwd
+    main = {"local_recipient_maps": "", "address_verify_poll_count": "1",
+            "smtpd_recipient_restrictions":
+                "reject_unverified_recipient, permit_mynetworks, reject_unauth_destination"}
+    with debian_instance("verify-chroot", main=main) as inst:
+        inst.start()
+        for addr in ("phedison@example.test", "nosuch@example.test"):
+            assert rcpt_reply(inst, addr) == [
+                "450 4.1.1 <%s>: Recipient address rejected: unverified address: "
+                "Address verification in progress" % addr]
+        inst.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<phedison@example.test>, .*"
+                      r"status=deliverable")
+        inst.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<nosuch@example.test>, .*"
+                      r"status=undeliverable")
+        wait_for(lambda: cache_entry(inst, "nosuch@example.test").startswith("2:"), 10,
+                 "negative cache entry")
+        assert rcpt_reply(inst, "phedison@example.test") == ["250 2.1.5 Ok"]
+        assert rcpt_reply(inst, "nosuch@example.test") == [
+            "450 4.1.1 <nosuch@example.test>: Recipient address rejected: undeliverable "
+            "address: unknown user: \"nosuch\""]
+        st = os.stat(os.path.join(inst.params["data_directory"], "verify_cache.db"))
+        assert st.st_uid == pwd.getpwnam("postfix").pw_uid
+        assert inst.mbox("phedison") == ""
+        assert "fatal" not in inst.log() and "panic" not in inst.log()
