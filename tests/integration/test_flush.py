@@ -88,3 +88,13 @@ def test_sendmail_qR_flushes_only_that_site():
         p = run([sbin("sendmail"), "-c", inst.conf, "-qRone.example"])
         assert p.returncode == 0, p.stderr
     run_case("flush-qr", qr)
+
+
+def test_etrn_restrictions_apply():
+    with Instance("flush-etrn-acl", main={"relay_domains": "one.example",
+                                          "smtpd_etrn_restrictions": "reject"}) as inst:
+        inst.start()
+        s = inst.session(helo="EHLO client.example")
+        assert s.cmd("ETRN one.example") == [
+            "554 5.7.1 <one.example>: Etrn command rejected: Access denied"]
+        s.cmd("QUIT")
