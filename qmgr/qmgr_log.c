@@ -104,9 +104,9 @@ qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
              : status == DELIVER_BOUNCE ? "5.0.0" : "4.0.0");
     if (msg->trace_flags & DELIVER_TRACE_PROBE) {
         /* a probe is tried once; qmgr reports its own verdicts */
-        (void) verify_clnt_update(r->address, status == DELIVER_SENT ? VERIFY_ADDR_OK
-                                  : status == DELIVER_BOUNCE ? VERIFY_ADDR_BOUNCE
-                                  : VERIFY_ADDR_DEFER, r->reason);
+        (void) verify_clnt_update_rcpt(r->address, r->orig_rcpt, status == DELIVER_SENT
+                                       ? VERIFY_ADDR_OK : status == DELIVER_BOUNCE
+                                       ? VERIFY_ADDR_BOUNCE : VERIFY_ADDR_DEFER, r->reason);
         r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
     } else if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
         /* sendmail -bv: the verdict goes into the status report only */

@@ -265,11 +265,12 @@ deliver_report_probe(const DELIVER_REQUEST *req)
     for (int i = 0; i < req->rcpt_count; i++) {
         const DELIVER_RCPT *r = &req->rcpt[i];
 
-        (void) verify_clnt_update(r->address, r->status == DELIVER_SENT ? VERIFY_ADDR_OK
-                                  : r->status == DELIVER_BOUNCE ? VERIFY_ADDR_BOUNCE
-                                  : VERIFY_ADDR_DEFER,
-                                  r->status < 0 ? "delivery was not attempted"
-                                  : r->reason ? r->reason : "");
+        (void) verify_clnt_update_rcpt(r->address, r->orig_rcpt,
+                                       r->status == DELIVER_SENT ? VERIFY_ADDR_OK
+                                       : r->status == DELIVER_BOUNCE ? VERIFY_ADDR_BOUNCE
+                                       : VERIFY_ADDR_DEFER,
+                                       r->status < 0 ? "delivery was not attempted"
+                                       : r->reason ? r->reason : "");
     }
 }
 

@@ -10,6 +10,7 @@
  */
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include "attr.h"
 #include "attr_clnt.h"
@@ -108,5 +109,17 @@ verify_clnt_update(const char *addr, int addr_status, const char *why)
     ret = verify_clnt_call(req, reply);
     attr_list_free(req);
     attr_list_free(reply);
+    return ret;
+}
+
+int
+verify_clnt_update_rcpt(const char *addr, const char *orig, int addr_status, const char *why)
+{
+    int     ret = VERIFY_STAT_OK;
+
+    if (orig && *orig && strcasecmp(orig, addr) != 0)
+        ret = verify_clnt_update(orig, addr_status, why);
+    if (ret == VERIFY_STAT_OK)
+        ret = verify_clnt_update(addr, addr_status, why);
     return ret;
 }

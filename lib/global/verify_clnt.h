@@ -33,6 +33,11 @@
 
 int     verify_clnt_query(const char *addr, int *addr_status, VSTRING *why);
 int     verify_clnt_update(const char *addr, int addr_status, const char *why);
+/* A probe recipient's result: for the original recipient address too
+ * when it differs (an address that canonical or virtual alias mapping
+ * rewrote is asked for, and must be answered, under the original). */
+int     verify_clnt_update_rcpt(const char *addr, const char *orig, int addr_status,
+                                const char *why);
 void    verify_clnt_close(void);
 
 #endif

@@ -221,3 +221,21 @@ def test_chrooted_verify_with_debian_master_cf():
         assert st.st_uid == pwd.getpwnam("postfix").pw_uid
         assert inst.mbox("phedison") == ""
         assert "fatal" not in inst.log() and "panic" not in inst.log()
+
+
+def test_rewritten_address_is_answered_under_the_original():
+    """A virtual alias rewrites the probe's recipient; the result is
+    cached for the address smtpd asked about as well."""
+    main = {"local_recipient_maps": "", "address_verify_poll_count": "1",
+            "virtual_alias_maps": "inline:{ alias@example.test=phedison@example.test }",
+            "smtpd_recipient_restrictions":
+                "reject_unverified_recipient, permit_mynetworks, reject_unauth_destination"}
+    with Instance("verify-alias", main=main) as inst:
+        inst.start()
+        assert rcpt_reply(inst, "alias@example.test")[0].startswith("450 4.1.1 ")
+        inst.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<phedison@example.test>, "
+                      r"orig_to=<alias@example.test>, .*status=deliverable")
+        wait_for(lambda: cache_entry(inst, "alias@example.test").startswith("0:"), 10,
+                 "cache entry for the original address")
+        assert rcpt_reply(inst, "alias@example.test") == ["250 2.1.5 Ok"]
+        assert inst.mbox("phedison") == ""
