@@ -4,15 +4,17 @@
  * Interface (postqueue.h): postqueue_flush(), postqueue_flush_id(),
  * postqueue_flush_site().
  *
- * There is no flush(8) service: every request goes to qmgr's trigger
- * socket public/qmgr.
+ * -f and -i go to qmgr's trigger socket public/qmgr, -s to the fast
+ * flush service (public/flush, flush_clnt.h):
  *   -f   "FA": forget dead transports, then scan incoming and all of
  *        deferred ignoring retry times (what Postfix's flush service asks).
  *   -i   root: the message moves from deferred/ to incoming/ and qmgr
  *        gets "I", so exactly that message is tried now. Others cannot
  *        touch deferred/ (mail_owner's): qmgr gets "FA" instead.
- *   -s   the site is checked, then handled like -f (a full deferred
- *        scan includes the site's mail; there is no per-site index).
+ *   -s   the site's deferred mail only (fast_flush_domains), with
+ *        Postfix's errors: "Flush service is not configured for
+ *        destination ...", "Invalid request: ...", "Cannot flush mail
+ *        queue - mail system is down".
  *
  * SECURITY: the queue id is checked with queue_id_ok() before it becomes
  * part of a path; the site is bounded and must be printable without
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include "connect.h"
+#include "flush_clnt.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "queue.h"
@@ -78,5 +81,14 @@ postqueue_flush_site(const char *site)
     for (const unsigned char *cp = (const unsigned char *) site; *cp; cp++)
         if (*cp <= ' ' || *cp >= 0x7f)
             postqueue_fatal("Cannot flush mail queue - invalid destination: \"%.100s\"", site);
-    postqueue_flush();
+    switch (flush_clnt_send_site(site)) {
+    case FLUSH_STAT_OK:
+        return;
+    case FLUSH_STAT_DENY:
+        postqueue_fatal("Flush service is not configured for destination \"%.100s\"", site);
+    case FLUSH_STAT_BAD:
+        postqueue_fatal("Invalid request: \"%.100s\"", site);
+    default:
+        postqueue_fatal("Cannot flush mail queue - mail system is down");
+    }
 }

@@ -211,6 +211,10 @@ void    qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt,
 /* Apply one result to a recipient (status DELIVER_*): state and logs. */
 void    qmgr_log_result(QMGR_MESSAGE *msg, int index, int status,
                         const char *dsn, const char *reason);
+/* The same for a delivery agent's answer (a probe's result was reported
+ * by the agent to the verify service: not again). */
+void    qmgr_log_agent_result(QMGR_MESSAGE *msg, int index, int status,
+                              const char *dsn, const char *reason);
 /* The same for a verdict qmgr reaches itself, plus the to= line. */
 void    qmgr_log_verdict(QMGR_MESSAGE *msg, int index, int status,
                          const char *dsn, const char *reason);

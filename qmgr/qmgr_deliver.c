@@ -127,8 +127,8 @@ deliver_reply_event(int fd, int events, void *ctx)
 
         if (d->status == DELIVER_SENT || d->status == DELIVER_BOUNCE
             || d->status == DELIVER_DEFER)
-            qmgr_log_result(msg, entry->rcpt_index[i], d->status, d->dsn,
-                            d->reason ? d->reason : "");
+            qmgr_log_agent_result(msg, entry->rcpt_index[i], d->status, d->dsn,
+                                  d->reason ? d->reason : "");
         else if (d->status != -1)
             qmgr_log_result(msg, entry->rcpt_index[i], DELIVER_DEFER, "4.3.0",
                             "unknown mail transport error");

@@ -6,8 +6,17 @@
  * finished message's bounce or trace log to its service.
  *
  * Interface (qmgr.h): qmgr_log_append(), qmgr_log_status(),
- * qmgr_log_result(), qmgr_log_verdict(), qmgr_log_flush();
+ * qmgr_log_result(), qmgr_log_agent_result(), qmgr_log_verdict(),
+ * qmgr_log_flush();
  * qmgr_log_flush_fn.
+ *
+ * Each deferral is also told to the fast flush service (flush_clnt.h)
+ * for the recipient's domain when it is in fast_flush_domains.
+ *
+ * An address verification probe (trace_flags=probe) keeps no log: its
+ * recipients are done whatever the result, which goes to the verify
+ * service: from the delivery agent (deliver_request_reply), or from
+ * qmgr for the verdicts qmgr reaches itself.
  *
  * Log file format and writing: lib/global/bounce_log.h (one "name=value"
  * block per recipient, the form the bounce service and postqueue/showq
@@ -21,13 +30,16 @@
  * DIAGNOSTICS: none; it only writes log lines.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "bounce_log.h"
 #include "deliver.h"
+#include "flush_clnt.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
+#include "verify_clnt.h"
 #include "vstring.h"
 #include "qmgr.h"
 
@@ -63,6 +75,16 @@ qmgr_log_status(const QMGR_MESSAGE *msg, const QMGR_RCPT *rcpt, const char *stat
                        rcpt->reason);
 }
 
+/* Tell the fast flush service (ETRN, postqueue -s) about a deferral. */
+static void
+qmgr_log_flush_add(const QMGR_MESSAGE *msg, const QMGR_RCPT *r)
+{
+    const char *domain = strrchr(r->address, '@');
+
+    if (domain && domain[1] && flush_clnt_add(domain + 1, msg->queue_id) == FLUSH_STAT_FAIL)
+        msg_warn("%s: %s service failure", msg->queue_id, SERVICE_FLUSH);
+}
+
 /*
  * Record one result. Bounces are logged to bounce/ID first (if that
  * fails the recipient stays deferred); deferrals go to defer/ID. For
@@ -80,7 +102,13 @@ qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
     snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn
              : status == DELIVER_SENT ? "2.0.0"
              : status == DELIVER_BOUNCE ? "5.0.0" : "4.0.0");
-    if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
+    if (msg->trace_flags & DELIVER_TRACE_PROBE) {
+        /* a probe is tried once; qmgr reports its own verdicts */
+        (void) verify_clnt_update_rcpt(r->address, r->orig_rcpt, status == DELIVER_SENT
+                                       ? VERIFY_ADDR_OK : status == DELIVER_BOUNCE
+                                       ? VERIFY_ADDR_BOUNCE : VERIFY_ADDR_DEFER, r->reason);
+        r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
+    } else if ((msg->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER) {
         /* sendmail -bv: the verdict goes into the status report only */
         if (qmgr_log_append(QUEUE_TRACE, msg, r, status == DELIVER_SENT
                             ? "deliverable" : "undeliverable") == 0)
@@ -99,7 +127,26 @@ qmgr_log_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
     } else {                    /* deferred, or a bounce not logged: retry later */
         r->state = QMGR_RCPT_DEFER;
         (void) qmgr_log_append(QUEUE_DEFER, msg, r, "delayed");
+        qmgr_log_flush_add(msg, r);
     }
+}
+
+/* A delivery agent's result: as qmgr_log_result(), but a probe's result
+ * was reported to the verify service by the agent already. */
+void
+qmgr_log_agent_result(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
+                      const char *reason)
+{
+    QMGR_RCPT *r = msg->rcpt + index;
+
+    if ((msg->trace_flags & DELIVER_TRACE_PROBE) == 0) {
+        qmgr_log_result(msg, index, status, dsn, reason);
+        return;
+    }
+    mem_free(r->reason);
+    r->reason = mem_strdup(reason ? reason : "");
+    snprintf(r->dsn, sizeof(r->dsn), "%s", dsn && *dsn ? dsn : "4.0.0");
+    r->state = status == DELIVER_SENT ? QMGR_RCPT_SENT : QMGR_RCPT_BOUNCED;
 }
 
 /* A verdict reached in qmgr: record it, and log it as an agent would. */
@@ -108,8 +155,9 @@ qmgr_log_verdict(QMGR_MESSAGE *msg, int index, int status, const char *dsn,
                  const char *reason)
 {
     qmgr_log_result(msg, index, status, dsn, reason);
-    qmgr_log_status(msg, msg->rcpt + index,
-                    msg->rcpt[index].state == QMGR_RCPT_BOUNCED ? "bounced" : "deferred");
+    qmgr_log_status(msg, msg->rcpt + index, (msg->trace_flags & DELIVER_TRACE_PROBE)
+                    ? (status == DELIVER_SENT ? "deliverable" : "undeliverable")
+                    : msg->rcpt[index].state == QMGR_RCPT_BOUNCED ? "bounced" : "deferred");
 }
 
 /*

@@ -189,6 +189,8 @@ message_attr(QMGR_MESSAGE *msg, const char *data)
     nlen = (size_t) (eq - data);
     if (strcmp(data, ATTR_TRACE_FLAGS "=" TRACE_FLAGS_VERIFY) == 0)
         msg->trace_flags |= DELIVER_TRACE_VERIFY;
+    if (strcmp(data, ATTR_TRACE_FLAGS "=" TRACE_FLAGS_PROBE) == 0)
+        msg->trace_flags |= DELIVER_TRACE_VERIFY | DELIVER_TRACE_PROBE;
     if (nlen == strlen(ATTR_ENCODING) && strncmp(data, ATTR_ENCODING, nlen) == 0) {
         mem_free(msg->encoding);
         msg->encoding = mem_strdup(eq + 1);

@@ -9,7 +9,8 @@
  * "." without -i), turned into maildrop records, and piped to postdrop,
  * which writes it into the maildrop queue; pickup takes it from there.
  * The envelope sender is -f, else the invoking user's login name.
- * mailq runs "postqueue -p", -q "postqueue -f", newaliases runs postalias
+ * mailq runs "postqueue -p", -q "postqueue -f" (-qRsite "-s site", -qIid
+ * "-i id"), newaliases runs postalias
  * on $alias_database, -bd "postfix start", -bs runs smtpd stand-alone on
  * stdin/stdout (that needs root: smtpd talks to cleanup directly).
  * -bv reads no message: it queues an empty one marked trace_flags=verify
@@ -195,7 +196,9 @@ main(int argc, char **argv)
         argv_add(extra, "-p");
         sendmail_exec(&sm, var_command_dir, "postqueue", extra);
     case SM_MODE_FLUSH:
-        argv_add(extra, "-f");
+        argv_add(extra, sm.flush_site ? "-s" : sm.flush_id ? "-i" : "-f");
+        if (sm.flush_site || sm.flush_id)
+            argv_add(extra, sm.flush_site ? sm.flush_site : sm.flush_id);
         sendmail_exec(&sm, var_command_dir, "postqueue", extra);
     case SM_MODE_NEWALIAS:
         sendmail_newaliases(&sm);

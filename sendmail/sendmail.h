@@ -55,6 +55,8 @@ typedef struct SM_STATE {
     char   *dsn_envid;          /* -V */
     const char *encoding;       /* -B: "7bit", "8bitmime" or NULL */
     char   *alias_file;         /* -oA */
+    const char *flush_site;     /* -qRsite: postqueue -s site */
+    const char *flush_id;       /* -qIid: postqueue -i id */
     ARGV   *rcpts;              /* command line recipients, internal form */
     int     verbose;
 } SM_STATE;

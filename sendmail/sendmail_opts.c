@@ -7,7 +7,8 @@
  *
  * Recognized: -B type, -C file|dir, -c dir, -F name, -f sender, -r sender,
  * -I, -i, -N dsn, -R ret, -V envid, -t, -v, -b mode (m, s, p, i, v, d, D),
- * -o option (-oi, -oA file; the rest ignored), -q (queue flush).
+ * -o option (-oi, -oA file; the rest ignored), -q (queue flush; -qRsite
+ * and -qIid flush one site's or one message's mail).
  * Ignored for compatibility: -G -L -O -U -X -e -h -m -n -p -x.
  *
  * SECURITY: sendmail runs with the invoker's privileges only; its
@@ -222,8 +223,13 @@ sendmail_option(SM_STATE *sm, int ch, const char *arg)
         else if (arg[0] == 'A' && arg[1] != 0)
             sm->alias_file = mem_strdup(arg + 1);
         break;                  /* other -o options are ignored */
-    case 'q':
-        sm->mode = SM_MODE_FLUSH;
+    case 'q':                   /* -q, -qRsite, -qIid; -q<interval> ignored */
+        if (arg && arg[0] == 'R' && arg[1])
+            sm->flush_site = arg + 1;
+        else if (arg && arg[0] == 'I' && arg[1])
+            sm->flush_id = arg + 1;
+        if (arg == NULL || *arg == 0 || sm->flush_site || sm->flush_id)
+            sm->mode = SM_MODE_FLUSH;
         break;
     case 't':
         sm->extract = 1;

@@ -23,8 +23,8 @@
  * reject_unknown_reverse_client_hostname, reject_rbl_client,
  * reject_rhsbl_{client,sender,helo}, reject_unauth_pipelining,
  * reject_sender_login_mismatch and its authenticated/known/unauthenticated
- * variants (smtpd_sender_login_maps),
- * check_{client,helo,sender,recipient}_access type:table, a type:table
+ * variants (smtpd_sender_login_maps), reject_unverified_{recipient,sender}
+ * (smtpd_check_verify.c), check_{client,helo,sender,recipient}_access type:table, a type:table
  * alone (the check_*_access of the stage the list or class is used in,
  * as Postfix), and the names in smtpd_restriction_classes. Access table values: OK, REJECT, DEFER,
  * DEFER_IF_REJECT, DEFER_IF_PERMIT, DUNNO, HOLD, DISCARD, FILTER, REDIRECT,
@@ -853,6 +853,10 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
         return check_unknown_domain(ctx, ctx->state->sender, "Sender address", 1);
     if (strcasecmp(name, "reject_unknown_recipient_domain") == 0)
         return check_unknown_domain(ctx, ctx->rcpt, "Recipient address", 0);
+    if (strcasecmp(name, "reject_unverified_recipient") == 0)
+        return check_unverified(ctx, ctx->rcpt, 0);
+    if (strcasecmp(name, "reject_unverified_sender") == 0)
+        return check_unverified(ctx, ctx->state->sender, 1);
     if (strcasecmp(name, "reject_unknown_client_hostname") == 0
         || strcasecmp(name, "reject_unknown_client") == 0)
         return check_unknown_client(ctx, 0);
@@ -1140,6 +1144,17 @@ smtpd_check_helo_stage(SMTPD_STATE *state, VSTRING *reply)
         st = check_run(&ctx, smtpd_conf.helo_restrictions, check_helo_label(state),
                        "Helo command");
     return check_done(&ctx, st);
+}
+
+/* ETRN: smtpd_etrn_restrictions, with the domain as the reply's name. */
+int
+smtpd_check_etrn_stage(SMTPD_STATE *state, const char *domain, VSTRING *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, NULL, reply);
+    return check_done(&ctx, check_run(&ctx, smtpd_conf.etrn_restrictions, domain,
+                                      "Etrn command"));
 }
 
 int

@@ -45,6 +45,7 @@ int     smtpd_check_connect(SMTPD_STATE *state, VSTRING *reply);
 int     smtpd_check_denied(SMTPD_STATE *state);
 int     smtpd_check_helo_stage(SMTPD_STATE *state, VSTRING *reply);
 int     smtpd_check_mail_stage(SMTPD_STATE *state, VSTRING *reply);
+int     smtpd_check_etrn_stage(SMTPD_STATE *state, const char *domain, VSTRING *reply);
 int     smtpd_check_data_stage(SMTPD_STATE *state, VSTRING *reply);
 int     smtpd_check_eod_stage(SMTPD_STATE *state, VSTRING *reply);
 void    smtpd_check_reset(SMTPD_STATE *state);

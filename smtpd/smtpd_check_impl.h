@@ -1,6 +1,7 @@
 /*
  * smtpd_check_impl.h - what smtpd_check.c shares with the files that
- * implement some of its restrictions (smtpd_check_dns.c). Internal to
+ * implement some of its restrictions (smtpd_check_dns.c,
+ * smtpd_check_verify.c). Internal to
  * smtpd's access checks; the rest of smtpd uses smtpd_check.h.
  *
  * A restriction returns CHECK_DUNNO (go on), CHECK_OK (permit: the
@@ -46,5 +47,8 @@ int     check_helo_syntax(CHECK_CTX *ctx, int fqdn);
 int     check_unknown_domain(CHECK_CTX *ctx, const char *addr, const char *class, int is_sender);
 int     check_rbl(CHECK_CTX *ctx, const char *name, const char *zone);
 int     check_unknown_client(CHECK_CTX *ctx, int reverse);
+
+/* smtpd_check_verify.c: reject_unverified_recipient/sender */
+int     check_unverified(CHECK_CTX *ctx, const char *addr, int is_sender);
 
 #endif

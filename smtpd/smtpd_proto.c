@@ -32,6 +32,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "printable.h"
+#include "flush_clnt.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 #include "smtpd_check.h"
@@ -340,12 +341,14 @@ smtpd_proto_vrfy(SMTPD_STATE *state, int argc, char **argv)
     return ret;
 }
 
-/* ETRN needs the fast flush service, which posthorn does not have yet:
- * every domain is "not eligible", as with an empty fast_flush_domains. */
+/* ETRN: smtpd_etrn_restrictions, then the fast flush service sends the
+ * domain's deferred mail (flush_clnt.h); replies as Postfix. */
 static int
 smtpd_proto_etrn(SMTPD_STATE *state, int argc, char **argv)
 {
     const char *domain;
+    VSTRING *reply;
+    int     st;
 
     if (state->helo_name == NULL) {
         smtpd_chat_reply(state, "503 Error: send HELO/EHLO first");
@@ -366,8 +369,24 @@ smtpd_proto_etrn(SMTPD_STATE *state, int argc, char **argv)
         smtpd_chat_reply(state, "501 Error: invalid parameter syntax");
         return -1;
     }
-    smtpd_chat_reply(state, "459 <%s>: service unavailable", domain);
-    return -1;
+    reply = vstring_alloc(512);
+    if (smtpd_check_etrn_stage(state, domain, reply) != 0) {
+        smtpd_chat_reply(state, "%s", STR(reply));
+        vstring_free(reply);
+        return -1;
+    }
+    vstring_free(reply);
+    switch (st = flush_clnt_send_site(domain)) {
+    case FLUSH_STAT_OK:
+        smtpd_chat_reply(state, "250 Queuing started");
+        return 0;
+    case FLUSH_STAT_DENY:
+        smtpd_chat_reply(state, "459 <%s>: service unavailable", domain);
+        return -1;
+    default:
+        smtpd_chat_reply(state, "458 Unable to queue messages");
+        return -1;
+    }
 }
 
 static int

@@ -11,7 +11,9 @@
  * (flock for readers; flock and an fcntl lock for writers, see
  * dict_db_lock()):
  * shared around each lookup and for a whole dict_seq() walk, exclusive
- * for the whole life of a table opened for writing. MAP_CREATE writes a
+ * for the whole life of a table opened for writing (MAP_LOCK_OP, a
+ * daemon's cache: exclusive around each update, which is then synced,
+ * shared around each lookup). MAP_CREATE writes a
  * temporary "name.db.tmp.<pid>" that close/commit renames over name.db,
  * so readers never see a half-built table; they notice the new file
  * through dict_changed() (the old one has no links left).
@@ -51,6 +53,7 @@ typedef struct DICT_DB {
     char   *tmp;                /* MAP_CREATE: the file being built */
     int     lock_fd;
     int     writer;             /* holds the exclusive lock */
+    int     per_op;             /* MAP_LOCK_OP: writes lock (and sync) each time */
     int     seq_locked;         /* shared lock held during a dict_seq walk */
     int     try_nul;            /* 1: try with NUL */
     int     try_plain;          /* 1: try without NUL */
@@ -83,8 +86,8 @@ dict_db_errcall(const DB_ENV *env, const char *prefix, const char *text)
  * not release each other's locks), and every writer takes it too. A
  * writer (F_WRLCK, held until close) also takes an exclusive open-file-
  * description fcntl lock, so it excludes readers that lock with fcntl.
- * Only readers unlock (a writer's locks go with its descriptor), so
- * F_UNLCK releases the flock() lock alone.
+ * A writer's locks go with its descriptor, except a MAP_LOCK_OP table's,
+ * which F_UNLCK releases after each update (both locks).
  */
 static int
 dict_db_lock(int fd, short type)
@@ -92,7 +95,7 @@ dict_db_lock(int fd, short type)
     struct flock lk;
     int     op = type == F_RDLCK ? LOCK_SH : type == F_WRLCK ? LOCK_EX : LOCK_UN;
 
-    if (type == F_WRLCK) {
+    if (type == F_WRLCK || type == F_UNLCK) {
         memset(&lk, 0, sizeof(lk));
         lk.l_type = type;
         lk.l_whence = SEEK_SET;
@@ -190,7 +193,13 @@ static int
 dict_db_open_existing(DICT *d, DICT_DB *p, DBTYPE type)
 {
     int     wr = (d->flags & MAP_WRITE) != 0;
+    int     per_op = wr && (d->flags & MAP_LOCK_OP);
 
+    if (per_op && access(p->path, F_OK) < 0 && errno == ENOENT
+        && dict_db_open_db(d, p, type, p->path, DB_CREATE) == 0) {
+        (void) p->db->close(p->db, 0);  /* an empty table, then as usual */
+        p->db = 0;
+    }
     if ((p->lock_fd = open(p->path, (wr ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0) {
         dict_set_error(d, "open database %s: %m", p->path);
         return -1;
@@ -202,7 +211,8 @@ dict_db_open_existing(DICT *d, DICT_DB *p, DBTYPE type)
     }
     if (dict_db_open_db(d, p, type, p->path, wr ? 0 : DB_RDONLY) < 0)
         return -1;
-    if (wr)
+    p->per_op = per_op;
+    if (wr && !per_op)
         p->writer = 1;
     else if (dict_db_lock(p->lock_fd, F_UNLCK) < 0) {
         dict_set_error(d, "unlock database %s: %m", p->path);
@@ -339,7 +349,16 @@ dict_db_put(DICT *d, const char *key, const char *value)
 
     dict_db_fill(&k, key, with_nul);
     dict_db_fill(&v, value, with_nul);
+    if (p->per_op && dict_db_lock(p->lock_fd, F_WRLCK) < 0) {
+        dict_set_error(d, "lock database %s: %m", p->path);
+        return -1;
+    }
     ret = p->db->put(p->db, 0, &k, &v, replace ? 0 : DB_NOOVERWRITE);
+    if (p->per_op) {
+        if (ret == 0)
+            ret = p->db->sync(p->db, 0);
+        (void) dict_db_lock(p->lock_fd, F_UNLCK);
+    }
     if (ret == DB_KEYEXIST) {
         if ((d->flags & MAP_DUP_IGNORE) == 0)
             msg_warn("%s: duplicate entry: \"%s\"", d->spec, key);
@@ -356,9 +375,21 @@ dict_db_put(DICT *d, const char *key, const char *value)
 static int
 dict_db_del(DICT *d, const char *key)
 {
+    DICT_DB *p = d->priv;
     DBT     val;
+    int     status;
 
-    return dict_db_try(d, key, &val, 1);
+    if (p->per_op && dict_db_lock(p->lock_fd, F_WRLCK) < 0) {
+        dict_set_error(d, "lock database %s: %m", p->path);
+        return MAP_FAIL;
+    }
+    status = dict_db_try(d, key, &val, 1);
+    if (p->per_op) {
+        if (status == MAP_FOUND && p->db->sync(p->db, 0) != 0)
+            status = MAP_FAIL;
+        (void) dict_db_lock(p->lock_fd, F_UNLCK);
+    }
+    return status;
 }
 
 static void

@@ -82,6 +82,11 @@ typedef struct DICT DICT;
 #define MAP_NUL_ON      (1 << 6)        /* keys/values only with trailing NUL (-N) */
 #define MAP_NUL_OFF     (1 << 7)        /* keys/values only without NUL (-n) */
 #define MAP_NO_REGSUB   (1 << 8)        /* regexp:/pcre: rules with $n are skipped */
+#define MAP_LOCK_OP     (1 << 9)        /* with MAP_WRITE: a daemon's cache (the
+                                         * verify service): the file is created
+                                         * when missing, locked for each operation
+                                         * only (readers such as postmap -q go on),
+                                         * and each update is synced */
 
 /* Result codes. */
 #define MAP_FOUND      1

@@ -51,6 +51,11 @@
 #define DELIVER_TRACE_VERIFY (1 << 0)   /* trace_flags: verify only (sendmail -bv):
                                          * agents report, do not deliver; the
                                          * log says status=deliverable/undeliverable */
+#define DELIVER_TRACE_PROBE  (1 << 1)   /* with VERIFY: an address verification
+                                         * probe (verify service): each result
+                                         * goes to the verify service, a
+                                         * deferral too is "undeliverable" */
+#define DELIVER_TRACE_MASK   (DELIVER_TRACE_VERIFY | DELIVER_TRACE_PROBE)
 
 typedef struct DELIVER_RCPT {
     char   *address;
@@ -94,7 +99,9 @@ typedef struct DELIVER_REQUEST {
 /* Agent side. Returns NULL (and logs why) on a protocol error or a queue
  * file that cannot be opened. */
 DELIVER_REQUEST *deliver_request_read(STREAM *client);
-/* Send every recipient's status (those still -1 are sent as deferred). */
+/* Send every recipient's status (those still -1 are sent as deferred);
+ * for a probe (DELIVER_TRACE_PROBE) first report each to the verify
+ * service (verify_clnt.h), as Postfix's agents do. */
 int     deliver_request_reply(STREAM *client, DELIVER_REQUEST *req);
 void    deliver_request_free(DELIVER_REQUEST *req);
 /*

@@ -39,6 +39,7 @@
 
 #include "attr.h"
 #include "deliver.h"
+#include "verify_clnt.h"
 #include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
@@ -152,7 +153,9 @@ deliver_parse_message(DELIVER_REQUEST *req, const ATTR_LIST *list)
     req->log_ident = deliver_get_str(list, ATTR_LOG_IDENT);
     req->rewrite_context = deliver_get_str(list, ATTR_RWR_CONTEXT);
     req->dsn_ret = (int) deliver_get_long(list, ATTR_DSN_RET, 0);
-    req->trace_flags = (int) deliver_get_long(list, ATTR_TRACE_FLAGS, 0) & DELIVER_TRACE_VERIFY;
+    req->trace_flags = (int) deliver_get_long(list, ATTR_TRACE_FLAGS, 0) & DELIVER_TRACE_MASK;
+    if (req->trace_flags & DELIVER_TRACE_PROBE)
+        req->trace_flags |= DELIVER_TRACE_VERIFY;
     req->arrival_time = deliver_get_time(list, ATTR_ARRIVAL_TIME);
     req->active_time = deliver_get_time(list, ATTR_ACTIVE_TIME);
     req->rcpt = mem_array((size_t) count, sizeof(DELIVER_RCPT));
@@ -255,11 +258,30 @@ bad:
     return NULL;
 }
 
+/* A probe's results go to the verify service (mail_proto.h "verify"). */
+static void
+deliver_report_probe(const DELIVER_REQUEST *req)
+{
+    for (int i = 0; i < req->rcpt_count; i++) {
+        const DELIVER_RCPT *r = &req->rcpt[i];
+
+        (void) verify_clnt_update_rcpt(r->address, r->orig_rcpt,
+                                       r->status == DELIVER_SENT ? VERIFY_ADDR_OK
+                                       : r->status == DELIVER_BOUNCE ? VERIFY_ADDR_BOUNCE
+                                       : VERIFY_ADDR_DEFER,
+                                       r->status < 0 ? "delivery was not attempted"
+                                       : r->reason ? r->reason : "");
+    }
+}
+
 int
 deliver_request_reply(STREAM *client, DELIVER_REQUEST *req)
 {
     ATTR_LIST *list = attr_list_alloc();
     int     i, ret = 0;
+
+    if (req->trace_flags & DELIVER_TRACE_PROBE)
+        deliver_report_probe(req);
 
     for (i = 0; i < req->rcpt_count && ret == 0; i++) {
         DELIVER_RCPT *r = &req->rcpt[i];

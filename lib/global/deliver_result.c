@@ -7,7 +7,8 @@
  * deliver_request_reply()), and the to= line into the log
  * (deliver_log.c). A recipient that gets several results (aliases,
  * .forward) keeps the worst: deferred over bounced over sent. In verify
- * mode (DELIVER_TRACE_VERIFY) the log says deliverable/undeliverable.
+ * mode (DELIVER_TRACE_VERIFY) the log says deliverable/undeliverable (a
+ * probe's deferral too).
  *
  * SECURITY: the reason text may quote a remote server; it is cut at
  * DELIVER_REASON_MAX.
@@ -64,7 +65,8 @@ deliver_vresult(DELIVER_REQUEST *req, int i, const char *to, int status,
     }
     deliver_log_status(req->queue_id, to, orig, relay, req->arrival_time, req->active_time,
                        req->agent_time, conn_time, xfer_time, dsn,
-                       (req->trace_flags & DELIVER_TRACE_VERIFY) && status != DELIVER_DEFER
+                       (req->trace_flags & DELIVER_TRACE_VERIFY)
+                       && (status != DELIVER_DEFER || (req->trace_flags & DELIVER_TRACE_PROBE))
                        ? (status == DELIVER_SENT ? "deliverable" : "undeliverable")
                        : deliver_status_word(status), STR(text));
 

@@ -147,6 +147,7 @@
 #define ATTR_TRACE_FLAGS    "trace_flags"   /* queue file: "verify" (sendmail -bv);
                                              * delivery request: DELIVER_TRACE_* bits */
 #define TRACE_FLAGS_VERIFY  "verify"
+#define TRACE_FLAGS_PROBE   "probe"     /* an address verification probe (verify) */
 
 /* resolve classes and flags */
 #define RESOLVE_FLAG_FINAL   (1 << 0)   /* final destination: local or virtual */
@@ -266,5 +267,58 @@
 #define ATTR_ANVIL_AUTH     "auth"
 #define ANVIL_STAT_OK       0
 #define ANVIL_STAT_FAIL     (-1)
+
+/*
+ * -------------------------------------------------------------------
+ * verify (private/verify; one process; smtpd asks, the delivery agents
+ * and qmgr report): the address verification cache (verify/verify.c).
+ *
+ *   S: {protocol=verify}
+ *   C: {request=query, address=A}
+ *   S: {status=0, recipient_status=N, reason=text}
+ *      N: VERIFY_ADDR_* below; an unknown or stale address is probed
+ *      (a message with trace_flags=probe through public/cleanup) and
+ *      answered VERIFY_ADDR_TODO until the probe's result arrives.
+ *   C: {request=update, address=A, recipient_status=N, reason=text}
+ *   S: {status=0}
+ *   status -1: bad request. Addresses and reasons are bounded
+ *   (VERIFY_ADDR_MAX, VERIFY_TEXT_MAX).
+ */
+#define SERVICE_VERIFY      "verify"
+#define PROTO_VERIFY        "verify"
+#define VERIFY_REQ_QUERY    "query"
+#define VERIFY_REQ_UPDATE   "update"
+#define ATTR_ADDR_STATUS    "recipient_status"
+#define VERIFY_STAT_OK      0
+#define VERIFY_STAT_FAIL    (-1)
+#define VERIFY_ADDR_OK      0           /* deliverable */
+#define VERIFY_ADDR_DEFER   1           /* undeliverable for now (4xx) */
+#define VERIFY_ADDR_BOUNCE  2           /* undeliverable (5xx) */
+#define VERIFY_ADDR_TODO    3           /* not known yet: probe in progress */
+#define VERIFY_ADDR_MAX     1000
+#define VERIFY_TEXT_MAX     2000
+
+/*
+ * -------------------------------------------------------------------
+ * flush (private/flush; smtpd for ETRN, postqueue -s/-f, qmgr): the
+ * fast flush service (flush/flush.c), per-destination lists of
+ * deferred queue ids under $queue_directory/flush.
+ *
+ *   S: {protocol=flush}
+ *   C: {request=add, site=S, queue_id=ID}    (qmgr, for each deferral)
+ *   C: {request=send_site, site=S}           (ETRN, postqueue -s)
+ *   C: {request=refresh}                     (postqueue -f)
+ *   S: {status=N}   N: FLUSH_STAT_* below
+ */
+#define SERVICE_FLUSH       "flush"
+#define PROTO_FLUSH         "flush"
+#define FLUSH_REQ_ADD       "add"
+#define FLUSH_REQ_SEND_SITE "send_site"
+#define FLUSH_REQ_REFRESH   "refresh"
+#define ATTR_SITE           "site"
+#define FLUSH_STAT_OK       0
+#define FLUSH_STAT_FAIL     (-1)        /* request failed (or no service) */
+#define FLUSH_STAT_BAD      3           /* invalid request parameter */
+#define FLUSH_STAT_DENY     4           /* site not in fast_flush_domains */
 
 #endif

@@ -71,6 +71,7 @@ static struct RESOLVE_LIST {
     {"relay_domains", NULL, NULL, 0},
     {"virtual_alias_domains", NULL, NULL, 0},
     {"virtual_mailbox_domains", NULL, NULL, 0},
+    {"fast_flush_domains", NULL, NULL, 0},     /* flush_clnt.c, flush/ */
 };
 
 #define RESOLVE_LIST_COUNT (sizeof(resolve_lists) / sizeof(resolve_lists[0]))
@@ -98,6 +99,7 @@ static const CONFIG_VAR resolve_vars[] = {
     CONFIG_VAR_STR("relay_domains", &resolve_lists[1].value),
     CONFIG_VAR_STR("virtual_alias_domains", &resolve_lists[2].value),
     CONFIG_VAR_STR("virtual_mailbox_domains", &resolve_lists[3].value),
+    CONFIG_VAR_STR("fast_flush_domains", &resolve_lists[4].value),
     CONFIG_VAR_END,
 };
 

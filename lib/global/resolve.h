@@ -80,7 +80,8 @@ void    resolve_params_need(void);
 /* A table list opened once per spec and kept (title names it in logs). */
 MAPS   *resolve_maps(const char *title, const char *spec);
 /* Does domain match the domain list parameter param (mydestination,
- * relay_domains, virtual_alias_domains, virtual_mailbox_domains)?
+ * relay_domains, virtual_alias_domains, virtual_mailbox_domains,
+ * fast_flush_domains)?
  * Table failures set *fail and return 0. */
 int     resolve_domain_list(const char *param, const char *domain, int *fail);
 /* Is sa (AF_INET/AF_INET6, port ignored) an address of this host per

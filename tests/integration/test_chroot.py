@@ -200,10 +200,10 @@ def test_missing_program_warned_once():
         inst.wait_log(r"postfix/smtpd\[\d+\]: disconnect from")
         log = inst.log()
         assert len(re.findall(pattern, log)) == 1, log
-        for svc in ("verify", "flush", "scache"):
+        for svc in ("scache",):
             assert len(re.findall(r"service %s/unix: cannot execute" % svc, log)) == 1, svc
-        # the pipe services (maildrop, uucp, ...) and virtual have their program now
-        for svc in ("maildrop", "virtual"):
+        # the pipe services (maildrop, uucp, ...), virtual and verify have their program now
+        for svc in ("maildrop", "virtual", "verify", "flush"):
             assert not re.search(r"service %s/unix: cannot execute" % svc, log), log
         assert "bad command startup" not in log, log
 

@@ -1,12 +1,21 @@
 """
-test_verify.py - address verification, sendmail -bv: nothing is
-delivered; the sender gets a "Mail Delivery Status Report" with one
-Action: deliverable / undeliverable block per recipient, and the agents
-log status=deliverable / status=undeliverable.
-"""
-import re
+test_verify.py - address verification.
 
-from posthorn import Instance, run, sbin
+sendmail -bv: nothing is delivered; the sender gets a "Mail Delivery
+Status Report" with one Action: deliverable / undeliverable block per
+recipient, and the agents log status=deliverable / status=undeliverable.
+
+reject_unverified_recipient / reject_unverified_sender: the verify
+service probes an unknown address through the queue (the smtp client
+stops after RCPT), answers "in progress" until the result is in, then
+accepts or rejects from its cache (address_verify_map, a btree file that
+survives a reload and that postmap -q reads).
+"""
+import os
+import re
+import time
+
+from posthorn import Instance, run, sbin, wait_for
 from smtp_sink import SmtpSink
 
 OPEN_RCPT = {"local_recipient_maps": ""}
@@ -96,3 +105,137 @@ def test_sendmail_bv_smtp_rcpt_only():
                        for b in dsn.get_payload()[1:]}
             assert actions == {"good@remote.example": "deliverable",
                                "bad@remote.example": "undeliverable"}, actions
+
+
+REMOTE = "remote.example"
+
+
+def verify_main(srv, **extra):
+    main = {"relayhost": "[127.0.0.1]:%d" % srv.port, "relay_domains": REMOTE,
+            "address_verify_poll_count": "1",
+            "smtpd_recipient_restrictions":
+                "reject_unverified_recipient, permit_mynetworks, reject_unauth_destination"}
+    main.update(extra)
+    return main
+
+
+def rcpt_reply(inst, rcpt, sender="someone@example.test"):
+    s = inst.session(helo="EHLO client.example", sender=sender)
+    r = s.rcpt_quit(rcpt)
+    return r
+
+
+def cache_entry(inst, addr):
+    p = inst.cmd("postmap", "-q", addr, "btree:%s/verify_cache" % inst.params["data_directory"])
+    return p.stdout.strip()
+
+
+def test_reject_unverified_recipient_probes_then_decides():
+    with rcpt_server() as srv:
+        main = verify_main(srv, unverified_recipient_reject_code="550")
+        with Instance("verify-rcpt", main=main) as inst:
+            inst.start()
+            for addr in ("good@" + REMOTE, "bad@" + REMOTE):
+                assert rcpt_reply(inst, addr) == [
+                    "450 4.1.1 <%s>: Recipient address rejected: unverified address: "
+                    "Address verification in progress" % addr]
+            inst.wait_log(r"postfix/relay/smtp\[\d+\]: [0-9A-F]+: to=<bad@remote.example>, .*"
+                          r"status=undeliverable")
+            inst.wait_log(r"postfix/relay/smtp\[\d+\]: [0-9A-F]+: to=<good@remote.example>, .*"
+                          r"status=deliverable \(250 2\.0\.0 Ok\)")
+            # the probe came from double-bounce and never reached DATA
+            assert [c for c in srv.lines if c.upper().startswith("DATA")] == [], srv.lines
+            assert any(c.lower().startswith("mail from:<double-bounce@") for c in srv.lines), \
+                srv.lines
+            wait_for(lambda: cache_entry(inst, "bad@" + REMOTE).startswith("2:"), 10,
+                     "negative cache entry")
+            wait_for(lambda: cache_entry(inst, "good@" + REMOTE).startswith("0:"), 10,
+                     "positive cache entry")
+            assert rcpt_reply(inst, "good@" + REMOTE) == ["250 2.1.5 Ok"]
+            assert rcpt_reply(inst, "bad@" + REMOTE) == [
+                "550 5.1.1 <bad@remote.example>: Recipient address rejected: undeliverable "
+                "address: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <bad@remote.example>: "
+                "Recipient address rejected: User unknown (in reply to RCPT TO command)"]
+            # the cache survives a reload; no new probe is sent for a known address
+            probes = len([c for c in srv.lines if c.startswith("RCPT")])
+            p = inst.cmd("postfix", "reload")
+            assert p.returncode == 0, p.stderr
+            time.sleep(1)
+            assert rcpt_reply(inst, "good@" + REMOTE) == ["250 2.1.5 Ok"]
+            assert rcpt_reply(inst, "bad@" + REMOTE)[0].startswith("550 5.1.1 ")
+            assert len([c for c in srv.lines if c.startswith("RCPT")]) == probes
+            assert inst.queue_files("deferred") == [] and inst.queue_files("bounce") == []
+            assert "non-delivery notification" not in inst.log()
+
+
+def test_reject_unverified_sender():
+    with rcpt_server() as srv:
+        main = verify_main(srv, smtpd_recipient_restrictions="permit_mynetworks",
+                           smtpd_sender_restrictions="reject_unverified_sender")
+        with Instance("verify-sender", main=main) as inst:
+            inst.start()
+            assert rcpt_reply(inst, "phedison@example.test", sender="bad@" + REMOTE) == [
+                "450 4.1.7 <bad@remote.example>: Sender address rejected: unverified address: "
+                "Address verification in progress"]
+            wait_for(lambda: cache_entry(inst, "bad@" + REMOTE).startswith("2:"), 20,
+                     "negative cache entry")
+            # the default unverified_sender_reject_code is 450
+            assert rcpt_reply(inst, "phedison@example.test", sender="bad@" + REMOTE) == [
+                "450 4.1.7 <bad@remote.example>: Sender address rejected: undeliverable "
+                "address: host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <bad@remote.example>: "
+                "Recipient address rejected: User unknown (in reply to RCPT TO command)"]
+            rcpt_reply(inst, "phedison@example.test", sender="good@" + REMOTE)
+            wait_for(lambda: cache_entry(inst, "good@" + REMOTE).startswith("0:"), 20,
+                     "positive cache entry")
+            assert rcpt_reply(inst, "phedison@example.test", sender="good@" + REMOTE) == \
+                ["250 2.1.5 Ok"]
+            assert [c for c in srv.lines if c.upper().startswith("DATA")] == [], srv.lines
+
+
+def test_chrooted_verify_with_debian_master_cf():
+    """Debian's master.cf runs verify (and smtpd) chrooted: the cache,
+    outside the jail in data_directory, is opened before the chroot and
+    belongs to mail_owner; the local agent answers the probes."""
+    from test_chroot import debian_instance
+    import pwd
+    main = {"local_recipient_maps": "", "address_verify_poll_count": "1",
+            "smtpd_recipient_restrictions":
+                "reject_unverified_recipient, permit_mynetworks, reject_unauth_destination"}
+    with debian_instance("verify-chroot", main=main) as inst:
+        inst.start()
+        for addr in ("phedison@example.test", "nosuch@example.test"):
+            assert rcpt_reply(inst, addr) == [
+                "450 4.1.1 <%s>: Recipient address rejected: unverified address: "
+                "Address verification in progress" % addr]
+        inst.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<phedison@example.test>, .*"
+                      r"status=deliverable")
+        inst.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<nosuch@example.test>, .*"
+                      r"status=undeliverable")
+        wait_for(lambda: cache_entry(inst, "nosuch@example.test").startswith("2:"), 10,
+                 "negative cache entry")
+        assert rcpt_reply(inst, "phedison@example.test") == ["250 2.1.5 Ok"]
+        assert rcpt_reply(inst, "nosuch@example.test") == [
+            "450 4.1.1 <nosuch@example.test>: Recipient address rejected: undeliverable "
+            "address: unknown user: \"nosuch\""]
+        st = os.stat(os.path.join(inst.params["data_directory"], "verify_cache.db"))
+        assert st.st_uid == pwd.getpwnam("postfix").pw_uid
+        assert inst.mbox("phedison") == ""
+        assert "fatal" not in inst.log() and "panic" not in inst.log()
+
+
+def test_rewritten_address_is_answered_under_the_original():
+    """A virtual alias rewrites the probe's recipient; the result is
+    cached for the address smtpd asked about as well."""
+    main = {"local_recipient_maps": "", "address_verify_poll_count": "1",
+            "virtual_alias_maps": "inline:{ alias@example.test=phedison@example.test }",
+            "smtpd_recipient_restrictions":
+                "reject_unverified_recipient, permit_mynetworks, reject_unauth_destination"}
+    with Instance("verify-alias", main=main) as inst:
+        inst.start()
+        assert rcpt_reply(inst, "alias@example.test")[0].startswith("450 4.1.1 ")
+        inst.wait_log(r"postfix/local\[\d+\]: [0-9A-F]+: to=<phedison@example.test>, "
+                      r"orig_to=<alias@example.test>, .*status=deliverable")
+        wait_for(lambda: cache_entry(inst, "alias@example.test").startswith("0:"), 10,
+                 "cache entry for the original address")
+        assert rcpt_reply(inst, "alias@example.test") == ["250 2.1.5 Ok"]
+        assert inst.mbox("phedison") == ""
