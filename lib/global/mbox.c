@@ -281,14 +281,34 @@ maildir_name(VSTRING *out, long sec, long usec, long pid, unsigned count,
 }
 
 
-/* Create dir and its tmp, new and cur; 0, or -1 with errno and the failing
- * directory in path. Called only when a file operation found one missing. */
+/* Create dir's missing parents, mode 0700 (as Postfix's virtual does for
+ * "domain/user/" under virtual_mailbox_base); 0 or -1 with errno. */
+static int
+maildir_mkparents(const char *dir, VSTRING *path)
+{
+    vstring_strcpy(path, dir);
+    for (char *p = STR(path) + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(STR(path), 0700) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* Create dir (and its missing parents) and its tmp, new and cur; 0, or -1
+ * with errno and the failing directory in path. Called only when a file
+ * operation found one missing. The caller runs with the recipient's ids. */
 static int
 maildir_mkdirs(const char *dir, VSTRING *path)
 {
     const char *sub[] = {"", "tmp", "new", "cur"};
     int     i;
 
+    if (maildir_mkparents(dir, path) < 0)
+        return -1;
     for (i = 0; i < 4; i++) {
         vstring_sprintf(path, "%s/%s", dir, sub[i]);
         if (mkdir(STR(path), 0700) < 0 && errno != EEXIST)

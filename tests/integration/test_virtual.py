@@ -207,3 +207,20 @@ def test_virtual_delivered_to_loop_bounces():
             assert "Subject: fine" in f.read()
     finally:
         inst.cleanup()
+
+
+def test_virtual_maildir_parents_created():
+    """A Maildir "dom.example/c/" whose domain directory does not exist
+    yet under virtual_mailbox_base is created, parents included, owned
+    by the recipient's ids, as Postfix's virtual does."""
+    inst = virtual_instance("virt-parents")
+    try:
+        inst.write_table("vmailbox", "c@virt.example dom.example/c/\n", postmap=True)
+        inst.start()
+        send(inst, ["c@virt.example"])
+        inst.wait_log(r"to=<c@virt\.example>, relay=virtual, .*status=sent \(delivered to maildir\)")
+        owned(os.path.join(inst.base, "dom.example"), inst.pw, 0o700)
+        new = os.path.join(inst.base, "dom.example", "c", "new")
+        assert len(os.listdir(new)) == 1
+    finally:
+        inst.cleanup()
