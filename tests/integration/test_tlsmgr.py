@@ -1,0 +1,202 @@
+"""
+test_tlsmgr.py - TLS session resumption across processes through the
+tlsmgr service: smtpd's session cache (smtpd_tls_session_cache_database)
+and the session ticket keys tlsmgr hands out, the smtp client's cache
+(smtp_tls_session_cache_database), and what happens without them.
+
+Two connections are served by two different smtpd processes: the service
+under test runs with "-o max_use=1", so each process serves one client
+and exits; the tests check the two "connect from" lines have different
+process ids. openssl s_client saves the first session (-sess_out) and
+offers it on the second connection (-sess_in): "Reused" or "New".
+"""
+import os
+import pwd
+import re
+
+from posthorn import Instance, free_port, port_open, wait_for
+from smtp_sink import SmtpSink
+from test_chroot import append_main, debian_instance
+from test_smtp import submit
+from test_smtp_tls import BODY, relay_params, sent, server_ctx
+from test_tls import Certs, s_client, tls_params
+
+SCACHE = "btree:${data_directory}/smtpd_scache"
+TLSMGR_LINE = r"^tlsmgr\s+unix\s.*$"
+
+
+def one_client_service(port):
+    """An smtpd service whose processes each serve one client."""
+    return "127.0.0.1:%d inet n - n - 2 smtpd\n  -o max_use=1\n" % port
+
+
+def connect_pids(inst, port, n):
+    """The process ids of the first n connections to the service on port."""
+    rx = re.compile(r"postfix/smtpd\[(\d+)\]: connect from \S+\[127\.0\.0\.1\]")
+    wait_for(lambda: len(_service_pids(inst, rx)) >= n, 20, "%d connections" % n)
+    return _service_pids(inst, rx)[:n]
+
+
+def _service_pids(inst, rx):
+    return [m.group(1) for m in rx.finditer(inst.log())]
+
+
+def resume_twice(name, certs, main, *proto, no_tlsmgr=False):
+    """Two s_client sessions through two smtpd processes; (first, second) output."""
+    port = free_port()
+    params = tls_params(certs, smtpd_peername_lookup="no", **main)
+    with Instance(name, main=params, master_extra=one_client_service(port)) as inst:
+        # the main port's smtpd must not take the service's log lines: keep it off
+        inst.edit_master_cf(r"^%d\s+inet\s.*$" % inst.port, "")
+        if no_tlsmgr:
+            inst.edit_master_cf(TLSMGR_LINE, "")
+        inst.smtp_ready = lambda: port_open(port)
+        inst.start()
+        sess = os.path.join(certs.dir, "%s.pem" % name)
+        first = s_client(port, "-starttls", "smtp", "-sess_out", sess, *proto)
+        assert "New, TLS" in first and os.path.getsize(sess) > 0, first
+        second = s_client(port, "-starttls", "smtp", "-sess_in", sess, *proto)
+        pids = connect_pids(inst, port, 2)
+        assert pids[0] != pids[1], pids
+        if no_tlsmgr:
+            assert "tlsmgr" not in " ".join(re.findall(r"postfix/(\w+)\[", inst.log()))
+        return first, second
+
+
+def test_cache_resumes_in_another_smtpd_process():
+    """Tickets off, smtpd_tls_session_cache_database set: the session made
+    with one smtpd process is resumed by another, TLS 1.3 and TLS 1.2."""
+    with Certs() as certs:
+        main = {"smtpd_tls_session_cache_database": SCACHE, "tls_session_ticket_cipher": ""}
+        _, second = resume_twice("tlscache13", certs, main)
+        assert "Reused, TLSv1.3" in second, second
+        _, second = resume_twice("tlscache12", certs, main, "-tls1_2")
+        assert "Reused, TLSv1.2" in second, second
+
+
+def test_no_cache_no_resumption_in_another_process():
+    """The same without a cache database: each process has only its own
+    sessions, so the second process starts a new one."""
+    with Certs() as certs:
+        main = {"tls_session_ticket_cipher": ""}
+        _, second = resume_twice("tlsnocache", certs, main)
+        assert "New, TLSv1.3" in second, second
+
+
+def test_tickets_from_tlsmgr_resume_in_another_process():
+    """Session tickets (the default): the keys come from tlsmgr, so a ticket
+    issued by one smtpd process is accepted by another."""
+    with Certs() as certs:
+        _, second = resume_twice("tlstkt13", certs, {})
+        assert "Reused, TLSv1.3" in second, second
+        _, second = resume_twice("tlstkt12", certs, {}, "-tls1_2")
+        assert "Reused, TLSv1.2" in second, second
+
+
+def test_tickets_without_tlsmgr_stay_in_one_process():
+    """Without a tlsmgr service each smtpd process makes its own ticket key:
+    the second process cannot decrypt the first one's ticket."""
+    with Certs() as certs:
+        _, second = resume_twice("tlsnomgr", certs, {}, no_tlsmgr=True)
+        assert "New, TLSv1.3" in second, second
+
+
+def test_cache_does_not_survive_restart_and_stop_leaves_nothing():
+    """As Postfix's tlsmgr: the cache file is emptied when tlsmgr starts
+    and the ticket keys live in its memory, so after "postfix stop" and
+    "start" an old session is not resumed; stop leaves no tlsmgr process
+    and no temporary cache file behind."""
+    with Certs() as certs:
+        params = tls_params(certs, smtpd_tls_session_cache_database=SCACHE,
+                            tls_session_ticket_cipher="")
+        with Instance("tlsrestart", main=params) as inst:
+            inst.start()
+            sess = os.path.join(certs.dir, "restart.pem")
+            s_client(inst.port, "-starttls", "smtp", "-sess_out", sess)
+            out = s_client(inst.port, "-starttls", "smtp", "-sess_in", sess)
+            assert "Reused, TLSv1.3" in out, out
+            assert tlsmgr_pids(inst), "no tlsmgr process"
+            data = inst.params["data_directory"]
+            assert os.path.exists(os.path.join(data, "smtpd_scache.db"))
+            inst.stop()
+            wait_for(lambda: not tlsmgr_pids(inst), 20, "tlsmgr gone")
+            assert [f for f in os.listdir(data) if ".tmp." in f] == []
+            inst.start()
+            out = s_client(inst.port, "-starttls", "smtp", "-sess_in", sess)
+            assert "New, TLSv1.3" in out, out
+
+
+def tlsmgr_pids(inst):
+    """The tlsmgr processes of inst (their working directory is its queue)."""
+    pids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/comm" % pid) as f:
+                comm = f.read().strip()
+            cwd = os.readlink("/proc/%s/cwd" % pid)
+        except OSError:
+            continue
+        if comm == "tlsmgr" and cwd == inst.queue:
+            pids.append(pid)
+    return pids
+
+
+def deliver_twice(name, main):
+    """Two messages to a TLS sink, each by its own smtp process; the sink's
+    two transactions."""
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink:
+        params = relay_params(sink, smtp_tls_security_level="may", **main)
+        with Instance(name, main=params) as inst:
+            inst.edit_master_cf(r"^(smtp\s+unix\s.*)$", r"\1\n  -o max_use=1")
+            inst.start()
+            for n in (1, 2):
+                sent(inst, submit(inst, ["someone@remote.example"], BODY))
+                sink.wait(n)
+            rx = r"postfix/smtp\[(\d+)\]: \w+: to=<someone@remote\.example>"
+            pids = re.findall(rx, inst.log())
+            assert len(pids) == 2 and pids[0] != pids[1], pids
+            return sink.transactions
+
+
+def test_smtp_client_reuses_session_across_processes():
+    """smtp_tls_session_cache_database: the second delivery, by another smtp
+    process, resumes the session the first one made with the server."""
+    t = deliver_twice("smtpscache", {"smtp_tls_session_cache_database":
+                                     "btree:${data_directory}/smtp_scache",
+                                     "smtp_tls_loglevel": "2"})
+    assert t[0]["tls"] and not t[0]["tls_reused"], t
+    assert t[1]["tls"] and t[1]["tls_reused"], t
+
+
+def test_smtp_client_without_cache_starts_new_sessions():
+    t = deliver_twice("smtpnoscache", {})
+    assert t[1]["tls"] and not t[1]["tls_reused"], t
+
+
+def test_debian_master_cf_tlsmgr_in_chroot():
+    """Debian's master.cf runs tlsmgr (and smtpd) chrooted: no warning about
+    a missing tlsmgr any more; tlsmgr opens Debian's smtp_scache (and the
+    smtpd cache asked for here) in data_directory, outside the jail, and a
+    session made with one chrooted smtpd process is resumed by another."""
+    with Certs() as certs, debian_instance("tlsmgrdeb") as inst:
+        append_main(inst, "smtpd_tls_session_cache_database = %s\n"
+                          "tls_session_ticket_cipher =\n"
+                          "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\n"
+                    % (SCACHE, certs.rsa_cert, certs.rsa_key))
+        inst.edit_master_cf(r"^(%d\s+inet\s.*)$" % inst.port, r"\1\n  -o max_use=1")
+        inst.start()
+        sess = os.path.join(certs.dir, "debian-session.pem")
+        first = s_client(inst.port, "-starttls", "smtp", "-sess_out", sess)
+        assert "New, TLSv1.3" in first, first
+        second = s_client(inst.port, "-starttls", "smtp", "-sess_in", sess)
+        assert "Reused, TLSv1.3" in second, second
+        pids = connect_pids(inst, inst.port, 2)
+        assert pids[0] != pids[1], pids
+        data = inst.params["data_directory"]
+        for db in ("smtpd_scache.db", "smtp_scache.db"):
+            st = os.stat(os.path.join(data, db))
+            assert pwd.getpwuid(st.st_uid).pw_name == "postfix", db
+        log = inst.log()
+        assert not re.search(r"service tlsmgr/unix: cannot execute", log), log
+        mine = [l for l in log.splitlines() if re.search(r"postfix/tlsmgr\[|tlsmgr/unix|/tlsmgr:", l)]
+        assert not any("warning" in l for l in mine), mine
