@@ -65,38 +65,29 @@ def resume_twice(name, certs, main, *proto, no_tlsmgr=False):
 
 def test_cache_resumes_in_another_smtpd_process():
     """Tickets off, smtpd_tls_session_cache_database set: the session made
-    with one smtpd process is resumed by another, TLS 1.3 and TLS 1.2."""
+    with one smtpd process is resumed by another, TLS 1.3 and TLS 1.2.
+    Without the cache database each process has only its own sessions,
+    and the second process starts a new one."""
     with Certs() as certs:
         main = {"smtpd_tls_session_cache_database": SCACHE, "tls_session_ticket_cipher": ""}
         _, second = resume_twice("tlscache13", certs, main)
         assert "Reused, TLSv1.3" in second, second
         _, second = resume_twice("tlscache12", certs, main, "-tls1_2")
         assert "Reused, TLSv1.2" in second, second
-
-
-def test_no_cache_no_resumption_in_another_process():
-    """The same without a cache database: each process has only its own
-    sessions, so the second process starts a new one."""
-    with Certs() as certs:
-        main = {"tls_session_ticket_cipher": ""}
-        _, second = resume_twice("tlsnocache", certs, main)
+        _, second = resume_twice("tlsnocache", certs, {"tls_session_ticket_cipher": ""})
         assert "New, TLSv1.3" in second, second
 
 
 def test_tickets_from_tlsmgr_resume_in_another_process():
     """Session tickets (the default): the keys come from tlsmgr, so a ticket
-    issued by one smtpd process is accepted by another."""
+    issued by one smtpd process is accepted by another. Without a tlsmgr
+    service each process makes its own key, and the second process cannot
+    decrypt the first one's ticket."""
     with Certs() as certs:
         _, second = resume_twice("tlstkt13", certs, {})
         assert "Reused, TLSv1.3" in second, second
         _, second = resume_twice("tlstkt12", certs, {}, "-tls1_2")
         assert "Reused, TLSv1.2" in second, second
-
-
-def test_tickets_without_tlsmgr_stay_in_one_process():
-    """Without a tlsmgr service each smtpd process makes its own ticket key:
-    the second process cannot decrypt the first one's ticket."""
-    with Certs() as certs:
         _, second = resume_twice("tlsnomgr", certs, {}, no_tlsmgr=True)
         assert "New, TLSv1.3" in second, second
 
@@ -160,15 +151,13 @@ def deliver_twice(name, main):
 
 def test_smtp_client_reuses_session_across_processes():
     """smtp_tls_session_cache_database: the second delivery, by another smtp
-    process, resumes the session the first one made with the server."""
+    process, resumes the session the first one made with the server;
+    without the cache it starts a new one."""
     t = deliver_twice("smtpscache", {"smtp_tls_session_cache_database":
                                      "btree:${data_directory}/smtp_scache",
                                      "smtp_tls_loglevel": "2"})
     assert t[0]["tls"] and not t[0]["tls_reused"], t
     assert t[1]["tls"] and t[1]["tls_reused"], t
-
-
-def test_smtp_client_without_cache_starts_new_sessions():
     t = deliver_twice("smtpnoscache", {})
     assert t[1]["tls"] and not t[1]["tls_reused"], t
 
