@@ -34,7 +34,8 @@
  * privileges for good. Requests: tlsmgr_service.c.
  *
  * DIAGNOSTICS: start-up problems are fatal in the skeleton (server.c);
- * a cache that cannot be opened is a warning and that cache is off.
+ * a cache that cannot be opened is a warning and that cache is off;
+ * "open smtpd TLS cache btree:..." when its *_tls_loglevel is 2 or more.
  */
 #include <time.h>
 
@@ -53,6 +54,7 @@
 
 static const char *var_db[TLSMGR_NCACHE];
 static long var_timeout[TLSMGR_NCACHE];
+static long var_loglevel[TLSMGR_NCACHE];
 
 static const CONFIG_VAR tlsmgr_vars[] = {
     CONFIG_VAR_STR("smtpd_tls_session_cache_database", &var_db[TLSMGR_SMTPD]),
@@ -61,6 +63,9 @@ static const CONFIG_VAR tlsmgr_vars[] = {
     CONFIG_VAR_TIME("smtp_tls_session_cache_timeout", &var_timeout[TLSMGR_SMTP]),
     CONFIG_VAR_STR("lmtp_tls_session_cache_database", &var_db[TLSMGR_LMTP]),
     CONFIG_VAR_TIME("lmtp_tls_session_cache_timeout", &var_timeout[TLSMGR_LMTP]),
+    CONFIG_VAR_INT("smtpd_tls_loglevel", &var_loglevel[TLSMGR_SMTPD]),
+    CONFIG_VAR_INT("smtp_tls_loglevel", &var_loglevel[TLSMGR_SMTP]),
+    CONFIG_VAR_INT("lmtp_tls_loglevel", &var_loglevel[TLSMGR_LMTP]),
     CONFIG_VAR_END,
 };
 
@@ -95,8 +100,10 @@ tlsmgr_pre_init(const char *service, ARGV *args)
         msg_fatal("set effective ids to mail_owner: %m");
     for (int i = 0; i < TLSMGR_NCACHE; i++) {
         var_timeout[i] = tlsmgr_timeout(var_timeout[i]);
-        if (*var_db[i] && var_timeout[i] > 0)
-            (void) tlsmgr_cache_open(&tlsmgr_caches[i], var_db[i], var_timeout[i]);
+        if (*var_db[i] && var_timeout[i] > 0
+            && tlsmgr_cache_open(&tlsmgr_caches[i], var_db[i], var_timeout[i]) == 0
+            && var_loglevel[i] >= 2)
+            msg_info("open %s TLS cache %s", tlsmgr_caches[i].type, var_db[i]);
     }
     if (priv_restore_root() < 0)
         msg_fatal("restore root privileges: %m");

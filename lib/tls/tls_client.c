@@ -204,9 +204,9 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
         return NULL;
     }
     cache_id = tls_scache_client_prepare(ctx, ssl, start);
-    if ((sess = tls_sess_start(ssl, stream, start->peer, 1, cache_id)) == NULL)
+    if ((sess = tls_sess_start(ssl, stream, start->peer, 1, cache_id, ctx->loglevel)) == NULL)
         return NULL;
-    tls_sess_log_reuse(sess, start->peer, ctx->loglevel);
+    tls_sess_log_reuse(sess);
     cert = SSL_get0_peer_certificate(sess->ssl);
     if (cert == NULL) {
         sess->trust = TLS_CERT_UNTRUSTED;

@@ -39,6 +39,9 @@ struct TLS_SESS {
     int     trust;                  /* client: TLS_CERT_* */
     char    verify_why[256];        /* client: the chain error, as text */
     char   *cache_id;               /* client: where tlsmgr keeps its session */
+    char   *peer;                   /* "host[addr]" for log lines */
+    int     loglevel;               /* the context's */
+    int     ticket_used;            /* server: resumed from a session ticket */
 };
 
 /* SSL_OP_NO_* options that leave only the protocols in mask. */
@@ -48,9 +51,9 @@ void    tls_info_callback(const SSL *ssl, int where, int ret);
 /* Handshake ssl (set up, fd attached) on stream; the session, or NULL.
  * cache_id (client, may be NULL) is taken over by the session. */
 TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client,
-                         char *cache_id);
+                         char *cache_id, int loglevel);
 /* At loglevel >= 2: "peer: Reusing old session" when it was resumed. */
-void    tls_sess_log_reuse(const TLS_SESS *sess, const char *peer, int loglevel);
+void    tls_sess_log_reuse(const TLS_SESS *sess);
 
 /* tls_scache.c: session resumption through tlsmgr (see there). */
 void    tls_scache_server_init(TLS_SERVER_CTX *ctx, const TLS_SERVER_INIT *init);

@@ -57,7 +57,7 @@ tls_mgr_close(void)
 void
 tls_hex_encode(VSTRING *out, const unsigned char *data, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
+    static const char digits[] = "0123456789ABCDEF";
 
     for (size_t i = 0; i < len; i++) {
         vstring_addch(out, digits[data[i] >> 4]);

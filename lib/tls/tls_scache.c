@@ -42,8 +42,14 @@
  * and this process; OpenSSL checks the HMAC before decrypting a ticket.
  *
  * DIAGNOSTICS: "invalid tls_session_ticket_cipher ...: session tickets
- * are off"; "host[addr]: Reusing old session" at loglevel >= 2 (in
- * tls_server.c and tls_client.c); tlsmgr problems are tls_mgr.c's.
+ * are off". At loglevel >= 2, in Postfix's words: server "host[addr]:
+ * save session ID to smtpd cache", "...: looking up session ID in smtpd
+ * cache", "...: reloaded session ID from smtpd cache", "...: Issuing
+ * session ticket, key expiration: T", "...: Decrypting session ticket,
+ * key expiration: T"; client "looking for session ID in smtp cache",
+ * "reloaded session ID from smtp cache", "save session ID to smtp
+ * cache" ("Reusing old session": tls_sess.c). tlsmgr problems are
+ * tls_mgr.c's.
  */
 #include <string.h>
 #include <time.h>
@@ -71,6 +77,15 @@ tls_scache_server_ctx(SSL_CTX *ssl_ctx)
     return SSL_CTX_get_app_data(ssl_ctx);
 }
 
+/* "host[addr]" of the session on ssl, for log lines. */
+static const char *
+tls_scache_peer(SSL *ssl)
+{
+    TLS_SESS *sess = SSL_get_app_data(ssl);
+
+    return sess && sess->peer ? sess->peer : "unknown";
+}
+
 static char *
 tls_scache_server_id(const unsigned char *id, unsigned int len)
 {
@@ -96,6 +111,8 @@ tls_scache_server_new(SSL *ssl, SSL_SESSION *session)
     p = der = mem_alloc((size_t) der_len);
     if (i2d_SSL_SESSION(session, &p) == der_len) {
         id = tls_scache_server_id(sid, len);
+        if (ctx->loglevel >= 2)
+            msg_info("%s: save session %s to %s cache", tls_scache_peer(ssl), id, ctx->cache_type);
         (void) tls_mgr_update(ctx->cache_type, id, der, (size_t) der_len);
         mem_free(id);
     }
@@ -114,10 +131,16 @@ tls_scache_server_get(SSL *ssl, const unsigned char *sid, int len, int *copy)
     const unsigned char *p;
 
     *copy = 0;
+    if (ctx->loglevel >= 2)
+        msg_info("%s: looking up session %s in %s cache", tls_scache_peer(ssl), id,
+                 ctx->cache_type);
     if (tls_mgr_lookup(ctx->cache_type, id, der) == TLS_MGR_STAT_OK) {
         p = (const unsigned char *) STR(der);
         if ((session = d2i_SSL_SESSION(NULL, &p, (long) LEN(der))) == NULL)
             ERR_clear_error();
+        else if (ctx->loglevel >= 2)
+            msg_info("%s: reloaded session %s from %s cache", tls_scache_peer(ssl), id,
+                     ctx->cache_type);
     }
     OPENSSL_cleanse(STR(der), LEN(der));
     vstring_free(der);
@@ -235,6 +258,8 @@ tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CT
     TLS_TICKET_KEY *key;
     int     ivlen = EVP_CIPHER_get_iv_length(ctx->ticket_cipher);
 
+    TLS_SESS *sess = SSL_get_app_data(ssl);
+
     if (enc) {
         if ((key = tls_ticket_current(ctx, now)) == NULL || RAND_bytes(iv, ivlen) <= 0)
             return -1;
@@ -242,6 +267,9 @@ tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CT
         if (!EVP_EncryptInit_ex(cctx, ctx->ticket_cipher, NULL, key->key, iv)
             || !tls_ticket_mac(hctx, key))
             return -1;
+        if (ctx->loglevel >= 2)
+            msg_info("%s: Issuing session ticket, key expiration: %ld", tls_scache_peer(ssl),
+                     (long) key->expiry);
         return 1;
     }
     if ((key = tls_ticket_find(ctx, name, now)) == NULL)
@@ -249,6 +277,11 @@ tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CT
     if (!tls_ticket_mac(hctx, key)
         || !EVP_DecryptInit_ex(cctx, ctx->ticket_cipher, NULL, key->key, iv))
         return -1;
+    if (ctx->loglevel >= 2)
+        msg_info("%s: Decrypting session ticket, key expiration: %ld", tls_scache_peer(ssl),
+                 (long) key->expiry);
+    if (sess != NULL)
+        sess->ticket_used = 1;
     return key->expiry > now ? 1 : 2;
 }
 
@@ -332,8 +365,11 @@ tls_scache_client_new(SSL *ssl, SSL_SESSION *session)
         || !SSL_SESSION_is_resumable(session) || der_len <= 0 || der_len > TLS_MGR_SESSION_MAX)
         return 0;
     p = der = mem_alloc((size_t) der_len);
-    if (i2d_SSL_SESSION(session, &p) == der_len)
+    if (i2d_SSL_SESSION(session, &p) == der_len) {
+        if (ctx->loglevel >= 2)
+            msg_info("save session %s to %s cache", sess->cache_id, ctx->cache_type);
         (void) tls_mgr_update(ctx->cache_type, sess->cache_id, der, (size_t) der_len);
+    }
     OPENSSL_cleanse(der, (size_t) der_len);
     mem_free(der);
     return 0;
@@ -392,11 +428,14 @@ tls_scache_client_prepare(TLS_CLIENT_CTX *ctx, SSL *ssl, const TLS_CLIENT_START 
         return NULL;
     id = tls_scache_client_id(start);
     der = vstring_alloc(TLS_MGR_SESSION_MAX);
+    if (ctx->loglevel >= 2)
+        msg_info("looking for session %s in %s cache", id, ctx->cache_type);
     if (tls_mgr_lookup(ctx->cache_type, id, der) == TLS_MGR_STAT_OK) {
         p = (const unsigned char *) STR(der);
         if ((session = d2i_SSL_SESSION(NULL, &p, (long) LEN(der))) != NULL) {
-            if (SSL_SESSION_is_resumable(session))
-                (void) SSL_set_session(ssl, session);
+            if (SSL_SESSION_is_resumable(session) && SSL_set_session(ssl, session)
+                && ctx->loglevel >= 2)
+                msg_info("reloaded session %s from %s cache", id, ctx->cache_type);
             SSL_SESSION_free(session);
         }
         ERR_clear_error();

@@ -42,7 +42,8 @@ def _service_pids(inst, rx):
 
 
 def resume_twice(name, certs, main, *proto, no_tlsmgr=False):
-    """Two s_client sessions through two smtpd processes; (first, second) output."""
+    """Two s_client sessions through two smtpd processes; (first, second)
+    output and the log."""
     port = free_port()
     params = tls_params(certs, smtpd_peername_lookup="no", **main)
     with Instance(name, main=params, master_extra=one_client_service(port)) as inst:
@@ -60,7 +61,7 @@ def resume_twice(name, certs, main, *proto, no_tlsmgr=False):
         assert pids[0] != pids[1], pids
         if no_tlsmgr:
             assert "tlsmgr" not in " ".join(re.findall(r"postfix/(\w+)\[", inst.log()))
-        return first, second
+        return first, second, inst.log()
 
 
 def test_cache_resumes_in_another_smtpd_process():
@@ -69,12 +70,20 @@ def test_cache_resumes_in_another_smtpd_process():
     Without the cache database each process has only its own sessions,
     and the second process starts a new one."""
     with Certs() as certs:
-        main = {"smtpd_tls_session_cache_database": SCACHE, "tls_session_ticket_cipher": ""}
-        _, second = resume_twice("tlscache13", certs, main)
+        main = {"smtpd_tls_session_cache_database": SCACHE, "tls_session_ticket_cipher": "",
+                "smtpd_tls_loglevel": "2"}
+        _, second, log = resume_twice("tlscache13", certs, main)
         assert "Reused, TLSv1.3" in second, second
-        _, second = resume_twice("tlscache12", certs, main, "-tls1_2")
+        reuse = re.findall(r"postfix/smtpd\[\d+\]: \S+\[127\.0\.0\.1\]: Reusing old session$",
+                           log, re.M)
+        assert len(reuse) == 1, log
+        assert re.search(r"postfix/tlsmgr\[\d+\]: open smtpd TLS cache btree:\S+/smtpd_scache$",
+                         log, re.M), log
+        assert re.search(r"postfix/smtpd\[\d+\]: \S+: reloaded session [0-9A-F]+ from smtpd cache",
+                         log), log
+        _, second, _ = resume_twice("tlscache12", certs, main, "-tls1_2")
         assert "Reused, TLSv1.2" in second, second
-        _, second = resume_twice("tlsnocache", certs, {"tls_session_ticket_cipher": ""})
+        _, second, _ = resume_twice("tlsnocache", certs, {"tls_session_ticket_cipher": ""})
         assert "New, TLSv1.3" in second, second
 
 
@@ -84,11 +93,16 @@ def test_tickets_from_tlsmgr_resume_in_another_process():
     service each process makes its own key, and the second process cannot
     decrypt the first one's ticket."""
     with Certs() as certs:
-        _, second = resume_twice("tlstkt13", certs, {})
+        _, second, log = resume_twice("tlstkt13", certs, {"smtpd_tls_loglevel": "2"})
         assert "Reused, TLSv1.3" in second, second
-        _, second = resume_twice("tlstkt12", certs, {}, "-tls1_2")
+        assert re.search(r"postfix/smtpd\[\d+\]: \S+: Issuing session ticket, "
+                         r"key expiration: \d+", log), log
+        reuse = re.findall(r"postfix/smtpd\[\d+\]: \S+\[127\.0\.0\.1\]: "
+                           r"Reusing old session \(RFC 5077 session ticket\)", log)
+        assert len(reuse) == 1, log
+        _, second, _ = resume_twice("tlstkt12", certs, {}, "-tls1_2")
         assert "Reused, TLSv1.2" in second, second
-        _, second = resume_twice("tlsnomgr", certs, {}, no_tlsmgr=True)
+        _, second, _ = resume_twice("tlsnomgr", certs, {}, no_tlsmgr=True)
         assert "New, TLSv1.3" in second, second
 
 
@@ -146,19 +160,22 @@ def deliver_twice(name, main):
             rx = r"postfix/smtp\[(\d+)\]: \w+: to=<someone@remote\.example>"
             pids = re.findall(rx, inst.log())
             assert len(pids) == 2 and pids[0] != pids[1], pids
-            return sink.transactions
+            return sink.transactions, inst.log()
 
 
 def test_smtp_client_reuses_session_across_processes():
     """smtp_tls_session_cache_database: the second delivery, by another smtp
     process, resumes the session the first one made with the server;
     without the cache it starts a new one."""
-    t = deliver_twice("smtpscache", {"smtp_tls_session_cache_database":
-                                     "btree:${data_directory}/smtp_scache",
-                                     "smtp_tls_loglevel": "2"})
+    t, log = deliver_twice("smtpscache", {"smtp_tls_session_cache_database":
+                                          "btree:${data_directory}/smtp_scache",
+                                          "smtp_tls_loglevel": "2"})
     assert t[0]["tls"] and not t[0]["tls_reused"], t
     assert t[1]["tls"] and t[1]["tls_reused"], t
-    t = deliver_twice("smtpnoscache", {})
+    reuse = re.findall(r"postfix/smtp\[\d+\]: 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: "
+                       r"Reusing old session", log)
+    assert len(reuse) == 1, log
+    t, _ = deliver_twice("smtpnoscache", {"smtp_tls_loglevel": "2"})
     assert t[1]["tls"] and not t[1]["tls_reused"], t
 
 
