@@ -6,8 +6,8 @@ and the session ticket keys tlsmgr hands out, the smtp client's cache
 
 Two connections are served by two different smtpd processes: the service
 under test runs with "-o max_use=1", so each process serves one client
-and exits; the tests check the two "connect from" lines have different
-process ids. openssl s_client saves the first session (-sess_out) and
+and exits; the tests check the two sessions' "disconnect from ...
+starttls=1" lines have different process ids. openssl s_client saves the first session (-sess_out) and
 offers it on the second connection (-sess_in): "Reused" or "New".
 """
 import os
@@ -30,10 +30,12 @@ def one_client_service(port):
     return "127.0.0.1:%d inet n - n - 2 smtpd\n  -o max_use=1\n" % port
 
 
-def connect_pids(inst, port, n):
-    """The process ids of the first n connections to the service on port."""
-    rx = re.compile(r"postfix/smtpd\[(\d+)\]: connect from \S+\[127\.0\.0\.1\]")
-    wait_for(lambda: len(_service_pids(inst, rx)) >= n, 20, "%d connections" % n)
+def tls_session_pids(inst, n):
+    """The process ids of the first n sessions that used STARTTLS (probes
+    that only test the port do not count)."""
+    rx = re.compile(r"postfix/smtpd\[(\d+)\]: disconnect from \S+\[127\.0\.0\.1\] "
+                    r"ehlo=1 starttls=1 ")
+    wait_for(lambda: len(_service_pids(inst, rx)) >= n, 20, "%d TLS sessions" % n)
     return _service_pids(inst, rx)[:n]
 
 
@@ -57,7 +59,7 @@ def resume_twice(name, certs, main, *proto, no_tlsmgr=False):
         first = s_client(port, "-starttls", "smtp", "-sess_out", sess, *proto)
         assert "New, TLS" in first and os.path.getsize(sess) > 0, first
         second = s_client(port, "-starttls", "smtp", "-sess_in", sess, *proto)
-        pids = connect_pids(inst, port, 2)
+        pids = tls_session_pids(inst, 2)
         assert pids[0] != pids[1], pids
         if no_tlsmgr:
             assert "tlsmgr" not in " ".join(re.findall(r"postfix/(\w+)\[", inst.log()))
@@ -104,6 +106,28 @@ def test_tickets_from_tlsmgr_resume_in_another_process():
         assert "Reused, TLSv1.2" in second, second
         _, second, _ = resume_twice("tlsnomgr", certs, {}, no_tlsmgr=True)
         assert "New, TLSv1.3" in second, second
+
+
+def test_cache_timeout_zero_turns_resumption_off():
+    """smtpd_tls_session_cache_timeout = 0: no cache and no tickets, so not
+    even the same smtpd process resumes a session."""
+    with Certs() as certs:
+        port = free_port()
+        extra = "127.0.0.1:%d inet n - n - 1 smtpd\n" % port
+        params = tls_params(certs, smtpd_tls_session_cache_timeout="0",
+                            smtpd_tls_session_cache_database=SCACHE)
+        with Instance("tlsnoresume", main=params, master_extra=extra) as inst:
+            inst.start()
+            wait_for(lambda: port_open(port), 20)
+            # no ticket (TLS 1.3 and 1.2) and no session id (TLS 1.2): the
+            # client is given nothing it could offer again
+            for proto in ("-tls1_3", "-tls1_2"):
+                sess = os.path.join(certs.dir, "noresume%s.pem" % proto)
+                out = s_client(port, "-starttls", "smtp", "-sess_out", sess, proto)
+                assert "New, TLSv1." in out and not os.path.exists(sess), out
+            # the same process (maxproc 1) would have resumed its own ticket
+            pids = tls_session_pids(inst, 2)
+            assert len(set(pids)) == 1, pids
 
 
 def test_cache_does_not_survive_restart_and_stop_leaves_nothing():
@@ -196,7 +220,7 @@ def test_debian_master_cf_tlsmgr_in_chroot():
         assert "New, TLSv1.3" in first, first
         second = s_client(inst.port, "-starttls", "smtp", "-sess_in", sess)
         assert "Reused, TLSv1.3" in second, second
-        pids = connect_pids(inst, inst.port, 2)
+        pids = tls_session_pids(inst, 2)
         assert pids[0] != pids[1], pids
         data = inst.params["data_directory"]
         for db in ("smtpd_scache.db", "smtp_scache.db"):
