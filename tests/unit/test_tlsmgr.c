@@ -5,6 +5,7 @@
  * the client's behaviour when no tlsmgr listens.
  */
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,6 +223,43 @@ UNIT_TEST(requests_on_a_cache)
     attr_list_free(reply);
 }
 
+/* A stream that reads bytes (a pipe). */
+static STREAM *
+bytes_stream(const char *data, size_t len)
+{
+    int     fds[2];
+
+    CHECK_INT(pipe(fds), 0);
+    CHECK_INT(write(fds[1], data, len), (long) len);
+    close(fds[1]);
+    return stream_fdopen(fds[0]);
+}
+
+UNIT_TEST(service_wakeup_and_garbage_close)
+{
+    static const char req[] = "request\0policy\0cache_type\0smtp\0\0";
+    STREAM *s;
+    int     fds[2];
+
+    /* master's wakeup: one byte, then the connection closes */
+    s = bytes_stream("W", 1);
+    CHECK_INT(tlsmgr_service(s), -1);
+    stream_close(s);
+    s = bytes_stream("", 0);
+    CHECK_INT(tlsmgr_service(s), -1);
+    stream_close(s);
+    s = bytes_stream("request\0pol", 11);                 /* cut short */
+    CHECK_INT(tlsmgr_service(s), -1);
+    stream_close(s);
+    /* a whole request is answered on the same connection */
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    CHECK_INT(write(fds[1], req, sizeof(req) - 1), (long) sizeof(req) - 1);
+    s = stream_fdopen(fds[0]);
+    CHECK_INT(tlsmgr_service(s), 0);
+    stream_close(s);
+    close(fds[1]);
+}
+
 UNIT_TEST(client_without_tlsmgr_fails_fast)
 {
     char    dir[] = "/tmp/test_tlsmgr_clnt.XXXXXX";
@@ -249,6 +287,7 @@ UNIT_TESTS {
     {"ticket_keys_rotate", ticket_keys_rotate},
     {"requests_are_checked", requests_are_checked},
     {"requests_on_a_cache", requests_on_a_cache},
+    {"service_wakeup_and_garbage_close", service_wakeup_and_garbage_close},
     {"client_without_tlsmgr_fails_fast", client_without_tlsmgr_fails_fast},
     UNIT_END
 };
