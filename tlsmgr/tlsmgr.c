@@ -17,18 +17,18 @@
  * matching *_tls_session_cache_timeout (at least 2 minutes, at most 100
  * days; <= 0: that cache is off, and for smtpd session tickets too).
  * Each cache is emptied at start-up and cleaned every timeout seconds.
- * The PRNG parameters (tls_random_source, tls_random_bytes,
- * tls_random_exchange_name, tls_random_prng_update_period,
- * tls_random_reseed_period, tls_daemon_random_bytes) are not used:
- * OpenSSL 3 seeds and reseeds its generators from the operating system
- * in every process (docs/STATUS.md).
+ * tls_random_source, tls_random_bytes, tls_random_exchange_name,
+ * tls_random_prng_update_period and tls_random_reseed_period feed and
+ * save tlsmgr's own generator (tlsmgr_prng.c); tls_daemon_random_bytes is
+ * not used: OpenSSL 3 seeds every process from the kernel by itself.
  *
  * Like Postfix's tlsmgr it is a persistent process: main() puts "-o
  * max_use=... -o max_idle=..." with huge values in front of master's
  * arguments, so that neither limit ends it (its keys and caches would go
  * with it); "postfix reload" and "postfix stop" do.
  *
- * SECURITY: the cache files are opened in pre_init with mail_owner's
+ * SECURITY: the cache files, the entropy source and the PRNG exchange
+ * file are opened in pre_init with mail_owner's
  * effective ids (never as root), before any chroot, like Postfix's
  * tlsmgr does with files under data_directory; then the skeleton drops
  * privileges for good. Requests: tlsmgr_service.c.
@@ -55,6 +55,7 @@
 static const char *var_db[TLSMGR_NCACHE];
 static long var_timeout[TLSMGR_NCACHE];
 static long var_loglevel[TLSMGR_NCACHE];
+static TLSMGR_PRNG_PARAMS var_prng;
 
 static const CONFIG_VAR tlsmgr_vars[] = {
     CONFIG_VAR_STR("smtpd_tls_session_cache_database", &var_db[TLSMGR_SMTPD]),
@@ -66,6 +67,11 @@ static const CONFIG_VAR tlsmgr_vars[] = {
     CONFIG_VAR_INT("smtpd_tls_loglevel", &var_loglevel[TLSMGR_SMTPD]),
     CONFIG_VAR_INT("smtp_tls_loglevel", &var_loglevel[TLSMGR_SMTP]),
     CONFIG_VAR_INT("lmtp_tls_loglevel", &var_loglevel[TLSMGR_LMTP]),
+    CONFIG_VAR_STR("tls_random_source", &var_prng.source),
+    CONFIG_VAR_INT("tls_random_bytes", &var_prng.bytes),
+    CONFIG_VAR_STR("tls_random_exchange_name", &var_prng.exchange_name),
+    CONFIG_VAR_TIME("tls_random_prng_update_period", &var_prng.update_period),
+    CONFIG_VAR_TIME("tls_random_reseed_period", &var_prng.reseed_period),
     CONFIG_VAR_END,
 };
 
@@ -105,6 +111,7 @@ tlsmgr_pre_init(const char *service, ARGV *args)
             && var_loglevel[i] >= 2)
             msg_info("open %s TLS cache %s", tlsmgr_caches[i].type, var_db[i]);
     }
+    tlsmgr_prng_open(&var_prng);
     if (priv_restore_root() < 0)
         msg_fatal("restore root privileges: %m");
     tlsmgr_key_init(var_timeout[TLSMGR_SMTPD]);
@@ -113,6 +120,7 @@ tlsmgr_pre_init(const char *service, ARGV *args)
 static void
 tlsmgr_post_init(const char *service, ARGV *args)
 {
+    tlsmgr_prng_timers();
     for (int i = 0; i < TLSMGR_NCACHE; i++)
         if (tlsmgr_caches[i].dict != NULL)
             event_timer(tlsmgr_expire_event, &tlsmgr_caches[i],

@@ -12,6 +12,7 @@
  *   tlsmgr_key.c      session ticket keys: the current one and the one
  *                     before, renewed every session timeout
  *   tlsmgr_service.c  the protocol (tls_mgr.h): one request, one reply
+ *   tlsmgr_prng.c     the entropy source and the PRNG exchange file
  *
  * SECURITY: clients are local daemons on a private socket, still checked
  * (tlsmgr_service.c). tlsmgr never interprets session data.
@@ -58,6 +59,19 @@ int     tlsmgr_cache_expire(TLSMGR_CACHE *cache, time_t now);
 void    tlsmgr_key_init(long timeout);
 /* name NULL: the current key (made when there is none); NULL: none. */
 const TLS_TICKET_KEY *tlsmgr_key_get(const unsigned char *name, time_t now);
+
+/* tlsmgr_prng.c */
+typedef struct TLSMGR_PRNG_PARAMS {
+    const char *source;                 /* tls_random_source */
+    long    bytes;                      /* tls_random_bytes */
+    const char *exchange_name;          /* tls_random_exchange_name */
+    long    update_period;              /* tls_random_prng_update_period */
+    long    reseed_period;              /* tls_random_reseed_period */
+} TLSMGR_PRNG_PARAMS;
+
+void    tlsmgr_prng_open(const TLSMGR_PRNG_PARAMS *params);     /* pre_init */
+void    tlsmgr_prng_timers(void);                               /* post_init */
+void    tlsmgr_prng_update(void);                               /* rewrite the file */
 
 /* tlsmgr_service.c */
 int     tlsmgr_greet(STREAM *client);

@@ -134,10 +134,12 @@ def test_cache_does_not_survive_restart_and_stop_leaves_nothing():
     """As Postfix's tlsmgr: the cache file is emptied when tlsmgr starts
     and the ticket keys live in its memory, so after "postfix stop" and
     "start" an old session is not resumed; stop leaves no tlsmgr process
-    and no temporary cache file behind."""
+    and no temporary cache file behind. The PRNG exchange file
+    (tls_random_exchange_name, 1024 bytes, 0600 mail_owner) is rewritten
+    by each tlsmgr start."""
     with Certs() as certs:
         params = tls_params(certs, smtpd_tls_session_cache_database=SCACHE,
-                            tls_session_ticket_cipher="")
+                            tls_session_ticket_cipher="", tls_random_source="dev:/dev/urandom")
         with Instance("tlsrestart", main=params) as inst:
             inst.start()
             sess = os.path.join(certs.dir, "restart.pem")
@@ -147,12 +149,23 @@ def test_cache_does_not_survive_restart_and_stop_leaves_nothing():
             assert tlsmgr_pids(inst), "no tlsmgr process"
             data = inst.params["data_directory"]
             assert os.path.exists(os.path.join(data, "smtpd_scache.db"))
+            exch = os.path.join(data, "prng_exch")
+            with open(exch, "rb") as f:
+                before = f.read()
+            st = os.stat(exch)
+            assert len(before) == 1024 and st.st_mode & 0o777 == 0o600, st
+            assert pwd.getpwuid(st.st_uid).pw_name == "postfix"
             inst.stop()
             wait_for(lambda: not tlsmgr_pids(inst), 20, "tlsmgr gone")
             assert [f for f in os.listdir(data) if ".tmp." in f] == []
             inst.start()
             out = s_client(inst.port, "-starttls", "smtp", "-sess_in", sess)
             assert "New, TLSv1.3" in out, out
+            # the PRNG exchange file is read and rewritten when tlsmgr starts
+            with open(exch, "rb") as f:
+                after = f.read()
+            assert len(after) == 1024 and after != before
+            assert "not implemented" not in inst.log(), inst.log()
 
 
 def tlsmgr_pids(inst):
@@ -223,7 +236,7 @@ def test_debian_master_cf_tlsmgr_in_chroot():
         pids = tls_session_pids(inst, 2)
         assert pids[0] != pids[1], pids
         data = inst.params["data_directory"]
-        for db in ("smtpd_scache.db", "smtp_scache.db"):
+        for db in ("smtpd_scache.db", "smtp_scache.db", "prng_exch"):
             st = os.stat(os.path.join(data, db))
             assert pwd.getpwuid(st.st_uid).pw_name == "postfix", db
         log = inst.log()
