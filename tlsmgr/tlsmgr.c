@@ -41,7 +41,6 @@
 
 #include "config.h"
 #include "events.h"
-#include "mem.h"
 #include "msg.h"
 #include "privs.h"
 #include "server.h"
@@ -55,7 +54,6 @@
 static const char *var_db[TLSMGR_NCACHE];
 static long var_timeout[TLSMGR_NCACHE];
 static long var_loglevel[TLSMGR_NCACHE];
-static TLSMGR_PRNG_PARAMS var_prng;
 
 static const CONFIG_VAR tlsmgr_vars[] = {
     CONFIG_VAR_STR("smtpd_tls_session_cache_database", &var_db[TLSMGR_SMTPD]),
@@ -67,11 +65,6 @@ static const CONFIG_VAR tlsmgr_vars[] = {
     CONFIG_VAR_INT("smtpd_tls_loglevel", &var_loglevel[TLSMGR_SMTPD]),
     CONFIG_VAR_INT("smtp_tls_loglevel", &var_loglevel[TLSMGR_SMTP]),
     CONFIG_VAR_INT("lmtp_tls_loglevel", &var_loglevel[TLSMGR_LMTP]),
-    CONFIG_VAR_STR("tls_random_source", &var_prng.source),
-    CONFIG_VAR_INT("tls_random_bytes", &var_prng.bytes),
-    CONFIG_VAR_STR("tls_random_exchange_name", &var_prng.exchange_name),
-    CONFIG_VAR_TIME("tls_random_prng_update_period", &var_prng.update_period),
-    CONFIG_VAR_TIME("tls_random_reseed_period", &var_prng.reseed_period),
     CONFIG_VAR_END,
 };
 
@@ -111,7 +104,7 @@ tlsmgr_pre_init(const char *service, ARGV *args)
             && var_loglevel[i] >= 2)
             msg_info("open %s TLS cache %s", tlsmgr_caches[i].type, var_db[i]);
     }
-    tlsmgr_prng_open(&var_prng);
+    tlsmgr_prng_open();
     if (priv_restore_root() < 0)
         msg_fatal("restore root privileges: %m");
     tlsmgr_key_init(var_timeout[TLSMGR_SMTPD]);
@@ -135,16 +128,9 @@ main(int argc, char **argv)
         .post_init = tlsmgr_post_init,
         .on_accept = tlsmgr_greet,
     };
-    char  **args = mem_array((size_t) argc + 5, sizeof(char *));
+    static const char *const defaults[] = {TLSMGR_MAX_USE_OPT, TLSMGR_MAX_IDLE_OPT, NULL};
+    char  **args = server_default_opts(&argc, argv, defaults);
 
-    args[0] = argv[0];
-    args[1] = "-o";
-    args[2] = TLSMGR_MAX_USE_OPT;
-    args[3] = "-o";
-    args[4] = TLSMGR_MAX_IDLE_OPT;
-    for (int i = 1; i < argc; i++)
-        args[i + 4] = argv[i];
-    args[argc + 4] = NULL;
     msg_init("tlsmgr", 0);
-    multi_server_main(argc + 4, args, tlsmgr_service, &opts);
+    multi_server_main(argc, args, tlsmgr_service, &opts);
 }

@@ -61,17 +61,9 @@ void    tlsmgr_key_init(long timeout);
 const TLS_TICKET_KEY *tlsmgr_key_get(const unsigned char *name, time_t now);
 
 /* tlsmgr_prng.c */
-typedef struct TLSMGR_PRNG_PARAMS {
-    const char *source;                 /* tls_random_source */
-    long    bytes;                      /* tls_random_bytes */
-    const char *exchange_name;          /* tls_random_exchange_name */
-    long    update_period;              /* tls_random_prng_update_period */
-    long    reseed_period;              /* tls_random_reseed_period */
-} TLSMGR_PRNG_PARAMS;
-
-void    tlsmgr_prng_open(const TLSMGR_PRNG_PARAMS *params);     /* pre_init */
-void    tlsmgr_prng_timers(void);                               /* post_init */
-void    tlsmgr_prng_update(void);                               /* rewrite the file */
+void    tlsmgr_prng_open(void);         /* pre_init: parameters, files */
+void    tlsmgr_prng_timers(void);       /* post_init */
+void    tlsmgr_prng_update(void);       /* rewrite the exchange file */
 
 /* tlsmgr_service.c */
 int     tlsmgr_greet(STREAM *client);

@@ -3,7 +3,8 @@
  * external entropy source and the PRNG exchange file.
  *
  * Interface: tlsmgr.h. tlsmgr_prng_open() in pre_init (with mail_owner's
- * effective ids, before any chroot) opens $tls_random_source and
+ * effective ids, before any chroot) reads the tls_random_* parameters,
+ * opens $tls_random_source and
  * $tls_random_exchange_name (created when missing, 0600), adds what they
  * hold to OpenSSL's generator of this process, and rewrites the exchange
  * file (its length is 1024 bytes, as Postfix keeps it). tlsmgr_prng_timers()
@@ -38,6 +39,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "config.h"
 #include "events.h"
 #include "msg.h"
 #include "tlsmgr.h"
@@ -55,6 +57,15 @@ static struct {
     long    update_period;
     long    reseed_period;
 } prng = {-1, 0, "", 0, -1, "", 0, 0};
+
+static const CONFIG_VAR tlsmgr_prng_vars[] = {
+    CONFIG_VAR_STR("tls_random_source", &prng.source),
+    CONFIG_VAR_INT("tls_random_bytes", &prng.bytes),
+    CONFIG_VAR_STR("tls_random_exchange_name", &prng.exch_name),
+    CONFIG_VAR_TIME("tls_random_prng_update_period", &prng.update_period),
+    CONFIG_VAR_TIME("tls_random_reseed_period", &prng.reseed_period),
+    CONFIG_VAR_END,
+};
 
 /* Read up to prng.bytes from the source into the generator. */
 static void
@@ -82,7 +93,6 @@ tlsmgr_prng_read_source(void)
 static void
 tlsmgr_prng_open_source(const char *source)
 {
-    prng.source = source;
     if (*source == 0)
         return;
     if (strncmp(source, "egd:", 4) == 0) {
@@ -118,7 +128,6 @@ tlsmgr_prng_open_exchange(const char *name)
     unsigned char buf[TLSMGR_PRNG_EXCH_SIZE];
     ssize_t n;
 
-    prng.exch_name = name;
     if (*name == 0)
         return;
     if ((prng.exch_fd = open(name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
@@ -131,18 +140,16 @@ tlsmgr_prng_open_exchange(const char *name)
 }
 
 void
-tlsmgr_prng_open(const TLSMGR_PRNG_PARAMS *params)
+tlsmgr_prng_open(void)
 {
-    prng.bytes = params->bytes;
-    prng.update_period = params->update_period;
-    prng.reseed_period = params->reseed_period;
-    tlsmgr_prng_open_source(params->source);
+    config_read_vars(tlsmgr_prng_vars);
+    tlsmgr_prng_open_source(prng.source);
     tlsmgr_prng_read_source();
     if (prng.source_fd >= 0 && !prng.source_is_dev) {
         (void) close(prng.source_fd);           /* a file is read once */
         prng.source_fd = -1;
     }
-    tlsmgr_prng_open_exchange(params->exchange_name);
+    tlsmgr_prng_open_exchange(prng.exch_name);
     tlsmgr_prng_update();
 }
 

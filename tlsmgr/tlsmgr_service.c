@@ -69,7 +69,7 @@ tlsmgr_req_update(const ATTR_LIST *req, TLSMGR_CACHE *cache, time_t now)
 }
 
 static int
-tlsmgr_req_key(const ATTR_LIST *req, ATTR_LIST *reply, time_t now)
+tlsmgr_req_key(const char *request, const ATTR_LIST *req, ATTR_LIST *reply, time_t now)
 {
     const char *hex = attr_get(req, TLS_MGR_ATTR_KEYNAME);
     VSTRING *name = vstring_alloc(TLS_TICKET_NAMELEN);
@@ -78,15 +78,15 @@ tlsmgr_req_key(const ATTR_LIST *req, ATTR_LIST *reply, time_t now)
     int     status = TLS_MGR_STAT_FAIL;
 
     if (hex == NULL || (*hex != 0 && (strlen(hex) != 2 * TLS_TICKET_NAMELEN
-                                      || tls_hex_decode(name, hex) < 0))) {
+                                      || hex_decode(name, hex) < 0))) {
         msg_warn("bad request: missing or malformed %s", TLS_MGR_ATTR_KEYNAME);
         status = TLS_MGR_STAT_ERR;
     } else if ((key = tlsmgr_key_get(*hex ? (unsigned char *) STR(name) : NULL, now)) != NULL) {
-        tls_hex_encode(out, key->name, sizeof(key->name));
+        hex_encode(out, key->name, sizeof(key->name));
         attr_add(reply, TLS_MGR_ATTR_KEYNAME, STR(out));
         vstring_reset(out);
-        tls_hex_encode(out, key->hmac, sizeof(key->hmac));
-        tls_hex_encode(out, key->key, sizeof(key->key));
+        hex_encode(out, key->hmac, sizeof(key->hmac));
+        hex_encode(out, key->key, sizeof(key->key));
         attr_add(reply, TLS_MGR_ATTR_KEYBUF, STR(out));
         attr_add_long(reply, TLS_MGR_ATTR_EXPIRY, (long) key->expiry);
         OPENSSL_cleanse(STR(out), LEN(out));
@@ -123,28 +123,38 @@ tlsmgr_req_cache_op(const char *request, const ATTR_LIST *req, ATTR_LIST *reply,
     return TLS_MGR_STAT_OK;
 }
 
+typedef int (*TLSMGR_REQ_FN)(const char *, const ATTR_LIST *, ATTR_LIST *, time_t);
+
+static const struct {
+    const char *name;
+    TLSMGR_REQ_FN fn;
+} tlsmgr_requests[] = {
+    {TLS_MGR_REQ_POLICY, tlsmgr_req_cache_op},
+    {TLS_MGR_REQ_LOOKUP, tlsmgr_req_cache_op},
+    {TLS_MGR_REQ_UPDATE, tlsmgr_req_cache_op},
+    {TLS_MGR_REQ_DELETE, tlsmgr_req_cache_op},
+    {TLS_MGR_REQ_TKTKEY, tlsmgr_req_key},
+};
+
+/* Each handler adds its reply attributes only when it answers OK. */
 void
 tlsmgr_request(const ATTR_LIST *req, ATTR_LIST *reply, time_t now)
 {
     const char *request = attr_get(req, TLS_MGR_ATTR_REQ);
-    int     status;
+    size_t  n = sizeof(tlsmgr_requests) / sizeof(tlsmgr_requests[0]), i;
+    int     status = TLS_MGR_STAT_ERR;
 
     attr_list_reset(reply);
-    if (request == NULL) {
-        msg_warn("bad request: no %s attribute", TLS_MGR_ATTR_REQ);
-        status = TLS_MGR_STAT_ERR;
-    } else if (strcmp(request, TLS_MGR_REQ_TKTKEY) == 0) {
-        status = tlsmgr_req_key(req, reply, now);
-    } else if (strcmp(request, TLS_MGR_REQ_POLICY) == 0 || strcmp(request, TLS_MGR_REQ_LOOKUP) == 0
-               || strcmp(request, TLS_MGR_REQ_UPDATE) == 0
-               || strcmp(request, TLS_MGR_REQ_DELETE) == 0) {
-        status = tlsmgr_req_cache_op(request, req, reply, now);
-    } else {
-        msg_warn("unknown request: \"%.100s\"", request);
-        status = TLS_MGR_STAT_ERR;
+    for (i = 0; request != NULL && i < n; i++) {
+        if (strcmp(request, tlsmgr_requests[i].name) == 0) {
+            status = tlsmgr_requests[i].fn(request, req, reply, now);
+            break;
+        }
     }
-    if (status != TLS_MGR_STAT_OK)
-        attr_list_reset(reply);
+    if (request == NULL)
+        msg_warn("bad request: no %s attribute", TLS_MGR_ATTR_REQ);
+    else if (i == n)
+        msg_warn("unknown request: \"%.100s\"", request);
     attr_add_long(reply, TLS_MGR_ATTR_STATUS, status);
 }
 

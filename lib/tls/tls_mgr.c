@@ -25,6 +25,7 @@
 
 #include "attr.h"
 #include "attr_clnt.h"
+#include "hex.h"
 #include "mem.h"
 #include "msg.h"
 #include "tls_mgr.h"
@@ -52,45 +53,7 @@ tls_mgr_close(void)
     attr_clnt_close(&tls_mgr_conn);
 }
 
-/* ---- hexadecimal ---------------------------------------------------- */
-
-void
-tls_hex_encode(VSTRING *out, const unsigned char *data, size_t len)
-{
-    static const char digits[] = "0123456789ABCDEF";
-
-    for (size_t i = 0; i < len; i++) {
-        vstring_addch(out, digits[data[i] >> 4]);
-        vstring_addch(out, digits[data[i] & 15]);
-    }
-}
-
-static int
-tls_hex_digit(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-int
-tls_hex_decode(VSTRING *out, const char *hex)
-{
-    int     hi, lo;
-
-    vstring_reset(out);
-    for (; hex[0] != 0; hex += 2) {
-        if ((hi = tls_hex_digit(hex[0])) < 0 || hex[1] == 0 || (lo = tls_hex_digit(hex[1])) < 0)
-            return -1;
-        if (vstring_addch(out, hi << 4 | lo) < 0)
-            return -1;
-    }
-    return 0;
-}
+/* ---- checks ---------------------------------------------------------- */
 
 int
 tls_mgr_valid_hex(const char *hex, size_t max_bytes)
@@ -100,7 +63,7 @@ tls_mgr_valid_hex(const char *hex, size_t max_bytes)
     if (len == 0 || len % 2 != 0 || len > 2 * max_bytes)
         return 0;
     for (size_t i = 0; i < len; i++)
-        if (tls_hex_digit((unsigned char) hex[i]) < 0)
+        if (hex_digit((unsigned char) hex[i]) < 0)
             return 0;
     return 1;
 }
@@ -207,7 +170,7 @@ tls_mgr_lookup(const char *cache_type, const char *cache_id, VSTRING *session)
     if (status == TLS_MGR_STAT_OK) {
         hex = attr_get(reply, TLS_MGR_ATTR_SESSION);
         if (hex == NULL || !tls_mgr_valid_hex(hex, TLS_MGR_SESSION_MAX)
-            || tls_hex_decode(session, hex) < 0) {
+            || hex_decode(session, hex) < 0) {
             msg_warn("malformed session in reply from service %s", tls_mgr_conn.path);
             status = TLS_MGR_STAT_FAIL;
         }
@@ -227,7 +190,7 @@ tls_mgr_update(const char *cache_type, const char *cache_id,
     int     status = TLS_MGR_STAT_FAIL;
 
     if (len > 0 && len <= TLS_MGR_SESSION_MAX) {
-        tls_hex_encode(hex, session, len);
+        hex_encode(hex, session, len);
         attr_add(req, TLS_MGR_ATTR_SESSION, STR(hex));
         status = tls_mgr_call(req, reply);
     }
@@ -260,7 +223,7 @@ tls_mgr_hex_exact(const ATTR_LIST *reply, const char *name, unsigned char *out, 
     if (hex == NULL || strlen(hex) != 2 * len)
         return -1;
     buf = vstring_alloc(len);
-    if (tls_hex_decode(buf, hex) == 0 && LEN(buf) == len) {
+    if (hex_decode(buf, hex) == 0 && LEN(buf) == len) {
         memcpy(out, STR(buf), len);
         ret = 0;
     }
@@ -279,7 +242,7 @@ tls_mgr_key(const unsigned char *name, TLS_TICKET_KEY *key)
     int     status;
 
     if (name != NULL)
-        tls_hex_encode(hex, name, TLS_TICKET_NAMELEN);
+        hex_encode(hex, name, TLS_TICKET_NAMELEN);
     attr_add(req, TLS_MGR_ATTR_KEYNAME, STR(hex));
     if ((status = tls_mgr_call(req, reply)) == TLS_MGR_STAT_OK) {
         if (tls_mgr_hex_exact(reply, TLS_MGR_ATTR_KEYNAME, key->name, sizeof(key->name)) < 0

@@ -52,6 +52,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "hex.h"
 #include "vstring.h"
 
 #define TLS_MGR_PROTOCOL    "tlsmgr"
@@ -103,9 +104,6 @@ int     tls_mgr_delete(const char *cache_type, const char *cache_id);
 int     tls_mgr_key(const unsigned char *name, TLS_TICKET_KEY *key);
 void    tls_mgr_close(void);
 
-/* Hexadecimal: append 2*len digits; decode into out: 0, or -1 (odd, not hex). */
-void    tls_hex_encode(VSTRING *out, const unsigned char *data, size_t len);
-int     tls_hex_decode(VSTRING *out, const char *hex);
 /* A cache id or session text as tlsmgr accepts it: 1 or 0. */
 int     tls_mgr_valid_id(const char *id);
 int     tls_mgr_valid_hex(const char *hex, size_t max_bytes);

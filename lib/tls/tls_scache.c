@@ -91,7 +91,7 @@ tls_scache_server_id(const unsigned char *id, unsigned int len)
 {
     VSTRING *hex = vstring_alloc(2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 2);
 
-    tls_hex_encode(hex, id, len);
+    hex_encode(hex, id, len);
     return vstring_export(hex);
 }
 
@@ -408,10 +408,10 @@ tls_scache_client_id(const TLS_CLIENT_START *start)
     EVP_MD_CTX_free(md);
     if (strlen(start->peer) < TLS_MGR_ID_MAX / 2)
         vstring_sprintf(id, "%s&", start->peer);
-    tls_hex_encode(id, digest, len > 16 ? 16 : len);
+    hex_encode(id, digest, len > 16 ? 16 : len);
     if (!tls_mgr_valid_id(STR(id))) {           /* white space in the peer name */
         vstring_reset(id);
-        tls_hex_encode(id, digest, len);
+        hex_encode(id, digest, len);
     }
     return vstring_export(id);
 }
