@@ -31,7 +31,8 @@
  *   tls_mgr_init(path, timeout)   where tlsmgr listens ("private/tlsmgr",
  *                                 relative to queue_directory, the
  *                                 working directory of every daemon)
- *   tls_mgr_policy(), tls_mgr_lookup(), tls_mgr_update(),
+ *   tls_mgr_cachable() (the policy request, asked once per cache type),
+ *   tls_mgr_lookup(), tls_mgr_update(),
  *   tls_mgr_delete(), tls_mgr_key()
  * Every call returns a TLS_MGR_STAT_*; a tlsmgr that cannot be reached
  * is TLS_MGR_STAT_FAIL, then calls fail at once for TLS_MGR_BACKOFF
