@@ -21,7 +21,6 @@
  * the run-time warnings are anvil_service.c's.
  */
 #include "anvil.h"
-#include "mem.h"
 #include "msg.h"
 #include "server.h"
 
@@ -40,14 +39,9 @@ main(int argc, char **argv)
         .post_init = anvil_post_init,
         .on_accept = anvil_greet,
     };
-    char  **args = mem_array((size_t) argc + 3, sizeof(char *));
+    static const char *const defaults[] = {ANVIL_MAX_USE_OPT, NULL};
+    char  **args = server_default_opts(&argc, argv, defaults);
 
-    args[0] = argv[0];
-    args[1] = "-o";
-    args[2] = ANVIL_MAX_USE_OPT;
-    for (int i = 1; i < argc; i++)
-        args[i + 2] = argv[i];
-    args[argc + 2] = NULL;
     msg_init("anvil", 0);
-    multi_server_main(argc + 2, args, anvil_service, &opts);
+    multi_server_main(argc, args, anvil_service, &opts);
 }

@@ -34,9 +34,10 @@
  * Protocols and ciphers: smtp_tls_protocols / smtp_tls_ciphers for may,
  * the "mandatory" ones from encrypt up; a grade selects
  * tls_<grade>_cipherlist. TLS sessions are not kept in the connection
- * cache (Postfix's smtp_tls_connection_reuse = no), and no TLS session
- * cache is kept across connections (smtp_tls_session_cache_database is
- * not implemented).
+ * cache (Postfix's smtp_tls_connection_reuse = no). With
+ * smtp_tls_session_cache_database (lmtp_...) set, tlsmgr keeps the
+ * sessions, so any smtp process offers the last session made with a
+ * server under the same policy again (lib/tls tls_scache.c).
  *
  * SECURITY: verify and secure fail closed: a certificate that does not
  * chain to a configured CA, or whose names do not match, stops the
@@ -80,6 +81,7 @@ static struct {
 } tp;
 
 static const char *tls_cipherlists[5];
+static const char *var_tlsmgr_service;
 static const char *const tls_grades[5] = {"high", "medium", "low", "export", "null"};
 
 static const CONFIG_VAR smtp_tls_global_vars[] = {
@@ -88,6 +90,7 @@ static const CONFIG_VAR smtp_tls_global_vars[] = {
     CONFIG_VAR_STR("tls_low_cipherlist", &tls_cipherlists[2]),
     CONFIG_VAR_STR("tls_export_cipherlist", &tls_cipherlists[3]),
     CONFIG_VAR_STR("tls_null_cipherlist", &tls_cipherlists[4]),
+    CONFIG_VAR_STR("tlsmgr_service_name", &var_tlsmgr_service),
     CONFIG_VAR_END,
 };
 
@@ -172,6 +175,8 @@ smtp_tls_init(int lmtp)
     if (smtp_tls_default_level == SMTP_TLS_NONE && smtp_tls_policy_table == NULL)
         return;
     tp.files.loglevel = (int) tp.loglevel;
+    tp.files.mgr_path = mem_printf("private/%s", var_tlsmgr_service);
+    tp.files.cache_type = smtp_tls_prefix;     /* tlsmgr's smtp or lmtp cache */
     smtp_tls_ctx = tls_client_init(&tp.files);
 }
 

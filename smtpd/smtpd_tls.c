@@ -32,6 +32,10 @@
  * problem"; under encrypt no mail is accepted (fail closed), and in
  * wrapper mode the connection is dropped with a warning.
  *
+ * Session resumption (tickets under keys from tlsmgr, tlsmgr's cache when
+ * smtpd_tls_session_cache_database is set there) is lib/tls's
+ * tls_scache.c; smtpd_tls_session_cache_timeout is the session lifetime.
+ *
  * SECURITY: RFC 3207: after the handshake the session starts over (no
  * HELO name, no transaction) and what the client pipelined after STARTTLS
  * before the handshake is discarded (lib/tls). The handshake is bounded
@@ -66,6 +70,7 @@ static const char *var_smtpd_tls_ciphers;
 static const char *var_smtpd_tls_mand_ciphers;
 static const char *var_smtpd_tls_excl_ciphers;
 static const char *var_smtpd_tls_mand_excl;
+static const char *var_tlsmgr_service;
 static TLS_SERVER_INIT smtpd_tls_files;
 
 static const CONFIG_VAR smtpd_tls_vars[] = {
@@ -92,6 +97,9 @@ static const CONFIG_VAR smtpd_tls_vars[] = {
     CONFIG_VAR_STR("smtpd_tls_chain_files", &smtpd_tls_files.chain_files),
     CONFIG_VAR_STR("smtpd_tls_CAfile", &smtpd_tls_files.CAfile),
     CONFIG_VAR_STR("smtpd_tls_CApath", &smtpd_tls_files.CApath),
+    CONFIG_VAR_TIME("smtpd_tls_session_cache_timeout", &smtpd_tls_files.cache_timeout),
+    CONFIG_VAR_STR("tls_session_ticket_cipher", &smtpd_tls_files.ticket_cipher),
+    CONFIG_VAR_STR("tlsmgr_service_name", &var_tlsmgr_service),
     CONFIG_VAR_END,
 };
 
@@ -183,6 +191,11 @@ smtpd_tls_init(void)
         : var_smtpd_tls_protocols;
     smtpd_tls_files.cipherlist = ciphers;
     smtpd_tls_files.loglevel = (int) var_smtpd_tls_loglevel;
+    /* sessions resume through tlsmgr, only for the same service and settings */
+    smtpd_tls_files.mgr_path = mem_printf("private/%s", var_tlsmgr_service);
+    smtpd_tls_files.cache_type = "smtpd";
+    smtpd_tls_files.cache_context = mem_printf("%s %s %s", var_service_name,
+                                               smtpd_tls_files.protocols, ciphers);
     smtpd_tls_ctx = tls_server_init(&smtpd_tls_files);
     mem_free(ciphers);
 }

@@ -711,3 +711,24 @@ server_named(const char *service, const char *name)
 {
     return strcmp(msg_program(), name) == 0 || (service && strcmp(service, name) == 0);
 }
+
+char  **
+server_default_opts(int *argc, char **argv, const char *const *opts)
+{
+    int     nopt = 0, i;
+    char  **args;
+
+    while (opts[nopt] != NULL)
+        nopt++;
+    args = mem_array((size_t) *argc + 2 * (size_t) nopt + 1, sizeof(char *));
+    args[0] = argv[0];
+    for (i = 0; i < nopt; i++) {
+        args[1 + 2 * i] = "-o";
+        args[2 + 2 * i] = (char *) opts[i];
+    }
+    for (i = 1; i < *argc; i++)
+        args[i + 2 * nopt] = argv[i];
+    *argc += 2 * nopt;
+    args[*argc] = NULL;
+    return args;
+}

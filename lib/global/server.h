@@ -104,6 +104,10 @@ void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const S
 /* 1 when the program (argv[0]) or its master.cf service is called name:
  * one binary, two roles (smtp/lmtp, error/retry). */
 int     server_named(const char *service, const char *name);
+/* argv with "-o name=value" for each of opts (NULL-terminated) put in
+ * front of master's arguments, so that a master.cf -o still wins: the
+ * defaults of a persistent service (anvil, tlsmgr: a huge max_use). */
+char  **server_default_opts(int *argc, char **argv, const char *const *opts);
 /* Tell master we are busy/available (single servers do this themselves). */
 void    server_status(int status);
 

@@ -10,19 +10,8 @@
  */
 #include <string.h>
 
+#include "hex.h"
 #include "xtext.h"
-
-static int
-xtext_hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
 
 void
 xtext_encode_n(VSTRING *out, const char *text, size_t len)
@@ -60,8 +49,8 @@ xtext_decode(VSTRING *out, const char *in, size_t len)
 
             if (i + 2 >= len)
                 return -1;
-            if ((hi = xtext_hexval((unsigned char) in[i + 1])) < 0
-                || (lo = xtext_hexval((unsigned char) in[i + 2])) < 0)
+            if ((hi = hex_digit((unsigned char) in[i + 1])) < 0
+                || (lo = hex_digit((unsigned char) in[i + 2])) < 0)
                 return -1;
             ch = (unsigned char) (hi * 16 + lo);
             i += 2;

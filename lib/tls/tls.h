@@ -25,6 +25,9 @@
  *   tls_dane_*()          DANE: a server's TLSA records (tls_dane.c); a
  *                         client session given them is trusted only when
  *                         OpenSSL matched the certificate to one
+ *   Session resumption across processes goes through the tlsmgr
+ *   service: its session caches, and the session ticket keys it hands
+ *   out (tls_scache.c, tls_mgr.h), when the program names its socket.
  *   tls_sess_summary()    "TLSv1.3 with cipher X (256/256 bits)"
  *   tls_sess_details()    "key-exchange X25519 server-signature RSA-PSS
  *                         (2048 bits) server-digest SHA256", or "" when
@@ -65,6 +68,12 @@ typedef struct TLS_SERVER_INIT {
     const char *protocols;      /* Postfix syntax, see tls_protocol_mask() */
     const char *cipherlist;     /* an OpenSSL cipher string */
     int     loglevel;           /* 2: log handshake states */
+    /* Resumption (tls_scache.c); all zero: per-process tickets and cache */
+    const char *mgr_path;       /* tlsmgr's socket ("private/tlsmgr"), or NULL */
+    const char *cache_type;     /* "smtpd": tlsmgr's cache of that name */
+    long    cache_timeout;      /* session lifetime, seconds; <= 0: no resumption */
+    const char *ticket_cipher;  /* tls_session_ticket_cipher; "": no tickets */
+    const char *cache_context;  /* sessions resume only under the same text */
 } TLS_SERVER_INIT;
 
 typedef struct TLS_SERVER_CTX TLS_SERVER_CTX;
@@ -86,6 +95,8 @@ typedef struct TLS_CLIENT_INIT {
     const char *CAfile;
     const char *CApath;
     int     loglevel;           /* 2: log handshake states */
+    const char *mgr_path;       /* tlsmgr's socket, or NULL: no session cache */
+    const char *cache_type;     /* "smtp" or "lmtp": tlsmgr's cache of that name */
 } TLS_CLIENT_INIT;
 
 /* DANE: the usable TLSA records of one server (tls_dane.c). */

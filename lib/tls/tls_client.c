@@ -19,6 +19,11 @@
  * With TLSA records (start->dane, tls_dane.c) OpenSSL's DANE code decides
  * instead: the session is "Verified" only when a record matched.
  *
+ * With a session cache (TLS_CLIENT_INIT.cache_type, tls_scache.c) the
+ * session kept by tlsmgr for this server and policy is offered; a
+ * resumed session keeps the certificate and verification result it was
+ * made with, so its trust is judged the same way.
+ *
  * SECURITY: everything in the server's certificate is untrusted; only
  * OpenSSL parses it, and the texts logged from it are OpenSSL's one-line
  * names, bounded. Renegotiation is refused.
@@ -151,6 +156,7 @@ tls_client_init(const TLS_CLIENT_INIT *init)
     ctx = mem_alloc(sizeof(*ctx));
     ctx->ssl_ctx = ssl_ctx;
     ctx->loglevel = init->loglevel;
+    tls_scache_client_init(ctx, init);
     return ctx;
 }
 
@@ -216,13 +222,16 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
     SSL    *ssl = tls_client_ssl(ctx, start);
     TLS_SESS *sess;
     X509   *cert;
+    char   *cache_id;
 
     if (ssl == NULL) {
         tls_print_errors();
         return NULL;
     }
-    if ((sess = tls_sess_start(ssl, stream, start->peer, 1)) == NULL)
+    cache_id = tls_scache_client_prepare(ctx, ssl, start);
+    if ((sess = tls_sess_start(ssl, stream, start->peer, 1, cache_id, ctx->loglevel)) == NULL)
         return NULL;
+    tls_sess_log_reuse(sess);
     cert = SSL_get0_peer_certificate(sess->ssl);
     if (cert == NULL) {
         sess->trust = TLS_CERT_UNTRUSTED;

@@ -1,7 +1,8 @@
 /*
  * tls_impl.h - what the lib/tls files share; not for programs.
  *
- * DIAGNOSTICS: none here; see tls_server.c, tls_client.c and tls_sess.c.
+ * DIAGNOSTICS: none here; see tls_server.c, tls_client.c, tls_sess.c,
+ * tls_scache.c and tls_mgr.c.
  */
 #ifndef POSTHORN_TLS_IMPL_H
 #define POSTHORN_TLS_IMPL_H
@@ -10,15 +11,24 @@
 
 #include "stream.h"
 #include "tls.h"
+#include "tls_mgr.h"
+
+#define TLS_TICKET_RING 4               /* ticket keys a server process keeps */
 
 struct TLS_SERVER_CTX {
     SSL_CTX *ssl_ctx;
     int     loglevel;
+    const char *cache_type;             /* "smtpd" (tls_scache.c) */
+    long    cache_timeout;              /* seconds; 0: no resumption */
+    int     cachable;                   /* tlsmgr has a cache: 1, 0, -1 unknown */
+    EVP_CIPHER *ticket_cipher;          /* NULL: no tickets */
+    TLS_TICKET_KEY keys[TLS_TICKET_RING];
 };
 
 struct TLS_CLIENT_CTX {
     SSL_CTX *ssl_ctx;
     int     loglevel;
+    const char *cache_type;             /* "smtp", "lmtp", or NULL: no cache */
 };
 
 struct TLS_SESS {
@@ -28,6 +38,10 @@ struct TLS_SESS {
     int     chain_error;            /* client: first X509_V_ERR_* of the chain */
     int     trust;                  /* client: TLS_CERT_* */
     char    verify_why[256];        /* client: the chain error, as text */
+    char   *cache_id;               /* client: where tlsmgr keeps its session */
+    char   *peer;                   /* "host[addr]" for log lines */
+    int     loglevel;               /* the context's */
+    int     ticket_used;            /* server: resumed from a session ticket */
 };
 
 /* DANE (tls_dane.c): enable on a client context (1 ok); the records on
@@ -41,7 +55,19 @@ int     tls_dane_matched(SSL *ssl);
 long    tls_protocol_options(int mask);
 /* Info callback at loglevel 2: "SSL_accept:..." / "SSL_connect:...", alerts. */
 void    tls_info_callback(const SSL *ssl, int where, int ret);
-/* Handshake ssl (set up, fd attached) on stream; the session, or NULL. */
-TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client);
+/* Handshake ssl (set up, fd attached) on stream; the session, or NULL.
+ * cache_id (client, may be NULL) is taken over by the session. */
+TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client,
+                         char *cache_id, int loglevel);
+/* At loglevel >= 2: "peer: Reusing old session" when it was resumed. */
+void    tls_sess_log_reuse(const TLS_SESS *sess);
+
+/* tls_scache.c: session resumption through tlsmgr (see there). */
+void    tls_scache_server_init(TLS_SERVER_CTX *ctx, const TLS_SERVER_INIT *init);
+void    tls_scache_server_ready(TLS_SERVER_CTX *ctx);
+void    tls_scache_client_init(TLS_CLIENT_CTX *ctx, const TLS_CLIENT_INIT *init);
+/* The cache id for this peer and policy (NULL: no cache); the cached
+ * session, if any, is set on ssl. */
+char   *tls_scache_client_prepare(TLS_CLIENT_CTX *ctx, SSL *ssl, const TLS_CLIENT_START *start);
 
 #endif

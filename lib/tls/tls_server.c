@@ -6,8 +6,10 @@
  * and certificates come from PEM files: for each algorithm a key file and
  * a certificate file (leaf first, then its chain), or "chain files" that
  * hold key, certificate and chain in that order, one group per key.
- * OpenSSL's built-in stateless session tickets stay on (resumption
- * within one process; no shared cache).
+ * Session resumption (the session id context, lifetime, tickets under
+ * keys from tlsmgr, tlsmgr's shared cache) is set up by tls_scache.c;
+ * tls_server_start() asks tlsmgr for its cache policy before the first
+ * handshake and logs "host[addr]: Reusing old session" at loglevel 2.
  *
  * SECURITY: the files named in main.cf are trusted (root owns main.cf).
  * A key or certificate that cannot be loaded disables TLS (NULL), it is
@@ -296,7 +298,6 @@ tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
     }
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_id_context(ctx, (const unsigned char *) "posthorn", 8);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     if (init->loglevel >= 2)
         SSL_CTX_set_info_callback(ctx, tls_info_callback);
@@ -321,5 +322,6 @@ tls_server_init(const TLS_SERVER_INIT *init)
     ctx = mem_alloc(sizeof(*ctx));
     ctx->ssl_ctx = ssl_ctx;
     ctx->loglevel = init->loglevel;
+    tls_scache_server_init(ctx, init);
     return ctx;
 }

@@ -17,7 +17,9 @@
  * DIAGNOSTICS: "SSL_accept error from host[addr]: ..." (client side:
  * "SSL_connect error to host[addr]:port: ...") with "-1" (then
  * the OpenSSL errors as warnings), "lost connection" or the system error
- * ("Connection timed out"); at smtpd_tls_loglevel 2 the handshake states.
+ * ("Connection timed out"); at smtpd_tls_loglevel 2 the handshake states
+ * and "host[addr]: Reusing old session" (with " (RFC 5077 session
+ * ticket)" when a ticket brought it back), as Postfix.
  */
 #include <errno.h>
 #include <limits.h>
@@ -149,7 +151,8 @@ tls_handshake(TLS_SESS *sess, const char *peer)
 }
 
 TLS_SESS *
-tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
+tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client, char *cache_id,
+               int loglevel)
 {
     TLS_SESS *sess;
     char    junk[512];
@@ -158,6 +161,7 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
     if (ssl == NULL || stream_flush(stream) < 0) {
         tls_print_errors();
         SSL_free(ssl);
+        mem_free(cache_id);
         return NULL;
     }
     /* RFC 3207: what the peer sent before the handshake is not TLS data */
@@ -169,6 +173,9 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
     sess->stream = stream;
     sess->ssl = ssl;
     sess->is_client = is_client;
+    sess->cache_id = cache_id;
+    sess->peer = mem_strdup(peer);
+    sess->loglevel = loglevel;
     if (!SSL_set_fd(ssl, stream_fd(stream))) {
         tls_print_errors();
         tls_sess_stop(sess);
@@ -181,6 +188,8 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
     SSL_set_app_data(ssl, sess);
     if (tls_handshake(sess, peer) < 0) {
         SSL_free(sess->ssl);
+        mem_free(sess->cache_id);
+        mem_free(sess->peer);
         mem_free(sess);
         return NULL;
     }
@@ -191,7 +200,21 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
 TLS_SESS *
 tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
 {
-    return tls_sess_start(SSL_new(ctx->ssl_ctx), stream, peer, 0);
+    TLS_SESS *sess;
+
+    tls_scache_server_ready(ctx);
+    sess = tls_sess_start(SSL_new(ctx->ssl_ctx), stream, peer, 0, NULL, ctx->loglevel);
+    if (sess != NULL)
+        tls_sess_log_reuse(sess);
+    return sess;
+}
+
+void
+tls_sess_log_reuse(const TLS_SESS *sess)
+{
+    if (sess->loglevel >= 2 && SSL_session_reused(sess->ssl))
+        msg_info("%s: Reusing old session%s", sess->peer,
+                 sess->ticket_used ? " (RFC 5077 session ticket)" : "");
 }
 
 void
@@ -293,5 +316,7 @@ tls_sess_stop(TLS_SESS *sess)
     }
     stream_set_io(sess->stream, NULL, NULL, NULL);
     ERR_clear_error();
+    mem_free(sess->cache_id);
+    mem_free(sess->peer);
     mem_free(sess);
 }

@@ -50,7 +50,8 @@ class SmtpSink:
     offered in the EHLO reply (RFC 3207: the session starts over after
     it), or with wrapper=True every connection starts with the handshake
     (SMTPS). Transactions then have "tls": the protocol version ("TLSv1.3")
-    or None.
+    or None, and "tls_reused": whether the client resumed an earlier TLS
+    session (the sink's one SSLContext issues and accepts the tickets).
 
     AUTH (optional): auth lists the mechanisms to offer ("PLAIN", "LOGIN");
     auth_tls_only offers them only inside TLS. Every attempt is recorded in
@@ -173,7 +174,8 @@ class SmtpSink:
                 send("250 2.0.0 Ok")
             elif verb == "MAIL":
                 t = {"helo": helo, "mail": cmd, "sender": _address(cmd),
-                     "rcpts": [], "accepted": [], "xforward": xforward, "tls": tls}
+                     "rcpts": [], "accepted": [], "xforward": xforward, "tls": tls,
+                     "tls_reused": bool(tls) and conn.session_reused}
                 xforward = []
                 send("250 2.1.0 Ok")
             elif verb == "RCPT":

@@ -60,7 +60,7 @@ def test_may_uses_starttls_when_offered():
 
 def test_debian_main_cf_tls_settings():
     """Debian's main.cf: may, CApath /etc/ssl/certs, a session cache
-    database (not implemented: a warning, mail still goes over TLS)."""
+    database (kept by tlsmgr: test_tlsmgr.py); mail goes over TLS."""
     with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
             Instance("smtp-tls-debian", main=relay_params(
                 sink, smtp_tls_security_level="may", smtp_tls_CApath="/etc/ssl/certs",

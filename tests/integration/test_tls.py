@@ -164,8 +164,8 @@ def test_tls_rsa_and_ecdsa_both_offered():
 
 
 def test_tls_session_ticket_resumption():
-    """OpenSSL's stateless tickets: a second connection to the same smtpd
-    process resumes the session (no tlsmgr, no shared cache)."""
+    """Stateless tickets: a second connection to the same smtpd process
+    resumes the session (across processes: test_tlsmgr.py)."""
     with Certs() as certs:
         port = free_port()
         extra = "127.0.0.1:%d inet n - n - 1 smtpd\n" % port
