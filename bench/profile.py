@@ -23,7 +23,8 @@ delivered and removed):
      reaped children not sampled are charged to their parent through its
      cutime/cstime; the kernel samples these at the tick, so they are
      coarse), and from perf record of the sched:sched_switch,
-     sched:sched_process_fork and sys_enter_(clock_)nanosleep tracepoints,
+     sched:sched_process_fork, sched:sched_process_exit and
+     sys_enter_(clock_)nanosleep tracepoints,
      system wide but kept only for the MTA's process tree: the exact time
      on a CPU (switch-in to switch-out), context switches (a switch-out in
      state R is involuntary, any other voluntary) and sleep calls. After
@@ -238,7 +239,7 @@ def counted_run(mta, path, sink_port, home, top):
 
 # ---- timed run: /proc CPU, perf context switches, smaps ----------------------
 
-PERF_EVENTS = ["sched:sched_switch", "sched:sched_process_fork",
+PERF_EVENTS = ["sched:sched_switch", "sched:sched_process_fork", "sched:sched_process_exit",
                "syscalls:sys_enter_nanosleep", "syscalls:sys_enter_clock_nanosleep"]
 LINE_RE = re.compile(r"^\s*(.*?)\s+(\d+)\s+([\d.]+):\s+(\S+):\s*(.*)$")
 SWITCH_RE = re.compile(r"prev_comm=(.*?) prev_pid=(\d+) .*?prev_state=(\S+) ==> "
@@ -250,10 +251,12 @@ def perf_events(data, tree):
     """From a perf.data file, for the pids of tree and their descendants
     (sched_process_fork): comm -> {vol, invol: context switches, run_ms:
     time on a CPU (between switch-in and switch-out), sleeps: nanosleep
-    calls}."""
+    calls}. A pid leaves the set at its last switch-out after
+    sched_process_exit: the machine reuses pids (other processes then
+    get them) within one run."""
     p = subprocess.run([PERF, "script", "-i", data, "-F", "comm,pid,time,event,trace"],
                        capture_output=True, text=True, errors="replace", timeout=600)
-    pids, out, on_cpu, comms = set(tree), {}, {}, {}
+    pids, out, on_cpu, comms, dying = set(tree), {}, {}, {}, set()
 
     def bucket(pid):
         return out.setdefault(comms.get(pid, "?"), {"vol": 0, "invol": 0, "run_ms": 0.0,
@@ -268,6 +271,9 @@ def perf_events(data, tree):
             f = FORK_RE.search(rest)
             if f and int(f.group(1)) in pids:
                 pids.add(int(f.group(2)))
+        elif event == "sched:sched_process_exit":
+            if pid in pids:
+                dying.add(pid)
         elif event == "sched:sched_switch":
             sw = SWITCH_RE.search(rest)
             if not sw:
@@ -279,10 +285,13 @@ def perf_events(data, tree):
                 b["vol" if not sw.group(3).startswith("R") else "invol"] += 1
                 if prev in on_cpu:
                     b["run_ms"] += 1000.0 * (t - on_cpu.pop(prev))
+                if prev in dying:
+                    pids.discard(prev)
+                    dying.discard(prev)
             if nxt in pids:
                 on_cpu[nxt] = t
         elif "nanosleep" in event and pid in pids:
-            comms.setdefault(pid, comm)
+            comms[pid] = comm
             bucket(pid)["sleeps"] += 1
     return out
 
