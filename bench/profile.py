@@ -145,6 +145,16 @@ def run_load(mta, path, sink_port, home, n=N):
 
 # ---- counted run: strace ---------------------------------------------------
 
+def interrupt(proc, timeout):
+    """SIGINT to a tool we started (strace, perf), killed when it lingers."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_traced(pids, timeout=20):
     def traced(pid):
         try:
@@ -219,12 +229,7 @@ def counted_run(mta, path, sink_port, home, top):
         initial = {p: comm(p) for p in pids}     # after attach: no exec in between
         elapsed = run_load(mta, path, sink_port, home)
     finally:
-        tracer.send_signal(signal.SIGINT)          # detach; the MTA keeps running
-        try:
-            tracer.wait(60)
-        except subprocess.TimeoutExpired:
-            tracer.kill()
-            tracer.wait()
+        interrupt(tracer, 60)                      # strace detaches; the MTA keeps running
         mta.stop()
     procs = parse_traces(tdir, initial)
     shutil.rmtree(tdir, ignore_errors=True)
@@ -362,12 +367,7 @@ def timed_run(mta, path, sink_port, home, top):
         res["memory"] = memory_by_type(mta.master_pid)
     finally:
         if perf is not None:
-            perf.send_signal(signal.SIGINT)
-            try:
-                perf.wait(120)
-            except subprocess.TimeoutExpired:
-                perf.kill()
-                perf.wait()
+            interrupt(perf, 120)                   # perf writes its file and exits
         mta.stop()
     if perf is not None and os.path.exists(data):
         res["perf"] = perf_events(data, pids)
@@ -490,6 +490,7 @@ def ensure_strace():
     B.run(["apt-get", "install", "-y", "--no-install-recommends", "strace"], timeout=600, env=env)
 
 
+@B.guarded("bench-profile")
 def profile():
     if os.geteuid() != 0:
         say("bench-profile: needs root")
@@ -541,21 +542,8 @@ def profile():
         shutil.copyfile(md, os.path.join(B.RESULTS, "profile-latest.md"))
         say("bench-profile: report in %s (and bench/results/profile-latest.md)" % md)
         return 1 if failed else 0
-    except KeyboardInterrupt:
-        say("bench-profile: interrupted")
-        return 130
-    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
-        say("bench-profile: failed: %s" % e)
-        return 1
     finally:
-        for mta in mtas:
-            try:
-                mta.stop()
-            except Exception as e:        # keep cleaning up
-                say("bench-profile: stopping %s: %s" % (mta.kind, e))
-        if user_made:
-            B.remove_bench_user()
-        shutil.rmtree(top, ignore_errors=True)
+        B.teardown(mtas, user_made, top, "bench-profile")
 
 
 if __name__ == "__main__":
