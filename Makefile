@@ -4,6 +4,7 @@
 # make check      install missing Debian packages (as root), build, run all tests
 # make install    DESTDIR=X: commands in X/usr/sbin, daemons in X/usr/libexec/posthorn
 # make bench      posthorn vs Postfix (smtp-source/smtp-sink), results in bench/results/
+# make bench-profile  per-message syscalls, CPU, context switches by process type (bench/profile.py)
 # make run        a self-contained demo instance in ./run, SMTP on 127.0.0.1:2525
 # make asan       build with ASan+UBSan into bin-asan/ and run the tests with it
 # make valgrind   the integration tests with every daemon under valgrind
@@ -152,6 +153,10 @@ asan:
 bench: all
 	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run
 
+# the same two instances under strace/perf: work per message by process type
+bench-profile: all
+	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run --profile
+
 # The integration tests with every daemon under valgrind (slow: timing-sensitive
 # tests may time out; the valgrind findings are reported as failures at the end).
 valgrind: all
@@ -176,6 +181,6 @@ run: build-deps
 clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
-.PHONY: all install check deps build-deps asan valgrind fuzz run bench clean
+.PHONY: all install check deps build-deps asan valgrind fuzz run bench bench-profile clean
 # keep object files (they are intermediate for pattern rules)
 .SECONDARY:

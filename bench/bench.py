@@ -725,10 +725,40 @@ def compare(a_path, b_path):
 
 # ---- main -----------------------------------------------------------------
 
+def guarded(who):
+    """Decorator for a whole run: an interrupt is status 130, a failed step
+    (after the run's own cleanup) status 1, each said."""
+    def wrap(fn):
+        def run(*args):
+            try:
+                return fn(*args)
+            except KeyboardInterrupt:
+                say("%s: interrupted" % who)
+                return 130
+            except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+                say("%s: failed: %s" % (who, e))
+                return 1
+        return run
+    return wrap
+
+
+def teardown(mtas, user_made, top, who):
+    """Stop the instances, remove the bench user and the temporary directory."""
+    for mta in mtas:
+        try:
+            mta.stop()
+        except Exception as e:        # keep cleaning up
+            say("%s: stopping %s: %s" % (who, mta.kind, e))
+    if user_made:
+        remove_bench_user()
+    shutil.rmtree(top, ignore_errors=True)
+
+
 def on_signal(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
+@guarded("bench")
 def bench():
     if os.geteuid() != 0:
         say("bench: needs root (installs postfix, starts two MTAs, adds a user)")
@@ -782,21 +812,8 @@ def bench():
         print_table(s, meta)
         failed = any("error" in r[k] for r in rounds for k in ("posthorn", "postfix"))
         return 1 if failed else 0
-    except KeyboardInterrupt:
-        say("bench: interrupted")
-        return 130
-    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
-        say("bench: failed: %s" % e)
-        return 1
     finally:
-        for mta in mtas:
-            try:
-                mta.stop()
-            except Exception as e:        # keep cleaning up
-                say("bench: stopping %s: %s" % (mta.kind, e))
-        if user_made:
-            remove_bench_user()
-        shutil.rmtree(top, ignore_errors=True)
+        teardown(mtas, user_made, top, "bench")
         if lines:
             path = write_results(lines)
             say("bench: results in %s%s" % (path, "" if path.endswith("-partial.json")

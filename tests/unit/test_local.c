@@ -4,7 +4,8 @@
  * line and message copy (>From quoting, added headers, final blank
  * line), the quoted sender in the From line and Return-Path:, $name
  * expansion with the command filter, address splitting, the bounded wait
- * for a delivery child, and that commands and files never run as root.
+ * for a delivery child and that it is reaped when it exits (no sleep-poll),
+ * and that commands and files never run as root.
  *
  * The local/ sources are compiled in here (main() stays in local.c).
  */
@@ -282,33 +283,100 @@ stop_myself(void *ctx, VSTRING *dsn, VSTRING *why)
     return DELIVER_SENT;
 }
 
-UNIT_TEST(test_child_wait_is_bounded)
-{
-    char    path[] = "/tmp/test_local.XXXXXX";
-    int     fd = mkstemp(path);
+/* A delivery request on a scratch queue file, for local_child_run(). */
+typedef struct CHILD_FIXTURE {
+    char    path[32];
+    int     fd;
     DELIVER_REQUEST req;
     LOCAL_STATE st;
+    LOCAL_PRIV me;
+    VSTRING *dsn;
+    VSTRING *why;
+} CHILD_FIXTURE;
+
+static void
+child_fixture_open(CHILD_FIXTURE *f, const char *time_limit)
+{
     LOCAL_PRIV me = {getuid(), getgid(), "me", "/", "/bin/sh"};
-    VSTRING *dsn = vstring_alloc(16), *why = vstring_alloc(LOCAL_REASON_MAX);
+
+    memset(f, 0, sizeof(*f));
+    strcpy(f->path, "/tmp/test_local.XXXXXX");
+    f->fd = mkstemp(f->path);
+    f->me = me;
+    f->dsn = vstring_alloc(16);
+    f->why = vstring_alloc(LOCAL_REASON_MAX);
+    alarm(30);                                  /* an unbounded wait fails the test */
+    config_override("command_time_limit", time_limit);
+    local_params_init();
+    f->req.fp = stream_open(f->path, O_RDONLY, 0);
+    f->req.queue_id = "X";
+    f->st.req = &f->req;
+}
+
+static void
+child_fixture_close(CHILD_FIXTURE *f)
+{
+    stream_close(f->req.fp);
+    close(f->fd);
+    unlink(f->path);
+    vstring_free(f->dsn);
+    vstring_free(f->why);
+    alarm(0);
+}
+
+UNIT_TEST(test_child_wait_is_bounded)
+{
+    CHILD_FIXTURE f;
     time_t  start = time(NULL);
 
-    alarm(30);                                  /* an unbounded wait fails the test */
-    config_override("command_time_limit", "1s");
-    local_params_init();
-    memset(&req, 0, sizeof(req));
-    memset(&st, 0, sizeof(st));
-    req.fp = stream_open(path, O_RDONLY, 0);
-    req.queue_id = "X";
-    st.req = &req;
-    CHECK_INT(local_child_run(&st, &me, stop_myself, NULL, dsn, why), DELIVER_DEFER);
-    CHECK_STR(STR(dsn), "4.3.0");
-    CHECK(strstr(STR(why), "did not finish within 3 seconds") != NULL);
+    child_fixture_open(&f, "1s");
+    CHECK_INT(local_child_run(&f.st, &f.me, stop_myself, NULL, f.dsn, f.why), DELIVER_DEFER);
+    CHECK_STR(STR(f.dsn), "4.3.0");
+    CHECK(strstr(STR(f.why), "did not finish within 3 seconds") != NULL);
     CHECK(time(NULL) - start < 10);
-    stream_close(req.fp);
-    close(fd);
-    unlink(path);
-    vstring_free(dsn);
-    vstring_free(why);
+    child_fixture_close(&f);
+}
+
+/*
+ * local_child.c's only sleep was the 10 ms poll for the child's exit; this
+ * usleep() (the executable's, so local_child.c calls it) counts the calls.
+ */
+static int usleep_calls;
+
+int
+usleep(useconds_t usec)
+{
+    struct timespec ts = {usec / 1000000, (long) (usec % 1000000) * 1000};
+
+    usleep_calls++;
+    return nanosleep(&ts, NULL);
+}
+
+/* The child's answer pipe reaches EOF while the child is still there (as
+ * when a child's exit takes a while): close it, linger 50 ms, go. */
+static int
+close_then_linger(void *ctx, VSTRING *dsn, VSTRING *why)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+
+    closefrom_keep(3, NULL, 0, 0);
+    nanosleep(&ts, NULL);
+    _exit(DELIVER_SENT);
+}
+
+UNIT_TEST(test_child_reaped_when_it_exits)
+{
+    CHILD_FIXTURE f;
+    double  start = local_child_now();
+
+    child_fixture_open(&f, "10s");
+    usleep_calls = 0;
+    /* no answer on the pipe, exit status 0: sent, once the child is gone */
+    CHECK_INT(local_child_run(&f.st, &f.me, close_then_linger, NULL, f.dsn, f.why),
+              DELIVER_SENT);
+    CHECK(local_child_now() - start >= 0.05);
+    CHECK_INT(usleep_calls, 0);                 /* woken by its exit, not by polling */
+    child_fixture_close(&f);
 }
 
 UNIT_TEST(test_priv_run_never_root)
@@ -347,6 +415,7 @@ UNIT_TESTS {
     {"test_params_bad_values_fatal", test_params_bad_values_fatal},
     {"test_shell_meta", test_shell_meta},
     {"test_child_wait_is_bounded", test_child_wait_is_bounded},
+    {"test_child_reaped_when_it_exits", test_child_reaped_when_it_exits},
     {"test_priv_run_never_root", test_priv_run_never_root},
     UNIT_END
 };
