@@ -94,9 +94,9 @@ extern SMTP_PARAMS smtp_params;
 /* Read all parameters, once; lmtp selects the lmtp_* names. The strings
  * stay valid until config_reset(). */
 void    smtp_params_init(int lmtp);
-/* A copy of vars whose names get "smtp_" or "lmtp_" in front (kept). */
+/* config_read_vars() of vars with "smtp_" or "lmtp_" in front of each name. */
 struct CONFIG_VAR;
-struct CONFIG_VAR *smtp_param_prefixed(const struct CONFIG_VAR *vars, int lmtp);
+void    smtp_param_read_prefixed(const struct CONFIG_VAR *vars, int lmtp);
 
 /* ---- next hop (smtp_nexthop.c) -------------------------------------------- */
 

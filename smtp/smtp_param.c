@@ -6,7 +6,7 @@
  * restarts on "postfix reload"): the smtp_* names, or for LMTP the
  * lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout, lmtp_tcp_port,
  * ...), one table each, plus the global ones both share.
- * smtp_param_prefixed() turns a table of names without the prefix
+ * smtp_param_read_prefixed() reads a table of names without the prefix
  * ("tls_security_level") into the smtp_ or lmtp_ one (smtp_tls.c,
  * smtp_sasl.c). Defaults and
  * bounds are those of the one parameter table (lib/global/params.c).
@@ -115,8 +115,8 @@ static const CONFIG_VAR lmtp_vars[] = {
     CONFIG_VAR_END,
 };
 
-CONFIG_VAR *
-smtp_param_prefixed(const CONFIG_VAR *vars, int lmtp)
+void
+smtp_param_read_prefixed(const CONFIG_VAR *vars, int lmtp)
 {
     size_t  n = 0;
     CONFIG_VAR *copy;
@@ -129,7 +129,10 @@ smtp_param_prefixed(const CONFIG_VAR *vars, int lmtp)
         if (vars[i].name)
             copy[i].name = mem_printf("%s_%s", lmtp ? "lmtp" : "smtp", vars[i].name);
     }
-    return copy;
+    config_read_vars(copy);
+    for (size_t i = 0; i < n; i++)
+        mem_free((char *) copy[i].name);
+    mem_free(copy);
 }
 
 /*

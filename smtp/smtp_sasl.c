@@ -75,7 +75,7 @@ struct SMTP_SASL {
     sasl_callback_t callbacks[4];
 };
 
-/* Without the "smtp_" / "lmtp_" prefix (smtp_param_prefixed()). */
+/* Without the "smtp_" / "lmtp_" prefix (smtp_param_read_prefixed()). */
 static const CONFIG_VAR smtp_sasl_vars[] = {
     CONFIG_VAR_BOOL("sasl_auth_enable", &sp.enable),
     CONFIG_VAR_BOOL("sender_dependent_authentication", &sp.sender_dependent),
@@ -91,7 +91,7 @@ smtp_sasl_init(int lmtp)
 {
     int     err;
 
-    config_read_vars(smtp_param_prefixed(smtp_sasl_vars, lmtp));
+    smtp_param_read_prefixed(smtp_sasl_vars, lmtp);
     if (!sp.enable)
         return;
     smtp_sasl_passwd_table = maps_create(lmtp ? "lmtp_sasl_password_maps"

@@ -100,7 +100,7 @@ static TLS_CLIENT_CTX *smtp_tls_ctx;    /* NULL: TLS cannot work */
 static MAPS *smtp_tls_policy_table;
 static const char *smtp_tls_prefix = "smtp";
 
-/* Without the "smtp_" / "lmtp_" prefix (smtp_param_prefixed()). */
+/* Without the "smtp_" / "lmtp_" prefix (smtp_param_read_prefixed()). */
 static const CONFIG_VAR smtp_tls_vars[] = {
     CONFIG_VAR_STR("tls_security_level", &tp.level),
     CONFIG_VAR_BOOL("use_tls", &tp.use_tls),
@@ -158,7 +158,7 @@ void
 smtp_tls_init(int lmtp)
 {
     smtp_tls_prefix = lmtp ? "lmtp" : "smtp";
-    config_read_vars(smtp_param_prefixed(smtp_tls_vars, lmtp));
+    smtp_param_read_prefixed(smtp_tls_vars, lmtp);
     config_read_vars(smtp_tls_global_vars);
     smtp_tls_inited = 1;
     smtp_dane_init(lmtp);
