@@ -77,6 +77,7 @@ typedef struct SMTP_PARAMS {
     const char *host_lookup;        /* "dns", "native" or both */
     const char *bind_address;       /* "": none */
     const char *bind_address6;
+    const char *fallback_relay;     /* smtp_fallback_relay / lmtp_fallback_relay */
     int     cache_on_demand;        /* connection cache (smtp_cache.c) */
     const char *cache_destinations;
     long    cache_time_limit;
@@ -218,6 +219,7 @@ typedef struct SMTP_ADDR_LIST {
     SMTP_ADDR *addr;
     int     count;
     int     cap;
+    int     self_mx;                /* this host is an MX for the domain */
 } SMTP_ADDR_LIST;
 
 /* A failure: what to tell qmgr for every recipient not yet done. */
@@ -244,7 +246,8 @@ void    smtp_addr_list_shuffle(SMTP_ADDR_LIST *list);
 int     smtp_addr_list_prune_self(SMTP_ADDR_LIST *list,
                                   int (*is_self)(const SMTP_ADDR *a));
 
-/* Look up the addresses for a next hop (MX or host); 0, or -1 with why. */
+/* Look up the addresses for a next hop (MX or host); 0, or -1 with why.
+ * list->self_mx tells that this host was among the MX hosts. */
 int     smtp_dns_lookup(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, SMTP_WHY *why);
 /* Is this address (or its host name) this machine? */
 int     smtp_dns_is_self(const SMTP_ADDR *a);
@@ -280,6 +283,7 @@ typedef struct SMTP_STATE {
     int    *rcpt_done;              /* per recipient: result recorded */
     struct SMTP_TLS_POLICY *tls;    /* for the current next hop, or NULL */
     int     tls_off;                /* retrying in plain text (level may) */
+    int     no_fallback;            /* we are MX for the destination */
 } SMTP_STATE;
 
 /* Protocol outcomes */

@@ -22,6 +22,10 @@
  * or MAP_FAIL (a table failed: the caller defers). A NULL result: only
  * whether addr is listed (smtpd's recipient checks).
  *
+ * addr_map_value(maps, addr, value): the same search, the table's value
+ * as it is (a next hop, a transport: sender_dependent_relayhost_maps,
+ * sender_dependent_default_transport_maps), valid until the next lookup.
+ *
  * addr_masquerade(addr, domains, exceptions, out): masquerade_domains
  * semantics: the first entry that equals the domain or is a parent of it
  * decides ("!name" means leave alone); a parent strips the domain to that
@@ -42,6 +46,7 @@
 #include "vstring.h"
 
 int     addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result);
+int     addr_map_value(MAPS *maps, const char *addr, const char **value);
 int     addr_masquerade(const char *addr, ARGV *domains, ARGV *exceptions, VSTRING *out);
 /* Split a table value into internal-form addresses (appended to out). */
 void    addr_map_split(const char *value, ARGV *out);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mail_params.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "rewrite_clnt.h"
@@ -33,6 +34,7 @@ setup(const char *extra)
     config_load_text(base_cf, "test");
     if (extra)
         config_load_text(extra, "test-extra");
+    mail_params_init();             /* the sender tables' lookups (addr_map.c) */
     resolve_params_init();          /* again after each configuration change */
 }
 
@@ -76,12 +78,18 @@ UNIT_TEST(rewrite_remote)
 static RESOLVE_REPLY reply;
 
 static int
-res(const char *addr)
+res_from(const char *sender, const char *addr)
 {
     if (reply.transport == NULL)
         resolve_reply_init(&reply);
-    resolve_addr("sender@example.com", addr, &reply);
+    resolve_addr(sender, addr, &reply);
     return reply.flags;
+}
+
+static int
+res(const char *addr)
+{
+    return res_from("sender@example.com", addr);
 }
 
 UNIT_TEST(resolve_classes)
@@ -142,7 +150,7 @@ UNIT_TEST(resolve_routing)
     CHECK(res("u@[300.1.1.1]") & RESOLVE_FLAG_ERROR);
 }
 
-UNIT_TEST(resolve_transport_maps)
+UNIT_TEST(transport_maps_basic)
 {
     setup("transport_maps = inline:{ special.example=smtp:[gw.example], "
           ".sub.example=uucp:, u@far.example=:[direct.example], local.example=local: }\n");
@@ -157,6 +165,99 @@ UNIT_TEST(resolve_transport_maps)
     CHECK_STR(STR(reply.nexthop), "[direct.example]");
     res("v@far.example");
     CHECK_STR(STR(reply.nexthop), "far.example");
+}
+
+/* transport(5): extension keys, parent domains, "transport:" resets the
+ * next hop, the wildcard, the virtual alias class left alone. */
+UNIT_TEST(transport_maps_postfix_rules)
+{
+    setup("relayhost = [smarthost.example]\nrecipient_delimiter = +\n"
+          "transport_maps = inline:{ u@far.example=:[user.example], "
+          "example.org=slow:, { .example.org = error:no subdomains }, "
+          "u@alias.example=smtp:[x.example], *=:[wild.example] }\n");
+    res("u+tag@far.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "[user.example]");
+    res("u@example.org");
+    CHECK_STR(STR(reply.transport), "slow");
+    CHECK_STR(STR(reply.nexthop), "example.org");      /* not the relayhost */
+    res("u@a.b.example.org");
+    CHECK_STR(STR(reply.transport), "error");
+    CHECK_STR(STR(reply.nexthop), "no subdomains");
+    res("v@elsewhere.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "[wild.example]");
+    CHECK(res("u@alias.example") & RESOLVE_CLASS_ALIAS);
+    CHECK_STR(STR(reply.transport), "error");
+    /* "example.org" matches subdomains only when the parameter says so */
+    setup("transport_maps = inline:{ example.org=slow:[p.example], .example.org=other: }\n"
+          "parent_domain_matches_subdomains = transport_maps\n");
+    res("u@a.example.org");
+    CHECK_STR(STR(reply.transport), "slow");
+    CHECK_STR(STR(reply.nexthop), "[p.example]");
+    setup("transport_maps = inline:{ empty.example=:, keep.example=: }\n"
+          "relayhost = [r.example]\n");
+    res("u@empty.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "[r.example]");
+    setup("transport_maps = fail:broken\n");
+    CHECK(res("u@far.example") & RESOLVE_FLAG_FAIL);
+}
+
+/* sender_dependent_relayhost_maps / sender_dependent_default_transport_maps */
+UNIT_TEST(sender_dependent)
+{
+    setup("relayhost = [default.example]\n"
+          "sender_dependent_relayhost_maps = inline:{ a@x.example=[r1.example]:2525, "
+          "@y.example=[r2.example], b@y.example=DUNNO, <>=[bounces.example] }\n"
+          "sender_dependent_default_transport_maps = inline:{ @t.example=slow, "
+          "c@t.example=fast:[f.example], d@t.example=DUNNO }\n");
+    res_from("a@x.example", "u@far.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    CHECK_STR(STR(reply.nexthop), "[r1.example]:2525");
+    res_from("z@y.example", "u@far.example");
+    CHECK_STR(STR(reply.nexthop), "[r2.example]");
+    res_from("b@y.example", "u@far.example");              /* DUNNO: relayhost */
+    CHECK_STR(STR(reply.nexthop), "[default.example]");
+    res_from("q@other.example", "u@far.example");
+    CHECK_STR(STR(reply.nexthop), "[default.example]");
+    res_from("", "u@far.example");                          /* the null sender: <> */
+    CHECK_STR(STR(reply.nexthop), "[bounces.example]");
+    res_from("a@x.example", "u@relay.example");             /* the relay class too */
+    CHECK_STR(STR(reply.transport), "relay");
+    CHECK_STR(STR(reply.nexthop), "[r1.example]:2525");
+    res_from("a@x.example", "u@mail.example.com");          /* not the local class */
+    CHECK_STR(STR(reply.nexthop), "mail.example.com");
+    res_from("e@t.example", "u@far.example");
+    CHECK_STR(STR(reply.transport), "slow");
+    CHECK_STR(STR(reply.nexthop), "[default.example]");
+    res_from("c@t.example", "u@far.example");
+    CHECK_STR(STR(reply.transport), "fast");
+    CHECK_STR(STR(reply.nexthop), "[f.example]");
+    res_from("d@t.example", "u@far.example");
+    CHECK_STR(STR(reply.transport), "smtp");
+    res_from("c@t.example", "u@relay.example");             /* only the default class */
+    CHECK_STR(STR(reply.transport), "relay");
+    setup("sender_dependent_relayhost_maps = fail:broken\n");
+    CHECK(res_from("a@x.example", "u@far.example") & RESOLVE_FLAG_FAIL);
+}
+
+/* relay_domains from a table: its keys are domains; "parent" keys match
+ * subdomains only under parent_domain_matches_subdomains, ".parent" keys
+ * otherwise. */
+UNIT_TEST(relay_domains_table)
+{
+    setup("relay_domains = inline:{ relay.example=OK, .dotted.example=OK }\n");
+    CHECK(res("u@relay.example") & RESOLVE_CLASS_RELAY);
+    CHECK(res("u@a.b.relay.example") & RESOLVE_CLASS_RELAY);    /* the default lists it */
+    CHECK(res("u@x.dotted.example") & RESOLVE_CLASS_DEFAULT);  /* then "dotted.example" */
+    CHECK(res("u@dotted.example") & RESOLVE_CLASS_DEFAULT);
+    CHECK(res("u@notrelay.example") & RESOLVE_CLASS_DEFAULT);
+    setup("relay_domains = inline:{ relay.example=OK, .dotted.example=OK }\n"
+          "parent_domain_matches_subdomains = \n");
+    CHECK(res("u@relay.example") & RESOLVE_CLASS_RELAY);
+    CHECK(res("u@a.relay.example") & RESOLVE_CLASS_DEFAULT);
+    CHECK(res("u@x.dotted.example") & RESOLVE_CLASS_RELAY);
 }
 
 UNIT_TEST(local_check)
@@ -217,7 +318,10 @@ UNIT_TESTS {
     {"resolve_classes", resolve_classes},
     {"resolve_relayhost", resolve_relayhost},
     {"resolve_routing", resolve_routing},
-    {"resolve_transport_maps", resolve_transport_maps},
+    {"transport_maps_basic", transport_maps_basic},
+    {"transport_maps_postfix_rules", transport_maps_postfix_rules},
+    {"sender_dependent", sender_dependent},
+    {"relay_domains_table", relay_domains_table},
     {"local_check", local_check},
     {"bad_values_are_fatal", bad_values_are_fatal},
     UNIT_END

@@ -1,0 +1,197 @@
+"""
+test_routing.py - where outgoing mail goes, as Postfix routes it
+(transport(5), postconf(5), ADDRESS_REWRITING_README), through running
+instances and capturing SMTP servers (smtp_sink.py) on 127.0.0.1:
+
+- sender_dependent_relayhost_maps and sender_dependent_default_transport_maps,
+  looked up by trivial-rewrite with the sender (full address, @domain,
+  "<>" for the null sender; DUNNO falls back to relayhost/default_transport);
+- relay_domains from a table, relay_transport with a next hop,
+  default_transport and relayhost;
+- transport_maps as transport(5): user+extension keys, parent domains
+  (".domain", or "domain" under parent_domain_matches_subdomains),
+  "transport:" resetting the next hop to the recipient domain, ":"
+  changing nothing, the "*" wildcard;
+- smtp_fallback_relay (and its old name fallback_relay) when the
+  primary destination refuses connections or greets with 421;
+- smtp_generic_maps rewriting the envelope and headers on the way out.
+"""
+import re
+
+from posthorn import Instance, free_port
+from smtp_sink import SmtpSink
+from test_smtp import submit
+
+BODY = b"Subject: routing\r\n\r\nhello\r\n"
+
+
+def hop(port):
+    return "[127.0.0.1]:%d" % port
+
+
+def rcpts_of(srv):
+    """Every RCPT address a sink received, over all its transactions."""
+    return sorted(re.search(r"<([^>]*)>", r).group(1)
+                  for t in srv.transactions for r in t["rcpts"])
+
+
+def senders_of(srv):
+    return sorted(t["sender"] for t in srv.transactions)
+
+
+def sent_via(inst, qid, rcpt, port, prog="smtp"):
+    inst.wait_log(r"postfix/%s\[\d+\]: %s: to=<%s>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, "
+                  r".*status=sent" % (prog, qid, re.escape(rcpt), port))
+
+
+# ---- sender-dependent relayhost and default transport ----------------------------
+
+def test_sender_dependent_relayhost():
+    with SmtpSink() as dflt, SmtpSink() as r1, SmtpSink() as r2, SmtpSink() as r3, \
+            Instance("route-sdrh", main={"relayhost": hop(dflt.port),
+                                         "relay_domains": "relay.example"}) as inst:
+        table = inst.write_table("sender_relay",
+                                 "a@x.example %s\n"
+                                 "@y.example %s\n"
+                                 "c@y.example DUNNO\n"
+                                 "<> %s\n" % (hop(r1.port), hop(r2.port), hop(r3.port)),
+                                 postmap=True)
+        inst.params["sender_dependent_relayhost_maps"] = "hash:" + table
+        inst.write_main()
+        inst.start()
+        q1 = submit(inst, ["one@far.example"], BODY, sender="a@x.example")
+        q2 = submit(inst, ["two@far.example"], BODY, sender="b@y.example")
+        q3 = submit(inst, ["three@far.example"], BODY, sender="c@y.example")
+        q4 = submit(inst, ["four@far.example"], BODY, sender="d@other.example")
+        q5 = submit(inst, ["five@far.example"], BODY, sender="")
+        q6 = submit(inst, ["six@relay.example"], BODY, sender="a@x.example")
+        sent_via(inst, q1, "one@far.example", r1.port)
+        sent_via(inst, q2, "two@far.example", r2.port)
+        sent_via(inst, q3, "three@far.example", dflt.port)     # DUNNO: relayhost
+        sent_via(inst, q4, "four@far.example", dflt.port)      # no match: relayhost
+        sent_via(inst, q5, "five@far.example", r3.port)        # the null sender: <>
+        sent_via(inst, q6, "six@relay.example", r1.port, prog="relay/smtp")
+        assert rcpts_of(r1) == ["one@far.example", "six@relay.example"]
+        assert rcpts_of(r2) == ["two@far.example"]
+        assert rcpts_of(r3) == ["five@far.example"] and senders_of(r3) == [""]
+        assert rcpts_of(dflt) == ["four@far.example", "three@far.example"]
+        assert "not implemented" not in inst.log()
+
+
+def test_sender_dependent_default_transport():
+    with SmtpSink() as dflt, SmtpSink() as r1, SmtpSink() as r2, \
+            Instance("route-sddt", main={"relayhost": hop(dflt.port)}) as inst:
+        transports = inst.write_table("sender_transport",
+                                      "@t.example smtp:%s\n"
+                                      "d@t.example DUNNO\n"
+                                      "e@t.example smtp\n"
+                                      "bad@t.example error:5.7.1 sender not allowed out\n"
+                                      % hop(r2.port), postmap=True)
+        relays = inst.write_table("sender_relay", "@t.example %s\n" % hop(r1.port),
+                                  postmap=True)
+        inst.params["sender_dependent_default_transport_maps"] = "hash:" + transports
+        inst.params["sender_dependent_relayhost_maps"] = "hash:" + relays
+        inst.write_main()
+        inst.start()
+        q1 = submit(inst, ["one@far.example"], BODY, sender="a@t.example")
+        q2 = submit(inst, ["two@far.example"], BODY, sender="d@t.example")
+        q3 = submit(inst, ["three@far.example"], BODY, sender="e@t.example")
+        q4 = submit(inst, ["four@far.example"], BODY, sender="bad@t.example")
+        # the transport's next hop comes before the sender's relayhost
+        sent_via(inst, q1, "one@far.example", r2.port)
+        # DUNNO: default_transport, then the sender's relayhost
+        sent_via(inst, q2, "two@far.example", r1.port)
+        # a transport without next hop: the sender's relayhost
+        sent_via(inst, q3, "three@far.example", r1.port)
+        inst.wait_log(r"postfix/error\[\d+\]: %s: to=<four@far\.example>, relay=none, .*"
+                      r"dsn=5\.7\.1, status=bounced \(sender not allowed out\)" % q4)
+        assert rcpts_of(r2) == ["one@far.example"]
+        assert rcpts_of(r1) == ["three@far.example", "two@far.example"]
+
+
+# ---- relay_domains, relay_transport, default_transport, relayhost ---------------
+
+def test_relay_domains_table_and_relay_transport():
+    with SmtpSink() as dflt, SmtpSink() as relay, SmtpSink() as other, \
+            Instance("route-relay", main={"relayhost": hop(dflt.port)}) as inst:
+        domains = inst.write_table("relay_domains", "relay.example OK\n", postmap=True)
+        inst.params["relay_domains"] = "hash:" + domains
+        inst.params["relay_transport"] = "relay:" + hop(relay.port)
+        inst.write_main()
+        inst.start()
+        qid = submit(inst, ["a@relay.example", "b@sub.relay.example", "c@far.example"], BODY)
+        sent_via(inst, qid, "a@relay.example", relay.port, prog="relay/smtp")
+        sent_via(inst, qid, "b@sub.relay.example", relay.port, prog="relay/smtp")
+        sent_via(inst, qid, "c@far.example", dflt.port)
+        # default_transport with a next hop wins over relayhost
+        inst.stop()
+        inst.params["default_transport"] = "smtp:" + hop(other.port)
+        inst.write_main()
+        inst.start()
+        qid = submit(inst, ["d@far.example", "e@relay.example"], BODY)
+        sent_via(inst, qid, "d@far.example", other.port)
+        sent_via(inst, qid, "e@relay.example", relay.port, prog="relay/smtp")
+        assert rcpts_of(dflt) == ["c@far.example"]
+
+
+# ---- transport_maps ------------------------------------------------------------------
+
+def test_transport_maps_postfix_rules():
+    with SmtpSink() as dflt, SmtpSink() as r1, SmtpSink() as r2, SmtpSink() as r3, \
+            Instance("route-tmaps", main={
+                "relayhost": hop(dflt.port), "recipient_delimiter": "+",
+                # a next hop without port: the domain, on smtp_tcp_port
+                "smtp_tcp_port": str(r3.port),
+                "parent_domain_matches_subdomains": "transport_maps"}) as inst:
+        table = inst.write_table("transport",
+                                 "special@far.example smtp:%s\n"
+                                 "parent.example :%s\n"
+                                 "127.0.0.1 smtp:\n"
+                                 "keep.example :\n"
+                                 "bounce.example error:5.1.2 no such domain here\n"
+                                 "later.example retry:4.4.5 try again tomorrow\n"
+                                 "* :%s\n" % (hop(r1.port), hop(r2.port), hop(r2.port)),
+                                 postmap=True)
+        inst.params["transport_maps"] = "hash:" + table
+        inst.write_main()
+        inst.start()
+        qid = submit(inst, ["special+tag@far.example", "x@a.b.parent.example",
+                            "y@127.0.0.1", "z@keep.example", "w@elsewhere.example",
+                            "v@bounce.example", "u@later.example"], BODY)
+        sent_via(inst, qid, "special+tag@far.example", r1.port)      # user+ext -> user
+        sent_via(inst, qid, "x@a.b.parent.example", r2.port)        # parent domain
+        sent_via(inst, qid, "y@127.0.0.1", r3.port)                 # "smtp:": the domain
+        sent_via(inst, qid, "z@keep.example", dflt.port)            # ":": unchanged
+        sent_via(inst, qid, "w@elsewhere.example", r2.port)         # "*"
+        inst.wait_log(r"postfix/error\[\d+\]: %s: to=<v@bounce\.example>, relay=none, .*"
+                      r"dsn=5\.1\.2, status=bounced \(no such domain here\)" % qid)
+        inst.wait_log(r"postfix/error\[\d+\]: %s: to=<u@later\.example>, relay=none, .*"
+                      r"dsn=4\.4\.5, status=deferred \(try again tomorrow\)" % qid)
+        out = inst.cmd("postqueue", "-p").stdout
+        assert re.search(r"\(try again tomorrow\)\s+u@later\.example", out), out
+        assert rcpts_of(dflt) == ["z@keep.example"]
+
+
+# ---- smtp_fallback_relay ---------------------------------------------------------------
+
+def test_fallback_relay_when_the_primary_refuses_connections():
+    dead = free_port()
+    with SmtpSink() as fallback, Instance("route-fb", main={
+            "relayhost": hop(dead), "smtp_fallback_relay": hop(fallback.port)}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@far.example"], BODY)
+        t = fallback.wait()
+        assert t["rcpts"][0].startswith("RCPT TO:<someone@far.example>"), t
+        sent_via(inst, qid, "someone@far.example", fallback.port)
+
+
+def test_fallback_relay_old_name_and_421_greeting():
+    with SmtpSink(greeting="421 4.3.2 busy") as busy, SmtpSink() as fallback, \
+            Instance("route-fbold", main={"relayhost": hop(busy.port),
+                                          "fallback_relay": hop(fallback.port)}) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@far.example"], BODY)
+        fallback.wait()
+        sent_via(inst, qid, "someone@far.example", fallback.port)
+        assert busy.transactions == []
+        assert "fallback_relay" not in inst.log(), inst.log()
