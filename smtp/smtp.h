@@ -13,6 +13,8 @@
  *   smtp_nexthop.c   next-hop syntax: [host]:port, host:port, unix:/path
  *   smtp_reply.c     reply parsing, EHLO keywords, DSN status,
  *                    message body writer (dot-stuffing, CRLF, line limit)
+ *   smtp_generic.c   smtp_generic_maps: envelope and header addresses
+ *                    rewritten on the way out (generic(5))
  *   smtp_xforward.c  XFORWARD: the original client's attributes for a
  *                    content filter (smtp_send_xforward_command)
  *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
@@ -187,6 +189,32 @@ int     smtp_body_piece(SMTP_BODY *b, const char *data, size_t len, int is_eol);
 /* Finish: end an unterminated last line, then ".\r\n". */
 int     smtp_body_finish(SMTP_BODY *b);
 
+/* ---- generic(5) rewriting (smtp_generic.c) ---------------------------------- */
+
+/* pre_init: <proto>_generic_maps, propagate_unmatched_extensions. */
+void    smtp_generic_init(int lmtp);
+int     smtp_generic_enabled(void);
+/* 1 changed (out), 0 unchanged (out = addr), -1 the table failed. */
+int     smtp_generic_addr(const char *addr, VSTRING *out);
+
+#define SMTP_GENERIC_FAIL  2        /* a DELIVER_LINE_FN result: table failure */
+
+/* A content filter in front of an SMTP_BODY that rewrites the addresses
+ * of the primary header's address headers. */
+typedef struct SMTP_GENERIC_HDR {
+    SMTP_BODY *body;
+    VSTRING *hdr;                   /* one logical header, lines joined by '\n' */
+    int     in_header;              /* still in the primary header */
+    int     bol;                    /* the next piece starts a line */
+    int     failed;                 /* a table lookup failed */
+} SMTP_GENERIC_HDR;
+
+void    smtp_generic_hdr_init(SMTP_GENERIC_HDR *h, SMTP_BODY *body);
+/* DELIVER_LINE_FN: 0, the body writer's error, or SMTP_GENERIC_FAIL. */
+int     smtp_generic_hdr_line(const char *data, size_t len, int is_eol, void *ctx);
+/* Send what is still held; frees the buffer. Same results. */
+int     smtp_generic_hdr_end(SMTP_GENERIC_HDR *h);
+
 /* ---- XFORWARD (smtp_xforward.c) ------------------------------------------- */
 
 #define SMTP_XFWD_NAME    (1 << 0)
@@ -284,6 +312,8 @@ typedef struct SMTP_STATE {
     struct SMTP_TLS_POLICY *tls;    /* for the current next hop, or NULL */
     int     tls_off;                /* retrying in plain text (level may) */
     int     no_fallback;            /* we are MX for the destination */
+    char   *sender;                 /* MAIL FROM (smtp_generic_maps applied) */
+    char  **rcpt;                   /* RCPT TO per recipient (same) */
 } SMTP_STATE;
 
 /* Protocol outcomes */

@@ -228,6 +228,37 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
     return ret;
 }
 
+/* MAIL FROM and RCPT TO addresses with smtp_generic_maps applied (the
+ * null sender stays); 0, or -1 when a table failed. */
+static int
+smtp_envelope_prepare(SMTP_STATE *st)
+{
+    DELIVER_REQUEST *req = st->req;
+    VSTRING *out = vstring_alloc(ADDRESS_MAX + 1);
+    int     ret = 0;
+
+    st->rcpt = mem_array((size_t) req->rcpt_count, sizeof(char *));
+    if (smtp_generic_addr(req->sender, out) < 0)
+        ret = -1;
+    st->sender = mem_strdup(STR(out));
+    for (int i = 0; i < req->rcpt_count; i++) {
+        if (smtp_generic_addr(req->rcpt[i].address, out) < 0)
+            ret = -1;
+        st->rcpt[i] = mem_strdup(STR(out));
+    }
+    vstring_free(out);
+    return ret;
+}
+
+static void
+smtp_envelope_free(SMTP_STATE *st)
+{
+    for (int i = 0; st->rcpt && i < st->req->rcpt_count; i++)
+        mem_free(st->rcpt[i]);
+    mem_free(st->rcpt);
+    mem_free(st->sender);
+}
+
 void
 smtp_deliver(DELIVER_REQUEST *req)
 {
@@ -258,6 +289,10 @@ smtp_deliver(DELIVER_REQUEST *req)
         smtp_why_set(&why, DELIVER_DEFER, "4.3.5", "server configuration problem: %s",
                      smtp_params.refusal);
         argv_truncate(dests, 0);
+    } else if (smtp_envelope_prepare(&st) < 0) {
+        smtp_why_set(&why, DELIVER_DEFER, "4.3.0",
+                     "mail system error: generic table lookup failure");
+        argv_truncate(dests, 0);
     } else
         ret = smtp_try_cached(&st, &why, &conn_done);
     for (d = 0; d < dests->argc && ret == SMTP_SESS_RETRY; d++) {
@@ -279,6 +314,7 @@ smtp_deliver(DELIVER_REQUEST *req)
     }
     argv_free(dests);
     smtp_why_free(&why);
+    smtp_envelope_free(&st);
     mem_free(st.rcpt_done);
 }
 
