@@ -22,6 +22,9 @@
  * as a key), as Postfix's domain lists do.
  *
  * SECURITY: addresses come from SMTP clients through smtpd and cleanup.
+ * Tables are opened with MAP_NO_REGSUB, as Postfix's trivial-rewrite
+ * does: a regexp:/pcre: transport_maps or sender-dependent rule cannot
+ * copy $1 (a part of an address) into a transport or next hop.
  * An address literal is local only for the addresses this host listens
  * on, not for any loopback address: [127.0.0.9] on a server that
  * listens on 127.0.0.1 only is somebody else's (relay control).
@@ -180,7 +183,7 @@ resolve_maps(const char *title, const char *spec)
         mem_free(maps_cache[i].spec);
     }
     maps_cache[i].spec = mem_strdup(spec);
-    maps_cache[i].maps = maps_create(title, spec, 0);
+    maps_cache[i].maps = maps_create(title, spec, MAP_NO_REGSUB);
     return maps_cache[i].maps;
 }
 

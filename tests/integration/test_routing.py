@@ -11,7 +11,8 @@ instances and capturing SMTP servers (smtp_sink.py) on 127.0.0.1:
 - transport_maps as transport(5): user+extension keys, parent domains
   (".domain", or "domain" under parent_domain_matches_subdomains),
   "transport:" resetting the next hop to the recipient domain, ":"
-  changing nothing, the "*" wildcard;
+  changing nothing, the "*" wildcard, no $1 substitution from regexp:
+  tables;
 - smtp_fallback_relay (and its old name fallback_relay) when the
   primary destination refuses connections or greets with 421;
 - smtp_generic_maps rewriting the envelope and headers on the way out.
@@ -152,17 +153,24 @@ def test_transport_maps_postfix_rules():
                                  "later.example retry:4.4.5 try again tomorrow\n"
                                  "* :%s\n" % (hop(r1.port), hop(r2.port), hop(r2.port)),
                                  postmap=True)
-        inst.params["transport_maps"] = "hash:" + table
+        # trivial-rewrite allows no $1 from a pattern into a transport or next hop
+        rx = inst.write_table("transport.rx",
+                              "/^([0-9]+)@rx\\.example$/ smtp:[127.0.0.1]:$1\n")
+        inst.params["transport_maps"] = "hash:%s, regexp:%s" % (table, rx)
         inst.write_main()
         inst.start()
         qid = submit(inst, ["special+tag@far.example", "x@a.b.parent.example",
                             "y@127.0.0.1", "z@keep.example", "w@elsewhere.example",
-                            "v@bounce.example", "u@later.example"], BODY)
+                            "v@bounce.example", "u@later.example",
+                            "%d@rx.example" % r1.port], BODY)
         sent_via(inst, qid, "special+tag@far.example", r1.port)      # user+ext -> user
         sent_via(inst, qid, "x@a.b.parent.example", r2.port)        # parent domain
         sent_via(inst, qid, "y@127.0.0.1", r3.port)                 # "smtp:": the domain
         sent_via(inst, qid, "z@keep.example", dflt.port)            # ":": unchanged
         sent_via(inst, qid, "w@elsewhere.example", r2.port)         # "*"
+        sent_via(inst, qid, "%d@rx.example" % r1.port, r2.port)     # the $1 rule skipped
+        inst.wait_log(r"transport\.rx, line 1: regular expression substitution is not "
+                      r"allowed: skipping this rule")
         inst.wait_log(r"postfix/error\[\d+\]: %s: to=<v@bounce\.example>, relay=none, .*"
                       r"dsn=5\.1\.2, status=bounced \(no such domain here\)" % qid)
         inst.wait_log(r"postfix/error\[\d+\]: %s: to=<u@later\.example>, relay=none, .*"
@@ -251,3 +259,20 @@ def test_lmtp_generic_maps():
         t = srv.wait()
         assert t["mail"].startswith("MAIL FROM:<phjonas@lmtp.example>"), t["mail"]
         assert b"From: Jonas <phjonas@lmtp.example>\r\n" in t["body"], t["body"]
+
+
+def test_fallback_relay_not_used_when_this_host_is_an_mx():
+    from test_delivery import DnsWorld      # dnsmasq: mx.test MX 10 mx1, MX 20 mx2
+    with SmtpSink() as fallback, Instance("route-fbmx", main={
+            "myhostname": "mx2.mx.test",
+            "smtp_fallback_relay": hop(fallback.port)}) as inst, DnsWorld(inst.dir) as dns:
+        dns.start(inst)
+        # this host is mx2: when mx1 is down the mail waits, no fallback (no loops)
+        qid = submit(inst, ["user@mx.test"], BODY)
+        inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<user@mx\.test>, relay=none, .*"
+                      r"status=deferred \(connect to mx1\.mx\.test\[127\.0\.31\.10\]:25: "
+                      r"Connection refused\)" % qid)
+        # amx.test (its own address, nobody listening): the fallback relay
+        qid = submit(inst, ["user@amx.test"], BODY)
+        sent_via(inst, qid, "user@amx.test", fallback.port)
+        assert rcpts_of(fallback) == ["user@amx.test"]

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "mail_params.h"
+#include "mem.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "rewrite_clnt.h"
@@ -204,6 +205,29 @@ UNIT_TEST(transport_maps_postfix_rules)
     CHECK(res("u@far.example") & RESOLVE_FLAG_FAIL);
 }
 
+/* A regexp: rule that would copy part of the address into the next hop
+ * is skipped (trivial-rewrite disallows $n substitution). */
+UNIT_TEST(transport_maps_no_regsub)
+{
+    char    path[] = "/tmp/test_resolve_XXXXXX";
+    int     fd = mkstemp(path);
+    char   *cf;
+    static const char rules[] =
+        "/^(.*)@sub\\.example$/ smtp:[$1.attacker.example]\n"
+        "/@fixed\\.example$/ smtp:[fixed-gw.example]\n";
+
+    CHECK(fd >= 0 && write(fd, rules, sizeof(rules) - 1) == (ssize_t) (sizeof(rules) - 1));
+    close(fd);
+    cf = mem_printf("transport_maps = regexp:%s\n", path);
+    setup(cf);
+    res("evil@sub.example");
+    CHECK_STR(STR(reply.nexthop), "sub.example");
+    res("u@fixed.example");
+    CHECK_STR(STR(reply.nexthop), "[fixed-gw.example]");
+    mem_free(cf);
+    unlink(path);
+}
+
 /* sender_dependent_relayhost_maps / sender_dependent_default_transport_maps */
 UNIT_TEST(sender_dependent)
 {
@@ -320,6 +344,7 @@ UNIT_TESTS {
     {"resolve_routing", resolve_routing},
     {"transport_maps_basic", transport_maps_basic},
     {"transport_maps_postfix_rules", transport_maps_postfix_rules},
+    {"transport_maps_no_regsub", transport_maps_no_regsub},
     {"sender_dependent", sender_dependent},
     {"relay_domains_table", relay_domains_table},
     {"local_check", local_check},
