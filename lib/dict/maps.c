@@ -492,6 +492,40 @@ maps_find(MAPS *m, const char *key, const char **value)
     return MAP_NOTFOUND;
 }
 
+/* A table of patterns (regexp:, pcre:, also behind proxy:): it is given
+ * whole addresses only, never the partial keys derived from them. */
+static int
+maps_dict_is_pattern(const DICT *d)
+{
+    const char *spec = d->spec;
+
+    if (strncmp(spec, "proxy:", 6) == 0)
+        spec += 6;
+    return strncmp(spec, "regexp:", 7) == 0 || strncmp(spec, "pcre:", 5) == 0;
+}
+
+int
+maps_find_fixed(MAPS *m, const char *key, const char **value)
+{
+    size_t  i;
+    int     status;
+
+    *value = 0;
+    for (i = 0; i < m->count; i++) {
+        if (maps_dict_is_pattern(m->dicts[i]))
+            continue;
+        status = dict_get(m->dicts[i], key, value);
+        if (status == MAP_FOUND)
+            return MAP_FOUND;
+        if (status == MAP_FAIL) {
+            msg_warn("%s lookup error for \"%s\"", m->dicts[i]->spec, key);
+            *value = 0;
+            return MAP_FAIL;
+        }
+    }
+    return MAP_NOTFOUND;
+}
+
 int
 maps_is_empty(const MAPS *m)
 {

@@ -141,11 +141,13 @@ addr_map_results(const char *value, const char *localpart, const char *ext, ARGV
     argv_free(list);
 }
 
-/* One key; MAP_* and the value. */
+/* One key; MAP_* and the value. A partial key (not the address as
+ * given) is not looked up in regexp:/pcre: tables, as Postfix. */
 static int
-addr_map_try(MAPS *maps, const char *key, const char **value)
+addr_map_try(MAPS *maps, const char *addr, const char *key, const char **value)
 {
-    return maps_find(maps, key, value);
+    return strcmp(key, addr) == 0 ? maps_find(maps, key, value)
+        : maps_find_fixed(maps, key, value);
 }
 
 /*
@@ -173,24 +175,24 @@ addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext)
     localpart = mem_strndup(addr, lp_len);
     /* user+ext@domain, user@domain */
     if (domain) {
-        if ((ret = addr_map_try(maps, addr, value)) != MAP_NOTFOUND)
+        if ((ret = addr_map_try(maps, addr, addr, value)) != MAP_NOTFOUND)
             goto done;
         if (ext_off < lp_len) {
             vstring_sprintf(key, "%.*s@%s", (int) ext_off, addr, domain);
             *no_ext = 1;
-            if ((ret = addr_map_try(maps, STR(key), value)) != MAP_NOTFOUND)
+            if ((ret = addr_map_try(maps, addr, STR(key), value)) != MAP_NOTFOUND)
                 goto done;
         }
     }
     /* user+ext, user: only for our own domains */
     *no_ext = 0;
     if (addr_map_local_domain(domain)) {
-        if ((ret = addr_map_try(maps, localpart, value)) != MAP_NOTFOUND)
+        if ((ret = addr_map_try(maps, addr, localpart, value)) != MAP_NOTFOUND)
             goto done;
         if (ext_off < lp_len) {
             vstring_sprintf(key, "%.*s", (int) ext_off, addr);
             *no_ext = 1;
-            if ((ret = addr_map_try(maps, STR(key), value)) != MAP_NOTFOUND)
+            if ((ret = addr_map_try(maps, addr, STR(key), value)) != MAP_NOTFOUND)
                 goto done;
         }
     }
@@ -199,7 +201,7 @@ addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext)
     ret = MAP_NOTFOUND;
     if (domain && *domain) {
         vstring_sprintf(key, "@%s", domain);
-        ret = addr_map_try(maps, STR(key), value);
+        ret = addr_map_try(maps, addr, STR(key), value);
     }
   done:
     vstring_free(key);

@@ -11,6 +11,9 @@
  *                                         address of this host ([1.2.3.4])
  *   @domain
  *
+ * regexp: and pcre: tables see addr as given only, never the partial keys
+ * (canonical(5): patterns are applied to the entire address).
+ *
  * The table value is a list of addresses separated by commas and/or
  * white space (external form, quotes allowed). A value that starts with
  * '@' replaces the domain only (the local part of addr is kept). When a

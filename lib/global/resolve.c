@@ -241,8 +241,9 @@ domain_list_match_table(const char *title, const char *spec, const char *domain,
     const char *dot = domain;
     int     ret;
 
-    for (;;) {
-        if ((ret = maps_find(maps, key, &value)) == MAP_FOUND)
+    for (;;) {                          /* parents: not in regexp:/pcre: tables */
+        ret = key == domain ? maps_find(maps, key, &value) : maps_find_fixed(maps, key, &value);
+        if (ret == MAP_FOUND)
             return 1;
         if (ret == MAP_FAIL) {
             *fail = 1;

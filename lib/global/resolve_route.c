@@ -23,7 +23,8 @@
  * transport_maps keys, in order: the recipient (user+ext@domain), the
  * recipient without its extension (recipient_delimiter), the domain,
  * its parents (".parent" forms, or "parent" when transport_maps is in
- * parent_domain_matches_subdomains), then "*". A result "transport:"
+ * parent_domain_matches_subdomains), then "*"; regexp: and pcre: tables
+ * see the whole recipient only (maps_find_fixed() for the rest). A result "transport:"
  * resets the next hop to the recipient domain, ":nexthop" keeps the
  * transport, ":" (or an empty result) changes nothing. Mail for a virtual
  * alias domain without a match keeps its error result.
@@ -140,12 +141,12 @@ resolve_transport_domain(MAPS *maps, const char *domain, const char **value)
     const char *dot;
     int     ret;
 
-    if ((ret = maps_find(maps, domain, value)) != MAP_NOTFOUND)
+    if ((ret = maps_find_fixed(maps, domain, value)) != MAP_NOTFOUND)
         return ret;
     for (dot = strchr(domain, '.'); dot && dot[1]; dot = strchr(dot + 1, '.')) {
         const char *key = resolve_params.transport_parent_ok ? dot + 1 : dot;
 
-        if ((ret = maps_find(maps, key, value)) != MAP_NOTFOUND)
+        if ((ret = maps_find_fixed(maps, key, value)) != MAP_NOTFOUND)
             return ret;
     }
     return MAP_NOTFOUND;
@@ -165,13 +166,13 @@ resolve_transport_maps(RESOLVE_REPLY *reply, const char *domain)
     maps = resolve_maps("transport_maps", spec);
     ret = maps_find(maps, STR(reply->recipient), &value);
     if (ret == MAP_NOTFOUND && (stripped = resolve_strip_ext(STR(reply->recipient))) != NULL) {
-        ret = maps_find(maps, stripped, &value);
+        ret = maps_find_fixed(maps, stripped, &value);
         mem_free(stripped);
     }
     if (ret == MAP_NOTFOUND && domain && *domain)
         ret = resolve_transport_domain(maps, domain, &value);
     if (ret == MAP_NOTFOUND)
-        ret = maps_find(maps, "*", &value);
+        ret = maps_find_fixed(maps, "*", &value);
     if (ret == MAP_FAIL) {
         msg_warn("transport_maps lookup failure");
         reply->flags |= RESOLVE_FLAG_FAIL;

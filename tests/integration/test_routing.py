@@ -155,20 +155,23 @@ def test_transport_maps_postfix_rules():
                                  postmap=True)
         # trivial-rewrite allows no $1 from a pattern into a transport or next hop
         rx = inst.write_table("transport.rx",
-                              "/^([0-9]+)@rx\\.example$/ smtp:[127.0.0.1]:$1\n")
+                              "/^([0-9]+)@rx\\.example$/ smtp:[127.0.0.1]:$1\n"
+                              # a pattern sees whole addresses, never the domain key
+                              "/^far\\.example$/ smtp:%s\n" % hop(r1.port))
         inst.params["transport_maps"] = "hash:%s, regexp:%s" % (table, rx)
         inst.write_main()
         inst.start()
         qid = submit(inst, ["special+tag@far.example", "x@a.b.parent.example",
                             "y@127.0.0.1", "z@keep.example", "w@elsewhere.example",
                             "v@bounce.example", "u@later.example",
-                            "%d@rx.example" % r1.port], BODY)
+                            "%d@rx.example" % r1.port, "q@far.example"], BODY)
         sent_via(inst, qid, "special+tag@far.example", r1.port)      # user+ext -> user
         sent_via(inst, qid, "x@a.b.parent.example", r2.port)        # parent domain
         sent_via(inst, qid, "y@127.0.0.1", r3.port)                 # "smtp:": the domain
         sent_via(inst, qid, "z@keep.example", dflt.port)            # ":": unchanged
         sent_via(inst, qid, "w@elsewhere.example", r2.port)         # "*"
         sent_via(inst, qid, "%d@rx.example" % r1.port, r2.port)     # the $1 rule skipped
+        sent_via(inst, qid, "q@far.example", r2.port)               # not the domain rule
         inst.wait_log(r"transport\.rx, line 1: regular expression substitution is not "
                       r"allowed: skipping this rule")
         inst.wait_log(r"postfix/error\[\d+\]: %s: to=<v@bounce\.example>, relay=none, .*"

@@ -228,6 +228,32 @@ UNIT_TEST(transport_maps_no_regsub)
     unlink(path);
 }
 
+/* Pattern tables see the whole address only: no domain, parent, "*",
+ * user@domain or @domain keys (transport(5), canonical(5)). */
+UNIT_TEST(pattern_tables_whole_address_only)
+{
+    char    path[] = "/tmp/test_resolve_XXXXXX";
+    int     fd = mkstemp(path);
+    char   *cf;
+    static const char rules[] =
+        "/^far\\.example$/ smtp:[domain-key.example]\n"
+        "/^\\*$/ smtp:[wildcard-key.example]\n"
+        "/^@y\\.example$/ [at-domain-key.example]\n"
+        "/^a@x\\.example$/ [whole.example]\n";
+
+    CHECK(fd >= 0 && write(fd, rules, sizeof(rules) - 1) == (ssize_t) (sizeof(rules) - 1));
+    close(fd);
+    cf = mem_printf("transport_maps = regexp:%s\nsender_dependent_relayhost_maps = "
+                    "regexp:%s\n", path, path);
+    setup(cf);
+    res_from("z@y.example", "u@far.example");
+    CHECK_STR(STR(reply.nexthop), "far.example");
+    res_from("a@x.example", "u@far.example");
+    CHECK_STR(STR(reply.nexthop), "[whole.example]");
+    mem_free(cf);
+    unlink(path);
+}
+
 /* sender_dependent_relayhost_maps / sender_dependent_default_transport_maps */
 UNIT_TEST(sender_dependent)
 {
@@ -345,6 +371,7 @@ UNIT_TESTS {
     {"transport_maps_basic", transport_maps_basic},
     {"transport_maps_postfix_rules", transport_maps_postfix_rules},
     {"transport_maps_no_regsub", transport_maps_no_regsub},
+    {"pattern_tables_whole_address_only", pattern_tables_whole_address_only},
     {"sender_dependent", sender_dependent},
     {"relay_domains_table", relay_domains_table},
     {"local_check", local_check},
