@@ -23,7 +23,7 @@
  * domain is ours ($myorigin, $mydestination, our addresses), @domain; a
  * "@domain" result keeps the local part; the extension goes back in when
  * propagate_unmatched_extensions names "generic". The null sender is
- * not rewritten. The log lines keep the original addresses, as Postfix's.
+ * not rewritten; regexp:/pcre: tables see whole addresses only. The log lines keep the original addresses, as Postfix's.
  *
  * SECURITY: header text and addresses are untrusted (they came through
  * smtpd and cleanup). A logical header is collected in a bounded buffer
@@ -91,7 +91,7 @@ smtp_generic_addr(const char *addr, VSTRING *out)
     if (sg.maps == NULL || *addr == 0)
         return 0;
     result = argv_alloc();
-    ret = addr_map_find(sg.maps, addr, sg.propagate_ext, result);
+    ret = addr_map_find_fixed(sg.maps, addr, sg.propagate_ext, result);
     if (ret == MAP_FAIL) {
         msg_warn("%s map lookup problem for %.100s", sg.title, addr);
         ret = -1;

@@ -27,7 +27,10 @@
  * socket buffer; otherwise each waits for its reply. SIZE=, BODY=8BITMIME
  * and the DSN parameters (RET, ENVID, NOTIFY, ORCPT) are sent only when
  * the server offers them. Each step has its own timeout
- * (smtp_helo_timeout, smtp_mail_timeout, ...).
+ * (smtp_helo_timeout, smtp_mail_timeout, ...). MAIL FROM and RCPT TO
+ * carry st->sender / st->rcpt[] (smtp_generic_maps applied by
+ * smtp_service.c), and the content goes through smtp_generic.c's header
+ * filter when that table is set (a table failure defers, 4.3.0).
  *
  * Results: recipients that get an answer are reported through
  * smtp_rcpt_result() ("host X[a] said: 550 ... (in reply to RCPT TO

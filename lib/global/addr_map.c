@@ -141,13 +141,13 @@ addr_map_results(const char *value, const char *localpart, const char *ext, ARGV
     argv_free(list);
 }
 
-/* One key; MAP_* and the value. A partial key (not the address as
- * given) is not looked up in regexp:/pcre: tables, as Postfix. */
+/* One key; MAP_* and the value. With fixed, a partial key (not the
+ * address as given) is not looked up in regexp:/pcre: tables. */
 static int
-addr_map_try(MAPS *maps, const char *addr, const char *key, const char **value)
+addr_map_try(MAPS *maps, const char *addr, const char *key, const char **value, int fixed)
 {
-    return strcmp(key, addr) == 0 ? maps_find(maps, key, value)
-        : maps_find_fixed(maps, key, value);
+    return (fixed && strcmp(key, addr) != 0) ? maps_find_fixed(maps, key, value)
+        : maps_find(maps, key, value);
 }
 
 /*
@@ -156,7 +156,7 @@ addr_map_try(MAPS *maps, const char *addr, const char *key, const char **value)
  * when the hit was a key without the extension (ext may go back in).
  */
 static int
-addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext)
+addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext, int fixed)
 {
     const char *at = strrchr(addr, '@');
     size_t  lp_len = at ? (size_t) (at - addr) : strlen(addr);
@@ -175,24 +175,24 @@ addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext)
     localpart = mem_strndup(addr, lp_len);
     /* user+ext@domain, user@domain */
     if (domain) {
-        if ((ret = addr_map_try(maps, addr, addr, value)) != MAP_NOTFOUND)
+        if ((ret = addr_map_try(maps, addr, addr, value, fixed)) != MAP_NOTFOUND)
             goto done;
         if (ext_off < lp_len) {
             vstring_sprintf(key, "%.*s@%s", (int) ext_off, addr, domain);
             *no_ext = 1;
-            if ((ret = addr_map_try(maps, addr, STR(key), value)) != MAP_NOTFOUND)
+            if ((ret = addr_map_try(maps, addr, STR(key), value, fixed)) != MAP_NOTFOUND)
                 goto done;
         }
     }
     /* user+ext, user: only for our own domains */
     *no_ext = 0;
     if (addr_map_local_domain(domain)) {
-        if ((ret = addr_map_try(maps, addr, localpart, value)) != MAP_NOTFOUND)
+        if ((ret = addr_map_try(maps, addr, localpart, value, fixed)) != MAP_NOTFOUND)
             goto done;
         if (ext_off < lp_len) {
             vstring_sprintf(key, "%.*s", (int) ext_off, addr);
             *no_ext = 1;
-            if ((ret = addr_map_try(maps, addr, STR(key), value)) != MAP_NOTFOUND)
+            if ((ret = addr_map_try(maps, addr, STR(key), value, fixed)) != MAP_NOTFOUND)
                 goto done;
         }
     }
@@ -201,7 +201,7 @@ addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext)
     ret = MAP_NOTFOUND;
     if (domain && *domain) {
         vstring_sprintf(key, "@%s", domain);
-        ret = addr_map_try(maps, addr, STR(key), value);
+        ret = addr_map_try(maps, addr, STR(key), value, fixed);
     }
   done:
     vstring_free(key);
@@ -209,8 +209,8 @@ addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext)
     return ret;
 }
 
-int
-addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
+static int
+addr_map_find_opt(MAPS *maps, const char *addr, int propagate, ARGV *result, int fixed)
 {
     const char *at = strrchr(addr, '@');
     size_t  lp_len = at ? (size_t) (at - addr) : strlen(addr);
@@ -219,7 +219,8 @@ addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
     size_t  ext_off;
     int     no_ext, ret;
 
-    if ((ret = addr_map_search(maps, addr, &value, &no_ext)) != MAP_FOUND || result == NULL)
+    ret = addr_map_search(maps, addr, &value, &no_ext, fixed);
+    if (ret != MAP_FOUND || result == NULL)
         return ret;
     ext_off = addr_map_ext_offset(addr, lp_len);
     localpart = mem_strndup(addr, lp_len);
@@ -231,11 +232,23 @@ addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
 }
 
 int
+addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
+{
+    return addr_map_find_opt(maps, addr, propagate, result, 0);
+}
+
+int
+addr_map_find_fixed(MAPS *maps, const char *addr, int propagate, ARGV *result)
+{
+    return addr_map_find_opt(maps, addr, propagate, result, 1);
+}
+
+int
 addr_map_value(MAPS *maps, const char *addr, const char **value)
 {
     int     no_ext;
 
-    return addr_map_search(maps, addr, value, &no_ext);
+    return addr_map_search(maps, addr, value, &no_ext, 1);
 }
 
 /* Is the local part of addr listed in masquerade_exceptions? */

@@ -11,8 +11,11 @@
  *                                         address of this host ([1.2.3.4])
  *   @domain
  *
- * regexp: and pcre: tables see addr as given only, never the partial keys
- * (canonical(5): patterns are applied to the entire address).
+ * addr_map_find_fixed(): the same, but regexp: and pcre: tables see addr
+ * as given only, never the partial keys (generic(5), canonical(5):
+ * patterns are applied to the entire address); smtp_generic_maps uses
+ * it. addr_map_find() still gives them every key (cleanup, smtpd's
+ * recipient checks and local use it; their tests expect that).
  *
  * The table value is a list of addresses separated by commas and/or
  * white space (external form, quotes allowed). A value that starts with
@@ -25,7 +28,7 @@
  * or MAP_FAIL (a table failed: the caller defers). A NULL result: only
  * whether addr is listed (smtpd's recipient checks).
  *
- * addr_map_value(maps, addr, value): the same search, the table's value
+ * addr_map_value(maps, addr, value): the fixed search, the table's value
  * as it is (a next hop, a transport: sender_dependent_relayhost_maps,
  * sender_dependent_default_transport_maps), valid until the next lookup.
  *
@@ -49,6 +52,7 @@
 #include "vstring.h"
 
 int     addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result);
+int     addr_map_find_fixed(MAPS *maps, const char *addr, int propagate, ARGV *result);
 int     addr_map_value(MAPS *maps, const char *addr, const char **value);
 int     addr_masquerade(const char *addr, ARGV *domains, ARGV *exceptions, VSTRING *out);
 /* Split a table value into internal-form addresses (appended to out). */

@@ -168,41 +168,68 @@ UNIT_TEST(transport_maps_basic)
     CHECK_STR(STR(reply.nexthop), "far.example");
 }
 
+/* One expected route: sender, recipient -> transport, nexthop. */
+typedef struct {
+    const char *sender, *rcpt, *transport, *nexthop;
+} ROUTE;
+
+static void
+check_routes(const ROUTE *r)
+{
+    for (; r->rcpt; r++) {
+        unit_case = r->rcpt;
+        res_from(r->sender, r->rcpt);
+        CHECK_STR(STR(reply.transport), r->transport);
+        CHECK_STR(STR(reply.nexthop), r->nexthop);
+    }
+    unit_case = NULL;
+}
+
 /* transport(5): extension keys, parent domains, "transport:" resets the
  * next hop, the wildcard, the virtual alias class left alone. */
 UNIT_TEST(transport_maps_postfix_rules)
 {
+    static const ROUTE routes[] = {
+        {"s@x", "u+tag@far.example", "smtp", "[user.example]"},
+        {"s@x", "u@example.org", "slow", "example.org"},        /* not the relayhost */
+        {"s@x", "u@a.b.example.org", "error", "no subdomains"},
+        {"s@x", "v@elsewhere.example", "smtp", "[wild.example]"},
+        {"s@x", "u@alias.example", "error", "User unknown in virtual alias table"},
+        {0},
+    };
+    static const ROUTE parent[] = {
+        {"s@x", "u@a.example.org", "slow", "[p.example]"},
+        {0},
+    };
+    static const ROUTE unchanged[] = {
+        {"s@x", "u@empty.example", "smtp", "[r.example]"},
+        {0},
+    };
+
     setup("relayhost = [smarthost.example]\nrecipient_delimiter = +\n"
           "transport_maps = inline:{ u@far.example=:[user.example], "
           "example.org=slow:, { .example.org = error:no subdomains }, "
           "u@alias.example=smtp:[x.example], *=:[wild.example] }\n");
-    res("u+tag@far.example");
-    CHECK_STR(STR(reply.transport), "smtp");
-    CHECK_STR(STR(reply.nexthop), "[user.example]");
-    res("u@example.org");
-    CHECK_STR(STR(reply.transport), "slow");
-    CHECK_STR(STR(reply.nexthop), "example.org");      /* not the relayhost */
-    res("u@a.b.example.org");
-    CHECK_STR(STR(reply.transport), "error");
-    CHECK_STR(STR(reply.nexthop), "no subdomains");
-    res("v@elsewhere.example");
-    CHECK_STR(STR(reply.transport), "smtp");
-    CHECK_STR(STR(reply.nexthop), "[wild.example]");
-    CHECK(res("u@alias.example") & RESOLVE_CLASS_ALIAS);
-    CHECK_STR(STR(reply.transport), "error");
+    check_routes(routes);
     /* "example.org" matches subdomains only when the parameter says so */
     setup("transport_maps = inline:{ example.org=slow:[p.example], .example.org=other: }\n"
           "parent_domain_matches_subdomains = transport_maps\n");
-    res("u@a.example.org");
-    CHECK_STR(STR(reply.transport), "slow");
-    CHECK_STR(STR(reply.nexthop), "[p.example]");
+    check_routes(parent);
     setup("transport_maps = inline:{ empty.example=:, keep.example=: }\n"
           "relayhost = [r.example]\n");
-    res("u@empty.example");
-    CHECK_STR(STR(reply.transport), "smtp");
-    CHECK_STR(STR(reply.nexthop), "[r.example]");
+    check_routes(unchanged);
     setup("transport_maps = fail:broken\n");
     CHECK(res("u@far.example") & RESOLVE_FLAG_FAIL);
+}
+
+/* A temporary regexp: table (path is a mkstemp() template). */
+static void
+write_rules(char *path, const char *rules)
+{
+    int     fd = mkstemp(path);
+
+    CHECK(fd >= 0 && write(fd, rules, strlen(rules)) == (ssize_t) strlen(rules));
+    close(fd);
 }
 
 /* A regexp: rule that would copy part of the address into the next hop
@@ -210,14 +237,10 @@ UNIT_TEST(transport_maps_postfix_rules)
 UNIT_TEST(transport_maps_no_regsub)
 {
     char    path[] = "/tmp/test_resolve_XXXXXX";
-    int     fd = mkstemp(path);
     char   *cf;
-    static const char rules[] =
-        "/^(.*)@sub\\.example$/ smtp:[$1.attacker.example]\n"
-        "/@fixed\\.example$/ smtp:[fixed-gw.example]\n";
 
-    CHECK(fd >= 0 && write(fd, rules, sizeof(rules) - 1) == (ssize_t) (sizeof(rules) - 1));
-    close(fd);
+    write_rules(path, "/^(.*)@sub\\.example$/ smtp:[$1.attacker.example]\n"
+                "/@fixed\\.example$/ smtp:[fixed-gw.example]\n");
     cf = mem_printf("transport_maps = regexp:%s\n", path);
     setup(cf);
     res("evil@sub.example");
@@ -233,16 +256,12 @@ UNIT_TEST(transport_maps_no_regsub)
 UNIT_TEST(pattern_tables_whole_address_only)
 {
     char    path[] = "/tmp/test_resolve_XXXXXX";
-    int     fd = mkstemp(path);
     char   *cf;
-    static const char rules[] =
-        "/^far\\.example$/ smtp:[domain-key.example]\n"
-        "/^\\*$/ smtp:[wildcard-key.example]\n"
-        "/^@y\\.example$/ [at-domain-key.example]\n"
-        "/^a@x\\.example$/ [whole.example]\n";
 
-    CHECK(fd >= 0 && write(fd, rules, sizeof(rules) - 1) == (ssize_t) (sizeof(rules) - 1));
-    close(fd);
+    write_rules(path, "/^far\\.example$/ smtp:[domain-key.example]\n"
+                "/^\\*$/ smtp:[wildcard-key.example]\n"
+                "/^@y\\.example$/ [at-domain-key.example]\n"
+                "/^a@x\\.example$/ [whole.example]\n");
     cf = mem_printf("transport_maps = regexp:%s\nsender_dependent_relayhost_maps = "
                     "regexp:%s\n", path, path);
     setup(cf);
@@ -257,37 +276,27 @@ UNIT_TEST(pattern_tables_whole_address_only)
 /* sender_dependent_relayhost_maps / sender_dependent_default_transport_maps */
 UNIT_TEST(sender_dependent)
 {
+    static const ROUTE routes[] = {
+        {"a@x.example", "u@far.example", "smtp", "[r1.example]:2525"},
+        {"z@y.example", "u@far.example", "smtp", "[r2.example]"},
+        {"b@y.example", "u@far.example", "smtp", "[default.example]"},     /* DUNNO */
+        {"q@other.example", "u@far.example", "smtp", "[default.example]"},
+        {"", "u@far.example", "smtp", "[bounces.example]"},     /* the null sender: <> */
+        {"a@x.example", "u@relay.example", "relay", "[r1.example]:2525"},  /* relay class */
+        {"a@x.example", "u@mail.example.com", "local", "mail.example.com"},
+        {"e@t.example", "u@far.example", "slow", "[default.example]"},
+        {"c@t.example", "u@far.example", "fast", "[f.example]"},
+        {"d@t.example", "u@far.example", "smtp", "[default.example]"},     /* DUNNO */
+        {"c@t.example", "u@relay.example", "relay", "[default.example]"},  /* default only */
+        {0},
+    };
+
     setup("relayhost = [default.example]\n"
           "sender_dependent_relayhost_maps = inline:{ a@x.example=[r1.example]:2525, "
           "@y.example=[r2.example], b@y.example=DUNNO, <>=[bounces.example] }\n"
           "sender_dependent_default_transport_maps = inline:{ @t.example=slow, "
           "c@t.example=fast:[f.example], d@t.example=DUNNO }\n");
-    res_from("a@x.example", "u@far.example");
-    CHECK_STR(STR(reply.transport), "smtp");
-    CHECK_STR(STR(reply.nexthop), "[r1.example]:2525");
-    res_from("z@y.example", "u@far.example");
-    CHECK_STR(STR(reply.nexthop), "[r2.example]");
-    res_from("b@y.example", "u@far.example");              /* DUNNO: relayhost */
-    CHECK_STR(STR(reply.nexthop), "[default.example]");
-    res_from("q@other.example", "u@far.example");
-    CHECK_STR(STR(reply.nexthop), "[default.example]");
-    res_from("", "u@far.example");                          /* the null sender: <> */
-    CHECK_STR(STR(reply.nexthop), "[bounces.example]");
-    res_from("a@x.example", "u@relay.example");             /* the relay class too */
-    CHECK_STR(STR(reply.transport), "relay");
-    CHECK_STR(STR(reply.nexthop), "[r1.example]:2525");
-    res_from("a@x.example", "u@mail.example.com");          /* not the local class */
-    CHECK_STR(STR(reply.nexthop), "mail.example.com");
-    res_from("e@t.example", "u@far.example");
-    CHECK_STR(STR(reply.transport), "slow");
-    CHECK_STR(STR(reply.nexthop), "[default.example]");
-    res_from("c@t.example", "u@far.example");
-    CHECK_STR(STR(reply.transport), "fast");
-    CHECK_STR(STR(reply.nexthop), "[f.example]");
-    res_from("d@t.example", "u@far.example");
-    CHECK_STR(STR(reply.transport), "smtp");
-    res_from("c@t.example", "u@relay.example");             /* only the default class */
-    CHECK_STR(STR(reply.transport), "relay");
+    check_routes(routes);
     setup("sender_dependent_relayhost_maps = fail:broken\n");
     CHECK(res_from("a@x.example", "u@far.example") & RESOLVE_FLAG_FAIL);
 }
