@@ -480,6 +480,26 @@ generic(const char *addr)
     return STR(out);
 }
 
+/* A regexp: table sees the whole address, never user@domain or @domain. */
+static void
+generic_pattern_table(void)
+{
+    char    path[] = "/tmp/test_smtp_proto_XXXXXX";
+    int     fd = mkstemp(path);
+    static const char rules[] = "/^a@localdomain$/ whole@isp.example\n"
+        "/^@localdomain$/ @partial.example\n";
+    char   *cf;
+
+    CHECK(fd >= 0 && write(fd, rules, sizeof(rules) - 1) == (ssize_t) (sizeof(rules) - 1));
+    close(fd);
+    cf = mem_printf("smtp_generic_maps = regexp:%s\n", path);
+    generic_setup(cf);
+    CHECK_STR(generic("a@localdomain"), "whole@isp.example");
+    CHECK_STR(generic("b@localdomain"), "b@localdomain");
+    mem_free(cf);
+    unlink(path);
+}
+
 UNIT_TEST(test_generic_lookup_order)
 {
     generic_setup(NULL);
@@ -495,6 +515,7 @@ UNIT_TEST(test_generic_lookup_order)
     CHECK_STR(generic("user+tag@localdomain"), "user+tag@isp.example");
     generic_setup("smtp_generic_maps = fail:broken\n");
     CHECK_STR(generic("user@localdomain"), "FAIL");
+    generic_pattern_table();
     generic_setup("smtp_generic_maps =\n");
     CHECK(!smtp_generic_enabled());
 }
