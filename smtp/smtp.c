@@ -18,12 +18,14 @@
 #include "server.h"
 #include "smtp.h"
 
-/* As root, before any chroot: the TLS CA data and the SASL plug-ins. */
+/* As root, before any chroot: the TLS CA data, the SASL plug-ins and the
+ * smtp_generic_maps tables. */
 static void
 smtp_pre_init(const char *service, ARGV *args)
 {
     smtp_tls_init(server_named(service, "lmtp"));
     smtp_sasl_init(server_named(service, "lmtp"));
+    smtp_generic_init(server_named(service, "lmtp"));
 }
 
 static void

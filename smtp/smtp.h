@@ -13,6 +13,8 @@
  *   smtp_nexthop.c   next-hop syntax: [host]:port, host:port, unix:/path
  *   smtp_reply.c     reply parsing, EHLO keywords, DSN status,
  *                    message body writer (dot-stuffing, CRLF, line limit)
+ *   smtp_generic.c   smtp_generic_maps: envelope and header addresses
+ *                    rewritten on the way out (generic(5))
  *   smtp_xforward.c  XFORWARD: the original client's attributes for a
  *                    content filter (smtp_send_xforward_command)
  *   smtp_dns.c       MX / address lookup, loop detection (our addresses)
@@ -81,6 +83,7 @@ typedef struct SMTP_PARAMS {
     const char *host_lookup;        /* "dns", "native" or both */
     const char *bind_address;       /* "": none */
     const char *bind_address6;
+    const char *fallback_relay;     /* smtp_fallback_relay / lmtp_fallback_relay */
     int     cache_on_demand;        /* connection cache (smtp_cache.c) */
     const char *cache_destinations;
     long    cache_time_limit;
@@ -190,6 +193,32 @@ int     smtp_body_piece(SMTP_BODY *b, const char *data, size_t len, int is_eol);
 /* Finish: end an unterminated last line, then ".\r\n". */
 int     smtp_body_finish(SMTP_BODY *b);
 
+/* ---- generic(5) rewriting (smtp_generic.c) ---------------------------------- */
+
+/* pre_init: <proto>_generic_maps, propagate_unmatched_extensions. */
+void    smtp_generic_init(int lmtp);
+int     smtp_generic_enabled(void);
+/* 1 changed (out), 0 unchanged (out = addr), -1 the table failed. */
+int     smtp_generic_addr(const char *addr, VSTRING *out);
+
+#define SMTP_GENERIC_FAIL  2        /* a DELIVER_LINE_FN result: table failure */
+
+/* A content filter in front of an SMTP_BODY that rewrites the addresses
+ * of the primary header's address headers. */
+typedef struct SMTP_GENERIC_HDR {
+    SMTP_BODY *body;
+    VSTRING *hdr;                   /* one logical header, lines joined by '\n' */
+    int     in_header;              /* still in the primary header */
+    int     bol;                    /* the next piece starts a line */
+    int     failed;                 /* a table lookup failed */
+} SMTP_GENERIC_HDR;
+
+void    smtp_generic_hdr_init(SMTP_GENERIC_HDR *h, SMTP_BODY *body);
+/* DELIVER_LINE_FN: 0, the body writer's error, or SMTP_GENERIC_FAIL. */
+int     smtp_generic_hdr_line(const char *data, size_t len, int is_eol, void *ctx);
+/* Send what is still held; frees the buffer. Same results. */
+int     smtp_generic_hdr_end(SMTP_GENERIC_HDR *h);
+
 /* ---- XFORWARD (smtp_xforward.c) ------------------------------------------- */
 
 #define SMTP_XFWD_NAME    (1 << 0)
@@ -223,6 +252,7 @@ typedef struct SMTP_ADDR_LIST {
     SMTP_ADDR *addr;
     int     count;
     int     cap;
+    int     self_mx;                /* this host is an MX for the domain */
 } SMTP_ADDR_LIST;
 
 /* A failure: what to tell qmgr for every recipient not yet done. */
@@ -249,7 +279,8 @@ void    smtp_addr_list_shuffle(SMTP_ADDR_LIST *list);
 int     smtp_addr_list_prune_self(SMTP_ADDR_LIST *list,
                                   int (*is_self)(const SMTP_ADDR *a));
 
-/* Look up the addresses for a next hop (MX or host); 0, or -1 with why. */
+/* Look up the addresses for a next hop (MX or host); 0, or -1 with why.
+ * list->self_mx tells that this host was among the MX hosts. */
 int     smtp_dns_lookup(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, SMTP_WHY *why);
 /* Is this address (or its host name) this machine? */
 int     smtp_dns_is_self(const SMTP_ADDR *a);
@@ -285,6 +316,9 @@ typedef struct SMTP_STATE {
     int    *rcpt_done;              /* per recipient: result recorded */
     struct SMTP_TLS_POLICY *tls;    /* for the current next hop, or NULL */
     int     tls_off;                /* retrying in plain text (level may) */
+    int     no_fallback;            /* we are MX for the destination */
+    char   *sender;                 /* MAIL FROM (smtp_generic_maps applied) */
+    char  **rcpt;                   /* RCPT TO per recipient (same) */
 } SMTP_STATE;
 
 /* Protocol outcomes */

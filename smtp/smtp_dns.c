@@ -11,7 +11,9 @@
  *       no MX records: the domain's own addresses. Hosts that are this
  *       machine (name = $myhostname, or an address of $inet_interfaces /
  *       $proxy_interfaces) and every host at or above their preference
- *       are dropped; nothing left is "mail for X loops back to myself".
+ *       are dropped (list->self_mx is then set: smtp_service.c uses no
+ *       fallback relay); nothing left is "mail for X loops back to
+ *       myself".
  *       A null MX (RFC 7505) bounces. The list is cut at
  *       smtp_mx_address_limit. smtp_host_lookup without "dns" skips MX.
  *       Each address notes whether the MX answer that named its host
@@ -254,7 +256,11 @@ smtp_dns_use_mx(void)
 static int
 smtp_dns_finish(const SMTP_NEXTHOP *nh, SMTP_ADDR_LIST *list, int loop_check, SMTP_WHY *why)
 {
-    if (loop_check && list->count > 0 && smtp_addr_list_prune_self(list, smtp_dns_is_self) == 0) {
+    int     before = list->count;
+
+    if (loop_check && before > 0 && smtp_addr_list_prune_self(list, smtp_dns_is_self) < before)
+        list->self_mx = 1;              /* no fallback relay for this one */
+    if (list->self_mx && list->count == 0) {
         smtp_why_set(why, DELIVER_BOUNCE, "5.4.6", "mail for %s loops back to myself", nh->host);
         return -1;
     }

@@ -27,7 +27,10 @@
  * socket buffer; otherwise each waits for its reply. SIZE=, BODY=8BITMIME
  * and the DSN parameters (RET, ENVID, NOTIFY, ORCPT) are sent only when
  * the server offers them. Each step has its own timeout
- * (smtp_helo_timeout, smtp_mail_timeout, ...).
+ * (smtp_helo_timeout, smtp_mail_timeout, ...). MAIL FROM and RCPT TO
+ * carry st->sender / st->rcpt[] (smtp_generic_maps applied by
+ * smtp_service.c), and the content goes through smtp_generic.c's header
+ * filter when that table is set (a table failure defers, 4.3.0).
  *
  * Results: recipients that get an answer are reported through
  * smtp_rcpt_result() ("host X[a] said: 550 ... (in reply to RCPT TO
@@ -258,10 +261,12 @@ smtp_cmd_mail(SMTP_TXN *t)
     VSTRING *q = vstring_alloc(ADDRESS_MAX * 2);
     int     f = t->sess->features;
 
+    const char *sender = t->st->sender ? t->st->sender : req->sender;
+
     if (smtp_params.quote_rfc821_envelope)
-        address_quote(q, req->sender);
+        address_quote(q, sender);
     else
-        vstring_strcpy(q, req->sender);
+        vstring_strcpy(q, sender);
     vstring_sprintf(t->cmd, "MAIL FROM:<%s>", STR(q));
     if (f & SMTP_FEATURE_SIZE)
         vstring_sprintf_append(t->cmd, " SIZE=%ld", req->size);
@@ -288,10 +293,12 @@ smtp_cmd_rcpt(SMTP_TXN *t, int i)
     VSTRING *q = vstring_alloc(ADDRESS_MAX * 2);
     const char *semi;
 
+    const char *addr = t->st->rcpt ? t->st->rcpt[i] : r->address;
+
     if (smtp_params.quote_rfc821_envelope)
-        address_quote(q, r->address);
+        address_quote(q, addr);
     else
-        vstring_strcpy(q, r->address);
+        vstring_strcpy(q, addr);
     vstring_sprintf(t->cmd, "RCPT TO:<%s>", STR(q));
     if (t->sess->features & SMTP_FEATURE_DSN) {
         if (r->dsn_notify & DSN_NOTIFY_NEVER)
@@ -446,21 +453,48 @@ smtp_body_line(const char *data, size_t len, int is_eol, void *ctx)
     return smtp_body_piece((SMTP_BODY *) ctx, data, len, is_eol);
 }
 
-/* Stream the message; 0 ok, -1 connection lost (why set), 1 queue file bad. */
+/* Defer the accepted recipients: the message cannot be sent. */
+static void
+smtp_txn_defer_all(SMTP_TXN *t, const char *text)
+{
+    for (int i = 0; i < t->naccepted; i++)
+        smtp_rcpt_result(t->st, t->accepted[i], DELIVER_DEFER, "4.3.0", t->sess->relay,
+                         t->sess->conn_done - t->st->start, deliver_now() - t->sess->conn_done,
+                         "%s", text);
+}
+
+/* The content through the body writer, with smtp_generic_maps applied to
+ * the headers when configured; deliver_read_content()'s result. */
+static int
+smtp_txn_read(SMTP_TXN *t, SMTP_BODY *body)
+{
+    SMTP_GENERIC_HDR hdr;
+    int     ret;
+
+    if (!smtp_generic_enabled())
+        return deliver_read_content(t->st->req, smtp_body_line, body);
+    smtp_generic_hdr_init(&hdr, body);
+    ret = deliver_read_content(t->st->req, smtp_generic_hdr_line, &hdr);
+    if (ret == 0)
+        return smtp_generic_hdr_end(&hdr);
+    (void) smtp_generic_hdr_end(&hdr);
+    return ret;
+}
+
+/* Stream the message; 0 ok, -1 connection lost (why set), 1 queue file bad
+ * or a generic table failed. */
 static int
 smtp_txn_content(SMTP_TXN *t)
 {
     SMTP_BODY body;
-    int     ret, i;
+    int     ret;
 
     stream_set_timeout(t->sess->fp, (int) smtp_params.data_xfer_timeout);
     smtp_body_init(&body, smtp_params.line_length_limit, smtp_body_write, t->sess->fp);
-    ret = deliver_read_content(t->st->req, smtp_body_line, &body);
-    if (ret < 0) {
-        for (i = 0; i < t->naccepted; i++)
-            smtp_rcpt_result(t->st, t->accepted[i], DELIVER_DEFER, "4.3.0", t->sess->relay,
-                             t->sess->conn_done - t->st->start, deliver_now() - t->sess->conn_done,
-                             "mail system error: unreadable queue file");
+    ret = smtp_txn_read(t, &body);
+    if (ret < 0 || ret == SMTP_GENERIC_FAIL) {
+        smtp_txn_defer_all(t, ret < 0 ? "mail system error: unreadable queue file"
+                           : "mail system error: generic table lookup failure");
         return 1;
     }
     if (ret > 0 || smtp_body_finish(&body) != 0 || stream_flush(t->sess->fp) < 0) {

@@ -9,7 +9,12 @@
  * (smtp_mx_address_limit addresses, smtp_mx_session_limit sessions) and
  * runs a session (smtp_proto.c). A connection failure, or a 4xx greeting
  * or EHLO reply, moves on to the next address; once a server took part
- * in a mail transaction its answers are final. Every recipient left
+ * in a mail transaction its answers are final. When every next hop
+ * failed that way (or was not found in the DNS), the next hops of
+ * smtp_fallback_relay (lmtp_fallback_relay; its default $fallback_relay
+ * is the old name) are tried the same way, unless this host is an MX
+ * for the destination (no mail loops between MX and fallback hosts);
+ * "relay=" then names the fallback server. Every recipient left
  * without a result gets the last failure ("connect to host[addr]:25:
  * Connection refused", "Host or domain name not found. ...").
  *
@@ -220,7 +225,11 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
     }
     st->tls = &policy;
     smtp_addr_list_init(&list);
-    if (smtp_dns_lookup(&nh, &list, why) == 0) {
+    ret = smtp_dns_lookup(&nh, &list, why);
+    if (list.self_mx)
+        st->no_fallback = 1;
+    if (ret == 0) {
+        ret = SMTP_SESS_RETRY;
         for (i = 0; i < list.count; i++) {
             if (smtp_params.mx_session_limit > 0 && *sessions >= smtp_params.mx_session_limit)
                 break;
@@ -232,8 +241,7 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
         }
     } else {
         snprintf(why->relay, sizeof(why->relay), "none");
-        if (why->status == DELIVER_BOUNCE)
-            ret = SMTP_SESS_FINAL;
+        ret = why->status == DELIVER_BOUNCE ? SMTP_SESS_FINAL : SMTP_SESS_RETRY;
     }
     smtp_addr_list_free(&list);
     st->tls = NULL;
@@ -241,16 +249,47 @@ smtp_try_dest(SMTP_STATE *st, const char *dest, SMTP_WHY *why, int *sessions,
     return ret;
 }
 
+/* MAIL FROM and RCPT TO addresses with smtp_generic_maps applied (the
+ * null sender stays); 0, or -1 when a table failed. */
+static int
+smtp_envelope_prepare(SMTP_STATE *st)
+{
+    DELIVER_REQUEST *req = st->req;
+    VSTRING *out = vstring_alloc(ADDRESS_MAX + 1);
+    int     ret = 0;
+
+    st->rcpt = mem_array((size_t) req->rcpt_count, sizeof(char *));
+    if (smtp_generic_addr(req->sender, out) < 0)
+        ret = -1;
+    st->sender = mem_strdup(STR(out));
+    for (int i = 0; i < req->rcpt_count; i++) {
+        if (smtp_generic_addr(req->rcpt[i].address, out) < 0)
+            ret = -1;
+        st->rcpt[i] = mem_strdup(STR(out));
+    }
+    vstring_free(out);
+    return ret;
+}
+
+static void
+smtp_envelope_free(SMTP_STATE *st)
+{
+    for (int i = 0; st->rcpt && i < st->req->rcpt_count; i++)
+        mem_free(st->rcpt[i]);
+    mem_free(st->rcpt);
+    mem_free(st->sender);
+}
+
 void
 smtp_deliver(DELIVER_REQUEST *req)
 {
     SMTP_STATE st;
     SMTP_WHY why;
-    ARGV   *dests;
+    ARGV   *dests, *fallback;
     const char *domain;
     double  conn_done = 0, now;
     int     sessions = 0, ret = SMTP_SESS_RETRY, i;
-    size_t  d;
+    size_t  d, primary;
 
     memset(&st, 0, sizeof(st));
     st.req = req;
@@ -262,13 +301,24 @@ smtp_deliver(DELIVER_REQUEST *req)
     if (dests->argc == 0 && (domain = address_domain(req->rcpt[0].address)) != NULL && *domain)
         argv_add(dests, domain);
     st.dest = dests->argc ? dests->argv[0] : "";
+    primary = dests->argc;
+    fallback = argv_split(smtp_params.fallback_relay, ", \t\r\n");
+    for (d = 0; d < fallback->argc; d++)
+        argv_add(dests, fallback->argv[d]);
+    argv_free(fallback);
     if (smtp_params.refusal != NULL) {  /* never deliver less protected */
         smtp_why_set(&why, DELIVER_DEFER, "4.3.5", "server configuration problem: %s",
                      smtp_params.refusal);
         argv_truncate(dests, 0);
+    } else if (smtp_envelope_prepare(&st) < 0) {
+        smtp_why_set(&why, DELIVER_DEFER, "4.3.0",
+                     "mail system error: generic table lookup failure");
+        argv_truncate(dests, 0);
     } else
         ret = smtp_try_cached(&st, &why, &conn_done);
     for (d = 0; d < dests->argc && ret == SMTP_SESS_RETRY; d++) {
+        if (d >= primary && st.no_fallback)
+            break;
         ret = smtp_try_dest(&st, dests->argv[d], &why, &sessions, &conn_done);
         if (ret == SMTP_SESS_FINAL && why.status == DELIVER_BOUNCE && d + 1 < dests->argc
             && strcmp(why.relay, "none") == 0)
@@ -285,6 +335,7 @@ smtp_deliver(DELIVER_REQUEST *req)
     }
     argv_free(dests);
     smtp_why_free(&why);
+    smtp_envelope_free(&st);
     mem_free(st.rcpt_done);
 }
 

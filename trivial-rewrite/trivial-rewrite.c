@@ -17,8 +17,9 @@
 
 /*
  * As root, before the chroot (master.cf chroot = y): read the parameters
- * once (a bad value is fatal here, at start) and open transport_maps and
- * the tables in the domain lists; resolve_maps() caches them by spec for
+ * once (a bad value is fatal here, at start) and open transport_maps,
+ * sender_dependent_relayhost_maps, sender_dependent_default_transport_maps
+ * and the tables in the domain lists; resolve_maps() caches them by spec for
  * the process lifetime, so later lookups never open files.
  */
 static void

@@ -473,14 +473,29 @@ maps_free(MAPS *m)
     mem_free(m);
 }
 
-int
-maps_find(MAPS *m, const char *key, const char **value)
+/* A table of patterns (regexp:, pcre:, also behind proxy:): it is given
+ * whole addresses only, never the partial keys derived from them. */
+static int
+maps_dict_is_pattern(const DICT *d)
+{
+    const char *spec = d->spec;
+
+    if (strncmp(spec, "proxy:", 6) == 0)
+        spec += 6;
+    return strncmp(spec, "regexp:", 7) == 0 || strncmp(spec, "pcre:", 5) == 0;
+}
+
+/* The tables in order (fixed: not the pattern tables); MAP_*. */
+static int
+maps_search(MAPS *m, const char *key, const char **value, int fixed)
 {
     size_t  i;
     int     status;
 
     *value = 0;
     for (i = 0; i < m->count; i++) {
+        if (fixed && maps_dict_is_pattern(m->dicts[i]))
+            continue;
         status = dict_get(m->dicts[i], key, value);
         if (status == MAP_FOUND)
             return MAP_FOUND;
@@ -491,6 +506,18 @@ maps_find(MAPS *m, const char *key, const char **value)
         }
     }
     return MAP_NOTFOUND;
+}
+
+int
+maps_find(MAPS *m, const char *key, const char **value)
+{
+    return maps_search(m, key, value, 0);
+}
+
+int
+maps_find_fixed(MAPS *m, const char *key, const char **value)
+{
+    return maps_search(m, key, value, 1);
 }
 
 int

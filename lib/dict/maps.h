@@ -140,6 +140,10 @@ typedef struct MAPS MAPS;
 MAPS   *maps_create(const char *title, const char *spec, int flags);
 void    maps_free(MAPS *m);
 int     maps_find(MAPS *m, const char *key, const char **value);
+/* The same, skipping pattern tables (regexp:, pcre:): for the partial
+ * keys of an address (user@domain without +ext, @domain, parent
+ * domains, "*"), which Postfix looks up in fixed-string tables only. */
+int     maps_find_fixed(MAPS *m, const char *key, const char **value);
 int     maps_is_empty(const MAPS *m);
 int     maps_changed(MAPS *m);                  /* any table changed (dict_changed) */
 const char *maps_title(const MAPS *m);

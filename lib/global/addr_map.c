@@ -141,72 +141,114 @@ addr_map_results(const char *value, const char *localpart, const char *ext, ARGV
     argv_free(list);
 }
 
-/* One key; MAP_* and the value. */
+/* One key; MAP_* and the value. With fixed, a partial key (not the
+ * address as given) is not looked up in regexp:/pcre: tables. */
 static int
-addr_map_try(MAPS *maps, const char *key, const char **value)
+addr_map_try(MAPS *maps, const char *addr, const char *key, const char **value, int fixed)
 {
-    return maps_find(maps, key, value);
+    return (fixed && strcmp(key, addr) != 0) ? maps_find_fixed(maps, key, value)
+        : maps_find(maps, key, value);
 }
 
-int
-addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
+/*
+ * The key search: user+ext@domain, user@domain, user+ext, user (local
+ * domains only), @domain. *value is the table's raw value; *no_ext is 1
+ * when the hit was a key without the extension (ext may go back in).
+ */
+static int
+addr_map_search(MAPS *maps, const char *addr, const char **value, int *no_ext, int fixed)
 {
     const char *at = strrchr(addr, '@');
     size_t  lp_len = at ? (size_t) (at - addr) : strlen(addr);
     const char *domain = at ? at + 1 : NULL;
     size_t  ext_off;
     VSTRING *key;
-    char   *localpart, *ext;
-    const char *value;
-    const char *use_ext = NULL;
-    int     ret;
+    char   *localpart;
+    int     ret = MAP_NOTFOUND;
 
     mail_params_need("addr_map_find");
+    *no_ext = 0;
+    if (strlen(addr) > ADDRESS_MAX)
+        return MAP_NOTFOUND;
     ext_off = addr_map_ext_offset(addr, lp_len);
     key = vstring_alloc(ADDRESS_MAX + 2);
     localpart = mem_strndup(addr, lp_len);
-    ext = mem_strndup(addr + ext_off, lp_len - ext_off);
-    if (strlen(addr) > ADDRESS_MAX) {
-        ret = MAP_NOTFOUND;
-        goto done;
-    }
     /* user+ext@domain, user@domain */
     if (domain) {
-        if ((ret = addr_map_try(maps, addr, &value)) != MAP_NOTFOUND)
+        if ((ret = addr_map_try(maps, addr, addr, value, fixed)) != MAP_NOTFOUND)
             goto done;
-        if (*ext) {
+        if (ext_off < lp_len) {
             vstring_sprintf(key, "%.*s@%s", (int) ext_off, addr, domain);
-            use_ext = propagate ? ext : NULL;
-            if ((ret = addr_map_try(maps, STR(key), &value)) != MAP_NOTFOUND)
+            *no_ext = 1;
+            if ((ret = addr_map_try(maps, addr, STR(key), value, fixed)) != MAP_NOTFOUND)
                 goto done;
         }
     }
     /* user+ext, user: only for our own domains */
-    use_ext = NULL;
+    *no_ext = 0;
     if (addr_map_local_domain(domain)) {
-        if ((ret = addr_map_try(maps, localpart, &value)) != MAP_NOTFOUND)
+        if ((ret = addr_map_try(maps, addr, localpart, value, fixed)) != MAP_NOTFOUND)
             goto done;
-        if (*ext) {
+        if (ext_off < lp_len) {
             vstring_sprintf(key, "%.*s", (int) ext_off, addr);
-            use_ext = propagate ? ext : NULL;
-            if ((ret = addr_map_try(maps, STR(key), &value)) != MAP_NOTFOUND)
+            *no_ext = 1;
+            if ((ret = addr_map_try(maps, addr, STR(key), value, fixed)) != MAP_NOTFOUND)
                 goto done;
         }
     }
     /* @domain */
-    use_ext = NULL;
+    *no_ext = 0;
     ret = MAP_NOTFOUND;
     if (domain && *domain) {
         vstring_sprintf(key, "@%s", domain);
-        ret = addr_map_try(maps, STR(key), &value);
+        ret = addr_map_try(maps, addr, STR(key), value, fixed);
     }
   done:
-    if (ret == MAP_FOUND && result)
-        addr_map_results(value, localpart, use_ext, result);
     vstring_free(key);
+    mem_free(localpart);
+    return ret;
+}
+
+static int
+addr_map_find_opt(MAPS *maps, const char *addr, int propagate, ARGV *result, int fixed)
+{
+    const char *at = strrchr(addr, '@');
+    size_t  lp_len = at ? (size_t) (at - addr) : strlen(addr);
+    const char *value;
+    char   *localpart, *ext;
+    size_t  ext_off;
+    int     no_ext, ret;
+
+    ret = addr_map_search(maps, addr, &value, &no_ext, fixed);
+    if (ret != MAP_FOUND || result == NULL)
+        return ret;
+    ext_off = addr_map_ext_offset(addr, lp_len);
+    localpart = mem_strndup(addr, lp_len);
+    ext = mem_strndup(addr + ext_off, lp_len - ext_off);
+    addr_map_results(value, localpart, (no_ext && propagate) ? ext : NULL, result);
     mem_free(localpart);
     mem_free(ext);
     return ret;
+}
+
+int
+addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result)
+{
+    return addr_map_find_opt(maps, addr, propagate, result, 0);
+}
+
+int
+addr_map_find_fixed(MAPS *maps, const char *addr, int propagate, ARGV *result)
+{
+    return addr_map_find_opt(maps, addr, propagate, result, 1);
+}
+
+int
+addr_map_value(MAPS *maps, const char *addr, const char **value)
+{
+    int     no_ext;
+
+    return addr_map_search(maps, addr, value, &no_ext, 1);
 }
 
 /* Is the local part of addr listed in masquerade_exceptions? */

@@ -11,6 +11,12 @@
  *                                         address of this host ([1.2.3.4])
  *   @domain
  *
+ * addr_map_find_fixed(): the same, but regexp: and pcre: tables see addr
+ * as given only, never the partial keys (generic(5), canonical(5):
+ * patterns are applied to the entire address); smtp_generic_maps uses
+ * it. addr_map_find() still gives them every key (cleanup, smtpd's
+ * recipient checks and local use it; their tests expect that).
+ *
  * The table value is a list of addresses separated by commas and/or
  * white space (external form, quotes allowed). A value that starts with
  * '@' replaces the domain only (the local part of addr is kept). When a
@@ -21,6 +27,10 @@
  * Returns MAP_FOUND (result holds the internal addresses), MAP_NOTFOUND
  * or MAP_FAIL (a table failed: the caller defers). A NULL result: only
  * whether addr is listed (smtpd's recipient checks).
+ *
+ * addr_map_value(maps, addr, value): the fixed search, the table's value
+ * as it is (a next hop, a transport: sender_dependent_relayhost_maps,
+ * sender_dependent_default_transport_maps), valid until the next lookup.
  *
  * addr_masquerade(addr, domains, exceptions, out): masquerade_domains
  * semantics: the first entry that equals the domain or is a parent of it
@@ -42,6 +52,8 @@
 #include "vstring.h"
 
 int     addr_map_find(MAPS *maps, const char *addr, int propagate, ARGV *result);
+int     addr_map_find_fixed(MAPS *maps, const char *addr, int propagate, ARGV *result);
+int     addr_map_value(MAPS *maps, const char *addr, const char **value);
 int     addr_masquerade(const char *addr, ARGV *domains, ARGV *exceptions, VSTRING *out);
 /* Split a table value into internal-form addresses (appended to out). */
 void    addr_map_split(const char *value, ARGV *out);

@@ -13,13 +13,18 @@
  *       interface; "loopback-only": 127.0.0.1 and ::1).
  *   resolve_domain_list(), resolve_maps(), resolve_maps_preopen(),
  *   resolve_own_addr(), resolve_literal_parse(): for resolve_addr.c
- *   (rewrite_addr, resolve_addr), the trivial-rewrite service and smtp.
+ *   (rewrite_addr, resolve_addr), resolve_route.c (transport_maps, the
+ *   sender-dependent tables), the trivial-rewrite service and smtp.
  *
  * Domain lists accept names, ".parent" (subdomains), "!name" (exclude),
- * "/file" (one entry per line) and "type:table" (the domain is looked up
+ * "/file" (one entry per line) and "type:table" (the domain, then its
+ * parents as "parent" or ".parent" (see domain_list_match_table), are looked up
  * as a key), as Postfix's domain lists do.
  *
  * SECURITY: addresses come from SMTP clients through smtpd and cleanup.
+ * Tables are opened with MAP_NO_REGSUB, as Postfix's trivial-rewrite
+ * does: a regexp:/pcre: transport_maps or sender-dependent rule cannot
+ * copy $1 (a part of an address) into a transport or next hop.
  * An address literal is local only for the addresses this host listens
  * on, not for any loopback address: [127.0.0.9] on a server that
  * listens on 127.0.0.1 only is somebody else's (relay control).
@@ -94,6 +99,12 @@ static const CONFIG_VAR resolve_vars[] = {
     CONFIG_VAR_STR("virtual_transport", &RP->virtual_transport),
     CONFIG_VAR_STR("error_service_name", &RP->error_transport),
     CONFIG_VAR_STR("transport_maps", &RP->transport_maps),
+    CONFIG_VAR_STR("recipient_delimiter", &RP->recipient_delimiter),
+    CONFIG_VAR_STR("sender_dependent_relayhost_maps", &RP->snd_relay_maps),
+    CONFIG_VAR_STR("sender_dependent_default_transport_maps", &RP->snd_transport_maps),
+    CONFIG_VAR_STR("empty_address_relayhost_maps_lookup_key", &RP->empty_relay_key),
+    CONFIG_VAR_STR("empty_address_default_transport_maps_lookup_key",
+                   &RP->empty_transport_key),
     CONFIG_VAR_STR("parent_domain_matches_subdomains", &var_parent_matches),
     CONFIG_VAR_STR("mydestination", &resolve_lists[0].value),
     CONFIG_VAR_STR("relay_domains", &resolve_lists[1].value),
@@ -129,6 +140,7 @@ resolve_params_init(void)
         resolve_lists[i].argv = argv_split_list(resolve_lists[i].value);
         resolve_lists[i].parent_ok = resolve_parent_matches(parents, resolve_lists[i].name);
     }
+    RP->transport_parent_ok = resolve_parent_matches(parents, "transport_maps");
     argv_free(parents);
     resolve_params_read = 1;
 }
@@ -173,7 +185,7 @@ resolve_maps(const char *title, const char *spec)
         mem_free(maps_cache[i].spec);
     }
     maps_cache[i].spec = mem_strdup(spec);
-    maps_cache[i].maps = maps_create(title, spec, 0);
+    maps_cache[i].maps = maps_create(title, spec, MAP_NO_REGSUB);
     return maps_cache[i].maps;
 }
 
@@ -215,7 +227,12 @@ domain_list_match_file(const char *title, const char *path, const char *domain,
     return ret;
 }
 
-/* Match a "type:table" entry: the domain (and parents when allowed) as keys. */
+/*
+ * Match a "type:table" entry: the domain, then its parents as keys:
+ * "parent" when parent_ok (parent_domain_matches_subdomains names the
+ * list), else ".parent" (only an explicit ".example.com" key matches
+ * subdomains).
+ */
 static int
 domain_list_match_table(const char *title, const char *spec, const char *domain,
                         int parent_ok, int *fail)
@@ -223,20 +240,21 @@ domain_list_match_table(const char *title, const char *spec, const char *domain,
     MAPS   *maps = resolve_maps(title, spec);
     const char *value;
     const char *key = domain;
+    const char *dot = domain;
     int     ret;
 
-    while (key) {
-        if ((ret = maps_find(maps, key, &value)) == MAP_FOUND)
+    for (;;) {                          /* parents: not in regexp:/pcre: tables */
+        ret = key == domain ? maps_find(maps, key, &value) : maps_find_fixed(maps, key, &value);
+        if (ret == MAP_FOUND)
             return 1;
         if (ret == MAP_FAIL) {
             *fail = 1;
             return 0;
         }
-        if (!parent_ok)
-            break;
-        key = strchr(key + 1, '.');
+        if ((dot = strchr(dot + 1, '.')) == NULL || dot[1] == 0)
+            return 0;
+        key = parent_ok ? dot + 1 : dot;
     }
-    return 0;
 }
 
 /* Match one plain name pattern. */
@@ -297,13 +315,19 @@ resolve_domain_list(const char *param, const char *domain, int *fail)
     return domain_list_match_argv(param, list->argv, domain, list->parent_ok, 0, fail);
 }
 
-/* Open transport_maps and the "type:table" entries of the domain lists. */
+/* Open transport_maps, the sender-dependent tables and the "type:table"
+ * entries of the domain lists. */
 void
 resolve_maps_preopen(void)
 {
     resolve_params_need();
     if (*resolve_params.transport_maps)
         (void) resolve_maps("transport_maps", resolve_params.transport_maps);
+    if (*resolve_params.snd_relay_maps)
+        (void) resolve_maps("sender_dependent_relayhost_maps", resolve_params.snd_relay_maps);
+    if (*resolve_params.snd_transport_maps)
+        (void) resolve_maps("sender_dependent_default_transport_maps",
+                            resolve_params.snd_transport_maps);
     for (size_t i = 0; i < RESOLVE_LIST_COUNT; i++) {
         ARGV   *list = resolve_lists[i].argv;
 

@@ -12,14 +12,17 @@
  * inet_interfaces, proxy_interfaces, relay_domains, virtual_alias_domains,
  * virtual_mailbox_domains, parent_domain_matches_subdomains, relayhost,
  * local_transport, default_transport, relay_transport, virtual_transport,
- * error_service_name, transport_maps. A program calls it at start (again
+ * error_service_name, transport_maps, recipient_delimiter,
+ * sender_dependent_relayhost_maps, sender_dependent_default_transport_maps,
+ * empty_address_relayhost_maps_lookup_key,
+ * empty_address_default_transport_maps_lookup_key. A program calls it at start (again
  * after a configuration change: tests); the functions below call it on
  * first use when the program did not. A bad value is fatal with the
  * parameter's name and value.
  *
  * DIAGNOSTICS: a bad parameter value is fatal; an unreadable list file is
  * a warning and a failed lookup (the recipient is deferred). See
- * resolve.c.
+ * resolve.c and resolve_route.c.
  */
 #ifndef POSTHORN_RESOLVE_H
 #define POSTHORN_RESOLVE_H
@@ -71,6 +74,12 @@ typedef struct RESOLVE_PARAMS {
     const char *virtual_transport;
     const char *error_transport;    /* error_service_name */
     const char *transport_maps;
+    int     transport_parent_ok;    /* transport_maps in parent_domain_matches_subdomains */
+    const char *recipient_delimiter;
+    const char *snd_relay_maps;     /* sender_dependent_relayhost_maps */
+    const char *snd_transport_maps; /* sender_dependent_default_transport_maps */
+    const char *empty_relay_key;    /* empty_address_relayhost_maps_lookup_key */
+    const char *empty_transport_key;    /* ..._default_transport_maps_lookup_key */
 } RESOLVE_PARAMS;
 
 extern RESOLVE_PARAMS resolve_params;
@@ -90,5 +99,14 @@ int     resolve_domain_list(const char *param, const char *domain, int *fail);
 int     resolve_own_addr(const struct sockaddr_storage *sa);
 /* "[1.2.3.4]" / "[IPv6:::1]" into sa; 0 or -1. */
 int     resolve_literal_parse(const char *domain, struct sockaddr_storage *sa);
+
+/* resolve_route.c: the default class's transport[:nexthop] for sender
+ * (sender_dependent_default_transport_maps, else default_transport); the
+ * next hop for the relay and default classes (sender_dependent_relayhost_maps,
+ * else relayhost; "" for neither); transport_maps over reply. A table
+ * failure sets RESOLVE_FLAG_FAIL in *flags / reply->flags. */
+const char *resolve_sender_transport(const char *sender, int *flags);
+const char *resolve_sender_relay(const char *sender, int *flags);
+void    resolve_transport_maps(RESOLVE_REPLY *reply, const char *domain);
 
 #endif

@@ -14,7 +14,9 @@
  * Resolution: rewrite with the "local" rule, lowercase the domain, undo
  * "user%remote@ourdomain" and "user@remote@ourdomain" routing (flagged
  * RESOLVE_FLAG_ROUTED), then pick the address class, its transport and
- * nexthop, and finally let transport_maps override either part.
+ * nexthop (for the relay and default classes with the sender-dependent
+ * tables, resolve_route.c), and finally let transport_maps override
+ * either part (resolve_route.c).
  *
  * Interface: resolve.h. The parameters are resolve_params (resolve.c),
  * read once; the error class's transport is error_service_name.
@@ -236,43 +238,35 @@ resolve_class(RESOLVE_REPLY *reply, int class, const char *spec, const char *fal
     reply->flags |= class;
 }
 
-/* transport_maps: "user@domain", "domain", ".parent"..., "*". */
+/*
+ * The relay and default classes: the class's transport (for the default
+ * class sender_dependent_default_transport_maps first), its next hop if
+ * it names one, else sender_dependent_relayhost_maps, relayhost, the
+ * recipient domain.
+ */
 static void
-resolve_transport_maps(RESOLVE_REPLY *reply, const char *domain)
+resolve_remote(const char *sender, RESOLVE_REPLY *reply, int class, const char *domain)
 {
-    const char *spec = resolve_params.transport_maps;
-    const char *value = NULL;
-    const char *dot;
-    MAPS   *maps;
-    int     ret;
+    const char *spec = class == RESOLVE_CLASS_RELAY ? resolve_params.relay_transport
+        : resolve_sender_transport(sender, &reply->flags);
+    const char *relay;
 
-    if (*spec == 0)
+    resolve_class(reply, class, spec, "");
+    if (LEN(reply->nexthop) > 0)
         return;
-    maps = resolve_maps("transport_maps", spec);
-    if ((ret = maps_find(maps, STR(reply->recipient), &value)) == MAP_NOTFOUND && domain) {
-        ret = maps_find(maps, domain, &value);
-        for (dot = strchr(domain, '.'); ret == MAP_NOTFOUND && dot; dot = strchr(dot + 1, '.'))
-            ret = maps_find(maps, dot, &value);
-    }
-    if (ret == MAP_NOTFOUND)
-        ret = maps_find(maps, "*", &value);
-    if (ret == MAP_FAIL)
-        reply->flags |= RESOLVE_FLAG_FAIL;
-    else if (ret == MAP_FOUND && value)
-        resolve_split_transport(value, reply->transport, reply->nexthop);
+    relay = resolve_sender_relay(sender, &reply->flags);
+    vstring_strcpy(reply->nexthop, *relay ? relay : domain);
 }
 
 void
 resolve_addr(const char *sender, const char *addr, RESOLVE_REPLY *reply)
 {
     const RESOLVE_PARAMS *rp = &resolve_params;
-    const char *relayhost;
     const char *domain;
     const char *at;
     int     fail = 0;
 
     resolve_params_need();
-    relayhost = rp->relayhost;
     reply->flags = 0;
     vstring_reset(reply->recipient);
     if (strlen(addr) > ADDRESS_MAX) {
@@ -302,11 +296,9 @@ resolve_addr(const char *sender, const char *addr, RESOLVE_REPLY *reply)
         resolve_class(reply, RESOLVE_CLASS_VIRTUAL | RESOLVE_FLAG_FINAL, rp->virtual_transport,
                       domain);
     } else if (!fail && resolve_domain_list("relay_domains", domain, &fail)) {
-        resolve_class(reply, RESOLVE_CLASS_RELAY, rp->relay_transport,
-                      *relayhost ? relayhost : domain);
+        resolve_remote(sender, reply, RESOLVE_CLASS_RELAY, domain);
     } else {
-        resolve_class(reply, RESOLVE_CLASS_DEFAULT, rp->default_transport,
-                      *relayhost ? relayhost : domain);
+        resolve_remote(sender, reply, RESOLVE_CLASS_DEFAULT, domain);
     }
     if (fail)
         reply->flags |= RESOLVE_FLAG_FAIL;

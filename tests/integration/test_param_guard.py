@@ -13,11 +13,11 @@ from test_smtp import submit
 
 def test_unimplemented_parameter_warns_at_start_and_check():
     extra = "2526 inet n - n - - smtpd -o smtpd_client_port_logging=yes\n"
-    with Instance("unimpl", main={"smtp_generic_maps": "hash:/nonexistent/generic",
+    with Instance("unimpl", main={"smtp_body_checks": "regexp:/nonexistent/body_checks",
                                   "smtp_tls_note_starttls_offer": "yes"},
                   master_extra=extra) as inst:
         main_cf = "%s/main.cf" % inst.conf
-        want = ["warning: %s: parameter smtp_generic_maps is not implemented by posthorn; "
+        want = ["warning: %s: parameter smtp_body_checks is not implemented by posthorn; "
                 "ignored" % main_cf,
                 "warning: %s: parameter smtp_tls_note_starttls_offer is not implemented by "
                 "posthorn; ignored" % main_cf]

@@ -51,7 +51,7 @@ UNIT_TEST(test_engaging_values)
     CHECK(param_guard_engaged("smtpd_sender_login_maps", "hash:/x") == NULL);
     CHECK(param_guard_engaged("smtpd_milters", "inet:localhost:8891") != NULL);
     CHECK(param_guard_engaged("smtpd_milters", "") == NULL);
-    CHECK(param_guard_engaged("smtp_generic_maps", "hash:/x") == NULL);   /* only warned */
+    CHECK(param_guard_engaged("smtp_body_checks", "hash:/x") == NULL);   /* only warned */
 }
 
 UNIT_TEST(test_refusal_per_program)
@@ -76,7 +76,7 @@ UNIT_TEST(test_refusal_per_program)
 UNIT_TEST(test_unimplemented)
 {
     setup("");
-    CHECK(param_unimplemented("smtp_generic_maps"));
+    CHECK(param_unimplemented("smtp_body_checks"));
     CHECK(!param_unimplemented("myhostname"));
     CHECK(!param_unimplemented("readme_directory"));   /* documentation only */
     CHECK(!param_unimplemented("no_such_parameter"));  /* unknown: another warning */

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "mail_params.h"
+#include "mem.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "rewrite_clnt.h"
@@ -33,6 +35,7 @@ setup(const char *extra)
     config_load_text(base_cf, "test");
     if (extra)
         config_load_text(extra, "test-extra");
+    mail_params_init();             /* the sender tables' lookups (addr_map.c) */
     resolve_params_init();          /* again after each configuration change */
 }
 
@@ -76,12 +79,18 @@ UNIT_TEST(rewrite_remote)
 static RESOLVE_REPLY reply;
 
 static int
-res(const char *addr)
+res_from(const char *sender, const char *addr)
 {
     if (reply.transport == NULL)
         resolve_reply_init(&reply);
-    resolve_addr("sender@example.com", addr, &reply);
+    resolve_addr(sender, addr, &reply);
     return reply.flags;
+}
+
+static int
+res(const char *addr)
+{
+    return res_from("sender@example.com", addr);
 }
 
 UNIT_TEST(resolve_classes)
@@ -142,7 +151,7 @@ UNIT_TEST(resolve_routing)
     CHECK(res("u@[300.1.1.1]") & RESOLVE_FLAG_ERROR);
 }
 
-UNIT_TEST(resolve_transport_maps)
+UNIT_TEST(transport_maps_basic)
 {
     setup("transport_maps = inline:{ special.example=smtp:[gw.example], "
           ".sub.example=uucp:, u@far.example=:[direct.example], local.example=local: }\n");
@@ -157,6 +166,157 @@ UNIT_TEST(resolve_transport_maps)
     CHECK_STR(STR(reply.nexthop), "[direct.example]");
     res("v@far.example");
     CHECK_STR(STR(reply.nexthop), "far.example");
+}
+
+/* One expected route: sender, recipient -> transport, nexthop. */
+typedef struct {
+    const char *sender, *rcpt, *transport, *nexthop;
+} ROUTE;
+
+static void
+check_routes(const ROUTE *r)
+{
+    for (; r->rcpt; r++) {
+        unit_case = r->rcpt;
+        res_from(r->sender, r->rcpt);
+        CHECK_STR(STR(reply.transport), r->transport);
+        CHECK_STR(STR(reply.nexthop), r->nexthop);
+    }
+    unit_case = NULL;
+}
+
+/* transport(5): extension keys, parent domains, "transport:" resets the
+ * next hop, the wildcard, the virtual alias class left alone. */
+UNIT_TEST(transport_maps_postfix_rules)
+{
+    static const ROUTE routes[] = {
+        {"s@x", "u+tag@far.example", "smtp", "[user.example]"},
+        {"s@x", "u@example.org", "slow", "example.org"},        /* not the relayhost */
+        {"s@x", "u@a.b.example.org", "error", "no subdomains"},
+        {"s@x", "v@elsewhere.example", "smtp", "[wild.example]"},
+        {"s@x", "u@alias.example", "error", "User unknown in virtual alias table"},
+        {0},
+    };
+    static const ROUTE parent[] = {
+        {"s@x", "u@a.example.org", "slow", "[p.example]"},
+        {0},
+    };
+    static const ROUTE unchanged[] = {
+        {"s@x", "u@empty.example", "smtp", "[r.example]"},
+        {0},
+    };
+
+    setup("relayhost = [smarthost.example]\nrecipient_delimiter = +\n"
+          "transport_maps = inline:{ u@far.example=:[user.example], "
+          "example.org=slow:, { .example.org = error:no subdomains }, "
+          "u@alias.example=smtp:[x.example], *=:[wild.example] }\n");
+    check_routes(routes);
+    /* "example.org" matches subdomains only when the parameter says so */
+    setup("transport_maps = inline:{ example.org=slow:[p.example], .example.org=other: }\n"
+          "parent_domain_matches_subdomains = transport_maps\n");
+    check_routes(parent);
+    setup("transport_maps = inline:{ empty.example=:, keep.example=: }\n"
+          "relayhost = [r.example]\n");
+    check_routes(unchanged);
+    setup("transport_maps = fail:broken\n");
+    CHECK(res("u@far.example") & RESOLVE_FLAG_FAIL);
+}
+
+/* A temporary regexp: table (path is a mkstemp() template). */
+static void
+write_rules(char *path, const char *rules)
+{
+    int     fd = mkstemp(path);
+
+    CHECK(fd >= 0 && write(fd, rules, strlen(rules)) == (ssize_t) strlen(rules));
+    close(fd);
+}
+
+/* A regexp: rule that would copy part of the address into the next hop
+ * is skipped (trivial-rewrite disallows $n substitution). */
+UNIT_TEST(transport_maps_no_regsub)
+{
+    char    path[] = "/tmp/test_resolve_XXXXXX";
+    char   *cf;
+
+    write_rules(path, "/^(.*)@sub\\.example$/ smtp:[$1.attacker.example]\n"
+                "/@fixed\\.example$/ smtp:[fixed-gw.example]\n");
+    cf = mem_printf("transport_maps = regexp:%s\n", path);
+    setup(cf);
+    res("evil@sub.example");
+    CHECK_STR(STR(reply.nexthop), "sub.example");
+    res("u@fixed.example");
+    CHECK_STR(STR(reply.nexthop), "[fixed-gw.example]");
+    mem_free(cf);
+    unlink(path);
+}
+
+/* Pattern tables see the whole address only: no domain, parent, "*",
+ * user@domain or @domain keys (transport(5), canonical(5)). */
+UNIT_TEST(pattern_tables_whole_address_only)
+{
+    char    path[] = "/tmp/test_resolve_XXXXXX";
+    char   *cf;
+
+    write_rules(path, "/^far\\.example$/ smtp:[domain-key.example]\n"
+                "/^\\*$/ smtp:[wildcard-key.example]\n"
+                "/^@y\\.example$/ [at-domain-key.example]\n"
+                "/^a@x\\.example$/ [whole.example]\n");
+    cf = mem_printf("transport_maps = regexp:%s\nsender_dependent_relayhost_maps = "
+                    "regexp:%s\n", path, path);
+    setup(cf);
+    res_from("z@y.example", "u@far.example");
+    CHECK_STR(STR(reply.nexthop), "far.example");
+    res_from("a@x.example", "u@far.example");
+    CHECK_STR(STR(reply.nexthop), "[whole.example]");
+    mem_free(cf);
+    unlink(path);
+}
+
+/* sender_dependent_relayhost_maps / sender_dependent_default_transport_maps */
+UNIT_TEST(sender_dependent)
+{
+    static const ROUTE routes[] = {
+        {"a@x.example", "u@far.example", "smtp", "[r1.example]:2525"},
+        {"z@y.example", "u@far.example", "smtp", "[r2.example]"},
+        {"b@y.example", "u@far.example", "smtp", "[default.example]"},     /* DUNNO */
+        {"q@other.example", "u@far.example", "smtp", "[default.example]"},
+        {"", "u@far.example", "smtp", "[bounces.example]"},     /* the null sender: <> */
+        {"a@x.example", "u@relay.example", "relay", "[r1.example]:2525"},  /* relay class */
+        {"a@x.example", "u@mail.example.com", "local", "mail.example.com"},
+        {"e@t.example", "u@far.example", "slow", "[default.example]"},
+        {"c@t.example", "u@far.example", "fast", "[f.example]"},
+        {"d@t.example", "u@far.example", "smtp", "[default.example]"},     /* DUNNO */
+        {"c@t.example", "u@relay.example", "relay", "[default.example]"},  /* default only */
+        {0},
+    };
+
+    setup("relayhost = [default.example]\n"
+          "sender_dependent_relayhost_maps = inline:{ a@x.example=[r1.example]:2525, "
+          "@y.example=[r2.example], b@y.example=DUNNO, <>=[bounces.example] }\n"
+          "sender_dependent_default_transport_maps = inline:{ @t.example=slow, "
+          "c@t.example=fast:[f.example], d@t.example=DUNNO }\n");
+    check_routes(routes);
+    setup("sender_dependent_relayhost_maps = fail:broken\n");
+    CHECK(res_from("a@x.example", "u@far.example") & RESOLVE_FLAG_FAIL);
+}
+
+/* relay_domains from a table: its keys are domains; "parent" keys match
+ * subdomains only under parent_domain_matches_subdomains, ".parent" keys
+ * otherwise. */
+UNIT_TEST(relay_domains_table)
+{
+    setup("relay_domains = inline:{ relay.example=OK, .dotted.example=OK }\n");
+    CHECK(res("u@relay.example") & RESOLVE_CLASS_RELAY);
+    CHECK(res("u@a.b.relay.example") & RESOLVE_CLASS_RELAY);    /* the default lists it */
+    CHECK(res("u@x.dotted.example") & RESOLVE_CLASS_DEFAULT);  /* then "dotted.example" */
+    CHECK(res("u@dotted.example") & RESOLVE_CLASS_DEFAULT);
+    CHECK(res("u@notrelay.example") & RESOLVE_CLASS_DEFAULT);
+    setup("relay_domains = inline:{ relay.example=OK, .dotted.example=OK }\n"
+          "parent_domain_matches_subdomains = \n");
+    CHECK(res("u@relay.example") & RESOLVE_CLASS_RELAY);
+    CHECK(res("u@a.relay.example") & RESOLVE_CLASS_DEFAULT);
+    CHECK(res("u@x.dotted.example") & RESOLVE_CLASS_RELAY);
 }
 
 UNIT_TEST(local_check)
@@ -217,7 +377,12 @@ UNIT_TESTS {
     {"resolve_classes", resolve_classes},
     {"resolve_relayhost", resolve_relayhost},
     {"resolve_routing", resolve_routing},
-    {"resolve_transport_maps", resolve_transport_maps},
+    {"transport_maps_basic", transport_maps_basic},
+    {"transport_maps_postfix_rules", transport_maps_postfix_rules},
+    {"transport_maps_no_regsub", transport_maps_no_regsub},
+    {"pattern_tables_whole_address_only", pattern_tables_whole_address_only},
+    {"sender_dependent", sender_dependent},
+    {"relay_domains_table", relay_domains_table},
     {"local_check", local_check},
     {"bad_values_are_fatal", bad_values_are_fatal},
     UNIT_END

@@ -5,7 +5,8 @@
  * dot-stuffing and line breaking (smtp/smtp_reply.c), and the MX address
  * list helpers (smtp/smtp_dns.c), and the parameters (smtp/smtp_param.c:
  * the smtp_* or lmtp_* table, defaults from lib/global/params.c, a bad
- * value fatal with its name).
+ * value fatal with its name), smtp_generic_maps (smtp/smtp_generic.c:
+ * generic(5) lookups, the header filter in front of the body writer).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@
 #include "../../smtp/smtp_reply.c"
 #include "../../smtp/smtp_dns.c"
 #include "../../smtp/smtp_param.c"
+#include "../../smtp/smtp_generic.c"
+#include "mail_params.h"
 #include "unit.h"
 
 static int
@@ -446,6 +449,119 @@ UNIT_TEST(test_params_defaults_from_table)
     CHECK_STR(smtp_params.default_port, "2525");
 }
 
+/* ---- smtp_generic_maps ---- */
+
+static void
+generic_setup(const char *extra)
+{
+    config_reset();
+    config_load_text("myhostname = mail.localdomain\nmydomain = localdomain\n"
+                     "myorigin = $mydomain\nmydestination = $myhostname, $mydomain\n"
+                     "recipient_delimiter = +\n"
+                     "smtp_generic_maps = inline:{ his@localdomain=him@isp.example, "
+                     "user@localdomain=user@isp.example, @other.localdomain=@isp.example, "
+                     "root=postmaster@isp.example }\n", "test");
+    if (extra)
+        config_load_text(extra, "extra");
+    mail_params_init();
+    resolve_params_init();
+    smtp_generic_init(0);
+}
+
+static const char *
+generic(const char *addr)
+{
+    static VSTRING *out;
+
+    if (out == NULL)
+        out = vstring_alloc(1000);
+    if (smtp_generic_addr(addr, out) < 0)
+        return "FAIL";
+    return STR(out);
+}
+
+/* A regexp: table sees the whole address, never user@domain or @domain. */
+static void
+generic_pattern_table(void)
+{
+    char    path[] = "/tmp/test_smtp_proto_XXXXXX";
+    int     fd = mkstemp(path);
+    static const char rules[] = "/^a@localdomain$/ whole@isp.example\n"
+        "/^@localdomain$/ @partial.example\n";
+    char   *cf;
+
+    CHECK(fd >= 0 && write(fd, rules, sizeof(rules) - 1) == (ssize_t) (sizeof(rules) - 1));
+    close(fd);
+    cf = mem_printf("smtp_generic_maps = regexp:%s\n", path);
+    generic_setup(cf);
+    CHECK_STR(generic("a@localdomain"), "whole@isp.example");
+    CHECK_STR(generic("b@localdomain"), "b@localdomain");
+    mem_free(cf);
+    unlink(path);
+}
+
+UNIT_TEST(test_generic_lookup_order)
+{
+    generic_setup(NULL);
+    CHECK(smtp_generic_enabled());
+    CHECK_STR(generic("user@localdomain"), "user@isp.example");
+    CHECK_STR(generic("User@LocalDomain"), "user@isp.example");     /* keys fold */
+    CHECK_STR(generic("user+tag@localdomain"), "user@isp.example"); /* no propagation */
+    CHECK_STR(generic("x@other.localdomain"), "x@isp.example");      /* @domain */
+    CHECK_STR(generic("root@mail.localdomain"), "postmaster@isp.example"); /* user: ours */
+    CHECK_STR(generic("root@far.example"), "root@far.example");      /* not ours */
+    CHECK_STR(generic(""), "");                                       /* null sender */
+    generic_setup("propagate_unmatched_extensions = canonical, virtual, generic\n");
+    CHECK_STR(generic("user+tag@localdomain"), "user+tag@isp.example");
+    generic_setup("smtp_generic_maps = fail:broken\n");
+    CHECK_STR(generic("user@localdomain"), "FAIL");
+    generic_pattern_table();
+    generic_setup("smtp_generic_maps =\n");
+    CHECK(!smtp_generic_enabled());
+}
+
+/* Feed lines (is_eol each) through the header filter into out. */
+static int
+generic_filter(const char *const *lines, VSTRING *out)
+{
+    SMTP_BODY b;
+    SMTP_GENERIC_HDR h;
+    int     ret = 0;
+
+    vstring_reset(out);
+    smtp_body_init(&b, 0, body_collect, out);
+    smtp_generic_hdr_init(&h, &b);
+    for (; *lines && ret == 0; lines++)
+        ret = smtp_generic_hdr_line(*lines, strlen(*lines), 1, &h);
+    if (ret == 0)
+        ret = smtp_generic_hdr_end(&h);
+    else
+        (void) smtp_generic_hdr_end(&h);
+    return ret;
+}
+
+UNIT_TEST(test_generic_headers)
+{
+    static const char *const msg[] = {
+        "From: User <user@localdomain>", "To: a@far.example,", "\this@localdomain (Him)",
+        "Subject: user@localdomain stays", "Reply-To: x@other.localdomain", "",
+        "From: user@localdomain in the body", NULL,
+    };
+    static const char *const no_body[] = {"Cc: user@localdomain", NULL};
+    VSTRING *out = vstring_alloc(4000);
+
+    generic_setup(NULL);
+    CHECK_INT(generic_filter(msg, out), 0);
+    CHECK_STR(STR(out), "From: User <user@isp.example>\r\nTo: a@far.example,\r\n"
+              "\thim@isp.example (Him)\r\nSubject: user@localdomain stays\r\n"
+              "Reply-To: x@isp.example\r\n\r\nFrom: user@localdomain in the body\r\n");
+    CHECK_INT(generic_filter(no_body, out), 0);
+    CHECK_STR(STR(out), "Cc: user@isp.example\r\n");
+    generic_setup("smtp_generic_maps = fail:broken\n");
+    CHECK_INT(generic_filter(msg, out), SMTP_GENERIC_FAIL);
+    vstring_free(out);
+}
+
 UNIT_TESTS {
     {"test_nexthop_forms", test_nexthop_forms},
     {"test_nexthop_lmtp", test_nexthop_lmtp},
@@ -463,5 +579,7 @@ UNIT_TESTS {
     {"test_params_lmtp", test_params_lmtp},
     {"test_params_bad_value_is_fatal", test_params_bad_value_is_fatal},
     {"test_params_defaults_from_table", test_params_defaults_from_table},
+    {"test_generic_lookup_order", test_generic_lookup_order},
+    {"test_generic_headers", test_generic_headers},
     UNIT_END
 };

@@ -27,6 +27,7 @@
 #include "../../smtp/smtp_tls.c"
 #include "../../smtp/smtp_dane.c"
 #include "../../smtp/smtp_sasl.c"
+#include "../../smtp/smtp_generic.c"
 #include "config.h"
 #include "record.h"
 #include "mail_params.h"
