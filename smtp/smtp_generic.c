@@ -66,7 +66,7 @@ static const CONFIG_VAR smtp_generic_global_vars[] = {
 void
 smtp_generic_init(int lmtp)
 {
-    config_read_vars(smtp_param_prefixed(smtp_generic_vars, lmtp));
+    smtp_param_read_prefixed(smtp_generic_vars, lmtp);
     config_read_vars(smtp_generic_global_vars);
     sg.title = lmtp ? "lmtp_generic_maps" : "smtp_generic_maps";
     if (sg.maps)
