@@ -72,6 +72,7 @@ extern const char *var_masq_exceptions;     /* masquerade_exceptions */
 extern long var_virt_recur_limit;           /* virtual_alias_recursion_limit */
 extern long var_virt_expan_limit;           /* virtual_alias_expansion_limit */
 extern const char *var_prop_extension;      /* propagate_unmatched_extensions */
+extern const char *var_non_smtpd_milters;   /* non_smtpd_milters */
 
 /* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests;
  * called through cleanup_rewrite_addr(), which keeps a per-message cache. */
@@ -96,6 +97,7 @@ typedef int (*CLEANUP_REWRITE_FN)(const char *rule, const char *addr, VSTRING *o
 #define CLEANUP_ATTR_MAX         1000       /* ATTR records per message */
 
 typedef struct CLEANUP_MIME CLEANUP_MIME;   /* MIME structure of the body */
+struct MILTERS;
 
 /* Header classes for the content checks. */
 #define CLEANUP_HDR_PRIMARY    0    /* the message headers: header_checks */
@@ -177,6 +179,10 @@ typedef struct CLEANUP_STATE {
     CLEANUP_MIME *mime;
 
     int     bounced;            /* bounce/ID written (cleanup_bounce.c) */
+
+    /* Milters (cleanup_milter.c). */
+    struct MILTERS *milters;    /* smtpd's, or non_smtpd_milters */
+    int     milters_smtpd;      /* smtpd's: closed without QUIT */
 } CLEANUP_STATE;
 
 /* cleanup_envelope.c */
@@ -244,6 +250,34 @@ int     cleanup_bounce_wanted(const CLEANUP_STATE *state);
 int     cleanup_bounce(CLEANUP_STATE *state);
 /* Remove bounce/ID again (the file is not published after all). */
 void    cleanup_bounce_undo(CLEANUP_STATE *state);
+
+/* cleanup_milter.c */
+void    cleanup_milter_init(void);              /* the milter_* parameters */
+int     cleanup_milter_receive(CLEANUP_STATE *state, STREAM *client);
+void    cleanup_milter_local(CLEANUP_STATE *state); /* non_smtpd_milters */
+void    cleanup_milter_run(CLEANUP_STATE *state);   /* before END */
+void    cleanup_milter_free(CLEANUP_STATE *state);
+void    cleanup_milter_quarantine(CLEANUP_STATE *state, const char *reason);
+
+/* cleanup_milter_edit.c: the content as milters see it, and the edits. */
+typedef struct CLEANUP_MILTER_MSG {
+    STREAM *fp;                 /* the queue file again, read-only */
+    ARGV   *headers;            /* logical headers, lines joined by '\n' */
+    off_t   body_offset;        /* first record after the headers */
+    off_t   end;                /* the XTRA record */
+    VSTRING *chunk;             /* next body chunk, CRLF line ends */
+    VSTRING *buf;
+    int     error;
+} CLEANUP_MILTER_MSG;
+int     cleanup_milter_msg_open(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg);
+int     cleanup_milter_msg_body(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg);
+void    cleanup_milter_msg_close(CLEANUP_MILTER_MSG *msg);
+int     cleanup_milter_msg_error(CLEANUP_STATE *state, const CLEANUP_MILTER_MSG *msg);
+void    cleanup_milter_rcpts(CLEANUP_STATE *state, ARGV *rcpts);
+struct MILTER;
+struct MILTER_EDITS;
+void    cleanup_milter_edit(CLEANUP_STATE *state, const struct MILTER *m,
+                            const struct MILTER_EDITS *edits);
 
 /* cleanup_service.c */
 void    cleanup_service(STREAM *client);

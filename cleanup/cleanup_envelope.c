@@ -150,6 +150,7 @@ cleanup_state_free(CLEANUP_STATE *state)
     argv_free(state->rcpt_list);
     mem_free(state->rcpt_offs);
     cleanup_checks_free(state);
+    cleanup_milter_free(state);
     mem_free(state);
 }
 
@@ -466,7 +467,9 @@ cleanup_finish(CLEANUP_STATE *state)
         state->errs |= CLEANUP_STAT_BAD;
         return state->errs;
     }
-    if (state->rcpt_count == 0 && state->errs == 0)
+    if (state->rcpt_count > 0 && state->errs == 0)
+        cleanup_milter_run(state);      /* may change recipients, reject, ... */
+    if (state->rcpt_count <= 0 && state->errs == 0)
         state->errs |= CLEANUP_STAT_RCPT;
     if (cleanup_bounce_wanted(state))
         return cleanup_bounce(state);   /* local submission: bounce, not reject */

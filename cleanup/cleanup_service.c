@@ -37,7 +37,8 @@
 #include "record.h"
 
 #define CLEANUP_FLAG_MASK  (CLEANUP_FLAG_BOUNCE | CLEANUP_FLAG_FILTER | CLEANUP_FLAG_HOLD \
-                            | CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL)
+                            | CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL \
+                            | CLEANUP_FLAG_MILTER | CLEANUP_FLAG_SMTPD_MILTERS)
 
 /* Read the client's {flags=N}; flags or -1. */
 static int
@@ -150,6 +151,10 @@ cleanup_one(STREAM *client, STREAM *dst, const char *id)
         cleanup_state_free(state);
         return;
     }
+    if (flags & CLEANUP_FLAG_SMTPD_MILTERS)
+        (void) cleanup_milter_receive(state, client);   /* after END */
+    else if (flags & CLEANUP_FLAG_MILTER)
+        cleanup_milter_local(state);
     /* Only a durable, visible file is reported as queued (status 0). */
     status = cleanup_finish(state);
     flags = state->flags;               /* checks and access actions: HOLD, DISCARD */

@@ -254,6 +254,8 @@ smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv)
     }
     VSTRING *reply = vstring_alloc(1024);
     status = smtpd_check_data_stage(state, reply);      /* restrictions */
+    if (status == 0)
+        status = smtpd_milter_data(state, reply);       /* smtpd_milters */
     if (status != 0)
         smtpd_chat_reply(state, "%s", STR(reply));
     vstring_free(reply);

@@ -17,6 +17,7 @@
 
 #include "attr.h"
 #include "cleanup_clnt.h"
+#include "milter.h"
 #include "connect.h"
 #include "mail_params.h"
 #include "mail_proto.h"
@@ -76,6 +77,13 @@ cleanup_clnt_finish(STREAM *c, VSTRING *reason)
 int
 cleanup_clnt_finish_id(STREAM *c, const char *log_id, VSTRING *reason)
 {
+    return cleanup_clnt_finish_milters(c, log_id, reason, NULL);
+}
+
+int
+cleanup_clnt_finish_milters(STREAM *c, const char *log_id, VSTRING *reason,
+                            const struct MILTERS *milters)
+{
     ATTR_LIST *list = attr_list_alloc();
     long    status = CLEANUP_STAT_WRITE;
     const char *text;
@@ -84,7 +92,8 @@ cleanup_clnt_finish_id(STREAM *c, const char *log_id, VSTRING *reason)
         vstring_reset(reason);
     rec_put(c, REC_TYPE_XTRA, "", 0);
     rec_put(c, REC_TYPE_END, "", 0);
-    if (stream_flush(c) != 0 || attr_read(c, list) != 1
+    if (stream_flush(c) != 0 || (milters && milters_send(c, milters) != 0)
+        || attr_read(c, list) != 1
         || attr_get_long(list, ATTR_STATUS, &status) != 0 || status < 0) {
         msg_warn("%s: no status from cleanup", log_id);
         status = CLEANUP_STAT_WRITE;

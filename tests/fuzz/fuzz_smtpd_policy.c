@@ -5,6 +5,7 @@
  */
 #include "../../smtpd/smtpd_policy.c"
 #include "../../smtpd/smtpd_params.c"
+#include "../../smtpd/smtpd_milter.c"
 #include "fuzz_util.h"
 
 int

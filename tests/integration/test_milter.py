@@ -1,0 +1,240 @@
+"""
+test_milter.py - smtpd_milters and non_smtpd_milters against real milters:
+tests/milter/test_milter.c on Debian's libmilter (built here, started per
+test on a loopback port) for the verdicts and every modification, and
+OpenDKIM for signing and verifying.
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from posthorn import Instance, REPO, free_port, port_open, sbin, run, wait_for, queued_id
+
+BUILD = None
+
+
+def milter_binary():
+    """tests/milter/test_milter.c, compiled once per run into a temp dir."""
+    global BUILD
+    if BUILD is None:
+        BUILD = tempfile.mkdtemp(prefix="posthorn-milter-build-", dir="/tmp")
+        subprocess.run(["cc", "-Wall", "-O1", "-o", os.path.join(BUILD, "test_milter"),
+                        os.path.join(REPO, "tests/milter/test_milter.c"),
+                        "-lmilter", "-lpthread"], check=True)
+    return os.path.join(BUILD, "test_milter")
+
+
+class TestMilter:
+    """A running test_milter; the log file records what it saw."""
+
+    def __init__(self, modes, **opts):
+        self.dir = tempfile.mkdtemp(prefix="posthorn-milter-", dir="/tmp")
+        self.port = free_port()
+        self.logfile = os.path.join(self.dir, "events")
+        argv = [milter_binary(), "-p", "inet:%d@127.0.0.1" % self.port, "-m", modes,
+                "-l", self.logfile]
+        for k, v in opts.items():
+            argv += ["-" + k, str(v)]
+        self.proc = subprocess.Popen(argv)
+        wait_for(lambda: port_open(self.port), 10, "test milter on port %d" % self.port)
+
+    @property
+    def spec(self):
+        return "inet:127.0.0.1:%d" % self.port
+
+    def events(self):
+        try:
+            with open(self.logfile) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+def milter_instance(name, milter_spec, param="smtpd_milters", **extra):
+    inst = Instance(name)
+    inst.params[param] = milter_spec
+    inst.params.update(extra)
+    inst.write_main()
+    return inst
+
+
+MSG = ("From: jonas@example.test\r\nTo: phedison@example.test\r\n"
+       "Subject: original\r\nX-Delete-Me: please\r\n\r\nthe body\r\n")
+
+
+def send(inst, rcpts=("phedison@example.test",), body=MSG, sender="jonas@example.test"):
+    """One message; returns the reply to the final dot (or the first failure)."""
+    s = inst.session(helo="EHLO client.example")
+    r = s.cmd("MAIL FROM:<%s>" % sender)
+    if not r[0].startswith("250"):
+        return r[0]
+    ok = 0
+    for rcpt in rcpts:
+        ok += s.cmd("RCPT TO:<%s>" % rcpt)[0].startswith("250")
+    if not ok:
+        return "no recipients"
+    r = s.cmd("DATA")
+    if not r[0].startswith("354"):
+        return r[0]
+    s.send(body + ".\r\n")
+    r = s.reply()
+    s.cmd("QUIT")
+    s.close()
+    return r[0]
+
+
+def test_milter_events_and_macros():
+    # the default milter_connect_macros (no client_addr), then a list with it
+    with TestMilter("log") as m, milter_instance("milt-ev0", m.spec) as inst:
+        inst.start()
+        assert send(inst).startswith("250 2.0.0 Ok: queued as")
+        inst.wait_mbox("phedison", r"^Subject: original$")
+        assert re.search(r"^connect \S+ j=mail\.example\.test \{daemon_name\}=mail\.example\.test "
+                         r"v=\S+ \S+ _=\S+ \[127\.0\.0\.1\] \{client_addr\}=\(unset\)",
+                         m.events(), re.M), m.events()
+    with TestMilter("log") as m, milter_instance(
+            "milt-ev", m.spec, milter_connect_macros="j {daemon_name} v _ {client_addr} {client_name}") as inst:
+        inst.start()
+        assert send(inst).startswith("250 2.0.0 Ok: queued as")
+        inst.wait_mbox("phedison", r"^Subject: original$")
+        ev = m.events()
+        assert re.search(r"^connect \S+ j=mail\.example\.test "
+                         r"\{daemon_name\}=mail\.example\.test v=\S+ .*"
+                         r"\{client_addr\}=127\.0\.0\.1 \{client_name\}=\S+$", ev, re.M), ev
+        assert re.search(r"^helo client\.example$", ev, re.M), ev
+        assert re.search(r"^mail <jonas@example\.test> .*\{mail_addr\}=jonas@example\.test", ev, re.M), ev
+        assert re.search(r"^rcpt <phedison@example\.test> \{rcpt_addr\}=phedison@example\.test",
+                         ev, re.M), ev
+        assert re.search(r"^header Subject: original$", ev, re.M), ev
+        assert re.search(r"^eoh", ev, re.M) and re.search(r"^body \d+", ev, re.M), ev
+        assert re.search(r"^eom  i=[0-9A-F]+", ev, re.M), ev
+
+
+def test_milter_reject_one_recipient():
+    with TestMilter("reject-rcpt", r="phjonas") as m, milter_instance("milt-rcpt", m.spec) as inst:
+        inst.start()
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
+        assert s.cmd("RCPT TO:<phjonas@example.test>") == ["550 5.7.1 Command rejected"]
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        queued_id(s.data(MSG))
+        s.cmd("QUIT")
+        inst.wait_log(r"NOQUEUE: milter-reject: RCPT from \S+\[127\.0\.0\.1\]: "
+                      r"550 5\.7\.1 Command rejected; from=<jonas@example\.test> "
+                      r"to=<phjonas@example\.test> proto=ESMTP helo=<client\.example>")
+        inst.wait_mbox("phedison", r"^Subject: original$")
+        assert inst.mbox("phjonas") == ""
+
+
+def test_milter_tempfail_at_connect():
+    with TestMilter("tempfail-connect") as m, milter_instance("milt-conn", m.spec) as inst:
+        inst.start()
+        s = inst.session(helo=None)
+        assert s.cmd("EHLO client.example")[0].startswith("451 4.7.1")
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == [
+            "451 4.7.1 Service unavailable - try again later"]
+        assert s.cmd("QUIT")[0].startswith("221")
+
+
+def test_milter_discard_and_reply_code():
+    with TestMilter("discard") as m, milter_instance("milt-disc", m.spec) as inst:
+        inst.start()
+        r = send(inst)
+        qid = re.search(r"queued as ([0-9A-F]+)", r).group(1)
+        inst.wait_log(r"%s: milter-discard: END-OF-MESSAGE from \S+\[127\.0\.0\.1\]: "
+                      r"milter triggers DISCARD action; from=<jonas@example\.test> "
+                      r"to=<phedison@example\.test> proto=ESMTP helo=<client\.example>" % qid)
+    with TestMilter("reply-code") as m, milter_instance("milt-code", m.spec) as inst:
+        inst.start()
+        assert send(inst) == "554 5.7.0 custom milter reply"
+        inst.wait_log(r": milter-reject: END-OF-MESSAGE from \S+\[127\.0\.0\.1\]: "
+                      r"5\.7\.0 custom milter reply; from=<jonas@example\.test>")
+
+
+def test_milter_header_and_body_edits():
+    with TestMilter("headers,body") as m, milter_instance("milt-hdr", m.spec) as inst:
+        inst.start()
+        assert send(inst).startswith("250 ")
+        box = inst.wait_mbox("phedison", r"^X-Added: yes$")
+        msg = inst.messages("phedison")[0]
+        assert msg["Subject"] == "changed by milter", box
+        assert msg["X-Delete-Me"] is None, box
+        keys = msg.keys()         # local's Return-Path etc. come first
+        assert keys.index("X-Inserted") + 1 == keys.index("Received"), keys
+        assert msg.get_payload() == "replaced body\nline two\n", box
+
+
+def test_milter_envelope_edits():
+    with TestMilter("add-rcpt,del-rcpt,chgfrom", r="<phedison@example.test>",
+                    n="<phalice@example.test>", f="<changed@example.test>") as m, \
+            milter_instance("milt-env", m.spec) as inst:
+        inst.start()
+        assert send(inst, rcpts=("phedison@example.test", "phjonas@example.test")).startswith("250 ")
+        inst.wait_mbox("phalice", r"^Return-Path: <changed@example\.test>$")
+        inst.wait_mbox("phjonas", r"^Return-Path: <changed@example\.test>$")
+        time.sleep(1)
+        assert inst.mbox("phedison") == ""
+
+
+def test_milter_quarantine_holds():
+    with TestMilter("quarantine") as m, milter_instance("milt-q", m.spec) as inst:
+        inst.start()
+        r = send(inst)
+        qid = re.search(r"queued as ([0-9A-F]+)", r).group(1)
+        inst.wait_log(r"%s: milter-hold: END-OF-MESSAGE from \S+\[127\.0\.0\.1\]: "
+                      r"milter triggers HOLD action" % qid)
+        p = inst.cmd("postqueue", "-p")
+        assert re.search(r"^%s!" % qid, p.stdout, re.M), p.stdout
+
+
+def test_milter_down_default_action():
+    port = free_port()
+    spec = "inet:127.0.0.1:%d" % port
+    with milter_instance("milt-down", spec) as inst:
+        inst.start()
+        s = inst.session()
+        assert s.cmd("EHLO client.example") == [
+            "451 4.7.1 Service unavailable - try again later"]
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == [
+            "451 4.7.1 Service unavailable - try again later"]
+        s.cmd("QUIT")
+        inst.wait_log(r"warning: milter inet:127\.0\.0\.1:%d: can't connect" % port)
+    with milter_instance("milt-down2", "{ %s, default_action=accept }" % spec) as inst:
+        inst.start()
+        assert send(inst).startswith("250 ")
+        inst.wait_mbox("phedison", r"^Subject: original$")
+
+
+def test_milter_timeout():
+    with TestMilter("slow", s=5) as m, \
+            milter_instance("milt-slow", "{ %s, content_timeout=2s }" % m.spec) as inst:
+        inst.start()
+        assert send(inst) == "451 4.7.1 Service unavailable - try again later"
+        inst.wait_log(r"milter inet:127\.0\.0\.1:%d: timeout" % m.port)
+
+
+def test_non_smtpd_milters_sendmail():
+    with TestMilter("headers,log") as m, \
+            milter_instance("milt-local", m.spec, param="non_smtpd_milters") as inst:
+        inst.start()
+        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "jonas@example.test",
+                 "phedison@example.test"], input="Subject: original\n\nlocal body\n")
+        assert p.returncode == 0, p.stderr
+        inst.wait_mbox("phedison", r"^X-Added: yes$")
+        assert re.search(r"^connect localhost", m.events(), re.M)
+        assert re.search(r"^rcpt <phedison@example\.test>", m.events(), re.M)
