@@ -264,6 +264,7 @@ typedef struct CLEANUP_MILTER_MSG {
     STREAM *fp;                 /* the queue file again, read-only */
     ARGV   *headers;            /* logical headers, lines joined by '\n' */
     off_t   body_offset;        /* first record after the headers */
+    off_t   body_start;         /* ... after the empty line, if any: the milter's body */
     off_t   end;                /* the XTRA record */
     VSTRING *chunk;             /* next body chunk, CRLF line ends */
     VSTRING *buf;

@@ -125,10 +125,12 @@ cleanup_milter_msg_open(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg)
         }
     }
     msg->body_offset = r > 0 ? start : stream_tell(msg->fp);
+    /* The milter's body starts after the empty line that ends the headers. */
+    msg->body_start = r > 0 && LEN(line) == 0 ? stream_tell(msg->fp) : msg->body_offset;
     if (r < 0)
         msg->error = 1;
     vstring_free(line);
-    return msg->error ? -1 : stream_seek(msg->fp, msg->body_offset);
+    return msg->error ? -1 : stream_seek(msg->fp, msg->body_start);
 }
 
 /* The next body chunk in msg->chunk; 1, or 0 at the end (or error). */
