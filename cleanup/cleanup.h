@@ -257,6 +257,7 @@ int     cleanup_milter_receive(CLEANUP_STATE *state, STREAM *client);
 void    cleanup_milter_local(CLEANUP_STATE *state); /* non_smtpd_milters */
 void    cleanup_milter_run(CLEANUP_STATE *state);   /* before END */
 void    cleanup_milter_free(CLEANUP_STATE *state);
+long    cleanup_milter_failed(const CLEANUP_STATE *state);  /* for the reply */
 void    cleanup_milter_quarantine(CLEANUP_STATE *state, const char *reason);
 
 /* cleanup_milter_edit.c: the content as milters see it, and the edits. */

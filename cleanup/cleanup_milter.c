@@ -231,6 +231,20 @@ cleanup_milter_local(CLEANUP_STATE *state)
         state->milters = milters_create(var_non_smtpd_milters, cleanup_milter_settings());
 }
 
+/* For smtpd: bit i set when its milter i failed here (-1: not smtpd's). */
+long
+cleanup_milter_failed(const CLEANUP_STATE *state)
+{
+    long    bits = 0;
+
+    if (!state->milters_smtpd || state->milters == NULL)
+        return -1;
+    for (size_t i = 0; i < state->milters->count && i < 31; i++)
+        if (state->milters->list[i]->state == MILTER_ST_ERROR)
+            bits |= 1L << i;
+    return bits;
+}
+
 void
 cleanup_milter_free(CLEANUP_STATE *state)
 {

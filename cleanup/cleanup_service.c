@@ -57,13 +57,15 @@ cleanup_read_flags(STREAM *client, const char *id)
 }
 
 static int
-cleanup_reply(STREAM *client, int status, const char *reason)
+cleanup_reply(STREAM *client, int status, const char *reason, long milter_failed)
 {
     ATTR_LIST *list = attr_list_alloc();
     int     ret;
 
     attr_add_long(list, ATTR_STATUS, status);
     attr_add(list, ATTR_REASON, reason);
+    if (milter_failed >= 0)                     /* smtpd's milters that broke here */
+        attr_add_long(list, ATTR_MILTER_FAILED, milter_failed);
     ret = attr_write(client, list);
     attr_list_free(list);
     return ret;
@@ -167,7 +169,7 @@ cleanup_one(STREAM *client, STREAM *dst, const char *id)
     }
     if (stream_close(dst) < 0 && status == 0)
         msg_warn("%s: close queue file: %m", id);
-    (void) cleanup_reply(client, status, STR(state->reason));
+    (void) cleanup_reply(client, status, STR(state->reason), cleanup_milter_failed(state));
     if (status == 0 && !(flags & (CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_HOLD)))
         (void) trigger_send(MAIL_CLASS_PUBLIC "/" SERVICE_QMGR, "I", 1);
     cleanup_state_free(state);

@@ -44,7 +44,7 @@ int     cleanup_clnt_finish_id(STREAM *stream, const char *log_id, VSTRING *reas
 /* The same, with smtpd's milters passed after END (milter_pass.c); NULL: none. */
 struct MILTERS;
 int     cleanup_clnt_finish_milters(STREAM *stream, const char *log_id, VSTRING *reason,
-                                    const struct MILTERS *milters);
+                                    struct MILTERS *milters);
 void    cleanup_clnt_abort(STREAM *stream);
 
 #endif

@@ -110,6 +110,7 @@
 #define ATTR_FLAGS          "flags"
 #define ATTR_STATUS         "status"
 #define ATTR_REASON         "reason"
+#define ATTR_MILTER_FAILED  "milter_failed" /* cleanup -> smtpd: bit i = milter i failed */
 #define ATTR_REQUEST        "request"
 #define ATTR_RULE           "rule"
 #define ATTR_ADDRESS        "address"

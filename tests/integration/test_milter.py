@@ -224,8 +224,15 @@ def test_milter_timeout():
     with TestMilter("slow", s=5) as m, \
             milter_instance("milt-slow", "{ %s, content_timeout=2s }" % m.spec) as inst:
         inst.start()
-        assert send(inst) == "451 4.7.1 Service unavailable - try again later"
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        assert s.data(MSG) == ["451 4.7.1 Service unavailable - try again later"]
         inst.wait_log(r"milter inet:127\.0\.0\.1:%d: timeout" % m.port)
+        # cleanup told smtpd: the milter's late reply is never read as an answer
+        time.sleep(3.5)
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == [
+            "451 4.7.1 Service unavailable - try again later"]
+        s.cmd("QUIT")
 
 
 def test_non_smtpd_milters_sendmail():
@@ -353,3 +360,21 @@ def test_opendkim_verifies_inbound():
         bad = msg.replace(b"hello", b"tampered")
         assert send(inst, body=(sig + bad).decode()).startswith("250 ")
         box = inst.wait_mbox("phedison", r"dkim=fail")
+
+
+def test_milter_two_messages_one_session():
+    """The milter connection goes on after cleanup used it: RSET, then two messages."""
+    with TestMilter("headers,log") as m, milter_instance("milt-two", m.spec) as inst:
+        inst.start()
+        s = inst.session(helo="EHLO client.example")
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
+        assert s.cmd("RSET") == ["250 2.0.0 Ok"]
+        s.message("jonas@example.test", ["phedison@example.test"], MSG)
+        s.message("jonas@example.test", ["phedison@example.test"],
+                  MSG.replace("original", "second"))
+        s.cmd("QUIT")
+        box = inst.wait_mbox("phedison", r"(?s)X-Added: yes.*X-Added: yes")
+        assert box.count("Subject: changed by milter") == 2, box
+        ev = m.events()
+        assert re.search(r"^abort", ev, re.M), ev
+        assert ev.count("\neom ") == 2, ev
