@@ -9,6 +9,10 @@
  * cleanup_out.c        writing records, long lines, the final SIZE record
  * cleanup_map.c        canonical, masquerade and virtual alias mapping of
  *                      envelope and header addresses (CLEANUP_FLAG_MAP_OK)
+ * cleanup_milter.c     milters at the end of the message: smtpd's (passed
+ *                      with the message) or non_smtpd_milters; verdicts
+ * cleanup_milter_edit.c  the content read back for milters, and their
+ *                      modifications (the file rebuilt before it is ready)
  * cleanup_bounce.c     a permanent rejection of a local submission
  *                      (CLEANUP_FLAG_BOUNCE) becomes a bounce: bounce/ID
  *                      entries, recipients DONE, the file published

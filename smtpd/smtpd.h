@@ -19,6 +19,8 @@
  *   smtpd_sasl.c     AUTH (smtpd_sasl.h), with smtpd_sasl_dovecot.c
  *   smtpd_xforward.c XFORWARD: the up-stream client's attributes from a
  *                    content filter (smtpd_authorized_xforward_hosts)
+ *   smtpd_milter.c   smtpd_milters: connect..DATA events (lib/global/milter.h);
+ *                    the content events run in cleanup
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
