@@ -192,24 +192,37 @@ cleanup_milter_rcpts(CLEANUP_STATE *state, ARGV *rcpts)
 
 /* ---- header edits ----------------------------------------------------------- */
 
-/* "Name: value" from the milter's name and value; folded lines continue. */
+/*
+ * "Name: value" from the milter's name and value. A folded value keeps
+ * its lines, each continuing (a tab added where the line does not start
+ * with white space); empty and blank lines are dropped, so a value can
+ * neither start a new header nor end the header section.
+ */
 static char *
 cleanup_milter_header_text(const MILTER *m, const char *name, const char *value)
 {
     VSTRING *t = vstring_alloc(VSTRING_UNLIMITED);
-    int     nl = 0;
+    ARGV   *lines = argv_split(value, "\n");
 
     vstring_sprintf(t, "%s:%s", name, (m->pflags & SMFIP_HDR_LEADSPC) ? "" : " ");
-    for (const char *p = value; *p; p++) {
-        if (*p == '\r')
+    for (size_t i = 0; i < lines->argc; i++) {
+        char   *l = lines->argv[i];
+        size_t  n = strlen(l);
+        if (n > 0 && l[n - 1] == '\r')
+            l[--n] = 0;
+        if (i == 0) {
+            vstring_cat(t, l);
             continue;
-        if (nl && *p != ' ' && *p != '\t')
-            vstring_addch(t, '\t');
-        nl = *p == '\n';
-        vstring_addch(t, *p);
+        }
+        if (strspn(l, " \t\r") == n)
+            continue;
+        vstring_cat(t, *l == ' ' || *l == '\t' ? "\n" : "\n\t");
+        vstring_cat(t, l);
     }
-    while (LEN(t) > 0 && STR(t)[LEN(t) - 1] == '\n')
-        vstring_truncate(t, LEN(t) - 1);
+    argv_free(lines);
+    for (char *p = STR(t); *p; p++)                 /* a stray CR inside a line */
+        if (*p == '\r')
+            *p = ' ';
     return vstring_export(t);
 }
 

@@ -30,8 +30,12 @@
  * SECURITY: a milter is another program, maybe on another host: every
  * packet length is checked against MILTER_PACKET_MAX before anything is
  * read, every string in a reply must be NUL-terminated inside its packet,
- * reply codes must be 4xx/5xx, and a modification the milter did not ask
- * for at negotiation is a protocol error. Each read and write has the
+ * reply codes must be 4xx/5xx (cut at MILTER_REPLY_MAX and at the first
+ * control character), header names printable without ':', addresses
+ * and arguments without control characters, at most MILTER_EDITS_MAX
+ * modifications and about message_size_limit bytes of them per message;
+ * a modification the milter did not ask for at negotiation is a protocol
+ * error. Each read and write has the
  * timeout of its stage.
  */
 #ifndef POSTHORN_MILTER_H
@@ -128,6 +132,8 @@
 #define MILTER_CHUNK_SIZE   65535           /* one body chunk */
 #define MILTER_PACKET_MAX   (1024 * 1024 + 64)  /* longest packet accepted */
 #define MILTER_MACROS_MAX   8192            /* one SETSYMLIST list */
+#define MILTER_REPLY_MAX    512             /* an SMFIR_REPLYCODE text */
+#define MILTER_EDITS_MAX    10000           /* modifications of one message */
 
 /* Verdicts. */
 #define MILTER_CONTINUE  0
@@ -182,6 +188,7 @@ typedef struct MILTER_EDITS {
     VSTRING *body;              /* replacement body (SMFIR_REPLBODY) or NULL */
     int     body_overflow;
     size_t  body_max;
+    size_t  bytes;              /* all modifications: at most body_max + a packet */
 } MILTER_EDITS;
 
 void    milter_edits_init(MILTER_EDITS *e, size_t body_max);

@@ -63,31 +63,59 @@ milter_reply_code_ok(const char *text)
         && (text[3] == ' ' || text[3] == '-' || text[3] == 0);
 }
 
+/* A header name: printable ASCII without ':' (RFC 5322 ftext), not empty. */
+static int
+milter_hdr_name_ok(const char *name)
+{
+    if (*name == 0)
+        return 0;
+    for (; *name; name++)
+        if ((unsigned char) *name < 33 || (unsigned char) *name > 126 || *name == ':')
+            return 0;
+    return 1;
+}
+
+/* Addresses, ESMTP arguments, reasons: no control characters. */
+static int
+milter_text_ok(const char *text)
+{
+    for (; text && *text; text++)
+        if ((unsigned char) *text < 32 || (unsigned char) *text == 127)
+            return 0;
+    return 1;
+}
+
+static int
+milter_parse_header(MILTER_REPLY *r, const char *p, const char *end)
+{
+    unsigned long idx;
+
+    if (r->cmd != SMFIR_ADDHEADER) {
+        if (milter_get_u32(&p, end, &idx) || idx > 0x7fffffffUL)
+            return -1;
+        r->index = (long) idx;
+    }
+    return milter_get_str(&p, end, &r->name) || milter_get_str(&p, end, &r->value)
+        || !milter_hdr_name_ok(r->name) ? -1 : 0;
+}
+
 static int
 milter_parse_strings(MILTER_REPLY *r, const char *p, const char *end)
 {
     switch (r->cmd) {
     case SMFIR_ADDHEADER:
-        return milter_get_str(&p, end, &r->name) || milter_get_str(&p, end, &r->value)
-            || *r->name == 0 ? -1 : 0;
     case SMFIR_INSHEADER:
-    case SMFIR_CHGHEADER: {
-        unsigned long idx;
-        if (milter_get_u32(&p, end, &idx) || idx > 0x7fffffffUL)
-            return -1;
-        r->index = (long) idx;
-        return milter_get_str(&p, end, &r->name) || milter_get_str(&p, end, &r->value)
-            || *r->name == 0 ? -1 : 0;
-    }
+    case SMFIR_CHGHEADER:
+        return milter_parse_header(r, p, end);
     case SMFIR_ADDRCPT:
     case SMFIR_DELRCPT:
     case SMFIR_QUARANTINE:
-        return milter_get_str(&p, end, &r->name);
+        return milter_get_str(&p, end, &r->name) || !milter_text_ok(r->name) ? -1 : 0;
     case SMFIR_ADDRCPT_PAR:
     case SMFIR_CHGFROM:
-        if (milter_get_str(&p, end, &r->name))
+        if (milter_get_str(&p, end, &r->name) || !milter_text_ok(r->name))
             return -1;
-        if (p < end && milter_get_str(&p, end, &r->args))
+        if (p < end && (milter_get_str(&p, end, &r->args) || !milter_text_ok(r->args)))
             return -1;
         return 0;
     case SMFIR_REPLYCODE:
@@ -409,8 +437,10 @@ milter_verdict(MILTER *m, int cmd, const MILTER_REPLY *r, VSTRING *reply)
     case SMFIR_TEMPFAIL:
         vstring_strcpy(reply, "451 4.7.1 Service unavailable - try again later");
         return MILTER_TEMPFAIL;
-    case SMFIR_REPLYCODE:
-        vstring_ncpy(reply, r->name, strcspn(r->name, "\r\n\t\f\v\b\a\x1b"));
+    case SMFIR_REPLYCODE: {
+        size_t  n = strcspn(r->name, "\r\n\t\f\v\b\a\x1b");
+        vstring_ncpy(reply, r->name, n > MILTER_REPLY_MAX ? MILTER_REPLY_MAX : n);
+    }
         return r->name[0] == '4' ? MILTER_TEMPFAIL : MILTER_REJECT;
     case SMFIR_DISCARD:
         if (conn)
@@ -568,6 +598,12 @@ milter_edit_add(MILTER *m, MILTER_EDITS *e, const MILTER_REPLY *r)
 
     if ((m->actions & need) == 0) {
         msg_warn("milter %s: modification '%c' was not negotiated", m->name, r->cmd);
+        return -1;
+    }
+    e->bytes += r->len + (r->name ? strlen(r->name) : 0) + (r->value ? strlen(r->value) : 0)
+        + (r->args ? strlen(r->args) : 0);
+    if (e->count >= MILTER_EDITS_MAX || e->bytes > e->body_max + MILTER_PACKET_MAX) {
+        msg_warn("milter %s: too many modifications", m->name);
         return -1;
     }
     if (r->cmd == SMFIR_REPLBODY) {

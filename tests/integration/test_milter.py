@@ -167,7 +167,7 @@ def test_milter_discard_and_reply_code():
 
 
 def test_milter_header_and_body_edits():
-    with TestMilter("headers,body") as m, milter_instance("milt-hdr", m.spec) as inst:
+    with TestMilter("headers,body,inject") as m, milter_instance("milt-hdr", m.spec) as inst:
         inst.start()
         assert send(inst).startswith("250 ")
         box = inst.wait_mbox("phedison", r"^X-Added: yes$")
@@ -177,6 +177,9 @@ def test_milter_header_and_body_edits():
         keys = msg.keys()         # local's Return-Path etc. come first
         assert keys.index("X-Inserted") + 1 == keys.index("Received"), keys
         assert msg.get_payload() == "replaced body\nline two\n", box
+        # a header value cannot start another header or end the headers
+        assert re.search(r"^X-Fold: one\n\tX-Injected: yes\n\tbody\?$", box, re.M), box
+        assert msg["X-Injected"] is None, box
 
 
 def test_milter_envelope_edits():

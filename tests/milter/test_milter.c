@@ -11,6 +11,8 @@
  *   reply-code         554 5.7.0 custom milter reply, at end of message
  *   headers            add X-Added, insert X-Inserted at 0, change Subject,
  *                      delete X-Delete-Me
+ *   inject             add a header whose value tries to start another
+ *                      header and to end the header section
  *   body               replace the body
  *   add-rcpt           add the recipient -n (with ESMTP args)
  *   del-rcpt           delete the recipient -r
@@ -140,6 +142,8 @@ t_eom(SMFICTX *ctx)
         smfi_chgheader(ctx, "Subject", 1, "changed by milter");
         smfi_chgheader(ctx, "X-Delete-Me", 1, NULL);
     }
+    if (has("inject"))
+        smfi_addheader(ctx, "X-Fold", "one\r\n\r\nX-Injected: yes\r\n \r\nbody?");
     if (has("body"))
         smfi_replacebody(ctx, (unsigned char *) "replaced body\r\nline two\r\n", 25);
     if (has("add-rcpt"))

@@ -35,6 +35,14 @@ UNIT_TEST(test_parse_simple)
     CHECK(parse("h" "X-A\0v", 6, &r) < 0);              /* value not terminated */
     CHECK(parse("h" "\0v\0", 4, &r) < 0);               /* empty name */
     CHECK(parse("h" "X-A", 4, &r) < 0);
+    /* a header name that would make another header or a body line */
+    CHECK(parse("h" "X-A\nTo\0v\0", 10, &r) < 0);
+    CHECK(parse("h" "X-A:\0v\0", 8, &r) < 0);
+    CHECK(parse("h" "X A\0v\0", 7, &r) < 0);
+    /* addresses and arguments: no control characters */
+    CHECK(parse("+" "<a@b>\0", 7, &r) == 0);
+    CHECK(parse("+" "<a@b>\r\nX: y\0", 13, &r) < 0);
+    CHECK(parse("e" "<a@b>\0SIZE=1\n\0", 15, &r) < 0);
 }
 
 UNIT_TEST(test_parse_index_and_args)
