@@ -381,3 +381,21 @@ def test_milter_two_messages_one_session():
         ev = m.events()
         assert re.search(r"^abort", ev, re.M), ev
         assert ev.count("\neom ") == 2, ev
+
+
+def test_milter_data_event_data_and_bdat():
+    with TestMilter("tempfail-data") as m, milter_instance("milt-data", m.spec) as inst:
+        inst.start()
+        s = inst.session(helo="EHLO client.example", sender="jonas@example.test")
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        assert s.cmd("DATA") == ["451 4.7.1 Service unavailable - try again later"]
+        assert s.cmd("RSET") == ["250 2.0.0 Ok"]
+        assert s.cmd("MAIL FROM:<jonas@example.test>") == ["250 2.1.0 Ok"]
+        assert s.cmd("RCPT TO:<phedison@example.test>") == ["250 2.1.5 Ok"]
+        chunk = MSG.encode()
+        s.send(b"BDAT %d LAST\r\n" % len(chunk) + chunk)
+        assert s.reply() == ["451 4.7.1 Service unavailable - try again later"]
+        assert s.cmd("NOOP") == ["250 2.0.0 Ok"]           # still in sync
+        s.cmd("QUIT")
+        inst.wait_log(r"milter-reject: DATA from \S+\[127\.0\.0\.1\]: 451 4\.7\.1 ")
+        inst.wait_log(r"milter-reject: BDAT from \S+\[127\.0\.0\.1\]: 451 4\.7\.1 ")

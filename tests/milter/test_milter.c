@@ -20,6 +20,7 @@
  *   quarantine         quarantine with a reason
  *   slow               sleep -s seconds at end of message
  *   accept-helo        SMFIS_ACCEPT at HELO (no more events)
+ *   tempfail-data      SMFIS_TEMPFAIL at DATA
  * Every callback and the macros it got are appended to -l.
  */
 #include <stdio.h>
@@ -164,6 +165,13 @@ t_eom(SMFICTX *ctx)
 }
 
 static sfsistat
+t_data(SMFICTX *ctx)
+{
+    note(ctx, "data", NULL, NULL);
+    return has("tempfail-data") ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
+}
+
+static sfsistat
 t_abort(SMFICTX *ctx)
 {
     note(ctx, "abort", NULL, NULL);
@@ -185,7 +193,7 @@ main(int argc, char **argv)
         SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT | SMFIF_ADDRCPT_PAR
         | SMFIF_DELRCPT | SMFIF_QUARANTINE | SMFIF_CHGFROM,
         t_connect, t_helo, t_envfrom, t_envrcpt, t_header, t_eoh, t_body, t_eom,
-        t_abort, t_close, NULL, NULL, NULL,
+        t_abort, t_close, NULL, t_data, NULL,
     };
     const char *conn = NULL;
     int     ch;
