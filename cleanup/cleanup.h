@@ -246,6 +246,10 @@ void    cleanup_checks_free(CLEANUP_STATE *state);
 /* Remember the ATTR name=value for log lines. */
 void    cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value);
 
+/* Log line parts: "host[addr]" or "local"; " from=<> to=<> proto= helo=<>". */
+void    cleanup_log_client(const CLEANUP_STATE *state, VSTRING *line);
+void    cleanup_log_envelope(const CLEANUP_STATE *state, VSTRING *line);
+
 /* cleanup_bounce.c */
 /* CLEANUP_FLAG_BOUNCE and only permanent content errors (reject, size, hops). */
 int     cleanup_bounce_wanted(const CLEANUP_STATE *state);

@@ -129,6 +129,29 @@ cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value)
     }
 }
 
+/* "host[addr]", or "local" for a local submission. */
+void
+cleanup_log_client(const CLEANUP_STATE *state, VSTRING *line)
+{
+    if (state->client_name && state->client_addr)
+        vstring_sprintf_append(line, "%s[%s]", state->client_name, state->client_addr);
+    else
+        vstring_cat(line, "local");
+}
+
+/* " from=<s> to=<r> proto=P helo=<H>" (the parts that are known). */
+void
+cleanup_log_envelope(const CLEANUP_STATE *state, VSTRING *line)
+{
+    vstring_sprintf_append(line, " from=<%s>", state->sender ? state->sender : "");
+    if (state->first_rcpt)
+        vstring_sprintf_append(line, " to=<%s>", state->first_rcpt);
+    if (state->proto_name)
+        vstring_sprintf_append(line, " proto=%s", state->proto_name);
+    if (state->helo_name)
+        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
+}
+
 /* "ID: action: header TEXT from host[addr]; from=<> to=<> proto=P helo=<H>: text" */
 static void
 cleanup_checks_log(CLEANUP_STATE *state, const char *action, const char *where,
@@ -137,17 +160,9 @@ cleanup_checks_log(CLEANUP_STATE *state, const char *action, const char *where,
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
 
     vstring_sprintf(line, "%s: %s: %s %.200s from ", state->queue_id, action, where, text);
-    if (state->client_name && state->client_addr)
-        vstring_sprintf_append(line, "%s[%s];", state->client_name, state->client_addr);
-    else
-        vstring_cat(line, "local;");
-    vstring_sprintf_append(line, " from=<%s>", state->sender ? state->sender : "");
-    if (state->first_rcpt)
-        vstring_sprintf_append(line, " to=<%s>", state->first_rcpt);
-    if (state->proto_name)
-        vstring_sprintf_append(line, " proto=%s", state->proto_name);
-    if (state->helo_name)
-        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
+    cleanup_log_client(state, line);
+    vstring_addch(line, ';');
+    cleanup_log_envelope(state, line);
     if (optional && *optional)
         vstring_sprintf_append(line, ": %s", optional);
     for (char *cp = STR(line); *cp; cp++)       /* folded header: one log line */

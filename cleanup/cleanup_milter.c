@@ -73,17 +73,9 @@ cleanup_milter_log(CLEANUP_STATE *state, const char *action, const char *text)
     VSTRING *line = vstring_alloc(2048);
 
     vstring_sprintf(line, "%s: milter-%s: END-OF-MESSAGE from ", state->queue_id, action);
-    if (state->client_name && state->client_addr)
-        vstring_sprintf_append(line, "%s[%s]", state->client_name, state->client_addr);
-    else
-        vstring_cat(line, "local");
-    vstring_sprintf_append(line, ": %.500s; from=<%s>", text, state->sender ? state->sender : "");
-    if (state->first_rcpt)
-        vstring_sprintf_append(line, " to=<%s>", state->first_rcpt);
-    if (state->proto_name)
-        vstring_sprintf_append(line, " proto=%s", state->proto_name);
-    if (state->helo_name)
-        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
+    cleanup_log_client(state, line);
+    vstring_sprintf_append(line, ": %.500s;", text);
+    cleanup_log_envelope(state, line);
     msg_info("%s", STR(line));
     vstring_free(line);
 }

@@ -27,7 +27,31 @@ def milter_binary():
     return os.path.join(BUILD, "test_milter")
 
 
-class TestMilter:
+class Helper:
+    """A helper process with a temp dir; stopped and removed on exit."""
+    proc = None
+    dir = None
+    port = None
+
+    @property
+    def spec(self):
+        return "inet:127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+class TestMilter(Helper):
     """A running test_milter; the log file records what it saw."""
 
     def __init__(self, modes, **opts):
@@ -41,29 +65,12 @@ class TestMilter:
         self.proc = subprocess.Popen(argv)
         wait_for(lambda: port_open(self.port), 10, "test milter on port %d" % self.port)
 
-    @property
-    def spec(self):
-        return "inet:127.0.0.1:%d" % self.port
-
     def events(self):
         try:
             with open(self.logfile) as f:
                 return f.read()
         except FileNotFoundError:
             return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
 
 def milter_instance(name, milter_spec, param="smtpd_milters", **extra):
@@ -76,6 +83,14 @@ def milter_instance(name, milter_spec, param="smtpd_milters", **extra):
 
 MSG = ("From: jonas@example.test\r\nTo: phedison@example.test\r\n"
        "Subject: original\r\nX-Delete-Me: please\r\n\r\nthe body\r\n")
+
+
+def send_qid(inst):
+    """send() that must be queued; the queue id."""
+    r = send(inst)
+    m = re.search(r"queued as ([0-9A-F]+)", r)
+    assert m, r
+    return m.group(1)
 
 
 def send(inst, rcpts=("phedison@example.test",), body=MSG, sender="jonas@example.test"):
@@ -154,8 +169,7 @@ def test_milter_tempfail_at_connect():
 def test_milter_discard_and_reply_code():
     with TestMilter("discard") as m, milter_instance("milt-disc", m.spec) as inst:
         inst.start()
-        r = send(inst)
-        qid = re.search(r"queued as ([0-9A-F]+)", r).group(1)
+        qid = send_qid(inst)
         inst.wait_log(r"%s: milter-discard: END-OF-MESSAGE from \S+\[127\.0\.0\.1\]: "
                       r"milter triggers DISCARD action; from=<jonas@example\.test> "
                       r"to=<phedison@example\.test> proto=ESMTP helo=<client\.example>" % qid)
@@ -197,8 +211,7 @@ def test_milter_envelope_edits():
 def test_milter_quarantine_holds():
     with TestMilter("quarantine") as m, milter_instance("milt-q", m.spec) as inst:
         inst.start()
-        r = send(inst)
-        qid = re.search(r"queued as ([0-9A-F]+)", r).group(1)
+        qid = send_qid(inst)
         inst.wait_log(r"%s: milter-hold: END-OF-MESSAGE from \S+\[127\.0\.0\.1\]: "
                       r"milter triggers HOLD action" % qid)
         p = inst.cmd("postqueue", "-p")
@@ -262,7 +275,7 @@ def dkim_module():
     return dkim
 
 
-class OpenDKIM:
+class OpenDKIM(Helper):
     """opendkim in the foreground with its own config and a fresh key."""
 
     def __init__(self, mode, extra=""):
@@ -286,26 +299,9 @@ class OpenDKIM:
         self.proc = subprocess.Popen(["opendkim", "-f", "-x", conf])
         wait_for(lambda: port_open(self.port), 10, "opendkim on port %d" % self.port)
 
-    @property
-    def spec(self):
-        return "inet:127.0.0.1:%d" % self.port
-
     def dnsfunc(self, name, timeout=5):
         assert name in (b"test._domainkey.example.test.", "test._domainkey.example.test."), name
         return self.txt.encode()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
 
 def delivered_bytes(inst, user):

@@ -66,6 +66,13 @@ note(SMFICTX *ctx, const char *event, const char *arg, const char **macros)
     fclose(fp);
 }
 
+/* Callbacks that only record that they ran. */
+#define NOTE_ONLY(fn, event) \
+    static sfsistat fn(SMFICTX *ctx) { note(ctx, event, NULL, NULL); return SMFIS_CONTINUE; }
+NOTE_ONLY(t_eoh, "eoh")
+NOTE_ONLY(t_abort, "abort")
+NOTE_ONLY(t_close, "close")
+
 static sfsistat
 t_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
@@ -112,12 +119,6 @@ t_header(SMFICTX *ctx, char *name, char *value)
     return SMFIS_CONTINUE;
 }
 
-static sfsistat
-t_eoh(SMFICTX *ctx)
-{
-    note(ctx, "eoh", NULL, NULL);
-    return SMFIS_CONTINUE;
-}
 
 static sfsistat
 t_body(SMFICTX *ctx, unsigned char *data, size_t len)
@@ -171,19 +172,7 @@ t_data(SMFICTX *ctx)
     return has("tempfail-data") ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
 }
 
-static sfsistat
-t_abort(SMFICTX *ctx)
-{
-    note(ctx, "abort", NULL, NULL);
-    return SMFIS_CONTINUE;
-}
 
-static sfsistat
-t_close(SMFICTX *ctx)
-{
-    note(ctx, "close", NULL, NULL);
-    return SMFIS_CONTINUE;
-}
 
 int
 main(int argc, char **argv)

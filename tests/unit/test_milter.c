@@ -229,6 +229,17 @@ start_fake(int script, const char *path, pid_t *pid)
     return ms;
 }
 
+static char fake_path[64];
+
+/* A fake milter running script, and a reply buffer; stop_fake() ends both. */
+static MILTERS *
+fake_setup(int script, pid_t *pid, VSTRING **reply)
+{
+    snprintf(fake_path, sizeof(fake_path), "/tmp/test_milter.%d", (int) getpid());
+    *reply = vstring_alloc(1024);
+    return start_fake(script, fake_path, pid);
+}
+
 static void
 stop_fake(MILTERS *ms, pid_t pid, const char *path)
 {
@@ -240,15 +251,12 @@ stop_fake(MILTERS *ms, pid_t pid, const char *path)
 
 UNIT_TEST(test_conversation)
 {
-    char    path[64];
     pid_t   pid;
-    VSTRING *reply = vstring_alloc(1024);
+    VSTRING *reply;
     MILTER_EDITS edits;
     const char *mail[] = {"<a@b>", "SIZE=10", NULL};
     const char *rcpt[] = {"<c@d>", NULL};
-
-    snprintf(path, sizeof(path), "/tmp/test_milter.%d", (int) getpid());
-    MILTERS *ms = start_fake('a', path, &pid);
+    MILTERS *ms = fake_setup('a', &pid, &reply);
     milters_macro_set(ms, "j", "host.example");
     CHECK(milters_connect(ms, "client", "192.0.2.1", "25", reply) == MILTER_CONTINUE);
     CHECK(ms->list[0]->state == MILTER_ST_READY);
@@ -264,19 +272,16 @@ UNIT_TEST(test_conversation)
     CHECK(edits.list[1].cmd == SMFIR_CHGFROM);
     CHECK_STR(edits.list[1].name, "<new@x>");
     milter_edits_free(&edits);
-    stop_fake(ms, pid, path);
+    stop_fake(ms, pid, fake_path);
     vstring_free(reply);
 }
 
 UNIT_TEST(test_unasked_modification)
 {
-    char    path[64];
     pid_t   pid;
-    VSTRING *reply = vstring_alloc(1024);
+    VSTRING *reply;
     MILTER_EDITS edits;
-
-    snprintf(path, sizeof(path), "/tmp/test_milter.%d", (int) getpid());
-    MILTERS *ms = start_fake('b', path, &pid);
+    MILTERS *ms = fake_setup('b', &pid, &reply);
     CHECK(milters_connect(ms, "client", "192.0.2.1", "25", reply) == MILTER_CONTINUE);
     milter_edits_init(&edits, 1000);
     /* an add-header the milter did not negotiate: it fails, default tempfail */
@@ -284,18 +289,15 @@ UNIT_TEST(test_unasked_modification)
     CHECK_STR(STR(reply), "451 4.7.1 Service unavailable - try again later");
     CHECK(ms->list[0]->state == MILTER_ST_ERROR);
     milter_edits_free(&edits);
-    stop_fake(ms, pid, path);
+    stop_fake(ms, pid, fake_path);
     vstring_free(reply);
 }
 
 UNIT_TEST(test_oversized_packet)
 {
-    char    path[64];
     pid_t   pid;
-    VSTRING *reply = vstring_alloc(1024);
-
-    snprintf(path, sizeof(path), "/tmp/test_milter.%d", (int) getpid());
-    MILTERS *ms = start_fake('c', path, &pid);
+    VSTRING *reply;
+    MILTERS *ms = fake_setup('c', &pid, &reply);
     ms->list[0]->def_action = MILTER_DEF_REJECT;
     CHECK(milters_connect(ms, "client", "192.0.2.1", "25", reply) == MILTER_CONTINUE);
     CHECK(milters_helo(ms, "helo.example", reply) == MILTER_REJECT);
@@ -303,7 +305,7 @@ UNIT_TEST(test_oversized_packet)
     CHECK(ms->list[0]->state == MILTER_ST_ERROR && ms->list[0]->fp == NULL);
     /* and from now on the default action answers */
     CHECK(milters_data(ms, reply) == MILTER_REJECT);
-    stop_fake(ms, pid, path);
+    stop_fake(ms, pid, fake_path);
     vstring_free(reply);
 }
 
