@@ -196,6 +196,8 @@ int     cleanup_start(CLEANUP_STATE *state);       /* SIZE placeholder; 0 or -1 
 /* One record from the client: 0 = more, 1 = END seen, -1 = protocol error. */
 int     cleanup_record(CLEANUP_STATE *state, int type, const char *data, size_t len);
 size_t  cleanup_record_max(const CLEANUP_STATE *state);
+/* Where an envelope RCPT record starts (state->rcpt_offs). */
+void    cleanup_rcpt_offset_add(CLEANUP_STATE *state, off_t offset);
 /* state->rewrite(rule, addr, out) behind the message's small cache; 0 or -1. */
 int     cleanup_rewrite_addr(CLEANUP_STATE *state, const char *rule, const char *addr,
                              VSTRING *out);

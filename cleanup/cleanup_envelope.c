@@ -304,16 +304,22 @@ cleanup_pending_reset(CLEANUP_STATE *state)
     state->have_orcp = state->have_dsn_orcpt = state->have_dsn_notify = 0;
 }
 
-/* Remember where a RCPT record goes (REDIRECT marks them done later). */
-static void
-cleanup_rcpt_offset(CLEANUP_STATE *state)
+/* Remember where a RCPT record goes (REDIRECT and bounces mark them done later). */
+void
+cleanup_rcpt_offset_add(CLEANUP_STATE *state, off_t offset)
 {
     if (state->rcpt_noffs == state->rcpt_coffs) {
         state->rcpt_coffs = state->rcpt_coffs ? state->rcpt_coffs * 2 : 16;
         state->rcpt_offs = mem_realloc_array(state->rcpt_offs, state->rcpt_coffs,
                                              sizeof(off_t));
     }
-    state->rcpt_offs[state->rcpt_noffs++] = stream_tell(state->dst);
+    state->rcpt_offs[state->rcpt_noffs++] = offset;
+}
+
+static void
+cleanup_rcpt_offset(CLEANUP_STATE *state)
+{
+    cleanup_rcpt_offset_add(state, stream_tell(state->dst));
 }
 
 /* One final recipient address (after mapping) with its original. */

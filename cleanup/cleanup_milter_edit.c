@@ -323,7 +323,7 @@ cleanup_milter_deleted(const MILTER_EDITS *edits, const char *rcpt, const char *
 
 /* Recipients the milter added, before the MESG record; returns how many. */
 static long
-cleanup_milter_add_rcpts(CLEANUP_STATE *state, const MILTER_EDITS *edits)
+cleanup_milter_add_rcpts(CLEANUP_STATE *state, const MILTER_EDITS *edits, off_t base)
 {
     long    added = 0;
 
@@ -339,6 +339,7 @@ cleanup_milter_add_rcpts(CLEANUP_STATE *state, const MILTER_EDITS *edits)
                     cleanup_out_str(state, REC_TYPE_DSN_ORCPT, args->argv[j] + 6);
             argv_free(args);
             cleanup_out_str(state, REC_TYPE_ORCP, a);
+            cleanup_rcpt_offset_add(state, stream_tell(state->dst) - base);
             cleanup_out_str(state, REC_TYPE_RCPT, STR(state->addr));
             added++;
         }
@@ -370,6 +371,7 @@ cleanup_milter_envelope_out(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg,
 
     if (stream_seek(msg->fp, 0) < 0)
         return -1;
+    state->rcpt_noffs = 0;                      /* found again as they are written */
     while ((type = rec_get(msg->fp, msg->buf, CLEANUP_MILTER_REC_MAX)) > 0) {
         const char *data = STR(msg->buf);
         if (type == REC_TYPE_SIZE) {
@@ -390,10 +392,12 @@ cleanup_milter_envelope_out(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg,
             argv_truncate(pending, 0);
         } else {
             if (type == REC_TYPE_MESG)
-                state->rcpt_count += cleanup_milter_add_rcpts(state, edits);
+                state->rcpt_count += cleanup_milter_add_rcpts(state, edits, base);
             for (size_t i = 0; i < pending->argc; i++)
                 cleanup_out_str(state, pending->argv[i][0], pending->argv[i] + 1);
             argv_truncate(pending, 0);
+            if (type == REC_TYPE_RCPT)
+                cleanup_rcpt_offset_add(state, stream_tell(state->dst) - base);
             cleanup_out(state, type, data, LEN(msg->buf));
             if (type == REC_TYPE_MESG)
                 break;

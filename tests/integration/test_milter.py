@@ -395,3 +395,26 @@ def test_milter_data_event_data_and_bdat():
         s.cmd("QUIT")
         inst.wait_log(r"milter-reject: DATA from \S+\[127\.0\.0\.1\]: 451 4\.7\.1 ")
         inst.wait_log(r"milter-reject: BDAT from \S+\[127\.0\.0\.1\]: 451 4\.7\.1 ")
+
+
+def test_non_smtpd_milter_reject_after_another_milters_edits_bounces():
+    """A second milter rejects what the first one changed (a recipient added,
+    the file rebuilt): the local submission bounces, every recipient of the
+    rebuilt file is bounced, none delivered."""
+    with TestMilter("add-rcpt,headers", n="<phalice@example.test>") as m1, TestMilter("reply-code") as m2, \
+            milter_instance("milt-bnc", "%s, %s" % (m1.spec, m2.spec),
+                            param="non_smtpd_milters") as inst:
+        inst.start()
+        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "phjonas@example.test",
+                 "phedison@example.test", "root@example.test"],
+                input="Subject: original\n\nlocal body\n")
+        assert p.returncode == 0, p.stderr
+        inst.wait_log(r"to=<phalice@example\.test>, .*status=bounced")
+        inst.wait_log(r"to=<root@example\.test>, .*status=bounced")
+        inst.wait_log(r"to=<phedison@example\.test>, .*status=bounced")
+        inst.wait_mbox("phjonas", r"custom milter reply")
+        inst.wait_log(r"to=<phalice@example\.test>, .*dsn=5\.7\.0, status=bounced "
+                      r"\(custom milter reply\)")
+        time.sleep(1)
+        assert not re.search(r"to=<(phedison|phalice|root)@.*status=sent", inst.log()), inst.log()
+        assert inst.queue_files("corrupt") == []
