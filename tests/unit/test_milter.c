@@ -172,7 +172,15 @@ fake_milter(int lfd, int script)
 
     if (fd < 0 || fake_read(fd, buf, sizeof(buf)) < 13 || buf[0] != 'O')
         _exit(1);
-    fake_send(fd, script == 'b' ? opt_b : opt, 13);
+    if (script == 'd' || script == 'e') {       /* milter_protocol = 2 was offered */
+        const char v2[] = "O\0\0\0\2\0\0\0\x3f\0\0\0\x7f";
+        const char ask[] = "O\0\0\0\2\0\0\0\x01\0\0\x10\0";   /* NR_CONN: not in v2 */
+        if (memcmp(buf, v2, 13) != 0)
+            _exit(1);
+        fake_send(fd, script == 'd' ? "O\0\0\0\2\0\0\0\x01\0\0\0\0" : ask, 13);
+    } else {
+        fake_send(fd, script == 'b' ? opt_b : opt, 13);
+    }
     while ((n = fake_read(fd, buf, sizeof(buf))) > 0) {
         switch (buf[0]) {
         case 'H':
@@ -197,7 +205,7 @@ fake_milter(int lfd, int script)
             fake_send(fd, "a", 1);
             break;
         case 'C':                               /* NR_CONN: no reply */
-            if (script == 'b')
+            if (script == 'b' || script == 'd')
                 fake_send(fd, "c", 1);
             break;
         case 'D':                               /* macros: no reply */
@@ -309,6 +317,27 @@ UNIT_TEST(test_oversized_packet)
     vstring_free(reply);
 }
 
+UNIT_TEST(test_protocol_version)
+{
+    pid_t   pid;
+    VSTRING *reply;
+    MILTERS *ms = fake_setup('d', &pid, &reply);
+
+    /* milter_protocol = 2: version 2, its actions and steps only */
+    ms->list[0]->protocol = 2;
+    CHECK(milters_connect(ms, "client", "192.0.2.1", "25", reply) == MILTER_CONTINUE);
+    CHECK(ms->list[0]->state == MILTER_ST_READY && ms->list[0]->version == 2);
+    stop_fake(ms, pid, fake_path);
+    vstring_free(reply);
+    /* a step that version 2 does not have is refused */
+    ms = fake_setup('e', &pid, &reply);
+    ms->list[0]->protocol = 2;
+    CHECK(milters_connect(ms, "client", "192.0.2.1", "25", reply) == MILTER_TEMPFAIL);
+    CHECK(ms->list[0]->state == MILTER_ST_ERROR);
+    stop_fake(ms, pid, fake_path);
+    vstring_free(reply);
+}
+
 UNIT_TEST(test_unreachable)
 {
     VSTRING *reply = vstring_alloc(1024);
@@ -330,6 +359,7 @@ UNIT_TESTS {
     {"conversation", test_conversation},
     {"unasked_modification", test_unasked_modification},
     {"oversized_packet", test_oversized_packet},
+    {"protocol_version", test_protocol_version},
     {"unreachable", test_unreachable},
     UNIT_END
 };
