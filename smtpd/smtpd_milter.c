@@ -53,9 +53,11 @@ smtpd_milter_init(void)
 {
     config_read_vars(smtpd_milter_vars);
     milter_conf_read(&smtpd_milter_conf);
+    if (*var_smtpd_milters == 0)
+        return;
     if (receive_opts_has(RECEIVE_OPT_NO_MILTERS))
         var_smtpd_milters = "";
-    else if (*var_smtpd_milters)                /* a syntax error is fatal now */
+    else                                        /* a syntax error is fatal now */
         milters_free(milters_create(var_smtpd_milters, &smtpd_milter_conf));
 }
 

@@ -418,3 +418,68 @@ def test_non_smtpd_milter_reject_after_another_milters_edits_bounces():
         time.sleep(1)
         assert not re.search(r"to=<(phedison|phalice|root)@.*status=sent", inst.log()), inst.log()
         assert inst.queue_files("corrupt") == []
+
+
+# ---- rspamd's milter proxy ------------------------------------------------------
+
+class Rspamd(Helper):
+    """rspamd (Debian's stock configuration) with a private LOCAL_CONFDIR: the
+    proxy worker in milter mode with self_scan on a free port, a test rule
+    that scores Subject: REJECTME over the reject threshold, and
+    milter_headers adding X-Spam-Status to every message."""
+
+    FILES = {
+        "override.d/worker-normal.inc": 'bind_socket = "127.0.0.1:%(normal)d"; count = 1;\n',
+        "override.d/worker-controller.inc": 'bind_socket = "127.0.0.1:%(ctl)d"; count = 1;\n',
+        "override.d/worker-proxy.inc": 'bind_socket = "127.0.0.1:%(port)d"; milter = yes;\n'
+                                       'timeout = 60s; count = 1;\n'
+                                       'upstream "local" { default = yes; self_scan = yes; }\n',
+        "override.d/logging.inc": 'type = "console"; level = "error";\n',
+        "override.d/options.inc": 'dns { nameserver = ["127.0.0.1:1"]; timeout = 0.2s; '
+                                  'retransmits = 1; }\n',
+        "local.d/milter_headers.conf": 'use = ["x-spam-status"]; skip_local = false;\n'
+                                       'skip_authenticated = false;\n',
+        "rspamd.local.lua": "rspamd_config.POSTHORN_TEST_SPAM = {\n"
+                            "  callback = function(task)\n"
+                            "    local s = task:get_header('Subject')\n"
+                            "    return s ~= nil and s:find('REJECTME') ~= nil\n"
+                            "  end,\n  score = 50.0,\n  description = 'posthorn test rule',\n}\n",
+    }
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="posthorn-rspamd-", dir="/tmp")
+        self.port = free_port()
+        ports = {"port": self.port, "normal": free_port(), "ctl": free_port()}
+        local = os.path.join(self.dir, "local")
+        for name, text in self.FILES.items():
+            path = os.path.join(local, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text % ports if "%(" in text else text)
+        for d in ("db", "run", "log"):
+            os.makedirs(os.path.join(self.dir, d))
+        argv = ["rspamd", "-f", "-i", "-u", "root", "-g", "root", "-c", "/etc/rspamd/rspamd.conf",
+                "--var=LOCAL_CONFDIR=" + local] + \
+            ["--var=%s=%s" % (v, os.path.join(self.dir, d))
+             for v, d in (("DBDIR", "db"), ("RUNDIR", "run"), ("LOGDIR", "log"))]
+        self.out = open(os.path.join(self.dir, "out"), "w")
+        self.proc = subprocess.Popen(argv, stdout=self.out, stderr=self.out, start_new_session=True)
+        wait_for(lambda: port_open(self.port), 180, "rspamd proxy on port %d" % self.port)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)         # the main process and its workers
+            self.proc.wait()
+        self.out.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_rspamd_milter_rejects_and_adds_header():
+    with Rspamd() as rs, milter_instance("milt-rspamd", rs.spec) as inst:
+        inst.start()
+        r = send(inst, body=MSG.replace("Subject: original", "Subject: REJECTME now"))
+        assert r.startswith("554 5.7.1 "), r
+        inst.wait_log(r": milter-reject: END-OF-MESSAGE from \S+\[127\.0\.0\.1\]: 5\.7\.1 ")
+        assert send(inst).startswith("250 ")
+        box = inst.wait_mbox("phedison", r"^X-Spam-Status: No, score=")
+        assert "REJECTME" not in box
