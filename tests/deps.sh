@@ -4,7 +4,7 @@
 # Only root can install; others get a list of what to install.
 set -u
 build_pkgs="gcc make libc6-dev libdb-dev libpcre2-dev libssl-dev libsasl2-dev libspf2-dev"
-test_pkgs="python3 openssl ssl-cert swaks passwd procps iproute2 dnsmasq-base amavisd-new libfaketime dovecot-core sasl2-bin libsasl2-modules dovecot-lmtpd opendkim opendkim-tools libmilter-dev python3-dkim"
+test_pkgs="python3 openssl ssl-cert swaks passwd procps iproute2 dnsmasq-base amavisd-new libfaketime dovecot-core sasl2-bin libsasl2-modules dovecot-lmtpd opendkim opendkim-tools libmilter-dev python3-dkim rspamd"
 pkgs="$build_pkgs"
 [ "${1:-}" = build ] || pkgs="$build_pkgs $test_pkgs"
 need=()

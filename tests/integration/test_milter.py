@@ -4,6 +4,7 @@ tests/milter/test_milter.c on Debian's libmilter (built here, started per
 test on a loopback port) for the verdicts and every modification, and
 OpenDKIM for signing and verifying.
 """
+import atexit
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ def milter_binary():
     global BUILD
     if BUILD is None:
         BUILD = tempfile.mkdtemp(prefix="posthorn-milter-build-", dir="/tmp")
+        atexit.register(shutil.rmtree, BUILD, True)
         subprocess.run(["cc", "-Wall", "-O1", "-o", os.path.join(BUILD, "test_milter"),
                         os.path.join(REPO, "tests/milter/test_milter.c"),
                         "-lmilter", "-lpthread"], check=True)
