@@ -18,6 +18,7 @@
  *                      entries, recipients DONE, the file published
  * cleanup_checks.c     header_checks, mime_header_checks, nested_header_checks,
  *                      body_checks and their actions (CLEANUP_FLAG_FILTER),
+ *                      milter_header_checks (headers from milters),
  *                      MIME boundary tracking, the extracted-section records
  *                      they produce (content filter, BCC, redirect)
  *
@@ -77,6 +78,7 @@ extern long var_virt_recur_limit;           /* virtual_alias_recursion_limit */
 extern long var_virt_expan_limit;           /* virtual_alias_expansion_limit */
 extern const char *var_prop_extension;      /* propagate_unmatched_extensions */
 extern const char *var_non_smtpd_milters;   /* non_smtpd_milters */
+extern const char *var_milt_head_checks;    /* milter_header_checks */
 
 /* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests;
  * called through cleanup_rewrite_addr(), which keeps a per-message cache. */
@@ -245,6 +247,8 @@ void    cleanup_checks_content_end(CLEANUP_STATE *state);
 /* Records for the extracted section (after XTRA): filter, redirect, BCC. */
 void    cleanup_checks_extracted(CLEANUP_STATE *state);
 void    cleanup_checks_free(CLEANUP_STATE *state);
+/* milter_header_checks on a header a milter added or changed ("Name: value"). */
+void    cleanup_checks_milter_header(CLEANUP_STATE *state, const char *text);
 /* Remember the ATTR name=value for log lines. */
 void    cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value);
 

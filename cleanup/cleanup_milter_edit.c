@@ -497,6 +497,21 @@ cleanup_milter_rebuild(CLEANUP_STATE *state, const MILTER *m, const MILTER_EDITS
     return ret;
 }
 
+/* milter_header_checks on each header the milter adds or changes. */
+static void
+cleanup_milter_header_checks(CLEANUP_STATE *state, const MILTER *m, const MILTER_EDITS *edits)
+{
+    for (size_t i = 0; i < edits->count && state->errs == 0; i++) {
+        const MILTER_EDIT *e = &edits->list[i];
+        if ((e->cmd == SMFIR_ADDHEADER || e->cmd == SMFIR_INSHEADER
+             || e->cmd == SMFIR_CHGHEADER) && *e->value) {
+            char   *text = cleanup_milter_header_text(m, e->name, e->value);
+            cleanup_checks_milter_header(state, text);
+            mem_free(text);
+        }
+    }
+}
+
 static int
 cleanup_milter_changes(const MILTER_EDITS *edits)
 {
@@ -517,6 +532,9 @@ cleanup_milter_edit(CLEANUP_STATE *state, const MILTER *m, const MILTER_EDITS *e
         state->errs |= CLEANUP_STAT_SIZE;
         return;
     }
+    cleanup_milter_header_checks(state, m, edits);
+    if (state->errs || (state->flags & CLEANUP_FLAG_DISCARD))
+        return;                                 /* milter_header_checks: REJECT, DISCARD */
     if (cleanup_milter_changes(edits) && cleanup_milter_rebuild(state, m, edits) < 0) {
         msg_warn("%s: milter %s: cannot apply the modifications: %m", state->queue_id, m->name);
         state->errs |= CLEANUP_STAT_WRITE;

@@ -371,7 +371,7 @@ const PARAM_INFO param_table[] = {
     {"milter_default_action", "tempfail", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"milter_end_of_data_macros", "i", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"milter_end_of_header_macros", "i", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"milter_header_checks", "", PARAM_STR, 0, 0, 0, 0},
+    {"milter_header_checks", "", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"milter_helo_macros", "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"milter_macro_daemon_name", "$myhostname", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"milter_macro_defaults", "", PARAM_STR, 0, 0, 0, 0},

@@ -485,3 +485,17 @@ def test_rspamd_milter_rejects_and_adds_header():
         assert send(inst).startswith("250 ")
         box = inst.wait_mbox("phedison", r"^X-Spam-Status: No, score=")
         assert "REJECTME" not in box
+
+
+def test_milter_header_checks():
+    with TestMilter("headers") as m, milter_instance("milt-hc", m.spec) as inst:
+        inst.params["milter_header_checks"] = "regexp:" + inst.write_table(
+            "milter_header_checks", "/^X-Added: yes$/ REJECT milter header refused\n"
+                                    "/^Subject: original/ REJECT never: not a milter header\n")
+        inst.write_main()
+        inst.start()
+        assert send(inst) == "550 5.7.1 milter header refused"
+        inst.wait_log(r": reject: header X-Added: yes from \S+\[127\.0\.0\.1\]; "
+                      r"from=<jonas@example\.test> to=<phedison@example\.test> proto=ESMTP "
+                      r"helo=<client\.example>: 5\.7\.1 milter header refused")
+        assert "not a milter header" not in inst.log()
