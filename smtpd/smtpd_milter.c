@@ -39,6 +39,7 @@
 #include "receive_opts.h"
 #include "smtpd.h"
 #include "smtpd_check.h"
+#include "smtpd_policy.h"
 
 static const char *var_smtpd_milters;
 static MILTER_CONF smtpd_milter_conf;
@@ -90,6 +91,7 @@ smtpd_milter_connect(SMTPD_STATE *state)
     VSTRING *reply;
     MILTERS *ms;
     char   *u;
+    char    daemon_addr[64];
 
     if (*var_smtpd_milters == 0)
         return;
@@ -102,6 +104,8 @@ smtpd_milter_connect(SMTPD_STATE *state)
     milters_macro_set(ms, "{client_name}", state->name);
     milters_macro_set(ms, "{client_ptr}", state->reverse_name);
     milters_macro_set(ms, "{client_port}", state->port);
+    smtpd_policy_server_addr(state, daemon_addr, sizeof(daemon_addr), NULL, 0);
+    milters_macro_set(ms, "{daemon_addr}", *daemon_addr ? daemon_addr : NULL);
     reply = vstring_alloc(1024);
     if (smtpd_milter_verdict(state, milters_connect(ms, state->name, state->addr,
                                                     state->port, reply), reply) != 0)

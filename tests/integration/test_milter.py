@@ -123,6 +123,7 @@ def test_milter_events_and_macros():
         assert send(inst).startswith("250 2.0.0 Ok: queued as")
         inst.wait_mbox("phedison", r"^Subject: original$")
         assert re.search(r"^connect \S+ j=mail\.example\.test \{daemon_name\}=mail\.example\.test "
+                         r"\{daemon_addr\}=127\.0\.0\.1 "
                          r"v=\S+ \S+ _=\S+ \[127\.0\.0\.1\] \{client_addr\}=\(unset\)",
                          m.events(), re.M), m.events()
     with TestMilter("log") as m, milter_instance(
@@ -132,7 +133,7 @@ def test_milter_events_and_macros():
         inst.wait_mbox("phedison", r"^Subject: original$")
         ev = m.events()
         assert re.search(r"^connect \S+ j=mail\.example\.test "
-                         r"\{daemon_name\}=mail\.example\.test v=\S+ .*"
+                         r"\{daemon_name\}=mail\.example\.test \{daemon_addr\}=\(unset\) v=\S+ .*"
                          r"\{client_addr\}=127\.0\.0\.1 \{client_name\}=\S+$", ev, re.M), ev
         assert re.search(r"^helo client\.example$", ev, re.M), ev
         assert re.search(r"^mail <jonas@example\.test> .*\{mail_addr\}=jonas@example\.test", ev, re.M), ev

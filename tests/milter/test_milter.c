@@ -76,7 +76,8 @@ NOTE_ONLY(t_close, "close")
 static sfsistat
 t_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    const char *m[] = {"j", "{daemon_name}", "v", "_", "{client_addr}", "{client_name}", NULL};
+    const char *m[] = {"j", "{daemon_name}", "{daemon_addr}", "v", "_", "{client_addr}",
+        "{client_name}", NULL};
 
     note(ctx, "connect", host, m);
     return has("tempfail-connect") ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
