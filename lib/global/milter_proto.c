@@ -440,6 +440,8 @@ milter_verdict(MILTER *m, int cmd, const MILTER_REPLY *r, VSTRING *reply)
     case SMFIR_REPLYCODE: {
         size_t  n = strcspn(r->name, "\r\n\t\f\v\b\a\x1b");
         vstring_ncpy(reply, r->name, n > MILTER_REPLY_MAX ? MILTER_REPLY_MAX : n);
+        if (LEN(reply) > 3 && STR(reply)[3] == '-')    /* only the first line is kept */
+            STR(reply)[3] = ' ';
     }
         return r->name[0] == '4' ? MILTER_TEMPFAIL : MILTER_REJECT;
     case SMFIR_DISCARD:

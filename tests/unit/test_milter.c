@@ -196,7 +196,10 @@ fake_milter(int lfd, int script)
             fake_send(fd, "c", 1);
             break;
         case 'R':
-            fake_send(fd, "r", 1);
+            if (script == 'a' && strstr(buf + 1, "multi"))
+                fake_send(fd, "y" "550-5.7.1 first\r\n550 5.7.1 second\0", 35);
+            else
+                fake_send(fd, "r", 1);
             break;
         case 'E':
             fake_send(fd, "h" "X-Fake\0yes\0", 12);
@@ -264,6 +267,7 @@ UNIT_TEST(test_conversation)
     MILTER_EDITS edits;
     const char *mail[] = {"<a@b>", "SIZE=10", NULL};
     const char *rcpt[] = {"<c@d>", NULL};
+    const char *multi[] = {"<multi@d>", NULL};
     MILTERS *ms = fake_setup('a', &pid, &reply);
     milters_macro_set(ms, "j", "host.example");
     CHECK(milters_connect(ms, "client", "192.0.2.1", "25", reply) == MILTER_CONTINUE);
@@ -273,6 +277,9 @@ UNIT_TEST(test_conversation)
     CHECK(milters_mail(ms, mail, reply) == MILTER_CONTINUE);
     CHECK(milters_rcpt(ms, rcpt, reply) == MILTER_REJECT);
     CHECK_STR(STR(reply), "550 5.7.1 Command rejected");
+    /* a multi-line SMFIR_REPLYCODE: its first line, as a last line */
+    CHECK(milters_rcpt(ms, multi, reply) == MILTER_REJECT);
+    CHECK_STR(STR(reply), "550 5.7.1 first");
     milter_edits_init(&edits, 1000);
     CHECK(milter_eom(ms, ms->list[0], &edits, reply) == MILTER_ACCEPT);
     CHECK(edits.count == 2 && edits.list[0].cmd == SMFIR_ADDHEADER);
