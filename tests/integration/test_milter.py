@@ -500,3 +500,20 @@ def test_milter_header_checks():
                       r"from=<jonas@example\.test> to=<phedison@example\.test> proto=ESMTP "
                       r"helo=<client\.example>: 5\.7\.1 milter header refused")
         assert "not a milter header" not in inst.log()
+
+
+def test_milter_with_chrooted_smtpd_and_cleanup():
+    """Debian's master.cf (smtpd and cleanup chroot y): the milter socket
+    passes into the jail and cleanup reads back and rebuilds its file
+    there (no /proc: the queue file is reopened by its queue path)."""
+    from test_chroot import append_main, debian_instance
+    with TestMilter("headers,body,add-rcpt", n="<phalice@example.test>") as m, \
+            debian_instance("milt-chroot") as inst:
+        append_main(inst, "smtpd_milters = %s\n" % m.spec)
+        inst.start()
+        assert send(inst).startswith("250 ")
+        box = inst.wait_mbox("phedison", r"^X-Added: yes$")
+        assert "replaced body" in box, box
+        inst.wait_mbox("phalice", r"^Subject: changed by milter$")
+        log = inst.log()
+        assert "fatal" not in log and not re.search(r"warning: .*(milter|queue file)", log), log
