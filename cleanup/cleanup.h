@@ -9,11 +9,16 @@
  * cleanup_out.c        writing records, long lines, the final SIZE record
  * cleanup_map.c        canonical, masquerade and virtual alias mapping of
  *                      envelope and header addresses (CLEANUP_FLAG_MAP_OK)
+ * cleanup_milter.c     milters at the end of the message: smtpd's (passed
+ *                      with the message) or non_smtpd_milters; verdicts
+ * cleanup_milter_edit.c  the content read back for milters, and their
+ *                      modifications (the file rebuilt before it is ready)
  * cleanup_bounce.c     a permanent rejection of a local submission
  *                      (CLEANUP_FLAG_BOUNCE) becomes a bounce: bounce/ID
  *                      entries, recipients DONE, the file published
  * cleanup_checks.c     header_checks, mime_header_checks, nested_header_checks,
  *                      body_checks and their actions (CLEANUP_FLAG_FILTER),
+ *                      milter_header_checks (headers from milters),
  *                      MIME boundary tracking, the extracted-section records
  *                      they produce (content filter, BCC, redirect)
  *
@@ -72,6 +77,8 @@ extern const char *var_masq_exceptions;     /* masquerade_exceptions */
 extern long var_virt_recur_limit;           /* virtual_alias_recursion_limit */
 extern long var_virt_expan_limit;           /* virtual_alias_expansion_limit */
 extern const char *var_prop_extension;      /* propagate_unmatched_extensions */
+extern const char *var_non_smtpd_milters;   /* non_smtpd_milters */
+extern const char *var_milt_head_checks;    /* milter_header_checks */
 
 /* Address rewriting hook: rewrite_clnt() in the daemon, rewrite_addr() in tests;
  * called through cleanup_rewrite_addr(), which keeps a per-message cache. */
@@ -96,6 +103,7 @@ typedef int (*CLEANUP_REWRITE_FN)(const char *rule, const char *addr, VSTRING *o
 #define CLEANUP_ATTR_MAX         1000       /* ATTR records per message */
 
 typedef struct CLEANUP_MIME CLEANUP_MIME;   /* MIME structure of the body */
+struct MILTERS;
 
 /* Header classes for the content checks. */
 #define CLEANUP_HDR_PRIMARY    0    /* the message headers: header_checks */
@@ -177,6 +185,10 @@ typedef struct CLEANUP_STATE {
     CLEANUP_MIME *mime;
 
     int     bounced;            /* bounce/ID written (cleanup_bounce.c) */
+
+    /* Milters (cleanup_milter.c). */
+    struct MILTERS *milters;    /* smtpd's, or non_smtpd_milters */
+    int     milters_smtpd;      /* smtpd's: closed without QUIT */
 } CLEANUP_STATE;
 
 /* cleanup_envelope.c */
@@ -186,6 +198,8 @@ int     cleanup_start(CLEANUP_STATE *state);       /* SIZE placeholder; 0 or -1 
 /* One record from the client: 0 = more, 1 = END seen, -1 = protocol error. */
 int     cleanup_record(CLEANUP_STATE *state, int type, const char *data, size_t len);
 size_t  cleanup_record_max(const CLEANUP_STATE *state);
+/* Where an envelope RCPT record starts (state->rcpt_offs). */
+void    cleanup_rcpt_offset_add(CLEANUP_STATE *state, off_t offset);
 /* state->rewrite(rule, addr, out) behind the message's small cache; 0 or -1. */
 int     cleanup_rewrite_addr(CLEANUP_STATE *state, const char *rule, const char *addr,
                              VSTRING *out);
@@ -233,8 +247,14 @@ void    cleanup_checks_content_end(CLEANUP_STATE *state);
 /* Records for the extracted section (after XTRA): filter, redirect, BCC. */
 void    cleanup_checks_extracted(CLEANUP_STATE *state);
 void    cleanup_checks_free(CLEANUP_STATE *state);
+/* milter_header_checks on a header a milter added or changed ("Name: value"). */
+void    cleanup_checks_milter_header(CLEANUP_STATE *state, const char *text);
 /* Remember the ATTR name=value for log lines. */
 void    cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value);
+
+/* Log line parts: "host[addr]" or "local"; " from=<> to=<> proto= helo=<>". */
+void    cleanup_log_client(const CLEANUP_STATE *state, VSTRING *line);
+void    cleanup_log_envelope(const CLEANUP_STATE *state, VSTRING *line);
 
 /* cleanup_bounce.c */
 /* CLEANUP_FLAG_BOUNCE and only permanent content errors (reject, size, hops). */
@@ -244,6 +264,36 @@ int     cleanup_bounce_wanted(const CLEANUP_STATE *state);
 int     cleanup_bounce(CLEANUP_STATE *state);
 /* Remove bounce/ID again (the file is not published after all). */
 void    cleanup_bounce_undo(CLEANUP_STATE *state);
+
+/* cleanup_milter.c */
+void    cleanup_milter_init(void);              /* the milter_* parameters */
+int     cleanup_milter_receive(CLEANUP_STATE *state, STREAM *client);
+void    cleanup_milter_local(CLEANUP_STATE *state); /* non_smtpd_milters */
+void    cleanup_milter_run(CLEANUP_STATE *state);   /* before END */
+void    cleanup_milter_free(CLEANUP_STATE *state);
+long    cleanup_milter_failed(const CLEANUP_STATE *state);  /* for the reply */
+void    cleanup_milter_quarantine(CLEANUP_STATE *state, const char *reason);
+
+/* cleanup_milter_edit.c: the content as milters see it, and the edits. */
+typedef struct CLEANUP_MILTER_MSG {
+    STREAM *fp;                 /* the queue file again, read-only */
+    ARGV   *headers;            /* logical headers, lines joined by '\n' */
+    off_t   body_offset;        /* first record after the headers */
+    off_t   body_start;         /* ... after the empty line, if any: the milter's body */
+    off_t   end;                /* the XTRA record */
+    VSTRING *chunk;             /* next body chunk, CRLF line ends */
+    VSTRING *buf;
+    int     error;
+} CLEANUP_MILTER_MSG;
+int     cleanup_milter_msg_open(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg);
+int     cleanup_milter_msg_body(CLEANUP_STATE *state, CLEANUP_MILTER_MSG *msg);
+void    cleanup_milter_msg_close(CLEANUP_MILTER_MSG *msg);
+int     cleanup_milter_msg_error(CLEANUP_STATE *state, const CLEANUP_MILTER_MSG *msg);
+void    cleanup_milter_rcpts(CLEANUP_STATE *state, ARGV *rcpts);
+struct MILTER;
+struct MILTER_EDITS;
+void    cleanup_milter_edit(CLEANUP_STATE *state, const struct MILTER *m,
+                            const struct MILTER_EDITS *edits);
 
 /* cleanup_service.c */
 void    cleanup_service(STREAM *client);

@@ -66,7 +66,11 @@ static void
 cleanup_bounce_reason(const CLEANUP_STATE *state, char *dsn, size_t dsn_len, VSTRING *text)
 {
     const char *r = STR(state->reason);
-    size_t  n = deliver_dsn_scan(r, dsn, dsn_len);
+    size_t  n;
+
+    if ((r[0] == '4' || r[0] == '5') && strspn(r, "0123456789") == 3 && r[3] == ' ')
+        r += 4;                                 /* a milter's "554 5.7.0 text" */
+    n = deliver_dsn_scan(r, dsn, dsn_len);
 
     if (n > 0 && r[0] == '5') {                 /* "5.7.1 text" */
         vstring_strcpy(text, r + n + (r[n] != 0));

@@ -76,6 +76,7 @@ struct CLEANUP_MIME {
 static struct {
     int     loaded;
     MAPS   *header, *mime, *nested, *body;
+    MAPS   *milter;                     /* milter_header_checks */
     long    body_limit;
     long    nesting_limit;
     int     mime_off;
@@ -95,6 +96,8 @@ cleanup_checks_load(void)
         cc.nested = maps_create("nested_header_checks", var_nesthdr_checks, 0);
     if (*var_body_checks)
         cc.body = maps_create("body_checks", var_body_checks, 0);
+    if (*var_milt_head_checks)
+        cc.milter = maps_create("milter_header_checks", var_milt_head_checks, 0);
     cc.body_limit = var_body_check_len;
     cc.nesting_limit = var_mime_maxdepth;
     cc.mime_off = var_disable_mime_input;
@@ -129,6 +132,29 @@ cleanup_checks_attr(CLEANUP_STATE *state, const char *name, const char *value)
     }
 }
 
+/* "host[addr]", or "local" for a local submission. */
+void
+cleanup_log_client(const CLEANUP_STATE *state, VSTRING *line)
+{
+    if (state->client_name && state->client_addr)
+        vstring_sprintf_append(line, "%s[%s]", state->client_name, state->client_addr);
+    else
+        vstring_cat(line, "local");
+}
+
+/* " from=<s> to=<r> proto=P helo=<H>" (the parts that are known). */
+void
+cleanup_log_envelope(const CLEANUP_STATE *state, VSTRING *line)
+{
+    vstring_sprintf_append(line, " from=<%s>", state->sender ? state->sender : "");
+    if (state->first_rcpt)
+        vstring_sprintf_append(line, " to=<%s>", state->first_rcpt);
+    if (state->proto_name)
+        vstring_sprintf_append(line, " proto=%s", state->proto_name);
+    if (state->helo_name)
+        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
+}
+
 /* "ID: action: header TEXT from host[addr]; from=<> to=<> proto=P helo=<H>: text" */
 static void
 cleanup_checks_log(CLEANUP_STATE *state, const char *action, const char *where,
@@ -137,17 +163,9 @@ cleanup_checks_log(CLEANUP_STATE *state, const char *action, const char *where,
     VSTRING *line = vstring_alloc(MSG_LINE_MAX);
 
     vstring_sprintf(line, "%s: %s: %s %.200s from ", state->queue_id, action, where, text);
-    if (state->client_name && state->client_addr)
-        vstring_sprintf_append(line, "%s[%s];", state->client_name, state->client_addr);
-    else
-        vstring_cat(line, "local;");
-    vstring_sprintf_append(line, " from=<%s>", state->sender ? state->sender : "");
-    if (state->first_rcpt)
-        vstring_sprintf_append(line, " to=<%s>", state->first_rcpt);
-    if (state->proto_name)
-        vstring_sprintf_append(line, " proto=%s", state->proto_name);
-    if (state->helo_name)
-        vstring_sprintf_append(line, " helo=<%s>", state->helo_name);
+    cleanup_log_client(state, line);
+    vstring_addch(line, ';');
+    cleanup_log_envelope(state, line);
     if (optional && *optional)
         vstring_sprintf_append(line, ": %s", optional);
     for (char *cp = STR(line); *cp; cp++)       /* folded header: one log line */
@@ -303,6 +321,47 @@ cleanup_checks_lookup(CLEANUP_STATE *state, MAPS *maps, const char *where,
     if (ret != MAP_FOUND)
         return CLEANUP_CHECK_KEEP;
     return cleanup_checks_act(state, value, where, text, is_header, replace, maps_title(maps));
+}
+
+/*
+ * milter_header_checks: a header that a milter added or changed. As in
+ * Postfix, only the actions that do not edit the content apply: REJECT,
+ * DISCARD, HOLD and WARN (DUNNO and OK do nothing); others are ignored
+ * with a warning. Not subject to CLEANUP_FLAG_FILTER.
+ */
+void
+cleanup_checks_milter_header(CLEANUP_STATE *state, const char *text)
+{
+    static const char *ok[] = {"REJECT", "DISCARD", "HOLD", "WARN", "DUNNO", "OK", 0};
+    const char *value;
+    char   *copy, *arg;
+    int     ret, i;
+
+    cleanup_checks_load();
+    if (cc.milter == NULL || state->checks_off)
+        return;
+    if ((ret = maps_find(cc.milter, text, &value)) == MAP_FAIL) {
+        msg_warn("%s: %s map lookup problem -- message not accepted, try again later",
+                 state->queue_id, maps_title(cc.milter));
+        state->errs |= CLEANUP_STAT_WRITE;
+        return;
+    }
+    if (ret != MAP_FOUND)
+        return;
+    copy = mem_strdup(value);
+    arg = copy + strcspn(copy, " \t");
+    if (*arg) {
+        *arg++ = 0;
+        arg += strspn(arg, " \t");
+    }
+    for (i = 0; ok[i] && strcasecmp(ok[i], copy) != 0; i++)
+        /* void */ ;
+    if (ok[i])
+        (void) cleanup_checks_message(state, copy, arg, "header", text);
+    else
+        msg_warn("%s: unsupported action in %s map: %.100s", state->queue_id,
+                 maps_title(cc.milter), value);
+    mem_free(copy);
 }
 
 /* ---- MIME structure ------------------------------------------------------- */

@@ -150,6 +150,7 @@ cleanup_state_free(CLEANUP_STATE *state)
     argv_free(state->rcpt_list);
     mem_free(state->rcpt_offs);
     cleanup_checks_free(state);
+    cleanup_milter_free(state);
     mem_free(state);
 }
 
@@ -303,16 +304,22 @@ cleanup_pending_reset(CLEANUP_STATE *state)
     state->have_orcp = state->have_dsn_orcpt = state->have_dsn_notify = 0;
 }
 
-/* Remember where a RCPT record goes (REDIRECT marks them done later). */
-static void
-cleanup_rcpt_offset(CLEANUP_STATE *state)
+/* Remember where a RCPT record goes (REDIRECT and bounces mark them done later). */
+void
+cleanup_rcpt_offset_add(CLEANUP_STATE *state, off_t offset)
 {
     if (state->rcpt_noffs == state->rcpt_coffs) {
         state->rcpt_coffs = state->rcpt_coffs ? state->rcpt_coffs * 2 : 16;
         state->rcpt_offs = mem_realloc_array(state->rcpt_offs, state->rcpt_coffs,
                                              sizeof(off_t));
     }
-    state->rcpt_offs[state->rcpt_noffs++] = stream_tell(state->dst);
+    state->rcpt_offs[state->rcpt_noffs++] = offset;
+}
+
+static void
+cleanup_rcpt_offset(CLEANUP_STATE *state)
+{
+    cleanup_rcpt_offset_add(state, stream_tell(state->dst));
 }
 
 /* One final recipient address (after mapping) with its original. */
@@ -466,7 +473,9 @@ cleanup_finish(CLEANUP_STATE *state)
         state->errs |= CLEANUP_STAT_BAD;
         return state->errs;
     }
-    if (state->rcpt_count == 0 && state->errs == 0)
+    if (state->rcpt_count > 0 && state->errs == 0)
+        cleanup_milter_run(state);      /* may change recipients, reject, ... */
+    if (state->rcpt_count <= 0 && state->errs == 0)
         state->errs |= CLEANUP_STAT_RCPT;
     if (cleanup_bounce_wanted(state))
         return cleanup_bounce(state);   /* local submission: bounce, not reject */

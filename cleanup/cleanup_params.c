@@ -52,7 +52,13 @@ long    var_virt_recur_limit;
 long    var_virt_expan_limit;
 const char *var_prop_extension;
 
+/* Milters (cleanup_milter.c). */
+const char *var_non_smtpd_milters;
+const char *var_milt_head_checks;
+
 static const CONFIG_VAR cleanup_vars[] = {
+    CONFIG_VAR_STR("non_smtpd_milters", &var_non_smtpd_milters),
+    CONFIG_VAR_STR("milter_header_checks", &var_milt_head_checks),
     CONFIG_VAR_INT("smtpd_recipient_limit", &var_smtpd_rcpt_limit),
     CONFIG_VAR_INT("duplicate_filter_limit", &var_dup_filter_limit),
     CONFIG_VAR_SIZE("message_size_limit", &var_message_limit),
@@ -93,4 +99,5 @@ void
 cleanup_params_init(void)
 {
     config_read_vars(cleanup_vars);
+    cleanup_milter_init();
 }

@@ -37,7 +37,8 @@
 #include "record.h"
 
 #define CLEANUP_FLAG_MASK  (CLEANUP_FLAG_BOUNCE | CLEANUP_FLAG_FILTER | CLEANUP_FLAG_HOLD \
-                            | CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL)
+                            | CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL \
+                            | CLEANUP_FLAG_MILTER | CLEANUP_FLAG_SMTPD_MILTERS)
 
 /* Read the client's {flags=N}; flags or -1. */
 static int
@@ -56,13 +57,15 @@ cleanup_read_flags(STREAM *client, const char *id)
 }
 
 static int
-cleanup_reply(STREAM *client, int status, const char *reason)
+cleanup_reply(STREAM *client, int status, const char *reason, long milter_failed)
 {
     ATTR_LIST *list = attr_list_alloc();
     int     ret;
 
     attr_add_long(list, ATTR_STATUS, status);
     attr_add(list, ATTR_REASON, reason);
+    if (milter_failed >= 0)                     /* smtpd's milters that broke here */
+        attr_add_long(list, ATTR_MILTER_FAILED, milter_failed);
     ret = attr_write(client, list);
     attr_list_free(list);
     return ret;
@@ -150,6 +153,10 @@ cleanup_one(STREAM *client, STREAM *dst, const char *id)
         cleanup_state_free(state);
         return;
     }
+    if (flags & CLEANUP_FLAG_SMTPD_MILTERS)
+        (void) cleanup_milter_receive(state, client);   /* after END */
+    else if (flags & CLEANUP_FLAG_MILTER)
+        cleanup_milter_local(state);
     /* Only a durable, visible file is reported as queued (status 0). */
     status = cleanup_finish(state);
     flags = state->flags;               /* checks and access actions: HOLD, DISCARD */
@@ -162,7 +169,7 @@ cleanup_one(STREAM *client, STREAM *dst, const char *id)
     }
     if (stream_close(dst) < 0 && status == 0)
         msg_warn("%s: close queue file: %m", id);
-    (void) cleanup_reply(client, status, STR(state->reason));
+    (void) cleanup_reply(client, status, STR(state->reason), cleanup_milter_failed(state));
     if (status == 0 && !(flags & (CLEANUP_FLAG_DISCARD | CLEANUP_FLAG_HOLD)))
         (void) trigger_send(MAIL_CLASS_PUBLIC "/" SERVICE_QMGR, "I", 1);
     cleanup_state_free(state);

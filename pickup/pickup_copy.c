@@ -47,7 +47,7 @@
 #include "record.h"
 
 #define PICKUP_CLEANUP_FLAGS (CLEANUP_FLAG_BOUNCE | CLEANUP_FLAG_FILTER \
-                              | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL)
+                              | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_MILTER)
 
 void
 pickup_received(VSTRING *line1, VSTRING *line2, const char *myhostname,

@@ -19,6 +19,8 @@
  *   smtpd_sasl.c     AUTH (smtpd_sasl.h), with smtpd_sasl_dovecot.c
  *   smtpd_xforward.c XFORWARD: the up-stream client's attributes from a
  *                    content filter (smtpd_authorized_xforward_hosts)
+ *   smtpd_milter.c   smtpd_milters: connect..DATA events (lib/global/milter.h);
+ *                    the content events run in cleanup
  *
  * SECURITY: SMTPD_STATE holds text from the network (helo_name, sender,
  * recipients); every such field is bounded (line_length_limit, ADDRESS_MAX)
@@ -248,6 +250,9 @@ typedef struct SMTPD_STATE {
     SMTPD_XFORWARD xforward;    /* smtpd_xforward.c */
     char   *sasl_method;        /* smtpd_sasl.c: NULL until AUTH succeeded */
     char   *sasl_username;      /* ... the login name from the auth server */
+    struct MILTERS *milters;    /* smtpd_milter.c: NULL without smtpd_milters */
+    char   *milter_denied;      /* ... the connect event's reject reply */
+    int     milter_txn;         /* ... a MAIL event was sent, no message yet */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -256,6 +261,19 @@ void    smtpd_peer_init(SMTPD_STATE *state);
 void    smtpd_peer_free(SMTPD_STATE *state);
 void    smtpd_peer_set(SMTPD_STATE *state, const char *name, const char *addr, const char *port);
 
+
+/* smtpd_milter.c */
+void    smtpd_milter_init(void);
+void    smtpd_milter_connect(SMTPD_STATE *state);
+const char *smtpd_milter_denied(const SMTPD_STATE *state);
+int     smtpd_milter_helo(SMTPD_STATE *state, VSTRING *reply);
+int     smtpd_milter_mail(SMTPD_STATE *state, const char *params, VSTRING *reply);
+int     smtpd_milter_rcpt(SMTPD_STATE *state, const char *rcpt, const char *params,
+                          VSTRING *reply);
+int     smtpd_milter_data(SMTPD_STATE *state, VSTRING *reply);
+void    smtpd_milter_unknown(SMTPD_STATE *state);
+void    smtpd_milter_abort(SMTPD_STATE *state);
+void    smtpd_milter_done(SMTPD_STATE *state);
 
 /* smtpd_state.c */
 void    smtpd_state_init(SMTPD_STATE *state, STREAM *client);

@@ -15,7 +15,9 @@
  *   smtpd_cleanup_rcpt()      [DSN_ORCPT] [DSN_NOTIFY] ORCP RCPT
  *   smtpd_cleanup_begin_content()  [DSN_ENVID] [DSN_RET] MESG, Received:
  *   smtpd_cleanup_line()      one NORM/CONT content record
- *   smtpd_cleanup_finish()    XTRA END, then cleanup's status -> the reply
+ *   smtpd_cleanup_finish()    XTRA END, the smtpd_milters (cleanup runs
+ *                             their content events), then cleanup's status
+ *                             -> the reply
  *   smtpd_cleanup_abort()     drop the connection (cleanup removes the file)
  *
  * Addresses go to cleanup as the client sent them (internal form, maybe
@@ -150,7 +152,8 @@ int
 smtpd_cleanup_open(SMTPD_STATE *state)
 {
     VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
-    int     flags = receive_opts_cleanup(CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK);
+    int     flags = receive_opts_cleanup(CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK
+                                         | (state->milters ? CLEANUP_FLAG_SMTPD_MILTERS : 0));
 
     if ((state->cleanup = cleanup_clnt_open(flags, id)) == NULL) {
         vstring_free(id);
@@ -291,8 +294,10 @@ smtpd_cleanup_finish(SMTPD_STATE *state, VSTRING *reply)
         return -1;
     }
     reason = vstring_alloc(1024);
-    status = cleanup_clnt_finish_id(state->cleanup, state->queue_id, reason);
+    status = cleanup_clnt_finish_milters(state->cleanup, state->queue_id, reason,
+                                         state->milters);      /* smtpd_milters: to cleanup */
     state->cleanup = NULL;                      /* closed */
+    state->milter_txn = 0;                      /* cleanup sent the end of message */
     if (status != 0)
         smtpd_cleanup_reply(status, STR(reason), reply);
     vstring_free(reason);

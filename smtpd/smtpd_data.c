@@ -254,6 +254,8 @@ smtpd_data_cmd(SMTPD_STATE *state, int argc, char **argv)
     }
     VSTRING *reply = vstring_alloc(1024);
     status = smtpd_check_data_stage(state, reply);      /* restrictions */
+    if (status == 0)
+        status = smtpd_milter_data(state, reply);       /* smtpd_milters */
     if (status != 0)
         smtpd_chat_reply(state, "%s", STR(reply));
     vstring_free(reply);
@@ -318,6 +320,29 @@ smtpd_data_bdat_read(SMTPD_STATE *state, long count, int skip)
     return 0;
 }
 
+/* smtpd_milters' DATA event at the first BDAT; -1: the chunk is skipped and refused. */
+static int
+smtpd_data_bdat_milter(SMTPD_STATE *state, long count)
+{
+    VSTRING *reply = vstring_alloc(1024);
+    int     ret = 0;
+
+    if (smtpd_milter_data(state, reply) != 0) {
+        if (smtpd_data_bdat_read(state, count, 1) != 0) {
+            vstring_free(reply);
+            smtpd_cleanup_abort(state);
+            smtpd_state_mail_reset(state);
+            state->quit = 2;
+            return -1;
+        }
+        smtpd_chat_reply(state, "%s", STR(reply));
+        smtpd_state_mail_reset(state);
+        ret = -1;
+    }
+    vstring_free(reply);
+    return ret;
+}
+
 static int
 smtpd_data_bdat_lost(SMTPD_STATE *state)
 {
@@ -356,6 +381,8 @@ smtpd_data_bdat_cmd(SMTPD_STATE *state, int argc, char **argv)
         smtpd_data_ready(state);
         return -1;
     }
+    if (!state->bdat_active && smtpd_data_bdat_milter(state, count) != 0)
+        return -1;
     if (!state->bdat_active) {
         state->bdat_active = 1;
         state->bdat_total = 0;

@@ -357,4 +357,5 @@ smtpd_params_init(void)
     smtpd_params_restrictions(c);
     smtpd_params_tables(c);
     smtpd_params_compat(c);
+    smtpd_milter_init();
 }

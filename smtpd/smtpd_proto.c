@@ -89,6 +89,8 @@ smtpd_proto_helo_restrict(SMTPD_STATE *state)
     VSTRING *reply = vstring_alloc(1024);
     int     ret = smtpd_check_helo_stage(state, reply);
 
+    if (ret == 0)
+        ret = smtpd_milter_helo(state, reply);          /* smtpd_milters */
     if (ret != 0) {
         smtpd_chat_reply(state, "%s", STR(reply));
         mem_free(state->helo_name);
@@ -203,7 +205,8 @@ smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
         state->dsn_envid = margs.envid;
         state->smtputf8 = margs.smtputf8;
         if (smtpd_check_mail_stage(state, reply) != 0        /* restrictions */
-            || smtpd_space_check(state, reply) != 0) {      /* queue_minfree */
+            || smtpd_space_check(state, reply) != 0         /* queue_minfree */
+            || smtpd_milter_mail(state, params, reply) != 0) {  /* smtpd_milters */
             smtpd_chat_reply(state, "%s", STR(reply));
             smtpd_state_mail_reset(state);
         } else {
@@ -271,7 +274,8 @@ smtpd_proto_rcpt(SMTPD_STATE *state, int argc, char **argv)
         smtpd_chat_reply(state, "452 4.5.3 Error: too many recipients");
     } else {
         state->cur_rcpt = STR(addr);
-        if (smtpd_check_rcpt(state, STR(addr), reply) != 0) {
+        if (smtpd_check_rcpt(state, STR(addr), reply) != 0
+            || smtpd_milter_rcpt(state, STR(addr), params, reply) != 0) {
             smtpd_chat_reply(state, "%s", STR(reply));
         } else if (smtpd_proto_rcpt_accept(state, STR(addr), &rargs) != 0) {
             smtpd_chat_reply(state, "451 4.3.0 Error: queue file write error");
@@ -467,6 +471,7 @@ smtpd_proto_dispatch(SMTPD_STATE *state)
             break;
     if (cmd->name == NULL) {
         state->where = "UNKNOWN";
+        smtpd_milter_unknown(state);                    /* smtpd_milters */
         smtpd_chat_reply(state, "500 5.5.2 Error: command not recognized");
         state->stat_total[SMTPD_CMD_UNKNOWN]++;
         argv_free(args);
@@ -474,6 +479,13 @@ smtpd_proto_dispatch(SMTPD_STATE *state)
     }
     if (smtpd_check_denied(state) && cmd->stat != SMTPD_CMD_QUIT) {     /* restrictions */
         smtpd_chat_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+        state->stat_total[cmd->stat]++;
+        argv_free(args);
+        return;
+    }
+    if (smtpd_milter_denied(state) && cmd->stat != SMTPD_CMD_QUIT      /* milter at connect */
+        && cmd->stat != SMTPD_CMD_NOOP && cmd->stat != SMTPD_CMD_RSET) {
+        smtpd_chat_reply(state, "%s", smtpd_milter_denied(state));
         state->stat_total[cmd->stat]++;
         argv_free(args);
         return;
@@ -512,7 +524,11 @@ smtpd_proto_session(SMTPD_STATE *state)
     } else if (smtpd_anvil_connect(state, reply) != 0           /* anvil: 421, quit */
         || smtpd_check_connect(state, reply) != 0)              /* restrictions */
         smtpd_chat_reply(state, "%s", STR(reply));
-    else
+    else if (smtpd_milter_connect(state), smtpd_milter_denied(state)
+             && strncmp(smtpd_milter_denied(state), "421", 3) == 0) {
+        smtpd_chat_reply(state, "%s", smtpd_milter_denied(state));    /* milter: shutdown */
+        state->quit = 1;
+    } else
         smtpd_chat_reply(state, "220 %s", var_smtpd_banner);
     vstring_free(reply);
     while (!state->quit) {

@@ -36,6 +36,7 @@ void
 smtpd_state_mail_reset(SMTPD_STATE *state)
 {
     smtpd_cleanup_abort(state);
+    smtpd_milter_abort(state);  /* smtpd_milters: a transaction without a message */
     smtpd_check_reset(state);   /* restrictions: HOLD, FILTER, ... results */
     mem_free(state->sender);
     mem_free(state->dsn_envid);
@@ -57,6 +58,7 @@ void
 smtpd_state_free(SMTPD_STATE *state)
 {
     smtpd_state_mail_reset(state);
+    smtpd_milter_done(state);
     smtpd_check_free(state);
     vstring_free(state->buffer);
     mem_free(state->helo_name);

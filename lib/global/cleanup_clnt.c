@@ -17,6 +17,7 @@
 
 #include "attr.h"
 #include "cleanup_clnt.h"
+#include "milter.h"
 #include "connect.h"
 #include "mail_params.h"
 #include "mail_proto.h"
@@ -73,8 +74,35 @@ cleanup_clnt_finish(STREAM *c, VSTRING *reason)
     return cleanup_clnt_finish_id(c, CLEANUP_CLNT_PATH, reason);
 }
 
+/*
+ * A milter that failed while cleanup used it (timeout, broken protocol)
+ * is failed here too: its socket may still deliver a late reply, which
+ * must never be taken for the answer to smtpd's next event.
+ */
+static void
+cleanup_clnt_milters_failed(const ATTR_LIST *list, MILTERS *ms)
+{
+    long    bits = 0;
+    VSTRING *junk;
+
+    if (attr_get_long(list, ATTR_MILTER_FAILED, &bits) != 0 || bits <= 0)
+        return;
+    junk = vstring_alloc(1024);
+    for (size_t i = 0; i < ms->count && i < 31; i++)
+        if ((bits & (1L << i)) && ms->list[i]->state != MILTER_ST_ERROR)
+            (void) milter_failed(ms->list[i], junk);
+    vstring_free(junk);
+}
+
 int
 cleanup_clnt_finish_id(STREAM *c, const char *log_id, VSTRING *reason)
+{
+    return cleanup_clnt_finish_milters(c, log_id, reason, NULL);
+}
+
+int
+cleanup_clnt_finish_milters(STREAM *c, const char *log_id, VSTRING *reason,
+                            struct MILTERS *milters)
 {
     ATTR_LIST *list = attr_list_alloc();
     long    status = CLEANUP_STAT_WRITE;
@@ -84,13 +112,16 @@ cleanup_clnt_finish_id(STREAM *c, const char *log_id, VSTRING *reason)
         vstring_reset(reason);
     rec_put(c, REC_TYPE_XTRA, "", 0);
     rec_put(c, REC_TYPE_END, "", 0);
-    if (stream_flush(c) != 0 || attr_read(c, list) != 1
+    if (stream_flush(c) != 0 || (milters && milters_send(c, milters) != 0)
+        || attr_read(c, list) != 1
         || attr_get_long(list, ATTR_STATUS, &status) != 0 || status < 0) {
         msg_warn("%s: no status from cleanup", log_id);
         status = CLEANUP_STAT_WRITE;
     } else if (reason && (text = attr_get(list, ATTR_REASON)) != NULL) {
         vstring_strcpy(reason, text);
     }
+    if (milters)
+        cleanup_clnt_milters_failed(list, milters);
     attr_list_free(list);
     (void) stream_close(c);
     return (int) status;

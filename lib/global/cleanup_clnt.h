@@ -41,6 +41,10 @@
 STREAM *cleanup_clnt_open(int flags, VSTRING *queue_id);
 int     cleanup_clnt_finish(STREAM *stream, VSTRING *reason);
 int     cleanup_clnt_finish_id(STREAM *stream, const char *log_id, VSTRING *reason);
+/* The same, with smtpd's milters passed after END (milter_pass.c); NULL: none. */
+struct MILTERS;
+int     cleanup_clnt_finish_milters(STREAM *stream, const char *log_id, VSTRING *reason,
+                                    struct MILTERS *milters);
 void    cleanup_clnt_abort(STREAM *stream);
 
 #endif

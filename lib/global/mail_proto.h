@@ -90,6 +90,8 @@
 #define CLEANUP_FLAG_DISCARD    (1 << 3)
 #define CLEANUP_FLAG_MAP_OK     (1 << 4)    /* address mappings allowed */
 #define CLEANUP_FLAG_LOCAL      (1 << 5)    /* local submission: add From:/Date: etc */
+#define CLEANUP_FLAG_MILTER     (1 << 6)    /* run non_smtpd_milters (receive_override_options) */
+#define CLEANUP_FLAG_SMTPD_MILTERS (1 << 7) /* smtpd's milters follow END (milter_pass.c) */
 
 /* cleanup status bits (cleanup -> client) */
 #define CLEANUP_STAT_OK         0
@@ -108,6 +110,7 @@
 #define ATTR_FLAGS          "flags"
 #define ATTR_STATUS         "status"
 #define ATTR_REASON         "reason"
+#define ATTR_MILTER_FAILED  "milter_failed" /* cleanup -> smtpd: bit i = milter i failed */
 #define ATTR_REQUEST        "request"
 #define ATTR_RULE           "rule"
 #define ATTR_ADDRESS        "address"

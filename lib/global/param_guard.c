@@ -15,7 +15,8 @@
  * and cyrus itself), smtpd_sender_login_maps with smtpd_check.c; the
  * smtp/lmtp client's levels, smtp_enforce_tls, smtp_tls_wrappermode and
  * smtp_tls_policy_maps with smtp/smtp_tls.c, smtp_sasl_auth_enable with
- * smtp/smtp_sasl.c; client certificates
+ * smtp/smtp_sasl.c, smtpd_milters and non_smtpd_milters with
+ * lib/global/milter*.c; client certificates
  * (smtpd_tls_req_ccert) are not there yet.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
@@ -41,11 +42,9 @@ static const struct {
     const char *feature;        /* what would be missing */
 } guards[] = {
     {"smtpd_tls_req_ccert", "smtpd", "yes", "TLS client certificates"},
-    {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
     {"smtp_tls_per_site", "smtp", "set", "TLS"},
     {"lmtp_tls_per_site", "lmtp", "set", "TLS"},
-    {"non_smtpd_milters", "pickup", "set", "the milter protocol"},
 };
 
 #define GUARD_COUNT ((int) (sizeof(guards) / sizeof(guards[0])))

@@ -55,5 +55,7 @@ receive_opts_cleanup(int flags)
         flags &= ~CLEANUP_FLAG_MAP_OK;
     if (receive_opts_has(RECEIVE_OPT_NO_HDR_BODY))
         flags &= ~CLEANUP_FLAG_FILTER;
+    if (receive_opts_has(RECEIVE_OPT_NO_MILTERS))
+        flags &= ~(CLEANUP_FLAG_MILTER | CLEANUP_FLAG_SMTPD_MILTERS);
     return flags;
 }

@@ -4,8 +4,9 @@
  *
  * receive_opts_cleanup(flags): the CLEANUP_FLAG_* bits to send to
  * cleanup, with CLEANUP_FLAG_MAP_OK cleared for no_address_mappings and
- * CLEANUP_FLAG_FILTER cleared for no_header_body_checks. (no_milters has
- * no cleanup flag yet: milters are not implemented.)
+ * CLEANUP_FLAG_FILTER cleared for no_header_body_checks, CLEANUP_FLAG_MILTER
+ * and CLEANUP_FLAG_SMTPD_MILTERS cleared for no_milters (smtpd also runs
+ * no smtpd_milters then).
  * receive_opts_has(name): 1 when the option is set, e.g.
  * "no_unknown_recipient_checks" (smtpd's own business).
  * Unknown option names are logged once as a warning and otherwise ignored.

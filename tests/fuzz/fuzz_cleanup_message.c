@@ -21,6 +21,8 @@
 #include "../../cleanup/cleanup_checks.c"
 #include "../../cleanup/cleanup_bounce.c"
 #include "../../cleanup/cleanup_params.c"
+#include "../../cleanup/cleanup_milter.c"
+#include "../../cleanup/cleanup_milter_edit.c"
 #include "mail_params.h"
 #include "fuzz_util.h"
 

@@ -9,7 +9,8 @@
  */
 #include "../../smtpd/smtpd_data.c"
 #include "../../smtpd/smtpd_esmtp.c"
-#include "../../smtpd/smtpd_params.c"    /* the var_*, left zero */
+#include "../../smtpd/smtpd_params.c"
+#include "../../smtpd/smtpd_milter.c"    /* the var_*, left zero */
 #include "../unit/smtpd_data_stubs.h"
 #include "fuzz_util.h"
 

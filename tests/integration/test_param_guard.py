@@ -91,9 +91,8 @@ def test_submission_port_with_required_sasl_refuses_only_itself():
         s.cmd("QUIT")
 
 
-def test_milters_and_proxy_filter_refuse():
-    for name, value in (("smtpd_milters", "inet:127.0.0.1:8891"),
-                        ("smtpd_proxy_filter", "127.0.0.1:10024")):
+def test_proxy_filter_refuses():
+    for name, value in (("smtpd_proxy_filter", "127.0.0.1:10024"),):
         with Instance("guard-m", main=dict(QUICK, **{name: value})) as inst:
             start_refusing(inst)
             assert first_reply(inst.port) == ["421 4.3.5 Server configuration problem"], name
@@ -113,16 +112,3 @@ def test_required_client_tls_defers_and_never_connects():
         time.sleep(0.5)
         assert srv.transactions == [], srv.transactions
         assert inst.queue_files("deferred"), "the message must stay queued"
-
-
-def test_non_smtpd_milters_keeps_mail_in_maildrop():
-    with Instance("guard-pickup", main={"non_smtpd_milters": "inet:127.0.0.1:8891"}) as inst:
-        inst.start()
-        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "root@example.test", "root"],
-                input="Subject: held\n\nbody\n")
-        assert p.returncode == 0, p
-        inst.wait_log(r"postfix/pickup\[\d+\]: fatal: parameter non_smtpd_milters = "
-                      r"inet:127\.0\.0\.1:8891 needs the milter protocol")
-        assert len(inst.queue_files("maildrop")) == 1
-        assert inst.queue_files("incoming") == [] and inst.queue_files("active") == []
-        assert "Subject: held" not in inst.mbox("root")

@@ -14,6 +14,9 @@ int smtpd_chat_flush(SMTPD_STATE *s) { (void) s; return 0; }
 void smtpd_chat_reply_timeout(SMTPD_STATE *s) { (void) s; }
 void smtpd_chat_deadline(SMTPD_STATE *s, int d) { (void) s; (void) d; }
 void smtpd_chat_log_reject(SMTPD_STATE *s, const char *r) { (void) s; (void) r; }
+void smtpd_chat_log_action(SMTPD_STATE *s, const char *a, const char *t) { (void) s; (void) a; (void) t; }
+void smtpd_policy_server_addr(const SMTPD_STATE *s, char *h, size_t hs, char *p, size_t ps)
+{ (void) s; (void) p; (void) ps; if (hs) *h = 0; }
 const char *smtpd_chat_queue_label(const SMTPD_STATE *s) { (void) s; return "NOQUEUE"; }
 void smtpd_cleanup_abort(SMTPD_STATE *s) { (void) s; }
 void smtpd_state_mail_reset(SMTPD_STATE *s) { (void) s; }

@@ -49,8 +49,10 @@ UNIT_TEST(test_engaging_values)
     /* smtpd implements AUTH (Dovecot, Cyrus); smtpd_sasl.c refuses other types */
     CHECK(param_guard_engaged("smtpd_sasl_auth_enable", "yes") == NULL);
     CHECK(param_guard_engaged("smtpd_sender_login_maps", "hash:/x") == NULL);
-    CHECK(param_guard_engaged("smtpd_milters", "inet:localhost:8891") != NULL);
-    CHECK(param_guard_engaged("smtpd_milters", "") == NULL);
+    /* milters are implemented (lib/global/milter*.c) */
+    CHECK(param_guard_engaged("smtpd_milters", "inet:localhost:8891") == NULL);
+    CHECK(param_guard_engaged("smtpd_proxy_filter", "127.0.0.1:10024") != NULL);
+    CHECK(param_guard_engaged("smtpd_proxy_filter", "") == NULL);
     CHECK(param_guard_engaged("smtp_body_checks", "hash:/x") == NULL);   /* only warned */
 }
 

@@ -15,6 +15,7 @@
 #include "../../smtpd/smtpd_check_dns.c"
 #include "../../smtpd/smtpd_check_verify.c"
 #include "../../smtpd/smtpd_params.c"
+#include "../../smtpd/smtpd_milter.c"
 #include "../../smtpd/smtpd_policy.c"
 #include "unit.h"
 

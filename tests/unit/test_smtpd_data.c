@@ -12,7 +12,8 @@
 
 #include "../../smtpd/smtpd_data.c"
 #include "../../smtpd/smtpd_esmtp.c"
-#include "../../smtpd/smtpd_params.c"    /* the var_*, left zero */
+#include "../../smtpd/smtpd_params.c"
+#include "../../smtpd/smtpd_milter.c"    /* the var_*, left zero */
 #include "../../smtpd/smtpd_space.c"
 #include "smtpd_data_stubs.h"
 #include "unit.h"
