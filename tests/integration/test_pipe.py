@@ -31,7 +31,7 @@ out=%(out)s/$$
 printf '%%s\n' "$@" > "$out.args"
 cat > "$out.msg"
 id -u > "$out.ids"
-env | sort > "$out.env"
+env | sort > "$out.tmp" && mv "$out.tmp" "$out.env"   # .env appears complete
 case "$*" in
 *tempfail*) exit 75 ;;
 *nouser*) exit 67 ;;
