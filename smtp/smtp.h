@@ -305,6 +305,7 @@ int     smtp_code_status(int code);
 #define SMTP_TLS_ENCRYPT  2
 #define SMTP_TLS_VERIFY   3
 #define SMTP_TLS_SECURE   4
+#define SMTP_TLS_FINGERPRINT 5       /* mandatory; the fingerprint is the check */
 
 typedef struct SMTP_TLS_POLICY {
     int     level;                  /* SMTP_TLS_* */

@@ -25,8 +25,13 @@
  * then for a domain its parent domains as ".parent"; the value is a level
  * and optional "match=name:name", "protocols=...", "ciphers=grade".
  * "dane" acts as "may" (no DNSSEC validation here, as Postfix without
- * smtp_dns_support_level = dnssec); "dane-only" and "fingerprint" are not
- * implemented and defer the mail (fail closed), as does an invalid level.
+ * smtp_dns_support_level = dnssec); "dane-only" is not implemented and
+ * defers the mail (fail closed), as does an invalid level. fingerprint:
+ * no CA, no names, no expiry check; the server certificate's fingerprint
+ * or public-key fingerprint (smtp_tls_fingerprint_digest, computed in
+ * lib/tls) must be one in the policy's match= attributes ("|" between
+ * them, several match= add up) or else smtp_tls_fingerprint_cert_match;
+ * otherwise the mail is deferred "Server certificate not verified".
  *
  * Protocols and ciphers: smtp_tls_protocols / smtp_tls_ciphers for may,
  * the "mandatory" ones from encrypt up; a grade selects
@@ -35,7 +40,7 @@
  * cache is kept across connections (smtp_tls_session_cache_database is
  * not implemented).
  *
- * SECURITY: verify and secure fail closed: a certificate that does not
+ * SECURITY: verify, secure and fingerprint fail closed: a certificate that does not
  * chain to a configured CA, or whose names do not match, stops the
  * session before MAIL FROM, and the next address is tried. Postfix 3.7
  * gives "Server certificate not verified" in both cases (checked against
@@ -73,6 +78,8 @@ static struct {
     const char *mand_protocols;
     const char *ciphers;
     const char *mand_ciphers;
+    const char *fpt_match;
+    const char *fpt_digest;
     TLS_CLIENT_INIT files;
 } tp;
 
@@ -112,6 +119,8 @@ static const CONFIG_VAR smtp_tls_vars[] = {
     CONFIG_VAR_STR("tls_mandatory_ciphers", &tp.mand_ciphers),
     CONFIG_VAR_STR("tls_CAfile", &tp.files.CAfile),
     CONFIG_VAR_STR("tls_CApath", &tp.files.CApath),
+    CONFIG_VAR_STR("tls_fingerprint_cert_match", &tp.fpt_match),
+    CONFIG_VAR_STR("tls_fingerprint_digest", &tp.fpt_digest),
     CONFIG_VAR_END,
 };
 
@@ -120,17 +129,19 @@ static const CONFIG_VAR smtp_tls_vars[] = {
 static int
 smtp_tls_parse_level(const char *name, int *unsupported)
 {
-    static const char *const names[] = {"none", "may", "encrypt", "verify", "secure"};
+    static const char *const names[] = {
+        "none", "may", "encrypt", "verify", "secure", "fingerprint",
+    };
 
     *unsupported = 0;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         if (strcasecmp(name, names[i]) == 0)
             return i;
     if (strcasecmp(name, "dane") == 0) {
         msg_warn("TLS level \"dane\" needs DNSSEC validation, not available: using \"may\"");
         return SMTP_TLS_MAY;
     }
-    *unsupported = strcasecmp(name, "dane-only") == 0 || strcasecmp(name, "fingerprint") == 0;
+    *unsupported = strcasecmp(name, "dane-only") == 0;
     return -1;
 }
 
@@ -189,8 +200,14 @@ smtp_tls_parse_policy(const char *dest, const char *value, SMTP_TLS_POLICY *pol,
     for (size_t i = 1; pol->level >= 0 && i < words->argc; i++) {
         const char *w = words->argv[i];
 
-        if (strncasecmp(w, "match=", 6) == 0)
-            pol->match = mem_strdup(w + 6);
+        if (strncasecmp(w, "match=", 6) == 0) {
+            /* several match= attributes add up */
+            char   *prev = pol->match;
+
+            pol->match = prev ? mem_printf("%s%c%s", prev, pol->level == SMTP_TLS_FINGERPRINT
+                                           ? '|' : ':', w + 6) : mem_strdup(w + 6);
+            mem_free(prev);
+        }
         else if (strncasecmp(w, "protocols=", 10) == 0)
             pol->protocols = mem_strdup(w + 10);
         else if (strncasecmp(w, "ciphers=", 8) == 0)
@@ -323,6 +340,17 @@ smtp_tls_log(const SMTP_SESSION *sess)
     vstring_free(details);
 }
 
+/* The fingerprint level: policy match= ("|"), else the main.cf list. */
+static void
+smtp_tls_fprints(const SMTP_TLS_POLICY *pol, TLS_CLIENT_START *start)
+{
+    if (config_compat_break(smtp_tls_prefix[0] == 'l' ? "lmtp_tls_fingerprint_digest"
+                            : "smtp_tls_fingerprint_digest", "3.6"))
+        msg_info("using backwards-compatible default setting %s_tls_fingerprint_digest=md5 "
+                 "to compute certificate fingerprints", smtp_tls_prefix);
+    start->fprints = tls_fprint_parse(pol->match ? pol->match : tp.fpt_match, " \t\r\n,|");
+}
+
 static int
 smtp_tls_fail(SMTP_SESSION *sess, SMTP_WHY *why, const char *dsn, const char *text)
 {
@@ -338,6 +366,7 @@ smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     int     mandatory = pol->level >= SMTP_TLS_ENCRYPT;
     int     must_match = pol->level >= SMTP_TLS_VERIFY;
     TLS_CLIENT_START start;
+    const TLS_PEER *peer;
 
     memset(&start, 0, sizeof(start));
     start.peer = sess->relay;
@@ -349,14 +378,22 @@ smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     if (smtp_tls_ctx == NULL || start.cipherlist == NULL)
         return pol->level == SMTP_TLS_MAY ? SMTP_SESS_PLAIN
             : smtp_tls_fail(sess, why, "4.7.5", "Cannot start TLS: TLS engine unavailable");
-    if (must_match)
+    start.digest = tp.fpt_digest;
+    if (pol->level == SMTP_TLS_FINGERPRINT)
+        smtp_tls_fprints(pol, &start);
+    else if (must_match)
         start.match = smtp_tls_match_names(pol, sess);
     stream_set_timeout(sess->fp, (int) tp.starttls_timeout);
     sess->tls = tls_client_start(smtp_tls_ctx, sess->fp, &start);
     argv_free(start.match);
+    argv_free(start.fprints);
     if (sess->tls == NULL)
         return pol->level == SMTP_TLS_MAY ? SMTP_SESS_PLAIN
             : smtp_tls_fail(sess, why, "4.7.5", "Cannot start TLS: handshake failure");
+    peer = tls_sess_peer(sess->tls);
+    if (tp.loglevel >= 2 && peer->present)
+        msg_info("%s: subject_CN=%s, issuer_CN=%s, fingerprint=%s, pkey_fingerprint=%s",
+                 sess->relay, peer->CN, peer->issuer_CN, peer->fprint, peer->pkey_fprint);
     if (tp.loglevel >= 1)
         smtp_tls_log(sess);
     /* Postfix 3.7 says "not verified" for an untrusted chain too */

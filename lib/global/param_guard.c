@@ -15,8 +15,8 @@
  * and cyrus itself), smtpd_sender_login_maps with smtpd_check.c; the
  * smtp/lmtp client's levels, smtp_enforce_tls, smtp_tls_wrappermode and
  * smtp_tls_policy_maps with smtp/smtp_tls.c, smtp_sasl_auth_enable with
- * smtp/smtp_sasl.c; client certificates
- * (smtpd_tls_req_ccert) are not there yet.
+ * smtp/smtp_sasl.c, smtpd_tls_req_ccert (client certificates) with
+ * smtpd_tls.c.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
  * in the same commit (tests/unit/test_param_guard.c checks that no entry
@@ -40,7 +40,6 @@ static const struct {
     const char *engage;         /* "yes", "set" or "level:<levels>" */
     const char *feature;        /* what would be missing */
 } guards[] = {
-    {"smtpd_tls_req_ccert", "smtpd", "yes", "TLS client certificates"},
     {"smtpd_milters", "smtpd", "set", "the milter protocol"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
     {"smtp_tls_per_site", "smtp", "set", "TLS"},

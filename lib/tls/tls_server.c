@@ -7,7 +7,9 @@
  * a certificate file (leaf first, then its chain), or "chain files" that
  * hold key, certificate and chain in that order, one group per key.
  * OpenSSL's built-in stateless session tickets stay on (resumption
- * within one process; no shared cache).
+ * within one process; no shared cache). With ask_ccert the client is
+ * asked for a certificate, checked against CAfile and CApath (read in
+ * full here, before any chroot) up to verify_depth (tls_verify.c).
  *
  * SECURITY: the files named in main.cf are trusted (root owns main.cf).
  * A key or certificate that cannot be loaded disables TLS (NULL), it is
@@ -274,6 +276,26 @@ tls_info_callback(const SSL *ssl, int where, int ret)
                  SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
 }
 
+/*
+ * Client certificates: asked for (never required by the handshake: the
+ * verify callback lets every chain through, the program decides), with
+ * the names of the CAs in the CA file as the acceptable issuers.
+ */
+static void
+tls_ctx_ccert(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
+{
+    STACK_OF(X509_NAME) *names;
+
+    if (!init->ask_ccert) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        return;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_verify_callback);
+    if (*init->CAfile && (names = SSL_load_client_CA_file(init->CAfile)) != NULL)
+        SSL_CTX_set_client_CA_list(ctx, names);
+    ERR_clear_error();
+}
+
 static int
 tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
 {
@@ -288,16 +310,20 @@ tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
         msg_warn("invalid cipher list \"%s\": disabling TLS support", init->cipherlist);
         return -1;
     }
-    if ((*init->CAfile || *init->CApath)
-        && !SSL_CTX_load_verify_locations(ctx, *init->CAfile ? init->CAfile : NULL,
-                                          *init->CApath ? init->CApath : NULL)) {
+    if (*init->CAfile && !SSL_CTX_load_verify_locations(ctx, init->CAfile, NULL)) {
         msg_info("cannot load Certificate Authority data: disabling TLS support");
+        return -1;
+    }
+    if (*init->CApath)
+        tls_load_ca_dir(SSL_CTX_get_cert_store(ctx), init->CApath);
+    if (init->digest && *init->digest && !tls_digest_ok(init->digest)) {
+        msg_warn("Digest algorithm \"%s\" not found: disabling TLS support", init->digest);
         return -1;
     }
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *) "posthorn", 8);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    tls_ctx_ccert(ctx, init);
     if (init->loglevel >= 2)
         SSL_CTX_set_info_callback(ctx, tls_info_callback);
     return 0;
@@ -321,5 +347,7 @@ tls_server_init(const TLS_SERVER_INIT *init)
     ctx = mem_alloc(sizeof(*ctx));
     ctx->ssl_ctx = ssl_ctx;
     ctx->loglevel = init->loglevel;
+    ctx->verify_depth = init->ask_ccert ? init->verify_depth : -1;
+    ctx->digest = init->digest && *init->digest ? mem_strdup(init->digest) : NULL;
     return ctx;
 }

@@ -149,7 +149,8 @@ tls_handshake(TLS_SESS *sess, const char *peer)
 }
 
 TLS_SESS *
-tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
+tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client,
+               int verify_depth, const char *digest)
 {
     TLS_SESS *sess;
     char    junk[512];
@@ -169,6 +170,7 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
     sess->stream = stream;
     sess->ssl = ssl;
     sess->is_client = is_client;
+    sess->verify_depth = verify_depth;
     if (!SSL_set_fd(ssl, stream_fd(stream))) {
         tls_print_errors();
         tls_sess_stop(sess);
@@ -185,13 +187,15 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client)
         return NULL;
     }
     stream_set_io(stream, tls_read, tls_write, sess);
+    tls_peer_collect(sess, digest);
     return sess;
 }
 
 TLS_SESS *
 tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
 {
-    return tls_sess_start(SSL_new(ctx->ssl_ctx), stream, peer, 0);
+    return tls_sess_start(SSL_new(ctx->ssl_ctx), stream, peer, 0, ctx->verify_depth,
+                          ctx->digest);
 }
 
 void
@@ -293,5 +297,6 @@ tls_sess_stop(TLS_SESS *sess)
     }
     stream_set_io(sess->stream, NULL, NULL, NULL);
     ERR_clear_error();
+    tls_peer_free(&sess->peer);
     mem_free(sess);
 }

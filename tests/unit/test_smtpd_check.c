@@ -5,7 +5,7 @@
  * another session nor is lost when another session starts, so one
  * process can serve two clients, one after the other or interleaved.
  *
- * smtpd_check.c, smtpd_check_dns.c, smtpd_params.c and smtpd_policy.c are compiled in; the
+ * smtpd_check.c, smtpd_check_dns.c, smtpd_check_tls.c, smtpd_params.c and smtpd_policy.c are compiled in; the
  * three smtpd_chat.c functions they call are stubbed below.
  */
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 
 #include "../../smtpd/smtpd_check.c"
 #include "../../smtpd/smtpd_check_dns.c"
+#include "../../smtpd/smtpd_check_tls.c"
 #include "../../smtpd/smtpd_params.c"
 #include "../../smtpd/smtpd_policy.c"
 #include "unit.h"

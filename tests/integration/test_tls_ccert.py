@@ -1,0 +1,271 @@
+"""
+test_tls_ccert.py - TLS client certificates in smtpd: smtpd_tls_ask_ccert,
+smtpd_tls_req_ccert, smtpd_tls_CAfile, smtpd_tls_ccert_verifydepth,
+smtpd_tls_fingerprint_digest, the "Trusted/Untrusted/Anonymous TLS
+connection established" lines and the Received: certificate comment, and
+the restrictions permit_tls_clientcerts (relay_clientcerts),
+permit_tls_all_clientcerts and check_ccert_access, with real clients
+(Python's ssl, openssl s_client -cert/-key).
+
+Certificates: a throw-away CA ("Posthorn Test CA") signs the client
+certificate "client.example.test"; a self-signed client certificate
+("rogue.example.test") is not trusted; the server uses test_tls.Certs.
+"""
+import os
+import re
+import smtplib
+import ssl
+import subprocess
+import time
+
+from posthorn import Instance, run
+from test_tls import Certs, s_client, tls_params
+
+HOST = "mail.example.test"
+RELAY_DENIED = b"5.7.1 <someone@remote.example>: Relay access denied"
+
+
+class ClientCerts(Certs):
+    """Certs, plus a CA, a client certificate it signed and a self-signed one."""
+
+    def __init__(self):
+        super().__init__()
+        d = self.dir
+        self.ca_cert, self.ca_key = os.path.join(d, "ca-cert.pem"), os.path.join(d, "ca-key.pem")
+        run(["openssl", "req", "-x509", "-nodes", "-days", "30", "-newkey", "rsa:2048",
+             "-subj", "/O=Posthorn Test/CN=Posthorn Test CA", "-keyout", self.ca_key,
+             "-out", self.ca_cert], check=True)
+        self.client_key = os.path.join(d, "client-key.pem")
+        self.client_cert = os.path.join(d, "client-cert.pem")
+        csr = os.path.join(d, "client.csr")
+        run(["openssl", "req", "-new", "-nodes", "-newkey", "rsa:2048", "-subj",
+             "/CN=client.example.test", "-keyout", self.client_key, "-out", csr], check=True)
+        run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key,
+             "-CAcreateserial", "-days", "30", "-out", self.client_cert], check=True)
+        self.rogue_cert, self.rogue_key = self.make("rogue", "-newkey", "rsa:2048",
+                                                    cn="rogue.example.test")
+
+
+def fingerprint(cert, digest="sha256"):
+    """The certificate's fingerprint, "AB:CD:...", as openssl prints it."""
+    out = run(["openssl", "x509", "-noout", "-fingerprint", "-" + digest, "-in", cert],
+              check=True).stdout
+    out = out.decode() if isinstance(out, bytes) else out
+    return out.strip().split("=", 1)[1]
+
+
+def pkey_fingerprint(cert, digest="sha256"):
+    """The digest of the DER public key (SubjectPublicKeyInfo), "AB:CD:..."."""
+    pub = subprocess.run(["openssl", "x509", "-noout", "-pubkey", "-in", cert],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         capture_output=True, check=True).stdout
+    import hashlib
+    h = hashlib.new(digest, der).hexdigest().upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+
+def ccert_params(certs, **extra):
+    p = tls_params(certs, smtpd_tls_ask_ccert="yes", smtpd_tls_CAfile=certs.ca_cert,
+                   smtpd_tls_loglevel="1", smtpd_tls_received_header="yes")
+    p.update(extra)
+    return p
+
+
+def tls_smtp(inst, cert=None, key=None):
+    """smtplib after STARTTLS, presenting cert (or none)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    s = inst.smtp()
+    s.ehlo("client.example")
+    s.starttls(context=ctx)
+    s.ehlo("client.example")
+    return s
+
+
+def send_local(inst, s, subject):
+    s.sendmail("a@example.test", ["phedison@%s" % HOST], "Subject: %s\r\n\r\nx\r\n" % subject)
+    s.quit()
+    return inst.wait_mbox("phedison", "Subject: %s" % subject)
+
+
+def established(kind):
+    return (r"smtpd\[\d+\]: %s TLS connection established from unknown\[127\.0\.0\.1\]: "
+            r"TLSv1\.3 with cipher " % kind)
+
+
+def test_ccert_ask_trusted_untrusted_anonymous():
+    with ClientCerts() as certs, Instance("ccert-ask", main=ccert_params(certs)) as inst:
+        inst.start()
+        box = send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "trusted")
+        assert re.search(r'\t\(Client CN "client\.example\.test", Issuer "Posthorn Test CA" '
+                         r'\(verified OK\)\)\n\tby mail\.example\.test', box), box
+        inst.wait_log(established("Trusted"))
+        box = send_local(inst, tls_smtp(inst, certs.rogue_cert, certs.rogue_key), "rogue")
+        assert re.search(r'\t\(Client CN "rogue\.example\.test", Issuer "rogue\.example\.test" '
+                         r'\(not verified\)\)\n', box), box
+        inst.wait_log(established("Untrusted"))
+        box = send_local(inst, tls_smtp(inst), "anon")
+        msg = box[box.index("Subject: rogue"):]
+        assert "\t(Client did not present a certificate)\n" in msg, msg
+        inst.wait_log(established("Anonymous"))
+
+
+def test_ccert_not_asked_by_default():
+    """Without smtpd_tls_ask_ccert a client's certificate is not even asked for."""
+    with ClientCerts() as certs, \
+            Instance("ccert-no", main=ccert_params(certs, smtpd_tls_ask_ccert="no")) as inst:
+        inst.start()
+        box = send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "noask")
+        assert "\t(No client certificate requested)\n" in box, box
+        inst.wait_log(established("Anonymous"))
+
+
+def test_ccert_loglevel_2_subject_and_fingerprints():
+    with ClientCerts() as certs, \
+            Instance("ccert-log2", main=ccert_params(certs, smtpd_tls_loglevel="2")) as inst:
+        inst.start()
+        send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "log2")
+        inst.wait_log(r"smtpd\[\d+\]: unknown\[127\.0\.0\.1\]: subject_CN=client\.example\.test, "
+                      r"issuer=Posthorn Test CA, fingerprint=%s, pkey_fingerprint=%s$"
+                      % (fingerprint(certs.client_cert), pkey_fingerprint(certs.client_cert)))
+
+
+def test_ccert_required():
+    """smtpd_tls_req_ccert under encrypt: no trusted certificate, Postfix's 421."""
+    with ClientCerts() as certs, \
+            Instance("ccert-req", main=ccert_params(certs, smtpd_tls_security_level="encrypt",
+                                                    smtpd_tls_ask_ccert="no",
+                                                    smtpd_tls_req_ccert="yes")) as inst:
+        inst.start()
+        out = s_client(inst.port, "-starttls", "smtp", data=b"EHLO x\r\nQUIT\r\n")
+        assert "421 4.7.1 %s Error: No client certificate presented" % HOST in out, out
+        inst.wait_log(r"smtpd\[\d+\]: NOQUEUE: abort: TLS from unknown\[127\.0\.0\.1\]: "
+                      r"No client certificate presented")
+        out = s_client(inst.port, "-starttls", "smtp", "-cert", certs.rogue_cert,
+                       "-key", certs.rogue_key, data=b"EHLO x\r\nQUIT\r\n")
+        assert "421 4.7.1 %s Error: Client certificate not trusted" % HOST in out, out
+        inst.wait_log(r"certificate verification failed for unknown\[127\.0\.0\.1\]: "
+                      r"self-signed certificate")
+        inst.wait_log(r"NOQUEUE: abort: TLS from unknown\[127\.0\.0\.1\]: "
+                      r"Client certificate not trusted")
+        out = s_client(inst.port, "-starttls", "smtp", "-cert", certs.client_cert,
+                       "-key", certs.client_key, data=b"EHLO x\r\nQUIT\r\n")
+        assert "250-%s" % HOST in out and "221 2.0.0 Bye" in out, out
+        box = send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "req")
+        assert "(verified OK)" in box
+        assert "not implement" not in inst.log()
+
+
+def test_ccert_required_needs_encrypt():
+    """Under "may" smtpd_tls_req_ccert is ignored with Postfix's warning."""
+    with ClientCerts() as certs, \
+            Instance("ccert-reqmay", main=ccert_params(certs, smtpd_tls_ask_ccert="no",
+                                                       smtpd_tls_req_ccert="yes")) as inst:
+        inst.start()
+        send_local(inst, tls_smtp(inst), "reqmay")
+        inst.wait_log(r"warning: Can't require client certs unless TLS is required")
+
+
+def test_ccert_verifydepth():
+    """smtpd_tls_ccert_verifydepth = 0: the CA one level up is too far."""
+    with ClientCerts() as certs, \
+            Instance("ccert-depth", main=ccert_params(
+                certs, smtpd_tls_security_level="encrypt", smtpd_tls_req_ccert="yes",
+                smtpd_tls_ccert_verifydepth="0")) as inst:
+        inst.start()
+        out = s_client(inst.port, "-starttls", "smtp", "-cert", certs.client_cert,
+                       "-key", certs.client_key, data=b"EHLO x\r\nQUIT\r\n")
+        assert "421 4.7.1 %s Error: Client certificate not trusted" % HOST in out, out
+        inst.wait_log(r"certificate verification failed for unknown\[127\.0\.0\.1\]: "
+                      r"certificate chain longer than limit\(0\)")
+
+
+def relay_params(certs, restrictions, **extra):
+    return ccert_params(certs, mynetworks="192.0.2.1/32",
+                        smtpd_relay_restrictions=restrictions + " reject_unauth_destination",
+                        **extra)
+
+
+def relay_reply(inst, cert=None, key=None):
+    s = tls_smtp(inst, cert, key)
+    try:
+        s.mail("a@example.test")
+        return s.rcpt("someone@remote.example")
+    finally:
+        s.close()
+
+
+def test_permit_tls_clientcerts_relay_clientcerts():
+    """A listed certificate fingerprint (or public-key fingerprint) relays;
+    no certificate, or an unlisted one, gets Relay access denied."""
+    with ClientCerts() as certs:
+        main = relay_params(certs, "permit_tls_clientcerts")
+        with Instance("ccert-relay", main=main) as inst:
+            table = inst.write_table("relay_ccerts", "%s client\n" % fingerprint(certs.client_cert),
+                                     postmap=True)
+            inst.params["relay_clientcerts"] = "hash:" + table
+            inst.write_main()
+            inst.start()
+            assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
+            assert relay_reply(inst) == (554, RELAY_DENIED)
+            assert relay_reply(inst, certs.rogue_cert, certs.rogue_key) == (554, RELAY_DENIED)
+            # the public-key fingerprint; the chain need not be trusted
+            inst.write_table("relay_ccerts", "%s rogue\n" % pkey_fingerprint(certs.rogue_cert),
+                             postmap=True)
+            time.sleep(1.1)
+            inst.cmd("postfix", "reload", check=True)
+            time.sleep(1)
+            assert relay_reply(inst, certs.rogue_cert, certs.rogue_key)[0] == 250
+            assert relay_reply(inst, certs.client_cert, certs.client_key) == (554, RELAY_DENIED)
+
+
+def test_fingerprint_digest_md5():
+    with ClientCerts() as certs:
+        main = relay_params(certs, "permit_tls_clientcerts", smtpd_tls_fingerprint_digest="md5")
+        with Instance("ccert-md5", main=main) as inst:
+            table = inst.write_table("relay_ccerts", "%s client\n"
+                                     % fingerprint(certs.client_cert, "md5"), postmap=True)
+            inst.params["relay_clientcerts"] = "hash:" + table
+            inst.write_main()
+            inst.start()
+            assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
+        # compatibility_level below 3.6: md5 by default, with Postfix's notice
+        main = relay_params(certs, "permit_tls_clientcerts", compatibility_level="2")
+        with Instance("ccert-md5c", main=main) as inst:
+            table = inst.write_table("relay_ccerts", "%s client\n"
+                                     % fingerprint(certs.client_cert, "md5"), postmap=True)
+            inst.params["relay_clientcerts"] = "hash:" + table
+            inst.write_main()
+            inst.start()
+            assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
+            inst.wait_log(r"using backwards-compatible default setting "
+                          r"smtpd_tls_fingerprint_digest=md5 to compute certificate fingerprints")
+
+
+def test_permit_tls_all_clientcerts():
+    with ClientCerts() as certs, \
+            Instance("ccert-all", main=relay_params(certs, "permit_tls_all_clientcerts")) as inst:
+        inst.start()
+        assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
+        assert relay_reply(inst, certs.rogue_cert, certs.rogue_key) == (554, RELAY_DENIED)
+        assert relay_reply(inst) == (554, RELAY_DENIED)
+
+
+def test_check_ccert_access():
+    with ClientCerts() as certs:
+        with Instance("ccert-access", main=relay_params(certs, "")) as inst:
+            fp = fingerprint(certs.rogue_cert)
+            table = inst.write_table("ccert_access", "%s REJECT go away\n%s OK\n"
+                                     % (fp, pkey_fingerprint(certs.client_cert)), postmap=True)
+            inst.params["smtpd_relay_restrictions"] = ("check_ccert_access hash:%s "
+                                                       "reject_unauth_destination" % table)
+            inst.write_main()
+            inst.start()
+            assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
+            assert relay_reply(inst, certs.rogue_cert, certs.rogue_key) == \
+                (554, ("5.7.1 <%s>: Client certificate rejected: go away" % fp).encode())
+            assert relay_reply(inst) == (554, RELAY_DENIED)
