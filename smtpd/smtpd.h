@@ -248,6 +248,7 @@ typedef struct SMTPD_STATE {
     SMTPD_XFORWARD xforward;    /* smtpd_xforward.c */
     char   *sasl_method;        /* smtpd_sasl.c: NULL until AUTH succeeded */
     char   *sasl_username;      /* ... the login name from the auth server */
+    char   *sasl_sender;        /* MAIL FROM AUTH= (RFC 4954), or NULL */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -295,6 +296,7 @@ typedef struct SMTPD_MAIL_ARGS {
     int     ret;                /* DSN_RET_* or 0 */
     char   *envid;              /* decoded xtext, allocated */
     int     smtputf8;
+    char   *auth;               /* AUTH= value as sent, allocated, or NULL */
 } SMTPD_MAIL_ARGS;
 
 typedef struct SMTPD_RCPT_ARGS {

@@ -140,7 +140,7 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
         {"client_address", state->addr}, {"client_name", state->name},
         {"reverse_client_name", state->reverse_name}, {"instance", instance},
         {"sasl_method", state->sasl_method}, {"sasl_username", state->sasl_username},
-        {"sasl_sender", ""},
+        {"sasl_sender", state->sasl_sender},
         {"size", size_text}, {"ccert_subject", ""}, {"ccert_issuer", ""},
         {"ccert_fingerprint", ""}, {"ccert_pubkey_fingerprint", ""},
         {"encryption_protocol", ""}, {"encryption_cipher", ""},
