@@ -24,7 +24,9 @@
  *                         (chain to a CA), matched (and a name matches)
  *   tls_sess_summary()    "TLSv1.3 with cipher X (256/256 bits)"
  *   tls_sess_details()    "key-exchange X25519 server-signature RSA-PSS
- *                         (2048 bits) server-digest SHA256", or "" when
+ *                         (2048 bits) server-digest SHA256" (then
+ *                         "client-signature ... client-digest ..." after a
+ *                         client certificate), or "" when
  *                         the library does not report it (TLS 1.2)
  *   tls_sess_peer()       the peer certificate: present, trusted, subject
  *                         and issuer CN, certificate and public-key

@@ -119,7 +119,9 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
         tls_print_errors();
         return NULL;
     }
-    if ((sess = tls_sess_start(ssl, stream, start->peer, 1, -1, start->digest)) == NULL)
+    TLS_SESS_OPTS opts = {start->peer, 1, -1, ctx->loglevel, start->digest};
+
+    if ((sess = tls_sess_start(ssl, stream, &opts)) == NULL)
         return NULL;
     cert = SSL_get0_peer_certificate(sess->ssl);
     if (cert == NULL) {
@@ -128,9 +130,11 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
         /* the fingerprint level: only the fingerprints count */
         sess->trust = tls_fprint_match(&sess->peer, start->fprints)
             ? TLS_CERT_MATCHED : TLS_CERT_UNTRUSTED;
+        /* Postfix's words (its fingerprints are DANE-style TLSA records) */
         if (sess->trust == TLS_CERT_UNTRUSTED && start->log_verify)
-            msg_info("certificate verification failed for %s: "
-                     "not trusted by local or TLSA policy", start->peer);
+            msg_info("server certificate verification failed for %s: num=%d:%s", start->peer,
+                     X509_V_ERR_DANE_NO_MATCH,
+                     X509_verify_cert_error_string(X509_V_ERR_DANE_NO_MATCH));
     } else if (sess->chain_error || SSL_get_verify_result(sess->ssl) != X509_V_OK) {
         sess->trust = TLS_CERT_UNTRUSTED;
         if (start->log_verify)

@@ -30,6 +30,8 @@ struct TLS_SESS {
     int     is_client;
     int     chain_error;            /* first X509_V_ERR_* of the peer's chain */
     int     verify_depth;           /* longest chain accepted; -1: no limit */
+    int     loglevel;
+    char    peer_name[256];         /* "host[addr]" for log lines */
     int     trust;                  /* client: TLS_CERT_* */
     char    verify_why[256];        /* the chain error, as text */
     TLS_PEER peer;                  /* the peer's certificate (tls_verify.c) */
@@ -39,10 +41,18 @@ struct TLS_SESS {
 long    tls_protocol_options(int mask);
 /* Info callback at loglevel 2: "SSL_accept:..." / "SSL_connect:...", alerts. */
 void    tls_info_callback(const SSL *ssl, int where, int ret);
+/* How tls_sess_start() sets up a session. */
+typedef struct TLS_SESS_OPTS {
+    const char *peer;               /* "host[addr]" for log lines */
+    int     is_client;
+    int     verify_depth;           /* longest peer chain accepted; -1: no limit */
+    int     loglevel;               /* 2: each chain certificate is logged */
+    const char *digest;             /* fingerprint digest, or NULL */
+} TLS_SESS_OPTS;
+
 /* Handshake ssl on stream; then the peer certificate's names and
- * fingerprints (digest, or none when NULL). The session, or NULL. */
-TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client,
-                         int verify_depth, const char *digest);
+ * fingerprints. The session, or NULL. */
+TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const TLS_SESS_OPTS *opts);
 
 /* tls_verify.c */
 void    tls_load_ca_dir(X509_STORE *store, const char *path);

@@ -25,6 +25,8 @@
  * requests. A name with an embedded NUL is dropped (empty).
  *
  * DIAGNOSTICS: "cannot open Certificate Authority directory ..." at start;
+ * at loglevel 2 "host[addr]: depth=N verify=0|1 subject=/CN=..." for each
+ * certificate of the peer's chain, as Postfix;
  * "malformed fingerprint value: ..." for a configured fingerprint that is
  * not hex (tls_fprint_parse).
  */
@@ -119,6 +121,15 @@ tls_verify_callback(int ok, X509_STORE_CTX *store_ctx)
 
     if (sess == NULL)
         return 1;
+    if (sess->loglevel >= 2) {
+        X509   *cert = X509_STORE_CTX_get_current_cert(store_ctx);
+        char    subject[256] = "";
+
+        if (cert != NULL)
+            X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+        msg_info("%s: depth=%d verify=%d subject=%s", sess->peer_name,
+                 X509_STORE_CTX_get_error_depth(store_ctx), ok, subject);
+    }
     if (ok && sess->verify_depth >= 0
         && X509_STORE_CTX_get_error_depth(store_ctx) > sess->verify_depth) {
         ok = 0;

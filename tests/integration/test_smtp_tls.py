@@ -311,8 +311,8 @@ def test_fingerprint_level_wrong_fingerprint_defers():
         qid = submit(inst, ["someone@remote.example"], BODY)
         deferred(inst, qid, r"Server certificate not verified", "4.7.5")
         inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Untrusted", sink.port))
-        inst.wait_log(r"postfix/smtp\[\d+\]: certificate verification failed for "
-                      r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: not trusted by local or TLSA policy"
+        inst.wait_log(r"postfix/smtp\[\d+\]: server certificate verification failed for "
+                      r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: num=65:no matching DANE TLSA records"
                       % sink.port)
         assert sink.transactions == []
         assert "MAIL" not in sink.conns[0]
