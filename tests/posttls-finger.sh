@@ -90,11 +90,7 @@ class PostfixServer:
         wait_for(lambda: port_open(self.port), 20, "Postfix on port %d" % self.port)
 
     def log(self):
-        try:
-            with open(self.maillog, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return open(self.maillog, errors="replace").read() if os.path.exists(self.maillog) else ""
 
     def stop(self):
         subprocess.run(["/usr/sbin/postfix", "-c", self.etc, "stop"], capture_output=True)
@@ -130,6 +126,19 @@ def established(log):
             if re.search(r"TLS connection established from|subject_CN=|certificate|verif", l)]
 
 
+def compare(theirs, ours, what):
+    """Print ours and the differences from theirs; True when the same."""
+    print("-- %s:" % what)
+    print("\n".join("   " + l for l in ours))
+    diff = list(difflib.unified_diff(theirs, ours, "Postfix", "posthorn", lineterm="", n=0))
+    if diff:
+        print("-- differences (- Postfix, + posthorn):")
+        print("\n".join("   " + l for l in diff))
+    else:
+        print("-- the same from Postfix")
+    return not diff
+
+
 same = True
 with ClientCerts() as certs:
     fp = fingerprint(certs.rsa_cert)
@@ -155,29 +164,10 @@ with ClientCerts() as certs:
                 theirs = normalise(finger(pf.port, opts, match, pf.etc), pf.port)
                 print("== %s: posttls-finger %s [127.0.0.1]:PORT %s"
                       % (name, " ".join(opts), " ".join(match)))
-                print("-- against posthorn:")
-                print("\n".join("   " + l for l in ours))
-                diff = list(difflib.unified_diff(theirs, ours, "Postfix", "posthorn",
-                                                 lineterm="", n=0))
-                if diff:
-                    same = False
-                    print("-- differences (- Postfix, + posthorn):")
-                    print("\n".join("   " + l for l in diff))
-                else:
-                    print("-- same output from Postfix")
+                same &= compare(theirs, ours, "against posthorn")
             time.sleep(1)
             print("== the servers' log lines")
-            ours, theirs = established(inst.log()), established(pf.log())
-            print("-- posthorn:")
-            print("\n".join("   " + l for l in ours))
-            diff = list(difflib.unified_diff(theirs, ours, "Postfix", "posthorn",
-                                             lineterm="", n=0))
-            if diff:
-                same = False
-                print("-- differences (- Postfix, + posthorn):")
-                print("\n".join("   " + l for l in diff))
-            else:
-                print("-- same lines from Postfix")
+            same &= compare(established(pf.log()), established(inst.log()), "posthorn's")
         finally:
             pf.stop()
 print("== result: %s" % ("same" if same else "DIFFERENT"))

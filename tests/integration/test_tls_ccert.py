@@ -72,16 +72,21 @@ def ccert_params(certs, **extra):
     return p
 
 
-def tls_smtp(inst, cert=None, key=None):
-    """smtplib after STARTTLS, presenting cert (or none)."""
+def cert_ctx(cert=None, key=None):
+    """A client context presenting cert (or none), not checking the server."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     if cert:
         ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def tls_smtp(inst, cert=None, key=None):
+    """smtplib after STARTTLS, presenting cert (or none)."""
     s = inst.smtp()
     s.ehlo("client.example")
-    s.starttls(context=ctx)
+    s.starttls(context=cert_ctx(cert, key))
     s.ehlo("client.example")
     return s
 
@@ -89,15 +94,10 @@ def tls_smtp(inst, cert=None, key=None):
 def reply_after_starttls(inst, cert=None, key=None):
     """The server's first words inside TLS, the client sending nothing (a
     client that pipelines could lose them to the TCP reset of the close)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if cert:
-        ctx.load_cert_chain(cert, key)
     s = inst.smtp()
     try:
         s.ehlo("client.example")
-        s.starttls(context=ctx)
+        s.starttls(context=cert_ctx(cert, key))
         return s.getreply()
     finally:
         s.close()
