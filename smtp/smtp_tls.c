@@ -49,6 +49,10 @@
  *
  * DIAGNOSTICS: "Untrusted|Trusted|Verified TLS connection established to
  * host[addr]:port: TLSv1.3 with cipher ..." at smtp_tls_loglevel >= 1;
+ * "host[addr]:port: subject_CN=..., issuer_CN=..., fingerprint=...,
+ * pkey_fingerprint=..." at 2; "server certificate verification failed
+ * for ...: num=65:no matching DANE TLSA records" for a fingerprint that
+ * does not match;
  * warnings for an invalid level or policy entry; lib/tls's handshake and
  * certificate messages.
  */

@@ -27,6 +27,15 @@
  * smtpd_tls_exclude_ciphers (plus smtpd_tls_mandatory_exclude_ciphers
  * under encrypt) are appended as "!name".
  *
+ * Client certificates (smtpd_tls_ask_ccert, or smtpd_tls_req_ccert which
+ * implies it and counts only under encrypt, as Postfix): asked for during
+ * the handshake, checked against smtpd_tls_CAfile / smtpd_tls_CApath up
+ * to smtpd_tls_ccert_verifydepth, fingerprinted with
+ * smtpd_tls_fingerprint_digest (lib/tls); the restrictions that use them
+ * are in smtpd_check_tls.c. Under smtpd_tls_req_ccert a client without a
+ * trusted certificate gets "421 4.7.1 host Error: No client certificate
+ * presented" (or "Client certificate not trusted") and is disconnected.
+ *
  * When the keys cannot be loaded STARTTLS is still advertised, as
  * Postfix does, and answered "454 4.7.0 TLS not available due to local
  * problem"; under encrypt no mail is accepted (fail closed), and in
@@ -37,8 +46,13 @@
  * before the handshake is discarded (lib/tls). The handshake is bounded
  * by smtpd_starttls_timeout, later TLS reads and writes by smtpd_timeout.
  *
- * DIAGNOSTICS: "Anonymous TLS connection established from host[addr]:
- * TLSv1.3 with cipher ..." (smtpd_tls_loglevel >= 1); "SSL_accept error
+ * DIAGNOSTICS: "Anonymous|Untrusted|Trusted TLS connection established
+ * from host[addr]: TLSv1.3 with cipher ..." (smtpd_tls_loglevel >= 1);
+ * "host[addr]: subject_CN=..., issuer=..., fingerprint=...,
+ * pkey_fingerprint=..." (loglevel >= 2); "NOQUEUE: abort: TLS from
+ * host[addr]: ..." and "certificate verification failed for ..." under
+ * smtpd_tls_req_ccert; "Can't require client certs unless TLS is
+ * required"; "SSL_accept error
  * from ..." and "lost connection after STARTTLS from ..." when the
  * handshake fails; start-up warnings about keys and certificates (lib/tls).
  */
