@@ -84,7 +84,7 @@ check_tls_clientcerts(CHECK_CTX *ctx, int all)
     keys[0] = peer->fprint;
     keys[1] = peer->pkey_fprint;
     for (int i = 0; i < 2; i++) {
-        if (keys[i] == NULL)
+        if (keys[i] == NULL || *keys[i] == 0)
             continue;
         if ((st = maps_find(check_relay_ccerts, keys[i], &value)) == MAP_FOUND)
             return CHECK_OK;
@@ -109,7 +109,7 @@ check_ccert_access(CHECK_CTX *ctx, MAPS *table, int depth)
     keys[0] = peer->fprint;
     keys[1] = peer->pkey_fprint;
     for (int i = 0; st == CHECK_DUNNO && i < 2; i++) {
-        if (keys[i] == NULL)
+        if (keys[i] == NULL || *keys[i] == 0)
             continue;
         if ((found = maps_find(table, keys[i], &value)) == MAP_FAIL)
             return check_lookup_failed(ctx, keys[i]);

@@ -83,8 +83,8 @@ typedef struct TLS_PEER {
     int     trusted;            /* ... that chains to a trusted CA */
     char   *CN;                 /* subject CN, printable ASCII ("" if none) */
     char   *issuer_CN;          /* issuer CN (else O), printable ASCII */
-    char   *fprint;             /* "AB:CD:..." certificate digest, or NULL */
-    char   *pkey_fprint;        /* ... of the public key, or NULL */
+    char   *fprint;             /* "AB:CD:..." certificate digest ("": none) */
+    char   *pkey_fprint;        /* ... of the public key */
 } TLS_PEER;
 
 TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_INIT *init);
@@ -96,6 +96,8 @@ TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_INIT *init);
  */
 TLS_SESS *tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer);
 void    tls_sess_summary(const TLS_SESS *sess, VSTRING *out);
+/* Protocol ("TLSv1.3") and cipher name of a session; the cipher's bits. */
+int     tls_sess_cipher(const TLS_SESS *sess, const char **protocol, const char **cipher);
 void    tls_sess_details(const TLS_SESS *sess, VSTRING *out);
 void    tls_sess_stop(TLS_SESS *sess);
 

@@ -201,6 +201,16 @@ tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
     return tls_sess_start(SSL_new(ctx->ssl_ctx), stream, &opts);
 }
 
+int
+tls_sess_cipher(const TLS_SESS *sess, const char **protocol, const char **cipher)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(sess->ssl);
+
+    *protocol = SSL_get_version(sess->ssl);
+    *cipher = SSL_CIPHER_get_name(c);
+    return SSL_CIPHER_get_bits(c, NULL);
+}
+
 void
 tls_sess_summary(const TLS_SESS *sess, VSTRING *out)
 {

@@ -293,6 +293,11 @@ tls_peer_collect(TLS_SESS *sess, const char *digest)
     }
     if (digest && *digest)
         tls_fprint_cert(cert, digest, peer);
+    /* an unknown digest (smtp_tls_fingerprint_digest): matches nothing */
+    if (peer->fprint == NULL)
+        peer->fprint = mem_strdup("");
+    if (peer->pkey_fprint == NULL)
+        peer->pkey_fprint = mem_strdup("");
 }
 
 void

@@ -292,3 +292,37 @@ def test_check_ccert_access():
             assert relay_reply(inst, certs.rogue_cert, certs.rogue_key) == \
                 (554, ("5.7.1 <%s>: Client certificate rejected: go away" % fp).encode())
             assert relay_reply(inst) == (554, RELAY_DENIED)
+
+
+def test_ccert_policy_attributes():
+    """check_policy_service gets ccert_* and encryption_* as Postfix 3.7
+    sends them (checked with Debian's postfix): subject and issuer CN,
+    xtext-encoded, only for a trusted certificate; the fingerprints for
+    any certificate; the session's protocol, cipher and bits."""
+    from test_policy import InetPolicyServer
+    server = InetPolicyServer()
+    server.start()
+    try:
+        rcpt = "check_policy_service inet:127.0.0.1:%d, permit" % server.port
+        with ClientCerts() as certs, \
+                Instance("ccert-policy", main=ccert_params(
+                    certs, smtpd_recipient_restrictions=rcpt)) as inst:
+            inst.start()
+            want = [(certs.client_cert, certs.client_key, "client.example.test",
+                     "Posthorn+20Test+20CA"),
+                    (certs.rogue_cert, certs.rogue_key, "", ""), (None, None, "", "")]
+            for cert, key, subject, issuer in want:
+                s = tls_smtp(inst, cert, key)
+                s.mail("a@example.test")
+                assert s.rcpt("phedison@%s" % HOST)[0] == 250
+                s.quit()
+                req = server.requests[-1]
+                assert (req["ccert_subject"], req["ccert_issuer"]) == (subject, issuer), req
+                assert req["ccert_fingerprint"] == (fingerprint(cert) if cert else ""), req
+                assert req["ccert_pubkey_fingerprint"] == \
+                    (pkey_fingerprint(cert) if cert else ""), req
+                assert (req["encryption_protocol"], req["encryption_cipher"],
+                        req["encryption_keysize"]) == ("TLSv1.3", "TLS_AES_256_GCM_SHA384",
+                                                       "256"), req
+    finally:
+        server.stop()
