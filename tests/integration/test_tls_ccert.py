@@ -11,14 +11,15 @@ Certificates: a throw-away CA ("Posthorn Test CA") signs the client
 certificate "client.example.test"; a self-signed client certificate
 ("rogue.example.test") is not trusted; the server uses test_tls.Certs.
 """
+import hashlib
 import os
 import re
-import smtplib
+import socket
 import ssl
 import subprocess
 import time
 
-from posthorn import Instance, run
+from posthorn import Instance, free_port, port_open, run, wait_for
 from test_tls import Certs, s_client, tls_params
 
 HOST = "mail.example.test"
@@ -60,7 +61,6 @@ def pkey_fingerprint(cert, digest="sha256"):
                          capture_output=True, check=True).stdout
     der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
                          capture_output=True, check=True).stdout
-    import hashlib
     h = hashlib.new(digest, der).hexdigest().upper()
     return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
 
@@ -326,3 +326,22 @@ def test_ccert_policy_attributes():
                                                        "256"), req
     finally:
         server.stop()
+
+
+def test_ccert_required_in_wrapper_mode():
+    """The submissions-style service (smtpd_tls_wrappermode) with
+    smtpd_tls_req_ccert: the 421 instead of the greeting, inside TLS."""
+    port = free_port()
+    extra = ("%d inet n - n - - smtpd -o smtpd_tls_wrappermode=yes "
+             "-o smtpd_tls_security_level=encrypt -o smtpd_tls_req_ccert=yes\n" % port)
+    with ClientCerts() as certs, \
+            Instance("ccert-wrap", main=ccert_params(certs), master_extra=extra) as inst:
+        inst.start()
+        wait_for(lambda: port_open(port), 20, "the wrapper-mode port")
+        for cert, key, want in ((None, None, "421 4.7.1 %s Error: No client certificate "
+                                 "presented" % HOST),
+                                (certs.client_cert, certs.client_key, "220 %s ESMTP" % HOST)):
+            with socket.create_connection(("127.0.0.1", port), timeout=20) as raw, \
+                    cert_ctx(cert, key).wrap_socket(raw) as tls:
+                first = tls.makefile("rb").readline().decode()
+            assert first.startswith(want), (want, first)
