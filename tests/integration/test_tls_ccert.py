@@ -5,7 +5,7 @@ smtpd_tls_fingerprint_digest, the "Trusted/Untrusted/Anonymous TLS
 connection established" lines and the Received: certificate comment, and
 the restrictions permit_tls_clientcerts (relay_clientcerts),
 permit_tls_all_clientcerts and check_ccert_access, with real clients
-(Python's ssl, openssl s_client -cert/-key).
+(Python's ssl, openssl s_client -cert/-key, swaks --tls-cert).
 
 Certificates: a throw-away CA ("Posthorn Test CA") signs the client
 certificate "client.example.test"; a self-signed client certificate
@@ -236,6 +236,15 @@ def test_permit_tls_clientcerts_relay_clientcerts():
             assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
             assert relay_reply(inst) == (554, RELAY_DENIED)
             assert relay_reply(inst, certs.rogue_cert, certs.rogue_key) == (554, RELAY_DENIED)
+            # swaks with --tls-cert/--tls-key relays, without them it is refused
+            swaks = ["swaks", "--tls", "--server", "127.0.0.1", "--port", str(inst.port),
+                     "--from", "a@example.test", "--to", "someone@remote.example",
+                     "--quit-after", "RCPT"]
+            out = run(swaks + ["--tls-cert", certs.client_cert, "--tls-key", certs.client_key])
+            assert out.returncode == 0 and "<~  250 2.1.5 Ok" in out.stdout, out.stdout
+            out = run(swaks)
+            assert "<~* 554 5.7.1 <someone@remote.example>: Relay access denied" in out.stdout, \
+                out.stdout
             # the public-key fingerprint; the chain need not be trusted
             inst.write_table("relay_ccerts", "%s rogue\n" % pkey_fingerprint(certs.rogue_cert),
                              postmap=True)
