@@ -149,6 +149,41 @@ def test_crashed_daemon_is_restarted():
         assert "bad command startup" not in inst.log()
 
 
+def test_one_idle_process_woken_per_connection():
+    """Five idle smtpd processes wait on the same listen socket; each new
+    connection wakes one of them, not all (no accept() that finds nothing:
+    EAGAIN), so 30 connections cost about 30 accepts, not 150."""
+    with Instance("herd") as inst:
+        inst.start()
+        sessions = [inst.session() for _ in range(5)]
+        for s in sessions:
+            s.cmd("QUIT")
+            s.close()
+        pids = wait_for(lambda: len(procs_named(inst, "smtpd")) >= 5 and procs_named(inst, "smtpd"),
+                        10, "five idle smtpd")
+        out = os.path.join(inst.dir, "strace.out")
+        argv = ["strace", "-qq", "-e", "trace=accept4,accept", "-o", out]
+        for pid in pids:
+            argv += ["-p", str(pid)]
+        tracer = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)                     # attached before the first connection
+            for _ in range(30):
+                s = inst.session()
+                s.cmd("QUIT")
+                s.close()
+            time.sleep(0.5)
+        finally:
+            tracer.send_signal(signal.SIGINT)
+            tracer.wait(timeout=10)
+        with open(out) as f:
+            trace = f.read()
+        accepted = len(re.findall(r"\)\s+= \d+$", trace, re.M))   # only accept is traced
+        missed = trace.count("EAGAIN")
+        assert accepted == 30, trace
+        assert missed < 10, "%d accept calls found nothing:\n%s" % (missed, trace)
+
+
 def test_missing_program_is_warned_once_at_start():
     """A master.cf program that is not installed: one warning at start
     naming the service and the file; the service is not started (no
