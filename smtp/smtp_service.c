@@ -28,10 +28,10 @@
  * Under dane / dane-only each address's host gets its own level from
  * its TLSA records (smtp_dane.c) just before the connection.
  *
- * Connection reuse across requests: a request first tries the session
- * that this process kept open for the same transport and nexthop
- * (smtp_cache.c, a per-process stand-in for Postfix's scache); when there
- * is none, or its RSET probe fails (closed silently), it connects anew.
+ * Connection reuse across requests: a request first tries a session that
+ * an smtp process (this one or another) left in the scache daemon for
+ * the same transport and nexthop (smtp_cache.c); when there is none, or
+ * its RSET probe fails (closed silently), it connects anew.
  *
  * SECURITY: the request is checked by deliver_request_read(); next hops
  * by smtp_nexthop_parse(); server replies by smtp_reply_read().
