@@ -14,10 +14,11 @@
  * travels over the socket to scache (SCM_RIGHTS, attr_send_fd()) and
  * back; this process's copy is closed after the hand-over.
  *
- * Which sessions are kept: caching is on when smtp_connection_cache_on_
- * demand = yes (qmgr sends no backlog hint here, so every destination
- * counts as backlogged) or the request's nexthop is in smtp_connection_
- * cache_destinations. A session is not kept after its server said 421,
+ * Which sessions are kept: caching is on when the request's nexthop is
+ * in smtp_connection_cache_destinations, or with smtp_connection_cache_
+ * on_demand = yes when qmgr's hint says the destination has a backlog
+ * (DELIVER_CONN_STORE to keep a session, DELIVER_CONN_FETCH to look one
+ * up: qmgr_sched.c). A session is not kept after its server said 421,
  * when it is a TLS session (Postfix caches those only with
  * smtp_tls_connection_reuse and tlsproxy, which posthorn does not have),
  * once it was used smtp_connection_reuse_count_limit times (0 = no
@@ -61,9 +62,10 @@ static ATTR_CLNT cache_conn = ATTR_CLNT_INIT(NULL, PROTO_SCACHE);
 static char *cache_path;
 static int cache_dead;              /* could not connect: stop trying */
 
-/* Does caching apply to this request's destination? */
+/* Does caching apply to this request's destination? how: DELIVER_CONN_FETCH
+ * (looking one up) or DELIVER_CONN_STORE (keeping this one). */
 static int
-cache_wanted(const DELIVER_REQUEST *req)
+cache_wanted(const DELIVER_REQUEST *req, int how)
 {
     const char *list = smtp_params.cache_destinations;
     ARGV   *argv;
@@ -71,7 +73,7 @@ cache_wanted(const DELIVER_REQUEST *req)
 
     if (cache_dead || smtp_params.cache_time_limit <= 0)
         return 0;
-    if (smtp_params.cache_on_demand)
+    if (smtp_params.cache_on_demand && (req->flags & how))
         return 1;
     if (*list == 0 || req->nexthop == NULL)
         return 0;
@@ -165,7 +167,7 @@ smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
     int     fd = -1;
 
     inuse.fp = NULL;
-    if (!cache_wanted(req))
+    if (!cache_wanted(req, DELIVER_CONN_FETCH))
         return 0;
     rq = attr_list_alloc();
     reply = attr_list_alloc();
@@ -254,7 +256,7 @@ smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
     if (sess->fp == NULL || sess->tls != NULL   /* smtp_tls_connection_reuse = no */
         || (sess->authenticated && smtp_sasl_sender_dependent())
         || (sess->reply && sess->reply->code == 421)
-        || stream_error(sess->fp) || !cache_wanted(req))
+        || stream_error(sess->fp) || !cache_wanted(req, DELIVER_CONN_STORE))
         return 0;
     if (sess->fp == inuse.fp) {     /* a reused session: keep its history */
         created = inuse.created;

@@ -26,6 +26,8 @@ def ConnServer(port=0):
 def test_connection_reuse_and_idle_close():
     with ConnServer() as srv, \
             Instance("out-reuse", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                        "smtp_connection_cache_destinations":
+                                        "[127.0.0.1]:%d" % srv.port,
                                         "smtp_connection_cache_time_limit": "3s"}) as inst:
         # one smtp process, so that the second request finds the session
         inst.start()
@@ -53,7 +55,9 @@ def test_connection_reuse_and_idle_close():
 
 def test_stale_cached_session_is_replaced_silently():
     with ConnServer() as srv, \
-            Instance("out-stale", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+            Instance("out-stale", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                        "smtp_connection_cache_destinations":
+                                        "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         inst.cmd("postconf", "-P", "smtp/unix/process_limit=1")
         inst.cmd("postfix", "reload")

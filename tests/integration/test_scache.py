@@ -13,7 +13,7 @@ so that reuse can only go through scache.
 import re
 import time
 
-from posthorn import Instance, wait_for
+from posthorn import Instance, free_port, wait_for
 from smtp_sink import SmtpSink
 from test_smtp import submit
 
@@ -21,10 +21,13 @@ BODY = b"Subject: cache\r\n\r\nhello\r\n"
 SMTP_LINE = r"^(smtp\s+unix\s.*\ssmtp)$"
 
 
-def cache_instance(name, srv, **main):
-    params = {"relayhost": "[127.0.0.1]:%d" % srv.port,
+def cache_instance(name, srv, port=None, **main):
+    """An instance relaying to the sink (or port), caching connections to
+    it by smtp_connection_cache_destinations unless main says otherwise."""
+    port = port or srv.port
+    params = {"relayhost": "[127.0.0.1]:%d" % port,
               "smtp_connection_cache_on_demand": "no",
-              "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % srv.port}
+              "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % port}
     params.update(main)
     inst = Instance(name, main=params)
     inst.edit_master_cf(SMTP_LINE, r"\1 -o max_use=1")
@@ -98,3 +101,37 @@ def test_cached_connection_closed_after_time_limit():
         assert "conn_use" not in second.group(0)
         with srv.lock:
             assert len(srv.conns) == 2 and srv.conns[1][0] == "EHLO", srv.conns
+
+
+ON_DEMAND = {"smtp_connection_cache_on_demand": "yes", "smtp_connection_cache_destinations": ""}
+
+
+def test_on_demand_no_backlog_no_cache():
+    """smtp_connection_cache_on_demand alone: a lone message is no backlog,
+    so its session ends with QUIT at once."""
+    with SmtpSink() as srv, cache_instance("scache-lone", srv, **ON_DEMAND) as inst:
+        inst.start()
+        first = deliver(inst, "one@remote.example")
+        assert "conn_use" not in first.group(0)
+        wait_for(lambda: srv.conns and srv.conns[0][-1] == "<closed>", 10, "QUIT")
+        assert srv.conns[0][-2] == "QUIT", srv.conns
+
+
+def test_on_demand_backlog_reuses_connection():
+    """Three messages wait for a destination that was down; after the flush
+    qmgr hands them out one at a time with its backlog hint, and the smtp
+    processes (one message each) pass the session on through scache."""
+    port = free_port()
+    with cache_instance("scache-backlog", None, port=port,
+                        initial_destination_concurrency="1", **ON_DEMAND) as inst:
+        inst.start()
+        for rcpt in ("a@remote.example", "b@remote.example", "c@remote.example"):
+            qid = submit(inst, [rcpt], BODY)
+            inst.wait_log(r"postfix/\w+\[\d+\]: %s: to=<%s>, .*status=deferred" % (qid, rcpt))
+        with SmtpSink(port=port) as srv:
+            inst.cmd("postqueue", "-f", check=True)
+            srv.wait(3)
+            inst.wait_log(r"postfix/smtp\[\d+\]: \w+: to=<\w@remote\.example>, "
+                          r"relay=\S+, conn_use=2, .*status=sent")
+            with srv.lock:
+                assert len(srv.conns) < 3, srv.conns
