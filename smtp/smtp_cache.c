@@ -2,15 +2,20 @@
  * smtp_cache.c - the SMTP/LMTP client's side of the connection cache.
  *
  * Interface (smtp_cache.h): smtp_cache_take(req, sess) at the start of
- * each request, smtp_cache_save(req, sess) after a good transaction.
+ * each request, smtp_cache_take_endp(st, relay, sess) before connecting
+ * to an address, smtp_cache_save(st, sess) after a good transaction.
  *
  * Idle sessions live in the scache(8) daemon (scache/, protocol:
  * mail_proto.h "scache"), so the next request for the same destination,
  * in any smtp process, reuses one. A saved session is stored under its
- * endpoint label "transport:[addr]:port" with its properties (features,
- * SIZE limit, when it was set up, how often it was used, the names for
- * the log) and the destination label "transport:nexthop" is bound to that
- * endpoint; a request looks its destination label up. The descriptor
+ * endpoint label "transport:[addr]:port:level" (level: the TLS policy
+ * level it was made under, none or may, so that a destination with a
+ * stricter policy never gets it) with its properties (features, SIZE
+ * limit, when it was set up, how often it was used, the names for the
+ * log, the level) and the destination label "transport:nexthop" is bound
+ * to that endpoint; a request looks its destination label up, then, when
+ * that misses, each address it found in DNS (smtp_cache_take_endp()).
+ * The descriptor
  * travels over the socket to scache (SCM_RIGHTS, attr_send_fd()) and
  * back; this process's copy is closed after the hand-over.
  *
@@ -56,6 +61,7 @@ static struct {
     STREAM *fp;                     /* NULL: none */
     long    created;
     long    uses;
+    int     level;                  /* TLS level it was kept under */
 } inuse;
 
 static ATTR_CLNT cache_conn = ATTR_CLNT_INIT(NULL, PROTO_SCACHE);
@@ -132,7 +138,18 @@ cache_dest_label(const DELIVER_REQUEST *req)
                       req->nexthop ? req->nexthop : "");
 }
 
-/* "features\tsize\tcreated\tuses\tnamaddr\trelay" into sess; 0 or -1. */
+/* "transport:[addr]:port:level" for the relay "host[addr]:port[, ...]". */
+static char *
+cache_endp_label(const DELIVER_REQUEST *req, const char *relay, int level)
+{
+    const char *addr = strchr(relay, '[');
+
+    addr = addr ? addr : relay;
+    return mem_printf("%s:%.*s:%d", req->transport ? req->transport : "",
+                      (int) strcspn(addr, ","), addr, level);
+}
+
+/* "features\tsize\tcreated\tuses\tnamaddr\trelay\tlevel" into sess; 0 or -1. */
 static int
 cache_prop_parse(const char *prop, SMTP_SESSION *sess)
 {
@@ -140,7 +157,7 @@ cache_prop_parse(const char *prop, SMTP_SESSION *sess)
     char   *end;
     int     ret = -1;
 
-    if (f->argc == 6 && strlen(f->argv[4]) < sizeof(sess->namaddr)
+    if (f->argc == 7 && strlen(f->argv[4]) < sizeof(sess->namaddr)
         && strlen(f->argv[5]) < sizeof(sess->relay) - 24) {
         sess->features = (int) strtol(f->argv[0], &end, 10);
         ret = *end ? -1 : 0;
@@ -150,6 +167,8 @@ cache_prop_parse(const char *prop, SMTP_SESSION *sess)
         ret |= *end ? -1 : 0;
         inuse.uses = strtol(f->argv[3], &end, 10);
         ret |= (*end || inuse.uses < 1) ? -1 : 0;
+        inuse.level = (int) strtol(f->argv[6], &end, 10);
+        ret |= (*end || inuse.level < SMTP_TLS_NONE || inuse.level > SMTP_TLS_MAY) ? -1 : 0;
         snprintf(sess->namaddr, sizeof(sess->namaddr), "%s", f->argv[4]);
         snprintf(sess->relay, sizeof(sess->relay), "%s, conn_use=%ld", f->argv[5],
                  inuse.uses + 1);
@@ -158,21 +177,16 @@ cache_prop_parse(const char *prop, SMTP_SESSION *sess)
     return ret;
 }
 
-int
-smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+/* A find_dest or find_endp request: 1 with the session in sess, or 0. */
+static int
+cache_find(const char *request, const char *label, SMTP_SESSION *sess)
 {
-    ATTR_LIST *rq, *reply;
-    char   *label;
+    ATTR_LIST *rq = attr_list_alloc();
+    ATTR_LIST *reply = attr_list_alloc();
     const char *prop;
     int     fd = -1;
 
-    inuse.fp = NULL;
-    if (!cache_wanted(req, DELIVER_CONN_FETCH))
-        return 0;
-    rq = attr_list_alloc();
-    reply = attr_list_alloc();
-    label = cache_dest_label(req);
-    attr_add(rq, ATTR_REQUEST, SCACHE_REQ_FIND_DEST);
+    attr_add(rq, ATTR_REQUEST, request);
     attr_add(rq, ATTR_LABEL, label);
     if (cache_call(rq, reply) == SCACHE_STAT_OK) {
         prop = attr_get(reply, ATTR_ENDP_PROP);
@@ -190,15 +204,46 @@ smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
             sess->fp = inuse.fp = stream_fdopen(fd);
         }
     }
-    mem_free(label);
     attr_list_free(rq);
     attr_list_free(reply);
     return fd >= 0;
 }
 
+int
+smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+{
+    char   *label;
+    int     ret;
+
+    inuse.fp = NULL;
+    if (!cache_wanted(req, DELIVER_CONN_FETCH))
+        return 0;
+    label = cache_dest_label(req);
+    ret = cache_find(SCACHE_REQ_FIND_DEST, label, sess);
+    mem_free(label);
+    return ret;
+}
+
+int
+smtp_cache_take_endp(const SMTP_STATE *st, const char *relay, SMTP_SESSION *sess)
+{
+    int     level = st->tls ? st->tls->level : SMTP_TLS_NONE;
+    char   *label;
+    int     ret;
+
+    inuse.fp = NULL;
+    if (level > SMTP_TLS_MAY || !cache_wanted(st->req, DELIVER_CONN_FETCH))
+        return 0;
+    label = cache_endp_label(st->req, relay, level);
+    ret = cache_find(SCACHE_REQ_FIND_ENDP, label, sess);
+    mem_free(label);
+    return ret;
+}
+
 /* Hand the descriptor over under the endpoint label; 0 or -1. */
 static int
-cache_save_endp(const char *label, const SMTP_SESSION *sess, long created, long uses)
+cache_save_endp(const char *label, const SMTP_SESSION *sess, long created, long uses,
+                int level)
 {
     ATTR_LIST *rq = attr_list_alloc();
     ATTR_LIST *reply = attr_list_alloc();
@@ -209,9 +254,9 @@ cache_save_endp(const char *label, const SMTP_SESSION *sess, long created, long 
     attr_add(rq, ATTR_REQUEST, SCACHE_REQ_SAVE_ENDP);
     attr_add_long(rq, ATTR_TTL, smtp_params.cache_time_limit);
     attr_add(rq, ATTR_LABEL, label);
-    attr_addf(rq, ATTR_PROPERTY, "%d\t%ld\t%ld\t%ld\t%s\t%.*s", sess->features,
+    attr_addf(rq, ATTR_PROPERTY, "%d\t%ld\t%ld\t%ld\t%s\t%.*s\t%d", sess->features,
               sess->size_limit, created, uses, sess->namaddr,
-              (int) (cp ? (size_t) (cp - relay) : strlen(relay)), relay);
+              (int) (cp ? (size_t) (cp - relay) : strlen(relay)), relay, level);
     if (cache_call(rq, reply) == SCACHE_STAT_OK) {
         if (stream_buffered(cache_conn.stream) == 0
             && attr_send_fd(stream_fd(cache_conn.stream), stream_fd(sess->fp)) == 0)
@@ -243,13 +288,14 @@ cache_save_dest(const DELIVER_REQUEST *req, const char *endp_label)
 }
 
 int
-smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
 {
+    const DELIVER_REQUEST *req = st->req;
+    int     level = st->tls ? st->tls->level : SMTP_TLS_NONE;
     long    now = cache_wallclock();
     long    reuse_time = smtp_params.reuse_time_limit;
     long    count_limit = smtp_params.reuse_count_limit;
     long    created = now, uses = 1;
-    const char *addr;
     char   *endp;
     int     ret;
 
@@ -261,15 +307,15 @@ smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
     if (sess->fp == inuse.fp) {     /* a reused session: keep its history */
         created = inuse.created;
         uses = inuse.uses + 1;
+        level = inuse.level;
     } else if (sess->conn_done > 0) {
         created = (long) sess->conn_done;       /* wall clock, deliver_now() */
     }
-    if ((count_limit > 0 && uses > count_limit) || (reuse_time > 0 && now - created >= reuse_time))
+    if ((count_limit > 0 && uses > count_limit) || (reuse_time > 0 && now - created >= reuse_time)
+        || level > SMTP_TLS_MAY)
         return 0;
-    addr = strchr(sess->relay, '[');
-    endp = mem_printf("%s:%.*s", req->transport ? req->transport : "",
-                      (int) strcspn(addr ? addr : sess->relay, ","), addr ? addr : sess->relay);
-    if ((ret = cache_save_endp(endp, sess, created, uses) == 0) != 0) {
+    endp = cache_endp_label(req, sess->relay, level);
+    if ((ret = cache_save_endp(endp, sess, created, uses, level) == 0) != 0) {
         (void) stream_close(sess->fp);      /* scache has its own copy */
         sess->fp = NULL;
         inuse.fp = NULL;

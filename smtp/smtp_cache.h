@@ -36,12 +36,20 @@ int     smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
             __attribute__((weak));
 
 /*
+ * The same by endpoint, after the DNS lookup: a session to relay
+ * ("host[addr]:port") that was kept under the current TLS level (st->tls;
+ * only for levels none and may, as cached sessions are plain text).
+ */
+int     smtp_cache_take_endp(const SMTP_STATE *st, const char *relay, SMTP_SESSION *sess)
+            __attribute__((weak));
+
+/*
  * After a good transaction: keep sess open for the request's destination
  * if caching applies. Returns 1 when the cache took sess->fp (then set to
  * NULL: the caller must not close or QUIT it), 0 when the caller should
  * QUIT and close as usual.
  */
-int     smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+int     smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
             __attribute__((weak));
 
 /* smtp_proto.c: RSET probe and a whole transaction on a reused session:

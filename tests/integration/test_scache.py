@@ -135,3 +135,26 @@ def test_on_demand_backlog_reuses_connection():
                           r"relay=\S+, conn_use=2, .*status=sent")
             with srv.lock:
                 assert len(srv.conns) < 3, srv.conns
+
+
+def test_endpoint_shared_by_two_destinations():
+    """Two next hops that reach the same address and port: the second
+    misses by destination, finds the session by endpoint after its host
+    lookup."""
+    with SmtpSink() as srv:
+        hops = "[127.0.0.1]:%d, [localhost]:%d" % (srv.port, srv.port)
+        with cache_instance("scache-endp", srv, smtp_connection_cache_destinations=hops,
+                            smtp_host_lookup="native", inet_protocols="ipv4",
+                            smtp_connection_cache_time_limit="30s",
+                            connection_cache_ttl_limit="30s") as inst:
+            path = inst.write_table("transport", "b.example smtp:[localhost]:%d\n" % srv.port,
+                                    postmap=True)
+            inst.params["transport_maps"] = "hash:" + path
+            inst.write_main()
+            inst.start()
+            deliver(inst, "one@a.example")
+            second = deliver(inst, "two@b.example")
+            assert ", conn_use=2, " in second.group(0), second.group(0)
+            srv.wait(2)
+            with srv.lock:
+                assert len(srv.conns) == 1, srv.conns
