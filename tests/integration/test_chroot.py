@@ -184,6 +184,31 @@ def test_chrooted_daemon_logs_local_time():
             assert min(delta, 86400 - delta) < 600, (line, tokyo)
 
 
+def test_chrooted_scache_passes_sessions():
+    """Debian's chrooted scache and smtp: a session the first smtp process
+    leaves in scache (through the jail's private/scache) carries the next
+    message, delivered by another smtp process."""
+    with SmtpSink() as sink, \
+            debian_instance("chroot-scache", main={
+                "relayhost": "[127.0.0.1]:%d" % sink.port,
+                "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % sink.port,
+                "smtp_connection_cache_time_limit": "30s",
+                "connection_cache_ttl_limit": "30s"}) as inst:
+        inst.edit_master_cf(r"^(smtp\s+unix\s.*\ssmtp)$", r"\1 -o max_use=1")
+        inst.start()
+        for n, rcpt in enumerate(("one@remote.example", "two@remote.example")):
+            s = inst.smtp()
+            s.sendmail("phedison@example.test", [rcpt], "Subject: %d\r\n\r\nhello\r\n" % n)
+            s.quit()
+            sink.wait(n + 1)
+        inst.wait_log(r"postfix/smtp\[\d+\]: \w+: to=<two@remote\.example>, "
+                      r"relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d, conn_use=2, .*status=sent"
+                      % sink.port)
+        with sink.lock:
+            assert len(sink.conns) == 1, sink.conns
+        assert not re.search(r"postfix/(scache|smtp)\[\d+\]: warning", inst.log()), inst.log()
+
+
 def test_missing_program_warned_once():
     """A master.cf service whose program posthorn does not have (a
     made-up one next to Debian's services): one warning at start, none
