@@ -308,6 +308,9 @@ typedef struct SMTP_SESSION {
     double  conn_done;              /* time the session was set up */
     char    auth_mechs[512];        /* the EHLO reply's AUTH mechanisms */
     int     authenticated;          /* AUTH succeeded */
+    long    cache_uses;             /* from the connection cache: transactions */
+    long    cache_created;          /* done, when it was set up (epoch), */
+    int     cache_level;            /* its TLS level; 0 uses: a new session */
 } SMTP_SESSION;
 
 /* Per-request state shared by the service and the protocol code. */

@@ -56,14 +56,6 @@
 #include "msg.h"
 #include "smtp_cache.h"
 
-/* What this process knows of the session taken from the cache. */
-static struct {
-    STREAM *fp;                     /* NULL: none */
-    long    created;
-    long    uses;
-    int     level;                  /* TLS level it was kept under */
-} inuse;
-
 static ATTR_CLNT cache_conn = ATTR_CLNT_INIT(NULL, PROTO_SCACHE);
 static char *cache_path;
 static int cache_dead;              /* could not connect: stop trying */
@@ -163,15 +155,16 @@ cache_prop_parse(const char *prop, SMTP_SESSION *sess)
         ret = *end ? -1 : 0;
         sess->size_limit = strtol(f->argv[1], &end, 10);
         ret |= *end ? -1 : 0;
-        inuse.created = strtol(f->argv[2], &end, 10);
+        sess->cache_created = strtol(f->argv[2], &end, 10);
         ret |= *end ? -1 : 0;
-        inuse.uses = strtol(f->argv[3], &end, 10);
-        ret |= (*end || inuse.uses < 1) ? -1 : 0;
-        inuse.level = (int) strtol(f->argv[6], &end, 10);
-        ret |= (*end || inuse.level < SMTP_TLS_NONE || inuse.level > SMTP_TLS_MAY) ? -1 : 0;
+        sess->cache_uses = strtol(f->argv[3], &end, 10);
+        ret |= (*end || sess->cache_uses < 1) ? -1 : 0;
+        sess->cache_level = (int) strtol(f->argv[6], &end, 10);
+        ret |= (*end || sess->cache_level < SMTP_TLS_NONE
+                || sess->cache_level > SMTP_TLS_MAY) ? -1 : 0;
         snprintf(sess->namaddr, sizeof(sess->namaddr), "%s", f->argv[4]);
         snprintf(sess->relay, sizeof(sess->relay), "%s, conn_use=%ld", f->argv[5],
-                 inuse.uses + 1);
+                 sess->cache_uses + 1);
     }
     argv_free(f);
     return ret;
@@ -201,7 +194,7 @@ cache_find(const char *request, const char *label, SMTP_SESSION *sess)
             (void) close(fd);
             fd = -1;
         } else {
-            sess->fp = inuse.fp = stream_fdopen(fd);
+            sess->fp = stream_fdopen(fd);
         }
     }
     attr_list_free(rq);
@@ -215,7 +208,6 @@ smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
     char   *label;
     int     ret;
 
-    inuse.fp = NULL;
     if (!cache_wanted(req, DELIVER_CONN_FETCH))
         return 0;
     label = cache_dest_label(req);
@@ -231,7 +223,6 @@ smtp_cache_take_endp(const SMTP_STATE *st, const char *relay, SMTP_SESSION *sess
     char   *label;
     int     ret;
 
-    inuse.fp = NULL;
     if (level > SMTP_TLS_MAY || !cache_wanted(st->req, DELIVER_CONN_FETCH))
         return 0;
     label = cache_endp_label(st->req, relay, level);
@@ -304,10 +295,10 @@ smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
         || (sess->reply && sess->reply->code == 421)
         || stream_error(sess->fp) || !cache_wanted(req, DELIVER_CONN_STORE))
         return 0;
-    if (sess->fp == inuse.fp) {     /* a reused session: keep its history */
-        created = inuse.created;
-        uses = inuse.uses + 1;
-        level = inuse.level;
+    if (sess->cache_uses > 0) {     /* a reused session: keep its history */
+        created = sess->cache_created;
+        uses = sess->cache_uses + 1;
+        level = sess->cache_level;
     } else if (sess->conn_done > 0) {
         created = (long) sess->conn_done;       /* wall clock, deliver_now() */
     }
@@ -318,7 +309,6 @@ smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
     if ((ret = cache_save_endp(endp, sess, created, uses, level) == 0) != 0) {
         (void) stream_close(sess->fp);      /* scache has its own copy */
         sess->fp = NULL;
-        inuse.fp = NULL;
         cache_save_dest(req, endp);
     }
     mem_free(endp);

@@ -158,3 +158,22 @@ def test_endpoint_shared_by_two_destinations():
             srv.wait(2)
             with srv.lock:
                 assert len(srv.conns) == 1, srv.conns
+
+
+def test_reuse_count_limit():
+    """smtp_connection_reuse_count_limit = 1: a session is reused once,
+    then closed with QUIT; the third message connects anew."""
+    with SmtpSink() as srv, \
+            cache_instance("scache-count", srv, smtp_connection_cache_time_limit="30s",
+                           connection_cache_ttl_limit="30s",
+                           smtp_connection_reuse_count_limit="1") as inst:
+        inst.start()
+        deliver(inst, "one@remote.example")
+        second = deliver(inst, "two@remote.example")
+        assert ", conn_use=2, " in second.group(0), second.group(0)
+        wait_for(lambda: srv.conns[0][-1] == "<closed>", 10, "the session to end")
+        assert srv.conns[0][-2] == "QUIT", srv.conns
+        third = deliver(inst, "three@remote.example")
+        assert "conn_use" not in third.group(0)
+        with srv.lock:
+            assert len(srv.conns) == 2, srv.conns
