@@ -21,7 +21,7 @@ BIN      ?= bin
 OBJ      ?= build
 
 # Daemons live in daemon_directory, commands in command_directory.
-DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce showq anvil error discard spawn proxymap policy-spf pipe virtual verify flush tlsmgr
+DAEMONS  := master smtpd cleanup qmgr trivial-rewrite local postlogd pickup smtp bounce showq anvil error discard spawn proxymap policy-spf pipe virtual verify flush tlsmgr scache
 COMMANDS := postfix postmap postalias postconf sendmail postdrop postqueue postsuper postcat postlog
 
 # A program directory that does not exist yet is simply skipped.

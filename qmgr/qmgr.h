@@ -151,6 +151,8 @@ struct QMGR_QUEUE {
     QMGR_ENTRY *todo_head;
     QMGR_ENTRY *todo_tail;
     int     todo_count;
+    int     conn_flags;         /* DELIVER_CONN_* hint for the agents */
+    time_t  last_done;          /* a delivery to it ended (back-to-back) */
     unsigned long fill_gen;     /* grouping round that fill_entry belongs to */
     QMGR_ENTRY *fill_entry;     /* entry being filled in that round */
     QMGR_QUEUE *next;

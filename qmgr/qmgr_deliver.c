@@ -88,6 +88,7 @@ deliver_build(QMGR_ENTRY *entry, DELIVER_REQUEST *req)
     req->dsn_envid = msg->dsn_envid;
     req->dsn_ret = msg->dsn_ret;
     req->trace_flags = msg->trace_flags;
+    req->flags = entry->queue->conn_flags;
     req->client_name = msg->client_name;
     req->client_addr = msg->client_addr;
     req->client_port = msg->client_port;

@@ -152,6 +152,7 @@ qmgr_entry_done(QMGR_ENTRY *entry)
         (void) qmgr_message_mark_done(QUEUE_ACTIVE, msg->queue_id, offsets, n);
     mem_free(offsets);
     if (entry->inflight) {
+        entry->queue->last_done = time((time_t *) 0);
         entry->queue->active--;
         entry->queue->transport->active--;
         entry->inflight = 0;

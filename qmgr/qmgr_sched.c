@@ -28,6 +28,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "deliver.h"
 #include "events.h"
 #include "mem.h"
 #include "msg.h"
@@ -105,6 +106,22 @@ sched_defer_dead(QMGR_TRANSPORT *tr, time_t now)
                 qmgr_queue_defer_dead(e);
 }
 
+/*
+ * The connection cache hint for a delivery just selected from q: with
+ * other deliveries to q in flight, more waiting, or one that ended within
+ * the last second (back-to-back), the agent is to fetch a cached
+ * connection and store its own; once that stops, still fetch (sticky,
+ * so no new connection is made while cached ones exist) but store no more.
+ */
+static void
+sched_conn_hint(QMGR_QUEUE *q, time_t now)
+{
+    if (q->active > 1 || q->todo_count > 0 || (q->last_done && q->last_done + 1 >= now))
+        q->conn_flags = DELIVER_CONN_FETCH | DELIVER_CONN_STORE;
+    else
+        q->conn_flags &= ~DELIVER_CONN_STORE;
+}
+
 static void
 sched_transport(QMGR_TRANSPORT *tr, time_t now)
 {
@@ -124,6 +141,7 @@ sched_transport(QMGR_TRANSPORT *tr, time_t now)
         e->inflight = 1;
         q->active++;
         tr->active++;
+        sched_conn_hint(q, now);
         if (qmgr_deliver_start(e) < 0)
             qmgr_entry_done(e);
         if (tr->dead_until) {   /* that connect failed */

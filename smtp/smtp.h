@@ -32,7 +32,8 @@
  * run time server, DNS and connection problems are recipient results
  * (deferred or bounced with Postfix's reasons), and a few are also
  * warnings: a bad next hop, a server that greets with our own name, a
- * control character in a command, an unusable cached connection timer.
+ * control character in a command, a connection cache (scache) that
+ * cannot be reached.
  */
 #ifndef POSTHORN_SMTP_H
 #define POSTHORN_SMTP_H
@@ -89,6 +90,8 @@ typedef struct SMTP_PARAMS {
     long    cache_time_limit;
     long    reuse_time_limit;
     long    reuse_count_limit;
+    const char *cache_service;      /* connection_cache_service_name */
+    long    cache_timeout;          /* connection_cache_protocol_timeout */
     char   *refusal;                /* param_guard: why no mail may go out */
 } SMTP_PARAMS;
 
@@ -305,6 +308,9 @@ typedef struct SMTP_SESSION {
     double  conn_done;              /* time the session was set up */
     char    auth_mechs[512];        /* the EHLO reply's AUTH mechanisms */
     int     authenticated;          /* AUTH succeeded */
+    long    cache_uses;             /* from the connection cache: transactions */
+    long    cache_created;          /* done, when it was set up (epoch), */
+    int     cache_level;            /* its TLS level; 0 uses: a new session */
 } SMTP_SESSION;
 
 /* Per-request state shared by the service and the protocol code. */

@@ -1,215 +1,77 @@
 /*
- * smtp_cache.c - a per-process SMTP/LMTP connection cache.
+ * smtp_cache.c - the SMTP/LMTP client's side of the connection cache.
  *
  * Interface (smtp_cache.h): smtp_cache_take(req, sess) at the start of
- * each request, smtp_cache_save(req, sess) after a good transaction.
+ * each request, smtp_cache_take_endp(st, relay, sess) before connecting
+ * to an address, smtp_cache_save(st, sess) after a good transaction.
  *
- * Postfix hands idle sessions to the scache(8) daemon; posthorn has no
- * such daemon, so each smtp/lmtp process keeps at most one idle session
- * itself. The kernel decides which idle smtp process takes the next
- * request from qmgr, so under load (many requests for few destinations)
- * most requests find a session to their destination in their process.
+ * Idle sessions live in the scache(8) daemon (scache/, protocol:
+ * mail_proto.h "scache"), so the next request for the same destination,
+ * in any smtp process, reuses one. A saved session is stored under its
+ * endpoint label "transport:[addr]:port:level" (level: the TLS policy
+ * level it was made under, none or may, so that a destination with a
+ * stricter policy never gets it) with its properties (features, SIZE
+ * limit, when it was set up, how often it was used, the names for the
+ * log, the level) and the destination label "transport:nexthop" is bound
+ * to that endpoint; a request looks its destination label up, then, when
+ * that misses, each address it found in DNS (smtp_cache_take_endp()).
+ * The descriptor
+ * travels over the socket to scache (SCM_RIGHTS, attr_send_fd()) and
+ * back; this process's copy is closed after the hand-over.
  *
- * Which sessions are kept: caching is on when smtp_connection_cache_on_
- * demand = yes (qmgr sends no backlog hint here, so every destination
- * counts as backlogged) or the request's nexthop is in smtp_connection_
- * cache_destinations. A session is not kept after its server said 421,
- * once it was used smtp_connection_reuse_count_limit + 1 times (0 = no
- * limit), or once it is smtp_connection_reuse_time_limit old. The key is
- * the request's transport and nexthop. lmtp_* parameters for LMTP.
+ * Which sessions are kept: caching is on when the request's nexthop is
+ * in smtp_connection_cache_destinations, or with smtp_connection_cache_
+ * on_demand = yes when qmgr's hint says the destination has a backlog
+ * (DELIVER_CONN_STORE to keep a session, DELIVER_CONN_FETCH to look one
+ * up: qmgr_sched.c). A session is not kept after its server said 421,
+ * when it is a TLS session (Postfix caches those only with
+ * smtp_tls_connection_reuse and tlsproxy, which posthorn does not have),
+ * once it was used smtp_connection_reuse_count_limit times (0 = no
+ * limit), or once it is smtp_connection_reuse_time_limit old. It is kept
+ * for smtp_connection_cache_time_limit (scache caps this at
+ * connection_cache_ttl_limit and closes it then). lmtp_* for LMTP.
  *
- * Idle time: a session unused for smtp_connection_cache_time_limit is
- * closed. The process then sits in the server skeleton's accept loop, so
- * a POSIX timer's signal does it: the handler sends QUIT (not waiting for
- * the reply) and closes the descriptor, both async-signal-safe, and sets a
- * flag; smtp_cache_take() blocks the signal, stops the timer and frees
- * the stream without touching the (possibly reused) descriptor number.
+ * When scache cannot be reached (no "scache" line in master.cf) the
+ * process warns once and caches nothing for the rest of its life.
  *
- * SECURITY: nothing from the network is read here; the RSET probe reply
- * is read by smtp_proto.c with the usual bounds.
+ * SECURITY: scache is a local daemon but its answers are checked: the
+ * endpoint property must parse, with bounded names; a session that
+ * does not work is caught by the RSET probe (smtp_proto.c) and closed.
  *
- * DIAGNOSTICS: none fatal; an idle timer that cannot be set up is a
- * warning and the connection is not cached.
+ * DIAGNOSTICS: none fatal; "cannot connect to the connection cache" once
+ * per process; a malformed reply is a warning and the session is not
+ * reused.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "argv.h"
+#include "attr_clnt.h"
+#include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp_cache.h"
 
-#define CACHE_SIGNAL   (SIGRTMIN + 1)
-#define CACHE_KEY_MAX  2048
+static ATTR_CLNT cache_conn = ATTR_CLNT_INIT(NULL, PROTO_SCACHE);
+static char *cache_path;
+static int cache_dead;              /* could not connect: stop trying */
 
-typedef struct CACHE_SLOT {
-    STREAM *fp;                     /* NULL: empty */
-    char    key[CACHE_KEY_MAX];     /* transport "\n" nexthop */
-    char    namaddr[sizeof(((SMTP_SESSION *) 0)->namaddr)];
-    char    relay[sizeof(((SMTP_SESSION *) 0)->relay)];     /* without conn_use */
-    int     features;
-    long    size_limit;
-    double  created;                /* connection set up */
-    int     uses;                   /* transactions done on it */
-} CACHE_SLOT;
-
-static CACHE_SLOT idle;             /* the session kept open */
-static CACHE_SLOT inuse;            /* what we know of the one taken for this request */
-static STREAM *inuse_fp;
-
-static volatile sig_atomic_t cache_armed;
-static volatile sig_atomic_t cache_expired;
-static volatile sig_atomic_t cache_fd = -1;
-static timer_t cache_timer;
-static int cache_timer_state;       /* 0 = not created, 1 = ok, -1 = failed */
-
-static double
-cache_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-/* The timer fired while the session was idle: close it (signal context). */
-static void
-cache_expire_handler(int sig)
-{
-    int     saved = errno;
-
-    if (cache_armed && cache_fd >= 0) {
-        (void) send(cache_fd, "QUIT\r\n", 6, MSG_DONTWAIT | MSG_NOSIGNAL);
-        (void) close(cache_fd);
-        cache_fd = -1;
-        cache_expired = 1;
-        cache_armed = 0;
-    }
-    errno = saved;
-}
-
+/* Does caching apply to this request's destination? how: DELIVER_CONN_FETCH
+ * (looking one up) or DELIVER_CONN_STORE (keeping this one). */
 static int
-cache_timer_init(void)
-{
-    struct sigaction sa;
-    struct sigevent sev;
-
-    if (cache_timer_state != 0)
-        return cache_timer_state;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = cache_expire_handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    memset(&sev, 0, sizeof(sev));
-    sev.sigev_notify = SIGEV_SIGNAL;
-    sev.sigev_signo = CACHE_SIGNAL;
-    if (sigaction(CACHE_SIGNAL, &sa, NULL) < 0
-        || timer_create(CLOCK_MONOTONIC, &sev, &cache_timer) < 0) {
-        msg_warn("connection cache: cannot set up the idle timer: %m");
-        cache_timer_state = -1;
-    } else {
-        cache_timer_state = 1;
-    }
-    return cache_timer_state;
-}
-
-static void
-cache_timer_set(long seconds)
-{
-    struct itimerspec its;
-
-    memset(&its, 0, sizeof(its));
-    its.it_value.tv_sec = seconds;
-    (void) timer_settime(cache_timer, 0, &its, NULL);
-}
-
-/* Stop the idle timer; afterwards the idle slot is ours alone. */
-static void
-cache_disarm(void)
-{
-    sigset_t block, saved;
-
-    if (cache_timer_state != 1)
-        return;
-    sigemptyset(&block);
-    sigaddset(&block, CACHE_SIGNAL);
-    sigprocmask(SIG_BLOCK, &block, &saved);
-    cache_timer_set(0);
-    cache_armed = 0;
-    if (cache_expired && idle.fp) {     /* the handler closed the descriptor */
-        stream_free_keep_fd(idle.fp);
-        idle.fp = NULL;
-    }
-    cache_expired = 0;
-    cache_fd = -1;
-    sigprocmask(SIG_SETMASK, &saved, NULL);
-}
-
-/* Close the idle session: QUIT without waiting for the reply. */
-static void
-cache_drop(void)
-{
-    if (idle.fp == NULL)
-        return;
-    stream_set_timeout(idle.fp, 1);
-    stream_printf(idle.fp, "QUIT\r\n");
-    (void) stream_flush(idle.fp);
-    (void) stream_close(idle.fp);
-    idle.fp = NULL;
-}
-
-static void
-cache_key(const DELIVER_REQUEST *req, char *key, size_t len)
-{
-    snprintf(key, len, "%s\n%s", req->transport ? req->transport : "",
-             req->nexthop ? req->nexthop : "");
-}
-
-int
-smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
-{
-    char    key[CACHE_KEY_MAX];
-    double  now = cache_now();
-    long    reuse_time = smtp_params.reuse_time_limit;
-
-    cache_disarm();
-    inuse_fp = NULL;
-    if (idle.fp == NULL)
-        return 0;
-    cache_key(req, key, sizeof(key));
-    if (strcmp(key, idle.key) != 0 || (reuse_time > 0 && now - idle.created >= reuse_time)) {
-        cache_drop();
-        return 0;
-    }
-    /* the idle limit is enforced by the timer */
-    inuse = idle;
-    inuse_fp = idle.fp;
-    idle.fp = NULL;
-    sess->fp = inuse_fp;
-    snprintf(sess->namaddr, sizeof(sess->namaddr), "%s", inuse.namaddr);
-    snprintf(sess->relay, sizeof(sess->relay), "%.*s, conn_use=%d",
-             (int) sizeof(sess->relay) - 24, inuse.relay, inuse.uses + 1);
-    sess->features = inuse.features;
-    sess->size_limit = inuse.size_limit;
-    return 1;
-}
-
-/* Does caching apply to this request's destination? */
-static int
-cache_wanted(const DELIVER_REQUEST *req)
+cache_wanted(const DELIVER_REQUEST *req, int how)
 {
     const char *list = smtp_params.cache_destinations;
     ARGV   *argv;
     int     found = 0;
 
-    if (smtp_params.cache_on_demand)
+    if (cache_dead || smtp_params.cache_time_limit <= 0)
+        return 0;
+    if (smtp_params.cache_on_demand && (req->flags & how))
         return 1;
     if (*list == 0 || req->nexthop == NULL)
         return 0;
@@ -220,44 +82,235 @@ cache_wanted(const DELIVER_REQUEST *req)
     return found;
 }
 
-int
-smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+static int
+cache_timeout(void)
 {
-    double  now = cache_now();
-    long    idle_limit = smtp_params.cache_time_limit;
+    return smtp_params.cache_timeout > 0 ? (int) smtp_params.cache_timeout : 5;
+}
+
+/* One request and its reply's status (-1 on any failure; the connection
+ * is then closed). */
+static long
+cache_call(const ATTR_LIST *req, ATTR_LIST *reply)
+{
+    long    status;
+
+    if (cache_path == NULL) {
+        cache_path = mem_printf("%s/%s", MAIL_CLASS_PRIVATE, *smtp_params.cache_service
+                                ? smtp_params.cache_service : SERVICE_SCACHE);
+        cache_conn.path = cache_path;
+    }
+    if (cache_conn.stream == NULL && attr_clnt_open(&cache_conn, cache_timeout()) < 0) {
+        msg_warn("cannot connect to the connection cache %s: %m", cache_path);
+        cache_dead = 1;
+        return -1;
+    }
+    if (attr_clnt_exchange(&cache_conn, req, reply) < 0
+        || attr_get_long(reply, ATTR_STATUS, &status) < 0) {
+        msg_warn("problem talking to service %s", cache_path);
+        attr_clnt_close(&cache_conn);
+        return -1;
+    }
+    return status;
+}
+
+static long
+cache_wallclock(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (long) tv.tv_sec;
+}
+
+static char *
+cache_dest_label(const DELIVER_REQUEST *req)
+{
+    return mem_printf("%s:%s", req->transport ? req->transport : "",
+                      req->nexthop ? req->nexthop : "");
+}
+
+/* "transport:[addr]:port:level" for the relay "host[addr]:port[, ...]". */
+static char *
+cache_endp_label(const DELIVER_REQUEST *req, const char *relay, int level)
+{
+    const char *addr = strchr(relay, '[');
+
+    addr = addr ? addr : relay;
+    return mem_printf("%s:%.*s:%d", req->transport ? req->transport : "",
+                      (int) strcspn(addr, ","), addr, level);
+}
+
+/* "features\tsize\tcreated\tuses\tnamaddr\trelay\tlevel" into sess; 0 or -1. */
+static int
+cache_prop_parse(const char *prop, SMTP_SESSION *sess)
+{
+    ARGV   *f = argv_split(prop, "\t");
+    char   *end;
+    int     ret = -1;
+
+    if (f->argc == 7 && strlen(f->argv[4]) < sizeof(sess->namaddr)
+        && strlen(f->argv[5]) < sizeof(sess->relay) - 24) {
+        sess->features = (int) strtol(f->argv[0], &end, 10);
+        ret = *end ? -1 : 0;
+        sess->size_limit = strtol(f->argv[1], &end, 10);
+        ret |= *end ? -1 : 0;
+        sess->cache_created = strtol(f->argv[2], &end, 10);
+        ret |= *end ? -1 : 0;
+        sess->cache_uses = strtol(f->argv[3], &end, 10);
+        ret |= (*end || sess->cache_uses < 1) ? -1 : 0;
+        sess->cache_level = (int) strtol(f->argv[6], &end, 10);
+        ret |= (*end || sess->cache_level < SMTP_TLS_NONE
+                || sess->cache_level > SMTP_TLS_MAY) ? -1 : 0;
+        snprintf(sess->namaddr, sizeof(sess->namaddr), "%s", f->argv[4]);
+        snprintf(sess->relay, sizeof(sess->relay), "%s, conn_use=%ld", f->argv[5],
+                 sess->cache_uses + 1);
+    }
+    argv_free(f);
+    return ret;
+}
+
+/* A find_dest or find_endp request: 1 with the session in sess, or 0. */
+static int
+cache_find(const char *request, const char *label, SMTP_SESSION *sess)
+{
+    ATTR_LIST *rq = attr_list_alloc();
+    ATTR_LIST *reply = attr_list_alloc();
+    const char *prop;
+    int     fd = -1;
+
+    attr_add(rq, ATTR_REQUEST, request);
+    attr_add(rq, ATTR_LABEL, label);
+    if (cache_call(rq, reply) == SCACHE_STAT_OK) {
+        prop = attr_get(reply, ATTR_ENDP_PROP);
+        attr_list_reset(rq);
+        attr_add_long(rq, ATTR_STATUS, SCACHE_STAT_OK);
+        if (attr_write(cache_conn.stream, rq) < 0 || stream_buffered(cache_conn.stream) > 0
+            || (fd = attr_recv_fd_wait(stream_fd(cache_conn.stream), cache_timeout())) < 0) {
+            msg_warn("no connection received from service %s", cache_path);
+            attr_clnt_close(&cache_conn);
+        } else if (prop == NULL || cache_prop_parse(prop, sess) < 0) {
+            msg_warn("malformed reply from service %s", cache_path);
+            (void) close(fd);
+            fd = -1;
+        } else {
+            sess->fp = stream_fdopen(fd);
+        }
+    }
+    attr_list_free(rq);
+    attr_list_free(reply);
+    return fd >= 0;
+}
+
+int
+smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+{
+    char   *label;
+    int     ret;
+
+    if (!cache_wanted(req, DELIVER_CONN_FETCH))
+        return 0;
+    label = cache_dest_label(req);
+    ret = cache_find(SCACHE_REQ_FIND_DEST, label, sess);
+    mem_free(label);
+    return ret;
+}
+
+int
+smtp_cache_take_endp(const SMTP_STATE *st, const char *relay, SMTP_SESSION *sess)
+{
+    int     level = st->tls ? st->tls->level : SMTP_TLS_NONE;
+    char   *label;
+    int     ret;
+
+    if (level > SMTP_TLS_MAY || !cache_wanted(st->req, DELIVER_CONN_FETCH))
+        return 0;
+    label = cache_endp_label(st->req, relay, level);
+    ret = cache_find(SCACHE_REQ_FIND_ENDP, label, sess);
+    mem_free(label);
+    return ret;
+}
+
+/* Hand the descriptor over under the endpoint label; 0 or -1. */
+static int
+cache_save_endp(const char *label, const SMTP_SESSION *sess, long created, long uses,
+                int level)
+{
+    ATTR_LIST *rq = attr_list_alloc();
+    ATTR_LIST *reply = attr_list_alloc();
+    const char *relay = sess->relay;
+    const char *cp = strstr(relay, ", conn_use=");
+    int     ret = -1;
+
+    attr_add(rq, ATTR_REQUEST, SCACHE_REQ_SAVE_ENDP);
+    attr_add_long(rq, ATTR_TTL, smtp_params.cache_time_limit);
+    attr_add(rq, ATTR_LABEL, label);
+    attr_addf(rq, ATTR_PROPERTY, "%d\t%ld\t%ld\t%ld\t%s\t%.*s\t%d", sess->features,
+              sess->size_limit, created, uses, sess->namaddr,
+              (int) (cp ? (size_t) (cp - relay) : strlen(relay)), relay, level);
+    if (cache_call(rq, reply) == SCACHE_STAT_OK) {
+        if (stream_buffered(cache_conn.stream) == 0
+            && attr_send_fd(stream_fd(cache_conn.stream), stream_fd(sess->fp)) == 0)
+            ret = 0;
+        else
+            attr_clnt_close(&cache_conn);
+    }
+    attr_list_free(rq);
+    attr_list_free(reply);
+    return ret;
+}
+
+static void
+cache_save_dest(const DELIVER_REQUEST *req, const char *endp_label)
+{
+    ATTR_LIST *rq = attr_list_alloc();
+    ATTR_LIST *reply = attr_list_alloc();
+    char   *label = cache_dest_label(req);
+
+    attr_add(rq, ATTR_REQUEST, SCACHE_REQ_SAVE_DEST);
+    attr_add_long(rq, ATTR_TTL, smtp_params.cache_time_limit);
+    attr_add(rq, ATTR_LABEL, label);
+    attr_add(rq, ATTR_PROPERTY, req->nexthop ? req->nexthop : "");
+    attr_add(rq, ATTR_ENDP_LABEL, endp_label);
+    (void) cache_call(rq, reply);
+    mem_free(label);
+    attr_list_free(rq);
+    attr_list_free(reply);
+}
+
+int
+smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
+{
+    const DELIVER_REQUEST *req = st->req;
+    int     level = st->tls ? st->tls->level : SMTP_TLS_NONE;
+    long    now = cache_wallclock();
     long    reuse_time = smtp_params.reuse_time_limit;
     long    count_limit = smtp_params.reuse_count_limit;
-    CACHE_SLOT s;
+    long    created = now, uses = 1;
+    char   *endp;
+    int     ret;
 
     if (sess->fp == NULL || sess->tls != NULL   /* smtp_tls_connection_reuse = no */
         || (sess->authenticated && smtp_sasl_sender_dependent())
-        || idle_limit <= 0 || (sess->reply && sess->reply->code == 421)
-        || stream_error(sess->fp) || !cache_wanted(req) || cache_timer_init() != 1)
+        || (sess->reply && sess->reply->code == 421)
+        || stream_error(sess->fp) || !cache_wanted(req, DELIVER_CONN_STORE))
         return 0;
-    memset(&s, 0, sizeof(s));
-    if (sess->fp == inuse_fp) {     /* a reused session: keep its history */
-        s = inuse;
-    } else {
-        snprintf(s.namaddr, sizeof(s.namaddr), "%s", sess->namaddr);
-        snprintf(s.relay, sizeof(s.relay), "%s", sess->relay);
-        s.created = sess->conn_done > 0 ? sess->conn_done : now;
-        s.features = sess->features;
-        s.size_limit = sess->size_limit;
+    if (sess->cache_uses > 0) {     /* a reused session: keep its history */
+        created = sess->cache_created;
+        uses = sess->cache_uses + 1;
+        level = sess->cache_level;
+    } else if (sess->conn_done > 0) {
+        created = (long) sess->conn_done;       /* wall clock, deliver_now() */
     }
-    s.uses++;
-    if ((count_limit > 0 && s.uses > count_limit)
-        || (reuse_time > 0 && now - s.created >= reuse_time))
+    if ((count_limit > 0 && uses > count_limit) || (reuse_time > 0 && now - created >= reuse_time)
+        || level > SMTP_TLS_MAY)
         return 0;
-    cache_disarm();
-    cache_drop();                   /* (there is none while a request runs) */
-    cache_key(req, s.key, sizeof(s.key));
-    s.fp = sess->fp;
-    idle = s;
-    inuse_fp = NULL;
-    sess->fp = NULL;
-    cache_fd = stream_fd(idle.fp);
-    cache_expired = 0;
-    cache_armed = 1;
-    cache_timer_set(idle_limit);
-    return 1;
+    endp = cache_endp_label(req, sess->relay, level);
+    if ((ret = cache_save_endp(endp, sess, created, uses, level) == 0) != 0) {
+        (void) stream_close(sess->fp);      /* scache has its own copy */
+        sess->fp = NULL;
+        cache_save_dest(req, endp);
+    }
+    mem_free(endp);
+    return ret;
 }

@@ -2,18 +2,18 @@
  * smtp_cache.h - the SMTP/LMTP client's connection cache (smtp_cache.c)
  * and the protocol steps it needs from smtp_proto.c.
  *
- * Postfix keeps idle sessions in the scache(8) daemon, shared by all smtp
- * processes. Here each smtp/lmtp process keeps at most one idle session
- * itself: after a good transaction the session stays open (no QUIT) for
- * smtp_connection_cache_time_limit, and the process's next request for the
- * same transport and next hop reuses it after an RSET probe (an unusable
- * session is closed silently and a new connection made).
- * smtp_connection_reuse_count_limit and smtp_connection_reuse_time_limit
- * bound the reuse (lmtp_* for LMTP). The to= lines of a reused session say
- * "relay=host[addr]:port, conn_use=N" as Postfix's do.
+ * Idle sessions are kept in the scache(8) daemon, shared by all smtp
+ * processes: after a good transaction the session is handed over (no
+ * QUIT) for smtp_connection_cache_time_limit, and the next request for
+ * the same transport and next hop, in any smtp process, reuses it after
+ * an RSET probe (an unusable session is closed silently and a new
+ * connection made). smtp_connection_reuse_count_limit and
+ * smtp_connection_reuse_time_limit bound the reuse (lmtp_* for LMTP).
+ * The to= lines of a reused session say "relay=host[addr]:port,
+ * conn_use=N" as Postfix's do. TLS sessions are not cached.
  *
  * DIAGNOSTICS: none fatal; a connection that cannot be cached is closed (a
- * warning when the idle timer fails).
+ * warning when scache cannot be reached).
  */
 #ifndef POSTHORN_SMTP_CACHE_H
 #define POSTHORN_SMTP_CACHE_H
@@ -30,10 +30,17 @@
  * Take the idle session cached for this request (same transport and
  * nexthop, within the limits) into sess: fp, namaddr, relay (with
  * ", conn_use=N"), features, size_limit. Returns 1, or 0 when there is
- * none (a session for another destination, or too old, is closed).
- * Also cancels the idle timer; call it first thing for every request.
+ * none. Call it first thing for every request.
  */
 int     smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+            __attribute__((weak));
+
+/*
+ * The same by endpoint, after the DNS lookup: a session to relay
+ * ("host[addr]:port") that was kept under the current TLS level (st->tls;
+ * only for levels none and may, as cached sessions are plain text).
+ */
+int     smtp_cache_take_endp(const SMTP_STATE *st, const char *relay, SMTP_SESSION *sess)
             __attribute__((weak));
 
 /*
@@ -42,7 +49,7 @@ int     smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
  * NULL: the caller must not close or QUIT it), 0 when the caller should
  * QUIT and close as usual.
  */
-int     smtp_cache_save(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
+int     smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
             __attribute__((weak));
 
 /* smtp_proto.c: RSET probe and a whole transaction on a reused session:

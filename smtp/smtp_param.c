@@ -42,6 +42,8 @@ static const CONFIG_VAR smtp_common_vars[] = {
     CONFIG_VAR_STR("inet_protocols", &P->inet_protocols),
     CONFIG_VAR_BOOL("soft_bounce", &P->soft_bounce),
     CONFIG_VAR_BOOL("disable_dns_lookups", &P->disable_dns_lookups),
+    CONFIG_VAR_STR("connection_cache_service_name", &P->cache_service),
+    CONFIG_VAR_TIME("connection_cache_protocol_timeout", &P->cache_timeout),
     CONFIG_VAR_END,
 };
 

@@ -625,7 +625,7 @@ smtp_transaction(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
         else if (ret > 0)
             ret = 2;                    /* bad queue file: drop the connection */
     }
-    if (ret == 1 && !(smtp_cache_save && smtp_cache_save(st->req, sess)))
+    if (ret == 1 && !(smtp_cache_save && smtp_cache_save(st, sess)))
         smtp_quit(sess);
     mem_free(t.accepted);
     vstring_free(t.cmd);

@@ -28,10 +28,11 @@
  * Under dane / dane-only each address's host gets its own level from
  * its TLSA records (smtp_dane.c) just before the connection.
  *
- * Connection reuse across requests: a request first tries the session
- * that this process kept open for the same transport and nexthop
- * (smtp_cache.c, a per-process stand-in for Postfix's scache); when there
- * is none, or its RSET probe fails (closed silently), it connects anew.
+ * Connection reuse across requests: a request first tries a session that
+ * an smtp process (this one or another) left in the scache daemon for
+ * the same transport and nexthop (smtp_cache.c), then, for each address
+ * found, one left for that address and port; when there is none, or its
+ * RSET probe fails (closed silently), it connects anew.
  *
  * SECURITY: the request is checked by deliver_request_read(); next hops
  * by smtp_nexthop_parse(); server replies by smtp_reply_read().
@@ -114,16 +115,18 @@ smtp_run_fd(SMTP_STATE *st, int fd, const char *namaddr, const char *relay,
     return ret;
 }
 
-/* The session cached for this destination, if any and usable: SMTP_SESS_*,
- * SMTP_SESS_RETRY when there is none (why untouched). */
+/* The session cached for this destination (relay NULL) or endpoint, if any
+ * and usable: SMTP_SESS_*, SMTP_SESS_RETRY when there is none (why
+ * untouched). */
 static int
-smtp_try_cached(SMTP_STATE *st, SMTP_WHY *why, double *conn_done)
+smtp_try_cached(SMTP_STATE *st, const char *relay, SMTP_WHY *why, double *conn_done)
 {
     SMTP_SESSION sess;
     int     ret;
 
     memset(&sess, 0, sizeof(sess));
-    if (!smtp_cache_take || !smtp_cache_take(st->req, &sess))
+    if (relay == NULL ? !smtp_cache_take || !smtp_cache_take(st->req, &sess)
+        : !smtp_cache_take_endp || !smtp_cache_take_endp(st, relay, &sess))
         return SMTP_SESS_RETRY;
     sess.reply = smtp_reply_alloc();
     ret = smtp_session_reuse(st, &sess, why);
@@ -149,6 +152,8 @@ smtp_try_addr_tls(SMTP_STATE *st, const SMTP_ADDR *a, SMTP_WHY *why, double *con
         : ntohs(((const struct sockaddr_in6 *) &a->sa)->sin6_port);
     snprintf(namaddr, sizeof(namaddr), "%s[%s]", a->host, a->addr);
     snprintf(relay, sizeof(relay), "%s:%u", namaddr, port);
+    if ((ret = smtp_try_cached(st, relay, why, conn_done)) != SMTP_SESS_RETRY)
+        return ret;
     for (;;) {
         if ((fd = smtp_connect_addr(a, smtp_params.connect_timeout)) < 0) {
             smtp_why_set(why, DELIVER_DEFER, "4.4.1", "connect to %s: %s", relay,
@@ -315,7 +320,7 @@ smtp_deliver(DELIVER_REQUEST *req)
                      "mail system error: generic table lookup failure");
         argv_truncate(dests, 0);
     } else
-        ret = smtp_try_cached(&st, &why, &conn_done);
+        ret = smtp_try_cached(&st, NULL, &why, &conn_done);
     for (d = 0; d < dests->argc && ret == SMTP_SESS_RETRY; d++) {
         if (d >= primary && st.no_fallback)
             break;

@@ -57,6 +57,13 @@
                                          * deferral too is "undeliverable" */
 #define DELIVER_TRACE_MASK   (DELIVER_TRACE_VERIFY | DELIVER_TRACE_PROBE)
 
+/* flags: qmgr's connection cache hint (smtp_connection_cache_on_demand):
+ * the destination has a backlog, so fetch a cached connection and store
+ * this one; FETCH alone while the backlog drains. */
+#define DELIVER_CONN_FETCH   (1 << 0)
+#define DELIVER_CONN_STORE   (1 << 1)
+#define DELIVER_CONN_MASK    (DELIVER_CONN_FETCH | DELIVER_CONN_STORE)
+
 typedef struct DELIVER_RCPT {
     char   *address;
     char   *orig_rcpt;
@@ -94,6 +101,7 @@ typedef struct DELIVER_REQUEST {
     char   *sasl_username;      /* the queue file's sasl_* attributes */
     char   *sasl_sender;
     int     trace_flags;        /* DELIVER_TRACE_*; optional attribute */
+    int     flags;              /* DELIVER_CONN_*; optional attribute */
     int     rcpt_count;
     DELIVER_RCPT *rcpt;
     STREAM *fp;                 /* agent side: the queue file, read-only */

@@ -162,6 +162,7 @@ deliver_parse_message(DELIVER_REQUEST *req, const ATTR_LIST *list)
     req->trace_flags = (int) deliver_get_long(list, ATTR_TRACE_FLAGS, 0) & DELIVER_TRACE_MASK;
     if (req->trace_flags & DELIVER_TRACE_PROBE)
         req->trace_flags |= DELIVER_TRACE_VERIFY;
+    req->flags = (int) deliver_get_long(list, ATTR_FLAGS, 0) & DELIVER_CONN_MASK;
     req->arrival_time = deliver_get_time(list, ATTR_ARRIVAL_TIME);
     req->active_time = deliver_get_time(list, ATTR_ACTIVE_TIME);
     req->rcpt = mem_array((size_t) count, sizeof(DELIVER_RCPT));
@@ -346,6 +347,8 @@ deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
     attr_add_long(list, ATTR_DSN_RET, req->dsn_ret);
     if (req->trace_flags)
         attr_add_long(list, ATTR_TRACE_FLAGS, req->trace_flags);
+    if (req->flags)
+        attr_add_long(list, ATTR_FLAGS, req->flags);
     attr_add(list, ATTR_CLIENT_NAME, req->client_name);
     attr_add(list, ATTR_CLIENT_ADDR, req->client_addr);
     attr_add(list, ATTR_CLIENT_PORT, req->client_port ? req->client_port : "");

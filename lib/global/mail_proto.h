@@ -277,6 +277,39 @@
 
 /*
  * -------------------------------------------------------------------
+ * scache: the connection cache (scache/, smtp/smtp_cache.c). smtp
+ * processes keep one connection to private/scache. Requests:
+ *   {request=save_endp, ttl, label, property} S: {status}; when 0 the
+ *       client sends the descriptor (attr_send_fd) and scache keeps it
+ *       under the endpoint label (ttl seconds, at most
+ *       connection_cache_ttl_limit).
+ *   {request=save_dest, ttl, label, property, endp_label} S: {status}:
+ *       the destination label now names that endpoint.
+ *   {request=find_endp, label} / {request=find_dest, label}
+ *       S: {status, property[, endp_property]}; when status is 0 the
+ *       client answers {status=0} and scache sends the descriptor, which
+ *       leaves the cache.
+ * The descriptor steps are lockstep so that no stream has bytes buffered
+ * past the descriptor's message (attr.h).
+ */
+#define SERVICE_SCACHE      "scache"
+#define PROTO_SCACHE        "scache"
+#define SCACHE_REQ_SAVE_ENDP "save_endp"
+#define SCACHE_REQ_SAVE_DEST "save_dest"
+#define SCACHE_REQ_FIND_ENDP "find_endp"
+#define SCACHE_REQ_FIND_DEST "find_dest"
+#define ATTR_TTL            "ttl"
+#define ATTR_LABEL          "label"
+#define ATTR_PROPERTY       "property"
+#define ATTR_ENDP_LABEL     "endp_label"
+#define ATTR_ENDP_PROP      "endp_property"
+#define SCACHE_STAT_OK      0
+#define SCACHE_STAT_FAIL    (-1)
+#define SCACHE_LABEL_MAX    1000        /* bytes in a label */
+#define SCACHE_PROP_MAX     2000        /* bytes in a property */
+
+/*
+ * -------------------------------------------------------------------
  * verify (private/verify; one process; smtpd asks, the delivery agents
  * and qmgr report): the address verification cache (verify/verify.c).
  *

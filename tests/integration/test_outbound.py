@@ -1,7 +1,7 @@
 """
 test_outbound.py - outbound delivery scheduling: the smtp client's
-connection reuse (per-process cache: RSET probe, "conn_use=N" in the log,
-closed after smtp_connection_cache_time_limit) and qmgr's dead-destination
+connection reuse (through scache: RSET probe, "conn_use=N" in the log,
+closed by scache after smtp_connection_cache_time_limit) and qmgr's dead-destination
 handling (a failed cohort suspends the destination: later recipients are
 deferred by qmgr with "delivery temporarily suspended: <reason>" until a
 flush).
@@ -26,6 +26,8 @@ def ConnServer(port=0):
 def test_connection_reuse_and_idle_close():
     with ConnServer() as srv, \
             Instance("out-reuse", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                        "smtp_connection_cache_destinations":
+                                        "[127.0.0.1]:%d" % srv.port,
                                         "smtp_connection_cache_time_limit": "3s"}) as inst:
         # one smtp process, so that the second request finds the session
         inst.start()
@@ -41,9 +43,9 @@ def test_connection_reuse_and_idle_close():
         with srv.lock:
             assert len(srv.conns) == 1, srv.conns
             assert srv.conns[0][:5] == ["EHLO", "MAIL", "RCPT", "DATA", "RSET"], srv.conns
-        # idle for longer than the cache time limit: QUIT and close
+        # idle for longer than the cache time limit: scache closes it
         wait_for(lambda: srv.conns[0][-1] == "<closed>", 15, "the idle session to be closed")
-        assert srv.conns[0][-2:] == ["QUIT", "<closed>"], srv.conns
+        assert srv.conns[0][-2:] == ["DATA", "<closed>"], srv.conns
         q3 = submit(inst, ["three@remote.example"], BODY)
         inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<three@remote\.example>, %s, delay=.*"
                       r"status=sent" % (q3, relay))
@@ -53,7 +55,9 @@ def test_connection_reuse_and_idle_close():
 
 def test_stale_cached_session_is_replaced_silently():
     with ConnServer() as srv, \
-            Instance("out-stale", main={"relayhost": "[127.0.0.1]:%d" % srv.port}) as inst:
+            Instance("out-stale", main={"relayhost": "[127.0.0.1]:%d" % srv.port,
+                                        "smtp_connection_cache_destinations":
+                                        "[127.0.0.1]:%d" % srv.port}) as inst:
         inst.start()
         inst.cmd("postconf", "-P", "smtp/unix/process_limit=1")
         inst.cmd("postfix", "reload")
