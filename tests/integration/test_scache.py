@@ -125,9 +125,15 @@ def test_on_demand_backlog_reuses_connection():
     with cache_instance("scache-backlog", None, port=port,
                         initial_destination_concurrency="1", **ON_DEMAND) as inst:
         inst.start()
+        qids = []
         for rcpt in ("a@remote.example", "b@remote.example", "c@remote.example"):
-            qid = submit(inst, [rcpt], BODY)
-            inst.wait_log(r"postfix/\w+\[\d+\]: %s: to=<%s>, .*status=deferred" % (qid, rcpt))
+            qids.append(submit(inst, [rcpt], BODY))
+            inst.wait_log(r"postfix/\w+\[\d+\]: %s: to=<%s>, .*status=deferred"
+                          % (qids[-1], rcpt))
+        # all three back in deferred/: qmgr is done with them (and with
+        # marking the destination dead), so the flush below forgets that
+        wait_for(lambda: sorted(inst.queue_files("deferred")) == sorted(qids), 20,
+                 "three messages in deferred/")
         with SmtpSink(port=port) as srv:
             inst.cmd("postqueue", "-f", check=True)
             srv.wait(3)
