@@ -103,6 +103,11 @@ class SmtpSink:
                         cmds.append("<closed>")
 
         self.server = _Server((host, port), Handler)
+        # A listening socket that never blocks: accept() after a spurious
+        # readiness (a client gone again) must not hang serve_forever, or
+        # close() (server.shutdown) waits for it for ever. Accepted sockets
+        # are blocking again (Python's accept, no default timeout).
+        self.server.socket.setblocking(False)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -466,8 +466,17 @@ class Rspamd(Helper):
             ["--var=%s=%s" % (v, os.path.join(self.dir, d))
              for v, d in (("DBDIR", "db"), ("RUNDIR", "run"), ("LOGDIR", "log"))]
         self.out = open(os.path.join(self.dir, "out"), "w")
-        self.proc = subprocess.Popen(argv, stdout=self.out, stderr=self.out, start_new_session=True)
-        wait_for(lambda: port_open(self.port), 180, "rspamd proxy on port %d" % self.port)
+        # rspamd is not posthorn: it keeps the real clock (tests/first-of-month.sh
+        # preloads libfaketime for everything, and rspamd does not start under it)
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("LD_PRELOAD", "FAKETIME", "FAKETIME_SHARED")}
+        self.proc = subprocess.Popen(argv, stdout=self.out, stderr=self.out, env=env,
+                                     start_new_session=True)
+        try:
+            wait_for(lambda: port_open(self.port), 180, "rspamd proxy on port %d" % self.port)
+        except AssertionError:
+            self.stop()                         # no rspamd left behind
+            raise
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
