@@ -4,7 +4,11 @@
 For every function declared in the headers (lib/tls/tls.h), a stub of the
 same name and type that resolves the real function in posthorn-tls.so with
 dlsym on its first call (tls_stub_sym(), lib/tls/stub/tls_load.c) and calls
-it. When the object cannot be loaded, the stub returns NULL, 0 or nothing:
+it. Only the *_init functions load the object; the others find it loaded
+or act as if it could not be (a program that never initialised TLS may
+still call e.g. tls_sess_stop(NULL) at the end of a session, and must not
+map OpenSSL for that). When the object is not loaded, the stub returns
+NULL, 0 or nothing:
 tls_server_init() and tls_client_init() then fail as when keys or CA data
 cannot be loaded, and no session, context or DANE handle ever reaches the
 other functions. A function whose "unavailable" value must differ carries
@@ -48,7 +52,8 @@ def stub(ret, name, params, fail):
     ptype = "%s (*)(%s)" % (ret, params or "void")
     out = ["%s\n%s(%s)\n{" % (ret, name, params or "void"),
            "    static %s (*fp)(%s);\n" % (ret, params or "void"),
-           "    if (fp == 0 && (fp = (%s) tls_stub_sym(\"%s\")) == 0)" % (ptype, name)]
+           "    if (fp == 0 && (fp = (%s) tls_stub_sym(\"%s\", %d)) == 0)"
+           % (ptype, name, name.endswith("_init"))]
     if ret == "void":
         out.append("        return;\n    fp(%s);\n}\n" % args)
     else:

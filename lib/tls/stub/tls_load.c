@@ -4,10 +4,11 @@
  * lib/tls and OpenSSL are not linked into the programs: they are built
  * into posthorn-tls.so, installed in $daemon_directory. A program calls
  * the functions of tls.h through stubs generated from that header
- * (mkstubs.py, the Makefile); the first stub called loads the object
- * with lib/util/plugin.c and resolves its function with dlsym(). The
- * programs call tls_server_init() or tls_client_init() first, and only
- * when a parameter makes TLS necessary, so a process that never uses TLS
+ * (mkstubs.py, the Makefile); tls_server_init() and tls_client_init()
+ * load the object with lib/util/plugin.c, and each stub resolves its
+ * function with dlsym() on first use. The programs call those two only
+ * when a parameter makes TLS necessary; any other stub called before
+ * finds nothing loaded and returns NULL or 0, so a process that never uses TLS
  * never maps libssl and libcrypto, and never pays for their relocations
  * (about 460 KB of private dirty memory per process; docs/PERFORMANCE.md).
  *
@@ -32,7 +33,7 @@
 #include "tls_load.h"
 
 void   *
-tls_stub_sym(const char *name)
+tls_stub_sym(const char *name, int load)
 {
     static void *handle;
     static int failed;
@@ -40,7 +41,7 @@ tls_stub_sym(const char *name)
     void   *addr;
     int     missing;
 
-    if (handle == 0 && !failed) {
+    if (handle == 0 && load && !failed) {
         if ((handle = plugin_open(TLS_SO_FILE, &missing, &err)) == 0) {
             msg_warn("TLS support is not available: %s", err);
             mem_free(err);

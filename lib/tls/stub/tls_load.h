@@ -6,8 +6,9 @@
 
 #define TLS_SO_FILE "posthorn-tls.so"
 
-/* The address of name in posthorn-tls.so, loading it on first use; NULL
- * (logged once) when TLS support is not available. */
-void   *tls_stub_sym(const char *name);
+/* The address of name in posthorn-tls.so, loading the object first when
+ * load is set (the *_init functions); NULL when it is not loaded (a load
+ * failure is logged once). */
+void   *tls_stub_sym(const char *name, int load);
 
 #endif
