@@ -12,7 +12,7 @@
  * first recipient_delimiter character), extension, domain, nexthop,
  * size, queue_id, client_address, client_hostname, client_port,
  * client_helo, client_protocol, sasl_method, sasl_sender, sasl_username
- * (empty: posthorn does not pass them yet). Flags: h lowercases the
+ * (the queue file's SMTP AUTH attributes, via the delivery request). Flags: h lowercases the
  * domain part of recipient and original_recipient, and all of domain
  * and nexthop; u lowercases their localpart and all of user, extension
  * and mailbox; q quotes the localparts of sender, recipient and
@@ -121,7 +121,8 @@ pipe_macro_value(const PIPE_EXPAND *x, const char *name, int r)
         {"queue_id", req->queue_id}, {"client_address", req->client_addr},
         {"client_hostname", req->client_name}, {"client_port", req->client_port},
         {"client_helo", req->client_helo}, {"client_protocol", req->client_proto},
-        {"sasl_method", ""}, {"sasl_sender", ""}, {"sasl_username", ""},
+        {"sasl_method", req->sasl_method}, {"sasl_sender", req->sasl_sender},
+        {"sasl_username", req->sasl_username},
     };
     size_t  i;
     char   *value;

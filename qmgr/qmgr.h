@@ -92,6 +92,9 @@ typedef struct QMGR_MESSAGE {
     char   *client_proto;
     char   *log_ident;
     char   *rewrite_context;
+    char   *sasl_method;        /* the sasl_* attributes, or NULL */
+    char   *sasl_username;
+    char   *sasl_sender;
     int     client_from_log;    /* bits: which of them came from log_* */
     char   *filter;             /* content filter "transport:nexthop", or NULL */
     long    size;               /* content size (SIZE record) */

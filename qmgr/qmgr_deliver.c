@@ -95,6 +95,9 @@ deliver_build(QMGR_ENTRY *entry, DELIVER_REQUEST *req)
     req->client_proto = msg->client_proto;
     req->log_ident = msg->log_ident;
     req->rewrite_context = msg->rewrite_context;
+    req->sasl_method = msg->sasl_method;
+    req->sasl_username = msg->sasl_username;
+    req->sasl_sender = msg->sasl_sender;
     req->rcpt_count = entry->rcpt_count;
     req->rcpt = mem_array((size_t) entry->rcpt_count, sizeof(DELIVER_RCPT));
     for (int i = 0; i < entry->rcpt_count; i++) {

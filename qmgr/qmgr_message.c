@@ -116,6 +116,7 @@ message_add_rcpt(READ_STATE *st, const char *addr, long offset)
  * command environment), as Postfix's qmgr takes them: the log_* ones
  * (the up-stream client after XFORWARD; Postfix's names) win over the
  * real client's, which only fill in for a queue file without log_*.
+ * The SMTP AUTH ones (sasl_*) go along for pipe's ${sasl_*} macros.
  */
 static const struct {
     const char *name;
@@ -135,6 +136,9 @@ static const struct {
     {ATTR_PROTO_NAME, offsetof(QMGR_MESSAGE, client_proto), 0},
     {ATTR_LOG_IDENT, offsetof(QMGR_MESSAGE, log_ident), 1 << 5},
     {ATTR_RWR_CONTEXT, offsetof(QMGR_MESSAGE, rewrite_context), 1 << 6},
+    {ATTR_SASL_METHOD, offsetof(QMGR_MESSAGE, sasl_method), 1 << 7},
+    {ATTR_SASL_USERNAME, offsetof(QMGR_MESSAGE, sasl_username), 1 << 8},
+    {ATTR_SASL_SENDER, offsetof(QMGR_MESSAGE, sasl_sender), 1 << 9},
 };
 
 #define MESSAGE_CLIENT_COUNT (sizeof(message_client_attrs) / sizeof(message_client_attrs[0]))
@@ -426,6 +430,9 @@ qmgr_message_free(QMGR_MESSAGE *msg)
     mem_free(msg->client_proto);
     mem_free(msg->log_ident);
     mem_free(msg->rewrite_context);
+    mem_free(msg->sasl_method);
+    mem_free(msg->sasl_username);
+    mem_free(msg->sasl_sender);
     mem_free(msg->filter);
     mem_free(msg);
 }

@@ -346,6 +346,7 @@ int     smtp_code_status(int code);
 #define SMTP_TLS_SECURE   4
 #define SMTP_TLS_DANE     5         /* as configured; smtp_dane_policy() */
 #define SMTP_TLS_DANE_ONLY 6        /* turns them into one of the above */
+#define SMTP_TLS_FINGERPRINT 7    /* mandatory; the fingerprint is the check */
 
 typedef struct SMTP_TLS_POLICY {
     int     level;                  /* SMTP_TLS_* */

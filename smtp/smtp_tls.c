@@ -27,9 +27,13 @@
  * "dane" and "dane-only" are resolved per MX host by smtp_dane.c into
  * may, encrypt, or encrypt with TLSA records (pol->dane: the certificate
  * must match one, else "Server certificate not trusted"; a match is
- * "Verified", or "Trusted" after an unvalidated MX answer).
- * "fingerprint" is not implemented and defers the mail (fail closed), as
- * does an invalid level.
+ * "Verified", or "Trusted" after an unvalidated MX answer). An invalid
+ * level defers the mail (fail closed). fingerprint:
+ * no CA, no names, no expiry check; the server certificate's fingerprint
+ * or public-key fingerprint (smtp_tls_fingerprint_digest, computed in
+ * lib/tls) must be one in the policy's match= attributes ("|" between
+ * them, several match= add up) or else smtp_tls_fingerprint_cert_match;
+ * otherwise the mail is deferred "Server certificate not verified".
  *
  * Protocols and ciphers: smtp_tls_protocols / smtp_tls_ciphers for may,
  * the "mandatory" ones from encrypt up; a grade selects
@@ -39,7 +43,7 @@
  * sessions, so any smtp process offers the last session made with a
  * server under the same policy again (lib/tls tls_scache.c).
  *
- * SECURITY: verify and secure fail closed: a certificate that does not
+ * SECURITY: verify, secure and fingerprint fail closed: a certificate that does not
  * chain to a configured CA, or whose names do not match, stops the
  * session before MAIL FROM, and the next address is tried. Postfix 3.7
  * gives "Server certificate not verified" in both cases (checked against
@@ -48,6 +52,10 @@
  *
  * DIAGNOSTICS: "Untrusted|Trusted|Verified TLS connection established to
  * host[addr]:port: TLSv1.3 with cipher ..." at smtp_tls_loglevel >= 1;
+ * "host[addr]:port: subject_CN=..., issuer_CN=..., fingerprint=...,
+ * pkey_fingerprint=..." at 2; "server certificate verification failed
+ * for ...: num=65:no matching DANE TLSA records" for a fingerprint that
+ * does not match;
  * warnings for an invalid level or policy entry; lib/tls's handshake and
  * certificate messages.
  */
@@ -77,6 +85,8 @@ static struct {
     const char *mand_protocols;
     const char *ciphers;
     const char *mand_ciphers;
+    const char *fpt_match;
+    const char *fpt_digest;
     TLS_CLIENT_INIT files;
 } tp;
 
@@ -118,6 +128,8 @@ static const CONFIG_VAR smtp_tls_vars[] = {
     CONFIG_VAR_STR("tls_mandatory_ciphers", &tp.mand_ciphers),
     CONFIG_VAR_STR("tls_CAfile", &tp.files.CAfile),
     CONFIG_VAR_STR("tls_CApath", &tp.files.CApath),
+    CONFIG_VAR_STR("tls_fingerprint_cert_match", &tp.fpt_match),
+    CONFIG_VAR_STR("tls_fingerprint_digest", &tp.fpt_digest),
     CONFIG_VAR_END,
 };
 
@@ -126,17 +138,20 @@ static const CONFIG_VAR smtp_tls_vars[] = {
 static int
 smtp_tls_parse_level(const char *name, int *unsupported)
 {
-    static const char *const names[] = {"none", "may", "encrypt", "verify", "secure"};
+    static const struct {
+        const char *name;
+        int     level;
+    } levels[] = {
+        {"none", SMTP_TLS_NONE}, {"may", SMTP_TLS_MAY}, {"encrypt", SMTP_TLS_ENCRYPT},
+        {"verify", SMTP_TLS_VERIFY}, {"secure", SMTP_TLS_SECURE},
+        {"fingerprint", SMTP_TLS_FINGERPRINT}, {"dane", SMTP_TLS_DANE},
+        {"dane-only", SMTP_TLS_DANE_ONLY},
+    };
 
     *unsupported = 0;
-    for (int i = 0; i < 5; i++)
-        if (strcasecmp(name, names[i]) == 0)
-            return i;
-    if (strcasecmp(name, "dane") == 0)
-        return SMTP_TLS_DANE;
-    if (strcasecmp(name, "dane-only") == 0)
-        return SMTP_TLS_DANE_ONLY;
-    *unsupported = strcasecmp(name, "fingerprint") == 0;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (strcasecmp(name, levels[i].name) == 0)
+            return levels[i].level;
     return -1;
 }
 
@@ -198,8 +213,14 @@ smtp_tls_parse_policy(const char *dest, const char *value, SMTP_TLS_POLICY *pol,
     for (size_t i = 1; pol->level >= 0 && i < words->argc; i++) {
         const char *w = words->argv[i];
 
-        if (strncasecmp(w, "match=", 6) == 0)
-            pol->match = mem_strdup(w + 6);
+        if (strncasecmp(w, "match=", 6) == 0) {
+            /* several match= attributes add up */
+            char   *prev = pol->match;
+
+            pol->match = prev ? mem_printf("%s%c%s", prev, pol->level == SMTP_TLS_FINGERPRINT
+                                           ? '|' : ':', w + 6) : mem_strdup(w + 6);
+            mem_free(prev);
+        }
         else if (strncasecmp(w, "protocols=", 10) == 0)
             pol->protocols = mem_strdup(w + 10);
         else if (strncasecmp(w, "ciphers=", 8) == 0)
@@ -335,6 +356,17 @@ smtp_tls_log(const SMTP_SESSION *sess, const SMTP_TLS_POLICY *pol)
     vstring_free(details);
 }
 
+/* The fingerprint level: policy match= ("|"), else the main.cf list. */
+static void
+smtp_tls_fprints(const SMTP_TLS_POLICY *pol, TLS_CLIENT_START *start)
+{
+    if (config_compat_break(smtp_tls_prefix[0] == 'l' ? "lmtp_tls_fingerprint_digest"
+                            : "smtp_tls_fingerprint_digest", "3.6"))
+        msg_info("using backwards-compatible default setting %s_tls_fingerprint_digest=md5 "
+                 "to compute certificate fingerprints", smtp_tls_prefix);
+    start->fprints = tls_fprint_parse(pol->match ? pol->match : tp.fpt_match, " \t\r\n,|");
+}
+
 static int
 smtp_tls_fail(SMTP_SESSION *sess, SMTP_WHY *why, const char *dsn, const char *text)
 {
@@ -350,6 +382,7 @@ smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     int     mandatory = pol->level >= SMTP_TLS_ENCRYPT;
     int     must_match = pol->level >= SMTP_TLS_VERIFY;
     TLS_CLIENT_START start;
+    const TLS_PEER *peer;
 
     memset(&start, 0, sizeof(start));
     start.peer = sess->relay;
@@ -362,14 +395,22 @@ smtp_tls_start(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why)
     if (smtp_tls_ctx == NULL || start.cipherlist == NULL)
         return pol->level == SMTP_TLS_MAY ? SMTP_SESS_PLAIN
             : smtp_tls_fail(sess, why, "4.7.5", "Cannot start TLS: TLS engine unavailable");
-    if (must_match)
+    start.digest = tp.fpt_digest;
+    if (pol->level == SMTP_TLS_FINGERPRINT)
+        smtp_tls_fprints(pol, &start);
+    else if (must_match)
         start.match = smtp_tls_match_names(pol, sess);
     stream_set_timeout(sess->fp, (int) tp.starttls_timeout);
     sess->tls = tls_client_start(smtp_tls_ctx, sess->fp, &start);
     argv_free(start.match);
+    argv_free(start.fprints);
     if (sess->tls == NULL)
         return pol->level == SMTP_TLS_MAY ? SMTP_SESS_PLAIN
             : smtp_tls_fail(sess, why, "4.7.5", "Cannot start TLS: handshake failure");
+    peer = tls_sess_peer(sess->tls);
+    if (tp.loglevel >= 2 && peer->present)
+        msg_info("%s: subject_CN=%s, issuer_CN=%s, fingerprint=%s, pkey_fingerprint=%s",
+                 sess->relay, peer->CN, peer->issuer_CN, peer->fprint, peer->pkey_fprint);
     if (tp.loglevel >= 1)
         smtp_tls_log(sess, pol);
     if (pol->dane && tls_sess_trust(sess->tls) < TLS_CERT_MATCHED)

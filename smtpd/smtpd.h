@@ -253,6 +253,7 @@ typedef struct SMTPD_STATE {
     struct MILTERS *milters;    /* smtpd_milter.c: NULL without smtpd_milters */
     char   *milter_denied;      /* ... the connect event's reject reply */
     int     milter_txn;         /* ... a MAIL event was sent, no message yet */
+    char   *sasl_sender;        /* MAIL FROM AUTH= (RFC 4954), or NULL */
 } SMTPD_STATE;
 
 /* smtpd_peer.c */
@@ -313,6 +314,7 @@ typedef struct SMTPD_MAIL_ARGS {
     int     ret;                /* DSN_RET_* or 0 */
     char   *envid;              /* decoded xtext, allocated */
     int     smtputf8;
+    char   *auth;               /* AUTH= value as sent, allocated, or NULL */
 } SMTPD_MAIL_ARGS;
 
 typedef struct SMTPD_RCPT_ARGS {

@@ -16,7 +16,8 @@
  *
  * Restrictions: permit, reject, defer, defer_if_permit, defer_if_reject,
  * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (after
- * AUTH, smtpd_sasl.c), permit_auth_destination, reject_unauth_destination,
+ * AUTH, smtpd_sasl.c), permit_tls_clientcerts, permit_tls_all_clientcerts
+ * and check_ccert_access (smtpd_check_tls.c), permit_auth_destination, reject_unauth_destination,
  * defer_unauth_destination, reject_unlisted_recipient, reject_unlisted_sender,
  * reject_non_fqdn_{sender,recipient,helo_hostname}, reject_invalid_helo_hostname,
  * reject_unknown_{sender,recipient}_domain, reject_unknown_client_hostname,
@@ -166,7 +167,7 @@ check_config_error(CHECK_CTX *ctx, const char *what)
     return CHECK_REJECT;
 }
 
-static int
+int
 check_lookup_failed(CHECK_CTX *ctx, const char *what)
 {
     vstring_sprintf(ctx->reply, "451 4.3.0 <%s>: Temporary lookup failure", what);
@@ -430,7 +431,7 @@ check_access_numeric(CHECK_CTX *ctx, const char *value, const char *text)
 }
 
 /* Apply an access table value. */
-static int
+int
 check_access_value(CHECK_CTX *ctx, const char *value, int depth)
 {
     const char *text = value + strcspn(value, " \t");
@@ -614,6 +615,7 @@ smtpd_check_preopen(void)
     };
     HTABLE_INFO **classes = htable_list(c->classes);
 
+    check_tls_preopen();
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         check_preopen_list(lists[i]);
     for (HTABLE_INFO **ht = classes; *ht; ht++)
@@ -721,6 +723,8 @@ check_access_cmd(CHECK_CTX *ctx, const char *name, const char *table, int depth)
             st = check_address_access(ctx, maps, *state->sender ? state->sender
                                       : var_smtpd_null_key, depth);
         }
+    } else if (strcasecmp(name, "check_ccert_access") == 0) {
+        st = check_ccert_access(ctx, maps->all, depth);
     } else if (strcasecmp(name, "check_recipient_access") == 0) {
         if (ctx->rcpt) {
             ctx->reply_name = ctx->rcpt;
@@ -826,6 +830,10 @@ check_simple(CHECK_CTX *ctx, const char *name, int depth)
         return check_mynetworks(ctx);
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
         return ctx->state->sasl_username ? CHECK_OK : CHECK_DUNNO;
+    if (strcasecmp(name, "permit_tls_clientcerts") == 0)
+        return check_tls_clientcerts(ctx, 0);
+    if (strcasecmp(name, "permit_tls_all_clientcerts") == 0)
+        return check_tls_clientcerts(ctx, 1);
     if (strcasecmp(name, "reject_unauth_destination") == 0)
         return check_unauth_destination(ctx, var_relay_code, "5.7.1");
     if (strcasecmp(name, "defer_unauth_destination") == 0)

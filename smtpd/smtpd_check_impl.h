@@ -1,7 +1,7 @@
 /*
  * smtpd_check_impl.h - what smtpd_check.c shares with the files that
  * implement some of its restrictions (smtpd_check_dns.c,
- * smtpd_check_verify.c). Internal to
+ * smtpd_check_verify.c, smtpd_check_tls.c). Internal to
  * smtpd's access checks; the rest of smtpd uses smtpd_check.h.
  *
  * A restriction returns CHECK_DUNNO (go on), CHECK_OK (permit: the
@@ -10,6 +10,7 @@
 #ifndef SMTPD_CHECK_IMPL_H
 #define SMTPD_CHECK_IMPL_H
 
+#include "maps.h"
 #include "resolve.h"
 #include "smtpd.h"
 
@@ -40,6 +41,8 @@ typedef struct CHECK_CTX {
 /* smtpd_check.c */
 int     check_reject(CHECK_CTX *ctx, long code, const char *dsn, const char *fmt, ...)
             __attribute__((format(printf, 4, 5)));
+int     check_lookup_failed(CHECK_CTX *ctx, const char *what);
+int     check_access_value(CHECK_CTX *ctx, const char *value, int depth);
 
 /* smtpd_check_dns.c: syntax and DNS-based restrictions */
 int     check_non_fqdn(CHECK_CTX *ctx, const char *addr, const char *what);
@@ -50,5 +53,9 @@ int     check_unknown_client(CHECK_CTX *ctx, int reverse);
 
 /* smtpd_check_verify.c: reject_unverified_recipient/sender */
 int     check_unverified(CHECK_CTX *ctx, const char *addr, int is_sender);
+/* smtpd_check_tls.c: client certificates */
+void    check_tls_preopen(void);
+int     check_tls_clientcerts(CHECK_CTX *ctx, int all);
+int     check_ccert_access(CHECK_CTX *ctx, MAPS *table, int depth);
 
 #endif

@@ -11,7 +11,9 @@
  *                             and orig_client= after XFORWARD), send flags
  *                             and the envelope head (TIME, ATTR..., FROM;
  *                             the ATTRs with Postfix's names: log_* for
- *                             the client that logging and XFORWARD use)
+ *                             the client that logging and XFORWARD use,
+ *                             sasl_method/sasl_username/sasl_sender after
+ *                             AUTH and MAIL FROM AUTH=)
  *   smtpd_cleanup_rcpt()      [DSN_ORCPT] [DSN_NOTIFY] ORCP RCPT
  *   smtpd_cleanup_begin_content()  [DSN_ENVID] [DSN_RET] MESG, Received:
  *   smtpd_cleanup_line()      one NORM/CONT content record
@@ -145,6 +147,7 @@ smtpd_cleanup_head(SMTPD_STATE *state)
         smtpd_cleanup_attr(state, ATTR_ENCODING, state->encoding);
     if (*var_filter_xport)                      /* -o content_filter= turns it off */
         smtpd_cleanup_attr(state, ATTR_CONTENT_FILTER, var_filter_xport);
+    smtpd_sasl_cleanup_attrs(state, c);
     rec_puts(c, REC_TYPE_FROM, state->sender);
 }
 

@@ -132,7 +132,12 @@ smtpd_esmtp_mail_args(const char *params, SMTPD_MAIL_ARGS *args, long size_limit
         } else if (KEY_IS(key, klen, "SMTPUTF8") && val == NULL) {
             args->smtputf8 = 1;
         } else if (KEY_IS(key, klen, "AUTH") && val != NULL) {
-            /* AUTH=<> from a relay: accepted and ignored without SASL. */
+            /* kept as sent (Postfix's sasl_sender); smtpd_sasl_mail_opt() */
+            if (args->auth) {
+                vstring_strcpy(reply, "503 5.5.4 Error: multiple AUTH= options");
+                goto out;
+            }
+            args->auth = mem_strndup(val, vlen);
         } else {
             vstring_sprintf(reply, "555 5.5.4 Unsupported option: %.*s",
                             (int) (klen + (val ? vlen + 1 : 0)), key);
@@ -228,7 +233,8 @@ void
 smtpd_esmtp_mail_args_free(SMTPD_MAIL_ARGS *args)
 {
     mem_free(args->envid);
-    args->envid = NULL;
+    mem_free(args->auth);
+    args->envid = args->auth = NULL;
 }
 
 void

@@ -5,7 +5,9 @@
  * "name=value" lines (request=smtpd_access_policy, protocol_state,
  * protocol_name, helo_name, queue_id, sender, recipient, recipient_count,
  * client_address, client_name, reverse_client_name, instance, the sasl_*,
- * size, TLS (ccert_*, encryption_*), etrn_domain, stress, client_port,
+ * size, TLS (ccert_*: subject and issuer CN xtext-encoded for a trusted
+ * client certificate, the fingerprints for any; encryption_*: protocol,
+ * cipher, bits; as Postfix 3.7 sends them), etrn_domain, stress, client_port,
  * policy_context, server_address, server_port) and an empty line; the
  * reply is "action=..." (other attributes are ignored) and an empty line.
  *
@@ -46,6 +48,7 @@
 #include "msg.h"
 #include "smtpd.h"
 #include "smtpd_policy.h"
+#include "xtext.h"
 
 #define POLICY_MAX_CLIENTS 32   /* distinct endpoints kept open */
 
@@ -127,12 +130,52 @@ smtpd_policy_server_addr(const SMTPD_STATE *state, char *host, size_t hsize, cha
         (void) dns_addr_text((struct sockaddr *) &ss, len, host, hsize, port, psize);
 }
 
+/*
+ * The TLS attributes, as Postfix sends them: the certificate's subject
+ * and issuer CN (xtext-encoded) only when it is trusted, its fingerprints
+ * whenever there is one; protocol, cipher and bits of the session.
+ */
+typedef struct POLICY_TLS {
+    VSTRING *subject;
+    VSTRING *issuer;
+    const char *fprint;
+    const char *pkey_fprint;
+    const char *protocol;
+    const char *cipher;
+    char    bits[16];
+} POLICY_TLS;
+
+static void
+smtpd_policy_tls(const SMTPD_STATE *state, POLICY_TLS *t)
+{
+    const TLS_PEER *peer;
+
+    memset(t, 0, sizeof(*t));
+    t->subject = vstring_alloc(64);
+    t->issuer = vstring_alloc(64);
+    snprintf(t->bits, sizeof(t->bits), "0");
+    if (state->tls == NULL)
+        return;
+    snprintf(t->bits, sizeof(t->bits), "%d",
+             tls_sess_cipher(state->tls, &t->protocol, &t->cipher));
+    peer = tls_sess_peer(state->tls);
+    if (!peer->present)
+        return;
+    t->fprint = peer->fprint;
+    t->pkey_fprint = peer->pkey_fprint;
+    if (peer->trusted) {
+        xtext_encode(t->subject, peer->CN);
+        xtext_encode(t->issuer, peer->issuer_CN);
+    }
+}
+
 void
 smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
 {
     long    size = state->msg_size > 0 ? state->msg_size : 0;
     char    count[32], size_text[32], host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
-    const char *attrs[][2] = {          /* TLS: none yet */
+    POLICY_TLS tls;
+    const char *attrs[][2] = {
         {"request", "smtpd_access_policy"}, {"protocol_state", state->where},
         {"protocol_name", state->protocol}, {"helo_name", state->helo_name},
         {"queue_id", state->queue_id}, {"sender", state->sender},
@@ -140,11 +183,11 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
         {"client_address", state->addr}, {"client_name", state->name},
         {"reverse_client_name", state->reverse_name}, {"instance", instance},
         {"sasl_method", state->sasl_method}, {"sasl_username", state->sasl_username},
-        {"sasl_sender", ""},
-        {"size", size_text}, {"ccert_subject", ""}, {"ccert_issuer", ""},
-        {"ccert_fingerprint", ""}, {"ccert_pubkey_fingerprint", ""},
-        {"encryption_protocol", ""}, {"encryption_cipher", ""},
-        {"encryption_keysize", "0"}, {"etrn_domain", ""}, {"stress", var_stress},
+        {"sasl_sender", state->sasl_sender},
+        {"size", size_text}, {"ccert_subject", NULL}, {"ccert_issuer", NULL},
+        {"ccert_fingerprint", NULL}, {"ccert_pubkey_fingerprint", NULL},
+        {"encryption_protocol", NULL}, {"encryption_cipher", NULL},
+        {"encryption_keysize", NULL}, {"etrn_domain", ""}, {"stress", var_stress},
         {"client_port", state->port}, {"policy_context", var_smtpd_policy_context},
         {"server_address", host}, {"server_port", port},
     };
@@ -155,10 +198,30 @@ smtpd_policy_request(SMTPD_STATE *state, const char *instance, VSTRING *req)
     snprintf(count, sizeof(count), "%ld", (long) state->rcpt_count);
     snprintf(size_text, sizeof(size_text), "%ld", size);
     smtpd_policy_server_addr(state, host, sizeof(host), port, sizeof(port));
+    smtpd_policy_tls(state, &tls);
     vstring_reset(req);
-    for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
-        policy_attr(req, attrs[i][0], attrs[i][1]);
+    for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+        const char *name = attrs[i][0], *value = attrs[i][1];
+
+        if (strcmp(name, "ccert_subject") == 0)
+            value = STR(tls.subject);
+        else if (strcmp(name, "ccert_issuer") == 0)
+            value = STR(tls.issuer);
+        else if (strcmp(name, "ccert_fingerprint") == 0)
+            value = tls.fprint;
+        else if (strcmp(name, "ccert_pubkey_fingerprint") == 0)
+            value = tls.pkey_fprint;
+        else if (strcmp(name, "encryption_protocol") == 0)
+            value = tls.protocol;
+        else if (strcmp(name, "encryption_cipher") == 0)
+            value = tls.cipher;
+        else if (strcmp(name, "encryption_keysize") == 0)
+            value = tls.bits;
+        policy_attr(req, name, value);
+    }
     vstring_addch(req, '\n');
+    vstring_free(tls.subject);
+    vstring_free(tls.issuer);
 }
 
 /* ---- the reply ----------------------------------------------------------- */

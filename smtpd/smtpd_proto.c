@@ -204,6 +204,7 @@ smtpd_proto_mail(SMTPD_STATE *state, int argc, char **argv)
         state->dsn_ret = margs.ret;
         state->dsn_envid = margs.envid;
         state->smtputf8 = margs.smtputf8;
+        smtpd_sasl_mail_opt(state, margs.auth);
         if (smtpd_check_mail_stage(state, reply) != 0        /* restrictions */
             || smtpd_space_check(state, reply) != 0         /* queue_minfree */
             || smtpd_milter_mail(state, params, reply) != 0) {  /* smtpd_milters */

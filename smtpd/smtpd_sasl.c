@@ -57,9 +57,11 @@
 #include <strings.h>
 
 #include "config.h"
+#include "mail_proto.h"
 #include "mem.h"
 #include "msg.h"
 #include "netmatch.h"
+#include "record.h"
 #include "smtpd_anvil.h"
 #include "smtpd_policy.h"
 #include "smtpd_sasl.h"
@@ -516,6 +518,40 @@ smtpd_sasl_log_suffix(const SMTPD_STATE *state, VSTRING *out)
     if (state->sasl_username)
         vstring_sprintf_append(out, ", sasl_method=%s, sasl_username=%s",
                                state->sasl_method, state->sasl_username);
+    if (state->sasl_sender)
+        vstring_sprintf_append(out, ", sasl_sender=%s", state->sasl_sender);
+}
+
+/*
+ * MAIL FROM's AUTH= parameter (RFC 4954), taken over from the caller: kept
+ * as the client sent it, as Postfix does (sasl_sender), with bytes outside
+ * printable ASCII as '?'; "<>" and anything when AUTH is not offered to
+ * this client are dropped.
+ */
+void
+smtpd_sasl_mail_opt(SMTPD_STATE *state, char *auth)
+{
+    if (auth == NULL || strcmp(auth, "<>") == 0 || !smtpd_sasl_enabled(state)) {
+        mem_free(auth);
+        return;
+    }
+    for (char *cp = auth; *cp; cp++)
+        if ((unsigned char) *cp < 0x21 || (unsigned char) *cp > 0x7e)
+            *cp = '?';
+    mem_free(state->sasl_sender);
+    state->sasl_sender = auth;
+}
+
+/* Postfix's queue file records ("A" sasl_method=..., ...) for cleanup. */
+void
+smtpd_sasl_cleanup_attrs(const SMTPD_STATE *state, STREAM *cleanup)
+{
+    if (state->sasl_method)
+        rec_printf(cleanup, REC_TYPE_ATTR, "%s=%s", ATTR_SASL_METHOD, state->sasl_method);
+    if (state->sasl_username)
+        rec_printf(cleanup, REC_TYPE_ATTR, "%s=%s", ATTR_SASL_USERNAME, state->sasl_username);
+    if (state->sasl_sender)
+        rec_printf(cleanup, REC_TYPE_ATTR, "%s=%s", ATTR_SASL_SENDER, state->sasl_sender);
 }
 
 void

@@ -14,6 +14,9 @@
  *   smtpd_sasl_reset()       forget the login (after STARTTLS, session end)
  *   smtpd_sasl_log_suffix()  ", sasl_method=..., sasl_username=..." for
  *                            the "client=" log line
+ *   smtpd_sasl_mail_opt()    MAIL FROM's AUTH= value: sasl_sender
+ *   smtpd_sasl_cleanup_attrs()  the sasl_method, sasl_username and
+ *                            sasl_sender records of the queue file
  *   smtpd_sasl_received()    "(Authenticated sender: ...)" Received: line
  *                            (smtpd_sasl_authenticated_header)
  *
@@ -45,6 +48,8 @@ void    smtpd_sasl_ehlo(SMTPD_STATE *state, ARGV *lines);
 int     smtpd_sasl_auth_cmd(SMTPD_STATE *state, int argc, char **argv);
 void    smtpd_sasl_reset(SMTPD_STATE *state);
 void    smtpd_sasl_log_suffix(const SMTPD_STATE *state, VSTRING *out);
+void    smtpd_sasl_mail_opt(SMTPD_STATE *state, char *auth);
+void    smtpd_sasl_cleanup_attrs(const SMTPD_STATE *state, STREAM *cleanup);
 void    smtpd_sasl_received(const SMTPD_STATE *state, ARGV *lines);
 
 /* smtpd_sasl_dovecot.c */

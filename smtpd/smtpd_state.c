@@ -40,6 +40,8 @@ smtpd_state_mail_reset(SMTPD_STATE *state)
     smtpd_check_reset(state);   /* restrictions: HOLD, FILTER, ... results */
     mem_free(state->sender);
     mem_free(state->dsn_envid);
+    mem_free(state->sasl_sender);
+    state->sasl_sender = NULL;
     mem_free(state->recipient);
     mem_free(state->queue_id);
     state->sender = state->dsn_envid = state->recipient = state->queue_id = NULL;

@@ -27,6 +27,15 @@
  * smtpd_tls_exclude_ciphers (plus smtpd_tls_mandatory_exclude_ciphers
  * under encrypt) are appended as "!name".
  *
+ * Client certificates (smtpd_tls_ask_ccert, or smtpd_tls_req_ccert which
+ * implies it and counts only under encrypt, as Postfix): asked for during
+ * the handshake, checked against smtpd_tls_CAfile / smtpd_tls_CApath up
+ * to smtpd_tls_ccert_verifydepth, fingerprinted with
+ * smtpd_tls_fingerprint_digest (lib/tls); the restrictions that use them
+ * are in smtpd_check_tls.c. Under smtpd_tls_req_ccert a client without a
+ * trusted certificate gets "421 4.7.1 host Error: No client certificate
+ * presented" (or "Client certificate not trusted") and is disconnected.
+ *
  * When the keys cannot be loaded STARTTLS is still advertised, as
  * Postfix does, and answered "454 4.7.0 TLS not available due to local
  * problem"; under encrypt no mail is accepted (fail closed), and in
@@ -41,8 +50,13 @@
  * before the handshake is discarded (lib/tls). The handshake is bounded
  * by smtpd_starttls_timeout, later TLS reads and writes by smtpd_timeout.
  *
- * DIAGNOSTICS: "Anonymous TLS connection established from host[addr]:
- * TLSv1.3 with cipher ..." (smtpd_tls_loglevel >= 1); "SSL_accept error
+ * DIAGNOSTICS: "Anonymous|Untrusted|Trusted TLS connection established
+ * from host[addr]: TLSv1.3 with cipher ..." (smtpd_tls_loglevel >= 1);
+ * "host[addr]: subject_CN=..., issuer=..., fingerprint=...,
+ * pkey_fingerprint=..." (loglevel >= 2); "NOQUEUE: abort: TLS from
+ * host[addr]: ..." and "certificate verification failed for ..." under
+ * smtpd_tls_req_ccert; "Can't require client certs unless TLS is
+ * required"; "SSL_accept error
  * from ..." and "lost connection after STARTTLS from ..." when the
  * handshake fails; start-up warnings about keys and certificates (lib/tls).
  */
@@ -71,6 +85,10 @@ static const char *var_smtpd_tls_mand_ciphers;
 static const char *var_smtpd_tls_excl_ciphers;
 static const char *var_smtpd_tls_mand_excl;
 static const char *var_tlsmgr_service;
+static int var_smtpd_tls_ask_ccert;
+static int var_smtpd_tls_req_ccert;
+static long var_smtpd_tls_ccert_vd;
+static const char *var_smtpd_tls_fpt_dgst;
 static TLS_SERVER_INIT smtpd_tls_files;
 
 static const CONFIG_VAR smtpd_tls_vars[] = {
@@ -100,6 +118,10 @@ static const CONFIG_VAR smtpd_tls_vars[] = {
     CONFIG_VAR_TIME("smtpd_tls_session_cache_timeout", &smtpd_tls_files.cache_timeout),
     CONFIG_VAR_STR("tls_session_ticket_cipher", &smtpd_tls_files.ticket_cipher),
     CONFIG_VAR_STR("tlsmgr_service_name", &var_tlsmgr_service),
+    CONFIG_VAR_BOOL("smtpd_tls_ask_ccert", &var_smtpd_tls_ask_ccert),
+    CONFIG_VAR_BOOL("smtpd_tls_req_ccert", &var_smtpd_tls_req_ccert),
+    CONFIG_VAR_INT("smtpd_tls_ccert_verifydepth", &var_smtpd_tls_ccert_vd),
+    CONFIG_VAR_STR("smtpd_tls_fingerprint_digest", &var_smtpd_tls_fpt_dgst),
     CONFIG_VAR_END,
 };
 
@@ -120,6 +142,9 @@ static const struct {
 
 static int smtpd_tls_level;             /* SMTPD_TLS_* */
 static TLS_SERVER_CTX *smtpd_tls_ctx;   /* NULL: TLS is off or broken */
+static int smtpd_tls_ask;               /* ask for a client certificate */
+static int smtpd_tls_req;               /* ... and require a trusted one */
+static int smtpd_tls_compat_md5;        /* the level-0 default digest is used */
 
 static int
 smtpd_tls_parse_level(void)
@@ -169,6 +194,22 @@ smtpd_tls_cipherlist(const char *grade, const char *exclude)
     return vstring_export(list);
 }
 
+/* smtpd_tls_ask_ccert, smtpd_tls_req_ccert (only under encrypt, as Postfix). */
+static void
+smtpd_tls_ccert_init(int mandatory)
+{
+    smtpd_tls_req = var_smtpd_tls_req_ccert;
+    if (smtpd_tls_req && !mandatory) {
+        msg_warn("Can't require client certs unless TLS is required");
+        smtpd_tls_req = 0;
+    }
+    smtpd_tls_ask = var_smtpd_tls_ask_ccert || smtpd_tls_req;
+    smtpd_tls_files.ask_ccert = smtpd_tls_ask;
+    smtpd_tls_files.verify_depth = (int) var_smtpd_tls_ccert_vd;
+    smtpd_tls_files.digest = var_smtpd_tls_fpt_dgst;
+    smtpd_tls_compat_md5 = config_compat_break("smtpd_tls_fingerprint_digest", "3.6");
+}
+
 void
 smtpd_tls_init(void)
 {
@@ -191,11 +232,16 @@ smtpd_tls_init(void)
         : var_smtpd_tls_protocols;
     smtpd_tls_files.cipherlist = ciphers;
     smtpd_tls_files.loglevel = (int) var_smtpd_tls_loglevel;
-    /* sessions resume through tlsmgr, only for the same service and settings */
+    smtpd_tls_ccert_init(mandatory);
+    /* sessions resume through tlsmgr, only for the same service and settings
+     * (a session made without a client certificate check does not resume
+     * where one is asked for) */
     smtpd_tls_files.mgr_path = mem_printf("private/%s", var_tlsmgr_service);
     smtpd_tls_files.cache_type = "smtpd";
-    smtpd_tls_files.cache_context = mem_printf("%s %s %s", var_service_name,
-                                               smtpd_tls_files.protocols, ciphers);
+    smtpd_tls_files.cache_context = mem_printf("%s %s %s ccert=%d,%ld,%s", var_service_name,
+                                               smtpd_tls_files.protocols, ciphers,
+                                               smtpd_tls_ask, var_smtpd_tls_ccert_vd,
+                                               var_smtpd_tls_fpt_dgst);
     smtpd_tls_ctx = tls_server_init(&smtpd_tls_files);
     mem_free(ciphers);
 }
@@ -224,11 +270,30 @@ smtpd_tls_required(SMTPD_STATE *state, int stat)
     return -1;
 }
 
+/* smtpd_tls_req_ccert: no trusted certificate, no session (Postfix's 421). */
+static int
+smtpd_tls_ccert_required(SMTPD_STATE *state, const TLS_PEER *peer)
+{
+    const char *why;
+
+    if (!smtpd_tls_req || peer->trusted)
+        return 0;
+    why = peer->present ? "Client certificate not trusted" : "No client certificate presented";
+    if (peer->present)
+        msg_info("certificate verification failed for %s: %s", state->namaddr,
+                 tls_sess_verify_why(state->tls));
+    msg_info("NOQUEUE: abort: TLS from %s: %s", state->namaddr, why);
+    smtpd_chat_reply(state, "421 4.7.1 %s Error: %s", var_myhostname, why);
+    state->quit = 1;
+    return -1;
+}
+
 /* The handshake, bounded by smtpd_starttls_timeout; 0 = TLS is on. */
 static int
 smtpd_tls_handshake(SMTPD_STATE *state)
 {
     VSTRING *summary, *details;
+    const TLS_PEER *peer;
 
     stream_set_timeout(state->client, (int) var_smtpd_starttls_tmout);
     state->tls = tls_server_start(smtpd_tls_ctx, state->client, state->namaddr);
@@ -238,17 +303,25 @@ smtpd_tls_handshake(SMTPD_STATE *state)
         state->quit = 1;
         return -1;
     }
+    peer = tls_sess_peer(state->tls);
+    if (peer->present && var_smtpd_tls_loglevel >= 2)
+        msg_info("%s: subject_CN=%s, issuer=%s, fingerprint=%s, pkey_fingerprint=%s",
+                 state->namaddr, peer->CN, peer->issuer_CN, peer->fprint, peer->pkey_fprint);
+    if (peer->present && smtpd_tls_compat_md5)
+        msg_info("using backwards-compatible default setting "
+                 "smtpd_tls_fingerprint_digest=md5 to compute certificate fingerprints");
     if (var_smtpd_tls_loglevel >= 1) {
         summary = vstring_alloc(256);
         details = vstring_alloc(256);
         tls_sess_summary(state->tls, summary);
         tls_sess_details(state->tls, details);
-        msg_info("Anonymous TLS connection established from %s: %s%s%s", state->namaddr,
-                 STR(summary), LEN(details) ? " " : "", STR(details));
+        msg_info("%s TLS connection established from %s: %s%s%s",
+                 !peer->present ? "Anonymous" : peer->trusted ? "Trusted" : "Untrusted",
+                 state->namaddr, STR(summary), LEN(details) ? " " : "", STR(details));
         vstring_free(summary);
         vstring_free(details);
     }
-    return 0;
+    return smtpd_tls_ccert_required(state, peer);
 }
 
 int
@@ -315,6 +388,7 @@ void
 smtpd_tls_received(const SMTPD_STATE *state, ARGV *lines)
 {
     VSTRING *summary, *details;
+    const TLS_PEER *peer;
     char   *line;
 
     if (state->tls == NULL || !var_smtpd_tls_received_header)
@@ -327,7 +401,15 @@ smtpd_tls_received(const SMTPD_STATE *state, ARGV *lines)
     argv_add_owned(lines, line);
     if (LEN(details))
         argv_add_owned(lines, mem_printf("\t %s)", STR(details)));
-    argv_add(lines, "\t(No client certificate requested)");
+    peer = tls_sess_peer(state->tls);
+    if (peer->present)
+        argv_add_owned(lines, mem_printf("\t(Client CN \"%s\", Issuer \"%s\" (%s))", peer->CN,
+                                         peer->issuer_CN,
+                                         peer->trusted ? "verified OK" : "not verified"));
+    else if (smtpd_tls_ask)
+        argv_add(lines, "\t(Client did not present a certificate)");
+    else
+        argv_add(lines, "\t(No client certificate requested)");
     vstring_free(summary);
     vstring_free(details);
 }

@@ -90,6 +90,9 @@ typedef struct DELIVER_REQUEST {
     char   *client_proto;
     char   *log_ident;          /* queue id for XFORWARD IDENT */
     char   *rewrite_context;    /* "local" / "remote" (XFORWARD SOURCE) */
+    char   *sasl_method;        /* SMTP AUTH of the submission ("" if none): */
+    char   *sasl_username;      /* the queue file's sasl_* attributes */
+    char   *sasl_sender;
     int     trace_flags;        /* DELIVER_TRACE_*; optional attribute */
     int     rcpt_count;
     DELIVER_RCPT *rcpt;

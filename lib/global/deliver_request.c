@@ -108,6 +108,9 @@ deliver_request_free(DELIVER_REQUEST *req)
     mem_free(req->client_proto);
     mem_free(req->log_ident);
     mem_free(req->rewrite_context);
+    mem_free(req->sasl_method);
+    mem_free(req->sasl_username);
+    mem_free(req->sasl_sender);
     if (req->fp)
         stream_close(req->fp);
     mem_free(req);
@@ -152,6 +155,9 @@ deliver_parse_message(DELIVER_REQUEST *req, const ATTR_LIST *list)
     req->client_proto = deliver_get_str(list, ATTR_PROTO_NAME);
     req->log_ident = deliver_get_str(list, ATTR_LOG_IDENT);
     req->rewrite_context = deliver_get_str(list, ATTR_RWR_CONTEXT);
+    req->sasl_method = deliver_get_str(list, ATTR_SASL_METHOD);
+    req->sasl_username = deliver_get_str(list, ATTR_SASL_USERNAME);
+    req->sasl_sender = deliver_get_str(list, ATTR_SASL_SENDER);
     req->dsn_ret = (int) deliver_get_long(list, ATTR_DSN_RET, 0);
     req->trace_flags = (int) deliver_get_long(list, ATTR_TRACE_FLAGS, 0) & DELIVER_TRACE_MASK;
     if (req->trace_flags & DELIVER_TRACE_PROBE)
@@ -347,6 +353,9 @@ deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
     attr_add(list, ATTR_PROTO_NAME, req->client_proto ? req->client_proto : "");
     attr_add(list, ATTR_LOG_IDENT, req->log_ident ? req->log_ident : "");
     attr_add(list, ATTR_RWR_CONTEXT, req->rewrite_context ? req->rewrite_context : "");
+    attr_add(list, ATTR_SASL_METHOD, req->sasl_method ? req->sasl_method : "");
+    attr_add(list, ATTR_SASL_USERNAME, req->sasl_username ? req->sasl_username : "");
+    attr_add(list, ATTR_SASL_SENDER, req->sasl_sender ? req->sasl_sender : "");
     attr_add_long(list, ATTR_RCPT_COUNT, req->rcpt_count);
     ret = attr_write(agent, list);
     for (i = 0; i < req->rcpt_count && ret == 0; i++) {

@@ -137,6 +137,10 @@
 #define ATTR_PROTO_NAME     "protocol_name"
 #define ATTR_RWR_CONTEXT    "rewrite_context"
 #define ATTR_LOG_IDENT      "log_ident"
+/* smtpd -> cleanup -> queue file: the SMTP AUTH login and MAIL FROM AUTH= */
+#define ATTR_SASL_METHOD    "sasl_method"
+#define ATTR_SASL_USERNAME  "sasl_username"
+#define ATTR_SASL_SENDER    "sasl_sender"
 /* the client for logging and XFORWARD (the up-stream one after XFORWARD) */
 #define ATTR_LOG_CLIENT_NAME "log_client_name"
 #define ATTR_LOG_CLIENT_ADDR "log_client_address"

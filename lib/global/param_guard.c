@@ -16,8 +16,8 @@
  * smtp/lmtp client's levels, smtp_enforce_tls, smtp_tls_wrappermode and
  * smtp_tls_policy_maps with smtp/smtp_tls.c, smtp_sasl_auth_enable with
  * smtp/smtp_sasl.c, smtpd_milters and non_smtpd_milters with
- * lib/global/milter*.c; client certificates
- * (smtpd_tls_req_ccert) are not there yet.
+ * lib/global/milter*.c, smtpd_tls_req_ccert (client certificates) with
+ * smtpd_tls.c.
  *
  * A guarded parameter that posthorn comes to implement leaves this table
  * in the same commit (tests/unit/test_param_guard.c checks that no entry
@@ -41,7 +41,6 @@ static const struct {
     const char *engage;         /* "yes", "set" or "level:<levels>" */
     const char *feature;        /* what would be missing */
 } guards[] = {
-    {"smtpd_tls_req_ccert", "smtpd", "yes", "TLS client certificates"},
     {"smtpd_proxy_filter", "smtpd", "set", "the before-queue content filter"},
     {"smtp_tls_per_site", "smtp", "set", "TLS"},
     {"lmtp_tls_per_site", "lmtp", "set", "TLS"},

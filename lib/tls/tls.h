@@ -30,8 +30,15 @@
  *   out (tls_scache.c, tls_mgr.h), when the program names its socket.
  *   tls_sess_summary()    "TLSv1.3 with cipher X (256/256 bits)"
  *   tls_sess_details()    "key-exchange X25519 server-signature RSA-PSS
- *                         (2048 bits) server-digest SHA256", or "" when
+ *                         (2048 bits) server-digest SHA256" (then
+ *                         "client-signature ... client-digest ..." after a
+ *                         client certificate), or "" when
  *                         the library does not report it (TLS 1.2)
+ *   tls_sess_peer()       the peer certificate: present, trusted, subject
+ *                         and issuer CN, certificate and public-key
+ *                         fingerprints (smtpd_tls_ask_ccert, the smtp
+ *                         client's fingerprint level)
+ *   tls_fprint_parse(), tls_fprint_match()  expected fingerprints
  *   tls_sess_stop()       close_notify, restore plain I/O, free
  *   tls_protocol_mask()   parse a Postfix-style protocol list
  *                         (">=TLSv1", "!SSLv2, !SSLv3", "TLSv1.2 TLSv1.3")
@@ -74,10 +81,23 @@ typedef struct TLS_SERVER_INIT {
     long    cache_timeout;      /* session lifetime, seconds; <= 0: no resumption */
     const char *ticket_cipher;  /* tls_session_ticket_cipher; "": no tickets */
     const char *cache_context;  /* sessions resume only under the same text */
+    int     ask_ccert;          /* request a client certificate */
+    int     verify_depth;       /* client certificate chain limit */
+    const char *digest;         /* fingerprint digest ("sha256"), or NULL */
 } TLS_SERVER_INIT;
 
 typedef struct TLS_SERVER_CTX TLS_SERVER_CTX;
 typedef struct TLS_SESS TLS_SESS;
+
+/* The peer's certificate, after the handshake (tls_verify.c). */
+typedef struct TLS_PEER {
+    int     present;            /* the peer sent a certificate */
+    int     trusted;            /* ... that chains to a trusted CA */
+    char   *CN;                 /* subject CN, printable ASCII ("" if none) */
+    char   *issuer_CN;          /* issuer CN (else O), printable ASCII */
+    char   *fprint;             /* "AB:CD:..." certificate digest ("": none) */
+    char   *pkey_fprint;        /* ... of the public key */
+} TLS_PEER;
 
 TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_INIT *init);
 
@@ -88,6 +108,8 @@ TLS_SERVER_CTX *tls_server_init(const TLS_SERVER_INIT *init);
  */
 TLS_SESS *tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer);
 void    tls_sess_summary(const TLS_SESS *sess, VSTRING *out);
+/* Protocol ("TLSv1.3") and cipher name of a session; the cipher's bits. */
+int     tls_sess_cipher(const TLS_SESS *sess, const char **protocol, const char **cipher);
 void    tls_sess_details(const TLS_SESS *sess, VSTRING *out);
 void    tls_sess_stop(TLS_SESS *sess);
 
@@ -121,6 +143,10 @@ typedef struct TLS_CLIENT_START {
     int     log_verify;         /* log why the certificate is not trusted */
     const TLS_DANE *dane;       /* TLSA records: trusted only when one
                                  * matches (match is then ignored) */
+    const char *digest;         /* fingerprint digest, or NULL */
+    ARGV   *fprints;            /* fingerprint level: tls_fprint_parse()
+                                 * output; a match makes TLS_CERT_MATCHED,
+                                 * the chain and names do not count */
 } TLS_CLIENT_START;
 
 typedef struct TLS_CLIENT_CTX TLS_CLIENT_CTX;
@@ -136,6 +162,18 @@ TLS_CLIENT_CTX *tls_client_init(const TLS_CLIENT_INIT *init);
 TLS_SESS *tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *start);
 /* TLS_CERT_* of a client session. */
 int     tls_sess_trust(const TLS_SESS *sess);
+
+/* The peer's certificate: names and fingerprints. */
+const TLS_PEER *tls_sess_peer(const TLS_SESS *sess);
+/* Why the peer's certificate is not trusted, in Postfix's words. */
+const char *tls_sess_verify_why(TLS_SESS *sess);
+/* 1 when OpenSSL knows the digest name ("md5", "sha1", "sha256", ...). */
+int     tls_digest_ok(const char *name);
+/* Expected fingerprints ("AB:CD:..", colons optional) split on delims, in
+ * the form tls_fprint_match() compares; malformed ones: a warning. */
+ARGV   *tls_fprint_parse(const char *list, const char *delims);
+/* 1 when the certificate's or its public key's fingerprint is listed. */
+int     tls_fprint_match(const TLS_PEER *peer, const ARGV *fprints);
 
 /* Protocol bits for tls_protocol_mask(). */
 #define TLS_PROTO_SSLv2   (1 << 0)

@@ -35,7 +35,6 @@
  * error to ..." (tls_sess.c); start-up warnings for CA data that cannot
  * be read.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,82 +48,6 @@
 #include "msg.h"
 #include "tls.h"
 #include "tls_impl.h"
-
-/* Every certificate in the regular files of directory path. */
-static void
-tls_load_ca_dir(X509_STORE *store, const char *path)
-{
-    DIR    *dir = opendir(path);
-    struct dirent *de;
-    char    file[4096];
-    X509   *x;
-
-    if (dir == NULL) {
-        msg_warn("cannot open Certificate Authority directory \"%s\": %m", path);
-        return;
-    }
-    while ((de = readdir(dir)) != NULL) {
-        BIO    *bio;
-
-        if (de->d_name[0] == '.'
-            || snprintf(file, sizeof(file), "%s/%s", path, de->d_name) >= (int) sizeof(file)
-            || (bio = BIO_new_file(file, "r")) == NULL)
-            continue;
-        while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-            (void) X509_STORE_add_cert(store, x);       /* a duplicate is fine */
-            X509_free(x);
-        }
-        BIO_free(bio);
-    }
-    ERR_clear_error();
-    closedir(dir);
-}
-
-/* The first chain error, in Postfix's words. */
-static void
-tls_describe_chain_error(X509_STORE_CTX *store_ctx, int err, char *buf, size_t len)
-{
-    X509   *cert = X509_STORE_CTX_get_current_cert(store_ctx);
-    char    name[200] = "";
-
-    switch (err) {
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        snprintf(buf, len, "self-signed certificate");
-        break;
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        if (cert != NULL)
-            X509_NAME_oneline(X509_get_issuer_name(cert), name, sizeof(name));
-        snprintf(buf, len, "untrusted issuer %s", name);
-        break;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-        snprintf(buf, len, "certificate has expired");
-        break;
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-        snprintf(buf, len, "certificate not yet valid");
-        break;
-    default:
-        snprintf(buf, len, "num=%d:%s", err, X509_verify_cert_error_string(err));
-        break;
-    }
-}
-
-/* Record the first chain error; the handshake goes on (see above). */
-static int
-tls_verify_callback(int ok, X509_STORE_CTX *store_ctx)
-{
-    SSL    *ssl = X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
-    TLS_SESS *sess = ssl ? SSL_get_app_data(ssl) : NULL;
-    int     err = X509_STORE_CTX_get_error(store_ctx);
-
-    if (!ok && sess != NULL && sess->chain_error == 0) {
-        sess->chain_error = err ? err : X509_V_ERR_UNSPECIFIED;
-        tls_describe_chain_error(store_ctx, sess->chain_error, sess->verify_why,
-                                 sizeof(sess->verify_why));
-    }
-    return 1;
-}
 
 TLS_CLIENT_CTX *
 tls_client_init(const TLS_CLIENT_INIT *init)
@@ -222,14 +145,15 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
     SSL    *ssl = tls_client_ssl(ctx, start);
     TLS_SESS *sess;
     X509   *cert;
-    char   *cache_id;
 
     if (ssl == NULL) {
         tls_print_errors();
         return NULL;
     }
-    cache_id = tls_scache_client_prepare(ctx, ssl, start);
-    if ((sess = tls_sess_start(ssl, stream, start->peer, 1, cache_id, ctx->loglevel)) == NULL)
+    TLS_SESS_OPTS opts = {start->peer, 1, -1, ctx->loglevel, start->digest, NULL};
+
+    opts.cache_id = tls_scache_client_prepare(ctx, ssl, start);
+    if ((sess = tls_sess_start(ssl, stream, &opts)) == NULL)
         return NULL;
     tls_sess_log_reuse(sess);
     cert = SSL_get0_peer_certificate(sess->ssl);
@@ -237,6 +161,15 @@ tls_client_start(TLS_CLIENT_CTX *ctx, STREAM *stream, const TLS_CLIENT_START *st
         sess->trust = TLS_CERT_UNTRUSTED;
     } else if (start->dane != NULL) {
         tls_client_dane_trust(sess, start);
+    } else if (start->fprints != NULL) {
+        /* the fingerprint level: only the fingerprints count */
+        sess->trust = tls_fprint_match(&sess->peer, start->fprints)
+            ? TLS_CERT_MATCHED : TLS_CERT_UNTRUSTED;
+        /* Postfix's words (its fingerprints are DANE-style TLSA records) */
+        if (sess->trust == TLS_CERT_UNTRUSTED && start->log_verify)
+            msg_info("server certificate verification failed for %s: num=%d:%s", start->peer,
+                     X509_V_ERR_DANE_NO_MATCH,
+                     X509_verify_cert_error_string(X509_V_ERR_DANE_NO_MATCH));
     } else if (sess->chain_error || SSL_get_verify_result(sess->ssl) != X509_V_OK) {
         sess->trust = TLS_CERT_UNTRUSTED;
         if (start->log_verify)

@@ -2,7 +2,7 @@
  * tls_impl.h - what the lib/tls files share; not for programs.
  *
  * DIAGNOSTICS: none here; see tls_server.c, tls_client.c, tls_sess.c,
- * tls_scache.c and tls_mgr.c.
+ * tls_verify.c, tls_scache.c and tls_mgr.c.
  */
 #ifndef POSTHORN_TLS_IMPL_H
 #define POSTHORN_TLS_IMPL_H
@@ -23,6 +23,8 @@ struct TLS_SERVER_CTX {
     int     cachable;                   /* tlsmgr has a cache: 1, 0, -1 unknown */
     EVP_CIPHER *ticket_cipher;          /* NULL: no tickets */
     TLS_TICKET_KEY keys[TLS_TICKET_RING];
+    int     verify_depth;           /* client certificates; -1: no limit */
+    char   *digest;                 /* fingerprint digest, or NULL */
 };
 
 struct TLS_CLIENT_CTX {
@@ -35,12 +37,14 @@ struct TLS_SESS {
     SSL    *ssl;
     STREAM *stream;
     int     is_client;
-    int     chain_error;            /* client: first X509_V_ERR_* of the chain */
+    int     chain_error;            /* first X509_V_ERR_* of the peer's chain */
+    int     verify_depth;           /* longest chain accepted; -1: no limit */
+    int     loglevel;
+    char    peer_name[256];         /* "host[addr]" for log lines */
     int     trust;                  /* client: TLS_CERT_* */
-    char    verify_why[256];        /* client: the chain error, as text */
+    char    verify_why[256];        /* the chain error, as text */
+    TLS_PEER peer;                  /* the peer's certificate (tls_verify.c) */
     char   *cache_id;               /* client: where tlsmgr keeps its session */
-    char   *peer;                   /* "host[addr]" for log lines */
-    int     loglevel;               /* the context's */
     int     ticket_used;            /* server: resumed from a session ticket */
 };
 
@@ -55,10 +59,20 @@ int     tls_dane_matched(SSL *ssl);
 long    tls_protocol_options(int mask);
 /* Info callback at loglevel 2: "SSL_accept:..." / "SSL_connect:...", alerts. */
 void    tls_info_callback(const SSL *ssl, int where, int ret);
-/* Handshake ssl (set up, fd attached) on stream; the session, or NULL.
- * cache_id (client, may be NULL) is taken over by the session. */
-TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client,
-                         char *cache_id, int loglevel);
+/* How tls_sess_start() sets up a session. */
+typedef struct TLS_SESS_OPTS {
+    const char *peer;               /* "host[addr]" for log lines */
+    int     is_client;
+    int     verify_depth;           /* longest peer chain accepted; -1: no limit */
+    int     loglevel;               /* 2: each chain certificate is logged */
+    const char *digest;             /* fingerprint digest, or NULL */
+    char   *cache_id;               /* client: tlsmgr's cache id, taken over
+                                     * by the session (may be NULL) */
+} TLS_SESS_OPTS;
+
+/* Handshake ssl on stream; then the peer certificate's names and
+ * fingerprints. The session, or NULL. */
+TLS_SESS *tls_sess_start(SSL *ssl, STREAM *stream, const TLS_SESS_OPTS *opts);
 /* At loglevel >= 2: "peer: Reusing old session" when it was resumed. */
 void    tls_sess_log_reuse(const TLS_SESS *sess);
 
@@ -69,5 +83,11 @@ void    tls_scache_client_init(TLS_CLIENT_CTX *ctx, const TLS_CLIENT_INIT *init)
 /* The cache id for this peer and policy (NULL: no cache); the cached
  * session, if any, is set on ssl. */
 char   *tls_scache_client_prepare(TLS_CLIENT_CTX *ctx, SSL *ssl, const TLS_CLIENT_START *start);
+
+/* tls_verify.c */
+void    tls_load_ca_dir(X509_STORE *store, const char *path);
+int     tls_verify_callback(int ok, X509_STORE_CTX *store_ctx);
+void    tls_peer_collect(TLS_SESS *sess, const char *digest);
+void    tls_peer_free(TLS_PEER *peer);
 
 #endif

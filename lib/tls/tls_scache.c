@@ -83,7 +83,7 @@ tls_scache_peer(SSL *ssl)
 {
     TLS_SESS *sess = SSL_get_app_data(ssl);
 
-    return sess && sess->peer ? sess->peer : "unknown";
+    return sess && *sess->peer_name ? sess->peer_name : "unknown";
 }
 
 static char *
@@ -404,6 +404,8 @@ tls_scache_client_id(const TLS_CLIENT_START *start)
         EVP_DigestUpdate(md, parts[i], strlen(parts[i]) + 1);
     for (size_t i = 0; start->match && i < start->match->argc; i++)
         EVP_DigestUpdate(md, start->match->argv[i], strlen(start->match->argv[i]) + 1);
+    for (size_t i = 0; start->fprints && i < start->fprints->argc; i++)
+        EVP_DigestUpdate(md, start->fprints->argv[i], strlen(start->fprints->argv[i]) + 1);
     EVP_DigestFinal_ex(md, digest, &len);
     EVP_MD_CTX_free(md);
     if (strlen(start->peer) < TLS_MGR_ID_MAX / 2)
@@ -424,7 +426,10 @@ tls_scache_client_prepare(TLS_CLIENT_CTX *ctx, SSL *ssl, const TLS_CLIENT_START 
     SSL_SESSION *session;
     char   *id;
 
-    if (ctx->cache_type == NULL || tls_mgr_cachable(ctx->cache_type) != 1)
+    /* DANE: a resumed session is not verified again, so it could not show
+     * that a TLSA record matched: no cache (the records may change, too) */
+    if (ctx->cache_type == NULL || start->dane != NULL
+        || tls_mgr_cachable(ctx->cache_type) != 1)
         return NULL;
     id = tls_scache_client_id(start);
     der = vstring_alloc(TLS_MGR_SESSION_MAX);

@@ -10,6 +10,9 @@
  * keys from tlsmgr, tlsmgr's shared cache) is set up by tls_scache.c;
  * tls_server_start() asks tlsmgr for its cache policy before the first
  * handshake and logs "host[addr]: Reusing old session" at loglevel 2.
+ * With ask_ccert the client is asked for a certificate, checked against
+ * CAfile and CApath (read in full here, before any chroot) up to
+ * verify_depth (tls_verify.c).
  *
  * SECURITY: the files named in main.cf are trusted (root owns main.cf).
  * A key or certificate that cannot be loaded disables TLS (NULL), it is
@@ -276,6 +279,26 @@ tls_info_callback(const SSL *ssl, int where, int ret)
                  SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
 }
 
+/*
+ * Client certificates: asked for (never required by the handshake: the
+ * verify callback lets every chain through, the program decides), with
+ * the names of the CAs in the CA file as the acceptable issuers.
+ */
+static void
+tls_ctx_ccert(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
+{
+    STACK_OF(X509_NAME) *names;
+
+    if (!init->ask_ccert) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        return;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, tls_verify_callback);
+    if (*init->CAfile && (names = SSL_load_client_CA_file(init->CAfile)) != NULL)
+        SSL_CTX_set_client_CA_list(ctx, names);
+    ERR_clear_error();
+}
+
 static int
 tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
 {
@@ -290,15 +313,19 @@ tls_ctx_settings(SSL_CTX *ctx, const TLS_SERVER_INIT *init)
         msg_warn("invalid cipher list \"%s\": disabling TLS support", init->cipherlist);
         return -1;
     }
-    if ((*init->CAfile || *init->CApath)
-        && !SSL_CTX_load_verify_locations(ctx, *init->CAfile ? init->CAfile : NULL,
-                                          *init->CApath ? init->CApath : NULL)) {
+    if (*init->CAfile && !SSL_CTX_load_verify_locations(ctx, init->CAfile, NULL)) {
         msg_info("cannot load Certificate Authority data: disabling TLS support");
+        return -1;
+    }
+    if (*init->CApath)
+        tls_load_ca_dir(SSL_CTX_get_cert_store(ctx), init->CApath);
+    if (init->digest && *init->digest && !tls_digest_ok(init->digest)) {
+        msg_warn("Digest algorithm \"%s\" not found: disabling TLS support", init->digest);
         return -1;
     }
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    tls_ctx_ccert(ctx, init);
     if (init->loglevel >= 2)
         SSL_CTX_set_info_callback(ctx, tls_info_callback);
     return 0;
@@ -323,5 +350,7 @@ tls_server_init(const TLS_SERVER_INIT *init)
     ctx->ssl_ctx = ssl_ctx;
     ctx->loglevel = init->loglevel;
     tls_scache_server_init(ctx, init);
+    ctx->verify_depth = init->ask_ccert ? init->verify_depth : -1;
+    ctx->digest = init->digest && *init->digest ? mem_strdup(init->digest) : NULL;
     return ctx;
 }

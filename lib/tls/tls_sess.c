@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -151,8 +152,7 @@ tls_handshake(TLS_SESS *sess, const char *peer)
 }
 
 TLS_SESS *
-tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client, char *cache_id,
-               int loglevel)
+tls_sess_start(SSL *ssl, STREAM *stream, const TLS_SESS_OPTS *opts)
 {
     TLS_SESS *sess;
     char    junk[512];
@@ -161,7 +161,7 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client, char *
     if (ssl == NULL || stream_flush(stream) < 0) {
         tls_print_errors();
         SSL_free(ssl);
-        mem_free(cache_id);
+        mem_free(opts->cache_id);
         return NULL;
     }
     /* RFC 3207: what the peer sent before the handshake is not TLS data */
@@ -172,38 +172,41 @@ tls_sess_start(SSL *ssl, STREAM *stream, const char *peer, int is_client, char *
     memset(sess, 0, sizeof(*sess));
     sess->stream = stream;
     sess->ssl = ssl;
-    sess->is_client = is_client;
-    sess->cache_id = cache_id;
-    sess->peer = mem_strdup(peer);
-    sess->loglevel = loglevel;
+    sess->is_client = opts->is_client;
+    sess->cache_id = opts->cache_id;
+    sess->verify_depth = opts->verify_depth;
+    sess->loglevel = opts->loglevel;
+    snprintf(sess->peer_name, sizeof(sess->peer_name), "%s", opts->peer);
     if (!SSL_set_fd(ssl, stream_fd(stream))) {
         tls_print_errors();
         tls_sess_stop(sess);
         return NULL;
     }
-    if (is_client)
+    if (opts->is_client)
         SSL_set_connect_state(ssl);
     else
         SSL_set_accept_state(ssl);
     SSL_set_app_data(ssl, sess);
-    if (tls_handshake(sess, peer) < 0) {
+    if (tls_handshake(sess, opts->peer) < 0) {
         SSL_free(sess->ssl);
         mem_free(sess->cache_id);
-        mem_free(sess->peer);
+        tls_peer_free(&sess->peer);
         mem_free(sess);
         return NULL;
     }
     stream_set_io(stream, tls_read, tls_write, sess);
+    tls_peer_collect(sess, opts->digest);
     return sess;
 }
 
 TLS_SESS *
 tls_server_start(TLS_SERVER_CTX *ctx, STREAM *stream, const char *peer)
 {
+    TLS_SESS_OPTS opts = {peer, 0, ctx->verify_depth, ctx->loglevel, ctx->digest, NULL};
     TLS_SESS *sess;
 
     tls_scache_server_ready(ctx);
-    sess = tls_sess_start(SSL_new(ctx->ssl_ctx), stream, peer, 0, NULL, ctx->loglevel);
+    sess = tls_sess_start(SSL_new(ctx->ssl_ctx), stream, &opts);
     if (sess != NULL)
         tls_sess_log_reuse(sess);
     return sess;
@@ -213,8 +216,18 @@ void
 tls_sess_log_reuse(const TLS_SESS *sess)
 {
     if (sess->loglevel >= 2 && SSL_session_reused(sess->ssl))
-        msg_info("%s: Reusing old session%s", sess->peer,
+        msg_info("%s: Reusing old session%s", sess->peer_name,
                  sess->ticket_used ? " (RFC 5077 session ticket)" : "");
+}
+
+int
+tls_sess_cipher(const TLS_SESS *sess, const char **protocol, const char **cipher)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(sess->ssl);
+
+    *protocol = SSL_get_version(sess->ssl);
+    *cipher = SSL_CIPHER_get_name(c);
+    return SSL_CIPHER_get_bits(c, NULL);
 }
 
 void
@@ -253,10 +266,8 @@ tls_describe_kex(EVP_PKEY *key, VSTRING *out)
 
 /* "RSA-PSS (2048 bits)", "ECDSA (prime256v1)", "ED25519" */
 static void
-tls_describe_signature(const TLS_SESS *sess, int type, VSTRING *out)
+tls_describe_signature(X509 *cert, int type, VSTRING *out)
 {
-    X509   *cert = sess->is_client ? SSL_get0_peer_certificate(sess->ssl)
-        : SSL_get_certificate(sess->ssl);
     EVP_PKEY *key = cert ? X509_get0_pubkey(cert) : NULL;
     char    group[80];
 
@@ -296,10 +307,19 @@ tls_sess_details(const TLS_SESS *sess, VSTRING *out)
     if (sess->is_client ? SSL_get_peer_signature_type_nid(sess->ssl, &type)
         : SSL_get_signature_type_nid(sess->ssl, &type)) {
         vstring_cat(out, " server-signature ");
-        tls_describe_signature(sess, type, out);
+        tls_describe_signature(sess->is_client ? SSL_get0_peer_certificate(sess->ssl)
+                               : SSL_get_certificate(sess->ssl), type, out);
         if ((sess->is_client ? SSL_get_peer_signature_nid(sess->ssl, &digest)
              : SSL_get_signature_nid(sess->ssl, &digest)) && digest != NID_undef)
             vstring_sprintf_append(out, " server-digest %s", OBJ_nid2sn(digest));
+    }
+    /* a client certificate: how the client signed, as Postfix logs it */
+    if (!sess->is_client && SSL_get0_peer_certificate(sess->ssl) != NULL
+        && SSL_get_peer_signature_type_nid(sess->ssl, &type)) {
+        vstring_cat(out, " client-signature ");
+        tls_describe_signature(SSL_get0_peer_certificate(sess->ssl), type, out);
+        if (SSL_get_peer_signature_nid(sess->ssl, &digest) && digest != NID_undef)
+            vstring_sprintf_append(out, " client-digest %s", OBJ_nid2sn(digest));
     }
 }
 
@@ -317,6 +337,6 @@ tls_sess_stop(TLS_SESS *sess)
     stream_set_io(sess->stream, NULL, NULL, NULL);
     ERR_clear_error();
     mem_free(sess->cache_id);
-    mem_free(sess->peer);
+    tls_peer_free(&sess->peer);
     mem_free(sess);
 }

@@ -64,17 +64,6 @@ def first_reply(port):
         s.close()
 
 
-def test_required_client_certificates_refuse_smtp_service():
-    with Instance("guard-smtpd", main=dict(QUICK, smtpd_tls_req_ccert="yes")) as inst:
-        p = start_refusing(inst)
-        assert "parameter smtpd_tls_req_ccert = yes needs TLS client certificates" in p.stderr, \
-            p.stderr
-        assert first_reply(inst.port) == ["421 4.3.5 Server configuration problem"]
-        inst.wait_log(r"postfix/smtpd\[\d+\]: fatal: parameter smtpd_tls_req_ccert = "
-                      r"yes needs TLS client certificates, which posthorn does not implement; "
-                      r"refusing to work without it")
-
-
 def test_submission_port_with_required_sasl_refuses_only_itself():
     port = free_port()
     extra = ("%d inet n - n - - smtpd -o smtpd_tls_security_level=encrypt "

@@ -76,15 +76,15 @@ def envelope(path):
     return sender, rcpts, body
 
 
-def postfix_files(queue):
+def postfix_files(queue, top=QUEUE):
     out = {}
-    for root, _, files in os.walk(os.path.join(QUEUE, queue)):
+    for root, _, files in os.walk(os.path.join(top, queue)):
         for f in files:
             out[f] = os.path.join(root, f)
     return out
 
 
-def install_queue(inst, incoming_id=None):
+def install_queue(inst, incoming_id=None, top=QUEUE):
     """Copy Postfix's queue into the instance while it is stopped (after
     a first start made the queue directories, as installing does), owned
     by mail_owner as Postfix's were; one deferred file goes to incoming/."""
@@ -92,8 +92,8 @@ def install_queue(inst, incoming_id=None):
     inst.start()
     inst.stop()
     for queue in ("deferred", "defer", "hold", "maildrop"):
-        for qid, src in postfix_files(queue).items():
-            rel = os.path.relpath(src, QUEUE)
+        for qid, src in postfix_files(queue, top).items():
+            rel = os.path.relpath(src, top)
             if qid == incoming_id and queue == "deferred":
                 rel = os.path.join("incoming", qid)
             elif qid == incoming_id:
@@ -243,3 +243,35 @@ def test_postsuper_requeue_postfix_file():
             assert b"Subject: held by access" in sink.transactions[0]["body"]
             assert b"X-Milter-Added: yes" in sink.transactions[1]["body"]
             assert inst.queue_files("corrupt") == []
+
+
+SASL_DATA = os.path.join(DATA, "..", "postfix-sasl-queue")
+
+
+def test_postfix_sasl_attributes_read_and_delivered():
+    """A Postfix 3.7 file of mail sent after SMTP AUTH (make.sh in
+    tests/data/postfix-sasl-queue): its sasl_method, sasl_username and
+    sasl_sender records are accepted, postcat shows them as Postfix's
+    postcat does, and they reach a pipe command as ${sasl_method},
+    ${sasl_username} and ${sasl_sender}."""
+    from test_pipe import ScriptDir
+    top = os.path.join(SASL_DATA, "queue")
+    (qid, path), = postfix_files("deferred", top).items()
+    with ScriptDir() as sd, \
+            Instance("pfq-sasl", main={"default_transport": "scriptpipe"},
+                     master_extra="scriptpipe unix - n n - - pipe user=nobody argv=%s "
+                     "m=${sasl_method} u=${sasl_username} s=${sasl_sender}\n"
+                     % sd.script) as inst:
+        install_queue(inst, top=top)
+        inst.start()
+        p = inst.cmd("postcat", "-q", qid)
+        assert p.returncode == 0, p.stderr
+        with open(os.path.join(SASL_DATA, "postcat", qid + ".txt")) as f:
+            theirs = [l for l in f.read().splitlines() if l.startswith("named_attribute: sasl_")]
+        assert len(theirs) == 3 and all(l in p.stdout.splitlines() for l in theirs), \
+            (theirs, p.stdout)
+        inst.cmd("postqueue", "-f")
+        (args, msg, uid, env), = sd.runs(1)
+        assert args == ["m=PLAIN", "u=alice@example.test", "s=<alice@example.test>"], args
+        assert b"Subject: after AUTH" in msg
+        assert "corrupt" not in inst.log()

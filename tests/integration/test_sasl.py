@@ -453,3 +453,42 @@ def test_sasl_exceptions_networks():
         assert s.has_extn("auth")
         assert s.login(SASL_USER, SASL_PASS)[0] == 235
         s.quit()
+
+
+def test_sasl_attributes_in_queue_file():
+    """After AUTH, smtpd hands sasl_method, sasl_username and the MAIL FROM
+    AUTH= value (sasl_sender, kept as sent) to cleanup, which stores them as
+    Postfix's named attributes (as tests/data/postfix-sasl-queue, Postfix
+    3.7's file, has them); the client= line names sasl_sender too."""
+    with Setup("saslattrs", relayhost="[127.0.0.1]:1") as st:
+        inst = st.inst
+        s = st.smtp_tls()
+        assert s.login(SASL_USER, SASL_PASS)[0] == 235
+        assert s.docmd("MAIL FROM:<%s> AUTH=<%s> AUTH=<>" % (SASL_USER, SASL_USER)) == \
+            (503, b"5.5.4 Error: multiple AUTH= options")
+        assert s.docmd("MAIL FROM:<%s> AUTH=<%s>" % (SASL_USER, SASL_USER))[0] == 250
+        assert s.docmd("RCPT TO:<someone@remote.example>")[0] == 250
+        code, text = s.data(b"Subject: sasl attrs\r\n\r\nhello\r\n")
+        assert code == 250, text
+        qid = re.search(r"queued as (\w+)", text.decode()).group(1)
+        # AUTH=<> (a relay that knows no sender) is not stored
+        assert s.docmd("MAIL FROM:<%s> AUTH=<>" % SASL_USER)[0] == 250
+        assert s.docmd("RCPT TO:<someone@remote.example>")[0] == 250
+        code, text = s.data(b"Subject: no sasl sender\r\n\r\nhello\r\n")
+        qid2 = re.search(r"queued as (\w+)", text.decode()).group(1)
+        s.quit()
+        inst.wait_log(r"postfix/smtpd\[\d+\]: %s: client=unknown\[127\.0\.0\.2\], "
+                      r"sasl_method=CRAM-MD5, sasl_username=alice@example\.test, "
+                      r"sasl_sender=<alice@example\.test>$" % qid)
+        inst.wait_log(r"%s: to=<someone@remote\.example>, .*status=deferred" % qid)
+        out = inst.cmd("postcat", "-q", qid).stdout.splitlines()
+        for line in ("named_attribute: sasl_method=CRAM-MD5",
+                     "named_attribute: sasl_username=alice@example.test",
+                     "named_attribute: sasl_sender=<alice@example.test>"):
+            assert line in out, out
+        assert out.index("named_attribute: sasl_sender=<alice@example.test>") \
+            < out.index("sender: alice@example.test"), out
+        inst.wait_log(r"postfix/smtpd\[\d+\]: %s: client=unknown\[127\.0\.0\.2\], "
+                      r"sasl_method=CRAM-MD5, sasl_username=alice@example\.test$" % qid2)
+        out = inst.cmd("postcat", "-q", qid2).stdout
+        assert "sasl_sender" not in out and "sasl_username=alice" in out, out

@@ -283,3 +283,56 @@ def test_sasl_sender_dependent_and_mechanism_filter():
         sent(inst, q2)
         got = sorted((a["mech"], a["user"], a["password"]) for a in sink.auths)
         assert got == [("LOGIN", "jonas", "pw-jonas"), ("LOGIN", "relay", "pw-relay")], got
+
+
+def test_fingerprint_level_main_cf():
+    """fingerprint: no CA at all; the certificate fingerprint in
+    smtp_tls_fingerprint_cert_match is the check (colons optional)."""
+    from test_tls_ccert import fingerprint
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-fpt", main=relay_params(
+                sink, smtp_tls_security_level="fingerprint",
+                smtp_tls_fingerprint_cert_match="11:22:33 , %s"
+                % fingerprint(certs.rsa_cert).replace(":", "").lower())) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        assert sink.wait()["tls"]
+        sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))
+
+
+def test_fingerprint_level_wrong_fingerprint_defers():
+    from test_tls_ccert import fingerprint
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-fptbad", main=relay_params(
+                sink, smtp_tls_security_level="fingerprint", smtp_tls_CAfile=certs.rsa_cert,
+                smtp_tls_fingerprint_cert_match=fingerprint(certs.ec_cert))) as inst:
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        deferred(inst, qid, r"Server certificate not verified", "4.7.5")
+        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Untrusted", sink.port))
+        inst.wait_log(r"postfix/smtp\[\d+\]: server certificate verification failed for "
+                      r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: num=65:no matching DANE TLSA records"
+                      % sink.port)
+        assert sink.transactions == []
+        assert "MAIL" not in sink.conns[0]
+
+
+def test_fingerprint_policy_match_attribute():
+    """smtp_tls_policy_maps "fingerprint match=A|B": the public-key
+    fingerprint with the md5 digest (smtp_tls_fingerprint_digest) matches;
+    a second match= attribute adds to the list."""
+    from test_tls_ccert import fingerprint, pkey_fingerprint
+    with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
+            Instance("smtp-tls-fptpol", main=relay_params(
+                sink, smtp_tls_fingerprint_digest="md5")) as inst:
+        inst.params["smtp_tls_policy_maps"] = "hash:" + inst.write_table("tls_policy", (
+            "[127.0.0.1]:%d fingerprint match=%s|AA:BB match=%s\n" % (
+                sink.port, fingerprint(certs.ec_cert, "md5"),
+                pkey_fingerprint(certs.rsa_cert, "md5"))), postmap=True)
+        inst.write_main()
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
+        assert sink.wait()["tls"]
+        sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))

@@ -32,7 +32,7 @@ UNIT_TEST(test_guard_table_is_current)
         /* a guard on an implemented parameter is stale: remove it */
         CHECK(info == NULL || (info->flags & PARAM_FLAG_IMPL) == 0);
     }
-    CHECK(i > 3);                   /* the table is there */
+    CHECK(i > 0);                   /* the table is there */
 }
 
 UNIT_TEST(test_engaging_values)
@@ -40,8 +40,8 @@ UNIT_TEST(test_engaging_values)
     setup("");
     /* smtpd implements TLS: its levels no longer refuse */
     CHECK(param_guard_engaged("smtpd_tls_security_level", "encrypt") == NULL);
-    CHECK(param_guard_engaged("smtpd_tls_req_ccert", "yes") != NULL);
-    CHECK(param_guard_engaged("smtpd_tls_req_ccert", "no") == NULL);
+    /* nor client certificates */
+    CHECK(param_guard_engaged("smtpd_tls_req_ccert", "yes") == NULL);
     /* neither does the smtp client's */
     CHECK(param_guard_engaged("smtp_tls_security_level", "dane-only") == NULL);
     CHECK(param_guard_engaged("smtp_tls_per_site", "hash:/x") != NULL);
@@ -69,9 +69,9 @@ UNIT_TEST(test_refusal_per_program)
     CHECK(why != NULL && strstr(why, "smtp_tls_per_site = hash:/x needs TLS") != NULL);
     mem_free(why);
     /* a master.cf -o override engages it for that service only */
-    config_override("smtpd_tls_req_ccert", "yes");
+    config_override("smtpd_proxy_filter", "127.0.0.1:10025");
     why = param_guard_refusal("smtpd");
-    CHECK(why != NULL && strstr(why, "smtpd_tls_req_ccert = yes") != NULL);
+    CHECK(why != NULL && strstr(why, "smtpd_proxy_filter = 127.0.0.1:10025") != NULL);
     mem_free(why);
 }
 

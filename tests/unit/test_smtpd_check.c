@@ -5,8 +5,9 @@
  * another session nor is lost when another session starts, so one
  * process can serve two clients, one after the other or interleaved.
  *
- * smtpd_check.c, smtpd_check_dns.c, smtpd_check_verify.c, smtpd_params.c
- * and smtpd_policy.c are compiled in; the three smtpd_chat.c functions they call are stubbed below.
+ * smtpd_check.c, smtpd_check_dns.c, smtpd_check_verify.c, smtpd_check_tls.c,
+ * smtpd_params.c and smtpd_policy.c are compiled in; the three smtpd_chat.c
+ * functions they call are stubbed below.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "../../smtpd/smtpd_check.c"
 #include "../../smtpd/smtpd_check_dns.c"
 #include "../../smtpd/smtpd_check_verify.c"
+#include "../../smtpd/smtpd_check_tls.c"
 #include "../../smtpd/smtpd_params.c"
 #include "../../smtpd/smtpd_milter.c"
 #include "../../smtpd/smtpd_policy.c"

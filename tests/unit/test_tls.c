@@ -1,7 +1,8 @@
 /*
- * test_tls.c - unit tests for lib/tls: Postfix-style protocol lists, and
- * a context that cannot be made from files that are missing, which TLSA
- * records DANE keeps (tls_dane_add: DANE-TA/DANE-EE only, digest lengths).
+ * test_tls.c - unit tests for lib/tls: Postfix-style protocol lists,
+ * expected fingerprints, a context that cannot be made from files that
+ * are missing, which TLSA records DANE keeps (tls_dane_add: DANE-TA/DANE-EE
+ * only, digest lengths).
  * (Handshakes are in tests/integration/test_tls.py, through smtpd.)
  */
 #include <stdio.h>
@@ -100,8 +101,33 @@ UNIT_TEST(test_dane_usable_records)
     tls_dane_free(NULL);
 }
 
+/* Expected fingerprints: colons optional, case-insensitive, malformed ones
+ * dropped; a match on the certificate or on the public-key fingerprint. */
+UNIT_TEST(test_fingerprints)
+{
+    TLS_PEER peer = {.present = 1, .fprint = "AB:CD:EF:01", .pkey_fprint = "12:34"};
+    ARGV   *fp;
+
+    msg_init("test_tls", MSG_NOSYSLOG);
+    CHECK(tls_digest_ok("sha256") && tls_digest_ok("md5") && tls_digest_ok("sha1")
+          && tls_digest_ok("sha512"));
+    CHECK(!tls_digest_ok("nosuchdigest"));
+    fp = tls_fprint_parse("abcdef01|zz:11, 1:2:3", " \t\r\n,|");
+    CHECK_INT((int) fp->argc, 1);                       /* "zz:11" and "1:2:3" are not hex bytes */
+    CHECK_STR(fp->argv[0], "ABCDEF01");
+    CHECK(tls_fprint_match(&peer, fp));
+    argv_free(fp);
+    fp = tls_fprint_parse("12:34", " ");
+    CHECK(tls_fprint_match(&peer, fp));                 /* the public key's */
+    argv_free(fp);
+    fp = tls_fprint_parse("AB:CD:EF:02 ABCD", " ");
+    CHECK(!tls_fprint_match(&peer, fp));
+    argv_free(fp);
+}
+
 UNIT_TESTS {
     {"test_protocol_lists", test_protocol_lists},
+    {"test_fingerprints", test_fingerprints},
     {"test_missing_files_give_no_context", test_missing_files_give_no_context},
     {"test_mismatched_chain_file", test_mismatched_chain_file},
     {"test_dane_usable_records", test_dane_usable_records},
