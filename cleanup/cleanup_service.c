@@ -6,7 +6,9 @@
  *
  *   create incoming/ID; S: {protocol=cleanup, queue_id=ID}
  *   C: {flags=N}; C: records ... END
- *   finish the file, fsync, mark it ready (queue.h), fsync incoming/
+ *   finish the file, mark it ready, fsync it (queue.h); fsync incoming/
+ *   too unless its file system commits the name with the file
+ *   (queue_fd_syncs_names(): not on ext4 and xfs)
  *   S: {status=0, reason=}; trigger qmgr ("I" on public/qmgr)
  *
  * On any error the queue file is removed and the reply carries the
@@ -107,8 +109,11 @@ cleanup_publish(CLEANUP_STATE *state)
     VSTRING *dir = vstring_alloc(256);
     int     rc;
 
+    /* The name was linked at create time, before this fsync: on ext4 and
+     * xfs the fsync's journal commit carries it (queue.h). */
     rc = queue_file_ready(stream_fd(state->dst)) < 0
-        || queue_sync_dir(queue_dir_path(dir, QUEUE_INCOMING, state->queue_id)) < 0;
+        || (!queue_fd_syncs_names(stream_fd(state->dst))
+            && queue_sync_dir(queue_dir_path(dir, QUEUE_INCOMING, state->queue_id)) < 0);
     vstring_free(dir);
     if (rc) {
         msg_warn("%s: make queue file ready: %m", state->queue_id);

@@ -7,9 +7,10 @@
  * pre_init (root, after main.cf and -o) reads the parameters
  * (local_params.c) and opens the alias tables.
  *
- * SECURITY: local stays root so that it can become each recipient; all
- * writes to user files and all commands happen in children that dropped
- * to the recipient (local_child.c).
+ * SECURITY: local stays root so that it can become each recipient: it
+ * writes user files itself with the recipient's effective ids (real and
+ * saved uid root) and runs commands in children that drop to the
+ * recipient (local_child.c).
  *
  * DIAGNOSTICS: start-up problems are fatal: the skeleton's (server.c) and
  * a bad parameter value (local_params.c, resolve_params_init()); the

@@ -13,21 +13,25 @@
  *   local_token.c    one destination of an alias or .forward: |cmd,
  *                    /file, :include:, \user, address; list splitting
  *   local_expand.c   $name expansion (forward_path, luser_relay, commands)
- *   local_child.c    the per-delivery child fully dropped to the recipient
+ *   local_child.c    who a delivery runs as: in-process with the
+ *                    recipient's effective ids (files), or a forked child
+ *                    (commands, fully dropped before exec)
  *   local_forward.c  forwarding to addresses of other transports
  *                    (a new message through public/cleanup)
  *   local_mbox.c     message copy (From_ line, >From quoting), mbox and
  *                    Maildir writing, dot-locking
  *   local_command.c  delivery to commands
  *
- * SECURITY: local runs as root. Every write to a user file and every
- * command runs in a forked child with the recipient's (or the alias
- * database or include file owner's) effective uid and gid, real and saved
- * uid root so the recipient cannot stop it, a clean environment, other
- * descriptors closed, an alarm and a bounded wait in the parent; commands
- * run after a full drop to the user. Commands and files never run as
- * root (default_privs instead); only the mailbox itself is written as
- * root. Commands come from aliases, .forward and :include: files and
+ * SECURITY: local runs as root. Every write to a user file runs with the
+ * recipient's (or the alias database or include file owner's) effective
+ * uid and gid -- in local itself, no fork, as in Postfix; real and saved
+ * uid stay root so the recipient cannot stop or trace it; under an alarm;
+ * root again after each delivery -- and every command runs in a forked
+ * child with those ids, a clean environment, other descriptors closed, an
+ * alarm and a bounded wait in the parent, and then after a full drop to
+ * the user (local_child.c says what the fork protected). Commands and
+ * files never run as root (default_privs instead); only the mailbox
+ * itself is written as root. Commands come from aliases, .forward and :include: files and
  * mailbox_command (administrator or user text), never from a pattern
  * table's $1 substitution (alias_maps are opened with MAP_NO_REGSUB);
  * message data reaches them only in environment variables filtered
@@ -151,6 +155,10 @@ void    local_expand_reset(void);
 /* local_child.c */
 #define LOCAL_CHILD_GRACE   2       /* seconds the parent waits beyond command_time_limit */
 typedef int (*LOCAL_CHILD_FN)(void *ctx, VSTRING *dsn, VSTRING *why);
+/* fn in this process with priv's effective ids (files, mailboxes). */
+int     local_euid_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
+                       void *ctx, VSTRING *dsn, VSTRING *why);
+/* fn in a forked child with priv's effective ids (commands). */
 int     local_child_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
                         void *ctx, VSTRING *dsn, VSTRING *why);
 LOCAL_PRIV *local_priv_user(const char *name);      /* NULL if unknown */

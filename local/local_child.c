@@ -1,22 +1,32 @@
 /*
- * local_child.c - the per-delivery child, and who it runs as.
+ * local_child.c - who a delivery runs as: in local itself with the
+ * recipient's effective ids (files), or in a forked child (commands).
  *
- * Interface (local.h): local_child_run(st, priv, fn, ctx, dsn, why)
- * forks; the child closes every descriptor but the queue file and a
- * result pipe (0, 1, 2 go to /dev/null; closefrom_keep), clears the
- * environment, sets umask 077, RLIMIT_FSIZE = mailbox_size_limit,
- * alarm(command_time_limit), switches its effective uid and gid (and
- * groups) to priv's -- a priv with uid 0, root's own mailbox, keeps
- * root -- runs fn, sends "dsn\0reason" back on the pipe and exits with
- * the DELIVER_* status. The parent waits at most command_time_limit +
- * LOCAL_CHILD_GRACE seconds, then kills the child and defers; a crash
- * or a missing answer is a deferral too. The parent polls the answer
- * pipe and then a pidfd of the child, so it reaps the child the moment
- * it exits (the pipe reaches EOF while the child's exit is still tearing
- * down its memory); only a kernel without pidfd_open (< 5.3) makes it
- * poll waitpid() every 10 ms, which delayed a quarter to a half of all
- * deliveries by up to 10 ms (docs/PERFORMANCE.md). Commands (local_command.c)
- * drop all ids to the user in a grandchild just before exec.
+ * Interface (local.h):
+ *
+ * local_euid_run(st, priv, fn, ctx, dsn, why) runs fn in this process
+ * with only the effective uid and gid (and the group list, the one group
+ * of priv, as Postfix's set_eugid) switched to priv's -- a priv with uid
+ * 0, root's own mailbox, keeps root -- under alarm(command_time_limit),
+ * then switches back to root on every path (a failure to do so is
+ * fatal); the server's watchdog alarm gets back the time it had left. Mailbox, Maildir and
+ * file deliveries (local_mbox.c) use it: no fork per delivery, as in
+ * Postfix's local. local_init() sets umask 077 and RLIMIT_FSIZE =
+ * mailbox_size_limit (SIGXFSZ ignored) for the whole process once.
+ *
+ * local_child_run(st, priv, fn, ctx, dsn, why) forks; the child closes
+ * every descriptor but the queue file and a result pipe (0, 1, 2 go to
+ * /dev/null; closefrom_keep), clears the environment, sets umask 077,
+ * RLIMIT_FSIZE = mailbox_size_limit, alarm(command_time_limit), switches
+ * its effective uid and gid (and groups) to priv's, runs fn, sends
+ * "dsn\0reason" back on the pipe and exits with the DELIVER_* status. The
+ * parent waits at most command_time_limit + LOCAL_CHILD_GRACE seconds,
+ * then kills the child and defers; a crash or a missing answer is a
+ * deferral too. The parent polls the answer pipe and then a pidfd of the
+ * child, so it reaps the child the moment it exits; only a kernel
+ * without pidfd_open (< 5.3) makes it poll waitpid() every 10 ms
+ * (docs/PERFORMANCE.md). Commands (local_command.c) use it and drop all
+ * ids to the user in a grandchild just before exec.
  *
  * local_priv_user/uid/default look up passwd entries (uid 0 is root's
  * own entry: the rights of a root-owned alias file or of root's
@@ -24,18 +34,35 @@
  * as: never root (uid 0 -> default_privs, gid 0 -> its group), as in
  * Postfix; only the mailbox itself is written as root.
  *
- * SECURITY: this is the privilege boundary of local(8). The child keeps
- * root as its real and saved uid so that the recipient, whose files it
- * writes with the recipient's effective ids, can neither signal (kill(2)
- * needs the target's real or saved uid) nor trace it, and so cannot
- * stall the local service; the parent's wait is bounded besides. The
- * child runs only this program's code; everything a user controls runs
- * after a full drop. The parent reads at most LOCAL_REASON_MAX bytes
- * from the child and trusts only the exit status values 0, 4 and 5.
+ * SECURITY: this is the privilege boundary of local(8). Both ways keep
+ * root as the real and saved uid while the effective ids are the
+ * recipient's, so that the recipient, whose files are written, can
+ * neither signal (kill(2) needs the sender's real or effective uid to be
+ * the target's real or saved uid) nor trace the process (ptrace and
+ * /proc/PID/fd need all of its uids to match, and the id change makes it
+ * non-dumpable), and so cannot stall the local service.
  *
- * DIAGNOSTICS: none fatal; an unusable default_privs user is a warning and
- * defers the recipient. A delivery child that cannot start (fork, ids)
- * defers with the reason through its result pipe.
+ * Files are written in-process: what the fork used to add -- a clean
+ * environment, closed descriptors, a private address space, a kill by
+ * the parent -- only matters for a program we exec or for code that can
+ * be stopped; the file code is this program's own, runs only on
+ * descriptors it opened itself, opens with O_NOFOLLOW|O_NONBLOCK and
+ * refuses all but regular files (local_mbox.c), so it cannot block on a
+ * FIFO or a device. The time limit stays: alarm() with SIGALRM's default
+ * action (the server skeleton's, as its watchdog) ends local itself when
+ * a delivery does not finish in command_time_limit -- master logs the
+ * signal, qmgr defers the request -- where the child used to be killed
+ * alone (a spool mailbox dot lock is then left to stale_lock_time).
+ * Everything a user controls (commands, mailbox_command) still runs in
+ * a forked child, after a full drop in a grandchild; root never runs a
+ * command from mail. The parent reads at most LOCAL_REASON_MAX bytes
+ * from a child and trusts only the exit status values 0, 4 and 5.
+ *
+ * DIAGNOSTICS: an effective id switch that cannot be undone is fatal
+ * (local must not go on as a user). Otherwise none fatal; an unusable
+ * default_privs user is a warning and defers the recipient. A delivery
+ * child that cannot start (fork, ids) defers with the reason through its
+ * result pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -271,6 +298,41 @@ local_child_wait(pid_t pid, int pidfd, int fd, double deadline, int *status, VST
     if (strlen(buf) < len)
         vstring_strcpy(why, buf + strlen(buf) + 1);
     return local_child_reap(pid, pidfd, deadline, status);
+}
+
+/*
+ * In this process, as priv (effective ids only), under the time limit;
+ * root again afterwards on every path. The server's watchdog alarm
+ * (daemon_timeout, far longer) is set again to what it had left before
+ * the delivery: it catches a hang outside deliveries, this alarm one in.
+ */
+int
+local_euid_run(LOCAL_STATE *st, const LOCAL_PRIV *priv, LOCAL_CHILD_FN fn,
+               void *ctx, VSTRING *dsn, VSTRING *why)
+{
+    unsigned limit = (unsigned) var_command_time_limit, watchdog;
+    int     ret, err, as_user = priv->uid != 0;
+
+    (void) st;
+    vstring_reset(dsn);
+    vstring_reset(why);
+    if (as_user && priv_set_euid(priv->uid, priv->gid) < 0) {
+        err = errno;
+        if (priv_restore_root() < 0)
+            msg_fatal("cannot restore root privileges: %m");
+        vstring_strcpy(dsn, "4.3.0");
+        vstring_sprintf(why, "cannot switch to the recipient's ids: %s", strerror(err));
+        return DELIVER_DEFER;
+    }
+    watchdog = alarm(limit);
+    ret = fn(ctx, dsn, why);
+    alarm(watchdog);                            /* ours off, the watchdog's back */
+    if (as_user && priv_restore_root() < 0)
+        msg_fatal("cannot restore root privileges after a delivery as uid %ld: %m",
+                  (long) priv->uid);
+    if (ret != DELIVER_SENT && ret != DELIVER_BOUNCE)
+        ret = DELIVER_DEFER;
+    return ret;
 }
 
 int

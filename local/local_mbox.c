@@ -11,11 +11,17 @@
  * The message copy, the locks and the Maildir writer are shared with
  * virtual(8): lib/global/mbox.c.
  *
- * SECURITY: the writes happen in the delivery child, as the recipient
- * (local_child.c). Files are opened with O_NOFOLLOW and must be regular
- * files with a single link (/dev/null excepted); a spool mailbox must be
- * owned by the recipient. Only the spool mailbox creation and its dot
- * lock are done as root, in a directory root controls.
+ * SECURITY: the writes happen in local itself with the recipient's
+ * effective ids, real and saved uid root, under command_time_limit
+ * (local_euid_run, local_child.c; no fork). A file that exists and is
+ * neither a regular file nor a symbolic link (a FIFO, a device, a
+ * directory) is refused before it is opened (/dev/null excepted); the
+ * open uses O_NOFOLLOW (a symbolic link fails) and O_NONBLOCK (no wait
+ * for a FIFO reader should the file be swapped after the check), and the
+ * opened file must be a regular file with a single link; O_NONBLOCK is
+ * then cleared. A spool mailbox must be owned by the recipient. Only the
+ * spool mailbox creation and its dot lock are done as root, in a
+ * directory root controls. Maildir files are new (O_EXCL|O_NOFOLLOW).
  *
  * DIAGNOSTICS: none fatal; a stale lock file is a warning and is removed;
  * a mailbox that cannot be truncated back after a failed write is a
@@ -50,7 +56,13 @@ static int
 local_mbox_open(const MBOX_CTX *m, struct stat *st)
 {
     int     fd, oflags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+    int     devnull = strcmp(m->path, "/dev/null") == 0;
 
+    if (!devnull && lstat(m->path, st) == 0 && !S_ISREG(st->st_mode)
+        && !S_ISLNK(st->st_mode)) {
+        errno = EPERM;                  /* never open a FIFO or a device */
+        return -1;
+    }
     fd = open(m->path, oflags);
     if (fd < 0 && errno == ENOENT && m->kind != 1)
         fd = open(m->path, oflags | O_CREAT | O_EXCL, 0600);
@@ -58,13 +70,15 @@ local_mbox_open(const MBOX_CTX *m, struct stat *st)
         return -1;
     if (fstat(fd, st) < 0)
         goto bad;
-    if (S_ISCHR(st->st_mode) && strcmp(m->path, "/dev/null") == 0)
+    if (S_ISCHR(st->st_mode) && devnull)
         return fd;
     if (!S_ISREG(st->st_mode) || st->st_nlink != 1
         || (m->owner != (uid_t) -1 && st->st_uid != m->owner)) {
         errno = EPERM;
         goto bad;
     }
+    if (fcntl(fd, F_SETFL, O_APPEND) < 0)      /* clear O_NONBLOCK */
+        goto bad;
     return fd;
 bad:
     close(fd);
@@ -72,7 +86,7 @@ bad:
 }
 
 static int
-local_mbox_child(void *ctx, VSTRING *dsn, VSTRING *why)
+local_mbox_write(void *ctx, VSTRING *dsn, VSTRING *why)
 {
     MBOX_CTX *m = ctx;
     struct stat st;
@@ -154,7 +168,7 @@ local_mbox_deliver(LOCAL_STATE *st, const LOCAL_ADDR *a, const LOCAL_PRIV *priv,
             goto prefix;
         }
     }
-    status = local_child_run(st, priv, local_mbox_child, &m, dsn, why);
+    status = local_euid_run(st, priv, local_mbox_write, &m, dsn, why);
     if (lock) {
         unlink(lock);
         mem_free(lock);
@@ -183,7 +197,7 @@ typedef struct MAILDIR_CTX {
 } MAILDIR_CTX;
 
 static int
-local_maildir_child(void *ctx, VSTRING *dsn, VSTRING *why)
+local_maildir_write(void *ctx, VSTRING *dsn, VSTRING *why)
 {
     MAILDIR_CTX *m = ctx;
 
@@ -200,7 +214,7 @@ local_maildir_deliver(LOCAL_STATE *st, const LOCAL_PRIV *priv, const char *dir,
 
     if (st->req->trace_flags & DELIVER_TRACE_VERIFY)
         return DELIVER_SENT;            /* sendmail -bv: report only */
-    status = local_child_run(st, priv, local_maildir_child, &m, dsn, why);
+    status = local_euid_run(st, priv, local_maildir_write, &m, dsn, why);
     if (status != DELIVER_SENT) {
         char   *text = mem_strdup(STR(why));
 

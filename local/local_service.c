@@ -1,7 +1,9 @@
 /*
  * local_service.c - one delivery request of the local delivery agent.
  *
- * Interface (local.h): local_init() opens the alias tables once;
+ * Interface (local.h): local_init() opens the alias tables once and
+ * sets umask 077 and RLIMIT_FSIZE = mailbox_size_limit (SIGXFSZ ignored)
+ * for the in-process file deliveries;
  * local_service() serves one request through deliver_request_serve()
  * (deliver.h): it collects the Delivered-To: headers (loop
  * detection) and delivers each recipient. local_result() logs and records one result; the duplicate
@@ -18,7 +20,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include "file_limit.h"
 #include "local.h"
 #include "mem.h"
 #include "msg.h"
@@ -29,6 +33,10 @@ void
 local_init(void)
 {
     local_aliases_open();
+    /* For the in-process file deliveries (local_child.c), set once. */
+    umask(077);
+    if (file_limit_cap(var_mailbox_size_limit) < 0)
+        msg_warn("cannot set the file size limit to mailbox_size_limit: %m");
 }
 
 const char *

@@ -133,8 +133,8 @@ deliver_reply_event(int fd, int events, void *ctx)
             qmgr_log_agent_result(msg, entry->rcpt_index[i], d->status, d->dsn,
                                   d->reason ? d->reason : "");
         else if (d->status != -1)
-            qmgr_log_result(msg, entry->rcpt_index[i], DELIVER_DEFER, "4.3.0",
-                            "unknown mail transport error");
+            qmgr_log_verdict(msg, entry->rcpt_index[i], DELIVER_DEFER, "4.3.0",
+                             "unknown mail transport error");
         /* status -1: no answer; qmgr_entry_done() defers it */
         mem_free(d->reason);
     }

@@ -143,8 +143,8 @@ qmgr_entry_done(QMGR_ENTRY *entry)
         QMGR_RCPT *r = msg->rcpt + entry->rcpt_index[i];
 
         if (r->state == QMGR_RCPT_BUSY || r->state == QMGR_RCPT_TODO)
-            qmgr_log_result(msg, entry->rcpt_index[i], DELIVER_DEFER, "4.3.0",
-                            "unknown mail transport error");
+            qmgr_log_verdict(msg, entry->rcpt_index[i], DELIVER_DEFER, "4.3.0",
+                             "unknown mail transport error");
         if (r->state == QMGR_RCPT_SENT || r->state == QMGR_RCPT_BOUNCED)
             offsets[n++] = r->offset;
     }

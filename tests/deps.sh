@@ -8,7 +8,7 @@ build_pkgs="gcc make libc6-dev libdb-dev libpcre2-dev libssl-dev libsasl2-dev li
 test_pkgs="python3 openssl ssl-cert swaks passwd procps iproute2 dnsmasq-base amavisd-new
   libfaketime dovecot-core sasl2-bin libsasl2-modules dovecot-lmtpd
   nsd unbound ldnsutils
-  postgresql mariadb-server sqlite3
+  postgresql mariadb-server sqlite3 strace
   opendkim opendkim-tools libmilter-dev python3-dkim rspamd"
 pkgs="$build_pkgs"
 [ "${1:-}" = build ] || pkgs="$build_pkgs $test_pkgs"

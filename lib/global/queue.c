@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -326,6 +327,29 @@ queue_sync_dir(const char *dir)
     ret = fsync(fd);
     (void) close(fd);
     return ret;
+}
+
+#define QUEUE_EXT4_MAGIC  0xEF53L         /* also ext2/ext3: see PERFORMANCE.md */
+#define QUEUE_XFS_MAGIC   0x58465342L
+
+int
+queue_fs_syncs_names(long f_type)
+{
+    return f_type == QUEUE_EXT4_MAGIC || f_type == QUEUE_XFS_MAGIC;
+}
+
+int
+queue_fd_syncs_names(int fd)
+{
+    static int answer = -1;
+    struct statfs sfs;
+
+    if (answer < 0) {
+        if (fstatfs(fd, &sfs) < 0)
+            return 0;                   /* unknown: sync the directory too */
+        answer = queue_fs_syncs_names((long) sfs.f_type);
+    }
+    return answer;
 }
 
 int

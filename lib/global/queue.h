@@ -96,4 +96,17 @@ int     queue_file_move(const char *from_queue, const char *to_queue,
 /* fsync a directory by path. */
 int     queue_sync_dir(const char *dir);
 
+/*
+ * Does fsync() of a file on a file system of type f_type (statfs) also
+ * make durable the directory entries made for it before the fsync
+ * (create, link, rename)? 1 for ext4 and xfs, whose name operations are
+ * journal transactions committed in order with the inode's (see
+ * docs/PERFORMANCE.md section 4), 0 for any other type (btrfs, tmpfs,
+ * NFS, ...): there the directory is fsynced as well.
+ */
+int     queue_fs_syncs_names(long f_type);
+/* The same for the file system holding fd; the answer of the first call
+ * is kept for the life of the process (one queue directory). 0 on error. */
+int     queue_fd_syncs_names(int fd);
+
 #endif

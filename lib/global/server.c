@@ -15,8 +15,10 @@
  * $queue_directory/etc (postfix/postfix_chroot.c).
  * Then one of three loops:
  *
- *   single: poll the listen descriptors (and the status pipe, to notice
- *       that master went away), accept one client, report busy, serve it,
+ *   single: wait for the listen descriptors (and the status pipe, to
+ *       notice that master went away) in an EPOLLEXCLUSIVE epoll set, so
+ *       that one idle process is woken per connection (poll() where the
+ *       kernel lacks it), accept one client, report busy, serve it,
  *       close it, report available. Exit after max_use clients or
  *       max_idle idle seconds.
  *   multi: an events.h loop; each readable client gets one fn() call.
@@ -55,8 +57,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -399,12 +403,82 @@ single_server_serve(SINGLE_SERVER_FN fn, int fd)
     server_status(SERVER_STAT_AVAIL);
 }
 
+/*
+ * Waiting for a client. Every idle process of a service waits on the same
+ * listen sockets; with poll() each new connection woke all of them and
+ * all but one got EAGAIN from accept() (the "thundering herd"). The
+ * listen sockets are therefore in a per-process epoll set with
+ * EPOLLEXCLUSIVE (Linux 4.5): the kernel wakes an epoll set that has a
+ * process blocked in epoll_wait(), walking past those whose process is
+ * busy, so one idle process is woken per connection. master's own poll()
+ * on the sockets (when no process is available) is not exclusive and is
+ * woken as before. The status pipe is in the set without EPOLLEXCLUSIVE
+ * (errors only: master went away). Where the flag is refused (older
+ * kernels: EINVAL) the process falls back to poll().
+ */
+static int
+single_server_epoll(void)
+{
+    struct epoll_event ev;
+    int     epfd, i;
+
+    if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return -1;
+    for (i = 0; i < srv.listen_count; i++) {
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u32 = (uint32_t) i;
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, srv.listen_fds[i], &ev) < 0)
+            break;
+    }
+    ev.events = 0;                      /* only errors: the read end was closed */
+    ev.data.u32 = (uint32_t) srv.listen_count;
+    if (i < srv.listen_count || epoll_ctl(epfd, EPOLL_CTL_ADD, SERVER_STATUS_FD, &ev) < 0) {
+        (void) close(epfd);
+        return -1;
+    }
+    return epfd;
+}
+
+/* Wait up to a second; a ready listen fd, SERVER_WAIT_EXIT or -1 (none). */
+#define SERVER_WAIT_EXIT    (-2)
+
+static int
+single_server_wait(int epfd)
+{
+    struct pollfd pfd[SERVER_MAX_LISTEN + 1];
+    struct epoll_event ev[SERVER_MAX_LISTEN + 1];
+    int     i, n;
+
+    if (epfd >= 0) {
+        n = epoll_wait(epfd, ev, srv.listen_count + 1, 1000);
+        for (i = 0; i < n; i++)
+            if (ev[i].data.u32 == (uint32_t) srv.listen_count)
+                return SERVER_WAIT_EXIT;        /* status pipe error or hangup */
+        return n > 0 ? srv.listen_fds[ev[0].data.u32] : -1;
+    }
+    for (i = 0; i < srv.listen_count; i++) {
+        pfd[i].fd = srv.listen_fds[i];
+        pfd[i].events = POLLIN;
+        pfd[i].revents = 0;
+    }
+    pfd[i].fd = SERVER_STATUS_FD;
+    pfd[i].events = 0;
+    pfd[i].revents = 0;
+    if (poll(pfd, (nfds_t) srv.listen_count + 1, 1000) <= 0)
+        return -1;
+    if (server_status_closed(pfd[srv.listen_count].revents))
+        return SERVER_WAIT_EXIT;
+    for (i = 0; i < srv.listen_count; i++)
+        if (pfd[i].revents & POLLIN)
+            return pfd[i].fd;
+    return -1;
+}
+
 void
 single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS *opts)
 {
-    struct pollfd pfd[SERVER_MAX_LISTEN + 1];
     time_t  idle_since;
-    int     i, n, fd;
+    int     epfd, lfd, fd;
 
     server_init(argc, argv, opts);
     if (srv.standalone) {
@@ -417,6 +491,7 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
         stream_free_keep_fd(s);
         exit(0);
     }
+    epfd = single_server_epoll();
     server_status(SERVER_STAT_AVAIL);
     idle_since = time(NULL);
     for (;;) {
@@ -426,27 +501,14 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
             exit(0);
         if (srv.max_idle > 0 && time(NULL) - idle_since >= srv.max_idle)
             exit(0);
-        for (i = 0; i < srv.listen_count; i++) {
-            pfd[i].fd = srv.listen_fds[i];
-            pfd[i].events = POLLIN;
-            pfd[i].revents = 0;
-        }
-        pfd[i].fd = SERVER_STATUS_FD;
-        pfd[i].events = 0;      /* only errors: the read end was closed */
-        pfd[i].revents = 0;
-        n = poll(pfd, (nfds_t) srv.listen_count + 1, 1000);
-        if (n <= 0)
+        if ((lfd = single_server_wait(epfd)) == -1)
             continue;
-        if (server_status_closed(pfd[srv.listen_count].revents)
-            || server_tables_changed())         /* the client waits for a new process */
-            exit(0);
-        for (i = 0; i < srv.listen_count; i++) {
-            if (!(pfd[i].revents & POLLIN) || (fd = server_accept(pfd[i].fd)) < 0)
-                continue;
-            single_server_serve(fn, fd);
-            idle_since = time(NULL);
-            break;
-        }
+        if (lfd == SERVER_WAIT_EXIT || server_tables_changed())
+            exit(0);                            /* the client waits for a new process */
+        if ((fd = server_accept(lfd)) < 0)
+            continue;
+        single_server_serve(fn, fd);
+        idle_since = time(NULL);
     }
 }
 

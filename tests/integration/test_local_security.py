@@ -10,20 +10,27 @@ tried the way a hostile local user or remote client would:
   - nothing but the mailbox itself is written or run as root: root's
     .forward runs as default_privs;
   - regexp:/pcre: alias_maps never substitute $1..$9 into a command;
-  - the recipient cannot SIGSTOP the delivery process, and a stopped
-    command ends at command_time_limit;
+  - the recipient cannot SIGSTOP the delivery process (for files local
+    itself, whose real and saved uids stay root), and a stopped command
+    ends at command_time_limit;
   - the mbox From line and Return-Path: quote the sender;
   - descriptors are closed before exec also where the kernel has no
-    close_range (simulated with a seccomp filter).
+    close_range (simulated with a seccomp filter);
+  - files written by local itself: each with its recipient's ids and mode,
+    local all root again after each delivery (a failed one too); a FIFO,
+    a symbolic link or a second hard link is refused; a delivery that
+    hangs ends at command_time_limit.
 
 Forward files live in the instance directory (forward_path), not in the
 shared test users' homes.
 """
 import ctypes
+import fcntl
 import os
 import pwd
 import re
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -31,6 +38,7 @@ import time
 
 from posthorn import Instance, run, sbin, wait_for
 from test_local import local_line, scratch_dir, send, wait_file
+from test_master import procs_named
 
 
 def fwd_instance(name, main=None):
@@ -218,45 +226,58 @@ def test_recipient_cannot_stop_the_command_delivery_process():
 
 
 HOSTILE = r"""
-import fcntl, os, re, signal, sys, time
+import errno, fcntl, os, re, signal, sys, time
 box, conf, out = sys.argv[1:]
 fd = os.open(box, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 fcntl.lockf(fd, fcntl.LOCK_EX)
 open(out + ".ready", "w").close()
-seen, stopped, first = 0, [], None
+me = os.getuid()
+seen, stopped, uids, errs, first = 0, [], set(), set(), None
 end = time.time() + 15
 def status(pid):
     with open("/proc/%s/status" % pid) as f:
         return f.read()
+def ours(pid):
+    # a process of this instance: conf is on an ancestor's command line
+    for _ in range(4):
+        pid = re.search(r"^PPid:\s+(\d+)", status(pid), re.M).group(1)
+        if pid == "0":
+            return False
+        with open("/proc/%s/cmdline" % pid) as f:
+            if conf in f.read():
+                return True
+    return False
 while time.time() < end and (first is None or time.time() < first + 2):
     for pid in os.listdir("/proc"):
         try:
             s = status(pid)
-            ppid = re.search(r"^PPid:\s+(\d+)", s, re.M).group(1)
-            if not re.search(r"^Name:\s+local$", s, re.M) \
-               or not re.search(r"^Name:\s+local$", status(ppid), re.M):
+            ids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", s, re.M).groups()
+            # the delivering process: local acting with my effective uid
+            if not re.search(r"^Name:\s+local$", s, re.M) or int(ids[1]) != me \
+               or not ours(pid):
                 continue
-            with open("/proc/%s/cmdline" % ppid) as f:
-                if conf not in f.read():
-                    continue
         except (OSError, AttributeError):
             continue
         seen += 1
+        uids.add("/".join(ids))
         first = first or time.time()
         try:
             os.kill(int(pid), signal.SIGSTOP)
             stopped.append(pid)
-        except OSError:
-            pass
+        except OSError as e:
+            errs.add(errno.errorcode.get(e.errno, str(e.errno)))
     time.sleep(0.02)
 with open(out, "w") as f:
-    f.write("%d %s\n" % (seen, " ".join(stopped)))
+    f.write("%d %s\n%s\n%s\n" % (seen, " ".join(stopped), " ".join(sorted(uids)),
+                                   " ".join(sorted(errs))))
 """
 
 
 def test_recipient_cannot_stop_the_mailbox_delivery_process():
-    """The recipient holds the lock of its file and SIGSTOPs the waiting
-    delivery process; then releases the lock."""
+    """The recipient holds the lock of its file and SIGSTOPs the delivery
+    process waiting for it (local itself: it writes files with the
+    recipient's effective ids); then releases the lock. kill() fails with
+    EPERM because the real and saved uids stay root."""
     with fwd_instance("stopbox", main={"deliver_lock_delay": "1s"}) as inst:
         d = os.path.join(inst.dir, "box")
         os.makedirs(d)
@@ -273,11 +294,17 @@ def test_recipient_cannot_stop_the_mailbox_delivery_process():
             wait_for(lambda: os.path.exists(out + ".ready"), 10, "the hostile user's lock")
             qid = send(inst, "phedison@example.test", ("lock and stop",))
             p.wait(timeout=30)
-            seen, *stopped = read(out).split()
+            counts, uid_lines, errs = read(out).split("\n")[:3]
+            seen, *stopped = counts.split()
             assert int(seen) > 0, "the delivery process was never seen"
             inst.wait_log(local_line(qid, "phedison@example.test", "sent",
                                      "delivered to file: .*"), timeout=15)
             assert stopped == [], stopped
+            assert errs == "EPERM", errs
+            # real, effective, saved, file system uid: only the effective
+            # ones are the recipient's
+            u = uid("phedison")
+            assert uid_lines == "0/%d/0/%d" % (u, u), uid_lines
         finally:
             if p.poll() is None:
                 p.kill()
@@ -346,3 +373,120 @@ def test_descriptors_closed_before_exec_without_close_range():
         inst.wait_log(local_line(qid, "phedison@example.test", "sent", "delivered to command: .*"))
         fds = sorted(int(x) for x in read(os.path.join(d, "fds")).split())
         assert fds == [0, 1, 2, 3], fds       # 3: ls's own directory handle
+
+
+# ---- 8. files written by local itself, as the recipient -----------------------
+
+def proc_ids(pid):
+    """{"Uid": [real, effective, saved, fs], "Gid": [...], "Groups": [...]}."""
+    with open("/proc/%d/status" % pid) as f:
+        text = f.read()
+    return {k: re.search(r"^%s:\s*(.*)$" % k, text, re.M).group(1).split()
+            for k in ("Uid", "Gid", "Groups")}
+
+
+def owner(path):
+    st = os.lstat(path)
+    return st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)
+
+
+def ids(user):
+    pw = pwd.getpwnam(user)
+    return pw.pw_uid, pw.pw_gid
+
+
+def test_each_recipient_gets_its_own_ids_and_local_returns_to_root():
+    """One request, three recipients with different uids: a refused FIFO
+    (an error while local acts as phedison), a new mbox file for phjonas
+    and a new Maildir for phalice. Each file has its recipient's ids and
+    mode 0600, and the idle local process is all root again."""
+    with fwd_instance("ids", main={"local_destination_recipient_limit": "10"}) as inst:
+        d = scratch_dir(inst)
+        fifo = os.path.join(d, "edison.fifo")
+        os.mkfifo(fifo, 0o600)
+        os.chown(fifo, *ids("phedison"))
+        put_forward(inst, "phedison", fifo + "\n")
+        put_forward(inst, "phjonas", d + "/jonas.mbox\n")
+        put_forward(inst, "phalice", d + "/alice/Maildir/\n")
+        inst.start()
+        rcpts = ["phedison@example.test", "phjonas@example.test", "phalice@example.test"]
+        qid = send(inst, rcpts, ("three owners",))
+        lines = [inst.wait_log(local_line(qid, "phedison@example.test", "deferred",
+                                          ".*not a regular file with one link.*")),
+                 inst.wait_log(local_line(qid, "phjonas@example.test", "sent",
+                                          "delivered to file: .*")),
+                 inst.wait_log(local_line(qid, "phalice@example.test", "sent",
+                                          "delivered to maildir"))]
+        pids = {re.search(r"postfix/local\[(\d+)\]", m.group(0)).group(1) for m in lines}
+        assert len(pids) == 1, pids             # one local process did all three
+        assert owner(d + "/jonas.mbox") == ids("phjonas") + (0o600,)
+        assert "three owners" in read(d + "/jonas.mbox")
+        assert owner(d + "/alice/Maildir") == ids("phalice") + (0o700,)
+        new = os.listdir(d + "/alice/Maildir/new")
+        assert len(new) == 1 and os.listdir(d + "/alice/Maildir/tmp") == []
+        assert owner(d + "/alice/Maildir/new/" + new[0]) == ids("phalice") + (0o600,)
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+        # back to root after each delivery, the failed one too
+        local = procs_named(inst, "local")
+        assert local, "no local process left"
+        for pid in local:
+            p = proc_ids(pid)
+            assert p["Uid"] == ["0"] * 4 and p["Gid"] == ["0"] * 4, (pid, p)
+            assert p["Groups"] in ([], ["0"]), (pid, p)
+
+
+def test_mailbox_symlink_and_hardlink_are_refused():
+    """A spool mailbox that is a symbolic link or has a second hard link
+    (to a file the recipient owns) is not written; neither is the target."""
+    main = {"local_destination_recipient_limit": "10"}
+    with Instance("links", main=main) as inst:
+        d = scratch_dir(inst, "targets")
+        targets = {}
+        for user in ("phedison", "phjonas"):
+            targets[user] = put_file(os.path.join(d, user), "old\n", user, 0o600)
+        os.symlink(targets["phedison"], os.path.join(inst.spool, "phedison"))
+        os.link(targets["phjonas"], os.path.join(inst.spool, "phjonas"))
+        inst.start()
+        qid = send(inst, ["phedison@example.test", "phjonas@example.test"], ("linked",))
+        inst.wait_log(local_line(qid, "phedison@example.test", "deferred",
+                                 r"cannot update mailbox .*phedison for user phedison\. "
+                                 r".*Too many levels of symbolic links"))
+        inst.wait_log(local_line(qid, "phjonas@example.test", "deferred",
+                                 r"cannot update mailbox .*phjonas for user phjonas\. "
+                                 r".*not a regular file with one link.*"))
+        for user in ("phedison", "phjonas"):
+            assert read(targets[user]) == "old\n"
+
+
+def test_mailbox_delivery_ends_at_command_time_limit():
+    """A delivery that waits too long (here for the lock of its file) does
+    not keep local: it ends at command_time_limit, well before the lock
+    attempts would run out, and the message stays queued (qmgr defers it:
+    local's alarm ends the process, master logs the signal); delivered
+    once the lock is free."""
+    main = {"command_time_limit": "2s", "deliver_lock_attempts": "30",
+            "deliver_lock_delay": "1s"}
+    with fwd_instance("boxtime", main=main) as inst:
+        d = scratch_dir(inst)
+        box = put_file(os.path.join(d, "edison.mbox"), "", "phedison", 0o600)
+        put_forward(inst, "phedison", box + "\n")
+        inst.start()
+        fd = os.open(box, os.O_WRONLY)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+            start = time.time()
+            qid = send(inst, "phedison@example.test", ("waits for the lock",))
+            # ended: local itself is ended by its alarm (files are written
+            # in-process)
+            # qmgr logs the deferral of a recipient whose agent went away,
+            # as Postfix's: relay=none, "unknown mail transport error"
+            inst.wait_log(r"%s: to=<phedison@example\.test>, relay=none, .*dsn=4\.3\.0, "
+                          r"status=deferred \(unknown mail transport error\)" % qid, timeout=20)
+            assert time.time() - start < 15, time.time() - start
+            assert "unable to lock" not in inst.log()
+        finally:
+            os.close(fd)
+        inst.cmd("postqueue", "-f")
+        inst.wait_log(local_line(qid, "phedison@example.test", "sent", "delivered to file: .*"),
+                      timeout=30)
+        assert "waits for the lock" in read(box)

@@ -149,6 +149,79 @@ def test_crashed_daemon_is_restarted():
         assert "bad command startup" not in inst.log()
 
 
+def strace_during(inst, pids, calls, action, follow=False):
+    """The strace -qq -e trace=<calls> output of pids (and with follow,
+    their new children; one file, lines prefixed with the pid) while
+    action() runs."""
+    out = os.path.join(inst.dir, "strace.out")
+    argv = ["strace", "-qq", "-e", "trace=" + calls, "-o", out] + (["-f"] if follow else [])
+    for pid in pids:
+        argv += ["-p", str(pid)]
+    tracer = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)                         # attached before action() starts
+        action()
+        time.sleep(0.5)
+    finally:
+        tracer.send_signal(signal.SIGINT)
+        tracer.wait(timeout=10)
+    with open(out) as f:
+        return f.read()
+
+
+def test_one_idle_process_woken_per_connection():
+    """Five idle smtpd processes wait on the same listen socket; each new
+    connection wakes one of them, not all (no accept() that finds nothing:
+    EAGAIN), so 30 connections cost about 30 accepts, not 150."""
+    def connections():
+        for _ in range(30):
+            s = inst.session()
+            s.cmd("QUIT")
+            s.close()
+
+    with Instance("herd") as inst:
+        inst.start()
+        sessions = [inst.session() for _ in range(5)]
+        for s in sessions:
+            s.cmd("QUIT")
+            s.close()
+        pids = wait_for(lambda: len(procs_named(inst, "smtpd")) >= 5 and procs_named(inst, "smtpd"),
+                        10, "five idle smtpd")
+        trace = strace_during(inst, pids, "accept4,accept", connections)
+        accepted = len(re.findall(r"\)\s+= \d+$", trace, re.M))   # only accept is traced
+        missed = trace.count("EAGAIN")
+        assert missed < 10, "%d accept calls found nothing:\n%s" % (missed, trace)
+        assert accepted == 30, trace
+
+
+def test_cleanup_fsyncs_before_250():
+    """cleanup fsyncs the queue file before it answers (so before the
+    250); the incoming/ directory too only where the file system does not
+    commit the file's name with it: one fsync per message on ext4 and xfs,
+    two elsewhere (docs/PERFORMANCE.md section 8)."""
+    def messages():
+        for i in range(3):
+            s = inst.session()
+            s.cmd("HELO test")
+            s.message("jonas@example.test", ["phedison@example.test"], "m%d\r\n" % i)
+            s.cmd("QUIT")
+            s.close()
+
+    with Instance("fsync") as inst:
+        inst.start()
+        messages()                              # leaves idle cleanup processes
+        pids = wait_for(lambda: procs_named(inst, "cleanup"), 10, "an idle cleanup")
+        fstype = run(["stat", "-f", "-c", "%T", inst.queue]).stdout.strip()
+        trace = strace_during(inst, pids + procs_named(inst, "master"), "fsync,fdatasync,execve",
+                              messages, follow=True)
+        cleanups = set(str(p) for p in pids)
+        cleanups |= set(re.findall(r"^(\d+)\s+execve\(\"[^\"]*/cleanup\"", trace, re.M))
+        fsyncs = [line for line in trace.splitlines()
+                  if "fsync(" in line and line.split()[0] in cleanups]
+        per_message = 1 if fstype in ("ext2/ext3", "xfs") else 2
+        assert len(fsyncs) == 3 * per_message, (fstype, trace)
+
+
 def test_missing_program_is_warned_once_at_start():
     """A master.cf program that is not installed: one warning at start
     naming the service and the file; the service is not started (no

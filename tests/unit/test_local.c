@@ -379,6 +379,57 @@ UNIT_TEST(test_child_reaped_when_it_exits)
     child_fixture_close(&f);
 }
 
+/* What local_euid_run()'s fn saw: its ids, groups and pending alarm. */
+typedef struct EUID_SEEN {
+    uid_t   ruid, euid, suid;
+    gid_t   rgid, egid, sgid, groups[4];
+    int     ngroups;
+    unsigned alarm_left;
+} EUID_SEEN;
+
+static int
+euid_look(void *ctx, VSTRING *dsn, VSTRING *why)
+{
+    EUID_SEEN *s = ctx;
+
+    getresuid(&s->ruid, &s->euid, &s->suid);
+    getresgid(&s->rgid, &s->egid, &s->sgid);
+    s->ngroups = getgroups(4, s->groups);
+    s->alarm_left = alarm(0);
+    alarm(s->alarm_left);
+    vstring_strcpy(dsn, "4.2.0");
+    vstring_strcpy(why, "an error, as the recipient");
+    return DELIVER_DEFER;
+}
+
+UNIT_TEST(test_euid_run_in_process_and_back_to_root)
+{
+    CHILD_FIXTURE f;
+    LOCAL_PRIV user = {4242, 4343, "user", "/", "/bin/sh"};
+    EUID_SEEN s;
+    uid_t   r, e, sv;
+    gid_t   rg, eg, sg;
+    unsigned left;
+
+    if (geteuid() != 0)
+        return;                                 /* needs root to switch */
+    child_fixture_open(&f, "100s");
+    alarm(1000);                                /* the server's watchdog */
+    memset(&s, 0, sizeof(s));
+    CHECK_INT(local_euid_run(&f.st, &user, euid_look, &s, f.dsn, f.why), DELIVER_DEFER);
+    CHECK_STR(STR(f.why), "an error, as the recipient");
+    /* effective ids only: real and saved uid root, so the user cannot signal it */
+    CHECK(s.ruid == 0 && s.euid == 4242 && s.suid == 0);
+    CHECK(s.egid == 4343 && s.ngroups == 1 && s.groups[0] == 4343);
+    CHECK(s.alarm_left > 90 && s.alarm_left <= 100);     /* command_time_limit */
+    getresuid(&r, &e, &sv);
+    getresgid(&rg, &eg, &sg);
+    CHECK(r == 0 && e == 0 && sv == 0 && eg == 0);
+    left = alarm(0);
+    CHECK(left > 990 && left <= 1000);          /* the watchdog is back */
+    child_fixture_close(&f);
+}
+
 UNIT_TEST(test_priv_run_never_root)
 {
     LOCAL_PRIV root = {0, 0, "root", "/root", "/bin/sh"};
@@ -417,5 +468,6 @@ UNIT_TESTS {
     {"test_child_wait_is_bounded", test_child_wait_is_bounded},
     {"test_child_reaped_when_it_exits", test_child_reaped_when_it_exits},
     {"test_priv_run_never_root", test_priv_run_never_root},
+    {"test_euid_run_in_process_and_back_to_root", test_euid_run_in_process_and_back_to_root},
     UNIT_END
 };

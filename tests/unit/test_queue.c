@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -179,10 +180,35 @@ UNIT_TEST(create_ready_move)
     queue_teardown(dir);
 }
 
+/* Which file systems commit a file's names with its fsync. */
+UNIT_TEST(fs_syncs_names)
+{
+    char   *dir = queue_setup();
+    struct statfs sfs;
+    VSTRING *id = vstring_alloc(32);
+    STREAM *s;
+
+    queue_params(NULL);
+    s = queue_file_create(QUEUE_INCOMING, id);
+
+    CHECK(queue_fs_syncs_names(0xEF53));        /* ext4 (ext2, ext3) */
+    CHECK(queue_fs_syncs_names(0x58465342));    /* xfs */
+    CHECK(!queue_fs_syncs_names(0x9123683E));   /* btrfs */
+    CHECK(!queue_fs_syncs_names(0x01021994));   /* tmpfs */
+    CHECK(!queue_fs_syncs_names(0x6969));       /* nfs */
+    CHECK(!queue_fs_syncs_names(0));
+    CHECK(s != NULL && fstatfs(stream_fd(s), &sfs) == 0);
+    CHECK_INT(queue_fd_syncs_names(stream_fd(s)), queue_fs_syncs_names((long) sfs.f_type));
+    stream_close(s);
+    vstring_free(id);
+    queue_teardown(dir);
+}
+
 UNIT_TESTS {
     {"id_ok", id_ok},
     {"path", path},
     {"postfix_placement", postfix_placement},
     {"create_ready_move", create_ready_move},
+    {"fs_syncs_names", fs_syncs_names},
     UNIT_END
 };
