@@ -10,7 +10,6 @@ mail that needs TLS and sends "may" mail in plain text.
 import os
 import re
 import shutil
-import time
 
 from posthorn import Instance, wait_for
 from smtp_sink import SmtpSink
@@ -137,10 +136,12 @@ def test_tls_load_missing_object_in_smtp():
         deferred(inst, qid, r"Cannot start TLS: TLS engine unavailable", "4.7.5")
         assert sink.transactions == []
         inst.wait_log(r"postfix/smtp\[\d+\]: warning: TLS support is not available: ")
-        set_main(inst, smtp_tls_security_level="may")
-        inst.cmd("postfix", "reload")
-        time.sleep(1)
-        inst.cmd("postqueue", "-f")
+    with SmtpSink() as sink, \
+            Instance("smtpnosomay", main=relay_params(sink, smtp_tls_security_level="may")) as inst:
+        set_main(inst, daemon_directory=own_daemon_dir(inst))
+        inst.start()
+        qid = submit(inst, ["someone@remote.example"], BODY)
         t = sink.wait()
         assert t["tls"] is None, t
         sent(inst, qid)
+        inst.wait_log(r"postfix/smtp\[\d+\]: warning: TLS support is not available: ")
