@@ -14,9 +14,13 @@ CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
             -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
-LDLIBS   += -ldb -lpcre2-8 -lresolv -lssl -lcrypto -lsasl2
+LDLIBS   += -ldb -lpcre2-8 -lresolv -lsasl2
+# OpenSSL: only in posthorn-tls.so (below), in tlsmgr, and in the tests.
+TLS_LIBS := -lssl -lcrypto
+LDLIBS_tlsmgr := $(TLS_LIBS)
 # Libraries only one program links (the SPF policy service: libspf2).
 LDLIBS_policy-spf := -lspf2
+.DEFAULT_GOAL := all
 BIN      ?= bin
 OBJ      ?= build
 
@@ -44,7 +48,7 @@ INC_global := $(INC_util) -Ilib/dict -Ilib/dns -Ilib/tls -Ilib/global
 INC_ALL    := $(INC_global)
 LAYER_A  := $(foreach l,global tls dns dict util,$(if $(wildcard lib/$(l)/*.c),$(OBJ)/lib$(l).a))
 LIB_A    := $(LAYER_A)
-HEADERS  := $(wildcard lib/*/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
+HEADERS  := $(wildcard lib/*/*.h lib/tls/stub/*.h) $(foreach p,$(PROGRAMS),$(wildcard $(p)/*.h))
 
 # Table types with a client library of their own are shared objects that
 # the dict layer loads on first use (lib/dict/dict_plugin.c), installed in
@@ -59,18 +63,55 @@ PLUGIN_CFLAGS_sqlite :=
 PLUGIN_LIBS_sqlite  := -lsqlite3
 PLUGIN_SHARED := lib/dict/dict_sql.c lib/dict/dict_sql_get.c
 PLUGIN_SO := $(foreach t,$(DICT_PLUGINS),$(OBJ)/lib/dict/dict_$(t).so)
-EXPORTS  := lib/dict/plugin/exports.list
-PROG_LDFLAGS := -Wl,--dynamic-list=$(EXPORTS)
+EXPORTS  := lib/dict/plugin/exports.list lib/tls/stub/exports.list
+PROG_LDFLAGS := $(foreach e,$(EXPORTS),-Wl,--dynamic-list=$(e))
 
 $(OBJ)/lib/dict/dict_%.so: lib/dict/plugin/dict_%.c $(PLUGIN_SHARED) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic -Wl,-z,defs -Wl,--unresolved-symbols=ignore-in-object-files \
 	    $(INC_dict) $(PLUGIN_CFLAGS_$*) -o $@ $< $(PLUGIN_SHARED) $(PLUGIN_LIBS_$*)
 
+# lib/tls and OpenSSL: posthorn-tls.so, installed in the daemon directory
+# and loaded on first use (lib/tls/stub/tls_load.c), so that a process
+# that does not use TLS does not map libssl/libcrypto. The programs link
+# libtlsstub.a instead of libtls.a: one stub per function of tls.h,
+# generated from the header (mkstubs.py), that calls the object's
+# function through dlsym. tlsmgr (always TLS), the unit tests and the
+# fuzz harnesses link libtls.a and OpenSSL directly.
+TLS_SO   := $(OBJ)/lib/tls/posthorn-tls.so
+TLS_PIC  := $(patsubst lib/tls/%.c,$(OBJ)/pic/lib/tls/%.o,$(wildcard lib/tls/*.c))
+TLS_STUB_A := $(OBJ)/libtlsstub.a
+LIB_PROG := $(subst $(OBJ)/libtls.a,$(TLS_STUB_A),$(LAYER_A))
+LIB_A_tlsmgr := $(LAYER_A)
+
+$(OBJ)/pic/lib/tls/%.o: lib/tls/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC $(INC_tls) -c -o $@ $<
+
+$(TLS_SO): $(TLS_PIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic -Wl,-z,defs -Wl,--unresolved-symbols=ignore-in-object-files \
+	    -o $@ $(TLS_PIC) $(TLS_LIBS)
+
+$(OBJ)/tlsstub/tls_stub.c: lib/tls/tls.h lib/tls/stub/mkstubs.py
+	@mkdir -p $(dir $@)
+	python3 lib/tls/stub/mkstubs.py lib/tls/tls.h > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/tlsstub/tls_stub.o: $(OBJ)/tlsstub/tls_stub.c $(HEADERS)
+	$(CC) $(CFLAGS) $(INC_tls) -Ilib/tls/stub -c -o $@ $<
+
+$(OBJ)/tlsstub/tls_load.o: lib/tls/stub/tls_load.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_tls) -Ilib/tls/stub -c -o $@ $<
+
+$(TLS_STUB_A): $(OBJ)/tlsstub/tls_stub.o $(OBJ)/tlsstub/tls_load.o
+	@rm -f $@
+	ar rcs $@ $^
+
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BIN)/tests/%,$(UNIT_SRC))
 
-all: $(foreach p,$(PROGRAMS),$(BIN)/$(p)) $(UNIT_BIN) $(PLUGIN_SO)
+all: $(foreach p,$(PROGRAMS),$(BIN)/$(p)) $(UNIT_BIN) $(PLUGIN_SO) $(TLS_SO)
 
 $(OBJ)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -91,7 +132,7 @@ endef
 $(foreach l,$(LAYERS),$(eval $(call LAYER_template,$(l))))
 
 define PROGRAM_template
-$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(LIB_A) $(EXTRA_OBJ) $(EXPORTS)
+$(BIN)/$(1): $(patsubst %.c,$(OBJ)/%.o,$(wildcard $(1)/*.c)) $(or $(LIB_A_$(1)),$(LIB_PROG)) $(EXTRA_OBJ) $(EXPORTS)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(PROG_LDFLAGS) -o $$@ $$(filter-out $(EXPORTS),$$^) $(LDLIBS_$(1)) $(LDLIBS)
 endef
@@ -105,7 +146,7 @@ $(OBJ)/tests/unit/%.o: tests/unit/%.c $(HEADERS) $(PROGRAM_SRC) $(wildcard tests
 
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/unit.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LIBS)
 
 # ---- install -------------------------------------------------------------
 DESTDIR  ?=
@@ -119,7 +160,7 @@ SETGID_GROUP ?= postdrop
 install: all
 	install -d $(SBINDIR) $(USRBIN) $(LIBEXEC) $(ETCDIR)
 	for p in $(filter $(DAEMONS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(LIBEXEC)/$$p; done
-	for so in $(PLUGIN_SO); do install -m 644 $$so $(LIBEXEC)/; done
+	for so in $(PLUGIN_SO) $(TLS_SO); do install -m 644 $$so $(LIBEXEC)/; done
 	for p in $(filter $(COMMANDS),$(PROGRAMS)); do install -m 755 $(BIN)/$$p $(SBINDIR)/$$p; done
 	ln -sf ../sbin/postalias $(USRBIN)/newaliases
 	if [ -x $(BIN)/sendmail ]; then ln -sf ../sbin/sendmail $(USRBIN)/mailq; fi
@@ -171,7 +212,7 @@ fuzz:
 	@mkdir -p bin-fuzz
 	for f in $(FUZZ_SRC); do \
 	    clang -O1 -g -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE $(INC_ALL) \
-	          -o bin-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIBS) $(LDLIBS) || exit 1; \
+	          -o bin-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIBS) $(LDLIBS) $(TLS_LIBS) || exit 1; \
 	done
 
 run: build-deps

@@ -18,41 +18,31 @@
  * lookup a temporary failure). dict_plugin_types() adds the installed
  * ones to postconf -m's list.
  *
- * SECURITY: only the fixed type names below are loaded, from the
- * configured directory only; the file must be owned by root or by the
- * process's effective user and must not be writable by group or others
- * (a daemon running as root would otherwise run another user's code).
+ * SECURITY: only the fixed type names below are loaded, through
+ * lib/util/plugin.c (the configured directory only; the file must be
+ * owned by root or by the process's effective user and must not be
+ * writable by group or others).
  *
  * DIAGNOSTICS: none here (the error text goes to the caller).
  */
 #include <dlfcn.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "dict_impl.h"
 #include "mem.h"
-
-#define DICT_PLUGIN_DIR "/usr/libexec/posthorn"
+#include "plugin.h"
 
 static const char *const plugin_types[] = {"pgsql", "mysql", "sqlite"};
 
 #define NPLUGINS (sizeof(plugin_types) / sizeof(plugin_types[0]))
 
 static const DICT_OPS *plugin_ops[NPLUGINS];
-static char *plugin_dir;
 
 void
 dict_plugin_config(const char *dir)
 {
-    mem_free(plugin_dir);
-    plugin_dir = dir && *dir ? mem_strdup(dir) : NULL;
-}
-
-static char *
-dict_plugin_path(const char *type)
-{
-    return mem_printf("%s/dict_%s.so", plugin_dir ? plugin_dir : DICT_PLUGIN_DIR, type);
+    plugin_config(dir);
 }
 
 static int
@@ -64,70 +54,62 @@ dict_plugin_index(const char *type)
     return -1;
 }
 
-/* The object may be loaded: 0, or -1 with *err. */
-static int
-dict_plugin_safe(const char *type, const char *path, char **err)
+/* Load the object of a plugin type: its DICT_OPS, or NULL with *err. */
+static const DICT_OPS *
+dict_plugin_load(const char *type, char **err)
 {
-    struct stat st;
+    char   *file = mem_printf("dict_%s.so", type);
+    char   *sym = mem_printf("dict_%s_ops", type);
+    char   *why;
+    int     missing;
+    void   *handle;
+    const DICT_OPS *ops = 0;
 
-    if (stat(path, &st) < 0) {
-        *err = mem_printf("unsupported dictionary type: %s (%s: %m; is the "
-                          "%s table support installed?)", type, path, type);
-        return -1;
+    if ((handle = plugin_open(file, &missing, &why)) != 0) {
+        if ((ops = plugin_sym(handle, file, sym, &why)) != 0 && strcmp(ops->type, type) != 0) {
+            why = mem_printf("%s: no %s", file, sym);
+            ops = 0;
+        }
+        if (ops == 0)
+            (void) dlclose(handle);
     }
-    if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-        *err = mem_printf("unsupported dictionary type: %s (%s: not owned by root, "
-                          "or writable by group or others)", type, path);
-        return -1;
-    }
-    return 0;
+    if (ops == 0)
+        *err = mem_printf("unsupported dictionary type: %s (%s%s%s%s)", type, why,
+                          missing ? "; is the " : "", missing ? type : "",
+                          missing ? " table support installed?" : "");
+    mem_free(why);
+    mem_free(file);
+    mem_free(sym);
+    return ops;
 }
 
 const DICT_OPS *
 dict_plugin_find(const char *type, char **err)
 {
     int     i = dict_plugin_index(type);
-    char   *path;
-    char   *sym;
-    void   *handle;
-    const DICT_OPS *ops = 0;
 
     *err = 0;
     if (i < 0) {
         *err = mem_printf("unsupported dictionary type: %s", type);
         return 0;
     }
-    if (plugin_ops[i])
-        return plugin_ops[i];
-    path = dict_plugin_path(type);
-    if (dict_plugin_safe(type, path, err) == 0) {
-        if ((handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == 0) {
-            *err = mem_printf("unsupported dictionary type: %s (%s)", type, dlerror());
-        } else {
-            sym = mem_printf("dict_%s_ops", type);
-            if ((ops = dlsym(handle, sym)) == 0 || strcmp(ops->type, type) != 0) {
-                *err = mem_printf("unsupported dictionary type: %s (%s: no %s)",
-                                  type, path, sym);
-                ops = 0;
-                (void) dlclose(handle);
-            }
-            mem_free(sym);
-        }
-    }
-    mem_free(path);
-    return plugin_ops[i] = ops;
+    if (plugin_ops[i] == 0)
+        plugin_ops[i] = dict_plugin_load(type, err);
+    return plugin_ops[i];
 }
 
 void
 dict_plugin_types(ARGV *list)
 {
     struct stat st;
-    char   *path;
+    char   *file, *path;
 
     for (size_t i = 0; i < NPLUGINS; i++) {
-        path = dict_plugin_path(plugin_types[i]);
+        file = mem_printf("dict_%s.so", plugin_types[i]);
+        path = plugin_path(file);
         if (stat(path, &st) == 0)
             argv_add(list, plugin_types[i]);
         mem_free(path);
+        mem_free(file);
     }
 }
