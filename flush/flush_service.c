@@ -36,7 +36,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <utime.h>
 
 #include "argv.h"
 #include "connect.h"
@@ -136,16 +135,14 @@ flush_log_ids(int fd)
 static int
 flush_one(const char *id)
 {
-    VSTRING *path = vstring_alloc(100);
     int     moved = 0;
 
-    if (utime(queue_path(path, QUEUE_DEFERRED, id), NULL) == 0) {
+    if (queue_file_touch(QUEUE_DEFERRED, id) == 0) {
         if (queue_file_move(QUEUE_DEFERRED, QUEUE_INCOMING, id, 1) == 0)
             moved = 1;
         else if (errno != ENOENT)
             msg_warn("%s: cannot move to %s: %m", id, QUEUE_INCOMING);
     }
-    vstring_free(path);
     return moved;
 }
 

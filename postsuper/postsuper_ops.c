@@ -60,11 +60,8 @@ postsuper_summary(int op, long count)
 static void
 ps_touch(const char *queue, const char *id)
 {
-    VSTRING *path = vstring_alloc(256);
-
-    if (utimes(queue_path(path, queue, id), NULL) < 0)
-        msg_warn("%s: set time: %m", STR(path));
-    vstring_free(path);
+    if (queue_file_touch(queue, id) < 0)
+        msg_warn("%s/%s: set time: %m", queue, id);
 }
 
 static void

@@ -93,6 +93,9 @@ STREAM *queue_file_create(const char *queue, VSTRING *id);
  * when durable is set). 0 or -1 with errno. */
 int     queue_file_move(const char *from_queue, const char *to_queue,
                         const char *id, int durable);
+/* Make queue/id due now: its times set to the current time (deferred/
+ * and incoming/ go by mtime). 0 or -1 with errno. */
+int     queue_file_touch(const char *queue, const char *id);
 /* fsync a directory by path. */
 int     queue_sync_dir(const char *dir);
 
