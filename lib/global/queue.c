@@ -5,12 +5,19 @@
  * Interface: queue.h. Paths are relative to $queue_directory (the caller
  * has chdir'ed there).
  *
- * A new queue file is created under a temporary name that can never be
- * a queue id ("tmp.<pid>.<n>": it has dots), with O_CREAT|O_EXCL|
- * O_NOFOLLOW and mode 0600. Its id is then made from the microseconds of
- * the current time and its inode number, and the file is link()ed to
- * that name; link() never replaces an existing file, so an id collision
- * just means "try again with a new time". The temporary name is removed.
+ * A new queue file is created without a name (O_TMPFILE, mode 0600) in
+ * the queue directory. Its id is then made from the microseconds of the
+ * current time and its inode number, and the file is linked to that name
+ * (linkat AT_EMPTY_PATH): one directory operation per message, and the
+ * inode is allocated outside the directory's lock. link never replaces an
+ * existing file, so an id collision just means "try again with a new
+ * time". Where the file system has no O_TMPFILE, or the kernel refuses
+ * to link an open file (before Linux 6.10 that needs CAP_DAC_READ_SEARCH;
+ * /proc/self/fd is tried next, which a chroot without /proc lacks), the
+ * file is created under a temporary name that can never be a queue id
+ * ("tmp.<pid>.<n>": it has dots), with O_CREAT|O_EXCL|O_NOFOLLOW, linked
+ * to its id name the same way and the temporary name removed. The first
+ * failure picks the fallback for the rest of the process.
  *
  * SECURITY: queue ids come from clients; queue_id_ok() accepts only
  * [0-9A-Za-z]{1,QUEUE_ID_MAX}, so no id can hold '/' or "..". Queue names
@@ -229,13 +236,29 @@ queue_file_is_ready(const char *path)
     return (st.st_mode & S_IXUSR) ? 1 : 0;
 }
 
-/* Open a fresh temporary file in queue; fd or -1. */
+/*
+ * How this process links a new queue file to its id: an unnamed file and
+ * linkat(fd, "", AT_EMPTY_PATH), the same through /proc/self/fd, or a named
+ * temporary file. Starts at the first and steps down on the first failure
+ * that says "not here" (never back up).
+ */
+typedef enum { QUEUE_LINK_EMPTY_PATH, QUEUE_LINK_PROC, QUEUE_LINK_NAMED } QUEUE_LINK_HOW;
+static QUEUE_LINK_HOW queue_link_how = QUEUE_LINK_EMPTY_PATH;
+
+/* Open a fresh file in queue, named in temp or unnamed (temp empty); fd or -1. */
 static int
 queue_temp_open(const char *queue, VSTRING *temp)
 {
     static unsigned long serial;
     int     fd;
 
+    (void) vstring_strcpy(temp, "");
+    if (queue_link_how != QUEUE_LINK_NAMED) {
+        fd = open(queue, O_TMPFILE | O_RDWR | O_CLOEXEC, QUEUE_MODE_NEW);
+        if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+            return fd;
+        queue_link_how = QUEUE_LINK_NAMED;      /* no O_TMPFILE here */
+    }
     for (int tries = 0; tries < QUEUE_CREATE_TRIES; tries++) {
         vstring_sprintf(temp, "%s/tmp.%ld.%lu", queue, (long) getpid(), serial++);
         fd = open(STR(temp), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -249,7 +272,43 @@ queue_temp_open(const char *queue, VSTRING *temp)
     return -1;
 }
 
-/* Link the temporary file to its queue id name; 0 or -1. */
+/* Give the open file fd (named temp, or unnamed) the name path; 0 or -1. */
+static int
+queue_link(int fd, const char *temp, const char *path)
+{
+    char    proc[64];
+
+    if (*temp)
+        return link(temp, path);
+    if (queue_link_how == QUEUE_LINK_EMPTY_PATH)
+        return linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH);
+    (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/* queue_link() with the hash directories made on demand; 0 or -1. */
+static int
+queue_link_mkdirs(int fd, const char *temp, const char *path)
+{
+    if (queue_link(fd, temp, path) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return -1;
+    if (queue_mkdirs(path) < 0)
+        return -1;
+    if (queue_link(fd, temp, path) == 0)
+        return 0;
+    if (errno == ENOENT && *temp == 0) {
+        /* ENOENT with the directory there: this kernel (or a chroot
+         * without /proc) cannot link an open file. Next method. */
+        queue_link_how = queue_link_how == QUEUE_LINK_EMPTY_PATH ?
+            QUEUE_LINK_PROC : QUEUE_LINK_NAMED;
+        errno = EAGAIN;
+    }
+    return -1;
+}
+
+/* Link the new file to its queue id name; 0 or -1 (EAGAIN: start over). */
 static int
 queue_temp_publish(const char *queue, int fd, const char *temp, VSTRING *id)
 {
@@ -267,9 +326,7 @@ queue_temp_publish(const char *queue, int fd, const char *temp, VSTRING *id)
         vstring_sprintf(id, "%05lX%lX", (unsigned long) tv.tv_usec & 0xfffff,
                         (unsigned long) st.st_ino);
         queue_path(path, queue, STR(id));
-        if (link(temp, STR(path)) == 0
-            || (errno == ENOENT && queue_mkdirs(STR(path)) == 0
-                && link(temp, STR(path)) == 0)) {
+        if (queue_link_mkdirs(fd, temp, STR(path)) == 0) {
             ret = 0;
             break;
         }
@@ -286,7 +343,7 @@ queue_file_create(const char *queue, VSTRING *id)
 {
     VSTRING *temp;
     STREAM *s;
-    int     fd;
+    int     fd = -1;
     int     saved;
 
     if (!queue_name_ok(queue)) {
@@ -294,19 +351,26 @@ queue_file_create(const char *queue, VSTRING *id)
         return NULL;
     }
     temp = vstring_alloc(1024);
-    if ((fd = queue_temp_open(queue, temp)) < 0) {
+    for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
+        if ((fd = queue_temp_open(queue, temp)) < 0)
+            break;
+        if (queue_temp_publish(queue, fd, STR(temp), id) < 0) {
+            saved = errno;
+            if (*STR(temp))
+                (void) unlink(STR(temp));
+            (void) close(fd);
+            fd = -1;
+            errno = saved;
+            if (saved != EAGAIN)
+                break;
+        }
+    }
+    if (fd < 0) {
         vstring_free(temp);
         return NULL;
     }
-    if (queue_temp_publish(queue, fd, STR(temp), id) < 0) {
-        saved = errno;
+    if (*STR(temp))
         (void) unlink(STR(temp));
-        (void) close(fd);
-        vstring_free(temp);
-        errno = saved;
-        return NULL;
-    }
-    (void) unlink(STR(temp));
     vstring_free(temp);
     if ((s = stream_fdopen(fd)) == NULL) {
         saved = errno;

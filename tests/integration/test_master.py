@@ -198,7 +198,9 @@ def test_cleanup_fsyncs_before_250():
     """cleanup fsyncs the queue file before it answers (so before the
     250); the incoming/ directory too only where the file system does not
     commit the file's name with it: one fsync per message on ext4 and xfs,
-    two elsewhere (docs/PERFORMANCE.md section 8)."""
+    two elsewhere (docs/PERFORMANCE.md section 8). The queue file gets its
+    name with one directory operation: an unnamed file linked to its id
+    (no temporary name to link and unlink)."""
     def messages():
         for i in range(3):
             s = inst.session()
@@ -212,14 +214,17 @@ def test_cleanup_fsyncs_before_250():
         messages()                              # leaves idle cleanup processes
         pids = wait_for(lambda: procs_named(inst, "cleanup"), 10, "an idle cleanup")
         fstype = run(["stat", "-f", "-c", "%T", inst.queue]).stdout.strip()
-        trace = strace_during(inst, pids + procs_named(inst, "master"), "fsync,fdatasync,execve",
+        trace = strace_during(inst, pids + procs_named(inst, "master"),
+                              "fsync,fdatasync,execve,link,linkat,unlink,unlinkat",
                               messages, follow=True)
         cleanups = set(str(p) for p in pids)
         cleanups |= set(re.findall(r"^(\d+)\s+execve\(\"[^\"]*/cleanup\"", trace, re.M))
-        fsyncs = [line for line in trace.splitlines()
-                  if "fsync(" in line and line.split()[0] in cleanups]
+        ours = [line for line in trace.splitlines() if line.split()[0] in cleanups]
+        fsyncs = [line for line in ours if "fsync(" in line]
         per_message = 1 if fstype in ("ext2/ext3", "xfs") else 2
         assert len(fsyncs) == 3 * per_message, (fstype, trace)
+        names = [line for line in ours if re.search(r"\b(un)?link(at)?\(", line)]
+        assert len(names) == 3 and all("AT_EMPTY_PATH" in line for line in names), trace
 
 
 def test_missing_program_is_warned_once_at_start():

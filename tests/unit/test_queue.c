@@ -3,8 +3,16 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -180,6 +188,124 @@ UNIT_TEST(create_ready_move)
     queue_teardown(dir);
 }
 
+/* A new queue file into a hashed incoming/ whose subdirectories do not
+ * exist yet: the unnamed file is linked once they are made; and the same
+ * as an unprivileged user in a chroot without /proc (Debian's cleanup). */
+UNIT_TEST(create_hashed_and_chrooted)
+{
+    char   *dir = queue_setup();
+    VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
+    VSTRING *path = vstring_alloc(256);
+    STREAM *s;
+    pid_t   pid;
+    int     status = -1;
+
+    queue_params("hash_queue_depth = 2\nhash_queue_names = incoming\n");
+    s = queue_file_create(QUEUE_INCOMING, id);
+    CHECK(s != NULL);
+    queue_path(path, QUEUE_INCOMING, s ? STR(id) : "X");
+    CHECK(access(STR(path), F_OK) == 0);
+    if (s)
+        stream_close(s);
+    queue_params(NULL);
+    CHECK(chown(QUEUE_INCOMING, 65534, 65534) == 0 && chmod(".", 0711) == 0);
+    if ((pid = fork()) == 0) {
+        if (chroot(".") < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(2);
+        s = queue_file_create(QUEUE_INCOMING, id);
+        queue_path(path, QUEUE_INCOMING, s ? STR(id) : "X");
+        _exit(s != NULL && access(STR(path), F_OK) == 0 ? 0 : 1);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_INT(status, 0);
+    vstring_free(id);
+    vstring_free(path);
+    queue_teardown(dir);
+}
+
+/*
+ * The fallbacks, with the kernel made to refuse like an older one (a
+ * seccomp filter in a child): O_TMPFILE unsupported -> a named temporary
+ * file; linkat(AT_EMPTY_PATH) refused as before Linux 6.10 -> through
+ * /proc/self/fd, and in a chroot without /proc -> a named file too.
+ */
+#define REFUSE_TMPFILE  1
+#define REFUSE_EMPTY_PATH 2
+
+static void
+refuse(int what)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 2),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (what & REFUSE_TMPFILE) ? (O_TMPFILE & ~O_DIRECTORY) : 0, 5, 3),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_linkat, 0, 2),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (what & REFUSE_EMPTY_PATH) ? AT_EMPTY_PATH : 0, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOENT),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP),
+    };
+    struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+        || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+        _exit(3);
+}
+
+/* In a child: refuse what, maybe chroot, create three files; 0 when all
+ * three exist under their ids and nothing else is in incoming/. */
+static int
+create_refused(int what, int in_chroot)
+{
+    pid_t   pid;
+    int     status = -1;
+
+    if ((pid = fork()) == 0) {
+        VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
+        int     files = 0;
+        DIR    *dp;
+        struct dirent *de;
+
+        if (in_chroot && chroot(".") < 0)
+            _exit(2);
+        refuse(what);
+        for (int i = 0; i < 3; i++) {
+            STREAM *s = queue_file_create(QUEUE_INCOMING, id);
+
+            if (s == NULL || !queue_id_ok(STR(id)))
+                _exit(1);
+            stream_close(s);
+        }
+        if ((dp = opendir(QUEUE_INCOMING)) == NULL)
+            _exit(1);
+        while ((de = readdir(dp)) != NULL)
+            if (de->d_name[0] != '.')
+                files += queue_id_ok(de->d_name) ? 1 : 100;
+        _exit(files == 3 ? 0 : 1);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return status;
+}
+
+UNIT_TEST(create_fallbacks)
+{
+    static const int cases[][2] = {
+        {REFUSE_TMPFILE, 0}, {REFUSE_EMPTY_PATH, 0}, {REFUSE_EMPTY_PATH, 1},
+    };
+
+    char   *dir = queue_setup();
+
+    queue_params(NULL);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK(system("rm -rf incoming && mkdir -m 700 incoming") == 0);
+        CHECK_INT(create_refused(cases[i][0], cases[i][1]), 0);
+    }
+    queue_teardown(dir);
+}
+
 /* Which file systems commit a file's names with its fsync. */
 UNIT_TEST(fs_syncs_names)
 {
@@ -209,6 +335,8 @@ UNIT_TESTS {
     {"path", path},
     {"postfix_placement", postfix_placement},
     {"create_ready_move", create_ready_move},
+    {"create_hashed_and_chrooted", create_hashed_and_chrooted},
+    {"create_fallbacks", create_fallbacks},
     {"fs_syncs_names", fs_syncs_names},
     UNIT_END
 };
