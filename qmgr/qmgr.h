@@ -165,6 +165,7 @@ struct QMGR_ENTRY {
     int     rcpt_count;
     int     rcpt_cap;
     STREAM *agent;              /* while in flight */
+    int     greeted;            /* the agent's greeting was read */
     int     inflight;           /* counted in queue/transport active */
     QMGR_ENTRY *next;
 };

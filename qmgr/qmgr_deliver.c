@@ -4,14 +4,18 @@
  *
  * Interface (qmgr.h): qmgr_deliver_start().
  *
- * Sequence: connect (a UNIX socket: immediate, or it fails); wait in the
- * event loop until the agent's {protocol=delivery} greeting is readable
- * (the agent may first have to be started by master, or wait for a free
- * process); deliver_request_write() checks the greeting and sends the
- * request; wait in the event loop until the
- * reply is readable, then read the per-recipient results
- * (deliver_reply_read; once readable it arrives at once, bounded by the
- * stream timeout). A timer of ipc_timeout covers the whole exchange.
+ * Sequence: connect (a UNIX socket: immediate, or it fails) and send the
+ * request at once when it is small (QMGR_PIPELINE_RCPT recipients and
+ * QMGR_PIPELINE_SIZE bytes at most: it fits in the socket's buffer, so
+ * the write cannot wait for an agent that is not there yet); the agent
+ * finds it there when it has greeted, without a round trip. Then wait in
+ * the event loop until the agent's {protocol=delivery} greeting is
+ * readable (the agent may first have to be started by master, or wait
+ * for a free process) and check it; a larger request is sent only then.
+ * Wait in the event loop until the reply is readable, then read the
+ * per-recipient results (deliver_reply_read; once readable it arrives at
+ * once, bounded by the stream timeout). A timer of ipc_timeout covers the
+ * whole exchange.
  *
  * A transport that cannot be reached is dead for transport_retry_time
  * (logged as "warning: connect to transport private/T: <error>"); its
@@ -41,6 +45,8 @@
 
 #define QMGR_CONNECT_TIMEOUT 10
 #define QMGR_READ_TIMEOUT    60 /* one read once the agent is readable */
+#define QMGR_PIPELINE_RCPT   64 /* send before the greeting: at most ... */
+#define QMGR_PIPELINE_SIZE   16384      /* ... recipients and bytes */
 
 static void deliver_timeout_event(void *ctx);
 
@@ -114,6 +120,16 @@ deliver_build(QMGR_ENTRY *entry, DELIVER_REQUEST *req)
     }
 }
 
+/* No greeting, or the request could not be sent: defer the entry. */
+static void
+deliver_no_greeting(QMGR_ENTRY *entry)
+{
+    msg_warn("%s: no greeting from, or cannot send request to, transport %s",
+             entry->message->queue_id, entry->queue->transport->name);
+    qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
+    deliver_finish(entry);
+}
+
 static void
 deliver_reply_event(int fd, int events, void *ctx)
 {
@@ -121,6 +137,16 @@ deliver_reply_event(int fd, int events, void *ctx)
     QMGR_MESSAGE *msg = entry->message;
     DELIVER_REQUEST req;
 
+    if (!entry->greeted) {                      /* the request went first */
+        if (deliver_greeting_read(entry->agent) < 0) {
+            event_cancel_read(fd);
+            deliver_no_greeting(entry);
+            return;
+        }
+        entry->greeted = 1;
+        if (stream_wait_readable(entry->agent, 0) <= 0)
+            return;                             /* the reply comes later */
+    }
     event_cancel_read(fd);
     deliver_build(entry, &req);
     if (deliver_reply_read(entry->agent, &req) < 0)
@@ -156,13 +182,28 @@ deliver_greeting_event(int fd, int events, void *ctx)
     rc = deliver_request_write(entry->agent, &req);
     mem_free(req.rcpt);
     if (rc < 0) {
-        msg_warn("%s: no greeting from, or cannot send request to, transport %s",
-                 entry->message->queue_id, entry->queue->transport->name);
-        qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
-        deliver_finish(entry);
+        deliver_no_greeting(entry);
         return;
     }
+    entry->greeted = 1;
     event_read(fd, deliver_reply_event, entry);
+}
+
+/* Send a small request before the greeting: 1 = sent, 0 = not small,
+ * -1 = error (the stream is marked). */
+static int
+deliver_send_early(QMGR_ENTRY *entry)
+{
+    DELIVER_REQUEST req;
+    int     rc = 0;
+
+    if (entry->rcpt_count > QMGR_PIPELINE_RCPT)
+        return 0;
+    deliver_build(entry, &req);
+    if (deliver_request_size(&req) <= QMGR_PIPELINE_SIZE)
+        rc = deliver_request_send(entry->agent, &req) < 0 ? -1 : 1;
+    mem_free(req.rcpt);
+    return rc;
 }
 
 int
@@ -193,7 +234,13 @@ qmgr_deliver_start(QMGR_ENTRY *entry)
     entry->agent = stream_fdopen(fd);
     stream_set_timeout(entry->agent, var_ipc_timeout < QMGR_READ_TIMEOUT
                        ? (int) var_ipc_timeout : QMGR_READ_TIMEOUT);
-    event_read(fd, deliver_greeting_event, entry);
     event_timer(deliver_timeout_event, entry, (double) var_ipc_timeout);
+    entry->greeted = 0;
+    /* A failed early send leaves the stream in error: the greeting read in
+     * deliver_reply_event() fails and defers the entry from the loop. */
+    if (deliver_send_early(entry) != 0)
+        event_read(fd, deliver_reply_event, entry);
+    else
+        event_read(fd, deliver_greeting_event, entry);
     return 0;
 }

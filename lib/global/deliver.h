@@ -20,8 +20,10 @@
  *   deliver_content.c  read the message content as lines
  *
  * Greeting: deliver_request_read() first sends {protocol=delivery};
- * deliver_request_write() first reads and checks it (callers do not call
- * attr_send_protocol/attr_expect_protocol themselves).
+ * deliver_request_write() first reads and checks it, or the qmgr sends
+ * the request first and checks the greeting before the reply
+ * (deliver_greeting_read); callers do not call
+ * attr_send_protocol/attr_expect_protocol themselves.
  *
  * Parameters: delay_logging_resolution_limit (deliver_log.c).
  *
@@ -165,8 +167,14 @@ size_t  deliver_dsn_scan(const char *text, char *dsn, size_t dsnlen);
 /* 1 when dsn is one whole "X.Y.Z" status that fits DELIVER_RCPT.dsn. */
 int     deliver_dsn_ok(const char *dsn);
 
-/* Client (qmgr) side: write the request; read the replies into rcpt[].status/dsn/reason. */
+/* Client (qmgr) side: read the greeting, write the request; read the
+ * replies into rcpt[].status/dsn/reason. deliver_request_send() writes the
+ * request without the greeting (read it later with deliver_greeting_read);
+ * deliver_request_size() is an upper bound of its size on the wire. */
 int     deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req);
+int     deliver_request_send(STREAM *agent, const DELIVER_REQUEST *req);
+int     deliver_greeting_read(STREAM *agent);
+size_t  deliver_request_size(const DELIVER_REQUEST *req);
 int     deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req);
 
 /* Read the message content (from req->offset) as lines for delivery:

@@ -14,8 +14,10 @@
  * request and opens the queue file read-only; deliver_request_reply()
  * answers with each recipient's result (deliver_result.c records them);
  * deliver_request_free(); deliver_request_serve() does the three around
- * an agent's delivery function. qmgr side: deliver_request_write() and
- * deliver_reply_read().
+ * an agent's delivery function. qmgr side: deliver_request_write() (the
+ * greeting, then the request) or deliver_request_send() before the
+ * greeting is read (deliver_greeting_read() later; the request waits in
+ * the socket while the agent greets), and deliver_reply_read().
  *
  * SECURITY: both directions are untrusted input from another process.
  * The agent validates queue name and id before they become a path, opens
@@ -325,13 +327,47 @@ deliver_request_serve(STREAM *client, DELIVER_REQUEST_FN fn, void *ctx)
 /* ---- qmgr side ---------------------------------------------------------- */
 
 int
+deliver_greeting_read(STREAM *agent)
+{
+    return attr_expect_protocol(agent, PROTO_DELIVERY);
+}
+
+size_t
+deliver_request_size(const DELIVER_REQUEST *req)
+{
+    const char *fields[] = {
+        req->queue_name, req->queue_id, req->sender, req->nexthop, req->transport,
+        req->encoding, req->dsn_envid, req->client_name, req->client_addr,
+        req->client_port, req->client_helo, req->client_proto, req->log_ident,
+        req->rewrite_context, req->sasl_method, req->sasl_username, req->sasl_sender,
+    };
+    size_t  n = 512;                    /* names, numbers, separators */
+
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        n += fields[i] ? strlen(fields[i]) : 0;
+    for (int i = 0; i < req->rcpt_count; i++) {
+        const DELIVER_RCPT *r = &req->rcpt[i];
+
+        n += 96 + strlen(r->address) + (r->orig_rcpt ? strlen(r->orig_rcpt) : 0)
+            + (r->dsn_orcpt ? strlen(r->dsn_orcpt) : 0);
+    }
+    return n;
+}
+
+int
 deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req)
+{
+    if (deliver_greeting_read(agent) < 0)
+        return -1;
+    return deliver_request_send(agent, req);
+}
+
+int
+deliver_request_send(STREAM *agent, const DELIVER_REQUEST *req)
 {
     ATTR_LIST *list;
     int     i, ret;
 
-    if (attr_expect_protocol(agent, PROTO_DELIVERY) < 0)
-        return -1;
     list = attr_list_alloc();
     attr_add(list, ATTR_QUEUE_NAME, req->queue_name);
     attr_add(list, ATTR_QUEUE_ID, req->queue_id);
