@@ -22,6 +22,13 @@
  *       close it, report available. Exit after max_use clients or
  *       max_idle idle seconds.
  *   multi: an events.h loop; each readable client gets one fn() call.
+ *       The process stays "available" to master while it accepts new
+ *       clients, however many it has (one process serves them all, as
+ *       Postfix's trivial-rewrite and proxymap do: the clients keep their
+ *       connections open, so "busy while it has a client" made master
+ *       start one process per connection); it reports busy only when it
+ *       stops accepting (max_use reached, reload, stop), so that master
+ *       starts a replacement.
  *   Both call the program's on_accept hook (if any) once per new client,
  *   right after accept, so a server can greet first.
  *   trigger: an events.h loop; fifo bytes, a short unix-socket message or
@@ -545,16 +552,25 @@ server_loop_common(void)
 
 static void multi_server_accept(int fd, int events, void *ctx);
 
+/* Accept new clients or not; "not" is final, and master is told. */
 static void
 multi_server_listen(int on)
 {
+    static int stopped;
     int     i;
 
+    if (stopped)
+        return;
     for (i = 0; i < srv.listen_count; i++) {
         if (on)
             event_read(srv.listen_fds[i], multi_server_accept, NULL);
         else
             event_cancel_read(srv.listen_fds[i]);
+    }
+    if (!on) {
+        stopped = 1;
+        server_status(SERVER_STAT_BUSY);        /* master starts a replacement */
+        srv.busy = srv.clients > 0;
     }
 }
 
@@ -576,7 +592,7 @@ multi_server_drop(STREAM *client)
     if (server_should_exit() || server_tables_changed()
         || (srv.max_use > 0 && srv.use_count >= srv.max_use))
         exit(0);
-    server_status(SERVER_STAT_AVAIL);
+    srv.busy = 0;
     if (srv.max_idle > 0)
         event_timer(multi_server_idle, NULL, (double) srv.max_idle);
 }
@@ -609,7 +625,7 @@ multi_server_accept(int lfd, int events, void *ctx)
         return;
     if (srv.clients++ == 0) {
         event_cancel_timer(multi_server_idle, NULL);
-        server_status(SERVER_STAT_BUSY);
+        srv.busy = 1;                           /* for SIGTERM; master is not told */
     }
     srv.use_count++;
     client = stream_fdopen(fd);

@@ -271,6 +271,29 @@ def test_qmgr_sends_small_requests_before_the_greeting():
         assert sorted(t["accepted"]) == rcpts, t
 
 
+def test_one_multi_server_process_serves_many_clients():
+    """trivial-rewrite is a multi-client server: its clients (smtpd,
+    cleanup, qmgr) keep their connections open, and one process serves
+    them all, as in Postfix. Six SMTP sessions at once, each in its own
+    smtpd, each resolving a recipient and holding its connection: one
+    trivial-rewrite process (master used to start one per connection,
+    since a process with a client counted as busy)."""
+    with Instance("multi") as inst:
+        inst.start()
+        sessions = []
+        for i in range(6):
+            s = inst.session()
+            s.cmd("HELO test%d" % i)
+            assert s.cmd("MAIL FROM:<jonas@example.test>")[0].startswith("250")
+            assert s.cmd("RCPT TO:<phedison@example.test>")[0].startswith("250")
+            sessions.append(s)
+        assert len(procs_named(inst, "smtpd")) >= 6
+        assert len(procs_named(inst, "trivial-rewrite")) == 1, procs(inst)
+        for s in sessions:
+            s.cmd("QUIT")
+            s.close()
+
+
 def test_missing_program_is_warned_once_at_start():
     """A master.cf program that is not installed: one warning at start
     naming the service and the file; the service is not started (no
