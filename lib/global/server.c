@@ -128,8 +128,10 @@ server_sigterm(int sig)
     if (!srv.busy)
         _exit(0);
     /* Busy: stop listening now so a new master can bind, exit later. */
-    for (i = 0; i < srv.listen_count; i++)
+    for (i = 0; i < srv.listen_count; i++) {
+        event_forget_async(srv.listen_fds[i]);
         (void) close(srv.listen_fds[i]);
+    }
 }
 
 static void
@@ -563,7 +565,7 @@ multi_server_listen(int on)
         return;
     for (i = 0; i < srv.listen_count; i++) {
         if (on)
-            event_read(srv.listen_fds[i], multi_server_accept, NULL);
+            event_read_exclusive(srv.listen_fds[i], multi_server_accept, NULL);
         else
             event_cancel_read(srv.listen_fds[i]);
     }

@@ -1,35 +1,60 @@
 /*
- * events.c - a small poll(2) event loop with one-shot timers.
+ * events.c - a small epoll(7) event loop with one-shot timers.
  *
- * Interface: events.h. Descriptor handlers live in a growable array (one
- * entry per fd, read and write handler each); timers in a small array
+ * Interface: events.h. Descriptor handlers live in an array indexed by
+ * the descriptor (read and write handler each); timers in a small array
  * keyed by (fn, ctx). event_loop() runs one round: expired timers first,
  * then the ready descriptors. Callbacks may add or cancel anything: every
  * handler is looked up again (with a generation number) right before it
  * is called, and timers added during a round wait for the next round.
  * Times come from CLOCK_MONOTONIC.
  *
- * DIAGNOSTICS: none; a failed poll() just ends one round of event_loop()
- * (timers still run); a descriptor closed without a cancel is dropped from
- * the watch list. Allocation failures are fatal in mem.c.
+ * The kernel keeps the interest set (one epoll instance per process,
+ * made on first use, close-on-exec, made again in a forked child), so a
+ * round costs one system call whatever the number of descriptors (master
+ * watches two per service). A descriptor must be cancelled before it is
+ * closed (a signal handler, which cannot touch the table, calls
+ * event_forget_async() first): the registration belongs to the open
+ * file, which other processes may hold, not to the descriptor. As a
+ * safety net each registration carries a serial number next to the
+ * descriptor; an event with a stale serial (closed without a cancel and
+ * the number reused) makes the loop build a fresh epoll instance from the
+ * handler table, dropping descriptors that are closed.
+ * A read handler set with event_read_exclusive() is registered with
+ * EPOLLEXCLUSIVE: of the processes waiting on one listen socket, one is
+ * woken per connection.
+ *
+ * DIAGNOSTICS: none; a failed epoll_wait() just ends one round of
+ * event_loop() (timers still run); failing to create the epoll instance
+ * or to register a descriptor is fatal (msg_fatal is not available at
+ * this layer: abort() after a message on stderr). Allocation failures are
+ * fatal in mem.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "mem.h"
 
 typedef struct EVENT_FD {
-    int     fd;
+    int     fd;                 /* -1: slot unused */
     EVENT_FN rfn;
     void   *rctx;
     EVENT_FN wfn;
     void   *wctx;
     unsigned long rgen;         /* changes whenever rfn/rctx change */
     unsigned long wgen;
+    unsigned int mask;          /* EPOLLIN|EPOLLOUT registered, 0 = none */
+    unsigned int serial;        /* of the registration (epoll data) */
+    int     exclusive;          /* read side with EPOLLEXCLUSIVE */
 } EVENT_FD;
 
 typedef struct EVENT_TIMER {
@@ -39,12 +64,15 @@ typedef struct EVENT_TIMER {
     unsigned long round;        /* added in this round of event_loop() */
 } EVENT_TIMER;
 
-static EVENT_FD *event_fds;
-static size_t event_nfds, event_fdcap;
+static EVENT_FD *event_fds;     /* indexed by descriptor */
+static size_t event_fdcap;
 static EVENT_TIMER *event_timers;
 static size_t event_ntimers, event_timercap;
 static unsigned long event_gen;
 static unsigned long event_round;
+static int event_epfd = -1;
+static pid_t event_owner;       /* the process event_epfd was made for */
+static unsigned int event_serial;
 
 double
 event_now(void)
@@ -55,51 +83,157 @@ event_now(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+static void
+event_panic(const char *what, int fd)
+{
+    fprintf(stderr, "events: %s (fd %d): %s\n", what, fd, strerror(errno));
+    abort();
+}
+
 static EVENT_FD *
 event_find(int fd)
 {
-    size_t  i;
-
-    for (i = 0; i < event_nfds; i++)
-        if (event_fds[i].fd == fd)
-            return event_fds + i;
-    return NULL;
+    if (fd < 0 || (size_t) fd >= event_fdcap || event_fds[fd].fd != fd)
+        return NULL;
+    return event_fds + fd;
 }
 
 static EVENT_FD *
 event_get(int fd)
 {
-    EVENT_FD *e = event_find(fd);
+    EVENT_FD *e;
 
-    if (e != NULL)
-        return e;
-    if (event_nfds == event_fdcap) {
-        event_fdcap = event_fdcap ? event_fdcap * 2 : 16;
-        event_fds = mem_realloc_array(event_fds, event_fdcap, sizeof(EVENT_FD));
+    if (fd < 0) {
+        errno = EBADF;
+        event_panic("bad descriptor", fd);
     }
-    e = event_fds + event_nfds++;
-    e->fd = fd;
-    e->rfn = e->wfn = NULL;
-    e->rctx = e->wctx = NULL;
-    e->rgen = e->wgen = 0;
+    if ((size_t) fd >= event_fdcap) {
+        size_t  old = event_fdcap;
+
+        event_fdcap = (size_t) fd + 16 > old * 2 ? (size_t) fd + 16 : old * 2;
+        event_fds = mem_realloc_array(event_fds, event_fdcap, sizeof(EVENT_FD));
+        for (size_t i = old; i < event_fdcap; i++)
+            event_fds[i].fd = -1;
+    }
+    e = event_fds + fd;
+    if (e->fd != fd) {
+        memset(e, 0, sizeof(*e));
+        e->fd = fd;
+    }
     return e;
+}
+
+static void event_sync(EVENT_FD *e);
+static void event_sync_how(EVENT_FD *e, int force);
+
+/* The epoll instance of this process (a forked child makes its own, with
+ * the handlers it inherited). */
+static int
+event_epoll(void)
+{
+    pid_t   pid = getpid();
+
+    if (event_epfd >= 0 && event_owner == pid)
+        return event_epfd;
+    if (event_epfd >= 0)
+        (void) close(event_epfd);               /* the parent's: not ours */
+    if ((event_epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        event_panic("epoll_create1", -1);
+    event_owner = pid;
+    for (size_t i = 0; i < event_fdcap; i++)
+        event_fds[i].mask = 0;                  /* nothing registered here yet */
+    for (size_t i = 0; i < event_fdcap; i++)
+        if (event_fds[i].fd >= 0)
+            event_sync(event_fds + i);          /* a forked child: its own set */
+    return event_epfd;
+}
+
+/*
+ * Make the kernel's interest in e->fd match its handlers; with force, tell
+ * the kernel even when nothing changed (a handler was set: the descriptor
+ * may be a new open file under a number whose old registration is stale).
+ */
+static void
+event_sync_how(EVENT_FD *e, int force)
+{
+    unsigned int want = (e->rfn ? EPOLLIN : 0) | (e->wfn ? EPOLLOUT : 0);
+    struct epoll_event ev;
+    int     epfd = event_epoll();
+
+    if (want == e->mask && !(force && want))
+        return;
+    if (e->mask != 0 && (want == 0 || e->exclusive)) {
+        /* EPOLLEXCLUSIVE cannot be modified: delete and add again. */
+        if (epoll_ctl(epfd, EPOLL_CTL_DEL, e->fd, NULL) < 0 && errno != ENOENT
+            && errno != EBADF)
+            event_panic("epoll_ctl DEL", e->fd);
+        e->mask = 0;
+    }
+    if (want == 0)
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = want | (e->exclusive && want == EPOLLIN ? EPOLLEXCLUSIVE : 0);
+    if (e->mask == 0)
+        e->serial = ++event_serial;
+    ev.data.u64 = ((uint64_t) e->serial << 32) | (uint32_t) e->fd;
+    if (epoll_ctl(epfd, e->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, e->fd, &ev) < 0) {
+        if (errno == EEXIST && epoll_ctl(epfd, EPOLL_CTL_MOD, e->fd, &ev) == 0)
+            ;                                   /* registered already */
+        else if (errno == ENOENT) {             /* closed and reopened under us */
+            e->serial = ++event_serial;         /* events of the old one: stale */
+            ev.data.u64 = ((uint64_t) e->serial << 32) | (uint32_t) e->fd;
+            if (epoll_ctl(epfd, EPOLL_CTL_ADD, e->fd, &ev) < 0)
+                event_panic("epoll_ctl ADD", e->fd);
+        } else
+            event_panic("epoll_ctl", e->fd);
+    }
+    e->mask = want;
+}
+
+static void
+event_sync(EVENT_FD *e)
+{
+    event_sync_how(e, 0);
 }
 
 static void
 event_gc(EVENT_FD *e)
 {
-    if (e->rfn == NULL && e->wfn == NULL)
-        *e = event_fds[--event_nfds];
+    if (e->rfn == NULL && e->wfn == NULL) {
+        event_sync(e);
+        e->fd = -1;
+    }
+}
+
+static void
+event_set_read(int fd, EVENT_FN fn, void *ctx, int exclusive)
+{
+    EVENT_FD *e = event_get(fd);
+
+    if (e->exclusive != exclusive && e->mask != 0) {
+        EVENT_FN wfn = e->wfn;                  /* re-register from scratch */
+
+        e->rfn = e->wfn = NULL;
+        event_sync(e);
+        e->wfn = wfn;
+    }
+    e->exclusive = exclusive;
+    e->rfn = fn;
+    e->rctx = ctx;
+    e->rgen = ++event_gen;
+    event_sync_how(e, 1);
 }
 
 void
 event_read(int fd, EVENT_FN fn, void *ctx)
 {
-    EVENT_FD *e = event_get(fd);
+    event_set_read(fd, fn, ctx, 0);
+}
 
-    e->rfn = fn;
-    e->rctx = ctx;
-    e->rgen = ++event_gen;
+void
+event_read_exclusive(int fd, EVENT_FN fn, void *ctx)
+{
+    event_set_read(fd, fn, ctx, 1);
 }
 
 void
@@ -107,9 +241,18 @@ event_write(int fd, EVENT_FN fn, void *ctx)
 {
     EVENT_FD *e = event_get(fd);
 
+    if (e->exclusive) {                         /* EPOLLEXCLUSIVE is read only */
+        EVENT_FN rfn = e->rfn;
+
+        e->rfn = NULL;
+        event_sync(e);
+        e->rfn = rfn;
+        e->exclusive = 0;
+    }
     e->wfn = fn;
     e->wctx = ctx;
     e->wgen = ++event_gen;
+    event_sync_how(e, 1);
 }
 
 void
@@ -120,6 +263,7 @@ event_cancel_read(int fd)
     if (e != NULL) {
         e->rfn = NULL;
         e->rgen = ++event_gen;
+        event_sync(e);
         event_gc(e);
     }
 }
@@ -132,8 +276,16 @@ event_cancel_write(int fd)
     if (e != NULL) {
         e->wfn = NULL;
         e->wgen = ++event_gen;
+        event_sync(e);
         event_gc(e);
     }
+}
+
+void
+event_forget_async(int fd)
+{
+    if (event_epfd >= 0)
+        (void) epoll_ctl(event_epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 void
@@ -245,44 +397,55 @@ event_dispatch(const EVENT_READY *r)
         e->wfn(r->fd, r->events & ~EVENT_READ, e->wctx);
 }
 
+/*
+ * A registration the table does not know (closed without a cancel, then
+ * maybe reused): start over with a fresh epoll instance and the handlers
+ * of the descriptors that are still open.
+ */
+static void
+event_rebuild(void)
+{
+    for (size_t i = 0; i < event_fdcap; i++)
+        if (event_fds[i].fd >= 0 && fcntl(event_fds[i].fd, F_GETFD) < 0)
+            event_fds[i].fd = -1;               /* closed: drop it */
+    (void) close(event_epfd);
+    event_epfd = -1;
+    (void) event_epoll();                       /* registers the others */
+}
+
+#define EVENT_BATCH 64
+
 void
 event_loop(double max_wait)
 {
-    struct pollfd *pfds;
-    EVENT_READY *ready;
-    size_t  n = event_nfds, i, nready = 0;
-    int     rc;
+    struct epoll_event evs[EVENT_BATCH];
+    EVENT_READY ready[EVENT_BATCH];
+    size_t  nready = 0;
+    int     n, i, stale = 0;
 
     event_round++;
-    pfds = mem_array(n ? n : 1, sizeof(*pfds));
-    ready = mem_array(n ? n : 1, sizeof(*ready));
+    n = epoll_wait(event_epoll(), evs, EVENT_BATCH, event_timeout(max_wait));
     for (i = 0; i < n; i++) {
-        pfds[i].fd = event_fds[i].fd;
-        pfds[i].events = (short) ((event_fds[i].rfn ? POLLIN : 0)
-                                  | (event_fds[i].wfn ? POLLOUT : 0));
-        ready[i].rgen = event_fds[i].rgen;
-        ready[i].wgen = event_fds[i].wgen;
-    }
-    rc = poll(pfds, (nfds_t) n, event_timeout(max_wait));
-    event_run_timers();
-    for (i = 0; rc > 0 && i < n; i++) {
-        short   re = pfds[i].revents;
+        int     fd = (int) (uint32_t) evs[i].data.u64;
+        unsigned int serial = (unsigned int) (evs[i].data.u64 >> 32);
+        uint32_t re = evs[i].events;
+        EVENT_FD *e = event_find(fd);
 
-        if (re == 0)
+        if (e == NULL || e->serial != serial || e->mask == 0) {
+            stale = 1;
             continue;
-        ready[nready].fd = pfds[i].fd;
-        ready[nready].rgen = ready[i].rgen;
-        ready[nready].wgen = ready[i].wgen;
-        ready[nready].events = ((re & POLLIN) ? EVENT_READ : 0)
-            | ((re & POLLOUT) ? EVENT_WRITE : 0)
-            | ((re & (POLLERR | POLLHUP | POLLNVAL)) ? EVENT_ERROR : 0);
-        if (re & POLLNVAL)              /* closed without cancel: stop */
-            event_cancel_fd(pfds[i].fd);
-        else
-            nready++;
+        }
+        ready[nready].fd = fd;
+        ready[nready].rgen = e->rgen;
+        ready[nready].wgen = e->wgen;
+        ready[nready].events = ((re & EPOLLIN) ? EVENT_READ : 0)
+            | ((re & EPOLLOUT) ? EVENT_WRITE : 0)
+            | ((re & (EPOLLERR | EPOLLHUP)) ? EVENT_ERROR : 0);
+        nready++;
     }
-    for (i = 0; i < nready; i++)
-        event_dispatch(ready + i);
-    mem_free(pfds);
-    mem_free(ready);
+    if (stale)
+        event_rebuild();
+    event_run_timers();
+    for (size_t k = 0; k < nready; k++)
+        event_dispatch(ready + k);
 }

@@ -294,6 +294,22 @@ def test_one_multi_server_process_serves_many_clients():
             s.close()
 
 
+def test_master_waits_in_epoll():
+    """master's event loop (lib/util/events.c) keeps its interest set in
+    the kernel: one epoll_wait() per round, not a poll() over every
+    service's listen and status descriptors."""
+    def sessions():
+        for _ in range(10):
+            s = inst.session()
+            s.cmd("QUIT")
+            s.close()
+
+    with Instance("epoll") as inst:
+        inst.start()
+        trace = strace_during(inst, procs_named(inst, "master"), "poll,ppoll,epoll_wait", sessions)
+        assert "epoll_wait(" in trace and not re.search(r"^(p)?poll\(", trace, re.M), trace
+
+
 def test_missing_program_is_warned_once_at_start():
     """A master.cf program that is not installed: one warning at start
     naming the service and the file; the service is not started (no

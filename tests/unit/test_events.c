@@ -1,7 +1,9 @@
 /*
  * test_events.c - unit tests for lib/events.c.
  */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "events.h"
@@ -89,9 +91,79 @@ UNIT_TEST(test_hangup)
     CHECK_INT(fired[2], 1);
 }
 
+static int calls[2];
+
+static void
+count_cb(int fd, int events, void *ctx)
+{
+    char    buf[16];
+
+    calls[(long) ctx]++;
+    while (read(fd, buf, sizeof(buf)) > 0)
+        /* drain */ ;
+}
+
+/* A forked child gets its own interest set: what it cancels or adds does
+ * not change the parent's. */
+UNIT_TEST(test_fork)
+{
+    int     a[2], b[2], status = -1;
+    pid_t   pid;
+
+    if (pipe2(a, O_NONBLOCK) < 0 || pipe2(b, O_NONBLOCK) < 0)
+        abort();
+    calls[0] = calls[1] = 0;
+    event_read(a[0], count_cb, (void *) 0);
+    event_loop(0);
+    if ((pid = fork()) == 0) {
+        event_cancel_fd(a[0]);
+        event_read(b[0], count_cb, (void *) 1);
+        if (write(b[1], "x", 1) != 1)
+            _exit(2);
+        event_loop(1);
+        _exit(calls[1] == 1 && calls[0] == 0 ? 0 : 1);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_INT(status, 0);
+    CHECK_INT(write(a[1], "y", 1), 1);
+    event_loop(1);
+    CHECK_INT(calls[0], 1);
+    CHECK_INT(calls[1], 0);
+    event_cancel_fd(a[0]);
+}
+
+/* A descriptor closed without a cancel while its open file lives on (a
+ * dup here; another process in real life), and the number reused: the new
+ * handler sees only its own file's events, once. */
+UNIT_TEST(test_reuse_after_close)
+{
+    int     p[2], q[2], keep;
+
+    if (pipe2(p, O_NONBLOCK) < 0)
+        abort();
+    calls[0] = calls[1] = 0;
+    event_read(p[0], count_cb, (void *) 0);
+    keep = dup(p[0]);
+    close(p[0]);                                /* no cancel */
+    if (pipe2(q, O_NONBLOCK) < 0)
+        abort();
+    CHECK_INT(q[0], p[0]);                      /* the number is reused */
+    event_read(q[0], count_cb, (void *) 1);
+    CHECK_INT(write(p[1], "old", 3), 3);        /* the stale registration fires */
+    CHECK_INT(write(q[1], "new", 3), 3);
+    for (int i = 0; i < 5; i++)
+        event_loop(0.05);
+    CHECK_INT(calls[0], 0);
+    CHECK_INT(calls[1], 1);
+    event_cancel_fd(q[0]);
+    close(keep);
+}
+
 UNIT_TESTS {
     {"timers", test_timers},
     {"fds", test_fds},
     {"hangup", test_hangup},
+    {"fork", test_fork},
+    {"reuse_after_close", test_reuse_after_close},
     UNIT_END
 };
