@@ -10,8 +10,9 @@ What it does (root only):
      main.cf parameters (only the program paths differ), each with its own
      127.0.0.1 port, queue, data directory and log file; master.cf is each
      project's own default with chroot off everywhere, so process limits match;
-  3. runs BENCH_ROUNDS rounds (default 3). Each round first measures the
-     machine's ceilings, then posthorn, then Postfix, each freshly started:
+  3. runs BENCH_ROUNDS rounds (default 6). Each round first measures the
+     machine's ceilings, then both MTAs in abba order (posthorn first in rounds
+     1, 4, 5, 8, ...; Postfix first in 2, 3, 6, 7, ...), each freshly started:
        (a) acceptance rate: smtp-source -s 20 -l 2048 -m N into the MTA,
            messages per second until smtp-source is done;
        (b) end-to-end rate of the same run: until smtp-sink (relayhost of both
@@ -29,7 +30,7 @@ What it does (root only):
 
   bench/run --compare A.json B.json   prints two runs' summaries side by side.
 
-Environment: BENCH_N (2000), BENCH_ROUNDS (3), BENCH_TIMEOUT (300 s per
+Environment: BENCH_N (2000), BENCH_ROUNDS (6), BENCH_TIMEOUT (300 s per
 measurement), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_BIN, BENCH_OBJ.
 
 Cleanup: both instances are stopped (and what is left of their process trees
@@ -61,7 +62,7 @@ from posthorn import ensure_system_accounts, free_port, port_open  # noqa: E402 
 RESULTS = os.path.join(HERE, "results")
 
 N = int(os.environ.get("BENCH_N", "2000"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "300"))
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "20"))
 SIZE = int(os.environ.get("BENCH_SIZE", "2048"))
@@ -796,7 +797,12 @@ def bench():
             say("  ceilings: protocol %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
                 fmt(ceil["protocol"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
             rec = {"type": "round", "round": i + 1, "ceilings": ceil}
-            for mta in mtas:
+            # abba order: posthorn first in rounds 1, 4, 5, 8, ..., Postfix first
+            # in 2, 3, 6, 7, ...: a drift of the machine during the run (disk,
+            # other load, the file system's recently freed inodes) does not
+            # favour one MTA
+            order = mtas if (i % 4) in (0, 3) else mtas[::-1]
+            for mta in order:
                 rec[mta.kind] = r = measure(mta, sink_port, home)
                 say("  %-8s accept %s  e2e %s  local %s msg/s  PSS %s MiB  CPU %s ms/msg (%s)" % (
                     mta.kind, fmt(r.get("accept_rate")), fmt(r.get("e2e_rate")),
