@@ -56,6 +56,7 @@ extern const char *var_hfrom_format;        /* header_from_format */
 extern int var_always_add_hdrs;             /* always_add_missing_headers */
 extern const char *var_myhostname;          /* myhostname */
 extern long var_ipc_timeout;                /* ipc_timeout */
+extern long var_in_flow_delay;              /* in_flow_delay */
 extern const char *var_remote_rwr_domain;   /* remote_header_rewrite_domain */
 extern const char *var_header_checks;       /* header_checks */
 extern const char *var_mimehdr_checks;      /* mime_header_checks */

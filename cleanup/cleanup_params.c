@@ -26,6 +26,7 @@ const char *var_hfrom_format;
 int     var_always_add_hdrs;
 const char *var_myhostname;
 long    var_ipc_timeout;
+long    var_in_flow_delay;
 const char *var_remote_rwr_domain;
 
 /* Content checks (cleanup_checks.c). */
@@ -67,6 +68,7 @@ static const CONFIG_VAR cleanup_vars[] = {
     CONFIG_VAR_BOOL("cleanup_replace_stray_cr_lf", &var_replace_cr_lf),
     CONFIG_VAR_INT("hopcount_limit", &var_hopcount_limit),
     CONFIG_VAR_TIME("delay_warning_time", &var_delay_warn_time),
+    CONFIG_VAR_TIME("in_flow_delay", &var_in_flow_delay),
     CONFIG_VAR_STR("header_from_format", &var_hfrom_format),
     CONFIG_VAR_BOOL("always_add_missing_headers", &var_always_add_hdrs),
     CONFIG_VAR_STR("myhostname", &var_myhostname),

@@ -4,6 +4,8 @@
  * Interface (cleanup.h): cleanup_service(client), the single_server
  * callback. The conversation (mail_proto.h):
  *
+ *   take an in_flow_delay token (mail_flow.h: waits up to in_flow_delay
+ *   when qmgr lags behind the inflow)
  *   create incoming/ID; S: {protocol=cleanup, queue_id=ID}
  *   C: {flags=N}; C: records ... END
  *   finish the file, mark it ready, fsync it (queue.h); fsync incoming/
@@ -34,6 +36,7 @@
 #include "cleanup.h"
 #include "connect.h"
 #include "mail_proto.h"
+#include "mail_flow.h"
 #include "msg.h"
 #include "queue.h"
 #include "record.h"
@@ -187,6 +190,8 @@ cleanup_service(STREAM *client)
     ATTR_LIST *greet;
     STREAM *dst;
     stream_set_timeout(client, (int) var_ipc_timeout);
+    /* in_flow_delay: one token per message; wait a while when qmgr lags. */
+    mail_flow_wait(1, (double) var_in_flow_delay);
     if ((dst = queue_file_create(QUEUE_INCOMING, id)) == NULL) {
         msg_warn("create file in %s: %m", QUEUE_INCOMING);
         vstring_free(id);

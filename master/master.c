@@ -224,6 +224,7 @@ main(int argc, char **argv)
     if ((tab = master_read_mastercf()) == NULL)
         msg_fatal("cannot start: fix master.cf first");
     master_sig_init();
+    master_flow_init();
     event_read(master_sig_fd(), master_sig_event, NULL);
     master_services_start(tab, 1);
     mastercf_free(tab);

@@ -86,6 +86,9 @@ void    master_avail_update(MASTER_SERV *serv);
 
 /* master_spawn.c */
 void    master_spawn(MASTER_SERV *serv);
+/* The mail flow pipe, both ends non-blocking, handed to every service. */
+extern int master_flow_fd[2];
+void    master_flow_init(void);
 void    master_status_init(MASTER_SERV *serv);
 void    master_status_close(MASTER_SERV *serv);
 void    master_retire_children(MASTER_SERV *serv, int detach);

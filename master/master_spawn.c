@@ -5,7 +5,9 @@
  *     $daemon_directory/command -c config_dir -n service -t type -s count
  *         [-u] [-r] [-o stress=[yes]] master.cf-args...
  * with the listen sockets on SERVER_LISTEN_FD.., the write end of the
- * service's status pipe on SERVER_STATUS_FD, stdin/stdout/stderr on
+ * service's status pipe on SERVER_STATUS_FD, both ends of the mail flow
+ * pipe (in_flow_delay tokens, lib/global/mail_flow.h) on
+ * SERVER_FLOW_READ_FD and SERVER_FLOW_WRITE_FD, stdin/stdout/stderr on
  * /dev/null (postlogd keeps stdout/stderr when master runs in the
  * foreground, for maillog_file = /dev/stdout), and an environment built
  * from $import_environment; inet services get "-o stress=yes" while
@@ -117,6 +119,16 @@ master_status_event(int fd, int events, void *ctx)
         }
     }
     master_avail_update(serv);
+}
+
+/* The mail flow pipe (in_flow_delay, mail_flow.h): one for all services. */
+int     master_flow_fd[2] = {-1, -1};
+
+void
+master_flow_init(void)
+{
+    if (pipe2(master_flow_fd, O_CLOEXEC | O_NONBLOCK) < 0)
+        msg_fatal("pipe: %m");
 }
 
 void
@@ -288,7 +300,7 @@ static void
 master_child_fds(const MASTER_SERV *serv)
 {
     int     high = SERVER_LISTEN_FD + serv->listen_count;
-    int     tmp_status, tmp[serv->listen_count > 0 ? serv->listen_count : 1];
+    int     tmp_status, tmp_flow[2], tmp[serv->listen_count > 0 ? serv->listen_count : 1];
     int     i, null_fd, keep_out;
     const char *base = strrchr(serv->command, '/');
 
@@ -296,6 +308,9 @@ master_child_fds(const MASTER_SERV *serv)
     keep_out = master_foreground && strcmp(base, "postlogd") == 0;
     if ((tmp_status = fcntl(serv->status_fd[1], F_DUPFD, high)) < 0)
         msg_fatal("master_spawn: dup status pipe: %m");
+    for (i = 0; i < 2; i++)
+        if ((tmp_flow[i] = fcntl(master_flow_fd[i], F_DUPFD, high)) < 0)
+            msg_fatal("master_spawn: dup flow pipe: %m");
     for (i = 0; i < serv->listen_count; i++)
         if ((tmp[i] = fcntl(serv->listen_fds[i], F_DUPFD, high)) < 0)
             msg_fatal("master_spawn: dup listen socket: %m");
@@ -308,11 +323,12 @@ master_child_fds(const MASTER_SERV *serv)
     }
     if (dup2(tmp_status, SERVER_STATUS_FD) < 0)
         msg_fatal("master_spawn: dup2 status: %m");
+    if (dup2(tmp_flow[0], SERVER_FLOW_READ_FD) < 0
+        || dup2(tmp_flow[1], SERVER_FLOW_WRITE_FD) < 0)
+        msg_fatal("master_spawn: dup2 flow pipe: %m");
     for (i = 0; i < serv->listen_count; i++)
         if (dup2(tmp[i], SERVER_LISTEN_FD + i) < 0)
             msg_fatal("master_spawn: dup2 listen: %m");
-    if (SERVER_STATUS_FD + 1 < SERVER_LISTEN_FD)
-        (void) close(SERVER_STATUS_FD + 1);
     /* Everything from 'high' up belongs to master. */
     if (closefrom_keep(high, NULL, 0, 0) < 0)
         msg_fatal("master_spawn: close descriptors from %d up: %m", high);

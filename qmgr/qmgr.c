@@ -68,6 +68,7 @@ qmgr_post_init(const char *service, ARGV *args)
     qmgr_log_flush_fn = qmgr_bounce_flush;
     qmgr_scan_recover();
     qmgr_sched_timers_init();
+    qmgr_sched_flow();                 /* in_flow_delay tokens for cleanup */
     qmgr_scan_request(QMGR_SCAN_INCOMING);
 }
 

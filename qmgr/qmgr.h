@@ -317,6 +317,8 @@ void    qmgr_sched_run(void);
 /* Forget dead transports and destinations ('F'). */
 void    qmgr_sched_flush_dead(void);
 void    qmgr_sched_timers_init(void);
+/* in_flow_delay tokens: top up to default_process_limit. */
+void    qmgr_sched_flow(void);
 
 /* ---- delivery (qmgr_deliver.c) ---------------------------------------- */
 

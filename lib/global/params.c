@@ -203,7 +203,7 @@ const PARAM_INFO param_table[] = {
     {"html_directory", "/usr/share/doc/postfix/html", PARAM_STR, 0, 0, 0, PARAM_FLAG_DOC},
     {"ignore_mx_lookup_error", "no", PARAM_BOOL, 0, 0, 0, 0},
     {"import_environment", "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
-    {"in_flow_delay", "1s", PARAM_TIME, 0, 0, 's', 0},
+    {"in_flow_delay", "1s", PARAM_TIME, 0, 10, 's', PARAM_FLAG_IMPL},
     {"inet_interfaces", "all", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"inet_protocols", "all", PARAM_STR, 0, 0, 0, PARAM_FLAG_IMPL},
     {"info_log_address_format", "external", PARAM_STR, 0, 0, 0, 0},

@@ -83,6 +83,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "privs.h"
+#include "mail_flow.h"
 #include "server.h"
 #include "stream.h"
 
@@ -284,6 +285,7 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
     int     ch;
     size_t  i;
 
+    mail_flow_init();                   /* before anything opens a file */
     msg_init(argv[0], isatty(STDERR_FILENO) ? MSG_STDERR : 0);
     server_signals();
     server_ctx.service = msg_program();

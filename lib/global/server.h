@@ -4,8 +4,9 @@
  * master starts a service program as
  *     program [-c config_dir] -n service -t type -s count [-u] [-r] [-d] [-v] [-o name=value]... [args...]
  * with the listening sockets on file descriptors SERVER_LISTEN_FD ..
- * SERVER_LISTEN_FD+count-1 and the status pipe to master on
- * SERVER_STATUS_FD. -u: drop to mail_owner; -r: chroot to queue_directory;
+ * SERVER_LISTEN_FD+count-1, the status pipe to master on
+ * SERVER_STATUS_FD and the two ends of the mail flow pipe (mail_flow.h) on
+ * SERVER_FLOW_READ_FD and SERVER_FLOW_WRITE_FD. -u: drop to mail_owner; -r: chroot to queue_directory;
  * -d: run standalone (no master: the listen fd is not used; single_server
  * serves stdin/stdout once); -o: configuration override.
  *
@@ -62,7 +63,9 @@
 #include "argv.h"
 
 #define SERVER_STATUS_FD  3
-#define SERVER_LISTEN_FD  5
+#define SERVER_FLOW_READ_FD  4  /* in_flow_delay tokens: mail_flow.h */
+#define SERVER_FLOW_WRITE_FD 5
+#define SERVER_LISTEN_FD  6
 
 #define SERVER_STAT_BUSY   0
 #define SERVER_STAT_AVAIL  1

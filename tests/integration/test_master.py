@@ -310,6 +310,43 @@ def test_master_waits_in_epoll():
         assert "epoll_wait(" in trace and not re.search(r"^(p)?poll\(", trace, re.M), trace
 
 
+def test_in_flow_delay_slows_the_inflow_while_qmgr_lags():
+    """in_flow_delay: qmgr keeps up to default_process_limit tokens for
+    cleanup (one more per round of its loop), cleanup takes one per
+    message and waits up to in_flow_delay when there is none. With qmgr
+    stopped, the first messages take the tokens left and the next ones
+    wait for in_flow_delay each (the transaction takes that much longer); all are
+    accepted and, once qmgr runs again, delivered."""
+    def one(i):
+        s = inst.session()
+        s.cmd("HELO test")
+        t0 = time.time()
+        assert s.cmd("MAIL FROM:<jonas@example.test>")[0].startswith("250")
+        assert s.cmd("RCPT TO:<phedison@example.test>")[0].startswith("250")
+        assert s.cmd("DATA")[0].startswith("354")
+        s.send(b"Subject: flow %d\r\n\r\nflow %d\r\n.\r\n" % (i, i))
+        assert s.reply()[0].startswith("250")
+        waited = time.time() - t0
+        s.cmd("QUIT")
+        s.close()
+        return waited
+
+    with Instance("flow", main={"default_process_limit": "3", "in_flow_delay": "1s"}) as inst:
+        inst.start()
+        one(0)
+        inst.wait_log(r"to=<phedison@example\.test>, relay=local, .*status=sent")
+        qmgr = procs_named(inst, "qmgr")[0]
+        os.kill(qmgr, signal.SIGSTOP)
+        try:
+            waits = [one(i) for i in range(1, 6)]
+        finally:
+            os.kill(qmgr, signal.SIGCONT)
+        assert sorted(waits)[-2] >= 0.9, waits          # at least two waited
+        assert sum(1 for w in waits if w >= 0.9) <= 3, waits  # the tokens left did not
+        for i in range(1, 6):
+            inst.wait_mbox("phedison", "flow %d" % i)
+
+
 def test_missing_program_is_warned_once_at_start():
     """A master.cf program that is not installed: one warning at start
     naming the service and the file; the service is not started (no
