@@ -170,15 +170,20 @@ def strace_during(inst, pids, calls, action, follow=False):
         return f.read()
 
 
+def quit_sessions(inst, count):
+    """count SMTP sessions one after the other, each just QUIT."""
+    for _ in range(count):
+        s = inst.session()
+        s.cmd("QUIT")
+        s.close()
+
+
 def test_one_idle_process_woken_per_connection():
     """Five idle smtpd processes wait on the same listen socket; each new
     connection wakes one of them, not all (no accept() that finds nothing:
     EAGAIN), so 30 connections cost about 30 accepts, not 150."""
     def connections():
-        for _ in range(30):
-            s = inst.session()
-            s.cmd("QUIT")
-            s.close()
+        quit_sessions(inst, 30)
 
     with Instance("herd") as inst:
         inst.start()
@@ -299,10 +304,7 @@ def test_master_waits_in_epoll():
     the kernel: one epoll_wait() per round, not a poll() over every
     service's listen and status descriptors."""
     def sessions():
-        for _ in range(10):
-            s = inst.session()
-            s.cmd("QUIT")
-            s.close()
+        quit_sessions(inst, 10)
 
     with Instance("epoll") as inst:
         inst.start()
