@@ -22,7 +22,8 @@
  * handler table, dropping descriptors that are closed.
  * A read handler set with event_read_exclusive() is registered with
  * EPOLLEXCLUSIVE: of the processes waiting on one listen socket, one is
- * woken per connection.
+ * woken per connection. A descriptor epoll refuses (EPERM: a regular
+ * file, /dev/null) is ready in every round, as poll() reported it.
  *
  * DIAGNOSTICS: none; a failed epoll_wait() just ends one round of
  * event_loop() (timers still run); failing to create the epoll instance
@@ -55,6 +56,7 @@ typedef struct EVENT_FD {
     unsigned int mask;          /* EPOLLIN|EPOLLOUT registered, 0 = none */
     unsigned int serial;        /* of the registration (epoll data) */
     int     exclusive;          /* read side with EPOLLEXCLUSIVE */
+    int     always;             /* epoll refuses it (regular file): always ready, as poll() */
 } EVENT_FD;
 
 typedef struct EVENT_TIMER {
@@ -73,6 +75,7 @@ static unsigned long event_round;
 static int event_epfd = -1;
 static pid_t event_owner;       /* the process event_epfd was made for */
 static unsigned int event_serial;
+static int event_nalways;       /* descriptors with always set */
 
 double
 event_now(void)
@@ -141,7 +144,8 @@ event_epoll(void)
         event_panic("epoll_create1", -1);
     event_owner = pid;
     for (size_t i = 0; i < event_fdcap; i++)
-        event_fds[i].mask = 0;                  /* nothing registered here yet */
+        event_fds[i].mask = event_fds[i].always = 0;    /* nothing registered yet */
+    event_nalways = 0;
     for (size_t i = 0; i < event_fdcap; i++)
         if (event_fds[i].fd >= 0)
             event_sync(event_fds + i);          /* a forked child: its own set */
@@ -160,6 +164,14 @@ event_sync_how(EVENT_FD *e, int force)
     struct epoll_event ev;
     int     epfd = event_epoll();
 
+    if (e->always) {                            /* not in the epoll set */
+        if (want == 0) {
+            e->always = 0;
+            event_nalways--;
+        }
+        e->mask = want;
+        return;
+    }
     if (want == e->mask && !(force && want))
         return;
     if (e->mask != 0 && (want == 0 || e->exclusive)) {
@@ -177,7 +189,10 @@ event_sync_how(EVENT_FD *e, int force)
         e->serial = ++event_serial;
     ev.data.u64 = ((uint64_t) e->serial << 32) | (uint32_t) e->fd;
     if (epoll_ctl(epfd, e->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, e->fd, &ev) < 0) {
-        if (errno == EEXIST && epoll_ctl(epfd, EPOLL_CTL_MOD, e->fd, &ev) == 0)
+        if (errno == EPERM) {                   /* a regular file, /dev/null */
+            e->always = 1;
+            event_nalways++;
+        } else if (errno == EEXIST && epoll_ctl(epfd, EPOLL_CTL_MOD, e->fd, &ev) == 0)
             ;                                   /* registered already */
         else if (errno == ENOENT) {             /* closed and reopened under us */
             e->serial = ++event_serial;         /* events of the old one: stale */
@@ -408,8 +423,7 @@ event_rebuild(void)
     for (size_t i = 0; i < event_fdcap; i++)
         if (event_fds[i].fd >= 0 && fcntl(event_fds[i].fd, F_GETFD) < 0)
             event_fds[i].fd = -1;               /* closed: drop it */
-    (void) close(event_epfd);
-    event_epfd = -1;
+    event_owner = 0;                            /* event_epoll(): start over */
     (void) event_epoll();                       /* registers the others */
 }
 
@@ -424,7 +438,8 @@ event_loop(double max_wait)
     int     n, i, stale = 0;
 
     event_round++;
-    n = epoll_wait(event_epoll(), evs, EVENT_BATCH, event_timeout(max_wait));
+    n = epoll_wait(event_epoll(), evs, EVENT_BATCH,
+                   event_nalways ? 0 : event_timeout(max_wait));
     for (i = 0; i < n; i++) {
         int     fd = (int) (uint32_t) evs[i].data.u64;
         unsigned int serial = (unsigned int) (evs[i].data.u64 >> 32);
@@ -445,6 +460,18 @@ event_loop(double max_wait)
     }
     if (stale)
         event_rebuild();
+    for (size_t k = 0; event_nalways && k < event_fdcap && nready < EVENT_BATCH; k++) {
+        EVENT_FD *e = event_fds + k;
+
+        if (e->fd >= 0 && e->always) {
+            ready[nready].fd = e->fd;
+            ready[nready].rgen = e->rgen;
+            ready[nready].wgen = e->wgen;
+            ready[nready].events = ((e->mask & EPOLLIN) ? EVENT_READ : 0)
+                | ((e->mask & EPOLLOUT) ? EVENT_WRITE : 0);
+            nready++;
+        }
+    }
     event_run_timers();
     for (size_t k = 0; k < nready; k++)
         event_dispatch(ready + k);

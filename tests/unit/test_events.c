@@ -159,11 +159,34 @@ UNIT_TEST(test_reuse_after_close)
     close(keep);
 }
 
+/* A descriptor epoll refuses (a regular file) is ready in every round,
+ * as poll() had it, and the loop does not sleep while it is watched. */
+UNIT_TEST(test_regular_file)
+{
+    char    path[] = "/tmp/test_events.XXXXXX";
+    int     fd = mkstemp(path);
+    double  start = event_now();
+
+    CHECK(fd >= 0);
+    (void) unlink(path);
+    calls[0] = 0;
+    event_read(fd, count_cb, (void *) 0);
+    event_loop(5);
+    event_loop(5);
+    CHECK_INT(calls[0], 2);
+    CHECK(event_now() - start < 1);
+    event_cancel_fd(fd);
+    close(fd);
+    event_loop(0.05);
+    CHECK_INT(calls[0], 2);
+}
+
 UNIT_TESTS {
     {"timers", test_timers},
     {"fds", test_fds},
     {"hangup", test_hangup},
     {"fork", test_fork},
     {"reuse_after_close", test_reuse_after_close},
+    {"regular_file", test_regular_file},
     UNIT_END
 };
