@@ -13,7 +13,8 @@
 CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
+            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral \
+            -ffunction-sections -fdata-sections
 LDLIBS   += -ldb -lpcre2-8 -lresolv -lsasl2
 # OpenSSL: only in posthorn-tls.so (below), in tlsmgr, and in the tests.
 TLS_LIBS := -lssl -lcrypto
@@ -64,7 +65,10 @@ PLUGIN_LIBS_sqlite  := -lsqlite3
 PLUGIN_SHARED := lib/dict/dict_sql.c lib/dict/dict_sql_get.c
 PLUGIN_SO := $(foreach t,$(DICT_PLUGINS),$(OBJ)/lib/dict/dict_$(t).so)
 EXPORTS  := lib/dict/plugin/exports.list lib/tls/stub/exports.list
-PROG_LDFLAGS := $(foreach e,$(EXPORTS),-Wl,--dynamic-list=$(e))
+# --gc-sections: what a program does not reference stays out of it (params.c's
+# param_table, whose pointers would cost every process 40 kB of relocated
+# pages: the programs use mkparams.py's param_rows); exported symbols stay.
+PROG_LDFLAGS := $(foreach e,$(EXPORTS),-Wl,--dynamic-list=$(e)) -Wl,--gc-sections
 
 $(OBJ)/lib/dict/dict_%.so: lib/dict/plugin/dict_%.c $(PLUGIN_SHARED) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -118,6 +122,17 @@ $(OBJ)/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS) $(INC_ALL) -c -o $@ $<
 
 # A quoted path with "../" would go around the include path: refused.
+# Generated sources of a layer: the parameter table without relocations
+# (lib/global/mkparams.py, from params.c).
+GEN_OBJ_global := $(OBJ)/gen/param_rows.o
+
+$(OBJ)/gen/param_rows.c: lib/global/params.c lib/global/mkparams.py
+	@mkdir -p $(dir $@)
+	python3 lib/global/mkparams.py lib/global/params.c > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/gen/param_rows.o: $(OBJ)/gen/param_rows.c $(HEADERS)
+	$(CC) $(CFLAGS) $(INC_global) -c -o $@ $<
+
 define LAYER_template
 $(OBJ)/lib/$(1)/%.o: lib/$(1)/%.c $(HEADERS)
 	@mkdir -p $$(dir $$@)
@@ -125,7 +140,7 @@ $(OBJ)/lib/$(1)/%.o: lib/$(1)/%.c $(HEADERS)
 	    echo "$$<: #include of a path with ../ goes around the layers of lib/" >&2; exit 1; fi
 	$(CC) $(CFLAGS) $(INC_$(1)) -c -o $$@ $$<
 
-$(OBJ)/lib$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(1)/*.c))
+$(OBJ)/lib$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(1)/*.c)) $(GEN_OBJ_$(1))
 	@rm -f $$@
 	ar rcs $$@ $$^
 endef

@@ -3,7 +3,7 @@
  *
  * Interface: config.h. Every name the process uses lives in one hash
  * table: a built-in parameter of params.c (found by binary search in the
- * sorted table) and a per-transport one of a master.cf delivery service
+ * sorted table, in its relocation-free form param_rows: mkparams.py) and a per-transport one of a master.cf delivery service
  * get their entry when first named, every name set in main.cf or by
  * config_override() when set; config_walk() and config_unknown_names()
  * enter them all first. A daemon thus holds the hundred or so names it
@@ -54,6 +54,7 @@ typedef struct CONF_ENT {
     char   *name;
     const PARAM_INFO *info;     /* NULL: not a built-in parameter */
     PARAM_INFO *dyn_info;       /* per-transport parameter, owned */
+    PARAM_INFO builtin;         /* info of a built-in one, from param_rows */
     char   *file_value;         /* main.cf text, NULL if not there */
     char   *override;           /* config_override(), NULL if none */
     char   *computed;           /* computed default, valid for gen */
@@ -93,22 +94,39 @@ config_add_ent(const char *name)
     return e;
 }
 
-/* The built-in parameter name (param_table is sorted by name), or NULL. */
-static const PARAM_INFO *
+/* The row of the built-in parameter name (param_rows is sorted by name), or NULL. */
+static const PARAM_ROW *
 config_builtin(const char *name)
 {
-    int     lo = 0, hi = param_table_size, mid, cmp;
+    int     lo = 0, hi = param_rows_size, mid, cmp;
 
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
-        if ((cmp = strcmp(name, param_table[mid].name)) == 0)
-            return &param_table[mid];
+        if ((cmp = strcmp(name, param_row_string(param_rows[mid].name))) == 0)
+            return &param_rows[mid];
         if (cmp < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
     return NULL;
+}
+
+/* A new entry for a built-in parameter, its PARAM_INFO made from its row. */
+static CONF_ENT *
+config_add_builtin(const PARAM_ROW *row)
+{
+    CONF_ENT *e = config_add_ent(param_row_string(row->name));
+
+    e->builtin.name = e->name;
+    e->builtin.dflt = row->dflt == PARAM_ROW_COMPUTED ? NULL : param_row_string(row->dflt);
+    e->builtin.type = row->type;
+    e->builtin.min = row->min;
+    e->builtin.max = row->max;
+    e->builtin.time_unit = row->time_unit;
+    e->builtin.flags = row->flags;
+    e->info = &e->builtin;
+    return e;
 }
 
 static CONF_ENT *config_transport_ent(const char *name);
@@ -118,15 +136,12 @@ static CONF_ENT *
 config_ent(const char *name)
 {
     CONF_ENT *e = config_find_ent(name);
-    const PARAM_INFO *info;
+    const PARAM_ROW *row;
 
     if (e != NULL)
         return e;
-    if ((info = config_builtin(name)) != NULL) {
-        e = config_add_ent(name);
-        e->info = info;
-        return e;
-    }
+    if ((row = config_builtin(name)) != NULL)
+        return config_add_builtin(row);
     return config_transport_ent(name);
 }
 
@@ -508,8 +523,8 @@ config_load_all(void)
     if (conf.table_loaded)
         return;
     conf.table_loaded = 1;
-    for (n = 0; n < param_table_size; n++)
-        (void) config_ent(param_table[n].name);
+    for (n = 0; n < param_rows_size; n++)
+        (void) config_ent(param_row_string(param_rows[n].name));
     for (i = 0; conf.agents && i + 1 < conf.agents->argc; i += 2)
         for (k = 0; k <= CONFIG_TRANSPORT_COUNT; k++)
             (void) config_register_param(conf.agents->argv[i], conf.agents->argv[i + 1], k);
