@@ -44,6 +44,24 @@ static const DICT_OPS *const dict_types_table[] = {
 
 #define NTYPES (sizeof(dict_types_table) / sizeof(dict_types_table[0]))
 
+static size_t dict_db_read_cache = 128 * 1024;          /* db_read_buffer_size */
+static size_t dict_db_create_cache = 16 * 1024 * 1024;  /* db_create_buffer_size */
+
+void
+dict_db_cache_size(size_t read_size, size_t create_size)
+{
+    if (read_size >= 20 * 1024)
+        dict_db_read_cache = read_size;
+    if (create_size >= 20 * 1024)
+        dict_db_create_cache = create_size;
+}
+
+size_t
+dict_db_cache_get(int create)
+{
+    return create ? dict_db_create_cache : dict_db_read_cache;
+}
+
 void
 dict_set_error(DICT *d, const char *fmt, ...)
 {

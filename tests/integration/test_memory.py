@@ -5,7 +5,9 @@ one mail transaction stays small. Under relay load an instance runs ~20
 smtpd, ~20 smtp and ~15 cleanup processes, so a start-up table every
 process builds (before: all 832 built-in parameters entered in the main.cf
 hash table, ~180 kB of heap each) multiplies (docs/PERFORMANCE.md,
-section 13).
+section 13). Likewise a shared library's relocated pages: libdb (~40 kB
+per process) is mapped only by a daemon that opens a hash: or btree:
+table (lib/dict/stub/dict_db_stub.c loads dict_db.so).
 """
 import os
 
@@ -60,3 +62,27 @@ def test_memory_smtpd_and_cleanup_heap_stays_small():
         s.close()
         for comm, sizes in heaps.items():
             assert sizes and max(sizes) < HEAP_BUDGET_KB, (comm, sizes)
+
+
+def maps_of(pid):
+    with open("/proc/%s/maps" % pid) as f:
+        return f.read()
+
+
+def test_memory_libdb_only_where_a_hash_table_is_open():
+    with Instance("memdb") as inst:
+        inst.write_aliases("postmaster: root\nsink: /dev/null\n")
+        inst.start()
+        s = inst.session(helo="EHLO client.example", sender="a@client.example")
+        # smtpd opens hash:aliases (local_recipient_maps): dict_db.so and libdb
+        assert s.cmd("RCPT TO:<sink@mail.example.test>")[-1].startswith("250")
+        assert s.cmd("RCPT TO:<nosuchuser@mail.example.test>")[0].startswith("550")
+        assert s.data("Subject: memory\r\n\r\nbody\r\n")[-1].startswith("250")
+        inst.wait_log(r"to=<sink@mail.example.test>.*status=sent")
+        wait_for(lambda: instance_pids(inst, "cleanup"), 10, "a cleanup process")
+        smtpd = [maps_of(p) for p in instance_pids(inst, "smtpd")]
+        cleanup = [maps_of(p) for p in instance_pids(inst, "cleanup")]
+        s.close()
+        assert smtpd and all("dict_db.so" in m and "libdb" in m for m in smtpd)
+        # cleanup has no such table in this configuration
+        assert cleanup and not any("libdb" in m or "dict_db.so" in m for m in cleanup)
