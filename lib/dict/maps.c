@@ -2,7 +2,9 @@
  * maps.c - lookup tables: "type:name" dispatch, case folding, table lists.
  *
  * Interface: lib/maps.h (dict_*, maps_*). The table types live in
- * dict_db.c (hash, btree), dict_simple.c (texthash, inline, static,
+ * dict_db.c (hash, btree; in the daemons dict_db.so, loaded on first use
+ * through stub/dict_db_stub.c, with the Berkeley DB cache sizes kept
+ * here: dict_db_cache_size/get), dict_simple.c (texthash, inline, static,
  * unix, fail), dict_proxy.c (proxy: through the proxymap service),
  * dict_plugin.c (pgsql, mysql, sqlite: shared objects loaded on first
  * use); the source file parser in dict_source.c.
