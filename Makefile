@@ -13,11 +13,14 @@
 CC       ?= cc
 OPT      ?= -O2 -g
 CFLAGS   += $(OPT) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral
-LDLIBS   += -ldb -lpcre2-8 -lresolv -lsasl2
+            -Wno-unused-parameter -Wformat=2 -Wno-format-nonliteral \
+            -ffunction-sections -fdata-sections
+LDLIBS   += -lpcre2-8 -lresolv -lsasl2
+# Berkeley DB: only in dict_db.so (below), in tlsmgr, and in the tests.
+DB_LIBS  := -ldb
 # OpenSSL: only in posthorn-tls.so (below), in tlsmgr, and in the tests.
 TLS_LIBS := -lssl -lcrypto
-LDLIBS_tlsmgr := $(TLS_LIBS)
+LDLIBS_tlsmgr := $(TLS_LIBS) $(DB_LIBS)
 # Libraries only one program links (the SPF policy service: libspf2).
 LDLIBS_policy-spf := -lspf2
 .DEFAULT_GOAL := all
@@ -62,9 +65,30 @@ PLUGIN_LIBS_mysql   := -lmariadb
 PLUGIN_CFLAGS_sqlite :=
 PLUGIN_LIBS_sqlite  := -lsqlite3
 PLUGIN_SHARED := lib/dict/dict_sql.c lib/dict/dict_sql_get.c
-PLUGIN_SO := $(foreach t,$(DICT_PLUGINS),$(OBJ)/lib/dict/dict_$(t).so)
+DB_SO    := $(OBJ)/lib/dict/dict_db.so
+DICT_PROG_A := $(OBJ)/libdictprog.a
+PLUGIN_SO := $(foreach t,$(DICT_PLUGINS),$(OBJ)/lib/dict/dict_$(t).so) $(DB_SO)
 EXPORTS  := lib/dict/plugin/exports.list lib/tls/stub/exports.list
-PROG_LDFLAGS := $(foreach e,$(EXPORTS),-Wl,--dynamic-list=$(e))
+# --gc-sections: what a program does not reference stays out of it (params.c's
+# param_table, whose pointers would cost every process 40 kB of relocated
+# pages: the programs use mkparams.py's param_rows); exported symbols stay.
+PROG_LDFLAGS := $(foreach e,$(EXPORTS),-Wl,--dynamic-list=$(e)) -Wl,--gc-sections
+
+# hash: and btree: (lib/dict/dict_db.c, Berkeley DB) the same way: the
+# programs link lib/dict/stub/dict_db_stub.c instead (libdictprog.a), which
+# loads dict_db.so when the first such table is opened, so that a process
+# without one does not map libdb (~40 kB of relocated pages per process).
+# tlsmgr and the unit tests link dict_db.c and libdb directly.
+
+$(DB_SO): lib/dict/dict_db.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic -Wl,-z,defs -Wl,--unresolved-symbols=ignore-in-object-files \
+	    $(INC_dict) -o $@ $< $(DB_LIBS)
+
+$(DICT_PROG_A): $(patsubst %.c,$(OBJ)/%.o,$(filter-out lib/dict/dict_db.c,$(wildcard lib/dict/*.c))) \
+                $(OBJ)/lib/dict/stub/dict_db_stub.o
+	@rm -f $@
+	ar rcs $@ $^
 
 $(OBJ)/lib/dict/dict_%.so: lib/dict/plugin/dict_%.c $(PLUGIN_SHARED) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -81,8 +105,12 @@ $(OBJ)/lib/dict/dict_%.so: lib/dict/plugin/dict_%.c $(PLUGIN_SHARED) $(HEADERS)
 TLS_SO   := $(OBJ)/lib/tls/posthorn-tls.so
 TLS_PIC  := $(patsubst lib/tls/%.c,$(OBJ)/pic/lib/tls/%.o,$(wildcard lib/tls/*.c))
 TLS_STUB_A := $(OBJ)/libtlsstub.a
-LIB_PROG := $(subst $(OBJ)/libtls.a,$(TLS_STUB_A),$(LAYER_A))
+LIB_PROG := $(subst $(OBJ)/libdict.a,$(DICT_PROG_A),$(subst $(OBJ)/libtls.a,$(TLS_STUB_A),$(LAYER_A)))
 LIB_A_tlsmgr := $(LAYER_A)
+# The commands (postmap, postalias, sendmail...) run outside an instance
+# too (no daemon_directory to load dict_db.so from): they link libdb.
+LIB_CMD  := $(subst $(OBJ)/libtls.a,$(TLS_STUB_A),$(LAYER_A))
+$(foreach c,$(COMMANDS),$(eval LIB_A_$(c) := $(LIB_CMD))$(eval LDLIBS_$(c) += $(DB_LIBS)))
 
 $(OBJ)/pic/lib/tls/%.o: lib/tls/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -118,6 +146,17 @@ $(OBJ)/%.o: %.c $(HEADERS)
 	$(CC) $(CFLAGS) $(INC_ALL) -c -o $@ $<
 
 # A quoted path with "../" would go around the include path: refused.
+# Generated sources of a layer: the parameter table without relocations
+# (lib/global/mkparams.py, from params.c).
+GEN_OBJ_global := $(OBJ)/gen/param_rows.o
+
+$(OBJ)/gen/param_rows.c: lib/global/params.c lib/global/mkparams.py
+	@mkdir -p $(dir $@)
+	python3 lib/global/mkparams.py lib/global/params.c > $@.tmp && mv $@.tmp $@
+
+$(OBJ)/gen/param_rows.o: $(OBJ)/gen/param_rows.c $(HEADERS)
+	$(CC) $(CFLAGS) $(INC_global) -c -o $@ $<
+
 define LAYER_template
 $(OBJ)/lib/$(1)/%.o: lib/$(1)/%.c $(HEADERS)
 	@mkdir -p $$(dir $$@)
@@ -125,7 +164,7 @@ $(OBJ)/lib/$(1)/%.o: lib/$(1)/%.c $(HEADERS)
 	    echo "$$<: #include of a path with ../ goes around the layers of lib/" >&2; exit 1; fi
 	$(CC) $(CFLAGS) $(INC_$(1)) -c -o $$@ $$<
 
-$(OBJ)/lib$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(1)/*.c))
+$(OBJ)/lib$(1).a: $(patsubst %.c,$(OBJ)/%.o,$(wildcard lib/$(1)/*.c)) $(GEN_OBJ_$(1))
 	@rm -f $$@
 	ar rcs $$@ $$^
 endef
@@ -146,7 +185,7 @@ $(OBJ)/tests/unit/%.o: tests/unit/%.c $(HEADERS) $(PROGRAM_SRC) $(wildcard tests
 
 $(BIN)/tests/%: $(OBJ)/tests/unit/%.o $(OBJ)/tests/unit/unit.o $(LIB_A)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TLS_LIBS) $(DB_LIBS)
 
 # ---- install -------------------------------------------------------------
 DESTDIR  ?=
@@ -212,7 +251,7 @@ fuzz:
 	@mkdir -p bin-fuzz
 	for f in $(FUZZ_SRC); do \
 	    clang -O1 -g -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE $(INC_ALL) \
-	          -o bin-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIBS) $(LDLIBS) $(TLS_LIBS) || exit 1; \
+	          -o bin-fuzz/$$(basename $$f .c) $$f $(FUZZ_LIBS) $(LDLIBS) $(TLS_LIBS) $(DB_LIBS) || exit 1; \
 	done
 
 run: build-deps

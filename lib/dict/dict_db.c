@@ -2,7 +2,11 @@
  * dict_db.c - hash: and btree: tables in Berkeley DB files (name.db).
  *
  * Interface: dict_hash_ops, dict_btree_ops (dict_impl.h), used through
- * dict_open() in maps.c. The file format is Berkeley DB 5's plain DB_HASH
+ * dict_open() in maps.c. The unit tests link this file; the programs
+ * load it as dict_db.so from $daemon_directory when they first open a
+ * hash: or btree: table (lib/dict/stub/dict_db_stub.c), so that a
+ * process without such a table does not map libdb (its relocated pages
+ * cost ~40 kB of private memory per process, docs/PERFORMANCE.md). The file format is Berkeley DB 5's plain DB_HASH
  * or DB_BTREE database without an environment, the format Postfix's
  * postmap writes; keys and values are written with a trailing NUL unless
  * MAP_NUL_OFF, and looked up with and then without the NUL (see maps.h).
@@ -43,9 +47,6 @@
 #define DICT_DB_VALUE_MAX   (64 * 1024 * 1024)
 #define DICT_DB_NELEM       4096        /* hash table size hint when creating */
 
-static size_t dict_db_read_cache = 128 * 1024;          /* db_read_buffer_size */
-static size_t dict_db_create_cache = 16 * 1024 * 1024;  /* db_create_buffer_size */
-
 typedef struct DICT_DB {
     DB     *db;
     DBC    *cursor;
@@ -60,15 +61,6 @@ typedef struct DICT_DB {
     VSTRING *key;
     VSTRING *val;
 } DICT_DB;
-
-void
-dict_db_cache_size(size_t read_size, size_t create_size)
-{
-    if (read_size >= 20 * 1024)
-        dict_db_read_cache = read_size;
-    if (create_size >= 20 * 1024)
-        dict_db_create_cache = create_size;
-}
 
 /* Berkeley DB would print its own diagnostics on stderr; we report ours. */
 
@@ -123,9 +115,7 @@ dict_db_open_db(DICT *d, DICT_DB *p, DBTYPE type, const char *file,
     }
     p->db->set_errcall(p->db, dict_db_errcall);
     if ((ret = p->db->set_cachesize(p->db, 0, (u_int32_t)
-                                    ((db_flags & DB_CREATE) ?
-                                     dict_db_create_cache :
-                                     dict_db_read_cache), 0)) != 0) {
+                                    dict_db_cache_get(db_flags & DB_CREATE), 0)) != 0) {
         dict_set_error(d, "set DB cache size: %s", db_strerror(ret));
         return -1;
     }

@@ -64,8 +64,13 @@ extern const DICT_OPS dict_unix_ops;
 extern const DICT_OPS dict_fail_ops;
 extern const DICT_OPS dict_proxy_ops;
 
+/* maps.c: the Berkeley DB cache size for a table opened now (dict_db.c). */
+size_t  dict_db_cache_get(int create);
+
 /* dict_plugin.c: types in shared objects (pgsql, mysql, sqlite). */
 const DICT_OPS *dict_plugin_find(const char *type, char **err);
+/* hash and btree in dict_db.so (the programs' dict_db_stub.c). */
+const DICT_OPS *dict_plugin_db(const char *type, char **err);
 void    dict_plugin_types(ARGV *list);
 
 /* dict_simple.c: the in-memory table under texthash: and inline:. */

@@ -5,7 +5,10 @@
  * are built as "dict_<type>.so" (lib/dict/plugin/) and installed in
  * $daemon_directory, so a daemon links libpq, libmariadb or libsqlite3
  * only when a table of that type is opened (as Postfix's dynamicmaps.cf
- * does). The object exports "dict_<type>_ops", a DICT_OPS; it calls back
+ * does). The programs load hash: and btree: (Berkeley DB, libdb) the same
+ * way, from dict_db.so (dict_plugin_db(), called by the stub
+ * lib/dict/stub/dict_db_stub.c; the unit tests link dict_db.c itself).
+ * The object exports "dict_<type>_ops", a DICT_OPS; it calls back
  * into the program for mem_*, msg_*, vstring_*, argv_* and dict_* (the
  * programs export those: Makefile, lib/dict/plugin/exports.list).
  *
@@ -54,11 +57,11 @@ dict_plugin_index(const char *type)
     return -1;
 }
 
-/* Load the object of a plugin type: its DICT_OPS, or NULL with *err. */
+/* Load the object file of a plugin type: its DICT_OPS, or NULL with *err. */
 static const DICT_OPS *
-dict_plugin_load(const char *type, char **err)
+dict_plugin_load(const char *type, const char *name, char **err)
 {
-    char   *file = mem_printf("dict_%s.so", type);
+    char   *file = mem_printf("dict_%s.so", name);
     char   *sym = mem_printf("dict_%s_ops", type);
     char   *why;
     int     missing;
@@ -94,8 +97,21 @@ dict_plugin_find(const char *type, char **err)
         return 0;
     }
     if (plugin_ops[i] == 0)
-        plugin_ops[i] = dict_plugin_load(type, err);
+        plugin_ops[i] = dict_plugin_load(type, type, err);
     return plugin_ops[i];
+}
+
+/* hash: and btree: are both in dict_db.so. */
+const DICT_OPS *
+dict_plugin_db(const char *type, char **err)
+{
+    static const DICT_OPS *hash_ops, *btree_ops;
+    const DICT_OPS **slot = strcmp(type, "hash") == 0 ? &hash_ops : &btree_ops;
+
+    *err = 0;
+    if (*slot == 0)
+        *slot = dict_plugin_load(type, "db", err);
+    return *slot;
 }
 
 void

@@ -2,7 +2,9 @@
  * maps.c - lookup tables: "type:name" dispatch, case folding, table lists.
  *
  * Interface: lib/maps.h (dict_*, maps_*). The table types live in
- * dict_db.c (hash, btree), dict_simple.c (texthash, inline, static,
+ * dict_db.c (hash, btree; in the daemons dict_db.so, loaded on first use
+ * through stub/dict_db_stub.c, with the Berkeley DB cache sizes kept
+ * here: dict_db_cache_size/get), dict_simple.c (texthash, inline, static,
  * unix, fail), dict_proxy.c (proxy: through the proxymap service),
  * dict_plugin.c (pgsql, mysql, sqlite: shared objects loaded on first
  * use); the source file parser in dict_source.c.
@@ -43,6 +45,24 @@ static const DICT_OPS *const dict_types_table[] = {
 };
 
 #define NTYPES (sizeof(dict_types_table) / sizeof(dict_types_table[0]))
+
+static size_t dict_db_read_cache = 128 * 1024;          /* db_read_buffer_size */
+static size_t dict_db_create_cache = 16 * 1024 * 1024;  /* db_create_buffer_size */
+
+void
+dict_db_cache_size(size_t read_size, size_t create_size)
+{
+    if (read_size >= 20 * 1024)
+        dict_db_read_cache = read_size;
+    if (create_size >= 20 * 1024)
+        dict_db_create_cache = create_size;
+}
+
+size_t
+dict_db_cache_get(int create)
+{
+    return create ? dict_db_create_cache : dict_db_read_cache;
+}
 
 void
 dict_set_error(DICT *d, const char *fmt, ...)

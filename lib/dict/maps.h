@@ -128,8 +128,9 @@ void    dict_abort(DICT *d);
 /* Berkeley DB cache size for tables opened from now on (Postfix's
  * db_read_buffer_size for lookups, db_create_buffer_size for postmap). */
 void    dict_db_cache_size(size_t read_size, size_t create_size);
-/* Where the shared objects of the pgsql, mysql and sqlite types are
- * ($daemon_directory; dict_plugin.c). */
+/* Where the shared objects of the pgsql, mysql and sqlite types (and, for
+ * the daemons, hash and btree: dict_db.so) are ($daemon_directory;
+ * dict_plugin.c). */
 void    dict_plugin_config(const char *dir);
 /* Supported types, for postconf -m. */
 ARGV   *dict_types(void);

@@ -1,9 +1,13 @@
 /*
  * config.c - main.cf: parsing, built-in defaults, $name expansion, overrides.
  *
- * Interface: config.h. Every name the process knows lives in one hash
- * table: the built-in parameters of params.c (inserted on first use) and
- * every name set in main.cf or by config_override(). The value of a name
+ * Interface: config.h. Every name the process uses lives in one hash
+ * table: a built-in parameter of params.c (found by binary search in the
+ * sorted table, in its relocation-free form param_rows: mkparams.py) and a per-transport one of a master.cf delivery service
+ * get their entry when first named, every name set in main.cf or by
+ * config_override() when set; config_walk() and config_unknown_names()
+ * enter them all first. A daemon thus holds the hundred or so names it
+ * reads, not all 800 (about 120 kB of heap per process). The value of a name
  * is its override, else its main.cf text, else its built-in default (a
  * computed one is resolved through param_compute_default()). Expanded
  * values are cached until the configuration changes; a string handed out
@@ -50,6 +54,7 @@ typedef struct CONF_ENT {
     char   *name;
     const PARAM_INFO *info;     /* NULL: not a built-in parameter */
     PARAM_INFO *dyn_info;       /* per-transport parameter, owned */
+    PARAM_INFO builtin;         /* info of a built-in one, from param_rows */
     char   *file_value;         /* main.cf text, NULL if not there */
     char   *override;           /* config_override(), NULL if none */
     char   *computed;           /* computed default, valid for gen */
@@ -61,7 +66,8 @@ typedef struct CONF_ENT {
 
 static struct {
     HTABLE *names;              /* name -> CONF_ENT */
-    int     table_loaded;
+    ARGV   *agents;             /* master.cf delivery services: service, command, ... */
+    int     table_loaded;       /* every entry made (config_load_all) */
     unsigned gen;               /* bumped on every change */
     char   *dir;                /* config directory in use */
     char   *origin;             /* path of the main.cf read, for messages */
@@ -83,10 +89,63 @@ config_add_ent(const char *name)
     CONF_ENT *e = mem_alloc(sizeof(*e));
 
     if (conf.names == NULL)
-        conf.names = htable_create(2048);
+        conf.names = htable_create(256);
     e->name = htable_enter(conf.names, name, e)->key;
     return e;
 }
+
+/* The row of the built-in parameter name (param_rows is sorted by name), or NULL. */
+static const PARAM_ROW *
+config_builtin(const char *name)
+{
+    int     lo = 0, hi = param_rows_size, mid, cmp;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if ((cmp = strcmp(name, param_row_string(param_rows[mid].name))) == 0)
+            return &param_rows[mid];
+        if (cmp < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* A new entry for a built-in parameter, its PARAM_INFO made from its row. */
+static CONF_ENT *
+config_add_builtin(const PARAM_ROW *row)
+{
+    CONF_ENT *e = config_add_ent(param_row_string(row->name));
+
+    e->builtin.name = e->name;
+    e->builtin.dflt = row->dflt == PARAM_ROW_COMPUTED ? NULL : param_row_string(row->dflt);
+    e->builtin.type = row->type;
+    e->builtin.min = row->min;
+    e->builtin.max = row->max;
+    e->builtin.time_unit = row->time_unit;
+    e->builtin.flags = row->flags;
+    e->info = &e->builtin;
+    return e;
+}
+
+static CONF_ENT *config_transport_ent(const char *name);
+
+/* name's entry; a built-in or per-transport parameter gets one on first use. */
+static CONF_ENT *
+config_ent(const char *name)
+{
+    CONF_ENT *e = config_find_ent(name);
+    const PARAM_ROW *row;
+
+    if (e != NULL)
+        return e;
+    if ((row = config_builtin(name)) != NULL)
+        return config_add_builtin(row);
+    return config_transport_ent(name);
+}
+
+static void config_load_all(void);
 
 /* Every entry, sorted by name; free with mem_free(). */
 static int
@@ -100,37 +159,11 @@ config_ents(size_t *count)
 {
     HTABLE_INFO **list;
 
-    if (conf.names == NULL)
-        conf.names = htable_create(2048);
+    config_load_all();
     list = htable_list(conf.names);
     *count = htable_used(conf.names);
     qsort(list, *count, sizeof(*list), config_cmp_ents);
     return list;
-}
-
-static void
-config_load_table(void)
-{
-    int     i;
-    CONF_ENT *e;
-
-    if (conf.table_loaded)
-        return;
-    conf.table_loaded = 1;
-    if (conf.graveyard == NULL)
-        conf.graveyard = argv_alloc();
-    for (i = 0; i < param_table_size; i++) {
-        if ((e = config_find_ent(param_table[i].name)) == NULL)
-            e = config_add_ent(param_table[i].name);
-        e->info = &param_table[i];
-    }
-}
-
-static CONF_ENT *
-config_ent(const char *name)
-{
-    config_load_table();
-    return config_find_ent(name);
 }
 
 /*
@@ -171,6 +204,8 @@ config_reset(void)
     conf.names = NULL;
     argv_free(conf.graveyard);
     conf.graveyard = NULL;
+    argv_free(conf.agents);
+    conf.agents = NULL;
     mem_free(conf.dir);
     mem_free(conf.origin);
     conf.dir = conf.origin = NULL;
@@ -251,7 +286,6 @@ config_load_text(const char *text, const char *origin)
     const char *line, *end, *p;
     int     lineno = 0, start_line = 0;
 
-    config_load_table();
     for (line = text; *line; line = end) {
         end = strchr(line, '\n');
         end = end ? end + 1 : line + strlen(line);
@@ -361,19 +395,22 @@ static const char *config_delivery_agents[] = {
  * A per-transport parameter takes its bounds from the global one it
  * defaults to ("$default_x" or "$x"), so the same values are refused,
  * and its implemented mark (no "not implemented" warning for
- * mypipe_destination_recipient_limit).
+ * mypipe_destination_recipient_limit). A built-in of the same name wins.
  */
-static void
+static CONF_ENT *
 config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
 {
-    CONF_ENT *e = config_ent(name);
-    const PARAM_INFO *global = config_param_info(dflt + 1);
+    CONF_ENT *e = config_find_ent(name);
+    const PARAM_INFO *global;
     PARAM_INFO *info;
 
+    if (e == NULL && config_builtin(name) != NULL)
+        return config_ent(name);
     if (e != NULL && e->info != NULL)
-        return;                         /* built in, or done already */
+        return e;                       /* built in, or done already */
     if (e == NULL)
         e = config_add_ent(name);
+    global = config_param_info(dflt + 1);
     info = mem_alloc(sizeof(*info));
     info->name = mem_strdup(name);
     info->dflt = mem_strdup(dflt);
@@ -386,33 +423,113 @@ config_register_one(const char *name, const char *dflt, PARAM_TYPE type)
         info->flags = global->flags & PARAM_FLAG_IMPL;  /* read where the global is */
     }
     e->info = e->dyn_info = info;
-    conf.gen++;
+    return e;
 }
 
+#define CONFIG_TRANSPORT_COUNT \
+    (sizeof(config_transport_params) / sizeof(config_transport_params[0]))
+
+/* Parameter k of a service with command (k == CONFIG_TRANSPORT_COUNT: pipe's time limit). */
+static CONF_ENT *
+config_register_param(const char *service, const char *command, size_t k)
+{
+    char   *name, *dflt;
+    CONF_ENT *e;
+
+    if (k == CONFIG_TRANSPORT_COUNT) {
+        if (strcmp(command, "pipe") != 0)
+            return NULL;
+        name = mem_printf("%s_time_limit", service);
+        e = config_register_one(name, "$command_time_limit", PARAM_TIME);
+        mem_free(name);
+        return e;
+    }
+    name = mem_printf("%s_%s", service, config_transport_params[k].suffix);
+    dflt = config_transport_params[k].dflt ? mem_strdup(config_transport_params[k].dflt)
+        : mem_printf("$default_%s", config_transport_params[k].suffix);
+    e = config_register_one(name, dflt, config_transport_params[k].type);
+    mem_free(name);
+    mem_free(dflt);
+    return e;
+}
+
+/* Which parameter of the service is name ("<service>_<suffix>")? -1: none. */
+static int
+config_transport_index(const char *name, const char *service, const char *command)
+{
+    size_t  len = strlen(service), k;
+
+    if (strncmp(name, service, len) != 0 || name[len] != '_')
+        return -1;
+    name += len + 1;
+    for (k = 0; k < CONFIG_TRANSPORT_COUNT; k++)
+        if (strcmp(name, config_transport_params[k].suffix) == 0)
+            return (int) k;
+    if (strcmp(command, "pipe") == 0 && strcmp(name, "time_limit") == 0)
+        return (int) k;
+    return -1;
+}
+
+/* name, when it is a per-transport parameter of a known service (the first that matches). */
+static CONF_ENT *
+config_transport_ent(const char *name)
+{
+    size_t  i;
+    int     k;
+
+    for (i = 0; conf.agents && i + 1 < conf.agents->argc; i += 2)
+        if ((k = config_transport_index(name, conf.agents->argv[i], conf.agents->argv[i + 1])) >= 0)
+            return config_register_param(conf.agents->argv[i], conf.agents->argv[i + 1], k);
+    return NULL;
+}
+
+/*
+ * Remember a delivery service; its parameters get entries when named.
+ * One already set in main.cf or by -o gets its description now.
+ */
 void
 config_register_service(const char *service, const char *command)
 {
-    size_t  i;
-    char   *name, *dflt;
+    size_t  i, k;
+    char   *name;
 
     for (i = 0; config_delivery_agents[i]; i++)
         if (strcmp(command, config_delivery_agents[i]) == 0)
             break;
     if (config_delivery_agents[i] == NULL)
         return;
-    for (i = 0; i < sizeof(config_transport_params) / sizeof(config_transport_params[0]); i++) {
-        name = mem_printf("%s_%s", service, config_transport_params[i].suffix);
-        dflt = config_transport_params[i].dflt ? mem_strdup(config_transport_params[i].dflt)
-            : mem_printf("$default_%s", config_transport_params[i].suffix);
-        config_register_one(name, dflt, config_transport_params[i].type);
+    if (conf.agents == NULL)
+        conf.agents = argv_alloc();
+    argv_add(conf.agents, service);
+    argv_add(conf.agents, command);
+    for (k = 0; k <= CONFIG_TRANSPORT_COUNT; k++) {
+        name = k < CONFIG_TRANSPORT_COUNT
+            ? mem_printf("%s_%s", service, config_transport_params[k].suffix)
+            : mem_printf("%s_time_limit", service);
+        if (conf.table_loaded || config_find_ent(name) != NULL)
+            (void) config_transport_ent(name);
         mem_free(name);
-        mem_free(dflt);
     }
-    if (strcmp(command, "pipe") == 0) {
-        name = mem_printf("%s_time_limit", service);
-        config_register_one(name, "$command_time_limit", PARAM_TIME);
-        mem_free(name);
-    }
+    conf.gen++;                         /* $names may mean something new */
+}
+
+/* Every built-in parameter and every per-transport one: for listing them all. */
+static void
+config_load_all(void)
+{
+    size_t  i, k;
+    int     n;
+
+    if (conf.table_loaded)
+        return;
+    conf.table_loaded = 1;
+    for (n = 0; n < param_rows_size; n++)
+        (void) config_ent(param_row_string(param_rows[n].name));
+    for (i = 0; conf.agents && i + 1 < conf.agents->argc; i += 2)
+        for (k = 0; k <= CONFIG_TRANSPORT_COUNT; k++)
+            (void) config_register_param(conf.agents->argv[i], conf.agents->argv[i + 1], k);
+    if (conf.names == NULL)
+        conf.names = htable_create(256);
 }
 
 void
@@ -1040,7 +1157,6 @@ config_walk(CONFIG_WALK_FN fn, void *ctx)
     CONF_ENT *e;
     size_t  i, count;
 
-    config_load_table();
     list = config_ents(&count);
     for (i = 0; i < count; i++) {
         e = list[i]->value;

@@ -93,6 +93,7 @@ ARGV   *config_list(const char *name);      /* expanded, split with argv_split_l
 const char *config_raw(const char *name);
 const char *config_default(const char *name); /* built-in default, computed ones resolved */
 int     config_is_set(const char *name);      /* set in main.cf or overridden */
+/* name's description, NULL if unknown; valid until config_reset(). */
 const PARAM_INFO *config_param_info(const char *name);
 
 /* Expand $names in text; result is allocated. */
@@ -183,9 +184,31 @@ void    msg_logging_init(void);
 void    priv_mail_owner(uid_t *uid, gid_t *gid);
 gid_t   priv_setgid_group(void);
 
-/* The parameter table (params.c). */
+/* The parameter table (params.c): the source, and the unit tests' copy. */
 extern const PARAM_INFO param_table[];
 extern const int param_table_size;
+
+/*
+ * The same table as the programs use it, generated from params.c by
+ * mkparams.py (Makefile): the two strings are offsets for
+ * param_row_string(), so the rows need no relocation at start-up and
+ * stay shared, clean pages (param_table's pointers cost every process
+ * 40 kB of private memory).
+ */
+typedef struct PARAM_ROW {
+    unsigned name;              /* param_row_string() offset */
+    unsigned dflt;              /* the same, or PARAM_ROW_COMPUTED (dflt NULL) */
+    PARAM_TYPE type;
+    long    min;
+    long    max;
+    char    time_unit;
+    int     flags;
+} PARAM_ROW;
+
+#define PARAM_ROW_COMPUTED ((unsigned) -1)
+extern const PARAM_ROW param_rows[];
+extern const int param_rows_size;
+const char *param_row_string(unsigned offset);
 /* A computed default (dflt NULL in the table): allocated, or NULL. */
 char   *param_compute_default(const char *name);
 /* The mynetworks default for a mynetworks_style (host, subnet, class). */

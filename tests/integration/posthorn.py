@@ -296,6 +296,20 @@ class Instance:
         except FileNotFoundError:
             return ""
 
+    def pids(self, comm):
+        """The instance's processes named comm (their working directory is its queue)."""
+        out = []
+        for pid in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/comm" % pid) as f:
+                    if f.read().strip() != comm:
+                        continue
+                if os.readlink("/proc/%s/cwd" % pid) == self.queue:
+                    out.append(pid)
+            except OSError:
+                continue
+        return out
+
     def wait_log(self, pattern, timeout=20):
         rx = re.compile(pattern, re.M)
         return wait_for(lambda: rx.search(self.log()), timeout, "log line /%s/" % pattern)

@@ -291,7 +291,7 @@ def test_sql_missing_shared_object_is_a_temporary_failure():
             fake = os.path.join(inst.dir, "libexec")
             os.makedirs(fake)
             for name in os.listdir(real):
-                if not name.endswith(".so"):
+                if name != "dict_pgsql.so":
                     os.symlink(os.path.join(real, name), os.path.join(fake, name))
             inst.params["daemon_directory"] = fake
             inst.write_main()

@@ -26,18 +26,8 @@ def daemon_dir():
 
 
 def smtpd_pids(inst):
-    """The instance's smtpd processes (their working directory is its queue)."""
-    pids = []
-    for pid in os.listdir("/proc"):
-        try:
-            with open("/proc/%s/comm" % pid) as f:
-                if f.read().strip() != "smtpd":
-                    continue
-            if os.readlink("/proc/%s/cwd" % pid) == inst.queue:
-                pids.append(pid)
-        except OSError:
-            continue
-    return pids
+    """The instance's smtpd processes."""
+    return inst.pids("smtpd")
 
 
 def smtpd_maps(inst, s):

@@ -310,6 +310,66 @@ UNIT_TEST(test_service_params)
 }
 
 /*
+ * Built-in and per-transport parameters get their entry when first named
+ * (a daemon does not hold all 800): config_builtin() needs param_table
+ * sorted, and a per-transport name set before its service is known gets
+ * its description (bounds, default) when the service comes.
+ */
+UNIT_TEST(test_lazy_entries)
+{
+    int     i;
+
+    for (i = 1; i < param_table_size; i++)
+        CHECK(strcmp(param_table[i - 1].name, param_table[i].name) < 0);
+    setup("amavis_destination_recipient_limit = 9\n"
+          "x = <$amavis_destination_concurrency_limit>\n");
+    CHECK(config_param_info("amavis_destination_recipient_limit") == NULL);
+    CHECK_STR(config_str("x"), "<>");
+    config_register_service("amavis", "smtp");
+    CHECK(config_param_info("amavis_destination_recipient_limit") != NULL);
+    CHECK_INT(config_int("amavis_destination_recipient_limit"), 9);
+    CHECK_STR(config_str("x"), "<20>");
+    CHECK(config_param_info("amavis_nonexistent_limit") == NULL);
+    CHECK(config_param_info(param_table[0].name) != NULL);
+    CHECK(config_param_info(param_table[param_table_size - 1].name) != NULL);
+    CHECK(config_param_info("zzzz") == NULL);
+    CHECK(config_param_info("") == NULL);
+}
+
+/*
+ * The programs know the parameters through mkparams.py's param_rows (no
+ * pointers to relocate): the same names, defaults, types, bounds and
+ * flags as params.c's param_table, row for row.
+ */
+UNIT_TEST(test_param_rows_match_table)
+{
+    const PARAM_INFO *t, *info;
+    const PARAM_ROW *r;
+    int     i;
+
+    setup("");
+    CHECK_INT(param_rows_size, param_table_size);
+    for (i = 0; i < param_table_size && i < param_rows_size; i++) {
+        t = &param_table[i];
+        r = &param_rows[i];
+        CHECK_STR(param_row_string(r->name), t->name);
+        if (t->dflt == NULL)
+            CHECK(r->dflt == PARAM_ROW_COMPUTED);
+        else if (r->dflt == PARAM_ROW_COMPUTED)
+            CHECK(0);
+        else
+            CHECK_STR(param_row_string(r->dflt), t->dflt);
+        CHECK(r->type == t->type && r->min == t->min && r->max == t->max
+              && r->time_unit == t->time_unit && r->flags == t->flags);
+        info = config_param_info(t->name);
+        CHECK(info != NULL && strcmp(info->name, t->name) == 0 && info->type == t->type
+              && info->flags == t->flags && info->min == t->min && info->max == t->max
+              && info->time_unit == t->time_unit
+              && (info->dflt == NULL ? t->dflt == NULL : t->dflt && !strcmp(info->dflt, t->dflt)));
+    }
+}
+
+/*
  * A string handed out stays valid until config_reset(), even after the
  * value changes (an override, a main.cf line read later, a new default
  * generation): callers keep pointers into the table.
@@ -447,6 +507,8 @@ UNIT_TESTS {
     {"test_syntax_errors_survive", test_syntax_errors_survive},
     {"test_walk_unknown", test_walk_unknown},
     {"test_service_params", test_service_params},
+    {"test_lazy_entries", test_lazy_entries},
+    {"test_param_rows_match_table", test_param_rows_match_table},
     {"test_value_lifetime", test_value_lifetime},
     {"test_read_vars", test_read_vars},
     {"test_transport_fallback", test_transport_fallback},
