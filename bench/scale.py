@@ -51,7 +51,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -101,24 +100,18 @@ def count_files(path):
     return n
 
 
-class ActiveSampler(threading.Thread):
-    """Peak number of files in active/ (and hash subdirectories)."""
+class ActiveSampler(B.PssSampler):
+    """Peak number of files in active/ (and hash subdirectories); finish()
+    returns it (PssSampler's thread, stop and join)."""
 
     def __init__(self, queue, interval=0.2):
-        super().__init__(daemon=True)
-        self.path, self.interval = os.path.join(queue, "active"), interval
-        self.peak = 0
-        self.done = threading.Event()
+        super().__init__(None, interval)
+        self.path = os.path.join(queue, "active")
 
     def run(self):
         while not self.done.is_set():
-            self.peak = max(self.peak, count_files(self.path))
+            self.peak_kb = max(self.peak_kb, count_files(self.path))
             self.done.wait(self.interval)
-
-    def finish(self):
-        self.done.set()
-        self.join(10)
-        return self.peak
 
 
 # ---- the instances ----------------------------------------------------------
