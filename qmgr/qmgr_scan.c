@@ -228,9 +228,9 @@ scan_activate(QMGR_SCAN *scan, const char *id)
             msg_warn("%s: move from %s to %s: %m", id, scan->queue, QUEUE_ACTIVE);
         return;
     }
-    if (scan->all && !scan->started_set)
-        scan_mark_start(scan, id);
     if (scan == &scan_deferred) {
+        if (scan->all && !scan->started_set)
+            scan_mark_start(scan, id);
         path = vstring_alloc(256);
         if (unlink(queue_path(path, QUEUE_DEFER, id)) < 0 && errno != ENOENT)
             msg_warn("%s: remove %s: %m", id, STR(path));
