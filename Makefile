@@ -5,6 +5,7 @@
 # make install    DESTDIR=X: commands in X/usr/sbin, daemons in X/usr/libexec/posthorn
 # make bench      posthorn vs Postfix (smtp-source/smtp-sink), results in bench/results/
 # make bench-profile  per-message syscalls, CPU, context switches by process type (bench/profile.py)
+# make bench-scale  new mail with 100,000 deferred messages; postqueue -p (bench/scale.py)
 # make run        a self-contained demo instance in ./run, SMTP on 127.0.0.1:2525
 # make asan       build with ASan+UBSan into bin-asan/ and run the tests with it
 # make valgrind   the integration tests with every daemon under valgrind
@@ -237,6 +238,9 @@ bench: all
 bench-profile: all
 	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run --profile
 
+bench-scale: all
+	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run --scale
+
 # The integration tests with every daemon under valgrind (slow: timing-sensitive
 # tests may time out; the valgrind findings are reported as failures at the end).
 valgrind: all
@@ -261,6 +265,6 @@ run: build-deps
 clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
-.PHONY: all install check deps build-deps asan valgrind fuzz run bench bench-profile clean
+.PHONY: all install check deps build-deps asan valgrind fuzz run bench bench-profile bench-scale clean
 # keep object files (they are intermediate for pattern rules)
 .SECONDARY:

@@ -356,19 +356,22 @@ class Mta:
         return run([os.path.join(self.sbin, name), "-c", self.conf] + list(args),
                    check=check, timeout=timeout)
 
-    def start(self):
-        """A fresh queue every time, then postfix start."""
+    def start(self, fresh=True):
+        """A fresh queue (unless fresh is False: keep what is queued), then postfix start."""
         self.stop()
-        for d in (self.queue, self.data):
-            shutil.rmtree(d, ignore_errors=True)
-        os.makedirs(self.queue, mode=0o755)
+        if fresh:
+            for d in (self.queue, self.data):
+                shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(self.queue, mode=0o755, exist_ok=True)
+        pidfile = os.path.join(self.queue, "pid", "master.pid")
+        if os.path.exists(pidfile):             # the last run's: not this master
+            os.unlink(pidfile)
         p = self.cmd("postfix", "start", check=False)
         self.running = True
         if p.returncode != 0:
             raise RuntimeError("%s: postfix start failed: %s%s\n%s" % (
                 self.kind, p.stdout, p.stderr, self.log_tail()))
         wait_until(lambda: port_open(self.port), 30, "%s smtpd on port %d" % (self.kind, self.port))
-        pidfile = os.path.join(self.queue, "pid", "master.pid")
         wait_until(lambda: os.path.exists(pidfile), 10, pidfile)
         with open(pidfile) as f:
             self.master_pid = int(f.read().split()[0])

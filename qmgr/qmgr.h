@@ -52,6 +52,7 @@ extern long var_queue_run_delay;        /* queue_run_delay */
 extern long var_transport_retry_time;   /* transport_retry_time */
 extern long var_ipc_timeout;            /* ipc_timeout */
 extern long var_qmgr_active_limit;      /* qmgr_message_active_limit */
+extern long var_qmgr_rcpt_limit;        /* qmgr_message_recipient_limit */
 extern long var_proc_limit;             /* default_process_limit */
 extern const char *var_def_filter_nexthop;  /* default_filter_nexthop */
 extern const char *var_myhostname;      /* myhostname */
@@ -108,6 +109,7 @@ typedef struct QMGR_MESSAGE {
     int     rcpt_cap;
     int     refcount;           /* entries not finished yet */
     int     marked;             /* DONE marks written since the last fsync */
+    int     is_new;             /* came from incoming/ (qmgr_message_new) */
     struct QMGR_MESSAGE *next;  /* list of active messages */
     struct QMGR_MESSAGE *prev;
 } QMGR_MESSAGE;
@@ -299,6 +301,17 @@ void    qmgr_entry_done(QMGR_ENTRY *entry);
 
 /* ---- queue scans (qmgr_scan.c) ---------------------------------------- */
 
+/* What is in active/: messages from incoming/ not finished yet, and the
+ * recipients of all active messages (qmgr_scan.c counts them in,
+ * qmgr_message_finish() out). */
+extern int qmgr_message_new;
+extern long qmgr_rcpt_count;
+
+/* Deferred messages a feed round takes while new mail is in active/. */
+#define QMGR_FEED_DEFERRED_BUSY 1
+/* Queue entries a feed round looks at (not due, gone, or taken). */
+#define QMGR_SCAN_LOOK      1000
+
 #define QMGR_SCAN_INCOMING  (1 << 0)
 #define QMGR_SCAN_DEFERRED  (1 << 1)
 #define QMGR_SCAN_ALL       (1 << 2)    /* deferred: ignore next-retry time */
@@ -308,6 +321,8 @@ void    qmgr_scan_request(int flags);       /* schedule a scan */
 /* Move up to max ready files into active/ and group them; returns count. */
 int     qmgr_scan_feed(int max);
 int     qmgr_scan_pending(void);
+/* Room in active/ for another message (both limits)? */
+int     qmgr_scan_room(void);
 
 /* ---- scheduler (qmgr_sched.c) ----------------------------------------- */
 

@@ -34,7 +34,8 @@
  * was logged; the file is unlinked only when every recipient is DONE,
  * otherwise it is moved to deferred/ with its mtime set to the next
  * retry time (set before the move, so a crash in between only retries
- * early).
+ * early; the move is not synced either: lost, it leaves the file in
+ * active/, which start-up recovery sends back to incoming/).
  *
  * SECURITY: the file is opened O_NOFOLLOW; record lengths are bounded
  * by REC_MAX_DEFAULT (the content is skipped, not read); the
@@ -687,7 +688,9 @@ message_defer(QMGR_MESSAGE *msg, time_t now)
     tv[1].tv_usec = 0;
     if (utimes(queue_path(path, QUEUE_ACTIVE, msg->queue_id), tv) < 0)
         msg_warn("%s: set retry time on %s: %m", msg->queue_id, STR(path));
-    if (queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, msg->queue_id, 1) < 0)
+    /* No fsync of deferred/: a move lost in a crash leaves the file in
+     * active/, which goes back to incoming/ at start-up (an early retry). */
+    if (queue_file_move(QUEUE_ACTIVE, QUEUE_DEFERRED, msg->queue_id, 0) < 0)
         msg_warn("%s: move to %s: %m", msg->queue_id, QUEUE_DEFERRED);
     vstring_free(path);
 }
@@ -726,6 +729,8 @@ qmgr_message_finish(QMGR_MESSAGE *msg)
     if (msg->next)
         msg->next->prev = msg->prev;
     qmgr_message_count--;
+    qmgr_rcpt_count -= msg->rcpt_count;
+    qmgr_message_new -= msg->is_new;
     qmgr_message_free(msg);
     qmgr_sched_kick();
 }

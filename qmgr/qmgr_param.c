@@ -20,6 +20,7 @@ long    var_queue_run_delay;
 long    var_transport_retry_time;
 long    var_ipc_timeout;
 long    var_qmgr_active_limit;
+long    var_qmgr_rcpt_limit;
 long    var_proc_limit;
 const char *var_def_filter_nexthop;
 const char *var_myhostname;
@@ -48,6 +49,7 @@ static const CONFIG_VAR qmgr_vars[] = {
     CONFIG_VAR_TIME("transport_retry_time", &var_transport_retry_time),
     CONFIG_VAR_TIME("ipc_timeout", &var_ipc_timeout),
     CONFIG_VAR_INT("qmgr_message_active_limit", &var_qmgr_active_limit),
+    CONFIG_VAR_INT("qmgr_message_recipient_limit", &var_qmgr_rcpt_limit),
     CONFIG_VAR_INT("default_process_limit", &var_proc_limit),
     CONFIG_VAR_STR("default_filter_nexthop", &var_def_filter_nexthop),
     CONFIG_VAR_STR("myhostname", &var_myhostname),

@@ -3,19 +3,32 @@
  * scans that feed messages into active/ (and the active message list).
  *
  * Interface (qmgr.h): qmgr_scan_recover(), qmgr_scan_request(),
- * qmgr_scan_feed(), qmgr_scan_pending().
+ * qmgr_scan_feed(), qmgr_scan_pending(), qmgr_scan_room(); qmgr_message_new and
+ * qmgr_rcpt_count (what is in active/).
  *
- * A scan reads the queue's ids once (queue_scan_ids(): the hash
- * subdirectories of hash_queue_names included, so Postfix's deferred/0/...
- * files are found) and then feeds them a few at
- * a time (qmgr_scan_feed, called from the scheduler round), so a large
- * queue never stalls deliveries and never holds more than
- * qmgr_message_active_limit messages in memory. A scan requested while
- * one is running is remembered and done again when it ends.
+ * A scan reads the queue's directories as it goes (queue_scan_next():
+ * the hash subdirectories of hash_queue_names included, so Postfix's
+ * deferred/0/... files are found), and qmgr_scan_feed(), called from the
+ * scheduler round, takes a few files at a time, so a large queue never
+ * stalls deliveries and qmgr's memory does not grow with the queue: the
+ * active messages stay within qmgr_message_active_limit and their
+ * recipients within qmgr_message_recipient_limit (a message is taken
+ * while the count is below the limit, so one message may go over it by
+ * its own recipients). A scan requested while one is running is
+ * remembered and done again when it ends.
+ *
+ * New mail first: incoming/ is fed before deferred/, and while messages
+ * from incoming/ are in active/ (qmgr_message_new), a round takes at
+ * most QMGR_FEED_DEFERRED_BUSY deferred message, so that retrying a
+ * large deferred queue (a flush, or the periodic run, of mail for a dead
+ * destination) uses the time that new mail leaves over and does not
+ * hold up its delivery; deferred/ is never starved, it gets one message
+ * per round.
  *
  * incoming/: only files that cleanup marked ready (owner-execute bit).
  * deferred/: only files whose mtime (next retry time) has come, unless
- * the request says to ignore it (flush). A stale defer log from the
+ * the request says to ignore it (flush: then every file not changed
+ * since the pass began, so none is retried twice). A stale defer log from the
  * previous attempt is removed when the message becomes active again.
  *
  * SECURITY: directory entries that are not valid queue ids are ignored.
@@ -29,55 +42,54 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-#include "argv.h"
 #include "msg.h"
 #include "queue.h"
 #include "qmgr.h"
 
 typedef struct QMGR_SCAN {
     const char *queue;
-    ARGV   *names;              /* NULL: no scan in progress */
-    size_t  next;
+    QUEUE_SCAN *dir;            /* NULL: no scan in progress */
     int     all;                /* ignore retry times */
+    struct timespec started;    /* when this pass began (scan_untouched) */
+    int     started_set;
     int     again;              /* another request came in meanwhile */
     int     again_all;
 } QMGR_SCAN;
 
-static QMGR_SCAN scan_incoming = {QUEUE_INCOMING, 0, 0, 0, 0, 0};
-static QMGR_SCAN scan_deferred = {QUEUE_DEFERRED, 0, 0, 0, 0, 0};
+static QMGR_SCAN scan_incoming = {.queue = QUEUE_INCOMING};
+static QMGR_SCAN scan_deferred = {.queue = QUEUE_DEFERRED};
 
-/* Valid queue ids in a queue, hash subdirectories included. */
-static ARGV *
-scan_dir_names(const char *queue)
-{
-    return queue_scan_ids(queue);
-}
+int     qmgr_message_new;
+long    qmgr_rcpt_count;
 
 void
 qmgr_scan_recover(void)
 {
-    ARGV   *names = scan_dir_names(QUEUE_ACTIVE);
+    QUEUE_SCAN *dir = queue_scan_open(QUEUE_ACTIVE);
+    const char *id;
+    int     moved = 0;
 
-    for (size_t i = 0; i < names->argc; i++)
-        if (queue_file_move(QUEUE_ACTIVE, QUEUE_INCOMING, names->argv[i], 0) < 0
-            && errno != ENOENT)
-            msg_warn("%s: move from %s to %s: %m", names->argv[i],
-                     QUEUE_ACTIVE, QUEUE_INCOMING);
-    if (names->argc > 0)
+    while ((id = queue_scan_next(dir)) != 0) {
+        if (queue_file_move(QUEUE_ACTIVE, QUEUE_INCOMING, id, 0) == 0)
+            moved++;
+        else if (errno != ENOENT)
+            msg_warn("%s: move from %s to %s: %m", id, QUEUE_ACTIVE, QUEUE_INCOMING);
+    }
+    queue_scan_close(dir);
+    if (moved > 0)
         (void) queue_sync_dir(QUEUE_INCOMING);
-    argv_free(names);
 }
 
 static void
 scan_start(QMGR_SCAN *scan, int all)
 {
-    if (scan->names) {
+    if (scan->dir) {
         scan->again = 1;
         scan->again_all |= all;
         return;
     }
-    scan->names = scan_dir_names(scan->queue);
-    scan->next = 0;
+    scan->started_set = 0;
+    scan->dir = queue_scan_open(scan->queue);
     scan->all = all;
 }
 
@@ -92,20 +104,29 @@ qmgr_scan_request(int flags)
 }
 
 int
+qmgr_scan_room(void)
+{
+    return qmgr_message_count < var_qmgr_active_limit
+        && qmgr_rcpt_count < var_qmgr_rcpt_limit;
+}
+
+int
 qmgr_scan_pending(void)
 {
-    return scan_incoming.names != 0 || scan_deferred.names != 0;
+    return scan_incoming.dir != 0 || scan_deferred.dir != 0;
 }
 
 /* Next name of a scan, restarting it when asked meanwhile; NULL at end. */
 static const char *
 scan_next(QMGR_SCAN *scan)
 {
-    while (scan->names) {
-        if (scan->next < scan->names->argc)
-            return scan->names->argv[scan->next++];
-        argv_free(scan->names);
-        scan->names = 0;
+    const char *id;
+
+    while (scan->dir) {
+        if ((id = queue_scan_next(scan->dir)) != 0)
+            return id;
+        queue_scan_close(scan->dir);
+        scan->dir = 0;
         if (scan->again) {
             int     all = scan->again_all;
 
@@ -114,6 +135,38 @@ scan_next(QMGR_SCAN *scan)
         }
     }
     return 0;
+}
+
+/*
+ * A flush takes every deferred file, but only once: the scan reads the
+ * directory as it goes, and a message it deferred again (renamed back,
+ * new mtime and ctime) may show up again later in the same pass. So it
+ * takes only files not changed since its first move into active/, by the
+ * file system's clock (that file's ctime: no clock of ours, which a
+ * faked or stepped clock could put anywhere).
+ */
+static int
+scan_untouched(const QMGR_SCAN *scan, const struct stat *st)
+{
+    if (!scan->started_set)
+        return 1;
+    return st->st_ctim.tv_sec < scan->started.tv_sec
+        || (st->st_ctim.tv_sec == scan->started.tv_sec
+            && st->st_ctim.tv_nsec < scan->started.tv_nsec);
+}
+
+/* The first move of a flush pass: when it began (scan_untouched). */
+static void
+scan_mark_start(QMGR_SCAN *scan, const char *id)
+{
+    VSTRING *path = vstring_alloc(256);
+    struct stat st;
+
+    if (lstat(queue_path(path, QUEUE_ACTIVE, id), &st) == 0) {
+        scan->started = st.st_ctim;
+        scan->started_set = 1;
+    }
+    vstring_free(path);
 }
 
 /* Is this file due? */
@@ -129,7 +182,7 @@ scan_file_due(QMGR_SCAN *scan, const char *id, time_t now)
         due = queue_file_is_ready(STR(path)) == 1;
     else
         due = lstat(STR(path), &st) == 0 && S_ISREG(st.st_mode)
-            && (scan->all || st.st_mtime <= now);
+            && (scan->all ? scan_untouched(scan, &st) : st.st_mtime <= now);
     vstring_free(path);
     return due;
 }
@@ -176,6 +229,8 @@ scan_activate(QMGR_SCAN *scan, const char *id)
         return;
     }
     if (scan == &scan_deferred) {
+        if (scan->all && !scan->started_set)
+            scan_mark_start(scan, id);
         path = vstring_alloc(256);
         if (unlink(queue_path(path, QUEUE_DEFER, id)) < 0 && errno != ENOENT)
             msg_warn("%s: remove %s: %m", id, STR(path));
@@ -195,6 +250,9 @@ scan_activate(QMGR_SCAN *scan, const char *id)
         qmgr_message_list->prev = msg;
     qmgr_message_list = msg;
     qmgr_message_count++;
+    qmgr_rcpt_count += msg->rcpt_count;
+    if ((msg->is_new = (scan == &scan_incoming)) != 0)
+        qmgr_message_new++;
     qmgr_message_group(msg);
     if (msg->refcount == 0)
         qmgr_message_finish(msg);
@@ -205,12 +263,14 @@ qmgr_scan_feed(int max)
 {
     time_t  now = time((time_t *) 0);
     const char *id;
-    int     fed = 0;
+    int     fed = 0, fed_deferred = 0, looked = 0;
 
-    while (fed < max && qmgr_message_count < var_qmgr_active_limit) {
+    while (fed < max && looked++ < QMGR_SCAN_LOOK && qmgr_scan_room()) {
         QMGR_SCAN *scan = &scan_incoming;
 
         if ((id = scan_next(scan)) == 0) {
+            if (qmgr_message_new > 0 && fed_deferred >= QMGR_FEED_DEFERRED_BUSY)
+                break;                  /* new mail first */
             scan = &scan_deferred;
             if ((id = scan_next(scan)) == 0)
                 break;
@@ -219,6 +279,7 @@ qmgr_scan_feed(int max)
             continue;
         scan_activate(scan, id);
         fed++;
+        fed_deferred += scan == &scan_deferred;
     }
     return fed;
 }

@@ -69,7 +69,7 @@ sched_kick_event(void *ctx)
     qmgr_sched_flow();
     (void) qmgr_scan_feed(QMGR_FEED_BATCH);
     qmgr_sched_run();
-    if (qmgr_scan_pending() && qmgr_message_count < var_qmgr_active_limit)
+    if (qmgr_scan_pending() && qmgr_scan_room())
         qmgr_sched_kick();
 }
 

@@ -4,7 +4,10 @@
  * Interface (showq.h): showq_list(), showq_put().
  *
  * Order: maildrop, active, incoming, deferred, hold, each in directory
- * order, hash subdirectories included (as Postfix's showq). The null sender is shown as MAILER-DAEMON.
+ * order, hash subdirectories included (as Postfix's showq). Each queue
+ * is read as it is listed (queue_scan_next()), so the output starts at
+ * once and memory does not grow with the queue. The null sender is shown
+ * as MAILER-DAEMON.
  * A recipient's reason is the last one its defer log has for it, "" when
  * there is none. forced_expire is always 0 (postsuper -e/-f are not
  * implemented).
@@ -81,18 +84,19 @@ showq_send(STREAM *client, const char *queue, const char *id, const SHOWQ_MSG *m
 static int
 showq_queue(STREAM *client, const char *queue)
 {
-    ARGV   *names = queue_scan_ids(queue);
+    QUEUE_SCAN *scan = queue_scan_open(queue);
+    const char *id;
     int     rc = 0;
 
-    for (size_t i = 0; i < names->argc && rc == 0; i++) {
+    while (rc == 0 && (id = queue_scan_next(scan)) != NULL) {
         SHOWQ_MSG m;
 
         showq_msg_init(&m);
-        if (showq_msg_read(queue, names->argv[i], &m) == 0)
-            rc = showq_send(client, queue, names->argv[i], &m);
+        if (showq_msg_read(queue, id, &m) == 0)
+            rc = showq_send(client, queue, id, &m);
         showq_msg_free(&m);
     }
-    argv_free(names);
+    queue_scan_close(scan);
     return rc;
 }
 

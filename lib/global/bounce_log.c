@@ -79,7 +79,8 @@ bounce_log_write(const char *queue, const char *id, const VSTRING *buf)
         msg_warn("%s: open %s: %m", id, STR(path));
         rc = -1;
     } else {
-        if (write(fd, STR(buf), LEN(buf)) != (ssize_t) LEN(buf) || fsync(fd) < 0) {
+        if (write(fd, STR(buf), LEN(buf)) != (ssize_t) LEN(buf)
+            || (strcmp(queue, QUEUE_DEFER) != 0 && fsync(fd) < 0)) {
             msg_warn("%s: write %s: %m", id, STR(path));
             rc = -1;
         }

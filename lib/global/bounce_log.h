@@ -22,6 +22,12 @@
  *       append buf to queue/id (created 0600, O_NOFOLLOW) and fsync it;
  *       0, or -1 after a logged warning. The caller marks recipients
  *       DONE only after this returned 0, so no bounce is ever lost.
+ *       A defer log (queue "defer") is not fsynced: no recipient is
+ *       marked DONE after it, the queue file still holds every deferred
+ *       recipient, and a crash only loses the reason text that postqueue
+ *       and a delay warning would show, until the next attempt writes
+ *       it again. (One fsync less per deferral: with a large deferred
+ *       queue, make bench-scale, docs/PERFORMANCE.md section 13.)
  *
  * Writers: qmgr (qmgr_log.c) and cleanup (a rejected local submission
  * becomes a bounce, cleanup_bounce.c).

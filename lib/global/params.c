@@ -475,7 +475,7 @@ const PARAM_INFO param_table[] = {
     {"qmgr_fudge_factor", "100", PARAM_INT, 0, 0, 0, 0},
     {"qmgr_ipc_timeout", "60s", PARAM_TIME, 0, 0, 's', 0},
     {"qmgr_message_active_limit", "20000", PARAM_INT, 1, 0, 0, PARAM_FLAG_IMPL},
-    {"qmgr_message_recipient_limit", "20000", PARAM_INT, 1, 0, 0, 0},
+    {"qmgr_message_recipient_limit", "20000", PARAM_INT, 1, 0, 0, PARAM_FLAG_IMPL},
     {"qmgr_message_recipient_minimum", "10", PARAM_INT, 1, 0, 0, 0},
     {"qmqpd_authorized_clients", "", PARAM_STR, 0, 0, 0, 0},
     {"qmqpd_client_port_logging", "no", PARAM_BOOL, 0, 0, 0, 0},

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "mail_params.h"
+#include "mem.h"
 #include "queue.h"
 
 #define QUEUE_CREATE_TRIES 1000
@@ -216,6 +217,94 @@ queue_scan_ids(const char *queue)
 
     (void) queue_walk(queue, queue_scan_one, ids);
     return ids;
+}
+
+/* ---- incremental scans ---------------------------------------------------- */
+
+/* One open directory of a scan: "queue" or "queue/h1[/h2...]". */
+typedef struct QUEUE_SCAN_DIR {
+    DIR    *dp;
+    VSTRING *path;
+} QUEUE_SCAN_DIR;
+
+struct QUEUE_SCAN {
+    int     depth;              /* the queue's hash depth */
+    int     level;              /* index of the innermost open directory; -1: done */
+    QUEUE_SCAN_DIR *dirs;       /* depth + 1 of them */
+    VSTRING *id;                /* the name queue_scan_next() returned */
+};
+
+/* Open dir as the next level down; 0, or -1 when it is no directory. */
+static int
+queue_scan_push(QUEUE_SCAN *scan, const char *name)
+{
+    QUEUE_SCAN_DIR *up = scan->dirs + scan->level;
+    QUEUE_SCAN_DIR *down = up + 1;
+    struct stat st;
+
+    vstring_strcpy(down->path, STR(up->path));
+    vstring_addch(down->path, '/');
+    vstring_cat(down->path, name);
+    if (lstat(STR(down->path), &st) < 0 || !S_ISDIR(st.st_mode))
+        return -1;
+    if ((down->dp = opendir(STR(down->path))) != NULL)
+        scan->level++;
+    return 0;                           /* an unreadable subdirectory is skipped */
+}
+
+QUEUE_SCAN *
+queue_scan_open(const char *queue)
+{
+    QUEUE_SCAN *scan = mem_alloc(sizeof(*scan));
+
+    scan->depth = queue_hash_depth(queue);
+    scan->dirs = mem_array((size_t) scan->depth + 1, sizeof(*scan->dirs));
+    for (int i = 0; i <= scan->depth; i++)
+        scan->dirs[i].path = vstring_alloc(64);
+    scan->id = vstring_alloc(QUEUE_ID_MAX + 1);
+    vstring_strcpy(scan->dirs[0].path, queue);
+    scan->level = (scan->dirs[0].dp = opendir(queue)) != NULL ? 0 : -1;
+    return scan;
+}
+
+const char *
+queue_scan_next(QUEUE_SCAN *scan)
+{
+    struct dirent *de;
+    const char *name;
+
+    while (scan->level >= 0) {
+        if ((de = readdir(scan->dirs[scan->level].dp)) == NULL) {
+            closedir(scan->dirs[scan->level].dp);
+            scan->dirs[scan->level--].dp = NULL;
+            continue;
+        }
+        name = de->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (scan->level < scan->depth && name[1] == 0 && queue_scan_push(scan, name) == 0)
+            continue;
+        if (queue_id_ok(name)) {
+            vstring_strcpy(scan->id, name);
+            return STR(scan->id);
+        }
+    }
+    return NULL;
+}
+
+void
+queue_scan_close(QUEUE_SCAN *scan)
+{
+    if (scan == NULL)
+        return;
+    for (int i = 0; i <= scan->depth; i++) {
+        if (scan->dirs[i].dp != NULL)
+            closedir(scan->dirs[i].dp);
+        vstring_free(scan->dirs[i].path);
+    }
+    mem_free(scan->dirs);
+    vstring_free(scan->id);
+    mem_free(scan);
 }
 
 int

@@ -13,7 +13,7 @@
  * program finds the other's files). The subdirectories are created on
  * demand (mode 0700, owned like the queue directory). queue_path() and
  * the functions below apply the hashing; readers list a queue with
- * queue_scan_ids()/queue_walk(), never with a bare opendir(). The
+ * queue_scan_*()/queue_walk(), never with a bare opendir(). The
  * parameters come from mail_params (mail_params_init() first).
  *
  * Queue ids are Postfix's short form: five hex digits of the microsecond
@@ -69,6 +69,19 @@ typedef int (*QUEUE_WALK_FN) (const char *dir, const char *name, void *ctx);
 int     queue_walk(const char *queue, QUEUE_WALK_FN fn, void *ctx);
 /* The valid queue ids of a queue (hash subdirectories included). */
 ARGV   *queue_scan_ids(const char *queue);
+
+/*
+ * The same one id at a time, reading the directories as it goes (one
+ * open directory per hash level), so that memory does not grow with the
+ * queue: qmgr's scans and showq's listing. queue_scan_next() returns the
+ * next valid id (valid until the next call) or NULL at the end; an
+ * unreadable queue or subdirectory is empty. Files renamed into or out
+ * of the queue meanwhile may or may not be seen (readdir(3)).
+ */
+typedef struct QUEUE_SCAN QUEUE_SCAN;
+QUEUE_SCAN *queue_scan_open(const char *queue);
+const char *queue_scan_next(QUEUE_SCAN *scan);
+void    queue_scan_close(QUEUE_SCAN *scan);
 
 /*
  * Readiness: cleanup creates a queue file with mode 0600 and, once the

@@ -59,6 +59,17 @@ qmgr_test_setup(const char *main_cf)
     mail_params_init();
     qmgr_params_init();
     qmgr_transport_list = 0;    /* limits are read when a transport is created */
+    qmgr_message_list = 0;      /* a test's leftovers are not the next one's */
+    qmgr_message_count = 0;
+    qmgr_message_new = 0;
+    qmgr_rcpt_count = 0;
+    for (int i = 0; i < 2; i++) {
+        QMGR_SCAN *scan = i ? &scan_deferred : &scan_incoming;
+
+        queue_scan_close(scan->dir);
+        scan->dir = 0;
+        scan->again = scan->again_all = 0;
+    }
 }
 
 /*
@@ -118,6 +129,7 @@ qmgr_test_activate(const char *id, QMGR_RESOLVE_FN resolve)
         qmgr_message_list->prev = msg;
     qmgr_message_list = msg;
     qmgr_message_count++;
+    qmgr_rcpt_count += msg->rcpt_count;
     qmgr_message_resolve_fn = resolve;
     qmgr_message_group(msg);
     return msg;

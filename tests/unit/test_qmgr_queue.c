@@ -412,6 +412,92 @@ UNIT_TEST(message_limit)
     CHECK_INT(qmgr_scan_feed(10), 1);
 }
 
+/*
+ * New mail first: while messages from incoming/ are in active/, a feed
+ * round takes one deferred message at most; once they are done, a full
+ * batch. (Before, a flush of a large deferred queue filled every round
+ * and new mail waited behind it.)
+ */
+UNIT_TEST(scan_new_mail_first)
+{
+    const char *r[] = {"a@example.com"};
+    char    id[16];
+
+    setup();
+    qmgr_message_resolve_fn = fake_resolve;
+    for (int i = 0; i < 30; i++) {
+        snprintf(id, sizeof(id), "D%d", i);
+        write_queue_file("deferred", id, "s@x.test", r, 1, time(0), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(id, sizeof(id), "N%d", i);
+        write_queue_file("incoming", id, "s@x.test", r, 1, time(0), 0);
+    }
+    qmgr_scan_request(QMGR_SCAN_INCOMING | QMGR_SCAN_DEFERRED | QMGR_SCAN_ALL);
+    CHECK_INT(qmgr_scan_feed(10), 4);       /* 3 new + 1 deferred */
+    for (int i = 0; i < 3; i++) {
+        snprintf(id, sizeof(id), "active/N%d", i);
+        CHECK(file_exists(id));
+    }
+    CHECK_INT(qmgr_scan_feed(10), 1);       /* the new mail is still there */
+    CHECK_INT(qmgr_message_count, 5);
+    complete_all(DELIVER_SENT, "2.0.0", "ok");
+    CHECK_INT(qmgr_message_count, 0);
+    CHECK_INT(qmgr_scan_feed(10), 10);      /* no new mail: a full round */
+    write_queue_file("incoming", "N9", "s@x.test", r, 1, time(0), 0);
+    qmgr_scan_request(QMGR_SCAN_INCOMING);
+    CHECK_INT(qmgr_scan_feed(10), 2);       /* it comes first again */
+    CHECK(file_exists("active/N9"));
+    complete_all(DELIVER_SENT, "2.0.0", "ok");
+}
+
+/* A flush retries each deferred file once, although it reads the
+ * directory as it goes: files changed after its first move are left. */
+UNIT_TEST(flush_takes_each_file_once)
+{
+    const char *r[] = {"a@example.com"};
+    struct timespec ts[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+
+    setup();
+    qmgr_message_resolve_fn = fake_resolve;
+    write_queue_file("deferred", "F1", "s@x.test", r, 1, time(0), 0);
+    write_queue_file("deferred", "F2", "s@x.test", r, 1, time(0), 0);
+    qmgr_scan_request(QMGR_SCAN_DEFERRED | QMGR_SCAN_ALL);
+    CHECK_INT(qmgr_scan_feed(1), 1);
+    /* the other one is deferred again meanwhile (a new ctime) */
+    CHECK_INT(utimensat(AT_FDCWD, file_exists("active/F1") ? "deferred/F2" : "deferred/F1",
+                        ts, 0), 0);
+    CHECK_INT(qmgr_scan_feed(10), 0);
+    CHECK(!qmgr_scan_pending());
+    complete_all(DELIVER_DEFER, "4.4.1", "connect: refused");
+    /* the next flush takes both */
+    qmgr_scan_request(QMGR_SCAN_DEFERRED | QMGR_SCAN_ALL);
+    CHECK_INT(qmgr_scan_feed(10), 2);
+    complete_all(DELIVER_SENT, "2.0.0", "ok");
+}
+
+/* qmgr_message_recipient_limit: messages are taken while the active
+ * recipients are below it. */
+UNIT_TEST(recipient_limit)
+{
+    const char *r[] = {"a@example.com", "b@example.com"};
+    char    id[16];
+
+    qmgr_test_setup("qmgr_message_recipient_limit = 5\n");
+    qmgr_message_resolve_fn = fake_resolve;
+    for (int i = 0; i < 4; i++) {
+        snprintf(id, sizeof(id), "R%d", i);
+        write_queue_file("incoming", id, "s@x.test", r, 2, time(0), 0);
+    }
+    qmgr_scan_request(QMGR_SCAN_INCOMING);
+    CHECK_INT(qmgr_scan_feed(10), 3);       /* 2, 4, then 6 >= 5 */
+    CHECK_INT(qmgr_message_count, 3);
+    complete_all(DELIVER_SENT, "2.0.0", "ok");
+    CHECK_INT(qmgr_message_count, 0);
+    CHECK_INT(qmgr_scan_feed(10), 1);
+    complete_all(DELIVER_SENT, "2.0.0", "ok");
+}
+
 UNIT_TEST(recover_active)
 {
     const char *r[] = {"a@example.com"};
@@ -451,6 +537,9 @@ UNIT_TESTS {
     {"scan_deferred_due_only", scan_deferred_due_only},
     {"scan_corrupt_moved", scan_corrupt_moved},
     {"message_limit", message_limit},
+    {"scan_new_mail_first", scan_new_mail_first},
+    {"recipient_limit", recipient_limit},
+    {"flush_takes_each_file_once", flush_takes_each_file_once},
     {"recover_active", recover_active},
     {"transport_unavailable", transport_unavailable},
     UNIT_END

@@ -330,6 +330,79 @@ UNIT_TEST(fs_syncs_names)
     queue_teardown(dir);
 }
 
+/* Create queue/path (and its directory) as an empty file. */
+static void
+scan_file(const char *path)
+{
+    VSTRING *p = vstring_alloc(64);
+    int     fd;
+
+    vstring_strcpy(p, path);
+    CHECK_INT(queue_mkdirs(STR(p)), 0);
+    fd = open(path, O_CREAT | O_WRONLY, 0700);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    vstring_free(p);
+}
+
+static int
+scan_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Every id of queue exactly once, through queue_scan_next(); "|"-joined, sorted. */
+static const char *
+scan_all(const char *queue, VSTRING *out)
+{
+    QUEUE_SCAN *scan = queue_scan_open(queue);
+    ARGV   *ids = argv_alloc();
+    const char *id;
+
+    while ((id = queue_scan_next(scan)) != NULL)
+        argv_add(ids, id);
+    queue_scan_close(scan);
+    qsort(ids->argv, ids->argc, sizeof(*ids->argv), scan_cmp);
+    vstring_reset(out);
+    for (size_t i = 0; i < ids->argc; i++) {
+        if (i)
+            vstring_addch(out, '|');
+        vstring_cat(out, ids->argv[i]);
+    }
+    argv_free(ids);
+    return STR(out);
+}
+
+UNIT_TEST(incremental_scan)
+{
+    char   *dir = (queue_params("hash_queue_names = deferred, hold\nhash_queue_depth = 2\n"),
+                   queue_setup());
+    VSTRING *out = vstring_alloc(256);
+    QUEUE_SCAN *scan;
+
+    mkdir(QUEUE_DEFERRED, 0700);
+    scan_file("deferred/A/B/AB1");
+    scan_file("deferred/A/B/AB2");
+    scan_file("deferred/A/C/AC3");
+    scan_file("deferred/F/0/F04");
+    scan_file("deferred/A/top5");         /* a file above its level is listed too */
+    scan_file("deferred/A/B/tmp.1.2");    /* not a queue id */
+    scan_file("deferred/x");              /* a one-letter file where directories are */
+    CHECK_STR(scan_all(QUEUE_DEFERRED, out), "AB1|AB2|AC3|F04|top5|x");
+    CHECK_STR(scan_all(QUEUE_INCOMING, out), "");
+    CHECK_STR(scan_all("nonexistent", out), "");
+    scan_file("incoming/ID1");            /* a flat queue */
+    CHECK_STR(scan_all(QUEUE_INCOMING, out), "ID1");
+    /* Closing in the middle frees what is open. */
+    scan = queue_scan_open(QUEUE_DEFERRED);
+    CHECK(queue_scan_next(scan) != NULL);
+    queue_scan_close(scan);
+    queue_scan_close(NULL);
+    vstring_free(out);
+    queue_teardown(dir);
+}
+
 UNIT_TESTS {
     {"id_ok", id_ok},
     {"path", path},
@@ -338,5 +411,6 @@ UNIT_TESTS {
     {"create_hashed_and_chrooted", create_hashed_and_chrooted},
     {"create_fallbacks", create_fallbacks},
     {"fs_syncs_names", fs_syncs_names},
+    {"incremental_scan", incremental_scan},
     UNIT_END
 };
