@@ -75,6 +75,7 @@
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
+#include "mypid.h"
 #include "privs.h"
 #include "server.h"
 #include "stream.h"
@@ -159,7 +160,7 @@ server_status(int status)
     if (srv.standalone || srv.master_gone)
         return;
     memset(&st, 0, sizeof(st));
-    st.pid = getpid();
+    st.pid = my_pid();
     st.status = status;
     do {
         n = write(SERVER_STATUS_FD, &st, sizeof(st));

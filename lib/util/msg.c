@@ -22,6 +22,11 @@
  * exits at once. msg_logging_init() only warns: an unknown syslog_facility
  * (mail is used) and an unusable maillog_file (the reason from
  * maillog_check()).
+ *
+ * Per line: the pid comes from my_pid() (no getpid() call) and the
+ * postlog socket is fstat()ed again only when the descriptor may have
+ * been closed and reused since it was checked (in a forked child, after
+ * closefrom_keep(), or when it is 0-2): see msg_postlog_valid().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +41,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "closefrom.h"
 #include "maillog.h"
 #include "mem.h"
 #include "msg.h"
+#include "mypid.h"
 #include "vstring.h"
 
 #define MSG_TIME_FORMAT "%b %d %H:%M:%S"
@@ -67,6 +74,8 @@ static struct {
     int     postlog_fd;
     dev_t   postlog_dev;
     ino_t   postlog_ino;
+    pid_t   postlog_pid;        /* the process that last checked postlog_fd */
+    unsigned postlog_epoch;     /* ... and closefrom_epoch() then */
 } msg_state = {
     .program = "posthorn",
     .syslog_name = "postfix",
@@ -299,10 +308,16 @@ msg_postlog_connect(void)
     msg_state.postlog_fd = fd;
     msg_state.postlog_dev = st.st_dev;
     msg_state.postlog_ino = st.st_ino;
+    msg_state.postlog_pid = my_pid();
+    msg_state.postlog_epoch = closefrom_epoch();
     return 0;
 }
 
-/* Is our postlog fd still the socket we opened (not closed and reused)? */
+/*
+ * Is our postlog fd still the socket we opened (not closed and reused)?
+ * Only fstat() when it may have changed: first in a forked child, after
+ * closefrom_keep(), and always for a descriptor 0-2 (dup2() targets).
+ */
 static int
 msg_postlog_valid(void)
 {
@@ -310,12 +325,17 @@ msg_postlog_valid(void)
 
     if (msg_state.postlog_fd < 0)
         return 0;
+    if (msg_state.postlog_fd > 2 && msg_state.postlog_pid == my_pid()
+        && msg_state.postlog_epoch == closefrom_epoch())
+        return 1;
     if (fstat(msg_state.postlog_fd, &st) < 0 || !S_ISSOCK(st.st_mode)
         || st.st_dev != msg_state.postlog_dev
         || st.st_ino != msg_state.postlog_ino) {
         msg_state.postlog_fd = -1;      /* not ours any more: do not close */
         return 0;
     }
+    msg_state.postlog_pid = my_pid();
+    msg_state.postlog_epoch = closefrom_epoch();
     return 1;
 }
 
@@ -416,7 +436,7 @@ msg_maillog(int level, const char *text)
     int     fd;
 
     snprintf(body, sizeof(body), "%s[%ld]: %s%s", msg_state.tag,
-             (long) getpid(), msg_levels[level], text);
+             (long) my_pid(), msg_levels[level], text);
     len = msg_logline(line, sizeof(line) - 1, body);
     if (!(msg_state.flags & MSG_DIRECT) && msg_postlog_send(line, len) == 0)
         return;

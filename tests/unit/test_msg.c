@@ -1,0 +1,145 @@
+/*
+ * test_msg.c - unit tests for lib/util/msg.c: lines to the postlog socket.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "closefrom.h"
+#include "connect.h"
+#include "msg.h"
+#include "unit.h"
+
+/* fstat() and getpid() calls, counted: these replace libc's for msg.c. */
+static int n_fstat, n_getpid;
+
+int
+fstat(int fd, struct stat *st)
+{
+    n_fstat++;
+    return (int) syscall(SYS_newfstatat, fd, "", st, AT_EMPTY_PATH);
+}
+
+pid_t
+getpid(void)
+{
+    n_getpid++;
+    return (pid_t) syscall(SYS_getpid);
+}
+
+static char dir[64];
+static int sink = -1;
+
+/* A postlog socket in a temporary queue directory; logging goes there. */
+static void
+postlog_setup(void)
+{
+    char    path[128];
+    MSG_LOG_SETTINGS set = {0};
+
+    snprintf(dir, sizeof(dir), "/tmp/test_msg.XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        abort();
+    snprintf(path, sizeof(path), "%s/public", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/public/postlog", dir);
+    if ((sink = unix_dgram_listen(path, 0666)) < 0)
+        abort();
+    snprintf(path, sizeof(path), "%s/maillog", dir);
+    set.maillog_file = path;
+    set.maillog_file_prefixes = "/tmp";
+    set.queue_directory = dir;
+    set.hostname = "host";
+    msg_init("test", 0);
+    msg_logging_setup(&set);
+}
+
+static void
+postlog_teardown(void)
+{
+    char    path[128];
+
+    msg_logging_close();
+    close(sink);
+    snprintf(path, sizeof(path), "%s/public/postlog", dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/public", dir);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/maillog", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* The next line the sink got ends with want (and names pid). */
+static int
+received(const char *want, long pid)
+{
+    char    line[4096];
+    char    tag[64];
+    ssize_t n = recv(sink, line, sizeof(line) - 1, MSG_DONTWAIT);
+
+    if (n <= 0)
+        return 0;
+    line[n] = 0;
+    snprintf(tag, sizeof(tag), "postfix/test[%ld]: ", pid);
+    return strstr(line, tag) != NULL && n >= (ssize_t) strlen(want)
+        && strcmp(line + n - strlen(want), want) == 0;
+}
+
+/*
+ * Line after line: no fstat() of the socket and no getpid() each time.
+ * After closefrom_keep() the descriptor number may be another file's:
+ * msg.c notices (the file gets no log line and stays open) and
+ * reconnects. A forked child logs its own pid.
+ */
+UNIT_TEST(test_postlog_lines)
+{
+    long    self = (long) syscall(SYS_getpid);
+    int     keep[1], fd, i, status = 0;
+    char    path[128];
+    struct stat st;
+    pid_t   child;
+
+    postlog_setup();
+    msg_info("first");
+    CHECK(received("first", self));
+    n_fstat = n_getpid = 0;
+    for (i = 0; i < 5; i++) {
+        msg_info("line %d", i);
+        snprintf(path, sizeof(path), "line %d", i);
+        CHECK(received(path, self));
+    }
+    CHECK_INT(n_fstat, 0);
+    CHECK_INT(n_getpid, 0);
+
+    keep[0] = sink;
+    CHECK_INT(closefrom_keep(3, keep, 1, 0), 0);
+    snprintf(path, sizeof(path), "%s/other", dir);
+    CHECK((fd = open(path, O_RDWR | O_CREAT, 0600)) >= 0);
+    msg_info("after closefrom");
+    CHECK(received("after closefrom", self));
+    CHECK(fcntl(fd, F_GETFD) >= 0);    /* still open */
+    CHECK_INT(stat(path, &st), 0);
+    CHECK_INT(st.st_size, 0);
+    close(fd);
+    unlink(path);
+
+    if ((child = fork()) == 0) {
+        msg_info("from the child");
+        _exit(0);
+    }
+    CHECK_INT(waitpid(child, &status, 0), child);
+    CHECK(received("from the child", (long) child));
+    postlog_teardown();
+}
+
+UNIT_TESTS {
+    {"postlog_lines", test_postlog_lines},
+    UNIT_END
+};
