@@ -30,7 +30,8 @@
  * Tables: a single or multi server whose tables (any opened through
  * lib/dict) changed on disk logs "table type:name has changed --
  * restarting" and exits instead of taking the next client (checked when
- * idle, after each client and before each accept), as Postfix does;
+ * idle and before each accept; a multi server also after each request),
+ * as Postfix does;
  * master then starts a fresh process with the new tables. A multi server
  * exits between two requests even with clients connected: its clients
  * (trivial-rewrite's, proxymap's) retry on a new connection.
@@ -39,7 +40,10 @@
  * a busy one close its listen sockets (so a new master can bind them) and
  * exit after the current client. SIGHUP ("postfix reload") and a closed
  * status pipe (master gone or reloaded) make the process exit when it is
- * idle. The watchdog (daemon_timeout) kills a process stuck in one client.
+ * idle. Master's exit is seen as the status pipe's hangup, and as a new
+ * parent (getppid(), asked once a second while a single server is idle
+ * and every SERVER_CHECK_PERIOD in the event loops: not per client). The
+ * watchdog (daemon_timeout) kills a process stuck in one client.
  *
  * SECURITY: runs as root until priv_drop(). Clients are untrusted; the
  * programs' fn() bound their input. Trigger messages are cut at
@@ -103,6 +107,7 @@ static struct {
     volatile sig_atomic_t got_hup;
     volatile sig_atomic_t drain;        /* unix-dgram: read what is queued before exit */
     int     master_gone;
+    time_t  watchdog_at;        /* when the watchdog alarm was set, 0 = off */
     int     tables_changed;     /* a table changed on disk: restart */
     MULTI_SERVER_FN multi_fn;
     TRIGGER_SERVER_FN trigger_fn;
@@ -172,17 +177,24 @@ server_status(int status)
     }
 }
 
-/* Should this process stop taking new work? */
+/*
+ * Should this process stop taking new work? The flags come from the
+ * signal handlers, the status pipe (its hangup is master's exit) and
+ * server_master_gone(); no system call, so it is asked every round.
+ */
 static int
 server_should_exit(void)
 {
-    if (srv.got_term || srv.got_hup || srv.master_gone)
-        return 1;
-    if (!srv.standalone && getppid() != srv.master_pid) {
+    return srv.got_term || srv.got_hup || srv.master_gone;
+}
+
+/* Were we re-parented (master gone)? Asked while idle, not per client. */
+static int
+server_master_gone(void)
+{
+    if (!srv.standalone && !srv.master_gone && getppid() != srv.master_pid)
         srv.master_gone = 1;
-        return 1;
-    }
-    return 0;
+    return server_should_exit();
 }
 
 /*
@@ -210,11 +222,28 @@ server_status_closed(short revents)
     return (revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
 }
 
+/*
+ * daemon_timeout for one request. A multi server re-arms it at most once
+ * a second (a request may then be cut off up to a second early; the
+ * default is five hours), not with an alarm() per request.
+ */
 static void
 server_watchdog(int on)
 {
-    if (srv.daemon_timeout > 0)
-        alarm(on ? (unsigned) srv.daemon_timeout : 0);
+    time_t  now;
+
+    if (srv.daemon_timeout <= 0)
+        return;
+    if (!on) {
+        if (srv.watchdog_at != 0)
+            alarm(0);
+        srv.watchdog_at = 0;
+        return;
+    }
+    if ((now = time(NULL)) == srv.watchdog_at)
+        return;
+    alarm((unsigned) srv.daemon_timeout);
+    srv.watchdog_at = now;
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -496,14 +525,17 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
     server_status(SERVER_STAT_AVAIL);
     idle_since = time(NULL);
     for (;;) {
-        if (server_should_exit() || server_tables_changed())
+        if (server_should_exit())
             exit(0);
         if (srv.max_use > 0 && srv.use_count >= srv.max_use)
             exit(0);
         if (srv.max_idle > 0 && time(NULL) - idle_since >= srv.max_idle)
             exit(0);
-        if ((lfd = single_server_wait(epfd)) == -1)
+        if ((lfd = single_server_wait(epfd)) == -1) {   /* a second without a client */
+            if (server_master_gone() || server_tables_changed())
+                exit(0);
             continue;
+        }
         if (lfd == SERVER_WAIT_EXIT || server_tables_changed())
             exit(0);                            /* the client waits for a new process */
         if ((fd = server_accept(lfd)) < 0)
@@ -530,7 +562,7 @@ server_status_event(int fd, int events, void *ctx)
 static void
 server_check_timer(void *ctx)
 {
-    (void) server_should_exit();
+    (void) server_master_gone();
     event_timer(server_check_timer, NULL, SERVER_CHECK_PERIOD);
 }
 
