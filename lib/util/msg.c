@@ -26,7 +26,10 @@
  * Per line: the pid comes from my_pid() (no getpid() call) and the
  * postlog socket is fstat()ed again only when the descriptor may have
  * been closed and reused since it was checked (in a forked child, after
- * closefrom_keep(), or when it is 0-2): see msg_postlog_valid().
+ * closefrom_keep(), or when it is 0-2): see msg_postlog_valid(). When
+ * postlogd's socket queue is full, a line waits up to a second for room
+ * (more than one wake-up if other processes take it first) before it
+ * goes to the maillog file directly or stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +55,7 @@
 #define MSG_NAME_MAX    64
 #define MSG_PATH_MAX    1024
 #define MSG_FULL_MAX    (MSG_LINE_MAX + 256)
+#define MSG_POSTLOG_WAIT_MS 1000        /* for room in postlogd's socket queue */
 #define MSG_MAILLOG_PREFIXES "/var, /dev/stdout"    /* maillog_file_prefixes default */
 
 int     msg_verbose;
@@ -339,10 +343,45 @@ msg_postlog_valid(void)
     return 1;
 }
 
+/* The monotonic clock in milliseconds. */
+static long
+msg_now_ms(void)
+{
+    struct timespec ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * postlogd's socket queue is full (net.unix.max_dgram_qlen is only 10):
+ * wait for room, up to MSG_POSTLOG_WAIT_MS in all. Every process that
+ * logs is woken when room appears and one of them gets it, so a sender
+ * may have to wait more than once.
+ */
+static int
+msg_postlog_wait_send(const char *line, size_t len)
+{
+    struct pollfd pfd;
+    long    end = msg_now_ms() + MSG_POSTLOG_WAIT_MS;
+    long    left;
+
+    pfd.fd = msg_state.postlog_fd;
+    pfd.events = POLLOUT;
+    while ((left = end - msg_now_ms()) > 0) {
+        if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+            return -1;
+        if (send(msg_state.postlog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+            return 0;
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+    }
+    return -1;
+}
+
 static int
 msg_postlog_send(const char *line, size_t len)
 {
-    struct pollfd pfd;
     int     attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
@@ -350,14 +389,8 @@ msg_postlog_send(const char *line, size_t len)
             return -1;
         if (send(msg_state.postlog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
             return 0;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            pfd.fd = msg_state.postlog_fd;
-            pfd.events = POLLOUT;
-            if (poll(&pfd, 1, 1000) > 0
-                && send(msg_state.postlog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-                return 0;
-            return -1;
-        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return msg_postlog_wait_send(line, len);
         /* postlogd restarted or gone: reconnect once. */
         close(msg_state.postlog_fd);
         msg_state.postlog_fd = -1;
