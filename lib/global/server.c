@@ -223,9 +223,9 @@ server_status_closed(short revents)
 }
 
 /*
- * daemon_timeout for one request. A multi server re-arms it at most once
- * a second (a request may then be cut off up to a second early; the
- * default is five hours), not with an alarm() per request.
+ * daemon_timeout for one request or client. It is set at most once a
+ * second (a client may then be cut off up to a second early; the default
+ * is five hours), not with an alarm() per request.
  */
 static void
 server_watchdog(int on)
@@ -244,6 +244,21 @@ server_watchdog(int on)
         return;
     alarm((unsigned) srv.daemon_timeout);
     srv.watchdog_at = now;
+}
+
+/*
+ * A single server leaves the watchdog set between clients (no alarm(0)
+ * and alarm() again per client) and, while idle, sets it again once half
+ * of daemon_timeout has passed, so it never fires in an idle process.
+ */
+static void
+server_watchdog_idle(void)
+{
+    if (srv.daemon_timeout > 0 && srv.watchdog_at != 0
+        && time(NULL) - srv.watchdog_at >= srv.daemon_timeout / 2) {
+        srv.watchdog_at = 0;
+        server_watchdog(1);
+    }
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -426,8 +441,7 @@ single_server_serve(SINGLE_SERVER_FN fn, int fd)
     if (server_on_accept(client) == 0)
         fn(client);
     (void) stream_close(client);
-    server_watchdog(0);
-    srv.use_count++;
+    srv.use_count++;                    /* the watchdog stays set: server_watchdog_idle() */
     if (srv.got_term)
         exit(0);
     server_status(SERVER_STAT_AVAIL);
@@ -527,6 +541,7 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
     for (;;) {
         if (server_should_exit())
             exit(0);
+        server_watchdog_idle();
         if (srv.max_use > 0 && srv.use_count >= srv.max_use)
             exit(0);
         if (srv.max_idle > 0 && time(NULL) - idle_since >= srv.max_idle)

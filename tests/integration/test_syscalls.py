@@ -108,10 +108,16 @@ def test_syscalls_per_message():
         assert count(smtpd, "getpeername") == SESSIONS, msg
         # the pid asked once per process, the log socket not fstat()ed per line
         assert count(smtpd, "getpid") == 0, msg
-        assert count(smtpd, "newfstatat", r"S_IFSOCK") == 0, msg
-        # IPC connects: one fcntl() each (rewrite and proxymap once, cleanup
-        # per message); table locks are not counted
-        assert count(smtpd, "fcntl", r"F_[GS]ETF[LD]") <= SESSIONS + 2, msg
+        # (one when the process connects to postlogd, if it had not yet)
+        assert count(smtpd, "newfstatat", r"S_IFSOCK") <= 1, msg
+        # IPC connects (rewrite and proxymap once per process, cleanup per
+        # message): one fcntl() each; table locks are not counted
+        connects = count(smtpd, "connect", r'"(private|public)/')
+        assert connects >= SESSIONS, msg
+        assert count(smtpd, "fcntl", r"F_[GS]ETF[LD]") <= connects, msg
+        # the watchdog stays set between clients, set again at most once a second
+        assert count(smtpd, "alarm") < 2 * SESSIONS, msg
+        assert count(cleanup, "alarm") < 2 * SESSIONS, "\n".join(cleanup[:200])
         # master's exit is the status pipe's hangup: getppid() only when idle
         assert count(smtpd, "getppid") <= count(smtpd, "epoll_wait", r"= 0$"), msg
         # the watchdog of a multi server: alarm() at most once a second
@@ -130,3 +136,32 @@ def test_syscalls_per_message():
         # the qmgr trigger: connect and write, no stat() and no fcntl()
         assert count(cleanup, "newfstatat", r'"public/qmgr"') == 0, msg
         assert count(cleanup, "fcntl", r"F_[GS]ETF[LD]") <= 1, msg
+
+
+def test_watchdog_spares_idle_process_and_ends_hung_client():
+    """daemon_timeout stays set between clients (no alarm(0) and alarm()
+    per client) but never fires in an idle process: it is set again while
+    idle. A client that holds smtpd past daemon_timeout still ends it."""
+    with Instance("watchdog", main={"daemon_timeout": "4s", "smtpd_timeout": "60s"}) as inst:
+        inst.start()
+        s = inst.session(helo="HELO client.example")
+        assert s.cmd("QUIT")[0].startswith("221")
+        s.close()
+        m = inst.wait_log(r"postfix/smtpd\[(\d+)\]: disconnect from .* helo=1")
+        pid = int(m.group(1))
+        time.sleep(6)                   # idle past daemon_timeout
+        assert os.path.exists("/proc/%d" % pid), inst.log()
+        s = inst.session(helo="HELO client.example")
+        assert s.cmd("QUIT")[0].startswith("221")
+        s.close()
+        assert "killed by signal" not in inst.log(), inst.log()
+        s = inst.session(helo="HELO client.example")    # then says nothing
+        start = time.time()
+        try:
+            s.line()
+            assert False, "smtpd answered an idle client"
+        except (EOFError, ConnectionResetError):
+            pass
+        assert time.time() - start < 10
+        inst.wait_log(r"process \S*smtpd pid \d+ killed by signal 14")
+        s.close()
