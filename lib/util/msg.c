@@ -28,8 +28,8 @@
  * been closed and reused since it was checked (in a forked child, after
  * closefrom_keep(), or when it is 0-2): see msg_postlog_valid(). When
  * postlogd's socket queue is full, a line waits up to a second for room
- * (more than one wake-up if other processes take it first) before it
- * goes to the maillog file directly or stderr.
+ * (a blocking send() bounded by SO_SNDTIMEO) before it goes to the
+ * maillog file directly or stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
@@ -80,6 +81,7 @@ static struct {
     ino_t   postlog_ino;
     pid_t   postlog_pid;        /* the process that last checked postlog_fd */
     unsigned postlog_epoch;     /* ... and closefrom_epoch() then */
+    int     postlog_sndtimeo;   /* SO_SNDTIMEO is set on postlog_fd */
 } msg_state = {
     .program = "posthorn",
     .syslog_name = "postfix",
@@ -310,6 +312,7 @@ msg_postlog_connect(void)
         return -1;
     }
     msg_state.postlog_fd = fd;
+    msg_state.postlog_sndtimeo = 0;
     msg_state.postlog_dev = st.st_dev;
     msg_state.postlog_ino = st.st_ino;
     msg_state.postlog_pid = my_pid();
@@ -355,27 +358,28 @@ msg_now_ms(void)
 
 /*
  * postlogd's socket queue is full (net.unix.max_dgram_qlen is only 10):
- * wait for room, up to MSG_POSTLOG_WAIT_MS in all. Every process that
- * logs is woken when room appears and one of them gets it, so a sender
- * may have to wait more than once.
+ * a blocking send() bounded by SO_SNDTIMEO (set on the first wait per
+ * connection) waits for room, up to MSG_POSTLOG_WAIT_MS. The kernel
+ * sleeps until room appears and tries again when another process took it
+ * first; poll() + send(MSG_DONTWAIT) lost the line (or, retried, spun:
+ * poll() can report room that send() does not find).
  */
 static int
 msg_postlog_wait_send(const char *line, size_t len)
 {
-    struct pollfd pfd;
+    struct timeval tv = {.tv_sec = MSG_POSTLOG_WAIT_MS / 1000,
+    .tv_usec = (MSG_POSTLOG_WAIT_MS % 1000) * 1000};
     long    end = msg_now_ms() + MSG_POSTLOG_WAIT_MS;
-    long    left;
 
-    pfd.fd = msg_state.postlog_fd;
-    pfd.events = POLLOUT;
-    while ((left = end - msg_now_ms()) > 0) {
-        if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+    if (!msg_state.postlog_sndtimeo) {
+        if (setsockopt(msg_state.postlog_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
             return -1;
-        if (send(msg_state.postlog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-            return 0;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return -1;
+        msg_state.postlog_sndtimeo = 1;
     }
+    do {
+        if (send(msg_state.postlog_fd, line, len, MSG_NOSIGNAL) >= 0)
+            return 0;
+    } while (errno == EINTR && msg_now_ms() < end);
     return -1;
 }
 
