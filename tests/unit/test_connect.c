@@ -51,15 +51,22 @@ make_dir(void)
         abort();
 }
 
+/* A fresh directory with a listening UNIX socket "sock" (path set). */
+static int
+listen_sock(char *path, size_t len)
+{
+    make_dir();
+    snprintf(path, len, "%s/sock", dir);
+    return unix_listen(path, 10, 0666);
+}
+
 UNIT_TEST(test_unix_stream)
 {
     char    path[128];
     int     lfd, cfd, afd;
     char    c = 0;
 
-    make_dir();
-    snprintf(path, sizeof(path), "%s/sock", dir);
-    CHECK((lfd = unix_listen(path, 10, 0666)) >= 0);
+    CHECK((lfd = listen_sock(path, sizeof(path))) >= 0);
     CHECK((cfd = unix_connect(path, 2)) >= 0);
     CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
     CHECK_INT(write(cfd, "x", 1), 1);
@@ -192,9 +199,7 @@ UNIT_TEST(test_connect_syscalls)
     int     lfd, cfd, afd;
     char    c = 0;
 
-    make_dir();
-    snprintf(path, sizeof(path), "%s/sock", dir);
-    CHECK((lfd = unix_listen(path, 10, 0666)) >= 0);
+    CHECK((lfd = listen_sock(path, sizeof(path))) >= 0);
     n_fcntl = n_stat = 0;
     CHECK((cfd = unix_connect(path, 2)) >= 0);
     CHECK_INT(n_fcntl, 1);

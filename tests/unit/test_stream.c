@@ -383,17 +383,30 @@ UNIT_TEST(test_wait_readable)
  * without a poll() first; with nothing to read, the timeout still ends
  * the read, once (not twice).
  */
-UNIT_TEST(test_socket_no_poll)
+/* A stream on one end of a socket pair (its timeout set); *peer the other. */
+static STREAM *
+stream_socketpair(int *peer, int timeout, int nonblocking)
 {
     int     sv[2];
-    STREAM *a;
-    VSTRING *buf = vstring_alloc(100);
-    double  t0;
+    STREAM *s;
 
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
         abort();
-    a = stream_fdopen(sv[0]);
-    stream_set_timeout(a, 1);
+    if (nonblocking)
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    s = stream_fdopen(sv[0]);
+    stream_set_timeout(s, timeout);
+    *peer = sv[1];
+    return s;
+}
+
+UNIT_TEST(test_socket_no_poll)
+{
+    int     sv[2];
+    STREAM *a = stream_socketpair(&sv[1], 1, 0);
+    VSTRING *buf = vstring_alloc(100);
+    double  t0;
+
     CHECK_INT(write(sv[1], "HELO x\r\n", 8), 8);
     n_poll = 0;
     CHECK_GETS(a, buf, 100, "HELO x\r\n");
@@ -414,21 +427,16 @@ UNIT_TEST(test_socket_no_poll)
 UNIT_TEST(test_socket_nonblocking)
 {
     int     sv[2];
-    STREAM *a;
+    STREAM *a = stream_socketpair(&sv[1], 5, 1);
     VSTRING *buf = vstring_alloc(100);
     pid_t   pid;
 
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        abort();
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
     if ((pid = fork()) == 0) {
         usleep(200000);
         if (write(sv[1], "late\n", 5) != 5)
             _exit(1);
         _exit(0);
     }
-    a = stream_fdopen(sv[0]);
-    stream_set_timeout(a, 5);
     CHECK_GETS(a, buf, 100, "late\n");
     CHECK(!stream_error(a));
     waitpid(pid, NULL, 0);
