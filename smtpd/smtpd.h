@@ -211,6 +211,7 @@ typedef struct SMTPD_STATE {
     char   *rfc_addr;           /* "1.2.3.4" or "IPv6:2001:db8::1" */
     char   *port;
     char   *namaddr;            /* "name[addr]" */
+    int     peer_socket;        /* getpeername() worked: not smtpd -d on a pipe */
     /* session */
     VSTRING *buffer;            /* current command line */
     char   *helo_name;

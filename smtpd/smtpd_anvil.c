@@ -33,22 +33,17 @@
  * DIAGNOSTICS: none fatal; a limit exceeded is a warning naming the limit,
  * the count and the client, with a 421 or 450 reply.
  */
-#include <sys/socket.h>
-
 #include "anvil_clnt.h"
 #include "msg.h"
 #include "netmatch.h"
 #include "smtpd.h"
 #include "smtpd_anvil.h"
 
-/* A network client (not smtpd -d on a pipe) outside the exceptions? */
+/* A network client (not smtpd -d on a pipe: smtpd_peer_init()) outside the exceptions? */
 static int
 smtpd_anvil_applies(SMTPD_STATE *state)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-
-    if (getpeername(stream_fd(state->client), (struct sockaddr *) &ss, &len) != 0)
+    if (!state->peer_socket)
         return 0;
     return netmatch_match(smtpd_conf.hoggers, state->name, state->addr) == 0;
 }

@@ -93,8 +93,8 @@ smtpd_peer_init(SMTPD_STATE *state)
     char    addr[NI_MAXHOST], port[NI_MAXSERV], host[NI_MAXHOST];
     const char *name = SMTPD_UNKNOWN;
 
-    if (getpeername(stream_fd(state->client), (struct sockaddr *) &ss, &len) != 0
-        || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
+    state->peer_socket = getpeername(stream_fd(state->client), (struct sockaddr *) &ss, &len) == 0;
+    if (!state->peer_socket || (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)) {
         smtpd_peer_set(state, "localhost", "127.0.0.1", "0");
         return;
     }

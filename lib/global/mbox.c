@@ -24,6 +24,7 @@
 #include "mbox.h"
 #include "mem.h"
 #include "msg.h"
+#include "mypid.h"
 
 /* ---- message copy ------------------------------------------------------- */
 
@@ -369,7 +370,7 @@ maildir_deliver(DELIVER_REQUEST *req, const char *dir, int flags, const char *or
         strcpy(host, "localhost");
     host[sizeof(host) - 1] = 0;
     gettimeofday(&tv, NULL);
-    maildir_name(name, (long) tv.tv_sec, (long) tv.tv_usec, (long) getpid(), ++count, host);
+    maildir_name(name, (long) tv.tv_sec, (long) tv.tv_usec, (long) my_pid(), ++count, host);
     vstring_sprintf(tmp, "%s/tmp/%s", path, STR(name));
     vstring_sprintf(new, "%s/new/%s", path, STR(name));
     if ((fd = maildir_create(path, STR(tmp), name, dsn, why)) < 0) {

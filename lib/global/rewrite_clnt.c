@@ -18,6 +18,15 @@
  * ipc_timeout (read once, on the first connection; a bad value is fatal
  * with its name and value) bounds the connect and every read and write.
  *
+ * As in Postfix, each request type keeps its last answer for
+ * REWRITE_CLNT_CACHE_TTL (30) seconds: the same rule and address (the
+ * same sender and address) asked again within that time is answered
+ * without a round trip (smtpd resolving the same recipient for session
+ * after session, qmgr for message after message). A table change in
+ * trivial-rewrite is therefore seen up to 30 seconds late by a client
+ * that keeps asking the same question, as in Postfix. An empty address
+ * and a failed call are never cached.
+ *
  * SECURITY: replies are checked strictly: every expected attribute must be
  * there and numeric, and the values are bounded by the output VSTRINGs.
  *
@@ -28,15 +37,58 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "attr.h"
 #include "attr_clnt.h"
 #include "config.h"
 #include "mail_proto.h"
+#include "mem.h"
 #include "msg.h"
 #include "rewrite_clnt.h"
 
 #define REWRITE_CLNT_PATH  MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE
+#define REWRITE_CLNT_CACHE_TTL 30       /* seconds a last answer is reused */
+
+/* The last answer of one request type: key (rule or sender) + address. */
+typedef struct REWRITE_CLNT_LAST {
+    char   *key;
+    char   *addr;
+    time_t  expire;             /* 0 = empty */
+    char   *result[3];          /* rewrite: address; resolve: transport, nexthop, recipient */
+    int     flags;
+} REWRITE_CLNT_LAST;
+
+static REWRITE_CLNT_LAST rewrite_last, resolve_last;
+
+/* The last answer for key and addr, if it is still fresh. */
+static const REWRITE_CLNT_LAST *
+rewrite_clnt_cached(const REWRITE_CLNT_LAST *last, const char *key, const char *addr)
+{
+    if (last->expire == 0 || *addr == 0 || time(NULL) >= last->expire
+        || strcmp(last->addr, addr) != 0 || strcmp(last->key, key) != 0)
+        return NULL;
+    return last;
+}
+
+/* Keep an answer (n results) as the last one. */
+static void
+rewrite_clnt_keep(REWRITE_CLNT_LAST *last, const char *key, const char *addr,
+                  const char *const *result, int n, int flags)
+{
+    int     i;
+
+    mem_free(last->key);
+    mem_free(last->addr);
+    for (i = 0; i < 3; i++) {
+        mem_free(last->result[i]);
+        last->result[i] = i < n ? mem_strdup(result[i]) : NULL;
+    }
+    last->key = mem_strdup(key);
+    last->addr = mem_strdup(addr);
+    last->flags = flags;
+    last->expire = *addr ? time(NULL) + REWRITE_CLNT_CACHE_TTL : 0;
+}
 
 static ATTR_CLNT rewrite_conn = ATTR_CLNT_INIT(REWRITE_CLNT_PATH, PROTO_REWRITE);
 
@@ -80,12 +132,17 @@ rewrite_clnt_call(const ATTR_LIST *request, ATTR_LIST *reply)
 int
 rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
 {
-    ATTR_LIST *req = attr_list_alloc();
-    ATTR_LIST *rep = attr_list_alloc();
+    const REWRITE_CLNT_LAST *hit = rewrite_clnt_cached(&rewrite_last, rule, addr);
+    ATTR_LIST *req;
+    ATTR_LIST *rep;
     const char *value;
     long    flags;
     int     ret = -1;
 
+    if (hit != NULL)
+        return vstring_strcpy(out, hit->result[0]) == 0 ? 0 : -1;
+    req = attr_list_alloc();
+    rep = attr_list_alloc();
     attr_add(req, ATTR_REQUEST, "rewrite");
     attr_add(req, ATTR_RULE, rule);
     attr_add(req, ATTR_ADDRESS, addr);
@@ -95,6 +152,7 @@ rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
             msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
             attr_clnt_close(&rewrite_conn);
         } else if (vstring_strcpy(out, value) == 0) {
+            rewrite_clnt_keep(&rewrite_last, rule, addr, &value, 1, 0);
             ret = 0;
         }
     }
@@ -103,17 +161,35 @@ rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
     return ret;
 }
 
+/* transport, nexthop, recipient and flags into reply; 0 or -1 (too long). */
+static int
+resolve_clnt_copy(RESOLVE_REPLY *reply, const char *const *result, int flags)
+{
+    if (vstring_strcpy(reply->transport, result[0]) != 0
+        || vstring_strcpy(reply->nexthop, result[1]) != 0
+        || vstring_strcpy(reply->recipient, result[2]) != 0)
+        return -1;
+    reply->flags = flags;
+    return 0;
+}
+
 int
 resolve_clnt(const char *sender, const char *addr, RESOLVE_REPLY *reply)
 {
-    ATTR_LIST *req = attr_list_alloc();
-    ATTR_LIST *rep = attr_list_alloc();
+    const char *from = sender ? sender : "";
+    const REWRITE_CLNT_LAST *hit = rewrite_clnt_cached(&resolve_last, from, addr);
+    ATTR_LIST *req;
+    ATTR_LIST *rep;
     const char *transport, *nexthop, *recipient;
     long    flags;
     int     ret = -1;
 
+    if (hit != NULL)
+        return resolve_clnt_copy(reply, (const char *const *) hit->result, hit->flags);
+    req = attr_list_alloc();
+    rep = attr_list_alloc();
     attr_add(req, ATTR_REQUEST, "resolve");
-    attr_add(req, ATTR_SENDER, sender ? sender : "");
+    attr_add(req, ATTR_SENDER, from);
     attr_add(req, ATTR_ADDRESS, addr);
     if (rewrite_clnt_call(req, rep) == 0) {
         if (attr_get_long(rep, ATTR_FLAGS, &flags) < 0
@@ -122,11 +198,11 @@ resolve_clnt(const char *sender, const char *addr, RESOLVE_REPLY *reply)
             || (recipient = attr_get(rep, ATTR_RECIPIENT)) == NULL) {
             msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
             attr_clnt_close(&rewrite_conn);
-        } else if (vstring_strcpy(reply->transport, transport) == 0
-                   && vstring_strcpy(reply->nexthop, nexthop) == 0
-                   && vstring_strcpy(reply->recipient, recipient) == 0) {
-            reply->flags = (int) flags;
-            ret = 0;
+        } else {
+            const char *result[3] = {transport, nexthop, recipient};
+
+            if ((ret = resolve_clnt_copy(reply, result, (int) flags)) == 0)
+                rewrite_clnt_keep(&resolve_last, from, addr, result, 3, (int) flags);
         }
     }
     attr_list_free(req);

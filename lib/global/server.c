@@ -37,7 +37,8 @@
  * Tables: a single or multi server whose tables (any opened through
  * lib/dict) changed on disk logs "table type:name has changed --
  * restarting" and exits instead of taking the next client (checked when
- * idle, after each client and before each accept), as Postfix does;
+ * idle and before each accept; a multi server also after each request),
+ * as Postfix does;
  * master then starts a fresh process with the new tables. A multi server
  * exits between two requests even with clients connected: its clients
  * (trivial-rewrite's, proxymap's) retry on a new connection.
@@ -46,7 +47,10 @@
  * a busy one close its listen sockets (so a new master can bind them) and
  * exit after the current client. SIGHUP ("postfix reload") and a closed
  * status pipe (master gone or reloaded) make the process exit when it is
- * idle. The watchdog (daemon_timeout) kills a process stuck in one client.
+ * idle. Master's exit is seen as the status pipe's hangup, and as a new
+ * parent (getppid(), asked once a second while a single server is idle
+ * and every SERVER_CHECK_PERIOD in the event loops: not per client). The
+ * watchdog (daemon_timeout) kills a process stuck in one client.
  *
  * SECURITY: runs as root until priv_drop(). Clients are untrusted; the
  * programs' fn() bound their input. Trigger messages are cut at
@@ -82,6 +86,7 @@
 #include "maps.h"
 #include "mem.h"
 #include "msg.h"
+#include "mypid.h"
 #include "privs.h"
 #include "mail_flow.h"
 #include "server.h"
@@ -90,6 +95,7 @@
 #define SERVER_MAX_LISTEN   64          /* -s limit */
 #define SERVER_TRIGGER_MAX  1024        /* bytes of one fifo/unix trigger */
 #define SERVER_DGRAM_MAX    (MSG_LINE_MAX + 1024)
+#define SERVER_DGRAM_BATCH  16          /* datagrams read per recvmmsg() */
 #define SERVER_TRIGGER_WAIT 10          /* seconds a trigger client may take */
 #define SERVER_CHECK_PERIOD 5.0         /* seconds between "is master alive" checks */
 
@@ -110,6 +116,7 @@ static struct {
     volatile sig_atomic_t got_hup;
     volatile sig_atomic_t drain;        /* unix-dgram: read what is queued before exit */
     int     master_gone;
+    time_t  watchdog_at;        /* when the watchdog alarm was set, 0 = off */
     int     tables_changed;     /* a table changed on disk: restart */
     MULTI_SERVER_FN multi_fn;
     TRIGGER_SERVER_FN trigger_fn;
@@ -169,7 +176,7 @@ server_status(int status)
     if (srv.standalone || srv.master_gone)
         return;
     memset(&st, 0, sizeof(st));
-    st.pid = getpid();
+    st.pid = my_pid();
     st.status = status;
     do {
         n = write(SERVER_STATUS_FD, &st, sizeof(st));
@@ -181,17 +188,24 @@ server_status(int status)
     }
 }
 
-/* Should this process stop taking new work? */
+/*
+ * Should this process stop taking new work? The flags come from the
+ * signal handlers, the status pipe (its hangup is master's exit) and
+ * server_master_gone(); no system call, so it is asked every round.
+ */
 static int
 server_should_exit(void)
 {
-    if (srv.got_term || srv.got_hup || srv.master_gone)
-        return 1;
-    if (!srv.standalone && getppid() != srv.master_pid) {
+    return srv.got_term || srv.got_hup || srv.master_gone;
+}
+
+/* Were we re-parented (master gone)? Asked while idle, not per client. */
+static int
+server_master_gone(void)
+{
+    if (!srv.standalone && !srv.master_gone && getppid() != srv.master_pid)
         srv.master_gone = 1;
-        return 1;
-    }
-    return 0;
+    return server_should_exit();
 }
 
 /*
@@ -219,11 +233,43 @@ server_status_closed(short revents)
     return (revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
 }
 
+/*
+ * daemon_timeout for one request or client. It is set at most once a
+ * second (a client may then be cut off up to a second early; the default
+ * is five hours), not with an alarm() per request.
+ */
 static void
 server_watchdog(int on)
 {
-    if (srv.daemon_timeout > 0)
-        alarm(on ? (unsigned) srv.daemon_timeout : 0);
+    time_t  now;
+
+    if (srv.daemon_timeout <= 0)
+        return;
+    if (!on) {
+        if (srv.watchdog_at != 0)
+            alarm(0);
+        srv.watchdog_at = 0;
+        return;
+    }
+    if ((now = time(NULL)) == srv.watchdog_at)
+        return;
+    alarm((unsigned) srv.daemon_timeout);
+    srv.watchdog_at = now;
+}
+
+/*
+ * A single server leaves the watchdog set between clients (no alarm(0)
+ * and alarm() again per client) and, while idle, sets it again once half
+ * of daemon_timeout has passed, so it never fires in an idle process.
+ */
+static void
+server_watchdog_idle(void)
+{
+    if (srv.daemon_timeout > 0 && srv.watchdog_at != 0
+        && time(NULL) - srv.watchdog_at >= srv.daemon_timeout / 2) {
+        srv.watchdog_at = 0;
+        server_watchdog(1);
+    }
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -407,8 +453,7 @@ single_server_serve(SINGLE_SERVER_FN fn, int fd)
     if (server_on_accept(client) == 0)
         fn(client);
     (void) stream_close(client);
-    server_watchdog(0);
-    srv.use_count++;
+    srv.use_count++;                    /* the watchdog stays set: server_watchdog_idle() */
     if (srv.got_term)
         exit(0);
     server_status(SERVER_STAT_AVAIL);
@@ -506,14 +551,18 @@ single_server_main(int argc, char **argv, SINGLE_SERVER_FN fn, const SERVER_OPTS
     server_status(SERVER_STAT_AVAIL);
     idle_since = time(NULL);
     for (;;) {
-        if (server_should_exit() || server_tables_changed())
+        if (server_should_exit())
             exit(0);
+        server_watchdog_idle();
         if (srv.max_use > 0 && srv.use_count >= srv.max_use)
             exit(0);
         if (srv.max_idle > 0 && time(NULL) - idle_since >= srv.max_idle)
             exit(0);
-        if ((lfd = single_server_wait(epfd)) == -1)
+        if ((lfd = single_server_wait(epfd)) == -1) {   /* a second without a client */
+            if (server_master_gone() || server_tables_changed())
+                exit(0);
             continue;
+        }
         if (lfd == SERVER_WAIT_EXIT || server_tables_changed())
             exit(0);                            /* the client waits for a new process */
         if ((fd = server_accept(lfd)) < 0)
@@ -540,7 +589,7 @@ server_status_event(int fd, int events, void *ctx)
 static void
 server_check_timer(void *ctx)
 {
-    (void) server_should_exit();
+    (void) server_master_gone();
     event_timer(server_check_timer, NULL, SERVER_CHECK_PERIOD);
 }
 
@@ -679,18 +728,60 @@ multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVER_OPTS *
 
 /* ---- trigger server ---------------------------------------------------- */
 
+/* Before a trigger's work: report busy, set the watchdog. */
+static void
+trigger_server_busy(void)
+{
+    server_status(SERVER_STAT_BUSY);
+    server_watchdog(1);
+}
+
+/* After the work: the watchdog stays set (server_watchdog_idle()). */
+static void
+trigger_server_done(void)
+{
+    if (srv.got_term && !srv.drain)
+        exit(0);
+    server_status(SERVER_STAT_AVAIL);
+}
+
 static void
 trigger_server_deliver(const char *buf, int len)
 {
     if (len <= 0)
         return;
-    server_status(SERVER_STAT_BUSY);
-    server_watchdog(1);
+    trigger_server_busy();
     srv.trigger_fn(buf, len);
-    server_watchdog(0);
-    if (srv.got_term && !srv.drain)
-        exit(0);
-    server_status(SERVER_STAT_AVAIL);
+    trigger_server_done();
+}
+
+/*
+ * unix-dgram (postlogd): every datagram already queued, up to
+ * SERVER_DGRAM_BATCH, in one recvmmsg() and one busy period, instead of
+ * a poll(), a recv() and two status updates each.
+ */
+static void
+trigger_server_dgrams(int lfd)
+{
+    static char bufs[SERVER_DGRAM_BATCH][SERVER_DGRAM_MAX];
+    struct mmsghdr msgs[SERVER_DGRAM_BATCH];
+    struct iovec iov[SERVER_DGRAM_BATCH];
+    int     i, n;
+
+    memset(msgs, 0, sizeof(msgs));
+    for (i = 0; i < SERVER_DGRAM_BATCH; i++) {
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = SERVER_DGRAM_MAX;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    if ((n = recvmmsg(lfd, msgs, SERVER_DGRAM_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+        return;
+    trigger_server_busy();
+    for (i = 0; i < n; i++)             /* a longer datagram is cut, as before */
+        if (msgs[i].msg_len > 0)
+            srv.trigger_fn(bufs[i], (int) msgs[i].msg_len);
+    trigger_server_done();
 }
 
 /* Read a short trigger message from a unix-socket client, then close it. */
@@ -728,11 +819,7 @@ trigger_server_event(int lfd, int events, void *ctx)
         if (n > 0)
             trigger_server_deliver(buf, (int) n);
     } else if (strcmp(server_ctx.type, "unix-dgram") == 0) {
-        n = recv(lfd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
-        if (n > (ssize_t) sizeof(buf))
-            n = sizeof(buf);
-        if (n > 0)
-            trigger_server_deliver(buf, (int) n);
+        trigger_server_dgrams(lfd);
     } else if ((fd = server_accept(lfd)) >= 0) {
         n = trigger_server_read_conn(fd, buf, SERVER_TRIGGER_MAX);
         close(fd);
@@ -785,6 +872,7 @@ trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OP
             trigger_server_drain();
             exit(0);
         }
+        server_watchdog_idle();
     }
 }
 

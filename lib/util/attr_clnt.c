@@ -7,7 +7,7 @@
  *
  * DIAGNOSTICS: none; a failed connect or exchange is a -1 return (errno
  * set) and closes the connection. Retries and their warnings are the
- * caller's.
+ * caller's. The connected socket is already close-on-exec (connect.c).
  */
 #include "attr_clnt.h"
 #include "connect.h"
@@ -21,7 +21,6 @@ attr_clnt_open(ATTR_CLNT *clnt, int timeout)
     fd = clnt->inet ? inet_connect_spec(clnt->path, timeout) : unix_connect(clnt->path, timeout);
     if (fd < 0)
         return -1;
-    fd_cloexec(fd, 1);
     clnt->stream = stream_fdopen(fd);
     stream_set_timeout(clnt->stream, timeout);
     clnt->fresh = 1;

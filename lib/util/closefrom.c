@@ -25,6 +25,14 @@
 #endif
 #define CLOSE_RANGE_CLOEXEC_FLAG (1U << 2)     /* linux/close_range.h */
 
+static unsigned closefrom_count;
+
+unsigned
+closefrom_epoch(void)
+{
+    return closefrom_count;
+}
+
 /* The highest descriptor number the fallback must look at. */
 static int
 closefrom_limit(void)
@@ -77,6 +85,7 @@ closefrom_keep(int low, const int *keep, size_t nkeep, int flags)
 {
     int     fallback = 0, next = low < 0 ? 0 : low;
 
+    closefrom_count++;
     /* Walk the kept descriptors in ascending order without sorting a copy. */
     for (;;) {
         int     k = -1;

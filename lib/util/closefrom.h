@@ -26,4 +26,11 @@
 
 int     closefrom_keep(int low, const int *keep, size_t nkeep, int flags);
 
+/*
+ * How many times this process (or its parent before fork) ran
+ * closefrom_keep(): a descriptor number kept from before may since have
+ * been closed and reused (msg.c checks its log socket again then).
+ */
+unsigned closefrom_epoch(void);
+
 #endif

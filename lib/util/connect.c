@@ -4,7 +4,10 @@
  *
  * Interface: connect.h. Connects are non-blocking with a poll() timeout
  * (timed_connect(), which the smtp client uses for its own sockets) and
- * return a blocking descriptor. Listening descriptors are left
+ * return a blocking descriptor; the sockets made here are created
+ * non-blocking and close-on-exec (one fcntl() after the connect, none
+ * before). trigger_send() tries the UNIX socket before it stat()s the
+ * path for a fifo. Listening descriptors are left
  * inheritable (master passes them to its children). inet_connect_spec()
  * parses "[host]:port", "host:port" and "port" (host defaults to
  * localhost).
@@ -81,60 +84,99 @@ fd_close_error(int fd)
     return -1;
 }
 
-int
-timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
+/* A non-blocking connect in progress: wait up to timeout seconds. */
+static int
+timed_connect_wait(int fd, int timeout)
 {
     struct pollfd pfd;
     int     err = 0;
     socklen_t errlen = sizeof(err);
     int     n;
 
-    if (timeout > 0)
-        fd_nonblock(fd, 1);
-    if (connect(fd, sa, len) < 0) {
-        if (timeout <= 0 || (errno != EINPROGRESS && errno != EAGAIN))
-            return -1;
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        do {
-            n = poll(&pfd, 1, timeout * 1000);
-        } while (n < 0 && errno == EINTR);
-        if (n == 0)
-            errno = ETIMEDOUT;
-        if (n <= 0)
-            return -1;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
-            return -1;
-        if (err != 0) {
-            errno = err;
-            return -1;
-        }
+    pfd.fd = fd;
+    pfd.events = POLLOUT;
+    do {
+        n = poll(&pfd, 1, timeout * 1000);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0)
+        errno = ETIMEDOUT;
+    if (n <= 0)
+        return -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
+        return -1;
+    if (err != 0) {
+        errno = err;
+        return -1;
     }
-    if (timeout > 0)
-        fd_nonblock(fd, 0);
     return 0;
+}
+
+/* connect() on a non-blocking fd, bounded by timeout seconds. */
+static int
+nonblock_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
+{
+    if (connect(fd, sa, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS && errno != EAGAIN)
+        return -1;
+    return timed_connect_wait(fd, timeout);
+}
+
+int
+timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout)
+{
+    if (timeout <= 0)
+        return connect(fd, sa, len);
+    fd_nonblock(fd, 1);
+    if (nonblock_connect(fd, sa, len, timeout) < 0)
+        return -1;
+    fd_nonblock(fd, 0);
+    return 0;
+}
+
+/*
+ * A new socket connected to sa. With a timeout it is created
+ * non-blocking (no fcntl() to read and set the flags: a fresh socket has
+ * none but O_NONBLOCK) and made blocking after the connect unless
+ * keep_nonblock.
+ */
+static int
+fresh_connect(int domain, int type, int proto, const struct sockaddr *sa, socklen_t len,
+              int timeout, int keep_nonblock)
+{
+    int     fd;
+
+    if (timeout <= 0) {
+        if ((fd = socket(domain, type | SOCK_CLOEXEC, proto)) < 0)
+            return -1;
+        if (connect(fd, sa, len) < 0)
+            return fd_close_error(fd);
+        return fd;
+    }
+    if ((fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto)) < 0)
+        return -1;
+    if (nonblock_connect(fd, sa, len, timeout) < 0
+        || (!keep_nonblock && fcntl(fd, F_SETFL, 0) < 0))
+        return fd_close_error(fd);
+    return fd;
 }
 
 /* A UNIX socket of the given type connected to path; fd or -1. */
 static int
-unix_socket_connect(const char *path, int type, int timeout)
+unix_socket_connect(const char *path, int type, int timeout, int keep_nonblock)
 {
     struct sockaddr_un sun;
-    int     fd;
 
     if (unix_addr(&sun, path) < 0)
         return -1;
-    if ((fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) < 0)
-        return -1;
-    if (timed_connect(fd, (struct sockaddr *) &sun, sizeof(sun), timeout) < 0)
-        return fd_close_error(fd);
-    return fd;
+    return fresh_connect(AF_UNIX, type, 0, (struct sockaddr *) &sun, sizeof(sun),
+                         timeout, keep_nonblock);
 }
 
 int
 unix_connect(const char *path, int timeout)
 {
-    return unix_socket_connect(path, SOCK_STREAM, timeout);
+    return unix_socket_connect(path, SOCK_STREAM, timeout, 0);
 }
 
 /*
@@ -171,13 +213,8 @@ inet_first(const char *host, const char *port, int family, int flags,
 static int
 inet_connect_one(const struct addrinfo *ai, int timeout)
 {
-    int     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-
-    if (fd < 0)
-        return -1;
-    if (timed_connect(fd, ai->ai_addr, ai->ai_addrlen, timeout) < 0)
-        return fd_close_error(fd);
-    return fd;
+    return fresh_connect(ai->ai_family, ai->ai_socktype, ai->ai_protocol, ai->ai_addr,
+                         ai->ai_addrlen, timeout, 0);
 }
 
 int
@@ -233,7 +270,7 @@ inet_connect_spec(const char *spec, int timeout)
 int
 unix_dgram_connect(const char *path)
 {
-    return unix_socket_connect(path, SOCK_DGRAM, 0);   /* never waits */
+    return unix_socket_connect(path, SOCK_DGRAM, 0, 0);   /* never waits */
 }
 
 /* Bind a UNIX socket of the given type at path (replacing a stale one). */
@@ -323,24 +360,28 @@ trigger_write(int fd, const char *buf, int len)
     return n == len ? 0 : -1;
 }
 
+/*
+ * The UNIX socket first (a non-blocking connect and write, no stat());
+ * a path that refuses the connection may be a fifo.
+ */
 int
 trigger_send(const char *path, const char *buf, int len)
 {
     struct stat st;
     int     fd;
     int     ret;
+    int     saved;
 
     if (len < 0)
         return -1;
-    if (stat(path, &st) < 0)
-        return -1;
-    if (S_ISFIFO(st.st_mode)) {
+    if ((fd = unix_socket_connect(path, SOCK_STREAM, 1, 1)) < 0) {
+        saved = errno;
+        if (saved != ECONNREFUSED || stat(path, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+            errno = saved;
+            return -1;
+        }
         if ((fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
             return -1;
-    } else if ((fd = unix_connect(path, 1)) < 0) {
-        return -1;
-    } else {
-        fd_nonblock(fd, 1);
     }
     ret = trigger_write(fd, buf, len);
     close(fd);

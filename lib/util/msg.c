@@ -22,29 +22,40 @@
  * exits at once. msg_logging_init() only warns: an unknown syslog_facility
  * (mail is used) and an unusable maillog_file (the reason from
  * maillog_check()).
+ *
+ * Per line: the pid comes from my_pid() (no getpid() call) and the
+ * postlog socket is fstat()ed again only when the descriptor may have
+ * been closed and reused since it was checked (in a forked child, after
+ * closefrom_keep(), or when it is 0-2): see msg_postlog_valid(). When
+ * postlogd's socket queue is full, a line waits up to a second for room
+ * (a blocking send() bounded by SO_SNDTIMEO) before it goes to the
+ * maillog file directly or stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "closefrom.h"
 #include "maillog.h"
 #include "mem.h"
 #include "msg.h"
+#include "mypid.h"
 #include "vstring.h"
 
 #define MSG_TIME_FORMAT "%b %d %H:%M:%S"
 #define MSG_NAME_MAX    64
 #define MSG_PATH_MAX    1024
 #define MSG_FULL_MAX    (MSG_LINE_MAX + 256)
+#define MSG_POSTLOG_WAIT_MS 1000        /* for room in postlogd's socket queue */
 #define MSG_MAILLOG_PREFIXES "/var, /dev/stdout"    /* maillog_file_prefixes default */
 
 int     msg_verbose;
@@ -67,6 +78,9 @@ static struct {
     int     postlog_fd;
     dev_t   postlog_dev;
     ino_t   postlog_ino;
+    pid_t   postlog_pid;        /* the process that last checked postlog_fd */
+    unsigned postlog_epoch;     /* ... and closefrom_epoch() then */
+    int     postlog_sndtimeo;   /* SO_SNDTIMEO is set on postlog_fd */
 } msg_state = {
     .program = "posthorn",
     .syslog_name = "postfix",
@@ -297,12 +311,19 @@ msg_postlog_connect(void)
         return -1;
     }
     msg_state.postlog_fd = fd;
+    msg_state.postlog_sndtimeo = 0;
     msg_state.postlog_dev = st.st_dev;
     msg_state.postlog_ino = st.st_ino;
+    msg_state.postlog_pid = my_pid();
+    msg_state.postlog_epoch = closefrom_epoch();
     return 0;
 }
 
-/* Is our postlog fd still the socket we opened (not closed and reused)? */
+/*
+ * Is our postlog fd still the socket we opened (not closed and reused)?
+ * Only fstat() when it may have changed: first in a forked child, after
+ * closefrom_keep(), and always for a descriptor 0-2 (dup2() targets).
+ */
 static int
 msg_postlog_valid(void)
 {
@@ -310,19 +331,60 @@ msg_postlog_valid(void)
 
     if (msg_state.postlog_fd < 0)
         return 0;
+    if (msg_state.postlog_fd > 2 && msg_state.postlog_pid == my_pid()
+        && msg_state.postlog_epoch == closefrom_epoch())
+        return 1;
     if (fstat(msg_state.postlog_fd, &st) < 0 || !S_ISSOCK(st.st_mode)
         || st.st_dev != msg_state.postlog_dev
         || st.st_ino != msg_state.postlog_ino) {
         msg_state.postlog_fd = -1;      /* not ours any more: do not close */
         return 0;
     }
+    msg_state.postlog_pid = my_pid();
+    msg_state.postlog_epoch = closefrom_epoch();
     return 1;
+}
+
+/* The monotonic clock in milliseconds. */
+static long
+msg_now_ms(void)
+{
+    struct timespec ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * postlogd's socket queue is full (net.unix.max_dgram_qlen is only 10):
+ * a blocking send() bounded by SO_SNDTIMEO (set on the first wait per
+ * connection) waits for room, up to MSG_POSTLOG_WAIT_MS. The kernel
+ * sleeps until room appears and tries again when another process took it
+ * first; poll() + send(MSG_DONTWAIT) lost the line (or, retried, spun:
+ * poll() can report room that send() does not find).
+ */
+static int
+msg_postlog_wait_send(const char *line, size_t len)
+{
+    struct timeval tv = {.tv_sec = MSG_POSTLOG_WAIT_MS / 1000,
+    .tv_usec = (MSG_POSTLOG_WAIT_MS % 1000) * 1000};
+    long    end = msg_now_ms() + MSG_POSTLOG_WAIT_MS;
+
+    if (!msg_state.postlog_sndtimeo) {
+        if (setsockopt(msg_state.postlog_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+            return -1;
+        msg_state.postlog_sndtimeo = 1;
+    }
+    do {
+        if (send(msg_state.postlog_fd, line, len, MSG_NOSIGNAL) >= 0)
+            return 0;
+    } while (errno == EINTR && msg_now_ms() < end);
+    return -1;
 }
 
 static int
 msg_postlog_send(const char *line, size_t len)
 {
-    struct pollfd pfd;
     int     attempt;
 
     for (attempt = 0; attempt < 2; attempt++) {
@@ -330,14 +392,8 @@ msg_postlog_send(const char *line, size_t len)
             return -1;
         if (send(msg_state.postlog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
             return 0;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            pfd.fd = msg_state.postlog_fd;
-            pfd.events = POLLOUT;
-            if (poll(&pfd, 1, 1000) > 0
-                && send(msg_state.postlog_fd, line, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-                return 0;
-            return -1;
-        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return msg_postlog_wait_send(line, len);
         /* postlogd restarted or gone: reconnect once. */
         close(msg_state.postlog_fd);
         msg_state.postlog_fd = -1;
@@ -416,7 +472,7 @@ msg_maillog(int level, const char *text)
     int     fd;
 
     snprintf(body, sizeof(body), "%s[%ld]: %s%s", msg_state.tag,
-             (long) getpid(), msg_levels[level], text);
+             (long) my_pid(), msg_levels[level], text);
     len = msg_logline(line, sizeof(line) - 1, body);
     if (!(msg_state.flags & MSG_DIRECT) && msg_postlog_send(line, len) == 0)
         return;

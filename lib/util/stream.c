@@ -2,10 +2,17 @@
  * stream.c - buffered I/O on a file descriptor with time limits.
  *
  * Interface: stream.h. One 8 KiB read buffer and one 8 KiB write buffer
- * per stream. Every wait goes through stream_poll(), bounded by the
+ * per stream. Every wait goes through stream_poll() (or a socket read()
+ * bounded by SO_RCVTIMEO, see below), bounded by the
  * per-operation timeout, the absolute deadline and a running request
  * deadline (the time waited is measured on the monotonic clock and taken
- * off it; reads credit bytes / min_rate seconds, up to its start value). Errors, timeouts and
+ * off it; reads credit bytes / min_rate seconds, up to its start value).
+ * Fewer system calls per transfer: a socket write is sent at once with
+ * MSG_DONTWAIT and waits only on EAGAIN; a socket read under a plain
+ * timeout blocks in read() bounded by SO_RCVTIMEO (set once), so neither
+ * needs a poll() first; the file offset is kept (stream_tell() asks the
+ * kernel once, until a write), and a seekable or open()ed stream is known
+ * not to be a socket. Errors, timeouts and
  * EOF are sticky flags; output after an error is discarded and reported
  * by stream_flush()/stream_close().
  *
@@ -52,6 +59,9 @@ struct STREAM {
     int     close_error;
     int     err;                /* errno of the first failure, 0 if none */
     int     not_socket;         /* send() said ENOTSOCK: use write() from now on */
+    int     rcvtimeo;           /* SO_RCVTIMEO seconds this stream set, 0 = none */
+    int     off_known;          /* off is the descriptor's file offset */
+    off_t   off;                /* ... kept by reads, seeks; writes forget it */
     unsigned char rbuf[STREAM_BUFSIZE];
     unsigned char wbuf[STREAM_BUFSIZE];
 };
@@ -69,10 +79,13 @@ STREAM *
 stream_open(const char *path, int flags, int mode)
 {
     int     fd = open(path, flags, mode);
+    STREAM *s;
 
     if (fd < 0)
         return NULL;
-    return stream_fdopen(fd);
+    s = stream_fdopen(fd);
+    s->not_socket = 1;                  /* open() opens no socket */
+    return s;
 }
 
 int
@@ -287,34 +300,122 @@ stream_wait_readable(STREAM *s, int timeout)
     return n > 0 ? 1 : n;
 }
 
+/* Keep the file offset: a read moves it by n, a write makes it unknown. */
+static void
+stream_moved(STREAM *s, int writing, ssize_t n)
+{
+    if (writing)
+        s->off_known = 0;
+    else
+        s->off += n;
+}
+
+/* The per-operation timeout alone limits a wait (no deadline to watch). */
+static int
+stream_plain_timeout(const STREAM *s)
+{
+    return s->timeout > 0 && s->deadline == 0 && !s->budget_on;
+}
+
+/*
+ * A blocking read on a socket that the kernel bounds by the timeout
+ * (SO_RCVTIMEO, set once per stream): one system call where poll() +
+ * read() took two. EAGAIN comes either from that timeout or from a
+ * non-blocking descriptor; the time already waited tells which, and a
+ * poll() waits out the rest. 1 = go on reading, 0 = use poll() first.
+ */
+static int
+stream_rcvtimeo(STREAM *s)
+{
+    struct timeval tv;
+
+    if (s->not_socket || !stream_plain_timeout(s))
+        return 0;
+    if (s->rcvtimeo != s->timeout) {
+        tv.tv_sec = s->timeout;
+        tv.tv_usec = 0;
+        if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+            if (errno == ENOTSOCK)
+                s->not_socket = 1;
+            return 0;
+        }
+        s->rcvtimeo = s->timeout;
+    }
+    return 1;
+}
+
+/* After EAGAIN from a bounded read: wait the rest of the timeout. */
+static int
+stream_rcvtimeo_wait(STREAM *s, double start)
+{
+    double  left = (double) s->timeout - (stream_now() - start);
+
+    if (left * 1000 < 1)
+        return stream_expired(s);
+    return stream_poll_ms(s, POLLIN, (int) (left * 1000));
+}
+
+/* One default read() or write()/send(); a socket write never blocks. */
+static ssize_t
+stream_sys(STREAM *s, int writing, void *buf, size_t len)
+{
+    ssize_t n;
+
+    if (!writing)
+        return read(s->fd, buf, len);
+    if (s->not_socket)
+        return write(s->fd, buf, len);
+    n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == ENOTSOCK) {
+        s->not_socket = 1;
+        if (s->timeout > 0 || s->deadline > 0 || s->budget_on) {
+            errno = EAGAIN;             /* a pipe: wait, then write() */
+            return -1;
+        }
+        n = write(s->fd, buf, len);
+    }
+    return n;
+}
+
+/*
+ * Must this transfer wait for the descriptor first? Not when the stream
+ * has no time limits, not for a socket write (send() does not block and
+ * EAGAIN makes it wait), not for a socket read the kernel bounds.
+ */
+static int
+stream_wait_first(STREAM *s, int writing, int *bounded)
+{
+    *bounded = 0;
+    if (s->timeout == 0 && s->deadline == 0 && !s->budget_on)
+        return 0;
+    if (stream_wait_ms(s) == 0)
+        return 1;                       /* expired: stream_poll() says so */
+    if (writing)
+        return s->not_socket;
+    return !(*bounded = stream_rcvtimeo(s));
+}
+
 /* One low-level transfer with waiting; returns bytes, 0 = EOF, -1 = error. */
 static ssize_t
 stream_io(STREAM *s, int writing, void *buf, size_t len)
 {
     STREAM_IO_FN fn = writing ? s->wr : s->rd;
     int     events = writing ? POLLOUT : POLLIN;
+    int     bounded = 0;
+    double  start = 0;
     ssize_t n;
 
-    if (fn == NULL && (s->timeout > 0 || s->deadline > 0 || s->budget_on)
-        && stream_poll(s, events) <= 0)
+    if (fn == NULL && stream_wait_first(s, writing, &bounded) && stream_poll(s, events) <= 0)
         return -1;
+    if (bounded)
+        start = stream_now();
     for (;;) {
-        if (fn != NULL) {
-            n = fn(s->ctx, s->fd, buf, len);
-        } else if (!writing) {
-            n = read(s->fd, buf, len);
-        } else if (s->not_socket) {
-            n = write(s->fd, buf, len);
-        } else {
-            n = send(s->fd, buf, len, MSG_NOSIGNAL);
-            if (n < 0 && errno == ENOTSOCK) {
-                s->not_socket = 1;
-                n = write(s->fd, buf, len);
-            }
-        }
+        n = fn != NULL ? fn(s->ctx, s->fd, buf, len) : stream_sys(s, writing, buf, len);
         if (n >= 0) {
             if (!writing)
                 stream_deadline_credit(s, (size_t) n);
+            if (fn == NULL)
+                stream_moved(s, writing, n);
             return n;
         }
         if (errno == EINTR)
@@ -323,7 +424,7 @@ stream_io(STREAM *s, int writing, void *buf, size_t len)
             stream_fail(s, STREAM_FLAG_ERR, errno);
             return -1;
         }
-        if (stream_poll(s, events) <= 0)
+        if ((bounded ? stream_rcvtimeo_wait(s, start) : stream_poll(s, events)) <= 0)
             return -1;
     }
 }
@@ -507,24 +608,41 @@ stream_printf(STREAM *s, const char *fmt, ...)
     return ret;
 }
 
+/*
+ * The descriptor's offset, asked of the kernel once and then kept: reads
+ * and seeks move it by known amounts; a write forgets it (O_APPEND puts
+ * the data elsewhere), so the next stream_tell() asks again.
+ */
 off_t
 stream_tell(STREAM *s)
 {
-    off_t   pos = lseek(s->fd, 0, SEEK_CUR);
+    off_t   pos;
 
-    if (pos < 0)
-        return -1;
-    return pos - (off_t) (s->rlen - s->rpos) + (off_t) s->wlen;
+    if (!s->off_known) {
+        if ((pos = lseek(s->fd, 0, SEEK_CUR)) < 0)
+            return -1;
+        s->off = pos;
+        s->off_known = 1;
+        s->not_socket = 1;              /* seekable: a file */
+    }
+    return s->off - (off_t) (s->rlen - s->rpos) + (off_t) s->wlen;
 }
 
 int
 stream_seek(STREAM *s, off_t offset)
 {
+    off_t   pos;
+
     if (stream_flush(s) < 0)
         return -1;
     s->rpos = s->rlen = 0;
     s->flags &= ~STREAM_FLAG_EOF;
-    if (lseek(s->fd, offset, SEEK_SET) < 0)
+    if ((pos = lseek(s->fd, offset, SEEK_SET)) < 0) {
+        s->off_known = 0;
         return -1;
+    }
+    s->off = pos;
+    s->off_known = 1;
+    s->not_socket = 1;
     return 0;
 }

@@ -64,7 +64,10 @@ void    stream_deadline_stop(STREAM *s);
  * function that returns -1 with errno EAGAIN makes the stream wait (POLLIN
  * for reads, POLLOUT for writes) and call it again; a function that needs
  * the other direction may call stream_poll() itself.
- * With the default I/O the stream waits before each read()/write() when a
+ * With the default I/O a socket write is tried first (send() with
+ * MSG_DONTWAIT) and waits only on EAGAIN; a socket read with only the
+ * per-operation timeout blocks in read() bounded by SO_RCVTIMEO (set on
+ * the socket once per stream); other reads and writes wait first when a
  * timeout or deadline is set.
  */
 int     stream_poll(STREAM *s, int events);
@@ -105,7 +108,10 @@ int     stream_puts(STREAM *s, const char *str);
 int     stream_putc(STREAM *s, int ch);
 int     stream_printf(STREAM *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int     stream_flush(STREAM *s);    /* 0 or -1 */
-/* Position in a file stream (read or write side), with buffering accounted. */
+/* Position in a file stream (read or write side), with buffering accounted;
+ * the kernel is asked once, then reads and seeks keep it (a write makes it
+ * ask again). Another reader of the same open file moving the offset is
+ * not seen: seek first. */
 off_t   stream_tell(STREAM *s);
 int     stream_seek(STREAM *s, off_t offset);  /* flushes, discards read buffer */
 

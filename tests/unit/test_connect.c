@@ -3,12 +3,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -18,6 +20,29 @@
 
 static char dir[64];
 
+/* fcntl() and stat() calls, counted: these replace libc's for connect.c. */
+static int n_fcntl, n_stat;
+
+int
+fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    long    arg;
+
+    va_start(ap, cmd);
+    arg = va_arg(ap, long);
+    va_end(ap);
+    n_fcntl++;
+    return (int) syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int
+stat(const char *path, struct stat *st)
+{
+    n_stat++;
+    return (int) syscall(SYS_newfstatat, AT_FDCWD, path, st, 0);
+}
+
 static void
 make_dir(void)
 {
@@ -26,15 +51,22 @@ make_dir(void)
         abort();
 }
 
+/* A fresh directory with a listening UNIX socket "sock" (path set). */
+static int
+listen_sock(char *path, size_t len)
+{
+    make_dir();
+    snprintf(path, len, "%s/sock", dir);
+    return unix_listen(path, 10, 0666);
+}
+
 UNIT_TEST(test_unix_stream)
 {
     char    path[128];
     int     lfd, cfd, afd;
     char    c = 0;
 
-    make_dir();
-    snprintf(path, sizeof(path), "%s/sock", dir);
-    CHECK((lfd = unix_listen(path, 10, 0666)) >= 0);
+    CHECK((lfd = listen_sock(path, sizeof(path))) >= 0);
     CHECK((cfd = unix_connect(path, 2)) >= 0);
     CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
     CHECK_INT(write(cfd, "x", 1), 1);
@@ -156,11 +188,46 @@ UNIT_TEST(test_timed_connect)
     close(fds[0]);
 }
 
+/*
+ * A connect with a timeout costs one fcntl() (back to blocking) and comes
+ * back close-on-exec; a trigger to a socket needs neither stat() nor
+ * fcntl(); a socket nobody listens on is refused.
+ */
+UNIT_TEST(test_connect_syscalls)
+{
+    char    path[128];
+    int     lfd, cfd, afd;
+    char    c = 0;
+
+    CHECK((lfd = listen_sock(path, sizeof(path))) >= 0);
+    n_fcntl = n_stat = 0;
+    CHECK((cfd = unix_connect(path, 2)) >= 0);
+    CHECK_INT(n_fcntl, 1);
+    CHECK_INT(fcntl(cfd, F_GETFL) & O_NONBLOCK, 0);
+    CHECK(fcntl(cfd, F_GETFD) & FD_CLOEXEC);
+    CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
+    close(afd);
+    close(cfd);
+    n_fcntl = n_stat = 0;
+    CHECK_INT(trigger_send(path, "I", 1), 0);
+    CHECK_INT(n_fcntl + n_stat, 0);
+    CHECK((afd = accept(lfd, NULL, NULL)) >= 0);
+    CHECK_INT(read(afd, &c, 1), 1);
+    CHECK(c == 'I');
+    close(afd);
+    close(lfd);
+    CHECK_INT(trigger_send(path, "I", 1), -1);
+    CHECK_INT(errno, ECONNREFUSED);
+    unlink(path);
+    rmdir(dir);
+}
+
 UNIT_TESTS {
     {"unix_stream", test_unix_stream},
     {"inet", test_inet},
     {"fifo_trigger", test_fifo_trigger},
     {"unix_trigger_and_dgram", test_unix_trigger_and_dgram},
     {"timed_connect", test_timed_connect},
+    {"connect_syscalls", test_connect_syscalls},
     UNIT_END
 };

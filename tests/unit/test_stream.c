@@ -3,16 +3,54 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "stream.h"
 #include "unit.h"
+
+/*
+ * System calls the stream makes, counted: these definitions take the
+ * place of libc's for the stream code linked into this test.
+ */
+static int n_poll, n_lseek, n_send;
+
+int
+poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    n_poll++;
+    return (int) syscall(SYS_poll, fds, nfds, timeout);
+}
+
+off_t
+lseek(int fd, off_t offset, int whence)
+{
+    n_lseek++;
+    return (off_t) syscall(SYS_lseek, fd, offset, whence);
+}
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+    n_send++;
+    return (ssize_t) syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
 
 /* A stream reading the given bytes from a pipe (writer closed). */
 static STREAM *
@@ -340,6 +378,114 @@ UNIT_TEST(test_wait_readable)
     close(p[1]);
 }
 
+/*
+ * A socket with a timeout: data that is there is read and written
+ * without a poll() first; with nothing to read, the timeout still ends
+ * the read, once (not twice).
+ */
+/* A stream on one end of a socket pair (its timeout set); *peer the other. */
+static STREAM *
+stream_socketpair(int *peer, int timeout, int nonblocking)
+{
+    int     sv[2];
+    STREAM *s;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        abort();
+    if (nonblocking)
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    s = stream_fdopen(sv[0]);
+    stream_set_timeout(s, timeout);
+    *peer = sv[1];
+    return s;
+}
+
+UNIT_TEST(test_socket_no_poll)
+{
+    int     sv[2];
+    STREAM *a = stream_socketpair(&sv[1], 1, 0);
+    VSTRING *buf = vstring_alloc(100);
+    double  t0;
+
+    CHECK_INT(write(sv[1], "HELO x\r\n", 8), 8);
+    n_poll = 0;
+    CHECK_GETS(a, buf, 100, "HELO x\r\n");
+    stream_puts(a, "250 ok\r\n");
+    CHECK_INT(stream_flush(a), 0);
+    CHECK_INT(n_poll, 0);
+    CHECK_INT(read(sv[1], STR(buf), 100), 8);
+    t0 = now_s();
+    CHECK_INT(stream_gets(a, buf, 100), -1);
+    CHECK(stream_timeout(a));
+    CHECK(now_s() - t0 > 0.9 && now_s() - t0 < 1.8);
+    stream_close(a);
+    close(sv[1]);
+    vstring_free(buf);
+}
+
+/* A non-blocking socket still waits for its input (up to the timeout). */
+UNIT_TEST(test_socket_nonblocking)
+{
+    int     sv[2];
+    STREAM *a = stream_socketpair(&sv[1], 5, 1);
+    VSTRING *buf = vstring_alloc(100);
+    pid_t   pid;
+
+    if ((pid = fork()) == 0) {
+        usleep(200000);
+        if (write(sv[1], "late\n", 5) != 5)
+            _exit(1);
+        _exit(0);
+    }
+    CHECK_GETS(a, buf, 100, "late\n");
+    CHECK(!stream_error(a));
+    waitpid(pid, NULL, 0);
+    stream_close(a);
+    close(sv[1]);
+    vstring_free(buf);
+}
+
+/*
+ * stream_tell() asks the kernel once, then keeps the offset through reads
+ * and seeks; a write (O_APPEND too) makes it ask again. A file stream
+ * does not try send() first.
+ */
+UNIT_TEST(test_tell_kept)
+{
+    char    path[] = "/tmp/test_stream.XXXXXX";
+    int     fd = mkstemp(path);
+    STREAM *s;
+    VSTRING *buf = vstring_alloc(100);
+    int     i;
+
+    CHECK_INT(write(fd, "one\ntwo\nthree\n", 14), 14);
+    close(fd);
+    s = stream_open(path, O_RDONLY, 0);
+    n_lseek = 0;
+    for (i = 0; i < 3; i++) {
+        CHECK(stream_gets(s, buf, 100) > 0);
+        CHECK_INT(stream_tell(s), i == 0 ? 4 : i == 1 ? 8 : 14);
+    }
+    CHECK_INT(n_lseek, 1);
+    CHECK_INT(stream_seek(s, 4), 0);
+    CHECK_INT(stream_tell(s), 4);
+    CHECK_GETS(s, buf, 100, "two\n");
+    CHECK_INT(stream_tell(s), 8);
+    CHECK_INT(n_lseek, 2);
+    stream_close(s);
+
+    s = stream_open(path, O_WRONLY | O_APPEND, 0);
+    n_send = 0;
+    CHECK_INT(stream_tell(s), 0);
+    stream_puts(s, "four\n");
+    CHECK_INT(stream_flush(s), 0);
+    CHECK_INT(stream_tell(s), 19);      /* appended: where the kernel says */
+    CHECK_INT(n_send, 0);
+    stream_close(s);
+    unlink(path);
+    vstring_free(buf);
+}
+
 UNIT_TESTS {
     {"gets_lines", test_gets_lines},
     {"gets_max", test_gets_max},
@@ -354,5 +500,8 @@ UNIT_TESTS {
     {"flush_before_read", test_flush_before_read},
     {"set_io", test_set_io},
     {"wait_readable", test_wait_readable},
+    {"socket_no_poll", test_socket_no_poll},
+    {"socket_nonblocking", test_socket_nonblocking},
+    {"tell_kept", test_tell_kept},
     UNIT_END
 };
