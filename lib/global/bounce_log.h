@@ -27,7 +27,7 @@
  *       recipient, and a crash only loses the reason text that postqueue
  *       and a delay warning would show, until the next attempt writes
  *       it again. (One fsync less per deferral: with a large deferred
- *       queue, make bench-scale, docs/PERFORMANCE.md section 13.)
+ *       queue, make bench-scale, docs/PERFORMANCE.md section 19.)
  *
  * Writers: qmgr (qmgr_log.c) and cleanup (a rejected local submission
  * becomes a bounce, cleanup_bounce.c).

@@ -1,6 +1,6 @@
 """
 test_syscalls.py - the system calls smtpd and cleanup make per message
-(issue 13, docs/PERFORMANCE.md section 13), counted with strace -f on a
+(issue 13, docs/PERFORMANCE.md section 20), counted with strace -f on a
 running instance: a few sessions of one message each, as smtp-source
 sends them. Each count is one that used to be made per message and is
 now made once per process or connection, or not at all; the mail is

@@ -9,7 +9,7 @@
  * DICT_OPS (d->ops) and opens it there; every later call on the table
  * goes straight to the object. A process that opens no such table never
  * maps libdb: its relocated data cost every process ~40 kB of private
- * memory (docs/PERFORMANCE.md, section 13). The daemons open their tables
+ * memory (docs/PERFORMANCE.md, section 18). The daemons open their tables
  * before chroot (as Postfix does), so the object is loaded while
  * $daemon_directory is still visible.
  *
