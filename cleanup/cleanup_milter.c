@@ -188,12 +188,13 @@ cleanup_milter_content(CLEANUP_STATE *state, MILTER *m, MILTER_EDITS *edits, VST
 void
 cleanup_milter_run(CLEANUP_STATE *state)
 {
-    VSTRING *reply = vstring_alloc(1024);
+    VSTRING *reply;
     MILTERS *ms = state->milters;
     int     ret = MILTER_CONTINUE;
 
     if (ms == NULL || state->errs)
         return;
+    reply = vstring_alloc(1024);
     cleanup_milter_macros(state);
     if (!state->milters_smtpd)
         ret = cleanup_milter_envelope(state, reply);

@@ -133,13 +133,15 @@ main(int argc, char **argv)
     POLICY_SPF_REQ *req = policy_spf_req_alloc();
     VSTRING *action = vstring_alloc(VSTRING_UNLIMITED);
     STREAM *in, *out;
+    void   *spf;
     const char *why;
     int     n;
 
     msg_init("policy-spf", 0);
     config_load(parse_options(argc, argv, &conf));
     log_setup();
-    ps = policy_spf_alloc(&conf, policy_spf_check, policy_spf_check_init());
+    spf = policy_spf_check_init();
+    ps = policy_spf_alloc(&conf, policy_spf_check, spf);
     in = stream_fdopen(0);
     out = stream_fdopen(1);
     stream_set_timeout(in, POLICY_SPF_IDLE);
@@ -152,7 +154,10 @@ main(int argc, char **argv)
     if (n < 0)
         msg_fatal("bad request: %s", why);
     policy_spf_free(ps);
+    policy_spf_check_free(spf);
     policy_spf_req_free(req);
     vstring_free(action);
+    stream_free_keep_fd(in);
+    stream_free_keep_fd(out);
     return 0;
 }

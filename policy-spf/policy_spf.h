@@ -92,6 +92,7 @@ int     policy_spf_add_skip(POLICY_SPF_CONF *conf, const char *list, VSTRING *wh
 /* The service: configuration, checker and the one-message cache. */
 typedef struct POLICY_SPF POLICY_SPF;
 
+/* Takes over conf's skip list (policy_spf_free() frees it). */
 POLICY_SPF *policy_spf_alloc(const POLICY_SPF_CONF *conf, POLICY_SPF_CHECK_FN check, void *ctx);
 void    policy_spf_free(POLICY_SPF *ps);
 
@@ -103,6 +104,7 @@ const char *policy_spf_code_name(POLICY_SPF_CODE code);
 
 /* libspf2 (policy_spf_check.c): ctx from policy_spf_check_init(). */
 void   *policy_spf_check_init(void);
+void    policy_spf_check_free(void *ctx);
 void    policy_spf_check(void *ctx, const char *ip, const char *helo, const char *sender,
                          POLICY_SPF_RESULT *out);
 

@@ -69,6 +69,12 @@ policy_spf_check_init(void)
     return server;
 }
 
+void
+policy_spf_check_free(void *ctx)
+{
+    SPF_server_free((SPF_server_t *) ctx);
+}
+
 static POLICY_SPF_CODE
 check_code(SPF_result_t result)
 {

@@ -85,6 +85,7 @@ policy_spf_free(POLICY_SPF *ps)
 {
     vstring_free(ps->cache_instance);
     vstring_free(ps->cache_action);
+    mem_free(ps->conf.skip);            /* the copy of conf owns the list */
     mem_free(ps);
 }
 

@@ -199,12 +199,13 @@ dict_rx_read(DICT *d, DICT_RX *rx)
     char   *buf = NULL;
     size_t  bufsize = 0;
     ssize_t n;
-    VSTRING *logical = vstring_alloc(MAP_SOURCE_LINE_MAX);
+    VSTRING *logical;
     int     lineno = 0, start = 0, skip = 0;
     size_t  depth = 0;
 
     if (fp == NULL)
         return -1;
+    logical = vstring_alloc(MAP_SOURCE_LINE_MAX);
     for (;;) {
         n = getline(&buf, &bufsize, fp);
         if (n >= 0) {
