@@ -421,7 +421,7 @@ UNIT_TEST(message_limit)
 UNIT_TEST(scan_new_mail_first)
 {
     const char *r[] = {"a@example.com"};
-    char    id[16];
+    char    id[32];
 
     setup();
     qmgr_message_resolve_fn = fake_resolve;
@@ -481,7 +481,7 @@ UNIT_TEST(flush_takes_each_file_once)
 UNIT_TEST(recipient_limit)
 {
     const char *r[] = {"a@example.com", "b@example.com"};
-    char    id[16];
+    char    id[32];
 
     qmgr_test_setup("qmgr_message_recipient_limit = 5\n");
     qmgr_message_resolve_fn = fake_resolve;
