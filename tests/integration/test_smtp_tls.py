@@ -39,6 +39,15 @@ def sent(inst, qid):
     inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, .*status=sent" % qid)
 
 
+def sent_verified(inst, sink):
+    """One message through a started instance to sink: delivered over TLS,
+    logged as a Verified connection."""
+    qid = submit(inst, ["someone@remote.example"], BODY)
+    assert sink.wait()["tls"]
+    sent(inst, qid)
+    inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))
+
+
 def deferred(inst, qid, reason, dsn):
     inst.wait_log(r"postfix/smtp\[\d+\]: %s: to=<someone@remote\.example>, .*dsn=%s, "
                   r"status=deferred \(%s\)" % (qid, dsn.replace(".", r"\."), reason))
@@ -138,10 +147,7 @@ def test_verify_with_the_ca_file():
     with Certs() as certs, SmtpSink(tls=server_ctx(certs)) as sink, \
             verify_instance("smtp-tls-verify", sink, certs.rsa_cert) as inst:
         inst.start()
-        qid = submit(inst, ["someone@remote.example"], BODY)
-        assert sink.wait()["tls"]
-        sent(inst, qid)
-        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))
+        sent_verified(inst, sink)
 
 
 def test_verify_with_a_wrong_ca_defers():
@@ -295,10 +301,7 @@ def test_fingerprint_level_main_cf():
                 smtp_tls_fingerprint_cert_match="11:22:33 , %s"
                 % fingerprint(certs.rsa_cert).replace(":", "").lower())) as inst:
         inst.start()
-        qid = submit(inst, ["someone@remote.example"], BODY)
-        assert sink.wait()["tls"]
-        sent(inst, qid)
-        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))
+        sent_verified(inst, sink)
 
 
 def test_fingerprint_level_wrong_fingerprint_defers():
@@ -332,7 +335,4 @@ def test_fingerprint_policy_match_attribute():
                 pkey_fingerprint(certs.rsa_cert, "md5"))), postmap=True)
         inst.write_main()
         inst.start()
-        qid = submit(inst, ["someone@remote.example"], BODY)
-        assert sink.wait()["tls"]
-        sent(inst, qid)
-        inst.wait_log(r"postfix/smtp\[\d+\]: " + ESTABLISHED % ("Verified", sink.port))
+        sent_verified(inst, sink)

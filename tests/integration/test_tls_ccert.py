@@ -11,6 +11,7 @@ Certificates: a throw-away CA ("Posthorn Test CA") signs the client
 certificate "client.example.test"; a self-signed client certificate
 ("rogue.example.test") is not trusted; the server uses test_tls.Certs.
 """
+import contextlib
 import hashlib
 import os
 import re
@@ -109,15 +110,27 @@ def send_local(inst, s, subject):
     return inst.wait_mbox("phedison", "Subject: %s" % subject)
 
 
+def send_with_cert(inst, certs, subject):
+    """A message to phedison over TLS with the trusted client certificate."""
+    return send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), subject)
+
+
+@contextlib.contextmanager
+def ccert_instance(name, **params):
+    """Client certificates and a started instance with ccert_params(certs, **params)."""
+    with ClientCerts() as certs, Instance(name, main=ccert_params(certs, **params)) as inst:
+        inst.start()
+        yield certs, inst
+
+
 def established(kind):
     return (r"smtpd\[\d+\]: %s TLS connection established from unknown\[127\.0\.0\.1\]: "
             r"TLSv1\.3 with cipher " % kind)
 
 
 def test_ccert_ask_trusted_untrusted_anonymous():
-    with ClientCerts() as certs, Instance("ccert-ask", main=ccert_params(certs)) as inst:
-        inst.start()
-        box = send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "trusted")
+    with ccert_instance("ccert-ask") as (certs, inst):
+        box = send_with_cert(inst, certs, "trusted")
         assert re.search(r'\t\(Client CN "client\.example\.test", Issuer "Posthorn Test CA" '
                          r'\(verified OK\)\)\n\tby mail\.example\.test', box), box
         # as Postfix (compared with tests/posttls-finger.sh): how the client signed
@@ -136,19 +149,15 @@ def test_ccert_ask_trusted_untrusted_anonymous():
 
 def test_ccert_not_asked_by_default():
     """Without smtpd_tls_ask_ccert a client's certificate is not even asked for."""
-    with ClientCerts() as certs, \
-            Instance("ccert-no", main=ccert_params(certs, smtpd_tls_ask_ccert="no")) as inst:
-        inst.start()
-        box = send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "noask")
+    with ccert_instance("ccert-no", smtpd_tls_ask_ccert="no") as (certs, inst):
+        box = send_with_cert(inst, certs, "noask")
         assert "\t(No client certificate requested)\n" in box, box
         inst.wait_log(established("Anonymous"))
 
 
 def test_ccert_loglevel_2_subject_and_fingerprints():
-    with ClientCerts() as certs, \
-            Instance("ccert-log2", main=ccert_params(certs, smtpd_tls_loglevel="2")) as inst:
-        inst.start()
-        send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "log2")
+    with ccert_instance("ccert-log2", smtpd_tls_loglevel="2") as (certs, inst):
+        send_with_cert(inst, certs, "log2")
         # each certificate of the chain, as Postfix's verify callback logs it
         inst.wait_log(r"smtpd\[\d+\]: unknown\[127\.0\.0\.1\]: depth=1 verify=1 "
                       r"subject=/O=Posthorn Test/CN=Posthorn Test CA$")
@@ -161,11 +170,8 @@ def test_ccert_loglevel_2_subject_and_fingerprints():
 
 def test_ccert_required():
     """smtpd_tls_req_ccert under encrypt: no trusted certificate, Postfix's 421."""
-    with ClientCerts() as certs, \
-            Instance("ccert-req", main=ccert_params(certs, smtpd_tls_security_level="encrypt",
-                                                    smtpd_tls_ask_ccert="no",
-                                                    smtpd_tls_req_ccert="yes")) as inst:
-        inst.start()
+    with ccert_instance("ccert-req", smtpd_tls_security_level="encrypt",
+                        smtpd_tls_ask_ccert="no", smtpd_tls_req_ccert="yes") as (certs, inst):
         assert reply_after_starttls(inst) == \
             (421, ("4.7.1 %s Error: No client certificate presented" % HOST).encode())
         inst.wait_log(r"smtpd\[\d+\]: NOQUEUE: abort: TLS from unknown\[127\.0\.0\.1\]: "
@@ -179,17 +185,15 @@ def test_ccert_required():
         out = s_client(inst.port, "-starttls", "smtp", "-cert", certs.client_cert,
                        "-key", certs.client_key, data=b"EHLO x\r\nQUIT\r\n")
         assert "250-%s" % HOST in out and "221 2.0.0 Bye" in out, out
-        box = send_local(inst, tls_smtp(inst, certs.client_cert, certs.client_key), "req")
+        box = send_with_cert(inst, certs, "req")
         assert "(verified OK)" in box
         assert "not implement" not in inst.log()
 
 
 def test_ccert_required_needs_encrypt():
     """Under "may" smtpd_tls_req_ccert is ignored with Postfix's warning."""
-    with ClientCerts() as certs, \
-            Instance("ccert-reqmay", main=ccert_params(certs, smtpd_tls_ask_ccert="no",
-                                                       smtpd_tls_req_ccert="yes")) as inst:
-        inst.start()
+    with ccert_instance("ccert-reqmay", smtpd_tls_ask_ccert="no",
+                        smtpd_tls_req_ccert="yes") as (certs, inst):
         send_local(inst, tls_smtp(inst), "reqmay")
         inst.wait_log(r"warning: Can't require client certs unless TLS is required")
 
@@ -222,17 +226,23 @@ def relay_reply(inst, cert=None, key=None):
         s.close()
 
 
+@contextlib.contextmanager
+def relay_ccert_instance(name, certs, fp, **params):
+    """A started instance whose relay_clientcerts table lists fp
+    (permit_tls_clientcerts in the relay restrictions)."""
+    with Instance(name, main=relay_params(certs, "permit_tls_clientcerts", **params)) as inst:
+        table = inst.write_table("relay_ccerts", "%s client\n" % fp, postmap=True)
+        inst.params["relay_clientcerts"] = "hash:" + table
+        inst.write_main()
+        inst.start()
+        yield inst
+
+
 def test_permit_tls_clientcerts_relay_clientcerts():
     """A listed certificate fingerprint (or public-key fingerprint) relays;
     no certificate, or an unlisted one, gets Relay access denied."""
     with ClientCerts() as certs:
-        main = relay_params(certs, "permit_tls_clientcerts")
-        with Instance("ccert-relay", main=main) as inst:
-            table = inst.write_table("relay_ccerts", "%s client\n" % fingerprint(certs.client_cert),
-                                     postmap=True)
-            inst.params["relay_clientcerts"] = "hash:" + table
-            inst.write_main()
-            inst.start()
+        with relay_ccert_instance("ccert-relay", certs, fingerprint(certs.client_cert)) as inst:
             assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
             assert relay_reply(inst) == (554, RELAY_DENIED)
             assert relay_reply(inst, certs.rogue_cert, certs.rogue_key) == (554, RELAY_DENIED)
@@ -257,22 +267,12 @@ def test_permit_tls_clientcerts_relay_clientcerts():
 
 def test_fingerprint_digest_md5():
     with ClientCerts() as certs:
-        main = relay_params(certs, "permit_tls_clientcerts", smtpd_tls_fingerprint_digest="md5")
-        with Instance("ccert-md5", main=main) as inst:
-            table = inst.write_table("relay_ccerts", "%s client\n"
-                                     % fingerprint(certs.client_cert, "md5"), postmap=True)
-            inst.params["relay_clientcerts"] = "hash:" + table
-            inst.write_main()
-            inst.start()
+        md5 = fingerprint(certs.client_cert, "md5")
+        with relay_ccert_instance("ccert-md5", certs, md5,
+                                  smtpd_tls_fingerprint_digest="md5") as inst:
             assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
         # compatibility_level below 3.6: md5 by default, with Postfix's notice
-        main = relay_params(certs, "permit_tls_clientcerts", compatibility_level="2")
-        with Instance("ccert-md5c", main=main) as inst:
-            table = inst.write_table("relay_ccerts", "%s client\n"
-                                     % fingerprint(certs.client_cert, "md5"), postmap=True)
-            inst.params["relay_clientcerts"] = "hash:" + table
-            inst.write_main()
-            inst.start()
+        with relay_ccert_instance("ccert-md5c", certs, md5, compatibility_level="2") as inst:
             assert relay_reply(inst, certs.client_cert, certs.client_key)[0] == 250
             inst.wait_log(r"using backwards-compatible default setting "
                           r"smtpd_tls_fingerprint_digest=md5 to compute certificate fingerprints")
