@@ -22,13 +22,9 @@
 # Prints each step; exits 0 when all hold.
 set -eu
 cd "$(dirname "$0")/.."
-for p in /usr/sbin/postfix /usr/sbin/postcat /usr/sbin/qshape /usr/lib/postfix/sbin/master; do
-    test -x "$p" || { echo "$0: needs Debian's postfix package ($p)" >&2; exit 2; }
-done
-root=$(mktemp -d /tmp/posthorn-roundtrip-root.XXXXXX)
-chmod 755 "$root"
-trap 'rm -rf "$root"' EXIT
-make -s install DESTDIR="$root" >/dev/null
+. tests/postfix_side.sh
+need_postfix /usr/sbin/postfix /usr/sbin/postcat /usr/sbin/qshape /usr/lib/postfix/sbin/master
+install_root roundtrip
 POSTHORN_ROOT=$root python3 - <<'EOF'
 import os, re, shutil, subprocess, sys, tempfile, time
 sys.path.insert(0, "tests/integration")

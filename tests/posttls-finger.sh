@@ -24,13 +24,9 @@
 # exits 0 when the normalised outputs are the same, 1 otherwise.
 set -eu
 cd "$(dirname "$0")/.."
-for p in /usr/sbin/posttls-finger /usr/sbin/postfix /usr/lib/postfix/sbin/master; do
-    test -x "$p" || { echo "$0: needs Debian's postfix package ($p)" >&2; exit 2; }
-done
-root=$(mktemp -d /tmp/posthorn-ptf-root.XXXXXX)
-chmod 755 "$root"
-trap 'rm -rf "$root"' EXIT
-make -s install DESTDIR="$root" >/dev/null
+. tests/postfix_side.sh
+need_postfix /usr/sbin/posttls-finger /usr/sbin/postfix /usr/lib/postfix/sbin/master
+install_root ptf
 POSTHORN_ROOT=$root python3 - <<'EOF'
 import difflib, os, re, shutil, subprocess, sys, tempfile, time
 sys.path.insert(0, "tests/integration")
