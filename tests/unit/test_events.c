@@ -174,7 +174,7 @@ UNIT_TEST(test_regular_file)
     event_loop(5);
     event_loop(5);
     CHECK_INT(calls[0], 2);
-    CHECK(event_now() - start < 1);
+    CHECK(event_now() - start < 5);             /* did not sleep out a round */
     event_cancel_fd(fd);
     close(fd);
     event_loop(0.05);
