@@ -28,7 +28,7 @@
  * incoming/: only files that cleanup marked ready (owner-execute bit).
  * deferred/: only files whose mtime (next retry time) has come, unless
  * the request says to ignore it (flush: then every file not changed
- * since the pass began, so none is retried twice). A stale defer log from the
+ * since the pass began, so none is retried twice; see scan_untouched). A stale defer log from the
  * previous attempt is removed when the message becomes active again.
  *
  * SECURITY: directory entries that are not valid queue ids are ignored.
@@ -144,15 +144,29 @@ scan_next(QMGR_SCAN *scan)
  * takes only files not changed since its first move into active/, by the
  * file system's clock (that file's ctime: no clock of ours, which a
  * faked or stepped clock could put anywhere).
+ *
+ * That clock ticks coarsely (the kernel's timer tick, or multigrain
+ * timestamps clamped to the last fine-grained one), so a file deferred
+ * just before the flush can carry the very ctime of the first move: a
+ * tie is "before" and taken. scan_mark_start() then waits for the clock
+ * to move on (touching the first file until its ctime is later, a few
+ * milliseconds at most), so that whatever qmgr defers afterwards is
+ * later. A file system whose clock does not move within SCAN_TICK_WAIT
+ * (one-second timestamps) may see a message deferred in that second
+ * retried once more in the same pass: an extra attempt, never a lost one.
  */
+#define SCAN_TICK_WAIT  20              /* tries, a millisecond apart */
+
+static int
+ts_after(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
 static int
 scan_untouched(const QMGR_SCAN *scan, const struct stat *st)
 {
-    if (!scan->started_set)
-        return 1;
-    return st->st_ctim.tv_sec < scan->started.tv_sec
-        || (st->st_ctim.tv_sec == scan->started.tv_sec
-            && st->st_ctim.tv_nsec < scan->started.tv_nsec);
+    return !scan->started_set || !ts_after(&st->st_ctim, &scan->started);
 }
 
 /* The first move of a flush pass: when it began (scan_untouched). */
@@ -160,11 +174,18 @@ static void
 scan_mark_start(QMGR_SCAN *scan, const char *id)
 {
     VSTRING *path = vstring_alloc(256);
+    struct timespec ms = {0, 1000 * 1000};
     struct stat st;
 
     if (lstat(queue_path(path, QUEUE_ACTIVE, id), &st) == 0) {
         scan->started = st.st_ctim;
         scan->started_set = 1;
+        for (int i = 0; i < SCAN_TICK_WAIT; i++) {
+            if (chmod(STR(path), st.st_mode & 07777) < 0 || lstat(STR(path), &st) < 0
+                || ts_after(&st.st_ctim, &scan->started))
+                break;
+            nanosleep(&ms, 0);
+        }
     }
     vstring_free(path);
 }

@@ -476,6 +476,45 @@ UNIT_TEST(flush_takes_each_file_once)
     complete_all(DELIVER_SENT, "2.0.0", "ok");
 }
 
+/*
+ * A file deferred just before a flush can carry the same ctime as the
+ * flush's first move (one tick of the kernel's coarse clock): it was
+ * there before the pass and is taken. The old file is written a tick
+ * earlier; both orders of the two names, as the scan meets them in the
+ * directory's own order.
+ */
+static void
+flush_after_a_late_deferral(const char *old, const char *late)
+{
+    const char *r[] = {"a@example.com"};
+    struct timeval tv[2] = {{1, 0}, {2, 0}};
+    struct timespec tick = {0, 30 * 1000 * 1000};
+    VSTRING *in = vstring_alloc(32), *out = vstring_alloc(32);
+
+    write_queue_file("deferred", old, "s@x.test", r, 1, time(0), 0);
+    nanosleep(&tick, 0);
+    write_queue_file("incoming", late, "s@x.test", r, 1, time(0), 0);
+    vstring_sprintf(in, "incoming/%s", late);
+    vstring_sprintf(out, "deferred/%s", late);
+    CHECK_INT(utimes(STR(in), tv), 0);          /* qmgr's own steps */
+    CHECK_INT(rename(STR(in), STR(out)), 0);
+    qmgr_scan_request(QMGR_SCAN_DEFERRED | QMGR_SCAN_ALL);
+    CHECK_INT(qmgr_scan_feed(10), 2);
+    complete_all(DELIVER_SENT, "2.0.0", "ok");
+    vstring_free(in);
+    vstring_free(out);
+}
+
+UNIT_TEST(flush_takes_file_deferred_in_the_same_tick)
+{
+    setup();
+    qmgr_message_resolve_fn = fake_resolve;
+    for (int i = 0; i < 5; i++) {
+        flush_after_a_late_deferral("G1", "G2");
+        flush_after_a_late_deferral("G2", "G1");
+    }
+}
+
 /* qmgr_message_recipient_limit: messages are taken while the active
  * recipients are below it. */
 UNIT_TEST(recipient_limit)
@@ -540,6 +579,7 @@ UNIT_TESTS {
     {"scan_new_mail_first", scan_new_mail_first},
     {"recipient_limit", recipient_limit},
     {"flush_takes_each_file_once", flush_takes_each_file_once},
+    {"flush_takes_file_deferred_in_the_same_tick", flush_takes_file_deferred_in_the_same_tick},
     {"recover_active", recover_active},
     {"transport_unavailable", transport_unavailable},
     UNIT_END
