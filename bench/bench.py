@@ -31,7 +31,10 @@ What it does (root only):
   bench/run --compare A.json B.json   prints two runs' summaries side by side.
 
 Environment: BENCH_N (2000), BENCH_ROUNDS (6), BENCH_TIMEOUT (300 s per
-measurement), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_BIN, BENCH_OBJ.
+measurement), BENCH_SESSIONS (20), BENCH_SIZE (2048), BENCH_BIN, BENCH_OBJ;
+for A/B runs, BENCH_MAIN_POSTHORN and BENCH_MAIN_POSTFIX add main.cf
+settings to one MTA ("name=value,name=value"; the results then no longer
+compare the same configuration).
 
 Cleanup: both instances are stopped (and what is left of their process trees
 killed, by pid), the bench user and the temporary directory are removed, also
@@ -70,6 +73,15 @@ BUILD_BIN = os.environ.get("BENCH_BIN", "bin")
 BUILD_OBJ = os.environ.get("BENCH_OBJ", "build")
 
 BENCH_USER = "phbench"
+
+
+def extra_main(kind):
+    """BENCH_MAIN_POSTHORN / BENCH_MAIN_POSTFIX: "name=value,name=value"."""
+    spec = os.environ.get("BENCH_MAIN_" + kind.upper(), "")
+    pairs = (item.split("=", 1) for item in spec.split(",") if "=" in item)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 HOSTNAME = "bench.example.test"
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 SMTP_SINK = "/usr/sbin/smtp-sink"
@@ -339,6 +351,7 @@ class Mta:
             "biff": "no",
         }
         params.update(paths)
+        params.update(extra_main(kind))
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             f.write("# bench.py: %s instance\n" % kind)
             for k, v in params.items():
