@@ -116,6 +116,7 @@ typedef struct QMGR_MESSAGE {
 
 typedef struct QMGR_ENTRY QMGR_ENTRY;
 typedef struct QMGR_QUEUE QMGR_QUEUE;
+typedef struct QMGR_AGENT QMGR_AGENT;   /* a connection to an agent (qmgr_deliver.c) */
 
 typedef struct QMGR_TRANSPORT {
     char   *name;
@@ -129,6 +130,7 @@ typedef struct QMGR_TRANSPORT {
     int     neg_per_window;
     double  cohort_limit;       /* ..._concurrency_failed_cohort_limit, 0 = off */
     int     active;             /* requests in flight */
+    int     agents;             /* connections to its agent processes */
     time_t  dead_until;         /* 0 = alive */
     char   *dead_reason;
     QMGR_QUEUE *queues;         /* every queue of this transport, oldest first */
@@ -142,8 +144,9 @@ struct QMGR_QUEUE {
     const char *key;            /* grouping key (lowercased), owned by queue_table */
     char   *nexthop;            /* as resolved */
     QMGR_TRANSPORT *transport;
-    int     active;
-    int     window;             /* concurrency window; 0 = dead */
+    int     active;             /* entries in flight (on its agents) */
+    int     agents;             /* agent connections: its concurrency */
+    int     window;             /* concurrency window (agents); 0 = dead */
     double  success;            /* positive feedback not yet applied */
     double  failure;            /* negative feedback not yet applied (<= 0) */
     double  fail_cohorts;       /* failed pseudo-cohorts in a row */
@@ -157,6 +160,7 @@ struct QMGR_QUEUE {
     time_t  last_done;          /* a delivery to it ended (back-to-back) */
     unsigned long fill_gen;     /* grouping round that fill_entry belongs to */
     QMGR_ENTRY *fill_entry;     /* entry being filled in that round */
+    QMGR_AGENT *agent_list;     /* its agent connections */
     QMGR_QUEUE *next;
 };
 
@@ -166,10 +170,10 @@ struct QMGR_ENTRY {
     int    *rcpt_index;         /* indexes into message->rcpt */
     int     rcpt_count;
     int     rcpt_cap;
-    STREAM *agent;              /* while in flight */
-    int     greeted;            /* the agent's greeting was read */
+    QMGR_AGENT *agent;          /* while in flight: its connection */
+    int     sent;               /* the request was written to it */
     int     inflight;           /* counted in queue/transport active */
-    QMGR_ENTRY *next;
+    QMGR_ENTRY *next;           /* waiting list, or the agent's requests */
 };
 
 /* ---- messages (qmgr_message.c) ---------------------------------------- */
@@ -257,8 +261,10 @@ void    qmgr_transport_init_feedback(QMGR_TRANSPORT *tr);
 
 QMGR_QUEUE *qmgr_queue_find(QMGR_TRANSPORT *tr, const char *key,
                             const char *nexthop, int create);
-/* Append an entry to a queue's waiting list; pop the first (NULL if none). */
+/* Append an entry to a queue's waiting list, put one back in front (a
+ * request an agent did not take); pop the first (NULL if none). */
 void    qmgr_queue_append(QMGR_QUEUE *q, QMGR_ENTRY *e);
+void    qmgr_queue_push(QMGR_QUEUE *q, QMGR_ENTRY *e);
 QMGR_ENTRY *qmgr_queue_pop(QMGR_QUEUE *q);
 /* Free queues of a transport that hold nothing. */
 void    qmgr_queue_gc(void);
@@ -337,7 +343,15 @@ void    qmgr_sched_flow(void);
 
 /* ---- delivery (qmgr_deliver.c) ---------------------------------------- */
 
-/* Start the request: 0 = in flight, -1 = finished at once (deferred). */
+/*
+ * Can q's next waiting entry start: a new agent connection within the
+ * queue's window and the transport's process limit, or a place behind
+ * the request an agent connection of q is delivering (QMGR_AGENT_DEPTH
+ * requests per connection, small ones only)?
+ */
+int     qmgr_deliver_room(QMGR_QUEUE *q);
+/* Start the request (q had room): 0 = in flight, -1 = finished at once
+ * (deferred). */
 int     qmgr_deliver_start(QMGR_ENTRY *entry);
 
 #endif

@@ -1,27 +1,41 @@
 /*
- * qmgr_deliver.c - one delivery request to a delivery agent on
- * private/<transport>, driven by the event loop.
+ * qmgr_deliver.c - delivery requests to the delivery agents on
+ * private/<transport>, over agent connections driven by the event loop.
  *
- * Interface (qmgr.h): qmgr_deliver_start().
+ * Interface (qmgr.h): qmgr_deliver_room(), qmgr_deliver_start().
  *
- * Sequence: connect (a UNIX socket: immediate, or it fails) and send the
- * request at once when it is small (QMGR_PIPELINE_RCPT recipients and
- * QMGR_PIPELINE_SIZE bytes at most: it fits in the socket's buffer, so
- * the write cannot wait for an agent that is not there yet); the agent
- * finds it there when it has greeted, without a round trip. Then wait in
- * the event loop until the agent's {protocol=delivery} greeting is
- * readable (the agent may first have to be started by master, or wait
- * for a free process) and check it; a larger request is sent only then.
- * Wait in the event loop until the reply is readable, then read the
- * per-recipient results (deliver_reply_read; once readable it arrives at
- * once, bounded by the stream timeout). A timer of ipc_timeout covers the
- * whole exchange.
+ * An agent connection (QMGR_AGENT) belongs to one destination queue and
+ * is one agent process busy for it: the queue's concurrency window and
+ * the transport's process limit count connections. A connection carries
+ * its requests one after the other (mail_proto.h): qmgr may write the
+ * next request while the agent delivers the current one (at most
+ * QMGR_AGENT_DEPTH requests on a connection, each small: it waits in the
+ * socket's buffer, so the write cannot block on a busy agent), so that
+ * the agent goes from one delivery to the next without waiting for qmgr.
+ * With every reply the agent says whether it reads another request; when
+ * it does not (max_use reached, stopping), the requests still queued on
+ * the connection were never seen and go back to the front of the queue.
+ * When a reply leaves the connection empty, the queue's next waiting
+ * entry goes on it at once; without one the connection is closed (the
+ * agent process goes back to master).
+ *
+ * Sequence of a new connection: connect (a UNIX socket: immediate, or it
+ * fails) and send the request at once when it is small
+ * (QMGR_PIPELINE_RCPT recipients and QMGR_PIPELINE_SIZE bytes at most);
+ * the agent finds it there when it has greeted. Then wait in the event
+ * loop until the agent's {protocol=delivery} greeting is readable (the
+ * agent may first have to be started by master, or wait for a free
+ * process) and check it; a larger request is sent only then. Each reply
+ * is read when readable (deliver_reply_read; once readable it arrives at
+ * once, bounded by the stream timeout). A timer of ipc_timeout, set anew
+ * with each reply, covers the connection.
  *
  * A transport that cannot be reached is dead for transport_retry_time
  * (logged as "warning: connect to transport private/T: <error>"); its
  * recipients are deferred with "mail transport unavailable". A protocol
- * error or a lost agent defers the recipients without a result with
- * "unknown mail transport error".
+ * error or a lost agent defers the recipients of the request it was
+ * delivering without a result with "unknown mail transport error"; the
+ * requests behind it were not started and wait for another connection.
  *
  * SECURITY: the agent's replies are checked: a status other than 0, 4 or
  * 5 counts as deferred; texts are bounded by attr.h.
@@ -45,34 +59,24 @@
 
 #define QMGR_CONNECT_TIMEOUT 10
 #define QMGR_READ_TIMEOUT    60 /* one read once the agent is readable */
-#define QMGR_PIPELINE_RCPT   64 /* send before the greeting: at most ... */
+#define QMGR_PIPELINE_RCPT   64 /* send before the agent reads: at most ... */
 #define QMGR_PIPELINE_SIZE   16384      /* ... recipients and bytes */
+#define QMGR_AGENT_DEPTH     2  /* requests on one connection */
 
-static void deliver_timeout_event(void *ctx);
+struct QMGR_AGENT {
+    STREAM *stream;
+    QMGR_QUEUE *queue;
+    QMGR_ENTRY *head;           /* its requests, oldest (in delivery) first */
+    QMGR_ENTRY *tail;
+    int     count;
+    int     greeted;            /* the greeting was read */
+    int     more;               /* the agent reads another request */
+    QMGR_AGENT *prev;           /* the queue's connections */
+    QMGR_AGENT *next;
+};
 
-/* Close the agent connection and finish the entry. */
-static void
-deliver_finish(QMGR_ENTRY *entry)
-{
-    if (entry->agent) {
-        event_cancel_fd(stream_fd(entry->agent));
-        (void) stream_close(entry->agent);
-        entry->agent = 0;
-    }
-    event_cancel_timer(deliver_timeout_event, entry);
-    qmgr_entry_done(entry);
-}
-
-static void
-deliver_timeout_event(void *ctx)
-{
-    QMGR_ENTRY *entry = ctx;
-
-    msg_warn("%s: timeout while waiting for transport %s",
-             entry->message->queue_id, entry->queue->transport->name);
-    qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
-    deliver_finish(entry);
-}
+static void agent_timeout_event(void *ctx);
+static void agent_reply_event(int fd, int events, void *ctx);
 
 /* The request as the agent sees it; strings are borrowed from msg. */
 static void
@@ -120,38 +124,148 @@ deliver_build(QMGR_ENTRY *entry, DELIVER_REQUEST *req)
     }
 }
 
-/* No greeting, or the request could not be sent: defer the entry. */
-static void
-deliver_no_greeting(QMGR_ENTRY *entry)
+/* Is the entry's request small enough to be written before the agent reads? */
+static int
+deliver_small(QMGR_ENTRY *entry)
 {
-    msg_warn("%s: no greeting from, or cannot send request to, transport %s",
-             entry->message->queue_id, entry->queue->transport->name);
-    qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
-    deliver_finish(entry);
+    DELIVER_REQUEST req;
+    size_t  size;
+
+    if (entry->rcpt_count > QMGR_PIPELINE_RCPT)
+        return 0;
+    deliver_build(entry, &req);
+    size = deliver_request_size(&req);
+    mem_free(req.rcpt);
+    return size <= QMGR_PIPELINE_SIZE;
+}
+
+/* Write the entry's request (the greeting read or not); -1: stream error. */
+static int
+deliver_send(QMGR_AGENT *agent, QMGR_ENTRY *entry)
+{
+    DELIVER_REQUEST req;
+    int     rc;
+
+    deliver_build(entry, &req);
+    rc = deliver_request_send(agent->stream, &req);
+    mem_free(req.rcpt);
+    entry->sent = 1;
+    return rc;
+}
+
+/* Take the entry on the connection (it is counted in flight already). */
+static void
+agent_push(QMGR_AGENT *agent, QMGR_ENTRY *entry)
+{
+    entry->agent = agent;
+    entry->sent = 0;
+    entry->next = 0;
+    if (agent->tail)
+        agent->tail->next = entry;
+    else
+        agent->head = entry;
+    agent->tail = entry;
+    agent->count++;
+}
+
+static QMGR_ENTRY *
+agent_pop(QMGR_AGENT *agent)
+{
+    QMGR_ENTRY *entry = agent->head;
+
+    if (entry) {
+        if ((agent->head = entry->next) == 0)
+            agent->tail = 0;
+        agent->count--;
+        entry->next = 0;
+        entry->agent = 0;
+    }
+    return entry;
+}
+
+/* A request the agent never saw: back to the front of its queue. */
+static void
+agent_unstart(QMGR_ENTRY *entry)
+{
+    entry->inflight = 0;
+    entry->queue->active--;
+    entry->queue->transport->active--;
+    qmgr_queue_push(entry->queue, entry);
+}
+
+/*
+ * Close the connection: the request in delivery (when failed) is finished
+ * with what the agent reported (nothing: deferred, qmgr_entry_done), the
+ * ones behind it go back to their queue.
+ */
+static void
+agent_close(QMGR_AGENT *agent, int failed)
+{
+    QMGR_QUEUE *q = agent->queue;
+    QMGR_ENTRY *entry, *first = failed ? agent_pop(agent) : 0;
+    QMGR_ENTRY *later[QMGR_AGENT_DEPTH];
+    int     n = 0;
+
+    while ((entry = agent_pop(agent)) != 0)
+        later[n++] = entry;
+    while (n > 0)
+        agent_unstart(later[--n]);      /* keeps their order in front */
+    event_cancel_fd(stream_fd(agent->stream));
+    event_cancel_timer(agent_timeout_event, agent);
+    (void) stream_close(agent->stream);
+    if (agent->prev)
+        agent->prev->next = agent->next;
+    else
+        q->agent_list = agent->next;
+    if (agent->next)
+        agent->next->prev = agent->prev;
+    q->agents--;
+    q->transport->agents--;
+    mem_free(agent);
+    if (first)
+        qmgr_entry_done(first);
+    qmgr_sched_kick();
 }
 
 static void
-deliver_reply_event(int fd, int events, void *ctx)
+agent_timeout_event(void *ctx)
 {
-    QMGR_ENTRY *entry = ctx;
+    QMGR_AGENT *agent = ctx;
+    QMGR_ENTRY *entry = agent->head;
+
+    if (entry) {
+        msg_warn("%s: timeout while waiting for transport %s",
+                 entry->message->queue_id, agent->queue->transport->name);
+        qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
+    }
+    agent_close(agent, 1);
+}
+
+/* No greeting, or the request could not be sent: defer the entry. */
+static void
+agent_no_greeting(QMGR_AGENT *agent)
+{
+    QMGR_ENTRY *entry = agent->head;
+
+    msg_warn("%s: no greeting from, or cannot send request to, transport %s",
+             entry->message->queue_id, agent->queue->transport->name);
+    qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
+    agent_close(agent, 1);
+}
+
+/* The reply to the request in delivery: record it, finish the entry. */
+static int
+agent_read_reply(QMGR_AGENT *agent)
+{
+    QMGR_ENTRY *entry = agent->head;
     QMGR_MESSAGE *msg = entry->message;
     DELIVER_REQUEST req;
+    int     rc, more = 0;
 
-    if (!entry->greeted) {                      /* the request went first */
-        if (deliver_greeting_read(entry->agent) < 0) {
-            event_cancel_read(fd);
-            deliver_no_greeting(entry);
-            return;
-        }
-        entry->greeted = 1;
-        if (stream_wait_readable(entry->agent, 0) <= 0)
-            return;                             /* the reply comes later */
-    }
-    event_cancel_read(fd);
     deliver_build(entry, &req);
-    if (deliver_reply_read(entry->agent, &req) < 0)
+    if ((rc = deliver_reply_read(agent->stream, &req, &more)) < 0)
         msg_warn("%s: lost connection with transport %s",
-                 msg->queue_id, entry->queue->transport->name);
+                 msg->queue_id, agent->queue->transport->name);
     for (int i = 0; i < entry->rcpt_count; i++) {
         DELIVER_RCPT *d = req.rcpt + i;
 
@@ -166,51 +280,114 @@ deliver_reply_event(int fd, int events, void *ctx)
         mem_free(d->reason);
     }
     mem_free(req.rcpt);
-    deliver_finish(entry);
+    if (rc < 0)
+        return -1;
+    agent->more = more;
+    qmgr_entry_done(agent_pop(agent));
+    return 0;
+}
+
+/* The connection is empty: the queue's next entry goes on it, or it closes. */
+static void
+agent_idle(QMGR_AGENT *agent)
+{
+    QMGR_QUEUE *q = agent->queue;
+    QMGR_ENTRY *entry;
+
+    if (!agent->more || q->todo_head == 0 || q->agents > q->window
+        || q->transport->dead_until != 0) {
+        agent_close(agent, 0);
+        return;
+    }
+    entry = qmgr_queue_pop(q);
+    entry->inflight = 1;
+    q->active++;
+    q->transport->active++;
+    agent_push(agent, entry);
+    if (deliver_send(agent, entry) < 0)
+        agent_no_greeting(agent);
+}
+
+static void
+agent_reply_event(int fd, int events, void *ctx)
+{
+    QMGR_AGENT *agent = ctx;
+
+    if (!agent->greeted) {                      /* the request went first */
+        if (deliver_greeting_read(agent->stream) < 0) {
+            agent_no_greeting(agent);
+            return;
+        }
+        agent->greeted = 1;
+        if (stream_wait_readable(agent->stream, 0) <= 0)
+            return;                             /* the reply comes later */
+    }
+    do {
+        if (agent_read_reply(agent) < 0) {
+            agent_close(agent, 1);
+            return;
+        }
+    } while (agent->head && agent->more && stream_wait_readable(agent->stream, 0) > 0);
+    if (!agent->more) {
+        agent_close(agent, 0);
+        return;
+    }
+    event_timer(agent_timeout_event, agent, (double) var_ipc_timeout);
+    if (agent->head == 0)
+        agent_idle(agent);
 }
 
 /* The agent is readable: deliver_request_write() checks its greeting. */
 static void
-deliver_greeting_event(int fd, int events, void *ctx)
+agent_greeting_event(int fd, int events, void *ctx)
 {
-    QMGR_ENTRY *entry = ctx;
+    QMGR_AGENT *agent = ctx;
     DELIVER_REQUEST req;
     int     rc;
 
     event_cancel_read(fd);
-    deliver_build(entry, &req);
-    rc = deliver_request_write(entry->agent, &req);
+    deliver_build(agent->head, &req);
+    rc = deliver_request_write(agent->stream, &req);
     mem_free(req.rcpt);
+    agent->head->sent = 1;
     if (rc < 0) {
-        deliver_no_greeting(entry);
+        agent_no_greeting(agent);
         return;
     }
-    entry->greeted = 1;
-    event_read(fd, deliver_reply_event, entry);
+    agent->greeted = 1;
+    event_read(fd, agent_reply_event, agent);
 }
 
-/* Send a small request before the greeting: 1 = sent, 0 = not small,
- * -1 = error (the stream is marked). */
-static int
-deliver_send_early(QMGR_ENTRY *entry)
+/* An agent connection of q that takes a request behind its current one. */
+static QMGR_AGENT *
+agent_with_room(QMGR_QUEUE *q)
 {
-    DELIVER_REQUEST req;
-    int     rc = 0;
-
-    if (entry->rcpt_count > QMGR_PIPELINE_RCPT)
-        return 0;
-    deliver_build(entry, &req);
-    if (deliver_request_size(&req) <= QMGR_PIPELINE_SIZE)
-        rc = deliver_request_send(entry->agent, &req) < 0 ? -1 : 1;
-    mem_free(req.rcpt);
-    return rc;
+    for (QMGR_AGENT *a = q->agent_list; a; a = a->next)
+        if (a->more && a->count < QMGR_AGENT_DEPTH && a->tail && a->tail->sent)
+            return a;
+    return 0;
 }
 
 int
-qmgr_deliver_start(QMGR_ENTRY *entry)
+qmgr_deliver_room(QMGR_QUEUE *q)
 {
-    QMGR_TRANSPORT *tr = entry->queue->transport;
+    QMGR_TRANSPORT *tr = q->transport;
+
+    if (q->todo_head == 0)
+        return 0;
+    if (q->agents < q->window && tr->agents < tr->proc_limit)
+        return 1;
+    return agent_with_room(q) != 0 && deliver_small(q->todo_head);
+}
+
+/* A new connection to the transport's agent, for the entry. */
+static int
+agent_open(QMGR_ENTRY *entry)
+{
+    QMGR_QUEUE *q = entry->queue;
+    QMGR_TRANSPORT *tr = q->transport;
     VSTRING *path = vstring_alloc(256);
+    QMGR_AGENT *agent;
     int     fd;
 
     vstring_sprintf(path, "%s/%s", MAIL_CLASS_PRIVATE, tr->name);
@@ -231,16 +408,43 @@ qmgr_deliver_start(QMGR_ENTRY *entry)
         return -1;
     }
     vstring_free(path);
-    entry->agent = stream_fdopen(fd);
-    stream_set_timeout(entry->agent, var_ipc_timeout < QMGR_READ_TIMEOUT
+    agent = mem_alloc(sizeof(*agent));
+    agent->stream = stream_fdopen(fd);
+    stream_set_timeout(agent->stream, var_ipc_timeout < QMGR_READ_TIMEOUT
                        ? (int) var_ipc_timeout : QMGR_READ_TIMEOUT);
-    event_timer(deliver_timeout_event, entry, (double) var_ipc_timeout);
-    entry->greeted = 0;
+    agent->queue = q;
+    agent->more = 1;
+    if ((agent->next = q->agent_list) != 0)
+        agent->next->prev = agent;
+    q->agent_list = agent;
+    q->agents++;
+    tr->agents++;
+    agent_push(agent, entry);
+    event_timer(agent_timeout_event, agent, (double) var_ipc_timeout);
     /* A failed early send leaves the stream in error: the greeting read in
-     * deliver_reply_event() fails and defers the entry from the loop. */
-    if (deliver_send_early(entry) != 0)
-        event_read(fd, deliver_reply_event, entry);
-    else
-        event_read(fd, deliver_greeting_event, entry);
+     * agent_reply_event() fails and defers the entry from the loop. */
+    if (deliver_small(entry)) {
+        (void) deliver_send(agent, entry);
+        event_read(fd, agent_reply_event, agent);
+    } else {
+        event_read(fd, agent_greeting_event, agent);
+    }
     return 0;
+}
+
+int
+qmgr_deliver_start(QMGR_ENTRY *entry)
+{
+    QMGR_QUEUE *q = entry->queue;
+    QMGR_AGENT *agent;
+
+    if ((q->agents >= q->window || q->transport->agents >= q->transport->proc_limit)
+        && (agent = agent_with_room(q)) != 0) {
+        /* A failed write leaves the stream in error: the next reply read
+         * fails and the connection is closed from the loop. */
+        agent_push(agent, entry);
+        (void) deliver_send(agent, entry);
+        return 0;
+    }
+    return agent_open(entry);
 }

@@ -3,7 +3,7 @@
  * a FIFO of waiting delivery entries and a concurrency window.
  *
  * Interface (qmgr.h): qmgr_queue_find(), qmgr_queue_append(),
- * qmgr_queue_pop(), qmgr_queue_gc(), qmgr_queue_init_window(),
+ * qmgr_queue_push(), qmgr_queue_pop(), qmgr_queue_gc(), qmgr_queue_init_window(),
  * qmgr_queue_dead(), qmgr_queue_defer_dead(), qmgr_queue_feedback().
  *
  * A queue is keyed by the lowercased nexthop, or by the lowercased
@@ -72,6 +72,16 @@ qmgr_queue_append(QMGR_QUEUE *q, QMGR_ENTRY *e)
     else
         q->todo_head = e;
     q->todo_tail = e;
+    q->todo_count++;
+}
+
+void
+qmgr_queue_push(QMGR_QUEUE *q, QMGR_ENTRY *e)
+{
+    e->next = q->todo_head;
+    q->todo_head = e;
+    if (q->todo_tail == 0)
+        q->todo_tail = e;
     q->todo_count++;
 }
 

@@ -9,7 +9,9 @@
  * on the next event loop iteration: feed a batch of messages from the
  * queue scans, then start deliveries. Per transport the queues are
  * served round-robin; a queue runs at most its concurrency window of
- * entries at once, a transport at most proc_limit (default_process_limit).
+ * agent connections at once, a transport at most proc_limit
+ * (default_process_limit), and a connection takes the next request of
+ * its queue while it delivers the current one (qmgr_deliver_room()).
  *
  * A queue's window grows and shrinks with the feedback of finished
  * deliveries, and a queue that fails too often is dead for a while: its
@@ -94,7 +96,7 @@ sched_next_queue(QMGR_TRANSPORT *tr)
     do {
         QMGR_QUEUE *next = q->next ? q->next : tr->queues;
 
-        if (q->todo_head && q->active < q->window) {
+        if (qmgr_deliver_room(q)) {
             tr->rr_next = next;
             return q;
         }
@@ -160,7 +162,7 @@ sched_transport(QMGR_TRANSPORT *tr, time_t now)
         return;
     }
     sched_defer_dead(tr, now);
-    while (tr->active < tr->proc_limit && (q = sched_next_queue(tr)) != 0) {
+    while ((q = sched_next_queue(tr)) != 0) {
         e = qmgr_queue_pop(q);
         e->inflight = 1;
         q->active++;

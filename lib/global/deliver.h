@@ -109,19 +109,26 @@ typedef struct DELIVER_REQUEST {
     STREAM *fp;                 /* agent side: the queue file, read-only */
 } DELIVER_REQUEST;
 
-/* Agent side. Returns NULL (and logs why) on a protocol error or a queue
- * file that cannot be opened. */
+/* Agent side. deliver_request_read() greets and reads the first request
+ * of a connection, deliver_request_next() a further one (NULL without a
+ * warning when qmgr closed the connection instead). Both return NULL (and
+ * log why) on a protocol error or a queue file that cannot be opened. */
 DELIVER_REQUEST *deliver_request_read(STREAM *client);
-/* Send every recipient's status (those still -1 are sent as deferred);
- * for a probe (DELIVER_TRACE_PROBE) first report each to the verify
- * service (verify_clnt.h), as Postfix's agents do. */
-int     deliver_request_reply(STREAM *client, DELIVER_REQUEST *req);
+DELIVER_REQUEST *deliver_request_next(STREAM *client);
+/* Send every recipient's status (those still -1 are sent as deferred)
+ * and whether this agent reads another request (more); for a probe
+ * (DELIVER_TRACE_PROBE) first report each to the verify service
+ * (verify_clnt.h), as Postfix's agents do. */
+int     deliver_request_reply(STREAM *client, DELIVER_REQUEST *req, int more);
 void    deliver_request_free(DELIVER_REQUEST *req);
 /*
- * The loop body of every delivery agent: read one request from qmgr
+ * The loop body of every delivery agent: read a request from qmgr
  * (nothing more happens when that fails), let fn deliver it (fn records
- * each recipient's result), send the results, free the request. A reply
- * that cannot be sent is a warning; qmgr then defers the recipients.
+ * each recipient's result), send the results, free the request; then the
+ * next request on the same connection, as long as the server skeleton
+ * lets this process take another (single_server_take_another: max_use,
+ * stop, reload, a changed table) and qmgr sends one. A reply that cannot
+ * be sent is a warning; qmgr then defers the recipients.
  */
 typedef void (*DELIVER_REQUEST_FN) (DELIVER_REQUEST *req, void *ctx);
 void    deliver_request_serve(STREAM *client, DELIVER_REQUEST_FN fn, void *ctx);
@@ -175,7 +182,8 @@ int     deliver_request_write(STREAM *agent, const DELIVER_REQUEST *req);
 int     deliver_request_send(STREAM *agent, const DELIVER_REQUEST *req);
 int     deliver_greeting_read(STREAM *agent);
 size_t  deliver_request_size(const DELIVER_REQUEST *req);
-int     deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req);
+/* *more: the agent reads another request on this connection. */
+int     deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req, int *more);
 
 /* Read the message content (from req->offset) as lines for delivery:
  * calls fn with each piece; is_eol tells whether the piece ends a line

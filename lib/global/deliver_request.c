@@ -46,6 +46,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "queue.h"
+#include "server.h"
 
 /* Parse a non-negative floating point time stamp; 0 when absent or bad. */
 static double
@@ -230,19 +231,17 @@ deliver_open_file(DELIVER_REQUEST *req)
     return 0;
 }
 
-DELIVER_REQUEST *
-deliver_request_read(STREAM *client)
+/* One request; NULL (a warning unless the client just closed: at_eof). */
+static DELIVER_REQUEST *
+deliver_request_get(STREAM *client, int quiet_eof)
 {
     DELIVER_REQUEST *req = mem_alloc(sizeof(*req));
     ATTR_LIST *list = attr_list_alloc();
-    int     count, i;
+    int     count, i, rc;
 
-    if (attr_send_protocol(client, PROTO_DELIVERY) < 0) {
-        msg_warn("delivery request: cannot send greeting");
-        goto bad;
-    }
-    if (attr_read(client, list) != 1) {
-        msg_warn("delivery request: cannot read request");
+    if ((rc = attr_read(client, list)) != 1) {
+        if (rc != 0 || !quiet_eof)
+            msg_warn("delivery request: cannot read request");
         goto bad;
     }
     if ((count = deliver_parse_message(req, list)) < 0)
@@ -267,6 +266,22 @@ bad:
     return NULL;
 }
 
+DELIVER_REQUEST *
+deliver_request_read(STREAM *client)
+{
+    if (attr_send_protocol(client, PROTO_DELIVERY) < 0) {
+        msg_warn("delivery request: cannot send greeting");
+        return NULL;
+    }
+    return deliver_request_get(client, 0);
+}
+
+DELIVER_REQUEST *
+deliver_request_next(STREAM *client)
+{
+    return deliver_request_get(client, 1);
+}
+
 /* A probe's results go to the verify service (mail_proto.h "verify"). */
 static void
 deliver_report_probe(const DELIVER_REQUEST *req)
@@ -284,7 +299,7 @@ deliver_report_probe(const DELIVER_REQUEST *req)
 }
 
 int
-deliver_request_reply(STREAM *client, DELIVER_REQUEST *req)
+deliver_request_reply(STREAM *client, DELIVER_REQUEST *req, int more)
 {
     ATTR_LIST *list = attr_list_alloc();
     int     i, ret = 0;
@@ -307,6 +322,11 @@ deliver_request_reply(STREAM *client, DELIVER_REQUEST *req)
         }
         ret = attr_write(client, list);
     }
+    if (ret == 0) {
+        attr_list_reset(list);
+        attr_add_long(list, ATTR_MORE, more ? 1 : 0);
+        ret = attr_write(client, list);
+    }
     attr_list_free(list);
     return ret;
 }
@@ -315,13 +335,18 @@ void
 deliver_request_serve(STREAM *client, DELIVER_REQUEST_FN fn, void *ctx)
 {
     DELIVER_REQUEST *req = deliver_request_read(client);
+    int     more = 1;
 
-    if (req == NULL)
-        return;
-    fn(req, ctx);
-    if (deliver_request_reply(client, req) < 0 || stream_flush(client) < 0)
-        msg_warn("%s: cannot send the delivery status to the queue manager", req->queue_id);
-    deliver_request_free(req);
+    while (req != NULL) {
+        fn(req, ctx);
+        more = single_server_take_another();
+        if (deliver_request_reply(client, req, more) < 0 || stream_flush(client) < 0) {
+            msg_warn("%s: cannot send the delivery status to the queue manager", req->queue_id);
+            more = 0;
+        }
+        deliver_request_free(req);
+        req = more ? deliver_request_next(client) : NULL;
+    }
 }
 
 /* ---- qmgr side ---------------------------------------------------------- */
@@ -413,7 +438,7 @@ deliver_request_send(STREAM *agent, const DELIVER_REQUEST *req)
 }
 
 int
-deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req)
+deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req, int *more)
 {
     ATTR_LIST *list = attr_list_alloc();
     const char *dsn, *reason;
@@ -442,6 +467,12 @@ deliver_reply_read(STREAM *agent, DELIVER_REQUEST *req)
         mem_free(r->reason);
         r->reason = mem_strndup(reason ? reason : "", DELIVER_REASON_MAX);
     }
+    if (attr_read(agent, list) != 1 || attr_get_long(list, ATTR_MORE, &status) < 0) {
+        msg_warn("%s: malformed or missing delivery agent reply", req->queue_id);
+        attr_list_free(list);
+        return -1;
+    }
+    *more = status == 1;
     attr_list_free(list);
     return 0;
 }

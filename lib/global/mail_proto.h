@@ -48,6 +48,15 @@
  *   (the agent delivers, and logs each "to=<...>, relay=..., status=..." line)
  *   S: N lists {status=0|4|5, dsn=X.Y.Z, reason=text}, in request order
  *       0 = delivered (qmgr marks it DONE), 4 = deferred (stays), 5 = bounced
+ *   S: {more=0|1}
+ *       1 = the agent reads another request on this connection (the
+ *       sequence from C: again, without a new greeting) or the end of
+ *       the connection; 0 = it reads nothing more (max_use reached,
+ *       stopping): a request qmgr has already sent was not seen and is
+ *       qmgr's to give to another process. qmgr may send the next request
+ *       before this reply (it waits in the socket): one agent process
+ *       takes a destination's deliveries one after the other without
+ *       waiting for qmgr between them.
  *
  * -------------------------------------------------------------------
  * qmgr wakeups (public/qmgr fifo): single bytes below.
@@ -129,6 +138,7 @@
 #define ATTR_DSN_NOTIFY     "dsn_notify"
 #define ATTR_DSN_ORCPT      "dsn_orcpt"
 #define ATTR_DSN_STATUS     "dsn"
+#define ATTR_MORE           "more"      /* agent -> qmgr: it reads another request */
 #define ATTR_RCPT_COUNT     "rcpt_count"
 #define ATTR_CLIENT_NAME    "client_name"
 #define ATTR_CLIENT_ADDR    "client_addr"

@@ -459,6 +459,18 @@ single_server_serve(SINGLE_SERVER_FN fn, int fd)
     server_status(SERVER_STAT_AVAIL);
 }
 
+int
+single_server_take_another(void)
+{
+    if (srv.standalone || server_should_exit() || server_tables_changed()
+        || (srv.max_use > 0 && srv.use_count + 1 >= srv.max_use))
+        return 0;
+    srv.use_count++;                    /* the connection itself counts one more */
+    srv.watchdog_at = 0;
+    server_watchdog(1);
+    return 1;
+}
+
 /*
  * Waiting for a client. Every idle process of a service waits on the same
  * listen sockets; with poll() each new connection woke all of them and

@@ -104,6 +104,14 @@ void    multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVE
             __attribute__((noreturn));
 void    trigger_server_main(int argc, char **argv, TRIGGER_SERVER_FN fn, const SERVER_OPTS *opts)
             __attribute__((noreturn));
+/*
+ * A single server's client wants to be served once more on the same
+ * connection (a delivery agent reading qmgr's next request): 1 = go on,
+ * counted as one more use and with the watchdog set anew; 0 when this
+ * process is to stop after the current client (max_use reached, stop,
+ * reload, master gone, a table changed) or runs standalone.
+ */
+int     single_server_take_another(void);
 /* 1 when the program (argv[0]) or its master.cf service is called name:
  * one binary, two roles (smtp/lmtp, error/retry). */
 int     server_named(const char *service, const char *name);

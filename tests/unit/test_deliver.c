@@ -74,12 +74,13 @@ qmgr_side(int fd, long offset)
 {
     STREAM *s = stream_fdopen(fd);
     DELIVER_REQUEST req;
+    int     more = -1;
 
     stream_set_timeout(s, 10);
     fill_request(&req, offset);
     if (deliver_request_write(s, &req) < 0)
         return 1;
-    if (deliver_reply_read(s, &req) < 0)
+    if (deliver_reply_read(s, &req, &more) < 0 || more != 0)
         return 2;
     if (req.rcpt[0].status != DELIVER_SENT || strcmp(req.rcpt[0].dsn, "2.0.0")
         || strcmp(req.rcpt[0].reason, "delivered to mailbox"))
@@ -169,7 +170,7 @@ UNIT_TEST(test_round_trip)
     deliver_result_to(req, 1, "z@example.com", DELIVER_BOUNCE, "5.1.1", "local", 0, 0, "no");
     CHECK_INT(req->rcpt[1].status, DELIVER_DEFER);      /* the worst result wins */
     CHECK_STR(req->rcpt[1].reason, "later");
-    CHECK_INT(deliver_request_reply(s, req), 0);
+    CHECK_INT(deliver_request_reply(s, req, 0), 0);
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status));
     CHECK_INT(WEXITSTATUS(status), 0);
@@ -203,6 +204,68 @@ UNIT_TEST(test_bad_request)
     stream_set_timeout(s, 10);
     CHECK(deliver_request_read(s) == NULL);
     waitpid(pid, &status, 0);
+    stream_close(s);
+}
+
+/* The agent's delivery function for test_two_requests: the first
+ * recipient is delivered, the second deferred, per request. */
+static void
+serve_fn(DELIVER_REQUEST *req, void *ctx)
+{
+    (*(int *) ctx)++;
+    deliver_result(req, 0, DELIVER_SENT, "2.0.0", "local", 0, 0, "delivered to mailbox");
+    deliver_result(req, 1, DELIVER_DEFER, "4.2.0", "local", 0, 0, "later");
+}
+
+/* qmgr side of test_two_requests: both requests written before either
+ * reply is read (the second waits in the socket), then the connection
+ * closed: exit 0 when both replies came, each saying "more". */
+static int
+qmgr_two(int fd, long offset)
+{
+    STREAM *s = stream_fdopen(fd);
+    DELIVER_REQUEST req;
+    int     more;
+
+    stream_set_timeout(s, 10);
+    fill_request(&req, offset);
+    if (deliver_request_send(s, &req) < 0 || deliver_request_send(s, &req) < 0
+        || deliver_greeting_read(s) < 0)
+        return 1;
+    for (int i = 0; i < 2; i++) {
+        more = -1;
+        if (deliver_reply_read(s, &req, &more) < 0 || more != 1
+            || req.rcpt[0].status != DELIVER_SENT || req.rcpt[1].status != DELIVER_DEFER)
+            return 2 + i;
+    }
+    stream_close(s);
+    return 0;
+}
+
+/* Two requests on one connection: deliver_request_serve() takes the
+ * second after answering the first and returns when qmgr closes. */
+UNIT_TEST(test_two_requests)
+{
+    long    offset = make_queue_file();
+    int     sv[2], status, served = 0;
+    pid_t   pid;
+    STREAM *s;
+
+    msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
+    load("");
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    if ((pid = fork()) == 0) {
+        close(sv[0]);
+        _exit(qmgr_two(sv[1], offset));
+    }
+    close(sv[1]);
+    s = stream_fdopen(sv[0]);
+    stream_set_timeout(s, 10);
+    deliver_request_serve(s, serve_fn, &served);
+    CHECK_INT(served, 2);
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
     stream_close(s);
 }
 
@@ -255,6 +318,7 @@ UNIT_TEST(test_delay_resolution)
 UNIT_TESTS {
     {"test_round_trip", test_round_trip},
     {"test_bad_request", test_bad_request},
+    {"test_two_requests", test_two_requests},
     {"test_delays", test_delays},
     {"test_delay_resolution", test_delay_resolution},
     UNIT_END

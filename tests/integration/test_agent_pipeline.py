@@ -1,0 +1,213 @@
+"""
+test_agent_pipeline.py - qmgr and the delivery agents carry several
+requests over one connection: qmgr writes the next request of a
+destination while the agent still delivers the current one, and a
+request the agent says it will not read goes back to the queue.
+
+A stand-in agent (a Python thread on private/fake, speaking the delivery
+protocol of lib/global/mail_proto.h) shows what qmgr sends and when; the
+real local agent shows the max_use end of a connection.
+"""
+import os
+import re
+import select
+import socket
+import threading
+import time
+
+from posthorn import Instance, wait_for
+
+BODY = "Subject: pipeline\r\n\r\nhello\r\n"
+
+
+class Reader:
+    """Attribute lists from a socket, with a timeout per list."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def string(self, deadline):
+        while b"\0" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                raise TimeoutError
+            data = self.sock.recv(65536)
+            if not data:
+                return None
+            self.buf += data
+        text, _, self.buf = self.buf.partition(b"\0")
+        return text.decode()
+
+    def attrs(self, timeout):
+        """One list {name: value}; None at the end of the connection."""
+        deadline = time.monotonic() + timeout
+        out = {}
+        while True:
+            name = self.string(deadline)
+            if name is None:
+                return None
+            if name == "":
+                return out
+            out[name] = self.string(deadline)
+
+
+def write_list(sock, attrs):
+    data = b"".join(k.encode() + b"\0" + str(v).encode() + b"\0" for k, v in attrs.items())
+    sock.sendall(data + b"\0")
+
+
+class FakeAgent(threading.Thread):
+    """Accepts qmgr's connections on path. For each request it records
+    (connection number, queue id, whether the next request had arrived
+    before this one was answered). Each request's answer waits until the
+    next request is there or wait seconds passed; every recipient is
+    delivered. The first connection's first answer says more=0 when
+    refuse_more is set."""
+
+    def __init__(self, path, wait=3.0, refuse_more=False):
+        super().__init__(daemon=True)
+        self.path = path
+        self.wait = wait
+        self.refuse_more = refuse_more
+        self.requests = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.sock.listen(10)
+
+    def run(self):
+        conn_no = 0
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn_no += 1
+            threading.Thread(target=self.serve, args=(conn, conn_no), daemon=True).start()
+
+    @staticmethod
+    def read_request(f, timeout):
+        msg = f.attrs(timeout)
+        if msg is None:
+            return None
+        rcpts = [f.attrs(10) for _ in range(int(msg["rcpt_count"]))]
+        return msg, rcpts
+
+    def serve(self, conn, conn_no):
+        conn.sendall(b"protocol\0delivery\0\0")
+        f = Reader(conn)
+        req = self.read_request(f, 30)
+        first = True
+        while req is not None:
+            msg, rcpts = req
+            try:
+                nxt = self.read_request(f, self.wait)
+            except TimeoutError:
+                nxt = "later"
+            with self.lock:
+                self.requests.append((conn_no, msg["queue_id"], nxt not in (None, "later")))
+            more = 0 if (self.refuse_more and conn_no == 1 and first) else 1
+            for _ in rcpts:
+                write_list(conn, {"status": 0, "dsn": "2.0.0", "reason": "delivered"})
+            write_list(conn, {"more": more})
+            first = False
+            if not more:
+                break
+            req = self.read_request(f, 30) if nxt == "later" else nxt
+        conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def fake_instance(name):
+    return Instance(name, main={"default_transport": "fake",
+                                "fake_destination_concurrency_limit": "1"})
+
+
+def submit_three(inst):
+    qids = []
+    for i in range(3):
+        s = inst.session()
+        s.cmd("HELO test")
+        qids.append(s.message("jonas@example.test", ["user%d@remote.example" % i], BODY))
+        s.cmd("QUIT")
+        s.close()
+    return qids
+
+
+def test_next_request_is_sent_while_the_agent_delivers():
+    """With a concurrency of one, the three messages for one destination
+    go over one connection, and the second request reaches the agent
+    before it has answered the first."""
+    with fake_instance("pipe-next") as inst:
+        inst.start()
+        agent = FakeAgent(os.path.join(inst.queue, "private", "fake"))
+        agent.start()
+        try:
+            qids = submit_three(inst)
+            for q in qids:
+                inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % q)
+            with agent.lock:
+                reqs = list(agent.requests)
+            assert sorted(q for _, q, _ in reqs) == sorted(qids), reqs
+            assert {c for c, _, _ in reqs} == {1}, reqs
+            assert reqs[0][2], reqs          # the second was there before the first answer
+            assert "deferred" not in inst.log()
+        finally:
+            agent.close()
+
+
+def test_request_the_agent_will_not_read_goes_to_another_connection():
+    """The agent answers the first request with more=0 while the second
+    is already in the socket: qmgr gives that one to a new connection; no
+    message is deferred."""
+    with fake_instance("pipe-refuse") as inst:
+        inst.start()
+        agent = FakeAgent(os.path.join(inst.queue, "private", "fake"), refuse_more=True)
+        agent.start()
+        try:
+            qids = submit_three(inst)
+            for q in qids:
+                inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % q)
+            with agent.lock:
+                reqs = list(agent.requests)
+            assert sorted(q for _, q, _ in reqs) == sorted(qids), reqs
+            assert reqs[0][0] == 1 and reqs[0][2], reqs
+            assert max(c for c, _, _ in reqs) >= 2, reqs
+            assert "deferred" not in inst.log()
+        finally:
+            agent.close()
+
+
+def test_local_max_use_ends_a_connection_without_losing_a_request():
+    """The real local agent with max_use=2 and a concurrency of one: six
+    messages put on hold (header_checks), then released at once, so that
+    qmgr queues requests on each connection; every local process says "no
+    more" on its second delivery and the request queued behind it goes to
+    the next process. All six delivered, none deferred."""
+    with Instance("pipe-maxuse", main={"local_destination_concurrency_limit": "1",
+                                       "max_use": "2"}) as inst:
+        with open(inst.conf + "/header_checks", "w") as f:
+            f.write("/^Subject: pipeline/ HOLD\n")
+        inst.params["header_checks"] = "regexp:%s/header_checks" % inst.conf
+        inst.write_main()
+        inst.start()
+        for i in range(6):
+            s = inst.session()
+            s.cmd("HELO test")
+            s.message("jonas@example.test", ["root@example.test"], BODY)
+            s.cmd("QUIT")
+            s.close()
+        wait_for(lambda: len(inst.queue_files("hold")) == 6, 30, "six held messages")
+        inst.cmd("postsuper", "-H", "ALL", check=True)
+        wait_for(lambda: len(inst.messages("root")) == 6, 30, "six messages for root")
+        log = inst.log()
+        assert "status=deferred" not in log, log
+        assert "unknown mail transport error" not in log, log
+        assert len(set(re.findall(r"postfix/local\[(\d+)\]: \w+: to=<root@", log))) >= 3, log
