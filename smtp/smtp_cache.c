@@ -3,7 +3,12 @@
  *
  * Interface (smtp_cache.h): smtp_cache_take(req, sess) at the start of
  * each request, smtp_cache_take_endp(st, relay, sess) before connecting
- * to an address, smtp_cache_save(st, sess) after a good transaction.
+ * to an address, smtp_cache_save(st, sess) after a good transaction,
+ * smtp_cache_flush() when qmgr's connection ends.
+ *
+ * A saved session first stays in this process (one slot) while qmgr's
+ * connection may bring the next request for the same destination; it
+ * goes to scache when that connection ends (see cache_slot below).
  *
  * Idle sessions live in the scache(8) daemon (scache/, protocol:
  * mail_proto.h "scache"), so the next request for the same destination,
@@ -202,16 +207,20 @@ cache_find(const char *request, const char *label, SMTP_SESSION *sess)
     return fd >= 0;
 }
 
+static int cache_slot_take(const char *label, int by_endp, SMTP_SESSION *sess);
+
 int
 smtp_cache_take(const DELIVER_REQUEST *req, SMTP_SESSION *sess)
 {
     char   *label;
     int     ret;
 
-    if (!cache_wanted(req, DELIVER_CONN_FETCH))
+    if (!cache_wanted(req, DELIVER_CONN_FETCH)) {
+        smtp_cache_flush();
         return 0;
+    }
     label = cache_dest_label(req);
-    ret = cache_find(SCACHE_REQ_FIND_DEST, label, sess);
+    ret = cache_slot_take(label, 0, sess) || cache_find(SCACHE_REQ_FIND_DEST, label, sess);
     mem_free(label);
     return ret;
 }
@@ -223,34 +232,43 @@ smtp_cache_take_endp(const SMTP_STATE *st, const char *relay, SMTP_SESSION *sess
     char   *label;
     int     ret;
 
-    if (level > SMTP_TLS_MAY || !cache_wanted(st->req, DELIVER_CONN_FETCH))
+    if (level > SMTP_TLS_MAY || !cache_wanted(st->req, DELIVER_CONN_FETCH)) {
+        smtp_cache_flush();
         return 0;
+    }
     label = cache_endp_label(st->req, relay, level);
-    ret = cache_find(SCACHE_REQ_FIND_ENDP, label, sess);
+    ret = cache_slot_take(label, 1, sess) || cache_find(SCACHE_REQ_FIND_ENDP, label, sess);
     mem_free(label);
     return ret;
 }
 
+/* The endpoint properties as scache keeps them (cache_prop_parse). */
+static char *
+cache_prop(const SMTP_SESSION *sess, long created, long uses, int level)
+{
+    const char *relay = sess->relay;
+    const char *cp = strstr(relay, ", conn_use=");
+
+    return mem_printf("%d\t%ld\t%ld\t%ld\t%s\t%.*s\t%d", sess->features,
+                      sess->size_limit, created, uses, sess->namaddr,
+                      (int) (cp ? (size_t) (cp - relay) : strlen(relay)), relay, level);
+}
+
 /* Hand the descriptor over under the endpoint label; 0 or -1. */
 static int
-cache_save_endp(const char *label, const SMTP_SESSION *sess, long created, long uses,
-                int level)
+cache_save_endp(const char *label, const char *prop, STREAM *fp)
 {
     ATTR_LIST *rq = attr_list_alloc();
     ATTR_LIST *reply = attr_list_alloc();
-    const char *relay = sess->relay;
-    const char *cp = strstr(relay, ", conn_use=");
     int     ret = -1;
 
     attr_add(rq, ATTR_REQUEST, SCACHE_REQ_SAVE_ENDP);
     attr_add_long(rq, ATTR_TTL, smtp_params.cache_time_limit);
     attr_add(rq, ATTR_LABEL, label);
-    attr_addf(rq, ATTR_PROPERTY, "%d\t%ld\t%ld\t%ld\t%s\t%.*s\t%d", sess->features,
-              sess->size_limit, created, uses, sess->namaddr,
-              (int) (cp ? (size_t) (cp - relay) : strlen(relay)), relay, level);
+    attr_add(rq, ATTR_PROPERTY, prop);
     if (cache_call(rq, reply) == SCACHE_STAT_OK) {
         if (stream_buffered(cache_conn.stream) == 0
-            && attr_send_fd(stream_fd(cache_conn.stream), stream_fd(sess->fp)) == 0)
+            && attr_send_fd(stream_fd(cache_conn.stream), stream_fd(fp)) == 0)
             ret = 0;
         else
             attr_clnt_close(&cache_conn);
@@ -261,21 +279,73 @@ cache_save_endp(const char *label, const SMTP_SESSION *sess, long created, long 
 }
 
 static void
-cache_save_dest(const DELIVER_REQUEST *req, const char *endp_label)
+cache_save_dest(const char *label, const char *nexthop, const char *endp_label)
 {
     ATTR_LIST *rq = attr_list_alloc();
     ATTR_LIST *reply = attr_list_alloc();
-    char   *label = cache_dest_label(req);
 
     attr_add(rq, ATTR_REQUEST, SCACHE_REQ_SAVE_DEST);
     attr_add_long(rq, ATTR_TTL, smtp_params.cache_time_limit);
     attr_add(rq, ATTR_LABEL, label);
-    attr_add(rq, ATTR_PROPERTY, req->nexthop ? req->nexthop : "");
+    attr_add(rq, ATTR_PROPERTY, nexthop);
     attr_add(rq, ATTR_ENDP_LABEL, endp_label);
     (void) cache_call(rq, reply);
-    mem_free(label);
     attr_list_free(rq);
     attr_list_free(reply);
+}
+
+/*
+ * The session of the request just delivered stays in this process while
+ * qmgr's connection may bring the next request: a connection carries the
+ * requests of one destination (qmgr_deliver.c), so the next one takes it
+ * from here, without the round trips through scache. It goes to scache
+ * when the connection ends (smtp_cache_flush()), or when a request for
+ * another destination or endpoint, or one that must not use a cached
+ * session, comes first.
+ */
+static struct {
+    STREAM *fp;                 /* NULL: empty */
+    char   *dest;               /* destination label */
+    char   *nexthop;
+    char   *endp;               /* endpoint label */
+    char   *prop;               /* its properties (cache_prop) */
+} cache_slot;
+
+static void
+cache_slot_clear(void)
+{
+    mem_free(cache_slot.dest);
+    mem_free(cache_slot.nexthop);
+    mem_free(cache_slot.endp);
+    mem_free(cache_slot.prop);
+    memset(&cache_slot, 0, sizeof(cache_slot));
+}
+
+void
+smtp_cache_flush(void)
+{
+    if (cache_slot.fp == NULL)
+        return;
+    if (cache_save_endp(cache_slot.endp, cache_slot.prop, cache_slot.fp) == 0)
+        cache_save_dest(cache_slot.dest, cache_slot.nexthop, cache_slot.endp);
+    (void) stream_close(cache_slot.fp);     /* scache has its own copy */
+    cache_slot_clear();
+}
+
+/* The kept session when its label (dest or endp) is label: 1 with it in sess. */
+static int
+cache_slot_take(const char *label, int by_endp, SMTP_SESSION *sess)
+{
+    if (cache_slot.fp == NULL)
+        return 0;
+    if (strcmp(by_endp ? cache_slot.endp : cache_slot.dest, label) != 0
+        || cache_prop_parse(cache_slot.prop, sess) < 0) {
+        smtp_cache_flush();
+        return 0;
+    }
+    sess->fp = cache_slot.fp;
+    cache_slot_clear();
+    return 1;
 }
 
 int
@@ -287,9 +357,6 @@ smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
     long    reuse_time = smtp_params.reuse_time_limit;
     long    count_limit = smtp_params.reuse_count_limit;
     long    created = now, uses = 1;
-    char   *endp;
-    int     ret;
-
     if (sess->fp == NULL || sess->tls != NULL   /* smtp_tls_connection_reuse = no */
         || (sess->authenticated && smtp_sasl_sender_dependent())
         || (sess->reply && sess->reply->code == 421)
@@ -305,12 +372,12 @@ smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
     if ((count_limit > 0 && uses > count_limit) || (reuse_time > 0 && now - created >= reuse_time)
         || level > SMTP_TLS_MAY)
         return 0;
-    endp = cache_endp_label(req, sess->relay, level);
-    if ((ret = cache_save_endp(endp, sess, created, uses, level) == 0) != 0) {
-        (void) stream_close(sess->fp);      /* scache has its own copy */
-        sess->fp = NULL;
-        cache_save_dest(req, endp);
-    }
-    mem_free(endp);
-    return ret;
+    smtp_cache_flush();
+    cache_slot.fp = sess->fp;
+    cache_slot.dest = cache_dest_label(req);
+    cache_slot.nexthop = mem_strdup(req->nexthop ? req->nexthop : "");
+    cache_slot.endp = cache_endp_label(req, sess->relay, level);
+    cache_slot.prop = cache_prop(sess, created, uses, level);
+    sess->fp = NULL;
+    return 1;
 }

@@ -55,6 +55,10 @@ int     smtp_cache_save(const SMTP_STATE *st, SMTP_SESSION *sess)
 /* smtp_proto.c: RSET probe and a whole transaction on a reused session:
  * SMTP_SESS_* as smtp_session_run(), or -1 when the session is not
  * usable (RSET failed: the caller closes it and connects anew). */
+/* Hand the session kept for the next request to scache (qmgr's
+ * connection ended). */
+void    smtp_cache_flush(void) __attribute__((weak));
+
 int     smtp_session_reuse(SMTP_STATE *st, SMTP_SESSION *sess, SMTP_WHY *why);
 
 #endif

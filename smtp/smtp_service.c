@@ -354,4 +354,6 @@ void
 smtp_service(STREAM *client)
 {
     deliver_request_serve(client, smtp_serve_one, NULL);
+    if (smtp_cache_flush)
+        smtp_cache_flush();
 }

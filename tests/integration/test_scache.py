@@ -183,3 +183,34 @@ def test_reuse_count_limit():
         assert "conn_use" not in third.group(0)
         with srv.lock:
             assert len(srv.conns) == 2, srv.conns
+
+
+def test_one_smtp_process_keeps_its_session_for_the_next_request():
+    """Without max_use=1: three held messages for one destination,
+    released at once, reach one smtp process over one qmgr connection
+    (destination concurrency 1); the second and third reuse the session
+    the process kept for them (conn_use=2, 3: one connection to the next
+    hop), without asking scache, which sees the session only when qmgr's
+    connection has ended: no domain lookup hit in its statistics."""
+    with SmtpSink() as srv:
+        inst = Instance("scache-keep", main={
+            "relayhost": "[127.0.0.1]:%d" % srv.port,
+            "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % srv.port,
+            "smtp_destination_concurrency_limit": "1"})
+        with inst:
+            with open(inst.conf + "/header_checks", "w") as f:
+                f.write("/^Subject: cache/ HOLD\n")
+            inst.params["header_checks"] = "regexp:%s/header_checks" % inst.conf
+            inst.write_main()
+            inst.start()
+            for rcpt in ("a@remote.example", "b@remote.example", "c@remote.example"):
+                submit(inst, [rcpt], BODY)
+            wait_for(lambda: len(inst.queue_files("hold")) == 3, 20, "three held messages")
+            inst.cmd("postsuper", "-H", "ALL", check=True)
+            srv.wait(3)
+            inst.wait_log(r"postfix/smtp\[\d+\]: \w+: to=<\w@remote\.example>, "
+                          r"relay=\S+, conn_use=3, .*status=sent")
+            with srv.lock:
+                assert len(srv.conns) == 1, srv.conns
+            inst.cmd("postfix", "stop", check=True)
+            inst.wait_log(r"postfix/scache\[\d+\]: statistics: domain lookup hits=0 ")
