@@ -328,7 +328,11 @@ smtp_cache_flush(void)
         return;
     if (cache_save_endp(cache_slot.endp, cache_slot.prop, cache_slot.fp) == 0)
         cache_save_dest(cache_slot.dest, cache_slot.nexthop, cache_slot.endp);
-    (void) stream_close(cache_slot.fp);     /* scache has its own copy */
+    else                                /* not kept: end it politely (no wait
+                                         * for the answer, as with
+                                         * smtp_skip_quit_response) */
+        (void) stream_puts(cache_slot.fp, "QUIT\r\n");
+    (void) stream_close(cache_slot.fp);     /* scache has its own copy, or it ended */
     cache_slot_clear();
 }
 

@@ -10,11 +10,15 @@ lines.
 Each smtp process here delivers one message and exits (-o max_use=1),
 so that reuse can only go through scache.
 """
+import os
 import re
+import socket
+import threading
 import time
 
 from posthorn import Instance, free_port, wait_for
 from smtp_sink import SmtpSink
+from test_agent_pipeline import Reader, write_list
 from test_smtp import submit
 
 BODY = b"Subject: cache\r\n\r\nhello\r\n"
@@ -214,3 +218,47 @@ def test_one_smtp_process_keeps_its_session_for_the_next_request():
                 assert len(srv.conns) == 1, srv.conns
             inst.cmd("postfix", "stop", check=True)
             inst.wait_log(r"postfix/scache\[\d+\]: statistics: domain lookup hits=0 ")
+
+
+def test_session_scache_refuses_ends_with_quit():
+    """A connection cache service that takes nothing (every request
+    answered with status -1): the session an smtp process kept for a next
+    request that never came is offered to it when qmgr's connection ends,
+    refused, and ended with QUIT rather than just closed."""
+    with SmtpSink() as srv:
+        inst = Instance("scache-refuse", main={
+            "relayhost": "[127.0.0.1]:%d" % srv.port,
+            "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % srv.port,
+            "connection_cache_service_name": "refusecache"})
+        with inst:
+            inst.start()
+            path = os.path.join(inst.queue, "private", "refusecache")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(path)
+            os.chmod(path, 0o666)
+            listener.listen(5)
+            threading.Thread(target=refuse_everything, args=(listener,), daemon=True).start()
+            try:
+                deliver(inst, "one@remote.example")
+                wait_for(lambda: srv.conns and srv.conns[0][-1] == "<closed>", 10, "the close")
+                with srv.lock:
+                    assert srv.conns[0][-2] == "QUIT", srv.conns
+            finally:
+                listener.close()
+
+
+def refuse_everything(listener):
+    """The connection cache that answers every request with status -1."""
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        conn.sendall(b"protocol\0scache\0\0")
+        reader = Reader(conn)
+        try:
+            while reader.attrs(30) is not None:
+                write_list(conn, {"status": -1})
+        except (TimeoutError, OSError):
+            pass
+        conn.close()
