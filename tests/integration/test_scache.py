@@ -8,7 +8,10 @@ closes a cached session when its time is up and logs its "statistics:"
 lines.
 
 Each smtp process here delivers one message and exits (-o max_use=1),
-so that reuse can only go through scache.
+so that reuse can only go through scache -- except in the last two
+tests: an smtp process that gets the next request for the destination on
+the same qmgr connection keeps its session for it, and offers it to
+scache only when that connection ends (with QUIT when scache refuses).
 """
 import os
 import re
@@ -25,16 +28,18 @@ BODY = b"Subject: cache\r\n\r\nhello\r\n"
 SMTP_LINE = r"^(smtp\s+unix\s.*\ssmtp)$"
 
 
-def cache_instance(name, srv, port=None, **main):
+def cache_instance(name, srv, port=None, one_use=True, **main):
     """An instance relaying to the sink (or port), caching connections to
-    it by smtp_connection_cache_destinations unless main says otherwise."""
+    it by smtp_connection_cache_destinations unless main says otherwise;
+    each smtp process delivers one message unless one_use is false."""
     port = port or srv.port
     params = {"relayhost": "[127.0.0.1]:%d" % port,
               "smtp_connection_cache_on_demand": "no",
               "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % port}
     params.update(main)
     inst = Instance(name, main=params)
-    inst.edit_master_cf(SMTP_LINE, r"\1 -o max_use=1")
+    if one_use:
+        inst.edit_master_cf(SMTP_LINE, r"\1 -o max_use=1")
     return inst
 
 
@@ -197,11 +202,8 @@ def test_one_smtp_process_keeps_its_session_for_the_next_request():
     hop), without asking scache, which sees the session only when qmgr's
     connection has ended: no domain lookup hit in its statistics."""
     with SmtpSink() as srv:
-        inst = Instance("scache-keep", main={
-            "relayhost": "[127.0.0.1]:%d" % srv.port,
-            "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % srv.port,
-            "smtp_destination_concurrency_limit": "1"})
-        with inst:
+        with cache_instance("scache-keep", srv, one_use=False,
+                            smtp_destination_concurrency_limit="1") as inst:
             with open(inst.conf + "/header_checks", "w") as f:
                 f.write("/^Subject: cache/ HOLD\n")
             inst.params["header_checks"] = "regexp:%s/header_checks" % inst.conf
@@ -226,11 +228,8 @@ def test_session_scache_refuses_ends_with_quit():
     request that never came is offered to it when qmgr's connection ends,
     refused, and ended with QUIT rather than just closed."""
     with SmtpSink() as srv:
-        inst = Instance("scache-refuse", main={
-            "relayhost": "[127.0.0.1]:%d" % srv.port,
-            "smtp_connection_cache_destinations": "[127.0.0.1]:%d" % srv.port,
-            "connection_cache_service_name": "refusecache"})
-        with inst:
+        with cache_instance("scache-refuse", srv, one_use=False,
+                            connection_cache_service_name="refusecache") as inst:
             inst.start()
             path = os.path.join(inst.queue, "private", "refusecache")
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
