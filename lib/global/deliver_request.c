@@ -8,13 +8,17 @@
  *   agent: {protocol=delivery}
  *   qmgr:  {queue_name, queue_id, offset, size, sender, ..., rcpt_count=N}
  *   qmgr:  N x {address, orig_rcpt, offset, dsn_notify, dsn_orcpt}
- *   agent: N x {status, dsn, reason}
+ *   agent: N x {status, dsn, reason}, then {more=0|1}
+ *   (with more=1 the agent reads the next request, from "qmgr:" on,
+ *   or the end of the connection; qmgr may write it before the answer)
  *
  * Agent side: deliver_request_read() greets, reads and checks the
- * request and opens the queue file read-only; deliver_request_reply()
- * answers with each recipient's result (deliver_result.c records them);
- * deliver_request_free(); deliver_request_serve() does the three around
- * an agent's delivery function. qmgr side: deliver_request_write() (the
+ * request and opens the queue file read-only (deliver_request_next():
+ * a further request on the same connection); deliver_request_reply()
+ * answers with each recipient's result (deliver_result.c records them)
+ * and whether it takes another; deliver_request_free();
+ * deliver_request_serve() does these around an agent's delivery function,
+ * for every request of the connection. qmgr side: deliver_request_write() (the
  * greeting, then the request) or deliver_request_send() before the
  * greeting is read (deliver_greeting_read() later; the request waits in
  * the socket while the agent greets), and deliver_reply_read().
@@ -231,7 +235,7 @@ deliver_open_file(DELIVER_REQUEST *req)
     return 0;
 }
 
-/* One request; NULL (a warning unless the client just closed: at_eof). */
+/* One request; NULL, with a warning unless quiet_eof and qmgr just closed. */
 static DELIVER_REQUEST *
 deliver_request_get(STREAM *client, int quiet_eof)
 {
