@@ -90,6 +90,28 @@ qmgr_side(int fd, long offset)
     return 0;
 }
 
+/* The agent's end of a socketpair whose qmgr end fn(fd, offset) drives
+ * in a forked child (*pid; its exit status is fn's result). */
+static STREAM *
+start_qmgr_side(int (*fn)(int, long), long offset, pid_t *pid)
+{
+    int     sv[2];
+    STREAM *s;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+        perror("socketpair");
+        exit(1);
+    }
+    if ((*pid = fork()) == 0) {
+        close(sv[0]);
+        _exit(fn(sv[1], offset));
+    }
+    close(sv[1]);
+    s = stream_fdopen(sv[0]);
+    stream_set_timeout(s, 10);
+    return s;
+}
+
 typedef struct LINES {
     VSTRING *text;
 } LINES;
@@ -129,7 +151,7 @@ load_status(const char *text)
 UNIT_TEST(test_round_trip)
 {
     long    offset = make_queue_file();
-    int     sv[2], status;
+    int     status;
     pid_t   pid;
     STREAM *s;
     DELIVER_REQUEST *req;
@@ -138,14 +160,7 @@ UNIT_TEST(test_round_trip)
     msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
     load("");
     CHECK(offset > 0);
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-    if ((pid = fork()) == 0) {
-        close(sv[0]);
-        _exit(qmgr_side(sv[1], offset));
-    }
-    close(sv[1]);
-    s = stream_fdopen(sv[0]);
-    stream_set_timeout(s, 10);
+    s = start_qmgr_side(qmgr_side, offset, &pid);
     req = deliver_request_read(s);
     CHECK(req != NULL);
     if (req == NULL)
@@ -247,20 +262,13 @@ qmgr_two(int fd, long offset)
 UNIT_TEST(test_two_requests)
 {
     long    offset = make_queue_file();
-    int     sv[2], status, served = 0;
+    int     status, served = 0;
     pid_t   pid;
     STREAM *s;
 
     msg_init("test_deliver", MSG_STDERR | MSG_NOSYSLOG);
     load("");
-    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-    if ((pid = fork()) == 0) {
-        close(sv[0]);
-        _exit(qmgr_two(sv[1], offset));
-    }
-    close(sv[1]);
-    s = stream_fdopen(sv[0]);
-    stream_set_timeout(s, 10);
+    s = start_qmgr_side(qmgr_two, offset, &pid);
     deliver_request_serve(s, serve_fn, &served);
     CHECK_INT(served, 2);
     waitpid(pid, &status, 0);
