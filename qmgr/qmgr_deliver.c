@@ -124,32 +124,40 @@ deliver_build(QMGR_ENTRY *entry, DELIVER_REQUEST *req)
     }
 }
 
-/* Is the entry's request small enough to be written before the agent reads? */
+/* Small enough to be written before the agent reads? */
+static int
+request_small(const DELIVER_REQUEST *req)
+{
+    return req->rcpt_count <= QMGR_PIPELINE_RCPT
+        && deliver_request_size(req) <= QMGR_PIPELINE_SIZE;
+}
+
 static int
 deliver_small(QMGR_ENTRY *entry)
 {
     DELIVER_REQUEST req;
-    size_t  size;
+    int     small;
 
-    if (entry->rcpt_count > QMGR_PIPELINE_RCPT)
-        return 0;
     deliver_build(entry, &req);
-    size = deliver_request_size(&req);
+    small = request_small(&req);
     mem_free(req.rcpt);
-    return size <= QMGR_PIPELINE_SIZE;
+    return small;
 }
 
-/* Write the entry's request (the greeting read or not); -1: stream error. */
+/* Write the entry's request (the greeting read or not): 1, or 0 when
+ * small_only and it is not small (nothing written), -1: stream error. */
 static int
-deliver_send(QMGR_AGENT *agent, QMGR_ENTRY *entry)
+deliver_send(QMGR_AGENT *agent, QMGR_ENTRY *entry, int small_only)
 {
     DELIVER_REQUEST req;
-    int     rc;
+    int     rc = 0;
 
     deliver_build(entry, &req);
-    rc = deliver_request_send(agent->stream, &req);
+    if (!small_only || request_small(&req)) {
+        rc = deliver_request_send(agent->stream, &req) < 0 ? -1 : 1;
+        entry->sent = 1;
+    }
     mem_free(req.rcpt);
-    entry->sent = 1;
     return rc;
 }
 
@@ -304,7 +312,7 @@ agent_idle(QMGR_AGENT *agent)
     q->active++;
     q->transport->active++;
     agent_push(agent, entry);
-    if (deliver_send(agent, entry) < 0)
+    if (deliver_send(agent, entry, 0) < 0)
         agent_no_greeting(agent);
 }
 
@@ -423,12 +431,10 @@ agent_open(QMGR_ENTRY *entry)
     event_timer(agent_timeout_event, agent, (double) var_ipc_timeout);
     /* A failed early send leaves the stream in error: the greeting read in
      * agent_reply_event() fails and defers the entry from the loop. */
-    if (deliver_small(entry)) {
-        (void) deliver_send(agent, entry);
+    if (deliver_send(agent, entry, 1) != 0)
         event_read(fd, agent_reply_event, agent);
-    } else {
+    else
         event_read(fd, agent_greeting_event, agent);
-    }
     return 0;
 }
 
@@ -443,7 +449,7 @@ qmgr_deliver_start(QMGR_ENTRY *entry)
         /* A failed write leaves the stream in error: the next reply read
          * fails and the connection is closed from the loop. */
         agent_push(agent, entry);
-        (void) deliver_send(agent, entry);
+        (void) deliver_send(agent, entry, 0);
         return 0;
     }
     return agent_open(entry);
