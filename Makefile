@@ -5,6 +5,7 @@
 # make install    DESTDIR=X: commands in X/usr/sbin, daemons in X/usr/libexec/posthorn
 # make bench      posthorn vs Postfix (smtp-source/smtp-sink), results in bench/results/
 # make bench-profile  per-message syscalls, CPU, context switches by process type (bench/profile.py)
+# make bench-cpu  the machine's CPU per message: MTA user/kernel, load, idle (bench/cpu.py)
 # make bench-scale  new mail with 100,000 deferred messages; postqueue -p (bench/scale.py)
 # make run        a self-contained demo instance in ./run, SMTP on 127.0.0.1:2525
 # make asan       build with ASan+UBSan into bin-asan/ and run the tests with it
@@ -241,6 +242,10 @@ bench-profile: all
 bench-scale: all
 	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run --scale
 
+# the whole machine under perf: CPU per message by MTA, load generators, idle
+bench-cpu: all
+	BENCH_BIN=$(BIN) BENCH_OBJ=$(OBJ) bench/run --cpu
+
 # The integration tests with every daemon under valgrind (slow: timing-sensitive
 # tests may time out; the valgrind findings are reported as failures at the end).
 valgrind: all
@@ -265,6 +270,6 @@ run: build-deps
 clean:
 	rm -rf $(BIN) $(OBJ) bin-asan build-asan bin-fuzz build-fuzz
 
-.PHONY: all install check deps build-deps asan valgrind fuzz run bench bench-profile bench-scale clean
+.PHONY: all install check deps build-deps asan valgrind fuzz run bench bench-profile bench-scale bench-cpu clean
 # keep object files (they are intermediate for pattern rules)
 .SECONDARY:

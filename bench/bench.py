@@ -22,6 +22,11 @@ What it does (root only):
        (d) peak total PSS (smaps_rollup, so shared pages count once) of the
            MTA's master and all its descendants, sampled every 100 ms during
            (a)+(b); also during (c), and the CPU time the MTA used per message.
+     Also per message, from /proc/diskstats of the disk that holds the queue:
+     the write requests the disk completed during (a)+(b) and during (c)
+     (and cache flushes, in the JSON results), whoever made them.
+     A finished local run's Maildir is moved aside, not deleted, until the end
+     (put_maildir_aside()).
      Ceilings: smtp-source straight into smtp-sink (protocol), and
      create+write+fsync+unlink per second on the queue's file system
      (durability), with 1 and with 20 threads.
@@ -531,12 +536,44 @@ def durability_ceiling(dirpath, threads, seconds=2.0):
     return sum(counts) / (time.time() - t0)
 
 
+def disk_counters(path):
+    """(write requests, flushes) completed so far by the block device that
+    holds path, from /proc/diskstats (whole disk: a partition's line has no
+    flush count); None where it cannot be told."""
+    st = os.stat(path)
+    major, minor = os.major(st.st_dev), os.minor(st.st_dev)
+    try:
+        with open("/sys/dev/block/%d:%d/../dev" % (major, minor)) as f:
+            major, minor = (int(x) for x in f.read().split(":"))
+    except (OSError, ValueError):
+        pass                                # not a partition: the disk itself
+    try:
+        with open("/proc/diskstats") as f:
+            for line in f:
+                v = line.split()
+                if int(v[0]) == major and int(v[1]) == minor:
+                    return (int(v[7]), int(v[15]) if len(v) > 15 else 0, int(v[10]))
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def disk_per_msg(res, prefix, before, after):
+    """Write requests and flushes per message between two disk_counters()."""
+    if before and after:
+        res[prefix + "disk_writes_per_msg"] = (after[0] - before[0]) / N
+        res[prefix + "disk_flushes_per_msg"] = (after[1] - before[1]) / N
+        writes = after[0] - before[0]
+        res[prefix + "disk_ms_per_write"] = (after[2] - before[2]) / writes if writes else None
+
+
 def relay_run(mta, sink_port):
     """(a), (b), (d): one smtp-source run relayed to smtp-sink."""
     res = {}
     sink = start_sink(sink_port, N)
     sampler = PssSampler(mta.master_pid)
     cpu0 = cpu_snapshot(mta.master_pid)
+    disk0 = disk_counters(mta.queue)
     sampler.start()
     t0 = time.time()
     src = smtp_source(mta.port, "rcpt@sink.example.test", N)
@@ -554,18 +591,34 @@ def relay_run(mta, sink_port):
     res["peak_pss_procs"] = sampler.peak_procs
     cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid), sampler.seen)
     res["cpu_ms_per_msg"] = 1000.0 * cpu / N
+    disk_per_msg(res, "", disk0, disk_counters(mta.queue))
     res["cpu_by_process_s"] = {k: round(v, 2) for k, v in per.items() if v > 0}
     if "e2e_rate" not in res:
         say("---- %s log tail\n%s" % (mta.kind, mta.log_tail()))
     return res
 
 
+def put_maildir_aside(home):
+    """Move ~/Maildir out of the way of the next run instead of deleting it.
+    Deleting thousands of files during the bench would slow the next run's
+    file creation on ext4 without a journal: its inode allocator passes over
+    every inode freed in the last minute (five if the inode table block is
+    still dirty) before it takes a free one (recently_deleted() in
+    fs/ext4/ialloc.c) -- a cost of the bench, not of either MTA. The old
+    Maildirs go with the bench's temporary directory at the end."""
+    maildir = os.path.join(home, "Maildir")
+    if not os.path.exists(maildir):
+        return
+    old = os.path.join(os.path.dirname(home), "old-maildirs")
+    os.makedirs(old, exist_ok=True)
+    os.rename(maildir, os.path.join(old, "Maildir.%d" % len(os.listdir(old))))
+
+
 def local_run(mta, home):
     """(c): N messages into ~phbench/Maildir/new."""
     res = {}
-    maildir = os.path.join(home, "Maildir")
-    shutil.rmtree(maildir, ignore_errors=True)
-    new = os.path.join(maildir, "new")
+    put_maildir_aside(home)
+    new = os.path.join(home, "Maildir", "new")
 
     def delivered():
         try:
@@ -575,6 +628,7 @@ def local_run(mta, home):
 
     sampler = PssSampler(mta.master_pid)
     cpu0 = cpu_snapshot(mta.master_pid)
+    disk0 = disk_counters(mta.queue)
     sampler.start()
     t0 = time.time()
     src = smtp_source(mta.port, "%s@%s" % (BENCH_USER, HOSTNAME), N)
@@ -597,8 +651,9 @@ def local_run(mta, home):
     res["local_peak_pss_mib"] = sampler.finish() / 1024.0
     cpu, per = cpu_delta(cpu0, cpu_snapshot(mta.master_pid), sampler.seen)
     res["local_cpu_ms_per_msg"] = 1000.0 * cpu / N
+    disk_per_msg(res, "local_", disk0, disk_counters(mta.queue))
     res["local_cpu_by_process_s"] = {k: round(v, 2) for k, v in per.items() if v > 0}
-    shutil.rmtree(maildir, ignore_errors=True)
+    put_maildir_aside(home)
     return res
 
 
@@ -627,6 +682,8 @@ METRICS = [
     ("local_peak_pss_mib", "    peak PSS during (c)", "MiB", False),
     ("cpu_ms_per_msg", "    MTA CPU per msg, relay", "ms", False),
     ("local_cpu_ms_per_msg", "    MTA CPU per msg, local", "ms", False),
+    ("disk_writes_per_msg", "    disk writes per msg, relay", "reqs", False),
+    ("local_disk_writes_per_msg", "    disk writes per msg, local", "reqs", False),
 ]
 CEILINGS = [
     ("protocol", "smtp-source -> smtp-sink", "msg/s"),
@@ -825,6 +882,9 @@ def bench():
                     fmt(r.get("local_rate")), fmt(r.get("peak_pss_mib")),
                     fmt(r.get("cpu_ms_per_msg"), 2),
                     ", ".join("%s %.1fs" % kv for kv in list(r.get("cpu_by_process_s", {}).items())[:4])))
+                say("  %-8s disk writes per msg (ms each): relay %s (%s), local %s (%s)" % (
+                    mta.kind, fmt(r.get("disk_writes_per_msg"), 2), fmt(r.get("disk_ms_per_write"), 2),
+                    fmt(r.get("local_disk_writes_per_msg"), 2), fmt(r.get("local_disk_ms_per_write"), 2)))
             rounds.append(rec)
             lines.append(rec)
         meta["loadavg_end"] = loadavg()

@@ -120,7 +120,7 @@ def maildir_count(home):
 def run_load(mta, path, sink_port, home, n=N):
     """smtp-source n into mta; returns once all n are delivered and the queue
     is empty. The sink (relay) runs without -M, so no reply is lost."""
-    shutil.rmtree(os.path.join(home, "Maildir"), ignore_errors=True)
+    B.put_maildir_aside(home)
     sink = B.start_sink(sink_port) if path == "relay" else None
     try:
         rcpt = "rcpt@sink.example.test" if path == "relay" else \
