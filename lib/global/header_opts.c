@@ -206,7 +206,8 @@ header_addr_text(const char *s, const char *e, VSTRING *ext, VSTRING *internal)
 }
 
 typedef struct HEADER_REWRITE {
-    VSTRING *result;            /* the rebuilt header */
+    VSTRING *result;            /* the rebuilt header, once one changes */
+    size_t  max;                /* ... its limit, the header's */
     const char *copied;         /* original text copied up to here */
     VSTRING *ext, *internal, *out, *quoted;
     HEADER_ADDR_FN fn;
@@ -229,6 +230,8 @@ header_addr_element(HEADER_REWRITE *hr, const char *s, const char *e)
         || strcmp(STR(hr->out), STR(hr->internal)) == 0)
         return;
     address_quote(hr->quoted, STR(hr->out));
+    if (hr->result == NULL)                     /* the first change */
+        hr->result = vstring_alloc(hr->max);
     vstring_ncat(hr->result, hr->copied, as - hr->copied);
     vstring_cat(hr->result, STR(hr->quoted));
     hr->copied = ae;
@@ -244,15 +247,22 @@ header_addr_rewrite(VSTRING *header, HEADER_ADDR_FN fn, void *ctx)
     const char *elem;
     int     quoted = 0, comment = 0, angle = 0;
     HEADER_REWRITE hr;
+    static HEADER_REWRITE scratch;      /* its four address buffers, kept */
 
     if (colon == NULL)
         return 0;
+    if (scratch.ext == NULL) {
+        scratch.ext = vstring_alloc(ADDRESS_MAX);
+        scratch.internal = vstring_alloc(ADDRESS_MAX);
+        scratch.out = vstring_alloc(ADDRESS_MAX);
+        scratch.quoted = vstring_alloc(ADDRESS_MAX * 2 + 2);
+    }
     memset(&hr, 0, sizeof(hr));
-    hr.result = vstring_alloc(header->max);
-    hr.ext = vstring_alloc(ADDRESS_MAX);
-    hr.internal = vstring_alloc(ADDRESS_MAX);
-    hr.out = vstring_alloc(ADDRESS_MAX);
-    hr.quoted = vstring_alloc(ADDRESS_MAX * 2 + 2);
+    hr.max = header->max;
+    hr.ext = scratch.ext;
+    hr.internal = scratch.internal;
+    hr.out = scratch.out;
+    hr.quoted = scratch.quoted;
     hr.fn = fn;
     hr.ctx = ctx;
     hr.copied = text;
@@ -280,11 +290,7 @@ header_addr_rewrite(VSTRING *header, HEADER_ADDR_FN fn, void *ctx)
     if (hr.changed) {
         vstring_ncat(hr.result, hr.copied, end - hr.copied);
         vstring_ncpy(header, STR(hr.result), LEN(hr.result));
+        vstring_free(hr.result);
     }
-    vstring_free(hr.result);
-    vstring_free(hr.ext);
-    vstring_free(hr.internal);
-    vstring_free(hr.out);
-    vstring_free(hr.quoted);
     return hr.changed;
 }

@@ -93,16 +93,22 @@ rec_puts(STREAM *s, int type, const char *str)
 int
 rec_printf(STREAM *s, int type, const char *fmt, ...)
 {
-    VSTRING *buf = vstring_alloc(REC_MAX_DEFAULT);
+    static VSTRING *buf;                /* scratch, kept: one per process */
     va_list ap;
     int     ret;
 
+    if (buf == NULL)
+        buf = vstring_alloc(REC_MAX_DEFAULT);
+    vstring_reset(buf);
     va_start(ap, fmt);
     ret = vstring_vsprintf_append(buf, fmt, ap);
     va_end(ap);
     if (ret >= 0)
         ret = rec_put(s, type, STR(buf), LEN(buf));
-    vstring_free(buf);
+    if (buf->cap > 65536) {             /* a rare big record: give it back */
+        vstring_free(buf);
+        buf = NULL;
+    }
     return ret;
 }
 

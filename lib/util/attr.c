@@ -33,6 +33,22 @@
 #include "msg.h"
 #include "vstring.h"
 
+/*
+ * The strings of a list live in blocks that the list owns: an attribute
+ * added or read costs no allocation of its own, and a reset keeps the
+ * first block for the next use (a delivery request, a resolve reply: a
+ * few hundred bytes). Strings never move once stored, so a pointer from
+ * attr_get() stays valid until the list is reset or freed.
+ */
+#define ATTR_BLOCK_SIZE 1024
+
+typedef struct ATTR_BLOCK {
+    struct ATTR_BLOCK *next;
+    size_t  used;
+    size_t  size;
+    char    data[];
+} ATTR_BLOCK;
+
 ATTR_LIST *
 attr_list_alloc(void)
 {
@@ -44,14 +60,18 @@ attr_list_alloc(void)
     return list;
 }
 
+/* Forget every attribute; keep the first block (the newest) for reuse. */
 void
 attr_list_reset(ATTR_LIST *list)
 {
-    int     i;
+    ATTR_BLOCK *b, *next;
 
-    for (i = 0; i < list->count; i++) {
-        mem_free(list->names[i]);
-        mem_free(list->values[i]);
+    if ((b = list->blocks) != NULL) {
+        for (next = b->next; next != NULL; next = b->next) {
+            b->next = next->next;
+            mem_free(next);
+        }
+        b->used = 0;
     }
     list->count = 0;
 }
@@ -62,14 +82,38 @@ attr_list_free(ATTR_LIST *list)
     if (list == NULL)
         return;
     attr_list_reset(list);
+    mem_free(list->blocks);
     mem_free(list->names);
     mem_free(list->values);
     mem_free(list);
 }
 
-/* Append, taking ownership of name and value. */
+/* A copy of the len bytes at str, NUL-terminated, in the list's blocks. */
+static char *
+attr_store(ATTR_LIST *list, const char *str, size_t len)
+{
+    ATTR_BLOCK *b = list->blocks;
+    char   *copy;
+
+    if (b == NULL || b->size - b->used < len + 1) {
+        size_t  size = len + 1 > ATTR_BLOCK_SIZE ? len + 1 : ATTR_BLOCK_SIZE;
+
+        b = mem_alloc(sizeof(*b) + size);
+        b->size = size;
+        b->next = list->blocks;
+        list->blocks = b;
+    }
+    copy = b->data + b->used;
+    memcpy(copy, str, len);
+    copy[len] = 0;
+    b->used += len + 1;
+    return copy;
+}
+
+/* Append name and value (copied into the list's blocks). */
 static void
-attr_push(ATTR_LIST *list, char *name, char *value)
+attr_push(ATTR_LIST *list, const char *name, size_t name_len, const char *value,
+          size_t value_len)
 {
     if (list->count >= list->cap) {
         list->names = mem_realloc_array(list->names, (size_t) list->cap * 2,
@@ -78,28 +122,41 @@ attr_push(ATTR_LIST *list, char *name, char *value)
                                          sizeof(char *));
         list->cap *= 2;
     }
-    list->names[list->count] = name;
-    list->values[list->count] = value;
+    list->names[list->count] = attr_store(list, name, name_len);
+    list->values[list->count] = attr_store(list, value, value_len);
     list->count++;
 }
 
 void
 attr_add(ATTR_LIST *list, const char *name, const char *value)
 {
-    attr_push(list, mem_strdup(name), mem_strdup(value ? value : ""));
+    if (value == NULL)
+        value = "";
+    attr_push(list, name, strlen(name), value, strlen(value));
 }
 
 void
 attr_addf(ATTR_LIST *list, const char *name, const char *fmt, ...)
 {
+    char    small[256];
+    char   *value = small;
     va_list ap;
-    char   *value = NULL;
+    int     n;
 
     va_start(ap, fmt);
-    if (vasprintf(&value, fmt, ap) < 0 || value == NULL)
-        msg_fatal("out of memory");
+    n = vsnprintf(small, sizeof(small), fmt, ap);
     va_end(ap);
-    attr_push(list, mem_strdup(name), value);
+    if (n < 0)
+        msg_fatal("attr_addf: bad format");
+    if ((size_t) n >= sizeof(small)) {
+        va_start(ap, fmt);
+        if (vasprintf(&value, fmt, ap) < 0 || value == NULL)
+            msg_fatal("out of memory");
+        va_end(ap);
+    }
+    attr_push(list, name, strlen(name), value, (size_t) n);
+    if (value != small)
+        free(value);
 }
 
 void
@@ -198,10 +255,14 @@ attr_name_ok(const VSTRING *name)
 int
 attr_read(STREAM *s, ATTR_LIST *list)
 {
-    VSTRING *name = vstring_alloc(ATTR_MAX_NAME);
-    VSTRING *value = vstring_alloc(ATTR_MAX_VALUE);
+    static VSTRING *name, *value;       /* scratch, kept for the next list */
     int     ret;
     int     first = 1;
+
+    if (name == NULL) {
+        name = vstring_alloc(ATTR_MAX_NAME);
+        value = vstring_alloc(ATTR_MAX_VALUE);
+    }
 
     attr_list_reset(list);
     for (;;) {
@@ -220,11 +281,8 @@ attr_read(STREAM *s, ATTR_LIST *list)
             ret = -1;
             break;
         }
-        attr_push(list, mem_strndup(STR(name), LEN(name)),
-                  mem_strndup(STR(value), LEN(value)));
+        attr_push(list, STR(name), LEN(name), STR(value), LEN(value));
     }
-    vstring_free(name);
-    vstring_free(value);
     if (ret < 0)
         attr_list_reset(list);
     return ret;

@@ -33,6 +33,7 @@ typedef struct ATTR_LIST {
     int     cap;
     char  **names;
     char  **values;
+    struct ATTR_BLOCK *blocks;  /* the strings: names and values point here */
 } ATTR_LIST;
 
 ATTR_LIST *attr_list_alloc(void);

@@ -253,8 +253,49 @@ UNIT_TEST(test_fd_passing)
     close(sv[1]);
 }
 
+/*
+ * The strings live in blocks the list owns: a value stays where it is
+ * while more are added (several blocks, one larger than a block), and a
+ * reset list stores the next ones correctly; long attr_addf() values are
+ * kept whole.
+ */
+UNIT_TEST(test_storage)
+{
+    ATTR_LIST *list = attr_list_alloc();
+    char   *big = malloc(5000);
+    char    name[32];
+    const char *first;
+
+    memset(big, 'x', 4999);
+    big[4999] = 0;
+    attr_add(list, "first", "one");
+    first = attr_get(list, "first");
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        attr_add_long(list, name, i);
+    }
+    attr_add(list, "big", big);
+    attr_addf(list, "long", "%s-%d", big, 7);
+    CHECK(attr_get(list, "first") == first);
+    CHECK_STR(first, "one");
+    CHECK_STR(attr_get(list, "n299"), "299");
+    CHECK_STR(attr_get(list, "big"), big);
+    CHECK_INT((long) strlen(attr_get(list, "long")), 5001);
+    CHECK_INT(list->count, 303);
+    attr_list_reset(list);
+    CHECK(attr_get(list, "first") == NULL);
+    attr_add(list, "again", "two");
+    attr_add(list, "big", big);
+    CHECK_STR(attr_get(list, "again"), "two");
+    CHECK_STR(attr_get(list, "big"), big);
+    CHECK_INT(list->count, 2);
+    attr_list_free(list);
+    free(big);
+}
+
 UNIT_TESTS {
     {"round_trip", test_round_trip},
+    {"storage", test_storage},
     {"empty_list", test_empty_list},
     {"oversize_value", test_oversize_value},
     {"oversize_name", test_oversize_name},
