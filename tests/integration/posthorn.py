@@ -71,12 +71,22 @@ def setgid_programs(inst, *programs, listed=True):
             os.chmod(path, stat.S_IMODE(st.st_mode))
 
 
+_ISSUED_PORTS = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port on 127.0.0.1 that nothing listens on now, and that this
+    process has not handed out before: the kernel's choice for bind(port 0)
+    repeats (2,000 calls gave 139 repeats), and two servers of one test
+    given the same port fail with EADDRINUSE (test_flush did once)."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _ISSUED_PORTS:
+            _ISSUED_PORTS.add(port)
+            return port
 
 
 def port_open(port, host="127.0.0.1"):
