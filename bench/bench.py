@@ -536,6 +536,16 @@ def durability_ceiling(dirpath, threads, seconds=2.0):
     return sum(counts) / (time.time() - t0)
 
 
+def interrupt(proc, timeout):
+    """SIGINT to a tool we started (strace, perf), killed when it lingers."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def disk_counters(path):
     """(write requests, flushes) completed so far by the block device that
     holds path, from /proc/diskstats (whole disk: a partition's line has no

@@ -46,7 +46,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import bench as B  # noqa: E402 - the instances, load generators and helpers
-from profile import interrupt  # noqa: E402
 
 N = B.N
 PATHS = os.environ.get("BENCH_CPU_PATHS", "relay local").split()
@@ -123,7 +122,7 @@ def measure(mta, path, sink_port, home, top):
     t0 = time.clock_gettime(time.CLOCK_MONOTONIC)
     rate, r = one_run(mta, path, sink_port, home)
     t1 = time.clock_gettime(time.CLOCK_MONOTONIC)
-    interrupt(perf, 120)
+    B.interrupt(perf, 120)
     # the run ends when the last message has arrived (smtp-sink -M N exits,
     # or the Maildir holds N): the measured span is the rate's own
     t1 = min(t1, t0 + N / rate) if rate else t1

@@ -145,16 +145,6 @@ def run_load(mta, path, sink_port, home, n=N):
 
 # ---- counted run: strace ---------------------------------------------------
 
-def interrupt(proc, timeout):
-    """SIGINT to a tool we started (strace, perf), killed when it lingers."""
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def wait_traced(pids, timeout=20):
     def traced(pid):
         try:
@@ -229,7 +219,7 @@ def counted_run(mta, path, sink_port, home, top):
         initial = {p: comm(p) for p in pids}     # after attach: no exec in between
         elapsed = run_load(mta, path, sink_port, home)
     finally:
-        interrupt(tracer, 60)                      # strace detaches; the MTA keeps running
+        B.interrupt(tracer, 60)                      # strace detaches; the MTA keeps running
         mta.stop()
     procs = parse_traces(tdir, initial)
     shutil.rmtree(tdir, ignore_errors=True)
@@ -367,7 +357,7 @@ def timed_run(mta, path, sink_port, home, top):
         res["memory"] = memory_by_type(mta.master_pid)
     finally:
         if perf is not None:
-            interrupt(perf, 120)                   # perf writes its file and exits
+            B.interrupt(perf, 120)                   # perf writes its file and exits
         mta.stop()
     if perf is not None and os.path.exists(data):
         res["perf"] = perf_events(data, pids)
