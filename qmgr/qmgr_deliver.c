@@ -36,6 +36,10 @@
  * error or a lost agent defers the recipients of the request it was
  * delivering without a result with "unknown mail transport error"; the
  * requests behind it were not started and wait for another connection.
+ * A request that cannot be written behind the one in delivery (the agent
+ * stopped reading: it answers its last request and exits) goes back to
+ * its queue the same way, and the answer already on its way is still
+ * read (agent_send_failed()).
  *
  * SECURITY: the agent's replies are checked: a status other than 0, 4 or
  * 5 counts as deferred; texts are bounded by attr.h.
@@ -202,6 +206,30 @@ agent_unstart(QMGR_ENTRY *entry)
 }
 
 /*
+ * The request just queued behind the one in delivery could not be
+ * written: the agent stopped reading (at its max_use it answers its last
+ * request and exits). Its answer to the request in delivery may still be
+ * on its way, so the stream's write error must not stop that read: the
+ * unsent request goes back to the front of its queue, the stream's error
+ * is cleared, and the connection takes nothing more.
+ */
+static void
+agent_send_failed(QMGR_AGENT *agent)
+{
+    QMGR_ENTRY *entry = agent->tail, *prev = agent->head;
+
+    while (prev->next != entry)
+        prev = prev->next;
+    prev->next = 0;
+    agent->tail = prev;
+    agent->count--;
+    entry->agent = 0;
+    agent_unstart(entry);
+    agent->more = 0;
+    stream_clearerr(agent->stream);
+}
+
+/*
  * Close the connection: the request in delivery (when failed) is finished
  * with what the agent reported (nothing: deferred, qmgr_entry_done), the
  * ones behind it go back to their queue.
@@ -290,7 +318,7 @@ agent_read_reply(QMGR_AGENT *agent)
     mem_free(req.rcpt);
     if (rc < 0)
         return -1;
-    agent->more = more;
+    agent->more = agent->more && more;  /* agent_send_failed() said no more */
     qmgr_entry_done(agent_pop(agent));
     return 0;
 }
@@ -446,10 +474,9 @@ qmgr_deliver_start(QMGR_ENTRY *entry)
 
     if ((q->agents >= q->window || q->transport->agents >= q->transport->proc_limit)
         && (agent = agent_with_room(q)) != 0) {
-        /* A failed write leaves the stream in error: the next reply read
-         * fails and the connection is closed from the loop. */
         agent_push(agent, entry);
-        (void) deliver_send(agent, entry, 0);
+        if (deliver_send(agent, entry, 0) < 0)
+            agent_send_failed(agent);
         return 0;
     }
     return agent_open(entry);

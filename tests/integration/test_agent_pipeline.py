@@ -63,16 +63,22 @@ def write_list(sock, attrs):
 class FakeAgent(threading.Thread):
     """Accepts qmgr's connections on path. For each request it records
     (connection number, queue id, whether the next request had arrived
-    before this one was answered). The answer to a connection's first
-    request waits until the next request is there or wait seconds passed;
-    every recipient is delivered. The first connection's first answer
-    says more=0 when refuse_more is set."""
+    before this one was answered). The answer to the first connection's
+    first request waits until the next request is there or wait seconds
+    passed (other connections wait 0.2 s); every recipient is delivered.
+    The first connection's first answer says more=0 when refuse_more is
+    set. With stop_reading, the first
+    connection stops reading once it has its second request (qmgr's next
+    write there fails), answers the first with more=1, and a moment later
+    the second with more=0 -- an agent at its max_use, gone before qmgr
+    read its last answer."""
 
-    def __init__(self, path, wait=3.0, refuse_more=False):
+    def __init__(self, path, wait=3.0, refuse_more=False, stop_reading=False):
         super().__init__(daemon=True)
         self.path = path
         self.wait = wait
         self.refuse_more = refuse_more
+        self.stop_reading = stop_reading
         self.requests = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -106,11 +112,14 @@ class FakeAgent(threading.Thread):
         while req is not None:
             msg, rcpts = req
             try:                        # the first answer waits for the next request
-                nxt = self.read_request(f, self.wait if first else 0.2)
+                nxt = self.read_request(f, self.wait if first and conn_no == 1 else 0.2)
             except TimeoutError:
                 nxt = "later"
             with self.lock:
                 self.requests.append((conn_no, msg["queue_id"], nxt not in (None, "later")))
+            if self.stop_reading and conn_no == 1 and first and nxt not in (None, "later"):
+                self.answer_and_stop(conn, rcpts, nxt)
+                return
             more = 0 if (self.refuse_more and conn_no == 1 and first) else 1
             for _ in rcpts:
                 write_list(conn, {"status": 0, "dsn": "2.0.0", "reason": "delivered"})
@@ -119,6 +128,21 @@ class FakeAgent(threading.Thread):
             if not more:
                 break
             req = self.read_request(f, 30) if nxt == "later" else nxt
+        conn.close()
+
+    def answer_and_stop(self, conn, rcpts, nxt):
+        time.sleep(1.0)                 # the third message reaches qmgr
+        conn.shutdown(socket.SHUT_RD)   # qmgr's writes fail from now on
+        for _ in rcpts:
+            write_list(conn, {"status": 0, "dsn": "2.0.0", "reason": "delivered"})
+        write_list(conn, {"more": 1})
+        time.sleep(1.0)                 # qmgr reads that and tries the third
+        msg, rcpts = nxt
+        with self.lock:
+            self.requests.append((1, msg["queue_id"], False))
+        for _ in rcpts:
+            write_list(conn, {"status": 0, "dsn": "2.0.0", "reason": "delivered"})
+        write_list(conn, {"more": 0})
         conn.close()
 
     def close(self):
@@ -141,13 +165,13 @@ def submit_three(inst):
     return qids
 
 
-def deliver_three(name, refuse_more=False):
+def deliver_three(name, refuse_more=False, stop_reading=False):
     """Three messages for the fake transport through the stand-in agent:
     (queue ids, the agent's records, the log) once all are removed."""
     with fake_instance(name) as inst:
         inst.start()
         agent = FakeAgent(os.path.join(inst.queue, "private", "fake"), wait=10.0,
-                          refuse_more=refuse_more)
+                          refuse_more=refuse_more, stop_reading=stop_reading)
         agent.start()
         try:
             qids = submit_three(inst)
@@ -179,6 +203,19 @@ def test_request_the_agent_will_not_read_goes_to_another_connection():
     assert reqs[0][0] == 1 and reqs[0][2], reqs
     assert reqs[1][0] >= 2, reqs
     assert "deferred" not in log
+
+
+def test_answer_read_after_the_agent_stopped_reading():
+    """The agent stops reading while it still delivers the second request
+    (it is at its max_use): qmgr's write of the third request there fails.
+    The second request's answer, already on its way, is still read -- the
+    message is delivered once, not deferred and sent again -- and the third
+    goes to a new connection."""
+    qids, reqs, log = deliver_three("pipe-stopread", stop_reading=True)
+    assert [c for c, _, _ in reqs[:2]] == [1, 1], reqs
+    assert reqs[2][0] >= 2, reqs
+    assert "deferred" not in log, log
+    assert "malformed or missing" not in log, log
 
 
 def test_local_max_use_ends_a_connection_without_losing_a_request():
