@@ -13,7 +13,8 @@
  * data is checked for level, type and size, and extra descriptors are
  * closed.
  *
- * DIAGNOSTICS: nothing is fatal but running out of memory in attr_addf().
+ * DIAGNOSTICS: nothing is fatal but running out of memory (or a format
+ * that vsnprintf() refuses) in attr_addf().
  * A bad or oversized list, a timeout or EOF is a -1 return for the caller
  * to drop the peer; a greeting that names another protocol is also a
  * warning ("unexpected protocol greeting").
