@@ -546,6 +546,51 @@ def interrupt(proc, timeout):
         proc.wait()
 
 
+def apt_install(package, who):
+    say("%s: installing %s" % (who, package))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "install", "-y", "--no-install-recommends", package], timeout=600, env=env)
+
+
+def side_start(who, ensure_tool):
+    """The start of bench-profile and bench-cpu: None when not root, else a
+    new temporary directory, with signals handled, Postfix, the tool
+    (ensure_tool()) and the system accounts in place."""
+    if os.geteuid() != 0:
+        say("%s: needs root" % who)
+        return None
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    ensure_postfix_package()
+    ensure_tool()
+    ensure_system_accounts()
+    top = tempfile.mkdtemp(prefix="posthorn-bench-", dir="/tmp")
+    os.chmod(top, 0o755)
+    return top
+
+
+def side_versions(meta):
+    meta["posthorn_version"] = "git " + git_rev()
+    meta["postfix_version"] = run(["/usr/sbin/postconf", "-d", "-h", "mail_version"],
+                                  check=False).stdout.strip()
+
+
+def write_report(prefix, text, meta, results, who):
+    """Print a report and keep it: bench/results/<prefix>-<time>.md and
+    .json, and <prefix>-latest.md."""
+    say("")
+    say(text)
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    md = os.path.join(RESULTS, "%s-%s.md" % (prefix, stamp))
+    with open(md, "w") as f:
+        f.write(text)
+    with open(os.path.join(RESULTS, "%s-%s.json" % (prefix, stamp)), "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1, sort_keys=True)
+    shutil.copyfile(md, os.path.join(RESULTS, "%s-latest.md" % prefix))
+    say("%s: report in %s (and bench/results/%s-latest.md)" % (who, md, prefix))
+
+
 def disk_counters(path):
     """(write requests, flushes) completed so far by the block device that
     holds path, from /proc/diskstats (whole disk: a partition's line has no

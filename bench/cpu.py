@@ -34,13 +34,10 @@ bench/results/cpu-<time>.md and cpu-latest.md.
 SECURITY: runs as root, like make bench (same user, same temporary
 directory rules); perf records the whole machine for the length of one run.
 """
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -179,26 +176,16 @@ def report(results, meta):
 
 
 def ensure_perf():
-    if shutil.which("perf") and subprocess.run(["perf", "--version"], stdout=subprocess.DEVNULL,
-                                              stderr=subprocess.DEVNULL).returncode == 0:
-        return
-    say("bench-cpu: installing linux-perf")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    B.run(["apt-get", "install", "-y", "--no-install-recommends", "linux-perf"], timeout=600, env=env)
+    if not (shutil.which("perf") and subprocess.run(["perf", "--version"], stdout=subprocess.DEVNULL,
+                                                   stderr=subprocess.DEVNULL).returncode == 0):
+        B.apt_install("linux-perf", "bench-cpu")
 
 
 @B.guarded("bench-cpu")
 def main():
-    if os.geteuid() != 0:
-        say("bench-cpu: needs root")
+    top = B.side_start("bench-cpu", ensure_perf)
+    if top is None:
         return 1
-    signal.signal(signal.SIGTERM, B.on_signal)
-    signal.signal(signal.SIGHUP, B.on_signal)
-    B.ensure_postfix_package()
-    ensure_perf()
-    B.ensure_system_accounts()
-    top = tempfile.mkdtemp(prefix="posthorn-bench-", dir="/tmp")
-    os.chmod(top, 0o755)
     mtas, user_made, results, failed = [], False, {}, False
     meta = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "n": N}
     try:
@@ -208,9 +195,7 @@ def main():
         user_made = True
         sink_port = B.free_port()
         mtas = [B.Mta(kind, top, root, sink_port) for kind in KINDS]
-        meta["posthorn_version"] = "git " + B.git_rev()
-        meta["postfix_version"] = B.run(["/usr/sbin/postconf", "-d", "-h", "mail_version"],
-                                        check=False).stdout.strip()
+        B.side_versions(meta)
         for path in PATHS:
             for mta in mtas:
                 say("bench-cpu: %s %s" % (mta.kind, path))
@@ -223,18 +208,7 @@ def main():
                     failed = True
                 finally:
                     mta.stop()
-        text = report(results, meta)
-        say("")
-        say(text)
-        os.makedirs(B.RESULTS, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        md = os.path.join(B.RESULTS, "cpu-%s.md" % stamp)
-        with open(md, "w") as f:
-            f.write(text)
-        with open(os.path.join(B.RESULTS, "cpu-%s.json" % stamp), "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1, sort_keys=True)
-        shutil.copyfile(md, os.path.join(B.RESULTS, "cpu-latest.md"))
-        say("bench-cpu: report in %s (and bench/results/cpu-latest.md)" % md)
+        B.write_report("cpu", report(results, meta), meta, results, "bench-cpu")
         return 1 if failed else 0
     finally:
         B.teardown(mtas, user_made, top, "bench-cpu")

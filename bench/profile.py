@@ -50,14 +50,11 @@ records system wide but only the tree's pids are kept); it installs the
 strace package when missing (perf is optional: without it the context
 switch columns are empty).
 """
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("BENCH_N", "400")
@@ -473,27 +470,17 @@ def report(results, meta):
 # ---- main -----------------------------------------------------------------
 
 def ensure_strace():
-    if os.path.exists(STRACE):
-        return
-    say("bench-profile: installing strace")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    B.run(["apt-get", "install", "-y", "--no-install-recommends", "strace"], timeout=600, env=env)
+    if not os.path.exists(STRACE):
+        B.apt_install("strace", "bench-profile")
 
 
 @B.guarded("bench-profile")
 def profile():
-    if os.geteuid() != 0:
-        say("bench-profile: needs root")
+    top = B.side_start("bench-profile", ensure_strace)
+    if top is None:
         return 1
-    signal.signal(signal.SIGTERM, B.on_signal)
-    signal.signal(signal.SIGHUP, B.on_signal)
-    B.ensure_postfix_package()
-    ensure_strace()
-    B.ensure_system_accounts()
     if not PERF:
         say("bench-profile: no perf: context switch columns stay empty")
-    top = tempfile.mkdtemp(prefix="posthorn-bench-", dir="/tmp")
-    os.chmod(top, 0o755)
     mtas, user_made, results, failed = [], False, {}, False
     meta = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "n": N, "loadavg_start": B.loadavg()}
     try:
@@ -503,9 +490,7 @@ def profile():
         user_made = True
         sink_port = B.free_port()
         mtas = [B.Mta(kind, top, root, sink_port) for kind in KINDS]
-        meta["posthorn_version"] = "git " + B.git_rev()
-        meta["postfix_version"] = B.run(["/usr/sbin/postconf", "-d", "-h", "mail_version"],
-                                        check=False).stdout.strip()
+        B.side_versions(meta)
         for path in PATHS:
             for mta in mtas:
                 say("bench-profile: %s %s: counted run (strace), N=%d" % (mta.kind, path, N))
@@ -519,18 +504,7 @@ def profile():
                     res["error"] = str(e)[:2000]
                     failed = True
         meta["loadavg_end"] = B.loadavg()
-        text = report(results, meta)
-        say("")
-        say(text)
-        os.makedirs(B.RESULTS, exist_ok=True)
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        md = os.path.join(B.RESULTS, "profile-%s.md" % stamp)
-        with open(md, "w") as f:
-            f.write(text)
-        with open(os.path.join(B.RESULTS, "profile-%s.json" % stamp), "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1, sort_keys=True)
-        shutil.copyfile(md, os.path.join(B.RESULTS, "profile-latest.md"))
-        say("bench-profile: report in %s (and bench/results/profile-latest.md)" % md)
+        B.write_report("profile", report(results, meta), meta, results, "bench-profile")
         return 1 if failed else 0
     finally:
         B.teardown(mtas, user_made, top, "bench-profile")
