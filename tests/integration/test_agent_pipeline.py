@@ -71,14 +71,16 @@ class FakeAgent(threading.Thread):
     connection stops reading once it has its second request (qmgr's next
     write there fails), answers the first with more=1, and a moment later
     the second with more=0 -- an agent at its max_use, gone before qmgr
-    read its last answer."""
+    read its last answer. With hang, the first connection answers nothing
+    for that many seconds once it has its second request, then hangs up."""
 
-    def __init__(self, path, wait=3.0, refuse_more=False, stop_reading=False):
+    def __init__(self, path, wait=3.0, refuse_more=False, stop_reading=False, hang=0.0):
         super().__init__(daemon=True)
         self.path = path
         self.wait = wait
         self.refuse_more = refuse_more
         self.stop_reading = stop_reading
+        self.hang = hang
         self.requests = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -120,6 +122,10 @@ class FakeAgent(threading.Thread):
             if self.stop_reading and conn_no == 1 and first and nxt not in (None, "later"):
                 self.answer_and_stop(conn, rcpts, nxt)
                 return
+            if self.hang and conn_no == 1:
+                time.sleep(self.hang)
+                conn.close()
+                return
             more = 0 if (self.refuse_more and conn_no == 1 and first) else 1
             for _ in rcpts:
                 write_list(conn, {"status": 0, "dsn": "2.0.0", "reason": "delivered"})
@@ -149,9 +155,9 @@ class FakeAgent(threading.Thread):
         self.sock.close()
 
 
-def fake_instance(name):
-    return Instance(name, main={"default_transport": "fake",
-                                "fake_destination_concurrency_limit": "1"})
+def fake_instance(name, **main):
+    return Instance(name, main=dict({"default_transport": "fake",
+                                     "fake_destination_concurrency_limit": "1"}, **main))
 
 
 def submit_three(inst):
@@ -216,6 +222,33 @@ def test_answer_read_after_the_agent_stopped_reading():
     assert reqs[2][0] >= 2, reqs
     assert "deferred" not in log, log
     assert "malformed or missing" not in log, log
+
+
+def test_request_behind_a_silent_agent_goes_to_another_connection():
+    """The agent takes the first request and the one queued behind it and
+    then answers nothing: after ipc_timeout qmgr gives up on that
+    connection, defers the request in delivery ("unknown mail transport
+    error", retried later) and gives the one behind it, which the agent
+    never answered, to a new connection instead of deferring it too."""
+    with fake_instance("pipe-hang", ipc_timeout="3s") as inst:
+        inst.start()
+        agent = FakeAgent(os.path.join(inst.queue, "private", "fake"), wait=10.0, hang=8.0)
+        agent.start()
+        try:
+            qids = submit_three(inst)
+            inst.wait_log(r"warning: %s: timeout while waiting for transport fake" % qids[0])
+            for q in qids[1:]:
+                inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % q)
+            log = inst.log()
+            assert re.search(r"%s: to=<user0@remote.example>, .*status=deferred "
+                             r"\(unknown mail transport error\)" % qids[0], log), log
+            assert not re.search(r"%s: to=.*status=deferred" % qids[1], log), log
+            assert qids[0] in inst.cmd("postqueue", "-p").stdout
+            with agent.lock:
+                conns = {q: c for c, q, _ in agent.requests}
+            assert conns[qids[0]] == 1 and conns[qids[1]] >= 2, agent.requests
+        finally:
+            agent.close()
 
 
 def test_local_max_use_ends_a_connection_without_losing_a_request():
