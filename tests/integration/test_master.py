@@ -180,8 +180,12 @@ def quit_sessions(inst, count):
 
 def test_one_idle_process_woken_per_connection():
     """Five idle smtpd processes wait on the same listen socket; each new
-    connection wakes one of them, not all (no accept() that finds nothing:
-    EAGAIN), so 30 connections cost about 30 accepts, not 150."""
+    connection wakes one of them, not all, so 30 connections cost about 30
+    accepts, not 150 (a herd: four accept() calls finding nothing, EAGAIN,
+    per connection). A process that comes back to epoll_wait() while a
+    connection is pending for the one just woken can still find nothing
+    now and then -- 0 to 10 times in 30 here, more on a loaded machine --
+    so the bound is one per connection, far below a herd's 120."""
     def connections():
         quit_sessions(inst, 30)
 
@@ -196,7 +200,7 @@ def test_one_idle_process_woken_per_connection():
         trace = strace_during(inst, pids, "accept4,accept", connections)
         accepted = len(re.findall(r"\)\s+= \d+$", trace, re.M))   # only accept is traced
         missed = trace.count("EAGAIN")
-        assert missed < 10, "%d accept calls found nothing:\n%s" % (missed, trace)
+        assert missed < 30, "%d accept calls found nothing:\n%s" % (missed, trace)
         assert accepted == 30, trace
 
 
