@@ -657,7 +657,7 @@ def put_maildir_aside(home):
     """Move ~/Maildir out of the way of the next run instead of deleting it.
     Deleting thousands of files during the bench would slow the next run's
     file creation on ext4 without a journal: its inode allocator passes over
-    every inode freed in the last minute (five if the inode table block is
+    every inode freed in the last minute (six if the inode table block is
     still dirty) before it takes a free one (recently_deleted() in
     fs/ext4/ialloc.c) -- a cost of the bench, not of either MTA. The old
     Maildirs go with the bench's temporary directory at the end."""
