@@ -569,10 +569,20 @@ def side_start(who, ensure_tool):
     return top
 
 
-def side_versions(meta):
+def side_instances(top, kinds, meta, made):
+    """posthorn installed under top, the bench user (made["user"] is set
+    once it exists, for teardown()), one Mta per kind and both versions
+    in meta: (home, sink_port, mtas)."""
+    root = os.path.join(top, "root")
+    install_posthorn(root)
+    home = create_bench_user(top)
+    made["user"] = True
+    sink_port = free_port()
+    mtas = [Mta(kind, top, root, sink_port) for kind in kinds]
     meta["posthorn_version"] = "git " + git_rev()
     meta["postfix_version"] = run(["/usr/sbin/postconf", "-d", "-h", "mail_version"],
                                   check=False).stdout.strip()
+    return home, sink_port, mtas
 
 
 def write_report(prefix, text, meta, results, who):

@@ -186,16 +186,10 @@ def main():
     top = B.side_start("bench-cpu", ensure_perf)
     if top is None:
         return 1
-    mtas, user_made, results, failed = [], False, {}, False
+    mtas, made, results, failed = [], {}, {}, False
     meta = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "n": N}
     try:
-        root = os.path.join(top, "root")
-        B.install_posthorn(root)
-        home = B.create_bench_user(top)
-        user_made = True
-        sink_port = B.free_port()
-        mtas = [B.Mta(kind, top, root, sink_port) for kind in KINDS]
-        B.side_versions(meta)
+        home, sink_port, mtas = B.side_instances(top, KINDS, meta, made)
         for path in PATHS:
             for mta in mtas:
                 say("bench-cpu: %s %s" % (mta.kind, path))
@@ -211,7 +205,7 @@ def main():
         B.write_report("cpu", report(results, meta), meta, results, "bench-cpu")
         return 1 if failed else 0
     finally:
-        B.teardown(mtas, user_made, top, "bench-cpu")
+        B.teardown(mtas, made.get("user"), top, "bench-cpu")
 
 
 if __name__ == "__main__":

@@ -481,16 +481,10 @@ def profile():
         return 1
     if not PERF:
         say("bench-profile: no perf: context switch columns stay empty")
-    mtas, user_made, results, failed = [], False, {}, False
+    mtas, made, results, failed = [], {}, {}, False
     meta = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "n": N, "loadavg_start": B.loadavg()}
     try:
-        root = os.path.join(top, "root")
-        B.install_posthorn(root)
-        home = B.create_bench_user(top)
-        user_made = True
-        sink_port = B.free_port()
-        mtas = [B.Mta(kind, top, root, sink_port) for kind in KINDS]
-        B.side_versions(meta)
+        home, sink_port, mtas = B.side_instances(top, KINDS, meta, made)
         for path in PATHS:
             for mta in mtas:
                 say("bench-profile: %s %s: counted run (strace), N=%d" % (mta.kind, path, N))
@@ -507,7 +501,7 @@ def profile():
         B.write_report("profile", report(results, meta), meta, results, "bench-profile")
         return 1 if failed else 0
     finally:
-        B.teardown(mtas, user_made, top, "bench-profile")
+        B.teardown(mtas, made.get("user"), top, "bench-profile")
 
 
 if __name__ == "__main__":
