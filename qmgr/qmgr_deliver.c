@@ -39,7 +39,9 @@
  * A request that cannot be written behind the one in delivery (the agent
  * stopped reading: it answers its last request and exits) goes back to
  * its queue the same way, and the answer already on its way is still
- * read (agent_send_failed()).
+ * read (agent_send_failed()). So does a request written on an empty
+ * connection whose agent had said it reads another but has gone since:
+ * the connection closes and the request waits for another one.
  *
  * SECURITY: the agent's replies are checked: a status other than 0, 4 or
  * 5 counts as deferred; texts are bounded by attr.h.
@@ -341,7 +343,7 @@ agent_idle(QMGR_AGENT *agent)
     q->transport->active++;
     agent_push(agent, entry);
     if (deliver_send(agent, entry, 0) < 0)
-        agent_no_greeting(agent);
+        agent_close(agent, 0);  /* gone since its last answer: never seen */
 }
 
 static void

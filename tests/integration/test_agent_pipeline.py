@@ -72,15 +72,21 @@ class FakeAgent(threading.Thread):
     write there fails), answers the first with more=1, and a moment later
     the second with more=0 -- an agent at its max_use, gone before qmgr
     read its last answer. With hang, the first connection answers nothing
-    for that many seconds once it has its second request, then hangs up."""
+    for that many seconds once it has its second request, then hangs up.
+    With vanish, the first connection answers its first request with
+    more=1 but has stopped reading before it does (an agent that exits
+    between requests after saying it reads another): qmgr's next write
+    there fails."""
 
-    def __init__(self, path, wait=3.0, refuse_more=False, stop_reading=False, hang=0.0):
+    def __init__(self, path, wait=3.0, refuse_more=False, stop_reading=False, hang=0.0,
+                 vanish=False):
         super().__init__(daemon=True)
         self.path = path
         self.wait = wait
         self.refuse_more = refuse_more
         self.stop_reading = stop_reading
         self.hang = hang
+        self.vanish = vanish
         self.requests = []
         self.lock = threading.Lock()
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -124,6 +130,14 @@ class FakeAgent(threading.Thread):
                 return
             if self.hang and conn_no == 1:
                 time.sleep(self.hang)
+                conn.close()
+                return
+            if self.vanish and conn_no == 1:
+                conn.shutdown(socket.SHUT_RD)
+                for _ in rcpts:
+                    write_list(conn, {"status": 0, "dsn": "2.0.0", "reason": "delivered"})
+                write_list(conn, {"more": 1})
+                time.sleep(2.0)         # qmgr reads the answer, writes and fails
                 conn.close()
                 return
             more = 0 if (self.refuse_more and conn_no == 1 and first) else 1
@@ -247,6 +261,38 @@ def test_request_behind_a_silent_agent_goes_to_another_connection():
             with agent.lock:
                 conns = {q: c for c, q, _ in agent.requests}
             assert conns[qids[0]] == 1 and conns[qids[1]] >= 2, agent.requests
+        finally:
+            agent.close()
+
+
+def test_request_to_an_agent_gone_between_requests_goes_to_another_connection():
+    """The agent answers the first request saying it reads another, but
+    has stopped reading (it exits between requests). The second message
+    has too many recipients to be queued behind the first, so it waits in
+    qmgr and is written when the answer comes; that write fails. The agent
+    never saw it: it goes to a new connection and is delivered, not
+    deferred."""
+    with fake_instance("pipe-vanish", fake_destination_recipient_limit="100") as inst:
+        inst.start()
+        agent = FakeAgent(os.path.join(inst.queue, "private", "fake"), wait=3.0, vanish=True)
+        agent.start()
+        try:
+            qids = []
+            for rcpts in (["user0@remote.example"],
+                          ["many%d@remote.example" % i for i in range(70)]):
+                s = inst.session()
+                s.cmd("HELO test")
+                qids.append(s.message("jonas@example.test", rcpts, BODY))
+                s.cmd("QUIT")
+                s.close()
+            for q in qids:
+                inst.wait_log(r"postfix/qmgr\[\d+\]: %s: removed" % q)
+            log = inst.log()
+            assert "deferred" not in log, log
+            assert "cannot send request" not in log, log
+            with agent.lock:
+                conns = {q: c for c, q, _ in agent.requests}
+            assert conns == {qids[0]: 1, qids[1]: 2}, agent.requests
         finally:
             agent.close()
 
