@@ -3,7 +3,7 @@
  *
  * Interface: master.h. master_spawn() forks and runs
  *     $daemon_directory/command -c config_dir -n service -t type -s count
- *         [-u] [-r] [-o stress=[yes]] master.cf-args...
+ *         [-u] [-r] [-l] [-o stress=[yes]] master.cf-args...
  * with the listen sockets on SERVER_LISTEN_FD.., the write end of the
  * service's status pipe on SERVER_STATUS_FD, both ends of the mail flow
  * pipe (in_flow_delay tokens, lib/global/mail_flow.h) on
@@ -11,7 +11,9 @@
  * /dev/null (postlogd keeps stdout/stderr when master runs in the
  * foreground, for maillog_file = /dev/stdout), and an environment built
  * from $import_environment; inet services get "-o stress=yes" while
- * they are overloaded (master_stress.c), else "-o stress=". A new child
+ * they are overloaded (master_stress.c), else "-o stress=", and "-l"
+ * tells a service's only process (process limit 1) that master will
+ * never start another beside it. A new child
  * counts as available until it reports busy. A child that exits
  * abnormally before its first status report (the skeleton sends
  * "available" once its start-up is done, so this is a start-up failure)
@@ -283,6 +285,8 @@ master_child_argv(const MASTER_SERV *serv)
         argv_add(av, "-u");
     if (serv->chroot)
         argv_add(av, "-r");
+    if (serv->maxproc == 1)
+        argv_add(av, "-l");
     if (serv->type == MASTER_INET) {            /* before master.cf's own -o */
         char   *stress = mem_printf("stress=%s", master_stress_value(serv));
 

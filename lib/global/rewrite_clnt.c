@@ -18,14 +18,16 @@
  * ipc_timeout (read once, on the first connection; a bad value is fatal
  * with its name and value) bounds the connect and every read and write.
  *
- * As in Postfix, each request type keeps its last answer for
- * REWRITE_CLNT_CACHE_TTL (30) seconds: the same rule and address (the
- * same sender and address) asked again within that time is answered
- * without a round trip (smtpd resolving the same recipient for session
- * after session, qmgr for message after message). A table change in
- * trivial-rewrite is therefore seen up to 30 seconds late by a client
- * that keeps asking the same question, as in Postfix. An empty address
- * and a failed call are never cached.
+ * Each request type keeps its last REWRITE_CLNT_KEPT (8) answers for
+ * REWRITE_CLNT_CACHE_TTL (30) seconds: a question asked again within
+ * that time is answered without a round trip (smtpd resolving the same
+ * recipient for session after session, qmgr for message after message,
+ * cleanup rewriting a sender and a recipient for each message: Postfix's
+ * clients keep one answer, which two alternating questions never reuse).
+ * When all are taken, the least recently used answer makes room. A table
+ * change in trivial-rewrite is therefore seen up to 30 seconds late by a
+ * client that keeps asking the same questions, as in Postfix. An empty
+ * address and a failed call are never kept.
  *
  * SECURITY: replies are checked strictly: every expected attribute must be
  * there and numeric, and the values are bounded by the output VSTRINGs.
@@ -48,36 +50,67 @@
 #include "rewrite_clnt.h"
 
 #define REWRITE_CLNT_PATH  MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE
-#define REWRITE_CLNT_CACHE_TTL 30       /* seconds a last answer is reused */
+#define REWRITE_CLNT_CACHE_TTL 30       /* seconds an answer is reused */
+#define REWRITE_CLNT_KEPT 8             /* answers kept per request type */
 
-/* The last answer of one request type: key (rule or sender) + address. */
+/* One kept answer: key (rule or sender) + address. */
 typedef struct REWRITE_CLNT_LAST {
     char   *key;
     char   *addr;
     time_t  expire;             /* 0 = empty */
+    unsigned long used;         /* when last used (a counter), for LRU */
     char   *result[3];          /* rewrite: address; resolve: transport, nexthop, recipient */
     int     flags;
 } REWRITE_CLNT_LAST;
 
-static REWRITE_CLNT_LAST rewrite_last, resolve_last;
+static REWRITE_CLNT_LAST rewrite_last[REWRITE_CLNT_KEPT], resolve_last[REWRITE_CLNT_KEPT];
+static unsigned long rewrite_clnt_clock;
 
-/* The last answer for key and addr, if it is still fresh. */
+/* The kept answer for key and addr, if it is still fresh. */
 static const REWRITE_CLNT_LAST *
-rewrite_clnt_cached(const REWRITE_CLNT_LAST *last, const char *key, const char *addr)
+rewrite_clnt_cached(REWRITE_CLNT_LAST *kept, const char *key, const char *addr)
 {
-    if (last->expire == 0 || *addr == 0 || time(NULL) >= last->expire
-        || strcmp(last->addr, addr) != 0 || strcmp(last->key, key) != 0)
+    time_t  now;
+
+    if (*addr == 0)
         return NULL;
-    return last;
+    now = time(NULL);
+    for (REWRITE_CLNT_LAST *last = kept; last < kept + REWRITE_CLNT_KEPT; last++) {
+        if (last->expire != 0 && now < last->expire
+            && strcmp(last->addr, addr) == 0 && strcmp(last->key, key) == 0) {
+            last->used = ++rewrite_clnt_clock;
+            return last;
+        }
+    }
+    return NULL;
 }
 
-/* Keep an answer (n results) as the last one. */
+/* Keep an answer (n results): in place of an older answer to the same
+ * question, else of an empty or expired entry, else of the least
+ * recently used one. */
 static void
-rewrite_clnt_keep(REWRITE_CLNT_LAST *last, const char *key, const char *addr,
+rewrite_clnt_keep(REWRITE_CLNT_LAST *kept, const char *key, const char *addr,
                   const char *const *result, int n, int flags)
 {
+    REWRITE_CLNT_LAST *last = kept;
+    time_t  now;
     int     i;
 
+    if (*addr == 0)
+        return;
+    now = time(NULL);
+    for (REWRITE_CLNT_LAST *e = kept; e < kept + REWRITE_CLNT_KEPT; e++) {
+        if (e->expire != 0 && strcmp(e->addr, addr) == 0 && strcmp(e->key, key) == 0) {
+            last = e;
+            break;
+        }
+        if (e->expire == 0 || now >= e->expire) {
+            e->used = 0;                /* free: taken before any live one */
+            last = e;
+        } else if (e->used < last->used) {
+            last = e;
+        }
+    }
     mem_free(last->key);
     mem_free(last->addr);
     for (i = 0; i < 3; i++) {
@@ -87,7 +120,8 @@ rewrite_clnt_keep(REWRITE_CLNT_LAST *last, const char *key, const char *addr,
     last->key = mem_strdup(key);
     last->addr = mem_strdup(addr);
     last->flags = flags;
-    last->expire = *addr ? time(NULL) + REWRITE_CLNT_CACHE_TTL : 0;
+    last->expire = now + REWRITE_CLNT_CACHE_TTL;
+    last->used = ++rewrite_clnt_clock;
 }
 
 static ATTR_CLNT rewrite_conn = ATTR_CLNT_INIT(REWRITE_CLNT_PATH, PROTO_REWRITE);
@@ -132,7 +166,7 @@ rewrite_clnt_call(const ATTR_LIST *request, ATTR_LIST *reply)
 int
 rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
 {
-    const REWRITE_CLNT_LAST *hit = rewrite_clnt_cached(&rewrite_last, rule, addr);
+    const REWRITE_CLNT_LAST *hit = rewrite_clnt_cached(rewrite_last, rule, addr);
     ATTR_LIST *req;
     ATTR_LIST *rep;
     const char *value;
@@ -152,7 +186,7 @@ rewrite_clnt(const char *rule, const char *addr, VSTRING *out)
             msg_warn("malformed reply from service %s", REWRITE_CLNT_PATH);
             attr_clnt_close(&rewrite_conn);
         } else if (vstring_strcpy(out, value) == 0) {
-            rewrite_clnt_keep(&rewrite_last, rule, addr, &value, 1, 0);
+            rewrite_clnt_keep(rewrite_last, rule, addr, &value, 1, 0);
             ret = 0;
         }
     }
@@ -177,7 +211,7 @@ int
 resolve_clnt(const char *sender, const char *addr, RESOLVE_REPLY *reply)
 {
     const char *from = sender ? sender : "";
-    const REWRITE_CLNT_LAST *hit = rewrite_clnt_cached(&resolve_last, from, addr);
+    const REWRITE_CLNT_LAST *hit = rewrite_clnt_cached(resolve_last, from, addr);
     ATTR_LIST *req;
     ATTR_LIST *rep;
     const char *transport, *nexthop, *recipient;
@@ -202,7 +236,7 @@ resolve_clnt(const char *sender, const char *addr, RESOLVE_REPLY *reply)
             const char *result[3] = {transport, nexthop, recipient};
 
             if ((ret = resolve_clnt_copy(reply, result, (int) flags)) == 0)
-                rewrite_clnt_keep(&resolve_last, from, addr, result, 3, (int) flags);
+                rewrite_clnt_keep(resolve_last, from, addr, result, 3, (int) flags);
         }
     }
     attr_list_free(req);

@@ -103,6 +103,7 @@ SERVER_CTX server_ctx;
 
 static struct {
     int     standalone;         /* -d: no master */
+    int     lone;               /* -l: process limit 1 */
     int     listen_fds[SERVER_MAX_LISTEN];
     int     listen_count;
     pid_t   master_pid;
@@ -337,7 +338,7 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
     server_ctx.service = msg_program();
     server_ctx.type = "unix";
     srv.listen_count = 1;
-    while ((ch = getopt(argc, argv, "+c:n:t:s:urdvo:")) != -1) {
+    while ((ch = getopt(argc, argv, "+c:n:t:s:urldvo:")) != -1) {
         switch (ch) {
         case 'c': config_dir = optarg; break;
         case 'n': server_ctx.service = optarg; break;
@@ -349,12 +350,13 @@ server_init(int argc, char **argv, const SERVER_OPTS *opts)
             break;
         case 'u': unpriv = 1; break;
         case 'r': chroot_flag = 1; break;
+        case 'l': srv.lone = 1; break;
         case 'd': srv.standalone = 1; break;
         case 'v': msg_verbose++; break;
         case 'o': argv_add(overrides, optarg); break;
         default:
             msg_fatal("usage: %s [-c config_dir] [-n service] [-t type] [-s count] "
-                      "[-u] [-r] [-d] [-v] [-o name=value] [args]", msg_program());
+                      "[-u] [-r] [-l] [-d] [-v] [-o name=value] [args]", msg_program());
         }
     }
     if (srv.standalone)
@@ -740,11 +742,26 @@ multi_server_main(int argc, char **argv, MULTI_SERVER_FN fn, const SERVER_OPTS *
 
 /* ---- trigger server ---------------------------------------------------- */
 
-/* Before a trigger's work: report busy, set the watchdog. */
+/*
+ * Before a trigger's work: report busy, set the watchdog. A lone process
+ * (-l: qmgr, pickup, postlogd as master.cf has them) does not report:
+ * busy or not, master starts no other, and each report would wake master
+ * for nothing (one per message for qmgr's trigger, one per burst of log
+ * lines for postlogd).
+ */
+static void
+trigger_server_status(int status)
+{
+    if (srv.lone)
+        srv.busy = (status == SERVER_STAT_BUSY);        /* for SIGTERM */
+    else
+        server_status(status);
+}
+
 static void
 trigger_server_busy(void)
 {
-    server_status(SERVER_STAT_BUSY);
+    trigger_server_status(SERVER_STAT_BUSY);
     server_watchdog(1);
 }
 
@@ -754,7 +771,7 @@ trigger_server_done(void)
 {
     if (srv.got_term && !srv.drain)
         exit(0);
-    server_status(SERVER_STAT_AVAIL);
+    trigger_server_status(SERVER_STAT_AVAIL);
 }
 
 static void

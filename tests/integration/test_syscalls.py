@@ -65,8 +65,8 @@ def traced_sessions(inst, n):
             return True
         wait_for(attached, 10, "strace to attach")
         for i in range(n):
-            classic_session(inst, "jonas@example.test", "phedison@example.test",
-                            ("message %d" % i,))
+            classic_session(inst, "jonas%d@example.test" % i, "phedison@example.test",
+                            ("message %d" % i,))    # (a new sender: asked anew)
         inst.wait_mbox("phedison", "message %d" % (n - 1))
     finally:
         tracer.send_signal(signal.SIGINT)
@@ -131,6 +131,12 @@ def test_syscalls_per_message():
         lines = count(postlogd, "write") - count(postlogd, "write", r"^write\(3,")
         assert lines >= 5 * SESSIONS, "\n".join(postlogd)
         assert 4 * count(postlogd, "alarm") < lines, "\n".join(postlogd)
+        # qmgr and postlogd, their services' only processes, do not report
+        # busy and available to master (status pipe: fd 3) per trigger
+        qmgr = work["qmgr"]
+        assert count(qmgr, "accept4") + count(qmgr, "accept") >= SESSIONS, "\n".join(qmgr)
+        assert count(qmgr, "write", r"^write\(3,") == 0, "\n".join(qmgr)
+        assert count(postlogd, "write", r"^write\(3,") == 0, "\n".join(postlogd)
         msg = "\n".join(cleanup[:200])
         assert count(cleanup, "poll") == 0, msg
         # (one per message is left: the queue file's temporary name, queue.c)

@@ -85,53 +85,98 @@ rs(const char *sender, const char *addr)
     return STR(reply.nexthop);
 }
 
-/*
- * The last answer of each request type is reused for the same question
- * within 30 seconds (as Postfix's clients do); another question, an
- * empty address or an older answer goes to the service.
- */
-UNIT_TEST(test_last_answer_kept)
-{
-    char    dir[] = "/tmp/test_rewrite_clnt.XXXXXX";
-    char    cwd[1024];
-    int     lfd;
-    pid_t   pid;
+static char test_dir[] = "/tmp/test_rewrite_clnt.XXXXXX";
+static char test_cwd[1024];
+static pid_t server_pid;
 
-    if (mkdtemp(dir) == NULL || getcwd(cwd, sizeof(cwd)) == NULL || chdir(dir) < 0)
+/* A fresh service in a temporary directory (its counter starts at 1). */
+static void
+service_start(void)
+{
+    int     lfd;
+
+    strcpy(test_dir, "/tmp/test_rewrite_clnt.XXXXXX");
+    if (mkdtemp(test_dir) == NULL || getcwd(test_cwd, sizeof(test_cwd)) == NULL
+        || chdir(test_dir) < 0)
         abort();
     mkdir(MAIL_CLASS_PRIVATE, 0755);
     if ((lfd = unix_listen(MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE, 10, 0666)) < 0)
         abort();
-    if ((pid = fork()) == 0)
+    if ((server_pid = fork()) == 0)
         serve(lfd);
     close(lfd);
+}
 
+static void
+service_stop(void)
+{
+    kill(server_pid, SIGTERM);
+    waitpid(server_pid, NULL, 0);
+    unlink(MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE);
+    rmdir(MAIL_CLASS_PRIVATE);
+    if (chdir(test_cwd) < 0)
+        abort();
+    rmdir(test_dir);
+}
+
+/*
+ * Answers are reused for the same question within 30 seconds (as
+ * Postfix's clients do, but more than the last one of each request
+ * type); an empty address or an older answer goes to the service.
+ */
+UNIT_TEST(test_answers_kept)
+{
+    service_start();
     CHECK_STR(rw("local", "a@x"), "local/a@x#1");
     CHECK_STR(rw("local", "a@x"), "local/a@x#1");       /* kept */
     CHECK_STR(rs("s@y", "a@x"), "s@y#2");
     CHECK_STR(rs("s@y", "a@x"), "s@y#2");               /* kept, apart from rewrite's */
     CHECK_STR(rw("local", "a@x"), "local/a@x#1");
     CHECK_STR(rw("remote", "a@x"), "remote/a@x#3");     /* another rule */
-    CHECK_STR(rw("local", "a@x"), "local/a@x#4");       /* one answer kept, not two */
-    CHECK_STR(rs("t@y", "a@x"), "t@y#5");               /* another sender */
-    CHECK_STR(rw("local", ""), "local/#6");
-    CHECK_STR(rw("local", ""), "local/#7");             /* empty: never kept */
-    CHECK_STR(rw("local", "b@x"), "local/b@x#8");
+    CHECK_STR(rw("local", "a@x"), "local/a@x#1");       /* both kept (cleanup's sender */
+    CHECK_STR(rw("remote", "a@x"), "remote/a@x#3");     /* and recipient, alternately) */
+    CHECK_STR(rs("t@y", "a@x"), "t@y#4");               /* another sender */
+    CHECK_STR(rs("s@y", "a@x"), "s@y#2");
+    CHECK_STR(rw("local", ""), "local/#5");
+    CHECK_STR(rw("local", ""), "local/#6");             /* empty: never kept */
+    CHECK_STR(rw("local", "b@x"), "local/b@x#7");
     fake_now += 29;
-    CHECK_STR(rw("local", "b@x"), "local/b@x#8");
+    CHECK_STR(rw("local", "b@x"), "local/b@x#7");
     fake_now += 1;
-    CHECK_STR(rw("local", "b@x"), "local/b@x#9");       /* 30 seconds: asked again */
+    CHECK_STR(rw("local", "b@x"), "local/b@x#8");       /* 30 seconds: asked again */
+    CHECK_STR(rw("local", "a@x"), "local/a@x#9");
+    service_stop();
+}
 
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    unlink(MAIL_CLASS_PRIVATE "/" SERVICE_REWRITE);
-    rmdir(MAIL_CLASS_PRIVATE);
-    if (chdir(cwd) < 0)
-        abort();
-    rmdir(dir);
+/* Eight answers per request type; a ninth question makes room by
+ * dropping the least recently used one. */
+UNIT_TEST(test_least_recently_used_dropped)
+{
+    char    addr[32], want[64];
+    int     i;
+
+    fake_now += 100;                                    /* all older answers expired */
+    service_start();
+    for (i = 0; i < 8; i++) {
+        snprintf(addr, sizeof(addr), "c%d@z", i);
+        snprintf(want, sizeof(want), "local/%s#%d", addr, i + 1);
+        CHECK_STR(rw("local", addr), want);
+    }
+    CHECK_STR(rw("local", "c0@z"), "local/c0@z#1");     /* c0 used again: c1 is the oldest */
+    CHECK_STR(rw("local", "c8@z"), "local/c8@z#9");
+    for (i = 2; i < 9; i++) {
+        snprintf(addr, sizeof(addr), "c%d@z", i);
+        snprintf(want, sizeof(want), "local/%s#%d", addr, i + 1);
+        CHECK_STR(rw("local", addr), want);             /* still kept */
+    }
+    CHECK_STR(rw("local", "c0@z"), "local/c0@z#1");
+    CHECK_STR(rw("local", "c1@z"), "local/c1@z#10");    /* dropped: asked again */
+    CHECK_STR(rs("s@y", "c1@z"), "s@y#11");             /* resolve has its own eight */
+    service_stop();
 }
 
 UNIT_TESTS {
-    {"last_answer_kept", test_last_answer_kept},
+    {"answers_kept", test_answers_kept},
+    {"least_recently_used_dropped", test_least_recently_used_dropped},
     UNIT_END
 };
