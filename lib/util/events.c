@@ -44,6 +44,7 @@
 
 #include "events.h"
 #include "mem.h"
+#include "mypid.h"
 
 typedef struct EVENT_FD {
     int     fd;                 /* -1: slot unused */
@@ -134,7 +135,7 @@ static void event_sync_how(EVENT_FD *e, int force);
 static int
 event_epoll(void)
 {
-    pid_t   pid = getpid();
+    pid_t   pid = my_pid();                     /* forgotten by fork(): no syscall */
 
     if (event_epfd >= 0 && event_owner == pid)
         return event_epfd;
