@@ -151,12 +151,13 @@ mbox_copy_fail(VSTRING *dsn, VSTRING *why, int err, const char *fmt, const char 
     return mbox_fail(dsn, why, err, fmt, arg);
 }
 
-/* The message into fd, through a stream that leaves fd open. */
+/* The message into fd (a file: opened by path), through a stream that
+ * leaves fd open. */
 static int
 mbox_copy_fd(DELIVER_REQUEST *req, int fd, int flags, const char *orig_rcpt,
              const char *delivered)
 {
-    STREAM *out = stream_fdopen(fd);
+    STREAM *out = stream_fdopen_file(fd);
     int     err = mbox_copy_message(req, out, flags, orig_rcpt, delivered);
 
     stream_free_keep_fd(out);

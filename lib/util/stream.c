@@ -75,17 +75,24 @@ stream_fdopen(int fd)
     return s;
 }
 
+/* A file, a pipe or a device: no send() tried first on each write. */
+STREAM *
+stream_fdopen_file(int fd)
+{
+    STREAM *s = stream_fdopen(fd);
+
+    s->not_socket = 1;
+    return s;
+}
+
 STREAM *
 stream_open(const char *path, int flags, int mode)
 {
     int     fd = open(path, flags, mode);
-    STREAM *s;
 
     if (fd < 0)
         return NULL;
-    s = stream_fdopen(fd);
-    s->not_socket = 1;                  /* open() opens no socket */
-    return s;
+    return stream_fdopen_file(fd);      /* open() opens no socket */
 }
 
 int

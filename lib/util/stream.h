@@ -37,6 +37,7 @@ typedef ssize_t (*STREAM_IO_FN)(void *ctx, int fd, void *buf, size_t len);
 #define STREAM_FLAG_TIMEOUT  (1 << 2)
 
 STREAM *stream_fdopen(int fd);          /* takes ownership of fd */
+STREAM *stream_fdopen_file(int fd);     /* the same, fd no socket: write() at once */
 STREAM *stream_open(const char *path, int flags, int mode); /* NULL + errno */
 int     stream_close(STREAM *s);        /* flush, close fd, free; -1 if any error happened */
 void    stream_free_keep_fd(STREAM *s); /* free without closing the fd */

@@ -145,6 +145,10 @@ def test_syscalls_per_message():
         # for the size record, per message; no send() tried on the file
         assert count(cleanup, "lseek", r", 0, SEEK_") <= 2 * SESSIONS, msg
         assert count(cleanup, "sendto", r"ENOTSOCK") == 0, msg
+        # local writes the mailbox with write(), no send() tried first
+        local = work["local"]
+        assert count(local, "write", r"Return-Path") >= SESSIONS, "\n".join(local)
+        assert count(local, "sendto", r"ENOTSOCK") == 0, "\n".join(local)
         # the qmgr trigger: connect and write, no stat() and no fcntl()
         assert count(cleanup, "newfstatat", r'"public/qmgr"') == 0, msg
         assert count(cleanup, "fcntl", r"F_[GS]ETF[LD]") <= 1, msg
