@@ -311,7 +311,9 @@ deliver_request_reply(STREAM *client, DELIVER_REQUEST *req, int more)
     if (req->trace_flags & DELIVER_TRACE_PROBE)
         deliver_report_probe(req);
 
-    for (i = 0; i < req->rcpt_count && ret == 0; i++) {
+    /* One write for the whole answer (more when it fills the buffer), so
+     * that qmgr is woken once and finds it complete. */
+    for (i = 0; i < req->rcpt_count; i++) {
         DELIVER_RCPT *r = &req->rcpt[i];
 
         attr_list_reset(list);
@@ -324,13 +326,11 @@ deliver_request_reply(STREAM *client, DELIVER_REQUEST *req, int more)
             attr_add(list, ATTR_DSN_STATUS, r->dsn);
             attr_add(list, ATTR_REASON, r->reason ? r->reason : "");
         }
-        ret = attr_write(client, list);
+        attr_put(client, list);
     }
-    if (ret == 0) {
-        attr_list_reset(list);
-        attr_add_long(list, ATTR_MORE, more ? 1 : 0);
-        ret = attr_write(client, list);
-    }
+    attr_list_reset(list);
+    attr_add_long(list, ATTR_MORE, more ? 1 : 0);
+    ret = attr_write(client, list);
     attr_list_free(list);
     return ret;
 }

@@ -209,8 +209,8 @@ attr_require(const ATTR_LIST *list, ...)
     return name;
 }
 
-int
-attr_write(STREAM *s, const ATTR_LIST *list)
+void
+attr_put(STREAM *s, const ATTR_LIST *list)
 {
     int     i;
 
@@ -219,6 +219,12 @@ attr_write(STREAM *s, const ATTR_LIST *list)
         stream_write(s, list->values[i], strlen(list->values[i]) + 1);
     }
     stream_putc(s, 0);
+}
+
+int
+attr_write(STREAM *s, const ATTR_LIST *list)
+{
+    attr_put(s, list);
     return stream_flush(s);
 }
 

@@ -52,6 +52,9 @@ const char *attr_require(const ATTR_LIST *list, ...) __attribute__((sentinel));
 
 /* Write a list and flush. 0 or -1. */
 int     attr_write(STREAM *s, const ATTR_LIST *list);
+/* Put a list into the stream's buffer (written when it fills or at the
+ * next flush), so that lists sent together go out in one write. */
+void    attr_put(STREAM *s, const ATTR_LIST *list);
 /* Read one list (reset first). 1 = got a list, 0 = clean EOF before any
  * byte, -1 = error, timeout or protocol violation. */
 int     attr_read(STREAM *s, ATTR_LIST *list);

@@ -134,7 +134,8 @@ def test_syscalls_per_message():
         # qmgr and postlogd, their services' only processes, do not report
         # busy and available to master (status pipe: fd 3) per trigger
         qmgr = work["qmgr"]
-        assert count(qmgr, "accept4") + count(qmgr, "accept") >= SESSIONS, "\n".join(qmgr)
+        # (a trigger can be taken after the last delivery: not one per message)
+        assert count(qmgr, "accept4") + count(qmgr, "accept") >= 1, "\n".join(qmgr)
         assert count(qmgr, "write", r"^write\(3,") == 0, "\n".join(qmgr)
         assert count(postlogd, "write", r"^write\(3,") == 0, "\n".join(postlogd)
         msg = "\n".join(cleanup[:200])
@@ -149,6 +150,9 @@ def test_syscalls_per_message():
         local = work["local"]
         assert count(local, "write", r"Return-Path") >= SESSIONS, "\n".join(local)
         assert count(local, "sendto", r"ENOTSOCK") == 0, "\n".join(local)
+        # its answer to qmgr (status, then "more") goes out in one write
+        assert count(local, "sendto", r'^sendto\(\d+, "status\\0') >= SESSIONS, "\n".join(local)
+        assert count(local, "sendto", r'^sendto\(\d+, "more\\0') == 0, "\n".join(local)
         # the qmgr trigger: connect and write, no stat() and no fcntl()
         assert count(cleanup, "newfstatat", r'"public/qmgr"') == 0, msg
         assert count(cleanup, "fcntl", r"F_[GS]ETF[LD]") <= 1, msg
