@@ -363,6 +363,31 @@ UNIT_TEST(test_set_io)
     vstring_free(buf);
 }
 
+/* A closed stream's memory serves the next one, which starts clean: no
+ * error, no EOF, no I/O hooks, nothing buffered from the one before. */
+UNIT_TEST(test_reused_memory_starts_clean)
+{
+    STREAM *s = stream_from("abc\nrest of it");
+    STREAM *t;
+    VSTRING *buf = vstring_alloc(100);
+    int     calls = 0;
+
+    stream_set_io(s, upper_read, NULL, &calls);
+    stream_set_timeout(s, 5);
+    CHECK_GETS(s, buf, 100, "ABC\n");  /* "REST OF IT" stays buffered */
+    CHECK_GETS(s, buf, 100, "REST OF IT");
+    CHECK(stream_getc(s) == STREAM_EOF);
+    CHECK(stream_eof(s));
+    stream_close(s);
+    t = stream_from("xyz\n");
+    CHECK(t == s);                      /* the same memory */
+    CHECK(!stream_eof(t) && !stream_error(t));
+    CHECK_GETS(t, buf, 100, "xyz\n");  /* read(), not upper_read() */
+    CHECK(stream_getc(t) == STREAM_EOF);
+    stream_close(t);
+    vstring_free(buf);
+}
+
 UNIT_TEST(test_wait_readable)
 {
     int     p[2];
@@ -499,6 +524,7 @@ UNIT_TESTS {
     {"write_big_and_printf", test_write_big_and_printf},
     {"flush_before_read", test_flush_before_read},
     {"set_io", test_set_io},
+    {"reused_memory_starts_clean", test_reused_memory_starts_clean},
     {"wait_readable", test_wait_readable},
     {"socket_no_poll", test_socket_no_poll},
     {"socket_nonblocking", test_socket_nonblocking},
