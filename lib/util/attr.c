@@ -41,7 +41,8 @@
  * few hundred bytes). Strings never move once stored, so a pointer from
  * attr_get() stays valid until the list is reset or freed.
  */
-#define ATTR_BLOCK_SIZE 1024
+#define ATTR_BLOCK_ALLOC 1000    /* < 1008: glibc's small bins; a larger
+                                 * request first consolidates the fast bins */
 
 typedef struct ATTR_BLOCK {
     struct ATTR_BLOCK *next;
@@ -97,7 +98,10 @@ attr_store(ATTR_LIST *list, const char *str, size_t len)
     char   *copy;
 
     if (b == NULL || b->size - b->used < len + 1) {
-        size_t  size = len + 1 > ATTR_BLOCK_SIZE ? len + 1 : ATTR_BLOCK_SIZE;
+        size_t  size = ATTR_BLOCK_ALLOC - sizeof(*b);
+
+        if (len + 1 > size)
+            size = len + 1;
 
         b = mem_alloc(sizeof(*b) + size);
         b->size = size;

@@ -68,22 +68,28 @@ struct STREAM {
 };
 
 /*
- * The memory of the last stream freed, kept for the next one: a STREAM is
- * mostly its two buffers, and a fresh zeroed allocation of 16 kB for each
- * connection and queue file (calloc's memset, and the heap consolidation a
- * large request triggers) was a visible share of a daemon's CPU. Only the
- * fields before the buffers are cleared; a buffer's old bytes are never
- * read (rpos, rlen and wlen start at 0).
+ * The memory of the last streams freed, kept for the next ones: a STREAM
+ * is mostly its two buffers, and a fresh zeroed allocation of 16 kB for
+ * each connection and queue file (calloc's memset, and the consolidation
+ * of glibc's fast bins that a large request or free triggers) was a
+ * visible share of a daemon's CPU. A process keeps as many as it had open
+ * at once, up to STREAM_SPARES (smtpd: the client and cleanup; cleanup:
+ * smtpd and the queue file). Only the fields before the buffers are
+ * cleared; a buffer's old bytes are never read (rpos, rlen and wlen start
+ * at 0).
  */
-static STREAM *stream_spare;
+#define STREAM_SPARES 3
+
+static STREAM *stream_spare[STREAM_SPARES];
+static int stream_spares;
 
 STREAM *
 stream_fdopen(int fd)
 {
-    STREAM *s = stream_spare;
+    STREAM *s;
 
-    if (s != NULL) {
-        stream_spare = NULL;
+    if (stream_spares > 0) {
+        s = stream_spare[--stream_spares];
         memset(s, 0, offsetof(STREAM, rbuf));
     } else {
         s = mem_alloc(sizeof(*s));
@@ -95,8 +101,8 @@ stream_fdopen(int fd)
 static void
 stream_release(STREAM *s)
 {
-    if (stream_spare == NULL)
-        stream_spare = s;
+    if (stream_spares < STREAM_SPARES)
+        stream_spare[stream_spares++] = s;
     else
         mem_free(s);
 }
