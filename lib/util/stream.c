@@ -76,11 +76,21 @@ struct STREAM {
  * at once, up to STREAM_SPARES (smtpd: the client and cleanup; cleanup:
  * smtpd and the queue file). Only the fields before the buffers are
  * cleared; a buffer's old bytes are never read (rpos, rlen and wlen start
- * at 0).
+ * at 0). Not in an ASan build, which must see a stream used after
+ * stream_close().
  */
+#if defined(__SANITIZE_ADDRESS__)
+#define STREAM_SPARES 0                 /* ASan sees every use after close */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STREAM_SPARES 0
+#endif
+#endif
+#ifndef STREAM_SPARES
 #define STREAM_SPARES 3
+#endif
 
-static STREAM *stream_spare[STREAM_SPARES];
+static STREAM *stream_spare[STREAM_SPARES + 1];
 static int stream_spares;
 
 STREAM *
