@@ -265,30 +265,32 @@ agent_close(QMGR_AGENT *agent, int failed)
     qmgr_sched_kick();
 }
 
+/* The agent failed us: the request in delivery is deferred (what it
+ * delivered is unknown), the connection closed. */
 static void
-agent_timeout_event(void *ctx)
+agent_fail(QMGR_AGENT *agent, const char *what)
 {
-    QMGR_AGENT *agent = ctx;
     QMGR_ENTRY *entry = agent->head;
 
     if (entry) {
-        msg_warn("%s: timeout while waiting for transport %s",
-                 entry->message->queue_id, agent->queue->transport->name);
+        msg_warn("%s: %s transport %s", entry->message->queue_id, what,
+                 agent->queue->transport->name);
         qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
     }
     agent_close(agent, 1);
+}
+
+static void
+agent_timeout_event(void *ctx)
+{
+    agent_fail(ctx, "timeout while waiting for");
 }
 
 /* No greeting, or the request could not be sent: defer the entry. */
 static void
 agent_no_greeting(QMGR_AGENT *agent)
 {
-    QMGR_ENTRY *entry = agent->head;
-
-    msg_warn("%s: no greeting from, or cannot send request to, transport %s",
-             entry->message->queue_id, agent->queue->transport->name);
-    qmgr_entry_defer(entry, "4.3.0", "unknown mail transport error");
-    agent_close(agent, 1);
+    agent_fail(agent, "no greeting from, or cannot send request to,");
 }
 
 /* The reply to the request in delivery: record it, finish the entry. */
