@@ -306,7 +306,7 @@ int
 deliver_request_reply(STREAM *client, DELIVER_REQUEST *req, int more)
 {
     ATTR_LIST *list = attr_list_alloc();
-    int     i, ret = 0;
+    int     i, ret;
 
     if (req->trace_flags & DELIVER_TRACE_PROBE)
         deliver_report_probe(req);

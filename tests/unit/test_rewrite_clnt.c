@@ -85,7 +85,7 @@ rs(const char *sender, const char *addr)
     return STR(reply.nexthop);
 }
 
-static char test_dir[] = "/tmp/test_rewrite_clnt.XXXXXX";
+static char test_dir[64];               /* mkdtemp() fills in the template */
 static char test_cwd[1024];
 static pid_t server_pid;
 
@@ -95,7 +95,7 @@ service_start(void)
 {
     int     lfd;
 
-    strcpy(test_dir, "/tmp/test_rewrite_clnt.XXXXXX");
+    snprintf(test_dir, sizeof(test_dir), "/tmp/test_rewrite_clnt.%s", "XXXXXX");
     if (mkdtemp(test_dir) == NULL || getcwd(test_cwd, sizeof(test_cwd)) == NULL
         || chdir(test_dir) < 0)
         abort();
