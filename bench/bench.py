@@ -10,9 +10,9 @@ What it does (root only):
      main.cf parameters (only the program paths differ), each with its own
      127.0.0.1 port, queue, data directory and log file; master.cf is each
      project's own default with chroot off everywhere, so process limits match;
-  3. runs BENCH_ROUNDS rounds (default 6). Each round first measures the
-     machine's ceilings, then both MTAs in abba order (posthorn first in rounds
-     1, 4, 5, 8, ...; Postfix first in 2, 3, 6, 7, ...), each freshly started:
+  3. runs BENCH_ROUNDS rounds (default 6). Each round measures both MTAs in
+     abba order (posthorn first in rounds 1, 4, 5, 8, ...; Postfix first in
+     2, 3, 6, 7, ...), each freshly started:
        (a) acceptance rate: smtp-source -s 20 -l 2048 -m N into the MTA,
            messages per second until smtp-source is done;
        (b) end-to-end rate of the same run: until smtp-sink (relayhost of both
@@ -27,9 +27,10 @@ What it does (root only):
      (and cache flushes, in the JSON results), whoever made them.
      A finished local run's Maildir is moved aside, not deleted, until the end
      (put_maildir_aside()).
-     Ceilings: smtp-source straight into smtp-sink (protocol), and
-     create+write+fsync+unlink per second on the queue's file system
-     (durability), with 1 and with 20 threads.
+     After the last round, the machine's ceilings (once: the durability one
+     unlinks thousands of files, see ceilings()): smtp-source straight into
+     smtp-sink (protocol), and create+write+fsync+unlink per second on the
+     queue's file system (durability), with 1 and with 20 threads.
   4. prints the medians with the posthorn/Postfix ratio and appends JSON lines
      to bench/results/<timestamp>.json (copied to bench/results/latest.json).
 
@@ -506,6 +507,20 @@ def protocol_ceiling(sink_port):
     return N / (t_src - t0)
 
 
+def ceilings(top, sink_port):
+    """The machine's ceilings, measured once, after the last round: the
+    durability ceiling creates and unlinks some 10,000-20,000 files, and
+    on ext4 without a journal every file created in the next one to six
+    minutes would pay for them (put_maildir_aside()): measured before a
+    round, the ceiling slowed both MTAs' queue and Maildir files in it."""
+    ceil = {"protocol": protocol_ceiling(sink_port),
+            "fsync1": durability_ceiling(os.path.join(top, "fsync"), 1),
+            "fsync20": durability_ceiling(os.path.join(top, "fsync"), SESSIONS)}
+    say("bench: ceilings: protocol %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
+        fmt(ceil["protocol"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
+    return ceil
+
+
 def durability_ceiling(dirpath, threads, seconds=2.0):
     """create+write+fsync+unlink of a queue-file-sized file, per second."""
     os.makedirs(dirpath, exist_ok=True)
@@ -766,7 +781,7 @@ def fmt(v, digits=1):
     return "-" if v is None else "%.*f" % (digits, v)
 
 
-def summarize(rounds):
+def summarize(rounds, ceil):
     s = {"posthorn": {}, "postfix": {}, "ratio": {}, "ceilings": {}}
     for kind in ("posthorn", "postfix"):
         for key, _, _, _ in METRICS:
@@ -779,8 +794,7 @@ def summarize(rounds):
         s["ratio"][key] = median([a / b for a, b in pairs if a is not None and b])
         a, b = s["posthorn"][key], s["postfix"][key]
         s["ratio_of_medians"][key] = a / b if a is not None and b else None
-    for key, _, _ in CEILINGS:
-        s["ceilings"][key] = median([r["ceilings"].get(key) for r in rounds])
+    s["ceilings"] = dict(ceil)
     return s
 
 
@@ -929,12 +943,7 @@ def bench():
         rounds = []
         for i in range(ROUNDS):
             say("bench: round %d of %d (N=%d)" % (i + 1, ROUNDS, N))
-            ceil = {"protocol": protocol_ceiling(sink_port),
-                    "fsync1": durability_ceiling(os.path.join(top, "fsync"), 1),
-                    "fsync20": durability_ceiling(os.path.join(top, "fsync"), SESSIONS)}
-            say("  ceilings: protocol %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
-                fmt(ceil["protocol"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
-            rec = {"type": "round", "round": i + 1, "ceilings": ceil}
+            rec = {"type": "round", "round": i + 1}
             # abba order: posthorn first in rounds 1, 4, 5, 8, ..., Postfix first
             # in 2, 3, 6, 7, ...: a drift of the machine during the run (disk,
             # other load, the file system's recently freed inodes) does not
@@ -952,8 +961,10 @@ def bench():
                     fmt(r.get("local_disk_writes_per_msg"), 2), fmt(r.get("local_disk_ms_per_write"), 2)))
             rounds.append(rec)
             lines.append(rec)
+        ceil = ceilings(top, sink_port)
+        lines.append({"type": "ceilings", "ceilings": ceil})
         meta["loadavg_end"] = loadavg()
-        s = summarize(rounds)
+        s = summarize(rounds, ceil)
         s.update({"type": "summary", "meta": meta})
         lines.append(s)
         print_table(s, meta)
