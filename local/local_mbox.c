@@ -7,7 +7,8 @@
  *       the home mailbox, or a /file from an alias or .forward; dot lock
  *       (<file>.lock, stale after stale_lock_time) and fcntl lock; on any
  *       write error the file is truncated back to its old size.
- *   local_maildir_deliver()  tmp/ file, fsync, rename into new/.
+ *   local_maildir_deliver()  unnamed tmp/ file, fsync, link into new/
+ *       (a named one renamed where that cannot be done: maildir_deliver()).
  * The message copy, the locks and the Maildir writer are shared with
  * virtual(8): lib/global/mbox.c.
  *
@@ -21,7 +22,8 @@
  * opened file must be a regular file with a single link; O_NONBLOCK is
  * then cleared. A spool mailbox must be owned by the recipient. Only the
  * spool mailbox creation and its dot lock are done as root, in a
- * directory root controls. Maildir files are new (O_EXCL|O_NOFOLLOW).
+ * directory root controls. Maildir files are new (O_TMPFILE, or
+ * O_EXCL|O_NOFOLLOW).
  *
  * DIAGNOSTICS: none fatal; a stale lock file is a warning and is removed;
  * a mailbox that cannot be truncated back after a failed write is a

@@ -3,7 +3,8 @@
  * mbox.h), shared by local(8) and virtual(8).
  *
  * SECURITY: runs with the recipient's ids (the callers' business);
- * O_NOFOLLOW on every open, O_EXCL for lock and Maildir tmp files. The
+ * O_NOFOLLOW on every open, O_EXCL for lock and named Maildir tmp files
+ * (an unnamed one is new by definition, and linkat() never replaces). The
  * sender is quoted and stripped of control characters so that a hostile
  * sender cannot forge a From line or a header.
  *
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "fd_link.h"
 #include "mbox.h"
 #include "mem.h"
 #include "msg.h"
@@ -353,6 +355,63 @@ maildir_create(const char *dir, const char *tmp, VSTRING *scratch, VSTRING *dsn,
     return fd;
 }
 
+/*
+ * How this process gives an unnamed Maildir file its name in new/
+ * (fd_link.h); FD_LINK_NONE: no O_TMPFILE or no way to link an open file
+ * here, so a named file in tmp/ renamed into new/, as Postfix does.
+ */
+static FD_LINK_HOW maildir_link_how = FD_LINK_EMPTY_PATH;
+
+/*
+ * The message into an unnamed file in dir/tmp (O_TMPFILE), synced, then
+ * linked to new (its final name): a delivery status, or -1 when this file
+ * system or kernel cannot do that (maildir_link_how is then FD_LINK_NONE;
+ * nothing was delivered). No name is made before the data is on disk, so
+ * a crash or a failed write leaves nothing behind in tmp/, and the
+ * directory tmp/ is neither locked nor written (on ext4 without a journal
+ * the fsync of a new name also writes its directory).
+ */
+static int
+maildir_deliver_unnamed(DELIVER_REQUEST *req, const char *dir, const char *new, int flags,
+                        const char *orig_rcpt, const char *delivered, VSTRING *scratch,
+                        VSTRING *dsn, VSTRING *why)
+{
+    int     fd, err;
+
+    vstring_sprintf(scratch, "%s/tmp", dir);
+    if ((fd = open(STR(scratch), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) < 0
+        && errno == ENOENT) {                   /* first delivery: no Maildir yet */
+        if (maildir_mkdirs(dir, scratch) < 0)
+            return mbox_fail(dsn, why, errno, "create maildir directory %s: %s", STR(scratch));
+        vstring_sprintf(scratch, "%s/tmp", dir);
+        fd = open(STR(scratch), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    }
+    if (fd < 0) {
+        if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+            maildir_link_how = FD_LINK_NONE;
+            return -1;
+        }
+        return mbox_fail(dsn, why, errno, "create maildir file in %s: %s", STR(scratch));
+    }
+    err = mbox_copy_fd(req, fd, flags, orig_rcpt, delivered);
+    if (err == 0 && fsync(fd) < 0)              /* the one fsync per message */
+        err = errno;
+    if (err == 0 && fd_link(fd, new, &maildir_link_how) < 0) {
+        if (errno == ENOENT && maildir_mkdirs(dir, scratch) == 0
+            && fd_link(fd, new, &maildir_link_how) == 0)
+            errno = 0;                          /* new/ was removed meanwhile */
+        err = errno;
+        if (err == EOPNOTSUPP) {                /* this kernel cannot link it */
+            (void) close(fd);
+            return -1;
+        }
+    }
+    (void) close(fd);                           /* synced: close reports nothing new */
+    if (err != 0)
+        return mbox_copy_fail(dsn, why, err, "error writing message to maildir file %s: %s", new);
+    return DELIVER_SENT;
+}
+
 int
 maildir_deliver(DELIVER_REQUEST *req, const char *dir, int flags, const char *orig_rcpt,
                 const char *delivered, VSTRING *dsn, VSTRING *why)
@@ -374,6 +433,11 @@ maildir_deliver(DELIVER_REQUEST *req, const char *dir, int flags, const char *or
     maildir_name(name, (long) tv.tv_sec, (long) tv.tv_usec, (long) my_pid(), ++count, host);
     vstring_sprintf(tmp, "%s/tmp/%s", path, STR(name));
     vstring_sprintf(new, "%s/new/%s", path, STR(name));
+    if (maildir_link_how != FD_LINK_NONE
+        && (status = maildir_deliver_unnamed(req, path, STR(new), flags, orig_rcpt, delivered,
+                                             name, dsn, why)) >= 0)
+        goto done;
+    status = DELIVER_SENT;
     if ((fd = maildir_create(path, STR(tmp), name, dsn, why)) < 0) {
         status = DELIVER_DEFER;
         if (*STR(dsn) == '5')

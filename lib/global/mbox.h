@@ -10,13 +10,17 @@
  *     fsync'ed; on any failure the file is truncated back to its old size.
  * mbox_dotlock(), mbox_fcntl_lock(), mbox_flock(): the three lock styles
  *     of Postfix's mailbox_delivery_lock / virtual_mailbox_lock.
- * maildir_deliver(): a tmp/ file, one fsync, rename into new/; the
- *     Maildir directories are made only when one turns out missing.
+ * maildir_deliver(): an unnamed file in tmp/ (O_TMPFILE), one fsync, then
+ *     linked into new/; where the file system or kernel cannot (no
+ *     O_TMPFILE, no way to link an open file: fd_link.h), a named tmp/
+ *     file, one fsync, rename into new/. The Maildir directories are made
+ *     only when one turns out missing.
  * mbox_errno_dsn(): the status of a write error (a full mailbox bounces).
  *
  * SECURITY: the caller runs these with the recipient's ids (local: in a
  * child; virtual: with the mapped effective uid/gid). Files are opened
- * with O_NOFOLLOW; lock files with O_EXCL.
+ * with O_NOFOLLOW; lock files with O_EXCL; a Maildir file is new (unnamed,
+ * or O_EXCL), and its name in new/ is made by link, which never replaces.
  *
  * DIAGNOSTICS: none fatal; a stale lock file is a warning and removed; a
  * mailbox that cannot be truncated back is a warning. Other failures are

@@ -36,6 +36,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fd_link.h"
 #include "mail_params.h"
 #include "mem.h"
 #include "queue.h"
@@ -326,13 +327,11 @@ queue_file_is_ready(const char *path)
 }
 
 /*
- * How this process links a new queue file to its id: an unnamed file and
- * linkat(fd, "", AT_EMPTY_PATH), the same through /proc/self/fd, or a named
- * temporary file. Starts at the first and steps down on the first failure
- * that says "not here" (never back up).
+ * How this process links a new queue file to its id: an unnamed file
+ * given its name by fd_link() (its method kept here), or, once that
+ * method is FD_LINK_NONE, a named temporary file (never back up).
  */
-typedef enum { QUEUE_LINK_EMPTY_PATH, QUEUE_LINK_PROC, QUEUE_LINK_NAMED } QUEUE_LINK_HOW;
-static QUEUE_LINK_HOW queue_link_how = QUEUE_LINK_EMPTY_PATH;
+static FD_LINK_HOW queue_link_how = FD_LINK_EMPTY_PATH;
 
 /* Open a fresh file in queue, named in temp or unnamed (temp empty); fd or -1. */
 static int
@@ -342,11 +341,11 @@ queue_temp_open(const char *queue, VSTRING *temp)
     int     fd;
 
     (void) vstring_strcpy(temp, "");
-    if (queue_link_how != QUEUE_LINK_NAMED) {
+    if (queue_link_how != FD_LINK_NONE) {
         fd = open(queue, O_TMPFILE | O_RDWR | O_CLOEXEC, QUEUE_MODE_NEW);
         if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
             return fd;
-        queue_link_how = QUEUE_LINK_NAMED;      /* no O_TMPFILE here */
+        queue_link_how = FD_LINK_NONE;          /* no O_TMPFILE here */
     }
     for (int tries = 0; tries < QUEUE_CREATE_TRIES; tries++) {
         vstring_sprintf(temp, "%s/tmp.%ld.%lu", queue, (long) getpid(), serial++);
@@ -361,18 +360,18 @@ queue_temp_open(const char *queue, VSTRING *temp)
     return -1;
 }
 
-/* Give the open file fd (named temp, or unnamed) the name path; 0 or -1. */
+/* Give the open file fd (named temp, or unnamed) the name path; 0 or -1
+ * (EAGAIN: this kernel cannot link an open file after all, start over). */
 static int
 queue_link(int fd, const char *temp, const char *path)
 {
-    char    proc[64];
-
     if (*temp)
         return link(temp, path);
-    if (queue_link_how == QUEUE_LINK_EMPTY_PATH)
-        return linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH);
-    (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+    if (fd_link(fd, path, &queue_link_how) == 0)
+        return 0;
+    if (errno == EOPNOTSUPP)
+        errno = EAGAIN;                         /* named files from now on */
+    return -1;
 }
 
 /* queue_link() with the hash directories made on demand; 0 or -1. */
@@ -385,16 +384,7 @@ queue_link_mkdirs(int fd, const char *temp, const char *path)
         return -1;
     if (queue_mkdirs(path) < 0)
         return -1;
-    if (queue_link(fd, temp, path) == 0)
-        return 0;
-    if (errno == ENOENT && *temp == 0) {
-        /* ENOENT with the directory there: this kernel (or a chroot
-         * without /proc) cannot link an open file. Next method. */
-        queue_link_how = queue_link_how == QUEUE_LINK_EMPTY_PATH ?
-            QUEUE_LINK_PROC : QUEUE_LINK_NAMED;
-        errno = EAGAIN;
-    }
-    return -1;
+    return queue_link(fd, temp, path);
 }
 
 /* Link the new file to its queue id name; 0 or -1 (EAGAIN: start over). */

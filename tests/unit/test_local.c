@@ -5,10 +5,12 @@
  * line), the quoted sender in the From line and Return-Path:, $name
  * expansion with the command filter, address splitting, the bounded wait
  * for a delivery child and that it is reaped when it exits (no sleep-poll),
- * and that commands and files never run as root.
+ * that commands and files never run as root, and Maildir delivery through
+ * an unnamed file with its fallbacks.
  *
  * The local/ sources are compiled in here (main() stays in local.c).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -453,12 +455,109 @@ UNIT_TEST(test_priv_run_never_root)
     CHECK(local_priv_run(&root) == NULL);
 }
 
+/*
+ * Maildir delivery: the message is written to an unnamed file and gets
+ * its only name in new/ once it is on disk, so no open ever creates a
+ * name (O_CREAT refused here) and tmp/ stays empty; and the fallbacks,
+ * with the kernel made to refuse like an older one or another file
+ * system: no O_TMPFILE -> a named tmp/ file renamed into new/;
+ * linkat(AT_EMPTY_PATH) refused -> through /proc/self/fd, and in a chroot
+ * without /proc as well -> a named tmp/ file. Each case delivers two
+ * messages (the second with the method the first one settled on).
+ * maildir_refused(): in a child; 0 when both are in new/, whole, and
+ * tmp/ is empty.
+ */
+static int
+maildir_refused(const char *top, int what, int in_chroot)
+{
+    pid_t   pid;
+    int     status = -1;
+
+    if ((pid = fork()) == 0) {
+        char    qpath[] = "/tmp/test_local_q.XXXXXX";
+        int     qfd = mkstemp(qpath);
+        STREAM *q = stream_open(qpath, O_RDWR, 0);
+        VSTRING *dsn = vstring_alloc(16), *why = vstring_alloc(100);
+        DELIVER_REQUEST req;
+        char    buf[512];
+        int     files = 0, bad = 0;
+        DIR    *dp;
+        struct dirent *de;
+
+        unlink(qpath);
+        close(qfd);
+        memset(&req, 0, sizeof(req));
+        unit_put_records(q, "M:\n");
+        req.offset = (long) stream_tell(q);
+        unit_put_records(q, "N:Subject: hello\nN:\nN:body\nX:\n");
+        stream_flush(q);
+        req.fp = q;
+        req.queue_id = "X";
+        req.sender = "s@example.com";
+        if (chdir(top) < 0 || (in_chroot && chroot(".") < 0))
+            _exit(2);
+        unit_refuse(what);
+        for (int i = 0; i < 2; i++)
+            if (maildir_deliver(&req, in_chroot ? "/Maildir/" : "Maildir/", MBOX_COPY_MAILDIR,
+                                0, 0, dsn, why) != DELIVER_SENT) {
+                fprintf(stderr, "maildir_deliver: %s %s\n", STR(dsn), STR(why));
+                _exit(1);
+            }
+        if ((dp = opendir(in_chroot ? "/Maildir/new" : "Maildir/new")) == NULL)
+            _exit(1);
+        while ((de = readdir(dp)) != NULL) {
+            int     fd;
+            ssize_t n = 0;
+
+            if (de->d_name[0] == '.')
+                continue;
+            files++;
+            snprintf(buf, sizeof(buf), "%s/new/%s", in_chroot ? "/Maildir" : "Maildir", de->d_name);
+            if ((fd = open(buf, O_RDONLY)) >= 0) {
+                n = read(fd, buf, sizeof(buf) - 1);
+                close(fd);
+            }
+            buf[n > 0 ? n : 0] = 0;
+            bad += strcmp(buf, "Return-Path: <s@example.com>\nSubject: hello\n\nbody\n") != 0;
+        }
+        closedir(dp);
+        if ((dp = opendir(in_chroot ? "/Maildir/tmp" : "Maildir/tmp")) == NULL)
+            _exit(1);
+        while ((de = readdir(dp)) != NULL)
+            bad += de->d_name[0] != '.';
+        _exit(files == 2 && bad == 0 ? 0 : 1);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return status;
+}
+
+UNIT_TEST(test_maildir_unnamed_and_fallbacks)
+{
+    static const int cases[][2] = {
+        {UNIT_REFUSE_CREAT, 0}, {UNIT_REFUSE_TMPFILE, 0},
+        {UNIT_REFUSE_EMPTY_PATH | UNIT_REFUSE_CREAT, 0}, {UNIT_REFUSE_EMPTY_PATH, 1},
+    };
+    char    top[] = "/tmp/test_local_md.XXXXXX";
+    char    cmd[100];
+
+    CHECK(mkdtemp(top) != NULL);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(cmd, sizeof(cmd), "rm -rf %s/Maildir", top);
+        CHECK(system(cmd) == 0);
+        CHECK_INT(maildir_refused(top, cases[i][0], cases[i][1]), 0);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
+    CHECK(system(cmd) == 0);
+}
+
 UNIT_TESTS {
     {"test_split_list", test_split_list},
     {"test_maildir_name", test_maildir_name},
     {"test_from_line", test_from_line},
     {"test_quoted_sender", test_quoted_sender},
     {"test_copy_mbox", test_copy_mbox},
+    {"test_maildir_unnamed_and_fallbacks", test_maildir_unnamed_and_fallbacks},
     {"test_addr_split", test_addr_split},
     {"test_expand", test_expand},
     {"test_expand_filter", test_expand_filter},

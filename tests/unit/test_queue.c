@@ -6,12 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <stddef.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -228,34 +224,10 @@ UNIT_TEST(create_hashed_and_chrooted)
  * seccomp filter in a child): O_TMPFILE unsupported -> a named temporary
  * file; linkat(AT_EMPTY_PATH) refused as before Linux 6.10 -> through
  * /proc/self/fd, and in a chroot without /proc -> a named file too.
+ * create_refused(): in a child, refuse what, maybe chroot, create three
+ * files; 0 when all three exist under their ids and nothing else is in
+ * incoming/.
  */
-#define REFUSE_TMPFILE  1
-#define REFUSE_EMPTY_PATH 2
-
-static void
-refuse(int what)
-{
-    struct sock_filter f[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 2),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (what & REFUSE_TMPFILE) ? (O_TMPFILE & ~O_DIRECTORY) : 0, 5, 3),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_linkat, 0, 2),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[4])),
-        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (what & REFUSE_EMPTY_PATH) ? AT_EMPTY_PATH : 0, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOENT),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP),
-    };
-    struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
-
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
-        || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
-        _exit(3);
-}
-
-/* In a child: refuse what, maybe chroot, create three files; 0 when all
- * three exist under their ids and nothing else is in incoming/. */
 static int
 create_refused(int what, int in_chroot)
 {
@@ -270,7 +242,7 @@ create_refused(int what, int in_chroot)
 
         if (in_chroot && chroot(".") < 0)
             _exit(2);
-        refuse(what);
+        unit_refuse(what);
         for (int i = 0; i < 3; i++) {
             STREAM *s = queue_file_create(QUEUE_INCOMING, id);
 
@@ -293,7 +265,7 @@ create_refused(int what, int in_chroot)
 UNIT_TEST(create_fallbacks)
 {
     static const int cases[][2] = {
-        {REFUSE_TMPFILE, 0}, {REFUSE_EMPTY_PATH, 0}, {REFUSE_EMPTY_PATH, 1},
+        {UNIT_REFUSE_TMPFILE, 0}, {UNIT_REFUSE_EMPTY_PATH, 0}, {UNIT_REFUSE_EMPTY_PATH, 1},
     };
 
     char   *dir = queue_setup();

@@ -62,6 +62,20 @@ void    unit_put_records(struct STREAM *s, const char *text);
 int     unit_config_child(const char *cf, void (*fn)(void *), void *ctx,
                           char *err, size_t errlen);
 
+/*
+ * unit_refuse(what): from now on this process's kernel refuses, like an
+ * older kernel or another file system would (a seccomp filter; call it
+ * in a child): UNIT_REFUSE_TMPFILE an open with O_TMPFILE (EOPNOTSUPP),
+ * UNIT_REFUSE_EMPTY_PATH a linkat() with AT_EMPTY_PATH (ENOENT, as before
+ * Linux 6.10 without CAP_DAC_READ_SEARCH), UNIT_REFUSE_CREAT an open with
+ * O_CREAT (EACCES: the code under test must not make a name that way).
+ * Exits 3 when the filter cannot be installed.
+ */
+#define UNIT_REFUSE_TMPFILE     1
+#define UNIT_REFUSE_EMPTY_PATH  2
+#define UNIT_REFUSE_CREAT       4
+void    unit_refuse(int what);
+
 #define UNIT_TEST(name) static void name(void)
 #define UNIT_TESTS const UNIT_CASE unit_tests[] =
 #define UNIT_END { 0, 0 }
