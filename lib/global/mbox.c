@@ -369,12 +369,13 @@ static FD_LINK_HOW maildir_link_how = FD_LINK_EMPTY_PATH;
  * nothing was delivered). No name is made before the data is on disk, so
  * a crash or a failed write leaves nothing behind in tmp/, and the
  * directory tmp/ is neither locked nor written (on ext4 without a journal
- * the fsync of a new name also writes its directory).
+ * the fsync of a new name also writes its directory). Errors name the
+ * tmp/ file the named way would have used (tmp), as that way's do.
  */
 static int
-maildir_deliver_unnamed(DELIVER_REQUEST *req, const char *dir, const char *new, int flags,
-                        const char *orig_rcpt, const char *delivered, VSTRING *scratch,
-                        VSTRING *dsn, VSTRING *why)
+maildir_deliver_unnamed(DELIVER_REQUEST *req, const char *dir, const char *tmp, const char *new,
+                        int flags, const char *orig_rcpt, const char *delivered,
+                        VSTRING *scratch, VSTRING *dsn, VSTRING *why)
 {
     int     fd, err;
 
@@ -391,7 +392,7 @@ maildir_deliver_unnamed(DELIVER_REQUEST *req, const char *dir, const char *new, 
             maildir_link_how = FD_LINK_NONE;
             return -1;
         }
-        return mbox_fail(dsn, why, errno, "create maildir file in %s: %s", STR(scratch));
+        return mbox_fail(dsn, why, errno, "create maildir file %s: %s", tmp);
     }
     err = mbox_copy_fd(req, fd, flags, orig_rcpt, delivered);
     if (err == 0 && fsync(fd) < 0)              /* the one fsync per message */
@@ -408,7 +409,7 @@ maildir_deliver_unnamed(DELIVER_REQUEST *req, const char *dir, const char *new, 
     }
     (void) close(fd);                           /* synced: close reports nothing new */
     if (err != 0)
-        return mbox_copy_fail(dsn, why, err, "error writing message to maildir file %s: %s", new);
+        return mbox_copy_fail(dsn, why, err, "error writing message to maildir file %s: %s", tmp);
     return DELIVER_SENT;
 }
 
@@ -434,8 +435,8 @@ maildir_deliver(DELIVER_REQUEST *req, const char *dir, int flags, const char *or
     vstring_sprintf(tmp, "%s/tmp/%s", path, STR(name));
     vstring_sprintf(new, "%s/new/%s", path, STR(name));
     if (maildir_link_how != FD_LINK_NONE
-        && (status = maildir_deliver_unnamed(req, path, STR(new), flags, orig_rcpt, delivered,
-                                             name, dsn, why)) >= 0)
+        && (status = maildir_deliver_unnamed(req, path, STR(tmp), STR(new), flags, orig_rcpt,
+                                             delivered, name, dsn, why)) >= 0)
         goto done;
     status = DELIVER_SENT;
     if ((fd = maildir_create(path, STR(tmp), name, dsn, why)) < 0) {

@@ -353,3 +353,37 @@ def test_mbox_format_owner_and_mode():
         st = os.stat(os.path.join(inst.spool, "phalice"))
         assert st.st_uid == pwd.getpwnam("phalice").pw_uid
         assert stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_maildir_tmp_not_writable_defers_then_delivers():
+    """A Maildir whose tmp/ the recipient cannot write: deferred with
+    Postfix's wording (the tmp/ file it would have created named), the
+    message stays queued; once tmp/ is the user's again, a flush delivers
+    it into new/ and tmp/ is left empty (the file there never had a name)."""
+    import shutil
+    md = home("phalice", "Maildir")
+    shutil.rmtree(md, ignore_errors=True)
+    try:
+        for sub in ("", "tmp", "new", "cur"):
+            os.makedirs(os.path.join(md, sub), mode=0o755, exist_ok=True)
+            os.chown(os.path.join(md, sub), 0, 0)   # root's: the user cannot write
+        with Instance("mdperm", main={"home_mailbox": "Maildir/"}) as inst:
+            inst.start()
+            qid = send(inst, "phalice@example.test", ("into the maildir",))
+            inst.wait_log(local_line(
+                qid, "phalice@example.test", "deferred",
+                r"maildir delivery failed: create maildir file %s/tmp/\d+\.M\d+P\d+Q\d+\.[^:]+: "
+                r"Permission denied" % re.escape(md)))
+            assert qid in inst.cmd("postqueue", "-p").stdout
+            pw = pwd.getpwnam("phalice")
+            for sub in ("", "tmp", "new", "cur"):
+                os.chown(os.path.join(md, sub), pw.pw_uid, pw.pw_gid)
+            inst.cmd("postqueue", "-f", check=True)
+            files = wait_for(lambda: os.listdir(os.path.join(md, "new")), 30, "maildir file")
+            with open(os.path.join(md, "new", files[0])) as f:
+                assert "into the maildir" in f.read()
+            assert os.listdir(os.path.join(md, "tmp")) == []
+            st = os.stat(os.path.join(md, "new", files[0]))
+            assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (pw.pw_uid, 0o600)
+    finally:
+        shutil.rmtree(md, ignore_errors=True)
