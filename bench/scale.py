@@ -50,7 +50,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -328,8 +327,7 @@ def scale():
     signal.signal(signal.SIGHUP, B.on_signal)
     installed = B.ensure_postfix_package()
     B.ensure_system_accounts()
-    top = tempfile.mkdtemp(prefix="posthorn-bench-", dir="/tmp")
-    os.chmod(top, 0o755)
+    top = B.make_top()
     mtas, results = [], {}
     meta = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "n": N, "new": NEW,
             "sessions": B.SESSIONS, "size": B.SIZE, "cpus": os.cpu_count(),
