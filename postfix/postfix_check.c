@@ -75,6 +75,7 @@ static const POSTFIX_DIR postfix_dirs[] = {
     {"trace", 0700, 1, 0},
     {"flush", 0700, 1, 0},
     {"saved", 0700, 1, 0},
+    {"recycle", 0700, 1, 0},            /* posthorn's: queue.h QUEUE_RECYCLE */
 };
 
 static struct {

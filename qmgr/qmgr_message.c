@@ -619,14 +619,16 @@ qmgr_message_mark_done(const char *queue, const char *id,
     return rc;
 }
 
-/* Remove the queue file and its defer log; the message is done. */
+/* Remove the queue file (recycled: queue.h) and its defer log; the
+ * message is done. */
 static void
 message_remove(QMGR_MESSAGE *msg)
 {
     VSTRING *path = vstring_alloc(256);
 
-    if (unlink(queue_path(path, QUEUE_ACTIVE, msg->queue_id)) < 0 && errno != ENOENT)
-        msg_warn("%s: remove %s: %m", msg->queue_id, STR(path));
+    if (queue_file_retire(QUEUE_ACTIVE, msg->queue_id) < 0)
+        msg_warn("%s: remove %s: %m", msg->queue_id,
+                 queue_path(path, QUEUE_ACTIVE, msg->queue_id));
     if (unlink(queue_path(path, QUEUE_DEFER, msg->queue_id)) < 0 && errno != ENOENT)
         msg_warn("%s: remove %s: %m", msg->queue_id, STR(path));
     msg_info("%s: removed", msg->queue_id);

@@ -45,7 +45,8 @@ typedef struct SHOWQ_MSG {
 /* showq_read.c */
 void    showq_msg_init(SHOWQ_MSG *m);
 void    showq_msg_free(SHOWQ_MSG *m);
-/* Read queue/id; 0 = listed, -1 = skip it (gone, unfinished, corrupt). */
+/* Read queue/id; 0 = listed, < 0 = skip it (gone, unfinished, corrupt; -2:
+ * emptied for recycling while read, no warning). */
 int     showq_msg_read(const char *queue, const char *id, SHOWQ_MSG *m);
 /* Load defer/<id>: recipients and reasons as parallel lists. */
 void    showq_defer_read(const char *id, ARGV *rcpts, ARGV *reasons);

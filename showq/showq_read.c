@@ -146,7 +146,12 @@ showq_msg_read(const char *queue, const char *id, SHOWQ_MSG *m)
         rc = -1;
     if (rc == 0 && m->arrival <= 0)
         m->arrival = (long) st.st_mtime;
-    if (rc < 0)
+    /* Retired while we read (qmgr empties a delivered file and clears its
+     * ready mode before it recycles it: queue.h): gone, not malformed. */
+    if (rc < 0 && !maildrop && fstat(stream_fd(fp), &st) == 0
+        && (!(st.st_mode & S_IXUSR) || st.st_size == 0))
+        rc = -2;
+    if (rc == -1)
         msg_warn("%s/%s: malformed queue file; skipped", queue, id);
     vstring_free(buf);
     (void) stream_close(fp);

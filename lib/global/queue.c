@@ -23,8 +23,10 @@
  * [0-9A-Za-z]{1,QUEUE_ID_MAX}, so no id can hold '/' or "..". Queue names
  * are checked against the fixed list before they become part of a path.
  *
- * DIAGNOSTICS: none; a bad queue id or name is a 0 (not ok) or -1 return;
- * system call failures are -1 with errno for the caller to log.
+ * DIAGNOSTICS: a file in recycle/ that cannot be reused and is moved to
+ * corrupt/ is a warning; otherwise none: a bad queue id or name is a 0
+ * (not ok) or -1 return; system call failures are -1 with errno for the
+ * caller to log.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,9 +38,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "fd_link.h"
 #include "mail_params.h"
 #include "mem.h"
+#include "msg.h"
 #include "queue.h"
 
 #define QUEUE_CREATE_TRIES 1000
@@ -327,6 +331,159 @@ queue_file_is_ready(const char *path)
 }
 
 /*
+ * Recycled queue files (QUEUE_RECYCLE, see queue.h): qmgr retires a
+ * delivered message's file there (mode 0600, emptied) instead of
+ * unlinking it, and queue_file_create() renames one to a new id instead
+ * of allocating an inode. On ext4 without a journal every inode
+ * allocation searches past the inodes freed in the last minutes
+ * (docs/PERFORMANCE.md section 26); a reused file is neither freed nor
+ * allocated.
+ */
+#define QUEUE_RECYCLE_MAX   1000        /* files kept, at most (about) */
+#define QUEUE_RECYCLE_BATCH 8           /* names a process tries per scan */
+
+static int queue_recycle_off;           /* renameat2 NOREPLACE refused here */
+
+static int
+queue_is_recycled(const char *temp)
+{
+    return strncmp(temp, QUEUE_RECYCLE "/", sizeof(QUEUE_RECYCLE)) == 0;
+}
+
+/* Up to max names of QUEUE_RECYCLE, starting at a per-process offset so
+ * that concurrent cleanups try different files first; -1: no directory. */
+static int
+queue_recycle_names(ARGV *names, size_t max)
+{
+    DIR    *dp = opendir(QUEUE_RECYCLE);
+    struct dirent *de;
+    ARGV   *all;
+    size_t  start;
+
+    if (dp == NULL)
+        return -1;
+    all = argv_alloc();
+    while ((de = readdir(dp)) != NULL)
+        if (queue_id_ok(de->d_name))
+            argv_add(all, de->d_name);
+    closedir(dp);
+    start = all->argc ? (size_t) getpid() % all->argc : 0;
+    for (size_t i = 0; i < all->argc && i < max; i++)
+        argv_add(names, all->argv[(start + i) % all->argc]);
+    argv_free(all);
+    return 0;
+}
+
+/*
+ * A file in recycle/ that is not reusable (queue_recycle_open()) is
+ * never used and never emptied: with a second name (after a crash on a
+ * file system without a journal both the old and the new name of a
+ * reused file can survive; the other one is the live message) its
+ * recycle/ name is removed; anything else (content, the ready mode,
+ * another owner: qmgr empties a file and sets 0600 before it renames it
+ * here, so such a file is what a crash left in an unknown state) goes to
+ * corrupt/, as Postfix does with a queue file it cannot use, for the
+ * administrator to look at.
+ */
+static void
+queue_recycle_reject(const char *path, const struct stat *st)
+{
+    VSTRING *to = vstring_alloc(256);
+
+    if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
+        (void) unlink(path);
+    } else {
+        vstring_sprintf(to, "%s/%s", QUEUE_CORRUPT, path + sizeof(QUEUE_RECYCLE));
+        if (renameat2(AT_FDCWD, path, AT_FDCWD, STR(to), RENAME_NOREPLACE) == 0)
+            msg_warn("%s: not a reusable queue file; moved to %s", path, STR(to));
+    }
+    vstring_free(to);
+}
+
+/*
+ * Open a recycled file that is safe to reuse: a regular file of ours,
+ * one link, mode 0600 and empty; others are put out of the way
+ * (queue_recycle_reject()). temp gets its path; fd or -1 (none). An empty
+ * directory is read again only after 10 ms.
+ */
+static int
+queue_recycle_open(VSTRING *temp)
+{
+    static ARGV *names;
+    static struct timeval next_scan;
+    struct timeval now;
+    struct stat st;
+    int     fd;
+
+    if (queue_recycle_off)
+        return -1;
+    if (names == NULL)
+        names = argv_alloc();
+    for (int scans = 0; scans < 2;) {
+        if (names->argc == 0) {
+            gettimeofday(&now, NULL);
+            if (timercmp(&now, &next_scan, <))
+                return -1;
+            scans++;
+            if (queue_recycle_names(names, QUEUE_RECYCLE_BATCH) < 0 || names->argc == 0) {
+                next_scan = now;
+                next_scan.tv_usec += 10000;
+                if (next_scan.tv_usec >= 1000000) {
+                    next_scan.tv_sec++;
+                    next_scan.tv_usec -= 1000000;
+                }
+                return -1;
+            }
+        }
+        vstring_sprintf(temp, "%s/%s", QUEUE_RECYCLE, names->argv[names->argc - 1]);
+        argv_truncate(names, names->argc - 1);
+        if ((fd = open(STR(temp), O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            continue;                           /* taken by another process */
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1
+            && (st.st_mode & 07777) == QUEUE_MODE_NEW && st.st_size == 0
+            && st.st_uid == geteuid())
+            return fd;
+        (void) close(fd);
+        queue_recycle_reject(STR(temp), &st);
+    }
+    return -1;
+}
+
+int
+queue_file_retire(const char *queue, const char *id)
+{
+    static long kept = -1;              /* files in QUEUE_RECYCLE, about */
+    VSTRING *path = vstring_alloc(256);
+    VSTRING *to = vstring_alloc(256);
+    ARGV   *names;
+    int     ret;
+
+    if (!queue_name_ok(queue) || !queue_id_ok(id)) {
+        errno = EINVAL;
+        return -1;
+    }
+    queue_path(path, queue, id);
+    if (kept < 0 || kept >= QUEUE_RECYCLE_MAX) {        /* count again */
+        names = argv_alloc();
+        kept = queue_recycle_names(names, QUEUE_RECYCLE_MAX) < 0 ? QUEUE_RECYCLE_MAX
+            : (long) names->argc;
+        argv_free(names);
+    }
+    vstring_sprintf(to, "%s/%s", QUEUE_RECYCLE, id);
+    /* The mode first: a recycled file must never look ready anywhere. */
+    if (kept < QUEUE_RECYCLE_MAX && chmod(STR(path), QUEUE_MODE_NEW) == 0
+        && truncate(STR(path), 0) == 0 && rename(STR(path), STR(to)) == 0) {
+        kept++;
+        ret = 0;
+    } else if ((ret = unlink(STR(path))) < 0 && errno == ENOENT) {
+        ret = 0;
+    }
+    vstring_free(path);
+    vstring_free(to);
+    return ret;
+}
+
+/*
  * How this process links a new queue file to its id: an unnamed file
  * given its name by fd_link() (its method kept here), or, once that
  * method is FD_LINK_NONE, a named temporary file (never back up).
@@ -365,6 +522,8 @@ queue_temp_open(const char *queue, VSTRING *temp)
 static int
 queue_link(int fd, const char *temp, const char *path)
 {
+    if (queue_is_recycled(temp))
+        return renameat2(AT_FDCWD, temp, AT_FDCWD, path, RENAME_NOREPLACE);
     if (*temp)
         return link(temp, path);
     if (fd_link(fd, path, &queue_link_how) == 0)
@@ -430,6 +589,16 @@ queue_file_create(const char *queue, VSTRING *id)
         return NULL;
     }
     temp = vstring_alloc(1024);
+    for (int tries = 0; tries < 4 && fd < 0 && (fd = queue_recycle_open(temp)) >= 0; tries++) {
+        if (queue_temp_publish(queue, fd, STR(temp), id) == 0 && ftruncate(fd, 0) == 0)
+            break;                              /* now incoming/<id>, empty */
+        if (errno == EINVAL || errno == ENOSYS)
+            queue_recycle_off = 1;              /* no RENAME_NOREPLACE here */
+        (void) close(fd);
+        fd = -1;
+    }
+    if (fd >= 0)
+        vstring_strcpy(temp, "");               /* the recycled name is gone */
     for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
         if ((fd = queue_temp_open(queue, temp)) < 0)
             break;

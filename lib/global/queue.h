@@ -102,6 +102,18 @@ int     queue_file_is_ready(const char *path); /* 1 ready, 0 not, -1 missing */
  * open stream (read/write) and fills id; NULL with errno on failure.
  */
 STREAM *queue_file_create(const char *queue, VSTRING *id);
+/*
+ * Recycling (QUEUE_RECYCLE, "recycle" under queue_directory, mode 0700,
+ * owned by mail_owner; not a queue: nothing scans or lists it): instead
+ * of unlinking a delivered message's file, queue_file_retire() sets its
+ * mode to 0600, empties it and renames it to recycle/<id> (or unlinks it
+ * when about QUEUE_RECYCLE_MAX files wait there, or the directory is
+ * missing); 0 or -1 with errno. queue_file_create() renames a waiting
+ * file to the new id (renameat2 RENAME_NOREPLACE) before it makes a new
+ * one: the inode is neither freed nor allocated per message.
+ */
+#define QUEUE_RECYCLE   "recycle"
+int     queue_file_retire(const char *queue, const char *id);
 /* Move a queue file between queues (rename; fsyncs the target directory
  * when durable is set). 0 or -1 with errno. */
 int     queue_file_move(const char *from_queue, const char *to_queue,

@@ -210,7 +210,9 @@ def test_cleanup_fsyncs_before_250():
     commit the file's name with it: one fsync per message on ext4 and xfs,
     two elsewhere (docs/PERFORMANCE.md section 8). The queue file gets its
     name with one directory operation: an unnamed file linked to its id
-    (no temporary name to link and unlink)."""
+    (no temporary name to link and unlink), or, once delivered messages'
+    files wait in recycle/, one of those renamed to its id (never
+    replacing) -- no inode allocated (section 26)."""
     def messages():
         for i in range(3):
             s = inst.session()
@@ -223,9 +225,13 @@ def test_cleanup_fsyncs_before_250():
         inst.start()
         messages()                              # leaves idle cleanup processes
         pids = wait_for(lambda: procs_named(inst, "cleanup"), 10, "an idle cleanup")
+        recycle = os.path.join(inst.queue, "recycle")
+        wait_for(lambda: len(os.listdir(recycle)) == 3, 20, "3 delivered files in recycle/")
+        time.sleep(0.05)                        # an empty recycle/ is looked at every 10 ms
         fstype = run(["stat", "-f", "-c", "%T", inst.queue]).stdout.strip()
         trace = strace_during(inst, pids + procs_named(inst, "master"),
-                              "fsync,fdatasync,execve,link,linkat,unlink,unlinkat",
+                              "fsync,fdatasync,execve,link,linkat,unlink,unlinkat,rename,"
+                              "renameat,renameat2",
                               messages, follow=True)
         cleanups = set(str(p) for p in pids)
         cleanups |= set(re.findall(r"^(\d+)\s+execve\(\"[^\"]*/cleanup\"", trace, re.M))
@@ -233,8 +239,12 @@ def test_cleanup_fsyncs_before_250():
         fsyncs = [line for line in ours if "fsync(" in line]
         per_message = 1 if fstype in ("ext2/ext3", "xfs") else 2
         assert len(fsyncs) == 3 * per_message, (fstype, trace)
-        names = [line for line in ours if re.search(r"\b(un)?link(at)?\(", line)]
-        assert len(names) == 3 and all("AT_EMPTY_PATH" in line for line in names), trace
+        names = [line for line in ours if re.search(r"\b((un)?link(at)?|rename(at2?)?)\(", line)]
+        assert len(names) == 3 and all(
+            "AT_EMPTY_PATH" in line or ("renameat2" in line and '"recycle/' in line
+                                        and "RENAME_NOREPLACE" in line and "= 0" in line)
+            for line in names), trace
+        assert any("renameat2" in line for line in names), trace    # a file reused
 
 
 def test_qmgr_sends_small_requests_before_the_greeting():

@@ -375,6 +375,102 @@ UNIT_TEST(incremental_scan)
     queue_teardown(dir);
 }
 
+/* The inode number of a new queue file (and its id), after what sleep:
+ * an empty recycle/ is looked at again only after 10 ms. */
+static ino_t
+create_one(VSTRING *id, const char *data)
+{
+    STREAM *s;
+    struct stat st;
+    ino_t   ino = 0;
+
+    usleep(20000);
+    if ((s = queue_file_create(QUEUE_INCOMING, id)) == NULL)
+        return 0;
+    if (*data)
+        stream_puts(s, data);
+    if (stream_flush(s) == 0 && fstat(stream_fd(s), &st) == 0)
+        ino = st.st_ino;
+    stream_close(s);
+    return ino;
+}
+
+static int
+dir_entries(const char *dir)
+{
+    DIR    *dp = opendir(dir);
+    struct dirent *de;
+    int     n = 0;
+
+    if (dp == NULL)
+        return -1;
+    while ((de = readdir(dp)) != NULL)
+        n += de->d_name[0] != '.';
+    closedir(dp);
+    return n;
+}
+
+/*
+ * Recycling: a retired file waits in recycle/ with mode 0600 and no
+ * content, and the next new queue file is that inode under a new id,
+ * empty; a file there with content, the ready mode or a second name is
+ * never taken (a new inode is made; the first two go to corrupt/, the
+ * third loses its recycle/ name); without recycle/ a retired file is
+ * unlinked.
+ */
+UNIT_TEST(recycle_retire_and_reuse)
+{
+    char   *dir = queue_setup();
+    VSTRING *id = vstring_alloc(QUEUE_ID_MAX), *path = vstring_alloc(256);
+    struct stat st;
+    ino_t   first, again, other;
+    char    name[64];
+    int     fd;
+
+    queue_params(NULL);
+    CHECK(mkdir(QUEUE_RECYCLE, 0700) == 0 && mkdir(QUEUE_CORRUPT, 0700) == 0);
+    first = create_one(id, "a message\n");
+    CHECK(first != 0);
+    CHECK(queue_file_move(QUEUE_INCOMING, QUEUE_ACTIVE, STR(id), 0) == 0);
+    CHECK(queue_file_retire(QUEUE_ACTIVE, STR(id)) == 0);
+    CHECK(access(queue_path(path, QUEUE_ACTIVE, STR(id)), F_OK) < 0);
+    vstring_sprintf(path, "%s/%s", QUEUE_RECYCLE, STR(id));
+    CHECK(stat(STR(path), &st) == 0 && st.st_size == 0 && (st.st_mode & 07777) == 0600);
+
+    again = create_one(id, "");
+    CHECK_INT(again, first);                    /* the same inode, reused */
+    CHECK_INT(dir_entries(QUEUE_RECYCLE), 0);
+    CHECK(stat(queue_path(path, QUEUE_INCOMING, STR(id)), &st) == 0 && st.st_size == 0
+          && st.st_ino == first && (st.st_mode & 07777) == 0600);
+
+    /* Not taken: content, the ready mode (to corrupt/), two names (the
+     * recycle/ name removed). */
+    for (int i = 0; i < 3; i++) {
+        snprintf(name, sizeof(name), "%s/ABC%d", QUEUE_RECYCLE, i);
+        fd = open(name, O_WRONLY | O_CREAT | O_EXCL, i == 1 ? 0700 : 0600);
+        CHECK(fd >= 0 && fchmod(fd, i == 1 ? 0700 : 0600) == 0);
+        if (i == 0)
+            CHECK(write(fd, "x", 1) == 1);
+        if (i == 2)
+            CHECK(link(name, "hold/ABC2") == 0);
+        close(fd);
+    }
+    other = create_one(id, "");
+    CHECK(other != 0 && other != first);
+    CHECK_INT(dir_entries(QUEUE_RECYCLE), 0);
+    CHECK(stat("hold/ABC2", &st) == 0 && st.st_nlink == 1);     /* the other name stays */
+    CHECK(stat(QUEUE_CORRUPT "/ABC0", &st) == 0 && st.st_size == 1);
+    CHECK(stat(QUEUE_CORRUPT "/ABC1", &st) == 0 && (st.st_mode & 07777) == 0700);
+
+    /* No recycle/: unlinked. */
+    CHECK(system("rm -rf " QUEUE_RECYCLE) == 0);
+    CHECK(queue_file_retire(QUEUE_INCOMING, STR(id)) == 0);
+    CHECK(access(queue_path(path, QUEUE_INCOMING, STR(id)), F_OK) < 0);
+    vstring_free(id);
+    vstring_free(path);
+    queue_teardown(dir);
+}
+
 UNIT_TESTS {
     {"id_ok", id_ok},
     {"path", path},
@@ -384,5 +480,6 @@ UNIT_TESTS {
     {"create_fallbacks", create_fallbacks},
     {"fs_syncs_names", fs_syncs_names},
     {"incremental_scan", incremental_scan},
+    {"recycle_retire_and_reuse", recycle_retire_and_reuse},
     UNIT_END
 };
