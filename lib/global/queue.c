@@ -439,7 +439,11 @@ queue_recycle_open(VSTRING *temp)
         argv_truncate(names, names->argc - 1);
         if ((fd = open(STR(temp), O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
             continue;                           /* taken by another process */
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1
+        if (fstat(fd, &st) < 0) {
+            (void) close(fd);
+            continue;
+        }
+        if (S_ISREG(st.st_mode) && st.st_nlink == 1
             && (st.st_mode & 07777) == QUEUE_MODE_NEW && st.st_size == 0
             && st.st_uid == geteuid())
             return fd;
