@@ -5,10 +5,13 @@
  * Interface: queue.h. Paths are relative to $queue_directory (the caller
  * has chdir'ed there).
  *
- * A new queue file is created without a name (O_TMPFILE, mode 0600) in
- * the queue directory. Its id is then made from the microseconds of the
- * current time and its inode number, and the file is linked to that name
- * (linkat AT_EMPTY_PATH): one directory operation per message, and the
+ * A new queue file is a recycled one when qmgr has retired one to
+ * recycle/ (queue_file_retire(); renamed to its new id, then emptied --
+ * see "Recycled queue files" below); otherwise it is created without a
+ * name (O_TMPFILE, mode 0600) in the queue directory. Its id is then
+ * made from the microseconds of the current time and its inode number,
+ * and the file is linked to that name (linkat AT_EMPTY_PATH, through
+ * fd_link()): one directory operation per message, and the
  * inode is allocated outside the directory's lock. link never replaces an
  * existing file, so an id collision just means "try again with a new
  * time". Where the file system has no O_TMPFILE, or the kernel refuses

@@ -96,10 +96,12 @@ int     queue_file_ready(int fd);        /* fchmod 0700 + fsync; 0 or -1 */
 int     queue_file_is_ready(const char *path); /* 1 ready, 0 not, -1 missing */
 
 /*
- * Create a new queue file in queue (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600)
- * under a temporary name, then link it to its queue id name (never
- * replacing an existing file) and remove the temporary name. Returns the
- * open stream (read/write) and fills id; NULL with errno on failure.
+ * Create a new queue file in queue, mode 0600, named by its queue id
+ * (never replacing an existing file): a recycled file renamed to it
+ * (below), else an unnamed file (O_TMPFILE) linked to it, else a file
+ * made under a temporary name (O_CREAT|O_EXCL|O_NOFOLLOW), linked, and
+ * the temporary name removed (queue.c says when each is used). Returns
+ * the open stream (read/write) and fills id; NULL with errno on failure.
  */
 STREAM *queue_file_create(const char *queue, VSTRING *id);
 /*
