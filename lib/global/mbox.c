@@ -337,21 +337,32 @@ maildir_rename(const char *dir, const char *from, const char *to)
     return ret;
 }
 
-/* Create the tmp/ file, making the Maildir when it is missing: fd or -1. */
+/*
+ * Open path with flags -- a new tmp/ file, or tmp/ itself with O_TMPFILE --
+ * making the Maildir when it is missing: fd, or -1 with errno, and dsn
+ * and why set (naming the tmp/ file tmp, as Postfix's text does).
+ */
 static int
-maildir_create(const char *dir, const char *tmp, VSTRING *scratch, VSTRING *dsn, VSTRING *why)
+maildir_create(const char *dir, const char *path, int flags, const char *tmp,
+               VSTRING *scratch, VSTRING *dsn, VSTRING *why)
 {
-    int     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+    int     fd = open(path, flags, 0600);
+    int     err;
 
     if (fd < 0 && errno == ENOENT) {            /* first delivery: no Maildir yet */
         if (maildir_mkdirs(dir, scratch) < 0) {
-            mbox_fail(dsn, why, errno, "create maildir directory %s: %s", STR(scratch));
+            err = errno;
+            mbox_fail(dsn, why, err, "create maildir directory %s: %s", STR(scratch));
+            errno = err;
             return -1;
         }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+        fd = open(path, flags, 0600);
     }
-    if (fd < 0)
-        mbox_fail(dsn, why, errno, "create maildir file %s: %s", tmp);
+    if (fd < 0) {
+        err = errno;
+        mbox_fail(dsn, why, err, "create maildir file %s: %s", tmp);
+        errno = err;
+    }
     return fd;
 }
 
@@ -377,22 +388,19 @@ maildir_deliver_unnamed(DELIVER_REQUEST *req, const char *dir, const char *tmp, 
                         int flags, const char *orig_rcpt, const char *delivered,
                         VSTRING *scratch, VSTRING *dsn, VSTRING *why)
 {
+    char   *tmpdir = mem_printf("%s/tmp", dir);
     int     fd, err;
 
-    vstring_sprintf(scratch, "%s/tmp", dir);
-    if ((fd = open(STR(scratch), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) < 0
-        && errno == ENOENT) {                   /* first delivery: no Maildir yet */
-        if (maildir_mkdirs(dir, scratch) < 0)
-            return mbox_fail(dsn, why, errno, "create maildir directory %s: %s", STR(scratch));
-        vstring_sprintf(scratch, "%s/tmp", dir);
-        fd = open(STR(scratch), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-    }
+    fd = maildir_create(dir, tmpdir, O_TMPFILE | O_WRONLY | O_CLOEXEC, tmp, scratch, dsn, why);
+    mem_free(tmpdir);
     if (fd < 0) {
         if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
-            maildir_link_how = FD_LINK_NONE;
+            maildir_link_how = FD_LINK_NONE;    /* not here: the named way */
+            vstring_strcpy(dsn, "");
+            vstring_strcpy(why, "");
             return -1;
         }
-        return mbox_fail(dsn, why, errno, "create maildir file %s: %s", tmp);
+        return *STR(dsn) == '5' ? DELIVER_BOUNCE : DELIVER_DEFER;
     }
     err = mbox_copy_fd(req, fd, flags, orig_rcpt, delivered);
     if (err == 0 && fsync(fd) < 0)              /* the one fsync per message */
@@ -439,7 +447,8 @@ maildir_deliver(DELIVER_REQUEST *req, const char *dir, int flags, const char *or
                                              delivered, name, dsn, why)) >= 0)
         goto done;
     status = DELIVER_SENT;
-    if ((fd = maildir_create(path, STR(tmp), name, dsn, why)) < 0) {
+    if ((fd = maildir_create(path, STR(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                             STR(tmp), name, dsn, why)) < 0) {
         status = DELIVER_DEFER;
         if (*STR(dsn) == '5')
             status = DELIVER_BOUNCE;
