@@ -353,28 +353,32 @@ queue_is_recycled(const char *temp)
     return strncmp(temp, QUEUE_RECYCLE "/", sizeof(QUEUE_RECYCLE)) == 0;
 }
 
-/* Up to max names of QUEUE_RECYCLE, starting at a per-process offset so
- * that concurrent cleanups try different files first; -1: no directory. */
-static int
+/* The number of files in QUEUE_RECYCLE (-1: no directory); with names,
+ * up to max of them, starting at a per-process offset so that
+ * concurrent cleanups try different files first. */
+static long
 queue_recycle_names(ARGV *names, size_t max)
 {
     DIR    *dp = opendir(QUEUE_RECYCLE);
     struct dirent *de;
-    ARGV   *all;
-    size_t  start;
+    ARGV   *all = names ? argv_alloc() : NULL;
+    long    count = 0;
 
-    if (dp == NULL)
+    if (dp == NULL) {
+        argv_free(all);
         return -1;
-    all = argv_alloc();
+    }
     while ((de = readdir(dp)) != NULL)
-        if (queue_id_ok(de->d_name))
-            argv_add(all, de->d_name);
+        if (queue_id_ok(de->d_name)) {
+            count++;
+            if (all)
+                argv_add(all, de->d_name);
+        }
     closedir(dp);
-    start = all->argc ? (size_t) getpid() % all->argc : 0;
-    for (size_t i = 0; i < all->argc && i < max; i++)
-        argv_add(names, all->argv[(start + i) % all->argc]);
+    for (size_t i = 0; all && i < all->argc && i < max; i++)
+        argv_add(names, all->argv[((size_t) getpid() + i) % all->argc]);
     argv_free(all);
-    return 0;
+    return count;
 }
 
 /*
@@ -462,7 +466,6 @@ queue_file_retire(const char *queue, const char *id)
     static long kept = -1;              /* files in QUEUE_RECYCLE, about */
     VSTRING *path = vstring_alloc(256);
     VSTRING *to = vstring_alloc(256);
-    ARGV   *names;
     int     ret;
 
     if (!queue_name_ok(queue) || !queue_id_ok(id)) {
@@ -471,10 +474,9 @@ queue_file_retire(const char *queue, const char *id)
     }
     queue_path(path, queue, id);
     if (kept < 0 || kept >= QUEUE_RECYCLE_MAX) {        /* count again */
-        names = argv_alloc();
-        kept = queue_recycle_names(names, QUEUE_RECYCLE_MAX) < 0 ? QUEUE_RECYCLE_MAX
-            : (long) names->argc;
-        argv_free(names);
+        kept = queue_recycle_names(NULL, 0);
+        if (kept < 0)
+            kept = QUEUE_RECYCLE_MAX;                   /* no recycle/: unlink */
     }
     vstring_sprintf(to, "%s/%s", QUEUE_RECYCLE, id);
     /* The mode first: a recycled file must never look ready anywhere. */
@@ -583,6 +585,22 @@ queue_temp_publish(const char *queue, int fd, const char *temp, VSTRING *id)
     return ret;
 }
 
+/* A recycled file renamed to a new id in queue and emptied: fd, or -1. */
+static int
+queue_recycle_take(const char *queue, VSTRING *temp, VSTRING *id)
+{
+    int     fd;
+
+    for (int tries = 0; tries < 4 && (fd = queue_recycle_open(temp)) >= 0; tries++) {
+        if (queue_temp_publish(queue, fd, STR(temp), id) == 0 && ftruncate(fd, 0) == 0)
+            return fd;
+        if (errno == EINVAL || errno == ENOSYS)
+            queue_recycle_off = 1;              /* no RENAME_NOREPLACE here */
+        (void) close(fd);
+    }
+    return -1;
+}
+
 STREAM *
 queue_file_create(const char *queue, VSTRING *id)
 {
@@ -596,15 +614,7 @@ queue_file_create(const char *queue, VSTRING *id)
         return NULL;
     }
     temp = vstring_alloc(1024);
-    for (int tries = 0; tries < 4 && fd < 0 && (fd = queue_recycle_open(temp)) >= 0; tries++) {
-        if (queue_temp_publish(queue, fd, STR(temp), id) == 0 && ftruncate(fd, 0) == 0)
-            break;                              /* now incoming/<id>, empty */
-        if (errno == EINVAL || errno == ENOSYS)
-            queue_recycle_off = 1;              /* no RENAME_NOREPLACE here */
-        (void) close(fd);
-        fd = -1;
-    }
-    if (fd >= 0)
+    if ((fd = queue_recycle_take(queue, temp, id)) >= 0)
         vstring_strcpy(temp, "");               /* the recycled name is gone */
     for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
         if ((fd = queue_temp_open(queue, temp)) < 0)
