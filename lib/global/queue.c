@@ -342,8 +342,10 @@ queue_file_is_ready(const char *path)
  * (docs/PERFORMANCE.md section 26); a reused file is neither freed nor
  * allocated.
  */
-#define QUEUE_RECYCLE_MAX   1000        /* files kept, at most (about) */
-#define QUEUE_RECYCLE_BATCH 8           /* names a process tries per scan */
+#define QUEUE_RECYCLE_MAX   1000        /* files kept, at most */
+#define QUEUE_RECYCLE_SLACK 100         /* unlinked after a count at the bound */
+#define QUEUE_RECYCLE_BATCH 8           /* names a process tries per read */
+#define QUEUE_RECYCLE_READ  2048        /* bytes of directory per read */
 
 static int queue_recycle_off;           /* renameat2 NOREPLACE refused here */
 
@@ -353,32 +355,58 @@ queue_is_recycled(const char *temp)
     return strncmp(temp, QUEUE_RECYCLE "/", sizeof(QUEUE_RECYCLE)) == 0;
 }
 
-/* The number of files in QUEUE_RECYCLE (-1: no directory); with names,
- * up to max of them, starting at a per-process offset so that
- * concurrent cleanups try different files first. */
+/* The number of files in QUEUE_RECYCLE (-1: no directory): the whole
+ * directory is read, so qmgr counts only now and then
+ * (queue_file_retire()). */
 static long
-queue_recycle_names(ARGV *names, size_t max)
+queue_recycle_count(void)
 {
     DIR    *dp = opendir(QUEUE_RECYCLE);
     struct dirent *de;
-    ARGV   *all = names ? argv_alloc() : NULL;
     long    count = 0;
 
-    if (dp == NULL) {
-        argv_free(all);
+    if (dp == NULL)
         return -1;
-    }
     while ((de = readdir(dp)) != NULL)
-        if (queue_id_ok(de->d_name)) {
-            count++;
-            if (all)
-                argv_add(all, de->d_name);
-        }
+        count += queue_id_ok(de->d_name);
     closedir(dp);
-    for (size_t i = 0; all && i < all->argc && i < max; i++)
-        argv_add(names, all->argv[((size_t) getpid() + i) % all->argc]);
-    argv_free(all);
     return count;
+}
+
+/*
+ * Up to max names of files in QUEUE_RECYCLE, from one small read of the
+ * directory (a block or two of it, however many files wait there),
+ * starting at a per-process offset among the names read, so that
+ * concurrent cleanups try different files first: 0, or -1 (no directory).
+ */
+static int
+queue_recycle_sample(ARGV *names, size_t max)
+{
+    union {
+        struct dirent64 de;             /* alignment */
+        char    buf[QUEUE_RECYCLE_READ];
+    }       u;
+    const char *found[QUEUE_RECYCLE_READ / 24];    /* 24: the smallest record */
+    size_t  n = 0;
+    ssize_t len;
+    int     fd = open(QUEUE_RECYCLE, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    len = getdents64(fd, u.buf, sizeof(u.buf));
+    for (ssize_t off = 0; off < len;) {
+        struct dirent64 *de = (struct dirent64 *) (u.buf + off);
+
+        if (de->d_reclen == 0)
+            break;
+        if (queue_id_ok(de->d_name) && n < sizeof(found) / sizeof(found[0]))
+            found[n++] = de->d_name;
+        off += de->d_reclen;
+    }
+    for (size_t i = 0; i < n && i < max; i++)
+        argv_add(names, found[((size_t) getpid() + i) % n]);
+    (void) close(fd);
+    return 0;
 }
 
 /*
@@ -432,7 +460,7 @@ queue_recycle_open(VSTRING *temp)
             if (timercmp(&now, &next_scan, <))
                 return -1;
             scans++;
-            if (queue_recycle_names(names, QUEUE_RECYCLE_BATCH) < 0 || names->argc == 0) {
+            if (queue_recycle_sample(names, QUEUE_RECYCLE_BATCH) < 0 || names->argc == 0) {
                 next_scan = now;
                 next_scan.tv_usec += 10000;
                 if (next_scan.tv_usec >= 1000000) {
@@ -463,7 +491,8 @@ queue_recycle_open(VSTRING *temp)
 int
 queue_file_retire(const char *queue, const char *id)
 {
-    static long kept = -1;              /* files in QUEUE_RECYCLE, about */
+    static long kept = -1;              /* files in QUEUE_RECYCLE, at most */
+    static int unlink_next;             /* retires that unlink without a count */
     VSTRING *path = vstring_alloc(256);
     VSTRING *to = vstring_alloc(256);
     int     ret;
@@ -473,10 +502,23 @@ queue_file_retire(const char *queue, const char *id)
         return -1;
     }
     queue_path(path, queue, id);
-    if (kept < 0 || kept >= QUEUE_RECYCLE_MAX) {        /* count again */
-        kept = queue_recycle_names(NULL, 0);
-        if (kept < 0)
-            kept = QUEUE_RECYCLE_MAX;                   /* no recycle/: unlink */
+
+    /*
+     * kept counts up only (cleanups take files unseen): at the bound,
+     * count again. When the directory is full (or missing), unlink the
+     * next QUEUE_RECYCLE_SLACK files before counting again: a full
+     * directory stays full while mail flows (one file in, one out per
+     * message), and counting it for every message would read all of it
+     * each time.
+     */
+    if (unlink_next > 0) {
+        unlink_next--;
+    } else if (kept < 0 || kept >= QUEUE_RECYCLE_MAX) {
+        kept = queue_recycle_count();
+        if (kept < 0 || kept >= QUEUE_RECYCLE_MAX) {
+            kept = QUEUE_RECYCLE_MAX;
+            unlink_next = QUEUE_RECYCLE_SLACK;
+        }
     }
     vstring_sprintf(to, "%s/%s", QUEUE_RECYCLE, id);
     /* The mode first: a recycled file must never look ready anywhere. */

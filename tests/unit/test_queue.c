@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -471,6 +472,113 @@ UNIT_TEST(recycle_retire_and_reuse)
     queue_teardown(dir);
 }
 
+
+/*
+ * Directory entries of recycle/ read by queue.c: this program's opendir(),
+ * readdir() and getdents64() stand in for libc's (an executable's
+ * definition wins over the shared library's), count, and pass on.
+ */
+static DIR *recycle_dir;                /* the open recycle/ directory */
+static long recycle_opens;              /* opendir() of recycle/ */
+static long recycle_entries;            /* its entries handed out */
+
+DIR *
+opendir(const char *name)
+{
+    DIR    *(*real) (const char *) = (DIR * (*)(const char *)) dlsym(RTLD_NEXT, "opendir");
+    DIR    *dp = real(name);
+
+    if (dp && strcmp(name, QUEUE_RECYCLE) == 0) {
+        recycle_dir = dp;
+        recycle_opens++;
+    }
+    return dp;
+}
+
+struct dirent *
+readdir(DIR *dp)
+{
+    struct dirent *(*real) (DIR *) = (struct dirent * (*)(DIR *)) dlsym(RTLD_NEXT, "readdir");
+    struct dirent *de = real(dp);
+
+    if (de && dp == recycle_dir)
+        recycle_entries++;
+    return de;
+}
+
+ssize_t
+getdents64(int fd, void *buf, size_t len)
+{
+    ssize_t (*real) (int, void *, size_t) =
+        (ssize_t (*)(int, void *, size_t)) dlsym(RTLD_NEXT, "getdents64");
+    ssize_t n = real(fd, buf, len);
+    struct stat st, rst;
+
+    if (n > 0 && fstat(fd, &st) == 0 && stat(QUEUE_RECYCLE, &rst) == 0
+        && st.st_ino == rst.st_ino && st.st_dev == rst.st_dev)
+        for (ssize_t off = 0; off < n; off += ((struct dirent64 *) ((char *) buf + off))->d_reclen)
+            recycle_entries++;
+    return n;
+}
+
+/* n empty files of mode 0600 in recycle/, named like queue ids. */
+static void
+recycle_fill(int n)
+{
+    char    name[64];
+    int     fd;
+
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "%s/FILL%05d", QUEUE_RECYCLE, i);
+        if ((fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+            abort();
+        close(fd);
+    }
+}
+
+/*
+ * A full recycle/ costs little: with about 1,000 files waiting (after a
+ * backlog was delivered), qmgr retiring messages must not read the whole
+ * directory for each one (it unlinks for a while before it counts again),
+ * and the directory never holds more than the bound; cleanup taking files
+ * reads a few entries per new queue file, not the whole directory per
+ * batch.
+ */
+UNIT_TEST(recycle_full_costs_little)
+{
+    char   *dir = queue_setup();
+    VSTRING *id = vstring_alloc(QUEUE_ID_MAX);
+    STREAM *s;
+
+    queue_params(NULL);
+    CHECK(mkdir(QUEUE_RECYCLE, 0700) == 0);
+    recycle_fill(1000);
+    recycle_opens = 0;
+    for (int i = 0; i < 200; i++) {
+        char    name[64];
+        int     fd;
+
+        snprintf(name, sizeof(name), "%s/RET%05d", QUEUE_ACTIVE, i);
+        fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0700);
+        CHECK(fd >= 0);
+        close(fd);
+        CHECK(queue_file_retire(QUEUE_ACTIVE, name + sizeof(QUEUE_ACTIVE)) == 0);
+    }
+    CHECK(recycle_opens <= 4);                  /* was 200: one per retire */
+    CHECK_INT(dir_entries(QUEUE_RECYCLE), 1000);
+
+    recycle_entries = 0;
+    for (int i = 0; i < 64; i++) {
+        CHECK((s = queue_file_create(QUEUE_INCOMING, id)) != NULL);
+        if (s)
+            stream_close(s);
+    }
+    CHECK(recycle_entries <= 64 * 16);          /* was 8,000: all per 8 files */
+    CHECK_INT(dir_entries(QUEUE_RECYCLE), 1000 - 64);
+    vstring_free(id);
+    queue_teardown(dir);
+}
+
 UNIT_TESTS {
     {"id_ok", id_ok},
     {"path", path},
@@ -481,5 +589,6 @@ UNIT_TESTS {
     {"fs_syncs_names", fs_syncs_names},
     {"incremental_scan", incremental_scan},
     {"recycle_retire_and_reuse", recycle_retire_and_reuse},
+    {"recycle_full_costs_little", recycle_full_costs_little},
     UNIT_END
 };
