@@ -569,6 +569,28 @@ def apt_install(package, who):
     run(["apt-get", "install", "-y", "--no-install-recommends", package], timeout=600, env=env)
 
 
+SETTLED_STAMP = os.path.join(RESULTS, ".deleted")  # touched when a bench deletes its files
+SETTLE = 120
+
+
+def settle():
+    """Wait until the last bench's teardown (which deletes thousands of
+    queue and Maildir files) is SETTLE seconds in the past. On ext4
+    without a journal the inode allocator passes over every inode freed
+    in the last minute or more before it takes a free one, and the next
+    run's home directory tends to land in the block group those files
+    were freed from: a bench started right after another one measured
+    local delivery 20-30% slower (docs/PERFORMANCE.md section 27)."""
+    try:
+        age = time.time() - os.stat(SETTLED_STAMP).st_mtime
+    except OSError:
+        return
+    if 0 <= age < SETTLE:
+        say("bench: the last bench deleted its files %d s ago; waiting %d s so that "
+            "this one does not measure the file system's memory of them" % (age, SETTLE - age))
+        time.sleep(SETTLE - age)
+
+
 def make_top():
     """The bench's temporary directory, /tmp/posthorn-bench-*, mode 0755,
     with ext4's "top of directory hierarchy" flag (chattr +T): the
@@ -581,7 +603,9 @@ def make_top():
     ext4 without a journal the inode allocator passes over every inode
     freed in the last one to six minutes in a group before it takes a
     free one (put_maildir_aside()). Where the flag cannot be set (another
-    file system), nothing else changes."""
+    file system), nothing else changes. First it waits until the last
+    bench's deletions are SETTLE seconds old (settle())."""
+    settle()
     top = tempfile.mkdtemp(prefix="posthorn-bench-", dir="/tmp")
     os.chmod(top, 0o755)
     fs_ioc_getflags, fs_ioc_setflags, fs_topdir_fl = 0x80086601, 0x40086602, 0x00020000
@@ -932,6 +956,12 @@ def teardown(mtas, user_made, top, who):
     if user_made:
         remove_bench_user()
     shutil.rmtree(top, ignore_errors=True)
+    try:
+        os.makedirs(RESULTS, exist_ok=True)
+        with open(SETTLED_STAMP, "w"):
+            pass
+    except OSError:
+        pass
 
 
 def on_signal(signum, frame):
