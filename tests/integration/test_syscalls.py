@@ -64,6 +64,19 @@ def traced_sessions(inst, n):
                         return False
             return True
         wait_for(attached, 10, "strace to attach")
+        # qmgr done with its start-up scan of the queue, waiting for a
+        # trigger: otherwise, on a loaded machine, that scan can find the
+        # new mail before qmgr takes cleanup's first trigger, and its trace
+        # holds no accept() before the last delivery
+        qmgr = [pid for pid, name in comm.items() if name == "qmgr"]
+        idle = []
+
+        def qmgr_idle():
+            with open("/proc/%d/wchan" % qmgr[0]) as f:
+                idle.append("epoll" in f.read())     # do_epoll_wait
+            return len(idle) >= 3 and all(idle[-3:])
+        if qmgr:
+            wait_for(qmgr_idle, 10, "qmgr waiting for a trigger")
         for i in range(n):
             classic_session(inst, "jonas%d@example.test" % i, "phedison@example.test",
                             ("message %d" % i,))    # (a new sender: asked anew)
