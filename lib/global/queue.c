@@ -6,7 +6,7 @@
  * has chdir'ed there).
  *
  * A new queue file is a recycled one when qmgr has retired one to
- * recycle/ (queue_file_retire(); renamed to its new id, then emptied --
+ * recycle/ (queue_file_retire(): emptied there; renamed to its new id --
  * see "Recycled queue files" below); otherwise it is created without a
  * name (O_TMPFILE, mode 0600) in the queue directory. Its id is then
  * made from the microseconds of the current time and its inode number,
@@ -627,14 +627,18 @@ queue_temp_publish(const char *queue, int fd, const char *temp, VSTRING *id)
     return ret;
 }
 
-/* A recycled file renamed to a new id in queue and emptied: fd, or -1. */
+/*
+ * A recycled file renamed to a new id in queue: fd, or -1. It is empty:
+ * queue_recycle_open() saw that, and nobody writes to a file in recycle/
+ * (a cleanup that opened the same one loses the rename and lets it be).
+ */
 static int
 queue_recycle_take(const char *queue, VSTRING *temp, VSTRING *id)
 {
     int     fd;
 
     for (int tries = 0; tries < 4 && (fd = queue_recycle_open(temp)) >= 0; tries++) {
-        if (queue_temp_publish(queue, fd, STR(temp), id) == 0 && ftruncate(fd, 0) == 0)
+        if (queue_temp_publish(queue, fd, STR(temp), id) == 0)
             return fd;
         if (errno == EINVAL || errno == ENOSYS)
             queue_recycle_off = 1;              /* no RENAME_NOREPLACE here */
