@@ -23,6 +23,7 @@
 #include "cleanup.h"
 #include "mail_proto.h"
 #include "msg.h"
+#include "queue.h"
 #include "record.h"
 
 void
@@ -80,13 +81,17 @@ cleanup_out_header(CLEANUP_STATE *state, const char *text, size_t len)
 int
 cleanup_out_final(CLEANUP_STATE *state)
 {
+    off_t   end;
+
     if (state->errs)
         return state->errs;
+    end = stream_tell(state->dst);              /* after END: a recycled file is cut here */
     if (stream_seek(state->dst, 0) < 0
         || rec_size_put(state->dst, (long) state->data_offset,
                         (long) state->xtra_offset, state->rcpt_count,
                         REC_QMGR_OPTS(state->notify_any)) < 0
-        || stream_flush(state->dst) < 0) {
+        || stream_flush(state->dst) < 0
+        || queue_file_trim(stream_fd(state->dst), end) < 0) {
         msg_warn("%s: write queue file: %m", state->queue_id);
         state->errs |= CLEANUP_STAT_WRITE;
     }

@@ -146,8 +146,9 @@ showq_msg_read(const char *queue, const char *id, SHOWQ_MSG *m)
         rc = -1;
     if (rc == 0 && m->arrival <= 0)
         m->arrival = (long) st.st_mtime;
-    /* Retired while we read (qmgr empties a delivered file and clears its
-     * ready mode before it recycles it: queue.h): gone, not malformed. */
+    /* Retired while we read (qmgr clears a delivered file's ready mode
+     * before it recycles it, and a cleanup may then overwrite it:
+     * queue.h): gone, not malformed. */
     if (rc < 0 && !maildrop && fstat(stream_fd(fp), &st) == 0
         && (!(st.st_mode & S_IXUSR) || st.st_size == 0))
         rc = -2;

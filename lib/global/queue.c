@@ -5,9 +5,10 @@
  * Interface: queue.h. Paths are relative to $queue_directory (the caller
  * has chdir'ed there).
  *
- * A new queue file is a recycled one when qmgr has retired one to
- * recycle/ (queue_file_retire(): emptied there; renamed to its new id --
- * see "Recycled queue files" below); otherwise it is created without a
+ * A new file in incoming/ is a recycled one when qmgr has retired one to
+ * recycle/ (queue_file_retire(); renamed to its new id, overwritten, cut
+ * to its new length by queue_file_trim() -- see "Recycled queue files"
+ * below); otherwise, and in the other queues, it is created without a
  * name (O_TMPFILE, mode 0600) in the queue directory. Its id is then
  * made from the microseconds of the current time and its inode number,
  * and the file is linked to that name (linkat AT_EMPTY_PATH, through
@@ -335,12 +336,17 @@ queue_file_is_ready(const char *path)
 
 /*
  * Recycled queue files (QUEUE_RECYCLE, see queue.h): qmgr retires a
- * delivered message's file there (mode 0600, emptied) instead of
- * unlinking it, and queue_file_create() renames one to a new id instead
- * of allocating an inode. On ext4 without a journal every inode
- * allocation searches past the inodes freed in the last minutes
- * (docs/PERFORMANCE.md section 26); a reused file is neither freed nor
- * allocated.
+ * delivered message's file there (mode QUEUE_MODE_RECYCLED) instead of
+ * unlinking it, and queue_file_create() renames one to a new id in
+ * incoming/ instead of allocating an inode. On ext4 without a journal
+ * every inode allocation searches past the inodes freed in the last
+ * minutes (docs/PERFORMANCE.md section 26); a reused file is neither
+ * freed nor allocated. Its blocks are kept too: the next message
+ * overwrites them and queue_file_trim() cuts what is left past its end.
+ * Freeing blocks at retire time (truncate) cost qmgr a wait for the disk
+ * on a file system mounted with "discard", which trims freed blocks
+ * synchronously (section 28), and block allocation again for the next
+ * message.
  */
 #define QUEUE_RECYCLE_MAX   1000        /* files kept, at most */
 #define QUEUE_RECYCLE_SLACK 100         /* unlinked after a count at the bound */
@@ -410,15 +416,17 @@ queue_recycle_sample(ARGV *names, size_t max)
 }
 
 /*
- * A file in recycle/ that is not reusable (queue_recycle_open()) is
- * never used and never emptied: with a second name (after a crash on a
+ * A file of ours in recycle/ that is not reusable (queue_recycle_open())
+ * is never used and never cut: with a second name (after a crash on a
  * file system without a journal both the old and the new name of a
  * reused file can survive; the other one is the live message) its
- * recycle/ name is removed; anything else (content, the ready mode,
- * another owner: qmgr empties a file and sets 0600 before it renames it
- * here, so such a file is what a crash left in an unknown state) goes to
- * corrupt/, as Postfix does with a queue file it cannot use, for the
- * administrator to look at.
+ * recycle/ name is removed; any other mode (the ready mode; 0600 with
+ * content: a cleanup took the file, its name here survived a crash --
+ * qmgr sets QUEUE_MODE_RECYCLED before it renames a file here, and a
+ * cleanup sets 0600 as soon as it has taken one) goes to corrupt/, as
+ * Postfix does with a queue file it cannot use, for the administrator to
+ * look at. (Before section 28 qmgr emptied a file and set 0600: such a
+ * file, empty, is still reused.)
  */
 static void
 queue_recycle_reject(const char *path, const struct stat *st)
@@ -436,10 +444,13 @@ queue_recycle_reject(const char *path, const struct stat *st)
 }
 
 /*
- * Open a recycled file that is safe to reuse: a regular file of ours,
- * one link, mode 0600 and empty; others are put out of the way
- * (queue_recycle_reject()). temp gets its path; fd or -1 (none). An empty
- * directory is read again only after 10 ms.
+ * Open a recycled file that is safe to reuse: a regular file with one
+ * link, mode QUEUE_MODE_RECYCLED (or 0600 and empty: retired by an older
+ * qmgr); others of ours are put out of the way
+ * (queue_recycle_reject()), another owner's are left alone (root's
+ * postdrop can read recycle/: the files are not its to take or judge).
+ * temp gets its path; fd or -1 (none). An empty directory is read again
+ * only after 10 ms.
  */
 static int
 queue_recycle_open(VSTRING *temp)
@@ -478,9 +489,13 @@ queue_recycle_open(VSTRING *temp)
             (void) close(fd);
             continue;
         }
+        if (st.st_uid != geteuid()) {
+            (void) close(fd);
+            return -1;                          /* not ours: none of them are */
+        }
         if (S_ISREG(st.st_mode) && st.st_nlink == 1
-            && (st.st_mode & 07777) == QUEUE_MODE_NEW && st.st_size == 0
-            && st.st_uid == geteuid())
+            && ((st.st_mode & 07777) == QUEUE_MODE_RECYCLED
+                || ((st.st_mode & 07777) == QUEUE_MODE_NEW && st.st_size == 0)))
             return fd;
         (void) close(fd);
         queue_recycle_reject(STR(temp), &st);
@@ -522,8 +537,8 @@ queue_file_retire(const char *queue, const char *id)
     }
     vstring_sprintf(to, "%s/%s", QUEUE_RECYCLE, id);
     /* The mode first: a recycled file must never look ready anywhere. */
-    if (kept < QUEUE_RECYCLE_MAX && chmod(STR(path), QUEUE_MODE_NEW) == 0
-        && truncate(STR(path), 0) == 0 && rename(STR(path), STR(to)) == 0) {
+    if (kept < QUEUE_RECYCLE_MAX && chmod(STR(path), QUEUE_MODE_RECYCLED) == 0
+        && rename(STR(path), STR(to)) == 0) {
         kept++;
         ret = 0;
     } else if ((ret = unlink(STR(path))) < 0 && errno == ENOENT) {
@@ -628,9 +643,12 @@ queue_temp_publish(const char *queue, int fd, const char *temp, VSTRING *id)
 }
 
 /*
- * A recycled file renamed to a new id in queue: fd, or -1. It is empty:
- * queue_recycle_open() saw that, and nobody writes to a file in recycle/
- * (a cleanup that opened the same one loses the rename and lets it be).
+ * A recycled file renamed to a new id in queue, mode 0600 (taken: no
+ * longer reusable should its recycle/ name survive a crash): fd, or -1.
+ * Only the process whose rename succeeds writes to it (a cleanup that
+ * opened the same one loses the rename and lets it be); it still holds
+ * its last message until the caller overwrites it and cuts it to length
+ * (queue_file_trim()).
  */
 static int
 queue_recycle_take(const char *queue, VSTRING *temp, VSTRING *id)
@@ -638,8 +656,13 @@ queue_recycle_take(const char *queue, VSTRING *temp, VSTRING *id)
     int     fd;
 
     for (int tries = 0; tries < 4 && (fd = queue_recycle_open(temp)) >= 0; tries++) {
-        if (queue_temp_publish(queue, fd, STR(temp), id) == 0)
-            return fd;
+        if (queue_temp_publish(queue, fd, STR(temp), id) == 0) {
+            if (fchmod(fd, QUEUE_MODE_NEW) == 0)
+                return fd;
+            (void) unlink(queue_path(temp, queue, STR(id)));
+            (void) close(fd);
+            continue;
+        }
         if (errno == EINVAL || errno == ENOSYS)
             queue_recycle_off = 1;              /* no RENAME_NOREPLACE here */
         (void) close(fd);
@@ -660,7 +683,7 @@ queue_file_create(const char *queue, VSTRING *id)
         return NULL;
     }
     temp = vstring_alloc(1024);
-    if ((fd = queue_recycle_take(queue, temp, id)) >= 0)
+    if (strcmp(queue, QUEUE_INCOMING) == 0 && (fd = queue_recycle_take(queue, temp, id)) >= 0)
         vstring_strcpy(temp, "");               /* the recycled name is gone */
     for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
         if ((fd = queue_temp_open(queue, temp)) < 0)
@@ -689,6 +712,16 @@ queue_file_create(const char *queue, VSTRING *id)
         errno = saved;
     }
     return s;
+}
+
+int
+queue_file_trim(int fd, off_t end)
+{
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return -1;
+    return st.st_size > end ? ftruncate(fd, end) : 0;
 }
 
 int

@@ -92,27 +92,36 @@ void    queue_scan_close(QUEUE_SCAN *scan);
  */
 #define QUEUE_MODE_NEW    0600
 #define QUEUE_MODE_READY  0700
+#define QUEUE_MODE_RECYCLED 01600       /* retired, waiting in recycle/ */
 int     queue_file_ready(int fd);        /* fchmod 0700 + fsync; 0 or -1 */
 int     queue_file_is_ready(const char *path); /* 1 ready, 0 not, -1 missing */
 
 /*
  * Create a new queue file in queue, mode 0600, named by its queue id
- * (never replacing an existing file): a recycled file renamed to it
- * (below), else an unnamed file (O_TMPFILE) linked to it, else a file
- * made under a temporary name (O_CREAT|O_EXCL|O_NOFOLLOW), linked, and
- * the temporary name removed (queue.c says when each is used). Returns
- * the open stream (read/write) and fills id; NULL with errno on failure.
+ * (never replacing an existing file): in incoming/ a recycled file
+ * renamed to it (below), else an unnamed file (O_TMPFILE) linked to it,
+ * else a file made under a temporary name (O_CREAT|O_EXCL|O_NOFOLLOW),
+ * linked, and the temporary name removed (queue.c says when each is
+ * used). Returns the open stream (read/write, at offset 0) and fills id;
+ * NULL with errno on failure. A recycled file still holds its last
+ * message: the writer overwrites it from the start and, before it marks
+ * the file ready, cuts it at the end of what it wrote with
+ * queue_file_trim(fd, end) (0 or -1 with errno; no system call but an
+ * fstat when the file is no longer than end).
  */
 STREAM *queue_file_create(const char *queue, VSTRING *id);
+int     queue_file_trim(int fd, off_t end);
 /*
  * Recycling (QUEUE_RECYCLE, "recycle" under queue_directory, mode 0700,
  * owned by mail_owner; not a queue: nothing scans or lists it): instead
  * of unlinking a delivered message's file, queue_file_retire() sets its
- * mode to 0600, empties it and renames it to recycle/<id> (or unlinks it
- * when about QUEUE_RECYCLE_MAX files wait there, or the directory is
- * missing); 0 or -1 with errno. queue_file_create() renames a waiting
- * file to the new id (renameat2 RENAME_NOREPLACE) before it makes a new
- * one: the inode is neither freed nor allocated per message.
+ * mode to QUEUE_MODE_RECYCLED (never ready) and renames it to
+ * recycle/<id>, content and blocks kept (or unlinks it when about
+ * QUEUE_RECYCLE_MAX files wait there, or the directory is missing); 0 or
+ * -1 with errno. queue_file_create() renames a waiting file to the new
+ * id in incoming/ (renameat2 RENAME_NOREPLACE) and sets mode 0600 before
+ * it makes a new one: the inode and its blocks are neither freed nor
+ * allocated per message.
  */
 #define QUEUE_RECYCLE   "recycle"
 int     queue_file_retire(const char *queue, const char *id);

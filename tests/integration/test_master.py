@@ -250,6 +250,32 @@ def test_cleanup_fsyncs_before_250():
         assert any("renameat2" in line for line in names), trace    # a file reused
 
 
+def test_root_sendmail_leaves_recycled_files_alone():
+    """postdrop run by root (cron, a root shell) can read recycle/, but the
+    files there are mail_owner's: it must not take them, and must not move
+    them to corrupt/ as files in an unknown state either; only cleanup
+    reuses them."""
+    with Instance("rootdrop") as inst:
+        inst.start()
+        for i in range(4):
+            s = inst.session()
+            s.cmd("HELO test")
+            s.message("jonas@example.test", ["phedison@example.test"], "m%d\r\n" % i)
+            s.cmd("QUIT")
+            s.close()
+        recycle = os.path.join(inst.queue, "recycle")
+        wait_for(lambda: not inst.queue_files("incoming") and not inst.queue_files("active")
+                 and os.listdir(recycle), 20, "delivered messages' files in recycle/")
+        p = run([sbin("sendmail"), "-c", inst.conf, "-f", "root@example.test",
+                 "phedison@example.test"], input="Subject: from root\n\nhi\n")
+        assert p.returncode == 0, p.stderr
+        inst.wait_log(r"to=<phedison@example\.test>, .*status=sent", timeout=20)
+        wait_for(lambda: "Subject: from root" in inst.mbox("phedison"), 20, "root's message")
+        corrupt = os.path.join(inst.queue, "corrupt")
+        assert not os.path.exists(corrupt) or not os.listdir(corrupt), os.listdir(corrupt)
+        assert "not a reusable queue file" not in inst.log()
+
+
 def test_qmgr_sends_small_requests_before_the_greeting():
     """qmgr writes a small delivery request as soon as it has connected to
     the agent, without waiting for the agent's greeting (the agent finds

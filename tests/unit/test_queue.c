@@ -425,28 +425,70 @@ UNIT_TEST(recycle_retire_and_reuse)
     VSTRING *id = vstring_alloc(QUEUE_ID_MAX), *path = vstring_alloc(256);
     struct stat st;
     ino_t   first, again, other;
-    char    name[64];
-    int     fd;
+    blkcnt_t blocks;
+    char    name[64], buf[64];
+    STREAM *s;
+    int     fd, taken;
 
     queue_params(NULL);
-    CHECK(mkdir(QUEUE_RECYCLE, 0700) == 0 && mkdir(QUEUE_CORRUPT, 0700) == 0);
-    first = create_one(id, "a message\n");
+    CHECK(mkdir(QUEUE_RECYCLE, 0700) == 0 && mkdir(QUEUE_CORRUPT, 0700) == 0
+          && mkdir(QUEUE_MAILDROP, 0700) == 0);
+    first = create_one(id, "a message that is longer than the next\n");
     CHECK(first != 0);
+    CHECK(stat(queue_path(path, QUEUE_INCOMING, STR(id)), &st) == 0);
+    blocks = st.st_blocks;
     CHECK(queue_file_move(QUEUE_INCOMING, QUEUE_ACTIVE, STR(id), 0) == 0);
     CHECK(queue_file_retire(QUEUE_ACTIVE, STR(id)) == 0);
     CHECK(access(queue_path(path, QUEUE_ACTIVE, STR(id)), F_OK) < 0);
+    /* Retired: never ready, its content and blocks kept (nothing freed). */
     vstring_sprintf(path, "%s/%s", QUEUE_RECYCLE, STR(id));
-    CHECK(stat(STR(path), &st) == 0 && st.st_size == 0 && (st.st_mode & 07777) == 0600);
+    CHECK(stat(STR(path), &st) == 0 && (st.st_mode & 07777) == QUEUE_MODE_RECYCLED);
+    CHECK(st.st_size == 39 && blocks > 0 && st.st_blocks == blocks);
 
-    again = create_one(id, "");
-    CHECK_INT(again, first);                    /* the same inode, reused */
+    /* Reused for the next file in incoming/: taken (0600), overwritten,
+     * cut at the end of the new message. */
+    usleep(20000);                              /* recycle/ was empty: looked at again after 10 ms */
+    CHECK((s = queue_file_create(QUEUE_INCOMING, id)) != NULL);
+    fd = stream_fd(s);
+    CHECK(fstat(fd, &st) == 0 && st.st_ino == first && (st.st_mode & 07777) == QUEUE_MODE_NEW);
     CHECK_INT(dir_entries(QUEUE_RECYCLE), 0);
-    CHECK(stat(queue_path(path, QUEUE_INCOMING, STR(id)), &st) == 0 && st.st_size == 0
-          && st.st_ino == first && (st.st_mode & 07777) == 0600);
+    stream_puts(s, "short\n");
+    CHECK(stream_flush(s) == 0 && queue_file_trim(fd, stream_tell(s)) == 0);
+    CHECK(queue_file_trim(fd, 100) == 0);       /* longer than the file: nothing */
+    stream_close(s);
+    CHECK((fd = open(queue_path(path, QUEUE_INCOMING, STR(id)), O_RDONLY)) >= 0);
+    CHECK_INT(read(fd, buf, sizeof(buf)), 6);
+    close(fd);
+    CHECK(memcmp(buf, "short\n", 6) == 0);
 
-    /* Not taken: content, the ready mode (to corrupt/), two names (the
-     * recycle/ name removed). */
-    for (int i = 0; i < 3; i++) {
+    /* Not in the other queues (postdrop's maildrop/). */
+    CHECK(queue_file_move(QUEUE_INCOMING, QUEUE_ACTIVE, STR(id), 0) == 0);
+    CHECK(queue_file_retire(QUEUE_ACTIVE, STR(id)) == 0);
+    usleep(20000);
+    CHECK((s = queue_file_create(QUEUE_MAILDROP, id)) != NULL);
+    CHECK(fstat(stream_fd(s), &st) == 0 && st.st_ino != first);
+    stream_close(s);
+    CHECK_INT(dir_entries(QUEUE_RECYCLE), 1);
+    again = create_one(id, "");
+    CHECK_INT(again, first);
+    CHECK_INT(dir_entries(QUEUE_RECYCLE), 0);
+
+    /* Another owner's file (postdrop run by root sees mail_owner's) is
+     * neither taken nor judged. */
+    snprintf(name, sizeof(name), "%s/OWN1", QUEUE_RECYCLE);
+    CHECK((fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
+    CHECK(fchmod(fd, QUEUE_MODE_RECYCLED) == 0 && fchown(fd, 65534, 65534) == 0);
+    close(fd);
+    other = create_one(id, "");
+    CHECK(other != 0 && other != first);
+    CHECK(stat(name, &st) == 0 && st.st_uid == 65534);
+    CHECK(unlink(name) == 0);
+
+    /* Not taken: 0600 with content (taken by a cleanup, its recycle/ name
+     * left by a crash), the ready mode (both to corrupt/), two names (the
+     * recycle/ name removed). An empty 0600 file (retired by an older
+     * qmgr) is taken. */
+    for (int i = 0; i < 4; i++) {
         snprintf(name, sizeof(name), "%s/ABC%d", QUEUE_RECYCLE, i);
         fd = open(name, O_WRONLY | O_CREAT | O_EXCL, i == 1 ? 0700 : 0600);
         CHECK(fd >= 0 && fchmod(fd, i == 1 ? 0700 : 0600) == 0);
@@ -456,8 +498,12 @@ UNIT_TEST(recycle_retire_and_reuse)
             CHECK(link(name, "hold/ABC2") == 0);
         close(fd);
     }
-    other = create_one(id, "");
-    CHECK(other != 0 && other != first);
+    CHECK(stat(QUEUE_RECYCLE "/ABC3", &st) == 0);
+    again = st.st_ino;
+    taken = 0;
+    for (int i = 0; i < 6 && dir_entries(QUEUE_RECYCLE) > 0; i++)
+        taken += create_one(id, "") == again;
+    CHECK_INT(taken, 1);                        /* the empty 0600 one */
     CHECK_INT(dir_entries(QUEUE_RECYCLE), 0);
     CHECK(stat("hold/ABC2", &st) == 0 && st.st_nlink == 1);     /* the other name stays */
     CHECK(stat(QUEUE_CORRUPT "/ABC0", &st) == 0 && st.st_size == 1);
