@@ -30,8 +30,12 @@ What it does (root only):
      (put_maildir_aside()).
      After the last round, the machine's ceilings (once: the durability one
      unlinks thousands of files, see ceilings()): smtp-source straight into
-     smtp-sink (protocol), and create+write+fsync+unlink per second on the
-     queue's file system (durability), with 1 and with 20 threads.
+     smtp-sink (protocol); bench/floor.c, the least an MTA must do on the
+     path of (c) (SMTP in, an fsync()ed queue file before the 250, two
+     Maildir deliveries at a time, each fsync()ed; no logging, lookups,
+     privileges or processes), measured like (c), three times; and
+     create+write+fsync+unlink per second on the queue's file system
+     (durability), with 1 and with 20 threads.
   4. prints the medians with the posthorn/Postfix ratio and appends JSON lines
      to bench/results/<timestamp>.json (copied to bench/results/latest.json).
 
@@ -512,17 +516,53 @@ def protocol_ceiling(sink_port):
     return N / (t_src - t0)
 
 
+def floor_ceiling(top, agents=2, runs=3):
+    """bench/floor.c, the least an MTA must do on the path of (c) (SMTP in,
+    an fsync()ed queue file before the 250, agents Maildir deliveries in
+    parallel, each fsync()ed): (accept rate, delivery rate), medians of
+    runs runs like local_run()'s. None, None when it cannot be built."""
+    src, prog = os.path.join(HERE, "floor.c"), os.path.join(top, "floor-bin")
+    if run(["cc", "-O2", "-pthread", "-o", prog, src], check=False).returncode:
+        say("bench: cannot build %s: no floor ceiling" % src)
+        return None, None
+    accept, local = [], []
+    for i in range(runs):
+        base = os.path.join(top, "floor%d" % i)
+        queue, maildir = os.path.join(base, "queue"), os.path.join(base, "Maildir")
+        for d in (queue, os.path.join(maildir, "tmp"), os.path.join(maildir, "new")):
+            os.makedirs(d)
+        port = free_port()
+        proc = subprocess.Popen([prog, str(port), queue, maildir, str(SESSIONS), str(agents)])
+        try:
+            wait_until(lambda: proc.poll() is not None or port_open(port), 10, "floor on port %d" % port)
+            new = DirCounter(os.path.join(maildir, "new"))
+            t0 = time.time()
+            src_run = smtp_source(port, "%s@%s" % (BENCH_USER, HOSTNAME), N)
+            t_src = finish(src_run, t0 + TIMEOUT, "smtp-source -> floor")
+            if t_src is None or not check_source(src_run, "floor"):
+                continue
+            t_done = new.wait(N, t0 + TIMEOUT)
+            accept.append(N / (t_src - t0))
+            if t_done is not None:
+                local.append(N / (t_done - t0))
+        finally:
+            proc.kill()
+            proc.wait()
+    return median(accept), median(local)
+
+
 def ceilings(top, sink_port):
     """The machine's ceilings, measured once, after the last round: the
     durability ceiling creates and unlinks some 10,000-20,000 files, and
     on ext4 without a journal every file created in the next one to six
     minutes would pay for them (put_maildir_aside()): measured before a
     round, the ceiling slowed both MTAs' queue and Maildir files in it."""
-    ceil = {"protocol": protocol_ceiling(sink_port),
-            "fsync1": durability_ceiling(os.path.join(top, "fsync"), 1),
-            "fsync20": durability_ceiling(os.path.join(top, "fsync"), SESSIONS)}
-    say("bench: ceilings: protocol %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
-        fmt(ceil["protocol"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
+    ceil = {"protocol": protocol_ceiling(sink_port)}
+    ceil["floor_accept"], ceil["floor_local"] = floor_ceiling(top)
+    ceil.update({"fsync1": durability_ceiling(os.path.join(top, "fsync"), 1),
+            "fsync20": durability_ceiling(os.path.join(top, "fsync"), SESSIONS)})
+    say("bench: ceilings: protocol %s msg/s, floor (c) %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
+        fmt(ceil["protocol"]), fmt(ceil["floor_local"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
     return ceil
 
 
@@ -885,6 +925,8 @@ METRICS = [
 ]
 CEILINGS = [
     ("protocol", "smtp-source -> smtp-sink", "msg/s"),
+    ("floor_accept", "floor.c (c): accepted", "msg/s"),
+    ("floor_local", "floor.c (c): in Maildir/new", "msg/s"),
     ("fsync1", "create+write+fsync+unlink, 1 thread", "ops/s"),
     ("fsync20", "create+write+fsync+unlink, %d threads" % SESSIONS, "ops/s"),
 ]
@@ -929,6 +971,9 @@ def print_table(s, meta):
     say("machine ceilings (same run):")
     for key, label, unit in CEILINGS:
         say("  %-44s %10s %s" % (label, fmt(s["ceilings"][key]), unit))
+    fl, pf = s["ceilings"].get("floor_local"), s["postfix"].get("local_rate")
+    say("  floor.c (c) / Postfix (c): %s (the most any MTA with this durability gets on this machine)"
+        % fmt(fl / pf if fl and pf else None, 2))
     say("load average at start/end: %s / %s, %d CPUs" % (
         meta["loadavg_start"], meta.get("loadavg_end", "?"), meta["cpus"]))
 
