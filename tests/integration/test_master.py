@@ -204,6 +204,16 @@ def test_one_idle_process_woken_per_connection():
         assert accepted == 30, trace
 
 
+def send_to_phedison(inst, count):
+    """count messages to phedison over SMTP, one session each."""
+    for i in range(count):
+        s = inst.session()
+        s.cmd("HELO test")
+        s.message("jonas@example.test", ["phedison@example.test"], "m%d\r\n" % i)
+        s.cmd("QUIT")
+        s.close()
+
+
 def test_cleanup_fsyncs_before_250():
     """cleanup fsyncs the queue file before it answers (so before the
     250); the incoming/ directory too only where the file system does not
@@ -214,12 +224,7 @@ def test_cleanup_fsyncs_before_250():
     files wait in recycle/, one of those renamed to its id (never
     replacing) -- no inode allocated (section 26)."""
     def messages():
-        for i in range(3):
-            s = inst.session()
-            s.cmd("HELO test")
-            s.message("jonas@example.test", ["phedison@example.test"], "m%d\r\n" % i)
-            s.cmd("QUIT")
-            s.close()
+        send_to_phedison(inst, 3)
 
     with Instance("fsync") as inst:
         inst.start()
@@ -257,12 +262,7 @@ def test_root_sendmail_leaves_recycled_files_alone():
     reuses them."""
     with Instance("rootdrop") as inst:
         inst.start()
-        for i in range(4):
-            s = inst.session()
-            s.cmd("HELO test")
-            s.message("jonas@example.test", ["phedison@example.test"], "m%d\r\n" % i)
-            s.cmd("QUIT")
-            s.close()
+        send_to_phedison(inst, 4)
         recycle = os.path.join(inst.queue, "recycle")
         wait_for(lambda: not inst.queue_files("incoming") and not inst.queue_files("active")
                  and os.listdir(recycle), 20, "delivered messages' files in recycle/")
