@@ -341,8 +341,11 @@ queue_file_is_ready(const char *path)
  * incoming/ instead of allocating an inode. On ext4 without a journal
  * every inode allocation searches past the inodes freed in the last
  * minutes (docs/PERFORMANCE.md section 26); a reused file is neither
- * freed nor allocated. Its blocks are kept too: the next message
- * overwrites them and queue_file_trim() cuts what is left past its end.
+ * freed nor allocated. Its blocks are kept too, up to
+ * QUEUE_RECYCLE_KEEP bytes (so the directory never holds more than about
+ * QUEUE_RECYCLE_MAX * QUEUE_RECYCLE_KEEP of disk, whatever the size of
+ * the messages): the next message overwrites them and queue_file_trim()
+ * cuts what is left past its end.
  * Freeing blocks at retire time (truncate) cost qmgr a wait for the disk
  * on a file system mounted with "discard", which trims freed blocks
  * synchronously (section 28), and block allocation again for the next
@@ -352,6 +355,7 @@ queue_file_is_ready(const char *path)
 #define QUEUE_RECYCLE_SLACK 100         /* unlinked after a count at the bound */
 #define QUEUE_RECYCLE_BATCH 8           /* names a process tries per read */
 #define QUEUE_RECYCLE_READ  2048        /* bytes of directory per read */
+#define QUEUE_RECYCLE_KEEP  65536       /* bytes of a retired file kept, at most */
 
 static int queue_recycle_off;           /* renameat2 NOREPLACE refused here */
 
@@ -508,6 +512,7 @@ queue_file_retire(const char *queue, const char *id)
 {
     static long kept = -1;              /* files in QUEUE_RECYCLE, at most */
     static int unlink_next;             /* retires that unlink without a count */
+    struct stat st;
     VSTRING *path = vstring_alloc(256);
     VSTRING *to = vstring_alloc(256);
     int     ret;
@@ -538,6 +543,8 @@ queue_file_retire(const char *queue, const char *id)
     vstring_sprintf(to, "%s/%s", QUEUE_RECYCLE, id);
     /* The mode first: a recycled file must never look ready anywhere. */
     if (kept < QUEUE_RECYCLE_MAX && chmod(STR(path), QUEUE_MODE_RECYCLED) == 0
+        && stat(STR(path), &st) == 0
+        && (st.st_size <= QUEUE_RECYCLE_KEEP || truncate(STR(path), QUEUE_RECYCLE_KEEP) == 0)
         && rename(STR(path), STR(to)) == 0) {
         kept++;
         ret = 0;

@@ -116,7 +116,7 @@ int     queue_file_trim(int fd, off_t end);
  * owned by mail_owner; not a queue: nothing scans or lists it): instead
  * of unlinking a delivered message's file, queue_file_retire() sets its
  * mode to QUEUE_MODE_RECYCLED (never ready) and renames it to
- * recycle/<id>, content and blocks kept (or unlinks it when about
+ * recycle/<id>, content and blocks kept up to 64 kB (or unlinks it when about
  * QUEUE_RECYCLE_MAX files wait there, or the directory is missing); 0 or
  * -1 with errno. queue_file_create() renames a waiting file to the new
  * id in incoming/ (renameat2 RENAME_NOREPLACE) and sets mode 0600 before

@@ -461,6 +461,25 @@ UNIT_TEST(recycle_retire_and_reuse)
     close(fd);
     CHECK(memcmp(buf, "short\n", 6) == 0);
 
+    /* A big message's file keeps 64 kB, not all of its blocks. */
+    CHECK(queue_file_move(QUEUE_INCOMING, QUEUE_ACTIVE, STR(id), 0) == 0);
+    CHECK(truncate(queue_path(path, QUEUE_ACTIVE, STR(id)), 0) == 0);
+    CHECK((fd = open(STR(path), O_WRONLY)) >= 0);
+    for (int i = 0; i < 40; i++) {
+        char    block[4096];
+
+        memset(block, 'x', sizeof(block));
+        CHECK(write(fd, block, sizeof(block)) == (ssize_t) sizeof(block));
+    }
+    CHECK(fsync(fd) == 0);
+    close(fd);
+    CHECK(queue_file_retire(QUEUE_ACTIVE, STR(id)) == 0);
+    vstring_sprintf(path, "%s/%s", QUEUE_RECYCLE, STR(id));
+    CHECK(stat(STR(path), &st) == 0 && st.st_size == 65536 && st.st_blocks <= 65536 / 512 + 8);
+    usleep(20000);
+    again = create_one(id, "short\n");
+    CHECK_INT(again, first);
+
     /* Not in the other queues (postdrop's maildrop/). */
     CHECK(queue_file_move(QUEUE_INCOMING, QUEUE_ACTIVE, STR(id), 0) == 0);
     CHECK(queue_file_retire(QUEUE_ACTIVE, STR(id)) == 0);
