@@ -551,6 +551,12 @@ stream_read(STREAM *s, void *buf, size_t len)
 ssize_t
 stream_gets(STREAM *s, VSTRING *buf, size_t max)
 {
+    return stream_get_until(s, buf, '\n', max);
+}
+
+ssize_t
+stream_get_until(STREAM *s, VSTRING *buf, int delim, size_t max)
+{
     unsigned char *nl;
     size_t  n;
     int     r;
@@ -566,7 +572,7 @@ stream_gets(STREAM *s, VSTRING *buf, size_t max)
         n = s->rlen - s->rpos;
         if (n > max - LEN(buf))
             n = max - LEN(buf);
-        nl = memchr(s->rbuf + s->rpos, '\n', n);
+        nl = memchr(s->rbuf + s->rpos, delim, n);
         if (nl != NULL)
             n = (size_t) (nl - (s->rbuf + s->rpos)) + 1;
         vstring_ncat(buf, (char *) s->rbuf + s->rpos, n);

@@ -94,6 +94,8 @@ ssize_t stream_read(STREAM *s, void *buf, size_t len);
  * it was read), 0 at EOF with nothing read, -1 on error or timeout.
  */
 ssize_t stream_gets(STREAM *s, VSTRING *buf, size_t max);
+/* The same up to and including the byte delim (attr.c: NUL). */
+ssize_t stream_get_until(STREAM *s, VSTRING *buf, int delim, size_t max);
 size_t  stream_buffered(const STREAM *s);  /* unread bytes already in the buffer */
 /* Wait up to timeout seconds for input; 1 = readable, 0 = timeout, -1 error. */
 int     stream_wait_readable(STREAM *s, int timeout);
