@@ -741,9 +741,19 @@ def disk_per_msg(res, prefix, before, after):
         res[prefix + "disk_ms_per_write"] = (after[2] - before[2]) / writes if writes else None
 
 
+def quiesce():
+    """Before each measured run: write back what earlier runs (of either
+    MTA) left dirty in the page cache -- directory and inode blocks that
+    nobody fsynced -- so that the kernel's writeback of one run does not
+    land in the middle of the next one's."""
+    os.sync()
+    time.sleep(0.5)
+
+
 def relay_run(mta, sink_port):
     """(a), (b), (d): one smtp-source run relayed to smtp-sink."""
     res = {}
+    quiesce()
     sink = start_sink(sink_port, N)
     sampler = PssSampler(mta.master_pid)
     cpu0 = cpu_snapshot(mta.master_pid)
@@ -868,6 +878,7 @@ def local_run(mta, home):
     """(c): N messages into ~phbench/Maildir/new."""
     res = {}
     put_maildir_aside(home)
+    quiesce()
     new = DirCounter(os.path.join(home, "Maildir", "new"))
     sampler = PssSampler(mta.master_pid)
     cpu0 = cpu_snapshot(mta.master_pid)
