@@ -559,8 +559,8 @@ def ceilings(top, sink_port):
     round, the ceiling slowed both MTAs' queue and Maildir files in it."""
     ceil = {"protocol": protocol_ceiling(sink_port)}
     ceil["floor_accept"], ceil["floor_local"] = floor_ceiling(top)
-    ceil.update({"fsync1": durability_ceiling(os.path.join(top, "fsync"), 1),
-            "fsync20": durability_ceiling(os.path.join(top, "fsync"), SESSIONS)})
+    ceil["fsync1"] = durability_ceiling(os.path.join(top, "fsync"), 1)
+    ceil["fsync20"] = durability_ceiling(os.path.join(top, "fsync"), SESSIONS)
     say("bench: ceilings: protocol %s msg/s, floor (c) %s msg/s, fsync %s/s (1 thread) %s/s (%d threads)" % (
         fmt(ceil["protocol"]), fmt(ceil["floor_local"]), fmt(ceil["fsync1"]), fmt(ceil["fsync20"]), SESSIONS))
     return ceil

@@ -269,7 +269,6 @@ def test_root_sendmail_leaves_recycled_files_alone():
         p = run([sbin("sendmail"), "-c", inst.conf, "-f", "root@example.test",
                  "phedison@example.test"], input="Subject: from root\n\nhi\n")
         assert p.returncode == 0, p.stderr
-        inst.wait_log(r"to=<phedison@example\.test>, .*status=sent", timeout=20)
         wait_for(lambda: "Subject: from root" in inst.mbox("phedison"), 20, "root's message")
         corrupt = os.path.join(inst.queue, "corrupt")
         assert not os.path.exists(corrupt) or not os.listdir(corrupt), os.listdir(corrupt)
